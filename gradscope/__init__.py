@@ -1,0 +1,42 @@
+"""gradscope: a PyTorch-compatible autograd engine on NumPy, and a debugger for gradients.
+
+    import gradscope as torch
+    x = torch.ones(2, 2, requires_grad=True)
+    ((x + 2) ** 2).mean().backward()
+"""
+
+import warnings as _warnings
+
+from gradscope import autograd
+from gradscope._dtypes import (
+    bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32, float64,
+    get_default_dtype, half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+)
+from gradscope._printing import set_printoptions
+from gradscope.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from gradscope.autograd.factories import (
+    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
+    from_numpy, full, full_like, linspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn,
+    randn_like, randperm, seed, tensor, zeros, zeros_like,
+)
+from gradscope.autograd.functions import (
+    abs, absolute, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, ceil, chunk, clamp,
+    clamp_max, clamp_min, clip, clone, concat, concatenate, cos, div, divide, dot, eq, equal, exp, expand, flatten,
+    floor, gather, ge, ger, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and,
+    logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
+    mul, multiply, mv, ne, neg, negative, nonzero, norm, outer, permute, pow, prod, reciprocal, relu, reshape, round,
+    rsqrt, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, subtract, sum, t, tanh,
+    transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
+)
+from gradscope.autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from gradscope.autograd.tensor import Size, Tensor, device
+from gradscope.serialization import load, save
+
+__version__ = "0.1.0"
+
+# NumPy warns about log(0), 0/0, overflow …; PyTorch returns inf/nan silently, and so do our ops.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gradscope\.")
+
+from gradscope import nn, optim  # noqa: E402 - nn builds on the names above

@@ -1,0 +1,155 @@
+"""dtypes with PyTorch's names, and PyTorch's type-promotion rules on top of NumPy dtypes."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+
+class dtype:  # noqa: N801 - named as torch.dtype
+    """A tensor element type (`gradscope.float32` …), printed as PyTorch prints it."""
+
+    __slots__ = ("name", "numpy", "legacy_name", "is_floating_point", "is_complex", "is_signed", "itemsize")
+
+    def __init__(self, name: str, numpy_type: type, legacy_name: str) -> None:
+        self.name = name
+        self.numpy = np.dtype(numpy_type)
+        self.legacy_name = legacy_name
+        self.is_floating_point = self.numpy.kind == "f"
+        self.is_complex = self.numpy.kind == "c"
+        self.is_signed = self.numpy.kind in "ifc"
+        self.itemsize = self.numpy.itemsize
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):  # dtypes are singletons
+        return self.name
+
+
+float16 = half = dtype("float16", np.float16, "HalfTensor")
+float32 = float = dtype("float32", np.float32, "FloatTensor")  # noqa: A001 - torch.float
+float64 = double = dtype("float64", np.float64, "DoubleTensor")
+complex64 = cfloat = dtype("complex64", np.complex64, "ComplexFloatTensor")
+complex128 = cdouble = dtype("complex128", np.complex128, "ComplexDoubleTensor")
+uint8 = dtype("uint8", np.uint8, "ByteTensor")
+int8 = dtype("int8", np.int8, "CharTensor")
+int16 = short = dtype("int16", np.int16, "ShortTensor")
+int32 = int = dtype("int32", np.int32, "IntTensor")  # noqa: A001 - torch.int
+int64 = long = dtype("int64", np.int64, "LongTensor")
+bool = dtype("bool", np.bool_, "BoolTensor")  # noqa: A001 - torch.bool
+
+ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL}
+
+_default_float = float32
+
+
+def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
+    """The gradscope dtype of a NumPy dtype (TypeError for dtypes PyTorch has no counterpart for)."""
+    try:
+        return _BY_NUMPY[np_dtype]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def to_numpy_dtype(d) -> np.dtype:
+    """Accept a gradscope dtype, a NumPy dtype or a Python type (`float`, `int`, `bool`)."""
+    if isinstance(d, dtype):
+        return d.numpy
+    if d is builtins.float:
+        return _default_float.numpy
+    if d is builtins.int:
+        return np.dtype(np.int64)
+    return np.dtype(d)
+
+
+def get_default_dtype() -> dtype:
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the dtype of float tensors made from Python floats (float32 or float64), process-wide as in PyTorch."""
+    global _default_float
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
+    _default_float = d
+
+
+def legacy_type_name(np_dtype: np.dtype) -> str:
+    """'torch.FloatTensor' for float32 …, as PyTorch names types in error messages."""
+    return "torch." + from_numpy_dtype(np_dtype).legacy_name
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def category(np_dtype: np.dtype) -> int:
+    """0 bool, 1 integer, 2 floating, 3 complex."""
+    return _CATEGORY[np_dtype.kind]
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """torch.promote_types: the higher category wins and keeps its own width (int64 + float32 -> float32)."""
+    if a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        high, low = (a, b) if ca > cb else (b, a)
+        if high.kind == "c" and low.kind == "f" and low.itemsize * 2 > high.itemsize:
+            return np.dtype(np.complex128)
+        return high
+    return np.promote_types(a, b)
+
+
+def _scalar_dtype(value) -> np.dtype:
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(value, (builtins.int, np.integer)):
+        return np.dtype(np.int64)
+    if isinstance(value, complex):
+        return np.dtype(np.complex64) if _default_float is float32 else np.dtype(np.complex128)
+    return _default_float.numpy
+
+
+def result_type(operands) -> np.dtype:
+    """PyTorch's result_type over tensors' arrays and Python scalars.
+
+    Dimensioned tensors outrank zero-dim tensors, which outrank Python scalars; a lower-priority
+    operand only matters when it belongs to a higher category (float beats int beats bool).
+    """
+    dim_result = zero_result = wrapped_result = None
+    for value in operands:
+        if isinstance(value, np.ndarray):
+            if value.ndim:
+                dim_result = value.dtype if dim_result is None else promote_types(dim_result, value.dtype)
+            else:
+                zero_result = value.dtype if zero_result is None else promote_types(zero_result, value.dtype)
+        else:
+            d = _scalar_dtype(value)
+            wrapped_result = d if wrapped_result is None else promote_types(wrapped_result, d)
+    return _combine(dim_result, _combine(zero_result, wrapped_result))
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """PyTorch's combine_categories: `lower` (a lower-priority class) only counts when its category is higher."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.kind == "c":
+        return higher
+    if lower.kind == "c":
+        if higher.kind == "f":
+            return np.dtype(np.complex128) if higher.itemsize == 8 else np.dtype(np.complex64)
+        return lower
+    if higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        # NOTE: a bool tensor with an int scalar becomes int64 (the scalar's type), as in PyTorch.
+        return promote_types(higher, lower)
+    return higher

@@ -1,0 +1,72 @@
+"""Shape helpers shared by the ops and the engine: the inverse of broadcasting, dim normalisation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sum_to(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `grad` down to `shape`, undoing NumPy/PyTorch broadcasting (the engine calls this once per edge)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, size in enumerate(shape) if size == 1 and grad.shape[i + lead] != 1
+    )
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if lead:
+        summed = summed.reshape(summed.shape[lead:])
+    if summed.shape != shape:
+        raise ValueError(f"can't sum gradient of shape {grad.shape} to shape {shape}")
+    return summed
+
+
+def is_expandable_to(shape: tuple, desired: tuple) -> bool:
+    """True when `shape` broadcasts to `desired` (PyTorch's is_expandable_to)."""
+    if len(shape) > len(desired):
+        return False
+    for size, target in zip(reversed(shape), reversed(desired)):
+        if size != target and size != 1:
+            return False
+    return True
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """Wrap a negative dim, raising PyTorch's IndexError when out of range."""
+    rank = max(ndim, 1)
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+        )
+    return dim % rank
+
+
+def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
+    """`None` or `()` means every dim; an int or a sequence of ints is wrapped and sorted."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (normalize_dim(int(dim), ndim),) if ndim else ()
+    dims = tuple(normalize_dim(int(d), ndim) for d in dim) if ndim else ()
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if dims or dim else tuple(range(ndim))
+
+
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """Broadcast shapes with PyTorch's error text."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(_broadcast_error(shapes)) from None
+
+
+def _broadcast_error(shapes) -> str:
+    a, b = shapes[0], shapes[1] if len(shapes) > 1 else ()
+    for i, (x, y) in enumerate(zip(reversed(a), reversed(b))):
+        if x != y and x != 1 and y != 1:
+            return (
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                f"at non-singleton dimension {max(len(a), len(b)) - 1 - i}"
+            )
+    return f"shapes {list(a)} and {list(b)} are not broadcastable"

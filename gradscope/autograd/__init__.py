@@ -1,0 +1,16 @@
+"""torch.autograd for gradscope: tensors, the graph, the engine, custom Functions, grad modes."""
+
+from gradscope.autograd import graph
+from gradscope.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from gradscope.autograd.engine import backward, grad
+from gradscope.autograd.function import Function, FunctionCtx, once_differentiable
+from gradscope.autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from gradscope.autograd.tensor import Tensor
+
+__all__ = [
+    "Function", "FunctionCtx", "Tensor", "backward", "enable_grad", "grad", "graph", "inference_mode",
+    "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
+    "once_differentiable", "set_grad_enabled",
+]

@@ -1,0 +1,108 @@
+"""Running a primitive on tensors: compute with NumPy, then record the node when grad is needed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.autograd import observers
+from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
+from gradscope.autograd.node import _sequence, node_class
+from gradscope.autograd.saved import SavedTensor
+from gradscope.autograd.tensor import Tensor, _sync_view
+from gradscope.ops.registry import Primitive, attr_value
+
+_ndarray = np.ndarray
+
+
+def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
+    """Run `op` on `inputs` (Tensors or Python numbers) and return its output tensor(s).
+
+    `arrays` overrides the values the forward sees (inputs already promoted to a common dtype);
+    the graph still refers to the original tensors.
+    """
+    if arrays is None:
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
+    outs = out if op.n_outputs > 1 else (out,)
+    outs = [o if type(o) is _ndarray else np.asarray(o) for o in outs]
+
+    requires_grad = False
+    if grad_enabled.get():
+        for x in inputs:
+            if isinstance(x, Tensor) and x._requires_grad:
+                requires_grad = True
+                break
+    tensors = [Tensor._make(o) for o in outs]
+    if op.view:
+        _make_view(tensors[0], inputs[0], op, params)
+    if inference_enabled.get():
+        for t in tensors:
+            t._is_inference = True
+    if requires_grad:
+        _record(op, inputs, params, arrays, tensors)
+    return tuple(tensors) if op.n_outputs > 1 else tensors[0]
+
+
+def _edge(x):
+    if isinstance(x, Tensor) and x._requires_grad:
+        if x._base is not None:
+            _sync_view(x)
+        fn = x._grad_fn
+        return (fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0)
+    return (None, 0)
+
+
+def _record(op, inputs, params, arrays, outputs) -> None:
+    cls = op.node_class or node_class(op)
+    node = cls.__new__(cls)
+    edges = tuple([_edge(x) for x in inputs])
+    node._next = edges
+    node._seq = next(_sequence)
+    # the shape and dtype each input's gradient must have (the engine sums and casts to them)
+    node._input_meta = tuple([(x._data.shape, x._data.dtype) if e[0] is not None else None
+                              for x, e in zip(inputs, edges)])
+    node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+    node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
+    for i in op.differentiable_outputs:
+        out = outputs[i]
+        out._requires_grad = True
+        out._grad_fn = node
+        out._output_nr = i
+    node._saved = _save(op, node, inputs, outputs, edges) if op.saved_names else ()
+    if observers.active.get():
+        node.scope = observers.scope.get()
+        observers.notify("node_created", node, inputs, outputs)
+
+
+def _save(op, node, inputs, outputs, edges) -> tuple:
+    needed = set()
+    for names, (fn, _) in zip(op.saves, edges):
+        if fn is not None:
+            needed.update(names)
+    saved = []
+    for name in op.saved_names:
+        if name not in needed:
+            saved.append(None)
+        elif name in op.output_names:
+            index = op.output_names.index(name)
+            saved.append(SavedTensor(outputs[index], node, index))
+        else:
+            saved.append(SavedTensor(inputs[op.inputs.index(name)]))
+    return tuple(saved)
+
+
+def _make_view(out: Tensor, source: Tensor, op: Primitive, params: tuple) -> None:
+    """`out` shares `source`'s memory: same base, same version counter, and a recipe to replay the view."""
+    out._base = source if source._base is None else source._base
+    out._version_counter = source._version_counter
+    out._view_chain = source._view_chain + ((op, params),)
+    out._view_base_fn = out._base._grad_fn
+    if source._is_inference:
+        out._is_inference = True
+
+
+def replay_view(chain, array: np.ndarray) -> np.ndarray:
+    """Apply a view chain to an array laid out like the base, giving the same view of it."""
+    for op, params in chain:
+        array = op.forward(array, *params)
+    return array

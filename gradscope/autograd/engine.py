@@ -1,0 +1,402 @@
+"""The backward engine: dependency counting, a ready queue ordered like PyTorch's, hooks, accumulation.
+
+Each call owns its state (buffers, dependency counts), so backward passes in several threads don't
+interfere; only the final accumulation into a shared leaf's `.grad` takes a lock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import warnings
+from contextvars import ContextVar
+
+import numpy as np
+
+from gradscope._shapes import is_expandable_to
+from gradscope.autograd import errors, observers
+from gradscope.autograd.grad_mode import grad_enabled
+from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops.namespace import NUMPY
+
+_accumulate_lock = threading.Lock()
+_warned_create_graph = False
+_current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
+
+
+class GraphTask:
+    """What one backward call is running over; multi-grad hooks ask it which tensors will get a gradient."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes) -> None:
+        self.nodes = nodes
+
+    def count_expected(self, tensors) -> int:
+        count = 0
+        for t in tensors:
+            if t._requires_grad:
+                fn = t.grad_fn
+                node = fn if fn is not None else t._grad_accumulator()
+                count += node in self.nodes
+        return count
+
+
+def current_pass() -> GraphTask | None:
+    return _current_pass.get()
+
+
+def _as_tuple(tensors) -> tuple:
+    if isinstance(tensors, Tensor):
+        return (tensors,)
+    return tuple(tensors)
+
+
+def _root_edges(tensors) -> list:
+    edges = []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError(errors.NO_GRAD_FN.format(i))
+        fn = t.grad_fn
+        edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
+    return edges
+
+
+def _make_grads(tensors, grad_tensors, create_graph: bool) -> list:
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"grad_tensors should have the same length as tensors ({len(grad_tensors)} vs {len(tensors)})")
+    grads = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if g is None:
+            if t._requires_grad and t._data.size != 1:
+                raise RuntimeError(errors.NOT_SCALAR)
+            value = np.ones_like(t._data)
+            grads.append(Tensor._make(value) if create_graph else value)
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+        if g._data.shape != t._data.shape:
+            if g._data.size == 1 and t._data.size == 1:
+                g = g.reshape(t._data.shape)
+            else:
+                raise RuntimeError(errors.shape_mismatch(i, g._data.shape, t._data.shape))
+        if g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)
+        grads.append(g if create_graph else g._data)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None, from_tensor_method: bool = False) -> None:
+    """Accumulate gradients of `tensors` into the leaves' `.grad` (torch.autograd.backward)."""
+    global _warned_create_graph
+    tensors = _as_tuple(tensors)
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    if inputs is not None:
+        inputs = _as_tuple(inputs.values() if isinstance(inputs, dict) else inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grads = _make_grads(tensors, grad_tensors, create_graph)
+    roots = _root_edges(tensors)
+    if create_graph and not _warned_create_graph:
+        _warned_create_graph = True
+        warnings.warn(errors.CREATE_GRAPH_WARNING, UserWarning, stacklevel=3 if from_tensor_method else 2)
+    targets = [_input_edge(t) for t in inputs] if inputs is not None else None
+    captured = run(roots, grads, retain_graph, create_graph, targets, accumulate=True)
+    if inputs is not None:  # non-leaf inputs get their .grad like retain_grad
+        for t, edge in zip(inputs, targets):
+            if not isinstance(edge[0], AccumulateGrad) and captured.get(edge) is not None:
+                _accumulate_into(t, captured[edge], create_graph)
+
+
+def _input_edge(t):
+    if not isinstance(t, Tensor) or not t._requires_grad:
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
+    fn = t.grad_fn
+    return (fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
+    as_dict = isinstance(inputs, dict)
+    keys = list(inputs) if as_dict else None
+    inputs = _as_tuple(inputs.values() if as_dict else inputs)
+    outputs = _as_tuple(outputs)
+    if is_grads_batched:
+        rows = [grad(outputs, inputs, tuple(g[i] for g in _as_tuple(grad_outputs)), True, create_graph,
+                     allow_unused=allow_unused, materialize_grads=materialize_grads)
+                for i in range(len(_as_tuple(grad_outputs)[0]))]
+        from gradscope.autograd import functions as F
+        return tuple(None if col[0] is None else F.stack(col) for col in zip(*rows))
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grads = _make_grads(outputs, grad_outputs, create_graph)
+    roots = _root_edges(outputs)
+    targets = [_input_edge(t) for t in inputs]
+    captured = run(roots, grads, retain_graph, create_graph, targets, accumulate=False)
+    results = []
+    for i, (t, edge) in enumerate(zip(inputs, targets)):
+        g = captured.get(edge)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
+            results.append(Tensor._make(np.zeros_like(t._data)) if materialize_grads else None)
+        else:
+            results.append(g if isinstance(g, Tensor) else Tensor._make(g))
+    return dict(zip(keys, results)) if as_dict else tuple(results)
+
+
+def _topological(roots) -> list:
+    """Nodes reachable from the roots, parents before children (iterative: deep graphs are fine)."""
+    indegree: dict = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in node._next:
+            if child is not None:
+                indegree[child] = indegree.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    order = []
+    queue = [node for node in dict.fromkeys(node for node, _ in roots) if indegree.get(node, 0) == 0]
+    while queue:
+        node = queue.pop()
+        order.append(node)
+        for child, _ in node._next:
+            if child is not None:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    queue.append(child)
+    return order
+
+
+def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None, accumulate: bool = True) -> dict:
+    """Backpropagate `root_grads` from the `roots` edges. Returns the gradients captured at `targets`."""
+    order = _topological(roots)
+    needed = None
+    target_set = None
+    if targets is not None:
+        target_set = set(targets)
+        target_nodes = {node for node, _ in targets}
+        needed = set()
+        for node in reversed(order):
+            if node in target_nodes or any(child in needed for child, _ in node._next):
+                needed.add(node)
+        order = [node for node in order if node in needed]
+    dependencies: dict = {}
+    for node in order:
+        for child, _ in node._next:
+            if child is not None and (needed is None or child in needed):
+                dependencies[child] = dependencies.get(child, 0) + 1
+
+    xp = _tensor_namespace() if create_graph else NUMPY
+    buffers: dict = {}
+    for (node, nr), g in zip(roots, root_grads):
+        slots = buffers.setdefault(node, [None] * node.n_outputs)
+        slots[nr] = g if slots[nr] is None else slots[nr] + g
+    tie = itertools.count()
+    ready = [(-node._seq, next(tie), node) for node in dict.fromkeys(node for node, _ in roots)
+             if dependencies.get(node, 0) == 0 and (needed is None or node in needed)]
+    heapq.heapify(ready)
+    captured: dict = {}
+    observing = observers.active.get()
+    token = grad_enabled.set(create_graph)
+    pass_token = _current_pass.set(GraphTask(set(order)))
+    try:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            grads = buffers.pop(node)
+            grads = _pre_hooks(node, grads, xp)
+            if target_set is not None:
+                for nr, g in enumerate(grads):
+                    if (node, nr) in target_set and g is not None:
+                        captured[(node, nr)] = g
+            if type(node) is AccumulateGrad:
+                if accumulate and (target_set is None or (node, 0) in target_set) and grads[0] is not None:
+                    _accumulate_leaf(node.variable, grads[0], create_graph, observing)
+                continue
+            if target_set is not None and not any(child in needed for child, _ in node._next):
+                continue  # a target non-leaf: its gradient is captured, nothing below it is needed
+            if observing:
+                observers.notify("backward_node_start", node, grads)
+            outputs = _call(node, grads, xp, needed)
+            if node._post_hooks:
+                outputs = _post_hooks(node, outputs, grads, xp)
+            if observing:
+                observers.notify("backward_node_end", node, outputs)
+            if not retain_graph:
+                node._release()
+            for (child, nr), meta, g in zip(node._next, _input_meta(node), outputs):
+                if child is None or (needed is not None and child not in needed):
+                    continue
+                if g is not None:
+                    g = _validate(node, meta, g, xp)
+                    slots = buffers.get(child)
+                    if slots is None:
+                        slots = buffers[child] = [None] * child.n_outputs
+                    slots[nr] = g if slots[nr] is None else slots[nr] + g
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    if child not in buffers:
+                        buffers[child] = [None] * child.n_outputs
+                    heapq.heappush(ready, (-child._seq, next(tie), child))
+    finally:
+        _current_pass.reset(pass_token)
+        grad_enabled.reset(token)
+    return captured
+
+
+def _call(node, grads, xp, needed) -> list:
+    if all(g is None for g in grads) and not getattr(node, "_materialize_grads", False):
+        return [None] * len(node._next)
+    needs = [child is not None and (needed is None or child in needed) for child, _ in node._next]
+    return node._apply(grads, xp, needs)
+
+
+def _input_meta(node):
+    return getattr(node, "_input_meta", None) or (None,) * len(node._next)
+
+
+def _validate(node, meta, g, xp):
+    """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
+    if meta is None:
+        return g
+    shape, dtype = meta
+    if g.shape != shape:
+        if not is_expandable_to(shape, tuple(g.shape)):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                               f"{_index_of(node, meta)} - got {list(g.shape)} but expected shape compatible "
+                               f"with {list(shape)}")
+        g = xp.sum_to(g, shape)
+    if g.dtype != dtype and not (xp.is_tensor and g.dtype == _tensor_dtype(dtype)):
+        g = xp.cast(g, dtype)
+    return g
+
+
+def _tensor_dtype(np_dtype):
+    from gradscope import _dtypes
+    return _dtypes.from_numpy_dtype(np_dtype)
+
+
+def _index_of(node, meta) -> int:
+    return next(i for i, m in enumerate(node._input_meta) if m is meta)
+
+
+def _wrap(g, xp):
+    return g if xp.is_tensor or g is None else Tensor._make(g)
+
+
+def _unwrap(value, xp):
+    return value if xp.is_tensor or value is None else value._data
+
+
+def _run_tensor_hooks(hooks, g, xp):
+    for hook in tuple(hooks.values()):
+        result = hook(_wrap(g, xp))
+        if result is None:
+            continue
+        name = getattr(hook, "__name__", repr(hook))
+        if not isinstance(result, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+        if result._data.shape != tuple(g.shape):
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if result._data.dtype != (g._data.dtype if xp.is_tensor else g.dtype):
+            from gradscope._dtypes import legacy_type_name
+            was = g._data.dtype if xp.is_tensor else g.dtype
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {legacy_type_name(was)} got "
+                               f"{legacy_type_name(result._data.dtype)})")
+        g = _unwrap(result, xp)
+    return g
+
+
+def _pre_hooks(node, grads: list, xp) -> list:
+    """Tensor hooks, then node pre-hooks, then retain_grad: PyTorch's firing order."""
+    if node._tensor_hooks:
+        grads = list(grads)
+        for nr, hooks in node._tensor_hooks.items():
+            if grads[nr] is not None and hooks:
+                grads[nr] = _run_tensor_hooks(hooks, grads[nr], xp)
+    if type(node) is AccumulateGrad and node.variable._backward_hooks and grads[0] is not None:
+        grads = [_run_tensor_hooks(node.variable._backward_hooks, grads[0], xp)]
+    if node._pre_hooks:
+        for hook in tuple(node._pre_hooks.values()):
+            result = hook(tuple(_wrap(g, xp) for g in grads))
+            if result is not None:
+                grads = [_unwrap(r, xp) for r in result]
+    if node._retain_grad:
+        for nr, ref in node._retain_grad.items():
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
+                _accumulate_into(tensor, grads[nr], xp.is_tensor)
+    return grads
+
+
+def _post_hooks(node, outputs, grads, xp):
+    for hook in tuple(node._post_hooks.values()):
+        wrapped_inputs = tuple(_wrap(g, xp) for g in outputs)
+        result = hook(wrapped_inputs if type(node) is not AccumulateGrad else (),
+                      tuple(_wrap(g, xp) for g in grads))
+        if result is not None:
+            result = tuple(result)
+            if len(result) != len(outputs):
+                name = getattr(hook, "__name__", repr(hook))
+                raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(result)}, "
+                                   f"but expected {len(outputs)})")
+            outputs = [_unwrap(r, xp) for r in result]
+    return outputs
+
+
+def _accumulate_into(tensor: Tensor, g, create_graph: bool) -> None:
+    """`.grad += g`: in place normally; out of place (differentiable) under create_graph."""
+    with _accumulate_lock:
+        current = tensor._grad
+        if create_graph:
+            from gradscope.autograd import functions as F
+            g = g if isinstance(g, Tensor) else Tensor._make(g)
+            tensor._grad = F._copy_backwards(g) if current is None else current + g
+        elif current is None:
+            tensor._grad = Tensor._make(np.array(g, dtype=tensor._data.dtype, copy=True))
+        else:
+            data = g._data if isinstance(g, Tensor) else g
+            if current._grad_fn is None and current._data.flags.writeable:
+                np.add(current._data, data, out=current._data, casting="unsafe")
+                current._version_counter.value += 1
+            else:
+                tensor._grad = current + Tensor._make(data)
+
+
+def _accumulate_leaf(variable: Tensor, g, create_graph: bool, observing) -> None:
+    _accumulate_into(variable, g, create_graph)
+    if observing:
+        observers.notify("grad_accumulated", variable, variable._grad)
+    if variable._post_accumulate_hooks:
+        for hook in tuple(variable._post_accumulate_hooks.values()):
+            hook(variable)
+
+
+_TENSOR_NAMESPACE = None
+
+
+def _tensor_namespace():
+    global _TENSOR_NAMESPACE
+    if _TENSOR_NAMESPACE is None:
+        from gradscope.autograd.tensor_namespace import TENSOR
+        _TENSOR_NAMESPACE = TENSOR
+    return _TENSOR_NAMESPACE

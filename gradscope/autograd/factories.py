@@ -1,0 +1,191 @@
+"""Tensor factories and the global random generator (`manual_seed`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope import _dtypes
+from gradscope.autograd.tensor import Tensor
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int):
+    """Seed the generator behind rand/randn/randint/… (values differ from PyTorch's, the API doesn't)."""
+    global _rng
+    _rng = np.random.default_rng(int(seed))
+    return _rng
+
+
+def seed() -> int:
+    value = int(np.random.SeedSequence().entropy % (2**63))
+    manual_seed(value)
+    return value
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t._init(data)
+    if requires_grad:
+        t._set_requires_grad(True, "Only Tensors of floating point and complex dtype can require gradients")
+    return t
+
+
+def _float_dtype(dtype) -> np.dtype:
+    return _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().numpy
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor copying `data` (nested lists, numbers, ndarrays or tensors)."""
+    from gradscope.autograd.functions import _infer_dtype, _to_array
+    array = np.array(_to_array(data), copy=True)
+    target = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _infer_dtype(array)
+    return _finish(array.astype(target, copy=False), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or _dtypes.to_numpy_dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing `array`'s memory."""
+    _dtypes.from_numpy_dtype(array.dtype)
+    return _finish(array, False)
+
+
+def _filled(fill, size, dtype, requires_grad) -> Tensor:
+    return _finish(np.full(_size(size), fill, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(0, size, dtype, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(1, size, dtype, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    # uninitialised in PyTorch; zeros here, which is one valid "uninitialised" content
+    return _filled(0, size, dtype, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        from gradscope.autograd.functions import _infer_dtype
+        np_dtype = _infer_dtype(np.asarray(fill_value))
+    else:
+        np_dtype = _dtypes.to_numpy_dtype(dtype)
+    return _finish(np.full(_size((size,)), fill_value, dtype=np_dtype), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        np_dtype = np.dtype(np.int64) if all(isinstance(v, (int, np.integer)) for v in values) \
+            else _dtypes.get_default_dtype().numpy
+    else:
+        np_dtype = _dtypes.to_numpy_dtype(dtype)
+    return _finish(np.arange(*values).astype(np_dtype), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish((generator or _rng).random(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish((generator or _rng).standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if size is None:
+        low, high, size = 0, low, high
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    return _finish((generator or _rng).integers(low, high, size=tuple(size)).astype(np_dtype), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish((generator or _rng).permutation(n).astype(np.int64), requires_grad)
+
+
+def normal(mean, std, size, *, generator=None) -> Tensor:
+    return _finish((generator or _rng).normal(mean, std, _size((size,))).astype(_float_dtype(None)), False)
+
+
+def _like(values, input, dtype, requires_grad) -> Tensor:
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else input._data.dtype
+    return _finish(np.asarray(values, dtype=np_dtype), requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(np.zeros(input._data.shape), input, dtype, requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(np.ones(input._data.shape), input, dtype, requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(np.full(input._data.shape, fill_value), input, dtype, requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(_rng.random(input._data.shape), input, dtype, requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _like(_rng.standard_normal(input._data.shape), input, dtype, requires_grad)
+
+
+class _LegacyTensorType(type):
+    """`torch.FloatTensor(2, 3)` makes a float32 Tensor; `isinstance(t, torch.FloatTensor)` checks the dtype."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, Tensor) and instance._data.dtype == cls.dtype.numpy
+
+    def __call__(cls, *args):
+        return Tensor(*args, dtype=cls.dtype)
+
+
+class FloatTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.float32
+
+
+class DoubleTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.float64
+
+
+class LongTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.int64
+
+
+class IntTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.int32
+
+
+class BoolTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.bool

@@ -1,0 +1,246 @@
+"""torch.autograd.Function: user-defined forward/backward pairs. The node is the ctx, as in PyTorch."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from gradscope.autograd import observers
+from gradscope.autograd.dispatch import _edge
+from gradscope.autograd.grad_mode import enable_grad, grad_enabled, no_grad
+from gradscope.autograd.node import Node, _sequence
+from gradscope.autograd.saved import SavedTensor
+from gradscope.autograd.tensor import Tensor
+
+
+class FunctionCtx:
+    """What forward() can tell backward(): saved tensors, dirty and non-differentiable outputs."""
+
+    def save_for_backward(self, *tensors) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        self._to_save_forward = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize_grads = value
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = getattr(self, "_saved_for_backward", None)
+        if saved is None:
+            return tuple(getattr(self, "_to_save", ()))
+        return tuple(None if entry is None else entry.unpack() for entry in saved)
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """Base of `<Name>Backward` nodes; `_fn` is the Function class whose backward runs."""
+
+    _fn = None
+    _materialize_grads = True
+    _non_differentiable = ()
+    _dirty = ()
+
+    def _apply(self, grads, xp, needs):
+        grads = [self._materialize(g, i) for i, g in enumerate(grads)]
+        wrapped = [g if (xp.is_tensor or g is None) else Tensor._make(g) for g in grads]
+        backward = self._fn.backward
+        if getattr(backward, "_once_differentiable", False) or not xp.is_tensor:
+            with no_grad():
+                results = backward(self, *wrapped)
+        else:
+            with enable_grad():
+                results = backward(self, *wrapped)
+        results = results if isinstance(results, tuple) else (results,)
+        n_inputs = len(self._next)
+        if len(results) != n_inputs:
+            if len(results) > n_inputs and all(r is None for r in results[n_inputs:]):
+                results = results[:n_inputs]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
+                                   f"{n_inputs}, got {len(results)})")
+        out = []
+        for i, (result, is_tensor) in enumerate(zip(results, self._input_is_tensor)):
+            if result is None:
+                out.append(None)
+                continue
+            if not is_tensor:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
+                                   f"{i + 1}, but the corresponding forward input was not a Variable")
+            if not isinstance(result, Tensor):
+                raise TypeError(f"expected Variable or None (got {type(result).__name__})")
+            meta = self._input_meta[i]
+            if meta is not None and result._data.shape != meta[0]:
+                from gradscope._shapes import is_expandable_to
+                if not is_expandable_to(meta[0], result._data.shape):
+                    raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index {i} - got "
+                                       f"{list(result._data.shape)} but expected shape compatible with "
+                                       f"{list(meta[0])}")
+            out.append(result if xp.is_tensor else result._data)
+        if getattr(backward, "_once_differentiable", False) and xp.is_tensor and any(
+                g is not None and g._requires_grad for g in grads):
+            out = [_error_output(r) if r is not None else None for r in out]
+        return out
+
+    def _materialize(self, g, index):
+        if g is None and self._materialize_grads:
+            shape, dtype = self._output_meta[index]
+            return np.zeros(shape, dtype)
+        return g
+
+    def _release(self) -> None:
+        for entry in getattr(self, "_saved_for_backward", None) or ():
+            if entry is not None:
+                entry.free()
+
+    def _output_shapes(self):
+        return tuple(shape for shape, _ in self._output_meta)
+
+
+class _ErrorNode(Node):
+    """grad_fn of gradients computed by a once_differentiable backward: differentiating them fails."""
+
+    def name(self) -> str:
+        return "Error"
+
+    def _apply(self, grads, xp, needs):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+_ErrorNode.__name__ = "Error"
+
+
+def _error_output(result: Tensor) -> Tensor:
+    node = _ErrorNode()
+    node._next = ()
+    node._seq = next(_sequence)
+    out = Tensor._make(result._data)
+    out._grad_fn, out._requires_grad = node, True
+    return out
+
+
+def once_differentiable(backward):
+    """Mark a backward that is not itself differentiable: it runs under no_grad."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+    wrapper._once_differentiable = True
+    return wrapper
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, namespace) -> None:
+        super().__init__(name, bases, namespace)
+        cls._backward_cls = type(f"{name}Backward", (BackwardCFunction,), {"_fn": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Define `forward(ctx, *args)` and `backward(ctx, *grad_outputs)` as static methods; call `apply`.
+
+    >>> class Exp(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = x.exp(); ctx.save_for_backward(y); return y
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         y, = ctx.saved_tensors; return g * y
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions are all static, so "
+                      "you should invoke them on the class itself. Instantiating an autograd function will raise an "
+                      "error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls._backward_cls.__new__(cls._backward_cls)
+        is_grad = grad_enabled.get()
+        ctx.needs_input_grad = tuple(is_grad and isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
+        split = cls.setup_context is not Function.setup_context
+        with no_grad():
+            outputs = cls.forward(*args, **kwargs) if split else cls.forward(ctx, *args, **kwargs)
+        if split:
+            cls.setup_context(ctx, args, outputs)
+        single = not isinstance(outputs, tuple)
+        outputs = (outputs,) if single else outputs
+        if not any(ctx.needs_input_grad):
+            return outputs[0] if single else outputs
+        outputs = _connect(ctx, args, outputs)
+        return outputs[0] if single else outputs
+
+
+def _connect(ctx, args, outputs) -> tuple:
+    """Make ctx the grad_fn of the differentiable outputs and save what forward asked to save."""
+    ctx._next = tuple(_edge(a) for a in args)
+    ctx._seq = next(_sequence)
+    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) and edge[0] is not None else None
+                            for a, edge in zip(args, ctx._next))
+    dirty = {id(t) for t in ctx._dirty}
+    non_differentiable = {id(t) for t in ctx._non_differentiable}
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    connected = []
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            connected.append(out)
+            continue
+        if id(out) in dirty:
+            if out._requires_grad and out._grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            out._version_counter.value += 0
+        elif id(out) in inputs:  # an input returned as is: a new tensor object sharing its data
+            alias = Tensor._make(out._data)
+            alias._version_counter = out._version_counter
+            out = alias
+        if id(out) in non_differentiable or out._data.dtype.kind not in "fc":
+            out._requires_grad = False
+        else:
+            out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+        connected.append(out)
+    ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+                             for o in connected)
+    ctx.n_outputs = len(connected)
+    output_ids = {id(o): i for i, o in enumerate(connected)}
+    to_save = getattr(ctx, "_to_save", ())
+    ctx._saved_for_backward = tuple(
+        None if t is None else SavedTensor(t, ctx, output_ids[id(t)]) if id(t) in output_ids and t._grad_fn is ctx
+        else SavedTensor(t) for t in to_save)
+    if observers.active.get():
+        ctx.scope = observers.scope.get()
+        observers.notify("node_created", ctx, args, connected)
+    return tuple(connected)
+
+

@@ -1,0 +1,532 @@
+"""The torch.* functions on tensors (also bound as Tensor methods): argument handling, dtype
+promotion, then one primitive from the op table."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from gradscope import _dtypes
+from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.tensor import Size, Tensor
+from gradscope.ops import elementwise as E
+from gradscope.ops import linalg as L
+from gradscope.ops import nn as N
+from gradscope.ops import reduction as R
+from gradscope.ops import shape as S
+
+_dim = normalize_dim
+
+
+def _to_array(obj) -> np.ndarray | object:
+    """Nested lists/tuples of numbers and tensors, ndarrays, scalars → an ndarray."""
+    if isinstance(obj, Tensor):
+        return obj._data
+    if isinstance(obj, (list, tuple)):
+        if builtins.any(isinstance(item, Tensor) for item in obj):
+            return np.array([_to_array(item) for item in obj])
+        return np.array(obj)
+    return np.asarray(obj)
+
+
+def _infer_dtype(array: np.ndarray) -> np.dtype:
+    kind = array.dtype.kind
+    if kind == "f":
+        return _dtypes.get_default_dtype().numpy if array.dtype == np.float64 else array.dtype
+    if kind in "iu":
+        return array.dtype if array.dtype != np.int32 else np.dtype(np.int64)
+    if kind == "b":
+        return array.dtype
+    if kind == "c":
+        return array.dtype
+    raise TypeError(f"Could not infer dtype of {array.dtype}")
+
+
+def _tensor_like(value, like: np.ndarray | None = None) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=like))
+
+
+# ------------------------------------------------------------------------------- arithmetic
+def _operands(a, b):
+    """The arrays a binary op computes on, promoted as PyTorch promotes (Python numbers stay weak)."""
+    da = a._data if isinstance(a, Tensor) else a
+    db = b._data if isinstance(b, Tensor) else b
+    if isinstance(da, np.ndarray) and isinstance(db, np.ndarray) and da.dtype == db.dtype:
+        return [da, db], da.dtype
+    if isinstance(db, (list, tuple)) or isinstance(da, (list, tuple)):
+        raise TypeError("unsupported operand type(s): a Tensor and a list")
+    common = _dtypes.result_type((da, db))
+    return [_cast(da, common), _cast(db, common)], common
+
+
+def _cast(value, dtype):
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == dtype else value.astype(dtype)
+    if isinstance(value, (bool, np.bool_)) and dtype.kind != "b":
+        return int(value)
+    return value
+
+
+def _binary(op, a, b, params=()):
+    arrays, _ = _operands(a, b)
+    return apply(op, (a, b), params, arrays)
+
+
+def add(input, other, *, alpha=1):
+    return _binary(E.add, input, other, (alpha,))
+
+
+def sub(input, other, *, alpha=1):
+    return _binary(E.sub, input, other, (alpha,))
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return _binary(E.rsub, input, other, (alpha,))
+
+
+def mul(input, other):
+    return _binary(E.mul, input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None):
+    arrays, common = _operands(input, other)
+    if rounding_mode is not None:
+        result = np.floor_divide(*arrays) if rounding_mode == "floor" else np.trunc(np.true_divide(*arrays))
+        return Tensor._make(np.asarray(result).astype(common))
+    if common.kind in "biu":  # integer division gives the default float dtype
+        arrays = [_cast(v, _dtypes.get_default_dtype().numpy) for v in arrays]
+    return apply(E.div, (input, other), (), arrays)
+
+
+divide = true_divide = div
+
+
+def neg(input):
+    return apply(E.neg, (input,))
+
+
+negative = neg
+
+
+def pow(input, exponent):  # noqa: A001
+    if not isinstance(input, Tensor):
+        data = np.asarray(exponent._data)
+        if data.dtype.kind in "biu" and isinstance(input, float):
+            data = data.astype(_dtypes.get_default_dtype().numpy)
+        return apply(E.pow_base_scalar, (exponent,), (input,), [data])
+    if isinstance(exponent, Tensor):
+        return _binary(E.pow_tensor, input, exponent)
+    arrays, _ = _operands(input, exponent)
+    return apply(E.pow_scalar, (input,), (exponent,), arrays[:1])
+
+
+def square(input):
+    return pow(input, 2)
+
+
+def _float_input(x: Tensor) -> list:
+    data = x._data
+    if data.dtype.kind in "biu":
+        data = data.astype(_dtypes.get_default_dtype().numpy)
+    return [data]
+
+
+def _unary(op):
+    def function(input):
+        return apply(op, (input,), (), _float_input(input))
+    function.__name__ = op.name
+    function.__doc__ = f"Elementwise {op.name} (node {op.node_name})."
+    return function
+
+
+exp = _unary(E.exp)
+log = _unary(E.log)
+log1p = _unary(E.log1p)
+sqrt = _unary(E.sqrt)
+rsqrt = _unary(E.rsqrt)
+reciprocal = _unary(E.reciprocal)
+sin = _unary(E.sin)
+cos = _unary(E.cos)
+tanh = _unary(E.tanh)
+sigmoid = _unary(E.sigmoid)
+silu = _unary(E.silu)
+
+
+def relu(input):
+    return apply(E.relu, (input,))
+
+
+def abs(input):  # noqa: A001
+    return apply(E.abs, (input,))
+
+
+absolute = abs
+
+
+def sign(input):
+    return apply(E.sign, (input,))
+
+
+def floor(input):
+    return apply(E.floor, (input,))
+
+
+def ceil(input):
+    return apply(E.ceil, (input,))
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    if decimals:
+        return Tensor._make(np.round(input._data, decimals))
+    return apply(E.round, (input,))
+
+
+def trunc(input):
+    return apply(E.trunc, (input,))
+
+
+def leaky_relu(input, negative_slope=0.01):
+    return apply(E.leaky_relu, (input,), (negative_slope,))
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    lo = min.item() if isinstance(min, Tensor) else min
+    hi = max.item() if isinstance(max, Tensor) else max
+    return apply(E.clamp, (input,), (lo, hi))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+def maximum(input, other):
+    return _binary(E.maximum, input, other)
+
+
+def minimum(input, other):
+    return _binary(E.minimum, input, other)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    arrays, _ = _operands(input, other)
+    return apply(E.where, (condition, input, other), (), [cond.astype(bool, copy=False), *arrays])
+
+
+def clone(input, *, memory_format=None):
+    return apply(E.clone, (input,))
+
+
+def _copy_backwards(input):
+    return apply(S.copy_backwards, (input,))
+
+
+def to_dtype(input, dtype):
+    np_dtype = _dtypes.to_numpy_dtype(dtype)
+    if input._data.dtype == np_dtype:
+        return input
+    if np_dtype.kind not in "fc":
+        return Tensor._make(input._data.astype(np_dtype))
+    return apply(E.to_copy, (input,), (np_dtype,))
+
+
+# ------------------------------------------------------------------------------- comparisons
+def _compare(ufunc):
+    def function(input, other):
+        arrays, _ = _operands(input, other)
+        return Tensor._make(np.asarray(ufunc(*arrays)))
+    function.__name__ = ufunc.__name__
+    return function
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+logical_xor = _compare(np.logical_xor)
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def logical_not(input):
+    return Tensor._make(np.logical_not(input._data))
+
+
+def isnan(input):
+    return Tensor._make(np.isnan(input._data))
+
+
+def isinf(input):
+    return Tensor._make(np.isinf(input._data))
+
+
+def isfinite(input):
+    return Tensor._make(np.isfinite(input._data))
+
+
+def equal(input, other) -> bool:
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(np.isclose(input._data, _to_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def nonzero(input, *, as_tuple=False):
+    if as_tuple:
+        return tuple(Tensor._make(i) for i in np.nonzero(input._data))
+    return Tensor._make(np.argwhere(input._data))
+
+
+# ------------------------------------------------------------------------------- reductions
+def _dims_arg(input, dim):
+    return normalize_dims(dim, input._data.ndim)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+    if input._data.dtype.kind == "b":
+        input = Tensor._make(input._data.astype(np.int64)) if not input._requires_grad else input
+    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0 and not keepdim):
+        return apply(R.sum_all, (input,))
+    return apply(R.sum_dim, (input,), (_dims_arg(input, dim), keepdim))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {_dtypes.from_numpy_dtype(input._data.dtype).legacy_name[:-6]}")
+    if dim is None:
+        return apply(R.mean_all, (input,))
+    return apply(R.mean_dim, (input,), (_dims_arg(input, dim), keepdim))
+
+
+def _return_types(name: str, values, indices):
+    from gradscope.autograd.return_types import ReturnType
+    return ReturnType(name, values, indices)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        _require_nonempty(input, "max")
+        return apply(R.max_all, (input,))
+    values, indices = apply(R.max_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+    return _return_types("max", values, indices)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        _require_nonempty(input, "min")
+        return apply(R.min_all, (input,))
+    values, indices = apply(R.min_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+    return _return_types("min", values, indices)
+
+
+def _require_nonempty(input, name):
+    if input._data.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+
+
+def amax(input, dim=(), keepdim=False):
+    return apply(R.amax, (input,), (_dims_arg(input, dim or None), keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    return apply(R.amin, (input,), (_dims_arg(input, dim or None), keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
+    return Tensor._make(np.argmax(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
+
+
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
+    return Tensor._make(np.argmin(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    order = 2 if p in ("fro", None) else p
+    return linalg_vector_norm(input, order, dim, keepdim)
+
+
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    return apply(R.vector_norm, (x,), (float(ord), _dims_arg(x, dim), keepdim), _float_input(x))
+
+
+def logsumexp(input, dim, keepdim=False):
+    return apply(R.logsumexp, (input,), (_dims_arg(input, dim), keepdim), _float_input(input))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return apply(R.var, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return apply(R.std, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dim is not None:
+        raise NotImplementedError("prod(dim=...) is not implemented yet")
+    return apply(R.prod_all, (input,))
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    return Tensor._make(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    return Tensor._make(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)))
+
+
+def sum_to_size(input, *size):
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if input._data.shape == shape:
+        return input
+    lead = input._data.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and input._data.shape[i + lead] != 1)
+    out = sum(input, dims, keepdim=True)
+    return reshape(out, shape) if lead else out
+
+
+# ------------------------------------------------------------------------------- linear algebra
+def matmul(input, other):
+    a, b = input._data, other._data
+    arrays, _ = _operands(input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        _check_matmul(a.shape[0], b.shape[0], "inconsistent tensor size, expected tensor [{0}] and src [{1}] to "
+                      "have the same number of elements, but got {0} and {1} elements respectively", a, b)
+        return apply(L.dot, (input, other), (), arrays)
+    if a.ndim == 2 and b.ndim == 1:
+        _check_matmul(a.shape[1], b.shape[0], "size mismatch, got input ({2}), mat ({2}x{0}), vec ({1})", a, b)
+        return apply(L.mv, (input, other), (), arrays)
+    if a.ndim == 1:
+        return squeeze(matmul(unsqueeze(input, 0), other), -2)
+    if b.ndim == 1:
+        return squeeze(matmul(input, unsqueeze(other, -1)), -1)
+    _check_matmul(a.shape[-1], b.shape[-2], "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
+    if a.ndim == 2 and b.ndim == 2:
+        return apply(L.mm, (input, other), (), arrays)
+    return apply(L.matmul, (input, other), (), arrays)
+
+
+def _check_matmul(n, m, template, a, b):
+    if n != m:
+        rows = math.prod(a.shape[:-1]) if a.ndim > 1 else 1
+        cols = b.shape[-1] if b.ndim > 1 else 1
+        raise RuntimeError(template.format(n, m, rows, cols))
+
+
+def mm(input, mat2):
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError("self must be a matrix" if input._data.ndim != 2 else "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    arrays, _ = _operands(input, mat2)
+    return apply(L.bmm, (input, mat2), (), arrays)
+
+
+def dot(input, other):
+    return matmul(input, other)
+
+
+def mv(input, vec):
+    return matmul(input, vec)
+
+
+def outer(input, vec2):
+    return mul(unsqueeze(input, 1), vec2)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
+
+
+# ------------------------------------------------------------------------------- nn primitives
+def softmax(input, dim, dtype=None):
+    return apply(N.softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))
+
+
+def log_softmax(input, dim, dtype=None):
+    return apply(N.log_softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))
+
+
+def mse_loss(input, target, reduction="mean"):
+    return _binary(N.mse_loss, input, target, (reduction,))
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    w = None if weight is None else weight._data
+    return apply(N.nll_loss, (input,), (target._data, w, reduction, ignore_index))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
+    if input._data.shape != target._data.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    w = None if weight is None else weight._data
+    pw = None if pos_weight is None else pos_weight._data
+    return _binary(N.binary_cross_entropy_with_logits, input, target, (w, pw, reduction))
+
+
+from gradscope.autograd.shape_functions import (  # noqa: E402, F401 - re-exported torch.* functions
+    cat, chunk, concat, concatenate, contiguous, expand, expand_as, flatten, gather, getitem, index_scatter,
+    masked_fill, permute, swapaxes, swapdims,
+    reshape, split, squeeze, stack, t, transpose, unbind, unsqueeze, view, view_as,
+)

@@ -1,0 +1,106 @@
+"""torch.autograd.graph: the Node type, saved-tensor hooks, multi-tensor gradient hooks."""
+
+from __future__ import annotations
+
+import threading
+
+from gradscope.autograd.hooks import RemovableHandle
+from gradscope.autograd.node import Node
+from gradscope.autograd.saved import default_hooks
+
+__all__ = ["Node", "saved_tensors_hooks", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
+
+_disabled: dict = {}
+
+
+class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+    """Within the block, tensors saved for backward go through `pack_hook`; backward reads them
+    back through `unpack_hook`.
+
+    >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), lambda a: gradscope.from_numpy(a)):
+    ...     y = x * x
+    """
+
+    def __init__(self, pack_hook, unpack_hook) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        message = _disabled.get(threading.get_ident())
+        if message is not None:
+            raise RuntimeError(message)
+        self._token = default_hooks.set((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        default_hooks.reset(self._token)
+
+
+class disable_saved_tensors_hooks:  # noqa: N801
+    """Make entering `saved_tensors_hooks` raise `RuntimeError(error_message)` inside the block."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self):
+        key = threading.get_ident()
+        self._previous = _disabled.get(key)
+        _disabled[key] = self.error_message
+        return self
+
+    def __exit__(self, *exc) -> None:
+        key = threading.get_ident()
+        if self._previous is None:
+            _disabled.pop(key, None)
+        else:
+            _disabled[key] = self._previous
+
+
+def register_multi_grad_hook(tensors, fn, *, mode: str = "all") -> RemovableHandle:
+    """Call `fn` once the gradients of `tensors` in a backward pass are known.
+
+    mode="all": `fn(grads)` with one entry per tensor (None where no gradient arrived) after the
+    last of them was computed; mode="any": `fn(grad)` with the first gradient computed.
+    """
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    from gradscope.autograd.engine import current_pass
+
+    tensors = tuple(tensors)
+    state: dict = {}
+    lock = threading.Lock()
+
+    def make_hook(index: int):
+        def hook(grad):
+            key = current_pass()
+            with lock:
+                entry = state.setdefault(key, {"grads": [None] * len(tensors), "fired": False, "pending": None})
+                if mode == "any":
+                    if entry["fired"]:
+                        return None
+                    entry["fired"] = True
+                    fire = True
+                else:
+                    entry["grads"][index] = grad
+                    if entry["pending"] is None:
+                        entry["pending"] = key.count_expected(tensors)
+                    entry["pending"] -= 1
+                    fire = entry["pending"] == 0
+            if fire:
+                state.pop(key, None) if mode == "all" else None
+                fn(grad if mode == "any" else entry["grads"])
+            return None
+        return hook
+
+    handles = [t.register_hook(make_hook(i)) for i, t in enumerate(tensors) if t.requires_grad]
+    group = _HandleGroup(handles)
+    return group
+
+
+class _HandleGroup(RemovableHandle):
+    def __init__(self, handles) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()

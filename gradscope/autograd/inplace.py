@@ -1,0 +1,230 @@
+"""In-place operations: version bumps, PyTorch's in-place errors, and graph surgery.
+
+An in-place op on a tensor in a graph is computed out of place on a snapshot of the old value, then
+written back; the tensor takes the new node as its grad_fn. On a view, the base's grad_fn becomes a
+`CopySlices` node that routes the gradient of the written region through the op, and the view's
+grad_fn becomes an `AsStridedBackward0` replay of the view on the base.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope._shapes import sum_to
+from gradscope.autograd import errors
+from gradscope.autograd import functions as F
+from gradscope.autograd.dispatch import _edge, apply, replay_view
+from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, no_grad
+from gradscope.autograd.node import Node, _sequence
+from gradscope.autograd.shape_functions import _plain_index
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import elementwise as E
+
+
+def _check(target: Tensor) -> bool:
+    """Raise PyTorch's errors for forbidden in-place ops; return whether the graph must record it."""
+    if target._is_inference and not inference_enabled.get():
+        raise RuntimeError(errors.INFERENCE_INPLACE)
+    if not grad_enabled.get():
+        return False
+    if target._requires_grad:
+        base = target._base
+        if base is None and target._grad_fn is None:
+            raise RuntimeError(errors.LEAF_INPLACE)
+        if base is not None and base._requires_grad and base._grad_fn is None and target._view_chain:
+            raise RuntimeError(errors.LEAF_VIEW_INPLACE)
+    return True
+
+
+def _inplace(target: Tensor, function, *others) -> Tensor:
+    """Run `function(target, *others)` and write its result into `target`."""
+    record = _check(target)
+    if record and (target._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)):
+        return _inplace_recorded(target, function, others)
+    with no_grad():
+        result = function(target, *others)
+    _write(target, result._data)
+    return target
+
+
+def _write(target: Tensor, data: np.ndarray) -> None:
+    if data.shape != target._data.shape:
+        raise RuntimeError(f"output with shape {list(target._data.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(data.shape, target._data.shape))}")
+    try:
+        np.copyto(target._data, data, casting="same_kind")
+    except TypeError:
+        from gradscope._dtypes import from_numpy_dtype
+        raise RuntimeError(f"result type {from_numpy_dtype(data.dtype).legacy_name[:-6]} can't be cast to the "
+                           f"desired output type {from_numpy_dtype(target._data.dtype).legacy_name[:-6]}") from None
+    target._version_counter.value += 1
+
+
+def _inplace_recorded(target: Tensor, function, others) -> Tensor:
+    old = Tensor._make(target._data.copy())
+    old._requires_grad = target._requires_grad
+    old._grad_fn = target.grad_fn
+    old._output_nr = target._output_nr
+    if old._requires_grad and old._grad_fn is None:  # a base that doesn't require grad becomes part of a graph
+        old._accumulator_ref = None
+    result = function(old, *others)
+    _write(target, result._data)
+    node = result._grad_fn
+    if node is None:
+        return target
+    for entry in getattr(node, "_saved", ()):  # saved outputs are the target itself, version-checked
+        if entry is not None and entry._node_ref is not None:
+            entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
+    if target._base is None or not target._view_chain:
+        target._grad_fn, target._output_nr, target._requires_grad = node, 0, True
+    else:
+        _copy_slices(target, node)
+    return target
+
+
+class CopySlices(Node):
+    """The base's node after an in-place op on one of its views."""
+
+    __slots__ = ("_layout", "_chain", "_fn", "_input_meta")
+
+    def _apply(self, grads, xp, needs):
+        if xp.is_tensor:
+            raise NotImplementedError("create_graph=True through an in-place op on a view is not supported yet")
+        result = np.empty_like(self._layout)
+        result[...] = grads[0]
+        region = replay_view(self._chain, result)
+        fn_grads = self._fn._apply([np.array(region)], xp, [True, *needs[1:]])
+        first = fn_grads[0]
+        region[...] = 0 if first is None else sum_to(first, region.shape)
+        return [result, *fn_grads[1:]]
+
+
+class AsStridedBackward0(Node):
+    """A view's node after its base changed in place: the view's gradient lands in the base's region."""
+
+    __slots__ = ("_layout", "_chain", "_input_meta")
+
+    def _apply(self, grads, xp, needs):
+        if xp.is_tensor:
+            raise NotImplementedError("create_graph=True through an in-place op on a view is not supported yet")
+        result = np.zeros_like(self._layout)
+        replay_view(self._chain, result)[...] = grads[0]
+        return [result]
+
+
+def _copy_slices(view: Tensor, fn) -> None:
+    base = view._base
+    node = CopySlices()
+    node._next = (_edge(base) if base._requires_grad else (None, 0),) + fn._next[1:]
+    node._seq = next(_sequence)
+    node._layout, node._chain, node._fn = base._data, view._view_chain, fn
+    node._input_meta = ((base._data.shape, base._data.dtype),) + fn._input_meta[1:]
+    base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
+    view._grad_fn = view_replay_node(base, view)
+    view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node
+
+
+def view_replay_node(base: Tensor, view: Tensor) -> AsStridedBackward0:
+    node = AsStridedBackward0()
+    node._next = ((base._grad_fn, base._output_nr),)
+    node._seq = next(_sequence)
+    node._layout, node._chain = base._data, view._view_chain
+    node._input_meta = ((base._data.shape, base._data.dtype),)
+    return node
+
+
+# ------------------------------------------------------------------------------- the methods
+def _binary_inplace(function):
+    def method(self, other, **kwargs):
+        if not isinstance(other, Tensor) and not kwargs and not _needs_slow_path(self):
+            return _fast(self, function, other)
+        return _inplace(self, lambda t, o: function(t, o, **kwargs), other)
+    method.__name__ = function.__name__ + "_"
+    return method
+
+
+def _needs_slow_path(target: Tensor) -> bool:
+    """True when the slow (graph-recording or checking) path is needed."""
+    return target._is_inference or (grad_enabled.get() and target._requires_grad)
+
+
+_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+
+
+def _fast(target: Tensor, function, scalar) -> Tensor:
+    """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary."""
+    ufunc = _UFUNCS[function.__name__]
+    if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide):
+        return _inplace(target, function, scalar)
+    ufunc(target._data, scalar, out=target._data)
+    target._version_counter.value += 1
+    return target
+
+
+add_ = _binary_inplace(F.add)
+sub_ = _binary_inplace(F.sub)
+mul_ = _binary_inplace(F.mul)
+div_ = _binary_inplace(F.div)
+
+
+def _unary_inplace(function):
+    def method(self, *args, **kwargs):
+        return _inplace(self, lambda t: function(t, *args, **kwargs))
+    method.__name__ = function.__name__ + "_"
+    return method
+
+
+pow_ = _unary_inplace(F.pow)
+exp_ = _unary_inplace(F.exp)
+log_ = _unary_inplace(F.log)
+sqrt_ = _unary_inplace(F.sqrt)
+tanh_ = _unary_inplace(F.tanh)
+sigmoid_ = _unary_inplace(F.sigmoid)
+relu_ = _unary_inplace(F.relu)
+neg_ = _unary_inplace(F.neg)
+abs_ = _unary_inplace(F.abs)
+clamp_ = clip_ = _unary_inplace(F.clamp)
+sign_ = _unary_inplace(F.sign)
+floor_ = _unary_inplace(F.floor)
+round_ = _unary_inplace(F.round)
+reciprocal_ = _unary_inplace(F.reciprocal)
+masked_fill_ = _unary_inplace(F.masked_fill)
+
+
+def zero_(self) -> Tensor:
+    return _inplace(self, lambda t: apply(E.zero, (t,)))
+
+
+def fill_(self, value) -> Tensor:
+    value = value.item() if isinstance(value, Tensor) else value
+    return _inplace(self, lambda t: apply(E.fill, (t,), (value,)))
+
+
+def copy_(self, src, non_blocking=False) -> Tensor:
+    src = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src))
+    return _inplace(self, lambda t, s: apply(E.copy, (t, s)), src)
+
+
+def _index_put(target, value, index):
+    items = tuple(_plain_index(i) for i in (index if isinstance(index, tuple) else (index,)))
+    items = items if len(items) > 1 else items[0]
+    mask = np.ones(target._data.shape, dtype=bool)
+    mask[items] = False
+    values = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=target._data.dtype))
+    return apply(E.index_put, (target, values), (items, mask),
+                 [target._data, values._data.astype(target._data.dtype, copy=False)])
+
+
+def setitem(self, index, value) -> None:
+    """`x[index] = value`: a copy into the view x[index] (CopySlices), or index_put for advanced indexing."""
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, (Tensor, np.ndarray, list)) for i in items):
+        _inplace(self, lambda t, v: _index_put(t, v, index), value)
+        return
+    copy_(F.getitem(self, index), value)
+
+
+INPLACE_METHODS = (
+    "add_", "sub_", "mul_", "div_", "pow_", "exp_", "log_", "sqrt_", "tanh_", "sigmoid_", "relu_", "neg_", "abs_",
+    "clamp_", "clip_", "sign_", "floor_", "round_", "reciprocal_", "masked_fill_", "zero_", "fill_", "copy_",
+)

@@ -1,0 +1,172 @@
+"""Graph nodes (`grad_fn`s) with PyTorch's Node API, and the per-op node classes."""
+
+from __future__ import annotations
+
+import itertools
+
+from gradscope.autograd import errors
+from gradscope.autograd.hooks import HookDict
+from gradscope.autograd.saved import SavedTensor
+from gradscope.ops.registry import Primitive
+
+_sequence = itertools.count()
+ACCUMULATE_SEQUENCE_NR = 2**64 - 1
+
+
+class Node:
+    """A backward function in the graph (torch.autograd.graph.Node).
+
+    `next_functions` holds one `(node | None, input_nr)` edge per forward input. Rarely used
+    state (hooks, metadata, the module scope and source frames the debugger records) lives in
+    the instance dict and costs nothing until set.
+    """
+
+    __slots__ = ("_next", "_seq", "__dict__", "__weakref__")
+
+    _metadata = None
+    _pre_hooks = None  # HookDict of fn(grad_outputs)
+    _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
+    _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
+    _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
+    scope = None  # module path ("model.encoder.fc1") when an observer recorded it
+    frames = None  # forward call stack, captured by anomaly mode or the recorder
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def _forward_name(self) -> str:
+        name = type(self).__name__
+        return name[: name.rfind("Backward")] if "Backward" in name else name
+
+    @property
+    def next_functions(self) -> tuple:
+        return self._next
+
+    @property
+    def metadata(self) -> dict:
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    @property
+    def requires_grad(self) -> bool:
+        return True
+
+    def _sequence_nr(self) -> int:
+        return self._seq
+
+    def register_hook(self, fn):
+        """Post-hook `fn(grad_inputs, grad_outputs) -> tuple | None`, after the node ran."""
+        if self._post_hooks is None:
+            self._post_hooks = HookDict()
+        return self._post_hooks.add(fn)
+
+    def register_prehook(self, fn):
+        """Pre-hook `fn(grad_outputs) -> tuple | None`, before the node runs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = HookDict()
+        return self._pre_hooks.add(fn)
+
+    def _add_tensor_hook(self, output_nr: int, fn):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        return self._tensor_hooks.setdefault(output_nr, HookDict()).add(fn)
+
+    # engine interface -------------------------------------------------------------------------
+    n_outputs = 1
+
+    def _apply(self, grads: list, xp, needs: list) -> list:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Free saved tensors after a backward without retain_graph."""
+
+    def _output_shapes(self) -> tuple:
+        return ()
+
+
+class OpNode(Node):
+    """Base of the generated node classes, one per primitive (`MulBackward0` …)."""
+
+    __slots__ = ("_saved", "_attrs", "_input_meta", "_output_meta")
+    op: Primitive
+
+    def _apply(self, grads, xp, needs):
+        op = self.op
+        saved = [None if entry is None else (entry.unpack() if xp.is_tensor else entry.array())
+                 for entry in self._saved]
+        s = op.Saved(*saved, *self._attrs, xp)
+        if op.n_outputs == 1:
+            g = grads[0]
+        else:  # multi-output ops see zeros for outputs that got no gradient
+            g = tuple(xp.zeros(shape, dtype) if grad is None else grad
+                      for grad, (shape, dtype) in zip(grads, self._output_meta))
+        if op.variadic:
+            return list(op.vjp[0](g, s))
+        return [rule(g, s) if need else None for rule, need in zip(op.vjp, needs)]
+
+    def _release(self):
+        for entry in self._saved:
+            if entry is not None:
+                entry.free()
+
+    def _output_shapes(self):
+        return tuple(shape for shape, _ in self._output_meta)
+
+
+def _saved_tensor_property(index: int):
+    def get(self):
+        entry = self._saved[index]
+        return None if entry is None else entry.unpack()
+    return property(get)
+
+
+def _raw_saved_property(index: int):
+    def get(self):
+        return self._saved[index]
+    return property(get)
+
+
+def _attr_property(index: int):
+    def get(self):
+        if any(entry is not None and entry._freed for entry in self._saved):
+            raise RuntimeError(errors.FREED)
+        return self._attrs[index]
+    return property(get)
+
+
+def node_class(op: Primitive) -> type:
+    """The node class of `op`, named as PyTorch names it, with `_saved_*` and `_raw_saved_*` attributes."""
+    if op.node_class is None:
+        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs}
+        for i, name in enumerate(op.saved_names):
+            namespace[f"_saved_{name}"] = _saved_tensor_property(i)
+            namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
+        for i, name in enumerate(op.params + op.attrs):
+            namespace[f"_saved_{name}"] = _attr_property(i)
+        op.node_class = type(op.node_name, (OpNode,), namespace)
+    return op.node_class
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf that requires grad: adds incoming gradients into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self._next = ()
+        self._seq = ACCUMULATE_SEQUENCE_NR
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def _output_shapes(self):
+        return (self.variable._data.shape,)
+
+
+def make_saved(value, node=None, output_nr: int = 0) -> SavedTensor:
+    return SavedTensor(value, node, output_nr)

@@ -1,0 +1,45 @@
+"""Observers of the engine: the recorder and anomaly mode plug in here.
+
+An observer is any object with some of these methods (missing ones are skipped):
+`node_created(node, inputs, outputs)`, `tensor_saved(node, name, value)`,
+`backward_node_start(node, grad_outputs)`, `backward_node_end(node, grad_inputs)`,
+`grad_accumulated(tensor, grad)`. The stack is context-local; with none active the engine pays
+one ContextVar read per op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+
+active: ContextVar[tuple] = ContextVar("gradscope_observers", default=())
+# module path pushed by nn.Module.__call__ ("model.encoder.fc1"), read by observers
+scope: ContextVar[str | None] = ContextVar("gradscope_scope", default=None)
+
+
+@contextlib.contextmanager
+def observing(observer):
+    """Notify `observer` of engine events while the block runs."""
+    token = active.set(active.get() + (observer,))
+    try:
+        yield observer
+    finally:
+        active.reset(token)
+
+
+def notify(event: str, *args) -> None:
+    for observer in active.get():
+        method = getattr(observer, event, None)
+        if method is not None:
+            method(*args)
+
+
+@contextlib.contextmanager
+def module_scope(name: str):
+    """Push a module's qualified name; nested scopes join with dots."""
+    outer = scope.get()
+    token = scope.set(name if not outer else f"{outer}.{name}" if name else outer)
+    try:
+        yield
+    finally:
+        scope.reset(token)

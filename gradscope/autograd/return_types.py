@@ -1,0 +1,23 @@
+"""Named (values, indices) results, printed as torch.return_types.max(...)."""
+
+from __future__ import annotations
+
+
+class ReturnType(tuple):
+    """A (values, indices) pair with attribute access, like torch.return_types.max."""
+
+    def __new__(cls, name: str, values, indices):
+        self = super().__new__(cls, (values, indices))
+        self._name = name
+        return self
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"

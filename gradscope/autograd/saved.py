@@ -1,0 +1,126 @@
+"""Saved tensors: what a node keeps for backward, with version checks and pack/unpack hooks."""
+
+from __future__ import annotations
+
+import weakref
+from contextvars import ContextVar
+
+import numpy as np
+
+from gradscope.autograd import errors
+
+# the innermost saved_tensors_hooks(pack, unpack) pair of this thread, or None
+default_hooks: ContextVar[tuple | None] = ContextVar("gradscope_saved_tensors_hooks", default=None)
+
+
+class VersionCounter:
+    """Shared by a tensor, its views and its detach()es; bumped by every in-place op."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class SavedTensor:
+    """One tensor saved for backward (PyTorch's torch._C._autograd.SavedTensor).
+
+    An input is kept by reference, so `_saved_self is x`. An output of the saving node keeps only
+    its array and a weak reference to the node (no reference cycle); unpacking makes a new tensor
+    whose grad_fn is that node, so `_saved_result` equals but is not the output.
+    """
+
+    __slots__ = ("_array", "_tensor", "_counter", "_version", "_node_ref", "_output_nr", "_creator",
+                 "_packed", "_unpack", "_freed")
+
+    def __init__(self, value, node=None, output_nr: int = 0) -> None:
+        self._freed = False
+        self._unpack = None
+        self._node_ref = None
+        if not hasattr(value, "_data"):  # a Python number, e.g. the 2 in `x * 2`
+            self._array, self._tensor, self._counter, self._version, self._creator = value, None, None, 0, None
+            self._output_nr = 0
+            return
+        if value._is_inference:
+            raise RuntimeError(errors.INFERENCE_SAVED)
+        self._array = value._data
+        self._counter = value._version_counter
+        self._version = self._counter.value
+        self._output_nr = value._output_nr
+        if node is not None:  # an output of its own node: keep no reference to the tensor
+            self._tensor = None
+            self._node_ref = weakref.ref(node)
+            self._output_nr = output_nr
+            self._creator = None
+        else:
+            self._tensor = value
+            self._creator = value._grad_fn
+        hooks = default_hooks.get()
+        if hooks is not None:
+            self._set_hooks(*hooks, value)
+
+    def _set_hooks(self, pack, unpack, value) -> None:
+        self._packed = pack(value)
+        self._unpack = unpack
+        self._array = self._tensor = None
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        """Replace how this saved tensor is stored: `pack_hook` runs now, `unpack_hook` on every access."""
+        if self._unpack is not None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time."
+            )
+        if self._freed:
+            raise RuntimeError(errors.FREED)
+        self._set_hooks(pack_hook, unpack_hook, self.unpack())
+
+    def _check(self) -> None:
+        if self._freed:
+            raise RuntimeError(errors.FREED)
+        if self._counter is not None and self._counter.value != self._version:
+            creator = self._creator if self._node_ref is None else self._node_ref()
+            name = creator._forward_name() if creator is not None else None
+            from gradscope.autograd.anomaly import is_anomaly_enabled
+            raise RuntimeError(errors.modified_inplace(
+                self._dtype(), self._shape(), name, self._output_nr, self._counter.value, self._version,
+                anomaly=is_anomaly_enabled()))
+
+    def _dtype(self):
+        return (self._array if self._array is not None else self.unpack_unchecked()._data).dtype
+
+    def _shape(self):
+        return (self._array if self._array is not None else self.unpack_unchecked()._data).shape
+
+    def array(self):
+        """The saved value as an ndarray (or Python number), for first-order backward."""
+        self._check()
+        if self._unpack is not None:
+            return self.unpack_unchecked()._data
+        return self._array
+
+    def unpack(self):
+        """The saved value as a Tensor (an input comes back as itself)."""
+        self._check()
+        return self.unpack_unchecked()
+
+    def unpack_unchecked(self):
+        from gradscope.autograd.tensor import Tensor
+        if self._unpack is not None:
+            value = self._unpack(self._packed)
+            if not isinstance(value, Tensor):
+                raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                                f"{type(value).__name__}")
+            return value
+        if self._tensor is not None:
+            return self._tensor
+        if self._node_ref is not None:
+            node = self._node_ref()
+            out = Tensor._make(self._array, node is not None)
+            out._grad_fn, out._output_nr, out._version_counter = node, self._output_nr, self._counter
+            return out
+        return Tensor._make(np.asarray(self._array))
+
+    def free(self) -> None:
+        self._freed = True
+        self._array = self._tensor = self._packed = None

@@ -1,0 +1,259 @@
+"""Shape functions: views (sharing memory), reshapes, indexing, joining and splitting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradscope._shapes import normalize_dim
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import shape as S
+
+
+def _size_arg(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def _infer_size(shape: tuple, numel: int) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(numel // known if s == -1 else s for s in shape)
+    if known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def view(input, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
+        from gradscope.autograd.functions import to_dtype
+        return to_dtype(input, shape[0])
+    size = _infer_size(_size_arg(shape), input._data.size)
+    try:
+        np.reshape(input._data, size, copy=False)
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+    return apply(S.view, (input,), (size,))
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape(input, *shape):
+    size = _infer_size(_size_arg(shape), input._data.size)
+    try:
+        np.reshape(input._data, size, copy=False)
+    except ValueError:
+        return apply(S.unsafe_view, (input,), (size,))
+    return apply(S.view, (input,), (size,))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    ndim = input._data.ndim
+    if ndim == 0:
+        return reshape(input, (1,))
+    start, end = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
+    shape = input._data.shape
+    if start == end:
+        return input
+    return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+
+def t(input):
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return apply(S.t, (input,))
+
+
+def transpose(input, dim0, dim1):
+    ndim = input._data.ndim
+    return apply(S.transpose, (input,), (normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)))
+
+
+swapaxes = swapdims = transpose
+
+
+def permute(input, *dims):
+    ndim = input._data.ndim
+    dims = tuple(normalize_dim(d, ndim) for d in _size_arg(dims))
+    if sorted(dims) != list(range(ndim)):
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal "
+                           f"to len(dims) = {len(dims)}")
+    return apply(S.permute, (input,), (dims,))
+
+
+def unsqueeze(input, dim):
+    return apply(S.unsqueeze, (input,), (normalize_dim(dim, input._data.ndim + 1),))
+
+
+def squeeze(input, dim=None):
+    if dim is None:
+        return apply(S.squeeze_all, (input,))
+    ndim = input._data.ndim
+    dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    dims = tuple(d for d in dims if ndim and input._data.shape[d] == 1)
+    return apply(S.squeeze_dim, (input,), (dims,))
+
+
+def expand(input, *sizes):
+    sizes = _size_arg(sizes)
+    shape = input._data.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    target = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    for i, n in enumerate(shape):
+        if n != 1 and n != target[i + lead]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[i + lead]}) must match the existing size "
+                               f"({n}) at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  Tensor "
+                               f"sizes: {list(shape)}")
+    return apply(S.expand, (input,), (target,))
+
+
+def expand_as(input, other):
+    return expand(input, other._data.shape)
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return apply(S.clone_contiguous, (input,))
+
+
+# ------------------------------------------------------------------------------- indexing
+def _is_advanced(item) -> bool:
+    return isinstance(item, (Tensor, np.ndarray, list)) or (isinstance(item, tuple))
+
+
+def _plain_index(index):
+    """Tensors in an index become ndarrays; the result is hashable-agnostic and NumPy-ready."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray([_plain_index(i) for i in index]) if index and isinstance(index[0], Tensor) \
+            else np.asarray(index)
+    return index
+
+
+def getitem(input, index):
+    """`x[index]`: basic indexing becomes a chain of view ops, advanced indexing one IndexBackward0."""
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_plain_index(item) for item in items)
+    if any(isinstance(item, np.ndarray) for item in items):
+        if any(isinstance(item, np.ndarray) and item.dtype.kind not in "biu" for item in items):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return apply(S.index, (input,), (items if len(items) > 1 else items[0],))
+    return _basic_index(input, items)
+
+
+def _basic_index(input, items):
+    ndim = input._data.ndim
+    specified = sum(1 for item in items if item is not None and item is not Ellipsis)
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    out, dim = input, 0
+    for item in items:
+        if item is Ellipsis:
+            dim += ndim - specified
+        elif item is None:
+            out = apply(S.unsqueeze, (out,), (dim,))
+            dim += 1
+        elif isinstance(item, slice):
+            size = out._data.shape[dim]
+            start, stop, step = item.indices(size)
+            if step <= 0:
+                raise ValueError("step must be greater than zero")
+            if (start, stop, step) != (0, size, 1):
+                out = apply(S.slice_, (out,), (dim, start, max(stop, start), step))
+            dim += 1
+        elif isinstance(item, (bool, np.bool_)):
+            out = apply(S.unsqueeze, (out,), (dim,))
+            if not item:
+                out = apply(S.slice_, (out,), (dim, 0, 0, 1))
+            dim += 1
+        else:
+            size = out._data.shape[dim]
+            position = int(item)
+            if not -size <= position < size:
+                raise IndexError(f"index {position} is out of bounds for dimension {dim} with size {size}")
+            out = apply(S.select, (out,), (dim, position % size))
+    if out is input:
+        out = apply(S.alias, (input,))
+    return out
+
+
+def index_scatter(values, shape, indices, accumulate):
+    return apply(S.index_scatter, (values,), (tuple(shape), indices, accumulate))
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    return apply(S.gather, (input,), (normalize_dim(dim, input._data.ndim), index._data))
+
+
+def masked_fill(input, mask, value):
+    value = value.item() if isinstance(value, Tensor) else value
+    return apply(S.masked_fill, (input, mask), (value,), [input._data, mask._data])
+
+
+# ------------------------------------------------------------------------------- joining, splitting
+def cat(tensors, dim=0):
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(tensors)[:1]
+    ndim = tensors[0]._data.ndim
+    d = normalize_dim(dim, ndim)
+    from gradscope import _dtypes
+    common = _dtypes.result_type([t._data for t in tensors])
+    arrays = [t._data.astype(common, copy=False) for t in tensors]
+    return apply(S.cat, tensors, (d, tuple(t._data.shape[d] for t in tensors)), arrays)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    shapes = {t._data.shape for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 "
+                           f"and {list(next(t.shape for t in tensors if t._data.shape != tensors[0]._data.shape))} "
+                           "at entry 1")
+    return apply(S.stack, tensors, (normalize_dim(dim, tensors[0]._data.ndim + 1),))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = normalize_dim(dim, tensor._data.ndim)
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sections = [min(step, size - start) for start in range(0, size, step)] or [0]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                               f"at dimension {d}), but got split_sizes={sections}")
+    out, start = [], 0
+    for n in sections:
+        out.append(apply(S.slice_, (tensor,), (d, start, start + n, 1)))
+        start += n
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    size = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    return split(input, max(1, -(-size // chunks)), dim)
+
+
+def unbind(input, dim=0):
+    d = normalize_dim(dim, input._data.ndim)
+    return tuple(apply(S.select, (input,), (d, i)) for i in range(input._data.shape[d]))

@@ -1,0 +1,464 @@
+"""Tensor: an ndarray with autograd state, PyTorch's attributes and methods."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+import weakref
+
+import numpy as np
+
+from gradscope import _dtypes
+from gradscope._printing import format_tensor
+from gradscope.autograd import errors
+from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
+from gradscope.autograd.hooks import HookDict
+from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.saved import VersionCounter
+
+_accumulator_lock = threading.Lock()
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple printed as `torch.Size([2, 3])`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for size in self:
+            n *= size
+        return n
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+
+class device:  # noqa: N801 - torch.device
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index  # noqa: A001
+        self.type, self.index = str(type).split(":")[0], index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+CPU = device("cpu")
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it.
+
+    >>> x = gradscope.ones(2, 2, requires_grad=True)
+    >>> (x + 2).mean().backward()
+    >>> x.grad
+    tensor([[0.2500, 0.2500],
+            [0.2500, 0.2500]])
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_version_counter", "_base",
+                 "__dict__", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    # rarely set state, kept out of the slots so a new tensor costs only what the hot path needs
+    _grad = None
+    _retains_grad = False
+    _backward_hooks = None  # leaf tensor hooks, run by AccumulateGrad before accumulation
+    _post_accumulate_hooks = None
+    _accumulator_ref = None
+    _is_inference = False
+    _view_chain = ()  # for views: ((primitive, params), ...) replayed from the base's array
+    _view_base_fn = None  # the base's grad_fn when this view's grad_fn was made
+
+    def __init__(self, *args, dtype=None) -> None:
+        """Legacy constructor: `Tensor(2, 3)` is uninitialised (here: zeros), `Tensor([1, 2])` copies data."""
+        np_dtype = _dtypes.to_numpy_dtype(dtype or _dtypes.get_default_dtype())
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = np.array(_F._to_array(args[0]), dtype=np_dtype)
+        else:
+            data = np.zeros(tuple(int(a) for a in args), dtype=np_dtype)
+        self._init(data)
+
+    def _init(self, data: np.ndarray, requires_grad: bool = False) -> None:
+        self._data = data
+        self._requires_grad = requires_grad
+        self._grad_fn = None
+        self._output_nr = 0
+        self._version_counter = VersionCounter()
+        self._base = None
+        if inference_enabled.get():
+            self._is_inference = True
+
+    @staticmethod
+    def _make(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        t = _new_tensor(Tensor)
+        t._data = data
+        t._requires_grad = requires_grad
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = VersionCounter()
+        t._base = None
+        return t
+
+    # autograd attributes ---------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._set_requires_grad(value, errors.INT_REQUIRES_GRAD_)
+
+    def _set_requires_grad(self, value: bool, dtype_error: str) -> None:
+        value = bool(value)
+        if self._grad_fn is not None:
+            if not value:
+                raise RuntimeError(errors.NON_LEAF_REQUIRES_GRAD)
+            return
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(dtype_error)
+        if value and self._is_inference and not inference_enabled.get():
+            raise RuntimeError(errors.INFERENCE_REQUIRES_GRAD)
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self._set_requires_grad(requires_grad, errors.INT_REQUIRES_GRAD_)
+        return self
+
+    @property
+    def grad_fn(self):
+        if self._base is not None:
+            _sync_view(self)
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(errors.NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_c_type_name(value._data.dtype)}' to a tensor "
+                    f"with grad_dtype '{_dtypes.from_numpy_dtype(self._data.dtype).legacy_name[:-6]}'. The "
+                    "gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+                    "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may break "
+                    "downstream systems that assume they match.")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Fill `.grad` of this non-leaf tensor during backward (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        grad_fn = self.grad_fn
+        if grad_fn is None or self._retains_grad:
+            return
+        if grad_fn._retain_grad is None:
+            grad_fn._retain_grad = {}
+        grad_fn._retain_grad[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter.value
+
+    def _bump_version(self) -> None:
+        self._version_counter.value += 1
+
+    def _grad_accumulator(self) -> AccumulateGrad:
+        """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly)."""
+        ref = self._accumulator_ref
+        node = ref() if ref is not None else None
+        if node is None:
+            with _accumulator_lock:
+                ref = self._accumulator_ref
+                node = ref() if ref is not None else None
+                if node is None:
+                    node = AccumulateGrad(self)
+                    self._accumulator_ref = weakref.ref(node)
+        return node
+
+    def register_hook(self, hook):
+        """`hook(grad) -> Tensor | None` runs when this tensor's gradient is computed; returns a handle."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        grad_fn = self.grad_fn
+        if grad_fn is None:
+            if self._backward_hooks is None:
+                self._backward_hooks = HookDict()
+            return self._backward_hooks.add(hook)
+        return grad_fn._add_tensor_hook(self._output_nr, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(tensor)` runs after `.grad` of this leaf was updated."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = HookDict()
+        return self._post_accumulate_hooks.add(hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
+        from gradscope.autograd import engine
+        if inputs is not None and isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                        inputs=inputs, from_tensor_method=True)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data and version counter, outside the graph."""
+        out = Tensor._make(self._data)
+        out._version_counter = self._version_counter
+        out._base = self if self._base is None else self._base
+        out._view_chain = self._view_chain
+        out._view_base_fn = _NEVER_SYNC
+        if self._is_inference:
+            out._is_inference = True
+        return out
+
+    def detach_(self) -> Tensor:
+        if self._base is not None and self._view_chain:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+                "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+                "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage without autograd history and with its own version counter."""
+        out = Tensor._make(self._data)
+        if self._is_inference:
+            out._is_inference = True
+        return out
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    # metadata -----------------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_F._dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtypes.dtype:
+        return _dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    is_cuda = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_F._dim(dim, self._data.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def is_inference(self) -> bool:
+        return self._is_inference
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def data_ptr(self) -> int:
+        return self._data.ctypes.data
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return _dtypes.legacy_type_name(self._data.dtype)
+        return self.to(dtype)
+
+    # conversion ---------------------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy() if dtype is None else self.numpy().astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        self._warn_scalar_conversion()
+        return float(self.item())
+
+    def __int__(self) -> int:
+        self._warn_scalar_conversion()
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def _warn_scalar_conversion(self) -> None:
+        if self._requires_grad:
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        if self._grad_fn is not None:
+            suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
+        elif self._requires_grad:
+            suffixes = ["requires_grad=True"]
+        else:
+            suffixes = []
+        return format_tensor(self._data, suffixes, default_float=_dtypes.get_default_dtype().numpy)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("gradscope tensors are not picklable; use gradscope.save, which never uses pickle")
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                               "be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        out = type(self).__new__(type(self))
+        Tensor._init(out, self._data.copy(), self._requires_grad)
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+
+_new_tensor = object.__new__
+_NEVER_SYNC = object()  # detach() of a view: shares memory but never joins the base's graph
+
+
+def _c_type_name(np_dtype: np.dtype) -> str:
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "float16": "c10::Half", "bool": "bool"}.get(np_dtype.name, np_dtype.name)
+
+
+def _sync_view(view: Tensor) -> None:
+    """After an in-place op on a base or a sibling view, route this view's gradient through the base."""
+    base = view._base
+    if view._view_base_fn is _NEVER_SYNC or base._grad_fn is view._view_base_fn:
+        return
+    if base._grad_fn is not None and view._view_chain:
+        from gradscope.autograd.inplace import view_replay_node
+        view._grad_fn = view_replay_node(base, view)
+        view._output_nr = 0
+        view._requires_grad = True
+    view._view_base_fn = base._grad_fn
+
+
+from gradscope.autograd import functions as _F  # noqa: E402 - ops need Tensor defined first
+from gradscope.autograd import tensor_methods  # noqa: E402, F401 - attaches math methods

@@ -1,0 +1,93 @@
+"""Tensor methods that are the torch.* functions with the tensor as first argument (`x.exp()` is `exp(x)`)."""
+
+from __future__ import annotations
+
+from gradscope import _dtypes
+from gradscope.autograd import functions as F
+from gradscope.autograd import inplace as I
+from gradscope.autograd.tensor import Tensor
+
+_SAME_AS_FUNCTION = (
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg", "negative", "pow", "square",
+    "exp", "log", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
+    "absolute", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip", "clamp_min", "clamp_max", "maximum",
+    "minimum", "clone", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal",
+    "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "equal",
+    "allclose", "isclose", "nonzero", "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "norm",
+    "logsumexp", "var", "std", "prod", "all", "any", "sum_to_size", "matmul", "mm", "bmm", "dot", "mv", "outer",
+    "ger", "addmm", "softmax", "log_softmax", "view", "view_as", "reshape", "flatten", "t", "transpose",
+    "swapaxes", "swapdims", "permute", "unsqueeze", "squeeze", "expand", "expand_as", "contiguous", "gather",
+    "masked_fill", "split", "chunk", "unbind", "where",
+)
+for _name in _SAME_AS_FUNCTION:
+    setattr(Tensor, _name, getattr(F, _name))
+
+for _name in I.INPLACE_METHODS:
+    setattr(Tensor, _name, getattr(I, _name))
+
+
+def _to(self, *args, **kwargs):
+    """`x.to(torch.float64)`, `x.to('cpu')`, `x.to(other)`: only dtype changes mean anything on CPU."""
+    dtype = kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, _dtypes.dtype):
+            dtype = arg
+        elif isinstance(arg, Tensor):
+            dtype = arg.dtype
+    out = self if dtype is None else F.to_dtype(self, dtype)
+    if kwargs.get("copy") and out is self:
+        out = F.clone(self)
+    return out
+
+
+def _cast_method(dtype):
+    def method(self, memory_format=None):
+        return F.to_dtype(self, dtype)
+    return method
+
+
+Tensor.to = _to
+Tensor.type_as = lambda self, other: F.to_dtype(self, other.dtype)
+Tensor.float = _cast_method(_dtypes.float32)
+Tensor.double = _cast_method(_dtypes.float64)
+Tensor.half = _cast_method(_dtypes.float16)
+Tensor.long = _cast_method(_dtypes.int64)
+Tensor.int = _cast_method(_dtypes.int32)
+Tensor.bool = _cast_method(_dtypes.bool)
+Tensor.cpu = lambda self, memory_format=None: self
+Tensor.__getitem__ = F.getitem
+Tensor.__setitem__ = I.setitem
+Tensor.T = property(lambda self: F.permute(self, tuple(range(self._data.ndim))[::-1]))
+Tensor.mT = property(lambda self: F.transpose(self, -2, -1))
+
+# operators
+Tensor.__add__ = Tensor.__radd__ = F.add
+Tensor.__sub__ = F.sub
+Tensor.__rsub__ = F.rsub
+Tensor.__mul__ = Tensor.__rmul__ = F.mul
+Tensor.__truediv__ = F.div
+Tensor.__rtruediv__ = lambda self, other: F.mul(F.reciprocal(self), other)
+Tensor.__floordiv__ = lambda self, other: F.div(self, other, rounding_mode="floor")
+Tensor.__rfloordiv__ = lambda self, other: F.div(F._tensor_like(other), self, rounding_mode="floor")
+Tensor.__mod__ = lambda self, other: F.sub(self, F.mul(F.div(self, other, rounding_mode="floor"), other))
+Tensor.__pow__ = F.pow
+Tensor.__rpow__ = lambda self, other: F.pow(other, self)
+Tensor.__matmul__ = F.matmul
+Tensor.__rmatmul__ = lambda self, other: F.matmul(F._tensor_like(other), self)
+Tensor.__neg__ = F.neg
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = F.abs
+Tensor.__eq__ = F.eq
+Tensor.__ne__ = F.ne
+Tensor.__lt__ = F.lt
+Tensor.__le__ = F.le
+Tensor.__gt__ = F.gt
+Tensor.__ge__ = F.ge
+Tensor.__and__ = Tensor.__rand__ = F.logical_and
+Tensor.__or__ = Tensor.__ror__ = F.logical_or
+Tensor.__xor__ = Tensor.__rxor__ = F.logical_xor
+Tensor.__invert__ = F.logical_not
+Tensor.__iadd__ = I.add_
+Tensor.__isub__ = I.sub_
+Tensor.__imul__ = I.mul_
+Tensor.__itruediv__ = I.div_

@@ -1,0 +1,100 @@
+"""The Tensor twin of ops.namespace.NumpyNamespace: VJP rules run through it under create_graph=True."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.autograd import functions as F
+from gradscope.autograd.tensor import Tensor
+
+
+def _constant(value) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value))
+
+
+class TensorNamespace:
+    is_tensor = True
+
+    exp = staticmethod(F.exp)
+    log = staticmethod(F.log)
+    sqrt = staticmethod(F.sqrt)
+    sin = staticmethod(F.sin)
+    cos = staticmethod(F.cos)
+    tanh = staticmethod(F.tanh)
+    sign = staticmethod(F.sign)
+    abs = staticmethod(F.abs)
+    matmul = staticmethod(F.matmul)
+    sigmoid = staticmethod(F.sigmoid)
+
+    @staticmethod
+    def where(condition, a, b):
+        return F.where(_constant(condition), a, b)
+
+    @staticmethod
+    def sum_to(x, shape):
+        return F.sum_to_size(x, shape)
+
+    @staticmethod
+    def sum(x, dims, keepdim=False):
+        return F.sum(x, dims, keepdim)
+
+    @staticmethod
+    def expand(x, shape):
+        return F.expand(_constant(x), shape)
+
+    @staticmethod
+    def unsqueeze_dims(x, dims):
+        for d in dims:
+            x = F.unsqueeze(x, d)
+        return x
+
+    @staticmethod
+    def transpose(x, dim0, dim1):
+        return F.transpose(x, dim0, dim1)
+
+    @staticmethod
+    def permute(x, dims):
+        return F.permute(x, dims)
+
+    @staticmethod
+    def reshape(x, shape):
+        return F.reshape(_constant(x), shape)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return Tensor._make(np.zeros(shape, dtype))
+
+    @staticmethod
+    def zeros_like(x):
+        return Tensor._make(np.zeros_like(x._data))
+
+    @staticmethod
+    def ones_like(x):
+        return Tensor._make(np.ones_like(x._data))
+
+    @staticmethod
+    def cast(x, dtype):
+        return F.to_dtype(_constant(x), dtype)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def index_scatter(g, shape, index, accumulate):
+        return F.index_scatter(g, shape, index, accumulate)
+
+    @staticmethod
+    def concat(xs, dim):
+        return F.cat(xs, dim)
+
+    @staticmethod
+    def stack(xs, dim):
+        return F.stack(xs, dim)
+
+    @staticmethod
+    def split(x, sizes, dim):
+        return F.split(x, list(sizes), dim)
+
+
+TENSOR = TensorNamespace()

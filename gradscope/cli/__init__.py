@@ -1,0 +1,31 @@
+"""The `gradscope` command line (typer + rich). Commands stay thin: parse, call the library, render."""
+
+from __future__ import annotations
+
+import typer
+
+import gradscope
+
+app = typer.Typer(
+    name="gradscope",
+    help="Inspect, check and browse the gradients of PyTorch-style models written against gradscope.",
+    no_args_is_help=True,
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradscope {gradscope.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """gradscope: see what backward() does."""
+
+
+def main() -> None:
+    app()

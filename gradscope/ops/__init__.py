@@ -1,0 +1,7 @@
+"""The primitive op table (forward + VJP rules + node names). Knows NumPy, nothing of Tensors."""
+
+from gradscope.ops import elementwise, linalg, nn, reduction, shape
+from gradscope.ops.namespace import NUMPY
+from gradscope.ops.registry import REGISTRY, Primitive, primitive
+
+__all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "elementwise", "linalg", "nn", "reduction", "shape"]

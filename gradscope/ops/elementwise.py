@@ -1,0 +1,177 @@
+"""Elementwise primitives: arithmetic, unary math, activations, selection."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.namespace import _sigmoid
+from gradscope.ops.registry import primitive
+
+
+def _add(a, b, alpha):
+    return a + b if alpha == 1 else a + alpha * b
+
+
+def _sub(a, b, alpha):
+    return a - b if alpha == 1 else a - alpha * b
+
+
+add = primitive("add", _add, "AddBackward0", inputs=("self", "other"), params=("alpha",),
+                vjp=(lambda g, s: g,
+                     lambda g, s: g if s.alpha == 1 else g * s.alpha))
+sub = primitive("sub", _sub, "SubBackward0", inputs=("self", "other"), params=("alpha",),
+                vjp=(lambda g, s: g,
+                     lambda g, s: -g if s.alpha == 1 else g * -s.alpha))
+# `1 - x` is rsub(x, 1): self is the tensor being subtracted
+rsub = primitive("rsub", lambda a, b, alpha: _sub(b, a, alpha), "RsubBackward1",
+                 inputs=("self", "other"), params=("alpha",),
+                 vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha,
+                      lambda g, s: g))
+mul = primitive("mul", np.multiply, "MulBackward0", inputs=("self", "other"),
+                saves=("other", "self"),
+                vjp=(lambda g, s: g * s.other,
+                     lambda g, s: g * s.self))
+div = primitive("div", np.true_divide, "DivBackward0", inputs=("self", "other"),
+                saves=("other", ("self", "other")),
+                vjp=(lambda g, s: g / s.other,
+                     lambda g, s: -g * s.self / (s.other * s.other)))
+neg = primitive("neg", np.negative, "NegBackward0", inputs=("self",), vjp=(lambda g, s: -g,))
+
+
+def _pow_scalar_vjp(g, s):
+    if s.exponent == 0:
+        return s.xp.zeros_like(g)
+    return g * (s.exponent * s.self ** (s.exponent - 1))
+
+
+def _pow_exponent_vjp(g, s):
+    # NOTE: d/db a**b = a**b log a; PyTorch defines it as 0 where a == 0 and b >= 0 (log 0 = -inf).
+    xp = s.xp
+    return g * xp.where((s.self == 0) & (s.exponent >= 0), 0.0, s.result * xp.log(s.self))
+
+
+pow_scalar = primitive("pow", np.power, "PowBackward0", inputs=("self",), params=("exponent",),
+                       saves=("self",), vjp=(_pow_scalar_vjp,))
+pow_tensor = primitive("pow_tensor", np.power, "PowBackward1", inputs=("self", "exponent"),
+                       saves=("exponent", ("self", "exponent", "result")),
+                       vjp=(lambda g, s: g * (s.exponent * s.self ** (s.exponent - 1)),
+                            _pow_exponent_vjp))
+
+
+def _pow_base_scalar_vjp(g, s):
+    if s.self == 0:
+        return s.xp.where(s.exponent >= 0, 0.0 * g, g * s.result * np.log(s.self + 0.0))
+    return g * s.result * float(np.log(s.self))
+
+
+# `2 ** x`: self is the Python number, exponent the tensor
+pow_base_scalar = primitive("pow_base_scalar", lambda exponent, base: np.power(base, exponent), "PowBackward2",
+                            inputs=("exponent",), params=("self",), saves=(("exponent", "result"),),
+                            vjp=(_pow_base_scalar_vjp,))
+
+exp = primitive("exp", np.exp, "ExpBackward0", inputs=("self",), saves=("result",),
+                vjp=(lambda g, s: g * s.result,))
+log = primitive("log", np.log, "LogBackward0", inputs=("self",), saves=("self",),
+                vjp=(lambda g, s: g / s.self,))
+log1p = primitive("log1p", np.log1p, "Log1PBackward0", inputs=("self",), saves=("self",),
+                  vjp=(lambda g, s: g / (s.self + 1),))
+sqrt = primitive("sqrt", np.sqrt, "SqrtBackward0", inputs=("self",), saves=("result",),
+                 vjp=(lambda g, s: g / (2 * s.result),))
+rsqrt = primitive("rsqrt", lambda a: 1 / np.sqrt(a), "RsqrtBackward0", inputs=("self",), saves=("result",),
+                  vjp=(lambda g, s: -0.5 * g * s.result * s.result * s.result,))
+reciprocal = primitive("reciprocal", np.reciprocal, "ReciprocalBackward0", inputs=("self",), saves=("result",),
+                       vjp=(lambda g, s: -g * s.result * s.result,))
+sin = primitive("sin", np.sin, "SinBackward0", inputs=("self",), saves=("self",),
+                vjp=(lambda g, s: g * s.xp.cos(s.self),))
+cos = primitive("cos", np.cos, "CosBackward0", inputs=("self",), saves=("self",),
+                vjp=(lambda g, s: -g * s.xp.sin(s.self),))
+tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("result",),
+                 vjp=(lambda g, s: g * (1 - s.result * s.result),))
+sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
+                    vjp=(lambda g, s: g * (s.result * (1 - s.result)),))
+# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (result > 0).
+relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),
+                 vjp=(lambda g, s: g * (s.result > 0),))
+leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",
+                       inputs=("self",), params=("negative_slope",), saves=("self",),
+                       vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))
+silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("self",), saves=("self",),
+                 vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),))
+# NOTE: |x|'(0) = sign(0) = 0.
+abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",),  # noqa: A001
+                vjp=(lambda g, s: g * s.xp.sign(s.self),))
+
+
+def _zero_grad(g, s):
+    return g * 0
+
+
+sign = primitive("sign", np.sign, "SignBackward0", inputs=("self",), vjp=(_zero_grad,))
+floor = primitive("floor", np.floor, "FloorBackward0", inputs=("self",), vjp=(_zero_grad,))
+ceil = primitive("ceil", np.ceil, "CeilBackward0", inputs=("self",), vjp=(_zero_grad,))
+round = primitive("round", np.round, "RoundBackward0", inputs=("self",), vjp=(_zero_grad,))  # noqa: A001
+trunc = primitive("trunc", np.trunc, "TruncBackward0", inputs=("self",), vjp=(_zero_grad,))
+
+
+def _clamp(a, lo, hi):
+    if lo is not None:
+        a = np.maximum(a, lo)
+    if hi is not None:
+        a = np.minimum(a, hi)
+    return a
+
+
+def _clamp_vjp(g, s):
+    # NOTE: the gradient passes at the bounds themselves (x == min gets 1), as in PyTorch.
+    mask = True
+    if s.min is not None:
+        mask = s.self >= s.min
+    if s.max is not None:
+        mask = (s.self <= s.max) & mask if s.min is not None else s.self <= s.max
+    return g * mask
+
+
+clamp = primitive("clamp", _clamp, "ClampBackward1", inputs=("self",), params=("min", "max"), saves=("self",),
+                  vjp=(_clamp_vjp,))
+
+
+def _max_min_vjp(winner_mask):
+    def rule(g, s):
+        # NOTE: ties split the gradient evenly between both inputs, as PyTorch does.
+        tie = s.self == s.other
+        return s.xp.where(tie, g / 2, g * winner_mask(s))
+    return rule
+
+
+maximum = primitive("maximum", np.maximum, "MaximumBackward0", inputs=("self", "other"),
+                    saves=(("self", "other"), ("self", "other")),
+                    vjp=(_max_min_vjp(lambda s: s.self > s.other), _max_min_vjp(lambda s: s.other > s.self)))
+minimum = primitive("minimum", np.minimum, "MinimumBackward0", inputs=("self", "other"),
+                    saves=(("self", "other"), ("self", "other")),
+                    vjp=(_max_min_vjp(lambda s: s.self < s.other), _max_min_vjp(lambda s: s.other < s.self)))
+where = primitive("where", np.where, "WhereBackward0", inputs=("condition", "self", "other"),
+                  saves=((), "condition", "condition"),
+                  vjp=(None,
+                       lambda g, s: s.xp.where(s.condition, g, 0 * g),
+                       lambda g, s: s.xp.where(s.condition, 0 * g, g)))
+clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,))
+to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward0", inputs=("self",),
+                    params=("dtype",), attrs=("self_scalar_type",),
+                    vjp=(lambda g, s: s.xp.cast(g, s.self_scalar_type),))
+# in-place building blocks: x.copy_(src), x.fill_(v), x.zero_(), x[idx] = v with advanced indexing
+copy = primitive("copy", lambda a, src: np.broadcast_to(src, a.shape).astype(a.dtype), "CopyBackwards",
+                 inputs=("self", "src"), vjp=(lambda g, s: 0 * g, lambda g, s: g))
+fill = primitive("fill", lambda a, value: np.full_like(a, value), "FillBackward0", inputs=("self",),
+                 params=("value",), vjp=(lambda g, s: 0 * g,))
+zero = primitive("zero", np.zeros_like, "ZeroBackward0", inputs=("self",), vjp=(lambda g, s: 0 * g,))
+
+
+def _index_put(a, values, indices, mask):
+    out = a.copy()
+    out[indices] = values
+    return out
+
+
+index_put = primitive("index_put", _index_put, "IndexPutBackward0", inputs=("self", "values"),
+                      params=("indices", "mask"),
+                      vjp=(lambda g, s: g * s.mask, lambda g, s: s.xp.getitem(g, s.indices)))

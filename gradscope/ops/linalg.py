@@ -1,0 +1,44 @@
+"""Matrix products. 1-D cases are separate ops because PyTorch names their nodes apart."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.registry import primitive
+
+
+def _mT(xp, a):
+    return xp.transpose(a, -2, -1)
+
+
+mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
+               vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
+                    lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
+bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
+                vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
+                     lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
+# batched, broadcasting matmul of operands with at least 2 dims; the engine sums batch dims back
+matmul = primitive("matmul", np.matmul, "UnsafeViewBackward0", inputs=("self", "other"), saves=("other", "self"),
+                   vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.other)),
+                        lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
+dot = primitive("dot", np.dot, "DotBackward0", inputs=("self", "tensor"), saves=("tensor", "self"),
+                vjp=(lambda g, s: g * s.tensor, lambda g, s: g * s.self))
+mv = primitive("mv", np.matmul, "MvBackward0", inputs=("self", "vec"), saves=("vec", "self"),
+               vjp=(lambda g, s: s.xp.matmul(s.xp.reshape(g, (-1, 1)), s.xp.reshape(s.vec, (1, -1))),
+                    lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
+
+
+def _addmm(bias, mat1, mat2, beta, alpha):
+    product = np.matmul(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (bias if beta == 1 else beta * bias)
+
+
+addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "mat2"), params=("beta", "alpha"),
+                  saves=((), "mat2", "mat1"),
+                  vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
+                       lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)) * s.alpha if s.alpha != 1
+                       else s.xp.matmul(g, _mT(s.xp, s.mat2)),
+                       lambda g, s: s.xp.matmul(_mT(s.xp, s.mat1), g) * s.alpha if s.alpha != 1
+                       else s.xp.matmul(_mT(s.xp, s.mat1), g)))

@@ -1,0 +1,106 @@
+"""The array namespace VJP rules call through `s.xp`: this is the NumPy one.
+
+The autograd layer provides a Tensor namespace with the same names (checked by a test), so a rule
+such as `g * s.xp.cos(s.self)` runs on ndarrays for first-order gradients and on Tensors, building
+a graph, under `create_graph=True`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope._shapes import sum_to
+
+
+def _sigmoid(x):
+    # NOTE: tanh form avoids the overflow warning exp(-x) gives for large negative x.
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class NumpyNamespace:
+    """First-order backward: plain ndarrays."""
+
+    is_tensor = False
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tanh = staticmethod(np.tanh)
+    sign = staticmethod(np.sign)
+    abs = staticmethod(np.abs)
+    where = staticmethod(np.where)
+    matmul = staticmethod(np.matmul)
+    sigmoid = staticmethod(_sigmoid)
+    sum_to = staticmethod(sum_to)
+
+    @staticmethod
+    def sum(x, dims, keepdim=False):
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def expand(x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def unsqueeze_dims(x, dims):
+        """Re-insert reduced dims (sorted) so a keepdim=False gradient broadcasts against the input."""
+        return np.expand_dims(x, dims) if dims else x
+
+    @staticmethod
+    def transpose(x, dim0, dim1):
+        return np.swapaxes(x, dim0, dim1)
+
+    @staticmethod
+    def permute(x, dims):
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def reshape(x, shape):
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return np.zeros(shape, dtype)
+
+    @staticmethod
+    def zeros_like(x):
+        return np.zeros_like(x)
+
+    @staticmethod
+    def ones_like(x):
+        return np.ones_like(x)
+
+    @staticmethod
+    def cast(x, dtype):
+        return x.astype(dtype, copy=False)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def index_scatter(g, shape, index, accumulate):
+        """Zeros of `shape` with `g` added at `index` (the VJP of indexing)."""
+        out = np.zeros(shape, dtype=g.dtype)
+        if accumulate:
+            np.add.at(out, index, g)
+        else:
+            out[index] = g
+        return out
+
+    @staticmethod
+    def concat(xs, dim):
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def stack(xs, dim):
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def split(x, sizes, dim):
+        return np.split(x, np.cumsum(sizes)[:-1], axis=dim)
+
+
+NUMPY = NumpyNamespace()

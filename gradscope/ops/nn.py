@@ -1,0 +1,121 @@
+"""Fused neural-network primitives, given their own rules for numerical stability."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.reduction import _logsumexp
+from gradscope.ops.registry import primitive
+
+
+def _softmax(a, dim):
+    shifted = np.exp(a - np.amax(a, axis=dim, keepdims=True))
+    return shifted / shifted.sum(axis=dim, keepdims=True)
+
+
+softmax = primitive("softmax", _softmax, "SoftmaxBackward0", inputs=("self",), params=("dim",), saves=("result",),
+                    vjp=(lambda g, s: s.result * (g - s.xp.sum(g * s.result, (s.dim,), True)),))
+log_softmax = primitive("log_softmax", lambda a, dim: a - _logsumexp(a, (dim,), True), "LogSoftmaxBackward0",
+                        inputs=("self",), params=("dim",), saves=("result",),
+                        vjp=(lambda g, s: g - s.xp.exp(s.result) * s.xp.sum(g, (s.dim,), True),))
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _reduction_scale(g, s, numel):
+    return g / numel if s.reduction == "mean" else g
+
+
+mse_loss = primitive(
+    "mse_loss", lambda a, target, reduction: _reduce((a - target) ** 2, reduction), "MseLossBackward0",
+    inputs=("self", "target"), params=("reduction",), attrs=("self_sym_numel",),
+    saves=(("self", "target"), ("self", "target")),
+    vjp=(lambda g, s: 2 * (s.self - s.target) * _reduction_scale(g, s, s.self_sym_numel),
+         lambda g, s: -2 * (s.self - s.target) * _reduction_scale(g, s, s.self_sym_numel)))
+
+
+def _nll_weights(target, weight, ignore_index, n_classes, dtype):
+    w = np.ones(n_classes, dtype=dtype) if weight is None else weight
+    safe_target = np.where(target == ignore_index, 0, target)
+    picked = w[safe_target]
+    return np.where(target == ignore_index, 0, picked).astype(dtype, copy=False), safe_target
+
+
+def _nll_loss(a, target, weight, reduction, ignore_index):
+    """Negative log-likelihood of class indices `target` (an int ndarray) under log-probabilities `a`."""
+    batched = a.ndim > 1
+    logp = a if batched else a[None]
+    tgt = target if batched else target[None]
+    w, safe = _nll_weights(tgt, weight, ignore_index, logp.shape[1], a.dtype)
+    losses = -np.take_along_axis(logp, safe[:, None], axis=1)[:, 0] * w
+    if reduction == "mean":
+        return (losses.sum() / w.sum()).astype(a.dtype)
+    if reduction == "sum":
+        return losses.sum()
+    return losses if batched else losses[0]
+
+
+def _nll_vjp(g, s):
+    # target holds class indices: the gradient is -weight at each row's target class
+    target = s.target if s.self_sym_sizes[1:] else s.target[None]
+    n_classes = s.self_sym_sizes[-1]
+    w, safe = _nll_weights(target, s.weight, s.ignore_index, n_classes, np.float64)
+    if s.reduction == "mean":
+        w = w / w.sum()
+    onehot = np.zeros((len(target), n_classes))
+    onehot[np.arange(len(target)), safe] = -w
+    if s.reduction == "none":
+        onehot = onehot if s.self_sym_sizes[1:] else onehot[0]
+        g = s.xp.unsqueeze_dims(g, (g.ndim,))
+    elif not s.self_sym_sizes[1:]:
+        onehot = onehot[0]
+    return g * s.xp.cast(onehot, g.dtype)
+
+
+nll_loss = primitive("nll_loss", _nll_loss, "NllLossBackward0", inputs=("self",),
+                     params=("target", "weight", "reduction", "ignore_index"), attrs=("self_sym_sizes",),
+                     vjp=(_nll_vjp,))
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for large |x|."""
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+
+
+def _bce_logits(a, target, weight, pos_weight, reduction):
+    scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * a + scale * _softplus_neg(a)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction).astype(a.dtype, copy=False)
+
+
+def _bce_input_vjp(g, s):
+    xp = s.xp
+    pw = 1 if s.pos_weight is None else s.pos_weight
+    grad = (1 - s.target) + (1 + (pw - 1) * s.target) * (xp.sigmoid(s.self) - 1)
+    if s.weight is not None:
+        grad = grad * s.weight
+    return grad * _reduction_scale(g, s, s.self_sym_numel)
+
+
+def _bce_target_vjp(g, s):
+    pw = 1 if s.pos_weight is None else s.pos_weight
+    x = s.self
+    softplus_neg = s.xp.log(1 + s.xp.exp(-s.xp.abs(x))) + (s.xp.abs(x) - x) / 2
+    grad = -x + (pw - 1) * softplus_neg
+    if s.weight is not None:
+        grad = grad * s.weight
+    return grad * _reduction_scale(g, s, s.self_sym_numel)
+
+
+binary_cross_entropy_with_logits = primitive(
+    "binary_cross_entropy_with_logits", _bce_logits, "BinaryCrossEntropyWithLogitsBackward0",
+    inputs=("self", "target"), params=("weight", "pos_weight", "reduction"),
+    attrs=("self_sym_numel",), saves=(("self", "target"), "self"), vjp=(_bce_input_vjp, _bce_target_vjp))

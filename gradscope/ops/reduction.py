@@ -1,0 +1,186 @@
+"""Reductions. `dims` parameters are normalised, sorted tuples (the functions layer sees to that)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradscope.ops.registry import primitive
+
+
+def _expand_back(g, s):
+    """Broadcast a reduced gradient back over the input's shape."""
+    xp = s.xp
+    if not s.keepdim:
+        g = xp.unsqueeze_dims(g, s.dim)
+    return xp.expand(g, s.self_sym_sizes)
+
+
+def _numel(shape, dims) -> int:
+    return math.prod(shape[d] for d in dims)
+
+
+sum_all = primitive("sum", lambda a: np.sum(a), "SumBackward0", inputs=("self",), attrs=("self_sym_sizes",),
+                    vjp=(lambda g, s: s.xp.expand(g, s.self_sym_sizes),))
+sum_dim = primitive("sum_dim", lambda a, dim, keepdim: np.sum(a, axis=dim, keepdims=keepdim), "SumBackward1",
+                    inputs=("self",), params=("dim", "keepdim"), attrs=("self_sym_sizes",),
+                    vjp=(_expand_back,))
+mean_all = primitive("mean", lambda a: np.mean(a), "MeanBackward0", inputs=("self",),
+                     attrs=("self_sym_numel", "self_sym_sizes"),
+                     vjp=(lambda g, s: s.xp.expand(g / s.self_sym_numel, s.self_sym_sizes),))
+mean_dim = primitive("mean_dim", lambda a, dim, keepdim: np.mean(a, axis=dim, keepdims=keepdim), "MeanBackward1",
+                     inputs=("self",), params=("dim", "keepdim"), attrs=("self_sym_sizes",),
+                     vjp=(lambda g, s: _expand_back(g / _numel(s.self_sym_sizes, s.dim), s),))
+
+
+def _evenly_distribute(g, s):
+    # NOTE: ties share the gradient evenly (PyTorch's evenly_distribute_backward for max()/min()).
+    mask = s.self == s.result
+    return g * mask / mask.sum()
+
+
+max_all = primitive("max", lambda a: np.max(a), "MaxBackward1", inputs=("self",), saves=(("self", "result"),),
+                    vjp=(_evenly_distribute,))
+min_all = primitive("min", lambda a: np.min(a), "MinBackward1", inputs=("self",), saves=(("self", "result"),),
+                    vjp=(_evenly_distribute,))
+
+
+def _select_along(pick):
+    def forward(a, dim, keepdim):
+        indices = pick(a, axis=dim, keepdims=True)
+        values = np.take_along_axis(a, indices, axis=dim)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return values, indices
+    return forward
+
+
+def _value_selecting_vjp(g, s):
+    # NOTE: only the first extreme element gets the gradient, as with PyTorch's indices.
+    g_values = g[0]
+    indices = s.indices
+    if not s.keepdim:
+        g_values = s.xp.unsqueeze_dims(g_values, (s.dim,))
+        indices = np.expand_dims(indices, s.dim)
+    grid = list(np.indices(indices.shape, sparse=True))
+    grid[s.dim] = indices
+    return s.xp.index_scatter(g_values, s.self_sym_sizes, tuple(grid), False)
+
+
+max_dim = primitive("max_dim", _select_along(np.argmax), "MaxBackward0", inputs=("self",),
+                    params=("dim", "keepdim"), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
+                    output_names=("values", "indices"), saves=("indices",), vjp=(_value_selecting_vjp,))
+min_dim = primitive("min_dim", _select_along(np.argmin), "MinBackward0", inputs=("self",),
+                    params=("dim", "keepdim"), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
+                    output_names=("values", "indices"), saves=("indices",), vjp=(_value_selecting_vjp,))
+
+
+def _amax_vjp(g, s):
+    xp = s.xp
+    result = s.result if s.keepdim else xp.unsqueeze_dims(s.result, s.dim)
+    g = g if s.keepdim else xp.unsqueeze_dims(g, s.dim)
+    mask = s.self == result
+    return g * mask / xp.sum(mask, s.dim, True)
+
+
+amax = primitive("amax", lambda a, dim, keepdim: np.amax(a, axis=dim, keepdims=keepdim), "AmaxBackward0",
+                 inputs=("self",), params=("dim", "keepdim"), saves=(("self", "result"),), vjp=(_amax_vjp,))
+amin = primitive("amin", lambda a, dim, keepdim: np.amin(a, axis=dim, keepdims=keepdim), "AminBackward0",
+                 inputs=("self",), params=("dim", "keepdim"), saves=(("self", "result"),), vjp=(_amax_vjp,))
+
+
+def _vector_norm(a, ord, dim, keepdim):
+    a = np.abs(a)
+    if ord == 2:
+        return np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
+    if ord == math.inf:
+        return np.amax(a, axis=dim, keepdims=keepdim)
+    if ord == -math.inf:
+        return np.amin(a, axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(a.dtype)
+    if ord == 1:
+        return np.sum(a, axis=dim, keepdims=keepdim)
+    return np.sum(a ** ord, axis=dim, keepdims=keepdim) ** (1.0 / ord)
+
+
+def _norm_vjp(g, s):
+    xp = s.xp
+    result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
+    x, p = s.self, s.ord
+    if p == 0:
+        return 0 * x
+    if p == 1:
+        return g * xp.sign(x)
+    if p == 2:
+        # NOTE: the norm's gradient at 0 is taken as 0 (PyTorch masks result == 0).
+        return xp.where(result == 0, 0 * x, x * (g / result))
+    if math.isinf(p):
+        mask = xp.abs(x) == result
+        return xp.sign(x) * mask * (g / xp.sum(mask, s.dim, True))
+    scale = xp.where(result == 0, 0 * result, g / result ** (p - 1))
+    return x * xp.abs(x) ** (p - 2) * scale
+
+
+vector_norm = primitive("linalg_vector_norm", _vector_norm, "LinalgVectorNormBackward0", inputs=("self",),
+                        params=("ord", "dim", "keepdim"), saves=(("self", "result"),), vjp=(_norm_vjp,))
+
+
+def _logsumexp(a, dim, keepdim):
+    peak = np.amax(a, axis=dim, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    out = np.log(np.sum(np.exp(a - peak), axis=dim, keepdims=True)) + peak
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+def _logsumexp_vjp(g, s):
+    xp = s.xp
+    result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
+    return g * xp.exp(s.self - result)
+
+
+logsumexp = primitive("logsumexp", _logsumexp, "LogsumexpBackward0", inputs=("self",), params=("dim", "keepdim"),
+                      saves=(("self", "result"),), vjp=(_logsumexp_vjp,))
+
+
+def _var_vjp(g, s):
+    xp = s.xp
+    g = g if s.keepdim else xp.unsqueeze_dims(g, s.dim)
+    n = _numel(s.self_sym_sizes, s.dim)
+    centred = s.self - xp.sum(s.self, s.dim, True) / n
+    return g * centred * (2.0 / max(n - s.correction, 0))
+
+
+var = primitive("var", lambda a, dim, correction, keepdim: np.var(a, axis=dim, ddof=correction, keepdims=keepdim),
+                "VarBackward0", inputs=("self",), params=("dim", "correction", "keepdim"),
+                attrs=("self_sym_sizes",), saves=("self",), vjp=(_var_vjp,))
+
+
+def _std_vjp(g, s):
+    xp = s.xp
+    result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
+    n = _numel(s.self_sym_sizes, s.dim)
+    centred = s.self - xp.sum(s.self, s.dim, True) / n
+    return (g / result) * centred / max(n - s.correction, 0)
+
+
+std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, ddof=correction, keepdims=keepdim),
+                "StdBackward0", inputs=("self",), params=("dim", "correction", "keepdim"),
+                attrs=("self_sym_sizes",), saves=(("self", "result"),), vjp=(_std_vjp,))
+
+
+def _prod_vjp(g, s):
+    x = s.self
+    if s.xp.is_tensor:
+        # NOTE: higher-order prod gradients use result / x, which is undefined where x has zeros.
+        return g * s.result / x
+    # exclusive products from the left and the right stay exact when x holds zeros
+    flat = x.reshape(-1)
+    left = np.concatenate(([1], np.cumprod(flat[:-1])))
+    right = np.concatenate((np.cumprod(flat[::-1][:-1])[::-1], [1]))
+    return g * (left * right).reshape(x.shape).astype(x.dtype, copy=False)
+
+
+prod_all = primitive("prod", lambda a: np.prod(a), "ProdBackward0", inputs=("self",), saves=(("self", "result"),),
+                     vjp=(_prod_vjp,))

@@ -1,0 +1,102 @@
+"""The declarative op table: one `Primitive` per op holds its forward, VJP rules and what it saves.
+
+A VJP rule is `rule(g, s) -> gradient for one input`. `g` is the gradient of the output (a tuple
+of them for multi-output ops); `s` holds the saved tensors by name (`s.self`, `s.other`,
+`s.result`), the op's parameters (`s.dim`), derived sizes (`s.self_sym_sizes`) and `s.xp`, the
+array namespace. Rules are written once: the engine runs them on ndarrays (`xp` is NumPy-like)
+or, under `create_graph=True`, on Tensors (`xp` builds a differentiable graph). Rules may return
+a gradient of the *broadcast* shape: the engine sums it back to the input's shape.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Callable, Sequence
+
+import numpy as np
+
+REGISTRY: dict[str, Primitive] = {}
+
+
+class Primitive:
+    """One differentiable operation, its PyTorch node name and its backward formulas."""
+
+    __slots__ = (
+        "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
+        "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable,
+        node: str,
+        inputs: Sequence[str],
+        vjp: Sequence[Callable | None],
+        saves: Sequence[str | tuple[str, ...]] = (),
+        params: Sequence[str] = (),
+        attrs: Sequence[str] = (),
+        outputs: int = 1,
+        differentiable_outputs: Sequence[int] | None = None,
+        view: bool = False,
+        output_names: Sequence[str] | None = None,
+        variadic: bool = False,
+    ) -> None:
+        if len(vjp) != len(inputs):
+            raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
+        self.name = name
+        self.forward = forward
+        self.node_name = node
+        self.inputs = tuple(inputs)
+        self.vjp = tuple(vjp)
+        saves = tuple((entry,) if isinstance(entry, str) else tuple(entry) for entry in saves)
+        self.saves = saves + ((),) * (len(inputs) - len(saves))
+        self.saved_names = tuple(dict.fromkeys(name for entry in self.saves for name in entry))
+        self.params = tuple(params)
+        self.attrs = tuple(attrs)
+        self.n_outputs = outputs
+        self.differentiable_outputs = tuple(range(outputs)) if differentiable_outputs is None else tuple(differentiable_outputs)
+        self.Saved = namedtuple(f"{node}Saved", self.saved_names + self.params + self.attrs + ("xp",), rename=True)
+        # names rules use for outputs they save: "result" (output 0), or e.g. ("result", "indices")
+        self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs)))
+        # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
+        self.variadic = variadic
+        self.view = view  # the output is a view of input 0 (shares memory and version counter)
+        self.node_class = None  # built by the autograd layer on first use
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name} ({self.node_name})>"
+
+    @property
+    def forward_name(self) -> str:
+        """'Sigmoid' for SigmoidBackward0: how PyTorch names the op in in-place errors."""
+        base = self.node_name
+        for suffix in ("Backward0", "Backward1", "Backward2", "Backward"):
+            if base.endswith(suffix):
+                return base[: -len(suffix)]
+        return base
+
+
+def primitive(name: str, forward: Callable, node: str, **kwargs) -> Primitive:
+    """Declare an op; the name must be unique."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} declared twice")
+    op = Primitive(name, forward, node, **kwargs)
+    REGISTRY[name] = op
+    return op
+
+
+_DERIVED = {
+    "_sym_sizes": lambda a: tuple(np.shape(a)),
+    "_sym_numel": lambda a: int(np.size(a)),
+    "_sym_strides": lambda a: tuple(s // a.itemsize for s in a.strides),
+    "_scalar_type": lambda a: np.asarray(a).dtype,
+}
+
+
+def attr_value(attr: str, inputs: Sequence, names: Sequence[str]):
+    """Derived metadata PyTorch saves on nodes: `self_sym_sizes`, `self_sym_numel`, `self_sym_strides`, `self_scalar_type`."""
+    for suffix, derive in _DERIVED.items():
+        if attr.endswith(suffix):
+            return derive(inputs[names.index(attr[: -len(suffix)])])
+    raise ValueError(f"unknown derived attribute {attr!r}")

@@ -1,0 +1,112 @@
+"""Views, indexing and joining. View ops return NumPy views: the output shares the input's memory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.registry import primitive
+
+
+def _view(a, shape):
+    return np.reshape(a, shape, copy=False)
+
+
+def _back_to_input_shape(g, s):
+    return s.xp.reshape(g, s.self_sym_sizes)
+
+
+view = primitive("view", _view, "ViewBackward0", inputs=("self",), params=("size",), attrs=("self_sym_sizes",),
+                 view=True, vjp=(_back_to_input_shape,))
+# reshape that had to copy: not a view
+unsafe_view = primitive("reshape_copy", np.reshape, "UnsafeViewBackward0", inputs=("self",), params=("size",),
+                        attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+alias = primitive("alias", lambda a: a.view(), "AliasBackward0", inputs=("self",), view=True,
+                  vjp=(lambda g, s: g,))
+t = primitive("t", np.transpose, "TBackward0", inputs=("self",), view=True,
+              vjp=(lambda g, s: s.xp.permute(g, tuple(range(g.ndim))[::-1]),))
+transpose = primitive("transpose", np.swapaxes, "TransposeBackward0", inputs=("self",), params=("dim0", "dim1"),
+                      view=True, vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
+permute = primitive("permute", np.transpose, "PermuteBackward0", inputs=("self",), params=("dims",), view=True,
+                    vjp=(lambda g, s: s.xp.permute(g, tuple(np.argsort(s.dims))),))
+unsqueeze = primitive("unsqueeze", np.expand_dims, "UnsqueezeBackward0", inputs=("self",), params=("dim",),
+                      attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+squeeze_all = primitive("squeeze", np.squeeze, "SqueezeBackward0", inputs=("self",), attrs=("self_sym_sizes",),
+                        view=True, vjp=(_back_to_input_shape,))
+squeeze_dim = primitive("squeeze_dim", np.squeeze, "SqueezeBackward1", inputs=("self",), params=("dim",),
+                        attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+expand = primitive("expand", np.broadcast_to, "ExpandBackward0", inputs=("self",), params=("size",),
+                   attrs=("self_sym_sizes",), view=True, vjp=(lambda g, s: s.xp.sum_to(g, s.self_sym_sizes),))
+
+
+def _select(a, dim, index):
+    return a[(slice(None),) * dim + (index,)]
+
+
+def _slice(a, dim, start, end, step):
+    return a[(slice(None),) * dim + (slice(start, end, step),)]
+
+
+select = primitive("select", _select, "SelectBackward0", inputs=("self",), params=("dim", "index"),
+                   attrs=("self_sym_sizes",), view=True,
+                   vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, (slice(None),) * s.dim + (s.index,),
+                                                        False),))
+slice_ = primitive("slice", _slice, "SliceBackward0", inputs=("self",), params=("dim", "start", "end", "step"),
+                   attrs=("self_sym_sizes",), view=True,
+                   vjp=(lambda g, s: s.xp.index_scatter(
+                       g, s.self_sym_sizes, (slice(None),) * s.dim + (slice(s.start, s.end, s.step),), False),))
+# advanced indexing copies; repeated indices accumulate their gradients
+index = primitive("index", lambda a, indices: a[indices], "IndexBackward0", inputs=("self",), params=("indices",),
+                  attrs=("self_sym_sizes",),
+                  vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, s.indices, True),))
+
+
+def _cat_vjp(g, s):
+    return s.xp.split(g, s.sizes, s.dim)
+
+
+cat = primitive("cat", lambda arrays, dim, sizes: np.concatenate(arrays, axis=dim),
+                "CatBackward0", inputs=("tensors",), params=("dim", "sizes"), variadic=True, vjp=(_cat_vjp,))
+
+
+def _stack_vjp(g, s):
+    parts = s.xp.split(g, (1,) * g.shape[s.dim], s.dim)
+    return [s.xp.reshape(p, p.shape[:s.dim] + p.shape[s.dim + 1:]) for p in parts]
+
+
+stack = primitive("stack", lambda arrays, dim: np.stack(arrays, axis=dim), "StackBackward0",
+                  inputs=("tensors",), params=("dim",), variadic=True, vjp=(_stack_vjp,))
+
+
+def _gather(a, dim, indices):
+    return np.take_along_axis(a, indices, axis=dim)
+
+
+def _gather_vjp(g, s):
+    grid = list(np.indices(s.index.shape, sparse=True))
+    grid[s.dim] = s.index
+    return s.xp.index_scatter(g, s.self_sym_sizes, tuple(grid), True)
+
+
+gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), params=("dim", "index"),
+                   attrs=("self_sym_sizes",), vjp=(_gather_vjp,))
+masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
+                        "MaskedFillBackward0", inputs=("self", "mask"), params=("value",), saves=("mask",),
+                        vjp=(lambda g, s: s.xp.where(s.mask, 0 * g, g), None))
+
+
+def _index_scatter(g, shape, indices, accumulate):
+    out = np.zeros(shape, dtype=g.dtype)
+    if accumulate:
+        np.add.at(out, indices, g)
+    else:
+        out[indices] = g
+    return out
+
+
+# the VJP of indexing as an op of its own, so indexing is differentiable twice
+index_scatter = primitive("index_scatter", _index_scatter, "IndexPutBackward0", inputs=("values",),
+                          params=("shape", "indices", "accumulate"),
+                          vjp=(lambda g, s: s.xp.getitem(g, s.indices),))
+copy_backwards = primitive("copy_backwards", np.copy, "CopyBackwards", inputs=("self",), vjp=(lambda g, s: g,))
+clone_contiguous = primitive("contiguous", np.ascontiguousarray, "CloneBackward0", inputs=("self",),
+                             vjp=(lambda g, s: g,))
