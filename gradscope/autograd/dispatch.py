@@ -23,27 +23,28 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
     if arrays is None:
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
-    outs = out if op.n_outputs > 1 else (out,)
-    outs = [o if type(o) is _ndarray else np.asarray(o) for o in outs]
-
-    requires_grad = False
+    if op.n_outputs == 1:
+        outputs = (_make(out if type(out) is _ndarray else np.asarray(out)),)
+    else:
+        outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out])
+    if op.view:
+        _make_view(outputs[0], inputs[0], op, params)
+    if inference_enabled.get():
+        for t in outputs:
+            t._is_inference = True
     if grad_enabled.get():
         for x in inputs:
             if isinstance(x, Tensor) and x._requires_grad:
-                requires_grad = True
+                _record(op, inputs, params, arrays, outputs)
                 break
-    tensors = [Tensor._make(o) for o in outs]
-    if op.view:
-        _make_view(tensors[0], inputs[0], op, params)
-    if inference_enabled.get():
-        for t in tensors:
-            t._is_inference = True
-    if requires_grad:
-        _record(op, inputs, params, arrays, tensors)
-    return tuple(tensors) if op.n_outputs > 1 else tensors[0]
+    return outputs[0] if op.n_outputs == 1 else outputs
+
+
+_make = Tensor._make
 
 
 def _edge(x):
+    """The graph edge a tensor contributes as an input: its grad_fn, its AccumulateGrad, or none."""
     if isinstance(x, Tensor) and x._requires_grad:
         if x._base is not None:
             _sync_view(x)
@@ -52,43 +53,57 @@ def _edge(x):
     return (None, 0)
 
 
+_NO_EDGE = (None, 0)
+
+
 def _record(op, inputs, params, arrays, outputs) -> None:
     cls = op.node_class or node_class(op)
-    node = cls.__new__(cls)
-    edges = tuple([_edge(x) for x in inputs])
-    node._next = edges
+    node = _new_node(cls)
+    edges = []
+    input_meta = []  # the shape and dtype each input's gradient must have (the engine sums and casts to them)
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            if x._base is not None:
+                _sync_view(x)
+            fn = x._grad_fn
+            edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
+            data = x._data
+            input_meta.append((data.shape, data.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            input_meta.append(None)
+    node._next = edges = tuple(edges)
     node._seq = next(_sequence)
-    # the shape and dtype each input's gradient must have (the engine sums and casts to them)
-    node._input_meta = tuple([(x._data.shape, x._data.dtype) if e[0] is not None else None
-                              for x, e in zip(inputs, edges)])
-    node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+    node._input_meta = tuple(input_meta)
     node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
-    for i in op.differentiable_outputs:
-        out = outputs[i]
+    if op.n_outputs == 1:
+        out = outputs[0]
         out._requires_grad = True
         out._grad_fn = node
-        out._output_nr = i
-    node._saved = _save(op, node, inputs, outputs, edges) if op.saved_names else ()
+        node._output_meta = ((out._data.shape, out._data.dtype),)
+    else:
+        for i in op.differentiable_outputs:
+            out = outputs[i]
+            out._requires_grad = True
+            out._grad_fn = node
+            out._output_nr = i
+        node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+    saved = []
+    for is_output, index, users in op.save_plan:
+        # save a value only if a rule that reads it will run (its input needs a gradient)
+        for user in users:
+            if edges[user][0] is not None:
+                saved.append(SavedTensor(outputs[index], node, index) if is_output else SavedTensor(inputs[index]))
+                break
+        else:
+            saved.append(None)
+    node._saved = tuple(saved)
     if observers.active.get():
         node.scope = observers.scope.get()
         observers.notify("node_created", node, inputs, outputs)
 
 
-def _save(op, node, inputs, outputs, edges) -> tuple:
-    needed = set()
-    for names, (fn, _) in zip(op.saves, edges):
-        if fn is not None:
-            needed.update(names)
-    saved = []
-    for name in op.saved_names:
-        if name not in needed:
-            saved.append(None)
-        elif name in op.output_names:
-            index = op.output_names.index(name)
-            saved.append(SavedTensor(outputs[index], node, index))
-        else:
-            saved.append(SavedTensor(inputs[op.inputs.index(name)]))
-    return tuple(saved)
+_new_node = object.__new__
 
 
 def _make_view(out: Tensor, source: Tensor, op: Primitive, params: tuple) -> None:

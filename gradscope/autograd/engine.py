@@ -160,93 +160,104 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return dict(zip(keys, results)) if as_dict else tuple(results)
 
 
-def _topological(roots) -> list:
-    """Nodes reachable from the roots, parents before children (iterative: deep graphs are fine)."""
-    indegree: dict = {}
+def _graph(roots) -> tuple[dict, dict]:
+    """Dependency counts (edges into each node) and each node's parents, by iterative DFS."""
+    dependencies: dict = {}
+    parents: dict = {}
     stack = [node for node, _ in roots]
-    seen = set(stack)
+    for node in stack:
+        parents[node] = []
     while stack:
         node = stack.pop()
         for child, _ in node._next:
             if child is not None:
-                indegree[child] = indegree.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
+                if child in parents:
+                    parents[child].append(node)
+                    dependencies[child] = dependencies.get(child, 0) + 1
+                else:
+                    parents[child] = [node]
+                    dependencies[child] = 1
                     stack.append(child)
-    order = []
-    queue = [node for node in dict.fromkeys(node for node, _ in roots) if indegree.get(node, 0) == 0]
-    while queue:
-        node = queue.pop()
-        order.append(node)
-        for child, _ in node._next:
-            if child is not None:
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    queue.append(child)
-    return order
+    return dependencies, parents
+
+
+def _needed(parents: dict, target_nodes) -> set:
+    """Nodes from which a target can be reached: the only ones worth running."""
+    needed = set()
+    stack = [node for node in target_nodes if node in parents]
+    while stack:
+        node = stack.pop()
+        if node not in needed:
+            needed.add(node)
+            stack.extend(parents[node])
+    return needed
 
 
 def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None, accumulate: bool = True) -> dict:
-    """Backpropagate `root_grads` from the `roots` edges. Returns the gradients captured at `targets`."""
-    order = _topological(roots)
-    needed = None
-    target_set = None
+    """Backpropagate `root_grads` from the `roots` edges. Returns the gradients captured at `targets`.
+
+    Ready nodes run in PyTorch's order: the most recently created first (AccumulateGrad as soon
+    as it is ready). Gradients from several paths are summed before a node runs.
+    """
+    dependencies, parents = _graph(roots)
+    needed = target_set = None
     if targets is not None:
         target_set = set(targets)
-        target_nodes = {node for node, _ in targets}
-        needed = set()
-        for node in reversed(order):
-            if node in target_nodes or any(child in needed for child, _ in node._next):
-                needed.add(node)
-        order = [node for node in order if node in needed]
-    dependencies: dict = {}
-    for node in order:
-        for child, _ in node._next:
-            if child is not None and (needed is None or child in needed):
-                dependencies[child] = dependencies.get(child, 0) + 1
-
+        needed = _needed(parents, {node for node, _ in targets})
+        dependencies = {node: sum(parent in needed for parent in parents[node]) for node in needed}
     xp = _tensor_namespace() if create_graph else NUMPY
     buffers: dict = {}
     for (node, nr), g in zip(roots, root_grads):
         slots = buffers.setdefault(node, [None] * node.n_outputs)
         slots[nr] = g if slots[nr] is None else slots[nr] + g
     tie = itertools.count()
-    ready = [(-node._seq, next(tie), node) for node in dict.fromkeys(node for node, _ in roots)
-             if dependencies.get(node, 0) == 0 and (needed is None or node in needed)]
+    ready = [(-node._seq, next(tie), node) for node in buffers
+             if not dependencies.get(node) and (needed is None or node in needed)]
     heapq.heapify(ready)
     captured: dict = {}
     observing = observers.active.get()
     token = grad_enabled.set(create_graph)
-    pass_token = _current_pass.set(GraphTask(set(order)))
+    pass_token = _current_pass.set(GraphTask(parents))
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = heappop(ready)[2]
             grads = buffers.pop(node)
-            grads = _pre_hooks(node, grads, xp)
+            if node._tensor_hooks or node._pre_hooks or node._retain_grad or type(node) is AccumulateGrad:
+                grads = _pre_hooks(node, grads, xp)
             if target_set is not None:
                 for nr, g in enumerate(grads):
-                    if (node, nr) in target_set and g is not None:
+                    if g is not None and (node, nr) in target_set:
                         captured[(node, nr)] = g
             if type(node) is AccumulateGrad:
-                if accumulate and (target_set is None or (node, 0) in target_set) and grads[0] is not None:
+                if accumulate and grads[0] is not None and (target_set is None or (node, 0) in target_set):
                     _accumulate_leaf(node.variable, grads[0], create_graph, observing)
                 continue
-            if target_set is not None and not any(child in needed for child, _ in node._next):
-                continue  # a target non-leaf: its gradient is captured, nothing below it is needed
+            edges = node._next
+            if needed is None:
+                needs = [child is not None for child, _ in edges]
+            else:
+                needs = [child in needed for child, _ in edges]
+                if not any(needs):
+                    continue  # a target non-leaf: its gradient is captured, nothing below it is needed
             if observing:
                 observers.notify("backward_node_start", node, grads)
-            outputs = _call(node, grads, xp, needed)
+            if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
+                outputs = [None] * len(edges)
+            else:
+                outputs = node._apply(grads, xp, needs)
             if node._post_hooks:
                 outputs = _post_hooks(node, outputs, grads, xp)
             if observing:
                 observers.notify("backward_node_end", node, outputs)
             if not retain_graph:
                 node._release()
-            for (child, nr), meta, g in zip(node._next, _input_meta(node), outputs):
-                if child is None or (needed is not None and child not in needed):
+            for (child, nr), need, meta, g in zip(edges, needs, node._input_meta, outputs):
+                if not need:
                     continue
                 if g is not None:
-                    g = _validate(node, meta, g, xp)
+                    if g.shape != meta[0] or g.dtype != meta[1]:
+                        g = _validate(node, meta, g, xp)
                     slots = buffers.get(child)
                     if slots is None:
                         slots = buffers[child] = [None] * child.n_outputs
@@ -256,22 +267,11 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if remaining == 0:
                     if child not in buffers:
                         buffers[child] = [None] * child.n_outputs
-                    heapq.heappush(ready, (-child._seq, next(tie), child))
+                    heappush(ready, (-child._seq, next(tie), child))
     finally:
         _current_pass.reset(pass_token)
         grad_enabled.reset(token)
     return captured
-
-
-def _call(node, grads, xp, needed) -> list:
-    if all(g is None for g in grads) and not getattr(node, "_materialize_grads", False):
-        return [None] * len(node._next)
-    needs = [child is not None and (needed is None or child in needed) for child, _ in node._next]
-    return node._apply(grads, xp, needs)
-
-
-def _input_meta(node):
-    return getattr(node, "_input_meta", None) or (None,) * len(node._next)
 
 
 def _validate(node, meta, g, xp):

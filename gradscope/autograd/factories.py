@@ -45,7 +45,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor copying `data` (nested lists, numbers, ndarrays or tensors)."""
     from gradscope.autograd.functions import _infer_dtype, _to_array
     array = np.array(_to_array(data), copy=True)
-    target = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _infer_dtype(array)
+    if dtype is not None:
+        target = _dtypes.to_numpy_dtype(dtype)
+    elif isinstance(data, (np.ndarray, Tensor, np.generic)):
+        target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
+    else:
+        target = _infer_dtype(array)
     return _finish(array.astype(target, copy=False), requires_grad)
 
 

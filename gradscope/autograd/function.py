@@ -49,7 +49,7 @@ class BackwardCFunction(Node, FunctionCtx):
     """Base of `<Name>Backward` nodes; `_fn` is the Function class whose backward runs."""
 
     _fn = None
-    _materialize_grads = True
+    _materialize_grads = True  # unused outputs' gradients arrive as zeros
     _non_differentiable = ()
     _dirty = ()
 

@@ -54,8 +54,14 @@ def _operands(a, b):
     """The arrays a binary op computes on, promoted as PyTorch promotes (Python numbers stay weak)."""
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
-    if isinstance(da, np.ndarray) and isinstance(db, np.ndarray) and da.dtype == db.dtype:
-        return [da, db], da.dtype
+    if isinstance(da, np.ndarray):
+        if isinstance(db, np.ndarray):
+            if da.dtype == db.dtype:
+                return [da, db], da.dtype
+        elif type(db) is float and da.dtype.kind in "fc" or type(db) is int and da.dtype.kind in "fciu":
+            return [da, db], da.dtype  # a Python number never changes a tensor's dtype within its category
+    elif type(da) is float and db.dtype.kind in "fc" or type(da) is int and db.dtype.kind in "fciu":
+        return [da, db], db.dtype
     if isinstance(db, (list, tuple)) or isinstance(da, (list, tuple)):
         raise TypeError("unsupported operand type(s): a Tensor and a list")
     common = _dtypes.result_type((da, db))

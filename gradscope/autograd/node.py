@@ -28,6 +28,8 @@ class Node:
     _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
     _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
+    _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
+    _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
     frames = None  # forward call stack, captured by anomaly mode or the recorder
 
@@ -96,8 +98,10 @@ class OpNode(Node):
 
     def _apply(self, grads, xp, needs):
         op = self.op
-        saved = [None if entry is None else (entry.unpack() if xp.is_tensor else entry.array())
-                 for entry in self._saved]
+        if xp.is_tensor:
+            saved = [None if entry is None else entry.unpack() for entry in self._saved]
+        else:
+            saved = [None if entry is None else entry.array() for entry in self._saved]
         s = op.Saved(*saved, *self._attrs, xp)
         if op.n_outputs == 1:
             g = grads[0]

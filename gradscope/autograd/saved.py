@@ -13,6 +13,9 @@ from gradscope.autograd import errors
 default_hooks: ContextVar[tuple | None] = ContextVar("gradscope_saved_tensors_hooks", default=None)
 
 
+_NUMBERS = (int, float, bool, complex)
+
+
 class VersionCounter:
     """Shared by a tensor, its views and its detach()es; bumped by every in-place op."""
 
@@ -37,7 +40,7 @@ class SavedTensor:
         self._freed = False
         self._unpack = None
         self._node_ref = None
-        if not hasattr(value, "_data"):  # a Python number, e.g. the 2 in `x * 2`
+        if type(value) in _NUMBERS:  # a Python number, e.g. the 2 in `x * 2`
             self._array, self._tensor, self._counter, self._version, self._creator = value, None, None, 0, None
             self._output_nr = 0
             return

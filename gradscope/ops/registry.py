@@ -23,7 +23,7 @@ class Primitive:
 
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
-        "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
+        "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic", "save_plan",
     )
 
     def __init__(
@@ -61,6 +61,12 @@ class Primitive:
         self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs)))
         # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
         self.variadic = variadic
+        # per saved name: (from an output?, index of that output/input, inputs whose rules read it)
+        self.save_plan = tuple(
+            (name in self.output_names,
+             self.output_names.index(name) if name in self.output_names else self.inputs.index(name),
+             tuple(i for i, names in enumerate(self.saves) if name in names))
+            for name in self.saved_names)
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
 

@@ -1,0 +1,103 @@
+"""Shared test helper: run one snippet on gradscope and on real PyTorch and compare what a user observes.
+
+A snippet is Python source that refers to the library as `torch`. `oracle.check(source, stdout=..., error=...)`
+runs it on gradscope and checks the literal expectations (taken from torch 2.13); when torch is installed it also
+runs the snippet on torch, checks the same literals there (so a wrong literal is caught) and requires gradscope's
+printed output, exception and warnings to equal torch's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import textwrap
+import warnings
+from dataclasses import dataclass
+from types import ModuleType
+
+import pytest
+
+import gradscope
+
+try:
+    import torch as _torch
+except ImportError:  # the literal expectations still run without the oracle
+    _torch = None
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?")
+
+
+def normalize(text: str) -> str:
+    """Drop what legitimately differs between two runs: object addresses and C++ source locations."""
+    return _TRIGGERED.sub("", _ADDRESS.sub(" at 0x...", text))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a user sees from a snippet: printed text, the exception (`"Type: message"`), the warnings."""
+
+    stdout: str
+    error: str | None
+    warnings: tuple[str, ...]
+
+
+def run_snippet(module: ModuleType, source: str, env: dict | None = None) -> Outcome:
+    """Execute `source` with `torch` bound to `module`; capture stdout, the exception and every warning."""
+    namespace = {"__name__": "__main__", "torch": module, **(env or {})}
+    stdout = io.StringIO()
+    error = None
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
+        warnings.simplefilter("always")
+        try:
+            exec(compile(textwrap.dedent(source), "<snippet>", "exec"), namespace)
+        except Exception as exc:  # the exception is the observable being compared
+            error = normalize(f"{type(exc).__name__}: {exc}")
+    seen = tuple(normalize(f"{w.category.__name__}: {w.message}") for w in caught)
+    return Outcome(normalize(stdout.getvalue()), error, seen)
+
+
+class Oracle:
+    """Runs snippets on gradscope (always) and torch (when installed)."""
+
+    torch = _torch
+
+    def check(
+        self,
+        source: str,
+        *,
+        stdout: str | None = None,
+        error: str | None = None,
+        warns: tuple[str, ...] | None = None,
+        env: dict | None = None,
+        compare: bool = True,
+    ) -> Outcome:
+        """Run `source` on both libraries; assert the literals on each, then gradscope == torch.
+
+        `error=None` means the snippet must not raise. `warns` (when given) is the exact tuple of warnings.
+        `compare=False` skips the full gradscope == torch comparison (for snippets printing random values).
+        """
+        theirs = None
+        if _torch is not None:
+            theirs = run_snippet(_torch, source, env)
+            self._assert_literals(theirs, "torch", stdout, error, warns)
+        ours = run_snippet(gradscope, source, env)
+        if theirs is not None and compare:
+            assert ours == theirs, "gradscope's outcome differs from torch's"
+        self._assert_literals(ours, "gradscope", stdout, error, warns)
+        return ours
+
+    @staticmethod
+    def _assert_literals(outcome: Outcome, who: str, stdout, error, warns) -> None:
+        assert outcome.error == error, f"{who} raised {outcome.error!r}"
+        if stdout is not None:
+            assert outcome.stdout == textwrap.dedent(stdout).lstrip("\n"), f"{who} printed differently"
+        if warns is not None:
+            assert outcome.warnings == warns, f"{who} warned differently"
+
+
+@pytest.fixture
+def oracle() -> Oracle:
+    """The snippet runner/comparator (see the module docstring)."""
+    return Oracle()
