@@ -121,13 +121,15 @@ def test_leaf_made_under_no_grad_can_be_switched_on(oracle):
     )
 
 
-def test_integer_tensors_cannot_require_grad_two_texts(oracle):
+def test_integer_tensors_cannot_require_grad_three_texts(oracle):
     oracle.check("torch.tensor([1, 2], requires_grad=True)",
                  error="RuntimeError: Only Tensors of floating point and complex dtype can require gradients")
     oracle.check("torch.tensor([1, 2]).requires_grad_()",
                  error="RuntimeError: only Tensors of floating point dtype can require gradients")
-    oracle.check("torch.tensor([True]).requires_grad = True",
+    oracle.check("torch.tensor([True]).requires_grad_()",
                  error="RuntimeError: only Tensors of floating point dtype can require gradients")
+    oracle.check("torch.tensor([1, 2]).requires_grad = True",
+                 error="RuntimeError: only Tensors of floating point and complex dtype can require gradients")
     oracle.check("torch.zeros(2, dtype=torch.int64, requires_grad=True)",
                  error="RuntimeError: Only Tensors of floating point and complex dtype can require gradients")
 
@@ -552,17 +554,19 @@ def test_hook_firing_order(oracle):
         b.retain_grad()
         b.register_hook(lambda g: log.append(("tensor hook 2", b.grad)) or None)
         c.sum().backward(retain_graph=True)
-        print(log)
+        print(log, b.grad, x.grad)
         log.clear()
-        torch.autograd.grad(c.sum(), b)
-        print(log)
+        torch.autograd.grad(c.sum(), b, retain_graph=True)
+        print(log, b.grad, x.grad)
         log.clear()
         c.sum().backward(inputs=[b])
-        print(log)
+        print(log, b.grad, x.grad)
         """,
-        stdout="['tensor hook', ('tensor hook 2', None), 'node pre-hook', 'node post-hook']\n"
-               "['tensor hook', ('tensor hook 2', None)]\n"
-               "['tensor hook', ('tensor hook 2', tensor([3., 3.])), 'node pre-hook', 'node post-hook']\n",
+        stdout="['tensor hook', ('tensor hook 2', None), 'node pre-hook', 'node post-hook'] tensor([3., 3.]) "
+               "tensor([6., 6.])\n"
+               "['tensor hook', ('tensor hook 2', tensor([3., 3.]))] tensor([6., 6.]) tensor([6., 6.])\n"
+               "['tensor hook', ('tensor hook 2', tensor([6., 6.])), 'node pre-hook', 'node post-hook'] "
+               "tensor([9., 9.]) tensor([6., 6.])\n",
     )
 
 
@@ -579,10 +583,27 @@ def test_views_share_storage_and_are_non_leaf(oracle, expr, name):
         v = {expr}
         print(v._base is x, v._is_view(), v.is_leaf, v.grad_fn.name())
         with torch.no_grad():
-            x[0, 0] = 7
+            x.mul_(7)
         print(v.flatten()[0].item())
         """,
         stdout=f"True True False {name}\n7.0\n",
+    )
+
+
+def test_setitem_writes_into_the_tensor_and_its_views(oracle):
+    oracle.check(
+        """
+        y = torch.ones(3)
+        y[0] = 4
+        z = torch.ones(2, 2)
+        v = z[0]
+        z[0, 1] = 3
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            x[1] = 7
+        print(y, v, x, y._version, z._version, x._version)
+        """,
+        stdout="tensor([4., 1., 1.]) tensor([1., 3.]) tensor([1., 7.], requires_grad=True) 1 1 1\n",
     )
 
 
@@ -612,7 +633,7 @@ def test_in_place_on_a_view_of_a_non_leaf_rewrites_the_base_node(oracle):
         b.sum().backward()
         print(base.grad)
         """,
-        stdout="tensor([1., 3., 3., 1.], grad_fn=<CopySlices>)\nAsStridedBackward0 CopySlices\n"
+        stdout="tensor([1., 3., 3., 1.], grad_fn=<CopySlices>)\nAsStridedBackward0 torch::autograd::CopySlices\n"
                "tensor([1., 3., 3., 1.])\n",
     )
 

@@ -101,6 +101,9 @@ def _record(op, inputs, params, arrays, outputs) -> None:
     if observers.active.get():
         node.scope = observers.scope.get()
         observers.notify("node_created", node, inputs, outputs)
+        for name, entry in zip(op.saved_names, node._saved):
+            if entry is not None:
+                observers.notify("tensor_saved", node, name, entry)
 
 
 _new_node = object.__new__

@@ -216,6 +216,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     heapq.heapify(ready)
     captured: dict = {}
     observing = observers.active.get()
+    if observing:
+        observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
     pass_token = _current_pass.set(GraphTask(parents))
     heappop, heappush = heapq.heappop, heapq.heappush
@@ -271,6 +273,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     finally:
         _current_pass.reset(pass_token)
         grad_enabled.reset(token)
+        if observing:
+            observers.notify("backward_end")
     return captured
 
 

@@ -241,6 +241,9 @@ def _connect(ctx, args, outputs) -> tuple:
     if observers.active.get():
         ctx.scope = observers.scope.get()
         observers.notify("node_created", ctx, args, connected)
+        for i, entry in enumerate(ctx._saved_for_backward):
+            if entry is not None:
+                observers.notify("tensor_saved", ctx, f"saved_tensors[{i}]", entry)
     return tuple(connected)
 
 

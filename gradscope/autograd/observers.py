@@ -1,9 +1,9 @@
 """Observers of the engine: the recorder and anomaly mode plug in here.
 
 An observer is any object with some of these methods (missing ones are skipped):
-`node_created(node, inputs, outputs)`, `tensor_saved(node, name, value)`,
-`backward_node_start(node, grad_outputs)`, `backward_node_end(node, grad_inputs)`,
-`grad_accumulated(tensor, grad)`. The stack is context-local; with none active the engine pays
+`node_created(node, inputs, outputs)`, `tensor_saved(node, name, saved_tensor)`,
+`backward_begin(root_nodes, root_grads)`, `backward_node_start(node, grad_outputs)`,
+`backward_node_end(node, grad_inputs)`, `grad_accumulated(tensor, grad)`, `backward_end()`. The stack is context-local; with none active the engine pays
 one ContextVar read per op.
 """
 

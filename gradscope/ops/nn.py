@@ -8,16 +8,21 @@ from gradscope.ops.reduction import _logsumexp
 from gradscope.ops.registry import primitive
 
 
+def _axes(x, dim: int) -> tuple:
+    """The reduced axes: `dim`, or none at all for a 0-dim tensor (its dim 0 is itself)."""
+    return (dim,) if x.ndim else ()
+
+
 def _softmax(a, dim):
-    shifted = np.exp(a - np.amax(a, axis=dim, keepdims=True))
-    return shifted / shifted.sum(axis=dim, keepdims=True)
+    shifted = np.exp(a - np.amax(a, axis=_axes(a, dim), keepdims=True))
+    return shifted / shifted.sum(axis=_axes(a, dim), keepdims=True)
 
 
 softmax = primitive("softmax", _softmax, "SoftmaxBackward0", inputs=("self",), params=("dim",), saves=("result",),
-                    vjp=(lambda g, s: s.result * (g - s.xp.sum(g * s.result, (s.dim,), True)),))
-log_softmax = primitive("log_softmax", lambda a, dim: a - _logsumexp(a, (dim,), True), "LogSoftmaxBackward0",
+                    vjp=(lambda g, s: s.result * (g - s.xp.sum(g * s.result, _axes(g, s.dim), True)),))
+log_softmax = primitive("log_softmax", lambda a, dim: a - _logsumexp(a, _axes(a, dim), True), "LogSoftmaxBackward0",
                         inputs=("self",), params=("dim",), saves=("result",),
-                        vjp=(lambda g, s: g - s.xp.exp(s.result) * s.xp.sum(g, (s.dim,), True),))
+                        vjp=(lambda g, s: g - s.xp.exp(s.result) * s.xp.sum(g, _axes(g, s.dim), True),))
 
 
 def _reduce(loss, reduction):

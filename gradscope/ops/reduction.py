@@ -48,6 +48,8 @@ min_all = primitive("min", lambda a: np.min(a), "MinBackward1", inputs=("self",)
 
 def _select_along(pick):
     def forward(a, dim, keepdim):
+        if a.ndim == 0:  # a 0-dim tensor is its own extreme, at index 0
+            return a.copy(), np.zeros((), dtype=np.int64)
         indices = pick(a, axis=dim, keepdims=True)
         values = np.take_along_axis(a, indices, axis=dim)
         if not keepdim:
@@ -59,6 +61,8 @@ def _select_along(pick):
 def _value_selecting_vjp(g, s):
     # NOTE: only the first extreme element gets the gradient, as with PyTorch's indices.
     g_values = g[0]
+    if not s.self_sym_sizes:
+        return g_values
     indices = s.indices
     if not s.keepdim:
         g_values = s.xp.unsqueeze_dims(g_values, (s.dim,))
@@ -162,7 +166,8 @@ def _std_vjp(g, s):
     result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
     n = _numel(s.self_sym_sizes, s.dim)
     centred = s.self - xp.sum(s.self, s.dim, True) / n
-    return (g / result) * centred / max(n - s.correction, 0)
+    # NOTE: where std is 0 (a constant slice) the gradient is taken as 0, as PyTorch masks it.
+    return xp.where(result == 0, 0 * centred, (g / result) * centred / max(n - s.correction, 0))
 
 
 std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, ddof=correction, keepdims=keepdim),

@@ -1,0 +1,476 @@
+"""nn.Module: the base class of layers and models, with PyTorch's registration rules and names."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+
+from gradscope import _dtypes
+from gradscope.autograd import observers
+from gradscope.autograd.grad_mode import no_grad
+from gradscope.autograd.hooks import HookDict, RemovableHandle
+from gradscope.autograd.tensor import Tensor, device
+from gradscope.nn.parameter import Buffer, Parameter
+
+
+def typename(obj) -> str:
+    """torch.typename: `torch.FloatTensor` for tensors, the qualified class name otherwise."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "") else f"{module}.{cls.__qualname__}"
+
+
+def _add_indent(text: str, spaces: int) -> str:
+    """Indent every line after the first (a child's repr inside its parent's)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [" " * spaces + line for line in rest])
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class Module:
+    """Base class for all layers and models.
+
+    Assigning a Parameter, a Module or a Buffer to an attribute registers it, which gives
+    `parameters()`, `state_dict()`, `train()/eval()` and a repr listing the children:
+
+    >>> class MLP(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1 = nn.Linear(4, 3)
+    ...     def forward(self, x):
+    ...         return self.fc1(x).relu()
+    >>> [name for name, _ in MLP().named_parameters()]
+    ['fc1.weight', 'fc1.bias']
+
+    Calling a module runs `forward` inside its scope (its attribute name in its parent, or its
+    class name for a root module), so every graph node created there records where it came from.
+    """
+
+    training: bool
+    _scope_name: str | None = None  # the attribute name this module was registered under in its parent
+
+    def __init__(self) -> None:
+        set_attribute = object.__setattr__
+        set_attribute(self, "training", True)
+        set_attribute(self, "_parameters", {})
+        set_attribute(self, "_buffers", {})
+        set_attribute(self, "_non_persistent_buffers_set", set())
+        set_attribute(self, "_modules", {})
+        set_attribute(self, "_forward_pre_hooks", HookDict())
+        set_attribute(self, "_forward_hooks", HookDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    # calling ------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        # the scope is only read by observers, so without one there is nothing to push
+        if observers.active.get():
+            with observers.module_scope(self._scope_name or type(self).__name__):
+                return self._call_with_hooks(args, kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for hook in tuple(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in tuple(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, args) -> None | new args` runs before forward."""
+        return self._forward_pre_hooks.add(hook)
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, args, output) -> None | new output` runs after forward."""
+        return self._forward_hooks.add(hook)
+
+    # registration -------------------------------------------------------------------------------
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a `None` placeholder) under `name`."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        self._check_name(name, "parameter", self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                             f"created explicitly. To express '{name}' as a function of another Tensor, compute "
+                             "the value in the forward() method.")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not a parameter; persistent buffers go into state_dict()."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        self._check_name(name, "buffer", self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module; its parameters are then this module's too, under `name.`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        self._set_child(name, module)
+
+    register_module = add_module
+
+    def _check_name(self, name, kind: str, registry: dict) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def _set_child(self, name: str, module: Module | None) -> None:
+        self._modules[name] = module
+        if module is not None:
+            object.__setattr__(module, "_scope_name", name)
+
+    def _forget(self, name: str, keep: dict) -> None:
+        """Drop `name` from every place an attribute can live except `keep`, where it is about to be
+        registered (so reassigning a parameter keeps its place in the order)."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
+
+    def __setattr__(self, name: str, value) -> None:
+        registries = self.__dict__
+        parameters = registries.get("_parameters")
+        modules = registries.get("_modules")
+        buffers = registries.get("_buffers")
+        if isinstance(value, Parameter):
+            if parameters is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name, keep=parameters)
+            self.register_parameter(name, value)
+        elif parameters is not None and name in parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name, keep=modules)
+            self._set_child(name, value)
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            self._set_child(name, value)
+        elif isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            if buffers is not None:
+                self._forget(name, keep=buffers)
+            self.register_buffer(name, value, persistent)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        registries = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in registries and name in registries[registry]:
+                return registries[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        attributes = set(super().__dir__())
+        attributes.update(self._parameters, self._buffers, self._modules)
+        return sorted(name for name in attributes if not name[:1].isdigit())
+
+    # traversal ----------------------------------------------------------------------------------
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, with qualified names ("" for this module)."""
+        if memo is None:
+            memo = set()
+        if self in memo:
+            return
+        if remove_duplicate:
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        seen = set()
+        for owner_prefix, owner in owners:
+            for name, value in getattr(owner, registry).items():
+                if value is None or value in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(value)
+                yield (f"{owner_prefix}.{name}" if owner_prefix else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Parameters with qualified names ("encoder.fc1.weight"), each shared one once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at a dotted path ("encoder.fc1")."""
+        module = self
+        for item in target.split(".") if target else ():
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call `fn` on every descendant (children first), then on this module."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # modes and gradients ------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set the training flag on this module and every descendant."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the parameters' gradients: to None by default, else to zeros in place."""
+        for param in self.parameters():
+            reset_grad(param, set_to_none)
+
+    # dtype conversion ---------------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> Module:
+        """`module.to(torch.float64)`, `.to("cpu")`, `.to(tensor)`: converts floating-point parameters and
+        buffers in place (the Parameter objects stay the same); CPU is the only device."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if isinstance(arg, _dtypes.dtype):
+                dtype = arg
+            elif isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif device(arg).type != "cpu":
+                raise RuntimeError(f"gradscope runs on the CPU only, got device {arg!r}")
+        if dtype is None:
+            return self
+        if not dtype.is_floating_point and not dtype.is_complex:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
+        return self._convert_floating(dtype)
+
+    def double(self) -> Module:
+        return self._convert_floating(_dtypes.float64)
+
+    def float(self) -> Module:
+        return self._convert_floating(_dtypes.float32)
+
+    def half(self) -> Module:
+        return self._convert_floating(_dtypes.float16)
+
+    def cpu(self) -> Module:
+        return self
+
+    def _convert_floating(self, dtype: _dtypes.dtype) -> Module:
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None and param.is_floating_point():
+                    param.data = param.data.to(dtype)
+                    if param.grad is not None:
+                        param.grad.data = param.grad.data.to(dtype)
+            for name, buffer in module._buffers.items():
+                if buffer is not None and buffer.is_floating_point():
+                    module._buffers[name] = buffer.to(dtype)
+        return self
+
+    # state --------------------------------------------------------------------------------------
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
+        """Parameters and persistent buffers by qualified name, detached unless `keep_vars`."""
+        if destination is None:
+            destination = OrderedDict()
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+        """Copy values into the parameters and buffers (or, with `assign`, replace them)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        expected = self.state_dict(keep_vars=True)
+        missing = [key for key in expected if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in expected]
+        errors = []
+        for key, target in expected.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
+                              f"object from checkpoint but received {type(value)}")
+            elif value.shape != target.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
+                              f"the shape in current model is {target.shape}.")
+            elif assign:
+                self._assign(key, target, value)
+            else:
+                with no_grad():
+                    target.copy_(value)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key: str, target: Tensor, value: Tensor) -> None:
+        module_path, _, name = key.rpartition(".")
+        owner = self.get_submodule(module_path)
+        if isinstance(target, Parameter):
+            value = value if isinstance(value, Parameter) else Parameter(value, target.requires_grad)
+            owner._parameters[name] = value
+        else:
+            owner._buffers[name] = value
+
+    # printing -----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's repr (subclasses override it)."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_add_indent(repr(module), 2)}" for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        if not lines:
+            return f"{self._get_name()}()"
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{self._get_name()}({extra_lines[0]})"
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def reset_grad(param: Tensor, set_to_none: bool) -> None:
+    """What zero_grad does to one tensor: drop its grad, or zero it in place outside any graph."""
+    grad = param.grad
+    if grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+        return
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
+    grad.zero_()

@@ -1,0 +1,146 @@
+"""The trace data model: what a recording holds, independent of live engine objects.
+
+The CLI, the TUI and the checks work on a `Trace` only, so a trace read back from a file behaves
+exactly like one just recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from gradscope.trace.stats import TensorStats, compute_stats
+
+
+class TensorRecord:
+    """Statistics of one tensor, and its values when small enough to keep (read lazily from files)."""
+
+    __slots__ = ("_stats", "_values", "_loader", "key")
+
+    def __init__(self, stats: TensorStats | None = None, values: np.ndarray | None = None,
+                 loader: Callable[[], np.ndarray] | None = None) -> None:
+        if stats is None and values is None:
+            raise ValueError("a tensor record needs statistics or values")
+        self._stats = stats
+        self._values = values
+        self._loader = loader
+        self.key: str | None = None  # the array's name inside a trace file
+
+    @classmethod
+    def capture(cls, array: np.ndarray, keep_limit: int) -> TensorRecord:
+        """Record `array` as it is now: a copy of its values when it has at most `keep_limit` elements
+        (statistics computed on demand), statistics only above that."""
+        if array.size <= keep_limit:
+            return cls(values=np.array(array, copy=True))
+        return cls(stats=compute_stats(array))
+
+    @property
+    def stats(self) -> TensorStats:
+        if self._stats is None:
+            self._stats = compute_stats(self.values)
+        return self._stats
+
+    @property
+    def has_values(self) -> bool:
+        return self._values is not None or self._loader is not None
+
+    @property
+    def values(self) -> np.ndarray | None:
+        if self._values is None and self._loader is not None:
+            self._values = self._loader()
+            self._loader = None
+        return self._values
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.stats.shape if self._values is None else tuple(self._values.shape)
+
+
+@dataclass
+class SourceLocation:
+    """Where the user's code created a node: the first stack frame outside gradscope."""
+
+    file: str
+    line: int
+    function: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class NodeRecord:
+    """One backward node with what its forward op saw."""
+
+    id: int
+    name: str  # PyTorch's node name: MulBackward0, AccumulateGrad, MyFnBackward
+    op: str  # the forward op: mul, exp, leaf, MyFn
+    kind: str  # "op", "leaf", "function" (custom autograd.Function) or "other"
+    scope: str | None = None
+    source: SourceLocation | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    next: list[tuple[int | None, int]] = field(default_factory=list)
+    inputs: list[TensorRecord | None] = field(default_factory=list)
+    outputs: list[TensorRecord | None] = field(default_factory=list)
+    saved: dict[str, TensorRecord] = field(default_factory=dict)
+    leaf_name: str | None = None  # the parameter or variable name of a leaf
+
+    @property
+    def label(self) -> str:
+        return self.leaf_name or self.name
+
+
+@dataclass
+class PassRecord:
+    """One backward pass: the gradients that flowed through each node."""
+
+    index: int
+    roots: list[int] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)  # nodes in the order they ran
+    grad_outputs: dict[int, list[TensorRecord | None]] = field(default_factory=dict)  # into each node
+    grad_inputs: dict[int, list[TensorRecord | None]] = field(default_factory=dict)  # out of each node
+    leaf_grads: dict[int, TensorRecord] = field(default_factory=dict)  # .grad after accumulation
+
+
+@dataclass
+class Anomaly:
+    """A non-finite value: where it started (culprit) or where it only passed through (propagator)."""
+
+    phase: str  # "forward" or "backward"
+    role: str  # "culprit" or "propagator"
+    node: int
+    pass_index: int | None
+    message: str
+
+
+@dataclass
+class Parameter:
+    """A leaf that requires grad, with the name the script knows it by."""
+
+    name: str
+    node: int | None  # its AccumulateGrad node, if it took part in a graph
+    value: TensorRecord
+    module: str | None = None
+
+
+@dataclass
+class Trace:
+    nodes: dict[int, NodeRecord] = field(default_factory=dict)
+    passes: list[PassRecord] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    def children(self, node_id: int) -> list[int]:
+        return [child for child, _ in self.nodes[node_id].next if child is not None]
+
+    def parameter_grad(self, parameter: Parameter, pass_index: int = -1) -> TensorRecord | None:
+        """The parameter's `.grad` after the given pass (the last by default)."""
+        if not self.passes or parameter.node is None:
+            return None
+        return self.passes[pass_index].leaf_grads.get(parameter.node)
+
+    def culprits(self) -> list[Anomaly]:
+        return [a for a in self.anomalies if a.role == "culprit"]

@@ -1,0 +1,198 @@
+"""The Recorder: an engine observer that turns a live run into a `Trace`.
+
+    with Recorder() as rec:
+        loss = model(x).sum()
+        loss.backward()
+    trace = rec.trace
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+import gradscope
+from gradscope.autograd import observers
+from gradscope.autograd.node import AccumulateGrad, OpNode
+from gradscope.autograd.tensor import Tensor
+from gradscope.trace.diagnosis import classify_backward, classify_forward
+from gradscope.trace.model import NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
+DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
+
+
+def _array(value) -> np.ndarray | None:
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        return value._data
+    return np.asarray(value)
+
+
+def _render(value) -> str:
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def user_frame(frame):
+    """The innermost stack frame outside gradscope: the user's line that made the op."""
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    return frame
+
+
+class Recorder:
+    """Records every node, saved tensor and gradient while active (an engine observer)."""
+
+    def __init__(self, keep_values: int = DEFAULT_KEEP, max_passes: int | None = None) -> None:
+        self.keep_values = keep_values
+        self.max_passes = max_passes
+        self.trace = Trace(meta={"gradscope_version": gradscope.__version__, "keep_values": keep_values})
+        self._ids: dict[int, int] = {}
+        self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
+        self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
+        self._pass: PassRecord | None = None
+        self._forward_culprit_seen = False
+        self._token = None
+
+    # context manager --------------------------------------------------------------------------
+    def __enter__(self) -> Recorder:
+        self._token = observers.active.set(observers.active.get() + (self,))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        observers.active.reset(self._token)
+
+    # node bookkeeping -----------------------------------------------------------------------
+    def _capture(self, value) -> TensorRecord | None:
+        array = _array(value)
+        return None if array is None else TensorRecord.capture(array, self.keep_values)
+
+    def node_id(self, node) -> int:
+        """The trace id of a live node, registering nodes made before recording began."""
+        key = id(node)
+        found = self._ids.get(key)
+        if found is not None:
+            return found
+        node_id = len(self._ids)
+        self._ids[key] = node_id
+        self._alive.append(node)
+        if type(node) is AccumulateGrad:
+            record = NodeRecord(node_id, "AccumulateGrad", "leaf", "leaf",
+                                outputs=[self._capture(node.variable)])
+            self._leaves[node_id] = node.variable
+        else:
+            record = NodeRecord(node_id, node.name(), _op_name(node), _kind(node), scope=node.scope,
+                                next=[(None if child is None else self.node_id(child), nr) for child, nr in node._next])
+        self.trace.nodes[node_id] = record
+        return node_id
+
+    # observer events --------------------------------------------------------------------------
+    def node_created(self, node, inputs, outputs) -> None:
+        record = self.trace.nodes[self.node_id(node)]
+        frame = user_frame(sys._getframe(1))
+        if frame is not None:
+            record.source = SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        record.inputs = [self._capture(x) for x in inputs]
+        record.outputs = [self._capture(x) for x in outputs]
+        if isinstance(node, OpNode):
+            names = node.op.params + node.op.attrs
+            record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
+        anomaly = classify_forward(record, first=not self._forward_culprit_seen)
+        if anomaly is not None:
+            self._forward_culprit_seen |= anomaly.role == "culprit"
+            self.trace.anomalies.append(anomaly)
+
+    def tensor_saved(self, node, name, saved) -> None:
+        array = saved._array if saved._array is not None else None
+        if array is not None:
+            self.trace.nodes[self.node_id(node)].saved[name] = self._capture(array)
+
+    def backward_begin(self, roots, grads) -> None:
+        if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
+            self._pass = None
+            return
+        self._pass = PassRecord(index=len(self.trace.passes), roots=[self.node_id(node) for node in roots])
+        self.trace.passes.append(self._pass)
+
+    def backward_node_start(self, node, grads) -> None:
+        if self._pass is not None:
+            node_id = self.node_id(node)
+            self._pass.order.append(node_id)
+            self._pass.grad_outputs[node_id] = [self._capture(g) for g in grads]
+
+    def backward_node_end(self, node, grads) -> None:
+        if self._pass is None:
+            return
+        node_id = self.node_id(node)
+        record = [self._capture(g) for g in grads]
+        self._pass.grad_inputs[node_id] = record
+        anomaly = classify_backward(self.trace, self._pass, node_id)
+        if anomaly is not None:
+            self.trace.anomalies.append(anomaly)
+
+    def grad_accumulated(self, tensor, grad) -> None:
+        if self._pass is None:
+            return
+        node_id = self.node_id(tensor._grad_accumulator())
+        self._pass.order.append(node_id)
+        self._pass.leaf_grads[node_id] = self._capture(grad)
+
+    def backward_end(self) -> None:
+        self._pass = None
+
+    # naming -----------------------------------------------------------------------------------
+    def name_parameters(self, namespace: dict) -> None:
+        """Name leaves after the script's variables: `model.fc1.weight` for module parameters, `w` for
+        tensors; list module parameters that never joined a graph too (they got no gradient)."""
+        by_id: dict[int, tuple[str, str | None, Tensor]] = {}
+        for var, value in namespace.items():
+            if var.startswith("_"):
+                continue
+            if isinstance(value, gradscope.nn.Module):
+                for name, param in value.named_parameters():
+                    module = name.rpartition(".")[0]
+                    by_id.setdefault(id(param), (f"{var}.{name}", f"{var}.{module}" if module else var, param))
+            elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
+                by_id.setdefault(id(value), (var, None, value))
+        leaf_of = {id(tensor): node_id for node_id, tensor in self._leaves.items()}
+        named: set[int] = set()
+        for key, (name, module, tensor) in by_id.items():
+            node_id = leaf_of.get(key)
+            if node_id is not None:
+                self.trace.nodes[node_id].leaf_name = name
+            self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor), module))
+            named.add(key)
+        for node_id, tensor in self._leaves.items():
+            if id(tensor) not in named:
+                name = f"leaf{node_id}{list(tensor.shape)}"
+                self.trace.nodes[node_id].leaf_name = name
+                self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))
+
+    def finish(self, namespace: dict | None = None) -> Trace:
+        """Name the leaves and drop every reference to live engine objects."""
+        self.name_parameters(namespace or {})
+        self._alive.clear()
+        self._leaves.clear()
+        self._ids.clear()
+        return self.trace
+
+
+def _op_name(node) -> str:
+    if isinstance(node, OpNode):
+        return node.op.name
+    fn = getattr(node, "_fn", None)
+    if fn is not None:
+        return fn.__name__
+    return node.name()
+
+
+def _kind(node) -> str:
+    if isinstance(node, OpNode):
+        return "op"
+    if getattr(node, "_fn", None) is not None:
+        return "function"
+    return "other"

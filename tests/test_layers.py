@@ -1,0 +1,86 @@
+"""The layering of DESIGN §1, checked statically over every import statement in the package.
+
+`A ← B` means B may import A, never the reverse; the core imports only NumPy and the standard library.
+"""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "gradscope"
+
+# layer of a module → the gradscope layers it may import (its own included)
+ALLOWED = {
+    "base": {"base"},
+    "ops": {"base", "ops"},
+    "autograd": {"base", "ops", "autograd"},
+    "nn": {"base", "ops", "autograd", "nn"},
+    "optim": {"base", "ops", "autograd", "nn", "optim"},
+    "trace": {"base", "ops", "autograd", "nn", "optim", "trace", "package"},
+    "cli": {"base", "ops", "autograd", "nn", "optim", "trace", "cli", "tui", "package"},
+    "tui": {"base", "ops", "autograd", "nn", "optim", "trace", "tui"},
+    "package": {"base", "ops", "autograd", "nn", "optim", "package"},
+}
+THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"}}
+CORE_THIRD_PARTY = {"numpy"}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in ("__init__", "__main__"):
+        return "cli" if parts[-1] == "__main__" else "package"
+    first = parts[1]
+    if first in ("_shapes", "_dtypes", "_printing"):
+        return "base"
+    if first in ("autograd", "serialization"):
+        return "autograd"
+    return first
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module != "gradscope":
+                names.add(node.module)
+                continue
+            for alias in node.names:  # `from gradscope import _dtypes` imports a submodule, not the package
+                is_module = (PACKAGE / f"{alias.name}.py").exists() or (PACKAGE / alias.name).is_dir()
+                names.add(f"gradscope.{alias.name}" if is_module else "gradscope")
+    return names
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_module_respects_layers(path):
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    layer = layer_of(module)
+    for name in imports(path):
+        top = name.split(".")[0]
+        if top == "gradscope":
+            if name == "gradscope":
+                target = "package"
+            else:
+                target = layer_of(name)
+            assert target in ALLOWED[layer], f"{module} ({layer}) imports {name} ({target})"
+        elif top not in sys.stdlib_module_names:
+            allowed = THIRD_PARTY.get(layer, CORE_THIRD_PARTY)
+            assert top in allowed, f"{module} ({layer}) imports third-party {top}"
+
+
+def test_namespaces_have_the_same_functions():
+    """VJP rules run on either namespace, so both must offer every name."""
+    from gradscope.autograd.tensor_namespace import TensorNamespace
+    from gradscope.ops.namespace import NumpyNamespace
+
+    def public(cls):
+        return {name for name in dir(cls) if not name.startswith("_")}
+
+    assert public(NumpyNamespace) == public(TensorNamespace)

@@ -1,0 +1,64 @@
+"""Engine observers: what the recorder and anomaly mode will see."""
+
+import gradscope as torch
+from gradscope.autograd import observers
+
+
+class Log:
+    def __init__(self):
+        self.events = []
+
+    def node_created(self, node, inputs, outputs):
+        self.events.append(("created", node.name(), node.scope))
+
+    def tensor_saved(self, node, name, saved):
+        self.events.append(("saved", node.name(), name))
+
+    def backward_begin(self, roots, grads):
+        self.events.append(("begin", [node.name() for node in roots]))
+
+    def backward_end(self):
+        self.events.append(("end pass",))
+
+    def backward_node_start(self, node, grads):
+        self.events.append(("start", node.name()))
+
+    def backward_node_end(self, node, grads):
+        self.events.append(("end", node.name()))
+
+    def grad_accumulated(self, tensor, grad):
+        self.events.append(("accumulated", tuple(grad.shape)))
+
+
+def test_events_in_order():
+    x = torch.ones(3, requires_grad=True)
+    log = Log()
+    with observers.observing(log), observers.module_scope("model"), observers.module_scope("fc1"):
+        y = (x.exp() * 2).sum()
+        y.backward()
+    assert log.events == [
+        ("created", "ExpBackward0", "model.fc1"),
+        ("saved", "ExpBackward0", "result"),
+        ("created", "MulBackward0", "model.fc1"),
+        ("saved", "MulBackward0", "other"),
+        ("created", "SumBackward0", "model.fc1"),
+        ("begin", ["SumBackward0"]),
+        ("start", "SumBackward0"),
+        ("end", "SumBackward0"),
+        ("start", "MulBackward0"),
+        ("end", "MulBackward0"),
+        ("start", "ExpBackward0"),
+        ("end", "ExpBackward0"),
+        ("accumulated", (3,)),
+        ("end pass",),
+    ]
+
+
+def test_no_events_outside_the_block():
+    log = Log()
+    with observers.observing(log):
+        pass
+    x = torch.ones(2, requires_grad=True)
+    (x * 2).sum().backward()
+    assert log.events == []
+    assert (x * 2).grad_fn.scope is None
