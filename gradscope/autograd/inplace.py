@@ -228,3 +228,20 @@ INPLACE_METHODS = (
     "add_", "sub_", "mul_", "div_", "pow_", "exp_", "log_", "sqrt_", "tanh_", "sigmoid_", "relu_", "neg_", "abs_",
     "clamp_", "clip_", "sign_", "floor_", "round_", "reciprocal_", "masked_fill_", "zero_", "fill_", "copy_",
 )
+
+
+def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with samples from U(a, b) (gradscope's generator; see manual_seed)."""
+    from gradscope.autograd import factories
+    values = (generator or factories._rng).uniform(a, b, self._data.shape)
+    return _inplace(self, lambda t: apply(E.copy, (t, Tensor._make(values.astype(t._data.dtype)))))
+
+
+def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with samples from N(mean, std²)."""
+    from gradscope.autograd import factories
+    values = (generator or factories._rng).normal(mean, std, self._data.shape)
+    return _inplace(self, lambda t: apply(E.copy, (t, Tensor._make(values.astype(t._data.dtype)))))
+
+
+INPLACE_METHODS += ("uniform_", "normal_")

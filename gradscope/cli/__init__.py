@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 import gradscope
+from gradscope.cli.export_cmd import export
+from gradscope.cli.inspect_cmd import inspect
 
 app = typer.Typer(
     name="gradscope",
@@ -25,6 +27,10 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     """gradscope: see what backward() does."""
+
+
+app.command()(inspect)
+app.command()(export)
 
 
 def main() -> None:

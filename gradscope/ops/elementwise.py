@@ -174,4 +174,4 @@ def _index_put(a, values, indices, mask):
 
 index_put = primitive("index_put", _index_put, "IndexPutBackward0", inputs=("self", "values"),
                       params=("indices", "mask"),
-                      vjp=(lambda g, s: g * s.mask, lambda g, s: s.xp.getitem(g, s.indices)))
+                      vjp=(lambda g, s: g * s.xp.cast(s.mask, g.dtype), lambda g, s: s.xp.getitem(g, s.indices)))

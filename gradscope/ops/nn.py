@@ -101,22 +101,33 @@ def _bce_logits(a, target, weight, pos_weight, reduction):
     return _reduce(loss, reduction).astype(a.dtype, copy=False)
 
 
+def _constant(xp, array, g):
+    """weight and pos_weight are ndarray parameters: under create_graph they must become constant tensors."""
+    return None if array is None else xp.cast(array, g.dtype)
+
+
 def _bce_input_vjp(g, s):
     xp = s.xp
-    pw = 1 if s.pos_weight is None else s.pos_weight
-    grad = (1 - s.target) + (1 + (pw - 1) * s.target) * (xp.sigmoid(s.self) - 1)
-    if s.weight is not None:
-        grad = grad * s.weight
+    pw = _constant(xp, s.pos_weight, g)
+    weight = _constant(xp, s.weight, g)
+    scale = 1 if pw is None else 1 + (pw - 1) * s.target
+    grad = (1 - s.target) + scale * (xp.sigmoid(s.self) - 1)
+    if weight is not None:
+        grad = grad * weight
     return grad * _reduction_scale(g, s, s.self_sym_numel)
 
 
 def _bce_target_vjp(g, s):
-    pw = 1 if s.pos_weight is None else s.pos_weight
+    xp = s.xp
+    pw = _constant(xp, s.pos_weight, g)
+    weight = _constant(xp, s.weight, g)
     x = s.self
-    softplus_neg = s.xp.log(1 + s.xp.exp(-s.xp.abs(x))) + (s.xp.abs(x) - x) / 2
-    grad = -x + (pw - 1) * softplus_neg
-    if s.weight is not None:
-        grad = grad * s.weight
+    grad = -x
+    if pw is not None:
+        softplus_neg = xp.log(1 + xp.exp(-xp.abs(x))) + (xp.abs(x) - x) / 2
+        grad = grad + (pw - 1) * softplus_neg
+    if weight is not None:
+        grad = grad * weight
     return grad * _reduction_scale(g, s, s.self_sym_numel)
 
 

@@ -167,7 +167,8 @@ def _std_vjp(g, s):
     n = _numel(s.self_sym_sizes, s.dim)
     centred = s.self - xp.sum(s.self, s.dim, True) / n
     # NOTE: where std is 0 (a constant slice) the gradient is taken as 0, as PyTorch masks it.
-    return xp.where(result == 0, 0 * centred, (g / result) * centred / max(n - s.correction, 0))
+    zero = result == 0
+    return xp.where(zero, 0 * centred, g / xp.where(zero, 1.0, result) * centred / max(n - s.correction, 0))
 
 
 std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, ddof=correction, keepdims=keepdim),

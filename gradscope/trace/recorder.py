@@ -149,15 +149,18 @@ class Recorder:
         """Name leaves after the script's variables: `model.fc1.weight` for module parameters, `w` for
         tensors; list module parameters that never joined a graph too (they got no gradient)."""
         by_id: dict[int, tuple[str, str | None, Tensor]] = {}
-        for var, value in namespace.items():
-            if var.startswith("_"):
-                continue
+        # the biggest modules first, so a layer also held in a loop variable is named by its model
+        variables = sorted(((var, value) for var, value in namespace.items() if not var.startswith("_")),
+                           key=lambda item: -len(list(item[1].parameters()))
+                           if isinstance(item[1], gradscope.nn.Module) else 0)
+        for var, value in variables:
             if isinstance(value, gradscope.nn.Module):
                 for name, param in value.named_parameters():
                     module = name.rpartition(".")[0]
                     by_id.setdefault(id(param), (f"{var}.{name}", f"{var}.{module}" if module else var, param))
             elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
                 by_id.setdefault(id(value), (var, None, value))
+        self._rename_scopes(namespace)
         leaf_of = {id(tensor): node_id for node_id, tensor in self._leaves.items()}
         named: set[int] = set()
         for key, (name, module, tensor) in by_id.items():
@@ -171,6 +174,19 @@ class Recorder:
                 name = f"leaf{node_id}{list(tensor.shape)}"
                 self.trace.nodes[node_id].leaf_name = name
                 self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))
+
+    def _rename_scopes(self, namespace: dict) -> None:
+        """Scopes start with the root module's class name; use the script's variable name when unambiguous."""
+        names: dict[str, list[str]] = {}
+        for var, value in namespace.items():
+            if isinstance(value, gradscope.nn.Module) and not var.startswith("_"):
+                names.setdefault(type(value).__name__, []).append(var)
+        for node in self.trace.nodes.values():
+            if node.scope:
+                root, dot, rest = node.scope.partition(".")
+                variables = names.get(root, ())
+                if len(variables) == 1:
+                    node.scope = variables[0] + dot + rest
 
     def finish(self, namespace: dict | None = None) -> Trace:
         """Name the leaves and drop every reference to live engine objects."""

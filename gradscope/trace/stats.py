@@ -75,7 +75,7 @@ def compute_stats(array: np.ndarray) -> TensorStats:
         neginf = int(np.isneginf(flat).sum())
     if finite.size:
         low, high = float(finite.min()), float(finite.max())
-        histogram, _ = np.histogram(finite, bins=HISTOGRAM_BINS, range=(low, high) if high > low else (low - 0.5, low + 0.5))
+        histogram = _histogram(finite, low, high)
         mean, std = float(finite.mean()), float(finite.std())
         # NOTE: scale before squaring so the norm of huge values doesn't overflow to inf
         scale = max(abs(low), abs(high))
@@ -90,3 +90,15 @@ def compute_stats(array: np.ndarray) -> TensorStats:
         histogram=tuple(int(c) for c in histogram),
         histogram_range=(low, high) if finite.size else (float("nan"), float("nan")),
     )
+
+
+def _histogram(finite: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Counts in HISTOGRAM_BINS equal bins over [low, high]; halves first so huge ranges don't overflow."""
+    span = high / 2 - low / 2
+    if span <= 0 or not np.isfinite(span):
+        counts = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
+        counts[HISTOGRAM_BINS // 2] = finite.size
+        return counts
+    position = (finite / 2 - low / 2) / span * HISTOGRAM_BINS
+    bins = np.clip(position.astype(np.int64), 0, HISTOGRAM_BINS - 1)
+    return np.bincount(bins, minlength=HISTOGRAM_BINS)

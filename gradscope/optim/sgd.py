@@ -1,0 +1,72 @@
+"""Stochastic gradient descent with momentum, dampening, weight decay and Nesterov, as torch.optim.SGD."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from gradscope.autograd.grad_mode import enable_grad, no_grad
+from gradscope.autograd.tensor import Tensor
+from gradscope.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """For each parameter p with gradient g (negated when `maximize`):
+
+        g = g + weight_decay * p
+        b = g on the first step, else momentum * b + (1 - dampening) * g     (when momentum != 0)
+        g = g + momentum * b if nesterov else b
+        p = p - lr * g
+
+    Updates are in place under no_grad, so each step bumps `p._version` by one. `foreach` and
+    `fused` only choose PyTorch's kernel; they are accepted and give the same result here.
+
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        if differentiable:
+            raise NotImplementedError("SGD(differentiable=True) is not supported by gradscope yet")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach, "differentiable": differentiable,
+                    "fused": fused}
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure: Callable | None = None):
+        """Update every parameter that has a gradient; `closure` (run with grad enabled) recomputes
+        and returns the loss, which step returns."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    self._update(param, group)
+        return loss
+
+    def _update(self, param: Tensor, group: dict) -> None:
+        grad = -param.grad if group["maximize"] else param.grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            state = self.state[param]
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.clone()
+            else:
+                buffer.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
+        param.add_(grad, alpha=-group["lr"])

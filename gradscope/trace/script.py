@@ -1,0 +1,158 @@
+"""Model scripts (DESIGN §5): run a user's script under the recorder.
+
+A script that defines `loss()` (or the `--entry` name) is imported without running its
+`__main__` block, and the entry's scalar result is differentiated; the entry can be called again
+(gradcheck does). Any other script runs as `__main__` and every backward it performs is recorded.
+Running a script executes its code, exactly like `python script.py`.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import gradscope
+from gradscope.autograd.tensor import Tensor
+from gradscope.trace.model import Trace
+from gradscope.trace.recorder import DEFAULT_KEEP, Recorder
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
+DEFAULT_ENTRY = "loss"
+
+
+class ScriptError(Exception):
+    """The model script could not be run or gave nothing to differentiate.
+
+    `details` holds the script's own traceback lines (gradscope's frames left out).
+    """
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class ScriptRun:
+    """A recorded script: its trace, its globals and, for entry scripts, the entry function."""
+
+    path: Path
+    trace: Trace
+    namespace: dict = field(repr=False)
+    entry: Callable | None = None
+
+
+def _user_traceback(error: BaseException, path: Path) -> str:
+    """The traceback of `error` restricted to the user's frames, then the exception line."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not frame.filename.startswith(_PACKAGE_DIR) and "<frozen " not in frame.filename
+              and not frame.filename.endswith(("runpy.py",))]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines).rstrip()
+
+
+def _compile(path: Path):
+    if not path.exists():
+        raise ScriptError(f"{path}: no such file")
+    if path.is_dir():
+        raise ScriptError(f"{path}: is a directory, not a Python script")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError(f"{path}: can't read the script ({error})") from None
+    try:
+        tree = ast.parse(source, filename=str(path))
+        code = compile(tree, str(path), "exec")
+    except SyntaxError as error:
+        raise ScriptError(f"{path}: syntax error at line {error.lineno}", _user_traceback(error, path)) from None
+    return tree, code
+
+
+def defines_function(tree: ast.Module, name: str) -> bool:
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name for node in tree.body)
+
+
+@contextlib.contextmanager
+def _script_environment(path: Path):
+    """sys.path and sys.argv as `python script.py` would set them; the script's prints go to stderr."""
+    saved_path, saved_argv = list(sys.path), list(sys.argv)
+    sys.path.insert(0, str(path.parent.resolve()))
+    sys.argv = [str(path)]
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.path[:], sys.argv[:] = saved_path, saved_argv
+
+
+def _execute(code, path: Path, run_name: str) -> dict:
+    namespace = {"__name__": run_name, "__file__": str(path), "__builtins__": __builtins__}
+    try:
+        exec(code, namespace)  # noqa: S102 - running the user's script is the point, as `python script.py`
+    except SystemExit as error:
+        if error.code not in (None, 0):
+            raise ScriptError(f"{path}: the script exited with status {error.code}") from None
+    except BaseException as error:  # noqa: BLE001 - any failure of the script is reported, not raised
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise ScriptError(f"{path}: the script raised {type(error).__name__}", _user_traceback(error, path)) from None
+    return namespace
+
+
+def call_entry(entry: Callable, path: Path, name: str) -> Tensor:
+    """Call the entry and check it returned a scalar tensor that requires grad."""
+    try:
+        result = entry()
+    except BaseException as error:  # noqa: BLE001
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise ScriptError(f"{path}: {name}() raised {type(error).__name__}", _user_traceback(error, path)) from None
+    if not isinstance(result, Tensor):
+        raise ScriptError(f"{path}: {name}() must return a scalar tensor, got {type(result).__name__}")
+    if result.numel() != 1:
+        raise ScriptError(f"{path}: {name}() must return a scalar tensor, got shape {list(result.shape)} "
+                          "(reduce it, e.g. with .sum() or .mean())")
+    if not result.requires_grad:
+        raise ScriptError(f"{path}: nothing requires grad: the tensor {name}() returned has no graph (create "
+                          "parameters with requires_grad=True, or check for a no_grad block)")
+    return result
+
+
+def run_script(path: str | os.PathLike, entry: str | None = None, keep_values: int = DEFAULT_KEEP,
+               max_passes: int | None = None) -> ScriptRun:
+    """Record a model script; see the module docstring. Raises ScriptError for any problem."""
+    path = Path(path)
+    tree, code = _compile(path)
+    name = entry or DEFAULT_ENTRY
+    if entry is not None and not defines_function(tree, entry):
+        raise ScriptError(f"{path}: the script defines no function {entry}()")
+    recorder = Recorder(keep_values=keep_values, max_passes=max_passes)
+    with _script_environment(path):
+        if defines_function(tree, name):
+            namespace = _execute(code, path, "__gradscope_script__")
+            function = namespace[name]
+            with recorder:
+                result = call_entry(function, path, name)
+                try:
+                    result.backward()
+                except RuntimeError as error:
+                    raise ScriptError(f"{path}: backward through {name}() failed",
+                                      _user_traceback(error, path)) from None
+            trace = recorder.finish(namespace)
+            trace.meta.update(script=str(path), entry=name)
+            return ScriptRun(path, trace, namespace, function)
+        with recorder:
+            namespace = _execute(code, path, "__main__")
+    trace = recorder.finish(namespace)
+    trace.meta.update(script=str(path), entry=None)
+    if not trace.passes:
+        raise ScriptError(f"{path}: no backward happened: the script defines no {name}() function and never "
+                          "called backward() (define loss() returning the scalar to differentiate)")
+    return ScriptRun(path, trace, namespace)
