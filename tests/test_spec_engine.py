@@ -446,3 +446,81 @@ def test_graphs_are_freed_by_reference_counting_alone(oracle):
         stdout="{'forward only': 0, 'backward': 0, 'retain_graph': 0, 'retain_grad': 0, 'hook': 0, 'function': 0, "
                "'view': 0, 'grad': 0}\n",
     )
+
+
+# §10 acceptance checks ------------------------------------------------------------------------------------------
+def test_check_09_retain_graph_doubles_grads(oracle):
+    oracle.check(
+        """
+        x = torch.tensor([0., 1.], requires_grad=True)
+        y = x.exp().sum()
+        y.backward(retain_graph=True)
+        print(x.grad)
+        y.backward()
+        print(x.grad)
+        """,
+        stdout="tensor([1.0000, 2.7183])\ntensor([2.0000, 5.4366])\n",
+    )
+
+
+def test_check_10_accumulation_and_grad_leaves_dot_grad_alone(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        for _ in range(3):
+            (x * 2).sum().backward()
+        print(x.grad)
+        w = torch.ones(2, requires_grad=True)
+        torch.autograd.grad((w * 2).sum(), w)
+        print(w.grad)
+        """,
+        stdout="tensor([6., 6.])\nNone\n",
+    )
+
+
+def test_check_21_hook_order_tensor_prehook_retain_node_posthook(oracle):
+    oracle.check(
+        """
+        x = torch.tensor(1., requires_grad=True)
+        y = x * 2
+        p = y * 3
+        q = y * 4
+        z = p + q
+        log = []
+        for name, t in (("p", p), ("q", q), ("y", y)):
+            t.register_hook(lambda g, name=name: log.append(f"{name} hook {g.item()}"))
+        y.grad_fn.register_prehook(lambda go: log.append("y node prehook"))
+        y.retain_grad()
+        y.grad_fn.register_hook(lambda gi, go: log.append(f"y node posthook, y.grad={y.grad.item()}"))
+        z.backward()
+        print(log)
+        """,
+        stdout="['q hook 1.0', 'p hook 1.0', 'y hook 7.0', 'y node prehook', 'y node posthook, y.grad=7.0']\n",
+    )
+
+
+def test_check_25_second_order(oracle):
+    oracle.check(
+        """
+        x = torch.tensor(3., requires_grad=True)
+        g, = torch.autograd.grad(x ** 3, x, create_graph=True)
+        print(g, torch.autograd.grad(g, x)[0])
+        """,
+        stdout="tensor(27., grad_fn=<MulBackward0>) tensor(18.)\n",
+    )
+
+
+def test_check_26_unused_inputs(oracle):
+    oracle.check(
+        """
+        a = torch.ones(2, requires_grad=True)
+        b = torch.ones(2, requires_grad=True)
+        out = (a * 2).sum()
+        print(torch.autograd.grad(out, [a, b], allow_unused=True, retain_graph=True))
+        print(torch.autograd.grad(out, [a, b], materialize_grads=True, retain_graph=True))
+        torch.autograd.grad(out, [a, b])
+        """,
+        stdout="(tensor([2., 2.]), None)\n(tensor([2., 2.]), tensor([0., 0.]))\n",
+        error="RuntimeError: The differentiated Tensor at index 1 appears to not have been used in the graph. Set "
+              "allow_unused=True if this is the desired behavior.",
+    )

@@ -108,6 +108,24 @@ def test_next_functions(oracle):
     )
 
 
+@pytest.mark.parametrize("expr, edges", [
+    ("a + 1", "['AccumulateGrad', None]"), ("1 + a", "['AccumulateGrad', None]"), ("a - 1", "['AccumulateGrad', None]"),
+    ("1 - a", "['AccumulateGrad']"), ("a * 2", "['AccumulateGrad', None]"), ("a / 2", "['AccumulateGrad', None]"),
+    ("2 / a", "['ReciprocalBackward0', None]"), ("a ** 2", "['AccumulateGrad']"), ("2 ** a", "['AccumulateGrad']"),
+    ("a.clamp(0, 1)", "['AccumulateGrad']"), ("torch.where(a > 0, a, 0.)", "['AccumulateGrad', None]"),
+    ("a.pow(a)", "['AccumulateGrad', 'AccumulateGrad']"),
+])
+def test_next_functions_have_one_entry_per_differentiable_forward_input(oracle, expr, edges):
+    oracle.check(
+        f"""
+        a = torch.ones(2, requires_grad=True)
+        edges = ({expr}).grad_fn.next_functions
+        print([None if node is None else type(node).__name__ for node, _ in edges])
+        """,
+        stdout=f"{edges}\n",
+    )
+
+
 def test_multi_output_ops_share_one_node(oracle):
     oracle.check(
         """
@@ -326,6 +344,20 @@ def test_saved_tensors_hooks_are_thread_local(oracle):
     )
 
 
+def test_save_on_cpu(oracle):
+    oracle.check(
+        """
+        a = torch.tensor([1., 2.], requires_grad=True)
+        b = torch.tensor([3., 4.], requires_grad=True)
+        with torch.autograd.graph.save_on_cpu(pin_memory=False):
+            y = (a * b).exp()
+        y.sum().backward()
+        print(a.grad, b.grad)
+        """,
+        stdout="tensor([   60.2566, 11923.8320]) tensor([  20.0855, 5961.9160])\n",  # b*e^(ab), a*e^(ab)
+    )
+
+
 def test_disable_saved_tensors_hooks(oracle):
     oracle.check(
         """
@@ -372,4 +404,66 @@ def test_nan_producing_ops_warn_nothing_even_with_all_warnings_shown(oracle):
         stdout="tensor([nan, -inf], grad_fn=<LogBackward0>) tensor([nan, 0.], grad_fn=<SqrtBackward0>) "
                "tensor([-inf, 0.], grad_fn=<Log1PBackward0>) tensor([-inf, nan], grad_fn=<DivBackward0>)\n",
         warns=(),
+    )
+
+
+# §10 acceptance checks ------------------------------------------------------------------------------------------
+def test_check_18_next_functions(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        w = torch.ones(2)
+        y = x * w + x
+        print(y.grad_fn.next_functions)
+        print(y.grad_fn.next_functions[0][0].next_functions[1])
+        """,
+        stdout="((<MulBackward0 object at 0x...>, 0), (<AccumulateGrad object at 0x...>, 0))\n(None, 0)\n",
+    )
+
+
+def test_check_19_saved_identity(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        print(x.pow(2).grad_fn._saved_self is x)
+        y = x.exp()
+        print(y.grad_fn._saved_result is y, y.grad_fn._saved_result.equal(y))
+        """,
+        stdout="True\nFalse True\n",
+    )
+
+
+def test_check_32_saved_tensors_hooks_and_raw_saved_hooks(oracle):
+    oracle.check(
+        """
+        a = torch.ones(2, requires_grad=True)
+        b = torch.ones(2, requires_grad=True)
+        calls = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: calls.append("pack") or t,
+                                                      lambda t: calls.append("unpack") or t):
+            y = a * b
+        print(calls)
+        y.sum().backward()
+        print(calls)
+        z = a.pow(2)
+        z.grad_fn._raw_saved_self.register_hooks(lambda t: calls.append("raw pack") or t, lambda t: t)
+        print(calls[-1])
+        z.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        """,
+        stdout="['pack', 'pack']\n['pack', 'pack', 'unpack', 'unpack']\nraw pack\n",
+        error="RuntimeError: Calling register_hooks on a saved tensor whose hooks have already been set. Hint: only "
+              "one pair of hooks is allowed at a time.",
+    )
+
+
+def test_check_33_multi_grad_hook_with_an_unused_tensor(oracle):
+    oracle.check(
+        """
+        a = torch.ones(3, requires_grad=True)
+        b = torch.ones(3, requires_grad=True)
+        c = torch.ones(3, requires_grad=True)
+        torch.autograd.graph.register_multi_grad_hook((a, b, c), lambda grads: print(grads))
+        (a * 2 + b * 3).sum().backward()
+        """,
+        stdout="[tensor([2., 2., 2.]), tensor([3., 3., 3.]), None]\n",
     )

@@ -199,3 +199,51 @@ def test_grad_mode_changes_in_a_thread_do_not_leak_out():
     leaving.set()
     worker.join()
     assert seen == [False, (True, True)]
+
+
+# §10 acceptance checks ------------------------------------------------------------------------------------------
+def test_check_22_no_grad_forms(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            y = x * 2
+            with torch.enable_grad():
+                e = x * 2
+        print(y.requires_grad, y.is_leaf, e.requires_grad)
+
+        @torch.no_grad
+        def bare():
+            return x * 2
+
+        @torch.no_grad()
+        def called():
+            return x * 2
+
+        print(bare().requires_grad, called().requires_grad)
+        """,
+        stdout="False True True\nFalse False\n",
+    )
+
+
+def test_check_23_new_thread_under_no_grad_has_grad_enabled(oracle):
+    oracle.check(
+        """
+        import threading
+        seen = []
+        with torch.no_grad():
+            t = threading.Thread(target=lambda: seen.append(torch.is_grad_enabled()))
+            t.start()
+            t.join()
+        print(seen)
+        """,
+        stdout="[True]\n",
+    )
+
+
+def test_check_24_inference_tensor_errors(oracle):
+    oracle.check("with torch.inference_mode():\n    i = torch.ones(2)\ni.add_(1)", error=INFERENCE_INPLACE)
+    oracle.check(
+        "with torch.inference_mode():\n    i = torch.ones(2)\nx = torch.ones(2, requires_grad=True)\n(i * x).sum()",
+        error=INFERENCE_SAVED,
+    )

@@ -195,6 +195,21 @@ def test_first_accumulation_does_not_alias_the_gradient_argument(oracle):
     )
 
 
+def test_optimizer_zero_grad_sets_grad_to_none(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        opt = torch.optim.SGD([x], lr=0.1)
+        (x * 2).sum().backward()
+        opt.step()
+        print(x.grad, x)
+        opt.zero_grad()
+        print(x.grad)
+        """,
+        stdout="tensor([2., 2.]) tensor([0.8000, 0.8000], requires_grad=True)\nNone\n",
+    )
+
+
 def test_grad_setter_checks_size_and_dtype(oracle):
     oracle.check(
         "x = torch.ones(2, requires_grad=True)\nx.grad = torch.ones(3)",
@@ -424,6 +439,7 @@ def test_backward_inputs_restricts_which_tensors_get_grad(oracle):
         print(a.grad)
         """,
         stdout="tensor([ 6., 16.]) None None\ntensor([18., 64.]) None\ntensor([20., 66.])\n",
+        warns=(),  # h.grad was filled, so reading it does not warn
     )
 
 
@@ -724,3 +740,216 @@ def test_legacy_size_constructors(oracle):
         stdout="torch.Size([3, 5]) torch.float32 False True\ntorch.Size([3, 3]) torch.float32 True True None\n"
                "tensor([1., 2.]) torch.Size([2, 1]) torch.Size([0])\n",
     )
+
+
+# §10 acceptance checks ------------------------------------------------------------------------------------------
+def test_check_01_print_of_an_op_result(oracle):
+    oracle.check("x = torch.ones(2, 2, requires_grad=True)\nprint(x + 2)",
+                 stdout="tensor([[3., 3.],\n        [3., 3.]], grad_fn=<AddBackward0>)\n")
+
+
+def test_check_02_print_of_a_scalar_leaf(oracle):
+    oracle.check("print(torch.tensor(3., requires_grad=True))", stdout="tensor(3., requires_grad=True)\n")
+
+
+def test_check_03_tutorial_mean(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, 2, requires_grad=True)
+        out = ((x + 2) * (x + 2) * 3).mean()
+        out.backward()
+        print(out)
+        print(x.grad)
+        """,
+        stdout="tensor(27., grad_fn=<MeanBackward0>)\ntensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])\n",
+    )
+
+
+def test_check_04_leaf_flags(oracle):
+    oracle.check("x = torch.ones(2, 2, requires_grad=True)\nprint(x.is_leaf, (x + 2).is_leaf, x.grad_fn)",
+                 stdout="True False None\n")
+
+
+def test_check_05_contagion(oracle):
+    oracle.check(
+        "x = torch.randn(2, requires_grad=True)\n"
+        "print((torch.randn(2) * 2).requires_grad, (torch.randn(2) * x).requires_grad)",
+        stdout="False True\n",
+        compare=False,
+    )
+
+
+def test_check_11_non_leaf_grad_is_none_and_warns():
+    x = gs.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match=re.escape("is not a leaf Tensor is being accessed")):
+        assert (x * 2).grad is None
+
+
+def test_check_12_retain_grad(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        y.sum().backward()
+        x.retain_grad()
+        print(y.grad, x.retains_grad)
+        torch.ones(2).retain_grad()
+        """,
+        stdout="tensor([1., 1.]) False\n",
+        error="RuntimeError: can't retain_grad on Tensor that has requires_grad=False",
+    )
+
+
+def test_check_13_int_requires_grad(oracle):
+    oracle.check("torch.tensor([1, 2], requires_grad=True)",
+                 error="RuntimeError: Only Tensors of floating point and complex dtype can require gradients")
+
+
+def test_check_17_detach_versus_data(oracle):
+    oracle.check(
+        """
+        x = torch.ones(3, requires_grad=True)
+        y = x * 2
+        d = y.detach()
+        print(d.data_ptr() == y.data_ptr())
+        d.zero_()
+        print(y._version, y)
+        y.data.zero_()
+        print(y._version)
+        """,
+        stdout="True\n1 tensor([0., 0., 0.], grad_fn=<MulBackward0>)\n1\n",
+    )
+
+
+def test_check_20_tensor_hook_scales_and_is_removable(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        y = x * 2
+        h = y.register_hook(lambda g: g * 10)
+        y.sum().backward(retain_graph=True)
+        print(x.grad)
+        h.remove()
+        x.grad = None
+        y.sum().backward(retain_graph=True)
+        print(x.grad)
+        y.register_hook(lambda g: None)
+        x.grad = None
+        y.sum().backward()
+        print(x.grad)
+        """,
+        stdout="tensor([20., 20.])\ntensor([2., 2.])\ntensor([2., 2.])\n",
+    )
+
+
+def test_check_27_backward_inputs(oracle):
+    oracle.check(
+        """
+        a = torch.ones(2, requires_grad=True)
+        b = torch.ones(2, requires_grad=True)
+        (a * b * 3).sum().backward(inputs=[a])
+        print(a.grad, b.grad)
+        (a * b).sum().backward(inputs=[])
+        """,
+        stdout="tensor([3., 3.]) None\n",
+        error="RuntimeError: `inputs` argument to `backward()` cannot be empty.",
+    )
+
+
+def test_check_34_numpy_on_a_tensor_that_requires_grad(oracle):
+    oracle.check("torch.ones(2, requires_grad=True).numpy()",
+                 error="RuntimeError: Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                       "instead.")
+
+
+def test_check_35_in_place_on_a_slice_of_a_non_leaf_clone(oracle):
+    oracle.check(
+        """
+        base = torch.ones(4, requires_grad=True)
+        b = base.clone()
+        b[1:3].mul_(3)
+        print(b)
+        b.sum().backward()
+        print(base.grad)
+        """,
+        stdout="tensor([1., 3., 3., 1.], grad_fn=<CopySlices>)\ntensor([1., 3., 3., 1.])\n",
+    )
+
+
+# gradscope.save / gradscope.load ----------------------------------------------------------------------------------
+def test_save_load_round_trip(oracle, tmp_path):
+    oracle.check(
+        """
+        import io
+        w = torch.tensor([[1., 2.]], requires_grad=True)
+        state = {"w": w, "step": 3, "names": ["a", "b"], "pair": (torch.arange(3), None),
+                 "d": torch.ones(2, dtype=torch.float64), "flag": torch.tensor([True, False])}
+        torch.save(state, path)
+        back = torch.load(path)
+        print(sorted(back), back["step"], back["names"], back["pair"], back["d"], back["flag"])
+        print(back["w"], back["w"].is_leaf, back["w"].grad_fn, back["w"] is w)
+        buffer = io.BytesIO()
+        torch.save(torch.tensor(2.5), buffer)
+        buffer.seek(0)
+        print(torch.load(buffer))
+        """,
+        env={"path": str(tmp_path / "state.pt")},
+        stdout="['d', 'flag', 'names', 'pair', 'step', 'w'] 3 ['a', 'b'] (tensor([0, 1, 2]), None) "
+               "tensor([1., 1.], dtype=torch.float64) tensor([ True, False])\n"
+               "tensor([[1., 2.]], requires_grad=True) True None False\ntensor(2.5000)\n",
+    )
+
+
+class _Payload:
+    """Unpickling this object would create the marker file: proof that code ran."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').close()",))
+
+
+def test_load_rejects_a_plain_pickle_without_running_it(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"w": _Payload(marker)}))
+    with pytest.raises(ValueError):
+        gs.load(path)
+    assert not marker.exists()
+
+
+def test_load_rejects_pickled_arrays_inside_a_save_file(tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    marker = tmp_path / "pwned"
+    good = tmp_path / "good.pt"
+    gs.save({"w": gs.ones(2)}, good)
+    evil = tmp_path / "evil.pt"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.endswith(".npy"):
+                stream = io.BytesIO()
+                np.save(stream, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
+                data = stream.getvalue()
+            dst.writestr(name, data)
+    with pytest.raises(ValueError):
+        gs.load(evil)
+    assert not marker.exists()
+
+
+def test_load_rejects_a_torch_checkpoint(tmp_path):
+    torch = pytest.importorskip("torch")
+    marker = tmp_path / "pwned"
+    path = tmp_path / "torch.pt"
+    torch.save({"w": torch.ones(2), "payload": _Payload(marker)}, path)
+    with pytest.raises(ValueError):
+        gs.load(path)
+    assert not marker.exists()

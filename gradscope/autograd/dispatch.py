@@ -7,7 +7,7 @@ import numpy as np
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import _sequence, node_class
-from gradscope.autograd.saved import SavedTensor
+from gradscope.autograd.saved import SavedTensor, VersionCounter
 from gradscope.autograd.tensor import Tensor, _sync_view
 from gradscope.ops.registry import Primitive, attr_value
 
@@ -24,7 +24,14 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
     if op.n_outputs == 1:
-        outputs = (_make(out if type(out) is _ndarray else np.asarray(out)),)
+        t = _new_tensor(Tensor)  # Tensor._make, inlined: this is the hottest path of the forward
+        t._data = out if type(out) is _ndarray else np.asarray(out)
+        t._requires_grad = False
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = VersionCounter()
+        t._base = None
+        outputs = (t,)
     else:
         outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out])
     if op.view:
@@ -41,6 +48,7 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
 
 
 _make = Tensor._make
+_new_tensor = object.__new__
 
 
 def _edge(x):
@@ -80,7 +88,6 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         out = outputs[0]
         out._requires_grad = True
         out._grad_fn = node
-        node._output_meta = ((out._data.shape, out._data.dtype),)
     else:
         for i in op.differentiable_outputs:
             out = outputs[i]
@@ -93,7 +100,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         # save a value only if a rule that reads it will run (its input needs a gradient)
         for user in users:
             if edges[user][0] is not None:
-                saved.append(SavedTensor(outputs[index], node, index) if is_output else SavedTensor(inputs[index]))
+                saved.append(SavedTensor(outputs[index], True, index) if is_output else SavedTensor(inputs[index]))
                 break
         else:
             saved.append(None)

@@ -236,12 +236,11 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     _accumulate_leaf(node.variable, grads[0], create_graph, observing)
                 continue
             edges = node._next
-            if needed is None:
-                needs = [child is not None for child, _ in edges]
-            else:
-                needs = [child in needed for child, _ in edges]
-                if not any(needs):
-                    continue  # a target non-leaf: its gradient is captured, nothing below it is needed
+            needs = []
+            for child, _ in edges:
+                needs.append(child is not None if needed is None else child in needed)
+            if needed is not None and not any(needs):
+                continue  # a target non-leaf: its gradient is captured, nothing below it is needed
             if observing:
                 observers.notify("backward_node_start", node, grads)
             if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):

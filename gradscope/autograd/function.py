@@ -42,7 +42,7 @@ class FunctionCtx:
         saved = getattr(self, "_saved_for_backward", None)
         if saved is None:
             return tuple(getattr(self, "_to_save", ()))
-        return tuple(None if entry is None else entry.unpack() for entry in saved)
+        return tuple(None if entry is None else entry.unpack(self) for entry in saved)
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -104,9 +104,6 @@ class BackwardCFunction(Node, FunctionCtx):
         for entry in getattr(self, "_saved_for_backward", None) or ():
             if entry is not None:
                 entry.free()
-
-    def _output_shapes(self):
-        return tuple(shape for shape, _ in self._output_meta)
 
 
 class _ErrorNode(Node):
@@ -236,7 +233,7 @@ def _connect(ctx, args, outputs) -> tuple:
     output_ids = {id(o): i for i, o in enumerate(connected)}
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved_for_backward = tuple(
-        None if t is None else SavedTensor(t, ctx, output_ids[id(t)]) if id(t) in output_ids and t._grad_fn is ctx
+        None if t is None else SavedTensor(t, True, output_ids[id(t)]) if id(t) in output_ids and t._grad_fn is ctx
         else SavedTensor(t) for t in to_save)
     if observers.active.get():
         ctx.scope = observers.scope.get()

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope._shapes import broadcast_shapes, normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Size, Tensor
 from gradscope.ops import elementwise as E
@@ -50,22 +50,22 @@ def _tensor_like(value, like: np.ndarray | None = None) -> Tensor:
 
 
 # ------------------------------------------------------------------------------- arithmetic
-def _operands(a, b):
+def _operands(a, b) -> list:
     """The arrays a binary op computes on, promoted as PyTorch promotes (Python numbers stay weak)."""
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
     if isinstance(da, np.ndarray):
         if isinstance(db, np.ndarray):
             if da.dtype == db.dtype:
-                return [da, db], da.dtype
+                return [da, db]
         elif type(db) is float and da.dtype.kind in "fc" or type(db) is int and da.dtype.kind in "fciu":
-            return [da, db], da.dtype  # a Python number never changes a tensor's dtype within its category
+            return [da, db]  # a Python number never changes a tensor's dtype within its category
     elif type(da) is float and db.dtype.kind in "fc" or type(da) is int and db.dtype.kind in "fciu":
-        return [da, db], db.dtype
+        return [da, db]
     if isinstance(db, (list, tuple)) or isinstance(da, (list, tuple)):
         raise TypeError("unsupported operand type(s): a Tensor and a list")
     common = _dtypes.result_type((da, db))
-    return [_cast(da, common), _cast(db, common)], common
+    return [_cast(da, common), _cast(db, common)]
 
 
 def _cast(value, dtype):
@@ -77,16 +77,15 @@ def _cast(value, dtype):
 
 
 def _binary(op, a, b, params=()):
-    arrays, _ = _operands(a, b)
-    return apply(op, (a, b), params, arrays)
+    return apply(op, (a, b), params, _operands(a, b))
 
 
 def add(input, other, *, alpha=1):
-    return _binary(E.add, input, other, (alpha,))
+    return apply(E.add, (input, other), (alpha,), _operands(input, other))
 
 
 def sub(input, other, *, alpha=1):
-    return _binary(E.sub, input, other, (alpha,))
+    return apply(E.sub, (input, other), (alpha,), _operands(input, other))
 
 
 subtract = sub
@@ -97,14 +96,15 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other):
-    return _binary(E.mul, input, other)
+    return apply(E.mul, (input, other), (), _operands(input, other))
 
 
 multiply = mul
 
 
 def div(input, other, *, rounding_mode=None):
-    arrays, common = _operands(input, other)
+    arrays = _operands(input, other)
+    common = np.result_type(*arrays)
     if rounding_mode is not None:
         result = np.floor_divide(*arrays) if rounding_mode == "floor" else np.trunc(np.true_divide(*arrays))
         return Tensor._make(np.asarray(result).astype(common))
@@ -131,8 +131,7 @@ def pow(input, exponent):  # noqa: A001
         return apply(E.pow_base_scalar, (exponent,), (input,), [data])
     if isinstance(exponent, Tensor):
         return _binary(E.pow_tensor, input, exponent)
-    arrays, _ = _operands(input, exponent)
-    return apply(E.pow_scalar, (input,), (exponent,), arrays[:1])
+    return apply(E.pow_scalar, (input,), (exponent,), _operands(input, exponent)[:1])
 
 
 def square(input):
@@ -235,8 +234,7 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    arrays, _ = _operands(input, other)
-    return apply(E.where, (condition, input, other), (), [cond.astype(bool, copy=False), *arrays])
+    return apply(E.where, (condition, input, other), (), [cond.astype(bool, copy=False), *_operands(input, other)])
 
 
 def clone(input, *, memory_format=None):
@@ -259,8 +257,7 @@ def to_dtype(input, dtype):
 # ------------------------------------------------------------------------------- comparisons
 def _compare(ufunc):
     def function(input, other):
-        arrays, _ = _operands(input, other)
-        return Tensor._make(np.asarray(ufunc(*arrays)))
+        return Tensor._make(np.asarray(ufunc(*_operands(input, other))))
     function.__name__ = ufunc.__name__
     return function
 
@@ -370,11 +367,11 @@ def _require_nonempty(input, name):
 
 
 def amax(input, dim=(), keepdim=False):
-    return apply(R.amax, (input,), (_dims_arg(input, dim or None), keepdim))
+    return apply(R.amax, (input,), (_dims_arg(input, dim), keepdim))
 
 
 def amin(input, dim=(), keepdim=False):
-    return apply(R.amin, (input,), (_dims_arg(input, dim or None), keepdim))
+    return apply(R.amin, (input,), (_dims_arg(input, dim), keepdim))
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -448,7 +445,7 @@ def sum_to_size(input, *size):
 # ------------------------------------------------------------------------------- linear algebra
 def matmul(input, other):
     a, b = input._data, other._data
-    arrays, _ = _operands(input, other)
+    arrays = _operands(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     if a.ndim == 1 and b.ndim == 1:
@@ -458,13 +455,18 @@ def matmul(input, other):
     if a.ndim == 2 and b.ndim == 1:
         _check_matmul(a.shape[1], b.shape[0], "size mismatch, got input ({2}), mat ({2}x{0}), vec ({1})", a, b)
         return apply(L.mv, (input, other), (), arrays)
-    if a.ndim == 1:
-        return squeeze(matmul(unsqueeze(input, 0), other), -2)
-    if b.ndim == 1:
-        return squeeze(matmul(input, unsqueeze(other, -1)), -1)
-    _check_matmul(a.shape[-1], b.shape[-2], "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
+    _check_matmul(a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0],
+                  "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
+    if a.ndim == 1 and b.ndim == 2:  # NOTE: PyTorch ends a vector @ matrix with an in-place squeeze_
+        return apply(S.squeeze_, (matmul(unsqueeze(input, 0), other),), ((0,),))
     if a.ndim == 2 and b.ndim == 2:
         return apply(L.mm, (input, other), (), arrays)
+    broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if a.ndim == 3 == b.ndim and a.shape[0] == 1 != b.shape[0]:
+        return matmul(squeeze(input, 0), other)
+    if a.ndim == 2 and b.ndim > 2 and input.requires_grad:
+        # NOTE: PyTorch computes matrix @ batch as (other.mT @ input.mT).mT, made contiguous (CloneBackward0)
+        return contiguous(transpose(matmul(transpose(other, -2, -1), t(input)), -2, -1))
     return apply(L.matmul, (input, other), (), arrays)
 
 
@@ -482,8 +484,7 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
-    arrays, _ = _operands(input, mat2)
-    return apply(L.bmm, (input, mat2), (), arrays)
+    return apply(L.bmm, (input, mat2), (), _operands(input, mat2))
 
 
 def dot(input, other):

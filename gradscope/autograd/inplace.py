@@ -73,7 +73,7 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     if node is None:
         return target
     for entry in getattr(node, "_saved", ()):  # saved outputs are the target itself, version-checked
-        if entry is not None and entry._node_ref is not None:
+        if entry is not None and entry._is_output:
             entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
     if target._base is None or not target._view_chain:
         target._grad_fn, target._output_nr, target._requires_grad = node, 0, True

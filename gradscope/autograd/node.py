@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
@@ -86,9 +87,6 @@ class Node:
     def _release(self) -> None:
         """Free saved tensors after a backward without retain_graph."""
 
-    def _output_shapes(self) -> tuple:
-        return ()
-
 
 class OpNode(Node):
     """Base of the generated node classes, one per primitive (`MulBackward0` …)."""
@@ -98,11 +96,15 @@ class OpNode(Node):
 
     def _apply(self, grads, xp, needs):
         op = self.op
-        if xp.is_tensor:
-            saved = [None if entry is None else entry.unpack() for entry in self._saved]
-        else:
-            saved = [None if entry is None else entry.array() for entry in self._saved]
-        s = op.Saved(*saved, *self._attrs, xp)
+        values = []
+        for entry in self._saved:  # plain loops: this runs once per node in every backward
+            if entry is None:
+                values.append(None)
+            elif xp.is_tensor:
+                values.append(entry.unpack(self))
+            else:
+                values.append(entry.array(self))
+        s = op.Saved(*values, *self._attrs, xp)
         if op.n_outputs == 1:
             g = grads[0]
         else:  # multi-output ops see zeros for outputs that got no gradient
@@ -110,27 +112,31 @@ class OpNode(Node):
                       for grad, (shape, dtype) in zip(grads, self._output_meta))
         if op.variadic:
             return list(op.vjp[0](g, s))
-        return [rule(g, s) if need else None for rule, need in zip(op.vjp, needs)]
+        results = []
+        for rule, need in zip(op.vjp, needs):
+            results.append(rule(g, s) if need else None)
+        return results
 
     def _release(self):
         for entry in self._saved:
             if entry is not None:
                 entry.free()
 
-    def _output_shapes(self):
-        return tuple(shape for shape, _ in self._output_meta)
 
 
 def _saved_tensor_property(index: int):
     def get(self):
         entry = self._saved[index]
-        return None if entry is None else entry.unpack()
+        return None if entry is None else entry.unpack(self)
     return property(get)
 
 
 def _raw_saved_property(index: int):
     def get(self):
-        return self._saved[index]
+        entry = self._saved[index]
+        if entry is not None and entry._is_output:
+            entry._owner = weakref.ref(self)  # register_hooks may need to unpack it
+        return entry
     return property(get)
 
 
@@ -168,8 +174,6 @@ class AccumulateGrad(Node):
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
-    def _output_shapes(self):
-        return (self.variable._data.shape,)
 
 
 def make_saved(value, node=None, output_nr: int = 0) -> SavedTensor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from contextvars import ContextVar
 
 import numpy as np
@@ -11,7 +10,6 @@ from gradscope.autograd import errors
 
 # the innermost saved_tensors_hooks(pack, unpack) pair of this thread, or None
 default_hooks: ContextVar[tuple | None] = ContextVar("gradscope_saved_tensors_hooks", default=None)
-
 
 _NUMBERS = (int, float, bool, complex)
 
@@ -29,35 +27,34 @@ class SavedTensor:
     """One tensor saved for backward (PyTorch's torch._C._autograd.SavedTensor).
 
     An input is kept by reference, so `_saved_self is x`. An output of the saving node keeps only
-    its array and a weak reference to the node (no reference cycle); unpacking makes a new tensor
-    whose grad_fn is that node, so `_saved_result` equals but is not the output.
+    its array (no reference cycle through the node); unpacking makes a new tensor whose grad_fn is
+    that node, so `_saved_result` equals but is not the output. Methods that need the node take it
+    as an argument: the node always knows itself.
     """
 
-    __slots__ = ("_array", "_tensor", "_counter", "_version", "_node_ref", "_output_nr", "_creator",
-                 "_packed", "_unpack", "_freed")
+    __slots__ = ("_array", "_tensor", "_counter", "_version", "_output_nr", "_creator", "_is_output",
+                 "_packed", "_unpack", "_freed", "_owner")
 
-    def __init__(self, value, node=None, output_nr: int = 0) -> None:
+    def __init__(self, value, is_output: bool = False, output_nr: int = 0) -> None:
         self._freed = False
-        self._unpack = None
-        self._node_ref = None
+        self._unpack = None  # set with _packed by saved-tensor hooks
+        self._owner = None  # weakref to the node, set when `_raw_saved_*` hands this out
+        self._is_output = is_output
         if type(value) in _NUMBERS:  # a Python number, e.g. the 2 in `x * 2`
-            self._array, self._tensor, self._counter, self._version, self._creator = value, None, None, 0, None
-            self._output_nr = 0
+            self._array, self._tensor, self._counter, self._creator, self._output_nr = value, None, None, None, 0
             return
         if value._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         self._array = value._data
-        self._counter = value._version_counter
-        self._version = self._counter.value
-        self._output_nr = value._output_nr
-        if node is not None:  # an output of its own node: keep no reference to the tensor
-            self._tensor = None
-            self._node_ref = weakref.ref(node)
+        self._counter = counter = value._version_counter
+        self._version = counter.value
+        if is_output:
+            self._tensor = self._creator = None
             self._output_nr = output_nr
-            self._creator = None
         else:
             self._tensor = value
             self._creator = value._grad_fn
+            self._output_nr = value._output_nr
         hooks = default_hooks.get()
         if hooks is not None:
             self._set_hooks(*hooks, value)
@@ -74,51 +71,45 @@ class SavedTensor:
                 "Calling register_hooks on a saved tensor whose hooks have already been set. "
                 "Hint: only one pair of hooks is allowed at a time."
             )
+        node = self._owner() if self._owner is not None else None
+        self._set_hooks(pack_hook, unpack_hook, self.unpack(node))
+
+    def _raise_stale(self, node) -> None:
         if self._freed:
             raise RuntimeError(errors.FREED)
-        self._set_hooks(pack_hook, unpack_hook, self.unpack())
+        creator = node if self._is_output else self._creator
+        name = creator._forward_name() if creator is not None else None
+        from gradscope.autograd.anomaly import is_anomaly_enabled
+        data = self._array if self._array is not None else self.unpack_unchecked(node)._data
+        raise RuntimeError(errors.modified_inplace(
+            data.dtype, data.shape, name, self._output_nr, self._counter.value, self._version,
+            anomaly=is_anomaly_enabled()))
 
-    def _check(self) -> None:
-        if self._freed:
-            raise RuntimeError(errors.FREED)
-        if self._counter is not None and self._counter.value != self._version:
-            creator = self._creator if self._node_ref is None else self._node_ref()
-            name = creator._forward_name() if creator is not None else None
-            from gradscope.autograd.anomaly import is_anomaly_enabled
-            raise RuntimeError(errors.modified_inplace(
-                self._dtype(), self._shape(), name, self._output_nr, self._counter.value, self._version,
-                anomaly=is_anomaly_enabled()))
-
-    def _dtype(self):
-        return (self._array if self._array is not None else self.unpack_unchecked()._data).dtype
-
-    def _shape(self):
-        return (self._array if self._array is not None else self.unpack_unchecked()._data).shape
-
-    def array(self):
+    def array(self, node=None):
         """The saved value as an ndarray (or Python number), for first-order backward."""
-        self._check()
+        if self._freed or (self._counter is not None and self._counter.value != self._version):
+            self._raise_stale(node)
         if self._unpack is not None:
-            return self.unpack_unchecked()._data
+            return self.unpack_unchecked(node)._data
         return self._array
 
-    def unpack(self):
+    def unpack(self, node=None):
         """The saved value as a Tensor (an input comes back as itself)."""
-        self._check()
-        return self.unpack_unchecked()
+        if self._freed or (self._counter is not None and self._counter.value != self._version):
+            self._raise_stale(node)
+        return self.unpack_unchecked(node)
 
-    def unpack_unchecked(self):
+    def unpack_unchecked(self, node=None):
         from gradscope.autograd.tensor import Tensor
         if self._unpack is not None:
             value = self._unpack(self._packed)
             if not isinstance(value, Tensor):
-                raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
-                                f"{type(value).__name__}")
+                raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of "
+                                f"type {type(value).__name__}")
             return value
         if self._tensor is not None:
             return self._tensor
-        if self._node_ref is not None:
-            node = self._node_ref()
+        if self._is_output:
             out = Tensor._make(self._array, node is not None)
             out._grad_fn, out._output_nr, out._version_counter = node, self._output_nr, self._counter
             return out

@@ -102,7 +102,7 @@ def squeeze(input, dim=None):
     ndim = input._data.ndim
     dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
     dims = tuple(d for d in dims if ndim and input._data.shape[d] == 1)
-    return apply(S.squeeze_dim, (input,), (dims,))
+    return apply(S.squeeze_dims if isinstance(dim, (tuple, list)) else S.squeeze_dim, (input,), (dims,))
 
 
 def expand(input, *sizes):
@@ -155,10 +155,11 @@ def getitem(input, index):
         if any(isinstance(item, np.ndarray) and item.dtype.kind not in "biu" for item in items):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return apply(S.index, (input,), (items if len(items) > 1 else items[0],))
-    return _basic_index(input, items)
+    # NOTE: PyTorch slices for a lone slice even when it is x[:]; inside a tuple a full slice is skipped
+    return _basic_index(input, items, keep_full_slice=isinstance(index, slice))
 
 
-def _basic_index(input, items):
+def _basic_index(input, items, keep_full_slice: bool = False):
     ndim = input._data.ndim
     specified = sum(1 for item in items if item is not None and item is not Ellipsis)
     if specified > ndim:
@@ -175,7 +176,7 @@ def _basic_index(input, items):
             start, stop, step = item.indices(size)
             if step <= 0:
                 raise ValueError("step must be greater than zero")
-            if (start, stop, step) != (0, size, 1):
+            if keep_full_slice or (start, stop, step) != (0, size, 1):
                 out = apply(S.slice_, (out,), (dim, start, max(stop, start), step))
             dim += 1
         elif isinstance(item, (bool, np.bool_)):

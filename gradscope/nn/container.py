@@ -109,6 +109,8 @@ class ModuleList(_Numbered):
     Its repr folds runs of identical modules: `(0-2): 3 x Linear(...)`.
     """
 
+    _scope_passthrough = True
+
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
@@ -150,7 +152,9 @@ class ModuleList(_Numbered):
 
 
 class ModuleDict(Module):
-    """A dict of modules (insertion-ordered) whose parameters belong to the owner."""
+    """A dict of modules (insertion-ordered) whose parameters belong to the owner; it has no forward."""
+
+    _scope_passthrough = True
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()

@@ -53,14 +53,19 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    result = _F.leaky_relu(input, negative_slope)
-    # NOTE: no in-place leaky_relu primitive yet: the in-place form writes the result back with copy_
-    return input.copy_(result) if inplace else result
+    if not inplace:
+        return _F.leaky_relu(input, negative_slope)
+    # NOTE: no in-place leaky_relu primitive: scaling by a constant mask gives the same values and
+    # gradient (slope at 0, as PyTorch), under a MulBackward0 node instead of LeakyReluBackward1
+    scale = gradscope.full_like(input, negative_slope).masked_fill(input > 0, 1.0)
+    return input.mul_(scale)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    result = _F.silu(input)
-    return input.copy_(result) if inplace else result
+    if not inplace:
+        return _F.silu(input)
+    # NOTE: no in-place silu primitive: x.mul_(sigmoid(x)) differentiates through both factors
+    return input.mul_(gradscope.sigmoid(input))
 
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:

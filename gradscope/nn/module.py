@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 
 from gradscope import _dtypes
 from gradscope.autograd import observers
-from gradscope.autograd.grad_mode import no_grad
 from gradscope.autograd.hooks import HookDict, RemovableHandle
 from gradscope.autograd.tensor import Tensor, device
-from gradscope.nn.parameter import Buffer, Parameter
+from gradscope.nn import _state
+from gradscope.nn._state import IncompatibleKeys
+from gradscope.nn.parameter import Buffer, Parameter, reset_grad
 
 
 def typename(obj) -> str:
@@ -26,15 +27,6 @@ def _add_indent(text: str, spaces: int) -> str:
     """Indent every line after the first (a child's repr inside its parent's)."""
     first, *rest = text.split("\n")
     return "\n".join([first] + [" " * spaces + line for line in rest])
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 class Module:
@@ -58,6 +50,9 @@ class Module:
 
     training: bool
     _scope_name: str | None = None  # the attribute name this module was registered under in its parent
+    # True for containers that are never called (ModuleList, ModuleDict): no scope of their own is
+    # pushed, so their children's scope names carry the container's ("layers.0")
+    _scope_passthrough = False
 
     def __init__(self) -> None:
         set_attribute = object.__setattr__
@@ -109,10 +104,6 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
-        if param is not None and param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             f"created explicitly. To express '{name}' as a function of another Tensor, compute "
-                             "the value in the forward() method.")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -158,7 +149,15 @@ class Module:
     def _set_child(self, name: str, module: Module | None) -> None:
         self._modules[name] = module
         if module is not None:
-            object.__setattr__(module, "_scope_name", name)
+            module._set_scope_name(f"{self._scope_name}.{name}" if self._scope_passthrough and self._scope_name
+                                   else name)
+
+    def _set_scope_name(self, name: str) -> None:
+        object.__setattr__(self, "_scope_name", name)
+        if self._scope_passthrough:
+            for key, child in self._modules.items():
+                if child is not None:
+                    child._set_scope_name(f"{name}.{key}")
 
     def _forget(self, name: str, keep: dict) -> None:
         """Drop `name` from every place an attribute can live except `keep`, where it is about to be
@@ -356,7 +355,8 @@ class Module:
         if dtype is None:
             return self
         if not dtype.is_floating_point and not dtype.is_complex:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}")
         return self._convert_floating(dtype)
 
     def double(self) -> Module:
@@ -399,47 +399,10 @@ class Module:
                 module.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
-        """Copy values into the parameters and buffers (or, with `assign`, replace them)."""
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        expected = self.state_dict(keep_vars=True)
-        missing = [key for key in expected if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in expected]
-        errors = []
-        for key, target in expected.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
-                              f"object from checkpoint but received {type(value)}")
-            elif value.shape != target.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
-                              f"the shape in current model is {target.shape}.")
-            elif assign:
-                self._assign(key, target, value)
-            else:
-                with no_grad():
-                    target.copy_(value)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _assign(self, key: str, target: Tensor, value: Tensor) -> None:
-        module_path, _, name = key.rpartition(".")
-        owner = self.get_submodule(module_path)
-        if isinstance(target, Parameter):
-            value = value if isinstance(value, Parameter) else Parameter(value, target.requires_grad)
-            owner._parameters[name] = value
-        else:
-            owner._buffers[name] = value
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
+        """Copy values into the parameters and buffers (or, with `assign`, replace them); with `strict`,
+        missing and unexpected keys are errors. Returns the keys that did not match."""
+        return _state.load_state_dict(self, state_dict, strict, assign)
 
     # printing -----------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -459,18 +422,3 @@ class Module:
         if len(extra_lines) == 1 and not child_lines:
             return f"{self._get_name()}({extra_lines[0]})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-def reset_grad(param: Tensor, set_to_none: bool) -> None:
-    """What zero_grad does to one tensor: drop its grad, or zero it in place outside any graph."""
-    grad = param.grad
-    if grad is None:
-        return
-    if set_to_none:
-        param.grad = None
-        return
-    if grad.grad_fn is not None:
-        grad.detach_()
-    else:
-        grad.requires_grad_(False)
-    grad.zero_()

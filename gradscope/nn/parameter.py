@@ -60,3 +60,18 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         buffer.persistent = persistent
         buffer._is_buffer = True
         return buffer
+
+
+def reset_grad(param: Tensor, set_to_none: bool) -> None:
+    """What zero_grad does to one tensor: drop its grad, or zero it in place outside any graph."""
+    grad = param.grad
+    if grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+        return
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
+    grad.zero_()

@@ -161,7 +161,7 @@ to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward
 # in-place building blocks: x.copy_(src), x.fill_(v), x.zero_(), x[idx] = v with advanced indexing
 copy = primitive("copy", lambda a, src: np.broadcast_to(src, a.shape).astype(a.dtype), "CopyBackwards",
                  inputs=("self", "src"), vjp=(lambda g, s: 0 * g, lambda g, s: g))
-fill = primitive("fill", lambda a, value: np.full_like(a, value), "FillBackward0", inputs=("self",),
+fill = primitive("fill", lambda a, value: np.full_like(a, value), "FillBackward2", inputs=("self",),
                  params=("value",), vjp=(lambda g, s: 0 * g,))
 zero = primitive("zero", np.zeros_like, "ZeroBackward0", inputs=("self",), vjp=(lambda g, s: 0 * g,))
 

@@ -63,7 +63,7 @@ def _value_selecting_vjp(g, s):
     g_values = g[0]
     if not s.self_sym_sizes:
         return g_values
-    indices = s.indices
+    indices = np.asarray(s.indices)  # positions index the gradient: an ndarray even under create_graph
     if not s.keepdim:
         g_values = s.xp.unsqueeze_dims(g_values, (s.dim,))
         indices = np.expand_dims(indices, s.dim)

@@ -34,6 +34,12 @@ squeeze_all = primitive("squeeze", np.squeeze, "SqueezeBackward0", inputs=("self
                         view=True, vjp=(_back_to_input_shape,))
 squeeze_dim = primitive("squeeze_dim", np.squeeze, "SqueezeBackward1", inputs=("self",), params=("dim",),
                         attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+# squeeze((0, 2)): a tuple of dims is an op of its own in PyTorch
+# the in-place squeeze_(dim) that ends PyTorch's vector @ matrix: not a view, the squeezed tensor is fresh
+squeeze_ = primitive("squeeze_", np.squeeze, "SqueezeBackward4", inputs=("self",), params=("dim",),
+                     attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+squeeze_dims = primitive("squeeze_dims", np.squeeze, "SqueezeBackward2", inputs=("self",), params=("dim",),
+                         attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
 expand = primitive("expand", np.broadcast_to, "ExpandBackward0", inputs=("self",), params=("size",),
                    attrs=("self_sym_sizes",), view=True, vjp=(lambda g, s: s.xp.sum_to(g, s.self_sym_sizes),))
 

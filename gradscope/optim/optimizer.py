@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from gradscope.autograd.tensor import Tensor
-from gradscope.nn.module import reset_grad, typename
+from gradscope.nn.module import typename
+from gradscope.nn.parameter import reset_grad
 
 
 class _RequiredParameter:
@@ -106,11 +107,11 @@ class Optimizer:
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        if any(len(saved["params"]) != len(group["params"]) for saved, group in zip(saved_groups, self.param_groups)):
+        if [len(g["params"]) for g in saved_groups] != [len(g["params"]) for g in self.param_groups]:
             raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
                              "optimizer's group")
         param_of = dict(zip(itertools.chain.from_iterable(g["params"] for g in saved_groups),
-                            itertools.chain.from_iterable(g["params"] for g in self.param_groups)))
+                            itertools.chain.from_iterable(g["params"] for g in self.param_groups), strict=True))
         state: defaultdict[Tensor, dict] = defaultdict(dict)
         for key, value in state_dict["state"].items():
             if key in param_of:
@@ -118,7 +119,7 @@ class Optimizer:
                 state[param] = {name: _cast_like(param, name, item) for name, item in value.items()}
             else:
                 state[key] = value
-        for saved, group in zip(saved_groups, self.param_groups):
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
             saved["params"] = group["params"]
         self.state = state
         self.param_groups = saved_groups

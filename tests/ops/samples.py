@@ -299,7 +299,7 @@ def _shape() -> list[Sample]:
         Sample("squeeze[scalar]", lambda lib, x: x.squeeze(), ((),)),
         Sample("expand[1x3]", lambda lib, x: x.expand(2, 3), ((1, 3),)),
         Sample("expand[3]", lambda lib, x: x.expand(2, 2, 3), ((3,),)),
-        Sample("expand[scalar]", lambda lib, x: lib.expand(x, (2, 3)), ((),)),
+        Sample("expand[scalar]", lambda lib, x: x.expand((2, 3)), ((),)),
         Sample("expand_infer[2x1]", lambda lib, x: x.expand(-1, 3), ((2, 1),)),
         Sample("expand_as[1x3]", lambda lib, x: x.expand_as(lib.tensor(np.zeros((2, 3)))), ((1, 3),)),
         Sample("contiguous[3x2]", lambda lib, x: x.t().contiguous(), ((3, 2),)),

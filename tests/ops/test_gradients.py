@@ -97,7 +97,8 @@ def test_every_primitive_has_a_sample():
             arrays = sample.inputs()
             inputs = [gradscope.tensor(a, requires_grad=True) for a in arrays]
             outputs = differentiable_outputs(sample.fn(GRADSCOPE, *inputs))
-            u = [gradscope.ones_like(out) for out in outputs]
+            # an incoming gradient that requires grad, so linear ops' backward records its nodes too
+            u = [gradscope.ones_like(out).requires_grad_() for out in outputs]
             gradscope.autograd.backward(outputs, u, create_graph=sample.name not in SECOND_ORDER_XFAIL)
     missing = sorted(set(REGISTRY) - seen.names)
     assert not missing, f"primitives without a sample: {missing}"

@@ -1,0 +1,274 @@
+"""The Recorder from Python: nodes, saved tensors, every gradient, passes, anomalies, value limits."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import gradscope as torch
+from gradscope import nn
+from gradscope.trace.model import Trace
+from gradscope.trace.recorder import Recorder
+
+
+def next_line() -> int:
+    """The line number after the caller's current line (where the op under test is written)."""
+    return inspect.currentframe().f_back.f_lineno + 1
+
+
+def only(trace: Trace, name: str):
+    """The single node called `name`."""
+    found = [node for node in trace.nodes.values() if node.name == name]
+    assert len(found) == 1, f"{name}: {len(found)} nodes"
+    return found[0]
+
+
+def anomaly_set(trace: Trace) -> set[tuple[str, str, str]]:
+    return {(a.phase, a.role, trace.nodes[a.node].name) for a in trace.anomalies}
+
+
+def test_public_import_path():
+    from gradscope.trace import Recorder as Public  # noqa: PLC0415 - the documented import is under test
+
+    assert Public is Recorder
+
+
+def test_leaf_and_non_leaf_gradients_without_retain_grad():
+    values = np.array([0.5, 1.0, 2.0], dtype=np.float32)
+    with Recorder() as rec:
+        x = torch.tensor(values, requires_grad=True)
+        y = x * x
+        out = y.sin().sum()
+        out.backward()
+        y_node, out_node = rec.node_id(y.grad_fn), rec.node_id(out.grad_fn)
+    trace = rec.finish({"x": x})
+    x_node = only(trace, "AccumulateGrad").id
+    (record,) = trace.passes
+    assert record.roots == [out_node]
+    # d out / d y = cos(y), the gradient flowing into y's node
+    np.testing.assert_allclose(record.grad_outputs[y_node][0].values, np.cos(values**2), rtol=1e-6)
+    # the two gradients MulBackward0 sends to x (x * x: one per factor)
+    for grad in record.grad_inputs[y_node]:
+        np.testing.assert_allclose(grad.values, np.cos(values**2) * values, rtol=1e-6)
+    np.testing.assert_allclose(record.leaf_grads[x_node].values, 2 * values * np.cos(values**2), rtol=1e-6)
+    assert record.order == [out_node, only(trace, "SinBackward0").id, y_node, x_node]
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert y.grad is None  # the recorder didn't need retain_grad
+
+
+def test_nodes_record_name_op_source_params_edges_and_tensors():
+    with Recorder() as rec:
+        x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        line = next_line()
+        total = (x * 3).sum(dim=1)
+        total.sum().backward()
+    trace = rec.finish({"x": x})
+    mul = only(trace, "MulBackward0")
+    leaf = only(trace, "AccumulateGrad")
+    assert (mul.op, mul.kind, leaf.op, leaf.kind) == ("mul", "op", "leaf", "leaf")
+    assert leaf.leaf_name == "x" and leaf.label == "x"
+    assert mul.source.file == __file__ and mul.source.line == line
+    assert mul.source.function == "test_nodes_record_name_op_source_params_edges_and_tensors"
+    assert mul.next == [(leaf.id, 0), (None, 0)]  # the constant 3 has no node
+    np.testing.assert_array_equal(mul.inputs[0].values, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(mul.outputs[0].values, [[3, 6], [9, 12]])
+    reduction = only(trace, "SumBackward1")
+    assert reduction.params == {"dim": "(1,)", "keepdim": "False", "self_sym_sizes": "(2, 2)"}
+    np.testing.assert_array_equal(reduction.outputs[0].values, [9, 21])
+    (parameter,) = trace.parameters
+    assert (parameter.name, parameter.node) == ("x", leaf.id)
+
+
+def test_saved_tensors_are_recorded():
+    with Recorder() as rec:
+        a = torch.tensor([1.0, -2.0], requires_grad=True)
+        b = torch.tensor([3.0, 5.0], requires_grad=True)
+        (a * b).exp().sum().backward()
+    trace = rec.finish({"a": a, "b": b})
+    mul, exp = only(trace, "MulBackward0"), only(trace, "ExpBackward0")
+    np.testing.assert_array_equal(mul.saved["self"].values, [1, -2])
+    np.testing.assert_array_equal(mul.saved["other"].values, [3, 5])
+    np.testing.assert_allclose(exp.saved["result"].values, np.exp([3.0, -10.0]), rtol=1e-6)
+
+
+def test_module_scope_and_parameter_names():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.unused = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x).tanh()
+
+    model = Net()
+    with Recorder() as rec:
+        model(torch.ones(4, 3)).sum().backward()
+    trace = rec.finish({"model": model})
+    assert only(trace, "AddmmBackward0").scope == "model.fc"
+    assert only(trace, "TanhBackward0").scope == "model"
+    assert only(trace, "SumBackward0").scope is None
+    by_name = {p.name: p for p in trace.parameters}
+    assert set(by_name) == {"model.fc.weight", "model.fc.bias", "model.unused.weight", "model.unused.bias"}
+    assert by_name["model.fc.weight"].module == "model.fc"
+    assert by_name["model.unused.weight"].node is None  # never reached the loss
+    assert trace.parameter_grad(by_name["model.unused.weight"]) is None
+    grad = trace.parameter_grad(by_name["model.fc.bias"])
+    np.testing.assert_allclose(grad.values, model.fc.bias.grad.numpy())
+    np.testing.assert_array_equal(by_name["model.fc.weight"].value.values, model.fc.weight.detach().numpy())
+
+
+def test_several_passes_record_accumulated_leaf_grads():
+    with Recorder() as rec:
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        (w * 2).sum().backward()
+        (w * w).sum().backward()
+    trace = rec.finish({"w": w})
+    assert [p.index for p in trace.passes] == [0, 1]
+    leaf = only(trace, "AccumulateGrad").id
+    np.testing.assert_array_equal(trace.passes[0].leaf_grads[leaf].values, [2, 2])
+    np.testing.assert_array_equal(trace.passes[1].leaf_grads[leaf].values, [2 + 2, 2 + 4])
+    (parameter,) = trace.parameters
+    np.testing.assert_array_equal(trace.parameter_grad(parameter, 0).values, [2, 2])
+    np.testing.assert_array_equal(trace.parameter_grad(parameter).values, [4, 6])
+    assert trace.passes[0].roots != trace.passes[1].roots
+
+
+def test_recorded_values_are_copies():
+    with Recorder() as rec:
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        (w * 3).sum().backward()
+    with torch.no_grad():
+        w.grad.zero_()  # what td_lambda-style scripts do after backward
+        w.mul_(0)
+    trace = rec.finish({"w": w})
+    leaf = only(trace, "AccumulateGrad")
+    np.testing.assert_array_equal(trace.passes[0].leaf_grads[leaf.id].values, [3, 3])
+    np.testing.assert_array_equal(leaf.outputs[0].values, [1, 2])
+
+
+def test_max_passes_and_nothing_after_the_block():
+    with Recorder(max_passes=1) as rec:
+        w = torch.tensor([1.0], requires_grad=True)
+        (w * 2).sum().backward()
+        (w * 5).sum().backward()
+    (w * 7).sum().backward()
+    trace = rec.finish({"w": w})
+    assert len(trace.passes) == 1
+    assert sorted(n.name for n in trace.nodes.values()) == [
+        "AccumulateGrad", "MulBackward0", "MulBackward0", "SumBackward0", "SumBackward0"]
+    np.testing.assert_array_equal(trace.passes[0].leaf_grads[only(trace, "AccumulateGrad").id].values, [2])
+
+
+def test_graph_built_before_recording_is_registered_by_backward():
+    w = torch.tensor([1.0, 3.0], requires_grad=True)
+    out = (w * w).sum()
+    with Recorder() as rec:
+        out.backward()
+    trace = rec.finish({"w": w})
+    assert {n.name for n in trace.nodes.values()} == {"SumBackward0", "MulBackward0", "AccumulateGrad"}
+    np.testing.assert_array_equal(trace.passes[0].leaf_grads[only(trace, "AccumulateGrad").id].values, [2, 6])
+
+
+def test_keep_values_threshold():
+    with Recorder(keep_values=4) as rec:
+        small = torch.arange(4.0).requires_grad_()
+        large = torch.arange(5.0).requires_grad_()
+        (small.sum() + (large * large).sum()).backward()
+    trace = rec.finish({"small": small, "large": large})
+    grads = {trace.nodes[k].leaf_name: v for k, v in trace.passes[0].leaf_grads.items()}
+    assert grads["small"].has_values
+    np.testing.assert_array_equal(grads["small"].values, [1, 1, 1, 1])
+    assert not grads["large"].has_values and grads["large"].values is None
+    stats = grads["large"].stats
+    assert stats.shape == (5,) and grads["large"].shape == (5,)
+    assert stats.norm == pytest.approx(np.linalg.norm(2 * np.arange(5.0)))
+    assert (stats.min, stats.max) == (0.0, 8.0)
+
+
+# --------------------------------------------------------------------------------------- anomalies
+def _log(x):
+    return x.log().sum()
+
+
+def _sqrt(x):
+    return x.sqrt().sum()
+
+
+def _zero_over_zero(x):
+    return (x / x).sum()
+
+
+def _exp_overflow(x):
+    return (x * 100).exp().sum()
+
+
+def _where_masks_log(x):
+    # the forward hides log(0) = -inf, but backward still multiplies the masked 0 by 1/0 = inf
+    return torch.where(x > 0, x.log(), torch.zeros_like(x)).sum()
+
+
+ANOMALY_CASES = {
+    "log": (_log, {("forward", "culprit", "LogBackward0"), ("forward", "propagator", "SumBackward0"),
+                   ("backward", "culprit", "LogBackward0")}, [np.inf, 1.0, 0.5]),
+    "sqrt": (_sqrt, {("backward", "culprit", "SqrtBackward0")}, [np.inf, 0.5, 0.5 / np.sqrt(2)]),
+    "0/0": (_zero_over_zero, {("forward", "culprit", "DivBackward0"), ("forward", "propagator", "SumBackward0"),
+                              ("backward", "culprit", "DivBackward0")}, [np.nan, 0.0, 0.0]),
+    "exp": (_exp_overflow, {("forward", "culprit", "ExpBackward0"), ("forward", "propagator", "SumBackward0"),
+                            ("backward", "culprit", "ExpBackward0"), ("backward", "propagator", "MulBackward0")},
+            [100.0, np.inf, np.inf]),
+    "where": (_where_masks_log, {("forward", "culprit", "LogBackward0"), ("backward", "culprit", "LogBackward0")},
+              [np.nan, 1.0, 0.5]),
+}
+
+
+@pytest.mark.parametrize("case", ANOMALY_CASES)
+def test_culprits_and_propagators(case):
+    function, expected, grad = ANOMALY_CASES[case]
+    with Recorder() as rec:
+        x = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        function(x).backward()
+    trace = rec.finish({"x": x})
+    np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-6)  # hand-computed, the ground truth
+    assert anomaly_set(trace) == expected
+    for anomaly in trace.anomalies:
+        node = trace.nodes[anomaly.node]
+        assert node.source.file == __file__
+        assert anomaly.pass_index == (0 if anomaly.phase == "backward" else None)
+        assert node.name in anomaly.message or node.op in anomaly.message
+
+
+@pytest.mark.parametrize(("case", "reason"), [("log", "log of a value <= 0"), ("0/0", "division by zero"),
+                                              ("exp", "exp overflowed")])
+def test_forward_culprit_explains_why(case, reason):
+    function = ANOMALY_CASES[case][0]
+    with Recorder() as rec:
+        function(torch.tensor([0.0, 1.0, 2.0], requires_grad=True)).backward()
+    (culprit,) = [a for a in rec.trace.anomalies if a.phase == "forward" and a.role == "culprit"]
+    assert reason in culprit.message
+
+
+def test_backward_culprit_in_a_custom_function():
+    class Spiky(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad / (x - x)  # wrong: 1/0 from a perfectly finite gradient
+
+    with Recorder() as rec:
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        (Spiky.apply(x * 2) + 1).sum().backward()
+    trace = rec.finish({"x": x})
+    assert not [a for a in trace.anomalies if a.phase == "forward"]
+    assert anomaly_set(trace) == {("backward", "culprit", "SpikyBackward"),
+                                  ("backward", "propagator", "MulBackward0")}
+    spiky = only(trace, "SpikyBackward")
+    assert (spiky.kind, spiky.op) == ("function", "Spiky")
+    (culprit,) = trace.culprits()
+    assert culprit.node == spiky.id
+    assert "SpikyBackward returned 2 +inf" in culprit.message
