@@ -5,8 +5,6 @@
     ((x + 2) ** 2).mean().backward()
 """
 
-import warnings as _warnings
-
 from gradscope import autograd
 from gradscope._dtypes import (
     bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32, float64,
@@ -35,8 +33,5 @@ from gradscope.autograd.tensor import Size, Tensor, device
 from gradscope.serialization import load, save
 
 __version__ = "0.1.0"
-
-# NumPy warns about log(0), 0/0, overflow …; PyTorch returns inf/nan silently, and so do our ops.
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gradscope\.")
 
 from gradscope import nn, optim  # noqa: E402 - nn builds on the names above

@@ -27,7 +27,7 @@ def save(obj, f) -> None:
         archive.writestr("manifest.json", json.dumps({"format": FORMAT, "version": VERSION, "object": structure}))
         for i, array in enumerate(arrays):
             stream = io.BytesIO()
-            np.save(stream, np.ascontiguousarray(array), allow_pickle=False)
+            np.save(stream, np.require(array, requirements='C'), allow_pickle=False)
             archive.writestr(f"{i}.npy", stream.getvalue())
     data = buffer.getvalue()
     if isinstance(f, (str, os.PathLike)):

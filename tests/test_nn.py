@@ -118,6 +118,14 @@ def test_names_match_torch():
     assert repr(ours) == repr(theirs)
 
 
+def test_data_parallel_wraps_and_calls_the_module():
+    net = nn.DataParallel(MLP())
+    assert [n for n, _ in net.named_parameters()][:2] == ["module.fc1.weight", "module.fc1.bias"]
+    x = gs.ones(2, 4)
+    assert net(x).item() == net.module(x).item() and net.device_ids == []
+    assert repr(nn.DataParallel(nn.ReLU())) == "DataParallel(\n  (module): ReLU()\n)"
+
+
 def test_shared_parameters_and_modules_are_listed_once():
     shared = nn.Linear(2, 2)
     model = nn.Sequential(shared, nn.ReLU(), shared)
@@ -521,6 +529,8 @@ def _loss_cases(lib):
         ("ce_kdim", lambda x, t: fn.cross_entropy(x, t), (2, 3, 4), lambda r: index(r, (2, 4), 3)),
         ("ce_kdim_none", lambda x, t: fn.cross_entropy(x, t, reduction="none"), (2, 3, 2, 2),
          lambda r: index(r, (2, 2, 2), 3)),
+        ("ce_kdim_weighted_smooth", lambda x, t: fn.cross_entropy(x, t, weight=weights, label_smoothing=0.3),
+         (2, 3, 4), lambda r: lib.tensor(np.array([[0, -100, 2, 1], [2, 1, 2, 0]]))),
         ("nll_sum", lambda x, t: fn.nll_loss(x, t, reduction="sum"), (4, 3), lambda r: index(r, (4,), 3)),
         ("bce", lambda x, t: fn.binary_cross_entropy_with_logits(x, t), (4, 3),
          lambda r: lib.tensor(r.random((4, 3)))),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope._quiet import loud, quiet
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import _sequence, node_class
@@ -22,7 +23,11 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
     """
     if arrays is None:
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
+    token = quiet()
+    try:
+        out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
+    finally:
+        loud(token)
     if op.n_outputs == 1:
         t = _new_tensor(Tensor)  # Tensor._make, inlined: this is the hottest path of the forward
         t._data = out if type(out) is _ndarray else np.asarray(out)
@@ -35,7 +40,12 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
     else:
         outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out])
     if op.view:
-        _make_view(outputs[0], inputs[0], op, params)
+        if op.n_outputs == 1:
+            _make_view(outputs[0], inputs[0], (op, params, None))
+        else:
+            for index, t in enumerate(outputs):
+                _make_view(t, inputs[0], (op, params, index))
+                t._multi_output_view = op.forward_name
     if inference_enabled.get():
         for t in outputs:
             t._is_inference = True
@@ -89,7 +99,9 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         out._requires_grad = True
         out._grad_fn = node
     else:
-        for i in op.differentiable_outputs:
+        if op.n_outputs is None:
+            node.n_outputs = len(outputs)
+        for i in op.differentiable_outputs or range(len(outputs)):
             out = outputs[i]
             out._requires_grad = True
             out._grad_fn = node
@@ -116,11 +128,14 @@ def _record(op, inputs, params, arrays, outputs) -> None:
 _new_node = object.__new__
 
 
-def _make_view(out: Tensor, source: Tensor, op: Primitive, params: tuple) -> None:
-    """`out` shares `source`'s memory: same base, same version counter, and a recipe to replay the view."""
+def _make_view(out: Tensor, source: Tensor, step: tuple) -> None:
+    """`out` shares `source`'s memory: same base, same version counter, and a recipe to replay the view
+    (`step` is `(primitive, params, output index or None)`)."""
     out._base = source if source._base is None else source._base
     out._version_counter = source._version_counter
-    out._view_chain = source._view_chain + ((op, params),)
+    out._view_chain = source._view_chain + (step,)
+    if not grad_enabled.get():
+        out._view_made_without_grad = True
     out._view_base_fn = out._base._grad_fn
     if source._is_inference:
         out._is_inference = True
@@ -128,6 +143,8 @@ def _make_view(out: Tensor, source: Tensor, op: Primitive, params: tuple) -> Non
 
 def replay_view(chain, array: np.ndarray) -> np.ndarray:
     """Apply a view chain to an array laid out like the base, giving the same view of it."""
-    for op, params in chain:
+    for op, params, index in chain:
         array = op.forward(array, *params)
+        if index is not None:
+            array = array[index]
     return array

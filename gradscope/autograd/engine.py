@@ -14,6 +14,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
+from gradscope._quiet import loud, quiet
 from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import grad_enabled
@@ -83,10 +84,7 @@ def _make_grads(tensors, grad_tensors, create_graph: bool) -> list:
         if not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         if g._data.shape != t._data.shape:
-            if g._data.size == 1 and t._data.size == 1:
-                g = g.reshape(t._data.shape)
-            else:
-                raise RuntimeError(errors.shape_mismatch(i, g._data.shape, t._data.shape))
+            raise RuntimeError(errors.shape_mismatch(i, g._data.shape, t._data.shape))
         if g._data.dtype != t._data.dtype:
             g = g.to(t.dtype)
         grads.append(g if create_graph else g._data)
@@ -112,10 +110,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         warnings.warn(errors.CREATE_GRAPH_WARNING, UserWarning, stacklevel=3 if from_tensor_method else 2)
     targets = [_input_edge(t) for t in inputs] if inputs is not None else None
     captured = run(roots, grads, retain_graph, create_graph, targets, accumulate=True)
-    if inputs is not None:  # non-leaf inputs get their .grad like retain_grad
+    if inputs is not None:  # non-leaf inputs get their .grad as if they retained it
         for t, edge in zip(inputs, targets):
-            if not isinstance(edge[0], AccumulateGrad) and captured.get(edge) is not None:
-                _accumulate_into(t, captured[edge], create_graph)
+            if not isinstance(edge[0], AccumulateGrad) and not t._retains_grad and captured.get(edge) is not None:
+                _accumulate_into(t, captured[edge], create_graph, in_place=False)
 
 
 def _input_edge(t):
@@ -220,27 +218,33 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
     pass_token = _current_pass.set(GraphTask(parents))
+    numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while ready:
             node = heappop(ready)[2]
             grads = buffers.pop(node)
-            if node._tensor_hooks or node._pre_hooks or node._retain_grad or type(node) is AccumulateGrad:
-                grads = _pre_hooks(node, grads, xp)
+            edges = node._next
+            is_leaf = type(node) is AccumulateGrad
+            needs = []
+            for child, _ in edges:
+                needs.append(child is not None if needed is None else child in needed)
+            # autograd.grad captures a non-leaf target without running its node (backward(inputs=) runs it)
+            runs = not is_leaf and (needed is None or accumulate or any(needs))
+            if node._tensor_hooks or node._pre_hooks or node._retain_grad or is_leaf:
+                grads = _pre_hooks(node, grads, xp, runs or is_leaf)
             if target_set is not None:
                 for nr, g in enumerate(grads):
                     if g is not None and (node, nr) in target_set:
                         captured[(node, nr)] = g
-            if type(node) is AccumulateGrad:
+            if is_leaf:
                 if accumulate and grads[0] is not None and (target_set is None or (node, 0) in target_set):
                     _accumulate_leaf(node.variable, grads[0], create_graph, observing)
+                    if node._post_hooks:
+                        _post_hooks(node, [], grads, xp)
                 continue
-            edges = node._next
-            needs = []
-            for child, _ in edges:
-                needs.append(child is not None if needed is None else child in needed)
-            if needed is not None and not any(needs):
-                continue  # a target non-leaf: its gradient is captured, nothing below it is needed
+            if not runs:
+                continue
             if observing:
                 observers.notify("backward_node_start", node, grads)
             if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
@@ -270,6 +274,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         buffers[child] = [None] * child.n_outputs
                     heappush(ready, (-child._seq, next(tie), child))
     finally:
+        loud(numpy_token)
         _current_pass.reset(pass_token)
         grad_enabled.reset(token)
         if observing:
@@ -329,8 +334,8 @@ def _run_tensor_hooks(hooks, g, xp):
     return g
 
 
-def _pre_hooks(node, grads: list, xp) -> list:
-    """Tensor hooks, then node pre-hooks, then retain_grad: PyTorch's firing order."""
+def _pre_hooks(node, grads: list, xp, runs: bool) -> list:
+    """Tensor hooks, then node pre-hooks (only if the node runs), then retain_grad: PyTorch's order."""
     if node._tensor_hooks:
         grads = list(grads)
         for nr, hooks in node._tensor_hooks.items():
@@ -338,7 +343,7 @@ def _pre_hooks(node, grads: list, xp) -> list:
                 grads[nr] = _run_tensor_hooks(hooks, grads[nr], xp)
     if type(node) is AccumulateGrad and node.variable._backward_hooks and grads[0] is not None:
         grads = [_run_tensor_hooks(node.variable._backward_hooks, grads[0], xp)]
-    if node._pre_hooks:
+    if node._pre_hooks and runs:
         for hook in tuple(node._pre_hooks.values()):
             result = hook(tuple(_wrap(g, xp) for g in grads))
             if result is not None:
@@ -347,7 +352,7 @@ def _pre_hooks(node, grads: list, xp) -> list:
         for nr, ref in node._retain_grad.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
-                _accumulate_into(tensor, grads[nr], xp.is_tensor)
+                _accumulate_into(tensor, grads[nr], xp.is_tensor, in_place=False)
     return grads
 
 
@@ -366,8 +371,9 @@ def _post_hooks(node, outputs, grads, xp):
     return outputs
 
 
-def _accumulate_into(tensor: Tensor, g, create_graph: bool) -> None:
-    """`.grad += g`: in place normally; out of place (differentiable) under create_graph."""
+def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True) -> None:
+    """`.grad += g`: in place for leaves; out of place for retained non-leaf grads (as PyTorch) and,
+    differentiably, under create_graph."""
     with _accumulate_lock:
         current = tensor._grad
         if create_graph:
@@ -378,7 +384,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool) -> None:
             tensor._grad = Tensor._make(np.array(g, dtype=tensor._data.dtype, copy=True))
         else:
             data = g._data if isinstance(g, Tensor) else g
-            if current._grad_fn is None and current._data.flags.writeable:
+            if in_place and current._grad_fn is None and current._data.flags.writeable:
                 np.add(current._data, data, out=current._data, casting="unsafe")
                 current._version_counter.value += 1
             else:

@@ -184,8 +184,8 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls._backward_cls.__new__(cls._backward_cls)
-        is_grad = grad_enabled.get()
-        ctx.needs_input_grad = tuple(is_grad and isinstance(a, Tensor) and a._requires_grad for a in args)
+        # NOTE: as in PyTorch, needs_input_grad follows the inputs even under no_grad
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         split = cls.setup_context is not Function.setup_context
         with no_grad():
@@ -194,7 +194,7 @@ class Function(metaclass=_FunctionMeta):
             cls.setup_context(ctx, args, outputs)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
-        if not any(ctx.needs_input_grad):
+        if not (grad_enabled.get() and any(ctx.needs_input_grad)):
             return outputs[0] if single else outputs
         outputs = _connect(ctx, args, outputs)
         return outputs[0] if single else outputs
@@ -217,7 +217,7 @@ def _connect(ctx, args, outputs) -> tuple:
         if id(out) in dirty:
             if out._requires_grad and out._grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-            out._version_counter.value += 0
+            out._version_counter.value += 1  # PyTorch counts marking dirty as one more in-place change
         elif id(out) in inputs:  # an input returned as is: a new tensor object sharing its data
             alias = Tensor._make(out._data)
             alias._version_counter = out._version_counter
@@ -235,6 +235,7 @@ def _connect(ctx, args, outputs) -> tuple:
     ctx._saved_for_backward = tuple(
         None if t is None else SavedTensor(t, True, output_ids[id(t)]) if id(t) in output_ids and t._grad_fn is ctx
         else SavedTensor(t) for t in to_save)
+    ctx._to_save = ()  # the SavedTensors hold what's needed; keeping the outputs here would be a reference cycle
     if observers.active.get():
         ctx.scope = observers.scope.get()
         observers.notify("node_created", ctx, args, connected)

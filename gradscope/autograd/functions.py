@@ -92,7 +92,11 @@ subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
-    return _binary(E.rsub, input, other, (alpha,))
+    """`other - alpha * input` (what `1 - x` calls)."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    arrays = _operands(input, other)
+    return apply(E.rsub, (input,), (arrays[1], alpha), arrays[:1])
 
 
 def mul(input, other):
@@ -208,7 +212,8 @@ def clamp(input, min=None, max=None):  # noqa: A002
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo = min.item() if isinstance(min, Tensor) else min
     hi = max.item() if isinstance(max, Tensor) else max
-    return apply(E.clamp, (input,), (lo, hi))
+    common = _dtypes.result_type([input._data] + [bound for bound in (lo, hi) if bound is not None])
+    return apply(E.clamp, (input,), (lo, hi), [_cast(input._data, common)])
 
 
 clip = clamp
@@ -234,7 +239,7 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    return apply(E.where, (condition, input, other), (), [cond.astype(bool, copy=False), *_operands(input, other)])
+    return apply(E.where, (input, other), (cond.astype(bool, copy=False),), _operands(input, other))
 
 
 def clone(input, *, memory_format=None):

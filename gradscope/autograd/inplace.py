@@ -27,6 +27,16 @@ def _check(target: Tensor) -> bool:
         raise RuntimeError(errors.INFERENCE_INPLACE)
     if not grad_enabled.get():
         return False
+    base = target._base
+    if base is not None and target._view_chain and (base._requires_grad or target._requires_grad):
+        if target._multi_output_view is not None:
+            raise RuntimeError(
+                f"Output {target._view_chain[-1][2]} of {target._multi_output_view} is a view and is being modified "
+                "inplace. This view is the output of a function that returns multiple views. Such functions do not "
+                "allow the output views to be modified inplace. You should replace the inplace operation by an "
+                "out-of-place one.")
+        if target._view_made_without_grad:
+            raise RuntimeError(errors.VIEW_NO_GRAD_INPLACE)
     if target._requires_grad:
         base = target._base
         if base is None and target._grad_fn is None:
@@ -87,6 +97,9 @@ class CopySlices(Node):
 
     __slots__ = ("_layout", "_chain", "_fn", "_input_meta")
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     def _apply(self, grads, xp, needs):
         if xp.is_tensor:
             raise NotImplementedError("create_graph=True through an in-place op on a view is not supported yet")
@@ -145,7 +158,7 @@ def _binary_inplace(function):
 
 def _needs_slow_path(target: Tensor) -> bool:
     """True when the slow (graph-recording or checking) path is needed."""
-    return target._is_inference or (grad_enabled.get() and target._requires_grad)
+    return target._is_inference or (grad_enabled.get() and (target._requires_grad or target._base is not None))
 
 
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}

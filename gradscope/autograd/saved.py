@@ -77,7 +77,8 @@ class SavedTensor:
     def _raise_stale(self, node) -> None:
         if self._freed:
             raise RuntimeError(errors.FREED)
-        creator = node if self._is_output else self._creator
+        # an input names its current producer: an in-place op since saving gave it a new grad_fn
+        creator = node if self._is_output else (self._tensor._grad_fn if self._tensor is not None else self._creator)
         name = creator._forward_name() if creator is not None else None
         from gradscope.autograd.anomaly import is_anomaly_enabled
         data = self._array if self._array is not None else self.unpack_unchecked(node)._data

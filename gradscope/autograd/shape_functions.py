@@ -205,7 +205,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 def masked_fill(input, mask, value):
     value = value.item() if isinstance(value, Tensor) else value
-    return apply(S.masked_fill, (input, mask), (value,), [input._data, mask._data])
+    return apply(S.masked_fill, (input,), (mask._data, value))
 
 
 # ------------------------------------------------------------------------------- joining, splitting
@@ -243,11 +243,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sections}")
-    out, start = [], 0
-    for n in sections:
-        out.append(apply(S.slice_, (tensor,), (d, start, start + n, 1)))
-        start += n
-    return tuple(out)
+    return apply(S.split, (tensor,), (d, tuple(sections)))
 
 
 def chunk(input, chunks, dim=0):
@@ -256,5 +252,4 @@ def chunk(input, chunks, dim=0):
 
 
 def unbind(input, dim=0):
-    d = normalize_dim(dim, input._data.ndim)
-    return tuple(apply(S.select, (input,), (d, i)) for i in range(input._data.shape[d]))
+    return apply(S.unbind, (input,), (normalize_dim(dim, input._data.ndim),))

@@ -83,13 +83,17 @@ class Tensor:
     _post_accumulate_hooks = None
     _accumulator_ref = None
     _is_inference = False
-    _view_chain = ()  # for views: ((primitive, params), ...) replayed from the base's array
+    _view_chain = ()  # for views: ((primitive, params, output index), ...) replayed on the base's array
     _view_base_fn = None  # the base's grad_fn when this view's grad_fn was made
+    _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
+    _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
 
     def __init__(self, *args, dtype=None) -> None:
         """Legacy constructor: `Tensor(2, 3)` is uninitialised (here: zeros), `Tensor([1, 2])` copies data."""
         np_dtype = _dtypes.to_numpy_dtype(dtype or _dtypes.get_default_dtype())
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        if not args:
+            data = np.zeros((0,), dtype=np_dtype)
+        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             data = np.array(_F._to_array(args[0]), dtype=np_dtype)
         else:
             data = np.zeros(tuple(int(a) for a in args), dtype=np_dtype)
@@ -123,7 +127,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self._set_requires_grad(value, errors.INT_REQUIRES_GRAD_)
+        self._set_requires_grad(value, errors.INT_REQUIRES_GRAD_ATTRIBUTE)
 
     def _set_requires_grad(self, value: bool, dtype_error: str) -> None:
         value = bool(value)
@@ -153,7 +157,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
             warnings.warn(errors.NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -245,6 +249,8 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
         from gradscope.autograd import engine
+        if gradient is not None and not isinstance(gradient, Tensor):
+            raise TypeError(f"'{type(gradient).__name__}' object is not iterable")
         if inputs is not None and isinstance(inputs, Tensor):
             inputs = (inputs,)
         engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
@@ -407,7 +413,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents=None) -> str:
         if self._grad_fn is not None:
-            suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
+            suffixes = [f"grad_fn=<{type(self._grad_fn).__name__}>"]
         elif self._requires_grad:
             suffixes = ["requires_grad=True"]
         else:

@@ -11,10 +11,11 @@ from gradscope.nn.container import ModuleDict, ModuleList, Sequential
 from gradscope.nn.linear import Flatten, Identity, Linear
 from gradscope.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from gradscope.nn.module import Module
+from gradscope.nn.parallel import DataParallel
 from gradscope.nn.parameter import Buffer, Parameter
 
 __all__ = [
-    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax",
-    "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid",
-    "Softmax", "Tanh", "functional", "init",
+    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "DataParallel", "Flatten", "Identity", "LeakyReLU", "Linear",
+    "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
+    "Sigmoid", "Softmax", "Tanh", "functional", "init",
 ]

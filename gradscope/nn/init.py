@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import gradscope
 from gradscope.autograd.grad_mode import no_grad
 from gradscope.autograd.tensor import Tensor
 
@@ -56,21 +55,16 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor: Tensor, values: Tensor) -> Tensor:
-    with no_grad():
-        return tensor.copy_(values)
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
-    draw = gradscope.rand(tensor.shape, dtype=tensor.dtype, generator=generator)
-    return _fill(tensor, draw * (b - a) + a)
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
-    draw = gradscope.randn(tensor.shape, dtype=tensor.dtype, generator=generator)
-    return _fill(tensor, draw * std + mean)
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

@@ -44,8 +44,9 @@ class Module:
     >>> [name for name, _ in MLP().named_parameters()]
     ['fc1.weight', 'fc1.bias']
 
-    Calling a module runs `forward` inside its scope (its attribute name in its parent, or its
-    class name for a root module), so every graph node created there records where it came from.
+    Calling a module runs `forward` inside its scope, so every graph node created there records
+    where it came from ("MLP.encoder.fc1"): a module's scope name is its attribute name in its
+    parent ("layers.0" for an item of a ModuleList), or its class name for a root module.
     """
 
     training: bool

@@ -22,11 +22,10 @@ add = primitive("add", _add, "AddBackward0", inputs=("self", "other"), params=("
 sub = primitive("sub", _sub, "SubBackward0", inputs=("self", "other"), params=("alpha",),
                 vjp=(lambda g, s: g,
                      lambda g, s: -g if s.alpha == 1 else g * -s.alpha))
-# `1 - x` is rsub(x, 1): self is the tensor being subtracted
-rsub = primitive("rsub", lambda a, b, alpha: _sub(b, a, alpha), "RsubBackward1",
-                 inputs=("self", "other"), params=("alpha",),
-                 vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha,
-                      lambda g, s: g))
+# `1 - x` is rsub(x, 1): self is the tensor being subtracted, the number is a parameter
+rsub = primitive("rsub", lambda a, other, alpha: _sub(other, a, alpha), "RsubBackward1",
+                 inputs=("self",), params=("other", "alpha"),
+                 vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha,))
 mul = primitive("mul", np.multiply, "MulBackward0", inputs=("self", "other"),
                 saves=("other", "self"),
                 vjp=(lambda g, s: g * s.other,
@@ -44,6 +43,11 @@ def _pow_scalar_vjp(g, s):
     return g * (s.exponent * s.self ** (s.exponent - 1))
 
 
+def _pow_base_vjp(g, s):
+    # NOTE: PyTorch takes the base's gradient as 0 wherever the exponent is 0, even at 0 ** 0 (0 * inf).
+    return g * s.xp.where(s.exponent == 0, 0.0, s.exponent * s.self ** (s.exponent - 1))
+
+
 def _pow_exponent_vjp(g, s):
     # NOTE: d/db a**b = a**b log a; PyTorch defines it as 0 where a == 0 and b >= 0 (log 0 = -inf).
     xp = s.xp
@@ -53,9 +57,8 @@ def _pow_exponent_vjp(g, s):
 pow_scalar = primitive("pow", np.power, "PowBackward0", inputs=("self",), params=("exponent",),
                        saves=("self",), vjp=(_pow_scalar_vjp,))
 pow_tensor = primitive("pow_tensor", np.power, "PowBackward1", inputs=("self", "exponent"),
-                       saves=("exponent", ("self", "exponent", "result")),
-                       vjp=(lambda g, s: g * (s.exponent * s.self ** (s.exponent - 1)),
-                            _pow_exponent_vjp))
+                       saves=(("self", "exponent"), ("self", "exponent", "result")),
+                       vjp=(_pow_base_vjp, _pow_exponent_vjp))
 
 
 def _pow_base_scalar_vjp(g, s):
@@ -149,10 +152,10 @@ maximum = primitive("maximum", np.maximum, "MaximumBackward0", inputs=("self", "
 minimum = primitive("minimum", np.minimum, "MinimumBackward0", inputs=("self", "other"),
                     saves=(("self", "other"), ("self", "other")),
                     vjp=(_max_min_vjp(lambda s: s.self < s.other), _max_min_vjp(lambda s: s.other < s.self)))
-where = primitive("where", np.where, "WhereBackward0", inputs=("condition", "self", "other"),
-                  saves=((), "condition", "condition"),
-                  vjp=(None,
-                       lambda g, s: s.xp.where(s.condition, g, 0 * g),
+# the condition is a parameter (a bool array): it has no gradient and no edge in the graph
+where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "WhereBackward0",
+                  inputs=("self", "other"), params=("condition",),
+                  vjp=(lambda g, s: s.xp.where(s.condition, g, 0 * g),
                        lambda g, s: s.xp.where(s.condition, 0 * g, g)))
 clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,))
 to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward0", inputs=("self",),

@@ -12,6 +12,7 @@ def _mT(xp, a):
 
 
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
+               attrs=("mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes", "self_sym_strides"),
                vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
                     lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),

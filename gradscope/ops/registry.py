@@ -36,7 +36,7 @@ class Primitive:
         saves: Sequence[str | tuple[str, ...]] = (),
         params: Sequence[str] = (),
         attrs: Sequence[str] = (),
-        outputs: int = 1,
+        outputs: int | None = 1,
         differentiable_outputs: Sequence[int] | None = None,
         view: bool = False,
         output_names: Sequence[str] | None = None,
@@ -54,11 +54,14 @@ class Primitive:
         self.saved_names = tuple(dict.fromkeys(name for entry in self.saves for name in entry))
         self.params = tuple(params)
         self.attrs = tuple(attrs)
-        self.n_outputs = outputs
-        self.differentiable_outputs = tuple(range(outputs)) if differentiable_outputs is None else tuple(differentiable_outputs)
+        self.n_outputs = outputs  # None: as many as the forward returns (split, unbind), all differentiable
+        if differentiable_outputs is None:
+            self.differentiable_outputs = None if outputs is None else tuple(range(outputs))
+        else:
+            self.differentiable_outputs = tuple(differentiable_outputs)
         self.Saved = namedtuple(f"{node}Saved", self.saved_names + self.params + self.attrs + ("xp",), rename=True)
         # names rules use for outputs they save: "result" (output 0), or e.g. ("result", "indices")
-        self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs)))
+        self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs or 1)))
         # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
         self.variadic = variadic
         # per saved name: (from an output?, index of that output/input, inputs whose rules read it)

@@ -45,7 +45,8 @@ expand = primitive("expand", np.broadcast_to, "ExpandBackward0", inputs=("self",
 
 
 def _select(a, dim, index):
-    return a[(slice(None),) * dim + (index,)]
+    # NOTE: slice then squeeze, so even a[i] of a 1-D array is a (0-d) view, not a copy
+    return a[(slice(None),) * dim + (slice(index, index + 1),)].squeeze(dim)
 
 
 def _slice(a, dim, start, end, step):
@@ -96,8 +97,8 @@ def _gather_vjp(g, s):
 gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), params=("dim", "index"),
                    attrs=("self_sym_sizes",), vjp=(_gather_vjp,))
 masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
-                        "MaskedFillBackward0", inputs=("self", "mask"), params=("value",), saves=("mask",),
-                        vjp=(lambda g, s: s.xp.where(s.mask, 0 * g, g), None))
+                        "MaskedFillBackward0", inputs=("self",), params=("mask", "value"),
+                        vjp=(lambda g, s: s.xp.where(s.mask, 0 * g, g),))
 
 
 def _index_scatter(g, shape, indices, accumulate):
@@ -116,3 +117,19 @@ index_scatter = primitive("index_scatter", _index_scatter, "IndexPutBackward0", 
 copy_backwards = primitive("copy_backwards", np.copy, "CopyBackwards", inputs=("self",), vjp=(lambda g, s: g,))
 clone_contiguous = primitive("contiguous", np.ascontiguousarray, "CloneBackward0", inputs=("self",),
                              vjp=(lambda g, s: g,))
+
+
+def _unbind(a, dim):
+    return tuple(_select(a, dim, i) for i in range(a.shape[dim]))
+
+
+def _split(a, dim, sizes):
+    bounds = np.cumsum((0,) + tuple(sizes))
+    return tuple(_slice(a, dim, int(start), int(end), 1) for start, end in zip(bounds[:-1], bounds[1:]))
+
+
+# multi-output views: one node for all outputs; outputs with no gradient count as zeros
+unbind = primitive("unbind", _unbind, "UnbindBackward0", inputs=("self",), params=("dim",), outputs=None,
+                   view=True, vjp=(lambda g, s: s.xp.stack(list(g), s.dim),))
+split = primitive("split", _split, "SplitBackward0", inputs=("self",), params=("dim", "split_sizes"), outputs=None,
+                  view=True, vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))

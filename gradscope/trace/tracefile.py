@@ -111,7 +111,7 @@ def save_trace(trace: Trace, path: str | os.PathLike) -> None:
             archive.writestr(MANIFEST, json.dumps(manifest))
             for name, array in arrays.items():
                 buffer = io.BytesIO()
-                np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+                np.save(buffer, np.require(array, requirements='C'), allow_pickle=False)
                 archive.writestr(name, buffer.getvalue())
         os.replace(temp, path)
     except BaseException:

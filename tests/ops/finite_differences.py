@@ -9,7 +9,6 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-
 from samples import Sample
 
 
@@ -52,7 +51,7 @@ def cotangents(sample: Sample, outputs: list[np.ndarray], purpose: str = "u") ->
 
 
 def _grads_or_zeros(grads, like) -> list[np.ndarray]:
-    return [np.zeros_like(a) if g is None else as_array(g) for g, a in zip(grads, like)]
+    return [np.zeros_like(a) if g is None else as_array(g) for g, a in zip(grads, like, strict=True)]
 
 
 def vjp(lib: Lib, sample: Sample, arrays: list[np.ndarray], cotangent: list[np.ndarray]) -> list[np.ndarray]:
@@ -65,7 +64,7 @@ def vjp(lib: Lib, sample: Sample, arrays: list[np.ndarray], cotangent: list[np.n
 
 
 def _inner(us: list[np.ndarray], vs: list[np.ndarray]) -> float:
-    return float(sum(np.vdot(u, v) for u, v in zip(us, vs)))
+    return float(sum(np.vdot(u, v) for u, v in zip(us, vs, strict=True)))
 
 
 def numeric_vjp(function, arrays: list[np.ndarray], cotangent: list[np.ndarray], eps: float) -> list[np.ndarray]:
@@ -86,9 +85,9 @@ def numeric_vjp(function, arrays: list[np.ndarray], cotangent: list[np.ndarray],
 
 def numeric_directional(function, arrays: list[np.ndarray], direction: list[np.ndarray], eps: float) -> list:
     """J v by a central difference along `direction`."""
-    plus = function([a + eps * v for a, v in zip(arrays, direction)])
-    minus = function([a - eps * v for a, v in zip(arrays, direction)])
-    return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
+    plus = function([a + eps * v for a, v in zip(arrays, direction, strict=True)])
+    minus = function([a - eps * v for a, v in zip(arrays, direction, strict=True)])
+    return [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
 
 
 def second_order(lib: Lib, sample: Sample, arrays: list[np.ndarray], cotangent: list[np.ndarray],
@@ -99,7 +98,8 @@ def second_order(lib: Lib, sample: Sample, arrays: list[np.ndarray], cotangent: 
     grad_outputs = [lib.tensor(u, requires_grad=True) for u in cotangent]
     outputs = differentiable_outputs(sample.fn(lib, *inputs))
     first = lib.autograd.grad(outputs, inputs, grad_outputs, create_graph=True, allow_unused=True)
-    differentiable = [(g, lib.tensor(w)) for g, w in zip(first, weights) if g is not None and g.requires_grad]
+    differentiable = [(g, lib.tensor(w)) for g, w in zip(first, weights, strict=True)
+                      if g is not None and g.requires_grad]
     wrt = inputs + grad_outputs
     if not differentiable:  # a constant gradient: its own gradient is zero
         return _grads_or_zeros(first, arrays), [np.zeros_like(a) for a in arrays + cotangent]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -45,7 +45,8 @@ class Sample:
         """The float64 input values, seeded by the sample's name (the same on every run)."""
         rng = np.random.default_rng(zlib.crc32(self.name.encode()))
         domains = (self.domain,) * len(self.shapes) if isinstance(self.domain, str) else self.domain
-        return [np.asarray(DOMAINS[d](rng, shape), dtype=np.float64) for d, shape in zip(domains, self.shapes)]
+        return [np.asarray(DOMAINS[domain](rng, shape), dtype=np.float64)
+                for domain, shape in zip(domains, self.shapes, strict=True)]
 
     def __repr__(self) -> str:
         return self.name
@@ -256,7 +257,8 @@ def _nn() -> list[Sample]:
             ]
         samples.append(Sample(f"bce_logits_pos_weight_{reduction}[2x3]", lambda lib, x, t, r=reduction:
                               lib.F.binary_cross_entropy_with_logits(
-                                  x, t, weight=const(lib, [0.5, 1.0, 2.0], x), pos_weight=const(lib, [3.0, 1.0, 0.5], x),
+                                  x, t, weight=const(lib, [0.5, 1.0, 2.0], x),
+                                  pos_weight=const(lib, [3.0, 1.0, 0.5], x),
                                   reduction=r), ((2, 3), (2, 3)), ("signed", "unit")))
     return samples
 
@@ -307,7 +309,8 @@ def _shape() -> list[Sample]:
     ]
     for shape in SHAPES:
         for dim in (0, -1):
-            samples.append(Sample(f"unsqueeze_dim{dim}[{label(shape)}]", lambda lib, x, d=dim: x.unsqueeze(d), (shape,)))
+            samples.append(Sample(f"unsqueeze_dim{dim}[{label(shape)}]", lambda lib, x, d=dim: x.unsqueeze(d),
+                                  (shape,)))
     getitems = [
         ("int", lambda lib: 1), ("negative_int", lambda lib: -1), ("int_int", lambda lib: (1, 2)),
         ("slice_step", lambda lib: (slice(None), slice(None, None, 2))), ("slice_full", lambda lib: slice(None)),

@@ -242,7 +242,7 @@ def test_bad_files_raise_trace_format_error(case, trace_bytes, tmp_path):
 
 
 def test_directory_is_not_a_trace(tmp_path):
-    with pytest.raises((TraceFormatError, IsADirectoryError)):
+    with pytest.raises(TraceFormatError, match="not a gradscope trace file"):
         load_trace(tmp_path)
 
 
@@ -436,8 +436,9 @@ def test_pickle_payload_is_never_unpickled(trace_bytes, tmp_path):
     proof, marker = tmp_path / "proof", tmp_path / "marker"
     proof.mkdir()
     # the payload is live: loading it with pickle allowed does create its marker
-    np.load(io.BytesIO(_npy(np.array([_Payload(proof / "ran")], dtype=object), allow_pickle=True)),
-            allow_pickle=True)
+    unpickled = np.load(io.BytesIO(_npy(np.array([_Payload(proof / "ran")], dtype=object), allow_pickle=True)),
+                        allow_pickle=True)
+    unpickled[0].close()
     assert (proof / "ran").exists()
 
     object_array = np.array([_Payload(marker)], dtype=object)
@@ -511,7 +512,7 @@ def _mutate(data: bytes, draw) -> bytes:
     return build_zip(contents, compression)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzzed_files_load_or_raise_trace_format_error(trace_file, data):
     path = trace_file.with_name("fuzzed.gstrace")
