@@ -19,7 +19,8 @@ from gradscope.autograd.factories import (
 )
 from gradscope.autograd.functions import (
     abs, absolute, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, ceil, chunk, clamp,
-    clamp_max, clamp_min, clip, clone, concat, concatenate, cos, div, divide, dot, eq, equal, exp, expand, flatten,
+    clamp_max, clamp_min, clip, clone, concat, concatenate, cos, div, divide, dot, einsum, eq, equal, erf, exp, expand,
+    flatten,
     floor, gather, ge, ger, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and,
     logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
     mul, multiply, mv, ne, neg, negative, nonzero, norm, outer, permute, pow, prod, reciprocal, relu, reshape, round,

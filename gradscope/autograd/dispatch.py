@@ -107,6 +107,10 @@ def _record(op, inputs, params, arrays, outputs) -> None:
             out._grad_fn = node
             out._output_nr = i
         node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+    if op.variadic:
+        node._saved = tuple([SavedTensor(x) for x in inputs]) if op.save_plan else ()
+        _notify(op, node, inputs, outputs)
+        return
     saved = []
     for is_output, index, users in op.save_plan:
         # save a value only if a rule that reads it will run (its input needs a gradient)
@@ -117,10 +121,15 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         else:
             saved.append(None)
     node._saved = tuple(saved)
+    _notify(op, node, inputs, outputs)
+
+
+def _notify(op, node, inputs, outputs) -> None:
     if observers.active.get():
         node.scope = observers.scope.get()
         observers.notify("node_created", node, inputs, outputs)
-        for name, entry in zip(op.saved_names, node._saved):
+        names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names
+        for name, entry in zip(names, node._saved):
             if entry is not None:
                 observers.notify("tensor_saved", node, name, entry)
 

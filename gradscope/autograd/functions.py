@@ -511,6 +511,22 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
 
 
+def einsum(equation: str, *operands):
+    """Einstein summation, e.g. `einsum('ij,jk->ik', a, b)` (no '...' yet)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    L.parse_einsum(equation, len(operands))
+    arrays = [o._data for o in operands]
+    return apply(L.einsum, operands, (equation, tuple(a.shape for a in arrays)), arrays)
+
+
+def gelu(input, approximate: str = "none"):
+    return apply(N.gelu, (input,), (approximate,), _float_input(input))
+
+
+erf = _unary(N.erf)
+
+
 # ------------------------------------------------------------------------------- nn primitives
 def softmax(input, dim, dtype=None):
     return apply(N.softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))

@@ -8,7 +8,7 @@ from gradscope.autograd.hooks import RemovableHandle
 from gradscope.autograd.node import Node
 from gradscope.autograd.saved import default_hooks
 
-__all__ = ["Node", "saved_tensors_hooks", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
+__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
 
 _disabled: dict = {}
 
@@ -34,6 +34,13 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc) -> None:
         default_hooks.reset(self._token)
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801
+    """Saved tensors are stored as copies in CPU memory (on gradscope every tensor already is)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        super().__init__(lambda tensor: (tensor.device, tensor.detach().clone()), lambda packed: packed[1])
 
 
 class disable_saved_tensors_hooks:  # noqa: N801

@@ -104,6 +104,8 @@ class OpNode(Node):
                 values.append(entry.unpack(self))
             else:
                 values.append(entry.array(self))
+        if op.variadic and op.saved_names:
+            values = [values]  # one saved name holding every operand
         s = op.Saved(*values, *self._attrs, xp)
         if op.n_outputs == 1:
             g = grads[0]

@@ -33,7 +33,7 @@ class SavedTensor:
     """
 
     __slots__ = ("_array", "_tensor", "_counter", "_version", "_output_nr", "_creator", "_is_output",
-                 "_packed", "_unpack", "_freed", "_owner")
+                 "_requires_grad", "_packed", "_unpack", "_freed", "_owner")
 
     def __init__(self, value, is_output: bool = False, output_nr: int = 0) -> None:
         self._freed = False
@@ -42,10 +42,12 @@ class SavedTensor:
         self._is_output = is_output
         if type(value) in _NUMBERS:  # a Python number, e.g. the 2 in `x * 2`
             self._array, self._tensor, self._counter, self._creator, self._output_nr = value, None, None, None, 0
+            self._requires_grad = False
             return
         if value._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         self._array = value._data
+        self._requires_grad = value._requires_grad
         self._counter = counter = value._version_counter
         self._version = counter.value
         if is_output:
@@ -66,13 +68,21 @@ class SavedTensor:
 
     def register_hooks(self, pack_hook, unpack_hook) -> None:
         """Replace how this saved tensor is stored: `pack_hook` runs now, `unpack_hook` on every access."""
+        if self._freed:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+                "to backward through the graph a second time or if you need to access saved variables after calling "
+                "backward.")
         if self._unpack is not None:
             raise RuntimeError(
                 "Calling register_hooks on a saved tensor whose hooks have already been set. "
                 "Hint: only one pair of hooks is allowed at a time."
             )
-        node = self._owner() if self._owner is not None else None
-        self._set_hooks(pack_hook, unpack_hook, self.unpack(node))
+        from gradscope.autograd.tensor import Tensor
+        plain = Tensor._make(self._array if self._array is not None else np.asarray(self._array))
+        plain._version_counter = self._counter or plain._version_counter
+        self._set_hooks(pack_hook, unpack_hook, plain)
 
     def _raise_stale(self, node) -> None:
         if self._freed:
@@ -107,7 +117,12 @@ class SavedTensor:
             if not isinstance(value, Tensor):
                 raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of "
                                 f"type {type(value).__name__}")
-            return value
+            # the hook's tensor is re-wrapped with the saved tensor's autograd metadata, as in PyTorch
+            out = Tensor._make(value._data, self._requires_grad or self._is_output)
+            out._version_counter = value._version_counter
+            out._grad_fn = node if self._is_output else self._creator
+            out._output_nr = self._output_nr
+            return out
         if self._tensor is not None:
             return self._tensor
         if self._is_output:

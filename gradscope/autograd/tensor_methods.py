@@ -17,7 +17,7 @@ _SAME_AS_FUNCTION = (
     "logsumexp", "var", "std", "prod", "all", "any", "sum_to_size", "matmul", "mm", "bmm", "dot", "mv", "outer",
     "ger", "addmm", "softmax", "log_softmax", "view", "view_as", "reshape", "flatten", "t", "transpose",
     "swapaxes", "swapdims", "permute", "unsqueeze", "squeeze", "expand", "expand_as", "contiguous", "gather",
-    "masked_fill", "split", "chunk", "unbind", "where",
+    "masked_fill", "split", "chunk", "unbind", "where", "erf",
 )
 for _name in _SAME_AS_FUNCTION:
     setattr(Tensor, _name, getattr(F, _name))

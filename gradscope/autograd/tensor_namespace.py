@@ -25,6 +25,11 @@ class TensorNamespace:
     abs = staticmethod(F.abs)
     matmul = staticmethod(F.matmul)
     sigmoid = staticmethod(F.sigmoid)
+    erf = staticmethod(F.erf)
+
+    @staticmethod
+    def einsum(equation, *operands):
+        return F.einsum(equation, *[_constant(o) for o in operands])
 
     @staticmethod
     def where(condition, a, b):

@@ -6,7 +6,7 @@
 """
 
 from gradscope.nn import functional, init
-from gradscope.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from gradscope.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from gradscope.nn.container import ModuleDict, ModuleList, Sequential
 from gradscope.nn.linear import Flatten, Identity, Linear
 from gradscope.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -15,7 +15,7 @@ from gradscope.nn.parallel import DataParallel
 from gradscope.nn.parameter import Buffer, Parameter
 
 __all__ = [
-    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "DataParallel", "Flatten", "Identity", "LeakyReLU", "Linear",
+    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "DataParallel", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
     "Sigmoid", "Softmax", "Tanh", "functional", "init",
 ]

@@ -68,6 +68,13 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.mul_(gradscope.sigmoid(input))
 
 
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) with the Gaussian CDF (or its tanh approximation with approximate='tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _F.gelu(input, approximate)
+
+
 def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
                   "as an argument.", UserWarning, stacklevel=stacklevel)

@@ -62,3 +62,44 @@ addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "ma
                        else s.xp.matmul(g, _mT(s.xp, s.mat2)),
                        lambda g, s: s.xp.matmul(_mT(s.xp, s.mat1), g) * s.alpha if s.alpha != 1
                        else s.xp.matmul(_mT(s.xp, s.mat1), g)))
+
+
+def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:
+    """Split 'ij,jk->ik' into operand subscripts and output subscripts (implicit output: letters used once)."""
+    equation = equation.replace(" ", "")
+    if "." in equation:
+        raise NotImplementedError("einsum with '...' is not supported yet")
+    inputs, arrow, output = equation.partition("->")
+    subscripts = inputs.split(",")
+    if len(subscripts) != n_operands:
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+                           if len(subscripts) < n_operands else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    if not arrow:
+        letters = "".join(subscripts)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return subscripts, output
+
+
+def _einsum_vjp(g, s):
+    """The gradient of operand i is the einsum of g with the other operands, written to i's subscripts;
+    letters only operand i has (summed away) come back by broadcasting."""
+    subscripts, output = parse_einsum(s.equation, len(s.operands))
+    grads = []
+    for i, sub in enumerate(subscripts):
+        others = [(other_sub, s.operands[j]) for j, other_sub in enumerate(subscripts) if j != i]
+        available = set(output).union(*(set(o) for o, _ in others))
+        kept = "".join(c for c in dict.fromkeys(sub) if c in available)
+        spec = ",".join([output] + [o for o, _ in others]) + "->" + kept
+        partial = s.xp.einsum(spec, g, *[value for _, value in others])
+        shape = tuple(s.shapes[i][sub.index(c)] if c in kept else 1 for c in sub)
+        order = [kept.index(c) for c in sub if c in kept]
+        partial = s.xp.permute(partial, tuple(order)) if order != sorted(order) else partial
+        grads.append(s.xp.expand(s.xp.reshape(partial, shape), s.shapes[i]))
+    return grads
+
+
+# NOTE: PyTorch's einsum ends in a view of a bmm, so its node is ViewBackward0
+einsum = primitive("einsum", lambda arrays, equation, shapes: np.einsum(equation, *arrays),
+                   "ViewBackward0", inputs=("operands",), params=("equation", "shapes"), variadic=True,
+                   saves=("operands",), vjp=(_einsum_vjp,))

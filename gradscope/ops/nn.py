@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradscope.ops.reduction import _logsumexp
@@ -135,3 +137,32 @@ binary_cross_entropy_with_logits = primitive(
     "binary_cross_entropy_with_logits", _bce_logits, "BinaryCrossEntropyWithLogitsBackward0",
     inputs=("self", "target"), params=("weight", "pos_weight", "reduction"),
     attrs=("self_sym_numel",), saves=(("self", "target"), "self"), vjp=(_bce_input_vjp, _bce_target_vjp))
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _gelu(a, approximate):
+    if approximate == "tanh":
+        return 0.5 * a * (1 + np.tanh(_GELU_TANH_SCALE * (a + 0.044715 * a ** 3)))
+    return (0.5 * a * (1 + _erf(a / math.sqrt(2)).astype(a.dtype))).astype(a.dtype, copy=False)
+
+
+_GELU_TANH_SCALE = math.sqrt(2 / math.pi)
+
+
+def _gelu_vjp(g, s):
+    xp, x = s.xp, s.self
+    if s.approximate == "tanh":
+        inner = _GELU_TANH_SCALE * (x + 0.044715 * x * x * x)
+        t = xp.tanh(inner)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_TANH_SCALE * (1 + 3 * 0.044715 * x * x))
+    cdf = 0.5 * (1 + xp.erf(x / math.sqrt(2)))
+    pdf = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return g * (cdf + x * pdf)
+
+
+gelu = primitive("gelu", _gelu, "GeluBackward0", inputs=("self",), params=("approximate",), saves=("self",),
+                 vjp=(_gelu_vjp,))
+erf = primitive("erf", lambda a: _erf(a).astype(a.dtype), "ErfBackward0", inputs=("self",), saves=("self",),
+                vjp=(lambda g, s: g * (2 / math.sqrt(math.pi)) * s.xp.exp(-s.self * s.self),))
