@@ -1,7 +1,9 @@
 """torch.autograd for gradscope: tensors, the graph, the engine, custom Functions, grad modes."""
 
 from gradscope.autograd import graph
-from gradscope.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from gradscope.autograd.anomaly import (
+    AnomalyReport, detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from gradscope.autograd.engine import backward, grad
 from gradscope.autograd.function import Function, FunctionCtx, once_differentiable
 from gradscope.autograd.grad_mode import (
@@ -10,7 +12,7 @@ from gradscope.autograd.grad_mode import (
 from gradscope.autograd.tensor import Tensor
 
 __all__ = [
-    "Function", "FunctionCtx", "Tensor", "backward", "enable_grad", "grad", "graph", "inference_mode",
+    "AnomalyReport", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx", "Tensor", "backward", "enable_grad", "grad", "graph", "inference_mode",
     "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
     "once_differentiable", "set_grad_enabled",
 ]

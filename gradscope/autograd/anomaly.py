@@ -1,14 +1,296 @@
-"""Anomaly mode state (process-wide, as in PyTorch)."""
+"""Anomaly detection: PyTorch's `detect_anomaly` / `set_detect_anomaly`, plus gradscope's extensions.
+
+PyTorch behaviour, exactly: entering `detect_anomaly` warns; every node records the forward call
+stack (`node.metadata['traceback_']`); when a backward node fails the engine warns "Error detected
+in X. Traceback of forward call that caused the error: …" and re-raises; with `check_nan` a node
+that returns NaN raises "Function 'X' returned nan values in its 0th output.". The mode is
+process-wide.
+
+gradscope adds, off by default: `check_inf` (Inf counts too), `check_forward` (raise at the first op
+whose forward output turns non-finite from finite inputs), `allow` (op, node-name or scope patterns
+whose non-finite values are intended, e.g. '-inf' attention masks), and an `AnomalyReport` on the
+raised error: the culprit node as opposed to the nodes that only propagate, its forward op, the
+user's source line, its module scope, and statistics of its saved tensors and gradients. Stacks
+are kept as (code, line) pairs and formatted only when needed.
+"""
 
 from __future__ import annotations
 
-_enabled = False
-_check_nan = True
+import fnmatch
+import linecache
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradscope._diagnosis import describe, role, why_backward, why_forward
+from gradscope._stats import TensorStats, compute_stats
+from gradscope.autograd import observers
+
+_MAX_STACK = 64
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+@dataclass(frozen=True)
+class _Mode:
+    enabled: bool = False
+    check_nan: bool = True
+    check_inf: bool = False
+    check_forward: bool = False
+    allow: tuple[str, ...] = ()
+
+
+_mode = _Mode()
 
 
 def is_anomaly_enabled() -> bool:
-    return _enabled
+    return _mode.enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    return _check_nan
+    return _mode.check_nan
+
+
+def _set(mode: _Mode) -> None:
+    global _mode
+    _mode = mode
+    if mode.enabled:
+        observers.add_global(_OBSERVER)
+    else:
+        observers.remove_global(_OBSERVER)
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Turn anomaly detection on or off now; as a context manager, restore the previous state on exit."""
+
+    def __init__(self, mode: bool, check_nan: bool = True, *, check_inf: bool = False, check_forward: bool = False,
+                 allow=()) -> None:
+        self.previous = _mode
+        _set(_Mode(bool(mode), check_nan, check_inf, check_forward, tuple(allow)))
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> None:
+        _set(self.previous)
+
+
+class detect_anomaly:  # noqa: N801
+    """Context manager / decorator enabling anomaly detection (warns, as PyTorch does, that it costs time).
+
+    >>> with detect_anomaly(check_inf=True, check_forward=True, allow=["masked_fill"]):
+    ...     loss.backward()
+    """
+
+    def __init__(self, check_nan: bool = True, *, check_inf: bool = False, check_forward: bool = False,
+                 allow=()) -> None:
+        self.mode = _Mode(True, check_nan, check_inf, check_forward, tuple(allow))
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+                      "enabled for debugging.", UserWarning, stacklevel=2)
+
+    def __enter__(self) -> None:
+        self.previous = _mode
+        _set(self.mode)
+
+    def __exit__(self, *exc) -> None:
+        _set(self.previous)
+
+    def __call__(self, func):
+        import functools
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+        return wrapper
+
+
+# --------------------------------------------------------------------------------------- stacks
+def capture_stack() -> tuple:
+    """The stack of the user's call that made the op as (code, line) pairs, innermost last: gradscope's
+    own innermost frames are left out, as PyTorch's C++ frames are. Formatted only on demand."""
+    frame = sys._getframe(1)
+    package = _PACKAGE_DIR
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+    stack = []
+    while frame is not None and len(stack) < _MAX_STACK:
+        stack.append((frame.f_code, frame.f_lineno))
+        frame = frame.f_back
+    stack.reverse()
+    return tuple(stack)
+
+
+def format_stack(stack) -> list[str]:
+    """Like traceback.format_list: '  File "f.py", line 3, in g\\n    code\\n' per frame."""
+    lines = []
+    for code, line in stack:
+        text = f'  File "{code.co_filename}", line {line}, in {code.co_name}\n'
+        source = linecache.getline(code.co_filename, line).strip()
+        if source:
+            text += f"    {source}\n"
+        lines.append(text)
+    return lines
+
+
+def user_location(stack) -> str | None:
+    """'file.py:LINE' of the innermost frame outside gradscope."""
+    for code, line in reversed(stack):
+        if not code.co_filename.startswith(_PACKAGE_DIR):
+            return f"{code.co_filename}:{line}"
+    return None
+
+
+# --------------------------------------------------------------------------------------- reports
+@dataclass
+class AnomalyReport:
+    """What went non-finite, where, and why: attached to the error anomaly mode raises (`error.report`)."""
+
+    phase: str  # "forward" or "backward"
+    role: str  # "culprit": finite in, non-finite out; "propagator": non-finite already came in
+    node: object = field(repr=False)
+    node_name: str
+    op: str
+    output_index: int
+    scope: str | None
+    location: str | None  # the user's file.py:LINE that created the node
+    reason: str
+    outputs: list[TensorStats | None]
+    incoming: list[TensorStats | None]
+    saved: dict[str, TensorStats]
+
+    def __str__(self) -> str:
+        lines = [f"gradscope anomaly report: {self.role} in the {self.phase} pass",
+                 f"  node      {self.node_name} (op {self.op})"]
+        if self.location:
+            lines.append(f"  created   {self.location}")
+        if self.scope:
+            lines.append(f"  scope     {self.scope}")
+        lines.append(f"  why       {self.reason}")
+        for i, stats in enumerate(self.outputs):
+            if stats is not None:
+                lines.append(f"  output {i}  {_summary(stats)}")
+        for i, stats in enumerate(self.incoming):
+            if stats is not None:
+                lines.append(f"  {'input ' if self.phase == 'forward' else 'grad in'} {i}  {_summary(stats)}")
+        for name, stats in self.saved.items():
+            lines.append(f"  saved {name}  {_summary(stats)}")
+        return "\n".join(lines)
+
+
+def _summary(stats: TensorStats) -> str:
+    text = f"{list(stats.shape)} {stats.dtype}: {describe(stats)}"
+    if stats.numel:
+        text += f", min {stats.min:.4g}, max {stats.max:.4g}, zeros {stats.zero_fraction:.0%}"
+    return text
+
+
+def _stats(value) -> TensorStats | None:
+    if value is None:
+        return None
+    array = value._data if hasattr(value, "_data") else np.asarray(value)
+    return compute_stats(array)
+
+
+def _op_name(node) -> str:
+    op = getattr(node, "op", None)
+    if op is not None:
+        return op.name
+    fn = getattr(node, "_fn", None)
+    return fn.__name__ if fn is not None else node.name()
+
+
+def _saved_stats(node) -> dict[str, TensorStats]:
+    op = getattr(node, "op", None)
+    saved = getattr(node, "_saved", None) or getattr(node, "_saved_for_backward", None) or ()
+    names = op.saved_names if op is not None and not op.variadic else [f"saved_tensors[{i}]" for i in range(len(saved))]
+    result = {}
+    for name, entry in zip(names, saved):
+        if entry is not None and entry._array is not None and not entry._freed:
+            result[name] = compute_stats(np.asarray(entry._array))
+    return result
+
+
+def _allowed(node, mode: _Mode) -> bool:
+    if not mode.allow:
+        return False
+    candidates = [_op_name(node), node.name(), node.scope or ""]
+    return any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow for text in candidates)
+
+
+def _nonfinite_kind(array, mode: _Mode) -> str | None:
+    if array.dtype.kind not in "fc":
+        return None
+    if mode.check_nan and np.isnan(array).any():
+        return "nan"
+    if mode.check_inf and np.isinf(array).any():
+        return "inf"
+    return None
+
+
+class AnomalyObserver:
+    """The engine observer behind anomaly mode (installed process-wide while the mode is on)."""
+
+    def node_created(self, node, inputs, outputs) -> None:
+        node.frames = capture_stack()
+        mode = _mode
+        if not mode.check_forward or _allowed(node, mode):
+            return
+        for index, out in enumerate(outputs):
+            data = out._data
+            kind = _nonfinite_kind(data, _Mode(check_nan=True, check_inf=True))
+            if kind is None:
+                continue
+            incoming = [_stats(x) if hasattr(x, "_data") else None for x in inputs]
+            if role(incoming, [compute_stats(data)]) != "culprit":
+                return  # non-finite inputs: the culprit was reported (or allowed) upstream
+            report = AnomalyReport("forward", "culprit", node, node.name(), _op_name(node), index, node.scope,
+                                   user_location(node.frames), why_forward(_op_name(node), incoming),
+                                   [_stats(o) for o in outputs], incoming, {})
+            error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output "
+                                 f"during the forward pass (op {_op_name(node)}).")
+            raise _with_report(error, report)
+
+    def backward_node_start(self, node, grads) -> None:
+        node._anomaly_incoming = grads
+
+    def backward_node_end(self, node, outputs) -> None:
+        mode = _mode
+        incoming = getattr(node, "_anomaly_incoming", ())
+        node._anomaly_incoming = None
+        if not (mode.check_nan or mode.check_inf) or _allowed(node, mode):
+            return
+        for index, g in enumerate(outputs):
+            if g is None:
+                continue
+            data = g._data if hasattr(g, "_data") else g
+            kind = _nonfinite_kind(data, mode)
+            if kind is None:
+                continue
+            incoming_stats = [_stats(x) for x in incoming]
+            outgoing = [_stats(o) for o in outputs]
+            saved = _saved_stats(node)
+            verdict = role(incoming_stats, outgoing) or "culprit"
+            reason = why_backward(saved) if verdict == "culprit" else "the incoming gradient was already non-finite"
+            report = AnomalyReport("backward", verdict, node, node.name(), _op_name(node), index, node.scope,
+                                   user_location(node.frames or ()), reason, outgoing, incoming_stats, saved)
+            error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output.")
+            raise _with_report(error, report)
+
+    def backward_node_failed(self, node, error) -> None:
+        stack = node.frames
+        if stack is None:
+            return
+        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                      + "".join(format_stack(stack)).rstrip("\n"), UserWarning, stacklevel=2)
+
+
+def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
+    error.report = report
+    error.add_note(str(report))
+    return error
+
+
+_OBSERVER = AnomalyObserver()

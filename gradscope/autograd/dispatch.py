@@ -125,7 +125,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
 
 
 def _notify(op, node, inputs, outputs) -> None:
-    if observers.active.get():
+    if observers.GLOBAL or observers.active.get():
         node.scope = observers.scope.get()
         observers.notify("node_created", node, inputs, outputs)
         names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names

@@ -213,7 +213,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
              if not dependencies.get(node) and (needed is None or node in needed)]
     heapq.heapify(ready)
     captured: dict = {}
-    observing = observers.active.get()
+    observing = observers.GLOBAL or observers.active.get()
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
@@ -247,14 +247,19 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 continue
             if observing:
                 observers.notify("backward_node_start", node, grads)
-            if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
-                outputs = [None] * len(edges)
-            else:
-                outputs = node._apply(grads, xp, needs)
-            if node._post_hooks:
-                outputs = _post_hooks(node, outputs, grads, xp)
-            if observing:
-                observers.notify("backward_node_end", node, outputs)
+            try:
+                if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
+                    outputs = [None] * len(edges)
+                else:
+                    outputs = node._apply(grads, xp, needs)
+                if node._post_hooks:
+                    outputs = _post_hooks(node, outputs, grads, xp)
+                if observing:
+                    observers.notify("backward_node_end", node, outputs)
+            except Exception as error:
+                if observing:
+                    observers.notify("backward_node_failed", node, error)
+                raise
             if not retain_graph:
                 node._release()
             for (child, nr), need, meta, g in zip(edges, needs, node._input_meta, outputs):

@@ -423,9 +423,9 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is not None:
-        raise NotImplementedError("prod(dim=...) is not implemented yet")
-    return apply(R.prod_all, (input,))
+    if dim is None:
+        return apply(R.prod_all, (input,))
+    return apply(R.prod_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001

@@ -32,7 +32,7 @@ class Node:
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
-    frames = None  # forward call stack, captured by anomaly mode or the recorder
+    frames = None  # forward call stack as (code, line) pairs, captured by anomaly mode
 
     def name(self) -> str:
         return type(self).__name__
@@ -52,6 +52,9 @@ class Node:
     def metadata(self) -> dict:
         if self._metadata is None:
             self._metadata = {}
+            if self.frames is not None:  # anomaly mode: the forward stack, formatted on first look
+                from gradscope.autograd.anomaly import format_stack
+                self._metadata["traceback_"] = format_stack(self.frames)
         return self._metadata
 
     @property

@@ -13,6 +13,8 @@ import contextlib
 from contextvars import ContextVar
 
 active: ContextVar[tuple] = ContextVar("gradscope_observers", default=())
+# process-wide observers (anomaly mode is global in PyTorch: new threads see it too)
+GLOBAL: tuple = ()
 # module path pushed by nn.Module.__call__ ("model.encoder.fc1"), read by observers
 scope: ContextVar[str | None] = ContextVar("gradscope_scope", default=None)
 
@@ -27,8 +29,28 @@ def observing(observer):
         active.reset(token)
 
 
+def any_active() -> bool:
+    """True when some observer listens: the engine's one check per op."""
+    return bool(GLOBAL or active.get())
+
+
+def current() -> tuple:
+    return GLOBAL + active.get()
+
+
+def add_global(observer) -> None:
+    global GLOBAL
+    if observer not in GLOBAL:
+        GLOBAL = GLOBAL + (observer,)
+
+
+def remove_global(observer) -> None:
+    global GLOBAL
+    GLOBAL = tuple(o for o in GLOBAL if o is not observer)
+
+
 def notify(event: str, *args) -> None:
-    for observer in active.get():
+    for observer in GLOBAL + active.get():
         method = getattr(observer, event, None)
         if method is not None:
             method(*args)

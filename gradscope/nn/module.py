@@ -71,7 +71,7 @@ class Module:
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers, so without one there is nothing to push
-        if observers.active.get():
+        if observers.any_active():
             with observers.module_scope(self._scope_name or type(self).__name__):
                 return self._call_with_hooks(args, kwargs)
         return self._call_with_hooks(args, kwargs)

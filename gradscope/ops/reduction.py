@@ -176,17 +176,40 @@ std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, d
                 attrs=("self_sym_sizes",), saves=(("self", "result"),), vjp=(_std_vjp,))
 
 
+def _others_product(x: np.ndarray, axis: int) -> np.ndarray:
+    """The product of all the other elements along `axis`, for each element: exact where x holds zeros
+    (exclusive products from the left times those from the right, no division)."""
+    x = np.moveaxis(x, axis, -1)
+    ones = np.ones_like(x[..., :1])
+    left = np.cumprod(np.concatenate((ones, x[..., :-1]), axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate((ones, x[..., :0:-1]), axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis(left * right, -1, axis)
+
+
 def _prod_vjp(g, s):
     x = s.self
     if s.xp.is_tensor:
         # NOTE: higher-order prod gradients use result / x, which is undefined where x has zeros.
         return g * s.result / x
-    # exclusive products from the left and the right stay exact when x holds zeros
-    flat = x.reshape(-1)
-    left = np.concatenate(([1], np.cumprod(flat[:-1])))
-    right = np.concatenate((np.cumprod(flat[::-1][:-1])[::-1], [1]))
-    return g * (left * right).reshape(x.shape).astype(x.dtype, copy=False)
+    return g * _others_product(x.reshape(-1), 0).reshape(x.shape)
+
+
+def _prod_dim(a, dim, keepdim):
+    return np.prod(a, axis=dim if a.ndim else None, keepdims=keepdim)
+
+
+def _prod_dim_vjp(g, s):
+    xp, x = s.xp, s.self
+    if not x.ndim:  # a 0-dim tensor is its own product
+        return g
+    g = g if s.keepdim else xp.unsqueeze_dims(g, (s.dim,))
+    if xp.is_tensor:
+        result = s.result if s.keepdim else xp.unsqueeze_dims(s.result, (s.dim,))
+        return g * result / x
+    return g * _others_product(x, s.dim)
 
 
 prod_all = primitive("prod", lambda a: np.prod(a), "ProdBackward0", inputs=("self",), saves=(("self", "result"),),
                      vjp=(_prod_vjp,))
+prod_dim = primitive("prod_dim", _prod_dim, "ProdBackward1", inputs=("self",), params=("dim", "keepdim"),
+                     saves=(("self", "result"),), vjp=(_prod_dim_vjp,))

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from gradscope.trace.stats import TensorStats, compute_stats
+from gradscope._stats import TensorStats, compute_stats
 
 
 class TensorRecord:

@@ -55,7 +55,6 @@ class Recorder:
         self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._pass: PassRecord | None = None
-        self._forward_culprit_seen = False
         self._token = None
 
     # context manager --------------------------------------------------------------------------
@@ -101,9 +100,8 @@ class Recorder:
         if isinstance(node, OpNode):
             names = node.op.params + node.op.attrs
             record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
-        anomaly = classify_forward(record, first=not self._forward_culprit_seen)
+        anomaly = classify_forward(record)
         if anomaly is not None:
-            self._forward_culprit_seen |= anomaly.role == "culprit"
             self.trace.anomalies.append(anomaly)
 
     def tensor_saved(self, node, name, saved) -> None:

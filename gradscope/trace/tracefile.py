@@ -21,7 +21,7 @@ import numpy as np
 from gradscope.trace.model import (
     Anomaly, NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace,
 )
-from gradscope.trace.stats import TensorStats
+from gradscope._stats import TensorStats
 
 FORMAT = "gradscope-trace"
 SCHEMA_VERSION = 1

@@ -102,6 +102,10 @@ def _elementwise() -> list[Sample]:
         ("sigmoid", lambda lib, x: x.sigmoid(), "signed"),
         ("relu", lambda lib, x: lib.relu(x), "signed"),
         ("leaky_relu", lambda lib, x: lib.F.leaky_relu(x, 0.2), "signed"),
+        ("gelu", lambda lib, x: lib.F.gelu(x), "signed"),
+        ("gelu_tanh", lambda lib, x: lib.F.gelu(x, approximate="tanh"), "signed"),
+        ("erf", lambda lib, x: x.erf(), "signed"),
+        ("erf_function", lambda lib, x: lib.erf(x), "signed"),
         ("silu", lambda lib, x: lib.F.silu(x), "signed"),
         ("abs", lambda lib, x: x.abs(), "signed"),
         ("sign", lambda lib, x: x.sign(), "offgrid"),
@@ -196,6 +200,7 @@ def _reductions() -> list[Sample]:
                     ]
                 if not isinstance(dim, tuple):
                     samples += [
+                        Sample(f"prod_{tag}", lambda lib, x, d=dim, k=keepdim: x.prod(d, keepdim=k), one),
                         Sample(f"max_{tag}", lambda lib, x, d=dim, k=keepdim: x.max(d, keepdim=k), one),
                         Sample(f"min_{tag}", lambda lib, x, d=dim, k=keepdim: lib.min(x, d, k), one),
                     ]
@@ -215,6 +220,14 @@ def _linalg() -> list[Sample]:
         Sample("outer[3,2]", lambda lib, a, b: lib.outer(a, b), ((3,), (2,))),
         Sample("matmul_transposed[3x2,3x4]", lambda lib, a, b: a.t() @ b, ((3, 2), (3, 4))),
     ]
+    for equation, shapes in (("ij,jk->ik", ((2, 3), (3, 4))), ("i,i->", ((3,), (3,))), ("ij->ji", ((2, 3),)),
+                             ("ij->", ((2, 3),)), ("bij,bjk->bik", ((2, 2, 3), (2, 3, 4))), ("ij,j->i", ((2, 3), (3,))),
+                             ("i,j->ij", ((3,), (2,))), ("ij,jk", ((2, 3), (3, 2))), ("ij,ij->i", ((2, 3), (2, 3))),
+                             ("ii->i", ((3, 3),)), ("ii", ((3, 3),)), ("ij->j", ((2, 3),))):
+        samples.append(Sample(f"einsum_{equation}[{label(*shapes)}]",
+                              lambda lib, *xs, equation=equation: lib.einsum(equation, *xs), shapes))
+    samples.append(Sample("einsum_list[2x3,3x4]", lambda lib, a, b: lib.einsum("ij,jk->ik", [a, b]),
+                          ((2, 3), (3, 4))))
     for bias in ((2, 4), (4,), (1, 4), ()):
         samples += [
             Sample(f"addmm[{label(bias)}]", lambda lib, c, a, b: lib.addmm(c, a, b), (bias, (2, 3), (3, 4))),

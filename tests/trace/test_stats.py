@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from gradscope.trace.stats import HISTOGRAM_BINS, TensorStats, compute_stats
+from gradscope._stats import HISTOGRAM_BINS, TensorStats, compute_stats
 
 
 def finite_count(stats: TensorStats) -> int:

@@ -319,6 +319,7 @@ MALFORMED = {
     "source line is text": lambda m: _op_node(m)["source"].update(line="3"),
     "params is a list": lambda m: _op_node(m).update(params=["a"]),
     "saved is a list": lambda m: _op_node(m).update(saved=[0]),
+    "saved tensor is null": lambda m: next(n for n in m["nodes"] if n["saved"])["saved"].update(self=None),
     "tensor index out of range": lambda m: _op_node(m).update(outputs=[10**6]),
     "negative tensor index": lambda m: _op_node(m).update(outputs=[-1]),
     "tensor index is a float": lambda m: _op_node(m).update(outputs=[0.0]),

@@ -1,0 +1,60 @@
+"""Why a value went non-finite: the rules shared by anomaly mode and the recorder (`gradscope inspect`).
+
+A *culprit* turns finite inputs into non-finite outputs; a *propagator* only passes non-finite
+values on. The reasons name the common traps: log or sqrt of 0 or of negatives, division by 0,
+exp overflow, an infinite derivative where a saved value is 0.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from gradscope._stats import TensorStats
+
+
+def describe(stats: TensorStats) -> str:
+    """'2 nan, 1 +inf' (or 'finite')."""
+    parts = [f"{count} {label}" for count, label in ((stats.nan, "nan"), (stats.posinf, "+inf"), (stats.neginf, "-inf"))
+             if count]
+    return ", ".join(parts) or "finite"
+
+
+def all_finite(stats: Iterable[TensorStats | None]) -> bool:
+    return all(s is None or s.finite for s in stats)
+
+
+def role(incoming: Iterable[TensorStats | None], outgoing: Iterable[TensorStats | None]) -> str | None:
+    """'culprit' when finite values went in and non-finite came out, 'propagator' when non-finite
+    values went in and came out, None when the outputs are finite."""
+    if all_finite(outgoing):
+        return None
+    return "culprit" if all_finite(incoming) else "propagator"
+
+
+def why_forward(op: str, inputs: list[TensorStats | None]) -> str:
+    """A plain reason for the common ways an op's forward makes a non-finite value from finite inputs."""
+    first = inputs[0] if inputs else None
+    if first is not None and first.numel:
+        if op in ("log", "log1p") and first.min <= (0 if op == "log" else -1):
+            return f"{op} of a value <= {0 if op == 'log' else -1} (input min {first.min:g})"
+        if op in ("sqrt", "rsqrt") and first.min < 0:
+            return f"{op} of a negative value (input min {first.min:g})"
+        if op == "exp":
+            return f"exp overflowed (input max {first.max:g})"
+        divisor = inputs[1] if op == "div" and len(inputs) > 1 else first if op in ("reciprocal", "rsqrt") else None
+        if divisor is not None and divisor.zero_fraction > 0:
+            return f"division by zero ({divisor.zero_fraction:.0%} of the divisor is 0)"
+        if op.startswith("pow"):
+            return f"pow of an input in [{first.min:g}, {first.max:g}]"
+    return "finite inputs, non-finite output"
+
+
+def why_backward(saved: dict[str, TensorStats]) -> str:
+    """A plain reason for a node that returned a non-finite gradient from a finite one."""
+    for name in ("self", "other", "result"):
+        stats = saved.get(name)
+        if stats is not None and not stats.finite:
+            return f"its saved {name} is already non-finite ({describe(stats)}): look at the forward pass"
+        if stats is not None and stats.zero_fraction > 0:
+            return f"its saved {name} holds zeros ({stats.zero_fraction:.0%}), where the derivative is infinite"
+    return "finite incoming gradient, non-finite outgoing gradient"
