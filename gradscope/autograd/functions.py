@@ -238,6 +238,8 @@ def minimum(input, other):
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor._make(np.asarray(input, dtype=_dtypes.result_type((input,))))
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     return apply(E.where, (input, other), (cond.astype(bool, copy=False),), _operands(input, other))
 

@@ -259,10 +259,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data and version counter, outside the graph."""
         out = Tensor._make(self._data)
-        out._version_counter = self._version_counter
-        out._base = self if self._base is None else self._base
-        out._view_chain = self._view_chain
-        out._view_base_fn = _NEVER_SYNC
+        out._version_counter = self._version_counter  # shares memory and versions, but is no view
         if self._is_inference:
             out._is_inference = True
         return out
@@ -445,7 +442,6 @@ class Tensor:
 
 
 _new_tensor = object.__new__
-_NEVER_SYNC = object()  # detach() of a view: shares memory but never joins the base's graph
 
 
 def _c_type_name(np_dtype: np.dtype) -> str:
@@ -456,7 +452,7 @@ def _c_type_name(np_dtype: np.dtype) -> str:
 def _sync_view(view: Tensor) -> None:
     """After an in-place op on a base or a sibling view, route this view's gradient through the base."""
     base = view._base
-    if view._view_base_fn is _NEVER_SYNC or base._grad_fn is view._view_base_fn:
+    if base._grad_fn is view._view_base_fn:
         return
     if base._grad_fn is not None and view._view_chain:
         from gradscope.autograd.inplace import view_replay_node

@@ -92,10 +92,16 @@ def _einsum_vjp(g, s):
         kept = "".join(c for c in dict.fromkeys(sub) if c in available)
         spec = ",".join([output] + [o for o, _ in others]) + "->" + kept
         partial = s.xp.einsum(spec, g, *[value for _, value in others])
-        shape = tuple(s.shapes[i][sub.index(c)] if c in kept else 1 for c in sub)
-        order = [kept.index(c) for c in sub if c in kept]
+        unique = "".join(dict.fromkeys(sub))
+        sizes = dict(zip(sub, s.shapes[i], strict=True))
+        order = [kept.index(c) for c in unique if c in kept]
         partial = s.xp.permute(partial, tuple(order)) if order != sorted(order) else partial
-        grads.append(s.xp.expand(s.xp.reshape(partial, shape), s.shapes[i]))
+        full = tuple(sizes[c] for c in unique)
+        partial = s.xp.expand(s.xp.reshape(partial, tuple(sizes[c] if c in kept else 1 for c in unique)), full)
+        if len(unique) < len(sub):  # a repeated letter ('ii->i') reads a diagonal: its gradient goes back there
+            grid = np.indices(full, sparse=True)
+            partial = s.xp.index_scatter(partial, s.shapes[i], tuple(grid[unique.index(c)] for c in sub), False)
+        grads.append(partial)
     return grads
 
 

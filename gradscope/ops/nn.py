@@ -39,12 +39,18 @@ def _reduction_scale(g, s, numel):
     return g / numel if s.reduction == "mean" else g
 
 
+def _mse_vjp(sign):
+    def rule(g, s):
+        # NOTE: the mean is over the broadcast shape of input and target, not over the input alone
+        numel = math.prod(np.broadcast_shapes(s.self_sym_sizes, s.target_sym_sizes))
+        return sign * 2 * (s.self - s.target) * _reduction_scale(g, s, numel)
+    return rule
+
+
 mse_loss = primitive(
     "mse_loss", lambda a, target, reduction: _reduce((a - target) ** 2, reduction), "MseLossBackward0",
-    inputs=("self", "target"), params=("reduction",), attrs=("self_sym_numel",),
-    saves=(("self", "target"), ("self", "target")),
-    vjp=(lambda g, s: 2 * (s.self - s.target) * _reduction_scale(g, s, s.self_sym_numel),
-         lambda g, s: -2 * (s.self - s.target) * _reduction_scale(g, s, s.self_sym_numel)))
+    inputs=("self", "target"), params=("reduction",), attrs=("self_sym_sizes", "target_sym_sizes"),
+    saves=(("self", "target"), ("self", "target")), vjp=(_mse_vjp(1), _mse_vjp(-1)))
 
 
 def _nll_weights(target, weight, ignore_index, n_classes, dtype):
@@ -139,13 +145,18 @@ binary_cross_entropy_with_logits = primitive(
     attrs=("self_sym_numel",), saves=(("self", "target"), "self"), vjp=(_bce_input_vjp, _bce_target_vjp))
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf_elements = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    # NOTE: a frompyfunc ufunc gives a Python float for a 0-dim input, and object arrays otherwise.
+    return np.asarray(_erf_elements(a), dtype=a.dtype)
 
 
 def _gelu(a, approximate):
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_GELU_TANH_SCALE * (a + 0.044715 * a ** 3)))
-    return (0.5 * a * (1 + _erf(a / math.sqrt(2)).astype(a.dtype))).astype(a.dtype, copy=False)
+    return (0.5 * a * (1 + _erf(a / math.sqrt(2)))).astype(a.dtype, copy=False)
 
 
 _GELU_TANH_SCALE = math.sqrt(2 / math.pi)
@@ -164,5 +175,5 @@ def _gelu_vjp(g, s):
 
 gelu = primitive("gelu", _gelu, "GeluBackward0", inputs=("self",), params=("approximate",), saves=("self",),
                  vjp=(_gelu_vjp,))
-erf = primitive("erf", lambda a: _erf(a).astype(a.dtype), "ErfBackward0", inputs=("self",), saves=("self",),
+erf = primitive("erf", _erf, "ErfBackward0", inputs=("self",), saves=("self",),
                 vjp=(lambda g, s: g * (2 / math.sqrt(math.pi)) * s.xp.exp(-s.self * s.self),))
