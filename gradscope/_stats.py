@@ -56,13 +56,14 @@ def compute_stats(array: np.ndarray) -> TensorStats:
     """Statistics of `array`. Non-finite values are counted, and left out of the other figures."""
     array = np.asarray(array)
     numel = int(array.size)
+    dtype_name = array.dtype.name
     if array.dtype.kind == "b":
         array = array.astype(np.int8)
     if array.dtype.kind == "c":
         array = np.abs(array)
     flat = array.reshape(-1).astype(np.float64, copy=False)
     if numel == 0:
-        return TensorStats(tuple(array.shape), array.dtype.name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0,
+        return TensorStats(tuple(array.shape), dtype_name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0,
                            (0,) * HISTOGRAM_BINS, (0.0, 0.0))
     finite_mask = np.isfinite(flat)
     if finite_mask.all():
@@ -76,15 +77,19 @@ def compute_stats(array: np.ndarray) -> TensorStats:
     if finite.size:
         low, high = float(finite.min()), float(finite.max())
         histogram = _histogram(finite, low, high)
-        mean, std = float(finite.mean()), float(finite.std())
-        # NOTE: scale before squaring so the norm of huge values doesn't overflow to inf
+        # NOTE: scale first, so sums and squares of huge values don't overflow to inf
         scale = max(abs(low), abs(high))
-        norm = float(scale * np.sqrt(np.sum((finite / scale) ** 2))) if scale > 0 else 0.0
+        if scale > 0:
+            scaled = finite / scale
+            mean, std = float(scale * scaled.mean()), float(scale * scaled.std())
+            norm = float(scale * np.sqrt(np.sum(scaled * scaled)))
+        else:
+            mean = std = norm = 0.0
     else:
         low = high = mean = std = norm = float("nan")
         histogram = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
     return TensorStats(
-        shape=tuple(int(s) for s in array.shape), dtype=np.asarray(array).dtype.name, numel=numel, norm=norm,
+        shape=tuple(int(s) for s in array.shape), dtype=dtype_name, numel=numel, norm=norm,
         mean=mean, std=std, min=low, max=high, nan=nan, posinf=posinf, neginf=neginf,
         zero_fraction=float(np.count_nonzero(flat == 0) / numel),
         histogram=tuple(int(c) for c in histogram),

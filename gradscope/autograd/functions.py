@@ -517,9 +517,9 @@ def einsum(equation: str, *operands):
     """Einstein summation, e.g. `einsum('ij,jk->ik', a, b)` (no '...' yet)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    L.parse_einsum(equation, len(operands))
+    op = L.einsum_primitive(equation, len(operands))
     arrays = [o._data for o in operands]
-    return apply(L.einsum, operands, (equation, tuple(a.shape for a in arrays)), arrays)
+    return apply(op, operands, (equation, tuple(a.shape for a in arrays)), arrays)
 
 
 def gelu(input, approximate: str = "none"):

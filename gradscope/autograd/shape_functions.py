@@ -235,15 +235,16 @@ def stack(tensors, dim=0):
 def split(tensor, split_size_or_sections, dim=0):
     d = normalize_dim(dim, tensor._data.ndim)
     size = tensor._data.shape[d]
+    op = S.split
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         sections = [min(step, size - start) for start in range(0, size, step)] or [0]
     else:
-        sections = list(split_size_or_sections)
+        op, sections = S.split_with_sizes, list(split_size_or_sections)
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sections}")
-    return apply(S.split, (tensor,), (d, tuple(sections)))
+    return apply(op, (tensor,), (d, tuple(sections)))
 
 
 def chunk(input, chunks, dim=0):

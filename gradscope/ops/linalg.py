@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.registry import primitive
+from gradscope.ops.registry import Primitive, primitive
 
 
 def _mT(xp, a):
@@ -105,7 +105,24 @@ def _einsum_vjp(g, s):
     return grads
 
 
-# NOTE: PyTorch's einsum ends in a view of a bmm, so its node is ViewBackward0
-einsum = primitive("einsum", lambda arrays, equation, shapes: np.einsum(equation, *arrays),
-                   "ViewBackward0", inputs=("operands",), params=("equation", "shapes"), variadic=True,
-                   saves=("operands",), vjp=(_einsum_vjp,))
+def _einsum_primitive(name: str, node: str) -> Primitive:
+    return primitive(name, lambda arrays, equation, shapes: np.einsum(equation, *arrays), node,
+                     inputs=("operands",), params=("equation", "shapes"), variadic=True, saves=("operands",),
+                     vjp=(_einsum_vjp,))
+
+
+# NOTE: PyTorch's einsum is a decomposition named after its last op: a view of a bmm when letters are
+# contracted, a mul when none are; with one operand a sum, or a permute when nothing is summed.
+einsum = _einsum_primitive("einsum", "ViewBackward0")
+einsum_mul = _einsum_primitive("einsum_mul", "MulBackward0")
+einsum_sum = _einsum_primitive("einsum_sum", "SumBackward1")
+einsum_permute = _einsum_primitive("einsum_permute", "PermuteBackward0")
+
+
+def einsum_primitive(equation: str, n_operands: int) -> Primitive:
+    """The einsum primitive whose node is the one PyTorch's decomposition of `equation` ends in."""
+    subscripts, output = parse_einsum(equation, n_operands)
+    contracted = set("".join(subscripts)) - set(output)
+    if n_operands == 1:
+        return einsum_sum if contracted else einsum_permute
+    return einsum if contracted else einsum_mul

@@ -133,3 +133,7 @@ unbind = primitive("unbind", _unbind, "UnbindBackward0", inputs=("self",), param
                    view=True, vjp=(lambda g, s: s.xp.stack(list(g), s.dim),))
 split = primitive("split", _split, "SplitBackward0", inputs=("self",), params=("dim", "split_sizes"), outputs=None,
                   view=True, vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))
+# split([1, 2]): explicit sizes are an op of their own in PyTorch
+split_with_sizes = primitive("split_with_sizes", _split, "SplitWithSizesBackward0", inputs=("self",),
+                             params=("dim", "split_sizes"), outputs=None, view=True,
+                             vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))

@@ -65,10 +65,10 @@ def to_dot(trace: Trace, fold: int = FOLD_ABOVE) -> str:
         text = f"  n{node.id} [" + ", ".join(f"{k}={_quote(v) if k != 'label' else _quote_label(v)}"
                                              for k, v in attrs.items()) + "];"
         clusters.setdefault(node.scope or "", []).append(text)
-        for name, record in node.saved.items():
-            lines.append(f'  s{node.id}_{name} [shape=note, style=filled, fillcolor=orange, fontsize=8, '
+        for index, (name, record) in enumerate(node.saved.items()):
+            lines.append(f'  s{node.id}_{index} [shape=note, style=filled, fillcolor=orange, fontsize=8, '
                          f'label={_quote(f"{name} {list(record.shape)}")}];')
-            lines.append(f"  s{node.id}_{name} -> n{node.id} [style=dashed, arrowhead=none];")
+            lines.append(f"  s{node.id}_{index} -> n{node.id} [style=dashed, arrowhead=none];")
     for scope, texts in clusters.items():
         if scope:
             lines.append(f"  subgraph {_quote('cluster_' + scope)} {{ label={_quote(scope)}; style=rounded;")

@@ -70,8 +70,9 @@ def _compile(path: Path):
     try:
         tree = ast.parse(source, filename=str(path))
         code = compile(tree, str(path), "exec")
-    except SyntaxError as error:
-        raise ScriptError(f"{path}: syntax error at line {error.lineno}", _user_traceback(error, path)) from None
+    except SyntaxError as error:  # the error itself shows the line; no traceback frames belong to the script
+        details = "".join(traceback.format_exception_only(type(error), error)).rstrip()
+        raise ScriptError(f"{path}: syntax error at line {error.lineno}", details) from None
     return tree, code
 
 
@@ -83,13 +84,20 @@ def defines_function(tree: ast.Module, name: str) -> bool:
 def _script_environment(path: Path):
     """sys.path and sys.argv as `python script.py` would set them; the script's prints go to stderr."""
     saved_path, saved_argv = list(sys.path), list(sys.argv)
-    sys.path.insert(0, str(path.parent.resolve()))
+    directory = str(path.parent.resolve())
+    modules_before = set(sys.modules)
+    sys.path.insert(0, directory)
     sys.argv = [str(path)]
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
         sys.path[:], sys.argv[:] = saved_path, saved_argv
+        # forget sibling modules the script imported, so the next script gets its own
+        for name in set(sys.modules) - modules_before:
+            file = getattr(sys.modules[name], "__file__", None) or ""
+            if os.path.abspath(file).startswith(directory + os.sep):
+                del sys.modules[name]
 
 
 def _execute(code, path: Path, run_name: str) -> dict:

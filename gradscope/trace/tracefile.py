@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,10 @@ from gradscope.trace.model import (
 from gradscope._stats import TensorStats
 
 FORMAT = "gradscope-trace"
+MAX_MANIFEST_BYTES = 1 << 30
+# what a damaged zip member can raise while being opened or inflated
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+               RuntimeError, zlib.error, KeyError, IndexError, OverflowError)
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 
@@ -126,20 +131,25 @@ def load_trace(path: str | os.PathLike) -> Trace:
     path = Path(path)
     try:
         archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):
         raise
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except IsADirectoryError:
+        raise TraceFormatError(f"{path}: not a gradscope trace file (it is a directory)") from None
+    except _ZIP_ERRORS as error:
         raise TraceFormatError(f"{path}: not a gradscope trace file (not a zip archive: {error})") from None
     try:
-        raw = archive.read(MANIFEST)
+        info = archive.getinfo(MANIFEST)
+        if info.file_size > MAX_MANIFEST_BYTES:
+            raise TraceFormatError(f"{path}: manifest is implausibly large ({info.file_size} bytes)")
+        raw = archive.read(info)
     except KeyError:
         raise TraceFormatError(f"{path}: not a gradscope trace file (no {MANIFEST})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-        raise TraceFormatError(f"{path}: corrupt trace file ({error})") from None
+    except _ZIP_ERRORS as error:
+        raise TraceFormatError(f"{path}: corrupt trace file ({type(error).__name__}: {error})") from None
     try:
         manifest = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise TraceFormatError(f"{path}: corrupt manifest ({error})") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, bad UTF-8, absurd numbers, deep nesting
+        raise TraceFormatError(f"{path}: corrupt manifest ({type(error).__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise TraceFormatError(f"{path}: not a gradscope trace file (format is not {FORMAT!r})")
     version = manifest.get("schema_version")
@@ -152,7 +162,7 @@ def load_trace(path: str | os.PathLike) -> Trace:
         return _parse(manifest, _ArrayReader(path, archive))
     except TraceFormatError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError) as error:
         raise TraceFormatError(f"{path}: malformed trace manifest ({type(error).__name__}: {error})") from None
 
 
@@ -166,20 +176,46 @@ class _ArrayReader:
         self.lock = threading.Lock()
 
     def loader(self, name: str, stats: TensorStats):
-        if name not in self.names:
-            raise TraceFormatError(f"{self.path}: array {name!r} is missing from the trace file")
+        try:
+            info = self.archive.getinfo(name)
+        except KeyError:
+            raise TraceFormatError(f"{self.path}: array {name!r} is missing from the trace file") from None
 
         def load() -> np.ndarray:
             try:
-                with self.lock:
-                    data = self.archive.read(name)
-                array = np.load(io.BytesIO(data), allow_pickle=False)
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-                raise TraceFormatError(f"{self.path}: corrupt array {name!r} ({error})") from None
-            if tuple(array.shape) != stats.shape:
-                raise TraceFormatError(f"{self.path}: array {name!r} has shape {array.shape}, expected {stats.shape}")
-            return array
+                return self._read(name, info, stats)
+            except TraceFormatError:
+                raise
+            except (*_ZIP_ERRORS, MemoryError) as error:
+                raise TraceFormatError(f"{self.path}: corrupt array {name!r} ({type(error).__name__}: {error})") \
+                    from None
         return load
+
+    def _read(self, name: str, info: zipfile.ZipInfo, stats: TensorStats) -> np.ndarray:
+        """Check the .npy header against the manifest's statistics before reading any data."""
+        limit = 4096 + stats.numel * 16
+        if info.file_size > limit:
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (larger than its {stats.numel} elements allow)")
+        with self.lock:
+            data = self.archive.read(info)
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (unsupported .npy version {version})")
+        if dtype.hasobject:
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (it holds Python objects; refusing to load it)")
+        if tuple(shape) != stats.shape:
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (shape {tuple(shape)}, expected {stats.shape})")
+        if len(data) - stream.tell() != stats.numel * dtype.itemsize:
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (truncated or padded)")
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+        if not isinstance(array, np.ndarray):
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (not a single .npy array)")
+        return array
 
 
 def _number(value) -> float:
@@ -216,7 +252,17 @@ def _parse(manifest: dict, reader: _ArrayReader) -> Trace:
         tensors.append(TensorRecord(stats=stats, loader=None if name is None else reader.loader(str(name), stats)))
 
     def ref(index) -> TensorRecord | None:
-        return None if index is None else tensors[_int(index)]
+        if index is None:
+            return None
+        index = _int(index)
+        if not 0 <= index < len(tensors):
+            raise ValueError(f"tensor index {index} out of range")
+        return tensors[index]
+
+    def required(index) -> TensorRecord:
+        if index is None:
+            raise ValueError("a saved tensor or parameter value can't be null")
+        return ref(index)
 
     trace = Trace(meta=dict(manifest.get("meta", {})))
     for data in manifest["nodes"]:
@@ -229,7 +275,7 @@ def _parse(manifest: dict, reader: _ArrayReader) -> Trace:
             params={str(k): str(v) for k, v in data.get("params", {}).items()},
             next=[(None if child is None else _int(child), _int(nr)) for child, nr in data["next"]],
             inputs=[ref(i) for i in data["inputs"]], outputs=[ref(i) for i in data["outputs"]],
-            saved={str(k): ref(v) for k, v in data["saved"].items()},
+            saved={str(k): required(v) for k, v in data["saved"].items()},
             leaf_name=None if data.get("leaf_name") is None else str(data["leaf_name"]),
         )
         trace.nodes[node.id] = node
@@ -247,7 +293,7 @@ def _parse(manifest: dict, reader: _ArrayReader) -> Trace:
     for data in manifest["parameters"]:
         node = data.get("node")
         trace.parameters.append(Parameter(str(data["name"]), None if node is None else _node(trace, node),
-                                          ref(data["value"]), data.get("module")))
+                                          required(data["value"]), data.get("module")))
     for data in manifest["anomalies"]:
         pass_index = data.get("pass")
         trace.anomalies.append(Anomaly(str(data["phase"]), str(data["role"]), _node(trace, data["node"]),

@@ -17,16 +17,8 @@ GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
 
 # grad_fn names still wrong, for causes outside the op table (reported). Both names are pinned, so
 # the test fails once the cause is fixed and the entry can go.
-_MULTI_VIEW = "split/chunk/unbind need multi-output view ops (dispatch makes only output 0 a view)"
 _QUALIFIED = "node.py: name() of CopyBackwards lacks the 'torch::autograd::' prefix"
 NAME_DEVIATIONS = {
-    "split[2x3]": ("SliceBackward0", "SplitBackward0", _MULTI_VIEW),
-    "split_dim1[2x3]": ("SliceBackward0", "SplitBackward0", _MULTI_VIEW),
-    "chunk[2x3]": ("SliceBackward0", "SplitBackward0", _MULTI_VIEW),
-    "chunk_dim1[2x3]": ("SliceBackward0", "SplitBackward0", _MULTI_VIEW),
-    "split_sizes[2x3]": ("SliceBackward0", "SplitWithSizesBackward0", _MULTI_VIEW),
-    "unbind[2x3]": ("SelectBackward0", "UnbindBackward0", _MULTI_VIEW),
-    "unbind_dim1[2x3]": ("SelectBackward0", "UnbindBackward0", _MULTI_VIEW),
     "copy_[2x3,3]": ("CopyBackwards", "torch::autograd::CopyBackwards", _QUALIFIED),
 }
 
