@@ -6,13 +6,14 @@ from gradscope.autograd.anomaly import (
 )
 from gradscope.autograd.engine import backward, grad
 from gradscope.autograd.function import Function, FunctionCtx, once_differentiable
+from gradscope.autograd.gradcheck import gradcheck, gradgradcheck
 from gradscope.autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from gradscope.autograd.tensor import Tensor
 
 __all__ = [
-    "AnomalyReport", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx", "Tensor", "backward", "enable_grad", "grad", "graph", "inference_mode",
+    "AnomalyReport", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "Function", "FunctionCtx", "Tensor", "backward", "enable_grad", "grad", "graph", "inference_mode",
     "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
     "once_differentiable", "set_grad_enabled",
 ]

@@ -6,6 +6,7 @@ import typer
 
 import gradscope
 from gradscope.cli.export_cmd import export
+from gradscope.cli.gradcheck_cmd import gradcheck
 from gradscope.cli.inspect_cmd import inspect
 
 app = typer.Typer(
@@ -24,13 +25,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
 ) -> None:
     """gradscope: see what backward() does."""
 
 
 app.command()(inspect)
 app.command()(export)
+app.command()(gradcheck)
 
 
 def main() -> None:

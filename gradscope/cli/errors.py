@@ -6,8 +6,8 @@ import contextlib
 import sys
 
 import typer
-from rich.console import Console
 
+from gradscope.cli.console import make_console
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError
 
@@ -17,7 +17,7 @@ EXIT_OK, EXIT_PROBLEM, EXIT_INPUT = 0, 1, 2
 @contextlib.contextmanager
 def reported_errors():
     """Turn gradscope's input errors into a short message on stderr and exit code 2."""
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     try:
         yield
     except ScriptError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,7 +32,7 @@ def load_any(source: Path):
 def export(
     source: Annotated[Path, typer.Argument(help="A model script or a trace file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.dot,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Export the recorded graph as Graphviz DOT or JSON."""
     with reported_errors():

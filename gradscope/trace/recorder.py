@@ -146,18 +146,7 @@ class Recorder:
     def name_parameters(self, namespace: dict) -> None:
         """Name leaves after the script's variables: `model.fc1.weight` for module parameters, `w` for
         tensors; list module parameters that never joined a graph too (they got no gradient)."""
-        by_id: dict[int, tuple[str, str | None, Tensor]] = {}
-        # the biggest modules first, so a layer also held in a loop variable is named by its model
-        variables = sorted(((var, value) for var, value in namespace.items() if not var.startswith("_")),
-                           key=lambda item: -len(list(item[1].parameters()))
-                           if isinstance(item[1], gradscope.nn.Module) else 0)
-        for var, value in variables:
-            if isinstance(value, gradscope.nn.Module):
-                for name, param in value.named_parameters():
-                    module = name.rpartition(".")[0]
-                    by_id.setdefault(id(param), (f"{var}.{name}", f"{var}.{module}" if module else var, param))
-            elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
-                by_id.setdefault(id(value), (var, None, value))
+        by_id = {id(tensor): (name, module, tensor) for name, module, tensor in named_parameters(namespace)}
         self._rename_scopes(namespace)
         leaf_of = {id(tensor): node_id for node_id, tensor in self._leaves.items()}
         named: set[int] = set()
@@ -174,17 +163,8 @@ class Recorder:
                 self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))
 
     def _rename_scopes(self, namespace: dict) -> None:
-        """Scopes start with the root module's class name; use the script's variable name when unambiguous."""
-        names: dict[str, list[str]] = {}
-        for var, value in namespace.items():
-            if isinstance(value, gradscope.nn.Module) and not var.startswith("_"):
-                names.setdefault(type(value).__name__, []).append(var)
         for node in self.trace.nodes.values():
-            if node.scope:
-                root, dot, rest = node.scope.partition(".")
-                variables = names.get(root, ())
-                if len(variables) == 1:
-                    node.scope = variables[0] + dot + rest
+            node.scope = rename_scope(node.scope, namespace)
 
     def finish(self, namespace: dict | None = None) -> Trace:
         """Name the leaves and drop every reference to live engine objects."""
@@ -193,6 +173,35 @@ class Recorder:
         self._leaves.clear()
         self._ids.clear()
         return self.trace
+
+
+def rename_scope(scope: str | None, namespace: dict) -> str | None:
+    """Scopes start with the root module's class name ("MLP.fc1"); use the script's variable name
+    ("model.fc1") when exactly one variable holds a module of that class."""
+    if not scope:
+        return scope
+    root, dot, rest = scope.partition(".")
+    variables = [var for var, value in namespace.items()
+                 if not var.startswith("_") and isinstance(value, gradscope.nn.Module) and type(value).__name__ == root]
+    return variables[0] + dot + rest if len(variables) == 1 else scope
+
+
+def named_parameters(namespace: dict) -> list[tuple[str, str | None, Tensor]]:
+    """(name, module, tensor) for every leaf requiring grad a script's globals hold: `model.fc1.weight`
+    (module `model.fc1`) for module parameters, `w` for plain tensors. Biggest modules first, so a
+    layer also held in a loop variable is named by its model."""
+    variables = sorted(((var, value) for var, value in namespace.items() if not var.startswith("_")),
+                       key=lambda item: -len(list(item[1].parameters()))
+                       if isinstance(item[1], gradscope.nn.Module) else 0)
+    found: dict[int, tuple[str, str | None, Tensor]] = {}
+    for var, value in variables:
+        if isinstance(value, gradscope.nn.Module):
+            for name, param in value.named_parameters():
+                module = name.rpartition(".")[0]
+                found.setdefault(id(param), (f"{var}.{name}", f"{var}.{module}" if module else var, param))
+        elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
+            found.setdefault(id(value), (var, None, value))
+    return list(found.values())
 
 
 def _op_name(node) -> str:

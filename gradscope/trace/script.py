@@ -134,8 +134,19 @@ def call_entry(entry: Callable, path: Path, name: str) -> Tensor:
 
 
 def run_script(path: str | os.PathLike, entry: str | None = None, keep_values: int = DEFAULT_KEEP,
-               max_passes: int | None = None) -> ScriptRun:
-    """Record a model script; see the module docstring. Raises ScriptError for any problem."""
+               max_passes: int | None = None, default_dtype=None) -> ScriptRun:
+    """Record a model script; see the module docstring. Raises ScriptError for any problem.
+
+    `default_dtype` (e.g. gradscope.float64) is set while the script's module code runs, as
+    `torch.set_default_dtype` would: tensors made without an explicit dtype get it.
+    """
+    if default_dtype is not None:
+        previous = gradscope.get_default_dtype()
+        gradscope.set_default_dtype(default_dtype)
+        try:
+            return run_script(path, entry, keep_values, max_passes)
+        finally:
+            gradscope.set_default_dtype(previous)
     path = Path(path)
     tree, code = _compile(path)
     name = entry or DEFAULT_ENTRY

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from finite_differences import Lib, as_array, cotangents, differentiable_outputs, evaluate, vjp
+from known_bugs import FIRST_ORDER, with_xfails
 from samples import SAMPLES
 
 import gradscope
@@ -38,7 +39,7 @@ def _run(lib: Lib, sample, arrays: list[np.ndarray], dtype_name: str) -> list:
     return _outputs(sample.fn(lib, *inputs))
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=str)
+@pytest.mark.parametrize("sample", with_xfails(SAMPLES, FIRST_ORDER), ids=str)
 def test_values_names_and_gradients_match_torch(sample, torch_lib):
     arrays = sample.inputs()
     ours, theirs = _run(GRADSCOPE, sample, arrays, "float64"), _run(torch_lib, sample, arrays, "float64")

@@ -16,6 +16,7 @@ from finite_differences import (
     second_order,
     vjp,
 )
+from known_bugs import FIRST_ORDER, SECOND_ORDER, with_xfails
 from samples import SAMPLES
 
 import gradscope
@@ -25,21 +26,6 @@ from gradscope.ops import REGISTRY
 GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
 RTOL = 1e-5
 
-# engine bugs outside the op table (reported); strict, so the mark goes once they are fixed
-_SAVED_INDICES = "saved.py: unpacking MaxBackward0._saved_indices gives a tensor that requires grad"
-_INPLACE_VIEW = "inplace.py: create_graph=True through an in-place op on a view is not supported yet"
-SECOND_ORDER_XFAIL = {
-    **{sample.name: _SAVED_INDICES for sample in SAMPLES
-       if sample.name.startswith(("max_dim", "min_dim")) and not sample.name.endswith("[scalar]")},
-    "setitem_int[2x3,3]": _INPLACE_VIEW,
-    "setitem_slice[2x3,2]": _INPLACE_VIEW,
-}
-
-
-def _with_xfails(samples, xfails: dict) -> list:
-    return [pytest.param(sample, marks=pytest.mark.xfail(reason=xfails[sample.name], strict=True))
-            if sample.name in xfails else sample for sample in samples]
-
 
 def _assert_close(actual: list, expected: list, atol: float, what: str) -> None:
     assert len(actual) == len(expected)
@@ -47,7 +33,7 @@ def _assert_close(actual: list, expected: list, atol: float, what: str) -> None:
         np.testing.assert_allclose(a, e, rtol=RTOL, atol=atol, err_msg=f"{what}, input {i}")
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=str)
+@pytest.mark.parametrize("sample", with_xfails(SAMPLES, FIRST_ORDER), ids=str)
 def test_vjp_matches_finite_differences(sample):
     arrays = sample.inputs()
     u = cotangents(sample, evaluate(GRADSCOPE, sample, arrays))
@@ -79,7 +65,7 @@ def test_each_input_alone_gets_the_same_gradient(sample):
         np.testing.assert_allclose(grad.numpy(), expected[i], rtol=1e-12, atol=1e-12, err_msg=f"input {i}")
 
 
-@pytest.mark.parametrize("sample", _with_xfails(SAMPLES, SECOND_ORDER_XFAIL), ids=str)
+@pytest.mark.parametrize("sample", with_xfails(SAMPLES, SECOND_ORDER), ids=str)
 def test_second_order_matches_finite_differences(sample):
     """The create_graph=True gradient has the first-order value, and its own gradient (with respect
     to the inputs and to the incoming gradient) matches central differences of the first-order VJP."""
@@ -120,7 +106,7 @@ def test_every_primitive_has_a_sample():
             outputs = differentiable_outputs(sample.fn(GRADSCOPE, *inputs))
             # an incoming gradient that requires grad, so linear ops' backward records its nodes too
             u = [gradscope.ones_like(out).requires_grad_() for out in outputs]
-            gradscope.autograd.backward(outputs, u, create_graph=sample.name not in SECOND_ORDER_XFAIL)
+            gradscope.autograd.backward(outputs, u, create_graph=sample.name not in SECOND_ORDER)
     missing = sorted(set(REGISTRY) - seen.names)
     assert not missing, f"primitives without a sample: {missing}"
 

@@ -1,0 +1,110 @@
+"""Which node of a graph has the wrong backward: each node's VJP re-checked in isolation.
+
+The function is run once under an observer that records every node with the inputs it was given.
+Each node is then re-run alone on float64 copies of those inputs, and its vᵀJu from backward is
+compared with a central difference along u. The first node (in forward order) that disagrees is
+the culprit — a custom autograd.Function with a buggy backward, typically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.autograd import engine, observers
+from gradscope.autograd.anomaly import capture_stack, user_location
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.grad_mode import enable_grad, no_grad
+from gradscope.autograd.node import OpNode
+from gradscope.autograd.tensor import Tensor
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.nodes: list[tuple] = []
+
+    def node_created(self, node, inputs, outputs) -> None:
+        self.nodes.append((node, tuple(inputs), user_location(capture_stack())))
+
+
+def _copies(values, edges):
+    """float64 copies of the tensor inputs; those with a graph edge require grad. Repeats stay shared."""
+    made: dict[int, Tensor] = {}
+    result = []
+    for value, (fn, _) in zip(values, edges):
+        if isinstance(value, Tensor):
+            if id(value) not in made:
+                data = value._data.astype(np.float64) if value._data.dtype.kind == "f" else value._data.copy()
+                copy = Tensor._make(np.array(data, copy=True))
+                copy._requires_grad = fn is not None and data.dtype.kind == "f"
+                made[id(value)] = copy
+            result.append(made[id(value)])
+        else:
+            result.append(value)
+    return result
+
+
+def _rerun(node, values):
+    """Run the node's forward alone on new inputs; None when gradscope can't replay this kind of node."""
+    if isinstance(node, OpNode):
+        op = node.op
+        params = node._attrs[: len(op.params)]
+        return apply(op, values, params)
+    fn = getattr(node, "_fn", None)
+    if fn is not None:
+        return fn.apply(*values)
+    return None
+
+
+def _node_agrees(node, values, edges, eps: float, atol: float, rtol: float, rng) -> tuple[bool, float, float]:
+    inputs = _copies(values, edges)
+    with enable_grad():
+        outputs = _rerun(node, inputs)
+    if outputs is None:
+        return True, 0.0, 0.0
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    diff_out = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad and o._data.dtype == np.float64]
+    diff_in = [x for x in dict.fromkeys(i for i in inputs if isinstance(i, Tensor) and i.requires_grad)]
+    if not diff_out or not diff_in:
+        return True, 0.0, 0.0
+    u = [rng.random(x._data.shape) for x in diff_in]
+    u = [d / (np.linalg.norm(d) or 1) for d in u]
+    v = [rng.random(o._data.shape) for o in diff_out]
+    v = [d / (np.linalg.norm(d) or 1) for d in v]
+    grads = engine.grad(diff_out, diff_in, [Tensor._make(d) for d in v], allow_unused=True)
+    analytical = sum(float(np.sum(g._data * d)) for g, d in zip(grads, u) if g is not None)
+    originals = [x._data.copy() for x in diff_in]
+
+    def evaluate(sign: float) -> list[np.ndarray]:
+        for x, original, d in zip(diff_in, originals, u):
+            x._data[...] = original + sign * eps * d
+        with no_grad():
+            outs = _rerun(node, inputs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        return [o._data.copy() for o in outs if isinstance(o, Tensor) and o._data.dtype == np.float64]
+
+    after, before = evaluate(1.0), evaluate(-1.0)
+    for x, original in zip(diff_in, originals):
+        x._data[...] = original
+    numerical = sum(float(np.sum((a - b) / (2 * eps) * d)) for a, b, d in zip(after, before, v))
+    tolerance = atol * sum(float(d.sum()) for d in u) * sum(float(d.sum()) for d in v) + rtol * abs(numerical)
+    return abs(analytical - numerical) <= tolerance, numerical, analytical
+
+
+def first_wrong_node(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3):
+    """Run `func(*inputs)` and return a NodeCulprit for the first node whose backward is wrong, or None."""
+    from gradscope.autograd.gradcheck import NodeCulprit
+
+    capture = _Capture()
+    with observers.observing(capture), enable_grad():
+        func(*inputs)
+    rng = np.random.default_rng(1)
+    for node, values, location in capture.nodes:
+        try:
+            ok, numerical, analytical = _node_agrees(node, values, node._next, eps, atol, rtol, rng)
+        except Exception:  # noqa: BLE001 - a node that can't be replayed alone is simply not judged
+            continue
+        if not ok:
+            fn = getattr(node, "_fn", None)
+            op = node.op.name if isinstance(node, OpNode) else fn.__name__ if fn is not None else node.name()
+            return NodeCulprit(node.name(), op, node.scope, location, numerical, analytical)
+    return None

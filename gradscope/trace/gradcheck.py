@@ -1,0 +1,65 @@
+"""gradcheck of a model script's entry against every parameter, in float64 (`gradscope gradcheck`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import gradscope
+from gradscope.autograd.gradcheck import GradcheckError, GradcheckResult, check, gradgradcheck
+from gradscope.trace.recorder import named_parameters, rename_scope
+from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script
+
+
+@dataclass
+class ScriptGradcheck:
+    """A gradcheck of a script: the result and the names of the parameters it was checked against."""
+
+    run: ScriptRun
+    parameters: list[str]
+    result: GradcheckResult
+    second_order: bool | None = None  # None when not asked for
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed and self.second_order is not False
+
+
+def check_script(script: str | os.PathLike | ScriptRun, entry: str | None = None, *, eps: float = 1e-6,
+                 atol: float = 1e-5, rtol: float = 1e-3, fast_mode: bool = False, second_order: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> ScriptGradcheck:
+    """Gradcheck the script's entry (a scalar) with respect to every parameter it uses.
+
+    A path is run with float64 as the default dtype, so parameters the script creates without an
+    explicit dtype are double precision (float32 finite differences are too coarse to judge).
+    """
+    run = script if isinstance(script, ScriptRun) else run_script(script, entry, default_dtype=gradscope.float64)
+    if run.entry is None:
+        raise ScriptError(f"{run.path}: gradcheck needs an entry function (define {entry or DEFAULT_ENTRY}() "
+                          "returning the scalar to check)")
+    name = entry or run.trace.meta.get("entry") or DEFAULT_ENTRY
+    found = [(n, t) for n, _, t in named_parameters(run.namespace)]
+    used = {p.name for p in run.trace.parameters if p.node is not None}
+    parameters = [(n, t) for n, t in found if n in used] or found
+    if not parameters:
+        raise ScriptError(f"{run.path}: {name}() uses no tensor that requires grad")
+    tensors = tuple(t for _, t in parameters)
+
+    def entry_of_parameters(*_):  # gradcheck perturbs the parameters in place; the entry reads them
+        return call_entry(run.entry, run.path, name)
+
+    result = check(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
+                   progress=progress)
+    if result.worst is not None:
+        result.extra["input_name"] = parameters[result.worst.input_index][0]
+    if result.culprit is not None:
+        result.culprit.scope = rename_scope(result.culprit.scope, run.namespace)
+    second = None
+    if second_order and result.passed:
+        try:
+            second = gradgradcheck(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+        except GradcheckError as error:
+            result.extra["second_order_message"] = str(error)
+            second = False
+    return ScriptGradcheck(run, [n for n, _ in parameters], result, second)
