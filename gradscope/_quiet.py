@@ -14,6 +14,8 @@ try:  # NumPy 2.x keeps its error state in a ContextVar
     from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
     _IGNORE = _make_extobj(all="ignore")
+    # hot paths inline these two: `token = QUIET_SET(QUIET_VALUE)` … `QUIET_RESET(token)`
+    QUIET_SET, QUIET_RESET, QUIET_VALUE = _extobj_contextvar.set, _extobj_contextvar.reset, _IGNORE
 
     def quiet() -> object:
         """Enter: returns a token for `loud`."""
@@ -31,3 +33,5 @@ except ImportError:  # pragma: no cover - other NumPy versions
 
     def loud(token) -> None:
         token.__exit__(None, None, None)
+
+    QUIET_SET, QUIET_RESET, QUIET_VALUE = lambda _: quiet(), loud, None

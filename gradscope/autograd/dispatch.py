@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope._quiet import loud, quiet
+from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import _sequence, node_class
-from gradscope.autograd.saved import SavedTensor, VersionCounter
+from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.tensor import Tensor, _sync_view
 from gradscope.ops.registry import Primitive, attr_value
 
@@ -23,18 +23,18 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
     """
     if arrays is None:
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    token = quiet()
+    token = QUIET_SET(QUIET_VALUE)
     try:
         out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
     finally:
-        loud(token)
+        QUIET_RESET(token)
     if op.n_outputs == 1:
         t = _new_tensor(Tensor)  # Tensor._make, inlined: this is the hottest path of the forward
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
         t._grad_fn = None
         t._output_nr = 0
-        t._version_counter = VersionCounter()
+        t._version_counter = [0]
         t._base = None
         outputs = (t,)
     else:
@@ -109,7 +109,8 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
     if op.variadic:
         node._saved = tuple([SavedTensor(x) for x in inputs]) if op.save_plan else ()
-        _notify(op, node, inputs, outputs)
+        if observers.GLOBAL or observers.active.get():
+            _notify(op, node, inputs, outputs)
         return
     saved = []
     for is_output, index, users in op.save_plan:
@@ -121,17 +122,18 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         else:
             saved.append(None)
     node._saved = tuple(saved)
-    _notify(op, node, inputs, outputs)
+    if observers.GLOBAL or observers.active.get():
+        _notify(op, node, inputs, outputs)
 
 
 def _notify(op, node, inputs, outputs) -> None:
-    if observers.GLOBAL or observers.active.get():
-        node.scope = observers.scope.get()
-        observers.notify("node_created", node, inputs, outputs)
-        names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names
-        for name, entry in zip(names, node._saved):
-            if entry is not None:
-                observers.notify("tensor_saved", node, name, entry)
+    """Tell the observers about a new node and what it saved (only called when some observer listens)."""
+    node.scope = observers.scope.get()
+    observers.notify("node_created", node, inputs, outputs)
+    names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names
+    for name, entry in zip(names, node._saved):
+        if entry is not None:
+            observers.notify("tensor_saved", node, name, entry)
 
 
 _new_node = object.__new__

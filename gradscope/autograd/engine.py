@@ -162,7 +162,7 @@ def _graph(roots) -> tuple[dict, dict]:
     """Dependency counts (edges into each node) and each node's parents, by iterative DFS."""
     dependencies: dict = {}
     parents: dict = {}
-    stack = [node for node, _ in roots]
+    stack = list(dict.fromkeys(node for node, _ in roots))  # two outputs of one node may both be roots
     for node in stack:
         parents[node] = []
     while stack:
@@ -226,12 +226,14 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
             grads = buffers.pop(node)
             edges = node._next
             is_leaf = type(node) is AccumulateGrad
-            needs = []
-            for child, _ in edges:
-                needs.append(child is not None if needed is None else child in needed)
-            # autograd.grad captures a non-leaf target without running its node (backward(inputs=) runs it)
-            runs = not is_leaf and (needed is None or accumulate or any(needs))
-            if node._tensor_hooks or node._pre_hooks or node._retain_grad or is_leaf:
+            if needed is None:
+                needs = None  # every edge that exists
+                runs = not is_leaf
+            else:
+                needs = [child in needed for child, _ in edges]
+                # autograd.grad captures a non-leaf target without running its node (backward(inputs=) runs it)
+                runs = not is_leaf and (accumulate or any(needs))
+            if node._has_hooks or is_leaf:
                 grads = _pre_hooks(node, grads, xp, runs or is_leaf)
             if target_set is not None:
                 for nr, g in enumerate(grads):
@@ -262,8 +264,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 raise
             if not retain_graph:
                 node._release()
-            for (child, nr), need, meta, g in zip(edges, needs, node._input_meta, outputs):
-                if not need:
+            for (child, nr), meta, g in zip(edges, node._input_meta, outputs):
+                if child is None or (needed is not None and child not in needed):
                     continue
                 if g is not None:
                     if g.shape != meta[0] or g.dtype != meta[1]:
@@ -391,7 +393,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
             data = g._data if isinstance(g, Tensor) else g
             if in_place and current._grad_fn is None and current._data.flags.writeable:
                 np.add(current._data, data, out=current._data, casting="unsafe")
-                current._version_counter.value += 1
+                current._version_counter[0] += 1
             else:
                 tensor._grad = current + Tensor._make(data)
 

@@ -217,7 +217,7 @@ def _connect(ctx, args, outputs) -> tuple:
         if id(out) in dirty:
             if out._requires_grad and out._grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-            out._version_counter.value += 1  # PyTorch counts marking dirty as one more in-place change
+            out._version_counter[0] += 1  # PyTorch counts marking dirty as one more in-place change
         elif id(out) in inputs:  # an input returned as is: a new tensor object sharing its data
             alias = Tensor._make(out._data)
             alias._version_counter = out._version_counter

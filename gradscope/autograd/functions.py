@@ -210,21 +210,33 @@ def leaky_relu(input, negative_slope=0.01):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    lo = min.item() if isinstance(min, Tensor) else min
-    hi = max.item() if isinstance(max, Tensor) else max
-    common = _dtypes.result_type([input._data] + [bound for bound in (lo, hi) if bound is not None])
-    return apply(E.clamp, (input,), (lo, hi), [_cast(input._data, common)])
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_by_tensors(E.clamp_tensor, input, (-math.inf if min is None else min,
+                                                        math.inf if max is None else max))
+    common = _dtypes.result_type([input._data] + [bound for bound in (min, max) if bound is not None])
+    return apply(E.clamp, (input,), (min, max), [_cast(input._data, common)])
+
+
+def _clamp_by_tensors(op, input, bounds):
+    """Bounds that are tensors are inputs of the op, promoted with `input` (0-dim ones count less)."""
+    arrays = [input._data] + [b._data if isinstance(b, Tensor) else b for b in bounds]
+    common = _dtypes.result_type(arrays)
+    return apply(op, (input, *bounds), (), [_cast(a, common) for a in arrays])
 
 
 clip = clamp
 
 
 def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min=min)
+    if isinstance(min, Tensor):
+        return _clamp_by_tensors(E.clamp_min_tensor, input, (min,))
+    return apply(E.clamp_min, (input,), (min,), [_cast(input._data, _dtypes.result_type([input._data, min]))])
 
 
 def clamp_max(input, max):  # noqa: A002
-    return clamp(input, max=max)
+    if isinstance(max, Tensor):
+        return _clamp_by_tensors(E.clamp_max_tensor, input, (max,))
+    return apply(E.clamp_max, (input,), (max,), [_cast(input._data, _dtypes.result_type([input._data, max]))])
 
 
 def maximum(input, other):

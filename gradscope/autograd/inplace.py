@@ -67,7 +67,7 @@ def _write(target: Tensor, data: np.ndarray) -> None:
         from gradscope._dtypes import from_numpy_dtype
         raise RuntimeError(f"result type {from_numpy_dtype(data.dtype).legacy_name[:-6]} can't be cast to the "
                            f"desired output type {from_numpy_dtype(target._data.dtype).legacy_name[:-6]}") from None
-    target._version_counter.value += 1
+    target._version_counter[0] += 1
 
 
 def _inplace_recorded(target: Tensor, function, others) -> Tensor:
@@ -106,7 +106,8 @@ class CopySlices(Node):
         result = np.empty_like(self._layout)
         result[...] = grads[0]
         region = replay_view(self._chain, result)
-        fn_grads = self._fn._apply([np.array(region)], xp, [True, *needs[1:]])
+        wanted = [child is not None for child, _ in self._next] if needs is None else needs
+        fn_grads = self._fn._apply([np.array(region)], xp, [True, *wanted[1:]])
         first = fn_grads[0]
         region[...] = 0 if first is None else sum_to(first, region.shape)
         return [result, *fn_grads[1:]]
@@ -170,7 +171,7 @@ def _fast(target: Tensor, function, scalar) -> Tensor:
     if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide):
         return _inplace(target, function, scalar)
     ufunc(target._data, scalar, out=target._data)
-    target._version_counter.value += 1
+    target._version_counter[0] += 1
     return target
 
 

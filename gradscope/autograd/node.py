@@ -25,6 +25,7 @@ class Node:
     __slots__ = ("_next", "_seq", "__dict__", "__weakref__")
 
     _metadata = None
+    _has_hooks = False  # any of the four below: one check per node in the engine loop
     _pre_hooks = None  # HookDict of fn(grad_outputs)
     _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
@@ -68,23 +69,28 @@ class Node:
         """Post-hook `fn(grad_inputs, grad_outputs) -> tuple | None`, after the node ran."""
         if self._post_hooks is None:
             self._post_hooks = HookDict()
+        self._has_hooks = True
         return self._post_hooks.add(fn)
 
     def register_prehook(self, fn):
         """Pre-hook `fn(grad_outputs) -> tuple | None`, before the node runs."""
         if self._pre_hooks is None:
             self._pre_hooks = HookDict()
+        self._has_hooks = True
         return self._pre_hooks.add(fn)
 
     def _add_tensor_hook(self, output_nr: int, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
+        self._has_hooks = True
         return self._tensor_hooks.setdefault(output_nr, HookDict()).add(fn)
 
     # engine interface -------------------------------------------------------------------------
     n_outputs = 1
 
-    def _apply(self, grads: list, xp, needs: list) -> list:
+    def _apply(self, grads: list, xp, needs: list | None) -> list:
+        """Gradients for each input; `needs[i]` says whether input i's is wanted (None: every input
+        that has an edge)."""
         raise NotImplementedError
 
     def _release(self) -> None:
@@ -105,6 +111,9 @@ class OpNode(Node):
                 values.append(None)
             elif xp.is_tensor:
                 values.append(entry.unpack(self))
+            elif entry._unpack is None and not entry._freed and (
+                    entry._counter is None or entry._counter[0] == entry._version):
+                values.append(entry._array)  # SavedTensor.array's fast path, inlined
             else:
                 values.append(entry.array(self))
         if op.variadic and op.saved_names:
@@ -118,14 +127,19 @@ class OpNode(Node):
         if op.variadic:
             return list(op.vjp[0](g, s))
         results = []
-        for rule, need in zip(op.vjp, needs):
-            results.append(rule(g, s) if need else None)
+        if needs is None:
+            for rule, (child, _) in zip(op.vjp, self._next):
+                results.append(None if child is None else rule(g, s))
+        else:
+            for rule, need in zip(op.vjp, needs):
+                results.append(rule(g, s) if need else None)
         return results
 
     def _release(self):
         for entry in self._saved:
             if entry is not None:
-                entry.free()
+                entry._freed = True  # SavedTensor.free, inlined
+                entry._array = entry._tensor = entry._packed = None
 
 
 
@@ -153,6 +167,10 @@ def _attr_property(index: int):
     return property(get)
 
 
+# nodes PyTorch implements in C++ by hand report a qualified name() (their type name stays short)
+_QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards"}
+
+
 def node_class(op: Primitive) -> type:
     """The node class of `op`, named as PyTorch names it, with `_saved_*` and `_raw_saved_*` attributes."""
     if op.node_class is None:
@@ -162,6 +180,9 @@ def node_class(op: Primitive) -> type:
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
         for i, name in enumerate(op.params + op.attrs):
             namespace[f"_saved_{name}"] = _attr_property(i)
+        if op.node_name in _QUALIFIED_NAMES:
+            qualified = _QUALIFIED_NAMES[op.node_name]
+            namespace["name"] = lambda self: qualified
         op.node_class = type(op.node_name, (OpNode,), namespace)
     return op.node_class
 

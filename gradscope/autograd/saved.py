@@ -14,13 +14,8 @@ default_hooks: ContextVar[tuple | None] = ContextVar("gradscope_saved_tensors_ho
 _NUMBERS = (int, float, bool, complex)
 
 
-class VersionCounter:
-    """Shared by a tensor, its views and its detach()es; bumped by every in-place op."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
+# A version counter is a one-element list `[n]`, shared by a tensor, its views and its detach()es and
+# bumped by every in-place op: a list literal is the cheapest mutable cell to make once per tensor.
 
 
 class SavedTensor:
@@ -49,7 +44,7 @@ class SavedTensor:
         self._array = value._data
         self._requires_grad = value._requires_grad
         self._counter = counter = value._version_counter
-        self._version = counter.value
+        self._version = counter[0]
         if is_output:
             self._tensor = self._creator = None
             self._output_nr = output_nr
@@ -93,12 +88,12 @@ class SavedTensor:
         from gradscope.autograd.anomaly import is_anomaly_enabled
         data = self._array if self._array is not None else self.unpack_unchecked(node)._data
         raise RuntimeError(errors.modified_inplace(
-            data.dtype, data.shape, name, self._output_nr, self._counter.value, self._version,
+            data.dtype, data.shape, name, self._output_nr, self._counter[0], self._version,
             anomaly=is_anomaly_enabled()))
 
     def array(self, node=None):
         """The saved value as an ndarray (or Python number), for first-order backward."""
-        if self._freed or (self._counter is not None and self._counter.value != self._version):
+        if self._freed or (self._counter is not None and self._counter[0] != self._version):
             self._raise_stale(node)
         if self._unpack is not None:
             return self.unpack_unchecked(node)._data
@@ -106,7 +101,7 @@ class SavedTensor:
 
     def unpack(self, node=None):
         """The saved value as a Tensor (an input comes back as itself)."""
-        if self._freed or (self._counter is not None and self._counter.value != self._version):
+        if self._freed or (self._counter is not None and self._counter[0] != self._version):
             self._raise_stale(node)
         return self.unpack_unchecked(node)
 
@@ -126,8 +121,10 @@ class SavedTensor:
         if self._tensor is not None:
             return self._tensor
         if self._is_output:
-            out = Tensor._make(self._array, node is not None)
-            out._grad_fn, out._output_nr, out._version_counter = node, self._output_nr, self._counter
+            differentiable = node is not None and self._requires_grad  # e.g. max's indices are not
+            out = Tensor._make(self._array, differentiable)
+            out._grad_fn = node if differentiable else None
+            out._output_nr, out._version_counter = self._output_nr, self._counter
             return out
         return Tensor._make(np.asarray(self._array))
 

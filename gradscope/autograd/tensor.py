@@ -14,7 +14,6 @@ from gradscope.autograd import errors
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
-from gradscope.autograd.saved import VersionCounter
 
 _accumulator_lock = threading.Lock()
 
@@ -104,7 +103,7 @@ class Tensor:
         self._requires_grad = requires_grad
         self._grad_fn = None
         self._output_nr = 0
-        self._version_counter = VersionCounter()
+        self._version_counter = [0]
         self._base = None
         if inference_enabled.get():
             self._is_inference = True
@@ -116,7 +115,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t._grad_fn = None
         t._output_nr = 0
-        t._version_counter = VersionCounter()
+        t._version_counter = [0]
         t._base = None
         return t
 
@@ -199,6 +198,7 @@ class Tensor:
         if grad_fn._retain_grad is None:
             grad_fn._retain_grad = {}
         grad_fn._retain_grad[self._output_nr] = weakref.ref(self)
+        grad_fn._has_hooks = True
         self._retains_grad = True
 
     @property
@@ -207,10 +207,10 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._version_counter.value
+        return self._version_counter[0]
 
     def _bump_version(self) -> None:
-        self._version_counter.value += 1
+        self._version_counter[0] += 1
 
     def _grad_accumulator(self) -> AccumulateGrad:
         """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import gradscope
+from gradscope.cli.check_cmd import check
 from gradscope.cli.export_cmd import export
 from gradscope.cli.gradcheck_cmd import gradcheck
 from gradscope.cli.inspect_cmd import inspect
@@ -34,6 +35,7 @@ def root(
 app.command()(inspect)
 app.command()(export)
 app.command()(gradcheck)
+app.command()(check)
 
 
 def main() -> None:

@@ -136,6 +136,25 @@ def _clamp_vjp(g, s):
 
 clamp = primitive("clamp", _clamp, "ClampBackward1", inputs=("self",), params=("min", "max"), saves=("self",),
                   vjp=(_clamp_vjp,))
+clamp_min = primitive("clamp_min", np.maximum, "ClampMinBackward0", inputs=("self",), params=("min",),
+                      saves=("self",), vjp=(lambda g, s: g * (s.self >= s.min),))
+clamp_max = primitive("clamp_max", np.minimum, "ClampMaxBackward0", inputs=("self",), params=("max",),
+                      saves=("self",), vjp=(lambda g, s: g * (s.self <= s.max),))
+# tensor bounds are inputs: they get the gradient of the elements they clamp
+clamp_min_tensor = primitive("clamp_min_tensor", np.maximum, "ClampMinBackward1", inputs=("self", "min"),
+                             saves=(("self", "min"), ("self", "min")),
+                             vjp=(lambda g, s: g * (s.self >= s.min), lambda g, s: g * (s.self < s.min)))
+clamp_max_tensor = primitive("clamp_max_tensor", np.minimum, "ClampMaxBackward1", inputs=("self", "max"),
+                             saves=(("self", "max"), ("self", "max")),
+                             vjp=(lambda g, s: g * (s.self <= s.max), lambda g, s: g * (s.self > s.max)))
+# a missing bound is passed as -inf or inf, so one declaration serves clamp(min=t), clamp(max=t) and both
+clamp_tensor = primitive(
+    "clamp_tensor", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), "ClampBackward0",
+    inputs=("self", "min", "max"), saves=(("self", "min", "max"),) * 3,
+    # NOTE: where min > max the result is max, so max alone gets the gradient there
+    vjp=(lambda g, s: g * ((s.self >= s.min) & (s.self <= s.max)),
+         lambda g, s: g * ((s.self < s.min) & (s.min < s.max)),
+         lambda g, s: g * ((s.self > s.max) | (s.max < s.min))))
 
 
 def _max_min_vjp(winner_mask):

@@ -72,7 +72,7 @@ def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:
     inputs, arrow, output = equation.partition("->")
     subscripts = inputs.split(",")
     if len(subscripts) != n_operands:
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if len(subscripts) < n_operands else
                            "einsum(): fewer operands were provided than specified in the equation")
     if not arrow:

@@ -11,7 +11,7 @@ a gradient of the *broadcast* shape: the engine sums it back to the input's shap
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -23,7 +23,8 @@ class Primitive:
 
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
-        "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic", "save_plan",
+        "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
+        "save_plan",
     )
 
     def __init__(
@@ -104,7 +105,8 @@ _DERIVED = {
 
 
 def attr_value(attr: str, inputs: Sequence, names: Sequence[str]):
-    """Derived metadata PyTorch saves on nodes: `self_sym_sizes`, `self_sym_numel`, `self_sym_strides`, `self_scalar_type`."""
+    """Derived metadata PyTorch saves on nodes: `self_sym_sizes`, `self_sym_numel`, `self_sym_strides`,
+    `self_scalar_type`."""
     for suffix, derive in _DERIVED.items():
         if attr.endswith(suffix):
             return derive(inputs[names.index(attr[: -len(suffix)])])

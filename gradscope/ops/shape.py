@@ -125,7 +125,7 @@ def _unbind(a, dim):
 
 def _split(a, dim, sizes):
     bounds = np.cumsum((0,) + tuple(sizes))
-    return tuple(_slice(a, dim, int(start), int(end), 1) for start, end in zip(bounds[:-1], bounds[1:]))
+    return tuple(_slice(a, dim, int(start), int(end), 1) for start, end in zip(bounds[:-1], bounds[1:], strict=True))
 
 
 # multi-output views: one node for all outputs; outputs with no gradient count as zeros

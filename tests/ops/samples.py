@@ -117,6 +117,8 @@ def _elementwise() -> list[Sample]:
         ("clamp_min", lambda lib, x: x.clamp(min=-0.9), "signed"),
         ("clamp_max", lambda lib, x: lib.clamp(x, max=0.8), "signed"),
         ("clamp_both", lambda lib, x: x.clamp(-0.9, 0.8), "signed"),
+        ("clamp_min_method", lambda lib, x: x.clamp_min(-0.9), "signed"),
+        ("clamp_max_function", lambda lib, x: lib.clamp_max(x, 0.8), "signed"),
         ("square", lambda lib, x: x.square(), "signed"),
         ("pow_2", lambda lib, x: x ** 2, "signed"),
         ("pow_3", lambda lib, x: lib.pow(x, 3), "signed"),
@@ -154,6 +156,16 @@ def _elementwise() -> list[Sample]:
             lib.tensor(checkerboard(np.broadcast_shapes(x.shape, y.shape))), x, y), "signed"),
     ]:
         samples += _binary(name, fn, domain)
+    # tensor bounds get gradients too; with random bounds some mins exceed their max
+    for name, fn, shapes in [
+        ("clamp_tensors", lambda lib, x, lo, hi: x.clamp(lo, hi), ((2, 3), (2, 3), (2, 3))),
+        ("clamp_tensors", lambda lib, x, lo, hi: lib.clamp(x, lo, hi), ((2, 3), (3,), ())),
+        ("clamp_tensor_min", lambda lib, x, lo: x.clamp(min=lo), ((2, 3), (3,))),
+        ("clamp_tensor_max", lambda lib, x, hi: lib.clamp(x, max=hi), ((3,), ())),
+        ("clamp_min_tensor", lambda lib, x, lo: x.clamp_min(lo), ((2, 3), (1, 3))),
+        ("clamp_max_tensor", lambda lib, x, hi: lib.clamp_max(x, hi), ((2, 3), (2, 3))),
+    ]:
+        samples.append(Sample(f"{name}[{label(*shapes)}]", fn, shapes))
     return samples
 
 

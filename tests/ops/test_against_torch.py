@@ -16,12 +16,8 @@ import gradscope
 
 GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
 
-# grad_fn names still wrong, for causes outside the op table (reported). Both names are pinned, so
-# the test fails once the cause is fixed and the entry can go.
-_QUALIFIED = "node.py: name() of CopyBackwards lacks the 'torch::autograd::' prefix"
-NAME_DEVIATIONS = {
-    "copy_[2x3,3]": ("CopyBackwards", "torch::autograd::CopyBackwards", _QUALIFIED),
-}
+# grad_fn names still different from torch's, each pinned (ours, torch's, why) so a fix is noticed
+NAME_DEVIATIONS: dict[str, tuple[str, str, str]] = {}
 
 
 @pytest.fixture(scope="module")

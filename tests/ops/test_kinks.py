@@ -36,6 +36,12 @@ KINKS = {
                                                 [[1.0, 1.0, 1.0, 0.0, 0.0]]),
     "clamp(min) at the bound": (lambda lib, x: x.clamp(min=0.0), [[0.0, -1.0]], [[1.0, 0.0]]),
     "clamp(max) at the bound": (lambda lib, x: x.clamp(max=0.0), [[0.0, 1.0]], [[1.0, 0.0]]),
+    "clamp by tensors: at the bounds, and min > max": (
+        lambda lib, x, lo, hi: x.clamp(lo, hi),
+        [[0.0, 1.0, 0.5, 2.0, 0.75, 3.0], [1.0, 1.0, 0.5, 1.0, 1.0, 1.0], [0.5, 2.0, 2.0, 2.0, 0.75, 0.5]],
+        [[0.0, 1.0, 1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 1.0, 1.0]]),
+    "clamp_min by a tensor at the bound": (lambda lib, x, lo: x.clamp_min(lo), [[0.5, 0.0, 2.0], [0.5, 1.0, 1.0]],
+                                           [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
     "2-norm of 0 is 0": (lambda lib, x: x.norm(), [[0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]]),
     "2-norm of a zero row": (lambda lib, x: x.norm(dim=1), [[[0.0, 0.0], [3.0, 4.0]]], [[[0.0, 0.0], [0.6, 0.8]]]),
     "1-norm at 0 is sign(0) = 0": (lambda lib, x: x.norm(1), [[0.0, 0.0, 1.0]], [[0.0, 0.0, 1.0]]),

@@ -1,0 +1,132 @@
+"""`gradscope check SCRIPT`: gradient rules for CI, with exit codes, JSON and JUnit XML."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from gradscope.checks import (
+    FAIL,
+    PASS,
+    SKIP,
+    CheckConfigError,
+    CheckReport,
+    build_config,
+    find_pyproject,
+    read_pyproject,
+    run_checks,
+    to_json,
+    to_junit_xml,
+)
+from gradscope.cli.console import make_console
+from gradscope.cli.errors import EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, reported_errors
+
+STATUS = {PASS: Text("✓ pass", style="green"), FAIL: Text("✗ FAIL", style="bold red"),
+          SKIP: Text("– skip", style="dim")}
+
+
+@contextlib.contextmanager
+def _config_errors():
+    """A bad rule name, threshold or config file: a short message and exit code 2."""
+    try:
+        yield
+    except CheckConfigError as error:
+        make_console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def _table(report: CheckReport) -> Table:
+    table = Table(title=f"gradscope check {report.script}" + (f"  entry {report.entry}()" if report.entry else ""),
+                  title_justify="left")
+    for column, justify in (("rule", "left"), ("target", "left"), ("result", "left"), ("measured", "right"),
+                            ("threshold", "left")):
+        table.add_column(column, justify=justify)
+    if report.steps > 1:
+        table.add_column("step", justify="right")
+    table.add_column("location", justify="left", style="cyan")
+    for result in report.results:
+        row = [result.rule, result.target, STATUS[result.status], result.shown, result.threshold]
+        if report.steps > 1:
+            row.append("" if result.step is None else str(result.step))
+        table.add_row(*row, result.location)
+    return table
+
+
+def _render(report: CheckReport, console: Console) -> None:
+    console.print(_table(report))
+    for result in report.results:
+        if result.status == FAIL:
+            console.print(Text.assemble(("✗ ", "bold red"), (f"{result.rule} {result.target}", "bold"),
+                                        f": {result.message}"))
+    for result in report.results:
+        if result.status == SKIP:
+            console.print(Text(f"– {result.rule} {result.target} skipped: {result.message}", style="dim"))
+    counts = f"{report.count(PASS)} passed, {report.count(FAIL)} failed, {report.count(SKIP)} skipped " \
+             f"in {report.duration:.2f} s"
+    console.print(Text(counts, style="bold green" if report.passed else "bold red"))
+
+
+def _list(values: list[str] | None) -> list[str] | None:
+    return values or None  # typer gives [] for a repeatable option that was not used
+
+
+def check(
+    script: Annotated[Path, typer.Argument(help="Model script (runs its code, like `python SCRIPT`).")],
+    entry: Annotated[str | None, typer.Option(help="Function returning the scalar to differentiate.")] = None,
+    rule: Annotated[list[str] | None, typer.Option(
+        "--rule", "-r", help="Rule to run (repeat for several): finite, connected, nonzero, grad-norm, vanishing, "
+                             "dead-units, exploding, gradcheck. Default: all but exploding (unless --steps >= 2) "
+                             "and gradcheck.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="pyproject.toml with a [tool.gradscope.check] table (default: the nearest one upward from here).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Training steps: call the entry N times, optimizer step "
+                                                      "between (the script's optimizer(), else SGD).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate of the default SGD. [default: 0.01]")] = None,
+    grad_norm: Annotated[list[str] | None, typer.Option(
+        "--grad-norm", help="Norm bound per parameter glob, e.g. 'model.fc1.*<=1e3', '*>=1e-8' (repeatable). "
+                            "[default: '*<=1e4' '*>=1e-7']")] = None,
+    allow_nonfinite: Annotated[list[str] | None, typer.Option(
+        "--allow-nonfinite", help="Glob of parameter, module, op, node name or scope whose non-finite gradients "
+                                  "the finite rule ignores (repeatable).")] = None,
+    min_nonzero: Annotated[float | None, typer.Option(
+        help="nonzero: fraction of nonzero gradient entries must be above this. [default: 0]")] = None,
+    min_layer_ratio: Annotated[float | None, typer.Option(
+        help="vanishing: smallest / largest layer gradient norm at least this. [default: 0.001]")] = None,
+    max_dead_fraction: Annotated[float | None, typer.Option(
+        help="dead-units: fraction of never-firing ReLU units at most this. [default: 0.5]")] = None,
+    max_growth: Annotated[float | None, typer.Option(
+        help="exploding: gradient norm at any step / at step 0 at most this. [default: 100]")] = None,
+    gradcheck_mode: Annotated[str | None, typer.Option(
+        help="gradcheck: 'fast' (random projections) or 'slow' (every element). [default: fast]")] = None,
+    gradcheck_atol: Annotated[float | None, typer.Option(help="gradcheck: absolute tolerance.")] = None,
+    gradcheck_rtol: Annotated[float | None, typer.Option(help="gradcheck: relative tolerance.")] = None,
+    gradcheck_eps: Annotated[float | None, typer.Option(help="gradcheck: finite-difference step.")] = None,
+    keep_values: Annotated[int | None, typer.Option(
+        help="Keep the values of tensors up to this many elements (dead-units reads activations). "
+             "[default: 65536]")] = None,
+) -> None:
+    """Check SCRIPT's gradients against named rules; exit 0 if all pass, 1 if any fails, 2 on bad input."""
+    flags = {"entry": entry, "rules": _list(rule), "steps": steps, "lr": lr, "grad-norm": _list(grad_norm),
+             "allow-nonfinite": _list(allow_nonfinite), "min-nonzero": min_nonzero, "min-layer-ratio": min_layer_ratio,
+             "max-dead-fraction": max_dead_fraction, "max-growth": max_growth, "gradcheck-mode": gradcheck_mode,
+             "gradcheck-atol": gradcheck_atol, "gradcheck-rtol": gradcheck_rtol, "gradcheck-eps": gradcheck_eps,
+             "keep-values": keep_values}
+    with _config_errors(), reported_errors():
+        pyproject = config if config is not None else find_pyproject(Path.cwd())
+        settings = build_config(read_pyproject(pyproject) if pyproject else {}, flags, str(pyproject))
+        report = run_checks(script, settings)
+        if junit_xml is not None:
+            junit_xml.write_text(to_junit_xml(report), encoding="utf-8")
+    if json:
+        print(to_json(report))
+    else:
+        _render(report, make_console())
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_PROBLEM)
