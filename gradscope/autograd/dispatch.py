@@ -8,7 +8,7 @@ from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import _sequence, node_class
-from gradscope.autograd.saved import SavedTensor
+from gradscope.autograd.saved import SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _sync_view
 from gradscope.ops.registry import Primitive, attr_value
 
@@ -117,7 +117,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         # save a value only if a rule that reads it will run (its input needs a gradient)
         for user in users:
             if edges[user][0] is not None:
-                saved.append(SavedTensor(outputs[index], True, index) if is_output else SavedTensor(inputs[index]))
+                saved.append(SavedTensor(outputs[index], True, index) if is_output else save_input(inputs[index]))
                 break
         else:
             saved.append(None)

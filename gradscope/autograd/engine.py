@@ -220,9 +220,13 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     pass_token = _current_pass.set(GraphTask(parents))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
+    following = None  # a lone ready node skips the heap: chains are the common case
     try:
-        while ready:
-            node = heappop(ready)[2]
+        while ready or following is not None:
+            if following is not None:
+                node, following = following, None
+            else:
+                node = heappop(ready)[2]
             grads = buffers.pop(node)
             edges = node._next
             is_leaf = type(node) is AccumulateGrad
@@ -279,7 +283,13 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if remaining == 0:
                     if child not in buffers:
                         buffers[child] = [None] * child.n_outputs
-                    heappush(ready, (-child._seq, next(tie), child))
+                    if following is None and not ready:
+                        following = child
+                    else:
+                        if following is not None:
+                            heappush(ready, (-following._seq, next(tie), following))
+                            following = None
+                        heappush(ready, (-child._seq, next(tie), child))
     finally:
         loud(numpy_token)
         _current_pass.reset(pass_token)

@@ -151,6 +151,9 @@ def _float_input(x: Tensor) -> list:
 
 def _unary(op):
     def function(input):
+        data = input._data
+        if data.dtype.kind in "fc":  # the common case, without a call
+            return apply(op, (input,), (), [data])
         return apply(op, (input,), (), _float_input(input))
     function.__name__ = op.name
     function.__doc__ = f"Elementwise {op.name} (node {op.node_name})."

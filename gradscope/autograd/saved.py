@@ -131,3 +131,25 @@ class SavedTensor:
     def free(self) -> None:
         self._freed = True
         self._array = self._tensor = self._packed = None
+
+
+_new = object.__new__
+
+
+def save_input(value) -> SavedTensor:
+    """SavedTensor(value) for the engine's hot path: a plain input tensor, no hooks, no class call."""
+    if type(value) in _NUMBERS or value._is_inference or default_hooks.get() is not None:
+        return SavedTensor(value)
+    saved = _new(SavedTensor)
+    saved._freed = False
+    saved._unpack = None
+    saved._owner = None
+    saved._is_output = False
+    saved._array = value._data
+    saved._requires_grad = value._requires_grad
+    saved._counter = counter = value._version_counter
+    saved._version = counter[0]
+    saved._tensor = value
+    saved._creator = value._grad_fn
+    saved._output_nr = value._output_nr
+    return saved
