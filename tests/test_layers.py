@@ -19,11 +19,14 @@ ALLOWED = {
     "nn": {"base", "ops", "autograd", "nn", "package"},
     "optim": {"base", "ops", "autograd", "nn", "optim", "package"},
     "trace": {"base", "ops", "autograd", "nn", "optim", "trace", "package"},
-    "cli": {"base", "ops", "autograd", "nn", "optim", "trace", "cli", "tui", "package"},
+    "cli": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "cli", "tui", "package"},
     "tui": {"base", "ops", "autograd", "nn", "optim", "trace", "tui"},
+    "checks": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "package"},
+    "pytest_plugin": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "pytest_plugin", "package"},
     "package": {"base", "ops", "autograd", "nn", "optim", "package"},
 }
-THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"}}
+THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
+               "pytest_plugin": {"numpy", "pytest"}}
 CORE_THIRD_PARTY = {"numpy"}
 
 

@@ -73,10 +73,12 @@ def _node_agrees(node, values, edges, eps: float, atol: float, rtol: float, rng)
     grads = engine.grad(diff_out, diff_in, [Tensor._make(d) for d in v], allow_unused=True)
     analytical = sum(float(np.sum(g._data * d)) for g, d in zip(grads, u) if g is not None)
     originals = [x._data.copy() for x in diff_in]
+    # NOTE: the step grows with the inputs' magnitude, or float64 rounding at |x| ~ 1e8 swamps eps = 1e-6
+    step = eps * max(1.0, max(float(np.abs(o).max(initial=0.0)) for o in originals))
 
     def evaluate(sign: float) -> list[np.ndarray]:
         for x, original, d in zip(diff_in, originals, u):
-            x._data[...] = original + sign * eps * d
+            x._data[...] = original + sign * step * d
         with no_grad():
             outs = _rerun(node, inputs)
         outs = outs if isinstance(outs, tuple) else (outs,)
@@ -85,7 +87,7 @@ def _node_agrees(node, values, edges, eps: float, atol: float, rtol: float, rng)
     after, before = evaluate(1.0), evaluate(-1.0)
     for x, original in zip(diff_in, originals):
         x._data[...] = original
-    numerical = sum(float(np.sum((a - b) / (2 * eps) * d)) for a, b, d in zip(after, before, v))
+    numerical = sum(float(np.sum((a - b) / (2 * step) * d)) for a, b, d in zip(after, before, v))
     tolerance = atol * sum(float(d.sum()) for d in u) * sum(float(d.sum()) for d in v) + rtol * abs(numerical)
     return abs(analytical - numerical) <= tolerance, numerical, analytical
 

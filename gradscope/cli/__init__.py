@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import gradscope
+from gradscope.cli.browse_cmd import browse
 from gradscope.cli.check_cmd import check
 from gradscope.cli.export_cmd import export
 from gradscope.cli.gradcheck_cmd import gradcheck
@@ -33,6 +34,7 @@ def root(
 
 
 app.command()(inspect)
+app.command()(browse)
 app.command()(export)
 app.command()(gradcheck)
 app.command()(check)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -37,7 +38,7 @@ def _config_errors():
     try:
         yield
     except CheckConfigError as error:
-        make_console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        make_console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
 
 

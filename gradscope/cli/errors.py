@@ -6,6 +6,7 @@ import contextlib
 import sys
 
 import typer
+from rich.markup import escape
 
 from gradscope.cli.console import make_console
 from gradscope.trace.script import ScriptError
@@ -21,15 +22,15 @@ def reported_errors():
     try:
         yield
     except ScriptError as error:
-        console.print(f"[bold red]error:[/] {error.message}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False)
         if error.details:
             console.print(error.details, highlight=False, markup=False)
         raise typer.Exit(EXIT_INPUT) from None
     except TraceFormatError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        console.print(f"[bold red]error:[/] {error.filename}: {error.strerror}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(error.filename))}: {error.strerror}", highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
     except BrokenPipeError:
         sys.stderr.close()

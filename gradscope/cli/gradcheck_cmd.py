@@ -42,7 +42,8 @@ def _render(outcome: ScriptGradcheck, console: Console) -> None:
                       f"its own inputs give {culprit.numerical:.6g}")
     elif not result.passed:
         console.print("culprit        no single node's backward disagrees on its own inputs: the mismatch comes "
-                      "from how the graph combines them, or from a non-smooth point")
+                      "from how the graph combines them, from a non-smooth point (relu at 0, max ties), or from "
+                      "finite differences losing precision at large magnitudes (try a larger --eps)")
     if outcome.second_order is not None:
         console.print("second order   passed" if outcome.second_order else "second order   failed: "
                        + result.extra.get("second_order_message", "").splitlines()[0])

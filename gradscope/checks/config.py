@@ -1,0 +1,242 @@
+"""Which rules `gradscope check` runs and with which thresholds: defaults, `[tool.gradscope.check]` in
+pyproject.toml, then command-line flags (flags win).
+
+    [tool.gradscope.check]
+    rules = ["finite", "connected", "grad-norm"]
+    grad-norm = ["model.encoder.*<=1e3", "*>=1e-8"]
+    allow-nonfinite = ["model.attention.*"]
+    steps = 3
+
+Keys are the flags' names without the dashes in front; every value is checked, and a wrong one is a
+`CheckConfigError` naming the key and where it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = None
+
+RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units", "exploding", "gradcheck")
+# gradcheck costs finite differences, exploding needs several steps: both run when asked for
+# (exploding also by default when --steps is 2 or more)
+DEFAULT_RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units")
+SECTION = "tool.gradscope.check"
+
+
+class CheckConfigError(ValueError):
+    """A rule name, a threshold or a config file that makes no sense (exit code 2)."""
+
+
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+_BOUND = re.compile(r"^\s*(?P<pattern>[^<>=]*?)\s*(?P<op><=|>=|<|>)\s*(?P<value>[^<>=\s]+)\s*$")
+
+
+@dataclass(frozen=True)
+class NormBound:
+    """`model.fc1.*<=1e3`: the gradient norm of every parameter matching the glob obeys the bound."""
+
+    pattern: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str) -> NormBound:
+        """`GLOB<=NUMBER`, `GLOB>=NUMBER` (or `<`, `>`); raises CheckConfigError for anything else."""
+        match = _BOUND.match(text) if isinstance(text, str) else None
+        value = _number(match.group("value")) if match else None
+        if match is None or not match.group("pattern") or value is None:
+            raise CheckConfigError(f"{text!r} is not a bound: write GLOB<=NUMBER or GLOB>=NUMBER, "
+                                   "e.g. 'model.fc1.*<=1e3' or '*>=1e-8'")
+        return cls(match.group("pattern"), match.group("op"), value)
+
+    def matches(self, name: str) -> bool:
+        return fnmatchcase(name, self.pattern)
+
+    def holds(self, norm: float) -> bool:
+        """False for a NaN norm: a NaN gradient obeys no bound."""
+        return not math.isnan(norm) and _COMPARISONS[self.op](norm, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.pattern}{self.op}{self.value:g}"
+
+
+DEFAULT_GRAD_NORM = (NormBound("*", "<=", 1e4), NormBound("*", ">=", 1e-7))
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Rules and thresholds. `rules=None` means the defaults (plus `exploding` when steps >= 2)."""
+
+    rules: tuple[str, ...] | None = None
+    entry: str | None = None
+    steps: int = 1
+    lr: float = 0.01  # of the default optimizer, SGD, between steps
+    allow_nonfinite: tuple[str, ...] = ()  # globs of parameter names, op names, node names or scopes
+    grad_norm: tuple[NormBound, ...] = DEFAULT_GRAD_NORM
+    min_nonzero: float = 0.0  # nonzero: the fraction of nonzero gradient entries must be above this
+    min_layer_ratio: float = 1e-3  # vanishing: smallest / largest layer gradient norm
+    max_dead_fraction: float = 0.5  # dead-units: fraction of units that never fire over the batch
+    max_growth: float = 100.0  # exploding: gradient norm at any step / at step 0
+    gradcheck_mode: str = "fast"
+    gradcheck_eps: float = 1e-6
+    gradcheck_atol: float = 1e-5
+    gradcheck_rtol: float = 1e-3
+    keep_values: int = 1 << 16  # tensors up to this many elements keep their values (dead-units reads them)
+
+    @property
+    def selected_rules(self) -> tuple[str, ...]:
+        if self.rules is not None:
+            return self.rules
+        return DEFAULT_RULES + (("exploding",) if self.steps >= 2 else ())
+
+
+def _number(text) -> float | None:
+    if isinstance(text, bool):
+        return None
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+# ------------------------------------------------------------------------------------- converters
+def _rules(value) -> tuple[str, ...]:
+    names = _string_list(value)
+    unknown = [name for name in names if name not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rule {unknown[0]!r} (rules: {', '.join(RULES)})")
+    return tuple(dict.fromkeys(names))
+
+
+def _string_list(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError("must be a list of strings")
+    return tuple(value)
+
+
+def _bounds(value) -> tuple[NormBound, ...]:
+    try:
+        return tuple(NormBound.parse(text) for text in _string_list(value))
+    except CheckConfigError as error:
+        raise ValueError(str(error)) from None
+
+
+def _positive_int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"must be a whole number >= 1, not {value!r}")
+    return value
+
+
+def _fraction(value) -> float:
+    number = _number(value)
+    if number is None or not 0 <= number <= 1:
+        raise ValueError(f"must be a number between 0 and 1, not {value!r}")
+    return number
+
+
+def _positive(value) -> float:
+    number = _number(value)
+    if number is None or not number > 0:
+        raise ValueError(f"must be a number > 0, not {value!r}")
+    return number
+
+
+def _identifier(value) -> str:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise ValueError(f"must be a function name, not {value!r}")
+    return value
+
+
+def _mode(value) -> str:
+    if value not in ("fast", "slow"):
+        raise ValueError(f"must be 'fast' or 'slow', not {value!r}")
+    return value
+
+
+# key (as in pyproject.toml and, with -- in front, on the command line) → field, converter
+FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "rules": ("rules", _rules),
+    "entry": ("entry", _identifier),
+    "steps": ("steps", _positive_int),
+    "lr": ("lr", _positive),
+    "allow-nonfinite": ("allow_nonfinite", _string_list),
+    "grad-norm": ("grad_norm", _bounds),
+    "min-nonzero": ("min_nonzero", _fraction),
+    "min-layer-ratio": ("min_layer_ratio", _fraction),
+    "max-dead-fraction": ("max_dead_fraction", _fraction),
+    "max-growth": ("max_growth", _positive),
+    "gradcheck-mode": ("gradcheck_mode", _mode),
+    "gradcheck-eps": ("gradcheck_eps", _positive),
+    "gradcheck-atol": ("gradcheck_atol", _positive),
+    "gradcheck-rtol": ("gradcheck_rtol", _positive),
+    "keep-values": ("keep_values", _positive_int),
+}
+
+
+def _converted(values: dict, describe: Callable[[str], str]) -> dict:
+    changes = {}
+    for key, value in values.items():
+        if key not in FIELDS:
+            raise CheckConfigError(f"{describe(key)}: unknown key (known: {', '.join(FIELDS)})")
+        name, convert = FIELDS[key]
+        try:
+            changes[name] = convert(value)
+        except ValueError as error:
+            raise CheckConfigError(f"{describe(key)}: {error}") from None
+    return changes
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml in `start` or a parent directory, as pytest and ruff look for theirs."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_pyproject(path: Path) -> dict:
+    """The `[tool.gradscope.check]` table of `path` ({} when the file has none)."""
+    if tomllib is None:
+        raise CheckConfigError(f"{path}: reading TOML needs Python 3.11 or later")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CheckConfigError(f"{path}: can't read it ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CheckConfigError(f"{path}: not valid TOML ({error})") from None
+    table = document.get("tool", {}).get("gradscope", {}).get("check", {})
+    if not isinstance(table, dict):
+        raise CheckConfigError(f"{path}: [{SECTION}] must be a table")
+    return table
+
+
+def build_config(file_values: dict | None = None, flag_values: dict | None = None,
+                 source: str = "pyproject.toml") -> CheckConfig:
+    """Defaults, then the file's `[tool.gradscope.check]` values, then flags (None = not given).
+
+    >>> build_config({"steps": 3}, {"grad-norm": ["*<=1e3"]}).steps
+    3
+    """
+    config = dataclasses.replace(CheckConfig(), **_converted(
+        file_values or {}, lambda key: f"{source} [{SECTION}] {key}"))
+    given = {key: value for key, value in (flag_values or {}).items() if value is not None}
+    config = dataclasses.replace(config, **_converted(given, lambda key: "--rule" if key == "rules" else f"--{key}"))
+    return config

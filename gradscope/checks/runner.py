@@ -1,0 +1,103 @@
+"""`run_checks`: record a script's steps, apply the selected rules, collect one report.
+
+>>> report = run_checks("model.py", build_config(flag_values={"rules": ["finite", "connected"]}))
+>>> report.passed, [r.target for r in report.failures]
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+from gradscope.checks.config import CheckConfig, CheckConfigError
+from gradscope.checks.layers import check_dead_units, check_exploding, check_vanishing
+from gradscope.checks.results import FAIL, PASS, SKIP, CheckReport, CheckResult, format_value
+from gradscope.checks.rules import check_connected, check_finite, check_grad_norm, check_nonzero, unmatched_bounds
+from gradscope.checks.steps import Step, record_steps
+from gradscope.trace.gradcheck import check_script
+from gradscope.trace.script import DEFAULT_ENTRY, ScriptError
+
+STEP_RULES: dict[str, Callable[[Step, CheckConfig], list[CheckResult]]] = {
+    "finite": check_finite,
+    "connected": check_connected,
+    "nonzero": check_nonzero,
+    "grad-norm": check_grad_norm,
+    "vanishing": check_vanishing,
+    "dead-units": check_dead_units,
+}
+
+
+def merge_steps(per_step: list[list[CheckResult]]) -> list[CheckResult]:
+    """One result per target over all steps: its first failure, else its last pass, else its last skip."""
+    rank = {FAIL: 2, PASS: 1, SKIP: 0}
+    merged: dict[str, CheckResult] = {}
+    for results in per_step:
+        for result in results:
+            current = merged.get(result.target)
+            if current is None or (not current.failed and rank[result.status] >= rank[current.status]):
+                merged[result.target] = result
+    return list(merged.values())
+
+
+def check_gradcheck(script: str | os.PathLike, config: CheckConfig) -> list[CheckResult]:
+    """The entry passes gradcheck against every parameter it uses, in float64 (a fresh run of the script)."""
+    fast = config.gradcheck_mode == "fast"
+    outcome = check_script(script, config.entry, eps=config.gradcheck_eps, atol=config.gradcheck_atol,
+                           rtol=config.gradcheck_rtol, fast_mode=fast)
+    result = outcome.result
+    target = f"{outcome.run.trace.meta.get('entry')}()"
+    threshold = f"atol {config.gradcheck_atol:g}, rtol {config.gradcheck_rtol:g} ({config.gradcheck_mode})"
+    if outcome.passed:
+        return [CheckResult("gradcheck", target, PASS, 0.0, f"passed ({len(outcome.parameters)} parameters)",
+                            threshold)]
+    worst, culprit = result.worst, result.culprit
+    lines = []
+    if worst is not None:
+        name = result.extra.get("input_name", f"input {worst.input_index}")
+        lines.append(f"worst element {name}{list(worst.input_element)}: numerical {worst.numerical:.6g}, "
+                     f"analytical {worst.analytical:.6g} (abs error {worst.abs_error:.3g})")
+    if culprit is not None:
+        lines.append(str(culprit))
+    if not lines:
+        lines.append(result.message.strip().splitlines()[0])
+    file, _, line = (culprit.location or "").rpartition(":") if culprit is not None else ("", "", "")
+    value = worst.abs_error if worst is not None else None
+    return [CheckResult("gradcheck", target, FAIL, value, format_value(value) if worst else "failed", threshold,
+                        "gradcheck failed: " + "; ".join(lines), scope=culprit.scope if culprit else None,
+                        file=file or None, line=int(line) if line.isdigit() else None)]
+
+
+def run_checks(script: str | os.PathLike, config: CheckConfig | None = None) -> CheckReport:
+    """Run the script's steps and every selected rule. Raises ScriptError for a script that can't run
+    (or has no entry to gradcheck) and CheckConfigError for a grad-norm glob that matches no parameter
+    or for `exploding` with a single step (a script run as __main__ gives one step per backward)."""
+    config = config or CheckConfig()
+    started = time.perf_counter()
+    rules = config.selected_rules
+    recorded = record_steps(script, config.entry, config.steps, config.lr, config.keep_values)
+    if "exploding" in rules and len(recorded.steps) < 2:
+        raise CheckConfigError("the exploding rule compares training steps: run with --steps 2 or more "
+                               "(steps = N in the config)")
+    if "grad-norm" in rules:
+        unmatched_bounds(recorded.steps[0].trace, config)
+    if "gradcheck" in rules and recorded.run.entry is None:
+        raise ScriptError(f"{script}: the gradcheck rule needs an entry function: the script defines no "
+                          f"{config.entry or DEFAULT_ENTRY}() returning the scalar to check")
+    report = CheckReport(str(script), recorded.entry, len(recorded.steps), rules)
+    for rule in rules:
+        rule_started = time.perf_counter()
+        if rule in STEP_RULES:
+            found = merge_steps([STEP_RULES[rule](step, config) for step in recorded.steps])
+        elif rule == "exploding":
+            found = check_exploding(recorded.steps, config)
+        else:
+            found = check_gradcheck(script, config)
+        for result in found:
+            result.duration = (time.perf_counter() - rule_started) / len(found)
+            if len(recorded.steps) == 1:
+                result.step = None
+        report.results.extend(found)
+    report.duration = time.perf_counter() - started
+    return report
+

@@ -1,0 +1,118 @@
+"""The training steps the rules look at.
+
+An entry script is called `steps` times with an optimizer step between calls: the script's
+`optimizer()` (a function returning an optimizer, or an optimizer object named `optimizer`), else
+SGD over every parameter the script holds. A script run as `__main__` gives one step per backward
+it performed. Each step is one backward pass of one `Trace`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from gradscope.optim import SGD, Optimizer
+from gradscope.trace.model import Parameter, PassRecord, SourceLocation, TensorRecord, Trace
+from gradscope.trace.recorder import Recorder, named_parameters
+from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script
+
+
+@dataclass
+class Step:
+    """One backward pass the rules judge: pass `pass_index` of `trace`, step `index` of the run."""
+
+    index: int
+    trace: Trace
+    pass_index: int = 0
+
+    @property
+    def record(self) -> PassRecord:
+        return self.trace.passes[self.pass_index]
+
+    def grad(self, parameter: Parameter) -> TensorRecord | None:
+        return self.trace.parameter_grad(parameter, self.pass_index)
+
+    @cached_property
+    def first_uses(self) -> dict[int, SourceLocation]:
+        """Node id → the user's line of the first op that used it (a leaf has no line of its own)."""
+        found: dict[int, SourceLocation] = {}
+        for node in sorted(self.trace.nodes.values(), key=lambda node: node.id):
+            if node.source is not None:
+                for child, _ in node.next:
+                    if child is not None:
+                        found.setdefault(child, node.source)
+        return found
+
+
+@dataclass
+class StepRun:
+    """The script and the steps recorded from it."""
+
+    run: ScriptRun
+    steps: list[Step]
+
+    @property
+    def entry(self) -> str | None:
+        return self.run.trace.meta.get("entry")
+
+
+def _optimizer(run: ScriptRun, lr: float) -> Optimizer:
+    found = run.namespace.get("optimizer")
+    if isinstance(found, Optimizer):
+        return found
+    if callable(found):
+        try:
+            optimizer = found()
+        except Exception as error:  # the user's function failed: report it, like a failing entry
+            raise ScriptError(f"{run.path}: optimizer() raised {type(error).__name__}",
+                              "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
+        if not isinstance(optimizer, Optimizer):
+            raise ScriptError(f"{run.path}: optimizer() must return a gradscope.optim optimizer, "
+                              f"got {type(optimizer).__name__}")
+        return optimizer
+    parameters = [tensor for _, _, tensor in named_parameters(run.namespace)]
+    if not parameters:
+        raise ScriptError(f"{run.path}: no parameters to train between steps (the script's globals hold no "
+                          "module and no tensor that requires grad)")
+    return SGD(parameters, lr=lr)
+
+
+def _record_entry(run: ScriptRun, keep_values: int) -> Trace:
+    name = run.trace.meta.get("entry") or DEFAULT_ENTRY
+    recorder = Recorder(keep_values=keep_values)
+    # the script's prints go to stderr, as on its first run, so --json output stays clean
+    with contextlib.redirect_stdout(sys.stderr), recorder:
+        result = call_entry(run.entry, run.path, name)
+        try:
+            result.backward()
+        except RuntimeError as error:
+            raise ScriptError(f"{run.path}: backward through {name}() failed",
+                              "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
+    trace = recorder.finish(run.namespace)
+    trace.meta.update(script=str(run.path), entry=name)
+    return trace
+
+
+def record_steps(script: str | Path, entry: str | None = None, steps: int = 1, lr: float = 0.01,
+                 keep_values: int = 1 << 16) -> StepRun:
+    """Run the script and record `steps` training steps (see the module docstring)."""
+    run = run_script(script, entry, keep_values=keep_values)
+    if run.entry is None:
+        if steps > 1:
+            raise ScriptError(f"{run.path}: --steps needs an entry function: the script defines no "
+                              f"{entry or DEFAULT_ENTRY}() (a script run as __main__ gives one step per backward)")
+        return StepRun(run, [Step(index, run.trace, index) for index in range(len(run.trace.passes))])
+    recorded = [Step(0, run.trace)]
+    if steps > 1:
+        optimizer = _optimizer(run, lr)
+        for index in range(1, steps):
+            optimizer.step()
+            optimizer.zero_grad()
+            for _, _, tensor in named_parameters(run.namespace):  # also those the optimizer doesn't train
+                tensor.grad = None
+            recorded.append(Step(index, _record_entry(run, keep_values)))
+    return StepRun(run, recorded)

@@ -1,0 +1,112 @@
+"""Rules and thresholds: defaults, `[tool.gradscope.check]` in pyproject.toml, flags winning, and a
+clear CheckConfigError naming the key for every bad value."""
+
+import math
+
+import pytest
+
+from gradscope.checks import DEFAULT_RULES, CheckConfig, CheckConfigError, NormBound, build_config
+from gradscope.checks.config import DEFAULT_GRAD_NORM, find_pyproject, read_pyproject
+
+
+def test_defaults():
+    config = build_config()
+    assert config == CheckConfig()
+    assert config.selected_rules == DEFAULT_RULES
+    assert config.grad_norm == DEFAULT_GRAD_NORM
+    assert build_config(flag_values={"steps": 2}).selected_rules == (*DEFAULT_RULES, "exploding")
+
+
+def test_flags_win_over_the_file_and_lists_are_replaced():
+    file_values = {"rules": ["finite", "grad-norm"], "steps": 3, "grad-norm": ["*<=1e3"], "max-dead-fraction": 0.2,
+                   "allow-nonfinite": ["model.attention.*"]}
+    config = build_config(file_values, {"grad-norm": ["model.fc1.*>=1e-8"], "steps": None, "max-dead-fraction": 0.7})
+    assert config.rules == ("finite", "grad-norm") and config.steps == 3
+    assert config.grad_norm == (NormBound("model.fc1.*", ">=", 1e-8),)
+    assert config.max_dead_fraction == 0.7
+    assert config.allow_nonfinite == ("model.attention.*",)
+
+
+def test_repeated_rules_keep_their_first_place():
+    assert build_config(flag_values={"rules": ["connected", "finite", "connected"]}).rules == ("connected", "finite")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("model.fc1.*<=1e3", NormBound("model.fc1.*", "<=", 1000.0)),
+    ("*>=1e-8", NormBound("*", ">=", 1e-8)),
+    (" encoder.* < 5 ", NormBound("encoder.*", "<", 5.0)),
+    ("w>0", NormBound("w", ">", 0.0)),
+])
+def test_bound_syntax(text, expected):
+    assert NormBound.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["model.fc1", "<=1e3", "*<=", "*<=abc", "*=>3", "*==3", ""])
+def test_bad_bound_syntax(text):
+    with pytest.raises(CheckConfigError, match="is not a bound: write GLOB<=NUMBER or GLOB>=NUMBER"):
+        NormBound.parse(text)
+
+
+def test_bounds_hold_and_nan_obeys_none():
+    upper, strict = NormBound("*", "<=", 1.0), NormBound("*", "<", 1.0)
+    assert upper.holds(1.0) and not strict.holds(1.0) and strict.holds(0.5)
+    assert not upper.holds(math.inf) and NormBound("*", ">=", 1.0).holds(math.inf)
+    assert not upper.holds(math.nan) and not NormBound("*", ">=", 0.0).holds(math.nan)
+    assert upper.matches("model.fc1.weight") and not NormBound("model.fc2.*", "<=", 1).matches("model.fc1.weight")
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"rules": ["finite", "nonfinite"]}, "--rule: unknown rule 'nonfinite' (rules: finite, connected,"),
+    ({"rules": 3}, "--rule: must be a list of strings"),
+    ({"grad-norm": ["fc1<=x"]}, "--grad-norm: 'fc1<=x' is not a bound"),
+    ({"steps": 0}, "--steps: must be a whole number >= 1, not 0"),
+    ({"steps": True}, "--steps: must be a whole number >= 1"),
+    ({"max-dead-fraction": 1.5}, "--max-dead-fraction: must be a number between 0 and 1, not 1.5"),
+    ({"min-layer-ratio": "x"}, "--min-layer-ratio: must be a number between 0 and 1"),
+    ({"max-growth": -1}, "--max-growth: must be a number > 0, not -1"),
+    ({"gradcheck-mode": "medium"}, "--gradcheck-mode: must be 'fast' or 'slow', not 'medium'"),
+    ({"entry": "my loss"}, "--entry: must be a function name, not 'my loss'"),
+    ({"grad_norm": ["*<=1"]}, "--grad_norm: unknown key (known: rules, entry, steps,"),
+])
+def test_bad_flag_values_name_the_flag(values, message):
+    with pytest.raises(CheckConfigError) as error:
+        build_config(flag_values=values)
+    assert str(error.value).startswith(message)
+
+
+def test_bad_file_values_name_the_file_section_and_key():
+    with pytest.raises(CheckConfigError, match=r"^ci/pyproject.toml \[tool.gradscope.check\] max-growth: must be"):
+        build_config({"max-growth": "lots"}, source="ci/pyproject.toml")
+
+
+def test_read_pyproject(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "x"\n\n[tool.gradscope.check]\nrules = ["finite"]\ngrad-norm = ["*<=1e3"]\n')
+    assert read_pyproject(path) == {"rules": ["finite"], "grad-norm": ["*<=1e3"]}
+    path.write_text('[project]\nname = "x"\n')
+    assert read_pyproject(path) == {}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[tool.gradscope.check\nrules = 1", "not valid TOML"),
+    ("[tool.gradscope]\ncheck = 3\n", "[tool.gradscope.check] must be a table"),
+])
+def test_bad_pyproject(tmp_path, text, message):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    with pytest.raises(CheckConfigError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        read_pyproject(path)
+
+
+def test_missing_pyproject(tmp_path):
+    with pytest.raises(CheckConfigError, match="no such file"):
+        read_pyproject(tmp_path / "nope.toml")
+
+
+def test_find_pyproject_looks_upward(tmp_path):
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    assert find_pyproject(nested) == tmp_path / "pyproject.toml"
+    (tmp_path / "a" / "pyproject.toml").write_text("")
+    assert find_pyproject(nested) == tmp_path / "a" / "pyproject.toml"
