@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from gradscope._quiet import loud, quiet
+
 HISTOGRAM_BINS = 16
 
 
@@ -53,47 +55,63 @@ class TensorStats:
 
 
 def compute_stats(array: np.ndarray) -> TensorStats:
-    """Statistics of `array`. Non-finite values are counted, and left out of the other figures."""
-    array = np.asarray(array)
+    """Statistics of `array`. Non-finite values are counted, and left out of the other figures.
+
+    Means accumulate in float64 without converting the whole array; only values so large that their
+    squares or sums overflow are rescaled first.
+    """
+    token = quiet()
+    try:
+        return _compute(np.asarray(array))
+    finally:
+        loud(token)
+
+
+def _compute(array: np.ndarray) -> TensorStats:
     numel = int(array.size)
     dtype_name = array.dtype.name
     if array.dtype.kind == "b":
         array = array.astype(np.int8)
-    if array.dtype.kind == "c":
+    elif array.dtype.kind == "c":
         array = np.abs(array)
-    flat = array.reshape(-1).astype(np.float64, copy=False)
+    flat = array.reshape(-1)
+    shape = tuple(int(s) for s in array.shape)
     if numel == 0:
-        return TensorStats(tuple(array.shape), dtype_name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0,
-                           (0,) * HISTOGRAM_BINS, (0.0, 0.0))
-    finite_mask = np.isfinite(flat)
-    if finite_mask.all():
-        finite = flat
-        nan = posinf = neginf = 0
-    else:
+        return TensorStats(shape, dtype_name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, (0,) * HISTOGRAM_BINS, (0.0, 0.0))
+    nan = posinf = neginf = 0
+    finite = flat
+    low, high = float(flat.min()), float(flat.max())
+    if not (np.isfinite(low) and np.isfinite(high)):  # min/max see every nan and inf: no mask otherwise
+        finite_mask = np.isfinite(flat)
         finite = flat[finite_mask]
         nan = int(np.isnan(flat).sum())
         posinf = int(np.isposinf(flat).sum())
         neginf = int(np.isneginf(flat).sum())
-    if finite.size:
-        low, high = float(finite.min()), float(finite.max())
-        histogram = _histogram(finite, low, high)
-        # NOTE: scale first, so sums and squares of huge values don't overflow to inf
+        if finite.size:
+            low, high = float(finite.min()), float(finite.max())
+    zero_fraction = float((numel - np.count_nonzero(flat)) / numel)
+    if not finite.size:
+        nothing = float("nan")
+        return TensorStats(shape, dtype_name, numel, nothing, nothing, nothing, nothing, nothing, nan, posinf,
+                           neginf, zero_fraction, (0,) * HISTOGRAM_BINS, (nothing, nothing))
+    count = finite.size
+    total = float(np.add.reduce(finite, dtype=np.float64))
+    squares = float(np.dot(finite, finite)) if finite.dtype.kind == "f" else float(
+        np.add.reduce(np.square(finite, dtype=np.float64)))
+    if np.isfinite(total) and np.isfinite(squares) and (finite.dtype != np.float32 or squares < 1e37):
+        mean = total / count
+        # NOTE: var from E[x²] - mean², clamped: enough for a debugger's summary, one pass cheaper than std()
+        std = float(np.sqrt(max(squares / count - mean * mean, 0.0)))
+        norm = float(np.sqrt(squares))
+    else:  # sums or squares of huge values overflowed: redo them on values scaled down
         scale = max(abs(low), abs(high))
-        if scale > 0:
-            scaled = finite / scale
-            mean, std = float(scale * scaled.mean()), float(scale * scaled.std())
-            norm = float(scale * np.sqrt(np.sum(scaled * scaled)))
-        else:
-            mean = std = norm = 0.0
-    else:
-        low = high = mean = std = norm = float("nan")
-        histogram = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
+        scaled = finite.astype(np.float64) / scale
+        mean, std = float(scale * scaled.mean()), float(scale * scaled.std())
+        norm = float(scale * np.sqrt(np.dot(scaled, scaled)))
     return TensorStats(
-        shape=tuple(int(s) for s in array.shape), dtype=dtype_name, numel=numel, norm=norm,
-        mean=mean, std=std, min=low, max=high, nan=nan, posinf=posinf, neginf=neginf,
-        zero_fraction=float(np.count_nonzero(flat == 0) / numel),
-        histogram=tuple(int(c) for c in histogram),
-        histogram_range=(low, high) if finite.size else (float("nan"), float("nan")),
+        shape=shape, dtype=dtype_name, numel=numel, norm=norm, mean=mean, std=std, min=low, max=high, nan=nan,
+        posinf=posinf, neginf=neginf, zero_fraction=zero_fraction,
+        histogram=tuple(int(c) for c in _histogram(finite, low, high)), histogram_range=(low, high),
     )
 
 
@@ -104,6 +122,8 @@ def _histogram(finite: np.ndarray, low: float, high: float) -> np.ndarray:
         counts = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
         counts[HISTOGRAM_BINS // 2] = finite.size
         return counts
-    position = (finite / 2 - low / 2) / span * HISTOGRAM_BINS
+    scale = HISTOGRAM_BINS / (2 * span)
+    position = finite * scale if np.isfinite(low * scale) and np.isfinite(high * scale) else finite / 2 * (2 * scale)
+    position = position - low * scale
     bins = np.clip(position.astype(np.int64), 0, HISTOGRAM_BINS - 1)
     return np.bincount(bins, minlength=HISTOGRAM_BINS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 
 import numpy as np
 
@@ -54,6 +55,7 @@ class Recorder:
         self._ids: dict[int, int] = {}
         self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
+        self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
         self._pass: PassRecord | None = None
         self._token = None
 
@@ -67,8 +69,21 @@ class Recorder:
 
     # node bookkeeping -----------------------------------------------------------------------
     def _capture(self, value) -> TensorRecord | None:
+        """One record per array and version: a node's inputs are earlier nodes' outputs, saved
+        tensors are inputs or outputs; each is captured (copied, or summarised) once."""
         array = _array(value)
-        return None if array is None else TensorRecord.capture(array, self.keep_values)
+        if array is None:
+            return None
+        version = value._version_counter[0] if isinstance(value, Tensor) else None
+        key = id(array)
+        cached = self._records.get(key)
+        # a bare array (a saved output) is the output captured just before, whatever its version
+        if cached is not None and cached[0]() is array and (cached[1] == version or version is None):
+            return cached[2]
+        record = TensorRecord.capture(array, self.keep_values)
+        if version is not None:
+            self._records[key] = (weakref.ref(array), version, record)
+        return record
 
     def node_id(self, node) -> int:
         """The trace id of a live node, registering nodes made before recording began."""
@@ -105,9 +120,9 @@ class Recorder:
             self.trace.anomalies.append(anomaly)
 
     def tensor_saved(self, node, name, saved) -> None:
-        array = saved._array if saved._array is not None else None
-        if array is not None:
-            self.trace.nodes[self.node_id(node)].saved[name] = self._capture(array)
+        value = saved._tensor if saved._tensor is not None else saved._array
+        if value is not None and not isinstance(value, (int, float, bool, complex)):
+            self.trace.nodes[self.node_id(node)].saved[name] = self._capture(value)
 
     def backward_begin(self, roots, grads) -> None:
         if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
@@ -172,6 +187,7 @@ class Recorder:
         self._alive.clear()
         self._leaves.clear()
         self._ids.clear()
+        self._records.clear()
         return self.trace
 
 
