@@ -49,12 +49,22 @@ def why_forward(op: str, inputs: list[TensorStats | None]) -> str:
     return "finite inputs, non-finite output"
 
 
-def why_backward(saved: dict[str, TensorStats]) -> str:
-    """A plain reason for a node that returned a non-finite gradient from a finite one."""
-    for name in ("self", "other", "result"):
-        stats = saved.get(name)
-        if stats is not None and not stats.finite:
+# ops whose derivative is infinite where this saved value is 0 (log x at x = 0, x / y at y = 0 …)
+INFINITE_DERIVATIVE_AT_ZERO = {
+    "log": "self", "sqrt": "result", "rsqrt": "result", "div": "other", "reciprocal": "result",
+    "pow": "self", "pow_tensor": "self", "linalg_vector_norm": "result",
+}
+
+
+def why_backward(op: str, saved: dict[str, TensorStats]) -> str:
+    """A plain reason for a node that returned a non-finite gradient from a finite one: a saved value
+    that already was non-finite (the forward pass made it), else a zero where the op's derivative is
+    infinite."""
+    for name, stats in saved.items():
+        if not stats.finite:
             return f"its saved {name} is already non-finite ({describe(stats)}): look at the forward pass"
-        if stats is not None and stats.zero_fraction > 0:
-            return f"its saved {name} holds zeros ({stats.zero_fraction:.0%}), where the derivative is infinite"
+    name = INFINITE_DERIVATIVE_AT_ZERO.get(op)
+    stats = saved.get(name) if name else None
+    if stats is not None and stats.zero_fraction > 0:
+        return f"its saved {name} holds zeros ({stats.zero_fraction:.0%}), where the derivative is infinite"
     return "finite incoming gradient, non-finite outgoing gradient"

@@ -20,6 +20,7 @@ import fnmatch
 import linecache
 import os
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -233,8 +234,20 @@ def _nonfinite_kind(array, mode: _Mode) -> str | None:
 class AnomalyObserver:
     """The engine observer behind anomaly mode (installed process-wide while the mode is on)."""
 
+    def __init__(self) -> None:
+        self._local = threading.local()  # the backward nodes running in this thread, innermost last
+
+    def _running(self) -> list:
+        running = getattr(self._local, "nodes", None)
+        if running is None:
+            running = self._local.nodes = []
+        return running
+
     def node_created(self, node, inputs, outputs) -> None:
         node.frames = capture_stack()
+        running = self._running()
+        if running:  # made by a backward node (create_graph): remember which, for double-backward errors
+            node.anomaly_parent = running[-1]
         mode = _mode
         if not mode.check_forward or _allowed(node, mode):
             return
@@ -255,8 +268,12 @@ class AnomalyObserver:
 
     def backward_node_start(self, node, grads) -> None:
         node._anomaly_incoming = grads
+        self._running().append(node)
 
     def backward_node_end(self, node, outputs) -> None:
+        running = self._running()
+        if running and running[-1] is node:
+            running.pop()
         mode = _mode
         incoming = getattr(node, "_anomaly_incoming", ())
         node._anomaly_incoming = None
@@ -273,18 +290,27 @@ class AnomalyObserver:
             outgoing = [_stats(o) for o in outputs]
             saved = _saved_stats(node)
             verdict = role(incoming_stats, outgoing) or "culprit"
-            reason = why_backward(saved) if verdict == "culprit" else "the incoming gradient was already non-finite"
+            reason = (why_backward(_op_name(node), saved) if verdict == "culprit"
+                      else "the incoming gradient was already non-finite")
             report = AnomalyReport("backward", verdict, node, node.name(), _op_name(node), index, node.scope,
                                    user_location(node.frames or ()), reason, outgoing, incoming_stats, saved)
             error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output.")
             raise _with_report(error, report)
 
     def backward_node_failed(self, node, error) -> None:
-        stack = node.frames
-        if stack is None:
+        running = self._running()
+        if running and running[-1] is node:
+            running.pop()
+        if node.frames is None:
             return
         warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
-                      + "".join(format_stack(stack)).rstrip("\n"), UserWarning, stacklevel=2)
+                      + "".join(format_stack(node.frames)).rstrip("\n"), UserWarning, stacklevel=2)
+        parent = getattr(node, "anomaly_parent", None)
+        while parent is not None and parent.frames is not None:
+            warnings.warn(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call that "
+                          "induced the previous calculation:\n" + "".join(format_stack(parent.frames)).rstrip("\n"),
+                          UserWarning, stacklevel=2)
+            parent = getattr(parent, "anomaly_parent", None)
 
 
 def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:

@@ -160,8 +160,7 @@ class _Evaluator:
         self.count += 1
         if self.progress is not None:
             self.progress(self.count, self.total)
-        return [np.array(o._data, dtype=np.float64 if o._data.dtype.kind != "c" else o._data.dtype, copy=True)
-                if isinstance(o, Tensor) else None for o in result]
+        return [np.array(o._data, copy=True) if isinstance(o, Tensor) else None for o in result]
 
 
 def _numerical_jacobian(evaluator: _Evaluator, inputs, index: int, eps: float) -> list[np.ndarray]:
@@ -179,9 +178,9 @@ def _numerical_jacobian(evaluator: _Evaluator, inputs, index: int, eps: float) -
         data[position] = original
         columns.append([None if b is None else ((a - b) / (2 * eps)).reshape(-1) for a, b in zip(after, before)])
     del flat
-    n_outputs = len(columns[0]) if columns else 0
-    return [np.stack([c[j] for c in columns]) if columns and columns[0][j] is not None else None
-            for j in range(n_outputs)]
+    if not columns:  # an empty input: an empty Jacobian per output
+        return [None if o is None else np.zeros((0, o.size), dtype=o.dtype) for o in evaluator.outputs()]
+    return [np.stack([c[j] for c in columns]) if columns[0][j] is not None else None for j in range(len(columns[0]))]
 
 
 def _analytical_rows(output: Tensor, inputs, differentiable, grad_output: np.ndarray) -> list[np.ndarray | None]:
@@ -195,7 +194,7 @@ def _analytical_jacobian(output: Tensor, inputs, differentiable, nondet_tol: flo
     n_out = output._data.size
     runs = []
     for _ in range(2):
-        columns = {i: np.zeros((inputs[i]._data.size, n_out)) for i in differentiable}
+        columns = {i: np.zeros((inputs[i]._data.size, n_out), dtype=inputs[i]._data.dtype) for i in differentiable}
         for m in range(n_out):
             onehot = np.zeros(n_out, dtype=output._data.dtype)
             onehot[m] = 1
@@ -239,15 +238,25 @@ def _differentiable_outputs(outputs) -> list[tuple[int, Tensor]]:
 
 
 # ------------------------------------------------------------------------------------------ modes
+def _check_no_differentiable_outputs(numerical: dict) -> None:
+    """Outputs that don't require grad must not change with the inputs either (PyTorch's check)."""
+    for per_output in numerical.values():
+        for matrix in per_output:
+            if matrix is not None and not np.allclose(matrix, 0, rtol=0, atol=0):
+                raise GradcheckError("Numerical gradient for function expected to be zero")
+
+
 def _slow(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, evaluator, result) -> None:
     numerical = {i: _numerical_jacobian(evaluator, inputs, i, eps) for i in differentiable}
+    if not _differentiable_outputs(outputs):
+        _check_no_differentiable_outputs(numerical)
     for j, output in _differentiable_outputs(outputs):
         analytical = _analytical_jacobian(output, inputs, differentiable, nondet_tol)
         for position, i in enumerate(differentiable):
             a, n = analytical[position], numerical[i][j]
             if not np.allclose(a, n, rtol=rtol, atol=atol):
                 result.worst = _worst(a, n, rtol, atol, j, i, inputs[i]._data.shape, output._data.shape)
-                raise GradcheckError(_mismatch_message(n.astype(a.dtype), a, j, i))
+                raise GradcheckError(_mismatch_message(n, a, j, i))
 
 
 def _unit_vector(rng: np.random.Generator, shape, dtype) -> np.ndarray:
@@ -262,6 +271,9 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
     diff_outputs = _differentiable_outputs(outputs)
     v = {j: _unit_vector(rng, o._data.shape, np.float64) for j, o in diff_outputs}
     numerical: dict[tuple[int, int], float] = {}
+    if not diff_outputs:
+        evaluator.total += 2 * sum(inputs[i]._data.size for i in differentiable)
+        _check_no_differentiable_outputs({i: _numerical_jacobian(evaluator, inputs, i, eps) for i in differentiable})
     for i in differentiable:  # J u by one directional central difference per input
         data = inputs[i]._data
         original = data.copy()
@@ -288,6 +300,7 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
             if not abs(analytical - n) <= adjusted_atol + rtol * abs(n):
                 message = (f"Jacobian mismatch for output {j:d} with respect to input {i:d},\n"
                            f"numerical:{n!r}\nanalytical:{analytical!r}\n")
+                evaluator.total += 2 * inputs[i]._data.size  # the slow-mode recompute below
                 slow_n = _numerical_jacobian(evaluator, inputs, i, eps)[j]
                 slow_a = _analytical_jacobian(output, inputs, differentiable, nondet_tol)[position]
                 max_diff = float(np.abs(slow_n - slow_a).max()) if slow_n.size else 0.0
@@ -295,7 +308,7 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
                     "\nThe above quantities relating the numerical and analytical jacobians are computed \n"
                     "in fast mode. See: https://github.com/pytorch/pytorch/issues/53876 for more background \n"
                     "about fast mode. Below, we recompute numerical and analytical jacobians in slow mode:\n\n"
-                    f"Numerical:\n {_matrix_repr(slow_n.astype(slow_a.dtype))}\nAnalytical:\n{_matrix_repr(slow_a)}\n\n"
+                    f"Numerical:\n {_matrix_repr(slow_n)}\nAnalytical:\n{_matrix_repr(slow_a)}\n\n"
                     f"The max per-element difference (slow mode) is: {max_diff}.\n")
                 if np.allclose(slow_a, slow_n, rtol=rtol, atol=atol):
                     message += FAST_FAIL_SLOW_OK_MSG

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from gradscope.cli.errors import reported_errors
 
 def browse(
     source: Annotated[Path, typer.Argument(help="A model script (recorded first; runs its code) or a trace file.")],
-    entry: Annotated[Optional[str], typer.Option(help="Function returning the scalar to differentiate.")] = None,
+    entry: Annotated[str | None, typer.Option(help="Function returning the scalar to differentiate.")] = None,
 ) -> None:
     """Browse the backward graph, gradients and anomalies in the terminal (press ? in it for the keys)."""
     from gradscope.tui import make_app  # Textual loads only for this command, keeping the others quick

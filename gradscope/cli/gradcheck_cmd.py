@@ -21,9 +21,15 @@ def _render(outcome: ScriptGradcheck, console: Console) -> None:
     mode = "fast" if result.fast_mode else "slow"
     title = Text("✓ gradcheck passed" if outcome.passed else "✗ gradcheck failed",
                  style="bold green" if outcome.passed else "bold red")
-    title.append(f"  ({mode} mode, float64, {result.evaluations} evaluations, "
-                 f"{len(outcome.parameters)} parameters)", style="dim")
+    dtypes = result.extra.get("dtypes", ["float64"])
+    count = len(outcome.parameters)
+    title.append(f"  ({mode} mode, {', '.join(dtypes)}, {result.evaluations} evaluations, "
+                 f"{count} parameter{'s' if count != 1 else ''})", style="dim")
     console.print(title)
+    if any(d != "float64" for d in dtypes):
+        console.print(Text("note           some parameters are not float64: finite differences in single precision "
+                           "are too coarse to judge gradients (create them without an explicit dtype; gradscope "
+                           "runs the script with float64 as the default)", style="yellow"))
     if result.worst is not None:
         worst = result.worst
         name = result.extra.get("input_name", f"input {worst.input_index}")
@@ -40,7 +46,7 @@ def _render(outcome: ScriptGradcheck, console: Console) -> None:
         console.print(line)
         console.print(f"               its backward gives vᵀJu = {culprit.analytical:.6g}; finite differences on "
                       f"its own inputs give {culprit.numerical:.6g}")
-    elif not result.passed:
+    elif not result.passed and all(d == "float64" for d in dtypes):
         console.print("culprit        no single node's backward disagrees on its own inputs: the mismatch comes "
                       "from how the graph combines them, from a non-smooth point (relu at 0, max ties), or from "
                       "finite differences losing precision at large magnitudes (try a larger --eps)")
@@ -55,6 +61,7 @@ def _as_json(outcome: ScriptGradcheck) -> str:
     culprit = result.culprit
     return json_module.dumps({
         "passed": outcome.passed, "fast_mode": result.fast_mode, "evaluations": result.evaluations,
+        "dtypes": result.extra.get("dtypes"),
         "parameters": outcome.parameters, "second_order": outcome.second_order,
         "worst": None if worst is None else {
             "parameter": result.extra.get("input_name"), "output_index": worst.output_index,

@@ -92,9 +92,10 @@ tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("res
                  vjp=(lambda g, s: g * (1 - s.result * s.result),))
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
                     vjp=(lambda g, s: g * (s.result * (1 - s.result)),))
-# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (result > 0).
+# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (result > 0), which selects rather than multiplies:
+# an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: g * (s.result > 0),))
+                 vjp=(lambda g, s: s.xp.where(s.result > 0, g, 0.0),))
 leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",
                        inputs=("self",), params=("negative_slope",), saves=("self",),
                        vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))
@@ -131,30 +132,30 @@ def _clamp_vjp(g, s):
         mask = s.self >= s.min
     if s.max is not None:
         mask = (s.self <= s.max) & mask if s.min is not None else s.self <= s.max
-    return g * mask
+    return g if mask is True else s.xp.where(mask, g, 0.0)
 
 
 clamp = primitive("clamp", _clamp, "ClampBackward1", inputs=("self",), params=("min", "max"), saves=("self",),
                   vjp=(_clamp_vjp,))
 clamp_min = primitive("clamp_min", np.maximum, "ClampMinBackward0", inputs=("self",), params=("min",),
-                      saves=("self",), vjp=(lambda g, s: g * (s.self >= s.min),))
+                      saves=("self",), vjp=(lambda g, s: s.xp.where(s.self >= s.min, g, 0.0),))
 clamp_max = primitive("clamp_max", np.minimum, "ClampMaxBackward0", inputs=("self",), params=("max",),
-                      saves=("self",), vjp=(lambda g, s: g * (s.self <= s.max),))
+                      saves=("self",), vjp=(lambda g, s: s.xp.where(s.self <= s.max, g, 0.0),))
 # tensor bounds are inputs: they get the gradient of the elements they clamp
 clamp_min_tensor = primitive("clamp_min_tensor", np.maximum, "ClampMinBackward1", inputs=("self", "min"),
                              saves=(("self", "min"), ("self", "min")),
-                             vjp=(lambda g, s: g * (s.self >= s.min), lambda g, s: g * (s.self < s.min)))
+                             vjp=(lambda g, s: s.xp.where(s.self >= s.min, g, 0.0), lambda g, s: s.xp.where(s.self < s.min, g, 0.0)))
 clamp_max_tensor = primitive("clamp_max_tensor", np.minimum, "ClampMaxBackward1", inputs=("self", "max"),
                              saves=(("self", "max"), ("self", "max")),
-                             vjp=(lambda g, s: g * (s.self <= s.max), lambda g, s: g * (s.self > s.max)))
+                             vjp=(lambda g, s: s.xp.where(s.self <= s.max, g, 0.0), lambda g, s: s.xp.where(s.self > s.max, g, 0.0)))
 # a missing bound is passed as -inf or inf, so one declaration serves clamp(min=t), clamp(max=t) and both
 clamp_tensor = primitive(
     "clamp_tensor", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), "ClampBackward0",
     inputs=("self", "min", "max"), saves=(("self", "min", "max"),) * 3,
     # NOTE: where min > max the result is max, so max alone gets the gradient there
-    vjp=(lambda g, s: g * ((s.self >= s.min) & (s.self <= s.max)),
-         lambda g, s: g * ((s.self < s.min) & (s.min < s.max)),
-         lambda g, s: g * ((s.self > s.max) | (s.max < s.min))))
+    vjp=(lambda g, s: s.xp.where((s.self >= s.min) & (s.self <= s.max), g, 0.0),
+         lambda g, s: s.xp.where((s.self < s.min) & (s.min < s.max), g, 0.0),
+         lambda g, s: s.xp.where((s.self > s.max) | (s.max < s.min), g, 0.0)))
 
 
 def _max_min_vjp(winner_mask):
@@ -174,18 +175,18 @@ minimum = primitive("minimum", np.minimum, "MinimumBackward0", inputs=("self", "
 # the condition is a parameter (a bool array): it has no gradient and no edge in the graph
 where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "WhereBackward0",
                   inputs=("self", "other"), params=("condition",),
-                  vjp=(lambda g, s: s.xp.where(s.condition, g, 0 * g),
-                       lambda g, s: s.xp.where(s.condition, 0 * g, g)))
+                  vjp=(lambda g, s: s.xp.where(s.condition, g, 0.0),
+                       lambda g, s: s.xp.where(s.condition, 0.0, g)))
 clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,))
 to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward0", inputs=("self",),
                     params=("dtype",), attrs=("self_scalar_type",),
                     vjp=(lambda g, s: s.xp.cast(g, s.self_scalar_type),))
 # in-place building blocks: x.copy_(src), x.fill_(v), x.zero_(), x[idx] = v with advanced indexing
 copy = primitive("copy", lambda a, src: np.broadcast_to(src, a.shape).astype(a.dtype), "CopyBackwards",
-                 inputs=("self", "src"), vjp=(lambda g, s: 0 * g, lambda g, s: g))
+                 inputs=("self", "src"), vjp=(lambda g, s: s.xp.zeros_like(g), lambda g, s: g))
 fill = primitive("fill", lambda a, value: np.full_like(a, value), "FillBackward2", inputs=("self",),
-                 params=("value",), vjp=(lambda g, s: 0 * g,))
-zero = primitive("zero", np.zeros_like, "ZeroBackward0", inputs=("self",), vjp=(lambda g, s: 0 * g,))
+                 params=("value",), vjp=(lambda g, s: s.xp.zeros_like(g),))
+zero = primitive("zero", np.zeros_like, "ZeroBackward0", inputs=("self",), vjp=(lambda g, s: s.xp.zeros_like(g),))
 
 
 def _index_put(a, values, indices, mask):

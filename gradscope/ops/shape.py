@@ -98,7 +98,7 @@ gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), param
                    attrs=("self_sym_sizes",), vjp=(_gather_vjp,))
 masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
                         "MaskedFillBackward0", inputs=("self",), params=("mask", "value"),
-                        vjp=(lambda g, s: s.xp.where(s.mask, 0 * g, g),))
+                        vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g),))
 
 
 def _index_scatter(g, shape, indices, accumulate):

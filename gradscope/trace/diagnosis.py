@@ -37,4 +37,4 @@ def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> An
                        f"{node.name} passed on a non-finite gradient ({bad})")
     saved = {name: record.stats for name, record in node.saved.items()}
     return Anomaly("backward", verdict, node_id, pass_record.index,
-                   f"{node.name} returned {bad} from a finite gradient: {why_backward(saved)}")
+                   f"{node.name} returned {bad} from a finite gradient: {why_backward(node.op, saved)}")

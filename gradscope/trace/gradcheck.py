@@ -45,12 +45,14 @@ def check_script(script: str | os.PathLike | ScriptRun, entry: str | None = None
     if not parameters:
         raise ScriptError(f"{run.path}: {name}() uses no tensor that requires grad")
     tensors = tuple(t for _, t in parameters)
+    dtypes = sorted({t.dtype.name for t in tensors})
 
     def entry_of_parameters(*_):  # gradcheck perturbs the parameters in place; the entry reads them
         return call_entry(run.entry, run.path, name)
 
     result = check(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
                    progress=progress)
+    result.extra["dtypes"] = dtypes
     if result.worst is not None:
         result.extra["input_name"] = parameters[result.worst.input_index][0]
     if result.culprit is not None:

@@ -1,0 +1,134 @@
+"""What the browser says about a trace: numbers, gradient indicators, tree labels, anomaly order.
+
+Styles use the terminal's ANSI colour names, so the browser follows the terminal's palette.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+from gradscope._stats import TensorStats
+from gradscope.trace.model import Anomaly, TensorRecord, Trace
+from gradscope.tui.outline import BranchItem, FoldItem, Item, LinkItem, MoreItem, NodeItem, Outline
+
+CULPRIT = "bold red reverse"
+NONFINITE = "bold red"
+GRADIENT = "cyan"
+SCOPE = "magenta"
+LEAF = "bold blue"
+QUIET = "dim"
+
+
+def number(value: float | None) -> str:
+    """A short, readable number: `0.125`, `1.5e+06`, `nan`, `-inf`."""
+    if value is None or math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.3g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def nonfinite_text(stats: TensorStats) -> str:
+    """`12 nan 19 inf`: the non-finite counts that are not zero."""
+    parts = [f"{stats.nan} nan"] if stats.nan else []
+    infinite = stats.posinf + stats.neginf
+    if infinite:
+        parts.append(f"{infinite} inf")
+    return " ".join(parts)
+
+
+def gradient(trace: Trace, node_id: int, pass_index: int | None) -> TensorRecord | None:
+    """The gradient that flowed into a node in a pass: a leaf's `.grad`, or the gradient of an op's output."""
+    if pass_index is None or not trace.passes:
+        return None
+    record = trace.passes[pass_index]
+    if node_id in record.leaf_grads:
+        return record.leaf_grads[node_id]
+    return next((grad for grad in record.grad_outputs.get(node_id, []) if grad is not None), None)
+
+
+def gradient_text(record: TensorRecord | None) -> Text:
+    """The compact indicator: `‖0.125‖`, or `✗ 12 nan 19 inf` in the error colour."""
+    if record is None:
+        return Text("")
+    stats = record.stats
+    if not stats.finite:
+        return Text(f"✗ {nonfinite_text(stats)}", style=NONFINITE)
+    return Text(f"‖{number(stats.norm)}‖", style=GRADIENT)
+
+
+def ordered_anomalies(trace: Trace) -> list[Anomaly]:
+    """Culprits first, then the nodes that only passed non-finite values on (each in recording order)."""
+    return trace.culprits() + [anomaly for anomaly in trace.anomalies if anomaly.role != "culprit"]
+
+
+class Labeller:
+    """Tree labels for the items of an outline, in one pass of a trace.
+
+    A culprit node is marked `◀ culprit`; the folds and nodes on the way to it a plain `◀`.
+    """
+
+    def __init__(self, outline: Outline) -> None:
+        self.outline = outline
+        self.trace = outline.trace
+        self.culprits = {anomaly.node for anomaly in self.trace.culprits() if anomaly.node in outline}
+        self.flagged: set[Item] = set()  # folds and branches with a culprit somewhere inside
+        for culprit in self.culprits:
+            self.flagged.update(outline.path(culprit)[:-1])
+
+    def __call__(self, item: Item) -> Text:
+        if isinstance(item, NodeItem):
+            return self._node(item)
+        if isinstance(item, LinkItem):
+            node = self.trace.nodes[item.node]
+            return Text(f"↗ {node.label} #{node.id} (shared)", style="dim italic")
+        if isinstance(item, MoreItem):
+            what = "nodes" if self.outline.lists_nodes(item.container) else "inputs"
+            return Text(f"… {self.outline.count(item):,} more {what} (enter to show)", style="dim italic")
+        return self._group(item)
+
+    def _grad(self, node_id: int) -> Text:
+        return gradient_text(gradient(self.trace, node_id, self.outline.pass_index))
+
+    def _node(self, item: NodeItem) -> Text:
+        node = self.trace.nodes[item.node]
+        if node.kind == "leaf":
+            label = Text.assemble((node.name, QUIET), " ", (node.leaf_name or f"#{node.id}", LEAF))
+        else:
+            label = Text(node.name, style="bold")
+        outputs = [record for record in node.outputs if record is not None]
+        if outputs:
+            label.append(" " + shape_text(outputs[0].shape), style=QUIET)
+        if node.scope and node.scope != item.base:
+            label.append(" " + node.scope, style=SCOPE)
+        grad = self._grad(item.node)
+        if grad:
+            label.append("  ")
+            label.append_text(grad)
+        if item.node in self.culprits:
+            label.append("  ")
+            label.append(" ◀ culprit ", style=CULPRIT)
+        elif item in self.flagged:
+            label.append("  ◀", style=NONFINITE)
+        return label
+
+    def _group(self, item: FoldItem | BranchItem) -> Text:
+        count = self.outline.count(item)
+        if isinstance(item, FoldItem):
+            label = Text(item.scope, style=f"bold {SCOPE}")
+        else:
+            label = Text.assemble((self.trace.nodes[item.head].name, "bold"), (" …", QUIET))
+        label.append(f" ({count:,} nodes)", style=QUIET)
+        grad = self._grad(self.outline.first_node(item))
+        if grad:
+            label.append("  ")
+            label.append_text(grad)
+        if item in self.flagged:
+            label.append("  ◀", style=NONFINITE)
+        return label

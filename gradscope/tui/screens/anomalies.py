@@ -1,0 +1,44 @@
+"""The anomaly list on its own screen; choosing one returns it to the main screen, which jumps to its node."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.widgets.anomaly_list import AnomalyList
+
+
+class AnomaliesScreen(Screen[Anomaly | None]):
+    """Dismissed with the chosen anomaly, or None (escape)."""
+
+    CSS_PATH = "lists.tcss"
+    BINDINGS = [Binding("escape,a", "dismiss_none", "Back")]
+
+    def __init__(self, trace: Trace) -> None:
+        super().__init__()
+        self.trace = trace
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        culprits = len(self.trace.culprits())
+        if self.trace.anomalies:
+            caption = (f"{len(self.trace.anomalies)} anomalies: {culprits} culprit (made the first non-finite value), "
+                       f"{len(self.trace.anomalies) - culprits} propagators · enter: go to the node")
+        else:
+            caption = "no anomalies: every value and gradient is finite"
+        yield Static(caption, classes="caption")
+        yield AnomalyList(self.trace)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.sub_title = "anomalies"
+        self.query_one(AnomalyList).focus()
+
+    def on_anomaly_list_chosen(self, event: AnomalyList.Chosen) -> None:
+        self.dismiss(event.anomaly)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,31 @@
+"""A load error (bad script, corrupt trace file) in plain words; any of enter, escape or q closes it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+
+class ErrorScreen(Screen[None]):
+    """Shows `message` and the script's own traceback lines (`details`); `closing` says what closing does."""
+
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("enter,escape,q", "dismiss", "Close", priority=True)]
+
+    def __init__(self, message: str, details: str = "", closing: str = "close") -> None:
+        super().__init__()
+        self.message = message
+        self.details = details
+        self.closing = closing
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-box"):
+            yield Static(Text.assemble(("error: ", "bold red"), self.message), id="error-message")
+            if self.details:
+                with VerticalScroll(id="error-details"):
+                    yield Static(Text(self.details))
+            yield Static(f"enter, escape or q: {self.closing}", id="error-hint")

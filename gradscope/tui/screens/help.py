@@ -1,0 +1,83 @@
+"""Every key binding of the browser, gathered from the screens and widgets themselves so it never drifts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+
+from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.tensor import TensorScreen
+from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.parameters_table import ParametersTable
+from gradscope.tui.widgets.search_bar import SearchBar
+
+LAYOUT = (
+    "The tree starts at the loss. Each node's main input (its longest chain) is listed right below it at the "
+    "same level; its other inputs (parameters, side branches) are nested under it. Consecutive nodes of one "
+    "module are folded under the module's name. A node used in several places is listed once; the other places "
+    "link to it (↗, enter follows the link). ‖x‖ is the norm of the gradient that flowed into a node, ✗ counts "
+    "non-finite values, ◀ culprit marks the node that made the first non-finite value."
+)
+MOUSE = [("click", "select a line, a row or a tab; click a column header to sort"),
+         ("wheel", "scroll")]
+
+
+class HelpScreen(Screen[None]):
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("escape,question_mark", "dismiss", "Close help")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="help"):
+            yield Static(Text(LAYOUT), classes="help-text")
+            for title, bindings in self.sections():
+                yield Static(self._table(title, bindings), classes="help-section")
+            mouse = Table(title="mouse", title_justify="left", box=None, show_header=False, title_style="bold")
+            for key, description in MOUSE:
+                mouse.add_row(Text(key, style="bold"), description)
+            yield Static(mouse, classes="help-section")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.sub_title = "help"
+
+    def sections(self) -> list[tuple[str, list[BindingType]]]:
+        focus = [Binding("tab", "", "Move focus: tree → detail pane → tensor table"),
+                 Binding("shift+tab", "", "Move focus back")]
+        return [
+            ("everywhere", [*self.app.BINDINGS, Binding(self.app.COMMAND_PALETTE_BINDING, "", "Command palette"),
+                            *focus]),
+            ("graph browser", MainScreen.BINDINGS),
+            ("graph tree", [*Tree.BINDINGS, *GraphTree.BINDINGS]),
+            ("search line", [Binding("enter", "", "Next match"), *SearchBar.BINDINGS]),
+            ("detail pane", [Binding("up,down", "", "Choose a tensor"),
+                             Binding("enter", "", "Open the tensor (values, gradient, histogram)")]),
+            ("parameters", [*ParametersScreen.BINDINGS, *ParametersTable.BINDINGS,
+                            Binding("enter", "", "Go to the parameter's node")]),
+            ("anomalies", [*AnomaliesScreen.BINDINGS, Binding("enter", "", "Go to the anomaly's node")]),
+            ("tensor", TensorScreen.BINDINGS),
+        ]
+
+    def _table(self, title: str, bindings: list[BindingType]) -> Table:
+        table = Table(title=title, title_justify="left", box=None, show_header=False, title_style="bold")
+        table.add_column(min_width=14)
+        table.add_column()
+        described: dict[str, str] = {}  # a later binding of the same key overrides (as in a subclass)
+        for binding in Binding.make_bindings(bindings):
+            key = self.app.get_key_display(dataclasses.replace(binding, key_display=None))
+            described[key] = binding.tooltip or binding.description
+        rows: dict[str, list[str]] = {}
+        for key, description in described.items():
+            rows.setdefault(description, []).append(key)
+        for description, keys in rows.items():
+            table.add_row(Text(" / ".join(keys), style="bold"), description)
+        return table

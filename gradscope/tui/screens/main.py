@@ -1,0 +1,189 @@
+"""The main screen: the graph tree beside the selected node's details, search, anomalies, passes."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.outline import Outline
+from gradscope.tui.present import ordered_anomalies
+from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.tensor import TensorScreen
+from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.node_detail import NodeDetail
+from gradscope.tui.widgets.search_bar import SearchBar
+from gradscope.tui.widgets.tensor_table import TensorTable
+
+LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
+
+
+class MainScreen(Screen):
+    """Browses one trace; `select` and `pass_index` restore a position (after a re-run)."""
+
+    CSS_PATH = "main.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("slash", "search", "Search", tooltip="Search node names, ops, scopes and parameter names"),
+        Binding("n", "anomaly(1)", "Next ✗", tooltip="Next anomaly (culprits first)"),
+        Binding("N", "anomaly(-1)", "Previous ✗", show=False, tooltip="Previous anomaly"),
+        Binding("p", "parameters", "Params", tooltip="Parameters table (sortable; enter goes to the node)"),
+        Binding("a", "anomalies", "Anomalies", tooltip="Anomaly list (enter goes to the node)"),
+        Binding("right_square_bracket", "switch_pass(1)", "Pass", tooltip="Next backward pass"),
+        Binding("left_square_bracket", "switch_pass(-1)", "Previous pass", show=False,
+                tooltip="Previous backward pass"),
+        Binding("s", "app.save", "Save", tooltip="Save the trace to a file"),
+        Binding("r", "app.rerun", "Re-run", tooltip="Run the script again and record it (scripts only)"),
+    ]
+
+    pass_index: reactive[int | None] = reactive(None, init=False)
+    """The pass shown (None when the trace holds no backward pass)."""
+
+    def __init__(self, trace: Trace, *, select: int | None = None, pass_index: int = -1) -> None:
+        super().__init__()
+        self.trace = trace
+        self.anomalies = ordered_anomalies(trace)
+        self.anomaly_index: int | None = None
+        self.matches: list[int] = []
+        self.match_index = 0
+        self._select = select
+        self.set_reactive(MainScreen.pass_index, pass_index % len(trace.passes) if trace.passes else None)
+        self.outline = Outline(trace, self.pass_index if self.pass_index is not None else -1)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield GraphTree(self.outline, id="graph")
+            yield NodeDetail(self.trace, id="detail")
+        yield SearchBar(id="search")
+        yield Static(id="status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._describe()
+        tree = self.query_one(GraphTree)
+        if self._select is not None:
+            tree.reveal(self._select)
+        tree.focus()
+
+    # ------------------------------------------------------------------------------ state
+    @property
+    def current_node(self) -> int | None:
+        return self.query_one(GraphTree).current_node
+
+    def _describe(self) -> None:
+        trace = self.trace
+        passes = len(trace.passes)
+        shown = "no backward pass" if self.pass_index is None else f"pass {self.pass_index + 1}/{passes}"
+        culprits = len(trace.culprits())
+        anomalies = f"{len(trace.anomalies)} anomalies ({culprits} culprit)" if trace.anomalies else "no anomalies"
+        self.sub_title = f"{shown} · {len(self.outline):,} nodes · {anomalies}"
+        self.status()
+
+    def status(self, text: str | None = None) -> None:
+        """Show a message under the panes; without one, the legend of the tree's marks."""
+        self.query_one("#status", Static).update(LEGEND if text is None else text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_pass":
+            return len(self.trace.passes) > 1  # hidden from the footer for single-pass traces
+        return True
+
+    def on_graph_tree_highlighted(self, event: GraphTree.Highlighted) -> None:
+        self.query_one(NodeDetail).show(event.node, self.pass_index)
+
+    def on_tensor_table_row_chosen(self, event: TensorTable.RowChosen) -> None:
+        if event.opened:
+            row = event.row
+            self.app.push_screen(TensorScreen(row.name, row.record, row.gradient_name, row.gradient))
+
+    def watch_pass_index(self, pass_index: int | None) -> None:
+        current = self.current_node
+        self.outline = Outline(self.trace, pass_index)
+        self.query_one(GraphTree).show_outline(self.outline, select=current)
+        self._describe()
+        self.query_one(NodeDetail).show(self.current_node, pass_index)
+
+    # ------------------------------------------------------------------------------ actions
+    def action_switch_pass(self, step: int) -> None:
+        self.pass_index = (self.pass_index + step) % len(self.trace.passes)
+
+    def jump_to(self, node_id: int | None) -> bool:
+        """Show a node, switching to a pass it took part in when the current one doesn't hold it."""
+        if node_id is None:
+            return False
+        if node_id not in self.outline:
+            ran = [index for index, record in enumerate(self.trace.passes) if node_id in record.order]
+            if not ran:
+                self.status(f"{self.trace.nodes[node_id].label} is in no backward pass")
+                return False
+            self.pass_index = ran[0]
+        return self.query_one(GraphTree).reveal(node_id)
+
+    def action_anomaly(self, step: int) -> None:
+        if not self.anomalies:
+            self.status("no anomalies: every value and gradient is finite")
+            return
+        if self.anomaly_index is None:
+            self.anomaly_index = 0 if step > 0 else len(self.anomalies) - 1
+        else:
+            self.anomaly_index = (self.anomaly_index + step) % len(self.anomalies)
+        self._show_anomaly(self.anomalies[self.anomaly_index])
+
+    def _show_anomaly(self, anomaly: Anomaly) -> None:
+        self.anomaly_index = self.anomalies.index(anomaly)
+        self.jump_to(anomaly.node)
+        self.status(f"anomaly {self.anomaly_index + 1}/{len(self.anomalies)}: {anomaly.role} ({anomaly.phase}): "
+                    f"{anomaly.message}")
+
+    def action_parameters(self) -> None:
+        def chosen(node_id: int | None) -> None:
+            if node_id is not None:
+                self.jump_to(node_id)
+
+        self.app.push_screen(ParametersScreen(self.trace, self.pass_index), chosen)
+
+    def action_anomalies(self) -> None:
+        def chosen(anomaly: Anomaly | None) -> None:
+            if anomaly is not None:
+                self._show_anomaly(anomaly)
+
+        self.app.push_screen(AnomaliesScreen(self.trace), chosen)
+
+    # ------------------------------------------------------------------------------ search
+    def action_search(self) -> None:
+        search = self.query_one(SearchBar)
+        search.add_class("-open")
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.matches = self.outline.search(event.value)
+        self.match_index = 0
+        self._show_match()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.matches:
+            self.match_index = (self.match_index + 1) % len(self.matches)
+        self._show_match()
+
+    def _show_match(self) -> None:
+        query = self.query_one(SearchBar).value.strip()
+        if not query:
+            self.status()
+        elif not self.matches:
+            self.status(f"no node matches {query!r}")
+        else:
+            self.query_one(GraphTree).reveal(self.matches[self.match_index])
+            self.status(f"match {self.match_index + 1}/{len(self.matches)} for {query!r}")
+
+    def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
+        search = self.query_one(SearchBar)
+        search.remove_class("-open")
+        self.query_one(GraphTree).focus()

@@ -1,0 +1,44 @@
+"""The parameters table on its own screen; choosing a row returns its node to the main screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from gradscope.trace.model import Trace
+from gradscope.tui.widgets.parameters_table import ParametersTable
+
+
+class ParametersScreen(Screen[int | None]):
+    """Dismissed with the chosen parameter's node id, or None (escape)."""
+
+    CSS_PATH = "lists.tcss"
+    BINDINGS = [Binding("escape,p", "dismiss_none", "Back")]
+
+    def __init__(self, trace: Trace, pass_index: int | None) -> None:
+        super().__init__()
+        self.trace = trace
+        self.pass_index = pass_index
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        shown = "" if self.pass_index is None else f" after pass {self.pass_index + 1}"
+        yield Static(f"{len(self.trace.parameters)} parameters, gradients{shown} · enter: go to the node · "
+                     "1-6 or a click on a header: sort", classes="caption")
+        yield ParametersTable(self.trace, self.pass_index)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.sub_title = "parameters"
+        self.query_one(ParametersTable).focus()
+
+    def on_parameters_table_chosen(self, event: ParametersTable.Chosen) -> None:
+        if event.row.node is None:
+            self.notify(f"{event.row.name} never joined the graph: it has no node", severity="warning")
+            return
+        self.dismiss(event.row.node)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

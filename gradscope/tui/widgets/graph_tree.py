@@ -1,0 +1,163 @@
+"""The backward graph as a lazily expanded tree (the layout is `Outline`'s; this widget draws it)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from gradscope.tui.outline import TOP, Item, LinkItem, MoreItem, Outline
+from gradscope.tui.present import Labeller
+
+LINE_BUDGET = 80  # on opening, folds are expanded breadth-first until about this many lines show
+
+
+class GraphTree(Tree[Item]):
+    """Walks one pass of a trace from the loss down to the leaves.
+
+    Children are added only when an item is expanded, so opening a huge trace costs one level.
+    """
+
+    BINDINGS = [
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("l,right", "open_item", "Expand, or go to the first input", show=False),
+        Binding("h,left", "close_item", "Collapse, or go to the parent", show=False),
+        Binding("enter", "select_cursor", "Expand/collapse; follow a link ↗; show more …", show=False),
+        Binding("space", "toggle_node", "Expand/collapse", show=False),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to an item; `node` is the graph node it shows (a fold shows its first node)."""
+
+        def __init__(self, node: int | None) -> None:
+            super().__init__()
+            self.node = node
+
+    def __init__(self, outline: Outline, *, id: str | None = None) -> None:
+        super().__init__("graph", TOP, id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.outline = outline
+        self._labeller: Labeller | None = None  # made by show_outline, on mount
+        self._populated: set[int] = set()
+
+    # ---------------------------------------------------------------------------- building
+    def on_mount(self) -> None:
+        self.show_outline(self.outline)
+
+    def show_outline(self, outline: Outline, select: int | None = None) -> None:
+        """Show another outline (another pass); reveal `select` if it is in it, else the first line."""
+        self.outline = outline
+        self._labeller = Labeller(outline)
+        self._populated.clear()
+        self.clear()
+        self._populate(self.root)
+        self.root.expand()
+        self._expand_to_budget()
+        if select is not None and select in outline:
+            self.reveal(select)
+        elif self.root.children:
+            self.move_cursor(self.root.children[0])
+
+    def _populate(self, tree_node: TreeNode[Item]) -> None:
+        if tree_node.id in self._populated:
+            return
+        self._populated.add(tree_node.id)
+        for item in self.outline.children(tree_node.data):
+            self._add(tree_node, item)
+
+    def _add(self, parent: TreeNode[Item], item: Item) -> TreeNode[Item]:
+        return parent.add(self._labeller(item), item, allow_expand=self.outline.expandable(item))
+
+    def _expand_to_budget(self) -> None:
+        lines = len(self.root.children)
+        level = list(self.root.children)
+        while level and lines < LINE_BUDGET:
+            following = []
+            for tree_node in level:
+                if not tree_node.allow_expand or lines >= LINE_BUDGET:
+                    continue
+                self._populate(tree_node)
+                tree_node.expand()
+                lines += len(tree_node.children)
+                following += tree_node.children
+            level = following
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Item]) -> None:
+        self._populate(event.node)
+
+    def _replace_more(self, tree_node: TreeNode[Item], items: list[Item]) -> None:
+        """Put `items` where a "… more" line was."""
+        parent = tree_node.parent
+        for item in items:
+            parent.add(self._labeller(item), item, before=tree_node, allow_expand=self.outline.expandable(item))
+        tree_node.remove()
+
+    # ---------------------------------------------------------------------------- moving
+    @property
+    def current_node(self) -> int | None:
+        """The graph node under the cursor (a fold's first node), if any."""
+        cursor = self.cursor_node
+        return None if cursor is None else self.outline.first_node(cursor.data)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        event.stop()
+        self.post_message(self.Highlighted(self.outline.first_node(event.node.data)))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
+        item = event.node.data
+        if isinstance(item, LinkItem):
+            self.reveal(item.node)
+        elif isinstance(item, MoreItem):
+            line = event.node.line
+            self._replace_more(event.node, self.outline.children(item))
+            self.move_cursor_to_line(line)
+
+    def reveal(self, node_id: int) -> bool:
+        """Expand the items down to `node_id`'s home and put the cursor on it; False if it isn't in this pass."""
+        if node_id not in self.outline:
+            return False
+        tree_node = self.root
+        for item in self.outline.path(node_id):
+            self._populate(tree_node)
+            tree_node.expand()
+            tree_node = self._find_child(tree_node, item)
+        self.move_cursor(tree_node)
+        self.scroll_to_node(tree_node, animate=False)
+        return True
+
+    def _find_child(self, parent: TreeNode[Item], item: Item) -> TreeNode[Item]:
+        for child in parent.children:
+            if child.data == item:
+                return child
+        offset = self.outline.offset_in(parent.data, item)
+        for child in parent.children:
+            more = child.data
+            if isinstance(more, MoreItem) and offset is not None and more.offset <= offset < more.stop:
+                self._replace_more(child, self.outline.split(more, offset))
+                return next(child for child in parent.children if child.data == item)
+        raise LookupError(f"{item} is not listed under {parent.data}")
+
+    def move_cursor(self, node: TreeNode[Item] | None, animate: bool = False) -> None:
+        _ = self.last_line  # lay out the lines first: nodes added since the last refresh have no line yet
+        super().move_cursor(node, animate)
+
+    def action_open_item(self) -> None:
+        cursor = self.cursor_node
+        if cursor is None:
+            return
+        if cursor.allow_expand and not cursor.is_expanded:
+            cursor.expand()
+        elif cursor.allow_expand and cursor.children:
+            self.move_cursor(cursor.children[0])
+
+    def action_close_item(self) -> None:
+        cursor = self.cursor_node
+        if cursor is None:
+            return
+        if cursor.allow_expand and cursor.is_expanded:
+            cursor.collapse()
+        elif cursor.parent is not None and cursor.parent is not self.root:
+            self.move_cursor(cursor.parent)

@@ -1,0 +1,97 @@
+"""One tensor: its statistics, a histogram, and its values (summarised with `…` when large)."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from gradscope._stats import TensorStats
+from gradscope.trace.model import TensorRecord
+from gradscope.trace.tracefile import TraceFormatError
+from gradscope.tui.present import GRADIENT, NONFINITE, QUIET, nonfinite_text, number, shape_text
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def stats_text(stats: TensorStats) -> Text:
+    text = Text()
+    for name, value in (("norm", stats.norm), ("mean", stats.mean), ("std", stats.std), ("min", stats.min),
+                        ("max", stats.max)):
+        text.append(f"{name} ", style=QUIET)
+        text.append(f"{number(value)}  ")
+    text.append("zeros ", style=QUIET)
+    text.append(f"{stats.zero_fraction:.0%}")
+    if not stats.finite:
+        text.append(f"  ✗ {nonfinite_text(stats)}", style=NONFINITE)
+    return text
+
+
+def sparkline(stats: TensorStats) -> Text:
+    """The histogram on one line: `-0.5 ▁▂▅█▇▃▂▁ 0.7`."""
+    peak = max(stats.histogram, default=0)
+    if not stats.numel or not peak:
+        return Text("no finite values", style=QUIET)
+    bars = "".join(SPARKS[min(len(SPARKS) - 1, count * len(SPARKS) // (peak + 1))] if count else " "
+                   for count in stats.histogram)
+    low, high = stats.histogram_range
+    return Text.assemble((f"{number(low)} ", QUIET), (bars, GRADIENT), (f" {number(high)}", QUIET))
+
+
+def histogram_rows(stats: TensorStats, width: int) -> Text:
+    """The histogram as one bar per bin, with each bin's range and count."""
+    peak = max(stats.histogram, default=0)
+    if not stats.numel or not peak:
+        return Text("no finite values", style=QUIET)
+    low, high = stats.histogram_range
+    step = (high - low) / len(stats.histogram)
+    bar_width = max(4, width - 32)
+    text = Text()
+    for index, count in enumerate(stats.histogram):
+        start = low + index * step
+        text.append(f"{number(start):>9} … {number(start + step):<9} ", style=QUIET)
+        text.append("█" * round(count / peak * bar_width), style=GRADIENT)
+        text.append(f" {count}\n")
+    text.rstrip()
+    return text
+
+
+def values_text(record: TensorRecord, width: int, full: bool) -> Text:
+    """The values as NumPy prints them, summarised beyond a limit (bigger when `full`)."""
+    try:
+        values = record.values
+    except TraceFormatError as error:
+        return Text(f"values unreadable: {error}", style=NONFINITE)
+    if values is None:
+        return Text(f"values not kept ({record.stats.numel:,} elements; the trace kept statistics only)",
+                    style=QUIET)
+    text = np.array2string(values, precision=4, suppress_small=True, max_line_width=max(20, width),
+                           threshold=4000 if full else 120, edgeitems=8 if full else 3)
+    return Text(text)
+
+
+class TensorView(Widget):
+    """Shows one tensor record; `full` selects the large histogram and longer value listings."""
+
+    def __init__(self, full: bool = False, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.full = full
+        self.title = ""
+        self.record: TensorRecord | None = None
+
+    def show(self, title: str, record: TensorRecord | None) -> None:
+        self.title = title
+        self.record = record
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        if self.record is None:
+            return Text(self.title or "no tensor", style=QUIET)
+        stats = self.record.stats
+        width = self.content_size.width or 80
+        heading = Text.assemble((self.title, "bold"), "  ", shape_text(stats.shape), "  ", (stats.dtype, QUIET))
+        histogram = histogram_rows(stats, width) if self.full else Text.assemble(("histogram ", QUIET),
+                                                                                 sparkline(stats))
+        return Group(heading, stats_text(stats), histogram, Text("values", style=QUIET),
+                     values_text(self.record, width, self.full))
