@@ -10,6 +10,7 @@ medium ≤ 1.3×, large ≤ 1.1×, recording with full stats ≤ 2× an unrecord
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -53,6 +54,11 @@ def gradscope_step(model, x, y):
     nn.functional.mse_loss(model(x), y).backward()
 
 
+def recorded_step(model, x, y):
+    with Recorder():
+        gradscope_step(model, x, y)
+
+
 def median_ms(fn, repeats: int) -> float:
     fn()
     times = []
@@ -73,13 +79,9 @@ def main() -> None:
         x, y = gradscope.tensor(x_np), gradscope.tensor(y_np)
         linears = [m for m in model if isinstance(m, nn.Linear)]
         weights = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in linears]
-        floor = median_ms(lambda: numpy_step(x_np, y_np, weights), args.repeats)
-        ours = median_ms(lambda: gradscope_step(model, x, y), args.repeats)
-
-        def recorded():
-            with Recorder():
-                gradscope_step(model, x, y)
-        record = median_ms(recorded, max(3, args.repeats // 4))
+        floor = median_ms(functools.partial(numpy_step, x_np, y_np, weights), args.repeats)
+        ours = median_ms(functools.partial(gradscope_step, model, x, y), args.repeats)
+        record = median_ms(functools.partial(recorded_step, model, x, y), max(3, args.repeats // 4))
         print(f"{label:>6} MLP {sizes} batch {batch}: numpy {floor:7.2f} ms | gradscope {ours:7.2f} ms "
               f"({ours / floor:4.2f}x) | recorded {record:7.2f} ms ({record / ours:4.2f}x unrecorded)")
 

@@ -77,7 +77,8 @@ def _compute(array: np.ndarray) -> TensorStats:
     flat = array.reshape(-1)
     shape = tuple(int(s) for s in array.shape)
     if numel == 0:
-        return TensorStats(shape, dtype_name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, (0,) * HISTOGRAM_BINS, (0.0, 0.0))
+        return TensorStats(shape, dtype_name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, (0,) * HISTOGRAM_BINS,
+                           (0.0, 0.0))
     nan = posinf = neginf = 0
     finite = flat
     low, high = float(flat.min()), float(flat.max())

@@ -2,18 +2,28 @@
 
 from gradscope.autograd import graph
 from gradscope.autograd.anomaly import (
-    AnomalyReport, detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+    AnomalyReport,
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
 )
 from gradscope.autograd.engine import backward, grad
 from gradscope.autograd.function import Function, FunctionCtx, once_differentiable
-from gradscope.autograd.gradcheck import gradcheck, gradgradcheck
 from gradscope.autograd.grad_mode import (
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
 )
+from gradscope.autograd.gradcheck import gradcheck, gradgradcheck
 from gradscope.autograd.tensor import Tensor
 
 __all__ = [
-    "AnomalyReport", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "Function", "FunctionCtx", "Tensor", "backward", "enable_grad", "grad", "graph", "inference_mode",
-    "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
-    "once_differentiable", "set_grad_enabled",
+    "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "grad",
+    "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+    "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_detect_anomaly",
+    "set_grad_enabled",
 ]

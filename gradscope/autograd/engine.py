@@ -72,7 +72,8 @@ def _make_grads(tensors, grad_tensors, create_graph: bool) -> list:
         grad_tensors = (grad_tensors,)
     grad_tensors = tuple(grad_tensors)
     if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"grad_tensors should have the same length as tensors ({len(grad_tensors)} vs {len(tensors)})")
+        raise RuntimeError(f"grad_tensors should have the same length as tensors ({len(grad_tensors)} vs "
+                           f"{len(tensors)})")
     grads = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if g is None:

@@ -11,7 +11,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._shapes import broadcast_shapes, normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.tensor import Size, Tensor
+from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
 from gradscope.ops import linalg as L
 from gradscope.ops import nn as N
@@ -571,7 +571,29 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
 
 
 from gradscope.autograd.shape_functions import (  # noqa: E402, F401 - re-exported torch.* functions
-    cat, chunk, concat, concatenate, contiguous, expand, expand_as, flatten, gather, getitem, index_scatter,
-    masked_fill, permute, swapaxes, swapdims,
-    reshape, split, squeeze, stack, t, transpose, unbind, unsqueeze, view, view_as,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    contiguous,
+    expand,
+    expand_as,
+    flatten,
+    gather,
+    getitem,
+    index_scatter,
+    masked_fill,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    transpose,
+    unbind,
+    unsqueeze,
+    view,
+    view_as,
 )

@@ -3,8 +3,9 @@
 An observer is any object with some of these methods (missing ones are skipped):
 `node_created(node, inputs, outputs)`, `tensor_saved(node, name, saved_tensor)`,
 `backward_begin(root_nodes, root_grads)`, `backward_node_start(node, grad_outputs)`,
-`backward_node_end(node, grad_inputs)`, `grad_accumulated(tensor, grad)`, `backward_end()`. The stack is context-local; with none active the engine pays
-one ContextVar read per op.
+`backward_node_end(node, grad_inputs)`, `backward_node_failed(node, error)`, `grad_accumulated(tensor, grad)`,
+`backward_end()`. The stack is context-local (plus process-wide ones, for anomaly mode); with none
+active the engine pays one check per op.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._printing import format_tensor
 from gradscope.autograd import errors
-from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
+from gradscope.autograd.grad_mode import inference_enabled
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
 
@@ -46,7 +46,9 @@ class device:  # noqa: N801 - torch.device
         self.type, self.index = str(type).split(":")[0], index
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
         return self.type
@@ -387,7 +389,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def _warn_scalar_conversion(self) -> None:

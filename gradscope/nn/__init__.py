@@ -15,7 +15,8 @@ from gradscope.nn.parallel import DataParallel
 from gradscope.nn.parameter import Buffer, Parameter
 
 __all__ = [
-    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "DataParallel", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear",
+    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "DataParallel", "Flatten", "GELU", "Identity", "LeakyReLU",
+    "Linear",
     "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
     "Sigmoid", "Softmax", "Tanh", "functional", "init",
 ]

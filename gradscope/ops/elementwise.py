@@ -144,10 +144,12 @@ clamp_max = primitive("clamp_max", np.minimum, "ClampMaxBackward0", inputs=("sel
 # tensor bounds are inputs: they get the gradient of the elements they clamp
 clamp_min_tensor = primitive("clamp_min_tensor", np.maximum, "ClampMinBackward1", inputs=("self", "min"),
                              saves=(("self", "min"), ("self", "min")),
-                             vjp=(lambda g, s: s.xp.where(s.self >= s.min, g, 0.0), lambda g, s: s.xp.where(s.self < s.min, g, 0.0)))
+                             vjp=(lambda g, s: s.xp.where(s.self >= s.min, g, 0.0),
+                                  lambda g, s: s.xp.where(s.self < s.min, g, 0.0)))
 clamp_max_tensor = primitive("clamp_max_tensor", np.minimum, "ClampMaxBackward1", inputs=("self", "max"),
                              saves=(("self", "max"), ("self", "max")),
-                             vjp=(lambda g, s: s.xp.where(s.self <= s.max, g, 0.0), lambda g, s: s.xp.where(s.self > s.max, g, 0.0)))
+                             vjp=(lambda g, s: s.xp.where(s.self <= s.max, g, 0.0),
+                                  lambda g, s: s.xp.where(s.self > s.max, g, 0.0)))
 # a missing bound is passed as -inf or inf, so one declaration serves clamp(min=t), clamp(max=t) and both
 clamp_tensor = primitive(
     "clamp_tensor", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), "ClampBackward0",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import gradscope
 from gradscope.autograd.gradcheck import GradcheckError, GradcheckResult, check, gradgradcheck

@@ -13,9 +13,9 @@ import contextlib
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import gradscope
 from gradscope.autograd.tensor import Tensor

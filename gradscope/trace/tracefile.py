@@ -19,10 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from gradscope.trace.model import (
-    Anomaly, NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace,
-)
 from gradscope._stats import TensorStats
+from gradscope.trace.model import (
+    Anomaly,
+    NodeRecord,
+    Parameter,
+    PassRecord,
+    SourceLocation,
+    TensorRecord,
+    Trace,
+)
 
 FORMAT = "gradscope-trace"
 MAX_MANIFEST_BYTES = 1 << 30
@@ -187,7 +193,8 @@ class _ArrayReader:
             except TraceFormatError:
                 raise
             except (*_ZIP_ERRORS, MemoryError) as error:
-                raise TraceFormatError(f"{self.path}: corrupt array {name!r} ({type(error).__name__}: {error})") \
+                raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"({type(error).__name__}: {error})") \
                     from None
         return load
 
@@ -195,7 +202,8 @@ class _ArrayReader:
         """Check the .npy header against the manifest's statistics before reading any data."""
         limit = 4096 + stats.numel * 16
         if info.file_size > limit:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (larger than its {stats.numel} elements allow)")
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"(larger than its {stats.numel} elements allow)")
         with self.lock:
             data = self.archive.read(info)
         stream = io.BytesIO(data)
@@ -205,16 +213,21 @@ class _ArrayReader:
         elif version == (2, 0):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (unsupported .npy version {version})")
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"(unsupported .npy version {version})")
         if dtype.hasobject:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (it holds Python objects; refusing to load it)")
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"(it holds Python objects; refusing to load it)")
         if tuple(shape) != stats.shape:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (shape {tuple(shape)}, expected {stats.shape})")
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"(shape {tuple(shape)}, expected {stats.shape})")
         if len(data) - stream.tell() != stats.numel * dtype.itemsize:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (truncated or padded)")
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"(truncated or padded)")
         array = np.load(io.BytesIO(data), allow_pickle=False)
         if not isinstance(array, np.ndarray):
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} (not a single .npy array)")
+            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
+                                   f"(not a single .npy array)")
         return array
 
 
