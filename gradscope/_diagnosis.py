@@ -7,7 +7,7 @@ exp overflow, an infinite derivative where a saved value is 0.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from gradscope._stats import TensorStats
 
