@@ -1,8 +1,9 @@
 """A log that sees 0 deep in the graph: the forward makes -inf, the backward NaN.
 
-The ReLU zeroes some activations and `log` of them is -inf; multiplying by the zero weights of a
-mask turns that into NaN, and every gradient above it follows. `gradscope inspect` names `log`,
-the line below and the module scope as the culprit.
+The head gates its scores with a fixed 0/1 mask, and `log` of a gated-off score is -inf. In the
+backward pass log's derivative 1/x is infinite there, the gate multiplies that by 0, and NaN
+flows into every parameter. `gradscope inspect` names `log`, its line and its module scope as the
+culprit, and the nodes above and below as the ones that only passed the NaN on.
 """
 
 import gradscope as torch
@@ -15,10 +16,11 @@ class Head(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.proj = nn.Linear(8, 4)
+        self.gate = torch.tensor([1.0, 0.0, 1.0, 1.0])  # the second score is switched off
 
     def forward(self, h):
-        scores = torch.relu(self.proj(h))
-        return scores.log()  # log(0) = -inf wherever the ReLU is off
+        scores = torch.sigmoid(self.proj(h)) * self.gate
+        return scores.log()  # log(0) = -inf wherever the gate is off
 
 
 class Model(nn.Module):

@@ -111,9 +111,14 @@ def parameter_table(trace: Trace) -> Table:
             table.add_row(parameter.name, shape, Text("no grad", style="bold yellow"), "—", "—", "—")
             continue
         stats = grad.stats
-        ratio = stats.norm / parameter.value.stats.norm if parameter.value.stats.norm else float("inf")
         nonfinite = Text(str(stats.nonfinite), style="bold red" if stats.nonfinite else "")
-        table.add_row(parameter.name, shape, _fmt(stats.norm), _fmt(ratio), f"{stats.zero_fraction:.0%}", nonfinite)
+        if stats.nonfinite:  # a norm of the finite part alone would hide the problem
+            norm = Text("nan" if stats.nan else "inf", style="bold red")
+            ratio = "—"
+        else:
+            norm = _fmt(stats.norm)
+            ratio = _fmt(stats.norm / parameter.value.stats.norm) if parameter.value.stats.norm else "inf"
+        table.add_row(parameter.name, shape, norm, ratio, f"{stats.zero_fraction:.0%}", nonfinite)
     return table
 
 

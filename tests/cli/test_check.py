@@ -74,8 +74,8 @@ def test_junit_xml_file(elsewhere):
               if case.find("failure") is not None}
     assert int(suite.get("failures")) == len(failed) == 9
     failure = failed[("gradscope.check.finite", "intermediate gradients")]
-    assert failure.get("message") == ("finite intermediate gradients: measured 7 nodes, threshold non-finite = 0, "
-                                      f"at model.head at {sample('nan_log')}:21")
+    assert failure.get("message") == ("finite intermediate gradients: measured 8 nodes, threshold non-finite = 0, "
+                                      f"at model.head at {sample('nan_log')}:23")
 
 
 def test_junit_xml_into_a_missing_directory_is_an_input_error(elsewhere):
