@@ -86,6 +86,8 @@ class GradscopeApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "rerun":
             return self.source is not None and self.source.is_script  # only a script can be run again
+        if action == "help":  # the loading screen must stay on top, to be replaced when loading ends
+            return not isinstance(self.screen, (LoadingScreen, ErrorScreen))
         return True
 
     def action_rerun(self) -> None:

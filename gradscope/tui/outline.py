@@ -14,91 +14,18 @@ A backward graph is a DAG; the browser shows it as a tree from the loss down to 
   can be split to list a page deep inside it. With lazy expansion this is what lets a 50,000-node
   trace open instantly.
 
-Items are small frozen dataclasses, so a tree node's item identifies it, and `path(node)` gives
-the items to expand to reveal a node.
+The items (gradscope.tui.items) are small frozen dataclasses, so a tree node's item identifies it,
+and `path(node)` gives the items to expand to reveal a node.
 """
 
 from __future__ import annotations
 
-import functools
 from bisect import bisect_right
-from dataclasses import dataclass
 
 from gradscope.trace.model import Trace
+from gradscope.tui.items import BranchItem, FoldItem, Item, LinkItem, MoreItem, NodeItem, TopItem, fold_scope
 
 PAGE = 200
-
-
-@dataclass(frozen=True)
-class TopItem:
-    """The invisible root of the tree."""
-
-
-@dataclass(frozen=True)
-class NodeItem:
-    """A graph node shown where it lives; `base` is the module scope of the level it is listed in."""
-
-    node: int
-    base: str | None
-
-
-@dataclass(frozen=True)
-class LinkItem:
-    """An input that is shown elsewhere (a shared node); `parent` and `index` place this mention."""
-
-    node: int
-    parent: int
-    index: int
-
-
-@dataclass(frozen=True)
-class FoldItem:
-    """Positions `start:stop` of the main line headed by `head`, all inside module `scope`."""
-
-    scope: str
-    head: int
-    start: int
-    stop: int
-
-
-@dataclass(frozen=True)
-class BranchItem:
-    """A side input whose main line has several nodes, listed under this item."""
-
-    head: int
-    base: str | None
-
-
-@dataclass(frozen=True)
-class MoreItem:
-    """Children `offset:stop` of `container`, not listed yet (positions on a main line, or list indices)."""
-
-    container: TopItem | NodeItem | FoldItem | BranchItem
-    offset: int
-    stop: int
-
-
-Item = TopItem | NodeItem | LinkItem | FoldItem | BranchItem | MoreItem
-TOP = TopItem()
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def fold_scope(scope: str | None, base: str | None) -> str | None:
-    """The fold a node with `scope` goes into at a level listing `base`, or None when it is listed directly.
-
-    >>> fold_scope("model.head.proj", "model"), fold_scope("model", "model"), fold_scope("model.x", None)
-    ('model.head', None, 'model')
-    """
-    if scope is None:
-        return None
-    parts = scope.split(".")
-    base_parts = [] if base is None else base.split(".")
-    common = 0
-    while common < min(len(parts), len(base_parts)) and parts[common] == base_parts[common]:
-        common += 1
-    if common == len(parts):
-        return None
-    return ".".join(parts[:common + 1])
 
 
 class Outline:
@@ -141,7 +68,8 @@ class Outline:
         """
         nodes, children, main = self.trace.nodes, self._children, self._main
         height: dict[int, int] = {}
-        visiting: set[int] = set()  # a damaged trace file could hold a cycle; its closing edge is ignored
+        waiting: set[int] = set()  # nodes put off until their inputs are done; in a damaged trace file
+        # an input can be one of them (a cycle), and that edge is ignored
         ran = self.trace.passes[self.pass_index].order if self.pass_index is not None else []
         for seed in [*reversed(ran), *self.roots]:
             if seed in height:
@@ -155,21 +83,19 @@ class Outline:
                 inputs = children.get(node)
                 if inputs is None:
                     inputs = children[node] = [child for child, _ in nodes[node].next if child is not None]
-                    visiting.add(node)
-                best, best_height, waiting = None, 0, False
+                best, best_height, pending = None, 0, False
                 for child in inputs:
                     child_height = height.get(child)
-                    if child_height is None and child in visiting:
-                        continue
                     if child_height is None:
-                        stack.append(child)
-                        waiting = True
+                        if child not in waiting:
+                            stack.append(child)
+                            pending = True
                     elif child_height > best_height:  # leaves have height 0, so they are never the main input
                         best, best_height = child, child_height
-                if waiting:
+                if pending:
+                    waiting.add(node)
                     continue
                 stack.pop()
-                visiting.discard(node)
                 height[node] = best_height + 1 if inputs else 0
                 main[node] = best
 

@@ -11,7 +11,8 @@ from rich.text import Text
 
 from gradscope._stats import TensorStats
 from gradscope.trace.model import Anomaly, TensorRecord, Trace
-from gradscope.tui.outline import BranchItem, FoldItem, Item, LinkItem, MoreItem, NodeItem, Outline
+from gradscope.tui.items import BranchItem, FoldItem, Item, LinkItem, MoreItem, NodeItem
+from gradscope.tui.outline import Outline
 
 CULPRIT = "bold red reverse"
 NONFINITE = "bold red"
@@ -28,6 +29,11 @@ def number(value: float | None) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return f"{value:.3g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    """`1 anomaly`, `4 anomalies`."""
+    return f"{count:,} {singular if count == 1 else plural}"
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

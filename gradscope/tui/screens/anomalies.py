@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.present import counted
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 
 
@@ -25,8 +26,9 @@ class AnomaliesScreen(Screen[Anomaly | None]):
         yield Header()
         culprits = len(self.trace.culprits())
         if self.trace.anomalies:
-            caption = (f"{len(self.trace.anomalies)} anomalies: {culprits} culprit (made the first non-finite value), "
-                       f"{len(self.trace.anomalies) - culprits} propagators · enter: go to the node")
+            propagators = counted(len(self.trace.anomalies) - culprits, "propagator", "propagators")
+            caption = (f"{counted(len(self.trace.anomalies), 'anomaly', 'anomalies')}: {culprits} culprit (made the "
+                       f"first non-finite value), {propagators} · enter: go to the node")
         else:
             caption = "no anomalies: every value and gradient is finite"
         yield Static(caption, classes="caption")

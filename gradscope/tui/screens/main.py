@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.tui.outline import Outline
-from gradscope.tui.present import ordered_anomalies
+from gradscope.tui.present import counted, ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.tensor import TensorScreen
@@ -81,7 +81,8 @@ class MainScreen(Screen):
         passes = len(trace.passes)
         shown = "no backward pass" if self.pass_index is None else f"pass {self.pass_index + 1}/{passes}"
         culprits = len(trace.culprits())
-        anomalies = f"{len(trace.anomalies)} anomalies ({culprits} culprit)" if trace.anomalies else "no anomalies"
+        anomalies = counted(len(trace.anomalies), "anomaly", "anomalies")
+        anomalies = f"{anomalies} ({culprits} culprit)" if trace.anomalies else "no anomalies"
         self.sub_title = f"{shown} · {len(self.outline):,} nodes · {anomalies}"
         self.status()
 

@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from gradscope.trace.model import Trace
+from gradscope.tui.present import counted
 from gradscope.tui.widgets.parameters_table import ParametersTable
 
 
@@ -25,8 +26,9 @@ class ParametersScreen(Screen[int | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         shown = "" if self.pass_index is None else f" after pass {self.pass_index + 1}"
-        yield Static(f"{len(self.trace.parameters)} parameters, gradients{shown} · enter: go to the node · "
-                     "1-6 or a click on a header: sort", classes="caption")
+        parameters = counted(len(self.trace.parameters), "parameter", "parameters")
+        yield Static(f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort",
+                     classes="caption")
         yield ParametersTable(self.trace, self.pass_index)
         yield Footer(compact=True, show_command_palette=False)
 

@@ -7,7 +7,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from gradscope.tui.outline import TOP, Item, LinkItem, MoreItem, Outline
+from gradscope.tui.items import TOP, Item, LinkItem, MoreItem
+from gradscope.tui.outline import Outline
 from gradscope.tui.present import Labeller
 
 LINE_BUDGET = 80  # on opening, folds are expanded breadth-first until about this many lines show

@@ -123,9 +123,11 @@ class NodeDetail(VerticalScroll):
             heading.append("  ")
             heading.append(" ◀ culprit ", style=CULPRIT)
         facts = Text.assemble(("op ", QUIET), node.op, ("  kind ", QUIET), node.kind)
-        if node.scope:
-            facts.append("  scope ", style=QUIET)
-            facts.append(node.scope, style=SCOPE)
+        module = next((p.module for p in self.trace.parameters if p.node == node.id), None)
+        for name, scope in (("scope", node.scope), ("module", module)):
+            if scope:
+                facts.append(f"  {name} ", style=QUIET)
+                facts.append(scope, style=SCOPE)
         parts: list[RenderableType] = [heading, facts]
         if node.source is not None:
             parts.append(Text.assemble(("source ", QUIET), str(node.source), (f" in {node.source.function}", QUIET)))

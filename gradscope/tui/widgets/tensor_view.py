@@ -28,22 +28,33 @@ def stats_text(stats: TensorStats) -> Text:
     return text
 
 
+def _degenerate(stats: TensorStats) -> Text | None:
+    """What to say instead of a histogram when there is nothing to spread out."""
+    if not stats.numel or not max(stats.histogram, default=0):
+        return Text("no finite values", style=QUIET)
+    low, high = stats.histogram_range
+    if low == high:
+        return Text(f"every finite value is {number(low)}", style=QUIET)
+    return None
+
+
 def sparkline(stats: TensorStats) -> Text:
     """The histogram on one line: `-0.5 ▁▂▅█▇▃▂▁ 0.7`."""
-    peak = max(stats.histogram, default=0)
-    if not stats.numel or not peak:
-        return Text("no finite values", style=QUIET)
-    bars = "".join(SPARKS[min(len(SPARKS) - 1, count * len(SPARKS) // (peak + 1))] if count else " "
-                   for count in stats.histogram)
+    degenerate = _degenerate(stats)
+    if degenerate is not None:
+        return degenerate
+    peak = max(stats.histogram)
+    bars = "".join(SPARKS[(count * len(SPARKS) - 1) // peak] if count else " " for count in stats.histogram)
     low, high = stats.histogram_range
     return Text.assemble((f"{number(low)} ", QUIET), (bars, GRADIENT), (f" {number(high)}", QUIET))
 
 
 def histogram_rows(stats: TensorStats, width: int) -> Text:
     """The histogram as one bar per bin, with each bin's range and count."""
-    peak = max(stats.histogram, default=0)
-    if not stats.numel or not peak:
-        return Text("no finite values", style=QUIET)
+    degenerate = _degenerate(stats)
+    if degenerate is not None:
+        return degenerate
+    peak = max(stats.histogram)
     low, high = stats.histogram_range
     step = (high - low) / len(stats.histogram)
     bar_width = max(4, width - 32)
