@@ -1,0 +1,520 @@
+"""The browser driven with Pilot: every binding and flow (open, expand, search, anomalies, parameters, passes,
+tensors, help, save, re-run, errors, quit, mouse)."""
+
+import shutil
+
+import pytest
+from textual.widgets import Static
+from tui_helpers import NAN_MODEL, drive, plain, recorded, sample
+
+from gradscope.trace import Trace, load_trace
+from gradscope.trace.script import ScriptError
+from gradscope.trace.tracefile import TraceFormatError, save_trace
+from gradscope.tui import make_app
+from gradscope.tui.items import LinkItem, NodeItem
+from gradscope.tui.present import ordered_anomalies
+from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.error import ErrorScreen
+from gradscope.tui.screens.help import HelpScreen
+from gradscope.tui.screens.loading import LoadingScreen
+from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.save import SaveScreen
+from gradscope.tui.screens.tensor import TensorScreen
+from gradscope.tui.widgets.anomaly_list import AnomalyList
+from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.node_detail import NodeDetail
+from gradscope.tui.widgets.parameters_table import ParametersTable
+from gradscope.tui.widgets.search_bar import SearchBar
+from gradscope.tui.widgets.tensor_table import TensorTable
+from gradscope.tui.widgets.tensor_view import TensorView
+
+
+def node_id(trace, label, scope=None):
+    (found,) = [n.id for n in trace.nodes.values() if n.label == label and (scope is None or n.scope == scope)]
+    return found
+
+
+def tree(app) -> GraphTree:
+    return app.screen.query_one(GraphTree)
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status", Static).content)
+
+
+def summary(app) -> str:
+    return plain(app.screen.query_one("#node-summary", Static).content)
+
+
+def test_opens_on_the_loss_with_its_details():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        assert isinstance(app.screen, MainScreen)
+        culprits = len(trace.culprits())
+        assert app.screen.sub_title == f"pass 1/1 · 13 nodes · {len(trace.anomalies)} anomalies ({culprits} culprit)"
+        assert tree(app).current_node == node_id(trace, "MeanBackward0")
+        assert tree(app).last_line == 16  # a small graph opens fully expanded: 17 lines
+        assert app.screen.query_one(NodeDetail).node_id == node_id(trace, "MeanBackward0")
+        text = summary(app)
+        assert f"source {NAN_MODEL}:40 in loss" in text
+        assert "▶   40 │     return (model(x) * mask).mean()" in text
+        (anomaly,) = [a for a in trace.anomalies if a.node == node_id(trace, "MeanBackward0")]
+        assert f"✗ {anomaly.role} ({anomaly.phase}) {anomaly.message}" in text
+
+    drive(app, scenario)
+
+
+def test_arrows_and_hjkl_move_expand_and_collapse():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        graph = tree(app)
+        await pilot.press("j", "down")
+        model = graph.cursor_node
+        assert model.data.scope == "model" and model.is_expanded
+        await pilot.press("h")
+        assert not model.is_expanded and graph.last_line == 2
+        await pilot.press("h")  # a top-level item has no parent to go to
+        assert graph.cursor_node is model
+        await pilot.press("l")
+        assert model.is_expanded
+        await pilot.press("l")
+        assert graph.cursor_node.data.scope == "model.head"
+        await pilot.press("left")
+        assert not graph.cursor_node.is_expanded
+        await pilot.press("right", "space")
+        assert not graph.cursor_node.is_expanded
+        await pilot.press("enter")
+        assert graph.cursor_node.is_expanded
+        await pilot.press("h", "h")
+        assert graph.cursor_node is model
+        await pilot.press("k", "up")
+        assert graph.current_node == node_id(trace, "MeanBackward0")
+        assert app.screen.query_one(NodeDetail).node_id == node_id(trace, "MeanBackward0")
+
+    drive(app, scenario)
+
+
+def test_enter_on_a_shared_node_follows_the_link():
+    trace = recorded(sample("rnn"))
+    app = make_app(trace)
+    weight = node_id(trace, "cell.recurrent.weight")
+
+    async def scenario(pilot):
+        graph = tree(app)
+        line = next(line for line in range(graph.last_line + 1)
+                    if graph.get_node_at_line(line).data in [LinkItem(weight, parent, 0) for parent in trace.nodes])
+        graph.move_cursor_to_line(line)
+        await pilot.pause()
+        assert str(graph.cursor_node.label).startswith("↗ cell.recurrent.weight")
+        await pilot.press("enter")
+        assert graph.cursor_node.data == NodeItem(weight, "cell.recurrent")
+        assert graph.cursor_node.line < line
+        assert app.screen.query_one(NodeDetail).node_id == weight
+        assert "op leaf  kind leaf  module cell.recurrent" in summary(app)
+
+    drive(app, scenario)
+
+
+def test_n_and_shift_n_walk_the_anomalies_culprit_first():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+    ordered = ordered_anomalies(trace)
+    log = node_id(trace, "LogBackward0")
+
+    async def scenario(pilot):
+        count = len(ordered)
+        await pilot.press("n")
+        assert tree(app).current_node == log
+        assert status(app).startswith(f"anomaly 1/{count}: culprit (forward): log produced 31 -inf")
+        assert "◀ culprit" in summary(app)
+        await pilot.press("n")
+        assert tree(app).current_node == log and status(app).startswith(f"anomaly 2/{count}: culprit (backward)")
+        await pilot.press("N", "N")
+        last = ordered[-1]
+        assert tree(app).current_node == last.node
+        assert status(app) == f"anomaly {count}/{count}: {last.role} ({last.phase}): {last.message}"
+
+    drive(app, scenario)
+
+
+def test_n_says_so_when_everything_is_finite():
+    app = make_app(recorded(sample("mlp")))
+
+    async def scenario(pilot):
+        before = tree(app).current_node
+        await pilot.press("n")
+        assert status(app) == "no anomalies: every value and gradient is finite"
+        assert tree(app).current_node == before
+
+    drive(app, scenario)
+
+
+def test_parameters_sort_by_any_column_and_jump_to_the_node():
+    trace = recorded(sample("dead_relu"))
+    app = make_app(trace)
+    names = [p.name for p in trace.parameters]
+    norms = {p.name: trace.parameter_grad(p).stats.norm for p in trace.parameters}
+    zeros = {p.name: trace.parameter_grad(p).stats.zero_fraction for p in trace.parameters}
+
+    async def scenario(pilot):
+        await pilot.press("p")
+        assert isinstance(app.screen, ParametersScreen)
+        table = app.screen.query_one(ParametersTable)
+        assert table.ordered_names == names
+        await pilot.press("3")
+        assert table.ordered_names == sorted(names, key=norms.get, reverse=True)
+        assert str(table.columns["grad norm"].label) == "grad norm ▼"
+        await pilot.press("3")
+        assert table.ordered_names == sorted(names, key=norms.get)
+        await pilot.press("1")
+        assert table.ordered_names == sorted(names)
+        await pilot.press("2")
+        assert table.ordered_names == ["model.out.bias", "model.out.weight", "model.hidden.bias", "model.hidden.weight"]
+        await pilot.press("4")
+        ratios = {p.name: norms[p.name] / p.value.stats.norm for p in trace.parameters}
+        assert table.ordered_names == sorted(names, key=ratios.get, reverse=True)
+        # a click on a header sorts by that column too
+        x = sum(column.get_render_width(table) for column in list(table.columns.values())[:4]) + 2
+        await pilot.click(ParametersTable, offset=(x, 0))
+        assert table.order == (4, True)
+        assert table.ordered_names == sorted(names, key=zeros.get, reverse=True)
+        await pilot.press("down", "enter")
+        chosen = table.ordered_names[1]
+        assert isinstance(app.screen, MainScreen)
+        assert tree(app).current_node == node_id(trace, chosen)
+
+    drive(app, scenario, size=(100, 30))
+
+
+def test_escape_leaves_the_parameters_and_anomalies_without_moving():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        before = tree(app).current_node
+        for key in ("p", "a"):
+            await pilot.press(key)
+            assert not isinstance(app.screen, MainScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, MainScreen) and tree(app).current_node == before
+
+    drive(app, scenario)
+
+
+def test_anomaly_list_starts_with_the_culprits_and_jumps_to_the_chosen_node():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("a")
+        assert isinstance(app.screen, AnomaliesScreen)
+        listed = app.screen.query_one(AnomalyList)
+        first = plain(listed.get_option_at_index(0).prompt)
+        assert first.split() [:4] == ["culprit", "forward", "LogBackward0", "(log)"]
+        assert "log produced 31 -inf" in first
+        await pilot.press("down", "down", "enter")
+        assert isinstance(app.screen, MainScreen)
+        third = ordered_anomalies(trace)[2]
+        assert tree(app).current_node == third.node
+        assert status(app).startswith(f"anomaly 3/{len(trace.anomalies)}: {third.role} ({third.phase})")
+
+    drive(app, scenario)
+
+
+def test_search_jumps_to_matches_and_enter_goes_to_the_next():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        search = app.screen.query_one(SearchBar)
+        assert not search.display
+        await pilot.press("slash")
+        assert search.display and search.has_focus
+        await pilot.press(*"relu")
+        assert tree(app).current_node == node_id(trace, "ReluBackward0")
+        assert status(app) == "match 1/1 for 'relu'"
+        search.value = ""
+        await pilot.press(*"addmm")
+        assert tree(app).current_node == node_id(trace, "AddmmBackward0", "model.head.proj")
+        await pilot.press("enter")
+        assert tree(app).current_node == node_id(trace, "AddmmBackward0", "model.encoder")
+        assert status(app) == "match 2/2 for 'addmm'"
+        await pilot.press("enter")
+        assert status(app) == "match 1/2 for 'addmm'"
+        await pilot.press(*"zz")
+        assert status(app) == "no node matches 'addmmzz'"
+        await pilot.press("escape")
+        assert not search.display and tree(app).has_focus
+
+    drive(app, scenario)
+
+
+def test_brackets_switch_passes_and_the_detail_shows_every_pass():
+    trace = recorded(sample("td_lambda"))
+    app = make_app(trace)
+    weight = node_id(trace, "model.weight")
+
+    async def scenario(pilot):
+        assert app.screen.sub_title.startswith("pass 5/5")
+        await pilot.press("right_square_bracket")
+        assert app.screen.sub_title.startswith("pass 1/5")
+        assert tree(app).current_node == trace.passes[0].roots[0]
+        await pilot.press("left_square_bracket")
+        assert app.screen.sub_title.startswith("pass 5/5")
+        assert tree(app).current_node == trace.passes[4].roots[0]
+        # a parameter takes part in every pass, so it stays selected while switching
+        app.screen.jump_to(weight)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert app.screen.pass_index == 1 and tree(app).current_node == weight
+        rows = [line.split() for line in plain(app.screen.query_one("#node-passes", Static).content).splitlines()]
+        assert rows[1] == ["pass", "norm", "non-finite"]
+        assert [row[:2] for row in rows[2:]] == [[str(index + 1), f"{record.leaf_grads[weight].stats.norm:.3g}"]
+                                                for index, record in enumerate(trace.passes)]
+        assert rows[3][2:] == ["◀", "shown"]
+
+    drive(app, scenario, size=(140, 40))
+
+
+def test_a_single_pass_has_no_pass_switching():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        await pilot.press("right_square_bracket")
+        assert app.screen.pass_index == 0
+        assert app.screen.check_action("switch_pass", (1,)) is False
+        assert not app.screen.query_one("#node-passes", Static).display
+
+    drive(app, scenario)
+
+
+def test_tensor_rows_show_in_the_detail_and_open_with_their_gradient():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("n", "tab", "tab")
+        table = app.screen.query_one(TensorTable)
+        assert table.has_focus
+        assert [row.name for row in table.rows_shown] == \
+            ["output", "input 0", "_saved_self", "grad_outputs[0]", "grad_inputs[0]"]
+        view = app.screen.query_one(TensorView)
+        assert view.title == "output"
+        await pilot.press("down")
+        assert view.title == "input 0" and "zeros 48%" in plain(view.render())
+        await pilot.press("up", "enter")
+        assert isinstance(app.screen, TensorScreen)
+        output, grad = app.screen.query(TensorView)
+        assert (output.title, grad.title) == ("output", "grad_outputs[0]")
+        shown = plain(output.render(), width=60)
+        assert "✗ 31 inf" in shown and "-inf" in shown.split("values")[1]
+        assert "45%" in plain(grad.render(), width=60)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+    drive(app, scenario)
+
+
+def test_help_lists_every_binding():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        main_bindings = [*app.screen.BINDINGS, *tree(app).BINDINGS, *ParametersTable.BINDINGS,
+                         *SearchBar.BINDINGS, *app.BINDINGS]
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(plain(static.content) for static in app.screen.query(Static))
+        for binding in main_bindings:
+            assert (binding.tooltip or binding.description) in text, binding
+        for key in ("/", "n", "N", "p", "a", "]", "[", "s", "r", "q", "?", "↓ / j", "↑ / k", "h / ←", "l / →",
+                    "⏎", "space", "1", "6", "esc", "tab"):
+            assert f"\n {key} " in text, key
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+    drive(app, scenario)
+
+
+def test_s_saves_the_trace(tmp_path):
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+    target = tmp_path / "saved.gstrace"
+
+    async def scenario(pilot):
+        await pilot.press("s")
+        assert isinstance(app.screen, SaveScreen)
+        path = app.screen.query_one("#save-path")
+        assert path.value == "trace.gstrace"
+        path.value = str(target)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+    drive(app, scenario)
+    saved = load_trace(target)
+    assert len(saved.nodes) == len(trace.nodes) and len(saved.anomalies) == len(trace.anomalies)
+
+
+def test_escape_cancels_saving(tmp_path):
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        await pilot.press("s", "escape")
+        assert isinstance(app.screen, MainScreen) and not app.workers
+
+    drive(app, scenario)
+    assert not (tmp_path / "trace.gstrace").exists()
+
+
+async def settle(app, pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_a_script_is_recorded_then_r_records_it_again_keeping_the_place(tmp_path):
+    script = tmp_path / "model.py"
+    shutil.copy("sample_models/nan_log.py", script)
+    app = make_app(source=script)
+
+    async def scenario(pilot):
+        await settle(app, pilot)
+        first = app.screen
+        assert isinstance(first, MainScreen) and app.title == "gradscope · model.py"
+        await pilot.press("n")
+        log = tree(app).current_node
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen) and app.screen is not first
+        assert app.screen.trace is not first.trace and app.trace is app.screen.trace
+        assert tree(app).current_node == log
+
+    drive(app, scenario)
+
+
+def test_a_failed_re_run_keeps_the_previous_recording(tmp_path):
+    flag = tmp_path / "flag"
+    flag.write_text("ok")
+    script = tmp_path / "flaky.py"
+    script.write_text(f"import gradscope as torch\nw = torch.ones(2, requires_grad=True)\n"
+                      f"def loss():\n    open({str(flag)!r}).read()\n    return (w * 2).sum()\n")
+    app = make_app(source=script)
+
+    async def scenario(pilot):
+        await settle(app, pilot)
+        trace = app.screen.trace
+        flag.unlink()
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert "loss() raised FileNotFoundError" in plain(app.screen.query_one("#error-message", Static).content)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen) and app.screen.trace is trace
+        return app.return_code
+
+    assert drive(app, scenario) is None
+
+
+def test_r_is_off_for_trace_files(tmp_path):
+    path = tmp_path / "run.gstrace"
+    save_trace(recorded(NAN_MODEL), path)
+    app = make_app(source=path)
+
+    async def scenario(pilot):
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen) and len(app.screen.trace.nodes) == 13
+        assert app.check_action("rerun", ()) is False
+        screen = app.screen
+        await pilot.press("r")
+        assert app.screen is screen and not app.workers
+
+    drive(app, scenario)
+
+
+@pytest.mark.parametrize("kind", ["script", "trace"])
+def test_a_bad_input_is_shown_and_the_app_exits_with_2(tmp_path, kind):
+    if kind == "script":
+        path = tmp_path / "bad.py"
+        path.write_text("def loss():\n    return undefined_name\n")
+    else:
+        path = tmp_path / "bad.gstrace"
+        path.write_bytes(b"not a zip")
+    app = make_app(source=path)
+
+    async def scenario(pilot):
+        await settle(app, pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        message = plain(app.screen.query_one("#error-message", Static).content)
+        await pilot.press("enter")
+        return message
+
+    message = drive(app, scenario)
+    assert app.return_code == 2
+    if kind == "script":
+        assert isinstance(app.error, ScriptError) and "loss() raised NameError" in message
+    else:
+        assert isinstance(app.error, TraceFormatError) and "not a gradscope trace file" in message
+
+
+def test_an_empty_trace_opens_and_says_so():
+    app = make_app(Trace())
+
+    async def scenario(pilot):
+        assert app.screen.sub_title == "no backward pass · 0 nodes · no anomalies"
+        await pilot.press("n", "j", "p", "escape", "slash", "x")
+        assert status(app) == "no node matches 'x'"
+
+    drive(app, scenario)
+
+
+def test_q_quits():
+    app = make_app(recorded(sample("mlp")))
+
+    async def scenario(pilot):
+        await pilot.press("q")
+
+    drive(app, scenario)
+    assert app.return_code == 0
+
+
+def test_a_click_selects_a_line():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.click(GraphTree, offset=(3, 1))
+        assert tree(app).current_node == node_id(trace, "MulBackward0")
+        assert app.screen.query_one(NodeDetail).node_id == node_id(trace, "MulBackward0")
+
+    drive(app, scenario)
+
+
+def test_80_by_24_keeps_both_panes_readable():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        screen = app.screen
+        assert screen.has_class("-narrow")
+        graph, detail = screen.query_one(GraphTree), screen.query_one(NodeDetail)
+        assert graph.size.width >= 40 and detail.size.width >= 30
+        assert screen.query_one("#status").region.y == 22
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_help_waits_until_loading_is_over(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text("import time\nimport gradscope as torch\ntime.sleep(1)\nw = torch.ones(2, requires_grad=True)\n"
+                      "def loss():\n    return (w * 2).sum()\n")
+    app = make_app(source=script)
+
+    async def scenario(pilot):
+        assert isinstance(app.screen, LoadingScreen)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+
+    drive(app, scenario)

@@ -1,0 +1,71 @@
+"""`gradscope browse`: the app runs (headless here, keys pressed by an auto-pilot) and exit codes come out right."""
+
+import pytest
+from tui_helpers import NAN_MODEL, recorded
+from typer.testing import CliRunner
+
+from gradscope.cli import app as cli
+from gradscope.trace.tracefile import save_trace
+from gradscope.tui.app import GradscopeApp
+from gradscope.tui.screens.main import MainScreen
+
+
+@pytest.fixture
+def keys(monkeypatch):
+    """Makes the browser run headless; after loading, the auto-pilot presses the keys put in the returned list."""
+    pressed: list[str] = []
+    seen: list[type] = []
+    run = GradscopeApp.run
+
+    def headless_run(self, **options):
+        async def auto_pilot(pilot):
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            seen.append(type(pilot.app.screen))
+            await pilot.press(*pressed)
+
+        return run(self, headless=True, size=(100, 30), auto_pilot=auto_pilot)
+
+    monkeypatch.setattr(GradscopeApp, "run", headless_run)
+    return pressed, seen
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["browse", *map(str, args)])
+
+
+def test_browsing_a_trace_file_and_quitting_exits_0(tmp_path, keys):
+    pressed, seen = keys
+    path = tmp_path / "run.gstrace"
+    save_trace(recorded(NAN_MODEL), path)
+    pressed.append("q")
+    result = invoke(path)
+    assert result.exit_code == 0, result.output
+    assert seen == [MainScreen]
+
+
+def test_a_script_is_recorded_with_its_entry(tmp_path, keys):
+    pressed, seen = keys
+    script = tmp_path / "two.py"
+    script.write_text("import gradscope as torch\nw = torch.ones(2, requires_grad=True)\n"
+                      "def other():\n    return (w * 3).sum()\n")
+    pressed.append("q")
+    result = invoke(script, "--entry", "other")
+    assert result.exit_code == 0, result.output
+    assert seen == [MainScreen]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("bad.py", "def loss():\n    return undefined_name\n", "loss() raised NameError"),
+    ("bad.gstrace", "not a zip", "not a gradscope trace file"),
+    ("missing.gstrace", None, "No such file or directory"),
+])
+def test_bad_input_is_shown_then_reported_with_exit_code_2(tmp_path, keys, name, content, message):
+    pressed, _ = keys
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    pressed.append("enter")
+    result = invoke(path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr

@@ -1,0 +1,65 @@
+"""Numbers, gradient indicators and tree labels."""
+
+import math
+
+import numpy as np
+from tui_helpers import NAN_MODEL, recorded, sample
+
+from gradscope.trace.model import TensorRecord
+from gradscope.tui.items import TOP, FoldItem, LinkItem, MoreItem, NodeItem
+from gradscope.tui.outline import Outline
+from gradscope.tui.present import Labeller, gradient, gradient_text, number, ordered_anomalies
+
+
+def node_id(trace, label):
+    (found,) = [n.id for n in trace.nodes.values() if n.label == label]
+    return found
+
+
+def test_numbers_are_short():
+    assert [number(v) for v in (0.0, 0.125, 1234.5, 1.5e6, 2e-5, math.nan, math.inf, -math.inf, None)] == \
+        ["0", "0.125", "1.23e+03", "1.50e+06", "2.00e-05", "nan", "inf", "-inf", "nan"]
+
+
+def test_gradient_indicator_shows_the_norm_or_the_non_finite_counts():
+    assert gradient_text(TensorRecord(values=np.array([3.0, 4.0]))).plain == "‖5‖"
+    bad = gradient_text(TensorRecord(values=np.array([np.nan, np.inf, -np.inf, 1.0])))
+    assert bad.plain == "✗ 1 nan 2 inf" and "red" in str(bad.style)
+    assert gradient_text(None).plain == ""
+
+
+def test_labels_of_nan_log():
+    trace = recorded(NAN_MODEL)
+    outline = Outline(trace)
+    label = Labeller(outline)
+    log = node_id(trace, "LogBackward0")
+    assert gradient(trace, log, 0) is trace.passes[0].grad_outputs[log][0]
+    assert label(NodeItem(log, "model.head")).plain == "LogBackward0 [16, 4]  ‖0.0924‖   ◀ culprit "
+    assert label(NodeItem(log, "model")).plain == "LogBackward0 [16, 4] model.head  ‖0.0924‖   ◀ culprit "
+    weight = node_id(trace, "model.encoder.weight")
+    norm = number(trace.passes[0].leaf_grads[weight].stats.norm)
+    assert label(NodeItem(weight, "model.encoder")).plain == f"AccumulateGrad model.encoder.weight [8, 6]  ‖{norm}‖"
+    relu = node_id(trace, "ReluBackward0")
+    assert label(NodeItem(relu, "model.head")).plain == "ReluBackward0 [16, 4]  ✗ 12 nan 19 inf"
+    model = outline.children(TOP)[2]
+    assert isinstance(model, FoldItem)
+    assert label(model).plain == "model (11 nodes)  ‖0.0924‖  ◀"
+    head = outline.children(model)[0]
+    assert label(head).plain == "model.head (6 nodes)  ‖0.0924‖  ◀"
+
+
+def test_labels_of_links_and_pages():
+    trace = recorded(sample("rnn"))
+    outline = Outline(trace)
+    label = Labeller(outline)
+    weight = node_id(trace, "cell.recurrent.weight")
+    assert label(LinkItem(weight, 0, 0)).plain == f"↗ cell.recurrent.weight #{weight} (shared)"
+    assert label(MoreItem(TOP, 1, 3)).plain == f"… {outline.count(MoreItem(TOP, 1, 3))} more nodes (enter to show)"
+
+
+def test_anomalies_are_ordered_culprits_first():
+    trace = recorded(NAN_MODEL)
+    ordered = ordered_anomalies(trace)
+    culprits = len(trace.culprits())
+    assert culprits == 2 and [a.role for a in ordered] == ["culprit"] * 2 + ["propagator"] * (len(ordered) - 2)
+    assert sorted(map(id, ordered)) == sorted(map(id, trace.anomalies))

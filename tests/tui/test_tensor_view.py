@@ -1,0 +1,42 @@
+"""What the tensor view prints: statistics, histogram, values (summarised when large, absent when not kept)."""
+
+import numpy as np
+
+from gradscope._stats import compute_stats
+from gradscope.trace.model import TensorRecord
+from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_text, values_text
+
+
+def test_statistics_and_non_finite_counts():
+    stats = compute_stats(np.array([3.0, 4.0, 0.0, np.nan, -np.inf]))
+    assert stats_text(stats).plain == "norm 5  mean 2.33  std 1.7  min 0  max 4  zeros 20%  ✗ 1 nan 1 inf"
+
+
+def test_histogram_as_a_line_and_as_bars():
+    stats = compute_stats(np.array([0.0] * 3 + [1.0]))
+    line = sparkline(stats).plain
+    assert line.startswith("0 █") and line.endswith("▃ 1") and len(line) == len("0 ") + 16 + len(" 1")
+    rows = histogram_rows(stats, width=40).plain.splitlines()
+    assert len(rows) == 16
+    assert rows[0].split() == ["0", "…", "0.0625", "████████", "3"]
+    assert rows[-1].split()[-1] == "1" and rows[5].split()[-1] == "0"
+
+
+def test_histograms_of_constant_or_non_finite_tensors_say_so():
+    assert sparkline(compute_stats(np.full(5, 6.0))).plain == "every finite value is 6"
+    assert histogram_rows(compute_stats(np.array([np.nan, np.inf])), 40).plain == "no finite values"
+
+
+def test_values_are_summarised_when_large():
+    values = np.arange(2 * 50 * 50, dtype=np.float32).reshape(2, 50, 50)
+    compact = values_text(TensorRecord(values=values), width=60, full=False).plain
+    full = values_text(TensorRecord(values=values), width=200, full=True).plain
+    assert "..." in compact and "..." in full
+    assert len(full.splitlines()) > len(compact.splitlines())
+    assert values_text(TensorRecord(values=np.eye(2)), 60, False).plain == "[[1. 0.]\n [0. 1.]]"
+
+
+def test_a_tensor_kept_as_statistics_only_says_its_values_were_not_kept():
+    record = TensorRecord(stats=compute_stats(np.ones(10_000)))
+    assert values_text(record, 60, False).plain == \
+        "values not kept (10,000 elements; the trace kept statistics only)"
