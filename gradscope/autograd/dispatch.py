@@ -25,7 +25,12 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     token = QUIET_SET(QUIET_VALUE)
     try:
-        out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
+        if params or op.variadic:
+            out = op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)
+        elif len(arrays) == 2:  # plain calls are cheaper than star-args for the common arities
+            out = op.forward(arrays[0], arrays[1])
+        else:
+            out = op.forward(*arrays)
     finally:
         QUIET_RESET(token)
     if op.n_outputs == 1:

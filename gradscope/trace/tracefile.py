@@ -124,6 +124,7 @@ def save_trace(trace: Trace, path: str | os.PathLike) -> None:
                 buffer = io.BytesIO()
                 np.save(buffer, np.require(array, requirements='C'), allow_pickle=False)
                 archive.writestr(name, buffer.getvalue())
+        os.chmod(temp, 0o644)  # mkstemp makes it private; a trace file is an ordinary file
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
