@@ -30,6 +30,7 @@ from gradscope._diagnosis import describe, role, why_backward, why_forward
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
 from gradscope.autograd import observers
+from gradscope.autograd.saved import SavedTensor
 
 _MAX_STACK = 64
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -210,7 +211,7 @@ def _saved_stats(node) -> dict[str, TensorStats]:
     names = op.saved_names if op is not None and not op.variadic else [f"saved_tensors[{i}]" for i in range(len(saved))]
     result = {}
     for name, entry in zip(names, saved):
-        if entry is not None and entry._array is not None and not entry._freed:
+        if isinstance(entry, SavedTensor) and entry._array is not None and not entry._freed:
             result[name] = compute_stats(np.asarray(entry._array))
     return result
 

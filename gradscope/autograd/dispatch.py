@@ -137,7 +137,7 @@ def _notify(op, node, inputs, outputs) -> None:
     observers.notify("node_created", node, inputs, outputs)
     names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names
     for name, entry in zip(names, node._saved):
-        if entry is not None:
+        if isinstance(entry, SavedTensor):  # Python numbers, saved as they are, aren't tensors
             observers.notify("tensor_saved", node, name, entry)
 
 

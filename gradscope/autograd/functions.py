@@ -52,6 +52,13 @@ def _tensor_like(value, like: np.ndarray | None = None) -> Tensor:
 # ------------------------------------------------------------------------------- arithmetic
 def _operands(a, b) -> list:
     """The arrays a binary op computes on, promoted as PyTorch promotes (Python numbers stay weak)."""
+    if type(a) is Tensor:  # the two common cases first: tensor (op) float, tensor (op) same-dtype tensor
+        da = a._data
+        if type(b) is float:
+            if da.dtype.kind in "fc":
+                return [da, b]
+        elif type(b) is Tensor and b._data.dtype is da.dtype:
+            return [da, b._data]
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
     if isinstance(da, np.ndarray):

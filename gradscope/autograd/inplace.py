@@ -16,6 +16,7 @@ from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
+from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import _plain_index
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
@@ -83,7 +84,7 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     if node is None:
         return target
     for entry in getattr(node, "_saved", ()):  # saved outputs are the target itself, version-checked
-        if entry is not None and entry._is_output:
+        if isinstance(entry, SavedTensor) and entry._is_output:
             entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
     if target._base is None or not target._view_chain:
         target._grad_fn, target._output_nr, target._requires_grad = node, 0, True

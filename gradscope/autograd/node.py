@@ -7,7 +7,7 @@ import weakref
 
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
-from gradscope.autograd.saved import SavedTensor
+from gradscope.autograd.saved import _NUMBERS, SavedTensor
 from gradscope.ops.registry import Primitive
 
 _sequence = itertools.count()
@@ -30,6 +30,7 @@ class Node:
     _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
     _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
+    _released = False  # saved values freed after a backward without retain_graph
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
@@ -106,9 +107,11 @@ class OpNode(Node):
     def _apply(self, grads, xp, needs):
         op = self.op
         values = []
+        if self._released and self._saved:
+            raise RuntimeError(errors.FREED)
         for entry in self._saved:  # plain loops: this runs once per node in every backward
-            if entry is None:
-                values.append(None)
+            if entry is None or type(entry) in _NUMBERS:  # a Python number is saved as it is
+                values.append(entry)
             elif xp.is_tensor:
                 values.append(entry.unpack(self))
             elif entry._unpack is None and not entry._freed and (
@@ -136,16 +139,19 @@ class OpNode(Node):
         return results
 
     def _release(self):
+        self._released = True
         for entry in self._saved:
-            if entry is not None:
+            if entry is not None and type(entry) not in _NUMBERS:
                 entry._freed = True  # SavedTensor.free, inlined
                 entry._array = entry._tensor = entry._packed = None
-
-
 
 def _saved_tensor_property(index: int):
     def get(self):
         entry = self._saved[index]
+        if type(entry) in _NUMBERS:  # PyTorch shows a saved number as a 0-dim tensor: tensor(2)
+            if self._released:
+                raise RuntimeError(errors.FREED)
+            return SavedTensor(entry).unpack(self)
         return None if entry is None else entry.unpack(self)
     return property(get)
 
@@ -153,6 +159,8 @@ def _saved_tensor_property(index: int):
 def _raw_saved_property(index: int):
     def get(self):
         entry = self._saved[index]
+        if type(entry) in _NUMBERS:
+            return SavedTensor(entry)
         if entry is not None and entry._is_output:
             entry._owner = weakref.ref(self)  # register_hooks may need to unpack it
         return entry
@@ -161,7 +169,7 @@ def _raw_saved_property(index: int):
 
 def _attr_property(index: int):
     def get(self):
-        if any(entry is not None and entry._freed for entry in self._saved):
+        if self._released and self._saved:
             raise RuntimeError(errors.FREED)
         return self._attrs[index]
     return property(get)

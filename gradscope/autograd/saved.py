@@ -136,9 +136,12 @@ class SavedTensor:
 _new = object.__new__
 
 
-def save_input(value) -> SavedTensor:
-    """SavedTensor(value) for the engine's hot path: a plain input tensor, no hooks, no class call."""
-    if type(value) in _NUMBERS or value._is_inference or default_hooks.get() is not None:
+def save_input(value):
+    """What a node keeps of an input: a Python number as it is (the 2 in `x * 2`), a tensor as a
+    SavedTensor (built here without the class call: this is the engine's hot path)."""
+    if type(value) in _NUMBERS:
+        return value
+    if value._is_inference or default_hooks.get() is not None:
         return SavedTensor(value)
     saved = _new(SavedTensor)
     saved._freed = False
