@@ -3,7 +3,7 @@
 Compares gradscope with hand-written NumPy doing the same arithmetic (the floor) and, when
 installed, PyTorch eager on the CPU. Reports the median over repeats in µs per op.
 
-    python bench/engine.py [--ops 1000] [--size 16] [--repeats 15]
+    python bench/engine.py [--ops 1000] [--size 16] [--repeats 25]
 """
 
 from __future__ import annotations
@@ -71,36 +71,40 @@ def numpy_chain(x0: np.ndarray, n_ops: int) -> np.ndarray:
     return g
 
 
-def measure(fn, x0, n_ops: int, repeats: int) -> float:
-    fn(x0, n_ops)  # warm up
-    times = []
+def measure_interleaved(functions: dict, x0, n_ops: int, repeats: int) -> dict:
+    """µs per op of each function, timed in alternation so that load on a busy machine hits all alike.
+    Returns {name: (median, best)}."""
+    for fn in functions.values():
+        fn(x0, n_ops)  # warm up
+    times: dict = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn(x0, n_ops)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / n_ops * 1e6
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            fn(x0, n_ops)
+            times[name].append((time.perf_counter() - start) / n_ops * 1e6)
+    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--size", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=25)
     args = parser.parse_args()
     x0 = np.random.default_rng(0).standard_normal(args.size)
     np.testing.assert_allclose(gradscope_chain(x0, args.ops), numpy_chain(x0, args.ops), rtol=1e-10)
-    rows = [("numpy (hand-written floor)", measure(numpy_chain, x0, args.ops, args.repeats)),
-            ("gradscope", measure(gradscope_chain, x0, args.ops, args.repeats))]
+    functions = {"numpy (hand-written floor)": numpy_chain, "gradscope": gradscope_chain}
     try:
         import torch  # noqa: F401
-        rows.append(("pytorch eager (CPU)", measure(torch_chain, x0, args.ops, args.repeats)))
+        functions["pytorch eager (CPU)"] = torch_chain
     except ImportError:
         pass
-    floor = rows[0][1]
+    results = measure_interleaved(functions, x0, args.ops, args.repeats)
+    floor = results["numpy (hand-written floor)"][0]
     print(f"{args.ops}-op elementwise chain, {args.size} float64 elements, forward + backward, "
-          f"median of {args.repeats}")
-    for name, us in rows:
-        print(f"  {name:<28} {us:7.2f} µs/op  ({us / floor:4.1f}x floor)")
+          f"{args.repeats} interleaved repeats")
+    for name, (median, best) in results.items():
+        print(f"  {name:<28} median {median:7.2f} µs/op  best {best:7.2f}  ({median / floor:4.1f}x floor)")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,11 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import broadcast_shapes, normalize_dim, normalize_dims
+from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
-from gradscope.ops import linalg as L
 from gradscope.ops import nn as N
-from gradscope.ops import reduction as R
 from gradscope.ops import shape as S
 
 _dim = normalize_dim
@@ -217,7 +215,7 @@ def leaky_relu(input, negative_slope=0.01):
     return apply(E.leaky_relu, (input,), (negative_slope,))
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None):  # noqa: A002, F811 - PyTorch's parameter names
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -237,13 +235,13 @@ def _clamp_by_tensors(op, input, bounds):
 clip = clamp
 
 
-def clamp_min(input, min):  # noqa: A002
+def clamp_min(input, min):  # noqa: A002, F811
     if isinstance(min, Tensor):
         return _clamp_by_tensors(E.clamp_min_tensor, input, (min,))
     return apply(E.clamp_min, (input,), (min,), [_cast(input._data, _dtypes.result_type([input._data, min]))])
 
 
-def clamp_max(input, max):  # noqa: A002
+def clamp_max(input, max):  # noqa: A002, F811
     if isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_max_tensor, input, (max,))
     return apply(E.clamp_max, (input,), (max,), [_cast(input._data, _dtypes.result_type([input._data, max]))])
@@ -337,213 +335,7 @@ def nonzero(input, *, as_tuple=False):
     return Tensor._make(np.argwhere(input._data))
 
 
-# ------------------------------------------------------------------------------- reductions
-def _dims_arg(input, dim):
-    return normalize_dims(dim, input._data.ndim)
-
-
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
-    if dtype is not None:
-        input = to_dtype(input, dtype)
-    if input._data.dtype.kind == "b":
-        input = Tensor._make(input._data.astype(np.int64)) if not input._requires_grad else input
-    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0 and not keepdim):
-        return apply(R.sum_all, (input,))
-    return apply(R.sum_dim, (input,), (_dims_arg(input, dim), keepdim))
-
-
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        input = to_dtype(input, dtype)
-    if input._data.dtype.kind not in "fc":
-        raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
-            f"Got: {_dtypes.from_numpy_dtype(input._data.dtype).legacy_name[:-6]}")
-    if dim is None:
-        return apply(R.mean_all, (input,))
-    return apply(R.mean_dim, (input,), (_dims_arg(input, dim), keepdim))
-
-
-def _return_types(name: str, values, indices):
-    from gradscope.autograd.return_types import ReturnType
-    return ReturnType(name, values, indices)
-
-
-def max(input, dim=None, keepdim=False):  # noqa: A001
-    if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    if dim is None:
-        _require_nonempty(input, "max")
-        return apply(R.max_all, (input,))
-    values, indices = apply(R.max_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
-    return _return_types("max", values, indices)
-
-
-def min(input, dim=None, keepdim=False):  # noqa: A001
-    if isinstance(dim, Tensor):
-        return minimum(input, dim)
-    if dim is None:
-        _require_nonempty(input, "min")
-        return apply(R.min_all, (input,))
-    values, indices = apply(R.min_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
-    return _return_types("min", values, indices)
-
-
-def _require_nonempty(input, name):
-    if input._data.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                           "Specify the reduction dim with the 'dim' argument.")
-
-
-def amax(input, dim=(), keepdim=False):
-    return apply(R.amax, (input,), (_dims_arg(input, dim), keepdim))
-
-
-def amin(input, dim=(), keepdim=False):
-    return apply(R.amin, (input,), (_dims_arg(input, dim), keepdim))
-
-
-def argmax(input, dim=None, keepdim=False):
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
-    return Tensor._make(np.argmax(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
-
-
-def argmin(input, dim=None, keepdim=False):
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
-    return Tensor._make(np.argmin(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
-
-
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    order = 2 if p in ("fro", None) else p
-    return linalg_vector_norm(input, order, dim, keepdim)
-
-
-def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
-    return apply(R.vector_norm, (x,), (float(ord), _dims_arg(x, dim), keepdim), _float_input(x))
-
-
-def logsumexp(input, dim, keepdim=False):
-    return apply(R.logsumexp, (input,), (_dims_arg(input, dim), keepdim), _float_input(input))
-
-
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased in (None, True) else 0
-
-
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    return apply(R.var, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
-
-
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    return apply(R.std, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
-
-
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is None:
-        return apply(R.prod_all, (input,))
-    return apply(R.prod_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
-
-
-def all(input, dim=None, keepdim=False):  # noqa: A001
-    return Tensor._make(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)))
-
-
-def any(input, dim=None, keepdim=False):  # noqa: A001
-    return Tensor._make(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)))
-
-
-def sum_to_size(input, *size):
-    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
-    if input._data.shape == shape:
-        return input
-    lead = input._data.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
-                                      if n == 1 and input._data.shape[i + lead] != 1)
-    out = sum(input, dims, keepdim=True)
-    return reshape(out, shape) if lead else out
-
-
-# ------------------------------------------------------------------------------- linear algebra
-def matmul(input, other):
-    a, b = input._data, other._data
-    arrays = _operands(input, other)
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    if a.ndim == 1 and b.ndim == 1:
-        _check_matmul(a.shape[0], b.shape[0], "inconsistent tensor size, expected tensor [{0}] and src [{1}] to "
-                      "have the same number of elements, but got {0} and {1} elements respectively", a, b)
-        return apply(L.dot, (input, other), (), arrays)
-    if a.ndim == 2 and b.ndim == 1:
-        _check_matmul(a.shape[1], b.shape[0], "size mismatch, got input ({2}), mat ({2}x{0}), vec ({1})", a, b)
-        return apply(L.mv, (input, other), (), arrays)
-    _check_matmul(a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0],
-                  "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
-    if a.ndim == 1 and b.ndim == 2:  # NOTE: PyTorch ends a vector @ matrix with an in-place squeeze_
-        return apply(S.squeeze_, (matmul(unsqueeze(input, 0), other),), ((0,),))
-    if a.ndim == 2 and b.ndim == 2:
-        return apply(L.mm, (input, other), (), arrays)
-    broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if a.ndim == 3 == b.ndim and a.shape[0] == 1 != b.shape[0]:
-        return matmul(squeeze(input, 0), other)
-    if a.ndim == 2 and b.ndim > 2 and input.requires_grad:
-        # NOTE: PyTorch computes matrix @ batch as (other.mT @ input.mT).mT, made contiguous (CloneBackward0)
-        return contiguous(transpose(matmul(transpose(other, -2, -1), t(input)), -2, -1))
-    return apply(L.matmul, (input, other), (), arrays)
-
-
-def _check_matmul(n, m, template, a, b):
-    if n != m:
-        rows = math.prod(a.shape[:-1]) if a.ndim > 1 else 1
-        cols = b.shape[-1] if b.ndim > 1 else 1
-        raise RuntimeError(template.format(n, m, rows, cols))
-
-
-def mm(input, mat2):
-    if input._data.ndim != 2 or mat2._data.ndim != 2:
-        raise RuntimeError("self must be a matrix" if input._data.ndim != 2 else "mat2 must be a matrix")
-    return matmul(input, mat2)
-
-
-def bmm(input, mat2):
-    return apply(L.bmm, (input, mat2), (), _operands(input, mat2))
-
-
-def dot(input, other):
-    return matmul(input, other)
-
-
-def mv(input, vec):
-    return matmul(input, vec)
-
-
-def outer(input, vec2):
-    return mul(unsqueeze(input, 1), vec2)
-
-
-ger = outer
-
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
-
-
-def einsum(equation: str, *operands):
-    """Einstein summation, e.g. `einsum('ij,jk->ik', a, b)` (no '...' yet)."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    op = L.einsum_primitive(equation, len(operands))
-    arrays = [o._data for o in operands]
-    return apply(op, operands, (equation, tuple(a.shape for a in arrays)), arrays)
-
-
+# ------------------------------------------------------------------------------- nn primitives
 def gelu(input, approximate: str = "none"):
     return apply(N.gelu, (input,), (approximate,), _float_input(input))
 
@@ -551,7 +343,6 @@ def gelu(input, approximate: str = "none"):
 erf = _unary(N.erf)
 
 
-# ------------------------------------------------------------------------------- nn primitives
 def softmax(input, dim, dtype=None):
     return apply(N.softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))
 
@@ -577,6 +368,26 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
     return _binary(N.binary_cross_entropy_with_logits, input, target, (w, pw, reduction))
 
 
+from gradscope.autograd.products import addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer  # noqa: E402, F401
+from gradscope.autograd.reductions import (  # noqa: E402, F401 - re-exported torch.* functions
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    linalg_vector_norm,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    sum_to_size,
+    var,
+)
 from gradscope.autograd.shape_functions import (  # noqa: E402, F401 - re-exported torch.* functions
     cat,
     chunk,

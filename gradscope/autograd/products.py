@@ -1,0 +1,84 @@
+"""Matrix products: matmul and its 1-D/2-D/batched cases, mm, bmm, dot, mv, outer, addmm, einsum."""
+
+from __future__ import annotations
+
+import math
+
+from gradscope._shapes import broadcast_shapes
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import _operands, mul
+from gradscope.autograd.shape_functions import contiguous, squeeze, t, transpose, unsqueeze
+from gradscope.ops import linalg as L
+from gradscope.ops import shape as S
+
+
+def matmul(input, other):
+    a, b = input._data, other._data
+    arrays = _operands(input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        _check_matmul(a.shape[0], b.shape[0], "inconsistent tensor size, expected tensor [{0}] and src [{1}] to "
+                      "have the same number of elements, but got {0} and {1} elements respectively", a, b)
+        return apply(L.dot, (input, other), (), arrays)
+    if a.ndim == 2 and b.ndim == 1:
+        _check_matmul(a.shape[1], b.shape[0], "size mismatch, got input ({2}), mat ({2}x{0}), vec ({1})", a, b)
+        return apply(L.mv, (input, other), (), arrays)
+    _check_matmul(a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0],
+                  "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
+    if a.ndim == 1 and b.ndim == 2:  # NOTE: PyTorch ends a vector @ matrix with an in-place squeeze_
+        return apply(S.squeeze_, (matmul(unsqueeze(input, 0), other),), ((0,),))
+    if a.ndim == 2 and b.ndim == 2:
+        return apply(L.mm, (input, other), (), arrays)
+    broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if a.ndim == 3 == b.ndim and a.shape[0] == 1 != b.shape[0]:
+        return matmul(squeeze(input, 0), other)
+    if a.ndim == 2 and b.ndim > 2 and input.requires_grad:
+        # NOTE: PyTorch computes matrix @ batch as (other.mT @ input.mT).mT, made contiguous (CloneBackward0)
+        return contiguous(transpose(matmul(transpose(other, -2, -1), t(input)), -2, -1))
+    return apply(L.matmul, (input, other), (), arrays)
+
+
+def _check_matmul(n, m, template, a, b):
+    if n != m:
+        rows = math.prod(a.shape[:-1]) if a.ndim > 1 else 1
+        cols = b.shape[-1] if b.ndim > 1 else 1
+        raise RuntimeError(template.format(n, m, rows, cols))
+
+
+def mm(input, mat2):
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError("self must be a matrix" if input._data.ndim != 2 else "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    return apply(L.bmm, (input, mat2), (), _operands(input, mat2))
+
+
+def dot(input, other):
+    return matmul(input, other)
+
+
+def mv(input, vec):
+    return matmul(input, vec)
+
+
+def outer(input, vec2):
+    return mul(unsqueeze(input, 1), vec2)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation, e.g. `einsum('ij,jk->ik', a, b)` (no '...' yet)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    op = L.einsum_primitive(equation, len(operands))
+    arrays = [o._data for o in operands]
+    return apply(op, operands, (equation, tuple(a.shape for a in arrays)), arrays)

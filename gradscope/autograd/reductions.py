@@ -1,0 +1,148 @@
+"""Reductions: sum, mean, max/min, norms, var/std, prod, logsumexp (torch.* and Tensor methods)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope import _dtypes
+from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import _float_input, maximum, minimum, to_dtype
+from gradscope.autograd.shape_functions import reshape
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import reduction as R
+
+_dim = normalize_dim
+
+
+def _dims_arg(input, dim):
+    return normalize_dims(dim, input._data.ndim)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+    if input._data.dtype.kind == "b":
+        input = Tensor._make(input._data.astype(np.int64)) if not input._requires_grad else input
+    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0 and not keepdim):
+        return apply(R.sum_all, (input,))
+    return apply(R.sum_dim, (input,), (_dims_arg(input, dim), keepdim))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {_dtypes.from_numpy_dtype(input._data.dtype).legacy_name[:-6]}")
+    if dim is None:
+        return apply(R.mean_all, (input,))
+    return apply(R.mean_dim, (input,), (_dims_arg(input, dim), keepdim))
+
+
+def _return_types(name: str, values, indices):
+    from gradscope.autograd.return_types import ReturnType
+    return ReturnType(name, values, indices)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        _require_nonempty(input, "max")
+        return apply(R.max_all, (input,))
+    values, indices = apply(R.max_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+    return _return_types("max", values, indices)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        _require_nonempty(input, "min")
+        return apply(R.min_all, (input,))
+    values, indices = apply(R.min_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+    return _return_types("min", values, indices)
+
+
+def _require_nonempty(input, name):
+    if input._data.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+
+
+def amax(input, dim=(), keepdim=False):
+    return apply(R.amax, (input,), (_dims_arg(input, dim), keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    return apply(R.amin, (input,), (_dims_arg(input, dim), keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
+    return Tensor._make(np.argmax(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
+
+
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
+    return Tensor._make(np.argmin(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    order = 2 if p in ("fro", None) else p
+    return linalg_vector_norm(input, order, dim, keepdim)
+
+
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    return apply(R.vector_norm, (x,), (float(ord), _dims_arg(x, dim), keepdim), _float_input(x))
+
+
+def logsumexp(input, dim, keepdim=False):
+    return apply(R.logsumexp, (input,), (_dims_arg(input, dim), keepdim), _float_input(input))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return apply(R.var, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return apply(R.std, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dim is None:
+        return apply(R.prod_all, (input,))
+    return apply(R.prod_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    return Tensor._make(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    return Tensor._make(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)))
+
+
+def sum_to_size(input, *size):
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if input._data.shape == shape:
+        return input
+    lead = input._data.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and input._data.shape[i + lead] != 1)
+    out = sum(input, dims, keepdim=True)
+    return reshape(out, shape) if lead else out
