@@ -86,6 +86,7 @@ class NodeRecord:
     outputs: list[TensorRecord | None] = field(default_factory=list)
     saved: dict[str, TensorRecord] = field(default_factory=dict)
     leaf_name: str | None = None  # the parameter or variable name of a leaf
+    hooks: list[str] = field(default_factory=list)  # hooks seen on the node during backward
 
     @property
     def label(self) -> str:

@@ -134,6 +134,8 @@ class Recorder:
     def backward_node_start(self, node, grads) -> None:
         if self._pass is not None:
             node_id = self.node_id(node)
+            if node._has_hooks:
+                self._note_hooks(node_id, describe_hooks(node))
             self._pass.order.append(node_id)
             self._pass.grad_outputs[node_id] = [self._capture(g) for g in grads]
 
@@ -150,9 +152,15 @@ class Recorder:
     def grad_accumulated(self, tensor, grad) -> None:
         if self._pass is None:
             return
-        node_id = self.node_id(tensor._grad_accumulator())
+        accumulator = tensor._grad_accumulator()
+        node_id = self.node_id(accumulator)
+        self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
         self._pass.leaf_grads[node_id] = self._capture(grad)
+
+    def _note_hooks(self, node_id: int, hooks: list[str]) -> None:
+        record = self.trace.nodes[node_id]
+        record.hooks.extend(h for h in hooks if h not in record.hooks)
 
     def backward_end(self) -> None:
         self._pass = None
@@ -189,6 +197,25 @@ class Recorder:
         self._ids.clear()
         self._records.clear()
         return self.trace
+
+
+def _hook_name(hook) -> str:
+    return getattr(hook, "__qualname__", None) or getattr(hook, "__name__", None) or type(hook).__name__
+
+
+def describe_hooks(node) -> list[str]:
+    """The hooks registered on a live node (and, for a leaf, on its tensor), as short descriptions."""
+    hooks = []
+    for nr, registered in (node._tensor_hooks or {}).items():
+        hooks += [f"tensor hook {_hook_name(h)} on output {nr}" for h in registered.values()]
+    hooks += [f"pre-hook {_hook_name(h)}" for h in (node._pre_hooks or {}).values()]
+    hooks += [f"retain_grad on output {nr}" for nr, ref in (node._retain_grad or {}).items() if ref() is not None]
+    hooks += [f"post-hook {_hook_name(h)}" for h in (node._post_hooks or {}).values()]
+    variable = getattr(node, "variable", None)
+    if variable is not None:
+        hooks += [f"tensor hook {_hook_name(h)}" for h in (variable._backward_hooks or {}).values()]
+        hooks += [f"post-accumulate hook {_hook_name(h)}" for h in (variable._post_accumulate_hooks or {}).values()]
+    return hooks
 
 
 def rename_scope(scope: str | None, namespace: dict) -> str | None:

@@ -93,6 +93,7 @@ def to_manifest(trace: Trace) -> tuple[dict, dict[str, np.ndarray]]:
             "params": node.params, "next": [[child, nr] for child, nr in node.next],
             "inputs": [table.ref(r) for r in node.inputs], "outputs": [table.ref(r) for r in node.outputs],
             "saved": {name: table.ref(r) for name, r in node.saved.items()}, "leaf_name": node.leaf_name,
+            "hooks": node.hooks,
         })
     passes = [{
         "index": p.index, "roots": p.roots, "order": p.order,
@@ -291,6 +292,7 @@ def _parse(manifest: dict, reader: _ArrayReader) -> Trace:
             inputs=[ref(i) for i in data["inputs"]], outputs=[ref(i) for i in data["outputs"]],
             saved={str(k): required(v) for k, v in data["saved"].items()},
             leaf_name=None if data.get("leaf_name") is None else str(data["leaf_name"]),
+            hooks=[str(h) for h in data.get("hooks", [])],
         )
         trace.nodes[node.id] = node
     for node in trace.nodes.values():

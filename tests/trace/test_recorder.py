@@ -272,3 +272,34 @@ def test_backward_culprit_in_a_custom_function():
     (culprit,) = trace.culprits()
     assert culprit.node == spiky.id
     assert "SpikyBackward returned 2 +inf" in culprit.message
+
+
+def test_hooks_are_recorded_by_node_and_survive_a_trace_file(tmp_path):
+    from gradscope.trace import load_trace, save_trace
+
+    x = torch.ones(3, requires_grad=True)
+
+    def scale(grad):
+        return grad * 2
+
+    def log_grads(grad_inputs, grad_outputs):
+        return None
+
+    with Recorder() as rec:
+        y = x * 3
+        y.register_hook(scale)
+        y.retain_grad()
+        y.grad_fn.register_hook(log_grads)
+        x.register_post_accumulate_grad_hook(lambda t: None)
+        y.sum().backward()
+    trace = rec.finish({"x": x})
+    mul = next(n for n in trace.nodes.values() if n.name == "MulBackward0")
+    leaf = next(n for n in trace.nodes.values() if n.leaf_name == "x")
+    expected = [f"tensor hook {scale.__qualname__} on output 0", "retain_grad on output 0",
+                f"post-hook {log_grads.__qualname__}"]
+    assert mul.hooks == expected
+    assert leaf.hooks == ["post-accumulate hook test_hooks_are_recorded_by_node_and_survive_a_trace_file.<locals>.<lambda>"]
+    assert x.grad.tolist() == [6.0, 6.0, 6.0]  # the hook really ran: recording changes nothing
+    save_trace(trace, tmp_path / "hooks.gstrace")
+    again = load_trace(tmp_path / "hooks.gstrace")
+    assert again.nodes[mul.id].hooks == expected

@@ -139,6 +139,8 @@ class NodeDetail(VerticalScroll):
         inputs = [("—" if child is None else f"{self.trace.nodes[child].label} #{child}") for child, _ in node.next]
         if inputs:
             parts.append(Text.assemble(("next_functions ", QUIET), ", ".join(inputs)))
+        if node.hooks:
+            parts.append(Text.assemble(("hooks ", QUIET), ", ".join(node.hooks)))
         for anomaly in (a for a in self.trace.anomalies if a.node == node.id):
             style = NONFINITE if anomaly.role == "culprit" else "yellow"
             parts.append(Text.assemble((f"✗ {anomaly.role} ({anomaly.phase}) ", style), anomaly.message))
