@@ -298,7 +298,8 @@ def test_hooks_are_recorded_by_node_and_survive_a_trace_file(tmp_path):
     expected = [f"tensor hook {scale.__qualname__} on output 0", "retain_grad on output 0",
                 f"post-hook {log_grads.__qualname__}"]
     assert mul.hooks == expected
-    assert leaf.hooks == ["post-accumulate hook test_hooks_are_recorded_by_node_and_survive_a_trace_file.<locals>.<lambda>"]
+    assert leaf.hooks == [
+        "post-accumulate hook test_hooks_are_recorded_by_node_and_survive_a_trace_file.<locals>.<lambda>"]
     assert x.grad.tolist() == [6.0, 6.0, 6.0]  # the hook really ran: recording changes nothing
     save_trace(trace, tmp_path / "hooks.gstrace")
     again = load_trace(tmp_path / "hooks.gstrace")
