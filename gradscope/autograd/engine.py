@@ -259,10 +259,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     outputs = [None] * len(edges)
                 else:
                     outputs = node._apply(grads, xp, needs)
-                    # each gradient summed back to its input's shape and cast to its dtype, before hooks see it
-                    for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
-                        if g is not None and meta is not None and (g.shape != meta[0] or g.dtype != meta[1]):
-                            outputs[i] = _validate(node, meta, g, xp)
+                    if node._post_hooks or observing:  # they see gradients already summed and cast
+                        _validate_all(node, outputs, xp)
                 if node._post_hooks:
                     outputs = _post_hooks(node, outputs, grads, xp)
                 if observing:
@@ -273,10 +271,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 raise
             if not retain_graph:
                 node._release()
-            for (child, nr), g in zip(edges, outputs):
+            for (child, nr), meta, g in zip(edges, node._input_meta, outputs):
                 if child is None or (needed is not None and child not in needed):
                     continue
                 if g is not None:
+                    if g.shape != meta[0] or g.dtype != meta[1]:
+                        g = _validate(node, meta, g, xp)
                     slots = buffers.get(child)
                     if slots is None:
                         slots = buffers[child] = [None] * child.n_outputs
@@ -300,6 +300,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         if observing:
             observers.notify("backward_end")
     return captured
+
+
+def _validate_all(node, outputs: list, xp) -> None:
+    for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
+        if g is not None and meta is not None and (g.shape != meta[0] or g.dtype != meta[1]):
+            outputs[i] = _validate(node, meta, g, xp)
 
 
 def _validate(node, meta, g, xp):
