@@ -112,8 +112,18 @@ def _compute(array: np.ndarray) -> TensorStats:
     return TensorStats(
         shape=shape, dtype=dtype_name, numel=numel, norm=norm, mean=mean, std=std, min=low, max=high, nan=nan,
         posinf=posinf, neginf=neginf, zero_fraction=zero_fraction,
-        histogram=tuple(int(c) for c in _histogram(finite, low, high)), histogram_range=(low, high),
+        histogram=tuple(int(c) for c in _histogram(_sample(finite), low, high)), histogram_range=(low, high),
     )
+
+
+HISTOGRAM_SAMPLE = 65536
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    """At most HISTOGRAM_SAMPLE evenly spaced values: the histogram of a big tensor is drawn from a
+    sample (its range, from the exact min and max, is not)."""
+    step = -(-values.size // HISTOGRAM_SAMPLE)
+    return values[::step] if step > 1 else values
 
 
 def _histogram(finite: np.ndarray, low: float, high: float) -> np.ndarray:

@@ -81,8 +81,8 @@ class Recorder:
         if cached is not None and cached[0]() is array and (cached[1] == version or version is None):
             return cached[2]
         record = TensorRecord.capture(array, self.keep_values)
-        if version is not None:
-            self._records[key] = (weakref.ref(array), version, record)
+        # gradients are bare arrays: the one a node passes down is the one its input's node receives
+        self._records[key] = (weakref.ref(array), version, record)
         return record
 
     def node_id(self, node) -> int:
