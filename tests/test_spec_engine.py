@@ -524,3 +524,21 @@ def test_check_26_unused_inputs(oracle):
         error="RuntimeError: The differentiated Tensor at index 1 appears to not have been used in the graph. Set "
               "allow_unused=True if this is the desired behavior.",
     )
+
+
+def test_create_graph_through_an_in_place_op_on_a_view(oracle):
+    """CopySlices and the re-generated view node are differentiable twice."""
+    oracle.check(
+        """
+        x = torch.tensor([1., 2., 3., 4.], requires_grad=True)
+        b = x.clone() * 1
+        b[1:3] = x[1:3] ** 3
+        v = b[0:2]
+        y = (b ** 2).sum() + (v * 3).sum()
+        g, = torch.autograd.grad(y, x, create_graph=True)
+        print(g)
+        print(torch.autograd.grad(g.sum(), x)[0])
+        """,
+        stdout="tensor([   5.,  228., 1458.,    8.], grad_fn=<AddBackward0>)\n"
+               "tensor([2.0000e+00, 5.1600e+02, 2.4300e+03, 2.0000e+00])\n",
+    )

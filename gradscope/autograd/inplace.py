@@ -14,7 +14,7 @@ from gradscope._shapes import sum_to
 from gradscope.autograd import errors
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
-from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, no_grad
+from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import _plain_index
@@ -102,15 +102,26 @@ class CopySlices(Node):
         return "torch::autograd::CopySlices"
 
     def _apply(self, grads, xp, needs):
+        wanted = [child is not None for child, _ in self._next] if needs is None else needs
         if xp.is_tensor:
-            raise NotImplementedError("create_graph=True through an in-place op on a view is not supported yet")
+            return self._apply_differentiably(grads[0], xp, wanted)
         result = np.empty_like(self._layout)
         result[...] = grads[0]
         region = replay_view(self._chain, result)
-        wanted = [child is not None for child, _ in self._next] if needs is None else needs
         fn_grads = self._fn._apply([np.array(region)], xp, [True, *wanted[1:]])
         first = fn_grads[0]
         region[...] = 0 if first is None else sum_to(first, region.shape)
+        return [result, *fn_grads[1:]]
+
+    def _apply_differentiably(self, g: Tensor, xp, wanted) -> list:
+        """The same under create_graph: the base's gradient outside the region, plus the op's gradient
+        scattered into the region (the scatter is the view chain's own VJP, so it is differentiable)."""
+        outside = np.ones(self._layout.shape, dtype=g._data.dtype)
+        replay_view(self._chain, outside)[...] = 0
+        fn_grads = self._fn._apply([_replay_tensor(self._chain, g)], xp, [True, *wanted[1:]])
+        result = g * Tensor._make(outside)
+        if fn_grads[0] is not None:
+            result = result + _scatter(self._chain, self._layout, fn_grads[0])
         return [result, *fn_grads[1:]]
 
 
@@ -121,10 +132,31 @@ class AsStridedBackward0(Node):
 
     def _apply(self, grads, xp, needs):
         if xp.is_tensor:
-            raise NotImplementedError("create_graph=True through an in-place op on a view is not supported yet")
+            return [_scatter(self._chain, self._layout, grads[0])]
         result = np.zeros_like(self._layout)
         replay_view(self._chain, result)[...] = grads[0]
         return [result]
+
+
+def _replay_tensor(chain, tensor: Tensor) -> Tensor:
+    """The view chain applied to a Tensor with the view ops themselves, so it stays differentiable."""
+    for op, params, index in chain:
+        tensor = apply(op, (tensor,), params)
+        if index is not None:
+            tensor = tensor[index]
+    return tensor
+
+
+def _scatter(chain, layout: np.ndarray, values: Tensor) -> Tensor:
+    """Zeros shaped like the base with `values` in the view's region: the view chain's VJP, taken with
+    create_graph so that it can be differentiated again."""
+    from gradscope.autograd import engine
+
+    base = Tensor._make(np.zeros(layout.shape, dtype=values._data.dtype), True)
+    with enable_grad():
+        region = _replay_tensor(chain, base)
+    (scattered,) = engine.grad((region,), (base,), (values,), create_graph=True)
+    return scattered
 
 
 def _copy_slices(view: Tensor, fn) -> None:

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-_INPLACE_VIEW = "inplace.py: create_graph=True through an in-place op on a view is not supported yet"
-
 FIRST_ORDER: dict[str, str] = {}
-SECOND_ORDER = {
-    "setitem_int[2x3,3]": _INPLACE_VIEW,
-    "setitem_slice[2x3,2]": _INPLACE_VIEW,
-}
+SECOND_ORDER: dict[str, str] = {}
 
 
 def with_xfails(samples, known: dict) -> list:
