@@ -31,6 +31,7 @@ class Node:
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
     _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
     _released = False  # saved values freed after a backward without retain_graph
+    _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
@@ -140,17 +141,20 @@ class OpNode(Node):
 
     def _release(self):
         self._released = True
-        for entry in self._saved:
-            if entry is not None and type(entry) not in _NUMBERS:
-                entry._freed = True  # SavedTensor.free, inlined
-                entry._array = entry._tensor = entry._packed = None
+        saved = self._saved
+        if saved:
+            if self._raw_handed_out:  # a user holds a _raw_saved_* entry: it must learn it was freed
+                for entry in saved:
+                    if isinstance(entry, SavedTensor):
+                        entry.free()
+            self._saved = (None,) * len(saved)  # dropping the entries frees what they held
 
 def _saved_tensor_property(index: int):
     def get(self):
+        if self._released:
+            raise RuntimeError(errors.FREED)
         entry = self._saved[index]
         if type(entry) in _NUMBERS:  # PyTorch shows a saved number as a 0-dim tensor: tensor(2)
-            if self._released:
-                raise RuntimeError(errors.FREED)
             return SavedTensor(entry).unpack(self)
         return None if entry is None else entry.unpack(self)
     return property(get)
@@ -158,9 +162,14 @@ def _saved_tensor_property(index: int):
 
 def _raw_saved_property(index: int):
     def get(self):
+        if self._released:  # a freed entry: using it raises PyTorch's "after it has been freed" errors
+            freed = SavedTensor(0)
+            freed.free()
+            return freed
         entry = self._saved[index]
         if type(entry) in _NUMBERS:
             return SavedTensor(entry)
+        self._raw_handed_out = True
         if entry is not None and entry._is_output:
             entry._owner = weakref.ref(self)  # register_hooks may need to unpack it
         return entry
