@@ -186,30 +186,6 @@ def test_autograd_grad_returns_a_tuple_or_a_dict(oracle):
     )
 
 
-def test_autograd_grad_unused_inputs(oracle):
-    oracle.check(
-        """
-        a = torch.ones(2, requires_grad=True)
-        b = torch.ones(2, requires_grad=True)
-        out = (a * 2).sum()
-        print(torch.autograd.grad(out, [a, b], allow_unused=True, retain_graph=True))
-        print(torch.autograd.grad(out, [a, b], materialize_grads=True, retain_graph=True))
-        torch.autograd.grad(out, [a, b])
-        """,
-        stdout="(tensor([2., 2.]), None)\n(tensor([2., 2.]), tensor([0., 0.]))\n",
-        error="RuntimeError: The differentiated Tensor at index 1 appears to not have been used in the graph. Set "
-              "allow_unused=True if this is the desired behavior.",
-    )
-    oracle.check(
-        """
-        a = torch.ones(2, requires_grad=True)
-        torch.autograd.grad((a * 2).sum(), [a], materialize_grads=True, allow_unused=False)
-        """,
-        error="ValueError: Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
-              "allow_unused=False.",
-    )
-
-
 def test_autograd_grad_input_without_grad(oracle):
     oracle.check(
         "a = torch.ones(2, requires_grad=True)\ntorch.autograd.grad((a * 2).sum(), [a, torch.ones(2)])",
