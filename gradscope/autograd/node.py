@@ -12,6 +12,7 @@ from gradscope.ops.registry import Primitive
 
 _sequence = itertools.count()
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
+_tuple_new = tuple.__new__
 
 
 class Node:
@@ -122,7 +123,7 @@ class OpNode(Node):
                 values.append(entry.array(self))
         if op.variadic and op.saved_names:
             values = [values]  # one saved name holding every operand
-        s = op.Saved(*values, *self._attrs, xp)
+        s = _tuple_new(op.Saved, (*values, *self._attrs, xp))  # op.Saved(...) without its Python __new__
         if op.n_outputs == 1:
             g = grads[0]
         else:  # multi-output ops see zeros for outputs that got no gradient
