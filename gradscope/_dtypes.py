@@ -88,11 +88,6 @@ def legacy_type_name(np_dtype: np.dtype) -> str:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def category(np_dtype: np.dtype) -> int:
-    """0 bool, 1 integer, 2 floating, 3 complex."""
-    return _CATEGORY[np_dtype.kind]
-
-
 def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
     """torch.promote_types: the higher category wins and keeps its own width (int64 + float32 -> float32)."""
     if a == b:

@@ -217,8 +217,3 @@ class AccumulateGrad(Node):
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
-
-
-
-def make_saved(value, node=None, output_nr: int = 0) -> SavedTensor:
-    return SavedTensor(value, node, output_nr)

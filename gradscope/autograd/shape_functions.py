@@ -133,10 +133,6 @@ def contiguous(input, memory_format=None):
 
 
 # ------------------------------------------------------------------------------- indexing
-def _is_advanced(item) -> bool:
-    return isinstance(item, (Tensor, np.ndarray, list)) or (isinstance(item, tuple))
-
-
 def _plain_index(index):
     """Tensors in an index become ndarrays; the result is hashable-agnostic and NumPy-ready."""
     if isinstance(index, Tensor):

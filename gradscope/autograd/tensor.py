@@ -211,9 +211,6 @@ class Tensor:
     def _version(self) -> int:
         return self._version_counter[0]
 
-    def _bump_version(self) -> None:
-        self._version_counter[0] += 1
-
     def _grad_accumulator(self) -> AccumulateGrad:
         """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly)."""
         ref = self._accumulator_ref
