@@ -324,7 +324,8 @@ class AnomalyObserver:
 
 def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
     error.report = report
-    error.add_note(str(report))
+    if hasattr(error, "add_note"):  # Python 3.11+: shown under the traceback
+        error.add_note(str(report))
     return error
 
 
