@@ -73,7 +73,7 @@ def test_module_respects_layers(path):
             else:
                 target = layer_of(name)
             assert target in ALLOWED[layer], f"{module} ({layer}) imports {name} ({target})"
-        elif top not in sys.stdlib_module_names and top != "tomli":
+        elif top not in sys.stdlib_module_names and top not in ("tomli", "tomllib"):  # tomllib: stdlib from 3.11
             allowed = THIRD_PARTY.get(layer, CORE_THIRD_PARTY)
             assert top in allowed, f"{module} ({layer}) imports third-party {top}"
 

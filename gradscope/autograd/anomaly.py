@@ -29,7 +29,7 @@ import numpy as np
 from gradscope._diagnosis import describe, role, why_backward, why_forward
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
-from gradscope.autograd import observers
+from gradscope.autograd import errors, observers
 from gradscope.autograd.saved import SavedTensor
 
 _MAX_STACK = 64
@@ -324,8 +324,7 @@ class AnomalyObserver:
 
 def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
     error.report = report
-    if hasattr(error, "add_note"):  # Python 3.11+: shown under the traceback
-        error.add_note(str(report))
+    errors.add_note(error, str(report))
     return error
 
 

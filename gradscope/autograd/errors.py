@@ -76,3 +76,11 @@ def shape_mismatch(index: int, grad_shape, out_shape) -> str:
         f"Mismatch in shape: grad_output[{index}] has a shape of torch.Size({list(grad_shape)}) and "
         f"output[{index}] has a shape of torch.Size({list(out_shape)})."
     )
+
+
+def add_note(error: BaseException, text: str) -> None:
+    """error.add_note(text), shown under the traceback; Python 3.10 has no notes, so only keep them."""
+    if hasattr(error, "add_note"):
+        error.add_note(text)
+    else:
+        error.__notes__ = [*getattr(error, "__notes__", []), text]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradscope.autograd import engine
+from gradscope.autograd import engine, errors
 from gradscope.autograd.tensor import Tensor
 
 FAILED_NONDET_MSG = """\n
@@ -355,8 +355,7 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05
         if raise_exception:
             error = GradcheckError(result.message)
             error.result = result
-            if hasattr(error, "add_note"):  # Python 3.11+: shown under the traceback
-                error.add_note(result.summary())
+            errors.add_note(error, result.summary())
             raise error
         return False
     return True
