@@ -74,7 +74,7 @@ def _compute(array: np.ndarray) -> TensorStats:
         array = array.astype(np.int8)
     elif array.dtype.kind == "c":
         array = np.abs(array)
-    flat = array.reshape(-1)
+    flat = array.ravel(order="K")  # a view in memory order: no copy of a transposed array
     shape = tuple(int(s) for s in array.shape)
     if numel == 0:
         return TensorStats(shape, dtype_name, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, (0,) * HISTOGRAM_BINS,
@@ -135,6 +135,7 @@ def _histogram(finite: np.ndarray, low: float, high: float) -> np.ndarray:
         return counts
     scale = HISTOGRAM_BINS / (2 * span)
     position = finite * scale if np.isfinite(low * scale) and np.isfinite(high * scale) else finite / 2 * (2 * scale)
-    position = position - low * scale
-    bins = np.clip(position.astype(np.int64), 0, HISTOGRAM_BINS - 1)
+    position -= low * scale
+    bins = position.astype(np.intp)
+    np.minimum(bins, HISTOGRAM_BINS - 1, out=bins)  # only the maximum reaches the top edge; nothing is below 0
     return np.bincount(bins, minlength=HISTOGRAM_BINS)
