@@ -518,3 +518,18 @@ def test_create_graph_through_an_in_place_op_on_a_view(oracle):
         stdout="tensor([   5.,  228., 1458.,    8.], grad_fn=<AddBackward0>)\n"
                "tensor([2.0000e+00, 5.1600e+02, 2.4300e+03, 2.0000e+00])\n",
     )
+
+
+def test_second_derivative_through_relu_is_zero_not_missing(oracle):
+    """relu's backward is an op of its own (ThresholdBackwardBackward0): differentiating it again
+    gives zeros, as in PyTorch, instead of a graph that doesn't require grad."""
+    oracle.check(
+        """
+        x = torch.tensor([-1., 2., 3.], dtype=torch.float64, requires_grad=True)
+        g, = torch.autograd.grad(torch.relu(x).sum(), x, create_graph=True)
+        print(g)
+        print(torch.autograd.grad((g * g).sum(), x))
+        """,
+        stdout="tensor([0., 1., 1.], dtype=torch.float64, grad_fn=<ThresholdBackwardBackward0>)\n"
+               "(tensor([0., 0., 0.], dtype=torch.float64),)\n",
+    )

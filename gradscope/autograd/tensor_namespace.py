@@ -32,6 +32,12 @@ class TensorNamespace:
         return F.einsum(equation, *[_constant(o) for o in operands])
 
     @staticmethod
+    def threshold_backward(g, result):
+        from gradscope.autograd.dispatch import apply
+        from gradscope.ops.elementwise import threshold_backward
+        return apply(threshold_backward, (g, result))
+
+    @staticmethod
     def where(condition, a, b):
         return F.where(_constant(condition), a, b)
 

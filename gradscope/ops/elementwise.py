@@ -95,7 +95,13 @@ sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), s
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (result > 0), which selects rather than multiplies:
 # an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: s.xp.where(s.result > 0, g, 0.0),))
+                 vjp=(lambda g, s: s.xp.threshold_backward(g, s.result),))
+# relu's backward as an op of its own, as in PyTorch: differentiating it again stays connected to the
+# result (with a zero derivative there), so gradients of gradients are zeros rather than missing
+threshold_backward = primitive(
+    "threshold_backward", lambda g, result: np.where(result > 0, g, 0).astype(g.dtype, copy=False),
+    "ThresholdBackwardBackward0", inputs=("grad_output", "self"), saves=("self",),
+    vjp=(lambda gg, s: s.xp.where(s.self > 0, gg, 0.0), lambda gg, s: s.xp.zeros_like(gg)))
 leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",
                        inputs=("self",), params=("negative_slope",), saves=("self",),
                        vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))

@@ -31,6 +31,10 @@ class NumpyNamespace:
     sign = staticmethod(np.sign)
     abs = staticmethod(np.abs)
     where = staticmethod(np.where)
+
+    @staticmethod
+    def threshold_backward(g, result):
+        return np.where(result > 0, g, 0).astype(g.dtype, copy=False)
     matmul = staticmethod(np.matmul)
     sigmoid = staticmethod(_sigmoid)
     sum_to = staticmethod(sum_to)
