@@ -58,10 +58,11 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
-        raise RuntimeError(_broadcast_error(shapes)) from None
+        raise RuntimeError(broadcast_error(shapes)) from None
 
 
-def _broadcast_error(shapes) -> str:
+def broadcast_error(shapes) -> str:
+    """PyTorch's message for shapes that don't broadcast (the first mismatching dimension of the first two)."""
     a, b = shapes[0], shapes[1] if len(shapes) > 1 else ()
     for i, (x, y) in enumerate(zip(reversed(a), reversed(b))):
         if x != y and x != 1 and y != 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
+from gradscope._shapes import broadcast_error
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import _sequence, node_class
@@ -31,6 +32,10 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             out = op.forward(arrays[0], arrays[1])
         else:
             out = op.forward(*arrays)
+    except ValueError as error:  # NumPy's broadcasting error, in PyTorch's words
+        if "broadcast" not in str(error):
+            raise
+        raise RuntimeError(broadcast_error([np.shape(a) for a in arrays if isinstance(a, np.ndarray)])) from None
     finally:
         QUIET_RESET(token)
     if op.n_outputs == 1:
