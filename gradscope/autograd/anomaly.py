@@ -207,7 +207,10 @@ def _op_name(node) -> str:
 
 def _saved_stats(node) -> dict[str, TensorStats]:
     op = getattr(node, "op", None)
-    saved = getattr(node, "_saved", None) or getattr(node, "_saved_for_backward", None) or ()
+    if getattr(node, "_saved", None):
+        saved = [node._entry_at(i) for i in range(len(node._saved))]
+    else:
+        saved = getattr(node, "_saved_for_backward", None) or ()
     names = op.saved_names if op is not None and not op.variadic else [f"saved_tensors[{i}]" for i in range(len(saved))]
     result = {}
     for name, entry in zip(names, saved):

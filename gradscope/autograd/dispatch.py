@@ -6,10 +6,10 @@ import numpy as np
 
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
-from gradscope.autograd import observers
+from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
-from gradscope.autograd.node import _sequence, node_class
-from gradscope.autograd.saved import SavedTensor, save_input
+from gradscope.autograd.node import SAME_AS_OUTPUT, _sequence, node_class
+from gradscope.autograd.saved import _NUMBERS, SavedTensor, default_hooks, save_input
 from gradscope.autograd.tensor import Tensor, _sync_view
 from gradscope.ops.registry import Primitive, attr_value
 
@@ -38,17 +38,24 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         raise RuntimeError(broadcast_error([np.shape(a) for a in arrays if isinstance(a, np.ndarray)])) from None
     finally:
         QUIET_RESET(token)
-    if op.n_outputs == 1:
-        t = _new_tensor(Tensor)  # Tensor._make, inlined: this is the hottest path of the forward
+    if op.simple:  # one output, not a view: most ops, on the hottest path of the forward
+        t = _new_tensor(Tensor)  # Tensor._make, inlined
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
         t._grad_fn = None
         t._output_nr = 0
         t._version_counter = [0]
         t._base = None
-        outputs = (t,)
-    else:
-        outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out])
+        if inference_enabled.get():
+            t._is_inference = True
+        if grad_enabled.get():
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    _record_simple(op, inputs, params, arrays, t)
+                    break
+        return t
+    outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out] if op.n_outputs != 1
+                    else [_make(out if type(out) is _ndarray else np.asarray(out))])
     if op.view:
         if op.n_outputs == 1:
             _make_view(outputs[0], inputs[0], (op, params, None))
@@ -82,6 +89,63 @@ def _edge(x):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _record_simple(op, inputs, params, arrays, out) -> None:
+    """`_record` for an op with one output that is not a view, with what it saves kept light: a
+    tuple `(array, version counter, version, input tensor or None)` instead of a SavedTensor (node.py
+    turns it into one when user code asks). Observers and saved-tensor hooks take the general path."""
+    if observers.GLOBAL or observers.active.get() or default_hooks.get() is not None:
+        _record(op, inputs, params, arrays, (out,))
+        return
+    node = _new_node(op.node_class or node_class(op))
+    # per input, the shape and dtype its gradient must have (the engine sums and casts to them); most
+    # inputs have the output's, which the gradient coming in already has: SAME_AS_OUTPUT spares the check
+    data = out._data
+    shape, dtype = data.shape, data.dtype
+    edges = []
+    input_meta = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            if x._base is not None:
+                _sync_view(x)
+            fn = x._grad_fn
+            edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
+            data = x._data
+            input_meta.append(SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
+                              else (data.shape, data.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            input_meta.append(None)
+    node._next = edges = tuple(edges)
+    node._seq = next(_sequence)
+    node._input_meta = tuple(input_meta)
+    node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
+    out._requires_grad = True
+    out._grad_fn = node
+    if not op.save_plan:
+        node._saved = ()
+        return
+    saved = []
+    for is_output, index, users in op.save_plan:
+        # save a value only if a rule that reads it will run (its input needs a gradient)
+        for user in users:
+            if edges[user][0] is not None:
+                if is_output:
+                    saved.append((out._data, out._version_counter, 0, None))
+                else:
+                    x = inputs[index]
+                    if type(x) in _NUMBERS:  # a Python number is kept as it is
+                        saved.append(x)
+                    elif x._is_inference:
+                        raise RuntimeError(errors.INFERENCE_SAVED)
+                    else:
+                        counter = x._version_counter
+                        saved.append((x._data, counter, counter[0], x))
+                break
+        else:
+            saved.append(None)
+    node._saved = tuple(saved)
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:

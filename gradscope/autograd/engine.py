@@ -18,11 +18,12 @@ from gradscope._quiet import loud, quiet
 from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.node import SAME_AS_OUTPUT, AccumulateGrad, OpNode, freed
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops.namespace import NUMPY
 
 _accumulate_lock = threading.Lock()
+_op_release = OpNode._release
 _warned_create_graph = False
 _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 
@@ -30,10 +31,11 @@ _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 class GraphTask:
     """What one backward call is running over; multi-grad hooks ask it which tensors will get a gradient."""
 
-    __slots__ = ("nodes",)
+    __slots__ = ("nodes", "roots")
 
-    def __init__(self, nodes) -> None:
-        self.nodes = nodes
+    def __init__(self, nodes, roots) -> None:
+        self.nodes = nodes  # every node reached, except (perhaps) the roots
+        self.roots = roots
 
     def count_expected(self, tensors) -> int:
         count = 0
@@ -41,7 +43,7 @@ class GraphTask:
             if t._requires_grad:
                 fn = t.grad_fn
                 node = fn if fn is not None else t._grad_accumulator()
-                count += node in self.nodes
+                count += node in self.nodes or node in self.roots
         return count
 
 
@@ -159,11 +161,27 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return dict(zip(keys, results)) if as_dict else tuple(results)
 
 
-def _graph(roots) -> tuple[dict, dict]:
-    """Dependency counts (edges into each node) and each node's parents, by iterative DFS."""
+def _dependencies(roots) -> dict:
+    """How many edges lead into each node reachable from the roots (iterative DFS)."""
     dependencies: dict = {}
-    parents: dict = {}
     stack = list(dict.fromkeys(node for node, _ in roots))  # two outputs of one node may both be roots
+    get = dependencies.get
+    while stack:
+        for child, _ in stack.pop()._next:
+            if child is not None:
+                count = get(child)
+                if count is None:
+                    dependencies[child] = 1
+                    stack.append(child)
+                else:
+                    dependencies[child] = count + 1
+    return dependencies
+
+
+def _parents(roots) -> dict:
+    """Each reachable node's parents (the nodes with an edge into it)."""
+    parents: dict = {}
+    stack = list(dict.fromkeys(node for node, _ in roots))
     for node in stack:
         parents[node] = []
     while stack:
@@ -172,12 +190,10 @@ def _graph(roots) -> tuple[dict, dict]:
             if child is not None:
                 if child in parents:
                     parents[child].append(node)
-                    dependencies[child] = dependencies.get(child, 0) + 1
                 else:
                     parents[child] = [node]
-                    dependencies[child] = 1
                     stack.append(child)
-    return dependencies, parents
+    return parents
 
 
 def _needed(parents: dict, target_nodes) -> set:
@@ -192,20 +208,33 @@ def _needed(parents: dict, target_nodes) -> set:
     return needed
 
 
+class _Pass:
+    """The state of one backward call that nodes needing special treatment (leaves, hooks, targets,
+    observers) are run against."""
+
+    __slots__ = ("xp", "create_graph", "accumulate", "needed", "targets", "captured", "observing")
+
+    def __init__(self, xp, create_graph, accumulate, needed, targets, observing) -> None:
+        self.xp, self.create_graph, self.accumulate = xp, create_graph, accumulate
+        self.needed, self.targets, self.observing = needed, targets, observing
+        self.captured: dict = {}
+
+
 def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None, accumulate: bool = True) -> dict:
     """Backpropagate `root_grads` from the `roots` edges. Returns the gradients captured at `targets`.
 
     Ready nodes run in PyTorch's order: the most recently created first (AccumulateGrad as soon
     as it is ready). Gradients from several paths are summed before a node runs.
     """
-    dependencies, parents = _graph(roots)
+    dependencies = _dependencies(roots)
     needed = target_set = None
     if targets is not None:
         target_set = set(targets)
+        parents = _parents(roots)
         needed = _needed(parents, {node for node, _ in targets})
         dependencies = {node: sum(parent in needed for parent in parents[node]) for node in needed}
     xp = _tensor_namespace() if create_graph else NUMPY
-    buffers: dict = {}
+    buffers: dict = {}  # node -> gradients of its outputs received so far (summed per output)
     for (node, nr), g in zip(roots, root_grads):
         slots = buffers.setdefault(node, [None] * node.n_outputs)
         slots[nr] = g if slots[nr] is None else slots[nr] + g
@@ -213,111 +242,158 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     ready = [(-node._seq, next(tie), node) for node in buffers
              if not dependencies.get(node) and (needed is None or node in needed)]
     heapq.heapify(ready)
-    captured: dict = {}
     observing = observers.GLOBAL or observers.active.get()
+    task = _Pass(xp, create_graph, accumulate, needed, target_set, observing)
+    plain = needed is None and not observing  # then a node without hooks just runs its rules
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
-    pass_token = _current_pass.set(GraphTask(parents))
+    pass_token = _current_pass.set(GraphTask(dependencies, buffers.keys() | ()))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
-    following = None  # a lone ready node skips the heap: chains are the common case
+    # a node made ready while nothing else is waits here with its gradients, skipping the heap and the
+    # buffers: chains are the common case
+    following = following_grads = None
     try:
-        while ready or following is not None:
+        while True:
             if following is not None:
-                node, following = following, None
-            else:
+                node, grads = following, following_grads
+                following = None
+            elif ready:
                 node = heappop(ready)[2]
-            grads = buffers.pop(node)
-            edges = node._next
-            is_leaf = type(node) is AccumulateGrad
-            if needed is None:
-                needs = None  # every edge that exists
-                runs = not is_leaf
+                grads = buffers.pop(node)
             else:
-                needs = [child in needed for child, _ in edges]
-                # autograd.grad captures a non-leaf target without running its node (backward(inputs=) runs it)
-                runs = not is_leaf and (accumulate or any(needs))
-            if node._has_hooks or is_leaf:
-                grads = _pre_hooks(node, grads, xp, runs or is_leaf)
-            if target_set is not None:
-                for nr, g in enumerate(grads):
-                    if g is not None and (node, nr) in target_set:
-                        captured[(node, nr)] = g
-            if is_leaf:
-                if accumulate and grads[0] is not None and (target_set is None or (node, 0) in target_set):
-                    _accumulate_leaf(node.variable, grads[0], create_graph, observing)
-                    if node._post_hooks:
-                        _post_hooks(node, [], grads, xp)
-                continue
-            if not runs:
-                continue
-            if observing:
-                observers.notify("backward_node_start", node, grads)
-            try:
-                if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
-                    outputs = [None] * len(edges)
-                else:
-                    outputs = node._apply(grads, xp, needs)
-                    if node._post_hooks or observing:  # they see gradients already summed and cast
-                        _validate_all(node, outputs, xp)
-                if node._post_hooks:
-                    outputs = _post_hooks(node, outputs, grads, xp)
-                if observing:
-                    observers.notify("backward_node_end", node, outputs)
-            except Exception as error:
-                if observing:
-                    observers.notify("backward_node_failed", node, error)
-                raise
+                break
+            if plain and not node._has_hooks and grads[0] is not None and type(node) is not AccumulateGrad:
+                outputs = node._apply(grads, xp, None)
+            else:
+                outputs = _run_special(node, grads, task)
+                if outputs is None:
+                    continue
             if not retain_graph:
-                node._release()
-            for (child, nr), meta, g in zip(edges, node._input_meta, outputs):
+                if type(node)._release is _op_release and not node._raw_handed_out:
+                    saved = node._saved
+                    if saved:
+                        node._saved = freed(len(saved))  # dropping the entries frees what they held
+                else:
+                    node._release()
+            for (child, nr), meta, g in zip(node._next, node._input_meta, outputs):
                 if child is None or (needed is not None and child not in needed):
                     continue
                 if g is not None:
-                    if g.shape != meta[0] or g.dtype != meta[1]:
+                    if meta is SAME_AS_OUTPUT:  # a rule keeps the output's shape; its dtype may differ
+                        if g.dtype is not grads[0].dtype:
+                            g = _validate(node, _output_meta(grads, xp), g, xp)
+                    elif g.shape != meta[0] or g.dtype != meta[1]:
                         g = _validate(node, meta, g, xp)
-                    slots = buffers.get(child)
-                    if slots is None:
-                        slots = buffers[child] = [None] * child.n_outputs
-                    slots[nr] = g if slots[nr] is None else slots[nr] + g
                 remaining = dependencies[child] - 1
-                dependencies[child] = remaining
-                if remaining == 0:
-                    if child not in buffers:
-                        buffers[child] = [None] * child.n_outputs
-                    if following is None and not ready:
-                        following = child
+                slots = buffers.get(child)
+                if slots is None:
+                    if remaining == 0 and child.n_outputs == 1:  # its only gradient: no buffer
+                        slots = [g]
                     else:
-                        if following is not None:
-                            heappush(ready, (-following._seq, next(tie), following))
-                            following = None
-                        heappush(ready, (-child._seq, next(tie), child))
+                        slots = buffers[child] = [None] * child.n_outputs
+                        slots[nr] = g
+                elif g is not None:
+                    slots[nr] = g if slots[nr] is None else slots[nr] + g
+                if remaining:
+                    dependencies[child] = remaining
+                    continue
+                buffers.pop(child, None)
+                if following is None and not ready:
+                    following, following_grads = child, slots
+                else:
+                    if following is not None:
+                        buffers[following] = following_grads
+                        heappush(ready, (-following._seq, next(tie), following))
+                        following = None
+                    buffers[child] = slots
+                    heappush(ready, (-child._seq, next(tie), child))
     finally:
         loud(numpy_token)
         _current_pass.reset(pass_token)
         grad_enabled.reset(token)
         if observing:
             observers.notify("backward_end")
-    return captured
+    return task.captured
 
 
-def _validate_all(node, outputs: list, xp) -> None:
+def _run_special(node, grads: list, task: _Pass) -> list | None:
+    """Run a node with hooks, a leaf, a node under observers or in a pass with targets, or one that got
+    no gradient. Returns its input gradients, or None if nothing flows on from it."""
+    xp, needed = task.xp, task.needed
+    is_leaf = type(node) is AccumulateGrad
+    if needed is None:
+        needs = None  # every edge that exists
+        runs = not is_leaf
+    else:
+        needs = [child in needed for child, _ in node._next]
+        # autograd.grad captures a non-leaf target without running its node (backward(inputs=) runs it)
+        runs = not is_leaf and (task.accumulate or any(needs))
+    if node._has_hooks or is_leaf:
+        grads = _pre_hooks(node, grads, xp, runs or is_leaf)
+    if task.targets is not None:
+        for nr, g in enumerate(grads):
+            if g is not None and (node, nr) in task.targets:
+                task.captured[(node, nr)] = g
+    if is_leaf:
+        if task.accumulate and grads[0] is not None and (task.targets is None or (node, 0) in task.targets):
+            _accumulate_leaf(node.variable, grads[0], task.create_graph, task.observing)
+            if node._post_hooks:
+                _post_hooks(node, [], grads, xp)
+        return None
+    if not runs:
+        return None
+    observing = task.observing
+    if observing:
+        observers.notify("backward_node_start", node, grads)
+    try:
+        if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
+            outputs = [None] * len(node._next)
+        else:
+            outputs = node._apply(grads, xp, needs)
+            if node._post_hooks or observing:  # they see gradients already summed and cast
+                _validate_all(node, outputs, grads, xp)
+        if node._post_hooks:
+            outputs = _post_hooks(node, outputs, grads, xp)
+            _validate_all(node, outputs, grads, xp)
+        if observing:
+            observers.notify("backward_node_end", node, outputs)
+    except Exception as error:
+        if observing:
+            observers.notify("backward_node_failed", node, error)
+        raise
+    return outputs
+
+
+def _validate_all(node, outputs: list, grads: list, xp) -> None:
     for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
-        if g is not None and meta is not None and (g.shape != meta[0] or g.dtype != meta[1]):
-            outputs[i] = _validate(node, meta, g, xp)
+        if g is None or meta is None:
+            continue
+        if meta is SAME_AS_OUTPUT:
+            if grads[0] is None:
+                continue
+            meta = _output_meta(grads, xp)
+        if g.shape != meta[0] or g.dtype != meta[1]:
+            outputs[i] = _validate(node, meta, g, xp, i)
 
 
-def _validate(node, meta, g, xp):
+def _output_meta(grads: list, xp) -> tuple:
+    """The shape and dtype of a one-output node's output: those of the gradient that came in."""
+    g = grads[0]._data if xp.is_tensor else grads[0]
+    return g.shape, g.dtype
+
+
+def _validate(node, meta, g, xp, index: int | None = None):
     """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
     if meta is None:
         return g
     shape, dtype = meta
     if g.shape != shape:
         if not is_expandable_to(shape, tuple(g.shape)):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
-                               f"{_index_of(node, meta)} - got {list(g.shape)} but expected shape compatible "
-                               f"with {list(shape)}")
+            index = _index_of(node, meta) if index is None else index
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                               f"{list(g.shape)} but expected shape compatible with {list(shape)}")
         g = xp.sum_to(g, shape)
     if g.dtype != dtype and not (xp.is_tensor and g.dtype == _tensor_dtype(dtype)):
         g = xp.cast(g, dtype)
@@ -330,7 +406,10 @@ def _tensor_dtype(np_dtype):
 
 
 def _index_of(node, meta) -> int:
-    return next(i for i, m in enumerate(node._input_meta) if m is meta)
+    for i, m in enumerate(node._input_meta):
+        if m is meta:
+            return i
+    return node._input_meta.index(SAME_AS_OUTPUT)  # a meta made from the output's
 
 
 def _wrap(g, xp):

@@ -83,7 +83,8 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     node = result._grad_fn
     if node is None:
         return target
-    for entry in getattr(node, "_saved", ()):  # saved outputs are the target itself, version-checked
+    for i in range(len(getattr(node, "_saved", ()))):  # saved outputs are the target itself, version-checked
+        entry = node._entry_at(i)
         if isinstance(entry, SavedTensor) and entry._is_output:
             entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
     if target._base is None or not target._view_chain:

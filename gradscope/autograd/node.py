@@ -11,6 +11,17 @@ from gradscope.autograd.saved import _NUMBERS, SavedTensor
 from gradscope.ops.registry import Primitive
 
 _sequence = itertools.count()
+# an input's gradient metadata when it is the node's output's (shape and dtype): nothing to check
+SAME_AS_OUTPUT = ("same as the output",)
+
+
+class _Freed(tuple):
+    """A node's saved entries after a backward without retain_graph freed them: all None."""
+
+    __slots__ = ()
+
+
+_FREED = tuple(_Freed((None,) * n) for n in range(16))
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
 _tuple_new = tuple.__new__
 
@@ -31,10 +42,9 @@ class Node:
     _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
     _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
-    _released = False  # saved values freed after a backward without retain_graph
     _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
-    _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None
+    _input_meta = ()  # per input: (shape, dtype) its gradient must have, SAME_AS_OUTPUT, or None
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
     frames = None  # forward call stack as (code, line) pairs, captured by anomaly mode
 
@@ -108,22 +118,32 @@ class OpNode(Node):
 
     def _apply(self, grads, xp, needs):
         op = self.op
-        values = []
-        if self._released and self._saved:
-            raise RuntimeError(errors.FREED)
-        for entry in self._saved:  # plain loops: this runs once per node in every backward
-            if entry is None or type(entry) in _NUMBERS:  # a Python number is saved as it is
-                values.append(entry)
-            elif xp.is_tensor:
-                values.append(entry.unpack(self))
-            elif entry._unpack is None and not entry._freed and (
-                    entry._counter is None or entry._counter[0] == entry._version):
-                values.append(entry._array)  # SavedTensor.array's fast path, inlined
+        saved = self._saved
+        if not saved:
+            s = _tuple_new(op.Saved, (*self._attrs, xp))  # op.Saved(...) without its Python __new__
+        else:
+            if type(saved) is _Freed:
+                raise RuntimeError(errors.FREED)
+            values = []
+            if xp.is_tensor:  # create_graph: rules see tensors, inputs as themselves
+                for i, entry in enumerate(saved):
+                    values.append(entry if entry is None or type(entry) in _NUMBERS else self._entry_at(i).unpack(self))
             else:
-                values.append(entry.array(self))
-        if op.variadic and op.saved_names:
-            values = [values]  # one saved name holding every operand
-        s = _tuple_new(op.Saved, (*values, *self._attrs, xp))  # op.Saved(...) without its Python __new__
+                for entry in saved:  # plain loops: this runs once per node in every backward
+                    if type(entry) is tuple:  # a light entry: (array, version counter, version, tensor or None)
+                        if entry[1][0] != entry[2]:
+                            _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace" error
+                        values.append(entry[0])
+                    elif entry is None or type(entry) in _NUMBERS:  # a Python number is saved as it is
+                        values.append(entry)
+                    elif entry._unpack is None and not entry._freed and (
+                            entry._counter is None or entry._counter[0] == entry._version):
+                        values.append(entry._array)  # SavedTensor.array's fast path, inlined
+                    else:
+                        values.append(entry.array(self))
+            if op.variadic and op.saved_names:
+                values = [values]  # one saved name holding every operand
+            s = _tuple_new(op.Saved, (*values, *self._attrs, xp))
         if op.n_outputs == 1:
             g = grads[0]
         else:  # multi-output ops see zeros for outputs that got no gradient
@@ -131,30 +151,71 @@ class OpNode(Node):
                       for grad, (shape, dtype) in zip(grads, self._output_meta))
         if op.variadic:
             return list(op.vjp[0](g, s))
-        results = []
-        if needs is None:
-            for rule, (child, _) in zip(op.vjp, self._next):
-                results.append(None if child is None else rule(g, s))
-        else:
-            for rule, need in zip(op.vjp, needs):
-                results.append(rule(g, s) if need else None)
-        return results
+        vjp = op.vjp
+        if needs is None:  # every input with an edge
+            edges = self._next
+            if len(vjp) == 1:  # a node exists only if some input needs a gradient: this one
+                return [vjp[0](g, s)]
+            if len(vjp) == 2:
+                return [None if edges[0][0] is None else vjp[0](g, s), None if edges[1][0] is None else vjp[1](g, s)]
+            return [None if child is None else rule(g, s) for rule, (child, _) in zip(vjp, edges)]
+        return [rule(g, s) if need else None for rule, need in zip(vjp, needs)]
 
-    def _release(self):
-        self._released = True
+    def _entry_at(self, index: int):
+        """Saved entry `index` as a SavedTensor (or None, or a Python number): a light tuple entry is
+        turned into one, and kept, the first time user code or a debugger asks for it."""
+        entry = self._saved[index]
+        if type(entry) is tuple:
+            entry = _light_to_saved(entry)
+            saved = list(self._saved)
+            saved[index] = entry
+            self._saved = tuple(saved)
+        return entry
+
+    @property
+    def _released(self) -> bool:
+        """Whether a backward without retain_graph freed the saved values (a node that saved nothing
+        can run again, as in PyTorch)."""
+        return type(self._saved) is _Freed
+
+    def _release(self):  # NOTE: the engine inlines this for nodes whose `_release` is this one
         saved = self._saved
         if saved:
             if self._raw_handed_out:  # a user holds a _raw_saved_* entry: it must learn it was freed
                 for entry in saved:
                     if isinstance(entry, SavedTensor):
                         entry.free()
-            self._saved = (None,) * len(saved)  # dropping the entries frees what they held
+            self._saved = freed(len(saved))  # dropping the entries frees what they held
+
+def freed(n: int) -> tuple:
+    """What a node that saved `n` entries keeps after they are freed."""
+    return _FREED[n] if n < len(_FREED) else _Freed((None,) * n)
+
+
+def _light_to_saved(entry: tuple) -> SavedTensor:
+    """The SavedTensor a light entry `(array, version counter, version, input tensor or None)` stands for."""
+    array, counter, version, tensor = entry
+    saved = _new_saved(SavedTensor)
+    saved._freed = False
+    saved._unpack = saved._owner = None
+    saved._array, saved._counter, saved._version = array, counter, version
+    saved._tensor = tensor
+    if tensor is None:  # the output of a one-output node
+        saved._is_output, saved._creator, saved._output_nr, saved._requires_grad = True, None, 0, True
+    else:
+        saved._is_output, saved._creator = False, tensor._grad_fn
+        saved._output_nr, saved._requires_grad = tensor._output_nr, tensor._requires_grad
+    return saved
+
+
+_new_saved = object.__new__
+
 
 def _saved_tensor_property(index: int):
     def get(self):
         if self._released:
             raise RuntimeError(errors.FREED)
-        entry = self._saved[index]
+        entry = self._entry_at(index)
         if type(entry) in _NUMBERS:  # PyTorch shows a saved number as a 0-dim tensor: tensor(2)
             return SavedTensor(entry).unpack(self)
         return None if entry is None else entry.unpack(self)
@@ -167,7 +228,7 @@ def _raw_saved_property(index: int):
             freed = SavedTensor(0)
             freed.free()
             return freed
-        entry = self._saved[index]
+        entry = self._entry_at(index)
         if type(entry) in _NUMBERS:
             return SavedTensor(entry)
         self._raw_handed_out = True

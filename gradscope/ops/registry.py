@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan",
+        "save_plan", "simple",
     )
 
     def __init__(
@@ -73,6 +73,7 @@ class Primitive:
             for name in self.saved_names)
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
+        self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.node_name})>"
