@@ -49,10 +49,15 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         if inference_enabled.get():
             t._is_inference = True
         if grad_enabled.get():
-            for x in inputs:
+            if len(inputs) == 1:
+                x = inputs[0]
                 if isinstance(x, Tensor) and x._requires_grad:
-                    _record_simple(op, inputs, params, arrays, t)
-                    break
+                    _record_unary(op, x, params, arrays, t)
+            else:
+                for x in inputs:
+                    if isinstance(x, Tensor) and x._requires_grad:
+                        _record_simple(op, inputs, params, arrays, t)
+                        break
         return t
     outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out] if op.n_outputs != 1
                     else [_make(out if type(out) is _ndarray else np.asarray(out))])
@@ -91,6 +96,41 @@ def _edge(x):
 _NO_EDGE = (None, 0)
 
 
+def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
+    """`_record_simple` for an op of one input, which needs a gradient."""
+    if observers.GLOBAL or observers.active.get() or default_hooks.get() is not None:
+        _record(op, (x,), params, arrays, (out,))
+        return
+    node = _new_node(op.node_class or node_class(op))
+    if x._base is not None:
+        _sync_view(x)
+    fn = x._grad_fn
+    node._next = ((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0),)
+    node._seq = next(_sequence)
+    data, result = x._data, out._data
+    node._input_meta = _SAME_ONE if data.dtype is result.dtype and data.shape == result.shape else (
+        (data.shape, data.dtype),)
+    node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
+    out._requires_grad = True
+    out._grad_fn = node
+    plan = op.save_plan  # the only rule runs: everything it reads is saved
+    if not plan:
+        node._saved = ()
+    elif len(plan) == 1:
+        if plan[0][0]:
+            node._saved = ((result, out._version_counter, 0, None),)
+        elif x._is_inference:
+            raise RuntimeError(errors.INFERENCE_SAVED)
+        else:
+            counter = x._version_counter
+            node._saved = ((data, counter, counter[0], x),)
+    else:
+        _save_light(op, node, (x,), out, node._next)
+
+
+_SAME_ONE = (SAME_AS_OUTPUT,)
+
+
 def _record_simple(op, inputs, params, arrays, out) -> None:
     """`_record` for an op with one output that is not a view, with what it saves kept light: a
     tuple `(array, version counter, version, input tensor or None)` instead of a SavedTensor (node.py
@@ -123,9 +163,13 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
-    if not op.save_plan:
+    if op.save_plan:
+        _save_light(op, node, inputs, out, edges)
+    else:
         node._saved = ()
-        return
+
+
+def _save_light(op, node, inputs, out, edges) -> None:
     saved = []
     for is_output, index, users in op.save_plan:
         # save a value only if a rule that reads it will run (its input needs a gradient)

@@ -18,12 +18,11 @@ from gradscope._quiet import loud, quiet
 from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import SAME_AS_OUTPUT, AccumulateGrad, OpNode, freed
+from gradscope.autograd.node import FREED, SAME_AS_OUTPUT, AccumulateGrad
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops.namespace import NUMPY
 
 _accumulate_lock = threading.Lock()
-_op_release = OpNode._release
 _warned_create_graph = False
 _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 
@@ -244,7 +243,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     heapq.heapify(ready)
     observing = observers.GLOBAL or observers.active.get()
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing)
-    plain = needed is None and not observing  # then a node without hooks just runs its rules
+    plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
@@ -264,18 +263,17 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 grads = buffers.pop(node)
             else:
                 break
-            if plain and not node._has_hooks and grads[0] is not None and type(node) is not AccumulateGrad:
-                outputs = node._apply(grads, xp, None)
+            if plain and not node._special and grads[0] is not None:
+                outputs = node._vjp(grads)
+                if not retain_graph:
+                    saved = node._saved
+                    if saved:
+                        node._saved = FREED[len(saved)]  # dropping the entries frees what they held
             else:
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
                     continue
-            if not retain_graph:
-                if type(node)._release is _op_release and not node._raw_handed_out:
-                    saved = node._saved
-                    if saved:
-                        node._saved = freed(len(saved))  # dropping the entries frees what they held
-                else:
+                if not retain_graph:
                     node._release()
             for (child, nr), meta, g in zip(node._next, node._input_meta, outputs):
                 if child is None or (needed is not None and child not in needed):
@@ -287,19 +285,20 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     elif g.shape != meta[0] or g.dtype != meta[1]:
                         g = _validate(node, meta, g, xp)
                 remaining = dependencies[child] - 1
-                slots = buffers.get(child)
-                if slots is None:
-                    if remaining == 0 and child.n_outputs == 1:  # its only gradient: no buffer
-                        slots = [g]
-                    else:
+                if remaining:  # more gradients to come: keep this one
+                    dependencies[child] = remaining
+                    slots = buffers.get(child)
+                    if slots is None:
                         slots = buffers[child] = [None] * child.n_outputs
                         slots[nr] = g
+                    elif g is not None:
+                        slots[nr] = g if slots[nr] is None else slots[nr] + g
+                    continue
+                slots = buffers.pop(child, None) if buffers else None
+                if slots is None:
+                    slots = [g] if child.n_outputs == 1 else [g if i == nr else None for i in range(child.n_outputs)]
                 elif g is not None:
                     slots[nr] = g if slots[nr] is None else slots[nr] + g
-                if remaining:
-                    dependencies[child] = remaining
-                    continue
-                buffers.pop(child, None)
                 if following is None and not ready:
                     following, following_grads = child, slots
                 else:

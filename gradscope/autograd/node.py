@@ -8,6 +8,7 @@ import weakref
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.saved import _NUMBERS, SavedTensor
+from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import Primitive
 
 _sequence = itertools.count()
@@ -21,7 +22,13 @@ class _Freed(tuple):
     __slots__ = ()
 
 
-_FREED = tuple(_Freed((None,) * n) for n in range(16))
+class _FreedByLength(dict):
+    def __missing__(self, n: int) -> _Freed:
+        self[n] = entries = _Freed((None,) * n)
+        return entries
+
+
+FREED = _FreedByLength()  # FREED[n]: what a node that saved n entries keeps once they are freed
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
 _tuple_new = tuple.__new__
 
@@ -37,7 +44,10 @@ class Node:
     __slots__ = ("_next", "_seq", "__dict__", "__weakref__")
 
     _metadata = None
-    _has_hooks = False  # any of the four below: one check per node in the engine loop
+    _has_hooks = False  # any of the four below
+    # the engine's one check per node: hooks, a `_raw_saved_*` handed out, or a node that is not an
+    # op's (leaves, custom Functions, in-place bookkeeping) take its general path
+    _special = True
     _pre_hooks = None  # HookDict of fn(grad_outputs)
     _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
@@ -82,20 +92,20 @@ class Node:
         """Post-hook `fn(grad_inputs, grad_outputs) -> tuple | None`, after the node ran."""
         if self._post_hooks is None:
             self._post_hooks = HookDict()
-        self._has_hooks = True
+        self._has_hooks = self._special = True
         return self._post_hooks.add(fn)
 
     def register_prehook(self, fn):
         """Pre-hook `fn(grad_outputs) -> tuple | None`, before the node runs."""
         if self._pre_hooks is None:
             self._pre_hooks = HookDict()
-        self._has_hooks = True
+        self._has_hooks = self._special = True
         return self._pre_hooks.add(fn)
 
     def _add_tensor_hook(self, output_nr: int, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
-        self._has_hooks = True
+        self._has_hooks = self._special = True
         return self._tensor_hooks.setdefault(output_nr, HookDict()).add(fn)
 
     # engine interface -------------------------------------------------------------------------
@@ -115,6 +125,32 @@ class OpNode(Node):
 
     __slots__ = ("_saved", "_attrs", "_input_meta", "_output_meta")
     op: Primitive
+    _special = False
+
+    def _vjp(self, grads: list) -> list:
+        """First-order gradients on ndarrays for every input that has an edge: the engine's common case,
+        `_apply(grads, NUMPY, None)` with fewer steps."""
+        op = self.op
+        if not op.plain_rules:
+            return self._apply(grads, NUMPY, None)
+        saved = self._saved
+        if not saved:
+            s = _tuple_new(op.Saved, (*self._attrs, NUMPY))  # op.Saved(...) without its Python __new__
+        elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry: (array, counter, version, tensor)
+            entry = saved[0]
+            if entry[1][0] != entry[2]:
+                _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace" error
+            s = _tuple_new(op.Saved, (entry[0], *self._attrs, NUMPY))
+        else:
+            return self._apply(grads, NUMPY, None)
+        vjp = op.vjp
+        if len(vjp) == 1:  # a node exists only if some input needs a gradient: this one
+            return [vjp[0](grads[0], s)]
+        edges = self._next
+        if len(vjp) == 2:
+            return [None if edges[0][0] is None else vjp[0](grads[0], s),
+                    None if edges[1][0] is None else vjp[1](grads[0], s)]
+        return [None if child is None else rule(grads[0], s) for rule, (child, _) in zip(vjp, edges)]
 
     def _apply(self, grads, xp, needs):
         op = self.op
@@ -185,12 +221,7 @@ class OpNode(Node):
                 for entry in saved:
                     if isinstance(entry, SavedTensor):
                         entry.free()
-            self._saved = freed(len(saved))  # dropping the entries frees what they held
-
-def freed(n: int) -> tuple:
-    """What a node that saved `n` entries keeps after they are freed."""
-    return _FREED[n] if n < len(_FREED) else _Freed((None,) * n)
-
+            self._saved = FREED[len(saved)]  # dropping the entries frees what they held
 
 def _light_to_saved(entry: tuple) -> SavedTensor:
     """The SavedTensor a light entry `(array, version counter, version, input tensor or None)` stands for."""
@@ -231,7 +262,7 @@ def _raw_saved_property(index: int):
         entry = self._entry_at(index)
         if type(entry) in _NUMBERS:
             return SavedTensor(entry)
-        self._raw_handed_out = True
+        self._raw_handed_out = self._special = True
         if entry is not None and entry._is_output:
             entry._owner = weakref.ref(self)  # register_hooks may need to unpack it
         return entry

@@ -200,7 +200,7 @@ class Tensor:
         if grad_fn._retain_grad is None:
             grad_fn._retain_grad = {}
         grad_fn._retain_grad[self._output_nr] = weakref.ref(self)
-        grad_fn._has_hooks = True
+        grad_fn._has_hooks = grad_fn._special = True
         self._retains_grad = True
 
     @property

@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple",
+        "save_plan", "simple", "plain_rules",
     )
 
     def __init__(
@@ -74,6 +74,7 @@ class Primitive:
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
         self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path
+        self.plain_rules = outputs == 1 and not variadic  # the engine's: one gradient in, one rule per input
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.node_name})>"
