@@ -97,7 +97,7 @@ _NO_EDGE = (None, 0)
 
 
 def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
-    """`_record_simple` for an op of one input, which needs a gradient."""
+    """`_record_simple` for an op of one input (which needs a gradient), without loops."""
     if observers.GLOBAL or observers.active.get() or default_hooks.get() is not None:
         _record(op, (x,), params, arrays, (out,))
         return
@@ -125,10 +125,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
             counter = x._version_counter
             node._saved = ((data, counter, counter[0], x),)
     else:
-        _save_light(op, node, (x,), out, node._next)
-
-
-_SAME_ONE = (SAME_AS_OUTPUT,)
+        node._saved = tuple([(result, out._version_counter, 0, None) if is_output else _light(x)
+                             for is_output, _, _ in plan])
 
 
 def _record_simple(op, inputs, params, arrays, out) -> None:
@@ -139,12 +137,14 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         _record(op, inputs, params, arrays, (out,))
         return
     node = _new_node(op.node_class or node_class(op))
-    # per input, the shape and dtype its gradient must have (the engine sums and casts to them); most
-    # inputs have the output's, which the gradient coming in already has: SAME_AS_OUTPUT spares the check
-    data = out._data
-    shape, dtype = data.shape, data.dtype
+    # per input, the shape and dtype its gradient must have (the engine sums and casts to them);
+    # SAME_AS_OUTPUT when they are the output's, which the gradient coming in already has: no check
+    result = out._data
+    shape, dtype = result.shape, result.dtype
     edges = []
     input_meta = []
+    live = 0  # bit i: input i needs a gradient
+    bit = 1
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
             if x._base is not None:
@@ -154,42 +154,52 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             data = x._data
             input_meta.append(SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
                               else (data.shape, data.dtype))
+            live |= bit
         else:
             edges.append(_NO_EDGE)
             input_meta.append(None)
-    node._next = edges = tuple(edges)
-    node._seq = next(_sequence)
+        bit <<= 1
+    node._next = tuple(edges)
     node._input_meta = tuple(input_meta)
+    node._seq = next(_sequence)
     node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
-    if op.save_plan:
-        _save_light(op, node, inputs, out, edges)
-    else:
+    plan = op.save_plan
+    if not plan:
         node._saved = ()
-
-
-def _save_light(op, node, inputs, out, edges) -> None:
-    saved = []
-    for is_output, index, users in op.save_plan:
-        # save a value only if a rule that reads it will run (its input needs a gradient)
-        for user in users:
-            if edges[user][0] is not None:
-                if is_output:
-                    saved.append((out._data, out._version_counter, 0, None))
-                else:
-                    x = inputs[index]
-                    if type(x) in _NUMBERS:  # a Python number is kept as it is
-                        saved.append(x)
-                    elif x._is_inference:
-                        raise RuntimeError(errors.INFERENCE_SAVED)
-                    else:
-                        counter = x._version_counter
-                        saved.append((x._data, counter, counter[0], x))
-                break
+    elif len(plan) == 1:
+        is_output, index, readers = plan[0]
+        if not readers & live:
+            node._saved = (None,)
+        elif is_output:
+            node._saved = ((result, out._version_counter, 0, None),)
         else:
-            saved.append(None)
-    node._saved = tuple(saved)
+            node._saved = (_light(inputs[index]),)
+    else:
+        saved = []
+        for is_output, index, readers in plan:
+            if not readers & live:  # no rule that reads it will run (its input needs no gradient)
+                saved.append(None)
+            elif is_output:
+                saved.append((result, out._version_counter, 0, None))
+            else:
+                saved.append(_light(inputs[index]))
+        node._saved = tuple(saved)
+
+
+_SAME_ONE = (SAME_AS_OUTPUT,)
+
+
+def _light(x):
+    """What a node keeps of an input: a Python number as it is, a tensor as `(array, version counter,
+    version, tensor)`."""
+    if type(x) in _NUMBERS:
+        return x
+    if x._is_inference:
+        raise RuntimeError(errors.INFERENCE_SAVED)
+    counter = x._version_counter
+    return (x._data, counter, counter[0], x)
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:
@@ -230,16 +240,10 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         if observers.GLOBAL or observers.active.get():
             _notify(op, node, inputs, outputs)
         return
-    saved = []
-    for is_output, index, users in op.save_plan:
-        # save a value only if a rule that reads it will run (its input needs a gradient)
-        for user in users:
-            if edges[user][0] is not None:
-                saved.append(SavedTensor(outputs[index], True, index) if is_output else save_input(inputs[index]))
-                break
-        else:
-            saved.append(None)
-    node._saved = tuple(saved)
+    live = sum(1 << i for i, edge in enumerate(edges) if edge[0] is not None)
+    # save a value only if a rule that reads it will run (its input needs a gradient)
+    node._saved = tuple([None if not readers & live else SavedTensor(outputs[index], True, index) if is_output
+                         else save_input(inputs[index]) for is_output, index, readers in op.save_plan])
     if observers.GLOBAL or observers.active.get():
         _notify(op, node, inputs, outputs)
 

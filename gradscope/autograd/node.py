@@ -142,7 +142,19 @@ class OpNode(Node):
                 _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace" error
             s = _tuple_new(op.Saved, (entry[0], *self._attrs, NUMPY))
         else:
-            return self._apply(grads, NUMPY, None)
+            if type(saved) is _Freed:
+                raise RuntimeError(errors.FREED)
+            values = []
+            for entry in saved:
+                if type(entry) is tuple:
+                    if entry[1][0] != entry[2]:
+                        _light_to_saved(entry).array(self)
+                    values.append(entry[0])
+                elif entry is None or type(entry) in _NUMBERS:
+                    values.append(entry)
+                else:  # a SavedTensor (hooks, observers, or handed out to user code)
+                    return self._apply(grads, NUMPY, None)
+            s = _tuple_new(op.Saved, (*values, *self._attrs, NUMPY))
         vjp = op.vjp
         if len(vjp) == 1:  # a node exists only if some input needs a gradient: this one
             return [vjp[0](grads[0], s)]

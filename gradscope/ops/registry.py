@@ -65,11 +65,11 @@ class Primitive:
         self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs or 1)))
         # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
         self.variadic = variadic
-        # per saved name: (from an output?, index of that output/input, inputs whose rules read it)
+        # per saved name: (from an output?, index of that output/input, bit i set if input i's rule reads it)
         self.save_plan = tuple(
             (name in self.output_names,
              self.output_names.index(name) if name in self.output_names else self.inputs.index(name),
-             tuple(i for i, names in enumerate(self.saves) if name in names))
+             sum(1 << i for i, names in enumerate(self.saves) if name in names))
             for name in self.saved_names)
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
