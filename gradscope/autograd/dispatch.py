@@ -51,11 +51,11 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         if grad_enabled.get():
             if len(inputs) == 1:
                 x = inputs[0]
-                if isinstance(x, Tensor) and x._requires_grad:
+                if (type(x) is Tensor or isinstance(x, Tensor)) and x._requires_grad:
                     _record_unary(op, x, params, arrays, t)
             else:
                 for x in inputs:
-                    if isinstance(x, Tensor) and x._requires_grad:
+                    if (type(x) is Tensor or isinstance(x, Tensor)) and x._requires_grad:
                         _record_simple(op, inputs, params, arrays, t)
                         break
         return t
@@ -146,7 +146,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     live = 0  # bit i: input i needs a gradient
     bit = 1
     for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
+        if (type(x) is Tensor or isinstance(x, Tensor)) and x._requires_grad:
             if x._base is not None:
                 _sync_view(x)
             fn = x._grad_fn
