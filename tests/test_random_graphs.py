@@ -87,3 +87,78 @@ def test_random_graph_matches_torch(seed):
         assert (mine is None) == (reference is None), plan
         if mine is not None:
             np.testing.assert_allclose(mine, reference, rtol=1e-8, atol=1e-10, err_msg=str(plan))
+
+
+class _Watcher:
+    """An observer: while one listens, every node takes the engine's general path."""
+
+    def __init__(self):
+        self.nodes_run = 0
+
+    def backward_node_end(self, node, grads):
+        self.nodes_run += 1
+
+
+def backward_grads(lib, arrays, plan, *, float32=False):
+    leaves = [lib.tensor(a.astype(np.float32) if float32 else a, requires_grad=True) for a in arrays]
+    arriving = []  # what reaches each leaf, before it is added into .grad: checked, cast gradients
+    for i, leaf in enumerate(leaves):
+        leaf.register_hook(lambda g, i=i: arriving.append((i, str(g.dtype), tuple(g.shape))))
+    values = list(leaves)
+    for kind, a, b in plan:
+        values.append(step(lib, kind, values[a % len(values)], values[b % len(values)]))
+    out = sum((v * (i + 1)).sum() for i, v in enumerate(values[len(leaves):]))
+    out.backward(retain_graph=True)
+    out.backward()  # accumulates a second time through the same graph
+    grads = [None if leaf.grad is None else (leaf.grad.numpy().copy(), str(leaf.grad.dtype)) for leaf in leaves]
+    return grads, sorted(arriving)
+
+
+@pytest.mark.parametrize("float32", [False, True], ids=["float64", "float32"])
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_and_general_engine_paths_agree(seed, float32):
+    """`.backward()` with nothing listening runs most nodes through the engine's fast path (light saved
+    values, shape checks skipped where an input has the output's shape); an observer sends every node
+    through the general one. Both give torch's leaf gradients, dtypes included."""
+    from gradscope.autograd import observers
+
+    rng = random.Random(1000 + seed)
+    shape = rng.choice([(3, 3), (2, 3), (4,)])
+    arrays = [np.random.default_rng(seed * 7 + i).standard_normal(shape) for i in range(rng.randint(1, 3))]
+    plan = [(rng.choice(UNARY + BINARY + OTHER), rng.randrange(10), rng.randrange(10))
+            for _ in range(rng.randint(1, 10))]
+    try:
+        theirs = backward_grads(torch, arrays, plan, float32=float32)
+    except RuntimeError:
+        pytest.skip("a plan torch refuses (checked word for word by test_random_graph_matches_torch)")
+    fast = backward_grads(gradscope, arrays, plan, float32=float32)
+    watcher = _Watcher()
+    with observers.observing(watcher):
+        general = backward_grads(gradscope, arrays, plan, float32=float32)
+    assert watcher.nodes_run > 0
+    tolerance = dict(rtol=1e-4, atol=1e-5) if float32 else dict(rtol=1e-8, atol=1e-10)
+    (fast, fast_arriving), (general, general_arriving), (theirs, theirs_arriving) = fast, general, theirs
+    assert fast_arriving == general_arriving == theirs_arriving
+    for mine, other, reference in zip(fast, general, theirs):
+        assert (mine is None) == (other is None) == (reference is None), plan
+        if mine is not None:
+            np.testing.assert_array_equal(mine[0], other[0], err_msg=str(plan))
+            assert mine[1] == other[1] == reference[1]
+            np.testing.assert_allclose(mine[0], reference[0], err_msg=str(plan), **tolerance)
+
+
+@pytest.mark.parametrize("case", ["float32 times a float64 scalar tensor", "amax keeping its only row"])
+def test_fast_path_casts_a_gradient_a_rule_promoted(case):
+    """Where an input has the output's shape the fast path skips the shape check, not the dtype one:
+    a rule that returns float64 for a float32 input is cast back, as the general path and torch do."""
+    def build(lib):
+        x = lib.tensor([[1.5, -2.0, 0.5]], dtype=lib.float32, requires_grad=True)
+        seen = []
+        x.register_hook(lambda g: seen.append(str(g.dtype)))
+        if case.startswith("float32"):
+            y = x * lib.tensor(3.0, dtype=lib.float64)
+        else:
+            y = lib.amax(x, dim=0, keepdim=True) * 2.0
+        y.sum().backward()
+        return seen, str(x.grad.dtype), x.grad.tolist()
+    assert build(gradscope) == build(torch)

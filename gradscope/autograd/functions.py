@@ -86,14 +86,16 @@ def _binary(op, a, b, params=()):
 
 
 def add(input, other, *, alpha=1):
-    return apply(E.add, (input, other), _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,), _operands(input, other))
+    params = _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,)  # no new tuple in the common case
+    return apply(E.add, (input, other), params, _operands(input, other))
 
 
 _ALPHA_ONE = (1,)
 
 
 def sub(input, other, *, alpha=1):
-    return apply(E.sub, (input, other), _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,), _operands(input, other))
+    params = _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,)  # no new tuple in the common case
+    return apply(E.sub, (input, other), params, _operands(input, other))
 
 
 subtract = sub
