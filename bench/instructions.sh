@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(python -c "import sys; print(sys.executable)")
-export PYTHONHASHSEED=0
+# one BLAS thread: OpenBLAS's idle threads spin, and valgrind would count their instructions too
+export PYTHONHASHSEED=0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 count() {  # instructions of running the chain $2 times in mode $1
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$python" - "$1" "$2" <<'PY' 2>&1 | awk '/Collected/ {print $4}'
 import gc, sys

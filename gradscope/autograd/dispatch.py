@@ -141,26 +141,33 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     # SAME_AS_OUTPUT when they are the output's, which the gradient coming in already has: no check
     result = out._data
     shape, dtype = result.shape, result.dtype
-    edges = []
-    input_meta = []
-    live = 0  # bit i: input i needs a gradient
-    bit = 1
-    for x in inputs:
-        if (type(x) is Tensor or isinstance(x, Tensor)) and x._requires_grad:
-            if x._base is not None:
-                _sync_view(x)
-            fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
-            data = x._data
-            input_meta.append(SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
-                              else (data.shape, data.dtype))
-            live |= bit
+    if len(inputs) == 2:  # the commonest arity, unrolled
+        a, b = inputs
+        if (type(a) is Tensor or isinstance(a, Tensor)) and a._requires_grad:
+            if a._base is not None:
+                _sync_view(a)
+            fn = a._grad_fn
+            edge = (fn, a._output_nr) if fn is not None else (a._grad_accumulator(), 0)
+            data = a._data
+            meta = SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape else (data.shape, data.dtype)
+            live = 1
         else:
-            edges.append(_NO_EDGE)
-            input_meta.append(None)
-        bit <<= 1
-    node._next = tuple(edges)
-    node._input_meta = tuple(input_meta)
+            edge, meta, live = _NO_EDGE, None, 0
+        if (type(b) is Tensor or isinstance(b, Tensor)) and b._requires_grad:
+            if b._base is not None:
+                _sync_view(b)
+            fn = b._grad_fn
+            node._next = (edge, (fn, b._output_nr) if fn is not None else (b._grad_accumulator(), 0))
+            data = b._data
+            node._input_meta = (meta, SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
+                                else (data.shape, data.dtype))
+            live |= 2
+        else:
+            node._next = (edge, _NO_EDGE)
+            node._input_meta = (meta, None)
+    else:
+        _edges_and_meta(node, inputs, shape, dtype)
+        live = sum(1 << i for i, (fn, _) in enumerate(node._next) if fn is not None)
     node._seq = next(_sequence)
     node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
     out._requires_grad = True
@@ -189,6 +196,26 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
 
 
 _SAME_ONE = (SAME_AS_OUTPUT,)
+
+
+def _edges_and_meta(node, inputs, shape, dtype) -> None:
+    """A node's edges and its inputs' gradient metadata, for any number of inputs."""
+    edges = []
+    input_meta = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            if x._base is not None:
+                _sync_view(x)
+            fn = x._grad_fn
+            edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
+            data = x._data
+            input_meta.append(SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
+                              else (data.shape, data.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            input_meta.append(None)
+    node._next = tuple(edges)
+    node._input_meta = tuple(input_meta)
 
 
 def _light(x):
