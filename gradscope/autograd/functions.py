@@ -48,12 +48,16 @@ def _tensor_like(value, like: np.ndarray | None = None) -> Tensor:
 
 
 # ------------------------------------------------------------------------------- arithmetic
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
+
+
 def _operands(a, b) -> list:
     """The arrays a binary op computes on, promoted as PyTorch promotes (Python numbers stay weak)."""
     if type(a) is Tensor:  # the two common cases first: tensor (op) float, tensor (op) same-dtype tensor
         da = a._data
         if type(b) is float:
-            if da.dtype.kind in "fc":
+            dtype = da.dtype
+            if dtype is _FLOAT64 or dtype is _FLOAT32 or dtype.kind in "fc":
                 return [da, b]
         elif type(b) is Tensor and b._data.dtype is da.dtype:
             return [da, b._data]
@@ -162,7 +166,8 @@ def _float_input(x: Tensor) -> list:
 def _unary(op):
     def function(input):
         data = input._data
-        if data.dtype.kind in "fc":  # the common case, without a call
+        dtype = data.dtype
+        if dtype is _FLOAT64 or dtype is _FLOAT32 or dtype.kind in "fc":  # the common case, without a call
             return apply(op, (input,), (), [data])
         return apply(op, (input,), (), _float_input(input))
     function.__name__ = op.name
