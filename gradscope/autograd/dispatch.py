@@ -199,7 +199,8 @@ _SAME_ONE = (SAME_AS_OUTPUT,)
 
 
 def _edges_and_meta(node, inputs, shape, dtype) -> None:
-    """A node's edges and its inputs' gradient metadata, for any number of inputs."""
+    """A node's edges and its inputs' gradient metadata, for any number of inputs (SAME_AS_OUTPUT
+    where an input has `shape` and `dtype`; pass None for both to always keep them in full)."""
     edges = []
     input_meta = []
     for x in inputs:
@@ -230,24 +231,10 @@ def _light(x):
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:
-    cls = op.node_class or node_class(op)
-    node = _new_node(cls)
-    edges = []
-    input_meta = []  # the shape and dtype each input's gradient must have (the engine sums and casts to them)
-    for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            if x._base is not None:
-                _sync_view(x)
-            fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
-            data = x._data
-            input_meta.append((data.shape, data.dtype))
-        else:
-            edges.append(_NO_EDGE)
-            input_meta.append(None)
-    node._next = edges = tuple(edges)
+    node = _new_node(op.node_class or node_class(op))
+    _edges_and_meta(node, inputs, None, None)  # no output shape: every input's metadata in full
+    edges = node._next
     node._seq = next(_sequence)
-    node._input_meta = tuple(input_meta)
     node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
     if op.n_outputs == 1:
         out = outputs[0]
