@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import traceback
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from gradscope.optim import SGD, Optimizer
 from gradscope.trace.model import Parameter, PassRecord, SourceLocation, TensorRecord, Trace
 from gradscope.trace.recorder import Recorder, named_parameters
-from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script
+from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script, user_code
 
 
 @dataclass
@@ -65,11 +64,8 @@ def _optimizer(run: ScriptRun, lr: float) -> Optimizer:
     if isinstance(found, Optimizer):
         return found
     if callable(found):
-        try:
+        with user_code(run.path, "optimizer() raised {error}"):
             optimizer = found()
-        except Exception as error:  # the user's function failed: report it, like a failing entry
-            raise ScriptError(f"{run.path}: optimizer() raised {type(error).__name__}",
-                              "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
         if not isinstance(optimizer, Optimizer):
             raise ScriptError(f"{run.path}: optimizer() must return a gradscope.optim optimizer, "
                               f"got {type(optimizer).__name__}")
@@ -87,11 +83,8 @@ def _record_entry(run: ScriptRun, keep_values: int) -> Trace:
     # the script's prints go to stderr, as on its first run, so --json output stays clean
     with contextlib.redirect_stdout(sys.stderr), recorder:
         result = call_entry(run.entry, run.path, name)
-        try:
+        with user_code(run.path, f"backward through {name}() failed"):
             result.backward()
-        except RuntimeError as error:
-            raise ScriptError(f"{run.path}: backward through {name}() failed",
-                              "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
     trace = recorder.finish(run.namespace)
     trace.meta.update(script=str(run.path), entry=name)
     return trace

@@ -18,15 +18,16 @@ from gradscope.checks import (
     SKIP,
     CheckConfigError,
     CheckReport,
-    build_config,
     find_pyproject,
     read_pyproject,
-    run_checks,
     to_json,
     to_junit_xml,
 )
+from gradscope.checks.job import check_in_child
 from gradscope.cli.console import make_console
-from gradscope.cli.errors import EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, reported_errors
+from gradscope.cli.errors import EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
+from gradscope.cli.options import Force, Timeout
+from gradscope.trace.output import check_output, write_output
 
 STATUS = {PASS: Text("✓ pass", style="green"), FAIL: Text("✗ FAIL", style="bold red"),
           SKIP: Text("– skip", style="dim")}
@@ -113,6 +114,8 @@ def check(
     keep_values: Annotated[int | None, typer.Option(
         help="Keep the values of tensors up to this many elements (dead-units reads activations). "
              "[default: 65536]")] = None,
+    force: Force = False,
+    timeout: Timeout = None,
 ) -> None:
     """Check SCRIPT's gradients against named rules; exit 0 if all pass, 1 if any fails, 2 on bad input."""
     flags = {"entry": entry, "rules": _list(rule), "steps": steps, "lr": lr, "grad-norm": _list(grad_norm),
@@ -122,12 +125,15 @@ def check(
              "keep-values": keep_values}
     with _config_errors(), reported_errors():
         pyproject = config if config is not None else find_pyproject(Path.cwd())
-        settings = build_config(read_pyproject(pyproject) if pyproject else {}, flags, str(pyproject))
-        report = run_checks(script, settings)
+        file_values = read_pyproject(pyproject) if pyproject else {}
+        if junit_xml is not None:  # refuse before running anything
+            check_output(junit_xml, "junit", force=force, protect=[script])
+        report = check_in_child(script, file_values, flags, str(pyproject), timeout=timeout)
         if junit_xml is not None:
-            junit_xml.write_text(to_junit_xml(report), encoding="utf-8")
-    if json:
-        print(to_json(report))
-    else:
-        _render(report, make_console())
-    raise typer.Exit(EXIT_OK if report.passed else EXIT_PROBLEM)
+            write_output(junit_xml, "junit", lambda stream: stream.write(to_junit_xml(report).encode("utf-8")),
+                         force=force, protect=[script])
+    with report_output(EXIT_OK if report.passed else EXIT_PROBLEM):
+        if json:
+            print(to_json(report))
+        else:
+            _render(report, make_console())

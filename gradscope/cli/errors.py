@@ -1,23 +1,31 @@
-"""Library errors → messages and exit codes, in one place (0 ok, 1 a check found a problem, 2 bad input)."""
+"""Library errors → messages and exit codes, in one place.
+
+0 ok · 1 a check found a problem · 2 bad input, a usage error, or user code that failed (a script
+that raised, exited, crashed or timed out) · 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 import typer
 from rich.markup import escape
 
+from gradscope.checks import CheckConfigError
 from gradscope.cli.console import make_console
+from gradscope.trace.output import OutputError
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError
 
-EXIT_OK, EXIT_PROBLEM, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @contextlib.contextmanager
 def reported_errors():
-    """Turn gradscope's input errors into a short message on stderr and exit code 2."""
+    """Turn gradscope's input errors into a short message on stderr and exit code 2, Ctrl-C into
+    "interrupted" and 130, and a closed stdout (`gradscope … | head`) into a quiet exit."""
     console = make_console(stderr=True)
     try:
         yield
@@ -26,12 +34,31 @@ def reported_errors():
         if error.details:
             console.print(error.details, highlight=False, markup=False)
         raise typer.Exit(EXIT_INPUT) from None
-    except TraceFormatError as error:
+    except (TraceFormatError, OutputError, CheckConfigError) as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as error:
         console.print(f"[bold red]error:[/] {escape(str(error.filename))}: {error.strerror}", highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
+    except KeyboardInterrupt:
+        console.print("interrupted", highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+@contextlib.contextmanager
+def report_output(exit_code: int):
+    """Print a report; if the reader goes away (`| head`), stop quietly and keep `exit_code`: a closed
+    pipe says nothing about the gradients."""
+    try:
+        yield
     except BrokenPipeError:
-        sys.stderr.close()
-        raise typer.Exit(EXIT_OK) from None
+        _silence_stdout()
+        raise typer.Exit(exit_code) from None
+    raise typer.Exit(exit_code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's final flush doesn't fail again on the closed pipe."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

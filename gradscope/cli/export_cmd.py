@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from enum import Enum
 from pathlib import Path
@@ -9,9 +10,11 @@ from typing import Annotated
 
 import typer
 
-from gradscope.cli.errors import reported_errors
+from gradscope.cli.errors import EXIT_OK, report_output, reported_errors
+from gradscope.cli.options import Force, Timeout
 from gradscope.trace.export import to_dot, to_json
-from gradscope.trace.script import run_script
+from gradscope.trace.isolate import record_script
+from gradscope.trace.output import check_output, write_output
 from gradscope.trace.tracefile import load_trace
 
 
@@ -20,25 +23,33 @@ class Format(str, Enum):
     json = "json"
 
 
-def load_any(source: Path):
+def load_any(source: Path, timeout: float | None = None):
     """A trace file is read (never executed); anything else is run as a model script."""
     if source.suffix != ".py" and zipfile.is_zipfile(source):
         return load_trace(source)
     if source.suffix != ".py" and source.exists():
         return load_trace(source)  # not a zip: TraceFormatError explains
-    return run_script(source).trace
+    return record_script(source, timeout=timeout)
 
 
 def export(
     source: Annotated[Path, typer.Argument(help="A model script or a trace file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.dot,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    force: Force = False,
+    timeout: Timeout = None,
 ) -> None:
     """Export the recorded graph as Graphviz DOT or JSON."""
+    kind = format.value
     with reported_errors():
-        trace = load_any(source)
+        if output is not None:
+            check_output(output, kind, force=force, protect=[source])
+        trace = load_any(source, timeout)
         text = to_dot(trace) if format is Format.dot else to_json(trace)
-        if output is None:
-            typer.echo(text, nl=False)
-        else:
-            output.write_text(text)
+        if output is not None:
+            write_output(output, kind, lambda stream: stream.write(text.encode("utf-8")), force=force,
+                         protect=[source])
+            raise typer.Exit(EXIT_OK)
+    with report_output(EXIT_OK):
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import gradscope
 from gradscope.autograd.gradcheck import GradcheckError, GradcheckResult, check, gradgradcheck
 from gradscope.trace.recorder import named_parameters, rename_scope
-from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script
+from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script, user_code
 
 
 @dataclass
@@ -50,8 +50,9 @@ def check_script(script: str | os.PathLike | ScriptRun, entry: str | None = None
     def entry_of_parameters(*_):  # gradcheck perturbs the parameters in place; the entry reads them
         return call_entry(run.entry, run.path, name)
 
-    result = check(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
-                   progress=progress)
+    with user_code(run.path, f"gradcheck of {name}() failed: the script's code raised {{error}}"):
+        result = check(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
+                       progress=progress)
     result.extra["dtypes"] = dtypes
     if result.worst is not None:
         result.extra["input_name"] = parameters[result.worst.input_index][0]
@@ -65,3 +66,31 @@ def check_script(script: str | os.PathLike | ScriptRun, entry: str | None = None
             result.extra["second_order_message"] = str(error)
             second = False
     return ScriptGradcheck(run, [n for n, _ in parameters], result, second)
+
+
+def summarize(outcome: ScriptGradcheck) -> dict:
+    """The outcome as JSON-able data: what `gradscope gradcheck --json` prints and its report shows."""
+    result, worst, culprit = outcome.result, outcome.result.worst, outcome.result.culprit
+    return {
+        "passed": outcome.passed, "fast_mode": result.fast_mode, "evaluations": result.evaluations,
+        "dtypes": result.extra.get("dtypes"),
+        "parameters": outcome.parameters, "second_order": outcome.second_order,
+        "second_order_message": result.extra.get("second_order_message"),
+        "worst": None if worst is None else {
+            "parameter": result.extra.get("input_name"), "output_index": worst.output_index,
+            "input_index": worst.input_index, "input_element": list(worst.input_element),
+            "output_element": list(worst.output_element), "numerical": worst.numerical,
+            "analytical": worst.analytical, "abs_error": worst.abs_error, "rel_error": worst.rel_error},
+        "culprit": None if culprit is None else {
+            "node": culprit.name, "op": culprit.op, "scope": culprit.scope, "location": culprit.location,
+            "numerical": culprit.numerical, "analytical": culprit.analytical},
+        "message": result.message,
+    }
+
+
+def gradcheck_job(args: dict, work, report) -> dict:
+    """In a child process (`gradscope.trace.isolate`): gradcheck the script, reporting progress."""
+    outcome = check_script(args["script"], args.get("entry"), eps=args["eps"], atol=args["atol"], rtol=args["rtol"],
+                           fast_mode=args["fast_mode"], second_order=args["second_order"],
+                           progress=lambda done, total: report({"done": done, "total": total}))
+    return summarize(outcome)

@@ -105,13 +105,39 @@ def _execute(code, path: Path, run_name: str) -> dict:
     try:
         exec(code, namespace)  # noqa: S102 - running the user's script is the point, as `python script.py`
     except SystemExit as error:
+        where = _exit_line(error, path)
+        if run_name != "__main__":  # imported for its entry: leaving now means there is nothing to call
+            raise ScriptError(f"{path}: the script called sys.exit({error.code!r}){where} while being imported, "
+                              "before gradscope could call its entry function") from None
         if error.code not in (None, 0):
-            raise ScriptError(f"{path}: the script exited with status {error.code}") from None
+            raise ScriptError(f"{path}: the script exited with status {error.code}{where}") from None
     except BaseException as error:  # noqa: BLE001 - any failure of the script is reported, not raised
         if isinstance(error, KeyboardInterrupt):
             raise
         raise ScriptError(f"{path}: the script raised {type(error).__name__}", _user_traceback(error, path)) from None
     return namespace
+
+
+@contextlib.contextmanager
+def user_code(path: Path, message: str):
+    """Run a step that calls the user's code (hooks in backward, an optimizer() factory …): any
+    exception it raises becomes a ScriptError saying `message` ("{error}" is replaced by the
+    exception's type) with the user's own traceback frames."""
+    try:
+        yield
+    except ScriptError:
+        raise
+    except BaseException as error:  # noqa: BLE001 - whatever user code raises is reported, not raised
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise ScriptError(f"{path}: " + message.format(error=type(error).__name__),
+                          _user_traceback(error, path)) from None
+
+
+def _exit_line(error: SystemExit, path: Path) -> str:
+    """' at line 12', the script's line that called sys.exit, or ''."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
+    return f" at line {frames[-1].lineno}" if frames else ""
 
 
 def call_entry(entry: Callable, path: Path, name: str) -> Tensor:
@@ -159,11 +185,8 @@ def run_script(path: str | os.PathLike, entry: str | None = None, keep_values: i
             function = namespace[name]
             with recorder:
                 result = call_entry(function, path, name)
-                try:
+                with user_code(path, f"backward through {name}() failed"):
                     result.backward()
-                except RuntimeError as error:
-                    raise ScriptError(f"{path}: backward through {name}() failed",
-                                      _user_traceback(error, path)) from None
             trace = recorder.finish(namespace)
             trace.meta.update(script=str(path), entry=name)
             return ScriptRun(path, trace, namespace, function)

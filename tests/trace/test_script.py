@@ -230,7 +230,7 @@ def test_no_backward(tmp_path):
 
 def test_exit_status(tmp_path):
     write(tmp_path, "quits.py", "import sys\nsys.exit(3)\n")
-    assert script_error(tmp_path / "quits.py").message.endswith("the script exited with status 3")
+    assert script_error(tmp_path / "quits.py").message.endswith("the script exited with status 3 at line 2")
     path = write(tmp_path, "quits_cleanly.py", """
         import sys
         import gradscope as torch
