@@ -11,7 +11,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import threading
 import zipfile
 import zlib
@@ -29,6 +28,7 @@ from gradscope.trace.model import (
     TensorRecord,
     Trace,
 )
+from gradscope.trace.output import write_atomically
 
 FORMAT = "gradscope-trace"
 MAX_MANIFEST_BYTES = 1 << 30
@@ -114,23 +114,23 @@ def to_manifest(trace: Trace) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def save_trace(trace: Trace, path: str | os.PathLike) -> None:
-    """Write `trace` to `path` atomically."""
+    """Write `trace` to `path` atomically; an `OutputError` names `path` if that fails.
+
+    This replaces whatever `path` holds: the CLI and the browser check first with
+    `gradscope.trace.output.check_output`, which refuses to overwrite files that aren't traces.
+    """
+    write_atomically(path, lambda stream: write_trace(trace, stream))
+
+
+def write_trace(trace: Trace, stream) -> None:
+    """Write `trace` as a trace file to a binary stream."""
     manifest, arrays = to_manifest(trace)
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as stream, zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest))
-            for name, array in arrays.items():
-                buffer = io.BytesIO()
-                np.save(buffer, np.require(array, requirements='C'), allow_pickle=False)
-                archive.writestr(name, buffer.getvalue())
-        os.chmod(temp, 0o644)  # mkstemp makes it private; a trace file is an ordinary file
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest))
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, np.require(array, requirements='C'), allow_pickle=False)
+            archive.writestr(name, buffer.getvalue())
 
 
 # ------------------------------------------------------------------------------------------- reading
