@@ -8,7 +8,10 @@ pyproject.toml, then command-line flags (flags win).
     steps = 3
 
 Keys are the flags' names without the dashes in front; every value is checked, and a wrong one is a
-`CheckConfigError` naming the key and where it came from.
+`CheckConfigError` naming the key and where it came from. So is a wrong shape (a string where a list
+belongs, a table where a number does, a `tool` or `tool.gradscope` that is not a table), a threshold
+that is not a finite number, and a selection that would check nothing (`rules = []`, or grad-norm
+selected with `grad-norm = []`): none of them may turn a check off while it still reports a pass.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units
 # (exploding also by default when --steps is 2 or more)
 DEFAULT_RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units")
 SECTION = "tool.gradscope.check"
+NOTHING_TO_CHECK = {
+    "rules": f"no rules to check: the list of rules is empty (rules: {', '.join(RULES)})",
+    "grad-norm": "no bounds to check: the grad-norm rule is selected but has no bounds (write GLOB<=NUMBER "
+                 "or GLOB>=NUMBER, or leave grad-norm out of the rules)",
+}
 
 
 class CheckConfigError(ValueError):
@@ -56,11 +64,18 @@ class NormBound:
     def parse(cls, text: str) -> NormBound:
         """`GLOB<=NUMBER`, `GLOB>=NUMBER` (or `<`, `>`); raises CheckConfigError for anything else."""
         match = _BOUND.match(text) if isinstance(text, str) else None
-        value = _number(match.group("value")) if match else None
+        value = _parsed_number(match.group("value")) if match else None
         if match is None or not match.group("pattern") or value is None:
             raise CheckConfigError(f"{text!r} is not a bound: write GLOB<=NUMBER or GLOB>=NUMBER, "
                                    "e.g. 'model.fc1.*<=1e3' or '*>=1e-8'")
+        if not math.isfinite(value):
+            raise CheckConfigError(f"{text!r} is not a bound: its number must be finite")
         return cls(match.group("pattern"), match.group("op"), value)
+
+    def __post_init__(self) -> None:
+        # NOTE: '<= inf' and '>= -inf' hold for every norm and '<= nan' for none: a bound that decides nothing
+        if not math.isfinite(self.value):
+            raise CheckConfigError(f"{str(self)!r} is not a bound: its number must be finite")
 
     def matches(self, name: str) -> bool:
         return fnmatchcase(name, self.pattern)
@@ -103,13 +118,22 @@ class CheckConfig:
         return DEFAULT_RULES + (("exploding",) if self.steps >= 2 else ())
 
 
-def _number(text) -> float | None:
-    if isinstance(text, bool):
-        return None
+def _parsed_number(text: str) -> float | None:
     try:
         return float(text)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
+
+
+def _number(value) -> float | None:
+    """A TOML float or integer, or a flag's number, as a float; None for anything else (strings and
+    booleans too: `eps = "1e-6"` or `eps = true` is a mistake to report, not to guess at)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float's range
+        return math.inf
 
 
 # ------------------------------------------------------------------------------------- converters
@@ -122,10 +146,8 @@ def _rules(value) -> tuple[str, ...]:
 
 
 def _string_list(value) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-        raise ValueError("must be a list of strings")
+        raise ValueError(f"must be a list of strings, not {value!r}")
     return tuple(value)
 
 
@@ -151,6 +173,8 @@ def _fraction(value) -> float:
 
 def _positive(value) -> float:
     number = _number(value)
+    if number is not None and not math.isfinite(number):
+        raise ValueError(f"must be a finite number > 0, not {value!r}")
     if number is None or not number > 0:
         raise ValueError(f"must be a number > 0, not {value!r}")
     return number
@@ -211,7 +235,8 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def read_pyproject(path: Path) -> dict:
-    """The `[tool.gradscope.check]` table of `path` ({} when the file has none)."""
+    """The `[tool.gradscope.check]` table of `path` ({} when the file has none); `tool`,
+    `tool.gradscope` and `tool.gradscope.check` must each be a table where present."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -220,10 +245,29 @@ def read_pyproject(path: Path) -> dict:
         raise CheckConfigError(f"{path}: can't read it ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise CheckConfigError(f"{path}: not valid TOML ({error})") from None
-    table = document.get("tool", {}).get("gradscope", {}).get("check", {})
-    if not isinstance(table, dict):
-        raise CheckConfigError(f"{path}: [{SECTION}] must be a table")
+    table = document
+    keys = SECTION.split(".")
+    for depth, key in enumerate(keys, 1):
+        table = table.get(key, {})
+        if not isinstance(table, dict):
+            raise CheckConfigError(f"{path}: [{'.'.join(keys[:depth])}] must be a table, not {table!r}")
     return table
+
+
+def empty_selection(config: CheckConfig) -> str | None:
+    """The key that leaves `config` checking nothing ("rules", "grad-norm"), or None."""
+    if not config.selected_rules:
+        return "rules"
+    if "grad-norm" in config.selected_rules and not config.grad_norm:
+        return "grad-norm"
+    return None
+
+
+def require_something_to_check(config: CheckConfig) -> None:
+    """CheckConfigError when `config` would check nothing, so a run can never pass by checking nothing."""
+    key = empty_selection(config)
+    if key is not None:
+        raise CheckConfigError(NOTHING_TO_CHECK[key])
 
 
 def build_config(file_values: dict | None = None, flag_values: dict | None = None,
@@ -233,8 +277,16 @@ def build_config(file_values: dict | None = None, flag_values: dict | None = Non
     >>> build_config({"steps": 3}, {"grad-norm": ["*<=1e3"]}).steps
     3
     """
-    config = dataclasses.replace(CheckConfig(), **_converted(
-        file_values or {}, lambda key: f"{source} [{SECTION}] {key}"))
+    def in_file(key: str) -> str:
+        return f"{source} [{SECTION}] {key}"
+
+    def flag(key: str) -> str:
+        return "--rule" if key == "rules" else f"--{key}"
+
+    config = dataclasses.replace(CheckConfig(), **_converted(file_values or {}, in_file))
     given = {key: value for key, value in (flag_values or {}).items() if value is not None}
-    config = dataclasses.replace(config, **_converted(given, lambda key: "--rule" if key == "rules" else f"--{key}"))
+    config = dataclasses.replace(config, **_converted(given, flag))
+    key = empty_selection(config)
+    if key is not None:
+        raise CheckConfigError(f"{flag(key) if key in given else in_file(key)}: {NOTHING_TO_CHECK[key]}")
     return config

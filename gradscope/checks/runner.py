@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable
 
-from gradscope.checks.config import CheckConfig, CheckConfigError
+from gradscope.checks.config import CheckConfig, CheckConfigError, require_something_to_check
 from gradscope.checks.layers import check_dead_units, check_exploding, check_vanishing
 from gradscope.checks.results import FAIL, PASS, SKIP, CheckReport, CheckResult, format_value
 from gradscope.checks.rules import check_connected, check_finite, check_grad_norm, check_nonzero, unmatched_bounds
@@ -70,9 +70,11 @@ def check_gradcheck(script: str | os.PathLike, config: CheckConfig) -> list[Chec
 
 def run_checks(script: str | os.PathLike, config: CheckConfig | None = None) -> CheckReport:
     """Run the script's steps and every selected rule. Raises ScriptError for a script that can't run
-    (or has no entry to gradcheck) and CheckConfigError for a grad-norm glob that matches no parameter
-    or for `exploding` with a single step (a script run as __main__ gives one step per backward)."""
+    (or has no entry to gradcheck) and CheckConfigError, before the script runs, for a config that
+    checks nothing (no rules, or grad-norm without bounds), then for a grad-norm glob that matches no
+    parameter or for `exploding` with a single step (a script run as __main__ gives one step per backward)."""
     config = config or CheckConfig()
+    require_something_to_check(config)
     started = time.perf_counter()
     rules = config.selected_rules
     recorded = record_steps(script, config.entry, config.steps, config.lr, config.keep_values)

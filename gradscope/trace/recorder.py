@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -58,14 +59,25 @@ class Recorder:
         self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
         self._pass: PassRecord | None = None
         self._token = None
+        # held from __enter__ to __exit__: one block at a time records into this trace, so a second
+        # entry (nested, or from another thread) can't push it twice or overwrite the token __exit__ resets
+        self._active = threading.Lock()
 
     # context manager --------------------------------------------------------------------------
     def __enter__(self) -> Recorder:
+        if not self._active.acquire(blocking=False):
+            raise RuntimeError("this Recorder is already recording (entered and not yet exited, in this thread "
+                               "or another): a Recorder records one block at a time; use a new Recorder for a "
+                               "nested or concurrent block")
         self._token = observers.active.set(observers.active.get() + (self,))
         return self
 
     def __exit__(self, *exc) -> None:
-        observers.active.reset(self._token)
+        token, self._token = self._token, None
+        try:
+            observers.active.reset(token)
+        finally:
+            self._active.release()
 
     # node bookkeeping -----------------------------------------------------------------------
     def _capture(self, value) -> TensorRecord | None:

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from gradscope.checks import DEFAULT_RULES, CheckConfig, CheckConfigError, NormBound, build_config
+from gradscope.checks import DEFAULT_RULES, CheckConfig, CheckConfigError, NormBound, build_config, run_checks
 from gradscope.checks.config import DEFAULT_GRAD_NORM, find_pyproject, read_pyproject
 
 
@@ -89,7 +89,6 @@ def test_read_pyproject(tmp_path):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[tool.gradscope.check\nrules = 1", "not valid TOML"),
-    ("[tool.gradscope]\ncheck = 3\n", "[tool.gradscope.check] must be a table"),
 ])
 def test_bad_pyproject(tmp_path, text, message):
     path = tmp_path / "pyproject.toml"
@@ -110,3 +109,105 @@ def test_find_pyproject_looks_upward(tmp_path):
     assert find_pyproject(nested) == tmp_path / "pyproject.toml"
     (tmp_path / "a" / "pyproject.toml").write_text("")
     assert find_pyproject(nested) == tmp_path / "a" / "pyproject.toml"
+
+
+# ------------------------------------------------------------------ a selection that checks nothing
+@pytest.mark.parametrize(("file_values", "flag_values", "message"), [
+    ({"rules": []}, {}, "pyproject.toml [tool.gradscope.check] rules: no rules to check"),
+    ({}, {"rules": []}, "--rule: no rules to check"),
+    ({"grad-norm": []}, {}, "pyproject.toml [tool.gradscope.check] grad-norm: no bounds to check: "
+                            "the grad-norm rule is selected but has no bounds"),
+    ({"rules": ["grad-norm"]}, {"grad-norm": []}, "--grad-norm: no bounds to check: the grad-norm rule is selected"),
+    ({"rules": ["finite"], "grad-norm": []}, {"rules": ["grad-norm"]}, "pyproject.toml [tool.gradscope.check] "
+                                                                        "grad-norm: no bounds to check"),
+])
+def test_a_selection_that_checks_nothing_is_an_error(file_values, flag_values, message):
+    with pytest.raises(CheckConfigError) as error:
+        build_config(file_values, flag_values)
+    assert str(error.value).startswith(message)
+
+
+def test_empty_lists_that_check_nothing_less_are_fine():
+    assert build_config({"rules": []}, {"rules": ["finite"]}).selected_rules == ("finite",)  # flags win
+    assert build_config({"rules": ["finite"], "grad-norm": []}).grad_norm == ()  # grad-norm not selected
+    assert build_config({"allow-nonfinite": []}).allow_nonfinite == ()
+
+
+@pytest.mark.parametrize("config", [CheckConfig(rules=()), CheckConfig(rules=("grad-norm",), grad_norm=())],
+                         ids=["no rules", "grad-norm without bounds"])
+def test_run_checks_refuses_a_config_that_checks_nothing_before_running_the_script(tmp_path, config):
+    script = tmp_path / "model.py"
+    script.write_text("raise SystemExit('the script must not run')\n")
+    with pytest.raises(CheckConfigError, match="^no (rules|bounds) to check"):
+        run_checks(script, config)
+
+
+# ------------------------------------------------------------------------- shapes and non-finite numbers
+def config_from(tmp_path, text: str) -> CheckConfig:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    return build_config(read_pyproject(path), source=str(path))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("tool = 5\n", "[tool] must be a table, not 5"),
+    ('tool = "gradscope"\n', "[tool] must be a table, not 'gradscope'"),
+    ('[tool]\ngradscope = "yes"\n', "[tool.gradscope] must be a table, not 'yes'"),
+    ("[tool]\ngradscope = [1, 2]\n", "[tool.gradscope] must be a table, not [1, 2]"),
+    ("[tool.gradscope]\ncheck = 3\n", "[tool.gradscope.check] must be a table, not 3"),
+    ("[[tool.gradscope.check]]\nrules = ['finite']\n", "[tool.gradscope.check] must be a table, not [{"),
+])
+def test_sections_that_are_not_tables_name_the_key(tmp_path, text, message):
+    with pytest.raises(CheckConfigError) as error:
+        config_from(tmp_path, text)
+    assert str(error.value).startswith(f"{tmp_path / 'pyproject.toml'}: {message}")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('rules = "finite"', "rules: must be a list of strings, not 'finite'"),
+    ('allow-nonfinite = "model.*"', "allow-nonfinite: must be a list of strings, not 'model.*'"),
+    ('grad-norm = "*<=1e3"', "grad-norm: must be a list of strings, not '*<=1e3'"),
+    ("rules = [\"finite\", 3]", "rules: must be a list of strings, not ['finite', 3]"),
+    ('gradcheck-eps = "1e-6"', "gradcheck-eps: must be a number > 0, not '1e-6'"),
+    ("gradcheck-eps = true", "gradcheck-eps: must be a number > 0, not True"),
+    ('min-nonzero = "0.5"', "min-nonzero: must be a number between 0 and 1, not '0.5'"),
+    ("max-growth = {value = 3}", "max-growth: must be a number > 0, not {'value': 3}"),
+    ("lr = [0.1]", "lr: must be a number > 0, not [0.1]"),
+    ("steps = 2.0", "steps: must be a whole number >= 1, not 2.0"),
+    ("lr = 1979-05-27", "lr: must be a number > 0, not datetime.date(1979, 5, 27)"),
+    ("gradcheck-eps = inf", "gradcheck-eps: must be a finite number > 0, not inf"),
+    ("gradcheck-eps = nan", "gradcheck-eps: must be a finite number > 0, not nan"),
+    ("lr = 1e400", "lr: must be a finite number > 0, not inf"),
+    ("max-growth = +inf", "max-growth: must be a finite number > 0, not inf"),
+    ("gradcheck-atol = -inf", "gradcheck-atol: must be a finite number > 0, not -inf"),
+    ("min-layer-ratio = nan", "min-layer-ratio: must be a number between 0 and 1, not nan"),
+    ('grad-norm = ["*<=nan"]', "grad-norm: '*<=nan' is not a bound: its number must be finite"),
+    ('grad-norm = ["*<=inf"]', "grad-norm: '*<=inf' is not a bound: its number must be finite"),
+    ('grad-norm = ["*>=-inf"]', "grad-norm: '*>=-inf' is not a bound: its number must be finite"),
+    ('grad-norm = ["*<=1e400"]', "grad-norm: '*<=1e400' is not a bound: its number must be finite"),
+])
+def test_bad_file_values_name_the_file_and_key(tmp_path, line, message):
+    with pytest.raises(CheckConfigError) as error:
+        config_from(tmp_path, f"[tool.gradscope.check]\n{line}\n")
+    assert str(error.value).startswith(f"{tmp_path / 'pyproject.toml'} [tool.gradscope.check] {message}")
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"gradcheck-eps": math.inf}, "--gradcheck-eps: must be a finite number > 0, not inf"),
+    ({"gradcheck-atol": math.nan}, "--gradcheck-atol: must be a finite number > 0, not nan"),
+    ({"lr": float("1e400")}, "--lr: must be a finite number > 0, not inf"),
+    ({"lr": 10 ** 400}, "--lr: must be a finite number > 0, not 1000"),
+    ({"max-growth": math.inf}, "--max-growth: must be a finite number > 0, not inf"),
+    ({"grad-norm": ["*<=inf"]}, "--grad-norm: '*<=inf' is not a bound: its number must be finite"),
+    ({"rules": "finite"}, "--rule: must be a list of strings, not 'finite'"),
+])
+def test_non_finite_and_misshapen_flags_name_the_flag(values, message):
+    with pytest.raises(CheckConfigError) as error:
+        build_config(flag_values=values)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_a_bound_must_be_finite(value):
+    with pytest.raises(CheckConfigError, match="its number must be finite"):
+        NormBound("*", "<=", value)

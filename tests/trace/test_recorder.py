@@ -1,12 +1,14 @@
 """The Recorder from Python: nodes, saved tensors, every gradient, passes, anomalies, value limits."""
 
 import inspect
+import threading
 
 import numpy as np
 import pytest
 
 import gradscope as torch
 from gradscope import nn
+from gradscope.autograd import observers
 from gradscope.trace.model import Trace
 from gradscope.trace.recorder import Recorder
 
@@ -304,3 +306,70 @@ def test_hooks_are_recorded_by_node_and_survive_a_trace_file(tmp_path):
     save_trace(trace, tmp_path / "hooks.gstrace")
     again = load_trace(tmp_path / "hooks.gstrace")
     assert again.nodes[mul.id].hooks == expected
+
+
+ALREADY_ACTIVE = "this Recorder is already recording"
+
+
+def test_entering_an_active_recorder_again_in_the_same_thread_is_refused():
+    rec = Recorder()
+    with rec:
+        with pytest.raises(RuntimeError, match=ALREADY_ACTIVE):
+            with rec:
+                pass
+        x = torch.ones(2, requires_grad=True)
+        (x * 2).sum().backward()
+    assert observers.active.get() == ()
+    assert [node.name for node in rec.trace.nodes.values()].count("MulBackward0") == 1  # recorded once, not twice
+    with rec:  # one block after another is fine
+        (x * 3).sum().backward()
+    assert observers.active.get() == ()
+    assert len(rec.trace.passes) == 2
+
+
+def test_entering_an_active_recorder_from_another_thread_is_refused():
+    rec = Recorder()
+    errors = []
+
+    def enter_elsewhere():
+        try:
+            with rec:
+                pass
+        except RuntimeError as error:
+            errors.append(error)
+
+    with rec:
+        thread = threading.Thread(target=enter_elsewhere)
+        thread.start()
+        thread.join()
+    assert len(errors) == 1 and ALREADY_ACTIVE in str(errors[0])
+    assert observers.active.get() == ()
+
+
+def test_threads_entering_one_recorder_at_once_let_exactly_one_in():
+    rec, count = Recorder(), 8
+    entered, refused = [], []
+    all_tried, may_exit = threading.Barrier(count), threading.Event()
+
+    def enter():
+        try:
+            rec.__enter__()
+        except RuntimeError as error:
+            refused.append(str(error))
+            all_tried.wait()
+            return
+        entered.append(threading.get_ident())
+        all_tried.wait()
+        may_exit.wait()
+        rec.__exit__(None, None, None)
+
+    threads = [threading.Thread(target=enter) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    may_exit.set()
+    for thread in threads:
+        thread.join()
+    assert len(entered) == 1 and len(refused) == count - 1
+    assert all(ALREADY_ACTIVE in message for message in refused)
+    with rec:  # and free again once the winner left
+        pass
