@@ -54,6 +54,9 @@ def report_output(exit_code: int):
     except BrokenPipeError:
         _silence_stdout()
         raise typer.Exit(exit_code) from None
+    except KeyboardInterrupt:
+        make_console(stderr=True).print("interrupted", highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     raise typer.Exit(exit_code)
 
 

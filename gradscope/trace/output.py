@@ -78,12 +78,17 @@ def check_output(path: str | os.PathLike, kind: str, *, force: bool = False,
     if os.fspath(path) == "":
         raise OutputError(path, "empty file name")
     path = Path(path)
+    try:
+        exists = path.exists() or path.is_symlink()
+        path.parent.stat()
+    except OSError as error:  # a name too long, a parent that is a file …
+        raise OutputError(path, _reason(error, path.parent)) from None
     for protected in protect:
         if _same_file(path, Path(protected)):
             raise OutputError(path, "is the script being run; gradscope never overwrites it")
     if path.is_dir():
         raise OutputError(path, "is a directory")
-    if (path.exists() or path.is_symlink()) and not force and not is_own_output(path, kind):
+    if exists and not force and not is_own_output(path, kind):
         raise OutputError(path, f"exists and is not {_DESCRIPTIONS[kind]}; refusing to overwrite it "
                                 "(use --force to replace it)")
     return path
