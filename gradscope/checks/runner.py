@@ -72,7 +72,8 @@ def run_checks(script: str | os.PathLike, config: CheckConfig | None = None) -> 
     """Run the script's steps and every selected rule. Raises ScriptError for a script that can't run
     (or has no entry to gradcheck) and CheckConfigError, before the script runs, for a config that
     checks nothing (no rules, or grad-norm without bounds), then for a grad-norm glob that matches no
-    parameter or for `exploding` with a single step (a script run as __main__ gives one step per backward)."""
+    parameter or for `exploding` with a single step (a script run as __main__ gives one step per backward),
+    and, after the run, when every result is a skip (nothing was checked)."""
     config = config or CheckConfig()
     require_something_to_check(config)
     started = time.perf_counter()
@@ -100,6 +101,10 @@ def run_checks(script: str | os.PathLike, config: CheckConfig | None = None) -> 
             if len(recorded.steps) == 1:
                 result.step = None
         report.results.extend(found)
+    if not any(result.status != SKIP for result in report.results):
+        skipped = "; ".join(f"{result.rule} {result.target}: {result.message}" for result in report.results)
+        raise CheckConfigError("nothing was checked: " + (f"every selected rule skipped ({skipped})" if skipped
+                                                          else f"{', '.join(rules)} found nothing to judge"))
     report.duration = time.perf_counter() - started
     return report
 

@@ -39,6 +39,7 @@ from gradscope.trace.tracefile import load_trace, save_trace
 POLL_SECONDS = 0.1
 WHERE_WAIT_SECONDS = 1.0  # how long a timed-out child gets to report where it is
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the gradscope package
 
 
 class ScriptTimeout(ScriptError):
@@ -88,11 +89,15 @@ class _Child:
         self.work = work
         messages_read, messages_write = os.pipe()
         lifeline_read, self._lifeline = os.pipe()  # the child exits when this end closes (we died)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # the child imports this very gradscope, and nothing from the current directory that could shadow
+        # a module it needs (-P, Python >= 3.11); the script's own directory is added when it runs
+        paths = [_SOURCE_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(paths))
         env.pop("PYTHONSTARTUP", None)
+        python = [sys.executable, "-P"] if sys.version_info >= (3, 11) else [sys.executable]
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gradscope.trace.child", str(work), str(messages_write), str(lifeline_read)],
+                [*python, "-m", "gradscope.trace.child", str(work), str(messages_write), str(lifeline_read)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(messages_write, lifeline_read), env=env, cwd=os.getcwd())
         finally:

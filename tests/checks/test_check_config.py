@@ -5,7 +5,16 @@ import math
 
 import pytest
 
-from gradscope.checks import DEFAULT_RULES, CheckConfig, CheckConfigError, NormBound, build_config, run_checks
+from gradscope.checks import (
+    DEFAULT_RULES,
+    PASS,
+    SKIP,
+    CheckConfig,
+    CheckConfigError,
+    NormBound,
+    build_config,
+    run_checks,
+)
 from gradscope.checks.config import DEFAULT_GRAD_NORM, find_pyproject, read_pyproject
 
 
@@ -140,6 +149,22 @@ def test_run_checks_refuses_a_config_that_checks_nothing_before_running_the_scri
     script.write_text("raise SystemExit('the script must not run')\n")
     with pytest.raises(CheckConfigError, match="^no (rules|bounds) to check"):
         run_checks(script, config)
+
+
+ONE_PARAMETER = "import gradscope as torch\n\nw = torch.ones(3, requires_grad=True)\n\n\ndef loss():\n" \
+                "    return (w * w).sum()\n"
+
+
+def test_a_run_where_every_rule_skipped_checked_nothing(tmp_path):
+    script = tmp_path / "one.py"
+    script.write_text(ONE_PARAMETER)
+    with pytest.raises(CheckConfigError) as error:
+        run_checks(script, build_config(flag_values={"rules": ["vanishing", "dead-units"]}))
+    assert str(error.value).startswith("nothing was checked: every selected rule skipped")
+    assert "vanishing w: fewer than two layers" in str(error.value)
+    assert "dead-units activations: no ReLU-family activation" in str(error.value)
+    report = run_checks(script, build_config(flag_values={"rules": ["vanishing", "connected"]}))
+    assert [(r.rule, r.status) for r in report.results] == [("vanishing", SKIP), ("connected", PASS)]
 
 
 # ------------------------------------------------------------------------- shapes and non-finite numbers

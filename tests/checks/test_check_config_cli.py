@@ -9,6 +9,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))  # the CLI tests' in-process runner
 from cli_helpers import assert_input_error, gradscope, sample  # noqa: E402
 
+ONE_PARAMETER = "import gradscope as torch\n\nw = torch.ones(3, requires_grad=True)\n\n\ndef loss():\n" \
+                "    return (w * w).sum()\n"
+
 
 @pytest.fixture(autouse=True)
 def elsewhere(tmp_path, monkeypatch):
@@ -26,6 +29,15 @@ def elsewhere(tmp_path, monkeypatch):
 def test_a_config_that_checks_nothing_is_an_input_error(elsewhere, toml, fragments):
     (elsewhere / "pyproject.toml").write_text(toml)
     assert_input_error(gradscope("check", sample("mlp")), str(elsewhere / "pyproject.toml"), *fragments)
+
+
+def test_rules_that_all_skip_are_an_input_error(elsewhere):
+    script = elsewhere / "one.py"
+    script.write_text(ONE_PARAMETER)
+    result = gradscope("check", script, "-r", "vanishing", "-r", "dead-units")
+    assert_input_error(result, "nothing was checked: every selected rule skipped",
+                       "vanishing w: fewer than two layers")
+    assert "0 passed" not in result.stdout
 
 
 @pytest.mark.parametrize(("toml", "fragments"), [

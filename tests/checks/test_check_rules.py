@@ -67,13 +67,19 @@ def norm(array):
     return float(np.linalg.norm(array))
 
 
-@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("rule", [rule for rule in RULES if rule != "dead-units"])
 def test_every_rule_passes_on_the_healthy_mlp(rule):
     report = check(sample("mlp"), rules=[rule], steps=3 if rule == "exploding" else None)
-    statuses = {result.status for result in report.results}
-    assert report.passed and report.results
-    # the MLP has no ReLU: dead-units has nothing to judge and says so instead of passing vacuously
-    assert statuses == ({SKIP} if rule == "dead-units" else {PASS})
+    assert report.passed and {result.status for result in report.results} == {PASS}
+
+
+def test_a_rule_with_nothing_to_judge_does_not_pass_vacuously():
+    # the MLP has no ReLU: dead-units alone checks nothing, which is an error, not a pass
+    with pytest.raises(CheckConfigError, match="nothing was checked: every selected rule skipped .dead-units "
+                                               "activations: no ReLU-family activation"):
+        check(sample("mlp"), rules=["dead-units"])
+    statuses = {(r.rule, r.status) for r in check(sample("mlp"), rules=["dead-units", "finite"]).results}
+    assert ("dead-units", SKIP) in statuses and ("finite", PASS) in statuses
 
 
 def test_finite_fails_on_nan_log_naming_the_log_and_every_poisoned_parameter():
