@@ -41,14 +41,15 @@ def export(
 ) -> None:
     """Export the recorded graph as Graphviz DOT or JSON."""
     kind = format.value
+    protect = [source] if source.suffix == ".py" else []  # a trace read in full may be replaced (--force)
     with reported_errors():
         if output is not None:
-            check_output(output, kind, force=force, protect=[source])
+            check_output(output, kind, force=force, protect=protect)
         trace = load_any(source, timeout)
         text = to_dot(trace) if format is Format.dot else to_json(trace)
         if output is not None:
             write_output(output, kind, lambda stream: stream.write(text.encode("utf-8")), force=force,
-                         protect=[source])
+                         protect=protect)
             raise typer.Exit(EXIT_OK)
     with report_output(EXIT_OK):
         sys.stdout.write(text)

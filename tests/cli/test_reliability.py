@@ -258,13 +258,18 @@ def children_running(script: Path) -> list[str]:
 def test_ctrl_c_prints_interrupted_exits_130_and_stops_the_script(tmp_path):
     script = entry_script(tmp_path, "while True:\n            pass")
     process = run_cli("inspect", script)
-    deadline = time.monotonic() + 20
-    while not children_running(script) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert children_running(script), "the script's child process never started"
-    time.sleep(0.3)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=20)
+    try:
+        deadline = time.monotonic() + 20
+        while not children_running(script) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert children_running(script), "the script's child process never started"
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        for pid in children_running(script):
+            os.kill(int(pid), signal.SIGKILL)
     assert process.returncode == 130, (stdout, stderr)
     assert stderr.strip().endswith("interrupted") and "Traceback" not in stderr
     deadline = time.monotonic() + 5
