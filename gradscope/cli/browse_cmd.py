@@ -7,20 +7,24 @@ from typing import Annotated
 
 import typer
 
-from gradscope.cli.errors import reported_errors
+from gradscope.cli.errors import EXIT_INTERRUPTED, reported_errors
+from gradscope.cli.options import Timeout
 
 
 def browse(
     source: Annotated[Path, typer.Argument(help="A model script (recorded first; runs its code) or a trace file.")],
     entry: Annotated[str | None, typer.Option(help="Function returning the scalar to differentiate.")] = None,
+    timeout: Timeout = None,
 ) -> None:
     """Browse the backward graph, gradients and anomalies in the terminal (press ? in it for the keys)."""
     from gradscope.tui import make_app  # Textual loads only for this command, keeping the others quick
     from gradscope.tui.source import TraceSource
 
-    app = make_app(source=TraceSource(source, entry))
+    app = make_app(source=TraceSource(source, entry, timeout))
     app.run()
-    if app.error is not None:  # already shown in the app; repeated on stderr, with exit code 2
-        with reported_errors():
+    with reported_errors():
+        if app.error is not None:  # already shown in the app; repeated on stderr, with exit code 2
             raise app.error
+        if app.return_code == EXIT_INTERRUPTED:  # ctrl+c: reported as in every other command
+            raise KeyboardInterrupt
     raise typer.Exit(app.return_code or 0)

@@ -88,7 +88,8 @@ def check(
     config: Annotated[Path | None, typer.Option(
         help="pyproject.toml with a [tool.gradscope.check] table (default: the nearest one upward from here).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
-    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report.")] = None,
+    junit_xml: Annotated[str | None, typer.Option("--junit-xml", metavar="FILE",
+                                                  help="Also write a JUnit XML report.")] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps: call the entry N times, optimizer step "
                                                       "between (the script's optimizer(), else SGD).")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate of the default SGD. [default: 0.01]")] = None,

@@ -35,7 +35,8 @@ def load_any(source: Path, timeout: float | None = None):
 def export(
     source: Annotated[Path, typer.Argument(help="A model script or a trace file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.dot,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
+                                               help="Write here instead of stdout.")] = None,
     force: Force = False,
     timeout: Timeout = None,
 ) -> None:

@@ -20,7 +20,7 @@ from gradscope.trace.tracefile import write_trace
 def inspect(
     script: Annotated[Path, typer.Argument(help="Model script (runs its code, like `python SCRIPT`).")],
     entry: Annotated[str | None, typer.Option(help="Function returning the scalar to differentiate.")] = None,
-    save: Annotated[Path | None, typer.Option(help="Write the recording to this trace file.")] = None,
+    save: Annotated[str | None, typer.Option(metavar="FILE", help="Write the recording to this trace file.")] = None,
     force: Force = False,
     json: Annotated[bool, typer.Option("--json", help="Print the trace as JSON instead of a report.")] = False,
     depth: Annotated[int, typer.Option(min=1, help="Depth of the graph tree.")] = 8,

@@ -26,7 +26,7 @@ def main(argv: list[str]) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(lifeline,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     where = open(work / "where.txt", "w")  # noqa: SIM115 - faulthandler writes to it until we exit
-    faulthandler.register(signal.SIGUSR1, file=where, all_threads=False)
+    faulthandler.register(signal.SIGUSR1, file=where, all_threads=True)  # any thread may take the signal
     crash = open(work / "crash.txt", "w")  # noqa: SIM115 - where a crash of the interpreter dumps the stack
     faulthandler.enable(file=crash, all_threads=False)
     os._exit = _noting_exit(work / "exit.txt")

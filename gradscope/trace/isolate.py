@@ -145,12 +145,13 @@ class _Child:
         except (OSError, ValueError):
             return None
         deadline = time.monotonic() + WHERE_WAIT_SECONDS
+        size = 0
         while time.monotonic() < deadline:
-            text = dump.read_text(errors="replace") if dump.exists() else ""
-            if "File " in text and text.endswith("\n"):
-                time.sleep(0.05)  # let the dump finish: it is written frame by frame
-                return user_line(dump.read_text(errors="replace"), script)
             time.sleep(0.02)
+            current = dump.stat().st_size if dump.exists() else 0
+            if current and current == size:  # written, and no longer growing
+                return user_line(dump.read_text(errors="replace"), script)
+            size = current
         return None
 
     def stop(self) -> None:

@@ -1,4 +1,8 @@
-"""The browser app: opens a trace (recording a script first when given one), re-runs, saves, helps, quits."""
+"""The browser app: opens a trace (recording a script first when given one), re-runs, saves, helps, quits.
+
+A script is recorded in a child process (see `source.py`), so q and ctrl+c quit at once whatever the
+script does: the recording is stopped when the app unmounts, before Textual waits for its worker thread.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,20 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from gradscope.trace.isolate import ScriptCancelled
 from gradscope.trace.model import Trace
-from gradscope.trace.tracefile import save_trace
+from gradscope.trace.output import OutputError, check_output, is_trace_file, write_output
+from gradscope.trace.tracefile import write_trace
 from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.help import HelpScreen
 from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.overwrite import OverwriteScreen
 from gradscope.tui.screens.save import SaveScreen
-from gradscope.tui.source import TraceSource, describe_error
+from gradscope.tui.source import LoadFailed, TraceSource, describe_error
 
 EXIT_INPUT = 2  # the CLI's code for a script or file that could not be used
+EXIT_INTERRUPTED = 130  # the CLI's code for ctrl+c
 
 
 class GradscopeApp(App[None]):
@@ -28,7 +36,10 @@ class GradscopeApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "gradscope"
-    BINDINGS = [Binding("q", "quit", "Quit"), Binding("question_mark", "help", "Help", tooltip="This help")]
+    BINDINGS = [Binding("q", "quit", "Quit"),
+                Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True,
+                        tooltip="Quit (exit code 130, as ctrl+c anywhere in gradscope)"),
+                Binding("question_mark", "help", "Help", tooltip="This help")]
 
     def __init__(self, trace: Trace | None = None, source: TraceSource | None = None) -> None:
         if trace is None and source is None:
@@ -47,32 +58,46 @@ class GradscopeApp(App[None]):
         else:
             self._load()
 
+    def on_unmount(self) -> None:
+        if self.source is not None:  # a script still running must not keep the app (and its threads) alive
+            self.source.cancel()
+
     # ------------------------------------------------------------------------------ loading
     def _load(self) -> None:
-        verb = "recording" if self.source.is_script else "reading"
-        self.push_screen(LoadingScreen(f"{verb} {self.source.path} …"))
-        self.run_worker(self.source.try_open, name="load", thread=True, exclusive=True)
+        source = self.source
+        verb = "recording" if source.is_script else "reading"
+        loading = LoadingScreen(f"{verb} {source.path} …", timeout=source.timeout if source.is_script else None,
+                                restartable=source.is_script)
+        if isinstance(self.screen, LoadingScreen):  # started again while loading
+            self.switch_screen(loading)
+        else:
+            self.push_screen(loading)
+        self.run_worker(source.start().run, name="load", group="load", thread=True, exclusive=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "load" and event.state is WorkerState.SUCCESS:
-            self._loaded(event.worker.result)
+            result = event.worker.result
+            if not (isinstance(result, LoadFailed) and isinstance(result.error, ScriptCancelled)):  # superseded
+                self._loaded(result)
         elif event.worker.name == "save" and event.state is WorkerState.SUCCESS:
             path, error = event.worker.result
             if error is None:
                 self.notify(f"trace saved to {path}")
             else:
-                self.notify(f"could not save the trace: {describe_error(error)[0]}", severity="error")
+                self.notify(f"not saved: {describe_error(error)[0]}", severity="error")
 
-    def _loaded(self, result: Trace | Exception) -> None:
+    def _loaded(self, result: Trace | LoadFailed) -> None:
         self.pop_screen()  # the loading screen
         previous = self.screen if isinstance(self.screen, MainScreen) else None
-        if not isinstance(result, Trace):
-            message, details = describe_error(result)
+        if isinstance(result, LoadFailed):
+            message, details = describe_error(result.error)
             if previous is None:
-                self.error = result
-                self.push_screen(ErrorScreen(message, details, "quit"), lambda _: self.exit(return_code=EXIT_INPUT))
+                self.error = result.error
+                self.push_screen(ErrorScreen(message, details, "quit", output=result.output),
+                                 lambda _: self.exit(return_code=EXIT_INPUT))
             else:
-                self.push_screen(ErrorScreen(message, details, "keep browsing the previous recording"))
+                self.push_screen(ErrorScreen(message, details, "keep browsing the previous recording",
+                                             output=result.output))
             return
         self.trace = result
         if previous is None:
@@ -93,24 +118,54 @@ class GradscopeApp(App[None]):
     def action_rerun(self) -> None:
         self._load()
 
+    def action_interrupt(self) -> None:
+        self.exit(return_code=EXIT_INTERRUPTED)
+
+    # ------------------------------------------------------------------------------ saving
     def action_save(self) -> None:
         if self.source is None:
             default = Path("trace.gstrace")
         else:
             default = Path(self.source.path.stem + ".gstrace")
+        self.push_screen(SaveScreen(default), self._save_to)
 
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.run_worker(lambda: self._save(path), name="save", thread=True)
-
-        self.push_screen(SaveScreen(default), chosen)
-
-    def _save(self, path: Path) -> tuple[Path, OSError | None]:
+    def _save_to(self, path: Path | None) -> None:
+        """Save to `path`, asking first if it exists; never over the script, whatever the answer."""
+        if path is None:
+            return
         try:
-            save_trace(self.trace, path)
-        except OSError as error:
-            return path, error
-        return path, None
+            check_output(path, "trace", force=True, protect=self._protected())  # the script, a directory
+        except OutputError as error:
+            self.notify(f"not saved: {error}", severity="error")
+            return
+        if not (path.exists() or path.is_symlink()):
+            self._write(path, overwrite=False)
+            return
+        what = "a gradscope trace" if is_trace_file(path) else "not a gradscope trace"
+
+        def answered(overwrite: bool | None) -> None:
+            if overwrite:
+                self._write(path, overwrite=True)
+            else:
+                self.notify(f"not saved: {path} kept as it was")
+
+        self.push_screen(OverwriteScreen(path, what), answered)
+
+    def _protected(self) -> list[Path]:
+        return [self.source.path] if self.source is not None and self.source.is_script else []
+
+    def _write(self, path: Path, overwrite: bool) -> None:
+        trace, protect = self.trace, self._protected()
+
+        def write() -> tuple[Path, OSError | None]:
+            try:  # checked again as it is written: without `overwrite`, a file that appeared since is kept
+                write_output(path, "trace", lambda stream: write_trace(trace, stream), force=overwrite,
+                             protect=protect)
+            except OSError as error:
+                return path, error
+            return path, None
+
+        self.run_worker(write, name="save", thread=True)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
