@@ -162,8 +162,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _dependencies(roots) -> dict:
     """How many edges lead into each node reachable from the roots (iterative DFS)."""
-    dependencies: dict = {}
     stack = list(dict.fromkeys(node for node, _ in roots))  # two outputs of one node may both be roots
+    # NOTE: roots start as visited with no edges in: a root that is also reached from another root (y and
+    # z = y * 3) must wait for that edge, and its own edges must be counted once, not once per visit
+    dependencies: dict = dict.fromkeys(stack, 0)
     get = dependencies.get
     while stack:
         for child, _ in stack.pop()._next:
@@ -420,10 +422,14 @@ def _unwrap(value, xp):
 
 
 def _run_tensor_hooks(hooks, g, xp):
+    """Tensor hooks in registration order; each may replace the gradient. An output that got no gradient
+    (a multi-output node's unused output) still has its hooks called, with None, as in PyTorch."""
     for hook in tuple(hooks.values()):
         result = hook(_wrap(g, xp))
         if result is None:
             continue
+        if g is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
         name = getattr(hook, "__name__", repr(hook))
         if not isinstance(result, Tensor):
             raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
@@ -443,9 +449,9 @@ def _pre_hooks(node, grads: list, xp, runs: bool) -> list:
     if node._tensor_hooks:
         grads = list(grads)
         for nr, hooks in node._tensor_hooks.items():
-            if grads[nr] is not None and hooks:
+            if hooks:
                 grads[nr] = _run_tensor_hooks(hooks, grads[nr], xp)
-    if type(node) is AccumulateGrad and node.variable._backward_hooks and grads[0] is not None:
+    if type(node) is AccumulateGrad and node.variable._backward_hooks:
         grads = [_run_tensor_hooks(node.variable._backward_hooks, grads[0], xp)]
     if node._pre_hooks and runs:
         for hook in tuple(node._pre_hooks.values()):
