@@ -240,7 +240,7 @@ def _light_to_saved(entry: tuple) -> SavedTensor:
     array, counter, version, tensor = entry
     saved = _new_saved(SavedTensor)
     saved._freed = False
-    saved._unpack = saved._owner = None
+    saved._unpack = saved._owner = saved._accumulator = None
     saved._array, saved._counter, saved._version = array, counter, version
     saved._tensor = tensor
     if tensor is None:  # the output of a one-output node

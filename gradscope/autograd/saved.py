@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from contextvars import ContextVar
 
 import numpy as np
@@ -28,12 +29,13 @@ class SavedTensor:
     """
 
     __slots__ = ("_array", "_tensor", "_counter", "_version", "_output_nr", "_creator", "_is_output",
-                 "_requires_grad", "_packed", "_unpack", "_freed", "_owner")
+                 "_requires_grad", "_packed", "_unpack", "_freed", "_owner", "_accumulator")
 
     def __init__(self, value, is_output: bool = False, output_nr: int = 0) -> None:
         self._freed = False
         self._unpack = None  # set with _packed by saved-tensor hooks
         self._owner = None  # weakref to the node, set when `_raw_saved_*` hands this out
+        self._accumulator = None  # a leaf input's AccumulateGrad, kept once hooks replace the input
         self._is_output = is_output
         if type(value) in _NUMBERS:  # a Python number, e.g. the 2 in `x * 2`
             self._array, self._tensor, self._counter, self._creator, self._output_nr = value, None, None, None, 0
@@ -54,9 +56,13 @@ class SavedTensor:
             self._output_nr = value._output_nr
         hooks = default_hooks.get()
         if hooks is not None:
-            self._set_hooks(*hooks, value)
+            self._set_hooks(*hooks, value, value)
 
-    def _set_hooks(self, pack, unpack, value) -> None:
+    def _set_hooks(self, pack, unpack, value, original) -> None:
+        # NOTE: hooks replace the reference to the input; a leaf input keeps its AccumulateGrad (PyTorch's
+        # grad_accumulator_), so what unpack returns under create_graph still leads back to the leaf
+        if not self._is_output and original._grad_fn is None and original._requires_grad:
+            self._accumulator = original._grad_accumulator()
         self._packed = pack(value)
         self._unpack = unpack
         self._array = self._tensor = None
@@ -77,7 +83,7 @@ class SavedTensor:
         from gradscope.autograd.tensor import Tensor
         plain = Tensor._make(self._array if self._array is not None else np.asarray(self._array))
         plain._version_counter = self._counter or plain._version_counter
-        self._set_hooks(pack_hook, unpack_hook, plain)
+        self._set_hooks(pack_hook, unpack_hook, plain, self._tensor if self._tensor is not None else plain)
 
     def _raise_stale(self, node) -> None:
         if self._freed:
@@ -117,6 +123,8 @@ class SavedTensor:
             out._version_counter = value._version_counter
             out._grad_fn = node if self._is_output else self._creator
             out._output_nr = self._output_nr
+            if self._accumulator is not None:
+                out._accumulator_ref = weakref.ref(self._accumulator)
             return out
         if self._tensor is not None:
             return self._tensor
@@ -130,7 +138,7 @@ class SavedTensor:
 
     def free(self) -> None:
         self._freed = True
-        self._array = self._tensor = self._packed = None
+        self._array = self._tensor = self._packed = self._accumulator = None
 
 
 _new = object.__new__
@@ -146,7 +154,7 @@ def save_input(value):
     saved = _new(SavedTensor)
     saved._freed = False
     saved._unpack = None
-    saved._owner = None
+    saved._owner = saved._accumulator = None
     saved._is_output = False
     saved._array = value._data
     saved._requires_grad = value._requires_grad
