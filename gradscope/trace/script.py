@@ -20,6 +20,7 @@ from pathlib import Path
 import gradscope
 from gradscope.autograd.tensor import Tensor
 from gradscope.trace.model import Trace
+from gradscope.trace.output import is_trace_file
 from gradscope.trace.recorder import DEFAULT_KEEP, Recorder
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
@@ -63,6 +64,9 @@ def _compile(path: Path):
         raise ScriptError(f"{path}: no such file")
     if path.is_dir():
         raise ScriptError(f"{path}: is a directory, not a Python script")
+    if is_trace_file(path):
+        raise ScriptError(f"{path}: is a trace file, not a script: open it with `gradscope browse {path}`, or "
+                          f"`gradscope export {path}`")
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
