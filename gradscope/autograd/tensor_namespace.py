@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope.autograd import functions as F
+from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 
 
@@ -106,6 +107,10 @@ class TensorNamespace:
     @staticmethod
     def split(x, sizes, dim):
         return F.split(x, list(sizes), dim)
+
+    @staticmethod
+    def apply(op, inputs, params=()):
+        return apply(op, tuple(_constant(x) for x in inputs), tuple(params))
 
 
 TENSOR = TensorNamespace()

@@ -1,7 +1,8 @@
 """torch.nn.functional: layers and losses as functions, composed from gradscope's primitives.
 
 Argument handling, checks and error texts follow PyTorch; the math is one primitive where PyTorch
-has a fused kernel (addmm, log_softmax, nll_loss, mse_loss, ...), else a few tensor ops.
+has a fused kernel (addmm, log_softmax, nll_loss, mse_loss, ...), else a few tensor ops. The larger
+families (convolution, pooling, normalisation, sampling, dropout) live in `nn/_functional/`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ import numpy as np
 import gradscope
 from gradscope.autograd import functions as _F
 from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    unfold,
+)
+from gradscope.nn._functional.sampling import pad  # noqa: F401 - re-exported
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -112,5 +112,11 @@ class NumpyNamespace:
     def split(x, sizes, dim):
         return np.split(x, np.cumsum(sizes)[:-1], axis=dim)
 
+    @staticmethod
+    def apply(op, inputs, params=()):
+        """Primitive `op` on `inputs`: a rule that is another op (conv's input gradient is a col2im)
+        runs its forward here and records it under create_graph."""
+        return op.forward(*inputs, *params)
+
 
 NUMPY = NumpyNamespace()

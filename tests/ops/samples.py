@@ -385,4 +385,6 @@ def _shape() -> list[Sample]:
     return samples
 
 
-SAMPLES: list[Sample] = _elementwise() + _reductions() + _linalg() + _nn() + _shape()
+from samples_nn import nn_samples  # noqa: E402 - the torch.nn.functional families, written against Sample above
+
+SAMPLES: list[Sample] = _elementwise() + _reductions() + _linalg() + _nn() + _shape() + nn_samples()

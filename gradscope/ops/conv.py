@@ -1,0 +1,209 @@
+"""Convolution: three primitives, im2col (unfold), col2im (fold) and convolution, for any number of
+spatial dims (conv1d, conv2d and their transposes are all `convolution`, as in PyTorch).
+
+Why these three: im2col and col2im are each other's adjoint, so each one's VJP is the other and both
+are differentiable any number of times. A convolution is an im2col followed by a matmul with the
+weight, and everything its VJPs need is again im2col, col2im and matmul:
+
+    conv:            y  = W · im2col(x)          dx = col2im(Wᵀ · g)     dW = g · im2col(x)ᵀ
+    conv_transpose:  y  = col2im(Wᵀ · x)         dx = W · im2col(g)      dW = x · im2col(g)ᵀ
+
+so the rules below are written once on `xp` and build a differentiable graph under create_graph.
+Both kernels are strided views (`as_strided`) plus one copy or one reduction: no Python loop over
+pixels or kernel positions. col2im sums overlapping windows by reading the placed blocks along
+diagonals of a zero-padded buffer, which needs neither a scatter nor `np.add.at`.
+
+Paddings are per spatial dim, either one int (both sides) or a `(before, after)` pair; a negative
+amount crops. The pairs let conv_transpose's `output_padding` and pooling's `ceil_mode` reuse the
+same kernels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from gradscope.ops.namespace import NUMPY
+from gradscope.ops.registry import primitive
+
+
+def pad_pairs(padding) -> tuple:
+    """Per-dim `(before, after)` from ints (both sides) or pairs."""
+    return tuple((p, p) if isinstance(p, (int, np.integer)) else (int(p[0]), int(p[1])) for p in padding)
+
+
+def pad_or_crop(x: np.ndarray, pads, value=0) -> np.ndarray:
+    """`x` with its trailing `len(pads)` dims grown by `(before, after)` each: filled with `value`
+    where an amount is positive, cut where it is negative."""
+    if not any(b or a for b, a in pads):
+        return x
+    lead = x.ndim - len(pads)
+    sizes = x.shape[lead:]
+    shape = x.shape[:lead] + tuple(max(n + b + a, 0) for n, (b, a) in zip(sizes, pads, strict=True))
+    out = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
+    source, target = [Ellipsis], [Ellipsis]
+    for n, (b, a) in zip(sizes, pads, strict=True):
+        start, stop = max(-b, 0), n - max(-a, 0)
+        if stop <= start:
+            return out
+        source.append(slice(start, stop))
+        target.append(slice(max(b, 0), max(b, 0) + stop - start))
+    out[tuple(target)] = x[tuple(source)]
+    return out
+
+
+def grid_size(size: int, kernel: int, dilation: int, stride: int) -> int:
+    """How many windows fit along a dim of `size` (already padded)."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def windows(x: np.ndarray, kernel, dilation, stride) -> np.ndarray:
+    """Read-only view `(*lead, *grid, *kernel)` of every window over x's trailing `len(kernel)` dims."""
+    k = len(kernel)
+    sizes, steps = x.shape[-k:], x.strides[-k:]
+    grid = tuple(max(grid_size(n, kk, d, s), 0) for n, kk, d, s in zip(sizes, kernel, dilation, stride, strict=True))
+    strides = (x.strides[:-k] + tuple(st * s for st, s in zip(steps, stride, strict=True))
+               + tuple(st * d for st, d in zip(steps, dilation, strict=True)))
+    return as_strided(x, x.shape[:-k] + grid + tuple(kernel), strides, writeable=False)
+
+
+def _im2col(x, kernel_size, dilation, padding, stride):
+    """(*lead, C, *spatial) → (*lead, C·K, L): each column one window, C slowest, then kernel positions
+    (PyTorch's unfold layout)."""
+    k = len(kernel_size)
+    view = windows(pad_or_crop(x, pad_pairs(padding)), kernel_size, dilation, stride)
+    n_lead = view.ndim - 2 * k
+    order = tuple(range(n_lead)) + tuple(range(n_lead + k, n_lead + 2 * k)) + tuple(range(n_lead, n_lead + k))
+    blocks = view.transpose(order)  # (*lead, C, *kernel, *grid)
+    cols = blocks.reshape(x.shape[:-k - 1] + (x.shape[-k - 1] * math.prod(kernel_size), -1))
+    # NOTE: 1x1 windows at stride 1 reshape without a copy; an op's output never shares its input's memory
+    return cols.copy() if np.may_share_memory(cols, x) else cols
+
+
+def _col2im(cols, output_size, kernel_size, dilation, padding, stride):
+    """The adjoint of `_im2col`: every column added back onto the window it came from."""
+    k = len(kernel_size)
+    pads = pad_pairs(padding)
+    canvas = tuple(n + b + a for n, (b, a) in zip(output_size, pads, strict=True))
+    grid = tuple(grid_size(c, kk, d, s) for c, kk, d, s in zip(canvas, kernel_size, dilation, stride, strict=True))
+    lead = cols.shape[:-2]
+    channels = cols.shape[-2] // math.prod(kernel_size)
+    blocks = cols.reshape(lead + (channels,) + tuple(kernel_size) + grid)
+    # Block value (kk, o) belongs at canvas position y = s·o + d·kk. Placed at index s·o + reach in a
+    # buffer (reach = d·(k-1) of zeros in front), canvas position y is the sum over kk of the buffer at
+    # y + reach - d·kk: a diagonal, read as a strided view and summed, only over the canvas positions
+    # the output keeps (the padding is cut before summing, not after).
+    reach = tuple(d * (kk - 1) for kk, d in zip(kernel_size, dilation, strict=True))
+    buffer = np.zeros(blocks.shape[:-k] + tuple(c + r for c, r in zip(canvas, reach, strict=True)), cols.dtype)
+    buffer[(Ellipsis,) + tuple(slice(r, r + s * (g - 1) + 1, s) for r, s, g in zip(reach, stride, grid, strict=True))] \
+        = blocks
+    cut = tuple((max(b, 0), max(a, 0)) for b, a in pads)
+    start = buffer[(Ellipsis,) + tuple(slice(r + b, None) for r, (b, _) in zip(reach, cut, strict=True))]
+    steps, kernel_steps = buffer.strides[-k:], buffer.strides[-2 * k:-k]
+    kept = tuple(c - b - a for c, (b, a) in zip(canvas, cut, strict=True))
+    diagonal = as_strided(
+        start, lead + (channels,) + kept + tuple(kernel_size), buffer.strides[:-2 * k] + steps
+        + tuple(ks - d * st for ks, d, st in zip(kernel_steps, dilation, steps, strict=True)), writeable=False)
+    summed = diagonal.sum(axis=tuple(range(-k, 0)))
+    return pad_or_crop(summed, tuple((max(-b, 0), max(-a, 0)) for b, a in pads))
+
+
+def _spatial(shape, k: int) -> tuple:
+    return tuple(shape[-k:])
+
+
+im2col = primitive(
+    "im2col", _im2col, "Im2ColBackward0", inputs=("self",),
+    params=("kernel_size", "dilation", "padding", "stride"), attrs=("self_sym_sizes",),
+    vjp=(lambda g, s: s.xp.apply(col2im, (g,), (_spatial(s.self_sym_sizes, len(s.kernel_size)), s.kernel_size,
+                                                 s.dilation, s.padding, s.stride)),))
+col2im = primitive(
+    "col2im", _col2im, "Col2ImBackward0", inputs=("self",),
+    params=("output_size", "kernel_size", "dilation", "padding", "stride"),
+    vjp=(lambda g, s: s.xp.apply(im2col, (g,), (s.kernel_size, s.dilation, s.padding, s.stride)),))
+
+
+# ------------------------------------------------------------------------------- convolution
+def _correlate(xp, x, weight, stride, pads, dilation, groups):
+    """Each output channel's weight slid over x: (N, C, *size) with weight (O, C/G, *k) → (N, O, *grid)."""
+    kernel = tuple(weight.shape[2:])
+    cols = xp.apply(im2col, (x,), (kernel, dilation, pads, stride))
+    n, rows, length = cols.shape
+    out_channels = weight.shape[0]
+    product = xp.matmul(xp.reshape(weight, (groups, out_channels // groups, -1)),
+                        xp.reshape(cols, (n, groups, rows // groups, length)))
+    canvas = (size + b + a for size, (b, a) in zip(_spatial(x.shape, len(kernel)), pad_pairs(pads), strict=True))
+    grid = tuple(grid_size(c, kk, d, s) for c, kk, d, s in zip(canvas, kernel, dilation, stride, strict=True))
+    return xp.reshape(product, (n, out_channels) + grid)
+
+
+def _correlate_transposed(xp, g, weight, size, stride, pads, dilation, groups):
+    """The adjoint of `_correlate` in x: (N, O, *grid) with weight (O, C/G, *k) → (N, C, *size)."""
+    kernel = tuple(weight.shape[2:])
+    n, out_channels = g.shape[:2]
+    length = math.prod(g.shape[2:])
+    grouped = xp.reshape(weight, (groups, out_channels // groups, -1))
+    cols = xp.matmul(xp.transpose(grouped, -1, -2), xp.reshape(g, (n, groups, out_channels // groups, length)))
+    rows = weight.shape[1] * groups * math.prod(kernel)
+    return xp.apply(col2im, (xp.reshape(cols, (n, rows, length)),), (size, kernel, dilation, pads, stride))
+
+
+def _weight_product(xp, a, source, weight_shape, stride, pads, dilation, groups):
+    """Σₙ a · im2col(source)ᵀ shaped like the weight: conv's dW (a = g, source = x) and
+    conv_transpose's (a = x, source = g)."""
+    kernel = tuple(weight_shape[2:])
+    cols = xp.apply(im2col, (source,), (kernel, dilation, pads, stride))
+    n, rows, length = cols.shape
+    a = xp.reshape(a, (n, groups, a.shape[1] // groups, length))
+    per_sample = xp.matmul(a, xp.transpose(xp.reshape(cols, (n, groups, rows // groups, length)), -1, -2))
+    return xp.reshape(xp.sum(per_sample, (0,)), weight_shape)
+
+
+def _pads(padding, output_padding, transposed) -> tuple:
+    """The im2col/col2im paddings of a convolution: output_padding extends a transposed one's end."""
+    if not transposed:
+        return tuple((p, p) for p in padding)
+    return tuple((p, p - extra) for p, extra in zip(padding, output_padding, strict=True))
+
+
+def transposed_size(size, kernel, stride, padding, dilation, output_padding) -> tuple:
+    """conv_transpose's output size along each spatial dim."""
+    return tuple((n - 1) * s - 2 * p + d * (kk - 1) + extra + 1
+                 for n, kk, s, p, d, extra in zip(size, kernel, stride, padding, dilation, output_padding, strict=True))
+
+
+def _convolution(x, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    pads = _pads(padding, output_padding, transposed)
+    if transposed:
+        size = transposed_size(x.shape[2:], weight.shape[2:], stride, padding, dilation, output_padding)
+        out = _correlate_transposed(NUMPY, x, weight, size, stride, pads, dilation, groups)
+    else:
+        out = _correlate(NUMPY, x, weight, stride, pads, dilation, groups)
+    if bias is not None:
+        out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
+    return out
+
+
+def _conv_input_vjp(g, s):
+    pads = _pads(s.padding, s.output_padding, s.transposed)
+    if s.transposed:
+        return _correlate(s.xp, g, s.weight, s.stride, pads, s.dilation, s.groups)
+    size = _spatial(s.input_sym_sizes, len(s.stride))
+    return _correlate_transposed(s.xp, g, s.weight, size, s.stride, pads, s.dilation, s.groups)
+
+
+def _conv_weight_vjp(g, s):
+    pads = _pads(s.padding, s.output_padding, s.transposed)
+    if s.transposed:
+        return _weight_product(s.xp, s.input, g, s.weight_sym_sizes, s.stride, pads, s.dilation, s.groups)
+    return _weight_product(s.xp, g, s.input, s.weight_sym_sizes, s.stride, pads, s.dilation, s.groups)
+
+
+convolution = primitive(
+    "convolution", _convolution, "ConvolutionBackward0", inputs=("input", "weight", "bias"),
+    params=("stride", "padding", "dilation", "transposed", "output_padding", "groups"),
+    attrs=("input_sym_sizes", "weight_sym_sizes"), saves=("weight", "input", ()),
+    vjp=(_conv_input_vjp, _conv_weight_vjp,
+         lambda g, s: s.xp.sum(g, (0,) + tuple(range(2, g.ndim)))))

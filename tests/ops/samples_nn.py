@@ -1,0 +1,84 @@
+"""Samples of the torch.nn.functional families: convolution, pooling, normalisation, sampling,
+embedding. Same contract as samples.py (`fn(lib, *inputs)`, float64 inputs built by the tests);
+shapes are tiny because the second-order check differentiates every element numerically.
+
+Random functions (dropout) have no samples here: their values can't match torch's random stream.
+tests/nn/test_functional_random.py checks their mask semantics instead.
+"""
+
+from __future__ import annotations
+
+from samples import Sample, label
+
+
+def _samples(name: str, fn, shapes, **options) -> Sample:
+    return Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options)
+
+
+def _convolution() -> list[Sample]:
+    return [
+        _samples("conv1d", lambda lib, x, w: lib.F.conv1d(x, w), ((1, 2, 5), (3, 2, 3))),
+        _samples("conv1d_bias_strided", lambda lib, x, w, b: lib.F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
+                 ((2, 2, 7), (3, 2, 2), (3,))),
+        _samples("conv1d_groups", lambda lib, x, w: lib.F.conv1d(x, w, groups=2), ((1, 4, 4), (4, 2, 2))),
+        _samples("conv1d_same", lambda lib, x, w: lib.F.conv1d(x, w, padding="same"), ((1, 2, 4), (2, 2, 3))),
+        _samples("conv1d_same_even", lambda lib, x, w: lib.F.conv1d(x, w, padding="same", dilation=1),
+                 ((1, 1, 4), (2, 1, 2))),
+        _samples("conv1d_valid_unbatched", lambda lib, x, w: lib.F.conv1d(x, w, padding="valid"), ((2, 4), (1, 2, 2))),
+        _samples("conv2d", lambda lib, x, w, b: lib.F.conv2d(x, w, b), ((1, 2, 4, 4), (2, 2, 2, 2), (2,))),
+        _samples("conv2d_strided", lambda lib, x, w: lib.F.conv2d(x, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+                 ((1, 1, 5, 5), (2, 1, 2, 2))),
+        _samples("conv2d_groups", lambda lib, x, w, b: lib.F.conv2d(x, w, b, padding=1, groups=2),
+                 ((1, 4, 3, 3), (2, 2, 2, 2), (2,))),
+        _samples("conv2d_same_even", lambda lib, x, w: lib.F.conv2d(x, w, padding="same"),
+                 ((1, 1, 3, 4), (1, 1, 2, 3))),
+        _samples("conv2d_unbatched", lambda lib, x, w: lib.F.conv2d(x, w), ((1, 3, 3), (2, 1, 2, 2))),
+        _samples("conv_transpose1d", lambda lib, x, w, b: lib.F.conv_transpose1d(x, w, b, stride=2, padding=1,
+                                                                                output_padding=1),
+                 ((1, 2, 3), (2, 2, 3), (2,))),
+        _samples("conv_transpose1d_groups", lambda lib, x, w: lib.F.conv_transpose1d(x, w, groups=2),
+                 ((1, 4, 3), (4, 1, 2))),
+        # output_padding >= stride is allowed when it is below the dilation
+        _samples("conv_transpose1d_dilated", lambda lib, x, w: lib.F.conv_transpose1d(x, w, output_padding=1,
+                                                                                    dilation=2),
+                 ((1, 1, 3), (1, 2, 2))),
+        _samples("conv_transpose2d", lambda lib, x, w, b: lib.F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                                                output_padding=(1, 0)),
+                 ((1, 2, 2, 3), (2, 1, 3, 2), (1,))),
+        _samples("conv_transpose2d_groups", lambda lib, x, w: lib.F.conv_transpose2d(x, w, stride=(1, 2), groups=2,
+                                                                                   dilation=(2, 1)),
+                 ((1, 2, 2, 2), (2, 1, 2, 2))),
+        _samples("conv_transpose2d_unbatched", lambda lib, x, w: lib.F.conv_transpose2d(x, w),
+                 ((1, 2, 2), (1, 2, 2, 2))),
+        _samples("unfold", lambda lib, x: lib.F.unfold(x, 2), ((1, 2, 3, 3),)),
+        _samples("unfold_strided", lambda lib, x: lib.F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2),
+                 ((2, 1, 4, 5),)),
+        _samples("unfold_unbatched", lambda lib, x: lib.F.unfold(x, 2, stride=(1, 2)), ((2, 3, 4),)),
+        _samples("fold", lambda lib, x: lib.F.fold(x, (3, 3), 2), ((1, 8, 4),)),
+        _samples("fold_strided", lambda lib, x: lib.F.fold(x, (4, 5), (2, 3), dilation=(1, 2), padding=1, stride=2),
+                 ((1, 6, 6),)),
+        _samples("fold_unbatched", lambda lib, x: lib.F.fold(x, (3, 4), 2, stride=(1, 2)), ((4, 4),)),
+    ]
+
+
+def _padding() -> list[Sample]:
+    samples = [
+        _samples("pad_constant", lambda lib, x: lib.F.pad(x, (1, 2, 0, 1), value=0.5), ((1, 2, 2, 3),)),
+        _samples("pad_constant_crop", lambda lib, x: lib.F.pad(x, (-1, 1, 1, -2)), ((2, 3, 4),)),
+        _samples("pad_constant_first_dims", lambda lib, x: lib.F.pad(x, (0, 0, 1, 0, 0, 1)), ((2, 3, 2),)),
+        _samples("pad_circular_crop", lambda lib, x: lib.F.pad(x, (-1, 2), mode="circular"), ((1, 2, 3),)),
+    ]
+    for mode in ("reflect", "replicate", "circular"):
+        samples += [
+            _samples(f"pad_{mode}_1d", lambda lib, x, m=mode: lib.F.pad(x, (2, 1), mode=m), ((1, 2, 3),)),
+            _samples(f"pad_{mode}_1d_unbatched", lambda lib, x, m=mode: lib.F.pad(x, (1, 2), mode=m), ((2, 3),)),
+            _samples(f"pad_{mode}_2d", lambda lib, x, m=mode: lib.F.pad(x, (1, 2, 2, 0), mode=m), ((1, 1, 3, 3),)),
+            _samples(f"pad_{mode}_3d", lambda lib, x, m=mode: lib.F.pad(x, (1, 0, 0, 1, 1, 1), mode=m),
+                     ((1, 2, 2, 2),)),
+        ]
+    return samples
+
+
+def nn_samples() -> list[Sample]:
+    return _convolution() + _padding()
+
