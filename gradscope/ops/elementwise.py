@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradscope.ops.namespace import _sigmoid
@@ -62,8 +64,9 @@ pow_tensor = primitive("pow_tensor", np.power, "PowBackward1", inputs=("self", "
 
 
 def _pow_base_scalar_vjp(g, s):
+    # NOTE: d/dx 0**x = 0**x log 0: PyTorch takes 0 where x >= 0 and keeps -inf (times 0**x) elsewhere
     if s.self == 0:
-        return s.xp.where(s.exponent >= 0, 0.0 * g, g * s.result * np.log(s.self + 0.0))
+        return g * s.xp.where(s.exponent >= 0, 0.0, s.result * -math.inf)
     return g * s.result * float(np.log(s.self))
 
 

@@ -110,21 +110,25 @@ def _vector_norm(a, ord, dim, keepdim):
 
 
 def _norm_vjp(g, s):
+    # NOTE: PyTorch's norm_backward, case by case: its masks decide the gradient where x or the norm is 0
     xp = s.xp
     result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
     x, p = s.self, s.ord
     if p == 0:
-        return 0 * x
+        return None  # the count of nonzeros: PyTorch leaves the gradient undefined, so .grad stays None
     if p == 1:
         return g * xp.sign(x)
     if p == 2:
-        # NOTE: the norm's gradient at 0 is taken as 0 (PyTorch masks result == 0).
         return xp.where(result == 0, 0 * x, x * (g / result))
     if math.isinf(p):
         mask = xp.abs(x) == result
         return xp.sign(x) * mask * (g / xp.sum(mask, s.dim, True))
-    scale = xp.where(result == 0, 0 * result, g / result ** (p - 1))
-    return x * xp.abs(x) ** (p - 2) * scale
+    if p < 1:  # |x|**(p-1) is infinite at x = 0: masked to 0 there
+        scaled = xp.sign(x) * xp.where(x == 0, 0 * x, xp.abs(x) ** (p - 1))
+        return scaled * g * result ** (1 - p)
+    # sgn(x) |x|**(p-1) below p = 2 (x |x|**(p-2) would be 0 * inf at 0); the scale is 0 where the norm is
+    scaled = xp.sign(x) * xp.abs(x) ** (p - 1) if p < 2 else x * xp.abs(x) ** (p - 2)
+    return scaled * xp.where(result == 0, 0 * result, g / result ** (p - 1))
 
 
 vector_norm = primitive("linalg_vector_norm", _vector_norm, "LinalgVectorNormBackward0", inputs=("self",),
@@ -186,11 +190,27 @@ def _others_product(x: np.ndarray, axis: int) -> np.ndarray:
     return np.moveaxis(left * right, -1, axis)
 
 
+def _others_product_graph(xp, x, axis: int):
+    """`_others_product` built from differentiable pieces, for create_graph: running products of the
+    slices along `axis` from the left and from the right (PyTorch's prod_safe_zeros_backward)."""
+    n = x.shape[axis]
+    lead = (slice(None),) * axis
+    slices = [xp.getitem(x, lead + (slice(i, i + 1),)) for i in range(n)]
+    left = [xp.ones_like(slices[0])]
+    right = [left[0]]
+    for i in range(1, n):
+        left.append(left[-1] * slices[i - 1])
+        right.append(right[-1] * slices[n - i])
+    return xp.concat(left, axis) * xp.concat(right[::-1], axis)
+
+
 def _prod_vjp(g, s):
     x = s.self
     if s.xp.is_tensor:
-        # NOTE: higher-order prod gradients use result / x, which is undefined where x has zeros.
-        return g * s.result / x
+        # NOTE: as PyTorch, result / x unless x holds a zero; then exact products, so that 0 gets a gradient
+        if not bool((x == 0).any()):
+            return g * s.result / x
+        return g * s.xp.reshape(_others_product_graph(s.xp, s.xp.reshape(x, (-1,)), 0), tuple(x.shape))
     return g * _others_product(x.reshape(-1), 0).reshape(x.shape)
 
 
@@ -204,8 +224,10 @@ def _prod_dim_vjp(g, s):
         return g
     g = g if s.keepdim else xp.unsqueeze_dims(g, (s.dim,))
     if xp.is_tensor:
-        result = s.result if s.keepdim else xp.unsqueeze_dims(s.result, (s.dim,))
-        return g * result / x
+        if not bool((x == 0).any()):
+            result = s.result if s.keepdim else xp.unsqueeze_dims(s.result, (s.dim,))
+            return g * result / x
+        return g * _others_product_graph(xp, x, s.dim)
     return g * _others_product(x, s.dim)
 
 
