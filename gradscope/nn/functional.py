@@ -22,6 +22,16 @@ from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
     fold,
     unfold,
 )
+from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from gradscope.nn._functional.sampling import pad  # noqa: F401 - re-exported
 
 _REDUCTIONS = ("none", "mean", "sum")

@@ -79,6 +79,38 @@ def _padding() -> list[Sample]:
     return samples
 
 
+def _pooling() -> list[Sample]:
+    return [
+        _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
+        # overlapping windows: an element that is the maximum of two windows gets both gradients
+        _samples("max_pool2d_overlapping_indices", lambda lib, x: lib.F.max_pool2d(x, 3, 1, 1, return_indices=True),
+                 ((1, 1, 3, 4),)),
+        _samples("max_pool2d_ceil_dilated", lambda lib, x: lib.F.max_pool2d(x, (2, 3), (2, 1), (1, 1), dilation=(2, 1),
+                                                                          ceil_mode=True),
+                 ((1, 1, 5, 4),)),
+        _samples("max_pool2d_unbatched", lambda lib, x: lib.F.max_pool2d(x, (1, 2), stride=(2, 1)), ((2, 3, 3),)),
+        _samples("max_pool1d", lambda lib, x: lib.F.max_pool1d(x, 2), ((1, 2, 5),)),
+        _samples("max_pool1d_indices_ceil", lambda lib, x: lib.F.max_pool1d(x, 3, 2, 1, ceil_mode=True,
+                                                                          return_indices=True), ((2, 6),)),
+        _samples("avg_pool2d", lambda lib, x: lib.F.avg_pool2d(x, 2), ((1, 2, 4, 4),)),
+        _samples("avg_pool2d_padded", lambda lib, x: lib.F.avg_pool2d(x, 3, 2, 1), ((1, 1, 4, 5),)),
+        _samples("avg_pool2d_exclude_pad_ceil", lambda lib, x: lib.F.avg_pool2d(x, (3, 2), 2, 1, ceil_mode=True,
+                                                                              count_include_pad=False),
+                 ((1, 1, 4, 5),)),
+        _samples("avg_pool2d_divisor", lambda lib, x: lib.F.avg_pool2d(x, 2, 1, divisor_override=3), ((2, 3, 3),)),
+        _samples("avg_pool1d", lambda lib, x: lib.F.avg_pool1d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                 ((1, 2, 6),)),
+        _samples("adaptive_avg_pool2d", lambda lib, x: lib.F.adaptive_avg_pool2d(x, (2, 3)), ((1, 2, 5, 4),)),
+        _samples("adaptive_avg_pool2d_none", lambda lib, x: lib.F.adaptive_avg_pool2d(x, (None, 2)), ((2, 3, 3),)),
+        _samples("adaptive_avg_pool2d_one", lambda lib, x: lib.F.adaptive_avg_pool2d(x, 1), ((1, 2, 3, 3),)),
+        _samples("adaptive_avg_pool1d", lambda lib, x: lib.F.adaptive_avg_pool1d(x, 3), ((1, 2, 5),)),
+        _samples("adaptive_max_pool2d", lambda lib, x: lib.F.adaptive_max_pool2d(x, (2, 3), return_indices=True),
+                 ((1, 2, 5, 4),)),
+        _samples("adaptive_max_pool2d_upsampling", lambda lib, x: lib.F.adaptive_max_pool2d(x, 4), ((1, 3, 3),)),
+        _samples("adaptive_max_pool1d", lambda lib, x: lib.F.adaptive_max_pool1d(x, 3), ((1, 2, 5),)),
+    ]
+
+
 def nn_samples() -> list[Sample]:
-    return _convolution() + _padding()
+    return _convolution() + _padding() + _pooling()
 

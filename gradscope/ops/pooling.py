@@ -1,0 +1,202 @@
+"""Pooling over the trailing spatial dims: max (with indices), average, adaptive average and adaptive max.
+
+Max and average pooling read the same strided windows as im2col (ops/conv.py). A max pool's VJP
+adds each gradient at the input element its window picked (the first maximum in window order, as
+PyTorch's kernels pick, so ties are a choice made on purpose); that scatter is IndexPutBackward0's
+op, whose own VJP gathers, so max pooling is differentiable twice. An average pool's VJP spreads
+g / divisor over each window: a col2im, whose VJP is im2col.
+
+Adaptive average pooling is separable: along each dim, output i averages the input range
+[⌊i·n/o⌋, ⌈(i+1)·n/o⌉), i.e. a small (o, n) matrix. The pool is A_h · x · A_wᵀ and its VJP
+A_hᵀ · g · A_w: two matmuls each way, no loop over windows of varying size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradscope.ops.conv import col2im, pad_or_crop, windows
+from gradscope.ops.registry import primitive
+
+
+def pool_geometry(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> tuple[tuple, tuple]:
+    """Output size per dim, and the padding ceil_mode adds at the end so the last window fits
+    (PyTorch's pooling_output_shape: a last window must start inside the input or its left padding)."""
+    out, extra = [], []
+    for n, k, s, p, d in zip(sizes, kernel_size, stride, padding, dilation, strict=True):
+        span = d * (k - 1) + 1
+        o = (n + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        out.append(o)
+        extra.append(max((o - 1) * s + span - (n + 2 * p), 0))
+    return tuple(out), tuple(extra)
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, fill):
+    k = len(kernel_size)
+    out, extra = pool_geometry(a.shape[-k:], kernel_size, stride, padding, dilation, ceil_mode)
+    padded = pad_or_crop(a, tuple((p, p + e) for p, e in zip(padding, extra, strict=True)), fill)
+    view = windows(padded, kernel_size, dilation, stride)
+    return view[(Ellipsis,) + tuple(slice(0, o) for o in out) + (slice(None),) * k], out
+
+
+def _argmax_to_index(flat, starts, kernel_size, dilation, sizes):
+    """Values at each window's first maximum, and its flat index in the input plane (PyTorch's indices).
+    `starts[i]` holds where each window begins along dim i (negative inside the left padding)."""
+    arg = flat.argmax(-1)
+    values = np.take_along_axis(flat, arg[..., None], -1)[..., 0]
+    index = np.zeros(arg.shape, np.int64)
+    for position, start, d, n in zip(np.unravel_index(arg, kernel_size), starts, dilation, sizes, strict=True):
+        coordinate = start + position * d
+        # only a window of nothing but the lowest value picks its padding: PyTorch reports the first
+        # element inside the input instead (the first position on the dilation grid that is >= 0)
+        coordinate = np.where(coordinate < 0, coordinate % d, coordinate)
+        index = index * n + coordinate
+    return values, index
+
+
+def _open_axes(values, axis: int, k: int):
+    """A 1-D array laid along output axis `axis` of `k` trailing axes (broadcasts against them)."""
+    return np.reshape(values, (-1,) + (1,) * (k - 1 - axis))
+
+
+def _max_pool(a, kernel_size, stride, padding, dilation, ceil_mode):
+    k = len(kernel_size)
+    view, out = _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, _lowest(a.dtype))
+    flat = view.reshape(view.shape[:-k] + (-1,))
+    starts = [_open_axes(np.arange(o) * s - p, i, k)
+              for i, (o, s, p) in enumerate(zip(out, stride, padding, strict=True))]
+    return _argmax_to_index(flat, starts, kernel_size, dilation, a.shape[-k:])
+
+
+def _scatter_to_indices(g, indices, sizes, k: int, xp, accumulate: bool):
+    """Each gradient element added at its flat index into its own plane of an input of shape `sizes`."""
+    plane = math.prod(sizes[-k:])
+    planes = math.prod(sizes[:-k])
+    indices = np.asarray(indices).reshape(planes, -1)
+    flat = (indices + np.arange(planes)[:, None] * plane).ravel()
+    grad = xp.index_scatter(xp.reshape(g, (-1,)), (planes * plane,), (flat,), accumulate)
+    return xp.reshape(grad, sizes)
+
+
+def _max_pool_vjp(g, s):
+    k = len(s.kernel_size)
+    # windows that don't overlap can't pick the same element: plain assignment suffices
+    overlap = any(st < d * (kk - 1) + 1 for st, kk, d in zip(s.stride, s.kernel_size, s.dilation, strict=True))
+    return _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, k, s.xp, overlap)
+
+
+max_pool2d_with_indices = primitive(
+    "max_pool2d_with_indices", _max_pool, "MaxPool2DWithIndicesBackward0", inputs=("self",),
+    params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"), attrs=("self_sym_sizes",),
+    outputs=2, differentiable_outputs=(0,), saves=("result1",), vjp=(_max_pool_vjp,))
+
+
+def pool_divisors(sizes, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Each output's divisor, PyTorch's avg_pool rule: the window clipped to the padded input (or to the
+    input itself without count_include_pad), a product over dims; or the override."""
+    k = len(kernel_size)
+    out, _ = pool_geometry(sizes, kernel_size, stride, padding, (1,) * k, ceil_mode)
+    if divisor_override:
+        return np.full(out, divisor_override)
+    divisor = np.ones((), np.int64)
+    for i, (n, o, kk, s, p) in enumerate(zip(sizes, out, kernel_size, stride, padding, strict=True)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + kk, n + p)
+        count = end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+        divisor = divisor * _open_axes(count, i, k)
+    return divisor
+
+
+def _avg_pool(a, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    k = len(kernel_size)
+    view, _ = _pool_windows(a, kernel_size, stride, padding, (1,) * k, ceil_mode, 0)
+    sums = view.sum(axis=tuple(range(-k, 0)))
+    divisor = pool_divisors(a.shape[-k:], kernel_size, stride, padding, ceil_mode, count_include_pad,
+                            divisor_override)
+    if a.dtype.kind != "f":  # NOTE: PyTorch divides integers as C does, truncating toward zero
+        return (np.sign(sums) * (np.abs(sums) // divisor)).astype(a.dtype)
+    return (sums / divisor.astype(a.dtype)).astype(a.dtype, copy=False)
+
+
+def _avg_pool_vjp(g, s):
+    xp, k, sizes = s.xp, len(s.kernel_size), s.self_sym_sizes
+    divisor = pool_divisors(sizes[-k:], s.kernel_size, s.stride, s.padding, s.ceil_mode, s.count_include_pad,
+                            s.divisor_override)
+    out, extra = pool_geometry(sizes[-k:], s.kernel_size, s.stride, s.padding, (1,) * k, s.ceil_mode)
+    spread = g / xp.cast(divisor, g.dtype)
+    lead, kernel, length = tuple(sizes[:-k]), math.prod(s.kernel_size), math.prod(out)
+    # every window element gets its window's g / divisor: columns of one repeated value, folded back
+    columns = xp.reshape(xp.expand(xp.reshape(spread, lead + (1, length)), lead + (kernel, length)),
+                         lead[:-1] + (lead[-1] * kernel, length))
+    pads = tuple((p, p + e) for p, e in zip(s.padding, extra, strict=True))
+    return xp.apply(col2im, (columns,), (tuple(sizes[-k:]), s.kernel_size, (1,) * k, pads, s.stride))
+
+
+avg_pool2d = primitive(
+    "avg_pool2d", _avg_pool, "AvgPool2DBackward0", inputs=("self",),
+    params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    attrs=("self_sym_sizes",), vjp=(_avg_pool_vjp,))
+
+
+# ------------------------------------------------------------------------------- adaptive pooling
+def adaptive_bounds(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `o` adaptive windows over `n` elements starts and ends (end exclusive)."""
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _averaging_matrix(n: int, o: int, dtype) -> np.ndarray:
+    start, end = adaptive_bounds(n, o)
+    positions = np.arange(n)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _adaptive_avg_pool(a, output_size):
+    rows = _averaging_matrix(a.shape[-2], output_size[0], a.dtype)
+    columns = _averaging_matrix(a.shape[-1], output_size[1], a.dtype)
+    return np.matmul(np.matmul(rows, a), columns.T)
+
+
+def _adaptive_avg_pool_vjp(g, s):
+    xp, (height, width) = s.xp, s.self_sym_sizes[-2:]
+    rows = xp.cast(_averaging_matrix(height, s.output_size[0], np.float64), g.dtype)
+    columns = xp.cast(_averaging_matrix(width, s.output_size[1], np.float64), g.dtype)
+    return xp.matmul(xp.matmul(xp.transpose(rows, 0, 1), g), columns)
+
+
+adaptive_avg_pool2d = primitive(
+    "adaptive_avg_pool2d", _adaptive_avg_pool, "AdaptiveAvgPool2DBackward0", inputs=("self",),
+    params=("output_size",), attrs=("self_sym_sizes",), vjp=(_adaptive_avg_pool_vjp,))
+
+
+def _adaptive_max_pool(a, output_size):
+    """Windows of varying size gathered into one (…, o_h, o_w, k_h·k_w) array, each padded to the widest
+    window by repeating its own last element (a repeat can't be a window's first maximum)."""
+    gathers, starts, kernel = [], [], []
+    for i, (n, o) in enumerate(zip(a.shape[-2:], output_size, strict=True)):
+        start, end = adaptive_bounds(n, o)
+        width = int((end - start).max())
+        positions = np.minimum(start[:, None] + np.arange(width), end[:, None] - 1)
+        gathers.append(positions)
+        starts.append(_open_axes(start, i, 2))
+        kernel.append(width)
+    rows, columns = gathers
+    picked = a[..., rows[:, None, :, None], columns[None, :, None, :]]
+    flat = picked.reshape(picked.shape[:-2] + (-1,))
+    # offsets inside a window are positions - start, the same for the clipped repeats: unit "dilation"
+    return _argmax_to_index(flat, starts, tuple(kernel), (1, 1), a.shape[-2:])
+
+
+adaptive_max_pool2d = primitive(
+    "adaptive_max_pool2d", _adaptive_max_pool, "AdaptiveMaxPool2DBackward0", inputs=("self",),
+    params=("output_size",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
+    saves=("result1",), vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, 2, s.xp, True),))
