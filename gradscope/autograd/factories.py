@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope import _dtypes
+from gradscope.autograd import legacy
 from gradscope.autograd.tensor import Tensor
 
 _rng = np.random.default_rng()
+_new_tensor = object.__new__
 
 
 def manual_seed(seed: int):
@@ -30,7 +32,7 @@ def _size(size) -> tuple:
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor.__new__(Tensor)
+    t = _new_tensor(Tensor)
     t._init(data)
     if requires_grad:
         t._set_requires_grad(True, "Only Tensors of floating point and complex dtype can require gradients")
@@ -172,8 +174,8 @@ class _LegacyTensorType(type):
     def __instancecheck__(cls, instance) -> bool:
         return isinstance(instance, Tensor) and instance._data.dtype == cls.dtype.numpy
 
-    def __call__(cls, *args):
-        return Tensor(*args, dtype=cls.dtype)
+    def __call__(cls, *args, **kwargs):
+        return legacy.new(Tensor, args, kwargs, cls.dtype.numpy, any_tensor=False)
 
 
 class FloatTensor(metaclass=_LegacyTensorType):

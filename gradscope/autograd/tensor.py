@@ -89,16 +89,14 @@ class Tensor:
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
     _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
 
-    def __init__(self, *args, dtype=None) -> None:
-        """Legacy constructor: `Tensor(2, 3)` is uninitialised (here: zeros), `Tensor([1, 2])` copies data."""
-        np_dtype = _dtypes.to_numpy_dtype(dtype or _dtypes.get_default_dtype())
-        if not args:
-            data = np.zeros((0,), dtype=np_dtype)
-        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-            data = np.array(_F._to_array(args[0]), dtype=np_dtype)
-        else:
-            data = np.zeros(tuple(int(a) for a in args), dtype=np_dtype)
-        self._init(data)
+    def __new__(cls, *args, **kwargs) -> Tensor:
+        """Legacy constructor: `Tensor(2, 3)` and `Tensor(t.size())` are uninitialised (here: zeros) of that
+        shape, `Tensor([1, 2])` copies data as float32, `Tensor(t)` is an alias of t."""
+        return _legacy.new(cls, args, kwargs, _dtypes.get_default_dtype().numpy, any_tensor=True)
+
+    def new(self, *args, **kwargs) -> Tensor:
+        """The legacy constructor with this tensor's dtype: `x.new(2, 3)`, `x.new([1, 2])`."""
+        return _legacy.new(Tensor, args, kwargs, self._data.dtype, any_tensor=False)
 
     def _init(self, data: np.ndarray, requires_grad: bool = False) -> None:
         self._data = data
@@ -462,4 +460,5 @@ def _sync_view(view: Tensor) -> None:
 
 
 from gradscope.autograd import functions as _F  # noqa: E402 - ops need Tensor defined first
+from gradscope.autograd import legacy as _legacy  # noqa: E402 - parses with the ops above
 from gradscope.autograd import tensor_methods  # noqa: E402, F401 - attaches math methods

@@ -1,0 +1,115 @@
+"""The legacy constructors `torch.Tensor(...)`, `torch.FloatTensor(...)` … and `Tensor.new(...)`, against
+PyTorch 2.13: sizes make uninitialised tensors of that shape, sequences are data, a tensor is an alias,
+and wrong arguments raise PyTorch's TypeErrors word for word.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradscope
+from tests.conftest import reference_torch
+
+# name -> expression with `torch`, `t` (a 2x3 float32 tensor), `d` (float64), `i` (int64) and `np`
+CASES = {
+    "size_of_a_tensor": "torch.Tensor(t.size())",
+    "size_object": "torch.Tensor(torch.Size([4]))",
+    "empty_size": "torch.Tensor(torch.Size([]))",
+    "ints": "torch.Tensor(2, 3)",
+    "one_int": "torch.Tensor(3)",
+    "zero": "torch.Tensor(0)",
+    "numpy_int_and_int_tensor_as_sizes": "torch.Tensor(np.int64(2), torch.tensor(3))",
+    "nothing": "torch.Tensor()",
+    "device_only": "torch.Tensor(device='cpu')",
+    "ints_and_device": "torch.Tensor(2, device='cpu')",
+    "list": "torch.Tensor([2, 3])",
+    "tuple_is_data": "torch.Tensor((2, 3))",
+    "nested_list": "torch.Tensor([[1, 2], [3, 4]])",
+    "empty_list": "torch.Tensor([])",
+    "range": "torch.Tensor(range(3))",
+    "bools": "torch.Tensor([True, False])",
+    "list_of_tensors": "torch.Tensor([torch.tensor(1.5), torch.tensor(2.0)])",
+    "float64_array": "torch.Tensor(np.array([1.5, 2.5]))",
+    "int_array": "torch.Tensor(np.array([1, 2]))",
+    "alias_of_int_tensor": "torch.Tensor(i)",
+    "alias_of_a_leaf": "torch.Tensor(torch.ones(2, requires_grad=True))",
+    "float_tensor_size": "torch.FloatTensor(t.size())",
+    "double_tensor_size": "torch.DoubleTensor(t.size())",
+    "long_tensor_size": "torch.LongTensor(t.size())",
+    "long_tensor_data": "torch.LongTensor([1.7, 2])",
+    "double_tensor_data": "torch.DoubleTensor([1, 2])",
+    "new_ints": "t.new(2, 3)",
+    "new_size": "t.new(t.size())",
+    "new_list": "d.new([1, 2])",
+    "new_nothing": "i.new()",
+    "new_alias": "t.new(t)",
+    "new_int_data": "i.new([1.5, 2])",
+    # errors
+    "float": "torch.Tensor(2.5)",
+    "bool": "torch.Tensor(True)",
+    "none": "torch.Tensor(None)",
+    "string": "torch.Tensor('a')",
+    "numpy_scalar": "torch.Tensor(np.float64(2.0))",
+    "negative": "torch.Tensor(2, -1)",
+    "dtype_keyword": "torch.Tensor(2, 3, dtype=torch.float64)",
+    "requires_grad_keyword": "torch.Tensor([1, 2], requires_grad=True)",
+    "keyword_only": "torch.Tensor(dtype=torch.float64)",
+    "too_many_keywords": "torch.Tensor(2, 3, 4, dtype=torch.float64)",
+    "float_then_int": "torch.Tensor(2.0, 3)",
+    "int_then_float": "torch.Tensor(2, 3.0)",
+    "int_then_list": "torch.Tensor(2, [3])",
+    "two_lists": "torch.Tensor([1.5, 2], [3])",
+    "tuple_and_int": "torch.Tensor((2,), 3)",
+    "size_and_int": "torch.Tensor(torch.Size([2]), 3)",
+    "tensor_and_int": "torch.Tensor(t, 2)",
+    "array_and_int": "torch.Tensor(np.zeros(2), 2)",
+    "float_tensor_of_long": "torch.FloatTensor(i)",
+    "float_tensor_dtype_keyword": "torch.FloatTensor(2, 3, dtype=torch.float64)",
+    "long_tensor_float": "torch.LongTensor(2.5)",
+    "new_of_other_dtype": "t.new(i)",
+    "new_dtype_keyword": "t.new(2, 3, dtype=torch.float64)",
+    "new_float": "t.new(2.0)",
+}
+UNINITIALISED = {"size_of_a_tensor", "size_object", "empty_size", "ints", "one_int", "ints_and_device",
+                 "numpy_int_and_int_tensor_as_sizes", "float_tensor_size", "double_tensor_size", "long_tensor_size",
+                 "new_ints", "new_size"}
+
+
+def _outcome(lib, name):
+    env = {"torch": lib, "np": np, "t": lib.zeros(2, 3), "d": lib.zeros(2, dtype=lib.float64),
+           "i": lib.tensor([1, 2])}
+    try:
+        out = eval(CASES[name], env)  # noqa: S307 - the table above, written here
+    except (TypeError, RuntimeError) as error:
+        return type(error).__name__, str(error)
+    values = None if name in UNINITIALISED else out.tolist()
+    return (type(out).__name__, tuple(out.shape), str(out.dtype), values, out.requires_grad,
+            out.grad_fn and out.grad_fn.name())
+
+
+def test_sizes_make_a_tensor_of_that_shape():
+    """torch.Tensor(t.size()) built the 1-D tensor [2., 3.]; PyTorch builds an uninitialised 2x3 tensor."""
+    t = gradscope.zeros(2, 3)
+    for made in (gradscope.Tensor(t.size()), gradscope.Tensor(2, 3), t.new(t.size()), t.new(2, 3),
+                 gradscope.FloatTensor(t.size())):
+        assert tuple(made.shape) == (2, 3) and made.dtype == gradscope.float32
+    assert gradscope.Tensor([2, 3]).tolist() == [2.0, 3.0]
+    assert gradscope.Tensor((2, 3)).tolist() == [2.0, 3.0]
+    assert gradscope.LongTensor(t.size()).dtype == gradscope.int64
+
+
+def test_alias_shares_memory_and_version():
+    for lib in filter(None, (gradscope, reference_torch())):
+        source = lib.ones(2)
+        alias = lib.Tensor(source)
+        alias.add_(1)
+        assert source.tolist() == [2.0, 2.0] and source._version == 1, lib.__name__
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_legacy_constructor_matches_torch(name):
+    torch = reference_torch()
+    if torch is None:
+        pytest.skip("needs torch")
+    assert _outcome(gradscope, name) == _outcome(torch, name)
