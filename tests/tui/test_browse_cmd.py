@@ -6,28 +6,8 @@ from typer.testing import CliRunner
 
 from gradscope.cli import app as cli
 from gradscope.trace.tracefile import save_trace
-from gradscope.tui.app import GradscopeApp
+from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.main import MainScreen
-
-
-@pytest.fixture
-def keys(monkeypatch):
-    """Makes the browser run headless; after loading, the auto-pilot presses the keys put in the returned list."""
-    pressed: list[str] = []
-    seen: list[type] = []
-    run = GradscopeApp.run
-
-    def headless_run(self, **options):
-        async def auto_pilot(pilot):
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
-            seen.append(type(pilot.app.screen))
-            await pilot.press(*pressed)
-
-        return run(self, headless=True, size=(100, 30), auto_pilot=auto_pilot)
-
-    monkeypatch.setattr(GradscopeApp, "run", headless_run)
-    return pressed, seen
 
 
 def invoke(*args):
@@ -69,3 +49,29 @@ def test_bad_input_is_shown_then_reported_with_exit_code_2(tmp_path, keys, name,
     result = invoke(path)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+def test_a_timeout_is_shown_then_reported_with_exit_code_2_and_the_scripts_line(tmp_path, keys):
+    pressed, seen = keys
+    flag = tmp_path / "flag"
+    flag.touch()
+    script = tmp_path / "loop.py"
+    script.write_text(f"import os\nwhile os.path.exists({str(flag)!r}): pass\n")
+    pressed.append("enter")
+    try:
+        result = invoke(script, "--timeout", "2")
+    finally:
+        flag.unlink()
+    assert result.exit_code == 2 and seen == [ErrorScreen]
+    expected = f"error: {script}: timed out after 2 s; the script was at {script}:2 in <module>()"
+    assert "".join(result.stderr.split()) == "".join(expected.split())  # the console wraps, even folds, long lines
+
+
+def test_ctrl_c_quits_with_exit_code_130(tmp_path, keys):
+    pressed, _ = keys
+    script = tmp_path / "model.py"
+    script.write_text("import gradscope as torch\nw = torch.ones(2, requires_grad=True)\n"
+                      "def loss():\n    return (w * 3).sum()\n")
+    pressed.append("ctrl+c")
+    result = invoke(script)
+    assert result.exit_code == 130 and result.stderr == "interrupted\n"

@@ -30,7 +30,7 @@ class ErrorScreen(Screen[None]):
             if self.details or self.output:
                 with VerticalScroll(id="error-details"):
                     if self.details:
-                        yield Static(Text(self.details))
+                        yield Static(Text(self.details), id="error-traceback")
                     if self.output:
                         yield Static("the script's output:", classes="error-caption")
                         yield Static(Text(self.output.rstrip("\n")), id="error-output")

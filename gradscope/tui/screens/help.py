@@ -13,8 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.overwrite import OverwriteScreen
 from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.graph_tree import GraphTree
 from gradscope.tui.widgets.parameters_table import ParametersTable
@@ -65,6 +68,10 @@ class HelpScreen(Screen[None]):
                             Binding("enter", "", "Go to the parameter's node")]),
             ("anomalies", [*AnomaliesScreen.BINDINGS, Binding("enter", "", "Go to the anomaly's node")]),
             ("tensor", TensorScreen.BINDINGS),
+            ("while recording", LoadingScreen.BINDINGS),
+            ("saving", [Binding("enter", "", "Save; over an existing file only if you answer y, never over the script"),
+                        *SaveScreen.BINDINGS]),
+            ("file exists: overwrite it?", OverwriteScreen.BINDINGS),
         ]
 
     def _table(self, title: str, bindings: list[BindingType]) -> Table:

@@ -19,7 +19,7 @@ class LoadingScreen(Screen[None]):
     """`what` is under way; `timeout` (seconds) is shown beside the time taken; `restartable` offers r."""
 
     CSS_PATH = "dialogs.tcss"
-    BINDINGS = [Binding("r", "app.rerun", "Start again", tooltip="Stop the script and run it again (while recording)")]
+    BINDINGS = [Binding("r", "app.rerun", "Start again", tooltip="Stop the script and run it again")]
 
     def __init__(self, what: str, *, timeout: float | None = None, restartable: bool = False) -> None:
         super().__init__()

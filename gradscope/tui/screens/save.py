@@ -1,4 +1,4 @@
-"""Asks where to save the trace (`s`); enter saves, escape cancels."""
+"""Asks where to save the trace (`s`); enter saves (the app asks before replacing a file), escape cancels."""
 
 from __future__ import annotations
 
