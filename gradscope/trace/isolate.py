@@ -133,7 +133,9 @@ class _Child:
                 if deadline is not None and time.monotonic() > deadline:
                     where = self._where(script)
                     raise ScriptTimeout(f"{script}: timed out after {timeout:g} s"
-                                        + (f"; the script was at {where}" if where else ""))
+                                        + (f"; the script was at {where}" if where else
+                                           " (the script's own code was not running at that moment: it had not "
+                                           "started yet, or gradscope was working on its results)"))
         finally:
             selector.close()
 
