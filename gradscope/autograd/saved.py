@@ -145,9 +145,10 @@ _new = object.__new__
 
 
 def save_input(value):
-    """What a node keeps of an input: a Python number as it is (the 2 in `x * 2`), a tensor as a
-    SavedTensor (built here without the class call: this is the engine's hot path)."""
-    if type(value) in _NUMBERS:
+    """What a node keeps of an input: a Python number as it is (the 2 in `x * 2`), an absent optional
+    tensor as None (layer_norm without weight), a tensor as a SavedTensor (built here without the
+    class call: this is the engine's hot path)."""
+    if value is None or type(value) in _NUMBERS:
         return value
     if value._is_inference or default_hooks.get() is not None:
         return SavedTensor(value)

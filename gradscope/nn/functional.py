@@ -22,6 +22,15 @@ from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
     fold,
     unfold,
 )
+from gradscope.nn._functional.dropout import dropout, dropout1d, dropout2d  # noqa: F401 - re-exported
+from gradscope.nn._functional.normalization import (  # noqa: F401 - re-exported
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    normalize,
+    rms_norm,
+)
 from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -33,6 +42,7 @@ from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
     max_pool2d,
 )
 from gradscope.nn._functional.sampling import pad  # noqa: F401 - re-exported
+from gradscope.nn._functional.sparse import embedding, one_hot  # noqa: F401 - re-exported
 
 _REDUCTIONS = ("none", "mean", "sum")
 

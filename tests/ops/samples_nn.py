@@ -8,7 +8,7 @@ tests/nn/test_functional_random.py checks their mask semantics instead.
 
 from __future__ import annotations
 
-from samples import Sample, label
+from samples import Sample, const, label
 
 
 def _samples(name: str, fn, shapes, **options) -> Sample:
@@ -111,6 +111,49 @@ def _pooling() -> list[Sample]:
     ]
 
 
+def _batch_norm_with_running_stats(training: bool):
+    def call(lib, x, w, b):
+        mean, var = const(lib, [0.1, -0.2, 0.3], x), const(lib, [0.5, 1.5, 1.0], x)
+        return lib.F.batch_norm(x, mean, var, w, b, training=training, momentum=0.2)
+    return call
+
+
+def _normalization() -> list[Sample]:
+    return [
+        _samples("layer_norm", lambda lib, x, w, b: lib.F.layer_norm(x, (3,), w, b), ((2, 3), (3,), (3,))),
+        _samples("layer_norm_two_dims", lambda lib, x, w, b: lib.F.layer_norm(x, (3, 2), w, b, eps=1e-3),
+                 ((2, 3, 2), (3, 2), (3, 2))),
+        _samples("layer_norm_plain", lambda lib, x: lib.F.layer_norm(x, [4]), ((2, 4),)),
+        _samples("layer_norm_weight_only", lambda lib, x, w: lib.F.layer_norm(x, (3,), w), ((3,), (3,))),
+        _samples("rms_norm", lambda lib, x, w: lib.F.rms_norm(x, (3,), w), ((2, 3), (3,))),
+        _samples("rms_norm_plain", lambda lib, x: lib.F.rms_norm(x, (2, 2), eps=1e-3), ((2, 2, 2),)),
+        _samples("batch_norm", lambda lib, x, w, b: lib.F.batch_norm(x, None, None, w, b, training=True),
+                 ((3, 2, 2), (2,), (2,))),
+        _samples("batch_norm_plain", lambda lib, x: lib.F.batch_norm(x, None, None, training=True), ((4, 2),)),
+        _samples("batch_norm_running", _batch_norm_with_running_stats(True), ((2, 3, 2), (3,), (3,))),
+        _samples("batch_norm_eval", _batch_norm_with_running_stats(False), ((2, 3, 2), (3,), (3,))),
+        _samples("group_norm", lambda lib, x, w, b: lib.F.group_norm(x, 2, w, b), ((2, 4, 2), (4,), (4,))),
+        _samples("group_norm_plain", lambda lib, x: lib.F.group_norm(x, 3, eps=1e-3), ((1, 3, 2, 2),)),
+        _samples("instance_norm", lambda lib, x, w, b: lib.F.instance_norm(x, weight=w, bias=b),
+                 ((2, 2, 3), (2,), (2,))),
+        _samples("instance_norm_running", lambda lib, x: lib.F.instance_norm(
+            x, const(lib, [0.5, -1.0], x), const(lib, [2.0, 0.5], x), use_input_stats=False), ((2, 2, 3),)),
+        _samples("normalize", lambda lib, x: lib.F.normalize(x), ((2, 3),)),
+        _samples("normalize_p1_dim0", lambda lib, x: lib.F.normalize(x, p=1, dim=0), ((2, 3),)),
+    ]
+
+
+def _embedding() -> list[Sample]:
+    """padding_idx and scale_grad_by_freq change the gradient on purpose (it is no longer the
+    derivative): test_kinks_nn.py states theirs by hand."""
+    def indices(lib):
+        return lib.tensor([[1, 2, 1], [0, 2, 3]])
+    return [
+        _samples("embedding", lambda lib, w: lib.F.embedding(indices(lib), w), ((4, 3),)),
+        _samples("embedding_1d", lambda lib, w: lib.F.embedding(lib.tensor([2, 2, 0]), w), ((3, 2),)),
+    ]
+
+
 def nn_samples() -> list[Sample]:
-    return _convolution() + _padding() + _pooling()
+    return _convolution() + _padding() + _pooling() + _normalization() + _embedding()
 

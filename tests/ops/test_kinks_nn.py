@@ -34,6 +34,13 @@ KINKS = {
     "avg_pool2d: ceil_mode's extra window counts the padding it overlaps, not what lies beyond": (
         lambda lib, x: lib.F.avg_pool2d(x, (1, 3), (1, 2), (0, 1), ceil_mode=True), [[[[1.0, 2.0, 3.0, 4.0]]]],
         [[[[1 / 3, 2 / 3, 1 / 3, 1 / 3 + 1 / 2]]]]),
+    "embedding: the padding_idx row gets no gradient": (
+        lambda lib, w: lib.F.embedding(lib.tensor([[1, 0], [0, 2]]), w, padding_idx=0),
+        [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]], [[[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]]]),
+    "embedding: scale_grad_by_freq divides by each index's count in the batch": (
+        lambda lib, w: lib.F.embedding(lib.tensor([[1, 0], [1, 1]]), w, scale_grad_by_freq=True)
+        * lib.tensor([[1.0], [2.0]], dtype=lib.float64),
+        [[[1.0, 2.0], [3.0, 4.0]]], [[[2.0, 2.0], [(1 + 1 + 2) / 3, (1 + 1 + 2) / 3]]]),
 }
 
 

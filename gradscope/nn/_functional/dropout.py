@@ -1,0 +1,79 @@
+"""dropout, dropout1d, dropout2d, built as PyTorch builds them on the CPU: `input * noise`, where noise
+is a Bernoulli(1 - p) draw divided by 1 - p (MulBackward0). Feature dropout draws one value per
+(sample, channel), shared over the spatial dims. Draws come from gradscope's generator, so
+`gradscope.manual_seed` makes them repeat; they are not PyTorch's stream.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import gradscope
+from gradscope.autograd.tensor import Tensor
+
+
+def _check_probability(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+    if p == 0 or not training or input.numel() == 0:
+        return input  # NOTE: PyTorch returns the input itself, not a copy
+    if p == 1:
+        noise = gradscope.zeros((), dtype=input.dtype)
+    else:
+        if feature and input.dim() < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else tuple(input.shape)
+        noise = (gradscope.rand(shape, dtype=input.dtype) < 1 - p).to(input.dtype) / (1 - p)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) in training; the input
+    itself otherwise (and for p = 0).
+
+    >>> F.dropout(gradscope.ones(4), p=0.5, training=False)
+    tensor([1., 1., 1., 1.])
+    """
+    _check_probability(p)
+    return _dropout(input, p, training, inplace, feature=False)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p, scaling the rest."""
+    _check_probability(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that dropout1d exists to "
+            "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs).")
+    batched = input.dim() == 3
+    if not batched:
+        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
+    result = _dropout(input, p, training, inplace, feature=True)
+    if not batched:
+        result = result.squeeze_(0) if inplace else result.squeeze(0)
+    return result
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) input with probability p, scaling the rest; a 3-D input is
+    taken as (N, C, L), with PyTorch's warning."""
+    _check_probability(p)
+    ndim = input.dim()
+    if ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an error in a "
+            "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+            "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change "
+            "in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To "
+            "maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            UserWarning, stacklevel=2)
+    return _dropout(input, p, training, inplace, feature=True)

@@ -1,0 +1,192 @@
+"""layer_norm, rms_norm, batch_norm, group_norm, instance_norm, normalize: PyTorch's arguments, checks
+and error texts over the normalisation primitives (ops/normalization.py), or composed where PyTorch
+composes (rms_norm ends in a MulBackward0, instance_norm in a ViewBackward0, normalize in a DivBackward0)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import size_list
+from gradscope.ops import normalization as N
+
+
+def _shape_text(shape) -> str:
+    return str(list(shape))
+
+
+def _normalized_shape(name: str, normalized_shape) -> tuple:
+    if isinstance(normalized_shape, int):
+        raise TypeError(f"{name}(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    return tuple(int(n) for n in normalized_shape)
+
+
+def _check_affine(what: str, tensor: Tensor | None, normalized_shape: tuple) -> None:
+    if tensor is not None and tuple(tensor.shape) != normalized_shape:
+        raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but got {what} of shape "
+                           f"{size_list(tensor)} and normalized_shape = {_shape_text(normalized_shape)}")
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing `normalized_shape` dims, then scale and shift elementwise
+    (NativeLayerNormBackward0).
+
+    >>> F.layer_norm(gradscope.tensor([[1., 3.]]), (2,))
+    tensor([[-1.0000,  1.0000]])
+    """
+    normalized_shape = _normalized_shape("layer_norm", normalized_shape)
+    if not normalized_shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    _check_affine("weight", weight, normalized_shape)
+    _check_affine("bias", bias, normalized_shape)
+    if tuple(input.shape[input.dim() - len(normalized_shape):]) != normalized_shape or input.dim() < len(
+            normalized_shape):
+        raise RuntimeError(f"Given normalized_shape={_shape_text(normalized_shape)}, expected input with shape "
+                           f"[*, {str(list(normalized_shape))[1:-1]}], but got input of size{size_list(input)}")
+    return apply(N.native_layer_norm, (input, weight, bias), (normalized_shape, eps))[0]
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """x / √(mean(x²) + eps) over the trailing dims, times `weight`; eps defaults to the dtype's machine
+    epsilon. Composed as PyTorch composes it (MulBackward0).
+
+    >>> F.rms_norm(gradscope.tensor([[3., 4.]]), (2,))
+    tensor([[0.8485, 1.1314]])
+    """
+    normalized_shape = _normalized_shape("rms_norm", normalized_shape)
+    _check_affine("weight", weight, normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.dim() - k:]) != normalized_shape or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={_shape_text(normalized_shape)}, expected input with shape "
+                           f"[*{str(list(normalized_shape))[1:-1]}], but got input of size{size_list(input)}")
+    if eps is None:
+        eps = float(np.finfo(input.dtype.numpy).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    result = input * ((input ** 2).mean(dims, keepdim=True) + eps).rsqrt()
+    return result if weight is None else result * weight
+
+
+def _check_channels(what: str, tensor: Tensor | None, channels: int) -> None:
+    if tensor is not None and tensor.numel() != channels:
+        raise RuntimeError(f"{what} should contain {channels} elements not {tensor.numel()}")
+
+
+def _verify_batch_size(size) -> None:
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and spatial dims (NativeBatchNormBackward0).
+
+    Training uses the batch's statistics and, when given, updates the running ones in place:
+    running = (1 - momentum) · running + momentum · batch statistic, the variance unbiased. Eval
+    uses the running statistics. (A module's momentum=None, a cumulative average, passes
+    momentum = 1 / batches seen.)
+
+    >>> mean, var = gradscope.zeros(2), gradscope.ones(2)
+    >>> F.batch_norm(gradscope.tensor([[0., 2.], [2., 6.]]), mean, var, training=True).shape
+    torch.Size([2, 2])
+    >>> mean
+    tensor([0.1000, 0.4000])
+    """
+    if training:
+        _verify_batch_size(input.shape)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if not isinstance(momentum, (int, float)) or isinstance(momentum, bool):
+        raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not "
+                        f"{type(momentum).__name__}")
+    channels = input.shape[1]
+    for what, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        _check_channels(what, tensor, channels)
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                           "evaluation mode")
+    statistics = [None if t is None else t._data for t in (running_mean, running_var)]
+    out, mean, rstd = apply(N.native_batch_norm, (input, weight, bias), (*statistics, bool(training), eps))
+    if training:
+        _update_running(running_mean, running_var, mean._data, rstd._data, eps, input.numel() // channels, momentum)
+    return out
+
+
+def _update_running(running_mean, running_var, mean, rstd, eps, count, momentum) -> None:
+    """In place and without a version bump, as PyTorch's kernel updates them."""
+    if running_mean is not None:
+        data = running_mean._data
+        data *= 1 - momentum
+        data += momentum * mean.astype(data.dtype)
+    if running_var is not None:
+        data = running_var._data
+        # NOTE: the kernel returns rstd; the biased variance comes back as 1/rstd² - eps
+        variance = (1 / (rstd.astype(np.float64) ** 2) - eps) * count / max(count - 1, 1)
+        data *= 1 - momentum
+        data += (momentum * variance).astype(data.dtype)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) over its spatial dims: batch_norm on a (1, N·C, ...) view, as
+    PyTorch computes it (ViewBackward0); running statistics are averaged over the batch.
+
+    >>> F.instance_norm(gradscope.tensor([[[0., 2.], [1., 1.]]])).shape
+    torch.Size([1, 2, 2])
+    """
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    batch, channels = input.shape[:2]
+
+    def repeated(t: Tensor | None) -> Tensor | None:
+        return None if t is None else t.expand(batch, channels).reshape(batch * channels)
+
+    stats = [None if t is None else Tensor._make(np.tile(t._data, batch)) for t in (running_mean, running_var)]
+    flat = input.reshape(1, batch * channels, *input.shape[2:])
+    out = batch_norm(flat, stats[0], stats[1], repeated(weight), repeated(bias), use_input_stats, momentum, eps)
+    for running, per_sample in zip((running_mean, running_var), stats, strict=True):
+        if running is not None:
+            running._data[...] = per_sample._data.reshape(batch, channels).mean(0)
+    return out.view(input.shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channels in `num_groups` groups (with their spatial dims), then scale
+    and shift per channel (NativeGroupNormBackward0).
+
+    >>> F.group_norm(gradscope.ones(2, 4, 3), 2).shape
+    torch.Size([2, 4, 3])
+    """
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    batch, channels = input.shape[:2]
+    _verify_batch_size([batch * channels // num_groups, num_groups] + list(input.shape[2:]))
+    if channels % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {size_list(input)} and num_groups={num_groups}")
+    for what, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and (tensor.dim() != 1 or tensor.numel() != channels):
+            raise RuntimeError(f"Expected {what} to be a vector of size equal to the number of channels in input, "
+                               f"but got {what} of shape {size_list(tensor)} and input of shape {size_list(input)}")
+    return apply(N.native_group_norm, (input, weight, bias), (int(num_groups), eps))[0]
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """input / max(‖input‖_p along dim, eps), as PyTorch composes it (DivBackward0).
+
+    >>> F.normalize(gradscope.tensor([[3., 4.]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    denominator = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denominator if out is None else out.copy_(input / denominator)

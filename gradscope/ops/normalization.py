@@ -1,0 +1,145 @@
+"""Normalisation primitives: layer norm, batch norm and group norm, one fused op each (PyTorch's native_*
+kernels and node names), sharing one forward and one set of VJP rules.
+
+Each normalises x over some axes, x̂ = (x - mean) · rstd with rstd = 1/√(var + eps), then applies a
+per-feature affine: y = x̂ · weight + bias. With gw = g · weight and means over the normalised axes:
+
+    dx = rstd · (gw - mean(gw) - x̂ · mean(gw · x̂))        dweight = Σ g · x̂        dbias = Σ g
+
+(batch norm in eval mode uses the running statistics, constants: dx = gw · rstd). The rules recompute
+mean and rstd from the saved input rather than saving them: under create_graph the statistics are then
+differentiable functions of the input, so second derivatives include how they move with it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradscope.ops.namespace import NUMPY
+from gradscope.ops.registry import primitive
+
+
+def _layout(kind: str, shape, params) -> tuple[tuple, tuple, tuple]:
+    """(shape x is normalised in, its normalised axes, shape weight/bias broadcast in) for each op."""
+    ndim = len(shape)
+    if kind == "layer":
+        k = len(params[0])
+        return tuple(shape), tuple(range(ndim - k, ndim)), tuple(shape[ndim - k:])
+    channel = (shape[1],) + (1,) * (ndim - 2)
+    if kind == "batch":
+        return tuple(shape), (0,) + tuple(range(2, ndim)), channel
+    groups = params[0]
+    return (shape[0], groups, -1), (2,), channel
+
+
+def _statistics(xp, x, axes, eps):
+    """x - mean, mean and rstd over `axes` (kept as size-1 dims)."""
+    count = math.prod(x.shape[a] for a in axes)
+    mean = xp.sum(x, axes, True) / count
+    centered = x - mean
+    variance = xp.sum(centered * centered, axes, True) / count
+    return centered, mean, 1 / xp.sqrt(variance + eps)
+
+
+def _uses_batch_statistics(kind: str, params) -> bool:
+    return kind != "batch" or params[2]
+
+
+def _normalised(xp, kind: str, x, params, dtype):
+    """x̂ in the op's normalising shape, its mean and rstd (None in eval-mode batch norm), and rstd as
+    it broadcasts against x̂."""
+    shape, axes, _ = _layout(kind, x.shape, params)
+    if _uses_batch_statistics(kind, params):
+        centered, mean, rstd = _statistics(xp, x if kind != "group" else xp.reshape(x, shape), axes, params[-1])
+        return centered * rstd, mean, rstd
+    running_mean, running_var, _, eps = params  # eval-mode batch norm: constants
+    channel = (x.shape[1],) + (1,) * (x.ndim - 2)
+    rstd = xp.cast(np.reshape(1 / np.sqrt(running_var + eps), channel), dtype)
+    return (x - xp.cast(np.reshape(running_mean, channel), dtype)) * rstd, None, rstd
+
+
+def _forward(kind: str):
+    """PyTorch's native_*_norm outputs: y, and the mean and rstd it used (batch norm: per channel,
+    empty in eval mode; group norm: per (sample, group); layer norm: per row, keeping dims)."""
+    def forward(x, weight, bias, *params):
+        normalised, mean, rstd = _normalised(NUMPY, kind, x, params, x.dtype)
+        out = np.reshape(normalised, x.shape)
+        _, _, affine = _layout(kind, x.shape, params)
+        if weight is not None:
+            out = out * np.reshape(weight, affine)
+        if bias is not None:
+            out = out + np.reshape(bias, affine)
+        if mean is None:
+            mean = rstd = np.empty(0, x.dtype)
+        elif kind != "layer":
+            statistics_shape = mean.shape[:2] if kind == "group" else (-1,)
+            mean, rstd = np.reshape(mean, statistics_shape), np.reshape(rstd, statistics_shape)
+        return out.astype(x.dtype, copy=False), mean, rstd
+    return forward
+
+
+def _input_vjp(kind: str):
+    def rule(g, s):
+        xp, params, g = s.xp, _params(kind, s), g[0]
+        shape, axes, affine = _layout(kind, s.input_sym_sizes, params)
+        gw = g if s.weight is None else g * xp.reshape(s.weight, affine)
+        normalised, mean, rstd = _normalised(xp, kind, s.input, params, g.dtype)
+        if mean is None:
+            return gw * rstd
+        gw = xp.reshape(gw, shape) if kind == "group" else gw
+        count = math.prod(normalised.shape[a] for a in axes)
+        projection = xp.sum(gw * normalised, axes, True) / count
+        grad = rstd * (gw - xp.sum(gw, axes, True) / count - normalised * projection)
+        return xp.reshape(grad, s.input_sym_sizes) if kind == "group" else grad
+    return rule
+
+
+def _affine_axes(kind: str, shape, params) -> tuple:
+    """The axes of x that weight and bias gradients sum over (all but the feature axes)."""
+    if kind == "layer":
+        return tuple(range(len(shape) - len(params[0])))
+    return (0,) + tuple(range(2, len(shape)))
+
+
+def _sum_over(xp, x, axes):
+    # NOTE: an empty dim list means "every dim" to a tensor sum, as in PyTorch: nothing to sum is no call
+    return xp.sum(x, axes) if axes else x
+
+
+def _weight_vjp(kind: str):
+    def rule(g, s):
+        xp, params = s.xp, _params(kind, s)
+        normalised, _, _ = _normalised(xp, kind, s.input, params, g[0].dtype)
+        product = g[0] * xp.reshape(normalised, s.input_sym_sizes)
+        return _sum_over(xp, product, _affine_axes(kind, s.input_sym_sizes, params))
+    return rule
+
+
+def _bias_vjp(kind: str):
+    def rule(g, s):
+        return _sum_over(s.xp, g[0], _affine_axes(kind, s.input_sym_sizes, _params(kind, s)))
+    return rule
+
+
+def _params(kind: str, s) -> tuple:
+    if kind == "layer":
+        return s.normalized_shape, s.eps
+    if kind == "batch":
+        return s.running_mean, s.running_var, s.training, s.eps
+    return s.group, s.eps
+
+
+def _norm_primitive(kind: str, name: str, node: str, params: tuple):
+    return primitive(name, _forward(kind), node, inputs=("input", "weight", "bias"), params=params,
+                     attrs=("input_sym_sizes",), outputs=3, differentiable_outputs=(0,),
+                     saves=(("input", "weight"), "input", ()),
+                     vjp=(_input_vjp(kind), _weight_vjp(kind), _bias_vjp(kind)))
+
+
+native_layer_norm = _norm_primitive("layer", "native_layer_norm", "NativeLayerNormBackward0",
+                                    ("normalized_shape", "eps"))
+native_batch_norm = _norm_primitive("batch", "native_batch_norm", "NativeBatchNormBackward0",
+                                    ("running_mean", "running_var", "training", "eps"))
+native_group_norm = _norm_primitive("group", "native_group_norm", "NativeGroupNormBackward0", ("group", "eps"))
