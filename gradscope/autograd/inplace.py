@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope._shapes import sum_to
-from gradscope.autograd import errors
+from gradscope._shapes import broadcast_error, is_expandable_to, sum_to
+from gradscope.autograd import errors, factories
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
 from gradscope.autograd.saved import SavedTensor
-from gradscope.autograd.shape_functions import _plain_index
+from gradscope.autograd.shape_functions import basic_index, index_items, is_advanced, split_index
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
 
@@ -244,32 +244,70 @@ def zero_(self) -> Tensor:
 
 
 def fill_(self, value) -> Tensor:
-    value = value.item() if isinstance(value, Tensor) else value
+    if isinstance(value, Tensor):  # differentiable in the value (FillBackward3)
+        if value._data.ndim:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        return _inplace(self, lambda t, v: apply(E.fill_tensor, (t, v), (), [t._data, v._data]), value)
     return _inplace(self, lambda t: apply(E.fill, (t,), (value,)))
 
 
 def copy_(self, src, non_blocking=False) -> Tensor:
     src = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src))
+    shape, source_shape = self._data.shape, src._data.shape
+    if source_shape != shape:
+        try:
+            broadcast = np.broadcast_shapes(shape, source_shape)
+        except ValueError:
+            raise RuntimeError(broadcast_error([shape, source_shape])) from None
+        if broadcast != shape:
+            raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}")
     return _inplace(self, lambda t, s: apply(E.copy, (t, s)), src)
 
 
-def _index_put(target, value, index):
-    items = tuple(_plain_index(i) for i in (index if isinstance(index, tuple) else (index,)))
-    items = items if len(items) > 1 else items[0]
+def _index_put(target, value, items: tuple):
+    indices = items if len(items) > 1 else items[0]
     mask = np.ones(target._data.shape, dtype=bool)
-    mask[items] = False
+    mask[indices] = False
     values = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=target._data.dtype))
-    return apply(E.index_put, (target, values), (items, mask),
+    selected = mask[indices].shape
+    shape = values._data.shape
+    while shape and shape[0] == 1:  # PyTorch drops the value's leading 1s before broadcasting it
+        shape = shape[1:]
+    if not is_expandable_to(shape, selected):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._data.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(selected)}")
+    return apply(E.index_put, (target, values), (indices, mask),
                  [target._data, values._data.astype(target._data.dtype, copy=False)])
 
 
 def setitem(self, index, value) -> None:
-    """`x[index] = value`: a copy into the view x[index] (CopySlices), or index_put for advanced indexing."""
-    items = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(i, (Tensor, np.ndarray, list)) for i in items):
-        _inplace(self, lambda t, v: _index_put(t, v, index), value)
+    """`x[index] = value` as PyTorch does it: integers, slices and None select a view (so the base's node
+    becomes CopySlices), tensor indices then index_put into it; without them the value is copied in."""
+    items = index_items(index)
+    if len(items) == 1 and items[0] is False:  # selects nothing
         return
-    copy_(F.getitem(self, index), value)
+    if any(is_advanced(item) for item in items):
+        view, rest = split_index(self, items)
+        _inplace(view, lambda t, v: _index_put(t, v, rest), value)
+        return
+    _copy_to(basic_index(self, items), value)
+
+
+def _copy_to(target: Tensor, value) -> None:
+    """PyTorch's setitem copy: a value of the target's shape is copied (CopyBackwards), a 0-dim one (a Python
+    number is one) fills it (FillBackward3), any other is broadcast, leading 1s dropped, then copied."""
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value, dtype=target._data.dtype))
+    shape = value._data.shape
+    if shape == target._data.shape:
+        copy_(target, value)
+    elif not shape:
+        fill_(target, value)
+    else:
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        copy_(target, F.expand(value if shape == value._data.shape else F.reshape(value, shape), target._data.shape))
 
 
 INPLACE_METHODS = (
@@ -280,16 +318,14 @@ INPLACE_METHODS = (
 
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from U(a, b) (gradscope's generator; see manual_seed)."""
-    from gradscope.autograd import factories
-    values = (generator or factories._rng).uniform(a, b, self._data.shape)
-    return _inplace(self, lambda t: apply(E.copy, (t, Tensor._make(values.astype(t._data.dtype)))))
+    values = (generator or factories._rng).uniform(a, b, self._data.shape).astype(self._data.dtype)
+    return _inplace(self, lambda t: apply(E.uniform, (t,), (values,)))
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from N(mean, std²)."""
-    from gradscope.autograd import factories
-    values = (generator or factories._rng).normal(mean, std, self._data.shape)
-    return _inplace(self, lambda t: apply(E.copy, (t, Tensor._make(values.astype(t._data.dtype)))))
+    values = (generator or factories._rng).normal(mean, std, self._data.shape).astype(self._data.dtype)
+    return _inplace(self, lambda t: apply(E.normal, (t,), (values,)))
 
 
 INPLACE_METHODS += ("uniform_", "normal_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -133,29 +134,120 @@ def contiguous(input, memory_format=None):
 
 
 # ------------------------------------------------------------------------------- indexing
+_SEQUENCE_INDEX_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; use "
+    "x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
+    "which will result either in an error or a different result"
+)
+_SEQUENCES = (list, tuple, range, np.ndarray)
+
+
+def legacy_index(index, stacklevel: int = 3):
+    """PyTorch 2.13 still reads a list shorter than 32 that holds a sequence, tensor, slice, None or Ellipsis
+    as a tuple of indices (NumPy's old heuristic), with a deprecation warning: `x[[[0, 4], [2, 2]]]` is
+    `x[[0, 4], [2, 2]]` and `x[[slice(None), [2, 3]]]` is `x[:, [2, 3]]`. Any other index is returned as is."""
+    if type(index) is not list or len(index) >= 32:
+        return index
+    for item in index:
+        if isinstance(item, (Tensor, slice, *_SEQUENCES)) or item is None or item is Ellipsis:
+            warnings.warn(_SEQUENCE_INDEX_WARNING, UserWarning, stacklevel=stacklevel)
+            return tuple(index)
+    return index
+
+
 def _plain_index(index):
-    """Tensors in an index become ndarrays; the result is hashable-agnostic and NumPy-ready."""
+    """One item of an index made NumPy-ready: tensors, lists and tuples (sequences of indices) become ndarrays."""
     if isinstance(index, Tensor):
         return index._data
-    if isinstance(index, list):
-        return np.asarray([_plain_index(i) for i in index]) if index and isinstance(index[0], Tensor) \
-            else np.asarray(index)
+    if isinstance(index, (list, tuple)):
+        if not index:
+            return np.zeros((0,), dtype=np.int64)  # an empty sequence selects nothing (a long index)
+        return np.asarray([_plain_index(i) for i in index]) if isinstance(index[0], Tensor) else np.asarray(index)
     return index
+
+
+def index_items(index) -> tuple:
+    """An index as PyTorch reads it: a tuple of items, each sequence or tensor an ndarray."""
+    index = legacy_index(index, stacklevel=4)
+    return tuple(_plain_index(item) for item in (index if isinstance(index, tuple) else (index,)))
 
 
 def getitem(input, index):
     """`x[index]`: basic indexing becomes a chain of view ops, advanced indexing one IndexBackward0."""
-    items = index if isinstance(index, tuple) else (index,)
-    items = tuple(_plain_index(item) for item in items)
-    if any(isinstance(item, np.ndarray) for item in items):
-        if any(isinstance(item, np.ndarray) and item.dtype.kind not in "biu" for item in items):
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return apply(S.index, (input,), (items if len(items) > 1 else items[0],))
+    items = index_items(index)
+    if any(is_advanced(item) for item in items):
+        view, rest = split_index(input, items)
+        return apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
     # NOTE: PyTorch slices for a lone slice even when it is x[:]; inside a tuple a full slice is skipped
-    return _basic_index(input, items, keep_full_slice=isinstance(index, slice))
+    out = basic_index(input, items, keep_full_slice=isinstance(index, slice))
+    return apply(S.alias, (input,)) if out is input else out
 
 
-def _basic_index(input, items, keep_full_slice: bool = False):
+def split_index(input, items: tuple) -> tuple:
+    """An index with tensors in it, split as PyTorch applies it: integers, slices and None first, as views
+    (`input` itself if there are none), then the tensor indices on what is left, with a full slice for
+    every dim they leave alone. x[0, :, [1, 2]] is x[0][:, [1, 2]] (NumPy would put the indexed dim
+    first). Returns (view, rest of the index)."""
+    if any(isinstance(item, np.ndarray) and item.dtype.kind not in "biu" for item in items):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    # per item, the dims of the input it indexes (a boolean mask covers as many as it has)
+    widths = [0 if _adds_dim(item) or item is Ellipsis else item.ndim if _is_mask(item) else 1 for item in items]
+    if sum(widths) > input._data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {input._data.ndim}")
+    # NOTE: a True/False is PyTorch's unsqueeze, then a one-element boolean mask on the new dim
+    basic = [(slice(None),) * width if isinstance(item, np.ndarray) else (None,) if _adds_dim(item) else (item,)
+             for item, width in zip(items, widths)]
+    view = basic_index(input, tuple(i for group in basic for i in group))
+    rest = tuple(np.array([item]) if isinstance(item, (bool, np.bool_)) else
+                 slice(None) if item is None or isinstance(item, slice) else item
+                 for item in items if not _is_integer(item))
+    _check_index_tensors(view._data.shape, rest)
+    return view, rest
+
+
+def _check_index_tensors(shape: tuple, items: tuple) -> None:
+    """PyTorch's errors for masks that don't fit and index tensors that don't broadcast (in its words)."""
+    dim, shapes = 0, []
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - sum(i.ndim if _is_mask(i) else 1 for i in items if i is not Ellipsis)
+        elif _is_mask(item):
+            for j, size in enumerate(item.shape):
+                if size != shape[dim + j]:
+                    raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} does not match the shape "
+                                     f"of the indexed tensor {list(shape)} at index {dim + j}")
+            shapes += [(int(item.sum()),)] * item.ndim  # a mask is its nonzero() indices, one tensor per dim
+            dim += item.ndim
+        else:
+            if isinstance(item, np.ndarray):
+                shapes.append(item.shape)
+            dim += 1
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(s)) for s in shapes)) from None
+
+
+def is_advanced(item) -> bool:
+    """An index item that takes PyTorch's advanced indexing (an index tensor; a bool is a one-element mask)."""
+    return isinstance(item, (np.ndarray, bool, np.bool_))
+
+
+def _adds_dim(item) -> bool:
+    return item is None or isinstance(item, (bool, np.bool_))
+
+
+def _is_mask(item) -> bool:
+    return isinstance(item, np.ndarray) and item.dtype.kind == "b"
+
+
+def _is_integer(item) -> bool:
+    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def basic_index(input, items, keep_full_slice: bool = False):
+    """Integers, slices, None and Ellipsis applied as view ops, in order; `input` itself if none changes it."""
     ndim = input._data.ndim
     specified = sum(1 for item in items if item is not None and item is not Ellipsis)
     if specified > ndim:
@@ -186,8 +278,6 @@ def _basic_index(input, items, keep_full_slice: bool = False):
             if not -size <= position < size:
                 raise IndexError(f"index {position} is out of bounds for dimension {dim} with size {size}")
             out = apply(S.select, (out,), (dim, position % size))
-    if out is input:
-        out = apply(S.alias, (input,))
     return out
 
 
@@ -200,7 +290,12 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def masked_fill(input, mask, value):
-    value = value.item() if isinstance(value, Tensor) else value
+    if isinstance(value, Tensor):  # differentiable in the value (MaskedFillBackward1)
+        if value._data.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        return apply(S.masked_fill_tensor, (input, value), (mask._data,),
+                     [input._data, value._data.astype(input._data.dtype)])
     return apply(S.masked_fill, (input,), (mask._data, value))
 
 

@@ -197,7 +197,15 @@ copy = primitive("copy", lambda a, src: np.broadcast_to(src, a.shape).astype(a.d
                  inputs=("self", "src"), vjp=(lambda g, s: s.xp.zeros_like(g), lambda g, s: g))
 fill = primitive("fill", lambda a, value: np.full_like(a, value), "FillBackward2", inputs=("self",),
                  params=("value",), vjp=(lambda g, s: s.xp.zeros_like(g),))
+# x.fill_(v) with a 0-dim tensor v (and x[...] = v): v gets the sum of the gradient (the engine sums it)
+fill_tensor = primitive("fill_tensor", lambda a, value: np.full_like(a, value), "FillBackward3",
+                        inputs=("self", "value"), vjp=(lambda g, s: s.xp.zeros_like(g), lambda g, s: g))
 zero = primitive("zero", np.zeros_like, "ZeroBackward0", inputs=("self",), vjp=(lambda g, s: s.xp.zeros_like(g),))
+# x.uniform_(), x.normal_(): the generator's values (a parameter) replace x's; the gradient is zero
+uniform = primitive("uniform", lambda a, values: values, "UniformBackward0", inputs=("self",), params=("values",),
+                    vjp=(lambda g, s: s.xp.zeros_like(g),))
+normal = primitive("normal", lambda a, values: values, "NormalBackward0", inputs=("self",), params=("values",),
+                   vjp=(lambda g, s: s.xp.zeros_like(g),))
 
 
 def _index_put(a, values, indices, mask):

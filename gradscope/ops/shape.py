@@ -99,6 +99,11 @@ gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), param
 masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
                         "MaskedFillBackward0", inputs=("self",), params=("mask", "value"),
                         vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g),))
+# a 0-dim tensor value gets the sum of the gradient where the mask is set
+masked_fill_tensor = primitive("masked_fill_tensor",
+                               lambda a, value, mask: np.where(mask, value, a).astype(a.dtype, copy=False),
+                               "MaskedFillBackward1", inputs=("self", "value"), params=("mask",),
+                               vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g), lambda g, s: s.xp.where(s.mask, g, 0.0)))
 
 
 def _index_scatter(g, shape, indices, accumulate):
