@@ -41,7 +41,7 @@ from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
     max_pool1d,
     max_pool2d,
 )
-from gradscope.nn._functional.sampling import pad  # noqa: F401 - re-exported
+from gradscope.nn._functional.sampling import interpolate, pad  # noqa: F401 - re-exported
 from gradscope.nn._functional.sparse import embedding, one_hot  # noqa: F401 - re-exported
 
 _REDUCTIONS = ("none", "mean", "sum")

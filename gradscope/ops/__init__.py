@@ -1,8 +1,20 @@
 """The primitive op table (forward + VJP rules + node names). Knows NumPy, nothing of Tensors."""
 
-from gradscope.ops import conv, elementwise, embedding, linalg, nn, normalization, padding, pooling, reduction, shape
+from gradscope.ops import (
+    conv,
+    elementwise,
+    embedding,
+    linalg,
+    nn,
+    normalization,
+    padding,
+    pooling,
+    reduction,
+    resample,
+    shape,
+)
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
 __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "conv", "elementwise", "embedding", "linalg", "nn",
-           "normalization", "padding", "pooling", "reduction", "shape"]
+           "normalization", "padding", "pooling", "reduction", "resample", "shape"]

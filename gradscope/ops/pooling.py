@@ -7,8 +7,8 @@ op, whose own VJP gathers, so max pooling is differentiable twice. An average po
 g / divisor over each window: a col2im, whose VJP is im2col.
 
 Adaptive average pooling is separable: along each dim, output i averages the input range
-[⌊i·n/o⌋, ⌈(i+1)·n/o⌉), i.e. a small (o, n) matrix. The pool is A_h · x · A_wᵀ and its VJP
-A_hᵀ · g · A_w: two matmuls each way, no loop over windows of varying size.
+[⌊i·n/o⌋, ⌈(i+1)·n/o⌉), one resampling pass per dim (ops/resample.py), windows of varying size
+gathered at once. Adaptive max pooling gathers its varying windows the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from gradscope.ops.conv import col2im, pad_or_crop, windows
 from gradscope.ops.registry import primitive
+from gradscope.ops.resample import Taps, separable
 
 
 def pool_geometry(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> tuple[tuple, tuple]:
@@ -153,26 +154,19 @@ def adaptive_bounds(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
     return (i * n) // o, -((-(i + 1) * n) // o)
 
 
-def _averaging_matrix(n: int, o: int, dtype) -> np.ndarray:
-    start, end = adaptive_bounds(n, o)
-    positions = np.arange(n)
-    inside = (positions >= start[:, None]) & (positions < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
+def _adaptive_taps(sizes, params) -> list[Taps]:
+    """Each output averages its window: taps over the widest window, those past a window's end skipped."""
+    all_taps = []
+    for n, o in zip(sizes, params[0], strict=True):
+        start, end = adaptive_bounds(n, o)
+        offsets = np.arange(int((end - start).max()))
+        index = start[:, None] + offsets
+        weight = np.broadcast_to(1.0 / (end - start)[:, None], index.shape)
+        all_taps.append(Taps(np.minimum(index, n - 1), weight, index < end[:, None]))
+    return all_taps
 
 
-def _adaptive_avg_pool(a, output_size):
-    rows = _averaging_matrix(a.shape[-2], output_size[0], a.dtype)
-    columns = _averaging_matrix(a.shape[-1], output_size[1], a.dtype)
-    return np.matmul(np.matmul(rows, a), columns.T)
-
-
-def _adaptive_avg_pool_vjp(g, s):
-    xp, (height, width) = s.xp, s.self_sym_sizes[-2:]
-    rows = xp.cast(_averaging_matrix(height, s.output_size[0], np.float64), g.dtype)
-    columns = xp.cast(_averaging_matrix(width, s.output_size[1], np.float64), g.dtype)
-    return xp.matmul(xp.matmul(xp.transpose(rows, 0, 1), g), columns)
-
-
+_adaptive_avg_pool, _adaptive_avg_pool_vjp = separable(_adaptive_taps, ("output_size",), dims=2)
 adaptive_avg_pool2d = primitive(
     "adaptive_avg_pool2d", _adaptive_avg_pool, "AdaptiveAvgPool2DBackward0", inputs=("self",),
     params=("output_size",), attrs=("self_sym_sizes",), vjp=(_adaptive_avg_pool_vjp,))

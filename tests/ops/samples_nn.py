@@ -79,6 +79,30 @@ def _padding() -> list[Sample]:
     return samples
 
 
+def _interpolate() -> list[Sample]:
+    def resize(**options):
+        return lambda lib, x: lib.F.interpolate(x, **options)
+    return [
+        _samples("interpolate_nearest1d", resize(size=5), ((1, 2, 3),)),
+        _samples("interpolate_nearest1d_double", resize(scale_factor=2), ((1, 1, 3),)),
+        _samples("interpolate_nearest2d", resize(scale_factor=(2, 1.5)), ((1, 1, 2, 3),)),
+        _samples("interpolate_nearest2d_down", resize(size=(2, 2)), ((1, 1, 3, 4),)),
+        _samples("interpolate_nearest_exact1d", resize(size=4, mode="nearest-exact"), ((1, 2, 3),)),
+        _samples("interpolate_nearest_exact2d", resize(scale_factor=1.5, mode="nearest-exact"), ((1, 1, 2, 3),)),
+        _samples("interpolate_linear", resize(size=5, mode="linear"), ((1, 2, 3),)),
+        _samples("interpolate_linear_corners", resize(scale_factor=1.7, mode="linear", align_corners=True),
+                 ((2, 1, 3),)),
+        _samples("interpolate_linear_down", resize(scale_factor=0.6, mode="linear", recompute_scale_factor=True),
+                 ((1, 1, 5),)),
+        _samples("interpolate_bilinear", resize(size=(4, 3), mode="bilinear"), ((1, 1, 3, 2),)),
+        _samples("interpolate_bilinear_corners", resize(size=(3, 5), mode="bilinear", align_corners=True),
+                 ((1, 2, 2, 3),)),
+        _samples("interpolate_bilinear_down", resize(scale_factor=0.6, mode="bilinear"), ((1, 1, 4, 4),)),
+        _samples("interpolate_area", resize(size=(2, 3), mode="area"), ((1, 1, 4, 5),)),
+        _samples("interpolate_area1d", resize(scale_factor=0.5, mode="area"), ((1, 2, 5),)),
+    ]
+
+
 def _pooling() -> list[Sample]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
@@ -155,5 +179,5 @@ def _embedding() -> list[Sample]:
 
 
 def nn_samples() -> list[Sample]:
-    return _convolution() + _padding() + _pooling() + _normalization() + _embedding()
+    return _convolution() + _padding() + _interpolate() + _pooling() + _normalization() + _embedding()
 

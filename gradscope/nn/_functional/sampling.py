@@ -3,11 +3,15 @@ primitives (ops/padding.py, ops/resample.py)."""
 
 from __future__ import annotations
 
+import math
+
 import gradscope
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import size_list
+from gradscope.nn._functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from gradscope.ops import padding as P
+from gradscope.ops import resample as R
 
 _GATHER_PADS = {
     "reflect": (P.reflection_pad1d, P.reflection_pad2d, P.reflection_pad3d),
@@ -85,3 +89,95 @@ def _pad_circular(input: Tensor, pad: tuple) -> Tensor:
         if after > 0:
             out[_narrow(ndim, dim, shape[dim] - after, after)] = out[_narrow(ndim, dim, max(before, 0), after)]
     return out
+
+
+# ------------------------------------------------------------------------------- interpolate
+_UPSAMPLE = {  # (mode, spatial dims) → primitive
+    ("nearest", 1): R.upsample_nearest1d, ("nearest", 2): R.upsample_nearest2d,
+    ("nearest-exact", 1): R.upsample_nearest_exact1d, ("nearest-exact", 2): R.upsample_nearest_exact2d,
+    ("linear", 1): R.upsample_linear1d, ("bilinear", 2): R.upsample_bilinear2d,
+}
+_WRONG_RANK = {("bilinear", 3): "Got 3D input, but bilinear mode needs 4D input",
+               ("linear", 4): "Got 4D input, but linear mode needs 3D input"}
+_ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+
+
+def _sizes_and_scales(input: Tensor, size, scale_factor, recompute_scale_factor, mode: str) -> tuple:
+    """PyTorch's Python-side resolution: exactly one of size and scale_factor, expanded per spatial dim;
+    the output size from a scale factor is ⌊n · scale⌋, the scale kept unless recomputed."""
+    dims = input.dim() - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != dims:
+                raise ValueError("Input and output must have the same number of spatial dimensions, but got input "
+                                 f"with spatial dimensions of {list(input.shape[2:])} and output size of {size}. "
+                                 "Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                                 "(o1, o2, ...,oK) format.")
+            if not all(isinstance(n, int) for n in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, "
+                                f"int], but got size with types {[type(n) for n in size]}")
+            sizes = tuple(size)
+        else:
+            sizes = (int(size),) * dims
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        return sizes, (None,) * dims
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if isinstance(scale_factor, (list, tuple)):
+        if len(scale_factor) != dims:
+            raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(input.shape[2:])} and scale_factor of shape "
+                             f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "scale_factor in (s1, s2, ...,sK) format.")
+        scales = tuple(float(f) for f in scale_factor)
+    else:
+        scales = (float(scale_factor),) * dims
+    sizes = tuple(math.floor(n * f) for n, f in zip(input.shape[2:], scales, strict=True))
+    if recompute_scale_factor or mode == "area":
+        return sizes, (None,) * dims
+    return sizes, scales
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input to `size` or by `scale_factor`.
+    Modes: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D), with align_corners, and
+    'area' (adaptive average pooling). Node names as PyTorch's (UpsampleBilinear2DBackward0 …).
+
+    >>> F.interpolate(gradscope.tensor([[[1., 2.]]]), scale_factor=2, mode="linear")
+    tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
+    """
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                             "bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    ndim = input.dim()
+    sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor, mode)
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if (mode, ndim) in _WRONG_RANK:
+        raise NotImplementedError(_WRONG_RANK[mode, ndim])
+    if mode == "area" and ndim in (3, 4):
+        return (adaptive_avg_pool1d if ndim == 3 else adaptive_avg_pool2d)(input, sizes)
+    op = _UPSAMPLE.get((mode, ndim - 2))
+    if op is None:
+        if mode in ("bicubic", "trilinear", "lanczos") or ndim == 5:
+            raise NotImplementedError(f"interpolate: mode '{mode}' on a {ndim}D input is not supported by gradscope")
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the "
+                                  f"modes: {_ALL_MODES} (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by gradscope")
+    if any(n <= 0 for n in sizes) or any(n <= 0 for n in input.shape[2:]):
+        axes = ("W",) if ndim == 3 else ("H", "W")
+        given = ", ".join(f"{a}: {n}" for a, n in zip(axes, input.shape[2:], strict=True))
+        wanted = ", ".join(f"{a}: {n}" for a, n in zip(axes, sizes, strict=True))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({given}) output "
+                           f"({wanted})")
+    params = (sizes, *scales) if mode.startswith("nearest") else (sizes, bool(align_corners), *scales)
+    return apply(op, (input,), params)
