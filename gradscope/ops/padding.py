@@ -59,8 +59,9 @@ def _gather_pad_vjp(mode: str):
 
 
 def _padding_primitive(mode: str, dims: int, node: str):
+    # NOTE: saves self as PyTorch does (its rule needs only the sizes): a second backward then raises, as there
     return primitive(f"{mode}_pad{dims}d", _gather_pad(mode), node, inputs=("self",), params=("padding",),
-                     attrs=("self_sym_sizes",), vjp=(_gather_pad_vjp(mode),))
+                     attrs=("self_sym_sizes",), saves=("self",), vjp=(_gather_pad_vjp(mode),))
 
 
 reflection_pad1d = _padding_primitive("reflect", 1, "ReflectionPad1DBackward0")

@@ -97,7 +97,7 @@ def _max_pool_vjp(g, s):
 max_pool2d_with_indices = primitive(
     "max_pool2d_with_indices", _max_pool, "MaxPool2DWithIndicesBackward0", inputs=("self",),
     params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"), attrs=("self_sym_sizes",),
-    outputs=2, differentiable_outputs=(0,), saves=("result1",), vjp=(_max_pool_vjp,))
+    outputs=2, differentiable_outputs=(0,), saves=(("self", "result1"),), vjp=(_max_pool_vjp,))
 
 
 def pool_divisors(sizes, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -144,7 +144,7 @@ def _avg_pool_vjp(g, s):
 avg_pool2d = primitive(
     "avg_pool2d", _avg_pool, "AvgPool2DBackward0", inputs=("self",),
     params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-    attrs=("self_sym_sizes",), vjp=(_avg_pool_vjp,))
+    attrs=("self_sym_sizes",), saves=("self",), vjp=(_avg_pool_vjp,))  # self: saved as PyTorch does
 
 
 # ------------------------------------------------------------------------------- adaptive pooling
@@ -169,7 +169,7 @@ def _adaptive_taps(sizes, params) -> list[Taps]:
 _adaptive_avg_pool, _adaptive_avg_pool_vjp = separable(_adaptive_taps, ("output_size",), dims=2)
 adaptive_avg_pool2d = primitive(
     "adaptive_avg_pool2d", _adaptive_avg_pool, "AdaptiveAvgPool2DBackward0", inputs=("self",),
-    params=("output_size",), attrs=("self_sym_sizes",), vjp=(_adaptive_avg_pool_vjp,))
+    params=("output_size",), attrs=("self_sym_sizes",), saves=("self",), vjp=(_adaptive_avg_pool_vjp,))
 
 
 def _adaptive_max_pool(a, output_size):
@@ -193,4 +193,4 @@ def _adaptive_max_pool(a, output_size):
 adaptive_max_pool2d = primitive(
     "adaptive_max_pool2d", _adaptive_max_pool, "AdaptiveMaxPool2DBackward0", inputs=("self",),
     params=("output_size",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
-    saves=("result1",), vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, 2, s.xp, True),))
+    saves=(("self", "result1"),), vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, 2, s.xp, True),))
