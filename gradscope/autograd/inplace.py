@@ -97,29 +97,36 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
 class CopySlices(Node):
     """The base's node after an in-place op on one of its views."""
 
-    __slots__ = ("_layout", "_chain", "_fn", "_input_meta")
+    __slots__ = ("_layout", "_chain", "_op_node", "_input_meta")
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
 
     def _apply(self, grads, xp, needs):
+        if self._op_node is None:
+            raise RuntimeError(errors.FREED)
         wanted = [child is not None for child, _ in self._next] if needs is None else needs
         if xp.is_tensor:
             return self._apply_differentiably(grads[0], xp, wanted)
         result = np.empty_like(self._layout)
         result[...] = grads[0]
         region = replay_view(self._chain, result)
-        fn_grads = self._fn._apply([np.array(region)], xp, [True, *wanted[1:]])
+        fn_grads = self._op_node._apply([np.array(region)], xp, [True, *wanted[1:]])
         first = fn_grads[0]
         region[...] = 0 if first is None else sum_to(first, region.shape)
         return [result, *fn_grads[1:]]
+
+    def _release(self) -> None:
+        # NOTE: as PyTorch's CopySlices, the op's node goes with the saved values: a second backward raises
+        self._op_node._release()
+        self._op_node = None
 
     def _apply_differentiably(self, g: Tensor, xp, wanted) -> list:
         """The same under create_graph: the base's gradient outside the region, plus the op's gradient
         scattered into the region (the scatter is the view chain's own VJP, so it is differentiable)."""
         outside = np.ones(self._layout.shape, dtype=g._data.dtype)
         replay_view(self._chain, outside)[...] = 0
-        fn_grads = self._fn._apply([_replay_tensor(self._chain, g)], xp, [True, *wanted[1:]])
+        fn_grads = self._op_node._apply([_replay_tensor(self._chain, g)], xp, [True, *wanted[1:]])
         result = g * Tensor._make(outside)
         if fn_grads[0] is not None:
             result = result + _scatter(self._chain, self._layout, fn_grads[0])
@@ -165,7 +172,7 @@ def _copy_slices(view: Tensor, fn) -> None:
     node = CopySlices()
     node._next = (_edge(base) if base._requires_grad else (None, 0),) + fn._next[1:]
     node._seq = next(_sequence)
-    node._layout, node._chain, node._fn = base._data, view._view_chain, fn
+    node._layout, node._chain, node._op_node = base._data, view._view_chain, fn
     node._input_meta = ((base._data.shape, base._data.dtype),) + fn._input_meta[1:]
     base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
     view._grad_fn = view_replay_node(base, view)

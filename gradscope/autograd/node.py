@@ -167,11 +167,11 @@ class OpNode(Node):
     def _apply(self, grads, xp, needs):
         op = self.op
         saved = self._saved
+        if type(saved) is _Freed:
+            raise RuntimeError(errors.FREED)
         if not saved:
             s = _tuple_new(op.Saved, (*self._attrs, xp))  # op.Saved(...) without its Python __new__
         else:
-            if type(saved) is _Freed:
-                raise RuntimeError(errors.FREED)
             values = []
             if xp.is_tensor:  # create_graph: rules see tensors, inputs as themselves
                 for i, entry in enumerate(saved):
@@ -226,9 +226,9 @@ class OpNode(Node):
         can run again, as in PyTorch)."""
         return type(self._saved) is _Freed
 
-    def _release(self):  # NOTE: the engine inlines this for nodes whose `_release` is this one
+    def _release(self):  # NOTE: the engine inlines this for nodes that save values and hold no params
         saved = self._saved
-        if saved:
+        if saved or self.op.held:
             if self._raw_handed_out:  # a user holds a _raw_saved_* entry: it must learn it was freed
                 for entry in saved:
                     if isinstance(entry, SavedTensor):
@@ -281,9 +281,9 @@ def _raw_saved_property(index: int):
     return property(get)
 
 
-def _attr_property(index: int):
+def _attr_property(index: int, held: bool):
     def get(self):
-        if self._released and self._saved:
+        if self._released and (held or self._saved):
             raise RuntimeError(errors.FREED)
         return self._attrs[index]
     return property(get)
@@ -301,7 +301,9 @@ def node_class(op: Primitive) -> type:
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
         for i, name in enumerate(op.params + op.attrs):
-            namespace[f"_saved_{name}"] = _attr_property(i)
+            namespace[f"_saved_{name}"] = _attr_property(i, name in op.held)
+        if op.held:  # the engine's general path releases them
+            namespace["_special"] = True
         if op.node_name in _QUALIFIED_NAMES:
             qualified = _QUALIFIED_NAMES[op.node_name]
             namespace["name"] = lambda self: qualified

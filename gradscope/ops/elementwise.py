@@ -185,7 +185,7 @@ minimum = primitive("minimum", np.minimum, "MinimumBackward0", inputs=("self", "
                     vjp=(_max_min_vjp(lambda s: s.self < s.other), _max_min_vjp(lambda s: s.other < s.self)))
 # the condition is a parameter (a bool array): it has no gradient and no edge in the graph
 where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "WhereBackward0",
-                  inputs=("self", "other"), params=("condition",),
+                  inputs=("self", "other"), params=("condition",), held=("condition",),
                   vjp=(lambda g, s: s.xp.where(s.condition, g, 0.0),
                        lambda g, s: s.xp.where(s.condition, 0.0, g)))
 clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,))
@@ -215,5 +215,5 @@ def _index_put(a, values, indices, mask):
 
 
 index_put = primitive("index_put", _index_put, "IndexPutBackward0", inputs=("self", "values"),
-                      params=("indices", "mask"),
+                      params=("indices", "mask"), held=("indices",),
                       vjp=(lambda g, s: g * s.xp.cast(s.mask, g.dtype), lambda g, s: s.xp.getitem(g, s.indices)))

@@ -84,7 +84,7 @@ def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:
 def _einsum_vjp(g, s):
     """The gradient of operand i is the einsum of g with the other operands, written to i's subscripts;
     letters only operand i has (summed away) come back by broadcasting."""
-    subscripts, output = parse_einsum(s.equation, len(s.operands))
+    subscripts, output = parse_einsum(s.equation, len(s.shapes))
     grads = []
     for i, sub in enumerate(subscripts):
         others = [(other_sub, s.operands[j]) for j, other_sub in enumerate(subscripts) if j != i]
@@ -105,18 +105,20 @@ def _einsum_vjp(g, s):
     return grads
 
 
-def _einsum_primitive(name: str, node: str) -> Primitive:
+def _einsum_primitive(name: str, node: str, saves: tuple = ("operands",)) -> Primitive:
     return primitive(name, lambda arrays, equation, shapes: np.einsum(equation, *arrays), node,
-                     inputs=("operands",), params=("equation", "shapes"), variadic=True, saves=("operands",),
+                     inputs=("operands",), params=("equation", "shapes"), variadic=True, saves=saves,
                      vjp=(_einsum_vjp,))
 
 
 # NOTE: PyTorch's einsum is a decomposition named after its last op: a view of a bmm when letters are
-# contracted, a mul when none are; with one operand a sum, or a permute when nothing is summed.
+# contracted, a mul when none are; with one operand a sum, or a permute when nothing is summed. One
+# operand's gradient reads no values (PyTorch's sum/permute/diagonal save none): nothing is saved,
+# so, as there, backward may run through it twice.
 einsum = _einsum_primitive("einsum", "ViewBackward0")
 einsum_mul = _einsum_primitive("einsum_mul", "MulBackward0")
-einsum_sum = _einsum_primitive("einsum_sum", "SumBackward1")
-einsum_permute = _einsum_primitive("einsum_permute", "PermuteBackward0")
+einsum_sum = _einsum_primitive("einsum_sum", "SumBackward1", saves=())
+einsum_permute = _einsum_primitive("einsum_permute", "PermuteBackward0", saves=())
 
 
 def einsum_primitive(equation: str, n_operands: int) -> Primitive:

@@ -93,7 +93,7 @@ def _nll_vjp(g, s):
 
 nll_loss = primitive("nll_loss", _nll_loss, "NllLossBackward0", inputs=("self",),
                      params=("target", "weight", "reduction", "ignore_index"), attrs=("self_sym_sizes",),
-                     vjp=(_nll_vjp,))
+                     held=("target", "weight"), vjp=(_nll_vjp,))
 
 
 def _softplus_neg(x):

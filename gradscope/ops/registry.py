@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple", "plain_rules",
+        "save_plan", "simple", "plain_rules", "held",
     )
 
     def __init__(
@@ -42,6 +42,7 @@ class Primitive:
         view: bool = False,
         output_names: Sequence[str] | None = None,
         variadic: bool = False,
+        held: Sequence[str] = (),
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -71,6 +72,11 @@ class Primitive:
              self.output_names.index(name) if name in self.output_names else self.inputs.index(name),
              sum(1 << i for i, names in enumerate(self.saves) if name in names))
             for name in self.saved_names)
+        # params PyTorch keeps as saved tensors (indices, masks, targets): freed with the saved values after a
+        # backward without retain_graph, so a second backward through the node raises, as in PyTorch
+        self.held = tuple(held)
+        if not set(self.held) <= set(self.params):
+            raise ValueError(f"{name}: held names must be params, got {self.held}")
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
         self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path

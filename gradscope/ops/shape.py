@@ -63,7 +63,7 @@ slice_ = primitive("slice", _slice, "SliceBackward0", inputs=("self",), params=(
                        g, s.self_sym_sizes, (slice(None),) * s.dim + (slice(s.start, s.end, s.step),), False),))
 # advanced indexing copies; repeated indices accumulate their gradients
 index = primitive("index", lambda a, indices: a[indices], "IndexBackward0", inputs=("self",), params=("indices",),
-                  attrs=("self_sym_sizes",),
+                  attrs=("self_sym_sizes",), held=("indices",),
                   vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, s.indices, True),))
 
 
@@ -95,14 +95,14 @@ def _gather_vjp(g, s):
 
 
 gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), params=("dim", "index"),
-                   attrs=("self_sym_sizes",), vjp=(_gather_vjp,))
+                   attrs=("self_sym_sizes",), held=("index",), vjp=(_gather_vjp,))
 masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
-                        "MaskedFillBackward0", inputs=("self",), params=("mask", "value"),
+                        "MaskedFillBackward0", inputs=("self",), params=("mask", "value"), held=("mask",),
                         vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g),))
 # a 0-dim tensor value gets the sum of the gradient where the mask is set
 masked_fill_tensor = primitive("masked_fill_tensor",
                                lambda a, value, mask: np.where(mask, value, a).astype(a.dtype, copy=False),
-                               "MaskedFillBackward1", inputs=("self", "value"), params=("mask",),
+                               "MaskedFillBackward1", inputs=("self", "value"), params=("mask",), held=("mask",),
                                vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g), lambda g, s: s.xp.where(s.mask, g, 0.0)))
 
 
