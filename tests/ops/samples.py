@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from samples_nn import nn_calls
 
 SHAPES = ((), (3,), (2, 3), (1, 3))
 # pairs that broadcast, including 0-dim and size-1 dims on either side
@@ -391,6 +392,5 @@ def _shape() -> list[Sample]:
     return samples
 
 
-from samples_nn import nn_samples  # noqa: E402 - the torch.nn.functional families, written against Sample above
-
-SAMPLES: list[Sample] = _elementwise() + _reductions() + _linalg() + _nn() + _shape() + nn_samples()
+SAMPLES: list[Sample] = _elementwise() + _reductions() + _linalg() + _nn() + _shape() + [
+    Sample(f"{name}[{label(*shapes)}]", fn, shapes) for name, fn, shapes in nn_calls()]

@@ -1,6 +1,7 @@
-"""Samples of the torch.nn.functional families: convolution, pooling, normalisation, sampling,
-embedding. Same contract as samples.py (`fn(lib, *inputs)`, float64 inputs built by the tests);
-shapes are tiny because the second-order check differentiates every element numerically.
+"""Sample calls of the torch.nn.functional families: convolution, padding, interpolation, pooling,
+normalisation, embedding. Each is `(name, fn, shapes)`, which samples.py turns into a Sample (same
+contract: `fn(lib, *inputs)` on float64 inputs the tests build); this module imports nothing from it.
+Shapes are tiny because the second-order check differentiates every element numerically.
 
 Random functions (dropout) have no samples here: their values can't match torch's random stream.
 tests/nn/test_functional_random.py checks their mask semantics instead.
@@ -8,14 +9,19 @@ tests/nn/test_functional_random.py checks their mask semantics instead.
 
 from __future__ import annotations
 
-from samples import Sample, const, label
+Call = tuple  # (name, fn(lib, *inputs), input shapes)
 
 
-def _samples(name: str, fn, shapes, **options) -> Sample:
-    return Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options)
+def _samples(name: str, fn, shapes) -> Call:
+    return name, fn, shapes
 
 
-def _convolution() -> list[Sample]:
+def const(lib, values, like):
+    """A constant tensor (running statistics) with the dtype of the tensor `like`."""
+    return lib.tensor(values, dtype=like.dtype)
+
+
+def _convolution() -> list[Call]:
     return [
         _samples("conv1d", lambda lib, x, w: lib.F.conv1d(x, w), ((1, 2, 5), (3, 2, 3))),
         _samples("conv1d_bias_strided", lambda lib, x, w, b: lib.F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
@@ -61,7 +67,7 @@ def _convolution() -> list[Sample]:
     ]
 
 
-def _padding() -> list[Sample]:
+def _padding() -> list[Call]:
     samples = [
         _samples("pad_constant", lambda lib, x: lib.F.pad(x, (1, 2, 0, 1), value=0.5), ((1, 2, 2, 3),)),
         _samples("pad_constant_crop", lambda lib, x: lib.F.pad(x, (-1, 1, 1, -2)), ((2, 3, 4),)),
@@ -79,7 +85,7 @@ def _padding() -> list[Sample]:
     return samples
 
 
-def _interpolate() -> list[Sample]:
+def _interpolate() -> list[Call]:
     def resize(**options):
         return lambda lib, x: lib.F.interpolate(x, **options)
     return [
@@ -103,7 +109,7 @@ def _interpolate() -> list[Sample]:
     ]
 
 
-def _pooling() -> list[Sample]:
+def _pooling() -> list[Call]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
         # overlapping windows: an element that is the maximum of two windows gets both gradients
@@ -142,7 +148,7 @@ def _batch_norm_with_running_stats(training: bool):
     return call
 
 
-def _normalization() -> list[Sample]:
+def _normalization() -> list[Call]:
     return [
         _samples("layer_norm", lambda lib, x, w, b: lib.F.layer_norm(x, (3,), w, b), ((2, 3), (3,), (3,))),
         _samples("layer_norm_two_dims", lambda lib, x, w, b: lib.F.layer_norm(x, (3, 2), w, b, eps=1e-3),
@@ -167,7 +173,7 @@ def _normalization() -> list[Sample]:
     ]
 
 
-def _embedding() -> list[Sample]:
+def _embedding() -> list[Call]:
     """padding_idx and scale_grad_by_freq change the gradient on purpose (it is no longer the
     derivative): test_kinks_nn.py states theirs by hand."""
     def indices(lib):
@@ -178,6 +184,6 @@ def _embedding() -> list[Sample]:
     ]
 
 
-def nn_samples() -> list[Sample]:
+def nn_calls() -> list[Call]:
     return _convolution() + _padding() + _interpolate() + _pooling() + _normalization() + _embedding()
 
