@@ -86,6 +86,13 @@ def test_seeded_masks_repeat():
     assert not np.array_equal(F.dropout(x).numpy(), first)
 
 
+def test_inplace_unbatched_dropout1d_drops_whole_channels():
+    gradscope.manual_seed(4)
+    x = gradscope.ones(300, 5)
+    assert F.dropout1d(x, 0.5, inplace=True) is x
+    assert ((x.numpy() == 0).all(1) | (x.numpy() == 2).all(1)).all()
+
+
 def test_inplace_changes_the_input_and_keeps_float32():
     gradscope.manual_seed(3)
     x = gradscope.ones(10, 10)

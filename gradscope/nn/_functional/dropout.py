@@ -17,7 +17,10 @@ def _check_probability(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool,
+             channels_only: bool = False) -> Tensor:
+    """`input * noise`; feature dropout draws per (sample, channel), or per channel of an unbatched
+    input (`channels_only`)."""
     if p == 0 or not training or input.numel() == 0:
         return input  # NOTE: PyTorch returns the input itself, not a copy
     if p == 1:
@@ -25,7 +28,8 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
     else:
         if feature and input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-        shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else tuple(input.shape)
+        kept = 1 if channels_only else 2
+        shape = tuple(input.shape[:kept]) + (1,) * (input.dim() - kept) if feature else tuple(input.shape)
         noise = (gradscope.rand(shape, dtype=input.dtype) < 1 - p).to(input.dtype) / (1 - p)
     return input.mul_(noise) if inplace else input * noise
 
@@ -49,13 +53,13 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that dropout1d exists to "
             "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
             "batch dimension (i.e. 2D or 3D inputs).")
-    batched = input.dim() == 3
-    if not batched:
-        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
-    result = _dropout(input, p, training, inplace, feature=True)
-    if not batched:
-        result = result.squeeze_(0) if inplace else result.squeeze(0)
-    return result
+    if input.dim() == 3:
+        return _dropout(input, p, training, inplace, feature=True)
+    if inplace:
+        # NOTE: no in-place unsqueeze_/squeeze_ here: a (C, 1) noise multiplied in place drops the same
+        # channels; the node is MulBackward0 where PyTorch's last step is a SqueezeBackward4
+        return _dropout(input, p, training, inplace, feature=True, channels_only=True)
+    return _dropout(input.unsqueeze(0), p, training, inplace, feature=True).squeeze(0)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -5,6 +5,7 @@ composes (rms_norm ends in a MulBackward0, instance_norm in a ViewBackward0, nor
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
-    if not isinstance(momentum, (int, float)) or isinstance(momentum, bool):
+    if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool):
         raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not "
                         f"{type(momentum).__name__}")
     channels = input.shape[1]
