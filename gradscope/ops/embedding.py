@@ -32,4 +32,4 @@ def _embedding_vjp(g, s):
 
 embedding = primitive("embedding", _embedding, "EmbeddingBackward0", inputs=("weight",),
                       params=("indices", "padding_idx", "scale_grad_by_freq", "sparse"), attrs=("weight_sym_sizes",),
-                      vjp=(_embedding_vjp,))
+                      held=("indices",), vjp=(_embedding_vjp,))

@@ -193,4 +193,5 @@ def _adaptive_max_pool(a, output_size):
 adaptive_max_pool2d = primitive(
     "adaptive_max_pool2d", _adaptive_max_pool, "AdaptiveMaxPool2DBackward0", inputs=("self",),
     params=("output_size",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
-    saves=(("self", "result1"),), vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, 2, s.xp, True),))
+    saves=(("self", "result1"),),
+    vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, 2, s.xp, True),))

@@ -16,7 +16,7 @@ import gradscope
 
 # families whose nodes hold nothing here while PyTorch's save a tensor, owned by the work adding them
 # (it can declare the argument PyTorch keeps with `held=`, see ops/registry.py)
-OTHER_OWNERS = ("embedding",)
+OTHER_OWNERS: tuple[str, ...] = ()
 
 FREED = "Trying to backward through the graph a second time"
 
