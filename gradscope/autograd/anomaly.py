@@ -315,14 +315,23 @@ class AnomalyObserver:
             running.pop()
         if node.frames is None:
             return
-        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
-                      + "".join(format_stack(node.frames)).rstrip("\n"), UserWarning, stacklevel=2)
+        _warn_while_failing(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                            + "".join(format_stack(node.frames)).rstrip("\n"))
         parent = getattr(node, "anomaly_parent", None)
         while parent is not None and parent.frames is not None:
-            warnings.warn(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call that "
-                          "induced the previous calculation:\n" + "".join(format_stack(parent.frames)).rstrip("\n"),
-                          UserWarning, stacklevel=2)
+            _warn_while_failing(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call "
+                                "that induced the previous calculation:\n"
+                                + "".join(format_stack(parent.frames)).rstrip("\n"))
             parent = getattr(parent, "anomaly_parent", None)
+
+
+def _warn_while_failing(message: str) -> None:
+    """Warn while a backward node's error is on its way up. NOTE: as PyTorch's warning handler does then, a
+    warning the filters turn into an error is printed instead, so that the node's own error surfaces."""
+    try:
+        warnings.warn(message, UserWarning, stacklevel=4)
+    except Warning as warning:
+        print(f"{type(warning).__name__}: {warning}", file=sys.stderr)
 
 
 def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:

@@ -118,21 +118,22 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
         node._saved = ()
     elif len(plan) == 1:
         if plan[0][0]:
-            node._saved = ((result, out._version_counter, 0, None),)
+            node._saved = ((result, out._version_counter, 0, None, None),)
         elif x._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         else:
             counter = x._version_counter
-            node._saved = ((data, counter, counter[0], x),)
+            node._saved = ((data, counter, counter[0], x, fn),)
     else:
-        node._saved = tuple([(result, out._version_counter, 0, None) if is_output else _light(x)
+        node._saved = tuple([(result, out._version_counter, 0, None, None) if is_output else _light(x)
                              for is_output, _, _ in plan])
 
 
 def _record_simple(op, inputs, params, arrays, out) -> None:
     """`_record` for an op with one output that is not a view, with what it saves kept light: a
-    tuple `(array, version counter, version, input tensor or None)` instead of a SavedTensor (node.py
-    turns it into one when user code asks). Observers and saved-tensor hooks take the general path."""
+    tuple `(array, version counter, version, input tensor or None, its grad_fn then)` instead of a
+    SavedTensor (node.py turns it into one when user code asks). Observers and saved-tensor hooks take
+    the general path."""
     if observers.GLOBAL or observers.active.get() or default_hooks.get() is not None:
         _record(op, inputs, params, arrays, (out,))
         return
@@ -180,7 +181,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         if not readers & live:
             node._saved = (None,)
         elif is_output:
-            node._saved = ((result, out._version_counter, 0, None),)
+            node._saved = ((result, out._version_counter, 0, None, None),)
         else:
             node._saved = (_light(inputs[index]),)
     else:
@@ -189,7 +190,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             if not readers & live:  # no rule that reads it will run (its input needs no gradient)
                 saved.append(None)
             elif is_output:
-                saved.append((result, out._version_counter, 0, None))
+                saved.append((result, out._version_counter, 0, None, None))
             else:
                 saved.append(_light(inputs[index]))
         node._saved = tuple(saved)
@@ -221,13 +222,13 @@ def _edges_and_meta(node, inputs, shape, dtype) -> None:
 
 def _light(x):
     """What a node keeps of an input: a Python number as it is, a tensor as `(array, version counter,
-    version, tensor)`."""
+    version, tensor, its grad_fn)`."""
     if type(x) in _NUMBERS:
         return x
     if x._is_inference:
         raise RuntimeError(errors.INFERENCE_SAVED)
     counter = x._version_counter
-    return (x._data, counter, counter[0], x)
+    return (x._data, counter, counter[0], x, x._grad_fn)
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:

@@ -10,6 +10,10 @@ FREED = (
     "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if "
     "you need to access saved tensors after calling backward."
 )
+DETACHED_SAVED = (  # sic: no space after the first sentence
+    "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not supported, "
+    "please use out-of-place `.detach()` instead"
+)
 NO_GRAD_FN = "element {} of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."

@@ -38,12 +38,11 @@ def _check(target: Tensor) -> bool:
                 "out-of-place one.")
         if target._view_made_without_grad:
             raise RuntimeError(errors.VIEW_NO_GRAD_INPLACE)
-    if target._requires_grad:
-        base = target._base
-        if base is None and target._grad_fn is None:
-            raise RuntimeError(errors.LEAF_INPLACE)
-        if base is not None and base._requires_grad and base._grad_fn is None and target._view_chain:
-            raise RuntimeError(errors.LEAF_VIEW_INPLACE)
+    if target._requires_grad and base is None and target._grad_fn is None:
+        raise RuntimeError(errors.LEAF_INPLACE)
+    # NOTE: also a view taken before its base was set to require grad (b = a[:]; a.requires_grad = True)
+    if base is not None and base._requires_grad and base._grad_fn is None and target._view_chain:
+        raise RuntimeError(errors.LEAF_VIEW_INPLACE)
     return True
 
 

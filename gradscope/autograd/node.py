@@ -65,8 +65,14 @@ class Node:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
     def _forward_name(self) -> str:
-        name = type(self).__name__
-        return name[: name.rfind("Backward")] if "Backward" in name else name
+        """How PyTorch's in-place error names this node: name() without "Backward" and a 0 ("Sigmoid"),
+        or without "Backward" before another number ("Clamp1", "Fill2"); other names stay whole
+        ("torch::autograd::CopySlices", "torch::autograd::CopyBackwards")."""
+        name = self.name()
+        head, backward, number = name.rpartition("Backward")
+        if not backward or not (number == "" or number.isdigit()):
+            return name
+        return head if number in ("", "0") else head + number
 
     @property
     def next_functions(self) -> tuple:
@@ -136,10 +142,10 @@ class OpNode(Node):
         saved = self._saved
         if not saved:
             s = _tuple_new(op.Saved, (*self._attrs, NUMPY))  # op.Saved(...) without its Python __new__
-        elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry: (array, counter, version, tensor)
+        elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
             entry = saved[0]
-            if entry[1][0] != entry[2]:
-                _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace" error
+            if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
             s = _tuple_new(op.Saved, (entry[0], *self._attrs, NUMPY))
         else:
             if type(saved) is _Freed:
@@ -147,7 +153,7 @@ class OpNode(Node):
             values = []
             for entry in saved:
                 if type(entry) is tuple:
-                    if entry[1][0] != entry[2]:
+                    if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
                         _light_to_saved(entry).array(self)
                     values.append(entry[0])
                 elif entry is None or type(entry) in _NUMBERS:
@@ -175,17 +181,23 @@ class OpNode(Node):
             values = []
             if xp.is_tensor:  # create_graph: rules see tensors, inputs as themselves
                 for i, entry in enumerate(saved):
-                    values.append(entry if entry is None or type(entry) in _NUMBERS else self._entry_at(i).unpack(self))
+                    if entry is None or type(entry) in _NUMBERS:
+                        values.append(entry)
+                    else:
+                        entry = self._entry_at(i)
+                        entry.check_attached()
+                        values.append(entry.unpack(self))
             else:
                 for entry in saved:  # plain loops: this runs once per node in every backward
-                    if type(entry) is tuple:  # a light entry: (array, version counter, version, tensor or None)
-                        if entry[1][0] != entry[2]:
-                            _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace" error
+                    if type(entry) is tuple:  # a light entry (see dispatch._record_simple)
+                        if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                            _light_to_saved(entry).array(self)  # raises PyTorch's "modified"/"detached" error
                         values.append(entry[0])
                     elif entry is None or type(entry) in _NUMBERS:  # a Python number is saved as it is
                         values.append(entry)
                     elif entry._unpack is None and not entry._freed and (
-                            entry._counter is None or entry._counter[0] == entry._version):
+                            entry._counter is None or entry._counter[0] == entry._version) and (
+                            entry._creator is None or entry._tensor._grad_fn is not None):
                         values.append(entry._array)  # SavedTensor.array's fast path, inlined
                     else:
                         values.append(entry.array(self))
@@ -236,8 +248,9 @@ class OpNode(Node):
             self._saved = FREED[len(saved)]  # dropping the entries frees what they held
 
 def _light_to_saved(entry: tuple) -> SavedTensor:
-    """The SavedTensor a light entry `(array, version counter, version, input tensor or None)` stands for."""
-    array, counter, version, tensor = entry
+    """The SavedTensor a light entry `(array, version counter, version, input tensor or None, its grad_fn
+    when saved)` stands for."""
+    array, counter, version, tensor, creator = entry
     saved = _new_saved(SavedTensor)
     saved._freed = False
     saved._unpack = saved._owner = saved._accumulator = None
@@ -246,7 +259,7 @@ def _light_to_saved(entry: tuple) -> SavedTensor:
     if tensor is None:  # the output of a one-output node
         saved._is_output, saved._creator, saved._output_nr, saved._requires_grad = True, None, 0, True
     else:
-        saved._is_output, saved._creator = False, tensor._grad_fn
+        saved._is_output, saved._creator = False, creator
         saved._output_nr, saved._requires_grad = tensor._output_nr, tensor._requires_grad
     return saved
 

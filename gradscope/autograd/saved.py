@@ -89,7 +89,7 @@ class SavedTensor:
         if self._freed:
             raise RuntimeError(errors.FREED)
         # an input names its current producer: an in-place op since saving gave it a new grad_fn
-        creator = node if self._is_output else (self._tensor._grad_fn if self._tensor is not None else self._creator)
+        creator = node if self._is_output else (self._tensor.grad_fn if self._tensor is not None else self._creator)
         name = creator._forward_name() if creator is not None else None
         from gradscope.autograd.anomaly import is_anomaly_enabled
         data = self._array if self._array is not None else self.unpack_unchecked(node)._data
@@ -97,10 +97,17 @@ class SavedTensor:
             data.dtype, data.shape, name, self._output_nr, self._counter[0], self._version,
             anomaly=is_anomaly_enabled()))
 
+    def check_attached(self) -> None:
+        """Backward may not use an input that was not a leaf when saved and has since been detached in place:
+        its history is gone (with hooks the node keeps it, and PyTorch lets that through)."""
+        if self._creator is not None and self._tensor is not None and self._tensor._grad_fn is None:
+            raise RuntimeError(errors.DETACHED_SAVED)
+
     def array(self, node=None):
         """The saved value as an ndarray (or Python number), for first-order backward."""
         if self._freed or (self._counter is not None and self._counter[0] != self._version):
             self._raise_stale(node)
+        self.check_attached()
         if self._unpack is not None:
             return self.unpack_unchecked(node)._data
         return self._array

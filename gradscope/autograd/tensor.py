@@ -11,7 +11,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._printing import format_tensor
 from gradscope.autograd import errors
-from gradscope.autograd.grad_mode import inference_enabled
+from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
 
@@ -354,7 +354,8 @@ class Tensor:
 
     # conversion ---------------------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        if self._requires_grad and not force:
+        # NOTE: as PyTorch, only in grad mode: under no_grad the array can't take part in a graph anyway
+        if self._requires_grad and not force and grad_enabled.get():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 

@@ -1,0 +1,149 @@
+"""Errors PyTorch 2.13 raises (and one it doesn't), compared word for word through the oracle.
+
+Each snippet runs on gradscope and, when installed, on torch; the expected outcome is written out so
+the test holds without torch too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import pytest
+
+import gradscope
+from gradscope.autograd import errors
+from tests.conftest import reference_torch
+
+FREED = "RuntimeError: " + errors.FREED
+DETACHED = "RuntimeError: " + errors.DETACHED_SAVED
+LEAF_VIEW = "RuntimeError: a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def test_second_backward_through_advanced_indexing_needs_retain_graph(oracle):
+    oracle.check("""
+        x = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0], requires_grad=True)
+        y = x[[0, 1]].sum()
+        y.backward()
+        y.backward()
+        """, error=FREED)
+
+
+def test_retained_advanced_indexing_runs_twice(oracle):
+    oracle.check("""
+        x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x[[0, 0, 2]].sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        print(x.grad)
+        """, stdout="tensor([4., 0., 2.])\n")
+
+
+def test_in_place_on_a_view_taken_before_requires_grad_was_set(oracle):
+    oracle.check("""
+        a = torch.ones(3)
+        b = a[:]
+        a.requires_grad = True
+        b.add_(5)
+        """, error=LEAF_VIEW)
+
+
+def test_in_place_on_such_a_view_is_fine_under_no_grad(oracle):
+    oracle.check("""
+        a = torch.ones(3)
+        b = a[:]
+        a.requires_grad = True
+        with torch.no_grad():
+            b.add_(5)
+        print(a, a._version)
+        """, stdout="tensor([6., 6., 6.], requires_grad=True) 1\n")
+
+
+@pytest.mark.parametrize("op", ["b * b", "b.sin()", "b @ b"])
+def test_saved_input_detached_in_place(oracle, op):
+    oracle.check(f"""
+        a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = a * 1
+        c = {op}
+        b.detach_()
+        c.sum().backward()
+        """, error=DETACHED)
+
+
+def test_saved_input_detached_in_place_under_create_graph(oracle):
+    oracle.check("""
+        a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = a * 1
+        c = b * b
+        b.detach_()
+        torch.autograd.grad(c.sum(), a, create_graph=True)
+        """, error=DETACHED)
+
+
+def test_detach_in_place_that_breaks_nothing_is_allowed(oracle):
+    """A saved output, a leaf input, and reading _saved_self are all fine in PyTorch."""
+    oracle.check("""
+        a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = a.exp()
+        c = b.sin()          # exp saved its result; sin saved b, a non-leaf
+        b.detach_()
+        print(c.grad_fn._saved_self.requires_grad)
+        w = torch.tensor([2.0, 2.0, 2.0])
+        d = (a * w).sum()    # mul saved the leaf a and w
+        w.detach_()
+        d.backward()
+        print(a.grad)
+        """, stdout="False\ntensor([2., 2., 2.])\n")
+
+
+def test_detach_in_place_after_saving_is_seen_when_the_input_is_used_later(oracle):
+    oracle.check("""
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        b.detach_()
+        c = b * a            # saved after detach_: b is a leaf now
+        c.sum().backward()
+        print(a.grad)
+        """, stdout="tensor([2., 4.])\n")
+
+
+def test_numpy_under_no_grad_and_inference_mode(oracle):
+    oracle.check("""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        with torch.no_grad():
+            print(x.numpy())
+        with torch.inference_mode():
+            print(x.numpy())
+        x.numpy()
+        """, stdout="[1. 2.]\n[1. 2.]\n",
+        error="RuntimeError: Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+
+
+def _anomaly_with_warnings_as_errors(torch):
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), torch.autograd.set_detect_anomaly(True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            b = a.sigmoid()
+            c = b * 2
+            b.mul_(2)
+            try:
+                c.sum().backward()
+            except BaseException as error:  # the point: which exception surfaces
+                return type(error).__name__, str(error), stderr.getvalue()
+    return None, None, stderr.getvalue()
+
+
+def test_anomaly_mode_with_warnings_as_errors_still_raises_the_in_place_error():
+    """The "Error detected in ..." warning can't be raised while the node's error is on its way: PyTorch
+    prints it instead. Here the UserWarning replaced the RuntimeError."""
+    for torch in filter(None, (gradscope, reference_torch())):
+        kind, message, printed = _anomaly_with_warnings_as_errors(torch)
+        assert kind == "RuntimeError", torch.__name__
+        assert message.startswith("one of the variables needed for gradient computation has been modified by an "
+                                  "inplace operation: [torch.FloatTensor [3]], which is output 0 of Sigmoid, is at "
+                                  "version 1; expected version 0 instead. Hint: the backtrace further above")
+        assert printed.startswith("UserWarning: Error detected in SigmoidBackward0. Traceback of forward call that "
+                                  "caused the error:\n"), torch.__name__
