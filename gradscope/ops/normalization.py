@@ -48,8 +48,8 @@ def _uses_batch_statistics(kind: str, params) -> bool:
 
 
 def _normalised(xp, kind: str, x, params, dtype):
-    """x̂ in the op's normalising shape, its mean and rstd (None in eval-mode batch norm), and rstd as
-    it broadcasts against x̂."""
+    """x̂ in the op's normalising shape, the mean (None in eval-mode batch norm, whose statistics are
+    constants) and rstd, both shaped to broadcast against x̂."""
     shape, axes, _ = _layout(kind, x.shape, params)
     if _uses_batch_statistics(kind, params):
         centered, mean, rstd = _statistics(xp, x if kind != "group" else xp.reshape(x, shape), axes, params[-1])
