@@ -71,3 +71,9 @@ def broadcast_error(shapes) -> str:
                 f"at non-singleton dimension {max(len(a), len(b)) - 1 - i}"
             )
     return f"shapes {list(a)} and {list(b)} are not broadcastable"
+
+
+def overlaps(array: np.ndarray) -> bool:
+    """PyTorch's internal overlap: a dim of size > 1 with stride 0 (an expand), so that several elements are
+    one memory location."""
+    return 0 in array.strides and any(stride == 0 and n > 1 for n, stride in zip(array.shape, array.strides))

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 import numpy as np
 
 from gradscope._quiet import loud, quiet
-from gradscope._shapes import is_expandable_to
+from gradscope._shapes import is_expandable_to, overlaps
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.node import FREED, SAME_AS_OUTPUT, AccumulateGrad
@@ -495,6 +495,8 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
         else:
             data = g._data if isinstance(g, Tensor) else g
             if in_place and current._grad_fn is None and current._data.flags.writeable:
+                if overlaps(current._data):  # a .grad set to an expand(): PyTorch's += refuses it too
+                    raise RuntimeError(errors.OVERLAP)
                 np.add(current._data, data, out=current._data, casting="unsafe")
                 current._version_counter[0] += 1
             else:

@@ -54,7 +54,7 @@ class BackwardCFunction(Node, FunctionCtx):
     _dirty = ()
 
     def _apply(self, grads, xp, needs):
-        grads = [self._materialize(g, i) for i, g in enumerate(grads)]
+        grads = [self._materialize(g, i, xp) for i, g in enumerate(grads)]
         wrapped = [g if (xp.is_tensor or g is None) else Tensor._make(g) for g in grads]
         backward = self._fn.backward
         if getattr(backward, "_once_differentiable", False) or not xp.is_tensor:
@@ -91,13 +91,14 @@ class BackwardCFunction(Node, FunctionCtx):
             out.append(result if xp.is_tensor else result._data)
         if getattr(backward, "_once_differentiable", False) and xp.is_tensor and any(
                 g is not None and g._requires_grad for g in grads):
-            out = [_error_output(r) if r is not None else None for r in out]
+            out = _error_outputs(out)
         return out
 
-    def _materialize(self, g, index):
+    def _materialize(self, g, index, xp):
+        """An unused output's gradient as zeros (a Tensor under create_graph), unless set_materialize_grads(False)."""
         if g is None and self._materialize_grads:
             shape, dtype = self._output_meta[index]
-            return np.zeros(shape, dtype)
+            return xp.zeros(shape, dtype)
         return g
 
     def _release(self) -> None:
@@ -107,10 +108,12 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 class _ErrorNode(Node):
-    """grad_fn of gradients computed by a once_differentiable backward: differentiating them fails."""
+    """grad_fn of gradients computed by a once_differentiable backward: differentiating them fails.
+
+    As PyTorch's DelayedError, its edges lead to detached copies of those gradients made leaves."""
 
     def name(self) -> str:
-        return "Error"
+        return "torch::autograd::Error"
 
     def _apply(self, grads, xp, needs):
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
@@ -119,13 +122,21 @@ class _ErrorNode(Node):
 _ErrorNode.__name__ = "Error"
 
 
-def _error_output(result: Tensor) -> Tensor:
+def _error_outputs(results: list) -> list:
     node = _ErrorNode()
-    node._next = ()
     node._seq = next(_sequence)
-    out = Tensor._make(result._data)
-    out._grad_fn, out._requires_grad = node, True
-    return out
+    edges, outputs = [], []
+    for i, result in enumerate(results):
+        if result is None:
+            edges.append((None, 0))
+            outputs.append(None)
+            continue
+        edges.append((Tensor._make(result._data, True)._grad_accumulator(), 0))
+        out = Tensor._make(result._data, True)
+        out._grad_fn, out._output_nr = node, i
+        outputs.append(out)
+    node._next = tuple(edges)
+    return outputs
 
 
 def once_differentiable(backward):

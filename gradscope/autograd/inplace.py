@@ -8,9 +8,11 @@ grad_fn becomes an `AsStridedBackward0` replay of the view on the base.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from gradscope._shapes import broadcast_error, is_expandable_to, sum_to
+from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_to
 from gradscope.autograd import errors, factories
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
@@ -46,9 +48,22 @@ def _check(target: Tensor) -> bool:
     return True
 
 
-def _inplace(target: Tensor, function, *others) -> Tensor:
-    """Run `function(target, *others)` and write its result into `target`."""
+_DEPRECATED_ON_EXPANDED = {
+    op: f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor before performing this operation. "
+        f"This also applies to advanced indexing e.g. {example}"
+    for op, example in (("masked_fill_", "tensor[mask] = scalar"), ("index_put_", "tensor[indices] = tensor"))
+}
+
+
+def _inplace(target: Tensor, function, *others, overlapping: str = "refuse") -> Tensor:
+    """Run `function(target, *others)` and write its result into `target`. `overlapping` says what an
+    expanded target gets: PyTorch's error ("refuse"), the write ("allow": fill_, zero_), or the write
+    with PyTorch's deprecation warning ("masked_fill_", "index_put_")."""
     record = _check(target)
+    if target._base is not None and overlaps(target._data) and overlapping != "allow":
+        if overlapping == "refuse":
+            raise RuntimeError(errors.OVERLAP)
+        warnings.warn(_DEPRECATED_ON_EXPANDED[overlapping], UserWarning, stacklevel=3)
     if record and (target._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)):
         return _inplace_recorded(target, function, others)
     with no_grad():
@@ -61,8 +76,11 @@ def _write(target: Tensor, data: np.ndarray) -> None:
     if data.shape != target._data.shape:
         raise RuntimeError(f"output with shape {list(target._data.shape)} doesn't match the broadcast shape "
                            f"{list(np.broadcast_shapes(data.shape, target._data.shape))}")
+    # NOTE: an expanded target (fill_, masked_fill_, index_put_ may write one) gets only the elements that
+    # changed, as PyTorch's kernels write in place: copying every element would undo some through the others
+    where = data != target._data if target._base is not None and overlaps(target._data) else True
     try:
-        np.copyto(target._data, data, casting="same_kind")
+        np.copyto(target._data, data, casting="same_kind", where=where)
     except TypeError:
         from gradscope._dtypes import from_numpy_dtype
         raise RuntimeError(f"result type {from_numpy_dtype(data.dtype).legacy_name[:-6]} can't be cast to the "
@@ -208,7 +226,8 @@ _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true
 def _fast(target: Tensor, function, scalar) -> Tensor:
     """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary."""
     ufunc = _UFUNCS[function.__name__]
-    if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide):
+    if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide) or (
+            target._base is not None and overlaps(target._data)):
         return _inplace(target, function, scalar)
     ufunc(target._data, scalar, out=target._data)
     target._version_counter[0] += 1
@@ -242,11 +261,14 @@ sign_ = _unary_inplace(F.sign)
 floor_ = _unary_inplace(F.floor)
 round_ = _unary_inplace(F.round)
 reciprocal_ = _unary_inplace(F.reciprocal)
-masked_fill_ = _unary_inplace(F.masked_fill)
+
+
+def masked_fill_(self, mask, value) -> Tensor:
+    return _inplace(self, lambda t: F.masked_fill(t, mask, value), overlapping="masked_fill_")
 
 
 def zero_(self) -> Tensor:
-    return _inplace(self, lambda t: apply(E.zero, (t,)))
+    return _inplace(self, lambda t: apply(E.zero, (t,)), overlapping="allow")
 
 
 def fill_(self, value) -> Tensor:
@@ -255,7 +277,7 @@ def fill_(self, value) -> Tensor:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
         return _inplace(self, lambda t, v: apply(E.fill_tensor, (t, v), (), [t._data, v._data]), value)
-    return _inplace(self, lambda t: apply(E.fill, (t,), (value,)))
+    return _inplace(self, lambda t: apply(E.fill, (t,), (value,)), overlapping="allow")
 
 
 def copy_(self, src, non_blocking=False) -> Tensor:
@@ -295,7 +317,7 @@ def setitem(self, index, value) -> None:
         return
     if any(is_advanced(item) for item in items):
         view, rest = split_index(self, items)
-        _inplace(view, lambda t, v: _index_put(t, v, rest), value)
+        _inplace(view, lambda t, v: _index_put(t, v, rest), value, overlapping="index_put_")
         return
     _copy_to(basic_index(self, items), value)
 

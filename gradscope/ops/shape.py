@@ -40,7 +40,16 @@ squeeze_ = primitive("squeeze_", np.squeeze, "SqueezeBackward4", inputs=("self",
                      attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
 squeeze_dims = primitive("squeeze_dims", np.squeeze, "SqueezeBackward2", inputs=("self",), params=("dim",),
                          attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
-expand = primitive("expand", np.broadcast_to, "ExpandBackward0", inputs=("self",), params=("size",),
+def _expand(a, size):
+    # NOTE: a writeable view, as PyTorch's expand: in-place ops on it write through to the input (the
+    # autograd layer refuses those that would write one element through several, as PyTorch does)
+    lead = len(size) - a.ndim
+    strides = (0,) * lead + tuple(0 if n == 1 and want != 1 else stride
+                                  for n, want, stride in zip(a.shape, size[lead:], a.strides))
+    return np.lib.stride_tricks.as_strided(a, tuple(size), strides)
+
+
+expand = primitive("expand", _expand, "ExpandBackward0", inputs=("self",), params=("size",),
                    attrs=("self_sym_sizes",), view=True, vjp=(lambda g, s: s.xp.sum_to(g, s.self_sym_sizes),))
 
 
