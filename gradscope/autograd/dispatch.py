@@ -10,7 +10,7 @@ from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import SAME_AS_OUTPUT, _sequence, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, default_hooks, save_input
-from gradscope.autograd.tensor import Tensor, _sync_view
+from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_value
 
 _ndarray = np.ndarray
@@ -51,11 +51,13 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         if grad_enabled.get():
             if len(inputs) == 1:
                 x = inputs[0]
-                if (type(x) is Tensor or isinstance(x, Tensor)) and x._requires_grad:
+                if (type(x) is Tensor or isinstance(x, Tensor)) and (
+                        x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
                     _record_unary(op, x, params, arrays, t)
             else:
                 for x in inputs:
-                    if (type(x) is Tensor or isinstance(x, Tensor)) and x._requires_grad:
+                    if (type(x) is Tensor or isinstance(x, Tensor)) and (
+                            x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
                         _record_simple(op, inputs, params, arrays, t)
                         break
         return t
@@ -73,7 +75,7 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             t._is_inference = True
     if grad_enabled.get():
         for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
+            if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
                 _record(op, inputs, params, arrays, outputs)
                 break
     return outputs[0] if op.n_outputs == 1 else outputs
@@ -85,7 +87,7 @@ _new_tensor = object.__new__
 
 def _edge(x):
     """The graph edge a tensor contributes as an input: its grad_fn, its AccumulateGrad, or none."""
-    if isinstance(x, Tensor) and x._requires_grad:
+    if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
         if x._base is not None:
             _sync_view(x)
         fn = x._grad_fn
@@ -144,7 +146,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     shape, dtype = result.shape, result.dtype
     if len(inputs) == 2:  # the commonest arity, unrolled
         a, b = inputs
-        if (type(a) is Tensor or isinstance(a, Tensor)) and a._requires_grad:
+        if (type(a) is Tensor or isinstance(a, Tensor)) and (
+                a._requires_grad or a._base is not None and _stale_view_requires_grad(a)):
             if a._base is not None:
                 _sync_view(a)
             fn = a._grad_fn
@@ -154,7 +157,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             live = 1
         else:
             edge, meta, live = _NO_EDGE, None, 0
-        if (type(b) is Tensor or isinstance(b, Tensor)) and b._requires_grad:
+        if (type(b) is Tensor or isinstance(b, Tensor)) and (
+                b._requires_grad or b._base is not None and _stale_view_requires_grad(b)):
             if b._base is not None:
                 _sync_view(b)
             fn = b._grad_fn
@@ -205,7 +209,7 @@ def _edges_and_meta(node, inputs, shape, dtype) -> None:
     edges = []
     input_meta = []
     for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
+        if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
             if x._base is not None:
                 _sync_view(x)
             fn = x._grad_fn
@@ -285,6 +289,7 @@ def _make_view(out: Tensor, source: Tensor, step: tuple) -> None:
     if not grad_enabled.get():
         out._view_made_without_grad = True
     out._view_base_fn = out._base._grad_fn
+    out._view_version = out._version_counter[0]
     if source._is_inference:
         out._is_inference = True
 

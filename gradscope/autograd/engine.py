@@ -59,7 +59,7 @@ def _as_tuple(tensors) -> tuple:
 def _root_edges(tensors) -> list:
     edges = []
     for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor) or not t._requires_grad:
+        if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(errors.NO_GRAD_FN.format(i))
         fn = t.grad_fn
         edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
@@ -338,7 +338,9 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
             if g is not None and (node, nr) in task.targets:
                 task.captured[(node, nr)] = g
     if is_leaf:
-        if task.accumulate and grads[0] is not None and (task.targets is None or (node, 0) in task.targets):
+        # NOTE: as PyTorch's AccumulateGrad, nothing for a leaf that no longer requires grad (detach_())
+        if task.accumulate and grads[0] is not None and node.variable._requires_grad and (
+                task.targets is None or (node, 0) in task.targets):
             _accumulate_leaf(node.variable, grads[0], task.create_graph, task.observing)
             if node._post_hooks:
                 _post_hooks(node, [], grads, xp)

@@ -196,7 +196,7 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         ctx = cls._backward_cls.__new__(cls._backward_cls)
         # NOTE: as in PyTorch, needs_input_grad follows the inputs even under no_grad
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         split = cls.setup_context is not Function.setup_context
         with no_grad():

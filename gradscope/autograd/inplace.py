@@ -64,7 +64,7 @@ def _inplace(target: Tensor, function, *others, overlapping: str = "refuse") -> 
         if overlapping == "refuse":
             raise RuntimeError(errors.OVERLAP)
         warnings.warn(_DEPRECATED_ON_EXPANDED[overlapping], UserWarning, stacklevel=3)
-    if record and (target._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)):
+    if record and (target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)):
         return _inplace_recorded(target, function, others)
     with no_grad():
         result = function(target, *others)
@@ -128,7 +128,7 @@ class CopySlices(Node):
         result = np.empty_like(self._layout)
         result[...] = grads[0]
         region = replay_view(self._chain, result)
-        fn_grads = self._op_node._apply([np.array(region)], xp, [True, *wanted[1:]])
+        fn_grads = self._op_node._apply([np.array(region)], xp, wanted)
         first = fn_grads[0]
         region[...] = 0 if first is None else sum_to(first, region.shape)
         return [result, *fn_grads[1:]]
@@ -143,7 +143,7 @@ class CopySlices(Node):
         scattered into the region (the scatter is the view chain's own VJP, so it is differentiable)."""
         outside = np.ones(self._layout.shape, dtype=g._data.dtype)
         replay_view(self._chain, outside)[...] = 0
-        fn_grads = self._op_node._apply([_replay_tensor(self._chain, g)], xp, [True, *wanted[1:]])
+        fn_grads = self._op_node._apply([_replay_tensor(self._chain, g)], xp, wanted)
         result = g * Tensor._make(outside)
         if fn_grads[0] is not None:
             result = result + _scatter(self._chain, self._layout, fn_grads[0])
@@ -194,11 +194,14 @@ def _copy_slices(view: Tensor, fn) -> None:
     base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
     view._grad_fn = view_replay_node(base, view)
     view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node
+    view._view_version = view._version_counter[0]
 
 
 def view_replay_node(base: Tensor, view: Tensor) -> AsStridedBackward0:
     node = AsStridedBackward0()
-    node._next = ((base._grad_fn, base._output_nr),)
+    fn = base._grad_fn  # NOTE: a base detached in place since leaves the view's gradient nowhere to go
+    node._next = ((fn, base._output_nr) if fn is not None else
+                  (base._grad_accumulator(), 0) if base._requires_grad else (None, 0),)
     node._seq = next(_sequence)
     node._layout, node._chain = base._data, view._view_chain
     node._input_meta = ((base._data.shape, base._data.dtype),)

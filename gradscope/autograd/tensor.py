@@ -86,6 +86,7 @@ class Tensor:
     _is_inference = False
     _view_chain = ()  # for views: ((primitive, params, output index), ...) replayed on the base's array
     _view_base_fn = None  # the base's grad_fn when this view's grad_fn was made
+    _view_version = 0  # and the version then
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
     _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
 
@@ -122,6 +123,8 @@ class Tensor:
     # autograd attributes ---------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            _sync_view(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -448,16 +451,31 @@ def _c_type_name(np_dtype: np.dtype) -> str:
 
 
 def _sync_view(view: Tensor) -> None:
-    """After an in-place op on a base or a sibling view, route this view's gradient through the base."""
+    """After an in-place op on the base or a sibling view (a new grad_fn of the base, or a new version, even
+    from an op under no_grad), route this view's gradient through the base: PyTorch regenerates a view's
+    grad_fn as AsStridedBackward0 then."""
     base = view._base
-    if base._grad_fn is view._view_base_fn:
+    version = view._version_counter[0]
+    if base._grad_fn is view._view_base_fn and view._view_version == version:
         return
-    if base._grad_fn is not None and view._view_chain:
+    if view._view_chain and not view._view_made_without_grad and (view._requires_grad or base._grad_fn is not None):
         from gradscope.autograd.inplace import view_replay_node
         view._grad_fn = view_replay_node(base, view)
         view._output_nr = 0
         view._requires_grad = True
     view._view_base_fn = base._grad_fn
+    view._view_version = version
+
+
+def _stale_view_requires_grad(x: Tensor) -> bool:
+    """Whether a view that did not require grad does now: an in-place op that requires grad changed its
+    base since it was made (as in PyTorch, it then takes part in the graph through the base). Callers
+    check `_requires_grad` first: this runs only for tensors that don't require grad."""
+    base = x._base
+    if base is None or base._grad_fn is x._view_base_fn:
+        return False
+    _sync_view(x)
+    return x._requires_grad
 
 
 from gradscope.autograd import functions as _F  # noqa: E402 - ops need Tensor defined first
