@@ -161,3 +161,13 @@ def test_random_index_assignments_match_torch(seed, with_tensor):
     value_shape = tuple(selected.shape) if with_tensor else None
     assert _assign(gradscope, _random_index(seed), (3, 4, 5), value_shape) == \
         _assign(torch, _random_index(seed), (3, 4, 5), value_shape)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_assignment_shape_errors_name_the_dtype(oracle, dtype):
+    name = {"float64": "Double", "float32": "Float", "int64": "Long"}[dtype]
+    oracle.check(f"""
+        y = torch.zeros(2, 3, dtype=torch.{dtype})
+        y[0] = torch.ones(2, 3, dtype=torch.{dtype})
+        """, error=f"RuntimeError: expand(torch.{name}Tensor{{[2, 3]}}, size=[3]): the number of sizes provided (1) "
+                   "must be greater or equal to the number of dimensions in the tensor (2)")

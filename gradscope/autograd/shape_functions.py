@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
@@ -111,9 +112,10 @@ def expand(input, *sizes):
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
-                           f"tensor ({len(shape)})")
+        name = _dtypes.legacy_type_name(input._data.dtype)
+        raise RuntimeError(f"expand({name}{{{list(shape)}}}, size={list(sizes)}): the number of sizes provided "
+                           f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+                           f"({len(shape)})")
     target = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     for i, n in enumerate(shape):
         if n != 1 and n != target[i + lead]:
@@ -304,7 +306,6 @@ def cat(tensors, dim=0):
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(tensors)[:1]
     ndim = tensors[0]._data.ndim
     d = normalize_dim(dim, ndim)
-    from gradscope import _dtypes
     common = _dtypes.result_type([t._data for t in tensors])
     arrays = [t._data.astype(common, copy=False) for t in tensors]
     return apply(S.cat, tensors, (d, tuple(t._data.shape[d] for t in tensors)), arrays)
