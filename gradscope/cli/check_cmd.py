@@ -86,7 +86,8 @@ def check(
                              "dead-units, exploding, gradcheck. Default: all but exploding (unless --steps >= 2) "
                              "and gradcheck.")] = None,
     config: Annotated[Path | None, typer.Option(
-        help="pyproject.toml with a \\[tool.gradscope.check] table (default: the nearest one upward from here).")] = None,
+        help="pyproject.toml with a \\[tool.gradscope.check] table (default: the nearest one upward "
+             "from here).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
     junit_xml: Annotated[str | None, typer.Option("--junit-xml", metavar="FILE",
                                                   help="Also write a JUnit XML report.")] = None,
