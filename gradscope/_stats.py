@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+import reprlib
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from gradscope._quiet import loud, quiet
 
 HISTOGRAM_BINS = 16
+MAX_DIMS = 64  # NumPy's own limit
+DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                    "float32", "float64", "complex64", "complex128"})  # what a recorded tensor can hold
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class TensorStats:
         return self.nonfinite == 0
 
     def to_json(self) -> dict:
-        data = asdict(self)
+        data = {field.name: getattr(self, field.name) for field in fields(self)}  # asdict deep-copies: slow
         data["shape"] = list(self.shape)
         data["histogram"] = list(self.histogram)
         data["histogram_range"] = list(self.histogram_range)
@@ -47,11 +52,58 @@ class TensorStats:
 
     @classmethod
     def from_json(cls, data: dict) -> TensorStats:
-        values = dict(data)
-        values["shape"] = tuple(int(s) for s in values["shape"])
-        values["histogram"] = tuple(int(c) for c in values["histogram"])
-        values["histogram_range"] = tuple(float(v) for v in values["histogram_range"])
-        return cls(**values)
+        """Statistics read back from JSON (non-finite figures may be the strings "nan", "inf", "-inf"),
+        checked to be ones `compute_stats` could have produced; TypeError or ValueError otherwise.
+
+        >>> TensorStats.from_json(compute_stats(np.ones(3)).to_json()).norm
+        1.7320508075688772
+        """
+        shape = _counts(data["shape"])
+        if len(shape) > MAX_DIMS:
+            raise ValueError(f"{len(shape)} dimensions (at most {MAX_DIMS})")
+        numel, nan, posinf, neginf = _counts([data["numel"], data["nan"], data["posinf"], data["neginf"]])
+        if math.prod(shape) != numel:
+            raise ValueError(f"shape {list(shape)} doesn't hold {numel} elements")
+        finite = numel - nan - posinf - neginf
+        if finite < 0:
+            raise ValueError(f"{nan + posinf + neginf} non-finite values in {numel} elements")
+        histogram = _counts(data["histogram"])
+        if len(histogram) != HISTOGRAM_BINS or sum(histogram) > finite:
+            raise ValueError(f"a histogram of {len(histogram)} counts totalling {sum(histogram)} "
+                             f"({HISTOGRAM_BINS} counting at most {finite} finite values expected)")
+        low, high = (_number(value) for value in _list(data["histogram_range"]))
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high
+                or math.isnan(low) and math.isnan(high) and not any(histogram)):
+            raise ValueError(f"histogram range [{low}, {high}]")
+        figures = {key: _number(data[key]) for key in ("norm", "mean", "std", "min", "max", "zero_fraction")}
+        if figures["norm"] < 0 or figures["std"] < 0 or not 0 <= figures["zero_fraction"] <= 1:
+            raise ValueError(f"norm {figures['norm']}, std {figures['std']}, zero fraction {figures['zero_fraction']}")
+        if data["dtype"] not in DTYPES:
+            raise ValueError(f"dtype {reprlib.repr(data['dtype'])}")
+        return cls(shape=shape, dtype=data["dtype"], numel=numel, nan=nan, posinf=posinf, neginf=neginf,
+                   histogram=histogram, histogram_range=(low, high), **figures)
+
+
+def _counts(values) -> tuple[int, ...]:
+    """A JSON list of non-negative integers (not booleans)."""
+    counts = tuple(_list(values))
+    if not all(type(count) is int for count in counts) or counts and min(counts) < 0:
+        raise TypeError(f"expected counts, got {reprlib.repr(values)}")
+    return counts
+
+
+def _number(value) -> float:
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {reprlib.repr(value)}")
+    return float(value)
+
+
+def _list(value) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {reprlib.repr(value)}")
+    return value
 
 
 def compute_stats(array: np.ndarray) -> TensorStats:

@@ -2,21 +2,122 @@
 
 from __future__ import annotations
 
+import io
 import json
+from typing import TextIO
+
+import numpy as np
 
 from gradscope.trace.model import NodeRecord, Trace
 from gradscope.trace.tracefile import _finite_json, to_manifest
 
 FOLD_ABOVE = 400  # nodes: bigger graphs are folded into one box per module scope
+VALUES_CHUNK = 8192  # array elements formatted at once
+
+
+def write_json(trace: Trace, stream: TextIO) -> None:
+    """Write the trace as JSON, following docs/trace-format.md, with small arrays inline as `values`.
+
+    The document goes out a node, a pass and a tensor at a time, and an array's values a chunk at a
+    time: memory holds the trace's own arrays, never the text. The text is `json.dumps(document,
+    indent=1)` exactly.
+
+    >>> with open("trace.json", "w") as stream:
+    ...     write_json(trace, stream)
+    """
+    manifest, arrays = to_manifest(trace)  # reads every array first: a bad one fails before any output
+
+    def tensor(entry: dict) -> None:
+        stream.write('{\n   "stats": ' + _dumps(entry["stats"], 3) + ',\n   "values": ')
+        if entry["array"] is None:
+            stream.write("null")
+        else:
+            _write_values(stream, arrays[entry["array"]], 3)
+        stream.write("\n  }")
+
+    stream.write("{")
+    for index, (key, value) in enumerate(manifest.items()):
+        stream.write(("," if index else "") + f"\n {json.dumps(key)}: ")
+        if isinstance(value, list):
+            _write_list(stream, value, tensor if key == "tensors" else lambda item: stream.write(_dumps(item, 2)))
+        else:
+            stream.write(_dumps(value, 1))
+    stream.write("\n}")
 
 
 def to_json(trace: Trace) -> str:
-    """The trace as JSON, following docs/trace-format.md, with small arrays inline as `values`."""
-    manifest, arrays = to_manifest(trace)
-    for entry in manifest["tensors"]:
-        name = entry.pop("array")
-        entry["values"] = None if name is None else _finite_json(arrays[name].tolist())
-    return json.dumps(manifest, indent=1)
+    """`write_json` into a string."""
+    buffer = io.StringIO()
+    write_json(trace, buffer)
+    return buffer.getvalue()
+
+
+def _dumps(value, level: int) -> str:
+    """`value` as json.dumps(..., indent=1) prints it `level` containers deep (JSON strings hold no raw newline)."""
+    return json.dumps(value, indent=1).replace("\n", "\n" + " " * level)
+
+
+def _write_list(stream: TextIO, items: list, write_item) -> None:
+    """A top-level list, one item at a time."""
+    if not items:
+        stream.write("[]")
+        return
+    for index, item in enumerate(items):
+        stream.write(",\n  " if index else "[\n  ")
+        write_item(item)
+    stream.write("\n ]")
+
+
+def _write_values(stream: TextIO, array: np.ndarray, level: int) -> None:
+    """An array as json.dumps prints its nested lists `level` deep, non-finite numbers as strings; a big
+    array a block of rows at a time (a row too big on its own, recursively)."""
+    if array.size <= VALUES_CHUNK or array.ndim == 0:
+        stream.write(_nested(_texts(array.reshape(-1)), array.shape, level))
+        return
+    separator = ",\n" + " " * (level + 1)
+    rows_at_once = max(1, VALUES_CHUNK // (array.size // len(array)))
+    stream.write("[" + separator[1:])
+    for start in range(0, len(array), rows_at_once):
+        if start:
+            stream.write(separator)
+        rows = array[start:start + rows_at_once]
+        if rows.size <= VALUES_CHUNK:
+            stream.write(separator.join(_items(_texts(rows.reshape(-1)), rows.shape, level)))
+        else:
+            _write_values(stream, rows[0], level + 1)
+    stream.write("\n" + " " * level + "]")
+
+
+def _nested(texts: list[str], shape: tuple[int, ...], level: int) -> str:
+    """The elements' texts (in C order) as nested lists of `shape`, `level` deep."""
+    if not shape:
+        return texts[0]
+    if not shape[0]:
+        return "[]"
+    separator = ",\n" + " " * (level + 1)
+    return "[" + separator[1:] + separator.join(_items(texts, shape, level)) + "\n" + " " * level + "]"
+
+
+def _items(texts: list[str], shape: tuple[int, ...], level: int) -> list[str]:
+    """The texts of the items of a list of `shape` that sits `level` deep."""
+    if len(shape) == 1:
+        return texts
+    step = len(texts) // shape[0]  # 0 when an inner dimension is
+    return [_nested(texts[index * step:(index + 1) * step], shape[1:], level + 1) for index in range(shape[0])]
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """JSON for each element of a 1-d array, as json.dumps writes `values.tolist()`."""
+    kind = values.dtype.kind
+    if kind == "b":
+        return ["true" if value else "false" for value in values.tolist()]
+    if kind in "iu":
+        return list(map(int.__repr__, values.tolist()))
+    if kind != "f":
+        raise TypeError(f"{values.dtype} values have no JSON form")
+    if np.isfinite(values).all():
+        return list(map(float.__repr__, values.tolist()))
+    return [json.dumps(_finite_json(value)) for value in values.tolist()]
 
 
 def _quote(text: str) -> str:

@@ -1,19 +1,25 @@
 """Trace files: one zip holding `manifest.json` and one `.npy` per stored array (docs/trace-format.md).
 
-Writing is atomic (a temporary file renamed into place). Reading parses the manifest, checks it
-thoroughly and loads arrays only when asked, always with `allow_pickle=False`: opening a trace file
-never runs code. Anything malformed raises `TraceFormatError`.
+Writing is atomic (a temporary file renamed into place). Reading treats the file as untrusted: it
+parses the manifest, checks it thoroughly and loads arrays only when asked, parsing `.npy` headers as
+data (never unpickling: opening a trace file never runs code). Only what gradscope writes is accepted,
+within limits that bound the time and memory any read takes, whatever the zip headers claim; anything
+else raises `TraceFormatError`.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
 import os
+import reprlib
 import threading
 import zipfile
 import zlib
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +37,6 @@ from gradscope.trace.model import (
 from gradscope.trace.output import write_atomically
 
 FORMAT = "gradscope-trace"
-MAX_MANIFEST_BYTES = 1 << 30
-# what a damaged zip member can raise while being opened or inflated
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-               RuntimeError, zlib.error, KeyError, IndexError, OverflowError)
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 
@@ -134,9 +136,47 @@ def write_trace(trace: Trace, stream) -> None:
 
 
 # ------------------------------------------------------------------------------------------- reading
+# What a trace file may ask of its reader (docs/trace-format.md, "Limits")
+MAX_MANIFEST_BYTES = 256 << 20
+MAX_ARRAY_BYTES = 1 << 30
+MAX_JSON_DEPTH = 32  # containers inside one another in `meta`, counting the manifest and `meta` itself
+MAX_EMPTY_POSITIONS = 1 << 16  # an array without elements may still claim [65536, 0]: that many empty rows
+_NPY_HEADER_BYTES = 10_000  # NumPy's own limit
+_CHUNK = 1 << 16  # bytes inflated at once
+STORED_DTYPES = {name: np.dtype(name) for name in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                                                   "uint32", "uint64", "float16", "float32", "float64")}
+NODE_KINDS = frozenset({"op", "leaf", "function", "other"})
+PHASES = frozenset({"forward", "backward"})
+ROLES = frozenset({"culprit", "propagator"})
+# what a damaged zip member can raise while being opened or inflated
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+               RuntimeError, zlib.error, KeyError, IndexError, OverflowError)
+_MANIFEST_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError)
+_ARRAY_ERRORS = (*_ZIP_ERRORS, MemoryError, RecursionError, SyntaxError, TypeError)  # and from a .npy header
+
+
 def load_trace(path: str | os.PathLike) -> Trace:
-    """Read a trace file; arrays are loaded when first used."""
+    """Read a trace file; arrays are loaded when first used.
+
+    The file is untrusted: whatever gradscope would not have written raises `TraceFormatError`, and no read
+    takes more memory than the limits above allow, whatever the zip headers claim.
+
+    >>> trace = load_trace("run.gstrace")
+    """
     path = Path(path)
+    archive = _open_archive(path)
+    try:
+        manifest = _read_manifest(path, archive)
+        try:
+            return _parse(manifest, path, archive)
+        except _MANIFEST_ERRORS as error:
+            raise TraceFormatError(f"{path}: malformed trace manifest ({type(error).__name__}: {error})") from None
+    except BaseException:
+        archive.close()
+        raise
+
+
+def _open_archive(path: Path) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
     except (FileNotFoundError, PermissionError):
@@ -145,18 +185,47 @@ def load_trace(path: str | os.PathLike) -> Trace:
         raise TraceFormatError(f"{path}: not a gradscope trace file (it is a directory)") from None
     except _ZIP_ERRORS as error:
         raise TraceFormatError(f"{path}: not a gradscope trace file (not a zip archive: {error})") from None
+    names = archive.namelist()
+    if len(set(names)) != len(names):  # zipfile would silently read the last one
+        twin = next(name for name, count in Counter(names).items() if count > 1)
+        archive.close()
+        raise TraceFormatError(f"{path}: corrupt trace file (member {twin!r} appears more than once)")
+    return archive
+
+
+def _open_member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        # NOTE: zipfile inflates bzip2 and lzma members without an output limit
+        raise TraceFormatError(f"{path}: corrupt trace file ({info.filename!r} is compressed with method "
+                               f"{info.compress_type}; gradscope writes deflated or stored members)")
+    return archive.open(info)
+
+
+def _read_manifest(path: Path, archive: zipfile.ZipFile) -> dict:
+    """The manifest, parsed; its size checked against the headers first, then again while inflating."""
     try:
         info = archive.getinfo(MANIFEST)
-        if info.file_size > MAX_MANIFEST_BYTES:
-            raise TraceFormatError(f"{path}: manifest is implausibly large ({info.file_size} bytes)")
-        raw = archive.read(info)
     except KeyError:
         raise TraceFormatError(f"{path}: not a gradscope trace file (no {MANIFEST})") from None
+    too_large = TraceFormatError(f"{path}: manifest is larger than {MAX_MANIFEST_BYTES:,} bytes")
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise too_large
+    try:
+        with _open_member(path, archive, info) as stream:
+            raw = bytearray()
+            while chunk := stream.read(_CHUNK):
+                raw += chunk
+                if len(raw) > MAX_MANIFEST_BYTES:
+                    raise too_large
+    except TraceFormatError:
+        raise
     except _ZIP_ERRORS as error:
         raise TraceFormatError(f"{path}: corrupt trace file ({type(error).__name__}: {error})") from None
     try:
-        manifest = json.loads(raw)
-    except (ValueError, RecursionError) as error:  # JSONDecodeError, bad UTF-8, absurd numbers, deep nesting
+        manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise TraceFormatError(f"{path}: corrupt manifest (not UTF-8)") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, absurd numbers, deep nesting
         raise TraceFormatError(f"{path}: corrupt manifest ({type(error).__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise TraceFormatError(f"{path}: not a gradscope trace file (format is not {FORMAT!r})")
@@ -166,111 +235,182 @@ def load_trace(path: str | os.PathLike) -> Trace:
     if version > SCHEMA_VERSION:
         raise TraceFormatError(f"{path}: trace schema version {version} is newer than this gradscope supports "
                                f"({SCHEMA_VERSION}); upgrade gradscope to read it")
-    try:
-        return _parse(manifest, _ArrayReader(path, archive))
-    except TraceFormatError:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError) as error:
-        raise TraceFormatError(f"{path}: malformed trace manifest ({type(error).__name__}: {error})") from None
+    if version < 1:
+        raise TraceFormatError(f"{path}: trace schema version {version} was never written by gradscope")
+    return manifest
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # gradscope writes non-finite numbers as strings
 
 
 class _ArrayReader:
-    """Loads `.npy` members on demand from the open archive, never unpickling."""
+    """Reads `.npy` members on demand, each checked against its statistics before anything is allocated
+    for it, and never with pickle."""
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile) -> None:
+    def __init__(self, path: Path, archive: zipfile.ZipFile, keep_values: int | None) -> None:
         self.path = path
         self.archive = archive
-        self.names = set(archive.namelist())
+        self.keep_values = keep_values  # the recording's limit: no array it stored is larger
+        self.claimed: set[str] = set()
         self.lock = threading.Lock()
 
-    def loader(self, name: str, stats: TensorStats):
+    def loader(self, name: str, stats: TensorStats) -> Callable[[], np.ndarray]:
+        if name in self.claimed:
+            raise ValueError(f"two tensors name the array {name!r}")
         try:
             info = self.archive.getinfo(name)
         except KeyError:
             raise TraceFormatError(f"{self.path}: array {name!r} is missing from the trace file") from None
+        self.claimed.add(name)
+        return functools.partial(self.read, info, stats)
 
-        def load() -> np.ndarray:
-            try:
-                return self._read(name, info, stats)
-            except TraceFormatError:
-                raise
-            except (*_ZIP_ERRORS, MemoryError) as error:
-                raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"({type(error).__name__}: {error})") \
-                    from None
-        return load
+    def read(self, info: zipfile.ZipInfo, stats: TensorStats) -> np.ndarray:
+        try:
+            self._check_declared(stats)
+            with self.lock, _open_member(self.path, self.archive, info) as stream:
+                return _read_npy(stream, stats)
+        except TraceFormatError:
+            raise
+        except _ARRAY_ERRORS as error:
+            why = str(error) if isinstance(error, _ArrayError) else f"{type(error).__name__}: {error}"
+            raise TraceFormatError(f"{self.path}: corrupt array {info.filename!r} ({why})") from None
 
-    def _read(self, name: str, info: zipfile.ZipInfo, stats: TensorStats) -> np.ndarray:
-        """Check the .npy header against the manifest's statistics before reading any data."""
-        limit = 4096 + stats.numel * 16
-        if info.file_size > limit:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"(larger than its {stats.numel} elements allow)")
-        with self.lock:
-            data = self.archive.read(info)
-        stream = io.BytesIO(data)
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-        else:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"(unsupported .npy version {version})")
-        if dtype.hasobject:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"(it holds Python objects; refusing to load it)")
-        if tuple(shape) != stats.shape:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"(shape {tuple(shape)}, expected {stats.shape})")
-        if len(data) - stream.tell() != stats.numel * dtype.itemsize:
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"(truncated or padded)")
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-        if not isinstance(array, np.ndarray):
-            raise TraceFormatError(f"{self.path}: corrupt array {name!r} "
-                                   f"(not a single .npy array)")
-        return array
+    def _check_declared(self, stats: TensorStats) -> None:
+        """Refuse an array its statistics already rule out, before its member is opened."""
+        if stats.dtype not in STORED_DTYPES:
+            raise _ArrayError(f"{stats.dtype} values are never stored in a trace file")
+        size = stats.numel * STORED_DTYPES[stats.dtype].itemsize
+        if self.keep_values is not None and stats.numel > self.keep_values:
+            raise _ArrayError(f"{stats.numel:,} elements, more than the recording's keep_values "
+                              f"({self.keep_values:,})")
+        if size > MAX_ARRAY_BYTES:
+            raise _ArrayError(f"{size:,} bytes, larger than the limit of {MAX_ARRAY_BYTES:,}")
+        if stats.numel == 0 and math.prod(filter(None, stats.shape)) > MAX_EMPTY_POSITIONS:
+            raise _ArrayError(f"an empty array of shape {list(stats.shape)}")
 
 
-def _number(value) -> float:
-    if isinstance(value, str) and value in ("nan", "inf", "-inf"):
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
+class _ArrayError(ValueError):
+    """Why an array member is refused."""
 
 
+def _read_npy(stream, stats: TensorStats) -> np.ndarray:
+    """The array in a `.npy` stream, once its header matches `stats`; inflated a chunk at a time into the
+    array itself, so a member can never inflate to more than the array it declares."""
+    dtype, shape, fortran = _npy_header(stream)
+    if dtype.newbyteorder("=") != STORED_DTYPES[stats.dtype]:
+        raise _ArrayError(f"it holds {dtype}, its statistics say {stats.dtype}")
+    if shape != stats.shape or fortran:
+        raise _ArrayError(f"shape {shape}{' in Fortran order' if fortran else ''}, expected {stats.shape}")
+    array = np.empty(stats.numel, dtype=dtype)
+    data = memoryview(array.view(np.uint8))
+    filled = 0
+    while filled < len(data):
+        chunk = stream.read(min(_CHUNK, len(data) - filled))
+        if not chunk:
+            raise _ArrayError("truncated")
+        data[filled:filled + len(chunk)] = chunk
+        filled += len(chunk)
+    if stream.read(1):
+        raise _ArrayError(f"longer than {len(data):,} bytes of data")
+    return array.reshape(shape)
+
+
+_NPY_HEADERS = {(1, 0): (2, np.lib.format.read_array_header_1_0), (2, 0): (4, np.lib.format.read_array_header_2_0)}
+
+
+def _npy_header(stream) -> tuple[np.dtype, tuple[int, ...], bool]:
+    """(dtype, shape, Fortran order) of a `.npy` stream, read without trusting its header length."""
+    magic = stream.read(8)
+    if len(magic) < 8 or magic[:6] != b"\x93NUMPY":
+        raise _ArrayError("not a .npy array")
+    version = (magic[6], magic[7])
+    if version not in _NPY_HEADERS:
+        raise _ArrayError(f"unsupported .npy version {version}")
+    length_bytes, read_header = _NPY_HEADERS[version]
+    length_field = stream.read(length_bytes)
+    length = int.from_bytes(length_field, "little")
+    if len(length_field) < length_bytes or length > _NPY_HEADER_BYTES:
+        raise _ArrayError("implausible .npy header")
+    header = stream.read(length)
+    shape, fortran, dtype = read_header(io.BytesIO(length_field + header), max_header_size=_NPY_HEADER_BYTES)
+    return dtype, tuple(shape), fortran
+
+
+# the manifest, field by field: each has the type gradscope writes (unknown keys are ignored)
 def _int(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {value!r}")
+        raise TypeError(f"expected an integer, got {reprlib.repr(value)}")
     return value
 
 
-def _stats(data: dict) -> TensorStats:
-    numeric = {k: _number(data[k]) for k in ("norm", "mean", "std", "min", "max", "zero_fraction")}
-    counts = {k: _int(data[k]) for k in ("numel", "nan", "posinf", "neginf")}
-    histogram = tuple(_int(c) for c in data["histogram"])
-    low, high = (_number(v) for v in data["histogram_range"])
-    shape = tuple(_int(s) for s in data["shape"])
-    if any(s < 0 for s in shape) or math.prod(shape) != counts["numel"]:
-        raise ValueError(f"shape {shape} doesn't match numel {counts['numel']}")
-    return TensorStats(shape=shape, dtype=str(data["dtype"]), histogram=histogram, histogram_range=(low, high),
-                       **numeric, **counts)
+def _count(value) -> int:
+    if _int(value) < 0:
+        raise ValueError(f"expected a count, got {value}")
+    return value
 
 
-def _parse(manifest: dict, reader: _ArrayReader) -> Trace:
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {reprlib.repr(value)}")
+    if not value.isascii():
+        value.encode()  # a lone surrogate (JSON "\\ud800") can't be printed: UnicodeEncodeError
+    return value
+
+
+def _optional_text(value) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _list(value) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {reprlib.repr(value)}")
+    return value
+
+
+def _dict(value) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {reprlib.repr(value)}")
+    return value
+
+
+def _one_of(value, choices: frozenset[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"expected one of {sorted(choices)}, got {reprlib.repr(value)}")
+    return value
+
+
+def _meta(value) -> dict:
+    """`meta` is free-form JSON: bounded nesting, printable strings."""
+    pending = [(_dict(value), 2)]
+    while pending:
+        container, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"meta is nested more than {MAX_JSON_DEPTH} deep")
+        for item in (*container, *container.values()) if isinstance(container, dict) else container:
+            if isinstance(item, (dict, list)):
+                pending.append((item, depth + 1))
+            elif isinstance(item, str):
+                _text(item)
+    return value
+
+
+def _parse(manifest: dict, path: Path, archive: zipfile.ZipFile) -> Trace:
+    meta = _meta(manifest.get("meta", {}))
+    keep_values = meta.get("keep_values")
+    if not isinstance(keep_values, int) or isinstance(keep_values, bool) or keep_values < 0:
+        keep_values = None  # a trace written from Python may have no such limit
+    reader = _ArrayReader(path, archive, keep_values)
     tensors = []
-    for entry in manifest["tensors"]:
-        stats = _stats(entry["stats"])
-        name = entry["array"]
-        tensors.append(TensorRecord(stats=stats, loader=None if name is None else reader.loader(str(name), stats)))
+    for entry in _list(manifest["tensors"]):
+        stats = TensorStats.from_json(_dict(entry["stats"]))
+        name = _optional_text(entry["array"])
+        tensors.append(TensorRecord(stats=stats, loader=None if name is None else reader.loader(name, stats)))
 
     def ref(index) -> TensorRecord | None:
         if index is None:
             return None
-        index = _int(index)
-        if not 0 <= index < len(tensors):
+        if not 0 <= _int(index) < len(tensors):
             raise ValueError(f"tensor index {index} out of range")
         return tensors[index]
 
@@ -279,46 +419,69 @@ def _parse(manifest: dict, reader: _ArrayReader) -> Trace:
             raise ValueError("a saved tensor or parameter value can't be null")
         return ref(index)
 
-    trace = Trace(meta=dict(manifest.get("meta", {})))
-    for data in manifest["nodes"]:
-        source = data.get("source")
-        node = NodeRecord(
-            id=_int(data["id"]), name=str(data["name"]), op=str(data["op"]), kind=str(data["kind"]),
-            scope=None if data.get("scope") is None else str(data["scope"]),
-            source=None if source is None else SourceLocation(str(source["file"]), _int(source["line"]),
-                                                              str(source["function"])),
-            params={str(k): str(v) for k, v in data.get("params", {}).items()},
-            next=[(None if child is None else _int(child), _int(nr)) for child, nr in data["next"]],
-            inputs=[ref(i) for i in data["inputs"]], outputs=[ref(i) for i in data["outputs"]],
-            saved={str(k): required(v) for k, v in data["saved"].items()},
-            leaf_name=None if data.get("leaf_name") is None else str(data["leaf_name"]),
-            hooks=[str(h) for h in data.get("hooks", [])],
-        )
+    trace = Trace(meta=meta)
+    for data in _list(manifest["nodes"]):
+        node = _node_record(_dict(data), ref, required)
+        if node.id in trace.nodes:
+            raise ValueError(f"node id {node.id} appears twice")
         trace.nodes[node.id] = node
     for node in trace.nodes.values():
         for child, _ in node.next:
             if child is not None and child not in trace.nodes:
                 raise ValueError(f"node {node.id} points to unknown node {child}")
-    for data in manifest["passes"]:
-        record = PassRecord(index=_int(data["index"]), roots=[_node(trace, r) for r in data["roots"]],
-                            order=[_node(trace, r) for r in data["order"]])
-        record.grad_outputs = {_node(trace, int(k)): [ref(i) for i in v] for k, v in data["grad_outputs"].items()}
-        record.grad_inputs = {_node(trace, int(k)): [ref(i) for i in v] for k, v in data["grad_inputs"].items()}
-        record.leaf_grads = {_node(trace, int(k)): ref(v) for k, v in data["leaf_grads"].items()}
+    for index, data in enumerate(_list(manifest["passes"])):
+        if _int(data["index"]) != index:
+            raise ValueError(f"pass {index} says it is pass {data['index']}")
+        record = PassRecord(index=index, roots=[_node(trace, r) for r in _list(data["roots"])],
+                            order=[_node(trace, r) for r in _list(data["order"])])
+        record.grad_outputs = {_node_key(trace, k): [ref(i) for i in _list(v)]
+                               for k, v in _dict(data["grad_outputs"]).items()}
+        record.grad_inputs = {_node_key(trace, k): [ref(i) for i in _list(v)]
+                              for k, v in _dict(data["grad_inputs"]).items()}
+        record.leaf_grads = {_node_key(trace, k): ref(v) for k, v in _dict(data["leaf_grads"]).items()}
         trace.passes.append(record)
-    for data in manifest["parameters"]:
-        node = data.get("node")
-        trace.parameters.append(Parameter(str(data["name"]), None if node is None else _node(trace, node),
-                                          required(data["value"]), data.get("module")))
-    for data in manifest["anomalies"]:
-        pass_index = data.get("pass")
-        trace.anomalies.append(Anomaly(str(data["phase"]), str(data["role"]), _node(trace, data["node"]),
-                                       None if pass_index is None else _int(pass_index), str(data["message"])))
+    for data in _list(manifest["parameters"]):
+        node = _dict(data).get("node")
+        trace.parameters.append(Parameter(_text(data["name"]), None if node is None else _node(trace, node),
+                                          required(data["value"]), _optional_text(data.get("module"))))
+    for data in _list(manifest["anomalies"]):
+        pass_index = _dict(data).get("pass")
+        if pass_index is not None and not 0 <= _int(pass_index) < len(trace.passes):
+            raise ValueError(f"anomaly in pass {pass_index} of {len(trace.passes)}")
+        trace.anomalies.append(Anomaly(_one_of(data["phase"], PHASES), _one_of(data["role"], ROLES),
+                                       _node(trace, data["node"]), pass_index, _text(data["message"])))
     return trace
 
 
+def _node_record(data: dict, ref, required) -> NodeRecord:
+    source = data.get("source")
+    if source is not None:
+        source = SourceLocation(_text(_dict(source)["file"]), _count(source["line"]), _text(source["function"]))
+    return NodeRecord(
+        id=_count(data["id"]), name=_text(data["name"]), op=_text(data["op"]), kind=_one_of(data["kind"], NODE_KINDS),
+        scope=_optional_text(data.get("scope")), source=source,
+        params={_text(k): _text(v) for k, v in _dict(data.get("params", {})).items()},
+        next=[_edge(edge) for edge in _list(data["next"])],
+        inputs=[ref(i) for i in _list(data["inputs"])], outputs=[ref(i) for i in _list(data["outputs"])],
+        saved={_text(k): required(v) for k, v in _dict(data["saved"]).items()},
+        leaf_name=_optional_text(data.get("leaf_name")), hooks=[_text(h) for h in _list(data.get("hooks", []))],
+    )
+
+
+def _edge(edge) -> tuple[int | None, int]:
+    child, input_nr = _list(edge)
+    return None if child is None else _count(child), _count(input_nr)
+
+
 def _node(trace: Trace, node_id) -> int:
-    node_id = _int(node_id)
-    if node_id not in trace.nodes:
+    if _int(node_id) not in trace.nodes:
         raise ValueError(f"unknown node id {node_id}")
     return node_id
+
+
+def _node_key(trace: Trace, key: str) -> int:
+    """A node id written as an object key: its decimal digits, nothing else."""
+    node_id = int(key)
+    if str(node_id) != key:
+        raise ValueError(f"node id key {reprlib.repr(key)}")
+    return _node(trace, node_id)
