@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import zipfile
 from enum import Enum
@@ -12,7 +13,7 @@ import typer
 
 from gradscope.cli.errors import EXIT_OK, report_output, reported_errors
 from gradscope.cli.options import Force, Timeout
-from gradscope.trace.export import to_dot, to_json
+from gradscope.trace.export import to_dot, write_json
 from gradscope.trace.isolate import record_script
 from gradscope.trace.output import check_output, write_output
 from gradscope.trace.tracefile import load_trace
@@ -47,11 +48,23 @@ def export(
         if output is not None:
             check_output(output, kind, force=force, protect=protect)
         trace = load_any(source, timeout)
-        text = to_dot(trace) if format is Format.dot else to_json(trace)
         if output is not None:
-            write_output(output, kind, lambda stream: stream.write(text.encode("utf-8")), force=force,
-                         protect=protect)
+            write_output(output, kind, lambda stream: _write(trace, format, stream), force=force, protect=protect)
             raise typer.Exit(EXIT_OK)
-    with report_output(EXIT_OK):
-        sys.stdout.write(text)
+    with reported_errors(), report_output(EXIT_OK):
+        if format is Format.dot:
+            sys.stdout.write(to_dot(trace))
+        else:
+            write_json(trace, sys.stdout)  # streamed: the text is never held whole
         sys.stdout.flush()
+
+
+def _write(trace, format: Format, stream) -> None:
+    """The export into a binary stream."""
+    if format is Format.dot:
+        stream.write(to_dot(trace).encode("utf-8"))
+        return
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    write_json(trace, text)
+    text.flush()
+    text.detach()  # leave the binary stream open for its owner

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
 from gradscope.cli.options import Force, Timeout
 from gradscope.cli.render import anomaly_list, graph_tree, parameter_table, summary
-from gradscope.trace.export import to_json
+from gradscope.trace.export import to_json, write_json
 from gradscope.trace.isolate import record_script
 from gradscope.trace.output import check_output, write_output
 from gradscope.trace.tracefile import write_trace
@@ -36,7 +37,11 @@ def inspect(
     console = make_console()
     with report_output(EXIT_PROBLEM if trace.culprits() else EXIT_OK):
         if json:
-            console.print_json(to_json(trace)) if console.is_terminal else print(to_json(trace))
+            if console.is_terminal:
+                console.print_json(to_json(trace))
+            else:
+                write_json(trace, sys.stdout)  # streamed: the text is never held whole
+                sys.stdout.write("\n")
             return
         console.print(summary(trace))
         console.print(graph_tree(trace, depth))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -45,7 +46,7 @@ def summary(trace: Trace) -> Panel:
     source = trace.meta.get("script", "")
     entry = trace.meta.get("entry")
     lines = [
-        f"[bold]{source}[/]" + (f"  entry [cyan]{entry}()[/]" if entry else "  (run as __main__)"),
+        f"[bold]{escape(source)}[/]" + (f"  entry [cyan]{escape(entry)}()[/]" if entry else "  (run as __main__)"),
         f"passes [bold]{len(trace.passes)}[/]   nodes [bold]{len(trace.nodes)}[/]   "
         f"parameters [bold]{len(trace.parameters)}[/]   anomalies "
         + (f"[bold red]{len(trace.anomalies)} ({len(culprits)} culprit)[/]" if trace.anomalies else "[green]none[/]"),

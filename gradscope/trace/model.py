@@ -14,6 +14,12 @@ import numpy as np
 from gradscope._stats import TensorStats, compute_stats
 
 
+def _storable(dtype: np.dtype) -> bool:
+    """Whether trace files keep values of this dtype (bool, integers, float16/32/64); others
+    (complex …) are kept as statistics, which is all a trace reader accepts of them."""
+    return dtype.kind in "biu" or (dtype.kind == "f" and dtype.itemsize <= 8)
+
+
 class TensorRecord:
     """Statistics of one tensor, and its values when small enough to keep (read lazily from files)."""
 
@@ -32,7 +38,7 @@ class TensorRecord:
     def capture(cls, array: np.ndarray, keep_limit: int) -> TensorRecord:
         """Record `array` as it is now: a copy of its values when it has at most `keep_limit` elements
         (statistics computed on demand), statistics only above that."""
-        if array.size <= keep_limit:
+        if array.size <= keep_limit and _storable(array.dtype):
             return cls(values=np.array(array, copy=True))
         return cls(stats=compute_stats(array))
 

@@ -294,3 +294,33 @@ def test_a_closed_pipe_is_not_a_failed_check():
     reader.wait(timeout=10)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+# ----------------------------------------------------------------------------- what a recording can hold
+def test_complex_tensors_are_kept_as_statistics_so_the_trace_reads_back(tmp_path):
+    script = write(tmp_path, "complex_model.py", """
+        import gradscope as torch
+
+        w = torch.tensor([0.5, -1.5], requires_grad=True)
+        phase = torch.tensor([1 + 2j, 3j])
+
+
+        def loss():
+            print(phase.abs())
+            return (w * w).sum()
+    """)
+    trace = tmp_path / "run.gstrace"
+    result = gradscope("inspect", script, "--save", trace)
+    assert result.exit_code == 0, result.stderr
+    exported = gradscope("export", trace, "--format", "json")
+    assert exported.exit_code == 0, exported.stderr
+    assert json.loads(exported.stdout)["format"] == "gradscope-trace"
+
+
+def test_a_script_path_with_markup_is_shown_as_it_is(tmp_path):
+    folder = tmp_path / "[bold]odd"  # rich would take it as markup and drop it
+    folder.mkdir()
+    script = entry_script(folder, "pass")
+    result = gradscope("inspect", script)
+    assert result.exit_code == 0, result.stderr
+    assert str(script) in result.stdout

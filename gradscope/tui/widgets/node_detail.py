@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import linecache
+import os
+import stat
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -28,9 +30,20 @@ from gradscope.tui.widgets.tensor_view import TensorView
 SOURCE_CONTEXT = 2  # lines shown above and below the user's line
 
 
+MAX_SOURCE_BYTES = 4 << 20  # a trace names the file; it may be anything: read only a plain, modest file
+
+
+def _readable_source(file: str) -> bool:
+    try:
+        status = os.stat(file)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_SOURCE_BYTES
+
+
 def source_lines(node: NodeRecord) -> Text | None:
     """The user's line that created the node and a few around it, when the file can be read."""
-    if node.source is None:
+    if node.source is None or not _readable_source(node.source.file):
         return None
     first = max(1, node.source.line - SOURCE_CONTEXT)
     lines = [(line_number, linecache.getline(node.source.file, line_number).rstrip("\n"))
