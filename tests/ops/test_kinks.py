@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from finite_differences import Lib
+from test_kinks_nn import NN_KINKS
 
 import gradscope
 
@@ -61,6 +62,9 @@ KINKS = {
                              [[[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]]]),
     "softmax with a -inf logit": (lambda lib, x: x.softmax(0)[0], [[-INF, 1.0]], [[0.0, 0.0]]),
 }
+
+
+KINKS.update(NN_KINKS)
 
 
 def _gradients(lib, case) -> list[np.ndarray]:

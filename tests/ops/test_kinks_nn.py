@@ -1,5 +1,6 @@
-"""Ties and edges in pooling, where the gradient is a choice: PyTorch's choice, stated by hand
-(the same structure as test_kinks.py, for the torch.nn.functional families)."""
+"""Ties and edges in pooling and embedding, where the gradient is a choice: PyTorch's choice, stated by
+hand. test_kinks.py runs the table (`KINKS` here joins its own); the indices pooling returns at ties are
+checked here."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import math
 
 import numpy as np
 import pytest
-from finite_differences import Lib
 
 import gradscope
 
 INF = math.inf
 
 # name: (call on float64 leaves, input values, expected gradient of call(...).sum() for each input)
-KINKS = {
+NN_KINKS = {
     "max_pool2d: a tie goes to the window's first maximum": (
         lambda lib, x: lib.F.max_pool2d(x, 2), [[[[1.0, 3.0], [3.0, 3.0]]]], [[[[0.0, 1.0], [0.0, 0.0]]]]),
     "max_pool1d: overlapping windows add up at a shared maximum": (
@@ -42,28 +42,6 @@ KINKS = {
         * lib.tensor([[1.0], [2.0]], dtype=lib.float64),
         [[[1.0, 2.0], [3.0, 4.0]]], [[[2.0, 2.0], [(1 + 1 + 2) / 3, (1 + 1 + 2) / 3]]]),
 }
-
-
-def _gradients(lib, case) -> list[np.ndarray]:
-    call, values, _ = KINKS[case]
-    inputs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
-    grads = lib.autograd.grad(call(lib, *inputs).sum(), inputs)
-    return [g.detach().numpy() for g in grads]
-
-
-@pytest.mark.parametrize("case", KINKS)
-def test_kink_gradient(case):
-    expected = KINKS[case][2]
-    for got, want in zip(_gradients(Lib(gradscope, gradscope.nn.functional), case), expected, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
-
-
-@pytest.mark.parametrize("case", KINKS)
-def test_kink_gradient_matches_torch(case):
-    torch = pytest.importorskip("torch")
-    ours = _gradients(Lib(gradscope, gradscope.nn.functional), case)
-    for got, want in zip(ours, _gradients(Lib(torch, torch.nn.functional), case), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_max_pool_indices_match_torch_at_ties():
