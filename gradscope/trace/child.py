@@ -18,6 +18,7 @@ import threading
 import traceback
 from pathlib import Path
 
+from gradscope.trace import torch_alias
 from gradscope.trace.isolate import describe_error
 
 
@@ -31,6 +32,9 @@ def main(argv: list[str]) -> None:
     faulthandler.enable(file=crash, all_threads=False)
     os._exit = _noting_exit(work / "exit.txt")
     job = json.loads((work / "job.json").read_text(encoding="utf-8"))
+    torch_alias.install(on_first_use=lambda: print(
+        "gradscope: the script imports torch; it runs on gradscope's engine, with gradscope's modules under "
+        "torch's names (PyTorch itself is not used)", file=sys.stderr, flush=True))
     channel = os.fdopen(messages, "w", encoding="utf-8", buffering=1)
 
     def report(message) -> None:

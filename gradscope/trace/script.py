@@ -22,6 +22,7 @@ from gradscope.autograd.tensor import Tensor
 from gradscope.trace.model import Trace
 from gradscope.trace.output import is_trace_file
 from gradscope.trace.recorder import DEFAULT_KEEP, Recorder
+from gradscope.trace.torch_alias import unsupported_api
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
 DEFAULT_ENTRY = "loss"
@@ -57,6 +58,13 @@ def _user_traceback(error: BaseException, path: Path) -> str:
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
     lines += traceback.format_exception_only(type(error), error)
     return "".join(lines).rstrip()
+
+
+def _failure(error: BaseException, path: Path, message: str) -> ScriptError:
+    """The ScriptError for an exception from the script: `message`, unless the script reached for an API
+    gradscope lacks, which is said as such ('model.py:12 uses torch.nn.Conv3d, which gradscope does
+    not implement'); the script's own traceback lines either way."""
+    return ScriptError(unsupported_api(error, str(path)) or message, _user_traceback(error, path))
 
 
 def _compile(path: Path):
@@ -118,7 +126,7 @@ def _execute(code, path: Path, run_name: str) -> dict:
     except BaseException as error:  # noqa: BLE001 - any failure of the script is reported, not raised
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise ScriptError(f"{path}: the script raised {type(error).__name__}", _user_traceback(error, path)) from None
+        raise _failure(error, path, f"{path}: the script raised {type(error).__name__}") from None
     return namespace
 
 
@@ -134,8 +142,7 @@ def user_code(path: Path, message: str):
     except BaseException as error:  # noqa: BLE001 - whatever user code raises is reported, not raised
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise ScriptError(f"{path}: " + message.format(error=type(error).__name__),
-                          _user_traceback(error, path)) from None
+        raise _failure(error, path, f"{path}: " + message.format(error=type(error).__name__)) from None
 
 
 def _exit_line(error: SystemExit, path: Path) -> str:
@@ -151,8 +158,12 @@ def call_entry(entry: Callable, path: Path, name: str) -> Tensor:
     except BaseException as error:  # noqa: BLE001
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise ScriptError(f"{path}: {name}() raised {type(error).__name__}", _user_traceback(error, path)) from None
+        raise _failure(error, path, f"{path}: {name}() raised {type(error).__name__}") from None
     if not isinstance(result, Tensor):
+        if type(result).__module__.split(".")[0] == "torch":
+            raise ScriptError(f"{path}: {name}() returned a PyTorch tensor: gradscope records its own engine's "
+                              "graph (the gradscope commands run `import torch` scripts on it; from Python, use "
+                              "`import gradscope as torch`)")
         raise ScriptError(f"{path}: {name}() must return a scalar tensor, got {type(result).__name__}")
     if result.numel() != 1:
         raise ScriptError(f"{path}: {name}() must return a scalar tensor, got shape {list(result.shape)} "

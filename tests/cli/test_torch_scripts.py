@@ -1,0 +1,97 @@
+"""Issue 12 §1 (slice): a script that imports torch runs unchanged on gradscope's engine, and an API
+gradscope lacks is named with the script's line."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from cli_helpers import GRADSCOPE_DIR, gradscope, line_of
+
+NOTICE = "the script imports torch; it runs on gradscope's engine"
+
+MODEL = """
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    from torch import optim
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = torch.randn(16, 4)
+    y = torch.randn(16, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+
+    def loss():
+        return F.mse_loss(model(x), y)
+"""
+
+
+def assert_unsupported(result, message: str) -> None:
+    """Exit 2: the notice, then the error naming the API and the line, then the script's own frames."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    notice, error, *details = result.stderr.splitlines()
+    assert NOTICE in notice and error == f"error: {message}"
+    assert GRADSCOPE_DIR not in result.stderr
+
+
+def write(tmp_path, name: str, source: str):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source).lstrip())
+    return path
+
+
+@pytest.mark.parametrize("command", ["inspect", "check", "gradcheck"])
+def test_a_pytorch_script_runs_unchanged_with_one_notice(tmp_path, command):
+    script = write(tmp_path, "model.py", MODEL)
+    result = gradscope(command, script, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count(NOTICE) == 1
+    document = json.loads(result.stdout)
+    if command == "inspect":
+        assert {p["name"] for p in document["parameters"]} == {"model.0.weight", "model.0.bias", "model.2.weight",
+                                                               "model.2.bias"}
+
+
+def test_gradients_equal_the_same_script_written_against_gradscope(tmp_path):
+    torch_style = write(tmp_path, "torch_style.py", MODEL)
+    source = (MODEL.replace("import torch\n", "import gradscope as torch\n")
+              .replace("import torch.nn as nn", "from gradscope import nn")
+              .replace("import torch.nn.functional as F", "from gradscope.nn import functional as F")
+              .replace("from torch import optim", "from gradscope import optim"))
+    gradscope_style = write(tmp_path, "gradscope_style.py", source)
+    norms = []
+    for script in (torch_style, gradscope_style):
+        result = gradscope("inspect", script, "--json")
+        assert result.exit_code == 0, result.stderr
+        document = json.loads(result.stdout)
+        tensors = document["tensors"]
+        norms.append(sorted(tensors[ref]["stats"]["norm"] for p in document["passes"]
+                            for ref in p["leaf_grads"].values()))
+    assert norms[0] == norms[1] and len(norms[0]) == 4
+    assert NOTICE not in gradscope("inspect", gradscope_style).stderr
+
+
+@pytest.mark.parametrize("use, api", [("nn.Conv3d(1, 2, 3)", "torch.nn.Conv3d"),
+                                      ("torch.not_a_function(1)", "torch.not_a_function")])
+def test_an_api_gradscope_lacks_is_named_with_the_scripts_line(tmp_path, use, api):
+    script = write(tmp_path, "model.py", f"""
+        import torch
+        import torch.nn as nn
+
+        layer = {use}
+
+
+        def loss():
+            return layer.sum()
+    """)
+    result = gradscope("inspect", script)
+    assert_unsupported(result, f"{script}:{line_of(script, use)} uses {api}, which gradscope does not implement")
+
+
+def test_a_missing_torch_submodule_is_named_too(tmp_path):
+    script = write(tmp_path, "model.py", "import torch\nimport torch.not_a_module\n")
+    result = gradscope("inspect", script)
+    assert_unsupported(result, f"{script}:2 uses torch.not_a_module, which gradscope does not implement")
