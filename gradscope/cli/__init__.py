@@ -7,6 +7,7 @@ import typer
 import gradscope
 from gradscope.cli.browse_cmd import browse
 from gradscope.cli.check_cmd import check
+from gradscope.cli.compat_cmd import compat
 from gradscope.cli.export_cmd import export
 from gradscope.cli.gradcheck_cmd import gradcheck
 from gradscope.cli.inspect_cmd import inspect
@@ -38,6 +39,7 @@ app.command()(browse)
 app.command()(export)
 app.command()(gradcheck)
 app.command()(check)
+app.command()(compat)
 
 
 def main() -> None:

@@ -67,7 +67,8 @@ def _failure(error: BaseException, path: Path, message: str) -> ScriptError:
     return ScriptError(unsupported_api(error, str(path)) or message, _user_traceback(error, path))
 
 
-def _compile(path: Path):
+def read_script(path: Path) -> str:
+    """The script's source text; a ScriptError for a path that isn't a readable script."""
     if not path.exists():
         raise ScriptError(f"{path}: no such file")
     if path.is_dir():
@@ -76,9 +77,13 @@ def _compile(path: Path):
         raise ScriptError(f"{path}: is a trace file, not a script: open it with `gradscope browse {path}`, or "
                           f"`gradscope export {path}`")
     try:
-        source = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScriptError(f"{path}: can't read the script ({error})") from None
+
+
+def _compile(path: Path):
+    source = read_script(path)
     try:
         tree = ast.parse(source, filename=str(path))
         code = compile(tree, str(path), "exec")
