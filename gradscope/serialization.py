@@ -1,6 +1,10 @@
 """gradscope.save / gradscope.load: tensors (and nested dicts/lists of them) in a zip of .npy files.
 
-The format never uses pickle, so loading a file cannot run code.
+The format never uses pickle, so loading a file cannot run code. `load` also reads the weights of
+models trained elsewhere as a state dict (name → tensor): `.safetensors` files (the field's standard,
+no pickle) and NumPy `.npz` archives. A PyTorch `.pt` pickle is refused with the one-line conversion.
+
+>>> model.load_state_dict(gradscope.load("model.safetensors"))
 """
 
 from __future__ import annotations
@@ -37,8 +41,25 @@ def save(obj, f) -> None:
         f.write(data)
 
 
+PICKLE_REFUSED = (
+    "{name} is a PyTorch pickle, and gradscope never unpickles (loading a pickle can run code). Convert it "
+    "once with PyTorch: `from safetensors.torch import save_file; save_file(torch.load({name!r}), "
+    "'model.safetensors')`, then `model.load_state_dict(gradscope.load('model.safetensors'))` (an .npz from "
+    "`numpy.savez` works too)")
+
+
 def load(f, map_location=None, weights_only=True):
-    """Read what `save` wrote. Raises ValueError for files that are not gradscope saves."""
+    """Read what `save` wrote, or a `.safetensors` / `.npz` file as a dict of tensors. Raises ValueError for
+    anything else, naming how to convert a PyTorch pickle."""
+    head = _head(f)
+    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else "the file"
+    if head[:1] == b"\x80" or _is_torch_zip(f):
+        raise ValueError(PICKLE_REFUSED.format(name=name))
+    if len(head) >= 9 and head[8:9] == b"{" and isinstance(f, (str, os.PathLike)):
+        return _load_safetensors(f)
+    if _is_npz(f):
+        with np.load(f, allow_pickle=False) as archive:
+            return {key: _tensor(archive[key]) for key in archive.files}
     try:
         with zipfile.ZipFile(f) as archive:
             manifest = json.loads(archive.read("manifest.json"))
@@ -47,6 +68,56 @@ def load(f, map_location=None, weights_only=True):
             return _decode(manifest["object"], archive)
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
         raise ValueError(f"not a gradscope.save file: {error}") from None
+
+
+def _head(f) -> bytes:
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as stream:
+            return stream.read(16)
+    position = f.tell()
+    head = f.read(16)
+    f.seek(position)
+    return head
+
+
+def _members(f) -> list[str]:
+    try:
+        with zipfile.ZipFile(f) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return []
+    finally:
+        if not isinstance(f, (str, os.PathLike)):
+            f.seek(0)
+
+
+def _is_torch_zip(f) -> bool:
+    """torch.save's zip: `<name>/data.pkl` beside the storages."""
+    return any(member.endswith("data.pkl") for member in _members(f))
+
+
+def _is_npz(f) -> bool:
+    members = _members(f)
+    return bool(members) and "manifest.json" not in members and all(m.endswith(".npy") for m in members)
+
+
+def _load_safetensors(path) -> dict:
+    try:
+        from safetensors.numpy import load_file  # a runtime dependency, imported when such a file is read
+    except ImportError:  # pragma: no cover - installed with gradscope
+        raise ValueError(f"{path}: reading .safetensors needs the safetensors package") from None
+    try:
+        arrays = load_file(os.fspath(path))
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own error types for bad files
+        raise ValueError(f"{path}: not a readable .safetensors file ({error})") from None
+    return {key: _tensor(array) for key, array in arrays.items()}
+
+
+def _tensor(array: np.ndarray) -> Tensor:
+    array = np.array(array)  # owned and writeable
+    t = Tensor._make(array)
+    t._init(array)
+    return t
 
 
 def _encode(obj, arrays: list):
