@@ -1,10 +1,17 @@
-"""torch.optim for gradscope: the Optimizer base class and SGD.
+"""torch.optim for gradscope: the Optimizer base class, the optimizers and `lr_scheduler`.
 
->>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+>>> opt = optim.Adam(model.parameters(), lr=1e-3)
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
+from gradscope.optim.adagrad import Adagrad
+from gradscope.optim.adam import Adam
+from gradscope.optim.adamax import Adamax
+from gradscope.optim.adamw import AdamW
+from gradscope.optim.nadam import NAdam
 from gradscope.optim.optimizer import Optimizer
+from gradscope.optim.radam import RAdam
+from gradscope.optim.rmsprop import RMSprop
 from gradscope.optim.sgd import SGD
 
-__all__ = ["SGD", "Optimizer"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop"]

@@ -8,6 +8,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from gradscope.autograd.grad_mode import enable_grad, no_grad
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn.module import typename
 from gradscope.nn.parameter import reset_grad
@@ -85,6 +86,20 @@ class Optimizer:
 
     def step(self, closure: Callable | None = None):
         raise NotImplementedError
+
+    def _step_each(self, closure: Callable | None, update: Callable[[Tensor, dict], None]):
+        """Run `closure` (with grad enabled) for the loss, then `update(param, group)` for every
+        parameter that has a gradient; returns the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        update(param, group)
+        return loss
 
     def state_dict(self) -> dict:
         """`{"state": {index: state}, "param_groups": [...]}` with parameters replaced by their index
