@@ -4,6 +4,7 @@
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
+from gradscope.optim import lr_scheduler
 from gradscope.optim.adagrad import Adagrad
 from gradscope.optim.adam import Adam
 from gradscope.optim.adamax import Adamax
@@ -14,4 +15,4 @@ from gradscope.optim.radam import RAdam
 from gradscope.optim.rmsprop import RMSprop
 from gradscope.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop", "lr_scheduler"]
