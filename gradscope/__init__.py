@@ -27,6 +27,7 @@ from gradscope.autograd.functions import (
     rsqrt, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, subtract, sum, t, tanh,
     transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
 )
+from gradscope.autograd.generator import Generator
 from gradscope.autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
@@ -35,4 +36,4 @@ from gradscope.serialization import load, save
 
 __version__ = "0.1.0"
 
-from gradscope import nn, optim  # noqa: E402 - nn builds on the names above
+from gradscope import func, nn, optim, utils  # noqa: E402 - these build on the names above

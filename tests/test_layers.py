@@ -23,7 +23,9 @@ ALLOWED = {
     "tui": {"base", "ops", "autograd", "nn", "optim", "trace", "tui"},
     "checks": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "package"},
     "pytest_plugin": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "pytest_plugin", "package"},
-    "package": {"base", "ops", "autograd", "nn", "optim", "package"},
+    "utils": {"base", "ops", "autograd", "utils"},
+    "func": {"base", "ops", "autograd", "func"},
+    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}

@@ -1,6 +1,6 @@
 """torch.autograd for gradscope: tensors, the graph, the engine, custom Functions, grad modes."""
 
-from gradscope.autograd import graph
+from gradscope.autograd import functional, graph
 from gradscope.autograd.anomaly import (
     AnomalyReport,
     detect_anomaly,
@@ -22,8 +22,8 @@ from gradscope.autograd.gradcheck import gradcheck, gradgradcheck
 from gradscope.autograd.tensor import Tensor
 
 __all__ = [
-    "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "grad",
-    "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
-    "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_detect_anomaly",
-    "set_grad_enabled",
+    "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional",
+    "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable",
+    "set_detect_anomaly", "set_grad_enabled",
 ]

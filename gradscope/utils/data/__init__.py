@@ -1,0 +1,18 @@
+"""torch.utils.data for gradscope: datasets, samplers, DataLoader and the default collate.
+
+Loading runs in the calling process; `num_workers > 0` is accepted with a warning.
+
+    from gradscope.utils.data import DataLoader, TensorDataset
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True)
+"""
+
+from gradscope.utils.data.collate import default_collate, default_convert
+from gradscope.utils.data.dataloader import DataLoader
+from gradscope.utils.data.dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from gradscope.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = [
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
+    "random_split",
+]
