@@ -3,6 +3,8 @@ same parameters (float64 tightly, float32 kept float32), state and version count
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,63 @@ def test_three_steps_match_torch(name, config, dtype):
         for key, value in saved.items():
             assert mine[key].dtype == getattr(gs, str(value.dtype).removeprefix("torch."))
             np.testing.assert_allclose(mine[key].numpy(), value.numpy(), rtol=tolerance, atol=tolerance)
+
+
+BAD_ARGUMENTS = [
+    ("Adam", {"lr": -1e-3}), ("Adam", {"eps": -1.0}), ("Adam", {"betas": (1.0, 0.9)}), ("Adam", {"betas": (0.9, -0.1)}),
+    ("Adam", {"weight_decay": -0.1}), ("Adam", {"betas": (0, 0.9)}),
+    ("Adam", {"fused": True, "differentiable": True}), ("Adam", {"fused": True, "foreach": True}),
+    ("AdamW", {"lr": -0.5}), ("AdamW", {"betas": (0.9, 1.5)}),
+    ("RMSprop", {"lr": -1}), ("RMSprop", {"eps": -1}), ("RMSprop", {"momentum": -1}), ("RMSprop", {"alpha": -1}),
+    ("RMSprop", {"weight_decay": -1}),
+    ("Adagrad", {"lr": -1}), ("Adagrad", {"lr_decay": -1}), ("Adagrad", {"weight_decay": -1}),
+    ("Adagrad", {"initial_accumulator_value": -1}), ("Adagrad", {"eps": -1}),
+    ("Adamax", {"lr": -1}), ("Adamax", {"betas": (0.9, 1.0)}), ("Adamax", {"eps": -1}),
+    ("NAdam", {"lr": -1}), ("NAdam", {"momentum_decay": -1}), ("NAdam", {"betas": (-0.1, 0.9)}),
+    ("RAdam", {"lr": -1}), ("RAdam", {"weight_decay": -1}), ("RAdam", {"betas": (0.9, 2.0)}),
+]
+
+
+@pytest.mark.parametrize(("name", "config"), BAD_ARGUMENTS, ids=[f"{n}-{next(iter(c))}" for n, c in BAD_ARGUMENTS])
+def test_bad_arguments_raise_torchs_errors(name, config):
+    def error(lib):
+        with pytest.raises(Exception) as info:
+            getattr(lib.optim, name)([lib.nn.Parameter(lib.ones(2))], **config)
+        return type(info.value).__name__, str(info.value)
+
+    assert error(gs) == error(torch)
+
+
+@pytest.mark.parametrize(("name", "config"), [(name, configs[-1]) for name, configs in CONFIGS.items()])
+def test_state_dict_round_trip_continues_identically(name, config):
+    rng = np.random.default_rng(2)
+    values = [rng.standard_normal(shape) for shape in SHAPES]
+    grads = [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(4)]
+    params, opt = _run(gs, name, config, gs.float64, values, grads[:2])
+    saved = copy.deepcopy(opt.state_dict())
+    copies, restored = _run(gs, name, config, gs.float64, [p.tolist() for p in params], [])
+    restored.load_state_dict(saved)
+    assert restored.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    for step in grads[2:]:
+        for optimizer, tensors in ((opt, params), (restored, copies)):
+            for param, grad in zip(tensors, step, strict=True):
+                param.grad = gs.tensor(grad, dtype=gs.float64)
+            optimizer.step()
+    for a, b in zip(params, copies, strict=True):
+        if name == "NAdam":  # loading casts the float32 mu_product to the parameter's dtype, in torch too
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9)
+        else:
+            assert a.tolist() == b.tolist()
+
+
+def test_add_param_group_fills_defaults_and_state_starts_lazily():
+    p, q = gs.nn.Parameter(gs.ones(2)), gs.nn.Parameter(gs.ones(3))
+    opt = gs.optim.Adam([p], lr=0.1, amsgrad=True)
+    opt.add_param_group({"params": [q], "betas": (0.5, 0.9)})
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["amsgrad"] is True and not opt.state
+    q.grad = gs.ones(3)
+    opt.step()
+    assert list(opt.state[q]) == ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"] and p not in opt.state
+    assert opt.state[q]["exp_avg"].tolist() == [0.5] * 3 and opt.state[q]["step"].item() == 1.0
+    adagrad = gs.optim.Adagrad([p], initial_accumulator_value=0.5)
+    assert adagrad.state[p]["sum"].tolist() == [0.5, 0.5]  # created up front, as torch does
