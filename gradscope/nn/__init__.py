@@ -5,18 +5,71 @@
 >>> loss.backward()
 """
 
-from gradscope.nn import functional, init
-from gradscope.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from gradscope.nn import functional, init, utils
+from gradscope.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from gradscope.nn.container import ModuleDict, ModuleList, Sequential
-from gradscope.nn.linear import Flatten, Identity, Linear
+from gradscope.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from gradscope.nn.dropout import Dropout, Dropout1d, Dropout2d
+from gradscope.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from gradscope.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from gradscope.nn.module import Module
+from gradscope.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    RMSNorm,
+)
 from gradscope.nn.parallel import DataParallel
 from gradscope.nn.parameter import Buffer, Parameter
+from gradscope.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
+from gradscope.nn.sparse import Embedding, EmbeddingBag
 
 __all__ = [
-    "BCEWithLogitsLoss", "Buffer", "CrossEntropyLoss", "DataParallel", "Flatten", "GELU", "Identity", "LeakyReLU",
-    "Linear",
-    "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU",
-    "Sigmoid", "Softmax", "Tanh", "functional", "init",
+    "CELU", "ELU", "GELU", "GLU", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear",
+    "Buffer", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel", "Dropout",
+    "Dropout1d", "Dropout2d", "Embedding", "EmbeddingBag", "Flatten", "GroupNorm", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
+    "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "NLLLoss",
+    "PReLU", "Parameter", "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softmin",
+    "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten", "Upsample", "functional", "init",
+    "utils",
 ]

@@ -1,0 +1,177 @@
+"""Embedding and EmbeddingBag: lookup tables with PyTorch's parameters, init and repr."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gradscope
+from gradscope.autograd.factories import empty
+from gradscope.autograd.grad_mode import no_grad
+from gradscope.autograd.tensor import Tensor
+from gradscope.nn import functional as F
+from gradscope.nn import init
+from gradscope.nn.module import Module
+from gradscope.nn.parameter import Parameter
+
+
+def _padding_index(padding_idx: int | None, num_embeddings: int) -> int | None:
+    if padding_idx is None:
+        return None
+    if padding_idx > 0:
+        if padding_idx >= num_embeddings:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+    elif padding_idx < 0:
+        if padding_idx < -num_embeddings:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx += num_embeddings
+    return padding_idx
+
+
+class _Table(Module):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None, max_norm: float | None,
+                 norm_type: float, scale_grad_by_freq: bool, sparse: bool, _weight: Tensor | None, _freeze: bool,
+                 dtype) -> None:
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = _padding_index(padding_idx, num_embeddings)
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype), requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if list(_weight.shape) != [num_embeddings, embedding_dim]:
+                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+
+class Embedding(_Table):
+    """Row `i` of `weight` (num_embeddings, embedding_dim) for each index `i`; weight ~ N(0, 1), the
+    `padding_idx` row zero and never updated.
+
+    >>> nn.Embedding(10, 3, padding_idx=0)
+    Embedding(10, 3, padding_idx=0)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
+                 dtype=None) -> None:
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                         _weight, _freeze, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            text += ", sparse=True"
+        return text
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        if embeddings.dim() != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze)
+
+
+class EmbeddingBag(_Table):
+    """Sums, means or maxes the embeddings of each bag: the rows of a 2-D input, or the segments of a
+    1-D input starting at `offsets`. Empty bags give zeros; `padding_idx` entries are left out.
+
+    >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+    >>> bag(gradscope.tensor([1, 2, 4, 5]), gradscope.tensor([0, 2])).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                 _weight: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None,
+                 device=None, dtype=None) -> None:
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                         _weight, False, dtype)
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError("mode has to be one of sum, mean or max")
+        self.mode = mode
+        self.include_last_offset = include_last_offset
+
+    def _bags(self, input: Tensor, offsets: Tensor | None) -> list[tuple[int, int]]:
+        if input.dim() == 2:
+            if offsets is not None:
+                raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                                 "of fixed length sequences. However, found offsets of type Tensor")
+            length = input.shape[1]
+            return [(row * length, (row + 1) * length) for row in range(input.shape[0])]
+        if input.dim() != 1:
+            raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = [int(v) for v in offsets.detach().numpy()]
+        ends = starts[1:] + [input.numel()]
+        if self.include_last_offset:
+            starts, ends = starts[:-1], starts[1:]
+        return list(zip(starts, ends))
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        if per_sample_weights is not None and self.mode != "sum":
+            raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                      f"supported for mode='sum' (got mode='{self.mode}'). Please open a feature "
+                                      "request on GitHub.")
+        bags = self._bags(input, offsets)
+        flat = input.reshape(-1)
+        rows = F.embedding(flat, self.weight, None, self.max_norm, self.norm_type)
+        indices = flat.detach().numpy()
+        kept = indices != (-1 if self.padding_idx is None else self.padding_idx)
+        if self.mode == "max":
+            empty_bag = gradscope.zeros(self.embedding_dim, dtype=self.weight.dtype)
+            pooled = [rows[np.flatnonzero(kept[start:end]) + start].amax(0) if kept[start:end].any() else empty_bag
+                      for start, end in bags]
+            return gradscope.stack(pooled) if pooled else rows.new_zeros((0, self.embedding_dim))
+        # NOTE: sum and mean are one product with a (bags × lookups) matrix, so the weight gradient is
+        # a single matmul rather than one node per bag
+        mixing = np.zeros((len(bags), len(indices)), dtype=self.weight.detach().numpy().dtype)
+        for bag, (start, end) in enumerate(bags):
+            count = int(kept[start:end].sum())
+            if count:
+                mixing[bag, start:end] = kept[start:end] / (count if self.mode == "mean" else 1)
+        mixing = gradscope.from_numpy(mixing)
+        if per_sample_weights is not None:
+            mixing = mixing * per_sample_weights.reshape(-1)
+        return mixing.matmul(rows)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text

@@ -1,0 +1,186 @@
+"""nn.Module beyond registration (tests/test_nn.py): forward/backward hooks called with PyTorch's
+arguments, buffers in state_dict, nested reprs, and scopes through containers and hooks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradscope
+import gradscope.nn as gnn
+from gradscope.autograd import observers
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    gradscope.manual_seed(0)
+
+
+def _block_class(nn):
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear1 = nn.Linear(3, 4)
+            self.norm = nn.BatchNorm1d(4)
+            self.register_buffer("scale", nn.Linear(1, 2).weight.detach() * 0 + 2, persistent=False)
+
+        def forward(self, x):
+            return self.norm(self.linear1(x)) * self.scale.view(-1)[0]
+
+    return Block
+
+
+def _record_hooks(nn, module, log):
+    module.register_forward_pre_hook(lambda m, args: log.append(("pre", type(m).__name__, len(args))))
+    module.register_forward_hook(lambda m, args, out: log.append(("fwd", tuple(out.shape))))
+    module.register_full_backward_pre_hook(lambda m, go: log.append(("bpre", [tuple(g.shape) for g in go])))
+    module.register_full_backward_hook(lambda m, gi, go: log.append(
+        ("bwd", [None if g is None else tuple(g.shape) for g in gi], [tuple(g.shape) for g in go])))
+
+
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+def test_hooks_are_called_like_torch(input_requires_grad):
+    torch = pytest.importorskip("torch")
+    logs = []
+    grads = []
+    for lib in (torch, gradscope):
+        log = []
+        layer = lib.nn.Linear(3, 2)
+        _record_hooks(lib.nn, layer, log)
+        x = lib.ones(4, 3, requires_grad=input_requires_grad)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer(x).sum().backward()
+        log.append([str(w.message)[:40] for w in caught])
+        logs.append(log)
+        grads.append(layer.weight.grad.numpy().copy())
+    assert logs[0] == logs[1]
+    np.testing.assert_allclose(grads[0], grads[1])
+
+
+def test_backward_hooks_can_replace_gradients_like_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, gradscope):
+        layer = lib.nn.Linear(3, 2).double()
+        with lib.no_grad():
+            layer.weight.fill_(0.5)
+        layer.register_full_backward_pre_hook(lambda m, go: (go[0] * 3,))
+        layer.register_full_backward_hook(lambda m, gi, go: (gi[0] + 1,))
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        layer(x).sum().backward()
+        results.append((x.grad.numpy().copy(), layer.weight.grad.numpy().copy()))
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_forward_hooks_with_kwargs_prepend_and_always_call():
+    layer = gnn.Linear(2, 2)
+    order = []
+    layer.register_forward_hook(lambda m, a, o: order.append("second"))
+    layer.register_forward_hook(lambda m, a, o: order.append("first"), prepend=True)
+    layer.register_forward_pre_hook(lambda m, args, kwargs: ((args[0] * 0,), kwargs), with_kwargs=True)
+    layer.register_forward_hook(lambda m, args, kwargs, out: out + 1, with_kwargs=True)
+    out = layer(gradscope.ones(1, 2))
+    assert order == ["first", "second"]
+    np.testing.assert_allclose(out.detach().numpy(), layer.bias.detach().numpy()[None] + 1, rtol=1e-6)
+    seen = []
+    broken = gnn.Linear(2, 2)
+    broken.register_forward_hook(lambda m, a, o: seen.append(o), always_call=True)
+    with pytest.raises(RuntimeError):
+        broken(gradscope.ones(1, 3))
+    assert seen == [None]
+
+
+def test_removed_hooks_are_not_called():
+    layer = gnn.Linear(2, 2)
+    calls = []
+    handle = layer.register_full_backward_hook(lambda m, gi, go: calls.append(1))
+    handle.remove()
+    layer(gradscope.ones(1, 2, requires_grad=True)).sum().backward()
+    assert calls == []
+
+
+def test_state_dict_with_buffers_matches_torch_and_loads_strictly():
+    torch = pytest.importorskip("torch")
+    theirs = _block_class(torch.nn)()
+    ours = _block_class(gnn)()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    state = {k: gradscope.tensor(v.numpy()) for k, v in theirs.state_dict().items()}
+    assert repr(ours.load_state_dict(state)) == "<All keys matched successfully>"
+    state.pop("norm.running_var")
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "norm.running_var"'):
+        ours.load_state_dict(state)
+    assert ours.load_state_dict(state, strict=False).missing_keys == ["norm.running_var"]
+
+
+def test_to_double_float_and_apply():
+    model = gnn.Sequential(gnn.Linear(2, 3), gnn.BatchNorm1d(3))
+    model.double()
+    assert {p.dtype for p in model.parameters()} == {gradscope.float64}
+    assert model[1].running_mean.dtype == gradscope.float64
+    assert model[1].num_batches_tracked.dtype == gradscope.int64
+    model.to(gradscope.float32)
+    assert model[1].running_var.dtype == gradscope.float32
+    visited = []
+    model.apply(lambda m: visited.append(type(m).__name__))
+    assert visited == ["Linear", "BatchNorm1d", "Sequential"]
+
+
+def test_nested_repr_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(nn):
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.ModuleList([nn.Dropout(0.1), nn.Dropout(0.1), nn.Identity()]),
+            nn.ModuleDict({"embed": nn.Embedding(5, 2), "bag": nn.EmbeddingBag(5, 2)}),
+            nn.Flatten(), nn.Unflatten(1, (2, 2)), nn.LayerNorm(2), nn.GroupNorm(1, 2), nn.Upsample(size=3),
+            nn.PReLU(), nn.Softplus(), nn.Hardtanh(), nn.Threshold(0.5, 1.0), nn.AdaptiveAvgPool2d((1, None)))
+
+    assert repr(build(gnn)) == repr(build(torch.nn))
+
+
+class _ScopeRecorder:
+    def __init__(self):
+        self.nodes = []
+
+    def node_created(self, node, inputs, outputs):
+        self.nodes.append((node.name(), node.scope))
+
+
+class _Encoder(gnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = gnn.ModuleList([gnn.Sequential(gnn.Linear(2, 2), gnn.Tanh())])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class _Model(gnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = _Encoder()
+
+    def forward(self, x):
+        return self.encoder(x)
+
+
+def test_scopes_are_exact_through_containers_and_hooks():
+    model = _Model()
+    inner = model.encoder.layers[0]
+    inner[0].register_full_backward_hook(lambda m, gi, go: None)
+    inner[0].register_forward_hook(lambda m, a, o: o * 1)
+    with observers.observing(_ScopeRecorder()) as recorder:
+        model(gradscope.ones(1, 2, requires_grad=True))
+    assert recorder.nodes == [
+        ("BackwardHookFunctionBackward", "_Model.encoder.layers.0.0"), ("TBackward0", "_Model.encoder.layers.0.0"),
+        ("AddmmBackward0", "_Model.encoder.layers.0.0"), ("MulBackward0", "_Model.encoder.layers.0.0"),
+        ("BackwardHookFunctionBackward", "_Model.encoder.layers.0.0"), ("TanhBackward0", "_Model.encoder.layers.0.1"),
+    ]
