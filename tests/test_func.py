@@ -44,6 +44,7 @@ CASES = {
     "jacrev": lambda F, lib, x, v: F.jacrev(lambda a: a.sin() * a[0])(x),
     "jacrev_argnums": lambda F, lib, x, v: F.jacrev(lambda a, b: a * b.sum(), argnums=(0, 1))(x, v),
     "jacrev_tuple_output": lambda F, lib, x, v: F.jacrev(lambda a: (a.exp(), a.sum()))(x),
+    "jacrev_has_aux": lambda F, lib, x, v: F.jacrev(lambda a: (a.sin(), a.sum()), has_aux=True)(x),
     "jacfwd": lambda F, lib, x, v: F.jacfwd(lambda a: a.exp() * a[1])(x),
     "hessian": lambda F, lib, x, v: F.hessian(lambda a: (a ** 3 * a[0]).sum())(x),
     "vmap": lambda F, lib, x, v: F.vmap(lambda a, b: (a * b).sum())(lib.stack([x, v]), lib.stack([v, v])),
@@ -101,6 +102,7 @@ ERRORS = {
     "argnums_repeated": lambda F, lib, x, v: F.grad(lambda a, b: a.sum(), argnums=(0, 0))(x, v),
     "jvp_primals_not_tuple": lambda F, lib, x, v: F.jvp(lambda a: a, x, (v,)),
     "vmap_sizes_differ": lambda F, lib, x, v: F.vmap(lambda a, b: a + b)(x, v[:2]),
+    "vmap_bad_randomness": lambda F, lib, x, v: F.vmap(lambda a: a, randomness="sometimes")(x),
     "vmap_nothing_batched": lambda F, lib, x, v: F.vmap(lambda a: a, in_dims=None)(x),
 }
 

@@ -37,6 +37,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     gradscope runs `func` once per batch element (same results as PyTorch, not vectorized).
     """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
     name = getattr(func, "__name__", repr(func))
 
     @functools.wraps(func)

@@ -95,6 +95,9 @@ def test_samplers():
                                     generator=gradscope.Generator().manual_seed(0)))
     assert len(drawn) == 10 and set(drawn) <= {0, 1, 2}
     assert len(list(data.RandomSampler(range(4), num_samples=10))) == 10
+    assert list(data.WeightedRandomSampler([0.0, 1.0, 0.0], 4)) == [1, 1, 1, 1]
+    assert sorted(data.WeightedRandomSampler([1.0, 1.0, 1.0], 3, replacement=False)) == [0, 1, 2]
+    assert data.get_worker_info() is None
     subset = list(data.SubsetRandomSampler([10, 20, 30], generator=gradscope.Generator().manual_seed(1)))
     assert sorted(subset) == [10, 20, 30]
     loader = data.DataLoader(range(8), batch_sampler=data.BatchSampler(data.SequentialSampler(range(8)), 3, False))
@@ -144,6 +147,11 @@ DATALOADER_ERRORS = {
     "iterable_shuffle": lambda d: d.DataLoader(type("Stream", (d.IterableDataset,), {"__iter__": iter})(),
                                                shuffle=True),
     "bad_batch_size": lambda d: d.BatchSampler(range(4), 0, False),
+    "prefetch_without_workers": lambda d: d.DataLoader(range(4), prefetch_factor=2),
+    "persistent_without_workers": lambda d: d.DataLoader(range(4), persistent_workers=True),
+    "random_sampler_replacement": lambda d: d.RandomSampler(range(4), replacement=1),
+    "weighted_num_samples": lambda d: d.WeightedRandomSampler([1.0, 2.0], 0),
+    "weighted_not_1d": lambda d: d.WeightedRandomSampler([[1.0, 2.0]], 2),
     "unequal_lists": lambda d: list(d.DataLoader([[1, 2], [3]], batch_size=2)),
     "uncollatable": lambda d: list(d.DataLoader([object(), object()], batch_size=2)),
     "string_array": lambda d: list(d.DataLoader([np.array(["a"]), np.array(["b"])], batch_size=2)),

@@ -32,6 +32,11 @@ class DataLoader:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if num_workers > 0:
             warnings.warn(f"gradscope's DataLoader loads in the main process; num_workers={num_workers} is ignored",
                           stacklevel=2)
@@ -110,6 +115,11 @@ class DataLoader:
                 length = length // self.batch_size if self.drop_last else -(-length // self.batch_size)
             return length
         return len(self.batch_sampler if self._auto_collation else self.sampler)
+
+
+def get_worker_info() -> None:
+    """Always None: gradscope loads in the main process, which is never a worker."""
+    return None
 
 
 class _InfiniteConstantSampler:
