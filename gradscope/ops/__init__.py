@@ -1,10 +1,13 @@
 """The primitive op table (forward + VJP rules + node names). Knows NumPy, nothing of Tensors."""
 
 from gradscope.ops import (
+    activations,
     conv,
+    distance,
     elementwise,
     embedding,
     linalg,
+    losses,
     nn,
     normalization,
     padding,
@@ -16,5 +19,5 @@ from gradscope.ops import (
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
-__all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "conv", "elementwise", "embedding", "linalg", "nn",
-           "normalization", "padding", "pooling", "reduction", "resample", "shape"]
+__all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
+           "linalg", "losses", "nn", "normalization", "padding", "pooling", "reduction", "resample", "shape"]

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from finite_differences import Lib
+from kinks_linalg_nn import LINALG_NN_KINKS
 from test_kinks_nn import NN_KINKS
 
 import gradscope
@@ -65,6 +66,7 @@ KINKS = {
 
 
 KINKS.update(NN_KINKS)
+KINKS.update(LINALG_NN_KINKS)
 
 
 def _gradients(lib, case) -> list[np.ndarray]:

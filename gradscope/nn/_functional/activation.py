@@ -1,0 +1,183 @@
+"""The activations of torch.nn.functional beyond relu/gelu/silu: PyTorch's arguments, dtype checks and
+in-place variants over the activation primitives (ops/activations.py), or composed where PyTorch
+composes (softsign ends in a DivBackward0)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import gradscope
+from gradscope._shapes import normalize_dim
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import scalar_type
+from gradscope.ops import activations as A
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _require_floating(input: Tensor, kernel: str) -> None:
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type(input)}'")
+
+
+def _activate(input: Tensor, op, params: tuple, inplace: bool, inplace_op=None) -> Tensor:
+    """`op` on `input`, or written into it (under `inplace_op`, PyTorch's node for the in-place kernel
+    when it differs)."""
+    if inplace:
+        return _inplace(input, lambda t: apply(inplace_op or op, (t,), params))
+    return apply(op, (input,), params)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Clamp to [min_val, max_val]; the gradient is 0 at both edges (HardtanhBackward0).
+
+    >>> F.hardtanh(gradscope.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _activate(input, A.hardtanh, (min_val, max_val), inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), as in PyTorch (HardtanhBackward0)."""
+    return _activate(input, A.hardtanh, (0.0, 6.0), inplace)
+
+
+def _elu_family(input: Tensor, params: tuple, inplace: bool, op, inplace_op) -> Tensor:
+    _require_floating(input, "elu_cpu")
+    return _activate(input, op, params, inplace, inplace_op)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha·(exp(x) - 1) otherwise (EluBackward0; EluBackward1 in place).
+
+    >>> F.elu(gradscope.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    return _elu_family(input, (alpha, 1.0, 1.0), inplace, A.elu, A.elu_result)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, alpha) with the self-normalising constants (EluBackward0, as in PyTorch)."""
+    return _elu_family(input, (_SELU_ALPHA, _SELU_SCALE, 1.0), inplace, A.elu, A.elu_result)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha·(exp(x/alpha) - 1) otherwise (CeluBackward0)."""
+    return _elu_family(input, (alpha, 1.0, 1.0 / alpha), inplace, A.celu, A.celu_result)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value (ThresholdBackward0; ThresholdBackward1 in place).
+
+    >>> F.threshold(gradscope.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+    return _activate(input, A.threshold, (threshold, value), inplace, A.threshold_inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6 (HardsigmoidBackward0); the gradient is 0 at ±3."""
+    _require_floating(input, "hardsigmoid_cpu")
+    return _activate(input, A.hardsigmoid, (), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · relu6(x + 3) / 6 (HardswishBackward0)."""
+    _require_floating(input, "hardswish_cpu")
+    return _activate(input, A.hardswish, (), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x)) (MishBackward0)."""
+    _require_floating(input, "mish_cpu")
+    return _activate(input, A.mish, (), inplace)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), computed without overflow (LogSigmoidBackward0)."""
+    _require_floating(input, "log_sigmoid_cpu")
+    return apply(A.log_sigmoid, (input,))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold (SoftplusBackward0).
+
+    >>> F.softplus(gradscope.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
+    _require_floating(input, "softplus_cpu")
+    return apply(A.softplus, (input,), (beta, threshold))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|), composed as PyTorch composes it (DivBackward0)."""
+    return input / (input.abs() + 1)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a · sigmoid(b), a and b the two halves of `input` along `dim` (GluBackward0).
+
+    >>> F.glu(gradscope.tensor([1.0, 0.0]))
+    tensor([0.5000])
+    """
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    _require_floating(input, "glu_cpu")
+    dim = normalize_dim(dim, input.dim())
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    return apply(A.glu, (input,), (dim,))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, weight·x otherwise, one weight per channel (dim 1) or one for all
+    (PreluKernelBackward0).
+
+    >>> F.prelu(gradscope.tensor([[-2.0, 1.0]]), gradscope.tensor([0.25]))
+    tensor([[-0.5000,  1.0000]])
+    """
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {scalar_type(input)} and {scalar_type(weight)}")
+    if weight.numel() != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() > 1 else 1
+        if channels != weight.numel():
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    _require_floating(input, "prelu_cpu")
+    if input.dim() != weight.dim():
+        shape = [1] * input.dim()
+        if input.dim() > 1:
+            shape[1] = weight.numel()
+        weight = weight.reshape(shape)
+    return apply(A.prelu, (input, weight))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with Gumbel(0, 1) noise g from gradscope's generator; `hard` returns
+    the one-hot argmax with the soft sample's gradient (straight-through: y_hard - y_soft.detach() + y_soft)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning, stacklevel=2)
+    uniform = gradscope.rand(tuple(logits.shape), dtype=logits.dtype)
+    gumbels = -(-(1 - uniform).log()).log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    soft = y_soft.detach().numpy()
+    one_hot = np.zeros_like(soft)
+    if soft.ndim:
+        axis = normalize_dim(dim, soft.ndim)
+        np.put_along_axis(one_hot, np.expand_dims(np.argmax(soft, axis=axis), axis), 1.0, axis=axis)
+    else:
+        one_hot[...] = 1.0
+    return Tensor._make(one_hot) - y_soft.detach() + y_soft

@@ -1,0 +1,137 @@
+"""nll_loss and cross_entropy over (C,), (N, C) and (N, C, d1, ...) inputs, as PyTorch's nll_loss_nd
+dispatches them: NllLossBackward0 up to 2-D, NllLoss2DBackward0 for 4-D, and other ranks viewed as
+(N, C, 1, -1) for nll_loss2d (a ViewBackward0 on top with reduction='none'). Class weights,
+ignore_index and label smoothing (class-index and class-probability targets) as in PyTorch."""
+
+from __future__ import annotations
+
+from gradscope.autograd import functions as _F
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import scalar_type, size_list
+from gradscope.nn._functional._reduction import checked_reduction, not_differentiable
+from gradscope.ops import losses as L
+
+
+def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int) -> None:
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() != 1 and target.dim() > 0 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}).")
+    if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype.name == "bool":
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type(target)}")
+    n_classes = input.shape[1 if input.dim() > 1 else 0]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        if input.dim() <= 2:
+            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
+                               f"but got weight tensor of shape: {size_list(weight)}")
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if input.dim() == 4:
+        if target.dim() != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                               f"{target.dim()}")
+        if target.shape != input.shape[:1] + input.shape[2:]:
+            raise RuntimeError(f"size mismatch (got input: {size_list(input)} , target: {size_list(target)}")
+    expected = input.shape[:1] + input.shape[2:] if input.dim() > 1 else ()
+    if tuple(target.shape) != tuple(expected):
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    classes = target.numpy()
+    bad = classes[(classes != ignore_index) & ((classes < 0) | (classes >= n_classes))]
+    if bad.size:
+        raise IndexError(f"Target {bad.flat[0]} is out of bounds.")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices `target` under log-probabilities `input`: (C,), (N, C) or
+    (N, C, d1, ...); `weight` per class, `ignore_index` targets count for nothing.
+
+    >>> F.nll_loss(gradscope.tensor([[-1.0, -2.0]]), gradscope.tensor([1]))
+    tensor(2.)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    _check_class_targets(input, target, weight, ignore_index)
+    not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
+    if input.dim() <= 2:
+        return _F.nll_loss(input, target, weight, ignore_index, reduction)
+    w = None if weight is None else weight._data
+    if input.dim() == 4:
+        return apply(L.nll_loss2d, (input,), (target._data, w, reduction, ignore_index))
+    batch, n_classes = input.shape[:2]
+    rows = input.contiguous().view(batch, n_classes, 1, -1) if input.numel() else input.view(batch, n_classes, 0, 0)
+    targets = target._data.reshape(batch, 1, -1) if target.numel() else target._data.reshape(batch, 0, 0)
+    loss = apply(L.nll_loss2d, (rows,), (targets, w, reduction, ignore_index))
+    return loss.view(target.shape) if reduction == "none" else loss
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim (1, or 0 for a 1-D input) then nll_loss for class-index
+    targets; a target shaped like `input` holds class probabilities.
+
+    >>> F.cross_entropy(gradscope.zeros(2, 4), gradscope.tensor([0, 3]))
+    tensor(1.3863)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    class_dim = 0 if input.dim() == 1 else 1
+    if target.shape == input.shape:
+        if not target.is_floating_point():
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{scalar_type(target)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _probability_cross_entropy(input, target, weight, reduction, label_smoothing, class_dim)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    log_probs = _F.log_softmax(input, class_dim)
+    loss = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0.0:
+        return loss
+    smooth = _smoothing_term(log_probs, target, weight, ignore_index, reduction, class_dim)
+    return (1 - label_smoothing) * loss + smooth * (label_smoothing / input.shape[class_dim])
+
+
+def _class_weights(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    """`weight` (C,) shaped to broadcast along the class dim of an `ndim`-dim input."""
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
+def _probability_cross_entropy(input, target, weight, reduction, label_smoothing, class_dim) -> Tensor:
+    n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {n_classes} classes or no "
+                           f"classes but got weight tensor of shape: {size_list(weight)}")
+    log_probs = _F.log_softmax(input, class_dim)
+    if label_smoothing > 0.0:
+        if label_smoothing > 1.0:
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    picked = log_probs * target
+    if weight is not None:
+        picked = picked * (_class_weights(weight, log_probs.dim(), class_dim) if log_probs.dim() > 1 else weight)
+    if reduction == "none":
+        return -picked.sum(class_dim)
+    if reduction == "sum":
+        return -picked.sum()
+    # NOTE: PyTorch divides by a C++ integer here: div(Tensor, Scalar), DivBackward1
+    return apply(L.div_scalar, (-picked.sum(),), (log_probs.numel() // n_classes,))
+
+
+def _smoothing_term(log_probs, target, weight, ignore_index, reduction, class_dim) -> Tensor:
+    """The uniform-target part of label-smoothed cross-entropy, normalised like the nll part."""
+    if weight is not None:
+        log_probs = log_probs * _class_weights(weight, log_probs.dim(), class_dim)
+    ignored = target == ignore_index
+    smooth = (-log_probs.sum(class_dim)).masked_fill(ignored, 0.0)
+    if reduction == "none":
+        return smooth
+    if reduction == "sum":
+        return smooth.sum()
+    if weight is None:
+        return smooth.sum() / (~ignored).sum()
+    kept = target.masked_fill(ignored, 0)
+    return smooth.sum() / weight[kept].masked_fill(ignored, 0.0).sum()

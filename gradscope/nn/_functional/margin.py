@@ -1,0 +1,130 @@
+"""Margin and embedding losses of torch.nn.functional (margin_ranking, hinge_embedding,
+cosine_embedding, triplet_margin, soft_margin, multilabel_soft_margin), composed as PyTorch's C++ and
+Python compose them, so the last node and the gradients at the hinges (clamp_min passes the gradient
+at 0) are PyTorch's."""
+
+from __future__ import annotations
+
+import gradscope
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._reduction import checked_reduction, legacy_reduction, not_differentiable, reduce_loss
+from gradscope.nn._functional.activation import logsigmoid
+from gradscope.nn._functional.distance import pairwise_distance
+from gradscope.ops import losses as L
+
+_EPSILON = 1e-12
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """max(0, -target·(input1 - input2) + margin), target ±1.
+
+    >>> F.margin_ranking_loss(gradscope.tensor([1.0]), gradscope.tensor([2.0]), gradscope.tensor([1.0]))
+    tensor(1.)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return reduce_loss((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """input where target is 1, max(0, margin - input) where target is -1.
+
+    >>> F.hinge_embedding_loss(gradscope.tensor([0.3, 2.0]), gradscope.tensor([-1.0, 1.0]))
+    tensor(1.3500)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    zeros = gradscope.zeros_like(input)
+    margin_clamp = (margin - input).clamp_min(0)
+    output = gradscope.where(target != 1, margin_clamp, zeros) + gradscope.where(target != -1, input, zeros)
+    return reduce_loss(output, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
+                          reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1; cos over the last
+    dim, its squared norms padded by 1e-12.
+
+    >>> F.cosine_embedding_loss(gradscope.tensor([[1.0, 0.0]]), gradscope.tensor([[0.0, 1.0]]),
+    ...                         gradscope.tensor([1.0]))
+    tensor(1.)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    target_dim = target.dim()
+    if target_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    expected = 2 if target_dim == 1 else 1
+    if input1.dim() != expected or input2.dim() != expected:
+        raise RuntimeError(f"{target_dim}D target tensor expects {expected}D input tensors, but found inputs with "
+                           f"sizes {list(input1.shape)} and {list(input2.shape)}.")
+    product_sum = (input1 * input2).sum(target_dim)
+    magnitude1 = (input1 * input1).sum(target_dim) + _EPSILON
+    magnitude2 = (input2 * input2).sum(target_dim) + _EPSILON
+    cosine = product_sum / (magnitude1 * magnitude2).sqrt()
+    zeros = gradscope.zeros_like(cosine)
+    positive = gradscope.where(target == 1, 1 - cosine, zeros)
+    negative = gradscope.where(target == -1, (cosine - margin).clamp_min(0), zeros)
+    return reduce_loss(positive + negative, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, d(anchor, positive) - d(anchor, negative) + margin) with pairwise_distance d; `swap` uses
+    the smaller of d(anchor, negative) and d(positive, negative).
+
+    >>> a = gradscope.zeros(1, 2)
+    >>> F.triplet_margin_loss(a, a, a + 3.0, eps=0.0)
+    tensor(0.)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           "inputs")
+    distance_positive = pairwise_distance(anchor, positive, p, eps)
+    distance_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        distance_negative = gradscope.minimum(distance_negative, pairwise_distance(positive, negative, p, eps))
+    return reduce_loss((margin + distance_positive - distance_negative).clamp_min(0), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target·input)), target ±1 (SoftMarginLossBackward0).
+
+    >>> F.soft_margin_loss(gradscope.tensor([0.0]), gradscope.tensor([1.0]))
+    tensor(0.6931)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    not_differentiable("soft_margin_loss", "target", target)
+    target_values = target._data.astype(input._data.dtype, copy=False)
+    return apply(L.soft_margin_loss, (input,), (target_values, reduction))
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on logits per class, averaged over the classes (the last dim).
+
+    >>> F.multilabel_soft_margin_loss(gradscope.zeros(1, 2), gradscope.tensor([[1.0, 0.0]]))
+    tensor(0.6931)
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.shape[class_dim]
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(reduction + " is not valid")

@@ -1,0 +1,176 @@
+"""Activation primitives with PyTorch's fused kernels and node names (hardtanh, elu, softplus, …).
+
+Each rule picks the gradient at the kinks as PyTorch's `*_backward` kernel does: hardtanh and
+hardsigmoid pass nothing at their edges, elu/celu take the exponential branch at 0, threshold passes
+nothing at the threshold. In-place variants that PyTorch differentiates through the result
+(`elu_`, `celu_`) are separate primitives saving the result, as PyTorch's EluBackward1; threshold_
+saves its input under ThresholdBackward1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.namespace import _sigmoid
+from gradscope.ops.registry import primitive
+
+
+def _hardtanh(a, min_val, max_val):
+    return np.minimum(np.maximum(a, min_val), max_val).astype(a.dtype, copy=False)
+
+
+# NOTE: hardtanh_backward passes the gradient strictly inside (min_val, max_val): 0 at both edges
+hardtanh = primitive("hardtanh", _hardtanh, "HardtanhBackward0", inputs=("self",), params=("min_val", "max_val"),
+                     saves=("self",),
+                     vjp=(lambda g, s: s.xp.where((s.self > s.min_val) & (s.self < s.max_val), g, 0.0),))
+
+
+def _elu(a, alpha, scale, input_scale):
+    negative = np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale)
+    return np.where(a > 0, a * scale, negative).astype(a.dtype, copy=False)
+
+
+def _elu_vjp(input_scale):
+    def rule(g, s):
+        # NOTE: x = 0 takes the exponential branch: elu'(0) = alpha · scale · input_scale
+        xp, x, scale = s.xp, s.self, input_scale(s)
+        negative = xp.exp(xp.where(x > 0, 0.0, x) * scale) * (scale * s.alpha * s.scale)
+        return g * xp.where(x > 0, s.scale, negative)
+    return rule
+
+
+_NEGATIVE_SLOPE = ("In-place elu backward calculation is triggered with a negative slope which is not supported. This "
+                   "is caused by calling in-place forward function with a negative slope, please call out-of-place "
+                   "version instead.")
+
+
+def _elu_result_vjp(input_scale):
+    def rule(g, s):
+        # the in-place kernel only has the result: elu'(x) = input_scale · (result + alpha · scale) where x <= 0
+        if s.alpha < 0:
+            raise RuntimeError(_NEGATIVE_SLOPE)
+        xp, y = s.xp, s.result
+        return g * xp.where(y > 0, s.scale, (y + s.alpha * s.scale) * input_scale(s))
+    return rule
+
+
+def _elu_input_scale(s):
+    return s.input_scale
+
+
+def _celu_input_scale(s):
+    # NOTE: PyTorch's celu backward takes 1 / alpha in single precision (1.0 / alpha.toFloat())
+    return 1.0 / float(np.float32(s.alpha))
+
+
+def _elu_primitive(name: str, node: str, input_scale, from_result: bool):
+    return primitive(name, _elu, node, inputs=("self",), params=("alpha", "scale", "input_scale"),
+                     saves=("result" if from_result else "self",),
+                     vjp=((_elu_result_vjp if from_result else _elu_vjp)(input_scale),))
+
+
+elu = _elu_primitive("elu", "EluBackward0", _elu_input_scale, from_result=False)
+elu_result = _elu_primitive("elu_result", "EluBackward1", _elu_input_scale, from_result=True)
+# celu(x, alpha) is elu with input_scale 1/alpha, under its own node
+celu = _elu_primitive("celu", "CeluBackward0", _celu_input_scale, from_result=False)
+celu_result = _elu_primitive("celu_result", "CeluBackward1", _celu_input_scale, from_result=True)
+
+
+def _threshold(a, threshold, value):
+    return np.where(a > threshold, a, value).astype(a.dtype, copy=False)
+
+
+threshold = primitive("threshold", _threshold, "ThresholdBackward0", inputs=("self",), params=("threshold", "value"),
+                      saves=("self",), vjp=(lambda g, s: s.xp.where(s.self > s.threshold, g, 0.0),))
+# threshold_ keeps the input it overwrote and masks with it, as the out-of-place op, under its own node
+threshold_inplace = primitive("threshold_inplace", _threshold, "ThresholdBackward1", inputs=("self",),
+                              params=("threshold", "value"), saves=("self",),
+                              vjp=(lambda g, s: s.xp.where(s.self > s.threshold, g, 0.0),))
+
+
+def _hardsigmoid(a):
+    return (np.minimum(np.maximum(a + 3, 0), 6) / 6).astype(a.dtype, copy=False)
+
+
+# NOTE: PyTorch's kernel scales by 1/6 rounded to single precision, in every dtype
+_ONE_SIXTH = float(np.float32(1 / 6))
+hardsigmoid = primitive("hardsigmoid", _hardsigmoid, "HardsigmoidBackward0", inputs=("self",), saves=("self",),
+                        vjp=(lambda g, s: s.xp.where((s.self > -3) & (s.self < 3), g * _ONE_SIXTH, 0.0),))
+
+
+def _hardswish_vjp(g, s):
+    # NOTE: PyTorch's slope: 0 up to -3 (included), x/3 + 1/2 strictly inside, 1 from 3 on
+    xp, x = s.xp, s.self
+    return xp.where(x <= -3, 0.0, xp.where(x >= 3, g, g * (x / 3 + 0.5)))
+
+
+hardswish = primitive("hardswish", lambda a: a * _hardsigmoid(a), "HardswishBackward0", inputs=("self",),
+                      saves=("self",), vjp=(_hardswish_vjp,))
+
+
+def _softplus(a, beta, threshold):
+    scaled = a * beta
+    # log1p(exp(z)) = max(z, 0) + log1p(exp(-|z|)) never overflows
+    smooth = (np.maximum(scaled, 0) + np.log1p(np.exp(-np.abs(scaled)))) / beta
+    return np.where(scaled > threshold, a, smooth).astype(a.dtype, copy=False)
+
+
+def _softplus_vjp(g, s):
+    xp = s.xp
+    scaled = s.self * s.beta
+    return xp.where(scaled > s.threshold, g, g * xp.sigmoid(scaled))
+
+
+softplus = primitive("softplus", _softplus, "SoftplusBackward0", inputs=("self",), params=("beta", "threshold"),
+                     saves=("self",), vjp=(_softplus_vjp,))
+
+
+def _log_sigmoid(a):
+    return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+
+
+log_sigmoid = primitive("log_sigmoid", _log_sigmoid, "LogSigmoidBackward0", inputs=("self",), saves=("self",),
+                        vjp=(lambda g, s: g * s.xp.sigmoid(-s.self),))
+
+
+def _mish(a):
+    return (a * np.tanh(_softplus(a, 1, 20))).astype(a.dtype, copy=False)
+
+
+def _mish_vjp(g, s):
+    xp, x = s.xp, s.self
+    # tanh(softplus(x)) = ((1 + e^x)² - 1) / ((1 + e^x)² + 1), written with the sigmoid to stay finite
+    sigmoid = xp.sigmoid(x)
+    tanh_softplus = 1 - 2 * (1 - sigmoid) * (1 - sigmoid) / (1 + (1 - sigmoid) * (1 - sigmoid))
+    return g * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus))
+
+
+mish = primitive("mish", _mish, "MishBackward0", inputs=("self",), saves=("self",), vjp=(_mish_vjp,))
+
+
+def _glu(a, dim):
+    first, second = np.split(a, 2, axis=dim)
+    return (first * _sigmoid(second)).astype(a.dtype, copy=False)
+
+
+def _glu_vjp(g, s):
+    xp = s.xp
+    half = s.self.shape[s.dim] // 2
+    first, second = xp.split(s.self, (half, half), s.dim)
+    gate = xp.sigmoid(second)
+    return xp.concat([g * gate, g * first * gate * (1 - gate)], s.dim)
+
+
+glu = primitive("glu", _glu, "GluBackward0", inputs=("self",), params=("dim",), saves=("self",), vjp=(_glu_vjp,))
+
+
+def _prelu(a, weight):
+    return np.where(a > 0, a, weight * a).astype(a.dtype, copy=False)
+
+
+# weight arrives shaped to broadcast against self (C at dim 1); the engine sums its gradient back.
+# NOTE: x = 0 takes the weight's branch: d/dx = weight, d/dweight = x = 0
+prelu = primitive("prelu", _prelu, "PreluKernelBackward0", inputs=("self", "weight"),
+                  saves=(("self", "weight"), "self"),
+                  vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.weight),
+                       lambda g, s: s.xp.where(s.self > 0, 0.0, g * s.self)))

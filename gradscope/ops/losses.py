@@ -1,0 +1,139 @@
+"""Loss primitives PyTorch computes with a fused kernel of its own (binary_cross_entropy, smooth_l1_loss,
+huber_loss, soft_margin_loss, nll_loss2d), their node names and their backward formulas.
+
+A 'mean' reduction divides the gradient by the input's element count, as PyTorch's `*_backward` kernels
+do (`norm = 1 / numel`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.nn import _nll_weights, _reduce
+from gradscope.ops.registry import primitive
+
+
+def _scale(g, s):
+    return g / s.self_sym_numel if s.reduction == "mean" else g
+
+
+def _weighted(xp, grad, weight, g):
+    return grad if weight is None else grad * xp.cast(weight, g.dtype)
+
+
+def _bce(a, target, weight, reduction):
+    # NOTE: PyTorch clamps each log at -100, so a confident wrong prediction costs 100, not inf
+    loss = -(target * np.maximum(np.log(a), -100) + (1 - target) * np.maximum(np.log1p(-a), -100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction).astype(a.dtype, copy=False)
+
+
+_BCE_EPSILON = float(np.float32(1e-12))  # NOTE: PyTorch's kernel has it in single precision
+
+
+def _bce_input_vjp(g, s):
+    xp, x = s.xp, s.self
+    # NOTE: (x - t) / max(x (1 - x), 1e-12): finite at x = 0 and x = 1, as PyTorch's kernel
+    denominator = (1 - x) * x
+    grad = (x - s.target) / xp.where(denominator > _BCE_EPSILON, denominator, _BCE_EPSILON)
+    return _scale(_weighted(xp, grad, s.weight, g) * g, s)
+
+
+def _bce_target_vjp(g, s):
+    xp, x = s.xp, s.self
+    grad = xp.log(1 - x) - xp.log(x)  # -logit(x)
+    return _scale(_weighted(xp, grad, s.weight, g) * g, s)
+
+
+binary_cross_entropy = primitive(
+    "binary_cross_entropy", _bce, "BinaryCrossEntropyBackward0", inputs=("self", "target"),
+    params=("weight", "reduction"), attrs=("self_sym_numel",), saves=(("self", "target"), "self"),
+    vjp=(_bce_input_vjp, _bce_target_vjp))
+
+
+def _smooth_l1(a, target, reduction, beta):
+    z = np.abs(a - target)
+    return _reduce(np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction).astype(a.dtype, copy=False)
+
+
+def _smooth_l1_vjp(sign):
+    def rule(g, s):
+        # |x - t| >= beta: the sign; inside, (x - t) / beta (both 1 at the seam, 0 at x = t)
+        xp, difference = s.xp, s.self - s.target
+        slope = xp.where(difference < -s.beta, -1.0, xp.where(difference > s.beta, 1.0, difference / s.beta))
+        return _scale(sign * slope * g, s)
+    return rule
+
+
+smooth_l1_loss = primitive(
+    "smooth_l1_loss", _smooth_l1, "SmoothL1LossBackward0", inputs=("self", "target"), params=("reduction", "beta"),
+    attrs=("self_sym_numel",), saves=(("self", "target"), ("self", "target")),
+    vjp=(_smooth_l1_vjp(1), _smooth_l1_vjp(-1)))
+
+
+def _huber(a, target, reduction, delta):
+    z = np.abs(a - target)
+    return _reduce(np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction).astype(a.dtype,
+                                                                                                copy=False)
+
+
+def _huber_vjp(sign):
+    def rule(g, s):
+        xp, difference = s.xp, s.self - s.target
+        slope = xp.where(difference < -s.delta, -s.delta, xp.where(difference > s.delta, s.delta, difference))
+        return _scale(sign * slope * g, s)
+    return rule
+
+
+huber_loss = primitive(
+    "huber_loss", _huber, "HuberLossBackward0", inputs=("self", "target"), params=("reduction", "delta"),
+    attrs=("self_sym_numel",), saves=(("self", "target"), ("self", "target")), vjp=(_huber_vjp(1), _huber_vjp(-1)))
+
+
+def _soft_margin(a, target, reduction):
+    return _reduce(np.log1p(np.exp(-a * target)), reduction).astype(a.dtype, copy=False)
+
+
+def _soft_margin_vjp(g, s):
+    # -t e^{-tx} / (1 + e^{-tx}) = -t · sigmoid(-tx)
+    target = s.xp.cast(s.target, g.dtype)  # a parameter: under create_graph, a constant tensor
+    return _scale(-target * s.xp.sigmoid(-target * s.self) * g, s)
+
+
+# the target is no input: PyTorch refuses to differentiate this loss with respect to it
+soft_margin_loss = primitive(
+    "soft_margin_loss", _soft_margin, "SoftMarginLossBackward0", inputs=("self",), params=("target", "reduction"),
+    attrs=("self_sym_numel",), saves=("self",), held=("target",), vjp=(_soft_margin_vjp,))
+
+
+def _nll_loss2d(a, target, weight, reduction, ignore_index):
+    """nll_loss over (N, C, H, W) log-probabilities and (N, H, W) class indices."""
+    logp = np.moveaxis(a, 1, -1)
+    w, safe = _nll_weights(target, weight, ignore_index, a.shape[1], a.dtype)
+    losses = -np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0] * w
+    if reduction == "mean":
+        return (losses.sum() / w.sum()).astype(a.dtype)
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _nll_loss2d_vjp(g, s):
+    n_classes = s.self_sym_sizes[1]
+    w, safe = _nll_weights(s.target, s.weight, s.ignore_index, n_classes, np.float64)
+    if s.reduction == "mean":
+        w = w / w.sum()
+    picked = np.zeros(s.target.shape + (n_classes,))
+    np.put_along_axis(picked, safe[..., None], -w[..., None], axis=-1)
+    if s.reduction == "none":
+        g = s.xp.unsqueeze_dims(g, (1,))
+    return g * s.xp.cast(np.moveaxis(picked, -1, 1), g.dtype)
+
+
+nll_loss2d = primitive("nll_loss2d", _nll_loss2d, "NllLoss2DBackward0", inputs=("self",),
+                       params=("target", "weight", "reduction", "ignore_index"), attrs=("self_sym_sizes",),
+                       held=("target", "weight"), vjp=(_nll_loss2d_vjp,))
+# PyTorch's C++ composites divide by a number with div(Tensor, Scalar): DivBackward1, not Python's DivBackward0
+div_scalar = primitive("div_scalar", lambda a, other: (a / other).astype(a.dtype, copy=False), "DivBackward1",
+                       inputs=("self",), params=("other",), vjp=(lambda g, s: g / s.other,))

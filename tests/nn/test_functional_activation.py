@@ -1,0 +1,147 @@
+"""Activations beyond what the op samples check: PyTorch's errors and dtype rules, in-place variants
+(the same tensor back, PyTorch's in-place errors and node names), and gumbel_softmax, whose noise
+can't match torch's stream: its distribution and straight-through gradient instead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradscope
+from gradscope.nn import functional as F
+
+SETUP = "F = torch.nn.functional\nx = torch.ones(2, 3, requires_grad=True)\nn = torch.tensor([[-4, 0, 2, 7]])\n"
+
+ERRORS = {
+    "glu odd": ("F.glu(x)", "RuntimeError: Halving dimension must be even, but dimension 1 is size 3"),
+    "glu scalar": ("F.glu(torch.tensor(1.))", "RuntimeError: glu does not support scalars because halving size must "
+                                              "be even"),
+    "glu dim": ("F.glu(x, 2)", "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    "glu int": ("F.glu(n)", "NotImplementedError: \"glu_cpu\" not implemented for 'Long'"),
+    "hardtanh bounds": ("F.hardtanh(x, 2, 1)", "ValueError: min_val cannot be greater than max_val"),
+    "elu int": ("F.elu(n)", "NotImplementedError: \"elu_cpu\" not implemented for 'Long'"),
+    "selu int": ("F.selu(n)", "NotImplementedError: \"elu_cpu\" not implemented for 'Long'"),
+    "celu int": ("F.celu(n)", "NotImplementedError: \"elu_cpu\" not implemented for 'Long'"),
+    "hardswish int": ("F.hardswish(n)", "NotImplementedError: \"hardswish_cpu\" not implemented for 'Long'"),
+    "hardsigmoid int": ("F.hardsigmoid(n)", "NotImplementedError: \"hardsigmoid_cpu\" not implemented for 'Long'"),
+    "logsigmoid int": ("F.logsigmoid(n)", "NotImplementedError: \"log_sigmoid_cpu\" not implemented for 'Long'"),
+    "mish int": ("F.mish(n)", "NotImplementedError: \"mish_cpu\" not implemented for 'Long'"),
+    "softplus int": ("F.softplus(n)", "NotImplementedError: \"softplus_cpu\" not implemented for 'Long'"),
+    "prelu channels": ("F.prelu(x, torch.ones(2))", "RuntimeError: Mismatch of parameter numbers and input channel "
+                                                    "size. Found parameter numbers = 2 and channel size = 3."),
+    "prelu 1-D": ("F.prelu(torch.ones(3), torch.ones(3))", "RuntimeError: Mismatch of parameter numbers and input "
+                                                           "channel size. Found parameter numbers = 3 and channel "
+                                                           "size = 1."),
+    "prelu 2-D weight": ("F.prelu(x, torch.ones(1, 3))", "RuntimeError: prelu: Expected `weight` to be a scalar or 1D "
+                                                         "tensor, but got: ndim = 2"),
+    "prelu dtypes": ("F.prelu(x, torch.ones(3, dtype=torch.float64))", "RuntimeError: prelu: Type promoting not "
+                                                                       "supported. Got Float and Double"),
+    "prelu 0-dim": ("F.prelu(torch.tensor(1.), torch.ones(3))", "RuntimeError: Not allow zero-dim input tensor."),
+    "prelu int": ("F.prelu(n, torch.tensor([2]))", "NotImplementedError: \"prelu_cpu\" not implemented for 'Long'"),
+    "in place on a leaf": ("F.elu(x, inplace=True)", "RuntimeError: a leaf Variable that requires grad is being used "
+                                                     "in an in-place operation."),
+    "elu_ with a negative slope": ("F.elu(x * 1, -0.5, inplace=True).sum().backward()",
+                                   "RuntimeError: In-place elu backward calculation is triggered with a negative "
+                                   "slope which is not supported. This is caused by calling in-place forward function "
+                                   "with a negative slope, please call out-of-place version instead."),
+}
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_error_matches_torch(case, oracle):
+    snippet, error = ERRORS[case]
+    oracle.check(SETUP + snippet, error=error)
+
+
+def test_integer_inputs_keep_their_dtype_where_torch_does(oracle):
+    oracle.check(SETUP + "print(F.relu6(n), F.hardtanh(n), F.threshold(n, 1, 5), F.softsign(n).dtype)",
+                 stdout="tensor([[0, 0, 2, 6]]) tensor([[-1,  0,  1,  1]]) tensor([[5, 5, 2, 7]]) torch.float32\n")
+
+
+@pytest.mark.parametrize("name, call", [
+    ("relu6", lambda y: F.relu6(y, inplace=True)), ("elu", lambda y: F.elu(y, inplace=True)),
+    ("selu", lambda y: F.selu(y, inplace=True)), ("celu", lambda y: F.celu(y, inplace=True)),
+    ("hardtanh", lambda y: F.hardtanh(y, inplace=True)), ("hardswish", lambda y: F.hardswish(y, inplace=True)),
+    ("hardsigmoid", lambda y: F.hardsigmoid(y, inplace=True)), ("mish", lambda y: F.mish(y, inplace=True)),
+    ("threshold", lambda y: F.threshold(y, 0.1, 2.0, inplace=True)),
+])
+def test_inplace_returns_the_input_with_torch_node(name, call):
+    torch = pytest.importorskip("torch")
+    values = np.array([-2.0, -0.5, 0.0, 0.5, 4.0])
+    results = []
+    for lib, function in ((gradscope, call), (torch, _torch_twin(torch, name))):
+        x = lib.tensor(values, requires_grad=True)
+        y = x * 1
+        version = y._version
+        out = function(y)
+        assert out is y and y._version == version + 1
+        (grad,) = lib.autograd.grad(out.sum(), x)
+        results.append((out.grad_fn.name(), out.detach().numpy(), grad.numpy()))
+    assert results[0][0] == results[1][0]
+    for ours, theirs in zip(results[0][1:], results[1][1:], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def _torch_twin(torch, name):
+    functional = torch.nn.functional
+    if name == "threshold":
+        return lambda y: functional.threshold(y, 0.1, 2.0, inplace=True)
+    return lambda y: getattr(functional, name)(y, inplace=True)
+
+
+def test_inplace_without_grad_writes_through():
+    x = gradscope.tensor([-2.0, 3.0, 8.0])
+    view = x[1:]
+    assert F.relu6(view, inplace=True) is view
+    assert x.tolist() == [-2.0, 3.0, 6.0]
+
+
+@pytest.mark.parametrize("call", [F.relu6, F.elu, F.selu, lambda x: F.celu(x, 0.3), F.hardtanh, F.hardswish,
+                                  F.hardsigmoid, F.mish, F.logsigmoid, F.softplus, F.softsign,
+                                  lambda x: F.threshold(x, 0.1, 2.0), lambda x: F.glu(x, 0),
+                                  lambda x: F.prelu(x, gradscope.tensor([0.2, 0.3, 0.1]))])
+def test_float32_stays_float32(call):
+    x = gradscope.randn(2, 3, requires_grad=True)
+    out = call(x)
+    (grad,) = gradscope.autograd.grad(out.sum(), x)
+    assert out.dtype == grad.dtype == gradscope.float32
+
+
+def test_gumbel_softmax_is_seeded_and_sums_to_one():
+    logits = gradscope.tensor([[1.0, 2.0, 0.5], [0.0, 0.0, 0.0]], requires_grad=True)
+    gradscope.manual_seed(7)
+    first = F.gumbel_softmax(logits, tau=0.5)
+    gradscope.manual_seed(7)
+    second = F.gumbel_softmax(logits, tau=0.5)
+    assert first.grad_fn.name() == "SoftmaxBackward0"
+    np.testing.assert_array_equal(first.detach().numpy(), second.detach().numpy())
+    np.testing.assert_allclose(first.detach().numpy().sum(-1), [1.0, 1.0], rtol=1e-6)
+
+
+def test_gumbel_softmax_favours_the_largest_logit():
+    gradscope.manual_seed(0)
+    logits = gradscope.tensor([0.0, 2.0, -1.0]).expand(4000, 3)
+    picks = np.bincount(F.gumbel_softmax(logits, hard=True).numpy().argmax(-1), minlength=3) / 4000
+    expected = np.exp([0.0, 2.0, -1.0]) / np.exp([0.0, 2.0, -1.0]).sum()  # Gumbel-max picks softmax(logits)
+    np.testing.assert_allclose(picks, expected, atol=0.03)
+
+
+def test_gumbel_softmax_hard_is_one_hot_with_the_soft_gradient():
+    logits = gradscope.tensor([[1.0, 2.0, 0.5, -1.0], [0.3, 0.1, 0.2, 0.0]], dtype=gradscope.float64,
+                              requires_grad=True)
+    gradscope.manual_seed(3)
+    hard = F.gumbel_softmax(logits, tau=2.0, hard=True, dim=0)
+    gradscope.manual_seed(3)
+    soft = F.gumbel_softmax(logits, tau=2.0, dim=0)
+    assert hard.grad_fn.name() == "AddBackward0"
+    np.testing.assert_array_equal(hard.detach().numpy().sum(0), [1.0] * 4)
+    np.testing.assert_array_equal(hard.detach().numpy().argmax(0), soft.detach().numpy().argmax(0))
+    weights = gradscope.tensor(np.arange(8.0).reshape(2, 4))
+    (hard_grad,) = gradscope.autograd.grad((hard * weights).sum(), logits)
+    (soft_grad,) = gradscope.autograd.grad((soft * weights).sum(), logits)
+    np.testing.assert_allclose(hard_grad.numpy(), soft_grad.numpy(), rtol=1e-12)
+
+
+def test_gumbel_softmax_eps_is_deprecated():
+    with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
+        F.gumbel_softmax(gradscope.zeros(3), eps=1e-5)

@@ -1,0 +1,211 @@
+"""Sample calls of torch.linalg and of the activations, losses, distances and attention of
+torch.nn.functional. Each is `(name, fn, shapes, options)`; samples.py turns it into a Sample (`fn(lib,
+*inputs)` on float64 inputs, `options` its domain, step or tolerance). This module imports nothing from
+samples.py. Shapes are tiny: the second-order check differentiates every element numerically.
+
+gumbel_softmax has no sample (its noise can't match torch's random stream): tests/nn/test_functional_activation.py
+checks it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+Call = tuple  # (name, fn(lib, *inputs), input shapes, Sample options)
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def const(lib, values, like):
+    """A constant tensor (targets, weights) with the dtype of the tensor `like`."""
+    return lib.tensor(values, dtype=like.dtype)
+
+
+def signs(shape) -> np.ndarray:
+    """A fixed ±1 pattern with both signs (targets of margin losses)."""
+    return np.where(np.indices(shape).sum(axis=0) % 2 == 0, 1.0, -1.0)
+
+
+def _call(name: str, fn, shapes, **options) -> Call:
+    return name, fn, shapes, options
+
+
+def quietly(fn):
+    """`fn` with the warnings PyTorch gives for it on purpose (kl_div's 'mean', a broadcast target) muted."""
+    def call(lib, *inputs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return fn(lib, *inputs)
+    return call
+
+
+def _activations() -> list[Call]:
+    m = ((2, 3),)
+    calls = [
+        _call("hardtanh", lambda lib, x: lib.F.hardtanh(x), m),
+        _call("hardtanh_bounds", lambda lib, x: lib.F.hardtanh(x, -0.7, 1.2), ((3,),)),
+        _call("hardtanh_inplace", lambda lib, x: lib.F.hardtanh(x * 1, inplace=True), m),
+        _call("relu6", lambda lib, x: lib.F.relu6(x * 5), m),
+        _call("relu6_inplace", lambda lib, x: lib.F.relu6(x * 5, inplace=True), ((),)),
+        _call("elu", lambda lib, x: lib.F.elu(x), m),
+        _call("elu_alpha", lambda lib, x: lib.F.elu(x, 0.4), ((3,),)),
+        _call("elu_inplace", lambda lib, x: lib.F.elu(x * 1, 1.5, inplace=True), m),
+        _call("selu", lambda lib, x: lib.F.selu(x), m),
+        _call("selu_inplace", lambda lib, x: lib.F.selu(x * 1, inplace=True), ((3,),)),
+        _call("celu", lambda lib, x: lib.F.celu(x, 0.7), m),
+        _call("celu_inplace", lambda lib, x: lib.F.celu(x * 1, 0.7, inplace=True), m),
+        _call("threshold", lambda lib, x: lib.F.threshold(x, 0.2, -3.0), m),
+        _call("threshold_inplace", lambda lib, x: lib.F.threshold(x * 1, -0.1, 2.0, inplace=True), m),
+        _call("hardsigmoid", lambda lib, x: lib.F.hardsigmoid(x * 4), m),
+        _call("hardsigmoid_inplace", lambda lib, x: lib.F.hardsigmoid(x * 4, inplace=True), ((3,),)),
+        _call("hardswish", lambda lib, x: lib.F.hardswish(x * 4), m),
+        _call("hardswish_inplace", lambda lib, x: lib.F.hardswish(x * 4, inplace=True), ((),)),
+        _call("mish", lambda lib, x: lib.F.mish(x * 3), m),
+        _call("mish_inplace", lambda lib, x: lib.F.mish(x * 1, inplace=True), ((3,),)),
+        _call("logsigmoid", lambda lib, x: lib.F.logsigmoid(x * 3), m),
+        _call("softplus", lambda lib, x: lib.F.softplus(x), m),
+        _call("softplus_beta_threshold", lambda lib, x: lib.F.softplus(x * 2, beta=2, threshold=2.5), m),
+        _call("softsign", lambda lib, x: lib.F.softsign(x), m),
+        _call("softmin", lambda lib, x: lib.F.softmin(x, 1), m),
+        _call("softmin_dtype", lambda lib, x: lib.F.softmin(x, 0, dtype=lib.float64), ((3,),)),
+        _call("glu", lambda lib, x: lib.F.glu(x), ((3, 4),)),
+        _call("glu_dim0", lambda lib, x: lib.F.glu(x, 0), ((2, 3),)),
+        _call("prelu_channels", lambda lib, x, w: lib.F.prelu(x, w), ((2, 3, 2), (3,))),
+        _call("prelu_shared", lambda lib, x, w: lib.F.prelu(x, w), ((2, 3), (1,))),
+        _call("prelu_vector", lambda lib, x, w: lib.F.prelu(x, w), ((3,), (1,))),
+    ]
+    return calls
+
+
+def _distances() -> list[Call]:
+    return [
+        _call("cosine_similarity", lambda lib, a, b: lib.F.cosine_similarity(a, b), ((2, 3), (2, 3))),
+        _call("cosine_similarity_broadcast", lambda lib, a, b: lib.F.cosine_similarity(a, b, dim=-1),
+              ((2, 1, 3), (2, 3))),
+        _call("cosine_similarity_vectors", lambda lib, a, b: lib.F.cosine_similarity(a, b, 0), ((3,), (3,))),
+        _call("pairwise_distance", lambda lib, a, b: lib.F.pairwise_distance(a, b), ((2, 3), (2, 3))),
+        _call("pairwise_distance_p1_keepdim", lambda lib, a, b: lib.F.pairwise_distance(a, b, 1, keepdim=True),
+              ((2, 3), (3,))),
+        _call("pairwise_distance_p3", lambda lib, a, b: lib.F.pairwise_distance(a, b, 3.0, eps=0.0), ((3,), (3,))),
+        _call("bilinear", lambda lib, a, b, w, bias: lib.F.bilinear(a, b, w, bias), ((2, 3), (2, 2), (2, 3, 2), (2,))),
+        _call("bilinear_batched", lambda lib, a, b, w: lib.F.bilinear(a, b, w), ((2, 1, 2), (2, 1, 3), (1, 2, 3))),
+    ]
+
+
+def _regression_losses() -> list[Call]:
+    calls = []
+    pair = ((2, 3), (2, 3))
+    for r in REDUCTIONS:
+        calls += [
+            _call(f"l1_loss_{r}", lambda lib, x, t, r=r: lib.F.l1_loss(x, t, reduction=r), pair),
+            _call(f"smooth_l1_loss_{r}", lambda lib, x, t, r=r: lib.F.smooth_l1_loss(x, t, reduction=r, beta=0.8),
+                  pair),
+            _call(f"huber_loss_{r}", lambda lib, x, t, r=r: lib.F.huber_loss(x, t, reduction=r, delta=0.9), pair),
+            _call(f"binary_cross_entropy_{r}", lambda lib, x, t, r=r: lib.F.binary_cross_entropy(x, t, reduction=r),
+                  pair, domain="unit"),
+            _call(f"kl_div_{r}", quietly(lambda lib, x, t, r=r: lib.F.kl_div(x, t, reduction=r)), pair,
+                  domain=("signed", "unit")),
+            _call(f"poisson_nll_loss_{r}", lambda lib, x, t, r=r: lib.F.poisson_nll_loss(x, t, reduction=r), pair,
+                  domain=("signed", "positive")),
+            _call(f"gaussian_nll_loss_{r}", lambda lib, x, t, v, r=r: lib.F.gaussian_nll_loss(x, t, v, reduction=r),
+                  pair + ((2, 3),), domain=("signed", "signed", "positive")),
+            _call(f"soft_margin_loss_{r}", lambda lib, x, r=r: lib.F.soft_margin_loss(
+                x, const(lib, signs(x.shape), x), reduction=r), ((2, 3),)),
+        ]
+    calls += [
+        _call("l1_loss_weight", lambda lib, x, t: lib.F.l1_loss(x, t, weight=const(lib, np.full((2, 3), 0.5), x)),
+              pair),
+        _call("l1_loss_broadcast", quietly(lambda lib, x, t: lib.F.l1_loss(x, t, reduction="sum")), ((2, 3), (3,))),
+        _call("smooth_l1_loss_beta0", lambda lib, x, t: lib.F.smooth_l1_loss(x, t, beta=0.0), pair),
+        _call("smooth_l1_loss_scalar", lambda lib, x, t: lib.F.smooth_l1_loss(x, t), ((), ())),
+        _call("huber_loss_weight", lambda lib, x, t: lib.F.huber_loss(
+            x, t, weight=const(lib, [[1.0, 2.0, 0.5], [0.1, 1.0, 3.0]], x)), pair),
+        _call("binary_cross_entropy_weight", lambda lib, x, t: lib.F.binary_cross_entropy(
+            x, t, weight=const(lib, [0.5, 2.0, 1.0], x)), pair, domain="unit"),
+        _call("kl_div_batchmean", lambda lib, x, t: lib.F.kl_div(x, t, reduction="batchmean"), pair,
+              domain=("signed", "unit")),
+        _call("kl_div_log_target", lambda lib, x, t: lib.F.kl_div(x, t, reduction="sum", log_target=True), pair),
+        _call("poisson_nll_loss_probabilities", lambda lib, x, t: lib.F.poisson_nll_loss(x, t, log_input=False), pair,
+              domain="positive"),
+        _call("poisson_nll_loss_full", lambda lib, x, t: lib.F.poisson_nll_loss(x, 2 * t, full=True), pair,
+              domain=("signed", "positive")),
+        _call("gaussian_nll_loss_homoscedastic", lambda lib, x, t, v: lib.F.gaussian_nll_loss(x, t, v, full=True),
+              ((2, 3), (2, 3), (2,)), domain=("signed", "signed", "positive")),
+        _call("gaussian_nll_loss_shared", lambda lib, x, t, v: lib.F.gaussian_nll_loss(x, t, v, reduction="none"),
+              ((2, 3), (2, 3), (2, 1)), domain=("signed", "signed", "positive")),
+    ]
+    return calls
+
+
+def _margin_losses() -> list[Call]:
+    calls = []
+    for r in REDUCTIONS:
+        calls += [
+            _call(f"margin_ranking_loss_{r}", lambda lib, a, b, r=r: lib.F.margin_ranking_loss(
+                a, b, const(lib, signs(a.shape), a), margin=0.3, reduction=r), ((2, 3), (2, 3))),
+            _call(f"hinge_embedding_loss_{r}", lambda lib, x, r=r: lib.F.hinge_embedding_loss(
+                x, const(lib, signs(x.shape), x), margin=1.2, reduction=r), ((2, 3),)),
+            _call(f"cosine_embedding_loss_{r}", lambda lib, a, b, r=r: lib.F.cosine_embedding_loss(
+                a, b, const(lib, [1.0, -1.0, -1.0], a), margin=-0.5, reduction=r), ((3, 2), (3, 2))),
+            _call(f"triplet_margin_loss_{r}", lambda lib, a, p, n, r=r: lib.F.triplet_margin_loss(
+                a, p, n, margin=2.0, reduction=r), ((2, 3),) * 3),
+            _call(f"multilabel_soft_margin_loss_{r}", lambda lib, x, t, r=r: lib.F.multilabel_soft_margin_loss(
+                x, t, reduction=r), ((2, 3), (2, 3)), domain=("signed", "unit")),
+        ]
+    calls += [
+        _call("cosine_embedding_loss_vectors", lambda lib, a, b: lib.F.cosine_embedding_loss(
+            a, b, const(lib, 1.0, a)), ((3,), (3,))),
+        _call("triplet_margin_loss_swap_p1", lambda lib, a, p, n: lib.F.triplet_margin_loss(
+            a, p, n, margin=3.0, p=1, swap=True), ((2, 3),) * 3),
+        _call("multilabel_soft_margin_loss_weight", lambda lib, x, t: lib.F.multilabel_soft_margin_loss(
+            x, t, weight=const(lib, [0.5, 1.0, 2.0], x)), ((2, 3), (2, 3)), domain=("signed", "unit")),
+    ]
+    return calls
+
+
+def _classes(lib, values):
+    return lib.tensor(np.asarray(values, dtype=np.int64))
+
+
+# targets for (N, C, d…) inputs with C = 3 (-100 is the default ignore_index)
+_TARGETS_3D = [[2, 0], [1, -100]]
+_TARGETS_4D = [[[2, 0], [1, 1]], [[0, -100], [2, 2]]]
+_TARGETS_5D = [[[[1, 2]], [[0, 0]]], [[[2, -100]], [[1, 0]]]]
+
+
+def _class_losses() -> list[Call]:
+    calls = []
+    weight = (0.3, 1.0, 2.5)
+    for r in REDUCTIONS:
+        for rank, shape, targets in ((3, (2, 3, 2), _TARGETS_3D), (4, (2, 3, 2, 2), _TARGETS_4D),
+                                     (5, (2, 3, 2, 1, 2), _TARGETS_5D)):
+            calls += [
+                _call(f"nll_loss_{rank}d_{r}", lambda lib, x, r=r, t=targets: lib.F.nll_loss(
+                    x, _classes(lib, t), reduction=r), (shape,)),
+                _call(f"cross_entropy_{rank}d_{r}", lambda lib, x, r=r, t=targets: lib.F.cross_entropy(
+                    x, _classes(lib, t), const(lib, weight, x), reduction=r), (shape,)),
+                _call(f"cross_entropy_{rank}d_smoothing_{r}", lambda lib, x, r=r, t=targets: lib.F.cross_entropy(
+                    x, _classes(lib, t), const(lib, weight, x), reduction=r, label_smoothing=0.2), (shape,)),
+            ]
+        calls += [
+            _call(f"nll_loss_4d_ignore_{r}", lambda lib, x, r=r: lib.F.nll_loss(
+                x, _classes(lib, [[[2, 0], [1, 1]], [[0, 1], [2, 2]]]), ignore_index=2, reduction=r), ((2, 3, 2, 2),)),
+            _call(f"cross_entropy_smoothing_{r}", lambda lib, x, r=r: lib.F.cross_entropy(
+                x, _classes(lib, [2, 0, 1]), reduction=r, label_smoothing=0.3, ignore_index=0), ((3, 3),)),
+            _call(f"cross_entropy_probabilities_{r}", lambda lib, x, t, r=r: lib.F.cross_entropy(
+                x, t, const(lib, weight, x), reduction=r, label_smoothing=0.1), ((2, 3, 2), (2, 3, 2)),
+                domain=("signed", "unit")),
+        ]
+    calls += [
+        _call("cross_entropy_unbatched_smoothing", lambda lib, x: lib.F.cross_entropy(
+            x, _classes(lib, 1), label_smoothing=0.4), ((3,),)),
+        _call("cross_entropy_probabilities_unbatched", lambda lib, x, t: lib.F.cross_entropy(
+            x, t, const(lib, weight, x)), ((3,), (3,)), domain=("signed", "unit")),
+    ]
+    return calls
+
+
+def linalg_nn_calls() -> list[Call]:
+    return _activations() + _distances() + _regression_losses() + _margin_losses() + _class_losses()
