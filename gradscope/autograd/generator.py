@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope.autograd.tensor import device as Device
+
+DEFAULT_SEED = 67280421310721  # PyTorch's: an unseeded Generator() starts from this same seed every time
+
 
 class Generator(np.random.Generator):
     def __init__(self, device="cpu") -> None:
-        self.device = device
-        self._initial_seed = int(np.random.SeedSequence().entropy % (2**63))
+        self.device = device if isinstance(device, Device) else Device(device)
+        self._initial_seed = DEFAULT_SEED
         super().__init__(np.random.PCG64(self._initial_seed))
 
     def manual_seed(self, seed: int) -> Generator:
@@ -38,7 +42,7 @@ class Generator(np.random.Generator):
         return self
 
     def __reduce__(self):
-        return (_rebuild, (self.device, self.get_state(), self._initial_seed))
+        return (_rebuild, (str(self.device), self.get_state(), self._initial_seed))
 
 
 def _rebuild(device, state, initial_seed) -> Generator:

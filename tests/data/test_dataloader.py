@@ -174,3 +174,12 @@ def test_num_workers_runs_in_process_with_a_warning():
         loader = gradscope.utils.data.DataLoader(range(4), batch_size=2, num_workers=2)
     assert "main process" in str(caught[0].message)
     assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+def test_generator_api_matches_pytorch():
+    for lib in filter(None, (gradscope, reference_torch())):
+        generator = lib.Generator()
+        assert generator.initial_seed() == 67280421310721 and str(generator.device) == "cpu"
+        assert generator.manual_seed(5) is generator and generator.initial_seed() == 5
+    first = gradscope.randperm(6, generator=gradscope.Generator().manual_seed(5)).tolist()
+    assert first == gradscope.randperm(6, generator=gradscope.Generator().manual_seed(5)).tolist()
