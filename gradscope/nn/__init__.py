@@ -60,13 +60,15 @@ from gradscope.nn.pooling import (
     MaxPool2d,
     Upsample,
 )
+from gradscope.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from gradscope.nn.sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "CELU", "ELU", "GELU", "GLU", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear",
     "Buffer", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel", "Dropout",
-    "Dropout1d", "Dropout2d", "Embedding", "EmbeddingBag", "Flatten", "GroupNorm", "Hardsigmoid", "Hardswish",
+    "Dropout1d", "Dropout2d", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell",
+    "RNNCellBase", "EmbeddingBag", "Flatten", "GroupNorm", "Hardsigmoid", "Hardswish",
     "Hardtanh", "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
     "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "NLLLoss",
     "PReLU", "Parameter", "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softmin",

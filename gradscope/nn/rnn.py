@@ -1,0 +1,336 @@
+"""Recurrent layers: RNN, LSTM and GRU (stacked, bidirectional, batch_first, inter-layer dropout,
+initial states) and their single-step cells, with PyTorch's parameter names, shapes and init.
+
+Each layer projects the whole input sequence at once (one addmm), then steps through time with the
+hidden-to-hidden product only, which is what makes the loop cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import gradscope
+from gradscope.autograd.factories import empty
+from gradscope.autograd.tensor import Tensor
+from gradscope.nn import functional as F
+from gradscope.nn import init
+from gradscope.nn.module import Module
+from gradscope.nn.parameter import Parameter
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _rnn_step(mode: str):
+    activation = gradscope.relu if mode == "RNN_RELU" else gradscope.tanh
+
+    def step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+        return activation(x_proj + F.linear(hidden, w_hh, b_hh))
+
+    return step
+
+
+def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+    hidden, cell = state
+    gates = x_proj + F.linear(hidden, w_hh, b_hh)
+    in_gate, forget_gate, cell_gate, out_gate = gates.chunk(4, -1)
+    cell = forget_gate.sigmoid() * cell + in_gate.sigmoid() * cell_gate.tanh()
+    return out_gate.sigmoid() * cell.tanh(), cell
+
+
+def _gru_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    h_proj = F.linear(hidden, w_hh, b_hh)
+    x_reset, x_update, x_new = x_proj.chunk(3, -1)
+    h_reset, h_update, h_new = h_proj.chunk(3, -1)
+    reset = (x_reset + h_reset).sigmoid()
+    update = (x_update + h_update).sigmoid()
+    new = (x_new + reset * h_new).tanh()
+    return (1 - update) * new + update * hidden
+
+
+def _step_function(mode: str):
+    return {"LSTM": _lstm_step, "GRU": _gru_step}.get(mode) or _rnn_step(mode)
+
+
+class RNNBase(Module):
+    """The stacked, optionally bidirectional recurrence shared by RNN, LSTM and GRU."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        if not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
+                             "being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+                          f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          stacklevel=3)
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError("hidden_size must be a positive integer" if isinstance(hidden_size, int)
+                             else f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than or equal to 1")
+        if proj_size != 0:
+            raise NotImplementedError("gradscope's LSTM does not support proj_size")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        directions = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                if bias:
+                    shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                for kind, shape in shapes.items():
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(empty(*shape, dtype=dtype)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        per_direction = 4 if self.bias else 2
+        weights = [getattr(self, name) for name in self._flat_weights_names]
+        return [weights[i:i + per_direction] for i in range(0, len(weights), per_direction)]
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if self.batch_first is not False:
+            text += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            text += f", bidirectional={self.bidirectional}"
+        return text
+
+    def _weights(self, layer: int, suffix: str) -> tuple:
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
+        weights = [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
+        return tuple(weights) if self.bias else (*weights, None, None)
+
+    def _run(self, input: Tensor, initial: list) -> tuple[Tensor, list]:
+        """The stacked recurrence on (L, N, I) input; `initial` holds each layer-direction's state."""
+        step = _step_function(self.mode)
+        directions = 2 if self.bidirectional else 1
+        finals = []
+        layer_input = input
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(("", "_reverse")[:directions]):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+                projected = F.linear(layer_input, w_ih, b_ih)
+                state = initial[layer * directions + direction]
+                steps = range(input.shape[0])
+                hiddens = [None] * input.shape[0]
+                for t in (reversed(steps) if direction else steps):
+                    state = step(projected[t], state, w_hh, b_hh)
+                    hiddens[t] = state[0] if self.mode == "LSTM" else state
+                outputs.append(gradscope.stack(hiddens))
+                finals.append(state)
+            layer_input = outputs[0] if directions == 1 else gradscope.cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        return layer_input, finals
+
+    def _prepare(self, input: Tensor, hx):
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+        batched = input.dim() == 3
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{input.shape[-1]}")
+        directions = 2 if self.bidirectional else 1
+        state_shape = (self.num_layers * directions, input.shape[1], self.hidden_size)
+        states = hx if isinstance(hx, tuple) else (hx,)
+        prepared = []
+        for state in states:
+            if state is None:
+                state = gradscope.zeros(*state_shape, dtype=input.dtype)
+            elif not batched:
+                if state.dim() != 2:
+                    raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got {state.dim()}-D tensor")
+                state = state.unsqueeze(1)
+            elif state.dim() != 3:
+                raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {state.dim()}-D tensor")
+            if tuple(state.shape) != state_shape:
+                raise RuntimeError(f"Expected hidden size {state_shape}, got {list(state.shape)}")
+            prepared.append(state)
+        return input, batched, prepared
+
+    def _finish(self, output: Tensor, batched: bool) -> Tensor:
+        if not batched:
+            return output.squeeze(1)
+        return output.transpose(0, 1) if self.batch_first else output
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh) (or relu), stacked `num_layers` deep.
+
+    >>> rnn = nn.RNN(3, 4, num_layers=2, batch_first=True)
+    >>> output, h_n = rnn(gradscope.randn(5, 7, 3))
+    >>> output.shape, h_n.shape
+    (torch.Size([5, 7, 4]), torch.Size([2, 5, 4]))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
+                         bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        input, batched, (hx,) = self._prepare(input, hx)
+        output, finals = self._run(input, list(hx.unbind(0)))
+        return self._finish(output, batched), self._finish_state(gradscope.stack(finals), batched)
+
+    @staticmethod
+    def _finish_state(state: Tensor, batched: bool) -> Tensor:
+        return state if batched else state.squeeze(1)
+
+
+class GRU(RNN):
+    """Gated recurrent unit layers: reset, update and new gates, PyTorch's gate order (r, z, n)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None) -> None:
+        RNNBase.__init__(self, "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory layers, PyTorch's gate order (i, f, g, o); forward takes and returns
+    `(h, c)` states.
+
+    >>> output, (h_n, c_n) = nn.LSTM(3, 4)(gradscope.randn(7, 5, 3))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+        input, batched, states = self._prepare(input, (None, None) if hx is None else tuple(hx))
+        hidden, cell = states
+        output, finals = self._run(input, list(zip(hidden.unbind(0), cell.unbind(0))))
+        h_n = gradscope.stack([h for h, _ in finals])
+        c_n = gradscope.stack([c for _, c in finals])
+        if not batched:
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return self._finish(output, batched), (h_n, c_n)
+
+
+class RNNCellBase(Module):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(empty(gates * hidden_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(empty(gates * hidden_size, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(empty(gates * hidden_size, dtype=dtype))
+            self.bias_hh = Parameter(empty(gates * hidden_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        return text
+
+    def _check(self, input: Tensor) -> bool:
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        return input.dim() == 2
+
+    def _state(self, state: Tensor | None, input: Tensor, batched: bool) -> Tensor:
+        if state is None:
+            return gradscope.zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+        return state if batched else state.unsqueeze(0)
+
+
+class RNNCell(RNNCellBase):
+    """One Elman step: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        if nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {nonlinearity}")
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        batched = self._check(input)
+        input = input if batched else input.unsqueeze(0)
+        step = _rnn_step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU")
+        hidden = step(F.linear(input, self.weight_ih, self.bias_ih), self._state(hx, input, batched), self.weight_hh,
+                      self.bias_hh)
+        return hidden if batched else hidden.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: returns (h', c')."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        batched = self._check(input)
+        input = input if batched else input.unsqueeze(0)
+        hidden, cell = (None, None) if hx is None else hx
+        state = (self._state(hidden, input, batched), self._state(cell, input, batched))
+        hidden, cell = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), state, self.weight_hh, self.bias_hh)
+        return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: h' = (1 - z)·n + z·h."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        batched = self._check(input)
+        input = input if batched else input.unsqueeze(0)
+        hidden = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), self._state(hx, input, batched),
+                           self.weight_hh, self.bias_hh)
+        return hidden if batched else hidden.squeeze(0)

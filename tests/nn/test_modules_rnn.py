@@ -1,0 +1,101 @@
+"""RNN, LSTM, GRU and their cells against PyTorch in float64: parameter names and shapes, repr,
+outputs, final states and every gradient, over layers, directions, batch_first and initial states."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from module_oracle import run_both, twin
+
+import gradscope
+import gradscope.nn as gnn
+
+
+def _sequence(batch_first: bool, batched: bool = True, size: int = 3):
+    def make(torch):
+        shape = ((2, 4, size) if batch_first else (4, 2, size)) if batched else (4, size)
+        return (torch.randn(*shape, dtype=torch.float64, requires_grad=True),)
+    return make
+
+
+CONFIGS = {
+    "one layer": dict(),
+    "stacked bidirectional": dict(num_layers=2, bidirectional=True),
+    "batch_first no bias": dict(batch_first=True, bias=False),
+    "dropout eval": dict(num_layers=2, dropout=0.5),
+}
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_recurrent_layer_matches_torch(kind, config):
+    kwargs = CONFIGS[config]
+    ours, theirs = twin(lambda nn: getattr(nn, kind)(3, 5, **kwargs))
+    if kwargs.get("dropout"):
+        ours.eval()
+        theirs.eval()
+    run_both(ours, theirs, _sequence(kwargs.get("batch_first", False)))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layer_with_initial_state_and_unbatched_input(kind):
+    ours, theirs = twin(lambda nn: getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True))
+
+    def inputs(torch):
+        x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+        h = torch.randn(4, 4, dtype=torch.float64, requires_grad=True)
+        if kind == "LSTM":
+            return x, (h, torch.randn(4, 4, dtype=torch.float64, requires_grad=True))
+        return x, h
+
+    run_both(ours, theirs, inputs)
+
+
+def test_relu_rnn_and_repr():
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1, but got dropout=0.25"):
+        ours, theirs = twin(lambda nn: nn.RNN(2, 3, nonlinearity="relu", batch_first=True, dropout=0.25))
+    ours.eval()
+    theirs.eval()
+    run_both(ours, theirs, _sequence(True, size=2))
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_cells_match_torch(kind, with_state):
+    ours, theirs = twin(lambda nn: getattr(nn, kind)(3, 4))
+
+    def inputs(torch):
+        x = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+        if not with_state:
+            return (x,)
+        h = torch.randn(2, 4, dtype=torch.float64, requires_grad=True)
+        return (x, (h, torch.randn(2, 4, dtype=torch.float64))) if kind == "LSTMCell" else (x, h)
+
+    run_both(ours, theirs, inputs)
+
+
+def test_relu_cell_unbatched():
+    ours, theirs = twin(lambda nn: nn.RNNCell(3, 2, bias=False, nonlinearity="relu"))
+    run_both(ours, theirs, lambda torch: (torch.randn(3, dtype=torch.float64, requires_grad=True),))
+
+
+def test_dropout_between_layers_only_in_training():
+    gradscope.manual_seed(0)
+    lstm = gnn.LSTM(2, 3, num_layers=2, dropout=0.9)
+    x = gradscope.randn(4, 1, 2)
+    first, _ = lstm(x)
+    second, _ = lstm(x)
+    assert not np.allclose(first.detach().numpy(), second.detach().numpy())
+    lstm.eval()
+    np.testing.assert_array_equal(lstm(x)[0].detach().numpy(), lstm(x)[0].detach().numpy())
+
+
+def test_default_init_and_errors():
+    gru = gnn.GRU(3, 16)
+    bound = 1 / 4
+    for param in gru.parameters():
+        assert np.all(np.abs(param.detach().numpy()) <= bound)
+    with pytest.raises(ValueError, match="GRU: Expected input to be 2D or 3D, got 4D tensor instead"):
+        gru(gradscope.ones(1, 1, 1, 3))
+    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"):
+        gru(gradscope.ones(2, 1, 2))
