@@ -17,7 +17,10 @@ from gradscope.autograd.tensor import Tensor
 def real(tensor: Tensor) -> np.ndarray:
     """The tensor's array, a complex one seen as pairs of reals (PyTorch's view_as_real); a 0-d one
     as a 1-element view, so that NumPy's arithmetic on it gives arrays, not scalars."""
-    data = np.atleast_1d(tensor._data)
+    data = tensor._data
+    if data.ndim and data.dtype.kind != "c":
+        return data
+    data = np.atleast_1d(data)
     return data.view(data.real.dtype) if data.dtype.kind == "c" else data
 
 
@@ -30,15 +33,15 @@ def scalar(value) -> float:
     return float(value.item()) if isinstance(value, Tensor) else value
 
 
-def lerp_(tensor: Tensor, end: np.ndarray, weight: float) -> None:
-    """tensor.lerp_(end, weight); PyTorch picks one of two formulas by the weight's size."""
+def lerp_(tensor: Tensor, end: np.ndarray, weight: float, scratch: np.ndarray | None = None) -> None:
+    """tensor.lerp_(end, weight); PyTorch picks one of two formulas by the weight's size. `scratch`
+    (shaped like `end`) saves allocating a temporary."""
     data = real(tensor)
+    step = np.subtract(end, data, out=scratch)
     if abs(weight) < 0.5:
-        step = end - data
         step *= weight
         data += step
     else:
-        step = end - data
         step *= 1 - weight
         np.subtract(end, step, out=data)
     bump(tensor)
@@ -50,18 +53,20 @@ def mul_(tensor: Tensor, factor: float) -> None:
     bump(tensor)
 
 
-def addcmul_(tensor: Tensor, first: np.ndarray, second: np.ndarray, value: float) -> None:
+def addcmul_(tensor: Tensor, first: np.ndarray, second: np.ndarray, value: float,
+             scratch: np.ndarray | None = None) -> None:
     """tensor += value * first * second, multiplied in that order."""
-    product = first * value
+    product = np.multiply(first, value, out=scratch)
     product *= second
     data = real(tensor)
     data += product
     bump(tensor)
 
 
-def addcdiv_(tensor: Tensor, numerator: np.ndarray, denominator: np.ndarray, value: float) -> None:
+def addcdiv_(tensor: Tensor, numerator: np.ndarray, denominator: np.ndarray, value: float,
+             scratch: np.ndarray | None = None) -> None:
     """tensor += value * numerator / denominator, in that order."""
-    quotient = numerator * value
+    quotient = np.multiply(numerator, value, out=scratch)
     quotient /= denominator
     data = real(tensor)
     data += quotient
@@ -77,16 +82,35 @@ def add_(tensor: Tensor, other: np.ndarray, alpha: float = 1.0) -> None:
     bump(tensor)
 
 
-def gradient(param: Tensor, group: dict) -> np.ndarray:
+def scratch(optimizer, like: np.ndarray, slot: int) -> np.ndarray:
+    """A C-ordered buffer shaped like `like`, kept on the optimizer between steps: its temporaries.
+    NOTE: a step then allocates nothing; fresh arrays of a large parameter's size page-fault anew on
+    every step (glibc hands freed memory back to the OS), which costs more than the arithmetic."""
+    pool = optimizer.__dict__.setdefault("_scratch", {})
+    key = (like.shape, like.dtype.str, slot)
+    buffer = pool.get(key)
+    if buffer is None:
+        buffer = pool[key] = np.empty(like.shape, like.dtype)
+    return buffer
+
+
+def gradient(optimizer, param: Tensor, group: dict) -> np.ndarray:
     """The parameter's gradient as the update reads it: negated when maximizing, plus L2 weight
-    decay when the group has it and does not decouple it."""
-    grad = real(param.grad)
-    if group["maximize"]:
-        grad = -grad
-    decay = group["weight_decay"]
-    if decay != 0 and not group.get("decoupled_weight_decay", False):
-        grad = grad + real(param) * decay
-    return grad
+    decay when the group has it and does not decouple it; in the parameter's layout."""
+    grad, data = real(param.grad), real(param)
+    maximize, decay = group["maximize"], group["weight_decay"]
+    decay = 0 if group.get("decoupled_weight_decay", False) else decay
+    if not (maximize or decay or grad.flags.c_contiguous != data.flags.c_contiguous):
+        return grad
+    # NOTE: one pass into a buffer in the parameter's layout; NumPy across mixed layouts is slower
+    buffer = scratch(optimizer, data, 0) if data.flags.c_contiguous else np.empty_like(data)
+    if maximize:
+        np.negative(grad, out=buffer)
+    else:
+        np.copyto(buffer, grad)
+    if decay:
+        buffer += data * decay
+    return buffer
 
 
 def zeros_like(param: Tensor) -> Tensor:

@@ -61,7 +61,7 @@ class Adagrad(Optimizer):
     def _update(self, param: Tensor, group: dict) -> None:
         state = self._init_state(param)
         step = u.increment(state["step"])
-        grad = u.gradient(param, group)
+        grad = u.gradient(self, param, group)
         clr = u.scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         u.addcmul_(state["sum"], grad, grad, 1)
         std = np.sqrt(u.real(state["sum"]))

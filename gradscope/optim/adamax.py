@@ -43,7 +43,7 @@ class Adamax(Optimizer):
             state["exp_avg"] = u.zeros_like(param)
             state["exp_inf"] = u.zeros_like(param)
         beta1, beta2 = group["betas"]
-        grad = u.gradient(param, group)
+        grad = u.gradient(self, param, group)
         step = u.increment(state["step"])
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         u.lerp_(exp_avg, grad, 1 - beta1)

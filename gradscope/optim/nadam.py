@@ -51,7 +51,7 @@ class NAdam(Optimizer):
             state["exp_avg"] = u.zeros_like(param)
             state["exp_avg_sq"] = u.zeros_like(param)
         lr, (beta1, beta2) = u.scalar(group["lr"]), group["betas"]
-        grad = u.gradient(param, group)
+        grad = u.gradient(self, param, group)
         step = u.increment(state["step"])
         bias_correction2 = 1 - beta2**step
         if group["weight_decay"] != 0 and group["decoupled_weight_decay"]:

@@ -49,7 +49,7 @@ class RAdam(Optimizer):
             state["exp_avg"] = u.zeros_like(param)
             state["exp_avg_sq"] = u.zeros_like(param)
         lr, (beta1, beta2) = u.scalar(group["lr"]), group["betas"]
-        grad = u.gradient(param, group)
+        grad = u.gradient(self, param, group)
         step = u.increment(state["step"])
         if group["weight_decay"] != 0 and group["decoupled_weight_decay"]:
             u.mul_(param, 1 - lr * group["weight_decay"])

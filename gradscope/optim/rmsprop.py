@@ -49,7 +49,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = u.zeros_like(param)
             if group["centered"]:
                 state["grad_avg"] = u.zeros_like(param)
-        grad = u.gradient(param, group)
+        grad = u.gradient(self, param, group)
         u.increment(state["step"])
         alpha, square_avg = group["alpha"], state["square_avg"]
         u.mul_(square_avg, alpha)
