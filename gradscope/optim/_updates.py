@@ -28,9 +28,10 @@ def bump(tensor: Tensor) -> None:
     tensor._version_counter[0] += 1
 
 
-def scalar(value) -> float:
-    """A hyper-parameter given as a one-element tensor, as a Python float (PyTorch's _to_scalar)."""
-    return float(value.item()) if isinstance(value, Tensor) else value
+def scalar(value):
+    """A hyper-parameter given as a one-element tensor, as a NumPy scalar of its dtype: arithmetic
+    with it then rounds as PyTorch's with a 0-d tensor does (a float32 lr gives a float32 step size)."""
+    return value._data.reshape(())[()] if isinstance(value, Tensor) else value
 
 
 def lerp_(tensor: Tensor, end: np.ndarray, weight: float, scratch: np.ndarray | None = None) -> None:

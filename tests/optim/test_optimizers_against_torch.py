@@ -128,3 +128,24 @@ def test_add_param_group_fills_defaults_and_state_starts_lazily():
     assert opt.state[q]["exp_avg"].tolist() == [0.5] * 3 and opt.state[q]["step"].item() == 1.0
     adagrad = gs.optim.Adagrad([p], initial_accumulator_value=0.5)
     assert adagrad.state[p]["sum"].tolist() == [0.5, 0.5]  # created up front, as torch does
+
+
+@pytest.mark.parametrize(("name", "config"), [(name, configs[1]) for name, configs in CONFIGS.items()])
+def test_complex_parameters_and_a_tensor_lr_match_torch(name, config):
+    rng = np.random.default_rng(3)
+    value = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    grads = [rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2)) for _ in range(3)]
+
+    def run(lib):
+        param = lib.nn.Parameter(lib.tensor(value))
+        real = lib.nn.Parameter(lib.tensor(value.real))
+        opt = getattr(lib.optim, name)([param], **config)
+        with_tensor_lr = getattr(lib.optim, name)([real], **{**config, "lr": lib.tensor(config.get("lr", 0.01))})
+        for grad in grads:
+            param.grad, real.grad = lib.tensor(grad), lib.tensor(grad.real)
+            opt.step()
+            with_tensor_lr.step()
+        return param.detach().numpy(), real.detach().numpy()
+
+    for ours, theirs in zip(run(gs), run(torch), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-13)
