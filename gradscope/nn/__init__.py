@@ -32,6 +32,7 @@ from gradscope.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from gradscope.nn.attention import MultiheadAttention
 from gradscope.nn.container import ModuleDict, ModuleList, Sequential
 from gradscope.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from gradscope.nn.dropout import Dropout, Dropout1d, Dropout2d
@@ -62,16 +63,22 @@ from gradscope.nn.pooling import (
 )
 from gradscope.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from gradscope.nn.sparse import Embedding, EmbeddingBag
+from gradscope.nn.transformer import (
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
-    "CELU", "ELU", "GELU", "GLU", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear",
-    "Buffer", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel", "Dropout",
-    "Dropout1d", "Dropout2d", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell",
-    "RNNCellBase", "EmbeddingBag", "Flatten", "GroupNorm", "Hardsigmoid", "Hardswish",
-    "Hardtanh", "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
-    "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "NLLLoss",
-    "PReLU", "Parameter", "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softmin",
-    "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten", "Upsample", "functional", "init",
-    "utils",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear", "Buffer", "CELU", "Conv1d", "Conv2d",
+    "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel", "Dropout", "Dropout1d", "Dropout2d",
+    "ELU", "Embedding", "EmbeddingBag", "Flatten", "GELU", "GLU", "GRU", "GRUCell", "GroupNorm", "Hardsigmoid",
+    "Hardswish", "Hardtanh", "Identity", "InstanceNorm1d", "InstanceNorm2d", "LSTM", "LSTMCell", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU", "Parameter", "RMSNorm", "RNN", "RNNBase",
+    "RNNCell", "RNNCellBase", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softmin",
+    "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample", "functional", "init", "utils",
 ]

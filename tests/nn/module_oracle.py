@@ -50,10 +50,13 @@ def twin(make, dtype_double: bool = True):
     return ours, theirs
 
 
-def run_both(ours, theirs, make_inputs, calls: int = 1, rtol: float = 1e-10, atol: float = 1e-12) -> None:
+def run_both(ours, theirs, make_inputs, calls: int = 1, rtol: float = 1e-10, atol: float = 1e-12,
+             modules: tuple | None = None) -> None:
     """Call both layers `calls` times on the same inputs; outputs, input and parameter gradients and
-    the state (running statistics) after each call must agree."""
+    the state (running statistics) after each call must agree. `modules` names the layers when
+    `ours`/`theirs` are wrappers calling them with extra arguments."""
     torch = require_torch()
+    our_module, their_module = modules or (ours, theirs)
     for _ in range(calls):
         torch_inputs = make_inputs(torch)
         our_inputs = to_gradscope(torch_inputs)
@@ -71,14 +74,14 @@ def run_both(ours, theirs, make_inputs, calls: int = 1, rtol: float = 1e-10, ato
         for t, o in zip(flatten(torch_inputs), flatten(our_inputs)):
             if isinstance(t, torch.Tensor) and t.requires_grad:
                 np.testing.assert_allclose(as_numpy(o.grad), as_numpy(t.grad), rtol=rtol, atol=atol)
-        their_params = dict(theirs.named_parameters())
-        for name, param in ours.named_parameters():
+        their_params = dict(their_module.named_parameters())
+        for name, param in our_module.named_parameters():
             if their_params[name].grad is None:
                 assert param.grad is None, name
             else:
                 np.testing.assert_allclose(as_numpy(param.grad), as_numpy(their_params[name].grad), rtol=rtol,
                                            atol=atol, err_msg=name)
-        their_state = theirs.state_dict()
-        for name, value in ours.state_dict().items():
+        their_state = their_module.state_dict()
+        for name, value in our_module.state_dict().items():
             np.testing.assert_allclose(as_numpy(value), as_numpy(their_state[name]), rtol=rtol, atol=atol,
                                        err_msg=name)
