@@ -14,6 +14,7 @@ from gradscope.optim._lr_schedules import (
     _group_values,
     _per_group,
     _set_group_value,
+    _warn_outside_step,
 )
 from gradscope.optim.optimizer import Optimizer
 
@@ -95,6 +96,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self) -> list:
+        _warn_outside_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")

@@ -138,3 +138,13 @@ def test_one_cycle_refuses_a_step_past_the_end():
     scheduler.step()
     with pytest.raises(ValueError, match="Tried to step 3 times. The specified number of total steps is 2"):
         scheduler.step()
+
+
+def test_get_lr_outside_step_warns_as_torch():
+    def run(lib):
+        scheduler = lib.optim.lr_scheduler.ExponentialLR(_optimizer(lib), gamma=0.5)
+        with pytest.warns(UserWarning) as caught:
+            values = scheduler.get_lr()
+        return values, [str(w.message) for w in caught]
+
+    assert run(gs) == run(torch)
