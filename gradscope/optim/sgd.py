@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from gradscope.autograd.grad_mode import enable_grad, no_grad
+import numpy as np
+
 from gradscope.autograd.tensor import Tensor
+from gradscope.optim import _updates as u
 from gradscope.optim.optimizer import Optimizer
 
 
@@ -17,7 +19,7 @@ class SGD(Optimizer):
         g = g + momentum * b if nesterov else b
         p = p - lr * g
 
-    Updates are in place under no_grad, so each step bumps `p._version` by one. `foreach` and
+    Updates are in place on each parameter's array, so each step bumps `p._version` by one. `foreach` and
     `fused` only choose PyTorch's kernel; they are accepted and give the same result here.
 
     >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -42,31 +44,22 @@ class SGD(Optimizer):
                     "fused": fused}
         super().__init__(params, defaults)
 
-    @no_grad()
     def step(self, closure: Callable | None = None):
         """Update every parameter that has a gradient; `closure` (run with grad enabled) recomputes
         and returns the loss, which step returns."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, group)
-        return loss
+        return self._step_each(closure, self._update)
 
     def _update(self, param: Tensor, group: dict) -> None:
-        grad = -param.grad if group["maximize"] else param.grad
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = u.gradient(self, param, group)
         momentum = group["momentum"]
         if momentum != 0:
             state = self.state[param]
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = grad.clone()
+                buffer = state["momentum_buffer"] = u.zeros_like(param)  # a clone of the gradient
+                np.copyto(u.real(buffer), grad)
             else:
-                buffer.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
-            grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
-        param.add_(grad, alpha=-group["lr"])
+                u.mul_(buffer, momentum)
+                u.add_(buffer, grad, alpha=1 - group["dampening"])
+            grad = grad + u.real(buffer) * momentum if group["nesterov"] else u.real(buffer)
+        u.add_(param, grad, alpha=-u.scalar(group["lr"]))
