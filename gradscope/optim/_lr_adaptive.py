@@ -1,5 +1,5 @@
 """The schedules with more than a formula of the epoch: OneCycleLR (phases, and momentum cycling),
-SequentialLR (hands over between schedulers) and ReduceLROnPlateau (driven by a metric)."""
+SequentialLR and ChainedScheduler (made of other schedulers) and ReduceLROnPlateau (driven by a metric)."""
 
 from __future__ import annotations
 
@@ -121,6 +121,21 @@ def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end
             "end_momentum": end_momentum}
 
 
+def _check_schedulers(name: str, optimizer: Optimizer, schedulers: list[LRScheduler]) -> None:
+    for index, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {index} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
+                f"specified when calling `step`, but got one at index {index} in the given schedulers sequence.")
+        if optimizer != scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(scheduler).__name__} at index {index} has {scheduler.optimizer}, which is different "
+                f"from {type(optimizer).__name__}.")
+
+
 class SequentialLR(LRScheduler):
     """Runs `schedulers[i]` between `milestones[i - 1]` and `milestones[i]`; each one starts afresh
     (from the groups' initial_lr) at its milestone.
@@ -134,18 +149,7 @@ class SequentialLR(LRScheduler):
         name = type(self).__name__
         if len(schedulers) < 1:
             raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
-        for index, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{name} at index {index} should have `optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
-                    f"specified when calling `step`, but got one at index {index} in the given schedulers sequence.")
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
-                    f"{type(scheduler).__name__} at index {index} has {scheduler.optimizer}, which is different "
-                    f"from {type(optimizer).__name__}.")
+        _check_schedulers(name, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
@@ -191,6 +195,31 @@ class SequentialLR(LRScheduler):
         state_dict["_schedulers"] = schedulers
         for scheduler, saved in zip(self._schedulers, schedulers, strict=False):
             scheduler.load_state_dict(saved)
+
+
+class ChainedScheduler(LRScheduler):
+    """Steps every scheduler in turn at each step: their effects multiply.
+
+    >>> scheduler = ChainedScheduler([ConstantLR(opt, factor=0.1, total_iters=2), ExponentialLR(opt, gamma=0.9)])
+    """
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name} expects at least one scheduler to be chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers(name, optimizer, schedulers)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = _group_values(schedulers[-1].optimizer, "lr")
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
 
 
 class ReduceLROnPlateau(LRScheduler):

@@ -8,17 +8,21 @@ float sequences equal PyTorch's); `step(epoch)` uses the closed form where one e
 ...     train(...); opt.step(); scheduler.step()
 """
 
-from gradscope.optim._lr_adaptive import OneCycleLR, ReduceLROnPlateau, SequentialLR
+from gradscope.optim._lr_adaptive import ChainedScheduler, OneCycleLR, ReduceLROnPlateau, SequentialLR
 from gradscope.optim._lr_schedules import (
     EPOCH_DEPRECATION_WARNING,
+    ConstantLR,
     CosineAnnealingLR,
     ExponentialLR,
     LambdaLR,
     LinearLR,
     LRScheduler,
+    MultiplicativeLR,
     MultiStepLR,
+    PolynomialLR,
     StepLR,
 )
 
-__all__ = ["EPOCH_DEPRECATION_WARNING", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
-           "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+__all__ = ["EPOCH_DEPRECATION_WARNING", "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "ExponentialLR",
+           "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR", "PolynomialLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR"]
