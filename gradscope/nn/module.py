@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar, Token
 
 from gradscope import _dtypes
 from gradscope.autograd import observers
@@ -13,6 +14,13 @@ from gradscope.nn import _state
 from gradscope.nn._hooks import BackwardHook
 from gradscope.nn._state import IncompatibleKeys
 from gradscope.nn.parameter import Buffer, Parameter, reset_grad
+
+# the module whose forward is running, kept only while an observer records scopes
+_calling: ContextVar[Module | None] = ContextVar("gradscope_calling_module", default=None)
+
+
+def _calling_outer(token: Token) -> Module | None:
+    return None if token.old_value is Token.MISSING else token.old_value
 
 
 def typename(obj) -> str:
@@ -78,9 +86,28 @@ class Module:
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers, so without one there is nothing to push
         if observers.any_active():
-            with observers.module_scope(self._scope_name or type(self).__name__):
-                return self._call_with_hooks(args, kwargs)
+            token = _calling.set(self)
+            try:
+                with observers.module_scope(self._scope_relative_to(_calling_outer(token))):
+                    return self._call_with_hooks(args, kwargs)
+            finally:
+                _calling.reset(token)
         return self._call_with_hooks(args, kwargs)
+
+    def _scope_relative_to(self, caller: Module | None) -> str:
+        """This module's path below the module whose forward calls it ("encoder.layers.0" when the
+        caller reaches through modules it does not call); its own name when it is not a descendant."""
+        if caller is not None:
+            pending, seen = [("", caller)], {id(caller)}
+            while pending:  # breadth first: a direct child is found at once
+                prefix, owner = pending.pop(0)
+                for name, child in owner._modules.items():
+                    if child is self:
+                        return prefix + name
+                    if child is not None and id(child) not in seen:
+                        seen.add(id(child))
+                        pending.append((f"{prefix}{name}.", child))
+        return self._scope_name or type(self).__name__
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):

@@ -184,3 +184,22 @@ def test_scopes_are_exact_through_containers_and_hooks():
         ("AddmmBackward0", "_Model.encoder.layers.0.0"), ("MulBackward0", "_Model.encoder.layers.0.0"),
         ("BackwardHookFunctionBackward", "_Model.encoder.layers.0.0"), ("TanhBackward0", "_Model.encoder.layers.0.1"),
     ]
+
+
+class _Reaching(gnn.Module):
+    """Calls a grandchild directly, through a plain Module that is never called itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = gnn.Module()
+        self.encoder.layers = gnn.ModuleList([gnn.Tanh()])
+        self.helper = gnn.Sigmoid()
+
+    def forward(self, x, stranger):
+        return stranger(self.encoder.layers[0](x))
+
+
+def test_scope_of_a_module_reached_through_an_uncalled_parent_is_its_full_path():
+    with observers.observing(_ScopeRecorder()) as recorder:
+        _Reaching()(gradscope.ones(2, requires_grad=True), gnn.ModuleDict({"act": gnn.ReLU()})["act"])
+    assert recorder.nodes == [("TanhBackward0", "_Reaching.encoder.layers.0"), ("ReluBackward0", "_Reaching.act")]
