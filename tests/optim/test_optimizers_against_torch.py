@@ -149,3 +149,20 @@ def test_complex_parameters_and_a_tensor_lr_match_torch(name, config):
 
     for ours, theirs in zip(run(gs), run(torch), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["Adam", "SGD", "RMSprop"])
+def test_gradients_in_another_layout_match_torch(name):
+    """A weight's gradient through `weight.T` arrives Fortran-ordered; it is read tile by tile."""
+    rng = np.random.default_rng(4)
+    value, grads = rng.standard_normal((130, 70)), [rng.standard_normal((70, 130)) for _ in range(2)]
+
+    def run(lib):
+        param = lib.nn.Parameter(lib.tensor(value))
+        opt = getattr(lib.optim, name)([param], lr=0.01, maximize=True, weight_decay=0.1)
+        for grad in grads:
+            param.grad = lib.tensor(grad).t()
+            opt.step()
+        return param.detach().numpy()
+
+    np.testing.assert_allclose(run(gs), run(torch), rtol=1e-13, atol=1e-13)
