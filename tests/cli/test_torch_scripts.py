@@ -7,7 +7,7 @@ import json
 import textwrap
 
 import pytest
-from cli_helpers import GRADSCOPE_DIR, gradscope, line_of
+from cli_helpers import GRADSCOPE_DIR, gradscope, line_of, sample
 
 NOTICE = "the script imports torch; it runs on gradscope's engine"
 
@@ -95,3 +95,38 @@ def test_a_missing_torch_submodule_is_named_too(tmp_path):
     script = write(tmp_path, "model.py", "import torch\nimport torch.not_a_module\n")
     result = gradscope("inspect", script)
     assert_unsupported(result, f"{script}:2 uses torch.not_a_module, which gradscope does not implement")
+
+
+# ----------------------------------------------------------------------------- the bundled PyTorch samples
+TORCH_SAMPLES = {"torch_cnn": True, "torch_lstm_tagger": True, "torch_training_loop": False}  # → has loss()
+
+
+@pytest.mark.parametrize("name", TORCH_SAMPLES)
+def test_the_pytorch_samples_import_only_torch(name):
+    source = sample(name).read_text()
+    assert "import torch" in source and "gradscope" not in source.split('"""')[2]  # the code, past the docstring
+
+
+@pytest.mark.parametrize("name", TORCH_SAMPLES)
+def test_the_pytorch_samples_inspect_and_check_clean(name):
+    inspected = gradscope("inspect", sample(name), "--json")
+    assert inspected.exit_code == 0, inspected.stderr
+    document = json.loads(inspected.stdout)
+    assert document["parameters"] and not document["anomalies"]
+    assert all(document["passes"][0]["leaf_grads"].get(str(p["node"])) is not None for p in document["parameters"])
+    checked = gradscope("check", sample(name), "--json")
+    assert checked.exit_code == 0, checked.stdout
+    assert json.loads(checked.stdout)["summary"]["failed"] == 0
+
+
+@pytest.mark.parametrize("name", [name for name, entry in TORCH_SAMPLES.items() if entry])
+def test_the_pytorch_samples_pass_gradcheck(name):
+    result = gradscope("gradcheck", sample(name), "--fast", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["passed"]
+
+
+def test_the_training_loop_records_every_step():
+    result = gradscope("inspect", sample("torch_training_loop"), "--json")
+    assert len(json.loads(result.stdout)["passes"]) == 8  # 2 epochs × 4 batches of 16
+    assert "epoch 1 loss" in result.stderr
