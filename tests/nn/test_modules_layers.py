@@ -61,6 +61,17 @@ LAYERS = {
     "identity": (lambda nn: nn.Identity(3, unused=True), _randn(2, 3)),
     "dropout eval": (lambda nn: nn.Dropout(0.5).eval(), _randn(2, 3)),
     "prelu": (lambda nn: nn.PReLU(3, init=0.1), _randn(2, 3, 4)),
+    "constant_pad1d": (lambda nn: nn.ConstantPad1d((1, 2), 1.5), _randn(2, 3, 4)),
+    "zero_pad2d": (lambda nn: nn.ZeroPad2d((1, 0, 2, 1)), _randn(1, 2, 3, 3)),
+    "reflection_pad1d": (lambda nn: nn.ReflectionPad1d(2), _randn(2, 3, 4)),
+    "reflection_pad2d": (lambda nn: nn.ReflectionPad2d((1, 2, 0, 1)), _randn(1, 2, 3, 4)),
+    "replication_pad2d": (lambda nn: nn.ReplicationPad2d(1), _randn(1, 2, 3, 3)),
+    "circular_pad1d": (lambda nn: nn.CircularPad1d((2, 1)), _randn(2, 3, 4)),
+    "unfold": (lambda nn: nn.Unfold(2, padding=1, stride=2), _randn(1, 2, 4, 5)),
+    "fold": (lambda nn: nn.Fold((4, 5), 2), _randn(1, 8, 12)),
+    "softmax2d": (lambda nn: nn.Softmax2d(), _randn(2, 3, 2, 2)),
+    "upsampling nearest": (lambda nn: nn.UpsamplingNearest2d(scale_factor=2), _randn(1, 2, 2, 3)),
+    "upsampling bilinear": (lambda nn: nn.UpsamplingBilinear2d(size=(3, 5)), _randn(1, 2, 2, 3)),
 }
 
 ACTIVATIONS = {

@@ -203,3 +203,21 @@ def test_scope_of_a_module_reached_through_an_uncalled_parent_is_its_full_path()
     with observers.observing(_ScopeRecorder()) as recorder:
         _Reaching()(gradscope.ones(2, requires_grad=True), gnn.ModuleDict({"act": gnn.ReLU()})["act"])
     assert recorder.nodes == [("TanhBackward0", "_Reaching.encoder.layers.0"), ("ReluBackward0", "_Reaching.act")]
+
+
+def test_parameter_list_and_dict_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        model = lib.nn.Module()
+        model.weights = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2, 3)), lib.zeros(4)])
+        model.weights.append(lib.ones(1))
+        model.table = lib.nn.ParameterDict({"scale": lib.nn.Parameter(lib.ones(2)), "shift": lib.zeros(2, 2)})
+        return model
+
+    ours, theirs = build(gradscope), build(torch)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    assert len(ours.weights) == 3 and isinstance(ours.weights[1], gnn.Parameter)
+    assert list(ours.table.keys()) == ["scale", "shift"] and ours.table["shift"].shape == (2, 2)
