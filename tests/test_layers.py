@@ -25,7 +25,8 @@ ALLOWED = {
     "pytest_plugin": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "pytest_plugin", "package"},
     "utils": {"base", "ops", "autograd", "utils"},
     "func": {"base", "ops", "autograd", "func"},
-    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "package"},
+    "linalg": {"base", "ops", "autograd", "linalg"},
+    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}

@@ -7,6 +7,9 @@ from gradscope.ops import (
     elementwise,
     embedding,
     linalg,
+    linalg_decomp,
+    linalg_det,
+    linalg_solve,
     losses,
     nn,
     normalization,
@@ -20,4 +23,5 @@ from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
 __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
-           "linalg", "losses", "nn", "normalization", "padding", "pooling", "reduction", "resample", "shape"]
+           "linalg", "linalg_decomp", "linalg_det", "linalg_solve", "losses", "nn", "normalization", "padding",
+           "pooling", "reduction", "resample", "shape"]

@@ -9,6 +9,7 @@ checks it.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -207,5 +208,78 @@ def _class_losses() -> list[Call]:
     return calls
 
 
+def _shifted(lib, a):
+    """a + 3·I: a random signed matrix kept far from singular."""
+    return a + 3 * lib.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _spd(lib, a):
+    """a·aᵀ + I: symmetric positive-definite."""
+    return a @ a.mT + lib.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _outer_columns(u, v):
+    """u[:, i] ⊗ v[:, i] for each i: unchanged when a column of u and v flip sign together, as eigen- and
+    singular vectors may between LAPACKs."""
+    return u.mT.unsqueeze(-1) * v.mT.unsqueeze(-2)
+
+
+def _eigh(lib, a, **options):
+    values, vectors = lib.linalg.eigh(a + a.mT, **options)
+    return values, _outer_columns(vectors, vectors)
+
+
+def _svd(lib, a, **options):
+    u, singular, vh = lib.linalg.svd(a, **options)
+    k = singular.shape[-1]
+    return singular, _outer_columns(u[..., :k], vh[..., :k, :].mT)
+
+
+def _linalg() -> list[Call]:
+    calls = [
+        _call("linalg_inv", lambda lib, a: lib.linalg.inv(_shifted(lib, a)), ((3, 3),)),
+        _call("linalg_inv_batched", lambda lib, a: lib.linalg.inv(_shifted(lib, a)), ((2, 2, 2),)),
+        _call("linalg_det", lambda lib, a: lib.linalg.det(a), ((3, 3),)),
+        _call("linalg_det_batched", lambda lib, a: lib.linalg.det(_shifted(lib, a)), ((2, 2, 2),)),
+        _call("linalg_slogdet", lambda lib, a: lib.linalg.slogdet(a), ((2, 2),)),
+        _call("linalg_slogdet_batched", lambda lib, a: lib.linalg.slogdet(_shifted(lib, a) - 6 * a), ((2, 2, 2),)),
+        _call("linalg_solve_vector", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b), ((3, 3), (3,))),
+        _call("linalg_solve_matrix", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b), ((3, 3), (3, 2))),
+        _call("linalg_solve_right", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b, left=False),
+              ((2, 2), (3, 2))),
+        _call("linalg_solve_broadcast", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b), ((2, 2, 2), (2, 1))),
+        _call("linalg_solve_batched_vectors", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b),
+              ((2, 2, 2), (2, 2))),
+        _call("linalg_cholesky", lambda lib, a: lib.linalg.cholesky(_spd(lib, a)), ((3, 3),)),
+        _call("linalg_cholesky_upper", lambda lib, a: lib.linalg.cholesky(_spd(lib, a), upper=True), ((2, 2, 2),)),
+        _call("linalg_qr", lambda lib, a: lib.linalg.qr(a), ((3, 2),)),
+        _call("linalg_qr_wide", lambda lib, a: lib.linalg.qr(a), ((2, 3),)),
+        _call("linalg_qr_complete", lambda lib, a: lib.linalg.qr(a, mode="complete"), ((2, 2, 2),)),
+        _call("linalg_qr_r", lambda lib, a: lib.linalg.qr(a)[1], ((3, 3),)),
+        _call("linalg_eigh", lambda lib, a: _eigh(lib, a), ((3, 3),)),
+        _call("linalg_eigh_upper", lambda lib, a: _eigh(lib, a, UPLO="U"), ((2, 2, 2),)),
+        _call("linalg_eigvalsh", lambda lib, a: lib.linalg.eigvalsh(a + a.mT), ((3, 3),)),
+        _call("linalg_svd", lambda lib, a: _svd(lib, a, full_matrices=False), ((3, 2),)),
+        _call("linalg_svd_wide", lambda lib, a: _svd(lib, a, full_matrices=False), ((2, 3),)),
+        _call("linalg_svd_full", lambda lib, a: _svd(lib, a), ((2, 3, 2),)),
+        _call("linalg_svd_vectors_only", lambda lib, a: _svd(lib, a, full_matrices=False)[1], ((3, 3),)),
+        _call("linalg_svdvals", lambda lib, a: lib.linalg.svdvals(a), ((2, 3, 2),)),
+        _call("linalg_vector_norm", lambda lib, x: lib.linalg.vector_norm(x, 3, dim=(0, 2), keepdim=True),
+              ((2, 2, 3),)),
+        _call("linalg_norm", lambda lib, x: lib.linalg.norm(x), ((2, 3),)),
+        _call("linalg_norm_vector_dim", lambda lib, x: lib.linalg.norm(x, 1, dim=1), ((2, 3),)),
+        _call("linalg_norm_matrix_order", lambda lib, x: lib.linalg.norm(x, -2), ((3, 2),)),
+        _call("linalg_norm_nuc_dims", lambda lib, x: lib.linalg.norm(x, "nuc", dim=(0, 2), keepdim=True),
+              ((2, 2, 3),)),
+    ]
+    for order in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        calls += [
+            _call(f"linalg_matrix_norm_{order}", lambda lib, a, o=order: lib.linalg.matrix_norm(a, o), ((2, 3),)),
+            _call(f"linalg_matrix_norm_{order}_dims_keepdim", lambda lib, a, o=order: lib.linalg.matrix_norm(
+                a, o, dim=(2, 0), keepdim=True), ((2, 2, 3),)),
+        ]
+    return calls
+
+
 def linalg_nn_calls() -> list[Call]:
-    return _activations() + _distances() + _regression_losses() + _margin_losses() + _class_losses()
+    return _activations() + _distances() + _regression_losses() + _margin_losses() + _class_losses() + _linalg()

@@ -1,0 +1,109 @@
+"""linalg.inv and linalg.solve (LinalgInvExBackward0, LinalgSolveExBackward0), and the small matrix
+helpers the linear-algebra rules share. Every helper works through `xp`, so a rule that uses them runs
+on ndarrays and, under create_graph, on Tensors; the solves inside rules are this module's primitives,
+applied through `xp.apply`, so second derivatives come from their own rules.
+
+Batched inputs are stacks of matrices in the last two dims, as NumPy's and PyTorch's linalg take them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.registry import primitive
+
+
+def mT(xp, a):
+    """The transpose of each matrix of a stack."""
+    return xp.transpose(a, -2, -1)
+
+
+def constant(xp, array, like):
+    """An ndarray as a constant of `like`'s dtype (a tensor under create_graph)."""
+    return xp.cast(np.asarray(array), like.dtype)
+
+
+def eye(xp, n: int, like):
+    return constant(xp, np.eye(n), like)
+
+
+def diag_embed(xp, v):
+    """(..., n) → (..., n, n) with v on the diagonal."""
+    return xp.unsqueeze_dims(v, (v.ndim,)) * eye(xp, v.shape[-1], v)
+
+
+def diagonal(xp, a):
+    """(..., n, n) → (..., n), the diagonal of each matrix."""
+    return xp.sum(a * eye(xp, a.shape[-1], a), (a.ndim - 1,))
+
+
+def tril(xp, a, k: int = 0):
+    return a * constant(xp, np.tril(np.ones(a.shape[-2:]), k), a)
+
+
+def triu(xp, a, k: int = 0):
+    return a * constant(xp, np.triu(np.ones(a.shape[-2:]), k), a)
+
+
+def given(xp, g) -> bool:
+    """Whether an output's gradient carries anything: the engine hands multi-output rules zeros for
+    outputs that got none (PyTorch's undefined gradient), which some formulas must skip, not divide."""
+    if xp.is_tensor and g.requires_grad:
+        return True
+    return bool(np.any(np.asarray(g)))
+
+
+def value_of(xp, x) -> np.ndarray:
+    """The values of a rule's operand as an ndarray, to decide a branch on (never differentiated)."""
+    return x.detach().numpy() if xp.is_tensor else x
+
+
+def solve(xp, a, b, left: bool = True):
+    """`linalg_solve` inside a rule (recorded under create_graph)."""
+    return xp.apply(linalg_solve, (a, b), (left,))
+
+
+def _inv_vjp(g, s):
+    xp = s.xp
+    inverse_t = mT(xp, s.inverse)
+    return -xp.matmul(inverse_t, xp.matmul(g, inverse_t))
+
+
+linalg_inv = primitive("linalg_inv", np.linalg.inv, "LinalgInvExBackward0", inputs=("A",), saves=("inverse",),
+                       output_names=("inverse",), vjp=(_inv_vjp,))
+
+
+def is_vector_rhs(a_shape, b_shape) -> bool:
+    """PyTorch's rule: B is a (batch of) vector(s) if it is 1-D, or has A's shape without its last dim."""
+    return len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1 and tuple(b_shape) == tuple(a_shape[:-1]))
+
+
+def _solve(a, b, left):
+    vector = is_vector_rhs(a.shape, b.shape)
+    if vector:
+        b = b[..., None]
+    if left:
+        x = np.linalg.solve(a, b)
+    else:  # X A = B  ⇔  Aᵀ Xᵀ = Bᵀ
+        x = np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+    return x[..., 0] if vector else x
+
+
+def _solve_B_vjp(g, s):
+    # Aᵀ gB = gX (left), gB Aᵀ = gX (right): the same solve with the transpose
+    return solve(s.xp, mT(s.xp, s.A), g, s.left)
+
+
+def _solve_A_vjp(g, s):
+    xp = s.xp
+    gradient_b = _solve_B_vjp(g, s)
+    if is_vector_rhs(s.A.shape, s.B_sym_sizes):
+        return -xp.unsqueeze_dims(gradient_b, (gradient_b.ndim,)) * xp.unsqueeze_dims(s.result, (s.result.ndim - 1,))
+    if s.left:
+        return -xp.matmul(gradient_b, mT(xp, s.result))
+    return -xp.matmul(mT(xp, s.result), gradient_b)
+
+
+# the engine sums gradients over batch dims A or B were broadcast along
+linalg_solve = primitive("linalg_solve", _solve, "LinalgSolveExBackward0", inputs=("A", "B"), params=("left",),
+                         attrs=("B_sym_sizes",), saves=(("A", "result"), "A"), vjp=(_solve_A_vjp, _solve_B_vjp))
