@@ -1,6 +1,6 @@
-"""TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder and TransformerDecoder, laid out
-as PyTorch's (same submodule names, so `encoder.layers.0.linear1` is both a state_dict prefix and
-the debugger's scope), post-norm by default, pre-norm with norm_first."""
+"""Transformer and its TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder and
+TransformerDecoder, laid out as PyTorch's (same submodule names, so `encoder.layers.0.linear1` is
+both a state_dict prefix and the debugger's scope), post-norm by default, pre-norm with norm_first."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from gradscope.nn import functional as F
 from gradscope.nn.attention import MultiheadAttention
 from gradscope.nn.container import ModuleList
 from gradscope.nn.dropout import Dropout
+from gradscope.nn.init import xavier_uniform_
 from gradscope.nn.linear import Linear
 from gradscope.nn.module import Module
 from gradscope.nn.normalization import LayerNorm
@@ -202,3 +203,51 @@ class TransformerDecoder(Module):
                            tgt_key_padding_mask=tgt_key_padding_mask, memory_key_padding_mask=memory_key_padding_mask,
                            tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return output if self.norm is None else self.norm(output)
+
+
+class Transformer(Module):
+    """An encoder-decoder Transformer: `encoder` (with a final LayerNorm) over `src`, `decoder` over `tgt`
+    attending to its memory; weights with more than one dim get xavier_uniform init, as in PyTorch."""
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation: str | Callable = F.relu,
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
+                      bias)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            self.encoder = TransformerEncoder(TransformerEncoderLayer(*layer_args, dtype=dtype), num_encoder_layers,
+                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            self.decoder = TransformerDecoder(TransformerDecoderLayer(*layer_args, dtype=dtype), num_decoder_layers,
+                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for param in self.parameters():
+            if param.dim() > 1:
+                xavier_uniform_(param)
+        self.d_model = d_model
+        self.nhead = nhead
+        self.batch_first = batch_first
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None, memory_key_padding_mask: Tensor | None = None,
+                src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
+        batch_dim = 0 if self.batch_first else 1
+        if src.dim() == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal)

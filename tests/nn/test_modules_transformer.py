@@ -161,3 +161,30 @@ def test_scopes_name_each_sublayer():
         _Model()(gradscope.randn(3, 2, 4))
     assert {"_Model.encoder.layers.0.linear1", "_Model.encoder.layers.1.self_attn",
             "_Model.encoder.layers.1.norm2", "_Model.encoder.layers.0.norm1"} <= recorder.scopes
+
+
+def test_full_transformer_matches_torch():
+    def build(nn):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return nn.Transformer(4, 2, 1, 2, 6, dropout=0.0, batch_first=True, norm_first=True)
+
+    ours, theirs = twin(build)
+    assert repr(gnn.Transformer.generate_square_subsequent_mask(3)) == \
+        repr(pytest.importorskip("torch").nn.Transformer.generate_square_subsequent_mask(3))
+
+    def inputs(torch):
+        return (torch.randn(2, 5, 4, dtype=torch.float64, requires_grad=True),
+                torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True), None,
+                torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64))
+
+    run_both(ours, theirs, inputs)
+
+
+def test_transformer_init_is_xavier_for_matrices():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = gnn.Transformer(8, 2, 1, 1, 16)
+    bound = np.sqrt(6 / (8 + 16))
+    assert np.all(np.abs(model.encoder.layers[0].linear1.weight.detach().numpy()) <= bound)
+    assert np.all(model.decoder.norm.weight.detach().numpy() == 1)
