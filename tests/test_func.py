@@ -102,6 +102,10 @@ ERRORS = {
     "argnums_repeated": lambda F, lib, x, v: F.grad(lambda a, b: a.sum(), argnums=(0, 0))(x, v),
     "jvp_primals_not_tuple": lambda F, lib, x, v: F.jvp(lambda a: a, x, (v,)),
     "vmap_sizes_differ": lambda F, lib, x, v: F.vmap(lambda a, b: a + b)(x, v[:2]),
+    "functional_call_strict": lambda F, lib, x, v: F.functional_call(
+        lib.nn.Linear(2, 1), {"weight": lib.zeros(1, 2), "extra": lib.ones(1)}, (lib.ones(2),), strict=True),
+    "functional_call_ambiguous": lambda F, lib, x, v: F.functional_call(
+        lib.nn.Linear(2, 1), ({"weight": lib.zeros(1, 2)}, {"weight": lib.ones(1, 2)}), (lib.ones(2),)),
     "vmap_bad_randomness": lambda F, lib, x, v: F.vmap(lambda a: a, randomness="sometimes")(x),
     "vmap_nothing_batched": lambda F, lib, x, v: F.vmap(lambda a: a, in_dims=None)(x),
 }
