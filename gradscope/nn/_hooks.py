@@ -74,6 +74,8 @@ class BackwardHook:
         return tuple(args)
 
     def setup_output_hook(self, output):
+        # as in PyTorch, only a tensor or the top level of a tuple is seen: grad_output has one entry
+        # per element, None for those that are not tensors (or get no gradient)
         single = isinstance(output, Tensor)
         outputs = (output,) if single else output
         if not isinstance(outputs, tuple) or not grad_enabled.get():
@@ -83,7 +85,10 @@ class BackwardHook:
             return output
 
         def on_output_grads(grads):
-            grad_output = tuple(grads)
+            grad_output = [None] * len(outputs)
+            for i, grad in zip(needing, grads):
+                grad_output[i] = grad
+            grad_output = tuple(grad_output)
             for hook in self.pre_hooks:
                 result = hook(self.module, grad_output)
                 if result is not None:
@@ -97,7 +102,7 @@ class BackwardHook:
                 grad_input = (None,) * self.input_count
                 for hook in self.hooks:
                     hook(self.module, grad_input, grad_output)
-            return grad_output
+            return tuple(grad_output[i] for i in needing)
 
         wrapped = BackwardHookFunction.apply(on_output_grads, *(outputs[i] for i in needing))
         outputs = list(outputs)

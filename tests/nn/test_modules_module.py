@@ -221,3 +221,22 @@ def test_parameter_list_and_dict_match_torch():
         [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
     assert len(ours.weights) == 3 and isinstance(ours.weights[1], gnn.Parameter)
     assert list(ours.table.keys()) == ["scale", "shift"] and ours.table["shift"].shape == (2, 2)
+
+
+def _shapes(grads) -> list:
+    return [None if grad is None else tuple(grad.shape) for grad in grads]
+
+
+def test_backward_hooks_see_the_top_level_of_outputs_like_torch():
+    torch = pytest.importorskip("torch")
+    logs = []
+    for lib in (torch, gradscope):
+        lib.manual_seed(0)
+        lstm = lib.nn.LSTM(2, 3)
+        log = []
+        lstm.register_full_backward_pre_hook(lambda m, go, log=log: log.append(("bpre", _shapes(go))))
+        lstm.register_full_backward_hook(lambda m, gi, go, log=log: log.append(("bwd", _shapes(gi), _shapes(go))))
+        output, (h, c) = lstm(lib.ones(4, 1, 2, requires_grad=True))
+        (output.sum() + h.sum() + c.sum()).backward()
+        logs.append(log)
+    assert logs[0] == logs[1]
