@@ -8,9 +8,11 @@ known; when no input needs a gradient, the full hooks run at the output node wit
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 from gradscope.autograd.function import Function
 from gradscope.autograd.grad_mode import grad_enabled
+from gradscope.autograd.hooks import HookDict, RemovableHandle
 from gradscope.autograd.tensor import Tensor
 
 
@@ -109,3 +111,91 @@ class BackwardHook:
         for i, tensor in zip(needing, wrapped):
             outputs[i] = tensor
         return outputs[0] if single else tuple(outputs)
+
+
+class HookedCall:
+    """Module's hook registration and the call that runs forward between its hooks (the hook dicts
+    are created by Module.__init__)."""
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        for key, hook in tuple(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = BackwardHook(self, list(self._backward_pre_hooks.values()),
+                                         list(self._backward_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in tuple(self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called:
+                    if key in self._forward_hooks_with_kwargs:
+                        hook(self, args, kwargs, None)
+                    else:
+                        hook(self, args, None)
+            raise
+        for key, hook in tuple(self._forward_hooks.items()):
+            if key in self._forward_hooks_with_kwargs:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if backward_hook is not None:
+            output = backward_hook.setup_output_hook(output)
+        return output
+
+    @staticmethod
+    def _add_hook(hooks: HookDict, hook: Callable, prepend: bool) -> RemovableHandle:
+        handle = hooks.add(hook)
+        if prepend:
+            entries = list(hooks.items())
+            hooks.clear()
+            hooks[handle.id] = hook
+            hooks.update(entries[:-1])
+        return handle
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args) -> None | new args` runs before forward; with `with_kwargs`,
+        `hook(module, args, kwargs) -> None | (new args, new kwargs)`."""
+        handle = self._add_hook(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(handle.id)
+        return handle
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """`hook(module, args, output) -> None | new output` runs after forward; with `with_kwargs`,
+        `hook(module, args, kwargs, output)`; with `always_call` it also runs when forward raises."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_output) -> None | new grad_output` runs when the outputs' gradients are known."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output) -> None | new grad_input` runs when the gradients of the
+        tensor arguments are known.
+
+        >>> layer.register_full_backward_hook(lambda m, gi, go: print(go[0].shape))
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend)
