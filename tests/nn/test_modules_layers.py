@@ -31,6 +31,8 @@ LAYERS = {
     "conv2d": (lambda nn: nn.Conv2d(2, 3, 3, padding=1), _randn(2, 2, 5, 4)),
     "conv2d groups": (lambda nn: nn.Conv2d(4, 6, (2, 3), stride=(2, 1), groups=2), _randn(1, 4, 6, 5)),
     "conv2d replicate": (lambda nn: nn.Conv2d(1, 2, 3, padding=(1, 2), padding_mode="replicate"), _randn(1, 1, 4, 4)),
+    "conv2d same": (lambda nn: nn.Conv2d(2, 2, (2, 3), padding="same", dilation=(1, 2)), _randn(1, 2, 5, 6)),
+    "conv2d valid": (lambda nn: nn.Conv2d(2, 2, 3, padding="valid"), _randn(1, 2, 5, 5)),
     "conv2d unbatched": (lambda nn: nn.Conv2d(2, 3, 2), _randn(2, 4, 4)),
     "conv_transpose1d": (lambda nn: nn.ConvTranspose1d(2, 4, 3, stride=2, output_padding=1), _randn(2, 2, 5)),
     "conv_transpose2d": (lambda nn: nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, groups=2, bias=False),
