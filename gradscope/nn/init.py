@@ -12,6 +12,10 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
+from gradscope._dtypes import float64
+from gradscope.autograd.factories import empty, from_numpy
 from gradscope.autograd.grad_mode import no_grad
 from gradscope.autograd.tensor import Tensor
 
@@ -119,3 +123,59 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
     if std is None:
         return tensor
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None) -> Tensor:
+    """N(mean, std²) truncated to [a, b], by PyTorch's inverse-CDF method on uniform draws."""
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
+                      "be incorrect.", stacklevel=2)
+    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
+    with no_grad():
+        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
+        values = _erfinv(tensor.numpy()) * std * math.sqrt(2.0) + mean
+        return tensor.copy_(from_numpy(np.clip(values, a, b).astype(tensor.numpy().dtype)))
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """erf⁻¹ by a rational first guess refined with two Newton steps (float64 accuracy)."""
+    y = np.asarray(y, dtype=np.float64)
+    log_term = np.log((1.0 - y) * (1.0 + y))
+    shift = 2 / (math.pi * 0.147) + log_term / 2  # Winitzki's approximation, good to ~1e-3
+    guess = np.sign(y) * np.sqrt(np.sqrt(shift ** 2 - log_term / 0.147) - shift)
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    for _ in range(2):
+        guess = guess - (erf(guess) - y) / (2 / math.sqrt(math.pi) * np.exp(-guess ** 2))
+    return guess
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal draw, over the flattened
+    trailing dims, scaled by `gain`."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        draw = empty(rows, cols, dtype=float64).normal_(0, 1, generator=generator).numpy()
+        if rows < cols:
+            draw = draw.T
+        q, r = np.linalg.qr(draw)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return tensor.copy_(from_numpy((gain * q).reshape(tensor.shape).astype(tensor.numpy().dtype)))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        return tensor.copy_(from_numpy(np.eye(*tensor.shape, dtype=tensor.numpy().dtype)))
