@@ -324,6 +324,15 @@ class Module(HookedCall):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return param
 
+    def get_buffer(self, target: str) -> Tensor:
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call `fn` on every descendant (children first), then on this module."""
         for module in self.children():

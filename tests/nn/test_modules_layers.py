@@ -202,3 +202,13 @@ def test_dropout_layers_train_and_eval():
         assert layer.eval()(sample) is sample or np.all(layer(sample).numpy() == 1)
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
         gnn.Dropout(1.5)
+
+
+def test_embedding_bag_from_pretrained_and_get_buffer():
+    bag = gnn.EmbeddingBag.from_pretrained(gradscope.eye(3), mode="sum")
+    assert not bag.weight.requires_grad and repr(bag) == "EmbeddingBag(3, 3, mode='sum')"
+    np.testing.assert_array_equal(bag(gradscope.tensor([[0, 2]])).numpy(), [[1.0, 0.0, 1.0]])
+    model = gnn.Sequential(gnn.BatchNorm1d(2))
+    assert model.get_buffer("0.running_var") is model[0].running_var
+    with pytest.raises(AttributeError, match="`weight` is not a buffer"):
+        model.get_buffer("0.weight")
