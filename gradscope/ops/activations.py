@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope.ops.namespace import _sigmoid
+from gradscope.ops.nn import _axes, _softmax
 from gradscope.ops.registry import primitive
 
 
@@ -174,3 +175,16 @@ prelu = primitive("prelu", _prelu, "PreluKernelBackward0", inputs=("self", "weig
                   saves=(("self", "weight"), "self"),
                   vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.weight),
                        lambda g, s: s.xp.where(s.self > 0, 0.0, g * s.self)))
+
+
+def _safe_softmax(a, dim):
+    out = _softmax(a, dim)
+    masked_rows = np.all(a == -np.inf, axis=_axes(a, dim), keepdims=True)
+    return np.where(masked_rows, 0, out).astype(a.dtype, copy=False)
+
+
+# attention's softmax: a row masked out entirely (all -inf) gives zeros, not nan, and so does its gradient
+# (the rule reads the result only, as softmax's)
+safe_softmax = primitive("safe_softmax", _safe_softmax, "SafeSoftmaxBackward0", inputs=("self",), params=("dim",),
+                         saves=("result",),
+                         vjp=(lambda g, s: s.result * (g - s.xp.sum(g * s.result, _axes(g, s.dim), True)),))

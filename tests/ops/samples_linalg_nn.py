@@ -281,5 +281,56 @@ def _linalg() -> list[Call]:
     return calls
 
 
+def _sdpa(lib, *inputs, **options):
+    return lib.F.scaled_dot_product_attention(*inputs, **options)
+
+
+# multi-head attention: embedding 4 over 2 heads, packed in-projection (12, 4) and its bias, out-projection
+_MHA = ((12, 4), (12,), (4, 4), (4,))
+_KEY_PADDING = [[False, False, True]]
+_ATTENTION_MASK = [[False, True, False], [True, False, False]]
+
+
+def _mha(lib, query, key, value, weight, bias, out_weight, out_bias, **options):
+    return lib.F.multi_head_attention_forward(query, key, value, 4, 2, weight, bias, options.pop("bias_k", None),
+                                              options.pop("bias_v", None), options.pop("add_zero_attn", False), 0.0,
+                                              out_weight, out_bias, **options)
+
+
+def _attention() -> list[Call]:
+    qkv = ((2, 3, 2), (2, 2, 2), (2, 2, 3))
+    return [
+        _call("scaled_dot_product_attention", lambda lib, q, k, v: _sdpa(lib, q, k, v), qkv),
+        _call("scaled_dot_product_attention_bool_mask", lambda lib, q, k, v: _sdpa(
+            lib, q, k, v, attn_mask=lib.tensor([[True, False], [True, True], [False, False]])), qkv),
+        _call("scaled_dot_product_attention_float_mask", lambda lib, q, k, v, m: _sdpa(lib, q, k, v, attn_mask=m),
+              qkv + ((3, 2),)),
+        _call("scaled_dot_product_attention_causal_scale", lambda lib, q, k, v: _sdpa(
+            lib, q, k, v, is_causal=True, scale=-0.8), qkv),
+        _call("scaled_dot_product_attention_unbatched", lambda lib, q, k, v: _sdpa(lib, q, k, v),
+              ((2, 2), (3, 2), (3, 1))),
+        _call("scaled_dot_product_attention_gqa", lambda lib, q, k, v: _sdpa(lib, q, k, v, enable_gqa=True),
+              ((1, 2, 2, 2), (1, 1, 2, 2), (1, 1, 2, 3))),
+        # NOTE: PyTorch takes its flash-attention kernel here (4-D, equal head sizes): test_against_torch pins the name
+        _call("scaled_dot_product_attention_flash_shapes", lambda lib, q, k, v: _sdpa(lib, q, k, v, is_causal=True),
+              ((1, 2, 2, 2), (1, 2, 3, 2), (1, 2, 3, 2))),
+        _call("multi_head_attention_forward", lambda lib, x, *w: _mha(lib, x, x, x, *w)[0], ((2, 1, 4),) + _MHA),
+        # the weights don't depend on the out-projection: a sample of their own, that one held constant
+        _call("multi_head_attention_forward_weights", lambda lib, x, y, w, b: _mha(
+            lib, x, y, y, w, b, const(lib, np.eye(4), w), None, key_padding_mask=lib.tensor(_KEY_PADDING),
+            attn_mask=lib.tensor(_ATTENTION_MASK), average_attn_weights=False)[1], ((2, 1, 4), (3, 1, 4)) + _MHA[:2]),
+        _call("multi_head_attention_forward_masks", lambda lib, x, y, *w: _mha(
+            lib, x, y, y, *w, key_padding_mask=lib.tensor(_KEY_PADDING), attn_mask=lib.tensor(_ATTENTION_MASK))[0],
+              ((2, 1, 4), (3, 1, 4)) + _MHA),
+        _call("multi_head_attention_forward_without_weights", lambda lib, x, k, v, *w: _mha(
+            lib, x, k, v, *w, key_padding_mask=lib.tensor(_KEY_PADDING), need_weights=False)[0],
+              ((2, 1, 4), (3, 1, 4), (3, 1, 4)) + _MHA),
+        _call("multi_head_attention_forward_bias_kv_zero_attn", lambda lib, x, y, w, b, ow, ob, bk, bv: _mha(
+            lib, x, y, y, w, b, ow, ob, bias_k=bk, bias_v=bv, add_zero_attn=True)[0], ((2, 4), (2, 4)) + _MHA
+              + ((1, 1, 4), (1, 1, 4))),
+    ]
+
+
 def linalg_nn_calls() -> list[Call]:
-    return _activations() + _distances() + _regression_losses() + _margin_losses() + _class_losses() + _linalg()
+    return (_activations() + _distances() + _regression_losses() + _margin_losses() + _class_losses() + _linalg()
+            + _attention())

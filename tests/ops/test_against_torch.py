@@ -17,7 +17,12 @@ import gradscope
 GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
 
 # grad_fn names still different from torch's, each pinned (ours, torch's, why) so a fix is noticed
-NAME_DEVIATIONS: dict[str, tuple[str, str, str]] = {}
+NAME_DEVIATIONS: dict[str, tuple[str, str, str]] = {
+    "scaled_dot_product_attention_flash_shapes[1x2x2x2,1x2x3x2,1x2x3x2]": (
+        "UnsafeViewBackward0", "ScaledDotProductFlashAttentionForCpuBackward0",
+        "attention is the math path composed; PyTorch's CPU dispatch takes a fused flash kernel for 4-D inputs "
+        "with equal head sizes"),
+}
 
 
 @pytest.fixture(scope="module")
