@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 import gradscope
 from gradscope.autograd.factories import empty
 from gradscope.autograd.tensor import Tensor
@@ -17,6 +19,7 @@ from gradscope.nn import functional as F
 from gradscope.nn import init
 from gradscope.nn.module import Module
 from gradscope.nn.parameter import Parameter
+from gradscope.nn.utils.rnn import PackedSequence, pad_packed_sequence, repack_like
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -46,6 +49,14 @@ def _gru_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None)
     update = (x_update + h_update).sigmoid()
     new = (x_new + reset * h_new).tanh()
     return (1 - update) * new + update * hidden
+
+
+def _unpack(input) -> tuple:
+    """(the PackedSequence or None, the (T, B, *) or plain input, the lengths or None)."""
+    if not isinstance(input, PackedSequence):
+        return None, input, None
+    padded, lengths = pad_packed_sequence(input)
+    return input, padded, lengths.numpy()
 
 
 def _step_function(mode: str):
@@ -127,8 +138,10 @@ class RNNBase(Module):
         weights = [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
         return tuple(weights) if self.bias else (*weights, None, None)
 
-    def _run(self, input: Tensor, initial: list) -> tuple[Tensor, list]:
-        """The stacked recurrence on (L, N, I) input; `initial` holds each layer-direction's state."""
+    def _run(self, input: Tensor, initial: list, lengths: np.ndarray | None = None) -> tuple[Tensor, list]:
+        """The stacked recurrence on (L, N, I) input; `initial` holds each layer-direction's state. With
+        `lengths` (packed input), a sequence's state stops changing after its last step, so the final
+        states and the reverse direction's start are each sequence's own."""
         step = _step_function(self.mode)
         directions = 2 if self.bidirectional else 1
         finals = []
@@ -142,7 +155,13 @@ class RNNBase(Module):
                 steps = range(input.shape[0])
                 hiddens = [None] * input.shape[0]
                 for t in (reversed(steps) if direction else steps):
-                    state = step(projected[t], state, w_hh, b_hh)
+                    new_state = step(projected[t], state, w_hh, b_hh)
+                    if lengths is None:
+                        state = new_state
+                    else:
+                        running = gradscope.from_numpy((t < lengths)[:, None])
+                        state = (tuple(gradscope.where(running, new, old) for new, old in zip(new_state, state))
+                                 if self.mode == "LSTM" else gradscope.where(running, new_state, state))
                     hiddens[t] = state[0] if self.mode == "LSTM" else state
                 outputs.append(gradscope.stack(hiddens))
                 finals.append(state)
@@ -151,13 +170,13 @@ class RNNBase(Module):
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, finals
 
-    def _prepare(self, input: Tensor, hx):
+    def _prepare(self, input: Tensor, hx, packed: bool = False):
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
         batched = input.dim() == 3
         if not batched:
             input = input.unsqueeze(1)
-        elif self.batch_first:
+        elif self.batch_first and not packed:
             input = input.transpose(0, 1)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
@@ -204,10 +223,12 @@ class RNN(RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        input, batched, (hx,) = self._prepare(input, hx)
-        output, finals = self._run(input, list(hx.unbind(0)))
-        return self._finish(output, batched), self._finish_state(gradscope.stack(finals), batched)
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None):
+        packed, input, lengths = _unpack(input)
+        input, batched, (hx,) = self._prepare(input, hx, packed is not None)
+        output, finals = self._run(input, list(hx.unbind(0)), lengths)
+        output = self._finish(output, batched) if packed is None else repack_like(output, packed)
+        return output, self._finish_state(gradscope.stack(finals), batched)
 
     @staticmethod
     def _finish_state(state: Tensor, batched: bool) -> Tensor:
@@ -237,15 +258,17 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
-        input, batched, states = self._prepare(input, (None, None) if hx is None else tuple(hx))
+    def forward(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None):
+        packed, input, lengths = _unpack(input)
+        input, batched, states = self._prepare(input, (None, None) if hx is None else tuple(hx), packed is not None)
         hidden, cell = states
-        output, finals = self._run(input, list(zip(hidden.unbind(0), cell.unbind(0))))
+        output, finals = self._run(input, list(zip(hidden.unbind(0), cell.unbind(0))), lengths)
         h_n = gradscope.stack([h for h, _ in finals])
         c_n = gradscope.stack([c for _, c in finals])
         if not batched:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return self._finish(output, batched), (h_n, c_n)
+        output = self._finish(output, batched) if packed is None else repack_like(output, packed)
+        return output, (h_n, c_n)
 
 
 class RNNCellBase(Module):

@@ -99,3 +99,39 @@ def test_default_init_and_errors():
         gru(gradscope.ones(1, 1, 1, 3))
     with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"):
         gru(gradscope.ones(2, 1, 2))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_packed_sequences_match_torch(kind, batch_first):
+    torch = pytest.importorskip("torch")
+    ours, theirs = twin(lambda nn: getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first))
+    lengths = [2, 5, 3]
+
+    def call(module, pack):
+        def run(x, *state):
+            return module(pack(x, lengths, batch_first=batch_first, enforce_sorted=False), *state)
+        return run
+
+    def inputs(torch):
+        x = torch.randn(*((3, 5, 3) if batch_first else (5, 3, 3)), dtype=torch.float64, requires_grad=True)
+        h = torch.randn(4, 3, 4, dtype=torch.float64, requires_grad=True)
+        return (x, (h, torch.randn(4, 3, 4, dtype=torch.float64))) if kind == "LSTM" else (x, h)
+
+    run_both(call(ours, gnn.utils.rnn.pack_padded_sequence), call(theirs, torch.nn.utils.rnn.pack_padded_sequence),
+             inputs, modules=(ours, theirs))
+
+
+def test_pack_and_pad_round_trip_like_torch():
+    torch = pytest.importorskip("torch")
+    sequences = [torch.randn(length, 2, dtype=torch.float64) for length in (2, 4, 1)]
+    theirs = torch.nn.utils.rnn.pack_sequence(sequences, enforce_sorted=False)
+    ours = gnn.utils.rnn.pack_sequence([gradscope.tensor(s.numpy()) for s in sequences], enforce_sorted=False)
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_array_equal(mine.numpy(), reference.numpy())
+    their_padded, their_lengths = torch.nn.utils.rnn.pad_packed_sequence(theirs, True, -1.0, total_length=5)
+    our_padded, our_lengths = gnn.utils.rnn.pad_packed_sequence(ours, True, -1.0, total_length=5)
+    np.testing.assert_array_equal(our_padded.numpy(), their_padded.numpy())
+    np.testing.assert_array_equal(our_lengths.numpy(), their_lengths.numpy())
+    with pytest.raises(RuntimeError, match="`lengths` array must be sorted in decreasing order"):
+        gnn.utils.rnn.pack_padded_sequence(gradscope.ones(3, 2), [1, 3])
