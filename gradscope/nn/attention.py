@@ -1,9 +1,7 @@
 """MultiheadAttention with PyTorch's parameters (packed or separate q/k/v projections, bias_k/bias_v,
-zero attention), masks and outputs; the math is PyTorch's `multi_head_attention_forward` (slow path)."""
+zero attention) and masks, computed by F.multi_head_attention_forward as PyTorch's module does."""
 
 from __future__ import annotations
-
-import math
 
 import gradscope
 from gradscope.autograd.factories import empty
@@ -92,87 +90,22 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        biases = (None, None, None) if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
-        if self._qkv_same_embed_dim:
-            weights = self.in_proj_weight.chunk(3)
-        else:
-            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        return tuple(F.linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
-
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
-        if is_causal and attn_mask is None:
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
-                               "method `generate_square_subsequent_mask` to create this mask.")
         batched = query.dim() == 3
+        key_padding_mask = canonical_mask(key_padding_mask, query.dtype)
+        attn_mask = canonical_mask(attn_mask, query.dtype)
         if self.batch_first and batched:
             query, key, value = (x.transpose(1, 0) for x in (query, key, value))
-        if not batched:
-            query, key, value = (x.unsqueeze(1) for x in (query, key, value))
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        output, weights = self._attend(query, key, value, canonical_mask(key_padding_mask, query.dtype),
-                                       need_weights, canonical_mask(attn_mask, query.dtype), average_attn_weights)
-        if not batched:
-            return output.squeeze(1), None if weights is None else weights.squeeze(0)
-        if self.batch_first:
-            output = output.transpose(1, 0)
+        separate = not self._qkv_same_embed_dim
+        output, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
+            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
+            attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        if self.batch_first and batched:
+            return output.transpose(1, 0), weights
         return output, weights
-
-    def _attend(self, query, key, value, key_padding_mask, need_weights, attn_mask, average_attn_weights):
-        target_len, batch, embed_dim = query.shape
-        heads, head_dim = self.num_heads, self.head_dim
-        if embed_dim != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {embed_dim}")
-        q, k, v = self._project(query, key, value)
-        if attn_mask is not None:
-            attn_mask = self._check_mask(attn_mask, batch * heads, target_len, key.shape[0])
-        if self.bias_k is not None:
-            k = gradscope.cat([k, self.bias_k.expand(1, batch, embed_dim)])
-            v = gradscope.cat([v, self.bias_v.expand(1, batch, embed_dim)])
-            attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
-            key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
-        q = q.reshape(target_len, batch * heads, head_dim).transpose(0, 1)
-        k = k.reshape(k.shape[0], batch * heads, head_dim).transpose(0, 1)
-        v = v.reshape(v.shape[0], batch * heads, head_dim).transpose(0, 1)
-        if self.add_zero_attn:
-            k = gradscope.cat([k, gradscope.zeros(batch * heads, 1, head_dim, dtype=k.dtype)], 1)
-            v = gradscope.cat([v, gradscope.zeros(batch * heads, 1, head_dim, dtype=v.dtype)], 1)
-            attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
-            key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
-        source_len = k.shape[1]
-        if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (batch, source_len):
-                raise AssertionError(f"expecting key_padding_mask shape of {(batch, source_len)}, but got "
-                                     f"{key_padding_mask.shape}")
-            padding = key_padding_mask.reshape(batch, 1, 1, source_len).expand(batch, heads, 1, source_len)
-            padding = padding.reshape(batch * heads, 1, source_len)
-            attn_mask = padding if attn_mask is None else attn_mask + padding
-        scores = (q * math.sqrt(1.0 / head_dim)).matmul(k.transpose(-2, -1))
-        if attn_mask is not None:
-            scores = attn_mask + scores
-        weights = F.softmax(scores, dim=-1)
-        if self.dropout > 0.0 and self.training:
-            weights = F.dropout(weights, p=self.dropout)
-        output = weights.matmul(v).transpose(0, 1).reshape(target_len * batch, embed_dim)
-        output = F.linear(output, self.out_proj.weight, self.out_proj.bias).view(target_len, batch, embed_dim)
-        if not need_weights:
-            return output, None
-        weights = weights.view(batch, heads, target_len, source_len)
-        return output, weights.mean(1) if average_attn_weights else weights
-
-    @staticmethod
-    def _check_mask(attn_mask: Tensor, batch_heads: int, target_len: int, source_len: int) -> Tensor:
-        if attn_mask.dim() == 2:
-            if tuple(attn_mask.shape) != (target_len, source_len):
-                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
-                                   f"{(target_len, source_len)}.")
-            return attn_mask.unsqueeze(0)
-        if attn_mask.dim() == 3:
-            if tuple(attn_mask.shape) != (batch_heads, target_len, source_len):
-                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
-                                   f"{(batch_heads, target_len, source_len)}.")
-            return attn_mask
-        raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
