@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar, Token
 
@@ -98,9 +98,9 @@ class Module(HookedCall):
         """This module's path below the module whose forward calls it ("encoder.layers.0" when the
         caller reaches through modules it does not call); its own name when it is not a descendant."""
         if caller is not None:
-            pending, seen = [("", caller)], {id(caller)}
+            pending, seen = deque([("", caller)]), {id(caller)}
             while pending:  # breadth first: a direct child is found at once
-                prefix, owner = pending.pop(0)
+                prefix, owner = pending.popleft()
                 for name, child in owner._modules.items():
                     if child is self:
                         return prefix + name
