@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd import legacy
-from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.tensor import Tensor, check_device
 
 _rng = np.random.default_rng()
 _new_tensor = object.__new__
@@ -196,3 +198,17 @@ class IntTensor(metaclass=_LegacyTensorType):
 
 class BoolTensor(metaclass=_LegacyTensorType):
     dtype = _dtypes.bool
+
+
+def _on_cpu(factory):
+    """`factory` refusing a device other than the CPU (device='cuda' is an error with a hint, not ignored)."""
+    @functools.wraps(factory)
+    def checked(*args, **kwargs):
+        check_device(kwargs.get("device"))
+        return factory(*args, **kwargs)
+    return checked
+
+
+for _factory in (tensor, as_tensor, zeros, ones, empty, full, eye, arange, linspace, rand, randn, randint, randperm,
+                 zeros_like, ones_like, empty_like, full_like, rand_like, randn_like):
+    globals()[_factory.__name__] = _on_cpu(_factory)

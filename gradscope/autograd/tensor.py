@@ -63,6 +63,23 @@ class device:  # noqa: N801 - torch.device
 CPU = device("cpu")
 
 
+class DeviceError(RuntimeError):
+    """A tensor or module was sent to a device other than the CPU, the only one gradscope has."""
+
+    def __init__(self, target) -> None:
+        super().__init__(
+            f"gradscope runs on the CPU only and can't use device {str(target)!r}: pick the device the portable "
+            "way, `device = 'cuda' if torch.cuda.is_available() else 'cpu'` (gradscope's cuda.is_available() "
+            "is False), or drop the .cuda() call")
+        self.target = str(target)
+
+
+def check_device(target) -> None:
+    """Raise DeviceError unless `target` (None, 'cpu', 'cpu:0', a torch.device) names the CPU."""
+    if target is not None and device(target).type != "cpu":
+        raise DeviceError(target)
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 

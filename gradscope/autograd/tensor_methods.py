@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradscope import _dtypes
 from gradscope.autograd import functions as F
 from gradscope.autograd import inplace as I
-from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.tensor import DeviceError, Tensor, check_device, device
 
 _SAME_AS_FUNCTION = (
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg", "negative", "pow", "square",
@@ -29,11 +29,14 @@ for _name in I.INPLACE_METHODS:
 def _to(self, *args, **kwargs):
     """`x.to(torch.float64)`, `x.to('cpu')`, `x.to(other)`: only dtype changes mean anything on CPU."""
     dtype = kwargs.get("dtype")
+    check_device(kwargs.get("device"))
     for arg in args:
         if isinstance(arg, _dtypes.dtype):
             dtype = arg
         elif isinstance(arg, Tensor):
             dtype = arg.dtype
+        elif isinstance(arg, (str, device)):
+            check_device(arg)
     out = self if dtype is None else F.to_dtype(self, dtype)
     if kwargs.get("copy") and out is self:
         out = F.clone(self)
@@ -55,6 +58,14 @@ Tensor.long = _cast_method(_dtypes.int64)
 Tensor.int = _cast_method(_dtypes.int32)
 Tensor.bool = _cast_method(_dtypes.bool)
 Tensor.cpu = lambda self, memory_format=None: self
+
+
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    raise DeviceError("cuda" if device is None else device)
+
+
+Tensor.cuda = _cuda
+Tensor.is_cuda = property(lambda self: False)
 Tensor.__getitem__ = F.getitem
 Tensor.__setitem__ = I.setitem
 Tensor.T = property(lambda self: F.permute(self, tuple(range(self._data.ndim))[::-1]))

@@ -9,7 +9,7 @@ from contextvars import ContextVar, Token
 from gradscope import _dtypes
 from gradscope.autograd import observers
 from gradscope.autograd.hooks import HookDict
-from gradscope.autograd.tensor import Tensor, device
+from gradscope.autograd.tensor import DeviceError, Tensor, check_device
 from gradscope.nn import _state
 from gradscope.nn._hooks import HookedCall
 from gradscope.nn._state import IncompatibleKeys
@@ -373,8 +373,9 @@ class Module(HookedCall):
                 dtype = arg
             elif isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif device(arg).type != "cpu":
-                raise RuntimeError(f"gradscope runs on the CPU only, got device {arg!r}")
+            else:
+                check_device(arg)
+        check_device(kwargs.get("device"))
         if dtype is None:
             return self
         if not dtype.is_floating_point and not dtype.is_complex:
@@ -393,6 +394,9 @@ class Module(HookedCall):
 
     def cpu(self) -> Module:
         return self
+
+    def cuda(self, device=None) -> Module:
+        raise DeviceError("cuda" if device is None else device)
 
     def _convert_floating(self, dtype: _dtypes.dtype) -> Module:
         for module in self.modules():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradscope
-from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.tensor import DeviceError, Tensor
 from gradscope.trace.model import Trace
 from gradscope.trace.output import is_trace_file
 from gradscope.trace.recorder import DEFAULT_KEEP, Recorder
@@ -64,6 +64,9 @@ def _failure(error: BaseException, path: Path, message: str) -> ScriptError:
     """The ScriptError for an exception from the script: `message`, unless the script reached for an API
     gradscope lacks, which is said as such ('model.py:12 uses torch.nn.Conv3d, which gradscope does
     not implement'); the script's own traceback lines either way."""
+    if isinstance(error, DeviceError):
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
+        message = f"{path}:{frames[-1].lineno}: {error}" if frames else f"{path}: {error}"
     return ScriptError(unsupported_api(error, str(path)) or message, _user_traceback(error, path))
 
 

@@ -130,3 +130,41 @@ def test_the_training_loop_records_every_step():
     result = gradscope("inspect", sample("torch_training_loop"), "--json")
     assert len(json.loads(result.stdout)["passes"]) == 8  # 2 epochs × 4 batches of 16
     assert "epoch 1 loss" in result.stderr
+
+
+# ----------------------------------------------------------------------------- devices
+def test_a_portable_device_choice_runs_on_the_cpu(tmp_path):
+    script = write(tmp_path, "model.py", """
+        import torch
+        import torch.nn as nn
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        model = nn.Linear(3, 1).to(device)
+        x = torch.randn(4, 3, device=device).cpu()
+
+
+        def loss():
+            return model(x.to(device)).sum()
+    """)
+    result = gradscope("inspect", script)
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("use", ["torch.randn(4, 3).cuda()", "torch.zeros(2, device='cuda')",
+                                 "nn.Linear(3, 1).cuda()", "nn.Linear(3, 1).to('cuda:0')", "torch.ones(2).to('cuda')"])
+def test_an_explicit_gpu_is_an_error_with_the_line_and_a_hint(tmp_path, use):
+    script = write(tmp_path, "model.py", f"""
+        import torch
+        import torch.nn as nn
+
+        thing = {use}
+
+
+        def loss():
+            return thing.sum()
+    """)
+    result = gradscope("inspect", script)
+    assert result.exit_code == 2
+    error = result.stderr.splitlines()[1]
+    assert error.startswith(f"error: {script}:{line_of(script, use)}: gradscope runs on the CPU only")
+    assert "torch.cuda.is_available()" in result.stderr
