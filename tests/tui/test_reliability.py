@@ -157,7 +157,10 @@ def saving(app, target: Path, *answer: str):
 
     async def scenario(pilot):
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(200):  # the recording's result reaches the screen a message later (slower under load)
+            if isinstance(app.screen, MainScreen):
+                break
+            await pilot.pause(0.05)
         await pilot.press("s")
         assert isinstance(app.screen, SaveScreen)
         app.screen.query_one("#save-path").value = str(target)
