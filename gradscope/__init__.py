@@ -28,6 +28,10 @@ from gradscope.autograd.functions import (
     transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
 )
 from gradscope.autograd.generator import Generator
+from gradscope.autograd.pointwise import (
+    acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cosh, digamma, erfinv, expm1, fmod, frac, lerp, lgamma,
+    log2, log10, logaddexp, nan_to_num, polygamma, remainder, sinh, tan, xlogy,
+)
 from gradscope.autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope.autograd import functions as F
+from gradscope.autograd import pointwise as P
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 
@@ -27,6 +28,14 @@ class TensorNamespace:
     matmul = staticmethod(F.matmul)
     sigmoid = staticmethod(F.sigmoid)
     erf = staticmethod(F.erf)
+    sinh = staticmethod(P.sinh)
+    cosh = staticmethod(P.cosh)
+    floor = staticmethod(F.floor)
+    trunc = staticmethod(F.trunc)
+    isfinite = staticmethod(F.isfinite)
+    digamma = staticmethod(P.digamma)
+    polygamma = staticmethod(P.polygamma)
+    erfinv = staticmethod(P.erfinv)
 
     @staticmethod
     def einsum(equation, *operands):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope._shapes import sum_to
+from gradscope.ops import special
 
 
 def _sigmoid(x):
@@ -31,6 +32,14 @@ class NumpyNamespace:
     sign = staticmethod(np.sign)
     abs = staticmethod(np.abs)
     where = staticmethod(np.where)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    floor = staticmethod(np.floor)
+    trunc = staticmethod(np.trunc)
+    isfinite = staticmethod(np.isfinite)
+    digamma = staticmethod(special.digamma)
+    polygamma = staticmethod(special.polygamma)
+    erfinv = staticmethod(special.erfinv)
 
     @staticmethod
     def threshold_backward(g, result):

@@ -1,0 +1,39 @@
+"""`out=`: a torch.* function's result written into a tensor the caller gives, as PyTorch does it."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from gradscope.autograd.grad_mode import grad_enabled
+from gradscope.autograd.inplace import _write
+from gradscope.autograd.tensor import Tensor
+
+_RESIZED = ("An output with one or more elements was resized since it had shape {0}, which does not match the "
+            "required output shape {1}. This behavior is deprecated, and in a future PyTorch release outputs will not "
+            "be resized unless they have zero elements. You can explicitly reuse an out tensor t by resizing it, "
+            "inplace, to zero elements with t.resize_(0).")
+
+
+def write_out(name: str, result, out):
+    """`result` itself without `out`; else `result` copied into `out` (a tensor, or a tuple of them for a
+    function of several results), resized if its shape differs, cast to its dtype when that is allowed."""
+    if out is None:
+        return result
+    results, outs = (tuple(result), tuple(out)) if isinstance(result, tuple) else ((result,), (out,))
+    if grad_enabled.get() and any(t.requires_grad for t in results + outs):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    for value, target in zip(results, outs, strict=True):
+        _copy_into(value, target)
+    return out if isinstance(result, tuple) else outs[0]
+
+
+def _copy_into(value: Tensor, target: Tensor) -> None:
+    data = value._data
+    if target._data.shape != data.shape:
+        if target._data.size:
+            warnings.warn(_RESIZED.format(list(target._data.shape), list(data.shape)), UserWarning, stacklevel=4)
+        target._data = np.empty(data.shape, dtype=target._data.dtype)
+    _write(target, data)

@@ -1,0 +1,59 @@
+"""Gradients at kinks, poles and ties of the torch.* functions beyond the basics: PyTorch's choice,
+stated by hand (the structure of test_kinks.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from finite_differences import Lib
+
+import gradscope
+
+INF, NAN = math.inf, math.nan
+
+# name: (call on float64 leaves, input values, expected gradient of call(...).sum() for each input)
+KINKS = {
+    "xlogy at x = 0: log y where y > 0, else 0; y's is x / y": (
+        lambda lib, x, y: lib.xlogy(x, y), [[0.0, 0.0, 0.0, 2.0], [0.5, -1.0, 0.0, 3.0]],
+        [[math.log(0.5), 0.0, 0.0, math.log(3.0)], [0.0, -0.0, NAN, 2 / 3]]),
+    "xlogy by a number at x = 0": (lambda lib, x: x.xlogy(-1.0), [[0.0, 1.0]], [[0.0, NAN]]),
+    "atan2 at the origin is 0": (lambda lib, y, x: lib.atan2(y, x), [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                                 [[0.0, 0.0, 1.0], [-0.0, -1.0, -0.0]]),
+    "fmod: the divisor gets -trunc(x / y)": (lambda lib, x, y: lib.fmod(x, y), [[5.5, -5.5, 4.0], [2.0, 2.0, 2.0]],
+                                             [[1.0, 1.0, 1.0], [-2.0, 2.0, -2.0]]),
+    "remainder: the divisor gets -floor(x / y)": (lambda lib, x, y: x.remainder(y), [[5.5, -5.5, 4.0], [2.0, 2.0, 2.0]],
+                                                  [[1.0, 1.0, 1.0], [-2.0, 3.0, -2.0]]),
+    "frac passes the gradient at integers": (lambda lib, x: x.frac(), [[1.0, -2.0, 0.5]], [[1.0, 1.0, 1.0]]),
+    "nan_to_num passes it only where the input is finite": (lambda lib, x: x.nan_to_num(), [[1.0, INF, -INF, NAN]],
+                                                            [[1.0, 0.0, 0.0, 0.0]]),
+    "lgamma at its poles: digamma's -inf and nan": (lambda lib, x: lib.lgamma(x), [[0.0, -1.0, 1.0]],
+                                                    [[-INF, NAN, -0.5772156649015329]]),
+    "erfinv at ±1 is inf": (lambda lib, x: x.erfinv(), [[1.0, -1.0, 0.0]], [[INF, INF, math.sqrt(math.pi) / 2]]),
+    "lerp with a tensor weight: weight gets end - start": (
+        lambda lib, a, b, w: lib.lerp(a, b, w), [[1.0, 2.0], [3.0, 2.0], [0.5, 2.0]],
+        [[0.5, -1.0], [0.5, 2.0], [2.0, 0.0]]),
+}
+
+
+def _gradients(lib, case) -> list[np.ndarray]:
+    call, values, _ = KINKS[case]
+    inputs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
+    grads = lib.autograd.grad(call(lib, *inputs).sum(), inputs)
+    return [g.detach().numpy() for g in grads]
+
+
+@pytest.mark.parametrize("case", KINKS)
+def test_kink_gradient(case):
+    expected = KINKS[case][2]
+    for got, want in zip(_gradients(Lib(gradscope, gradscope.nn.functional), case), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", KINKS)
+def test_kink_gradient_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    ours = _gradients(Lib(gradscope, gradscope.nn.functional), case)
+    for got, want in zip(ours, _gradients(Lib(torch, torch.nn.functional), case), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
