@@ -28,6 +28,8 @@ from gradscope.autograd.functions import (
     transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
 )
 from gradscope.autograd.generator import Generator
+from gradscope.autograd.rearrange import flip, fliplr, flipud, moveaxis, movedim
+from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from gradscope.autograd.pointwise import (
     acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cosh, digamma, erfinv, expm1, fmod, frac, lerp, lgamma,
     log2, log10, logaddexp, nan_to_num, polygamma, remainder, sinh, tan, xlogy,

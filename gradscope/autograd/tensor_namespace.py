@@ -6,6 +6,7 @@ import numpy as np
 
 from gradscope.autograd import functions as F
 from gradscope.autograd import pointwise as P
+from gradscope.autograd import rearrange, scans
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 
@@ -36,6 +37,11 @@ class TensorNamespace:
     digamma = staticmethod(P.digamma)
     polygamma = staticmethod(P.polygamma)
     erfinv = staticmethod(P.erfinv)
+    flip = staticmethod(rearrange.flip)
+    movedim = staticmethod(rearrange.movedim)
+    cumsum = staticmethod(scans.cumsum)
+    cumprod = staticmethod(scans.cumprod)
+    logcumsumexp = staticmethod(scans.logcumsumexp)
 
     @staticmethod
     def einsum(equation, *operands):

@@ -40,6 +40,20 @@ class NumpyNamespace:
     digamma = staticmethod(special.digamma)
     polygamma = staticmethod(special.polygamma)
     erfinv = staticmethod(special.erfinv)
+    flip = staticmethod(np.flip)
+    movedim = staticmethod(np.moveaxis)
+
+    @staticmethod
+    def cumsum(x, dim):
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def cumprod(x, dim):
+        return np.cumprod(x, axis=dim)
+
+    @staticmethod
+    def logcumsumexp(x, dim):
+        return np.logaddexp.accumulate(x, axis=dim)
 
     @staticmethod
     def threshold_backward(g, result):

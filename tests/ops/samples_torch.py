@@ -101,5 +101,34 @@ def _pointwise() -> list[tuple]:
     return samples
 
 
+def _scans() -> list[tuple]:
+    samples = []
+    for shape, dims in (((), (0, -1)), ((3,), (0,)), ((2, 3), (0, 1, -1))):
+        for dim in dims:
+            tag = f"dim{dim}"
+            samples += [
+                _call(f"cumsum_{tag}", lambda lib, x, d=dim: lib.cumsum(x, d), (shape,)),
+                _call(f"cumprod_{tag}", lambda lib, x, d=dim: x.cumprod(d), (shape,)),
+                _call(f"cummax_{tag}", lambda lib, x, d=dim: x.cummax(d), (shape,)),
+                _call(f"cummin_{tag}", lambda lib, x, d=dim: lib.cummin(x, dim=d), (shape,)),
+                _call(f"logcumsumexp_{tag}", lambda lib, x, d=dim: lib.logcumsumexp(x, d), (shape,)),
+            ]
+    samples += [
+        _call("cumsum_dtype", lambda lib, x: x.cumsum(1, dtype=lib.float64), ((2, 3),)),
+        _call("cumsum_", lambda lib, x: x.clone().cumsum_(0), ((2, 3),)),
+        _call("cumprod_", lambda lib, x: x.clone().cumprod_(-1), ((2, 3),)),
+        # ties: the gradient goes to the latest of equal running maxima
+        _call("cummax_ties", lambda lib, x: (x * 0 + lib.tensor([1.0, 3.0, 3.0, 2.0], dtype=x.dtype) + x).cummax(0),
+              ((4,),), domain="unit"),
+        _call("diff", lambda lib, x: x.diff(), ((2, 3),)),
+        _call("diff_dim0", lambda lib, x: lib.diff(x, dim=0), ((3, 2),)),
+        _call("diff_n2", lambda lib, x: x.diff(2), ((4,),)),
+        _call("diff_n0", lambda lib, x: lib.diff(x, 0), ((3,),)),
+        _call("diff_prepend_append", lambda lib, x, p, a: lib.diff(x, 1, 0, p, a), ((2, 3), (1, 3), (2, 3))),
+        _call("diff_append", lambda lib, x, a: x.diff(append=a), ((2, 3), (2, 1))),
+    ]
+    return samples
+
+
 def torch_calls() -> list[tuple]:
-    return _pointwise()
+    return _pointwise() + _scans()

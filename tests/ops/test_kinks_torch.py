@@ -34,6 +34,16 @@ KINKS = {
     "lerp with a tensor weight: weight gets end - start": (
         lambda lib, a, b, w: lib.lerp(a, b, w), [[1.0, 2.0], [3.0, 2.0], [0.5, 2.0]],
         [[0.5, -1.0], [0.5, 2.0], [2.0, 0.0]]),
+    "cumprod with zeros: exact products, nothing after the first zero": (
+        lambda lib, x: x.cumprod(1), [[[1.0, 0.0, 2.0, 0.0, 3.0], [2.0, 3.0, 0.0, 4.0, 5.0]]],
+        [[[1.0, 3.0, 0.0, 0.0, 0.0], [4.0, 2.0, 6 + 24 + 120, 0.0, 0.0]]]),
+    "cummax ties go to the latest index, nans to each nan": (
+        lambda lib, x: x.cummax(0).values, [[1.0, 3.0, 3.0, 2.0, NAN, 5.0, NAN]],
+        [[1.0, 1.0, 2.0, 0.0, 2.0, 0.0, 1.0]]),
+    "cummin ties go to the latest index": (lambda lib, x: lib.cummin(x, 0)[0], [[3.0, 1.0, 1.0, 2.0]],
+                                           [[1.0, 1.0, 2.0, 0.0]]),
+    "logcumsumexp at -inf is nan, as PyTorch's": (lambda lib, x: x.logcumsumexp(0), [[-INF, 0.0, 1.0]],
+                                                 [[NAN, 1 + 1 / (1 + math.e), math.e / (1 + math.e)]]),
 }
 
 
@@ -57,3 +67,11 @@ def test_kink_gradient_matches_torch(case):
     ours = _gradients(Lib(gradscope, gradscope.nn.functional), case)
     for got, want in zip(ours, _gradients(Lib(torch, torch.nn.functional), case), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("values", [[[1.0, 0.0, 2.0, 0.0, 3.0], [2.0, 3.0, 0.0, 4.0, 5.0]], [[0.0, 0.0, 2.0]]])
+def test_cumprod_with_zeros_is_differentiable_twice(values):
+    """The create_graph gradient of cumprod at zeros is built from differentiable pieces (an n x n table of
+    products): its own gradient matches central differences."""
+    x = gradscope.tensor(values, dtype=gradscope.float64, requires_grad=True)
+    assert gradscope.autograd.gradgradcheck(lambda t: t.cumprod(-1), (x,))

@@ -58,6 +58,31 @@ SNIPPETS = {
         y = x.asin_()
         print(y is x, x._version, x.lerp_(torch.ones(2), torch.tensor([0.5, 1.0])), x._version)
     """, None),
+    "scans: integer sums and products are int64, cummax keeps the dtype and names its result": ("""
+        i = torch.tensor([3, 1, 2], dtype=torch.int32)
+        print(i.cumsum(0), torch.tensor([True, True]).cumsum(0), i.cumprod(0).dtype, i.cumsum(0, dtype=torch.float32))
+        print(torch.cummax(i, 0))
+        print(torch.cummin(torch.tensor(2.0), 0), torch.tensor(2.0).cumsum(-1))
+    """, None),
+    "scans write into out=, cummax into a pair": ("""
+        x = torch.tensor([[1.0, 3.0], [2.0, 0.0]])
+        values, indices = torch.empty(0), torch.empty(0, dtype=torch.long)
+        r = torch.cummax(x, 1, out=(values, indices))
+        print(r[0] is values, values, indices)
+        print(torch.cumsum(x, 0, out=torch.empty(2, 2)), torch.logcumsumexp(x, 1, out=torch.empty(2, 2)))
+    """, None),
+    "logcumsumexp of integers": ("torch.tensor([1, 2]).logcumsumexp(0)",
+                                 "NotImplementedError: \"logcumsumexp_out_cpu\" not implemented for 'Long'"),
+    "diff: bools are xor-ed, prepend and append are joined on, n beyond the length leaves nothing": ("""
+        print(torch.diff(torch.tensor([True, False, False])), torch.tensor([1, 3, 6]).diff(n=5))
+        print(torch.diff(torch.tensor([1, 3, 6]), prepend=torch.tensor([0]), append=torch.tensor([10])))
+        print(torch.diff(torch.tensor([[1.0, 4.0], [2.0, 8.0]]), dim=0, out=torch.empty(1, 2)))
+    """, None),
+    "diff of a 0-dim tensor": ("torch.diff(torch.tensor(1.0))",
+                               "RuntimeError: diff expects input to be at least one-dimensional"),
+    "diff with a prepend of other dims": ("torch.diff(torch.tensor([1.0, 2.0]), prepend=torch.tensor(0.0))",
+                                          "RuntimeError: diff expects prepend or append to be the same dimension as "
+                                          "input"),
 }
 
 
