@@ -28,7 +28,14 @@ from gradscope.autograd.functions import (
     transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
 )
 from gradscope.autograd.generator import Generator
-from gradscope.autograd.rearrange import flip, fliplr, flipud, moveaxis, movedim
+from gradscope.autograd.indexing_functions import (
+    index_add, index_fill, index_select, masked_select, repeat_interleave, scatter, scatter_add, scatter_reduce, take,
+)
+from gradscope.autograd.rearrange import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, column_stack, diag,
+    diag_embed, diagonal, dstack, flip, fliplr, flipud, hstack, moveaxis, movedim, narrow, roll, rot90, row_stack,
+    select, tile, tril, triu, vstack,
+)
 from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from gradscope.autograd.pointwise import (
     acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cosh, digamma, erfinv, expm1, fmod, frac, lerp, lgamma,

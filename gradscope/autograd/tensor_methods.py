@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gradscope import _dtypes
 from gradscope.autograd import functions as F
+from gradscope.autograd import indexing_functions, pointwise, rearrange, scans
 from gradscope.autograd import inplace as I
-from gradscope.autograd import pointwise, rearrange, scans
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device, device
 
 _SAME_AS_FUNCTION = (
@@ -26,7 +26,8 @@ for _name in _SAME_AS_FUNCTION:
 for _name in I.INPLACE_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
 
-for _module in (pointwise, scans, rearrange):  # modules that list their own methods (in-place variants included)
+# modules that list their own methods (in-place variants included)
+for _module in (pointwise, scans, rearrange, indexing_functions):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from gradscope._shapes import sum_to
 from gradscope.ops import special
+from gradscope.ops.rearrange import roll_array
 
 
 def _sigmoid(x):
@@ -42,6 +43,15 @@ class NumpyNamespace:
     erfinv = staticmethod(special.erfinv)
     flip = staticmethod(np.flip)
     movedim = staticmethod(np.moveaxis)
+    roll = staticmethod(roll_array)
+
+    @staticmethod
+    def rot90(x, k, dims):
+        return np.rot90(x, k, dims)
+
+    @staticmethod
+    def diagonal(x, offset, dim1, dim2):
+        return np.diagonal(x, offset, dim1, dim2)
 
     @staticmethod
     def cumsum(x, dim):

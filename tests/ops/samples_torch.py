@@ -130,5 +130,115 @@ def _scans() -> list[tuple]:
     return samples
 
 
+def _index(lib, values):
+    return lib.tensor(values)
+
+
+def _rearrange() -> list[tuple]:
+    m, cube = ((2, 3),), ((2, 3, 4),)
+    return [
+        _call("flip", lambda lib, x: x.flip(0), m),
+        _call("flip_dims", lambda lib, x: lib.flip(x, (0, -1)), cube),
+        _call("flip[scalar]", lambda lib, x: x.flip(()), ((),)),
+        _call("fliplr", lambda lib, x: lib.fliplr(x), m),
+        _call("flipud", lambda lib, x: x.flipud(), ((3,),)),
+        _call("movedim", lambda lib, x: x.movedim(0, -1), cube),
+        _call("movedim_many", lambda lib, x: lib.movedim(x, (0, 1), (2, 0)), cube),
+        _call("moveaxis", lambda lib, x: lib.moveaxis(x, -1, 0), m),
+        _call("swapaxes", lambda lib, x: x.swapaxes(0, 2), cube),
+        _call("roll_flat", lambda lib, x: x.roll(2), m),
+        _call("roll_dims", lambda lib, x: lib.roll(x, (1, -2), (0, 1)), m),
+        _call("roll_dim", lambda lib, x: x.roll(-1, 1), cube),
+        _call("rot90", lambda lib, x: x.rot90(), m),
+        _call("rot90_k2", lambda lib, x: lib.rot90(x, 2, (1, 2)), cube),
+        _call("rot90_negative", lambda lib, x: x.rot90(-1, [1, 0]), m),
+        _call("tril", lambda lib, x: x.tril(), ((3, 3),)),
+        _call("tril_offset", lambda lib, x: lib.tril(x, -1), m),
+        _call("triu", lambda lib, x: lib.triu(x), cube),
+        _call("triu_offset", lambda lib, x: x.triu(1), m),
+        _call("tril_", lambda lib, x: x.clone().tril_(1), m),
+        _call("triu_", lambda lib, x: x.clone().triu_(), m),
+        _call("diagonal", lambda lib, x: x.diagonal(), m),
+        _call("diagonal_offset", lambda lib, x: lib.diagonal(x, 1), m),
+        _call("diagonal_negative_offset", lambda lib, x: x.diagonal(-1), ((3, 2),)),
+        _call("diagonal_dims", lambda lib, x: lib.diagonal(x, 0, 2, 0), cube),
+        _call("diagonal_empty", lambda lib, x: x.diagonal(5), m),
+        _call("diag_vector", lambda lib, x: lib.diag(x), ((3,),)),
+        _call("diag_vector_offset", lambda lib, x: x.diag(-1), ((2,),)),
+        _call("diag_matrix", lambda lib, x: lib.diag(x, 1), m),
+        _call("diag_embed", lambda lib, x: x.diag_embed(), m),
+        _call("diag_embed_dims", lambda lib, x: lib.diag_embed(x, -1, 0, 2), m),
+        _call("trace", lambda lib, x: x.trace(), m),
+        # NOTE: Tensor.trace only: gradscope.trace is the debugger's package (torch.trace is not available)
+        _call("trace_square", lambda lib, x: x.trace(), ((3, 3),)),
+        _call("narrow", lambda lib, x: x.narrow(1, 1, 2), m),
+        _call("narrow_negative", lambda lib, x: lib.narrow(x, -1, -2, 1), cube),
+        _call("select", lambda lib, x: x.select(1, -1), m),
+        _call("select_function", lambda lib, x: lib.select(x, 0, 1), cube),
+        _call("repeat", lambda lib, x: x.repeat(2, 1), m),
+        _call("repeat_new_dims", lambda lib, x: x.repeat(2, 1, 3), m),
+        _call("repeat[scalar]", lambda lib, x: x.repeat(3), ((),)),
+        _call("tile", lambda lib, x: lib.tile(x, (2,)), m),
+        _call("tile_more", lambda lib, x: x.tile((2, 1, 2)), ((3,),)),
+        _call("unfold", lambda lib, x: x.unfold(1, 2, 1), m),
+        _call("unfold_strided", lambda lib, x: x.unfold(-1, 2, 2), cube),
+        _call("unfold_dim0", lambda lib, x: x.unfold(0, 2, 1), ((3, 2),)),
+        _call("hstack", lambda lib, a, b: lib.hstack([a, b]), ((2, 3), (2, 1))),
+        _call("hstack_vectors", lambda lib, a, b: lib.hstack((a, b)), ((3,), ())),
+        _call("vstack", lambda lib, a, b: lib.vstack([a, b]), ((3,), (2, 3))),
+        _call("row_stack", lambda lib, a, b: lib.row_stack([a, b]), ((3,), (3,))),
+        _call("dstack", lambda lib, a, b: lib.dstack([a, b]), ((1, 3), (3,))),
+        _call("column_stack", lambda lib, a, b: lib.column_stack([a, b]), ((3,), (3, 2))),
+        _call("atleast_2d", lambda lib, a, b: lib.cat(lib.atleast_2d(a, b), 1), ((), (3,))),
+        _call("atleast_3d", lambda lib, a: lib.atleast_3d(a), ((3,),)),
+        _call("atleast_1d", lambda lib, a: lib.atleast_1d([a]), ((),)),
+        _call("broadcast_tensors", lambda lib, a, b: lib.stack(lib.broadcast_tensors(a, b)), ((2, 1), (3,))),
+        _call("broadcast_tensors_same", lambda lib, a, b: lib.stack(lib.broadcast_tensors(a, b)), ((2, 3), (3,))),
+        _call("broadcast_to", lambda lib, a: a.broadcast_to((2, 3)), ((3,),)),
+        _call("broadcast_to_function", lambda lib, a: lib.broadcast_to(a, (2, 2, 3)), ((1, 3),)),
+    ]
+
+
+def _indexing() -> list[tuple]:
+    m = ((2, 3),)
+    rows = [[0, 2], [1, 0]]  # no repeats within a row: plain scatter has no order among writers
+    return [
+        _call("take", lambda lib, x: x.take(_index(lib, [[0, 5], [-1, 0]])), m),
+        _call("take[scalar]", lambda lib, x: lib.take(x, _index(lib, [0, 0])), ((),)),
+        _call("index_select", lambda lib, x: x.index_select(1, _index(lib, [2, 0, 2])), m),
+        _call("index_select_dim0", lambda lib, x: lib.index_select(x, -2, _index(lib, [1])), m),
+        _call("index_add", lambda lib, x, s: x.index_add(1, _index(lib, [0, 2, 0]), s), ((2, 3), (2, 3))),
+        _call("index_add_alpha", lambda lib, x, s: lib.index_add(x, 0, _index(lib, [1, 1]), s, alpha=2.5),
+              ((2, 3), (2, 3))),
+        _call("index_add_", lambda lib, x, s: x.clone().index_add_(0, _index(lib, [1]), s), ((2, 3), (1, 3))),
+        _call("index_fill", lambda lib, x: x.index_fill(1, _index(lib, [0, 2]), -1.5), m),
+        _call("index_fill_tensor", lambda lib, x, v: lib.index_fill(x, 0, _index(lib, [1]), v), ((2, 3), ())),
+        _call("index_fill_", lambda lib, x: x.clone().index_fill_(1, _index(lib, [1]), 2.0), m),
+        _call("scatter", lambda lib, x, s: x.scatter(1, _index(lib, rows), s), ((2, 3), (2, 2))),
+        _call("scatter_value", lambda lib, x: x.scatter(1, _index(lib, rows), 0.5), m),
+        _call("scatter_", lambda lib, x, s: x.clone().scatter_(0, _index(lib, [[1, 0, 1]]), s), ((2, 3), (1, 3))),
+        _call("scatter_add", lambda lib, x, s: x.scatter_add(1, _index(lib, [[0, 0], [2, 2]]), s), ((2, 3), (2, 2))),
+        _call("scatter_add_", lambda lib, x, s: x.clone().scatter_add_(0, _index(lib, [[1, 1, 0]]), s),
+              ((2, 3), (1, 3))),
+    ] + [
+        _call(f"scatter_reduce_{reduce}{'' if include else '_exclude_self'}",
+              lambda lib, x, s, r=reduce, i=include: x.scatter_reduce(1, _index(lib, [[0, 0, 2], [1, 1, 1]]), s, r,
+                                                                      include_self=i), ((2, 3), (2, 3)))
+        for reduce in ("sum", "prod", "mean", "amax", "amin") for include in (True, False)
+    ] + [
+        _call("scatter_reduce_", lambda lib, x, s: x.clone().scatter_reduce_(0, _index(lib, [[1, 0, 1]]), s, "amin"),
+              ((2, 3), (1, 3))),
+        _call("put", lambda lib, x, s: x.put(_index(lib, [0, 5]), s), ((2, 3), (2,))),
+        _call("put_accumulate", lambda lib, x, s: x.put(_index(lib, [[1, 1]]), s, accumulate=True), ((2, 3), (1, 2))),
+        _call("put_", lambda lib, x, s: x.clone().put_(_index(lib, [4, -1]), s), ((2, 3), (2,))),
+        _call("masked_select", lambda lib, x: x.masked_select(lib.tensor([[True, False, True], [False, False, True]])),
+              m),
+        _call("masked_select_broadcast", lambda lib, x: lib.masked_select(x, lib.tensor([[True], [False]])), ((3,),)),
+        _call("repeat_interleave", lambda lib, x: x.repeat_interleave(2), m),
+        _call("repeat_interleave_dim", lambda lib, x: lib.repeat_interleave(x, 3, dim=0), m),
+        _call("repeat_interleave_tensor", lambda lib, x: x.repeat_interleave(_index(lib, [1, 0, 2]), dim=1), m),
+    ]
+
+
 def torch_calls() -> list[tuple]:
-    return _pointwise() + _scans()
+    return _pointwise() + _scans() + _rearrange() + _indexing()

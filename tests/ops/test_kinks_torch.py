@@ -44,6 +44,24 @@ KINKS = {
                                            [[1.0, 1.0, 2.0, 0.0]]),
     "logcumsumexp at -inf is nan, as PyTorch's": (lambda lib, x: x.logcumsumexp(0), [[-INF, 0.0, 1.0]],
                                                  [[NAN, 1 + 1 / (1 + math.e), math.e / (1 + math.e)]]),
+    "scatter_reduce amax: ties between self and src share evenly": (
+        lambda lib, x, s: x.scatter_reduce(0, lib.tensor([0, 0, 1]), s, "amax"), [[2.0, 1.0], [2.0, 2.0, 0.5]],
+        [[1 / 3, 1.0], [1 / 3, 1 / 3, 0.0]]),
+    "scatter_reduce prod with zeros: products of the others": (
+        lambda lib, x, s: x.scatter_reduce(0, lib.tensor([0, 0, 1, 1]), s, "prod"), [[3.0, 0.0], [0.0, 2.0, 0.0, 0.0]],
+        [[0.0, 0.0], [6.0, 0.0, 0.0, 0.0]]),
+    "scatter_reduce prod without self, a single zero": (
+        lambda lib, x, s: lib.scatter_reduce(x, 0, lib.tensor([0, 0]), s, "prod", include_self=False),
+        [[3.0, 5.0], [0.0, 4.0]], [[0.0, 1.0], [4.0, 0.0]]),
+    "scatter overwrites: the replaced elements get nothing": (
+        lambda lib, x, s: x.scatter(0, lib.tensor([2]), s), [[1.0, 2.0, 3.0], [5.0]], [[1.0, 1.0, 0.0], [1.0]]),
+    "index_add, take, put(accumulate) add up repeated indices": (
+        lambda lib, x, s: x.index_add(0, lib.tensor([1, 1]), s) * x.take(lib.tensor([0, 0])).sum()
+        + x.put(lib.tensor([1, 1]), s, accumulate=True),
+        [[1.0, 2.0], [3.0, 4.0]], [[2 * 10 + 2 + 1, 2 + 1], [2 + 1, 2 + 1]]),
+    "unfold: overlapping windows add up": (lambda lib, x: x.unfold(0, 2, 1), [[1.0, 2.0, 3.0]], [[1.0, 2.0, 1.0]]),
+    "masked_select with a mask broadcast over the input": (
+        lambda lib, x: x.masked_select(lib.tensor([[True, False], [True, True]])), [[1.0, 2.0]], [[2.0, 1.0]]),
 }
 
 

@@ -83,6 +83,61 @@ SNIPPETS = {
     "diff with a prepend of other dims": ("torch.diff(torch.tensor([1.0, 2.0]), prepend=torch.tensor(0.0))",
                                           "RuntimeError: diff expects prepend or append to be the same dimension as "
                                           "input"),
+    "diagonal, narrow, select, movedim and unfold are views; flip, roll and diag are copies": ("""
+        x = torch.arange(6.0).reshape(2, 3)
+        views = [x.diagonal(), x.narrow(1, 1, 2), x.select(0, 1), x.movedim(0, 1), x.unfold(1, 2, 1), x.swapaxes(0, 1)]
+        copies = [x.flip(0), x.roll(1), torch.diag(x), x.rot90(), x.tril(), x.repeat(1, 1)]
+        print([v._base is x for v in views], [c._base is None for c in copies])
+        x.diagonal().mul_(10)
+        print(x, x.narrow(1, 1, 2).is_contiguous())
+    """, None),
+    "broadcast_tensors returns a tensor already of the shape as it is": ("""
+        a, b = torch.ones(2, 3), torch.zeros(3)
+        c, d = torch.broadcast_tensors(a, b)
+        print(c is a, d.shape, torch.broadcast_shapes((2, 1), (3,)), torch.broadcast_to(b, (2, 3)).stride())
+    """, None),
+    "repeat_interleave: numbers, tensors of counts, and counts alone": ("""
+        x = torch.tensor([[1, 2], [3, 4]])
+        print(x.repeat_interleave(2), torch.repeat_interleave(x, torch.tensor([1, 2]), dim=0))
+        print(torch.repeat_interleave(torch.tensor([2, 0, 1])))
+    """, None),
+    "index functions keep integer dtypes and write into out=": ("""
+        x = torch.tensor([[1, 2, 3], [4, 5, 6]])
+        i = torch.tensor([[0, 2], [1, 0]])
+        print(x.take(torch.tensor([-1, 0])), x.index_select(1, torch.tensor([2, 0])), x.scatter(1, i, 9))
+        print(x.scatter_add(1, i, x[:, :2]), x.scatter_reduce(1, i, x[:, :2], "mean"))
+        print(x.index_fill(0, torch.tensor([1]), 0))
+        print(x.masked_select(x > 2), torch.masked_select(x, x > 4, out=torch.empty(0, dtype=torch.long)))
+        print(torch.index_select(x, 0, torch.tensor([1]), out=torch.empty(1, 3, dtype=torch.long)), x.trace())
+    """, None),
+    "in-place index functions": ("""
+        x = torch.zeros(2, 3)
+        x.index_add_(1, torch.tensor([0, 0]), torch.ones(2, 2)).index_fill_(0, torch.tensor([1]), -1.0)
+        x.scatter_(1, torch.tensor([[2]]), 5.0).scatter_add_(0, torch.tensor([[1, 1, 1]]), torch.ones(1, 3))
+        x.put_(torch.tensor([0, -1]), torch.tensor([7.0, 8.0]))
+        x.scatter_reduce_(0, torch.tensor([[0, 0, 0]]), torch.full((1, 3), 3.0), "amax")
+        print(x, x._version, x.tril_(-1).triu_(-1))
+    """, None),
+    "take out of range": ("torch.zeros(2, 2).take(torch.tensor([4]))",
+                          "IndexError: out of range: tried to access index 4 on a tensor of 4 elements."),
+    "scatter_reduce needs a known reduction": (
+        "torch.zeros(3).scatter_reduce(0, torch.tensor([0]), torch.ones(1), 'add')",
+        "RuntimeError: reduce argument must be either sum, prod, mean, amax or amin, got add"),
+    "scatter_reduce takes max and min for amax and amin": (
+        "print(torch.zeros(3).scatter_reduce(0, torch.tensor([0, 1]), torch.tensor([1.0, -1.0]), 'max'))", None),
+    "narrow beyond the end": ("torch.zeros(2, 3).narrow(1, 2, 2)",
+                              "RuntimeError: start (2) + length (2) exceeds dimension size (3)."),
+    "select out of range": ("torch.zeros(2, 3).select(1, 3)",
+                            "IndexError: select(): index 3 out of range for tensor of size [2, 3] at dimension 1"),
+    "tril of a vector": ("torch.zeros(3).tril()", "RuntimeError: tril: input tensor must have at least 2 dimensions"),
+    "rot90 of a vector": ("torch.zeros(3).rot90()", "RuntimeError: expected total dims >= 2, but got total dims = 1"),
+    "repeat with fewer sizes than dims": (
+        "torch.zeros(2, 3).repeat(2)", "RuntimeError: Number of dimensions of repeat dims can not be smaller than "
+                                       "number of dimensions of tensor"),
+    "unfold with a window larger than the dim": (
+        "torch.zeros(2, 3).unfold(1, 4, 1)", "RuntimeError: maximum size for tensor at dimension 1 is 3 but size is 4"),
+    "diagonal of one dim": ("torch.zeros(2, 3).diagonal(0, 1, -1)",
+                            "RuntimeError: diagonal dimensions cannot be identical 1, -1"),
 }
 
 

@@ -1,0 +1,188 @@
+"""torch.* indexing by index tensors: take, index_select, index_add, index_fill, scatter, scatter_add,
+scatter_reduce, put, masked_select, repeat_interleave (and the in-place variants)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope._shapes import normalize_dim
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.shape_functions import basic_index, contiguous, expand, reshape, unsqueeze
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import indexing_ops as X
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _index_array(index, name: str) -> np.ndarray:
+    data = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if data.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return data.astype(np.int64, copy=False)
+
+
+def _wrap(index: np.ndarray, size: int, name: str) -> np.ndarray:
+    """Negative indices counted from the end, PyTorch's error for any out of range."""
+    if index.size and (index.min() < -size or index.max() >= size):
+        bad = int(index[(index < -size) | (index >= size)].flat[0])
+        raise IndexError(f"{name}: index {bad} out of range for tensor of size {size}" if name != "take" else
+                         f"out of range: tried to access index {bad} on a tensor of {size} elements.")
+    return np.where(index < 0, index + size, index)
+
+
+def take(input, index):
+    """The elements at `index` of the flattened tensor, shaped like `index` (TakeBackward0)."""
+    flat = _wrap(_index_array(index, "take"), input._data.size, "take")
+    return apply(X.take, (input,), (flat,))
+
+
+def index_select(input, dim, index, *, out=None):
+    """The slices at `index` (1-D) along `dim` (IndexSelectBackward0)."""
+    d = normalize_dim(dim, input._data.ndim)
+    positions = _index_array(index, "index_select").reshape(-1)
+    size = input._data.shape[d] if input._data.ndim else 1
+    if positions.size and (positions.min() < 0 or positions.max() >= size):
+        raise IndexError("index out of range in self")
+    return write_out("index_select", apply(X.index_select, (input,), (d, positions)), out)
+
+
+def index_add(input, dim, index, source, *, alpha=1, out=None):
+    """`input` with `alpha * source` added at the slices `index` along `dim` (IndexAddBackward0)."""
+    d = normalize_dim(dim, input._data.ndim)
+    positions = _index_array(index, "index_add").reshape(-1)
+    arrays = [input._data, source._data.astype(input._data.dtype, copy=False)]
+    return write_out("index_add", apply(X.index_add, (input, source), (d, positions, alpha), arrays), out)
+
+
+def index_fill(input, dim, index, value):
+    """`input` with the slices `index` along `dim` set to `value` (a number or a 0-dim tensor)."""
+    d = normalize_dim(dim, input._data.ndim)
+    positions = _index_array(index, "index_fill").reshape(-1)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        return apply(X.index_fill_tensor, (input, value), (d, positions),
+                     [input._data, value._data.astype(input._data.dtype)])
+    return apply(X.index_fill, (input,), (d, positions, value))
+
+
+def _fit_src(src, index: np.ndarray):
+    """Only the part of `src` that `index` covers takes part (a view when it is larger)."""
+    if src._data.shape == index.shape:
+        return src
+    return basic_index(src, tuple(slice(0, n) for n in index.shape))
+
+
+def _scatter_index(input, dim, index, name: str) -> tuple[int, np.ndarray]:
+    d = normalize_dim(dim, input._data.ndim)
+    positions = _index_array(index, name)
+    if positions.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    return d, positions
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """`input` with `src` (or the number `value`) written at `index` along `dim` (ScatterBackward0/1)."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_reduce")
+    d, positions = _scatter_index(input, dim, index, "scatter")
+    if src is None:
+        src = value
+    if not isinstance(src, Tensor):
+        return apply(X.scatter_value, (input,), (d, positions, src))
+    src = _fit_src(src, positions)
+    return apply(X.scatter, (input, src), (d, positions), [input._data, src._data.astype(input._data.dtype)])
+
+
+def scatter_add(input, dim, index, src):
+    """`input` with `src` added at `index` along `dim`; repeated indices add up (ScatterAddBackward0)."""
+    d, positions = _scatter_index(input, dim, index, "scatter_add")
+    src = _fit_src(src, positions)
+    return apply(X.scatter_add, (input, src), (d, positions), [input._data, src._data.astype(input._data.dtype)])
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """`input` with `src` reduced into it at `index` along `dim` by "sum", "prod", "mean", "amax" or "amin"
+    (with the value already there unless include_self=False); ScatterReduceBackward0."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # accepted as aliases, as in PyTorch
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    d, positions = _scatter_index(input, dim, index, "scatter_reduce")
+    src = _fit_src(src, positions)
+    return apply(X.scatter_reduce, (input, src), (d, positions, reduce, include_self),
+                 [input._data, src._data.astype(input._data.dtype)])
+
+
+def put(input, index, source, accumulate=False):
+    """`input` with `source`'s elements written (or added) at `index` of the flattened tensor (PutBackward0)."""
+    flat = _wrap(_index_array(index, "put"), input._data.size, "put").reshape(-1)
+    if flat.size != source._data.size:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source._data.size}, index.numel() = {flat.size}")
+    return apply(X.put, (input, source), (flat, accumulate), [input._data, source._data.astype(input._data.dtype)])
+
+
+def masked_select(input, mask, *, out=None):
+    """The elements where `mask` (broadcast with `input`) is True, as a 1-D tensor (MaskedSelectBackward0)."""
+    condition = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if condition.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    return write_out("masked_select", apply(X.masked_select, (input,), (condition,)), out)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (or slice along `dim`) repeated `repeats` times in place. A number of repeats is
+    PyTorch's unsqueeze, expand, clone (contiguous) and view; a tensor of them is an index_select."""
+    if repeats is None:  # torch.repeat_interleave(repeats): the indices it would repeat
+        counts = input._data
+        return Tensor._make(np.repeat(np.arange(counts.size, dtype=np.int64), counts))
+    if dim is None:
+        input, dim = reshape(input, (-1,)), 0
+    d = normalize_dim(dim, input._data.ndim)
+    if isinstance(repeats, Tensor) and repeats._data.ndim:
+        counts = repeats._data.astype(np.int64)
+        size = input._data.shape[d]
+        if counts.size == 1:
+            counts = np.repeat(counts, size)
+        if counts.size != size:
+            raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{counts.size} and input.size({d}) = {size}")
+        return index_select(input, d, Tensor._make(np.repeat(np.arange(size, dtype=np.int64), counts)))
+    count = int(repeats)
+    shape = input._data.shape
+    widened = expand(unsqueeze(input, d + 1), shape[:d + 1] + (count,) + shape[d + 1:])
+    return reshape(contiguous(widened), shape[:d] + (shape[d] * count,) + shape[d + 1:])
+
+
+# ------------------------------------------------------------------------------- in place
+def index_add_(self, dim, index, source, *, alpha=1):
+    return _inplace(self, lambda t, s: index_add(t, dim, index, s, alpha=alpha), source)
+
+
+def index_fill_(self, dim, index, value):
+    return _inplace(self, lambda t, v: index_fill(t, dim, index, v), value)
+
+
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    return _inplace(self, lambda t, s: scatter(t, dim, index, s, value=value, reduce=reduce), src)
+
+
+def scatter_add_(self, dim, index, src):
+    return _inplace(self, lambda t, s: scatter_add(t, dim, index, s), src)
+
+
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return _inplace(self, lambda t, s: scatter_reduce(t, dim, index, s, reduce, include_self=include_self), src)
+
+
+def put_(self, index, source, accumulate=False):
+    return _inplace(self, lambda t, s: put(t, index, s, accumulate), source)
+
+
+FUNCTIONS = ("take", "index_select", "index_add", "index_fill", "scatter", "scatter_add", "scatter_reduce",
+             "masked_select", "repeat_interleave")
+METHODS = {name: globals()[name] for name in FUNCTIONS + (
+    "put", "index_add_", "index_fill_", "scatter_", "scatter_add_", "scatter_reduce_", "put_")}

@@ -1,0 +1,217 @@
+"""Indexing by index tensors: take, index_select, index_add, index_fill, scatter (+ add, reduce), put,
+masked_select. Indices are parameters (int64 arrays, held as PyTorch saves them); `dim` is normalised and
+indices are non-negative (the functions layer sees to both)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradscope.ops.registry import primitive
+
+
+def along(index: np.ndarray, dim: int) -> tuple:
+    """The positions gather/scatter address: `index` at `dim`, each other dim its own position."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def select_grid(shape: tuple, dim: int, index: np.ndarray) -> tuple:
+    """The positions index_select reads for an output of `shape`: the 1-D `index` at `dim`."""
+    grid = list(np.indices(shape, sparse=True))
+    grid[dim] = index.reshape((-1,) + (1,) * (len(shape) - dim - 1))
+    return tuple(grid)
+
+
+def _mask(shape: tuple, positions) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[positions] = True
+    return mask
+
+
+def _take_vjp(g, s):
+    xp, shape = s.xp, s.self_sym_sizes
+    return xp.reshape(xp.index_scatter(g, (math.prod(shape),), (s.index,), True), shape)
+
+
+take = primitive("take", lambda a, index: a.reshape(-1)[index], "TakeBackward0", inputs=("self",), params=("index",),
+                 attrs=("self_sym_sizes",), held=("index",), vjp=(_take_vjp,))
+index_select = primitive(
+    "index_select", lambda a, dim, index: np.take(a, index, axis=dim), "IndexSelectBackward0", inputs=("self",),
+    params=("dim", "index"), attrs=("self_sym_sizes",), held=("index",),
+    vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, select_grid(g.shape, s.dim, s.index), True),))
+
+
+def _index_add(a, source, dim, index, alpha):
+    out = a.copy()
+    np.add.at(out, select_grid(source.shape, dim, index), source if alpha == 1 else alpha * source)
+    return out
+
+
+index_add = primitive(
+    "index_add", _index_add, "IndexAddBackward0", inputs=("self", "source"), params=("dim", "index", "alpha"),
+    held=("index",),
+    vjp=(lambda g, s: g,
+         lambda g, s: s.xp.getitem(g, select_grid(_with_dim(g.shape, s.dim, len(s.index)), s.dim, s.index))
+         * s.alpha))
+
+
+def _with_dim(shape: tuple, dim: int, size: int) -> tuple:
+    return shape[:dim] + (size,) + shape[dim + 1:]
+
+
+def _filled(shape: tuple, dim: int, index) -> np.ndarray:
+    return _mask(shape, (slice(None),) * dim + (index,))
+
+
+def _index_fill(a, dim, index, value):
+    out = a.copy()
+    out[(slice(None),) * dim + (index,)] = value
+    return out
+
+
+index_fill = primitive("index_fill", _index_fill, "IndexFillBackward0", inputs=("self",),
+                       params=("dim", "index", "value"), held=("index",),
+                       vjp=(lambda g, s: s.xp.where(_filled(g.shape, s.dim, s.index), 0.0, g),))
+# a 0-dim tensor value gets the sum of the gradient where it was written
+index_fill_tensor = primitive(
+    "index_fill_tensor", lambda a, value, dim, index: _index_fill(a, dim, index, value), "IndexFillBackward1",
+    inputs=("self", "value"), params=("dim", "index"), held=("index",),
+    vjp=(lambda g, s: s.xp.where(_filled(g.shape, s.dim, s.index), 0.0, g),
+         lambda g, s: s.xp.where(_filled(g.shape, s.dim, s.index), g, 0.0)))
+
+
+def _scatter(a, src, dim, index):
+    out = a.copy()
+    out[along(index, dim)] = src
+    return out
+
+
+def _unwritten(g, s):
+    """The gradient of the elements a scatter left alone (the written ones were replaced)."""
+    return s.xp.where(_mask(g.shape, along(s.index, s.dim)), 0.0, g)
+
+
+def _gathered(g, s):
+    return s.xp.getitem(g, along(s.index, s.dim))
+
+
+scatter = primitive("scatter", _scatter, "ScatterBackward0", inputs=("self", "src"), params=("dim", "index"),
+                    held=("index",), vjp=(_unwritten, _gathered))
+scatter_value = primitive("scatter_value", lambda a, dim, index, value: _scatter(a, value, dim, index),
+                          "ScatterBackward1", inputs=("self",), params=("dim", "index", "value"), held=("index",),
+                          vjp=(_unwritten,))
+
+
+def _scatter_add(a, src, dim, index):
+    out = a.copy()
+    np.add.at(out, along(index, dim), src)
+    return out
+
+
+scatter_add = primitive("scatter_add", _scatter_add, "ScatterAddBackward0", inputs=("self", "src"),
+                        params=("dim", "index"), held=("index",), vjp=(lambda g, s: g, _gathered))
+
+_REDUCERS = {"sum": (np.add, 0), "prod": (np.multiply, 1), "mean": (np.add, 0), "amax": (np.maximum, -math.inf),
+             "amin": (np.minimum, math.inf)}
+
+
+def _scatter_reduce(a, src, dim, index, reduce, include_self):
+    ufunc, identity = _REDUCERS[reduce]
+    positions = along(index, dim)
+    out = a.copy()
+    if not include_self:
+        out[positions] = identity
+    ufunc.at(out, positions, src)
+    if reduce == "mean":
+        count = np.full(a.shape, 1 if include_self else 0, dtype=np.int64)
+        np.add.at(count, positions, 1)
+        count = np.maximum(count, 1)
+        out = out / count if a.dtype.kind in "fc" else np.floor_divide(out, count)
+    return out.astype(a.dtype, copy=False)
+
+
+def _scatter_reduce_vjps(g, s):
+    """PyTorch's scatter_reduce_backward: (self's gradient, src's gradient)."""
+    xp, dim, index, reduce = s.xp, s.dim, s.index, s.reduce
+    positions = along(index, dim)
+    shape = tuple(g.shape)
+    if reduce == "sum":
+        grad_self, grad_src = g, xp.getitem(g, positions)
+    elif reduce == "mean":
+        count = np.full(shape, 1.0 if s.include_self else 0.0)
+        np.add.at(count, positions, 1.0)
+        share = xp.cast(1 / np.maximum(count, 1.0), g.dtype)  # a constant, in g's dtype (and kind)
+        grad_self, grad_src = g * share, xp.getitem(g * share, positions)
+    elif reduce in ("amax", "amin"):
+        # NOTE: equal extremes share the gradient evenly, as PyTorch's
+        self_wins = xp.cast(s.self == s.result, g.dtype)
+        src_wins = xp.cast(s.src == xp.getitem(s.result, positions), g.dtype)
+        shared = g / (self_wins + xp.index_scatter(src_wins, shape, positions, True))
+        grad_self, grad_src = self_wins * shared, src_wins * xp.getitem(shared, positions)
+    else:  # prod: products of the others, exact where there are zeros
+        grad_self, grad_src = _prod_vjps(g, s, positions, shape)
+    if not s.include_self:
+        grad_self = xp.where(_mask(shape, positions), 0.0, grad_self)
+    return grad_self, grad_src
+
+
+def _prod_vjps(g, s, positions, shape):
+    xp = s.xp
+    params = (s.dim, s.index, "prod", s.include_self)
+    masked_self = xp.where(s.self == 0, 1.0, s.self)
+    grad_self = g * xp.apply(scatter_reduce, (masked_self, s.src), params) / masked_self
+    src_zero = s.src == 0
+    zeros_per_target = xp.index_scatter(xp.cast(src_zero, g.dtype), shape, positions, True)
+    single_zero = src_zero & (xp.getitem(zeros_per_target, positions) == 1)
+    others = xp.apply(scatter_reduce, (s.self, xp.where(single_zero, 1.0, s.src)), params)
+    grad_src = xp.where(single_zero, xp.getitem(g * others, positions),
+                        xp.getitem(g * s.result, positions) / xp.where(src_zero, 1.0, s.src))
+    return grad_self, grad_src
+
+
+scatter_reduce = primitive(
+    "scatter_reduce", _scatter_reduce, "ScatterReduceBackward0", inputs=("self", "src"),
+    params=("dim", "index", "reduce", "include_self"), held=("index",),
+    saves=(("self", "src", "result"), ("self", "src", "result")),
+    vjp=(lambda g, s: _scatter_reduce_vjps(g, s)[0], lambda g, s: _scatter_reduce_vjps(g, s)[1]))
+
+
+def _put(a, source, index, accumulate):
+    out = a.copy()
+    flat = out.reshape(-1)
+    if accumulate:
+        np.add.at(flat, index, source.reshape(-1))
+    else:
+        flat[index] = source.reshape(-1)
+    return out
+
+
+def _put_self_vjp(g, s):
+    if s.accumulate:
+        return g
+    return s.xp.where(_mask((math.prod(g.shape),), s.index).reshape(g.shape), 0.0, g)
+
+
+put = primitive("put", _put, "PutBackward0", inputs=("self", "source"), params=("index", "accumulate"),
+                attrs=("source_sym_sizes",), held=("index",),
+                vjp=(_put_self_vjp,
+                     lambda g, s: s.xp.reshape(s.xp.getitem(s.xp.reshape(g, (-1,)), s.index), s.source_sym_sizes)))
+
+
+def _masked_select(a, mask):
+    a, mask = np.broadcast_arrays(a, mask)
+    return a[mask]
+
+
+def _masked_select_vjp(g, s):
+    # NOTE: summed back here: the output may have the input's shape by chance, and then the engine doesn't
+    shape = np.broadcast_shapes(s.self_sym_sizes, s.mask.shape)
+    return s.xp.sum_to(s.xp.index_scatter(g, shape, np.nonzero(np.broadcast_to(s.mask, shape)), False),
+                       s.self_sym_sizes)
+
+
+masked_select = primitive("masked_select", _masked_select, "MaskedSelectBackward0", inputs=("self",),
+                          params=("mask",), attrs=("self_sym_sizes",), held=("mask",), vjp=(_masked_select_vjp,))
