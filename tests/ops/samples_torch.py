@@ -240,5 +240,44 @@ def _indexing() -> list[tuple]:
     ]
 
 
+def _with_nans(lib, x):
+    """x with nans where a fixed pattern says (x is 2x3)."""
+    return lib.where(lib.tensor([[True, False, True], [True, True, False]]), x, lib.tensor(float("nan"), dtype=x.dtype))
+
+
+def _statistics() -> list[tuple]:
+    m, cube = ((2, 3),), ((2, 3, 4),)
+    samples = [
+        _call("sort", lambda lib, x: x.sort(), m),
+        _call("sort_dim0_descending", lambda lib, x: lib.sort(x, 0, True), m),
+        _call("sort_stable", lambda lib, x: x.sort(dim=1, stable=True), cube),
+        _call("sort[scalar]", lambda lib, x: lib.sort(x), ((),)),
+        _call("msort", lambda lib, x: lib.msort(x), m),
+        _call("topk", lambda lib, x: x.topk(2), m),
+        _call("topk_smallest_dim0", lambda lib, x: lib.topk(x, 1, 0, largest=False), m),
+        _call("topk_unsorted", lambda lib, x: x.topk(3, dim=1, sorted=False)[0].sort()[0], cube),
+        _call("topk[scalar]", lambda lib, x: x.topk(1), ((),)),
+        _call("median", lambda lib, x: x.median(), m),
+        _call("median_even", lambda lib, x: lib.median(x), ((4,),)),
+        _call("median[scalar]", lambda lib, x: x.median(), ((),)),
+        _call("median_dim", lambda lib, x: x.median(1), m),
+        _call("median_dim_keepdim", lambda lib, x: lib.median(x, 0, keepdim=True), cube),
+        _call("median_dim[scalar]", lambda lib, x: x.median(0), ((),)),
+        _call("nansum", lambda lib, x: x.nansum(), m),
+        _call("nansum_nans", lambda lib, x: _with_nans(lib, x).nansum(1), m),
+        _call("nansum_keepdim", lambda lib, x: lib.nansum(_with_nans(lib, x), (0, 1), keepdim=True), m),
+        _call("nanmean", lambda lib, x: _with_nans(lib, x).nanmean(), m),
+        _call("nanmean_dim", lambda lib, x: lib.nanmean(_with_nans(lib, x), 0), m),
+    ]
+    for name, dim, options in (("", None, {}), ("_dim1", 1, {}), ("_dims_keepdim", (0, 2), {"keepdim": True}),
+                               ("_unbiased_false", 0, {"unbiased": False}), ("_correction0", -1, {"correction": 0})):
+        shape = cube if isinstance(dim, tuple) else m
+        samples += [
+            _call(f"var_mean{name}", lambda lib, x, d=dim, o=options: lib.var_mean(x, d, **o), shape),
+            _call(f"std_mean{name}", lambda lib, x, d=dim, o=options: lib.std_mean(x, d, **o), shape),
+        ]
+    return samples
+
+
 def torch_calls() -> list[tuple]:
-    return _pointwise() + _scans() + _rearrange() + _indexing()
+    return _pointwise() + _scans() + _rearrange() + _indexing() + _statistics()

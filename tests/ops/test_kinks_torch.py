@@ -62,6 +62,21 @@ KINKS = {
     "unfold: overlapping windows add up": (lambda lib, x: x.unfold(0, 2, 1), [[1.0, 2.0, 3.0]], [[1.0, 2.0, 1.0]]),
     "masked_select with a mask broadcast over the input": (
         lambda lib, x: x.masked_select(lib.tensor([[True, False], [True, True]])), [[1.0, 2.0]], [[2.0, 1.0]]),
+    "sort: equal values keep their order, each gradient goes back to its own position": (
+        lambda lib, x: x.sort(descending=True).values * lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=x.dtype),
+        [[1.0, 3.0, 3.0, 2.0]], [[4.0, 1.0, 2.0, 3.0]]),
+    "median of all elements: ties share evenly, the lower middle of an even count": (
+        lambda lib, x: x.median(), [[3.0, 1.0, 3.0, 2.0, 3.0]], [[1 / 3, 0.0, 1 / 3, 0.0, 1 / 3]]),
+    "median is nan with a nan, which gets the gradient": (lambda lib, x: lib.median(x), [[1.0, NAN, 0.0]],
+                                                         [[0.0, 1.0, 0.0]]),
+    "median along a dim: ties go to the index in stable order": (
+        lambda lib, x: x.median(1).values, [[[1.0, 3.0, 3.0, 2.0], [2.0, 2.0, 1.0, 1.0]]],
+        [[[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]]),
+    "nansum and nanmean: nans get 0": (lambda lib, x: x.nansum() + x.nanmean(), [[1.0, NAN, 3.0]],
+                                      [[1.5, 0.0, 1.5]]),
+    "std_mean of a constant slice: std's gradient is 0 there": (
+        lambda lib, x: lib.std_mean(x, 1)[0] + lib.std_mean(x, 1)[1], [[[2.0, 2.0], [1.0, 3.0]]],
+        [[[0.5, 0.5], [0.5 - 1 / math.sqrt(2), 0.5 + 1 / math.sqrt(2)]]]),
 }
 
 
@@ -93,3 +108,13 @@ def test_cumprod_with_zeros_is_differentiable_twice(values):
     products): its own gradient matches central differences."""
     x = gradscope.tensor(values, dtype=gradscope.float64, requires_grad=True)
     assert gradscope.autograd.gradgradcheck(lambda t: t.cumprod(-1), (x,))
+
+
+def test_topk_ties_take_the_lower_indices():
+    """Among equal elements topk takes the lower indices first (PyTorch's pick there follows its selection
+    algorithm, std::nth_element, and is not pinned here)."""
+    x = gradscope.tensor([1.0, 3.0, 3.0, 2.0, 3.0, 0.0], requires_grad=True)
+    values, indices = x.topk(2)
+    assert indices.tolist() == [1, 2]
+    (grad,) = gradscope.autograd.grad(values.sum(), x)
+    assert grad.tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]

@@ -138,6 +138,35 @@ SNIPPETS = {
         "torch.zeros(2, 3).unfold(1, 4, 1)", "RuntimeError: maximum size for tensor at dimension 1 is 3 but size is 4"),
     "diagonal of one dim": ("torch.zeros(2, 3).diagonal(0, 1, -1)",
                             "RuntimeError: diagonal dimensions cannot be identical 1, -1"),
+    "argsort, unique and searchsorted give integer tensors and no gradient": ("""
+        x = torch.tensor([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+        print(x.argsort(), torch.argsort(x, 0, descending=True), x.argsort(stable=True).requires_grad)
+        print(torch.unique(x), x.unique(return_counts=True), torch.unique(torch.tensor([3, 1, 3]), return_inverse=True))
+        print(torch.unique(torch.tensor([[1, 2], [1, 2], [0, 1]]), dim=0, return_inverse=True, return_counts=True))
+        s = torch.tensor([1.0, 3.0, 5.0])
+        print(torch.searchsorted(s, torch.tensor([[3.0, 6.0], [0.0, 1.0]])), torch.searchsorted(s, 3.0, right=True))
+        print(torch.searchsorted(s, torch.tensor([3.0]), side="right", out_int32=True))
+        print(torch.searchsorted(torch.tensor([[1, 3, 5], [2, 4, 6]]), torch.tensor([[3, 4], [5, 1]])))
+        print(torch.searchsorted(torch.tensor([5, 1, 3]), torch.tensor([2]), sorter=torch.tensor([1, 2, 0])))
+    """, None),
+    "sort, topk and median results are named tuples, written into out=": ("""
+        x = torch.tensor([[3, 1, 2], [0, 5, 4]])
+        print(x.sort(), torch.topk(x, 2, largest=False), x.median(1, keepdim=True), x.median(), torch.msort(x))
+        values, indices = torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long)
+        torch.sort(x, 0, descending=True, out=(values, indices))
+        print(values, indices)
+        print(type(torch.var_mean(torch.ones(2))).__name__, torch.std_mean(torch.tensor([1.0, 3.0]), correction=0))
+    """, None),
+    "unique records a node that refuses backward": ("""
+        x = torch.tensor([2.0, 1.0, 2.0], requires_grad=True)
+        print(x.unique(), x.unique(dim=0, return_inverse=True))
+        x.unique().sum().backward()
+    """, "NotImplementedError: the derivative for '_unique2' is not implemented."),
+    "nansum of integers is int64": ("print(torch.tensor([1, 2], dtype=torch.int32).nansum().dtype)", None),
+    "nanmean of integers": ("torch.tensor([1, 2]).nanmean()",
+                            "RuntimeError: nanmean(): expected input to have floating point or complex dtype but got "
+                            "Long"),
+    "topk beyond the size": ("torch.zeros(3).topk(4)", "RuntimeError: selected index k out of range"),
 }
 
 
