@@ -31,6 +31,9 @@ from gradscope.autograd.generator import Generator
 from gradscope.autograd.indexing_functions import (
     index_add, index_fill, index_select, masked_select, repeat_interleave, scatter, scatter_add, scatter_reduce, take,
 )
+from gradscope.autograd.product_functions import (
+    baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,
+)
 from gradscope.autograd.rearrange import (
     atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, column_stack, diag,
     diag_embed, diagonal, dstack, flip, fliplr, flipud, hstack, moveaxis, movedim, narrow, roll, rot90, row_stack,

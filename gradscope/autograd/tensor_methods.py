@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from gradscope import _dtypes
 from gradscope.autograd import functions as F
-from gradscope.autograd import indexing_functions, pointwise, rearrange, scans, sorting_functions
+from gradscope.autograd import (
+    indexing_functions,
+    pointwise,
+    product_functions,
+    rearrange,
+    scans,
+    sorting_functions,
+)
 from gradscope.autograd import inplace as I
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device, device
 
@@ -27,7 +34,7 @@ for _name in I.INPLACE_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
 
 # modules that list their own methods (in-place variants included)
-for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions):
+for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 

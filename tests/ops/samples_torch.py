@@ -279,5 +279,37 @@ def _statistics() -> list[tuple]:
     return samples
 
 
+def _products() -> list[tuple]:
+    samples = [
+        _call("tensordot", lambda lib, a, b: lib.tensordot(a, b), ((2, 3, 2), (3, 2, 2))),
+        _call("tensordot_1", lambda lib, a, b: lib.tensordot(a, b, 1), ((2, 3), (3, 2))),
+        _call("tensordot_lists", lambda lib, a, b: lib.tensordot(a, b, ([0, 2], [2, 0])), ((2, 3, 2), (2, 1, 2))),
+        _call("tensordot_all", lambda lib, a, b: lib.tensordot(a, b, 2), ((2, 3), (2, 3))),
+        _call("tensordot_outer", lambda lib, a, b: lib.tensordot(a, b, 0), ((2,), (3,))),
+        _call("kron", lambda lib, a, b: lib.kron(a, b), ((2, 2), (2, 3))),
+        _call("kron_ranks", lambda lib, a, b: a.kron(b), ((3,), (2, 2))),
+        _call("kron[scalar]", lambda lib, a, b: lib.kron(a, b), ((), (2,))),
+        _call("cross", lambda lib, a, b: lib.cross(a, b, dim=1), ((2, 3), (2, 3))),
+        _call("cross_broadcast", lambda lib, a, b: a.cross(b, -1), ((2, 3), (1, 3))),
+        _call("cross_dim0", lambda lib, a, b: lib.cross(a, b, 0), ((3, 2), (3, 2))),
+        _call("baddbmm", lambda lib, c, a, b: lib.baddbmm(c, a, b), ((2, 2, 3), (2, 2, 4), (2, 4, 3))),
+        _call("baddbmm_scaled", lambda lib, c, a, b: c.baddbmm(a, b, beta=0.5, alpha=-2), ((3,), (2, 2, 4), (2, 4, 3))),
+        _call("baddbmm_beta0", lambda lib, c, a, b: lib.baddbmm(c, a, b, beta=0), ((2, 1, 3), (2, 2, 1), (2, 1, 3))),
+        _call("baddbmm_", lambda lib, c, a, b: c.clone().baddbmm_(a, b, alpha=2), ((1, 2, 2), (1, 2, 3), (1, 3, 2))),
+        _call("chain_matmul", lambda lib, a, b, c: lib.chain_matmul(a, b, c), ((2, 3), (3, 4), (4, 2))),
+        _call("chain_matmul_two", lambda lib, a, b: lib.chain_matmul(a, b), ((2, 3), (3, 2))),
+        _call("cartesian_prod", lambda lib, a, b: lib.cartesian_prod(a, b), ((2,), (3,))),
+        _call("cartesian_prod_three", lambda lib, a, b, c: lib.cartesian_prod(a, b, c), ((2,), (1,), (2,))),
+        _call("meshgrid", lambda lib, a, b: lib.stack(lib.meshgrid(a, b, indexing="ij")), ((2,), (3,))),
+        _call("meshgrid_xy", lambda lib, a, b: lib.stack(lib.meshgrid([a, b], indexing="xy")), ((2,), (3,))),
+    ]
+    for p in (2.0, 1.0, 3.0, 0.5, float("inf"), 0.0):
+        samples.append(_call(f"cdist_p{p}", lambda lib, a, b, p=p: lib.cdist(a, b, p), ((2, 3), (3, 3))))
+        if p:  # NOTE: PyTorch's dist with p = 0 fails in backward when `other` requires grad
+            samples.append(_call(f"dist_p{p}", lambda lib, a, b, p=p: lib.dist(a, b, p), ((2, 3), (3,))))
+    samples.append(_call("cdist_batched", lambda lib, a, b: lib.cdist(a, b), ((2, 1, 2, 3), (3, 2, 3))))
+    return samples
+
+
 def torch_calls() -> list[tuple]:
-    return _pointwise() + _scans() + _rearrange() + _indexing() + _statistics()
+    return _pointwise() + _scans() + _rearrange() + _indexing() + _statistics() + _products()

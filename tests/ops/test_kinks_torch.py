@@ -4,6 +4,7 @@ stated by hand (the structure of test_kinks.py)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -77,6 +78,13 @@ KINKS = {
     "std_mean of a constant slice: std's gradient is 0 there": (
         lambda lib, x: lib.std_mean(x, 1)[0] + lib.std_mean(x, 1)[1], [[[2.0, 2.0], [1.0, 3.0]]],
         [[[0.5, 0.5], [0.5 - 1 / math.sqrt(2), 0.5 + 1 / math.sqrt(2)]]]),
+    "cdist at zero distance: p = 2 gives 0, p = 1 sign(0) = 0": (
+        lambda lib, a, b: lib.cdist(a, b) + lib.cdist(a, b, 1), [[[1.0, 2.0]], [[1.0, 2.0], [2.0, 2.0]]],
+        [[[-2.0, 0.0]], [[0.0, 0.0], [2.0, 0.0]]]),
+    "cdist with p = inf: each tied maximum gets the whole gradient (unlike norm's)": (
+        lambda lib, a, b: lib.cdist(a, b, float("inf")), [[[0.0, 0.0]], [[1.0, -1.0]]], [[[-1.0, 1.0]], [[1.0, -1.0]]]),
+    "dist of equal tensors is 0 with gradient 0": (lambda lib, a, b: lib.dist(a, b), [[1.0, 2.0], [1.0, 2.0]],
+                                                   [[0.0, 0.0], [0.0, 0.0]]),
 }
 
 
@@ -118,3 +126,19 @@ def test_topk_ties_take_the_lower_indices():
     assert indices.tolist() == [1, 2]
     (grad,) = gradscope.autograd.grad(values.sum(), x)
     assert grad.tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_deprecated_products_warn_once():
+    """chain_matmul and cross without dim warn once per process, as PyTorch's TORCH_WARN_ONCE."""
+    from gradscope.autograd import product_functions
+
+    product_functions._WARNED.clear()
+    a = gradscope.ones(3, 3)
+    with pytest.warns(UserWarning, match="torch.chain_matmul is deprecated"):
+        gradscope.chain_matmul(a, a)
+    with pytest.warns(UserWarning, match="Using torch.cross without specifying the dim arg is deprecated"):
+        gradscope.cross(a, a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradscope.chain_matmul(a, a)
+        gradscope.cross(a, a)

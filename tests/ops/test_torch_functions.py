@@ -167,6 +167,25 @@ SNIPPETS = {
                             "RuntimeError: nanmean(): expected input to have floating point or complex dtype but got "
                             "Long"),
     "topk beyond the size": ("torch.zeros(3).topk(4)", "RuntimeError: selected index k out of range"),
+    "products of integers stay integers": ("""
+        i = torch.tensor([[1, 2], [3, 4]])
+        print(torch.kron(i, i[0]), torch.tensordot(i, i), torch.tensordot(i, i, ([0], [1])))
+        print(torch.cartesian_prod(i[0], i[1]), torch.meshgrid(i[0], i[1], indexing="xy"))
+        print(torch.cross(torch.tensor([1, 0, 0]), torch.tensor([0, 1, 0]), dim=0))
+        print(torch.baddbmm(torch.zeros(1, 2, 2, dtype=torch.long), i[None], i[None], alpha=2))
+    """, None),
+    "cdist and dist": ("""
+        a, b = torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.tensor([[0.0, 0.0]])
+        print(torch.cdist(a, b), torch.cdist(a, b, p=1), torch.cdist(a, b, 0), torch.dist(a, b), torch.dist(a, b, 1))
+    """, None),
+    "tensordot with mismatched sizes": (
+        "torch.tensordot(torch.zeros(2, 3), torch.zeros(2, 3), 1)",
+        "RuntimeError: contracted dimensions need to match, but first has size 3 in dim -1 and second has size 2 in "
+        "dim 0"),
+    "cross needs length 3": ("torch.cross(torch.zeros(2, 2), torch.zeros(2, 2), dim=1)",
+                             "RuntimeError: linalg.cross: inputs dimension 1 must have length 3. Got 2 and 2"),
+    "cdist needs matching columns": ("torch.cdist(torch.zeros(2, 3), torch.zeros(2, 2))",
+                                     "RuntimeError: X1 and X2 must have the same number of columns. X1: 3 X2: 2"),
 }
 
 

@@ -1,0 +1,198 @@
+"""torch.* products: tensordot, kron, cross, cdist, dist, baddbmm, chain_matmul, cartesian_prod, meshgrid."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from gradscope import _dtypes
+from gradscope._shapes import broadcast_shapes, normalize_dim
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import _operands, mul
+from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.products import mm
+from gradscope.autograd.shape_functions import expand, permute, reshape, stack, view
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import shape as S
+from gradscope.ops import tensor_products as P
+
+_WARNED: set[str] = set()  # PyTorch's TORCH_WARN_ONCE: each deprecation warns once per process
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def _contracted_dims(a: Tensor, b: Tensor, dims) -> tuple[list[int], list[int]]:
+    """The dims to contract, as given (PyTorch's errors name them so; an int n is a's last n, b's first n)."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a._data.ndim, b._data.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        return list(range(-dims, 0)), list(range(dims))
+    first, second = dims
+    first = [first] if isinstance(first, int) else list(first)
+    second = [second] if isinstance(second, int) else list(second)
+    if len(first) != len(second):
+        raise RuntimeError(f"both dimension lists should have same length, got {len(first)} and {len(second)}")
+    return first, second
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum of products over dims of `a` and `b` (the last `dims` of a with the first of b, or two lists):
+    both permuted and flattened to matrices, one mm, reshaped (ViewBackward0), as PyTorch computes it."""
+    given_a, given_b = _contracted_dims(a, b, dims)
+    for da, db in zip(given_a, given_b):
+        if a._data.shape[da] != b._data.shape[db]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a._data.shape[da]} in dim "
+                               f"{da} and second has size {b._data.shape[db]} in dim {db}")
+    contract_a = [normalize_dim(d, a._data.ndim) for d in given_a]
+    contract_b = [normalize_dim(d, b._data.ndim) for d in given_b]
+    free_a = [d for d in range(a._data.ndim) if d not in contract_a]
+    free_b = [d for d in range(b._data.ndim) if d not in contract_b]
+    size = math.prod(a._data.shape[d] for d in contract_a)
+    left = reshape(permute(a, free_a + contract_a), (-1, size))
+    right = reshape(permute(b, contract_b + free_b), (size, -1))
+    shape = tuple(a._data.shape[d] for d in free_a) + tuple(b._data.shape[d] for d in free_b)
+    return write_out("tensordot", reshape(mm(left, right), shape), out)
+
+
+def kron(input, other, *, out=None):
+    """The Kronecker product: every element of `input` times all of `other`, in blocks. As PyTorch:
+    both reshaped with interleaved 1s, multiplied, and viewed back (UnsafeViewBackward0)."""
+    ndim = max(input._data.ndim, other._data.ndim)
+    a_shape = (1,) * (ndim - input._data.ndim) + input._data.shape
+    b_shape = (1,) * (ndim - other._data.ndim) + other._data.shape
+    a = apply(S.unsafe_view, (input,), (tuple(n for size in a_shape for n in (size, 1)),))
+    b = apply(S.unsafe_view, (other,), (tuple(n for size in b_shape for n in (1, size)),))
+    product = mul(a, b)
+    shape = tuple(m * n for m, n in zip(a_shape, b_shape))
+    return write_out("kron", apply(S.unsafe_view, (product,), (shape,)), out)
+
+
+def cross(input, other, dim=None, *, out=None):
+    """The cross product of 3-vectors along `dim` (the first dim of size 3 when None, deprecated as in
+    PyTorch); the inputs broadcast (LinalgCrossBackward0)."""
+    shape = broadcast_shapes(input._data.shape, other._data.shape)
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if dim is None:
+        _warn_once("cross", "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
+                            "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change "
+                            "to agree with that of linalg.cross in a future release.")
+        dim = next((d for d, n in enumerate(shape) if n == 3), -1)
+    d = normalize_dim(dim, len(shape))
+    if input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input._data.shape[d]} "
+                           f"and {other._data.shape[d]}")
+    return write_out("cross", apply(P.cross, (input, other), (d,), _operands(input, other)), out)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 (..., P, M) and each of x2 (..., R, M): (..., P, R).
+    Computed from the differences, whatever the compute_mode (PyTorch may use a matmul for p = 2)."""
+    if x1._data.ndim < 2 or x2._data.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
+                           f"{x2._data.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    return apply(P.cdist, (x1, x2), (float(p),), _operands(x1, x2))
+
+
+def dist(input, other, p=2):
+    """The p-norm of input − other (broadcast), over all elements (DistBackward0)."""
+    return apply(P.dist, (input, other), (float(p),), _operands(input, other))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta · input + alpha · (batch1 @ batch2), matrices batched along dim 0 (BaddbmmBackward0)."""
+    if batch1._data.ndim != 3 or batch2._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if batch1._data.ndim != 3 else "batch2 must be a 3D tensor")
+    (b, n, k), (b2, k2, m) = batch1._data.shape, batch2._data.shape
+    if b != b2 or k != k2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
+                           f"[{b2}, {k2}].")
+    broadcast_shapes(input._data.shape, (b, n, m))
+    common = _dtypes.result_type([t._data for t in (input, batch1, batch2)])
+    arrays = [t._data.astype(common, copy=False) for t in (input, batch1, batch2)]
+    return write_out("baddbmm", apply(P.baddbmm, (input, batch1, batch2), (beta, alpha), arrays), out)
+
+
+def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    return _inplace(self, lambda t, b1, b2: baddbmm(t, b1, b2, beta=beta, alpha=alpha), batch1, batch2)
+
+
+def _chain_order(shapes: list[tuple]) -> list:
+    """The cheapest parenthesisation of a matrix chain (the classic dynamic programme, as PyTorch's
+    multi_dot): a nested [left, right] tree of matrix indices."""
+    sizes = [shapes[0][0]] + [shape[1] for shape in shapes]
+    n = len(shapes)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                candidate = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if candidate < cost[i][j]:
+                    cost[i][j], split[i][j] = candidate, k
+
+    def tree(i, j):
+        return i if i == j else [tree(i, split[i][j]), tree(split[i][j] + 1, j)]
+    return tree(0, n - 1)
+
+
+def chain_matmul(*matrices, out=None):
+    """The product of the matrices, multiplied in the cheapest order (deprecated in PyTorch, which warns)."""
+    _warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                               "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+                               "than multiple parameters.")
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if len(matrices) == 1:
+        from gradscope.autograd.functions import clone
+        return write_out("chain_matmul", clone(matrices[0]), out)
+
+    def multiply(node):
+        return matrices[node] if isinstance(node, int) else mm(multiply(node[0]), multiply(node[1]))
+    product = multiply(_chain_order([m._data.shape for m in matrices]))
+    return write_out("chain_matmul", view(product, product._data.shape), out)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Grids from 1-D tensors: each expanded along the others' dims ("ij"; "xy" swaps the first two)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        _warn_once("meshgrid", "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+                               "argument.")
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = [1, 0] + list(range(2, len(tensors))) if swap else list(range(len(tensors)))
+    shape = tuple(tensors[i]._data.size for i in order)
+    grids = []
+    for t in tensors:
+        position = order.index(len(grids))
+        grids.append(expand(view(t, tuple(-1 if d == position else 1 for d in range(len(shape)))), shape))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, one per row (a meshgrid, flattened and stacked)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(grid, (-1,)) for grid in grids], 1)
+
+
+FUNCTIONS = ("tensordot", "kron", "cross", "cdist", "dist", "baddbmm", "chain_matmul", "meshgrid", "cartesian_prod")
+METHODS = {name: globals()[name] for name in ("kron", "cross", "dist", "baddbmm", "baddbmm_")}

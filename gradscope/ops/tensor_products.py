@@ -1,0 +1,93 @@
+"""Products and distances: cross, cdist, dist, baddbmm. (tensordot, kron, chain_matmul and
+cartesian_prod are composites, built in the autograd layer from views, mm, mul and stack.)"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+
+from gradscope.ops.namespace import NUMPY
+from gradscope.ops.reduction import _norm_vjp, _vector_norm
+from gradscope.ops.registry import primitive
+
+
+def _cross(a, b, dim):
+    return np.cross(a, b, axisa=dim, axisb=dim, axisc=dim)
+
+
+# d(a × b) = da × b + a × db, and u · (da × b) = da · (b × u): each input's gradient is another cross product
+cross = primitive("linalg_cross", _cross, "LinalgCrossBackward0", inputs=("self", "other"), params=("dim",),
+                  saves=("other", "self"),
+                  vjp=(lambda g, s: s.xp.apply(cross, (s.other, g), (s.dim,)),
+                       lambda g, s: s.xp.apply(cross, (g, s.self), (s.dim,))))
+
+
+def _pairwise_difference(xp, x1, x2):
+    """x1[..., i, None, :] − x2[..., None, j, :]: (..., P, R, M)."""
+    return xp.unsqueeze_dims(x1, (x1.ndim - 1,)) - xp.unsqueeze_dims(x2, (x2.ndim - 2,))
+
+
+def _cdist(x1, x2, p):
+    return _vector_norm(_pairwise_difference(NUMPY, x1, x2), p, (-1,), False)
+
+
+def _difference_vjp(g, s):
+    """The gradient of ||x1_i − x2_j||_p with respect to the difference, norm's own rule (its masks at 0)."""
+    xp = s.xp
+    difference = _pairwise_difference(xp, s.x1, s.x2)
+    if s.p == math.inf:  # NOTE: unlike norm's, PyTorch's cdist gives every tied maximum the whole gradient
+        last = (difference.ndim - 1,)
+        ties = xp.abs(difference) == xp.unsqueeze_dims(s.result, last)
+        return xp.unsqueeze_dims(g, last) * xp.sign(difference) * xp.cast(ties, g.dtype)
+    norm = types.SimpleNamespace(xp=xp, self=difference, result=s.result, ord=s.p, dim=(difference.ndim - 1,),
+                                 keepdim=False)
+    return _norm_vjp(g, norm)
+
+
+def _cdist_x1_vjp(g, s):
+    grad = _difference_vjp(g, s)  # NOTE: None for p = 0 (a count): PyTorch's cdist gives zeros there
+    return s.xp.zeros_like(s.x1) if grad is None else s.xp.sum(grad, (grad.ndim - 2,))
+
+
+def _cdist_x2_vjp(g, s):
+    grad = _difference_vjp(g, s)
+    return s.xp.zeros_like(s.x2) if grad is None else -s.xp.sum(grad, (grad.ndim - 3,))
+
+
+cdist = primitive("cdist", _cdist, "CdistBackward0", inputs=("x1", "x2"), params=("p",),
+                  saves=(("x1", "x2", "result"),) * 2, vjp=(_cdist_x1_vjp, _cdist_x2_vjp))
+
+
+def _dist_vjp(sign):
+    def rule(g, s):
+        difference = s.self - s.other
+        norm = types.SimpleNamespace(xp=s.xp, self=difference, result=s.result, ord=s.p,
+                                     dim=tuple(range(difference.ndim)), keepdim=False)
+        grad = _norm_vjp(g, norm)
+        return None if grad is None else grad * sign
+    return rule
+
+
+dist = primitive("dist", lambda a, b, p: _vector_norm(np.subtract(a, b), p, None, False), "DistBackward0",
+                 inputs=("self", "other"), params=("p",), saves=(("self", "other", "result"),) * 2,
+                 vjp=(_dist_vjp(1), _dist_vjp(-1)))
+
+
+def _baddbmm(a, batch1, batch2, beta, alpha):
+    product = np.matmul(batch1, batch2)
+    product = product if alpha == 1 else alpha * product
+    # NOTE: beta = 0 ignores the input, nan and inf included, as PyTorch's
+    return product if beta == 0 else (a + product if beta == 1 else beta * a + product)
+
+
+def _mT(xp, a):
+    return xp.transpose(a, -2, -1)
+
+
+baddbmm = primitive("baddbmm", _baddbmm, "BaddbmmBackward0", inputs=("self", "batch1", "batch2"),
+                    params=("beta", "alpha"), saves=((), "batch2", "batch1"),
+                    vjp=(lambda g, s: g * s.beta,
+                         lambda g, s: s.xp.matmul(g, _mT(s.xp, s.batch2)) * s.alpha,
+                         lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), g) * s.alpha))
