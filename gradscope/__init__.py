@@ -14,8 +14,8 @@ from gradscope._printing import set_printoptions
 from gradscope.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from gradscope.autograd.factories import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
-    from_numpy, full, full_like, linspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, randperm, seed, tensor, zeros, zeros_like,
+    from_numpy, full, full_like, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
+    randn_like, seed, tensor, zeros, zeros_like,
 )
 from gradscope.autograd.functions import (
     abs, absolute, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, ceil, chunk, clamp,
@@ -34,6 +34,7 @@ from gradscope.autograd.indexing_functions import (
 from gradscope.autograd.product_functions import (
     baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,
 )
+from gradscope.autograd.random_functions import bernoulli, multinomial, normal, randperm
 from gradscope.autograd.rearrange import (
     atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, column_stack, diag,
     diag_embed, diagonal, dstack, flip, fliplr, flipud, hstack, moveaxis, movedim, narrow, roll, rot90, row_stack,

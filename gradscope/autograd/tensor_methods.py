@@ -8,6 +8,7 @@ from gradscope.autograd import (
     indexing_functions,
     pointwise,
     product_functions,
+    random_functions,
     rearrange,
     scans,
     sorting_functions,
@@ -34,7 +35,8 @@ for _name in I.INPLACE_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
 
 # modules that list their own methods (in-place variants included)
-for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions):
+for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions,
+                random_functions):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 

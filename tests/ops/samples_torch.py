@@ -311,5 +311,21 @@ def _products() -> list[tuple]:
     return samples
 
 
+def _random() -> list[tuple]:
+    """Draws made certain (probabilities 0 and 1, standard deviations 0), so both libraries agree; every
+    gradient is zero."""
+    m = ((2, 3),)
+    return [
+        _call("bernoulli_zeros", lambda lib, x: lib.bernoulli(x * 0), m),
+        _call("bernoulli_ones", lambda lib, x: (x * 0 + 1).bernoulli(), m),
+        _call("bernoulli_scalar_", lambda lib, x: x.clone().bernoulli_(1.0), m),
+        _call("bernoulli_tensor_", lambda lib, x, p: x.clone().bernoulli_(p * 0 + 1), ((2, 3), (3,))),
+        # NOTE: the mean too is constant: its gradient is zero by PyTorch's choice, not the derivative
+        _call("normal_tensors", lambda lib, mean, std: lib.normal(mean * 0 + 0.5, std * 0), ((2, 3), (3,))),
+        _call("normal_tensor_mean", lambda lib, mean: lib.normal(mean * 0 - 1, 0.0), m),
+        _call("normal_tensor_std", lambda lib, std: lib.normal(1.5, std * 0), m),
+    ]
+
+
 def torch_calls() -> list[tuple]:
-    return _pointwise() + _scans() + _rearrange() + _indexing() + _statistics() + _products()
+    return _pointwise() + _scans() + _rearrange() + _indexing() + _statistics() + _products() + _random()

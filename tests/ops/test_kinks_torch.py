@@ -85,6 +85,8 @@ KINKS = {
         lambda lib, a, b: lib.cdist(a, b, float("inf")), [[[0.0, 0.0]], [[1.0, -1.0]]], [[[-1.0, 1.0]], [[1.0, -1.0]]]),
     "dist of equal tensors is 0 with gradient 0": (lambda lib, a, b: lib.dist(a, b), [[1.0, 2.0], [1.0, 2.0]],
                                                    [[0.0, 0.0], [0.0, 0.0]]),
+    "normal and bernoulli: zero gradients, not the derivative of the draw": (
+        lambda lib, m, p: lib.normal(m, 0.0) + lib.bernoulli(p), [[1.0, 2.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]),
 }
 
 

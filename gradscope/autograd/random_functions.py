@@ -1,0 +1,127 @@
+"""torch.* sampling: bernoulli, multinomial, normal (tensor means and stds), randperm. Draws come from
+gradscope's generator (seeded by manual_seed) or the `generator` given; values differ from PyTorch's
+streams, the distributions and the API don't."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope import _dtypes
+from gradscope.autograd import factories
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.node import node_class
+from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import random as R
+
+node_class(R.bernoulli_p).name = lambda self: "torch::autograd::NotImplemented"
+
+
+def _generator(generator):
+    return generator if generator is not None else factories._rng  # read at call time: manual_seed replaces it
+
+
+def _coins(p: np.ndarray, shape: tuple, dtype, generator) -> np.ndarray:
+    if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be "
+                           "improved?  If so, please report an enhancement request to PyTorch.)")
+    return (_generator(generator).random(shape) < p).astype(dtype)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 draws, each 1 with probability `input` (or the number `p`); the gradient is zero (BernoulliBackward0).
+    With a number p PyTorch records a node that refuses backward, and so does this."""
+    data = input._data
+    if p is None:
+        result = apply(R.bernoulli, (input,), (_coins(data, data.shape, data.dtype, generator),))
+    else:
+        result = apply(R.bernoulli_p, (input,), (_coins(np.asarray(p), data.shape, data.dtype, generator),))
+    return write_out("bernoulli", result, out)
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 0/1 draws, 1 with probability `p` (a number, or a tensor that broadcasts)."""
+    data = self._data
+    if isinstance(p, Tensor):
+        values = _coins(np.broadcast_to(p._data, data.shape), data.shape, data.dtype, generator)
+        return _inplace(self, lambda t, q: apply(R.bernoulli_tensor_, (t, q), (values,)), p)
+    values = _coins(np.asarray(p), data.shape, data.dtype, generator)
+    return _inplace(self, lambda t: apply(R.bernoulli_scalar_, (t,), (values,)))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices drawn from the categories of each row of `input` (non-negative weights, not necessarily
+    summing to 1), with or without replacement. No gradient."""
+    weights = input._data
+    if weights.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
+    if not np.all(np.isfinite(rows)) or np.any(rows < 0):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if np.any(rows.sum(axis=1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rng = _generator(generator)
+    if replacement:  # inverse CDF: how many cumulative weights each uniform draw passes
+        cumulative = np.cumsum(rows, axis=1)
+        draws = rng.random((rows.shape[0], num_samples)) * cumulative[:, -1:]
+        picks = (cumulative[:, None, :] <= draws[:, :, None]).sum(axis=2)
+        picks = np.minimum(picks, rows.shape[1] - 1)
+    else:  # Efraimidis–Spirakis: the num_samples largest keys log(u) / w are a draw without replacement
+        with np.errstate(divide="ignore"):
+            keys = np.log(rng.random(rows.shape)) / rows
+        picks = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    result = Tensor._make(picks.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
+    return write_out("multinomial", result, out)
+
+
+def _check_std(std: np.ndarray) -> None:
+    if np.any(std < 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           pin_memory=False, requires_grad=False):
+    """Normal draws: a tensor of means and/or of stds (broadcast; zero gradients, NormalBackward1/2/3), or
+    numbers and a size."""
+    rng = _generator(generator)
+    if isinstance(mean, Tensor) and isinstance(std, Tensor):
+        _check_std(std._data)
+        shape = np.broadcast_shapes(mean._data.shape, std._data.shape)
+        dtype = np.result_type(mean._data, std._data)
+        values = (mean._data + std._data * rng.standard_normal(shape)).astype(dtype)
+        result = apply(R.normal_tensor_tensor, (mean, std), (values,))
+    elif isinstance(mean, Tensor):
+        _check_std(np.asarray(std))
+        values = (mean._data + std * rng.standard_normal(mean._data.shape)).astype(mean._data.dtype)
+        result = apply(R.normal_tensor_float, (mean,), (values,))
+    elif isinstance(std, Tensor):
+        _check_std(std._data)
+        values = (mean + std._data * rng.standard_normal(std._data.shape)).astype(std._data.dtype)
+        result = apply(R.normal_float_tensor, (std,), (values,))
+    else:
+        if size is None:
+            raise TypeError("normal() missing 1 required positional arguments: \"size\"")
+        result = factories.normal(mean, std, size, generator=generator)
+        if dtype is not None:
+            result = Tensor._make(result._data.astype(_dtypes.to_numpy_dtype(dtype)))
+        if requires_grad:
+            result.requires_grad_()
+    return write_out("normal", result, out)
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+    """A random permutation of 0 … n−1 (int64 unless `dtype` says otherwise)."""
+    result = factories.randperm(n, generator=generator)
+    if dtype is not None:
+        result = Tensor._make(result._data.astype(_dtypes.to_numpy_dtype(dtype)))
+    if requires_grad:
+        result.requires_grad_()
+    return write_out("randperm", result, out)
+
+
+FUNCTIONS = ("bernoulli", "multinomial", "normal", "randperm")
+METHODS = {"bernoulli": bernoulli, "bernoulli_": bernoulli_, "multinomial": multinomial}
