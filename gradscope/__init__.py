@@ -12,6 +12,7 @@ from gradscope._dtypes import (
 )
 from gradscope._printing import set_printoptions
 from gradscope.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from gradscope.autograd.constructors import get_default_device, set_default_device
 from gradscope.autograd.factories import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
     from_numpy, full, full_like, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
@@ -24,12 +25,13 @@ from gradscope.autograd.functions import (
     floor, gather, ge, ger, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and,
     logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
     mul, multiply, mv, ne, neg, negative, nonzero, norm, outer, permute, pow, prod, reciprocal, relu, reshape, round,
-    rsqrt, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, subtract, sum, t, tanh,
-    transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
+    rsqrt, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, subtract, sum, swapaxes,
+    swapdims, t, tanh, transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
 )
 from gradscope.autograd.generator import Generator
 from gradscope.autograd.indexing_functions import (
-    index_add, index_fill, index_select, masked_select, repeat_interleave, scatter, scatter_add, scatter_reduce, take,
+    index_add, index_fill, index_select, masked_select, put, repeat_interleave, scatter, scatter_add, scatter_reduce,
+    take,
 )
 from gradscope.autograd.product_functions import (
     baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,

@@ -8,6 +8,7 @@ from gradscope.autograd.anomaly import (
     is_anomaly_enabled,
     set_detect_anomaly,
 )
+from gradscope.autograd.constructors import Variable
 from gradscope.autograd.engine import backward, grad
 from gradscope.autograd.function import Function, FunctionCtx, once_differentiable
 from gradscope.autograd.grad_mode import (
@@ -25,5 +26,5 @@ __all__ = [
     "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional",
     "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable",
-    "set_detect_anomaly", "set_grad_enabled",
+    "set_detect_anomaly", "set_grad_enabled", "Variable",
 ]

@@ -182,7 +182,7 @@ def put_(self, index, source, accumulate=False):
     return _inplace(self, lambda t, s: put(t, index, s, accumulate), source)
 
 
-FUNCTIONS = ("take", "index_select", "index_add", "index_fill", "scatter", "scatter_add", "scatter_reduce",
+FUNCTIONS = ("take", "index_select", "index_add", "index_fill", "scatter", "scatter_add", "scatter_reduce", "put",
              "masked_select", "repeat_interleave")
 METHODS = {name: globals()[name] for name in FUNCTIONS + (
-    "put", "index_add_", "index_fill_", "scatter_", "scatter_add_", "scatter_reduce_", "put_")}
+    "index_add_", "index_fill_", "scatter_", "scatter_add_", "scatter_reduce_", "put_")}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gradscope import _dtypes
-from gradscope.autograd import functions as F
 from gradscope.autograd import (
+    constructors,
     indexing_functions,
     pointwise,
     product_functions,
@@ -13,6 +13,7 @@ from gradscope.autograd import (
     scans,
     sorting_functions,
 )
+from gradscope.autograd import functions as F
 from gradscope.autograd import inplace as I
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device, device
 
@@ -36,7 +37,7 @@ for _name in I.INPLACE_METHODS:
 
 # modules that list their own methods (in-place variants included)
 for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions,
-                random_functions):
+                random_functions, constructors):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 
