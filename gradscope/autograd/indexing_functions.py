@@ -32,10 +32,10 @@ def _wrap(index: np.ndarray, size: int, name: str) -> np.ndarray:
     return np.where(index < 0, index + size, index)
 
 
-def take(input, index):
+def take(input, index, *, out=None):
     """The elements at `index` of the flattened tensor, shaped like `index` (TakeBackward0)."""
     flat = _wrap(_index_array(index, "take"), input._data.size, "take")
-    return apply(X.take, (input,), (flat,))
+    return write_out("take", apply(X.take, (input,), (flat,)), out)
 
 
 def index_select(input, dim, index, *, out=None):
@@ -84,7 +84,7 @@ def _scatter_index(input, dim, index, name: str) -> tuple[int, np.ndarray]:
     return d, positions
 
 
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     """`input` with `src` (or the number `value`) written at `index` along `dim` (ScatterBackward0/1)."""
     if reduce is not None:
         raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_reduce")
@@ -92,19 +92,21 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     if not isinstance(src, Tensor):
-        return apply(X.scatter_value, (input,), (d, positions, src))
+        return write_out("scatter", apply(X.scatter_value, (input,), (d, positions, src)), out)
     src = _fit_src(src, positions)
-    return apply(X.scatter, (input, src), (d, positions), [input._data, src._data.astype(input._data.dtype)])
+    arrays = [input._data, src._data.astype(input._data.dtype)]
+    return write_out("scatter", apply(X.scatter, (input, src), (d, positions), arrays), out)
 
 
-def scatter_add(input, dim, index, src):
+def scatter_add(input, dim, index, src, *, out=None):
     """`input` with `src` added at `index` along `dim`; repeated indices add up (ScatterAddBackward0)."""
     d, positions = _scatter_index(input, dim, index, "scatter_add")
     src = _fit_src(src, positions)
-    return apply(X.scatter_add, (input, src), (d, positions), [input._data, src._data.astype(input._data.dtype)])
+    arrays = [input._data, src._data.astype(input._data.dtype)]
+    return write_out("scatter_add", apply(X.scatter_add, (input, src), (d, positions), arrays), out)
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """`input` with `src` reduced into it at `index` along `dim` by "sum", "prod", "mean", "amax" or "amin"
     (with the value already there unless include_self=False); ScatterReduceBackward0."""
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # accepted as aliases, as in PyTorch
@@ -112,8 +114,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     d, positions = _scatter_index(input, dim, index, "scatter_reduce")
     src = _fit_src(src, positions)
-    return apply(X.scatter_reduce, (input, src), (d, positions, reduce, include_self),
-                 [input._data, src._data.astype(input._data.dtype)])
+    result = apply(X.scatter_reduce, (input, src), (d, positions, reduce, include_self),
+                   [input._data, src._data.astype(input._data.dtype)])
+    return write_out("scatter_reduce", result, out)
 
 
 def put(input, index, source, accumulate=False):

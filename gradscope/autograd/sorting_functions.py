@@ -60,7 +60,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
     (MedianBackward0, ties share the gradient), or along `dim` with its index (MedianBackward1). A nan
     anywhere makes it nan."""
     if dim is None:
-        return apply(O.median, (input,))
+        return write_out("median", apply(O.median, (input,)), out)
     values, indices = apply(O.median_dim, (input,), (_dim(input, dim), keepdim))
     return write_out("median", ReturnType("median", values, indices), out)
 

@@ -109,6 +109,10 @@ SNIPPETS = {
         print(x.index_fill(0, torch.tensor([1]), 0))
         print(x.masked_select(x > 2), torch.masked_select(x, x > 4, out=torch.empty(0, dtype=torch.long)))
         print(torch.index_select(x, 0, torch.tensor([1]), out=torch.empty(1, 3, dtype=torch.long)), x.trace())
+        print(torch.take(x, torch.tensor([5]), out=torch.empty(1, dtype=torch.long)),
+              torch.scatter(x, 1, i, 0, out=torch.empty(2, 3, dtype=torch.long)),
+              torch.scatter_add(x, 1, i, x, out=torch.empty(2, 3, dtype=torch.long)),
+              torch.scatter_reduce(x, 1, i, x, "amin", out=torch.empty(2, 3, dtype=torch.long)))
     """, None),
     "in-place index functions": ("""
         x = torch.zeros(2, 3)
