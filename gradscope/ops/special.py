@@ -2,7 +2,8 @@
 
 Each computes in float64 and returns the input's floating dtype. The gamma family shifts its argument
 up past `_SHIFT_TO` with the recurrences (ψ(x) = ψ(x + 1) − 1/x …) and sums an asymptotic series there;
-arguments below ½ are reflected first (Γ(x)Γ(1 − x) = π / sin πx), as PyTorch's kernels do.
+negative arguments are reflected first (Γ(x)Γ(1 − x) = π / sin πx; lgamma already below ½), and the
+trigamma is PyTorch's own short series, so values agree with PyTorch's kernels.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def xlogy(x, y) -> np.ndarray:
 
 
 def _sin_pi_distance(x: np.ndarray) -> np.ndarray:
-    """x − round(x), exact in floating point: sin πx and tan πx from it keep their digits for large x."""
+    """x − round(x), exact in floating point: sin πx from it keeps its digits for large x."""
     return x - np.round(x)
 
 
