@@ -61,3 +61,30 @@ def test_no_events_outside_the_block():
     (x * 2).sum().backward()
     assert log.events == []
     assert (x * 2).grad_fn.scope is None
+
+
+class Computed:
+    def __init__(self):
+        self.ops = []
+
+    def op_computed(self, op, inputs, outputs):
+        self.ops.append((op.name, [type(o._grad_fn).__name__ if o._grad_fn else None for o in outputs]))
+
+
+def test_op_computed_sees_ops_in_and_out_of_the_graph():
+    """Every primitive is reported, including ops on tensors that don't require grad (where a forward
+    NaN can be born outside the graph), single- and multi-output ones, after their node was made."""
+    x = torch.tensor([1.0, 0.0])
+    w = torch.ones(2, requires_grad=True)
+    seen = Computed()
+    with observers.observing(seen):
+        a = torch.log(x)
+        b = a * w
+        values, indices = torch.sort(x)
+    assert [name for name, _ in seen.ops] == ["log", "mul", "sort"]
+    assert seen.ops[0][1] == [None]
+    assert seen.ops[1][1][0] is not None and seen.ops[1][1][0].startswith("Mul")
+    assert len(seen.ops[2][1]) == 2
+    outside = Computed()
+    torch.log(x)  # no observer: nothing is reported
+    assert outside.ops == []

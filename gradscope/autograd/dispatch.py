@@ -60,6 +60,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
                             x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
                         _record_simple(op, inputs, params, arrays, t)
                         break
+        if observers.GLOBAL or observers.active.get():
+            observers.notify("op_computed", op, inputs, (t,))
         return t
     outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out] if op.n_outputs != 1
                     else [_make(out if type(out) is _ndarray else np.asarray(out))])
@@ -78,6 +80,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
                 _record(op, inputs, params, arrays, outputs)
                 break
+    if observers.GLOBAL or observers.active.get():
+        observers.notify("op_computed", op, inputs, outputs)
     return outputs[0] if op.n_outputs == 1 else outputs
 
 
