@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d/2d and ConvTranspose1d/2d, with PyTorch's parameters, init and repr."""
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with PyTorch's parameters, init and repr."""
 
 from __future__ import annotations
 
@@ -138,6 +138,17 @@ class Conv2d(_Conv):
     _function = staticmethod(F.conv2d)
 
 
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, kD, kH, kW), bias (C_out,).
+
+    >>> nn.Conv3d(1, 4, 3, stride=2)
+    Conv3d(1, 4, kernel_size=(3, 3, 3), stride=(2, 2, 2))
+    """
+
+    _dims = 3
+    _function = staticmethod(F.conv3d)
+
+
 class _ConvTranspose(_ConvNd):
     _transposed = True
     _function = None
@@ -189,3 +200,10 @@ class ConvTranspose2d(_ConvTranspose):
 
     _dims = 2
     _function = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """Transposed 3-D convolution: weight (C_in, C_out/groups, kD, kH, kW)."""
+
+    _dims = 3
+    _function = staticmethod(F.conv_transpose3d)

@@ -44,3 +44,9 @@ class Dropout2d(_DropoutNd):
     """Zeroes whole channels of (N, C, H, W) input."""
 
     _function = staticmethod(F.dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    """Zeroes whole channels of (N, C, D, H, W) input."""
+
+    _function = staticmethod(F.dropout3d)

@@ -38,14 +38,16 @@ from gradscope.nn._functional.attention import (  # noqa: F401 - re-exported
 from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     fold,
     unfold,
 )
 from gradscope.nn._functional.cross_entropy import cross_entropy, nll_loss  # noqa: F401 - re-exported
 from gradscope.nn._functional.distance import cosine_similarity, pairwise_distance  # noqa: F401 - re-exported
-from gradscope.nn._functional.dropout import dropout, dropout1d, dropout2d  # noqa: F401 - re-exported
+from gradscope.nn._functional.dropout import dropout, dropout1d, dropout2d, dropout3d  # noqa: F401 - re-exported
 from gradscope.nn._functional.linear import bilinear, linear  # noqa: F401 - re-exported
 from gradscope.nn._functional.loss import (  # noqa: F401 - re-exported
     binary_cross_entropy,
@@ -77,12 +79,16 @@ from gradscope.nn._functional.normalization import (  # noqa: F401 - re-exported
 from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from gradscope.nn._functional.sampling import interpolate, pad  # noqa: F401 - re-exported
 from gradscope.nn._functional.sparse import embedding, one_hot  # noqa: F401 - re-exported

@@ -108,6 +108,13 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over (N, C, D, H, W) input."""
+
+    _dims_text = "5D"
+    _dims = (5,)
+
+
 class _InstanceNorm(_NormBase):
     _dims_text = ""
     _no_batch_dim = 0
@@ -149,6 +156,13 @@ class InstanceNorm2d(_InstanceNorm):
 
     _dims_text = "3D or 4D"
     _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalises each (sample, channel) of (N, C, D, H, W) or (C, D, H, W) input over D, H, W."""
+
+    _dims_text = "4D or 5D"
+    _no_batch_dim = 4
 
 
 def _shape_tuple(normalized_shape) -> tuple:

@@ -48,6 +48,12 @@ class ConstantPad2d(_ConstantPadNd):
     _dims = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with `value`: `padding` is an int or a 6-tuple, last dim first."""
+
+    _dims = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
@@ -64,6 +70,14 @@ class ZeroPad2d(ConstantPad2d):
         return f"{self.padding}"
 
 
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
 class ReflectionPad1d(_PadNd):
     _mode = "reflect"
 
@@ -71,6 +85,11 @@ class ReflectionPad1d(_PadNd):
 class ReflectionPad2d(_PadNd):
     _mode = "reflect"
     _dims = 2
+
+
+class ReflectionPad3d(_PadNd):
+    _mode = "reflect"
+    _dims = 3
 
 
 class ReplicationPad1d(_PadNd):
@@ -82,6 +101,11 @@ class ReplicationPad2d(_PadNd):
     _dims = 2
 
 
+class ReplicationPad3d(_PadNd):
+    _mode = "replicate"
+    _dims = 3
+
+
 class CircularPad1d(_PadNd):
     _mode = "circular"
 
@@ -89,3 +113,8 @@ class CircularPad1d(_PadNd):
 class CircularPad2d(_PadNd):
     _mode = "circular"
     _dims = 2
+
+
+class CircularPad3d(_PadNd):
+    _mode = "circular"
+    _dims = 3

@@ -94,10 +94,15 @@ def _max_pool_vjp(g, s):
     return _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, k, s.xp, overlap)
 
 
-max_pool2d_with_indices = primitive(
-    "max_pool2d_with_indices", _max_pool, "MaxPool2DWithIndicesBackward0", inputs=("self",),
-    params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"), attrs=("self_sym_sizes",),
-    outputs=2, differentiable_outputs=(0,), saves=(("self", "result1"),), vjp=(_max_pool_vjp,))
+def _max_pool_primitive(dims: int):
+    return primitive(
+        f"max_pool{dims}d_with_indices", _max_pool, f"MaxPool{dims}DWithIndicesBackward0", inputs=("self",),
+        params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"), attrs=("self_sym_sizes",),
+        outputs=2, differentiable_outputs=(0,), saves=(("self", "result1"),), vjp=(_max_pool_vjp,))
+
+
+max_pool2d_with_indices = _max_pool_primitive(2)
+max_pool3d_with_indices = _max_pool_primitive(3)
 
 
 def pool_divisors(sizes, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -141,10 +146,15 @@ def _avg_pool_vjp(g, s):
     return xp.apply(col2im, (columns,), (tuple(sizes[-k:]), s.kernel_size, (1,) * k, pads, s.stride))
 
 
-avg_pool2d = primitive(
-    "avg_pool2d", _avg_pool, "AvgPool2DBackward0", inputs=("self",),
-    params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-    attrs=("self_sym_sizes",), saves=("self",), vjp=(_avg_pool_vjp,))  # self: saved as PyTorch does
+def _avg_pool_primitive(dims: int):
+    return primitive(
+        f"avg_pool{dims}d", _avg_pool, f"AvgPool{dims}DBackward0", inputs=("self",),
+        params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+        attrs=("self_sym_sizes",), saves=("self",), vjp=(_avg_pool_vjp,))  # self: saved as PyTorch does
+
+
+avg_pool2d = _avg_pool_primitive(2)
+avg_pool3d = _avg_pool_primitive(3)
 
 
 # ------------------------------------------------------------------------------- adaptive pooling
@@ -166,32 +176,44 @@ def _adaptive_taps(sizes, params) -> list[Taps]:
     return all_taps
 
 
-_adaptive_avg_pool, _adaptive_avg_pool_vjp = separable(_adaptive_taps, ("output_size",), dims=2)
-adaptive_avg_pool2d = primitive(
-    "adaptive_avg_pool2d", _adaptive_avg_pool, "AdaptiveAvgPool2DBackward0", inputs=("self",),
-    params=("output_size",), attrs=("self_sym_sizes",), saves=("self",), vjp=(_adaptive_avg_pool_vjp,))
+def _adaptive_avg_pool_primitive(dims: int):
+    forward, rule = separable(_adaptive_taps, ("output_size",), dims=dims)
+    return primitive(
+        f"adaptive_avg_pool{dims}d", forward, f"AdaptiveAvgPool{dims}DBackward0", inputs=("self",),
+        params=("output_size",), attrs=("self_sym_sizes",), saves=("self",), vjp=(rule,))
+
+
+adaptive_avg_pool2d = _adaptive_avg_pool_primitive(2)
+adaptive_avg_pool3d = _adaptive_avg_pool_primitive(3)
 
 
 def _adaptive_max_pool(a, output_size):
-    """Windows of varying size gathered into one (…, o_h, o_w, k_h·k_w) array, each padded to the widest
+    """Windows of varying size gathered into one (…, *out, k_1·…·k_d) array, each padded to the widest
     window by repeating its own last element (a repeat can't be a window's first maximum)."""
+    k = len(output_size)
     gathers, starts, kernel = [], [], []
-    for i, (n, o) in enumerate(zip(a.shape[-2:], output_size, strict=True)):
+    for i, (n, o) in enumerate(zip(a.shape[-k:], output_size, strict=True)):
         start, end = adaptive_bounds(n, o)
         width = int((end - start).max())
         positions = np.minimum(start[:, None] + np.arange(width), end[:, None] - 1)
-        gathers.append(positions)
-        starts.append(_open_axes(start, i, 2))
+        shape = [1] * (2 * k)  # laid along output axis i and window axis k + i of the (*out, *window) result
+        shape[i], shape[k + i] = o, width
+        gathers.append(positions.reshape(shape))
+        starts.append(_open_axes(start, i, k))
         kernel.append(width)
-    rows, columns = gathers
-    picked = a[..., rows[:, None, :, None], columns[None, :, None, :]]
-    flat = picked.reshape(picked.shape[:-2] + (-1,))
+    picked = a[(Ellipsis,) + tuple(gathers)]
+    flat = picked.reshape(picked.shape[:-k] + (-1,))
     # offsets inside a window are positions - start, the same for the clipped repeats: unit "dilation"
-    return _argmax_to_index(flat, starts, tuple(kernel), (1, 1), a.shape[-2:])
+    return _argmax_to_index(flat, starts, tuple(kernel), (1,) * k, a.shape[-k:])
 
 
-adaptive_max_pool2d = primitive(
-    "adaptive_max_pool2d", _adaptive_max_pool, "AdaptiveMaxPool2DBackward0", inputs=("self",),
-    params=("output_size",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
-    saves=(("self", "result1"),),
-    vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, 2, s.xp, True),))
+def _adaptive_max_pool_primitive(dims: int):
+    return primitive(
+        f"adaptive_max_pool{dims}d", _adaptive_max_pool, f"AdaptiveMaxPool{dims}DBackward0", inputs=("self",),
+        params=("output_size",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
+        saves=(("self", "result1"),),
+        vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, dims, s.xp, True),))
+
+
+adaptive_max_pool2d = _adaptive_max_pool_primitive(2)
+adaptive_max_pool3d = _adaptive_max_pool_primitive(3)

@@ -62,7 +62,7 @@ def _user_traceback(error: BaseException, path: Path) -> str:
 
 def _failure(error: BaseException, path: Path, message: str) -> ScriptError:
     """The ScriptError for an exception from the script: `message`, unless the script reached for an API
-    gradscope lacks, which is said as such ('model.py:12 uses torch.nn.Conv3d, which gradscope does
+    gradscope lacks, which is said as such ('model.py:12 uses torch.nn.CTCLoss, which gradscope does
     not implement'); the script's own traceback lines either way."""
     if isinstance(error, DeviceError):
         frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]

@@ -7,7 +7,7 @@ in the child process that runs a user's script (`gradscope.trace.child`), never 
 may use the real PyTorch.
 
 An API gradscope lacks is reported as such: `unsupported_api` turns the AttributeError or
-ModuleNotFoundError a script hits into "model.py:12 uses torch.nn.Conv3d, which gradscope does not
+ModuleNotFoundError a script hits into "model.py:12 uses torch.nn.CTCLoss, which gradscope does not
 implement".
 """
 
@@ -64,7 +64,7 @@ def install(on_first_use: Callable[[], None] | None = None) -> TorchAlias:
 
 
 def unsupported_api(error: BaseException, script: str) -> str | None:
-    """'model.py:12 uses torch.nn.Conv3d, which gradscope does not implement', when `error` is a script
+    """'model.py:12 uses torch.nn.CTCLoss, which gradscope does not implement', when `error` is a script
     reaching for an API gradscope lacks (an attribute of a gradscope module, or a missing submodule)."""
     if isinstance(error, ModuleNotFoundError) and (error.name or "").startswith((ALIAS + ".", TARGET + ".")):
         api = error.name

@@ -1,4 +1,4 @@
-"""dropout, dropout1d, dropout2d: the mask semantics and scaling of PyTorch (values can't match its
+"""dropout, dropout1d, dropout2d, dropout3d: the mask semantics and scaling of PyTorch (values can't match its
 random stream), seeded by gradscope.manual_seed, and PyTorch's errors, warnings and node names."""
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ def test_node_names_and_all_dropped(oracle):
         F = torch.nn.functional
         print(F.dropout(x).grad_fn.name(), F.dropout1d(x).grad_fn.name(), F.dropout1d(x[0]).grad_fn.name(),
               F.dropout2d(x.view(2, 3, 2, 2)).grad_fn.name())
+        print(F.dropout3d(x.view(1, 2, 3, 2, 2)).grad_fn.name(), F.dropout3d(x.view(2, 3, 2, 2)).grad_fn.name())
         y = F.dropout(x, 1.0)
         y.sum().backward()
         print(y.grad_fn.name(), y.abs().sum().item(), x.grad.abs().sum().item())
-    """, stdout="MulBackward0 MulBackward0 SqueezeBackward1 MulBackward0\nMulBackward0 0.0 0.0\n")
+    """, stdout="MulBackward0 MulBackward0 SqueezeBackward1 MulBackward0\nMulBackward0 SqueezeBackward1\n"
+                "MulBackward0 0.0 0.0\n")
 
 
 @pytest.mark.parametrize("snippet, error", [
@@ -51,6 +53,13 @@ def test_dropout2d_warnings_match_torch(oracle):
     assert outcome.warnings[1].startswith("UserWarning: dropout2d: Received a 5-D input to dropout2d, which is")
 
 
+def test_dropout3d_warns_for_other_ranks_as_torch(oracle):
+    outcome = oracle.check("y = torch.nn.functional.dropout3d(torch.ones(2, 3, 4))\nprint(y.shape)",
+                           stdout="torch.Size([2, 3, 4])\n")
+    assert len(outcome.warnings) == 1
+    assert outcome.warnings[0].startswith("UserWarning: dropout3d: Received a 3-D input to dropout3d, which is")
+
+
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
 def test_elements_dropped_with_probability_p_and_the_rest_scaled(p):
     gradscope.manual_seed(0)
@@ -68,6 +77,9 @@ def test_elements_dropped_with_probability_p_and_the_rest_scaled(p):
     (lambda x: F.dropout2d(x, 0.5), (40, 30, 3, 3), 2),
     (lambda x: F.dropout1d(x, 0.5), (40, 30, 5), 2),
     (lambda x: F.dropout1d(x, 0.5), (300, 5), 1),
+    (lambda x: F.dropout3d(x, 0.5), (40, 30, 2, 2, 2), 2),
+    (lambda x: F.dropout3d(x, 0.5), (300, 2, 1, 2), 1),
+    (lambda x: F.dropout3d(x, 0.5, inplace=True), (300, 2, 1, 2), 1),
 ])
 def test_feature_dropout_drops_whole_channels(call, shape, channel_dims):
     gradscope.manual_seed(1)

@@ -9,7 +9,7 @@ import pytest
 import gradscope
 from gradscope.nn import functional as F
 
-SETUP = "F = torch.nn.functional\nx = torch.ones(1, 4, 5, 5)\n"
+SETUP = "F = torch.nn.functional\nx = torch.ones(1, 4, 5, 5)\nv = torch.ones(1, 2, 3, 4, 4)\n"
 
 ERRORS = {
     "padding over half the kernel": ("F.max_pool2d(x, 2, padding=2)",
@@ -49,6 +49,38 @@ ERRORS = {
     "adaptive 1d of 4-D": ("F.adaptive_max_pool1d(x, 2)",
                            "RuntimeError: Expected 2 to 3 dimensions, but got 4-dimensional tensor for argument #1 "
                            "'self' (while checking arguments for adaptive_max_pool1d)"),
+    "3-d pool of 3-D": ("F.max_pool3d(torch.ones(2, 3, 3), 2)",
+                        "RuntimeError: non-empty 4D or 5D (batch mode) tensor expected for input"),
+    "3-d kernel of two ints": ("F.max_pool3d(v, (2, 2))",
+                               "RuntimeError: max_pool3d: kernel_size must either be a single int, or a tuple of three "
+                               "ints"),
+    "3-d zero kernel": ("F.max_pool3d(v, (2, 2, 0), stride=1)",
+                        "RuntimeError: kernel size should be greater than zero, but got kT: 2 kH: 2 kW: 0"),
+    "3-d zero dilation": ("F.max_pool3d(v, 2, dilation=0)",
+                          "RuntimeError: dilation should be greater than zero, but got dilationT: 0 dilationH: 0 "
+                          "dilationW: 0"),
+    "3-d output too small": ("F.max_pool3d(v, 4)",
+                             "RuntimeError: Given input size: (2x3x4x4). Calculated output size: (2x0x1x1). Output "
+                             "size is too small"),
+    "avg_pool3d stride of two": ("F.avg_pool3d(v, 2, stride=(1, 1))",
+                                 "RuntimeError: avg_pool3d: stride must be omitted, a single int, or a tuple of three "
+                                 "ints"),
+    "avg_pool3d kernel over the input": ("F.avg_pool3d(torch.ones(1, 2, 2, 2, 2), 3, padding=1)",
+                                         "RuntimeError: input image (T: 2 H: 2 W: 2) smaller than kernel size (kT: 3 "
+                                         "kH: 3 kW: 3)"),
+    "adaptive 3d of 2-D": ("F.adaptive_avg_pool3d(torch.ones(2, 3), 2)",
+                           "RuntimeError: adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got [2, 3]"),
+    "adaptive 3d output of two": ("F.adaptive_max_pool3d(v, (2, 2))",
+                                  "RuntimeError: adaptive_max_pool3d(): internal error: output_size.size() must be 3"),
+    "adaptive 3d sequence of 2-D": ("F.adaptive_avg_pool3d(torch.ones(3, 3), (2, None, 2))",
+                                    "ValueError: Input dimension should be at least 4"),
+    "adaptive 2d of 2-D": ("F.adaptive_avg_pool2d(torch.ones(3, 3), 2)",
+                           "RuntimeError: adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got [3, 3]"),
+    "conv_transpose3d output padding": ("F.conv_transpose3d(v, torch.ones(2, 3, 2, 2, 2), output_padding=2)",
+                                        "RuntimeError: output padding must be smaller than either stride or dilation, "
+                                        "but got output_padding_depth: 2 output_padding_height: 2 output_padding_width:"
+                                        " 2 stride_depth: 1 stride_height: 1 stride_width: 1 dilation_depth: 1 "
+                                        "dilation_height: 1 dilation_width: 1"),
 }
 
 

@@ -37,6 +37,32 @@ LAYERS = {
     "conv_transpose1d": (lambda nn: nn.ConvTranspose1d(2, 4, 3, stride=2, output_padding=1), _randn(2, 2, 5)),
     "conv_transpose2d": (lambda nn: nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, groups=2, bias=False),
                          _randn(1, 4, 3, 3)),
+    "conv3d": (lambda nn: nn.Conv3d(2, 3, (2, 3, 2), stride=(1, 2, 1), padding=(1, 0, 1)), _randn(2, 2, 3, 5, 4)),
+    "conv3d groups dilated": (lambda nn: nn.Conv3d(4, 2, 2, dilation=2, groups=2, bias=False), _randn(1, 4, 5, 5, 5)),
+    "conv3d same circular": (lambda nn: nn.Conv3d(1, 2, 3, padding="same", padding_mode="circular"),
+                             _randn(1, 1, 3, 4, 3)),
+    "conv3d reflect unbatched": (lambda nn: nn.Conv3d(2, 2, 2, padding=1, padding_mode="reflect"), _randn(2, 3, 3, 3)),
+    "conv_transpose3d": (lambda nn: nn.ConvTranspose3d(2, 4, (2, 3, 2), stride=2, padding=(0, 1, 0),
+                                                       output_padding=(1, 0, 0), groups=2), _randn(1, 2, 2, 3, 2)),
+    "maxpool3d": (lambda nn: nn.MaxPool3d((2, 3, 2), stride=(1, 2, 2), padding=1, ceil_mode=True),
+                  _randn(2, 2, 3, 5, 4)),
+    "maxpool3d dilated indices": (lambda nn: nn.MaxPool3d(2, stride=1, dilation=(1, 2, 1), return_indices=True),
+                                  _randn(1, 2, 3, 4, 3)),
+    "avgpool3d": (lambda nn: nn.AvgPool3d(3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
+                  _randn(1, 2, 4, 5, 5)),
+    "avgpool3d divisor unbatched": (lambda nn: nn.AvgPool3d((1, 2, 2), divisor_override=3), _randn(2, 3, 4, 4)),
+    "adaptive_avgpool3d": (lambda nn: nn.AdaptiveAvgPool3d((2, None, 3)), _randn(1, 2, 5, 3, 4)),
+    "adaptive_maxpool3d": (lambda nn: nn.AdaptiveMaxPool3d((2, 3, 2), return_indices=True), _randn(2, 2, 5, 4, 3)),
+    "batchnorm3d eval": (lambda nn: nn.BatchNorm3d(2).eval(), _randn(2, 2, 2, 3, 2)),
+    "instancenorm3d": (lambda nn: nn.InstanceNorm3d(2, affine=True), _randn(2, 2, 3, 2, 3)),
+    "instancenorm3d tracking unbatched": (lambda nn: nn.InstanceNorm3d(2, track_running_stats=True),
+                                          _randn(2, 3, 2, 3)),
+    "dropout3d eval": (lambda nn: nn.Dropout3d(0.5).eval(), _randn(1, 2, 2, 2, 2)),
+    "constant_pad3d": (lambda nn: nn.ConstantPad3d((1, 0, 2, 1, 0, 1), -1.0), _randn(1, 2, 2, 2, 3)),
+    "zero_pad3d": (lambda nn: nn.ZeroPad3d(1), _randn(1, 2, 2, 2, 2)),
+    "reflection_pad3d": (lambda nn: nn.ReflectionPad3d((1, 1, 0, 1, 1, 0)), _randn(1, 2, 2, 3, 3)),
+    "replication_pad3d": (lambda nn: nn.ReplicationPad3d(1), _randn(1, 1, 2, 2, 3)),
+    "circular_pad3d": (lambda nn: nn.CircularPad3d((1, 0, 0, 1, 1, 1)), _randn(1, 1, 2, 2, 3)),
     "maxpool1d": (lambda nn: nn.MaxPool1d(3, stride=2, padding=1), _randn(2, 3, 8)),
     "maxpool2d": (lambda nn: nn.MaxPool2d(2, ceil_mode=True), _randn(2, 2, 5, 5)),
     "maxpool2d indices": (lambda nn: nn.MaxPool2d(2, return_indices=True), _randn(1, 2, 4, 4)),
@@ -119,10 +145,14 @@ def test_conv_transpose_output_size_matches_torch():
     lambda nn: nn.BatchNorm2d(2, affine=False, eps=1e-3),
     lambda nn: nn.BatchNorm2d(2, track_running_stats=False),
     lambda nn: nn.InstanceNorm1d(3, affine=True, track_running_stats=True, momentum=0.3),
-], ids=["bn1d", "bn1d cumulative", "bn2d plain", "bn2d untracked", "instancenorm tracked"])
+    lambda nn: nn.BatchNorm3d(2),
+    lambda nn: nn.InstanceNorm3d(2, affine=True, track_running_stats=True),
+], ids=["bn1d", "bn1d cumulative", "bn2d plain", "bn2d untracked", "instancenorm tracked", "bn3d",
+        "instancenorm3d tracked"])
 def test_batch_norm_training_then_eval_matches_torch(make):
     ours, theirs = twin(make)
-    shape = (4, 3, 5) if "1d" in type(ours).__name__.lower() else (3, 2, 4, 4)
+    name = type(ours).__name__.lower()
+    shape = (4, 3, 5) if "1d" in name else (2, 2, 3, 2, 3) if "3d" in name else (3, 2, 4, 4)
     run_both(ours, theirs, _randn(*shape), calls=3)
     ours.eval()
     theirs.eval()
@@ -138,6 +168,8 @@ def test_batch_norm_state_dict_keys_and_errors():
         bn(gradscope.ones(2, 3, 2, 2))
     with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):
         gnn.BatchNorm2d(3)(gradscope.ones(2, 3, 2))
+    with pytest.raises(ValueError, match=r"expected 5D input \(got 4D input\)"):
+        gnn.BatchNorm3d(3)(gradscope.ones(2, 3, 2, 2))
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 1}, {"max_norm": 1.0}, {"scale_grad_by_freq": True}],

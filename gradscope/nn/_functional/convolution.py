@@ -1,4 +1,4 @@
-"""conv1d/conv2d, conv_transpose1d/2d, unfold and fold: PyTorch's arguments, checks and error texts
+"""conv1d/2d/3d, conv_transpose1d/2d/3d, unfold and fold: PyTorch's arguments, checks and error texts
 over the `convolution`, `im2col` and `col2im` primitives (ops/conv.py)."""
 
 from __future__ import annotations
@@ -131,6 +131,17 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """3-D cross-correlation of (N, C, D, H, W) or (C, D, H, W) input with weight (O, C/groups, kD, kH, kW)
+    (ConvolutionBackward0).
+
+    >>> F.conv3d(gradscope.ones(1, 2, 4, 4, 4), gradscope.ones(3, 2, 3, 3, 3), padding=1).shape
+    torch.Size([1, 3, 4, 4, 4])
+    """
+    return _conv("conv3d", input, weight, bias, stride, padding, dilation, groups, 3)
+
+
 def _conv_transpose(name: str, input, weight, bias, stride, padding, output_padding, groups, dilation, dims):
     input, unbatched = _batched(name, input, dims)
     stride, padding = _conv_tuple("stride", stride, dims), _conv_tuple("padding", padding, dims)
@@ -138,7 +149,7 @@ def _conv_transpose(name: str, input, weight, bias, stride, padding, output_padd
     output_padding = _conv_tuple("output_padding", output_padding, dims)
     _check(input, weight, bias, stride, padding, dilation, groups, transposed=True)
     if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation, strict=True)):
-        axes = ("height", "width") if dims == 2 else ("",)
+        axes = {1: ("",), 2: ("height", "width"), 3: ("depth", "height", "width")}[dims]
         parts = [f"{what}{'_' + axis if axis else ''}: {value}"
                  for what, values in (("output_padding", output_padding), ("stride", stride), ("dilation", dilation))
                  for axis, value in zip(axes, values, strict=True)]
@@ -174,6 +185,17 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """
     return _conv_transpose("conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups,
                            dilation, 2)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The adjoint of conv3d in its input, weight (C_in, O/groups, kD, kH, kW) (ConvolutionBackward0).
+
+    >>> F.conv_transpose3d(gradscope.ones(1, 2, 2, 2, 2), gradscope.ones(2, 3, 2, 2, 2), stride=2).shape
+    torch.Size([1, 3, 4, 4, 4])
+    """
+    return _conv_transpose("conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3)
 
 
 # ------------------------------------------------------------------------------- unfold / fold

@@ -1,4 +1,4 @@
-"""dropout, dropout1d, dropout2d, built as PyTorch builds them on the CPU: `input * noise`, where noise
+"""dropout, dropout1d, dropout2d, dropout3d, built as PyTorch builds them on the CPU: `input * noise`, where noise
 is a Bernoulli(1 - p) draw divided by 1 - p (MulBackward0). Feature dropout draws one value per
 (sample, channel), shared over the spatial dims. Draws come from gradscope's generator, so
 `gradscope.manual_seed` makes them repeat; they are not PyTorch's stream.
@@ -81,3 +81,21 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
             UserWarning, stacklevel=2)
     return _dropout(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p, scaling the rest;
+    other ranks are taken as unbatched, with PyTorch's warning."""
+    _check_probability(p)
+    ndim = input.dim()
+    if ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result in an error in a "
+            "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+            "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if ndim == 5:
+        return _dropout(input, p, training, inplace, feature=True)
+    if inplace:  # NOTE: as dropout1d's in-place unbatched case, a per-channel noise multiplied in place
+        return _dropout(input, p, training, inplace, feature=True, channels_only=True)
+    return _dropout(input.unsqueeze(0), p, training, inplace, feature=True).squeeze(0)

@@ -1,4 +1,4 @@
-"""max/avg/adaptive pooling: PyTorch's arguments, checks and error texts over the pooling primitives
+"""max/avg/adaptive pooling in 1, 2 and 3 dims: PyTorch's arguments, checks and error texts over the pooling primitives
 (ops/pooling.py). The 1-d functions are the 2-d ones on an unsqueezed input, as in PyTorch, so their
 grad_fn is a SqueezeBackward1."""
 
@@ -9,50 +9,78 @@ from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import size_list
 from gradscope.ops import pooling as P
 
+_COUNT = {2: "two", 3: "three"}
+_AXES = {2: "HW", 3: "THW"}
 
-def _pair(name: str, what: str, value, optional: bool = False) -> tuple:
-    values = (value,) * 2 if isinstance(value, int) else tuple(value)
+
+def _sizes(name: str, what: str, value, dims: int, optional: bool = False, either: bool = True) -> tuple:
+    """An int or a `dims`-sequence (a 1-sequence repeats) as a tuple, with PyTorch's error text;
+    avg_pool3d's texts drop the word "either"."""
+    values = (value,) * dims if isinstance(value, int) else tuple(value)
     if len(values) == 1:
-        values *= 2
-    if len(values) != 2:
-        rule = "must either be omitted, a single int, or a tuple of two ints" if optional else (
-            "must be either a single int, or a tuple of two ints" if what == "dilation" else
-            "must either be a single int, or a tuple of two ints")
+        values *= dims
+    if len(values) != dims:
+        choices = f"a single int, or a tuple of {_COUNT[dims]} ints"
+        if optional:
+            rule = f"must {'either ' if either else ''}be omitted, {choices}"
+        elif what == "dilation":
+            rule = f"must be either {choices}"
+        else:
+            rule = f"must {'either ' if either else ''}be {choices}"
         raise RuntimeError(f"{name}: {what} {rule}")
     return tuple(int(v) for v in values)
 
 
-def _check_pool(name: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> None:
-    if input.dim() not in (3, 4) or input.numel() == 0 and input.dim() == 3:
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+def _labelled(prefix: str, values) -> str:
+    """'kH: 2 kW: 0' — PyTorch's way of naming per-axis values in pooling errors."""
+    return " ".join(f"{prefix}{axis}: {v}" for axis, v in zip(_AXES[len(values)], values, strict=True))
+
+
+def _check_pool(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode, check_input_size=False) -> None:
+    dims = len(kernel_size)
+    if input.dim() not in (dims + 1, dims + 2) or input.numel() == 0 and input.dim() == dims + 1:
+        raise RuntimeError(f"non-empty {dims + 1}D or {dims + 2}D (batch mode) tensor expected for input")
     if any(s <= 0 for s in stride):
         raise RuntimeError("stride should not be zero")
     if any(k <= 0 for k in kernel_size):
-        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kernel_size[0]} "
-                           f"kW: {kernel_size[1]}")
+        raise RuntimeError(f"kernel size should be greater than zero, but got {_labelled('k', kernel_size)}")
     if any(d <= 0 for d in dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dilation[0]} "
-                           f"dilationW: {dilation[1]}")
+        raise RuntimeError(f"dilation should be greater than zero, but got {_labelled('dilation', dilation)}")
     for p, k, d in zip(padding, kernel_size, dilation, strict=True):
         if p < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation={d}")
-    out, _ = P.pool_geometry(input.shape[-2:], kernel_size, stride, padding, dilation, ceil_mode)
+    sizes = input.shape[-dims:]
+    if check_input_size and any(n < k for n, k in zip(sizes, kernel_size, strict=True)):
+        # NOTE: avg_pool3d alone compares the unpadded input with the kernel (PyTorch's pool3d_shape_check)
+        raise RuntimeError(f"input image ({_labelled('', sizes)}) smaller than kernel size "
+                           f"({_labelled('k', kernel_size)})")
+    out, _ = P.pool_geometry(sizes, kernel_size, stride, padding, dilation, ceil_mode)
     if any(o < 1 for o in out):
-        channels, height, width = input.shape[-3:]
-        raise RuntimeError(f"Given input size: ({channels}x{height}x{width}). Calculated output size: "
-                           f"({channels}x{out[0]}x{out[1]}). Output size is too small")
+        channels = input.shape[-dims - 1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (channels, *sizes)))}). Calculated output size: "
+                           f"({'x'.join(map(str, (channels, *out)))}). Output size is too small")
+
+
+def _stride(name: str, stride, kernel_size, dims: int, either: bool = True) -> tuple:
+    if stride is None or stride == [] or stride == ():
+        return kernel_size
+    return _sizes(name, "stride", stride, dims, optional=True, either=either)
+
+
+def _max_pool(name: str, primitive, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode, dims: int):
+    kernel_size = _sizes(name, "kernel_size", kernel_size, dims)
+    stride = _stride(name, stride, kernel_size, dims)
+    padding, dilation = _sizes(name, "padding", padding, dims), _sizes(name, "dilation", dilation, dims)
+    _check_pool(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return apply(primitive, (input,), (kernel_size, stride, padding, dilation, bool(ceil_mode)))
 
 
 def _max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
-    kernel_size = _pair("max_pool2d", "kernel_size", kernel_size)
-    stride = kernel_size if stride is None or stride == [] or stride == () else _pair(
-        "max_pool2d", "stride", stride, optional=True)
-    padding, dilation = _pair("max_pool2d", "padding", padding), _pair("max_pool2d", "dilation", dilation)
-    _check_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
-    return apply(P.max_pool2d_with_indices, (input,), (kernel_size, stride, padding, dilation, bool(ceil_mode)))
+    return _max_pool("max_pool2d", P.max_pool2d_with_indices, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, 2)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -65,6 +93,19 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
               [13., 15.]]]])
     """
     values, indices = _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (values, indices) if return_indices else values
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The maximum of each (dilated) window of (N, C, D, H, W) or (C, D, H, W), with its flat index in the
+    D·H·W volume when return_indices (MaxPool3DWithIndicesBackward0).
+
+    >>> F.max_pool3d(gradscope.ones(1, 2, 4, 4, 4), 2).shape
+    torch.Size([1, 2, 2, 2, 2])
+    """
+    values, indices = _max_pool("max_pool3d", P.max_pool3d_with_indices, input, kernel_size, stride, padding,
+                                dilation, ceil_mode, 3)
     return (values, indices) if return_indices else values
 
 
@@ -91,6 +132,19 @@ def _single(value) -> tuple:
     return tuple(int(v) for v in values)
 
 
+def _avg_pool(name: str, primitive, input: Tensor, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, dims: int) -> Tensor:
+    either = dims == 2  # NOTE: avg_pool3d's argument errors say "must be", the others "must either be"
+    kernel_size = _sizes(name, "kernel_size", kernel_size, dims, either=either)
+    stride = _stride(name, stride, kernel_size, dims, either=either)
+    padding = _sizes(name, "padding", padding, dims, either=either)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    _check_pool(input, kernel_size, stride, padding, (1,) * dims, ceil_mode, check_input_size=dims == 3)
+    return apply(primitive, (input,), (kernel_size, stride, padding, bool(ceil_mode), bool(count_include_pad),
+                                       divisor_override))
+
+
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The mean of each window of (N, C, H, W) or (C, H, W): padding counts in the divisor unless
@@ -100,15 +154,20 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     tensor([[[[1., 1.],
               [1., 1.]]]])
     """
-    kernel_size = _pair("avg_pool2d", "kernel_size", kernel_size)
-    stride = kernel_size if stride is None or stride == [] or stride == () else _pair(
-        "avg_pool2d", "stride", stride, optional=True)
-    padding = _pair("avg_pool2d", "padding", padding)
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    _check_pool("avg_pool2d", input, kernel_size, stride, padding, (1, 1), ceil_mode)
-    return apply(P.avg_pool2d, (input,), (kernel_size, stride, padding, bool(ceil_mode), bool(count_include_pad),
-                                          divisor_override))
+    return _avg_pool("avg_pool2d", P.avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each window of (N, C, D, H, W) or (C, D, H, W), divisors as avg_pool2d's
+    (AvgPool3DBackward0).
+
+    >>> F.avg_pool3d(gradscope.ones(1, 1, 2, 2, 2), 2)
+    tensor([[[[[1.]]]]])
+    """
+    return _avg_pool("avg_pool3d", P.avg_pool3d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 3)
 
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -123,13 +182,24 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                       count_include_pad).squeeze(-2)
 
 
-def _adaptive_size(name: str, input: Tensor, output_size) -> tuple:
-    if input.dim() < 3:
-        raise ValueError("Input dimension should be at least 3")
-    sizes = (output_size,) * 2 if isinstance(output_size, int) or output_size is None else tuple(output_size)
-    if len(sizes) != 2:
-        raise RuntimeError(f"{name}: output_size must be 2")
-    return tuple(n if o is None else int(o) for o, n in zip(sizes, input.shape[-2:], strict=True))
+def _adaptive_size(name: str, input: Tensor, output_size, dims: int, size_error: str, colon: str = "") -> tuple:
+    """output_size as a `dims`-tuple, None keeping the input's size, with PyTorch's Python-side check
+    (a sequence needs more input dims than it has entries) and its native ones."""
+    sizes = (output_size,) * dims if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    if not isinstance(output_size, int) and input.dim() <= len(sizes):
+        raise ValueError(f"Input dimension should be at least {len(sizes) + 1}")
+    if len(sizes) != dims:
+        raise RuntimeError(size_error)
+    if input.dim() not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{name}(): Expected {dims + 1}D or {dims + 2}D tensor, but got{colon} {size_list(input)}")
+    return tuple(n if o is None else int(o) for o, n in zip(sizes, input.shape[-dims:], strict=True))
+
+
+def _adaptive_avg_pool(name: str, primitive, input: Tensor, output_size, dims: int) -> Tensor:
+    output_size = _adaptive_size(name, input, output_size, dims, f"{name}: output_size must be {dims}")
+    if output_size == (1,) * dims:
+        return input.mean(tuple(range(-dims, 0)), keepdim=True)
+    return apply(primitive, (input,), (output_size,))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -139,10 +209,16 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     >>> F.adaptive_avg_pool2d(gradscope.ones(1, 3, 7, 5), (2, 3)).shape
     torch.Size([1, 3, 2, 3])
     """
-    output_size = _adaptive_size("adaptive_avg_pool2d", input, output_size)
-    if output_size == (1, 1):
-        return input.mean((-1, -2), keepdim=True)
-    return apply(P.adaptive_avg_pool2d, (input,), (output_size,))
+    return _adaptive_avg_pool("adaptive_avg_pool2d", P.adaptive_avg_pool2d, input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """adaptive_avg_pool2d's windows over (N, C, D, H, W) or (C, D, H, W) (AdaptiveAvgPool3DBackward0).
+
+    >>> F.adaptive_avg_pool3d(gradscope.ones(1, 3, 5, 7, 5), (1, 2, 3)).shape
+    torch.Size([1, 3, 1, 2, 3])
+    """
+    return _adaptive_avg_pool("adaptive_avg_pool3d", P.adaptive_avg_pool3d, input, output_size, 3)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
@@ -157,8 +233,17 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling to a fixed output size, windows as adaptive_avg_pool2d's; ties go to the window's
     first maximum (AdaptiveMaxPool2DBackward0)."""
-    output_size = _adaptive_size("adaptive_max_pool2d", input, output_size)
+    output_size = _adaptive_size("adaptive_max_pool2d", input, output_size, 2,
+                                 "adaptive_max_pool2d: output_size must be 2", colon=":")
     values, indices = apply(P.adaptive_max_pool2d, (input,), (output_size,))
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """adaptive_max_pool2d over (N, C, D, H, W) or (C, D, H, W) (AdaptiveMaxPool3DBackward0)."""
+    output_size = _adaptive_size("adaptive_max_pool3d", input, output_size, 3,
+                                 "adaptive_max_pool3d(): internal error: output_size.size() must be 3", colon=":")
+    values, indices = apply(P.adaptive_max_pool3d, (input,), (output_size,))
     return (values, indices) if return_indices else values
 
 
