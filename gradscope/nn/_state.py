@@ -25,6 +25,10 @@ def load_state_dict(module, state_dict: Mapping, strict: bool, assign: bool) -> 
     """Copy (or with `assign`, install) every matching entry; raise PyTorch's report of what went wrong."""
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+    for prefix, submodule in module.named_modules():
+        lazy_load_hook = getattr(submodule, "_lazy_load_hook", None)  # lazy modules take the loaded shapes
+        if lazy_load_hook is not None:
+            lazy_load_hook(state_dict, f"{prefix}." if prefix else "")
     expected = module.state_dict(keep_vars=True)
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]

@@ -1,7 +1,9 @@
-"""Parameter and Buffer: the tensors a Module registers when they are assigned to it."""
+"""Parameter and Buffer: the tensors a Module registers when they are assigned to it; the uninitialised
+placeholders of lazy modules."""
 
 from __future__ import annotations
 
+from gradscope import _dtypes
 from gradscope.autograd.factories import empty
 from gradscope.autograd.tensor import Tensor
 
@@ -38,6 +40,79 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     __str__ = __repr__
+
+
+_UNINITIALIZED_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+                        "in `load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
+                        "Call `forward` to initialize the parameters before accessing their attributes.")
+
+
+class _UninitializedTensorMixin:
+    """A placeholder of a lazy module: a dtype but no shape until `materialize` gives it one, when it
+    becomes a plain Parameter (or tensor) in place, so optimisers built on it keep working."""
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give the placeholder a shape (its values are uninitialised) and become `cls_to_become`."""
+        numpy_dtype = self._data.dtype if dtype is None else dtype.numpy
+        self._data = empty(*shape, dtype=_dtypes.from_numpy_dtype(numpy_dtype))._data
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE)
+
+    def size(self, dim=None):
+        raise RuntimeError(_UNINITIALIZED_SHAPE)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+
+class UninitializedParameter(_UninitializedTensorMixin, Parameter):
+    """A Parameter whose shape a lazy module infers from its first input.
+
+    >>> gradscope.nn.UninitializedParameter()
+    <UninitializedParameter>
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device=None, dtype=None) -> UninitializedParameter:
+        return super().__new__(cls, empty(0, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        """Everything happens in __new__."""
+
+
+class UninitializedBuffer(_UninitializedTensorMixin, Tensor):
+    """A buffer whose shape a lazy module infers from its first input (becomes a plain tensor)."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None) -> UninitializedBuffer:
+        buffer = object.__new__(cls)
+        buffer._init(empty(0, dtype=dtype)._data, requires_grad)
+        return buffer
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
+        """Everything happens in __new__."""
+
+    def to(self, *args, **kwargs):
+        """A dtype conversion keeps the placeholder uninitialised, with the new dtype."""
+        converted = Tensor.to(Tensor._make(self._data), *args, **kwargs)
+        buffer = UninitializedBuffer(self._requires_grad)
+        buffer._data = converted._data
+        return buffer
+
+
+def is_lazy(tensor) -> bool:
+    return isinstance(tensor, _UninitializedTensorMixin)
 
 
 class _BufferMeta(type):

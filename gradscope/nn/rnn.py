@@ -33,12 +33,14 @@ def _rnn_step(mode: str):
     return step
 
 
-def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple:
+    """One LSTM step; with a projection (proj_size > 0) the hidden state is W_hr·(o ⊙ tanh c)."""
     hidden, cell = state
     gates = x_proj + F.linear(hidden, w_hh, b_hh)
     in_gate, forget_gate, cell_gate, out_gate = gates.chunk(4, -1)
     cell = forget_gate.sigmoid() * cell + in_gate.sigmoid() * cell_gate.tanh()
-    return out_gate.sigmoid() * cell.tanh(), cell
+    hidden = out_gate.sigmoid() * cell.tanh()
+    return (hidden if w_hr is None else F.linear(hidden, w_hr)), cell
 
 
 def _gru_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -82,8 +84,12 @@ class RNNBase(Module):
                              else f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than or equal to 1")
-        if proj_size != 0:
-            raise NotImplementedError("gradscope's LSTM does not support proj_size")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -95,13 +101,16 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size or hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden_size * directions
             for suffix in ("", "_reverse")[:directions]:
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, real_hidden_size)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 for kind, shape in shapes.items():
                     name = f"{kind}_l{layer}{suffix}"
                     setattr(self, name, Parameter(empty(*shape, dtype=dtype)))
@@ -115,12 +124,14 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
-        per_direction = 4 if self.bias else 2
+        per_direction = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         weights = [getattr(self, name) for name in self._flat_weights_names]
         return [weights[i:i + per_direction] for i in range(0, len(weights), per_direction)]
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -134,9 +145,10 @@ class RNNBase(Module):
         return text
 
     def _weights(self, layer: int, suffix: str) -> tuple:
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
-        weights = [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
-        return tuple(weights) if self.bias else (*weights, None, None)
+        """(w_ih, w_hh, b_ih, b_hh, w_hr), None for those the layer doesn't have."""
+        def weight(name: str):
+            return getattr(self, f"{name}_l{layer}{suffix}", None)
+        return tuple(weight(name) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
     def _run(self, input: Tensor, initial: list, lengths: np.ndarray | None = None) -> tuple[Tensor, list]:
         """The stacked recurrence on (L, N, I) input; `initial` holds each layer-direction's state. With
@@ -149,13 +161,14 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(("", "_reverse")[:directions]):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, suffix)
+                projection = () if w_hr is None else (w_hr,)
                 projected = F.linear(layer_input, w_ih, b_ih)
                 state = initial[layer * directions + direction]
                 steps = range(input.shape[0])
                 hiddens = [None] * input.shape[0]
                 for t in (reversed(steps) if direction else steps):
-                    new_state = step(projected[t], state, w_hh, b_hh)
+                    new_state = step(projected[t], state, w_hh, b_hh, *projection)
                     if lengths is None:
                         state = new_state
                     else:
@@ -182,10 +195,12 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{input.shape[-1]}")
         directions = 2 if self.bidirectional else 1
-        state_shape = (self.num_layers * directions, input.shape[1], self.hidden_size)
         states = hx if isinstance(hx, tuple) else (hx,)
         prepared = []
-        for state in states:
+        for i, state in enumerate(states):
+            # an LSTM's hidden state (hidden[0]) has proj_size features when it projects, its cell hidden_size
+            features = self.proj_size if i == 0 and self.proj_size else self.hidden_size
+            state_shape = (self.num_layers * directions, input.shape[1], features)
             if state is None:
                 state = gradscope.zeros(*state_shape, dtype=input.dtype)
             elif not batched:
@@ -195,7 +210,8 @@ class RNNBase(Module):
             elif state.dim() != 3:
                 raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {state.dim()}-D tensor")
             if tuple(state.shape) != state_shape:
-                raise RuntimeError(f"Expected hidden size {state_shape}, got {list(state.shape)}")
+                which = f"hidden[{i}]" if len(states) == 2 else "hidden"
+                raise RuntimeError(f"Expected {which} size {state_shape}, got {list(state.shape)}")
             prepared.append(state)
         return input, batched, prepared
 

@@ -135,3 +135,43 @@ def test_pack_and_pad_round_trip_like_torch():
     np.testing.assert_array_equal(our_lengths.numpy(), their_lengths.numpy())
     with pytest.raises(RuntimeError, match="`lengths` array must be sorted in decreasing order"):
         gnn.utils.rnn.pack_padded_sequence(gradscope.ones(3, 2), [1, 3])
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_lstm_with_projections_matches_torch(batched):
+    ours, theirs = twin(lambda nn: nn.LSTM(3, 5, proj_size=2, num_layers=2, bidirectional=True, batch_first=True))
+    assert [len(group) for group in ours.all_weights] == [5] * 4
+    assert tuple(ours.weight_hr_l1_reverse.shape) == (2, 5)
+
+    def inputs(torch):
+        x = torch.randn(*((2, 4, 3) if batched else (4, 3)), dtype=torch.float64, requires_grad=True)
+        batch = (2,) if batched else ()
+        h = torch.randn(4, *batch, 2, dtype=torch.float64, requires_grad=True)
+        return x, (h, torch.randn(4, *batch, 5, dtype=torch.float64, requires_grad=True))
+
+    run_both(ours, theirs, inputs)
+
+
+def test_lstm_with_projections_takes_packed_sequences_like_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = twin(lambda nn: nn.LSTM(3, 4, proj_size=3))
+
+    def call(module, pack):
+        return lambda x: module(pack(x, [4, 2], enforce_sorted=False))
+
+    run_both(call(ours, gnn.utils.rnn.pack_padded_sequence), call(theirs, torch.nn.utils.rnn.pack_padded_sequence),
+             lambda torch: (torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True),), modules=(ours, theirs))
+
+
+@pytest.mark.parametrize("snippet, error", [
+    ("torch.nn.LSTM(3, 4, proj_size=-1)",
+     "ValueError: proj_size should be a positive integer or zero to disable projections"),
+    ("torch.nn.LSTM(3, 4, proj_size=4)", "ValueError: proj_size has to be smaller than hidden_size"),
+    ("torch.nn.LSTM(3, 4, proj_size=2)(x, (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4)))",
+     "RuntimeError: Expected hidden[0] size (1, 2, 2), got [1, 2, 4]"),
+    ("torch.nn.LSTM(3, 4)(x, (torch.zeros(1, 2, 4), torch.zeros(1, 2, 3)))",
+     "RuntimeError: Expected hidden[1] size (1, 2, 4), got [1, 2, 3]"),
+    ("torch.nn.GRU(3, 4)(x, torch.zeros(1, 2, 3))", "RuntimeError: Expected hidden size (1, 2, 4), got [1, 2, 3]"),
+])
+def test_projection_and_state_errors_match_torch(oracle, snippet, error):
+    oracle.check("x = torch.randn(5, 2, 3)\n" + snippet, error=error)
