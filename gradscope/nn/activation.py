@@ -231,7 +231,32 @@ class Softsign(Module):
 
 class Tanhshrink(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return input - input.tanh()
+        return F.tanhshrink(input)
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0.
+
+    >>> nn.Hardshrink()
+    Hardshrink(0.5)
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x ∓ lambd outside [-lambd, lambd], 0 inside."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
 
 
 class Softplus(Module):

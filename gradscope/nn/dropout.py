@@ -50,3 +50,15 @@ class Dropout3d(_DropoutNd):
     """Zeroes whole channels of (N, C, D, H, W) input."""
 
     _function = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout for SELU networks: keeps zero mean and unit variance."""
+
+    _function = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """AlphaDropout of whole channels."""
+
+    _function = staticmethod(F.feature_alpha_dropout)

@@ -19,6 +19,7 @@ from gradscope.nn._functional.activation import (  # noqa: F401 - re-exported
     elu,
     glu,
     gumbel_softmax,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -28,7 +29,9 @@ from gradscope.nn._functional.activation import (  # noqa: F401 - re-exported
     relu6,
     selu,
     softplus,
+    softshrink,
     softsign,
+    tanhshrink,
     threshold,
 )
 from gradscope.nn._functional.attention import (  # noqa: F401 - re-exported
@@ -47,7 +50,14 @@ from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
 )
 from gradscope.nn._functional.cross_entropy import cross_entropy, nll_loss  # noqa: F401 - re-exported
 from gradscope.nn._functional.distance import cosine_similarity, pairwise_distance  # noqa: F401 - re-exported
-from gradscope.nn._functional.dropout import dropout, dropout1d, dropout2d, dropout3d  # noqa: F401 - re-exported
+from gradscope.nn._functional.dropout import (  # noqa: F401 - re-exported
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from gradscope.nn._functional.linear import bilinear, linear  # noqa: F401 - re-exported
 from gradscope.nn._functional.loss import (  # noqa: F401 - re-exported
     binary_cross_entropy,
@@ -73,6 +83,7 @@ from gradscope.nn._functional.normalization import (  # noqa: F401 - re-exported
     group_norm,
     instance_norm,
     layer_norm,
+    local_response_norm,
     normalize,
     rms_norm,
 )
@@ -81,22 +92,66 @@ from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 from gradscope.nn._functional.sampling import interpolate, pad  # noqa: F401 - re-exported
+from gradscope.nn._functional.shuffle import (  # noqa: F401 - re-exported
+    channel_shuffle,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from gradscope.nn._functional.sparse import embedding, one_hot  # noqa: F401 - re-exported
 
 
 # ------------------------------------------------------------------------------- activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.relu_() if inplace else gradscope.relu(input)
+
+
+# the in-place spellings PyTorch's functional namespace also has
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold_value: float, value: float) -> Tensor:
+    return threshold(input, threshold_value, value, inplace=True)
 
 
 def tanh(input: Tensor) -> Tensor:

@@ -169,6 +169,46 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     _function = staticmethod(F.adaptive_max_pool3d)
 
 
+class _LPPoolNd(Module):
+    _function = None
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._function(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """The p-norm of each window of (N, C, L) input.
+
+    >>> nn.LPPool1d(2, 3)
+    LPPool1d(norm_type=2, kernel_size=3, stride=None, ceil_mode=False)
+    """
+
+    _function = staticmethod(F.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """The p-norm of each window of (N, C, H, W) input."""
+
+    _function = staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """The p-norm of each window of (N, C, D, H, W) input."""
+
+    _function = staticmethod(F.lp_pool3d)
+
+
 class Upsample(Module):
     """Resizes the spatial dims with F.interpolate.
 

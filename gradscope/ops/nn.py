@@ -177,3 +177,62 @@ gelu = primitive("gelu", _gelu, "GeluBackward0", inputs=("self",), params=("appr
                  vjp=(_gelu_vjp,))
 erf = primitive("erf", _erf, "ErfBackward0", inputs=("self",), saves=("self",),
                 vjp=(lambda g, s: g * (2 / math.sqrt(math.pi)) * s.xp.exp(-s.self * s.self),))
+
+
+# ------------------------------------------------------------------------------- shrinkage
+# NOTE: both backward kernels pass the gradient only strictly outside [-lambd, lambd]: 0 at the edges
+def _outside(s):
+    return (s.self < -s.lambd) | (s.self > s.lambd)
+
+
+hardshrink = primitive(
+    "hardshrink", lambda a, lambd: np.where((a < -lambd) | (a > lambd), a, 0).astype(a.dtype, copy=False),
+    "HardshrinkBackward0", inputs=("self",), params=("lambd",), saves=("self",),
+    vjp=(lambda g, s: s.xp.where(_outside(s), g, 0.0),))
+softshrink = primitive(
+    "softshrink", lambda a, lambd: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0)).astype(
+        a.dtype, copy=False),
+    "SoftshrinkBackward0", inputs=("self",), params=("lambd",), saves=("self",),
+    vjp=(lambda g, s: s.xp.where(_outside(s), g, 0.0),))
+
+
+# ------------------------------------------------------------------------------- pixel shuffle
+def _pixel_shuffle(a, upscale_factor):
+    """(*, C·r², H, W) → (*, C, H·r, W·r): each group of r² channels tiles an r x r block."""
+    r = upscale_factor
+    *lead, channels, height, width = a.shape
+    blocks = a.reshape(*lead, channels // (r * r), r, r, height, width)
+    n = len(lead)
+    order = tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2)
+    return np.ascontiguousarray(blocks.transpose(order)).reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+def _pixel_unshuffle(a, downscale_factor):
+    """The inverse: (*, C, H·r, W·r) → (*, C·r², H, W)."""
+    r = downscale_factor
+    *lead, channels, height, width = a.shape
+    blocks = a.reshape(*lead, channels, height // r, r, width // r, r)
+    n = len(lead)
+    order = tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3)
+    return np.ascontiguousarray(blocks.transpose(order)).reshape(*lead, channels * r * r, height // r, width // r)
+
+
+pixel_shuffle = primitive(
+    "pixel_shuffle", _pixel_shuffle, "PixelShuffleBackward0", inputs=("self",), params=("upscale_factor",),
+    vjp=(lambda g, s: s.xp.apply(pixel_unshuffle, (g,), (s.upscale_factor,)),))
+pixel_unshuffle = primitive(
+    "pixel_unshuffle", _pixel_unshuffle, "PixelUnshuffleBackward0", inputs=("self",), params=("downscale_factor",),
+    vjp=(lambda g, s: s.xp.apply(pixel_shuffle, (g,), (s.downscale_factor,)),))
+
+
+def _channel_shuffle(a, groups):
+    """(N, g·k, *) → (N, k·g, *): channel i·k + j moves to j·g + i."""
+    n, channels = a.shape[:2]
+    grouped = a.reshape(n, groups, channels // groups, *a.shape[2:])
+    return np.ascontiguousarray(grouped.swapaxes(1, 2)).reshape(a.shape)
+
+
+channel_shuffle = primitive(
+    "channel_shuffle", _channel_shuffle, "ChannelShuffleBackward0", inputs=("self",), params=("groups",),
+    attrs=("self_sym_sizes",),
+    vjp=(lambda g, s: s.xp.apply(channel_shuffle, (g,), (s.self_sym_sizes[1] // s.groups,)),))

@@ -111,3 +111,31 @@ def test_inplace_changes_the_input_and_keeps_float32():
     y = F.dropout(x, 0.5, inplace=True)
     assert y is x and y.dtype == gradscope.float32
     assert set(np.unique(x.numpy())) == {0.0, 2.0}
+
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda x, p: F.alpha_dropout(x, p, training=True), (400, 250)),
+    (lambda x, p: F.feature_alpha_dropout(x, p, training=True), (400, 250, 1)),
+])
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_alpha_dropout_keeps_mean_and_variance_of_selu_activations(call, shape, p):
+    gradscope.manual_seed(2)
+    x = gradscope.randn(*shape, dtype=gradscope.float64, requires_grad=True)
+    y = call(x, p)
+    values = y.detach().numpy()
+    assert abs(values.mean()) < 0.02 and abs(values.std() - 1) < 0.02  # 100,000 draws
+    a = 1 / np.sqrt((1.7580993408473766 ** 2 * p + 1) * (1 - p))
+    dropped = np.isclose(values, -1.7580993408473766 * a + 1.7580993408473766 * a * p)
+    assert abs(dropped.mean() - p) < 0.01
+    (grad,) = gradscope.autograd.grad(y.sum(), x)
+    np.testing.assert_allclose(grad.numpy(), np.where(dropped, 0.0, a), rtol=1e-12)
+    assert y.grad_fn.name() == "AddBackward0"
+
+
+def test_alpha_dropout_is_the_identity_outside_training(oracle):
+    oracle.check("""
+        x = torch.ones(2, 3)
+        F = torch.nn.functional
+        print(F.alpha_dropout(x, 0.5) is x, F.feature_alpha_dropout(x, 0.5, training=False) is x,
+              F.alpha_dropout(x, 1.0, training=True).sum().item())
+    """, stdout="True True 0.0\n")

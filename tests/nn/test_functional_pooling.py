@@ -81,6 +81,23 @@ ERRORS = {
                                         "but got output_padding_depth: 2 output_padding_height: 2 output_padding_width:"
                                         " 2 stride_depth: 1 stride_height: 1 stride_width: 1 dilation_depth: 1 "
                                         "dilation_height: 1 dilation_width: 1"),
+    "lrn of 2-D": ("F.local_response_norm(torch.ones(2, 2), 2)",
+                   "ValueError: Expected 3D or higher dimensionality                          input (got 2 dimensions)"),
+    "softshrink negative lambda": ("F.softshrink(x, -1)",
+                                   "RuntimeError: lambda must be in range [0, 3.40282e+38] for input dtype Float, but "
+                                   "found -1"),
+    "pixel_shuffle channels": ("F.pixel_shuffle(torch.ones(1, 8, 2, 2), 3)",
+                               "RuntimeError: pixel_shuffle expects its input's 'channel' dimension to be divisible by "
+                               "the square of upscale_factor, but input.size(-3)=8 is not divisible by 9"),
+    "pixel_shuffle of 2-D": ("F.pixel_shuffle(torch.ones(2, 2), 2)",
+                             "RuntimeError: pixel_shuffle expects input to have at least 3 dimensions, but got input "
+                             "with 2 dimension(s)"),
+    "pixel_unshuffle width": ("F.pixel_unshuffle(torch.ones(1, 8, 2, 3), 2)",
+                              "RuntimeError: pixel_unshuffle expects width to be divisible by downscale_factor, but "
+                              "input.size(-1)=3 is not divisible by 2"),
+    "channel_shuffle groups": ("F.channel_shuffle(torch.ones(1, 8, 2), 3)",
+                               "RuntimeError: Number of channels must be divisible by groups. Got 8 channels and 3 "
+                               "groups."),
 }
 
 

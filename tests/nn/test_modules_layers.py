@@ -63,6 +63,15 @@ LAYERS = {
     "reflection_pad3d": (lambda nn: nn.ReflectionPad3d((1, 1, 0, 1, 1, 0)), _randn(1, 2, 2, 3, 3)),
     "replication_pad3d": (lambda nn: nn.ReplicationPad3d(1), _randn(1, 1, 2, 2, 3)),
     "circular_pad3d": (lambda nn: nn.CircularPad3d((1, 0, 0, 1, 1, 1)), _randn(1, 1, 2, 2, 3)),
+    "pixel_shuffle": (lambda nn: nn.PixelShuffle(2), _randn(2, 8, 2, 3)),
+    "pixel_unshuffle": (lambda nn: nn.PixelUnshuffle(3), _randn(1, 2, 3, 6)),
+    "channel_shuffle": (lambda nn: nn.ChannelShuffle(2), _randn(2, 4, 3)),
+    "local_response_norm": (lambda nn: nn.LocalResponseNorm(3, k=2.0), _randn(2, 5, 3, 2)),
+    "lppool1d": (lambda nn: nn.LPPool1d(2, 3, stride=1), _randn(2, 3, 6)),
+    "lppool2d": (lambda nn: nn.LPPool2d(1, 2), _randn(1, 2, 4, 4)),
+    "lppool3d": (lambda nn: nn.LPPool3d(2, (1, 2, 2), ceil_mode=True), _randn(1, 2, 2, 3, 3)),
+    "alpha_dropout eval": (lambda nn: nn.AlphaDropout(0.2).eval(), _randn(2, 3)),
+    "feature_alpha_dropout eval": (lambda nn: nn.FeatureAlphaDropout().eval(), _randn(2, 3, 2)),
     "maxpool1d": (lambda nn: nn.MaxPool1d(3, stride=2, padding=1), _randn(2, 3, 8)),
     "maxpool2d": (lambda nn: nn.MaxPool2d(2, ceil_mode=True), _randn(2, 2, 5, 5)),
     "maxpool2d indices": (lambda nn: nn.MaxPool2d(2, return_indices=True), _randn(1, 2, 4, 4)),
@@ -112,6 +121,7 @@ ACTIVATIONS = {
     "softplus": lambda nn: nn.Softplus(beta=2.0, threshold=5.0), "softsign": lambda nn: nn.Softsign(),
     "tanhshrink": lambda nn: nn.Tanhshrink(), "glu": lambda nn: nn.GLU(1), "softmax": lambda nn: nn.Softmax(1),
     "log_softmax": lambda nn: nn.LogSoftmax(-1), "softmin": lambda nn: nn.Softmin(0),
+    "hardshrink": lambda nn: nn.Hardshrink(0.3), "softshrink": lambda nn: nn.Softshrink(),
 }
 
 

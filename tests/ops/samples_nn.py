@@ -203,6 +203,26 @@ def _embedding() -> list[Call]:
     ]
 
 
+def _rearranging_and_shrinking() -> list[Call]:
+    return [
+        _samples("hardshrink", lambda lib, x: lib.F.hardshrink(x, 0.3), ((3, 4),)),
+        _samples("softshrink", lambda lib, x: lib.F.softshrink(x), ((3, 4),)),
+        _samples("tanhshrink", lambda lib, x: lib.F.tanhshrink(x), ((2, 3),)),
+        _samples("pixel_shuffle", lambda lib, x: lib.F.pixel_shuffle(x, 2), ((1, 8, 2, 3),)),
+        _samples("pixel_shuffle_unbatched", lambda lib, x: lib.F.pixel_shuffle(x, 3), ((9, 1, 2),)),
+        _samples("pixel_unshuffle", lambda lib, x: lib.F.pixel_unshuffle(x, 2), ((2, 1, 2, 4),)),
+        _samples("channel_shuffle", lambda lib, x: lib.F.channel_shuffle(x, 3), ((2, 6, 2),)),
+        _samples("local_response_norm_3d", lambda lib, x: lib.F.local_response_norm(x, 3, alpha=0.5), ((2, 4, 3),)),
+        _samples("local_response_norm_4d", lambda lib, x: lib.F.local_response_norm(x, 2, 0.3, 0.5, 2.0),
+                 ((1, 3, 2, 2),)),
+        _samples("lp_pool1d", lambda lib, x: lib.F.lp_pool1d(x, 2, 3, stride=2), ((1, 2, 7),)),
+        _samples("lp_pool2d", lambda lib, x: lib.F.lp_pool2d(x, 2.0, (2, 3), ceil_mode=True), ((1, 2, 3, 4),)),
+        _samples("lp_pool2d_inf", lambda lib, x: lib.F.lp_pool2d(x, float("inf"), 2), ((1, 1, 4, 4),)),
+        _samples("lp_pool3d", lambda lib, x: lib.F.lp_pool3d(x, 2, 2), ((1, 1, 2, 4, 2),)),
+    ]
+
+
 def nn_calls() -> list[Call]:
-    return _convolution() + _padding() + _interpolate() + _pooling() + _normalization() + _embedding()
+    return (_convolution() + _padding() + _interpolate() + _pooling() + _normalization() + _embedding()
+            + _rearranging_and_shrinking())
 

@@ -15,6 +15,7 @@ from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type
 from gradscope.ops import activations as A
+from gradscope.ops import nn as N
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -181,3 +182,33 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     else:
         one_hot[...] = 1.0
     return Tensor._make(one_hot) - y_soft.detach() + y_soft
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0; the gradient is 0 at ±lambd (HardshrinkBackward0).
+
+    >>> F.hardshrink(gradscope.tensor([-1.0, 0.2, 0.7]))
+    tensor([-1.0000,  0.0000,  0.7000])
+    """
+    return apply(N.hardshrink, (input,), (lambd,))
+
+
+_DTYPE_MAX = {"Float": "3.40282e+38", "Double": "1.79769e+308", "Half": "65504", "BFloat16": "3.38953e+38"}
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x ∓ lambd outside [-lambd, lambd], 0 inside (SoftshrinkBackward0).
+
+    >>> F.softshrink(gradscope.tensor([-1.0, 0.2, 0.7]))
+    tensor([-0.5000,  0.0000,  0.2000])
+    """
+    if lambd < 0:
+        kind = scalar_type(input)
+        raise RuntimeError(f"lambda must be in range [0, {_DTYPE_MAX.get(kind, 'inf')}] for input dtype {kind}, but "
+                           f"found {lambd:g}")
+    return apply(N.softshrink, (input,), (lambd,))
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x), composed as PyTorch composes it (SubBackward0)."""
+    return input - input.tanh()

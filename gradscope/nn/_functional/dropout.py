@@ -1,7 +1,8 @@
-"""dropout, dropout1d, dropout2d, dropout3d, built as PyTorch builds them on the CPU: `input * noise`, where noise
-is a Bernoulli(1 - p) draw divided by 1 - p (MulBackward0). Feature dropout draws one value per
-(sample, channel), shared over the spatial dims. Draws come from gradscope's generator, so
-`gradscope.manual_seed` makes them repeat; they are not PyTorch's stream.
+"""dropout, dropout1d, dropout2d, dropout3d, built as PyTorch builds them on the CPU: `input * noise`,
+where noise is a Bernoulli(1 - p) draw divided by 1 - p (MulBackward0); and the alpha dropouts of SELU
+networks. Feature dropout draws one value per (sample, channel), shared over the spatial dims. Draws
+come from gradscope's generator, so `gradscope.manual_seed` makes them repeat; they are not PyTorch's
+stream.
 """
 
 from __future__ import annotations
@@ -99,3 +100,35 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if inplace:  # NOTE: as dropout1d's in-place unbatched case, a per-channel noise multiplied in place
         return _dropout(input, p, training, inplace, feature=True, channels_only=True)
     return _dropout(input.unsqueeze(0), p, training, inplace, feature=True).squeeze(0)
+
+
+_SELU_ALPHA_PRIME = 1.7580993408473766  # -SELU's scale · alpha: the value SELU saturates to
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+    """Dropped elements take SELU's saturation value, then an affine map restores zero mean and unit
+    variance: `input * a·mask + b`, as PyTorch composes it (AddBackward0)."""
+    _check_probability(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1:
+        noise = gradscope.zeros((), dtype=input.dtype)
+        return input.mul_(noise) if inplace else input * noise
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else tuple(input.shape)
+    keep = (gradscope.rand(shape, dtype=input.dtype) < 1 - p).to(input.dtype)
+    a = 1.0 / ((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
+    b = (keep - 1) * (_SELU_ALPHA_PRIME * a) + _SELU_ALPHA_PRIME * a * p
+    scaled = input.mul_(keep * a) if inplace else input * (keep * a)
+    return scaled.add_(b)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps the activations' mean and variance (AddBackward0)."""
+    return _alpha_dropout(input, p, training, inplace, feature=False)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """alpha_dropout of whole channels (one draw per sample and channel)."""
+    return _alpha_dropout(input, p, training, inplace, feature=True)

@@ -12,6 +12,8 @@ import numpy as np
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import size_list
+from gradscope.nn._functional.pooling import avg_pool2d, avg_pool3d
+from gradscope.nn._functional.sampling import pad
 from gradscope.ops import normalization as N
 
 
@@ -191,3 +193,26 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     """
     denominator = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     return input / denominator if out is None else out.copy_(input / denominator)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Each element divided by (k + alpha · mean of the squares of `size` neighbouring channels)^beta
+    (AlexNet's normalisation), composed as PyTorch composes it: an average pool over channels of x²
+    (DivBackward0)."""
+    dim = input.dim()
+    if dim < 3:
+        # NOTE: PyTorch's message carries a run of spaces from a line continuation inside its f-string
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input.shape
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div

@@ -256,3 +256,61 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     values, indices = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices=True)
     values = values.squeeze(-2)
     return (values, indices.squeeze(-2)) if return_indices else values
+
+
+def _lp_pool(input: Tensor, norm_type, kernel_size, stride, ceil_mode: bool, dims: int) -> Tensor:
+    """(Σ x^p over each window)^(1/p), composed as PyTorch composes it: an average pool of x^p times the
+    window size, and a max pool of |x| for p = ±inf."""
+    max_pool, avg_pool = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}[dims]
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    window = 1
+    for k in (kernel_size,) * dims if isinstance(kernel_size, int) else kernel_size:
+        window *= k
+    out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, L) input (PowBackward0).
+
+    >>> F.lp_pool1d(gradscope.tensor([[[3.0, 4.0]]]), 2, 2)
+    tensor([[[5.]]])
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, H, W) input (PowBackward0)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, D, H, W) input (PowBackward0)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def max_pool1d_with_indices(*args, **kwargs):
+    return max_pool1d(*args, **{**kwargs, "return_indices": True})
+
+
+def max_pool2d_with_indices(*args, **kwargs):
+    return max_pool2d(*args, **{**kwargs, "return_indices": True})
+
+
+def max_pool3d_with_indices(*args, **kwargs):
+    return max_pool3d(*args, **{**kwargs, "return_indices": True})
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    return adaptive_max_pool3d(input, output_size, return_indices=True)
