@@ -82,7 +82,7 @@ ERRORS = {
                                         " 2 stride_depth: 1 stride_height: 1 stride_width: 1 dilation_depth: 1 "
                                         "dilation_height: 1 dilation_width: 1"),
     "lrn of 2-D": ("F.local_response_norm(torch.ones(2, 2), 2)",
-                   "ValueError: Expected 3D or higher dimensionality                          input (got 2 dimensions)"),
+                   "ValueError: Expected 3D or higher dimensionality" + " " * 26 + "input (got 2 dimensions)"),
     "softshrink negative lambda": ("F.softshrink(x, -1)",
                                    "RuntimeError: lambda must be in range [0, 3.40282e+38] for input dtype Float, but "
                                    "found -1"),
