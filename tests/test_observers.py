@@ -79,7 +79,7 @@ def test_op_computed_sees_ops_in_and_out_of_the_graph():
     seen = Computed()
     with observers.observing(seen):
         a = torch.log(x)
-        b = a * w
+        a * w
         values, indices = torch.sort(x)
     assert [name for name, _ in seen.ops] == ["log", "mul", "sort"]
     assert seen.ops[0][1] == [None]

@@ -6,8 +6,8 @@ An observer is any object with some of these methods (missing ones are skipped):
 `backward_node_end(node, grad_inputs)`, `backward_node_failed(node, error)`, `grad_accumulated(tensor, grad)`,
 `backward_end()`, and `op_computed(op, inputs, outputs)`: after every primitive `dispatch.apply` runs,
 in the graph or not (after `node_created` when it made a node; `outputs` is a tuple of Tensors, whose
-`_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for anomaly mode); with none
-active the engine pays one check per op.
+`_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
+anomaly mode); with none active the engine pays one check per op.
 """
 
 from __future__ import annotations
