@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradscope._stats import TensorStats
+import numpy as np
+
+from gradscope._quiet import loud, quiet
+from gradscope._stats import TensorStats, compute_stats
 
 
 def describe(stats: TensorStats) -> str:
@@ -35,8 +38,8 @@ def why_forward(op: str, inputs: list[TensorStats | None]) -> str:
     """A plain reason for the common ways an op's forward makes a non-finite value from finite inputs."""
     first = inputs[0] if inputs else None
     if first is not None and first.numel:
-        if op in ("log", "log1p") and first.min <= (0 if op == "log" else -1):
-            return f"{op} of a value <= {0 if op == 'log' else -1} (input min {first.min:g})"
+        if op in ("log", "log2", "log10", "log1p") and first.min <= (-1 if op == "log1p" else 0):
+            return f"{op} of a value <= {-1 if op == 'log1p' else 0} (input min {first.min:g})"
         if op in ("sqrt", "rsqrt") and first.min < 0:
             return f"{op} of a negative value (input min {first.min:g})"
         if op == "exp":
@@ -68,3 +71,42 @@ def why_backward(op: str, saved: dict[str, TensorStats]) -> str:
     if stats is not None and stats.zero_fraction > 0:
         return f"its saved {name} holds zeros ({stats.zero_fraction:.0%}), where the derivative is infinite"
     return "finite incoming gradient, non-finite outgoing gradient"
+
+
+def _arrays(values):
+    """The arrays among an op's inputs or outputs: tensors, numbers, lists of tensors (cat, stack)."""
+    for value in values:
+        data = getattr(value, "_data", None)
+        if data is not None:
+            yield data
+        elif isinstance(value, (list, tuple)):
+            yield from _arrays(value)
+        elif isinstance(value, (int, float, complex, np.ndarray, np.generic)):
+            yield np.asarray(value)
+
+
+def _finite(array: np.ndarray) -> bool:
+    if array.dtype.kind not in "fc":
+        return True
+    # NOTE: a finite sum means no nan and no inf, in one pass without a temporary; a sum that
+    # overflows from finite values is the rare case that needs the exact test
+    return bool(np.isfinite(array.sum()) or np.isfinite(array).all())
+
+
+def forward_origin(op: str, inputs, outputs) -> str | None:
+    """Why an op that ran forward is a culprit ('log produced 1 -inf: log of a value <= 0 (input min 0)'),
+    or None when its outputs are finite or a non-finite value already came in (it only passed it on).
+    `inputs` and `outputs` are the op's tensors, numbers, or lists of tensors. Costs one sum per
+    floating output when the outputs are finite."""
+    token = quiet()
+    try:
+        outputs = list(_arrays(outputs))
+        if all(_finite(array) for array in outputs):
+            return None
+        inputs = list(_arrays(inputs))
+        if not all(_finite(array) for array in inputs):
+            return None
+        bad = next(compute_stats(array) for array in outputs if not _finite(array))
+        return f"{op} produced {describe(bad)}: {why_forward(op, [compute_stats(a) for a in inputs])}"
+    finally:
+        loud(token)

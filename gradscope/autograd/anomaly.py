@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradscope._diagnosis import describe, role, why_backward, why_forward
+from gradscope._diagnosis import describe, forward_origin, role, why_backward, why_forward
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
 from gradscope.autograd import errors, observers
@@ -153,8 +153,8 @@ class AnomalyReport:
 
     phase: str  # "forward" or "backward"
     role: str  # "culprit": finite in, non-finite out; "propagator": non-finite already came in
-    node: object = field(repr=False)
-    node_name: str
+    node: object = field(repr=False)  # None for an op outside the autograd graph (no input requires grad)
+    node_name: str | None
     op: str
     output_index: int
     scope: str | None
@@ -165,8 +165,11 @@ class AnomalyReport:
     saved: dict[str, TensorStats]
 
     def __str__(self) -> str:
-        lines = [f"gradscope anomaly report: {self.role} in the {self.phase} pass",
-                 f"  node      {self.node_name} (op {self.op})"]
+        lines = [f"gradscope anomaly report: {self.role} in the {self.phase} pass"]
+        if self.node_name is None:
+            lines.append(f"  op        {self.op} (outside the autograd graph: none of its inputs requires grad)")
+        else:
+            lines.append(f"  node      {self.node_name} (op {self.op})")
         if self.location:
             lines.append(f"  created   {self.location}")
         if self.scope:
@@ -277,6 +280,32 @@ class AnomalyObserver:
             error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output "
                                  f"during the forward pass (op {_op_name(node)}).")
             raise _with_report(error, report)
+
+    def op_computed(self, op, inputs, outputs) -> None:
+        """With check_forward, an op outside the graph (it made no node) is checked too: data
+        preprocessing on tensors that don't require grad is where non-finite values are often born."""
+        mode = _mode
+        if not mode.check_forward or self._running() or any(out._grad_fn is not None for out in outputs):
+            return
+        scope = observers.scope.get()
+        if mode.allow and any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow
+                              for text in (op.name, scope or "")):
+            return
+        if forward_origin(op.name, inputs, outputs) is None:
+            return
+        token = quiet()
+        try:
+            index, kind = next((i, kind) for i, out in enumerate(outputs)
+                               if (kind := _nonfinite_kind(out._data, _CHECK_ALL)) is not None)
+        finally:
+            loud(token)
+        incoming = [_stats(x) if hasattr(x, "_data") else None for x in inputs]
+        report = AnomalyReport("forward", "culprit", None, None, op.name, index, scope,
+                               user_location(capture_stack()), why_forward(op.name, incoming),
+                               [_stats(o) for o in outputs], incoming, {})
+        error = RuntimeError(f"Op '{op.name}' returned {kind} values in its {index}th output during the forward "
+                             "pass (outside the autograd graph: none of its inputs requires grad).")
+        raise _with_report(error, report)
 
     def backward_node_start(self, node, grads) -> None:
         node._anomaly_incoming = grads

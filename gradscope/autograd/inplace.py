@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_to
-from gradscope.autograd import errors, factories
+from gradscope.autograd import errors, factories, observers
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
@@ -227,10 +227,11 @@ _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true
 
 
 def _fast(target: Tensor, function, scalar) -> Tensor:
-    """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary."""
+    """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary. Under
+    observers it runs as the op itself, so that they see it (`x.div_(0)` can make an inf)."""
     ufunc = _UFUNCS[function.__name__]
     if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide) or (
-            target._base is not None and overlaps(target._data)):
+            target._base is not None and overlaps(target._data)) or observers.GLOBAL or observers.active.get():
         return _inplace(target, function, scalar)
     ufunc(target._data, scalar, out=target._data)
     target._version_counter[0] += 1

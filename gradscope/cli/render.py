@@ -130,13 +130,15 @@ def anomaly_list(trace: Trace) -> Text:
         return Text("no anomalies: every value and gradient is finite", style="green")
     text = Text("anomalies\n", style="bold")
     for anomaly in trace.culprits():
-        node = trace.nodes[anomaly.node]
         text.append(f"✗ culprit ({anomaly.phase}) ", style="bold red")
-        text.append(f"{node.name} ({node.op})", style="bold")
-        if node.source is not None:
-            text.append(f" at {node.source}", style="cyan")
-        if node.scope:
-            text.append(f" in {node.scope}", style="magenta")
+        if anomaly.node is None:
+            text.append(f"{anomaly.op} (outside the autograd graph)", style="bold")
+        else:
+            text.append(f"{trace.nodes[anomaly.node].name} ({anomaly.op})", style="bold")
+        if anomaly.source is not None:
+            text.append(f" at {anomaly.source}", style="cyan")
+        if anomaly.scope:
+            text.append(f" in {anomaly.scope}", style="magenta")
         text.append(f"\n    {anomaly.message}\n")
     for phase in ("forward", "backward"):
         names = [trace.nodes[a.node].name for a in trace.anomalies if a.role == "propagator" and a.phase == phase]

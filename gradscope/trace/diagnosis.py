@@ -1,10 +1,25 @@
 """Anomalies in a recording: the culprit op versus the ops that only pass non-finite values on
-(the rules themselves are gradscope._diagnosis, shared with anomaly mode)."""
+(the rules themselves are gradscope._diagnosis, shared with anomaly mode).
+
+`ForwardOrigins` finds where a non-finite value is born in the forward pass, in the autograd graph
+or outside it (an op on tensors that don't require grad has no node): an observer's
+`op_computed(op, inputs, outputs)` hands it every primitive the engine runs. The recorder uses it,
+and so can any observer that only needs the first bad op (a cheap watch over a training run).
+"""
 
 from __future__ import annotations
 
-from gradscope._diagnosis import describe, role, why_backward, why_forward
-from gradscope.trace.model import Anomaly, NodeRecord, PassRecord, Trace
+import os
+import sys
+from dataclasses import dataclass
+
+import gradscope
+from gradscope._diagnosis import describe, forward_origin, role, why_backward, why_forward
+from gradscope.autograd import observers
+from gradscope.autograd.engine import current_pass
+from gradscope.trace.model import Anomaly, NodeRecord, PassRecord, SourceLocation, Trace
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
 
 
 def _stats(records):
@@ -19,9 +34,10 @@ def classify_forward(node: NodeRecord) -> Anomaly | None:
         return None
     bad = describe(next(s for s in outputs if s is not None and not s.finite))
     if verdict == "propagator":
-        return Anomaly("forward", verdict, node.id, None, f"{node.op} passed on non-finite values ({bad})")
-    return Anomaly("forward", verdict, node.id, None,
-                   f"{node.op} produced {bad}: {why_forward(node.op, _stats(node.inputs))}")
+        message = f"{node.op} passed on non-finite values ({bad})"
+    else:
+        message = f"{node.op} produced {bad}: {why_forward(node.op, _stats(node.inputs))}"
+    return Anomaly("forward", verdict, node.id, None, message, node.op, node.source, node.scope)
 
 
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:
@@ -33,8 +49,67 @@ def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> An
     node = trace.nodes[node_id]
     bad = describe(next(s for s in outgoing if s is not None and not s.finite))
     if verdict == "propagator":
-        return Anomaly("backward", verdict, node_id, pass_record.index,
-                       f"{node.name} passed on a non-finite gradient ({bad})")
-    saved = {name: record.stats for name, record in node.saved.items()}
-    return Anomaly("backward", verdict, node_id, pass_record.index,
-                   f"{node.name} returned {bad} from a finite gradient: {why_backward(node.op, saved)}")
+        message = f"{node.name} passed on a non-finite gradient ({bad})"
+    else:
+        saved = {name: record.stats for name, record in node.saved.items()}
+        message = f"{node.name} returned {bad} from a finite gradient: {why_backward(node.op, saved)}"
+    return Anomaly("backward", verdict, node_id, pass_record.index, message, node.op, node.source, node.scope)
+
+
+# ------------------------------------------------------------------------------ forward origins
+def user_frame(frame):
+    """The innermost stack frame outside gradscope: the user's line that made the op."""
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    return frame
+
+
+def user_source(frame) -> SourceLocation | None:
+    """Where the user's code is, from `frame` outwards (None when only gradscope is on the stack)."""
+    frame = user_frame(frame)
+    if frame is None:
+        return None
+    return SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+@dataclass
+class ForwardOrigin:
+    """An op that turned finite inputs into a non-finite output."""
+
+    op: str
+    message: str  # 'log produced 1 -inf: log of a value <= 0 (input min 0)'
+    source: SourceLocation | None
+    scope: str | None
+
+
+class ForwardOrigins:
+    """Checks every op the engine runs for finite inputs turned non-finite, as an observer would call it
+    from `op_computed`; each op costs one sum per floating output.
+
+    >>> origins = ForwardOrigins()
+    >>> with observers.observing(origins):
+    ...     y = gradscope.log(gradscope.zeros(3))
+    >>> origins.found[0].message
+    'log produced 3 -inf: log of a value <= 0 (input min 0)'
+    """
+
+    def __init__(self, in_graph: bool = True) -> None:
+        self.in_graph = in_graph  # False: ops that made a node are left to whoever watches nodes
+        self.found: list[ForwardOrigin] = []
+
+    def op_computed(self, op, inputs, outputs) -> None:
+        origin = self.check(op, inputs, outputs)
+        if origin is not None:
+            self.found.append(origin)
+
+    def check(self, op, inputs, outputs) -> ForwardOrigin | None:
+        """The origin this op is, if it is one (the caller decides what to keep). Ops run by a backward
+        pass (gradients computed with create_graph, hooks) are the backward's to judge."""
+        if current_pass() is not None:
+            return None
+        if not self.in_graph and any(out._grad_fn is not None for out in outputs):
+            return None
+        message = forward_origin(op.name, inputs, outputs)
+        if message is None:
+            return None
+        return ForwardOrigin(op.name, message, user_source(sys._getframe(1)), observers.scope.get())

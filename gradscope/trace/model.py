@@ -113,13 +113,27 @@ class PassRecord:
 
 @dataclass
 class Anomaly:
-    """A non-finite value: where it started (culprit) or where it only passed through (propagator)."""
+    """A non-finite value: where it started (culprit) or where it only passed through (propagator).
+
+    `node` is the backward node of the op, or None for an op outside the autograd graph (none of its
+    inputs required grad: data preprocessing, a mask, a no_grad block), which is recorded by its
+    op, source line and scope alone. `pass_index` is the backward pass the value belongs to: the pass
+    it was found in (backward), or the pass the forward op fed (the next one to run; None when no
+    backward ran after it).
+    """
 
     phase: str  # "forward" or "backward"
     role: str  # "culprit" or "propagator"
-    node: int
+    node: int | None
     pass_index: int | None
     message: str
+    op: str | None = None  # the forward op (`log`), the node's op for anomalies in the graph
+    source: SourceLocation | None = None
+    scope: str | None = None
+
+    @property
+    def in_graph(self) -> bool:
+        return self.node is not None
 
 
 @dataclass
@@ -151,3 +165,4 @@ class Trace:
 
     def culprits(self) -> list[Anomaly]:
         return [a for a in self.anomalies if a.role == "culprit"]
+

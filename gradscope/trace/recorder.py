@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import weakref
@@ -17,12 +16,12 @@ import numpy as np
 
 import gradscope
 from gradscope.autograd import observers
+from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
-from gradscope.trace.diagnosis import classify_backward, classify_forward
-from gradscope.trace.model import NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace
+from gradscope.trace.diagnosis import ForwardOrigins, classify_backward, classify_forward, user_source
+from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, TensorRecord, Trace
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
 DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
 
 
@@ -39,13 +38,6 @@ def _render(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def user_frame(frame):
-    """The innermost stack frame outside gradscope: the user's line that made the op."""
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    return frame
-
-
 class Recorder:
     """Records every node, saved tensor and gradient while active (an engine observer)."""
 
@@ -58,6 +50,7 @@ class Recorder:
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
         self._pass: PassRecord | None = None
+        self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
         self._token = None
         # held from __enter__ to __exit__: one block at a time records into this trace, so a second
         # entry (nested, or from another thread) can't push it twice or overwrite the token __exit__ resets
@@ -119,17 +112,25 @@ class Recorder:
     # observer events --------------------------------------------------------------------------
     def node_created(self, node, inputs, outputs) -> None:
         record = self.trace.nodes[self.node_id(node)]
-        frame = user_frame(sys._getframe(1))
-        if frame is not None:
-            record.source = SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        record.source = user_source(sys._getframe(1))
         record.inputs = [self._capture(x) for x in inputs]
         record.outputs = [self._capture(x) for x in outputs]
         if isinstance(node, OpNode):
             names = node.op.params + node.op.attrs
             record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
-        anomaly = classify_forward(record)
+        # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients
+        anomaly = classify_forward(record) if current_pass() is None else None
         if anomaly is not None:
+            anomaly.pass_index = len(self.trace.passes)  # the pass this forward feeds (settled in finish)
             self.trace.anomalies.append(anomaly)
+
+    def op_computed(self, op, inputs, outputs) -> None:
+        """An op outside the autograd graph (its inputs don't require grad) has no node: it is recorded
+        only when it is where a non-finite value was born."""
+        origin = self._origins.check(op, inputs, outputs)
+        if origin is not None:
+            self.trace.anomalies.append(Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message,
+                                                origin.op, origin.source, origin.scope))
 
     def tensor_saved(self, node, name, saved) -> None:
         value = saved._tensor if saved._tensor is not None else saved._array
@@ -200,10 +201,19 @@ class Recorder:
     def _rename_scopes(self, namespace: dict) -> None:
         for node in self.trace.nodes.values():
             node.scope = rename_scope(node.scope, namespace)
+        for anomaly in self.trace.anomalies:
+            anomaly.scope = rename_scope(anomaly.scope, namespace)
+
+    def _settle_forward_passes(self) -> None:
+        """A forward anomaly belongs to the pass that ran after it; none when no pass did."""
+        for anomaly in self.trace.anomalies:
+            if anomaly.pass_index is not None and anomaly.pass_index >= len(self.trace.passes):
+                anomaly.pass_index = None
 
     def finish(self, namespace: dict | None = None) -> Trace:
         """Name the leaves and drop every reference to live engine objects."""
         self.name_parameters(namespace or {})
+        self._settle_forward_passes()
         self._alive.clear()
         self._leaves.clear()
         self._ids.clear()

@@ -37,7 +37,7 @@ from gradscope.trace.model import (
 from gradscope.trace.output import write_atomically
 
 FORMAT = "gradscope-trace"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: anomalies carry op, node_name, file, line, function, scope; node may be null
 MANIFEST = "manifest.json"
 
 
@@ -108,11 +108,18 @@ def to_manifest(trace: Trace) -> tuple[dict, dict[str, np.ndarray]]:
         "passes": passes,
         "parameters": [{"name": p.name, "node": p.node, "value": table.ref(p.value), "module": p.module}
                        for p in trace.parameters],
-        "anomalies": [{"phase": a.phase, "role": a.role, "node": a.node, "pass": a.pass_index, "message": a.message}
-                      for a in trace.anomalies],
+        "anomalies": [_anomaly_json(trace, a) for a in trace.anomalies],
         "tensors": table.entries,
     }
     return manifest, table.arrays
+
+
+def _anomaly_json(trace: Trace, anomaly: Anomaly) -> dict:
+    source = anomaly.source
+    return {"phase": anomaly.phase, "role": anomaly.role, "pass": anomaly.pass_index, "node": anomaly.node,
+            "node_name": None if anomaly.node is None else trace.nodes[anomaly.node].name, "op": anomaly.op,
+            "file": source and source.file, "line": source and source.line, "function": source and source.function,
+            "scope": anomaly.scope, "message": anomaly.message}
 
 
 def save_trace(trace: Trace, path: str | os.PathLike) -> None:
@@ -444,13 +451,27 @@ def _parse(manifest: dict, path: Path, archive: zipfile.ZipFile) -> Trace:
         node = _dict(data).get("node")
         trace.parameters.append(Parameter(_text(data["name"]), None if node is None else _node(trace, node),
                                           required(data["value"]), _optional_text(data.get("module"))))
-    for data in _list(manifest["anomalies"]):
-        pass_index = _dict(data).get("pass")
-        if pass_index is not None and not 0 <= _int(pass_index) < len(trace.passes):
-            raise ValueError(f"anomaly in pass {pass_index} of {len(trace.passes)}")
-        trace.anomalies.append(Anomaly(_one_of(data["phase"], PHASES), _one_of(data["role"], ROLES),
-                                       _node(trace, data["node"]), pass_index, _text(data["message"])))
+    trace.anomalies = [_anomaly(trace, _dict(data)) for data in _list(manifest["anomalies"])]
     return trace
+
+
+def _anomaly(trace: Trace, data: dict) -> Anomaly:
+    """An anomaly; one without a node (an op outside the graph) must say its op. Version 1 files have
+    only the node: its op, source and scope stand in."""
+    pass_index = data.get("pass")
+    if pass_index is not None and not 0 <= _int(pass_index) < len(trace.passes):
+        raise ValueError(f"anomaly in pass {pass_index} of {len(trace.passes)}")
+    node_id = data.get("node")
+    node = None if node_id is None else trace.nodes[_node(trace, node_id)]
+    source = node.source if node is not None else None
+    if data.get("file") is not None:
+        source = SourceLocation(_text(data["file"]), _count(data["line"]), _text(data.get("function") or ""))
+    op = _optional_text(data.get("op")) or (node.op if node is not None else None)
+    if op is None:
+        raise ValueError("an anomaly outside the graph (no node) must name its op")
+    scope = _optional_text(data["scope"]) if "scope" in data else node.scope if node is not None else None
+    return Anomaly(_one_of(data["phase"], PHASES), _one_of(data["role"], ROLES), node_id, pass_index,
+                   _text(data["message"]), op, source, scope)
 
 
 def _node_record(data: dict, ref, required) -> NodeRecord:

@@ -236,7 +236,8 @@ def test_culprits_and_propagators(case):
     for anomaly in trace.anomalies:
         node = trace.nodes[anomaly.node]
         assert node.source.file == __file__
-        assert anomaly.pass_index == (0 if anomaly.phase == "backward" else None)
+        assert anomaly.pass_index == 0  # backward: the pass it ran in; forward: the pass it fed
+        assert (anomaly.op, anomaly.source, anomaly.scope) == (node.op, node.source, node.scope)
         assert node.name in anomaly.message or node.op in anomaly.message
 
 

@@ -270,7 +270,8 @@ RAW_MANIFESTS = {
     "version is text": (b'{"format": "gradscope-trace", "schema_version": "1"}', "no valid schema_version"),
     "version is a bool": (b'{"format": "gradscope-trace", "schema_version": true}', "no valid schema_version"),
     "version is a float": (b'{"format": "gradscope-trace", "schema_version": 1.0}', "no valid schema_version"),
-    "newer version": (b'{"format": "gradscope-trace", "schema_version": 2}', "newer than this gradscope supports"),
+    "newer version": (b'{"format": "gradscope-trace", "schema_version": %d}' % (SCHEMA_VERSION + 1),
+                      "newer than this gradscope supports"),
     "huge integer": (b'{"format": "gradscope-trace", "schema_version": ' + b"9" * 5000 + b"}", "manifest"),
     "deeply nested": (b'{"format": "gradscope-trace", "schema_version": 1, "meta": ' + b"[" * 100_000 + b"]" * 100_000
                       + b"}", "manifest"),

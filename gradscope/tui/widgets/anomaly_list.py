@@ -14,13 +14,15 @@ from gradscope.tui.present import CULPRIT, QUIET, SCOPE, ordered_anomalies
 
 def anomaly_prompt(trace: Trace, anomaly: Anomaly) -> Table:
     """Two lines: role, phase, node, scope and source; then the message, wrapped under the node."""
-    node = trace.nodes[anomaly.node]
+    # an op outside the autograd graph has no node: its op, scope and line are the anomaly's own
+    name, detail = ((trace.nodes[anomaly.node].name, f" ({anomaly.op})") if anomaly.node is not None
+                    else (anomaly.op, " (outside the autograd graph)"))
     role = Text(" culprit ", style=CULPRIT) if anomaly.role == "culprit" else Text("propagator", style="yellow")
-    where = Text.assemble((f"{anomaly.phase:<8} ", QUIET), (node.name, "bold"), (f" ({node.op})", QUIET))
-    if node.scope:
-        where.append(f" {node.scope}", style=SCOPE)
-    if node.source is not None:
-        where.append(f" {node.source}", style=QUIET)
+    where = Text.assemble((f"{anomaly.phase:<8} ", QUIET), (name, "bold"), (detail, QUIET))
+    if anomaly.scope:
+        where.append(f" {anomaly.scope}", style=SCOPE)
+    if anomaly.source is not None:
+        where.append(f" {anomaly.source}", style=QUIET)
     if anomaly.pass_index is not None and len(trace.passes) > 1:
         where.append(f" pass {anomaly.pass_index + 1}", style=QUIET)
     grid = Table.grid(padding=(0, 1))
