@@ -33,6 +33,9 @@ from gradscope.autograd.indexing_functions import (
     index_add, index_fill, index_select, masked_select, put, repeat_interleave, scatter, scatter_add, scatter_reduce,
     take,
 )
+from gradscope.autograd.linalg_aliases import (
+    cholesky, cholesky_inverse, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
+)
 from gradscope.autograd.product_functions import (
     baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,
 )
@@ -40,7 +43,7 @@ from gradscope.autograd.random_functions import bernoulli, multinomial, normal, 
 from gradscope.autograd.rearrange import (
     atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, column_stack, diag,
     diag_embed, diagonal, dstack, flip, fliplr, flipud, hstack, moveaxis, movedim, narrow, roll, rot90, row_stack,
-    select, tile, tril, triu, vstack,
+    select, tile, trace, tril, triu, vstack,
 )
 from gradscope.autograd.sorting_functions import (
     argsort, median, msort, nanmean, nansum, searchsorted, sort, std_mean, topk, unique, var_mean,

@@ -281,8 +281,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if child is None or (needed is not None and child not in needed):
                     continue
                 if g is not None:
-                    if meta is SAME_AS_OUTPUT:  # a rule keeps the output's shape; its dtype may differ
-                        if g.dtype is not grads[0].dtype:
+                    if meta is SAME_AS_OUTPUT:  # the input has the output's shape and dtype
+                        # NOTE: a rule may still return the broadcast of several inputs (dist(x, y) with
+                        # x of the output's shape () and y of (3,)), or another dtype: both go back
+                        if g.dtype is not grads[0].dtype or g.shape != grads[0].shape:
                             g = _validate(node, _output_meta(grads, xp), g, xp)
                     elif g.shape != meta[0] or g.dtype != meta[1]:
                         g = _validate(node, meta, g, xp)

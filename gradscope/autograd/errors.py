@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from gradscope._dtypes import legacy_type_name
 
 FREED = (
@@ -92,3 +94,13 @@ def add_note(error: BaseException, text: str) -> None:
         error.add_note(text)
     else:
         error.__notes__ = [*getattr(error, "__notes__", []), text]
+
+
+_WARNED: set[str] = set()
+
+
+def warn_once(key: str, message: str, stacklevel: int = 3) -> None:
+    """PyTorch's TORCH_WARN_ONCE: a deprecation warns once per process."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)

@@ -7,13 +7,17 @@ import numpy as np
 
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.shape_functions import basic_index, contiguous, expand, reshape, unsqueeze
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import indexing_ops as X
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+for _op in (X.scatter_accumulate, X.scatter_value_accumulate):
+    node_class(_op).name = lambda self: "torch::autograd::NotImplemented"
 
 
 def _index_array(index, name: str) -> np.ndarray:
@@ -85,17 +89,33 @@ def _scatter_index(input, dim, index, name: str) -> tuple[int, np.ndarray]:
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
-    """`input` with `src` (or the number `value`) written at `index` along `dim` (ScatterBackward0/1)."""
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_reduce")
+    """`input` with `src` (or the number `value`) written at `index` along `dim` (ScatterBackward0/1).
+
+    The legacy `reduce="add"|"multiply"` accumulates instead, repeated indices included; as in PyTorch
+    it has no derivative (a backward through it raises) and with a tensor `src` it is deprecated."""
     d, positions = _scatter_index(input, dim, index, "scatter")
     if src is None:
         src = value
+    if reduce is not None:
+        return write_out("scatter", _scatter_accumulate(input, d, positions, src, reduce), out)
     if not isinstance(src, Tensor):
         return write_out("scatter", apply(X.scatter_value, (input,), (d, positions, src)), out)
     src = _fit_src(src, positions)
     arrays = [input._data, src._data.astype(input._data.dtype)]
     return write_out("scatter", apply(X.scatter, (input, src), (d, positions), arrays), out)
+
+
+def _scatter_accumulate(input, d: int, positions: np.ndarray, src, reduce: str):
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if not isinstance(src, Tensor):
+        return apply(X.scatter_value_accumulate, (input,), (d, positions, reduce, src))
+    warn_once("scatter_reduce_argument", "The reduce argument of torch.scatter with Tensor src is deprecated and "
+              "will be removed in a future PyTorch release. Use torch.scatter_reduce instead for more reduction "
+              "options.", stacklevel=4)
+    src = _fit_src(src, positions)
+    arrays = [input._data, src._data.astype(input._data.dtype)]
+    return apply(X.scatter_accumulate, (input, src), (d, positions, reduce), arrays)
 
 
 def scatter_add(input, dim, index, src, *, out=None):

@@ -17,7 +17,7 @@ from gradscope.autograd import errors, factories, observers
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
-from gradscope.autograd.node import Node, _sequence
+from gradscope.autograd.node import SAME_AS_OUTPUT, Node, _sequence
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import basic_index, index_items, is_advanced, split_index
 from gradscope.autograd.tensor import Tensor
@@ -40,8 +40,8 @@ def _check(target: Tensor) -> bool:
                 "out-of-place one.")
         if target._view_made_without_grad:
             raise RuntimeError(errors.VIEW_NO_GRAD_INPLACE)
-    if target._requires_grad and base is None and target._grad_fn is None:
-        raise RuntimeError(errors.LEAF_INPLACE)
+    if target._requires_grad and target._grad_fn is None:  # a leaf: itself, or a view made one (x[1:].requires_grad_())
+        raise RuntimeError(errors.LEAF_VIEW_INPLACE if base is not None and target._view_chain else errors.LEAF_INPLACE)
     # NOTE: also a view taken before its base was set to require grad (b = a[:]; a.requires_grad = True)
     if base is not None and base._requires_grad and base._grad_fn is None and target._view_chain:
         raise RuntimeError(errors.LEAF_VIEW_INPLACE)
@@ -190,7 +190,10 @@ def _copy_slices(view: Tensor, fn) -> None:
     node._next = (_edge(base) if base._requires_grad else (None, 0),) + fn._next[1:]
     node._seq = next(_sequence)
     node._layout, node._chain, node._op_node = base._data, view._view_chain, fn
-    node._input_meta = ((base._data.shape, base._data.dtype),) + fn._input_meta[1:]
+    # the op's SAME_AS_OUTPUT meant the op's output, the view: this node's output is the base
+    region = (view._data.shape, view._data.dtype)
+    node._input_meta = ((base._data.shape, base._data.dtype),) + tuple(
+        region if meta is SAME_AS_OUTPUT else meta for meta in fn._input_meta[1:])
     base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
     view._grad_fn = view_replay_node(base, view)
     view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 from gradscope import _dtypes
 from gradscope._shapes import broadcast_shapes, normalize_dim
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.errors import warn_once
 from gradscope.autograd.functions import _operands, mul
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
@@ -16,14 +16,6 @@ from gradscope.autograd.shape_functions import expand, permute, reshape, stack, 
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
 from gradscope.ops import tensor_products as P
-
-_WARNED: set[str] = set()  # PyTorch's TORCH_WARN_ONCE: each deprecation warns once per process
-
-
-def _warn_once(key: str, message: str) -> None:
-    if key not in _WARNED:
-        _WARNED.add(key)
-        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _contracted_dims(a: Tensor, b: Tensor, dims) -> tuple[list[int], list[int]]:
@@ -81,7 +73,7 @@ def cross(input, other, dim=None, *, out=None):
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if dim is None:
-        _warn_once("cross", "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
+        warn_once("cross", "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
                             "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change "
                             "to agree with that of linalg.cross in a future release.")
         dim = next((d for d, n in enumerate(shape) if n == 3), -1)
@@ -151,7 +143,7 @@ def _chain_order(shapes: list[tuple]) -> list:
 
 def chain_matmul(*matrices, out=None):
     """The product of the matrices, multiplied in the cheapest order (deprecated in PyTorch, which warns)."""
-    _warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+    warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                                "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
                                "than multiple parameters.")
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
@@ -171,7 +163,7 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        _warn_once("meshgrid", "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+        warn_once("meshgrid", "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
                                "argument.")
         indexing = "ij"
     if indexing not in ("ij", "xy"):

@@ -6,12 +6,14 @@ from gradscope import _dtypes
 from gradscope.autograd import (
     constructors,
     indexing_functions,
+    linalg_aliases,
     pointwise,
     product_functions,
     random_functions,
     rearrange,
     scans,
     sorting_functions,
+    view_inplace,
 )
 from gradscope.autograd import functions as F
 from gradscope.autograd import inplace as I
@@ -37,7 +39,7 @@ for _name in I.INPLACE_METHODS:
 
 # modules that list their own methods (in-place variants included)
 for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions,
-                random_functions, constructors):
+                random_functions, constructors, linalg_aliases, view_inplace):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 

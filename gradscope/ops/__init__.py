@@ -9,6 +9,7 @@ from gradscope.ops import (
     linalg,
     linalg_decomp,
     linalg_det,
+    linalg_pinv,
     linalg_solve,
     losses,
     nn,
@@ -23,5 +24,5 @@ from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
 __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
-           "linalg", "linalg_decomp", "linalg_det", "linalg_solve", "losses", "nn", "normalization", "padding",
-           "pooling", "reduction", "resample", "shape"]
+           "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses", "nn", "normalization",
+           "padding", "pooling", "reduction", "resample", "shape"]

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from gradscope.ops.registry import primitive
+from gradscope.ops.registry import Primitive, primitive
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -103,6 +103,25 @@ scatter = primitive("scatter", _scatter, "ScatterBackward0", inputs=("self", "sr
 scatter_value = primitive("scatter_value", lambda a, dim, index, value: _scatter(a, value, dim, index),
                           "ScatterBackward1", inputs=("self",), params=("dim", "index", "value"), held=("index",),
                           vjp=(_unwritten,))
+
+
+def _scatter_accumulate(a, src, dim, index, reduce):
+    out = a.copy()
+    (np.add if reduce == "add" else np.multiply).at(out, along(index, dim), src)
+    return out
+
+
+def _no_scatter_derivative(g, s):
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+# NOTE: outside the op table on purpose: PyTorch records the legacy scatter(..., reduce="add"|"multiply") only to
+# refuse a backward through it (its node's name() is torch::autograd::NotImplemented: the autograd layer names it)
+scatter_accumulate = Primitive("scatter_accumulate", _scatter_accumulate, "NotImplemented", inputs=("self", "src"),
+                               params=("dim", "index", "reduce"), vjp=(_no_scatter_derivative,) * 2)
+scatter_value_accumulate = Primitive(
+    "scatter_value_accumulate", lambda a, dim, index, reduce, value: _scatter_accumulate(a, value, dim, index, reduce),
+    "NotImplemented", inputs=("self",), params=("dim", "index", "reduce", "value"), vjp=(_no_scatter_derivative,))
 
 
 def _scatter_add(a, src, dim, index):

@@ -33,6 +33,9 @@ def _cholesky_vjp(g, s):
 
 linalg_cholesky = primitive("linalg_cholesky", _cholesky, "LinalgCholeskyExBackward0", inputs=("A",),
                             params=("upper",), saves=("L",), output_names=("L",), vjp=(_cholesky_vjp,))
+# the deprecated torch.cholesky: the same op under its old node name
+cholesky = primitive("cholesky", _cholesky, "CholeskyBackward0", inputs=("A",), params=("upper",), saves=("L",),
+                     output_names=("L",), vjp=(_cholesky_vjp,))
 
 
 def _qr(a, mode):

@@ -38,6 +38,17 @@ squeeze_dim = primitive("squeeze_dim", np.squeeze, "SqueezeBackward1", inputs=("
 # the in-place squeeze_(dim) that ends PyTorch's vector @ matrix: not a view, the squeezed tensor is fresh
 squeeze_ = primitive("squeeze_", np.squeeze, "SqueezeBackward4", inputs=("self",), params=("dim",),
                      attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+# the in-place view ops (x.transpose_(0, 1) …): ops of their own in PyTorch, whose nodes the tensor itself takes
+transpose_ = primitive("transpose_", np.swapaxes, "TransposeBackward1", inputs=("self",), params=("dim0", "dim1"),
+                       vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
+t_ = primitive("t_", np.transpose, "TBackward1", inputs=("self",),
+               vjp=(lambda g, s: s.xp.permute(g, tuple(range(g.ndim))[::-1]),))
+squeeze_all_ = primitive("squeeze_all_", np.squeeze, "SqueezeBackward3", inputs=("self",), attrs=("self_sym_sizes",),
+                         vjp=(_back_to_input_shape,))
+squeeze_dims_ = primitive("squeeze_dims_", np.squeeze, "SqueezeBackward5", inputs=("self",), params=("dim",),
+                          attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+unsqueeze_ = primitive("unsqueeze_", np.expand_dims, "UnsqueezeBackward1", inputs=("self",), params=("dim",),
+                       attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
 squeeze_dims = primitive("squeeze_dims", np.squeeze, "SqueezeBackward2", inputs=("self",), params=("dim",),
                          attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
 def _expand(a, size):

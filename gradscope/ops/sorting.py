@@ -10,6 +10,7 @@ import numpy as np
 
 from gradscope.ops.reduction import _expand_back, _numel, _std_vjp, _value_selecting_vjp, _var_vjp
 from gradscope.ops.registry import Primitive, primitive
+from gradscope.ops.selection import topk_indices
 
 
 def stable_order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
@@ -49,7 +50,9 @@ sort_stable = primitive("sort_stable", lambda a, dim, descending, stable: _sort(
 def _topk(a, k, dim, largest, sorted):
     if a.ndim == 0:
         return a.copy(), np.zeros((), dtype=np.int64)
-    indices = np.take(stable_order(a, dim, largest), np.arange(k), axis=dim)
+    rows = np.moveaxis(a, dim, -1)
+    picked = topk_indices(rows.reshape(-1, rows.shape[-1]), k, largest, sorted)
+    indices = np.moveaxis(picked.reshape(rows.shape[:-1] + (k,)), -1, dim)
     return np.take_along_axis(a, indices, axis=dim), indices.astype(np.int64, copy=False)
 
 
@@ -133,7 +136,8 @@ std_mean = primitive("std_mean", _std_mean, "StdMeanBackward0", inputs=("self",)
 
 
 def _unique(a, axis):
-    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    # NOTE: every nan is distinct, as in PyTorch (nan != nan); NumPy merges them unless told not to
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis, equal_nan=False)
     shape = a.shape if axis is None else (a.shape[axis],)
     return values, inverse.reshape(shape).astype(np.int64), counts.astype(np.int64)
 

@@ -272,12 +272,59 @@ def _linalg() -> list[Call]:
         _call("linalg_norm_nuc_dims", lambda lib, x: lib.linalg.norm(x, "nuc", dim=(0, 2), keepdim=True),
               ((2, 2, 3),)),
     ]
+    calls += _linalg_aliases()
     for order in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
         calls += [
             _call(f"linalg_matrix_norm_{order}", lambda lib, a, o=order: lib.linalg.matrix_norm(a, o), ((2, 3),)),
             _call(f"linalg_matrix_norm_{order}_dims_keepdim", lambda lib, a, o=order: lib.linalg.matrix_norm(
                 a, o, dim=(2, 0), keepdim=True), ((2, 2, 3),)),
         ]
+    return calls
+
+
+def _svd_legacy(lib, a, **options):
+    """torch.svd's (U, S, V), gauge-free as _svd's."""
+    u, singular, v = lib.svd(a, **options)
+    k = singular.shape[-1]
+    return singular, _outer_columns(u[..., :k], v[..., :k])
+
+
+def _deprecated(function, *args, **kwargs):
+    """A deprecated function called without its (once per process) warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return function(*args, **kwargs)
+
+
+def _linalg_aliases() -> list[Call]:
+    """The torch.* and Tensor.* forms (torch.det, x.inverse() …) and linalg.pinv, linalg.matrix_power."""
+    calls = [
+        _call("det_function", lambda lib, a: lib.det(a), ((3, 3),)),
+        _call("det_method", lambda lib, a: _shifted(lib, a).det(), ((2, 2, 2),)),
+        _call("logdet", lambda lib, a: lib.logdet(_spd(lib, a)), ((3, 3),)),
+        _call("slogdet_function", lambda lib, a: lib.slogdet(_shifted(lib, a)), ((2, 3, 3),)),
+        _call("inverse", lambda lib, a: lib.inverse(_shifted(lib, a)), ((3, 3),)),
+        _call("inverse_method", lambda lib, a: _shifted(lib, a).inverse(), ((2, 2, 2),)),
+        _call("pinverse", lambda lib, a: lib.pinverse(a), ((3, 2),)),
+        _call("pinverse_wide_method", lambda lib, a: a.pinverse(), ((2, 2, 3),)),
+        _call("linalg_pinv", lambda lib, a: lib.linalg.pinv(a), ((2, 3),)),
+        _call("linalg_pinv_rank_deficient", lambda lib, a: lib.linalg.pinv(a[:, :1] * a[:1, :], atol=1e-3),
+              ((3, 3),)),
+        _call("linalg_pinv_square", lambda lib, a: lib.linalg.pinv(_shifted(lib, a), rtol=1e-3), ((3, 3),)),
+        _call("cholesky_inverse", lambda lib, a: lib.cholesky_inverse(lib.linalg.cholesky(_spd(lib, a))), ((3, 3),)),
+        _call("cholesky_inverse_upper", lambda lib, a: lib.linalg.cholesky(_spd(lib, a), upper=True).cholesky_inverse(
+            upper=True), ((2, 2, 2),)),
+        _call("cholesky_inverse_factor", lambda lib, a: lib.cholesky_inverse(_shifted(lib, a).tril()), ((3, 3),)),
+        _call("cholesky_deprecated", lambda lib, a: _deprecated(lib.cholesky, _spd(lib, a), upper=True), ((3, 3),)),
+        _call("qr_deprecated", lambda lib, a: _deprecated(lib.qr, a, some=False), ((2, 3),)),
+        _call("svd_function", lambda lib, a: _svd_legacy(lib, a), ((3, 2),)),
+        _call("svd_complete", lambda lib, a: _svd_legacy(lib, a, some=False), ((2, 3),)),
+        _call("svd_values_only", lambda lib, a: lib.svd(a, compute_uv=False)[1], ((2, 3),)),
+    ]
+    for n in (0, 1, 2, 3, 4, 5, -1, -2, -3):
+        calls.append(_call(f"matrix_power_{n}", lambda lib, a, n=n: lib.matrix_power(_shifted(lib, a), n), ((2, 2),)))
+    calls.append(_call("matrix_power_method_batched", lambda lib, a: _shifted(lib, a).matrix_power(6), ((2, 2, 2),)))
+    calls.append(_call("linalg_matrix_power", lambda lib, a: lib.linalg.matrix_power(a, 7), ((2, 2),)))
     return calls
 
 

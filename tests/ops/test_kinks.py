@@ -9,6 +9,7 @@ import pytest
 from finite_differences import Lib
 from kinks_linalg_nn import LINALG_NN_KINKS
 from test_kinks_nn import NN_KINKS
+from test_kinks_torch import TORCH_KINKS
 
 import gradscope
 
@@ -67,6 +68,7 @@ KINKS = {
 
 KINKS.update(NN_KINKS)
 KINKS.update(LINALG_NN_KINKS)
+KINKS.update(TORCH_KINKS)
 
 
 def _gradients(lib, case) -> list[np.ndarray]:

@@ -16,12 +16,9 @@ NAMES = (
     "vstack dstack row_stack column_stack atleast_1d atleast_2d atleast_3d broadcast_tensors broadcast_to "
     "broadcast_shapes tensordot kron cross cdist dist baddbmm chain_matmul cartesian_prod meshgrid bernoulli "
     "multinomial normal randperm new_zeros new_ones new_full new_empty new_tensor set_default_device "
-    "get_default_device device"
+    "get_default_device device det logdet slogdet inverse pinverse matrix_power cholesky_inverse cholesky qr svd "
+    "transpose swapdims t squeeze unsqueeze"
 ).split()
-# torch.trace is not gradscope.trace: that is the debugger's package (Tensor.trace works)
-NOT_IN_GRADSCOPE = {("torch", "trace")}
-# in-place view ops (they change a tensor's shape in place) belong with the engine's view work
-NOT_YET = {"swapaxes_"}
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +28,39 @@ def torch():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_function_exists_where_torch_has_it(torch, name):
-    if hasattr(torch, name) and ("torch", name) not in NOT_IN_GRADSCOPE:
+    if hasattr(torch, name):
         assert callable(getattr(gradscope, name)), name
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_method_and_in_place_variant_exist_where_torch_has_them(torch, name):
     for method in (name, name + "_"):
-        if method in NOT_YET:
-            continue
         assert hasattr(gradscope.Tensor, method) == hasattr(torch.Tensor, method), method
+
+
+LINALG = ("inv det slogdet solve norm vector_norm matrix_norm cholesky qr eigh eigvalsh svd svdvals pinv "
+          "matrix_power").split()
+FUNCTIONAL = (
+    "conv1d conv2d conv_transpose1d conv_transpose2d unfold fold max_pool1d max_pool2d avg_pool1d avg_pool2d "
+    "adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool2d interpolate pad dropout dropout1d dropout2d embedding "
+    "one_hot layer_norm rms_norm batch_norm group_norm instance_norm normalize relu6 elu selu celu glu hardtanh "
+    "hardswish hardsigmoid logsigmoid mish softplus softsign softmin threshold prelu gumbel_softmax cosine_similarity "
+    "pairwise_distance bilinear scaled_dot_product_attention multi_head_attention_forward binary_cross_entropy "
+    "l1_loss smooth_l1_loss huber_loss kl_div cosine_embedding_loss margin_ranking_loss hinge_embedding_loss "
+    "triplet_margin_loss gaussian_nll_loss poisson_nll_loss soft_margin_loss multilabel_soft_margin_loss "
+    "cross_entropy nll_loss"
+).split()
+
+
+@pytest.mark.parametrize("name", LINALG)
+def test_linalg_function_exists_where_torch_has_it(torch, name):
+    assert hasattr(torch.linalg, name)
+    assert callable(getattr(gradscope.linalg, name)), name
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_functional_exists_where_torch_has_it(torch, name):
+    import gradscope.nn.functional as F
+
+    assert hasattr(torch.nn.functional, name)
+    assert callable(getattr(F, name)), name

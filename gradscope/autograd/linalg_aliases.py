@@ -1,0 +1,149 @@
+"""torch.det, torch.inverse, torch.pinverse, … : the torch.* and Tensor.* forms of torch.linalg functions,
+and the two linalg functions they need besides (linalg.pinv, linalg.matrix_power).
+
+Each is what PyTorch 2.13 computes under the same name: `torch.det` is linalg.det (LinalgDetBackward0),
+`torch.logdet` is slogdet's log|det| with nan where the determinant is negative (WhereBackward0),
+`torch.matrix_power` multiplies by binary powers (MmBackward0 nodes), and the deprecated torch.cholesky
+and torch.qr warn once, as PyTorch does.
+
+    >>> A = gradscope.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    >>> A.inverse()
+    tensor([[ 0.6000, -0.2000],
+            [-0.2000,  0.4000]], grad_fn=<LinalgInvExBackward0>)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.autograd import linalg_functions as L
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.errors import warn_once
+from gradscope.autograd.factories import eye, zeros
+from gradscope.autograd.functions import clone, matmul, transpose, where
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import linalg_decomp as D
+from gradscope.ops import linalg_pinv as P
+
+slogdet_result = L._return_type("slogdet", "sign", "logabsdet")
+qr_result = L._return_type("qr", "Q", "R")
+svd_result = L._return_type("svd", "U", "S", "V")
+
+
+# ------------------------------------------------------------------------------- torch.linalg additions
+def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out: Tensor | None = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (LinalgPinvBackward0), through the SVD: singular values at or below
+    max(atol, rtol · σ_max) count as zero. rtol defaults to eps · max(m, n), or to 0 when only atol is given.
+    (hermitian=True gives the same values; PyTorch computes them through eigh instead.)"""
+    L._refuse_out_with_grad(out, "linalg_pinv", A)
+    if A.dim() < 2 or not A.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.pinv({L._type_name(A)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A._data.dtype).eps * max(A.shape[-2:])
+    return L._written(apply(P.linalg_pinv, (A,), (0.0 if atol is None else float(atol), float(rtol))), out)
+
+
+def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
+    """A multiplied by itself n times; n = 0 gives the identity (CopyBackwards, in the graph), a negative n
+    powers of the inverse. The products follow n's binary digits, as PyTorch's, so the nodes match."""
+    L._check_square(A, "linalg.matrix_power")
+    if n == 0:
+        return L._written(clone(A).copy_(eye(A.shape[-1], dtype=A.dtype)), out)
+    if n == 1:
+        return L._written(clone(A), out)
+    if n == -1:
+        return L.inv(A, out=out)
+    base = L.inv(A) if n < 0 else A
+    n = abs(n)
+    if n in (2, 3):
+        square = matmul(base, base)
+        return L._written(square if n == 2 else matmul(square, base), out)
+    power = result = None
+    while n:
+        bit, n = n % 2, n // 2
+        power = base if power is None else matmul(power, power)
+        if bit:
+            result = power if result is None else matmul(result, power)
+    return L._written(result, out)
+
+
+# ------------------------------------------------------------------------------- torch.* forms
+def det(input: Tensor) -> Tensor:
+    """linalg.det (LinalgDetBackward0)."""
+    return L.det(input)
+
+
+def slogdet(input: Tensor):
+    """linalg.slogdet, named torch.return_types.slogdet."""
+    return slogdet_result(L.slogdet(input))
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log det(A): log|det| where the determinant is positive, nan where negative, -inf where zero."""
+    sign, logabsdet = L.slogdet(input)
+    return where(sign == -1, float("nan"), logabsdet)
+
+
+def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """linalg.inv (LinalgInvExBackward0)."""
+    return L.inv(input, out=out)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """linalg.pinv with rtol=rcond."""
+    return pinv(input, rtol=rcond)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """The inverse of A from its Cholesky factor: (L Lᵀ)⁻¹, or (Uᵀ U)⁻¹ with upper=True
+    (CholeskyInverseBackward0)."""
+    L._refuse_out_with_grad(out, "cholesky_inverse", input)
+    L._check_matrix(input, "cholesky_inverse")
+    L._check_square(input, "cholesky_inverse")
+    return L._written(apply(P.cholesky_inverse, (input,), (bool(upper),)), out)
+
+
+def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """Deprecated torch.cholesky: linalg.cholesky under its old node name (CholeskyBackward0)."""
+    warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
+              "future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)"
+              "\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+              "This transform will produce equivalent results for all valid (symmetric positive definite) inputs.")
+    L._refuse_out_with_grad(out, "cholesky", input)
+    L._check_square(input, "cholesky")
+    try:
+        return L._written(apply(D.cholesky, (input,), (bool(upper),)), out)
+    except np.linalg.LinAlgError:
+        index, order = L._first_failure(input.mT if upper else input, L._not_positive_definite)
+        raise L.LinAlgError(f"cholesky: {L._batch_prefix(index)}The factorization could not be completed because "
+                            f"the input is not positive-definite (the leading minor of order {order} is not "
+                            "positive-definite).") from None
+
+
+def qr(input: Tensor, some: bool = True, *, out=None):
+    """Deprecated torch.qr: linalg.qr, 'reduced' (some=True) or 'complete'."""
+    warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+              "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = "
+              "torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else "
+              "'complete')")
+    return qr_result(L.qr(input, "reduced" if some else "complete", out=out))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
+    """(U, S, V) with input = U diag(S) Vᵀ: linalg.svd's V, not Vh (a TransposeBackward0 of it). Without
+    compute_uv, U and V are zero-filled square matrices."""
+    if not compute_uv:
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        values = L.svdvals(input)
+        result = (zeros(batch + (m, m), dtype=input.dtype), values, zeros(batch + (n, n), dtype=input.dtype))
+    else:
+        u, s, vh = L.svd(input, full_matrices=not some)
+        result = (u, s, transpose(vh, -2, -1))
+    return L._written(svd_result(result), out)
+
+
+FUNCTIONS = ("det", "slogdet", "logdet", "inverse", "pinverse", "matrix_power", "cholesky_inverse", "cholesky", "qr",
+             "svd")
+METHODS = {name: globals()[name] for name in FUNCTIONS}

@@ -1,0 +1,54 @@
+"""linalg.pinv and cholesky_inverse (LinalgPinvBackward0, CholeskyInverseBackward0), with PyTorch's
+backward formulas written once through `xp`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope.ops.linalg_solve import mT
+from gradscope.ops.registry import primitive
+
+
+def _pinv(a, atol, rtol):
+    """Through the SVD: singular values at or below max(atol, rtol · σ_max) count as zero."""
+    u, singular, vh = np.linalg.svd(a, full_matrices=False)
+    largest = singular.max(axis=-1, keepdims=True, initial=0.0)
+    threshold = np.maximum(atol, rtol * largest)
+    kept = singular > threshold
+    inverse = np.divide(1.0, singular, out=np.zeros_like(singular), where=kept)
+    return np.matmul(np.swapaxes(vh, -1, -2) * inverse[..., None, :], np.swapaxes(u, -1, -2)).astype(a.dtype)
+
+
+def _pinv_vjp(g, s):
+    # PyTorch's pinv_backward: the product order keeps every intermediate matrix as small as possible
+    xp, a, pinv = s.xp, s.self, s.result
+    pinv_t, g_t = mT(xp, pinv), mT(xp, g)
+    if a.shape[-2] <= a.shape[-1]:
+        k = xp.matmul(g_t, pinv)
+        k_pinv_t = xp.matmul(k, pinv_t)
+        return (-mT(xp, xp.matmul(pinv, k)) + k_pinv_t - xp.matmul(xp.matmul(a, pinv), k_pinv_t)
+                + xp.matmul(xp.matmul(pinv_t, pinv), g_t - xp.matmul(k, a)))
+    k = xp.matmul(pinv, g_t)
+    pinv_t_k = xp.matmul(pinv_t, k)
+    return (-mT(xp, xp.matmul(k, pinv)) + pinv_t_k - xp.matmul(xp.matmul(pinv_t_k, pinv), a)
+            + xp.matmul(xp.matmul(g_t - xp.matmul(a, k), pinv), pinv_t))
+
+
+linalg_pinv = primitive("linalg_pinv", _pinv, "LinalgPinvBackward0", inputs=("self",), params=("atol", "rtol"),
+                        saves=(("self", "result"),), vjp=(_pinv_vjp,))
+
+
+def _cholesky_inverse(factor, upper):
+    transposed = np.swapaxes(factor, -1, -2)
+    product = np.matmul(transposed, factor) if upper else np.matmul(factor, transposed)
+    return np.linalg.inv(product)
+
+
+def _cholesky_inverse_vjp(g, s):
+    xp, factor, inverse = s.xp, s.self, s.result
+    common = xp.matmul(inverse, xp.matmul(g + mT(xp, g), inverse))
+    return -xp.matmul(factor, common) if s.upper else -xp.matmul(common, factor)
+
+
+cholesky_inverse = primitive("cholesky_inverse", _cholesky_inverse, "CholeskyInverseBackward0", inputs=("self",),
+                             params=("upper",), saves=(("self", "result"),), vjp=(_cholesky_inverse_vjp,))
