@@ -8,6 +8,7 @@ import gradscope
 from gradscope.cli.browse_cmd import browse
 from gradscope.cli.check_cmd import check
 from gradscope.cli.compat_cmd import compat
+from gradscope.cli.diff_cmd import diff
 from gradscope.cli.export_cmd import export
 from gradscope.cli.gradcheck_cmd import gradcheck
 from gradscope.cli.inspect_cmd import inspect
@@ -39,6 +40,7 @@ app.command()(browse)
 app.command()(export)
 app.command()(gradcheck)
 app.command()(check)
+app.command()(diff)
 app.command()(compat)
 
 

@@ -1,0 +1,64 @@
+"""The reference run of the `gradscope diff` samples: a small regression net in float32.
+
+Each other script here differs from this one in a single place:
+
+    gradscope diff sample_models/diff/base.py sample_models/diff/changed_op.py     # tanh → sigmoid
+    gradscope diff sample_models/diff/base.py sample_models/diff/constant.py       # a forward constant
+    gradscope diff sample_models/diff/base.py sample_models/diff/grad_scale.py     # a backward constant
+    gradscope diff sample_models/diff/base.py sample_models/diff/float64.py        # float64: equal (exit 0)
+"""
+
+import gradscope as torch
+from gradscope import nn
+
+torch.manual_seed(0)
+
+
+class ScaleGrad(torch.autograd.Function):
+    """Identity forward; backward scales the gradient (as gradient-reversal layers do)."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scale, None
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 8)
+
+    def forward(self, x):
+        return torch.tanh(self.fc(x))
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, h):
+        return self.fc(ScaleGrad.apply(h, 1.0)) * 0.5
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = Head()
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+model = Net()
+x = torch.randn(16, 4)
+y = x[:, :1] - x[:, 1:2]
+
+
+def loss():
+    return ((model(x) - y) ** 2).mean()

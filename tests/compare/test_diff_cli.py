@@ -1,0 +1,86 @@
+"""`gradscope diff A B` on the sample pairs: exit codes, the first divergence with both lines, JSON,
+scripts and trace files alike, tolerances, bad input."""
+
+import json
+
+import pytest
+from diff_helpers import gradscope, line_of, pair
+
+from gradscope.trace.script import run_script
+from gradscope.trace.tracefile import save_trace
+
+
+def test_equal_runs_exit_0():
+    result = gradscope("diff", pair("base"), pair("base"))
+    assert result.exit_code == 0, result.stderr
+    assert "✓ equal within tolerance" in result.stdout
+
+
+def test_float32_and_float64_runs_are_equal_at_the_default_tolerance():
+    result = gradscope("diff", pair("base"), pair("float64"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "equal within tolerance" in result.stdout
+    strict = gradscope("diff", pair("base"), pair("float64"), "--rtol", "1e-12", "--atol", "1e-12")
+    assert strict.exit_code == 1 and "first divergence (numerical)" in strict.stdout
+
+
+def test_one_op_changed_in_one_module_is_structural_with_both_lines():
+    result = gradscope("diff", pair("base"), pair("changed_op"))
+    assert result.exit_code == 1
+    a_line = line_of(pair("base"), "return torch.tanh(self.fc(x))")
+    b_line = line_of(pair("changed_op"), "return torch.sigmoid(self.fc(x))")
+    assert "first divergence (structural) pass 0, forward, in model.encoder" in result.stdout
+    assert f"A: tanh (TanhBackward0) at {pair('base')}:{a_line}" in result.stdout
+    assert f"B: sigmoid (SigmoidBackward0) at {pair('changed_op')}:{b_line}" in result.stdout
+
+
+def test_one_constant_changed_diverges_in_forward_first():
+    result = gradscope("diff", pair("base"), pair("constant"))
+    assert result.exit_code == 1
+    assert "first divergence (numerical) pass 0, forward, in model.head" in result.stdout
+    line = line_of(pair("base"), "* 0.5")
+    assert f"output 0 of mul (MulBackward0) at {pair('base')}:{line}" in result.stdout
+    assert "max rel error 0.2;" in result.stdout
+
+
+def test_a_backward_constant_diverges_in_backward():
+    result = gradscope("diff", pair("base"), pair("grad_scale"), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    first = data["first"]
+    assert (first["kind"], first["phase"], first["scope"], first["what"]) == (
+        "numerical", "backward", "model.head", "gradient to input 0")
+    assert first["a"]["op"] == "ScaleGrad" and first["mismatch"]["max_rel"] == pytest.approx(0.1, rel=1e-5)
+    status = {p["name"]: p["status"] for p in data["parameters"]}
+    assert status == {"model.encoder.fc.weight": "differs", "model.encoder.fc.bias": "differs",
+                      "model.head.fc.weight": "equal", "model.head.fc.bias": "equal"}
+    modules = {m["scope"]: m["first"] for m in data["modules"]}
+    assert modules["model.head.fc"] is None and modules["model.encoder"]["phase"] == "backward"
+
+
+def test_traces_and_scripts_mix(tmp_path):
+    trace = tmp_path / "base.gstrace"
+    save_trace(run_script(pair("base")).trace, trace)
+    assert gradscope("diff", trace, pair("base")).exit_code == 0
+    result = gradscope("diff", trace, pair("constant"), "--json")
+    assert result.exit_code == 1 and json.loads(result.stdout)["first"]["a"]["op"] == "mul"
+
+
+def test_entry_option(tmp_path):
+    script = tmp_path / "model.py"
+    script.write_text("import gradscope as torch\nw = torch.ones(3, requires_grad=True)\n"
+                      "def objective():\n    return (w * 2).sum()\n")
+    result = gradscope("diff", script, script, "--entry", "objective", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [p["name"] for p in json.loads(result.stdout)["parameters"]] == ["w"]
+
+
+def test_bad_input_exits_2(tmp_path):
+    missing = gradscope("diff", tmp_path / "missing.py", pair("base"))
+    assert missing.exit_code == 2 and "error:" in missing.stderr
+    not_a_trace = tmp_path / "notes.gstrace"
+    not_a_trace.write_text("hello")
+    result = gradscope("diff", pair("base"), not_a_trace)
+    assert result.exit_code == 2 and "not a gradscope trace file" in result.stderr
+    negative = gradscope("diff", pair("base"), pair("base"), "--rtol", "-1")
+    assert negative.exit_code == 2 and "--rtol" in negative.stderr
