@@ -10,9 +10,17 @@ and the gradient assertion helpers.
 
 A failing helper raises an AssertionError naming the parameter or node, its module scope, the line
 that used it and the measured value, so pytest's report says what broke and where.
+
+Golden gradients, as snapshot-testing plugins keep snapshots: `assert_grads_match_baseline(loss_fn,
+"baselines/model.gstrace")` fails naming the first divergence from the baseline file; run pytest
+with `--gradscope-update-baselines` to (re)write the baselines instead.
 """
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -25,11 +33,66 @@ from gradscope.checks.assertions import (
     assert_grads_finite,
     record_backward,
 )
+from gradscope.compare import Tolerance, baseline_trace, compare_traces
+from gradscope.trace.model import Trace
+from gradscope.trace.output import write_output
+from gradscope.trace.tracefile import load_trace, write_trace
 
 __all__ = [
     "GradRecorder", "GradientAssertionError", "assert_all_params_receive_grad", "assert_grad_norm",
-    "assert_gradcheck", "assert_grads_finite", "grad_recorder", "record_backward",
+    "assert_gradcheck", "assert_grads_finite", "assert_grads_match_baseline", "grad_recorder", "record_backward",
 ]
+
+UPDATE_OPTION = "--gradscope-update-baselines"
+_update_baselines = False  # set from the pytest option for the session (pytest_configure)
+
+
+def pytest_addoption(parser) -> None:
+    parser.getgroup("gradscope").addoption(
+        UPDATE_OPTION, action="store_true", default=False,
+        help="write the gradient baselines of assert_grads_match_baseline instead of comparing with them")
+
+
+def pytest_configure(config) -> None:
+    global _update_baselines
+    _update_baselines = bool(config.getoption(UPDATE_OPTION, default=False))
+
+
+def pytest_unconfigure(config) -> None:
+    global _update_baselines
+    _update_baselines = False
+
+
+def assert_grads_match_baseline(source: Trace | Callable, path: str | Path, *, rtol: float | None = None,
+                                atol: float | None = None, names: Mapping | None = None) -> None:
+    """The parameters' values and gradients of `source` (a Trace, or a function returning the scalar
+    loss, recorded on the spot) match the baseline file at `path`, within `rtol`/`atol` (default: the
+    lower precision's tolerance). A relative `path` is relative to the calling test's file. Under
+    `pytest --gradscope-update-baselines` the baseline is (re)written and the assertion passes.
+
+    >>> assert_grads_match_baseline(lambda: loss_fn(model(x), y), "baselines/model.gstrace", rtol=1e-5)
+    """
+    __tracebackhide__ = True
+    caller = sys._getframe(1)
+    path = Path(path)
+    if not path.is_absolute() and caller.f_globals.get("__file__"):
+        path = Path(caller.f_globals["__file__"]).resolve().parent / path
+    if not isinstance(source, Trace):
+        source = record_backward(source, names if names is not None else {**caller.f_globals, **caller.f_locals})
+    current = baseline_trace([(source, index) for index in range(len(source.passes))])
+    if _update_baselines:
+        path.parent.mkdir(parents=True, exist_ok=True)  # baselines/ beside the test, on first use
+        write_output(path, "trace", lambda stream: write_trace(current, stream))  # never over a non-trace file
+        return
+    if not path.exists():
+        raise GradientAssertionError(f"baseline {path} does not exist: run pytest with {UPDATE_OPTION} to write it")
+    report = compare_traces(load_trace(path), current, Tolerance(rtol, atol), a_label=str(path), b_label="this run")
+    if not report.equal:
+        lines = [f"gradients differ from baseline {path} ({report.tolerance.describe()}):", f"  {report.summary()}"]
+        lines += [f"  {p.name}: {p.status}" + (f" ({p.note})" if p.note else "")
+                  + ("" if p.grad_rel_error is None else f", gradient relative error {p.grad_rel_error:.3g}")
+                  for p in report.parameters if p.status != "equal"]
+        raise GradientAssertionError("\n".join(lines))
 
 
 @pytest.fixture

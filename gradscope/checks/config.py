@@ -31,15 +31,18 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
     import tomli as tomllib
 
-RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units", "exploding", "gradcheck")
+RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units", "exploding", "gradcheck",
+         "baseline")
 # gradcheck costs finite differences, exploding needs several steps: both run when asked for
-# (exploding also by default when --steps is 2 or more)
+# (exploding also by default when --steps is 2 or more); baseline runs whenever a baseline file is given
 DEFAULT_RULES = ("finite", "connected", "nonzero", "grad-norm", "vanishing", "dead-units")
 SECTION = "tool.gradscope.check"
 NOTHING_TO_CHECK = {
     "rules": f"no rules to check: the list of rules is empty (rules: {', '.join(RULES)})",
     "grad-norm": "no bounds to check: the grad-norm rule is selected but has no bounds (write GLOB<=NUMBER "
                  "or GLOB>=NUMBER, or leave grad-norm out of the rules)",
+    "baseline": "no baseline to compare with: the baseline rule is selected but no baseline file is given "
+                "(--baseline FILE, or write one with --update-baseline FILE)",
 }
 
 
@@ -110,12 +113,14 @@ class CheckConfig:
     gradcheck_atol: float = 1e-5
     gradcheck_rtol: float = 1e-3
     keep_values: int = 1 << 16  # tensors up to this many elements keep their values (dead-units reads them)
+    baseline: str | None = None  # a trace of golden gradients: the baseline rule compares the run with it
+    baseline_rtol: float | None = None  # None: the tolerance of the lower precision of the two runs
+    baseline_atol: float | None = None
 
     @property
     def selected_rules(self) -> tuple[str, ...]:
-        if self.rules is not None:
-            return self.rules
-        return DEFAULT_RULES + (("exploding",) if self.steps >= 2 else ())
+        rules = self.rules if self.rules is not None else DEFAULT_RULES + (("exploding",) if self.steps >= 2 else ())
+        return rules + ("baseline",) if self.baseline is not None and "baseline" not in rules else rules
 
 
 def _parsed_number(text: str) -> float | None:
@@ -180,6 +185,19 @@ def _positive(value) -> float:
     return number
 
 
+def _tolerance(value) -> float:
+    number = _number(value)
+    if number is None or not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"must be a finite number >= 0, not {value!r}")
+    return number
+
+
+def _file_name(value) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"must be a file name, not {value!r}")
+    return value
+
+
 def _identifier(value) -> str:
     if not isinstance(value, str) or not value.isidentifier():
         raise ValueError(f"must be a function name, not {value!r}")
@@ -209,6 +227,9 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "gradcheck-atol": ("gradcheck_atol", _positive),
     "gradcheck-rtol": ("gradcheck_rtol", _positive),
     "keep-values": ("keep_values", _positive_int),
+    "baseline": ("baseline", _file_name),
+    "baseline-rtol": ("baseline_rtol", _tolerance),
+    "baseline-atol": ("baseline_atol", _tolerance),
 }
 
 
@@ -260,6 +281,8 @@ def empty_selection(config: CheckConfig) -> str | None:
         return "rules"
     if "grad-norm" in config.selected_rules and not config.grad_norm:
         return "grad-norm"
+    if "baseline" in config.selected_rules and config.baseline is None:
+        return "baseline"
     return None
 
 
@@ -283,7 +306,10 @@ def build_config(file_values: dict | None = None, flag_values: dict | None = Non
     def flag(key: str) -> str:
         return "--rule" if key == "rules" else f"--{key}"
 
-    config = dataclasses.replace(CheckConfig(), **_converted(file_values or {}, in_file))
+    from_file = _converted(file_values or {}, in_file)
+    if "baseline" in from_file:  # a path in the file is relative to the file, as pytest and ruff read theirs
+        from_file["baseline"] = str(Path(source).parent / from_file["baseline"])
+    config = dataclasses.replace(CheckConfig(), **from_file)
     given = {key: value for key, value in (flag_values or {}).items() if value is not None}
     config = dataclasses.replace(config, **_converted(given, flag))
     key = empty_selection(config)

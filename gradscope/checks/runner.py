@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable
 
+from gradscope.checks.baseline import check_baseline, read_baseline, write_baseline
 from gradscope.checks.config import CheckConfig, CheckConfigError, require_something_to_check
 from gradscope.checks.layers import check_dead_units, check_exploding, check_vanishing
 from gradscope.checks.results import FAIL, PASS, SKIP, CheckReport, CheckResult, format_value
@@ -68,16 +69,20 @@ def check_gradcheck(script: str | os.PathLike, config: CheckConfig) -> list[Chec
                         file=file or None, line=int(line) if line.isdigit() else None)]
 
 
-def run_checks(script: str | os.PathLike, config: CheckConfig | None = None) -> CheckReport:
-    """Run the script's steps and every selected rule. Raises ScriptError for a script that can't run
-    (or has no entry to gradcheck) and CheckConfigError, before the script runs, for a config that
-    checks nothing (no rules, or grad-norm without bounds), then for a grad-norm glob that matches no
-    parameter or for `exploding` with a single step (a script run as __main__ gives one step per backward),
-    and, after the run, when every result is a skip (nothing was checked)."""
+def run_checks(script: str | os.PathLike, config: CheckConfig | None = None, *,
+               baseline_out: str | os.PathLike | None = None) -> CheckReport:
+    """Run the script's steps and every selected rule; with `baseline_out`, the baseline rule writes the
+    run's golden gradients there instead of comparing with `config.baseline`. Raises ScriptError for a
+    script that can't run (or has no entry to gradcheck) and CheckConfigError, before the script runs,
+    for a config that checks nothing (no rules, or grad-norm without bounds) or a baseline that can't be
+    read, then for a grad-norm glob that matches no parameter or for `exploding` with a single step (a
+    script run as __main__ gives one step per backward), and, after the run, when every result is a skip
+    (nothing was checked)."""
     config = config or CheckConfig()
     require_something_to_check(config)
     started = time.perf_counter()
     rules = config.selected_rules
+    golden = read_baseline(config.baseline) if "baseline" in rules and baseline_out is None else None
     recorded = record_steps(script, config.entry, config.steps, config.lr, config.keep_values)
     if "exploding" in rules and len(recorded.steps) < 2:
         raise CheckConfigError("the exploding rule compares training steps: run with --steps 2 or more "
@@ -94,6 +99,9 @@ def run_checks(script: str | os.PathLike, config: CheckConfig | None = None) -> 
             found = merge_steps([STEP_RULES[rule](step, config) for step in recorded.steps])
         elif rule == "exploding":
             found = check_exploding(recorded.steps, config)
+        elif rule == "baseline":
+            found = (write_baseline(recorded.steps, config, baseline_out) if baseline_out is not None
+                     else check_baseline(recorded.steps, config, golden))
         else:
             found = check_gradcheck(script, config)
         for result in found:

@@ -83,8 +83,8 @@ def check(
     entry: Annotated[str | None, typer.Option(help="Function returning the scalar to differentiate.")] = None,
     rule: Annotated[list[str] | None, typer.Option(
         "--rule", "-r", help="Rule to run (repeat for several): finite, connected, nonzero, grad-norm, vanishing, "
-                             "dead-units, exploding, gradcheck. Default: all but exploding (unless --steps >= 2) "
-                             "and gradcheck.")] = None,
+                             "dead-units, exploding, gradcheck, baseline. Default: all but exploding (unless --steps "
+                             ">= 2), gradcheck and baseline (on with --baseline).")] = None,
     config: Annotated[Path | None, typer.Option(
         help="pyproject.toml with a \\[tool.gradscope.check] table (default: the nearest one upward "
              "from here).")] = None,
@@ -116,6 +116,18 @@ def check(
     keep_values: Annotated[int | None, typer.Option(
         help="Keep the values of tensors up to this many elements (dead-units reads activations). "
              "[default: 65536]")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        metavar="FILE", help="Golden gradients (a trace file): the baseline rule fails naming the first "
+                             "divergence from them.")] = None,
+    update_baseline: Annotated[str | None, typer.Option(
+        metavar="FILE", help="Write this run's parameters' values and gradients to FILE as the baseline "
+                             "(instead of comparing).")] = None,
+    rtol: Annotated[float | None, typer.Option(
+        "--rtol", "--baseline-rtol", help="baseline: relative tolerance. [default: the lower precision's, "
+                                          "1.3e-06 for float32]")] = None,
+    atol: Annotated[float | None, typer.Option(
+        "--atol", "--baseline-atol", help="baseline: absolute tolerance. [default: the lower precision's, "
+                                          "1e-05 for float32]")] = None,
     force: Force = False,
     timeout: Timeout = None,
 ) -> None:
@@ -124,13 +136,24 @@ def check(
              "allow-nonfinite": _list(allow_nonfinite), "min-nonzero": min_nonzero, "min-layer-ratio": min_layer_ratio,
              "max-dead-fraction": max_dead_fraction, "max-growth": max_growth, "gradcheck-mode": gradcheck_mode,
              "gradcheck-atol": gradcheck_atol, "gradcheck-rtol": gradcheck_rtol, "gradcheck-eps": gradcheck_eps,
-             "keep-values": keep_values}
+             "keep-values": keep_values, "baseline": update_baseline or baseline, "baseline-rtol": rtol,
+             "baseline-atol": atol}
     with _config_errors(), reported_errors():
+        if baseline is not None and update_baseline is not None:
+            raise CheckConfigError("--baseline compares with a baseline, --update-baseline writes one: give one")
         pyproject = config if config is not None else find_pyproject(Path.cwd())
         file_values = read_pyproject(pyproject) if pyproject else {}
         if junit_xml is not None:  # refuse before running anything
             check_output(junit_xml, "junit", force=force, protect=[script])
-        report = check_in_child(script, file_values, flags, str(pyproject), timeout=timeout)
+        if update_baseline is not None:
+            check_output(update_baseline, "trace", force=force, protect=[script])
+
+        def copy_baseline(written: Path) -> None:
+            write_output(update_baseline, "trace", lambda stream: stream.write(written.read_bytes()), force=force,
+                         protect=[script])
+
+        report = check_in_child(script, file_values, flags, str(pyproject), timeout=timeout,
+                                baseline_out=copy_baseline if update_baseline is not None else None)
         if junit_xml is not None:
             write_output(junit_xml, "junit", lambda stream: stream.write(to_junit_xml(report).encode("utf-8")),
                          force=force, protect=[script])
