@@ -44,6 +44,7 @@ def compare_traces(a: Trace, b: Trace, tolerance: Tolerance | None = None, *, a_
     report.differences = walk.differences()
     report.parameters = compare_parameters(a, b, tolerance)
     report.modules = _modules(walk, report.differences)
+    report.partners = walk.partner
     return report
 
 

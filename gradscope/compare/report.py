@@ -134,6 +134,7 @@ class DiffReport:
     differences: list[Difference] = field(default_factory=list)
     parameters: list[ParameterDiff] = field(default_factory=list)
     modules: list[ModuleDiff] = field(default_factory=list)
+    partners: dict[int, int] = field(default_factory=dict)  # node of A → its counterpart in B
 
     @property
     def first(self) -> Difference | None:

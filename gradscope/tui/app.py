@@ -12,10 +12,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from gradscope.compare import DiffReport
 from gradscope.trace.isolate import ScriptCancelled
 from gradscope.trace.model import Trace
 from gradscope.trace.output import OutputError, check_output, is_trace_file, write_output
 from gradscope.trace.tracefile import write_trace
+from gradscope.tui.screens.diff import DiffScreen
 from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.help import HelpScreen
 from gradscope.tui.screens.loading import LoadingScreen
@@ -31,7 +33,8 @@ EXIT_INTERRUPTED = 130  # the CLI's code for ctrl+c
 class GradscopeApp(App[None]):
     """Browses `trace`; with only a `source`, records the script (or reads the trace file) first.
 
-    After a failed first load the app exits with return code 2 and keeps the error in `error`.
+    After a failed first load the app exits with return code 2 and keeps the error in `error`. With
+    `compared` (run B and the comparison of `trace` with it) it opens on the diff screen.
     """
 
     CSS_PATH = "app.tcss"
@@ -41,7 +44,8 @@ class GradscopeApp(App[None]):
                         tooltip="Quit (exit code 130, as ctrl+c anywhere in gradscope)"),
                 Binding("question_mark", "help", "Help", tooltip="This help")]
 
-    def __init__(self, trace: Trace | None = None, source: TraceSource | None = None) -> None:
+    def __init__(self, trace: Trace | None = None, source: TraceSource | None = None,
+                 compared: tuple[Trace, DiffReport] | None = None) -> None:
         if trace is None and source is None:
             raise ValueError("make_app needs a trace or a source to load it from")
         super().__init__()
@@ -49,11 +53,14 @@ class GradscopeApp(App[None]):
         self.trace = trace
         self.source = source
         self.error: Exception | None = None
+        self.compared = compared
         if source is not None:
             self.title = f"gradscope · {source.path.name}"
 
     def on_mount(self) -> None:
-        if self.trace is not None:
+        if self.trace is not None and self.compared is not None:
+            self.push_screen(DiffScreen(self.trace, *self.compared))
+        elif self.trace is not None:
             self.push_screen(MainScreen(self.trace))
         else:
             self._load()
@@ -172,12 +179,15 @@ class GradscopeApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def make_app(trace: Trace | None = None, source: Path | TraceSource | None = None) -> GradscopeApp:
-    """The browser on `trace`, or on what `source` (a model script or a trace file) holds.
+def make_app(trace: Trace | None = None, source: Path | TraceSource | None = None,
+             compared: tuple[Trace, DiffReport] | None = None) -> GradscopeApp:
+    """The browser on `trace`, or on what `source` (a model script or a trace file) holds; with
+    `compared`, the differences between `trace` and another run.
 
     >>> make_app(run_script("model.py").trace).run()
     >>> make_app(source=Path("run.gstrace")).run()   # reads the file in the background
+    >>> make_app(a, compared=(b, compare_traces(a, b))).run()
     """
     if isinstance(source, Path):
         source = TraceSource(source)
-    return GradscopeApp(trace, source)
+    return GradscopeApp(trace, source, compared)

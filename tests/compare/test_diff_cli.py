@@ -84,3 +84,8 @@ def test_bad_input_exits_2(tmp_path):
     assert result.exit_code == 2 and "not a gradscope trace file" in result.stderr
     negative = gradscope("diff", pair("base"), pair("base"), "--rtol", "-1")
     assert negative.exit_code == 2 and "--rtol" in negative.stderr
+
+
+def test_browse_of_two_runs_reports_bad_input_before_opening(tmp_path):
+    missing = gradscope("browse", pair("base"), tmp_path / "missing.gstrace")
+    assert missing.exit_code == 2 and "missing.gstrace" in missing.stderr

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.diff import DiffScreen
 from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.overwrite import OverwriteScreen
@@ -68,6 +69,7 @@ class HelpScreen(Screen[None]):
                             Binding("enter", "", "Go to the parameter's node")]),
             ("anomalies", [*AnomaliesScreen.BINDINGS, Binding("enter", "", "Go to the anomaly's node")]),
             ("tensor", TensorScreen.BINDINGS),
+            ("differences (browse A B)", DiffScreen.BINDINGS),
             ("while recording", LoadingScreen.BINDINGS),
             ("saving", [Binding("enter", "", "Save; over an existing file only if you answer y, never over the script"),
                         *SaveScreen.BINDINGS]),

@@ -51,7 +51,7 @@ class GraphTree(Tree[Item]):
     def show_outline(self, outline: Outline, select: int | None = None) -> None:
         """Show another outline (another pass); reveal `select` if it is in it, else the first line."""
         self.outline = outline
-        self._labeller = Labeller(outline)
+        self._labeller = self.make_labeller(outline)
         self._populated.clear()
         self.clear()
         self._populate(self.root)
@@ -61,6 +61,10 @@ class GraphTree(Tree[Item]):
             self.reveal(select)
         elif self.root.children:
             self.move_cursor(self.root.children[0])
+
+    def make_labeller(self, outline: Outline) -> Labeller:
+        """What labels the items (a subclass marks more, e.g. the diff screen's differing nodes)."""
+        return Labeller(outline)
 
     def _populate(self, tree_node: TreeNode[Item]) -> None:
         if tree_node.id in self._populated:
