@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from gradscope.checks.results import format_value
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
 from gradscope.cli.export_cmd import load_any
@@ -100,16 +101,6 @@ def _first(difference: Difference) -> Group:
     return Group(*lines)
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf"
-    return f"{value:.3g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
-
-
 def _parameter_table(report: DiffReport) -> Table:
     table = Table(title="parameters (gradients after the last pass)", title_justify="left")
     for column, justify in (("name", "left"), ("‖grad‖ A", "right"), ("‖grad‖ B", "right"),
@@ -121,8 +112,8 @@ def _parameter_table(report: DiffReport) -> Table:
             status.append(f" ({parameter.note})", style="")
         if parameter.compared == "statistics":
             status.append(" [statistics only]", style="dim")
-        table.add_row(escape(parameter.name), _number(parameter.grad_norm_a), _number(parameter.grad_norm_b),
-                      _number(parameter.grad_rel_error), status)
+        table.add_row(escape(parameter.name), format_value(parameter.grad_norm_a), format_value(parameter.grad_norm_b),
+                      format_value(parameter.grad_rel_error), status)
     return table
 
 
