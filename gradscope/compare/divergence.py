@@ -56,6 +56,8 @@ class _Walk:
         self.parameters_only = parameters_only
         self.partner: dict[int, int] = {}
         self.counts: dict[str, list[int]] = {}  # scope → [nodes in A, nodes in B]
+        self.modules = ({p.node: p.module for p in a.parameters if p.node is not None},
+                        {p.node: p.module for p in b.parameters if p.node is not None})  # a leaf's module
 
     def differences(self) -> list[Difference]:
         found: list[Difference] = []
@@ -139,11 +141,10 @@ class _Walk:
 
     def scope(self, pair: Pair) -> str | None:
         """The node's module scope; a leaf's is its parameter's module."""
-        trace, node_id = (self.a, pair.a) if pair.a is not None else (self.b, pair.b)
-        node = trace.nodes[node_id]
-        if node.kind == "leaf":
-            return next((p.module for p in trace.parameters if p.node == node_id), None)
-        return node.scope
+        side = 0 if pair.a is not None else 1
+        node_id = pair.a if pair.a is not None else pair.b
+        node = (self.a, self.b)[side].nodes[node_id]
+        return self.modules[side].get(node_id) if node.kind == "leaf" else node.scope
 
     def _count(self, scope: str | None, pair: Pair) -> None:
         if scope is not None:
