@@ -88,7 +88,9 @@ def assert_grads_match_baseline(source: Trace | Callable, path: str | Path, *, r
         raise GradientAssertionError(f"baseline {path} does not exist: run pytest with {UPDATE_OPTION} to write it")
     report = compare_traces(load_trace(path), current, Tolerance(rtol, atol), a_label=str(path), b_label="this run")
     if not report.equal:
-        lines = [f"gradients differ from baseline {path} ({report.tolerance.describe()}):", f"  {report.summary()}"]
+        tolerance = report.tolerance.describe()
+        lines = [f"gradients differ from baseline {path} (A: the baseline, B: this run; {tolerance}):",
+                 f"  {report.summary()}"]
         lines += [f"  {p.name}: {p.status}" + (f" ({p.note})" if p.note else "")
                   + ("" if p.grad_rel_error is None else f", gradient relative error {p.grad_rel_error:.3g}")
                   for p in report.parameters if p.status != "equal"]

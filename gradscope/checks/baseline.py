@@ -59,7 +59,7 @@ def check_baseline(steps: list[Step], config: CheckConfig, golden: Trace) -> lis
         return [CheckResult("baseline", target, PASS, 0.0, "equal", threshold)]
     differing = [p for p in report.parameters if p.status != "equal"]
     shown = f"{len(report.differences) or len(differing)} difference{'s' if len(report.differences) != 1 else ''}"
-    message = f"the run differs from baseline {target}: {report.summary()}"
+    message = f"the run (B) differs from baseline {target} (A): {report.summary()}"
     if differing:
         message += "; parameters that differ: " + ", ".join(f"{p.name} ({p.note or p.status})" for p in differing[:8])
         message += " …" if len(differing) > 8 else ""
