@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradscope as torch
 from gradscope import nn
@@ -241,3 +243,26 @@ def test_the_package_does_not_shadow_torch_diff():
     import gradscope.compare  # noqa: F401
 
     assert torch.diff(torch.tensor([1.0, 4.0])).tolist() == [3.0]
+
+
+OPS = ("tanh", "sigmoid", "sin", "cos", "neg")
+
+
+def _chain(ops):
+    torch.manual_seed(0)
+    model = Block(tuple(ops))
+    x = torch.randn(2, 3)
+    return record_backward(lambda: model(x).sum(), {"model": model})
+
+
+@settings(max_examples=25, deadline=None)
+@given(ops=st.lists(st.sampled_from(OPS), min_size=1, max_size=12), data=st.data())
+def test_one_inserted_op_anywhere_is_the_one_structural_difference(ops, data):
+    position = data.draw(st.integers(0, len(ops)))
+    inserted = data.draw(st.sampled_from(OPS))
+    longer = [*ops[:position], inserted, *ops[position:]]
+    report = compare_traces(_chain(ops), _chain(longer))
+    assert [(d.what, d.b.op) for d in report.structural] == [("only in B", inserted)]
+    reverse = compare_traces(_chain(longer), _chain(ops))
+    assert [(d.what, d.a.op) for d in reverse.structural] == [("only in A", inserted)]
+    assert compare_traces(_chain(ops), _chain(ops)).equal
