@@ -46,14 +46,17 @@ def diff(
                                                     "(in both scripts).")] = None,
     rtol: Rtol = None,
     atol: Atol = None,
+    keep_values: Annotated[int | None, typer.Option(
+        min=0, help="Recording a script: keep the values of tensors up to this many elements; larger ones are "
+                    "compared by their statistics. [default: 4096]")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON instead of a report.")] = False,
     timeout: Timeout = None,
 ) -> None:
     """Compare two runs node by node and name the first divergence (exit 0 equal within tolerance, 1 they
     differ, 2 bad input)."""
     with reported_errors():
-        trace_a = load_any(a, timeout, entry)
-        trace_b = load_any(b, timeout, entry)
+        trace_a = load_any(a, timeout, entry, keep_values)
+        trace_b = load_any(b, timeout, entry, keep_values)
         report = compare_traces(trace_a, trace_b, Tolerance(rtol, atol), a_label=str(a), b_label=str(b))
     with report_output(EXIT_OK if report.equal else EXIT_PROBLEM):
         if json:

@@ -24,13 +24,13 @@ class Format(str, Enum):
     json = "json"
 
 
-def load_any(source: Path, timeout: float | None = None, entry: str | None = None):
+def load_any(source: Path, timeout: float | None = None, entry: str | None = None, keep_values: int | None = None):
     """A trace file is read (never executed); anything else is run as a model script."""
     if source.suffix != ".py" and zipfile.is_zipfile(source):
         return load_trace(source)
     if source.suffix != ".py" and source.exists():
         return load_trace(source)  # not a zip: TraceFormatError explains
-    return record_script(source, entry, timeout=timeout)
+    return record_script(source, entry, keep_values=keep_values, timeout=timeout)
 
 
 def export(

@@ -89,3 +89,12 @@ def test_bad_input_exits_2(tmp_path):
 def test_browse_of_two_runs_reports_bad_input_before_opening(tmp_path):
     missing = gradscope("browse", pair("base"), tmp_path / "missing.gstrace")
     assert missing.exit_code == 2 and "missing.gstrace" in missing.stderr
+
+
+def test_keep_values_decides_what_is_compared():
+    stats = gradscope("diff", pair("base"), pair("constant"), "--keep-values", "0", "--json")
+    assert stats.exit_code == 1
+    first = json.loads(stats.stdout)["first"]
+    assert first["mismatch"]["compared"] == "statistics" and first["a"]["op"] == "mul"
+    assert "statistics only, the values were not kept" in first["message"]
+    assert gradscope("diff", pair("base"), pair("base"), "--keep-values", "0").exit_code == 0
