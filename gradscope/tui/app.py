@@ -1,4 +1,10 @@
-"""The browser app: opens a trace (recording a script first when given one), re-runs, saves, helps, quits.
+"""The browser app: opens what it is given (recording a script first when given one), re-runs, saves, helps, quits.
+
+What the app shows is its `content`; each kind of content has its own screen, found in `VIEWS` (a trace
+opens on `MainScreen`). Content comes in directly (`make_app(trace)`) or from a `source` loaded in the
+background: a source has a `title`, a `loading_message`, a `loading_timeout`, `restartable` (r loads it
+again), `protected` paths and a `save_name`, and `start()` returns a load whose `run()` gives the content
+or a `LoadFailed` (see `source.py`). Adding a kind of input is a source and one entry in `VIEWS`.
 
 A script is recorded in a child process (see `source.py`), so q and ctrl+c quit at once whatever the
 script does: the recording is stopped when the app unmounts, before Textual waits for its worker thread.
@@ -6,10 +12,13 @@ script does: the recording is stopped when the app unmounts, before Textual wait
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from gradscope.compare import DiffReport
@@ -25,16 +34,33 @@ from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.overwrite import OverwriteScreen
 from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.source import LoadFailed, TraceSource, describe_error
+from gradscope.tui.theme import MONOCHROME_THEME, THEME, THEMES
 
 EXIT_INPUT = 2  # the CLI's code for a script or file that could not be used
 EXIT_INTERRUPTED = 130  # the CLI's code for ctrl+c
 
+View = Callable[[Any, Screen | None], Screen]
+"""Makes the screen showing some content; the second argument is the screen that showed the previous load
+of the same source (after `r`), if any, so that a screen of the same kind can keep the user's place."""
+
+VIEWS: dict[type, View] = {Trace: MainScreen.opening}
+"""The screen for each kind of content."""
+
+
+def view_for(content: Any, previous: Screen | None = None) -> Screen:
+    """The screen showing `content` (TypeError for content no screen shows)."""
+    for kind, view in VIEWS.items():
+        if isinstance(content, kind):
+            return view(content, previous)
+    raise TypeError(f"the browser has no screen for {type(content).__name__}")
+
 
 class GradscopeApp(App[None]):
-    """Browses `trace`; with only a `source`, records the script (or reads the trace file) first.
+    """Browses `content` (a `Trace`, or anything in `VIEWS`); with only a `source`, loads it first.
 
     After a failed first load the app exits with return code 2 and keeps the error in `error`. With
-    `compared` (run B and the comparison of `trace` with it) it opens on the diff screen.
+    `compared` (run B and the comparison of `content` with it) it opens on the diff screen.
+    Colours are the terminal's own (ANSI); with NO_COLOR set, focus and selection are bold and reverse.
     """
 
     CSS_PATH = "app.tcss"
@@ -44,24 +70,33 @@ class GradscopeApp(App[None]):
                         tooltip="Quit (exit code 130, as ctrl+c anywhere in gradscope)"),
                 Binding("question_mark", "help", "Help", tooltip="This help")]
 
-    def __init__(self, trace: Trace | None = None, source: TraceSource | None = None,
+    def __init__(self, content: Any = None, source: TraceSource | None = None,
                  compared: tuple[Trace, DiffReport] | None = None) -> None:
-        if trace is None and source is None:
+        if content is None and source is None:
             raise ValueError("make_app needs a trace or a source to load it from")
-        super().__init__()
-        self.theme = "ansi-dark"  # the terminal's own colours
-        self.trace = trace
+        # ansi_color: the terminal's palette, so that NO_COLOR drops colours (Textual's NoColor filter)
+        # instead of mapping them all to black (its Monochrome filter, for truecolor themes)
+        super().__init__(ansi_color=True)
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = MONOCHROME_THEME.name if self.no_color else THEME.name
+        self.content = content
         self.source = source
         self.error: Exception | None = None
         self.compared = compared
         if source is not None:
-            self.title = f"gradscope · {source.path.name}"
+            self.title = f"gradscope · {source.title}"
+
+    @property
+    def trace(self) -> Trace | None:
+        """The trace shown, if the content is one."""
+        return self.content if isinstance(self.content, Trace) else None
 
     def on_mount(self) -> None:
         if self.trace is not None and self.compared is not None:
             self.push_screen(DiffScreen(self.trace, *self.compared))
-        elif self.trace is not None:
-            self.push_screen(MainScreen(self.trace))
+        elif self.content is not None:
+            self.push_screen(view_for(self.content))
         else:
             self._load()
 
@@ -72,9 +107,8 @@ class GradscopeApp(App[None]):
     # ------------------------------------------------------------------------------ loading
     def _load(self) -> None:
         source = self.source
-        verb = "recording" if source.is_script else "reading"
-        loading = LoadingScreen(f"{verb} {source.path} …", timeout=source.timeout if source.is_script else None,
-                                restartable=source.is_script)
+        loading = LoadingScreen(source.loading_message, timeout=source.loading_timeout,
+                                restartable=source.restartable)
         if isinstance(self.screen, LoadingScreen):  # started again while loading
             self.switch_screen(loading)
         else:
@@ -93,9 +127,9 @@ class GradscopeApp(App[None]):
             else:
                 self.notify(f"not saved: {describe_error(error)[0]}", severity="error")
 
-    def _loaded(self, result: Trace | LoadFailed) -> None:
+    def _loaded(self, result: Any) -> None:
         self.pop_screen()  # the loading screen
-        previous = self.screen if isinstance(self.screen, MainScreen) else None
+        previous = self.screen if self.content is not None else None
         if isinstance(result, LoadFailed):
             message, details = describe_error(result.error)
             if previous is None:
@@ -106,18 +140,19 @@ class GradscopeApp(App[None]):
                 self.push_screen(ErrorScreen(message, details, "keep browsing the previous recording",
                                              output=result.output))
             return
-        self.trace = result
+        self.content = result
         if previous is None:
-            self.push_screen(MainScreen(result))
+            self.push_screen(view_for(result))
         else:
-            pass_index = previous.pass_index if previous.pass_index is not None else -1
-            self.switch_screen(MainScreen(result, select=previous.current_node, pass_index=pass_index))
+            self.switch_screen(view_for(result, previous))
             self.notify("script re-run and recorded again")
 
     # ------------------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "rerun":
-            return self.source is not None and self.source.is_script  # only a script can be run again
+            return self.source is not None and self.source.restartable  # only a script can be run again
+        if action == "save":
+            return self.trace is not None
         if action == "help":  # the loading screen must stay on top, to be replaced when loading ends
             return not isinstance(self.screen, (LoadingScreen, ErrorScreen))
         return True
@@ -130,10 +165,7 @@ class GradscopeApp(App[None]):
 
     # ------------------------------------------------------------------------------ saving
     def action_save(self) -> None:
-        if self.source is None:
-            default = Path("trace.gstrace")
-        else:
-            default = Path(self.source.path.stem + ".gstrace")
+        default = Path("trace.gstrace") if self.source is None else self.source.save_name
         self.push_screen(SaveScreen(default), self._save_to)
 
     def _save_to(self, path: Path | None) -> None:
@@ -159,7 +191,7 @@ class GradscopeApp(App[None]):
         self.push_screen(OverwriteScreen(path, what), answered)
 
     def _protected(self) -> list[Path]:
-        return [self.source.path] if self.source is not None and self.source.is_script else []
+        return self.source.protected if self.source is not None else []
 
     def _write(self, path: Path, overwrite: bool) -> None:
         trace, protect = self.trace, self._protected()
@@ -179,10 +211,10 @@ class GradscopeApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def make_app(trace: Trace | None = None, source: Path | TraceSource | None = None,
+def make_app(trace: Any = None, source: Path | TraceSource | None = None,
              compared: tuple[Trace, DiffReport] | None = None) -> GradscopeApp:
-    """The browser on `trace`, or on what `source` (a model script or a trace file) holds; with
-    `compared`, the differences between `trace` and another run.
+    """The browser on `trace` (or other content in `VIEWS`), or on what `source` (a model script or a trace
+    file) holds; with `compared`, the differences between `trace` and another run.
 
     >>> make_app(run_script("model.py").trace).run()
     >>> make_app(source=Path("run.gstrace")).run()   # reads the file in the background

@@ -5,6 +5,7 @@ Styles use the terminal's ANSI colour names, so the browser follows the terminal
 
 from __future__ import annotations
 
+import functools
 import math
 
 from rich.text import Text
@@ -69,6 +70,22 @@ def gradient_text(record: TensorRecord | None) -> Text:
     return Text(f"‖{number(stats.norm)}‖", style=GRADIENT)
 
 
+def first_anomalous_pass(trace: Trace) -> int | None:
+    """The pass to show first: the first one with an anomaly, else the last; None without passes."""
+    if not trace.passes:
+        return None
+    anomalous = [index for index in map(functools.partial(anomaly_pass, trace), trace.anomalies) if index is not None]
+    return min(anomalous) if anomalous else len(trace.passes) - 1
+
+
+def anomaly_pass(trace: Trace, anomaly: Anomaly) -> int | None:
+    """The pass an anomaly belongs to: its own, or (a forward one) the first backward pass through its node."""
+    if anomaly.pass_index is not None:
+        return anomaly.pass_index
+    return next((index for index, record in enumerate(trace.passes)
+                 if anomaly.node in record.grad_outputs or anomaly.node in record.leaf_grads), None)
+
+
 def ordered_anomalies(trace: Trace) -> list[Anomaly]:
     """Culprits first, then the nodes that only passed non-finite values on (each in recording order)."""
     return trace.culprits() + [anomaly for anomaly in trace.anomalies if anomaly.role != "culprit"]
@@ -103,25 +120,28 @@ class Labeller:
         return gradient_text(gradient(self.trace, node_id, self.outline.pass_index))
 
     def _node(self, item: NodeItem) -> Text:
+        """Name, culprit mark, gradient, shape, scope: in order of importance, since a narrow pane cuts the end."""
         node = self.trace.nodes[item.node]
-        if node.kind == "leaf":
-            label = Text.assemble((node.name, QUIET), " ", (node.leaf_name or f"#{node.id}", LEAF))
+        if node.kind == "leaf" and node.leaf_name:  # the name says more than AccumulateGrad
+            label = Text(node.leaf_name, style=LEAF)
+        elif node.kind == "leaf":
+            label = Text.assemble((node.name, QUIET), " ", (f"#{node.id}", LEAF))
         else:
             label = Text(node.name, style="bold")
+        if item.node in self.culprits:
+            label.append(" ")
+            label.append(" ◀ culprit ", style=CULPRIT)
+        elif item in self.flagged:
+            label.append(" ◀", style=NONFINITE)
+        grad = self._grad(item.node)
+        if grad:
+            label.append("  ")
+            label.append_text(grad)
         outputs = [record for record in node.outputs if record is not None]
         if outputs:
             label.append(" " + shape_text(outputs[0].shape), style=QUIET)
         if node.scope and node.scope != item.base:
             label.append(" " + node.scope, style=SCOPE)
-        grad = self._grad(item.node)
-        if grad:
-            label.append("  ")
-            label.append_text(grad)
-        if item.node in self.culprits:
-            label.append("  ")
-            label.append(" ◀ culprit ", style=CULPRIT)
-        elif item in self.flagged:
-            label.append("  ◀", style=NONFINITE)
         return label
 
     def _group(self, item: FoldItem | BranchItem) -> Text:
@@ -130,11 +150,11 @@ class Labeller:
             label = Text(item.scope, style=f"bold {SCOPE}")
         else:
             label = Text.assemble((self.trace.nodes[item.head].name, "bold"), (" …", QUIET))
-        label.append(f" ({count:,} nodes)", style=QUIET)
+        if item in self.flagged:
+            label.append(" ◀", style=NONFINITE)
         grad = self._grad(self.outline.first_node(item))
         if grad:
             label.append("  ")
             label.append_text(grad)
-        if item in self.flagged:
-            label.append("  ◀", style=NONFINITE)
+        label.append(f" ({count:,} nodes)", style=QUIET)
         return label

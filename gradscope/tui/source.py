@@ -94,6 +94,36 @@ class TraceSource:
     def is_script(self) -> bool:
         return self.path.suffix == ".py"
 
+    # What the app asks of any source (a training-run directory or a pair of traces would answer the same):
+    @property
+    def title(self) -> str:
+        """What the header names."""
+        return self.path.name
+
+    @property
+    def loading_message(self) -> str:
+        return f"{'recording' if self.is_script else 'reading'} {self.path} …"
+
+    @property
+    def loading_timeout(self) -> float | None:
+        """The time limit shown while loading (only a script's run is limited)."""
+        return self.timeout if self.is_script else None
+
+    @property
+    def restartable(self) -> bool:
+        """Whether `r` can load it again with a different result (a script can be run again)."""
+        return self.is_script
+
+    @property
+    def protected(self) -> list[Path]:
+        """Files a save must never overwrite."""
+        return [self.path] if self.is_script else []
+
+    @property
+    def save_name(self) -> Path:
+        """The file name offered when saving what it loaded."""
+        return Path(self.path.stem + ".gstrace")
+
     def start(self) -> Load:
         """A new load, stopping the one still running: one recording at a time."""
         self.cancel()

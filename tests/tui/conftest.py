@@ -14,6 +14,12 @@ def _from_the_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
+@pytest.fixture(autouse=True)
+def _colour(monkeypatch):
+    """Colour on, whatever the terminal running the tests says; the NO_COLOR tests set it themselves."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.fixture
 def keys(monkeypatch):
     """Makes the browser run headless; after loading, the auto-pilot presses the keys put in the returned list.

@@ -34,18 +34,19 @@ def test_labels_of_nan_log():
     label = Labeller(outline)
     log = node_id(trace, "LogBackward0")
     assert gradient(trace, log, 0) is trace.passes[0].grad_outputs[log][0]
-    assert label(NodeItem(log, "model.head")).plain == "LogBackward0 [16, 4]  ‖0.0924‖   ◀ culprit "
-    assert label(NodeItem(log, "model")).plain == "LogBackward0 [16, 4] model.head  ‖0.0924‖   ◀ culprit "
+    # what matters comes first, so that a narrow pane cuts only the shape and scope
+    assert label(NodeItem(log, "model.head")).plain == "LogBackward0  ◀ culprit   ‖0.0924‖ [16, 4]"
+    assert label(NodeItem(log, "model")).plain == "LogBackward0  ◀ culprit   ‖0.0924‖ [16, 4] model.head"
     weight = node_id(trace, "model.encoder.weight")
     norm = number(trace.passes[0].leaf_grads[weight].stats.norm)
-    assert label(NodeItem(weight, "model.encoder")).plain == f"AccumulateGrad model.encoder.weight [8, 6]  ‖{norm}‖"
+    assert label(NodeItem(weight, "model.encoder")).plain == f"model.encoder.weight  ‖{norm}‖ [8, 6]"
     relu = node_id(trace, "ReluBackward0")
-    assert label(NodeItem(relu, "model.head")).plain == "ReluBackward0 [16, 4]  ✗ 12 nan 19 inf"
+    assert label(NodeItem(relu, "model.head")).plain == "ReluBackward0  ✗ 12 nan 19 inf [16, 4]"
     model = outline.children(TOP)[2]
     assert isinstance(model, FoldItem)
-    assert label(model).plain == "model (11 nodes)  ‖0.0924‖  ◀"
+    assert label(model).plain == "model ◀  ‖0.0924‖ (11 nodes)"
     head = outline.children(model)[0]
-    assert label(head).plain == "model.head (6 nodes)  ‖0.0924‖  ◀"
+    assert label(head).plain == "model.head ◀  ‖0.0924‖ (6 nodes)"
 
 
 def test_labels_of_links_and_pages():

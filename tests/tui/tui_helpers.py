@@ -50,6 +50,12 @@ def drive(app, scenario, size: tuple[int, int] = (120, 40)):
     return asyncio.run(main())
 
 
+def screen_lines(app) -> list[str]:
+    """The text on the app's screen, line by line, as the terminal would show it."""
+    update = app.screen._compositor.render_full_update(simplify=True)  # what Textual's own screenshots render
+    return ["".join(strip.text for strip in line) for line in update.strips]
+
+
 def plain(renderable, width: int = 120) -> str:
     """What a Rich renderable shows, as plain text."""
     console = Console(width=width, file=io.StringIO(), color_system=None, record=True)

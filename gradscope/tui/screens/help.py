@@ -8,28 +8,34 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
+from gradscope.tui.keys import KeyScroll
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.diff import DiffScreen
 from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.overwrite import OverwriteScreen
 from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.passes import PassesScreen
 from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
+from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.graph_tree import GraphTree
 from gradscope.tui.widgets.parameters_table import ParametersTable
+from gradscope.tui.widgets.pass_list import PassList
 from gradscope.tui.widgets.search_bar import SearchBar
+from gradscope.tui.widgets.tensor_table import TensorTable
 
 LAYOUT = (
     "The tree starts at the loss. Each node's main input (its longest chain) is listed right below it at the "
     "same level; its other inputs (parameters, side branches) are nested under it. Consecutive nodes of one "
     "module are folded under the module's name. A node used in several places is listed once; the other places "
     "link to it (↗, enter follows the link). ‖x‖ is the norm of the gradient that flowed into a node, ✗ counts "
-    "non-finite values, ◀ culprit marks the node that made the first non-finite value."
+    "non-finite values, ◀ culprit marks the node that made the first non-finite value; a module's line shows "
+    "the module (its parameters and their gradients) in the detail pane. The focused pane has a heavy top rule. "
+    "A trace with several backward passes opens on the first pass with an anomaly; passes count from 0."
 )
 MOUSE = [("click", "select a line, a row or a tab; click a column header to sort"),
          ("wheel", "scroll")]
@@ -41,7 +47,7 @@ class HelpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="help"):
+        with KeyScroll(id="help"):
             yield Static(Text(LAYOUT), classes="help-text")
             for title, bindings in self.sections():
                 yield Static(self._table(title, bindings), classes="help-section")
@@ -63,12 +69,15 @@ class HelpScreen(Screen[None]):
             ("graph browser", MainScreen.BINDINGS),
             ("graph tree", [*Tree.BINDINGS, *GraphTree.BINDINGS]),
             ("search line", [Binding("enter", "", "Next match"), *SearchBar.BINDINGS]),
-            ("detail pane", [Binding("up,down", "", "Choose a tensor"),
-                             Binding("enter", "", "Open the tensor (values, gradient, histogram)")]),
+            ("detail pane", KeyScroll.BINDINGS),
+            ("tensor table (in the detail pane)",
+             [*TensorTable.BINDINGS, Binding("enter", "", "Open the tensor (values, gradient, histogram)")]),
             ("parameters", [*ParametersScreen.BINDINGS, *ParametersTable.BINDINGS,
                             Binding("enter", "", "Go to the parameter's node")]),
-            ("anomalies", [*AnomaliesScreen.BINDINGS, Binding("enter", "", "Go to the anomaly's node")]),
-            ("tensor", TensorScreen.BINDINGS),
+            ("anomalies", [*AnomaliesScreen.BINDINGS, *AnomalyList.BINDINGS,
+                           Binding("enter", "", "Go to the anomaly's node")]),
+            ("passes", [*PassesScreen.BINDINGS, *PassList.BINDINGS, Binding("enter", "", "Show the pass")]),
+            ("tensor", [*TensorScreen.BINDINGS, *KeyScroll.BINDINGS]),
             ("differences (browse A B)", DiffScreen.BINDINGS),
             ("while recording", LoadingScreen.BINDINGS),
             ("saving", [Binding("enter", "", "Save; over an existing file only if you answer y, never over the script"),

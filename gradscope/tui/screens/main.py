@@ -10,10 +10,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.items import FoldItem, Item, MoreItem, NodeItem
 from gradscope.tui.outline import Outline
-from gradscope.tui.present import counted, ordered_anomalies
+from gradscope.tui.present import counted, first_anomalous_pass, ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.passes import PassesScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.graph_tree import GraphTree
 from gradscope.tui.widgets.node_detail import NodeDetail
@@ -34,7 +36,8 @@ class MainScreen(Screen):
         Binding("N", "anomaly(-1)", "Previous ✗", show=False, tooltip="Previous anomaly"),
         Binding("p", "parameters", "Params", tooltip="Parameters table (sortable; enter goes to the node)"),
         Binding("a", "anomalies", "Anomalies", tooltip="Anomaly list (enter goes to the node)"),
-        Binding("right_square_bracket", "switch_pass(1)", "Pass", tooltip="Next backward pass"),
+        Binding("P", "passes", "Passes", tooltip="Pass selector: every backward pass, its loss and anomalies"),
+        Binding("right_square_bracket", "switch_pass(1)", "Next pass", show=False, tooltip="Next backward pass"),
         Binding("left_square_bracket", "switch_pass(-1)", "Previous pass", show=False,
                 tooltip="Previous backward pass"),
         Binding("s", "app.save", "Save", tooltip="Save the trace to a file"),
@@ -44,7 +47,7 @@ class MainScreen(Screen):
     pass_index: reactive[int | None] = reactive(None, init=False)
     """The pass shown (None when the trace holds no backward pass)."""
 
-    def __init__(self, trace: Trace, *, select: int | None = None, pass_index: int = -1) -> None:
+    def __init__(self, trace: Trace, *, select: int | None = None, pass_index: int | None = None) -> None:
         super().__init__()
         self.trace = trace
         self.anomalies = ordered_anomalies(trace)
@@ -52,8 +55,19 @@ class MainScreen(Screen):
         self.matches: list[int] = []
         self.match_index = 0
         self._select = select
-        self.set_reactive(MainScreen.pass_index, pass_index % len(trace.passes) if trace.passes else None)
+        self._status_about: int | None = None
+        if pass_index is None:
+            pass_index = first_anomalous_pass(trace)
+        self.set_reactive(MainScreen.pass_index, None if pass_index is None else pass_index % len(trace.passes))
         self.outline = Outline(trace, self.pass_index if self.pass_index is not None else -1)
+
+    @classmethod
+    def opening(cls, trace: Trace, previous: Screen | None = None) -> MainScreen:
+        """The screen for `trace`, on its first anomalous pass; after a re-run (`previous` showed the last
+        recording) on the node and pass that were shown."""
+        if isinstance(previous, MainScreen):
+            return cls(trace, select=previous.current_node, pass_index=previous.pass_index)
+        return cls(trace)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -79,36 +93,49 @@ class MainScreen(Screen):
     def _describe(self) -> None:
         trace = self.trace
         passes = len(trace.passes)
-        shown = "no backward pass" if self.pass_index is None else f"pass {self.pass_index + 1}/{passes}"
-        culprits = len(trace.culprits())
-        anomalies = counted(len(trace.anomalies), "anomaly", "anomalies")
-        anomalies = f"{anomalies} ({culprits} culprit)" if trace.anomalies else "no anomalies"
+        shown = "no backward pass" if self.pass_index is None else f"pass {self.pass_index} of {passes}"
+        anomalies = counted(len(trace.anomalies), "anomaly", "anomalies") if trace.anomalies else "no anomalies"
         self.sub_title = f"{shown} · {len(self.outline):,} nodes · {anomalies}"
         self.status()
 
-    def status(self, text: str | None = None) -> None:
-        """Show a message under the panes; without one, the legend of the tree's marks."""
+    def status(self, text: str | None = None, about: int | None = None) -> None:
+        """Show a message under the panes (about node `about`: it goes when the cursor leaves that node,
+        or at the next move when about none); without one, the legend of the tree's marks."""
+        self._status_about = about
         self.query_one("#status", Static).update(LEGEND if text is None else text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "switch_pass":
+        if action in ("switch_pass", "passes"):
             return len(self.trace.passes) > 1  # hidden from the footer for single-pass traces
         return True
 
     def on_graph_tree_highlighted(self, event: GraphTree.Highlighted) -> None:
-        self.query_one(NodeDetail).show(event.node, self.pass_index)
+        if not (isinstance(event.item, NodeItem) and event.item.node == self._status_about):
+            self.status()  # the message was about another line
+        self._show_item(event.item)
+
+    def _show_item(self, item: Item | None) -> None:
+        """Fill the detail pane with what a tree line stands for: a module, a node, or more lines to list."""
+        detail, outline = self.query_one(NodeDetail), self.outline
+        if isinstance(item, FoldItem):
+            detail.show_module(item.scope, outline.count(item), outline.first_node(item), self.pass_index)
+        elif isinstance(item, MoreItem):
+            what = "nodes" if outline.lists_nodes(item.container) else "inputs"
+            detail.show(None, self.pass_index, note=f"{outline.count(item):,} more {what} here: enter lists them")
+        else:
+            detail.show(None if item is None else outline.first_node(item), self.pass_index)
 
     def on_tensor_table_row_chosen(self, event: TensorTable.RowChosen) -> None:
         if event.opened:
             row = event.row
-            self.app.push_screen(TensorScreen(row.name, row.record, row.gradient_name, row.gradient))
+            self.app.push_screen(TensorScreen(row.name, row.record, row.partner_name, row.partner))
 
     def watch_pass_index(self, pass_index: int | None) -> None:
         current = self.current_node
         self.outline = Outline(self.trace, pass_index)
         self.query_one(GraphTree).show_outline(self.outline, select=current)
         self._describe()
-        self.query_one(NodeDetail).show(self.current_node, pass_index)
+        self._show_item(self.query_one(GraphTree).cursor_item)
 
     # ------------------------------------------------------------------------------ actions
     def action_switch_pass(self, step: int) -> None:
@@ -140,7 +167,7 @@ class MainScreen(Screen):
         self.anomaly_index = self.anomalies.index(anomaly)
         self.jump_to(anomaly.node)
         self.status(f"anomaly {self.anomaly_index + 1}/{len(self.anomalies)}: {anomaly.role} ({anomaly.phase}): "
-                    f"{anomaly.message}")
+                    f"{anomaly.message}", about=anomaly.node)
 
     def action_parameters(self) -> None:
         def chosen(node_id: int | None) -> None:
@@ -148,6 +175,13 @@ class MainScreen(Screen):
                 self.jump_to(node_id)
 
         self.app.push_screen(ParametersScreen(self.trace, self.pass_index), chosen)
+
+    def action_passes(self) -> None:
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.pass_index = index
+
+        self.app.push_screen(PassesScreen(self.trace, self.pass_index), chosen)
 
     def action_anomalies(self) -> None:
         def chosen(anomaly: Anomaly | None) -> None:
@@ -170,8 +204,14 @@ class MainScreen(Screen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._step_match(1)
+
+    def on_search_bar_step(self, event: SearchBar.Step) -> None:
+        self._step_match(event.step)
+
+    def _step_match(self, step: int) -> None:
         if self.matches:
-            self.match_index = (self.match_index + 1) % len(self.matches)
+            self.match_index = (self.match_index + step) % len(self.matches)
         self._show_match()
 
     def _show_match(self) -> None:
@@ -182,9 +222,12 @@ class MainScreen(Screen):
             self.status(f"no node matches {query!r}")
         else:
             self.query_one(GraphTree).reveal(self.matches[self.match_index])
-            self.status(f"match {self.match_index + 1}/{len(self.matches)} for {query!r}")
+            self.status(f"match {self.match_index + 1}/{len(self.matches)} for {query!r}",
+                        about=self.matches[self.match_index])
 
     def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
         search = self.query_one(SearchBar)
         search.remove_class("-open")
+        if self._status_about is None:  # "no node matches …" is over
+            self.status()
         self.query_one(GraphTree).focus()

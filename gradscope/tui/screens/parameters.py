@@ -25,7 +25,7 @@ class ParametersScreen(Screen[int | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        shown = "" if self.pass_index is None else f" after pass {self.pass_index + 1}"
+        shown = "" if self.pass_index is None else f" after pass {self.pass_index}"
         parameters = counted(len(self.trace.parameters), "parameter", "parameters")
         yield Static(f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort",
                      classes="caption")

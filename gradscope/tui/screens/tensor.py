@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from gradscope.trace.model import TensorRecord
+from gradscope.tui.keys import KeyScroll
 from gradscope.tui.widgets.tensor_view import TensorView
 
 
 class TensorScreen(Screen[None]):
-    """`name`'s record, and `gradient_name`'s record next to it when there is one."""
+    """`name`'s record, and `partner_name`'s record next to it when there is one."""
 
     CSS_PATH = "tensor.tcss"
     BINDINGS = [Binding("escape", "dismiss", "Back")]
 
-    def __init__(self, name: str, record: TensorRecord, gradient_name: str = "",
-                 gradient: TensorRecord | None = None) -> None:
+    def __init__(self, name: str, record: TensorRecord, partner_name: str = "",
+                 partner: TensorRecord | None = None) -> None:
         super().__init__()
-        self.tensors = [(name, record)] + ([(gradient_name, gradient)] if gradient is not None else [])
+        self.tensors = [(name, record)] + ([(partner_name, partner)] if partner is not None else [])
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(), Horizontal():
+        with KeyScroll(), Horizontal():
             for _ in self.tensors:
                 yield TensorView(full=True)
         yield Footer(compact=True, show_command_palette=False)
@@ -34,4 +35,4 @@ class TensorScreen(Screen[None]):
         self.sub_title = " · ".join(name for name, _ in self.tensors)
         for view, (name, record) in zip(self.query(TensorView), self.tensors, strict=True):
             view.show(name, record)
-        self.query_one(VerticalScroll).focus()
+        self.query_one(KeyScroll).focus()

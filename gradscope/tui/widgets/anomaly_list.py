@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.keys import movement
 from gradscope.tui.present import CULPRIT, QUIET, SCOPE, ordered_anomalies
 
 
@@ -24,7 +25,7 @@ def anomaly_prompt(trace: Trace, anomaly: Anomaly) -> Table:
     if anomaly.source is not None:
         where.append(f" {anomaly.source}", style=QUIET)
     if anomaly.pass_index is not None and len(trace.passes) > 1:
-        where.append(f" pass {anomaly.pass_index + 1}", style=QUIET)
+        where.append(f" pass {anomaly.pass_index}", style=QUIET)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=10)
     grid.add_column(ratio=1)
@@ -35,6 +36,8 @@ def anomaly_prompt(trace: Trace, anomaly: Anomaly) -> Table:
 
 class AnomalyList(OptionList):
     """Enter (or a click) on an anomaly posts `AnomalyList.Chosen`."""
+
+    BINDINGS = movement("cursor_up", "cursor_down", "first", "last")
 
     class Chosen(Message):
         def __init__(self, anomaly: Anomaly) -> None:

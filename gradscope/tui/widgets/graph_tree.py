@@ -8,10 +8,12 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from gradscope.tui.items import TOP, Item, LinkItem, MoreItem
+from gradscope.tui.keys import movement
 from gradscope.tui.outline import Outline
 from gradscope.tui.present import Labeller
 
 LINE_BUDGET = 80  # on opening, folds are expanded breadth-first until about this many lines show
+EXPAND_ALL_BUDGET = 2000  # `e` stops expanding after about this many new lines (a huge graph would take seconds)
 
 
 class GraphTree(Tree[Item]):
@@ -21,19 +23,22 @@ class GraphTree(Tree[Item]):
     """
 
     BINDINGS = [
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("j,down", "cursor_down", "Down", show=False),
+        *movement("cursor_up", "cursor_down", "scroll_home", "scroll_end"),
         Binding("l,right", "open_item", "Expand, or go to the first input", show=False),
         Binding("h,left", "close_item", "Collapse, or go to the parent", show=False),
         Binding("enter", "select_cursor", "Expand/collapse; follow a link ↗; show more …", show=False),
         Binding("space", "toggle_node", "Expand/collapse", show=False),
+        Binding("e", "expand_all", "Expand everything under the line (up to 2,000 lines)", show=False),
+        Binding("c", "collapse_all", "Collapse everything under the line", show=False),
+        Binding("shift+space", "toggle_all", "Expand or collapse everything under the line", show=False),
     ]
 
     class Highlighted(Message):
-        """The cursor moved to an item; `node` is the graph node it shows (a fold shows its first node)."""
+        """The cursor moved to `item`; `node` is the graph node it stands for (a fold's first node), if any."""
 
-        def __init__(self, node: int | None) -> None:
+        def __init__(self, item: Item, node: int | None) -> None:
             super().__init__()
+            self.item = item
             self.node = node
 
     def __init__(self, outline: Outline, *, id: str | None = None) -> None:
@@ -51,6 +56,7 @@ class GraphTree(Tree[Item]):
     def show_outline(self, outline: Outline, select: int | None = None) -> None:
         """Show another outline (another pass); reveal `select` if it is in it, else the first line."""
         self.outline = outline
+        self.border_title = "graph" if outline.pass_index is None else f"graph · pass {outline.pass_index}"
         self._labeller = self.make_labeller(outline)
         self._populated.clear()
         self.clear()
@@ -77,18 +83,7 @@ class GraphTree(Tree[Item]):
         return parent.add(self._labeller(item), item, allow_expand=self.outline.expandable(item))
 
     def _expand_to_budget(self) -> None:
-        lines = len(self.root.children)
-        level = list(self.root.children)
-        while level and lines < LINE_BUDGET:
-            following = []
-            for tree_node in level:
-                if not tree_node.allow_expand or lines >= LINE_BUDGET:
-                    continue
-                self._populate(tree_node)
-                tree_node.expand()
-                lines += len(tree_node.children)
-                following += tree_node.children
-            level = following
+        self._expand_breadth_first(list(self.root.children), LINE_BUDGET - len(self.root.children))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Item]) -> None:
         self._populate(event.node)
@@ -102,6 +97,12 @@ class GraphTree(Tree[Item]):
 
     # ---------------------------------------------------------------------------- moving
     @property
+    def cursor_item(self) -> Item | None:
+        """The item under the cursor, if any."""
+        cursor = self.cursor_node
+        return None if cursor is None else cursor.data
+
+    @property
     def current_node(self) -> int | None:
         """The graph node under the cursor (a fold's first node), if any."""
         cursor = self.cursor_node
@@ -109,7 +110,7 @@ class GraphTree(Tree[Item]):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
         event.stop()
-        self.post_message(self.Highlighted(self.outline.first_node(event.node.data)))
+        self.post_message(self.Highlighted(event.node.data, self.outline.first_node(event.node.data)))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
         item = event.node.data
@@ -166,3 +167,43 @@ class GraphTree(Tree[Item]):
             cursor.collapse()
         elif cursor.parent is not None and cursor.parent is not self.root:
             self.move_cursor(cursor.parent)
+
+    def action_expand_all(self) -> None:
+        """Expand the items under the cursor breadth-first, up to EXPAND_ALL_BUDGET new lines."""
+        cursor = self.cursor_node
+        if cursor is None:
+            return
+        added = self._expand_breadth_first([cursor], EXPAND_ALL_BUDGET)
+        if added >= EXPAND_ALL_BUDGET:
+            self.notify(f"expanded {added:,} lines; deeper items stay folded (e on one of them goes on)")
+
+    def _expand_breadth_first(self, level: list[TreeNode[Item]], budget: int) -> int:
+        """Expand `level` and the levels below until `budget` lines were added; how many were added."""
+        added = 0
+        while level and added < budget:
+            following = []
+            for tree_node in level:
+                if added >= budget:
+                    break
+                if tree_node.allow_expand:
+                    self._populate(tree_node)
+                    if not tree_node.is_expanded:
+                        tree_node.expand()
+                        added += len(tree_node.children)
+                    following += tree_node.children
+            level = following
+        return added
+
+    def action_toggle_all(self) -> None:
+        """shift+space, in the terminals that send it (most send a plain space)."""
+        cursor = self.cursor_node
+        if cursor is not None and cursor.is_expanded:
+            self.action_collapse_all()
+        else:
+            self.action_expand_all()
+
+    def action_collapse_all(self) -> None:
+        """Collapse the item under the cursor and everything under it."""
+        cursor = self.cursor_node
+        if cursor is not None and cursor.allow_expand:
+            cursor.collapse_all()

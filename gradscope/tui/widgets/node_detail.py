@@ -10,24 +10,27 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from gradscope.trace.model import NodeRecord, Trace
+from gradscope.trace.model import Anomaly, NodeRecord, Parameter, Trace
+from gradscope.tui.keys import KeyScroll
+from gradscope.tui.modules import MODULE_ROWS, inside, module_parameters, relative_name
 from gradscope.tui.present import (
     CULPRIT,
     LEAF,
     NONFINITE,
     QUIET,
     SCOPE,
+    counted,
     gradient,
+    gradient_text,
     nonfinite_text,
     number,
 )
 from gradscope.tui.widgets.tensor_table import TensorRow, TensorTable
 from gradscope.tui.widgets.tensor_view import TensorView
 
-SOURCE_CONTEXT = 2  # lines shown above and below the user's line
+SOURCE_CONTEXT = 1  # lines shown above and below the user's line
 
 
 MAX_SOURCE_BYTES = 4 << 20  # a trace names the file; it may be anything: read only a plain, modest file
@@ -42,19 +45,24 @@ def _readable_source(file: str) -> bool:
 
 
 def source_lines(node: NodeRecord) -> Text | None:
-    """The user's line that created the node and a few around it, when the file can be read."""
+    """The user's line that created the node and a few around it, when the file can be read.
+
+    The lines are dedented and the gutter kept narrow, so the line fits a narrow pane; a longer one wraps.
+    """
     if node.source is None or not _readable_source(node.source.file):
         return None
     first = max(1, node.source.line - SOURCE_CONTEXT)
-    lines = [(line_number, linecache.getline(node.source.file, line_number).rstrip("\n"))
+    lines = [(line_number, linecache.getline(node.source.file, line_number).rstrip("\n").expandtabs())
              for line_number in range(first, node.source.line + SOURCE_CONTEXT + 1)]
-    if not any(line for _, line in lines):
+    if not any(line.strip() for _, line in lines):
         return None
-    text = Text(no_wrap=True, overflow="ellipsis")
+    indent = min(len(line) - len(line.lstrip()) for _, line in lines if line.strip())
+    width = len(str(lines[-1][0]))
+    text = Text(overflow="fold")
     for line_number, line in lines:
         here = line_number == node.source.line
-        text.append(f"{'▶' if here else ' '} {line_number:>4} │ ", style="bold" if here else QUIET)
-        text.append(line + "\n", style="bold" if here else "")
+        text.append(f"{'▶' if here else ' '}{line_number:>{width}} ", style="bold" if here else QUIET)
+        text.append(line[indent:] + "\n", style="bold" if here else "")
     text.rstrip()
     return text
 
@@ -88,13 +96,23 @@ def tensor_rows(trace: Trace, node: NodeRecord, pass_index: int | None) -> list[
     return rows
 
 
-class NodeDetail(VerticalScroll):
-    """The detail pane; `show(node, pass_index)` fills it. Tensor rows open with enter (`TensorTable.RowChosen`)."""
+class NodeDetail(KeyScroll):
+    """The detail pane: `show(node, pass_index)` fills it with a node, `show_module` with a folded module.
+
+    Tensor rows open with enter (`TensorTable.RowChosen`). The pane scrolls back to its top whenever
+    what it shows changes, and its title names what it shows.
+    """
 
     def __init__(self, trace: Trace, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.trace = trace
         self.node_id: int | None = None
+        self.module: str | None = None
+        self._anomalies: dict[int, list[Anomaly]] = {}
+        for anomaly in trace.anomalies:
+            self._anomalies.setdefault(anomaly.node, []).append(anomaly)
+        self._modules = {parameter.node: parameter.module for parameter in trace.parameters
+                         if parameter.node is not None}
 
     def compose(self) -> ComposeResult:
         yield Static(id="node-summary")
@@ -102,24 +120,39 @@ class NodeDetail(VerticalScroll):
         yield TensorView(id="node-tensor")
         yield Static(id="node-passes")
 
-    def show(self, node_id: int | None, pass_index: int | None) -> None:
-        self.node_id = node_id
-        summary = self.query_one("#node-summary", Static)
-        table = self.query_one(TensorTable)
-        passes = self.query_one("#node-passes", Static)
+    def show(self, node_id: int | None, pass_index: int | None, note: str = "nothing recorded") -> None:
+        """Show a node in a pass; without one, `note`."""
+        self.node_id, self.module = node_id, None
         if node_id is None:
-            summary.update(Text("nothing recorded", style=QUIET))
-            table.show([])
-            self.query_one(TensorView).show("", None)
-            passes.update("")
+            self.border_title = ""
+            self._fill(Text(note, style=QUIET), [], None)
             return
         node = self.trace.nodes[node_id]
-        summary.update(self._summary(node))
+        self.border_title = f"node #{node.id}"
         rows = tensor_rows(self.trace, node, pass_index)
+        self._fill(self._summary(node), rows, self._passes(node, pass_index) if len(self.trace.passes) > 1 else None)
+
+    def show_module(self, module: str, nodes: int, first_node: int | None, pass_index: int | None) -> None:
+        """Show a module folded in the tree: `nodes` of its nodes are in the fold, `first_node` is its top."""
+        self.node_id, self.module = None, module
+        self.border_title = "module"
+        parameters = module_parameters(self.trace, module)
+        shown = sorted(parameters, key=lambda parameter: not self._nonfinite(parameter, pass_index))[:MODULE_ROWS]
+        rows = [self._parameter_row(parameter, module, pass_index) for parameter in shown]
+        self._fill(self._module_summary(module, nodes, first_node, pass_index, len(parameters)), rows, None)
+
+    def _fill(self, summary: RenderableType, rows: list[TensorRow], passes: RenderableType | None) -> None:
+        self.query_one("#node-summary", Static).update(summary)
+        table = self.query_one(TensorTable)
         table.show(rows)
-        self.query_one(TensorView).show(*(rows[0].name, rows[0].record) if rows else ("no tensors recorded", None))
-        passes.update(self._passes(node, pass_index))
-        passes.display = len(self.trace.passes) > 1
+        table.display = bool(rows)
+        view = self.query_one(TensorView)
+        view.show(*(rows[0].name, rows[0].record) if rows else ("", None))
+        view.display = bool(rows)
+        passes_shown = self.query_one("#node-passes", Static)
+        passes_shown.update("" if passes is None else passes)
+        passes_shown.display = passes is not None
+        self.scroll_home(animate=False)
 
     def on_tensor_table_row_chosen(self, event: TensorTable.RowChosen) -> None:
         if not event.opened:
@@ -127,26 +160,28 @@ class NodeDetail(VerticalScroll):
             self.query_one(TensorView).show(event.row.name, event.row.record)
 
     def _summary(self, node: NodeRecord) -> RenderableType:
+        anomalies = self._anomalies.get(node.id, [])
         heading = Text(node.name, style="bold")
+        if any(anomaly.role == "culprit" for anomaly in anomalies):
+            heading.append("  ")
+            heading.append(" ◀ culprit ", style=CULPRIT)
         if node.leaf_name:
             heading.append(f"  {node.leaf_name}", style=LEAF)
         heading.append(f"  #{node.id}", style=QUIET)
-        roles = {anomaly.role for anomaly in self.trace.anomalies if anomaly.node == node.id}
-        if "culprit" in roles:
-            heading.append("  ")
-            heading.append(" ◀ culprit ", style=CULPRIT)
         facts = Text.assemble(("op ", QUIET), node.op, ("  kind ", QUIET), node.kind)
-        module = next((p.module for p in self.trace.parameters if p.node == node.id), None)
-        for name, scope in (("scope", node.scope), ("module", module)):
+        for name, scope in (("scope", node.scope), ("module", self._modules.get(node.id))):
             if scope:
                 facts.append(f"  {name} ", style=QUIET)
                 facts.append(scope, style=SCOPE)
         parts: list[RenderableType] = [heading, facts]
         if node.source is not None:
-            parts.append(Text.assemble(("source ", QUIET), str(node.source), (f" in {node.source.function}", QUIET)))
+            parts.append(Text.assemble(str(node.source), (f" in {node.source.function}", QUIET)))
             lines = source_lines(node)
             if lines is not None:
                 parts.append(lines)
+        for anomaly in anomalies:
+            style = NONFINITE if anomaly.role == "culprit" else "yellow"
+            parts.append(Text.assemble((f"✗ {anomaly.role} ({anomaly.phase}) ", style), anomaly.message))
         if node.params:
             parts.append(Text.assemble(("params ", QUIET), ", ".join(f"{k}={v}" for k, v in node.params.items())))
         inputs = [("—" if child is None else f"{self.trace.nodes[child].label} #{child}") for child, _ in node.next]
@@ -154,22 +189,55 @@ class NodeDetail(VerticalScroll):
             parts.append(Text.assemble(("next_functions ", QUIET), ", ".join(inputs)))
         if node.hooks:
             parts.append(Text.assemble(("hooks ", QUIET), ", ".join(node.hooks)))
-        for anomaly in (a for a in self.trace.anomalies if a.node == node.id):
-            style = NONFINITE if anomaly.role == "culprit" else "yellow"
-            parts.append(Text.assemble((f"✗ {anomaly.role} ({anomaly.phase}) ", style), anomaly.message))
         return Group(*parts)
+
+    def _module_summary(self, module: str, nodes: int, first_node: int | None, pass_index: int | None,
+                        parameters: int) -> RenderableType:
+        heading = Text.assemble((module, f"bold {SCOPE}"), ("  module", QUIET))
+        facts = Text.assemble((f"{nodes:,} nodes here", QUIET))
+        grad = None if first_node is None else gradient(self.trace, first_node, pass_index)
+        if grad is not None:
+            facts.append("  gradient in ", style=QUIET)
+            facts.append_text(gradient_text(grad))
+        parts: list[RenderableType] = [heading, facts]
+        culprits = [anomaly for anomaly in self.trace.culprits()
+                    if inside(self.trace.nodes[anomaly.node].scope, module)]
+        for anomaly in culprits:
+            node = self.trace.nodes[anomaly.node]
+            parts.append(Text.assemble(("✗ culprit ", NONFINITE), (f"{node.label} #{node.id} ", "bold"),
+                                       f"({anomaly.phase}) {anomaly.message}"))
+        if parameters > MODULE_ROWS:
+            parts.append(Text(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first), "
+                              f"all of them with p", style=QUIET))
+        elif parameters:
+            parts.append(Text(f"{counted(parameters, 'parameter', 'parameters')} (non-finite first); "
+                              f"enter opens a gradient beside its value", style=QUIET))
+        else:
+            parts.append(Text("no parameters", style=QUIET))
+        return Group(*parts)
+
+    def _nonfinite(self, parameter: Parameter, pass_index: int | None) -> bool:
+        grad = self.trace.parameter_grad(parameter, pass_index) if pass_index is not None else None
+        return grad is not None and not grad.stats.finite
+
+    def _parameter_row(self, parameter: Parameter, module: str, pass_index: int | None) -> TensorRow:
+        name = relative_name(parameter.name, module)
+        grad = self.trace.parameter_grad(parameter, pass_index) if pass_index is not None else None
+        if grad is None:
+            return TensorRow(f"{name} (no grad)", parameter.value)
+        return TensorRow(f"{name}.grad", grad, parameter.value, name)
 
     def _passes(self, node: NodeRecord, pass_index: int | None) -> RenderableType:
         table = Table(title="gradient in each pass", title_justify="left", box=None, padding=(0, 1),
                       title_style="bold")
-        for column, justify in (("pass", "right"), ("norm", "right"), ("non-finite", "right"), ("", "left")):
+        for column, justify in (("pass", "right"), ("non-finite", "right"), ("norm", "right"), ("", "left")):
             table.add_column(column, justify=justify)
         for index in range(len(self.trace.passes)):
             grad = gradient(self.trace, node.id, index)
             current = "◀ shown" if index == pass_index else ""
             if grad is None:
-                table.add_row(str(index + 1), Text("—", style=QUIET), "", current)
+                table.add_row(str(index), "", Text("—", style=QUIET), current)
                 continue
-            table.add_row(str(index + 1), number(grad.stats.norm), Text(nonfinite_text(grad.stats), style=NONFINITE),
+            table.add_row(str(index), Text(nonfinite_text(grad.stats), style=NONFINITE), number(grad.stats.norm),
                           current)
         return table

@@ -9,23 +9,26 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from gradscope.trace.model import TensorRecord
+from gradscope.tui.keys import movement
 from gradscope.tui.present import NONFINITE, QUIET, nonfinite_text, number, shape_text
 
 
 @dataclass(frozen=True)
 class TensorRow:
-    """One tensor of a node, with the gradient that belongs with it (shown side by side), if any."""
+    """One tensor, with the one shown beside it when it is opened (a value's gradient, a gradient's value), if any."""
 
     name: str
     record: TensorRecord
-    gradient: TensorRecord | None = None
-    gradient_name: str = ""
+    partner: TensorRecord | None = None
+    partner_name: str = ""
 
 
 class TensorTable(DataTable):
-    """Rows of `TensorRow`s: shape, norm, min, max, non-finite count, dtype, mean, zero fraction."""
+    """Rows of `TensorRow`s: non-finite counts first (what a NaN hunt looks for), then norm, shape, min, max,
+    mean, zero fraction and dtype."""
 
-    COLUMNS = ("tensor", "shape", "norm", "min", "max", "non-finite", "dtype", "mean", "zeros")
+    BINDINGS = movement("cursor_up", "cursor_down", "scroll_top", "scroll_bottom")
+    COLUMNS = ("tensor", "non-finite", "norm", "shape", "min", "max", "mean", "zeros", "dtype")
 
     class RowChosen(Message):
         """The highlighted row changed (`opened` False) or enter was pressed on it (`opened` True)."""
@@ -48,8 +51,8 @@ class TensorTable(DataTable):
         for row in rows:
             stats = row.record.stats
             bad = Text(nonfinite_text(stats) or "0", style=NONFINITE if stats.nonfinite else QUIET)
-            self.add_row(row.name, shape_text(stats.shape), number(stats.norm), number(stats.min),
-                         number(stats.max), bad, stats.dtype, number(stats.mean), f"{stats.zero_fraction:.0%}")
+            self.add_row(row.name, bad, number(stats.norm), shape_text(stats.shape), number(stats.min),
+                         number(stats.max), number(stats.mean), f"{stats.zero_fraction:.0%}", stats.dtype)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

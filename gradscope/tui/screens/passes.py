@@ -1,0 +1,40 @@
+"""The pass selector: every backward pass of a trace; choosing one shows it on the main screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from gradscope.trace.model import Trace
+from gradscope.tui.widgets.pass_list import PassList
+
+
+class PassesScreen(Screen[int | None]):
+    """Dismissed with the chosen pass index, or None (escape)."""
+
+    CSS_PATH = "lists.tcss"
+    BINDINGS = [Binding("escape,P", "dismiss_none", "Back")]
+
+    def __init__(self, trace: Trace, shown: int | None) -> None:
+        super().__init__()
+        self.trace = trace
+        self.shown = shown
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"{len(self.trace.passes):,} backward passes, counted from 0 · enter: show the pass",
+                     classes="caption")
+        yield PassList(self.trace, self.shown)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.sub_title = "passes"
+        self.query_one(PassList).focus()
+
+    def on_pass_list_chosen(self, event: PassList.Chosen) -> None:
+        self.dismiss(event.index)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,342 @@
+"""The browser as used in a real terminal (issue 13 §6): without colour, orientation, keys everywhere, 80×24,
+and traces of several passes."""
+
+import pytest
+from synthetic import synthetic_trace
+from textual.widgets import Static
+from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
+
+from gradscope.tui import make_app
+from gradscope.tui.items import FoldItem, MoreItem
+from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.main import LEGEND, MainScreen
+from gradscope.tui.screens.passes import PassesScreen
+from gradscope.tui.screens.tensor import TensorScreen
+from gradscope.tui.widgets.anomaly_list import AnomalyList
+from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.node_detail import NodeDetail
+from gradscope.tui.widgets.pass_list import PassList
+from gradscope.tui.widgets.search_bar import SearchBar
+from gradscope.tui.widgets.tensor_table import TensorTable
+
+NAN_AT_STEP = "tests/tui/models/nan_at_step.py"
+
+
+def node_id(trace, label, scope=None):
+    (found,) = [n.id for n in trace.nodes.values() if n.label == label and (scope is None or n.scope == scope)]
+    return found
+
+
+def tree(app) -> GraphTree:
+    return app.screen.query_one(GraphTree)
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status", Static).content)
+
+
+# ---------------------------------------------------------------------------------------------- without colour
+@pytest.mark.parametrize("no_color", [False, True])
+def test_the_cursor_is_reverse_video_and_stays_visible_without_focus(monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        graph = tree(app)
+        focused = graph.get_component_rich_style("tree--cursor")
+        assert focused.reverse and focused.bold
+        await pilot.press("tab")
+        assert not graph.has_focus
+        blurred = graph.get_component_rich_style("tree--cursor")
+        if no_color:  # nothing but text styles survive NO_COLOR
+            assert blurred.underline and not blurred.reverse
+        else:
+            assert blurred.bgcolor is not None and blurred.bgcolor.number == 8  # ANSI bright black: grey
+        return app.no_color, app.theme
+
+    assert drive(app, scenario) == (no_color, "gradscope-monochrome" if no_color else "gradscope")
+
+
+def test_guide_lines_are_the_terminals_foreground_dimmed():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        guides = tree(app).get_component_rich_style("tree--guides")
+        assert guides.dim and guides.color.name == "default"  # Textual's ANSI theme draws them black
+
+    drive(app, scenario)
+
+
+def test_the_focused_pane_is_marked_on_its_top_rule():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        graph, detail = tree(app), app.screen.query_one(NodeDetail)
+        assert graph.styles.border_top[0] == "heavy" and detail.styles.border_top[0] == "solid"
+        await pilot.press("tab")
+        assert graph.styles.border_top[0] == "solid" and detail.styles.border_top[0] == "heavy"
+        await pilot.press("tab")  # the tensor table, inside the detail pane
+        assert app.screen.query_one(TensorTable).has_focus and detail.styles.border_top[0] == "heavy"
+        top = screen_lines(app)[1]  # the panes' titles, under the header
+        assert "graph · pass 0" in top and "node #12" in top
+
+    drive(app, scenario)
+
+
+# ---------------------------------------------------------------------------------------------- orientation
+def test_the_detail_pane_starts_at_the_top_for_each_selection():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        detail = app.screen.query_one(NodeDetail)
+        await pilot.press("tab", "G")
+        assert detail.scroll_y > 0
+        await pilot.press("shift+tab", "j")
+        assert detail.scroll_y == 0
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_the_status_line_goes_when_the_cursor_leaves_what_it_is_about():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("n")
+        assert status(app).startswith("anomaly 1/")
+        await pilot.press("k")  # onto the fold holding the culprit: the message was about the culprit's line
+        assert status(app) == LEGEND
+        await pilot.press("slash", *"zz")
+        assert status(app) == "no node matches 'zz'"
+        await pilot.press("escape")
+        assert status(app) == LEGEND
+        await pilot.press("N")
+        assert status(app).startswith("anomaly ")
+        await pilot.press("j")
+        assert status(app) == LEGEND
+
+    drive(app, scenario)
+
+
+def test_a_module_line_shows_the_module_its_parameters_and_their_gradients():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        graph = tree(app)
+        encoder = next(graph.get_node_at_line(line) for line in range(graph.last_line + 1)
+                       if isinstance(graph.get_node_at_line(line).data, FoldItem)
+                       and graph.get_node_at_line(line).data.scope == "model.encoder")
+        graph.move_cursor(encoder)
+        await pilot.pause()
+        detail = app.screen.query_one(NodeDetail)
+        assert detail.module == "model.encoder" and detail.node_id is None and detail.border_title == "module"
+        summary = plain(app.screen.query_one("#node-summary", Static).content)
+        assert summary.startswith("model.encoder  module")
+        table = app.screen.query_one(TensorTable)
+        grads = {p.name: trace.parameter_grad(p) for p in trace.parameters if p.module == "model.encoder"}
+        assert [row.name for row in table.rows_shown] == ["weight.grad", "bias.grad"]
+        assert [row.record for row in table.rows_shown] == [grads["model.encoder.weight"], grads["model.encoder.bias"]]
+        await pilot.press("tab", "tab", "enter")  # a gradient opens beside the parameter's value
+        assert isinstance(app.screen, TensorScreen)
+        assert app.screen.sub_title == "weight.grad · weight"
+
+    drive(app, scenario)
+
+
+def test_a_more_line_says_what_enter_does():
+    app = make_app(synthetic_trace(3000))
+
+    async def scenario(pilot):
+        graph = tree(app)
+        more = next(graph.get_node_at_line(line) for line in range(graph.last_line + 1)
+                    if isinstance(graph.get_node_at_line(line).data, MoreItem))
+        graph.move_cursor(more)
+        await pilot.pause()
+        count = graph.outline.count(more.data)
+        assert plain(app.screen.query_one("#node-summary", Static).content).strip() == \
+            f"{count:,} more nodes here: enter lists them"
+        assert app.screen.query_one(NodeDetail).node_id is None
+
+    drive(app, scenario)
+
+
+# ---------------------------------------------------------------------------------------------- keys
+def test_g_and_shift_g_go_to_the_ends_of_the_tree_and_the_lists():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        graph = tree(app)
+        await pilot.press("G")
+        assert graph.cursor_line == graph.last_line
+        await pilot.press("g")
+        assert graph.cursor_line == 0
+        await pilot.press("a", "G")
+        listed = app.screen.query_one(AnomalyList)
+        assert listed.highlighted == listed.option_count - 1
+        await pilot.press("g")
+        assert listed.highlighted == 0
+        await pilot.press("j")
+        assert listed.highlighted == 1
+        await pilot.press("escape", "n", "tab", "tab", "G")
+        table = app.screen.query_one(TensorTable)
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("k")
+        assert table.cursor_row == table.row_count - 2
+        await pilot.press("g", "enter")
+        assert isinstance(app.screen, TensorScreen)
+
+    drive(app, scenario)
+
+
+def test_g_shift_g_j_and_k_scroll_the_tensor_view():
+    app = make_app(recorded(sample("mlp")))
+
+    async def scenario(pilot):
+        await pilot.press("G")  # the first weight, whose values run long
+        await pilot.press("tab", "tab", "enter")
+        assert isinstance(app.screen, TensorScreen)
+        scroll = app.screen.query_one("KeyScroll")
+        await pilot.press("G")
+        bottom = scroll.scroll_y
+        assert bottom > 0
+        await pilot.press("k")
+        assert scroll.scroll_y == bottom - 1
+        await pilot.press("g")
+        assert scroll.scroll_y == 0
+        await pilot.press("j")
+        assert scroll.scroll_y == 1
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_up_in_the_search_line_goes_to_the_previous_match():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("slash", *"addmm")
+        assert status(app) == "match 1/2 for 'addmm'"
+        await pilot.press("up")
+        assert status(app) == "match 2/2 for 'addmm'"
+        assert tree(app).current_node == node_id(trace, "AddmmBackward0", "model.encoder")
+        await pilot.press("up")
+        assert status(app) == "match 1/2 for 'addmm'"
+        await pilot.press("down")
+        assert status(app) == "match 2/2 for 'addmm'"
+        assert app.screen.query_one(SearchBar).value == "addmm"
+
+    drive(app, scenario)
+
+
+def test_e_expands_everything_under_the_line_and_c_collapses_it():
+    trace = recorded(sample("rnn"))
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        graph = tree(app)
+        while not graph.cursor_node.allow_expand:
+            await pilot.press("j")
+        top = graph.cursor_node
+        await pilot.press("c")
+        assert not top.is_expanded
+        collapsed = graph.last_line
+        await pilot.press("e")
+        expanded = [node for node in _subtree(top) if node.allow_expand]
+        assert expanded and all(node.is_expanded for node in expanded)
+        assert graph.last_line > collapsed
+        await pilot.press("c")
+        assert not any(node.is_expanded for node in _subtree(top))
+        assert graph.last_line == collapsed
+
+    drive(app, scenario)
+
+
+def _subtree(node):
+    yield node
+    for child in node.children:
+        yield from _subtree(child)
+
+
+# ---------------------------------------------------------------------------------------------- 80×24
+def test_at_80_by_24_the_culprit_badge_its_source_line_and_the_non_finite_counts_show():
+    trace = recorded(sample("nan_log"))
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("n")
+        lines = screen_lines(app)
+        culprit_line = next(line for line in lines if "LogBackward0" in line.split("▕")[0])
+        assert "◀ culprit" in culprit_line.split("▕")[0]
+        detail = "\n".join(line.split("▕", 1)[1] for line in lines[2:22] if "▕" in line)
+        assert "▶23 return scores.log()" in detail  # the source line, dedented
+        await pilot.press("tab", "tab")  # the tensor table: its non-finite column comes before the norms
+        lines = screen_lines(app)
+        header = next(line.split("▕", 1)[1] for line in lines if "non-finite" in line)
+        assert header.split()[:3] == ["tensor", "non-finite", "norm"]
+        output = next(line.split("▕", 1)[1] for line in lines if "▕  output " in line)
+        assert output.split()[1:3] == ["16", "inf"]
+
+    drive(app, scenario, size=(80, 24))
+
+
+# ---------------------------------------------------------------------------------------------- passes
+def test_a_trace_of_several_passes_opens_on_the_first_anomalous_one():
+    trace = recorded(NAN_AT_STEP)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        assert len(trace.passes) == 4
+        assert app.screen.pass_index == 2
+        assert app.screen.sub_title.startswith("pass 2 of 4")
+        await pilot.press("n")
+        culprit = trace.culprits()[0].node
+        assert tree(app).current_node == culprit and trace.nodes[culprit].name == "SqrtBackward0"
+
+    drive(app, scenario)
+
+
+def test_the_pass_selector_lists_every_pass_and_shows_the_chosen_one():
+    trace = recorded(NAN_AT_STEP)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("P")
+        assert isinstance(app.screen, PassesScreen)
+        listed = app.screen.query_one(PassList)
+        prompts = [plain(listed.get_option_at_index(index).prompt) for index in range(listed.option_count)]
+        assert len(prompts) == 4 and listed.highlighted == 2
+        assert "◀ culprit  SqrtBackward0 (backward)" in prompts[2] and "the first anomalous pass" in prompts[2]
+        assert all("culprit" not in prompt for index, prompt in enumerate(prompts) if index != 2)
+        assert prompts[0].startswith("pass 0") and " loss " in prompts[0]
+        await pilot.press("g", "enter")
+        assert isinstance(app.screen, MainScreen) and app.screen.pass_index == 0
+        await pilot.press("P", "escape")
+        assert app.screen.pass_index == 0
+
+    drive(app, scenario)
+
+
+def test_a_single_pass_has_no_pass_selector():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        await pilot.press("P")
+        assert isinstance(app.screen, MainScreen)
+
+    drive(app, scenario)
+
+
+def test_the_anomaly_list_names_passes_from_0():
+    trace = recorded(NAN_AT_STEP)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("a")
+        assert isinstance(app.screen, AnomaliesScreen)
+        first = plain(app.screen.query_one(AnomalyList).get_option_at_index(0).prompt)
+        assert "pass 2" in first
+
+    drive(app, scenario)
