@@ -86,6 +86,13 @@ def anomaly_pass(trace: Trace, anomaly: Anomaly) -> int | None:
                  if anomaly.node in record.grad_outputs or anomaly.node in record.leaf_grads), None)
 
 
+def anomaly_subject(trace: Trace, anomaly: Anomaly) -> str:
+    """What an anomaly is about: its node, or its op when the op ran outside the autograd graph."""
+    if anomaly.node is not None:
+        return trace.nodes[anomaly.node].label
+    return f"{anomaly.op} (outside the autograd graph)"
+
+
 def ordered_anomalies(trace: Trace) -> list[Anomaly]:
     """Culprits first, then the nodes that only passed non-finite values on (each in recording order)."""
     return trace.culprits() + [anomaly for anomaly in trace.anomalies if anomaly.role != "culprit"]

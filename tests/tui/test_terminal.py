@@ -20,6 +20,7 @@ from gradscope.tui.widgets.search_bar import SearchBar
 from gradscope.tui.widgets.tensor_table import TensorTable
 
 NAN_AT_STEP = "tests/tui/models/nan_at_step.py"
+NAN_OUTSIDE = "tests/tui/models/nan_outside.py"
 
 
 def node_id(trace, label, scope=None):
@@ -338,5 +339,29 @@ def test_the_anomaly_list_names_passes_from_0():
         assert isinstance(app.screen, AnomaliesScreen)
         first = plain(app.screen.query_one(AnomalyList).get_option_at_index(0).prompt)
         assert "pass 2" in first
+
+    drive(app, scenario)
+
+
+# ---------------------------------------------------------------------------------------------- outside the graph
+def test_n_shows_an_anomaly_outside_the_graph_with_its_line():
+    trace = recorded(NAN_OUTSIDE)
+    app = make_app(trace)
+    (anomaly,) = trace.anomalies
+    assert anomaly.node is None  # the op is in no backward graph
+
+    async def scenario(pilot):
+        before = tree(app).current_node
+        await pilot.press("n")
+        assert tree(app).current_node == before  # no line in the tree to go to
+        assert status(app).startswith(f"anomaly 1/1: culprit (forward) outside the autograd graph at "
+                                      f"{NAN_OUTSIDE}:12: log produced 1 -inf")
+        detail = app.screen.query_one(NodeDetail)
+        assert detail.border_title == "op outside the graph"
+        shown = plain(app.screen.query_one("#node-summary", Static).content)
+        assert shown.startswith("log   ◀ culprit")
+        assert "▶12     feature = torch.log(x)  # -inf where x is 0" in shown
+        await pilot.press("j")  # moving on shows the tree's line again
+        assert detail.node_id == tree(app).current_node and status(app) == LEGEND
 
     drive(app, scenario)

@@ -165,6 +165,12 @@ class MainScreen(Screen):
 
     def _show_anomaly(self, anomaly: Anomaly) -> None:
         self.anomaly_index = self.anomalies.index(anomaly)
+        if anomaly.node is None:  # an op outside the graph: no line in the tree, the detail pane shows it
+            self.query_one(NodeDetail).show_anomaly(anomaly)
+            where = f" at {anomaly.source}" if anomaly.source is not None else ""
+            self.status(f"anomaly {self.anomaly_index + 1}/{len(self.anomalies)}: {anomaly.role} ({anomaly.phase}) "
+                        f"outside the autograd graph{where}: {anomaly.message}")
+            return
         self.jump_to(anomaly.node)
         self.status(f"anomaly {self.anomaly_index + 1}/{len(self.anomalies)}: {anomaly.role} ({anomaly.phase}): "
                     f"{anomaly.message}", about=anomaly.node)

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from gradscope.trace.model import Anomaly, NodeRecord, Parameter, Trace
+from gradscope.trace.model import Anomaly, NodeRecord, Parameter, SourceLocation, Trace
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.modules import MODULE_ROWS, inside, module_parameters, relative_name
 from gradscope.tui.present import (
@@ -21,6 +21,7 @@ from gradscope.tui.present import (
     NONFINITE,
     QUIET,
     SCOPE,
+    anomaly_subject,
     counted,
     gradient,
     gradient_text,
@@ -44,23 +45,23 @@ def _readable_source(file: str) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_SOURCE_BYTES
 
 
-def source_lines(node: NodeRecord) -> Text | None:
-    """The user's line that created the node and a few around it, when the file can be read.
+def source_lines(source: SourceLocation | None) -> Text | None:
+    """The user's line (that created a node, or ran an op) and a few around it, when the file can be read.
 
     The lines are dedented and the gutter kept narrow, so the line fits a narrow pane; a longer one wraps.
     """
-    if node.source is None or not _readable_source(node.source.file):
+    if source is None or not _readable_source(source.file):
         return None
-    first = max(1, node.source.line - SOURCE_CONTEXT)
-    lines = [(line_number, linecache.getline(node.source.file, line_number).rstrip("\n").expandtabs())
-             for line_number in range(first, node.source.line + SOURCE_CONTEXT + 1)]
+    first = max(1, source.line - SOURCE_CONTEXT)
+    lines = [(line_number, linecache.getline(source.file, line_number).rstrip("\n").expandtabs())
+             for line_number in range(first, source.line + SOURCE_CONTEXT + 1)]
     if not any(line.strip() for _, line in lines):
         return None
     indent = min(len(line) - len(line.lstrip()) for _, line in lines if line.strip())
     width = len(str(lines[-1][0]))
     text = Text(overflow="fold")
     for line_number, line in lines:
-        here = line_number == node.source.line
+        here = line_number == source.line
         text.append(f"{'▶' if here else ' '}{line_number:>{width}} ", style="bold" if here else QUIET)
         text.append(line[indent:] + "\n", style="bold" if here else "")
     text.rstrip()
@@ -141,6 +142,26 @@ class NodeDetail(KeyScroll):
         rows = [self._parameter_row(parameter, module, pass_index) for parameter in shown]
         self._fill(self._module_summary(module, nodes, first_node, pass_index, len(parameters)), rows, None)
 
+    def show_anomaly(self, anomaly: Anomaly) -> None:
+        """Show an anomaly of an op outside the autograd graph (no node records it): the op, its line, scope."""
+        self.node_id, self.module = None, None
+        self.border_title = "op outside the graph"
+        role = Text(" ◀ culprit ", style=CULPRIT) if anomaly.role == "culprit" else Text("propagator", style="yellow")
+        parts: list[RenderableType] = [
+            Text.assemble((anomaly.op or "an op", "bold"), "  ", role),
+            Text("ran outside the autograd graph (none of its inputs required grad), so no node records it",
+                 style=QUIET)]
+        if anomaly.scope:
+            parts.append(Text.assemble(("scope ", QUIET), (anomaly.scope, SCOPE)))
+        if anomaly.source is not None:
+            parts.append(Text.assemble(str(anomaly.source), (f" in {anomaly.source.function}", QUIET)))
+            lines = source_lines(anomaly.source)
+            if lines is not None:
+                parts.append(lines)
+        pass_text = "" if anomaly.pass_index is None else f", before backward pass {anomaly.pass_index}"
+        parts.append(Text.assemble((f"✗ {anomaly.role} ({anomaly.phase}{pass_text}) ", NONFINITE), anomaly.message))
+        self._fill(Group(*parts), [], None)
+
     def _fill(self, summary: RenderableType, rows: list[TensorRow], passes: RenderableType | None) -> None:
         self.query_one("#node-summary", Static).update(summary)
         table = self.query_one(TensorTable)
@@ -176,7 +197,7 @@ class NodeDetail(KeyScroll):
         parts: list[RenderableType] = [heading, facts]
         if node.source is not None:
             parts.append(Text.assemble(str(node.source), (f" in {node.source.function}", QUIET)))
-            lines = source_lines(node)
+            lines = source_lines(node.source)
             if lines is not None:
                 parts.append(lines)
         for anomaly in anomalies:
@@ -200,12 +221,10 @@ class NodeDetail(KeyScroll):
             facts.append("  gradient in ", style=QUIET)
             facts.append_text(gradient_text(grad))
         parts: list[RenderableType] = [heading, facts]
-        culprits = [anomaly for anomaly in self.trace.culprits()
-                    if inside(self.trace.nodes[anomaly.node].scope, module)]
-        for anomaly in culprits:
-            node = self.trace.nodes[anomaly.node]
-            parts.append(Text.assemble(("✗ culprit ", NONFINITE), (f"{node.label} #{node.id} ", "bold"),
-                                       f"({anomaly.phase}) {anomaly.message}"))
+        for anomaly in self.trace.culprits():
+            if inside(anomaly.scope, module):
+                parts.append(Text.assemble(("✗ culprit ", NONFINITE), (anomaly_subject(self.trace, anomaly), "bold"),
+                                           f" ({anomaly.phase}) {anomaly.message}"))
         if parameters > MODULE_ROWS:
             parts.append(Text(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first), "
                               f"all of them with p", style=QUIET))

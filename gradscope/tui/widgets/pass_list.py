@@ -9,7 +9,7 @@ from textual.widgets.option_list import Option
 
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.tui.keys import movement
-from gradscope.tui.present import CULPRIT, NONFINITE, QUIET, anomaly_pass, counted, number
+from gradscope.tui.present import CULPRIT, NONFINITE, QUIET, anomaly_pass, anomaly_subject, counted, number
 
 
 def pass_prompt(trace: Trace, index: int, anomalies: list[Anomaly], first_anomalous: bool) -> Text:
@@ -29,7 +29,7 @@ def pass_prompt(trace: Trace, index: int, anomalies: list[Anomaly], first_anomal
     if culprit is not None:
         text.append("  ")
         text.append(" ◀ culprit ", style=CULPRIT)
-        text.append(f" {trace.nodes[culprit.node].label} ({culprit.phase})")
+        text.append(f" {anomaly_subject(trace, culprit)} ({culprit.phase})")
     if first_anomalous:
         text.append("  the first anomalous pass", style=QUIET)
     return text
