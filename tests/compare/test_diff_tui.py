@@ -8,6 +8,8 @@ from diff_helpers import pair
 from rich.console import Console
 from textual.widgets import Static
 
+import gradscope as torch
+from gradscope.checks.assertions import GradRecorder
 from gradscope.compare import compare_traces
 from gradscope.trace.script import run_script
 from gradscope.tui import make_app
@@ -73,5 +75,40 @@ def test_equal_runs_say_so_and_mark_nothing():
         assert "= the same in both runs" in plain(screen.query_one("#diff-sides", Static).content)
         tree = screen.query_one(GraphTree)
         assert "≠" not in tree.cursor_node.label.plain
+
+    drive(app, scenario)
+
+
+def _lines(tree_node):
+    for child in tree_node.children:
+        yield child
+        yield from _lines(child)
+
+
+def _two_passes(scale):
+    w = torch.ones(3, requires_grad=True)
+    recorder = GradRecorder()
+    with recorder:
+        (w * 2).sum().backward()
+        (w * scale).sum().backward()
+    return recorder.trace
+
+
+def test_passes_switch_and_each_marks_its_own_differences():
+    a, b = _two_passes(3.0), _two_passes(4.0)
+    report = compare_traces(a, b)
+    app = make_app(a, compared=(b, report))
+
+    async def scenario(pilot):
+        screen = app.screen
+        tree = screen.query_one(GraphTree)
+        assert screen.pass_index == 1 and "pass 2/2" in screen.sub_title  # the first divergence's pass
+        assert a.nodes[tree.current_node].op == "mul" and "≠ forward" in tree.cursor_node.label.plain
+        await pilot.press("left_square_bracket")
+        assert screen.pass_index == 0 and screen.differing == []  # pass 0 is the same in both runs
+        assert "≠" not in "".join(line.label.plain for line in _lines(tree.root))  # nor the leaf
+        await pilot.press("right_square_bracket")
+        assert screen.pass_index == 1 and screen.differing
+        assert any("≠ gradient" in line.label.plain for line in _lines(tree.root))  # w's .grad in pass 2
 
     drive(app, scenario)

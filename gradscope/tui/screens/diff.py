@@ -24,18 +24,27 @@ class DiffScreen(Screen):
     BINDINGS = [
         Binding("n", "difference(1)", "Next ≠", tooltip="Next node that differs (in execution order)"),
         Binding("N", "difference(-1)", "Previous ≠", show=False, tooltip="Previous node that differs"),
+        Binding("right_square_bracket", "switch_pass(1)", "Pass", tooltip="Next backward pass of A"),
+        Binding("left_square_bracket", "switch_pass(-1)", "Previous pass", show=False,
+                tooltip="Previous backward pass of A"),
     ]
 
     def __init__(self, a: Trace, b: Trace, report: DiffReport) -> None:
         super().__init__()
         self.a, self.b, self.report = a, b, report
         first = report.first
-        self.pass_index = first.pass_index if first is not None and first.pass_index is not None else -1
-        self.outline = Outline(a, self.pass_index)
+        self.outline: Outline
+        self.marks: dict[int, str] = {}
+        self.differing: list[int] = []  # the marked nodes of the pass shown, in execution order
+        self.position: int | None = None  # in `differing`, as n and N walk it
+        self._show_pass(first.pass_index if first is not None and first.pass_index is not None else -1)
+
+    def _show_pass(self, pass_index: int) -> None:
+        self.outline = Outline(self.a, pass_index)
         self.pass_index = self.outline.pass_index
-        self.marks = difference_marks(report)
-        self.differing = [node for node in self.marks if node in self.outline]  # in execution order
-        self.position: int | None = None
+        self.marks = difference_marks(self.report, self.pass_index)
+        self.differing = [node for node in self.marks if node in self.outline]
+        self.position = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -47,8 +56,7 @@ class DiffScreen(Screen):
 
     def on_mount(self) -> None:
         report = self.report
-        self.sub_title = f"{report.a_label} ≠ {report.b_label}" if not report.equal else \
-            f"{report.a_label} = {report.b_label}"
+        self._describe()
         elsewhere = sum(1 for d in report.differences if d.a is None)
         status = report.summary() + (f" · {elsewhere} differences in B only, not in this tree" if elsewhere else "")
         self.query_one("#status", Static).update(status)
@@ -56,6 +64,22 @@ class DiffScreen(Screen):
         tree.focus()
         if self.differing:
             self.action_difference(1)
+
+    def _describe(self) -> None:
+        report = self.report
+        verdict = f"{report.a_label} {'=' if report.equal else '≠'} {report.b_label}"
+        shown = "" if self.pass_index is None else f" · pass {self.pass_index + 1}/{len(self.a.passes)}"
+        self.sub_title = f"{verdict}{shown} · {len(self.differing)} nodes differ here"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_pass":
+            return len(self.a.passes) > 1  # hidden from the footer for single-pass traces
+        return True
+
+    def action_switch_pass(self, step: int) -> None:
+        self._show_pass((self.pass_index + step) % len(self.a.passes))
+        self.query_one(DiffTree).show_marked(self.outline, self.marks)
+        self._describe()
 
     def on_graph_tree_highlighted(self, event: GraphTree.Highlighted) -> None:
         self.query_one(DiffDetail).show(event.node, self.pass_index)

@@ -13,11 +13,12 @@ from gradscope.tui.widgets.graph_tree import GraphTree
 DIFFERS = "bold yellow"
 
 
-def difference_marks(report: DiffReport) -> dict[int, str]:
-    """Node of A → what differs there first: 'op', 'only in A', 'forward' or 'gradient'."""
+def difference_marks(report: DiffReport, pass_index: int | None) -> dict[int, str]:
+    """Node of A → what differs there first in pass `pass_index` (a node that runs in several passes
+    may differ in one only): 'op', 'only in A', 'forward' or 'gradient'."""
     marks: dict[int, str] = {}
     for difference in report.differences:
-        if difference.a is None or difference.a.id in marks:
+        if difference.a is None or difference.a.id in marks or difference.pass_index != pass_index:
             continue
         if difference.kind == "structural":
             marks[difference.a.id] = "op" if difference.what == "different op" else difference.what
@@ -47,11 +48,16 @@ class DiffLabeller(Labeller):
 
 
 class DiffTree(GraphTree):
-    """The graph tree of run A, labelled by a `DiffLabeller`."""
+    """The graph tree of run A, labelled by a `DiffLabeller` with the marks of the pass it shows."""
 
     def __init__(self, outline: Outline, marks: dict[int, str], *, id: str | None = None) -> None:
         self.marks = marks
         super().__init__(outline, id=id)
+
+    def show_marked(self, outline: Outline, marks: dict[int, str]) -> None:
+        """Show another pass, with its own marks."""
+        self.marks = marks
+        self.show_outline(outline)
 
     def make_labeller(self, outline: Outline) -> Labeller:
         return DiffLabeller(outline, self.marks)
