@@ -62,3 +62,14 @@ from gradscope.serialization import load, save
 __version__ = "0.1.0"
 
 from gradscope import cuda, func, linalg, nn, optim, utils  # noqa: E402 - these build on the names above
+
+
+def __getattr__(name: str):
+    """`gradscope.watch` and `gradscope.WatchStop` (debugging a training loop) live in gradscope.watching,
+    a layer above the trace package, which itself imports this one: they load on first use, so
+    `import gradscope` stays the engine alone."""
+    if name in ("watch", "WatchStop"):
+        from gradscope import watching  # see the docstring: a layer above this package
+
+        return getattr(watching, name)
+    raise AttributeError(f"module 'gradscope' has no attribute {name!r}")

@@ -20,8 +20,10 @@ ALLOWED = {
     "optim": {"base", "ops", "autograd", "nn", "optim", "package"},
     "trace": {"base", "ops", "autograd", "nn", "optim", "trace", "package"},
     "compare": {"base", "trace", "compare"},
-    "cli": {"base", "ops", "autograd", "nn", "optim", "trace", "compare", "checks", "cli", "tui", "package"},
-    "tui": {"base", "ops", "autograd", "nn", "optim", "trace", "compare", "tui"},
+    "watching": {"base", "ops", "autograd", "nn", "optim", "trace", "checks", "watching", "package"},
+    "cli": {"base", "ops", "autograd", "nn", "optim", "trace", "compare", "checks", "watching", "cli", "tui",
+            "package"},
+    "tui": {"base", "ops", "autograd", "nn", "optim", "trace", "compare", "watching", "tui"},
     "checks": {"base", "ops", "autograd", "nn", "optim", "trace", "compare", "checks", "package"},
     "pytest_plugin": {"base", "ops", "autograd", "nn", "optim", "trace", "compare", "checks", "pytest_plugin",
                       "package"},
@@ -35,6 +37,9 @@ THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "ric
 CORE_THIRD_PARTY = {"numpy"}
 # the one exception in the core: gradscope.load reads .safetensors weights, importing the package only then
 MODULE_THIRD_PARTY = {"gradscope.serialization": {"safetensors"}}
+# the one upward import: the package root hands out gradscope.watch / WatchStop on first use (a module
+# __getattr__), so importing gradscope never loads the layers above it (test_import_loads_no_upper_layer)
+LAZY_EXPORTS = {"gradscope.__init__": {"gradscope.watching"}}
 
 
 def layer_of(module: str) -> str:
@@ -79,6 +84,8 @@ def test_module_respects_layers(path):
                 target = "package"
             else:
                 target = layer_of(name)
+            if name in LAZY_EXPORTS.get(module, ()):
+                continue
             assert target in ALLOWED[layer], f"{module} ({layer}) imports {name} ({target})"
         elif top not in sys.stdlib_module_names and top not in ("tomli", "tomllib"):  # tomllib: stdlib from 3.11
             allowed = THIRD_PARTY.get(layer, CORE_THIRD_PARTY) | MODULE_THIRD_PARTY.get(module, set())
@@ -94,3 +101,14 @@ def test_namespaces_have_the_same_functions():
         return {name for name in dir(cls) if not name.startswith("_")}
 
     assert public(NumpyNamespace) == public(TensorNamespace)
+
+
+def test_import_loads_no_upper_layer():
+    """`import gradscope` loads the engine only; `gradscope.watch` loads its layer when first used."""
+    import subprocess
+
+    code = ("import sys, gradscope; upper = ('gradscope.trace', 'gradscope.watching', 'gradscope.cli'); "
+            "print(sorted(m for m in sys.modules if m.startswith(upper))); gradscope.watch; "
+            "print('gradscope.watching' in sys.modules)")
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert lines[:2] == ["[]", "True"]

@@ -60,6 +60,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
                             x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
                         _record_simple(op, inputs, params, arrays, t)
                         break
+        if observers.WATCHERS:
+            observers.notify_watchers("op_computed", op, inputs, (t,))
         if observers.GLOBAL or observers.active.get():
             observers.notify("op_computed", op, inputs, (t,))
         return t
@@ -80,6 +82,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
                 _record(op, inputs, params, arrays, outputs)
                 break
+    if observers.WATCHERS:
+        observers.notify_watchers("op_computed", op, inputs, outputs)
     if observers.GLOBAL or observers.active.get():
         observers.notify("op_computed", op, inputs, outputs)
     return outputs[0] if op.n_outputs == 1 else outputs

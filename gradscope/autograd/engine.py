@@ -248,6 +248,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
+    if observers.WATCHERS:
+        observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
     pass_token = _current_pass.set(GraphTask(dependencies, buffers.keys() | ()))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
@@ -318,6 +320,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         grad_enabled.reset(token)
         if observing:
             observers.notify("backward_end")
+        if observers.WATCHERS:
+            observers.notify_watchers("backward_end")
     return task.captured
 
 

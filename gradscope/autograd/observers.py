@@ -8,6 +8,10 @@ An observer is any object with some of these methods (missing ones are skipped):
 in the graph or not (after `node_created` when it made a node; `outputs` is a tuple of Tensors, whose
 `_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
 anomaly mode); with none active the engine pays one check per op.
+
+*Watchers* are light, process-wide observers (`gradscope watch`): they receive only `op_computed`,
+`backward_begin` and `backward_end`, so the engine keeps its fast paths (no SavedTensor objects, no
+per-node events) while they listen.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from contextvars import ContextVar
 active: ContextVar[tuple] = ContextVar("gradscope_observers", default=())
 # process-wide observers (anomaly mode is global in PyTorch: new threads see it too)
 GLOBAL: tuple = ()
+# light observers: op_computed and the pass boundaries only
+WATCHERS: tuple = ()
 # module path pushed by nn.Module.__call__ ("model.encoder.fc1"), read by observers
 scope: ContextVar[str | None] = ContextVar("gradscope_scope", default=None)
 
@@ -33,8 +39,8 @@ def observing(observer):
 
 
 def any_active() -> bool:
-    """True when some observer listens: the engine's one check per op."""
-    return bool(GLOBAL or active.get())
+    """True when some observer or watcher listens (modules then push their scope for them)."""
+    return bool(GLOBAL or WATCHERS or active.get())
 
 
 def current() -> tuple:
@@ -50,6 +56,24 @@ def add_global(observer) -> None:
 def remove_global(observer) -> None:
     global GLOBAL
     GLOBAL = tuple(o for o in GLOBAL if o is not observer)
+
+
+def add_watcher(watcher) -> None:
+    global WATCHERS
+    if watcher not in WATCHERS:
+        WATCHERS = WATCHERS + (watcher,)
+
+
+def remove_watcher(watcher) -> None:
+    global WATCHERS
+    WATCHERS = tuple(w for w in WATCHERS if w is not watcher)
+
+
+def notify_watchers(event: str, *args) -> None:
+    for watcher in WATCHERS:
+        method = getattr(watcher, event, None)
+        if method is not None:
+            method(*args)
 
 
 def notify(event: str, *args) -> None:

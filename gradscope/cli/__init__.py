@@ -12,6 +12,7 @@ from gradscope.cli.diff_cmd import diff
 from gradscope.cli.export_cmd import export
 from gradscope.cli.gradcheck_cmd import gradcheck
 from gradscope.cli.inspect_cmd import inspect
+from gradscope.cli.watch_cmd import watch
 
 app = typer.Typer(
     name="gradscope",
@@ -42,6 +43,7 @@ app.command()(gradcheck)
 app.command()(check)
 app.command()(diff)
 app.command()(compat)
+app.command()(watch)
 
 
 def main() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from gradscope.autograd.grad_mode import enable_grad, no_grad
+from gradscope.autograd.hooks import HookDict, RemovableHandle
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn.module import typename
 from gradscope.nn.parameter import reset_grad
@@ -23,6 +25,43 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+# hooks every optimizer calls around its step (what `gradscope watch` listens to), as PyTorch's
+_global_optimizer_pre_hooks = HookDict()
+_global_optimizer_post_hooks = HookDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call `hook(optimizer, args, kwargs)` before every optimizer's step (`args` begins with the
+    optimizer); it may return `(new_args, new_kwargs)` for the step to use instead."""
+    return _global_optimizer_pre_hooks.add(hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Call `hook(optimizer, args, kwargs)` after every optimizer's step."""
+    return _global_optimizer_post_hooks.add(hook)
+
+
+def _hooked_step(step: Callable) -> Callable:
+    """`step` with the pre-hooks (global ones first) before it and the post-hooks (global ones last) after it."""
+
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]  # as PyTorch's, the hooks' `args` start with the optimizer
+        for hook in (*_global_optimizer_pre_hooks.values(), *self._optimizer_step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in (*self._optimizer_step_post_hooks.values(), *_global_optimizer_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
+
 
 class Optimizer:
     """Base class: holds `param_groups` (dicts with "params" and hyper-parameters, missing ones filled
@@ -34,6 +73,11 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict) -> None:
         self.defaults = defaults
+        self._optimizer_step_pre_hooks = HookDict()
+        self._optimizer_step_post_hooks = HookDict()
+        # as PyTorch: the class's step is wrapped once, by its first instance, to run the step hooks
+        if not getattr(type(self).step, "hooked", False):
+            type(self).step = _hooked_step(type(self).step)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {typename(params)}")
@@ -77,6 +121,15 @@ class Optimizer:
         if not existing.isdisjoint(params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(optimizer, args, kwargs)` before this optimizer's step; it may return
+        `(new_args, new_kwargs)` for the step to use instead."""
+        return self._optimizer_step_pre_hooks.add(hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(optimizer, args, kwargs)` after this optimizer's step."""
+        return self._optimizer_step_post_hooks.add(hook)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None by default, else to zeros in place."""

@@ -1,0 +1,140 @@
+"""`gradscope watch SCRIPT`: run a training script, stop at its first bad step, keep the evidence."""
+
+from __future__ import annotations
+
+import json as json_module
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from gradscope.cli.console import make_console
+from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
+from gradscope.cli.options import Timeout
+from gradscope.watching.job import watch_script
+from gradscope.watching.report import WatchReport
+from gradscope.watching.rules import WatchRuleError, parse_rules
+
+
+def _rules(values: list[str] | None) -> list[str]:
+    try:
+        parse_rules(values or [])
+    except WatchRuleError as error:
+        raise typer.BadParameter(str(error)) from None
+    return values or []
+
+
+def watch(
+    script: Annotated[Path, typer.Argument(help="Training script, run as __main__ (like `python SCRIPT`).")],
+    max_steps: Annotated[int | None, typer.Option("--max-steps", min=1, metavar="N",
+                                                  help="Stop after N steps (backward passes).")] = None,
+    keep: Annotated[int, typer.Option("--keep", min=0, metavar="K",
+                                      help="Steps before the anomalous one kept as full recordings.")] = 1,
+    no_traces: Annotated[bool, typer.Option("--no-traces",
+                                            help="Monitor only: keep no recordings (the cheapest).")] = False,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR",
+                                      help="Where history.jsonl and the step traces go.")] = Path("gradscope-watch"),
+    rule: Annotated[list[str] | None, typer.Option(
+        "--rule", metavar="RULE", callback=_rules,
+        help="Also stop on: grad-spike[=FACTOR], loss-spike[=FACTOR], grad-norm[=GLOB<=NUMBER] (repeatable).")] = None,
+    keep_going: Annotated[bool, typer.Option("--keep-going",
+                                             help="Record every anomaly and run to the end.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    timeout: Timeout = None,
+) -> None:
+    """Run a training SCRIPT, measuring every step; stop at the first anomalous step (exit 1) and keep
+    its recording, the K steps before it, and a per-step history in DIR."""
+    status = _Status(make_console(stderr=True), script)
+    with reported_errors(), status:
+        report = watch_script(script, out=out, keep=None if no_traces else keep, rules=rule or [],
+                              keep_going=keep_going, max_steps=max_steps, timeout=timeout, progress=status.update)
+    console = make_console()
+    with report_output(EXIT_PROBLEM if report.first_anomaly else EXIT_OK):
+        if json:
+            sys.stdout.write(json_module.dumps(report.to_json(), indent=1) + "\n")
+            return
+        render(report, console)
+
+
+class _Status:
+    """'watching train.py: step 1200, loss 0.531' on a terminal's stderr while the run goes."""
+
+    def __init__(self, console: Console, script: Path) -> None:
+        self._console, self._script = console, script
+        self._status = console.status(f"watching {escape(str(script))}") if console.is_terminal else None
+
+    def __enter__(self) -> _Status:
+        if self._status is not None:
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+    def update(self, message: dict) -> None:
+        if self._status is not None and "step" in message:
+            loss = message.get("loss")
+            shown = f", loss {loss:.4g}" if isinstance(loss, float) else f", loss {loss}" if loss else ""
+            self._status.update(f"watching {escape(str(self._script))}: step {message['step']}{shown}")
+
+
+def render(report: WatchReport, console: Console) -> None:
+    """The report: the step, its loss, where the non-finite value began, what came before, the files."""
+    first = report.first_anomaly
+    if first is None:
+        console.print(f"[bold green]no anomaly[/] in {report.steps_run} steps "
+                      f"({'stopped at --max-steps' if report.reason == 'max-steps' else 'the run ended'})")
+    else:
+        stop = "stopped at" if report.stopped else "first anomaly at"
+        console.print(f"[bold red]{stop} step {first.step}[/] ({report.steps_run} steps run, "
+                      f"{report.optimizer_steps} optimizer steps)", highlight=False)
+        console.print(f"  loss that step: {_number(report.loss)}", highlight=False)
+        console.print(f"  {first.phase}: {escape(first.message)}", highlight=False)
+        where = ", ".join(part for part in (_where(first.file, first.line), first.scope and f"scope {first.scope}")
+                          if part)
+        if where:
+            console.print(f"    at {escape(where)}", highlight=False)
+        _print_rest(report, console)
+    if report.history:
+        console.print(f"history: {escape(report.history)}", highlight=False)
+    for path in report.traces:
+        console.print(f"trace: {escape(path)}  (gradscope browse {escape(path)})", highlight=False)
+
+
+def _print_rest(report: WatchReport, console: Console) -> None:
+    parameter = report.first_parameter
+    if parameter is not None and parameter != report.first_anomaly:
+        console.print(f"  first non-finite parameter: {escape(parameter.message)}", highlight=False)
+    if report.backward_culprit:
+        console.print(f"  backward: {escape(report.backward_culprit)}", highlight=False)
+    others = [a for a in report.anomalies if a.step == report.first_anomaly.step and a != report.first_anomaly
+              and a.message != (parameter.message if parameter else None)]
+    for anomaly in others[:5]:
+        console.print(f"  also: {escape(anomaly.message)}", highlight=False)
+    if report.before:
+        console.print("  before it:", highlight=False)
+        for line in report.before:
+            console.print(f"    {escape(line)}", highlight=False)
+    later = [step for step in report.anomalous_steps if step != report.first_anomaly.step]
+    if later:
+        shown = ", ".join(map(str, later[:10])) + (f" … and {len(later) - 10} more" if len(later) > 10 else "")
+        console.print(f"  later anomalous steps: {shown}", highlight=False)
+
+
+def _where(file: str | None, line: int | None) -> str:
+    if not file:
+        return ""
+    try:
+        shown = os.path.relpath(file)
+    except ValueError:
+        shown = file
+    return f"{shown if not shown.startswith('..') else file}:{line}"
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.6g}"
