@@ -137,13 +137,13 @@ def _number(value: float) -> str:
 
 
 def backward_culprit(recordings, step: int) -> str | None:
-    """'MulBackward0 at model.py:41: …', the first backward culprit in the step's recording."""
+    """'AddmmBackward0 returned 16 nan from a finite gradient: … (at model.py:41)', the first backward
+    culprit in the step's recording."""
     trace = recordings.evidence.get(step) or next((t for s, t in recordings.recent() if s == step), None)
     if trace is None:
         return None
     for anomaly in trace.culprits():
         if anomaly.phase == "backward":
-            node = trace.nodes[anomaly.node]
-            where = f" at {node.source}" if node.source else ""
-            return f"{node.name}{where}: {anomaly.message}"
+            source = trace.nodes[anomaly.node].source
+            return anomaly.message + (f" (at {source})" if source else "")
     return None

@@ -69,6 +69,7 @@ def test_recordings_of_the_kept_steps_are_full_traces(tmp_path):
     culprits = [trace.nodes[a.node] for a in trace.culprits() if a.phase == "backward"]
     assert culprits and culprits[0].source.line != LOG_LINE  # the backward culprit is the layer fed -inf
     assert report.backward_culprit.startswith(culprits[0].name)
+    assert report.backward_culprit.endswith(f"(at {culprits[0].source})")
     history = read_history(tmp_path / "history.jsonl")
     assert [r.step for r in history] == list(range(BAD_STEP + 1))
     assert history[-1].findings[0].op == "log"
