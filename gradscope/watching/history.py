@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradscope.trace.output import OutputError, is_trace_file
@@ -49,6 +50,33 @@ def read_history(path: str | os.PathLike) -> list[StepRecord]:
             except (ValueError, TypeError, KeyError, AttributeError) as error:
                 raise ValueError(f"{path}:{number}: not a line of a gradscope watch history ({error})") from None
     return records
+
+
+@dataclass
+class WatchRun:
+    """A watch directory read back: its steps, and the trace kept for some of them."""
+
+    directory: Path
+    steps: list[StepRecord]
+    traces: dict[int, Path] = field(default_factory=dict)  # step → its trace file
+
+    @property
+    def anomalous(self) -> list[int]:
+        return [record.step for record in self.steps if record.findings]
+
+
+def is_watch_directory(path: str | os.PathLike) -> bool:
+    return Path(path).is_dir() and (Path(path) / HISTORY).is_file()
+
+
+def read_run(directory: str | os.PathLike) -> WatchRun:
+    """The history and kept traces of a watch directory; ValueError if it holds no history."""
+    directory = Path(directory)
+    if not (directory / HISTORY).is_file():
+        raise ValueError(f"{directory}: no {HISTORY} here: not a directory `gradscope watch --out` wrote")
+    traces = {_step_of(path.name): path for path in sorted(directory.glob("step-*.gstrace"))
+              if path.name == trace_name(_step_of(path.name))}
+    return WatchRun(directory, read_history(directory / HISTORY), traces)
 
 
 def prepare_directory(directory: str | os.PathLike) -> Path:

@@ -23,6 +23,7 @@ import numpy as np
 from gradscope._diagnosis import describe, role, why_forward
 from gradscope._stats import compute_stats
 from gradscope.autograd import observers
+from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad
 from gradscope.autograd.tensor import Tensor
 from gradscope.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
@@ -102,6 +103,8 @@ class Monitor:
 
     # ------------------------------------------------------------------------------- forward
     def op_computed(self, op, inputs, outputs) -> None:
+        if current_pass() is not None:  # run by a backward pass (create_graph, hooks): not the forward
+            return
         first = outputs[0]
         if first._grad_fn is not None:
             if self._pending is not None:  # the next step's graph begins: the previous step is over

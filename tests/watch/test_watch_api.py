@@ -156,3 +156,14 @@ def test_history_lines_round_trip_with_nonfinite_numbers():
 
 def test_the_package_exports_watch():
     assert torch.WatchStop is WatchStop and torch.watch is sys.modules["gradscope.watching"].watch
+
+
+def test_ops_a_backward_pass_runs_are_not_forward_findings():
+    """With create_graph the backward runs ops too (sqrt's derivative at 0 is inf): they belong to
+    the backward pass, not to the forward check."""
+    x = torch.zeros(3, requires_grad=True)
+    with torch.watch(keep=None, keep_going=True) as watched:
+        (grad,) = torch.autograd.grad(x.sqrt().sum(), x, create_graph=True)
+        (x * 2).sum().backward()
+    assert math.isinf(grad[0].item())
+    assert watched.report.steps_run == 2 and watched.report.first_anomaly is None

@@ -1,0 +1,161 @@
+"""A watched training run over time (`gradscope browse DIR`, DIR written by `gradscope watch --out`):
+the loss and the gradient norms of the parameters per step, anomalous steps marked, the selected
+step's figures below; enter opens the step's trace when one was kept.
+
+>>> app.push_screen(TimelineScreen(read_run("watch")))
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from gradscope.trace.tracefile import TraceFormatError, load_trace
+from gradscope.tui.present import counted, number
+from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.widgets.step_plot import StepPlot
+from gradscope.watching.history import WatchRun
+from gradscope.watching.metrics import StepRecord
+
+PLOTTED = 6  # parameters in the gradient plot
+LISTED = 8  # parameters in the step's details
+
+
+class TimelineScreen(Screen[None]):
+    """The run's timeline; the cursor starts on the first anomalous step (else the last step)."""
+
+    CSS_PATH = "timeline.tcss"
+    BINDINGS = [
+        Binding("left,h", "move(-1)", "Step", key_display="←/→"),
+        Binding("right,l", "move(1)", "Step", show=False),
+        Binding("shift+left,H", "move(-10)", "10 steps", show=False),
+        Binding("shift+right,L", "move(10)", "10 steps", show=False),
+        Binding("home,g", "move_to(0)", "First", show=False),
+        Binding("end,G", "move_to(-1)", "Last", show=False),
+        Binding("n", "anomaly(1)", "Next ✗", tooltip="Next anomalous step"),
+        Binding("N", "anomaly(-1)", "Previous ✗", show=False, tooltip="Previous anomalous step"),
+        Binding("enter", "open", "Open trace", tooltip="Browse the step's recording (kept steps only)"),
+    ]
+
+    def __init__(self, run: WatchRun) -> None:
+        super().__init__()
+        self.run = run
+        anomalous = run.anomalous
+        self.step = anomalous[0] if anomalous else max(len(run.steps) - 1, 0)
+
+    @classmethod
+    def opening(cls, run: WatchRun, previous: Screen | None = None) -> TimelineScreen:
+        screen = cls(run)
+        if isinstance(previous, TimelineScreen):
+            screen.step = min(previous.step, max(len(run.steps) - 1, 0))
+        return screen
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self._caption(), classes="caption")
+        steps, anomalous = len(self.run.steps), self.run.anomalous
+        yield StepPlot("loss", [("loss", [r.loss for r in self.run.steps])], anomalous=anomalous, steps=steps,
+                       id="loss")
+        yield StepPlot("gradient norm", gradient_series(self.run.steps), anomalous=anomalous, steps=steps,
+                       id="grads")
+        yield Static(id="step")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.sub_title = f"watch · {self.run.directory}"
+        self._show()
+
+    def _caption(self) -> str:
+        anomalous = self.run.anomalous
+        found = "no anomaly"
+        if anomalous:
+            count = counted(len(anomalous), "anomalous step", "anomalous steps")
+            found = f"first anomaly at step {anomalous[0]} ({count})"
+        traces = counted(len(self.run.traces), "trace", "traces")
+        return (f"{counted(len(self.run.steps), 'step', 'steps')} · {found} · {traces} kept · ←/→ step · n next ✗ · "
+                "enter: open the trace")
+
+    # ------------------------------------------------------------------------------ moving
+    def action_move(self, delta: int) -> None:
+        self._go(self.step + delta)
+
+    def action_move_to(self, step: int) -> None:
+        self._go(step if step >= 0 else len(self.run.steps) - 1)
+
+    def action_anomaly(self, direction: int) -> None:
+        anomalous = self.run.anomalous
+        ahead = [s for s in anomalous if (s - self.step) * direction > 0]
+        if not ahead:
+            self.notify("no further anomalous step" if anomalous else "no anomalous step in this run")
+            return
+        self._go(ahead[0] if direction > 0 else ahead[-1])
+
+    def _go(self, step: int) -> None:
+        self.step = min(max(step, 0), max(len(self.run.steps) - 1, 0))
+        self._show()
+
+    def _show(self) -> None:
+        for plot in self.query(StepPlot):
+            plot.cursor = self.step
+        if self.run.steps:
+            details = step_details(self.run.steps[self.step], self.step in self.run.traces)
+            self.query_one("#step", Static).update(details)
+
+    # ------------------------------------------------------------------------------ opening a step
+    def action_open(self) -> None:
+        path = self.run.traces.get(self.step)
+        if path is None:
+            kept = ", ".join(map(str, sorted(self.run.traces))) or "none"
+            self.notify(f"no trace was kept for step {self.step} (kept: {kept})", severity="warning")
+            return
+        try:
+            trace = load_trace(path)
+        except (TraceFormatError, OSError) as error:
+            self.notify(f"can't open {path}: {error}", severity="error")
+            return
+        self.app.push_screen(MainScreen(trace))
+
+
+def gradient_series(steps: list[StepRecord]) -> list[tuple[str, list[float | None]]]:
+    """The parameters worth plotting: those whose gradient went non-finite first, then the largest norms."""
+    names = list(dict.fromkeys(name for record in steps for name in record.parameters))
+
+    def rank(name: str) -> tuple[int, float]:
+        norms = [r.parameters[name].grad_norm for r in steps if name in r.parameters]
+        broken = next((i for i, n in enumerate(norms) if n is not None and not math.isfinite(n)), None)
+        largest = max((n for n in norms if n is not None and math.isfinite(n)), default=0.0)
+        return (0 if broken is not None else 1, -largest)
+
+    chosen = sorted(names, key=rank)[:PLOTTED]
+    return [(name, [r.parameters[name].grad_norm if name in r.parameters else None for r in steps])
+            for name in chosen]
+
+
+def step_details(record: StepRecord, has_trace: bool) -> Text:
+    """The step's loss, anomalies and per-parameter figures (non-finite ones first)."""
+    text = Text()
+    text.append(f"step {record.step}", style="bold")
+    text.append(f" · loss {number(record.loss) if record.loss is not None else '—'}"
+                f" · {counted(record.optimizer_steps, 'optimizer step', 'optimizer steps')} so far · ")
+    text.append("trace kept (enter opens it)" if has_trace else "no trace kept", style="" if has_trace else "dim")
+    for finding in record.findings:
+        where = f" at {finding.where}" if finding.where else ""
+        text.append(f"\n✗ {finding.phase}: {finding.message}{where}", style="bold red")
+    rows = sorted(record.parameters.items(),
+                  key=lambda item: (-(item[1].grad_nonfinite + item[1].value_nonfinite), -(item[1].grad_norm or 0)))
+    for name, measured in rows[:LISTED]:
+        bad = measured.grad_nonfinite + measured.value_nonfinite
+        text.append(f"\n  {name}: grad norm {number(measured.grad_norm) if measured.grad_norm is not None else '—'}")
+        if measured.update_ratio is not None:
+            text.append(f", update/weight {number(measured.update_ratio)}")
+        if bad:
+            text.append(f", {measured.grad_nonfinite} non-finite in the gradient, {measured.value_nonfinite} in the "
+                        "value", style="bold red")
+    if len(rows) > LISTED:
+        text.append(f"\n  … and {len(rows) - LISTED} more parameters", style="dim")
+    return text

@@ -1,0 +1,108 @@
+"""The browser's timeline of a watch directory: plots, the anomalous step first, moving, opening a kept trace."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.app import App
+
+import gradscope as torch
+from gradscope import nn
+from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.timeline import TimelineScreen, step_details
+from gradscope.tui.widgets.step_plot import StepPlot, render_plot
+from gradscope.watching import WatchStop
+from gradscope.watching.history import read_run
+
+BAD_STEP = 4
+
+
+@pytest.fixture(scope="module")
+def run_directory(tmp_path_factory):
+    """A watched loop whose data makes -inf at BAD_STEP (log of a 0 count), stopped there."""
+    out = tmp_path_factory.mktemp("timeline")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(WatchStop), torch.watch(model, out=out, keep=1):
+        for step in range(10):
+            counts = torch.randint(1, 9, (16, 3)).float()
+            if step == BAD_STEP:
+                counts[0, 0] = 0.0
+            loss = (model(counts.log()) - 1).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return out
+
+
+class TimelineApp(App[None]):
+    def __init__(self, directory) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def on_mount(self) -> None:
+        self.push_screen(TimelineScreen(read_run(self.directory)))
+
+
+def drive(app, scenario, size=(100, 40)):
+    async def main():
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            return await scenario(pilot)
+    return asyncio.run(main())
+
+
+def shown(app) -> str:
+    return str(app.screen.query_one("#step").render())
+
+
+def test_the_timeline_opens_on_the_anomalous_step_and_moves(run_directory):
+    async def scenario(pilot):
+        app = pilot.app
+        screen = app.screen
+        seen = {"first": shown(app), "cursor": [plot.cursor for plot in screen.query(StepPlot)]}
+        await pilot.press("left")
+        seen["before"] = shown(app)
+        await pilot.press("g")
+        seen["start"] = shown(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["still timeline"] = isinstance(app.screen, TimelineScreen)
+        await pilot.press("n")
+        seen["next"] = shown(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["opened"] = app.screen
+        return seen
+
+    seen = drive(TimelineApp(run_directory), scenario)
+    assert seen["first"].startswith(f"step {BAD_STEP} · loss ") and "trace kept (enter opens it)" in seen["first"]
+    assert "✗ forward: log produced" in seen["first"] and "outside the autograd graph" in seen["first"]
+    assert seen["cursor"] == [BAD_STEP, BAD_STEP]
+    assert seen["before"].startswith(f"step {BAD_STEP - 1} ·") and "trace kept" in seen["before"]
+    assert seen["start"].startswith("step 0 ·") and "no trace kept" in seen["start"]
+    assert seen["still timeline"]  # nothing to open at step 0
+    assert seen["next"].startswith(f"step {BAD_STEP} ·")
+    assert isinstance(seen["opened"], MainScreen) and seen["opened"].trace.meta["step"] == BAD_STEP
+
+
+def test_the_plot_marks_anomalous_steps_and_nonfinite_values(run_directory):
+    run = read_run(run_directory)
+    series = [("model.0.weight", [r.parameters["model.0.weight"].grad_norm for r in run.steps])]
+    lines = render_plot("gradient norm", series, len(run.steps), 40, 6, set(run.anomalous), cursor=0).plain.split("\n")
+    assert lines[0] == "gradient norm (log scale)"
+    marker_column = lines[1].index("▼")
+    assert lines[2][marker_column] == "✗"  # the last step's gradient is NaN: a ✗ on the top row, under ▼
+    assert lines[1].count("▼") == 1 and any(0x2800 < ord(c) <= 0x28FF for line in lines[2:8] for c in line)
+    assert lines[8].split()[0] == "^0" and lines[8].rstrip().endswith(str(BAD_STEP))
+    assert lines[9].startswith("⣿ model.0.weight")
+
+
+def test_step_details_list_nonfinite_parameters_first(run_directory):
+    run = read_run(run_directory)
+    text = step_details(run.steps[BAD_STEP], has_trace=True).plain.split("\n")
+    assert [line.split(":")[0] for line in text[1:4]] == ["✗ forward", "✗ backward", "✗ update"]
+    assert text[4] == "  model.0.weight: grad norm nan, update/weight nan, 8 non-finite in the gradient, 8 in the value"
+    assert [line.split(":")[0] for line in text[5:]] == ["  model.2.weight", "  model.2.bias", "  model.0.bias"]
