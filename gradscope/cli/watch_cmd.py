@@ -95,8 +95,9 @@ def render(report: WatchReport, console: Console) -> None:
                       f"{report.optimizer_steps} optimizer steps)", highlight=False)
         console.print(f"  loss that step: {_number(report.loss)}", highlight=False)
         console.print(f"  {first.phase}: {escape(first.message)}", highlight=False)
-        where = ", ".join(part for part in (_where(first.file, first.line), first.scope and f"scope {first.scope}")
-                          if part)
+        graph = None if first.phase != "forward" else "in" if first.node else "outside"
+        where = ", ".join(part for part in (_where(first.file, first.line), first.scope and f"scope {first.scope}",
+                                            graph and f"{graph} the autograd graph") if part)
         if where:
             console.print(f"    at {escape(where)}", highlight=False)
         _print_rest(report, console)

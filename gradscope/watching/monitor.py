@@ -20,14 +20,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gradscope._diagnosis import describe, role, why_forward
+from gradscope._diagnosis import describe, forward_origin
 from gradscope._stats import compute_stats
 from gradscope.autograd import observers
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad
 from gradscope.autograd.tensor import Tensor
 from gradscope.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
-from gradscope.trace.recorder import named_parameters, rename_scope, user_frame
+from gradscope.trace.diagnosis import user_frame
+from gradscope.trace.recorder import named_parameters, rename_scope
 from gradscope.watching.metrics import Finding, ParameterStep, StepRecord, norm, norm_and_nonfinite
 from gradscope.watching.rules import Rules, RuleState
 
@@ -126,25 +127,22 @@ class Monitor:
             del scalars[next(iter(scalars))]
 
     def _forward_finding(self, op, inputs, output: Tensor) -> None:
-        """Name the op that made a non-finite value: the first culprit of the step, or the first
-        propagator while no culprit has shown up."""
-        input_stats = [compute_stats(x._data) if isinstance(x, Tensor) else None for x in inputs]
-        output_stats = compute_stats(output._data)
-        verdict = role(input_stats, [output_stats])
-        if verdict == "propagator" and self._forward:
-            return
+        """Name the op that made a non-finite value: the first culprit of the step (the rules are the
+        recorder's, `forward_origin`), or the first propagator while no culprit has shown up."""
+        message = forward_origin(op.name, inputs, (output,))
+        role = "culprit" if message is not None else "propagator"
+        if message is None:  # its inputs were already non-finite
+            if self._forward:
+                return
+            message = f"{op.name} passed on non-finite values ({describe(compute_stats(output._data))})"
         frame = user_frame(sys._getframe())
         node = output._grad_fn
-        where = "in the autograd graph" if node is not None else "outside the autograd graph"
-        reason = (why_forward(op.name, input_stats) if verdict == "culprit"
-                  else "its inputs were already non-finite")
-        message = f"{op.name} produced {describe(output_stats)} ({where}): {reason}"
-        finding = Finding(-1, "forward", "nonfinite", message,
-                          role=verdict, op=op.name, node=None if node is None else node.name(),
+        finding = Finding(-1, "forward", "nonfinite", message, role=role,
+                          op=op.name, node=None if node is None else node.name(),
                           file=frame.f_code.co_filename if frame else None, line=frame.f_lineno if frame else None,
                           scope=rename_scope(observers.scope.get(), self._namespace(frame)))
         self._forward = [f for f in self._forward if f.role == "culprit"] + [finding]
-        self._culprit_seen = verdict == "culprit"
+        self._culprit_seen = finding.role == "culprit"
 
     # ------------------------------------------------------------------------------- backward
     def backward_begin(self, roots, root_grads) -> None:

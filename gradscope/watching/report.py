@@ -2,7 +2,7 @@
 
 >>> report = build_report(monitor)
 >>> report.headline()
-'step 57: log produced 1 -inf (outside the autograd graph): log of a value <= 0 (input min 0)'
+'step 57: log produced 1 -inf: log of a value <= 0 (input min 0)'
 """
 
 from __future__ import annotations

@@ -59,8 +59,9 @@ def test_the_text_report_leads_with_the_step_loss_and_line(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"stopped at step {BAD_STEP} ")
     assert lines[1].startswith("  loss that step: ") and "nan" not in lines[1]
-    assert lines[2].startswith("  forward: log produced 1 -inf (outside the autograd graph)")
-    assert lines[3].endswith(f"watch_log_outside_graph.py:{line_of(LOG_SAMPLE, 'torch.log(counts)')}")
+    assert lines[2] == "  forward: log produced 1 -inf: log of a value <= 0 (input min 0)"
+    line = line_of(LOG_SAMPLE, "torch.log(counts)")
+    assert lines[3].endswith(f"watch_log_outside_graph.py:{line}, outside the autograd graph")
     assert "gradient norm of" in result.stdout and "over the last 10 steps" in result.stdout
     assert "trace:" not in result.stdout  # --no-traces
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["history.jsonl"]
