@@ -61,7 +61,7 @@ from gradscope.serialization import load, save
 
 __version__ = "0.1.0"
 
-from gradscope import cuda, func, linalg, nn, optim, utils  # noqa: E402 - these build on the names above
+from gradscope import backends, cuda, func, linalg, nn, optim, utils  # noqa: E402 - these build on the names above
 
 
 def __getattr__(name: str):

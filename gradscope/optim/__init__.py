@@ -5,6 +5,7 @@
 """
 
 from gradscope.optim import lr_scheduler
+from gradscope.optim.adadelta import Adadelta
 from gradscope.optim.adagrad import Adagrad
 from gradscope.optim.adam import Adam
 from gradscope.optim.adamax import Adamax
@@ -13,6 +14,8 @@ from gradscope.optim.nadam import NAdam
 from gradscope.optim.optimizer import Optimizer
 from gradscope.optim.radam import RAdam
 from gradscope.optim.rmsprop import RMSprop
+from gradscope.optim.rprop import Rprop
 from gradscope.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
+           "lr_scheduler"]

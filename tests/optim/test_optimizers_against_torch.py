@@ -30,6 +30,8 @@ CONFIGS = {
     "RAdam": [{}, {"lr": 0.01, "betas": (0.5, 0.6), "weight_decay": 0.1},
               {"lr": 0.01, "betas": (0.5, 0.6), "weight_decay": 0.1, "decoupled_weight_decay": True,
                "maximize": True}],
+    "Adadelta": [{}, {"lr": 0.5, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.1}, {"lr": 0.1, "maximize": True}],
+    "Rprop": [{}, {"lr": 0.1, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.12)}, {"lr": 0.05, "maximize": True}],
 }
 CASES = [(name, config) for name, configs in CONFIGS.items() for config in configs]
 SHAPES = [(3, 4), (4,), ()]
@@ -82,6 +84,8 @@ BAD_ARGUMENTS = [
     ("Adamax", {"lr": -1}), ("Adamax", {"betas": (0.9, 1.0)}), ("Adamax", {"eps": -1}),
     ("NAdam", {"lr": -1}), ("NAdam", {"momentum_decay": -1}), ("NAdam", {"betas": (-0.1, 0.9)}),
     ("RAdam", {"lr": -1}), ("RAdam", {"weight_decay": -1}), ("RAdam", {"betas": (0.9, 2.0)}),
+    ("Adadelta", {"lr": -1}), ("Adadelta", {"rho": 1.5}), ("Adadelta", {"eps": -1}), ("Adadelta", {"weight_decay": -1}),
+    ("Rprop", {"lr": -1}), ("Rprop", {"etas": (1.5, 1.2)}), ("Rprop", {"etas": (0.5, 1.0)}),
 ]
 
 
