@@ -74,7 +74,7 @@ class TransformerLM(nn.Transformer):
     @staticmethod
     def causal_mask(size):
         allowed = (torch.triu(torch.ones(size, size)) == 1).transpose(0, 1)
-        return allowed.float().masked_fill(allowed == 0, float("-inf")).masked_fill(allowed == 1, float(0.0))
+        return allowed.float().masked_fill(allowed == 0, float("-inf")).masked_fill(allowed == 1, 0.0)
 
     def forward(self, tokens):
         if self.mask is None or self.mask.size(0) != len(tokens):
