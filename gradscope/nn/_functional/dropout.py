@@ -35,6 +35,17 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
     return input.mul_(noise) if inplace else input * noise
 
 
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:
+    """Channel dropout of a batched input, or of an unbatched one seen as a batch of one."""
+    if batched:
+        return _dropout(input, p, training, inplace, feature=True)
+    if inplace:
+        # NOTE: no in-place unsqueeze_/squeeze_ here: a (C, 1, …) noise multiplied in place drops the same
+        # channels; the node is MulBackward0 where PyTorch's last step is a SqueezeBackward4
+        return _dropout(input, p, training, inplace, feature=True, channels_only=True)
+    return _dropout(input.unsqueeze(0), p, training, inplace, feature=True).squeeze(0)
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) in training; the input
     itself otherwise (and for p = 0).
@@ -54,13 +65,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that dropout1d exists to "
             "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
             "batch dimension (i.e. 2D or 3D inputs).")
-    if input.dim() == 3:
-        return _dropout(input, p, training, inplace, feature=True)
-    if inplace:
-        # NOTE: no in-place unsqueeze_/squeeze_ here: a (C, 1) noise multiplied in place drops the same
-        # channels; the node is MulBackward0 where PyTorch's last step is a SqueezeBackward4
-        return _dropout(input, p, training, inplace, feature=True, channels_only=True)
-    return _dropout(input.unsqueeze(0), p, training, inplace, feature=True).squeeze(0)
+    return _feature_dropout(input, p, training, inplace, batched=input.dim() == 3)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -95,11 +100,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
             "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel "
             "dimension, and an optional batch dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
-    if ndim == 5:
-        return _dropout(input, p, training, inplace, feature=True)
-    if inplace:  # NOTE: as dropout1d's in-place unbatched case, a per-channel noise multiplied in place
-        return _dropout(input, p, training, inplace, feature=True, channels_only=True)
-    return _dropout(input.unsqueeze(0), p, training, inplace, feature=True).squeeze(0)
+    return _feature_dropout(input, p, training, inplace, batched=ndim == 5)
 
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # -SELU's scale · alpha: the value SELU saturates to
