@@ -14,7 +14,8 @@ from gradscope.compare import compare_traces
 
 
 def browse(
-    source: Annotated[Path, typer.Argument(help="A model script (recorded first; runs its code) or a trace file.")],
+    source: Annotated[Path, typer.Argument(
+        help="A model script (recorded first; runs its code), a trace file, or a directory `gradscope watch` wrote.")],
     other: Annotated[Path | None, typer.Argument(
         help="A second run (script or trace): browse SOURCE with the nodes that differ from it marked.")] = None,
     entry: Annotated[str | None, typer.Option(help="Function returning the scalar to differentiate.")] = None,

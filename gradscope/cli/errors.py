@@ -18,6 +18,7 @@ from gradscope.cli.console import make_console
 from gradscope.trace.output import OutputError
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError
+from gradscope.watching.history import WatchRunError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -34,7 +35,7 @@ def reported_errors():
         if error.details:
             console.print(error.details, highlight=False, markup=False)
         raise typer.Exit(EXIT_INPUT) from None
-    except (TraceFormatError, OutputError, CheckConfigError) as error:
+    except (TraceFormatError, OutputError, CheckConfigError, WatchRunError) as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as error:

@@ -33,8 +33,10 @@ from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.overwrite import OverwriteScreen
 from gradscope.tui.screens.save import SaveScreen
+from gradscope.tui.screens.timeline import TimelineScreen
 from gradscope.tui.source import LoadFailed, TraceSource, describe_error
 from gradscope.tui.theme import MONOCHROME_THEME, THEME, THEMES
+from gradscope.watching.history import WatchRun
 
 EXIT_INPUT = 2  # the CLI's code for a script or file that could not be used
 EXIT_INTERRUPTED = 130  # the CLI's code for ctrl+c
@@ -43,7 +45,7 @@ View = Callable[[Any, Screen | None], Screen]
 """Makes the screen showing some content; the second argument is the screen that showed the previous load
 of the same source (after `r`), if any, so that a screen of the same kind can keep the user's place."""
 
-VIEWS: dict[type, View] = {Trace: MainScreen.opening}
+VIEWS: dict[type, View] = {Trace: MainScreen.opening, WatchRun: TimelineScreen.opening}
 """The screen for each kind of content."""
 
 

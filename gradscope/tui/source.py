@@ -21,8 +21,9 @@ from gradscope.trace.isolate import record_script
 from gradscope.trace.model import Trace
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError, load_trace
+from gradscope.watching.history import WatchRunError, read_run
 
-LOAD_ERRORS = (ScriptError, TraceFormatError, OSError)
+LOAD_ERRORS = (ScriptError, TraceFormatError, WatchRunError, OSError)
 OUTPUT_KEPT = 8192  # characters of the script's output kept for the error screen
 
 
@@ -70,6 +71,8 @@ class Load:
     def run(self) -> Trace | LoadFailed:
         source = self.source
         try:
+            if source.path.is_dir():  # a training run `gradscope watch --out` wrote
+                return read_run(source.path)
             if not source.is_script:
                 return load_trace(source.path)
             return record_script(source.path, source.entry, timeout=source.timeout, cancel=self.cancelled,

@@ -20,6 +20,10 @@ from gradscope.watching.recordings import trace_name
 HISTORY = "history.jsonl"
 
 
+class WatchRunError(ValueError):
+    """A directory or history file that isn't what `gradscope watch --out` writes (exit 2)."""
+
+
 class HistoryWriter:
     """Appends one line per step to a fresh history file."""
 
@@ -39,7 +43,7 @@ class HistoryWriter:
 
 
 def read_history(path: str | os.PathLike) -> list[StepRecord]:
-    """The steps of a history file; ValueError naming the line for one that isn't gradscope's."""
+    """The steps of a history file; WatchRunError naming the line for one that isn't gradscope's."""
     records = []
     with open(path, encoding="utf-8") as stream:
         for number, line in enumerate(stream, 1):
@@ -48,7 +52,7 @@ def read_history(path: str | os.PathLike) -> list[StepRecord]:
             try:
                 records.append(StepRecord.from_json(json.loads(line)))
             except (ValueError, TypeError, KeyError, AttributeError) as error:
-                raise ValueError(f"{path}:{number}: not a line of a gradscope watch history ({error})") from None
+                raise WatchRunError(f"{path}:{number}: not a line of a gradscope watch history ({error})") from None
     return records
 
 
@@ -70,10 +74,10 @@ def is_watch_directory(path: str | os.PathLike) -> bool:
 
 
 def read_run(directory: str | os.PathLike) -> WatchRun:
-    """The history and kept traces of a watch directory; ValueError if it holds no history."""
+    """The history and kept traces of a watch directory; WatchRunError if it holds no history."""
     directory = Path(directory)
     if not (directory / HISTORY).is_file():
-        raise ValueError(f"{directory}: no {HISTORY} here: not a directory `gradscope watch --out` wrote")
+        raise WatchRunError(f"{directory}: no {HISTORY} here: not a directory `gradscope watch --out` wrote")
     traces = {_step_of(path.name): path for path in sorted(directory.glob("step-*.gstrace"))
               if path.name == trace_name(_step_of(path.name))}
     return WatchRun(directory, read_history(directory / HISTORY), traces)

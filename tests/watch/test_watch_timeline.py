@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from pathlib import Path
 
 import pytest
 from textual.app import App
 
 import gradscope as torch
 from gradscope import nn
+from gradscope.tui import make_app
+from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.timeline import TimelineScreen, step_details
+from gradscope.tui.source import TraceSource
 from gradscope.tui.widgets.step_plot import StepPlot, render_plot
 from gradscope.watching import WatchStop
-from gradscope.watching.history import read_run
+from gradscope.watching.history import WatchRun, WatchRunError, read_run
+from gradscope.watching.metrics import Finding, ParameterStep, StepRecord
 
 BAD_STEP = 4
 
@@ -106,3 +112,47 @@ def test_step_details_list_nonfinite_parameters_first(run_directory):
     assert [line.split(":")[0] for line in text[1:4]] == ["✗ forward", "✗ backward", "✗ update"]
     assert text[4] == "  model.0.weight: grad norm nan, update/weight nan, 8 non-finite in the gradient, 8 in the value"
     assert [line.split(":")[0] for line in text[5:]] == ["  model.2.weight", "  model.2.bias", "  model.0.bias"]
+
+
+def test_browse_opens_a_watch_directory_on_its_timeline(run_directory, tmp_path):
+    async def scenario(pilot):
+        for _ in range(50):  # the directory is read in a worker thread
+            if isinstance(pilot.app.screen, TimelineScreen):
+                break
+            await pilot.pause(0.1)
+        return pilot.app.screen
+
+    screen = drive(make_app(source=TraceSource(run_directory)), scenario)
+    assert isinstance(screen, TimelineScreen) and screen.step == BAD_STEP
+
+    async def refused(pilot):
+        for _ in range(50):
+            if isinstance(pilot.app.screen, ErrorScreen):
+                break
+            await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause()
+        return pilot.app
+
+    app = drive(make_app(source=TraceSource(tmp_path)), refused)  # a directory with no history.jsonl
+    assert isinstance(app.error, WatchRunError) and app.return_code == 2
+    assert "not a directory `gradscope watch --out` wrote" in str(app.error)
+
+
+def synthetic_run() -> WatchRun:
+    """60 steps: the loss falls, model.fc1.weight's gradient grows 30% a step and is NaN at step 50."""
+    steps = []
+    for step in range(60):
+        broken = step >= 50
+        fc1 = ParameterStep(math.nan if broken else 1e-3 * 1.3**step, 12 if broken else 0, 0.01, 12 if broken else 0)
+        fc2 = ParameterStep(0.5 / (step + 1), 0, 0.002, 0)
+        findings = [Finding(step, "backward", "nonfinite", "the gradient of model.fc1.weight holds 12 non-finite "
+                            "value(s)", parameter="model.fc1.weight")] if broken else []
+        parameters = {"model.fc1.weight": fc1, "model.fc2.weight": fc2}
+        steps.append(StepRecord(step, 2.0 / (step + 1), step + 1, parameters, findings))
+    return WatchRun(Path("watch"), steps, {step: Path(f"watch/step-{step:06d}.gstrace") for step in (49, 50)})
+
+
+def test_timeline_snapshot(snap_compare, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert snap_compare(make_app(synthetic_run()), press=["left"], terminal_size=(100, 30))

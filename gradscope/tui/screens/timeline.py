@@ -118,7 +118,7 @@ class TimelineScreen(Screen[None]):
         except (TraceFormatError, OSError) as error:
             self.notify(f"can't open {path}: {error}", severity="error")
             return
-        self.app.push_screen(MainScreen(trace))
+        self.app.push_screen(MainScreen.opening(trace))
 
 
 def gradient_series(steps: list[StepRecord]) -> list[tuple[str, list[float | None]]]:
