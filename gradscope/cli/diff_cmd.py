@@ -22,6 +22,7 @@ from gradscope.compare import Difference, DiffReport, Tolerance, compare_traces
 from gradscope.compare.report import describe_node
 
 LISTED = 10  # structural differences listed in the text report (--json keeps all)
+ROWS = 20  # rows of the parameter and module tables, those that differ first (--json keeps all)
 
 
 def _tolerance(value: float | None) -> float | None:
@@ -104,12 +105,21 @@ def _first(difference: Difference) -> Group:
     return Group(*lines)
 
 
+def _capped(rows: list, differs) -> tuple[list, int]:
+    """At most ROWS rows, the ones that differ first, each group in its own order; and how many are left out."""
+    ordered = [row for row in rows if differs(row)] + [row for row in rows if not differs(row)]
+    return ordered[:ROWS], max(0, len(rows) - ROWS)
+
+
 def _parameter_table(report: DiffReport) -> Table:
     table = Table(title="parameters (gradients after the last pass)", title_justify="left")
     for column, justify in (("name", "left"), ("‖grad‖ A", "right"), ("‖grad‖ B", "right"),
                             ("rel error", "right"), ("status", "left")):
         table.add_column(column, justify=justify)
-    for parameter in report.parameters:
+    shown, rest = _capped(report.parameters, lambda parameter: parameter.status != "equal")
+    if rest:
+        table.caption = f"… {rest} more parameters (--json lists all)"
+    for parameter in shown:
         status = Text(parameter.status, style="green" if parameter.status == "equal" else "bold red")
         if parameter.note:
             status.append(f" ({parameter.note})", style="")
@@ -125,7 +135,10 @@ def _module_table(report: DiffReport) -> Table:
     for column, justify in (("module", "left"), ("nodes A", "right"), ("nodes B", "right"),
                             ("first difference", "left")):
         table.add_column(column, justify=justify)
-    for module in report.modules:
+    shown, rest = _capped(report.modules, lambda module: module.first is not None)
+    if rest:
+        table.caption = f"… {rest} more modules (--json lists all)"
+    for module in shown:
         first = module.first
         if first is None:
             shown = Text("equal", style="green")

@@ -98,3 +98,19 @@ def test_keep_values_decides_what_is_compared():
     assert first["mismatch"]["compared"] == "statistics" and first["a"]["op"] == "mul"
     assert "statistics only, the values were not kept" in first["message"]
     assert gradscope("diff", pair("base"), pair("base"), "--keep-values", "0").exit_code == 0
+
+
+def test_long_tables_are_capped_with_the_differing_rows_first(tmp_path):
+    script = tmp_path / "many.py"
+    script.write_text("import gradscope as torch\nfrom gradscope import nn\ntorch.manual_seed(0)\n"
+                      "model = nn.Sequential(*[nn.Linear(2, 2) for _ in range(15)])\nx = torch.randn(3, 2)\n"
+                      "SCALE = 1.0\ndef loss():\n    return (model(x) * SCALE).sum()\n")
+    changed = tmp_path / "changed.py"
+    changed.write_text(script.read_text().replace("SCALE = 1.0", "SCALE = 1.0\nmodel[14].bias.data += 1"))
+    result = gradscope("diff", script, changed)
+    assert result.exit_code == 1
+    parameter_rows = [line for line in result.stdout.splitlines()
+                      if line.startswith("│ model.") and line.split("│")[1].strip().endswith(("weight", "bias"))]
+    assert len(parameter_rows) == 20 and "model.14.bias" in parameter_rows[0]  # the one that differs, first
+    assert "… 10 more parameters (--json lists all)" in result.stdout
+    assert len(json.loads(gradscope("diff", script, changed, "--json").stdout)["parameters"]) == 30
