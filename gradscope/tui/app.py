@@ -12,6 +12,7 @@ script does: the recording is stopped when the app unmounts, before Textual wait
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ class GradscopeApp(App[None]):
         return self.content if isinstance(self.content, Trace) else None
 
     def on_mount(self) -> None:
+        self._freeze_content()
         if self.trace is not None and self.compared is not None:
             self.push_screen(DiffScreen(self.trace, *self.compared))
         elif self.content is not None:
@@ -105,6 +107,14 @@ class GradscopeApp(App[None]):
     def on_unmount(self) -> None:
         if self.source is not None:  # a script still running must not keep the app (and its threads) alive
             self.source.cancel()
+        gc.unfreeze()
+
+    @staticmethod
+    def _freeze_content() -> None:
+        """Keep the garbage collector off what is browsed: a 50,000-node trace is millions of objects that
+        live as long as the app, and every full collection would walk them all (tens of milliseconds,
+        landing on random keypresses). Undone when the app ends."""
+        gc.freeze()
 
     # ------------------------------------------------------------------------------ loading
     def _load(self) -> None:
@@ -143,6 +153,7 @@ class GradscopeApp(App[None]):
                                              output=result.output))
             return
         self.content = result
+        self._freeze_content()
         if previous is None:
             self.push_screen(view_for(result))
         else:

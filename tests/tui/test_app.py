@@ -167,7 +167,7 @@ def test_parameters_sort_by_any_column_and_jump_to_the_node():
         assert table.ordered_names == names
         await pilot.press("3")
         assert table.ordered_names == sorted(names, key=norms.get, reverse=True)
-        assert table.labels[2] == "grad norm ▼"
+        assert table.header()[2] == "grad norm ▼"
         await pilot.press("3")
         assert table.ordered_names == sorted(names, key=norms.get)
         await pilot.press("1")
@@ -179,7 +179,7 @@ def test_parameters_sort_by_any_column_and_jump_to_the_node():
         assert table.ordered_names == sorted(names, key=ratios.get, reverse=True)
         # a click on a header sorts by that column too
         await pilot.click(ParametersTable, offset=(table.column_x(4) + 2, 0))
-        assert table.order == (4, True)
+        assert table.sorting == (4, True)
         assert table.ordered_names == sorted(names, key=zeros.get, reverse=True)
         await pilot.press("down", "enter")
         chosen = table.ordered_names[1]

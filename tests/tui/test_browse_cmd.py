@@ -59,11 +59,11 @@ def test_a_timeout_is_shown_then_reported_with_exit_code_2_and_the_scripts_line(
     script.write_text(f"import os\nwhile os.path.exists({str(flag)!r}): pass\n")
     pressed.append("enter")
     try:
-        result = invoke(script, "--timeout", "2")
+        result = invoke(script, "--timeout", "5")
     finally:
         flag.unlink()
     assert result.exit_code == 2 and seen == [ErrorScreen]
-    expected = f"error: {script}: timed out after 2 s; the script was at {script}:2 in <module>()"
+    expected = f"error: {script}: timed out after 5 s; the script was at {script}:2 in <module>()"
     assert "".join(result.stderr.split()) == "".join(expected.split())  # the console wraps, even folds, long lines
 
 

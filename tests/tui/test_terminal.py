@@ -277,7 +277,7 @@ def test_at_80_by_24_the_culprit_badge_its_source_line_and_the_non_finite_counts
         lines = screen_lines(app)
         header = next(line.split("▕", 1)[1] for line in lines if "non-finite" in line)
         assert header.split()[:3] == ["tensor", "non-finite", "norm"]
-        output = next(line.split("▕", 1)[1] for line in lines if "▕  output " in line)
+        output = next(line.split("▕", 1)[1] for line in lines if "▕ output " in line)
         assert output.split()[1:3] == ["16", "inf"]
 
     drive(app, scenario, size=(80, 24))

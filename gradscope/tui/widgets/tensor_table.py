@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 
 from gradscope.trace.model import TensorRecord
-from gradscope.tui.keys import movement
 from gradscope.tui.present import NONFINITE, QUIET, nonfinite_text, number, shape_text
+from gradscope.tui.widgets.line_table import LineTable
 
 
 @dataclass(frozen=True)
@@ -23,12 +22,12 @@ class TensorRow:
     partner_name: str = ""
 
 
-class TensorTable(DataTable):
+class TensorTable(LineTable):
     """Rows of `TensorRow`s: non-finite counts first (what a NaN hunt looks for), then norm, shape, min, max,
     mean, zero fraction and dtype."""
 
-    BINDINGS = movement("cursor_up", "cursor_down", "scroll_top", "scroll_bottom")
     COLUMNS = ("tensor", "non-finite", "norm", "shape", "min", "max", "mean", "zeros", "dtype")
+    BINDINGS = [Binding("enter", "choose", "Open the tensor (values, gradient, histogram)", show=False)]
 
     class RowChosen(Message):
         """The highlighted row changed (`opened` False) or enter was pressed on it (`opened` True)."""
@@ -39,27 +38,22 @@ class TensorTable(DataTable):
             self.opened = opened
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, id=id)
+        super().__init__(self.COLUMNS, frozenset({"norm", "min", "max", "mean", "zeros"}), id=id)
         self.rows_shown: list[TensorRow] = []
-
-    def on_mount(self) -> None:
-        self.add_columns(*self.COLUMNS)
 
     def show(self, rows: list[TensorRow]) -> None:
         self.rows_shown = rows
-        self.clear()
+        cells, styles = [], []
         for row in rows:
             stats = row.record.stats
-            bad = Text(nonfinite_text(stats) or "0", style=NONFINITE if stats.nonfinite else QUIET)
-            self.add_row(row.name, bad, number(stats.norm), shape_text(stats.shape), number(stats.min),
-                         number(stats.max), number(stats.mean), f"{stats.zero_fraction:.0%}", stats.dtype)
+            cells.append((row.name, nonfinite_text(stats) or "0", number(stats.norm), shape_text(stats.shape),
+                          number(stats.min), number(stats.max), number(stats.mean), f"{stats.zero_fraction:.0%}",
+                          stats.dtype))
+            styles.append((None, NONFINITE if stats.nonfinite else QUIET, *[None] * 7))
+        self.fill(cells, styles)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        if 0 <= event.cursor_row < len(self.rows_shown):
-            self.post_message(self.RowChosen(self.rows_shown[event.cursor_row], opened=False))
+    def cursor_moved(self, position: int) -> None:
+        self.post_message(self.RowChosen(self.rows_shown[position], opened=False))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if 0 <= event.cursor_row < len(self.rows_shown):
-            self.post_message(self.RowChosen(self.rows_shown[event.cursor_row], opened=True))
+    def chosen(self, position: int) -> None:
+        self.post_message(self.RowChosen(self.rows_shown[position], opened=True))

@@ -1,0 +1,170 @@
+"""A table drawn line by line (Textual's line API): the browser's tables, cheap however many rows they hold.
+
+Rows are plain strings formatted once, with a style per cell; only the lines on screen are ever drawn, so
+16,000 rows open at once and a table refilled at every cursor move costs next to nothing (Textual's
+DataTable measures and renders every cell on each refill). The header stays on top; the cursor row is
+reverse video when the table has focus and dimmed when not, as in the graph tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from gradscope.tui.keys import movement
+
+GAP = 2  # spaces between columns
+
+
+class LineTable(ScrollView, can_focus=True):
+    """Columns `labels` (right-aligned when in `right`); `fill(rows, styles)` sets the rows. Subclasses
+    react to `cursor_moved(position)`, `chosen(position)` (enter or a click) and `header_clicked(column)`."""
+
+    COMPONENT_CLASSES = {"line-table--header", "line-table--cursor"}
+    DEFAULT_CSS = """
+    LineTable > .line-table--header { text-style: bold; }
+    LineTable > .line-table--cursor {
+        color: $block-cursor-blurred-foreground;
+        background: $block-cursor-blurred-background;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    LineTable:focus > .line-table--cursor {
+        color: $block-cursor-foreground;
+        background: $block-cursor-background;
+        text-style: $block-cursor-text-style;
+    }
+    """
+    BINDINGS = [
+        *movement("cursor_up", "cursor_down", "first", "last"),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("enter", "choose", "Choose the row", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0)
+    """The position of the highlighted row, in the order shown."""
+
+    def __init__(self, labels: Sequence[str], right: frozenset[str] = frozenset(), *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.column_labels = list(labels)
+        self.right = right
+        self.rows: list[tuple[str, ...]] = []
+        self.styles_of: list[tuple[str | None, ...] | None] = []
+        self.order: list[int] = []  # row indices in the order shown
+        self.widths = [len(label) for label in self.column_labels]
+
+    # ------------------------------------------------------------------------------ contents
+    def fill(self, rows: list[tuple[str, ...]], styles: list[tuple[str | None, ...] | None] | None = None,
+             extra_width: int = 0) -> None:
+        """Show `rows` (one string per column) with optional styles per cell; the cursor goes to the top.
+        `extra_width` is room kept in each header (for a sort arrow)."""
+        self.rows = rows
+        self.styles_of = styles if styles is not None else [None] * len(rows)
+        self.order = list(range(len(rows)))
+        self.widths = [max([len(label) + extra_width, *(len(cells[column]) for cells in rows)])
+                       for column, label in enumerate(self.column_labels)]
+        self.virtual_size = Size(self.column_x(len(self.widths)), len(rows) + 1)
+        self.set_reactive(LineTable.cursor_row, 0)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh(layout=True)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.order)
+
+    def header(self) -> list[str]:
+        """The header's texts (a subclass adds marks, e.g. a sort arrow)."""
+        return self.column_labels
+
+    def column_x(self, column: int) -> int:
+        """Where a column starts, in the table's content."""
+        return sum(width + GAP for width in self.widths[:column])
+
+    # ------------------------------------------------------------------------------ drawing
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            segments = self._segments(self.header(), self.rich_style + self.get_component_rich_style(
+                "line-table--header", partial=True), None)
+        else:
+            position = scroll_y + y - 1
+            if position >= len(self.order):
+                return Strip.blank(width, self.rich_style)
+            style = self.rich_style
+            if position == self.cursor_row:
+                style = style + self.get_component_rich_style("line-table--cursor")
+            index = self.order[position]
+            segments = self._segments(self.rows[index], style, self.styles_of[index])
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+
+    def _segments(self, texts: Sequence[str], style: Style, styles: Sequence[str | None] | None) -> list[Segment]:
+        segments = []
+        for column, (text, width) in enumerate(zip(texts, self.widths, strict=True)):
+            padded = text.rjust(width) if self.column_labels[column] in self.right else text.ljust(width)
+            cell_style = style if styles is None or not styles[column] else style + Style.parse(styles[column])
+            segments += [Segment(padded, cell_style), Segment(" " * GAP, style)]
+        return segments
+
+    # ------------------------------------------------------------------------------ moving
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, len(self.order) - 1))
+
+    def watch_cursor_row(self, row: int) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)  # the header stays on top
+        if row < self.scroll_y:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= self.scroll_y + visible:
+            self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
+        self.refresh()
+        if self.order:
+            self.cursor_moved(row)
+
+    def action_cursor_up(self) -> None:
+        self.cursor_row -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor_row += 1
+
+    def action_first(self) -> None:
+        self.cursor_row = 0
+
+    def action_last(self) -> None:
+        self.cursor_row = len(self.order) - 1
+
+    def action_page(self, direction: int) -> None:
+        self.cursor_row += direction * max(1, self.scrollable_content_region.height - 2)
+
+    def action_choose(self) -> None:
+        if self.order:
+            self.chosen(self.cursor_row)
+
+    def on_click(self, event: events.Click) -> None:
+        x = event.x + int(self.scroll_x)
+        if event.y == 0:
+            column = next((index for index in range(len(self.widths)) if x < self.column_x(index + 1)), None)
+            if column is not None:
+                self.header_clicked(column)
+            return
+        position = int(self.scroll_y) + event.y - 1
+        if position < len(self.order):
+            self.cursor_row = position
+            self.chosen(position)
+
+    # ------------------------------------------------------------------------------ for subclasses
+    def cursor_moved(self, position: int) -> None:
+        """The cursor is on another row."""
+
+    def chosen(self, position: int) -> None:
+        """Enter, or a click, on a row."""
+
+    def header_clicked(self, column: int) -> None:
+        """A click on a column's header."""
