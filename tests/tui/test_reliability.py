@@ -123,10 +123,10 @@ def test_r_while_recording_stops_the_script_and_starts_it_again(looping):
 
 def test_a_timeout_shows_the_error_with_the_scripts_line_and_what_it_printed(looping):
     script, _ = looping
-    app = make_app(source=TraceSource(script, timeout=2))
+    app = make_app(source=TraceSource(script, timeout=6))  # time for the script to reach its loop under load
 
     async def scenario(pilot):
-        assert "(stopped after 2 s)" in screen_text(app)
+        assert "(stopped after 6 s)" in screen_text(app)
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, ErrorScreen)
@@ -135,7 +135,7 @@ def test_a_timeout_shows_the_error_with_the_scripts_line_and_what_it_printed(loo
         return text
 
     text = drive_within(30, app, scenario)
-    assert f"error: {script}: timed out after 2 s; the script was at {script}:4 in <module>()" in text
+    assert f"error: {script}: timed out after 6 s; the script was at {script}:4 in <module>()" in text
     assert "the script's output:\n\nepoch 1\n" in text
     assert isinstance(app.error, ScriptTimeout) and app.return_code == 2
 
