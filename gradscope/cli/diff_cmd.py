@@ -120,9 +120,8 @@ def _parameter_table(report: DiffReport) -> Table:
     if rest:
         table.caption = f"… {rest} more parameters (--json lists all)"
     for parameter in shown:
-        status = Text(parameter.status, style="green" if parameter.status == "equal" else "bold red")
-        if parameter.note:
-            status.append(f" ({parameter.note})", style="")
+        shown = parameter.note if parameter.status == "differs" and parameter.note else parameter.status
+        status = Text(shown, style="green" if parameter.status == "equal" else "bold red")
         if parameter.compared == "statistics":
             status.append(" [statistics only]", style="dim")
         table.add_row(escape(parameter.name), format_value(parameter.grad_norm_a), format_value(parameter.grad_norm_b),
