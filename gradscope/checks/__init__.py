@@ -7,7 +7,7 @@
 True
 
 Rules: finite, connected, nonzero, grad-norm, vanishing, dead-units, exploding (across steps),
-gradcheck; see docs/ci.md for what each measures and its threshold.
+gradcheck, baseline (golden gradients); see docs/ci.md for what each measures and its threshold.
 """
 
 from gradscope.checks.assertions import (
