@@ -329,7 +329,7 @@ def test_help_lists_every_binding():
         for binding in main_bindings:
             assert (binding.tooltip or binding.description) in text, binding
         for key in ("/", "n", "N", "p", "a", "]", "[", "s", "r", "q", "?", "↓ / j", "↑ / k", "h / ←", "l / →",
-                    "⏎", "space", "1", "6", "esc", "tab"):
+                    "⏎", "space", "1", "6", "esc", "tab", "P", "e", "c", "g / home", "G / end"):
             assert f"\n {key} " in text, key
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)

@@ -23,6 +23,7 @@ from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.line_table import LineTable
 from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.pass_list import PassList
 from gradscope.tui.widgets.search_bar import SearchBar
@@ -71,9 +72,8 @@ class HelpScreen(Screen[None]):
             ("search line", [Binding("enter", "", "Next match"), *SearchBar.BINDINGS]),
             ("detail pane", KeyScroll.BINDINGS),
             ("tensor table (in the detail pane)",
-             [*TensorTable.BINDINGS, Binding("enter", "", "Open the tensor (values, gradient, histogram)")]),
-            ("parameters", [*ParametersScreen.BINDINGS, *ParametersTable.BINDINGS,
-                            Binding("enter", "", "Go to the parameter's node")]),
+             [*LineTable.BINDINGS, *TensorTable.BINDINGS]),
+            ("parameters", [*ParametersScreen.BINDINGS, *LineTable.BINDINGS, *ParametersTable.BINDINGS]),
             ("anomalies", [*AnomaliesScreen.BINDINGS, *AnomalyList.BINDINGS,
                            Binding("enter", "", "Go to the anomaly's node")]),
             ("passes", [*PassesScreen.BINDINGS, *PassList.BINDINGS, Binding("enter", "", "Show the pass")]),
