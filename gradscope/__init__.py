@@ -11,7 +11,6 @@ from gradscope._dtypes import (
     get_default_dtype, half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
 )
 from gradscope._printing import set_printoptions
-from gradscope.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from gradscope.autograd.constructors import get_default_device, set_default_device
 from gradscope.autograd.factories import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
@@ -19,14 +18,20 @@ from gradscope.autograd.factories import (
     randn_like, seed, tensor, zeros, zeros_like,
 )
 from gradscope.autograd.functions import (
-    abs, absolute, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, ceil, chunk, clamp,
-    clamp_max, clamp_min, clip, clone, concat, concatenate, cos, div, divide, dot, einsum, eq, equal, erf, exp, expand,
-    flatten,
-    floor, gather, ge, ger, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and,
-    logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
-    mul, multiply, mv, ne, neg, negative, nonzero, norm, outer, permute, pow, prod, reciprocal, relu, reshape, round,
-    rsqrt, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, subtract, sum, swapaxes,
-    swapdims, t, tanh, transpose, true_divide, trunc, unbind, unsqueeze, var, view_as, where,
+    abs, absolute, add, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, div, divide, eq, equal, erf,
+    exp, floor, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and, logical_not,
+    logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne, neg, negative, nonzero, pow, reciprocal, relu,
+    round, rsqrt, sigmoid, sign, sin, softmax, sqrt, square, sub, subtract, tanh, true_divide, trunc, where,
+)
+from gradscope.autograd.products import (
+    addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer,
+)
+from gradscope.autograd.reductions import (
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var,
+)
+from gradscope.autograd.shape_functions import (
+    cat, chunk, concat, concatenate, expand, flatten, gather, masked_fill, permute, reshape, split, squeeze, stack,
+    swapaxes, swapdims, t, transpose, unbind, unsqueeze, view_as,
 )
 from gradscope.autograd.generator import Generator
 from gradscope.autograd.indexing_functions import (
@@ -54,7 +59,8 @@ from gradscope.autograd.pointwise import (
     log2, log10, logaddexp, nan_to_num, polygamma, remainder, sinh, tan, xlogy,
 )
 from gradscope.autograd.grad_mode import (
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+    enable_grad, inference_mode, is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled,
+    is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from gradscope.autograd.tensor import Size, Tensor, device
 from gradscope.serialization import load, save

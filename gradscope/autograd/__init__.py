@@ -1,19 +1,19 @@
 """torch.autograd for gradscope: tensors, the graph, the engine, custom Functions, grad modes."""
 
-from gradscope.autograd import functional, graph
-from gradscope.autograd.anomaly import (
-    AnomalyReport,
-    detect_anomaly,
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-    set_detect_anomaly,
+from gradscope.autograd import (
+    functional,
+    graph,
+    tensor_methods,  # noqa: F401 - binds Tensor's methods (tensor.py defines none that compute)
 )
+from gradscope.autograd.anomaly import AnomalyReport, detect_anomaly, set_detect_anomaly
 from gradscope.autograd.constructors import Variable
 from gradscope.autograd.engine import backward, grad
 from gradscope.autograd.function import Function, FunctionCtx, once_differentiable
 from gradscope.autograd.grad_mode import (
     enable_grad,
     inference_mode,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
     is_grad_enabled,
     is_inference_mode_enabled,
     no_grad,

@@ -17,8 +17,6 @@ are kept as (code, line) pairs and formatted only when needed.
 from __future__ import annotations
 
 import fnmatch
-import linecache
-import os
 import sys
 import threading
 import warnings
@@ -30,35 +28,14 @@ from gradscope._diagnosis import describe, forward_origin, role, why_backward, w
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
 from gradscope.autograd import errors, observers
+from gradscope.autograd.grad_mode import AnomalyMode as _Mode
+from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
 from gradscope.autograd.saved import SavedTensor
-
-_MAX_STACK = 64
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-@dataclass(frozen=True)
-class _Mode:
-    enabled: bool = False
-    check_nan: bool = True
-    check_inf: bool = False
-    check_forward: bool = False
-    allow: tuple[str, ...] = ()
-
-
-_mode = _Mode()
-
-
-def is_anomaly_enabled() -> bool:
-    return _mode.enabled
-
-
-def is_anomaly_check_nan_enabled() -> bool:
-    return _mode.check_nan
+from gradscope.autograd.stacks import capture_stack, format_stack, user_location
 
 
 def _set(mode: _Mode) -> None:
-    global _mode
-    _mode = mode
+    set_anomaly_mode(mode)
     if mode.enabled:
         observers.add_global(_OBSERVER)
     else:
@@ -70,7 +47,7 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name
 
     def __init__(self, mode: bool, check_nan: bool = True, *, check_inf: bool = False, check_forward: bool = False,
                  allow=()) -> None:
-        self.previous = _mode
+        self.previous = anomaly_mode()
         _set(_Mode(bool(mode), check_nan, check_inf, check_forward, tuple(allow)))
 
     def __enter__(self) -> None:
@@ -94,7 +71,7 @@ class detect_anomaly:  # noqa: N801
                       "enabled for debugging.", UserWarning, stacklevel=2)
 
     def __enter__(self) -> None:
-        self.previous = _mode
+        self.previous = anomaly_mode()
         _set(self.mode)
 
     def __exit__(self, *exc) -> None:
@@ -108,42 +85,6 @@ class detect_anomaly:  # noqa: N801
             with self:
                 return func(*args, **kwargs)
         return wrapper
-
-
-# --------------------------------------------------------------------------------------- stacks
-def capture_stack() -> tuple:
-    """The stack of the user's call that made the op as (code, line) pairs, innermost last: gradscope's
-    own innermost frames are left out, as PyTorch's C++ frames are. Formatted only on demand."""
-    frame = sys._getframe(1)
-    package = _PACKAGE_DIR
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame = frame.f_back
-    stack = []
-    while frame is not None and len(stack) < _MAX_STACK:
-        stack.append((frame.f_code, frame.f_lineno))
-        frame = frame.f_back
-    stack.reverse()
-    return tuple(stack)
-
-
-def format_stack(stack) -> list[str]:
-    """Like traceback.format_list: '  File "f.py", line 3, in g\\n    code\\n' per frame."""
-    lines = []
-    for code, line in stack:
-        text = f'  File "{code.co_filename}", line {line}, in {code.co_name}\n'
-        source = linecache.getline(code.co_filename, line).strip()
-        if source:
-            text += f"    {source}\n"
-        lines.append(text)
-    return lines
-
-
-def user_location(stack) -> str | None:
-    """'file.py:LINE' of the innermost frame outside gradscope."""
-    for code, line in reversed(stack):
-        if not code.co_filename.startswith(_PACKAGE_DIR):
-            return f"{code.co_filename}:{line}"
-    return None
 
 
 # --------------------------------------------------------------------------------------- reports
@@ -259,7 +200,7 @@ class AnomalyObserver:
         running = self._running()
         if running:  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = running[-1]
-        mode = _mode
+        mode = anomaly_mode()
         if not mode.check_forward or _allowed(node, mode):
             return
         for index, out in enumerate(outputs):
@@ -284,7 +225,7 @@ class AnomalyObserver:
     def op_computed(self, op, inputs, outputs) -> None:
         """With check_forward, an op outside the graph (it made no node) is checked too: data
         preprocessing on tensors that don't require grad is where non-finite values are often born."""
-        mode = _mode
+        mode = anomaly_mode()
         if not mode.check_forward or self._running() or any(out._grad_fn is not None for out in outputs):
             return
         scope = observers.scope.get()
@@ -315,7 +256,7 @@ class AnomalyObserver:
         running = self._running()
         if running and running[-1] is node:
             running.pop()
-        mode = _mode
+        mode = anomaly_mode()
         incoming = getattr(node, "_anomaly_incoming", ())
         node._anomaly_incoming = None
         if not (mode.check_nan or mode.check_inf) or _allowed(node, mode):

@@ -14,12 +14,16 @@ from contextvars import ContextVar
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._quiet import loud, quiet
 from gradscope._shapes import is_expandable_to, overlaps
 from gradscope.autograd import errors, observers
+from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.node import FREED, SAME_AS_OUTPUT, AccumulateGrad
+from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.tensor_namespace import TENSOR
 from gradscope.ops.namespace import NUMPY
 
 _accumulate_lock = threading.Lock()
@@ -140,8 +144,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         rows = [grad(outputs, inputs, tuple(g[i] for g in _as_tuple(grad_outputs)), True, create_graph,
                      allow_unused=allow_unused, materialize_grads=materialize_grads)
                 for i in range(len(_as_tuple(grad_outputs)[0]))]
-        from gradscope.autograd import functions as F
-        return tuple(None if col[0] is None else F.stack(col) for col in zip(*rows))
+        return tuple(None if col[0] is None else stack(col) for col in zip(*rows))
     retain_graph = create_graph if retain_graph is None else retain_graph
     grads = _make_grads(outputs, grad_outputs, create_graph)
     roots = _root_edges(outputs)
@@ -234,7 +237,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         parents = _parents(roots)
         needed = _needed(parents, {node for node, _ in targets})
         dependencies = {node: sum(parent in needed for parent in parents[node]) for node in needed}
-    xp = _tensor_namespace() if create_graph else NUMPY
+    xp = TENSOR if create_graph else NUMPY
     buffers: dict = {}  # node -> gradients of its outputs received so far (summed per output)
     for (node, nr), g in zip(roots, root_grads):
         slots = buffers.setdefault(node, [None] * node.n_outputs)
@@ -410,7 +413,6 @@ def _validate(node, meta, g, xp, index: int | None = None):
 
 
 def _tensor_dtype(np_dtype):
-    from gradscope import _dtypes
     return _dtypes.from_numpy_dtype(np_dtype)
 
 
@@ -444,10 +446,9 @@ def _run_tensor_hooks(hooks, g, xp):
         if result._data.shape != tuple(g.shape):
             raise RuntimeError(f"hook '{name}' has changed the size of value")
         if result._data.dtype != (g._data.dtype if xp.is_tensor else g.dtype):
-            from gradscope._dtypes import legacy_type_name
             was = g._data.dtype if xp.is_tensor else g.dtype
-            raise RuntimeError(f"hook '{name}' has changed the type of value (was {legacy_type_name(was)} got "
-                               f"{legacy_type_name(result._data.dtype)})")
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {_dtypes.legacy_type_name(was)} got "
+                               f"{_dtypes.legacy_type_name(result._data.dtype)})")
         g = _unwrap(result, xp)
     return g
 
@@ -495,9 +496,8 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
     with _accumulate_lock:
         current = tensor._grad
         if create_graph:
-            from gradscope.autograd import functions as F
             g = g if isinstance(g, Tensor) else Tensor._make(g)
-            tensor._grad = F._copy_backwards(g) if current is None else current + g
+            tensor._grad = _copy_backwards(g) if current is None else current + g
         elif current is None:
             tensor._grad = Tensor._make(np.array(g, dtype=tensor._data.dtype, copy=True))
         else:
@@ -519,13 +519,3 @@ def _accumulate_leaf(variable: Tensor, g, create_graph: bool, observing) -> None
         for hook in tuple(variable._post_accumulate_hooks.values()):
             hook(variable)
 
-
-_TENSOR_NAMESPACE = None
-
-
-def _tensor_namespace():
-    global _TENSOR_NAMESPACE
-    if _TENSOR_NAMESPACE is None:
-        from gradscope.autograd.tensor_namespace import TENSOR
-        _TENSOR_NAMESPACE = TENSOR
-    return _TENSOR_NAMESPACE

@@ -8,6 +8,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd import legacy
+from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.tensor import Tensor, check_device
 
 _rng = np.random.default_rng()
@@ -47,7 +48,6 @@ def _float_dtype(dtype) -> np.dtype:
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying `data` (nested lists, numbers, ndarrays or tensors)."""
-    from gradscope.autograd.functions import _infer_dtype, _to_array
     array = np.array(_to_array(data), copy=True)
     if dtype is not None:
         target = _dtypes.to_numpy_dtype(dtype)
@@ -91,7 +91,6 @@ def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=Non
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None:
-        from gradscope.autograd.functions import _infer_dtype
         np_dtype = _infer_dtype(np.asarray(fill_value))
     else:
         np_dtype = _dtypes.to_numpy_dtype(dtype)

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from gradscope._shapes import is_expandable_to
 from gradscope.autograd import observers
 from gradscope.autograd.dispatch import _edge
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, no_grad
@@ -83,7 +84,6 @@ class BackwardCFunction(Node, FunctionCtx):
                 raise TypeError(f"expected Variable or None (got {type(result).__name__})")
             meta = self._input_meta[i]
             if meta is not None and result._data.shape != meta[0]:
-                from gradscope._shapes import is_expandable_to
                 if not is_expandable_to(meta[0], result._data.shape):
                     raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index {i} - got "
                                        f"{list(result._data.shape)} but expected shape compatible with "

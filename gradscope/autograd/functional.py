@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from gradscope.autograd.engine import grad as autograd_grad
 from gradscope.autograd.factories import zeros_like
-from gradscope.autograd.functions import stack
 from gradscope.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]

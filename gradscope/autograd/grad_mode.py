@@ -1,10 +1,12 @@
-"""Grad mode and inference mode: thread-local switches usable as context managers and decorators."""
+"""The modes: grad mode and inference mode (thread-local switches usable as context managers and
+decorators), and whether anomaly mode is on (process-wide, as in PyTorch; anomaly.py does the checking)."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 # ContextVars start at their default in every new thread, which is PyTorch's thread-local behaviour:
 # a thread started under no_grad still has grad mode on.
@@ -19,6 +21,37 @@ def is_grad_enabled() -> bool:
 
 def is_inference_mode_enabled() -> bool:
     return inference_enabled.get()
+
+
+@dataclass(frozen=True)
+class AnomalyMode:
+    """What anomaly mode checks: PyTorch's nan check, and gradscope's extensions (see anomaly.py)."""
+
+    enabled: bool = False
+    check_nan: bool = True
+    check_inf: bool = False
+    check_forward: bool = False
+    allow: tuple[str, ...] = ()
+
+
+_anomaly = AnomalyMode()
+
+
+def anomaly_mode() -> AnomalyMode:
+    return _anomaly
+
+
+def set_anomaly_mode(mode: AnomalyMode) -> None:
+    global _anomaly
+    _anomaly = mode
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly.enabled
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _anomaly.check_nan
 
 
 class _DecoratorContextManager:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradscope.autograd import engine, errors
+from gradscope.autograd.localize import NodeCulprit, first_wrong_node
 from gradscope.autograd.tensor import Tensor
 
 FAILED_NONDET_MSG = """\n
@@ -76,24 +77,6 @@ class Mismatch:
         return (f"worst element: d output {self.output_index}{list(self.output_element)} / d input "
                 f"{self.input_index}{list(self.input_element)}: numerical {self.numerical:.6g}, analytical "
                 f"{self.analytical:.6g} (abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g})")
-
-
-@dataclass
-class NodeCulprit:
-    """The first node of the graph whose VJP disagrees with finite differences on its own inputs."""
-
-    name: str  # ScaledSoftplusBackward, MulBackward0
-    op: str  # the forward op or the custom Function's class name
-    scope: str | None
-    location: str | None  # file.py:LINE where the user's code created it
-    numerical: float
-    analytical: float
-
-    def __str__(self) -> str:
-        where = f" at {self.location}" if self.location else ""
-        scope = f" in {self.scope}" if self.scope else ""
-        return (f"culprit: {self.name} (op {self.op}){where}{scope}: its backward gives vᵀJu = {self.analytical:.6g}"
-                f", finite differences {self.numerical:.6g}")
 
 
 @dataclass
@@ -381,7 +364,6 @@ def check(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05, rt
         result.passed = False
         result.message = str(error)
         if localize and result.worst is not None:
-            from gradscope.autograd.localize import first_wrong_node
             result.culprit = first_wrong_node(func, inputs, eps=eps, atol=atol, rtol=rtol)
     result.evaluations = evaluator.count
     return result

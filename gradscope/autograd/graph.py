@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from gradscope.autograd.engine import current_pass
 from gradscope.autograd.hooks import RemovableHandle
 from gradscope.autograd.node import Node
 from gradscope.autograd.saved import default_hooks
@@ -71,7 +72,6 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all") -> RemovableHand
     """
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
-    from gradscope.autograd.engine import current_pass
 
     tensors = tuple(tensors)
     state: dict = {}

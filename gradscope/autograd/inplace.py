@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_to
 from gradscope.autograd import errors, factories, observers
 from gradscope.autograd import functions as F
@@ -19,7 +20,15 @@ from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import SAME_AS_OUTPUT, Node, _sequence
 from gradscope.autograd.saved import SavedTensor
-from gradscope.autograd.shape_functions import basic_index, index_items, is_advanced, split_index
+from gradscope.autograd.shape_functions import (
+    basic_index,
+    expand,
+    index_items,
+    is_advanced,
+    masked_fill,
+    reshape,
+    split_index,
+)
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
 
@@ -82,9 +91,8 @@ def _write(target: Tensor, data: np.ndarray) -> None:
     try:
         np.copyto(target._data, data, casting="same_kind", where=where)
     except TypeError:
-        from gradscope._dtypes import from_numpy_dtype
-        raise RuntimeError(f"result type {from_numpy_dtype(data.dtype).legacy_name[:-6]} can't be cast to the "
-                           f"desired output type {from_numpy_dtype(target._data.dtype).legacy_name[:-6]}") from None
+        result, desired = (_dtypes.from_numpy_dtype(d).legacy_name[:-6] for d in (data.dtype, target._data.dtype))
+        raise RuntimeError(f"result type {result} can't be cast to the desired output type {desired}") from None
     target._version_counter[0] += 1
 
 
@@ -271,7 +279,7 @@ reciprocal_ = _unary_inplace(F.reciprocal)
 
 
 def masked_fill_(self, mask, value) -> Tensor:
-    return _inplace(self, lambda t: F.masked_fill(t, mask, value), overlapping="masked_fill_")
+    return _inplace(self, lambda t: masked_fill(t, mask, value), overlapping="masked_fill_")
 
 
 def zero_(self) -> Tensor:
@@ -342,7 +350,7 @@ def _copy_to(target: Tensor, value) -> None:
     else:
         while shape and shape[0] == 1:
             shape = shape[1:]
-        copy_(target, F.expand(value if shape == value._data.shape else F.reshape(value, shape), target._data.shape))
+        copy_(target, expand(value if shape == value._data.shape else reshape(value, shape), target._data.shape))
 
 
 INPLACE_METHODS = (

@@ -119,3 +119,14 @@ def _invalid_combination(args: tuple, kwargs: dict) -> str:
             marked = ", ".join(f"!{_described(arg)}!" for arg in args)
             lines.append(f"      didn't match because some of the arguments have invalid types: ({marked})")
     return "\n".join(lines) + "\n"
+
+
+def tensor_new(cls, *args, **kwargs) -> Tensor:
+    """Legacy constructor: `Tensor(2, 3)` and `Tensor(t.size())` are uninitialised (here: zeros) of that
+    shape, `Tensor([1, 2])` copies data as float32, `Tensor(t)` is an alias of t."""
+    return new(cls, args, kwargs, _dtypes.get_default_dtype().numpy, any_tensor=True)
+
+
+def tensor_method_new(self, *args, **kwargs) -> Tensor:
+    """The legacy constructor with this tensor's dtype: `x.new(2, 3)`, `x.new([1, 2])`."""
+    return new(Tensor, args, kwargs, self._data.dtype, any_tensor=False)

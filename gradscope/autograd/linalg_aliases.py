@@ -20,7 +20,9 @@ from gradscope.autograd import linalg_functions as L
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.factories import eye, zeros
-from gradscope.autograd.functions import clone, matmul, transpose, where
+from gradscope.autograd.functions import clone, where
+from gradscope.autograd.products import matmul
+from gradscope.autograd.shape_functions import transpose
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import linalg_decomp as D
 from gradscope.ops import linalg_pinv as P

@@ -8,14 +8,34 @@ the culprit — a custom autograd.Function with a buggy backward, typically.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from gradscope.autograd import engine, observers
-from gradscope.autograd.anomaly import capture_stack, user_location
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.grad_mode import enable_grad, no_grad
 from gradscope.autograd.node import OpNode
+from gradscope.autograd.stacks import capture_stack, user_location
 from gradscope.autograd.tensor import Tensor
+
+
+@dataclass
+class NodeCulprit:
+    """The first node of the graph whose VJP disagrees with finite differences on its own inputs."""
+
+    name: str  # ScaledSoftplusBackward, MulBackward0
+    op: str  # the forward op or the custom Function's class name
+    scope: str | None
+    location: str | None  # file.py:LINE where the user's code created it
+    numerical: float
+    analytical: float
+
+    def __str__(self) -> str:
+        where = f" at {self.location}" if self.location else ""
+        scope = f" in {self.scope}" if self.scope else ""
+        return (f"culprit: {self.name} (op {self.op}){where}{scope}: its backward gives vᵀJu = {self.analytical:.6g}"
+                f", finite differences {self.numerical:.6g}")
 
 
 class _Capture:
@@ -94,8 +114,6 @@ def _node_agrees(node, values, edges, eps: float, atol: float, rtol: float, rng)
 
 def first_wrong_node(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3):
     """Run `func(*inputs)` and return a NodeCulprit for the first node whose backward is wrong, or None."""
-    from gradscope.autograd.gradcheck import NodeCulprit
-
     capture = _Capture()
     with observers.observing(capture), enable_grad():
         func(*inputs)

@@ -8,6 +8,7 @@ import weakref
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.saved import _NUMBERS, SavedTensor
+from gradscope.autograd.stacks import format_stack
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import Primitive
 
@@ -83,7 +84,6 @@ class Node:
         if self._metadata is None:
             self._metadata = {}
             if self.frames is not None:  # anomaly mode: the forward stack, formatted on first look
-                from gradscope.autograd.anomaly import format_stack
                 self._metadata["traceback_"] = format_stack(self.frames)
         return self._metadata
 

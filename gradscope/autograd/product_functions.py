@@ -8,7 +8,7 @@ from gradscope import _dtypes
 from gradscope._shapes import broadcast_shapes, normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
-from gradscope.autograd.functions import _operands, mul
+from gradscope.autograd.functions import _operands, clone, mul
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.products import mm
@@ -149,7 +149,6 @@ def chain_matmul(*matrices, out=None):
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     if len(matrices) == 1:
-        from gradscope.autograd.functions import clone
         return write_out("chain_matmul", clone(matrices[0]), out)
 
     def multiply(node):

@@ -8,6 +8,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _float_input, maximum, minimum, to_dtype
+from gradscope.autograd.return_types import ReturnType
 from gradscope.autograd.shape_functions import reshape
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import reduction as R
@@ -42,7 +43,6 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _return_types(name: str, values, indices):
-    from gradscope.autograd.return_types import ReturnType
     return ReturnType(name, values, indices)
 
 

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 import numpy as np
 
 from gradscope.autograd import errors
+from gradscope.autograd.grad_mode import is_anomaly_enabled
 
 # the innermost saved_tensors_hooks(pack, unpack) pair of this thread, or None
 default_hooks: ContextVar[tuple | None] = ContextVar("gradscope_saved_tensors_hooks", default=None)
@@ -91,7 +92,6 @@ class SavedTensor:
         # an input names its current producer: an in-place op since saving gave it a new grad_fn
         creator = node if self._is_output else (self._tensor.grad_fn if self._tensor is not None else self._creator)
         name = creator._forward_name() if creator is not None else None
-        from gradscope.autograd.anomaly import is_anomaly_enabled
         data = self._array if self._array is not None else self.unpack_unchecked(node)._data
         raise RuntimeError(errors.modified_inplace(
             data.dtype, data.shape, name, self._output_nr, self._counter[0], self._version,

@@ -10,6 +10,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import to_dtype
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
 
@@ -35,7 +36,6 @@ def _infer_size(shape: tuple, numel: int) -> tuple:
 
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        from gradscope.autograd.functions import to_dtype
         return to_dtype(input, shape[0])
     size = _infer_size(_size_arg(shape), input._data.size)
     try:

@@ -10,6 +10,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._printing import format_tensor
+from gradscope._shapes import normalize_dim
 from gradscope.autograd import errors
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.hooks import HookDict
@@ -106,15 +107,6 @@ class Tensor:
     _view_version = 0  # and the version then
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
     _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
-
-    def __new__(cls, *args, **kwargs) -> Tensor:
-        """Legacy constructor: `Tensor(2, 3)` and `Tensor(t.size())` are uninitialised (here: zeros) of that
-        shape, `Tensor([1, 2])` copies data as float32, `Tensor(t)` is an alias of t."""
-        return _legacy.new(cls, args, kwargs, _dtypes.get_default_dtype().numpy, any_tensor=True)
-
-    def new(self, *args, **kwargs) -> Tensor:
-        """The legacy constructor with this tensor's dtype: `x.new(2, 3)`, `x.new([1, 2])`."""
-        return _legacy.new(Tensor, args, kwargs, self._data.dtype, any_tensor=False)
 
     def _init(self, data: np.ndarray, requires_grad: bool = False) -> None:
         self._data = data
@@ -263,16 +255,6 @@ class Tensor:
             self._post_accumulate_hooks = HookDict()
         return self._post_accumulate_hooks.add(hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
-        from gradscope.autograd import engine
-        if gradient is not None and not isinstance(gradient, Tensor):
-            raise TypeError(f"'{type(gradient).__name__}' object is not iterable")
-        if inputs is not None and isinstance(inputs, Tensor):
-            inputs = (inputs,)
-        engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                        inputs=inputs, from_tensor_method=True)
-
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data and version counter, outside the graph."""
         out = Tensor._make(self._data)
@@ -313,7 +295,7 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_F._dim(dim, self._data.ndim)]
+        return self._data.shape[normalize_dim(dim, self._data.ndim)]
 
     @property
     def dtype(self) -> _dtypes.dtype:
@@ -347,7 +329,7 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[_F._dim(dim, self._data.ndim)]
+        return strides if dim is None else strides[normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self) -> bool:
         return self._data.flags.c_contiguous
@@ -494,7 +476,3 @@ def _stale_view_requires_grad(x: Tensor) -> bool:
     _sync_view(x)
     return x._requires_grad
 
-
-from gradscope.autograd import functions as _F  # noqa: E402 - ops need Tensor defined first
-from gradscope.autograd import legacy as _legacy  # noqa: E402 - parses with the ops above
-from gradscope.autograd import tensor_methods  # noqa: E402, F401 - attaches math methods

@@ -1,17 +1,25 @@
-"""Tensor methods that are the torch.* functions with the tensor as first argument (`x.exp()` is `exp(x)`)."""
+"""Every Tensor method that computes, bound onto Tensor from this one place, as PyTorch binds its methods:
+the torch.* functions with the tensor as first argument (`x.exp()` is `exp(x)`), their in-place variants,
+operators, casts, the legacy constructor and `backward`. tensor.py holds only the tensor's state and its
+graph properties, so the function library and the engine can build on it without importing it back."""
 
 from __future__ import annotations
 
 from gradscope import _dtypes
 from gradscope.autograd import (
     constructors,
+    engine,
     indexing_functions,
+    legacy,
     linalg_aliases,
     pointwise,
     product_functions,
+    products,
     random_functions,
     rearrange,
+    reductions,
     scans,
+    shape_functions,
     sorting_functions,
     view_inplace,
 )
@@ -31,8 +39,10 @@ _SAME_AS_FUNCTION = (
     "swapaxes", "swapdims", "permute", "unsqueeze", "squeeze", "expand", "expand_as", "contiguous", "gather",
     "masked_fill", "split", "chunk", "unbind", "where", "erf",
 )
+_FUNCTIONS = {name: function for module in (F, products, reductions, shape_functions)
+              for name, function in vars(module).items()}
 for _name in _SAME_AS_FUNCTION:
-    setattr(Tensor, _name, getattr(F, _name))
+    setattr(Tensor, _name, _FUNCTIONS[_name])
 
 for _name in I.INPLACE_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
@@ -42,6 +52,21 @@ for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functio
                 random_functions, constructors, linalg_aliases, view_inplace):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
+    if gradient is not None and not isinstance(gradient, Tensor):
+        raise TypeError(f"'{type(gradient).__name__}' object is not iterable")
+    if inputs is not None and isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                    inputs=inputs, from_tensor_method=True)
+
+
+Tensor.__new__ = staticmethod(legacy.tensor_new)
+Tensor.new = legacy.tensor_method_new
+Tensor.backward = _backward
 
 
 def _to(self, *args, **kwargs):
@@ -84,10 +109,10 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
 
 Tensor.cuda = _cuda
 Tensor.is_cuda = property(lambda self: False)
-Tensor.__getitem__ = F.getitem
+Tensor.__getitem__ = shape_functions.getitem
 Tensor.__setitem__ = I.setitem
-Tensor.T = property(lambda self: F.permute(self, tuple(range(self._data.ndim))[::-1]))
-Tensor.mT = property(lambda self: F.transpose(self, -2, -1))
+Tensor.T = property(lambda self: shape_functions.permute(self, tuple(range(self._data.ndim))[::-1]))
+Tensor.mT = property(lambda self: shape_functions.transpose(self, -2, -1))
 
 # operators
 Tensor.__add__ = Tensor.__radd__ = F.add
@@ -101,8 +126,8 @@ Tensor.__rfloordiv__ = lambda self, other: F.div(F._tensor_like(other), self, ro
 Tensor.__mod__ = lambda self, other: F.sub(self, F.mul(F.div(self, other, rounding_mode="floor"), other))
 Tensor.__pow__ = F.pow
 Tensor.__rpow__ = lambda self, other: F.pow(other, self)
-Tensor.__matmul__ = F.matmul
-Tensor.__rmatmul__ = lambda self, other: F.matmul(F._tensor_like(other), self)
+Tensor.__matmul__ = products.matmul
+Tensor.__rmatmul__ = lambda self, other: products.matmul(F._tensor_like(other), self)
 Tensor.__neg__ = F.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = F.abs

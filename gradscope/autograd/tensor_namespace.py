@@ -6,9 +6,13 @@ import numpy as np
 
 from gradscope.autograd import functions as F
 from gradscope.autograd import pointwise as P
+from gradscope.autograd import products as Pr
 from gradscope.autograd import rearrange, scans
+from gradscope.autograd import reductions as R
+from gradscope.autograd import shape_functions as S
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import elementwise as E
 
 
 def _constant(value) -> Tensor:
@@ -26,7 +30,7 @@ class TensorNamespace:
     tanh = staticmethod(F.tanh)
     sign = staticmethod(F.sign)
     abs = staticmethod(F.abs)
-    matmul = staticmethod(F.matmul)
+    matmul = staticmethod(Pr.matmul)
     sigmoid = staticmethod(F.sigmoid)
     erf = staticmethod(F.erf)
     sinh = staticmethod(P.sinh)
@@ -48,13 +52,11 @@ class TensorNamespace:
 
     @staticmethod
     def einsum(equation, *operands):
-        return F.einsum(equation, *[_constant(o) for o in operands])
+        return Pr.einsum(equation, *[_constant(o) for o in operands])
 
     @staticmethod
     def threshold_backward(g, result):
-        from gradscope.autograd.dispatch import apply
-        from gradscope.ops.elementwise import threshold_backward
-        return apply(threshold_backward, (g, result))
+        return apply(E.threshold_backward, (g, result))
 
     @staticmethod
     def where(condition, a, b):
@@ -62,33 +64,33 @@ class TensorNamespace:
 
     @staticmethod
     def sum_to(x, shape):
-        return F.sum_to_size(x, shape)
+        return R.sum_to_size(x, shape)
 
     @staticmethod
     def sum(x, dims, keepdim=False):
-        return F.sum(x, dims, keepdim)
+        return R.sum(x, dims, keepdim)
 
     @staticmethod
     def expand(x, shape):
-        return F.expand(_constant(x), shape)
+        return S.expand(_constant(x), shape)
 
     @staticmethod
     def unsqueeze_dims(x, dims):
         for d in dims:
-            x = F.unsqueeze(x, d)
+            x = S.unsqueeze(x, d)
         return x
 
     @staticmethod
     def transpose(x, dim0, dim1):
-        return F.transpose(x, dim0, dim1)
+        return S.transpose(x, dim0, dim1)
 
     @staticmethod
     def permute(x, dims):
-        return F.permute(x, dims)
+        return S.permute(x, dims)
 
     @staticmethod
     def reshape(x, shape):
-        return F.reshape(_constant(x), shape)
+        return S.reshape(_constant(x), shape)
 
     @staticmethod
     def zeros(shape, dtype):
@@ -112,19 +114,19 @@ class TensorNamespace:
 
     @staticmethod
     def index_scatter(g, shape, index, accumulate):
-        return F.index_scatter(g, shape, index, accumulate)
+        return S.index_scatter(g, shape, index, accumulate)
 
     @staticmethod
     def concat(xs, dim):
-        return F.cat(xs, dim)
+        return S.cat(xs, dim)
 
     @staticmethod
     def stack(xs, dim):
-        return F.stack(xs, dim)
+        return S.stack(xs, dim)
 
     @staticmethod
     def split(x, sizes, dim):
-        return F.split(x, list(sizes), dim)
+        return S.split(x, list(sizes), dim)
 
     @staticmethod
     def apply(op, inputs, params=()):

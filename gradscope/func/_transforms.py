@@ -13,8 +13,8 @@ import functools
 
 from gradscope.autograd.engine import grad as autograd_grad
 from gradscope.autograd.factories import zeros_like
-from gradscope.autograd.functions import stack
 from gradscope.autograd.grad_mode import enable_grad
+from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.func._pytree import tree_flatten, tree_map, tree_unflatten
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 from gradscope.autograd.factories import as_tensor
-from gradscope.autograd.functions import stack
+from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.func._pytree import tree_flatten, tree_unflatten
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.factories import as_tensor, tensor
-from gradscope.autograd.functions import stack
+from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 
 default_collate_err_msg_format = (
