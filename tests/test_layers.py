@@ -92,6 +92,121 @@ def test_module_respects_layers(path):
             assert top in allowed, f"{module} ({layer}) imports third-party {top}"
 
 
+# autograd's own order, bottom-up (DESIGN §1): a module imports modules of its own layer or below, never above
+AUTOGRAD_LAYERS = (
+    ("graph primitives", {"errors", "grad_mode", "hooks", "observers", "stacks", "return_types", "saved", "node"}),
+    ("tensor", {"tensor"}),
+    ("dispatch", {"dispatch"}),
+    ("function library", {
+        "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
+        "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
+        "product_functions", "random_functions", "linalg_functions", "linalg_aliases", "view_inplace",
+        "tensor_namespace"}),
+    ("engine", {"engine"}),
+    ("tensor methods", {"tensor_methods"}),
+    ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "gradcheck", "__init__"}),
+)
+AUTOGRAD_LAYER = {module: rank for rank, (_, modules) in enumerate(AUTOGRAD_LAYERS) for module in modules}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _target(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The gradscope modules an import statement loads (`from gradscope.x import y` loads gradscope.x.y when y
+    is a module)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names if alias.name.startswith("gradscope")]
+    if node.level or not node.module or not node.module.startswith("gradscope"):
+        return []
+    modules = []
+    for alias in node.names:
+        submodule = PACKAGE.parent.joinpath(*node.module.split("."), alias.name)
+        is_module = submodule.with_suffix(".py").exists() or submodule.is_dir()
+        modules.append(f"{node.module}.{alias.name}" if is_module else node.module)
+    return modules
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """The gradscope modules `path` imports when it is imported (not those imported inside functions)."""
+    tree = ast.parse(path.read_text())
+    statements = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    statements += [inner for node in tree.body if isinstance(node, (ast.If, ast.Try))
+                   for inner in ast.walk(node) if isinstance(inner, (ast.Import, ast.ImportFrom))]
+    return {module for node in statements for module in _target(node)}
+
+
+AUTOGRAD = sorted((PACKAGE / "autograd").glob("*.py"))
+
+
+def test_every_autograd_module_has_a_layer():
+    assert {path.stem for path in AUTOGRAD} == set(AUTOGRAD_LAYER)
+
+
+@pytest.mark.parametrize("path", AUTOGRAD, ids=lambda p: p.stem)
+def test_autograd_reads_bottom_up(path):
+    rank = AUTOGRAD_LAYER[path.stem]
+    for module in _module_level_imports(path):
+        parts = module.split(".")
+        if parts[:2] != ["gradscope", "autograd"] or len(parts) < 3 or parts[2] == path.stem:
+            continue
+        assert AUTOGRAD_LAYER[parts[2]] <= rank, (
+            f"autograd.{path.stem} ({AUTOGRAD_LAYERS[rank][0]}) imports autograd.{parts[2]} "
+            f"({AUTOGRAD_LAYERS[AUTOGRAD_LAYER[parts[2]]][0]}), a layer above it")
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of `graph` as a path [a, b, …, a], or None (depth-first, iterative)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in graph:
+        if start in state:
+            continue
+        path, iterators = [start], [iter(sorted(graph[start]))]
+        state[start] = 1
+        while path:
+            following = next(iterators[-1], None)
+            if following is None:
+                state[path.pop()] = 2
+                iterators.pop()
+            elif state.get(following) == 1:
+                return path[path.index(following):] + [following]
+            elif following not in state:
+                state[following] = 1
+                path.append(following)
+                iterators.append(iter(sorted(graph.get(following, ()))))
+    return None
+
+
+def test_no_import_cycle_inside_any_package():
+    """Within each package, modules import each other in one direction only (at import time)."""
+    graph = {}
+    for path in MODULES:
+        name = _module_name(path)
+        package = name if path.stem == "__init__" else name.rpartition(".")[0]
+        graph[name] = {module for module in _module_level_imports(path)
+                       if module != name and module.rpartition(".")[0] == package and module != package}
+    assert _cycle(graph) is None
+
+
+def test_imports_inside_functions_say_why():
+    """An import placed in a function is a design choice (textual loaded only for `browse`, a layer reached
+    only in a rare case): a comment on it, or just above it, says so. Dodging an import cycle is not one."""
+    unexplained = []
+    for path in MODULES:
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)) and _target(inner):
+                    here, above = lines[inner.lineno - 1], lines[inner.lineno - 2]
+                    if "#" not in here and "#" not in above:  # above: a comment line, or a commented import
+                        unexplained.append(f"{path.relative_to(PACKAGE.parent)}:{inner.lineno}")
+    assert unexplained == []
+
+
 def test_namespaces_have_the_same_functions():
     """VJP rules run on either namespace, so both must offer every name."""
     from gradscope.autograd.tensor_namespace import TensorNamespace

@@ -183,6 +183,7 @@ def _replay_tensor(chain, tensor: Tensor) -> Tensor:
 def _scatter(chain, layout: np.ndarray, values: Tensor) -> Tensor:
     """Zeros shaped like the base with `values` in the view's region: the view chain's VJP, taken with
     create_graph so that it can be differentiated again."""
+    # lazy: a backward inside a backward (the engine is the layer above), only under create_graph
     from gradscope.autograd import engine
 
     base = Tensor._make(np.zeros(layout.shape, dtype=values._data.dtype), True)

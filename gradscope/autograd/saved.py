@@ -81,6 +81,7 @@ class SavedTensor:
                 "Calling register_hooks on a saved tensor whose hooks have already been set. "
                 "Hint: only one pair of hooks is allowed at a time."
             )
+        # lazy: saved values sit below the tensor (nodes hold them); only hooks and unpacking meet tensors
         from gradscope.autograd.tensor import Tensor
         plain = Tensor._make(self._array if self._array is not None else np.asarray(self._array))
         plain._version_counter = self._counter or plain._version_counter
@@ -119,7 +120,7 @@ class SavedTensor:
         return self.unpack_unchecked(node)
 
     def unpack_unchecked(self, node=None):
-        from gradscope.autograd.tensor import Tensor
+        from gradscope.autograd.tensor import Tensor  # lazy: as in register_hooks
         if self._unpack is not None:
             value = self._unpack(self._packed)
             if not isinstance(value, Tensor):

@@ -458,6 +458,7 @@ def _sync_view(view: Tensor) -> None:
     if base._grad_fn is view._view_base_fn and view._view_version == version:
         return
     if view._view_chain and not view._view_made_without_grad and (view._requires_grad or base._grad_fn is not None):
+        # lazy: a view's new node comes from the in-place machinery above; needed only after an in-place op
         from gradscope.autograd.inplace import view_replay_node
         view._grad_fn = view_replay_node(base, view)
         view._output_nr = 0

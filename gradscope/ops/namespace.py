@@ -11,6 +11,7 @@ import numpy as np
 
 from gradscope._shapes import sum_to
 from gradscope.ops import special
+from gradscope.ops.nn import _erf
 from gradscope.ops.rearrange import roll_array
 
 
@@ -73,10 +74,7 @@ class NumpyNamespace:
     sum_to = staticmethod(sum_to)
     einsum = staticmethod(np.einsum)
 
-    @staticmethod
-    def erf(x):
-        from gradscope.ops.nn import _erf
-        return _erf(x)
+    erf = staticmethod(_erf)
 
     @staticmethod
     def sum(x, dims, keepdim=False):
