@@ -30,7 +30,8 @@ ALLOWED = {
     "utils": {"base", "ops", "autograd", "utils"},
     "func": {"base", "ops", "autograd", "func"},
     "linalg": {"base", "ops", "autograd", "linalg"},
-    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "package"},
+    "backends": {"base", "backends"},
+    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
