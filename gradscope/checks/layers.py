@@ -14,9 +14,11 @@ import math
 
 import numpy as np
 
+from gradscope._format import format_number
+from gradscope._stats import norm_sort_key
 from gradscope.checks.config import CheckConfig
-from gradscope.checks.results import FAIL, PASS, SKIP, CheckResult, format_value
-from gradscope.checks.rules import describe_node, describe_parameter, grad_norm, node_result
+from gradscope.checks.results import FAIL, PASS, SKIP, CheckResult
+from gradscope.checks.rules import describe_node, describe_parameter, node_result
 from gradscope.checks.steps import Step
 from gradscope.trace.model import NodeRecord, Parameter
 
@@ -31,7 +33,7 @@ def layer_norms(step: Step) -> list[tuple[str, list[Parameter], float]]:
         layers.setdefault(parameter.module or parameter.name, []).append(parameter)
     found = []
     for layer, parameters in layers.items():
-        norms = [grad_norm(grad.stats) for grad in map(step.grad, parameters) if grad is not None]
+        norms = [grad.stats.norm for grad in map(step.grad, parameters) if grad is not None]
         if norms:
             found.append((layer, parameters, math.sqrt(sum(norm * norm for norm in norms))))
     return found
@@ -60,14 +62,14 @@ def check_vanishing(step: Step, config: CheckConfig) -> list[CheckResult]:
     largest = max(range(len(layers)), key=lambda i: layers[i][2])
     low, high = layers[smallest][2], layers[largest][2]
     ratio = low / high if high > 0 else 0.0
-    shown = f"{format_value(ratio)} ({layers[smallest][0]} / {layers[largest][0]})"
+    shown = f"{format_number(ratio)} ({layers[smallest][0]} / {layers[largest][0]})"
     scope = layers[smallest][0]
     if ratio >= config.min_layer_ratio:
         return [CheckResult("vanishing", target, PASS, ratio, shown, threshold, scope=scope, step=step.index)]
     names = ", ".join(parameter.name for parameter in layers[smallest][1])
     message = (f"layer {layers[smallest][0]} (depth {smallest + 1} of {len(layers)}; {names}) has gradient norm "
-               f"{format_value(low)}, {format_value(ratio)} times that of layer {layers[largest][0]} (depth "
-               f"{largest + 1}, {format_value(high)}); bound: ratio {threshold}")
+               f"{format_number(low)}, {format_number(ratio)} times that of layer {layers[largest][0]} (depth "
+               f"{largest + 1}, {format_number(high)}); bound: ratio {threshold}")
     return [CheckResult("vanishing", target, FAIL, ratio, shown, threshold, message, scope=scope, step=step.index)]
 
 
@@ -124,7 +126,7 @@ def check_dead_units(step: Step, config: CheckConfig) -> list[CheckResult]:
             continue
         dead = dead_units(values)
         fraction = float(dead.mean())
-        shown = f"{format_value(fraction)} ({int(dead.sum())} of {dead.size} units)"
+        shown = f"{format_number(fraction)} ({int(dead.sum())} of {dead.size} units)"
         if fraction <= config.max_dead_fraction:
             results.append(node_result(step, node, rule="dead-units", target=target, status=PASS, value=fraction,
                                        shown=shown, threshold=threshold))
@@ -142,7 +144,7 @@ def check_dead_units(step: Step, config: CheckConfig) -> list[CheckResult]:
 
 # ---------------------------------------------------------------------------------------- exploding
 def _total_norm(step: Step) -> float:
-    norms = [grad_norm(grad.stats) for grad in map(step.grad, step.trace.parameters) if grad is not None]
+    norms = [grad.stats.norm for grad in map(step.grad, step.trace.parameters) if grad is not None]
     return math.sqrt(sum(norm * norm for norm in norms))
 
 
@@ -153,28 +155,26 @@ def check_exploding(steps: list[Step], config: CheckConfig) -> list[CheckResult]
     target = "gradient norm"
     first = _total_norm(steps[0])
     if not first > 0 or not math.isfinite(first):
-        return [CheckResult("exploding", target, SKIP, None, format_value(first), threshold, step=0,
-                            message=f"the gradient norm at step 0 is {format_value(first)}: nothing to compare to")]
+        return [CheckResult("exploding", target, SKIP, None, format_number(first), threshold, step=0,
+                            message=f"the gradient norm at step 0 is {format_number(first)}: nothing to compare to")]
     ratios = [_total_norm(step) / first for step in steps[1:]]
-    # a NaN norm is the worst growth there is
-    worst = next((i for i, ratio in enumerate(ratios) if math.isnan(ratio)), None)
-    worst = int(np.argmax(ratios)) if worst is None else worst
+    worst = min(range(len(ratios)), key=lambda i: norm_sort_key(ratios[i]))  # NaN is the worst growth there is
     ratio, step = ratios[worst], steps[worst + 1]
-    shown = f"{format_value(ratio)} (step {step.index})"
+    shown = f"{format_number(ratio)} (step {step.index})"
     if not math.isnan(ratio) and ratio <= config.max_growth:
         return [CheckResult("exploding", target, PASS, ratio, shown, threshold, step=step.index)]
-    graded = [(grad_norm(grad.stats), parameter) for parameter in step.trace.parameters
+    graded = [(grad.stats.norm, parameter) for parameter in step.trace.parameters
               if (grad := step.grad(parameter)) is not None]
     nonfinite = [(norm, parameter) for norm, parameter in graded if not math.isfinite(norm)]
     if nonfinite:
         norm, parameter = nonfinite[0]
-        message = (f"the gradient turned non-finite at step {step.index} (norm at step 0: {format_value(first)}): "
+        message = (f"the gradient turned non-finite at step {step.index} (norm at step 0: {format_number(first)}): "
                    f"{len(nonfinite)} parameter{'s' if len(nonfinite) != 1 else ''}, the first "
-                   f"{describe_parameter(parameter)} (norm {format_value(norm)})")
+                   f"{describe_parameter(parameter)} (norm {format_number(norm)})")
     else:
-        norm, parameter = max(graded, key=lambda item: item[0])
-        message = (f"the gradient norm grew {format_value(ratio)}× from step 0 ({format_value(first)}) to step "
+        norm, parameter = min(graded, key=lambda item: norm_sort_key(item[0]))
+        message = (f"the gradient norm grew {format_number(ratio)}× from step 0 ({format_number(first)}) to step "
                    f"{step.index} (bound {threshold}); the largest gradient there is "
-                   f"{describe_parameter(parameter)}'s, norm {format_value(norm)}")
+                   f"{describe_parameter(parameter)}'s, norm {format_number(norm)}")
     return [CheckResult("exploding", target, FAIL, ratio, shown, threshold, message, scope=parameter.module,
                         step=step.index)]

@@ -5,18 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gradscope._format import format_number
+
 PASS, FAIL, SKIP = "pass", "fail", "skip"
-
-
-def format_value(value: float | None) -> str:
-    """A number the way the table, the messages and JUnit show it: 3 significant digits."""
-    if value is None:
-        return "—"
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.3g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
 
 
 @dataclass
@@ -55,7 +46,7 @@ class CheckResult:
     def to_json(self) -> dict:
         value = self.value
         if value is not None and not math.isfinite(value):
-            value = format_value(value)  # JSON has no nan/inf: "nan", "inf", "-inf" as in trace files
+            value = format_number(value)  # JSON has no nan/inf: "nan", "inf", "-inf" as in trace files
         return {"rule": self.rule, "target": self.target, "status": self.status, "value": value,
                 "shown": self.shown, "threshold": self.threshold, "message": self.message,
                 "location": {"scope": self.scope, "file": self.file, "line": self.line},

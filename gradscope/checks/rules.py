@@ -7,27 +7,16 @@ it, and the measured value.
 
 from __future__ import annotations
 
-import math
 from fnmatch import fnmatchcase
 
 from gradscope._diagnosis import describe
-from gradscope._stats import TensorStats
+from gradscope._format import format_number
 from gradscope.checks.config import CheckConfig, CheckConfigError
-from gradscope.checks.results import FAIL, PASS, CheckResult, format_value
+from gradscope.checks.results import FAIL, PASS, CheckResult
 from gradscope.checks.steps import Step
 from gradscope.trace.model import NodeRecord, Parameter, Trace
 
 INTERMEDIATE = "intermediate gradients"
-
-
-def grad_norm(stats: TensorStats) -> float:
-    """The L2 norm of a gradient, NaN if it holds a NaN and inf if it holds an inf (the statistics'
-    norm leaves non-finite values out)."""
-    if stats.nan:
-        return math.nan
-    if stats.posinf or stats.neginf:
-        return math.inf
-    return stats.norm
 
 
 def parameter_result(step: Step, parameter: Parameter, **fields) -> CheckResult:
@@ -172,8 +161,8 @@ def check_grad_norm(step: Step, config: CheckConfig) -> list[CheckResult]:
         if not bounds:
             continue
         grad = step.grad(parameter)
-        norm = 0.0 if grad is None else grad_norm(grad.stats)
-        shown = format_value(norm) + (" (no gradient)" if grad is None else "")
+        norm = 0.0 if grad is None else grad.stats.norm
+        shown = format_number(norm) + (" (no gradient)" if grad is None else "")
         threshold = ", ".join(f"{bound.op} {bound.value:g}" for bound in bounds)
         broken = [bound for bound in bounds if not bound.holds(norm)]
         if not broken:
@@ -182,6 +171,6 @@ def check_grad_norm(step: Step, config: CheckConfig) -> list[CheckResult]:
             continue
         results.append(parameter_result(
             step, parameter, rule="grad-norm", status=FAIL, value=norm, shown=shown, threshold=threshold,
-            message=f"{describe_parameter(parameter)} has gradient norm {format_value(norm)}, breaking "
+            message=f"{describe_parameter(parameter)} has gradient norm {format_number(norm)}, breaking "
                     + " and ".join(repr(str(bound)) for bound in broken)))
     return results

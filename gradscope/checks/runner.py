@@ -10,10 +10,11 @@ import os
 import time
 from collections.abc import Callable
 
+from gradscope._format import format_number
 from gradscope.checks.baseline import check_baseline, read_baseline, write_baseline
 from gradscope.checks.config import CheckConfig, CheckConfigError, require_something_to_check
 from gradscope.checks.layers import check_dead_units, check_exploding, check_vanishing
-from gradscope.checks.results import FAIL, PASS, SKIP, CheckReport, CheckResult, format_value
+from gradscope.checks.results import FAIL, PASS, SKIP, CheckReport, CheckResult
 from gradscope.checks.rules import check_connected, check_finite, check_grad_norm, check_nonzero, unmatched_bounds
 from gradscope.checks.steps import Step, record_steps
 from gradscope.trace.gradcheck import check_script
@@ -64,7 +65,7 @@ def check_gradcheck(script: str | os.PathLike, config: CheckConfig) -> list[Chec
         lines.append(result.message.strip().splitlines()[0])
     file, _, line = (culprit.location or "").rpartition(":") if culprit is not None else ("", "", "")
     value = worst.abs_error if worst is not None else None
-    return [CheckResult("gradcheck", target, FAIL, value, format_value(value) if worst else "failed", threshold,
+    return [CheckResult("gradcheck", target, FAIL, value, format_number(value) if worst else "failed", threshold,
                         "gradcheck failed: " + "; ".join(lines), scope=culprit.scope if culprit else None,
                         file=file or None, line=int(line) if line.isdigit() else None)]
 

@@ -48,7 +48,7 @@ def _table(report: CheckReport) -> Table:
                   title_justify="left")
     for column, justify in (("rule", "left"), ("target", "left"), ("result", "left"), ("measured", "right"),
                             ("threshold", "left")):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, no_wrap=column == "measured")  # never cut a number
     if report.steps > 1:
         table.add_column("step", justify="right")
     table.add_column("location", justify="left", style="cyan")

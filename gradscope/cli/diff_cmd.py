@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from gradscope.checks.results import format_value
+from gradscope._format import format_number
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
 from gradscope.cli.export_cmd import load_any
@@ -124,8 +124,8 @@ def _parameter_table(report: DiffReport) -> Table:
         status = Text(shown, style="green" if parameter.status == "equal" else "bold red")
         if parameter.compared == "statistics":
             status.append(" [statistics only]", style="dim")
-        table.add_row(escape(parameter.name), format_value(parameter.grad_norm_a), format_value(parameter.grad_norm_b),
-                      format_value(parameter.grad_rel_error), status)
+        table.add_row(escape(parameter.name), format_number(parameter.grad_norm_a), format_number(parameter.grad_norm_b),
+                      format_number(parameter.grad_rel_error), status)
     return table
 
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from gradscope._format import format_number, number_style
 from gradscope.trace.model import NodeRecord, TensorRecord, Trace
 
 
-def _fmt(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.3g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
+def _number(value: float) -> Text:
+    return Text(format_number(value), style=number_style(value))
 
 
 def _grad_text(record: TensorRecord | None) -> Text:
@@ -27,7 +22,7 @@ def _grad_text(record: TensorRecord | None) -> Text:
     stats = record.stats
     if not stats.finite:
         return Text(f"grad ✗ {stats.nan} nan {stats.posinf + stats.neginf} inf", style="bold red")
-    return Text(f"grad ‖{_fmt(stats.norm)}‖", style="cyan")
+    return Text(f"grad ‖{format_number(stats.norm)}‖", style="cyan")
 
 
 def _loss_value(trace: Trace) -> str | None:
@@ -38,7 +33,7 @@ def _loss_value(trace: Trace) -> str | None:
     if not outputs:
         return None
     values = outputs[0].values
-    return _fmt(float(values.reshape(-1)[0])) if values is not None and values.size == 1 else None
+    return format_number(float(values.reshape(-1)[0])) if values is not None and values.size == 1 else None
 
 
 def summary(trace: Trace) -> Panel:
@@ -100,12 +95,22 @@ def graph_tree(trace: Trace, depth: int = 8, pass_index: int = -1) -> Tree:
     return tree
 
 
+def _broken_first(trace: Trace) -> list:
+    """The parameters in the model's order, except that those with a non-finite gradient come first."""
+    def fine(parameter) -> bool:
+        grad = trace.parameter_grad(parameter)
+        return grad is None or grad.stats.finite
+    return sorted(trace.parameters, key=fine)
+
+
 def parameter_table(trace: Trace) -> Table:
     table = Table(title="parameters", title_justify="left")
     for column, justify in (("name", "left"), ("shape", "left"), ("grad norm", "right"),
                             ("grad/param", "right"), ("zero", "right"), ("non-finite", "right")):
-        table.add_column(column, justify=justify)
-    for parameter in trace.parameters:
+        # numbers are never cut mid-exponent (`1.01e-`): the name column folds instead
+        table.add_column(column, justify=justify, no_wrap=column != "name",
+                         overflow="fold" if column == "name" else "ellipsis")
+    for parameter in _broken_first(trace):
         grad = trace.parameter_grad(parameter)
         shape = str(list(parameter.value.shape))
         if grad is None:
@@ -113,13 +118,9 @@ def parameter_table(trace: Trace) -> Table:
             continue
         stats = grad.stats
         nonfinite = Text(str(stats.nonfinite), style="bold red" if stats.nonfinite else "")
-        if stats.nonfinite:  # a norm of the finite part alone would hide the problem
-            norm = Text("nan" if stats.nan else "inf", style="bold red")
-            ratio = "—"
-        else:
-            norm = _fmt(stats.norm)
-            ratio = _fmt(stats.norm / parameter.value.stats.norm) if parameter.value.stats.norm else "inf"
-        table.add_row(parameter.name, shape, norm, ratio, f"{stats.zero_fraction:.0%}", nonfinite)
+        value_norm = parameter.value.stats.norm
+        ratio = "—" if stats.nonfinite else _number(stats.norm / value_norm if value_norm else float("inf"))
+        table.add_row(parameter.name, shape, _number(stats.norm), ratio, f"{stats.zero_fraction:.0%}", nonfinite)
     return table
 
 

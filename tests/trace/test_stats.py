@@ -5,8 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from gradscope._stats import HISTOGRAM_BINS, TensorStats, compute_stats
+from gradscope._stats import HISTOGRAM_BINS, TensorStats, compute_stats, norm_sort_key
 
 
 def finite_count(stats: TensorStats) -> int:
@@ -27,12 +30,12 @@ def test_norm_mean_std_min_max_of_a_small_vector():
     assert stats.histogram_range == (-4.0, 3.0)
 
 
-def test_non_finite_values_are_counted_and_left_out_of_the_figures():
+def test_non_finite_values_are_counted_and_left_out_of_the_figures_but_the_norm():
     values = np.array([np.nan, np.nan, np.inf, -np.inf, -np.inf, -np.inf, 0.0, 2.0], dtype=np.float32)
     stats = compute_stats(values)
     assert (stats.nan, stats.posinf, stats.neginf) == (2, 1, 3)
     assert stats.nonfinite == 6 and not stats.finite
-    assert stats.norm == pytest.approx(2.0)
+    assert math.isnan(stats.norm)  # the norm of the tensor, not of its finite part
     assert stats.mean == pytest.approx(1.0)
     assert (stats.min, stats.max) == (0.0, 2.0)
     assert stats.zero_fraction == pytest.approx(1 / 8)
@@ -138,3 +141,83 @@ def test_json_round_trip():
     assert data["shape"] == [2, 2]
     assert isinstance(data["histogram"], list)
     assert TensorStats.from_json(data) == stats
+
+
+# ------------------------------------------------------------------------- honest numbers (issue 13)
+def test_std_of_float32_values_near_1000_is_their_std():
+    rng = np.random.default_rng(0)
+    values = (1000 + 0.01 * rng.standard_normal(4096)).astype(np.float32)
+    exact = values.astype(np.float64)
+    stats = compute_stats(values)
+    assert stats.std == pytest.approx(exact.std(), rel=1e-9)  # E[x²] - mean² in float32 gave 0.28
+    assert stats.mean == pytest.approx(exact.mean(), rel=1e-12)
+    assert stats.norm == pytest.approx(np.linalg.norm(exact), rel=1e-12)
+
+
+@pytest.mark.parametrize("value", [1.0, 1234.567, -3e-20, 7e30])
+def test_a_single_value_has_population_std_zero(value):
+    torch = pytest.importorskip("torch")
+    stats = compute_stats(np.array(value, dtype=np.float32))
+    assert stats.std == 0.0  # one pass over float32 gave 5.6e-05 for a scalar
+    assert stats.std == torch.tensor(value).std(correction=0).item()
+
+
+def test_std_is_the_population_std_pytorch_gives_with_correction_0():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((5, 7)) * 3 + 2
+    expected = torch.from_numpy(values).std(correction=0).item()
+    assert compute_stats(values).std == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(min_dims=0, max_dims=3, max_side=6),
+                  elements=st.floats(-1e6, 1e6, width=32)),
+       st.sampled_from([0.0, 1e3, -1e6]))
+def test_mean_std_norm_match_pytorch_in_float64(values, offset):
+    torch = pytest.importorskip("torch")
+    values = np.asarray(values + offset, dtype=values.dtype)
+    exact = torch.from_numpy(values.astype(np.float64))
+    stats = compute_stats(values)
+    assert stats.mean == pytest.approx(exact.mean().item(), rel=1e-9, abs=1e-9)
+    assert stats.std == pytest.approx(exact.std(correction=0).item(), rel=1e-6, abs=1e-9)
+    assert stats.norm == pytest.approx(torch.linalg.vector_norm(exact).item(), rel=1e-9)
+
+
+@pytest.mark.parametrize(("values", "expected"), [([1.0, np.nan, 2.0], math.nan), ([1.0, np.inf, 2.0], math.inf),
+                                                  ([-np.inf, 0.5], math.inf), ([np.nan, np.inf], math.nan),
+                                                  ([np.inf, -np.inf], math.inf)])
+def test_norm_of_a_tensor_with_non_finite_values_is_non_finite_as_pytorch_says(values, expected):
+    torch = pytest.importorskip("torch")
+    array = np.array(values, dtype=np.float32)
+    norm = compute_stats(array).norm
+    assert norm == expected or math.isnan(norm) and math.isnan(expected)
+    assert str(norm) == str(torch.linalg.vector_norm(torch.from_numpy(array)).item())
+
+
+def test_a_gradient_with_eight_nans_has_a_nan_norm_not_its_finite_part():
+    grad = np.full(1000, 0.08 / math.sqrt(992), dtype=np.float32)
+    grad[:8] = np.nan
+    assert math.isnan(compute_stats(grad).norm)  # was 0.08
+
+
+def test_tiny_float64_values_keep_their_norm_and_std():
+    stats = compute_stats(np.array([1e-200, 3e-200]))  # squares underflow to 0 unless scaled
+    assert stats.norm == pytest.approx(math.sqrt(10) * 1e-200)
+    assert stats.std == pytest.approx(1e-200)
+
+
+def test_a_trace_written_before_honest_norms_reads_back_non_finite_norms():
+    data = compute_stats(np.array([1.0, 2.0, 2.0, 0.0])).to_json()
+    data.update(numel=5, shape=[5], nan=1)  # an old file: the finite part's norm beside a NaN count
+    assert math.isnan(TensorStats.from_json(data).norm)
+    data.update(nan=0, posinf=1)
+    assert TensorStats.from_json(data).norm == math.inf
+
+
+def test_norm_sort_key_puts_non_finite_first_either_way_and_missing_last():
+    norms = [0.5, None, math.inf, 2.0, math.nan, 1e-19]
+    largest = sorted(norms, key=norm_sort_key)
+    assert math.isnan(largest[0]) and largest[1:] == [math.inf, 2.0, 0.5, 1e-19, None]
+    smallest = sorted(norms, key=lambda norm: norm_sort_key(norm, largest_first=False))
+    assert math.isnan(smallest[0]) and smallest[1:] == [math.inf, 1e-19, 0.5, 2.0, None]

@@ -9,7 +9,7 @@ from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_t
 
 def test_statistics_and_non_finite_counts():
     stats = compute_stats(np.array([3.0, 4.0, 0.0, np.nan, -np.inf]))
-    assert stats_text(stats).plain == "norm 5  mean 2.33  std 1.7  min 0  max 4  zeros 20%  ✗ 1 nan 1 inf"
+    assert stats_text(stats).plain == "norm nan  mean 2.33  std 1.7  min 0  max 4  zeros 20%  ✗ 1 nan 1 inf"
 
 
 def test_histogram_as_a_line_and_as_bars():
