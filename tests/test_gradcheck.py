@@ -5,13 +5,14 @@ fast mode catching what slow mode catches on a suite of broken backwards, and th
 from __future__ import annotations
 
 import inspect
+import math
 import re
 
 import numpy as np
 import pytest
 
 import gradscope as torch
-from gradscope.autograd.gradcheck import GradcheckError, GradcheckResult, Mismatch, check
+from gradscope.autograd.gradcheck import NOISE_MARGIN, GradcheckError, GradcheckResult, Mismatch, check
 
 F64 = torch.float64
 
@@ -559,3 +560,113 @@ def test_gradgradcheck_reports_progress():
     calls = []
     assert torch.autograd.gradgradcheck(lambda t: t ** 3, (x,), progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (8, 8)  # 2 inputs of 2 elements (x and the grad_output), 2 evaluations each
+
+
+# ------------------------------------------------------------------------------------ the truth (issue 13 §4)
+SQRT_AT_ZERO = """
+x = torch.tensor([0.0, 1.0, 4.0], dtype=torch.float64, requires_grad=True)
+for fast in (False, True):
+    try:
+        torch.autograd.gradcheck(torch.sqrt, (x,), fast_mode=fast)
+    except RuntimeError as error:
+        print(str(error).splitlines()[0])
+"""
+
+
+def test_a_nan_backward_is_a_jacobian_mismatch_as_in_pytorch_not_a_reentrancy_failure(oracle):
+    """PyTorch's reentrancy test (largest difference above nondet_tol) is false for NaN differences."""
+    oracle.check(SQRT_AT_ZERO, stdout="Jacobian mismatch for output 0 with respect to input 0,\n" * 2)
+
+
+def sqrt_of_squares(x):
+    return (x * x).sum().sqrt()  # at x = 0: sqrt's derivative is infinite, times 2x = 0: NaN
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_non_finite_analytical_gradient_fails_naming_the_node_that_made_it(fast):
+    x = torch.zeros(3, dtype=F64, requires_grad=True)
+    with pytest.raises(GradcheckError) as caught:
+        torch.autograd.gradcheck(sqrt_of_squares, (x,), fast_mode=fast)
+    result = caught.value.result
+    assert (result.verdict, result.passed) == ("failed", False)
+    nonfinite = result.nonfinite
+    assert (nonfinite.side, nonfinite.input_index, nonfinite.input_element, nonfinite.count) == ("analytical", 0,
+                                                                                                 (0,), 3)
+    assert np.isnan(nonfinite.analytical) and nonfinite.numerical == 0.0
+    assert (nonfinite.node, nonfinite.op) == ("SqrtBackward0", "sqrt")
+    assert nonfinite.location == f"{__file__}:{sqrt_of_squares.__code__.co_firstlineno + 1}"
+    assert "infinite" in nonfinite.reason
+    summary = result.summary()
+    assert "non-finite analytical gradient: d output 0[] / d input 0[0] is nan" in summary
+    assert "run `gradscope inspect`" in summary
+    assert "reentrant" not in result.message and result.culprit is None  # no VJP re-check to blame a node
+
+
+def test_a_non_finite_numerical_gradient_is_inconclusive():
+    """sqrt at 1e-7 with eps 1e-6 evaluates sqrt(-9e-7): finite differences can't judge a right backward."""
+    x = torch.tensor([1e-7, 1.0], dtype=F64, requires_grad=True)
+    result = check(torch.sqrt, (x,))
+    assert (result.verdict, result.passed) == ("inconclusive", False)
+    assert (result.nonfinite.side, result.nonfinite.input_element) == ("numerical", (0,))
+    assert result.nonfinite.analytical == pytest.approx(0.5 / math.sqrt(1e-7))
+
+
+ASTRONOMICAL = 1.496e11  # one astronomical unit in metres: float64 values there are 3e-5 apart
+
+
+def _orbit_inputs():
+    offset = torch.tensor([ASTRONOMICAL, -2.1e9], dtype=F64, requires_grad=True)
+    observed = torch.tensor([ASTRONOMICAL + 12.5, -2.1e9 - 4.0], dtype=F64)
+    return offset, observed
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_correct_function_near_1e11_is_inconclusive_never_failed(fast):
+    offset, observed = _orbit_inputs()
+    with pytest.raises(GradcheckError) as caught:  # PyTorch's gradcheck fails it too: its result is kept
+        torch.autograd.gradcheck(lambda o: ((o - observed) ** 2).sum(), (offset,), fast_mode=fast)
+    result = caught.value.result
+    assert (result.verdict, result.passed, result.culprit) == ("inconclusive", False, None)
+    assert str(caught.value).startswith("Jacobian mismatch for output 0 with respect to input 0,\nnumerical:")
+    worst = result.worst
+    assert (worst.input_element, worst.numerical, worst.analytical) == ((0,), 0.0, pytest.approx(-25.0))
+    assert worst.noise == math.inf  # 1e11 ± 1e-6 rounds back to 1e11: the step is lost
+    assert result.summary().startswith("gradcheck inconclusive at this scale")
+    assert result.suggested_eps == 2000.0
+    assert check(lambda o: ((o - observed) ** 2).sum(), (offset,), eps=result.suggested_eps).passed
+
+
+def test_a_wrong_backward_near_1e11_fails_once_the_step_resolves_it():
+    offset, observed = _orbit_inputs()
+
+    class HalfSquare(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, residual):
+            ctx.save_for_backward(residual)
+            return (residual ** 2).sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            (residual,) = ctx.saved_tensors
+            return grad * residual  # should be 2 * residual
+
+    result = check(lambda o: HalfSquare.apply(o - observed), (offset,), eps=2000.0)
+    assert result.verdict == "failed"
+    assert result.worst.abs_error > NOISE_MARGIN * result.worst.noise
+    assert result.culprit.name == "HalfSquareBackward"
+
+
+def test_real_mismatches_keep_pytorchs_verdict_and_message():
+    ns = {"torch": torch}
+    exec(BAD_SQ, ns)
+    result = check(ns["BadSq"].apply, (ns["x"],))
+    assert result.verdict == "failed"
+    assert result.message == (f"Jacobian mismatch for output 0 with respect to input 0,\nnumerical:{BAD_SQ_NUMERICAL}"
+                              f"\nanalytical:{BAD_SQ_ANALYTICAL}\n")
+    assert 0 < result.worst.noise < 1e-6
+
+
+def test_a_passing_check_costs_no_noise_estimate():
+    x = torch.tensor([0.3, -1.2], dtype=F64, requires_grad=True)
+    result = check(torch.sin, (x,))
+    assert (result.verdict, result.evaluations, result.worst) == ("passed", 4, None)

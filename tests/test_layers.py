@@ -48,7 +48,7 @@ def layer_of(module: str) -> str:
     if len(parts) == 1 or parts[1] in ("__init__", "__main__"):
         return "cli" if parts[-1] == "__main__" else "package"
     first = parts[1]
-    if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_diagnosis", "cuda", "backends"):
+    if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "cuda", "backends"):
         return "base"
     if first in ("autograd", "serialization"):
         return "autograd"

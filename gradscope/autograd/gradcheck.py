@@ -6,6 +6,12 @@ per output element, done twice to check reentrancy); fast mode compares vᵀJu f
 and recomputes slow mode on failure. On failure gradscope also reports the worst element and
 re-checks every node of the function's graph in isolation, naming the first node whose VJP is
 wrong (a custom Function by its class name) with its scope and the user's source line.
+
+gradscope also tells a wrong gradient from finite-difference noise: a mismatch is a failure only when
+it exceeds an estimate of the noise (two step sizes compared, plus the rounding of the outputs and of
+the perturbed inputs); otherwise the verdict is "inconclusive" (gradcheck still returns False or
+raises, as PyTorch would). A non-finite analytical gradient is a failure, reported with the backward
+node that made it; a non-finite numerical one (the function is not finite within eps) is inconclusive.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradscope._format import format_number
 from gradscope.autograd import engine, errors
-from gradscope.autograd.localize import NodeCulprit, first_wrong_node
+from gradscope.autograd.localize import NodeCulprit, first_nonfinite_node, first_wrong_node
 from gradscope.autograd.tensor import Tensor
 
 FAILED_NONDET_MSG = """\n
@@ -54,6 +61,13 @@ If the test
 """.strip()
 
 
+PASSED, FAILED, INCONCLUSIVE = "passed", "failed", "inconclusive"
+NOISE_MARGIN = 4.0  # a failure must exceed the tolerance by this many noise estimates
+# NOTE: not 2: in binary floating point x + eps and x + 2·eps often round the same way (relative to the
+# step), so D(eps) and D(2·eps) share their rounding error and agree while both are wrong
+SECOND_STEP = math.sqrt(2)
+
+
 @dataclass
 class Mismatch:
     """The worst element of a failing Jacobian: where analytical and numerical disagree most."""
@@ -64,6 +78,7 @@ class Mismatch:
     output_element: tuple[int, ...]  # index into the output tensor
     numerical: float
     analytical: float
+    noise: float | None = None  # the estimated finite-difference error of `numerical` there
 
     @property
     def abs_error(self) -> float:
@@ -74,14 +89,58 @@ class Mismatch:
         return self.abs_error / abs(self.numerical) if self.numerical else math.inf
 
     def __str__(self) -> str:
+        noise = "" if self.noise is None else f", finite-difference noise {format_number(self.noise)}"
         return (f"worst element: d output {self.output_index}{list(self.output_element)} / d input "
                 f"{self.input_index}{list(self.input_element)}: numerical {self.numerical:.6g}, analytical "
-                f"{self.analytical:.6g} (abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g})")
+                f"{self.analytical:.6g} (abs error {format_number(self.abs_error)}, rel error "
+                f"{format_number(self.rel_error)}{noise})")
+
+
+@dataclass
+class NonFinite:
+    """A non-finite entry of a Jacobian. `side` "analytical": the backward made it (a failure), and
+    `node` … `reason` name the first backward node that turned finite gradients non-finite, when found;
+    "numerical": finite differences did (the function is not finite within eps: inconclusive)."""
+
+    side: str
+    output_index: int
+    input_index: int
+    input_element: tuple[int, ...]
+    output_element: tuple[int, ...]
+    numerical: float
+    analytical: float
+    count: int  # non-finite entries on that side of this Jacobian
+    node: str | None = None
+    op: str | None = None
+    scope: str | None = None
+    location: str | None = None
+    reason: str | None = None
+    input_name: str | None = None  # what the caller calls input `input_index` (a script's parameter name)
+
+    def __str__(self) -> str:
+        other = "numerical" if self.side == "analytical" else "analytical"
+        value = self.analytical if self.side == "analytical" else self.numerical
+        entries = f"{self.count} non-finite entr{'y' if self.count == 1 else 'ies'}"
+        name = self.input_name or f"input {self.input_index}"
+        text = (f"non-finite {self.side} gradient: d output {self.output_index}{list(self.output_element)} / d "
+                f"{name}{list(self.input_element)} is {format_number(value)} ({other} "
+                f"{format_number(self.numerical if self.side == 'analytical' else self.analytical)}; {entries})")
+        if self.node is not None:
+            where = f" at {self.location}" if self.location else ""
+            scope = f" in {self.scope}" if self.scope else ""
+            text += f"\nmade by {self.node} (op {self.op}){where}{scope}: {self.reason}"
+        if self.side == "analytical":
+            text += "\nrun `gradscope inspect` on the script to see where the non-finite values start"
+        else:
+            text += "\nthe function is not finite within eps of the point: finite differences can't judge it"
+        return text
 
 
 @dataclass
 class GradcheckResult:
-    """What gradcheck found; `passed` is what gradcheck returns."""
+    """What gradcheck found; `passed` is what gradcheck returns. `verdict` tells a failure (a wrong or
+    non-finite gradient) from an inconclusive check (every mismatch within finite-difference noise, or
+    finite differences that are not finite), which gradcheck also reports as not passed."""
 
     passed: bool
     fast_mode: bool
@@ -90,13 +149,25 @@ class GradcheckResult:
     culprit: NodeCulprit | None = None
     evaluations: int = 0
     extra: dict = field(default_factory=dict)
+    verdict: str = PASSED
+    nonfinite: NonFinite | None = None
+    suggested_eps: float | None = None  # when inconclusive: a step that finite differences can resolve
 
     def summary(self) -> str:
-        lines = ["gradcheck passed" if self.passed else "gradcheck failed"]
-        if self.worst is not None:
+        if self.verdict == INCONCLUSIVE:
+            lines = ["gradcheck inconclusive at this scale: every mismatch is within the finite-difference noise"
+                     if self.nonfinite is None else "gradcheck inconclusive: finite differences are not finite"]
+        else:
+            lines = ["gradcheck passed" if self.passed else "gradcheck failed"]
+        if self.nonfinite is not None:
+            lines.append(str(self.nonfinite))
+        elif self.worst is not None:
             lines.append(str(self.worst))
         if self.culprit is not None:
             lines.append(str(self.culprit))
+        if self.suggested_eps is not None:
+            lines.append(f"try eps near {format_number(self.suggested_eps)} (√(float64 eps) × the largest input "
+                         "magnitude), or rescale the values")
         return "\n".join(lines)
 
 
@@ -189,26 +260,48 @@ def _analytical_jacobian(output: Tensor, inputs, differentiable, nondet_tol: flo
                     columns[i][:, m] = row.reshape(-1)
         runs.append(columns)
     for i in differentiable:
-        if not np.allclose(runs[0][i], runs[1][i], rtol=0, atol=nondet_tol):
-            raise GradcheckError(
-                "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times "
-                "gives different values, although analytical gradient matches numerical gradient."
-                f"The tolerance for nondeterminism was {nondet_tol}." + FAILED_NONDET_MSG)
+        if not _reentrant(runs[0][i], runs[1][i], nondet_tol):
+            raise GradcheckError(NOT_REENTRANT_MSG.format(nondet_tol) + FAILED_NONDET_MSG)
     return [runs[0][i] for i in differentiable]
+
+
+NOT_REENTRANT_MSG = ("Backward is not reentrant, i.e., running backward with same input and grad_output multiple "
+                     "times gives different values, although analytical gradient matches numerical gradient."
+                     "The tolerance for nondeterminism was {}.")
+
+
+def _reentrant(first: np.ndarray, second: np.ndarray, nondet_tol: float) -> bool:
+    """PyTorch's test: the largest difference is not above the tolerance. NOTE: a NaN difference is not
+    above it, so a backward that gives NaN twice is judged by the Jacobian comparison, not called
+    non-reentrant."""
+    with np.errstate(invalid="ignore"):
+        return not first.size or not np.abs(first - second).max() > nondet_tol
 
 
 def _matrix_repr(matrix: np.ndarray) -> str:
     return repr(Tensor._make(np.ascontiguousarray(matrix)))
 
 
-def _worst(analytical: np.ndarray, numerical: np.ndarray, rtol: float, atol: float, output_index: int,
-           input_index: int, input_shape, output_shape) -> Mismatch:
-    excess = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
-    excess = np.where(np.isnan(excess), np.inf, excess)
-    row, column = np.unravel_index(int(np.argmax(excess)), excess.shape)
-    return Mismatch(output_index, input_index, tuple(int(i) for i in np.unravel_index(row, input_shape)),
-                    tuple(int(i) for i in np.unravel_index(column, output_shape)) if output_shape else (),
-                    float(numerical[row, column]), float(analytical[row, column]))
+def _excess(analytical: np.ndarray, numerical: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """How far each element is beyond the tolerance (positive where allclose fails; NaN where either is NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
+
+
+def _position(flat_index: int, matrix_shape, input_shape, output_shape) -> tuple[int, int, tuple, tuple]:
+    row, column = (int(i) for i in np.unravel_index(flat_index, matrix_shape))
+    return (row, column, tuple(int(i) for i in np.unravel_index(row, input_shape)),
+            tuple(int(i) for i in np.unravel_index(column, output_shape)) if output_shape else ())
+
+
+def _worst(analytical: np.ndarray, numerical: np.ndarray, score: np.ndarray, output_index: int, input_index: int,
+           input_shape, output_shape, noise: np.ndarray | None = None) -> Mismatch:
+    """The element with the largest score (NaN counts as the largest)."""
+    score = np.where(np.isnan(score), np.inf, score)
+    row, column, input_element, output_element = _position(int(np.argmax(score)), score.shape, input_shape,
+                                                           output_shape)
+    return Mismatch(output_index, input_index, input_element, output_element, float(numerical[row, column]),
+                    float(analytical[row, column]), None if noise is None else float(noise[row, column]))
 
 
 def _mismatch_message(numerical: np.ndarray, analytical: np.ndarray, output_index: int, input_index: int) -> str:
@@ -229,17 +322,98 @@ def _check_no_differentiable_outputs(numerical: dict) -> None:
                 raise GradcheckError("Numerical gradient for function expected to be zero")
 
 
+class _Judge:
+    """Tells a wrong gradient from finite-difference noise, for each (output, input) Jacobian that
+    fails `allclose`.
+
+    The noise of a central difference D(eps) is estimated per element as the largest of
+    - |D(eps) - D(√2·eps)|: truncation error doubles with the step and round-off shrinks by √2,
+      so their difference is of the size of D(eps)'s error, whichever dominates;
+    - the rounding of the outputs, float64 eps · |f(x)| / eps;
+    - the rounding of the perturbed input: x ± eps is stored rounded, so the step taken is not 2·eps
+      (and is 0 when eps is below half an ulp of x, near 1e11 for eps = 1e-6): then D is off by
+      |D| · |1 - 2·eps / step|, or unknown.
+    An element fails when it is beyond the tolerance by more than NOISE_MARGIN noise estimates (a
+    non-finite analytical value always fails); a Jacobian whose every mismatch is within the noise,
+    or non-finite only on the numerical side, is inconclusive. The first real failure raises at
+    once; otherwise `finish` raises the first inconclusive mismatch's message, as PyTorch would.
+    """
+
+    def __init__(self, inputs, outputs, evaluator: _Evaluator, eps: float, rtol: float, atol: float,
+                 result: GradcheckResult) -> None:
+        self.inputs, self.evaluator, self.eps, self.rtol, self.atol, self.result = (
+            inputs, evaluator, eps, rtol, atol, result)
+        self.base = [np.asarray(o._data) if isinstance(o, Tensor) else None for o in outputs]
+        self.coarse: dict[int, list[np.ndarray]] = {}  # input index → numerical Jacobians at √2·eps
+        self.message: str | None = None  # the first inconclusive mismatch's
+
+    def mismatch(self, j: int, i: int, analytical: np.ndarray, numerical: np.ndarray, message: str) -> None:
+        input_shape, output_shape = self.inputs[i]._data.shape, self.base[j].shape
+        if not np.isfinite(analytical).all():
+            self._nonfinite("analytical", j, i, analytical, numerical)
+            self.result.verdict = FAILED
+            raise GradcheckError(message)
+        excess = _excess(analytical, numerical, self.rtol, self.atol)
+        if not (excess > 0).any() and np.isfinite(numerical).all():  # fast mode failed, the elements agree
+            self.message = self.message or message
+            self.result.worst = self.result.worst or _worst(analytical, numerical, excess, j, i, input_shape,
+                                                            output_shape)
+            return
+        noise = self.noise(j, i, numerical)
+        with np.errstate(invalid="ignore"):
+            real = excess - NOISE_MARGIN * noise
+        if (real > 0).any():  # NaN noise (finite differences that aren't finite) never counts as real
+            self.result.worst = _worst(analytical, numerical, real, j, i, input_shape, output_shape, noise)
+            self.result.verdict = FAILED
+            raise GradcheckError(message)
+        if self.message is None:
+            self.message = message
+            self.result.worst = _worst(analytical, numerical, excess, j, i, input_shape, output_shape, noise)
+            if not np.isfinite(numerical).all():
+                self._nonfinite("numerical", j, i, analytical, numerical)
+
+    def finish(self) -> None:
+        if self.message is not None:
+            self.result.verdict = INCONCLUSIVE
+            largest = max(float(np.abs(x._data).max(initial=0.0)) for x in self.inputs if isinstance(x, Tensor))
+            suggested = math.sqrt(np.finfo(np.float64).eps) * max(1.0, largest)
+            if suggested > 4 * self.eps:
+                self.result.suggested_eps = float(f"{suggested:.1g}")
+            raise GradcheckError(self.message)
+
+    def noise(self, j: int, i: int, numerical: np.ndarray) -> np.ndarray:
+        """The estimated error of each element of `numerical` (N_in, N_out): see the class docstring."""
+        if i not in self.coarse:
+            self.evaluator.total += 2 * self.inputs[i]._data.size
+            self.coarse[i] = _numerical_jacobian(self.evaluator, self.inputs, i, SECOND_STEP * self.eps)
+        data = self.inputs[i]._data
+        with np.errstate(all="ignore"):
+            steps = (np.add(data, self.eps, dtype=data.dtype) - np.subtract(data, self.eps, dtype=data.dtype))
+            steps = steps.reshape(-1, 1).astype(np.float64)
+            stepping = np.where(steps == 0, np.inf, np.abs(numerical) * np.abs(1 - 2 * self.eps / steps))
+            rounding = np.finfo(np.float64).eps * np.abs(self.base[j]).reshape(1, -1) / self.eps
+            return np.maximum(np.maximum(np.abs(numerical - self.coarse[i][j]), rounding), stepping)
+
+    def _nonfinite(self, side: str, j: int, i: int, analytical: np.ndarray, numerical: np.ndarray) -> None:
+        bad = ~np.isfinite(analytical if side == "analytical" else numerical)
+        row, column, input_element, output_element = _position(int(np.argmax(bad)), bad.shape,
+                                                               self.inputs[i]._data.shape, self.base[j].shape)
+        self.result.nonfinite = NonFinite(side, j, i, input_element, output_element, float(numerical[row, column]),
+                                          float(analytical[row, column]), int(bad.sum()))
+
+
 def _slow(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, evaluator, result) -> None:
     numerical = {i: _numerical_jacobian(evaluator, inputs, i, eps) for i in differentiable}
     if not _differentiable_outputs(outputs):
         _check_no_differentiable_outputs(numerical)
+    judge = _Judge(inputs, outputs, evaluator, eps, rtol, atol, result)
     for j, output in _differentiable_outputs(outputs):
         analytical = _analytical_jacobian(output, inputs, differentiable, nondet_tol)
         for position, i in enumerate(differentiable):
             a, n = analytical[position], numerical[i][j]
             if not np.allclose(a, n, rtol=rtol, atol=atol):
-                result.worst = _worst(a, n, rtol, atol, j, i, inputs[i]._data.shape, output._data.shape)
-                raise GradcheckError(_mismatch_message(n, a, j, i))
+                judge.mismatch(j, i, a, n, _mismatch_message(n, a, j, i))
+    judge.finish()
 
 
 def _unit_vector(rng: np.random.Generator, shape, dtype) -> np.ndarray:
@@ -254,6 +428,7 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
     diff_outputs = _differentiable_outputs(outputs)
     v = {j: _unit_vector(rng, o._data.shape, np.float64) for j, o in diff_outputs}
     numerical: dict[tuple[int, int], float] = {}
+    judge = _Judge(inputs, outputs, evaluator, eps, rtol, atol, result)
     if not diff_outputs:
         evaluator.total += 2 * sum(inputs[i]._data.size for i in differentiable)
         _check_no_differentiable_outputs({i: _numerical_jacobian(evaluator, inputs, i, eps) for i in differentiable})
@@ -272,11 +447,8 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
         runs = [_analytical_rows(output, inputs, differentiable, v[j].astype(output._data.dtype)) for _ in range(2)]
         for position, i in enumerate(differentiable):
             first, second = runs[0][position], runs[1][position]
-            if first is not None and not np.allclose(first, second, rtol=0, atol=nondet_tol):
-                raise GradcheckError(
-                    "Backward is not reentrant, i.e., running backward with same input and grad_output multiple "
-                    "times gives different values, although analytical gradient matches numerical gradient."
-                    f"The tolerance for nondeterminism was {nondet_tol}." + FAILED_NONDET_MSG)
+            if first is not None and not _reentrant(first, second, nondet_tol):
+                raise GradcheckError(NOT_REENTRANT_MSG.format(nondet_tol) + FAILED_NONDET_MSG)
             analytical = 0.0 if first is None else float(np.sum(first.reshape(-1) * u[i].reshape(-1)))
             n = numerical[(i, j)]
             adjusted_atol = atol * float(u[i].sum()) * float(v[j].sum())
@@ -294,9 +466,9 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
                     f"Numerical:\n {_matrix_repr(slow_n)}\nAnalytical:\n{_matrix_repr(slow_a)}\n\n"
                     f"The max per-element difference (slow mode) is: {max_diff}.\n")
                 if np.allclose(slow_a, slow_n, rtol=rtol, atol=atol):
-                    message += FAST_FAIL_SLOW_OK_MSG
-                result.worst = _worst(slow_a, slow_n, rtol, atol, j, i, inputs[i]._data.shape, output._data.shape)
-                raise GradcheckError(message)
+                    message += FAST_FAIL_SLOW_OK_MSG  # no element is wrong: the judge finds it inconclusive
+                judge.mismatch(j, i, slow_a, slow_n, message)
+    judge.finish()
 
 
 def _check_multiplied_by_grad_output(outputs, inputs, differentiable) -> None:
@@ -363,10 +535,26 @@ def check(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05, rt
     except GradcheckError as error:
         result.passed = False
         result.message = str(error)
-        if localize and result.worst is not None:
-            result.culprit = first_wrong_node(func, inputs, eps=eps, atol=atol, rtol=rtol)
+        if result.verdict == PASSED:  # a failure found outside the Jacobian comparison (reentrancy, types, …)
+            result.verdict = FAILED
+        if localize:
+            _localize(func, inputs, differentiable, result, eps, atol, rtol)
     result.evaluations = evaluator.count
     return result
+
+
+def _localize(func, inputs, differentiable, result: GradcheckResult, eps: float, atol: float, rtol: float) -> None:
+    """Name the node at fault: the one whose backward made a non-finite gradient, or else, for a real
+    mismatch, the first whose backward disagrees with finite differences on its own inputs. An
+    inconclusive check blames no node."""
+    nonfinite = result.nonfinite
+    if nonfinite is not None and nonfinite.side == "analytical":
+        origin = first_nonfinite_node(func, inputs, [inputs[i] for i in differentiable], nonfinite.output_index,
+                                      nonfinite.output_element)
+        if origin is not None:
+            nonfinite.node, nonfinite.op, nonfinite.scope, nonfinite.location, nonfinite.reason = origin
+    elif result.verdict == FAILED and result.worst is not None:
+        result.culprit = first_wrong_node(func, inputs, eps=eps, atol=atol, rtol=rtol)
 
 
 def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-06, atol: float = 1e-05,

@@ -4,15 +4,20 @@ The function is run once under an observer that records every node with the inpu
 Each node is then re-run alone on float64 copies of those inputs, and its vᵀJu from backward is
 compared with a central difference along u. The first node (in forward order) that disagrees is
 the culprit — a custom autograd.Function with a buggy backward, typically.
+
+A non-finite gradient is traced differently: the backward runs again under anomaly mode, which
+stops at the first node that turned finite gradients into NaN or inf.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from gradscope.autograd import engine, observers
+from gradscope.autograd.anomaly import set_detect_anomaly
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.grad_mode import enable_grad, no_grad
 from gradscope.autograd.node import OpNode
@@ -127,4 +132,24 @@ def first_wrong_node(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rto
             fn = getattr(node, "_fn", None)
             op = node.op.name if isinstance(node, OpNode) else fn.__name__ if fn is not None else node.name()
             return NodeCulprit(node.name(), op, node.scope, location, numerical, analytical)
+    return None
+
+
+def first_nonfinite_node(func, inputs, wrt, output_index: int, output_element: tuple[int, ...]):
+    """Run `func(*inputs)` and the backward of one element of output `output_index` with respect to
+    `wrt` under anomaly mode (NaN and inf): (name, op, scope, location, reason) of the first backward
+    node that turned finite gradients non-finite, or None if none did."""
+    with warnings.catch_warnings(), set_detect_anomaly(True, check_nan=True, check_inf=True), enable_grad():
+        warnings.simplefilter("ignore")  # anomaly mode's "Error detected in …" warnings: the report says it
+        outputs = func(*inputs)
+        output = (outputs if isinstance(outputs, (tuple, list)) else (outputs,))[output_index]
+        one_hot = np.zeros_like(output._data)
+        one_hot[output_element] = 1
+        try:
+            engine.grad((output,), list(wrt), (Tensor._make(one_hot),), allow_unused=True)
+        except RuntimeError as error:
+            report = getattr(error, "report", None)
+            if report is None:
+                raise
+            return report.node_name, report.op, report.scope, report.location, report.reason
     return None

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from gradscope._format import format_number
+from gradscope.autograd.gradcheck import INCONCLUSIVE
 from gradscope.checks.baseline import check_baseline, read_baseline, write_baseline
 from gradscope.checks.config import CheckConfig, CheckConfigError, require_something_to_check
 from gradscope.checks.layers import check_dead_units, check_exploding, check_vanishing
@@ -53,21 +54,29 @@ def check_gradcheck(script: str | os.PathLike, config: CheckConfig) -> list[Chec
     if outcome.passed:
         return [CheckResult("gradcheck", target, PASS, 0.0, f"passed ({len(outcome.parameters)} parameters)",
                             threshold)]
-    worst, culprit = result.worst, result.culprit
+    worst, culprit, nonfinite = result.worst, result.culprit, result.nonfinite
     lines = []
-    if worst is not None:
+    if nonfinite is not None:
+        lines.append(str(nonfinite).replace("\n", "; "))
+    elif worst is not None:
         name = result.extra.get("input_name", f"input {worst.input_index}")
+        noise = "" if worst.noise is None else f", finite-difference noise {format_number(worst.noise)}"
         lines.append(f"worst element {name}{list(worst.input_element)}: numerical {worst.numerical:.6g}, "
-                     f"analytical {worst.analytical:.6g} (abs error {worst.abs_error:.3g})")
+                     f"analytical {worst.analytical:.6g} (abs error {format_number(worst.abs_error)}{noise})")
     if culprit is not None:
         lines.append(str(culprit))
     if not lines:
         lines.append(result.message.strip().splitlines()[0])
-    file, _, line = (culprit.location or "").rpartition(":") if culprit is not None else ("", "", "")
-    value = worst.abs_error if worst is not None else None
-    return [CheckResult("gradcheck", target, FAIL, value, format_number(value) if worst else "failed", threshold,
-                        "gradcheck failed: " + "; ".join(lines), scope=culprit.scope if culprit else None,
-                        file=file or None, line=int(line) if line.isdigit() else None)]
+    located = culprit or nonfinite
+    file, _, line = (located.location or "").rpartition(":") if located is not None else ("", "", "")
+    value = worst.abs_error if worst is not None and nonfinite is None else None
+    shown = "non-finite" if nonfinite is not None else format_number(value) if value is not None else "failed"
+    # inconclusive: every mismatch is within finite-difference noise, neither a pass nor a failure
+    status, verdict = (SKIP, "gradcheck inconclusive at this scale: ") if outcome.verdict == INCONCLUSIVE else \
+        (FAIL, "gradcheck failed: ")
+    return [CheckResult("gradcheck", target, status, value, shown, threshold, verdict + "; ".join(lines),
+                        scope=located.scope if located else None, file=file or None,
+                        line=int(line) if line.isdigit() else None)]
 
 
 def run_checks(script: str | os.PathLike, config: CheckConfig | None = None, *,

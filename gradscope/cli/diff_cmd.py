@@ -124,8 +124,8 @@ def _parameter_table(report: DiffReport) -> Table:
         status = Text(shown, style="green" if parameter.status == "equal" else "bold red")
         if parameter.compared == "statistics":
             status.append(" [statistics only]", style="dim")
-        table.add_row(escape(parameter.name), format_number(parameter.grad_norm_a), format_number(parameter.grad_norm_b),
-                      format_number(parameter.grad_rel_error), status)
+        table.add_row(escape(parameter.name), format_number(parameter.grad_norm_a),
+                      format_number(parameter.grad_norm_b), format_number(parameter.grad_rel_error), status)
     return table
 
 

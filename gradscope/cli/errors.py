@@ -1,7 +1,8 @@
 """Library errors → messages and exit codes, in one place.
 
 0 ok · 1 a check found a problem · 2 bad input, a usage error, or user code that failed (a script
-that raised, exited, crashed or timed out) · 130 interrupted (Ctrl-C).
+that raised, exited, crashed or timed out) · 3 inconclusive (`gradcheck`: every mismatch is within
+the finite-difference noise) · 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError
 from gradscope.watching.history import WatchRunError
 
-EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @contextlib.contextmanager

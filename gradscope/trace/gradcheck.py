@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import gradscope
-from gradscope.autograd.gradcheck import GradcheckError, GradcheckResult, check, gradgradcheck
+from gradscope.autograd.gradcheck import (
+    FAILED,
+    INCONCLUSIVE,
+    PASSED,
+    GradcheckError,
+    GradcheckResult,
+    check,
+    gradgradcheck,
+)
 from gradscope.trace.recorder import named_parameters, rename_scope
 from gradscope.trace.script import DEFAULT_ENTRY, ScriptError, ScriptRun, call_entry, run_script, user_code
 
@@ -19,11 +28,21 @@ class ScriptGradcheck:
     run: ScriptRun
     parameters: list[str]
     result: GradcheckResult
-    second_order: bool | None = None  # None when not asked for
+    second_order_verdict: str | None = None  # None when not asked for (or the first order didn't pass)
+
+    @property
+    def second_order(self) -> bool | None:
+        return None if self.second_order_verdict is None else self.second_order_verdict == PASSED
+
+    @property
+    def verdict(self) -> str:
+        """Failed if either order failed, else inconclusive if either was, else passed."""
+        verdicts = {self.result.verdict, self.second_order_verdict or PASSED}
+        return FAILED if FAILED in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else PASSED
 
     @property
     def passed(self) -> bool:
-        return self.result.passed and self.second_order is not False
+        return self.verdict == PASSED
 
 
 def check_script(script: str | os.PathLike | ScriptRun, entry: str | None = None, *, eps: float = 1e-6,
@@ -56,34 +75,54 @@ def check_script(script: str | os.PathLike | ScriptRun, entry: str | None = None
     result.extra["dtypes"] = dtypes
     if result.worst is not None:
         result.extra["input_name"] = parameters[result.worst.input_index][0]
+    if result.nonfinite is not None:
+        result.nonfinite.input_name = parameters[result.nonfinite.input_index][0]
+        result.nonfinite.scope = rename_scope(result.nonfinite.scope, run.namespace)
     if result.culprit is not None:
         result.culprit.scope = rename_scope(result.culprit.scope, run.namespace)
     second = None
     if second_order and result.passed:
         try:
-            second = gradgradcheck(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+            gradgradcheck(entry_of_parameters, tensors, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+            second = PASSED
         except GradcheckError as error:
             result.extra["second_order_message"] = str(error)
-            second = False
+            second = error.result.verdict if error.result is not None else FAILED
     return ScriptGradcheck(run, [n for n, _ in parameters], result, second)
+
+
+def _number(value: float) -> float | str:
+    """JSON has no NaN or infinity: "nan", "inf", "-inf" instead, as in trace files."""
+    return value if math.isfinite(value) else str(value)
 
 
 def summarize(outcome: ScriptGradcheck) -> dict:
     """The outcome as JSON-able data: what `gradscope gradcheck --json` prints and its report shows."""
     result, worst, culprit = outcome.result, outcome.result.worst, outcome.result.culprit
+    nonfinite = result.nonfinite
     return {
-        "passed": outcome.passed, "fast_mode": result.fast_mode, "evaluations": result.evaluations,
-        "dtypes": result.extra.get("dtypes"),
+        "passed": outcome.passed, "verdict": outcome.verdict, "fast_mode": result.fast_mode,
+        "evaluations": result.evaluations, "dtypes": result.extra.get("dtypes"),
         "parameters": outcome.parameters, "second_order": outcome.second_order,
+        "second_order_verdict": outcome.second_order_verdict,
         "second_order_message": result.extra.get("second_order_message"),
         "worst": None if worst is None else {
             "parameter": result.extra.get("input_name"), "output_index": worst.output_index,
             "input_index": worst.input_index, "input_element": list(worst.input_element),
-            "output_element": list(worst.output_element), "numerical": worst.numerical,
-            "analytical": worst.analytical, "abs_error": worst.abs_error, "rel_error": worst.rel_error},
+            "output_element": list(worst.output_element), "numerical": _number(worst.numerical),
+            "analytical": _number(worst.analytical), "abs_error": _number(worst.abs_error),
+            "rel_error": _number(worst.rel_error), "noise": None if worst.noise is None else _number(worst.noise)},
+        "nonfinite": None if nonfinite is None else {
+            "side": nonfinite.side, "parameter": nonfinite.input_name,
+            "output_index": nonfinite.output_index, "input_index": nonfinite.input_index,
+            "input_element": list(nonfinite.input_element), "output_element": list(nonfinite.output_element),
+            "numerical": _number(nonfinite.numerical), "analytical": _number(nonfinite.analytical),
+            "count": nonfinite.count, "node": nonfinite.node, "op": nonfinite.op, "scope": nonfinite.scope,
+            "location": nonfinite.location, "reason": nonfinite.reason},
+        "suggested_eps": result.suggested_eps,
         "culprit": None if culprit is None else {
             "node": culprit.name, "op": culprit.op, "scope": culprit.scope, "location": culprit.location,
-            "numerical": culprit.numerical, "analytical": culprit.analytical},
+            "numerical": _number(culprit.numerical), "analytical": _number(culprit.analytical)},
         "message": result.message,
     }
 

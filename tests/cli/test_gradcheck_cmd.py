@@ -12,6 +12,8 @@ import pytest
 from cli_helpers import assert_input_error, gradscope, line_of, sample
 
 import gradscope as torch
+from gradscope.checks import CheckConfig
+from gradscope.checks.runner import check_gradcheck
 from gradscope.trace.gradcheck import check_script
 
 BAD_PARAMETERS = ["model.fc1.weight", "model.fc1.bias", "model.fc2.weight", "model.fc2.bias"]
@@ -50,9 +52,10 @@ def test_bad_backward_fails_naming_the_worst_element_and_the_culprit():
     assert result.exit_code == 1, result.stderr
     out = result.stdout
     line = line_of(path, "ScaledSoftplus.apply(")
-    assert out.startswith("✗ gradcheck failed  (slow mode, float64, 52 evaluations, 4 parameters)\n")
+    # 2 evaluations per element, and 2 more per element of fc1.weight for the noise at a second step
+    assert out.startswith("✗ gradcheck failed  (slow mode, float64, 82 evaluations, 4 parameters)\n")
     assert "worst element  model.fc1.weight[0, 1]: numerical " in out
-    assert "(abs error 0.0971, rel error 0.5)" in out  # the backward forgets the factor beta = 2
+    assert "(abs error 0.09713, rel error 0.5, finite-difference noise " in out  # the backward forgets beta = 2
     (culprit,) = [text for text in out.splitlines() if text.startswith("culprit")]
     assert culprit == f"culprit        ScaledSoftplusBackward (op ScaledSoftplus) at {path}:{line} in model"
     assert "\x1b[" not in out
@@ -64,7 +67,8 @@ def test_bad_backward_json_against_the_true_gradient(true_fc1_gradient):
     assert code == 1
     assert (report["passed"], report["fast_mode"], report["second_order"]) == (False, False, None)
     assert report["parameters"] == BAD_PARAMETERS
-    assert report["evaluations"] == 2 * (15 + 5 + 5 + 1)
+    assert (report["verdict"], report["nonfinite"], report["suggested_eps"]) == ("failed", None, None)
+    assert report["evaluations"] == 2 * (15 + 5 + 5 + 1) + 2 * 15  # and the noise of fc1.weight's Jacobian
     worst = report["worst"]
     assert (worst["parameter"], worst["output_index"], worst["input_index"], worst["output_element"]) == (
         "model.fc1.weight", 0, 0, [])
@@ -75,6 +79,7 @@ def test_bad_backward_json_against_the_true_gradient(true_fc1_gradient):
     assert worst["analytical"] == pytest.approx(true_fc1_gradient[index] / 2, rel=1e-9)
     assert worst["abs_error"] == pytest.approx(abs(worst["numerical"] - worst["analytical"]))
     assert worst["rel_error"] == pytest.approx(0.5, rel=1e-6)
+    assert 0 < worst["noise"] < 1e-6 * worst["abs_error"]  # a real failure: far beyond the noise
     culprit = report["culprit"]
     assert (culprit["node"], culprit["op"], culprit["scope"]) == ("ScaledSoftplusBackward", "ScaledSoftplus", "model")
     assert culprit["location"] == f"{path}:{line_of(path, 'ScaledSoftplus.apply(')}"
@@ -163,7 +168,8 @@ PROMOTION = """
 
 def test_scripts_are_checked_in_double_precision(tmp_path):
     """Tensors made without a dtype are float64 while the script runs, so finite differences are exact
-    enough; the same script pinned to float32 fails."""
+    enough; the same script pinned to float32 is inconclusive (its gradient is right, but finite
+    differences in single precision can't tell)."""
     default = write(tmp_path, "default_dtype.py", PROMOTION.format(dtype=""))
     result = gradscope("gradcheck", default)
     assert result.exit_code == 0, result.stdout
@@ -173,7 +179,8 @@ def test_scripts_are_checked_in_double_precision(tmp_path):
 
     pinned = write(tmp_path, "pinned.py", PROMOTION.format(dtype=", dtype=torch.float32"))
     result = gradscope("gradcheck", pinned)
-    assert result.exit_code == 1
+    assert result.exit_code == 3, result.stdout
+    assert result.stdout.startswith("? gradcheck inconclusive at this scale  (slow mode, float32,")
     assert result.stderr.startswith("dtype torch.float32\n")  # then gradcheck's warning, as PyTorch's
     assert "UserWarning: Input #0 requires gradient and is not a double precision floating point" in result.stderr
 
@@ -181,7 +188,7 @@ def test_scripts_are_checked_in_double_precision(tmp_path):
 def test_a_single_precision_parameter_is_not_reported_as_float64(tmp_path):
     pinned = write(tmp_path, "pinned.py", PROMOTION.format(dtype=", dtype=torch.float32"))
     result = gradscope("gradcheck", pinned)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "float64" not in result.stdout.splitlines()[0], result.stdout
     assert "float32" in result.stdout, result.stdout  # say why: single precision is too coarse to judge
 
@@ -251,3 +258,69 @@ def test_an_entry_using_no_parameter(tmp_path):
             return torch.ones(3).sum()
     """)
     assert_input_error(gradscope("gradcheck", path), "nothing requires grad")
+
+
+# ------------------------------------------------------------------------------------ the truth (issue 13 §4)
+def _strict_json(text: str) -> dict:
+    """JSON as other tools read it: NaN and Infinity are not JSON."""
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_nan_backward_is_reported_as_non_finite_with_the_node_and_line_that_made_it():
+    path = sample("nan_backward")
+    result = gradscope("gradcheck", path)
+    assert result.exit_code == 1, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("✗ gradcheck failed  (slow mode, float64, ")
+    assert lines[1].startswith("non-finite     analytical gradient of model.fc.weight[0, 0] is nan (numerical ")
+    assert lines[2] == f"made by        SqrtBackward0 (op sqrt) at {path}:{line_of(path, '.sqrt()')} in model"
+    assert "run `gradscope inspect`" in lines[-1]
+    assert "no single node" not in result.stdout and "--eps" not in result.stdout
+
+
+def test_a_nan_backward_in_json_is_non_finite_not_a_reentrancy_failure():
+    path = sample("nan_backward")
+    for mode in ("--slow", "--fast"):
+        result = gradscope("gradcheck", path, mode, "--json")
+        assert result.exit_code == 1
+        report = _strict_json(result.stdout)
+        assert (report["passed"], report["verdict"]) == (False, "failed")
+        assert "reentrant" not in report["message"]
+        assert report["message"].startswith("Jacobian mismatch for output 0 with respect to input 0,")
+        nonfinite = report["nonfinite"]
+        assert (nonfinite["side"], nonfinite["parameter"], nonfinite["node"], nonfinite["scope"]) == (
+            "analytical", "model.fc.weight", "SqrtBackward0", "model")
+        assert nonfinite["analytical"] == "nan" and isinstance(nonfinite["numerical"], float)
+        assert nonfinite["location"] == f"{path}:{line_of(path, '.sqrt()')}"
+
+
+def test_a_correct_model_near_1e11_is_inconclusive_with_exit_3():
+    path = sample("large_values")
+    result = gradscope("gradcheck", path)
+    assert result.exit_code == 3, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("? gradcheck inconclusive at this scale  (slow mode, float64, ")
+    assert lines[1].startswith("worst element  model.offset[0]: numerical 0, analytical -15.5 ")
+    assert "finite-difference noise inf" in lines[1]
+    assert "(try --eps 2000)" in result.stdout and "culprit" not in result.stdout
+    code, report = gradcheck_json(path, "--fast")
+    assert (code, report["passed"], report["verdict"], report["culprit"]) == (3, False, "inconclusive", None)
+    assert report["worst"]["noise"] == "inf" and report["suggested_eps"] == 2000
+    assert gradscope("gradcheck", path, "--eps", "2000").exit_code == 0
+
+
+def test_help_documents_the_exit_codes():
+    result = gradscope("gradcheck", "--help")
+    assert "3 inconclusive (within finite-difference noise)" in " ".join(result.stdout.split())
+
+
+def test_the_check_rule_skips_an_inconclusive_gradcheck():
+    (result,) = check_gradcheck(sample("large_values"), CheckConfig(rules=("gradcheck",)))
+    assert result.status == "skip"
+    assert result.message.startswith("gradcheck inconclusive at this scale: worst element model.offset[0]: ")
+    (result,) = check_gradcheck(sample("nan_backward"), CheckConfig(rules=("gradcheck",)))
+    assert (result.status, result.shown) == ("fail", "non-finite")
+    assert "made by SqrtBackward0 (op sqrt)" in result.message and result.line == line_of(
+        sample("nan_backward"), ".sqrt()")
