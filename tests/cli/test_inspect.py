@@ -26,7 +26,8 @@ EXIT_CODES = {"mlp": 0, "tutorial": 0, "nan_log": 1, "exploding": 0, "vanishing"
               "disconnected": 0, "bad_backward": 0, "td_lambda": 0, "rnn": 0,
               "torch_cnn": 0, "torch_lstm_tagger": 0, "torch_training_loop": 0, "nan_training_loop": 1,
               "watch_log_outside_graph": 1, "watch_growing_lr": 1, "torch_language_model": 0,
-              "torch_mnist_adadelta": 0}
+              "torch_mnist_adadelta": 0, "nan_backward": 1,
+              "large_values": 0}
 
 
 def inspect_json(name: str, *options) -> dict:
