@@ -6,7 +6,8 @@ recordings, against the same step unwatched; and peak memory over a long run.
 
 MLP 784 → 256 → 256 → 10 with ReLU, cross-entropy, batch 64, float32, Adam (as bench/train_step.py),
 one BLAS thread. The modes run in turns, a block of steps each, so all see the same load (issue 14:
-monitoring ≤ 1.3×, with the ring buffer ≤ 2×; memory flat between 100 and 5,000 steps).
+monitoring ≤ 1.3×, with the ring buffer ≤ 2×; memory flat between 100 and 5,000 steps). Steps are
+timed in CPU time (one thread), which a machine shared with other work disturbs least.
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def timed_block(mode: str, block: int, model, opt, x, labels) -> list[float]:
     times = []
     try:
         for _ in range(block):
-            start = time.perf_counter()
+            start = time.process_time()
             step(model, opt, x, labels)
-            times.append(time.perf_counter() - start)
+            times.append(time.process_time() - start)
     finally:
         if watch is not None:
             watch.close()

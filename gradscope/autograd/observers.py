@@ -39,8 +39,8 @@ def observing(observer):
 
 
 def any_active() -> bool:
-    """True when some observer or watcher listens (modules then push their scope for them)."""
-    return bool(GLOBAL or WATCHERS or active.get())
+    """True when some observer listens: the engine's one check per op."""
+    return bool(GLOBAL or active.get())
 
 
 def current() -> tuple:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradscope._quiet import loud, quiet
+
 PHASES = ("forward", "backward", "update")
 
 
@@ -108,8 +110,12 @@ def read_number(value) -> float | None:
 
 def norm(array: np.ndarray) -> float:
     """The L2 norm; inf when it overflows (no warning: overflow is what watch looks for)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.linalg.norm(array.ravel()))
+    token = quiet()
+    try:
+        # NOTE: order="K" flattens in memory order: no copy of a transposed gradient (a weight's usually is)
+        return float(np.linalg.norm(array.ravel(order="K")))
+    finally:
+        loud(token)
 
 
 def norm_and_nonfinite(array: np.ndarray) -> tuple[float, int]:

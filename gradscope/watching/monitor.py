@@ -21,11 +21,13 @@ from collections.abc import Callable
 import numpy as np
 
 from gradscope._diagnosis import describe, forward_origin
+from gradscope._quiet import loud, quiet
 from gradscope._stats import compute_stats
 from gradscope.autograd import observers
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad
 from gradscope.autograd.tensor import Tensor
+from gradscope.nn.module import Module
 from gradscope.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from gradscope.trace.diagnosis import user_frame
 from gradscope.trace.recorder import named_parameters, rename_scope
@@ -140,7 +142,7 @@ class Monitor:
         finding = Finding(-1, "forward", "nonfinite", message, role=role,
                           op=op.name, node=None if node is None else node.name(),
                           file=frame.f_code.co_filename if frame else None, line=frame.f_lineno if frame else None,
-                          scope=rename_scope(observers.scope.get(), self._namespace(frame)))
+                          scope=rename_scope(scope_of_stack(sys._getframe()), self._namespace(frame)))
         self._forward = [f for f in self._forward if f.role == "culprit"] + [finding]
         self._culprit_seen = finding.role == "culprit"
 
@@ -235,12 +237,14 @@ class Monitor:
                 if old is None or name is None:
                     continue
                 measured = record.parameters.setdefault(name, ParameterStep())
-                _, nonfinite = norm_and_nonfinite(tensor._data)
-                measured.value_nonfinite = nonfinite
                 weight = norm(old)
-                with np.errstate(all="ignore"):
-                    change = norm(tensor._data - old)
+                token = quiet()
+                change = norm(tensor._data - old)
+                loud(token)
                 measured.update_ratio = change / weight if weight else (0.0 if change == 0 else math.inf)
+                # a finite weight plus a finite change is finite: only otherwise is the value read again
+                finite = math.isfinite(weight) and math.isfinite(change)
+                nonfinite = measured.value_nonfinite = 0 if finite else norm_and_nonfinite(tensor._data)[1]
                 if nonfinite and bad_value is None:
                     bad_value = Finding(record.step, "update", "nonfinite",
                                         f"the optimizer step left {nonfinite} non-finite value(s) in {name}",
@@ -271,6 +275,26 @@ class Monitor:
     @property
     def leaf_names(self) -> list[str]:
         return [self._leaf_names[key] for key in self._leaves_seen]
+
+
+_MODULE_CALL = Module.__call__.__code__
+
+
+def scope_of_stack(frame) -> str | None:
+    """The module scope of the code running at `frame` ("MLP.encoder.fc1"), read from the modules being
+    called on the stack: the monitor finds it only for an anomaly, so modules need not push their
+    scope on every call (as they do for full observers)."""
+    called = []
+    while frame is not None:
+        if frame.f_code is _MODULE_CALL:
+            called.append(frame.f_locals["self"])
+        frame = frame.f_back
+    if not called:
+        return None
+    called.reverse()  # outermost first
+    names = [called[0]._scope_relative_to(None)]
+    names += [module._scope_relative_to(caller) for caller, module in zip(called, called[1:])]
+    return ".".join(name for name in names if name)
 
 
 def _at(finding: Finding, step: int) -> Finding:
