@@ -142,7 +142,7 @@ class Monitor:
         finding = Finding(-1, "forward", "nonfinite", message, role=role,
                           op=op.name, node=None if node is None else node.name(),
                           file=frame.f_code.co_filename if frame else None, line=frame.f_lineno if frame else None,
-                          scope=rename_scope(scope_of_stack(sys._getframe()), self._namespace(frame)))
+                          scope=scope_of_stack(sys._getframe()))  # named after variables at backward
         self._forward = [f for f in self._forward if f.role == "culprit"] + [finding]
         self._culprit_seen = finding.role == "culprit"
 
@@ -155,8 +155,9 @@ class Monitor:
             raise WatchStop(self._report())
         step = self.steps_run
         loss = self._scalars.get(roots[0]) if len(roots) == 1 else None
+        namespace = self._namespace(user_frame(sys._getframe()))
         self._current = StepRecord(step, None if loss is None else float(loss.reshape(())),
-                                   findings=[_at(f, step) for f in self._forward])
+                                   findings=[_at(f, step, namespace) for f in self._forward])
         self._forward, self._culprit_seen = [], False
         self._pass_leaves = self._leaves_of(roots)
 
@@ -297,8 +298,11 @@ def scope_of_stack(frame) -> str | None:
     return ".".join(name for name in names if name)
 
 
-def _at(finding: Finding, step: int) -> Finding:
+def _at(finding: Finding, step: int, namespace: dict) -> Finding:
+    """A forward finding placed in its step, its scope named after the code that calls backward
+    ("model.encoder" rather than the root module's class, "MLP.encoder")."""
     finding.step = step
+    finding.scope = rename_scope(finding.scope, namespace)
     return finding
 
 

@@ -167,3 +167,30 @@ def test_ops_a_backward_pass_runs_are_not_forward_findings():
         (x * 2).sum().backward()
     assert math.isinf(grad[0].item())
     assert watched.report.steps_run == 2 and watched.report.first_anomaly is None
+
+
+def test_the_scope_of_a_culprit_deep_in_a_model_is_its_modules_path():
+    class Block(nn.Module):
+        def __init__(self, gate):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.gate = gate
+
+        def forward(self, h):
+            return self.fc(h).sigmoid().mul(self.gate).sqrt().log()  # log(0) where the gate is 0
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([Block(torch.ones(2)), Block(torch.tensor([1.0, 0.0]))])
+
+        def forward(self, h):
+            for layer in self.layers:
+                h = layer(h).exp()
+            return h.sum()
+
+    net = Net()
+    with pytest.raises(WatchStop) as stopped, torch.watch(keep=None):
+        net(torch.randn(3, 2)).backward()
+    first = stopped.value.report.first_anomaly
+    assert (first.op, first.scope, first.role) == ("log", "net.layers.1", "culprit")
