@@ -22,6 +22,7 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -79,14 +80,16 @@ def step_times(rounds: int, block: int) -> dict[str, float]:
 
 
 def peak_rss(steps: int, mode: str) -> float:
-    """Peak RSS in MB of `steps` steps watched in `mode` (run in a fresh process by the caller)."""
+    """Peak RSS in MB of `steps` steps watched in `mode` (run in a fresh process by the caller), the
+    history written to a directory as `gradscope watch` does."""
     model, opt, x, labels = setup()
     options = MODES[mode]
-    watch = None if options is None else Watch(model, **options).start()
-    for _ in range(steps):
-        step(model, opt, x, labels)
-    if watch is not None:
-        watch.close()
+    with tempfile.TemporaryDirectory() as out:
+        watch = None if options is None else Watch(model, out=out, **options).start()
+        for _ in range(steps):
+            step(model, opt, x, labels)
+        if watch is not None:
+            watch.close()
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
