@@ -76,9 +76,9 @@ def det(input: Tensor) -> Tensor:
     return L.det(input)
 
 
-def slogdet(input: Tensor):
+def slogdet(input: Tensor, *, out=None):
     """linalg.slogdet, named torch.return_types.slogdet."""
-    return slogdet_result(L.slogdet(input))
+    return slogdet_result(L.slogdet(input, out=out))
 
 
 def logdet(input: Tensor) -> Tensor:

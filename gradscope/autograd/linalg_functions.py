@@ -17,6 +17,7 @@ from gradscope import _dtypes
 from gradscope._shapes import broadcast_shapes, normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.grad_mode import is_grad_enabled
+from gradscope.autograd.out_arg import _copy_into
 from gradscope.autograd.reductions import amax, amin, linalg_vector_norm
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import linalg_decomp as D
@@ -359,11 +360,13 @@ def _refuse_out_with_grad(out, function: str, *inputs: Tensor) -> None:
 
 
 def _written(result, out):
-    """`result`, or copied into `out` (a tensor, or a tuple of them for a named result)."""
+    """`result`, or copied into `out` (a tensor, or a tuple of them for a named result), resized as PyTorch
+    resizes it."""
     if out is None:
         return result
     if isinstance(result, tuple):
         for target, value in zip(out, result, strict=True):
-            target.copy_(value)
+            _copy_into(value, target)
         return out
-    return out.copy_(result)
+    _copy_into(result, out)
+    return out

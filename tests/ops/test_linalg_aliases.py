@@ -65,6 +65,35 @@ def test_results_are_named_as_torch(torch):
     assert gradscope.matrix_power(gradscope.tensor([[1, 1], [0, 1]]), 5).tolist() == [[1, 5], [0, 1]]
 
 
+def test_cholesky_inverse_reads_one_triangle_as_torch(torch):
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    for upper in (False, True):
+        results = []
+        for lib in (gradscope, torch):
+            x = lib.tensor(a, requires_grad=True)
+            out = lib.cholesky_inverse(x, upper=upper)
+            (out * lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)).sum().backward()
+            results.append((out.detach().numpy(), x.grad.numpy()))
+        for mine, theirs in zip(*results, strict=True):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+def test_out_where_torch_accepts_it(torch):
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    for name, args in (("slogdet", ()), ("inverse", ()), ("matrix_power", (3,)), ("cholesky_inverse", ()),
+                       ("svd", ())):
+        results = []
+        for lib in (gradscope, torch):
+            shape = getattr(lib, name)(lib.tensor(a), *args)
+            out = tuple(lib.empty(0, dtype=lib.float64) for _ in shape) if isinstance(shape, tuple) else lib.empty(
+                0, dtype=lib.float64)
+            returned = getattr(lib, name)(lib.tensor(a), *args, out=out)
+            assert returned is out or all(r is o for r, o in zip(returned, out, strict=True))
+            results.append([t.numpy().copy() for t in (out if isinstance(out, tuple) else (out,))])
+        for mine, theirs in zip(*results, strict=True):
+            np.testing.assert_allclose(np.abs(mine), np.abs(theirs), rtol=1e-12)
+
+
 def test_deprecated_forms_warn_once():
     errors._WARNED.discard("cholesky")
     errors._WARNED.discard("qr")
