@@ -26,8 +26,14 @@ def _stats(records):
     return [None if r is None else r.stats for r in records]
 
 
+def _all_finite(records) -> bool:
+    return all(r is None or r.finite for r in records)
+
+
 def classify_forward(node: NodeRecord) -> Anomaly | None:
     """An anomaly when the node's forward output is non-finite."""
+    if _all_finite(node.outputs):  # the common case, decided without statistics
+        return None
     outputs = _stats(node.outputs)
     verdict = role(_stats(node.inputs), outputs)
     if verdict is None:
@@ -42,6 +48,8 @@ def classify_forward(node: NodeRecord) -> Anomaly | None:
 
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:
     """An anomaly when the node's outgoing gradients are non-finite."""
+    if _all_finite(pass_record.grad_inputs.get(node_id, [])):
+        return None
     outgoing = _stats(pass_record.grad_inputs.get(node_id, []))
     verdict = role(_stats(pass_record.grad_outputs.get(node_id, [])), outgoing)
     if verdict is None:

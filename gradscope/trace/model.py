@@ -49,6 +49,18 @@ class TensorRecord:
         return self._stats
 
     @property
+    def finite(self) -> bool:
+        """No NaN or inf in it: read from the values while no statistics were computed (far cheaper)."""
+        if self._stats is None and self._values is not None:
+            return self._values.dtype.kind not in "fc" or bool(np.isfinite(self._values).all())
+        return self.stats.finite
+
+    def keep_statistics_only(self) -> None:
+        """Drop the values, keeping their statistics (computed now if they weren't yet)."""
+        self._stats = self.stats
+        self._values = self._loader = None
+
+    @property
     def has_values(self) -> bool:
         return self._values is not None or self._loader is not None
 

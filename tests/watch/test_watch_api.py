@@ -6,6 +6,7 @@ import json
 import math
 import sys
 
+import numpy as np
 import pytest
 
 import gradscope as torch
@@ -194,3 +195,21 @@ def test_the_scope_of_a_culprit_deep_in_a_model_is_its_modules_path():
         net(torch.randn(3, 2)).backward()
     first = stopped.value.report.first_anomaly
     assert (first.op, first.scope, first.role) == ("log", "net.layers.1", "culprit")
+
+
+def test_kept_recordings_keep_values_only_up_to_the_recorders_limit(tmp_path):
+    """The ring copies arrays (cheaper than statistics); a kept step's trace summarises the large ones,
+    as `inspect --save` keeps them, and reads back."""
+    torch.manual_seed(0)
+    layer = nn.Linear(80, 64)
+    x = torch.randn(100, 80)
+    with pytest.raises(WatchStop), torch.watch(out=tmp_path, keep=0):
+        out = layer(x)  # 6,400 elements: above the 4,096 kept as values
+        (out.sum() * torch.tensor(math.inf)).backward()
+    trace = load_trace(tmp_path / "step-000000.gstrace")
+    assert trace.meta["keep_values"] == 4096
+    records = [r for node in trace.nodes.values() for r in node.outputs if r is not None and r.shape == (100, 64)]
+    assert records and not records[0].has_values
+    assert math.isclose(records[0].stats.norm, float(np.linalg.norm(out.detach().numpy())), rel_tol=1e-5)
+    small = [r for node in trace.nodes.values() for r in node.inputs if r is not None and r.shape == (64,)]
+    assert small and small[0].has_values  # the bias: kept whole
