@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from gradscope._format import format_number
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
 from gradscope.cli.options import Timeout
@@ -79,7 +80,7 @@ class _Status:
     def update(self, message: dict) -> None:
         if self._status is not None and "step" in message:
             loss = message.get("loss")
-            shown = f", loss {loss:.4g}" if isinstance(loss, float) else f", loss {loss}" if loss else ""
+            shown = f", loss {format_number(loss)}" if isinstance(loss, float) else f", loss {loss}" if loss else ""
             self._status.update(f"watching {escape(str(self._script))}: step {message['step']}{shown}")
 
 
@@ -93,7 +94,7 @@ def render(report: WatchReport, console: Console) -> None:
         stop = "stopped at" if report.stopped else "first anomaly at"
         console.print(f"[bold red]{stop} step {first.step}[/] ({report.steps_run} steps run, "
                       f"{report.optimizer_steps} optimizer steps)", highlight=False)
-        console.print(f"  loss that step: {_number(report.loss)}", highlight=False)
+        console.print(f"  loss that step: {format_number(report.loss)}", highlight=False)
         console.print(f"  {first.phase}: {escape(first.message)}", highlight=False)
         graph = None if first.phase != "forward" else "in" if first.node else "outside"
         where = ", ".join(part for part in (_where(first.file, first.line), first.scope and f"scope {first.scope}",
@@ -135,7 +136,3 @@ def _where(file: str | None, line: int | None) -> str:
     except ValueError:
         shown = file
     return f"{shown if not shown.startswith('..') else file}:{line}"
-
-
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.6g}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gradscope._format import format_number
 from gradscope.watching.metrics import Finding, StepRecord, json_number, read_number
 
 TREND_STEPS = 10  # how far back "what came before" looks
@@ -97,16 +98,17 @@ def what_came_before(earlier: list[StepRecord], anomalous: StepRecord) -> list[s
     span = f"the last {len(earlier)} step{'s' if len(earlier) > 1 else ''}"
     losses = [r.loss for r in earlier if r.loss is not None]
     if losses:
-        lines.append(f"loss over {span}: {_number(losses[0])} → {_number(losses[-1])}")
+        lines.append(f"loss over {span}: {format_number(losses[0])} → {format_number(losses[-1])}")
     growth = _largest_growth(earlier)
     if growth is not None:
         name, first, last = growth
-        lines.append(f"gradient norm of {name} {_change(first, last)} over {span} ({_number(first)} → {_number(last)})")
+        shown = f"{format_number(first)} → {format_number(last)}"
+        lines.append(f"gradient norm of {name} {_change(first, last)} over {span} ({shown})")
     previous = earlier[-1]
     ratios = [(p.update_ratio, name) for name, p in previous.parameters.items() if p.update_ratio is not None]
     if ratios:
         ratio, name = max(ratios)
-        lines.append(f"largest update/weight ratio at step {previous.step}: {_number(ratio)} ({name})")
+        lines.append(f"largest update/weight ratio at step {previous.step}: {format_number(ratio)} ({name})")
     return lines
 
 
@@ -130,10 +132,6 @@ def _change(first: float, last: float) -> str:
     if last > 0 and first >= last * 1.5:
         return f"shrank {first / last:.3g}×"
     return "stayed steady"
-
-
-def _number(value: float) -> str:
-    return f"{value:.4g}"
 
 
 def backward_culprit(recordings, step: int) -> str | None:

@@ -15,8 +15,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from gradscope._format import format_number
 from gradscope.trace.tracefile import TraceFormatError, load_trace
-from gradscope.tui.present import counted, number
+from gradscope.tui.present import counted
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.widgets.step_plot import StepPlot
 from gradscope.watching.history import WatchRun
@@ -140,7 +141,7 @@ def step_details(record: StepRecord, has_trace: bool) -> Text:
     """The step's loss, anomalies and per-parameter figures (non-finite ones first)."""
     text = Text()
     text.append(f"step {record.step}", style="bold")
-    text.append(f" · loss {number(record.loss) if record.loss is not None else '—'}"
+    text.append(f" · loss {format_number(record.loss)}"
                 f" · {counted(record.optimizer_steps, 'optimizer step', 'optimizer steps')} so far · ")
     text.append("trace kept (enter opens it)" if has_trace else "no trace kept", style="" if has_trace else "dim")
     for finding in record.findings:
@@ -150,9 +151,9 @@ def step_details(record: StepRecord, has_trace: bool) -> Text:
                   key=lambda item: (-(item[1].grad_nonfinite + item[1].value_nonfinite), -(item[1].grad_norm or 0)))
     for name, measured in rows[:LISTED]:
         bad = measured.grad_nonfinite + measured.value_nonfinite
-        text.append(f"\n  {name}: grad norm {number(measured.grad_norm) if measured.grad_norm is not None else '—'}")
+        text.append(f"\n  {name}: grad norm {format_number(measured.grad_norm)}")
         if measured.update_ratio is not None:
-            text.append(f", update/weight {number(measured.update_ratio)}")
+            text.append(f", update/weight {format_number(measured.update_ratio)}")
         if bad:
             text.append(f", {measured.grad_nonfinite} non-finite in the gradient, {measured.value_nonfinite} in the "
                         "value", style="bold red")
