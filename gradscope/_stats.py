@@ -236,8 +236,11 @@ def _histogram(finite: np.ndarray, low: float, high: float) -> np.ndarray:
         counts[HISTOGRAM_BINS // 2] = finite.size
         return counts
     scale = HISTOGRAM_BINS / 2 / span  # not / (2 * span): that overflows for a range near float64's limit
-    position = finite * scale if np.isfinite(low * scale) and np.isfinite(high * scale) else finite / 2 * (2 * scale)
+    # NOTE: positions in float64: in float32, a scale past float32's range (a range of subnormals) or a
+    # narrow range far from 0 (tanh saturated near 1) puts values whole bins off, even below 0
+    values = finite.astype(np.float64, copy=False)
+    position = values * scale if np.isfinite(low * scale) and np.isfinite(high * scale) else values / 2 * (2 * scale)
     position -= low * scale
     bins = position.astype(np.intp)
-    np.minimum(bins, HISTOGRAM_BINS - 1, out=bins)  # only the maximum reaches the top edge; nothing is below 0
+    np.clip(bins, 0, HISTOGRAM_BINS - 1, out=bins)  # the maximum reaches the top edge; rounding may pass either
     return np.bincount(bins, minlength=HISTOGRAM_BINS)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
+from json.encoder import encode_basestring_ascii
 from typing import TextIO
 
 import numpy as np
 
-from gradscope.trace.model import NodeRecord, Trace
+from gradscope._stats import TensorStats
+from gradscope.trace.model import NodeRecord, TensorRecord, Trace
 from gradscope.trace.tracefile import _finite_json, to_manifest
 
 FOLD_ABOVE = 400  # nodes: bigger graphs are folded into one box per module scope
@@ -25,14 +28,17 @@ def write_json(trace: Trace, stream: TextIO) -> None:
     >>> with open("trace.json", "w") as stream:
     ...     write_json(trace, stream)
     """
-    manifest, arrays = to_manifest(trace)  # reads every array first: a bad one fails before any output
+    manifest, records = to_manifest(trace)
+    for record in records:
+        record.values  # noqa: B018 - read every array first: a bad one fails before any output
 
-    def tensor(entry: dict) -> None:
-        stream.write('{\n   "stats": ' + _dumps(entry["stats"], 3) + ',\n   "values": ')
-        if entry["array"] is None:
+    def tensor(record: TensorRecord) -> None:
+        stream.write('{\n   "stats": ' + _stats_text(record.stats, 3) + ',\n   "values": ')
+        values = record.values
+        if values is None:
             stream.write("null")
         else:
-            _write_values(stream, arrays[entry["array"]], 3)
+            _write_values(stream, values, 3)
         stream.write("\n  }")
 
     stream.write("{")
@@ -52,9 +58,66 @@ def to_json(trace: Trace) -> str:
     return buffer.getvalue()
 
 
+_compact = json.JSONEncoder(check_circular=False).encode  # C-accelerated, unlike any encoder with an indent
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _scalar(value) -> str:
+    """One JSON scalar exactly as json.dumps writes it, without the cost of a call into the encoder."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        text = float.__repr__(value)
+        return _NON_FINITE.get(text, text)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    return _compact(value)
+
+
 def _dumps(value, level: int) -> str:
-    """`value` as json.dumps(..., indent=1) prints it `level` containers deep (JSON strings hold no raw newline)."""
-    return json.dumps(value, indent=1).replace("\n", "\n" + " " * level)
+    """`value` as json.dumps(..., indent=1) prints it `level` containers deep.
+
+    Written here because json's indenting encoder is pure Python, several times slower than its C
+    one: containers are laid out by hand, scalars written as the encoder writes them."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = "\n" + " " * (level + 1)
+        return "{" + inner + ("," + inner).join(encode_basestring_ascii(str(key)) + ": " + _dumps(item, level + 1)
+                                                for key, item in value.items()) + "\n" + " " * level + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = "\n" + " " * (level + 1)
+        return "[" + inner + ("," + inner).join(_dumps(item, level + 1) for item in value) + "\n" + " " * level + "]"
+    return _scalar(value)
+
+
+def _stats_text(stats: TensorStats, level: int) -> str:
+    """`_dumps(_finite_json(stats.to_json()), level)`, written field by field (a trace has thousands)."""
+    inner, close = "\n" + " " * (level + 1), "\n" + " " * level
+
+    def number(value: float) -> str:
+        return float.__repr__(value) if math.isfinite(value) else json.dumps(_finite_json(value))
+
+    def numbers(values, write) -> str:
+        deeper = inner + " "
+        return "[" + deeper + ("," + deeper).join(map(write, values)) + inner + "]" if values else "[]"
+
+    fields = [
+        ("shape", numbers(stats.shape, int.__repr__)), ("dtype", encode_basestring_ascii(stats.dtype)),
+        ("numel", int.__repr__(stats.numel)), *((name, number(getattr(stats, name)))
+                                                for name in ("norm", "mean", "std", "min", "max")),
+        *((name, int.__repr__(getattr(stats, name))) for name in ("nan", "posinf", "neginf")),
+        ("zero_fraction", number(stats.zero_fraction)), ("histogram", numbers(stats.histogram, int.__repr__)),
+        ("histogram_range", numbers(stats.histogram_range, number)),
+    ]
+    return "{" + inner + ("," + inner).join(f'"{name}": {text}' for name, text in fields) + close + "}"
 
 
 def _write_list(stream: TextIO, items: list, write_item) -> None:
@@ -111,13 +174,14 @@ def _texts(values: np.ndarray) -> list[str]:
     kind = values.dtype.kind
     if kind == "b":
         return ["true" if value else "false" for value in values.tolist()]
-    if kind in "iu":
-        return list(map(int.__repr__, values.tolist()))
-    if kind != "f":
+    if kind not in "iuf":
         raise TypeError(f"{values.dtype} values have no JSON form")
-    if np.isfinite(values).all():
-        return list(map(float.__repr__, values.tolist()))
-    return [json.dumps(_finite_json(value)) for value in values.tolist()]
+    if kind == "f" and not np.isfinite(values).all():
+        return [json.dumps(_finite_json(value)) for value in values.tolist()]
+    if not values.size:
+        return []
+    # the C encoder writes each number as int.__repr__ / float.__repr__ would, ", " between them
+    return _compact(values.tolist())[1:-1].split(", ")
 
 
 def _quote(text: str) -> str:

@@ -21,18 +21,22 @@ def _storable(dtype: np.dtype) -> bool:
 
 
 class TensorRecord:
-    """Statistics of one tensor, and its values when small enough to keep (read lazily from files)."""
+    """Statistics of one tensor, and its values when small enough to keep (read lazily from files).
 
-    __slots__ = ("_stats", "_values", "_loader", "key")
+    A tensor whose values are kept needs no statistics until asked: they are computed from the values
+    then (recording and saving never pay for them). One read from a file knows its `shape` without
+    reading the values."""
+
+    __slots__ = ("_stats", "_values", "_loader", "_shape")
 
     def __init__(self, stats: TensorStats | None = None, values: np.ndarray | None = None,
-                 loader: Callable[[], np.ndarray] | None = None) -> None:
-        if stats is None and values is None:
-            raise ValueError("a tensor record needs statistics or values")
+                 loader: Callable[[], np.ndarray] | None = None, shape: tuple[int, ...] | None = None) -> None:
+        if stats is None and values is None and (loader is None or shape is None):
+            raise ValueError("a tensor record needs statistics, values, or a loader and a shape")
         self._stats = stats
         self._values = values
         self._loader = loader
-        self.key: str | None = None  # the array's name inside a trace file
+        self._shape = shape
 
     @classmethod
     def capture(cls, array: np.ndarray, keep_limit: int) -> TensorRecord:
@@ -73,7 +77,9 @@ class TensorRecord:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.stats.shape if self._values is None else tuple(self._values.shape)
+        if self._values is not None:
+            return tuple(self._values.shape)
+        return self._shape if self._shape is not None else self.stats.shape
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""Trace files: one zip holding `manifest.json` and one `.npy` per stored array (docs/trace-format.md).
+"""Trace files: one zip holding `manifest.json` and the stored arrays packed into a few raw blobs, one
+run per dtype, each tensor a slice of one (docs/trace-format.md). Files of schema 1 and 2, with one
+`.npy` member per array, still load.
 
 Writing is atomic (a temporary file renamed into place). Reading treats the file as untrusted: it
 parses the manifest, checks it thoroughly and loads arrays only when asked, parsing `.npy` headers as
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradscope._stats import TensorStats
+from gradscope._stats import MAX_DIMS, TensorStats
 from gradscope.trace.model import (
     Anomaly,
     NodeRecord,
@@ -37,8 +39,9 @@ from gradscope.trace.model import (
 from gradscope.trace.output import write_atomically
 
 FORMAT = "gradscope-trace"
-SCHEMA_VERSION = 2  # 2: anomalies carry op, node_name, file, line, function, scope; node may be null
+SCHEMA_VERSION = 3  # 3: arrays packed in blobs; 2: anomalies carry op, node_name, file, line, function, scope
 MANIFEST = "manifest.json"
+BLOB_BYTES = 64 << 20  # a blob is closed once it holds this much; the next array of its dtype starts another
 
 
 class TraceFormatError(ValueError):
@@ -47,29 +50,58 @@ class TraceFormatError(ValueError):
 
 # ------------------------------------------------------------------------------------------- writing
 class _TensorTable:
-    """Each distinct TensorRecord is written once and referred to by its index."""
+    """Each distinct TensorRecord is listed once and referred to by its index."""
 
     def __init__(self) -> None:
-        self.entries: list[dict] = []
-        self.arrays: dict[str, np.ndarray] = {}
+        self.records: list[TensorRecord] = []
         self._index: dict[int, int] = {}
 
     def ref(self, record: TensorRecord | None) -> int | None:
         if record is None:
             return None
         key = id(record)
-        if key in self._index:
-            return self._index[key]
-        index = len(self.entries)
-        entry = {"stats": _finite_json(record.stats.to_json()), "array": None}
-        values = record.values
-        if values is not None:
-            name = f"arrays/{index}.npy"
-            self.arrays[name] = values
-            entry["array"] = name
-        self.entries.append(entry)
-        self._index[key] = index
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.records)
+            self.records.append(record)
         return index
+
+
+class _Blobs:
+    """Stored arrays packed back to back, little-endian, one run of blobs per dtype: a tensor's entry
+    names its blob and the element it starts at. Far fewer zip members than one per array is what
+    makes saving and loading fast."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {}  # blob member name → its arrays, in order
+        self._open: dict[str, tuple[str, int]] = {}  # dtype → (the blob being filled, its elements so far)
+
+    def entry(self, values: np.ndarray, dtype_name: str) -> dict:
+        name, used = self._open.get(dtype_name, (None, 0))
+        if name is None or used and (used + values.size) * values.itemsize > BLOB_BYTES:
+            name, used = f"arrays/{dtype_name}-{sum(n.startswith(f'arrays/{dtype_name}-') for n in self.parts)}.bin", 0
+            self.parts[name] = []
+        self.parts[name].append(values)
+        self._open[dtype_name] = (name, used + values.size)
+        return {"shape": list(values.shape), "dtype": dtype_name, "array": name, "offset": used}
+
+    def write(self, archive: zipfile.ZipFile) -> None:
+        for name, arrays in self.parts.items():
+            little = STORED_DTYPES[name[len("arrays/"):name.rindex("-")]].newbyteorder("<")
+            blob = np.concatenate([array.reshape(-1) for array in arrays]).astype(little, copy=False)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), blob.data,
+                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+
+
+_DTYPE_NAMES: dict[np.dtype, str | None] = {}  # NOTE: dtype.name is slow; a trace has a handful of dtypes
+
+
+def _stored_dtype_name(dtype: np.dtype) -> str | None:
+    """The name of a dtype whose values a trace file stores (either byte order), None for others."""
+    name = _DTYPE_NAMES.get(dtype, False)
+    if name is False:
+        name = _DTYPE_NAMES[dtype] = dtype.name if dtype.name in STORED_DTYPES else None
+    return name
 
 
 def _finite_json(value):
@@ -83,8 +115,9 @@ def _finite_json(value):
     return value
 
 
-def to_manifest(trace: Trace) -> tuple[dict, dict[str, np.ndarray]]:
-    """The JSON document and the arrays of a trace (also what `export --format json` prints)."""
+def to_manifest(trace: Trace) -> tuple[dict, list[TensorRecord]]:
+    """The JSON document of a trace, its `tensors` the distinct records in the order the rest refers
+    to them by (a file writes each as an entry; `export --format json` with its statistics and values)."""
     table = _TensorTable()
     nodes = []
     for node in trace.nodes.values():
@@ -109,9 +142,19 @@ def to_manifest(trace: Trace) -> tuple[dict, dict[str, np.ndarray]]:
         "parameters": [{"name": p.name, "node": p.node, "value": table.ref(p.value), "module": p.module}
                        for p in trace.parameters],
         "anomalies": [_anomaly_json(trace, a) for a in trace.anomalies],
-        "tensors": table.entries,
+        "tensors": table.records,
     }
-    return manifest, table.arrays
+    return manifest, table.records
+
+
+def _file_entry(record: TensorRecord, blobs: _Blobs) -> dict:
+    """A tensor as a file lists it: where its values are (statistics follow from them when read), or
+    its statistics alone."""
+    values = record.values
+    dtype_name = None if values is None else _stored_dtype_name(values.dtype)
+    if dtype_name is not None:
+        return blobs.entry(values, dtype_name)
+    return {"stats": _finite_json(record.stats.to_json()), "array": None}
 
 
 def _anomaly_json(trace: Trace, anomaly: Anomaly) -> dict:
@@ -133,19 +176,20 @@ def save_trace(trace: Trace, path: str | os.PathLike) -> None:
 
 def write_trace(trace: Trace, stream) -> None:
     """Write `trace` as a trace file to a binary stream."""
-    manifest, arrays = to_manifest(trace)
-    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest))
-        for name, array in arrays.items():
-            buffer = io.BytesIO()
-            np.save(buffer, np.require(array, requirements='C'), allow_pickle=False)
-            archive.writestr(name, buffer.getvalue())
+    manifest, records = to_manifest(trace)
+    blobs = _Blobs()
+    manifest["tensors"] = [_file_entry(record, blobs) for record in records]
+    # NOTE: level 1: float data hardly compresses, and the default level costs several times the time
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, separators=(",", ":")))
+        blobs.write(archive)
 
 
 # ------------------------------------------------------------------------------------------- reading
 # What a trace file may ask of its reader (docs/trace-format.md, "Limits")
 MAX_MANIFEST_BYTES = 256 << 20
 MAX_ARRAY_BYTES = 1 << 30
+MAX_BLOB_BYTES = 1 << 30  # gradscope closes a blob at BLOB_BYTES; one array may take it past that, never this
 MAX_JSON_DEPTH = 32  # containers inside one another in `meta`, counting the manifest and `meta` itself
 MAX_EMPTY_POSITIONS = 1 << 16  # an array without elements may still claim [65536, 0]: that many empty rows
 _NPY_HEADER_BYTES = 10_000  # NumPy's own limit
@@ -285,20 +329,104 @@ class _ArrayReader:
 
     def _check_declared(self, stats: TensorStats) -> None:
         """Refuse an array its statistics already rule out, before its member is opened."""
-        if stats.dtype not in STORED_DTYPES:
-            raise _ArrayError(f"{stats.dtype} values are never stored in a trace file")
-        size = stats.numel * STORED_DTYPES[stats.dtype].itemsize
-        if self.keep_values is not None and stats.numel > self.keep_values:
-            raise _ArrayError(f"{stats.numel:,} elements, more than the recording's keep_values "
-                              f"({self.keep_values:,})")
-        if size > MAX_ARRAY_BYTES:
-            raise _ArrayError(f"{size:,} bytes, larger than the limit of {MAX_ARRAY_BYTES:,}")
-        if stats.numel == 0 and math.prod(filter(None, stats.shape)) > MAX_EMPTY_POSITIONS:
-            raise _ArrayError(f"an empty array of shape {list(stats.shape)}")
+        _check_array_size(stats.dtype, stats.shape, stats.numel, self.keep_values)
 
 
 class _ArrayError(ValueError):
     """Why an array member is refused."""
+
+
+def _check_array_size(dtype: str, shape: tuple[int, ...], numel: int, keep_values: int | None) -> None:
+    """Refuse an array its declared dtype, shape and the recording's limit rule out."""
+    if dtype not in STORED_DTYPES:
+        raise _ArrayError(f"{dtype} values are never stored in a trace file")
+    size = numel * STORED_DTYPES[dtype].itemsize
+    if keep_values is not None and numel > keep_values:
+        raise _ArrayError(f"{numel:,} elements, more than the recording's keep_values ({keep_values:,})")
+    if size > MAX_ARRAY_BYTES:
+        raise _ArrayError(f"{size:,} bytes, larger than the limit of {MAX_ARRAY_BYTES:,}")
+    if numel == 0 and math.prod(filter(None, shape)) > MAX_EMPTY_POSITIONS:
+        raise _ArrayError(f"an empty array of shape {list(shape)}")
+
+
+class _BlobReader:
+    """Schema 3: arrays are slices of raw little-endian blobs. Every slice is checked when the manifest
+    is read (a stored dtype, within the limits, the slices of a blob one dtype and tiling it exactly,
+    the blob no larger than MAX_BLOB_BYTES); then each blob is inflated into a buffer of exactly its
+    declared size, and refused if it holds more or less. Values are views into it, not copies."""
+
+    def __init__(self, path: Path, archive: zipfile.ZipFile, keep_values: int | None) -> None:
+        self.path = path
+        self.archive = archive
+        self.keep_values = keep_values
+        self.slices: dict[str, list[tuple[int, int, str]]] = {}  # blob → (offset, elements, dtype) of each tensor
+        self.blobs: dict[str, np.ndarray] = {}
+
+    def record(self, entry: dict) -> TensorRecord:
+        name, dtype = _text(entry["array"]), _text(entry["dtype"])
+        shape = _counts_list(entry["shape"])
+        numel = math.prod(shape)
+        offset = _count(entry["offset"])
+        try:
+            _check_array_size(dtype, shape, numel, self.keep_values)
+        except _ArrayError as error:
+            raise ValueError(f"tensor in {name!r}: {error}") from None
+        self.slices.setdefault(name, []).append((offset, numel, dtype))
+        return TensorRecord(loader=functools.partial(self.read, name, offset, numel, shape), shape=shape)
+
+    def read_all(self) -> None:
+        """Check every blob, then read it: a packed tensor's statistics come from its values, so a damaged
+        blob is refused when the file is opened, not when a figure is first shown."""
+        self.check()
+        for name in self.slices:
+            self.blobs[name] = self._inflate(name)
+
+    def check(self) -> None:
+        """Each blob: present, one dtype, its slices back to back from 0, its size what they add up to."""
+        for name, slices in self.slices.items():
+            try:
+                info = self.archive.getinfo(name)
+            except KeyError:
+                raise TraceFormatError(f"{self.path}: array blob {name!r} is missing from the trace file") from None
+            dtypes = {dtype for _, _, dtype in slices}
+            if len(dtypes) != 1:
+                raise ValueError(f"blob {name!r} holds tensors of {len(dtypes)} dtypes")
+            end = 0
+            for offset, numel, _ in sorted(slices):
+                if offset != end:
+                    raise ValueError(f"blob {name!r}: a tensor at element {offset}, expected {end}")
+                end += numel
+            size = end * STORED_DTYPES[dtypes.pop()].itemsize
+            if size > MAX_BLOB_BYTES:
+                raise ValueError(f"blob {name!r} of {size:,} bytes, larger than the limit of {MAX_BLOB_BYTES:,}")
+            if info.file_size != size:
+                raise ValueError(f"blob {name!r} holds {info.file_size:,} bytes, its tensors {size:,}")
+
+    def read(self, name: str, offset: int, numel: int, shape: tuple[int, ...]) -> np.ndarray:
+        return self.blobs[name][offset:offset + numel].reshape(shape)
+
+    def _inflate(self, name: str) -> np.ndarray:
+        slices = self.slices[name]
+        dtype = STORED_DTYPES[slices[0][2]]
+        elements = sum(numel for _, numel, _ in slices)
+        buffer = np.empty(elements * dtype.itemsize, dtype=np.uint8)
+        try:
+            with _open_member(self.path, self.archive, self.archive.getinfo(name)) as stream:
+                filled = 0
+                while filled < len(buffer):
+                    chunk = stream.read(min(_CHUNK, len(buffer) - filled))
+                    if not chunk:
+                        raise _ArrayError("truncated")
+                    buffer[filled:filled + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+                    filled += len(chunk)
+                if stream.read(1):
+                    raise _ArrayError(f"longer than {len(buffer):,} bytes")
+        except TraceFormatError:
+            raise
+        except _ARRAY_ERRORS as error:
+            why = str(error) if isinstance(error, _ArrayError) else f"{type(error).__name__}: {error}"
+            raise TraceFormatError(f"{self.path}: corrupt array blob {name!r} ({why})") from None
+        return buffer.view(dtype.newbyteorder("<")).astype(dtype, copy=False)
 
 
 def _read_npy(stream, stats: TensorStats) -> np.ndarray:
@@ -357,6 +485,14 @@ def _count(value) -> int:
     return value
 
 
+def _counts_list(value) -> tuple[int, ...]:
+    """A shape: at most MAX_DIMS counts."""
+    shape = tuple(_count(n) for n in _list(value))
+    if len(shape) > MAX_DIMS:
+        raise ValueError(f"{len(shape)} dimensions (at most {MAX_DIMS})")
+    return shape
+
+
 def _text(value) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {reprlib.repr(value)}")
@@ -407,12 +543,18 @@ def _parse(manifest: dict, path: Path, archive: zipfile.ZipFile) -> Trace:
     keep_values = meta.get("keep_values")
     if not isinstance(keep_values, int) or isinstance(keep_values, bool) or keep_values < 0:
         keep_values = None  # a trace written from Python may have no such limit
-    reader = _ArrayReader(path, archive, keep_values)
+    reader = _ArrayReader(path, archive, keep_values)  # schema 1 and 2: one .npy member per array
+    blobs = _BlobReader(path, archive, keep_values)  # schema 3: arrays packed into blobs
     tensors = []
     for entry in _list(manifest["tensors"]):
+        entry = _dict(entry)
+        if "offset" in entry:
+            tensors.append(blobs.record(entry))
+            continue
         stats = TensorStats.from_json(_dict(entry["stats"]))
         name = _optional_text(entry["array"])
         tensors.append(TensorRecord(stats=stats, loader=None if name is None else reader.loader(name, stats)))
+    blobs.read_all()
 
     def ref(index) -> TensorRecord | None:
         if index is None:

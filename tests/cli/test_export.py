@@ -81,9 +81,11 @@ def test_saved_manifest_follows_the_schema(nan_trace):
         names = set(archive.namelist())
     assert set(manifest) == keys["Top level"]
     for entry in manifest["tensors"]:
-        assert set(entry) == keys["Tensor entry"] - {"values"}
-        assert set(entry["stats"]) == keys["Statistics"]
-        assert entry["array"] is None or entry["array"] in names
+        if entry["array"] is None:  # statistics only
+            assert set(entry) == {"array", "stats"} and set(entry["stats"]) == keys["Statistics"]
+        else:  # values packed into a blob
+            assert set(entry) == {"array", "offset", "shape", "dtype"} and entry["array"] in names
+        assert set(entry) <= keys["Tensor entry"]
     for node in manifest["nodes"]:
         assert set(node) == keys["Node"]
 

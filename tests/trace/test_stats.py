@@ -74,6 +74,19 @@ def test_constant_tensor_puts_everything_in_one_bin():
     assert stats.norm == pytest.approx(15.0)
 
 
+def test_float32_values_in_a_range_too_narrow_for_float32_bins_are_binned():
+    # vanished gradients: float32 subnormals, whose bin scale (16 / range) is beyond float32's range
+    tiny = np.linspace(-1.4e-38, 2.2e-38, 64, dtype=np.float32)
+    stats = compute_stats(tiny)
+    assert sum(stats.histogram) == 64 and stats.histogram[0] >= 1 and stats.histogram[-1] >= 1
+    expected, _ = np.histogram(tiny.astype(np.float64), bins=16, range=(float(tiny.min()), float(tiny.max())))
+    assert np.abs(np.array(stats.histogram) - expected).max() <= 1  # bin edges may round either way
+    saturated = np.tanh(np.linspace(8, 9, 1000)).astype(np.float32)  # a narrow range far from 0
+    expected, _ = np.histogram(saturated.astype(np.float64), bins=16,
+                               range=(float(saturated.min()), float(saturated.max())))
+    assert np.abs(np.array(compute_stats(saturated).histogram) - expected).max() <= 1
+
+
 def test_float32_extremes_do_not_overflow():
     values = np.array([3e38, -3e38, 1e38, 0.0], dtype=np.float32)
     with warnings.catch_warnings():

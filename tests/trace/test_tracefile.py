@@ -44,17 +44,28 @@ def sample() -> Trace:
     return record_sample()
 
 
+LEGACY_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "trace-v2-small.gstrace"
+
+
 @pytest.fixture(scope="module")
-def trace_bytes(sample, tmp_path_factory) -> bytes:
+def trace_bytes() -> bytes:
+    """`record_sample()` as schema 2 wrote it (one .npy member per array): the checks of that layout's
+    arrays and manifest below run on it, as old files must keep loading safely."""
+    return LEGACY_SAMPLE.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def packed_bytes(sample, tmp_path_factory) -> bytes:
+    """`record_sample()` as this gradscope writes it (schema 3: arrays packed into blobs)."""
     path = tmp_path_factory.mktemp("trace") / "sample.gstrace"
     save_trace(sample, path)
     return path.read_bytes()
 
 
 @pytest.fixture
-def trace_file(trace_bytes, tmp_path) -> Path:
+def trace_file(packed_bytes, tmp_path) -> Path:
     path = tmp_path / "sample.gstrace"
-    path.write_bytes(trace_bytes)
+    path.write_bytes(packed_bytes)
     return path
 
 
@@ -155,19 +166,43 @@ def test_round_trip(sample, trace_file):
     assert not grad.has_values and grad.stats.norm == pytest.approx(2 * np.sqrt(12))
 
 
-def test_file_layout(trace_bytes):
-    contents = members(trace_bytes)
+def test_file_layout(packed_bytes, sample):
+    contents = members(packed_bytes)
     manifest = json.loads(contents["manifest.json"])
     assert manifest["format"] == "gradscope-trace"
-    assert manifest["schema_version"] == SCHEMA_VERSION
-    arrays = [entry["array"] for entry in manifest["tensors"] if entry["array"] is not None]
-    assert arrays and set(arrays) == set(contents) - {"manifest.json"}
-    for name in arrays:
-        assert name.endswith(".npy")
-        assert np.load(io.BytesIO(contents[name]), allow_pickle=False).dtype != object
+    assert manifest["schema_version"] == SCHEMA_VERSION == 3
+    stored = [entry for entry in manifest["tensors"] if entry["array"] is not None]
+    assert stored and {entry["array"] for entry in stored} == set(contents) - {"manifest.json"}
+    for name in set(contents) - {"manifest.json"}:  # one blob per dtype, its tensors back to back
+        slices = sorted((e["offset"], e) for e in stored if e["array"] == name)
+        dtype = np.dtype(slices[0][1]["dtype"]).newbyteorder("<")
+        assert name == f"arrays/{dtype.name}-0.bin" and "stats" not in slices[0][1]
+        blob = np.frombuffer(contents[name], dtype=dtype)
+        end = 0
+        for offset, entry in slices:
+            assert offset == end and entry["dtype"] == dtype.name
+            end += int(np.prod(entry["shape"]))
+        assert end == blob.size
+    assert all(entry["stats"]["numel"] > 8 for entry in manifest["tensors"] if entry["array"] is None)
 
 
-def test_arrays_are_read_lazily_and_never_with_pickle(trace_file, monkeypatch):
+def test_schema_2_files_still_load(trace_bytes, sample, tmp_path):
+    path = tmp_path / "old.gstrace"
+    path.write_bytes(trace_bytes)
+    old = load_trace(path)
+    assert [(n.id, n.name) for n in old.nodes.values()] == [(n.id, n.name) for n in sample.nodes.values()]
+    for mine, theirs in zip(all_records(old), all_records(sample), strict=True):
+        assert json.dumps(_finite_json(mine.stats.to_json())) == json.dumps(_finite_json(theirs.stats.to_json()))
+        if theirs.has_values:
+            np.testing.assert_array_equal(mine.values, theirs.values)
+    save_trace(old, path)  # rewritten in this version's layout, the same trace
+    assert to_json(load_trace(path)) == to_json(old)
+
+
+def test_arrays_are_read_lazily_and_never_with_pickle(trace_bytes, tmp_path, monkeypatch):
+    """Schema 2 files: each array is read when first used."""
+    trace_file = tmp_path / "old.gstrace"
+    trace_file.write_bytes(trace_bytes)
     opened = []
     real_open = zipfile.ZipFile.open
 
@@ -190,13 +225,38 @@ def test_arrays_are_read_lazily_and_never_with_pickle(trace_file, monkeypatch):
     touch_everything(trace)
 
 
+def test_packed_arrays_are_read_once_each_when_opened_and_never_with_pickle(trace_file, monkeypatch):
+    """Schema 3 files: each blob is read whole, once, when the file is opened (a damaged one is refused
+    then); every tensor's values are a view into it."""
+    opened = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(archive, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))
+        return real_open(archive, name, *args, **kwargs)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("unpickling")
+
+    blobs = set(members(trace_file.read_bytes())) - {"manifest.json"}
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    for module, name in ((np, "load"), (pickle, "load"), (pickle, "loads")):
+        monkeypatch.setattr(module, name, forbidden)
+    trace = load_trace(trace_file)
+    assert opened[0] == "manifest.json" and sorted(opened[1:]) == sorted(blobs)
+    touch_everything(trace)
+    assert len(opened) == 1 + len(blobs)
+    packed = [r for r in all_records(trace) if r.has_values]
+    assert packed and all(r.values.base is not None for r in packed)  # views, not copies
+
+
 def test_save_replaces_atomically(sample, trace_file, monkeypatch):
     before = trace_file.read_bytes()
 
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "save", broken_save)
+    monkeypatch.setattr(tracefile._Blobs, "write", broken_save)
     with pytest.raises(OSError, match="disk full"):
         save_trace(sample, trace_file)
     assert trace_file.read_bytes() == before
@@ -408,6 +468,79 @@ def test_malformed_manifest(case, trace_bytes, tmp_path):
     with pytest.raises(TraceFormatError, match="trace") as error:
         load_trace(path)
     assert str(path) in str(error.value)
+
+
+# ------------------------------------------------------------------------------------ bad packed arrays
+def _packed(m: dict) -> list[dict]:
+    return [entry for entry in m["tensors"] if entry["array"] is not None]
+
+
+def _float_slices(m: dict) -> list[dict]:
+    return sorted((e for e in _packed(m) if e["dtype"] == "float32"), key=lambda e: e["offset"])
+
+
+MALFORMED_PACKED = {
+    "blob missing": lambda m: _packed(m)[0].update(array="arrays/float32-9.bin"),
+    "offset leaves a gap": lambda m: _float_slices(m)[-1].update(offset=_float_slices(m)[-1]["offset"] + 1),
+    "two tensors overlap": lambda m: _float_slices(m)[1].update(offset=0),
+    "negative offset": lambda m: _packed(m)[0].update(offset=-1),
+    "offset is text": lambda m: _packed(m)[0].update(offset="0"),
+    "two dtypes in one blob": lambda m: _float_slices(m)[0].update(dtype="int32"),
+    "complex dtype": lambda m: _float_slices(m)[0].update(dtype="complex64"),
+    "unknown dtype": lambda m: _packed(m)[0].update(dtype="V0"),
+    "negative dimension": lambda m: _packed(m)[0].update(shape=[-1]),
+    "too many dimensions": lambda m: _packed(m)[0].update(shape=[1] * 65),
+    "shape claims more than the blob": lambda m: _float_slices(m)[-1].update(shape=[2, 3]),
+    "more elements than keep_values": lambda m: _float_slices(m)[-1].update(shape=[9]),
+    "shape is text": lambda m: _packed(m)[0].update(shape="3"),
+    "no dtype": lambda m: _packed(m)[0].pop("dtype"),
+    "an empty array of a hundred million rows": lambda m: _float_slices(m)[0].update(shape=[10**8, 0]),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED_PACKED)
+def test_malformed_packed_entries_are_refused_when_the_manifest_is_read(case, packed_bytes, tmp_path):
+    manifest = copy.deepcopy(manifest_of(packed_bytes))
+    MALFORMED_PACKED[case](manifest)
+    path = tmp_path / "bad.gstrace"
+    path.write_bytes(with_manifest(packed_bytes, manifest))
+    with pytest.raises(TraceFormatError, match="trace") as error:
+        load_trace(path)
+    assert str(path) in str(error.value)
+
+
+BAD_BLOBS = {
+    "a byte short": lambda blob: blob[:-1],
+    "a byte long": lambda blob: blob + b"\0",
+    "empty": lambda blob: b"",
+}
+
+
+@pytest.mark.parametrize("case", BAD_BLOBS)
+def test_blobs_of_the_wrong_size_are_refused(case, packed_bytes, tmp_path):
+    contents = members(packed_bytes)
+    contents["arrays/float32-0.bin"] = BAD_BLOBS[case](contents["arrays/float32-0.bin"])
+    path = tmp_path / "bad.gstrace"
+    path.write_bytes(build_zip(contents))
+    with pytest.raises(TraceFormatError, match="float32-0.bin"):
+        touch_everything(load_trace(path))
+
+
+@pytest.mark.parametrize("honest", [True, False], ids=["honest headers", "lying headers"])
+def test_a_blob_inflating_to_64_mib_is_never_inflated_past_its_tensors(honest, packed_bytes, tmp_path):
+    contents = members(packed_bytes)
+    name = "arrays/float32-0.bin"
+    declared = len(contents[name])
+    member = Member(name, deflate_padded(contents[name], b"\0", 64), zipfile.ZIP_DEFLATED, 0,
+                    declared + 64 * MIB if honest else declared)
+    others = [Member.of(n, data) for n, data in contents.items() if n != name]
+    path = tmp_path / "bomb.gstrace"
+    path.write_bytes(write_zip([*others, member]))
+    def attempt():
+        with pytest.raises(TraceFormatError, match="trace|float32-0.bin"):
+            touch_everything(load_trace(path))
+
+    assert _peak_memory(attempt) < 2 * MIB
 
 
 # ------------------------------------------------------------------------------------ bad arrays
@@ -743,10 +876,9 @@ def test_export_holds_no_more_than_the_files_arrays(tmp_path):
 # ------------------------------------------------------------------------------------ JSON export
 def _reference_json(trace: Trace) -> str:
     """The JSON export as it was first written: the whole document built, then dumped."""
-    manifest, arrays = to_manifest(trace)
-    for entry in manifest["tensors"]:
-        name = entry.pop("array")
-        entry["values"] = None if name is None else _finite_json(arrays[name].tolist())
+    manifest, records = to_manifest(trace)
+    manifest["tensors"] = [{"stats": _finite_json(r.stats.to_json()),
+                            "values": None if r.values is None else _finite_json(r.values.tolist())} for r in records]
     return json.dumps(manifest, indent=1)
 
 

@@ -65,6 +65,14 @@ def record_sample() -> Trace:
     return recorder.finish({"x": x, "big": big, "model": model})
 
 
+LEGACY_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "trace-v2.gstrace"
+
+
+def legacy_sample_bytes() -> bytes:
+    """`record_sample()` as schema 2 wrote it, one .npy member per array (old files must load safely too)."""
+    return LEGACY_SAMPLE.read_bytes()
+
+
 def sample_bytes() -> bytes:
     """The real trace as a file."""
     with tempfile.TemporaryDirectory() as directory:
@@ -229,11 +237,32 @@ STATS_CHANGES: list[Callable[[random.Random, dict], None]] = [
 ]
 
 
+PACKED_CHANGES = [
+    lambda rng, e: e.update(shape=rng.choice([[-1], [10**9], [10**8, 0], [1] * 65, [], [2**62, 4], "3", None])),
+    lambda rng, e: e.update(dtype=rng.choice(["complex64", "V0", "object", "", None, "float64", "int8", "bool"])),
+    lambda rng, e: e.update(offset=rng.choice([-1, 1, 10**12, 0.5, "0", None, e["offset"] + 1])),
+    lambda rng, e: e.update(array=rng.choice(["arrays/float64-7.bin", "manifest.json", "", 3])),
+    lambda rng, e: e.pop(rng.choice(["shape", "dtype", "offset"])),
+]
+
+
 def stats_value(rng: random.Random, trace: _Trace) -> bytes:
-    """A tensor's statistics changed to what gradscope never writes (or, sometimes, still could)."""
+    """A tensor's statistics changed to what gradscope never writes (or, sometimes, still could); for a
+    tensor packed into a blob (schema 3), its shape, dtype, offset or blob."""
     entry = rng.choice(trace.arrays if rng.random() < 0.7 else trace.manifest["tensors"])
-    rng.choice(STATS_CHANGES)(rng, entry["stats"])
+    if "stats" in entry:
+        rng.choice(STATS_CHANGES)(rng, entry["stats"])
+    else:
+        rng.choice(PACKED_CHANGES)(rng, entry)
     return trace.zipped()
+
+
+def _bad_blob(rng: random.Random, trace: _Trace, name: str) -> bytes:
+    """A blob (schema 3) that is not what its tensors add up to, or is an .npy file instead."""
+    blob = trace.contents[name]
+    npy = _npy_header("<f4", False, (len(blob) // 4,)) + blob
+    return trace.zipped(Member.of(name, rng.choice([blob[:-1], blob + b"\0", b"", blob[:len(blob) // 2], npy,
+                                                     bytes(len(blob)), blob[::-1]])))
 
 
 def schema_version(rng: random.Random, trace: _Trace) -> bytes:
@@ -297,6 +326,8 @@ def npy_header(rng: random.Random, trace: _Trace) -> bytes:
     """An array's .npy file changed in one or two ways (its dtype, shape, order, format version, header or
     length), the data and the statistics usually changed to match so that later checks are reached."""
     entry = rng.choice(trace.arrays)
+    if "stats" not in entry:
+        return _bad_blob(rng, trace, entry["array"])
     stats, name = entry["stats"], entry["array"]
     original = trace.contents[name]
     descr = np.lib.format.read_array_header_1_0(io.BytesIO(original[8:]))[2].str
@@ -330,7 +361,8 @@ def zip_bomb(rng: random.Random, trace: _Trace) -> bytes:
     entry = rng.choice(trace.arrays)
     name, data = entry["array"], trace.contents[entry["array"]]
     mebibytes = rng.choice([64, 2048])
-    if rng.random() < 0.5:  # a valid float32 array of every byte, .npy header and statistics included
+    # a valid float32 array of every byte, .npy header and statistics included (schema 2 members)
+    if rng.random() < 0.5 and "stats" in entry:
         numel = (mebibytes * MIB) // 4
         data = _npy_header("<f4", False, (numel,))
         entry["stats"].update(dtype="float32", shape=[numel], numel=numel, histogram=[0] * 16)
