@@ -110,3 +110,9 @@ def test_an_output_path_that_is_a_file_exits_2(tmp_path):
     result = gradscope("watch", LOG_SAMPLE, "--out", tmp_path / "file")
     assert result.exit_code == 2 and "is a file, not a directory" in result.stderr
     assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_help_shows_the_rules_unmangled():
+    result = gradscope("watch", "--help")
+    assert result.exit_code == 0
+    assert "grad-spike[=FACTOR], loss-spike[=FACTOR], grad-norm[=GLOB<=NUMBER]" in " ".join(result.stdout.split())
