@@ -205,6 +205,9 @@ def test_fold_scope_goes_one_module_deeper_than_the_level():
     assert fold_scope("model.encoder", "model.head") == "model.encoder"
     assert fold_scope("model", "model.head") is None
     assert fold_scope("other.x", "model") == "other"
+    # a name that only starts like the level's is not inside it
+    assert fold_scope("model.header.x", "model.head") == "model.header"
+    assert fold_scope("model.head.x.y", "model.head") == "model.head.x"
 
 
 def test_order_lists_each_node_before_its_side_inputs_and_those_before_the_main_input():
