@@ -365,3 +365,22 @@ def test_n_shows_an_anomaly_outside_the_graph_with_its_line():
         assert detail.node_id == tree(app).current_node and status(app) == LEGEND
 
     drive(app, scenario)
+
+
+def test_lines_passed_over_faster_than_the_detail_fills_are_never_shown(monkeypatch):
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+    shown = []
+
+    async def scenario(pilot):
+        screen = app.screen
+        fill = screen._show_item
+        monkeypatch.setattr(screen, "_show_item", lambda item: (shown.append(item), fill(item)))
+        graph = tree(app)
+        for _ in range(5):  # as a held j does: five moves before the screen handles the first
+            graph.action_cursor_down()
+        await pilot.pause()
+        assert shown == [graph.cursor_item]
+        assert app.screen.query_one(NodeDetail).node_id == graph.current_node
+
+    drive(app, scenario)

@@ -22,6 +22,7 @@ from gradscope.tui.widgets.node_detail import NodeDetail
 from gradscope.tui.widgets.search_bar import SearchBar
 from gradscope.tui.widgets.tensor_table import TensorTable
 
+NOTHING = object()
 LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
 
 
@@ -56,6 +57,7 @@ class MainScreen(Screen):
         self.match_index = 0
         self._select = select
         self._status_about: int | None = None
+        self._highlighted: Item | None | object = NOTHING  # the line the detail pane is yet to show
         if pass_index is None:
             pass_index = first_anomalous_pass(trace)
         self.set_reactive(MainScreen.pass_index, None if pass_index is None else pass_index % len(trace.passes))
@@ -112,7 +114,15 @@ class MainScreen(Screen):
     def on_graph_tree_highlighted(self, event: GraphTree.Highlighted) -> None:
         if not (isinstance(event.item, NodeItem) and event.item.node == self._status_about):
             self.status()  # the message was about another line
-        self._show_item(event.item)
+        self._highlighted = event.item
+        self.call_later(self._show_highlighted)
+
+    def _show_highlighted(self) -> None:
+        """Fill the detail pane for the line the cursor is on now. When keys come faster than the pane
+        fills (a held j), the highlights queue up, and the lines passed over are never shown."""
+        if self._highlighted is not NOTHING:
+            item, self._highlighted = self._highlighted, NOTHING
+            self._show_item(item)
 
     def _show_item(self, item: Item | None) -> None:
         """Fill the detail pane with what a tree line stands for: a module, a node, or more lines to list."""
