@@ -173,7 +173,8 @@ class NodeDetail(KeyScroll):
         passes_shown = self.query_one("#node-passes", Static)
         passes_shown.update("" if passes is None else passes)
         passes_shown.display = passes is not None
-        self.scroll_home(animate=False)
+        if self.scroll_y:
+            self.scroll_home(animate=False)
 
     def on_tensor_table_row_chosen(self, event: TensorTable.RowChosen) -> None:
         if not event.opened:
