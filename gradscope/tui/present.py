@@ -6,10 +6,10 @@ Styles use the terminal's ANSI colour names, so the browser follows the terminal
 from __future__ import annotations
 
 import functools
-import math
 
 from rich.text import Text
 
+from gradscope._format import format_number
 from gradscope._stats import TensorStats
 from gradscope.trace.model import Anomaly, TensorRecord, Trace
 from gradscope.tui.items import BranchItem, FoldItem, Item, LinkItem, MoreItem, NodeItem
@@ -21,15 +21,6 @@ GRADIENT = "cyan"
 SCOPE = "magenta"
 LEAF = "bold blue"
 QUIET = "dim"
-
-
-def number(value: float | None) -> str:
-    """A short, readable number: `0.125`, `1.5e+06`, `nan`, `-inf`."""
-    if value is None or math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.3g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
 
 
 def counted(count: int, singular: str, plural: str) -> str:
@@ -67,7 +58,7 @@ def gradient_text(record: TensorRecord | None) -> Text:
     stats = record.stats
     if not stats.finite:
         return Text(f"✗ {nonfinite_text(stats)}", style=NONFINITE)
-    return Text(f"‖{number(stats.norm)}‖", style=GRADIENT)
+    return Text(f"‖{format_number(stats.norm)}‖", style=GRADIENT)
 
 
 def first_anomalous_pass(trace: Trace) -> int | None:

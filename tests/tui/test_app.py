@@ -7,12 +7,13 @@ import pytest
 from textual.widgets import Static
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample
 
+from gradscope._format import format_number
 from gradscope.trace import Trace, load_trace
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError, save_trace
 from gradscope.tui import make_app
 from gradscope.tui.items import LinkItem, NodeItem
-from gradscope.tui.present import number, ordered_anomalies
+from gradscope.tui.present import ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.help import HelpScreen
@@ -271,7 +272,7 @@ def test_brackets_switch_passes_and_the_detail_shows_every_pass():
         assert app.screen.pass_index == 1 and tree(app).current_node == weight
         rows = [line.split() for line in plain(app.screen.query_one("#node-passes", Static).content).splitlines()]
         assert rows[1] == ["pass", "non-finite", "norm"]
-        assert [row[:2] for row in rows[2:]] == [[str(index), number(record.leaf_grads[weight].stats.norm)]
+        assert [row[:2] for row in rows[2:]] == [[str(index), format_number(record.leaf_grads[weight].stats.norm)]
                                                 for index, record in enumerate(trace.passes)]
         assert rows[3][2:] == ["◀", "shown"]
 

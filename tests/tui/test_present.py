@@ -1,14 +1,15 @@
 """Numbers, gradient indicators and tree labels."""
 
-import math
 
 import numpy as np
 from tui_helpers import NAN_MODEL, recorded, sample
 
+from gradscope._format import format_number
 from gradscope.trace.model import TensorRecord
 from gradscope.tui.items import TOP, FoldItem, LinkItem, MoreItem, NodeItem
 from gradscope.tui.outline import Outline
-from gradscope.tui.present import Labeller, gradient, gradient_text, number, ordered_anomalies
+from gradscope.tui.present import Labeller, gradient, gradient_text, ordered_anomalies
+from gradscope.tui.widgets.tensor_view import values_text
 
 
 def node_id(trace, label):
@@ -16,9 +17,13 @@ def node_id(trace, label):
     return found
 
 
-def test_numbers_are_short():
-    assert [number(v) for v in (0.0, 0.125, 1234.5, 1.5e6, 2e-5, math.nan, math.inf, -math.inf, None)] == \
-        ["0", "0.125", "1.23e+03", "1.50e+06", "2.00e-05", "nan", "inf", "-inf", "nan"]
+def test_values_show_tiny_numbers_and_exact_zeros_and_colour_the_non_finite():
+    """A value grid in gradscope's number form (issue 13 §5): 1e-19 stays 1e-19, an exact zero is `0`."""
+    record = TensorRecord(values=np.array([[1e-19, 0.0], [np.nan, -np.inf]]))
+    text = values_text(record, width=80, full=False)
+    assert text.plain == "[[1e-19     0]\n [  nan  -inf]]"
+    styled = {text.plain[span.start:span.end]: str(span.style) for span in text.spans}
+    assert styled == {"0": "dim", "nan": "bold red", "-inf": "bold red"}
 
 
 def test_gradient_indicator_shows_the_norm_or_the_non_finite_counts():
@@ -35,18 +40,18 @@ def test_labels_of_nan_log():
     log = node_id(trace, "LogBackward0")
     assert gradient(trace, log, 0) is trace.passes[0].grad_outputs[log][0]
     # what matters comes first, so that a narrow pane cuts only the shape and scope
-    assert label(NodeItem(log, "model.head")).plain == "LogBackward0  ◀ culprit   ‖0.0924‖ [16, 4]"
-    assert label(NodeItem(log, "model")).plain == "LogBackward0  ◀ culprit   ‖0.0924‖ [16, 4] model.head"
+    assert label(NodeItem(log, "model.head")).plain == "LogBackward0  ◀ culprit   ‖0.09244‖ [16, 4]"
+    assert label(NodeItem(log, "model")).plain == "LogBackward0  ◀ culprit   ‖0.09244‖ [16, 4] model.head"
     weight = node_id(trace, "model.encoder.weight")
-    norm = number(trace.passes[0].leaf_grads[weight].stats.norm)
+    norm = format_number(trace.passes[0].leaf_grads[weight].stats.norm)
     assert label(NodeItem(weight, "model.encoder")).plain == f"model.encoder.weight  ‖{norm}‖ [8, 6]"
     relu = node_id(trace, "ReluBackward0")
     assert label(NodeItem(relu, "model.head")).plain == "ReluBackward0  ✗ 12 nan 19 inf [16, 4]"
     model = outline.children(TOP)[2]
     assert isinstance(model, FoldItem)
-    assert label(model).plain == "model ◀  ‖0.0924‖ (11 nodes)"
+    assert label(model).plain == "model ◀  ‖0.09244‖ (11 nodes)"
     head = outline.children(model)[0]
-    assert label(head).plain == "model.head ◀  ‖0.0924‖ (6 nodes)"
+    assert label(head).plain == "model.head ◀  ‖0.09244‖ (6 nodes)"
 
 
 def test_labels_of_links_and_pages():

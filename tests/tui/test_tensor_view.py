@@ -9,7 +9,7 @@ from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_t
 
 def test_statistics_and_non_finite_counts():
     stats = compute_stats(np.array([3.0, 4.0, 0.0, np.nan, -np.inf]))
-    assert stats_text(stats).plain == "norm nan  mean 2.33  std 1.7  min 0  max 4  zeros 20%  ✗ 1 nan 1 inf"
+    assert stats_text(stats).plain == "norm nan  mean 2.333  std 1.7  min 0  max 4  zeros 20%  ✗ 1 nan 1 inf"
 
 
 def test_histogram_as_a_line_and_as_bars():
@@ -33,7 +33,7 @@ def test_values_are_summarised_when_large():
     full = values_text(TensorRecord(values=values), width=200, full=True).plain
     assert "..." in compact and "..." in full
     assert len(full.splitlines()) > len(compact.splitlines())
-    assert values_text(TensorRecord(values=np.eye(2)), 60, False).plain == "[[1. 0.]\n [0. 1.]]"
+    assert values_text(TensorRecord(values=np.eye(2)), 60, False).plain == "[[1 0]\n [0 1]]"
 
 
 def test_a_tensor_kept_as_statistics_only_says_its_values_were_not_kept():

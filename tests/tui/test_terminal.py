@@ -1,11 +1,15 @@
 """The browser as used in a real terminal (issue 13 §6): without colour, orientation, keys everywhere, 80×24,
 and traces of several passes."""
 
+import math
+
+import numpy as np
 import pytest
 from synthetic import synthetic_trace
 from textual.widgets import Static
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
+from gradscope.trace.model import NodeRecord, Parameter, PassRecord, TensorRecord, Trace
 from gradscope.tui import make_app
 from gradscope.tui.items import FoldItem, MoreItem
 from gradscope.tui.screens.anomalies import AnomaliesScreen
@@ -15,6 +19,7 @@ from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.graph_tree import GraphTree
 from gradscope.tui.widgets.node_detail import NodeDetail
+from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.pass_list import PassList
 from gradscope.tui.widgets.search_bar import SearchBar
 from gradscope.tui.widgets.tensor_table import TensorTable
@@ -382,5 +387,29 @@ def test_lines_passed_over_faster_than_the_detail_fills_are_never_shown(monkeypa
         await pilot.pause()
         assert shown == [graph.cursor_item]
         assert app.screen.query_one(NodeDetail).node_id == graph.current_node
+
+    drive(app, scenario)
+
+
+def test_parameters_sort_broken_gradients_first_whichever_way():
+    trace = Trace()
+    record = PassRecord(index=0)
+    grads = {"a": 2.0, "b": math.nan, "c": math.inf, "d": 0.5, "e": None}
+    for node_id, (name, grad) in enumerate(grads.items()):
+        trace.nodes[node_id] = NodeRecord(node_id, "AccumulateGrad", "leaf", "leaf", leaf_name=name,
+                                          outputs=[TensorRecord(values=np.ones(2))])
+        trace.parameters.append(Parameter(name, node_id, TensorRecord(values=np.ones(2))))
+        if grad is not None:
+            record.leaf_grads[node_id] = TensorRecord(values=np.array([grad, 0.0]))
+    record.roots = list(trace.nodes)
+    trace.passes.append(record)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("p", "3")
+        table = app.screen.query_one(ParametersTable)
+        assert table.ordered_names == ["b", "c", "a", "d", "e"]  # nan, inf, largest first, no grad last
+        await pilot.press("3")
+        assert table.ordered_names == ["b", "c", "d", "a", "e"]  # smallest first: still nan and inf on top
 
     drive(app, scenario)

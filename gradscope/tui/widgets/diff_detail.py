@@ -8,9 +8,10 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from gradscope._format import format_number
 from gradscope.compare import Difference, DiffReport
 from gradscope.trace.model import NodeRecord, Trace
-from gradscope.tui.present import LEAF, NONFINITE, QUIET, SCOPE, gradient, number
+from gradscope.tui.present import LEAF, NONFINITE, QUIET, SCOPE, gradient
 
 SAME = "green"
 
@@ -37,7 +38,7 @@ def _side(node: NodeRecord | None, trace: Trace, pass_index: int | None) -> list
     for name, record in (("value" if node.kind == "leaf" else "output", output), ("gradient", grad)):
         if record is not None:
             stats = record.stats
-            table.add_row(name, str(list(stats.shape)), number(stats.norm), number(stats.mean))
+            table.add_row(name, str(list(stats.shape)), format_number(stats.norm), format_number(stats.mean))
     parts.append(table)
     return parts
 

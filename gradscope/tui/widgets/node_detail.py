@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, SourceLocation, Trace
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.modules import MODULE_ROWS, inside, module_parameters, relative_name
@@ -26,7 +27,6 @@ from gradscope.tui.present import (
     gradient,
     gradient_text,
     nonfinite_text,
-    number,
 )
 from gradscope.tui.widgets.tensor_table import TensorRow, TensorTable
 from gradscope.tui.widgets.tensor_view import TensorView
@@ -258,6 +258,6 @@ class NodeDetail(KeyScroll):
             if grad is None:
                 table.add_row(str(index), "", Text("—", style=QUIET), current)
                 continue
-            table.add_row(str(index), Text(nonfinite_text(grad.stats), style=NONFINITE), number(grad.stats.norm),
+            table.add_row(str(index), Text(nonfinite_text(grad.stats), style=NONFINITE), format_number(grad.stats.norm),
                           current)
         return table

@@ -13,8 +13,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
+from gradscope._format import format_number, number_style
+from gradscope._stats import norm_sort_key
 from gradscope.trace.model import Parameter, Trace
-from gradscope.tui.present import NONFINITE, number, shape_text
+from gradscope.tui.present import NONFINITE, shape_text
 from gradscope.tui.widgets.line_table import LineTable
 
 NO_GRAD = "bold yellow"
@@ -43,23 +45,17 @@ class ParameterRow:
         return cls(parameter.name, parameter.node, shape, stats.norm, ratio, stats.zero_fraction, stats.nonfinite)
 
 
-def _figure(value: float | None, nonfinite: int | None) -> tuple[bool, float]:
-    """Sort key of a gradient figure: gradients with non-finite entries above every finite figure, then the
-    figure itself; "no grad" below everything."""
-    if value is None:
-        return False, -math.inf
-    return bool(nonfinite), -math.inf if math.isnan(value) else value
-
-
-# column label → the row's sort key, in the order shown; numbers sort largest first
+# column label → the row's sort key (ascending), in the order shown
 COLUMNS = {
     "name": lambda row: row.name,
     "non-finite": lambda row: -1 if row.nonfinite is None else row.nonfinite,
-    "grad norm": lambda row: _figure(row.norm, row.nonfinite),
-    "grad/param": lambda row: _figure(row.ratio, row.nonfinite),
+    "grad norm": lambda row: norm_sort_key(row.norm),
+    "grad/param": lambda row: norm_sort_key(row.ratio),
     "zeros": lambda row: -math.inf if row.zero_fraction is None else row.zero_fraction,
     "shape": lambda row: (math.prod(row.shape), row.shape),
 }
+# norms sort largest (or smallest) first with nan and inf above every finite norm either way, "no grad" last
+NORMS = {"grad norm": "norm", "grad/param": "ratio"}
 DESCENDING_FIRST = {"non-finite", "grad norm", "grad/param", "zeros"}
 RIGHT_ALIGNED = frozenset({"non-finite", "grad norm", "grad/param", "zeros"})
 
@@ -95,8 +91,8 @@ class ParametersTable(LineTable):
     def _cells(row: ParameterRow) -> tuple[str, ...]:
         if row.norm is None:
             return row.name, "—", "no grad", "—", "—", shape_text(row.shape)
-        return (row.name, str(row.nonfinite), number(row.norm), number(row.ratio), f"{row.zero_fraction:.0%}",
-                shape_text(row.shape))
+        return (row.name, str(row.nonfinite), format_number(row.norm), format_number(row.ratio),
+                f"{row.zero_fraction:.0%}", shape_text(row.shape))
 
     @staticmethod
     def _styles(row: ParameterRow) -> tuple[str | None, ...] | None:
@@ -104,7 +100,7 @@ class ParametersTable(LineTable):
             return None, None, NO_GRAD, None, None, None
         if row.nonfinite:
             return None, NONFINITE, NONFINITE, NONFINITE, None, None
-        return None
+        return None, None, number_style(row.norm) or None, number_style(row.ratio) or None, None, None
 
     @property
     def ordered_names(self) -> list[str]:
@@ -132,7 +128,13 @@ class ParametersTable(LineTable):
         if sorting is None:
             return
         column, descending = sorting
-        key, rows = COLUMNS[list(COLUMNS)[column]], self.parameter_rows
+        label, rows = list(COLUMNS)[column], self.parameter_rows
         # sorted from the script's order each time, so that ties keep it
-        self.order = sorted(range(len(rows)), key=lambda index: key(rows[index]), reverse=descending)
+        if label in NORMS:
+            figure = NORMS[label]
+            self.order = sorted(range(len(rows)), key=lambda index: norm_sort_key(getattr(rows[index], figure),
+                                                                                   largest_first=descending))
+        else:
+            key = COLUMNS[label]
+            self.order = sorted(range(len(rows)), key=lambda index: key(rows[index]), reverse=descending)
         self.refresh()

@@ -7,9 +7,10 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.tui.keys import movement
-from gradscope.tui.present import CULPRIT, NONFINITE, QUIET, anomaly_pass, anomaly_subject, counted, number
+from gradscope.tui.present import CULPRIT, NONFINITE, QUIET, anomaly_pass, anomaly_subject, counted
 
 
 def pass_prompt(trace: Trace, index: int, anomalies: list[Anomaly], first_anomalous: bool) -> Text:
@@ -20,7 +21,7 @@ def pass_prompt(trace: Trace, index: int, anomalies: list[Anomaly], first_anomal
     loss = root.outputs[0] if root is not None and root.outputs and root.outputs[0] is not None else None
     if loss is not None and loss.stats.numel == 1:
         text.append(" loss ", style=QUIET)
-        text.append(number(loss.stats.max) if loss.stats.finite else "nan" if loss.stats.nan else "inf",
+        text.append(format_number(loss.stats.max) if loss.stats.finite else "nan" if loss.stats.nan else "inf",
                     style="" if loss.stats.finite else NONFINITE)
     text.append(f"  {len(record.order):,} nodes", style=QUIET)
     if anomalies:

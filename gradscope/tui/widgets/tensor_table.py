@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from textual.binding import Binding
 from textual.message import Message
 
+from gradscope._format import format_number, number_style
 from gradscope.trace.model import TensorRecord
-from gradscope.tui.present import NONFINITE, QUIET, nonfinite_text, number, shape_text
+from gradscope.tui.present import NONFINITE, QUIET, nonfinite_text, shape_text
 from gradscope.tui.widgets.line_table import LineTable
 
 
@@ -46,10 +47,13 @@ class TensorTable(LineTable):
         cells, styles = [], []
         for row in rows:
             stats = row.record.stats
-            cells.append((row.name, nonfinite_text(stats) or "0", number(stats.norm), shape_text(stats.shape),
-                          number(stats.min), number(stats.max), number(stats.mean), f"{stats.zero_fraction:.0%}",
-                          stats.dtype))
-            styles.append((None, NONFINITE if stats.nonfinite else QUIET, *[None] * 7))
+            figures = (stats.norm, stats.min, stats.max, stats.mean)
+            norm, low, high, mean = map(format_number, figures)
+            cells.append((row.name, nonfinite_text(stats) or "0", norm, shape_text(stats.shape), low, high, mean,
+                          f"{stats.zero_fraction:.0%}", stats.dtype))
+            norm_style, low_style, high_style, mean_style = (number_style(value) or None for value in figures)
+            styles.append((None, NONFINITE if stats.nonfinite else QUIET, norm_style, None, low_style, high_style,
+                           mean_style, None, None))
         self.fill(cells, styles)
 
     def cursor_moved(self, position: int) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
+from gradscope._format import format_array, format_number, number_spans, number_style
 from gradscope._stats import TensorStats
 from gradscope.trace.model import TensorRecord
 from gradscope.trace.tracefile import TraceFormatError
-from gradscope.tui.present import GRADIENT, NONFINITE, QUIET, nonfinite_text, number, shape_text
+from gradscope.tui.present import GRADIENT, NONFINITE, QUIET, nonfinite_text, shape_text
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -20,7 +20,8 @@ def stats_text(stats: TensorStats) -> Text:
     for name, value in (("norm", stats.norm), ("mean", stats.mean), ("std", stats.std), ("min", stats.min),
                         ("max", stats.max)):
         text.append(f"{name} ", style=QUIET)
-        text.append(f"{number(value)}  ")
+        text.append(format_number(value), style=number_style(value))
+        text.append("  ")
     text.append("zeros ", style=QUIET)
     text.append(f"{stats.zero_fraction:.0%}")
     if not stats.finite:
@@ -34,7 +35,7 @@ def _degenerate(stats: TensorStats) -> Text | None:
         return Text("no finite values", style=QUIET)
     low, high = stats.histogram_range
     if low == high:
-        return Text(f"every finite value is {number(low)}", style=QUIET)
+        return Text(f"every finite value is {format_number(low)}", style=QUIET)
     return None
 
 
@@ -46,7 +47,7 @@ def sparkline(stats: TensorStats) -> Text:
     peak = max(stats.histogram)
     bars = "".join(SPARKS[(count * len(SPARKS) - 1) // peak] if count else " " for count in stats.histogram)
     low, high = stats.histogram_range
-    return Text.assemble((f"{number(low)} ", QUIET), (bars, GRADIENT), (f" {number(high)}", QUIET))
+    return Text.assemble((f"{format_number(low)} ", QUIET), (bars, GRADIENT), (f" {format_number(high)}", QUIET))
 
 
 def histogram_rows(stats: TensorStats, width: int) -> Text:
@@ -61,7 +62,7 @@ def histogram_rows(stats: TensorStats, width: int) -> Text:
     text = Text()
     for index, count in enumerate(stats.histogram):
         start = low + index * step
-        text.append(f"{number(start):>9} … {number(start + step):<9} ", style=QUIET)
+        text.append(f"{format_number(start):>10} … {format_number(start + step):<10} ", style=QUIET)
         text.append("█" * round(count / peak * bar_width), style=GRADIENT)
         text.append(f" {count}\n")
     text.rstrip()
@@ -69,7 +70,9 @@ def histogram_rows(stats: TensorStats, width: int) -> Text:
 
 
 def values_text(record: TensorRecord, width: int, full: bool) -> Text:
-    """The values as NumPy prints them, summarised beyond a limit (bigger when `full`)."""
+    """The values laid out as NumPy prints them, each number as everywhere in gradscope (so a 1e-19 gradient
+    is not `0.`), nan/inf in the error style and exact zeros dimmed; summarised beyond a limit (bigger when
+    `full`)."""
     try:
         values = record.values
     except TraceFormatError as error:
@@ -77,9 +80,11 @@ def values_text(record: TensorRecord, width: int, full: bool) -> Text:
     if values is None:
         return Text(f"values not kept ({record.stats.numel:,} elements; the trace kept statistics only)",
                     style=QUIET)
-    text = np.array2string(values, precision=4, suppress_small=True, max_line_width=max(20, width),
-                           threshold=4000 if full else 120, edgeitems=8 if full else 3)
-    return Text(text)
+    text = Text(format_array(values, max_line_width=max(20, width), threshold=4000 if full else 120,
+                             edgeitems=8 if full else 3))
+    for start, end, style in number_spans(text.plain):
+        text.stylize(style, start, end)
+    return text
 
 
 class TensorView(Widget):
