@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
+from gradscope.autograd.gradcheck import INCONCLUSIVE
 from gradscope.autograd.gradcheck import check as gradcheck_result
 from gradscope.autograd.tensor import Tensor
 from gradscope.checks.config import CheckConfig, NormBound
@@ -157,7 +158,8 @@ def assert_grad_norm(source: Trace | Callable[[], Tensor], *, max: float | None 
 def assert_gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                      fast_mode: bool = True, nondet_tol: float = 0.0) -> None:
     """`gradscope.autograd.gradcheck(func, inputs)` as an assertion (fast mode unless told otherwise):
-    a failure names the worst element and the first node whose backward is wrong, with its scope and line.
+    a failure names the worst element and the first node whose backward is wrong, with its scope and line;
+    an inconclusive check (every mismatch within finite-difference noise) fails too, saying so.
 
     >>> assert_gradcheck(my_function, (x.double().requires_grad_(),))
     """
@@ -169,5 +171,6 @@ def assert_gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float =
         name = f"{owner.__name__}.{func.__name__}" if isinstance(owner, type) else \
             getattr(func, "__qualname__", type(func).__name__)
         details = result.summary().splitlines()[1:] or result.message.strip().splitlines()[:1]
-        raise GradientAssertionError(f"gradcheck of {name} failed ({'fast' if fast_mode else 'slow'} mode, "
+        outcome = "was inconclusive at this scale" if result.verdict == INCONCLUSIVE else "failed"
+        raise GradientAssertionError(f"gradcheck of {name} {outcome} ({'fast' if fast_mode else 'slow'} mode, "
                                      f"atol {atol:g}, rtol {rtol:g}):\n  " + "\n  ".join(details))

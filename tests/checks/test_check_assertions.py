@@ -149,3 +149,13 @@ def test_grad_recorder_records_calls_and_blocks(net, x):
     # inside a block backward accumulates as usual: 5 from the call, then 10 and 15
     assert [block.parameter_grad(head_bias, i).values.tolist() for i in (0, 1)] == [[10.0], [15.0]]
     assert_grads_finite(block)
+
+
+def test_assert_gradcheck_says_when_it_is_inconclusive():
+    offset = torch.tensor([1.496e11, 2.0], dtype=torch.float64, requires_grad=True)  # 1e11 ± 1e-6 rounds back
+    observed = torch.tensor([1.496e11 + 12.5, 1.0], dtype=torch.float64)
+    with pytest.raises(GradientAssertionError) as error:
+        assert_gradcheck(lambda o: ((o - observed) ** 2).sum(), (offset,))
+    lines = str(error.value).splitlines()
+    assert lines[0].startswith("gradcheck of ") and "was inconclusive at this scale (fast mode" in lines[0]
+    assert lines[-1] == "  try eps near 2000 (√(float64 eps) × the largest input magnitude), or rescale the values"
