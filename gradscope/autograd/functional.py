@@ -11,6 +11,7 @@ accepted and gives the same values, computed one output element at a time.
 
 from __future__ import annotations
 
+from gradscope.autograd import observers
 from gradscope.autograd.engine import grad as autograd_grad
 from gradscope.autograd.factories import zeros_like
 from gradscope.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
@@ -98,8 +99,9 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retai
     if not pairs:
         return (None,) * len(inputs)
     new_outputs, new_grad_outputs = zip(*pairs)
-    return autograd_grad(new_outputs, inputs, new_grad_outputs, allow_unused=True, create_graph=create_graph,
-                         retain_graph=retain_graph)
+    with observers.passes_made_by("torch.autograd.functional"):
+        return autograd_grad(new_outputs, inputs, new_grad_outputs, allow_unused=True, create_graph=create_graph,
+                             retain_graph=retain_graph)
 
 
 _MISSING_MESSAGES = {

@@ -26,6 +26,19 @@ GLOBAL: tuple = ()
 WATCHERS: tuple = ()
 # module path pushed by nn.Module.__call__ ("model.encoder.fc1"), read by observers
 scope: ContextVar[str | None] = ContextVar("gradscope_scope", default=None)
+# the library call making the backward passes now running ("torch.func"), None for the user's own
+# backward()/autograd.grad: a recording tells the user's passes from the ones a transform makes
+made_by: ContextVar[str | None] = ContextVar("gradscope_made_by", default=None)
+
+
+@contextlib.contextmanager
+def passes_made_by(name: str):
+    """Mark the backward passes run inside the block as made by `name`, unless an outer call already did."""
+    token = made_by.set(made_by.get() or name)
+    try:
+        yield
+    finally:
+        made_by.reset(token)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Rich renderings of a trace: summary, graph tree, parameter table, anomalies."""
+"""Rich renderings of a trace: summary, graph tree, parameter table (anomalies: cli/anomaly_report.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from gradscope._format import format_number, number_style
+from gradscope.cli.anomaly_report import headline
 from gradscope.trace.model import NodeRecord, TensorRecord, Trace
+from gradscope.trace.passes import loss_of
 
 
 def _number(value: float) -> Text:
@@ -25,68 +27,91 @@ def _grad_text(record: TensorRecord | None) -> Text:
     return Text(f"grad ‖{format_number(stats.norm)}‖", style="cyan")
 
 
-def _loss_value(trace: Trace) -> str | None:
-    if not trace.passes or not trace.passes[-1].roots:
-        return None
-    root = trace.nodes[trace.passes[-1].roots[0]]
-    outputs = [r for r in root.outputs if r is not None]
-    if not outputs:
-        return None
-    values = outputs[0].values
-    return format_number(float(values.reshape(-1)[0])) if values is not None and values.size == 1 else None
+def _passes_text(trace: Trace) -> str:
+    """'8', or '4 (3 made by torch.autograd.functional, torch.func)'."""
+    made = [record.made_by for record in trace.passes if record.made_by is not None]
+    if not made:
+        return str(len(trace.passes))
+    return f"{len(trace.passes)} ({len(made)} made by {', '.join(dict.fromkeys(made))})"
 
 
-def summary(trace: Trace) -> Panel:
+def summary(trace: Trace, pass_index: int | None = None) -> Panel:
     culprits = trace.culprits()
     source = trace.meta.get("script", "")
     entry = trace.meta.get("entry")
     lines = [
         f"[bold]{escape(source)}[/]" + (f"  entry [cyan]{escape(entry)}()[/]" if entry else "  (run as __main__)"),
-        f"passes [bold]{len(trace.passes)}[/]   nodes [bold]{len(trace.nodes)}[/]   "
+        f"passes [bold]{escape(_passes_text(trace))}[/]   nodes [bold]{len(trace.nodes)}[/]   "
         f"parameters [bold]{len(trace.parameters)}[/]   anomalies "
         + (f"[bold red]{len(trace.anomalies)} ({len(culprits)} culprit)[/]" if trace.anomalies else "[green]none[/]"),
     ]
-    loss = _loss_value(trace)
-    if loss is not None:
-        lines.append(f"loss [bold]{loss}[/]")
+    first = headline(trace)
+    if first is not None:
+        lines.append(f"[bold red]first anomaly[/] {escape(first)}")
+    if pass_index is not None:
+        loss = loss_of(trace, pass_index)
+        shown = f"   (showing pass {pass_index} of 0–{len(trace.passes) - 1}: --pass N, --pass last)" \
+            if len(trace.passes) > 1 else ""
+        lines.append((f"loss [bold]{format_number(loss)}[/]" if loss is not None else "loss —") + shown)
     return Panel("\n".join(lines), title="gradscope inspect", expand=False)
 
 
-def _node_label(trace: Trace, node: NodeRecord, pass_index: int, culprits: set) -> Text:
-    label = Text(node.label, style="bold blue" if node.kind == "leaf" else "bold")
+def _label_tokens(trace: Trace, node: NodeRecord, pass_index: int, culprits: set) -> list[Text]:
+    """A node's label as the pieces it may wrap between: name, shape, scope, gradient, culprit badge."""
+    tokens = [Text(node.label, style="bold blue" if node.kind == "leaf" else "bold")]
     outputs = [r for r in node.outputs if r is not None]
     if outputs:
-        label.append(f" {list(outputs[0].shape)}", style="dim")
+        tokens.append(Text(str(list(outputs[0].shape)), style="dim"))
     if node.kind != "leaf" and node.scope:
-        label.append(f" {node.scope}", style="magenta")
-    passes = trace.passes
-    if passes:
-        record = passes[pass_index]
+        tokens.append(Text(node.scope, style="magenta"))
+    if trace.passes:
+        record = trace.passes[pass_index]
         grad = record.leaf_grads.get(node.id) if node.kind == "leaf" else \
             next(iter(record.grad_outputs.get(node.id, [])), None)
         if grad is not None:
-            label.append("  ")
-            label.append_text(_grad_text(grad))
+            tokens.append(_grad_text(grad))
     if node.id in culprits:
-        label.append("  ◀ culprit", style="bold red reverse")
-    return label
+        tokens.append(Text("◀ culprit", style="bold red reverse"))
+    return tokens
 
 
-def graph_tree(trace: Trace, depth: int = 8, pass_index: int = -1) -> Tree:
-    """The backward graph from the loss down to the leaves; shared nodes appear once."""
+def wrapped(tokens: list[Text], width: int | None) -> Text:
+    """The tokens on one line, or on as many lines of at most `width` cells as they need, breaking only
+    between tokens (rich would break inside one: a shape `[16,` / `8]`, a gradient `grad` / `‖0.1‖`)."""
+    text = Text(no_wrap=width is not None, overflow="fold")
+    used = 0
+    for index, token in enumerate(tokens):
+        length = token.cell_len
+        if index and width is not None and used + 1 + length > width:
+            text.append("\n")
+            used = 0
+        elif index:
+            text.append(" ")
+            used += 1
+        text.append_text(token)
+        used += length
+    return text
+
+
+def graph_tree(trace: Trace, depth: int = 8, pass_index: int = -1, width: int | None = None) -> Tree:
+    """The backward graph of a pass from the loss down to the leaves; shared nodes appear once. With the
+    console's `width`, labels wrap only between their pieces."""
     culprits = {a.node for a in trace.culprits()}
     roots = trace.passes[pass_index].roots if trace.passes else []
-    tree = Tree(Text("backward graph (from the loss)", style="bold"))
+    which = f" of pass {pass_index % len(trace.passes)}" if len(trace.passes) > 1 else ""
+    tree = Tree(Text(f"backward graph{which} (from the loss)", style="bold"))
     shown: set[int] = set()
     stack = [(tree, root, 0) for root in reversed(roots)]
     while stack:
         parent, node_id, level = stack.pop()
         node = trace.nodes[node_id]
+        room = None if width is None else max(20, width - 4 * (level + 1))  # a tree level indents 4 cells
         if node_id in shown:
-            parent.add(Text(f"↑ {node.label} (shared, shown above)", style="dim italic"))
+            parent.add(wrapped([Text(f"↑ {node.label}", style="dim italic"),
+                                Text("(shared, shown above)", style="dim italic")], room))
             continue
         shown.add(node_id)
-        branch = parent.add(_node_label(trace, node, pass_index, culprits))
+        branch = parent.add(wrapped(_label_tokens(trace, node, pass_index, culprits), room))
         children = [child for child, _ in node.next if child is not None]
         if children and level + 1 >= depth:
             branch.add(Text(f"… {len(children)} more below (raise --depth)", style="dim"))
@@ -95,56 +120,33 @@ def graph_tree(trace: Trace, depth: int = 8, pass_index: int = -1) -> Tree:
     return tree
 
 
-def _broken_first(trace: Trace) -> list:
+def _broken_first(trace: Trace, pass_index: int) -> list:
     """The parameters in the model's order, except that those with a non-finite gradient come first."""
     def fine(parameter) -> bool:
-        grad = trace.parameter_grad(parameter)
+        grad = trace.parameter_grad(parameter, pass_index)
         return grad is None or grad.stats.finite
     return sorted(trace.parameters, key=fine)
 
 
-def parameter_table(trace: Trace) -> Table:
-    table = Table(title="parameters", title_justify="left")
-    for column, justify in (("name", "left"), ("shape", "left"), ("grad norm", "right"),
-                            ("grad/param", "right"), ("zero", "right"), ("non-finite", "right")):
-        # numbers are never cut mid-exponent (`1.01e-`): the name column folds instead
-        table.add_column(column, justify=justify, no_wrap=column != "name",
-                         overflow="fold" if column == "name" else "ellipsis")
-    for parameter in _broken_first(trace):
-        grad = trace.parameter_grad(parameter)
+def parameter_table(trace: Trace, pass_index: int = -1) -> Table:
+    """Each parameter's gradient after a pass. Names are never cut (their column takes the room it needs,
+    folding only past 60 cells), nor numbers (`1.01e-`)."""
+    which = f" (gradients after pass {pass_index % len(trace.passes)})" if len(trace.passes) > 1 else ""
+    table = Table(title=f"parameters{which}", title_justify="left")
+    longest = max((len(parameter.name) for parameter in trace.parameters), default=4)
+    table.add_column("name", overflow="fold", min_width=min(longest, 60))
+    for column in ("shape", "grad norm", "grad/param", "zero", "non-finite"):
+        table.add_column(column, justify="left" if column == "shape" else "right", no_wrap=True)
+    for parameter in _broken_first(trace, pass_index):
+        grad = trace.parameter_grad(parameter, pass_index)
         shape = str(list(parameter.value.shape))
         if grad is None:
             table.add_row(parameter.name, shape, Text("no grad", style="bold yellow"), "—", "—", "—")
             continue
         stats = grad.stats
         nonfinite = Text(str(stats.nonfinite), style="bold red" if stats.nonfinite else "")
-        value_norm = parameter.value.stats.norm
-        ratio = "—" if stats.nonfinite else _number(stats.norm / value_norm if value_norm else float("inf"))
+        value = parameter.value.stats  # at the end of the recording
+        ratio = "—" if stats.nonfinite or not value.finite else _number(
+            stats.norm / value.norm if value.norm else float("inf"))
         table.add_row(parameter.name, shape, _number(stats.norm), ratio, f"{stats.zero_fraction:.0%}", nonfinite)
     return table
-
-
-def anomaly_list(trace: Trace) -> Text:
-    """Culprits in full (op, the user's line, module scope, why); the nodes that only passed the
-    non-finite values on, in one line per phase."""
-    if not trace.anomalies:
-        return Text("no anomalies: every value and gradient is finite", style="green")
-    text = Text("anomalies\n", style="bold")
-    for anomaly in trace.culprits():
-        text.append(f"✗ culprit ({anomaly.phase}) ", style="bold red")
-        if anomaly.node is None:
-            text.append(f"{anomaly.op} (outside the autograd graph)", style="bold")
-        else:
-            text.append(f"{trace.nodes[anomaly.node].name} ({anomaly.op})", style="bold")
-        if anomaly.source is not None:
-            text.append(f" at {anomaly.source}", style="cyan")
-        if anomaly.scope:
-            text.append(f" in {anomaly.scope}", style="magenta")
-        text.append(f"\n    {anomaly.message}\n")
-    for phase in ("forward", "backward"):
-        names = [trace.nodes[a.node].name for a in trace.anomalies if a.role == "propagator" and a.phase == phase]
-        if names:
-            text.append(f"  passed on ({phase}) by {len(names)} node{'s' if len(names) > 1 else ''}: ", style="yellow")
-            text.append(", ".join(names) + "\n")
-    text.rstrip()
-    return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import functools
 
+from gradscope.autograd import observers
 from gradscope.autograd.engine import grad as autograd_grad
 from gradscope.autograd.factories import zeros_like
 from gradscope.autograd.grad_mode import enable_grad
@@ -52,7 +53,8 @@ def _grads(outputs: list, inputs: list, grad_outputs=None, create_graph=True) ->
     if not pairs:
         return [zeros_like(t) for t in inputs]
     outs, gouts = zip(*pairs)
-    found = autograd_grad(outs, inputs, gouts, allow_unused=True, create_graph=create_graph, retain_graph=True)
+    with observers.passes_made_by("torch.func"):
+        found = autograd_grad(outs, inputs, gouts, allow_unused=True, create_graph=create_graph, retain_graph=True)
     return [zeros_like(t) if g is None else g for g, t in zip(found, inputs)]
 
 

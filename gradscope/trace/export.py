@@ -18,8 +18,9 @@ FOLD_ABOVE = 400  # nodes: bigger graphs are folded into one box per module scop
 VALUES_CHUNK = 8192  # array elements formatted at once
 
 
-def write_json(trace: Trace, stream: TextIO) -> None:
-    """Write the trace as JSON, following docs/trace-format.md, with small arrays inline as `values`.
+def write_json(trace: Trace, stream: TextIO, extra: dict | None = None) -> None:
+    """Write the trace as JSON, following docs/trace-format.md, with small arrays inline as `values`;
+    `extra` keys (JSON-able) follow the trace's own (`inspect --json` adds its `warnings`).
 
     The document goes out a node, a pass and a tensor at a time, and an array's values a chunk at a
     time: memory holds the trace's own arrays, never the text. The text is `json.dumps(document,
@@ -31,6 +32,7 @@ def write_json(trace: Trace, stream: TextIO) -> None:
     manifest, records = to_manifest(trace)
     for record in records:
         record.values  # noqa: B018 - read every array first: a bad one fails before any output
+    manifest.update(extra or {})
 
     def tensor(record: TensorRecord) -> None:
         stream.write('{\n   "stats": ' + _stats_text(record.stats, 3) + ',\n   "values": ')
@@ -51,10 +53,10 @@ def write_json(trace: Trace, stream: TextIO) -> None:
     stream.write("\n}")
 
 
-def to_json(trace: Trace) -> str:
+def to_json(trace: Trace, extra: dict | None = None) -> str:
     """`write_json` into a string."""
     buffer = io.StringIO()
-    write_json(trace, buffer)
+    write_json(trace, buffer, extra)
     return buffer.getvalue()
 
 

@@ -127,6 +127,7 @@ class PassRecord:
     grad_outputs: dict[int, list[TensorRecord | None]] = field(default_factory=dict)  # into each node
     grad_inputs: dict[int, list[TensorRecord | None]] = field(default_factory=dict)  # out of each node
     leaf_grads: dict[int, TensorRecord] = field(default_factory=dict)  # .grad after accumulation
+    made_by: str | None = None  # "torch.func", "torch.autograd.functional": a pass the user didn't call directly
 
 
 @dataclass
@@ -180,6 +181,11 @@ class Trace:
         if not self.passes or parameter.node is None:
             return None
         return self.passes[pass_index].leaf_grads.get(parameter.node)
+
+    def user_passes(self) -> list[int]:
+        """The indices of the passes the script asked for itself (backward(), autograd.grad), not those a
+        transform (torch.func, autograd.functional) made on its behalf."""
+        return [record.index for record in self.passes if record.made_by is None]
 
     def culprits(self) -> list[Anomaly]:
         return [a for a in self.anomalies if a.role == "culprit"]

@@ -141,7 +141,8 @@ class Recorder:
         if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
             self._pass = None
             return
-        self._pass = PassRecord(index=len(self.trace.passes), roots=[self.node_id(node) for node in roots])
+        self._pass = PassRecord(index=len(self.trace.passes), roots=[self.node_id(node) for node in roots],
+                                made_by=observers.made_by.get())
         self.trace.passes.append(self._pass)
 
     def backward_node_start(self, node, grads) -> None:
@@ -192,8 +193,10 @@ class Recorder:
                 self.trace.nodes[node_id].leaf_name = name
             self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor), module))
             named.add(key)
+        in_user_passes = {node_id for record in self.trace.passes if record.made_by is None for node_id in record.order}
         for node_id, tensor in self._leaves.items():
-            if id(tensor) not in named:
+            # a transform's own copies of its inputs (torch.func, autograd.functional) are no parameters
+            if id(tensor) not in named and (node_id in in_user_passes or not in_user_passes):
                 name = f"leaf{node_id}{list(tensor.shape)}"
                 self.trace.nodes[node_id].leaf_name = name
                 self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))

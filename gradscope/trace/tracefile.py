@@ -134,7 +134,7 @@ def to_manifest(trace: Trace) -> tuple[dict, list[TensorRecord]]:
         "index": p.index, "roots": p.roots, "order": p.order,
         "grad_outputs": {str(k): [table.ref(r) for r in v] for k, v in p.grad_outputs.items()},
         "grad_inputs": {str(k): [table.ref(r) for r in v] for k, v in p.grad_inputs.items()},
-        "leaf_grads": {str(k): table.ref(r) for k, r in p.leaf_grads.items()},
+        "leaf_grads": {str(k): table.ref(r) for k, r in p.leaf_grads.items()}, "made_by": p.made_by,
     } for p in trace.passes]
     manifest = {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "meta": _finite_json(trace.meta), "nodes": nodes,
@@ -582,7 +582,8 @@ def _parse(manifest: dict, path: Path, archive: zipfile.ZipFile) -> Trace:
         if _int(data["index"]) != index:
             raise ValueError(f"pass {index} says it is pass {data['index']}")
         record = PassRecord(index=index, roots=[_node(trace, r) for r in _list(data["roots"])],
-                            order=[_node(trace, r) for r in _list(data["order"])])
+                            order=[_node(trace, r) for r in _list(data["order"])],
+                            made_by=_optional_text(data.get("made_by")))
         record.grad_outputs = {_node_key(trace, k): [ref(i) for i in _list(v)]
                                for k, v in _dict(data["grad_outputs"]).items()}
         record.grad_inputs = {_node_key(trace, k): [ref(i) for i in _list(v)]
