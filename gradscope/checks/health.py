@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gradscope._format import format_number
 from gradscope.checks.config import CheckConfig
 from gradscope.checks.layers import check_dead_units, check_vanishing
-from gradscope.checks.results import CheckResult, format_value
+from gradscope.checks.results import CheckResult
 from gradscope.checks.rules import check_connected, check_grad_norm, check_nonzero
 from gradscope.checks.runner import merge_steps
 from gradscope.checks.steps import Step
@@ -115,6 +116,6 @@ def _norm_bounds(results: list[CheckResult], modules: dict) -> list[HealthWarnin
         names = [result.target for result in group]
         more = f" and {len(names) - 1} more parameter{'s' if len(names) > 2 else ''}" if len(names) > 1 else ""
         text = (f"gradient norm {'above' if above else 'below'} the default bound {bound}: {worst.target} "
-                f"{format_value(worst.value)}" + (f" (module {worst.scope})" if worst.scope else "") + more)
+                f"{format_number(worst.value)}" + (f" (module {worst.scope})" if worst.scope else "") + more)
         warnings.append(HealthWarning("grad-norm", text, names, worst.scope, worst.step))
     return warnings

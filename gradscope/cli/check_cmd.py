@@ -47,11 +47,11 @@ def _table(report: CheckReport) -> Table:
     table = Table(title=f"gradscope check {report.script}" + (f"  entry {report.entry}()" if report.entry else ""),
                   title_justify="left")
     for column, justify in (("rule", "left"), ("target", "left"), ("result", "left"), ("measured", "right"),
-                            ("threshold", "left")):
-        table.add_column(column, justify=justify, no_wrap=column == "measured")  # never cut a number
+                            ("threshold", "left")):  # never cut a number; a target (a name) wraps, never cut
+        table.add_column(column, justify=justify, no_wrap=column == "measured", overflow="fold")
     if report.steps > 1:
         table.add_column("step", justify="right")
-    table.add_column("location", justify="left", style="cyan")
+    table.add_column("location", justify="left", style="cyan", overflow="fold")  # wrapped, never cut: file:line
     for result in report.results:
         row = [result.rule, result.target, STATUS[result.status], result.shown, result.threshold]
         if report.steps > 1:

@@ -129,13 +129,12 @@ def _broken_first(trace: Trace, pass_index: int) -> list:
 
 
 def parameter_table(trace: Trace, pass_index: int = -1) -> Table:
-    """Each parameter's gradient after a pass. Names are never cut (their column takes the room it needs,
-    folding only past 60 cells), nor numbers (`1.01e-`)."""
+    """Each parameter's gradient after a pass. Nothing is cut: numbers (`1.01e-`) keep their width, and
+    a name too long for what is left wraps (never `model.e…`)."""
     which = f" (gradients after pass {pass_index % len(trace.passes)})" if len(trace.passes) > 1 else ""
     table = Table(title=f"parameters{which}", title_justify="left")
-    longest = max((len(parameter.name) for parameter in trace.parameters), default=4)
-    table.add_column("name", overflow="fold", min_width=min(longest, 60))
-    for column in ("shape", "grad norm", "grad/param", "zero", "non-finite"):
+    table.add_column("name", overflow="fold")
+    for column in ("shape", "grad\nnorm", "grad/\nparam", "zero", "non-\nfinite"):  # narrow: names get the room
         table.add_column(column, justify="left" if column == "shape" else "right", no_wrap=True)
     for parameter in _broken_first(trace, pass_index):
         grad = trace.parameter_grad(parameter, pass_index)

@@ -63,7 +63,7 @@ def test_exit_code_and_report_sections(name):
     out = result.stdout
     assert f"{name}.py" in out
     assert re.search(r"^backward graph( of pass \d+)? \(from the loss\)$", out, re.MULTILINE)
-    assert "parameters" in out and "grad norm" in out
+    assert "parameters" in out and "norm" in out and "finite" in out  # the headers wrap ("grad" over "norm")
     assert ("no anomalies" in out) == (EXIT_CODES[name] == 0)
     assert "\x1b[" not in out  # no colour when the output is not a terminal
 

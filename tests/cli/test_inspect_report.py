@@ -132,9 +132,9 @@ def test_an_unused_module_is_one_warning_and_strict_fails_on_it():
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("exploding", ["⚠ grad-norm: gradient norm above the default bound '*<=10000': model.16.weight 3.82e+10 "
+    ("exploding", ["⚠ grad-norm: gradient norm above the default bound '*<=10000': model.16.weight 3.819e+10 "
                    "(module model.16) and 18 more parameters"]),
-    ("vanishing", ["⚠ grad-norm: gradient norm below the default bound '*>=1e-07': model.0.weight 8.28e-19 "
+    ("vanishing", ["⚠ grad-norm: gradient norm below the default bound '*>=1e-07': model.0.weight 8.278e-19 "
                    "(module model.0) and 25 more parameters",
                    "⚠ vanishing: layer model.0 (depth 1 of 20; model.0.weight, model.0.bias) has gradient norm"]),
     ("dead_relu", ["⚠ dead-units: 28 of 32 units of ReluBackward0 (relu) in model.relu at "]),
