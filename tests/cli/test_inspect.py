@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -420,7 +421,7 @@ def test_version():
 def test_python_dash_m_runs_the_same_cli(tmp_path):
     missing = tmp_path / "missing.py"
     completed = subprocess.run([sys.executable, "-m", "gradscope", "inspect", str(missing)], capture_output=True,
-                               text=True, timeout=60)
+                               text=True, timeout=60, env=dict(os.environ, COLUMNS="80"))  # whatever the caller's
     assert completed.returncode == 2
     assert completed.stdout == ""
     assert " ".join(completed.stderr.split()) == f"error: {missing}: no such file"  # rich wraps at 80 columns
