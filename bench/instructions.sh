@@ -1,38 +1,65 @@
 #!/usr/bin/env bash
-# Instructions per op of bench/engine.py's chain (forward only, and forward + backward), counted by
-# valgrind: stable where wall-clock timings on a shared machine are not. Needs valgrind.
-#   bash bench/instructions.sh
+# Instructions counted by valgrind: stable where wall-clock timings on a shared machine are not.
+#   chain: per op of bench/engine.py's 1,000-op chain (forward only, and forward + backward);
+#   mlp_small: per forward + backward step of bench/run.py's MLP 64×784→256→256→10 (float32 and float64),
+#   gradscope beside the hand-written NumPy floor.
+# Needs valgrind.   bash bench/instructions.sh [chain|mlp_small]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(python -c "import sys; print(sys.executable)")
 # one BLAS thread: OpenBLAS's idle threads spin, and valgrind would count their instructions too
-export PYTHONHASHSEED=0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-count() {  # instructions of running the chain $2 times in mode $1
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$python" - "$1" "$2" <<'PY' 2>&1 | awk '/Collected/ {print $4}'
+export PYTHONHASHSEED=0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+count() {  # instructions of running workload $1 (implementation $2, dtype $3) $4 times after warming up
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$python" - "$@" <<'PY' 2>&1 | awk '/Collected/ {print $4}'
 import gc, sys
 import numpy as np
 sys.path.insert(0, "bench")
 import gradscope
+import workloads
 from engine import PATTERN
 gc.disable()
-x0 = np.random.default_rng(0).standard_normal(16)
-def chain(n):
-    x = gradscope.tensor(x0, requires_grad=True)
-    y = x
-    for i in range(n):
-        kind = PATTERN[i % 4]
-        y = y * 1.01 if kind == "mul" else y + 0.1 if kind == "add" else y.sin() if kind == "sin" else y.tanh()
-    return y.sum()
-mode, repeats = sys.argv[1], int(sys.argv[2])
-chain(200).backward()
-for _ in range(repeats):
-    loss = chain(1000)
-    if mode == "both":
-        loss.backward()
+name, implementation, dtype, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+if name.startswith("chain"):
+    x0 = np.random.default_rng(0).standard_normal(16)
+    def chain(n):
+        x = gradscope.tensor(x0, requires_grad=True)
+        y = x
+        for i in range(n):
+            kind = PATTERN[i % 4]
+            y = y * 1.01 if kind == "mul" else y + 0.1 if kind == "add" else y.sin() if kind == "sin" else y.tanh()
+        return y.sum()
+    chain(200).backward()
+    for _ in range(repeats):
+        loss = chain(1000)
+        if name == "chain-both":
+            loss.backward()
+else:
+    step = {w.name: w for w in workloads.WORKLOADS}[name].build(dtype, "full")[implementation]
+    step()
+    for _ in range(repeats):
+        step()
 PY
 }
-for mode in fwd both; do
-  base=$(count "$mode" 0)
-  total=$(count "$mode" 5)
-  echo "$mode: $(( (total - base) / 5000 )) instructions per op"
+per() {  # instructions per unit: (count with N repeats - count with 0) / (N * units)
+  local base total
+  base=$(count "$1" "$2" "$3" 0)
+  total=$(count "$1" "$2" "$3" "$4")
+  echo $(( (total - base) / ($4 * $5) ))
+}
+for which in "${@:-chain mlp_small}"; do
+  for item in $which; do
+    case $item in
+      chain)
+        echo "chain fwd: $(per chain-fwd gradscope float64 5 1000) instructions per op"
+        echo "chain fwd+bwd: $(per chain-both gradscope float64 5 1000) instructions per op" ;;
+      mlp_small)
+        for dtype in float32 float64; do
+          ours=$(per mlp_small gradscope $dtype 5 1)
+          floor=$(per mlp_small numpy $dtype 5 1)
+          echo "mlp_small $dtype: gradscope $ours, numpy floor $floor instructions per step" \
+               "($(python -c "print(f'{$ours / $floor:.3f}')")x)"
+        done ;;
+      *) echo "unknown workload $item (chain, mlp_small)" >&2; exit 2 ;;
+    esac
+  done
 done

@@ -11,7 +11,7 @@ from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.node import SAME_AS_OUTPUT, _sequence, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, default_hooks, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
-from gradscope.ops.registry import Primitive, attr_value
+from gradscope.ops.registry import Primitive, attr_reader
 
 _ndarray = np.ndarray
 
@@ -120,7 +120,7 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     data, result = x._data, out._data
     node._input_meta = _SAME_ONE if data.dtype is result.dtype and data.shape == result.shape else (
         (data.shape, data.dtype),)
-    node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
+    node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
     plan = op.save_plan  # the only rule runs: everything it reads is saved
@@ -182,7 +182,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         _edges_and_meta(node, inputs, shape, dtype)
         live = sum(1 << i for i, (fn, _) in enumerate(node._next) if fn is not None)
     node._seq = next(_sequence)
-    node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
+    node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
     plan = op.save_plan
@@ -209,6 +209,15 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
 
 
 _SAME_ONE = (SAME_AS_OUTPUT,)
+_ATTR_READERS: dict = {}  # op -> per derived attribute, (input index, function of that input's array)
+
+
+def _attr_values(op, arrays) -> tuple:
+    """The derived metadata a node keeps (`self_sym_sizes` …), read from the forward's arrays."""
+    readers = _ATTR_READERS.get(op)
+    if readers is None:
+        readers = _ATTR_READERS[op] = tuple(attr_reader(attr, op.inputs) for attr in op.attrs)
+    return tuple([read(arrays[index]) for index, read in readers])
 
 
 def _edges_and_meta(node, inputs, shape, dtype) -> None:
@@ -248,7 +257,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
     _edges_and_meta(node, inputs, None, None)  # no output shape: every input's metadata in full
     edges = node._next
     node._seq = next(_sequence)
-    node._attrs = params + tuple([attr_value(a, arrays, op.inputs) for a in op.attrs]) if op.attrs else params
+    node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     if op.n_outputs == 1:
         out = outputs[0]
         out._requires_grad = True

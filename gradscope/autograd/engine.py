@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import threading
 import warnings
 from contextvars import ContextVar
@@ -276,6 +277,16 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     saved = node._saved
                     if saved:
                         node._saved = FREED[len(saved)]  # dropping the entries frees what they held
+            elif plain and type(node) is AccumulateGrad and not node._has_hooks and _plain_leaf(node.variable):
+                # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad` as it
+                # is (no copy). The pass's own references are dropped first, so that the count is exact:
+                # the list the gradient came in, the previous node's outputs, the loop variable.
+                g = grads[0]
+                grads[0] = outputs = None
+                if g is not None:
+                    owned = _unreferenced(g)  # NOTE: a statement of its own: as a call's argument g has a stack ref
+                    _accumulate_into(node.variable, g, False, owned=owned)
+                continue
             else:
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
@@ -490,16 +501,64 @@ def _post_hooks(node, outputs, grads, xp):
     return outputs
 
 
-def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True) -> None:
+def _plain_leaf(variable: Tensor) -> bool:
+    """A leaf whose accumulation runs no hooks (those take `_run_special`)."""
+    return variable._requires_grad and not variable._backward_hooks and not variable._post_accumulate_hooks
+
+
+def _unreferenced(g) -> bool:
+    """Whether the array `g` is referenced only by the caller's one local variable, and its memory by
+    nothing but g: a gradient the engine may hand over as `.grad` without copying it."""
+    return type(g) is _ndarray and _references(g) in _ALONE
+
+
+def _references(g) -> tuple:
+    """(references to g, references to the array owning its memory or 0 when g owns it itself)."""
+    base = g.base
+    if base is None:
+        return _refcount(g), 0
+    # numpy points a view of a view at the array that owns the memory
+    if type(base) is not _ndarray or base.base is not None:
+        return -1, -1
+    return _refcount(g), _refcount(base)
+
+
+def _reference_counts() -> tuple:
+    """What `_unreferenced` sees for an array held by one local variable, owning its memory or a view,
+    measured rather than assumed (interpreters count references differently); none when one more
+    reference does not show in the count (a build without exact counts): nothing is taken then."""
+    def probe(g):  # called as run() calls _unreferenced: one local variable, then the same frames
+        return _references(g)
+
+    def measure(make):
+        g = make()  # held by this variable alone, as the engine holds a gradient
+        count = probe(g)
+        extra = (g, g.base)  # noqa: F841 - one more reference to each, which the count must show
+        return count if probe(g) == (count[0] + 1, count[1] + (g.base is not None)) else None
+
+    alone = (measure(lambda: np.empty(2)), measure(lambda: np.empty((2, 2)).T))
+    return () if None in alone else alone
+
+
+_ndarray = np.ndarray
+_refcount = sys.getrefcount
+_ALONE = _reference_counts()
+
+
+def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True, owned: bool = False) -> None:
     """`.grad += g`: in place for leaves; out of place for retained non-leaf grads (as PyTorch) and,
-    differentiably, under create_graph."""
+    differentiably, under create_graph. A first gradient becomes `.grad` in the tensor's own layout: `g`
+    itself when `owned` (no one else can see it) and it has that layout, else a copy."""
     with _accumulate_lock:
         current = tensor._grad
         if create_graph:
             g = g if isinstance(g, Tensor) else Tensor._make(g)
             tensor._grad = _copy_backwards(g) if current is None else current + g
         elif current is None:
-            tensor._grad = Tensor._make(np.array(g, dtype=tensor._data.dtype, copy=True))
+            data = tensor._data
+            if not (owned and g.dtype == data.dtype and g.strides == data.strides and g.flags.writeable):
+                g = _copy_like(g, data)
+            tensor._grad = Tensor._make(g)
         else:
             data = g._data if isinstance(g, Tensor) else g
             if in_place and current._grad_fn is None and current._data.flags.writeable:
@@ -509,6 +568,16 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
                 current._version_counter[0] += 1
             else:
                 tensor._grad = current + Tensor._make(data)
+
+
+def _copy_like(g, data: np.ndarray) -> np.ndarray:
+    """A copy of `g` with `data`'s dtype and, where `data` is dense, its strides (PyTorch's layout contract
+    for gradients): a transposed parameter gets a transposed gradient, any other a C-ordered one."""
+    copy = np.empty_like(data)  # keeps data's strides when they are dense, else C order
+    if copy.shape != np.shape(g):  # NOTE: a .grad of another shape was set by hand; keep g's
+        return np.array(g, dtype=data.dtype, copy=True)
+    np.copyto(copy, g, casting="unsafe")
+    return copy
 
 
 def _accumulate_leaf(variable: Tensor, g, create_graph: bool, observing) -> None:

@@ -11,10 +11,30 @@ def _mT(xp, a):
     return xp.transpose(a, -2, -1)
 
 
+def _column_major(sizes, strides) -> bool:
+    """Whether a matrix is laid out as the transpose of a C-ordered one (as `weight.t()` is)."""
+    return strides[0] == 1 and strides[1] == sizes[0]
+
+
+# NOTE: as PyTorch's mm_mat1_backward/mm_mat2_backward, a gradient is computed in its input's layout: for
+# a column-major input (`weight.t()` in a linear layer) as the transpose of a row-major product, so that
+# after TBackward0 the weight's gradient is C-ordered, in the weight's layout, and needs no copy
+def _mat1_grad(g, mat2, sizes, strides, xp):
+    if _column_major(sizes, strides):
+        return _mT(xp, xp.matmul(mat2, _mT(xp, g)))
+    return xp.matmul(g, _mT(xp, mat2))
+
+
+def _mat2_grad(g, mat1, sizes, strides, xp):
+    if _column_major(sizes, strides):
+        return _mT(xp, xp.matmul(_mT(xp, g), mat1))
+    return xp.matmul(_mT(xp, mat1), g)
+
+
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                attrs=("mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes", "self_sym_strides"),
-               vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
-                    lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
+               vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides, s.xp),
+                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp)))
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                 vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
                      lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
@@ -55,13 +75,17 @@ def _addmm(bias, mat1, mat2, beta, alpha):
     return product + (bias if beta == 1 else beta * bias)
 
 
+def _scaled(grad, alpha):
+    return grad if alpha == 1 else grad * alpha
+
+
 addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "mat2"), params=("beta", "alpha"),
                   saves=((), "mat2", "mat1"),
+                  attrs=("mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
                   vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
-                       lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)) * s.alpha if s.alpha != 1
-                       else s.xp.matmul(g, _mT(s.xp, s.mat2)),
-                       lambda g, s: s.xp.matmul(_mT(s.xp, s.mat1), g) * s.alpha if s.alpha != 1
-                       else s.xp.matmul(_mT(s.xp, s.mat1), g)))
+                       lambda g, s: _scaled(_mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides, s.xp), s.alpha),
+                       lambda g, s: _scaled(_mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp),
+                                            s.alpha)))
 
 
 def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:

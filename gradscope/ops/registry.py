@@ -112,10 +112,10 @@ _DERIVED = {
 }
 
 
-def attr_value(attr: str, inputs: Sequence, names: Sequence[str]):
-    """Derived metadata PyTorch saves on nodes: `self_sym_sizes`, `self_sym_numel`, `self_sym_strides`,
-    `self_scalar_type`."""
+def attr_reader(attr: str, names: Sequence[str]) -> tuple[int, Callable]:
+    """How to derive the metadata PyTorch saves on nodes (`self_sym_sizes`, `self_sym_numel`,
+    `self_sym_strides`, `self_scalar_type`): `(index of the input, function of its array)`."""
     for suffix, derive in _DERIVED.items():
         if attr.endswith(suffix):
-            return derive(inputs[names.index(attr[: -len(suffix)])])
+            return names.index(attr[: -len(suffix)]), derive
     raise ValueError(f"unknown derived attribute {attr!r}")

@@ -1,0 +1,166 @@
+"""Every speed target of issues 12 and 15 in one run: each workload beside its hand-written NumPy floor and,
+where installed, PyTorch eager and HIPS autograd; one thread, medians of interleaved repeats.
+
+    python bench/run.py [--quick] [--only chain,mlp_small] [--dtypes float32,float64] [--repeats N]
+                        [--out bench/results/latest]
+
+Writes OUT.md (a markdown table) and OUT.json (every median and ratio, plus the versions and settings),
+and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
+implementation of a workload alike because they are timed in turns. `--quick` runs small sizes and
+few repeats: a sanity check of the harness, not a measurement.
+"""
+
+from __future__ import annotations
+
+import os
+
+# one thread everywhere, set before NumPy (and its BLAS) loads
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
+import argparse  # noqa: E402 - the thread limits above must precede NumPy's import
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workloads  # noqa: E402
+
+IMPLEMENTATIONS = ("numpy", "gradscope", "pytorch", "hips")
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest"
+
+
+def interleaved_medians(steps: dict, repeats: int, budget: float) -> tuple[dict, int]:
+    """Median seconds of each step, timed in turn within every round (so load from other processes hits
+    all alike); stops early, after at least 3 rounds, once `budget` seconds are spent. Returns the medians
+    and the number of rounds."""
+    for step in steps.values():
+        step()  # warm up
+    times: dict = {name: [] for name in steps}
+    started = time.perf_counter()
+    rounds = 0
+    while rounds < repeats and (rounds < 3 or time.perf_counter() - started < budget):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+        rounds += 1
+    return {name: statistics.median(values) for name, values in times.items()}, rounds
+
+
+def measure(workload: workloads.Workload, dtype: str, size: str, repeats: int, budget: float) -> dict:
+    """One row: the workload's medians in its unit, the ratios to the floor and to PyTorch, its targets."""
+    steps = workload.build(dtype, size)
+    medians, rounds = interleaved_medians(steps, repeats, budget)
+    scale = (1e6 if workload.unit == "µs/op" else 1e3) / workload.per(size)
+    times = {name: medians[name] * scale if name in medians else None for name in IMPLEMENTATIONS}
+    ours = times["gradscope"]
+    ratios = {f"gradscope/{name}": ours / times[name] for name in IMPLEMENTATIONS
+              if name != "gradscope" and times[name] is not None}
+    if times["pytorch"] is not None:
+        ratios["pytorch/numpy"] = times["pytorch"] / times["numpy"]
+    targets = [{"against": against, "bound": bound, "ratio": ratios.get(f"gradscope/{against}"),
+                "met": None if f"gradscope/{against}" not in ratios else ratios[f"gradscope/{against}"] <= bound}
+               for against, bound in workload.targets]
+    return {"workload": workload.name, "description": workload.describe(size), "dtype": dtype, "unit": workload.unit,
+            "rounds": rounds, "times": times, "ratios": ratios, "targets": targets}
+
+
+def _cell(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}g}" if value < 100 else f"{value:.0f}"
+
+
+def markdown(rows: list, settings: dict) -> str:
+    lines = [f"gradscope {settings['gradscope']} ({settings['commit']}), NumPy {settings['numpy']}, "
+             f"PyTorch {settings['pytorch'] or 'not installed'}, HIPS autograd {settings['hips'] or 'not installed'}; "
+             f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds.",
+             "",
+             "| workload | dtype | unit | numpy | gradscope | pytorch | hips | gs / numpy | gs / pytorch "
+             "| pytorch / numpy | target | met |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        times, ratios = row["times"], row["ratios"]
+        target = ", ".join(f"≤ {t['bound']}× {t['against']}" for t in row["targets"])
+        met = ", ".join("–" if t["met"] is None else "yes" if t["met"] else "no" for t in row["targets"])
+        lines.append(f"| {row['workload']} | {row['dtype']} | {row['unit']} | "
+                     + " | ".join(_cell(times[name]) for name in IMPLEMENTATIONS) + " | "
+                     + " | ".join(_cell(ratios.get(key), 2) for key in ("gradscope/numpy", "gradscope/pytorch",
+                                                                        "pytorch/numpy"))
+                     + f" | {target} | {met} |")
+    lines += ["", "Workloads:"]
+    seen = set()
+    for row in rows:
+        if row["workload"] not in seen:
+            seen.add(row["workload"])
+            lines.append(f"- `{row['workload']}`: {row['description']}")
+    return "\n".join(lines) + "\n"
+
+
+def _version(name: str) -> str | None:
+    module = workloads.optional(name)
+    return None if module is None else getattr(module, "__version__", "installed")
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).resolve().parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+
+
+def settings_of(size: str) -> dict:
+    import gradscope
+    return {"gradscope": getattr(gradscope, "__version__", "?"), "commit": _commit(), "numpy": np.__version__,
+            "pytorch": _version("torch"), "hips": _version("autograd"), "python": platform.python_version(),
+            "size": size, "threads": 1}
+
+
+def run(names: list, dtypes: list, size: str, repeats: int, budget: float, out: Path, echo=print) -> list:
+    """Measure every (workload, dtype), write OUT.md and OUT.json, and return the rows."""
+    chosen = [w for w in workloads.WORKLOADS if w.name in names]
+    rows = []
+    for workload in chosen:
+        for dtype in dtypes:
+            row = measure(workload, dtype, size, repeats, budget)
+            rows.append(row)
+            echo(f"{row['workload']:<11} {dtype}: " + ", ".join(
+                f"{key} {value:.2f}" for key, value in row["ratios"].items()))
+    settings = settings_of(size)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = markdown(rows, settings)
+    out.with_suffix(".md").write_text(table)
+    out.with_suffix(".json").write_text(json.dumps({"settings": settings, "rows": rows}, indent=2) + "\n")
+    return rows
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    names = [w.name for w in workloads.WORKLOADS]
+    parser.add_argument("--quick", action="store_true", help="small sizes and 3 rounds: a sanity run")
+    parser.add_argument("--only", default=",".join(names), help=f"comma-separated workloads among {names}")
+    parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--repeats", type=int, default=None, help="rounds per row (default 30, quick 3)")
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds per row after which rounds stop")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="writes OUT.md and OUT.json")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose among {', '.join(names)}")
+    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    if set(dtypes) - {"float32", "float64"}:
+        parser.error("--dtypes takes float32 and/or float64")
+    repeats = args.repeats if args.repeats is not None else 3 if args.quick else 30
+    run(chosen, dtypes, "quick" if args.quick else "full", repeats, 0.0 if args.quick else args.budget, args.out)
+    print(args.out.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""A leaf's first gradient becomes `.grad` without a copy only when nothing else can see it: never shared
+with another leaf's `.grad`, the user's gradient tensor, a hook's argument or a saved value; and `.grad`
+has the leaf's layout, as PyTorch's AccumulateGrad (a linear layer's weight gradient is C-ordered)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradscope as gs
+
+
+def _independent(*tensors) -> None:
+    """No two of these tensors' arrays share memory."""
+    arrays = [t.numpy() for t in tensors]
+    for i, a in enumerate(arrays):
+        for b in arrays[i + 1:]:
+            assert not np.shares_memory(a, b)
+
+
+def test_linear_weight_grad_is_c_ordered_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    w, b, x = rng.standard_normal((4, 5)), rng.standard_normal(4), rng.standard_normal((7, 5))
+    grads = []
+    for lib in (gs, torch):
+        weight, bias = lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)
+        lib.nn.functional.linear(lib.tensor(x), weight, bias).tanh().sum().backward()
+        grads.append((weight.grad, bias.grad))
+    (ours_w, ours_b), (theirs_w, theirs_b) = grads
+    np.testing.assert_allclose(ours_w.numpy(), theirs_w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_b.numpy(), theirs_b.numpy(), rtol=1e-12)
+    assert ours_w.stride() == theirs_w.stride() == (5, 1)
+
+
+def test_mm_with_a_transposed_operand_gives_the_operand_layout():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    strides = []
+    for lib in (gs, torch):
+        left, right = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        lib.mm(left.t().t(), right.t()).sum().backward()
+        strides.append((left.grad.stride(), right.grad.stride()))
+        np.testing.assert_allclose(left.grad.numpy(), np.ones((3, 2)) @ b)
+        np.testing.assert_allclose(right.grad.numpy(), np.ones((2, 3)) @ a)
+    assert strides[0] == strides[1]
+
+
+def test_two_leaves_fed_one_gradient_get_separate_grads():
+    a, b = gs.randn(3, 4, requires_grad=True), gs.randn(3, 4, requires_grad=True)
+    (a.t() * 2 + b.t()).sum().backward()
+    c, d = gs.randn(3, requires_grad=True), gs.randn(3, requires_grad=True)
+    ((c.view(3, 1) + d.view(3, 1)) * 3).sum().backward()
+    _independent(a.grad, b.grad, c.grad, d.grad)
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones((3, 4)))
+    c.grad.add_(1.0)
+    np.testing.assert_array_equal(d.grad.numpy(), np.full(3, 3.0))
+
+
+def test_the_users_gradient_is_copied():
+    x = gs.randn(3, 4, dtype=gs.float64, requires_grad=True)
+    v = gs.from_numpy(np.ones((3, 4)))
+    x.backward(v)
+    y = gs.randn(3, 4, dtype=gs.float64, requires_grad=True)
+    w = gs.from_numpy(np.ones((4, 3)).T)  # a view whose base nothing else holds
+    y.t().backward(w.t())
+    _independent(x.grad, v, y.grad, w)
+    v.mul_(5)
+    w.mul_(5)
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones((3, 4)))
+
+
+def test_a_gradient_a_hook_kept_is_copied():
+    x = gs.randn(3, 4, requires_grad=True)
+    kept = []
+    y = x.view(3, 4)  # ViewBackward0 hands x a view of the gradient the hook keeps
+    y.register_hook(kept.append)
+    (y * 3).sum().backward()
+    _independent(x.grad, kept[0])
+    kept[0].zero_()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 3.0))
+
+
+def test_a_gradient_passed_through_to_two_leaves_and_kept_by_the_graph():
+    # AddBackward0 hands one array to both inputs; a retained graph runs twice and accumulates in place
+    a, b = gs.randn(2, 2, requires_grad=True), gs.randn(2, 2, requires_grad=True)
+    loss = ((a + b) * gs.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=a.dtype)).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    expected = 2 * np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(a.grad.numpy(), expected)
+    np.testing.assert_array_equal(b.grad.numpy(), expected)
+    _independent(a.grad, b.grad)
+
+
+def test_a_transposed_leaf_gets_a_gradient_in_its_layout():
+    torch = pytest.importorskip("torch")
+    array = np.arange(12.0).reshape(4, 3)
+    strides = []
+    for lib in (gs, torch):
+        leaf = lib.from_numpy(array.copy().T).requires_grad_()
+        (leaf * 2).sum().backward()
+        strides.append(leaf.grad.stride())
+        np.testing.assert_array_equal(leaf.grad.numpy(), np.full((3, 4), 2.0))
+    assert strides[0] == strides[1] == (1, 3)
