@@ -65,6 +65,21 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         if observers.GLOBAL or observers.active.get():
             observers.notify("op_computed", op, inputs, (t,))
         return t
+    if op.simple_view:
+        t = _new_tensor(Tensor)  # Tensor._make, inlined
+        t._data = out if type(out) is _ndarray else np.asarray(out)
+        t._requires_grad = False
+        t._grad_fn = None
+        t._output_nr = 0
+        x = inputs[0]
+        _make_view(t, x, (op, params, None))
+        if inference_enabled.get():
+            t._is_inference = True
+        if grad_enabled.get() and (x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
+            _record_unary(op, x, params, arrays, t)
+        if observers.GLOBAL or observers.active.get():
+            observers.notify("op_computed", op, inputs, (t,))
+        return t
     outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out] if op.n_outputs != 1
                     else [_make(out if type(out) is _ndarray else np.asarray(out))])
     if op.view:

@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple", "plain_rules", "held",
+        "save_plan", "simple", "simple_view", "plain_rules", "held",
     )
 
     def __init__(
@@ -80,6 +80,8 @@ class Primitive:
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
         self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path
+        # and its fast path for views (t, view, transpose …): one input, one output, nothing saved
+        self.simple_view = outputs == 1 and view and len(self.inputs) == 1 and not variadic and not self.save_plan
         self.plain_rules = outputs == 1 and not variadic  # the engine's: one gradient in, one rule per input
 
     def __repr__(self) -> str:
