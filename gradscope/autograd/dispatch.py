@@ -194,8 +194,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             node._next = (edge, _NO_EDGE)
             node._input_meta = (meta, None)
     else:
-        _edges_and_meta(node, inputs, shape, dtype)
-        live = sum(1 << i for i, (fn, _) in enumerate(node._next) if fn is not None)
+        live = _edges_and_meta(node, inputs, shape, dtype)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     out._requires_grad = True
@@ -235,11 +234,14 @@ def _attr_values(op, arrays) -> tuple:
     return tuple([read(arrays[index]) for index, read in readers])
 
 
-def _edges_and_meta(node, inputs, shape, dtype) -> None:
-    """A node's edges and its inputs' gradient metadata, for any number of inputs (SAME_AS_OUTPUT
-    where an input has `shape` and `dtype`; pass None for both to always keep them in full)."""
+def _edges_and_meta(node, inputs, shape, dtype) -> int:
+    """Set a node's edges and its inputs' gradient metadata, for any number of inputs (SAME_AS_OUTPUT
+    where an input has `shape` and `dtype`; pass None for both to always keep them in full). Returns
+    which inputs have an edge, as bits (input i: 1 << i)."""
     edges = []
     input_meta = []
+    live = 0
+    bit = 1
     for x in inputs:
         if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
             if x._base is not None:
@@ -249,11 +251,14 @@ def _edges_and_meta(node, inputs, shape, dtype) -> None:
             data = x._data
             input_meta.append(SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
                               else (data.shape, data.dtype))
+            live |= bit
         else:
             edges.append(_NO_EDGE)
             input_meta.append(None)
+        bit <<= 1
     node._next = tuple(edges)
     node._input_meta = tuple(input_meta)
+    return live
 
 
 def _light(x):
@@ -269,8 +274,7 @@ def _light(x):
 
 def _record(op, inputs, params, arrays, outputs) -> None:
     node = _new_node(op.node_class or node_class(op))
-    _edges_and_meta(node, inputs, None, None)  # no output shape: every input's metadata in full
-    edges = node._next
+    live = _edges_and_meta(node, inputs, None, None)  # no output shape: every input's metadata in full
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     if op.n_outputs == 1:
@@ -291,7 +295,6 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         if observers.GLOBAL or observers.active.get():
             _notify(op, node, inputs, outputs)
         return
-    live = sum(1 << i for i, edge in enumerate(edges) if edge[0] is not None)
     # save a value only if a rule that reads it will run (its input needs a gradient)
     node._saved = tuple([None if not readers & live else SavedTensor(outputs[index], True, index) if is_output
                          else save_input(inputs[index]) for is_output, index, readers in op.save_plan])

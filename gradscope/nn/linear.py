@@ -47,7 +47,12 @@ class Linear(Module):
         init._default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        # NOTE: the registry read first: `self.weight` reaches parameters through __getattr__, only after
+        # a failed lookup raised (and caught) an AttributeError; a parametrized weight is not registered there
+        parameters = self._parameters
+        weight = parameters["weight"] if "weight" in parameters else self.weight
+        bias = parameters["bias"] if "bias" in parameters else self.bias
+        return F.linear(input, weight, bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -85,14 +85,16 @@ class Module(HookedCall):
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers, so without one there is nothing to push
-        if observers.any_active():
+        if observers.GLOBAL or observers.active.get():
             token = _calling.set(self)
             try:
                 with observers.module_scope(self._scope_relative_to(_calling_outer(token))):
                     return self._call_with_hooks(args, kwargs)
             finally:
                 _calling.reset(token)
-        return self._call_with_hooks(args, kwargs)
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone
 
     def _scope_relative_to(self, caller: Module | None) -> str:
         """This module's path below the module whose forward calls it ("encoder.layers.0" when the

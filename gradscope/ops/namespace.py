@@ -90,16 +90,16 @@ class NumpyNamespace:
         return np.expand_dims(x, dims) if dims else x
 
     @staticmethod
-    def transpose(x, dim0, dim1):
-        return np.swapaxes(x, dim0, dim1)
+    def transpose(x, dim0, dim1):  # the methods: NumPy's functions of the same names only wrap them
+        return x.swapaxes(dim0, dim1)
 
     @staticmethod
     def permute(x, dims):
-        return np.transpose(x, dims)
+        return x.transpose(dims)
 
     @staticmethod
     def reshape(x, shape):
-        return np.reshape(x, shape)
+        return x.reshape(shape)
 
     @staticmethod
     def zeros(shape, dtype):

@@ -106,10 +106,10 @@ def primitive(name: str, forward: Callable, node: str, **kwargs) -> Primitive:
     return op
 
 
-_DERIVED = {
-    "_sym_sizes": lambda a: tuple(np.shape(a)),
-    "_sym_numel": lambda a: int(np.size(a)),
-    "_sym_strides": lambda a: tuple(s // a.itemsize for s in a.strides),
+_DERIVED = {  # read on every op that records a node: plain attribute reads where the input is an array
+    "_sym_sizes": lambda a: a.shape if type(a) is np.ndarray else tuple(np.shape(a)),
+    "_sym_numel": lambda a: a.size if type(a) is np.ndarray else int(np.size(a)),
+    "_sym_strides": lambda a: tuple([s // a.itemsize for s in a.strides]),
     "_scalar_type": lambda a: np.asarray(a).dtype,
 }
 

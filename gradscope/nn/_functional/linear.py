@@ -15,6 +15,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> F.linear(gradscope.ones(2, 4), gradscope.ones(3, 4), gradscope.zeros(3)).shape
     torch.Size([2, 3])
     """
+    data, weights = input._data, weight._data
+    if data.ndim == 2 and weights.ndim == 2 and data.shape[1] == weights.shape[1] and bias is not None:
+        return gradscope.addmm(bias, input, gradscope.t(weight))  # the common case, checked on the arrays
     in_features = weight.shape[-1]
     if input.dim() == 0 or input.shape[-1] != in_features:
         rows = int(np.prod(input.shape[:-1])) if input.dim() else 1
@@ -24,8 +27,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return input.matmul(weight.t())
     if input.dim() == 2:
-        return gradscope.addmm(bias, input, weight.t())
-    flat = gradscope.addmm(bias, input.reshape(-1, in_features), weight.t())
+        return gradscope.addmm(bias, input, gradscope.t(weight))
+    flat = gradscope.addmm(bias, input.reshape(-1, in_features), gradscope.t(weight))
     return flat.view(*input.shape[:-1], weight.shape[0])
 
 
