@@ -10,6 +10,8 @@ def sum_to(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
+    if lead > 0 and shape and grad.shape[lead:] == shape:  # only leading dims were broadcast (a bias): one reduction
+        return grad.sum(axis=0 if lead == 1 else tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         i + lead for i, size in enumerate(shape) if size == 1 and grad.shape[i + lead] != 1
     )
