@@ -14,32 +14,35 @@ from gradscope.ops import losses as L
 
 
 def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int) -> None:
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() != 1 and target.dim() > 0 and input.shape[0] != target.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0]}).")
-    if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype.name == "bool":
+    """PyTorch's checks of class-index targets, read off the arrays (this runs on every loss call)."""
+    data, classes = input._data, target._data
+    ndim, shape = data.ndim, data.shape
+    if ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
+    if ndim != 1 and classes.ndim > 0 and shape[0] != classes.shape[0]:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({classes.shape[0]}).")
+    if classes.dtype.kind not in "iu":
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type(target)}")
-    n_classes = input.shape[1 if input.dim() > 1 else 0]
+    n_classes = shape[1 if ndim > 1 else 0]
     if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
-        if input.dim() <= 2:
+        if ndim <= 2:
             raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
                                f"but got weight tensor of shape: {size_list(weight)}")
         raise RuntimeError("weight tensor should be defined either for all or no classes")
-    if input.dim() == 4:
-        if target.dim() != 3:
+    if ndim == 4:
+        if classes.ndim != 3:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of dimension: "
-                               f"{target.dim()}")
-        if target.shape != input.shape[:1] + input.shape[2:]:
+                               f"{classes.ndim}")
+        if classes.shape != shape[:1] + shape[2:]:
             raise RuntimeError(f"size mismatch (got input: {size_list(input)} , target: {size_list(target)}")
-    expected = input.shape[:1] + input.shape[2:] if input.dim() > 1 else ()
-    if tuple(target.shape) != tuple(expected):
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-    classes = target.numpy()
-    bad = classes[(classes != ignore_index) & ((classes < 0) | (classes >= n_classes))]
-    if bad.size:
-        raise IndexError(f"Target {bad.flat[0]} is out of bounds.")
+    expected = shape[:1] + shape[2:] if ndim > 1 else ()
+    if classes.shape != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(classes.shape)}")
+    if classes.size and (classes.min() < 0 or classes.max() >= n_classes):  # then find the culprit
+        bad = classes[(classes != ignore_index) & ((classes < 0) | (classes >= n_classes))]
+        if bad.size:
+            raise IndexError(f"Target {bad.flat[0]} is out of bounds.")
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
