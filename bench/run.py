@@ -36,10 +36,9 @@ IMPLEMENTATIONS = ("numpy", "gradscope", "pytorch", "hips")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest"
 
 
-def interleaved_medians(steps: dict, repeats: int, budget: float) -> tuple[dict, int]:
-    """Median seconds of each step, timed in turn within every round (so load from other processes hits
-    all alike); stops early, after at least 3 rounds, once `budget` seconds are spent. Returns the medians
-    and the number of rounds."""
+def interleaved_times(steps: dict, repeats: int, budget: float) -> dict:
+    """Seconds of each step in every round, the steps timed in turn within a round (so load from other
+    processes hits all alike); stops early, after at least 3 rounds, once `budget` seconds are spent."""
     for step in steps.values():
         step()  # warm up
     times: dict = {name: [] for name in steps}
@@ -51,25 +50,28 @@ def interleaved_medians(steps: dict, repeats: int, budget: float) -> tuple[dict,
             step()
             times[name].append(time.perf_counter() - start)
         rounds += 1
-    return {name: statistics.median(values) for name, values in times.items()}, rounds
+    return times
 
 
 def measure(workload: workloads.Workload, dtype: str, size: str, repeats: int, budget: float) -> dict:
-    """One row: the workload's medians in its unit, the ratios to the floor and to PyTorch, its targets."""
-    steps = workload.build(dtype, size)
-    medians, rounds = interleaved_medians(steps, repeats, budget)
+    """One row: the workload's medians (and best rounds) in its unit, the ratios of the medians to the floor
+    and to PyTorch, the median of the per-round ratios (steadier on a loaded machine), its targets."""
+    times = interleaved_times(workload.build(dtype, size), repeats, budget)
     scale = (1e6 if workload.unit == "µs/op" else 1e3) / workload.per(size)
-    times = {name: medians[name] * scale if name in medians else None for name in IMPLEMENTATIONS}
-    ours = times["gradscope"]
-    ratios = {f"gradscope/{name}": ours / times[name] for name in IMPLEMENTATIONS
-              if name != "gradscope" and times[name] is not None}
-    if times["pytorch"] is not None:
-        ratios["pytorch/numpy"] = times["pytorch"] / times["numpy"]
+    medians = {name: statistics.median(times[name]) * scale if name in times else None for name in IMPLEMENTATIONS}
+    best = {name: min(times[name]) * scale if name in times else None for name in IMPLEMENTATIONS}
+    pairs = [("gradscope", name) for name in IMPLEMENTATIONS if name != "gradscope"] + [("pytorch", "numpy")]
+    ratios, per_round = {}, {}
+    for ours, theirs in pairs:
+        if medians[ours] is not None and medians[theirs] is not None:
+            ratios[f"{ours}/{theirs}"] = medians[ours] / medians[theirs]
+            per_round[f"{ours}/{theirs}"] = statistics.median(a / b for a, b in zip(times[ours], times[theirs]))
     targets = [{"against": against, "bound": bound, "ratio": ratios.get(f"gradscope/{against}"),
                 "met": None if f"gradscope/{against}" not in ratios else ratios[f"gradscope/{against}"] <= bound}
                for against, bound in workload.targets]
     return {"workload": workload.name, "description": workload.describe(size), "dtype": dtype, "unit": workload.unit,
-            "rounds": rounds, "times": times, "ratios": ratios, "targets": targets}
+            "rounds": len(times["gradscope"]), "times": medians, "best": best, "ratios": ratios,
+            "per_round_ratios": per_round, "targets": targets}
 
 
 def _cell(value, digits: int = 3) -> str:
@@ -79,11 +81,12 @@ def _cell(value, digits: int = 3) -> str:
 def markdown(rows: list, settings: dict) -> str:
     lines = [f"gradscope {settings['gradscope']} ({settings['commit']}), NumPy {settings['numpy']}, "
              f"PyTorch {settings['pytorch'] or 'not installed'}, HIPS autograd {settings['hips'] or 'not installed'}; "
-             f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds.",
+             f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds "
+             "(and the median of the per-round ratios).",
              "",
              "| workload | dtype | unit | numpy | gradscope | pytorch | hips | gs / numpy | gs / pytorch "
-             "| pytorch / numpy | target | met |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| pytorch / numpy | per round: gs / numpy, gs / pytorch | target | met |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         times, ratios = row["times"], row["ratios"]
         target = ", ".join(f"≤ {t['bound']}× {t['against']}" for t in row["targets"])
@@ -92,6 +95,8 @@ def markdown(rows: list, settings: dict) -> str:
                      + " | ".join(_cell(times[name]) for name in IMPLEMENTATIONS) + " | "
                      + " | ".join(_cell(ratios.get(key), 2) for key in ("gradscope/numpy", "gradscope/pytorch",
                                                                         "pytorch/numpy"))
+                     + " | " + ", ".join(_cell(row["per_round_ratios"].get(key), 2)
+                                         for key in ("gradscope/numpy", "gradscope/pytorch"))
                      + f" | {target} | {met} |")
     lines += ["", "Workloads:"]
     seen = set()
