@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -33,10 +33,6 @@ class Adadelta(Optimizer):
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def step(self, closure: Callable | None = None):
-        """Update every parameter that has a gradient; returns what `closure` (if given) returns."""
-        return self._step_each(closure, self._update)
 
     def _update(self, param: Tensor, group: dict) -> None:
         state = self.state[param]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -53,10 +53,6 @@ class Adagrad(Optimizer):
             state["sum"] = Tensor._make(np.full_like(param._data, complex(initial, initial)
                                                      if param._data.dtype.kind == "c" else initial))
         return state
-
-    def step(self, closure: Callable | None = None):
-        """Update every parameter that has a gradient; returns what `closure` (if given) returns."""
-        return self._step_each(closure, self._update)
 
     def _update(self, param: Tensor, group: dict) -> None:
         state = self._init_state(param)

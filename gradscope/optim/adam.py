@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -47,10 +47,6 @@ class Adam(Optimizer):
                 raise RuntimeError("`fused` does not support `differentiable`")
             if foreach:
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-    def step(self, closure: Callable | None = None):
-        """Update every parameter that has a gradient; returns what `closure` (if given) returns."""
-        return self._step_each(closure, self._update)
 
     def _update(self, param: Tensor, group: dict) -> None:
         state = self.state[param]

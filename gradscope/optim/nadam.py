@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -38,10 +38,6 @@ class NAdam(Optimizer):
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def step(self, closure: Callable | None = None):
-        """Update every parameter that has a gradient; returns what `closure` (if given) returns."""
-        return self._step_each(closure, self._update)
 
     def _update(self, param: Tensor, group: dict) -> None:
         state = self.state[param]

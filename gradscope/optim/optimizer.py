@@ -138,6 +138,11 @@ class Optimizer:
                 reset_grad(param, set_to_none)
 
     def step(self, closure: Callable | None = None):
+        """Update every parameter that has a gradient; returns what `closure` (if given) returns.
+        Each optimizer says how in `_update(param, group)`, or overrides `step` as PyTorch's subclasses do."""
+        return self._step_each(closure, self._update)
+
+    def _update(self, param: Tensor, group: dict) -> None:
         raise NotImplementedError
 
     def _step_each(self, closure: Callable | None, update: Callable[[Tensor, dict], None]):

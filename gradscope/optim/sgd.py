@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -43,11 +43,6 @@ class SGD(Optimizer):
                     "nesterov": nesterov, "maximize": maximize, "foreach": foreach, "differentiable": differentiable,
                     "fused": fused}
         super().__init__(params, defaults)
-
-    def step(self, closure: Callable | None = None):
-        """Update every parameter that has a gradient; `closure` (run with grad enabled) recomputes
-        and returns the loss, which step returns."""
-        return self._step_each(closure, self._update)
 
     def _update(self, param: Tensor, group: dict) -> None:
         grad = u.gradient(self, param, group)
