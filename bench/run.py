@@ -1,5 +1,8 @@
-"""Every speed target of issues 12 and 15 in one run: each workload beside its hand-written NumPy floor and,
-where installed, PyTorch eager and HIPS autograd; one thread, medians of interleaved repeats.
+"""Every speed target of issues 12 and 15 in one run, each beside what its target compares it with.
+
+Compute workloads run beside their hand-written NumPy floor and, where installed, PyTorch eager and HIPS
+autograd; one thread, medians of interleaved repeats. The debugger's own costs (recording, anomaly mode,
+trace save/load/export, the browser) come from their bench scripts' `rows()` and form a second table.
 
     python bench/run.py [--quick] [--only chain,mlp_small] [--dtypes float32,float64] [--repeats N]
                         [--out bench/results/latest]
@@ -7,7 +10,8 @@ where installed, PyTorch eager and HIPS autograd; one thread, medians of interle
 Writes OUT.md (a markdown table) and OUT.json (every median and ratio, plus the versions and settings),
 and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
 implementation of a workload alike because they are timed in turns. `--quick` runs small sizes and
-few repeats: a sanity check of the harness, not a measurement.
+few repeats: a sanity check of the harness, not a measurement. `--dtypes` applies to the compute
+workloads; the debugger rows choose their own.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads  # noqa: E402
 
 IMPLEMENTATIONS = ("numpy", "gradscope", "pytorch", "hips")
+# The debugger's own costs, each measured by its bench script's `rows(quick)` (recording and anomaly mode
+# against the unchecked step, trace files and the browser against absolute bounds): name -> module.
+DEBUGGER_BENCHES = {"recording": "recording", "anomaly": "anomaly", "trace_io": "trace_io", "browser": "tui"}
+ROW_KEYS = ("workload", "dtype", "unit", "description", "value", "baseline", "baseline_name", "ratio", "target",
+            "met", "extra")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest"
 
 
@@ -83,10 +92,12 @@ def markdown(rows: list, settings: dict) -> str:
              f"PyTorch {settings['pytorch'] or 'not installed'}, HIPS autograd {settings['hips'] or 'not installed'}; "
              f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds "
              "(and the median of the per-round ratios).",
-             "",
-             "| workload | dtype | unit | numpy | gradscope | pytorch | hips | gs / numpy | gs / pytorch "
-             "| pytorch / numpy | per round: gs / numpy, gs / pytorch | target | met |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             ""]
+    if not rows:
+        return "\n".join(lines)
+    lines += ["| workload | dtype | unit | numpy | gradscope | pytorch | hips | gs / numpy | gs / pytorch "
+              "| pytorch / numpy | per round: gs / numpy, gs / pytorch | target | met |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         times, ratios = row["times"], row["ratios"]
         target = ", ".join(f"≤ {t['bound']}× {t['against']}" for t in row["targets"])
@@ -104,6 +115,36 @@ def markdown(rows: list, settings: dict) -> str:
         if row["workload"] not in seen:
             seen.add(row["workload"])
             lines.append(f"- `{row['workload']}`: {row['description']}")
+    return "\n".join(lines) + "\n"
+
+
+def debugger_rows(name: str, quick: bool) -> list:
+    """The rows of one debugger bench (`DEBUGGER_BENCHES`), checked for the keys the table reads."""
+    module = __import__(DEBUGGER_BENCHES[name])
+    rows = module.rows(quick=quick)
+    for row in rows:
+        missing = [key for key in ROW_KEYS if key not in row]
+        if missing:
+            raise ValueError(f"bench/{DEBUGGER_BENCHES[name]}.py row {row.get('workload')!r} lacks {missing}")
+    return rows
+
+
+def _extra(extra: dict) -> str:
+    return ", ".join(f"{key} {_cell(value) if isinstance(value, (int, float)) else value}"
+                     for key, value in extra.items())
+
+
+def debugger_markdown(rows: list) -> str:
+    """The second table: what recording, anomaly mode, trace files and the browser cost."""
+    lines = ["| row | dtype | unit | gradscope | baseline | ratio | target | met | also |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        baseline = "–" if row["baseline"] is None else f"{_cell(row['baseline'])} ({row['baseline_name']})"
+        lines.append(f"| {row['workload']} | {row['dtype']} | {row['unit']} | {_cell(row['value'])} | {baseline} | "
+                     f"{_cell(row['ratio'], 2)} | {row['target']} | {'yes' if row['met'] else 'no'} | "
+                     f"{_extra(row['extra'])} |")
+    lines += ["", "Debugger rows:"]
+    lines += [f"- `{row['workload']}` ({row['dtype']}): {row['description']}" for row in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -130,24 +171,30 @@ def settings_of(size: str) -> dict:
 def run(names: list, dtypes: list, size: str, repeats: int, budget: float, out: Path, echo=print) -> list:
     """Measure every (workload, dtype), write OUT.md and OUT.json, and return the rows."""
     chosen = [w for w in workloads.WORKLOADS if w.name in names]
-    rows = []
+    rows, extra_rows = [], []
     for workload in chosen:
         for dtype in dtypes:
             row = measure(workload, dtype, size, repeats, budget)
             rows.append(row)
             echo(f"{row['workload']:<11} {dtype}: " + ", ".join(
                 f"{key} {value:.2f}" for key, value in row["ratios"].items()))
+    for name in (name for name in DEBUGGER_BENCHES if name in names):
+        for row in debugger_rows(name, quick=size == "quick"):
+            extra_rows.append(row)
+            echo(f"{row['workload']:<11} {row['dtype']}: {_cell(row['value'])} {row['unit']}"
+                 + ("" if row["ratio"] is None else f", {row['ratio']:.2f}x {row['baseline_name']}"))
     settings = settings_of(size)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table = markdown(rows, settings)
+    table = markdown(rows, settings) + ("\n" + debugger_markdown(extra_rows) if extra_rows else "")
     out.with_suffix(".md").write_text(table)
-    out.with_suffix(".json").write_text(json.dumps({"settings": settings, "rows": rows}, indent=2) + "\n")
-    return rows
+    out.with_suffix(".json").write_text(json.dumps({"settings": settings, "rows": rows, "debugger_rows": extra_rows},
+                                                   indent=2) + "\n")
+    return rows + extra_rows
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    names = [w.name for w in workloads.WORKLOADS]
+    names = [w.name for w in workloads.WORKLOADS] + list(DEBUGGER_BENCHES)
     parser.add_argument("--quick", action="store_true", help="small sizes and 3 rounds: a sanity run")
     parser.add_argument("--only", default=",".join(names), help=f"comma-separated workloads among {names}")
     parser.add_argument("--dtypes", default="float32,float64")

@@ -45,3 +45,38 @@ def test_an_unknown_workload_is_a_usage_error(tmp_path):
                                 str(tmp_path / "r")], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 2
     assert "unknown workload(s) nonsense" in completed.stderr
+
+
+def _bench_run_module(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import run
+    return run
+
+
+def test_debugger_rows_form_a_second_table(monkeypatch, tmp_path):
+    run = _bench_run_module(monkeypatch)
+    fake = type(sys)("fake_bench")
+    fake.rows = lambda quick: [
+        {"workload": "recording", "dtype": "float32", "unit": "ms", "description": "fake recorded step",
+         "value": 2.6, "baseline": 2.0, "baseline_name": "unrecorded", "ratio": 1.3, "target": "≤ 1.3× unrecorded",
+         "met": True, "extra": {"peak_mb": 12.5}}]
+    monkeypatch.setitem(sys.modules, "fake_bench", fake)
+    monkeypatch.setitem(run.DEBUGGER_BENCHES, "fake", "fake_bench")
+    out = tmp_path / "results"
+    rows = run.run(["fake"], ["float32"], "quick", 1, 0.0, out, echo=lambda line: None)
+    assert [row["workload"] for row in rows] == ["recording"]
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["rows"] == [] and report["debugger_rows"][0]["ratio"] == 1.3
+    table = out.with_suffix(".md").read_text()
+    assert "| recording | float32 | ms | 2.6 | 2 (unrecorded) | 1.3 | ≤ 1.3× unrecorded | yes | peak_mb 12.5 |" in table
+    assert "- `recording` (float32): fake recorded step" in table
+
+
+def test_a_debugger_row_missing_a_key_is_reported(monkeypatch):
+    run = _bench_run_module(monkeypatch)
+    fake = type(sys)("fake_bench")
+    fake.rows = lambda quick: [{"workload": "browser", "value": 1.0}]
+    monkeypatch.setitem(sys.modules, "fake_bench", fake)
+    monkeypatch.setitem(run.DEBUGGER_BENCHES, "fake", "fake_bench")
+    with pytest.raises(ValueError, match="bench/fake_bench.py row 'browser' lacks"):
+        run.debugger_rows("fake", quick=True)
