@@ -48,19 +48,61 @@ def _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, fill):
     return view[(Ellipsis,) + tuple(slice(0, o) for o in out) + (slice(None),) * k], out
 
 
-def _argmax_to_index(flat, starts, kernel_size, dilation, sizes):
-    """Values at each window's first maximum, and its flat index in the input plane (PyTorch's indices).
-    `starts[i]` holds where each window begins along dim i (negative inside the left padding)."""
-    arg = flat.argmax(-1)
+# NOTE: PyTorch's max-pool kernels take an element when `value > best or isnan(value)`: a window's first maximum,
+# or its last NaN. Both ways of finding it below keep that rule.
+FEW_POSITIONS = 16  # up to this many kernel positions, a pass per position beats an argmax along a short axis
+
+
+def window_max(view, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum over the trailing `k` axes of `view`, and the flat kernel position picked."""
+    kernel = view.shape[-k:]
+    if math.prod(kernel) <= FEW_POSITIONS:
+        return max_over_positions(view, kernel)
+    return max_by_argmax(view.reshape(view.shape[:-k] + (-1,)))
+
+
+def max_over_positions(view, kernel) -> tuple[np.ndarray, np.ndarray]:
+    """One elementwise pass per kernel position, each over a strided view of the input: no copy of the
+    windows and no Python loop over them."""
+    positions = np.ndindex(*kernel)
+    best = view[(Ellipsis,) + next(positions)].copy()
+    arg = np.zeros(best.shape, np.int8)
+    for p, position in enumerate(positions, 1):
+        value = view[(Ellipsis,) + position]
+        take = value > best
+        if best.dtype.kind == "f":
+            take |= np.isnan(value)
+        np.maximum(best, value, out=best)  # keeps `best` on ties and takes a NaN from either side, as the rule
+        arg += take * (p - arg)
+    return best, arg
+
+
+def max_by_argmax(flat) -> tuple[np.ndarray, np.ndarray]:
+    """Over the last axis of a copy of the windows: NumPy's argmax, then the last NaN where there is one."""
+    arg = flat.argmax(-1)  # the first maximum, or the first NaN
     values = np.take_along_axis(flat, arg[..., None], -1)[..., 0]
-    index = np.zeros(arg.shape, np.int64)
-    for position, start, d, n in zip(np.unravel_index(arg, kernel_size), starts, dilation, sizes, strict=True):
-        coordinate = start + position * d
-        # only a window of nothing but the lowest value picks its padding: PyTorch reports the first
-        # element inside the input instead (the first position on the dilation grid that is >= 0)
-        coordinate = np.where(coordinate < 0, coordinate % d, coordinate)
-        index = index * n + coordinate
-    return values, index
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        nan = np.isnan(flat)
+        arg = np.where(nan.any(-1), flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1), arg)
+    return values, arg
+
+
+def _input_index(arg, starts, kernel_size, dilation, sizes) -> np.ndarray:
+    """The flat index in the input plane (PyTorch's indices) of each window's picked kernel position `arg`.
+    `starts[i]` holds where the windows begin along dim i (negative inside the left padding)."""
+    plane_strides = np.cumprod((1,) + tuple(sizes[:0:-1]))[::-1]
+    offsets = sum(position * d * step for position, d, step
+                  in zip(np.unravel_index(np.arange(math.prod(kernel_size)), kernel_size), dilation, plane_strides,
+                         strict=True))
+    base = sum(start * step for start, step in zip(starts, plane_strides, strict=True))
+    index = base + offsets.take(arg)
+    if any(start.min() < 0 for start in starts):
+        # only a window of nothing but the lowest value picks its padding, and then at its first position: PyTorch
+        # reports the first element inside the input instead (the first position on the dilation grid that is >= 0)
+        inside = sum(np.where(start < 0, start % d, start) * step
+                     for start, d, step in zip(starts, dilation, plane_strides, strict=True))
+        index += (arg == 0) * (inside - base)
+    return index
 
 
 def _open_axes(values, axis: int, k: int):
@@ -71,10 +113,10 @@ def _open_axes(values, axis: int, k: int):
 def _max_pool(a, kernel_size, stride, padding, dilation, ceil_mode):
     k = len(kernel_size)
     view, out = _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, _lowest(a.dtype))
-    flat = view.reshape(view.shape[:-k] + (-1,))
     starts = [_open_axes(np.arange(o) * s - p, i, k)
               for i, (o, s, p) in enumerate(zip(out, stride, padding, strict=True))]
-    return _argmax_to_index(flat, starts, kernel_size, dilation, a.shape[-k:])
+    values, arg = window_max(view, k)
+    return values, _input_index(arg, starts, kernel_size, dilation, a.shape[-k:])
 
 
 def _scatter_to_indices(g, indices, sizes, k: int, xp, accumulate: bool):
@@ -189,9 +231,9 @@ adaptive_avg_pool3d = _adaptive_avg_pool_primitive(3)
 
 def _adaptive_max_pool(a, output_size):
     """Windows of varying size gathered into one (…, *out, k_1·…·k_d) array, each padded to the widest
-    window by repeating its own last element (a repeat can't be a window's first maximum)."""
+    window by repeating its own last element; a repeat picked (a NaN at the end) is that element."""
     k = len(output_size)
-    gathers, starts, kernel = [], [], []
+    gathers, coordinates = [], []
     for i, (n, o) in enumerate(zip(a.shape[-k:], output_size, strict=True)):
         start, end = adaptive_bounds(n, o)
         width = int((end - start).max())
@@ -199,12 +241,13 @@ def _adaptive_max_pool(a, output_size):
         shape = [1] * (2 * k)  # laid along output axis i and window axis k + i of the (*out, *window) result
         shape[i], shape[k + i] = o, width
         gathers.append(positions.reshape(shape))
-        starts.append(_open_axes(start, i, k))
-        kernel.append(width)
-    picked = a[(Ellipsis,) + tuple(gathers)]
-    flat = picked.reshape(picked.shape[:-k] + (-1,))
-    # offsets inside a window are positions - start, the same for the clipped repeats: unit "dilation"
-    return _argmax_to_index(flat, starts, tuple(kernel), (1,) * k, a.shape[-k:])
+        coordinates.append((_open_axes(np.arange(o), i, k), positions))
+    values, arg = window_max(a[(Ellipsis,) + tuple(gathers)], k)
+    index = 0
+    for (row, positions), position, n in zip(coordinates, np.unravel_index(arg, [p.shape[1] for _, p in coordinates]),
+                                             a.shape[-k:], strict=True):
+        index = index * n + positions[row, position]
+    return values, index
 
 
 def _adaptive_max_pool_primitive(dims: int):
