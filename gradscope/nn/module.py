@@ -87,8 +87,11 @@ class Module(HookedCall):
         # the scope is only read by observers, so without one there is nothing to push
         if observers.GLOBAL or observers.active.get():
             token = _calling.set(self)
+            caller = _calling_outer(token)
+            if caller is None:  # a model's own call: recorders name its parameters after it
+                observers.notify("root_module_called", self)
             try:
-                with observers.module_scope(self._scope_relative_to(_calling_outer(token))):
+                with observers.module_scope(self._scope_relative_to(caller)):
                     return self._call_with_hooks(args, kwargs)
             finally:
                 _calling.reset(token)

@@ -50,6 +50,7 @@ class Recorder:
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
         self._pass: PassRecord | None = None
+        self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
         self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
         self._token = None
         # held from __enter__ to __exit__: one block at a time records into this trace, so a second
@@ -179,11 +180,16 @@ class Recorder:
     def backward_end(self) -> None:
         self._pass = None
 
+    def root_module_called(self, module) -> None:
+        self._roots.setdefault(id(module), module)
+
     # naming -----------------------------------------------------------------------------------
     def name_parameters(self, namespace: dict) -> None:
         """Name leaves after the script's variables: `model.fc1.weight` for module parameters, `w` for
         tensors; list module parameters that never joined a graph too (they got no gradient)."""
         by_id = {id(tensor): (name, module, tensor) for name, module, tensor in named_parameters(namespace)}
+        for name, module, tensor in root_module_parameters(self._roots.values()):
+            by_id.setdefault(id(tensor), (name, module, tensor))  # a model the script's globals don't hold
         self._rename_scopes(namespace)
         leaf_of = {id(tensor): node_id for node_id, tensor in self._leaves.items()}
         named: set[int] = set()
@@ -218,6 +224,7 @@ class Recorder:
         self.name_parameters(namespace or {})
         self._settle_forward_passes()
         self._alive.clear()
+        self._roots.clear()
         self._leaves.clear()
         self._ids.clear()
         self._records.clear()
@@ -269,6 +276,19 @@ def named_parameters(namespace: dict) -> list[tuple[str, str | None, Tensor]]:
                 found.setdefault(id(param), (f"{var}.{name}", f"{var}.{module}" if module else var, param))
         elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
             found.setdefault(id(value), (var, None, value))
+    return list(found.values())
+
+
+def root_module_parameters(roots) -> list[tuple[str, str, Tensor]]:
+    """(name, module, tensor) for the parameters of models called during a run but held by no global
+    (built inside `main()`, say), named as their nodes' scopes are: `Net.fc1.weight`, module `Net.fc1`.
+    Biggest models first, as in `named_parameters`."""
+    found: dict[int, tuple[str, str, Tensor]] = {}
+    for root in sorted(roots, key=lambda module: -len(list(module.parameters()))):
+        prefix = root._scope_name or type(root).__name__
+        for name, param in root.named_parameters():
+            module = name.rpartition(".")[0]
+            found.setdefault(id(param), (f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
     return list(found.values())
 
 

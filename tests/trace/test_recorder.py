@@ -120,6 +120,44 @@ def test_module_scope_and_parameter_names():
     np.testing.assert_array_equal(by_name["model.fc.weight"].value.values, model.fc.weight.detach().numpy())
 
 
+def test_a_model_no_global_holds_is_named_as_its_scopes():
+    """Most training scripts build the model inside main(): its parameters are named after the model's
+    class, as the nodes' scopes are, never `leaf12[...]`; unused layers are listed too."""
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.unused = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x).tanh()
+
+    def main(rec):
+        model = Net()
+        loss_fn = nn.MSELoss()
+        with rec:
+            loss_fn(model(torch.ones(4, 3)), torch.zeros(4, 2)).backward()
+        return model
+
+    rec = Recorder()
+    model = main(rec)
+    trace = rec.finish({"main": main})
+    assert only(trace, "AddmmBackward0").scope == "Net.fc"
+    by_name = {p.name: p for p in trace.parameters}
+    assert set(by_name) == {"Net.fc.weight", "Net.fc.bias", "Net.unused.weight", "Net.unused.bias"}
+    assert by_name["Net.fc.weight"].module == "Net.fc"
+    assert by_name["Net.unused.bias"].node is None
+    np.testing.assert_allclose(trace.parameter_grad(by_name["Net.fc.bias"]).values, model.fc.bias.grad.numpy())
+
+
+def test_a_global_name_wins_over_the_class_name():
+    model = nn.Sequential(nn.Linear(2, 2))
+    with Recorder() as rec:
+        model(torch.ones(1, 2)).sum().backward()
+    trace = rec.finish({"model": model})
+    assert {p.name for p in trace.parameters} == {"model.0.weight", "model.0.bias"}
+
+
 def test_several_passes_record_accumulated_leaf_grads():
     with Recorder() as rec:
         w = torch.tensor([1.0, 2.0], requires_grad=True)
