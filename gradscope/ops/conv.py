@@ -54,6 +54,9 @@ def pad_or_crop(x: np.ndarray, pads, value=0) -> np.ndarray:
     return out
 
 
+FEW_POSITIONS = 16  # up to this many kernel positions, a pass per position beats one reduction over them all
+
+
 def grid_size(size: int, kernel: int, dilation: int, stride: int) -> int:
     """How many windows fit along a dim of `size` (already padded)."""
     return (size - dilation * (kernel - 1) - 1) // stride + 1
@@ -84,19 +87,51 @@ def _im2col(x, kernel_size, dilation, padding, stride):
 
 def _col2im(cols, output_size, kernel_size, dilation, padding, stride):
     """The adjoint of `_im2col`: every column added back onto the window it came from."""
-    k = len(kernel_size)
     pads = pad_pairs(padding)
     canvas = tuple(n + b + a for n, (b, a) in zip(output_size, pads, strict=True))
     grid = tuple(grid_size(c, kk, d, s) for c, kk, d, s in zip(canvas, kernel_size, dilation, stride, strict=True))
     lead = cols.shape[:-2]
     channels = cols.shape[-2] // math.prod(kernel_size)
     blocks = cols.reshape(lead + (channels,) + tuple(kernel_size) + grid)
+    if math.prod(kernel_size) <= FEW_POSITIONS:
+        return _add_by_position(blocks, output_size, kernel_size, dilation, pads, stride)
+    return _add_along_diagonals(blocks, canvas, kernel_size, dilation, pads, stride)
+
+
+def _add_by_position(blocks, output_size, kernel_size, dilation, pads, stride):
+    """One strided add per kernel position: the blocks of that position, as one slab, onto the output."""
+    k = len(kernel_size)
+    grid = blocks.shape[-k:]
+    out = np.zeros(blocks.shape[:-2 * k] + tuple(output_size), blocks.dtype)
+    for position in np.ndindex(*kernel_size):
+        spans = [_landing(kk * d - b, g, n, s)
+                 for kk, g, n, d, s, (b, _) in zip(position, grid, output_size, dilation, stride, pads, strict=True)]
+        if all(span is not None for span in spans):
+            source, target = zip(*spans, strict=True)
+            out[(Ellipsis,) + target] += blocks[(Ellipsis,) + position + source]
+    return out
+
+
+def _landing(shift: int, grid: int, size: int, stride: int) -> tuple[slice, slice] | None:
+    """Along one dim, the blocks (grid positions o) whose output coordinate stride·o + shift is inside
+    [0, size), and those coordinates; None if there are none."""
+    first, last = max(-(shift // stride), 0), min((size - 1 - shift) // stride + 1, grid)
+    if last <= first:
+        return None
+    return slice(first, last), slice(stride * first + shift, stride * (last - 1) + shift + 1, stride)
+
+
+def _add_along_diagonals(blocks, canvas, kernel_size, dilation, pads, stride):
+    """Every position at once, for kernels of many positions: the blocks placed in one buffer, each output
+    element the sum of a diagonal of it."""
+    k = len(kernel_size)
+    lead, grid = blocks.shape[:-2 * k], blocks.shape[-k:]
     # Block value (kk, o) belongs at canvas position y = s·o + d·kk. Placed at index s·o + reach in a
     # buffer (reach = d·(k-1) of zeros in front), canvas position y is the sum over kk of the buffer at
     # y + reach - d·kk: a diagonal, read as a strided view and summed, only over the canvas positions
     # the output keeps (the padding is cut before summing, not after).
     reach = tuple(d * (kk - 1) for kk, d in zip(kernel_size, dilation, strict=True))
-    buffer = np.zeros(blocks.shape[:-k] + tuple(c + r for c, r in zip(canvas, reach, strict=True)), cols.dtype)
+    buffer = np.zeros(blocks.shape[:-k] + tuple(c + r for c, r in zip(canvas, reach, strict=True)), blocks.dtype)
     buffer[(Ellipsis,) + tuple(slice(r, r + s * (g - 1) + 1, s) for r, s, g in zip(reach, stride, grid, strict=True))] \
         = blocks
     cut = tuple((max(b, 0), max(a, 0)) for b, a in pads)
@@ -104,7 +139,7 @@ def _col2im(cols, output_size, kernel_size, dilation, padding, stride):
     steps, kernel_steps = buffer.strides[-k:], buffer.strides[-2 * k:-k]
     kept = tuple(c - b - a for c, (b, a) in zip(canvas, cut, strict=True))
     diagonal = as_strided(
-        start, lead + (channels,) + kept + tuple(kernel_size), buffer.strides[:-2 * k] + steps
+        start, lead + kept + tuple(kernel_size), buffer.strides[:-2 * k] + steps
         + tuple(ks - d * st for ks, d, st in zip(kernel_steps, dilation, steps, strict=True)), writeable=False)
     summed = diagonal.sum(axis=tuple(range(-k, 0)))
     return pad_or_crop(summed, tuple((max(-b, 0), max(-a, 0)) for b, a in pads))

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from gradscope.ops.namespace import _sigmoid
+from gradscope.ops.namespace import threshold_backward as _threshold_backward
 from gradscope.ops.registry import primitive
 
 
@@ -102,7 +103,7 @@ relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("s
 # relu's backward as an op of its own, as in PyTorch: differentiating it again stays connected to the
 # result (with a zero derivative there), so gradients of gradients are zeros rather than missing
 threshold_backward = primitive(
-    "threshold_backward", lambda g, result: np.where(result > 0, g, 0).astype(g.dtype, copy=False),
+    "threshold_backward", _threshold_backward,
     "ThresholdBackwardBackward0", inputs=("grad_output", "self"), saves=("self",),
     vjp=(lambda gg, s: s.xp.where(s.self > 0, gg, 0.0), lambda gg, s: s.xp.zeros_like(gg)))
 leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",

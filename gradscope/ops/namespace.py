@@ -20,6 +20,15 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def threshold_backward(g, result):
+    """g where result > 0, else +0.0 (PyTorch's threshold_backward: a select, so a NaN or inf gradient at a unit that
+    is off gives 0). The select is an AND of g's bits with all-ones or all-zeros: np.where branches per element and
+    costs 10x more on a random mask."""
+    bits = np.dtype(f"u{g.dtype.itemsize}")
+    keep = np.negative((result > 0).view(np.uint8), dtype=bits)  # 0 - 1 wraps to all ones
+    return np.bitwise_and(g.view(bits), keep).view(g.dtype)
+
+
 class NumpyNamespace:
     """First-order backward: plain ndarrays."""
 
@@ -66,9 +75,7 @@ class NumpyNamespace:
     def logcumsumexp(x, dim):
         return np.logaddexp.accumulate(x, axis=dim)
 
-    @staticmethod
-    def threshold_backward(g, result):
-        return np.where(result > 0, g, 0).astype(g.dtype, copy=False)
+    threshold_backward = staticmethod(threshold_backward)
     matmul = staticmethod(np.matmul)
     sigmoid = staticmethod(_sigmoid)
     sum_to = staticmethod(sum_to)
