@@ -40,12 +40,15 @@ class Outline:
         self.trace = trace
         self.pass_index = pass_index % len(trace.passes) if trace.passes else None
         self.roots = self._roots()
-        self._children: dict[int, list[int]] = {}
+        # NOTE: per-node sequences are tuples of ints, which the garbage collector stops tracking: a
+        # 50,000-node layout held in lists would be walked by every full collection, tens of milliseconds
+        # landing on random keypresses
+        self._children: dict[int, tuple[int, ...]] = {}
         self._main: dict[int, int | None] = {}  # node → its tallest non-leaf input
         self._measure()
         self.home: dict[int, int | None] = {}  # node → the node it is listed under (None for roots)
         self.place: dict[int, tuple[int, int]] = {}  # node → (head of its main line, position on it)
-        self.runs: dict[int, list[int]] = {}  # head → its main line
+        self.runs: dict[int, tuple[int, ...]] = {}  # head → its main line
         self._claim()
         self._cumulative = self._weights()
         self._order: list[int] | None = None
@@ -82,7 +85,7 @@ class Outline:
                     continue
                 inputs = children.get(node)
                 if inputs is None:
-                    inputs = children[node] = [child for child, _ in nodes[node].next if child is not None]
+                    inputs = children[node] = tuple([child for child, _ in nodes[node].next if child is not None])
                 best, best_height, pending = None, 0, False
                 for child in inputs:
                     child_height = height.get(child)
@@ -117,22 +120,22 @@ class Outline:
                     place[following] = (head, len(run))
                     run.append(following)
                     previous, following = following, main[following]
-                runs[head] = run
+                runs[head] = tuple(run)
                 successor = None
                 for node in reversed(run):  # pushed last to first, so the first node's inputs come off first
                     stack.extend((child, node) for child in reversed(children[node])
                                  if child != successor and child not in place)
                     successor = node
 
-    def _weights(self) -> dict[int, list[int]]:
+    def _weights(self) -> dict[int, tuple[int, ...]]:
         """For each main line, cumulative counts of the nodes listed at or under each position."""
         side_total: dict[int, int] = {}
-        cumulative: dict[int, list[int]] = {}
+        cumulative: dict[int, tuple[int, ...]] = {}
         for head in reversed(list(self.runs)):  # side lines were claimed after the line they hang from
             sums = [0]
             for node in self.runs[head]:
                 sums.append(sums[-1] + 1 + side_total.get(node, 0))
-            cumulative[head] = sums
+            cumulative[head] = tuple(sums)
             parent = self.home[head]
             if parent is not None:
                 side_total[parent] = side_total.get(parent, 0) + sums[-1]

@@ -2,7 +2,8 @@
 
 Each block is `h = relu(h @ W.T + b)` inside module `model.blocks.{i}.fc` (Addmm, T and two leaves) with a
 residual `AddBackward0` every block; the last block's ReLU output is the culprit of a NaN. Tensor records
-are shared between nodes, so building 50,000 nodes takes well under a second.
+are shared between nodes, so building 50,000 nodes takes well under a second. Further passes (`passes`)
+repeat the first with finite gradients, so that the browser's pass switching can be measured.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, So
 NODES_PER_BLOCK = 6
 
 
-def synthetic_trace(nodes: int = 50_000) -> Trace:
-    """A one-pass trace with about `nodes` nodes (a multiple of NODES_PER_BLOCK, plus the loss)."""
+def synthetic_trace(nodes: int = 50_000, passes: int = 1) -> Trace:
+    """A trace of `passes` backward passes through about `nodes` nodes (a multiple of NODES_PER_BLOCK, plus the
+    loss); the first pass has the NaN."""
     rng = np.random.default_rng(0)
     value = TensorRecord(values=rng.standard_normal((4, 4)).astype(np.float32))
     grad = TensorRecord(values=rng.standard_normal((4, 4)).astype(np.float32) * 1e-2)
@@ -56,4 +58,8 @@ def synthetic_trace(nodes: int = 50_000) -> Trace:
     record.roots = [loss]
     record.order = list(reversed(trace.nodes))
     trace.passes.append(record)
+    for index in range(1, passes):
+        finite = {node: [grad] * len(grads) for node, grads in record.grad_outputs.items()}
+        trace.passes.append(PassRecord(index, list(record.roots), list(record.order), finite,
+                                       dict(record.grad_inputs), dict(record.leaf_grads)))
     return trace

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -67,6 +68,18 @@ class GraphTree(Tree[Item]):
             self.reveal(select)
         elif self.root.children:
             self.move_cursor(self.root.children[0])
+
+    def get_label_width(self, node: TreeNode[Item]) -> int:
+        """The label's width without drawing it (Textual's Tree draws every line's label to measure it, each
+        time a line is added, expanded or collapsed)."""
+        return node.label.cell_len + (len(self.ICON_NODE) if node.allow_expand else 0)
+
+    def notify_style_update(self) -> None:
+        """Draw the lines again in the new style (focus came or went), keeping them: Textual's Tree lists
+        and measures every line again on any style change, thousands of lines once a few pages are open."""
+        Widget.notify_style_update(self)
+        self._updates += 1  # part of the key of Tree's cache of drawn lines
+        self.refresh()
 
     def make_labeller(self, outline: Outline) -> Labeller:
         """What labels the items (a subclass marks more, e.g. the diff screen's differing nodes)."""
