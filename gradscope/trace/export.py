@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
-import math
 from json.encoder import encode_basestring_ascii
 from typing import TextIO
 
@@ -32,6 +32,7 @@ def write_json(trace: Trace, stream: TextIO, extra: dict | None = None) -> None:
     manifest, records = to_manifest(trace)
     for record in records:
         record.values  # noqa: B018 - read every array first: a bad one fails before any output
+    TensorRecord.compute_all_stats(records)
     manifest.update(extra or {})
 
     def tensor(record: TensorRecord) -> None:
@@ -101,25 +102,39 @@ def _dumps(value, level: int) -> str:
 
 
 def _stats_text(stats: TensorStats, level: int) -> str:
-    """`_dumps(_finite_json(stats.to_json()), level)`, written field by field (a trace has thousands)."""
-    inner, close = "\n" + " " * (level + 1), "\n" + " " * level
+    """`_dumps(_finite_json(stats.to_json()), level)`, from one template (a trace has tens of thousands)."""
+    number, (inner, deeper) = _number_text, _indents(level)
+    low, high = stats.histogram_range
+    return (f'{{{inner}"shape": {_list_text(stats.shape, level + 1)},{inner}"dtype": '
+            f'{encode_basestring_ascii(stats.dtype)},{inner}"numel": {stats.numel},{inner}"norm": '
+            f'{number(stats.norm)},{inner}"mean": {number(stats.mean)},{inner}"std": {number(stats.std)},'
+            f'{inner}"min": {number(stats.min)},{inner}"max": {number(stats.max)},{inner}"nan": {stats.nan},'
+            f'{inner}"posinf": {stats.posinf},{inner}"neginf": {stats.neginf},{inner}"zero_fraction": '
+            f'{number(stats.zero_fraction)},{inner}"histogram": {_list_text(stats.histogram, level + 1)},'
+            f'{inner}"histogram_range": [{deeper}{number(low)},{deeper}{number(high)}{inner}]\n{" " * level}}}')
 
-    def number(value: float) -> str:
-        return float.__repr__(value) if math.isfinite(value) else json.dumps(_finite_json(value))
 
-    def numbers(values, write) -> str:
-        deeper = inner + " "
-        return "[" + deeper + ("," + deeper).join(map(write, values)) + inner + "]" if values else "[]"
+@functools.cache
+def _indents(level: int) -> tuple[str, str]:
+    """The line breaks before an item `level` deep and before an item of a list inside it."""
+    return "\n" + " " * (level + 1), "\n" + " " * (level + 2)
 
-    fields = [
-        ("shape", numbers(stats.shape, int.__repr__)), ("dtype", encode_basestring_ascii(stats.dtype)),
-        ("numel", int.__repr__(stats.numel)), *((name, number(getattr(stats, name)))
-                                                for name in ("norm", "mean", "std", "min", "max")),
-        *((name, int.__repr__(getattr(stats, name))) for name in ("nan", "posinf", "neginf")),
-        ("zero_fraction", number(stats.zero_fraction)), ("histogram", numbers(stats.histogram, int.__repr__)),
-        ("histogram_range", numbers(stats.histogram_range, number)),
-    ]
-    return "{" + inner + ("," + inner).join(f'"{name}": {text}' for name, text in fields) + close + "}"
+
+def _number_text(value: float) -> str:
+    """A float as `_dumps(_finite_json(value))` writes it: non-finite ones as strings."""
+    text = float.__repr__(value)
+    return _NON_FINITE_TEXT.get(text, text)
+
+
+_NON_FINITE_TEXT = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
+
+
+def _list_text(counts: tuple[int, ...], level: int) -> str:
+    """A list of integers `level` deep, as `_dumps` writes it."""
+    if not counts:
+        return "[]"
+    inner, _ = _indents(level)
+    return "[" + inner + _compact(counts)[1:-1].replace(", ", "," + inner) + inner[:-1] + "]"
 
 
 def _write_list(stream: TextIO, items: list, write_item) -> None:
@@ -137,7 +152,7 @@ def _write_values(stream: TextIO, array: np.ndarray, level: int) -> None:
     """An array as json.dumps prints its nested lists `level` deep, non-finite numbers as strings; a big
     array a block of rows at a time (a row too big on its own, recursively)."""
     if array.size <= VALUES_CHUNK or array.ndim == 0:
-        stream.write(_nested(_texts(array.reshape(-1)), array.shape, level))
+        stream.write(_values_text(array, level))
         return
     separator = ",\n" + " " * (level + 1)
     rows_at_once = max(1, VALUES_CHUNK // (array.size // len(array)))
@@ -147,43 +162,35 @@ def _write_values(stream: TextIO, array: np.ndarray, level: int) -> None:
             stream.write(separator)
         rows = array[start:start + rows_at_once]
         if rows.size <= VALUES_CHUNK:
-            stream.write(separator.join(_items(_texts(rows.reshape(-1)), rows.shape, level)))
+            stream.write(_values_text(rows, level)[level + 3:-(level + 2)])  # its items: no "[\n  " nor "\n ]"
         else:
             _write_values(stream, rows[0], level + 1)
     stream.write("\n" + " " * level + "]")
 
 
-def _nested(texts: list[str], shape: tuple[int, ...], level: int) -> str:
-    """The elements' texts (in C order) as nested lists of `shape`, `level` deep."""
-    if not shape:
-        return texts[0]
-    if not shape[0]:
-        return "[]"
-    separator = ",\n" + " " * (level + 1)
-    return "[" + separator[1:] + separator.join(_items(texts, shape, level)) + "\n" + " " * level + "]"
+def _values_text(array: np.ndarray, level: int) -> str:
+    """An array as json.dumps(_finite_json(array.tolist()), indent=1) writes it `level` deep.
 
-
-def _items(texts: list[str], shape: tuple[int, ...], level: int) -> list[str]:
-    """The texts of the items of a list of `shape` that sits `level` deep."""
-    if len(shape) == 1:
-        return texts
-    step = len(texts) // shape[0]  # 0 when an inner dimension is
-    return [_nested(texts[index * step:(index + 1) * step], shape[1:], level + 1) for index in range(shape[0])]
-
-
-def _texts(values: np.ndarray) -> list[str]:
-    """JSON for each element of a 1-d array, as json.dumps writes `values.tolist()`."""
-    kind = values.dtype.kind
-    if kind == "b":
-        return ["true" if value else "false" for value in values.tolist()]
-    if kind not in "iuf":
-        raise TypeError(f"{values.dtype} values have no JSON form")
-    if kind == "f" and not np.isfinite(values).all():
-        return [json.dumps(_finite_json(value)) for value in values.tolist()]
-    if not values.size:
-        return []
-    # the C encoder writes each number as int.__repr__ / float.__repr__ would, ", " between them
-    return _compact(values.tolist())[1:-1].split(", ")
+    The C encoder writes the nested lists compactly (`[[1.5, NaN], [2.0, 3.0]]`, each number as
+    json.dumps would), then a few replacements lay them out: numbers never contain a bracket, a comma or
+    a space, so the text between two numbers says how many lists close and open there. (json's
+    indenting encoder is pure Python, many times slower.)"""
+    if array.ndim == 0 or not array.size:  # no list of numbers to lay out
+        return _dumps(_finite_json(array.tolist()), level)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{array.dtype} values have no JSON form")
+    depth = array.ndim
+    text = _compact(array.tolist())[depth:-depth]
+    if "N" in text or "I" in text:  # NaN, Infinity, -Infinity: the export writes them as strings
+        text = text.replace("-Infinity", '"-inf"').replace("Infinity", '"inf"').replace("NaN", '"nan"')
+    indents = ["\n" + " " * (level + k) for k in range(depth + 1)]  # a list `k` deep holds items at k + 1
+    for closed in range(depth - 1, 0, -1):  # most lists closed first: "]], [[" holds "], ["
+        text = text.replace("]" * closed + ", " + "[" * closed,
+                            "".join(indents[depth - i] + "]" for i in range(1, closed + 1)) + ","
+                            + "".join(indents[depth - i] + "[" for i in range(closed, 0, -1)) + indents[depth])
+    return ("[" + "".join(indents[k] + "[" for k in range(1, depth)) + indents[depth]
+            + text.replace(", ", "," + indents[depth])
+            + "".join(indents[k] + "]" for k in range(depth - 1, -1, -1)))
 
 
 def _quote(text: str) -> str:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradscope._stats import HISTOGRAM_BINS, TensorStats, compute_stats, norm_sort_key
+from gradscope._stats import BATCH_NUMEL, HISTOGRAM_BINS, TensorStats, compute_stats, compute_stats_each, norm_sort_key
 
 
 def finite_count(stats: TensorStats) -> int:
@@ -234,3 +234,33 @@ def test_norm_sort_key_puts_non_finite_first_either_way_and_missing_last():
     assert math.isnan(largest[0]) and largest[1:] == [math.inf, 2.0, 0.5, 1e-19, None]
     smallest = sorted(norms, key=lambda norm: norm_sort_key(norm, largest_first=False))
     assert math.isnan(smallest[0]) and smallest[1:] == [math.inf, 1e-19, 0.5, 2.0, None]
+
+
+def _tensors_of_every_kind(dtype: str, shape: tuple[int, ...], rng) -> np.ndarray:
+    """37 tensors of `shape`: scales from tiny to huge, and, in floats, every case _compute treats apart."""
+    scales = rng.choice([1e-30, 1e-3, 1.0, 1e3, 1e30], size=(37,) + (1,) * len(shape))
+    values = rng.standard_normal((37, *shape)) * scales
+    if dtype == "bool":
+        return values > 0
+    if dtype[0] in "iu":
+        limits = np.iinfo(dtype)
+        return np.clip(values * 100, max(limits.min, -(2**62)), min(limits.max, 2**62)).astype(dtype)
+    with np.errstate(over="ignore"):
+        values = values.astype(dtype)
+    rows = values.reshape(37, -1)
+    if rows.shape[1]:
+        rows[1], rows[2], rows[3, 0], rows[4, -1] = 0, 7.5, np.nan, np.inf
+        rows[5], rows[6, 0], rows[7] = np.nan, -np.inf, -0.0
+        rows[8, ::2] = 0
+        rows[9] = np.finfo(dtype).max
+        rows[10] = np.finfo(dtype).smallest_subnormal
+        rows[11, 0] = np.finfo(dtype).max / 3
+    return values
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8", "uint8", "uint64", "bool"])
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (2, 3), (16, 16), (BATCH_NUMEL,), (BATCH_NUMEL + 1,), (0,), (3, 0)])
+def test_statistics_of_many_tensors_at_once_are_each_ones_bit_for_bit(dtype, shape):
+    tensors = _tensors_of_every_kind(dtype, shape, np.random.default_rng(len(shape) + sum(shape)))
+    # repr: NaN figures compare equal as text
+    assert [repr(s) for s in compute_stats_each(tensors)] == [repr(compute_stats(t)) for t in tensors]
