@@ -10,8 +10,11 @@ gradscope adds, off by default: `check_inf` (Inf counts too), `check_forward` (r
 whose forward output turns non-finite from finite inputs), `allow` (op, node-name or scope patterns
 whose non-finite values are intended, e.g. '-inf' attention masks), and an `AnomalyReport` on the
 raised error: the culprit node as opposed to the nodes that only propagate, its forward op, the
-user's source line, its module scope, and statistics of its saved tensors and gradients. Stacks
-are kept as (code, line) pairs and formatted only when needed.
+user's source line, its module scope, and statistics of its saved tensors and gradients.
+
+The mode costs little (issue 15): it is no engine observer, so recording and the engine keep their fast
+paths and call its checker directly; stacks are kept as links shared between nodes and formatted only
+when someone looks (stacks.py); a gradient is checked in one BLAS pass.
 """
 
 from __future__ import annotations
@@ -31,15 +34,18 @@ from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
 from gradscope.autograd.saved import SavedTensor
-from gradscope.autograd.stacks import capture_stack, format_stack, user_location
+from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, user_location
 
 
 def _set(mode: _Mode) -> None:
     set_anomaly_mode(mode)
-    if mode.enabled:
-        observers.add_global(_OBSERVER)
+    observers.set_checker(_CHECKER if mode.enabled else None)
+    if mode.enabled and mode.check_forward:  # ops outside the graph too: a full observer
+        observers.add_global(_FORWARD_WATCHER)
     else:
-        observers.remove_global(_OBSERVER)
+        observers.remove_global(_FORWARD_WATCHER)
+    if not mode.enabled:
+        forget_stacks()
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name
@@ -171,10 +177,15 @@ def _allowed(node, mode: _Mode) -> bool:
 
 
 def _nonfinite_kind(array, mode: _Mode) -> str | None:
-    if array.dtype.kind not in "fc":
-        return None
-    total = array.sum()
-    if np.isfinite(total):  # NOTE: one pass, no temporary: a finite sum means no nan and no inf
+    """"nan" or "inf" if `array` holds a value `mode` checks for, else None."""
+    kind = array.dtype.kind
+    if kind == "f":
+        flat = array.ravel("K")  # a view of any dense array, transposed ones too
+        # NOTE: one BLAS pass, no temporary: squares are never negative, so they can't cancel; the sum is nan
+        # only if a nan is in, finite unless a non-finite value is in or it overflowed (then look closer)
+        if flat.dot(flat) < _INF:
+            return None
+    elif kind != "c":
         return None
     if mode.check_nan and np.isnan(array).any():
         return "nan"
@@ -183,21 +194,28 @@ def _nonfinite_kind(array, mode: _Mode) -> str | None:
     return None
 
 
-class AnomalyObserver:
-    """The engine observer behind anomaly mode (installed process-wide while the mode is on)."""
+class _Running(threading.local):
+    def __init__(self) -> None:
+        self.nodes: list = []  # the backward nodes running in this thread, innermost last
+
+
+class AnomalyChecker:
+    """Anomaly mode's work, done for the engine while the mode is on (`observers.checker`): dispatch hands
+    it each node it makes, the engine each node it runs."""
 
     def __init__(self) -> None:
-        self._local = threading.local()  # the backward nodes running in this thread, innermost last
+        self._local = _Running()
 
-    def _running(self) -> list:
-        running = getattr(self._local, "nodes", None)
-        if running is None:
-            running = self._local.nodes = []
-        return running
+    def in_backward(self) -> bool:
+        """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
+        return bool(self._local.nodes)
 
     def node_created(self, node, inputs, outputs) -> None:
-        node.frames = capture_stack()
-        running = self._running()
+        """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs.
+        Called by gradscope's recording functions (dispatch, Function.apply), which gradscope calls."""
+        node.frames = capture_stack(skip=3)
+        node.scope = observers.scope.get()
+        running = self._local.nodes
         if running:  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = running[-1]
         mode = anomaly_mode()
@@ -222,11 +240,63 @@ class AnomalyObserver:
                                  f"during the forward pass (op {_op_name(node)}).")
             raise _with_report(error, report)
 
-    def op_computed(self, op, inputs, outputs) -> None:
-        """With check_forward, an op outside the graph (it made no node) is checked too: data
-        preprocessing on tensors that don't require grad is where non-finite values are often born."""
+    def node_started(self, node) -> None:
+        """`node` is about to run and may make nodes (create_graph, hooks, custom Functions): they are its."""
+        self._local.nodes.append(node)
+
+    def node_finished(self, node, grads, outputs) -> None:
+        """`node` turned `grads` into `outputs` (summed and cast to its inputs'): check them."""
+        running = self._local.nodes
+        if running and running[-1] is node:
+            running.pop()
         mode = anomaly_mode()
-        if not mode.check_forward or self._running() or any(out._grad_fn is not None for out in outputs):
+        if not (mode.check_nan or mode.check_inf):
+            return
+        for index, g in enumerate(outputs):
+            if g is None:
+                continue
+            kind = _nonfinite_kind(g if type(g) is np.ndarray else getattr(g, "_data", g), mode)  # or a NumPy scalar
+            if kind is not None and not _allowed(node, mode):
+                raise _backward_error(node, grads, outputs, index, kind)
+
+    def node_failed(self, node, error) -> None:
+        """`node` raised `error` (now on its way to the user): warn with the forward stacks that led to it."""
+        running = self._local.nodes
+        if running and running[-1] is node:
+            running.pop()
+        if node.frames is None:
+            return
+        _warn_while_failing(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                            + "".join(format_stack(node.frames)).rstrip("\n"))
+        parent = getattr(node, "anomaly_parent", None)
+        while parent is not None and parent.frames is not None:
+            _warn_while_failing(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call "
+                                "that induced the previous calculation:\n"
+                                + "".join(format_stack(parent.frames)).rstrip("\n"))
+            parent = getattr(parent, "anomaly_parent", None)
+
+
+def _backward_error(node, grads, outputs, index: int, kind: str) -> RuntimeError:
+    """PyTorch's error for a node that returned `kind` values in output `index`, with gradscope's report."""
+    incoming_stats = [_stats(x) for x in grads]
+    outgoing = [_stats(o) for o in outputs]
+    saved = _saved_stats(node)
+    verdict = role(incoming_stats, outgoing) or "culprit"
+    reason = (why_backward(_op_name(node), saved) if verdict == "culprit"
+              else "the incoming gradient was already non-finite")
+    report = AnomalyReport("backward", verdict, node, node.name(), _op_name(node), index, node.scope,
+                           user_location(node.frames), reason, outgoing, incoming_stats, saved)
+    error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output.")
+    return _with_report(error, report)
+
+
+class _ForwardWatcher:
+    """With check_forward, ops outside the graph (they make no node) are checked too: data preprocessing on
+    tensors that don't require grad is where non-finite values are often born."""
+
+    def op_computed(self, op, inputs, outputs) -> None:
+        mode = anomaly_mode()
+        if _CHECKER.in_backward() or any(out._grad_fn is not None for out in outputs):
             return
         scope = observers.scope.get()
         if mode.allow and any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow
@@ -248,58 +318,12 @@ class AnomalyObserver:
                              "pass (outside the autograd graph: none of its inputs requires grad).")
         raise _with_report(error, report)
 
-    def backward_node_start(self, node, grads) -> None:
-        node._anomaly_incoming = grads
-        self._running().append(node)
-
-    def backward_node_end(self, node, outputs) -> None:
-        running = self._running()
-        if running and running[-1] is node:
-            running.pop()
-        mode = anomaly_mode()
-        incoming = getattr(node, "_anomaly_incoming", ())
-        node._anomaly_incoming = None
-        if not (mode.check_nan or mode.check_inf) or _allowed(node, mode):
-            return
-        for index, g in enumerate(outputs):
-            if g is None:
-                continue
-            data = g._data if hasattr(g, "_data") else g
-            kind = _nonfinite_kind(data, mode)
-            if kind is None:
-                continue
-            incoming_stats = [_stats(x) for x in incoming]
-            outgoing = [_stats(o) for o in outputs]
-            saved = _saved_stats(node)
-            verdict = role(incoming_stats, outgoing) or "culprit"
-            reason = (why_backward(_op_name(node), saved) if verdict == "culprit"
-                      else "the incoming gradient was already non-finite")
-            report = AnomalyReport("backward", verdict, node, node.name(), _op_name(node), index, node.scope,
-                                   user_location(node.frames or ()), reason, outgoing, incoming_stats, saved)
-            error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output.")
-            raise _with_report(error, report)
-
-    def backward_node_failed(self, node, error) -> None:
-        running = self._running()
-        if running and running[-1] is node:
-            running.pop()
-        if node.frames is None:
-            return
-        _warn_while_failing(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
-                            + "".join(format_stack(node.frames)).rstrip("\n"))
-        parent = getattr(node, "anomaly_parent", None)
-        while parent is not None and parent.frames is not None:
-            _warn_while_failing(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call "
-                                "that induced the previous calculation:\n"
-                                + "".join(format_stack(parent.frames)).rstrip("\n"))
-            parent = getattr(parent, "anomaly_parent", None)
-
 
 def _warn_while_failing(message: str) -> None:
     """Warn while a backward node's error is on its way up. NOTE: as PyTorch's warning handler does then, a
     warning the filters turn into an error is printed instead, so that the node's own error surfaces."""
     try:
-        warnings.warn(message, UserWarning, stacklevel=4)
+        warnings.warn(message, UserWarning, stacklevel=3)  # the engine's line
     except Warning as warning:
         print(f"{type(warning).__name__}: {warning}", file=sys.stderr)
 
@@ -311,4 +335,6 @@ def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
 
 
 _CHECK_ALL = _Mode(check_nan=True, check_inf=True)
-_OBSERVER = AnomalyObserver()
+_INF = np.inf
+_CHECKER = AnomalyChecker()
+_FORWARD_WATCHER = _ForwardWatcher()

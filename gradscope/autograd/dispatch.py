@@ -152,6 +152,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     else:
         node._saved = tuple([(result, out._version_counter, 0, None, None) if is_output else _light(x)
                              for is_output, _, _ in plan])
+    if observers.checker is not None:
+        observers.checker.node_created(node, (x,), (out,))
 
 
 def _record_simple(op, inputs, params, arrays, out) -> None:
@@ -220,6 +222,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             else:
                 saved.append(_light(inputs[index]))
         node._saved = tuple(saved)
+    if observers.checker is not None:
+        observers.checker.node_created(node, inputs, (out,))
 
 
 _SAME_ONE = (SAME_AS_OUTPUT,)
@@ -292,12 +296,11 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
     if op.variadic:
         node._saved = tuple([SavedTensor(x) for x in inputs]) if op.save_plan else ()
-        if observers.GLOBAL or observers.active.get():
-            _notify(op, node, inputs, outputs)
-        return
-    # save a value only if a rule that reads it will run (its input needs a gradient)
-    node._saved = tuple([None if not readers & live else SavedTensor(outputs[index], True, index) if is_output
-                         else save_input(inputs[index]) for is_output, index, readers in op.save_plan])
+    else:  # save a value only if a rule that reads it will run (its input needs a gradient)
+        node._saved = tuple([None if not readers & live else SavedTensor(outputs[index], True, index) if is_output
+                             else save_input(inputs[index]) for is_output, index, readers in op.save_plan])
+    if observers.checker is not None:
+        observers.checker.node_created(node, inputs, outputs)
     if observers.GLOBAL or observers.active.get():
         _notify(op, node, inputs, outputs)
 

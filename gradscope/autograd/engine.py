@@ -217,11 +217,11 @@ class _Pass:
     """The state of one backward call that nodes needing special treatment (leaves, hooks, targets,
     observers) are run against."""
 
-    __slots__ = ("xp", "create_graph", "accumulate", "needed", "targets", "captured", "observing")
+    __slots__ = ("xp", "create_graph", "accumulate", "needed", "targets", "captured", "observing", "checker")
 
-    def __init__(self, xp, create_graph, accumulate, needed, targets, observing) -> None:
+    def __init__(self, xp, create_graph, accumulate, needed, targets, observing, checker) -> None:
         self.xp, self.create_graph, self.accumulate = xp, create_graph, accumulate
-        self.needed, self.targets, self.observing = needed, targets, observing
+        self.needed, self.targets, self.observing, self.checker = needed, targets, observing, checker
         self.captured: dict = {}
 
 
@@ -248,7 +248,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
              if not dependencies.get(node) and (needed is None or node in needed)]
     heapq.heapify(ready)
     observing = observers.GLOBAL or observers.active.get()
-    task = _Pass(xp, create_graph, accumulate, needed, target_set, observing)
+    checker = observers.checker  # anomaly mode
+    task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
     plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
@@ -260,7 +261,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     heappop, heappush = heapq.heappop, heapq.heappush
     # a node made ready while nothing else is waits here with its gradients, skipping the heap and the
     # buffers: chains are the common case
-    following = following_grads = None
+    following = following_grads = node = None
     try:
         while True:
             if following is not None:
@@ -273,6 +274,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 break
             if plain and not node._special and grads[0] is not None:
                 outputs = node._vjp(grads)
+                if checker is not None:  # it checks what the node's inputs will get: summed and cast
+                    _validate_all(node, outputs, grads, xp)
+                    checker.node_finished(node, grads, outputs)
                 if not retain_graph:
                     saved = node._saved
                     if saved:
@@ -328,6 +332,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         following = None
                     buffers[child] = slots
                     heappush(ready, (-child._seq, next(tie), child))
+    except Exception as error:
+        if checker is not None and node is not None:
+            checker.node_failed(node, error)
+        raise
     finally:
         loud(numpy_token)
         _current_pass.reset(pass_token)
@@ -367,19 +375,23 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
         return None
     if not runs:
         return None
-    observing = task.observing
+    observing, checker = task.observing, task.checker
     if observing:
         observers.notify("backward_node_start", node, grads)
+    if checker is not None:
+        checker.node_started(node)
     try:
         if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
             outputs = [None] * len(node._next)
         else:
             outputs = node._apply(grads, xp, needs)
-            if node._post_hooks or observing:  # they see gradients already summed and cast
+            if node._post_hooks or observing or checker is not None:  # they see gradients summed and cast
                 _validate_all(node, outputs, grads, xp)
         if node._post_hooks:
             outputs = _post_hooks(node, outputs, grads, xp)
             _validate_all(node, outputs, grads, xp)
+        if checker is not None:
+            checker.node_finished(node, grads, outputs)
         if observing:
             observers.notify("backward_node_end", node, outputs)
     except Exception as error:

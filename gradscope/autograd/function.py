@@ -247,6 +247,8 @@ def _connect(ctx, args, outputs) -> tuple:
         None if t is None else SavedTensor(t, True, output_ids[id(t)]) if id(t) in output_ids and t._grad_fn is ctx
         else SavedTensor(t) for t in to_save)
     ctx._to_save = ()  # the SavedTensors hold what's needed; keeping the outputs here would be a reference cycle
+    if observers.checker is not None:
+        observers.checker.node_created(ctx, args, connected)
     if observers.GLOBAL or observers.active.get():
         ctx.scope = observers.scope.get()
         observers.notify("node_created", ctx, args, connected)

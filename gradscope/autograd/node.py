@@ -57,7 +57,7 @@ class Node:
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, SAME_AS_OUTPUT, or None
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
-    frames = None  # forward call stack as (code, line) pairs, captured by anomaly mode
+    frames = None  # forward call stack (stacks.capture_stack), captured by anomaly mode
 
     def name(self) -> str:
         return type(self).__name__

@@ -9,6 +9,10 @@ in the graph or not (after `node_created` when it made a node; `outputs` is a tu
 `_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
 anomaly mode); with none active the engine pays one check per op.
 
+Anomaly mode is no observer but the *checker* (`checker`, process-wide): dispatch and custom Functions
+hand it each node they make, the engine each node it runs and the one that failed; it takes no per-op or
+per-saved-tensor event, so recording keeps its light saved entries and the engine its fast path.
+
 *Watchers* are light, process-wide observers (`gradscope watch`): they receive only `op_computed`,
 `backward_begin` and `backward_end`, so the engine keeps its fast paths (no SavedTensor objects, no
 per-node events) while they listen.
@@ -22,6 +26,8 @@ from contextvars import ContextVar
 active: ContextVar[tuple] = ContextVar("gradscope_observers", default=())
 # process-wide observers (anomaly mode is global in PyTorch: new threads see it too)
 GLOBAL: tuple = ()
+# anomaly mode's checker while the mode is on, else None (see above)
+checker = None
 # light observers: op_computed and the pass boundaries only
 WATCHERS: tuple = ()
 # module path pushed by nn.Module.__call__ ("model.encoder.fc1"), read by observers
@@ -71,6 +77,11 @@ def remove_global(observer) -> None:
     GLOBAL = tuple(o for o in GLOBAL if o is not observer)
 
 
+def set_checker(new_checker) -> None:
+    global checker
+    checker = new_checker
+
+
 def add_watcher(watcher) -> None:
     global WATCHERS
     if watcher not in WATCHERS:
@@ -96,11 +107,16 @@ def notify(event: str, *args) -> None:
             method(*args)
 
 
+def enter_scope(name: str):
+    """Push a module's qualified name, nested scopes joined with dots; `scope.reset(token)` pops it."""
+    outer = scope.get()
+    return scope.set(name if not outer else f"{outer}.{name}" if name else outer)
+
+
 @contextlib.contextmanager
 def module_scope(name: str):
-    """Push a module's qualified name; nested scopes join with dots."""
-    outer = scope.get()
-    token = scope.set(name if not outer else f"{outer}.{name}" if name else outer)
+    """Push a module's qualified name while the block runs."""
+    token = enter_scope(name)
     try:
         yield
     finally:

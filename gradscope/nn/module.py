@@ -84,16 +84,17 @@ class Module(HookedCall):
 
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        # the scope is only read by observers, so without one there is nothing to push
-        if observers.GLOBAL or observers.active.get():
+        # the scope is only read by observers and anomaly mode, so without them there is nothing to push
+        if observers.GLOBAL or observers.active.get() or observers.checker is not None:
             token = _calling.set(self)
             caller = _calling_outer(token)
             if caller is None:  # a model's own call: recorders name its parameters after it
                 observers.notify("root_module_called", self)
+            scope_token = observers.enter_scope(self._scope_relative_to(caller))
             try:
-                with observers.module_scope(self._scope_relative_to(caller)):
-                    return self._call_with_hooks(args, kwargs)
+                return self._call_with_hooks(args, kwargs)
             finally:
+                observers.scope.reset(scope_token)
                 _calling.reset(token)
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
