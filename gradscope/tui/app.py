@@ -66,7 +66,11 @@ class GradscopeApp(App[None]):
     Colours are the terminal's own (ANSI); with NO_COLOR set, focus and selection are bold and reverse.
     """
 
-    CSS_PATH = "app.tcss"
+    # NOTE: every screen's stylesheet too, read once as the app starts: the first time a screen brings a
+    # stylesheet Textual hasn't read, it parses all its CSS again and restyles every widget (~100 ms landing
+    # on the key that opens the screen)
+    CSS_PATH = ["app.tcss", "screens/main.tcss", "screens/lists.tcss", "screens/tensor.tcss", "screens/dialogs.tcss",
+                "screens/diff.tcss", "screens/timeline.tcss"]
     TITLE = "gradscope"
     BINDINGS = [Binding("q", "quit", "Quit"),
                 Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True,

@@ -1,9 +1,12 @@
 """The browser driven with Pilot: every binding and flow (open, expand, search, anomalies, parameters, passes,
 tensors, help, save, re-run, errors, quit, mouse)."""
 
+import inspect
 import shutil
+from pathlib import Path
 
 import pytest
+from textual.screen import Screen
 from textual.widgets import Static
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample
 
@@ -12,6 +15,7 @@ from gradscope.trace import Trace, load_trace
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError, save_trace
 from gradscope.tui import make_app
+from gradscope.tui.app import GradscopeApp
 from gradscope.tui.items import LinkItem, NodeItem
 from gradscope.tui.present import ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
@@ -518,3 +522,21 @@ def test_help_waits_until_loading_is_over(tmp_path):
         assert isinstance(app.screen, MainScreen)
 
     drive(app, scenario)
+
+
+def test_every_screen_stylesheet_is_read_as_the_app_starts():
+    """Textual parses all its CSS again and restyles every widget when a screen brings a stylesheet it hasn't
+    read: the app reads them all at the start, so that opening a screen costs no such pause."""
+
+    def stylesheets(owner: type) -> set[Path]:
+        paths = [owner.CSS_PATH] if isinstance(owner.CSS_PATH, str) else owner.CSS_PATH or []
+        return {(Path(inspect.getfile(owner)).parent / path).resolve() for path in paths}
+
+    def screens(base: type) -> list[type]:
+        return [screen for subclass in base.__subclasses__() for screen in (subclass, *screens(subclass))]
+
+    ours = [screen for screen in screens(Screen) if screen.__module__.startswith("gradscope.tui")]
+    assert len(ours) >= 10
+    read = stylesheets(GradscopeApp)
+    for screen in ours:
+        assert stylesheets(screen) <= read, screen

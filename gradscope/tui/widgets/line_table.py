@@ -1,9 +1,10 @@
 """A table drawn line by line (Textual's line API): the browser's tables, cheap however many rows they hold.
 
-Rows are plain strings formatted once, with a style per cell; only the lines on screen are ever drawn, so
-16,000 rows open at once and a table refilled at every cursor move costs next to nothing (Textual's
-DataTable measures and renders every cell on each refill). The header stays on top; the cursor row is
-reverse video when the table has focus and dimmed when not, as in the graph tree.
+Rows are plain strings with a style per cell, given all at once (`fill`) or made when first drawn (`cells`,
+for tables of thousands of rows); only the lines on screen are ever drawn, so 16,000 rows open at once and
+a table refilled at every cursor move costs next to nothing (Textual's DataTable measures and renders every
+cell on each refill). The header stays on top; the cursor row is reverse video when the table has focus and
+dimmed when not, as in the graph tree.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ GAP = 2  # spaces between columns
 
 
 class LineTable(ScrollView, can_focus=True):
-    """Columns `labels` (right-aligned when in `right`); `fill(rows, styles)` sets the rows. Subclasses
-    react to `cursor_moved(position)`, `chosen(position)` (enter or a click) and `header_clicked(column)`."""
+    """Columns `labels` (right-aligned when in `right`); `fill(rows, styles)` sets the rows, or a subclass
+    makes each row when it is drawn (`cells`) and sets their number with `show_rows`. Subclasses react to
+    `cursor_moved(position)`, `chosen(position)` (enter or a click) and `header_clicked(column)`."""
 
     COMPONENT_CLASSES = {"line-table--header", "line-table--cursor"}
     DEFAULT_CSS = """
@@ -68,10 +70,14 @@ class LineTable(ScrollView, can_focus=True):
         `extra_width` is room kept in each header (for a sort arrow)."""
         self.rows = rows
         self.styles_of = styles if styles is not None else [None] * len(rows)
-        self.order = list(range(len(rows)))
-        self.widths = [max([len(label) + extra_width, *(len(cells[column]) for cells in rows)])
-                       for column, label in enumerate(self.column_labels)]
-        self.virtual_size = Size(self.column_x(len(self.widths)), len(rows) + 1)
+        self.show_rows(len(rows), [max([len(label) + extra_width, *(len(cells[column]) for cells in rows)])
+                                   for column, label in enumerate(self.column_labels)])
+
+    def show_rows(self, count: int, widths: list[int]) -> None:
+        """Show rows 0 to `count` - 1 (drawn by `cells`) in columns `widths` wide; the cursor goes to the top."""
+        self.order = list(range(count))
+        self.widths = widths
+        self.virtual_size = Size(self.column_x(len(self.widths)), count + 1)
         self.set_reactive(LineTable.cursor_row, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh(layout=True)
@@ -79,6 +85,10 @@ class LineTable(ScrollView, can_focus=True):
     @property
     def row_count(self) -> int:
         return len(self.order)
+
+    def cells(self, index: int) -> tuple[Sequence[str], Sequence[str | None] | None]:
+        """Row `index`'s texts and their styles (None: the row's style throughout)."""
+        return self.rows[index], self.styles_of[index]
 
     def header(self) -> list[str]:
         """The header's texts (a subclass adds marks, e.g. a sort arrow)."""
@@ -93,8 +103,8 @@ class LineTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         if y == 0:
-            segments = self._segments(self.header(), self.rich_style + self.get_component_rich_style(
-                "line-table--header", partial=True), None)
+            segments = self._segments(self.header(), None, self.rich_style + self.get_component_rich_style(
+                "line-table--header", partial=True))
         else:
             position = scroll_y + y - 1
             if position >= len(self.order):
@@ -102,11 +112,10 @@ class LineTable(ScrollView, can_focus=True):
             style = self.rich_style
             if position == self.cursor_row:
                 style = style + self.get_component_rich_style("line-table--cursor")
-            index = self.order[position]
-            segments = self._segments(self.rows[index], style, self.styles_of[index])
+            segments = self._segments(*self.cells(self.order[position]), style)
         return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
 
-    def _segments(self, texts: Sequence[str], style: Style, styles: Sequence[str | None] | None) -> list[Segment]:
+    def _segments(self, texts: Sequence[str], styles: Sequence[str | None] | None, style: Style) -> list[Segment]:
         segments = []
         for column, (text, width) in enumerate(zip(texts, self.widths, strict=True)):
             padded = text.rjust(width) if self.column_labels[column] in self.right else text.ljust(width)

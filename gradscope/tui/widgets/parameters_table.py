@@ -1,7 +1,8 @@
 """The parameters table: name, non-finite count, grad norm, grad/param ratio, zero fraction, shape; sortable.
 
 A `LineTable`, so a model with 16,000 parameters opens at once and sorts in milliseconds (sorting
-reorders row indices; only the lines on screen are drawn).
+reorders row indices; only the lines on screen are drawn, and a parameter's figures are worked out when its
+row is first drawn or the table first sorted by them).
 """
 
 from __future__ import annotations
@@ -83,9 +84,33 @@ class ParametersTable(LineTable):
 
     def __init__(self, trace: Trace, pass_index: int | None, *, id: str | None = None) -> None:
         super().__init__(list(COLUMNS), RIGHT_ALIGNED, id=id)
-        self.parameter_rows = [ParameterRow.of(trace, parameter, pass_index) for parameter in trace.parameters]
-        self.fill([self._cells(row) for row in self.parameter_rows], [self._styles(row) for row in self.parameter_rows],
-                  extra_width=2)  # room for the sort arrow
+        self.trace = trace
+        self.pass_index = pass_index
+        self.parameters = trace.parameters
+        self._figures: dict[int, ParameterRow] = {}
+        self._drawn: dict[int, tuple[tuple[str, ...], tuple[str | None, ...] | None]] = {}
+        # NOTE: a number column is as wide as its header with room for the sort arrow, which is wider than any
+        # count, percentage, norm or ratio (never negative) that format_number writes, so no row need be
+        # formatted to lay the table out
+        widths = [len(label) + 2 for label in COLUMNS]
+        widths[0] = max([widths[0], *(len(parameter.name) for parameter in self.parameters)])
+        shapes = {parameter.value.shape for parameter in self.parameters}
+        widths[-1] = max([widths[-1], *(len(shape_text(shape)) for shape in shapes)])
+        self.show_rows(len(self.parameters), widths)
+
+    def figures(self, index: int) -> ParameterRow:
+        """The figures of parameter `index` (worked out on first use)."""
+        row = self._figures.get(index)
+        if row is None:
+            row = self._figures[index] = ParameterRow.of(self.trace, self.parameters[index], self.pass_index)
+        return row
+
+    def cells(self, index: int) -> tuple[tuple[str, ...], tuple[str | None, ...] | None]:
+        drawn = self._drawn.get(index)
+        if drawn is None:
+            row = self.figures(index)
+            drawn = self._drawn[index] = (self._cells(row), self._styles(row))
+        return drawn
 
     @staticmethod
     def _cells(row: ParameterRow) -> tuple[str, ...]:
@@ -105,7 +130,7 @@ class ParametersTable(LineTable):
     @property
     def ordered_names(self) -> list[str]:
         """The parameter names in the order shown."""
-        return [self.parameter_rows[index].name for index in self.order]
+        return [self.parameters[index].name for index in self.order]
 
     def header(self) -> list[str]:
         column, descending = self.sorting if self.sorting is not None else (None, False)
@@ -113,7 +138,7 @@ class ParametersTable(LineTable):
                 for index, label in enumerate(self.column_labels)]
 
     def chosen(self, position: int) -> None:
-        self.post_message(self.Chosen(self.parameter_rows[self.order[position]]))
+        self.post_message(self.Chosen(self.figures(self.order[position])))
 
     def header_clicked(self, column: int) -> None:
         self.action_sort(column)
@@ -128,7 +153,7 @@ class ParametersTable(LineTable):
         if sorting is None:
             return
         column, descending = sorting
-        label, rows = list(COLUMNS)[column], self.parameter_rows
+        label, rows = list(COLUMNS)[column], [self.figures(index) for index in range(len(self.parameters))]
         # sorted from the script's order each time, so that ties keep it
         if label in NORMS:
             figure = NORMS[label]
