@@ -81,6 +81,61 @@ def run_child(workload: str, trace_path: str, out_path: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+WORKLOADS = ("save", "load", "export json")
+TARGETS = {"save": "≤ 1 s", "load": "≤ 1 s", "export json": "≤ 3 s, streamed"}
+DESCRIPTIONS = {
+    "save": "save_trace of a recorded {nodes:,}-node trace (every array in memory), wall median",
+    "load": "load_trace of that file, every array read, wall median",
+    "export json": "load + `export --format json` to a file; streamed: its peak memory exceeds load's by "
+                   "less than half the text's size",
+}
+
+
+def measure(layers: int, width: int, repeats: int) -> tuple[int, dict[str, dict]]:
+    """Record a trace, save it, then run each workload `repeats` times in fresh child processes: the
+    node count, and per workload the median wall and CPU seconds, the peak RSS and the output's size."""
+    from gradscope.trace import tracefile
+
+    with tempfile.TemporaryDirectory() as folder:
+        trace_path, out_path = os.path.join(folder, "deep.gstrace"), os.path.join(folder, "out")
+        trace = record(layers, width)
+        tracefile.save_trace(trace, trace_path)
+        nodes, results = len(trace.nodes), {"file": {"output_mb": os.path.getsize(trace_path) / 1e6}}
+        del trace
+        for workload in WORKLOADS:
+            runs = [run_child(workload, trace_path, out_path) for _ in range(repeats)]
+            results[workload] = {
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "cpu": statistics.median(r["cpu"] for r in runs),
+                "peak_mb": max(r["peak_mb"] for r in runs),
+                "output_mb": os.path.getsize(out_path) / 1e6 if workload != "load" else None,
+            }
+    return nodes, results
+
+
+def rows(quick: bool = False) -> list[dict]:
+    """Issue 15's trace I/O rows for bench/run.py: save, load and JSON export of a 20,000-node trace
+    (quick: 500 nodes, one run each, a check of the harness, not a measurement)."""
+    layers, repeats = (100, 1) if quick else (4000, 3)
+    nodes, results = measure(layers, 16, repeats)
+    table = []
+    for workload in WORKLOADS:
+        result = results[workload]
+        met = result["seconds"] <= (3.0 if workload == "export json" else 1.0)
+        extra = {"cpu_s": round(result["cpu"], 3), "peak_mb": round(result["peak_mb"], 1)}
+        if workload == "export json":
+            growth = result["peak_mb"] - results["load"]["peak_mb"]
+            met = met and growth < result["output_mb"] / 2
+            extra.update(load_peak_mb=round(results["load"]["peak_mb"], 1), output_mb=round(result["output_mb"], 1))
+        elif workload == "save":
+            extra["file_mb"] = round(result["output_mb"], 1)
+        table.append({"workload": f"trace {workload}" if workload != "export json" else "export json",
+                      "dtype": "-", "unit": "s", "description": DESCRIPTIONS[workload].format(nodes=nodes),
+                      "value": result["seconds"], "baseline": None, "baseline_name": None, "ratio": None,
+                      "target": TARGETS[workload], "met": met, "extra": extra})
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=4000)
@@ -91,24 +146,15 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    from gradscope.trace import tracefile
-
-    with tempfile.TemporaryDirectory() as folder:
-        trace_path, out_path = os.path.join(folder, "deep.gstrace"), os.path.join(folder, "out")
-        start = time.perf_counter()
-        trace = record(args.layers, args.width)
-        recorded = time.perf_counter() - start
-        tracefile.save_trace(trace, trace_path)
-        print(f"{len(trace.nodes):,} nodes recorded in {recorded:.2f} s; trace file "
-              f"{os.path.getsize(trace_path) / 1e6:.1f} MB")
-        for workload in ("save", "load", "export json"):
-            runs = [run_child(workload, trace_path, out_path) for _ in range(args.repeats)]
-            seconds = statistics.median(r["seconds"] for r in runs)
-            cpu = statistics.median(r["cpu"] for r in runs)
-            peak = max(r["peak_mb"] for r in runs)
-            size = os.path.getsize(out_path) / 1e6 if workload != "load" else None
-            print(f"  {workload:12s} {seconds:7.2f} s ({cpu:.2f} s CPU)   peak RSS {peak:7.0f} MB"
-                  + (f"   output {size:.1f} MB" if size else ""))
+    start = time.perf_counter()
+    nodes, results = measure(args.layers, args.width, args.repeats)
+    print(f"{nodes:,} nodes recorded, saved and measured in {time.perf_counter() - start:.1f} s; trace file "
+          f"{results['file']['output_mb']:.1f} MB")
+    for workload in WORKLOADS:
+        result = results[workload]
+        size = result["output_mb"]
+        print(f"  {workload:12s} {result['seconds']:7.2f} s ({result['cpu']:.2f} s CPU)   peak RSS "
+              f"{result['peak_mb']:7.0f} MB" + (f"   output {size:.1f} MB" if size else ""))
 
 
 if __name__ == "__main__":

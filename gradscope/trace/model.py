@@ -21,7 +21,7 @@ def _storable(dtype: np.dtype) -> bool:
     return dtype.kind in "biu" or (dtype.kind == "f" and dtype.itemsize <= 8)
 
 
-STATS_BLOCK = 1 << 18  # elements whose statistics are computed together
+STATS_BLOCK = 1 << 16  # elements whose statistics are computed together
 
 
 class TensorRecord:
