@@ -1,0 +1,92 @@
+"""Stride-1 convolutions run on shifts of the flattened padded input (ops/conv.py), a batch chunk at a time; every
+other convolution, and every graph built under create_graph, on im2col/col2im. Both kernels compute the same
+thing: checked against each other on random shapes, and against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradscope
+from gradscope.autograd.tensor_namespace import TENSOR
+from gradscope.ops import conv as C
+from gradscope.ops.namespace import NUMPY
+
+
+@st.composite
+def geometries(draw):
+    """A stride-1 geometry: batch, groups, channels, sizes, kernel, dilation and (before, after) paddings, the
+    after one negative at times (a transposed convolution's output_padding)."""
+    dims = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    pads = tuple((draw(st.integers(0, 2)), draw(st.integers(-1, 2))) for _ in range(dims))
+    size = tuple(max(draw(st.integers(1, 6)), d * (k - 1) + 1 - b - a + 1)
+                 for k, d, (b, a) in zip(kernel, dilation, pads, strict=True))
+    groups = draw(st.integers(1, 3))
+    return (draw(st.integers(0, 3)), groups, groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3)),
+            size, kernel, dilation, pads)
+
+
+@settings(max_examples=80, deadline=None)
+@given(geometry=geometries(), chunk_bytes=st.sampled_from([1, 200, C.CHUNK_BYTES]), seed=st.integers(0, 2**16))
+def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
+    n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, channels) + size)
+    weight = rng.standard_normal((out_channels, channels // groups) + kernel)
+    ones = (1,) * len(size)
+    expected = C._correlate_im2col(NUMPY, x, weight, ones, pads, dilation, groups)
+    g = rng.standard_normal(expected.shape)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(C, "CHUNK_BYTES", chunk_bytes)  # 1: a sample a chunk
+        pairs = [
+            (C._correlate_shifted(x, weight, pads, dilation, groups), expected),
+            (C._correlate_transposed_shifted(g, weight, size, pads, dilation, groups),
+             C._correlate_transposed_col2im(NUMPY, g, weight, size, ones, pads, dilation, groups)),
+            (C._weight_product_shifted(g, x, weight.shape, pads, dilation, groups),
+             C._weight_product_im2col(NUMPY, g, x, weight.shape, ones, pads, dilation, groups)),
+        ]
+    for ours, theirs in pairs:
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_shifts_only_at_stride_one_on_arrays_when_little_is_wasted():
+    same = ((1, 1), (1, 1))
+    assert C._shifts_pay(NUMPY, (28, 28), (3, 3), (1, 1), same, (1, 1))
+    assert not C._shifts_pay(NUMPY, (28, 28), (3, 3), (2, 2), same, (1, 1))
+    assert not C._shifts_pay(TENSOR, (28, 28), (3, 3), (1, 1), same, (1, 1))  # building a graph: im2col/col2im
+    assert not C._shifts_pay(NUMPY, (8, 8), (1, 7), (1, 1), ((0, 0), (0, 0)), (1, 1))  # 2 outputs a row of 8
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 2e-4)])
+@pytest.mark.parametrize("name, kwargs, in_channels, out_channels, dims", [
+    ("conv2d", {"padding": 1}, 4, 6, 2),
+    ("conv2d", {"padding": 2, "dilation": 2, "groups": 2}, 4, 6, 2),
+    ("conv1d", {"padding": 3}, 3, 5, 1),
+    ("conv3d", {"padding": (1, 0, 1)}, 2, 3, 3),
+    ("conv_transpose2d", {"padding": 1, "dilation": 2, "output_padding": 1}, 4, 2, 2),
+    ("conv_transpose1d", {"padding": 0, "groups": 3}, 3, 3, 1),
+])
+def test_stride_one_convolutions_match_torch(name, kwargs, in_channels, out_channels, dims, dtype, tolerance):
+    """Values and the three gradients, through the shift kernels, in both float dtypes."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(name) + dims)
+    groups = kwargs.get("groups", 1)
+    x = rng.standard_normal((3, in_channels) + (9, 8, 7)[:dims]).astype(dtype)
+    transposed = name.startswith("conv_transpose")
+    shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+    w = rng.standard_normal(shape + (3, 2, 3)[:dims]).astype(dtype)
+    b = rng.standard_normal(out_channels).astype(dtype)
+    results = []
+    for lib in (gradscope, torch):
+        tensors = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = getattr(lib.nn.functional, name)(*tensors, **kwargs)
+        grads = lib.autograd.grad((out * out).sum(), tensors)
+        results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
+    for ours, theirs in zip(*results, strict=True):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * np.abs(theirs).max())
