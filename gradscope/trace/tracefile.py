@@ -44,6 +44,7 @@ FORMAT = "gradscope-trace"
 SCHEMA_VERSION = 3  # 3: arrays packed in blobs; 2: anomalies carry op, node_name, file, line, function, scope
 MANIFEST = "manifest.json"
 BLOB_BYTES = 64 << 20  # a blob is closed once it holds this much; the next array of its dtype starts another
+WRITE_BYTES = 1 << 20  # a blob is compressed and written a piece of this size at a time
 
 
 class TraceFormatError(ValueError):
@@ -103,11 +104,18 @@ class _Blobs:
         return {"shape": list(values.shape), "dtype": dtype_name, "array": name, "offset": used}
 
     def write(self, archive: zipfile.ZipFile) -> None:
+        """Each blob streamed into its member a piece of about WRITE_BYTES at a time: never a copy of a
+        whole blob (the values are in memory already)."""
         for name, arrays in self.parts.items():
             little = STORED_DTYPES[name[len("arrays/"):name.rindex("-")]].newbyteorder("<")
-            blob = np.concatenate([array.reshape(-1) for array in arrays]).astype(little, copy=False)
-            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), blob.data,
-                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            with archive.open(name, "w") as member:
+                piece, size, last = [], 0, len(arrays) - 1
+                for index, array in enumerate(arrays):
+                    piece.append(array)
+                    size += array.nbytes
+                    if size >= WRITE_BYTES or index == last:
+                        member.write(np.concatenate(piece, axis=None).astype(little, copy=False).data)
+                        piece, size = [], 0
 
 
 _DTYPE_NAMES: dict[np.dtype, str | None] = {}  # NOTE: dtype.name is slow; a trace has a handful of dtypes
@@ -201,9 +209,13 @@ def _write_trace(trace: Trace, stream) -> None:
     manifest, records = to_manifest(trace)
     blobs = _Blobs()
     manifest["tensors"] = [_file_entry(record, blobs) for record in records]
+    text = json.dumps(manifest, separators=(",", ":"))  # ASCII: json escapes every other character
+    del manifest, records  # only the text is written, and the arrays in `blobs`
     # NOTE: level 1: float data hardly compresses, and the default level costs several times the time
     with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, separators=(",", ":")))
+        with archive.open(MANIFEST, "w") as member:
+            for start in range(0, len(text), WRITE_BYTES):
+                member.write(text[start:start + WRITE_BYTES].encode("ascii"))
         blobs.write(archive)
 
 
