@@ -63,17 +63,24 @@ def window_max(view, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def max_over_positions(view, kernel) -> tuple[np.ndarray, np.ndarray]:
     """One elementwise pass per kernel position, each over a strided view of the input: no copy of the
-    windows and no Python loop over them."""
+    windows and no Python loop over them. NaNs (rare) cost a second run that takes each window's last one."""
+    best, arg = _running_max(view, kernel, nan_aware=False)
+    if best.dtype.kind == "f" and np.isnan(best).any():  # np.maximum carries a window's NaN to its maximum
+        best, arg = _running_max(view, kernel, nan_aware=True)
+    return best, arg
+
+
+def _running_max(view, kernel, nan_aware: bool) -> tuple[np.ndarray, np.ndarray]:
     positions = np.ndindex(*kernel)
     best = view[(Ellipsis,) + next(positions)].copy()
     arg = np.zeros(best.shape, np.int8)
     for p, position in enumerate(positions, 1):
         value = view[(Ellipsis,) + position]
-        take = value > best
-        if best.dtype.kind == "f":
-            take |= np.isnan(value)
+        taken = value > best
+        if nan_aware:
+            taken |= np.isnan(value)
         np.maximum(best, value, out=best)  # keeps `best` on ties and takes a NaN from either side, as the rule
-        arg += take * (p - arg)
+        np.maximum(arg, np.multiply(taken, np.int8(p)), out=arg)  # positions grow: the last one taken is the largest
     return best, arg
 
 
