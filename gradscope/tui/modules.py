@@ -16,10 +16,14 @@ def inside(scope: str | None, module: str) -> bool:
     return scope is not None and (scope == module or scope.startswith(module + "."))
 
 
+def belongs(parameter: Parameter, module: str) -> bool:
+    """Whether `parameter` is one of `module`'s or its submodules' (by its name when its module is unknown)."""
+    return inside(parameter.module, module) or parameter.module is None and inside(parameter.name, module)
+
+
 def module_parameters(trace: Trace, module: str) -> list[Parameter]:
     """The parameters of `module` and its submodules, in the script's order."""
-    return [parameter for parameter in trace.parameters
-            if inside(parameter.module, module) or parameter.module is None and inside(parameter.name, module)]
+    return [parameter for parameter in trace.parameters if belongs(parameter, module)]
 
 
 def relative_name(name: str, module: str) -> str:

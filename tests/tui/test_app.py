@@ -5,18 +5,22 @@ import inspect
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from synthetic import synthetic_trace
 from textual.screen import Screen
 from textual.widgets import Static
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample
 
 from gradscope._format import format_number
 from gradscope.trace import Trace, load_trace
+from gradscope.trace.model import TensorRecord
 from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import TraceFormatError, save_trace
 from gradscope.tui import make_app
 from gradscope.tui.app import GradscopeApp
-from gradscope.tui.items import LinkItem, NodeItem
+from gradscope.tui.items import FoldItem, LinkItem, NodeItem
+from gradscope.tui.modules import MODULE_ROWS
 from gradscope.tui.present import ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.error import ErrorScreen
@@ -540,3 +544,22 @@ def test_every_screen_stylesheet_is_read_as_the_app_starts():
     read = stylesheets(GradscopeApp)
     for screen in ours:
         assert stylesheets(screen) <= read, screen
+
+
+def test_a_module_lists_its_parameters_with_non_finite_gradients_first():
+    trace = synthetic_trace(6 * 100)  # 200 parameters, all under `model`
+    late = next(parameter for parameter in trace.parameters if parameter.name == "model.blocks.87.fc.bias")
+    trace.passes[0].leaf_grads[late.node] = TensorRecord(values=np.full((4, 4), np.nan, dtype=np.float32))
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("j")
+        fold = tree(app).cursor_item
+        assert isinstance(fold, FoldItem) and fold.scope == "model"
+        await pilot.pause()
+        names = [row.name for row in app.screen.query_one(TensorTable).rows_shown]
+        assert names == ["blocks.87.fc.bias.grad", *(f"blocks.{block}.fc.{kind}.grad" for block in range(20)
+                                                       for kind in ("weight", "bias"))][:MODULE_ROWS]
+        assert f"{len(trace.parameters):,} parameters; the first {MODULE_ROWS} below" in summary(app)
+
+    drive(app, scenario)

@@ -23,6 +23,7 @@ from gradscope.tui.widgets.search_bar import SearchBar
 from gradscope.tui.widgets.tensor_table import TensorTable
 
 NOTHING = object()
+OUTLINES_KEPT = 4  # layouts of the passes shown last, kept for switching back (each ~0.1 s for 50,000 nodes)
 LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
 
 
@@ -61,7 +62,8 @@ class MainScreen(Screen):
         if pass_index is None:
             pass_index = first_anomalous_pass(trace)
         self.set_reactive(MainScreen.pass_index, None if pass_index is None else pass_index % len(trace.passes))
-        self.outline = Outline(trace, self.pass_index if self.pass_index is not None else -1)
+        self._outlines: dict[int | None, Outline] = {}  # pass → its layout, the most recently shown last
+        self.outline = self._outline(self.pass_index)
 
     @classmethod
     def opening(cls, trace: Trace, previous: Screen | None = None) -> MainScreen:
@@ -140,9 +142,19 @@ class MainScreen(Screen):
             row = event.row
             self.app.push_screen(TensorScreen(row.name, row.record, row.partner_name, row.partner))
 
+    def _outline(self, pass_index: int | None) -> Outline:
+        """The layout of pass `pass_index`, laid out again only when it is not among the last few shown."""
+        outline = self._outlines.pop(pass_index, None)
+        if outline is None:
+            outline = Outline(self.trace, pass_index if pass_index is not None else -1)
+        self._outlines[pass_index] = outline
+        while len(self._outlines) > OUTLINES_KEPT:
+            del self._outlines[next(iter(self._outlines))]
+        return outline
+
     def watch_pass_index(self, pass_index: int | None) -> None:
         current = self.current_node
-        self.outline = Outline(self.trace, pass_index)
+        self.outline = self._outline(pass_index)
         self.query_one(GraphTree).show_outline(self.outline, select=current)
         self._describe()
         self._show_item(self.query_one(GraphTree).cursor_item)

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, SourceLocation, Trace
 from gradscope.tui.keys import KeyScroll
-from gradscope.tui.modules import MODULE_ROWS, inside, module_parameters, relative_name
+from gradscope.tui.modules import MODULE_ROWS, belongs, inside, module_parameters, relative_name
 from gradscope.tui.present import (
     CULPRIT,
     LEAF,
@@ -114,6 +114,9 @@ class NodeDetail(KeyScroll):
             self._anomalies.setdefault(anomaly.node, []).append(anomaly)
         self._modules = {parameter.node: parameter.module for parameter in trace.parameters
                          if parameter.node is not None}
+        # a model's top module holds every parameter: what the pane lists of a module is worked out once
+        self._module_parameters: dict[str, list[Parameter]] = {}  # module → its parameters
+        self._nonfinite_parameters: dict[int | None, list[Parameter]] = {}  # pass → those with a non-finite .grad
 
     def compose(self) -> ComposeResult:
         yield Static(id="node-summary")
@@ -137,10 +140,28 @@ class NodeDetail(KeyScroll):
         """Show a module folded in the tree: `nodes` of its nodes are in the fold, `first_node` is its top."""
         self.node_id, self.module = None, module
         self.border_title = "module"
-        parameters = module_parameters(self.trace, module)
-        shown = sorted(parameters, key=lambda parameter: not self._nonfinite(parameter, pass_index))[:MODULE_ROWS]
-        rows = [self._parameter_row(parameter, module, pass_index) for parameter in shown]
+        parameters = self._module_parameters.get(module)
+        if parameters is None:
+            parameters = self._module_parameters[module] = module_parameters(self.trace, module)
+        rows = [self._parameter_row(parameter, module, pass_index)
+                for parameter in self._listed(module, parameters, pass_index)]
         self._fill(self._module_summary(module, nodes, first_node, pass_index, len(parameters)), rows, None)
+
+    def _listed(self, module: str, parameters: list[Parameter], pass_index: int | None) -> list[Parameter]:
+        """The first MODULE_ROWS of a module's parameters, those with a non-finite gradient first (each in the
+        script's order)."""
+        nonfinite = self._nonfinite_parameters.get(pass_index)
+        if nonfinite is None:
+            nonfinite = self._nonfinite_parameters[pass_index] = [
+                parameter for parameter in self.trace.parameters if self._nonfinite(parameter, pass_index)]
+        listed = [parameter for parameter in nonfinite if belongs(parameter, module)][:MODULE_ROWS]
+        flagged = {id(parameter) for parameter in listed}
+        for parameter in parameters:
+            if len(listed) == MODULE_ROWS:
+                break
+            if id(parameter) not in flagged:
+                listed.append(parameter)
+        return listed
 
     def show_anomaly(self, anomaly: Anomaly) -> None:
         """Show an anomaly of an op outside the autograd graph (no node records it): the op, its line, scope."""
