@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import reprlib
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -149,25 +150,33 @@ def compute_stats(array: np.ndarray) -> TensorStats:
 # NOTE: a row's sums in a 2-D reduction are the 1-D reduction's bit for bit while the row fits NumPy's
 # buffer (8192 elements; einsum's differ past it): bigger tensors are computed one at a time
 BATCH_NUMEL = 4096
+BATCH_BLOCK = 1 << 16  # elements computed together: the float64 copies that takes stay small
 
 
-def compute_stats_each(tensors: np.ndarray) -> list[TensorStats]:
-    """`[compute_stats(t) for t in tensors]`, the same figures bit for bit, for all at once: a trace
-    holds tens of thousands of small tensors, where one call per tensor costs far more than its
-    arithmetic. `tensors` stacks tensors of one shape and dtype along its first axis.
+def compute_stats_each(arrays: Sequence[np.ndarray]) -> list[TensorStats]:
+    """`[compute_stats(a) for a in arrays]` for arrays of one shape and dtype, the same figures bit for
+    bit, computed together: a trace holds tens of thousands of small tensors, where a call per tensor
+    costs far more than its arithmetic.
 
-    >>> [s.mean for s in compute_stats_each(np.array([[1.0, 2.0], [3.0, 5.0]]))]
+    >>> [s.mean for s in compute_stats_each([np.array([1.0, 2.0]), np.array([3.0, 5.0])])]
     [1.5, 4.0]
     """
-    count, shape = len(tensors), tuple(int(s) for s in tensors.shape[1:])
-    numel = math.prod(shape)
-    if not count or not 0 < numel <= BATCH_NUMEL or tensors.dtype.kind not in "biuf":
-        return [compute_stats(tensor) for tensor in tensors]
+    if not len(arrays):
+        return []
+    first = np.asarray(arrays[0])
+    shape, numel = tuple(int(s) for s in first.shape), first.size
+    if not 0 < numel <= BATCH_NUMEL or first.dtype.kind not in "biuf":
+        return [compute_stats(array) for array in arrays]
+    stats: list[TensorStats] = []
+    step = max(1, BATCH_BLOCK // numel)
     token = quiet()
     try:
-        return _compute_each(tensors.reshape(count, numel), shape)
+        for start in range(0, len(arrays), step):
+            block = np.concatenate(arrays[start:start + step], axis=None)
+            stats += _compute_each(block.reshape(-1, numel), shape)
     finally:
         loud(token)
+    return stats
 
 
 def _compute_each(rows: np.ndarray, shape: tuple[int, ...]) -> list[TensorStats]:

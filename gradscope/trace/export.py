@@ -12,10 +12,11 @@ import numpy as np
 
 from gradscope._stats import TensorStats
 from gradscope.trace.model import NodeRecord, TensorRecord, Trace
-from gradscope.trace.tracefile import _finite_json, to_manifest
+from gradscope.trace.tracefile import _finite_json, collector_paused, to_manifest
 
 FOLD_ABOVE = 400  # nodes: bigger graphs are folded into one box per module scope
 VALUES_CHUNK = 8192  # array elements formatted at once
+PIECES_CHARS = 1 << 18  # text handed to the stream at once
 
 
 def write_json(trace: Trace, stream: TextIO, extra: dict | None = None) -> None:
@@ -29,6 +30,13 @@ def write_json(trace: Trace, stream: TextIO, extra: dict | None = None) -> None:
     >>> with open("trace.json", "w") as stream:
     ...     write_json(trace, stream)
     """
+    with collector_paused():
+        pieces = _Pieces(stream)
+        _write_document(trace, pieces, extra)
+        pieces.flush()
+
+
+def _write_document(trace: Trace, stream: _Pieces, extra: dict | None) -> None:
     manifest, records = to_manifest(trace)
     for record in records:
         record.values  # noqa: B018 - read every array first: a bad one fails before any output
@@ -52,6 +60,27 @@ def write_json(trace: Trace, stream: TextIO, extra: dict | None = None) -> None:
         else:
             stream.write(_dumps(value, 1))
     stream.write("\n}")
+
+
+class _Pieces:
+    """Text on its way to a stream, handed over PIECES_CHARS at a time: a call to a text stream's write
+    costs several times appending to a list, and the export is hundreds of thousands of pieces."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.pieces: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.pieces.append(text)
+        self.size += len(text)
+        if self.size >= PIECES_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.stream.write("".join(self.pieces))
+        self.pieces.clear()
+        self.size = 0
 
 
 def to_json(trace: Trace, extra: dict | None = None) -> str:
@@ -134,10 +163,10 @@ def _list_text(counts: tuple[int, ...], level: int) -> str:
     if not counts:
         return "[]"
     inner, _ = _indents(level)
-    return "[" + inner + _compact(counts)[1:-1].replace(", ", "," + inner) + inner[:-1] + "]"
+    return "[" + inner + ("," + inner).join(map(int.__repr__, counts)) + inner[:-1] + "]"
 
 
-def _write_list(stream: TextIO, items: list, write_item) -> None:
+def _write_list(stream: _Pieces, items: list, write_item) -> None:
     """A top-level list, one item at a time."""
     if not items:
         stream.write("[]")
@@ -148,7 +177,7 @@ def _write_list(stream: TextIO, items: list, write_item) -> None:
     stream.write("\n ]")
 
 
-def _write_values(stream: TextIO, array: np.ndarray, level: int) -> None:
+def _write_values(stream: _Pieces, array: np.ndarray, level: int) -> None:
     """An array as json.dumps prints its nested lists `level` deep, non-finite numbers as strings; a big
     array a block of rows at a time (a row too big on its own, recursively)."""
     if array.size <= VALUES_CHUNK or array.ndim == 0:

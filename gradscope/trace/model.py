@@ -6,7 +6,6 @@ exactly like one just recorded.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -19,9 +18,6 @@ def _storable(dtype: np.dtype) -> bool:
     """Whether trace files keep values of this dtype (bool, integers, float16/32/64); others
     (complex …) are kept as statistics, which is all a trace reader accepts of them."""
     return dtype.kind in "biu" or (dtype.kind == "f" and dtype.itemsize <= 8)
-
-
-STATS_BLOCK = 1 << 16  # elements whose statistics are computed together
 
 
 class TensorRecord:
@@ -59,20 +55,15 @@ class TensorRecord:
     @staticmethod
     def compute_all_stats(records: Iterable[TensorRecord]) -> None:
         """Compute now the statistics the records with values don't have yet, tensors of one dtype and
-        shape together (`compute_stats_each`: the same figures, without a call per tensor), a block of
-        STATS_BLOCK elements at a time so the copies that takes stay small."""
+        shape together (`compute_stats_each`: the same figures, without a call per tensor)."""
         groups: dict[tuple, list[TensorRecord]] = {}
         for record in records:
             if record._stats is None and record.has_values:
                 values = record.values
                 groups.setdefault((values.dtype, values.shape), []).append(record)
-        for (_, shape), group in groups.items():
-            step = max(1, STATS_BLOCK // max(1, math.prod(shape)))
-            for start in range(0, len(group), step):
-                block = group[start:start + step]
-                stacked = np.concatenate([record._values for record in block], axis=None)
-                for record, stats in zip(block, compute_stats_each(stacked.reshape(len(block), *shape))):
-                    record._stats = stats
+        for group in groups.values():
+            for record, stats in zip(group, compute_stats_each([record._values for record in group])):
+                record._stats = stats
 
     @property
     def finite(self) -> bool:
