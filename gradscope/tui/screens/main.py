@@ -106,7 +106,9 @@ class MainScreen(Screen):
         """Show a message under the panes (about node `about`: it goes when the cursor leaves that node,
         or at the next move when about none); without one, the legend of the tree's marks."""
         self._status_about = about
-        self.query_one("#status", Static).update(LEGEND if text is None else text)
+        line, shown = self.query_one("#status", Static), LEGEND if text is None else text
+        if line.content != shown:  # the legend again at most cursor moves: nothing to draw
+            line.update(shown, layout=False)  # one line high whatever it says: no new layout of the screen
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("switch_pass", "passes"):

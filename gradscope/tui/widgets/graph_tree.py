@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text, TextType
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
@@ -68,6 +69,10 @@ class GraphTree(Tree[Item]):
             self.reveal(select)
         elif self.root.children:
             self.move_cursor(self.root.children[0])
+
+    def process_label(self, label: TextType) -> Text:
+        """A label as the labeller made it, when it is one line of Text (Tree parses and splits it, copying it)."""
+        return label if isinstance(label, Text) and "\n" not in label.plain else super().process_label(label)
 
     def get_label_width(self, node: TreeNode[Item]) -> int:
         """The label's width without drawing it (Textual's Tree draws every line's label to measure it, each
