@@ -176,16 +176,21 @@ def _allowed(node, mode: _Mode) -> bool:
     return any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow for text in candidates)
 
 
+def _surely_finite(array) -> bool:
+    """True if `array` holds no nan and no inf, for most arrays in one BLAS pass without a temporary; False
+    means "look closer" (`_nonfinite_kind`)."""
+    kind = array.dtype.kind
+    if kind != "f":
+        return kind != "c"  # complex: look closer; integers and booleans are finite
+    flat = array if array.ndim == 1 else array.ravel("K")  # a view of any dense array, transposed ones too
+    # NOTE: squares are never negative, so they can't cancel: their sum is nan only if a nan is in, and
+    # finite unless an inf is in or the sum overflowed
+    return flat.dot(flat) < _INF
+
+
 def _nonfinite_kind(array, mode: _Mode) -> str | None:
     """"nan" or "inf" if `array` holds a value `mode` checks for, else None."""
-    kind = array.dtype.kind
-    if kind == "f":
-        flat = array.ravel("K")  # a view of any dense array, transposed ones too
-        # NOTE: one BLAS pass, no temporary: squares are never negative, so they can't cancel; the sum is nan
-        # only if a nan is in, finite unless a non-finite value is in or it overflowed (then look closer)
-        if flat.dot(flat) < _INF:
-            return None
-    elif kind != "c":
+    if _surely_finite(array):
         return None
     if mode.check_nan and np.isnan(array).any():
         return "nan"
@@ -255,7 +260,10 @@ class AnomalyChecker:
         for index, g in enumerate(outputs):
             if g is None:
                 continue
-            kind = _nonfinite_kind(g if type(g) is np.ndarray else getattr(g, "_data", g), mode)  # or a NumPy scalar
+            data = g if type(g) is np.ndarray else getattr(g, "_data", g)  # a Tensor (create_graph), or a NumPy scalar
+            if _surely_finite(data):
+                continue
+            kind = _nonfinite_kind(data, mode)
             if kind is not None and not _allowed(node, mode):
                 raise _backward_error(node, grads, outputs, index, kind)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 
 from gradscope import _dtypes
 from gradscope.autograd import observers
@@ -17,10 +17,6 @@ from gradscope.nn.parameter import Buffer, Parameter, reset_grad
 
 # the module whose forward is running, kept only while an observer records scopes
 _calling: ContextVar[Module | None] = ContextVar("gradscope_calling_module", default=None)
-
-
-def _calling_outer(token: Token) -> Module | None:
-    return None if token.old_value is Token.MISSING else token.old_value
 
 
 def typename(obj) -> str:
@@ -86,8 +82,8 @@ class Module(HookedCall):
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers and anomaly mode, so without them there is nothing to push
         if observers.GLOBAL or observers.active.get() or observers.checker is not None:
+            caller = _calling.get()
             token = _calling.set(self)
-            caller = _calling_outer(token)
             if caller is None:  # a model's own call: recorders name its parameters after it
                 observers.notify("root_module_called", self)
             scope_token = observers.enter_scope(self._scope_relative_to(caller))
@@ -104,6 +100,9 @@ class Module(HookedCall):
         """This module's path below the module whose forward calls it ("encoder.layers.0" when the
         caller reaches through modules it does not call); its own name when it is not a descendant."""
         if caller is not None:
+            for name, child in caller._modules.items():  # a direct child: the common case, found without a search
+                if child is self:
+                    return name
             pending, seen = deque([("", caller)]), {id(caller)}
             while pending:  # breadth first: a direct child is found at once
                 prefix, owner = pending.popleft()
