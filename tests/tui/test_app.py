@@ -260,6 +260,22 @@ def test_search_jumps_to_matches_and_enter_goes_to_the_next():
     drive(app, scenario)
 
 
+def test_search_typed_faster_than_the_tree_answers_keeps_the_match_message():
+    trace = recorded(NAN_MODEL)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("slash")
+        search = app.screen.query_one(SearchBar)
+        search.value = "relu"  # two keystrokes before the first cursor move is answered
+        search.value = "addmm"
+        await pilot.pause()
+        assert tree(app).current_node == node_id(trace, "AddmmBackward0", "model.head.proj")
+        assert status(app) == "match 1/2 for 'addmm'"
+
+    drive(app, scenario)
+
+
 def test_brackets_switch_passes_and_the_detail_shows_every_pass():
     trace = recorded(sample("td_lambda"))
     app = make_app(trace)

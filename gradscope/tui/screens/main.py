@@ -116,7 +116,9 @@ class MainScreen(Screen):
         return True
 
     def on_graph_tree_highlighted(self, event: GraphTree.Highlighted) -> None:
-        if not (isinstance(event.item, NodeItem) and event.item.node == self._status_about):
+        # the line the cursor is on now: typed fast, a search moves it on before the last move's event comes
+        cursor = self.query_one(GraphTree).cursor_item
+        if not (isinstance(cursor, NodeItem) and cursor.node == self._status_about):
             self.status()  # the message was about another line
         self._highlighted = event.item
         self.call_later(self._show_highlighted)
