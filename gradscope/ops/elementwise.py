@@ -96,8 +96,8 @@ tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("res
                  vjp=(lambda g, s: g * (1 - s.result * s.result),))
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
                     vjp=(lambda g, s: g * (s.result * (1 - s.result)),))
-# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (result > 0), which selects rather than multiplies:
-# an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
+# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
+# selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),
                  vjp=(lambda g, s: s.xp.threshold_backward(g, s.result),))
 # relu's backward as an op of its own, as in PyTorch: differentiating it again stays connected to the
@@ -105,7 +105,7 @@ relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("s
 threshold_backward = primitive(
     "threshold_backward", _threshold_backward,
     "ThresholdBackwardBackward0", inputs=("grad_output", "self"), saves=("self",),
-    vjp=(lambda gg, s: s.xp.where(s.self > 0, gg, 0.0), lambda gg, s: s.xp.zeros_like(gg)))
+    vjp=(lambda gg, s: s.xp.where(s.self <= 0, 0.0, gg), lambda gg, s: s.xp.zeros_like(gg)))
 leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",
                        inputs=("self",), params=("negative_slope",), saves=("self",),
                        vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))

@@ -21,12 +21,10 @@ def _sigmoid(x):
 
 
 def threshold_backward(g, result):
-    """g where result > 0, else +0.0 (PyTorch's threshold_backward: a select, so a NaN or inf gradient at a unit that
-    is off gives 0). The select is an AND of g's bits with all-ones or all-zeros: np.where branches per element and
-    costs 10x more on a random mask."""
-    bits = np.dtype(f"u{g.dtype.itemsize}")
-    keep = np.negative((result > 0).view(np.uint8), dtype=bits)  # 0 - 1 wraps to all ones
-    return np.bitwise_and(g.view(bits), keep).view(g.dtype)
+    """+0.0 where result <= 0, else g (PyTorch's threshold_backward: a select, so a NaN or inf gradient at a unit that
+    is off gives 0, and a NaN result passes g). The select multiplies g's bits, as unsigned integers, by the mask's
+    0 or 1: np.where branches per element and costs 10x more on a random mask."""
+    return (g.view(f"u{g.dtype.itemsize}") * ~(result <= 0)).view(g.dtype)
 
 
 class NumpyNamespace:

@@ -145,3 +145,19 @@ def test_gumbel_softmax_hard_is_one_hot_with_the_soft_gradient():
 def test_gumbel_softmax_eps_is_deprecated():
     with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
         F.gumbel_softmax(gradscope.zeros(3), eps=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_relu_backward_selects_bit_for_bit_as_torch(dtype):
+    """threshold_backward passes g's exact bits where the unit is on and +0.0 elsewhere, even for a NaN, inf or -0.0
+    gradient, and where the result itself is NaN."""
+    torch = pytest.importorskip("torch")
+    x = np.array([-1.0, 0.0, 2.0, np.nan, 3.0, -2.0, 1e-3, 4.0], dtype)
+    g = np.array([np.nan, np.inf, -0.0, 5.0, np.nan, -np.inf, -7.0, -0.0], dtype)
+    bits = f"u{np.dtype(dtype).itemsize}"
+    grads = []
+    for lib in (gradscope, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        (grad,) = lib.autograd.grad(lib.relu(leaf), leaf, lib.tensor(g))
+        grads.append(grad.numpy().view(bits))
+    np.testing.assert_array_equal(*grads)
