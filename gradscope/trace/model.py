@@ -7,11 +7,25 @@ exactly like one just recorded.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats, compute_stats_each
+from gradscope.trace import snapshots
+
+
+def _finite_array(array: np.ndarray) -> bool:
+    """No NaN or inf in `array`: a finite sum proves it in one pass (NaN and inf survive any sum);
+    only a sum that overflowed, or a non-finite array, needs the element-wise check."""
+    if array.dtype.kind not in "fc":
+        return True
+    token = quiet()
+    try:
+        return bool(np.isfinite(np.add.reduce(array, axis=None)) or np.isfinite(array).all())
+    finally:
+        loud(token)
 
 
 def _storable(dtype: np.dtype) -> bool:
@@ -23,33 +37,56 @@ def _storable(dtype: np.dtype) -> bool:
 class TensorRecord:
     """Statistics of one tensor, and its values when small enough to keep (read lazily from files).
 
-    A tensor whose values are kept needs no statistics until asked: they are computed from the values
-    then (recording and saving never pay for them). One read from a file knows its `shape` without
-    reading the values."""
+    Statistics are computed the first time someone asks for them, never before: a tensor whose values
+    are kept has them computed from the values then; a bigger one is recorded as a *snapshot*, a private
+    copy of its values (one pass over memory, where the statistics take a dozen), summarised and dropped
+    on first access. Either way readers see the statistics of the tensor as it was when recorded, and a
+    recording pays for copies only. A view of a snapshotted array covering the same memory (a weight and
+    its transpose) is recorded `as_view` of it: no second copy, the same statistics under its own shape.
+    One read from a file knows its `shape` without reading the values."""
 
-    __slots__ = ("_stats", "_values", "_loader", "_shape")
+    __slots__ = ("_stats", "_values", "_loader", "_shape", "_snapshot", "_source")
 
     def __init__(self, stats: TensorStats | None = None, values: np.ndarray | None = None,
-                 loader: Callable[[], np.ndarray] | None = None, shape: tuple[int, ...] | None = None) -> None:
-        if stats is None and values is None and (loader is None or shape is None):
-            raise ValueError("a tensor record needs statistics, values, or a loader and a shape")
+                 loader: Callable[[], np.ndarray] | None = None, shape: tuple[int, ...] | None = None,
+                 snapshot: np.ndarray | None = None, source: TensorRecord | None = None) -> None:
         self._stats = stats
         self._values = values
         self._loader = loader
         self._shape = shape
+        self._snapshot = snapshot
+        self._source = source
+        derived = shape is not None and (loader is not None or source is not None)
+        if stats is None and values is None and snapshot is None and not derived:
+            raise ValueError("a tensor record needs statistics, values, a snapshot, or a loader or source and a "
+                             "shape")
 
     @classmethod
     def capture(cls, array: np.ndarray, keep_limit: int) -> TensorRecord:
-        """Record `array` as it is now: a copy of its values when it has at most `keep_limit` elements
-        (statistics computed on demand), statistics only above that."""
+        """Record `array` as it is now: a copy of its values, kept when it has at most `keep_limit`
+        elements, else a snapshot that only ever shows as statistics (computed on demand either way)."""
         if array.size <= keep_limit and _storable(array.dtype):
             return cls(values=np.array(array, copy=True))
-        return cls(stats=compute_stats(array))
+        return cls(snapshot=snapshots.snapshot(array))
+
+    @classmethod
+    def as_view(cls, source: TensorRecord, shape: tuple[int, ...]) -> TensorRecord:
+        """A record of the values `source` recorded, seen with another `shape` in the same memory order
+        (statistics don't depend on the order: the same figures, the same bits)."""
+        return cls(source=source, shape=shape)
 
     @property
     def stats(self) -> TensorStats:
         if self._stats is None:
-            self._stats = compute_stats(self.values)
+            if self._source is not None:
+                self._stats = replace(self._source.stats, shape=self._shape)
+                self._source = None
+            elif self._snapshot is not None:
+                self._stats = compute_stats(self._snapshot)
+                snapshots.release(self._snapshot)
+                self._snapshot = None
+            else:
+                self._stats = compute_stats(self.values)
         return self._stats
 
     @staticmethod
@@ -65,15 +102,28 @@ class TensorRecord:
             for record, stats in zip(group, compute_stats_each([record._values for record in group])):
                 record._stats = stats
 
+    def __del__(self) -> None:
+        if self._snapshot is not None:  # dropped unread: its memory serves the next recording
+            snapshots.release(self._snapshot)
+
+    @property
+    def pending_bytes(self) -> int:
+        """The memory a snapshot not yet summarised holds (0 once its statistics are computed)."""
+        return 0 if self._snapshot is None else self._snapshot.nbytes
+
     @property
     def finite(self) -> bool:
-        """No NaN or inf in it: read from the values while no statistics were computed (far cheaper)."""
-        if self._stats is None and self._values is not None:
-            return self._values.dtype.kind not in "fc" or bool(np.isfinite(self._values).all())
+        """No NaN or inf in it: read from the values or snapshot while no statistics were computed (far cheaper)."""
+        if self._stats is None:
+            if self._source is not None:
+                return self._source.finite
+            array = self._values if self._values is not None else self._snapshot
+            if array is not None:
+                return _finite_array(array)
         return self.stats.finite
 
     def keep_statistics_only(self) -> None:
-        """Drop the values, keeping their statistics (computed now if they weren't yet)."""
+        """Drop the values (and any snapshot), keeping their statistics (computed now if they weren't yet)."""
         self._stats = self.stats
         self._values = self._loader = None
 
@@ -90,8 +140,9 @@ class TensorRecord:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        if self._values is not None:
-            return tuple(self._values.shape)
+        array = self._values if self._values is not None else self._snapshot
+        if array is not None:
+            return tuple(array.shape)
         return self._shape if self._shape is not None else self.stats.shape
 
 

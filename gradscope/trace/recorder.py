@@ -23,6 +23,9 @@ from gradscope.trace.diagnosis import ForwardOrigins, classify_backward, classif
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, TensorRecord, Trace
 
 DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
+# bytes of snapshots (larger arrays' copies, summarised when first read) one recorder leaves pending;
+# past this it summarises them at once, so a long or large recording holds statistics, not copies
+SNAPSHOT_BYTES = 64 << 20
 
 
 def _array(value) -> np.ndarray | None:
@@ -33,22 +36,41 @@ def _array(value) -> np.ndarray | None:
     return np.asarray(value)
 
 
+def _whole_buffer(array: np.ndarray) -> np.ndarray | None:
+    """The array owning the memory `array` covers, when it covers all of it in one dense block: itself, or
+    the array it is a transpose or reshape of. Arrays with the same whole buffer hold the same values in
+    the same memory order; None for a slice, a strided view, or memory NumPy doesn't own."""
+    owner = array if array.base is None else array.base
+    if type(owner) is not np.ndarray or owner.size != array.size or owner.dtype != array.dtype:
+        return None
+    flags = array.flags
+    return owner if flags.c_contiguous or flags.f_contiguous else None
+
+
 def _render(value) -> str:
     text = repr(value.item() if isinstance(value, np.generic) else value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 class Recorder:
-    """Records every node, saved tensor and gradient while active (an engine observer)."""
+    """Records every node, saved tensor and gradient while active (an engine observer).
 
-    def __init__(self, keep_values: int = DEFAULT_KEEP, max_passes: int | None = None) -> None:
+    Arrays above `keep_values` elements are copied as they are recorded and summarised when first read
+    (`TensorRecord.stats`); at most `snapshot_bytes` of such copies wait at any time."""
+
+    def __init__(self, keep_values: int = DEFAULT_KEEP, max_passes: int | None = None,
+                 snapshot_bytes: int = SNAPSHOT_BYTES) -> None:
         self.keep_values = keep_values
         self.max_passes = max_passes
+        self.snapshot_bytes = snapshot_bytes
+        self._snapshots: list[TensorRecord] = []  # records whose copies may still wait to be summarised
+        self._snapshot_total = 0
         self.trace = Trace(meta={"gradscope_version": gradscope.__version__, "keep_values": keep_values})
         self._ids: dict[int, int] = {}
         self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
+        self._buffers: dict[int, tuple] = {}  # the same for the memory of snapshotted arrays (see _whole_buffer)
         self._pass: PassRecord | None = None
         self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
         self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
@@ -86,10 +108,34 @@ class Recorder:
         # a bare array (a saved output) is the output captured just before, whatever its version
         if cached is not None and cached[0]() is array and (cached[1] == version or version is None):
             return cached[2]
-        record = TensorRecord.capture(array, self.keep_values)
+        record = self._record(array, version)
         # gradients are bare arrays: the one a node passes down is the one its input's node receives
         self._records[key] = (weakref.ref(array), version, record)
         return record
+
+    def _record(self, array: np.ndarray, version: int | None) -> TensorRecord:
+        """A new record of `array`: a view of a snapshot taken of the same memory (a weight and then its
+        transpose, a gradient and then its transpose), else a copy of its own."""
+        owner = _whole_buffer(array) if array.size > self.keep_values else None
+        held = None if owner is None else self._buffers.get(id(owner))
+        if held is not None and held[0]() is owner and (held[1] == version or version is None):
+            return TensorRecord.as_view(held[2], tuple(array.shape))
+        record = TensorRecord.capture(array, self.keep_values)
+        if record.pending_bytes:
+            self._hold(record)
+            if owner is not None:
+                self._buffers[id(owner)] = (weakref.ref(owner), version, record)
+        return record
+
+    def _hold(self, record: TensorRecord) -> None:
+        """Keep track of a snapshot; past the budget, summarise every one still waiting."""
+        self._snapshots.append(record)
+        self._snapshot_total += record.pending_bytes
+        if self._snapshot_total > self.snapshot_bytes:
+            for waiting in self._snapshots:
+                waiting.keep_statistics_only()
+            self._snapshots.clear()
+            self._snapshot_total = 0
 
     def node_id(self, node) -> int:
         """The trace id of a live node, registering nodes made before recording began."""
@@ -228,6 +274,9 @@ class Recorder:
         self._leaves.clear()
         self._ids.clear()
         self._records.clear()
+        self._buffers.clear()
+        self._snapshots.clear()  # the trace's records summarise themselves when read
+        self._snapshot_total = 0
         return self.trace
 
 

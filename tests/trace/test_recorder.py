@@ -8,6 +8,7 @@ import pytest
 
 import gradscope as torch
 from gradscope import nn
+from gradscope._stats import compute_stats
 from gradscope.autograd import observers
 from gradscope.trace.model import Trace
 from gradscope.trace.recorder import Recorder
@@ -224,6 +225,52 @@ def test_keep_values_threshold():
     assert stats.shape == (5,) and grads["large"].shape == (5,)
     assert stats.norm == pytest.approx(np.linalg.norm(2 * np.arange(5.0)))
     assert (stats.min, stats.max) == (0.0, 8.0)
+
+
+
+def test_statistics_describe_values_as_they_were_recorded():
+    """Statistics above the keep limit are computed when first read, from a copy taken when recorded:
+    a later in-place change (an optimizer step) doesn't reach them."""
+    w = torch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    with Recorder(keep_values=4) as rec:
+        (w.t() * 2).sum().backward()
+    trace = rec.finish({"w": w})
+    with torch.no_grad():
+        w.mul_(-1)
+        w.grad.zero_()
+    (parameter,) = trace.parameters
+    assert parameter.value.stats == compute_stats(np.arange(12.0).reshape(3, 4))
+    assert trace.parameter_grad(parameter).stats == compute_stats(np.full((3, 4), 2.0))
+
+
+def test_a_transpose_shares_its_arrays_statistics():
+    """w.t() covers w's memory: recorded as a view of w's record, it has w's statistics under its shape."""
+    values = np.random.default_rng(0).standard_normal((3, 5))
+    w = torch.tensor(values, requires_grad=True)
+    with Recorder(keep_values=4) as rec:
+        (w.t() * 2).sum().backward()
+    trace = rec.finish({"w": w})
+    transpose = only(trace, "TBackward0")
+    assert transpose.outputs[0]._source is transpose.inputs[0]
+    assert transpose.outputs[0].shape == (5, 3)
+    assert transpose.outputs[0].stats == compute_stats(values.T)
+    assert transpose.inputs[0].stats == compute_stats(values)
+
+
+def test_snapshots_past_the_budget_are_summarised_while_recording():
+    """Copies waiting for their statistics hold at most the recorder's budget; past it they are summarised."""
+    layer = nn.Linear(64, 64, dtype=torch.float64)
+    budget = 3 * 64 * 64 * 8  # three of the 64 × 64 arrays recorded
+    with Recorder(keep_values=100, snapshot_bytes=budget) as rec:
+        out = layer(torch.ones(64, 64, dtype=torch.float64))
+        waiting = [r.pending_bytes for r in rec._snapshots]
+        out.sum().backward()
+    assert waiting == [64 * 64 * 8] * 3  # the input, the weight, the output (the weight's transpose is a view)
+    trace = rec.finish({"layer": layer})
+    records = [r for node in trace.nodes.values() for r in (*node.inputs, *node.outputs) if r is not None]
+    assert not any(r.pending_bytes for r in records)  # the pass's gradients went past the budget
+    weight = next(p for p in trace.parameters if p.name == "layer.weight")
+    assert weight.value.stats == compute_stats(layer.weight.detach().numpy())
 
 
 # --------------------------------------------------------------------------------------- anomalies
