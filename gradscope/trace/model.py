@@ -45,7 +45,7 @@ class TensorRecord:
     its transpose) is recorded `as_view` of it: no second copy, the same statistics under its own shape.
     One read from a file knows its `shape` without reading the values."""
 
-    __slots__ = ("_stats", "_values", "_loader", "_shape", "_snapshot", "_source")
+    __slots__ = ("_stats", "_values", "_loader", "_shape", "_snapshot", "_source", "_finite")
 
     def __init__(self, stats: TensorStats | None = None, values: np.ndarray | None = None,
                  loader: Callable[[], np.ndarray] | None = None, shape: tuple[int, ...] | None = None,
@@ -56,6 +56,7 @@ class TensorRecord:
         self._shape = shape
         self._snapshot = snapshot
         self._source = source
+        self._finite: bool | None = None
         derived = shape is not None and (loader is not None or source is not None)
         if stats is None and values is None and snapshot is None and not derived:
             raise ValueError("a tensor record needs statistics, values, a snapshot, or a loader or source and a "
@@ -113,14 +114,16 @@ class TensorRecord:
 
     @property
     def finite(self) -> bool:
-        """No NaN or inf in it: read from the values or snapshot while no statistics were computed (far cheaper)."""
-        if self._stats is None:
-            if self._source is not None:
-                return self._source.finite
-            array = self._values if self._values is not None else self._snapshot
-            if array is not None:
-                return _finite_array(array)
-        return self.stats.finite
+        """No NaN or inf in it: read from the values or snapshot while no statistics were computed (far
+        cheaper), once (they don't change)."""
+        if self._finite is None:
+            if self._stats is None and self._source is not None:
+                self._finite = self._source.finite
+            elif self._stats is None and (self._values is not None or self._snapshot is not None):
+                self._finite = _finite_array(self._values if self._values is not None else self._snapshot)
+            else:
+                self._finite = self.stats.finite
+        return self._finite
 
     def keep_statistics_only(self) -> None:
         """Drop the values (and any snapshot), keeping their statistics (computed now if they weren't yet)."""
