@@ -6,9 +6,9 @@ keeps) and a new recorder starts. Only the last `keep + 1` traces are held; `kee
 step as evidence, and `write()` saves the marked step and the `keep` steps before it to
 `DIR/step-NNNNNN.gstrace`.
 
-While a step is recorded its arrays are copied rather than summarised (a copy costs a fraction of the
-statistics, and most steps are never kept); a kept step's arrays above `keep_values` elements are
-summarised then, so its trace holds what `inspect --save` would.
+A recording copies arrays rather than summarising them (a copy costs a fraction of the statistics; see
+`TensorRecord`), so most steps, never kept, never pay for statistics: a kept step's are computed as it is
+written, and its trace holds what `inspect --save` would.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from gradscope.trace.recorder import DEFAULT_KEEP, Recorder
 from gradscope.trace.tracefile import write_trace
 
 MAX_ANOMALIES = 10  # anomalous steps whose recordings are kept
-RING_VALUES = 1 << 20  # elements: only larger arrays are summarised at once in the ring
 
 
 def trace_name(step: int) -> str:
@@ -40,7 +39,7 @@ class StepRecordings:
         self.keep_values = keep_values
         self.protect = tuple(protect)
         self._ring: deque[tuple[int, Trace]] = deque(maxlen=keep + 1)
-        self._recorder = Recorder(RING_VALUES)
+        self._recorder = Recorder(keep_values)
         self.evidence: dict[int, Trace] = {}  # kept steps not yet written (all of them without a directory)
         self.written: list[Path] = []
         self._kept: set[int] = set()
@@ -57,7 +56,7 @@ class StepRecordings:
         trace = self._recorder.finish(namespace)
         trace.meta["step"] = step
         self._ring.append((step, trace))
-        self._recorder = Recorder(RING_VALUES)
+        self._recorder = Recorder(self.keep_values)
 
     def recent(self) -> list[tuple[int, Trace]]:
         """(step, trace) of the steps in the ring buffer, oldest first."""
@@ -72,7 +71,7 @@ class StepRecordings:
         for recorded, trace in self._ring:
             if step - self.keep_steps <= recorded <= step and recorded not in self._kept:
                 self._kept.add(recorded)
-                self.evidence[recorded] = _settled(trace, self.keep_values)
+                self.evidence[recorded] = trace
         if self.directory is not None:
             self._write()
 
@@ -83,22 +82,3 @@ class StepRecordings:
             self.written.append(path)
         self.evidence.clear()
 
-
-def _settled(trace: Trace, keep_values: int) -> Trace:
-    """The trace with arrays above `keep_values` elements kept as statistics only, as recorded normally."""
-    for record in _records(trace):
-        if record.has_values and record.values.size > keep_values:
-            record.keep_statistics_only()
-    trace.meta["keep_values"] = keep_values
-    return trace
-
-
-def _records(trace: Trace):
-    """Every tensor record a trace holds."""
-    for node in trace.nodes.values():
-        yield from (r for r in (*node.inputs, *node.outputs, *node.saved.values()) if r is not None)
-    for recorded in trace.passes:
-        for records in (*recorded.grad_outputs.values(), *recorded.grad_inputs.values()):
-            yield from (r for r in records if r is not None)
-        yield from recorded.leaf_grads.values()
-    yield from (parameter.value for parameter in trace.parameters if parameter.value is not None)
