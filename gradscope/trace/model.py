@@ -107,6 +107,12 @@ class TensorRecord:
         if self._snapshot is not None:  # dropped unread: its memory serves the next recording
             snapshots.release(self._snapshot)
 
+    def __getstate__(self) -> tuple:
+        """What a copy (or pickle) holds: never the snapshot, whose memory goes back to the pool (two
+        records sharing it would give it back twice), so it is summarised first."""
+        self.stats  # noqa: B018 - computed for the side effect
+        return None, {name: getattr(self, name) for name in self.__slots__}
+
     @property
     def pending_bytes(self) -> int:
         """The memory a snapshot not yet summarised holds (0 once its statistics are computed)."""

@@ -1,0 +1,37 @@
+"""Snapshots: copies of recorded arrays in recycled memory, summarised when first read."""
+
+import copy
+
+import numpy as np
+
+from gradscope._stats import compute_stats
+from gradscope.trace import snapshots
+from gradscope.trace.model import TensorRecord
+
+
+def test_a_snapshot_keeps_the_memory_order_of_its_array():
+    array = np.random.default_rng(0).standard_normal((40, 30)).T  # F-ordered
+    for _ in range(2):  # fresh memory, then the same memory recycled
+        copied = snapshots.snapshot(array)
+        assert copied.flags.f_contiguous and np.array_equal(copied, array)
+        assert compute_stats(copied) == compute_stats(array)
+        snapshots.release(copied)
+
+
+def test_recycled_memory_never_changes_what_a_record_shows():
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((70, 80)) for _ in range(3)]
+    records = [TensorRecord.capture(array, keep_limit=100) for array in arrays]
+    records[0].stats  # noqa: B018 - its memory goes back to the pool ...
+    later = TensorRecord.capture(rng.standard_normal((70, 80)), keep_limit=100)  # ... and is written again
+    for record, array in zip(records, arrays):
+        assert record.stats == compute_stats(array)
+    assert later.stats.shape == (70, 80)
+
+
+def test_a_copied_record_shares_no_snapshot():
+    array = np.arange(5000.0)
+    record = TensorRecord.capture(array, keep_limit=100)
+    twin = copy.deepcopy(record)
+    assert record.pending_bytes == twin.pending_bytes == 0
+    assert twin.stats == record.stats == compute_stats(array)
