@@ -333,9 +333,10 @@ def root_module_parameters(roots) -> list[tuple[str, str, Tensor]]:
     (built inside `main()`, say), named as their nodes' scopes are: `Net.fc1.weight`, module `Net.fc1`.
     Biggest models first, as in `named_parameters`."""
     found: dict[int, tuple[str, str, Tensor]] = {}
-    for root in sorted(roots, key=lambda module: -len(list(module.parameters()))):
+    listed = [(list(root.named_parameters()), root) for root in roots]  # each model walked once
+    for named, root in sorted(listed, key=lambda item: -len(item[0])):
         prefix = root._scope_name or type(root).__name__
-        for name, param in root.named_parameters():
+        for name, param in named:
             module = name.rpartition(".")[0]
             found.setdefault(id(param), (f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
     return list(found.values())
