@@ -39,6 +39,7 @@ from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack
 
 def _set(mode: _Mode) -> None:
     set_anomaly_mode(mode)
+    _CHECKER.mode = mode
     observers.set_checker(_CHECKER if mode.enabled else None)
     if mode.enabled and mode.check_forward:  # ops outside the graph too: a full observer
         observers.add_global(_FORWARD_WATCHER)
@@ -184,8 +185,9 @@ def _surely_finite(array) -> bool:
         return kind != "c"  # complex: look closer; integers and booleans are finite
     flat = array if array.ndim == 1 else array.ravel("K")  # a view of any dense array, transposed ones too
     # NOTE: squares are never negative, so they can't cancel: their sum is nan only if a nan is in, and
-    # finite unless an inf is in or the sum overflowed
-    return flat.dot(flat) < _INF
+    # finite unless an inf is in or the sum overflowed. Compared as a Python float: a NumPy scalar compared
+    # with one is converted to an array first
+    return float(flat.dot(flat)) < _INF
 
 
 def _nonfinite_kind(array, mode: _Mode) -> str | None:
@@ -210,20 +212,22 @@ class AnomalyChecker:
 
     def __init__(self) -> None:
         self._local = _Running()
+        self.mode = anomaly_mode()  # what it checks: kept in step with the mode by _set
 
     def in_backward(self) -> bool:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
         return bool(self._local.nodes)
 
     def node_created(self, node, inputs, outputs) -> None:
-        """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs.
-        Called by gradscope's recording functions (dispatch, Function.apply), which gradscope calls."""
-        node.frames = capture_stack(skip=3)
+        """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs."""
+        # called by a recording function (dispatch's, Function.apply's _connect), which gradscope calls: this
+        # frame and the two above it are gradscope's
+        node.frames = capture_stack(skip=4)
         node.scope = observers.scope.get()
         running = self._local.nodes
         if running:  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = running[-1]
-        mode = anomaly_mode()
+        mode = self.mode
         if not mode.check_forward or _allowed(node, mode):
             return
         for index, out in enumerate(outputs):
@@ -254,7 +258,7 @@ class AnomalyChecker:
         running = self._local.nodes
         if running and running[-1] is node:
             running.pop()
-        mode = anomaly_mode()
+        mode = self.mode
         if not (mode.check_nan or mode.check_inf):
             return
         for index, g in enumerate(outputs):

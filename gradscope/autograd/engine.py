@@ -409,7 +409,8 @@ def _validate_all(node, outputs: list, grads: list, xp) -> None:
             if grads[0] is None:
                 continue
             meta = _output_meta(grads, xp)
-        if g.shape != meta[0] or g.dtype != meta[1]:
+        dtype = g.dtype
+        if g.shape != meta[0] or dtype is not meta[1] and dtype != meta[1]:  # `is`: the common case, cheaply
             outputs[i] = _validate(node, meta, g, xp, i)
 
 
