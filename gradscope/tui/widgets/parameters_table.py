@@ -8,7 +8,7 @@ row is first drawn or the table first sorted by them).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from textual.binding import Binding
 from textual.message import Message
@@ -23,9 +23,9 @@ from gradscope.tui.widgets.line_table import LineTable
 NO_GRAD = "bold yellow"
 
 
-@dataclass(frozen=True)
-class ParameterRow:
-    """The figures of one parameter's gradient in one pass (None where it got no gradient)."""
+class ParameterRow(NamedTuple):
+    """The figures of one parameter's gradient in one pass (None where it got no gradient). A tuple of plain
+    values, which the garbage collector stops tracking: a table sorted by figures holds one per parameter."""
 
     name: str
     node: int | None
