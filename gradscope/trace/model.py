@@ -6,6 +6,7 @@ exactly like one just recorded.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -14,6 +15,8 @@ import numpy as np
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats, compute_stats_each
 from gradscope.trace import snapshots
+
+_summarising = threading.Lock()  # held while a snapshot is read and given back (TensorRecord._summarise)
 
 
 def _finite_array(array: np.ndarray) -> bool:
@@ -83,9 +86,7 @@ class TensorRecord:
                 self._stats = replace(self._source.stats, shape=self._shape)
                 self._source = None
             elif self._snapshot is not None:
-                self._stats = compute_stats(self._snapshot)
-                snapshots.release(self._snapshot)
-                self._snapshot = None
+                self._summarise()
             else:
                 self._stats = compute_stats(self.values)
         return self._stats
@@ -102,6 +103,15 @@ class TensorRecord:
         for group in groups.values():
             for record, stats in zip(group, compute_stats_each([record._values for record in group])):
                 record._stats = stats
+
+    def _summarise(self) -> None:
+        """Statistics from the snapshot, whose memory then goes back to the pool: once, whichever thread
+        asks first (a second release of the same memory would hand it to two later snapshots)."""
+        with _summarising:
+            if self._stats is None:
+                self._stats = compute_stats(self._snapshot)
+                snapshots.release(self._snapshot)
+                self._snapshot = None
 
     def __del__(self) -> None:
         if self._snapshot is not None:  # dropped unread: its memory serves the next recording
@@ -125,8 +135,12 @@ class TensorRecord:
         if self._finite is None:
             if self._stats is None and self._source is not None:
                 self._finite = self._source.finite
-            elif self._stats is None and (self._values is not None or self._snapshot is not None):
-                self._finite = _finite_array(self._values if self._values is not None else self._snapshot)
+            elif self._stats is None and self._values is not None:
+                self._finite = _finite_array(self._values)
+            elif self._stats is None and self._snapshot is not None:
+                with _summarising:  # not while another thread gives the snapshot back
+                    array = self._snapshot
+                    self._finite = _finite_array(array) if array is not None else self._stats.finite
             else:
                 self._finite = self.stats.finite
         return self._finite

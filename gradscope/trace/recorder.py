@@ -98,7 +98,7 @@ class Recorder:
     # node bookkeeping -----------------------------------------------------------------------
     def _capture(self, value) -> TensorRecord | None:
         """One record per array and version: a node's inputs are earlier nodes' outputs, saved
-        tensors are inputs or outputs; each is captured (copied, or summarised) once."""
+        tensors are inputs or outputs; each is captured (copied) once."""
         array = _array(value)
         if array is None:
             return None

@@ -1,6 +1,7 @@
 """Snapshots: copies of recorded arrays in recycled memory, summarised when first read."""
 
 import copy
+import threading
 
 import numpy as np
 
@@ -35,3 +36,16 @@ def test_a_copied_record_shares_no_snapshot():
     twin = copy.deepcopy(record)
     assert record.pending_bytes == twin.pending_bytes == 0
     assert twin.stats == record.stats == compute_stats(array)
+
+
+def test_records_read_from_several_threads_give_their_memory_back_once():
+    arrays = [np.full((60, 70), float(i)) for i in range(8)]
+    records = [TensorRecord.capture(array, keep_limit=100) for array in arrays]
+    threads = [threading.Thread(target=lambda: [record.stats for record in records]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pooled = [buffer.__array_interface__["data"][0] for buffers in snapshots._free.values() for buffer in buffers]
+    assert len(pooled) == len(set(pooled))
+    assert [record.stats.mean for record in records] == [float(i) for i in range(8)]
