@@ -198,8 +198,8 @@ def rows(quick: bool = False) -> list[dict]:
          "extra": {"wall_ms": round(median_ms(figures["first paint"], 0), 1),
                    "floor_13_nodes_ms": round(median_ms(figures["floor"]["first paint"], 1), 1),
                    "layout_ms": round(median_ms(figures["layout"], 1), 1),
-                   "trace_file_read_s": round(figures["file"]["read"][1], 2),
-                   "trace_file_write_s": round(figures["file"]["write"][1], 2)}},
+                   **{f"trace_file_{step}_{clock}s": round(figures["file"][step][index], 2)
+                      for step in ("read", "write") for index, clock in enumerate(("", "cpu_"))}}},
         {"workload": "browser per key", "dtype": "-", "unit": "ms",
          "description": f"the slowest kind of key ({slowest}), from the press to the screen rendered again, "
                         f"worst median over {len(keys)} kinds of key; {where}",

@@ -29,7 +29,9 @@ def test_quick_rows_are_well_formed(monkeypatch):
         assert row["met"] == (row["value"] < float(row["target"].split()[1]))
     paint, key = rows
     assert paint["target"] == "< 700 ms" and key["target"] == "< 50 ms"
-    assert paint["extra"]["trace_file_read_s"] >= 0 and paint["extra"]["layout_ms"] > 0
+    files = {f"trace_file_{step}_{clock}s" for step in ("read", "write") for clock in ("", "cpu_")}
+    assert files <= set(paint["extra"]) and all(paint["extra"][name] >= 0 for name in files)
+    assert paint["extra"]["layout_ms"] > 0
     medians = {name.removesuffix(" ms"): value for name, value in key["extra"].items() if name.endswith(" ms")
                and not name.startswith("floor")}
     assert len(medians) > 30  # every kind of key: moving, folding, search, each view and back, passes
