@@ -54,7 +54,9 @@ def pad_or_crop(x: np.ndarray, pads, value=0) -> np.ndarray:
     return out
 
 
-FEW_POSITIONS = 16  # up to this many kernel positions, a pass per position beats one reduction over them all
+# up to this many kernel positions, a pass per position (col2im's adds, max pooling's maxima) beats one reduction
+# over all of them (a diagonal sum, an argmax along a short axis)
+FEW_POSITIONS = 16
 
 
 def grid_size(size: int, kernel: int, dilation: int, stride: int) -> int:

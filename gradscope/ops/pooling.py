@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from gradscope.ops.conv import col2im, pad_or_crop, windows
+from gradscope.ops.conv import FEW_POSITIONS, col2im, pad_or_crop, windows
 from gradscope.ops.registry import primitive
 from gradscope.ops.resample import Taps, separable
 
@@ -50,9 +50,6 @@ def _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, fill):
 
 # NOTE: PyTorch's max-pool kernels take an element when `value > best or isnan(value)`: a window's first maximum,
 # or its last NaN. Both ways of finding it below keep that rule.
-FEW_POSITIONS = 16  # up to this many kernel positions, a pass per position beats an argmax along a short axis
-
-
 def window_max(view, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum over the trailing `k` axes of `view`, and the flat kernel position picked."""
     kernel = view.shape[-k:]
