@@ -7,9 +7,9 @@ import numpy as np
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
-from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
+from gradscope.autograd.grad_mode import modes
 from gradscope.autograd.node import SAME_AS_OUTPUT, _sequence, node_class
-from gradscope.autograd.saved import _NUMBERS, SavedTensor, default_hooks, save_input
+from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
 
@@ -46,23 +46,30 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t._output_nr = 0
         t._version_counter = [0]
         t._base = None
-        if inference_enabled.get():
+        mode = modes.get()  # every switch this op reads, in one read
+        if mode.inference:
             t._is_inference = True
-        if grad_enabled.get():
+        if mode.grad:
             if len(inputs) == 1:
                 x = inputs[0]
                 if (type(x) is Tensor or isinstance(x, Tensor)) and (
                         x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
-                    _record_unary(op, x, params, arrays, t)
+                    if mode.plain and not observers.GLOBAL:
+                        _record_unary(op, x, params, arrays, t)
+                    else:
+                        _record(op, inputs, params, arrays, (t,))
             else:
                 for x in inputs:
                     if (type(x) is Tensor or isinstance(x, Tensor)) and (
                             x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
-                        _record_simple(op, inputs, params, arrays, t)
+                        if mode.plain and not observers.GLOBAL:
+                            _record_simple(op, inputs, params, arrays, t)
+                        else:
+                            _record(op, inputs, params, arrays, (t,))
                         break
         if observers.WATCHERS:
             observers.notify_watchers("op_computed", op, inputs, (t,))
-        if observers.GLOBAL or observers.active.get():
+        if observers.GLOBAL or mode.observers:
             observers.notify("op_computed", op, inputs, (t,))
         return t
     if op.simple_view:
@@ -72,34 +79,39 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t._grad_fn = None
         t._output_nr = 0
         x = inputs[0]
-        _make_view(t, x, (op, params, None))
-        if inference_enabled.get():
+        mode = modes.get()
+        _make_view(t, x, (op, params, None), mode.grad)
+        if mode.inference:
             t._is_inference = True
-        if grad_enabled.get() and (x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
-            _record_unary(op, x, params, arrays, t)
-        if observers.GLOBAL or observers.active.get():
+        if mode.grad and (x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
+            if mode.plain and not observers.GLOBAL:
+                _record_unary(op, x, params, arrays, t)
+            else:
+                _record(op, inputs, params, arrays, (t,))
+        if observers.GLOBAL or mode.observers:
             observers.notify("op_computed", op, inputs, (t,))
         return t
     outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out] if op.n_outputs != 1
                     else [_make(out if type(out) is _ndarray else np.asarray(out))])
+    mode = modes.get()
     if op.view:
         if op.n_outputs == 1:
-            _make_view(outputs[0], inputs[0], (op, params, None))
+            _make_view(outputs[0], inputs[0], (op, params, None), mode.grad)
         else:
             for index, t in enumerate(outputs):
-                _make_view(t, inputs[0], (op, params, index))
+                _make_view(t, inputs[0], (op, params, index), mode.grad)
                 t._multi_output_view = op.forward_name
-    if inference_enabled.get():
+    if mode.inference:
         for t in outputs:
             t._is_inference = True
-    if grad_enabled.get():
+    if mode.grad:
         for x in inputs:
             if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
                 _record(op, inputs, params, arrays, outputs)
                 break
     if observers.WATCHERS:
         observers.notify_watchers("op_computed", op, inputs, outputs)
-    if observers.GLOBAL or observers.active.get():
+    if observers.GLOBAL or mode.observers:
         observers.notify("op_computed", op, inputs, outputs)
     return outputs[0] if op.n_outputs == 1 else outputs
 
@@ -123,9 +135,6 @@ _NO_EDGE = (None, 0)
 
 def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     """`_record_simple` for an op of one input (which needs a gradient), without loops."""
-    if observers.GLOBAL or observers.active.get() or default_hooks.get() is not None:
-        _record(op, (x,), params, arrays, (out,))
-        return
     node = _new_node(op.node_class or node_class(op))
     if x._base is not None:
         _sync_view(x)
@@ -159,11 +168,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
 def _record_simple(op, inputs, params, arrays, out) -> None:
     """`_record` for an op with one output that is not a view, with what it saves kept light: a
     tuple `(array, version counter, version, input tensor or None, its grad_fn then)` instead of a
-    SavedTensor (node.py turns it into one when user code asks). Observers and saved-tensor hooks take
-    the general path."""
-    if observers.GLOBAL or observers.active.get() or default_hooks.get() is not None:
-        _record(op, inputs, params, arrays, (out,))
-        return
+    SavedTensor (node.py turns it into one when user code asks). Only without observers or saved-tensor
+    hooks (`Modes.plain`): they take the general path, `_record`."""
     node = _new_node(op.node_class or node_class(op))
     # per input, the shape and dtype its gradient must have (the engine sums and casts to them);
     # SAME_AS_OUTPUT when they are the output's, which the gradient coming in already has: no check
@@ -301,7 +307,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
                              else save_input(inputs[index]) for is_output, index, readers in op.save_plan])
     if observers.checker is not None:
         observers.checker.node_created(node, inputs, outputs)
-    if observers.GLOBAL or observers.active.get():
+    if observers.GLOBAL or modes.get().observers:
         _notify(op, node, inputs, outputs)
 
 
@@ -318,13 +324,13 @@ def _notify(op, node, inputs, outputs) -> None:
 _new_node = object.__new__
 
 
-def _make_view(out: Tensor, source: Tensor, step: tuple) -> None:
+def _make_view(out: Tensor, source: Tensor, step: tuple, grad_mode: bool) -> None:
     """`out` shares `source`'s memory: same base, same version counter, and a recipe to replay the view
-    (`step` is `(primitive, params, output index or None)`)."""
+    (`step` is `(primitive, params, output index or None)`); `grad_mode` is whether it is on."""
     out._base = source if source._base is None else source._base
     out._version_counter = source._version_counter
     out._view_chain = source._view_chain + (step,)
-    if not grad_enabled.get():
+    if not grad_mode:
         out._view_made_without_grad = True
     out._view_base_fn = out._base._grad_fn
     out._view_version = out._version_counter[0]

@@ -1,5 +1,6 @@
 """The modes: grad mode and inference mode (thread-local switches usable as context managers and
-decorators), and whether anomaly mode is on (process-wide, as in PyTorch; anomaly.py does the checking)."""
+decorators), the context-local observers and saved-tensor hooks, and whether anomaly mode is on
+(process-wide, as in PyTorch; anomaly.py does the checking)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,65 @@ import functools
 import inspect
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import NamedTuple
 
-# ContextVars start at their default in every new thread, which is PyTorch's thread-local behaviour:
+
+class Modes(NamedTuple):
+    """Every thread-local switch the dispatcher reads, in one value: one `modes.get()` per op instead of
+    one read per switch."""
+
+    grad: bool = True
+    inference: bool = False
+    observers: tuple = ()  # context-local observers (observers.py)
+    saved_hooks: tuple | None = None  # the innermost saved_tensors_hooks (pack, unpack) pair
+    plain: bool = True  # no observers and no saved-tensor hooks: nodes may keep saved values light
+
+
+# A ContextVar starts at its default in every new thread, which is PyTorch's thread-local behaviour:
 # a thread started under no_grad still has grad mode on.
-grad_enabled: ContextVar[bool] = ContextVar("gradscope_grad_enabled", default=True)
-inference_enabled: ContextVar[bool] = ContextVar("gradscope_inference_mode", default=False)
+DEFAULT_MODES = Modes()  # a NamedTuple: immutable, so safe to share as every thread's default
+modes: ContextVar[Modes] = ContextVar("gradscope_modes", default=DEFAULT_MODES)
+_OBSERVERS, _SAVED_HOOKS, _PLAIN = (Modes._fields.index(name) for name in ("observers", "saved_hooks", "plain"))
+_tuple_new = tuple.__new__
+
+
+class ModeSwitch:
+    """One field of `modes` with a ContextVar's `get`/`set`/`reset`, so each switch reads as a variable of
+    its own. `reset` restores only its own field: a switch set meanwhile (a plain `set_grad_enabled(False)`
+    inside an observer's block) keeps its value, as with separate variables."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, field: str) -> None:
+        self._index = Modes._fields.index(field)
+
+    def get(self):
+        return modes.get()[self._index]
+
+    def set(self, value):
+        """Set the switch; returns the token for `reset` (its previous value)."""
+        current = modes.get()
+        values = list(current)
+        values[self._index] = value
+        values[_PLAIN] = not values[_OBSERVERS] and values[_SAVED_HOOKS] is None
+        modes.set(_tuple_new(Modes, values))
+        return current[self._index]
+
+    def reset(self, token) -> None:
+        self.set(token)
+
+
+grad_enabled = ModeSwitch("grad")
+inference_enabled = ModeSwitch("inference")
 
 
 def is_grad_enabled() -> bool:
     """True when operations record a graph in this thread."""
-    return grad_enabled.get()
+    return modes.get().grad
 
 
 def is_inference_mode_enabled() -> bool:
-    return inference_enabled.get()
+    return modes.get().inference
 
 
 @dataclass(frozen=True)

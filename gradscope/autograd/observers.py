@@ -23,7 +23,9 @@ from __future__ import annotations
 import contextlib
 from contextvars import ContextVar
 
-active: ContextVar[tuple] = ContextVar("gradscope_observers", default=())
+from gradscope.autograd.grad_mode import ModeSwitch, modes
+
+active = ModeSwitch("observers")  # a tuple, innermost last; hot paths read it as `modes.get().observers`
 # process-wide observers (anomaly mode is global in PyTorch: new threads see it too)
 GLOBAL: tuple = ()
 # anomaly mode's checker while the mode is on, else None (see above)
@@ -59,7 +61,7 @@ def observing(observer):
 
 def any_active() -> bool:
     """True when some observer listens: the engine's one check per op."""
-    return bool(GLOBAL or active.get())
+    return bool(GLOBAL or modes.get().observers)
 
 
 def current() -> tuple:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import weakref
-from contextvars import ContextVar
 
 import numpy as np
 
 from gradscope.autograd import errors
-from gradscope.autograd.grad_mode import is_anomaly_enabled
+from gradscope.autograd.grad_mode import ModeSwitch, is_anomaly_enabled
 
 # the innermost saved_tensors_hooks(pack, unpack) pair of this thread, or None
-default_hooks: ContextVar[tuple | None] = ContextVar("gradscope_saved_tensors_hooks", default=None)
+default_hooks = ModeSwitch("saved_hooks")
 
 _NUMBERS = (int, float, bool, complex)
 

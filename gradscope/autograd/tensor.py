@@ -12,7 +12,7 @@ from gradscope import _dtypes
 from gradscope._printing import format_tensor
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import errors
-from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
+from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
 
@@ -115,7 +115,7 @@ class Tensor:
         self._output_nr = 0
         self._version_counter = [0]
         self._base = None
-        if inference_enabled.get():
+        if modes.get().inference:
             self._is_inference = True
 
     @staticmethod

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 
 from gradscope import _dtypes
 from gradscope.autograd import observers
+from gradscope.autograd.grad_mode import modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device
 from gradscope.nn import _state
@@ -81,7 +82,7 @@ class Module(HookedCall):
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers and anomaly mode, so without them there is nothing to push
-        if observers.GLOBAL or observers.active.get() or observers.checker is not None:
+        if observers.GLOBAL or modes.get().observers or observers.checker is not None:
             caller = _calling.get()
             token = _calling.set(self)
             if caller is None:  # a model's own call: recorders name its parameters after it
