@@ -89,7 +89,9 @@ class Module(HookedCall):
                 observers.notify("root_module_called", self)
             scope_token = observers.enter_scope(self._scope_relative_to(caller))
             try:
-                return self._call_with_hooks(args, kwargs)
+                if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+                    return self._call_with_hooks(args, kwargs)
+                return self.forward(*args, **kwargs)  # NOTE: no frame between: anomaly mode walks them per node
             finally:
                 observers.scope.reset(scope_token)
                 _calling.reset(token)
