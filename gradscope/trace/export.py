@@ -120,13 +120,13 @@ def _dumps(value, level: int) -> str:
         if not value:
             return "{}"
         inner = "\n" + " " * (level + 1)
-        return "{" + inner + ("," + inner).join(encode_basestring_ascii(str(key)) + ": " + _dumps(item, level + 1)
-                                                for key, item in value.items()) + "\n" + " " * level + "}"
+        return "{" + inner + ("," + inner).join([encode_basestring_ascii(str(key)) + ": " + _dumps(item, level + 1)
+                                                 for key, item in value.items()]) + "\n" + " " * level + "}"
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
         inner = "\n" + " " * (level + 1)
-        return "[" + inner + ("," + inner).join(_dumps(item, level + 1) for item in value) + "\n" + " " * level + "]"
+        return "[" + inner + ("," + inner).join([_dumps(item, level + 1) for item in value]) + "\n" + " " * level + "]"
     return _scalar(value)
 
 
