@@ -256,17 +256,28 @@ class Module(HookedCall):
     # traversal ----------------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
-        """This module and every descendant, with qualified names ("" for this module)."""
+        """This module and every descendant, with qualified names ("" for this module), depth first.
+
+        Walked with a stack, not a generator per module (every zero_grad() and parameters() walks the
+        model); a descendant that overrides named_modules walks its own subtree, as when recursing.
+        """
         if memo is None:
             memo = set()
-        if self in memo:
-            return
-        if remove_duplicate:
-            memo.add(self)
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+        pending = [(prefix, self)]
+        while pending:
+            prefix, module = pending.pop()
+            if module is not self and type(module).named_modules is not Module.named_modules:
+                yield from module.named_modules(memo, prefix, remove_duplicate)
+                continue
+            if module in memo:
+                continue
+            if remove_duplicate:
+                memo.add(module)
+            yield prefix, module
+            if module._modules:
+                children = [(f"{prefix}.{name}" if prefix else name, child)
+                            for name, child in module._modules.items() if child is not None]
+                pending += reversed(children)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -285,13 +296,13 @@ class Module(HookedCall):
 
     def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
         owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
-        seen = set()
+        seen = set()  # ids: a tensor's own __hash__ is Python code
         for owner_prefix, owner in owners:
             for name, value in getattr(owner, registry).items():
-                if value is None or value in seen:
+                if value is None or id(value) in seen:
                     continue
                 if remove_duplicate:
-                    seen.add(value)
+                    seen.add(id(value))
                 yield (f"{owner_prefix}.{name}" if owner_prefix else name), value
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
