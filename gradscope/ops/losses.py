@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.nn import _nll_weights, _reduce
+from gradscope.ops.nn import _nll_scale, _nll_weights, _reduce
 from gradscope.ops.registry import primitive
 
 
@@ -110,10 +110,11 @@ soft_margin_loss = primitive(
 def _nll_loss2d(a, target, weight, reduction, ignore_index):
     """nll_loss over (N, C, H, W) log-probabilities and (N, H, W) class indices."""
     logp = np.moveaxis(a, 1, -1)
-    w, safe = _nll_weights(target, weight, ignore_index, a.shape[1], a.dtype)
-    losses = -np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0] * w
+    w, safe = _nll_weights(target, weight, ignore_index, a.dtype)
+    picked = np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
+    losses = -picked if w is None else -picked * w
     if reduction == "mean":
-        return (losses.sum() / w.sum()).astype(a.dtype)
+        return (losses.sum() / (safe.size if w is None else w.sum())).astype(a.dtype)
     if reduction == "sum":
         return losses.sum()
     return losses
@@ -121,11 +122,10 @@ def _nll_loss2d(a, target, weight, reduction, ignore_index):
 
 def _nll_loss2d_vjp(g, s):
     n_classes = s.self_sym_sizes[1]
-    w, safe = _nll_weights(s.target, s.weight, s.ignore_index, n_classes, np.float64)
-    if s.reduction == "mean":
-        w = w / w.sum()
+    w, safe = _nll_weights(s.target, s.weight, s.ignore_index, np.float64)
+    scale = _nll_scale(w, safe.size, s.reduction)
     picked = np.zeros(s.target.shape + (n_classes,))
-    np.put_along_axis(picked, safe[..., None], -w[..., None], axis=-1)
+    np.put_along_axis(picked, safe[..., None], -(scale if w is None else scale[..., None]), axis=-1)
     if s.reduction == "none":
         g = s.xp.unsqueeze_dims(g, (1,))
     return g * s.xp.cast(np.moveaxis(picked, -1, 1), g.dtype)

@@ -53,11 +53,25 @@ mse_loss = primitive(
     saves=(("self", "target"), ("self", "target")), vjp=(_mse_vjp(1), _mse_vjp(-1)))
 
 
-def _nll_weights(target, weight, ignore_index, n_classes, dtype):
-    w = np.ones(n_classes, dtype=dtype) if weight is None else weight
-    safe_target = np.where(target == ignore_index, 0, target)
-    picked = w[safe_target]
-    return np.where(target == ignore_index, 0, picked).astype(dtype, copy=False), safe_target
+def _nll_weights(target, weight, ignore_index, dtype):
+    """Each target's weight (its class's, 0 where ignored) and the targets made safe to index with. The
+    weights are None when every target counts once (no class weights, none ignored): the common case
+    then builds no array of ones to multiply by."""
+    ignored = target == ignore_index
+    if not ignored.any():
+        return (None if weight is None else weight[target].astype(dtype, copy=False)), target
+    safe = np.where(ignored, 0, target)
+    picked = np.ones(target.shape, dtype) if weight is None else weight[safe]
+    return np.where(ignored, 0, picked).astype(dtype, copy=False), safe
+
+
+def _nll_scale(w, count: int, reduction: str):
+    """What each target's -log-probability is multiplied by in the gradient: its weight, over the total
+    weight for a mean (`w` None: every one of the `count` targets counts once)."""
+    if w is None:
+        # NOTE: an empty batch has nothing to scale; max() only avoids dividing by zero
+        return 1.0 / max(count, 1) if reduction == "mean" else 1.0
+    return w / w.sum() if reduction == "mean" else w
 
 
 def _nll_loss(a, target, weight, reduction, ignore_index):
@@ -65,10 +79,11 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     batched = a.ndim > 1
     logp = a if batched else a[None]
     tgt = target if batched else target[None]
-    w, safe = _nll_weights(tgt, weight, ignore_index, logp.shape[1], a.dtype)
-    losses = -np.take_along_axis(logp, safe[:, None], axis=1)[:, 0] * w
+    w, safe = _nll_weights(tgt, weight, ignore_index, a.dtype)
+    picked = logp[np.arange(len(safe)), safe]
+    losses = -picked if w is None else -picked * w
     if reduction == "mean":
-        return (losses.sum() / w.sum()).astype(a.dtype)
+        return (losses.sum() / (len(safe) if w is None else w.sum())).astype(a.dtype)
     if reduction == "sum":
         return losses.sum()
     return losses if batched else losses[0]
@@ -78,11 +93,9 @@ def _nll_vjp(g, s):
     # target holds class indices: the gradient is -weight at each row's target class
     target = s.target if s.self_sym_sizes[1:] else s.target[None]
     n_classes = s.self_sym_sizes[-1]
-    w, safe = _nll_weights(target, s.weight, s.ignore_index, n_classes, np.float64)
-    if s.reduction == "mean":
-        w = w / w.sum()
+    w, safe = _nll_weights(target, s.weight, s.ignore_index, np.float64)
     onehot = np.zeros((len(target), n_classes))
-    onehot[np.arange(len(target)), safe] = -w
+    onehot[np.arange(len(target)), safe] = -_nll_scale(w, len(safe), s.reduction)
     if s.reduction == "none":
         onehot = onehot if s.self_sym_sizes[1:] else onehot[0]
         g = s.xp.unsqueeze_dims(g, (g.ndim,))

@@ -136,9 +136,10 @@ vector_norm = primitive("linalg_vector_norm", _vector_norm, "LinalgVectorNormBac
 
 
 def _logsumexp(a, dim, keepdim):
-    peak = np.amax(a, axis=dim, keepdims=True)
+    # the ndarray methods: np.amax/np.sum are Python wrappers around them (log_softmax runs this per loss)
+    peak = a.max(axis=dim, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0)
-    out = np.log(np.sum(np.exp(a - peak), axis=dim, keepdims=True)) + peak
+    out = np.log(np.exp(a - peak).sum(axis=dim, keepdims=True)) + peak
     return out if keepdim else np.squeeze(out, axis=dim)
 
 

@@ -53,13 +53,18 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     >>> F.nll_loss(gradscope.tensor([[-1.0, -2.0]]), gradscope.tensor([1]))
     tensor(2.)
     """
-    reduction = checked_reduction(size_average, reduce, reduction)
+    return _nll_loss(input, target, weight, ignore_index, checked_reduction(size_average, reduce, reduction))
+
+
+def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
+    """nll_loss once its reduction is checked (cross_entropy checks its own)."""
     _check_class_targets(input, target, weight, ignore_index)
-    not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
-    if input.dim() <= 2:
+    ndim = input._data.ndim
+    not_differentiable("nll_loss_forward" if ndim <= 2 else "nll_loss2d_forward", "weight", weight)
+    if ndim <= 2:
         return _F.nll_loss(input, target, weight, ignore_index, reduction)
     w = None if weight is None else weight._data
-    if input.dim() == 4:
+    if ndim == 4:
         return apply(L.nll_loss2d, (input,), (target._data, w, reduction, ignore_index))
     batch, n_classes = input.shape[:2]
     rows = input.contiguous().view(batch, n_classes, 1, -1) if input.numel() else input.view(batch, n_classes, 0, 0)
@@ -78,8 +83,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     tensor(1.3863)
     """
     reduction = checked_reduction(size_average, reduce, reduction)
-    class_dim = 0 if input.dim() == 1 else 1
-    if target.shape == input.shape:
+    class_dim = 0 if input._data.ndim == 1 else 1
+    if target._data.shape == input._data.shape:
         if not target.is_floating_point():
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                                f"{scalar_type(target)}")
@@ -89,7 +94,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     log_probs = _F.log_softmax(input, class_dim)
-    loss = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    loss = _nll_loss(log_probs, target, weight, ignore_index, reduction)
     if label_smoothing <= 0.0:
         return loss
     smooth = _smoothing_term(log_probs, target, weight, ignore_index, reduction, class_dim)
