@@ -21,6 +21,7 @@ from gradscope.tui import make_app
 from gradscope.tui.app import GradscopeApp
 from gradscope.tui.items import FoldItem, LinkItem, NodeItem
 from gradscope.tui.modules import MODULE_ROWS
+from gradscope.tui.outline import PAGE
 from gradscope.tui.present import ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.error import ErrorScreen
@@ -31,7 +32,7 @@ from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
-from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.graph_tree import EXPAND_ALL_BUDGET, GraphTree
 from gradscope.tui.widgets.node_detail import NodeDetail
 from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.search_bar import SearchBar
@@ -577,5 +578,23 @@ def test_a_module_lists_its_parameters_with_non_finite_gradients_first():
         assert names == ["blocks.87.fc.bias.grad", *(f"blocks.{block}.fc.{kind}.grad" for block in range(20)
                                                        for kind in ("weight", "bias"))][:MODULE_ROWS]
         assert f"{len(trace.parameters):,} parameters; the first {MODULE_ROWS} below" in summary(app)
+
+    drive(app, scenario)
+
+
+def test_e_expands_everything_under_the_line_up_to_its_budget_and_c_collapses_it():
+    app = make_app(synthetic_trace(6 * 1000))
+
+    async def scenario(pilot):
+        await pilot.press("j")  # the top module
+        graph = tree(app)
+        before = graph.last_line
+        await pilot.press("e")
+        added = graph.last_line - before
+        assert 2 * PAGE < added <= EXPAND_ALL_BUDGET + PAGE + 1
+        assert [graph.get_node_at_line(line).line for line in range(graph.last_line + 1)] == \
+            list(range(graph.last_line + 1))  # every line laid out where it is drawn
+        await pilot.press("c")
+        assert graph.last_line < before and not graph.cursor_node.is_expanded
 
     drive(app, scenario)

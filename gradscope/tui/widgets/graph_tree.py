@@ -44,6 +44,8 @@ class GraphTree(Tree[Item]):
             self.node = node
 
     def __init__(self, outline: Outline, *, id: str | None = None) -> None:
+        self._expanding = False  # expanding many lines at once (see _invalidate), set before Tree calls it
+        self._stale = False
         super().__init__("graph", TOP, id=id)
         self.show_root = False
         self.guide_depth = 2
@@ -195,8 +197,25 @@ class GraphTree(Tree[Item]):
         if added >= EXPAND_ALL_BUDGET:
             self.notify(f"expanded {added:,} lines; deeper items stay folded (e on one of them goes on)")
 
+    def _invalidate(self) -> None:
+        """Tree forgets its lines and lays itself out again after each line added or expanded; while
+        expanding many at once (`_expand_breadth_first`), once at the end."""
+        if self._expanding:
+            self._stale = True
+        else:
+            super()._invalidate()
+
     def _expand_breadth_first(self, level: list[TreeNode[Item]], budget: int) -> int:
         """Expand `level` and the levels below until `budget` lines were added; how many were added."""
+        self._expanding, self._stale = True, False
+        try:
+            return self._expand_levels(level, budget)
+        finally:
+            self._expanding = False
+            if self._stale:
+                self._invalidate()
+
+    def _expand_levels(self, level: list[TreeNode[Item]], budget: int) -> int:
         added = 0
         while level and added < budget:
             following = []
