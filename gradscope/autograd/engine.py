@@ -281,7 +281,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     saved = node._saved
                     if saved:
                         node._saved = FREED[len(saved)]  # dropping the entries frees what they held
-            elif plain and type(node) is AccumulateGrad and not node._has_hooks and _plain_leaf(node.variable):
+            elif plain and type(node) is AccumulateGrad and not node._has_hooks and (
+                    (leaf := node.variable)._requires_grad and not leaf._backward_hooks
+                    and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special
                 # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad` as it
                 # is (no copy). The pass's own references are dropped first, so that the count is exact:
                 # the list the gradient came in, the previous node's outputs, the loop variable.
@@ -289,7 +291,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 grads[0] = outputs = None
                 if g is not None:
                     owned = _unreferenced(g)  # NOTE: a statement of its own: as a call's argument g has a stack ref
-                    _accumulate_into(node.variable, g, False, owned=owned)
+                    _accumulate_into(leaf, g, False, owned=owned)
                 continue
             else:
                 outputs = _run_special(node, grads, task)
@@ -512,11 +514,6 @@ def _post_hooks(node, outputs, grads, xp):
                                    f"but expected {len(outputs)})")
             outputs = [_unwrap(r, xp) for r in result]
     return outputs
-
-
-def _plain_leaf(variable: Tensor) -> bool:
-    """A leaf whose accumulation runs no hooks (those take `_run_special`)."""
-    return variable._requires_grad and not variable._backward_hooks and not variable._post_accumulate_hooks
 
 
 def _unreferenced(g) -> bool:

@@ -109,7 +109,7 @@ def primitive(name: str, forward: Callable, node: str, **kwargs) -> Primitive:
 _DERIVED = {  # read on every op that records a node: plain attribute reads where the input is an array
     "_sym_sizes": lambda a: a.shape if type(a) is np.ndarray else tuple(np.shape(a)),
     "_sym_numel": lambda a: a.size if type(a) is np.ndarray else int(np.size(a)),
-    "_sym_strides": lambda a: tuple([s // a.itemsize for s in a.strides]),
+    "_sym_strides": lambda a: tuple(map(a.itemsize.__rfloordiv__, a.strides)),  # bytes // itemsize, no frame
     "_scalar_type": lambda a: np.asarray(a).dtype,
 }
 
