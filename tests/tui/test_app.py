@@ -596,5 +596,7 @@ def test_e_expands_everything_under_the_line_up_to_its_budget_and_c_collapses_it
             list(range(graph.last_line + 1))  # every line laid out where it is drawn
         await pilot.press("c")
         assert graph.last_line < before and not graph.cursor_node.is_expanded
+        await pilot.press("l")  # everything under it was collapsed, not just the line
+        assert graph.cursor_node.is_expanded and not any(child.is_expanded for child in graph.cursor_node.children)
 
     drive(app, scenario)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.text import Text, TextType
 from textual.binding import Binding
 from textual.message import Message
@@ -44,7 +47,7 @@ class GraphTree(Tree[Item]):
             self.node = node
 
     def __init__(self, outline: Outline, *, id: str | None = None) -> None:
-        self._expanding = False  # expanding many lines at once (see _invalidate), set before Tree calls it
+        self._batched = False  # folding many lines at once (see _invalidate), set before Tree calls it
         self._stale = False
         super().__init__("graph", TOP, id=id)
         self.show_root = False
@@ -198,22 +201,28 @@ class GraphTree(Tree[Item]):
             self.notify(f"expanded {added:,} lines; deeper items stay folded (e on one of them goes on)")
 
     def _invalidate(self) -> None:
-        """Tree forgets its lines and lays itself out again after each line added or expanded; while
-        expanding many at once (`_expand_breadth_first`), once at the end."""
-        if self._expanding:
+        """Tree forgets its lines and lays itself out again after each line added, expanded or collapsed;
+        while many are (`_one_layout`), once at the end."""
+        if self._batched:
             self._stale = True
         else:
             super()._invalidate()
 
-    def _expand_breadth_first(self, level: list[TreeNode[Item]], budget: int) -> int:
-        """Expand `level` and the levels below until `budget` lines were added; how many were added."""
-        self._expanding, self._stale = True, False
+    @contextmanager
+    def _one_layout(self) -> Iterator[None]:
+        """Add, expand and collapse many lines, laying the lines out once afterwards."""
+        self._batched, self._stale = True, False
         try:
-            return self._expand_levels(level, budget)
+            yield
         finally:
-            self._expanding = False
+            self._batched = False
             if self._stale:
                 self._invalidate()
+
+    def _expand_breadth_first(self, level: list[TreeNode[Item]], budget: int) -> int:
+        """Expand `level` and the levels below until `budget` lines were added; how many were added."""
+        with self._one_layout():
+            return self._expand_levels(level, budget)
 
     def _expand_levels(self, level: list[TreeNode[Item]], budget: int) -> int:
         added = 0
@@ -240,7 +249,15 @@ class GraphTree(Tree[Item]):
             self.action_expand_all()
 
     def action_collapse_all(self) -> None:
-        """Collapse the item under the cursor and everything under it."""
+        """Collapse the item under the cursor and everything under it: the expanded ones (Textual's
+        collapse_all posts a message for every line under it, thousands after e)."""
         cursor = self.cursor_node
-        if cursor is not None and cursor.allow_expand:
-            cursor.collapse_all()
+        if cursor is None or not cursor.allow_expand:
+            return
+        with self._one_layout():
+            below = [cursor]
+            while below:
+                tree_node = below.pop()
+                below += tree_node.children  # a folded line may hide expanded ones
+                if tree_node.is_expanded:
+                    tree_node.collapse()
