@@ -72,7 +72,13 @@ def _addmm(bias, mat1, mat2, beta, alpha):
     product = np.matmul(mat1, mat2)
     if alpha != 1:
         product = product * alpha
-    return product + (bias if beta == 1 else beta * bias)
+    scaled = bias if beta == 1 else beta * bias
+    if scaled.dtype != product.dtype:  # promotes: a new array of the wider dtype
+        return product + scaled
+    # NOTE: added into the product, a fresh array, as PyTorch's addmm has one output buffer: a linear
+    # layer's output is written once, not a second time into another array of its size
+    product += scaled
+    return product
 
 
 def _scaled(grad, alpha):
