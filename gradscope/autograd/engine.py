@@ -262,9 +262,14 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # a node made ready while nothing else is waits here with its gradients, skipping the heap and the
     # buffers: chains are the common case
     following = following_grads = node = None
+    # leaves' AccumulateGrad nodes made ready, with their gradients, in that order: they run before any
+    # other node (the heap's order too: theirs is the largest sequence number), so they skip the heap
+    leaves: list = []
     try:
         while True:
-            if following is not None:
+            if leaves:
+                node, grads = leaves.pop(0)
+            elif following is not None:
                 node, grads = following, following_grads
                 following = None
             elif ready:
@@ -325,7 +330,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     slots = [g] if child.n_outputs == 1 else [g if i == nr else None for i in range(child.n_outputs)]
                 elif g is not None:
                     slots[nr] = g if slots[nr] is None else slots[nr] + g
-                if following is None and not ready:
+                if type(child) is AccumulateGrad:
+                    leaves.append((child, slots))
+                elif following is None and not ready:
                     following, following_grads = child, slots
                 else:
                     if following is not None:
