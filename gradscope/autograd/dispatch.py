@@ -217,7 +217,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         elif is_output:
             node._saved = ((result, out._version_counter, 0, None, None),)
         else:
-            node._saved = (_light(inputs[index]),)
+            x = inputs[index]
+            node._saved = (x if type(x) in _NUMBERS else _light(x),)  # a Python number is kept as it is
     else:
         saved = []
         for is_output, index, readers in plan:
@@ -226,7 +227,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             elif is_output:
                 saved.append((result, out._version_counter, 0, None, None))
             else:
-                saved.append(_light(inputs[index]))
+                x = inputs[index]
+                saved.append(x if type(x) in _NUMBERS else _light(x))
         node._saved = tuple(saved)
     if observers.checker is not None:
         observers.checker.node_created(node, inputs, (out,))
