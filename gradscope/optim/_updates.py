@@ -87,8 +87,10 @@ def scratch(optimizer, like: np.ndarray, slot: int) -> np.ndarray:
     """A C-ordered buffer shaped like `like`, kept on the optimizer between steps: its temporaries.
     NOTE: a step then allocates nothing; fresh arrays of a large parameter's size page-fault anew on
     every step (glibc hands freed memory back to the OS), which costs more than the arithmetic."""
-    pool = optimizer.__dict__.setdefault("_scratch", {})
-    key = (like.shape, like.dtype.str, slot)
+    pool = optimizer.__dict__.get("_scratch")
+    if pool is None:
+        pool = optimizer._scratch = {}
+    key = (like.shape, like.dtype, slot)
     buffer = pool.get(key)
     if buffer is None:
         buffer = pool[key] = np.empty(like.shape, like.dtype)
