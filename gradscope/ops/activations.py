@@ -2,9 +2,9 @@
 
 Each rule picks the gradient at the kinks as PyTorch's `*_backward` kernel does: hardtanh and
 hardsigmoid pass nothing at their edges, elu/celu take the exponential branch at 0, threshold passes
-nothing at the threshold. In-place variants that PyTorch differentiates through the result
-(`elu_`, `celu_`) are separate primitives saving the result, as PyTorch's EluBackward1; threshold_
-saves its input under ThresholdBackward1.
+nothing at or below the threshold and a NaN's gradient through, as it keeps the NaN. In-place
+variants that PyTorch differentiates through the result (`elu_`, `celu_`) are separate primitives
+saving the result, as PyTorch's EluBackward1; threshold_ saves its input under ThresholdBackward1.
 """
 
 from __future__ import annotations
@@ -78,15 +78,15 @@ celu_result = _elu_primitive("celu_result", "CeluBackward1", _celu_input_scale, 
 
 
 def _threshold(a, threshold, value):
-    return np.where(a > threshold, a, value).astype(a.dtype, copy=False)
+    return np.where(a <= threshold, value, a).astype(a.dtype, copy=False)  # a NaN stays NaN, as PyTorch's
 
 
 threshold = primitive("threshold", _threshold, "ThresholdBackward0", inputs=("self",), params=("threshold", "value"),
-                      saves=("self",), vjp=(lambda g, s: s.xp.where(s.self > s.threshold, g, 0.0),))
+                      saves=("self",), vjp=(lambda g, s: s.xp.where(s.self <= s.threshold, 0.0, g),))
 # threshold_ keeps the input it overwrote and masks with it, as the out-of-place op, under its own node
 threshold_inplace = primitive("threshold_inplace", _threshold, "ThresholdBackward1", inputs=("self",),
                               params=("threshold", "value"), saves=("self",),
-                              vjp=(lambda g, s: s.xp.where(s.self > s.threshold, g, 0.0),))
+                              vjp=(lambda g, s: s.xp.where(s.self <= s.threshold, 0.0, g),))
 
 
 def _hardsigmoid(a):

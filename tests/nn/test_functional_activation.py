@@ -161,3 +161,21 @@ def test_relu_backward_selects_bit_for_bit_as_torch(dtype):
         (grad,) = lib.autograd.grad(lib.relu(leaf), leaf, lib.tensor(g))
         grads.append(grad.numpy().view(bits))
     np.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_threshold_keeps_a_nan_and_passes_its_gradient_as_torch(inplace):
+    """PyTorch's threshold replaces x <= threshold: a NaN input stays NaN and its gradient passes (gradscope used
+    to write `value` there and pass nothing)."""
+    torch = pytest.importorskip("torch")
+    x = np.array([np.nan, 1.0, -1.0, 0.5, np.inf, -np.inf], np.float32)
+    results = []
+    for lib in (gradscope, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.threshold(leaf * 1, 0.5, 7.0, inplace=inplace)
+        out.backward(lib.arange(1.0, 7.0))
+        results.append((out.detach().numpy(), leaf.grad.numpy(), type(out.grad_fn).__name__))
+    ours, theirs = results
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    assert ours[2] == theirs[2]
