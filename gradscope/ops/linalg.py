@@ -18,23 +18,24 @@ def _column_major(sizes, strides) -> bool:
 
 # NOTE: as PyTorch's mm_mat1_backward/mm_mat2_backward, a gradient is computed in its input's layout: for
 # a column-major input (`weight.t()` in a linear layer) as the transpose of a row-major product, so that
-# after TBackward0 the weight's gradient is C-ordered, in the weight's layout, and needs no copy
-def _mat1_grad(g, mat2, sizes, strides, xp):
+# after TBackward0 the weight's gradient is C-ordered, in the weight's layout, and needs no copy. Written
+# with `@` and `.mT`, which ndarrays and Tensors (under create_graph) both have: no namespace calls
+def _mat1_grad(g, mat2, sizes, strides):
     if _column_major(sizes, strides):
-        return _mT(xp, xp.matmul(mat2, _mT(xp, g)))
-    return xp.matmul(g, _mT(xp, mat2))
+        return (mat2 @ g.mT).mT
+    return g @ mat2.mT
 
 
-def _mat2_grad(g, mat1, sizes, strides, xp):
+def _mat2_grad(g, mat1, sizes, strides):
     if _column_major(sizes, strides):
-        return _mT(xp, xp.matmul(_mT(xp, g), mat1))
-    return xp.matmul(_mT(xp, mat1), g)
+        return (g.mT @ mat1).mT
+    return mat1.mT @ g
 
 
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                attrs=("mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes", "self_sym_strides"),
-               vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides, s.xp),
-                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp)))
+               vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides),
+                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)))
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                 vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
                      lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
@@ -89,9 +90,8 @@ addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "ma
                   saves=((), "mat2", "mat1"),
                   attrs=("mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
                   vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
-                       lambda g, s: _scaled(_mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides, s.xp), s.alpha),
-                       lambda g, s: _scaled(_mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp),
-                                            s.alpha)))
+                       lambda g, s: _scaled(_mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides), s.alpha),
+                       lambda g, s: _scaled(_mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides), s.alpha)))
 
 
 def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:
