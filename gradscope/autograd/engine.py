@@ -271,7 +271,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 node, grads = leaves.pop(0)
             elif following is not None:
                 node, grads = following, following_grads
-                following = None
+                following = following_grads = None  # NOTE: a stale list would keep its gradient referenced
             elif ready:
                 node = heappop(ready)[2]
                 grads = buffers.pop(node)
