@@ -147,3 +147,64 @@ def test_anomaly_mode_with_warnings_as_errors_still_raises_the_in_place_error():
                                   "version 1; expected version 0 instead. Hint: the backtrace further above")
         assert printed.startswith("UserWarning: Error detected in SigmoidBackward0. Traceback of forward call that "
                                   "caused the error:\n"), torch.__name__
+
+
+ADDMM_ERRORS = {
+    "shapes": ("(2, 3), (2, 4), (5, 3)", "RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x4 and 5x3)"),
+    "vector mat1": ("(2, 3), (4,), (4, 3)", "RuntimeError: mat1 must be a matrix, got 1-D tensor"),
+    "3-D mat2": ("(2, 3), (2, 4), (4, 3, 1)", "RuntimeError: mat2 must be a matrix, got 3-D tensor"),
+    "3-D bias": ("(1, 2, 3), (2, 4), (4, 3)",
+                 "RuntimeError: expand(torch.FloatTensor{[1, 2, 3]}, size=[2, 3]): the number of sizes provided (2) "
+                 "must be greater or equal to the number of dimensions in the tensor (3)"),
+    "bias rows": ("(3, 3), (2, 4), (4, 3)",
+                  "RuntimeError: The expanded size of the tensor (2) must match the existing size (3) at "
+                  "non-singleton dimension 0.  Target sizes: [2, 3].  Tensor sizes: [3, 3]"),
+    "bias columns": ("(2,), (2, 4), (4, 3)",
+                     "RuntimeError: The expanded size of the tensor (3) must match the existing size (2) at "
+                     "non-singleton dimension 1.  Target sizes: [2, 3].  Tensor sizes: [2]"),
+    "shapes before bias": ("(5, 5), (2, 4), (5, 3)",
+                           "RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x4 and 5x3)"),
+}
+
+
+@pytest.mark.parametrize("case", list(ADDMM_ERRORS))
+def test_addmm_shape_errors(oracle, case):
+    """torch.addmm checks its operands as PyTorch does (it used to let NumPy's ValueError or a broadcast error
+    about the wrong tensors through)."""
+    shapes, error = ADDMM_ERRORS[case]
+    oracle.check(f"""
+        bias, mat1, mat2 = (torch.ones(shape, requires_grad=True) for shape in [{shapes}])
+        torch.addmm(bias, mat1, mat2)
+        """, error=error)
+
+
+@pytest.mark.parametrize("dtypes, error", [
+    ("torch.float64, torch.float32, torch.float32", "self and mat2 must have the same dtype, but got Double and Float"),
+    ("torch.float32, torch.float64, torch.float32", "mat1 and mat2 must have the same dtype, but got Double and Float"),
+    ("torch.float32, torch.float64, torch.float64", "self and mat2 must have the same dtype, but got Float and Double"),
+    ("torch.int64, torch.float32, torch.float32", "self and mat2 must have the same dtype, but got Long and Float"),
+])
+def test_addmm_refuses_mixed_dtypes(oracle, dtypes, error):
+    oracle.check(f"""
+        shapes = [(2, 3), (2, 4), (4, 3)]
+        bias, mat1, mat2 = (torch.ones(shape, dtype=dtype) for shape, dtype in zip(shapes, [{dtypes}]))
+        torch.addmm(bias, mat1, mat2)
+        """, error="RuntimeError: " + error)
+
+
+def test_addmm_broadcasts_a_bias_as_expand_does(oracle):
+    oracle.check("""
+        for shape in [(), (1,), (3,), (1, 1), (2, 1), (1, 3)]:
+            bias = torch.ones(shape, requires_grad=True)
+            out = torch.addmm(bias, torch.ones(2, 4), torch.ones(4, 3), beta=0.5)
+            out.sum().backward()
+            print(tuple(out.shape), out.sum().item(), bias.grad)
+        """, stdout="""
+        (2, 3) 27.0 tensor(3.)
+        (2, 3) 27.0 tensor([3.])
+        (2, 3) 27.0 tensor([1., 1., 1.])
+        (2, 3) 27.0 tensor([[3.]])
+        (2, 3) 27.0 tensor([[1.5000],
+                [1.5000]])
+        (2, 3) 27.0 tensor([[1., 1., 1.]])
+        """)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from gradscope._dtypes import legacy_type_name
 from gradscope._shapes import broadcast_shapes
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _operands, mul
@@ -72,7 +73,38 @@ ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    bias, a, b = input._data, mat1._data, mat2._data
+    if not (bias.dtype == a.dtype == b.dtype and a.ndim == 2 == b.ndim and a.shape[1] == b.shape[0]
+            and bias.ndim <= 2 and all(n in (1, m) for n, m in zip(bias.shape[::-1], (b.shape[1], a.shape[0])))):
+        _check_addmm(bias, a, b)
     return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
+
+
+def _check_addmm(bias, a, b) -> None:
+    """PyTorch's addmm errors, in its order: dtypes, ranks, the product's shapes, then the bias's expand."""
+    for first, name, second in ((bias, "self", b), (a, "mat1", b)):
+        if first.dtype != second.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_scalar_name(first)} and "
+                               f"{_scalar_name(second)}")
+    for name, matrix in (("mat1", a), ("mat2", b)):
+        if matrix.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {matrix.ndim}-D tensor")
+    _check_matmul(a.shape[1], b.shape[0], "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
+    shape = (a.shape[0], b.shape[1])
+    if bias.ndim > 2:
+        raise RuntimeError(f"expand({legacy_type_name(bias.dtype)}{{{list(bias.shape)}}}, size={list(shape)}): the "
+                           f"number of sizes provided (2) must be greater or equal to the number of dimensions in "
+                           f"the tensor ({bias.ndim})")
+    for dim, (n, m) in enumerate(zip(bias.shape, shape[2 - bias.ndim:]), start=2 - bias.ndim):
+        if n not in (1, m):
+            raise RuntimeError(f"The expanded size of the tensor ({m}) must match the existing size ({n}) at "
+                               f"non-singleton dimension {dim}.  Target sizes: {list(shape)}.  Tensor sizes: "
+                               f"{list(bias.shape)}")
+
+
+def _scalar_name(array) -> str:
+    """'Float' for float32, as PyTorch names scalar types in its dtype errors."""
+    return legacy_type_name(array.dtype)[len("torch."):-len("Tensor")]
 
 
 def einsum(equation: str, *operands):
