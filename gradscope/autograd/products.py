@@ -75,8 +75,8 @@ ger = outer
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     bias, a, b = input._data, mat1._data, mat2._data
     if not (bias.dtype == a.dtype == b.dtype and a.ndim == 2 == b.ndim and a.shape[1] == b.shape[0]
-            and bias.ndim <= 2 and all(n in (1, m) for n, m in zip(bias.shape[::-1], (b.shape[1], a.shape[0])))):
-        _check_addmm(bias, a, b)
+            and bias.shape in ((b.shape[1],), (a.shape[0], b.shape[1]))):  # a linear layer's bias, or a full one
+        _check_addmm(bias, a, b)  # raises PyTorch's error, or passes any other bias that expands
     return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
 
 
