@@ -320,9 +320,7 @@ def named_parameters(namespace: dict) -> list[tuple[str, str | None, Tensor]]:
     found: dict[int, tuple[str, str | None, Tensor]] = {}
     for var, value in variables:
         if isinstance(value, gradscope.nn.Module):
-            for name, param in value.named_parameters():
-                module = name.rpartition(".")[0]
-                found.setdefault(id(param), (f"{var}.{name}", f"{var}.{module}" if module else var, param))
+            _name_under(var, value.named_parameters(), found)
         elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
             found.setdefault(id(value), (var, None, value))
     return list(found.values())
@@ -335,11 +333,15 @@ def root_module_parameters(roots) -> list[tuple[str, str, Tensor]]:
     found: dict[int, tuple[str, str, Tensor]] = {}
     listed = [(list(root.named_parameters()), root) for root in roots]  # each model walked once
     for named, root in sorted(listed, key=lambda item: -len(item[0])):
-        prefix = root._scope_name or type(root).__name__
-        for name, param in named:
-            module = name.rpartition(".")[0]
-            found.setdefault(id(param), (f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
+        _name_under(root._scope_name or type(root).__name__, named, found)
     return list(found.values())
+
+
+def _name_under(prefix: str, named, found: dict) -> None:
+    """Name a model's parameters `prefix.fc1.weight` (module `prefix.fc1`) in `found`, by id, unless named already."""
+    for name, param in named:
+        module = name.rpartition(".")[0]
+        found.setdefault(id(param), (f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
 
 
 def _op_name(node) -> str:

@@ -94,16 +94,19 @@ def test_saved_tensors_are_recorded():
     np.testing.assert_allclose(exp.saved["result"].values, np.exp([3.0, -10.0]), rtol=1e-6)
 
 
+class Net(nn.Module):
+    """A layer that joins the graph and one that never does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.unused = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x).tanh()
+
+
 def test_module_scope_and_parameter_names():
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc = nn.Linear(3, 2)
-            self.unused = nn.Linear(2, 2)
-
-        def forward(self, x):
-            return self.fc(x).tanh()
-
     model = Net()
     with Recorder() as rec:
         model(torch.ones(4, 3)).sum().backward()
@@ -124,15 +127,6 @@ def test_module_scope_and_parameter_names():
 def test_a_model_no_global_holds_is_named_as_its_scopes():
     """Most training scripts build the model inside main(): its parameters are named after the model's
     class, as the nodes' scopes are, never `leaf12[...]`; unused layers are listed too."""
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc = nn.Linear(3, 2)
-            self.unused = nn.Linear(2, 2)
-
-        def forward(self, x):
-            return self.fc(x).tanh()
-
     def main(rec):
         model = Net()
         loss_fn = nn.MSELoss()
