@@ -74,6 +74,42 @@ def addcdiv_(tensor: Tensor, numerator: np.ndarray, denominator: np.ndarray, val
     bump(tensor)
 
 
+def adam_(param: Tensor, grad: np.ndarray, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: Tensor | None,
+          beta1: float, beta2: float, step_size: float, correction2: float, eps: float,
+          scratch: tuple[np.ndarray, np.ndarray]) -> None:
+    """One Adam update, as PyTorch's single-tensor step writes it: exp_avg.lerp_(grad, 1 - beta1);
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2); (amsgrad: max_exp_avg_sq kept the
+    running maximum, read instead of exp_avg_sq); denom = sqrt(v) / correction2 + eps;
+    param.addcdiv_(exp_avg, denom, value=-step_size). The kernels above in one call: an optimizer
+    step runs this per parameter, and their calls cost more than the arithmetic on small tensors."""
+    m, v, data = real(exp_avg), real(exp_avg_sq), real(param)
+    work, denom = scratch
+    step = np.subtract(grad, m, out=work)  # lerp_: PyTorch's formula for a weight below 0.5
+    weight = 1 - beta1
+    if abs(weight) < 0.5:
+        step *= weight
+        m += step
+    else:
+        step *= 1 - weight
+        np.subtract(grad, step, out=m)
+    v *= beta2
+    product = np.multiply(grad, 1 - beta2, out=work)
+    product *= grad
+    v += product
+    if max_exp_avg_sq is not None:
+        v = np.maximum(real(max_exp_avg_sq), v, out=real(max_exp_avg_sq))
+        bump(max_exp_avg_sq)
+    np.sqrt(v, out=denom)
+    denom /= correction2
+    denom += eps
+    quotient = np.multiply(m, -step_size, out=work)
+    quotient /= denom
+    data += quotient
+    exp_avg._version_counter[0] += 1
+    exp_avg_sq._version_counter[0] += 2  # mul_, then addcmul_
+    param._version_counter[0] += 1
+
+
 def add_(tensor: Tensor, other: np.ndarray, alpha: float = 1.0) -> None:
     data = real(tensor)
     if alpha == -1.0:
@@ -95,6 +131,18 @@ def scratch(optimizer, like: np.ndarray, slot: int) -> np.ndarray:
     if buffer is None:
         buffer = pool[key] = np.empty(like.shape, like.dtype)
     return buffer
+
+
+def scratches(optimizer, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two scratch buffers shaped like `like` (an update's temporaries), kept between steps as `scratch`'s."""
+    pool = optimizer.__dict__.get("_scratch_pairs")
+    if pool is None:
+        pool = optimizer._scratch_pairs = {}
+    key = (like.shape, like.dtype)
+    pair = pool.get(key)
+    if pair is None:
+        pair = pool[key] = (np.empty(like.shape, like.dtype), np.empty(like.shape, like.dtype))
+    return pair
 
 
 def gradient(optimizer, param: Tensor, group: dict) -> np.ndarray:
@@ -138,9 +186,16 @@ def step_counter(value: float = 0.0) -> Tensor:
 
 
 def increment(counter: Tensor) -> float:
-    counter._data += 1
-    bump(counter)
-    return float(counter._data)
+    """counter += 1 (in the counter's dtype, as PyTorch's `step_t += 1`); returns the new count."""
+    data = counter._data
+    if data.ndim:
+        data += 1
+        value = float(data.reshape(-1)[0])
+    else:  # NOTE: fill casts the Python sum as `+=` rounds it, at a fraction of the cost of a 0-d ufunc call
+        data.fill(float(data) + 1.0)
+        value = float(data)
+    counter._version_counter[0] += 1
+    return value
 
 
 def check(value, label: str, upper: float | None = None) -> None:

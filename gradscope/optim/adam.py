@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-
 from gradscope.autograd.tensor import Tensor
 from gradscope.optim import _updates as u
 from gradscope.optim.optimizer import Optimizer
@@ -61,19 +59,5 @@ class Adam(Optimizer):
         step = u.increment(state["step"])
         if group["weight_decay"] != 0 and group["decoupled_weight_decay"]:
             u.mul_(param, 1 - lr * group["weight_decay"])
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        scratch = u.scratch(self, grad, 1)
-        u.lerp_(exp_avg, grad, 1 - beta1, scratch)
-        u.mul_(exp_avg_sq, beta2)
-        u.addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch)
-        step_size = lr / (1 - beta1**step)
-        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        second_moment = exp_avg_sq
-        if group["amsgrad"]:
-            second_moment = state["max_exp_avg_sq"]
-            np.maximum(u.real(second_moment), u.real(exp_avg_sq), out=u.real(second_moment))
-            u.bump(second_moment)
-        denom = np.sqrt(u.real(second_moment), out=u.scratch(self, grad, 2))
-        denom /= bias_correction2_sqrt
-        denom += group["eps"]
-        u.addcdiv_(param, u.real(exp_avg), denom, -step_size, scratch)
+        u.adam_(param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), beta1, beta2,
+                lr / (1 - beta1**step), (1 - beta2**step) ** 0.5, group["eps"], u.scratches(self, grad))
