@@ -17,14 +17,16 @@ from gradscope.trace.tracefile import _finite_json, collector_paused, to_manifes
 FOLD_ABOVE = 400  # nodes: bigger graphs are folded into one box per module scope
 VALUES_CHUNK = 8192  # array elements formatted at once
 PIECES_CHARS = 1 << 18  # text handed to the stream at once
+WINDOW_VALUES = 1 << 16  # elements of small arrays formatted in one window
+RECENT_CHARS = 1 << 22  # text of the values of recent tensors kept for identical ones that follow
 
 
 def write_json(trace: Trace, stream: TextIO, extra: dict | None = None) -> None:
     """Write the trace as JSON, following docs/trace-format.md, with small arrays inline as `values`;
     `extra` keys (JSON-able) follow the trace's own (`inspect --json` adds its `warnings`).
 
-    The document goes out a node, a pass and a tensor at a time, and an array's values a chunk at a
-    time: memory holds the trace's own arrays, never the text. The text is `json.dumps(document,
+    The document goes out a node, a pass and a window of tensors at a time, and a big array's values a
+    chunk at a time: memory holds the trace's own arrays, never the text. The text is `json.dumps(document,
     indent=1)` exactly.
 
     >>> with open("trace.json", "w") as stream:
@@ -42,21 +44,13 @@ def _write_document(trace: Trace, stream: _Pieces, extra: dict | None) -> None:
         record.values  # noqa: B018 - read every array first: a bad one fails before any output
     TensorRecord.compute_all_stats(records)
     manifest.update(extra or {})
-
-    def tensor(record: TensorRecord) -> None:
-        stream.write('{\n   "stats": ' + _stats_text(record.stats, 3) + ',\n   "values": ')
-        values = record.values
-        if values is None:
-            stream.write("null")
-        else:
-            _write_values(stream, values, 3)
-        stream.write("\n  }")
-
     stream.write("{")
     for index, (key, value) in enumerate(manifest.items()):
         stream.write(("," if index else "") + f"\n {json.dumps(key)}: ")
-        if isinstance(value, list):
-            _write_list(stream, value, tensor if key == "tensors" else lambda item: stream.write(_dumps(item, 2)))
+        if key == "tensors":
+            _write_tensors(stream, value)
+        elif isinstance(value, list):
+            _write_list(stream, value, lambda item: stream.write(_dumps(item, 2)))
         else:
             stream.write(_dumps(value, 1))
     stream.write("\n}")
@@ -130,17 +124,38 @@ def _dumps(value, level: int) -> str:
     return _scalar(value)
 
 
-def _stats_text(stats: TensorStats, level: int) -> str:
-    """`_dumps(_finite_json(stats.to_json()), level)`, from one template (a trace has tens of thousands)."""
-    number, (inner, deeper) = _number_text, _indents(level)
-    low, high = stats.histogram_range
-    return (f'{{{inner}"shape": {_list_text(stats.shape, level + 1)},{inner}"dtype": '
-            f'{encode_basestring_ascii(stats.dtype)},{inner}"numel": {stats.numel},{inner}"norm": '
-            f'{number(stats.norm)},{inner}"mean": {number(stats.mean)},{inner}"std": {number(stats.std)},'
-            f'{inner}"min": {number(stats.min)},{inner}"max": {number(stats.max)},{inner}"nan": {stats.nan},'
-            f'{inner}"posinf": {stats.posinf},{inner}"neginf": {stats.neginf},{inner}"zero_fraction": '
-            f'{number(stats.zero_fraction)},{inner}"histogram": {_list_text(stats.histogram, level + 1)},'
-            f'{inner}"histogram_range": [{deeper}{number(low)},{deeper}{number(high)}{inner}]\n{" " * level}}}')
+def _stats_texts(stats: list[TensorStats], level: int) -> list[str]:
+    """`_dumps(_finite_json(s.to_json()), level)` of each statistics, from one template: the floats of
+    them all written by one call of the C encoder, the histograms by another (a trace has tens of
+    thousands of statistics: a call per figure is what costs)."""
+    floats = _compact([figure for s in stats for figure in (s.norm, s.mean, s.std, s.min, s.max, s.zero_fraction,
+                                                              *s.histogram_range)])[1:-1]
+    if "N" in floats or "I" in floats:  # NaN, Infinity, -Infinity: written as strings
+        floats = floats.replace("-Infinity", '"-inf"').replace("Infinity", '"inf"').replace("NaN", '"nan"')
+    inner, deeper = _indents(level)
+    # "[[1, 2], [], [3]]" → "1, 2]]3": the counts of each histogram between two "]" (none in a number)
+    histograms = _compact([s.histogram for s in stats])[2:-2].replace("], [", "]").replace(", ", "," + deeper)
+    template = _stats_template(level)
+    return [template % (_list_text(s.shape, level + 1), _dtype_text(s.dtype), s.numel, norm, mean, std, low, high,
+                        s.nan, s.posinf, s.neginf, zero_fraction,
+                        "[" + deeper + histogram + inner + "]" if histogram else "[]", range_low, range_high)
+            for s, histogram, (norm, mean, std, low, high, zero_fraction, range_low, range_high)
+            in zip(stats, histograms.split("]"), zip(*[iter(floats.split(", "))] * 8))]
+
+
+@functools.cache
+def _stats_template(level: int) -> str:
+    """The text of statistics `level` deep, with a %s for each field's text."""
+    inner, deeper = _indents(level)
+    fields = "".join(f'{inner}"{name}": %s,' for name in ("shape", "dtype", "numel", "norm", "mean", "std", "min",
+                                                        "max", "nan", "posinf", "neginf", "zero_fraction",
+                                                        "histogram"))
+    return "{" + fields + f'{inner}"histogram_range": [{deeper}%s,{deeper}%s{inner}]\n{" " * level}}}'
+
+
+@functools.cache
+def _dtype_text(dtype: str) -> str:
+    return encode_basestring_ascii(dtype)
 
 
 @functools.cache
@@ -149,21 +164,113 @@ def _indents(level: int) -> tuple[str, str]:
     return "\n" + " " * (level + 1), "\n" + " " * (level + 2)
 
 
-def _number_text(value: float) -> str:
-    """A float as `_dumps(_finite_json(value))` writes it: non-finite ones as strings."""
-    text = float.__repr__(value)
-    return _NON_FINITE_TEXT.get(text, text)
-
-
-_NON_FINITE_TEXT = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
-
-
+@functools.lru_cache(maxsize=1024)  # a trace's tensors come in a few shapes
 def _list_text(counts: tuple[int, ...], level: int) -> str:
     """A list of integers `level` deep, as `_dumps` writes it."""
     if not counts:
         return "[]"
     inner, _ = _indents(level)
     return "[" + inner + ("," + inner).join(map(int.__repr__, counts)) + inner[:-1] + "]"
+
+
+def _write_tensors(stream: _Pieces, records: list[TensorRecord]) -> None:
+    """The `tensors` list: each tensor's statistics and values.
+
+    Tensors are formatted a window at a time (`_windows`), small ones of one dtype and shape together,
+    and a tensor identical to one written a little before (the zero gradient of every layer of a deep
+    model, the same weights in several passes) reuses its text: formatting numbers is what costs."""
+    if not records:
+        stream.write("[]")
+        return
+    recent = _RecentTexts(RECENT_CHARS)
+    separator = "[\n  "
+    for window in _windows(records):
+        stats = _stats_texts([record.stats for record in window], 3)
+        for record, stats_text, values_text in zip(window, stats, _small_values_texts(window, recent)):
+            stream.write(separator + '{\n   "stats": ' + stats_text + ',\n   "values": ')
+            separator = ",\n  "
+            if values_text is not None:
+                stream.write(values_text + "\n  }")
+                continue
+            values = record.values
+            if values is None:
+                stream.write("null")
+            else:
+                _write_values(stream, values, 3)  # a big one a piece at a time
+            stream.write("\n  }")
+    stream.write("\n ]")
+
+
+def _small(values: np.ndarray | None) -> bool:
+    """Whether an array's values are formatted with others of its dtype and shape: a few numbers."""
+    return values is not None and values.ndim > 0 and 0 < values.size <= VALUES_CHUNK and values.dtype.kind in "biuf"
+
+
+def _windows(records: list[TensorRecord]):
+    """The records in runs holding WINDOW_VALUES elements of small arrays (`_small`) or so."""
+    window: list[TensorRecord] = []
+    size = 0
+    for record in records:
+        window.append(record)
+        if _small(record.values):
+            size += record.values.size
+            if size >= WINDOW_VALUES:
+                yield window
+                window, size = [], 0
+    if window:
+        yield window
+
+
+def _small_values_texts(records: list[TensorRecord], recent: _RecentTexts) -> list[str | None]:
+    """The text of each record's values when they are small (`_small`), else None: those of one dtype and
+    shape formatted together."""
+    texts: list[str | None] = [None] * len(records)
+    alike: dict[tuple, list[int]] = {}
+    for index, record in enumerate(records):
+        values = record.values
+        if _small(values):
+            alike.setdefault((values.dtype, values.shape), []).append(index)
+    for indices in alike.values():
+        for index, text in zip(indices, recent.values_texts([records[index].values for index in indices])):
+            texts[index] = text
+    return texts
+
+
+class _RecentTexts:
+    """The text of the values of tensors written lately, by content (dtype, shape and bytes), up to
+    `limit` characters, the least recently used forgotten first: identical tensors are formatted once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.texts: dict[tuple, str] = {}  # oldest first
+        self.chars = 0
+
+    def values_texts(self, arrays: list[np.ndarray]) -> list[str]:
+        """`_values_text(a, 3)` of each array, for small arrays of one dtype and shape (`_small`)."""
+        keys = [(array.dtype, array.shape, array.tobytes()) for array in arrays]
+        texts = self.texts
+        missing = {key: array for key, array in zip(keys, arrays) if key not in texts}
+        for key, text in zip(missing, _values_texts(list(missing.values()), 3) if missing else ()):
+            texts[key] = text
+            self.chars += len(text)
+        found = [texts[key] for key in keys]
+        for key, text in zip(keys, found):  # most recently used last
+            del texts[key]
+            texts[key] = text
+        while self.chars > self.limit and len(texts) > 1:
+            self.chars -= len(texts.pop(next(iter(texts))))
+        return found
+
+
+def _values_texts(arrays: list[np.ndarray], level: int) -> list[str]:
+    """`[_values_text(a, level) for a in arrays]` for arrays of one dtype and shape, with elements and at
+    least one dimension: laid out together as the items of one list a level up, then split where one
+    item ends and the next starts (",", a line break, `level` spaces, "["; lines inside an item are
+    indented further)."""
+    if len(arrays) == 1:
+        return [_values_text(arrays[0], level)]
+    items = _values_text(np.stack(arrays), level - 1)[level + 2:-(level + 1)].split(",\n" + " " * level + "[")
+    return [items[0], *["[" + item for item in items[1:]]]
 
 
 def _write_list(stream: _Pieces, items: list, write_item) -> None:

@@ -903,15 +903,24 @@ def _every_kind_of_array() -> Trace:
         "counts": np.array([-(2**63), 2**63 - 1]), "bytes": np.arange(3, dtype=np.uint8),
         "big endian": np.arange(3, dtype=">f8"),
     }
+    alike = [np.zeros((2, 3), dtype=np.float32),
+             np.array([[1.5, np.nan, -np.inf], [0.25, -0.0, 3e38]], dtype=np.float32),
+             np.full((2, 3), -0.0, dtype=np.float32), np.zeros((2, 3), dtype=np.float32), np.ones((3,)),
+             np.zeros((2, 3))]
+    arrays.update({f"alike {index}": values for index, values in enumerate(alike * 3)})  # repeats, shapes interleaved
     return Trace(parameters=[Parameter(name, None, TensorRecord(values=values)) for name, values in arrays.items()],
                  meta={"nested": {"list": [1, [2, {"x": float("nan")}]], "text": "é\u2603"}})
 
 
 @pytest.mark.parametrize("chunk", [None, 5], ids=["whole arrays", "arrays in chunks of 5"])
 @pytest.mark.parametrize("which", ["sample", "every kind of array", "empty"])
-def test_json_export_is_the_same_document_as_before(which, chunk, sample, tmp_path, monkeypatch):
+@pytest.mark.parametrize("memory", ["plenty", "little"])
+def test_json_export_is_the_same_document_as_before(which, chunk, memory, sample, tmp_path, monkeypatch):
     if chunk is not None:
         monkeypatch.setattr(export, "VALUES_CHUNK", chunk)
+    if memory == "little":  # windows of a few tensors, texts of identical ones hardly kept
+        monkeypatch.setattr(export, "WINDOW_VALUES", 10)
+        monkeypatch.setattr(export, "RECENT_CHARS", 100)
     trace = {"sample": sample, "every kind of array": _every_kind_of_array(), "empty": Trace()}[which]
     expected = _reference_json(trace)
     assert to_json(trace) == expected
