@@ -99,9 +99,7 @@ class Labeller:
         self.outline = outline
         self.trace = outline.trace
         self.culprits = {anomaly.node for anomaly in self.trace.culprits() if anomaly.node in outline}
-        self.flagged: set[Item] = set()  # folds and branches with a culprit somewhere inside
-        for culprit in self.culprits:
-            self.flagged.update(outline.path(culprit)[:-1])
+        self.flagged = outline.culprit_ancestors  # folds and branches with a culprit somewhere inside
 
     def __call__(self, item: Item) -> Text:
         if isinstance(item, NodeItem):

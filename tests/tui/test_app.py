@@ -3,6 +3,7 @@ tensors, help, save, re-run, errors, quit, mouse)."""
 
 import inspect
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,14 @@ from gradscope.tui import make_app
 from gradscope.tui.app import GradscopeApp
 from gradscope.tui.items import FoldItem, LinkItem, NodeItem
 from gradscope.tui.modules import MODULE_ROWS
-from gradscope.tui.outline import PAGE
+from gradscope.tui.outline import PAGE, Outline
 from gradscope.tui.present import ordered_anomalies
+from gradscope.tui.screens import main as main_screen
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.help import HelpScreen
 from gradscope.tui.screens.loading import LoadingScreen
-from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.main import LAYOUT_AHEAD_AFTER, MainScreen
 from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
@@ -302,6 +304,35 @@ def test_brackets_switch_passes_and_the_detail_shows_every_pass():
         assert rows[3][2:] == ["◀", "shown"]
 
     drive(app, scenario, size=(140, 40))
+
+
+def test_the_passes_one_key_away_are_laid_out_ahead_in_a_thread(monkeypatch):
+    trace = recorded(sample("td_lambda"))
+    made = []  # (pass, made in the app's thread)
+
+    class Counted(Outline):
+        def __init__(self, trace, pass_index=-1):
+            made.append((pass_index % len(trace.passes), threading.current_thread() is threading.main_thread()))
+            super().__init__(trace, pass_index)
+
+    monkeypatch.setattr(main_screen, "Outline", Counted)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.pause(LAYOUT_AHEAD_AFTER)
+        await app.workers.wait_for_complete()
+        assert made == [(4, True), (0, False), (3, False)]  # shown on pass 4; ] and [ are ready
+        await pilot.press("right_square_bracket")
+        assert app.screen.sub_title.startswith("pass 0 of 5")
+        assert tree(app).current_node == trace.passes[0].roots[0]
+        await pilot.pause(LAYOUT_AHEAD_AFTER)
+        await app.workers.wait_for_complete()
+        assert made[3:] == [(1, False)]  # 4 is kept from before
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert app.screen.sub_title.startswith("pass 3 of 5")
+        assert (3, True) not in made
+
+    drive(app, scenario)
 
 
 def test_a_single_pass_has_no_pass_switching():

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.tui.present import counted
 from gradscope.tui.widgets.anomaly_list import AnomalyList
+from gradscope.tui.widgets.key_footer import KeyFooter
 
 
 class AnomaliesScreen(Screen[Anomaly | None]):
@@ -33,7 +34,7 @@ class AnomaliesScreen(Screen[Anomaly | None]):
             caption = "no anomalies: every value and gradient is finite"
         yield Static(caption, classes="caption")
         yield AnomalyList(self.trace)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "anomalies"

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from gradscope.compare import DiffReport
 from gradscope.trace.model import Trace
@@ -15,6 +15,7 @@ from gradscope.tui.outline import Outline
 from gradscope.tui.widgets.diff_detail import DiffDetail
 from gradscope.tui.widgets.diff_tree import DiffTree, difference_marks
 from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.key_footer import KeyFooter
 
 
 class DiffScreen(Screen):
@@ -52,7 +53,7 @@ class DiffScreen(Screen):
             yield DiffTree(self.outline, self.marks, id="graph")
             yield DiffDetail(self.a, self.b, self.report, id="detail")
         yield Static(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         report = self.report

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.screens.anomalies import AnomaliesScreen
@@ -23,6 +23,7 @@ from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.line_table import LineTable
 from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.pass_list import PassList
@@ -56,7 +57,7 @@ class HelpScreen(Screen[None]):
             for key, description in MOUSE:
                 mouse.add_row(Text(key, style="bold"), description)
             yield Static(mouse, classes="help-section")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "help"

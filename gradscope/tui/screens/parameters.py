@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from gradscope.trace.model import Trace
 from gradscope.tui.present import counted
+from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.parameters_table import ParametersTable
 
 
@@ -30,7 +31,7 @@ class ParametersScreen(Screen[int | None]):
         yield Static(f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort",
                      classes="caption")
         yield ParametersTable(self.trace, self.pass_index)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "parameters"

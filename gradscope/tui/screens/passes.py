@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from gradscope.trace.model import Trace
+from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.pass_list import PassList
 
 
@@ -27,7 +28,7 @@ class PassesScreen(Screen[int | None]):
         yield Static(f"{len(self.trace.passes):,} backward passes, counted from 0 · enter: show the pass",
                      classes="caption")
         yield PassList(self.trace, self.shown)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "passes"

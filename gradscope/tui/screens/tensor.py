@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from gradscope.trace.model import TensorRecord
 from gradscope.tui.keys import KeyScroll
+from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.tensor_view import TensorView
 
 
@@ -29,7 +30,7 @@ class TensorScreen(Screen[None]):
         with KeyScroll(), Horizontal():
             for _ in self.tensors:
                 yield TensorView(full=True)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = " · ".join(name for name, _ in self.tensors)

@@ -13,12 +13,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from gradscope._format import format_number
 from gradscope.trace.tracefile import TraceFormatError, load_trace
 from gradscope.tui.present import counted
 from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.step_plot import StepPlot
 from gradscope.watching.history import WatchRun
 from gradscope.watching.metrics import StepRecord
@@ -65,7 +66,7 @@ class TimelineScreen(Screen[None]):
         yield StepPlot("gradient norm", gradient_series(self.run.steps), anomalous=anomalous, steps=steps,
                        id="grads")
         yield Static(id="step")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"watch · {self.run.directory}"
