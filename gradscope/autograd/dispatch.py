@@ -8,7 +8,7 @@ from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import modes
-from gradscope.autograd.node import SAME_AS_OUTPUT, _sequence, node_class
+from gradscope.autograd.node import _sequence, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
@@ -141,9 +141,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     fn = x._grad_fn
     node._next = ((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0),)
     node._seq = next(_sequence)
-    data, result = x._data, out._data
-    node._input_meta = _SAME_ONE if data.dtype is result.dtype and data.shape == result.shape else (
-        (data.shape, data.dtype),)
+    data = x._data
+    node._input_meta = ((data.shape, data.dtype),)
     node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
@@ -152,15 +151,17 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
         node._saved = ()
     elif len(plan) == 1:
         if plan[0][0]:
-            node._saved = ((result, out._version_counter, 0, None, None),)
+            node._saved = ((out._data, out._version_counter, 0, None, None),)
         elif x._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         else:
             counter = x._version_counter
             node._saved = ((data, counter, counter[0], x, fn),)
-    else:
-        node._saved = tuple([(result, out._version_counter, 0, None, None) if is_output else _light(x)
-                             for is_output, _, _ in plan])
+    else:  # NOTE: a loop, not a comprehension: one would make `x` and `out` cells, built on every call
+        saved = []
+        for is_output, _, _ in plan:
+            saved.append((out._data, out._version_counter, 0, None, None) if is_output else _light(x))
+        node._saved = tuple(saved)
     if observers.checker is not None:
         observers.checker.node_created(node, (x,), (out,))
 
@@ -171,10 +172,6 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     SavedTensor (node.py turns it into one when user code asks). Only without observers or saved-tensor
     hooks (`Modes.plain`): they take the general path, `_record`."""
     node = _new_node(op.node_class or node_class(op))
-    # per input, the shape and dtype its gradient must have (the engine sums and casts to them);
-    # SAME_AS_OUTPUT when they are the output's, which the gradient coming in already has: no check
-    result = out._data
-    shape, dtype = result.shape, result.dtype
     if len(inputs) == 2:  # the commonest arity, unrolled
         a, b = inputs
         if (type(a) is Tensor or isinstance(a, Tensor)) and (
@@ -184,7 +181,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             fn = a._grad_fn
             edge = (fn, a._output_nr) if fn is not None else (a._grad_accumulator(), 0)
             data = a._data
-            meta = SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape else (data.shape, data.dtype)
+            meta = (data.shape, data.dtype)
             live = 1
         else:
             edge, meta, live = _NO_EDGE, None, 0
@@ -195,14 +192,13 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             fn = b._grad_fn
             node._next = (edge, (fn, b._output_nr) if fn is not None else (b._grad_accumulator(), 0))
             data = b._data
-            node._input_meta = (meta, SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
-                                else (data.shape, data.dtype))
+            node._input_meta = (meta, (data.shape, data.dtype))
             live |= 2
         else:
             node._next = (edge, _NO_EDGE)
             node._input_meta = (meta, None)
     else:
-        live = _edges_and_meta(node, inputs, shape, dtype)
+        live = _edges_and_meta(node, inputs)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     out._requires_grad = True
@@ -215,7 +211,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         if not readers & live:
             node._saved = (None,)
         elif is_output:
-            node._saved = ((result, out._version_counter, 0, None, None),)
+            node._saved = ((out._data, out._version_counter, 0, None, None),)
         else:
             x = inputs[index]
             node._saved = (x if type(x) in _NUMBERS else _light(x),)  # a Python number is kept as it is
@@ -225,7 +221,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             if not readers & live:  # no rule that reads it will run (its input needs no gradient)
                 saved.append(None)
             elif is_output:
-                saved.append((result, out._version_counter, 0, None, None))
+                saved.append((out._data, out._version_counter, 0, None, None))
             else:
                 x = inputs[index]
                 saved.append(x if type(x) in _NUMBERS else _light(x))
@@ -234,7 +230,6 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         observers.checker.node_created(node, inputs, (out,))
 
 
-_SAME_ONE = (SAME_AS_OUTPUT,)
 _ATTR_READERS: dict = {}  # op -> per derived attribute, (input index, function of that input's array)
 
 
@@ -242,14 +237,21 @@ def _attr_values(op, arrays) -> tuple:
     """The derived metadata a node keeps (`self_sym_sizes` …), read from the forward's arrays."""
     readers = _ATTR_READERS.get(op)
     if readers is None:
-        readers = _ATTR_READERS[op] = tuple(attr_reader(attr, op.inputs) for attr in op.attrs)
-    return tuple([read(arrays[index]) for index, read in readers])
+        readers = _ATTR_READERS[op] = _attr_readers(op)
+    values = []  # NOTE: a loop, not a comprehension: one would make `arrays` a cell, built on every call
+    for index, read in readers:
+        values.append(read(arrays[index]))
+    return tuple(values)
 
 
-def _edges_and_meta(node, inputs, shape, dtype) -> int:
-    """Set a node's edges and its inputs' gradient metadata, for any number of inputs (SAME_AS_OUTPUT
-    where an input has `shape` and `dtype`; pass None for both to always keep them in full). Returns
-    which inputs have an edge, as bits (input i: 1 << i)."""
+def _attr_readers(op) -> tuple:
+    return tuple(attr_reader(attr, op.inputs) for attr in op.attrs)
+
+
+def _edges_and_meta(node, inputs) -> int:
+    """Set a node's edges and its inputs' gradient metadata (the shape and dtype the engine sums and
+    casts each gradient to), for any number of inputs. Returns which inputs have an edge, as bits
+    (input i: 1 << i)."""
     edges = []
     input_meta = []
     live = 0
@@ -261,8 +263,7 @@ def _edges_and_meta(node, inputs, shape, dtype) -> int:
             fn = x._grad_fn
             edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
             data = x._data
-            input_meta.append(SAME_AS_OUTPUT if data.dtype is dtype and data.shape == shape
-                              else (data.shape, data.dtype))
+            input_meta.append((data.shape, data.dtype))
             live |= bit
         else:
             edges.append(_NO_EDGE)
@@ -286,7 +287,7 @@ def _light(x):
 
 def _record(op, inputs, params, arrays, outputs) -> None:
     node = _new_node(op.node_class or node_class(op))
-    live = _edges_and_meta(node, inputs, None, None)  # no output shape: every input's metadata in full
+    live = _edges_and_meta(node, inputs)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays) if op.attrs else params
     if op.n_outputs == 1:

@@ -21,7 +21,7 @@ from gradscope._shapes import is_expandable_to, overlaps
 from gradscope.autograd import errors, observers
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import FREED, SAME_AS_OUTPUT, AccumulateGrad
+from gradscope.autograd.node import FREED, AccumulateGrad
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor_namespace import TENSOR
@@ -213,6 +213,11 @@ def _needed(parents: dict, target_nodes) -> set:
     return needed
 
 
+def _needed_dependencies(parents: dict, needed: set) -> dict:
+    """How many edges lead into each needed node from needed nodes."""
+    return {node: sum(parent in needed for parent in parents[node]) for node in needed}
+
+
 class _Pass:
     """The state of one backward call that nodes needing special treatment (leaves, hooks, targets,
     observers) are run against."""
@@ -237,15 +242,17 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         target_set = set(targets)
         parents = _parents(roots)
         needed = _needed(parents, {node for node, _ in targets})
-        dependencies = {node: sum(parent in needed for parent in parents[node]) for node in needed}
+        dependencies = _needed_dependencies(parents, needed)
     xp = TENSOR if create_graph else NUMPY
     buffers: dict = {}  # node -> gradients of its outputs received so far (summed per output)
     for (node, nr), g in zip(roots, root_grads):
         slots = buffers.setdefault(node, [None] * node.n_outputs)
         slots[nr] = g if slots[nr] is None else slots[nr] + g
     tie = itertools.count()
-    ready = [(-node._seq, next(tie), node) for node in buffers
-             if not dependencies.get(node) and (needed is None or node in needed)]
+    ready = []  # NOTE: loops, not comprehensions, in run(): those would make its hot locals cells
+    for node in buffers:
+        if not dependencies.get(node) and (needed is None or node in needed):
+            ready.append((-node._seq, next(tie), node))
     heapq.heapify(ready)
     observing = observers.GLOBAL or observers.active.get()
     checker = observers.checker  # anomaly mode
@@ -304,17 +311,17 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     continue
                 if not retain_graph:
                     node._release()
-            for (child, nr), meta, g in zip(node._next, node._input_meta, outputs):
+            index = -1
+            for child, nr in node._next:  # NOTE: indexing, not zip(): one iterator per node, not four
+                index += 1
                 if child is None or (needed is not None and child not in needed):
                     continue
+                g = outputs[index]
                 if g is not None:
-                    if meta is SAME_AS_OUTPUT:  # the input has the output's shape and dtype
-                        # NOTE: a rule may still return the broadcast of several inputs (dist(x, y) with
-                        # x of the output's shape () and y of (3,)), or another dtype: both go back
-                        if g.dtype is not grads[0].dtype or g.shape != grads[0].shape:
-                            g = _validate(node, _output_meta(grads, xp), g, xp)
-                    elif g.shape != meta[0] or g.dtype != meta[1]:
-                        g = _validate(node, meta, g, xp)
+                    # a rule may return the broadcast of several inputs, or another dtype: both go back
+                    meta = node._input_meta[index]
+                    if g.shape != meta[0] or g.dtype is not meta[1]:  # `is`: the common case, cheaply
+                        g = _validate(node, meta, g, xp, index)
                 remaining = dependencies[child] - 1
                 if remaining:  # more gradients to come: keep this one
                     dependencies[child] = remaining
@@ -327,7 +334,11 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     continue
                 slots = buffers.pop(child, None) if buffers else None
                 if slots is None:
-                    slots = [g] if child.n_outputs == 1 else [g if i == nr else None for i in range(child.n_outputs)]
+                    if child.n_outputs == 1:
+                        slots = [g]
+                    else:
+                        slots = [None] * child.n_outputs
+                        slots[nr] = g
                 elif g is not None:
                     slots[nr] = g if slots[nr] is None else slots[nr] + g
                 if type(child) is AccumulateGrad:
@@ -414,29 +425,18 @@ def _validate_all(node, outputs: list, grads: list, xp) -> None:
     for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
         if g is None or meta is None:
             continue
-        if meta is SAME_AS_OUTPUT:
-            if grads[0] is None:
-                continue
-            meta = _output_meta(grads, xp)
         dtype = g.dtype
         if g.shape != meta[0] or dtype is not meta[1] and dtype != meta[1]:  # `is`: the common case, cheaply
             outputs[i] = _validate(node, meta, g, xp, i)
 
 
-def _output_meta(grads: list, xp) -> tuple:
-    """The shape and dtype of a one-output node's output: those of the gradient that came in."""
-    g = grads[0]._data if xp.is_tensor else grads[0]
-    return g.shape, g.dtype
-
-
-def _validate(node, meta, g, xp, index: int | None = None):
-    """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
+def _validate(node, meta, g, xp, index: int):
+    """Sum a broadcast gradient back to input `index`'s shape and cast it to the input's dtype."""
     if meta is None:
         return g
     shape, dtype = meta
     if g.shape != shape:
         if not is_expandable_to(shape, tuple(g.shape)):
-            index = _index_of(node, meta) if index is None else index
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
                                f"{list(g.shape)} but expected shape compatible with {list(shape)}")
         g = xp.sum_to(g, shape)
@@ -447,13 +447,6 @@ def _validate(node, meta, g, xp, index: int | None = None):
 
 def _tensor_dtype(np_dtype):
     return _dtypes.from_numpy_dtype(np_dtype)
-
-
-def _index_of(node, meta) -> int:
-    for i, m in enumerate(node._input_meta):
-        if m is meta:
-            return i
-    return node._input_meta.index(SAME_AS_OUTPUT)  # a meta made from the output's
 
 
 def _wrap(g, xp):

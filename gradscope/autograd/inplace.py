@@ -18,7 +18,7 @@ from gradscope.autograd import errors, factories, observers
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
-from gradscope.autograd.node import SAME_AS_OUTPUT, Node, _sequence
+from gradscope.autograd.node import Node, _sequence
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import (
     basic_index,
@@ -199,10 +199,7 @@ def _copy_slices(view: Tensor, fn) -> None:
     node._next = (_edge(base) if base._requires_grad else (None, 0),) + fn._next[1:]
     node._seq = next(_sequence)
     node._layout, node._chain, node._op_node = base._data, view._view_chain, fn
-    # the op's SAME_AS_OUTPUT meant the op's output, the view: this node's output is the base
-    region = (view._data.shape, view._data.dtype)
-    node._input_meta = ((base._data.shape, base._data.dtype),) + tuple(
-        region if meta is SAME_AS_OUTPUT else meta for meta in fn._input_meta[1:])
+    node._input_meta = ((base._data.shape, base._data.dtype),) + fn._input_meta[1:]  # input 0: the base
     base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
     view._grad_fn = view_replay_node(base, view)
     view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node

@@ -13,8 +13,6 @@ from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import Primitive
 
 _sequence = itertools.count()
-# an input's gradient metadata when it is the node's output's (shape and dtype): nothing to check
-SAME_AS_OUTPUT = ("same as the output",)
 
 
 class _Freed(tuple):
@@ -55,7 +53,7 @@ class Node:
     _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
     _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
-    _input_meta = ()  # per input: (shape, dtype) its gradient must have, SAME_AS_OUTPUT, or None
+    _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None (no edge)
     scope = None  # module path ("model.encoder.fc1") when an observer recorded it
     frames = None  # forward call stack (stacks.capture_stack), captured by anomaly mode
 
@@ -141,16 +139,16 @@ class OpNode(Node):
             return self._apply(grads, NUMPY, None)
         saved = self._saved
         if not saved:
-            s = _tuple_new(op.Saved, (*self._attrs, NUMPY))  # op.Saved(...) without its Python __new__
+            s = _tuple_new(op.Saved, (NUMPY,) + self._attrs)  # op.Saved(...) without its Python __new__
         elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
             entry = saved[0]
             if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
                 _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
-            s = _tuple_new(op.Saved, (entry[0], *self._attrs, NUMPY))
+            s = _tuple_new(op.Saved, (NUMPY, entry[0]) + self._attrs)
         else:
             if type(saved) is _Freed:
                 raise RuntimeError(errors.FREED)
-            values = []
+            values = [NUMPY]
             for entry in saved:
                 if type(entry) is tuple:
                     if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
@@ -160,7 +158,8 @@ class OpNode(Node):
                     values.append(entry)
                 else:  # a SavedTensor (hooks, observers, or handed out to user code)
                     return self._apply(grads, NUMPY, None)
-            s = _tuple_new(op.Saved, (*values, *self._attrs, NUMPY))
+            values += self._attrs
+            s = _tuple_new(op.Saved, values)
         vjp = op.vjp
         if len(vjp) == 1:  # a node exists only if some input needs a gradient: this one
             return [vjp[0](grads[0], s)]
@@ -168,7 +167,11 @@ class OpNode(Node):
         if len(vjp) == 2:
             return [None if edges[0][0] is None else vjp[0](grads[0], s),
                     None if edges[1][0] is None else vjp[1](grads[0], s)]
-        return [None if child is None else rule(grads[0], s) for rule, (child, _) in zip(vjp, edges)]
+        # NOTE: a loop, not a comprehension: one would make `grads` and `s` cells, built on every call
+        outputs = []
+        for rule, (child, _) in zip(vjp, edges):
+            outputs.append(None if child is None else rule(grads[0], s))
+        return outputs
 
     def _apply(self, grads, xp, needs):
         op = self.op
@@ -176,7 +179,7 @@ class OpNode(Node):
         if type(saved) is _Freed:
             raise RuntimeError(errors.FREED)
         if not saved:
-            s = _tuple_new(op.Saved, (*self._attrs, xp))  # op.Saved(...) without its Python __new__
+            s = _tuple_new(op.Saved, (xp,) + self._attrs)  # op.Saved(...) without its Python __new__
         else:
             values = []
             if xp.is_tensor:  # create_graph: rules see tensors, inputs as themselves
@@ -203,7 +206,7 @@ class OpNode(Node):
                         values.append(entry.array(self))
             if op.variadic and op.saved_names:
                 values = [values]  # one saved name holding every operand
-            s = _tuple_new(op.Saved, (*values, *self._attrs, xp))
+            s = _tuple_new(op.Saved, (xp, *values) + self._attrs)
         if op.n_outputs == 1:
             g = grads[0]
         else:  # multi-output ops see zeros for outputs that got no gradient

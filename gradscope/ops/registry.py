@@ -61,7 +61,8 @@ class Primitive:
             self.differentiable_outputs = None if outputs is None else tuple(range(outputs))
         else:
             self.differentiable_outputs = tuple(differentiable_outputs)
-        self.Saved = namedtuple(f"{node}Saved", self.saved_names + self.params + self.attrs + ("xp",), rename=True)
+        # xp first: the engine builds one as `(xp, *saved values) + node._attrs`, a concatenation, not a list
+        self.Saved = namedtuple(f"{node}Saved", ("xp",) + self.saved_names + self.params + self.attrs, rename=True)
         # names rules use for outputs they save: "result" (output 0), or e.g. ("result", "indices")
         self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs or 1)))
         # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
