@@ -224,8 +224,12 @@ class GradscopeApp(App[None]):
         self.run_worker(write, name="save", thread=True)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        """Show the help, composed the first time only: a screen of some twenty tables costs ~0.1 s to lay out
+        and draw, and reads the same every time (it is kept installed, off the screen stack, when closed)."""
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(), "help")
+        if self.get_screen("help") not in self.screen_stack:
+            self.push_screen("help")
 
 
 def make_app(trace: Any = None, source: Path | TraceSource | None = None,

@@ -11,7 +11,7 @@ import pytest
 from synthetic import synthetic_trace
 from textual.screen import Screen
 from textual.widgets import Static
-from tui_helpers import NAN_MODEL, drive, plain, recorded, sample
+from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
 from gradscope._format import format_number
 from gradscope.trace import Trace, load_trace
@@ -21,6 +21,7 @@ from gradscope.trace.tracefile import TraceFormatError, save_trace
 from gradscope.tui import make_app
 from gradscope.tui.app import GradscopeApp
 from gradscope.tui.items import FoldItem, LinkItem, NodeItem
+from gradscope.tui.keys import KeyScroll
 from gradscope.tui.modules import MODULE_ROWS
 from gradscope.tui.outline import PAGE, Outline
 from gradscope.tui.present import ordered_anomalies
@@ -559,6 +560,23 @@ def test_80_by_24_keeps_both_panes_readable():
         assert screen.query_one("#status").region.y == 22
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_help_is_composed_once_and_opens_at_the_top_every_time():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        await pilot.press("question_mark")
+        help_screen, text = app.screen, screen_lines(app)
+        await pilot.press("end")
+        assert app.screen.query_one(KeyScroll).scroll_y > 0
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("question_mark")
+        assert app.screen is help_screen and app.screen.query_one(KeyScroll).scroll_y == 0
+        assert screen_lines(app) == text
+
+    drive(app, scenario)
 
 
 def test_help_waits_until_loading_is_over(tmp_path):
