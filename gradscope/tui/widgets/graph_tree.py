@@ -208,6 +208,14 @@ class GraphTree(Tree[Item]):
         else:
             super()._invalidate()
 
+    def post_message(self, message: Message) -> bool:
+        """Post a message, but not the one Textual's Tree posts for each line expanded or collapsed while many
+        are (`_one_layout`): whoever expands them there populates them, and nothing else listens (thousands of
+        messages after e, most of its time)."""
+        if self._batched and isinstance(message, (Tree.NodeExpanded, Tree.NodeCollapsed)):
+            return True
+        return super().post_message(message)
+
     @contextmanager
     def _one_layout(self) -> Iterator[None]:
         """Add, expand and collapse many lines, laying the lines out once afterwards."""
