@@ -7,7 +7,7 @@ import numpy as np
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
-from gradscope.autograd.grad_mode import modes
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -47,30 +47,22 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t._version_counter = [0]
         t._base = None
         mode = modes.get()  # every switch this op reads, in one read
-        if mode.inference:
-            t._is_inference = True
-        if mode.grad:
-            if len(inputs) == 1:
-                x = inputs[0]
+        if mode is not DEFAULT_MODES or observers.GLOBAL:  # no_grad, inference mode, observers, hooks
+            _finish(op, inputs, params, arrays, (t,), mode)
+            return t
+        if len(inputs) == 1:
+            x = inputs[0]
+            if (type(x) is Tensor or isinstance(x, Tensor)) and (
+                    x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
+                _record_unary(op, x, params, arrays, t)
+        else:
+            for x in inputs:
                 if (type(x) is Tensor or isinstance(x, Tensor)) and (
                         x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
-                    if mode.plain and not observers.GLOBAL:
-                        _record_unary(op, x, params, arrays, t)
-                    else:
-                        _record(op, inputs, params, arrays, (t,))
-            else:
-                for x in inputs:
-                    if (type(x) is Tensor or isinstance(x, Tensor)) and (
-                            x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
-                        if mode.plain and not observers.GLOBAL:
-                            _record_simple(op, inputs, params, arrays, t)
-                        else:
-                            _record(op, inputs, params, arrays, (t,))
-                        break
+                    _record_simple(op, inputs, params, arrays, t)
+                    break
         if observers.WATCHERS:
             observers.notify_watchers("op_computed", op, inputs, (t,))
-        if observers.GLOBAL or mode.observers:
-            observers.notify("op_computed", op, inputs, (t,))
         return t
     if op.simple_view:
         t = _new_tensor(Tensor)  # Tensor._make, inlined
@@ -80,6 +72,11 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t._output_nr = 0
         x = inputs[0]
         mode = modes.get()
+        if mode is DEFAULT_MODES and not observers.GLOBAL:  # grad mode on, nothing else
+            _make_view(t, x, (op, params, None), True)
+            if x._requires_grad or x._base is not None and _stale_view_requires_grad(x):
+                _record_unary(op, x, params, arrays, t)
+            return t
         _make_view(t, x, (op, params, None), mode.grad)
         if mode.inference:
             t._is_inference = True
@@ -101,6 +98,13 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             for index, t in enumerate(outputs):
                 _make_view(t, inputs[0], (op, params, index), mode.grad)
                 t._multi_output_view = op.forward_name
+    _finish(op, inputs, params, arrays, outputs, mode)
+    return outputs[0] if op.n_outputs == 1 else outputs
+
+
+def _finish(op, inputs, params, arrays, outputs: tuple, mode) -> None:
+    """The end of `apply` in any modes: mark outputs made in inference mode, record the node (light
+    entries are `apply`'s shortcut in the default modes), tell watchers and observers."""
     if mode.inference:
         for t in outputs:
             t._is_inference = True
@@ -113,7 +117,6 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         observers.notify_watchers("op_computed", op, inputs, outputs)
     if observers.GLOBAL or mode.observers:
         observers.notify("op_computed", op, inputs, outputs)
-    return outputs[0] if op.n_outputs == 1 else outputs
 
 
 _make = Tensor._make

@@ -24,7 +24,9 @@ class Modes(NamedTuple):
 
 # A ContextVar starts at its default in every new thread, which is PyTorch's thread-local behaviour:
 # a thread started under no_grad still has grad mode on.
-DEFAULT_MODES = Modes()  # a NamedTuple: immutable, so safe to share as every thread's default
+# a NamedTuple: immutable, so safe to share as every thread's default. Switches set back to the defaults
+# set this very object again, so one identity test tells the dispatcher it may take its shortest path
+DEFAULT_MODES = Modes()
 modes: ContextVar[Modes] = ContextVar("gradscope_modes", default=DEFAULT_MODES)
 _OBSERVERS, _SAVED_HOOKS, _PLAIN = (Modes._fields.index(name) for name in ("observers", "saved_hooks", "plain"))
 _tuple_new = tuple.__new__
@@ -49,7 +51,8 @@ class ModeSwitch:
         values = list(current)
         values[self._index] = value
         values[_PLAIN] = not values[_OBSERVERS] and values[_SAVED_HOOKS] is None
-        modes.set(_tuple_new(Modes, values))
+        new = _tuple_new(Modes, values)
+        modes.set(DEFAULT_MODES if new == DEFAULT_MODES else new)  # the dispatcher tests `is DEFAULT_MODES`
         return current[self._index]
 
     def reset(self, token) -> None:

@@ -1,0 +1,57 @@
+"""The dispatcher's and the engine's shortcuts keep PyTorch's behaviour: state they read once per op or
+node (a leaf's hooks, a node's flags) is kept up to date, and their functions build no closure cells."""
+
+import numpy as np
+
+import gradscope as gs
+from gradscope.autograd import dispatch, engine, node
+
+
+def test_per_op_and_per_node_functions_have_no_cells():
+    # a comprehension that reads a local makes that local a cell, built on every call even when it never runs
+    hot = [dispatch.apply, dispatch._record_unary, dispatch._record_simple, dispatch._edges_and_meta,
+           dispatch._attr_values, dispatch._light, node.OpNode._vjp, engine.run, engine._dependencies]
+    assert {f.__qualname__: f.__code__.co_cellvars for f in hot if f.__code__.co_cellvars} == {}
+
+
+def test_leaf_hooks_registered_after_the_graph_was_built_run():
+    # the leaf's AccumulateGrad exists (the graph holds it) before the hooks are registered
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    seen = []
+    x.register_hook(lambda g: seen.append(("hook", g.tolist())) or g * 2)
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(("post", t.grad.tolist())))
+    y.backward()
+    assert seen == [("hook", [3.0, 3.0]), ("post", [6.0, 6.0])]
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_node_hooks_on_a_leaf_accumulator_run():
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    accumulator = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    seen = []
+    accumulator.register_prehook(lambda grads: seen.append(grads[0].tolist()))
+    y.backward()
+    assert seen == [[3.0, 3.0]]
+
+
+def test_a_leaf_detached_in_place_gets_no_gradient():
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    x.detach_()
+    y.backward()
+    assert x.grad is None
+
+
+def test_an_op_holding_params_frees_them_after_backward():
+    # nll_loss holds its target as PyTorch does: a second backward through it raises
+    logits = gs.tensor(np.zeros((2, 3)), requires_grad=True)
+    loss = gs.nn.functional.cross_entropy(logits, gs.tensor([0, 2]))
+    loss.backward()
+    try:
+        loss.backward()
+    except RuntimeError as error:
+        assert "second time" in str(error)
+    else:
+        raise AssertionError("a second backward through a freed graph must raise")
