@@ -57,9 +57,9 @@ def _nll_weights(target, weight, ignore_index, dtype):
     """Each target's weight (its class's, 0 where ignored) and the targets made safe to index with. The
     weights are None when every target counts once (no class weights, none ignored): the common case
     then builds no array of ones to multiply by."""
-    ignored = target == ignore_index
-    if not ignored.any():
+    if ignore_index not in target:  # (target == ignore_index).any(), in one call
         return (None if weight is None else weight[target].astype(dtype, copy=False)), target
+    ignored = target == ignore_index
     safe = np.where(ignored, 0, target)
     picked = np.ones(target.shape, dtype) if weight is None else weight[safe]
     return np.where(ignored, 0, picked).astype(dtype, copy=False), safe
@@ -81,9 +81,11 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     tgt = target if batched else target[None]
     w, safe = _nll_weights(tgt, weight, ignore_index, a.dtype)
     picked = logp[np.arange(len(safe)), safe]
+    if w is None and reduction == "mean":  # -(sum) is sum(-picked) to the bit: negation is exact
+        return (-picked.sum() / len(safe)).astype(a.dtype)
     losses = -picked if w is None else -picked * w
     if reduction == "mean":
-        return (losses.sum() / (len(safe) if w is None else w.sum())).astype(a.dtype)
+        return (losses.sum() / w.sum()).astype(a.dtype)
     if reduction == "sum":
         return losses.sum()
     return losses if batched else losses[0]
@@ -94,7 +96,9 @@ def _nll_vjp(g, s):
     target = s.target if s.self_sym_sizes[1:] else s.target[None]
     n_classes = s.self_sym_sizes[-1]
     w, safe = _nll_weights(target, s.weight, s.ignore_index, np.float64)
-    onehot = np.zeros((len(target), n_classes))
+    # NOTE: built in g's dtype when g is an array (the cast below then copies nothing): the scale, computed in
+    # float64, rounds the same when stored
+    onehot = np.zeros((len(target), n_classes), g.dtype if isinstance(g, np.ndarray) else np.float64)
     onehot[np.arange(len(target)), safe] = -_nll_scale(w, len(safe), s.reduction)
     if s.reduction == "none":
         onehot = onehot if s.self_sym_sizes[1:] else onehot[0]
