@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 from typing import TextIO
 
@@ -90,37 +91,40 @@ _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 def _scalar(value) -> str:
     """One JSON scalar exactly as json.dumps writes it, without the cost of a call into the encoder."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if kind is int:
-        return int.__repr__(value)
-    if kind is float:
-        text = float.__repr__(value)
-        return _NON_FINITE.get(text, text)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    return _compact(value)
+    write = _SCALARS.get(type(value))
+    return write(value) if write is not None else _compact(value)
+
+
+def _float(value: float) -> str:
+    text = float.__repr__(value)
+    return _NON_FINITE.get(text, text)
+
+
+_SCALARS = {str: encode_basestring_ascii, int: int.__repr__, float: _float, type(None): lambda _: "null",
+            bool: lambda value: "true" if value else "false"}  # by exact type: json writes subclasses alike
 
 
 def _dumps(value, level: int) -> str:
     """`value` as json.dumps(..., indent=1) prints it `level` containers deep.
 
     Written here because json's indenting encoder is pure Python, several times slower than its C
-    one: containers are laid out by hand, scalars written as the encoder writes them."""
+    one: containers are laid out by hand, scalars written as the encoder writes them (looked up by
+    type, not through a call of `_dumps` each: a node of the graph is mostly scalars)."""
+    scalar = _SCALARS.get
     if isinstance(value, dict):
         if not value:
             return "{}"
-        inner = "\n" + " " * (level + 1)
-        return "{" + inner + ("," + inner).join([encode_basestring_ascii(str(key)) + ": " + _dumps(item, level + 1)
-                                                 for key, item in value.items()]) + "\n" + " " * level + "}"
+        inner = _indents(level)[0]
+        return "{" + inner + ("," + inner).join([
+            encode_basestring_ascii(str(key)) + ": " + (write(item) if (write := scalar(type(item))) else
+                                                        _dumps(item, level + 1))
+            for key, item in value.items()]) + inner[:-1] + "}"
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
-        inner = "\n" + " " * (level + 1)
-        return "[" + inner + ("," + inner).join([_dumps(item, level + 1) for item in value]) + "\n" + " " * level + "]"
+        inner = _indents(level)[0]
+        return "[" + inner + ("," + inner).join([write(item) if (write := scalar(type(item))) else
+                                                 _dumps(item, level + 1) for item in value]) + inner[:-1] + "]"
     return _scalar(value)
 
 
@@ -182,11 +186,13 @@ def _write_tensors(stream: _Pieces, records: list[TensorRecord]) -> None:
     if not records:
         stream.write("[]")
         return
-    recent = _RecentTexts(RECENT_CHARS)
+    values_texts, stats_texts = _RecentTexts(RECENT_CHARS), _RecentTexts(RECENT_CHARS // 4)
     separator = "[\n  "
     for window in _windows(records):
-        stats = _stats_texts([record.stats for record in window], 3)
-        for record, stats_text, values_text in zip(window, stats, _small_values_texts(window, recent)):
+        stats = [record.stats for record in window]
+        # by identity: identical tensors share statistics (compute_all_stats), which the records keep alive
+        stats = stats_texts.texts([id(s) for s in stats], stats, lambda distinct: _stats_texts(distinct, 3))
+        for record, stats_text, values_text in zip(window, stats, _small_values_texts(window, values_texts)):
             stream.write(separator + '{\n   "stats": ' + stats_text + ',\n   "values": ')
             separator = ",\n  "
             if values_text is not None:
@@ -223,7 +229,7 @@ def _windows(records: list[TensorRecord]):
 
 def _small_values_texts(records: list[TensorRecord], recent: _RecentTexts) -> list[str | None]:
     """The text of each record's values when they are small (`_small`), else None: those of one dtype and
-    shape formatted together."""
+    shape formatted together, those seen lately (by dtype, shape and bytes) not again."""
     texts: list[str | None] = [None] * len(records)
     alike: dict[tuple, list[int]] = {}
     for index, record in enumerate(records):
@@ -231,34 +237,33 @@ def _small_values_texts(records: list[TensorRecord], recent: _RecentTexts) -> li
         if _small(values):
             alike.setdefault((values.dtype, values.shape), []).append(index)
     for indices in alike.values():
-        for index, text in zip(indices, recent.values_texts([records[index].values for index in indices])):
+        arrays = [records[index].values for index in indices]
+        keys = [(array.dtype, array.shape, array.tobytes()) for array in arrays]
+        for index, text in zip(indices, recent.texts(keys, arrays, lambda distinct: _values_texts(distinct, 3))):
             texts[index] = text
     return texts
 
 
 class _RecentTexts:
-    """The text of the values of tensors written lately, by content (dtype, shape and bytes), up to
-    `limit` characters, the least recently used forgotten first: identical tensors are formatted once."""
+    """Texts made lately, by key, up to `limit` characters, the oldest forgotten first (one still in use
+    is then made again, once: cheaper than keeping the order of use)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.texts: dict[tuple, str] = {}  # oldest first
+        self.known: dict = {}  # key → text, oldest first
         self.chars = 0
 
-    def values_texts(self, arrays: list[np.ndarray]) -> list[str]:
-        """`_values_text(a, 3)` of each array, for small arrays of one dtype and shape (`_small`)."""
-        keys = [(array.dtype, array.shape, array.tobytes()) for array in arrays]
-        texts = self.texts
-        missing = {key: array for key, array in zip(keys, arrays) if key not in texts}
-        for key, text in zip(missing, _values_texts(list(missing.values()), 3) if missing else ()):
-            texts[key] = text
+    def texts(self, keys: list, items: list, make: Callable[[list], list[str]]) -> list[str]:
+        """The text of each item, by its key: remembered, or made by `make` from the items of the keys not
+        known, each once."""
+        known = self.known
+        missing = {key: item for key, item in zip(keys, items) if key not in known}
+        for key, text in zip(missing, make(list(missing.values())) if missing else ()):
+            known[key] = text
             self.chars += len(text)
-        found = [texts[key] for key in keys]
-        for key, text in zip(keys, found):  # most recently used last
-            del texts[key]
-            texts[key] = text
-        while self.chars > self.limit and len(texts) > 1:
-            self.chars -= len(texts.pop(next(iter(texts))))
+        found = [known[key] for key in keys]
+        while self.chars > self.limit and len(known) > 1:
+            self.chars -= len(known.pop(next(iter(known))))
         return found
 
 
@@ -307,26 +312,33 @@ def _write_values(stream: _Pieces, array: np.ndarray, level: int) -> None:
 def _values_text(array: np.ndarray, level: int) -> str:
     """An array as json.dumps(_finite_json(array.tolist()), indent=1) writes it `level` deep.
 
-    The C encoder writes the nested lists compactly (`[[1.5, NaN], [2.0, 3.0]]`, each number as
-    json.dumps would), then a few replacements lay them out: numbers never contain a bracket, a comma or
-    a space, so the text between two numbers says how many lists close and open there. (json's
-    indenting encoder is pure Python, many times slower.)"""
+    The C encoder writes the nested lists with the line break between two numbers as their separator
+    (`[[1.5,⏎    NaN],⏎    [2.0,⏎    3.0]]`, each number as json.dumps would), then a replacement per
+    depth lays out the lists: numbers never contain a bracket or a comma, so the text between two
+    numbers says how many lists close and open there. (json's indenting encoder is pure Python, many
+    times slower.)"""
     if array.ndim == 0 or not array.size:  # no list of numbers to lay out
         return _dumps(_finite_json(array.tolist()), level)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{array.dtype} values have no JSON form")
     depth = array.ndim
-    text = _compact(array.tolist())[depth:-depth]
+    indents = ["\n" + " " * (level + k) for k in range(depth + 1)]  # a list `k` deep holds items at k + 1
+    separator = "," + indents[depth]
+    text = _encoder(separator)(array.tolist())[depth:-depth]
     if "N" in text or "I" in text:  # NaN, Infinity, -Infinity: the export writes them as strings
         text = text.replace("-Infinity", '"-inf"').replace("Infinity", '"inf"').replace("NaN", '"nan"')
-    indents = ["\n" + " " * (level + k) for k in range(depth + 1)]  # a list `k` deep holds items at k + 1
-    for closed in range(depth - 1, 0, -1):  # most lists closed first: "]], [[" holds "], ["
-        text = text.replace("]" * closed + ", " + "[" * closed,
+    for closed in range(depth - 1, 0, -1):  # most lists closed first: "]],⏎[[" holds "],⏎["
+        text = text.replace("]" * closed + separator + "[" * closed,
                             "".join(indents[depth - i] + "]" for i in range(1, closed + 1)) + ","
                             + "".join(indents[depth - i] + "[" for i in range(closed, 0, -1)) + indents[depth])
-    return ("[" + "".join(indents[k] + "[" for k in range(1, depth)) + indents[depth]
-            + text.replace(", ", "," + indents[depth])
+    return ("[" + "".join(indents[k] + "[" for k in range(1, depth)) + indents[depth] + text
             + "".join(indents[k] + "]" for k in range(depth - 1, -1, -1)))
+
+
+@functools.cache
+def _encoder(separator: str) -> Callable[[object], str]:
+    """The C encoder writing `separator` between items (at most a few: one per depth and level)."""
+    return json.JSONEncoder(check_circular=False, separators=(separator, ": ")).encode
 
 
 def _quote(text: str) -> str:

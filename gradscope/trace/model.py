@@ -7,6 +7,7 @@ exactly like one just recorded.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -93,16 +94,17 @@ class TensorRecord:
 
     @staticmethod
     def compute_all_stats(records: Iterable[TensorRecord]) -> None:
-        """Compute now the statistics the records with values don't have yet, tensors of one dtype and
-        shape together (`compute_stats_each`: the same figures, without a call per tensor)."""
-        groups: dict[tuple, list[TensorRecord]] = {}
-        for record in records:
-            if record._stats is None and record.has_values:
-                values = record.values
-                groups.setdefault((values.dtype, values.shape), []).append(record)
+        """Compute now the statistics the records with values don't have yet: tensors of one dtype and
+        shape together (`compute_stats_each`: the same figures, without a call per tensor), identical
+        tensors (the zero gradient of every layer of a deep model) once, sharing one TensorStats."""
+        groups: dict[tuple, list[list[TensorRecord]]] = {}  # (dtype, shape) → records alike in values
+        for alike in _alike([record for record in records if record._stats is None and record.has_values]):
+            values = alike[0]._values
+            groups.setdefault((values.dtype, values.shape), []).append(alike)
         for group in groups.values():
-            for record, stats in zip(group, compute_stats_each([record._values for record in group])):
-                record._stats = stats
+            for alike, stats in zip(group, compute_stats_each([alike[0]._values for alike in group])):
+                for record in alike:
+                    record._stats = stats
 
     def _summarise(self) -> None:
         """Statistics from the snapshot, whose memory then goes back to the pool: once, whichever thread
@@ -167,6 +169,22 @@ class TensorRecord:
         if array is not None:
             return tuple(array.shape)
         return self._shape if self._shape is not None else self.stats.shape
+
+
+def _alike(records: list[TensorRecord]) -> list[list[TensorRecord]]:
+    """Records with values grouped by them: the same dtype, shape and bytes (a checksum of the memory
+    finds the candidates without copying it, a comparison decides)."""
+    found: dict[tuple, list[list[TensorRecord]]] = {}
+    for record in records:
+        values = record.values
+        candidates = found.setdefault((values.dtype, values.shape, zlib.crc32(np.ascontiguousarray(values))), [])
+        for alike in candidates:
+            if alike[0]._values.tobytes() == values.tobytes():
+                alike.append(record)
+                break
+        else:
+            candidates.append([record])
+    return [alike for candidates in found.values() for alike in candidates]
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pytest
 from trace_mutants import MIB, Member, deflate_padded, write_zip
 
 import gradscope as torch
+from gradscope._stats import compute_stats
 from gradscope.trace import export, tracefile
 from gradscope.trace.export import to_dot, to_json
 from gradscope.trace.model import Parameter, TensorRecord, Trace
@@ -886,6 +887,17 @@ def test_export_holds_no_more_than_the_files_arrays(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ JSON export
+def test_identical_tensors_share_their_statistics_computed_once():
+    arrays = [np.zeros((2, 3), dtype=np.float32), np.zeros((2, 3), dtype=np.float32), np.full((2, 3), -0.0, np.float32),
+              np.zeros((3, 2), dtype=np.float32), np.zeros((2, 3)), np.array([np.nan, 1.0]), np.array([np.nan, 1.0])]
+    records = [TensorRecord(values=values) for values in arrays]
+    TensorRecord.compute_all_stats(records)
+    assert records[0].stats is records[1].stats  # the same dtype, shape and bytes
+    assert records[5].stats is records[6].stats
+    assert len({id(record.stats) for record in records}) == 5  # -0.0, another shape or dtype: not the same
+    assert [repr(record.stats) for record in records] == [repr(compute_stats(values)) for values in arrays]
+
+
 def _reference_json(trace: Trace) -> str:
     """The JSON export as it was first written: the whole document built, then dumped."""
     manifest, records = to_manifest(trace)
