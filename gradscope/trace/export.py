@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import operator
 from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 from typing import TextIO
@@ -238,10 +239,59 @@ def _small_values_texts(records: list[TensorRecord], recent: _RecentTexts) -> li
             alike.setdefault((values.dtype, values.shape), []).append(index)
     for indices in alike.values():
         arrays = [records[index].values for index in indices]
-        keys = [(array.dtype, array.shape, array.tobytes()) for array in arrays]
-        for index, text in zip(indices, recent.texts(keys, arrays, lambda distinct: _values_texts(distinct, 3))):
+        keys = [_content(array) for array in arrays]
+        for index, text in zip(indices, recent.texts(keys, arrays, lambda distinct: _new_texts(distinct, recent))):
             texts[index] = text
     return texts
+
+
+def _content(array: np.ndarray) -> tuple:
+    """What a text of values is kept by: arrays alike in it are written alike."""
+    return array.dtype, array.shape, array.tobytes()
+
+
+def _new_texts(arrays: list[np.ndarray], recent: _RecentTexts) -> list[str]:
+    """`_values_text(a, 3)` of distinct arrays of one dtype and shape. A matrix that is the transpose of
+    one written lately or of another of these (a linear layer's weight and its `t`, their gradients)
+    takes that one's numbers in its own order; the others are formatted, together."""
+    if arrays[0].ndim != 2 or arrays[0].size < 2:
+        return _values_texts(arrays, 3)
+    texts: list[str | None] = [None] * len(arrays)
+    own = {_content(array): index for index, array in enumerate(arrays)}
+    of_others: list[tuple[int, int]] = []  # (index, the index of the array it is the transpose of)
+    formatted = []
+    for index, array in enumerate(arrays):
+        transposed = _content(np.ascontiguousarray(array.T))
+        if transposed in recent.known:
+            texts[index] = _transposed_text(recent.known[transposed], array.shape[::-1], 3)
+        elif own.get(transposed, index) < index:
+            of_others.append((index, own[transposed]))
+        else:
+            formatted.append(index)
+    for index, text in zip(formatted, _values_texts([arrays[index] for index in formatted], 3) if formatted else ()):
+        texts[index] = text
+    for index, source in of_others:  # a source comes first: formatted, or taken from another already
+        texts[index] = _transposed_text(texts[source], arrays[source].shape, 3)
+    return texts
+
+
+def _transposed_text(text: str, shape: tuple[int, int], level: int) -> str:
+    """The text `_values_text` writes for the transpose of a matrix of `shape`, from the matrix's text
+    `level` deep: its numbers split apart, taken column by column, joined again (none formatted)."""
+    top, row, item = ("\n" + " " * (level + k) for k in range(3))
+    head, tail = "[" + row + "[" + item, row + "]" + top + "]"
+    separator, between_rows = "," + item, row + "]," + row + "[" + item
+    numbers = text[len(head):-len(tail)].replace(between_rows, separator).split(separator)
+    rows, columns = shape
+    taken = operator.itemgetter(*_transposed_order(rows, columns))(numbers)
+    return head + between_rows.join([separator.join(taken[start:start + rows])
+                                     for start in range(0, rows * columns, rows)]) + tail
+
+
+@functools.lru_cache(maxsize=64)
+def _transposed_order(rows: int, columns: int) -> tuple[int, ...]:
+    """Where the elements of the transpose of a `rows` × `columns` matrix are, in C order, in the matrix."""
+    return tuple(np.arange(rows * columns).reshape(rows, columns).T.ravel().tolist())
 
 
 class _RecentTexts:

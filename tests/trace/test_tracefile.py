@@ -920,6 +920,10 @@ def _every_kind_of_array() -> Trace:
              np.full((2, 3), -0.0, dtype=np.float32), np.zeros((2, 3), dtype=np.float32), np.ones((3,)),
              np.zeros((2, 3))]
     arrays.update({f"alike {index}": values for index, values in enumerate(alike * 3)})  # repeats, shapes interleaved
+    matrices = [np.arange(12, dtype=np.float32).reshape(3, 4) / 7, alike[1], np.arange(5.0).reshape(1, 5),
+                np.array([[np.nan, -0.0], [np.inf, 2.5]]), np.arange(6, dtype=np.int64).reshape(2, 3) - 2]
+    arrays.update({f"matrix {index}": values  # and transposes: a linear layer's weight and its `t`
+                   for index, values in enumerate([m for matrix in matrices for m in (matrix, matrix.T, matrix)])})
     return Trace(parameters=[Parameter(name, None, TensorRecord(values=values)) for name, values in arrays.items()],
                  meta={"nested": {"list": [1, [2, {"x": float("nan")}]], "text": "é\u2603"}})
 
