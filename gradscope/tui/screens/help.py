@@ -96,8 +96,10 @@ class HelpScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "help"
 
-    def on_screen_resume(self) -> None:
-        self.query_one(KeyScroll).scroll_home(animate=False)  # the app keeps this screen: open it at the top
+    def on_screen_suspend(self) -> None:
+        """Back to the top as the help closes, so that it opens there next time (the app keeps this screen); a
+        scroll still running (end scrolls for a second) stops here, instead of going on when it opens again."""
+        self.query_one(KeyScroll).scroll_home(animate=False)
 
     def sections(self) -> list[tuple[str, list[BindingType]]]:
         focus = [Binding("tab", "", "Move focus: tree → detail pane → tensor table"),
