@@ -22,8 +22,10 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
     `arrays` overrides the values the forward sees (inputs already promoted to a common dtype);
     the graph still refers to the original tensors.
     """
-    if arrays is None:
-        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    if arrays is None:  # NOTE: a loop: a comprehension is a function call of its own, dearer for 1-3 inputs
+        arrays = []
+        for x in inputs:
+            arrays.append(x._data if isinstance(x, Tensor) else x)
     token = QUIET_SET(QUIET_VALUE)
     try:
         if params or op.variadic:

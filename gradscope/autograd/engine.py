@@ -21,7 +21,7 @@ from gradscope._shapes import is_expandable_to, overlaps
 from gradscope.autograd import errors, observers
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import FREED, AccumulateGrad
+from gradscope.autograd.node import AccumulateGrad
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor_namespace import TENSOR
@@ -258,6 +258,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     checker = observers.checker  # anomaly mode
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
     plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
+    free = not retain_graph and checker is None  # a node's rules free its saved values (anomaly mode reads them)
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     if observers.WATCHERS:
@@ -285,14 +286,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
             else:
                 break
             if plain and not node._special and grads[0] is not None:
-                outputs = node._vjp(grads)
+                outputs = node._vjp(grads, free)
                 if checker is not None:  # it checks what the node's inputs will get: summed and cast
                     _validate_all(node, outputs, grads, xp)
                     checker.node_finished(node, grads, outputs)
-                if not retain_graph:
-                    saved = node._saved
-                    if saved:
-                        node._saved = FREED[len(saved)]  # dropping the entries frees what they held
+                    if not retain_graph:
+                        node._release()
             elif plain and type(node) is AccumulateGrad and not node._has_hooks and (
                     (leaf := node.variable)._requires_grad and not leaf._backward_hooks
                     and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special

@@ -131,48 +131,6 @@ class OpNode(Node):
     op: Primitive
     _special = False
 
-    def _vjp(self, grads: list) -> list:
-        """First-order gradients on ndarrays for every input that has an edge: the engine's common case,
-        `_apply(grads, NUMPY, None)` with fewer steps."""
-        op = self.op
-        if not op.plain_rules:
-            return self._apply(grads, NUMPY, None)
-        saved = self._saved
-        if not saved:
-            s = _tuple_new(op.Saved, (NUMPY,) + self._attrs)  # op.Saved(...) without its Python __new__
-        elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
-            entry = saved[0]
-            if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
-                _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
-            s = _tuple_new(op.Saved, (NUMPY, entry[0]) + self._attrs)
-        else:
-            if type(saved) is _Freed:
-                raise RuntimeError(errors.FREED)
-            values = [NUMPY]
-            for entry in saved:
-                if type(entry) is tuple:
-                    if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
-                        _light_to_saved(entry).array(self)
-                    values.append(entry[0])
-                elif entry is None or type(entry) in _NUMBERS:
-                    values.append(entry)
-                else:  # a SavedTensor (hooks, observers, or handed out to user code)
-                    return self._apply(grads, NUMPY, None)
-            values += self._attrs
-            s = _tuple_new(op.Saved, values)
-        vjp = op.vjp
-        if len(vjp) == 1:  # a node exists only if some input needs a gradient: this one
-            return [vjp[0](grads[0], s)]
-        edges = self._next
-        if len(vjp) == 2:
-            return [None if edges[0][0] is None else vjp[0](grads[0], s),
-                    None if edges[1][0] is None else vjp[1](grads[0], s)]
-        # NOTE: a loop, not a comprehension: one would make `grads` and `s` cells, built on every call
-        outputs = []
-        for rule, (child, _) in zip(vjp, edges):
-            outputs.append(None if child is None else rule(grads[0], s))
-        return outputs
-
     def _apply(self, grads, xp, needs):
         op = self.op
         saved = self._saved
@@ -241,7 +199,7 @@ class OpNode(Node):
         can run again, as in PyTorch)."""
         return type(self._saved) is _Freed
 
-    def _release(self):  # NOTE: the engine inlines this for nodes that save values and hold no params
+    def _release(self):  # NOTE: _first_order_vjp frees as this does, for nodes that hold no params
         saved = self._saved
         if saved or self.op.held:
             if self._raw_handed_out:  # a user holds a _raw_saved_* entry: it must learn it was freed
@@ -305,6 +263,65 @@ def _attr_property(index: int, held: bool):
     return property(get)
 
 
+def _first_order_vjp(op: Primitive):
+    """The `_vjp(grads, free)` of `op`'s node kind: first-order gradients on ndarrays for every input that has
+    an edge, the engine's common case (`_apply(grads, NUMPY, None)` with fewer steps), then, when `free`,
+    the saved values dropped (a backward without retain_graph). The op's Saved class and rules are bound
+    here once per kind: a node's own attributes are slow to read (nodes of many classes pass the same
+    line, so Python can't specialise it)."""
+    Saved, rules, plain = op.Saved, op.vjp, op.plain_rules
+    n_rules = len(rules)
+    rule0 = rules[0] if rules else None
+    rule1 = rules[1] if n_rules > 1 else None
+
+    def _vjp(self, grads: list, free: bool) -> list:
+        saved = self._saved
+        if not plain:
+            outputs = self._apply(grads, NUMPY, None)
+        else:
+            s = None
+            if not saved:
+                s = _tuple_new(Saved, (NUMPY,) + self._attrs)  # Saved(...) without its Python __new__
+            elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
+                entry = saved[0]
+                if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                    _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
+                s = _tuple_new(Saved, (NUMPY, entry[0]) + self._attrs)
+            else:
+                if type(saved) is _Freed:
+                    raise RuntimeError(errors.FREED)
+                values = [NUMPY]
+                for entry in saved:
+                    if type(entry) is tuple:
+                        if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                            _light_to_saved(entry).array(self)
+                        values.append(entry[0])
+                    elif entry is None or type(entry) in _NUMBERS:
+                        values.append(entry)
+                    else:  # a SavedTensor (hooks, observers, or handed out to user code)
+                        break
+                else:
+                    values += self._attrs
+                    s = _tuple_new(Saved, values)
+            if s is None:
+                outputs = self._apply(grads, NUMPY, None)
+            elif n_rules == 1:  # a node exists only if some input needs a gradient: this one
+                outputs = [rule0(grads[0], s)]
+            elif n_rules == 2:
+                edges = self._next
+                outputs = [None if edges[0][0] is None else rule0(grads[0], s),
+                           None if edges[1][0] is None else rule1(grads[0], s)]
+            else:  # NOTE: a loop, not a comprehension: one would make `grads` and `s` cells, built on every call
+                outputs = []
+                for rule, (child, _) in zip(rules, self._next):
+                    outputs.append(None if child is None else rule(grads[0], s))
+        if free and saved:
+            self._saved = FREED[len(saved)]  # dropping the entries frees what they held
+        return outputs
+
+    return _vjp
+
+
 # nodes PyTorch implements in C++ by hand report a qualified name() (their type name stays short)
 _QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards"}
 
@@ -312,7 +329,7 @@ _QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards"}
 def node_class(op: Primitive) -> type:
     """The node class of `op`, named as PyTorch names it, with `_saved_*` and `_raw_saved_*` attributes."""
     if op.node_class is None:
-        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs}
+        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs, "_vjp": _first_order_vjp(op)}
         for i, name in enumerate(op.saved_names):
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)

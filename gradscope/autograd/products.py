@@ -77,7 +77,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if not (bias.dtype == a.dtype == b.dtype and a.ndim == 2 == b.ndim and a.shape[1] == b.shape[0]
             and bias.shape in ((b.shape[1],), (a.shape[0], b.shape[1]))):  # a linear layer's bias, or a full one
         _check_addmm(bias, a, b)  # raises PyTorch's error, or passes any other bias that expands
-    return apply(L.addmm, (input, mat1, mat2), (beta, alpha))
+    return apply(L.addmm, (input, mat1, mat2), (beta, alpha), [bias, a, b])
 
 
 def _check_addmm(bias, a, b) -> None:
