@@ -562,6 +562,27 @@ def test_80_by_24_keeps_both_panes_readable():
     drive(app, scenario, size=(80, 24))
 
 
+def test_the_footer_shows_the_keys_of_what_has_focus():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        graph = screen_lines(app)[-1]
+        assert graph.split() == ["/", "Search", "n", "Next", "✗", "p", "Params", "a", "Anomalies", "s", "Save",
+                                 "q", "Quit", "?", "Help"]
+        await pilot.press("slash")
+        searching = screen_lines(app)[-1]
+        assert searching.split() == ["↑", "Previous", "match", "↓", "Next", "match", "esc", "Close", "search",
+                                     "/", "Search"]  # typing: the keys of one letter are the search's
+        await pilot.press("escape", "tab")  # back to the tree, then to the detail pane: the same keys
+        assert screen_lines(app)[-1] == graph
+        await pilot.press("p")
+        assert "Sort" in screen_lines(app)[-1]
+        await pilot.press("escape")
+        assert screen_lines(app)[-1] == graph
+
+    drive(app, scenario, size=(200, 40))  # wide enough for every key
+
+
 def test_help_is_composed_once_and_opens_at_the_top_every_time():
     app = make_app(recorded(NAN_MODEL))
 
