@@ -33,7 +33,8 @@ class KeyFooter(Footer):
             self.call_after_refresh(self._update)
 
     def _composed(self) -> None:
-        self._shown = self._keys(self.screen)
+        if self.is_attached:  # not if its screen closed meanwhile
+            self._shown = self._keys(self.screen)
 
     def _keys(self, screen: Screen) -> list[Key]:
         """The keys Footer.compose draws, in its order: the first binding shown of each action."""
@@ -46,6 +47,8 @@ class KeyFooter(Footer):
     def _update(self) -> None:
         """Draw the keys shown now: each widget drawn again only if its key changed, widgets added or removed
         at the end when there are more or fewer keys."""
+        if not self.is_attached:  # its screen closed meanwhile
+            return
         keys = self._keys(self.screen)
         if keys == self._shown:
             return
