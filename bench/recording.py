@@ -8,6 +8,9 @@ the recorded step includes `Recorder.finish()`. The two steps run in turns, one 
 CPU time (which a machine shared with other work disturbs least); figures are medians. Statistics are
 computed when first read, so a reader's cost is shown beside: `read_stats_ms` is reading every
 statistic of one step's trace (what `inspect`, `check` or `save` pay once).
+
+`faults_per_step` counts each step's minor page faults (medians): memory the C library handed back to the
+OS and a step maps in again costs a fault per 4 KB, more than copying it (see snapshots.keep_freed_memory).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", 
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402 - the thread limits above must precede NumPy's import
+import resource  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
@@ -77,18 +81,29 @@ def measure(dtype: str, size: str, rounds: int) -> dict:
     step(model, x, y)
     recorded_step(model, x, y)  # warm up both
     times: dict[str, list[float]] = {"plain": [], "recorded": [], "read": []}
+    faults: dict[str, list[int]] = {"plain": [], "recorded": []}
     for _ in range(rounds):
+        settled = _minor_faults()
         start = time.process_time()
         step(model, x, y)
         recording = time.process_time()
+        plain_done = _minor_faults()
         trace = recorded_step(model, x, y)
         reading = time.process_time()
+        recorded_done = _minor_faults()
         read_every_statistic(trace)
         end = time.process_time()
         times["plain"].append(recording - start)
         times["recorded"].append(reading - recording)
         times["read"].append(end - reading)
-    return times
+        faults["plain"].append(plain_done - settled)
+        faults["recorded"].append(recorded_done - plain_done)
+    return times, faults
+
+
+def _minor_faults() -> int:
+    """Pages the OS mapped for this process so far (each first write into memory freed back to it costs one)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def describe(size: str) -> str:
@@ -102,7 +117,7 @@ def rows(quick: bool = False, rounds: int | None = None, dtypes=("float32", "flo
     size = "quick" if quick else "full"
     result = []
     for dtype in dtypes:
-        times = measure(dtype, size, rounds or ROUNDS[size])
+        times, faults = measure(dtype, size, rounds or ROUNDS[size])
         value, baseline = (statistics.median(times[name]) * 1e3 for name in ("recorded", "plain"))
         ratio = value / baseline
         result.append({
@@ -110,7 +125,8 @@ def rows(quick: bool = False, rounds: int | None = None, dtypes=("float32", "flo
             "value": value, "baseline": baseline, "baseline_name": "unrecorded", "ratio": ratio,
             "target": f"≤ {BOUND}× unrecorded", "met": ratio <= BOUND,
             "extra": {"per_round_ratio": statistics.median(r / p for r, p in zip(times["recorded"], times["plain"])),
-                      "read_stats_ms": statistics.median(times["read"]) * 1e3, "rounds": len(times["plain"])},
+                      "read_stats_ms": statistics.median(times["read"]) * 1e3, "rounds": len(times["plain"]),
+                      "faults_per_step": {name: statistics.median(counts) for name, counts in faults.items()}},
         })
     return result
 

@@ -95,7 +95,8 @@ def test_module_respects_layers(path):
 
 # autograd's own order, bottom-up (DESIGN §1): a module imports modules of its own layer or below, never above
 AUTOGRAD_LAYERS = (
-    ("graph primitives", {"errors", "grad_mode", "hooks", "observers", "stacks", "return_types", "saved", "node"}),
+    ("graph primitives", {"errors", "grad_mode", "hooks", "observers", "stacks", "return_types", "saved", "node",
+                          "writes"}),
     ("tensor", {"tensor"}),
     ("dispatch", {"dispatch"}),
     ("function library", {

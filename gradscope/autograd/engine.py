@@ -18,7 +18,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._quiet import loud, quiet
 from gradscope._shapes import is_expandable_to, overlaps
-from gradscope.autograd import errors, observers
+from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.node import AccumulateGrad
@@ -573,6 +573,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
             if in_place and current._grad_fn is None and current._data.flags.writeable:
                 if overlaps(current._data):  # a .grad set to an expand(): PyTorch's += refuses it too
                     raise RuntimeError(errors.OVERLAP)
+                writes.before_write(current._data)
                 np.add(current._data, data, out=current._data, casting="unsafe")
                 current._version_counter[0] += 1
             else:

@@ -27,6 +27,7 @@ from gradscope._format import format_number
 from gradscope.autograd import engine, errors
 from gradscope.autograd.localize import NodeCulprit, first_nonfinite_node, first_wrong_node
 from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.writes import before_write
 
 FAILED_NONDET_MSG = """\n
 NOTE: If your op relies on non-deterministic operations i.e., it is listed here:
@@ -217,6 +218,12 @@ class _Evaluator:
         return [np.array(o._data, copy=True) if isinstance(o, Tensor) else None for o in result]
 
 
+def _set(data: np.ndarray, index, value) -> None:
+    """Perturb (or restore) an input in place, announced first: a recording may hold its memory."""
+    before_write(data)
+    data[index] = value
+
+
 def _numerical_jacobian(evaluator: _Evaluator, inputs, index: int, eps: float) -> list[np.ndarray]:
     """Central differences per element of input `index`: one (N_in, N_out) matrix per output."""
     data = inputs[index]._data
@@ -225,11 +232,11 @@ def _numerical_jacobian(evaluator: _Evaluator, inputs, index: int, eps: float) -
     for k in range(data.size):
         position = np.unravel_index(k, data.shape)
         original = data[position].copy()
-        data[position] = original - eps
+        _set(data, position, original - eps)
         before = evaluator.outputs()
-        data[position] = original + eps
+        _set(data, position, original + eps)
         after = evaluator.outputs()
-        data[position] = original
+        _set(data, position, original)
         columns.append([None if b is None else ((a - b) / (2 * eps)).reshape(-1) for a, b in zip(after, before)])
     del flat
     if not columns:  # an empty input: an empty Jacobian per output
@@ -435,11 +442,11 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
     for i in differentiable:  # J u by one directional central difference per input
         data = inputs[i]._data
         original = data.copy()
-        data[...] = original - eps * u[i]
+        _set(data, ..., original - eps * u[i])
         before = evaluator.outputs()
-        data[...] = original + eps * u[i]
+        _set(data, ..., original + eps * u[i])
         after = evaluator.outputs()
-        data[...] = original
+        _set(data, ..., original)
         for j, _ in diff_outputs:
             jvp = (after[j] - before[j]) / (2 * eps)
             numerical[(i, j)] = float(np.sum(jvp.reshape(-1) * v[j].reshape(-1)))

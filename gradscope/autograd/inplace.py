@@ -14,7 +14,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_to
-from gradscope.autograd import errors, factories, observers
+from gradscope.autograd import errors, factories, observers, writes
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
@@ -88,6 +88,7 @@ def _write(target: Tensor, data: np.ndarray) -> None:
     # NOTE: an expanded target (fill_, masked_fill_, index_put_ may write one) gets only the elements that
     # changed, as PyTorch's kernels write in place: copying every element would undo some through the others
     where = data != target._data if target._base is not None and overlaps(target._data) else True
+    writes.before_write(target._data)
     try:
         np.copyto(target._data, data, casting="same_kind", where=where)
     except TypeError:
@@ -242,6 +243,7 @@ def _fast(target: Tensor, function, scalar) -> Tensor:
     if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide) or (
             target._base is not None and overlaps(target._data)) or observers.GLOBAL or observers.active.get():
         return _inplace(target, function, scalar)
+    writes.before_write(target._data)
     ufunc(target._data, scalar, out=target._data)
     target._version_counter[0] += 1
     return target

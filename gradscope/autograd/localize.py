@@ -23,6 +23,7 @@ from gradscope.autograd.grad_mode import enable_grad, no_grad
 from gradscope.autograd.node import OpNode
 from gradscope.autograd.stacks import capture_stack, user_location
 from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.writes import before_write
 
 
 @dataclass
@@ -103,6 +104,7 @@ def _node_agrees(node, values, edges, eps: float, atol: float, rtol: float, rng)
 
     def evaluate(sign: float) -> list[np.ndarray]:
         for x, original, d in zip(diff_in, originals, u):
+            before_write(x._data)  # a recording may hold the input's memory
             x._data[...] = original + sign * step * d
         with no_grad():
             outs = _rerun(node, inputs)
@@ -111,6 +113,7 @@ def _node_agrees(node, values, edges, eps: float, atol: float, rtol: float, rng)
 
     after, before = evaluate(1.0), evaluate(-1.0)
     for x, original in zip(diff_in, originals):
+        before_write(x._data)
         x._data[...] = original
     numerical = sum(float(np.sum((a - b) / (2 * step) * d)) for a, b, d in zip(after, before, v))
     tolerance = atol * sum(float(d.sum()) for d in u) * sum(float(d.sum()) for d in v) + rtol * abs(numerical)

@@ -11,7 +11,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._printing import format_tensor
 from gradscope._shapes import normalize_dim
-from gradscope.autograd import errors
+from gradscope.autograd import errors, writes
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
@@ -359,6 +359,7 @@ class Tensor:
         # NOTE: as PyTorch, only in grad mode: under no_grad the array can't take part in a graph anyway
         if self._requires_grad and not force and grad_enabled.get():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        writes.before_write(self._data)  # the caller may write through the array it gets, unseen
         return self._data
 
     def __array__(self, dtype=None, copy=None):

@@ -12,6 +12,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.writes import before_write
 
 
 def real(tensor: Tensor) -> np.ndarray:
@@ -22,6 +23,13 @@ def real(tensor: Tensor) -> np.ndarray:
         return data
     data = np.atleast_1d(data)
     return data.view(data.real.dtype) if data.dtype.kind == "c" else data
+
+
+def writable(tensor: Tensor) -> np.ndarray:
+    """`real(tensor)` to write into: the write announced first, as every write into a tensor's memory is
+    (a recording may hold this memory by reference: gradscope.autograd.writes)."""
+    before_write(tensor._data)
+    return real(tensor)
 
 
 def bump(tensor: Tensor) -> None:
@@ -37,7 +45,7 @@ def scalar(value):
 def lerp_(tensor: Tensor, end: np.ndarray, weight: float, scratch: np.ndarray | None = None) -> None:
     """tensor.lerp_(end, weight); PyTorch picks one of two formulas by the weight's size. `scratch`
     (shaped like `end`) saves allocating a temporary."""
-    data = real(tensor)
+    data = writable(tensor)
     step = np.subtract(end, data, out=scratch)
     if abs(weight) < 0.5:
         step *= weight
@@ -49,7 +57,7 @@ def lerp_(tensor: Tensor, end: np.ndarray, weight: float, scratch: np.ndarray | 
 
 
 def mul_(tensor: Tensor, factor: float) -> None:
-    data = real(tensor)
+    data = writable(tensor)
     data *= factor
     bump(tensor)
 
@@ -59,7 +67,7 @@ def addcmul_(tensor: Tensor, first: np.ndarray, second: np.ndarray, value: float
     """tensor += value * first * second, multiplied in that order."""
     product = np.multiply(first, value, out=scratch)
     product *= second
-    data = real(tensor)
+    data = writable(tensor)
     data += product
     bump(tensor)
 
@@ -69,7 +77,7 @@ def addcdiv_(tensor: Tensor, numerator: np.ndarray, denominator: np.ndarray, val
     """tensor += value * numerator / denominator, in that order."""
     quotient = np.multiply(numerator, value, out=scratch)
     quotient /= denominator
-    data = real(tensor)
+    data = writable(tensor)
     data += quotient
     bump(tensor)
 
@@ -82,7 +90,7 @@ def adam_(param: Tensor, grad: np.ndarray, exp_avg: Tensor, exp_avg_sq: Tensor, 
     running maximum, read instead of exp_avg_sq); denom = sqrt(v) / correction2 + eps;
     param.addcdiv_(exp_avg, denom, value=-step_size). The kernels above in one call: an optimizer
     step runs this per parameter, and their calls cost more than the arithmetic on small tensors."""
-    m, v, data = real(exp_avg), real(exp_avg_sq), real(param)
+    m, v, data = writable(exp_avg), writable(exp_avg_sq), writable(param)
     work, denom = scratch
     step = np.subtract(grad, m, out=work)  # lerp_: PyTorch's formula for a weight below 0.5
     weight = 1 - beta1
@@ -97,7 +105,7 @@ def adam_(param: Tensor, grad: np.ndarray, exp_avg: Tensor, exp_avg_sq: Tensor, 
     product *= grad
     v += product
     if max_exp_avg_sq is not None:
-        v = np.maximum(real(max_exp_avg_sq), v, out=real(max_exp_avg_sq))
+        v = np.maximum(real(max_exp_avg_sq), v, out=writable(max_exp_avg_sq))
         bump(max_exp_avg_sq)
     np.sqrt(v, out=denom)
     denom /= correction2
@@ -111,7 +119,7 @@ def adam_(param: Tensor, grad: np.ndarray, exp_avg: Tensor, exp_avg_sq: Tensor, 
 
 
 def add_(tensor: Tensor, other: np.ndarray, alpha: float = 1.0) -> None:
-    data = real(tensor)
+    data = writable(tensor)
     if alpha == -1.0:
         data -= other
     else:
@@ -188,6 +196,7 @@ def step_counter(value: float = 0.0) -> Tensor:
 def increment(counter: Tensor) -> float:
     """counter += 1 (in the counter's dtype, as PyTorch's `step_t += 1`); returns the new count."""
     data = counter._data
+    before_write(data)
     if data.ndim:
         data += 1
         value = float(data.reshape(-1)[0])

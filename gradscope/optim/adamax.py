@@ -46,7 +46,7 @@ class Adamax(Optimizer):
         u.mul_(exp_inf, beta2)
         norm = np.abs(grad)
         norm += group["eps"]
-        np.maximum(u.real(exp_inf), norm, out=u.real(exp_inf))
+        np.maximum(u.real(exp_inf), norm, out=u.writable(exp_inf))
         u.bump(exp_inf)
         clr = u.scalar(group["lr"]) / (1 - beta1**step)
         u.addcdiv_(param, u.real(exp_avg), u.real(exp_inf), -clr)

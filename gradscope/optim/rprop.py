@@ -43,7 +43,7 @@ class Rprop(Optimizer):
         grad = u.real(param.grad)
         grad = -grad if group["maximize"] else grad.copy()
         etaminus, etaplus = group["etas"]
-        prev, step_size = u.real(state["prev"]), u.real(state["step_size"])
+        prev, step_size = u.writable(state["prev"]), u.writable(state["step_size"])
         agreement = np.sign(grad * prev)
         factor = np.where(agreement > 0, etaplus, np.where(agreement < 0, etaminus, 1.0)).astype(grad.dtype)
         step_size *= factor

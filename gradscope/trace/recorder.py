@@ -19,6 +19,8 @@ from gradscope.autograd import observers
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.writes import memory_owner
+from gradscope.trace import snapshots
 from gradscope.trace.diagnosis import ForwardOrigins, classify_backward, classify_forward, user_source
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, TensorRecord, Trace
 
@@ -55,8 +57,11 @@ def _render(value) -> str:
 class Recorder:
     """Records every node, saved tensor and gradient while active (an engine observer).
 
-    Arrays above `keep_values` elements are copied as they are recorded and summarised when first read
-    (`TensorRecord.stats`); at most `snapshot_bytes` of such copies wait at any time."""
+    Arrays above `keep_values` elements are summarised when first read (`TensorRecord.stats`). Until then
+    the ones gradscope made while recording (ops' outputs, gradients) are held by reference, copied only
+    before something writes into them (they are new, so every write is announced: gradscope.autograd.writes);
+    any other (parameters, inputs: the caller may hold their memory) is copied as it is recorded. At most
+    `snapshot_bytes` of held arrays and copies wait at any time."""
 
     def __init__(self, keep_values: int = DEFAULT_KEEP, max_passes: int | None = None,
                  snapshot_bytes: int = SNAPSHOT_BYTES) -> None:
@@ -71,6 +76,11 @@ class Recorder:
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
         self._buffers: dict[int, tuple] = {}  # the same for the memory of snapshotted arrays (see _whole_buffer)
+        # memory gradscope allocated while recording: id(owner) → weakref to it (see _is_new). Only code
+        # holding a tensor can write into it, and gradscope announces those writes: it may be held, not copied
+        self._new: dict[int, weakref.ref] = {}
+        self._seen: dict[int, weakref.ref] = {}  # the same for the memory of every array recorded
+        self._created: set[int] = set()  # ids of the nodes made while recording (their arrays are all seen)
         self._pass: PassRecord | None = None
         self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
         self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
@@ -85,6 +95,7 @@ class Recorder:
             raise RuntimeError("this Recorder is already recording (entered and not yet exited, in this thread "
                                "or another): a Recorder records one block at a time; use a new Recorder for a "
                                "nested or concurrent block")
+        snapshots.keep_freed_memory()  # the arrays held until read are let go at once (see there)
         self._token = observers.active.set(observers.active.get() + (self,))
         return self
 
@@ -114,18 +125,43 @@ class Recorder:
         return record
 
     def _record(self, array: np.ndarray, version: int | None) -> TensorRecord:
-        """A new record of `array`: a view of a snapshot taken of the same memory (a weight and then its
-        transpose, a gradient and then its transpose), else a copy of its own."""
+        """A new record of `array`: a view of a record of the same memory (a weight and then its transpose,
+        a gradient and then its transpose), else one of its own: held when gradscope made its memory while
+        recording (`_note_made`), else copied."""
+        memory = memory_owner(array)
+        seen = self._seen.get(id(memory))
+        if type(memory) is np.ndarray and (seen is None or seen() is not memory):
+            self._seen[id(memory)] = weakref.ref(memory)
         owner = _whole_buffer(array) if array.size > self.keep_values else None
         held = None if owner is None else self._buffers.get(id(owner))
         if held is not None and held[0]() is owner and (held[1] == version or version is None):
             return TensorRecord.as_view(held[2], tuple(array.shape))
-        record = TensorRecord.capture(array, self.keep_values)
+        if array.size > self.keep_values and self._is_new(memory):
+            record = TensorRecord.hold(array)
+        else:
+            record = TensorRecord.capture(array, self.keep_values)
         if record.pending_bytes:
             self._hold(record)
             if owner is not None:
                 self._buffers[id(owner)] = (weakref.ref(owner), version, record)
         return record
+
+    def _is_new(self, owner) -> bool:
+        ref = self._new.get(id(owner))
+        return ref is not None and ref() is owner
+
+    def _note_made(self, values) -> None:
+        """Note the memory of `values` (tensors or arrays), just made by gradscope, as new: unless it is memory
+        seen already (an op's input or a view of one, a node's incoming gradient, a saved value: all recorded
+        before)."""
+        for value in values:
+            array = _array(value)
+            if array is None:
+                continue
+            owner = memory_owner(array)
+            seen = self._seen.get(id(owner))
+            if type(owner) is np.ndarray and (seen is None or seen() is not owner):
+                self._new[id(owner)] = self._seen[id(owner)] = weakref.ref(owner)
 
     def _hold(self, record: TensorRecord) -> None:
         """Keep track of a snapshot; past the budget, summarise every one still waiting."""
@@ -161,6 +197,9 @@ class Recorder:
         record = self.trace.nodes[self.node_id(node)]
         record.source = user_source(sys._getframe(1))
         record.inputs = [self._capture(x) for x in inputs]
+        if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
+            self._created.add(record.id)
+            self._note_made(outputs)
         record.outputs = [self._capture(x) for x in outputs]
         if isinstance(node, OpNode):
             names = node.op.params + node.op.attrs
@@ -204,6 +243,8 @@ class Recorder:
         if self._pass is None:
             return
         node_id = self.node_id(node)
+        if node_id in self._created:  # an op's rule, all of whose saved values were recorded
+            self._note_made(grads)
         record = [self._capture(g) for g in grads]
         self._pass.grad_inputs[node_id] = record
         anomaly = classify_backward(self.trace, self._pass, node_id)
@@ -217,6 +258,8 @@ class Recorder:
         node_id = self.node_id(accumulator)
         self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
+        if grad._version_counter[0] == 0:  # .grad just made (accumulating into one bumps its version)
+            self._note_made([grad])
         self._pass.leaf_grads[node_id] = self._capture(grad)
 
     def _note_hooks(self, node_id: int, hooks: list[str]) -> None:
@@ -275,6 +318,9 @@ class Recorder:
         self._ids.clear()
         self._records.clear()
         self._buffers.clear()
+        self._new.clear()
+        self._seen.clear()
+        self._created.clear()
         self._snapshots.clear()  # the trace's records summarise themselves when read
         self._snapshot_total = 0
         return self.trace

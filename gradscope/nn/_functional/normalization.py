@@ -11,6 +11,7 @@ import numpy as np
 
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.writes import before_write
 from gradscope.nn._functional._args import size_list
 from gradscope.nn._functional.pooling import avg_pool2d, avg_pool3d
 from gradscope.nn._functional.sampling import pad
@@ -126,10 +127,12 @@ def _update_running(running_mean, running_var, mean, rstd, eps, count, momentum)
     """In place and without a version bump, as PyTorch's kernel updates them."""
     if running_mean is not None:
         data = running_mean._data
+        before_write(data)  # a recording may hold the running statistics' memory
         data *= 1 - momentum
         data += momentum * mean.astype(data.dtype)
     if running_var is not None:
         data = running_var._data
+        before_write(data)
         # NOTE: the kernel returns rstd; the biased variance comes back as 1/rstd² - eps
         variance = (1 / (rstd.astype(np.float64) ** 2) - eps) * count / max(count - 1, 1)
         data *= 1 - momentum
@@ -159,6 +162,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     out = batch_norm(flat, stats[0], stats[1], repeated(weight), repeated(bias), use_input_stats, momentum, eps)
     for running, per_sample in zip((running_mean, running_var), stats, strict=True):
         if running is not None:
+            before_write(running._data)  # a recording may hold the running statistics' memory
             running._data[...] = per_sample._data.reshape(batch, channels).mean(0)
     return out.view(input.shape)
 

@@ -1,0 +1,76 @@
+"""Writes into tensor memory, announced before they happen: what lets a recording keep references, not copies.
+
+A recording shows every tensor as it was when recorded. Copying each one costs a pass over memory per
+tensor; instead the recorder may *hold* an array: keep a reference and copy it only if something is about
+to change it. That is safe only if every write into the memory of an existing tensor is announced first,
+so every gradscope path that writes into one calls `before_write(array)` before writing: in-place ops and
+`out=` (inplace._write, the scalar fast path), `.grad` accumulation (engine), the optimizers' updates,
+batch norm's running statistics, gradcheck's perturbations. Handing the array itself to the caller
+(`Tensor.numpy()`, `np.asarray(tensor)`) counts as a write: the caller may write through it at any time.
+With nothing held, `before_write` is one test of an empty dict.
+
+>>> hold(array, record)   # False: not holdable (memory NumPy doesn't own), copy it now instead
+>>> before_write(view)    # any array in the same memory: record.preserve() runs first, once
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+_held: dict[int, tuple] = {}  # id(memory owner) -> (weakref to the owner, [weakrefs to its holders])
+_lock = threading.RLock()  # reentrant: an owner freed while it is held (a weakref callback) takes it too
+
+
+def memory_owner(array: np.ndarray):
+    """The object whose memory `array` is in: NumPy points a view at the array owning the memory; a view
+    made by `as_strided` goes through a helper object first, whose `base` is that array."""
+    owner = array
+    base = array.base
+    while base is not None:
+        owner = base
+        base = getattr(base, "base", None)
+    return owner
+
+
+def hold(array: np.ndarray, holder) -> bool:
+    """Call `holder.preserve()` before the first announced write into `array`'s memory. Only memory an
+    ndarray owns can be held (other owners, a bytes object or an mmap, are written without gradscope):
+    False then, and the caller must copy now."""
+    owner = memory_owner(array)
+    if type(owner) is not np.ndarray or not owner.flags.owndata:
+        return False
+    key = id(owner)
+    with _lock:
+        entry = _held.get(key)
+        if entry is None or entry[0]() is not owner:
+            entry = _held[key] = (weakref.ref(owner, lambda _, key=key: _forget(key)), [])
+        entry[1].append(weakref.ref(holder))
+    return True
+
+
+def _forget(key: int) -> None:
+    """The owner is gone: so are its holders' claims (and its id may be reused)."""
+    with _lock:
+        _held.pop(key, None)
+
+
+def before_write(array: np.ndarray) -> None:
+    """Announce a write into `array`'s memory (hot: every in-place write calls it)."""
+    if _held:
+        _preserve(array)
+
+
+def _preserve(array: np.ndarray) -> None:
+    owner = memory_owner(array)
+    with _lock:
+        entry = _held.get(id(owner))
+        if entry is None or entry[0]() is not owner:
+            return
+        del _held[id(owner)]
+    for ref in entry[1]:
+        holder = ref()
+        if holder is not None:
+            holder.preserve()

@@ -1,0 +1,162 @@
+"""A recording holds the arrays gradscope made while recording by reference (copy-on-write): every path that
+writes into a tensor's memory must announce it first, or the trace would show the new values. Each test
+records the same seeded step twice, reads one trace at once and the other after writing into recorded
+memory through one path: the statistics must be the same, those of the values when recorded."""
+
+import numpy as np
+import pytest
+
+import gradscope
+from gradscope import nn, optim
+from gradscope.autograd import writes
+from gradscope.trace import Recorder
+
+
+def _records(trace):
+    for node in trace.nodes.values():
+        yield from (r for r in (*node.inputs, *node.outputs, *node.saved.values()) if r is not None)
+    for recorded in trace.passes:
+        for records in (*recorded.grad_outputs.values(), *recorded.grad_inputs.values()):
+            yield from (r for r in records if r is not None)
+        yield from recorded.leaf_grads.values()
+    for parameter in trace.parameters:
+        yield parameter.value
+
+
+def _step(write=None, held=None):
+    """Record a small MLP step (every array kept as statistics), run `write(run)` on what it made, then
+    read every statistic. `held(trace)` sees the trace before the write."""
+    gradscope.manual_seed(0)
+    first, second = nn.Linear(8, 16), nn.Linear(16, 4)
+    x = gradscope.randn(32, 8)
+    with Recorder(keep_values=0) as recorder:
+        hidden = first(x).tanh()
+        loss = second(hidden).pow(2).mean()
+        loss.backward()
+    trace = recorder.finish()
+    if held is not None:
+        held(trace)
+    if write is not None:
+        write({"hidden": hidden, "first": first, "second": second, "x": x, "loss": loss, "trace": trace})
+    return [repr(record.stats) for record in _records(trace)]
+
+
+EXPECTED = None
+
+
+def _expected():
+    global EXPECTED
+    if EXPECTED is None:
+        EXPECTED = _step()
+    return EXPECTED
+
+
+def test_the_step_holds_what_it_made_and_copies_what_it_did_not():
+    def check(trace):
+        states = {id(r): r._held is not None for r in _records(trace)}
+        assert any(states.values())  # activations, gradients: held, no copy
+        assert not any(states[id(p.value)] for p in trace.parameters)  # parameters: their memory may be the caller's
+
+    _step(held=check)
+
+
+def _backward_again(run):
+    loss = run["second"](run["first"](run["x"]).tanh()).pow(2).mean()
+    loss.backward()  # accumulates into each .grad in place
+
+
+WRITES = {
+    "scalar in-place op (fast path)": lambda run: run["hidden"].detach().mul_(3.0),
+    "in-place op with a tensor": lambda run: run["hidden"].detach().add_(gradscope.ones(16)),
+    "setitem": lambda run: run["hidden"].detach().__setitem__(0, 5.0),
+    "in-place op on a view": lambda run: run["hidden"].detach()[1:].zero_(),
+    "in-place op on a transposed view": lambda run: run["hidden"].detach().t().fill_(2.0),
+    "out=": lambda run: gradscope.acos(gradscope.zeros(32, 16), out=run["hidden"].detach()),
+    "numpy()": lambda run: run["hidden"].detach().numpy().__setitem__(Ellipsis, 7.0),
+    "np.asarray(tensor)": lambda run: np.asarray(run["hidden"].detach()).__setitem__(Ellipsis, 7.0),
+    ".grad accumulation": _backward_again,
+    "zero_grad(set_to_none=False)": lambda run: run["first"].zero_grad(set_to_none=False),
+    "clip_grad_norm_": lambda run: nn.utils.clip_grad_norm_(run["first"].parameters(), 1e-3),
+    "optimizer.step": lambda run: optim.SGD(run["first"].parameters(), lr=0.1, momentum=0.9).step(),
+}
+
+
+@pytest.mark.parametrize("path", WRITES)
+def test_a_write_after_recording_leaves_the_recorded_statistics(path):
+    assert _step(WRITES[path]) == _expected()
+
+
+def _optimizer_steps_a_held_array(run):
+    """A parameter whose data is an array the recording made (held): the optimizer writes into it."""
+    parameter = nn.Parameter(gradscope.zeros(32, 16))
+    parameter.data = run["hidden"].detach()
+    parameter.grad = gradscope.ones(32, 16)
+    for optimizer in (optim.SGD([parameter], lr=0.1, momentum=0.9), optim.Adam([parameter], amsgrad=True),
+                      optim.Adamax([parameter]), optim.Rprop([parameter])):
+        optimizer.step()
+        optimizer.step()
+
+
+def _running_statistics_in_held_memory(run):
+    norm = nn.BatchNorm1d(16)
+    norm.running_mean = run["hidden"].detach()[0]  # batch norm updates its running statistics in place
+    norm.running_var = run["hidden"].detach()[1].abs()
+    norm(gradscope.randn(8, 16))
+
+
+WRITES_INTO_HELD_MEMORY = {
+    "optimizer kernels": _optimizer_steps_a_held_array,
+    "batch norm running statistics": _running_statistics_in_held_memory,
+}
+
+
+@pytest.mark.parametrize("path", WRITES_INTO_HELD_MEMORY)
+def test_gradscope_writing_into_held_memory_announces_it(path):
+    assert _step(WRITES_INTO_HELD_MEMORY[path]) == _expected()
+
+
+def test_gradcheck_perturbing_a_held_input_announces_it():
+    def perturb(run):
+        held = run["hidden"].detach().requires_grad_()  # its memory is held: gradcheck writes into it
+        original = held.detach().clone()
+
+        def function(t):
+            if not gradscope.equal(t, original):  # perturbed: read the trace now (then kept)
+                for record in _records(run["trace"]):
+                    record.stats  # noqa: B018
+            return (t * t).sum()
+
+        with pytest.warns(UserWarning, match="double precision"):
+            assert gradscope.autograd.gradcheck(function, (held,), eps=1e-3, atol=1e-2, rtol=1e-2, fast_mode=True)
+
+    assert _step(perturb) == _expected()
+
+
+def test_held_records_in_a_copy_or_pickle_are_statistics():
+    import copy
+
+    def check(trace):
+        record = next(r for r in _records(trace) if r._held is not None)
+        clone = copy.deepcopy(record)
+        assert clone._held is None and clone.stats == record.stats
+
+    _step(held=check)
+
+
+def test_before_write_finds_the_memory_of_any_view():
+    class Holder:
+        calls = 0
+
+        def preserve(self):
+            Holder.calls += 1
+
+    array = np.arange(12.0).reshape(3, 4)
+    holder = Holder()
+    assert writes.hold(array, holder)
+    writes.before_write(np.arange(3.0))  # other memory: nothing
+    assert Holder.calls == 0
+    writes.before_write(np.lib.stride_tricks.as_strided(array[1:], (2,), (8,)))
+    assert Holder.calls == 1
+    writes.before_write(array)  # told once: the holder copied what it needed
+    assert Holder.calls == 1
+    assert not writes.hold(np.frombuffer(b"\0" * 16), holder)  # memory NumPy doesn't own: copy instead
