@@ -61,7 +61,12 @@ class Recorder:
     the ones gradscope made while recording (ops' outputs, gradients) are held by reference, copied only
     before something writes into them (they are new, so every write is announced: gradscope.autograd.writes);
     any other (parameters, inputs: the caller may hold their memory) is copied as it is recorded. At most
-    `snapshot_bytes` of held arrays and copies wait at any time."""
+    `snapshot_bytes` of held arrays and copies wait at any time.
+
+    NOTE: entering a Recorder tells glibc, for the rest of the process, to keep up to 256 MB of freed
+    memory mapped for reuse (`snapshots.keep_freed_memory`): the held arrays are let go together, and
+    handing them back to the OS would make every later step fault its pages in again. The CLI records in
+    a child process, so this stays there."""
 
     def __init__(self, keep_values: int = DEFAULT_KEEP, max_passes: int | None = None,
                  snapshot_bytes: int = SNAPSHOT_BYTES) -> None:
