@@ -1,6 +1,8 @@
 """The dispatcher's and the engine's shortcuts keep PyTorch's behaviour: state they read once per op or
 node (a leaf's hooks, a node's flags) is kept up to date, and their functions build no closure cells."""
 
+import contextvars
+
 import numpy as np
 
 import gradscope as gs
@@ -56,3 +58,32 @@ def test_an_op_holding_params_frees_them_after_backward():
         assert "second time" in str(error)
     else:
         raise AssertionError("a second backward through a freed graph must raise")
+
+
+def test_mode_blocks_leave_the_context_as_they_found_it():
+    # every op sets NumPy's error state in the context: more variables in it make that dearer
+    from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
+
+    def run():
+        with gs.no_grad(), gs.enable_grad():
+            pass
+        with gs.inference_mode():
+            pass
+        x = gs.tensor([1.0], requires_grad=True)
+        (x * 2).sum().backward()
+        return modes in contextvars.copy_context(), modes.get() is DEFAULT_MODES
+
+    assert contextvars.Context().run(run) == (False, True)
+
+
+def test_a_switch_reset_out_of_order_keeps_the_switch_set_meanwhile():
+    from gradscope.autograd import observers
+    from gradscope.autograd.grad_mode import grad_enabled
+
+    def run():
+        token = observers.active.set(("observer",))
+        grad_enabled.set(False)  # a plain set_grad_enabled(False) inside the observer's block
+        observers.active.reset(token)
+        return observers.active.get(), grad_enabled.get()
+
+    assert contextvars.Context().run(run) == ((), False)
