@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import fnmatch
 import sys
-import threading
 import warnings
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,15 +31,18 @@ from gradscope._diagnosis import describe, forward_origin, role, why_backward, w
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
 from gradscope.autograd import errors, observers
+from gradscope.autograd.engine import _validate_all
 from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
+from gradscope.autograd.node import SAME_AS_OUTPUT
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, user_location
+from gradscope.ops.namespace import NUMPY
 
 
 def _set(mode: _Mode) -> None:
     set_anomaly_mode(mode)
-    _CHECKER.mode = mode
+    _CHECKER.set_mode(mode)
     observers.set_checker(_CHECKER if mode.enabled else None)
     if mode.enabled and mode.check_forward:  # ops outside the graph too: a full observer
         observers.add_global(_FORWARD_WATCHER)
@@ -201,9 +204,8 @@ def _nonfinite_kind(array, mode: _Mode) -> str | None:
     return None
 
 
-class _Running(threading.local):
-    def __init__(self) -> None:
-        self.nodes: list = []  # the backward nodes running in this thread, innermost last
+# the backward nodes running in this context (thread), innermost last; None until one runs here
+_RUNNING: ContextVar[list | None] = ContextVar("gradscope_anomaly_running", default=None)
 
 
 class AnomalyChecker:
@@ -211,24 +213,34 @@ class AnomalyChecker:
     it each node it makes, the engine each node it runs."""
 
     def __init__(self) -> None:
-        self._local = _Running()
-        self.mode = anomaly_mode()  # what it checks: kept in step with the mode by _set
+        self.set_mode(anomaly_mode())
+
+    def set_mode(self, mode: _Mode) -> None:
+        """What it checks: kept in step with the mode by _set."""
+        self.mode = mode
+        self.check_forward = mode.check_forward
+        self.checks = mode.check_nan or mode.check_inf
 
     def in_backward(self) -> bool:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
-        return bool(self._local.nodes)
+        return bool(_RUNNING.get())
 
     def node_created(self, node, inputs, outputs) -> None:
         """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs."""
+        call = _CALLS_GET()
         # called by a recording function (dispatch's, Function.apply's _connect), which gradscope calls: this
         # frame and the two above it are gradscope's
-        node.frames = capture_stack(skip=4)
-        node.scope = observers.scope.get()
-        running = self._local.nodes
-        if running:  # made by a backward node (create_graph): remember which, for double-backward errors
-            node.anomaly_parent = running[-1]
-        mode = self.mode
-        if not mode.check_forward or _allowed(node, mode):
+        node.frames = capture_stack(4, call)
+        if call is not None:
+            node.scope = call.scope
+        if _RUNNING.get():  # made by a backward node (create_graph): remember which, for double-backward errors
+            node.anomaly_parent = _RUNNING.get()[-1]
+        if self.check_forward:
+            self._check_forward(node, inputs, outputs)
+
+    def _check_forward(self, node, inputs, outputs) -> None:
+        """Raise if `node` turned finite inputs into a non-finite output (check_forward)."""
+        if _allowed(node, self.mode):
             return
         for index, out in enumerate(outputs):
             data = out._data
@@ -251,11 +263,57 @@ class AnomalyChecker:
 
     def node_started(self, node) -> None:
         """`node` is about to run and may make nodes (create_graph, hooks, custom Functions): they are its."""
-        self._local.nodes.append(node)
+        running = _RUNNING.get()
+        if running is None:
+            running = []
+            _RUNNING.set(running)
+        running.append(node)
+
+    def node_returned(self, node, grads, outputs) -> None:
+        """The engine's plain path: `node` turned `grads` into `outputs`, not yet summed to its inputs' shapes
+        nor cast to their dtypes (routing them does that). Check them as they will be routed.
+
+        NOTE: a float output whose squares sum to a finite number holds no nan and no inf, and summed to a
+        shape it gets none (each sum is at most sqrt(n) times the square root of that one), and cast it gets
+        no nan; so it is cleared as it is, unless inf is checked too and it is to be cast (`_returned_cast`).
+        An output the screen doesn't clear is validated first and looked at closely.
+        """
+        if not self.checks:
+            return
+        if self.mode.check_inf:
+            self._returned_cast(node, grads, outputs)
+            return
+        for g in outputs:
+            if g is not None:
+                if type(g) is _NDARRAY and g.dtype in _SCREENED:
+                    flat = g.ravel("K")  # a view of any dense array, transposed ones too
+                    # NOTE: compared as a Python float: a NumPy scalar compared with one becomes an array first
+                    if float(flat.dot(flat)) < _INF:
+                        continue
+                self._look_closer(node, grads, outputs)
+                return
+
+    def _returned_cast(self, node, grads, outputs) -> None:
+        """node_returned when inf is checked too: an output to be cast may overflow to inf, so it is validated
+        before it is checked."""
+        for g, meta in zip(outputs, node._input_meta):
+            if g is not None:
+                if type(g) is _NDARRAY and g.dtype in _SCREENED and (
+                        meta is None or g.dtype is (grads[0].dtype if meta is SAME_AS_OUTPUT else meta[1])):
+                    flat = g.ravel("K")
+                    if float(flat.dot(flat)) < _INF:
+                        continue
+                self._look_closer(node, grads, outputs)
+                return
+
+    def _look_closer(self, node, grads, outputs) -> None:
+        """Check `outputs` exactly, validated as routing will validate them."""
+        _validate_all(node, outputs, grads, NUMPY)
+        self.node_finished(node, grads, outputs)
 
     def node_finished(self, node, grads, outputs) -> None:
         """`node` turned `grads` into `outputs` (summed and cast to its inputs'): check them."""
-        running = self._local.nodes
+        running = _RUNNING.get()
         if running and running[-1] is node:
             running.pop()
         mode = self.mode
@@ -273,7 +331,7 @@ class AnomalyChecker:
 
     def node_failed(self, node, error) -> None:
         """`node` raised `error` (now on its way to the user): warn with the forward stacks that led to it."""
-        running = self._local.nodes
+        running = _RUNNING.get()
         if running and running[-1] is node:
             running.pop()
         if node.frames is None:
@@ -310,7 +368,7 @@ class _ForwardWatcher:
         mode = anomaly_mode()
         if _CHECKER.in_backward() or any(out._grad_fn is not None for out in outputs):
             return
-        scope = observers.scope.get()
+        scope = observers.current_scope()
         if mode.allow and any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow
                               for text in (op.name, scope or "")):
             return
@@ -348,5 +406,8 @@ def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
 
 _CHECK_ALL = _Mode(check_nan=True, check_inf=True)
 _INF = np.inf
+_NDARRAY = np.ndarray
+_SCREENED = (np.dtype(np.float32), np.dtype(np.float64))  # native ones: others are looked at closely
+_CALLS_GET = observers.calls.get
 _CHECKER = AnomalyChecker()
 _FORWARD_WATCHER = _ForwardWatcher()

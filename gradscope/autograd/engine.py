@@ -287,9 +287,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 break
             if plain and not node._special and grads[0] is not None:
                 outputs = node._vjp(grads, free)
-                if checker is not None:  # it checks what the node's inputs will get: summed and cast
-                    _validate_all(node, outputs, grads, xp)
-                    checker.node_finished(node, grads, outputs)
+                if checker is not None:  # it checks what the node's inputs will get, as routing sums and casts them
+                    checker.node_returned(node, grads, outputs)
                     if not retain_graph:
                         node._release()
             elif plain and type(node) is AccumulateGrad and not node._has_hooks and (

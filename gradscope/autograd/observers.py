@@ -32,8 +32,9 @@ GLOBAL: tuple = ()
 checker = None
 # light observers: op_computed and the pass boundaries only
 WATCHERS: tuple = ()
-# module path pushed by nn.Module.__call__ ("model.encoder.fc1"), read by observers
-scope: ContextVar[str | None] = ContextVar("gradscope_scope", default=None)
+# the innermost module call running (ModuleCall, pushed by nn.Module.__call__ while observers or anomaly mode
+# listen), None outside any
+calls: ContextVar[ModuleCall | None] = ContextVar("gradscope_module_calls", default=None)
 # the library call making the backward passes now running ("torch.func"), None for the user's own
 # backward()/autograd.grad: a recording tells the user's passes from the ones a transform makes
 made_by: ContextVar[str | None] = ContextVar("gradscope_made_by", default=None)
@@ -109,17 +110,44 @@ def notify(event: str, *args) -> None:
             method(*args)
 
 
+class ModuleCall:
+    """A module call running: the module (the innermost one running, for a named scope), the call around it,
+    the module path its nodes record (`scope`, "model.encoder.fc1"), and for anomaly mode's stacks the frame
+    of the call and what was found about it (stacks.capture_stack), kept only while the call runs."""
+
+    __slots__ = ("module", "outer", "scope", "frame", "path", "stack")
+
+    def __init__(self, module, outer: ModuleCall | None, name: str, frame=None) -> None:
+        self.module = module
+        self.outer = outer
+        outer_scope = outer.scope if outer is not None else None
+        self.scope = name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
+        self.frame = frame
+        self.path = self.stack = None
+
+    def end(self) -> None:
+        """The call returned: let go of its frame."""
+        self.frame = self.path = None
+
+
+def current_scope() -> str | None:
+    """The module path of the innermost module call running ("model.encoder.fc1"), None outside any."""
+    call = calls.get()
+    return call.scope if call is not None else None
+
+
 def enter_scope(name: str):
-    """Push a module's qualified name, nested scopes joined with dots; `scope.reset(token)` pops it."""
-    outer = scope.get()
-    return scope.set(name if not outer else f"{outer}.{name}" if name else outer)
+    """Push a qualified name (nested scopes joined with dots) inside the innermost module call; `calls.reset(token)`
+    pops it."""
+    outer = calls.get()
+    return calls.set(ModuleCall(outer.module if outer is not None else None, outer, name))
 
 
 @contextlib.contextmanager
 def module_scope(name: str):
-    """Push a module's qualified name while the block runs."""
+    """Push a qualified name while the block runs."""
     token = enter_scope(name)
     try:
         yield
     finally:
-        scope.reset(token)
+        calls.reset(token)

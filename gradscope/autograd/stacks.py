@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import linecache
+import operator
 import os
 import sys
 import threading
@@ -22,67 +23,128 @@ _RESUMABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENE
 
 
 class _Recent(threading.local):
-    """The frames of this thread's last captured stack, outermost first, and the link made for each.
-
-    NOTE: a frame found here at the instruction it was at then has the same callers as then (a running,
-    non-resumable frame stays suspended in the call it made), so its link is reused as it is. Only the
-    last stack's frames are held, so that frames which have returned are let go at the next capture.
-    """
+    """The frames of this thread's last walked stack, outermost first (keys of `_KNOWN`)."""
 
     def __init__(self) -> None:
         self.frames: list = []
-        self.links: dict = {}  # frame -> (its instruction offset, its link, its depth from the outermost)
 
 
 _recent = _Recent()
+# frame -> its link, for the frames of each thread's last walked stack. NOTE: a frame found here at the
+# instruction it was at then (the link's) has the same callers as then (a running, non-resumable frame stays
+# suspended in the call it made), so its link still holds. One dict for all threads: a frame object is one
+# thread's, and frames kept here can't be freed and their memory reused.
+_KNOWN: dict = {}
 _PACKAGE_FILES: set = set()  # the source files of gradscope's own frames met so far
+_WAYS_IN: dict = {}  # module type -> (getter, codes): the way found last from an op out to a call of that type
 
 
-def capture_stack(skip: int = 1) -> tuple:
+def capture_stack(skip: int = 1, call=None) -> tuple:
     """The stack of the user's call that made the op, as a chain of links: gradscope's own innermost frames
     are left out, as PyTorch's C++ frames are (the first `skip` unexamined: callers that know they are called
-    from gradscope say so). Formatted only on demand (`format_stack`)."""
+    from gradscope say so). Formatted only on demand (`format_stack`).
+
+    `call` is the innermost module call running (observers.ModuleCall), or None. An op made by gradscope's
+    own code inside a module call (a Linear's addmm) has the stack of the call, found once per call (and a
+    call made by gradscope inside another has that one's). The frames between the op and the call are checked
+    by their code in one C call when they are the ones found last time in a call of that module's type.
+    """
     frame = sys._getframe(skip)
+    pending = []  # module calls found to have this stack, on first use
+    while True:
+        target = call.frame if call is not None else None
+        if target is not None:
+            way = _WAYS_IN.get(type(call.module))
+            if way is not None and frame.f_code.co_filename in _PACKAGE_FILES:
+                try:
+                    inside = way[0](frame) == (*way[1], target)  # gradscope's functions lead out to the call
+                except AttributeError:  # a shorter stack (f_back None): not the call's
+                    inside = False
+            else:
+                inside = False
+            if not inside:
+                stack = _walk_out(frame, call, target)
+                inside = stack is None
+            if inside:
+                stack = call.stack
+                if stack is None:  # the call's stack: the one at its own frame, inside the call around it
+                    pending.append(call)
+                    frame, call = target, call.outer
+                    continue
+        else:
+            stack = _walk_out(frame, None, None)
+        for done in pending:
+            done.stack = stack
+        return stack
+
+
+def _walk_out(frame, call, target):
+    """The stack at `frame`, walking out over gradscope's frames: None if they lead to `target` (the frame of
+    module call `call`, whose way in is then kept for its module type), else the user's frames' or ()."""
     package_files = _PACKAGE_FILES
-    while True:  # NOTE: a set lookup per frame (strings keep their hash): a dozen frames for every node
-        while frame is not None and frame.f_code.co_filename in package_files:
-            frame = frame.f_back
-        if frame is None or not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-            break
-        package_files.add(frame.f_code.co_filename)
-    recent = _recent
-    links = recent.links
-    walked = []
-    link = None
-    depth = 0
-    while frame is not None:
-        lasti = frame.f_lasti
-        known = links.get(frame)
-        if known is not None and known[0] == lasti:
-            link, depth = known[1], known[2] + 1
-            if not walked and depth == len(recent.frames):  # where the last stack was made: nothing to update
-                return link
-            break
-        walked.append((frame, lasti))
-        frame = frame.f_back
-    frames = recent.frames
-    for stale in frames[depth:]:  # the last stack's frames inside the one found: not on this stack
-        links.pop(stale, None)
-    del frames[depth:]
-    for frame, lasti in reversed(walked):
+    codes = []
+    while frame is not None:  # NOTE: a set lookup per frame (strings keep their hash)
+        if frame is target:
+            _WAYS_IN[type(call.module)] = (_getter(len(codes)), tuple(codes[1:]))
+            return None
         code = frame.f_code
-        link = (code, lasti, link)
+        filename = code.co_filename
+        if filename not in package_files:
+            if not filename.startswith(_PACKAGE_DIR):
+                link = _KNOWN.get(frame)
+                if link is not None and link[1] == frame.f_lasti:  # the user's frame made the last op too
+                    return link
+                return _walk(frame)
+            package_files.add(filename)
+        codes.append(code)
+        frame = frame.f_back
+    return ()
+
+
+def _getter(length: int):
+    """A function of a frame giving the codes of its next `length - 1` callers and the frame `length` out."""
+    getter = _GETTERS.get(length)
+    if getter is None:
+        paths = [".".join(["f_back"] * i + ["f_code"]) for i in range(1, length)] + [".".join(["f_back"] * length)]
+        getter = _GETTERS[length] = operator.attrgetter(*paths) if length > 1 else lambda frame: (frame.f_back,)
+    return getter
+
+
+_GETTERS: dict = {}
+
+
+def _walk(frame) -> tuple:
+    """The chain of links from `frame` out, made anew for the frames that moved since this thread's last
+    walk. Only the last walk's frames are kept (in `_KNOWN`): the ones not on this stack are let go."""
+    known_get = _KNOWN.get
+    walked = []
+    while frame is not None:
+        link = known_get(frame)
+        if link is not None and link[1] == frame.f_lasti:
+            break
+        walked.append(frame)
+        frame = frame.f_back
+    else:
+        link = None
+    frames = _recent.frames
+    depth = frames.index(frame) + 1 if link is not None else 0
+    for stale in frames[depth:]:  # the last stack's frames inside the one found: not on this stack
+        _KNOWN.pop(stale, None)  # (already gone if forget_stacks ran in another thread)
+    del frames[depth:]
+    for frame in reversed(walked):
+        code = frame.f_code
+        link = (code, frame.f_lasti, link)
         if not code.co_flags & _RESUMABLE:
-            links[frame] = (lasti, link, depth)
-        frames.append(frame)
-        depth += 1
-    return link if link is not None else ()
+            _KNOWN[frame] = link
+            frames.append(frame)
+    return link
 
 
 def forget_stacks() -> None:
-    """Let go of the frames of this thread's last captured stack (anomaly mode is over)."""
+    """Let go of the frames kept to make stacks (anomaly mode is over); other threads' are let go from
+    `_KNOWN` too and from their own lists at their next walk."""
     _recent.frames.clear()
-    _recent.links.clear()
+    _KNOWN.clear()
 
 
 def _frames(stack) -> list:

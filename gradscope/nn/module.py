@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar
 
 from gradscope import _dtypes
 from gradscope.autograd import observers
@@ -15,9 +15,6 @@ from gradscope.nn import _state
 from gradscope.nn._hooks import HookedCall
 from gradscope.nn._state import IncompatibleKeys
 from gradscope.nn.parameter import Buffer, Parameter, reset_grad
-
-# the module whose forward is running, kept only while an observer records scopes
-_calling: ContextVar[Module | None] = ContextVar("gradscope_calling_module", default=None)
 
 
 def typename(obj) -> str:
@@ -83,18 +80,20 @@ class Module(HookedCall):
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers and anomaly mode, so without them there is nothing to push
         if observers.GLOBAL or modes.get().observers or observers.checker is not None:
-            caller = _calling.get()
-            token = _calling.set(self)
+            outer = observers.calls.get()
+            caller = outer.module if outer is not None else None
             if caller is None:  # a model's own call: recorders name its parameters after it
                 observers.notify("root_module_called", self)
-            scope_token = observers.enter_scope(self._scope_relative_to(caller))
+            # this frame: anomaly mode finds the stack of the ops made inside once per call (stacks.capture_stack)
+            call = observers.ModuleCall(self, outer, self._scope_relative_to(caller), sys._getframe())
+            token = observers.calls.set(call)
             try:
                 if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
                     return self._call_with_hooks(args, kwargs)
-                return self.forward(*args, **kwargs)  # NOTE: no frame between: anomaly mode walks them per node
+                return self.forward(*args, **kwargs)
             finally:
-                observers.scope.reset(scope_token)
-                _calling.reset(token)
+                observers.calls.reset(token)
+                call.end()
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone

@@ -120,4 +120,4 @@ class ForwardOrigins:
         message = forward_origin(op.name, inputs, outputs)
         if message is None:
             return None
-        return ForwardOrigin(op.name, message, user_source(sys._getframe(1)), observers.scope.get())
+        return ForwardOrigin(op.name, message, user_source(sys._getframe(1)), observers.current_scope())
