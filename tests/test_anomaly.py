@@ -264,6 +264,34 @@ def test_inf_is_not_flagged_and_forward_nan_is_not_detected(oracle):
     )
 
 
+def test_the_check_sees_gradients_summed_to_shape_and_cast(oracle):
+    # +inf and -inf summed into one broadcast element make a nan; a float64 gradient cast to float32 overflows
+    check_shown(oracle, """
+        x = torch.zeros(1, requires_grad=True)
+        w = torch.tensor([float("inf"), -float("inf")])
+
+        def run():
+            with torch.autograd.set_detect_anomaly(True):
+                (x * w).sum().backward()
+
+        show(run)
+        y = torch.ones(2, requires_grad=True)
+        with torch.autograd.set_detect_anomaly(True):
+            (y * torch.tensor([1e300, 1.0], dtype=torch.float64)).sum().backward()
+        print(x.grad, y.grad)
+        """, """\
+        RuntimeError: Function 'MulBackward0' returned nan values in its 0th output.
+        'Error detected in MulBackward0. Traceback of forward call that caused the error:'
+          File "<snippet>", line 9, in <module>
+          File "<snippet>", line 7, in run
+        None tensor([inf, 1.])
+        """)
+    y = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"'MulBackward0' returned inf values in its 0th output"):
+        with torch.autograd.detect_anomaly(check_inf=True):
+            (y * torch.tensor([1e300, 1.0], dtype=torch.float64)).sum().backward()
+
+
 def test_inplace_error_under_anomaly_mode_says_good_luck(oracle):
     message = ("RuntimeError: one of the variables needed for gradient computation has been modified by an inplace "
                "operation: [torch.FloatTensor [3]], which is output 0 of Sigmoid, is at version 1; expected version "

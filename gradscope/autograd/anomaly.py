@@ -34,7 +34,6 @@ from gradscope.autograd import errors, observers
 from gradscope.autograd.engine import _validate_all
 from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
-from gradscope.autograd.node import SAME_AS_OUTPUT
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, user_location
 from gradscope.ops.namespace import NUMPY
@@ -298,8 +297,7 @@ class AnomalyChecker:
         before it is checked."""
         for g, meta in zip(outputs, node._input_meta):
             if g is not None:
-                if type(g) is _NDARRAY and g.dtype in _SCREENED and (
-                        meta is None or g.dtype is (grads[0].dtype if meta is SAME_AS_OUTPUT else meta[1])):
+                if type(g) is _NDARRAY and g.dtype in _SCREENED and (meta is None or g.dtype is meta[1]):
                     flat = g.ravel("K")
                     if float(flat.dot(flat)) < _INF:
                         continue
