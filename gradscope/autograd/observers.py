@@ -113,21 +113,17 @@ def notify(event: str, *args) -> None:
 class ModuleCall:
     """A module call running: the module (the innermost one running, for a named scope), the call around it,
     the module path its nodes record (`scope`, "model.encoder.fc1"), and for anomaly mode's stacks the frame
-    of the call and what was found about it (stacks.capture_stack), kept only while the call runs."""
+    of the call (kept only while it runs) and the stack found for it (stacks.capture_stack)."""
 
-    __slots__ = ("module", "outer", "scope", "frame", "path", "stack")
+    __slots__ = ("module", "outer", "scope", "frame", "stack")
 
     def __init__(self, module, outer: ModuleCall | None, name: str, frame=None) -> None:
         self.module = module
         self.outer = outer
         outer_scope = outer.scope if outer is not None else None
         self.scope = name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
-        self.frame = frame
-        self.path = self.stack = None
-
-    def end(self) -> None:
-        """The call returned: let go of its frame."""
-        self.frame = self.path = None
+        self.frame = frame  # set to None when the call returns
+        self.stack = None
 
 
 def current_scope() -> str | None:

@@ -84,8 +84,9 @@ class Module(HookedCall):
             caller = outer.module if outer is not None else None
             if caller is None:  # a model's own call: recorders name its parameters after it
                 observers.notify("root_module_called", self)
-            # this frame: anomaly mode finds the stack of the ops made inside once per call (stacks.capture_stack)
-            call = observers.ModuleCall(self, outer, self._scope_relative_to(caller), sys._getframe())
+            # this frame, for anomaly mode: the stack of the ops made inside is found once per call
+            call = observers.ModuleCall(self, outer, self._scope_relative_to(caller),
+                                        sys._getframe() if observers.checker is not None else None)
             token = observers.calls.set(call)
             try:
                 if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
@@ -93,7 +94,7 @@ class Module(HookedCall):
                 return self.forward(*args, **kwargs)
             finally:
                 observers.calls.reset(token)
-                call.end()
+                call.frame = None  # the frame, its locals with it, is let go as it returns
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone
