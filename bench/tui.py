@@ -5,7 +5,8 @@ passes), writes it to a trace file and reads it back, as `gradscope browse run.g
 headless at 120×40: the layout alone (`Outline`), the first paint (the app mounted, settled and its screen
 rendered), the other pass laid out ahead in a thread (waited for: a user looks before pressing keys) and
 every kind of key the browser answers (moving, paging, folding, search, the other views and back, switching
-passes), each timed from the key to the screen rendered again. The same first paint and
+passes), each timed from the key to the screen rendered again, and the full garbage collection the app runs
+once the keys stop (gradscope/tui/collector.py: never during a burst of keys). The same first paint and
 cursor move on a 13-node sample model are the floor (Textual's own cost). Reports medians of this process's
 CPU time (on a machine shared with other work, the CPU time is what an idle machine's wall time would be)
 beside the wall time; reading the trace file is reported apart (trace files belong to gradscope/trace).
@@ -153,6 +154,9 @@ async def session(trace: Trace, timings: Timings, every_key: bool, profile: str 
         await timed("] (next pass)", "right_square_bracket", lambda: app.screen.pass_index == 0)
         await timed("? (help opens)", "question_mark", HelpScreen)
         await timed("escape (back from help)", "escape", MainScreen)
+        began = clocks()
+        app.collector.collect()  # what the app does once no key came for a moment, after all these keys
+        timings.setdefault("idle collection", []).append(since(began))
 
 
 def median_ms(values: list[Clock], clock: int) -> float:
@@ -183,7 +187,8 @@ def measure(nodes: int, repeats: int, profile: str | None = None) -> dict:
         asyncio.run(session(trace, timings, every_key=True, profile=profile))
     return {"nodes": len(trace.nodes), "parameters": len(trace.parameters), "repeats": repeats,
             "file": {"write": saved, "read": loaded}, "layout": layout, "floor": floor,
-            "first paint": timings.pop("first paint"), "layout ahead": timings.pop("layout ahead"), "keys": timings}
+            "first paint": timings.pop("first paint"), "layout ahead": timings.pop("layout ahead"),
+            "idle collection": timings.pop("idle collection"), "keys": timings}
 
 
 def rows(quick: bool = False) -> list[dict]:
@@ -205,6 +210,7 @@ def rows(quick: bool = False) -> list[dict]:
                    "floor_13_nodes_ms": round(median_ms(figures["floor"]["first paint"], 1), 1),
                    "layout_ms": round(median_ms(figures["layout"], 1), 1),
                    "layout_ahead_ms": round(median_ms(figures["layout ahead"], 1), 1),
+                   "idle_collection_ms": round(median_ms(figures["idle collection"], 1), 1),
                    **{f"trace_file_{step}_{clock}s": round(figures["file"][step][index], 2)
                       for step in ("read", "write") for index, clock in enumerate(("", "cpu_"))}}},
         {"workload": "browser per key", "dtype": "-", "unit": "ms",
@@ -235,6 +241,7 @@ def report(figures: dict) -> None:
     line(f"first paint, {figures['nodes']:,} nodes", figures["first paint"], floor["first paint"])
     line("layout (Outline)", figures["layout"])
     line("then the other pass laid out ahead (a thread)", figures["layout ahead"])
+    line("garbage collected after the keys (when input stops)", figures["idle collection"])
     for name, values in figures["keys"].items():
         line(f"key: {name}", values, floor["j"])
     slowest = max(figures["keys"], key=lambda name: median_ms(figures["keys"][name], 1))

@@ -12,11 +12,11 @@ script does: the recording is stopped when the app unmounts, before Textual wait
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -27,6 +27,7 @@ from gradscope.trace.isolate import ScriptCancelled
 from gradscope.trace.model import Trace
 from gradscope.trace.output import OutputError, check_output, is_trace_file, write_output
 from gradscope.trace.tracefile import write_trace
+from gradscope.tui.collector import IdleCollector
 from gradscope.tui.screens.diff import DiffScreen
 from gradscope.tui.screens.error import ErrorScreen
 from gradscope.tui.screens.help import HelpScreen
@@ -91,6 +92,7 @@ class GradscopeApp(App[None]):
         self.source = source
         self.error: Exception | None = None
         self.compared = compared
+        self.collector = IdleCollector()
         if source is not None:
             self.title = f"gradscope · {source.title}"
 
@@ -100,7 +102,7 @@ class GradscopeApp(App[None]):
         return self.content if isinstance(self.content, Trace) else None
 
     def on_mount(self) -> None:
-        self._freeze_content()
+        self.collector.start(self)  # the content given is frozen: it lives as long as the app
         if self.trace is not None and self.compared is not None:
             self.push_screen(DiffScreen(self.trace, *self.compared))
         elif self.content is not None:
@@ -111,14 +113,12 @@ class GradscopeApp(App[None]):
     def on_unmount(self) -> None:
         if self.source is not None:  # a script still running must not keep the app (and its threads) alive
             self.source.cancel()
-        gc.unfreeze()
+        self.collector.stop()
 
-    @staticmethod
-    def _freeze_content() -> None:
-        """Keep the garbage collector off what is browsed: a 50,000-node trace is millions of objects that
-        live as long as the app, and every full collection would walk them all (tens of milliseconds,
-        landing on random keypresses). Undone when the app ends."""
-        gc.freeze()
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.postpone()  # no garbage collection while keys come
+        await super().on_event(event)
 
     # ------------------------------------------------------------------------------ loading
     def _load(self) -> None:
@@ -157,7 +157,7 @@ class GradscopeApp(App[None]):
                                              output=result.output))
             return
         self.content = result
-        self._freeze_content()
+        self.collector.freeze()
         if previous is None:
             self.push_screen(view_for(result))
         else:
