@@ -8,6 +8,19 @@ import numpy as np
 import pytest
 
 import gradscope as gs
+from gradscope.trace import Recorder
+
+
+@pytest.fixture(params=["unrecorded", "recorded"])
+def recording(request):
+    """Each test once as it is and once under a Recorder holding every array it can (keep_values=0): its
+    references to a gradient only read (it copies before a write), so they make no copy, and hide none."""
+    if request.param == "unrecorded":
+        yield None
+        return
+    with Recorder(keep_values=0) as recorder:
+        yield recorder
+    recorder.finish()
 
 
 def _independent(*tensors) -> None:
@@ -47,7 +60,7 @@ def test_mm_with_a_transposed_operand_gives_the_operand_layout():
     assert strides[0] == strides[1]
 
 
-def test_two_leaves_fed_one_gradient_get_separate_grads():
+def test_two_leaves_fed_one_gradient_get_separate_grads(recording):
     a, b = gs.randn(3, 4, requires_grad=True), gs.randn(3, 4, requires_grad=True)
     (a.t() * 2 + b.t()).sum().backward()
     c, d = gs.randn(3, requires_grad=True), gs.randn(3, requires_grad=True)
@@ -59,7 +72,7 @@ def test_two_leaves_fed_one_gradient_get_separate_grads():
     np.testing.assert_array_equal(d.grad.numpy(), np.full(3, 3.0))
 
 
-def test_the_users_gradient_is_copied():
+def test_the_users_gradient_is_copied(recording):
     x = gs.randn(3, 4, dtype=gs.float64, requires_grad=True)
     v = gs.from_numpy(np.ones((3, 4)))
     x.backward(v)
@@ -73,7 +86,7 @@ def test_the_users_gradient_is_copied():
     np.testing.assert_array_equal(y.grad.numpy(), np.ones((3, 4)))
 
 
-def test_a_gradient_a_hook_kept_is_copied():
+def test_a_gradient_a_hook_kept_is_copied(recording):
     x = gs.randn(3, 4, requires_grad=True)
     kept = []
     y = x.view(3, 4)  # ViewBackward0 hands x a view of the gradient the hook keeps
@@ -84,7 +97,7 @@ def test_a_gradient_a_hook_kept_is_copied():
     np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 3.0))
 
 
-def test_a_gradient_passed_through_to_two_leaves_and_kept_by_the_graph():
+def test_a_gradient_passed_through_to_two_leaves_and_kept_by_the_graph(recording):
     # AddBackward0 hands one array to both inputs; a retained graph runs twice and accumulates in place
     a, b = gs.randn(2, 2, requires_grad=True), gs.randn(2, 2, requires_grad=True)
     loss = ((a + b) * gs.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=a.dtype)).sum()
@@ -108,7 +121,7 @@ def test_a_transposed_leaf_gets_a_gradient_in_its_layout():
     assert strides[0] == strides[1] == (1, 3)
 
 
-def test_a_linear_stacks_gradients_are_handed_over_without_copies(monkeypatch):
+def test_a_linear_stacks_gradients_are_handed_over_without_copies(monkeypatch, recording):
     """Nothing else references the gradients of an MLP's parameters, the first layer's weight included (its
     input needs none): each becomes `.grad` as it is. A stale reference in the engine once made it a copy."""
     from gradscope.autograd import engine  # the module whose copy is watched
@@ -123,3 +136,21 @@ def test_a_linear_stacks_gradients_are_handed_over_without_copies(monkeypatch):
     model = gs.nn.Sequential(gs.nn.Linear(5, 4), gs.nn.ReLU(), gs.nn.Linear(4, 4), gs.nn.ReLU(), gs.nn.Linear(4, 3))
     gs.nn.functional.cross_entropy(model(gs.ones(2, 5)), gs.tensor([0, 2])).backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_a_recorded_gradient_handed_over_keeps_its_recorded_statistics(monkeypatch):
+    """The recording reads the very array that became `.grad` (no copy): a later write into `.grad` copies it
+    first, so the trace still shows the gradient as it was."""
+    from gradscope.autograd import engine  # the module whose copy is watched
+
+    if not engine._ALONE:
+        pytest.skip("this interpreter's reference counts do not show who holds a gradient")
+    monkeypatch.setattr(engine, "_copy_like", lambda g, data: pytest.fail(f"a gradient of shape {g.shape} was copied"))
+    layer = gs.nn.Linear(3, 2)
+    with Recorder(keep_values=0) as recorder:
+        layer(gs.ones(4, 3)).sum().backward()
+    trace = recorder.finish()
+    grad = layer.weight.grad
+    (recorded,) = [record for record in trace.passes[0].leaf_grads.values() if record.held is grad._data]
+    grad.mul_(10.0)
+    assert recorded.held is None and recorded.stats.max == 4.0 and grad.max().item() == 40.0

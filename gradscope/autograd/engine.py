@@ -258,6 +258,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     checker = observers.checker  # anomaly mode
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
     plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
+    direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
     free = not retain_graph and checker is None  # a node's rules free its saved values (anomaly mode reads them)
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
@@ -291,7 +292,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     checker.node_returned(node, grads, outputs)
                     if not retain_graph:
                         node._release()
-            elif plain and type(node) is AccumulateGrad and not node._has_hooks and (
+            elif direct and type(node) is AccumulateGrad and not node._has_hooks and (
                     (leaf := node.variable)._requires_grad and not leaf._backward_hooks
                     and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special
                 # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad` as it
@@ -302,6 +303,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if g is not None:
                     owned = _unreferenced(g)  # NOTE: a statement of its own: as a call's argument g has a stack ref
                     _accumulate_into(leaf, g, False, owned=owned)
+                    if observing:
+                        observers.notify("grad_accumulated", leaf, leaf._grad)
                 continue
             else:
                 outputs = _run_special(node, grads, task)
@@ -516,8 +519,14 @@ def _post_hooks(node, outputs, grads, xp):
 
 def _unreferenced(g) -> bool:
     """Whether the array `g` is referenced only by the caller's one local variable, and its memory by
-    nothing but g: a gradient the engine may hand over as `.grad` without copying it."""
-    return type(g) is _ndarray and _references(g) in _ALONE
+    nothing but g: a gradient the engine may hand over as `.grad` without copying it. A recording's
+    references don't count: they only read, and copy the array before anything writes into it
+    (gradscope.autograd.writes)."""
+    if type(g) is not _ndarray:
+        return False
+    to_g, to_base = _references(g)
+    readers_of_g, readers_of_base = writes.held_references(g)
+    return (to_g - readers_of_g, to_base - readers_of_base) in _ALONE
 
 
 def _references(g) -> tuple:

@@ -36,7 +36,8 @@ def memory_owner(array: np.ndarray):
 
 
 def hold(array: np.ndarray, holder) -> bool:
-    """Call `holder.preserve()` before the first announced write into `array`'s memory. Only memory an
+    """Call `holder.preserve()` before the first announced write into `array`'s memory. The holder keeps
+    `array` as `holder.held` until it lets go (None then): a reference that only reads. Only memory an
     ndarray owns can be held (other owners, a bytes object or an mmap, are written without gradscope):
     False then, and the caller must copy now."""
     owner = memory_owner(array)
@@ -55,6 +56,29 @@ def _forget(key: int) -> None:
     """The owner is gone: so are its holders' claims (and its id may be reused)."""
     with _lock:
         _held.pop(key, None)
+
+
+def held_references(array: np.ndarray) -> tuple[int, int]:
+    """The references holders keep to `array` and, when it is a view, to its base (what `sys.getrefcount`
+    counts of each): references that don't make `array` anyone else's, since a holder copies it before a
+    write. (0, 0) when nothing is held."""
+    if not _held:
+        return 0, 0
+    owner = memory_owner(array)
+    base = array.base
+    with _lock:
+        entry = _held.get(id(owner))
+        holders = [] if entry is None or entry[0]() is not owner else [ref() for ref in entry[1]]
+    to_array = to_base = 0
+    for holder in holders:
+        held = None if holder is None else holder.held
+        if held is None:
+            continue
+        if held is array or held.base is array:  # a view of an array is a reference to it
+            to_array += 1
+        elif base is not None and (held is base or held.base is base):
+            to_base += 1
+    return to_array, to_base
 
 
 def before_write(array: np.ndarray) -> None:

@@ -101,6 +101,11 @@ class TensorRecord:
             record._held, record._snapshot = None, snapshots.snapshot(array)
         return record
 
+    @property
+    def held(self) -> np.ndarray | None:
+        """The recorded array itself while it is held (gradscope.autograd.writes counts this reference)."""
+        return self._held
+
     def preserve(self) -> None:
         """A write into the held array's memory is coming: copy it first (gradscope.autograd.writes calls this)."""
         with _summarising:
