@@ -158,16 +158,18 @@ def _op_name(node) -> str:
     return fn.__name__ if fn is not None else node.name()
 
 
-def _saved_stats(node) -> dict[str, TensorStats]:
+def _saved_stats(node, saved=None) -> dict[str, TensorStats]:
+    """Statistics of the tensors `node` saved; `saved`: its entries as they were before its rules ran (running
+    them may free them), else the node's own."""
     op = getattr(node, "op", None)
-    if getattr(node, "_saved", None):
-        saved = [node._entry_at(i) for i in range(len(node._saved))]
-    else:
-        saved = getattr(node, "_saved_for_backward", None) or ()
+    if saved is None:
+        saved = getattr(node, "_saved", None) or getattr(node, "_saved_for_backward", None) or ()
     names = op.saved_names if op is not None and not op.variadic else [f"saved_tensors[{i}]" for i in range(len(saved))]
     result = {}
     for name, entry in zip(names, saved):
-        if isinstance(entry, SavedTensor) and entry._array is not None and not entry._freed:
+        if type(entry) is tuple:  # a light entry (see dispatch._record_simple): the array first
+            result[name] = compute_stats(np.asarray(entry[0]))
+        elif isinstance(entry, SavedTensor) and entry._array is not None and not entry._freed:
             result[name] = compute_stats(np.asarray(entry._array))
     return result
 
@@ -190,6 +192,14 @@ def _surely_finite(array) -> bool:
     # finite unless an inf is in or the sum overflowed. Compared as a Python float: a NumPy scalar compared
     # with one is converted to an array first
     return float(flat.dot(flat)) < _INF
+
+
+def _uncast(node, outputs) -> bool:
+    """Whether routing casts none of `outputs` (a cast may overflow to inf)."""
+    for g, meta in zip(outputs, node._input_meta):
+        if g is not None and meta is not None and g.dtype is not meta[1]:
+            return False
+    return True
 
 
 def _nonfinite_kind(array, mode: _Mode) -> str | None:
@@ -219,6 +229,7 @@ class AnomalyChecker:
         self.mode = mode
         self.check_forward = mode.check_forward
         self.checks = mode.check_nan or mode.check_inf
+        self.check_inf = mode.check_inf
 
     def in_backward(self) -> bool:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
@@ -230,8 +241,7 @@ class AnomalyChecker:
         # called by a recording function (dispatch's, Function.apply's _connect), which gradscope calls: this
         # frame and the two above it are gradscope's
         node.frames = capture_stack(4, call)
-        if call is not None:
-            node.scope = call.scope
+        node.module_call = call
         if _RUNNING.get():  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = _RUNNING.get()[-1]
         if self.check_forward:
@@ -268,49 +278,36 @@ class AnomalyChecker:
             _RUNNING.set(running)
         running.append(node)
 
-    def node_returned(self, node, grads, outputs) -> None:
-        """The engine's plain path: `node` turned `grads` into `outputs`, not yet summed to its inputs' shapes
-        nor cast to their dtypes (routing them does that). Check them as they will be routed.
+    def run_node(self, node, grads: list, free: bool) -> list:
+        """The engine's plain path: run `node`'s rules on `grads` and check what they return, not yet summed to its
+        inputs' shapes nor cast to their dtypes (routing does that), as routing will give it to its inputs.
 
         NOTE: a float output whose squares sum to a finite number holds no nan and no inf, and summed to a
         shape it gets none (each sum is at most sqrt(n) times the square root of that one), and cast it gets
-        no nan; so it is cleared as it is, unless inf is checked too and it is to be cast (`_returned_cast`).
-        An output the screen doesn't clear is validated first and looked at closely.
+        no nan; so it is cleared as it is, unless inf is checked too and it is to be cast. An output the screen
+        doesn't clear is validated first and looked at closely.
         """
-        if not self.checks:
-            return
-        if self.mode.check_inf:
-            self._returned_cast(node, grads, outputs)
-            return
-        for g in outputs:
-            if g is not None:
-                if type(g) is _NDARRAY and g.dtype in _SCREENED:
-                    flat = g.ravel("K")  # a view of any dense array, transposed ones too
-                    # NOTE: compared as a Python float: a NumPy scalar compared with one becomes an array first
-                    if float(flat.dot(flat)) < _INF:
-                        continue
-                self._look_closer(node, grads, outputs)
-                return
+        saved = node._saved  # for the report: the rules may free them
+        outputs = node._vjp(grads, free)
+        if self.checks:
+            for g in outputs:
+                if g is not None:
+                    if type(g) is _NDARRAY and g.dtype in _SCREENED:
+                        flat = g.ravel("K")  # a view of any dense array, transposed ones too
+                        # NOTE: compared as a Python float: a NumPy scalar compared with one becomes an array first
+                        if float(flat.dot(flat)) < _INF:
+                            continue
+                    break
+            else:
+                if not self.check_inf or _uncast(node, outputs):
+                    return outputs
+            _validate_all(node, outputs, grads, NUMPY)
+            self.node_finished(node, grads, outputs, saved)
+        return outputs
 
-    def _returned_cast(self, node, grads, outputs) -> None:
-        """node_returned when inf is checked too: an output to be cast may overflow to inf, so it is validated
-        before it is checked."""
-        for g, meta in zip(outputs, node._input_meta):
-            if g is not None:
-                if type(g) is _NDARRAY and g.dtype in _SCREENED and (meta is None or g.dtype is meta[1]):
-                    flat = g.ravel("K")
-                    if float(flat.dot(flat)) < _INF:
-                        continue
-                self._look_closer(node, grads, outputs)
-                return
-
-    def _look_closer(self, node, grads, outputs) -> None:
-        """Check `outputs` exactly, validated as routing will validate them."""
-        _validate_all(node, outputs, grads, NUMPY)
-        self.node_finished(node, grads, outputs)
-
-    def node_finished(self, node, grads, outputs) -> None:
-        """`node` turned `grads` into `outputs` (summed and cast to its inputs'): check them."""
+    def node_finished(self, node, grads, outputs, saved=None) -> None:
+        """`node` turned `grads` into `outputs` (summed and cast to its inputs'): check them. `saved`: its saved
+        entries before it ran, for the report (else its own)."""
         running = _RUNNING.get()
         if running and running[-1] is node:
             running.pop()
@@ -325,7 +322,7 @@ class AnomalyChecker:
                 continue
             kind = _nonfinite_kind(data, mode)
             if kind is not None and not _allowed(node, mode):
-                raise _backward_error(node, grads, outputs, index, kind)
+                raise _backward_error(node, grads, outputs, index, kind, saved)
 
     def node_failed(self, node, error) -> None:
         """`node` raised `error` (now on its way to the user): warn with the forward stacks that led to it."""
@@ -344,11 +341,11 @@ class AnomalyChecker:
             parent = getattr(parent, "anomaly_parent", None)
 
 
-def _backward_error(node, grads, outputs, index: int, kind: str) -> RuntimeError:
+def _backward_error(node, grads, outputs, index: int, kind: str, saved_entries) -> RuntimeError:
     """PyTorch's error for a node that returned `kind` values in output `index`, with gradscope's report."""
     incoming_stats = [_stats(x) for x in grads]
     outgoing = [_stats(o) for o in outputs]
-    saved = _saved_stats(node)
+    saved = _saved_stats(node, saved_entries)
     verdict = role(incoming_stats, outgoing) or "culprit"
     reason = (why_backward(_op_name(node), saved) if verdict == "culprit"
               else "the incoming gradient was already non-finite")

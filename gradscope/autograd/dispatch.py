@@ -321,7 +321,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
 
 def _notify(op, node, inputs, outputs) -> None:
     """Tell the observers about a new node and what it saved (only called when some observer listens)."""
-    node.scope = observers.current_scope()
+    node.module_call = observers.calls.get()
     observers.notify("node_created", node, inputs, outputs)
     names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names
     for name, entry in zip(names, node._saved):

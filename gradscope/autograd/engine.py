@@ -259,7 +259,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
     plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
-    free = not retain_graph and checker is None  # a node's rules free its saved values (anomaly mode reads them)
+    free = not retain_graph  # a node's rules free its saved values
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     if observers.WATCHERS:
@@ -287,11 +287,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
             else:
                 break
             if plain and not node._special and grads[0] is not None:
-                outputs = node._vjp(grads, free)
-                if checker is not None:  # it checks what the node's inputs will get, as routing sums and casts them
-                    checker.node_returned(node, grads, outputs)
-                    if not retain_graph:
-                        node._release()
+                outputs = node._vjp(grads, free) if checker is None else checker.run_node(node, grads, free)
             elif direct and type(node) is AccumulateGrad and not node._has_hooks and (
                     (leaf := node.variable)._requires_grad and not leaf._backward_hooks
                     and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special

@@ -250,7 +250,7 @@ def _connect(ctx, args, outputs) -> tuple:
     if observers.checker is not None:
         observers.checker.node_created(ctx, args, connected)
     if observers.GLOBAL or observers.active.get():
-        ctx.scope = observers.current_scope()
+        ctx.module_call = observers.calls.get()
         observers.notify("node_created", ctx, args, connected)
         for i, entry in enumerate(ctx._saved_for_backward):
             if entry is not None:

@@ -54,7 +54,7 @@ class Node:
     _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
     _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None (no edge)
-    scope = None  # module path ("model.encoder.fc1") when an observer recorded it
+    module_call = None  # the module call that made it (observers.ModuleCall), kept by observers and anomaly mode
     frames = None  # forward call stack (stacks.capture_stack), captured by anomaly mode
 
     def name(self) -> str:
@@ -72,6 +72,12 @@ class Node:
         if not backward or not (number == "" or number.isdigit()):
             return name
         return head if number in ("", "0") else head + number
+
+    @property
+    def scope(self) -> str | None:
+        """The module path of the call that made it ("model.encoder.fc1"), when observers or anomaly mode saw it."""
+        call = self.module_call
+        return call.scope if call is not None else None
 
     @property
     def next_functions(self) -> tuple:

@@ -112,18 +112,31 @@ def notify(event: str, *args) -> None:
 
 class ModuleCall:
     """A module call running: the module (the innermost one running, for a named scope), the call around it,
-    the module path its nodes record (`scope`, "model.encoder.fc1"), and for anomaly mode's stacks the frame
-    of the call (kept only while it runs) and the stack found for it (stacks.capture_stack)."""
+    its name (None for a module's call: its path below the module of the call around it), and for anomaly
+    mode's stacks the frame of the call (kept only while it runs) and the stack found for it
+    (stacks.capture_stack). The module path its nodes record (`scope`) is made when first read: most are never."""
 
-    __slots__ = ("module", "outer", "scope", "frame", "stack")
+    __slots__ = ("module", "outer", "name", "frame", "stack", "_scope")
 
-    def __init__(self, module, outer: ModuleCall | None, name: str, frame=None) -> None:
+    def __init__(self, module, outer: ModuleCall | None, name: str | None = None, frame=None) -> None:
         self.module = module
         self.outer = outer
-        outer_scope = outer.scope if outer is not None else None
-        self.scope = name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
+        self.name = name
         self.frame = frame  # set to None when the call returns
-        self.stack = None
+        self.stack = self._scope = None
+
+    @property
+    def scope(self) -> str:
+        """The module path its nodes record ("model.encoder.fc1")."""
+        scope = self._scope
+        if scope is None:
+            outer = self.outer
+            name = self.name
+            if name is None:
+                name = self.module._scope_relative_to(outer.module if outer is not None else None)
+            outer_scope = outer.scope if outer is not None else None
+            scope = self._scope = name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
+        return scope
 
 
 def current_scope() -> str | None:

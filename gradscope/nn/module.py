@@ -79,14 +79,13 @@ class Module(HookedCall):
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers and anomaly mode, so without them there is nothing to push
-        if observers.GLOBAL or modes.get().observers or observers.checker is not None:
+        observing = observers.GLOBAL or modes.get().observers
+        if observing or observers.checker is not None:
             outer = observers.calls.get()
-            caller = outer.module if outer is not None else None
-            if caller is None:  # a model's own call: recorders name its parameters after it
-                observers.notify("root_module_called", self)
+            if observing and (outer is None or outer.module is None):  # a model's own call: recorders name its
+                observers.notify("root_module_called", self)         # parameters after it
             # this frame, for anomaly mode: the stack of the ops made inside is found once per call
-            call = observers.ModuleCall(self, outer, self._scope_relative_to(caller),
-                                        sys._getframe() if observers.checker is not None else None)
+            call = observers.ModuleCall(self, outer, None, sys._getframe() if observers.checker is not None else None)
             token = observers.calls.set(call)
             try:
                 if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
