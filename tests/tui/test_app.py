@@ -2,12 +2,16 @@
 tensors, help, save, re-run, errors, quit, mouse)."""
 
 import inspect
+import io
 import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
+from rich.measure import Measurement
+from rich.text import Text
 from synthetic import synthetic_trace
 from textual.screen import Screen
 from textual.widgets import Static
@@ -28,7 +32,7 @@ from gradscope.tui.present import ordered_anomalies
 from gradscope.tui.screens import main as main_screen
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.error import ErrorScreen
-from gradscope.tui.screens.help import HelpScreen
+from gradscope.tui.screens.help import Drawn, HelpScreen
 from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import LAYOUT_AHEAD_AFTER, MainScreen
 from gradscope.tui.screens.parameters import ParametersScreen
@@ -371,6 +375,41 @@ def test_tensor_rows_show_in_the_detail_and_open_with_their_gradient():
         assert "45%" in plain(grad.render(), width=60)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+    drive(app, scenario)
+
+
+def test_help_tables_narrower_than_the_pane_are_drawn_once_whatever_its_width():
+    drawn = []
+
+    class Narrow:
+        def __rich_console__(self, console, options):
+            drawn.append(options.max_width)
+            yield Text("a short line")
+
+        def __rich_measure__(self, console, options):
+            return Measurement(12, 12)
+
+    console = Console(width=120, file=io.StringIO())
+    block = Drawn(Narrow())
+    for width in (117, 116, 117):  # the help as it opens: before its scroll bar shows, after, and again
+        assert console.render_lines(block, console.options.update_width(width))[0][0].text == "a short line"
+    assert drawn == [12]
+
+
+def test_the_detail_pane_keeps_its_width_whether_it_scrolls_or_not():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        detail = app.screen.query_one(NodeDetail)
+        widths, scrolling = set(), set()
+        for key in "jjkk":
+            await pilot.press(key)
+            await pilot.pause()
+            widths.add(detail.scrollable_content_region.width)
+            scrolling.add(detail.max_scroll_y > 0)
+        assert scrolling == {True, False}  # nodes that fit the pane and nodes that don't
+        assert len(widths) == 1  # the text is wrapped at one width: no second layout as the scroll bar shows
 
     drive(app, scenario)
 
