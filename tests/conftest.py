@@ -12,6 +12,7 @@ import contextlib
 import functools
 import io
 import re
+import sys
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -49,12 +50,25 @@ class Outcome:
     warnings: tuple[str, ...]
 
 
+@contextlib.contextmanager
+def _defaults_kept(module: ModuleType):
+    """Library-wide defaults a snippet sets (`set_default_dtype`, `set_default_device`) end with it. PyTorch's
+    default device is a global function mode: left on, it adds its frame to later tracebacks and sends F.l1_loss
+    with a weight down another path, so tests would depend on the order they run in."""
+    dtype = module.get_default_dtype()
+    try:
+        yield
+    finally:
+        module.set_default_dtype(dtype)
+        module.set_default_device(None)
+
+
 def run_snippet(module: ModuleType, source: str, env: dict | None = None) -> Outcome:
     """Execute `source` with `torch` bound to `module`; capture stdout, the exception and every warning."""
     namespace = {"__name__": "__main__", "torch": module, **(env or {})}
     stdout = io.StringIO()
     error = None
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout), _defaults_kept(module):
         warnings.simplefilter("always")
         try:
             exec(compile(textwrap.dedent(source), "<snippet>", "exec"), namespace)
@@ -106,3 +120,15 @@ class Oracle:
 def oracle() -> Oracle:
     """The snippet runner/comparator (see the module docstring)."""
     return Oracle()
+
+
+@pytest.fixture(autouse=True)
+def _global_modes_restored():
+    """Every test leaves gradscope's and PyTorch's global modes as it found them, so that no test depends on the
+    order tests run in: the default dtype is float32 and gradients are enabled."""
+    yield
+    for library in (gradscope, sys.modules.get("torch")):
+        if library is not None:
+            name = library.__name__
+            assert library.get_default_dtype() == library.float32, f"a test left {name}'s default dtype changed"
+            assert library.is_grad_enabled(), f"a test left {name}'s gradients disabled"
