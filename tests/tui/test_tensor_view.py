@@ -1,9 +1,13 @@
-"""What the tensor view prints: statistics, histogram, values (summarised when large, absent when not kept)."""
+"""What the tensor view prints: statistics, histogram, values (summarised when large, absent when not kept), and
+how often it formats them."""
 
 import numpy as np
+from tui_helpers import NAN_MODEL, drive, recorded
 
 from gradscope._stats import compute_stats
 from gradscope.trace.model import TensorRecord
+from gradscope.tui import make_app
+from gradscope.tui.widgets import tensor_view
 from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_text, values_text
 
 
@@ -40,3 +44,19 @@ def test_a_tensor_kept_as_statistics_only_says_its_values_were_not_kept():
     record = TensorRecord(stats=compute_stats(np.ones(10_000)))
     assert values_text(record, 60, False).plain == \
         "values not kept (10,000 elements; the trace kept statistics only)"
+
+
+def test_a_record_is_formatted_once_per_width_until_another_is_shown(monkeypatch):
+    formatted = []
+    monkeypatch.setattr(tensor_view, "values_text",
+                        lambda record, width, full: formatted.append(record) or values_text(record, width, full))
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        view = app.screen.query_one(tensor_view.TensorView)
+        assert formatted.count(view.record) == 1  # measured, drawn and laid out again: formatted once
+        await pilot.press("j")
+        await pilot.pause()
+        assert formatted.count(view.record) == 1  # the next line's record
+
+    drive(app, scenario)

@@ -28,12 +28,10 @@ class TensorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with KeyScroll(), Horizontal():
-            for _ in self.tensors:
-                yield TensorView(full=True)
+            for name, record in self.tensors:  # composed with their records: laid out once, filled
+                yield TensorView(full=True, title=name, record=record)
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = " · ".join(name for name, _ in self.tensors)
-        for view, (name, record) in zip(self.query(TensorView), self.tensors, strict=True):
-            view.show(name, record)
         self.query_one(KeyScroll).focus()

@@ -88,24 +88,37 @@ def values_text(record: TensorRecord, width: int, full: bool) -> Text:
 
 
 class TensorView(Widget):
-    """Shows one tensor record; `full` selects the large histogram and longer value listings."""
+    """Shows one tensor record (`title`'s `record`, until `show` shows another); `full` selects the large
+    histogram and longer value listings."""
 
-    def __init__(self, full: bool = False, *, id: str | None = None) -> None:
+    def __init__(self, full: bool = False, *, title: str = "", record: TensorRecord | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.full = full
-        self.title = ""
-        self.record: TensorRecord | None = None
+        self.title = title
+        self.record = record
+        self._drawn: dict[int, RenderableType] = {}  # width → what shows the record at that width
 
     def show(self, title: str, record: TensorRecord | None) -> None:
         self.title = title
         self.record = record
+        self._drawn.clear()
         self.refresh(layout=True)
 
     def render(self) -> RenderableType:
+        """What shows the record, made once per width: Textual asks at each layout (to measure the height) and
+        each repaint, two or three times as a cursor move fills the detail pane, and the values are formatted
+        number by number."""
+        width = self.content_size.width or 80
+        drawn = self._drawn.get(width)
+        if drawn is None:
+            drawn = self._drawn[width] = self._draw(width)
+        return drawn
+
+    def _draw(self, width: int) -> RenderableType:
         if self.record is None:
             return Text(self.title or "no tensor", style=QUIET)
         stats = self.record.stats
-        width = self.content_size.width or 80
         heading = Text.assemble((self.title, "bold"), "  ", shape_text(stats.shape), "  ", (stats.dtype, QUIET))
         histogram = histogram_rows(stats, width) if self.full else Text.assemble(("histogram ", QUIET),
                                                                                  sparkline(stats))
