@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope.autograd import legacy
+from gradscope.autograd import legacy, writes
 from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.tensor import Tensor, check_device
 
@@ -35,10 +35,16 @@ def _size(size) -> tuple:
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = _new_tensor(Tensor)
-    t._init(data)
+    """A new tensor on `data`, memory just allocated for it: private to gradscope (writes.allocated)."""
+    t = _wrap(writes.allocated(data))
     if requires_grad:
         t._set_requires_grad(True, "Only Tensors of floating point and complex dtype can require gradients")
+    return t
+
+
+def _wrap(data: np.ndarray) -> Tensor:
+    t = _new_tensor(Tensor)
+    t._init(data)
     return t
 
 
@@ -67,9 +73,9 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing `array`'s memory."""
+    """A tensor sharing `array`'s memory (the caller's: not private, see gradscope.autograd.writes)."""
     _dtypes.from_numpy_dtype(array.dtype)
-    return _finish(array, False)
+    return _wrap(array)
 
 
 def _filled(fill, size, dtype, requires_grad) -> Tensor:

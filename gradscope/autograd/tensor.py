@@ -359,7 +359,7 @@ class Tensor:
         # NOTE: as PyTorch, only in grad mode: under no_grad the array can't take part in a graph anyway
         if self._requires_grad and not force and grad_enabled.get():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        writes.before_write(self._data)  # the caller may write through the array it gets, unseen
+        writes.handed_out(self._data)  # the caller may write through the array it gets, unseen
         return self._data
 
     def __array__(self, dtype=None, copy=None):

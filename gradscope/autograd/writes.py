@@ -9,8 +9,15 @@ batch norm's running statistics, gradcheck's perturbations. Handing the array it
 (`Tensor.numpy()`, `np.asarray(tensor)`) counts as a write: the caller may write through it at any time.
 With nothing held, `before_write` is one test of an empty dict.
 
+Holding is safe for memory no code outside gradscope can reach as an array: what gradscope's ops made
+while recording (the recorder knows), and what its factories allocated (`allocated`: parameters, inputs
+made with `tensor`, `randn` …) until `handed_out` (`numpy()`). Memory the caller gave (`from_numpy`,
+an ndarray operand) is never private: the caller may write into it unannounced.
+
 >>> hold(array, record)   # False: not holdable (memory NumPy doesn't own), copy it now instead
 >>> before_write(view)    # any array in the same memory: record.preserve() runs first, once
+>>> is_private(allocated(np.zeros(3)))
+True
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import weakref
 import numpy as np
 
 _held: dict[int, tuple] = {}  # id(memory owner) -> (weakref to the owner, [weakrefs to its holders])
+_private: dict[int, weakref.ref] = {}  # id(memory owner) -> weakref to it: allocated by gradscope, never handed out
+_prune_private_at = 1024  # entries of dead owners are dropped when the dict grows past this (see `allocated`)
 _lock = threading.RLock()  # reentrant: an owner freed while it is held (a weakref callback) takes it too
 
 
@@ -79,6 +88,41 @@ def held_references(array: np.ndarray) -> tuple[int, int]:
         elif base is not None and (held is base or held.base is base):
             to_base += 1
     return to_array, to_base
+
+
+def allocated(array: np.ndarray) -> np.ndarray:
+    """Note `array`, just allocated by gradscope for a new tensor and owning its memory, as private: only
+    tensors reach it (until `handed_out`), so every write into it is announced. Returns `array`."""
+    if array.base is None:
+        _private[id(array)] = weakref.ref(array)
+        if len(_private) > _prune_private_at:
+            _prune_private()
+    return array
+
+
+def _prune_private() -> None:
+    """Drop the entries of owners gone. NOTE: pruned in bulk, not by a weakref callback each: a factory's
+    tensor then costs one weakref, and its death nothing (an entry lost to a race only makes a copy)."""
+    global _prune_private_at
+    for key, ref in list(_private.items()):
+        if ref() is None and _private.get(key) is ref:
+            _private.pop(key, None)
+    _prune_private_at = max(1024, 2 * len(_private))
+
+
+def is_private(owner) -> bool:
+    """Whether the memory owner `owner` (see `memory_owner`) was `allocated` and never handed out."""
+    ref = _private.get(id(owner))
+    return ref is not None and ref() is owner
+
+
+def handed_out(array: np.ndarray) -> None:
+    """The caller gets `array` itself (`Tensor.numpy()`): it may write through it at any time, unannounced.
+    That counts as a write now, and its memory is private no more."""
+    before_write(array)
+    owner = memory_owner(array)
+    if is_private(owner):
+        _private.pop(id(owner), None)
 
 
 def before_write(array: np.ndarray) -> None:

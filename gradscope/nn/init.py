@@ -147,8 +147,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     low, high = cdf((a - mean) / std), cdf((b - mean) / std)
     with no_grad():
         tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        values = _erfinv(tensor.numpy()) * std * math.sqrt(2.0) + mean
-        return tensor.copy_(from_numpy(np.clip(values, a, b).astype(tensor.numpy().dtype)))
+        values = _erfinv(tensor._data) * std * math.sqrt(2.0) + mean
+        return tensor.copy_(from_numpy(np.clip(values, a, b).astype(tensor._data.dtype)))
 
 
 def _erfinv(y: np.ndarray) -> np.ndarray:
@@ -180,7 +180,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         q = q * np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return tensor.copy_(from_numpy((gain * q).reshape(tensor.shape).astype(tensor.numpy().dtype)))
+        return tensor.copy_(from_numpy((gain * q).reshape(tensor.shape).astype(tensor._data.dtype)))
 
 
 def eye_(tensor: Tensor) -> Tensor:
@@ -188,4 +188,4 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        return tensor.copy_(from_numpy(np.eye(*tensor.shape, dtype=tensor.numpy().dtype)))
+        return tensor.copy_(from_numpy(np.eye(*tensor.shape, dtype=tensor._data.dtype)))

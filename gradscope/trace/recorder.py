@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 import gradscope
-from gradscope.autograd import observers
+from gradscope.autograd import observers, writes
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
@@ -58,10 +58,12 @@ class Recorder:
     """Records every node, saved tensor and gradient while active (an engine observer).
 
     Arrays above `keep_values` elements are summarised when first read (`TensorRecord.stats`). Until then
-    the ones gradscope made while recording (ops' outputs, gradients) are held by reference, copied only
-    before something writes into them (they are new, so every write is announced: gradscope.autograd.writes);
-    any other (parameters, inputs: the caller may hold their memory) is copied as it is recorded. At most
-    `snapshot_bytes` of held arrays and copies wait at any time.
+    the ones no code outside gradscope can reach are held by reference, copied only before something
+    writes into them (every such write is announced: gradscope.autograd.writes): what gradscope made while
+    recording (ops' outputs, gradients), and what its factories made and never handed out (parameters,
+    inputs made with `tensor` or `randn`). Any other (`from_numpy`'s, or after `numpy()`: the caller may
+    write into it) is copied as it is recorded. At most `snapshot_bytes` of held arrays and copies wait at
+    any time.
 
     NOTE: entering a Recorder tells glibc, for the rest of the process, to keep up to 256 MB of freed
     memory mapped for reuse (`snapshots.keep_freed_memory`): the held arrays are let go together, and
@@ -132,7 +134,7 @@ class Recorder:
     def _record(self, array: np.ndarray, version: int | None) -> TensorRecord:
         """A new record of `array`: a view of a record of the same memory (a weight and then its transpose,
         a gradient and then its transpose), else one of its own: held when gradscope made its memory while
-        recording (`_note_made`), else copied."""
+        recording (`_note_made`) or it is private to gradscope (`writes.is_private`), else copied."""
         memory = memory_owner(array)
         seen = self._seen.get(id(memory))
         if type(memory) is np.ndarray and (seen is None or seen() is not memory):
@@ -141,7 +143,7 @@ class Recorder:
         held = None if owner is None else self._buffers.get(id(owner))
         if held is not None and held[0]() is owner and (held[1] == version or version is None):
             return TensorRecord.as_view(held[2], tuple(array.shape))
-        if array.size > self.keep_values and self._is_new(memory):
+        if array.size > self.keep_values and (self._is_new(memory) or writes.is_private(memory)):
             record = TensorRecord.hold(array)
         else:
             record = TensorRecord.capture(array, self.keep_values)

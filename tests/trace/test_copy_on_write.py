@@ -51,13 +51,33 @@ def _expected():
     return EXPECTED
 
 
-def test_the_step_holds_what_it_made_and_copies_what_it_did_not():
+def test_the_step_holds_what_only_gradscope_reaches():
     def check(trace):
         states = {id(r): r._held is not None for r in _records(trace)}
         assert any(states.values())  # activations, gradients: held, no copy
-        assert not any(states[id(p.value)] for p in trace.parameters)  # parameters: their memory may be the caller's
+        assert all(states[id(p.value)] for p in trace.parameters)  # parameters its factories made: held too
 
     _step(held=check)
+
+
+def _step_in_the_callers_memory(write: bool):
+    """Record a step whose input is the caller's array and one of whose weights the caller got with numpy()
+    before recording; write through both after recording when `write`."""
+    gradscope.manual_seed(0)
+    first, second = nn.Linear(8, 16), nn.Linear(16, 4)
+    weight = first.weight.detach().numpy()  # the caller may write through it from now on, unannounced
+    inputs = np.random.default_rng(0).standard_normal((32, 8)).astype(np.float32)
+    with Recorder(keep_values=0) as recorder:
+        second(first(gradscope.from_numpy(inputs)).tanh()).pow(2).mean().backward()
+    trace = recorder.finish()
+    if write:
+        weight[...] = 7.0
+        inputs[...] = 7.0
+    return [repr(record.stats) for record in _records(trace)]
+
+
+def test_memory_the_caller_can_write_into_is_copied_as_recorded():
+    assert _step_in_the_callers_memory(write=True) == _step_in_the_callers_memory(write=False)
 
 
 def _backward_again(run):
