@@ -196,8 +196,10 @@ class Outline:
         return 0
 
     def expandable(self, item: Item) -> bool:
-        if isinstance(item, NodeItem):
-            return bool(self._children[item.node]) and self._list_entries(item) != []
+        if isinstance(item, NodeItem):  # it lists its inputs but its main one, which is listed below it
+            head, position = self.place[item.node]
+            main_input_below = position + 1 < len(self.runs[head])
+            return len(self._children[item.node]) > main_input_below
         return isinstance(item, (TopItem, FoldItem, BranchItem))
 
     def _segment(self, container: Item) -> tuple[int, int, int, str | None] | None:
