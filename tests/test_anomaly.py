@@ -672,3 +672,30 @@ def test_a_gradient_masked_by_relu_is_no_anomaly(oracle):
         """,
         stdout="tensor([0.0000, 0.0000, 0.5000])\n",
     )
+
+
+def _sqrt_activation(h):
+    return (h * 0).sqrt() * 0  # <- here
+
+
+class _Sqrt(nn.Tanh):
+    def forward(self, h):
+        return self._sqrt(h)
+
+    def _sqrt(self, h):
+        return (h * 0).sqrt() * 0  # <- here
+
+
+@pytest.mark.parametrize("build", [
+    lambda: nn.TransformerEncoderLayer(4, 1, 8, dropout=0.0, activation=_sqrt_activation, batch_first=True),
+    lambda: nn.Sequential(nn.Linear(4, 4), _Sqrt()),
+], ids=["activation given to a layer", "subclass of a layer"])
+def test_ops_made_by_user_code_inside_a_gradscope_module_have_the_users_line(build):
+    """Ops made inside a module call get the call's stack only when gradscope's own code makes them: the user's
+    function called from a layer's forward, and a user's subclass of a layer, keep their own line."""
+    model = build()
+    expected = marked(_sqrt_activation if isinstance(model, nn.TransformerEncoderLayer) else _Sqrt._sqrt)
+    with pytest.raises(RuntimeError, match="'SqrtBackward0' returned nan values") as e:
+        with torch.autograd.set_detect_anomaly(True):
+            model(torch.randn(2, 3, 4)).sum().backward()
+    assert e.value.report.location == expected

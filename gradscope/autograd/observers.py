@@ -113,16 +113,18 @@ def notify(event: str, *args) -> None:
 class ModuleCall:
     """A module call running: the module (the innermost one running, for a named scope), the call around it,
     its name (None for a module's call: its path below the module of the call around it), and for anomaly
-    mode's stacks the frame of the call (kept only while it runs) and the stack found for it
-    (stacks.capture_stack). The module path its nodes record (`scope`) is made when first read: most are never."""
+    mode's stacks the frame of the call (kept only while it runs), whether it is closed and the stack found for
+    it (stacks.capture_stack). The module path its nodes record (`scope`) is made when first read: most are never."""
 
-    __slots__ = ("module", "outer", "name", "frame", "stack", "_scope")
+    __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "_scope")
 
-    def __init__(self, module, outer: ModuleCall | None, name: str | None = None, frame=None) -> None:
+    def __init__(self, module, outer: ModuleCall | None, name: str | None = None, frame=None,
+                 closed: bool = False) -> None:
         self.module = module
         self.outer = outer
         self.name = name
         self.frame = frame  # set to None when the call returns
+        self.closed = closed  # only gradscope's code makes ops in the call (outside the module calls it makes)
         self.stack = self._scope = None
 
     @property

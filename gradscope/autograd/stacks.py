@@ -46,36 +46,69 @@ def capture_stack(skip: int = 1, call=None) -> tuple:
 
     `call` is the innermost module call running (observers.ModuleCall), or None. An op made by gradscope's
     own code inside a module call (a Linear's addmm) has the stack of the call, found once per call (and a
-    call made by gradscope inside another has that one's). The frames between the op and the call are checked
-    by their code in one C call when they are the ones found last time in a call of that module's type.
+    call made by gradscope inside another has that one's). In a closed call (`ModuleCall.closed`: only
+    gradscope's code makes ops in it) that is every op; in others the frames between the op and the call are
+    checked by their code in one C call when they are the ones found last time in a call of that module's type.
     """
-    frame = sys._getframe(skip)
-    pending = []  # module calls found to have this stack, on first use
+    if call is not None and call.closed and call.frame is not None:
+        return call.stack if call.stack is not None else _call_stack(call)
+    return _capture(sys._getframe(skip), call)
+
+
+def _call_stack(call) -> tuple:
+    """The stack of closed module call `call`, found once: the one at its frame, which is the stack of the call
+    around it when that one is closed too (gradscope's code called it)."""
+    outer = call.outer
+    if outer is not None and outer.closed and outer.frame is not None:
+        stack = outer.stack if outer.stack is not None else _call_stack(outer)
+    else:
+        stack = _capture(call.frame, outer)
+    call.stack = stack
+    return stack
+
+
+def _capture(frame, call) -> tuple:
+    """capture_stack from `frame`, in module call `call` (or None)."""
+    if call is None:
+        return _walk_out(frame, None, None)
+    pending = None  # module calls found to have this stack, on first use
     while True:
-        target = call.frame if call is not None else None
-        if target is not None:
-            way = _WAYS_IN.get(type(call.module))
-            if way is not None and frame.f_code.co_filename in _PACKAGE_FILES:
-                try:
-                    inside = way[0](frame) == (*way[1], target)  # gradscope's functions lead out to the call
-                except AttributeError:  # a shorter stack (f_back None): not the call's
-                    inside = False
-            else:
-                inside = False
-            if not inside:
-                stack = _walk_out(frame, call, target)
-                inside = stack is None
-            if inside:
-                stack = call.stack
-                if stack is None:  # the call's stack: the one at its own frame, inside the call around it
-                    pending.append(call)
-                    frame, call = target, call.outer
-                    continue
-        else:
+        target = call.frame
+        if target is None:
             stack = _walk_out(frame, None, None)
+            break
+        if not _inside(frame, call, target):
+            stack = _walk_out(frame, call, target)
+            if stack is not None:  # a user's frame on the way out: the op is the user's, not the call's
+                break
+        stack = call.stack
+        if stack is not None:
+            break
+        # the call's stack: the one at its own frame, inside the call around it
+        if pending is None:
+            pending = [call]
+        else:
+            pending.append(call)
+        frame, call = target, call.outer
+        if call is None:
+            stack = _walk_out(frame, None, None)
+            break
+    if pending is not None:
         for done in pending:
             done.stack = stack
-        return stack
+    return stack
+
+
+def _inside(frame, call, target) -> bool:
+    """Whether `frame` leads out to `target` (the frame of module call `call`) over the frames found last time
+    in a call of that module's type: gradscope's functions, checked by their code in one C call."""
+    way = _WAYS_IN.get(type(call.module))
+    if way is None or frame.f_code.co_filename not in _PACKAGE_FILES:
+        return False
+    try:
+        return way[0](frame) == way[1] + (target,)
+    except AttributeError:  # a shorter stack (f_back None): not the call's
+        return False
 
 
 def _walk_out(frame, call, target):

@@ -32,6 +32,8 @@ def _add_indent(text: str, spaces: int) -> str:
     return "\n".join([first] + [" " * spaces + line for line in rest])
 
 
+_PACKAGE = __name__.split(".")[0]  # gradscope
+
 class Module(HookedCall):
     """Base class for all layers and models.
 
@@ -54,9 +56,17 @@ class Module(HookedCall):
 
     training: bool
     _scope_name: str | None = None  # the attribute name this module was registered under in its parent
+    # whether only gradscope's code makes ops in a call of this module (outside the module calls it makes):
+    # gradscope's own modules, unless their forward may call functions it was given (they say so)
+    _closed_forward = False
     # True for containers that are never called (ModuleList, ModuleDict): no scope of their own is
     # pushed, so their children's scope names carry the container's ("layers.0")
     _scope_passthrough = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_closed_forward" not in cls.__dict__:  # a subclass made elsewhere (the user's) runs its code in the call
+            cls._closed_forward = cls.__module__.startswith(_PACKAGE + ".")
 
     def __init__(self) -> None:
         set_attribute = object.__setattr__
@@ -84,11 +94,14 @@ class Module(HookedCall):
             outer = observers.calls.get()
             if observing and (outer is None or outer.module is None):  # a model's own call: recorders name its
                 observers.notify("root_module_called", self)         # parameters after it
-            # this frame, for anomaly mode: the stack of the ops made inside is found once per call
-            call = observers.ModuleCall(self, outer, None, sys._getframe() if observers.checker is not None else None)
+            hooked = self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+            # for anomaly mode, this frame: the stack of the ops made inside is found once per call (for every op
+            # when the call is closed: the module's own forward is gradscope's, and no hook is the user's)
+            call = observers.ModuleCall(self, outer, None, sys._getframe() if observers.checker is not None else None,
+                                        self._closed_forward and not hooked)
             token = observers.calls.set(call)
             try:
-                if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+                if hooked:
                     return self._call_with_hooks(args, kwargs)
                 return self.forward(*args, **kwargs)
             finally:

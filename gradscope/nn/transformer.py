@@ -60,6 +60,8 @@ class TransformerEncoderLayer(Module):
     torch.Size([3, 5, 8])
     """
 
+    _closed_forward = False  # its forward calls the activation it was given, which may be the user's
+
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
@@ -93,6 +95,8 @@ class TransformerEncoderLayer(Module):
 class TransformerDecoderLayer(Module):
     """Self-attention, attention over the encoder's memory, then a feed-forward block; each with
     dropout, a residual and a LayerNorm."""
+
+    _closed_forward = False  # its forward calls the activation it was given, which may be the user's
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
