@@ -180,3 +180,33 @@ def test_before_write_finds_the_memory_of_any_view():
     writes.before_write(array)  # told once: the holder copied what it needed
     assert Holder.calls == 1
     assert not writes.hold(np.frombuffer(b"\0" * 16), holder)  # memory NumPy doesn't own: copy instead
+
+
+def test_memory_is_private_from_a_factory_until_handed_out():
+    made = gradscope.randn(4, 3)
+    assert writes.is_private(writes.memory_owner(made.t()._data))  # a view is in its base's memory
+    assert not writes.is_private(writes.memory_owner(gradscope.from_numpy(np.ones(3))._data))  # the caller's
+    np.asarray(made)
+    assert not writes.is_private(made._data)  # the caller may write through the array it got
+    for _ in range(5000):  # the entries of tensors gone are dropped as the registry grows
+        gradscope.zeros(2)
+    assert len(writes._private) < 3000
+
+
+def test_held_references_counts_the_holders_references_to_an_array_and_its_base():
+    class Holder:
+        def __init__(self, held):
+            self.held = held
+
+        def preserve(self):
+            self.held = None
+
+    base = np.zeros((4, 3))
+    view = base.T
+    holders = [Holder(view), Holder(base), Holder(base[1:].T)]
+    for holder in holders:
+        assert writes.hold(holder.held, holder)
+    assert writes.held_references(view) == (1, 2)  # the view itself; the base, and the third holder's view of it
+    assert writes.held_references(base) == (3, 0)  # each holds the base or a view of it
+    writes.before_write(base)  # they let go
+    assert writes.held_references(view) == (0, 0)
