@@ -8,6 +8,7 @@ import inspect
 import math
 import re
 import textwrap
+import traceback
 import warnings
 
 import numpy as np
@@ -699,3 +700,25 @@ def test_ops_made_by_user_code_inside_a_gradscope_module_have_the_users_line(bui
         with torch.autograd.set_detect_anomaly(True):
             model(torch.randn(2, 3, 4)).sum().backward()
     assert e.value.report.location == expected
+
+
+def _made_at(depth: int, x):
+    """(node's stack, the interpreter's) for two ops made at two lines of the innermost of `depth` frames."""
+    if depth:
+        return _made_at(depth - 1, x)
+    first, expected_first = x.sqrt(), traceback.extract_stack()
+    second, expected_second = x.exp(), traceback.extract_stack()
+    return [(node.grad_fn.metadata["traceback_"], expected) for node, expected in
+            ((first, expected_first), (second, expected_second))]
+
+
+def test_stacks_are_the_interpreters_at_any_depth():
+    """Stacks share links and a walk keeps only some of the frames it passed: in deep, shallow and repeated calls
+    each node's stack is still every frame where it was made (innermost 64), as traceback.extract_stack has it."""
+    x = torch.ones(3, requires_grad=True)
+    with torch.autograd.set_detect_anomaly(True):
+        for depth in (30, 3, 30, 30, 12, 0, 17):
+            for stack, expected in _made_at(depth, x):
+                files = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in expected]
+                assert [entry.split("\n")[0] for entry in stack] == files[-len(stack):]
+                assert len(stack) == min(64, len(expected))

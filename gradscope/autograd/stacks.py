@@ -148,7 +148,10 @@ _GETTERS: dict = {}
 
 def _walk(frame) -> tuple:
     """The chain of links from `frame` out, made anew for the frames that moved since this thread's last
-    walk. Only the last walk's frames are kept (in `_KNOWN`): the ones not on this stack are let go."""
+    walk. Of the frames walked, the two innermost, the outermost and every eighth are kept (in `_KNOWN`), enough
+    for the next walk to stop soon: keeping a frame costs more than walking it again (a frame object kept past
+    its return takes its locals along). Only the last walk's frames are kept: the ones not on this stack are
+    let go."""
     known_get = _KNOWN.get
     walked = []
     while frame is not None:
@@ -159,15 +162,18 @@ def _walk(frame) -> tuple:
         frame = frame.f_back
     else:
         link = None
+    outermost = link  # the link the walk stopped at (None at the bottom of the stack)
     frames = _recent.frames
     depth = frames.index(frame) + 1 if link is not None else 0
     for stale in frames[depth:]:  # the last stack's frames inside the one found: not on this stack
         _KNOWN.pop(stale, None)  # (already gone if forget_stacks ran in another thread)
     del frames[depth:]
+    inner = len(walked)  # frames walked inside the one at hand
     for frame in reversed(walked):
+        inner -= 1
         code = frame.f_code
         link = (code, frame.f_lasti, link)
-        if not code.co_flags & _RESUMABLE:
+        if (inner < 2 or inner & 7 == 7 or link[2] is outermost) and not code.co_flags & _RESUMABLE:
             _KNOWN[frame] = link
             frames.append(frame)
     return link
