@@ -722,3 +722,22 @@ def test_stacks_are_the_interpreters_at_any_depth():
                 files = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in expected]
                 assert [entry.split("\n")[0] for entry in stack] == files[-len(stack):]
                 assert len(stack) == min(64, len(expected))
+
+
+class _MyLinear(nn.Linear):
+    """A user's subclass: not a closed call, though gradscope's forward makes its ops."""
+
+
+def test_every_node_made_inside_nested_module_calls_has_the_stack_of_the_models_call():
+    model = nn.Sequential(nn.Sequential(_MyLinear(2, 2), nn.Tanh()), nn.Sequential(nn.Linear(2, 2)), _MyLinear(2, 1))
+    with torch.autograd.set_detect_anomaly(True):
+        out = model(torch.ones(1, 2))  # the model's call
+    nodes, pending = [], [out.grad_fn]
+    while pending:
+        node = pending.pop()
+        if node is not None and "Accumulate" not in node.name():
+            nodes.append(node)
+            pending += [child for child, _ in node.next_functions]
+    assert len(nodes) == 7  # three linear layers (t, addmm) and a tanh
+    for node in nodes:
+        assert node.metadata["traceback_"][-1].endswith("    out = model(torch.ones(1, 2))  # the model's call\n")

@@ -238,9 +238,10 @@ class AnomalyChecker:
     def node_created(self, node, inputs, outputs) -> None:
         """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs."""
         call = _CALLS_GET()
-        # called by a recording function (dispatch's, Function.apply's _connect), which gradscope calls: this
-        # frame and the two above it are gradscope's
-        node.frames = capture_stack(4, call)
+        if call is not None and call.closed and call.stack is not None:  # capture_stack's commonest case, inline
+            node.frames = call.stack
+        else:  # called by a recording function (dispatch's, Function.apply's _connect), which gradscope calls:
+            node.frames = capture_stack(4, call)  # this frame and the two above it are gradscope's
         node.module_call = call
         if _RUNNING.get():  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = _RUNNING.get()[-1]

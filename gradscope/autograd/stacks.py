@@ -50,7 +50,7 @@ def capture_stack(skip: int = 1, call=None) -> tuple:
     gradscope's code makes ops in it) that is every op; in others the frames between the op and the call are
     checked by their code in one C call when they are the ones found last time in a call of that module's type.
     """
-    if call is not None and call.closed and call.frame is not None:
+    if call is not None and call.closed:
         return call.stack if call.stack is not None else _call_stack(call)
     return _capture(sys._getframe(skip), call)
 
@@ -59,9 +59,9 @@ def _call_stack(call) -> tuple:
     """The stack of closed module call `call`, found once: the one at its frame, which is the stack of the call
     around it when that one is closed too (gradscope's code called it)."""
     outer = call.outer
-    if outer is not None and outer.closed and outer.frame is not None:
+    if outer is not None and outer.closed:
         stack = outer.stack if outer.stack is not None else _call_stack(outer)
-    else:
+    else:  # NOTE: a closed call keeps its frame unless the call around it is closed too
         stack = _capture(call.frame, outer)
     call.stack = stack
     return stack
@@ -73,6 +73,9 @@ def _capture(frame, call) -> tuple:
         return _walk_out(frame, None, None)
     pending = None  # module calls found to have this stack, on first use
     while True:
+        if call.closed:  # `frame` is gradscope's, in the call: the call's stack
+            stack = call.stack if call.stack is not None else _call_stack(call)
+            break
         target = call.frame
         if target is None:
             stack = _walk_out(frame, None, None)
