@@ -37,7 +37,7 @@ class IdleCollector:
         young, middle, old = self._thresholds
         gc.set_threshold(young, middle, old * BURST)
         self.freeze()
-        self._timer = app.set_interval(QUIET, self.collect, name="collect garbage")
+        self._timer = app.set_interval(QUIET, self.collect, name="collect garbage", pause=True)  # until input
 
     @staticmethod
     def freeze() -> None:
@@ -46,15 +46,17 @@ class IdleCollector:
         gc.freeze()
 
     def postpone(self) -> None:
-        """Input came: the user is not reading yet, wait another QUIET."""
+        """Input came: collect once QUIET seconds pass without more."""
         if self._timer is not None:
-            self._timer.reset()
+            self._timer.reset()  # (and resumed, when paused)
 
-    @staticmethod
-    def collect() -> None:
-        """Collect every generation if the old one took in objects since the last full collection."""
+    def collect(self) -> None:
+        """Collect every generation if the old one took in objects since the last full collection; then wait for
+        input again."""
         if gc.get_count()[2]:  # young collections since the last full one moved survivors into the old generation
             gc.collect()
+        if self._timer is not None:
+            self._timer.pause()
 
     def stop(self) -> None:
         if self._timer is not None:
