@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-from gradscope.ops.reduction import _logsumexp
 from gradscope.ops.registry import primitive
 
 
@@ -22,8 +21,19 @@ def _softmax(a, dim):
 
 softmax = primitive("softmax", _softmax, "SoftmaxBackward0", inputs=("self",), params=("dim",), saves=("result",),
                     vjp=(lambda g, s: s.result * (g - s.xp.sum(g * s.result, _axes(g, s.dim), True)),))
-log_softmax = primitive("log_softmax", lambda a, dim: a - _logsumexp(a, _axes(a, dim), True), "LogSoftmaxBackward0",
-                        inputs=("self",), params=("dim",), saves=("result",),
+
+
+def _log_softmax(a, dim):
+    # NOTE: PyTorch's kernel order, (x - max) - log(sum(exp(x - max))): a +inf logit makes its whole row nan
+    # there (inf - inf), where logsumexp's guard against infinite maxima would give the other classes -inf
+    axes = _axes(a, dim)
+    shifted = a - a.max(axis=axes, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
+    return shifted
+
+
+log_softmax = primitive("log_softmax", _log_softmax, "LogSoftmaxBackward0", inputs=("self",), params=("dim",),
+                        saves=("result",),
                         vjp=(lambda g, s: g - s.xp.exp(s.result) * s.xp.sum(g, _axes(g, s.dim), True),))
 
 
@@ -57,7 +67,7 @@ def _nll_weights(target, weight, ignore_index, dtype):
     """Each target's weight (its class's, 0 where ignored) and the targets made safe to index with. The
     weights are None when every target counts once (no class weights, none ignored): the common case
     then builds no array of ones to multiply by."""
-    if ignore_index not in target:  # (target == ignore_index).any(), in one call
+    if not np.count_nonzero(target == ignore_index):  # half the cost of `ignore_index in target` (its .any())
         return (None if weight is None else weight[target].astype(dtype, copy=False)), target
     ignored = target == ignore_index
     safe = np.where(ignored, 0, target)

@@ -179,3 +179,10 @@ def test_threshold_keeps_a_nan_and_passes_its_gradient_as_torch(inplace):
     np.testing.assert_array_equal(ours[0], theirs[0])
     np.testing.assert_array_equal(ours[1], theirs[1])
     assert ours[2] == theirs[2]
+
+
+def test_log_softmax_follows_pytorchs_order_at_infinities():
+    # PyTorch computes (x - max) - log(sum(exp(x - max))): a +inf logit turns its whole row nan (inf - inf), an
+    # all -inf row is nan, and a -inf logit beside finite ones is -inf with the rest normalised as usual
+    x = gradscope.tensor([[np.inf, 1.0], [-np.inf, -np.inf], [-np.inf, 1.0]])
+    np.testing.assert_array_equal(F.log_softmax(x, 1).numpy(), [[np.nan, np.nan], [np.nan, np.nan], [-np.inf, 0.0]])
