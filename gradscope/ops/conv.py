@@ -39,6 +39,9 @@ def pad_or_crop(x: np.ndarray, pads, value=0) -> np.ndarray:
     where an amount is positive, cut where it is negative."""
     if not any(b or a for b, a in pads):
         return x
+    if not any(b > 0 or a > 0 for b, a in pads):  # only cuts: the kept part copied, no buffer to fill first
+        kept = tuple(slice(-b, n + a) for n, (b, a) in zip(x.shape[-len(pads):], pads, strict=True))
+        return x[(Ellipsis,) + kept].copy()
     lead = x.ndim - len(pads)
     sizes = x.shape[lead:]
     shape = x.shape[:lead] + tuple(max(n + b + a, 0) for n, (b, a) in zip(sizes, pads, strict=True))
