@@ -256,11 +256,15 @@ def _on_grid(flat, grid, steps) -> np.ndarray:
     return _strided(flat, flat.shape[:2] + tuple(grid), flat.strides[:2] + tuple(s * flat.itemsize for s in steps))
 
 
-def _spread(a, grid, steps, length) -> np.ndarray:
-    """(N, C, *grid) laid on a flat run of zeros: the positions past each row's end contribute nothing."""
-    flat = np.zeros(a.shape[:2] + (length,), a.dtype)
-    _on_grid(flat, grid, steps)[...] = a
-    return flat
+def _spread(a, grid, padded, length) -> np.ndarray:
+    """(N, C, *grid) laid on a flat run (N, C, length) whose positions past each row's end hold zeros (they
+    contribute nothing). Written in a box of `grid[0]` padded rows, of which only the positions off the grid
+    are zeroed, not the whole run: the run is a view of the box's first `length` positions."""
+    box = np.empty(a.shape[:2] + (grid[0],) + tuple(padded[1:]), a.dtype)
+    for dim in range(1, len(grid)):
+        box[(slice(None),) * (2 + dim) + (slice(grid[dim], None),)] = 0  # axis 2 + dim: spatial dim `dim`
+    box[(Ellipsis,) + tuple(slice(0, size) for size in grid[1:])] = a
+    return box.reshape(a.shape[:2] + (math.prod(box.shape[2:]),))[..., :length]  # not -1: a batch may be empty
 
 
 def _offsets(kernel, dilation, steps) -> list[int]:
@@ -313,7 +317,7 @@ def _correlate_transposed_shifted(g, weight, size, pads, dilation, groups):
     kernel = weight.shape[2:]
     padded, steps, grid, length = _shift_plan(size, kernel, pads, dilation)
     n, out_channels = g.shape[:2]
-    spread = _spread(g, grid, steps, length)
+    spread = _spread(g, grid, padded, length)
     grouped = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
     channels = weight.shape[1] * groups
     offsets = _offsets(kernel, dilation, steps)
@@ -329,10 +333,10 @@ def _correlate_transposed_shifted(g, weight, size, pads, dilation, groups):
 
 def _weight_product_shifted(a, source, weight_shape, pads, dilation, groups):
     kernel = weight_shape[2:]
-    _, steps, grid, length = _shift_plan(source.shape[2:], kernel, pads, dilation)
+    padded, steps, grid, length = _shift_plan(source.shape[2:], kernel, pads, dilation)
     flat = _flat_padded(source, pads)
     n, channels = source.shape[:2]
-    spread = _spread(a, grid, steps, length).reshape(n, groups, a.shape[1] // groups, length)
+    spread = _spread(a, grid, padded, length).reshape(n, groups, a.shape[1] // groups, length)
     total = np.zeros((groups, a.shape[1] // groups, math.prod(weight_shape[1:])), a.dtype)
     for batch in _chunks(n, channels * math.prod(kernel) * length * a.itemsize):
         cols = _shifted_columns(flat[batch], kernel, dilation, steps, length)
