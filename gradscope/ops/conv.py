@@ -40,19 +40,25 @@ def pad_or_crop(x: np.ndarray, pads, value=0) -> np.ndarray:
     if not any(b or a for b, a in pads):
         return x
     if not any(b > 0 or a > 0 for b, a in pads):  # only cuts: the kept part copied, no buffer to fill first
-        kept = tuple(slice(-b, n + a) for n, (b, a) in zip(x.shape[-len(pads):], pads, strict=True))
+        kept = tuple(slice(-b, max(n + a, 0)) for n, (b, a) in zip(x.shape[-len(pads):], pads, strict=True))
         return x[(Ellipsis,) + kept].copy()
     lead = x.ndim - len(pads)
     sizes = x.shape[lead:]
     shape = x.shape[:lead] + tuple(max(n + b + a, 0) for n, (b, a) in zip(sizes, pads, strict=True))
-    out = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
     source, target = [Ellipsis], [Ellipsis]
     for n, (b, a) in zip(sizes, pads, strict=True):
         start, stop = max(-b, 0), n - max(-a, 0)
-        if stop <= start:
-            return out
+        if stop <= start:  # nothing of x is kept
+            return np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
         source.append(slice(start, stop))
         target.append(slice(max(b, 0), max(b, 0) + stop - start))
+    # only the margins are filled, not the whole buffer before x is copied over most of it
+    out = np.empty(shape, x.dtype)
+    for axis, kept in enumerate(target[1:], start=lead):
+        if kept.start:
+            out[(slice(None),) * axis + (slice(0, kept.start),)] = value
+        if kept.stop < shape[axis]:
+            out[(slice(None),) * axis + (slice(kept.stop, None),)] = value
     out[tuple(target)] = x[tuple(source)]
     return out
 

@@ -90,3 +90,23 @@ def test_stride_one_convolutions_match_torch(name, kwargs, in_channels, out_chan
     for ours, theirs in zip(*results, strict=True):
         assert ours.dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * np.abs(theirs).max())
+
+
+@settings(max_examples=150, deadline=None)
+@given(pads=st.lists(st.tuples(st.integers(-6, 3), st.integers(-6, 3)), min_size=1, max_size=3),
+       value=st.sampled_from([0.0, -np.inf, 2.5]))
+def test_pad_or_crop_is_a_window_on_x_in_a_buffer_of_value(pads, value):
+    """Each trailing dim grown by (before, after), filled with `value`, or cut where an amount is negative, down to
+    nothing when the cuts pass each other (only margins are filled, and a crop only copies: both against the
+    definition)."""
+    x = np.random.default_rng(0).standard_normal((2, 5, 4, 3))
+    k = len(pads)
+    sizes = x.shape[-k:]
+    shape = x.shape[:-k] + tuple(max(n + b + a, 0) for n, (b, a) in zip(sizes, pads, strict=True))
+    expected = np.full(shape, value)
+    # x's element i along a dim lands at i + before, if that is inside the result
+    kept = [(i, i + b) for n, (b, _), size in zip(sizes, pads, shape[-k:], strict=True)
+            for i in [np.arange(n)[(np.arange(n) + b >= 0) & (np.arange(n) + b < size)]]]
+    if all(len(i) for i, _ in kept):
+        expected[(Ellipsis,) + np.ix_(*[j for _, j in kept])] = x[(Ellipsis,) + np.ix_(*[i for i, _ in kept])]
+    np.testing.assert_array_equal(C.pad_or_crop(x, tuple(pads), value), expected)
