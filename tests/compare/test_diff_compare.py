@@ -266,3 +266,14 @@ def test_one_inserted_op_anywhere_is_the_one_structural_difference(ops, data):
     reverse = compare_traces(_chain(longer), _chain(ops))
     assert [(d.what, d.a.op) for d in reverse.structural] == [("only in A", inserted)]
     assert compare_traces(_chain(ops), _chain(ops)).equal
+
+
+@pytest.mark.parametrize(("ops", "position", "inserted"), [
+    (["tanh", "sin", "sin", "sin"], 2, "tanh"),  # a longest-match alignment (difflib's) pairs the wrong tanh
+    (["sin", "cos", "sin", "cos"], 4, "sin"),
+    (["neg"], 0, "neg"),
+])
+def test_one_inserted_op_is_one_difference(ops, position, inserted):
+    longer = [*ops[:position], inserted, *ops[position:]]
+    report = compare_traces(_chain(ops), _chain(longer))
+    assert [(d.what, d.b.op) for d in report.structural] == [("only in B", inserted)]
