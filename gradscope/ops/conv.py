@@ -327,12 +327,15 @@ def _correlate_transposed_shifted(g, weight, size, pads, dilation, groups):
     grouped = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
     channels = weight.shape[1] * groups
     offsets = _offsets(kernel, dilation, steps)
-    canvas = np.zeros((n, channels, math.prod(padded)), g.dtype)
+    # the first kernel position (offset 0) is written, not added onto zeros: only the canvas past its run is zeroed
+    canvas = np.empty((n, channels, math.prod(padded)), g.dtype)
+    canvas[:, :, length:] = 0
     for batch in _chunks(n, channels * len(offsets) * length * g.itemsize):
         cols = np.matmul(grouped, spread[batch].reshape(-1, groups, out_channels // groups, length))
         blocks = cols.reshape(-1, channels, len(offsets), length)
         part = canvas[batch]
-        for position, offset in enumerate(offsets):
+        part[:, :, :length] = blocks[:, :, 0]
+        for position, offset in enumerate(offsets[1:], start=1):
             part[:, :, offset:offset + length] += blocks[:, :, position]
     return pad_or_crop(canvas.reshape((n, channels) + padded), tuple((-b, -a) for b, a in pad_pairs(pads)))
 
