@@ -77,5 +77,6 @@ def broadcast_error(shapes) -> str:
 
 def overlaps(array: np.ndarray) -> bool:
     """PyTorch's internal overlap: a dim of size > 1 with stride 0 (an expand), so that several elements are
-    one memory location."""
-    return 0 in array.strides and any(stride == 0 and n > 1 for n, stride in zip(array.shape, array.strides))
+    one memory location. An empty array has no elements to overlap (NumPy gives it stride 0 all the same)."""
+    return (0 in array.strides and array.size > 1
+            and any(stride == 0 and n > 1 for n, stride in zip(array.shape, array.strides)))

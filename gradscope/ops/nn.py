@@ -15,7 +15,7 @@ def _axes(x, dim: int) -> tuple:
 
 
 def _softmax(a, dim):
-    shifted = np.exp(a - np.amax(a, axis=_axes(a, dim), keepdims=True))
+    shifted = np.exp(a - a.max(axis=_axes(a, dim), keepdims=True, initial=-np.inf))  # initial: an empty dim
     return shifted / shifted.sum(axis=_axes(a, dim), keepdims=True)
 
 
@@ -27,7 +27,7 @@ def _log_softmax(a, dim):
     # NOTE: PyTorch's kernel order, (x - max) - log(sum(exp(x - max))): a +inf logit makes its whole row nan
     # there (inf - inf), where logsumexp's guard against infinite maxima would give the other classes -inf
     axes = _axes(a, dim)
-    shifted = a - a.max(axis=axes, keepdims=True)
+    shifted = a - a.max(axis=axes, keepdims=True, initial=-np.inf)  # initial: an empty dim gives an empty result
     shifted -= np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
     return shifted
 

@@ -137,7 +137,7 @@ vector_norm = primitive("linalg_vector_norm", _vector_norm, "LinalgVectorNormBac
 
 def _logsumexp(a, dim, keepdim):
     # the ndarray methods: np.amax/np.sum are Python wrappers around them (log_softmax runs this per loss)
-    peak = a.max(axis=dim, keepdims=True)
+    peak = a.max(axis=dim, keepdims=True, initial=-np.inf)  # initial: over an empty dim the sum is -inf
     peak = np.where(np.isfinite(peak), peak, 0)
     out = np.log(np.exp(a - peak).sum(axis=dim, keepdims=True)) + peak
     return out if keepdim else np.squeeze(out, axis=dim)

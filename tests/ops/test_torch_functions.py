@@ -190,6 +190,14 @@ SNIPPETS = {
                              "RuntimeError: linalg.cross: inputs dimension 1 must have length 3. Got 2 and 2"),
     "cdist needs matching columns": ("torch.cdist(torch.zeros(2, 3), torch.zeros(2, 2))",
                                      "RuntimeError: X1 and X2 must have the same number of columns. X1: 3 X2: 2"),
+    "softmax, log_softmax and logsumexp over an empty dim": ("""
+        x = torch.ones(2, 0, requires_grad=True)
+        for f in (torch.softmax, torch.log_softmax, torch.nn.functional.softmax, torch.nn.functional.log_softmax):
+            y = f(x, 1)
+            y.sum().backward()
+            print(y.shape, y.grad_fn.name(), x.grad.shape)
+        print(torch.logsumexp(torch.ones(2, 0), 1), torch.ones(3, 0).log_softmax(0).shape)
+    """, None),
 }
 
 
