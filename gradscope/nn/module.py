@@ -34,6 +34,7 @@ def _add_indent(text: str, spaces: int) -> str:
 
 _PACKAGE = __name__.split(".")[0]  # gradscope
 
+
 class Module(HookedCall):
     """Base class for all layers and models.
 
