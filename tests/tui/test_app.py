@@ -709,3 +709,22 @@ def test_e_expands_everything_under_the_line_up_to_its_budget_and_c_collapses_it
         assert graph.cursor_node.is_expanded and not any(child.is_expanded for child in graph.cursor_node.children)
 
     drive(app, scenario)
+
+
+def test_jumps_in_the_tree_land_at_once():
+    """g, G and the page keys scroll the tree without an animation (each of its frames drew a page of lines
+    never looked at, and the cursor's line showed only at its end)."""
+    app = make_app(synthetic_trace(6 * 1000))
+
+    async def scenario(pilot):
+        graph = tree(app)
+        await pilot.press("j", "e")  # the top module, expanded: many pages of lines
+        for action, line in ((graph.action_scroll_end, graph.last_line), (graph.action_scroll_home, 0),
+                             (graph.action_page_down, graph.scrollable_content_region.height - 1)):
+            action()
+            assert graph.cursor_line == line
+            assert not app.animator.is_being_animated(graph, "scroll_y")
+            assert graph.scroll_y <= line < graph.scroll_y + graph.scrollable_content_region.height
+
+    drive(app, scenario)
+

@@ -173,6 +173,12 @@ class GraphTree(Tree[Item]):
         _ = self.last_line  # lay out the lines first: nodes added since the last refresh have no line yet
         super().move_cursor(node, animate)
 
+    def scroll_to_line(self, line: int, animate: bool = False) -> None:
+        """Scroll to a line at once, whatever asks (Tree animates g, G and the page keys): an animated jump draws
+        the tree again at each of its frames (~5 for a page or more, each a screen of lines never looked at) and
+        lands later."""
+        super().scroll_to_line(line, animate=False)
+
     def action_open_item(self) -> None:
         cursor = self.cursor_node
         if cursor is None:
