@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.text import Text
 from synthetic import synthetic_trace
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
 from gradscope._format import format_number
@@ -40,6 +42,7 @@ from gradscope.tui.screens.save import SaveScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.graph_tree import EXPAND_ALL_BUDGET, GraphTree
+from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.node_detail import NodeDetail
 from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.search_bar import SearchBar
@@ -728,3 +731,33 @@ def test_jumps_in_the_tree_land_at_once():
 
     drive(app, scenario)
 
+
+def test_the_footer_is_one_widget_whose_keys_click_point_and_scroll():
+    """The footer draws its keys itself (Textual's Footer, a widget per key, was styled and measured again at
+    every layout of the screen): a click presses a key, the pointer on one shows its tooltip, and the wheel
+    brings the keys that don't fit into view."""
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        footer = app.screen.query_one(KeyFooter)
+        assert not app.screen.query(FooterKey) and not footer.children
+        line = screen_lines(app)[-1]
+        params = line.index("p Params")
+        await pilot.hover(KeyFooter, offset=(params + 2, 0))
+        assert footer.tooltip == "Parameters table (sortable; enter goes to the node)"
+        await pilot.hover(KeyFooter, offset=(params - 1, 0))  # the gap before it
+        assert footer.tooltip is None
+        await pilot.click(KeyFooter, offset=(params, 0))
+        assert isinstance(app.screen, ParametersScreen)
+        await pilot.press("escape")
+        await pilot.resize_terminal(40, 30)
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        first = screen_lines(app)[-1]
+        assert first.startswith("/ Search") and "? Help" not in first
+        for _ in range(20):
+            footer.post_message(events.MouseScrollDown(footer, 0, 0, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        assert screen_lines(app)[-1].rstrip().endswith("? Help")
+
+    drive(app, scenario)
