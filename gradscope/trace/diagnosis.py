@@ -46,6 +46,21 @@ def classify_forward(node: NodeRecord) -> Anomaly | None:
     return Anomaly("forward", verdict, node.id, None, message, node.op, node.source, node.scope)
 
 
+@dataclass
+class ForwardCheck:
+    """`classify_forward` of a node, queued until the trace's anomalies are read (`Trace.judge_later`); its
+    anomaly belongs to the pass `pass_index` (the one this forward feeds; None when no pass ran after it)."""
+
+    node: NodeRecord
+    pass_index: int | None
+
+    def __call__(self, trace: Trace) -> Anomaly | None:
+        anomaly = classify_forward(self.node)
+        if anomaly is not None:
+            anomaly.pass_index = self.pass_index
+        return anomaly
+
+
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:
     """An anomaly when the node's outgoing gradients are non-finite."""
     if _all_finite(pass_record.grad_inputs.get(node_id, [])):

@@ -19,6 +19,7 @@ from gradscope.autograd import writes
 from gradscope.trace import snapshots
 
 _summarising = threading.Lock()  # held while a snapshot is read and given back (TensorRecord._summarise)
+_judging = threading.Lock()  # held while a trace runs the checks of its anomalies (Trace.anomalies)
 
 
 def _finite_array(array: np.ndarray) -> bool:
@@ -317,11 +318,46 @@ class Parameter:
 
 @dataclass
 class Trace:
+    """A recording: its nodes, backward passes, parameters and anomalies.
+
+    A recording finds its anomalies when they are first read, as it computes statistics: it queues each
+    check (`judge_later`), which reads the recorded values (as they were when recorded, see `TensorRecord`),
+    and a read of `anomalies` runs the checks waiting, in the order they were queued."""
+
     nodes: dict[int, NodeRecord] = field(default_factory=dict)
     passes: list[PassRecord] = field(default_factory=list)
     parameters: list[Parameter] = field(default_factory=list)
-    anomalies: list[Anomaly] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    _anomalies: list[Anomaly] = field(default_factory=list, repr=False)
+    # anomalies found already, and checks (`check(trace) -> Anomaly | None`), in the order they were queued
+    _unjudged: list[Anomaly | Callable[[Trace], Anomaly | None]] = field(default_factory=list, repr=False)
+
+    @property
+    def anomalies(self) -> list[Anomaly]:
+        if self._unjudged:
+            with _judging:  # another thread reading them waits for the list to be whole
+                unjudged = self._unjudged
+                done = 0
+                for item in unjudged:  # NOTE: by index: a recording may queue more meanwhile
+                    anomaly = item if isinstance(item, Anomaly) else item(self)
+                    if anomaly is not None:
+                        self._anomalies.append(anomaly)
+                    done += 1
+                del unjudged[:done]
+        return self._anomalies
+
+    @anomalies.setter
+    def anomalies(self, anomalies: list[Anomaly]) -> None:
+        self._anomalies = anomalies
+        self._unjudged = []
+
+    def judge_later(self, item: Anomaly | Callable[[Trace], Anomaly | None]) -> None:
+        """Queue an anomaly found, or a check that finds one or None, for the next read of `anomalies`."""
+        self._unjudged.append(item)
+
+    def found_and_queued(self) -> list[Anomaly | Callable[[Trace], Anomaly | None]]:
+        """The anomalies found so far, then what is queued (see `judge_later`), without running any check."""
+        return [*self._anomalies, *self._unjudged]
 
     def children(self, node_id: int) -> list[int]:
         return [child for child, _ in self.nodes[node_id].next if child is not None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
+from functools import partial
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import memory_owner
 from gradscope.trace import snapshots
-from gradscope.trace.diagnosis import ForwardOrigins, classify_backward, classify_forward, user_source
+from gradscope.trace.diagnosis import ForwardCheck, ForwardOrigins, classify_backward, user_source
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, TensorRecord, Trace
 
 DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
@@ -212,17 +213,15 @@ class Recorder:
             names = node.op.params + node.op.attrs
             record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
         # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients
-        anomaly = classify_forward(record) if current_pass() is None else None
-        if anomaly is not None:
-            anomaly.pass_index = len(self.trace.passes)  # the pass this forward feeds (settled in finish)
-            self.trace.anomalies.append(anomaly)
+        if current_pass() is None:  # its anomaly belongs to the pass this forward feeds (settled in finish)
+            self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
 
     def op_computed(self, op, inputs, outputs) -> None:
         """An op outside the autograd graph (its inputs don't require grad) has no node: it is recorded
         only when it is where a non-finite value was born."""
         origin = self._origins.check(op, inputs, outputs)
         if origin is not None:
-            self.trace.anomalies.append(Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message,
+            self.trace.judge_later(Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message,
                                                 origin.op, origin.source, origin.scope))
 
     def tensor_saved(self, node, name, saved) -> None:
@@ -252,11 +251,8 @@ class Recorder:
         node_id = self.node_id(node)
         if node_id in self._created:  # an op's rule, all of whose saved values were recorded
             self._note_made(grads)
-        record = [self._capture(g) for g in grads]
-        self._pass.grad_inputs[node_id] = record
-        anomaly = classify_backward(self.trace, self._pass, node_id)
-        if anomaly is not None:
-            self.trace.anomalies.append(anomaly)
+        self._pass.grad_inputs[node_id] = [self._capture(g) for g in grads]
+        self.trace.judge_later(partial(classify_backward, pass_record=self._pass, node_id=node_id))
 
     def grad_accumulated(self, tensor, grad) -> None:
         if self._pass is None:
@@ -306,14 +302,16 @@ class Recorder:
     def _rename_scopes(self, namespace: dict) -> None:
         for node in self.trace.nodes.values():
             node.scope = rename_scope(node.scope, namespace)
-        for anomaly in self.trace.anomalies:
-            anomaly.scope = rename_scope(anomaly.scope, namespace)
+        for anomaly in self.trace.found_and_queued():  # checks queued take their node's scope
+            if isinstance(anomaly, Anomaly):
+                anomaly.scope = rename_scope(anomaly.scope, namespace)
 
     def _settle_forward_passes(self) -> None:
         """A forward anomaly belongs to the pass that ran after it; none when no pass did."""
-        for anomaly in self.trace.anomalies:
-            if anomaly.pass_index is not None and anomaly.pass_index >= len(self.trace.passes):
-                anomaly.pass_index = None
+        for item in self.trace.found_and_queued():  # anomalies and their checks (ForwardCheck) alike
+            if isinstance(item, (Anomaly, ForwardCheck)) and item.pass_index is not None and (
+                    item.pass_index >= len(self.trace.passes)):
+                item.pass_index = None
 
     def finish(self, namespace: dict | None = None) -> Trace:
         """Name the leaves and drop every reference to live engine objects."""

@@ -268,6 +268,39 @@ def test_snapshots_past_the_budget_are_summarised_while_recording():
 
 
 # --------------------------------------------------------------------------------------- anomalies
+def test_anomalies_are_found_when_first_read():
+    """A recording checks for non-finite values when its anomalies are first read, not while it records, and
+    the checks see the values as they were recorded (held arrays are copied before a write)."""
+    w = torch.tensor(np.array([np.inf, 1.0, 2.0, 3.0, 4.0, 5.0]), requires_grad=True)
+    with Recorder(keep_values=4) as rec:
+        (w * 2).sum().backward()
+    trace = rec.finish({"w": w})
+    records = [r for node in trace.nodes.values() for r in (*node.inputs, *node.outputs) if r is not None]
+    records += [r for grads in trace.passes[0].grad_inputs.values() for r in grads if r is not None]
+    assert all(r._finite is None and r._stats is None for r in records)  # nothing read yet
+    with torch.no_grad():
+        w.zero_()
+    assert [(a.phase, a.role, trace.nodes[a.node].name, a.pass_index) for a in trace.anomalies] == [
+        ("forward", "propagator", "MulBackward0", 0), ("forward", "propagator", "SumBackward0", 0)]
+
+
+def test_anomalies_read_while_recording_stay_in_order():
+    """Anomalies read in the middle of a recording are the first of the list read at its end, in the order
+    they happened: forward ones, one outside the graph, backward ones."""
+    with Recorder() as rec:
+        x = torch.tensor([0.0, 1.0], requires_grad=True)
+        x.log().sum().backward()
+        first = list(rec.trace.anomalies)
+        torch.zeros(2).log()  # no node: found by the op itself
+        (x / x).sum().backward()
+    trace = rec.finish({"x": x})
+    assert trace.anomalies[:len(first)] == first
+    assert [(a.phase, a.role, a.op, a.pass_index) for a in trace.anomalies] == [
+        ("forward", "culprit", "log", 0), ("forward", "propagator", "sum", 0), ("backward", "culprit", "log", 0),
+        ("forward", "culprit", "log", 1), ("forward", "culprit", "div", 1), ("forward", "propagator", "sum", 1),
+        ("backward", "culprit", "div", 1)]
+
+
 def _log(x):
     return x.log().sum()
 
