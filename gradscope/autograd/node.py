@@ -206,7 +206,7 @@ class OpNode(Node):
         can run again, as in PyTorch)."""
         return type(self._saved) is _Freed
 
-    def _release(self):  # NOTE: _first_order_vjp frees as this does, for nodes that hold no params
+    def _release(self):  # NOTE: _first_order_vjp frees as this does
         saved = self._saved
         if saved or self.op.held:
             if self._raw_handed_out:  # a user holds a _raw_saved_* entry: it must learn it was freed
@@ -276,7 +276,7 @@ def _first_order_vjp(op: Primitive):
     the saved values dropped (a backward without retain_graph). The op's Saved class and rules are bound
     here once per kind: a node's own attributes are slow to read (nodes of many classes pass the same
     line, so Python can't specialise it)."""
-    Saved, rules, plain = op.Saved, op.vjp, op.plain_rules
+    Saved, rules, plain, held = op.Saved, op.vjp, op.plain_rules, bool(op.held)
     n_rules = len(rules)
     rule0 = rules[0] if rules else None
     rule1 = rules[1] if n_rules > 1 else None
@@ -288,6 +288,8 @@ def _first_order_vjp(op: Primitive):
         else:
             s = None
             if not saved:
+                if held and type(saved) is _Freed:  # its held params (targets, indices) went with an earlier backward
+                    raise RuntimeError(errors.FREED)
                 s = _tuple_new(Saved, (NUMPY,) + self._attrs)  # Saved(...) without its Python __new__
             elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
                 entry = saved[0]
@@ -322,7 +324,7 @@ def _first_order_vjp(op: Primitive):
                 outputs = []
                 for rule, (child, _) in zip(rules, self._next):
                     outputs.append(None if child is None else rule(grads[0], s))
-        if free and saved:
+        if free and (saved or held):
             self._saved = FREED[len(saved)]  # dropping the entries frees what they held
         return outputs
 
@@ -350,8 +352,6 @@ def node_class(op: Primitive) -> type:
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
         for i, name in enumerate(op.params + op.attrs):
             namespace[f"_saved_{name}"] = _attr_property(i, name in op.held)
-        if op.held:  # the engine's general path releases them
-            namespace["_special"] = True
         if op.node_name in _QUALIFIED_NAMES:
             qualified = _QUALIFIED_NAMES[op.node_name]
             namespace["name"] = lambda self: qualified
