@@ -85,7 +85,8 @@ def _make_grads(tensors, grad_tensors, create_graph: bool) -> list:
         if g is None:
             if t._requires_grad and t._data.size != 1:
                 raise RuntimeError(errors.NOT_SCALAR)
-            value = np.ones_like(t._data)
+            value = np.empty_like(t._data)  # NOTE: and fill(), both in C: np.ones_like is Python around them
+            value.fill(1)
             grads.append(Tensor._make(value) if create_graph else value)
             continue
         if not isinstance(g, Tensor):
