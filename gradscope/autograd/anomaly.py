@@ -289,7 +289,7 @@ class AnomalyChecker:
         doesn't clear is validated first and looked at closely.
         """
         saved = node._saved  # for the report: the rules may free them
-        outputs = node._vjp(grads, free)
+        outputs = node._vjp(node, grads, free)
         if self.checks:
             for g in outputs:
                 if g is not None:

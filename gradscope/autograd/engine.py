@@ -287,8 +287,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 grads = buffers.pop(node)
             else:
                 break
-            if plain and not node._special and grads[0] is not None:
-                outputs = node._vjp(grads, free) if checker is None else checker.run_node(node, grads, free)
+            if plain and (vjp := node._vjp) is not None and grads[0] is not None:
+                outputs = vjp(node, grads, free) if checker is None else checker.run_node(node, grads, free)
             elif direct and type(node) is AccumulateGrad and not node._has_hooks and (
                     (leaf := node.variable)._requires_grad and not leaf._backward_hooks
                     and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special

@@ -45,9 +45,10 @@ class Node:
 
     _metadata = None
     _has_hooks = False  # any of the four below
-    # the engine's one check per node: hooks, a `_raw_saved_*` handed out, or a node that is not an
-    # op's (leaves, custom Functions, in-place bookkeeping) take its general path
-    _special = True
+    # the engine's one read per node: `_vjp(node, grads, free)`, an op's first-order backward, or None for
+    # its general path, which nodes that are not an op's (leaves, custom Functions, in-place bookkeeping)
+    # take, and any node once it has hooks or handed out a `_raw_saved_*` (an instance attribute then)
+    _vjp = None
     _pre_hooks = None  # HookDict of fn(grad_outputs)
     _post_hooks = None  # HookDict of fn(grad_inputs, grad_outputs)
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
@@ -103,20 +104,23 @@ class Node:
         """Post-hook `fn(grad_inputs, grad_outputs) -> tuple | None`, after the node ran."""
         if self._post_hooks is None:
             self._post_hooks = HookDict()
-        self._has_hooks = self._special = True
+        self._has_hooks = True
+        self._vjp = None
         return self._post_hooks.add(fn)
 
     def register_prehook(self, fn):
         """Pre-hook `fn(grad_outputs) -> tuple | None`, before the node runs."""
         if self._pre_hooks is None:
             self._pre_hooks = HookDict()
-        self._has_hooks = self._special = True
+        self._has_hooks = True
+        self._vjp = None
         return self._pre_hooks.add(fn)
 
     def _add_tensor_hook(self, output_nr: int, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
-        self._has_hooks = self._special = True
+        self._has_hooks = True
+        self._vjp = None
         return self._tensor_hooks.setdefault(output_nr, HookDict()).add(fn)
 
     # engine interface -------------------------------------------------------------------------
@@ -136,7 +140,6 @@ class OpNode(Node):
 
     __slots__ = ("_saved", "_attrs", "_input_meta", "_output_meta")
     op: Primitive
-    _special = False
 
     def _apply(self, grads, xp, needs):
         op = self.op
@@ -255,7 +258,8 @@ def _raw_saved_property(index: int):
         entry = self._entry_at(index)
         if type(entry) in _NUMBERS:
             return SavedTensor(entry)
-        self._raw_handed_out = self._special = True
+        self._raw_handed_out = True
+        self._vjp = None
         if entry is not None and entry._is_output:
             entry._owner = weakref.ref(self)  # register_hooks may need to unpack it
         return entry
@@ -271,7 +275,7 @@ def _attr_property(index: int, held: bool):
 
 
 def _first_order_vjp(op: Primitive):
-    """The `_vjp(grads, free)` of `op`'s node kind: first-order gradients on ndarrays for every input that has
+    """The `_vjp(node, grads, free)` of `op`'s node kind: first-order gradients on ndarrays for every input that has
     an edge, the engine's common case (`_apply(grads, NUMPY, None)` with fewer steps), then, when `free`,
     the saved values dropped (a backward without retain_graph). The op's Saved class and rules are bound
     here once per kind: a node's own attributes are slow to read (nodes of many classes pass the same
@@ -346,7 +350,9 @@ _QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards"}
 def node_class(op: Primitive) -> type:
     """The node class of `op`, named as PyTorch names it, with `_saved_*` and `_raw_saved_*` attributes."""
     if op.node_class is None:
-        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs, "_vjp": own_code(_first_order_vjp(op))}
+        # a node of an op that holds params (indices, masks) frees them on the general path
+        vjp = None if op.held else staticmethod(own_code(_first_order_vjp(op)))
+        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs, "_vjp": vjp}
         for i, name in enumerate(op.saved_names):
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)

@@ -210,7 +210,8 @@ class Tensor:
         if grad_fn._retain_grad is None:
             grad_fn._retain_grad = {}
         grad_fn._retain_grad[self._output_nr] = weakref.ref(self)
-        grad_fn._has_hooks = grad_fn._special = True
+        grad_fn._has_hooks = True
+        grad_fn._vjp = None  # the engine's general path retains it
         self._retains_grad = True
 
     @property
