@@ -350,9 +350,8 @@ _QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards"}
 def node_class(op: Primitive) -> type:
     """The node class of `op`, named as PyTorch names it, with `_saved_*` and `_raw_saved_*` attributes."""
     if op.node_class is None:
-        # a node of an op that holds params (indices, masks) frees them on the general path
-        vjp = None if op.held else staticmethod(own_code(_first_order_vjp(op)))
-        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs, "_vjp": vjp}
+        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs,
+                     "_vjp": staticmethod(own_code(_first_order_vjp(op)))}
         for i, name in enumerate(op.saved_names):
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
