@@ -113,10 +113,11 @@ def notify(event: str, *args) -> None:
 class ModuleCall:
     """A module call running: the module (the innermost one running, for a named scope), the call around it,
     its name (None for a module's call: its path below the module of the call around it), and for anomaly
-    mode's stacks the frame of the call (kept only while it runs), whether it is closed and the stack found for
-    it (stacks.capture_stack). The module path its nodes record (`scope`) is made when first read: most are never."""
+    mode's stacks and observers' source lines the frame of the call (kept only while it runs), whether it is closed,
+    the stack found for it (stacks.capture_stack) and the source line an observer found for it (the recorder's
+    `user_source`). The module path its nodes record (`scope`) is made when first read: most are never."""
 
-    __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "_scope")
+    __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "source", "_scope")
 
     def __init__(self, module, outer: ModuleCall | None, name: str | None = None, frame=None,
                  closed: bool = False) -> None:
@@ -125,7 +126,7 @@ class ModuleCall:
         self.name = name
         self.frame = frame  # set to None when the call returns
         self.closed = closed  # only gradscope's code makes ops in the call (outside the module calls it makes)
-        self.stack = self._scope = None
+        self.stack = self.source = self._scope = None
 
     @property
     def scope(self) -> str:

@@ -96,13 +96,13 @@ class Module(HookedCall):
             if observing and (outer is None or outer.module is None):  # a model's own call: recorders name its
                 observers.notify("root_module_called", self)         # parameters after it
             hooked = self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
-            # for anomaly mode: whether the call is closed (the module's own forward is gradscope's, and no hook is
-            # the user's: every op made inside has the call's stack), and this frame, from which the stack of the
-            # ops made inside is found once per call; not needed in a closed call inside a closed call (gradscope's
-            # code called it: it has that call's stack)
-            checking = observers.checker is not None
-            closed = checking and self._closed_forward and not hooked
-            frame = sys._getframe() if checking and not (closed and outer is not None and outer.closed) else None
+            # whether the call is closed (the module's own forward is gradscope's, and no hook is the user's: every
+            # op made inside has the call's stack and source line), and this frame, from which anomaly mode finds the
+            # stack of the ops made inside once per call, and observers their source line; not needed in a closed
+            # call inside a closed call (gradscope's code called it: it has that call's stack)
+            closed = self._closed_forward and not hooked
+            frame = (sys._getframe() if (closed or observers.checker is not None)
+                     and not (closed and outer is not None and outer.closed) else None)
             call = observers.ModuleCall(self, outer, None, frame, closed)
             token = observers.calls.set(call)
             try:

@@ -23,7 +23,7 @@ from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import memory_owner
 from gradscope.trace import snapshots
 from gradscope.trace.diagnosis import ForwardCheck, ForwardOrigins, classify_backward, user_source
-from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, TensorRecord, Trace
+from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace
 
 DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
 # bytes of snapshots (larger arrays' copies, summarised when first read) one recorder leaves pending;
@@ -203,7 +203,8 @@ class Recorder:
     # observer events --------------------------------------------------------------------------
     def node_created(self, node, inputs, outputs) -> None:
         record = self.trace.nodes[self.node_id(node)]
-        record.source = user_source(sys._getframe(1))
+        call = node.module_call
+        record.source = _call_source(call) if call is not None and call.closed else user_source(sys._getframe(1))
         record.inputs = [self._capture(x) for x in inputs]
         if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
             self._created.add(record.id)
@@ -329,6 +330,16 @@ class Recorder:
         self._snapshots.clear()  # the trace's records summarise themselves when read
         self._snapshot_total = 0
         return self.trace
+
+
+def _call_source(call) -> SourceLocation | None:
+    """The user's line a closed module call's ops come from: the one that made the call, or the closed call
+    around it (only gradscope's code runs in a closed call), found once per call."""
+    while call.frame is None and call.outer is not None and call.outer.closed:
+        call = call.outer
+    if call.source is None:
+        call.source = user_source(call.frame)
+    return call.source
 
 
 def _hook_name(hook) -> str:

@@ -124,6 +124,29 @@ def test_module_scope_and_parameter_names():
     np.testing.assert_array_equal(by_name["model.fc.weight"].value.values, model.fc.weight.detach().numpy())
 
 
+def test_source_lines_through_module_calls():
+    """An op made inside gradscope's own modules comes from the line that called the model, in nested
+    containers too; an op in a user's forward from its own line, also when a gradscope container calls it."""
+    class Scaled(nn.Linear):
+        def forward(self, x):
+            self.line = next_line()
+            return super().forward(x) * 2
+
+    scaled = Scaled(3, 3)
+    model = nn.Sequential(nn.Sequential(nn.Linear(3, 3), nn.Tanh()), scaled, nn.Sequential(nn.Linear(3, 1)))
+    with Recorder() as rec:
+        line = next_line()
+        out = model(torch.ones(2, 3))
+        out.sum().backward()
+    trace = rec.finish({"model": model})
+    lines = {(node.name, node.scope): node.source.line for node in trace.nodes.values() if node.kind == "op"}
+    assert lines == {("TBackward0", "model.0.0"): line, ("AddmmBackward0", "model.0.0"): line,
+                     ("TanhBackward0", "model.0.1"): line, ("TBackward0", "model.1"): scaled.line,
+                     ("AddmmBackward0", "model.1"): scaled.line, ("MulBackward0", "model.1"): scaled.line,
+                     ("TBackward0", "model.2.0"): line, ("AddmmBackward0", "model.2.0"): line,
+                     ("SumBackward0", None): line + 1}
+
+
 def test_a_model_no_global_holds_is_named_as_its_scopes():
     """Most training scripts build the model inside main(): its parameters are named after the model's
     class, as the nodes' scopes are, never `leaf12[...]`; unused layers are listed too."""
