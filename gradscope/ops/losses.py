@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.nn import _nll_scale, _nll_weights, _reduce
+from gradscope.ops.nn import _count_ignored, _nll_scale, _nll_weights, _reduce
 from gradscope.ops.registry import primitive
 
 
@@ -110,7 +110,7 @@ soft_margin_loss = primitive(
 def _nll_loss2d(a, target, weight, reduction, ignore_index):
     """nll_loss over (N, C, H, W) log-probabilities and (N, H, W) class indices."""
     logp = np.moveaxis(a, 1, -1)
-    w, safe = _nll_weights(target, weight, ignore_index, a.dtype)
+    w, safe = _nll_weights(target, weight, ignore_index, _count_ignored(target, ignore_index, a.shape[1]), a.dtype)
     picked = np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
     losses = -picked if w is None else -picked * w
     if reduction == "mean":
@@ -122,7 +122,8 @@ def _nll_loss2d(a, target, weight, reduction, ignore_index):
 
 def _nll_loss2d_vjp(g, s):
     n_classes = s.self_sym_sizes[1]
-    w, safe = _nll_weights(s.target, s.weight, s.ignore_index, np.float64)
+    target, ignore_index = s.target, s.ignore_index
+    w, safe = _nll_weights(target, s.weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
     scale = _nll_scale(w, safe.size, s.reduction)
     picked = np.zeros(s.target.shape + (n_classes,))
     np.put_along_axis(picked, safe[..., None], -(scale if w is None else scale[..., None]), axis=-1)

@@ -63,16 +63,35 @@ mse_loss = primitive(
     saves=(("self", "target"), ("self", "target")), vjp=(_mse_vjp(1), _mse_vjp(-1)))
 
 
-def _nll_weights(target, weight, ignore_index, dtype):
+def _count_ignored(target, ignore_index, n_classes: int) -> int:
+    """How many targets are `ignore_index`, after PyTorch's bounds check: a target that is neither a class nor
+    `ignore_index` raises its IndexError (the forwards check; their backwards count with np.count_nonzero)."""
+    unsigned = _UNSIGNED.get(target.dtype)
+    # NOTE: one pass in the common case: read as unsigned, a negative target is larger than any class, so every
+    # target is a class if the largest is below n_classes; and then none is ignored unless ignore_index is a class
+    if unsigned is not None and (not target.size or target.view(unsigned).max() < n_classes):
+        return np.count_nonzero(target == ignore_index) if 0 <= ignore_index < n_classes else 0
+    ignored = target == ignore_index
+    bad = target[~ignored & ((target < 0) | (target >= n_classes))]
+    if bad.size:
+        raise IndexError(f"Target {bad.flat[0]} is out of bounds.")
+    return np.count_nonzero(ignored)
+
+
+def _nll_weights(target, weight, ignore_index, n_ignored: int, dtype):
     """Each target's weight (its class's, 0 where ignored) and the targets made safe to index with. The
     weights are None when every target counts once (no class weights, none ignored): the common case
     then builds no array of ones to multiply by."""
-    if not np.count_nonzero(target == ignore_index):  # half the cost of `ignore_index in target` (its .any())
+    if not n_ignored:
         return (None if weight is None else weight[target].astype(dtype, copy=False)), target
     ignored = target == ignore_index
     safe = np.where(ignored, 0, target)
     picked = np.ones(target.shape, dtype) if weight is None else weight[safe]
     return np.where(ignored, 0, picked).astype(dtype, copy=False), safe
+
+
+# class indices of each native integer dtype read as unsigned integers of the same size
+_UNSIGNED = {np.dtype(kind + str(size)): np.dtype(f"u{size}") for kind in "iu" for size in (1, 2, 4, 8)}
 
 
 def _nll_scale(w, count: int, reduction: str):
@@ -89,7 +108,7 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     batched = a.ndim > 1
     logp = a if batched else a[None]
     tgt = target if batched else target[None]
-    w, safe = _nll_weights(tgt, weight, ignore_index, a.dtype)
+    w, safe = _nll_weights(tgt, weight, ignore_index, _count_ignored(tgt, ignore_index, logp.shape[1]), a.dtype)
     picked = logp[np.arange(len(safe)), safe]
     if w is None and reduction == "mean":  # -(sum) is sum(-picked) to the bit: negation is exact
         return (-picked.sum() / len(safe)).astype(a.dtype)
@@ -105,11 +124,20 @@ def _nll_vjp(g, s):
     # target holds class indices: the gradient is -weight at each row's target class
     target = s.target if s.self_sym_sizes[1:] else s.target[None]
     n_classes = s.self_sym_sizes[-1]
-    w, safe = _nll_weights(target, s.weight, s.ignore_index, np.float64)
+    ignore_index = s.ignore_index
+    w, safe = _nll_weights(target, s.weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
+    arrays = not s.xp.is_tensor  # g is an ndarray or a NumPy scalar, not a Tensor (create_graph)
     # NOTE: built in g's dtype when g is an array (the cast below then copies nothing): the scale, computed in
     # float64, rounds the same when stored
-    onehot = np.zeros((len(target), n_classes), g.dtype if isinstance(g, np.ndarray) else np.float64)
-    onehot[np.arange(len(target)), safe] = -_nll_scale(w, len(safe), s.reduction)
+    onehot = np.zeros((len(target), n_classes), g.dtype if arrays else np.float64)
+    rows = np.arange(len(target))
+    if w is None and s.reduction != "none" and arrays:
+        # every target counts once: PyTorch's -(g / count) in g's dtype (one rounding) is each row's gradient,
+        # so the one-hot is the gradient itself, with no product with g over it
+        scalar = g[()]  # NOTE: a NumPy scalar: its arithmetic costs a fifth of a 0-dim array's
+        onehot[rows, safe] = -(scalar / max(len(safe), 1)) if s.reduction == "mean" else -scalar
+        return onehot if s.self_sym_sizes[1:] else onehot[0]
+    onehot[rows, safe] = -_nll_scale(w, len(safe), s.reduction)
     if s.reduction == "none":
         onehot = onehot if s.self_sym_sizes[1:] else onehot[0]
         g = s.xp.unsqueeze_dims(g, (g.ndim,))

@@ -94,6 +94,14 @@ ERRORS = {
                             "weight=torch.ones(3, requires_grad=True))",
                             "RuntimeError: The function 'nll_loss2d_forward' is not differentiable with respect to "
                             "argument 'weight'. This input cannot have requires_grad True."),
+    # PyTorch refuses a weight that requires grad before it looks at the targets
+    "nll weight grad before bounds": ("F.nll_loss(x, torch.tensor([0, 9]), weight=torch.ones(3, requires_grad=True))",
+                                      "RuntimeError: The function 'nll_loss_forward' is not differentiable with "
+                                      "respect to argument 'weight'. This input cannot have requires_grad True."),
+    "nll bounds with ignore_index a class": ("F.nll_loss(x, torch.tensor([1, -3]), ignore_index=1)",
+                                             "IndexError: Target -3 is out of bounds."),
+    "cross_entropy byte target bounds": ("F.cross_entropy(x, torch.tensor([0, 255], dtype=torch.uint8))",
+                                         "IndexError: Target 255 is out of bounds."),
     "cross_entropy probability weight": ("F.cross_entropy(x, half, weight=torch.ones(2))",
                                          "RuntimeError: cross_entropy: weight tensor should be defined either for all "
                                          "3 classes or no classes but got weight tensor of shape: [2]"),
@@ -171,6 +179,20 @@ def test_cross_entropy_over_spatial_dims_matches_torch(shape, options):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, equal_nan=True)
     if results[1][2] is not None:
         np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-10, atol=1e-14)
+
+
+def test_nll_loss_gradient_is_torchs_to_the_bit():
+    # PyTorch's gradient is -(g / count), rounded once in float32; -(1 / count) rounded, then times g, is not
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    log_probs = rng.standard_normal((30, 3)).astype(np.float32)
+    target = rng.integers(0, 3, 30)
+    grads = []
+    for lib in (gradscope, torch):
+        x = lib.tensor(log_probs, requires_grad=True)
+        (lib.nn.functional.nll_loss(x, lib.tensor(target)) * 0.8281565308570862).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 # losses that broadcast input against target (each warns about it, as in PyTorch)

@@ -13,8 +13,9 @@ from gradscope.nn._functional._reduction import checked_reduction, not_different
 from gradscope.ops import losses as L
 
 
-def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int) -> None:
-    """PyTorch's checks of class-index targets, read off the arrays (this runs on every loss call)."""
+def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None) -> None:
+    """PyTorch's checks of class-index targets, read off the arrays (this runs on every loss call). The kernels
+    check the targets' bounds, after the weight's `requires_grad` (PyTorch's order)."""
     data, classes = input._data, target._data
     ndim, shape = data.ndim, data.shape
     if ndim < 1:
@@ -39,10 +40,6 @@ def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None, i
     expected = shape[:1] + shape[2:] if ndim > 1 else ()
     if classes.shape != expected:
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(classes.shape)}")
-    if classes.size and (classes.min() < 0 or classes.max() >= n_classes):  # then find the culprit
-        bad = classes[(classes != ignore_index) & ((classes < 0) | (classes >= n_classes))]
-        if bad.size:
-            raise IndexError(f"Target {bad.flat[0]} is out of bounds.")
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -58,7 +55,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """nll_loss once its reduction is checked (cross_entropy checks its own)."""
-    _check_class_targets(input, target, weight, ignore_index)
+    _check_class_targets(input, target, weight)
     ndim = input._data.ndim
     not_differentiable("nll_loss_forward" if ndim <= 2 else "nll_loss2d_forward", "weight", weight)
     if ndim <= 2:
