@@ -87,3 +87,31 @@ def test_a_switch_reset_out_of_order_keeps_the_switch_set_meanwhile():
         return observers.active.get(), grad_enabled.get()
 
     assert contextvars.Context().run(run) == ((), False)
+
+
+def test_ops_that_keep_meta_give_gradients_of_their_inputs_shape_and_dtype():
+    # the engine doesn't sum or cast what their rules return: a wrong `keeps_meta` would leak a gradient of
+    # another dtype or shape into the graph
+    kept = [op for op in gs.ops.REGISTRY.values() if op.keeps_meta]
+    assert {op.name for op in kept} >= {"sin", "tanh", "exp", "relu"}
+    rng = np.random.default_rng(0)
+    for op in kept:
+        for dtype in (np.float16, np.float32, np.float64):
+            for shape in ((), (3,), (2, 3)):
+                x = gs.tensor(rng.uniform(0.5, 2.0, shape).astype(dtype), requires_grad=True)
+                y = dispatch.apply(op, (x,), (), [x._data])
+                assert (y.shape, y.dtype) == (x.shape, x.dtype), op.name
+                g = np.ones(shape, dtype)
+                (grad,) = y.grad_fn._vjp(y.grad_fn, [g], False)
+                assert (np.shape(grad), grad.dtype) == (shape, np.dtype(dtype)), (op.name, dtype, shape)
+
+
+def test_a_broadcast_or_promoted_rule_result_is_summed_and_cast():
+    x = gs.tensor(np.ones(3, np.float32), requires_grad=True)
+    w = gs.tensor(np.full((2, 3), 2.0), requires_grad=False)  # float64: NumPy would promote the rule's result
+    (x * w.float()).sum().backward()
+    assert (x.grad.shape, x.grad.dtype) == ((3,), gs.float32)
+    assert x.grad.tolist() == [4.0, 4.0, 4.0]
+    z = gs.tensor(np.float32(1.5), requires_grad=True)
+    (z * gs.tensor(np.float64(2.0))).backward()  # a 0-dim float64 operand keeps float32 (PyTorch's promotion)
+    assert (z.grad.dtype, z.grad.item()) == (gs.float32, 2.0)

@@ -31,9 +31,9 @@ from gradscope._diagnosis import describe, forward_origin, role, why_backward, w
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
 from gradscope.autograd import errors, observers
-from gradscope.autograd.engine import _validate_all
 from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
+from gradscope.autograd.node import _validate_all
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, user_location
 from gradscope.ops.namespace import NUMPY

@@ -17,11 +17,11 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._quiet import loud, quiet
-from gradscope._shapes import is_expandable_to, overlaps
+from gradscope._shapes import overlaps
 from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.node import AccumulateGrad, _validate_all
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor_namespace import TENSOR
@@ -309,17 +309,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     continue
                 if not retain_graph:
                     node._release()
-            index = -1
+            index = -1  # NOTE: outputs come summed to each input's shape and cast to its dtype (_validate)
             for child, nr in node._next:  # NOTE: indexing, not zip(): one iterator per node, not four
                 index += 1
                 if child is None or (needed is not None and child not in needed):
                     continue
                 g = outputs[index]
-                if g is not None:
-                    # a rule may return the broadcast of several inputs, or another dtype: both go back
-                    meta = node._input_meta[index]
-                    if g.shape != meta[0] or g.dtype is not meta[1]:  # `is`: the common case, cheaply
-                        g = _validate(node, meta, g, xp, index)
                 remaining = dependencies[child] - 1
                 if remaining:  # more gradients to come: keep this one
                     dependencies[child] = remaining
@@ -403,8 +398,7 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
             outputs = [None] * len(node._next)
         else:
             outputs = node._apply(grads, xp, needs)
-            if node._post_hooks or observing or checker is not None:  # they see gradients summed and cast
-                _validate_all(node, outputs, grads, xp)
+            _validate_all(node, outputs, grads, xp)
         if node._post_hooks:
             outputs = _post_hooks(node, outputs, grads, xp)
             _validate_all(node, outputs, grads, xp)
@@ -417,34 +411,6 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
             observers.notify("backward_node_failed", node, error)
         raise
     return outputs
-
-
-def _validate_all(node, outputs: list, grads: list, xp) -> None:
-    for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
-        if g is None or meta is None:
-            continue
-        dtype = g.dtype
-        if g.shape != meta[0] or dtype is not meta[1] and dtype != meta[1]:  # `is`: the common case, cheaply
-            outputs[i] = _validate(node, meta, g, xp, i)
-
-
-def _validate(node, meta, g, xp, index: int):
-    """Sum a broadcast gradient back to input `index`'s shape and cast it to the input's dtype."""
-    if meta is None:
-        return g
-    shape, dtype = meta
-    if g.shape != shape:
-        if not is_expandable_to(shape, tuple(g.shape)):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
-                               f"{list(g.shape)} but expected shape compatible with {list(shape)}")
-        g = xp.sum_to(g, shape)
-    if g.dtype != dtype and not (xp.is_tensor and g.dtype == _tensor_dtype(dtype)):
-        g = xp.cast(g, dtype)
-    return g
-
-
-def _tensor_dtype(np_dtype):
-    return _dtypes.from_numpy_dtype(np_dtype)
 
 
 def _wrap(g, xp):

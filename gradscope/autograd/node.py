@@ -6,6 +6,8 @@ import itertools
 import types
 import weakref
 
+from gradscope import _dtypes
+from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.saved import _NUMBERS, SavedTensor
@@ -280,7 +282,7 @@ def _first_order_vjp(op: Primitive):
     the saved values dropped (a backward without retain_graph). The op's Saved class and rules are bound
     here once per kind: a node's own attributes are slow to read (nodes of many classes pass the same
     line, so Python can't specialise it)."""
-    Saved, rules, plain, held = op.Saved, op.vjp, op.plain_rules, bool(op.held)
+    Saved, rules, plain, held, checks_meta = op.Saved, op.vjp, op.plain_rules, bool(op.held), not op.keeps_meta
     n_rules = len(rules)
     rule0 = rules[0] if rules else None
     rule1 = rules[1] if n_rules > 1 else None
@@ -288,7 +290,7 @@ def _first_order_vjp(op: Primitive):
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
         if not plain:
-            outputs = self._apply(grads, NUMPY, None)
+            outputs = _validate_all(self, self._apply(grads, NUMPY, None), grads, NUMPY)
         else:
             s = None
             if not saved:
@@ -316,23 +318,62 @@ def _first_order_vjp(op: Primitive):
                 else:
                     values += self._attrs
                     s = _tuple_new(Saved, values)
+            # a rule may return the broadcast of several inputs, or another dtype: each result goes back to its
+            # input's shape and dtype (`is`: the common case, cheaply), checked inline for one or two rules
             if s is None:
-                outputs = self._apply(grads, NUMPY, None)
+                outputs = _validate_all(self, self._apply(grads, NUMPY, None), grads, NUMPY)
             elif n_rules == 1:  # a node exists only if some input needs a gradient: this one
-                outputs = [rule0(grads[0], s)]
+                g = rule0(grads[0], s)
+                if checks_meta and g is not None:
+                    meta = self._input_meta[0]
+                    if g.shape != meta[0] or g.dtype is not meta[1]:
+                        g = _validate(self, meta, g, NUMPY, 0)
+                outputs = [g]
             elif n_rules == 2:
-                edges = self._next
-                outputs = [None if edges[0][0] is None else rule0(grads[0], s),
-                           None if edges[1][0] is None else rule1(grads[0], s)]
+                edges, metas = self._next, self._input_meta
+                g = None if edges[0][0] is None else rule0(grads[0], s)
+                if g is not None and (g.shape != metas[0][0] or g.dtype is not metas[0][1]):
+                    g = _validate(self, metas[0], g, NUMPY, 0)
+                g1 = None if edges[1][0] is None else rule1(grads[0], s)
+                if g1 is not None and (g1.shape != metas[1][0] or g1.dtype is not metas[1][1]):
+                    g1 = _validate(self, metas[1], g1, NUMPY, 1)
+                outputs = [g, g1]
             else:  # NOTE: a loop, not a comprehension: one would make `grads` and `s` cells, built on every call
                 outputs = []
                 for rule, (child, _) in zip(rules, self._next):
                     outputs.append(None if child is None else rule(grads[0], s))
+                _validate_all(self, outputs, grads, NUMPY)
         if free and (saved or held):
             self._saved = FREED[len(saved)]  # dropping the entries frees what they held
         return outputs
 
     return _vjp
+
+
+def _validate_all(node, outputs: list, grads: list, xp) -> list:
+    """`outputs` (a node's input gradients), each summed to its input's shape and cast to its dtype, in place."""
+    for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
+        if g is None or meta is None:
+            continue
+        dtype = g.dtype
+        if g.shape != meta[0] or dtype is not meta[1] and dtype != meta[1]:  # `is`: the common case, cheaply
+            outputs[i] = _validate(node, meta, g, xp, i)
+    return outputs
+
+
+def _validate(node, meta, g, xp, index: int):
+    """Sum a broadcast gradient back to input `index`'s shape and cast it to the input's dtype."""
+    if meta is None:
+        return g
+    shape, dtype = meta
+    if g.shape != shape:
+        if not is_expandable_to(shape, tuple(g.shape)):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                               f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+        g = xp.sum_to(g, shape)
+    if g.dtype != dtype and not (xp.is_tensor and g.dtype == _dtypes.from_numpy_dtype(dtype)):
+        g = xp.cast(g, dtype)
+    return g
 
 
 def own_code(function):

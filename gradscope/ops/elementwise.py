@@ -37,7 +37,7 @@ div = primitive("div", np.true_divide, "DivBackward0", inputs=("self", "other"),
                 saves=("other", ("self", "other")),
                 vjp=(lambda g, s: g / s.other,
                      lambda g, s: -g * s.self / (s.other * s.other)))
-neg = primitive("neg", np.negative, "NegBackward0", inputs=("self",), vjp=(lambda g, s: -g,))
+neg = primitive("neg", np.negative, "NegBackward0", inputs=("self",), vjp=(lambda g, s: -g,), keeps_meta=True)
 
 
 def _pow_scalar_vjp(g, s):
@@ -77,29 +77,29 @@ pow_base_scalar = primitive("pow_base_scalar", lambda exponent, base: np.power(b
                             vjp=(_pow_base_scalar_vjp,))
 
 exp = primitive("exp", np.exp, "ExpBackward0", inputs=("self",), saves=("result",),
-                vjp=(lambda g, s: g * s.result,))
+                vjp=(lambda g, s: g * s.result,), keeps_meta=True)
 log = primitive("log", np.log, "LogBackward0", inputs=("self",), saves=("self",),
-                vjp=(lambda g, s: g / s.self,))
+                vjp=(lambda g, s: g / s.self,), keeps_meta=True)
 log1p = primitive("log1p", np.log1p, "Log1PBackward0", inputs=("self",), saves=("self",),
-                  vjp=(lambda g, s: g / (s.self + 1),))
+                  vjp=(lambda g, s: g / (s.self + 1),), keeps_meta=True)
 sqrt = primitive("sqrt", np.sqrt, "SqrtBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: g / (2 * s.result),))
+                 vjp=(lambda g, s: g / (2 * s.result),), keeps_meta=True)
 rsqrt = primitive("rsqrt", lambda a: 1 / np.sqrt(a), "RsqrtBackward0", inputs=("self",), saves=("result",),
-                  vjp=(lambda g, s: -0.5 * g * s.result * s.result * s.result,))
+                  vjp=(lambda g, s: -0.5 * g * s.result * s.result * s.result,), keeps_meta=True)
 reciprocal = primitive("reciprocal", np.reciprocal, "ReciprocalBackward0", inputs=("self",), saves=("result",),
-                       vjp=(lambda g, s: -g * s.result * s.result,))
+                       vjp=(lambda g, s: -g * s.result * s.result,), keeps_meta=True)
 sin = primitive("sin", np.sin, "SinBackward0", inputs=("self",), saves=("self",),
-                vjp=(lambda g, s: g * s.xp.cos(s.self),))
+                vjp=(lambda g, s: g * s.xp.cos(s.self),), keeps_meta=True)
 cos = primitive("cos", np.cos, "CosBackward0", inputs=("self",), saves=("self",),
-                vjp=(lambda g, s: -g * s.xp.sin(s.self),))
+                vjp=(lambda g, s: -g * s.xp.sin(s.self),), keeps_meta=True)
 tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: g * (1 - s.result * s.result),))
+                 vjp=(lambda g, s: g * (1 - s.result * s.result),), keeps_meta=True)
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
-                    vjp=(lambda g, s: g * (s.result * (1 - s.result)),))
+                    vjp=(lambda g, s: g * (s.result * (1 - s.result)),), keeps_meta=True)
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
 # selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: s.xp.threshold_backward(g, s.result),))
+                 vjp=(lambda g, s: s.xp.threshold_backward(g, s.result),), keeps_meta=True)
 # relu's backward as an op of its own, as in PyTorch: differentiating it again stays connected to the
 # result (with a zero derivative there), so gradients of gradients are zeros rather than missing
 threshold_backward = primitive(
@@ -110,7 +110,8 @@ leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slo
                        inputs=("self",), params=("negative_slope",), saves=("self",),
                        vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))
 silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("self",), saves=("self",),
-                 vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),))
+                 vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),),
+                 keeps_meta=True)
 # NOTE: |x|'(0) = sign(0) = 0.
 abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",),  # noqa: A001
                 vjp=(lambda g, s: g * s.xp.sign(s.self),))
@@ -189,7 +190,7 @@ where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "W
                   inputs=("self", "other"), params=("condition",), held=("condition",),
                   vjp=(lambda g, s: s.xp.where(s.condition, g, 0.0),
                        lambda g, s: s.xp.where(s.condition, 0.0, g)))
-clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,))
+clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,), keeps_meta=True)
 to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward0", inputs=("self",),
                     params=("dtype",), attrs=("self_scalar_type",),
                     vjp=(lambda g, s: s.xp.cast(g, s.self_scalar_type),))

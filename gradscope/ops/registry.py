@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple", "simple_view", "plain_rules", "held",
+        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta",
     )
 
     def __init__(
@@ -43,6 +43,7 @@ class Primitive:
         output_names: Sequence[str] | None = None,
         variadic: bool = False,
         held: Sequence[str] = (),
+        keeps_meta: bool = False,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -78,6 +79,12 @@ class Primitive:
         self.held = tuple(held)
         if not set(self.held) <= set(self.params):
             raise ValueError(f"{name}: held names must be params, got {self.held}")
+        # a one-input op without params whose output has its input's shape and dtype, and whose rule, given
+        # a gradient of that shape and dtype, returns one of the same (sin, tanh …): the engine needn't check
+        # its gradient's shape and dtype (a param could be a NumPy number, which NumPy doesn't treat as weak)
+        if keeps_meta and (len(self.inputs) != 1 or self.params or outputs != 1):
+            raise ValueError(f"{name}: keeps_meta is for one-input, one-output ops without params")
+        self.keeps_meta = keeps_meta
         self.view = view  # the output is a view of input 0 (shares memory and version counter)
         self.node_class = None  # built by the autograd layer on first use
         self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path
