@@ -131,6 +131,13 @@ def before_write(array: np.ndarray) -> None:
         _preserve(array)
 
 
+def before_writes(arrays) -> None:
+    """`before_write` of each array: one call for an update that writes into several (an optimizer's)."""
+    if _held:
+        for array in arrays:
+            _preserve(array)
+
+
 def _preserve(array: np.ndarray) -> None:
     owner = memory_owner(array)
     with _lock:

@@ -12,7 +12,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.tensor import Tensor
-from gradscope.autograd.writes import before_write
+from gradscope.autograd.writes import before_write, before_writes
 
 
 def real(tensor: Tensor) -> np.ndarray:
@@ -30,6 +30,16 @@ def writable(tensor: Tensor) -> np.ndarray:
     (a recording may hold this memory by reference: gradscope.autograd.writes)."""
     before_write(tensor._data)
     return real(tensor)
+
+
+def writable_all(*tensors: Tensor) -> list[np.ndarray]:
+    """`writable` of each tensor in one call: an update writes into a parameter and its state at once."""
+    arrays = []
+    for tensor in tensors:
+        data = tensor._data
+        arrays.append(data if data.ndim and data.dtype.kind != "c" else real(tensor))
+    before_writes(arrays)
+    return arrays
 
 
 def bump(tensor: Tensor) -> None:
@@ -90,7 +100,7 @@ def adam_(param: Tensor, grad: np.ndarray, exp_avg: Tensor, exp_avg_sq: Tensor, 
     running maximum, read instead of exp_avg_sq); denom = sqrt(v) / correction2 + eps;
     param.addcdiv_(exp_avg, denom, value=-step_size). The kernels above in one call: an optimizer
     step runs this per parameter, and their calls cost more than the arithmetic on small tensors."""
-    m, v, data = writable(exp_avg), writable(exp_avg_sq), writable(param)
+    m, v, data = writable_all(exp_avg, exp_avg_sq, param)
     work, denom = scratch
     step = np.subtract(grad, m, out=work)  # lerp_: PyTorch's formula for a weight below 0.5
     weight = 1 - beta1
@@ -156,10 +166,12 @@ def scratches(optimizer, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def gradient(optimizer, param: Tensor, group: dict) -> np.ndarray:
     """The parameter's gradient as the update reads it: negated when maximizing, plus L2 weight
     decay when the group has it and does not decouple it; in the parameter's layout."""
-    grad, data = real(param.grad), real(param)
+    grad, data = param.grad._data, param._data
+    if not data.ndim or data.dtype.kind == "c":
+        grad, data = real(param.grad), real(param)
     maximize, decay = group["maximize"], group["weight_decay"]
     decay = 0 if group.get("decoupled_weight_decay", False) else decay
-    if not (maximize or decay or grad.flags.c_contiguous != data.flags.c_contiguous):
+    if not (maximize or decay or grad.strides != data.strides):  # NOTE: strides, not .flags: a new object a read
         return grad
     # NOTE: one pass into a buffer in the parameter's layout; NumPy across mixed layouts is slower
     buffer = scratch(optimizer, data, 0) if data.flags.c_contiguous else np.empty_like(data)
