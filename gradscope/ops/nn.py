@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gradscope.ops.reduction import mean_of_all
 from gradscope.ops.registry import primitive
 
 
@@ -39,7 +40,7 @@ log_softmax = primitive("log_softmax", _log_softmax, "LogSoftmaxBackward0", inpu
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return loss.mean()
+        return mean_of_all(loss)
     if reduction == "sum":
         return loss.sum()
     return loss
@@ -51,9 +52,17 @@ def _reduction_scale(g, s, numel):
 
 def _mse_vjp(sign):
     def rule(g, s):
-        # NOTE: the mean is over the broadcast shape of input and target, not over the input alone
-        numel = math.prod(np.broadcast_shapes(s.self_sym_sizes, s.target_sym_sizes))
-        return sign * 2 * (s.self - s.target) * _reduction_scale(g, s, numel)
+        # NOTE: PyTorch's norm * (self - target) * g, left to right, with norm 2 / numel rounded to the input's dtype
+        # (a Python float is weak: NumPy rounds it so too); the mean is over the broadcast shape of input and target
+        sizes = s.self_sym_sizes
+        if s.reduction != "mean":
+            norm = 2.0
+        elif sizes == s.target_sym_sizes:
+            norm = 2.0 / max(math.prod(sizes), 1)
+        else:
+            norm = 2.0 / max(math.prod(np.broadcast_shapes(sizes, s.target_sym_sizes)), 1)
+        grad = norm * (s.self - s.target) * g
+        return grad if sign > 0 else -grad
     return rule
 
 

@@ -195,6 +195,25 @@ def test_nll_loss_gradient_is_torchs_to_the_bit():
     np.testing.assert_array_equal(grads[0], grads[1])
 
 
+def test_mse_loss_gradient_is_torchs_to_the_bit():
+    # PyTorch's norm * (input - target) * g with norm = 2 / numel rounded to float32, not 2 * (input - target) * (g / n)
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal((7, 5)).astype(np.float32) for _ in range(2))
+    grads = []
+    for lib in (gradscope, torch):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        (lib.nn.functional.mse_loss(x, y) * 0.3).backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+def test_means_of_nothing_are_nan_without_warnings(oracle):
+    oracle.check("e = torch.zeros(0)\nprint(e.mean(), torch.nn.functional.mse_loss(e, e), "
+                 "torch.nn.functional.l1_loss(e, e))\n", stdout="tensor(nan) tensor(nan) tensor(nan)\n", warns=())
+
+
 # losses that broadcast input against target (each warns about it, as in PyTorch)
 BROADCASTING = {
     "l1_loss": lambda lib, x, t: lib.nn.functional.l1_loss(x, t, reduction="sum"),

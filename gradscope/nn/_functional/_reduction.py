@@ -46,7 +46,7 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
 
 
 def warn_target_size(input: Tensor, target: Tensor) -> None:
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", UserWarning, stacklevel=3)
@@ -54,6 +54,8 @@ def warn_target_size(input: Tensor, target: Tensor) -> None:
 
 def broadcast(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """torch.broadcast_tensors for two tensors: each expanded only if its shape changes."""
+    if a._data.shape == b._data.shape:  # the common case, without NumPy's broadcast_shapes (Python, ~10k instructions)
+        return a, b
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
