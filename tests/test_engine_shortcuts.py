@@ -2,6 +2,7 @@
 node (a leaf's hooks, a node's flags) is kept up to date, and their functions build no closure cells."""
 
 import contextvars
+import warnings
 
 import numpy as np
 
@@ -115,3 +116,24 @@ def test_a_broadcast_or_promoted_rule_result_is_summed_and_cast():
     z = gs.tensor(np.float32(1.5), requires_grad=True)
     (z * gs.tensor(np.float64(2.0))).backward()  # a 0-dim float64 operand keeps float32 (PyTorch's promotion)
     assert (z.grad.dtype, z.grad.item()) == (gs.float32, 2.0)
+
+
+def test_a_python_float_operand_gives_numpys_result_and_stays_a_number_on_the_node():
+    # the arithmetic operators compute with a cached 0-dim array of the tensor's dtype in its place
+    for dtype in (np.float32, np.float64):
+        values = np.array([1.5, -2.0, 3.25], dtype)
+        x = gs.tensor(values, requires_grad=True)
+        for number in (1.01, 0.1, -0.0, 0.0, float("nan"), 1e300, -1e-300, 1.01):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with np.errstate(all="ignore"):
+                    expected = [values * number, values + number, values - number, values / number]
+                results = [x * number, x + number, x - number, x / number]
+            for result, want in zip(results, expected):
+                assert result.dtype == x.dtype
+                np.testing.assert_array_equal(result.detach().numpy(), want)
+                assert (np.signbit(result.detach().numpy()) == np.signbit(want)).all()
+        y = x * 1.01
+        assert type(y.grad_fn._saved_other.item()) is float and y.grad_fn._saved_other.dtype == gs.float64
+        y.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 1.01, dtype))
