@@ -761,3 +761,33 @@ def test_the_footer_is_one_widget_whose_keys_click_point_and_scroll():
         assert screen_lines(app)[-1].rstrip().endswith("? Help")
 
     drive(app, scenario)
+
+
+def test_a_focus_change_draws_again_only_the_tree_lines_that_show_focus():
+    """Only the cursor's line (and the guides below it) show whether the tree has focus: tab drew every line
+    again (Textual tells every widget its style may have changed whenever focus moves)."""
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        graph = tree(app)
+        await pilot.press("n")  # the culprit, nothing expanded below it
+        drawn = []
+        render_label = graph.render_label
+
+        def counted_render_label(node, base_style, style):
+            drawn.append(node)
+            return render_label(node, base_style, style)
+
+        graph.render_label = counted_render_label
+        # the detail pane, its tensor table (the tree's look stays) and back
+        for key, redrawn in (("tab", [graph.cursor_node]), ("tab", []), ("shift+tab", []),
+                             ("shift+tab", [graph.cursor_node])):
+            await pilot.press(key)
+            await pilot.pause()
+            assert drawn == redrawn, key
+            drawn.clear()
+        await pilot.press("k")  # the cursor is drawn where it went, focused
+        await pilot.pause()
+        assert graph.cursor_node in drawn
+
+    drive(app, scenario)

@@ -7,7 +7,10 @@ from contextlib import contextmanager
 
 from rich.text import Text, TextType
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -55,6 +58,8 @@ class GraphTree(Tree[Item]):
         self.outline = outline
         self._labeller: Labeller | None = None  # made by show_outline, on mount
         self._populated: set[int] = set()
+        self._drawn_focused = False  # whether the lines drawn show the tree focused
+        self._drawn_look: tuple[object, ...] | None = None  # what else decides how they look (`_look`)
 
     # ---------------------------------------------------------------------------- building
     def on_mount(self) -> None:
@@ -85,11 +90,32 @@ class GraphTree(Tree[Item]):
         return node.label.cell_len + (len(self.ICON_NODE) if node.allow_expand else 0)
 
     def notify_style_update(self) -> None:
-        """Draw the lines again in the new style (focus came or went), keeping them: Textual's Tree lists
-        and measures every line again on any style change, thousands of lines once a few pages are open."""
+        """Draw the lines whose look changed again. Textual calls this whenever styles *may* have changed (as focus
+        moves anywhere on the screen, for every widget), and its Tree then lists, measures and draws every line
+        again: thousands once a few pages are open. Here a change of focus draws the lines that show it again
+        (the cursor's, and the guides below it), another change of look all the lines on the screen."""
         Widget.notify_style_update(self)
-        self._updates += 1  # part of the key of Tree's cache of drawn lines
-        self.refresh()
+        look = self._look()
+        if look != self._drawn_look:
+            self._drawn_look = look
+            self._updates += 1  # part of the key of every line in Tree's line cache
+            self.refresh()
+        elif self.has_focus != self._drawn_focused and self.cursor_node is not None:
+            self.cursor_node.refresh()  # part of the key of its line and those below it in Tree's line cache
+            self.refresh()
+        self._drawn_focused = self.has_focus
+
+    def _look(self) -> tuple[object, ...]:
+        """What decides how the lines look, but for the focus: the theme and the other pseudo-classes."""
+        return self.app.theme, self.get_pseudo_class_state()._replace(focus=False)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in `crop`, from Tree's cache of drawn lines where they are in it. Tree keys them by each of
+        the widget's pseudo-classes (and sets them here): after a focus change every line missed the cache and was
+        drawn again (tab; `/` and escape also resize the tree, after which Tree draws every line anyway). The focus
+        is left out of the key: `notify_style_update` draws the lines that show it again."""
+        self._pseudo_class_state = self.get_pseudo_class_state()._replace(focus=False)
+        return ScrollView.render_lines(self, crop)
 
     def make_labeller(self, outline: Outline) -> Labeller:
         """What labels the items (a subclass marks more, e.g. the diff screen's differing nodes)."""
