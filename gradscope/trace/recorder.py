@@ -118,10 +118,14 @@ class Recorder:
     def _capture(self, value) -> TensorRecord | None:
         """One record per array and version: a node's inputs are earlier nodes' outputs, saved
         tensors are inputs or outputs; each is captured (copied) once."""
-        array = _array(value)
-        if array is None:
+        if value is None:
             return None
-        version = value._version_counter[0] if isinstance(value, Tensor) else None
+        if isinstance(value, Tensor):
+            array = value._data
+            version = value._version_counter[0]
+        else:
+            array = value if type(value) is np.ndarray else np.asarray(value)
+            version = None
         key = id(array)
         cached = self._records.get(key)
         # a bare array (a saved output) is the output captured just before, whatever its version
@@ -142,7 +146,9 @@ class Recorder:
             self._seen[id(memory)] = weakref.ref(memory)
         owner = _whole_buffer(array) if array.size > self.keep_values else None
         held = None if owner is None else self._buffers.get(id(owner))
-        if held is not None and held[0]() is owner and (held[1] == version or version is None):
+        # the same memory, unwritten since: at the same version, or still held (a write would have copied it)
+        if held is not None and held[0]() is owner and (held[1] == version or version is None
+                                                        or held[2].held is not None):
             return TensorRecord.as_view(held[2], tuple(array.shape))
         if array.size > self.keep_values and (self._is_new(memory) or writes.is_private(memory)):
             record = TensorRecord.hold(array)
@@ -260,7 +266,8 @@ class Recorder:
             return
         accumulator = tensor._grad_accumulator()
         node_id = self.node_id(accumulator)
-        self._note_hooks(node_id, describe_hooks(accumulator))
+        if accumulator._has_hooks or tensor._backward_hooks or tensor._post_accumulate_hooks:
+            self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
         if grad._version_counter[0] == 0:  # .grad just made (accumulating into one bumps its version)
             self._note_made([grad])
@@ -301,8 +308,12 @@ class Recorder:
                 self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))
 
     def _rename_scopes(self, namespace: dict) -> None:
+        renamed: dict[str | None, str | None] = {}  # scope -> renamed (a trace has a few scopes, many nodes)
         for node in self.trace.nodes.values():
-            node.scope = rename_scope(node.scope, namespace)
+            scope = node.scope
+            if scope not in renamed:
+                renamed[scope] = rename_scope(scope, namespace)
+            node.scope = renamed[scope]
         for anomaly in self.trace.found_and_queued():  # checks queued take their node's scope
             if isinstance(anomaly, Anomaly):
                 anomaly.scope = rename_scope(anomaly.scope, namespace)

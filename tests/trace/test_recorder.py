@@ -274,6 +274,20 @@ def test_a_transpose_shares_its_arrays_statistics():
     assert transpose.inputs[0].stats == compute_stats(values)
 
 
+def test_a_leaf_gradient_is_a_view_of_the_record_of_its_memory():
+    """`.grad`, taken as it came (no copy), is the array the pass recorded as MulBackward0's gradient, unwritten
+    since (still held): recorded as a view of that record, one set of statistics."""
+    w = torch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    with Recorder(keep_values=4) as rec:
+        (w * 2).sum().backward()
+    trace = rec.finish({"w": w})
+    (parameter,) = trace.parameters
+    grad = trace.parameter_grad(parameter)
+    (mul_grad, _) = trace.passes[0].grad_inputs[only(trace, "MulBackward0").id]
+    assert grad is not mul_grad and grad._source is mul_grad
+    assert grad.shape == (3, 4) and grad.stats == compute_stats(np.full((3, 4), 2.0))
+
+
 def test_snapshots_past_the_budget_are_summarised_while_recording():
     """Copies waiting for their statistics hold at most the recorder's budget; past it they are summarised."""
     layer = nn.Linear(64, 64, dtype=torch.float64)
