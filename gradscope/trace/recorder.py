@@ -84,7 +84,7 @@ class Recorder:
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
         self._buffers: dict[int, tuple] = {}  # the same for the memory of snapshotted arrays (see _whole_buffer)
-        # memory gradscope allocated while recording: id(owner) → weakref to it (see _is_new). Only code
+        # memory gradscope allocated while recording: id(owner) → weakref to it (see _record). Only code
         # holding a tensor can write into it, and gradscope announces those writes: it may be held, not copied
         self._new: dict[int, weakref.ref] = {}
         self._seen: dict[int, weakref.ref] = {}  # the same for the memory of every array recorded
@@ -140,29 +140,30 @@ class Recorder:
         """A new record of `array`: a view of a record of the same memory (a weight and then its transpose,
         a gradient and then its transpose), else one of its own: held when gradscope made its memory while
         recording (`_note_made`) or it is private to gradscope (`writes.is_private`), else copied."""
-        memory = memory_owner(array)
+        memory = array if array.base is None else memory_owner(array)
         seen = self._seen.get(id(memory))
         if type(memory) is np.ndarray and (seen is None or seen() is not memory):
             self._seen[id(memory)] = weakref.ref(memory)
-        owner = _whole_buffer(array) if array.size > self.keep_values else None
+        if array.size <= self.keep_values:  # its values copied (a snapshot for a dtype trace files don't store)
+            record = TensorRecord.capture(array, self.keep_values)
+            if record.pending_bytes:
+                self._hold(record)
+            return record
+        owner = _whole_buffer(array)
         held = None if owner is None else self._buffers.get(id(owner))
         # the same memory, unwritten since: at the same version, or still held (a write would have copied it)
         if held is not None and held[0]() is owner and (held[1] == version or version is None
                                                         or held[2].held is not None):
             return TensorRecord.as_view(held[2], tuple(array.shape))
-        if array.size > self.keep_values and (self._is_new(memory) or writes.is_private(memory)):
+        new = self._new.get(id(memory))
+        if new is not None and new() is memory or writes.is_private(memory):
             record = TensorRecord.hold(array)
         else:
             record = TensorRecord.capture(array, self.keep_values)
-        if record.pending_bytes:
-            self._hold(record)
-            if owner is not None:
-                self._buffers[id(owner)] = (weakref.ref(owner), version, record)
+        self._hold(record)
+        if owner is not None:
+            self._buffers[id(owner)] = (weakref.ref(owner), version, record)
         return record
-
-    def _is_new(self, owner) -> bool:
-        ref = self._new.get(id(owner))
-        return ref is not None and ref() is owner
 
     def _note_made(self, values) -> None:
         """Note the memory of `values` (tensors or arrays), just made by gradscope, as new: unless it is memory
