@@ -764,8 +764,9 @@ def test_the_footer_is_one_widget_whose_keys_click_point_and_scroll():
 
 
 def test_a_focus_change_draws_again_only_the_tree_lines_that_show_focus():
-    """Only the cursor's line (and the guides below it) show whether the tree has focus: tab drew every line
-    again (Textual tells every widget its style may have changed whenever focus moves)."""
+    """Only the cursor's line (and the guides below it) show whether the tree has focus, and a new height changes
+    no line: tab drew every line again (Textual tells every widget its style may have changed whenever focus
+    moves), and / and escape too (the search line takes a line of the tree's height)."""
     app = make_app(recorded(NAN_MODEL))
 
     async def scenario(pilot):
@@ -779,9 +780,10 @@ def test_a_focus_change_draws_again_only_the_tree_lines_that_show_focus():
             return render_label(node, base_style, style)
 
         graph.render_label = counted_render_label
-        # the detail pane, its tensor table (the tree's look stays) and back
+        # the detail pane, its tensor table (the tree's look stays) and back; the search line and back
         for key, redrawn in (("tab", [graph.cursor_node]), ("tab", []), ("shift+tab", []),
-                             ("shift+tab", [graph.cursor_node])):
+                             ("shift+tab", [graph.cursor_node]), ("slash", [graph.cursor_node]),
+                             ("escape", [graph.cursor_node])):
             await pilot.press(key)
             await pilot.pause()
             assert drawn == redrawn, key

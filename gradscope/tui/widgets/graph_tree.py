@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.text import Text, TextType
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
@@ -104,6 +105,13 @@ class GraphTree(Tree[Item]):
             self.cursor_node.refresh()  # part of the key of its line and those below it in Tree's line cache
             self.refresh()
         self._drawn_focused = self.has_focus
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Keep the lines: a new size changes none of them (those drawn are cached by width, so a new width draws
+        them anew). Tree forgets and lists them all again (thousands once a few pages are open), draws them again
+        and asks for one more layout of the screen, each time the search line opens or closes (the tree gives it a
+        line of its height) and the terminal is resized."""
+        event.prevent_default()  # Tree's handler
 
     def _look(self) -> tuple[object, ...]:
         """What decides how the lines look, but for the focus: the theme and the other pseudo-classes."""
