@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 import gradscope
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.shape_functions import t
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import linalg as L
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -16,8 +19,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     torch.Size([2, 3])
     """
     data, weights = input._data, weight._data
-    if data.ndim == 2 and weights.ndim == 2 and data.shape[1] == weights.shape[1] and bias is not None:
-        return gradscope.addmm(bias, input, gradscope.t(weight))  # the common case, checked on the arrays
+    if (bias is not None and data.ndim == 2 and weights.ndim == 2 and data.shape[1] == weights.shape[1]
+            and bias._data.shape == weights.shape[:1] and data.dtype == weights.dtype == bias._data.dtype):
+        # the common case, checked here on the arrays: addmm's checks would pass, so its op is applied directly
+        transposed = t(weight)
+        return apply(L.addmm, (bias, input, transposed), (1, 1), [bias._data, data, transposed._data])
     in_features = weight.shape[-1]
     if input.dim() == 0 or input.shape[-1] != in_features:
         rows = int(np.prod(input.shape[:-1])) if input.dim() else 1
