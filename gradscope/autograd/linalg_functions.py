@@ -86,7 +86,7 @@ def _check_square(A: Tensor, name: str) -> None:
 def _first_failure(A: Tensor, fails) -> tuple[int | None, object]:
     """(flat index of the first matrix of the stack `fails` says something about, or None for an
     unbatched A; what it said)."""
-    stack = A.detach().numpy().reshape(-1, *A.shape[-2:])
+    stack = A._data.reshape(-1, *A.shape[-2:])
     for index, matrix in enumerate(stack):
         found = fails(matrix)
         if found:

@@ -129,7 +129,7 @@ class EmbeddingBag(_Table):
             raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        starts = [int(v) for v in offsets.detach().numpy()]
+        starts = [int(v) for v in offsets._data]
         ends = starts[1:] + [input.numel()]
         if self.include_last_offset:
             starts, ends = starts[:-1], starts[1:]
@@ -144,7 +144,7 @@ class EmbeddingBag(_Table):
         bags = self._bags(input, offsets)
         flat = input.reshape(-1)
         rows = F.embedding(flat, self.weight, None, self.max_norm, self.norm_type)
-        indices = flat.detach().numpy()
+        indices = flat._data
         kept = indices != (-1 if self.padding_idx is None else self.padding_idx)
         if self.mode == "max":
             empty_bag = gradscope.zeros(self.embedding_dim, dtype=self.weight.dtype)
@@ -153,7 +153,7 @@ class EmbeddingBag(_Table):
             return gradscope.stack(pooled) if pooled else rows.new_zeros((0, self.embedding_dim))
         # NOTE: sum and mean are one product with a (bags × lookups) matrix, so the weight gradient is
         # a single matmul rather than one node per bag
-        mixing = np.zeros((len(bags), len(indices)), dtype=self.weight.detach().numpy().dtype)
+        mixing = np.zeros((len(bags), len(indices)), dtype=self.weight._data.dtype)
         for bag, (start, end) in enumerate(bags):
             count = int(kept[start:end].sum())
             if count:

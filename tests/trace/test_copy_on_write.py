@@ -210,3 +210,30 @@ def test_held_references_counts_the_holders_references_to_an_array_and_its_base(
     assert writes.held_references(base) == (3, 0)  # each holds the base or a view of it
     writes.before_write(base)  # they let go
     assert writes.held_references(view) == (0, 0)
+
+
+def _embedding_bag():
+    bag = nn.EmbeddingBag(10, 3, mode="sum")
+    bag(gradscope.tensor([1, 2, 4, 5, 4, 3]), gradscope.tensor([0, 3]))
+
+
+def _gumbel_softmax():
+    nn.functional.gumbel_softmax(gradscope.randn(2, 5), hard=True)
+
+
+def _packed_sequences():
+    packed = nn.utils.rnn.pack_padded_sequence(gradscope.randn(4, 2, 3), gradscope.tensor([4, 2]))
+    nn.utils.rnn.pad_packed_sequence(packed)
+
+
+def _singular_matrix():
+    with pytest.raises(RuntimeError, match="singular"):
+        gradscope.linalg.inv(gradscope.zeros(2, 2))
+
+
+@pytest.mark.parametrize("run", [_embedding_bag, _gumbel_softmax, _packed_sequences, _singular_matrix])
+def test_gradscope_reads_arrays_without_handing_them_out(run, monkeypatch):
+    """gradscope's own code reads tensors' arrays, never hands them out (`numpy()`): that would make a parameter's
+    memory the caller's for good (a recording then copies it at every step) and copy what a recording holds."""
+    monkeypatch.setattr(writes, "handed_out", lambda array: pytest.fail("an array was handed out"))
+    run()

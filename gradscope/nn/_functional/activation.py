@@ -174,7 +174,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:
         return y_soft
-    soft = y_soft.detach().numpy()
+    soft = y_soft._data
     one_hot = np.zeros_like(soft)
     if soft.ndim:
         axis = normalize_dim(dim, soft.ndim)

@@ -49,7 +49,7 @@ class PackedSequence(NamedTuple):
 
 def _lengths_array(lengths) -> np.ndarray:
     if isinstance(lengths, Tensor):
-        return lengths.detach().numpy().astype(np.int64).reshape(-1)
+        return lengths._data.astype(np.int64).reshape(-1)
     return np.asarray(lengths, dtype=np.int64).reshape(-1)
 
 
@@ -95,7 +95,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
                         total_length: int | None = None) -> tuple[Tensor, Tensor]:
     """The inverse of pack_padded_sequence: (padded batch in the original order, lengths)."""
-    batch_sizes = sequence.batch_sizes.detach().numpy().astype(np.int64)
+    batch_sizes = sequence.batch_sizes._data.astype(np.int64)
     steps = len(batch_sizes)
     if total_length is not None:
         if total_length < steps:
@@ -118,7 +118,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     lengths = np.array([(batch_sizes > b).sum() for b in range(batch)], dtype=np.int64)
     if sequence.unsorted_indices is not None:
         padded = padded[:, sequence.unsorted_indices]
-        lengths = lengths[sequence.unsorted_indices.numpy()]
+        lengths = lengths[sequence.unsorted_indices._data]
     return (padded.transpose(0, 1) if batch_first else padded), gradscope.from_numpy(lengths)
 
 
@@ -132,6 +132,6 @@ def repack_like(padded: Tensor, like: PackedSequence) -> PackedSequence:
     """Pack a (T, B, *) batch in the original order with the layout of `like`."""
     if like.sorted_indices is not None:
         padded = padded[:, like.sorted_indices]
-    batch_sizes = like.batch_sizes.detach().numpy()
+    batch_sizes = like.batch_sizes._data
     data = gradscope.cat([padded[t, :int(size)] for t, size in enumerate(batch_sizes)])
     return PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
