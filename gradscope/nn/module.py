@@ -7,7 +7,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 
 from gradscope import _dtypes
-from gradscope.autograd import observers
+from gradscope.autograd import observers, writes
 from gradscope.autograd.grad_mode import modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device
@@ -33,6 +33,16 @@ def _add_indent(text: str, spaces: int) -> str:
 
 
 _PACKAGE = __name__.split(".")[0]  # gradscope
+
+
+def _cast(tensor: Tensor, dtype: _dtypes.dtype) -> Tensor:
+    """`tensor.to(dtype)`, whose new memory (a cast's copy) is gradscope's own as a factory's is: private until
+    handed out (writes.allocated), so that a recording holds it rather than copying it. The same dtype gives
+    the tensor back, in memory that may be the caller's."""
+    cast = tensor.to(dtype)
+    if cast._data is not tensor._data:
+        writes.allocated(cast._data)  # (no-op for a view)
+    return cast
 
 
 class Module(HookedCall):
@@ -438,12 +448,12 @@ class Module(HookedCall):
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None and param.is_floating_point():
-                    param.data = param.data.to(dtype)
+                    param.data = _cast(param.data, dtype)
                     if param.grad is not None:
-                        param.grad.data = param.grad.data.to(dtype)
+                        param.grad.data = _cast(param.grad.data, dtype)
             for name, buffer in module._buffers.items():
                 if buffer is not None and buffer.is_floating_point():
-                    module._buffers[name] = buffer.to(dtype)
+                    module._buffers[name] = _cast(buffer, dtype)
         return self
 
     # state --------------------------------------------------------------------------------------

@@ -237,3 +237,15 @@ def test_gradscope_reads_arrays_without_handing_them_out(run, monkeypatch):
     memory the caller's for good (a recording then copies it at every step) and copy what a recording holds."""
     monkeypatch.setattr(writes, "handed_out", lambda array: pytest.fail("an array was handed out"))
     run()
+
+
+def test_a_module_cast_to_another_dtype_has_private_memory():
+    """`.double()`/`.float()`/`.to(dtype)` give parameters and buffers a cast's new memory, gradscope's own as a
+    factory's (a recording holds it); the same dtype leaves them in their memory, which may be the caller's."""
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    model[0].weight.data = gradscope.from_numpy(np.ones((2, 3), dtype=np.float32))  # the caller's memory
+    model.float()
+    assert not writes.is_private(writes.memory_owner(model[0].weight._data))
+    model.double()
+    for tensor in (*model.parameters(), model[1].running_mean):
+        assert writes.is_private(writes.memory_owner(tensor._data))
