@@ -340,9 +340,16 @@ def _first_order_vjp(op: Primitive):
                 outputs = [g, g1]
             else:  # NOTE: a loop, not a comprehension: one would make `grads` and `s` cells, built on every call
                 outputs = []
+                metas = self._input_meta
+                index = 0
                 for rule, (child, _) in zip(rules, self._next):
-                    outputs.append(None if child is None else rule(grads[0], s))
-                _validate_all(self, outputs, grads, NUMPY)
+                    g = None if child is None else rule(grads[0], s)
+                    if g is not None:
+                        meta = metas[index]
+                        if g.shape != meta[0] or g.dtype is not meta[1]:
+                            g = _validate(self, meta, g, NUMPY, index)
+                    outputs.append(g)
+                    index += 1
         if free and (saved or held):
             self._saved = FREED[len(saved)]  # dropping the entries frees what they held
         return outputs
