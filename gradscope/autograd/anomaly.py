@@ -302,7 +302,7 @@ class AnomalyChecker:
             else:
                 if not self.check_inf or _uncast(node, outputs):
                     return outputs
-            _validate_all(node, outputs, grads, NUMPY)
+            _validate_all(node, outputs, NUMPY)
             self.node_finished(node, grads, outputs, saved)
         return outputs
 

@@ -398,10 +398,10 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
             outputs = [None] * len(node._next)
         else:
             outputs = node._apply(grads, xp, needs)
-            _validate_all(node, outputs, grads, xp)
+            _validate_all(node, outputs, xp)
         if node._post_hooks:
             outputs = _post_hooks(node, outputs, grads, xp)
-            _validate_all(node, outputs, grads, xp)
+            _validate_all(node, outputs, xp)
         if checker is not None:
             checker.node_finished(node, grads, outputs)
         if observing:

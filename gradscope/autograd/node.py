@@ -290,7 +290,7 @@ def _first_order_vjp(op: Primitive):
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
         if not plain:
-            outputs = _validate_all(self, self._apply(grads, NUMPY, None), grads, NUMPY)
+            outputs = _validate_all(self, self._apply(grads, NUMPY, None), NUMPY)
         else:
             s = None
             if not saved:
@@ -321,7 +321,7 @@ def _first_order_vjp(op: Primitive):
             # a rule may return the broadcast of several inputs, or another dtype: each result goes back to its
             # input's shape and dtype (`is`: the common case, cheaply), checked inline for one or two rules
             if s is None:
-                outputs = _validate_all(self, self._apply(grads, NUMPY, None), grads, NUMPY)
+                outputs = _validate_all(self, self._apply(grads, NUMPY, None), NUMPY)
             elif n_rules == 1:  # a node exists only if some input needs a gradient: this one
                 g = rule0(grads[0], s)
                 if checks_meta and g is not None:
@@ -357,7 +357,7 @@ def _first_order_vjp(op: Primitive):
     return _vjp
 
 
-def _validate_all(node, outputs: list, grads: list, xp) -> list:
+def _validate_all(node, outputs: list, xp) -> list:
     """`outputs` (a node's input gradients), each summed to its input's shape and cast to its dtype, in place."""
     for i, (meta, g) in enumerate(zip(node._input_meta, outputs)):
         if g is None or meta is None:
