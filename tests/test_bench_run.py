@@ -4,6 +4,7 @@ dtype), with every implementation's time, the ratios and the targets. No timing 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,18 +54,30 @@ def _bench_run_module(monkeypatch):
     return run
 
 
+FAKE_RECORDING_ROW = {
+    "workload": "recording", "dtype": "float32", "unit": "ms", "description": "fake recorded step", "value": 2.6,
+    "baseline": 2.0, "baseline_name": "unrecorded", "ratio": 1.3, "target": "≤ 1.3× unrecorded", "met": True,
+    "extra": {"peak_mb": 12.5}}
+
+
+def _fake_bench(monkeypatch, tmp_path, rows_source: str, run):
+    """A bench script `fake_bench.py` on sys.path (so the process each debugger bench runs in imports it too),
+    registered as the debugger bench "fake"."""
+    folder = tmp_path / "fake"
+    folder.mkdir()
+    (folder / "fake_bench.py").write_text(
+        "import os, sys\n"
+        f"def rows(quick):\n    return {rows_source}\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setitem(run.DEBUGGER_BENCHES, "fake", "fake_bench")
+
+
 def test_debugger_rows_form_a_second_table(monkeypatch, tmp_path):
     run = _bench_run_module(monkeypatch)
-    fake = type(sys)("fake_bench")
-    fake.rows = lambda quick: [
-        {"workload": "recording", "dtype": "float32", "unit": "ms", "description": "fake recorded step",
-         "value": 2.6, "baseline": 2.0, "baseline_name": "unrecorded", "ratio": 1.3, "target": "≤ 1.3× unrecorded",
-         "met": True, "extra": {"peak_mb": 12.5}}]
-    monkeypatch.setitem(sys.modules, "fake_bench", fake)
-    monkeypatch.setitem(run.DEBUGGER_BENCHES, "fake", "fake_bench")
+    _fake_bench(monkeypatch, tmp_path, repr([FAKE_RECORDING_ROW]), run)
     out = tmp_path / "results"
     rows = run.run(["fake"], ["float32"], "quick", 1, 0.0, out, echo=lambda line: None)
-    assert [row["workload"] for row in rows] == ["recording"]
+    assert rows == [FAKE_RECORDING_ROW]
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["rows"] == [] and report["debugger_rows"][0]["ratio"] == 1.3
     table = out.with_suffix(".md").read_text()
@@ -72,11 +85,20 @@ def test_debugger_rows_form_a_second_table(monkeypatch, tmp_path):
     assert "- `recording` (float32): fake recorded step" in table
 
 
-def test_a_debugger_row_missing_a_key_is_reported(monkeypatch):
+def test_each_debugger_bench_runs_in_a_process_of_its_own(monkeypatch, tmp_path):
     run = _bench_run_module(monkeypatch)
-    fake = type(sys)("fake_bench")
-    fake.rows = lambda quick: [{"workload": "browser", "value": 1.0}]
-    monkeypatch.setitem(sys.modules, "fake_bench", fake)
-    monkeypatch.setitem(run.DEBUGGER_BENCHES, "fake", "fake_bench")
+    row = dict(FAKE_RECORDING_ROW, extra={})
+    _fake_bench(monkeypatch, tmp_path, f"[dict({row!r}, extra={{'pid': os.getpid(), 'quick': quick}})]", run)
+    first, = run.debugger_rows("fake", quick=True)
+    second, = run.debugger_rows("fake", quick=False)
+    assert first["extra"]["quick"] is True and second["extra"]["quick"] is False
+    assert len({first["extra"]["pid"], second["extra"]["pid"], os.getpid()}) == 3
+
+
+def test_a_debugger_row_missing_a_key_is_reported(monkeypatch, tmp_path):
+    run = _bench_run_module(monkeypatch)
+    _fake_bench(monkeypatch, tmp_path, "[{'workload': 'browser', 'value': 1.0}]", run)
     with pytest.raises(ValueError, match="bench/fake_bench.py row 'browser' lacks"):
+        run.rows_of("fake_bench", quick=True)
+    with pytest.raises(RuntimeError, match="(?s)fake_bench.py failed in its own process.*row 'browser' lacks"):
         run.debugger_rows("fake", quick=True)
