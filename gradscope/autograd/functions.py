@@ -397,16 +397,16 @@ def log_softmax(input, dim, dtype=None):
     return apply(N.log_softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, reduction=N.MEAN):
     return _binary(N.mse_loss, input, target, (reduction,))
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction=N.MEAN):
     w = None if weight is None else weight._data
     return apply(N.nll_loss, (input,), (target._data, w, reduction, ignore_index))
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=N.MEAN):
     if input._data.shape != target._data.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     w = None if weight is None else weight._data

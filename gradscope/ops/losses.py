@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.nn import _count_ignored, _nll_scale, _nll_weights, _reduce
+from gradscope.ops.nn import MEAN, NONE, _count_ignored, _nll_scale, _nll_weights, _reduce
 from gradscope.ops.registry import primitive
 
 
 def _scale(g, s):
-    return g / s.self_sym_numel if s.reduction == "mean" else g
+    return g / s.self_sym_numel if s.reduction == MEAN else g
 
 
 def _weighted(xp, grad, weight, g):
@@ -113,9 +113,9 @@ def _nll_loss2d(a, target, weight, reduction, ignore_index):
     w, safe = _nll_weights(target, weight, ignore_index, _count_ignored(target, ignore_index, a.shape[1]), a.dtype)
     picked = np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
     losses = -picked if w is None else -picked * w
-    if reduction == "mean":
+    if reduction == MEAN:
         return (losses.sum() / (safe.size if w is None else w.sum())).astype(a.dtype)
-    if reduction == "sum":
+    if reduction != NONE:
         return losses.sum()
     return losses
 
@@ -127,7 +127,7 @@ def _nll_loss2d_vjp(g, s):
     scale = _nll_scale(w, safe.size, s.reduction)
     picked = np.zeros(s.target.shape + (n_classes,))
     np.put_along_axis(picked, safe[..., None], -(scale if w is None else scale[..., None]), axis=-1)
-    if s.reduction == "none":
+    if s.reduction == NONE:
         g = s.xp.unsqueeze_dims(g, (1,))
     return g * s.xp.cast(np.moveaxis(picked, -1, 1), g.dtype)
 

@@ -62,16 +62,21 @@ log_softmax = primitive("log_softmax", _log_softmax, "LogSoftmaxBackward0", inpu
                         saves=("result",), vjp=(lambda g, s: g - s.xp.exp(s.result) * _class_sums(g, s),))
 
 
-def _reduce(loss, reduction):
-    if reduction == "mean":
+# at::Reduction: PyTorch's fused loss kernels take the reduction as this enum, and their nodes show it so
+# (`_saved_reduction` is 1 for 'mean'); nn.functional maps the argument's name to it
+NONE, MEAN, SUM = 0, 1, 2
+
+
+def _reduce(loss, reduction: int):
+    if reduction == MEAN:
         return mean_of_all(loss)
-    if reduction == "sum":
+    if reduction == SUM:
         return loss.sum()
     return loss
 
 
 def _reduction_scale(g, s, numel):
-    return g / numel if s.reduction == "mean" else g
+    return g / numel if s.reduction == MEAN else g
 
 
 def _mse_vjp(sign):
@@ -79,7 +84,7 @@ def _mse_vjp(sign):
         # NOTE: PyTorch's norm * (self - target) * g, left to right, with norm 2 / numel rounded to the input's dtype
         # (a Python float is weak: NumPy rounds it so too); the mean is over the broadcast shape of input and target
         sizes = s.self_sym_sizes
-        if s.reduction != "mean":
+        if s.reduction != MEAN:
             norm = 2.0
         elif sizes == s.target_sym_sizes:
             norm = 2.0 / max(math.prod(sizes), 1)
@@ -127,13 +132,13 @@ def _nll_weights(target, weight, ignore_index, n_ignored: int, dtype):
 _UNSIGNED = {np.dtype(kind + str(size)): np.dtype(f"u{size}") for kind in "iu" for size in (1, 2, 4, 8)}
 
 
-def _nll_scale(w, count: int, reduction: str):
+def _nll_scale(w, count: int, reduction: int):
     """What each target's -log-probability is multiplied by in the gradient: its weight, over the total
     weight for a mean (`w` None: every one of the `count` targets counts once)."""
     if w is None:
         # NOTE: an empty batch has nothing to scale; max() only avoids dividing by zero
-        return 1.0 / max(count, 1) if reduction == "mean" else 1.0
-    return w / w.sum() if reduction == "mean" else w
+        return 1.0 / max(count, 1) if reduction == MEAN else 1.0
+    return w / w.sum() if reduction == MEAN else w
 
 
 def _nll_loss(a, target, weight, reduction, ignore_index):
@@ -143,12 +148,12 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     tgt = target if batched else target[None]
     w, safe = _nll_weights(tgt, weight, ignore_index, _count_ignored(tgt, ignore_index, logp.shape[1]), a.dtype)
     picked = logp[np.arange(len(safe)), safe]
-    if w is None and reduction == "mean":  # -(sum) is sum(-picked) to the bit: negation is exact
+    if w is None and reduction == MEAN:  # -(sum) is sum(-picked) to the bit: negation is exact
         return (-picked.sum() / len(safe)).astype(a.dtype)
     losses = -picked if w is None else -picked * w
-    if reduction == "mean":
+    if reduction == MEAN:
         return (losses.sum() / w.sum()).astype(a.dtype)
-    if reduction == "sum":
+    if reduction == SUM:
         return losses.sum()
     return losses if batched else losses[0]
 
@@ -164,14 +169,14 @@ def _nll_vjp(g, s):
     # float64, rounds the same when stored
     onehot = np.zeros((len(target), n_classes), g.dtype if arrays else np.float64)
     rows = np.arange(len(target))
-    if w is None and s.reduction != "none" and arrays:
+    if w is None and s.reduction != NONE and arrays:
         # every target counts once: PyTorch's -(g / count) in g's dtype (one rounding) is each row's gradient,
         # so the one-hot is the gradient itself, with no product with g over it
         scalar = g[()]  # NOTE: a NumPy scalar: its arithmetic costs a fifth of a 0-dim array's
-        onehot[rows, safe] = -(scalar / max(len(safe), 1)) if s.reduction == "mean" else -scalar
+        onehot[rows, safe] = -(scalar / max(len(safe), 1)) if s.reduction == MEAN else -scalar
         return onehot if s.self_sym_sizes[1:] else onehot[0]
     onehot[rows, safe] = -_nll_scale(w, len(safe), s.reduction)
-    if s.reduction == "none":
+    if s.reduction == NONE:
         onehot = onehot if s.self_sym_sizes[1:] else onehot[0]
         g = s.xp.unsqueeze_dims(g, (g.ndim,))
     elif not s.self_sym_sizes[1:]:

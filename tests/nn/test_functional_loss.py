@@ -264,3 +264,26 @@ def test_float32_stays_float32(call):
     grads = gradscope.autograd.grad(out.sum(), [x, t], allow_unused=True)
     assert out.dtype == gradscope.float32
     assert all(g is None or g.dtype == gradscope.float32 for g in grads)
+
+
+def test_fused_loss_nodes_save_the_reduction_as_pytorchs_enum(oracle):
+    oracle.check("""
+        F = torch.nn.functional
+        x = torch.full((2, 3), 0.5, requires_grad=True)
+        t = torch.full((2, 3), 0.25)
+        classes = torch.tensor([2, 0])
+        for reduction in ("none", "mean", "sum"):
+            losses = [F.mse_loss(x, t, reduction=reduction), F.smooth_l1_loss(x, t, reduction=reduction),
+                      F.huber_loss(x, t, reduction=reduction), F.binary_cross_entropy(x, t, reduction=reduction),
+                      F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+                      F.soft_margin_loss(x, t, reduction=reduction), F.nll_loss(x, classes, reduction=reduction),
+                      F.nll_loss(x.view(2, 3, 1, 1), classes.view(2, 1, 1), reduction=reduction)]
+            print(reduction, {(type(loss.grad_fn._saved_reduction), loss.grad_fn._saved_reduction) for loss in losses})
+        print(", ".join(loss.grad_fn.name() for loss in losses))
+    """, stdout="""
+        none {(<class 'int'>, 0)}
+        mean {(<class 'int'>, 1)}
+        sum {(<class 'int'>, 2)}
+        MseLossBackward0, SmoothL1LossBackward0, HuberLossBackward0, BinaryCrossEntropyBackward0, \
+BinaryCrossEntropyWithLogitsBackward0, SoftMarginLossBackward0, NllLossBackward0, NllLoss2DBackward0
+    """)

@@ -9,8 +9,11 @@ import numpy as np
 
 from gradscope.autograd.grad_mode import is_grad_enabled
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops.nn import MEAN, NONE, SUM
 
 REDUCTIONS = ("none", "mean", "sum")
+# PyTorch's `_Reduction.get_enum`: what the fused loss kernels (ops/nn.py, ops/losses.py) take
+ENUM = {"none": NONE, "mean": MEAN, "sum": SUM}
 
 
 def legacy_reduction(size_average, reduce, reduction: str, stacklevel: int = 3) -> str:

@@ -9,7 +9,7 @@ from gradscope.autograd import functions as _F
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type, size_list
-from gradscope.nn._functional._reduction import checked_reduction, not_differentiable
+from gradscope.nn._functional._reduction import ENUM, checked_reduction, not_differentiable
 from gradscope.ops import losses as L
 
 
@@ -59,14 +59,14 @@ def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index
     ndim = input._data.ndim
     not_differentiable("nll_loss_forward" if ndim <= 2 else "nll_loss2d_forward", "weight", weight)
     if ndim <= 2:
-        return _F.nll_loss(input, target, weight, ignore_index, reduction)
+        return _F.nll_loss(input, target, weight, ignore_index, ENUM[reduction])
     w = None if weight is None else weight._data
     if ndim == 4:
-        return apply(L.nll_loss2d, (input,), (target._data, w, reduction, ignore_index))
+        return apply(L.nll_loss2d, (input,), (target._data, w, ENUM[reduction], ignore_index))
     batch, n_classes = input.shape[:2]
     rows = input.contiguous().view(batch, n_classes, 1, -1) if input.numel() else input.view(batch, n_classes, 0, 0)
     targets = target._data.reshape(batch, 1, -1) if target.numel() else target._data.reshape(batch, 0, 0)
-    loss = apply(L.nll_loss2d, (rows,), (targets, w, reduction, ignore_index))
+    loss = apply(L.nll_loss2d, (rows,), (targets, w, ENUM[reduction], ignore_index))
     return loss.view(target.shape) if reduction == "none" else loss
 
 

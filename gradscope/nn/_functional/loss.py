@@ -16,6 +16,7 @@ from gradscope.autograd.functions import _operands
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type
 from gradscope.nn._functional._reduction import (
+    ENUM,
     broadcast,
     check_reduction,
     checked_reduction,
@@ -53,7 +54,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     reduction = checked_reduction(size_average, reduce, reduction)
     input, target = broadcast(input, target)
     if weight is None:
-        return _F.mse_loss(input, target, reduction)
+        return _F.mse_loss(input, target, ENUM[reduction])
     _check_weight(weight, input)
     return _weighted_mean((input - target) ** 2 * weight, weight, reduction)
 
@@ -90,7 +91,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         return reduce_loss((input - target).abs(), reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return apply(L.smooth_l1_loss, (input, target), (reduction, beta), _operands(input, target))
+    return apply(L.smooth_l1_loss, (input, target), (ENUM[reduction], beta), _operands(input, target))
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -107,9 +108,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is None:
         check_reduction(reduction)
-        return apply(L.huber_loss, (input, target), (reduction, delta), _operands(input, target))
+        return apply(L.huber_loss, (input, target), (ENUM[reduction], delta), _operands(input, target))
     _check_weight(weight, input)
-    weighted = apply(L.huber_loss, (input, target), ("none", delta), _operands(input, target)) * weight
+    weighted = apply(L.huber_loss, (input, target), (ENUM["none"], delta), _operands(input, target)) * weight
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
     return reduce_loss(weighted, reduction)
@@ -136,7 +137,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if not ((values >= 0) & (values <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None if weight is None else weight._data
-    return apply(L.binary_cross_entropy, (input, target), (w, reduction))
+    return apply(L.binary_cross_entropy, (input, target), (w, ENUM[reduction]))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -145,7 +146,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """Sigmoid + binary cross-entropy in one stable step (BinaryCrossEntropyWithLogitsBackward0)."""
     reduction = checked_reduction(size_average, reduce, reduction)
     return _F.binary_cross_entropy_with_logits(input, target, weight=weight, pos_weight=pos_weight,
-                                               reduction=reduction)
+                                               reduction=ENUM[reduction])
 
 
 def _xlogy_self(t: Tensor) -> Tensor:

@@ -8,7 +8,13 @@ from __future__ import annotations
 import gradscope
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
-from gradscope.nn._functional._reduction import checked_reduction, legacy_reduction, not_differentiable, reduce_loss
+from gradscope.nn._functional._reduction import (
+    ENUM,
+    checked_reduction,
+    legacy_reduction,
+    not_differentiable,
+    reduce_loss,
+)
 from gradscope.nn._functional.activation import logsigmoid
 from gradscope.nn._functional.distance import pairwise_distance
 from gradscope.ops import losses as L
@@ -105,7 +111,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     reduction = checked_reduction(size_average, reduce, reduction)
     not_differentiable("soft_margin_loss", "target", target)
     target_values = target._data.astype(input._data.dtype, copy=False)
-    return apply(L.soft_margin_loss, (input,), (target_values, reduction))
+    return apply(L.soft_margin_loss, (input,), (target_values, ENUM[reduction]))
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
