@@ -5,7 +5,8 @@ A *layer* is the module scope of parameters (`model.fc1` holds `model.fc1.weight
 parameters, which is its depth order. A *unit* of a ReLU-family activation is one feature along
 dim 1 (the feature of a Linear's `(N, F)` output, the channel of a conv's `(N, C, …)` output; each
 element of a 1-d output), and it is *dead* when it is never positive over the whole batch, so its
-gradient is zero (for LeakyReLU, only the leak).
+gradient is zero (for LeakyReLU, only the leak). With one sample per unit (a batch of 1, a 1-d
+output) there is no batch to judge by, and the rule skips: a unit off on one input isn't dead.
 """
 
 from __future__ import annotations
@@ -125,6 +126,13 @@ def check_dead_units(step: Step, config: CheckConfig) -> list[CheckResult]:
                                        shown="—", threshold=threshold, message=why))
             continue
         dead = dead_units(values)
+        if values.size == dead.size:
+            batch = "1-d output" if values.ndim == 1 else "batch of 1"
+            results.append(node_result(
+                step, node, rule="dead-units", target=target, status=SKIP, value=None, shown="—",
+                threshold=threshold, message=f"one sample per unit ({batch}): a unit not positive on a single "
+                                             "input may fire on the next one; record a batch to judge"))
+            continue
         fraction = float(dead.mean())
         shown = f"{format_number(fraction)} ({int(dead.sum())} of {dead.size} units)"
         if fraction <= config.max_dead_fraction:
@@ -133,9 +141,8 @@ def check_dead_units(step: Step, config: CheckConfig) -> list[CheckResult]:
             continue
         indices = np.flatnonzero(dead)
         listed = ", ".join(map(str, indices[:DEAD_SHOWN])) + (", …" if indices.size > DEAD_SHOWN else "")
-        batch = values.shape[0] if values.ndim > 1 else 1
         message = (f"{int(dead.sum())} of {dead.size} units of {describe_node(node)} are never positive over the "
-                   f"batch of {batch} ({fraction:.1%}, bound {threshold}){_feeding_layer(step, node)}; "
+                   f"batch of {values.shape[0]} ({fraction:.1%}, bound {threshold}){_feeding_layer(step, node)}; "
                    f"dead units: {listed}")
         results.append(node_result(step, node, rule="dead-units", target=target, status=FAIL, value=fraction,
                                    shown=shown, threshold=threshold, message=message))

@@ -240,6 +240,27 @@ def test_dead_units_counts_leaky_relu_units_stuck_on_the_leak(tmp_path):
     assert result.value == 0.5 and result.status == PASS and "2 of 4 units" in result.shown
 
 
+@pytest.mark.parametrize("shape", [(1, 3), (3,)], ids=["batch of 1", "1-d output"])
+def test_dead_units_skips_when_each_unit_has_one_sample(tmp_path, shape):
+    # a ReLU unit off on a single input isn't dead: half of them are, by chance, at initialisation
+    script = write_script(tmp_path, "one_sample", f"""
+        import gradscope as torch
+        from gradscope import nn
+
+        layer = nn.Linear(3, 64)
+        x = torch.randn{shape}
+
+
+        def loss():
+            return nn.functional.relu(layer(x)).sum()
+    """)
+    with pytest.raises(CheckConfigError, match="every selected rule skipped"):
+        check(script, rules=["dead-units"])
+    (result,) = [r for r in check(script, rules=["dead-units", "finite"]).results if r.rule == "dead-units"]
+    assert result.status == SKIP and f"one sample per unit ({'1-d output' if len(shape) == 1 else 'batch of 1'})" \
+        in result.message
+
+
 def test_gradcheck_fails_on_bad_backward_naming_the_custom_function():
     (result,) = check(sample("bad_backward"), rules=["gradcheck"]).results
     assert result.status == FAIL and result.target == "loss()"
