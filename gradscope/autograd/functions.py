@@ -9,9 +9,10 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._quiet import loud, quiet
 from gradscope._shapes import normalize_dim
+from gradscope.autograd import fused
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.fused import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
 from gradscope.ops import nn as N
@@ -80,37 +81,16 @@ def _operands(a, b) -> list:
 
 def _arithmetic_operands(a, b) -> list:
     """`_operands` for the arithmetic operators, whose arrays are only computed on: a Python float beside a
-    float32 or float64 tensor comes as a 0-dim array of the tensor's dtype, the value NumPy would convert it to
-    (NumPy's path for a Python number costs ~1.4k instructions a call more). The node keeps the number itself:
-    `_saved_other` shows it as PyTorch shows a wrapped number."""
+    float32 or float64 tensor comes as a 0-dim array of the tensor's dtype (fused.scalar_array). The node
+    keeps the number itself: `_saved_other` shows it as PyTorch shows a wrapped number."""
     if type(a) is Tensor and type(b) is float:
         da = a._data
         dtype = da.dtype
         if dtype is _FLOAT64 or dtype is _FLOAT32:
-            arrays = _FLOAT64_SCALARS if dtype is _FLOAT64 else _FLOAT32_SCALARS
+            arrays = FLOAT64_SCALARS if dtype is _FLOAT64 else FLOAT32_SCALARS
             array = arrays.get(b)
-            return [da, array if array is not None else _scalar_array(b, dtype, arrays)]
+            return [da, array if array is not None else scalar_array(b, dtype, arrays)]
     return _operands(a, b)
-
-
-_FLOAT64_SCALARS: dict = {}  # Python float -> its read-only 0-dim float64 array
-_FLOAT32_SCALARS: dict = {}
-
-
-def _scalar_array(value: float, dtype, arrays: dict):
-    """`value` as a 0-dim array of `dtype`, kept in `arrays` for the next time (at most 256 values)."""
-    if value == 0 or value != value:  # NOTE: as keys 0.0 and -0.0 are one, and no nan finds another
-        return value
-    token = quiet()  # a float32 overflows to inf without a warning, as in the operation itself
-    try:
-        array = np.array(value, dtype)
-    finally:
-        loud(token)
-    array.flags.writeable = False
-    if len(arrays) >= 256:
-        arrays.clear()
-    arrays[value] = array
-    return array
 
 
 def _cast(value, dtype):
@@ -153,6 +133,9 @@ def mul(input, other):
     return apply(E.mul, (input, other), (), _arithmetic_operands(input, other))
 
 
+mul = fused.binary(E.mul, mul)
+
+
 multiply = mul
 
 
@@ -168,6 +151,10 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = true_divide = div
+# `a + b`, `a - b`, `a / b`: the operators, which never pass alpha or a rounding mode
+add_operator = fused.binary(E.add, add, _ALPHA_ONE)
+sub_operator = fused.binary(E.sub, sub, _ALPHA_ONE)
+div_operator = fused.binary(E.div, div)
 
 
 def neg(input):
@@ -201,14 +188,10 @@ def _float_input(x: Tensor) -> list:
 
 def _unary(op):
     def function(input):
-        data = input._data
-        dtype = data.dtype
-        if dtype is _FLOAT64 or dtype is _FLOAT32 or dtype.kind in "fc":  # the common case, without a call
-            return apply(op, (input,), (), [data])
         return apply(op, (input,), (), _float_input(input))
-    function.__name__ = op.name
+    function.__name__ = function.__qualname__ = op.name
     function.__doc__ = f"Elementwise {op.name} (node {op.node_name})."
-    return function
+    return fused.unary(op, function)
 
 
 exp = _unary(E.exp)

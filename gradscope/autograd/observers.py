@@ -32,6 +32,8 @@ GLOBAL: tuple = ()
 checker = None
 # light observers: op_computed and the pass boundaries only
 WATCHERS: tuple = ()
+# none of the three above is set: the one-frame forwards' single check (fused.py)
+idle = True
 # the innermost module call running (ModuleCall, pushed by nn.Module.__call__ while observers or anomaly mode
 # listen), None outside any
 calls: ContextVar[ModuleCall | None] = ContextVar("gradscope_module_calls", default=None)
@@ -73,27 +75,37 @@ def add_global(observer) -> None:
     global GLOBAL
     if observer not in GLOBAL:
         GLOBAL = GLOBAL + (observer,)
+    _update_idle()
 
 
 def remove_global(observer) -> None:
     global GLOBAL
     GLOBAL = tuple(o for o in GLOBAL if o is not observer)
+    _update_idle()
 
 
 def set_checker(new_checker) -> None:
     global checker
     checker = new_checker
+    _update_idle()
 
 
 def add_watcher(watcher) -> None:
     global WATCHERS
     if watcher not in WATCHERS:
         WATCHERS = WATCHERS + (watcher,)
+    _update_idle()
 
 
 def remove_watcher(watcher) -> None:
     global WATCHERS
     WATCHERS = tuple(w for w in WATCHERS if w is not watcher)
+    _update_idle()
+
+
+def _update_idle() -> None:
+    global idle
+    idle = not GLOBAL and checker is None and not WATCHERS
 
 
 def notify_watchers(event: str, *args) -> None:

@@ -115,11 +115,11 @@ Tensor.T = property(lambda self: shape_functions.permute(self, tuple(range(self.
 Tensor.mT = property(lambda self: shape_functions.transpose(self, -2, -1))
 
 # operators
-Tensor.__add__ = Tensor.__radd__ = F.add
-Tensor.__sub__ = F.sub
+Tensor.__add__ = Tensor.__radd__ = F.add_operator
+Tensor.__sub__ = F.sub_operator
 Tensor.__rsub__ = F.rsub
 Tensor.__mul__ = Tensor.__rmul__ = F.mul
-Tensor.__truediv__ = F.div
+Tensor.__truediv__ = F.div_operator
 Tensor.__rtruediv__ = lambda self, other: F.mul(F.reciprocal(self), other)
 Tensor.__floordiv__ = lambda self, other: F.div(self, other, rounding_mode="floor")
 Tensor.__rfloordiv__ = lambda self, other: F.div(F._tensor_like(other), self, rounding_mode="floor")

@@ -1,0 +1,208 @@
+"""One-frame forwards for the commonest calls of elementwise ops.
+
+`unary(op, general)` and `binary(op, general)` wrap an op's function on tensors (`general`, which goes
+through `dispatch.apply`) with its common case run in a single frame: a float32/float64 tensor, with a
+Python float or a tensor of the same dtype for a second operand, grad mode on and nothing else (no
+inference mode, observers, watchers, anomaly mode or saved-tensor hooks). They compute, make the output
+and record the node exactly as `apply` and `dispatch._record_unary`/`_record_simple` do there (the same
+node class, edges, metadata and light saved entries); anything else is `general`'s.
+
+Why: a chain of small ops spends more in Python frames (function -> operands -> apply -> record) and
+their generic checks than in NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE, loud, quiet
+from gradscope.autograd import errors, observers
+from gradscope.autograd.dispatch import _NO_EDGE, _light
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
+from gradscope.autograd.node import _sequence, node_class, own_code
+from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
+from gradscope.ops.registry import Primitive
+
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
+_ndarray = np.ndarray
+_new = object.__new__
+FLOAT64_SCALARS: dict = {}  # Python float -> its read-only 0-dim float64 array
+FLOAT32_SCALARS: dict = {}
+
+
+def scalar_array(value: float, dtype, arrays: dict):
+    """`value` as a 0-dim array of `dtype` (float32 or float64), kept in `arrays` (FLOAT64_SCALARS or
+    FLOAT32_SCALARS) for the next time, at most 256 values. NumPy's path for a Python number costs ~1.4k
+    instructions a ufunc call more than for an array; the values are the same."""
+    if value == 0 or value != value:  # NOTE: as keys 0.0 and -0.0 are one, and no nan finds another
+        return value
+    token = quiet()  # a float32 overflows to inf without a warning, as in the operation itself
+    try:
+        array = np.array(value, dtype)
+    finally:
+        loud(token)
+    array.flags.writeable = False
+    if len(arrays) >= 256:
+        arrays.clear()
+    arrays[value] = array
+    return array
+
+
+def _check(op: Primitive, n_inputs: int, params: tuple) -> None:
+    if not op.simple or len(op.inputs) != n_inputs or op.attrs or len(params) != len(op.params) or len(params) > 1:
+        raise ValueError(f"{op.name}: no one-frame forward for it (needs {n_inputs} inputs, one output, "
+                         "no derived attributes, at most one param)")
+
+
+def _named_like(function, general):
+    """`function` (with a code object of its own: its node stores see one class, so CPython specialises
+    them) named and documented as `general`."""
+    function.__name__, function.__qualname__, function.__doc__ = general.__name__, general.__qualname__, general.__doc__
+    return function
+
+
+def unary(op: Primitive, general):
+    """`general(input)` with the common case of a one-input op without params in one frame."""
+    _check(op, 1, ())
+    cls = node_class(op)
+    forward = op.forward
+    plan = op.save_plan
+    saves_result = bool(plan) and plan[0][0]
+    saves_self = bool(plan) and not plan[0][0]
+    if len(plan) > 1:
+        raise ValueError(f"{op.name}: no one-frame forward for it (saves more than one value)")
+
+    def function(input):
+        if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
+                and modes.get() is DEFAULT_MODES):
+            return general(input)
+        data = input._data
+        dtype = data.dtype
+        if not (dtype is _FLOAT64 or dtype is _FLOAT32):
+            return general(input)
+        token = QUIET_SET(QUIET_VALUE)
+        try:
+            out = forward(data)
+        finally:
+            QUIET_RESET(token)
+        t = _new(Tensor)
+        t._data = out if type(out) is _ndarray else np.asarray(out)
+        t._requires_grad = False
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._base = None
+        if input._requires_grad or input._base is not None and _stale_view_requires_grad(input):
+            node = _new(cls)
+            if input._base is not None:
+                _sync_view(input)
+            fn = input._grad_fn
+            node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
+            node._seq = next(_sequence)
+            node._input_meta = ((data.shape, dtype),)
+            node._attrs = ()
+            t._requires_grad = True
+            t._grad_fn = node
+            if saves_result:
+                node._saved = ((t._data, t._version_counter, 0, None, None),)
+            elif saves_self:
+                if input._is_inference:
+                    raise RuntimeError(errors.INFERENCE_SAVED)
+                counter = input._version_counter
+                node._saved = ((data, counter, counter[0], input, fn),)
+            else:
+                node._saved = ()
+        return t
+
+    return _named_like(own_code(function), general)
+
+
+def binary(op: Primitive, general, params: tuple = ()):
+    """`general(input, other)` with the common case of a two-input op in one frame, `params` its params
+    (alpha=1 for `a + b`)."""
+    _check(op, 2, params)
+    cls = node_class(op)
+    forward = op.forward
+    plan = op.save_plan
+    param = params[0] if params else None
+
+    def function(input, other):
+        if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
+                and modes.get() is DEFAULT_MODES):
+            return general(input, other)
+        data = input._data
+        dtype = data.dtype
+        if not (dtype is _FLOAT64 or dtype is _FLOAT32):
+            return general(input, other)
+        if type(other) is float:  # the node keeps the number: `_saved_other` shows it as PyTorch does
+            scalars = FLOAT64_SCALARS if dtype is _FLOAT64 else FLOAT32_SCALARS
+            operand = scalars.get(other)
+            if operand is None:
+                operand = scalar_array(other, dtype, scalars)
+            tensor = None
+        elif (type(other) is Tensor or isinstance(other, Tensor)) and other._data.dtype is dtype:
+            operand = other._data
+            tensor = other
+        else:
+            return general(input, other)
+        token = QUIET_SET(QUIET_VALUE)
+        try:
+            out = forward(data, operand, param) if params else forward(data, operand)
+        except ValueError:  # shapes that don't broadcast: the general path raises PyTorch's error
+            out = None
+        finally:
+            QUIET_RESET(token)
+        if out is None:
+            return general(input, other)
+        t = _new(Tensor)
+        t._data = out if type(out) is _ndarray else np.asarray(out)
+        t._requires_grad = False
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._base = None
+        live = 1 if input._requires_grad or input._base is not None and _stale_view_requires_grad(input) else 0
+        if tensor is not None and (
+                tensor._requires_grad or tensor._base is not None and _stale_view_requires_grad(tensor)):
+            live |= 2
+        if not live:
+            return t
+        node = _new(cls)
+        if live & 1:
+            if input._base is not None:
+                _sync_view(input)
+            fn = input._grad_fn
+            edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+            meta = (data.shape, dtype)
+        else:
+            edge, meta = _NO_EDGE, None
+        if live & 2:
+            if tensor._base is not None:
+                _sync_view(tensor)
+            fn = tensor._grad_fn
+            node._next = (edge, (fn, tensor._output_nr) if fn is not None else (tensor._grad_accumulator(), 0))
+            node._input_meta = (meta, (operand.shape, dtype))
+        else:
+            node._next = (edge, _NO_EDGE)
+            node._input_meta = (meta, None)
+        node._seq = next(_sequence)
+        node._attrs = params
+        t._requires_grad = True
+        t._grad_fn = node
+        if plan:
+            saved = []
+            for is_output, index, readers in plan:
+                if not readers & live:  # no rule that reads it will run (its input needs no gradient)
+                    saved.append(None)
+                elif is_output:
+                    saved.append((t._data, t._version_counter, 0, None, None))
+                elif index == 0:
+                    saved.append(_light(input))
+                else:
+                    saved.append(other if tensor is None else _light(tensor))  # a Python number is kept as it is
+            node._saved = tuple(saved)
+        else:
+            node._saved = ()
+        return t
+
+    return _named_like(own_code(function), general)

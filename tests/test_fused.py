@@ -1,0 +1,89 @@
+"""The one-frame forwards (autograd/fused.py) make the outputs and nodes the general path makes."""
+
+import operator
+
+import numpy as np
+import pytest
+
+import gradscope as gs
+from gradscope.autograd import observers
+
+
+class _Watcher:  # listening sends every op down the general path (dispatch.apply)
+    pass
+
+
+def _general(function, *args):
+    watcher = _Watcher()
+    observers.add_watcher(watcher)
+    try:
+        return function(*args)
+    finally:
+        observers.remove_watcher(watcher)
+
+
+def _same_entry(a, b):
+    if type(a) is tuple:  # a light entry: (array, version counter, version, input tensor, its grad_fn)
+        assert type(b) is tuple and len(a) == len(b) == 5
+        np.testing.assert_array_equal(a[0], b[0])
+        assert a[1] is b[1] or a[3] is None and b[3] is None  # an output's counter is its own
+        assert a[2:] == b[2:] if a[3] is None else (a[2], a[3], a[4]) == (b[2], b[3], b[4])
+    else:
+        assert a == b or a is b
+
+
+def _same(fast, general):
+    assert (fast.dtype, fast.shape, fast.requires_grad) == (general.dtype, general.shape, general.requires_grad)
+    np.testing.assert_array_equal(fast.detach().numpy(), general.detach().numpy())
+    a, b = fast.grad_fn, general.grad_fn
+    if a is None or b is None:
+        assert a is b
+        return
+    assert type(a) is type(b)
+    assert a.next_functions == b.next_functions
+    assert a._input_meta == b._input_meta and a._attrs == b._attrs
+    assert len(a._saved) == len(b._saved)
+    for x, y in zip(a._saved, b._saved):
+        _same_entry(x, y)
+
+
+def _operands(dtype):
+    x = gs.tensor(np.array([0.5, -1.5, 2.0], dtype), requires_grad=True)
+    y = gs.tensor(np.array([1.25, 3.0, -0.75], dtype), requires_grad=True)
+    constant = gs.tensor(np.array([2.0, 4.0, 8.0], dtype))
+    scalar = gs.tensor(np.array(0.25, dtype), requires_grad=True)
+    view = (x * 1.0)[1:]
+    return [(x, 1.5), (x, y), (x, constant), (constant, y), (constant, 2.5), (x, x), (view, view), (view, 0.5),
+            (x, scalar), (scalar, 3.0), (constant, 0.0)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", [operator.mul, operator.add, operator.sub, operator.truediv, gs.mul],
+                         ids=lambda f: f.__name__)
+def test_binary_operators_match_the_general_path(op, dtype):
+    for a, b in _operands(dtype):
+        _same(op(a, b), _general(op, a, b))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sin", "tanh", "exp", "sigmoid", "log1p", "sqrt"])
+def test_unary_functions_match_the_general_path(name, dtype):
+    function = getattr(gs, name)
+    for a, _ in _operands(dtype):
+        _same(function(a), _general(function, a))
+        _same(getattr(a, name)(), _general(getattr(a, name)))
+
+
+def test_the_fast_path_steps_aside_for_modes_and_observers():
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    with gs.no_grad():
+        assert (x * 2.0).grad_fn is None and x.sin().grad_fn is None
+    with gs.inference_mode():
+        assert (x + 1.0).is_inference() and x.tanh().is_inference()
+    with gs.autograd.detect_anomaly(check_nan=False):
+        y = x * 2.0
+    assert y.grad_fn.metadata["traceback_"]  # anomaly mode captured the forward's stack
+    seen = []
+    with gs.autograd.graph.saved_tensors_hooks(lambda t: seen.append("pack") or t, lambda t: t):
+        x.sin().sum().backward()
+    assert seen == ["pack"]
