@@ -132,6 +132,8 @@ def warning_list(warnings: list[HealthWarning], strict: bool = False) -> Text:
                 f"{'; --strict: they fail' if strict else ''})\n", style="bold")
     for warning in warnings:
         text.append(f"⚠ {warning.rule}: ", style="bold yellow")
-        text.append(warning.text + "\n")
+        text.append(warning.text)
+        when = warning.when()
+        text.append(f" ({when})\n" if when else "\n", style="")
     text.rstrip()
     return text

@@ -155,3 +155,25 @@ def test_no_warning_for_healthy_gradients_nor_for_non_finite_ones(name):
     result = gradscope("inspect", sample(name), "--strict")
     assert "no health warnings" in result.stdout
     assert result.exit_code == (0 if name == "mlp" else 1)
+
+
+def test_a_warning_of_a_training_run_names_the_passes_where_it_held(tmp_path):
+    """Over many passes a warning says where it held: a table of the last pass may look healthy."""
+    script = tmp_path / "loop.py"
+    script.write_text(textwrap.dedent("""
+        import gradscope as torch
+
+        w = torch.ones(3, requires_grad=True)
+        b = torch.zeros((), requires_grad=True)
+        for step in range(5):
+            scale = 0.0 if step in (1, 3) else 1.0  # b's gradient is exactly zero in passes 1 and 3
+            loss = (w * 2).sum() + b * scale
+            loss.backward()
+            w.grad = b.grad = None
+    """))
+    result = gradscope("inspect", str(script))
+    (warning,) = warnings_of(result.stdout)
+    assert warning == "⚠ nonzero: b: gradient entirely zero (in 2 of 5 passes, first pass 1)"
+    document = json.loads(gradscope("inspect", str(script), "--json").stdout)
+    (entry,) = document["warnings"]
+    assert (entry["pass"], entry["passes"]) == (1, [1, 3])
