@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from gradscope.optim import SGD, Optimizer
@@ -35,16 +34,11 @@ class Step:
     def grad(self, parameter: Parameter) -> TensorRecord | None:
         return self.trace.parameter_grad(parameter, self.pass_index)
 
-    @cached_property
+    @property
     def first_uses(self) -> dict[int, SourceLocation]:
-        """Node id → the user's line of the first op that used it (a leaf has no line of its own)."""
-        found: dict[int, SourceLocation] = {}
-        for node in sorted(self.trace.nodes.values(), key=lambda node: node.id):
-            if node.source is not None:
-                for child, _ in node.next:
-                    if child is not None:
-                        found.setdefault(child, node.source)
-        return found
+        """Node id → the user's line of the first op that used it (a leaf has no line of its own); one
+        table for the whole trace, shared by its steps."""
+        return self.trace.first_uses()
 
 
 @dataclass

@@ -331,6 +331,7 @@ class Trace:
     _anomalies: list[Anomaly] = field(default_factory=list, repr=False)
     # anomalies found already, and checks (`check(trace) -> Anomaly | None`), in the order they were queued
     _unjudged: list[Anomaly | Callable[[Trace], Anomaly | None]] = field(default_factory=list, repr=False)
+    _first_uses: tuple[int, dict] | None = field(default=None, repr=False, compare=False)  # (len(nodes), found)
 
     @property
     def anomalies(self) -> list[Anomaly]:
@@ -350,6 +351,19 @@ class Trace:
     def anomalies(self, anomalies: list[Anomaly]) -> None:
         self._anomalies = anomalies
         self._unjudged = []
+
+    def first_uses(self) -> dict[int, SourceLocation]:
+        """Node id → the source line of the first node (by id) that took it as an input: where a leaf was
+        first used. Computed once for all passes (again only if nodes were added since)."""
+        if self._first_uses is None or self._first_uses[0] != len(self.nodes):
+            found: dict[int, SourceLocation] = {}
+            for node in sorted(self.nodes.values(), key=lambda node: node.id):
+                if node.source is not None:
+                    for child, _ in node.next:
+                        if child is not None:
+                            found.setdefault(child, node.source)
+            self._first_uses = (len(self.nodes), found)
+        return self._first_uses[1]
 
     def judge_later(self, item: Anomaly | Callable[[Trace], Anomaly | None]) -> None:
         """Queue an anomaly found, or a check that finds one or None, for the next read of `anomalies`."""
