@@ -102,6 +102,9 @@ def _first(difference: Difference) -> Group:
     else:
         lines.append(Text(f"  {difference.what} of {difference.node}"))
         lines.append(Text(f"  {difference.mismatch.describe()}"))
+        if difference.what == "value" and difference.pass_index in (0, None):
+            lines.append(Text("  → the runs start from different values: seed both the same way "
+                              "(torch.manual_seed before the model is built) or load the same weights", style="yellow"))
     return Group(*lines)
 
 

@@ -114,3 +114,17 @@ def test_long_tables_are_capped_with_the_differing_rows_first(tmp_path):
     assert len(parameter_rows) == 20 and "model.14.bias" in parameter_rows[0]  # the one that differs, first
     assert "… 10 more parameters (--json lists all)" in result.stdout
     assert len(json.loads(gradscope("diff", script, changed, "--json").stdout)["parameters"]) == 30
+
+
+def test_runs_that_start_from_different_weights_are_told_to_seed(tmp_path):
+    """An unseeded script differs from itself first in a parameter's value: say why, not only where."""
+    unseeded = tmp_path / "unseeded.py"
+    unseeded.write_text("import gradscope as torch\n\nmodel = torch.nn.Linear(3, 1)\n"
+                        "model(torch.ones(2, 3)).sum().backward()\n")
+    result = gradscope("diff", unseeded, unseeded)
+    assert result.exit_code == 1
+    first = result.stdout.split("parameters (gradients", 1)[0]
+    assert "first divergence (numerical) pass 0, forward, in model" in first
+    assert "→ the runs start from different values: seed both the same way" in first
+    other = gradscope("diff", pair("base"), pair("constant"))  # same weights, a different constant
+    assert "seed both" not in other.stdout
