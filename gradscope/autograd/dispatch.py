@@ -140,7 +140,7 @@ _NO_EDGE = (None, 0)
 
 def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     """`_record_simple` for an op of one input (which needs a gradient), without loops."""
-    node = _new_node(op.node_class or node_class(op))
+    node = (op.node_class or node_class(op))()
     if x._base is not None:
         _sync_view(x)
     fn = x._grad_fn
@@ -176,7 +176,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     tuple `(array, version counter, version, input tensor or None, its grad_fn then)` instead of a
     SavedTensor (node.py turns it into one when user code asks). Only without observers or saved-tensor
     hooks (`Modes.plain`): they take the general path, `_record`."""
-    node = _new_node(op.node_class or node_class(op))
+    node = (op.node_class or node_class(op))()
     if len(inputs) == 2:  # the commonest arity, unrolled
         a, b = inputs
         if (type(a) is Tensor or isinstance(a, Tensor)) and (
@@ -291,7 +291,7 @@ def _light(x):
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:
-    node = _new_node(op.node_class or node_class(op))
+    node = (op.node_class or node_class(op))()
     live = _edges_and_meta(node, inputs)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays) if op.attrs else params
@@ -327,9 +327,6 @@ def _notify(op, node, inputs, outputs) -> None:
     for name, entry in zip(names, node._saved):
         if isinstance(entry, SavedTensor):  # Python numbers, saved as they are, aren't tensors
             observers.notify("tensor_saved", node, name, entry)
-
-
-_new_node = object.__new__
 
 
 def _make_view(out: Tensor, source: Tensor, step: tuple, grad_mode: bool) -> None:
