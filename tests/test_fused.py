@@ -66,7 +66,7 @@ def test_binary_operators_match_the_general_path(op, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", ["sin", "tanh", "exp", "sigmoid", "log1p", "sqrt"])
+@pytest.mark.parametrize("name", ["sin", "tanh", "exp", "sigmoid", "log1p", "sqrt", "relu", "neg", "abs"])
 def test_unary_functions_match_the_general_path(name, dtype):
     function = getattr(gs, name)
     for a, _ in _operands(dtype):

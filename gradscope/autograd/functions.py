@@ -161,6 +161,9 @@ def neg(input):
     return apply(E.neg, (input,))
 
 
+neg = fused.unary(E.neg, neg)
+
+
 negative = neg
 
 
@@ -211,8 +214,14 @@ def relu(input):
     return apply(E.relu, (input,))
 
 
+relu = fused.unary(E.relu, relu)
+
+
 def abs(input):  # noqa: A001
     return apply(E.abs, (input,))
+
+
+abs = fused.unary(E.abs, abs)
 
 
 absolute = abs
