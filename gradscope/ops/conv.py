@@ -324,20 +324,24 @@ def _correlate_transposed_shifted(g, weight, size, pads, dilation, groups):
     padded, steps, grid, length = _shift_plan(size, kernel, pads, dilation)
     n, out_channels = g.shape[:2]
     spread = _spread(g, grid, padded, length)
-    grouped = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
-    channels = weight.shape[1] * groups
+    in_group = weight.shape[1]
     offsets = _offsets(kernel, dilation, steps)
+    # Wᵀ's rows kernel position first, then channel (im2col's order is the other way round): each position's
+    # block of the product is then one contiguous run per sample, read as such by its add
+    by_position = np.ascontiguousarray(
+        weight.reshape(groups, out_channels // groups, in_group, len(offsets)).transpose(0, 3, 2, 1)
+    ).reshape(groups, len(offsets) * in_group, out_channels // groups)
     # the first kernel position (offset 0) is written, not added onto zeros: only the canvas past its run is zeroed
-    canvas = np.empty((n, channels, math.prod(padded)), g.dtype)
-    canvas[:, :, length:] = 0
-    for batch in _chunks(n, channels * len(offsets) * length * g.itemsize):
-        cols = np.matmul(grouped, spread[batch].reshape(-1, groups, out_channels // groups, length))
-        blocks = cols.reshape(-1, channels, len(offsets), length)
+    canvas = np.empty((n, groups, in_group, math.prod(padded)), g.dtype)
+    canvas[..., length:] = 0
+    for batch in _chunks(n, groups * in_group * len(offsets) * length * g.itemsize):
+        cols = np.matmul(by_position, spread[batch].reshape(-1, groups, out_channels // groups, length))
+        blocks = cols.reshape(-1, groups, len(offsets), in_group, length)
         part = canvas[batch]
-        part[:, :, :length] = blocks[:, :, 0]
+        part[..., :length] = blocks[:, :, 0]
         for position, offset in enumerate(offsets[1:], start=1):
-            part[:, :, offset:offset + length] += blocks[:, :, position]
-    return pad_or_crop(canvas.reshape((n, channels) + padded), tuple((-b, -a) for b, a in pad_pairs(pads)))
+            part[..., offset:offset + length] += blocks[:, :, position]
+    return pad_or_crop(canvas.reshape((n, groups * in_group) + padded), tuple((-b, -a) for b, a in pad_pairs(pads)))
 
 
 def _weight_product_shifted(a, source, weight_shape, pads, dilation, groups):
