@@ -262,15 +262,20 @@ def _on_grid(flat, grid, steps) -> np.ndarray:
     return _strided(flat, flat.shape[:2] + tuple(grid), flat.strides[:2] + tuple(s * flat.itemsize for s in steps))
 
 
-def _spread(a, grid, padded, length) -> np.ndarray:
-    """(N, C, *grid) laid on a flat run (N, C, length) whose positions past each row's end hold zeros (they
-    contribute nothing). Written in a box of `grid[0]` padded rows, of which only the positions off the grid
-    are zeroed, not the whole run: the run is a view of the box's first `length` positions."""
-    box = np.empty(a.shape[:2] + (grid[0],) + tuple(padded[1:]), a.dtype)
+def _spread(a, grid, padded, margin: int = 0) -> np.ndarray:
+    """(N, C, *grid) laid on a flat run whose positions past each row's end hold zeros (they contribute nothing),
+    in a C-contiguous (N, C, margin + grid[0]·prod(padded[1:]) + margin) buffer with `margin` zeros at either
+    end; the run starts at index `margin`. Written in a box of `grid[0]` padded rows, of which only the positions
+    off the grid are zeroed, not the whole run."""
+    body = grid[0] * math.prod(padded[1:])
+    flat = np.empty(a.shape[:2] + (margin + body + margin,), a.dtype)
+    flat[..., :margin] = 0
+    flat[..., margin + body:] = 0
+    box = flat[..., margin:margin + body].reshape(a.shape[:2] + (grid[0],) + tuple(padded[1:]))
     for dim in range(1, len(grid)):
         box[(slice(None),) * (2 + dim) + (slice(grid[dim], None),)] = 0  # axis 2 + dim: spatial dim `dim`
     box[(Ellipsis,) + tuple(slice(0, size) for size in grid[1:])] = a
-    return box.reshape(a.shape[:2] + (math.prod(box.shape[2:]),))[..., :length]  # not -1: a batch may be empty
+    return flat
 
 
 def _offsets(kernel, dilation, steps) -> list[int]:
@@ -320,27 +325,37 @@ def _correlate_shifted(x, weight, pads, dilation, groups):
 
 
 def _correlate_transposed_shifted(g, weight, size, pads, dilation, groups):
+    """col2im(Wᵀ · g) at stride 1, split between the GEMM and the adds: the last kernel dim's positions are summed
+    by the GEMM (g's shifts along it copied as rows, g laid on a run with zeros either side), and each position
+    of the other dims adds its block at its offset. 3×3: a third of the rows a full col2im would add (and write
+    from the GEMM), for three shifted copies of g; summing every position in the GEMM would copy g K times."""
     kernel = weight.shape[2:]
     padded, steps, grid, length = _shift_plan(size, kernel, pads, dilation)
     n, out_channels = g.shape[:2]
-    spread = _spread(g, grid, padded, length)
-    in_group = weight.shape[1]
-    offsets = _offsets(kernel, dilation, steps)
-    # Wᵀ's rows kernel position first, then channel (im2col's order is the other way round): each position's
-    # block of the product is then one contiguous run per sample, read as such by its add
-    by_position = np.ascontiguousarray(
-        weight.reshape(groups, out_channels // groups, in_group, len(offsets)).transpose(0, 3, 2, 1)
-    ).reshape(groups, len(offsets) * in_group, out_channels // groups)
-    # the first kernel position (offset 0) is written, not added onto zeros: only the canvas past its run is zeroed
+    per_group, in_group = out_channels // groups, weight.shape[1]
+    last, shift = kernel[-1], dilation[-1]
+    reach = shift * (last - 1)
+    span = length + reach  # where a block can be nonzero: g's run spread over the last dim's reach
+    lead_offsets = _offsets(kernel[:-1], dilation[:-1], steps[:-1])
+    spread = _spread(g, grid, padded, margin=reach)
+    # rows (lead position, channel) so each position's block is one run per sample; columns (o, last position),
+    # the last positions reversed to match g's shifts, which step forward
+    matrix = np.ascontiguousarray(
+        weight.reshape(groups, per_group, in_group, len(lead_offsets), last)[..., ::-1].transpose(0, 3, 2, 1, 4)
+    ).reshape(groups, len(lead_offsets) * in_group, per_group * last)
+    # the first lead position (offset 0) is written, not added onto zeros: only the canvas past its span is zeroed
     canvas = np.empty((n, groups, in_group, math.prod(padded)), g.dtype)
-    canvas[..., length:] = 0
-    for batch in _chunks(n, groups * in_group * len(offsets) * length * g.itemsize):
-        cols = np.matmul(by_position, spread[batch].reshape(-1, groups, out_channels // groups, length))
-        blocks = cols.reshape(-1, groups, len(offsets), in_group, length)
-        part = canvas[batch]
-        part[..., :length] = blocks[:, :, 0]
-        for position, offset in enumerate(offsets[1:], start=1):
-            part[..., offset:offset + length] += blocks[:, :, position]
+    canvas[..., span:] = 0
+    itemsize = g.itemsize
+    for batch in _chunks(n, (per_group * last + len(lead_offsets) * in_group) * groups * span * itemsize):
+        part = spread[batch]
+        shifts = _strided(part, part.shape[:2] + (last, span), part.strides[:2] + (shift * itemsize, itemsize))
+        columns = shifts.reshape(part.shape[0], groups, per_group * last, span)  # a copy
+        blocks = np.matmul(matrix, columns).reshape(-1, groups, len(lead_offsets), in_group, span)
+        target = canvas[batch]
+        target[..., :span] = blocks[:, :, 0]
+        for position, offset in enumerate(lead_offsets[1:], start=1):
+            target[..., offset:offset + span] += blocks[:, :, position]
     return pad_or_crop(canvas.reshape((n, groups * in_group) + padded), tuple((-b, -a) for b, a in pad_pairs(pads)))
 
 
@@ -349,7 +364,7 @@ def _weight_product_shifted(a, source, weight_shape, pads, dilation, groups):
     padded, steps, grid, length = _shift_plan(source.shape[2:], kernel, pads, dilation)
     flat = _flat_padded(source, pads)
     n, channels = source.shape[:2]
-    spread = _spread(a, grid, padded, length).reshape(n, groups, a.shape[1] // groups, length)
+    spread = _spread(a, grid, padded)[..., :length].reshape(n, groups, a.shape[1] // groups, length)
     total = np.zeros((groups, a.shape[1] // groups, math.prod(weight_shape[1:])), a.dtype)
     for batch in _chunks(n, channels * math.prod(kernel) * length * a.itemsize):
         cols = _shifted_columns(flat[batch], kernel, dilation, steps, length)
