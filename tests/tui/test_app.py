@@ -22,7 +22,7 @@ from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 from gradscope._format import format_number
 from gradscope.trace import Trace, load_trace
 from gradscope.trace.model import TensorRecord
-from gradscope.trace.script import ScriptError
+from gradscope.trace.script import ScriptError, run_script
 from gradscope.trace.tracefile import TraceFormatError, save_trace
 from gradscope.tui import make_app
 from gradscope.tui.app import GradscopeApp
@@ -312,6 +312,41 @@ def test_brackets_switch_passes_and_the_detail_shows_every_pass():
         assert rows[3][2:] == ["◀", "shown"]
 
     drive(app, scenario, size=(140, 40))
+
+
+def test_the_detail_of_a_long_run_lists_the_passes_a_node_took_part_in_capped(tmp_path):
+    """A training run records thousands of passes: an op's node is in one, and a parameter's table keeps
+    the ends, the rows around the pass shown and the first non-finite one, with the gaps counted."""
+    script = tmp_path / "run.py"
+    script.write_text("import gradscope as torch\n\nw = torch.ones(2, requires_grad=True)\n"
+                      "for step in range(60):\n"
+                      "    (w * (float('nan') if step == 40 else 1.0)).sum().backward()\n"
+                      "    w.grad = None\n")
+    trace = run_script(str(script)).trace
+    weight = node_id(trace, "w")
+    op = trace.passes[30].roots[0]
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        app.screen.jump_to(op)
+        await pilot.pause()
+        passes = app.screen.query_one("#node-passes", Static)
+        rows = [line.split() for line in plain(passes.content).splitlines()]
+        assert rows[0] == ["gradient", "in", "each", "pass", "(in", "1", "pass", "of", "60)"]
+        assert [row[0] for row in rows[2:]] == ["30"]
+        app.screen.jump_to(weight)
+        await pilot.pause()
+        rows = [line.split() for line in plain(passes.content).splitlines()]
+        assert rows[0] == ["gradient", "in", "each", "pass"]
+        listed = [row[0] for row in rows[2:]]
+        assert app.screen.pass_index == 30  # the op's pass
+        assert listed == ["0", "1", "2", "…", "27", "28", "29", "30", "31", "32", "33", "…", "40", "…", "57", "58",
+                          "59"]
+        assert rows[2 + listed.index("…")][1:] == ["24", "more"]
+        assert rows[2 + listed.index("30")][-2:] == ["◀", "shown"]
+        assert rows[2 + listed.index("40")][1:3] == ["2", "nan"]
+
+    drive(app, scenario, size=(140, 60))
 
 
 def test_the_passes_one_key_away_are_laid_out_ahead_in_a_thread(monkeypatch):

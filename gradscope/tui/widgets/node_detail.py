@@ -32,6 +32,8 @@ from gradscope.tui.widgets.tensor_table import TensorRow, TensorTable
 from gradscope.tui.widgets.tensor_view import TensorView
 
 SOURCE_CONTEXT = 1  # lines shown above and below the user's line
+PASS_ROWS = 24  # a node's gradient in each pass: all rows up to this many, else the ends and around the shown one
+PASS_ENDS = 3  # rows kept at each end and on each side of the shown pass
 
 
 MAX_SOURCE_BYTES = 4 << 20  # a trace names the file; it may be anything: read only a plain, modest file
@@ -269,16 +271,33 @@ class NodeDetail(KeyScroll):
         return TensorRow(f"{name}.grad", grad, parameter.value, name)
 
     def _passes(self, node: NodeRecord, pass_index: int | None) -> RenderableType:
-        table = Table(title="gradient in each pass", title_justify="left", box=None, padding=(0, 1),
-                      title_style="bold")
+        """The node's gradient in each pass it took part in: all of them up to PASS_ROWS; past that the first
+        and last few, those around the pass shown and the first non-finite one, gaps marked (a training run
+        records thousands of passes, and an op's node is in one of them)."""
+        found = [(index, grad) for index in range(len(self.trace.passes))
+                 if (grad := gradient(self.trace, node.id, index)) is not None]
+        if not found:
+            return Text("no gradient reached it in any pass", style=QUIET)
+        title = "gradient in each pass"
+        if len(found) < len(self.trace.passes):
+            title += f" (in {counted(len(found), 'pass', 'passes')} of {len(self.trace.passes):,})"
+        table = Table(box=None, padding=(0, 1))
         for column, justify in (("pass", "right"), ("non-finite", "right"), ("norm", "right"), ("", "left")):
             table.add_column(column, justify=justify)
-        for index in range(len(self.trace.passes)):
-            grad = gradient(self.trace, node.id, index)
+        shown = range(len(found))
+        if len(found) > PASS_ROWS:
+            at = next((position for position, (index, _) in enumerate(found) if index >= (pass_index or 0)), 0)
+            bad = next((position for position, (_, grad) in enumerate(found) if not grad.stats.finite), None)
+            keep = {*range(PASS_ENDS), *range(len(found) - PASS_ENDS, len(found)),
+                    *range(max(at - PASS_ENDS, 0), min(at + PASS_ENDS + 1, len(found)))}
+            shown = sorted(keep | ({bad} if bad is not None else set()))
+        previous = -1
+        for position in shown:
+            if position > previous + 1:
+                table.add_row("…", "", Text(f"{position - previous - 1} more", style=QUIET), "")
+            previous = position
+            index, grad = found[position]
             current = "◀ shown" if index == pass_index else ""
-            if grad is None:
-                table.add_row(str(index), "", Text("—", style=QUIET), current)
-                continue
             table.add_row(str(index), Text(nonfinite_text(grad.stats), style=NONFINITE), format_number(grad.stats.norm),
                           current)
-        return table
+        return Group(Text(title, style="bold"), table)  # not the table's title: that wraps at the table's width
