@@ -137,3 +137,30 @@ def test_a_python_float_operand_gives_numpys_result_and_stays_a_number_on_the_no
         assert type(y.grad_fn._saved_other.item()) is float and y.grad_fn._saved_other.dtype == gs.float64
         y.sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 1.01, dtype))
+
+
+def test_a_multi_output_node_whose_only_gradient_is_output_0s_sees_none_for_the_others():
+    # the engine hands such a node `[g]`; each of its paths pads it to one gradient per output
+    x = gs.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+
+    class Two(gs.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2, t * 3
+
+        @staticmethod
+        def backward(ctx, first, second):
+            assert second is None or not second.any()
+            return first * 2
+
+    for anomaly in (False, True):
+        with gs.autograd.set_detect_anomaly(anomaly):
+            x.grad = None
+            first, _, third = (x * 1).unbind(1)  # the plain path (an op's node)
+            seen = []
+            third.register_hook(seen.append)
+            (first * 2).sum().backward()
+            assert seen == [None] and x.grad.tolist() == [[2.0, 0.0, 0.0], [2.0, 0.0, 0.0]]
+            x.grad = None
+            Two.apply(x)[0].sum().backward()  # the general path (a custom Function's node)
+            assert x.grad.tolist() == [[2.0] * 3] * 2

@@ -33,7 +33,7 @@ from gradscope._stats import TensorStats, compute_stats
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
-from gradscope.autograd.node import _validate_all
+from gradscope.autograd.node import _validate_all, padded
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, user_location
 from gradscope.ops.namespace import NUMPY
@@ -289,6 +289,7 @@ class AnomalyChecker:
         doesn't clear is validated first and looked at closely.
         """
         saved = node._saved  # for the report: the rules may free them
+        grads = padded(node, grads)
         outputs = node._vjp(node, grads, free)
         if self.checks:
             for g in outputs:

@@ -21,7 +21,7 @@ from gradscope._shapes import overlaps
 from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import AccumulateGrad, _validate_all
+from gradscope.autograd.node import AccumulateGrad, _validate_all, padded
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor_namespace import TENSOR
@@ -326,8 +326,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots[nr] = g if slots[nr] is None else slots[nr] + g
                     continue
                 slots = buffers.pop(child, None) if buffers else None
-                if slots is None:
-                    if child.n_outputs == 1:
+                if slots is None:  # its only gradient: output 0's comes as `[g]`, however many outputs (see padded)
+                    if nr == 0:
                         slots = [g]
                     else:
                         slots = [None] * child.n_outputs
@@ -363,6 +363,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
 def _run_special(node, grads: list, task: _Pass) -> list | None:
     """Run a node with hooks, a leaf, a node under observers or in a pass with targets, or one that got
     no gradient. Returns its input gradients, or None if nothing flows on from it."""
+    grads = padded(node, grads)
     xp, needed = task.xp, task.needed
     is_leaf = type(node) is AccumulateGrad
     if needed is None:

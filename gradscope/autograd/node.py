@@ -290,7 +290,7 @@ def _first_order_vjp(op: Primitive):
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
         if not plain:
-            outputs = _validate_all(self, self._apply(grads, NUMPY, None), NUMPY)
+            outputs = _validate_all(self, self._apply(padded(self, grads), NUMPY, None), NUMPY)
         else:
             s = None
             if not saved:
@@ -355,6 +355,13 @@ def _first_order_vjp(op: Primitive):
         return outputs
 
     return _vjp
+
+
+def padded(node, grads: list) -> list:
+    """A node's incoming gradients, one per output: the engine hands a node whose only gradient is output 0's
+    `[g]`, without reading how many outputs it has (a read on every node; most have one)."""
+    n = node.n_outputs
+    return grads if len(grads) == n else grads + [None] * (n - len(grads))
 
 
 def _validate_all(node, outputs: list, xp) -> list:
