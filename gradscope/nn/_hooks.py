@@ -86,8 +86,12 @@ class BackwardHook:
         if not needing:
             return output
 
+        # NOTE: the closure holds the count, not the outputs: the outputs' node holds the closure, and a closure
+        # over them would be a reference cycle left for the cyclic GC at every call (as PyTorch, none)
+        count = len(outputs)
+
         def on_output_grads(grads):
-            grad_output = [None] * len(outputs)
+            grad_output = [None] * count
             for i, grad in zip(needing, grads):
                 grad_output[i] = grad
             grad_output = tuple(grad_output)
