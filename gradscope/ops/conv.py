@@ -412,9 +412,17 @@ def _conv_weight_vjp(g, s):
     return _weight_product(s.xp, g, s.input, s.weight_sym_sizes, s.stride, pads, s.dilation, s.groups)
 
 
+def _bias_vjp(g, s):
+    """g summed over every dim but the channels'. On arrays, each sample's rows times ones, then the samples: one
+    reduction over the batch and spatial dims at once is ~3× slower (the CNN bench's 32×16×28×28: 64 → 23 µs)."""
+    if s.xp.is_tensor:
+        return s.xp.sum(g, (0,) + tuple(range(2, g.ndim)))
+    rows = g.reshape(g.shape[:2] + (math.prod(g.shape[2:]),))  # not -1: a batch may be empty
+    return (rows @ np.ones(rows.shape[2], g.dtype)).sum(0)
+
+
 convolution = primitive(
     "convolution", _convolution, "ConvolutionBackward0", inputs=("input", "weight", "bias"),
     params=("stride", "padding", "dilation", "transposed", "output_padding", "groups"),
     attrs=("input_sym_sizes", "weight_sym_sizes"), saves=("weight", "input", ()),
-    vjp=(_conv_input_vjp, _conv_weight_vjp,
-         lambda g, s: s.xp.sum(g, (0,) + tuple(range(2, g.ndim)))))
+    vjp=(_conv_input_vjp, _conv_weight_vjp, _bias_vjp))
