@@ -87,3 +87,16 @@ def test_the_fast_path_steps_aside_for_modes_and_observers():
     with gs.autograd.graph.saved_tensors_hooks(lambda t: seen.append("pack") or t, lambda t: t):
         x.sin().sum().backward()
     assert seen == ["pack"]
+
+
+def test_saving_an_inference_tensor_raises_as_on_the_general_path():
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    with gs.inference_mode():
+        made = gs.tensor([3.0, 4.0]) * 1.0
+    for compute in (lambda: x * made, lambda: made * x):  # saved as `other`, then as `self`
+        with pytest.raises(RuntimeError) as fast:
+            compute()
+        with pytest.raises(RuntimeError) as general:
+            _general(compute)
+        assert str(fast.value) == str(general.value)
+        assert str(fast.value).startswith("Inference tensors cannot be saved for backward")

@@ -17,7 +17,7 @@ import numpy as np
 
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE, loud, quiet
 from gradscope.autograd import errors, observers
-from gradscope.autograd.dispatch import _NO_EDGE, _light
+from gradscope.autograd.dispatch import _NO_EDGE
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -196,10 +196,15 @@ def binary(op: Primitive, general, params: tuple = ()):
                     saved.append(None)
                 elif is_output:
                     saved.append((t._data, t._version_counter, 0, None, None))
-                elif index == 0:
-                    saved.append(_light(input))
-                else:
-                    saved.append(other if tensor is None else _light(tensor))  # a Python number is kept as it is
+                else:  # dispatch._light, inline
+                    x = tensor if index else input
+                    if x is None:
+                        saved.append(other)  # a Python number is kept as it is
+                    elif x._is_inference:
+                        raise RuntimeError(errors.INFERENCE_SAVED)
+                    else:
+                        counter = x._version_counter
+                        saved.append((x._data, counter, counter[0], x, x._grad_fn))
             node._saved = tuple(saved)
         else:
             node._saved = ()
