@@ -5,12 +5,15 @@ now and then, and memory held until it runs)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import warnings
 
 import pytest
 
 import gradscope as gs
 from gradscope import nn
+from gradscope.trace import Recorder
 
 
 class _SelfAttention(nn.Module):
@@ -48,8 +51,29 @@ def gc_disabled():
     gc.enable()
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_training_step_leaves_no_cycles(name, gc_disabled):
+@contextlib.contextmanager
+def _recorded():
+    with Recorder() as recorder:
+        yield
+    recorder.finish()
+
+
+@contextlib.contextmanager
+def _anomaly_mode():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the warning that anomaly mode is on
+        with gs.autograd.detect_anomaly():
+            yield
+
+
+# observed steps: module calls then keep their frame for the ops made inside
+MODES = {"plain": contextlib.nullcontext, "recorded": _recorded, "anomaly mode": _anomaly_mode}
+CASES = [(name, "plain") for name in MODELS] + [("mlp", "recorded"), ("attention", "recorded"),
+                                                 ("mlp", "anomaly mode")]
+
+
+@pytest.mark.parametrize(("name", "mode"), CASES)
+def test_training_step_leaves_no_cycles(name, mode, gc_disabled):
     build, shape = MODELS[name]
     gs.manual_seed(0)
     model = build()
@@ -57,8 +81,9 @@ def test_training_step_leaves_no_cycles(name, gc_disabled):
 
     def step():
         optimizer.zero_grad()
-        output = model(gs.randn(*shape, requires_grad=True))
-        (output[0] if isinstance(output, tuple) else output).square().sum().backward()
+        with MODES[mode]():
+            output = model(gs.randn(*shape, requires_grad=True))
+            (output[0] if isinstance(output, tuple) else output).square().sum().backward()
         optimizer.step()
 
     step()  # the optimizer's state is created at the first step

@@ -111,9 +111,11 @@ class Module(HookedCall):
             # stack of the ops made inside once per call, and observers their source line; not needed in a closed
             # call inside a closed call (gradscope's code called it: it has that call's stack)
             closed = self._closed_forward and not hooked
-            frame = (sys._getframe() if (closed or observers.checker is not None)
-                     and not (closed and outer is not None and outer.closed) else None)
-            call = observers.ModuleCall(self, outer, None, frame, closed)
+            # NOTE: held by the call alone, never by a local: a frame whose local refers to the frame is a cycle,
+            # and it would keep this frame and its callers' (their locals: inputs, outputs) until a collection
+            needs_frame = (closed or observers.checker is not None) and not (closed and outer is not None
+                                                                                and outer.closed)
+            call = observers.ModuleCall(self, outer, None, sys._getframe() if needs_frame else None, closed)
             token = observers.calls.set(call)
             try:
                 if hooked:
