@@ -30,6 +30,17 @@ def geometries(draw):
             size, kernel, dilation, pads)
 
 
+def _poisoned(empty):
+    """np.empty whose float memory holds NaN: a kernel that reads memory it never wrote shows it in its result
+    (fresh memory is often zeros, which would hide it)."""
+    def poisoned(shape, dtype=float, *args, **kwargs):
+        out = empty(shape, dtype, *args, **kwargs)
+        if out.dtype.kind == "f":
+            out.fill(np.nan)
+        return out
+    return poisoned
+
+
 @settings(max_examples=80, deadline=None)
 @given(geometry=geometries(), chunk_bytes=st.sampled_from([1, 200, C.CHUNK_BYTES]), seed=st.integers(0, 2**16))
 def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
@@ -42,6 +53,7 @@ def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
     g = rng.standard_normal(expected.shape)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(C, "CHUNK_BYTES", chunk_bytes)  # 1: a sample a chunk
+        patch.setattr(np, "empty", _poisoned(np.empty))
         pairs = [
             (C._correlate_shifted(x, weight, pads, dilation, groups), expected),
             (C._correlate_transposed_shifted(g, weight, size, pads, dilation, groups),
