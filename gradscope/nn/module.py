@@ -33,6 +33,15 @@ def _add_indent(text: str, spaces: int) -> str:
 
 
 _PACKAGE = __name__.split(".")[0]  # gradscope
+_CHILDREN_DONE = object()  # in Module._walk's stack, below a module's children
+
+
+def _joined(names: list[str]) -> str:
+    """A module's qualified name from the names on the way down to it, as named_modules forms it."""
+    prefix = ""
+    for name in names:
+        prefix = f"{prefix}.{name}" if prefix else name
+    return prefix
 
 
 def _cast(tensor: Tensor, dtype: _dtypes.dtype) -> Tensor:
@@ -309,8 +318,37 @@ class Module(HookedCall):
                 pending += reversed(children)
 
     def modules(self) -> Iterator[Module]:
-        for _, module in self.named_modules():
+        if type(self).named_modules is Module.named_modules:
+            return self._walk()
+        return (module for _, module in self.named_modules())
+
+    def _walk(self) -> Iterator[Module]:
+        """The modules named_modules() lists, in its order, without formatting their names (every zero_grad()
+        and parameters() walks the model). A descendant that overrides named_modules walks its own subtree,
+        as there, given the prefix it would have had: only then are the names on the way down joined."""
+        memo = set()
+        names = []  # of this module and of each module whose children are being walked, outermost first
+        pending = [("", self)]
+        while pending:
+            entry = pending.pop()
+            if entry is _CHILDREN_DONE:
+                names.pop()
+                continue
+            name, module = entry
+            if module is None:
+                continue
+            if module is not self and type(module).named_modules is not Module.named_modules:
+                for _, found in module.named_modules(memo, _joined([*names, name]), True):
+                    yield found
+                continue
+            if module in memo:
+                continue
+            memo.add(module)
             yield module
+            if module._modules:
+                names.append(name)
+                pending.append(_CHILDREN_DONE)
+                pending += reversed(module._modules.items())
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
@@ -334,22 +372,39 @@ class Module(HookedCall):
                     seen.add(id(value))
                 yield (f"{owner_prefix}.{name}" if owner_prefix else name), value
 
+    def _members(self, registry: str, recurse: bool) -> Iterator[Tensor]:
+        """The values named_parameters() or named_buffers() list, in their order, without their names."""
+        if not recurse:
+            owners = (self,)
+        elif type(self).named_modules is Module.named_modules:
+            owners = self._walk()
+        else:
+            owners = (module for _, module in self.named_modules(prefix="", remove_duplicate=True))
+        seen = set()  # ids: a tensor's own __hash__ is Python code
+        for owner in owners:
+            for value in getattr(owner, registry).values():
+                if value is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    yield value
+
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Parameters with qualified names ("encoder.fc1.weight"), each shared one once."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        if type(self).named_parameters is Module.named_parameters:
+            return self._members("_parameters", recurse)
+        return (param for _, param in self.named_parameters(recurse=recurse))
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
+        if type(self).named_buffers is Module.named_buffers:
+            return self._members("_buffers", recurse)
+        return (buffer for _, buffer in self.named_buffers(recurse=recurse))
 
     def get_submodule(self, target: str) -> Module:
         """The descendant at a dotted path ("encoder.fc1")."""

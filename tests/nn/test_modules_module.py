@@ -240,3 +240,67 @@ def test_backward_hooks_see_the_top_level_of_outputs_like_torch():
         (output.sum() + h.sum() + c.sum()).backward()
         logs.append(log)
     assert logs[0] == logs[1]
+
+
+def _walk_model(nn, calls):
+    """Two levels of containers with shared members, a buffer, and a descendant (and a root) overriding the
+    named_* methods: one hides its children whose qualified name ends in "skip"."""
+    class Hiding(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.keep = nn.Linear(2, 3)
+            self.skip = nn.Linear(3, 4)
+
+        def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+            calls.append(prefix)
+            for name, module in super().named_modules(memo, prefix, remove_duplicate):
+                if not name.endswith("skip"):
+                    yield name, module
+
+    class Root(nn.Sequential):
+        def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+            for name, param in super().named_parameters(prefix, recurse, remove_duplicate):
+                if not name.endswith("bias"):
+                    yield name, param
+
+    shared = nn.Linear(4, 5)
+    inner = nn.Sequential(nn.Linear(1, 2), Hiding(), shared)
+    inner.register_buffer("count", nn.Linear(1, 6).weight.detach())
+    plain = nn.Sequential(inner, nn.Tanh(), shared, nn.Sequential(Hiding()))
+    plain.extra = shared.weight
+    return plain, Root(*plain)
+
+
+def test_parameters_modules_buffers_and_zero_grad_walk_as_torch_with_overridden_named_methods():
+    torch = pytest.importorskip("torch")
+    ours_calls, their_calls = [], []
+    ours, theirs = _walk_model(gnn, ours_calls), _walk_model(torch.nn, their_calls)
+    for mine, torchs in zip(ours, theirs):
+        assert [tuple(p.shape) for p in mine.parameters()] == [tuple(p.shape) for p in torchs.parameters()]
+        assert [tuple(p.shape) for p in mine.parameters(recurse=False)] == \
+            [tuple(p.shape) for p in torchs.parameters(recurse=False)]
+        assert [tuple(b.shape) for b in mine.buffers()] == [tuple(b.shape) for b in torchs.buffers()]
+        assert [type(m).__name__ for m in mine.modules()] == [type(m).__name__ for m in torchs.modules()]
+        assert [n for n, _ in mine.named_parameters()] == [n for n, _ in torchs.named_parameters()]
+    assert ours_calls == their_calls  # the hiding module was asked with the prefixes torch gives it
+    plain = ours[0]
+    for param in plain.parameters(recurse=True):
+        param.grad = gradscope.ones_like(param)
+    plain.zero_grad()
+    assert all(p.grad is None for p in plain.parameters())
+    skipped = plain[0][1].skip.weight  # not listed by parameters(): zero_grad leaves it, as torch's does
+    skipped.grad = gradscope.ones_like(skipped)
+    plain.zero_grad()
+    assert skipped.grad is not None
+
+
+def test_zero_grad_keeps_or_zeroes_gradients_as_torch():
+    layer = gnn.Linear(2, 2)
+    layer(gradscope.ones(1, 2)).sum().backward()
+    grad = layer.weight.grad
+    layer.zero_grad(set_to_none=False)
+    assert layer.weight.grad is grad and not grad.numpy().any()
+    layer.zero_grad()
+    assert layer.weight.grad is None and layer.bias.grad is None
+    layer.zero_grad()  # nothing to reset
+    assert layer.weight.grad is None
