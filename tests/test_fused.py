@@ -54,7 +54,7 @@ def _operands(dtype):
     scalar = gs.tensor(np.array(0.25, dtype), requires_grad=True)
     view = (x * 1.0)[1:]
     return [(x, 1.5), (x, y), (x, constant), (constant, y), (constant, 2.5), (x, x), (view, view), (view, 0.5),
-            (x, scalar), (scalar, 3.0), (constant, 0.0)]
+            (x, scalar), (scalar, 3.0), (constant, 0.0), (x, 2), (x, -3), (scalar, 0), (x, True)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -2,7 +2,7 @@
 
 `unary(op, general)` and `binary(op, general)` wrap an op's function on tensors (`general`, which goes
 through `dispatch.apply`) with its common case run in a single frame: a float32/float64 tensor, with a
-Python float or a tensor of the same dtype for a second operand, grad mode on and nothing else (no
+Python float or int or a tensor of the same dtype for a second operand, grad mode on and nothing else (no
 inference mode, observers, watchers, anomaly mode or saved-tensor hooks). They compute, make the output
 and record the node exactly as `apply` and `dispatch._record_unary`/`_record_simple` do there (the same
 node class, edges, metadata and light saved entries); anything else is `general`'s.
@@ -139,6 +139,9 @@ def binary(op: Primitive, general, params: tuple = ()):
             operand = scalars.get(other)
             if operand is None:
                 operand = scalar_array(other, dtype, scalars)
+            tensor = None
+        elif type(other) is int:  # NumPy treats it as PyTorch does a wrapped number: it keeps the tensor's dtype
+            operand = other
             tensor = None
         elif (type(other) is Tensor or isinstance(other, Tensor)) and other._data.dtype is dtype:
             operand = other._data
