@@ -61,6 +61,7 @@ def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
             (C._weight_product_shifted(g, x, weight.shape, pads, dilation, groups),
              C._weight_product_im2col(NUMPY, g, x, weight.shape, ones, pads, dilation, groups)),
         ]
+        pairs += zip(C._backward_shifted(g, weight, size, pads, dilation, groups, x), (pairs[1][1], pairs[2][1]))
     for ours, theirs in pairs:
         assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
