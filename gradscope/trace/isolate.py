@@ -320,5 +320,5 @@ def record_job(args: dict, work: Path, report) -> dict:
     """In the child: record the script and write its trace to `work`."""
     keep = args["keep_values"] if args.get("keep_values") is not None else DEFAULT_KEEP
     trace = run_script(args["path"], args.get("entry"), keep_values=keep, max_passes=args.get("max_passes")).trace
-    save_trace(trace, work / "trace.gstrace")
+    save_trace(trace, work / "trace.gstrace", compress=False)  # read once, by the parent, right away
     return {"trace": "trace.gstrace"}

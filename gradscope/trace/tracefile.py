@@ -190,29 +190,33 @@ def _anomaly_json(trace: Trace, anomaly: Anomaly) -> dict:
             "scope": anomaly.scope, "message": anomaly.message}
 
 
-def save_trace(trace: Trace, path: str | os.PathLike) -> None:
-    """Write `trace` to `path` atomically; an `OutputError` names `path` if that fails.
+def save_trace(trace: Trace, path: str | os.PathLike, *, compress: bool = True) -> None:
+    """Write `trace` to `path` atomically; an `OutputError` names `path` if that fails. `compress=False`
+    stores the members as they are (see `write_trace`).
 
     This replaces whatever `path` holds: the CLI and the browser check first with
     `gradscope.trace.output.check_output`, which refuses to overwrite files that aren't traces.
     """
-    write_atomically(path, lambda stream: write_trace(trace, stream))
+    write_atomically(path, lambda stream: write_trace(trace, stream, compress=compress))
 
 
-def write_trace(trace: Trace, stream) -> None:
-    """Write `trace` as a trace file to a binary stream."""
+def write_trace(trace: Trace, stream, *, compress: bool = True) -> None:
+    """Write `trace` as a trace file to a binary stream: its members deflated, or with `compress=False`
+    stored as they are (a file read once right away, as the child recording a script hands its trace
+    over: a 3000-pass trace writes in 1.1 s instead of 6.3, reads in 1.7 s instead of 2.5, 20% larger)."""
     with collector_paused():
-        _write_trace(trace, stream)
+        _write_trace(trace, stream, compress)
 
 
-def _write_trace(trace: Trace, stream) -> None:
+def _write_trace(trace: Trace, stream, compress: bool) -> None:
     manifest, records = to_manifest(trace)
     blobs = _Blobs()
     manifest["tensors"] = [_file_entry(record, blobs) for record in records]
     text = json.dumps(manifest, separators=(",", ":"))  # ASCII: json escapes every other character
     del manifest, records  # only the text is written, and the arrays in `blobs`
     # NOTE: level 1: float data hardly compresses, and the default level costs several times the time
-    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    method, level = (zipfile.ZIP_DEFLATED, 1) if compress else (zipfile.ZIP_STORED, None)
+    with zipfile.ZipFile(stream, "w", method, compresslevel=level) as archive:
         with archive.open(MANIFEST, "w") as member:
             for start in range(0, len(text), WRITE_BYTES):
                 member.write(text[start:start + WRITE_BYTES].encode("ascii"))

@@ -16,7 +16,7 @@ from trace_mutants import MIB, Member, deflate_padded, write_zip
 
 import gradscope as torch
 from gradscope._stats import compute_stats
-from gradscope.trace import export, tracefile
+from gradscope.trace import export, isolate, tracefile
 from gradscope.trace.export import to_dot, to_json
 from gradscope.trace.model import Parameter, TensorRecord, Trace
 from gradscope.trace.recorder import Recorder
@@ -28,6 +28,8 @@ from gradscope.trace.tracefile import (
     save_trace,
     to_manifest,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def record_sample() -> Trace:
@@ -165,6 +167,24 @@ def test_round_trip(sample, trace_file):
     big = next(p for p in loaded.parameters if p.name == "big")
     grad = loaded.parameter_grad(big, 0)
     assert not grad.has_values and grad.stats.norm == pytest.approx(2 * np.sqrt(12))
+
+
+def test_an_uncompressed_trace_stores_its_members_and_reads_the_same(sample, trace_file, tmp_path):
+    """The child recording a script hands its trace over uncompressed (read once, right away)."""
+    stored = tmp_path / "stored.gstrace"
+    save_trace(sample, stored, compress=False)
+    with zipfile.ZipFile(stored) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+    with zipfile.ZipFile(trace_file) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert_same_trace(sample, load_trace(stored))
+
+
+def test_a_recorded_script_comes_back_through_an_uncompressed_file(tmp_path):
+    result = isolate.record_job({"path": str(ROOT / "sample_models" / "mlp.py"), "entry": None, "keep_values": None,
+                                 "max_passes": None}, tmp_path, report=lambda message: None)
+    with zipfile.ZipFile(tmp_path / result["trace"]) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
 
 
 def test_file_layout(packed_bytes, sample):
