@@ -104,6 +104,21 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
     return outputs[0] if op.n_outputs == 1 else outputs
 
 
+def apply_holding(op: Primitive, inputs, params: tuple, tensors: tuple, arrays=None):
+    """`apply` for an op with held params (`op.held`: targets, indices, masks, weights PyTorch saves as tensors):
+    `params` as the forward and the rules see them (arrays), `tensors` the held ones as the tensors they came from
+    (None: not given, or an array made here). The node keeps those, to show them as its `_saved_*` and to check,
+    as PyTorch does, that none was changed in place before the backward."""
+    out = apply(op, inputs, params, arrays)
+    node = out._grad_fn
+    if node is not None:
+        held = []  # NOTE: a loop, not a comprehension: that would be a call of its own
+        for tensor in tensors:
+            held.append(None if tensor is None else _light(tensor))
+        node._held = tuple(held)
+    return out
+
+
 def _finish(op, inputs, params, arrays, outputs: tuple, mode) -> None:
     """The end of `apply` in any modes: mark outputs made in inference mode, record the node (light
     entries are `apply`'s shortcut in the default modes), tell watchers and observers."""

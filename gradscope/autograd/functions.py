@@ -11,7 +11,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.fused import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
@@ -395,7 +395,7 @@ def mse_loss(input, target, reduction=N.MEAN):
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction=N.MEAN):
     w = None if weight is None else weight._data
-    return apply(N.nll_loss, (input,), (target._data, w, reduction, ignore_index))
+    return apply_holding(N.nll_loss, (input,), (target._data, w, reduction, ignore_index), (target, weight))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=N.MEAN):
@@ -403,5 +403,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     w = None if weight is None else weight._data
     pw = None if pos_weight is None else pos_weight._data
-    return _binary(N.binary_cross_entropy_with_logits, input, target, (w, pw, reduction))
+    return apply_holding(N.binary_cross_entropy_with_logits, (input, target), (w, pw, reduction), (weight, pos_weight),
+                         _operands(input, target))
 

@@ -142,12 +142,17 @@ class OpNode(Node):
 
     __slots__ = ("_saved", "_attrs", "_input_meta", "_output_meta")
     op: Primitive
+    # per held param (op.held), the light entry of the tensor it came from, or None (an array made here): set by
+    # dispatch.apply_holding, so only nodes of ops that hold tensors (targets, indices, masks) have their own
+    _held = ()
 
     def _apply(self, grads, xp, needs):
         op = self.op
         saved = self._saved
         if type(saved) is _Freed:
             raise RuntimeError(errors.FREED)
+        if self._held:
+            _check_held(self)
         if not saved:
             s = _tuple_new(op.Saved, (xp,) + self._attrs)  # op.Saved(...) without its Python __new__
         else:
@@ -207,6 +212,15 @@ class OpNode(Node):
             self._saved = tuple(saved)
         return entry
 
+    def _rule_arrays(self):
+        """The op's Saved namespace on ndarrays, as its first-order rules see it (lazy `_saved_*` values are
+        computed from it)."""
+        values = []
+        for index, entry in enumerate(self._saved):
+            entry = self._entry_at(index)
+            values.append(entry if entry is None or type(entry) in _NUMBERS else entry.array(self))
+        return _tuple_new(self.op.Saved, (NUMPY, *values) + self._attrs)
+
     @property
     def _released(self) -> bool:
         """Whether a backward without retain_graph freed the saved values (a node that saved nothing
@@ -221,6 +235,13 @@ class OpNode(Node):
                     if isinstance(entry, SavedTensor):
                         entry.free()
             self._saved = FREED[len(saved)]  # dropping the entries frees what they held
+
+def _check_held(node) -> None:
+    """Backward may not use a held tensor (a target, indices) changed in place since the forward: PyTorch's error."""
+    for entry in node._held:
+        if entry is not None and (entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None)):
+            _light_to_saved(entry).array(node)  # raises PyTorch's "modified by an inplace"/"detached" error
+
 
 def _light_to_saved(entry: tuple) -> SavedTensor:
     """The SavedTensor a light entry `(array, version counter, version, input tensor or None, its grad_fn
@@ -262,20 +283,92 @@ def _raw_saved_property(index: int):
         entry = self._entry_at(index)
         if type(entry) in _NUMBERS:
             return SavedTensor(entry)
+        if entry is None:  # not saved: no rule that reads it runs (its input needs no gradient), or not given
+            return _undefined_saved()
         self._raw_handed_out = True
         self._vjp = None
-        if entry is not None and entry._is_output:
+        if entry._is_output:
             entry._owner = weakref.ref(self)  # register_hooks may need to unpack it
         return entry
     return property(get)
 
 
-def _attr_property(index: int, held: bool):
+def _attr_property(index: int, shown=None):
+    """A param or derived size (readable after the saved tensors are freed, as in PyTorch); `shown` maps it to
+    what PyTorch shows (see _SHOWN)."""
+    if shown is None:
+        return property(lambda self: self._attrs[index])
+    return property(lambda self: shown(self._attrs[index]))
+
+
+def _as_unsigned(value):
+    """PyTorch shows an int64 attribute as an unsigned 64-bit number: ignore_index -100 as 2**64 - 100."""
+    return value % 2**64 if type(value) is int else value
+
+
+# params PyTorch's nodes show other than as gradscope keeps them
+_SHOWN = {"ignore_index": _as_unsigned, "padding_idx": _as_unsigned}
+
+
+def _held_saved(node, index: int, held_index: int):
+    """A held param as the SavedTensor PyTorch keeps: of the tensor it came from, or of its array (made here)."""
+    if node._released:
+        raise RuntimeError(errors.FREED)
+    entry = node._held[held_index] if node._held else None
+    if entry is not None:
+        return _light_to_saved(entry)
+    value = node._attrs[index]
+    if value is None:
+        return _undefined_saved()
+    return _saved_of_array(value)
+
+
+def _held_property(index: int, held_index: int):
+    """A param PyTorch saves as a tensor (a target, indices, a mask): that tensor, version-checked, or None."""
     def get(self):
-        if self._released and (held or self._saved):
-            raise RuntimeError(errors.FREED)
-        return self._attrs[index]
+        return _held_saved(self, index, held_index).unpack(self)
     return property(get)
+
+
+def _raw_held_property(index: int, held_index: int):
+    return property(lambda self: _held_saved(self, index, held_index))
+
+
+def _lazy_property(compute):
+    """A value PyTorch saves that no rule here needs, computed from the saved values when read."""
+    def get(self):
+        if self._released:
+            raise RuntimeError(errors.FREED)
+        return _tensor_of(compute(self._rule_arrays()))
+    return property(get)
+
+
+def _raw_lazy_property(compute):
+    def get(self):
+        if self._released:
+            freed = SavedTensor(0)
+            freed.free()
+            return freed
+        return _saved_of_array(compute(self._rule_arrays()))
+    return property(get)
+
+
+def _tensor_of(array):
+    from gradscope.autograd.tensor import Tensor  # lazy: tensors import nodes
+    return Tensor._make(array)
+
+
+def _saved_of_array(array) -> SavedTensor:
+    """A SavedTensor of a new tensor of `array` (no saved-tensor hooks: nothing is being saved now)."""
+    tensor = _tensor_of(array)
+    return _light_to_saved((array, tensor._version_counter, tensor._version_counter[0], tensor, None))
+
+
+def _undefined_saved() -> SavedTensor:
+    """What PyTorch's `_raw_saved_*` gives for an optional tensor that was not given (a weight): unpacks to None."""
+    saved = SavedTensor(0)
+    saved._array = None
+    return saved
 
 
 def _first_order_vjp(op: Primitive):
@@ -291,6 +384,11 @@ def _first_order_vjp(op: Primitive):
 
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
+        if held and self._held:  # _check_held, inlined
+            for entry in self._held:
+                if entry is not None and (entry[1][0] != entry[2] or (
+                        entry[4] is not None and entry[3]._grad_fn is None)):
+                    _light_to_saved(entry).array(self)
         if not plain:
             outputs = _validate_all(self, self._apply(padded(self, grads), NUMPY, None), NUMPY)
         else:
@@ -413,7 +511,15 @@ def node_class(op: Primitive) -> type:
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
         for i, name in enumerate(op.params + op.attrs):
-            namespace[f"_saved_{name}"] = _attr_property(i, name in op.held)
+            if name in op.held:
+                held_index = op.held.index(name)
+                namespace[f"_saved_{name}"] = _held_property(i, held_index)
+                namespace[f"_raw_saved_{name}"] = _raw_held_property(i, held_index)
+            else:
+                namespace[f"_saved_{name}"] = _attr_property(i, _SHOWN.get(name))
+        for name, compute in op.lazy.items():
+            namespace[f"_saved_{name}"] = _lazy_property(compute)
+            namespace[f"_raw_saved_{name}"] = _raw_lazy_property(compute)
         if op.node_name in _QUALIFIED_NAMES:
             qualified = _QUALIFIED_NAMES[op.node_name]
             namespace["name"] = lambda self: qualified

@@ -141,6 +141,8 @@ class SavedTensor:
             out._grad_fn = node if differentiable else None
             out._output_nr, out._version_counter = self._output_nr, self._counter
             return out
+        if self._array is None:  # an optional tensor that was not given (PyTorch's undefined SavedVariable)
+            return None
         return Tensor._make(np.asarray(self._array))
 
     def free(self) -> None:

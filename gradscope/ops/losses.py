@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.nn import MEAN, NONE, _count_ignored, _nll_scale, _nll_weights, _reduce
+from gradscope.ops.nn import (
+    MEAN,
+    NONE,
+    _count_ignored,
+    _nll_scale,
+    _nll_weights,
+    _reduce,
+    _reduction_scale,
+    nll_total_weight,
+)
 from gradscope.ops.registry import primitive
-
-
-def _scale(g, s):
-    return g / s.self_sym_numel if s.reduction == MEAN else g
 
 
 def _weighted(xp, grad, weight, g):
@@ -37,18 +42,18 @@ def _bce_input_vjp(g, s):
     # NOTE: (x - t) / max(x (1 - x), 1e-12): finite at x = 0 and x = 1, as PyTorch's kernel
     denominator = (1 - x) * x
     grad = (x - s.target) / xp.where(denominator > _BCE_EPSILON, denominator, _BCE_EPSILON)
-    return _scale(_weighted(xp, grad, s.weight, g) * g, s)
+    return _reduction_scale(_weighted(xp, grad, s.weight, g) * g, s)
 
 
 def _bce_target_vjp(g, s):
     xp, x = s.xp, s.self
     grad = xp.log(1 - x) - xp.log(x)  # -logit(x)
-    return _scale(_weighted(xp, grad, s.weight, g) * g, s)
+    return _reduction_scale(_weighted(xp, grad, s.weight, g) * g, s)
 
 
 binary_cross_entropy = primitive(
     "binary_cross_entropy", _bce, "BinaryCrossEntropyBackward0", inputs=("self", "target"),
-    params=("weight", "reduction"), attrs=("self_sym_numel",), saves=(("self", "target"), "self"),
+    params=("weight", "reduction"), held=("weight",), saves=(("self", "target"), "self"),
     vjp=(_bce_input_vjp, _bce_target_vjp))
 
 
@@ -62,14 +67,13 @@ def _smooth_l1_vjp(sign):
         # |x - t| >= beta: the sign; inside, (x - t) / beta (both 1 at the seam, 0 at x = t)
         xp, difference = s.xp, s.self - s.target
         slope = xp.where(difference < -s.beta, -1.0, xp.where(difference > s.beta, 1.0, difference / s.beta))
-        return _scale(sign * slope * g, s)
+        return _reduction_scale(sign * slope * g, s)
     return rule
 
 
 smooth_l1_loss = primitive(
     "smooth_l1_loss", _smooth_l1, "SmoothL1LossBackward0", inputs=("self", "target"), params=("reduction", "beta"),
-    attrs=("self_sym_numel",), saves=(("self", "target"), ("self", "target")),
-    vjp=(_smooth_l1_vjp(1), _smooth_l1_vjp(-1)))
+    saves=(("self", "target"), ("self", "target")), vjp=(_smooth_l1_vjp(1), _smooth_l1_vjp(-1)))
 
 
 def _huber(a, target, reduction, delta):
@@ -82,13 +86,13 @@ def _huber_vjp(sign):
     def rule(g, s):
         xp, difference = s.xp, s.self - s.target
         slope = xp.where(difference < -s.delta, -s.delta, xp.where(difference > s.delta, s.delta, difference))
-        return _scale(sign * slope * g, s)
+        return _reduction_scale(sign * slope * g, s)
     return rule
 
 
 huber_loss = primitive(
     "huber_loss", _huber, "HuberLossBackward0", inputs=("self", "target"), params=("reduction", "delta"),
-    attrs=("self_sym_numel",), saves=(("self", "target"), ("self", "target")), vjp=(_huber_vjp(1), _huber_vjp(-1)))
+    saves=(("self", "target"), ("self", "target")), vjp=(_huber_vjp(1), _huber_vjp(-1)))
 
 
 def _soft_margin(a, target, reduction):
@@ -98,13 +102,13 @@ def _soft_margin(a, target, reduction):
 def _soft_margin_vjp(g, s):
     # -t e^{-tx} / (1 + e^{-tx}) = -t · sigmoid(-tx)
     target = s.xp.cast(s.target, g.dtype)  # a parameter: under create_graph, a constant tensor
-    return _scale(-target * s.xp.sigmoid(-target * s.self) * g, s)
+    return _reduction_scale(-target * s.xp.sigmoid(-target * s.self) * g, s)
 
 
 # the target is no input: PyTorch refuses to differentiate this loss with respect to it
 soft_margin_loss = primitive(
     "soft_margin_loss", _soft_margin, "SoftMarginLossBackward0", inputs=("self",), params=("target", "reduction"),
-    attrs=("self_sym_numel",), saves=("self",), held=("target",), vjp=(_soft_margin_vjp,))
+    saves=("self",), held=("target",), vjp=(_soft_margin_vjp,))
 
 
 def _nll_loss2d(a, target, weight, reduction, ignore_index):
@@ -121,7 +125,7 @@ def _nll_loss2d(a, target, weight, reduction, ignore_index):
 
 
 def _nll_loss2d_vjp(g, s):
-    n_classes = s.self_sym_sizes[1]
+    n_classes = s.self.shape[1]
     target, ignore_index = s.target, s.ignore_index
     w, safe = _nll_weights(target, s.weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
     scale = _nll_scale(w, safe.size, s.reduction)
@@ -133,8 +137,8 @@ def _nll_loss2d_vjp(g, s):
 
 
 nll_loss2d = primitive("nll_loss2d", _nll_loss2d, "NllLoss2DBackward0", inputs=("self",),
-                       params=("target", "weight", "reduction", "ignore_index"), attrs=("self_sym_sizes",),
-                       held=("target", "weight"), vjp=(_nll_loss2d_vjp,))
+                       params=("target", "weight", "reduction", "ignore_index"), saves=("self",),
+                       held=("target", "weight"), lazy={"total_weight": nll_total_weight}, vjp=(_nll_loss2d_vjp,))
 # PyTorch's C++ composites divide by a number with div(Tensor, Scalar): DivBackward1, not Python's DivBackward0
 div_scalar = primitive("div_scalar", lambda a, other: (a / other).astype(a.dtype, copy=False), "DivBackward1",
                        inputs=("self",), params=("other",), vjp=(lambda g, s: g / s.other,))

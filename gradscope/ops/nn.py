@@ -75,21 +75,27 @@ def _reduce(loss, reduction: int):
     return loss
 
 
-def _reduction_scale(g, s, numel):
-    return g / numel if s.reduction == MEAN else g
+def _numel(x) -> int:
+    """An ndarray's size, or a tensor's numel() under create_graph."""
+    return math.prod(x.shape)
+
+
+def _reduction_scale(g, s):
+    """g over the input's element count for a 'mean' (PyTorch's `norm = 1 / numel`)."""
+    return g / _numel(s.self) if s.reduction == MEAN else g
 
 
 def _mse_vjp(sign):
     def rule(g, s):
         # NOTE: PyTorch's norm * (self - target) * g, left to right, with norm 2 / numel rounded to the input's dtype
         # (a Python float is weak: NumPy rounds it so too); the mean is over the broadcast shape of input and target
-        sizes = s.self_sym_sizes
+        sizes, target_sizes = s.self.shape, s.target.shape
         if s.reduction != MEAN:
             norm = 2.0
-        elif sizes == s.target_sym_sizes:
+        elif sizes == target_sizes:
             norm = 2.0 / max(math.prod(sizes), 1)
         else:
-            norm = 2.0 / max(math.prod(np.broadcast_shapes(sizes, s.target_sym_sizes)), 1)
+            norm = 2.0 / max(math.prod(np.broadcast_shapes(sizes, target_sizes)), 1)
         grad = norm * (s.self - s.target) * g
         return grad if sign > 0 else -grad
     return rule
@@ -97,8 +103,8 @@ def _mse_vjp(sign):
 
 mse_loss = primitive(
     "mse_loss", lambda a, target, reduction: _reduce((a - target) ** 2, reduction), "MseLossBackward0",
-    inputs=("self", "target"), params=("reduction",), attrs=("self_sym_sizes", "target_sym_sizes"),
-    saves=(("self", "target"), ("self", "target")), vjp=(_mse_vjp(1), _mse_vjp(-1)))
+    inputs=("self", "target"), params=("reduction",), saves=(("self", "target"), ("self", "target")),
+    vjp=(_mse_vjp(1), _mse_vjp(-1)))
 
 
 def _count_ignored(target, ignore_index, n_classes: int) -> int:
@@ -160,8 +166,9 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
 
 def _nll_vjp(g, s):
     # target holds class indices: the gradient is -weight at each row's target class
-    target = s.target if s.self_sym_sizes[1:] else s.target[None]
-    n_classes = s.self_sym_sizes[-1]
+    batched = len(s.self.shape) > 1
+    target = s.target if batched else s.target[None]
+    n_classes = s.self.shape[-1]
     ignore_index = s.ignore_index
     w, safe = _nll_weights(target, s.weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
     arrays = not s.xp.is_tensor  # g is an ndarray or a NumPy scalar, not a Tensor (create_graph)
@@ -174,19 +181,32 @@ def _nll_vjp(g, s):
         # so the one-hot is the gradient itself, with no product with g over it
         scalar = g[()]  # NOTE: a NumPy scalar: its arithmetic costs a fifth of a 0-dim array's
         onehot[rows, safe] = -(scalar / max(len(safe), 1)) if s.reduction == MEAN else -scalar
-        return onehot if s.self_sym_sizes[1:] else onehot[0]
+        return onehot if batched else onehot[0]
     onehot[rows, safe] = -_nll_scale(w, len(safe), s.reduction)
     if s.reduction == NONE:
-        onehot = onehot if s.self_sym_sizes[1:] else onehot[0]
+        onehot = onehot if batched else onehot[0]
         g = s.xp.unsqueeze_dims(g, (g.ndim,))
-    elif not s.self_sym_sizes[1:]:
+    elif not batched:
         onehot = onehot[0]
     return g * s.xp.cast(onehot, g.dtype)
 
 
+def nll_total_weight(s):
+    """What PyTorch's nll_loss kernels save as total_weight: the weight of the targets that count (their number
+    without class weights), in the input's dtype; 0 for a batch with reduction='none' (its kernel leaves it)."""
+    dtype = s.self.dtype
+    if s.reduction == NONE and len(s.self.shape) > 1:
+        return np.zeros((), dtype)
+    counted = s.target != s.ignore_index
+    if s.weight is None:
+        return np.asarray(np.count_nonzero(counted), dtype)
+    return np.asarray(s.weight[np.where(counted, s.target, 0)][counted].sum(), dtype)
+
+
+# NOTE: self is saved for its shape only, as PyTorch saves it (and so checks its version)
 nll_loss = primitive("nll_loss", _nll_loss, "NllLossBackward0", inputs=("self",),
-                     params=("target", "weight", "reduction", "ignore_index"), attrs=("self_sym_sizes",),
-                     held=("target", "weight"), vjp=(_nll_vjp,))
+                     params=("target", "weight", "reduction", "ignore_index"), saves=("self",),
+                     held=("target", "weight"), lazy={"total_weight": nll_total_weight}, vjp=(_nll_vjp,))
 
 
 def _softplus_neg(x):
@@ -215,7 +235,7 @@ def _bce_input_vjp(g, s):
     grad = (1 - s.target) + scale * (xp.sigmoid(s.self) - 1)
     if weight is not None:
         grad = grad * weight
-    return grad * _reduction_scale(g, s, s.self_sym_numel)
+    return grad * _reduction_scale(g, s)
 
 
 def _bce_target_vjp(g, s):
@@ -229,13 +249,13 @@ def _bce_target_vjp(g, s):
         grad = grad + (pw - 1) * softplus_neg
     if weight is not None:
         grad = grad * weight
-    return grad * _reduction_scale(g, s, s.self_sym_numel)
+    return grad * _reduction_scale(g, s)
 
 
 binary_cross_entropy_with_logits = primitive(
     "binary_cross_entropy_with_logits", _bce_logits, "BinaryCrossEntropyWithLogitsBackward0",
-    inputs=("self", "target"), params=("weight", "pos_weight", "reduction"),
-    attrs=("self_sym_numel",), saves=(("self", "target"), "self"), vjp=(_bce_input_vjp, _bce_target_vjp))
+    inputs=("self", "target"), params=("weight", "pos_weight", "reduction"), held=("weight", "pos_weight"),
+    saves=(("self", "target"), "self"), vjp=(_bce_input_vjp, _bce_target_vjp))
 
 
 _erf_elements = np.frompyfunc(math.erf, 1, 1)

@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp",
+        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy",
     )
 
     def __init__(
@@ -45,6 +45,7 @@ class Primitive:
         held: Sequence[str] = (),
         keeps_meta: bool = False,
         joint_vjp: Callable | None = None,
+        lazy: dict[str, Callable] | None = None,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -80,6 +81,9 @@ class Primitive:
         self.held = tuple(held)
         if not set(self.held) <= set(self.params):
             raise ValueError(f"{name}: held names must be params, got {self.held}")
+        # values PyTorch saves that no rule here reads (nll_loss's total_weight): `name -> fn(s)`, computed from the
+        # node's saved values only when `_saved_<name>` is read, so that the forward pays nothing for them
+        self.lazy = dict(lazy or {})
         # a one-input op without params whose output has its input's shape and dtype, and whose rule, given
         # a gradient of that shape and dtype, returns one of the same (sin, tanh …): the engine needn't check
         # its gradient's shape and dtype (a param could be a NumPy number, which NumPy doesn't treat as weak)

@@ -287,3 +287,104 @@ def test_fused_loss_nodes_save_the_reduction_as_pytorchs_enum(oracle):
         MseLossBackward0, SmoothL1LossBackward0, HuberLossBackward0, BinaryCrossEntropyBackward0, \
 BinaryCrossEntropyWithLogitsBackward0, SoftMarginLossBackward0, NllLossBackward0, NllLoss2DBackward0
     """)
+
+
+def test_targets_and_weights_are_saved_tensors_checked_for_inplace_changes(oracle):
+    """PyTorch's loss nodes keep the target, class weights and pos_weight as saved tensors: a change in place
+    before backward raises its error, and `_saved_target` is the target itself."""
+    oracle.check("""
+        F = torch.nn.functional
+        x = torch.tensor([[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]], requires_grad=True)
+        def attempt(make, change):
+            loss = make()
+            change()
+            try:
+                loss.backward()
+                print("no error")
+            except RuntimeError as error:
+                print(str(error).replace(" Hint: enable anomaly detection to find the operation that failed to "
+                                         "compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+                                         "check_nan=False).", " Hint"))
+        t = torch.tensor([2, 0])
+        attempt(lambda: F.nll_loss(x, t), lambda: t.add_(0))
+        t = torch.tensor([2, 0])
+        attempt(lambda: F.cross_entropy(x, t), lambda: t.zero_())
+        w = torch.ones(3)
+        attempt(lambda: F.cross_entropy(x, torch.tensor([2, 0]), weight=w), lambda: w.mul_(2))
+        t4 = torch.tensor([[[2]], [[0]]])
+        attempt(lambda: F.nll_loss(x.view(2, 3, 1, 1), t4), lambda: t4.add_(0))
+        t3 = torch.tensor([[2], [0]])
+        attempt(lambda: F.nll_loss(x.view(2, 3, 1), t3), lambda: t3.add_(0))
+        half = torch.full((2, 3), 0.5)
+        attempt(lambda: F.binary_cross_entropy(x, half, weight=w), lambda: w.mul_(2))
+        attempt(lambda: F.binary_cross_entropy_with_logits(x, half, pos_weight=w), lambda: w.mul_(2))
+        attempt(lambda: F.soft_margin_loss(x, half), lambda: half.mul_(2))
+        y = x * 1
+        attempt(lambda: F.nll_loss(y, torch.tensor([2, 0])), lambda: y.mul_(2))
+    """, stdout="""
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.LongTensor [2]] is at version 1; expected version 0 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.LongTensor [2]] is at version 1; expected version 0 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.FloatTensor [3]] is at version 1; expected version 0 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.LongTensor [2, 1, 1]] is at version 1; expected version 0 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.LongTensor [2, 1, 1]] is at version 1; expected version 0 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.FloatTensor [2, 3]] is at version 2; expected version 1 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.FloatTensor [3]] is at version 3; expected version 2 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.FloatTensor [2, 3]] is at version 1; expected version 0 instead. Hint
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.FloatTensor [2, 3]], which is output 0 of Mul, is at version 1; expected version 0 instead. Hint
+    """)
+
+
+def test_nll_loss_node_shows_what_pytorch_saves(oracle):
+    oracle.check("""
+        F = torch.nn.functional
+        x = torch.tensor([[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]], requires_grad=True)
+        t = torch.tensor([2, 0])
+        node = F.nll_loss(x, t).grad_fn
+        print(node._saved_target is t, node._saved_self is x, node._saved_weight, node._saved_total_weight,
+              node._saved_ignore_index, node._saved_reduction)
+        print(node._raw_saved_weight.unpack(), type(node._raw_saved_target).__name__,
+              node._raw_saved_target.unpack() is t, node._raw_saved_total_weight.unpack())
+        print(sorted(name for name in dir(node) if name.startswith(("_saved_", "_raw_saved_"))))
+        t.add_(0)
+        try:
+            node._saved_target
+        except RuntimeError as error:
+            print(str(error)[:118])
+        for weight, ignore_index, reduction in ((None, 0, "mean"), (torch.tensor([1.0, 2.0, 4.0]), 2, "sum"),
+                                                (torch.tensor([1.0, 2.0, 4.0]), 1, "none")):
+            node = F.nll_loss(x, torch.tensor([2, 0]), weight, ignore_index=ignore_index, reduction=reduction).grad_fn
+            print(node._saved_total_weight, node._saved_ignore_index, node._saved_weight)
+        print(F.nll_loss(x[0], torch.tensor(1), reduction="none").grad_fn._saved_total_weight,
+              F.nll_loss(x.view(2, 3, 1, 1), torch.tensor([[[2]], [[2]]])).grad_fn._saved_total_weight)
+        loss = F.nll_loss(x, torch.tensor([2, 0]), weight=torch.tensor([1.0, 2.0, 3.0]), reduction="sum")
+        loss.backward()
+        for name in ("_saved_target", "_saved_weight", "_saved_total_weight", "_saved_reduction"):
+            try:
+                print(name, getattr(loss.grad_fn, name))
+            except RuntimeError as error:
+                print(name, str(error)[:50])
+    """, stdout="""
+        True True None tensor(2.) 18446744073709551516 1
+        None SavedTensor True tensor(2.)
+        ['_raw_saved_self', '_raw_saved_target', '_raw_saved_total_weight', '_raw_saved_weight', \
+'_saved_ignore_index', '_saved_reduction', '_saved_self', '_saved_target', '_saved_total_weight', '_saved_weight']
+        one of the variables needed for gradient computation has been modified by an inplace operation: \
+[torch.LongTensor [2]]
+        tensor(1.) 0 None
+        tensor(1.) 2 tensor([1., 2., 4.])
+        tensor(0.) 1 tensor([1., 2., 4.])
+        tensor(1.) tensor(2.)
+        _saved_target Trying to backward through the graph a second time
+        _saved_weight Trying to backward through the graph a second time
+        _saved_total_weight Trying to backward through the graph a second time
+        _saved_reduction 2
+    """)

@@ -6,7 +6,7 @@ ignore_index and label smoothing (class-index and class-probability targets) as 
 from __future__ import annotations
 
 from gradscope.autograd import functions as _F
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type, size_list
 from gradscope.nn._functional._reduction import ENUM, checked_reduction, not_differentiable
@@ -62,11 +62,11 @@ def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index
         return _F.nll_loss(input, target, weight, ignore_index, ENUM[reduction])
     w = None if weight is None else weight._data
     if ndim == 4:
-        return apply(L.nll_loss2d, (input,), (target._data, w, ENUM[reduction], ignore_index))
+        return apply_holding(L.nll_loss2d, (input,), (target._data, w, ENUM[reduction], ignore_index), (target, weight))
     batch, n_classes = input.shape[:2]
     rows = input.contiguous().view(batch, n_classes, 1, -1) if input.numel() else input.view(batch, n_classes, 0, 0)
-    targets = target._data.reshape(batch, 1, -1) if target.numel() else target._data.reshape(batch, 0, 0)
-    loss = apply(L.nll_loss2d, (rows,), (targets, w, ENUM[reduction], ignore_index))
+    targets = target.reshape(batch, 1, -1) if target.numel() else target.reshape(batch, 0, 0)
+    loss = apply_holding(L.nll_loss2d, (rows,), (targets._data, w, ENUM[reduction], ignore_index), (targets, weight))
     return loss.view(target.shape) if reduction == "none" else loss
 
 

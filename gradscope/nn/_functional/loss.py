@@ -11,7 +11,7 @@ import numpy as np
 
 import gradscope
 from gradscope.autograd import functions as _F
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.functions import _operands
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type
@@ -137,7 +137,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if not ((values >= 0) & (values <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None if weight is None else weight._data
-    return apply(L.binary_cross_entropy, (input, target), (w, ENUM[reduction]))
+    return apply_holding(L.binary_cross_entropy, (input, target), (w, ENUM[reduction]), (weight,))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -6,7 +6,7 @@ at 0) are PyTorch's."""
 from __future__ import annotations
 
 import gradscope
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._reduction import (
     ENUM,
@@ -110,8 +110,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """
     reduction = checked_reduction(size_average, reduce, reduction)
     not_differentiable("soft_margin_loss", "target", target)
-    target_values = target._data.astype(input._data.dtype, copy=False)
-    return apply(L.soft_margin_loss, (input,), (target_values, ENUM[reduction]))
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return apply_holding(L.soft_margin_loss, (input,), (target._data, ENUM[reduction]), (target,))
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
