@@ -1,9 +1,9 @@
 """Every speed target of issues 12 and 15 in one run, each beside what its target compares it with.
 
 Compute workloads run beside their hand-written NumPy floor and, where installed, PyTorch eager and HIPS
-autograd; one thread, medians of interleaved repeats. The debugger's own costs (recording, anomaly mode,
-trace save/load/export, the browser) come from their bench scripts' `rows()`, each run in a process of its
-own, and form a second table.
+autograd; one thread, medians of interleaved repeats in the thread's CPU time (wall time is kept beside it).
+The debugger's own costs (recording, anomaly mode, trace save/load/export, the browser) come from their
+bench scripts' `rows()`, each run in a process of its own, and form a second table.
 
     python bench/run.py [--quick] [--only chain,mlp_small] [--dtypes float32,float64] [--repeats N]
                         [--out bench/results/latest]
@@ -47,29 +47,37 @@ ROW_KEYS = ("workload", "dtype", "unit", "description", "value", "baseline", "ba
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest"
 
 
-def interleaved_times(steps: dict, repeats: int, budget: float) -> dict:
-    """Seconds of each step in every round, the steps timed in turn within a round (so load from other
-    processes hits all alike); stops early, after at least 3 rounds, once `budget` seconds are spent."""
+def interleaved_times(steps: dict, repeats: int, budget: float) -> tuple[dict, dict]:
+    """Seconds of each step in every round, the steps timed in turn within a round, stopping early, after at
+    least 3 rounds, once `budget` seconds are spent: (the thread's CPU time, wall time). CPU time is what the
+    rows report: everything runs on this one thread (one BLAS thread, one PyTorch thread), and on a shared
+    machine a round lasts about a scheduler slice, so the point where the process is descheduled stays in one
+    implementation's step for many rounds and skews its wall median (session 9 saw 7× for a 1.2× step)."""
     for step in steps.values():
         step()  # warm up
-    times: dict = {name: [] for name in steps}
+    cpu: dict = {name: [] for name in steps}
+    wall: dict = {name: [] for name in steps}
     started = time.perf_counter()
     rounds = 0
     while rounds < repeats and (rounds < 3 or time.perf_counter() - started < budget):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             step()
-            times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.thread_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
         rounds += 1
-    return times
+    return cpu, wall
 
 
 def measure(workload: workloads.Workload, dtype: str, size: str, repeats: int, budget: float) -> dict:
     """One row: the workload's medians (and best rounds) in its unit, the ratios of the medians to the floor
-    and to PyTorch, the median of the per-round ratios (steadier on a loaded machine), its targets."""
-    times = interleaved_times(workload.build(dtype, size), repeats, budget)
+    and to PyTorch, the median of the per-round ratios, its targets; all in the thread's CPU time, with the
+    wall-time medians beside them."""
+    times, wall = interleaved_times(workload.build(dtype, size), repeats, budget)
     scale = (1e6 if workload.unit == "µs/op" else 1e3) / workload.per(size)
     medians = {name: statistics.median(times[name]) * scale if name in times else None for name in IMPLEMENTATIONS}
+    wall_medians = {name: statistics.median(wall[name]) * scale if name in wall else None
+                    for name in IMPLEMENTATIONS}
     best = {name: min(times[name]) * scale if name in times else None for name in IMPLEMENTATIONS}
     pairs = [("gradscope", name) for name in IMPLEMENTATIONS if name != "gradscope"] + [("pytorch", "numpy")]
     ratios, per_round = {}, {}
@@ -81,8 +89,8 @@ def measure(workload: workloads.Workload, dtype: str, size: str, repeats: int, b
                 "met": None if f"gradscope/{against}" not in ratios else ratios[f"gradscope/{against}"] <= bound}
                for against, bound in workload.targets]
     return {"workload": workload.name, "description": workload.describe(size), "dtype": dtype, "unit": workload.unit,
-            "rounds": len(times["gradscope"]), "times": medians, "best": best, "ratios": ratios,
-            "per_round_ratios": per_round, "targets": targets}
+            "rounds": len(times["gradscope"]), "times": medians, "wall_times": wall_medians, "best": best,
+            "ratios": ratios, "per_round_ratios": per_round, "targets": targets}
 
 
 def _cell(value, digits: int = 3) -> str:
@@ -93,7 +101,7 @@ def markdown(rows: list, settings: dict) -> str:
     lines = [f"gradscope {settings['gradscope']} ({settings['commit']}), NumPy {settings['numpy']}, "
              f"PyTorch {settings['pytorch'] or 'not installed'}, HIPS autograd {settings['hips'] or 'not installed'}; "
              f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds "
-             "(and the median of the per-round ratios).",
+             "(and the median of the per-round ratios), the thread's CPU time (wall medians in the JSON).",
              ""]
     if not rows:
         return "\n".join(lines)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,16 @@ def test_a_debugger_row_missing_a_key_is_reported(monkeypatch, tmp_path):
         run.rows_of("fake_bench", quick=True)
     with pytest.raises(RuntimeError, match="(?s)fake_bench.py failed in its own process.*row 'browser' lacks"):
         run.debugger_rows("fake", quick=True)
+
+
+def test_rows_are_timed_in_the_threads_cpu_time(monkeypatch):
+    """A descheduled step must not count: on a shared machine the wall median of one implementation can be
+    several times its CPU time (session 9: 13.2 ms wall for a 2.2 ms step)."""
+    run = _bench_run_module(monkeypatch)
+
+    def sleeper():
+        time.sleep(0.02)  # off the CPU, as a descheduled step is
+
+    cpu, wall = run.interleaved_times({"numpy": sleeper, "gradscope": lambda: sum(range(20000))}, 3, 0.0)
+    assert max(cpu["numpy"]) < 0.01 <= min(wall["numpy"])
+    assert min(cpu["gradscope"]) > 0
