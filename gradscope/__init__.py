@@ -14,7 +14,7 @@ from gradscope._printing import set_printoptions
 from gradscope.autograd.constructors import get_default_device, set_default_device
 from gradscope.autograd.factories import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
-    from_numpy, full, full_like, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
+    from_numpy, full, full_like, initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
     randn_like, seed, tensor, zeros, zeros_like,
 )
 from gradscope.autograd.functions import (

@@ -1,4 +1,4 @@
-"""Tensor factories and the global random generator (`manual_seed`)."""
+"""Tensor factories and the default random generator (`manual_seed`), PyTorch's CPU stream."""
 
 from __future__ import annotations
 
@@ -9,23 +9,25 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope.autograd import legacy, writes
 from gradscope.autograd.functions import _infer_dtype, _to_array
+from gradscope.autograd.generator import Generator
 from gradscope.autograd.tensor import Tensor, check_device
 
-_rng = np.random.default_rng()
+_rng = Generator()  # torch.default_generator: starts from PyTorch's default seed, as PyTorch's does
 _new_tensor = object.__new__
 
 
-def manual_seed(seed: int):
-    """Seed the generator behind rand/randn/randint/… (values differ from PyTorch's, the API doesn't)."""
-    global _rng
-    _rng = np.random.default_rng(int(seed))
-    return _rng
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator behind rand/randn/uniform_/normal_/nn.init/…: after the same seed these give
+    PyTorch's CPU values (see gradscope.autograd.generator for what is exact and what only seeded)."""
+    return _rng.manual_seed(seed)
 
 
 def seed() -> int:
-    value = int(np.random.SeedSequence().entropy % (2**63))
-    manual_seed(value)
-    return value
+    return _rng.seed()
+
+
+def initial_seed() -> int:
+    return _rng.initial_seed()
 
 
 def _size(size) -> tuple:
@@ -124,11 +126,11 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or _rng).random(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _finish((generator or _rng).uniform_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or _rng).standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _finish((generator or _rng).normal_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -143,7 +145,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def normal(mean, std, size, *, generator=None) -> Tensor:
-    return _finish((generator or _rng).normal(mean, std, _size((size,))).astype(_float_dtype(None)), False)
+    return _finish((generator or _rng).normal_fill(_size((size,)), _float_dtype(None), mean, std), False)
 
 
 def _like(values, input, dtype, requires_grad) -> Tensor:
@@ -167,12 +169,16 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _like(np.full(input._data.shape, fill_value), input, dtype, requires_grad)
 
 
+def _like_dtype(input, dtype) -> np.dtype:
+    return _dtypes.to_numpy_dtype(dtype) if dtype is not None else input._data.dtype
+
+
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _like(_rng.random(input._data.shape), input, dtype, requires_grad)
+    return _finish(_rng.uniform_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _like(_rng.standard_normal(input._data.shape), input, dtype, requires_grad)
+    return _finish(_rng.normal_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
 
 
 class _LegacyTensorType(type):

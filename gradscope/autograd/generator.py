@@ -1,30 +1,50 @@
-"""torch.Generator: a seedable random generator that the factories' `generator=` arguments accept.
+"""torch.Generator: PyTorch's CPU random stream, which the factories' `generator=` arguments accept.
 
-It *is* a NumPy `Generator` (PCG64), so `rand(…, generator=g)`, `randperm(n, generator=g)` and the
-samplers of `utils.data` draw from it directly. Values differ from PyTorch's; the API doesn't.
+Like PyTorch's, it is a Mersenne Twister (MT19937) seeded with the seed's low 32 bits (init_genrand), and
+`uniform` / `normal` turn its 32-bit words into numbers the way PyTorch's CPU kernels do, so after the same
+seed rand, randn, uniform_, normal_ and the nn.init fills give PyTorch's values (float32 normals of 16 or
+more elements within a few ulps: PyTorch computes them with vectorised float math; float64 ones within 2,
+NumPy's log/cos/sin against the C library's). The words come from NumPy's MT19937 in bulk, never one
+Python call per element (only the scalar normals of fewer than 16 elements go through `math`).
+
+It also *is* a NumPy `Generator` on that same MT19937, so `randint`, `randperm`, bernoulli, multinomial and
+the samplers of `utils.data` draw from it with NumPy's algorithms: seeded and repeatable, values differ from
+PyTorch's.
 
     g = Generator().manual_seed(0)
-    randperm(5, generator=g)
+    randn(3, generator=g)       # tensor([ 1.5410, -0.2934, -2.1788]), as in PyTorch
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from gradscope.autograd.tensor import device as Device
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: an unseeded Generator() starts from this same seed every time
+_MT_WORDS = 624
+_BOX_MULLER_BLOCK = 16  # PyTorch's normal fill transforms uniforms 16 at a time: u[j], u[j + 8] → n[j], n[j + 8]
+
+
+def _mt19937_seeded(seed: int) -> dict:
+    """The MT19937 state `init_genrand(seed)` makes (C++'s std::mt19937(seed), PyTorch's engine), as NumPy's
+    MT19937 state; NumPy's legacy RandomState seeds an int exactly this way."""
+    state = np.random.RandomState(seed & 0xFFFF_FFFF).get_state(legacy=False)["state"]
+    return {"bit_generator": "MT19937", "state": state}
 
 
 class Generator(np.random.Generator):
     def __init__(self, device="cpu") -> None:
         self.device = device if isinstance(device, Device) else Device(device)
-        self._initial_seed = DEFAULT_SEED
-        super().__init__(np.random.PCG64(self._initial_seed))
+        super().__init__(np.random.MT19937())
+        self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        self._initial_seed = int(seed)
-        self.bit_generator.state = np.random.PCG64(self._initial_seed).state
+        self._initial_seed = int(seed) % 2**64  # PyTorch keeps the seed as uint64: -1 is 2**64 - 1
+        self.bit_generator.state = _mt19937_seeded(self._initial_seed)
+        self._next_normal = None  # the second Box-Muller draw of the scalar normal, kept for the next call
         return self
 
     def seed(self) -> int:
@@ -35,14 +55,121 @@ class Generator(np.random.Generator):
         return self._initial_seed
 
     def get_state(self) -> dict:
-        return self.bit_generator.state
+        return {"mt19937": self.bit_generator.state, "next_normal": self._next_normal}
 
     def set_state(self, new_state: dict) -> Generator:
-        self.bit_generator.state = new_state
+        self.bit_generator.state = new_state["mt19937"]
+        self._next_normal = new_state["next_normal"]
         return self
 
     def __reduce__(self):
         return (_rebuild, (str(self.device), self.get_state(), self._initial_seed))
+
+    # PyTorch's CPU distributions --------------------------------------------------------------------------------
+    def words(self, count: int) -> np.ndarray:
+        """The next `count` 32-bit outputs of the engine (uint64 holding 32 bits)."""
+        return self.bit_generator.random_raw(count)
+
+    def unit_uniform(self, count: int, dtype: np.dtype) -> np.ndarray:
+        """`count` draws from [0, 1) of `dtype`: float32 takes one word's low 24 bits, float64 two words
+        (the first the high half) and the low 53 bits of that."""
+        if np.dtype(dtype) == np.float64:
+            pairs = self.words(2 * count).reshape(count, 2)
+            bits = ((pairs[:, 0] & 0x1F_FFFF) << np.uint64(32)) | pairs[:, 1]
+            return bits.astype(np.float64) * 2.0**-53
+        return (self.words(count) & 0xFF_FFFF).astype(np.float32) * np.float32(2.0**-24)
+
+    def uniform_fill(self, shape: tuple, dtype: np.dtype, low: float, high: float) -> np.ndarray:
+        """U(low, high) as Tensor.uniform_ fills a tensor of `dtype` (float32 math for float32; other dtypes
+        than float32/float64 draw as float32 and are cast)."""
+        dtype = np.dtype(dtype)
+        kind = np.float64 if dtype == np.float64 else np.float32
+        low, high = kind(low), kind(high)
+        x = self.unit_uniform(math.prod(shape), kind)
+        return _fused_multiply_add(x, high - low, low).astype(dtype, copy=False).reshape(shape)
+
+    def normal_fill(self, shape: tuple, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
+        """N(mean, std²) as Tensor.normal_ fills a contiguous tensor of `dtype`: 16 elements or more take
+        uniforms for all of them, then Box-Muller on each block of 16 (a ragged tail redraws the last 16);
+        fewer take the scalar normal (random64 doubles, the second draw kept for the next call)."""
+        dtype = np.dtype(dtype)
+        count = math.prod(shape)
+        if count < _BOX_MULLER_BLOCK:
+            values = _fused_multiply_add(self.scalar_normals(count), np.float64(std), np.float64(mean))
+            return values.astype(dtype, copy=False).reshape(shape)
+        kind = np.float64 if dtype == np.float64 else np.float32
+        u = self.unit_uniform(count, kind)
+        whole = count - count % _BOX_MULLER_BLOCK
+        values = np.empty(count, dtype=kind)
+        values[:whole] = _box_muller_blocks(u[:whole], kind)
+        if whole < count:  # the last 16 elements, drawn afresh, overwrite the tail
+            values[-_BOX_MULLER_BLOCK:] = _box_muller_blocks(self.unit_uniform(_BOX_MULLER_BLOCK, kind), kind)
+        return _fused_multiply_add(values, kind(std), kind(mean)).astype(dtype, copy=False).reshape(shape)
+
+    def scalar_normals(self, count: int) -> np.ndarray:
+        """`count` standard normals from PyTorch's scalar normal_distribution<double>: each fresh pair of
+        doubles (u1, u2) gives r·cos θ now and r·sin θ on the next call (r = √(−2 log(1 − u2)), θ = 2π u1)."""
+        out = np.empty(count, dtype=np.float64)
+        start = 0
+        if count and self._next_normal is not None:
+            out[0], self._next_normal, start = self._next_normal, None, 1
+        pairs = (count - start + 1) // 2
+        if pairs:
+            u = self.unit_uniform(2 * pairs, np.float64).reshape(pairs, 2)
+            # fewer than 16 pairs: the C library's log1p/cos/sin (math's, as PyTorch's), not NumPy's SIMD ones
+            drawn = np.array([value for u1, u2 in u.tolist() for value in _box_muller_pair(u1, u2)])
+            out[start:] = drawn[:count - start]
+            if len(drawn) > count - start:
+                self._next_normal = float(drawn[-1])
+        return out
+
+
+def _box_muller_pair(u1: float, u2: float) -> tuple[float, float]:
+    r = math.sqrt(-2.0 * math.log1p(-u2))
+    theta = 2.0 * math.pi * u1
+    return r * math.cos(theta), r * math.sin(theta)
+
+
+def _box_muller_blocks(u: np.ndarray, kind) -> np.ndarray:
+    """Standard normals from uniforms in blocks of 16: u1 = 1 − u[j], u2 = u[j + 8] (j < 8) give
+    r·cos θ at j and r·sin θ at j + 8, r = √(−2 log u1), θ = 2π u2. For float32 each step is rounded to
+    float32 as PyTorch's vectorised kernel does (θ too: near its zeros cos θ depends on that rounding); the
+    kernel's log/cos/sin are within an ulp of the correctly rounded ones used here, so results can differ
+    from PyTorch's in the last ulps."""
+    blocks = u.reshape(-1, 2, 8)
+    u1, u2 = 1 - blocks[:, 0], blocks[:, 1]
+    if kind == np.float32:
+        radius = np.sqrt(np.float32(-2) * np.log(u1.astype(np.float64)).astype(np.float32))
+        theta = (np.float32(2 * math.pi) * u2).astype(np.float64)
+        cos, sin = np.cos(theta).astype(np.float32), np.sin(theta).astype(np.float32)
+        return np.stack([radius * cos, radius * sin], axis=1).ravel()
+    radius = np.sqrt(-2 * np.log(u1))
+    theta = 2.0 * math.pi * u2
+    return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).ravel()
+
+
+def _fused_multiply_add(x: np.ndarray, scale, offset) -> np.ndarray:
+    """x · scale + offset rounded once, as PyTorch's compiled kernels compute it (an FMA instruction), in x's
+    dtype. float32 operands multiply exactly in float64; float64 takes Dekker's exact product and a
+    compensated sum (NOTE: a plain x * scale + offset differs in the last bit for about half the draws)."""
+    if x.dtype == np.float32:
+        return (x.astype(np.float64) * np.float64(scale) + np.float64(offset)).astype(np.float32)
+    scale = np.float64(scale)
+    product = x * scale
+    x_hi, x_lo = _halves(x)
+    s_hi, s_lo = _halves(scale)
+    product_error = ((x_hi * s_hi - product) + x_hi * s_lo + x_lo * s_hi) + x_lo * s_lo
+    total = product + offset
+    overshoot = total - product
+    sum_error = (product - (total - overshoot)) + (offset - overshoot)
+    return total + (sum_error + product_error)
+
+
+def _halves(x):
+    """x split into two halves of 26 significant bits each, whose products are exact (Veltkamp)."""
+    scaled = x * 134217729.0  # 2**27 + 1
+    high = scaled - (scaled - x)
+    return high, x - high
 
 
 def _rebuild(device, state, initial_seed) -> Generator:

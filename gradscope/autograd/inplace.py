@@ -360,14 +360,14 @@ INPLACE_METHODS = (
 
 
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with samples from U(a, b) (gradscope's generator; see manual_seed)."""
-    values = (generator or factories._rng).uniform(a, b, self._data.shape).astype(self._data.dtype)
+    """Fill with samples from U(a, b): after the same manual_seed, PyTorch's values."""
+    values = (generator or factories._rng).uniform_fill(self._data.shape, self._data.dtype, a, b)
     return _inplace(self, lambda t: apply(E.uniform, (t,), (values,)))
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with samples from N(mean, std²)."""
-    values = (generator or factories._rng).normal(mean, std, self._data.shape).astype(self._data.dtype)
+    """Fill with samples from N(mean, std²): after the same manual_seed, PyTorch's values (float32 within ulps)."""
+    values = (generator or factories._rng).normal_fill(self._data.shape, self._data.dtype, mean, std)
     return _inplace(self, lambda t: apply(E.normal, (t,), (values,)))
 
 

@@ -1,6 +1,6 @@
 """Sampling functions: seeded by manual_seed (or a Generator), the right distributions, PyTorch's errors.
-Values can't match PyTorch's random streams; samples_torch.py checks names and zero gradients on draws
-made certain."""
+bernoulli, multinomial and randperm don't draw PyTorch's values (rand/randn do: test_random_vs_torch.py);
+samples_torch.py checks names and zero gradients on draws made certain."""
 
 from __future__ import annotations
 

@@ -1,0 +1,115 @@
+"""After the same seed, gradscope's CPU random stream gives PyTorch's values: rand, randn, uniform_, normal_,
+the nn.init fills and so the default initialisation of layers. Exact, except float32 normals of 16 or more
+elements (PyTorch's vectorised float math: within a few ulps) and float64 ones of 16 or more (NumPy's and
+the C library's log/cos/sin: within 2 ulps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradscope
+
+torch = pytest.importorskip("torch")
+
+SIZES = [1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 100, 1001]
+
+
+def both(draw, seed=0):
+    """`draw(library)` (an array or a list of them, flattened) run on gradscope and on torch, each right after
+    manual_seed(seed)."""
+    results = []
+    for library in (gradscope, torch):
+        library.manual_seed(seed)
+        drawn = draw(library)
+        results.append(np.concatenate([np.ravel(a) for a in drawn]) if isinstance(drawn, list) else drawn)
+    return results
+
+
+def test_randn_after_manual_seed_0_is_pytorchs():
+    gradscope.manual_seed(0)
+    assert gradscope.randn(3).tolist() == pytest.approx([1.5410, -0.2934, -2.1788], abs=1e-4)
+    ours, theirs = both(lambda lib: lib.randn(3).numpy())
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("seed", [0, 7, 2**32 + 5, -1])
+def test_rand_is_exact(seed, size, dtype):
+    ours, theirs = both(lambda lib: [lib.rand(size, dtype=getattr(lib, dtype)).numpy() for _ in range(2)], seed)
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("seed", [0, 7, 2**32 + 5])
+def test_randn_matches(seed, size, dtype):
+    ours, theirs = both(lambda lib: [lib.randn(size, dtype=getattr(lib, dtype)).numpy() for _ in range(2)], seed)
+    if size < 16:  # the scalar Box-Muller in double, the C library's functions: exact
+        np.testing.assert_array_equal(ours, theirs)
+    else:
+        np.testing.assert_array_max_ulp(ours, theirs, maxulp=4)
+
+
+def test_the_second_box_muller_draw_is_kept_for_the_next_call():
+    ours, theirs = both(lambda lib: [lib.randn(1).tolist(), lib.randn(1).tolist(), lib.randn(3).tolist(),
+                                     lib.randn(1, dtype=lib.float64).tolist()])
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_uniform_and_normal_fills_with_bounds_are_pytorchs():
+    def draw(lib):
+        return [lib.empty(5, 7).uniform_(-0.447, 0.447).numpy().ravel(),
+                lib.empty(40, dtype=lib.float64).uniform_(2.5, 7.1).numpy().ravel(),
+                lib.empty(9).normal_(0.5, 2.0).numpy().ravel()]
+    ours, theirs = both(draw)
+    np.testing.assert_array_equal(ours, theirs)
+    ours, theirs = both(lambda lib: lib.empty(50, 3).normal_(-1.0, 0.02).numpy())
+    np.testing.assert_array_max_ulp(ours, theirs, maxulp=4)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Linear(4, 3),
+    lambda nn: nn.Linear(20, 30),
+    lambda nn: nn.Conv2d(3, 8, 3),
+    lambda nn: nn.Conv1d(2, 4, 5, bias=False),
+], ids=["linear", "linear_large", "conv2d", "conv1d"])
+def test_default_layer_initialisation_is_pytorchs(make):
+    ours, theirs = both(lambda lib: [p.detach().numpy().copy() for p in make(lib.nn).parameters()])
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_embedding_initialisation_within_ulps():
+    ours, theirs = both(lambda lib: lib.nn.Embedding(10, 6).weight.detach().numpy())
+    np.testing.assert_array_max_ulp(ours, theirs, maxulp=4)
+
+
+def test_a_model_built_after_other_draws_is_pytorchs():
+    def draw(lib):
+        lib.rand(5)
+        lib.randn(2)  # leaves a cached normal behind
+        model = lib.nn.Sequential(lib.nn.Linear(8, 16), lib.nn.ReLU(), lib.nn.Linear(16, 1))
+        return [p.detach().numpy().copy() for p in model.parameters()] + [lib.randn(1).numpy()]
+    ours, theirs = both(draw, seed=1234)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_seeds_and_generators():
+    for seed in (0, 2**32 + 5, 2**63 + 1, -1):
+        assert gradscope.manual_seed(seed).initial_seed() == torch.manual_seed(seed).initial_seed()
+        assert gradscope.initial_seed() == torch.initial_seed()
+    ours = gradscope.randn(4, generator=gradscope.Generator().manual_seed(3))
+    theirs = torch.randn(4, generator=torch.Generator().manual_seed(3))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours = gradscope.rand(3, generator=gradscope.Generator())  # unseeded: PyTorch's default seed
+    np.testing.assert_array_equal(ours.numpy(), torch.rand(3, generator=torch.Generator()).numpy())
+
+
+def test_get_state_and_set_state_repeat_the_stream():
+    generator = gradscope.Generator().manual_seed(5)
+    gradscope.randn(1, generator=generator)  # a normal is cached: the state carries it
+    state = generator.get_state()
+    first = gradscope.randn(5, generator=generator).tolist()
+    assert gradscope.randn(5, generator=generator.set_state(state)).tolist() == first
