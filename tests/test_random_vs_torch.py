@@ -113,3 +113,37 @@ def test_get_state_and_set_state_repeat_the_stream():
     state = generator.get_state()
     first = gradscope.randn(5, generator=generator).tolist()
     assert gradscope.randn(5, generator=generator.set_state(state)).tolist() == first
+
+
+@pytest.mark.parametrize("args, dtype", [
+    ((0, 10, (100,)), None), ((10, (7,)), None), ((-5, 5, (3, 4)), None), ((0, 2**40, (50,)), None),
+    ((-2**62, 2**62, (20,)), None), ((0, 2**40, (50,)), "float64"), ((3, 200, (30,)), "uint8"),
+    ((0, 2, (30,)), "float32"),
+], ids=["small", "high_only", "negative", "random64", "wide", "random64_float64", "uint8", "float32"])
+def test_randint_is_exact(args, dtype):
+    def draw(lib):
+        kwargs = {"dtype": getattr(lib, dtype)} if dtype else {}
+        drawn = lib.randint(*args, **kwargs)
+        assert drawn.dtype == getattr(lib, dtype or "int64")
+        return [drawn.numpy().astype(np.float64), lib.rand(3).numpy()]  # and the stream after it
+    ours, theirs = both(draw, seed=3)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_randint_like_is_exact():
+    ours, theirs = both(lambda lib: [lib.randint_like(lib.zeros(4, 5), 3, 9).numpy(),
+                                     lib.randint_like(lib.zeros(6, dtype=lib.int64), 100).numpy()])
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda lib: lib.normal(lib.arange(20.0).reshape(4, 5), 0.3),
+    lambda lib: lib.normal(lib.arange(5.0), 2.0),
+    lambda lib: lib.normal(1.5, lib.linspace(0.1, 2, 7)),
+    lambda lib: lib.normal(lib.arange(20.0).reshape(4, 5), lib.linspace(0.1, 2, 5)),
+    lambda lib: lib.normal(lib.arange(20.0, dtype=lib.float64), 0.3),
+    lambda lib: lib.normal(2.0, 3.0, (5,)),
+], ids=["tensor_mean", "small_tensor_mean", "tensor_std", "both_tensors", "float64", "numbers"])
+def test_normal_with_tensors_is_pytorchs(draw):
+    ours, theirs = both(lambda lib: draw(lib).numpy(), seed=1)
+    np.testing.assert_array_equal(ours, theirs)

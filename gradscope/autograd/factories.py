@@ -137,7 +137,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if size is None:
         low, high, size = 0, low, high
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    return _finish((generator or _rng).integers(low, high, size=tuple(size)).astype(np_dtype), requires_grad)
+    return _finish((generator or _rng).integers_fill(_size((size,)), np_dtype, int(low), int(high)), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -181,6 +181,13 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     return _finish(_rng.normal_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
 
 
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 memory_format=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return _finish(_rng.integers_fill(input._data.shape, _like_dtype(input, dtype), int(low), int(high)), requires_grad)
+
+
 class _LegacyTensorType(type):
     """`torch.FloatTensor(2, 3)` makes a float32 Tensor; `isinstance(t, torch.FloatTensor)` checks the dtype."""
 
@@ -221,5 +228,5 @@ def _on_cpu(factory):
 
 
 for _factory in (tensor, as_tensor, zeros, ones, empty, full, eye, arange, linspace, rand, randn, randint, randperm,
-                 zeros_like, ones_like, empty_like, full_like, rand_like, randn_like):
+                 zeros_like, ones_like, empty_like, full_like, rand_like, randn_like, randint_like):
     globals()[_factory.__name__] = _on_cpu(_factory)

@@ -79,6 +79,19 @@ class Generator(np.random.Generator):
             return bits.astype(np.float64) * 2.0**-53
         return (self.words(count) & 0xFF_FFFF).astype(np.float32) * np.float32(2.0**-24)
 
+    def integers_fill(self, shape: tuple, dtype: np.dtype, low: int, high: int) -> np.ndarray:
+        """Integers in [low, high) as randint / random_(low, high) fill a tensor of `dtype`: one word, or (for
+        a range of 2**32 or more in an int64/float tensor) a random64, modulo the range, plus low."""
+        count, span = math.prod(shape), high - low
+        dtype = np.dtype(dtype)
+        if span >= 2**32 and dtype in (np.int64, np.float64, np.float32):
+            pairs = self.words(2 * count).reshape(count, 2)
+            raw = (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
+        else:
+            raw = self.words(count)
+        shifted = raw % np.uint64(span) + np.uint64(low % 2**64)  # wraps as PyTorch's uint64 arithmetic does
+        return shifted.view(np.int64).astype(dtype).reshape(shape)
+
     def uniform_fill(self, shape: tuple, dtype: np.dtype, low: float, high: float) -> np.ndarray:
         """U(low, high) as Tensor.uniform_ fills a tensor of `dtype` (float32 math for float32; other dtypes
         than float32/float64 draw as float32 and are cast)."""

@@ -92,16 +92,18 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         _check_std(std._data)
         shape = np.broadcast_shapes(mean._data.shape, std._data.shape)
         dtype = np.result_type(mean._data, std._data)
-        values = (mean._data + std._data * rng.standard_normal(shape)).astype(dtype)
-        result = apply(R.normal_tensor_tensor, (mean, std), (values,))
+        values = rng.normal_fill(shape, dtype, 0, 1) * std._data + mean._data  # PyTorch's order: N(0, 1)·std + mean
+        result = apply(R.normal_tensor_tensor, (mean, std), (values.astype(dtype, copy=False),))
     elif isinstance(mean, Tensor):
         _check_std(np.asarray(std))
-        values = (mean._data + std * rng.standard_normal(mean._data.shape)).astype(mean._data.dtype)
-        result = apply(R.normal_tensor_float, (mean,), (values,))
+        data = mean._data
+        values = rng.normal_fill(data.shape, data.dtype, 0, std) + data  # N(0, std²) + mean
+        result = apply(R.normal_tensor_float, (mean,), (values.astype(data.dtype, copy=False),))
     elif isinstance(std, Tensor):
         _check_std(std._data)
-        values = (mean + std._data * rng.standard_normal(std._data.shape)).astype(std._data.dtype)
-        result = apply(R.normal_float_tensor, (std,), (values,))
+        data = std._data
+        values = rng.normal_fill(data.shape, data.dtype, 0, 1) * data + data.dtype.type(mean)
+        result = apply(R.normal_float_tensor, (std,), (values.astype(data.dtype, copy=False),))
     else:
         if size is None:
             raise TypeError("normal() missing 1 required positional arguments: \"size\"")
