@@ -147,3 +147,16 @@ def test_randint_like_is_exact():
 def test_normal_with_tensors_is_pytorchs(draw):
     ours, theirs = both(lambda lib: draw(lib).numpy(), seed=1)
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("fill", [
+    lambda lib: lib.empty(3, 4).t().uniform_(),
+    lambda lib: lib.empty(3, 8)[:, ::2].uniform_(),
+    lambda lib: lib.empty(2, 3, 5).permute(2, 0, 1).uniform_(-1, 2),
+    lambda lib: lib.empty(8, 4).t().normal_(),
+    lambda lib: lib.empty(6, 8, dtype=lib.float64)[::2].normal_(1, 2),
+], ids=["transposed", "sliced", "permuted", "normal_transposed", "normal_sliced"])
+def test_non_contiguous_fills_follow_pytorchs_order(fill):
+    """uniform_ writes in memory order; normal_ on a non-contiguous tensor is the scalar normal, in that order."""
+    ours, theirs = both(lambda lib: fill(lib).numpy())
+    np.testing.assert_array_equal(ours, theirs)

@@ -101,13 +101,13 @@ class Generator(np.random.Generator):
         x = self.unit_uniform(math.prod(shape), kind)
         return _fused_multiply_add(x, high - low, low).astype(dtype, copy=False).reshape(shape)
 
-    def normal_fill(self, shape: tuple, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
-        """N(mean, std²) as Tensor.normal_ fills a contiguous tensor of `dtype`: 16 elements or more take
-        uniforms for all of them, then Box-Muller on each block of 16 (a ragged tail redraws the last 16);
-        fewer take the scalar normal (random64 doubles, the second draw kept for the next call)."""
+    def normal_fill(self, shape: tuple, dtype: np.dtype, mean: float, std: float, contiguous=True) -> np.ndarray:
+        """N(mean, std²) as Tensor.normal_ fills a tensor of `dtype`: a contiguous one of 16 elements or more
+        takes uniforms for all of them, then Box-Muller on each block of 16 (a ragged tail redraws the last
+        16); others take the scalar normal (random64 doubles, the second draw kept for the next call)."""
         dtype = np.dtype(dtype)
         count = math.prod(shape)
-        if count < _BOX_MULLER_BLOCK:
+        if count < _BOX_MULLER_BLOCK or not contiguous:
             values = _fused_multiply_add(self.scalar_normals(count), np.float64(std), np.float64(mean))
             return values.astype(dtype, copy=False).reshape(shape)
         kind = np.float64 if dtype == np.float64 else np.float32
@@ -135,6 +135,15 @@ class Generator(np.random.Generator):
             if len(drawn) > count - start:
                 self._next_normal = float(drawn[-1])
         return out
+
+
+def fill_in_memory_order(target: np.ndarray, draw) -> np.ndarray:
+    """`draw(shape)`'s values laid out as PyTorch's CPU kernels write them into `target`: in memory order,
+    dims taken from the largest stride to the smallest (a transposed tensor is filled as its storage is
+    laid out, a sliced one in index order)."""
+    order = np.argsort([-stride for stride in target.strides], kind="stable")
+    values = draw(tuple(target.shape[axis] for axis in order))
+    return values.transpose(np.argsort(order))
 
 
 def _box_muller_pair(u1: float, u2: float) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_t
 from gradscope.autograd import errors, factories, observers, writes
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import _edge, apply, replay_view
+from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
 from gradscope.autograd.saved import SavedTensor
@@ -361,13 +362,16 @@ INPLACE_METHODS = (
 
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from U(a, b): after the same manual_seed, PyTorch's values."""
-    values = (generator or factories._rng).uniform_fill(self._data.shape, self._data.dtype, a, b)
+    rng, data = generator or factories._rng, self._data
+    values = fill_in_memory_order(data, lambda shape: rng.uniform_fill(shape, data.dtype, a, b))
     return _inplace(self, lambda t: apply(E.uniform, (t,), (values,)))
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from N(mean, std²): after the same manual_seed, PyTorch's values (float32 within ulps)."""
-    values = (generator or factories._rng).normal_fill(self._data.shape, self._data.dtype, mean, std)
+    rng, data = generator or factories._rng, self._data
+    contiguous = data.flags.c_contiguous  # PyTorch's block Box-Muller is for contiguous tensors only
+    values = fill_in_memory_order(data, lambda shape: rng.normal_fill(shape, data.dtype, mean, std, contiguous))
     return _inplace(self, lambda t: apply(E.normal, (t,), (values,)))
 
 
