@@ -160,3 +160,26 @@ def test_non_contiguous_fills_follow_pytorchs_order(fill):
     """uniform_ writes in memory order; normal_ on a non-contiguous tensor is the scalar normal, in that order."""
     ours, theirs = both(lambda lib: fill(lib).numpy())
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 10, 1000])
+def test_randperm_is_pytorchs(n):
+    ours, theirs = both(lambda lib: [lib.randperm(n).numpy(), lib.randperm(n, generator=lib.Generator()).numpy(),
+                                     lib.rand(2).numpy()], seed=5)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_data_loading_shuffles_as_pytorch_and_leaves_the_stream_where_pytorch_does():
+    def draw(lib):
+        from_data = lib.utils.data
+        loader = from_data.DataLoader(range(10), shuffle=True, batch_size=4)
+        epochs = [batch.numpy() for _ in range(2) for batch in loader]
+        samplers = [list(from_data.RandomSampler(range(10))),
+                    list(from_data.RandomSampler(range(10), replacement=True, num_samples=40)),
+                    list(from_data.RandomSampler(range(7), generator=lib.Generator().manual_seed(1)))]
+        split = [list(part) for part in from_data.random_split(range(10), [0.7, 0.3],
+                                                              generator=lib.Generator().manual_seed(2))]
+        iter(from_data.DataLoader(range(4)))  # an iterator draws its workers' base seed, even unshuffled
+        return epochs + [np.array(s) for s in samplers + split] + [lib.rand(2).numpy()]
+    ours, theirs = both(draw)
+    np.testing.assert_array_equal(ours, theirs)

@@ -30,6 +30,12 @@ def initial_seed() -> int:
     return _rng.initial_seed()
 
 
+def draw_seed(generator: Generator | None) -> int:
+    """`int(torch.empty((), dtype=torch.int64).random_(generator=generator))`: the seed PyTorch's data loading
+    draws (each DataLoader iterator, an unseeded RandomSampler), two words of the stream."""
+    return int((generator or _rng).integers_fill((), np.dtype(np.int64), 0, 2**63))
+
+
 def _size(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
@@ -141,7 +147,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or _rng).permutation(n).astype(np.int64), requires_grad)
+    return _finish((generator or _rng).permutation_fill(int(n)), requires_grad)
 
 
 def normal(mean, std, size, *, generator=None) -> Tensor:

@@ -92,6 +92,19 @@ class Generator(np.random.Generator):
         shifted = raw % np.uint64(span) + np.uint64(low % 2**64)  # wraps as PyTorch's uint64 arithmetic does
         return shifted.view(np.int64).astype(dtype).reshape(shape)
 
+    def permutation_fill(self, n: int) -> np.ndarray:
+        """A permutation of 0 … n−1 as PyTorch's CPU randperm shuffles (n below 2**32 / 20): Fisher-Yates
+        from the front, position i swapped with i + word % (n − i). The words are drawn at once; the swaps
+        are sequential, a Python loop over a list (about 10 ms for n = 60,000)."""
+        if n >= 2**32 // 20:
+            raise NotImplementedError("randperm of 2**32 / 20 elements or more (PyTorch shuffles those otherwise)")
+        offsets = (self.words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+        order = list(range(n))
+        for i, offset in enumerate(offsets):
+            j = i + offset
+            order[i], order[j] = order[j], order[i]
+        return np.array(order, dtype=np.int64)
+
     def uniform_fill(self, shape: tuple, dtype: np.dtype, low: float, high: float) -> np.ndarray:
         """U(low, high) as Tensor.uniform_ fills a tensor of `dtype` (float32 math for float32; other dtypes
         than float32/float64 draw as float32 and are cast)."""

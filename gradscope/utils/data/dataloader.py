@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import warnings
 
+from gradscope.autograd.factories import draw_seed
 from gradscope.utils.data.collate import default_collate, default_convert
 from gradscope.utils.data.dataset import IterableDataset
 from gradscope.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -83,6 +84,7 @@ class DataLoader:
         return self.batch_sampler is not None
 
     def __iter__(self):
+        draw_seed(self.generator)  # PyTorch's iterator draws its workers' base seed here, unused in-process
         if self._iterable:
             return self._iterate_stream()
         return self._iterate_map()

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from gradscope.autograd import factories
-from gradscope.autograd.factories import randint, randperm
+from gradscope.autograd.factories import draw_seed, randint, randperm
+from gradscope.autograd.generator import Generator
 
 
 class Sampler:
@@ -56,12 +57,14 @@ class RandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
+        # PyTorch's: without a generator, a fresh one seeded by a draw from the default generator
+        generator = self.generator if self.generator is not None else Generator().manual_seed(draw_seed(None))
         if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=self.generator).tolist()
+            yield from randint(0, n, (self.num_samples,), generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from randperm(n, generator=self.generator).tolist()
-        yield from randperm(n, generator=self.generator).tolist()[:self.num_samples % n]
+            yield from randperm(n, generator=generator).tolist()
+        yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
