@@ -12,7 +12,8 @@ from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.generator import Generator
 from gradscope.autograd.tensor import Tensor, check_device
 
-_rng = Generator()  # torch.default_generator: starts from PyTorch's default seed, as PyTorch's does
+_rng = Generator()  # torch.default_generator: like PyTorch's, seeded at random when the process starts
+_rng.seed()
 _new_tensor = object.__new__
 
 

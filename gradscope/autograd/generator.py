@@ -90,7 +90,7 @@ class Generator(np.random.Generator):
         else:
             raw = self.words(count)
         shifted = raw % np.uint64(span) + np.uint64(low % 2**64)  # wraps as PyTorch's uint64 arithmetic does
-        return shifted.view(np.int64).astype(dtype).reshape(shape)
+        return _owned(shifted.view(np.int64).astype(dtype), shape)
 
     def permutation_fill(self, n: int) -> np.ndarray:
         """A permutation of 0 … n−1 as PyTorch's CPU randperm shuffles (n below 2**32 / 20): Fisher-Yates
@@ -112,7 +112,7 @@ class Generator(np.random.Generator):
         kind = np.float64 if dtype == np.float64 else np.float32
         low, high = kind(low), kind(high)
         x = self.unit_uniform(math.prod(shape), kind)
-        return _fused_multiply_add(x, high - low, low).astype(dtype, copy=False).reshape(shape)
+        return _owned(_fused_multiply_add(x, high - low, low).astype(dtype, copy=False), shape)
 
     def normal_fill(self, shape: tuple, dtype: np.dtype, mean: float, std: float, contiguous=True) -> np.ndarray:
         """N(mean, std²) as Tensor.normal_ fills a tensor of `dtype`: a contiguous one of 16 elements or more
@@ -122,7 +122,7 @@ class Generator(np.random.Generator):
         count = math.prod(shape)
         if count < _BOX_MULLER_BLOCK or not contiguous:
             values = _fused_multiply_add(self.scalar_normals(count), np.float64(std), np.float64(mean))
-            return values.astype(dtype, copy=False).reshape(shape)
+            return _owned(values.astype(dtype, copy=False), shape)
         kind = np.float64 if dtype == np.float64 else np.float32
         u = self.unit_uniform(count, kind)
         whole = count - count % _BOX_MULLER_BLOCK
@@ -130,7 +130,7 @@ class Generator(np.random.Generator):
         values[:whole] = _box_muller_blocks(u[:whole], kind)
         if whole < count:  # the last 16 elements, drawn afresh, overwrite the tail
             values[-_BOX_MULLER_BLOCK:] = _box_muller_blocks(self.unit_uniform(_BOX_MULLER_BLOCK, kind), kind)
-        return _fused_multiply_add(values, kind(std), kind(mean)).astype(dtype, copy=False).reshape(shape)
+        return _owned(_fused_multiply_add(values, kind(std), kind(mean)).astype(dtype, copy=False), shape)
 
     def scalar_normals(self, count: int) -> np.ndarray:
         """`count` standard normals from PyTorch's scalar normal_distribution<double>: each fresh pair of
@@ -148,6 +148,15 @@ class Generator(np.random.Generator):
             if len(drawn) > count - start:
                 self._next_normal = float(drawn[-1])
         return out
+
+
+def _owned(values: np.ndarray, shape: tuple) -> np.ndarray:
+    """`values` given `shape` in place, owning its memory (not a view: a factory's memory is its own, see
+    gradscope.autograd.writes)."""
+    if values.base is not None:
+        values = values.copy()
+    values.shape = shape
+    return values
 
 
 def fill_in_memory_order(target: np.ndarray, draw) -> np.ndarray:

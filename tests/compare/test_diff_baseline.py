@@ -80,8 +80,8 @@ def test_baseline_errors_exit_2(tmp_path, golden):
 
 
 def test_a_baseline_path_in_pyproject_is_relative_to_it(tmp_path, golden):
-    config = build_config({"baseline": "golden.gstrace", "baseline-rtol": 0.5}, None, str(tmp_path / "pyproject.toml"))
-    assert config.baseline == str(golden) and config.baseline_rtol == 0.5 and "baseline" in config.selected_rules
+    config = build_config({"baseline": "golden.gstrace", "baseline-rtol": 0.05}, None, str(tmp_path / "pyproject.toml"))
+    assert config.baseline == str(golden) and config.baseline_rtol == 0.05 and "baseline" in config.selected_rules
     report = run_checks(pair("constant"), config)
     assert [r.status for r in report.results if r.rule == "baseline"] == ["fail"]
 

@@ -40,18 +40,18 @@ def test_labels_of_nan_log():
     log = node_id(trace, "LogBackward0")
     assert gradient(trace, log, 0) is trace.passes[0].grad_outputs[log][0]
     # what matters comes first, so that a narrow pane cuts only the shape and scope
-    assert label(NodeItem(log, "model.head")).plain == "LogBackward0  ◀ culprit   ‖0.09244‖ [16, 4]"
-    assert label(NodeItem(log, "model")).plain == "LogBackward0  ◀ culprit   ‖0.09244‖ [16, 4] model.head"
+    assert label(NodeItem(log, "model.head")).plain == "LogBackward0  ◀ culprit   ‖0.08839‖ [16, 4]"
+    assert label(NodeItem(log, "model")).plain == "LogBackward0  ◀ culprit   ‖0.08839‖ [16, 4] model.head"
     weight = node_id(trace, "model.encoder.weight")
     norm = format_number(trace.passes[0].leaf_grads[weight].stats.norm)
     assert label(NodeItem(weight, "model.encoder")).plain == f"model.encoder.weight  ‖{norm}‖ [8, 6]"
     relu = node_id(trace, "ReluBackward0")
-    assert label(NodeItem(relu, "model.head")).plain == "ReluBackward0  ✗ 12 nan 19 inf [16, 4]"
+    assert label(NodeItem(relu, "model.head")).plain == "ReluBackward0  ✗ 10 nan 8 inf [16, 4]"
     model = outline.children(TOP)[2]
     assert isinstance(model, FoldItem)
-    assert label(model).plain == "model ◀  ‖0.09244‖ (11 nodes)"
+    assert label(model).plain == "model ◀  ‖0.08839‖ (11 nodes)"
     head = outline.children(model)[0]
-    assert label(head).plain == "model.head ◀  ‖0.09244‖ (6 nodes)"
+    assert label(head).plain == "model.head ◀  ‖0.08839‖ (6 nodes)"
 
 
 def test_labels_of_links_and_pages():
