@@ -4,12 +4,12 @@ Like PyTorch's, it is a Mersenne Twister (MT19937) seeded with the seed's low 32
 `uniform` / `normal` turn its 32-bit words into numbers the way PyTorch's CPU kernels do, so after the same
 seed rand, randn, uniform_, normal_ and the nn.init fills give PyTorch's values (float32 normals of 16 or
 more elements within a few ulps: PyTorch computes them with vectorised float math; float64 ones within 2,
-NumPy's log/cos/sin against the C library's). The words come from NumPy's MT19937 in bulk, never one
-Python call per element (only the scalar normals of fewer than 16 elements go through `math`).
+NumPy's log/cos/sin against the C library's). randint and randperm, and so the samplers of `utils.data`,
+draw PyTorch's values too. The words come from NumPy's MT19937 in bulk, never one Python call per element
+(only the scalar normals of fewer than 16 elements go through `math`, and randperm's swaps are sequential).
 
-It also *is* a NumPy `Generator` on that same MT19937, so `randint`, `randperm`, bernoulli, multinomial and
-the samplers of `utils.data` draw from it with NumPy's algorithms: seeded and repeatable, values differ from
-PyTorch's.
+It also *is* a NumPy `Generator` on that same MT19937, so bernoulli, multinomial and WeightedRandomSampler
+draw from it with NumPy's algorithms: seeded and repeatable, values differ from PyTorch's.
 
     g = Generator().manual_seed(0)
     randn(3, generator=g)       # tensor([ 1.5410, -0.2934, -2.1788]), as in PyTorch
@@ -24,7 +24,6 @@ import numpy as np
 from gradscope.autograd.tensor import device as Device
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: an unseeded Generator() starts from this same seed every time
-_MT_WORDS = 624
 _BOX_MULLER_BLOCK = 16  # PyTorch's normal fill transforms uniforms 16 at a time: u[j], u[j + 8] → n[j], n[j + 8]
 
 
@@ -142,8 +141,12 @@ class Generator(np.random.Generator):
         pairs = (count - start + 1) // 2
         if pairs:
             u = self.unit_uniform(2 * pairs, np.float64).reshape(pairs, 2)
-            # fewer than 16 pairs: the C library's log1p/cos/sin (math's, as PyTorch's), not NumPy's SIMD ones
-            drawn = np.array([value for u1, u2 in u.tolist() for value in _box_muller_pair(u1, u2)])
+            if pairs < _BOX_MULLER_BLOCK:  # the C library's log1p/cos/sin (math's, as PyTorch's): exact
+                drawn = np.array([value for u1, u2 in u.tolist() for value in _box_muller_pair(u1, u2)])
+            else:  # a large non-contiguous fill: NumPy's, within an ulp or two
+                r = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+                theta = 2.0 * math.pi * u[:, 0]
+                drawn = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
             out[start:] = drawn[:count - start]
             if len(drawn) > count - start:
                 self._next_normal = float(drawn[-1])
