@@ -1,6 +1,6 @@
 """torch.* sampling: bernoulli, multinomial, normal (tensor means and stds), randperm. Draws come from
-the default generator (seeded by manual_seed) or the `generator` given, PyTorch's Mersenne Twister; normal
-with numbers and a size draws PyTorch's values, the others use NumPy's algorithms on that stream: seeded
+the default generator (seeded by manual_seed) or the `generator` given, PyTorch's Mersenne Twister. normal
+and randperm draw PyTorch's values; bernoulli and multinomial use NumPy's algorithms on that stream: seeded
 and repeatable, values differ from PyTorch's, the distributions and the API don't."""
 
 from __future__ import annotations
