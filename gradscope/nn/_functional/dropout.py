@@ -1,8 +1,8 @@
 """dropout, dropout1d, dropout2d, dropout3d, built as PyTorch builds them on the CPU: `input * noise`,
 where noise is a Bernoulli(1 - p) draw divided by 1 - p (MulBackward0); and the alpha dropouts of SELU
 networks. Feature dropout draws one value per (sample, channel), shared over the spatial dims. Draws
-come from gradscope's generator, so `gradscope.manual_seed` makes them repeat; they are not PyTorch's
-stream.
+come from gradscope's generator (PyTorch's Mersenne Twister), so `gradscope.manual_seed` makes them
+repeat; the Bernoulli draw itself is NumPy's algorithm, so the masks are not PyTorch's.
 """
 
 from __future__ import annotations
