@@ -2,8 +2,9 @@
 # Instructions counted by valgrind: stable where wall-clock timings on a shared machine are not.
 #   chain: per op of bench/engine.py's 1,000-op chain (forward only, and forward + backward);
 #   mlp_small: per forward + backward step of bench/run.py's MLP 64×784→256→256→10 (float32 and float64),
-#   gradscope beside the hand-written NumPy floor.
-# Needs valgrind.   bash bench/instructions.sh [chain|mlp_small]...
+#   gradscope beside the hand-written NumPy floor;
+#   any other workload of bench/workloads.py (narrow, rnn, cnn, train_step, …): per step, float32 only.
+# Needs valgrind.   bash bench/instructions.sh [chain|mlp_small|WORKLOAD]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(python -c "import sys; print(sys.executable)")
@@ -52,14 +53,18 @@ for which in "${@:-chain mlp_small}"; do
       chain)
         echo "chain fwd: $(per chain-fwd gradscope float64 5 1000) instructions per op"
         echo "chain fwd+bwd: $(per chain-both gradscope float64 5 1000) instructions per op" ;;
-      mlp_small)
-        for dtype in float32 float64; do
-          ours=$(per mlp_small gradscope $dtype 5 1)
-          floor=$(per mlp_small numpy $dtype 5 1)
-          echo "mlp_small $dtype: gradscope $ours, numpy floor $floor instructions per step" \
+      *)
+        if ! python -c "import sys; sys.path.insert(0, 'bench'); import workloads
+sys.exit('$item' not in {w.name for w in workloads.WORKLOADS})"; then
+          echo "unknown workload $item (chain, or one of bench/workloads.py's)" >&2; exit 2
+        fi
+        dtypes=float32; [ "$item" = mlp_small ] && dtypes="float32 float64"
+        for dtype in $dtypes; do
+          ours=$(per "$item" gradscope $dtype 5 1)
+          floor=$(per "$item" numpy $dtype 5 1)
+          echo "$item $dtype: gradscope $ours, numpy floor $floor instructions per step" \
                "($(python -c "print(f'{$ours / $floor:.3f}')")x)"
         done ;;
-      *) echo "unknown workload $item (chain, mlp_small)" >&2; exit 2 ;;
     esac
   done
 done
