@@ -84,6 +84,12 @@ def remove_global(observer) -> None:
     _update_idle()
 
 
+def replace_global(old, new) -> None:
+    """Put `new` in the place of process-wide observer `old` (it takes the events from the next one on)."""
+    global GLOBAL
+    GLOBAL = tuple(new if o is old else o for o in GLOBAL)
+
+
 def set_checker(new_checker) -> None:
     global checker
     checker = new_checker

@@ -83,7 +83,7 @@ class Monitor:
         self._hooks = [register_optimizer_step_pre_hook(self._before_update),
                        register_optimizer_step_post_hook(self._after_update)]
         if self.recordings is not None:
-            observers.add_global(self.recordings)
+            self.recordings.start()
         observers.add_watcher(self)
         return self
 
@@ -91,7 +91,7 @@ class Monitor:
         """Stop listening (idempotent)."""
         observers.remove_watcher(self)
         if self.recordings is not None:
-            observers.remove_global(self.recordings)
+            self.recordings.stop()
         for handle in self._hooks:
             handle.remove()
         self._hooks = []

@@ -1,10 +1,10 @@
 """Full recordings of the last few steps, kept in a ring buffer so memory stays flat over a long run.
 
-`StepRecordings` is an ordinary (full) engine observer: it hands every event to a `Recorder`, and
-when a step's pass ends the recording becomes that step's `Trace` (everything `inspect --save`
-keeps) and a new recorder starts. Only the last `keep + 1` traces are held; `keep(step)` marks a
-step as evidence, and `write()` saves the marked step and the `keep` steps before it to
-`DIR/step-NNNNNN.gstrace`.
+While started, `StepRecordings` keeps a `Recorder` listening as a process-wide engine observer (the
+engine hands it every event directly); when a step's pass ends the recording becomes that step's
+`Trace` (everything `inspect --save` keeps) and a new recorder takes its place. Only the last `keep + 1`
+traces are held; `keep(step)` marks a step as evidence, and `write()` saves the marked step and the `keep`
+steps before it to `DIR/step-NNNNNN.gstrace`.
 
 A recording copies arrays rather than summarising them (a copy costs a fraction of the statistics; see
 `TensorRecord`), so most steps, never kept, never pay for statistics: a kept step's are computed as it is
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
+from gradscope.autograd import observers
 from gradscope.trace.model import Trace
 from gradscope.trace.output import write_output
 from gradscope.trace.recorder import DEFAULT_KEEP, Recorder
@@ -45,18 +46,21 @@ class StepRecordings:
         self._kept: set[int] = set()
         self.anomalies_kept = 0
 
-    def __getattr__(self, event: str):
-        # every engine event goes to the current step's recorder (only events it handles exist here)
-        if event.startswith("_"):
-            raise AttributeError(event)
-        return getattr(self._recorder, event)
+    def start(self) -> None:
+        """Record from now on (the current step's recorder listens to the engine, process-wide)."""
+        observers.add_global(self._recorder)
+
+    def stop(self) -> None:
+        """Stop recording (idempotent)."""
+        observers.remove_global(self._recorder)
 
     def pass_ended(self, step: int, namespace: dict) -> None:
-        """The step's pass is over: its recording becomes its trace."""
-        trace = self._recorder.finish(namespace)
+        """The step's pass is over: its recording becomes its trace, and a new recorder listens in its place."""
+        finished, self._recorder = self._recorder, Recorder(self.keep_values)
+        observers.replace_global(finished, self._recorder)
+        trace = finished.finish(namespace)
         trace.meta["step"] = step
         self._ring.append((step, trace))
-        self._recorder = Recorder(self.keep_values)
 
     def recent(self) -> list[tuple[int, Trace]]:
         """(step, trace) of the steps in the ring buffer, oldest first."""

@@ -213,3 +213,23 @@ def test_kept_recordings_keep_values_only_up_to_the_recorders_limit(tmp_path):
     assert math.isclose(records[0].stats.norm, float(np.linalg.norm(out.detach().numpy())), rel_tol=1e-5)
     small = [r for node in trace.nodes.values() for r in node.inputs if r is not None and r.shape == (64,)]
     assert small and small[0].has_values  # the bias: kept whole
+
+
+def test_the_current_steps_recorder_listens_to_the_engine_itself():
+    """Kept recordings cost what a recorder costs: the engine hands each event to the current step's
+    Recorder, with no forwarding object between them, and each step's recorder takes its predecessor's place."""
+    from gradscope.trace.recorder import Recorder
+    from gradscope.watching.recordings import StepRecordings
+
+    recordings = StepRecordings()
+    recordings.start()
+    try:
+        first = recordings._recorder
+        assert isinstance(first, Recorder) and observers.GLOBAL == (first,)
+        recordings.pass_ended(0, {})
+        assert recordings._recorder is not first and observers.GLOBAL == (recordings._recorder,)
+    finally:
+        recordings.stop()
+    assert observers.GLOBAL == ()
+    recordings.pass_ended(1, {})  # a step ending after the recordings stopped doesn't listen again
+    assert observers.GLOBAL == () and [step for step, _ in recordings.recent()] == [0, 1]
