@@ -7,10 +7,19 @@
 
 from gradscope import autograd
 from gradscope._dtypes import (
-    bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32, float64,
-    get_default_dtype, half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+    bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double,
+    dtype, float, float16, float32, float64, get_default_dtype, half, int, int8, int16, int32, int64, layout, long,
+    memory_format, preserve_format, set_default_dtype, short, sparse_coo, strided, uint8,
 )
 from gradscope._printing import set_printoptions
+from gradscope._runtime import (
+    are_deterministic_algorithms_enabled, can_cast, finfo, get_deterministic_debug_mode,
+    get_float32_matmul_precision, get_num_interop_threads, get_num_threads, iinfo, is_complex,
+    is_deterministic_algorithms_warn_only_enabled, is_floating_point, is_nonzero, is_same_size, is_signed,
+    is_storage, is_tensor, is_warn_always_enabled, numel, promote_types, result_type, set_deterministic_debug_mode,
+    set_float32_matmul_precision, set_flush_denormal, set_num_interop_threads, set_num_threads, set_warn_always,
+    typename, use_deterministic_algorithms,
+)
 from gradscope.autograd.constructors import get_default_device, set_default_device
 from gradscope.autograd.factories import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
@@ -67,7 +76,16 @@ from gradscope.serialization import load, save
 
 __version__ = "0.1.0"
 
-from gradscope import backends, cuda, func, linalg, nn, optim, utils  # noqa: E402 - these build on the names above
+from gradscope import amp, backends, cpu, cuda, func, linalg, nn, optim, utils  # noqa: E402 - these build on the names above
+from gradscope.amp import GradScaler, autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
+from gradscope.cpu import amp as _cpu_amp  # noqa: E402 - binds torch.cpu.amp, as importing torch does
+from gradscope.cuda import amp as _cuda_amp  # noqa: E402 - binds torch.cuda.amp
+from gradscope.nn.compiled import compile  # noqa: E402
+
+from math import e, inf, nan, pi  # noqa: E402 - torch.e, torch.pi, torch.inf, torch.nan
+
+del _cpu_amp, _cuda_amp
+newaxis = None
 
 
 def __getattr__(name: str):

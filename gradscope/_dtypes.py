@@ -40,6 +40,25 @@ int32 = int = dtype("int32", np.int32, "IntTensor")  # noqa: A001 - torch.int
 int64 = long = dtype("int64", np.int64, "LongTensor")
 bool = dtype("bool", np.bool_, "BoolTensor")  # noqa: A001 - torch.bool
 
+
+class _TypeWithoutArrays(dtype):
+    """A PyTorch dtype NumPy has no type for: scripts may name it (`dtype=torch.bfloat16` in a table of
+    options), and making a tensor of it fails clearly instead of silently picking another type."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, legacy_name: str, itemsize: builtins.int) -> None:
+        self.name, self.legacy_name, self.itemsize = name, legacy_name, itemsize
+        self.is_floating_point, self.is_complex, self.is_signed = True, False, True
+
+    @property
+    def numpy(self):
+        raise TypeError(f"gradscope has no {self.name} tensors: NumPy has no {self.name} type "
+                        "(float32, float64 and float16 are available)")
+
+
+bfloat16 = _TypeWithoutArrays("bfloat16", "BFloat16Tensor", 2)
+
 ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL}
 
@@ -148,3 +167,43 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
         # NOTE: a bool tensor with an int scalar becomes int64 (the scalar's type), as in PyTorch.
         return promote_types(higher, lower)
     return higher
+
+
+# --- layouts and memory formats ----------------------------------------------------------------------
+
+class layout:  # noqa: N801 - named as torch.layout
+    """A tensor's memory layout; gradscope's tensors are all `torch.strided` (dense)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+class memory_format:  # noqa: N801 - named as torch.memory_format
+    """A `memory_format=` argument; gradscope accepts each and keeps NumPy's own (C-contiguous) order."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")

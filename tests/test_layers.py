@@ -31,7 +31,8 @@ ALLOWED = {
     "func": {"base", "ops", "autograd", "func"},
     "linalg": {"base", "ops", "autograd", "linalg"},
     "backends": {"base", "backends"},
-    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "package"},
+    "amp": {"base", "ops", "autograd", "amp"},
+    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
@@ -48,9 +49,12 @@ def layer_of(module: str) -> str:
     if len(parts) == 1 or parts[1] in ("__init__", "__main__"):
         return "cli" if parts[-1] == "__main__" else "package"
     first = parts[1]
-    if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "cuda", "backends"):
+    if first in ("cuda", "cpu") and parts[2:3] == ["amp"]:  # torch.cuda.amp: PyTorch's old home of torch.amp
+        return "amp"
+    if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "cuda", "cpu",
+                 "backends"):
         return "base"
-    if first in ("autograd", "serialization"):
+    if first in ("autograd", "serialization", "_runtime"):
         return "autograd"
     return first
 

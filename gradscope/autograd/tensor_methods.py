@@ -5,10 +5,15 @@ graph properties, so the function library and the engine can build on it without
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from gradscope import _dtypes
 from gradscope.autograd import (
     constructors,
     engine,
+    grad_mode,
     indexing_functions,
     legacy,
     linalg_aliases,
@@ -109,6 +114,109 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
 
 Tensor.cuda = _cuda
 Tensor.is_cuda = property(lambda self: False)
+Tensor.byte = _cast_method(_dtypes.uint8)
+Tensor.char = _cast_method(_dtypes.int8)
+Tensor.short = _cast_method(_dtypes.int16)
+Tensor.bfloat16 = _cast_method(_dtypes.bfloat16)  # a clear TypeError: NumPy has no bfloat16
+
+# where the tensor lives and how: on the CPU, dense, in its own (never pinned or shared) memory
+Tensor.is_cpu = property(lambda self: True)
+Tensor.get_device = lambda self: -1
+Tensor.layout = property(lambda self: _dtypes.strided)
+Tensor.nbytes = property(lambda self: self._data.nbytes)
+Tensor.itemsize = property(lambda self: self._data.itemsize)
+Tensor.is_pinned = lambda self, device=None: False
+Tensor.is_shared = lambda self: False
+Tensor.share_memory_ = lambda self: self  # one process's NumPy memory: nothing to move
+Tensor.is_distributed = lambda self: False
+Tensor.is_sparse_csr = property(lambda self: False)
+Tensor.is_signed = lambda self: self.dtype.is_signed
+
+
+def _pin_memory(self, device=None):
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+def _dim_order(self, *, ambiguity_check=False) -> tuple[int, ...]:
+    """The dimensions from outermost to innermost in memory (by decreasing stride)."""
+    strides = self.stride()
+    return tuple(sorted(range(len(strides)), key=lambda d: -strides[d]))
+
+
+def _is_contiguous(self, memory_format=_dtypes.contiguous_format) -> bool:
+    if memory_format in (_dtypes.contiguous_format, _dtypes.preserve_format):
+        return self._data.flags.c_contiguous
+    order = {_dtypes.channels_last: (0, 2, 3, 1), _dtypes.channels_last_3d: (0, 2, 3, 4, 1)}.get(memory_format)
+    if order is None or self._data.ndim != len(order):
+        return False
+    expected, sizes, strides = 1, self.shape, self.stride()
+    for d in reversed(order):  # innermost first: channels, then width, height …
+        if sizes[d] != 1 and strides[d] != expected:
+            return False
+        expected *= sizes[d]
+    return True
+
+
+Tensor.pin_memory = _pin_memory
+Tensor.dim_order = _dim_order
+Tensor.is_contiguous = _is_contiguous
+
+
+def _is_nonzero(self) -> bool:
+    if self._data.size != 1:
+        which = "no values" if self._data.size == 0 else "more than one value"
+        raise RuntimeError(f"Boolean value of Tensor with {which} is ambiguous")
+    return bool(self._data.reshape(()))
+
+
+Tensor.is_nonzero = _is_nonzero
+Tensor.is_same_size = lambda self, other: self.shape == other.shape
+
+# complex conjugation: gradscope's differentiable tensors are real, where conj() is the tensor itself
+Tensor.conj = Tensor.resolve_conj = Tensor.resolve_neg = Tensor.conj_physical = lambda self: self
+Tensor.is_conj = Tensor.is_neg = lambda self: False
+Tensor.real = property(lambda self: self)
+
+
+def _imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def _conjugate_transpose_of_matrix(self):
+    if self._data.ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
+        return self
+    if self._data.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else ""))
+    return shape_functions.transpose(self, 0, 1)
+
+
+def _adjoint(self):
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return shape_functions.transpose(self, -2, -1)
+
+
+Tensor.imag = property(_imag)
+Tensor.H = property(_conjugate_transpose_of_matrix)
+Tensor.mH = property(_adjoint)
+Tensor.adjoint = _adjoint
+
+
+def _apply_elementwise(name: str, self, values, function):
+    if self.requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+    flat = [function(*args) for args in zip(*(v._data.reshape(-1).tolist() for v in values))]
+    with grad_mode.no_grad():
+        self.copy_(Tensor._make(np.asarray(flat, dtype=self._data.dtype).reshape(self._data.shape)))
+    return self
+
+
+Tensor.apply_ = lambda self, callable: _apply_elementwise("apply_", self, (self,), callable)
+Tensor.map_ = lambda self, tensor, callable: _apply_elementwise(
+    "map_", self, (self, F._tensor_like(tensor).expand_as(self)), callable)
 Tensor.__getitem__ = shape_functions.getitem
 Tensor.__setitem__ = I.setitem
 Tensor.T = property(lambda self: shape_functions.permute(self, tuple(range(self._data.ndim))[::-1]))

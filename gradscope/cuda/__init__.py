@@ -26,3 +26,8 @@ def synchronize(device=None) -> None:
 
 def empty_cache() -> None:
     """There is no GPU memory cache to empty."""
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: there is no GPU (PyTorch's answer without CUDA)."""
+    return False
