@@ -4,7 +4,9 @@ Rows are plain strings with a style per cell, given all at once (`fill`) or made
 for tables of thousands of rows); only the lines on screen are ever drawn, so 16,000 rows open at once and
 a table refilled at every cursor move costs next to nothing (Textual's DataTable measures and renders every
 cell on each refill). The header stays on top; the cursor row is reverse video when the table has focus and
-dimmed when not, as in the graph tree.
+dimmed when not, as in the graph tree. Columns are two spaces apart, one when that makes more of them fit a
+narrow table (at 80 columns the detail pane's tensor table shows its name, non-finite and norm columns whole),
+and a column is drawn only when it shows whole.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from textual.strip import Strip
 
 from gradscope.tui.keys import movement
 
-GAP = 2  # spaces between columns
+GAP, NARROW_GAP = 2, 1  # spaces between columns; in a table too narrow for them all
 
 
 class LineTable(ScrollView, can_focus=True):
@@ -62,6 +64,7 @@ class LineTable(ScrollView, can_focus=True):
         self.styles_of: list[tuple[str | None, ...] | None] = []
         self.order: list[int] = []  # row indices in the order shown
         self.widths = [len(label) for label in self.column_labels]
+        self.gap = GAP
 
     # ------------------------------------------------------------------------------ contents
     def fill(self, rows: list[tuple[str, ...]], styles: list[tuple[str | None, ...] | None] | None = None,
@@ -77,6 +80,7 @@ class LineTable(ScrollView, can_focus=True):
         """Show rows 0 to `count` - 1 (drawn by `cells`) in columns `widths` wide; the cursor goes to the top."""
         self.order = list(range(count))
         self.widths = widths
+        self.gap = self._gap()
         self.virtual_size = Size(self.column_x(len(self.widths)), count + 1)
         self.set_reactive(LineTable.cursor_row, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
@@ -96,15 +100,38 @@ class LineTable(ScrollView, can_focus=True):
 
     def column_x(self, column: int) -> int:
         """Where a column starts, in the table's content."""
-        return sum(width + GAP for width in self.widths[:column])
+        return sum(width + self.gap for width in self.widths[:column])
+
+    def _gap(self) -> int:
+        """The spaces between columns at the table's width: GAP, or NARROW_GAP when more columns then show whole."""
+        room = self.scrollable_content_region.width
+        return NARROW_GAP if room and self._whole_columns(NARROW_GAP, room) > self._whole_columns(GAP, room) else GAP
+
+    def _whole_columns(self, gap: int, room: int) -> int:
+        """How many columns show whole in `room` cells, `gap` apart, unscrolled."""
+        shown, end = 0, -gap
+        for width in self.widths:
+            end += gap + width
+            if end > room:
+                break
+            shown += 1
+        return shown
+
+    def _on_resize(self, event: events.Resize) -> None:
+        gap = self._gap()
+        if gap != self.gap:
+            self.gap = gap
+            self.virtual_size = Size(self.column_x(len(self.widths)), self.virtual_size.height)
+            self.refresh()
 
     # ------------------------------------------------------------------------------ drawing
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
+        shown = (scroll_x, scroll_x + width)
         if y == 0:
             segments = self._segments(self.header(), None, self.rich_style + self.get_component_rich_style(
-                "line-table--header", partial=True))
+                "line-table--header", partial=True), shown)
         else:
             position = scroll_y + y - 1
             if position >= len(self.order):
@@ -112,15 +139,23 @@ class LineTable(ScrollView, can_focus=True):
             style = self.rich_style
             if position == self.cursor_row:
                 style = style + self.get_component_rich_style("line-table--cursor")
-            segments = self._segments(*self.cells(self.order[position]), style)
-        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+            segments = self._segments(*self.cells(self.order[position]), style, shown)
+        return Strip(segments).crop(*shown).extend_cell_length(width, self.rich_style)
 
-    def _segments(self, texts: Sequence[str], styles: Sequence[str | None] | None, style: Style) -> list[Segment]:
-        segments = []
+    def _segments(self, texts: Sequence[str], styles: Sequence[str | None] | None, style: Style,
+                  shown: tuple[int, int]) -> list[Segment]:
+        """A row's cells; those of a column not wholly within `shown` (the cells in view) are left blank: a number
+        cut at the edge reads as another number (0.7083 as 0.708, 12345 as 1234)."""
+        segments, x = [], 0
         for column, (text, width) in enumerate(zip(texts, self.widths, strict=True)):
-            padded = text.rjust(width) if self.column_labels[column] in self.right else text.ljust(width)
-            cell_style = style if styles is None or not styles[column] else style + Style.parse(styles[column])
-            segments += [Segment(padded, cell_style), Segment(" " * GAP, style)]
+            if shown[0] <= x and x + width <= shown[1]:
+                padded = text.rjust(width) if self.column_labels[column] in self.right else text.ljust(width)
+                cell_style = style if styles is None or not styles[column] else style + Style.parse(styles[column])
+                segments.append(Segment(padded, cell_style))
+            else:
+                segments.append(Segment(" " * width, style))
+            segments.append(Segment(" " * self.gap, style))
+            x += width + self.gap
         return segments
 
     # ------------------------------------------------------------------------------ moving
