@@ -12,7 +12,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused
 from gradscope.autograd.dispatch import apply, apply_holding
-from gradscope.autograd.fused import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
+from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
 from gradscope.ops import nn as N
@@ -81,7 +81,7 @@ def _operands(a, b) -> list:
 
 def _arithmetic_operands(a, b) -> list:
     """`_operands` for the arithmetic operators, whose arrays are only computed on: a Python float beside a
-    float32 or float64 tensor comes as a 0-dim array of the tensor's dtype (fused.scalar_array). The node
+    float32 or float64 tensor comes as a 0-dim array of the tensor's dtype (saved.scalar_array). The node
     keeps the number itself: `_saved_other` shows it as PyTorch shows a wrapped number."""
     if type(a) is Tensor and type(b) is float:
         da = a._data

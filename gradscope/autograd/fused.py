@@ -15,39 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE, loud, quiet
+from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import errors, observers
 from gradscope.autograd.dispatch import _NO_EDGE
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
+from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive
 
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 _ndarray = np.ndarray
 _new = object.__new__
-FLOAT64_SCALARS: dict = {}  # Python float -> its read-only 0-dim float64 array
-FLOAT32_SCALARS: dict = {}
-
-
-def scalar_array(value: float, dtype, arrays: dict):
-    """`value` as a 0-dim array of `dtype` (float32 or float64), kept in `arrays` (FLOAT64_SCALARS or
-    FLOAT32_SCALARS) for the next time, at most 256 values. NumPy's path for a Python number costs ~1.4k
-    instructions a ufunc call more than for an array; the values are the same."""
-    if value == 0 or value != value:  # NOTE: as keys 0.0 and -0.0 are one, and no nan finds another
-        return value
-    token = quiet()  # a float32 overflows to inf without a warning, as in the operation itself
-    try:
-        array = np.array(value, dtype)
-    finally:
-        loud(token)
-    array.flags.writeable = False
-    if len(arrays) >= 256:
-        arrays.clear()
-    arrays[value] = array
-    return array
-
-
 def _check(op: Primitive, n_inputs: int, params: tuple) -> None:
     if not op.simple or len(op.inputs) != n_inputs or op.attrs or len(params) != len(op.params) or len(params) > 1:
         raise ValueError(f"{op.name}: no one-frame forward for it (needs {n_inputs} inputs, one output, "

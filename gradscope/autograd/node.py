@@ -6,11 +6,13 @@ import itertools
 import types
 import weakref
 
+import numpy as np
+
 from gradscope import _dtypes
 from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
-from gradscope.autograd.saved import _NUMBERS, SavedTensor
+from gradscope.autograd.saved import _NUMBERS, FLOAT32_SCALARS, FLOAT64_SCALARS, SavedTensor, scalar_array
 from gradscope.autograd.stacks import format_stack
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import Primitive
@@ -33,6 +35,7 @@ class _FreedByLength(dict):
 FREED = _FreedByLength()  # FREED[n]: what a node that saved n entries keeps once they are freed
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
 _tuple_new = tuple.__new__
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 
 
 class Node:
@@ -378,6 +381,7 @@ def _first_order_vjp(op: Primitive):
     here once per kind: a node's own attributes are slow to read (nodes of many classes pass the same
     line, so Python can't specialise it)."""
     Saved, rules, plain, held, checks_meta = op.Saved, op.vjp, op.plain_rules, bool(op.held), not op.keeps_meta
+    weak_numbers = op.weak_numbers
     n_rules = len(rules)
     rule0 = rules[0] if rules else None
     rule1 = rules[1] if n_rules > 1 else None
@@ -412,6 +416,13 @@ def _first_order_vjp(op: Primitive):
                             _light_to_saved(entry).array(self)
                         values.append(entry[0])
                     elif entry is None or type(entry) in _NUMBERS:
+                        if weak_numbers and type(entry) is float:  # see Primitive.weak_numbers
+                            dtype = grads[0].dtype
+                            scalars = FLOAT32_SCALARS if dtype is _FLOAT32 else FLOAT64_SCALARS if (
+                                dtype is _FLOAT64) else None
+                            if scalars is not None:
+                                array = scalars.get(entry)
+                                entry = array if array is not None else scalar_array(entry, dtype, scalars)
                         values.append(entry)
                     else:  # a SavedTensor (hooks, observers, or handed out to user code)
                         break

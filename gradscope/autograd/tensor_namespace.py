@@ -59,6 +59,14 @@ class TensorNamespace:
         return apply(E.threshold_backward, (g, result))
 
     @staticmethod
+    def tanh_backward(g, result):
+        return g * (1 - result * result)
+
+    @staticmethod
+    def sigmoid_backward(g, result):
+        return g * (result * (1 - result))
+
+    @staticmethod
     def where(condition, a, b):
         return F.where(_constant(condition), a, b)
 

@@ -30,11 +30,11 @@ rsub = primitive("rsub", lambda a, other, alpha: _sub(other, a, alpha), "RsubBac
                  inputs=("self",), params=("other", "alpha"),
                  vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha,))
 mul = primitive("mul", np.multiply, "MulBackward0", inputs=("self", "other"),
-                saves=("other", "self"),
+                saves=("other", "self"), weak_numbers=True,
                 vjp=(lambda g, s: g * s.other,
                      lambda g, s: g * s.self))
 div = primitive("div", np.true_divide, "DivBackward0", inputs=("self", "other"),
-                saves=("other", ("self", "other")),
+                saves=("other", ("self", "other")), weak_numbers=True,
                 vjp=(lambda g, s: g / s.other,
                      lambda g, s: -g * s.self / (s.other * s.other)))
 neg = primitive("neg", np.negative, "NegBackward0", inputs=("self",), vjp=(lambda g, s: -g,), keeps_meta=True)
@@ -93,9 +93,9 @@ sin = primitive("sin", np.sin, "SinBackward0", inputs=("self",), saves=("self",)
 cos = primitive("cos", np.cos, "CosBackward0", inputs=("self",), saves=("self",),
                 vjp=(lambda g, s: -g * s.xp.sin(s.self),), keeps_meta=True)
 tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: g * (1 - s.result * s.result),), keeps_meta=True)
+                 vjp=(lambda g, s: s.xp.tanh_backward(g, s.result),), keeps_meta=True)
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
-                    vjp=(lambda g, s: g * (s.result * (1 - s.result)),), keeps_meta=True)
+                    vjp=(lambda g, s: s.xp.sigmoid_backward(g, s.result),), keeps_meta=True)
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
 # selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),
