@@ -32,7 +32,9 @@ ALLOWED = {
     "linalg": {"base", "ops", "autograd", "linalg"},
     "backends": {"base", "backends"},
     "amp": {"base", "ops", "autograd", "amp"},
-    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "package"},
+    "distributions": {"base", "ops", "autograd", "nn", "distributions"},
+    "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
+                "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
