@@ -62,6 +62,14 @@ from gradscope.autograd.rearrange import (
 from gradscope.autograd.sorting_functions import (
     argsort, median, msort, nanmean, nansum, searchsorted, sort, std_mean, topk, unique, var_mean,
 )
+from gradscope.autograd.statistics_functions import (
+    aminmax, argwhere, bincount, bucketize, corrcoef, count_nonzero, cov, histc, isin, kthvalue, mode, nanmedian,
+    nanquantile, quantile, unique_consecutive,
+)
+from gradscope.autograd.placement_functions import (
+    as_strided, diagonal_scatter, index_copy, index_put, index_put_, masked_scatter, narrow_copy, select_scatter,
+    slice_scatter, take_along_dim,
+)
 from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from gradscope.autograd.pointwise import (
     acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cosh, digamma, erfinv, expm1, fmod, frac, lerp, lgamma,

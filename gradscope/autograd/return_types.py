@@ -21,3 +21,21 @@ class ReturnType(tuple):
 
     def __repr__(self) -> str:
         return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+class MinMax(tuple):
+    """A (min, max) pair with attribute access, like torch.return_types.aminmax."""
+
+    def __new__(cls, low, high):
+        return super().__new__(cls, (low, high))
+
+    @property
+    def min(self):
+        return self[0]
+
+    @property
+    def max(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"

@@ -17,6 +17,7 @@ from gradscope.autograd import (
     indexing_functions,
     legacy,
     linalg_aliases,
+    placement_functions,
     pointwise,
     product_functions,
     products,
@@ -26,6 +27,7 @@ from gradscope.autograd import (
     scans,
     shape_functions,
     sorting_functions,
+    statistics_functions,
     view_inplace,
 )
 from gradscope.autograd import functions as F
@@ -54,7 +56,8 @@ for _name in I.INPLACE_METHODS:
 
 # modules that list their own methods (in-place variants included)
 for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions,
-                random_functions, constructors, linalg_aliases, view_inplace):
+                random_functions, constructors, linalg_aliases, view_inplace, statistics_functions,
+                placement_functions):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 

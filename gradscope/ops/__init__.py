@@ -14,7 +14,9 @@ from gradscope.ops import (
     losses,
     nn,
     normalization,
+    order_statistics,
     padding,
+    placement,
     pooling,
     reduction,
     resample,
@@ -25,4 +27,4 @@ from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
 __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
            "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses", "nn", "normalization",
-           "padding", "pooling", "reduction", "resample", "shape"]
+           "order_statistics", "padding", "placement", "pooling", "reduction", "resample", "shape"]

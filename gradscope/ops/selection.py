@@ -38,6 +38,22 @@ def topk_indices(a: np.ndarray, k: int, largest: bool, sorted: bool) -> np.ndarr
     return order
 
 
+def nth_element(values: np.ndarray, nth: int) -> int:
+    """The index `std::nth_element` leaves at position `nth` of a 1-D array's (value, index) pairs, nans
+    comparing as the largest values (PyTorch's median kernels)."""
+    q = list(zip(_ranks(values[None], largest=False)[0].tolist(), range(values.size)))
+    _nth_element(q, 0, nth, len(q))
+    return q[nth][1]
+
+
+def std_sort(values: list) -> list[tuple]:
+    """The (value, index) pairs in the order `std::sort` leaves them, compared by value with `<` (as C++
+    compares floats: a nan is neither less nor greater than anything)."""
+    q = list(zip(values, range(len(values))))
+    _sort(q, 0, len(q))
+    return q
+
+
 def _ranks(a: np.ndarray, largest: bool) -> np.ndarray:
     """Dense ranks in the order the comparator wants first; equal values (and all nans) share a rank."""
     nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)

@@ -19,6 +19,12 @@ NAMES = (
     "get_default_device device det logdet slogdet inverse pinverse matrix_power cholesky_inverse cholesky qr svd "
     "transpose swapdims t squeeze unsqueeze"
 ).split()
+# order statistics, counts, and indexing, splitting and placing (tests/ops/samples_selection.py)
+NAMES += (
+    "kthvalue mode nanmedian quantile nanquantile aminmax count_nonzero argwhere cov corrcoef histc bincount bucketize "
+    "isin unique_consecutive index_copy index_put masked_scatter select_scatter slice_scatter diagonal_scatter "
+    "fill_diagonal narrow_copy take_along_dim as_strided storage_offset"
+).split()
 
 
 @pytest.fixture(scope="module")
