@@ -66,6 +66,12 @@ from gradscope.autograd.statistics_functions import (
     aminmax, argwhere, bincount, bucketize, corrcoef, count_nonzero, cov, histc, isin, kthvalue, mode, nanmedian,
     nanquantile, quantile, unique_consecutive,
 )
+from gradscope.autograd.composites import (
+    block_diag, combinations, cumulative_trapezoid, diagflat, dsplit, hsplit, inner, logspace, ravel, renorm,
+    split_with_sizes, tensor_split, trapezoid, trapz, tril_indices, triu_indices, unflatten, unravel_index, vander,
+    vdot, vsplit,
+)
+from gradscope.autograd.composites import deprecated_range as range  # noqa: A004 - torch.range
 from gradscope.autograd.placement_functions import (
     as_strided, diagonal_scatter, index_copy, index_put, index_put_, masked_scatter, narrow_copy, select_scatter,
     slice_scatter, take_along_dim,
@@ -73,7 +79,7 @@ from gradscope.autograd.placement_functions import (
 from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from gradscope.autograd.pointwise import (
     acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cosh, digamma, erfinv, expm1, fmod, frac, lerp, lgamma,
-    log2, log10, logaddexp, nan_to_num, polygamma, remainder, sinh, tan, xlogy,
+    log2, log10, logaddexp, nan_to_num, nan_to_num_, polygamma, remainder, sinh, tan, xlogy,
 )
 from gradscope.autograd.grad_mode import (
     enable_grad, inference_mode, is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled,

@@ -11,6 +11,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd import (
+    composites,
     constructors,
     engine,
     grad_mode,
@@ -57,7 +58,7 @@ for _name in I.INPLACE_METHODS:
 # modules that list their own methods (in-place variants included)
 for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions,
                 random_functions, constructors, linalg_aliases, view_inplace, statistics_functions,
-                placement_functions):
+                placement_functions, composites):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 

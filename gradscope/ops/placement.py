@@ -163,7 +163,7 @@ narrow_copy = primitive(
 
 
 # ------------------------------------------------------------------------------- block_diag
-def _block_diag(arrays, shapes):
+def _block_diag(arrays, shapes, given_shapes):
     rows, cols = sum(shape[0] for shape in shapes), sum(shape[1] for shape in shapes)
     out = np.zeros((rows, cols), dtype=np.result_type(*arrays) if arrays else np.float32)
     row = col = 0

@@ -106,5 +106,51 @@ def _placement() -> list[tuple]:
     ]
 
 
+def _composites() -> list[tuple]:
+    samples = [
+        _call("tensor_split_sections", lambda lib, x: x.tensor_split(3, dim=-1), CUBE),
+        _call("tensor_split_indices", lambda lib, x: lib.tensor_split(x, [1, 3, 2], 1), CUBE),
+        _call("tensor_split_tensor", lambda lib, x: lib.tensor_split(x, _index(lib, [1]), 0), M),
+        _call("hsplit", lambda lib, x: x.hsplit(3), M),
+        _call("hsplit_vector", lambda lib, x: lib.hsplit(x, [2]), ((3,),)),
+        _call("vsplit", lambda lib, x: lib.vsplit(x, 2), M),
+        _call("dsplit", lambda lib, x: x.dsplit([1, 3]), CUBE),
+        _call("split_with_sizes", lambda lib, x: lib.split_with_sizes(x, [2, 1], 1), M),
+        _call("unflatten", lambda lib, x: x.unflatten(2, (2, -1)), CUBE),
+        _call("unflatten_first", lambda lib, x: lib.unflatten(x, 0, (1, 2)), M),
+        _call("ravel", lambda lib, x: x.ravel(), M),
+        _call("ravel_transposed", lambda lib, x: lib.ravel(x.t()), M),
+        _call("reshape_as", lambda lib, x: x.reshape_as(lib.zeros(3, 2)), M),
+        _call("diagflat", lambda lib, x: lib.diagflat(x), M),
+        _call("diagflat_offset", lambda lib, x: x.diagflat(-1), ((3,),)),
+        _call("block_diag", lambda lib, a, b, c: lib.block_diag(a, b, c), ((2, 3), (2,), ())),
+        _call("combinations", lambda lib, x: lib.combinations(x), ((4,),)),
+        _call("combinations_three", lambda lib, x: lib.combinations(x, 3), ((4,),)),
+        _call("combinations_with_replacement", lambda lib, x: lib.combinations(x, with_replacement=True), ((3,),)),
+        _call("trapezoid", lambda lib, y: lib.trapezoid(y), M),
+        _call("trapezoid_dx", lambda lib, y: lib.trapezoid(y, dx=0.5, dim=0), M),
+        _call("trapezoid_x", lambda lib, y, x: lib.trapezoid(y, x), ((2, 3), (3,))),
+        _call("trapezoid_x_dim0", lambda lib, y, x: lib.trapezoid(y, x, dim=0), ((2, 3), (2, 3))),
+        _call("trapz", lambda lib, y, x: lib.trapz(y, x), ((2, 3), (3,))),
+        _call("trapz_dx", lambda lib, y: lib.trapz(y, dx=2.0), ((3,),)),
+        _call("cumulative_trapezoid", lambda lib, y: lib.cumulative_trapezoid(y), M),
+        _call("cumulative_trapezoid_dx", lambda lib, y: lib.cumulative_trapezoid(y, dx=3.0, dim=0), M),
+        _call("cumulative_trapezoid_x", lambda lib, y, x: lib.cumulative_trapezoid(y, x), ((2, 3), (3,))),
+        _call("inner", lambda lib, a, b: lib.inner(a, b), ((2, 3), (4, 3))),
+        _call("inner_vectors", lambda lib, a, b: a.inner(b), ((3,), (3,))),
+        _call("inner_scalar", lambda lib, a, b: lib.inner(a, b), ((3,), ())),
+        _call("vdot", lambda lib, a, b: lib.vdot(a, b), ((3,), (3,))),
+        _call("vdot_method", lambda lib, a, b: a.vdot(b), ((4,), (4,))),
+        _call("renorm_", lambda lib, x: x.clone().renorm_(2, 1, 0.5), M),
+    ]
+    for p in (2, 1, 3, float("inf"), 0.5):
+        samples += [
+            _call(f"renorm_p{p}", lambda lib, x, p=p: x.renorm(p, 0, 1.0), M),
+            _call(f"renorm_mixed_p{p}", lambda lib, x, p=p: lib.renorm(x * lib.tensor([[[1.0]], [[0.1]]],
+                                                                                   dtype=x.dtype), p, 0, 1.0), CUBE),
+        ]
+    return samples
+
+
 def selection_calls() -> list[tuple]:
-    return _order_statistics() + _placement()
+    return _order_statistics() + _placement() + _composites()

@@ -23,7 +23,9 @@ NAMES = (
 NAMES += (
     "kthvalue mode nanmedian quantile nanquantile aminmax count_nonzero argwhere cov corrcoef histc bincount bucketize "
     "isin unique_consecutive index_copy index_put masked_scatter select_scatter slice_scatter diagonal_scatter "
-    "fill_diagonal narrow_copy take_along_dim as_strided storage_offset"
+    "fill_diagonal narrow_copy take_along_dim as_strided storage_offset tensor_split hsplit vsplit dsplit "
+    "split_with_sizes unflatten ravel reshape_as diagflat block_diag combinations vander trapezoid trapz "
+    "cumulative_trapezoid inner vdot renorm tril_indices triu_indices unravel_index logspace range nan_to_num"
 ).split()
 
 
