@@ -7,7 +7,7 @@ import time
 from synthetic import synthetic_trace
 
 from gradscope.tui import make_app
-from gradscope.tui.items import MoreItem
+from gradscope.tui.items import FoldItem, MoreItem
 from gradscope.tui.widgets.graph_tree import GraphTree
 
 
@@ -51,3 +51,34 @@ def test_a_50000_node_trace_mounts_lazily_and_answers_keys(record_property):
     for name, seconds in timings.items():
         record_property(f"{name} (s)", round(seconds, 3))
     print("\n50,000-node trace: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items()))
+
+
+def test_tree_lines_are_labelled_when_drawn_or_read():
+    """`e` adds hundreds of lines, a screenful of which is drawn: only those (and any whose label is read) are
+    labelled, however many were added; what they show is the labeller's label."""
+    trace = synthetic_trace(2_000)
+    app = make_app(trace)
+
+    async def main():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            tree = app.screen.query_one(GraphTree)
+            labelled = []
+            labeller = tree._labeller
+
+            def counted(item):
+                labelled.append(item)
+                return labeller(item)
+
+            tree._labeller = counted
+            tree.move_cursor_to_line(next(line for line in range(tree.last_line + 1)
+                                          if isinstance(tree.get_node_at_line(line).data, FoldItem)))
+            lines = tree.last_line
+            await pilot.press("e")
+            await pilot.pause()
+            assert tree.last_line > lines + 500
+            assert 0 < len(labelled) <= 40  # the lines on screen
+            far = tree.get_node_at_line(tree.last_line)
+            assert far.data not in labelled and far.label.plain == labeller(far.data).plain
+
+    asyncio.run(main())

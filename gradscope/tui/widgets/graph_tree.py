@@ -21,8 +21,27 @@ from gradscope.tui.keys import movement
 from gradscope.tui.outline import Outline
 from gradscope.tui.present import Labeller
 
+UNMADE = Text()  # the label of a line not drawn (nor read) yet: `GraphLine` makes it when it is
+
 LINE_BUDGET = 80  # on opening, folds are expanded breadth-first until about this many lines show
 EXPAND_ALL_BUDGET = 2000  # `e` stops expanding after about this many new lines (a huge graph would take seconds)
+
+
+class GraphLine(TreeNode[Item]):
+    """A line of the graph tree, labelled when its label is first wanted (drawn, or read): `e` adds up to 2,000
+    lines and showing a pass ~400 (a page of 200 around the node revealed), of which a screenful is drawn."""
+
+    _made: Text | None = None
+
+    @property
+    def _label(self) -> Text:
+        if self._made is None:
+            self._made = self._tree.label_item(self.data)
+        return self._made
+
+    @_label.setter
+    def _label(self, label: Text) -> None:
+        self._made = None if label is UNMADE else label
 
 
 class GraphTree(Tree[Item]):
@@ -72,23 +91,37 @@ class GraphTree(Tree[Item]):
         self.border_title = "graph" if outline.pass_index is None else f"graph · pass {outline.pass_index}"
         self._labeller = self.make_labeller(outline)
         self._populated.clear()
-        self.clear()
-        self._populate(self.root)
-        self.root.expand()
-        self._expand_to_budget()
-        if select is not None and select in outline:
-            self.reveal(select)
-        elif self.root.children:
-            self.move_cursor(self.root.children[0])
+        with self._one_layout():
+            self.clear()
+            self._populate(self.root)
+            self.root.expand()
+            self._expand_to_budget()
+            if select is not None and select in outline:
+                self.reveal(select)
+            elif self.root.children:
+                self.move_cursor(self.root.children[0])
 
     def process_label(self, label: TextType) -> Text:
         """A label as the labeller made it, when it is one line of Text (Tree parses and splits it, copying it)."""
         return label if isinstance(label, Text) and "\n" not in label.plain else super().process_label(label)
 
     def get_label_width(self, node: TreeNode[Item]) -> int:
-        """The label's width without drawing it (Textual's Tree draws every line's label to measure it, each
-        time a line is added, expanded or collapsed)."""
-        return node.label.cell_len + (len(self.ICON_NODE) if node.allow_expand else 0)
+        """Nothing: the tree never scrolls sideways (a line too long for the pane is cut), so its lines are as wide
+        as the pane whatever their labels. Textual's Tree measures every line's label (drawing it) each time a line
+        is added, expanded or collapsed, for a width to scroll to."""
+        return 0
+
+    def _add_node(self, parent: TreeNode[Item] | None, label: Text, data: Item | None,
+                  expand: bool = False) -> TreeNode[Item]:
+        """A `GraphLine`: labelled when first drawn (Tree's own method, but for the class of its lines)."""
+        node = GraphLine(self, parent, self._new_id(), label, data, expanded=expand)
+        self._tree_nodes[node._id] = node
+        self._updates += 1
+        return node
+
+    def label_item(self, item: Item) -> Text:
+        """The label of a line for `item`, in the outline shown."""
+        return self._labeller(item)
 
     def notify_style_update(self) -> None:
         """Draw the lines whose look changed again. Textual calls this whenever styles *may* have changed (as focus
@@ -137,7 +170,7 @@ class GraphTree(Tree[Item]):
             self._add(tree_node, item)
 
     def _add(self, parent: TreeNode[Item], item: Item) -> TreeNode[Item]:
-        return parent.add(self._labeller(item), item, allow_expand=self.outline.expandable(item))
+        return parent.add(UNMADE, item, allow_expand=self.outline.expandable(item))
 
     def _expand_to_budget(self) -> None:
         self._expand_breadth_first(list(self.root.children), LINE_BUDGET - len(self.root.children))
@@ -148,9 +181,10 @@ class GraphTree(Tree[Item]):
     def _replace_more(self, tree_node: TreeNode[Item], items: list[Item]) -> None:
         """Put `items` where a "… more" line was."""
         parent = tree_node.parent
-        for item in items:
-            parent.add(self._labeller(item), item, before=tree_node, allow_expand=self.outline.expandable(item))
-        tree_node.remove()
+        with self._one_layout():
+            for item in items:
+                parent.add(UNMADE, item, before=tree_node, allow_expand=self.outline.expandable(item))
+            tree_node.remove()
 
     # ---------------------------------------------------------------------------- moving
     @property
@@ -183,10 +217,11 @@ class GraphTree(Tree[Item]):
         if node_id not in self.outline:
             return False
         tree_node = self.root
-        for item in self.outline.path(node_id):
-            self._populate(tree_node)
-            tree_node.expand()
-            tree_node = self._find_child(tree_node, item)
+        with self._one_layout():
+            for item in self.outline.path(node_id):
+                self._populate(tree_node)
+                tree_node.expand()
+                tree_node = self._find_child(tree_node, item)
         self.move_cursor(tree_node)
         self.scroll_to_node(tree_node, animate=False)
         return True
@@ -241,9 +276,11 @@ class GraphTree(Tree[Item]):
             self.notify(f"expanded {added:,} lines; deeper items stay folded (e on one of them goes on)")
 
     def _invalidate(self) -> None:
-        """Tree forgets its lines and lays itself out again after each line added, expanded or collapsed;
-        while many are (`_one_layout`), once at the end."""
+        """Tree forgets its lines, the lines it drew and lays itself out again after each line added, expanded or
+        collapsed; while many are (`_one_layout`), it lists them again when asked, and the rest happens once at
+        the end."""
         if self._batched:
+            self._tree_lines_cached = None
             self._stale = True
         else:
             super()._invalidate()
@@ -258,7 +295,10 @@ class GraphTree(Tree[Item]):
 
     @contextmanager
     def _one_layout(self) -> Iterator[None]:
-        """Add, expand and collapse many lines, laying the lines out once afterwards."""
+        """Add, expand and collapse many lines, laying the lines out once afterwards (once for the outermost)."""
+        if self._batched:
+            yield
+            return
         self._batched, self._stale = True, False
         try:
             yield
