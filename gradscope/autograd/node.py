@@ -70,6 +70,13 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
+    def __dir__(self) -> list[str]:
+        """The names PyTorch's nodes list: the public ones, `_saved_*`/`_raw_saved_*` and `_sequence_nr`, not
+        the engine's private state (`[a for a in dir(node) if a.startswith("_saved")]` finds saved values only)."""
+        return sorted(name for name in super().__dir__()
+                      if not name.startswith("_") or name.startswith(("__", "_saved_", "_raw_saved_"))
+                      or name == "_sequence_nr")
+
     def _forward_name(self) -> str:
         """How PyTorch's in-place error names this node: name() without "Backward" and a 0 ("Sigmoid"),
         or without "Backward" before another number ("Clamp1", "Fill2"); other names stay whole
@@ -522,6 +529,8 @@ def node_class(op: Primitive) -> type:
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)
             namespace[f"_raw_saved_{name}"] = _raw_saved_property(i)
         for i, name in enumerate(op.params + op.attrs):
+            if name in op.unsaved:
+                continue
             if name in op.held:
                 held_index = op.held.index(name)
                 namespace[f"_saved_{name}"] = _held_property(i, held_index)

@@ -461,5 +461,6 @@ _CONV_RULES = (_conv_input_vjp, _conv_weight_vjp, _bias_vjp)
 convolution = primitive(
     "convolution", _convolution, "ConvolutionBackward0", inputs=("input", "weight", "bias"),
     params=("stride", "padding", "dilation", "transposed", "output_padding", "groups"),
-    attrs=("input_sym_sizes", "weight_sym_sizes"), saves=("weight", "input", ()),
+    attrs=("input_sym_sizes", "weight_sym_sizes"), unsaved=("input_sym_sizes", "weight_sym_sizes"),
+    saves=("weight", "input", ()),
     vjp=_CONV_RULES, joint_vjp=_conv_vjps)

@@ -25,7 +25,7 @@ def _cumsum_vjp(g, s):
 
 
 cumsum = primitive("cumsum", _scan(np.add), "CumsumBackward0", inputs=("self",), params=("dim", "dtype"),
-                   vjp=(_cumsum_vjp,))
+                   unsaved=("dtype",), vjp=(_cumsum_vjp,))
 
 
 def _take(x, index, axis):
@@ -80,7 +80,7 @@ def _cumprod_vjp(g, s):
 
 
 cumprod = primitive("cumprod", _scan(np.multiply), "CumprodBackward0", inputs=("self",), params=("dim", "dtype"),
-                    saves=(("self", "result"),), vjp=(_cumprod_vjp,))
+                    unsaved=("dtype",), saves=(("self", "result"),), vjp=(_cumprod_vjp,))
 
 
 def _running_extreme(ufunc):

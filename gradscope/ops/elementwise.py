@@ -27,7 +27,7 @@ sub = primitive("sub", _sub, "SubBackward0", inputs=("self", "other"), params=("
                      lambda g, s: -g if s.alpha == 1 else g * -s.alpha))
 # `1 - x` is rsub(x, 1): self is the tensor being subtracted, the number is a parameter
 rsub = primitive("rsub", lambda a, other, alpha: _sub(other, a, alpha), "RsubBackward1",
-                 inputs=("self",), params=("other", "alpha"),
+                 inputs=("self",), params=("other", "alpha"), unsaved=("other",),
                  vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha,))
 mul = primitive("mul", np.multiply, "MulBackward0", inputs=("self", "other"),
                 saves=("other", "self"), weak_numbers=True,
@@ -192,7 +192,7 @@ where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "W
                        lambda g, s: s.xp.where(s.condition, 0.0, g)))
 clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,), keeps_meta=True)
 to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward0", inputs=("self",),
-                    params=("dtype",), attrs=("self_scalar_type",),
+                    params=("dtype",), attrs=("self_scalar_type",), unsaved=("dtype", "self_scalar_type"),
                     vjp=(lambda g, s: s.xp.cast(g, s.self_scalar_type),))
 # in-place building blocks: x.copy_(src), x.fill_(v), x.zero_(), x[idx] = v with advanced indexing
 copy = primitive("copy", lambda a, src: np.broadcast_to(src, a.shape).astype(a.dtype), "CopyBackwards",

@@ -102,7 +102,7 @@ scatter = primitive("scatter", _scatter, "ScatterBackward0", inputs=("self", "sr
                     held=("index",), vjp=(_unwritten, _gathered))
 scatter_value = primitive("scatter_value", lambda a, dim, index, value: _scatter(a, value, dim, index),
                           "ScatterBackward1", inputs=("self",), params=("dim", "index", "value"), held=("index",),
-                          vjp=(_unwritten,))
+                          unsaved=("value",), vjp=(_unwritten,))
 
 
 def _scatter_accumulate(a, src, dim, index, reduce):

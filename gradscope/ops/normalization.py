@@ -131,15 +131,16 @@ def _params(kind: str, s) -> tuple:
     return s.group, s.eps
 
 
-def _norm_primitive(kind: str, name: str, node: str, params: tuple):
+def _norm_primitive(kind: str, name: str, node: str, params: tuple, unsaved: tuple = ()):
     return primitive(name, _forward(kind), node, inputs=("input", "weight", "bias"), params=params,
-                     attrs=("input_sym_sizes",), outputs=3, differentiable_outputs=(0,),
+                     attrs=("input_sym_sizes",), unsaved=("input_sym_sizes", *unsaved), outputs=3,
+                     differentiable_outputs=(0,),
                      saves=(("input", "weight"), "input", ()),
                      vjp=(_input_vjp(kind), _weight_vjp(kind), _bias_vjp(kind)))
 
 
 native_layer_norm = _norm_primitive("layer", "native_layer_norm", "NativeLayerNormBackward0",
-                                    ("normalized_shape", "eps"))
+                                    ("normalized_shape", "eps"), unsaved=("eps",))
 native_batch_norm = _norm_primitive("batch", "native_batch_norm", "NativeBatchNormBackward0",
                                     ("running_mean", "running_var", "training", "eps"))
 native_group_norm = _norm_primitive("group", "native_group_norm", "NativeGroupNormBackward0", ("group", "eps"))

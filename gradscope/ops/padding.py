@@ -27,6 +27,7 @@ def _constant_pad(a, pad, value):
 
 constant_pad_nd = primitive(
     "constant_pad_nd", _constant_pad, "ConstantPadNdBackward0", inputs=("self",), params=("pad", "value"),
+    unsaved=("value",),
     vjp=(lambda g, s: s.xp.apply(constant_pad_nd, (g,), (tuple(-p for p in s.pad), 0)),))
 
 

@@ -173,7 +173,7 @@ def _var_vjp(g, s):
 
 var = primitive("var", lambda a, dim, correction, keepdim: np.var(a, axis=dim, ddof=correction, keepdims=keepdim),
                 "VarBackward0", inputs=("self",), params=("dim", "correction", "keepdim"),
-                attrs=("self_sym_sizes",), saves=("self",), vjp=(_var_vjp,))
+                attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), saves=("self",), vjp=(_var_vjp,))
 
 
 def _std_vjp(g, s):
@@ -188,7 +188,7 @@ def _std_vjp(g, s):
 
 std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, ddof=correction, keepdims=keepdim),
                 "StdBackward0", inputs=("self",), params=("dim", "correction", "keepdim"),
-                attrs=("self_sym_sizes",), saves=(("self", "result"),), vjp=(_std_vjp,))
+                attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), saves=(("self", "result"),), vjp=(_std_vjp,))
 
 
 def _others_product(x: np.ndarray, axis: int) -> np.ndarray:

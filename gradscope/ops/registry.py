@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy",
+        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy", "unsaved",
         "weak_numbers",
     )
 
@@ -47,6 +47,7 @@ class Primitive:
         keeps_meta: bool = False,
         joint_vjp: Callable | None = None,
         lazy: dict[str, Callable] | None = None,
+        unsaved: Sequence[str] = (),
         weak_numbers: bool = False,
     ) -> None:
         if len(vjp) != len(inputs):
@@ -86,6 +87,11 @@ class Primitive:
         # values PyTorch saves that no rule here reads (nll_loss's total_weight): `name -> fn(s)`, computed from the
         # node's saved values only when `_saved_<name>` is read, so that the forward pays nothing for them
         self.lazy = dict(lazy or {})
+        # params and attrs the forward or the rules use that PyTorch's node doesn't save (view's target size):
+        # they get no `_saved_<name>`, so a node lists what PyTorch's lists
+        self.unsaved = frozenset(unsaved)
+        if not self.unsaved <= set(self.params + self.attrs):
+            raise ValueError(f"{name}: unsaved names must be params or attrs, got {sorted(self.unsaved)}")
         # a one-input op without params whose output has its input's shape and dtype, and whose rule, given
         # a gradient of that shape and dtype, returns one of the same (sin, tanh …): the engine needn't check
         # its gradient's shape and dtype (a param could be a NumPy number, which NumPy doesn't treat as weak)

@@ -16,7 +16,7 @@ def _back_to_input_shape(g, s):
 
 
 view = primitive("view", _view, "ViewBackward0", inputs=("self",), params=("size",), attrs=("self_sym_sizes",),
-                 view=True, vjp=(_back_to_input_shape,))
+                 unsaved=("size",), view=True, vjp=(_back_to_input_shape,))
 # reshape that had to copy: not a view
 unsafe_view = primitive("reshape_copy", np.reshape, "UnsafeViewBackward0", inputs=("self",), params=("size",),
                         attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
@@ -29,7 +29,7 @@ transpose = primitive("transpose", np.swapaxes, "TransposeBackward0", inputs=("s
 permute = primitive("permute", np.transpose, "PermuteBackward0", inputs=("self",), params=("dims",), view=True,
                     vjp=(lambda g, s: s.xp.permute(g, tuple(np.argsort(s.dims))),))
 unsqueeze = primitive("unsqueeze", np.expand_dims, "UnsqueezeBackward0", inputs=("self",), params=("dim",),
-                      attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+                      attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
 squeeze_all = primitive("squeeze", np.squeeze, "SqueezeBackward0", inputs=("self",), attrs=("self_sym_sizes",),
                         view=True, vjp=(_back_to_input_shape,))
 squeeze_dim = primitive("squeeze_dim", np.squeeze, "SqueezeBackward1", inputs=("self",), params=("dim",),
@@ -61,7 +61,8 @@ def _expand(a, size):
 
 
 expand = primitive("expand", _expand, "ExpandBackward0", inputs=("self",), params=("size",),
-                   attrs=("self_sym_sizes",), view=True, vjp=(lambda g, s: s.xp.sum_to(g, s.self_sym_sizes),))
+                   attrs=("self_sym_sizes",), unsaved=("size",), view=True,
+                   vjp=(lambda g, s: s.xp.sum_to(g, s.self_sym_sizes),))
 
 
 def _select(a, dim, index):
@@ -92,7 +93,8 @@ def _cat_vjp(g, s):
 
 
 cat = primitive("cat", lambda arrays, dim, sizes: np.concatenate(arrays, axis=dim),
-                "CatBackward0", inputs=("tensors",), params=("dim", "sizes"), variadic=True, vjp=(_cat_vjp,))
+                "CatBackward0", inputs=("tensors",), params=("dim", "sizes"), unsaved=("sizes",), variadic=True,
+                vjp=(_cat_vjp,))
 
 
 def _stack_vjp(g, s):
@@ -118,7 +120,7 @@ gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), param
                    attrs=("self_sym_sizes",), held=("index",), vjp=(_gather_vjp,))
 masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
                         "MaskedFillBackward0", inputs=("self",), params=("mask", "value"), held=("mask",),
-                        vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g),))
+                        unsaved=("value",), vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g),))
 # a 0-dim tensor value gets the sum of the gradient where the mask is set
 masked_fill_tensor = primitive("masked_fill_tensor",
                                lambda a, value, mask: np.where(mask, value, a).astype(a.dtype, copy=False),

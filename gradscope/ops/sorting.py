@@ -41,10 +41,10 @@ def _selected_vjp(g, s):
 
 _SORTED = dict(inputs=("self",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
                output_names=("values", "indices"), saves=("indices",), vjp=(_selected_vjp,))
-sort = primitive("sort", _sort, "SortBackward0", params=("dim", "descending"), **_SORTED)
+sort = primitive("sort", _sort, "SortBackward0", params=("dim", "descending"), unsaved=("descending",), **_SORTED)
 # sort(..., stable=...) is an op of its own in PyTorch (the sort here is always stable)
 sort_stable = primitive("sort_stable", lambda a, dim, descending, stable: _sort(a, dim, descending), "SortBackward1",
-                        params=("dim", "descending", "stable"), **_SORTED)
+                        params=("dim", "descending", "stable"), unsaved=("descending", "stable"), **_SORTED)
 
 
 def _topk(a, k, dim, largest, sorted):
@@ -56,7 +56,8 @@ def _topk(a, k, dim, largest, sorted):
     return np.take_along_axis(a, indices, axis=dim), indices.astype(np.int64, copy=False)
 
 
-topk = primitive("topk", _topk, "TopkBackward0", params=("k", "dim", "largest", "sorted"), **_SORTED)
+topk = primitive("topk", _topk, "TopkBackward0", params=("k", "dim", "largest", "sorted"),
+                 unsaved=("k", "largest", "sorted"), **_SORTED)
 
 
 def _median_all(a):
