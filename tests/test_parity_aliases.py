@@ -30,6 +30,12 @@ SNIPPETS = {
             c = torch.ones(2).new_tensor(torch.tensor([1.0, 2.0], requires_grad=True))
         print(c, c.requires_grad, [str(w.message)[:40] for w in caught])
     """, None),
+    "% is remainder, with PyTorch's nodes and signs": ("""
+        x = torch.tensor([1.5, -2.5, 3.0], requires_grad=True)
+        print(x % 2, x % torch.tensor([2.0, -2.0, 0.7]), torch.tensor([7, -7]) % 3, 7 % torch.tensor([2, -3]))
+        (x % 2).sum().backward()
+        print(x.grad)
+    """, None),
     "the CPU is the default device; tensors go to it unchanged": ("""
         torch.set_default_device("cpu")
         x = torch.ones(2)

@@ -235,7 +235,8 @@ Tensor.__truediv__ = F.div_operator
 Tensor.__rtruediv__ = lambda self, other: F.mul(F.reciprocal(self), other)
 Tensor.__floordiv__ = lambda self, other: F.div(self, other, rounding_mode="floor")
 Tensor.__rfloordiv__ = lambda self, other: F.div(F._tensor_like(other), self, rounding_mode="floor")
-Tensor.__mod__ = lambda self, other: F.sub(self, F.mul(F.div(self, other, rounding_mode="floor"), other))
+Tensor.__mod__ = pointwise.remainder
+Tensor.__rmod__ = lambda self, other: pointwise.remainder(other, self)
 Tensor.__pow__ = F.pow
 Tensor.__rpow__ = lambda self, other: F.pow(other, self)
 Tensor.__matmul__ = products.matmul
