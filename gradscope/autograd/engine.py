@@ -279,6 +279,20 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         while True:
             if leaves:
                 node, grads = leaves.pop(0)
+                if direct and not node._has_hooks and (
+                        (leaf := node.variable)._requires_grad and not leaf._backward_hooks
+                        and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special
+                    # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad` as it
+                    # is (no copy). The pass's own references are dropped first, so that the count is exact:
+                    # the list the gradient came in, the previous node's outputs, the loop variable.
+                    g = grads[0]
+                    grads[0] = outputs = None
+                    if g is not None:
+                        owned = _unreferenced(g)  # NOTE: a statement of its own: as an argument g has a stack ref
+                        _accumulate_into(leaf, g, False, True, owned)
+                        if observing:
+                            observers.notify("grad_accumulated", leaf, leaf._grad)
+                    continue
             elif following is not None:
                 node, grads = following, following_grads
                 following = following_grads = None  # NOTE: a stale list would keep its gradient referenced
@@ -289,20 +303,6 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 break
             if plain and (vjp := node._vjp) is not None and grads[0] is not None:
                 outputs = vjp(node, grads, free) if checker is None else checker.run_node(node, grads, free)
-            elif direct and type(node) is AccumulateGrad and not node._has_hooks and (
-                    (leaf := node.variable)._requires_grad and not leaf._backward_hooks
-                    and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special
-                # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad` as it
-                # is (no copy). The pass's own references are dropped first, so that the count is exact:
-                # the list the gradient came in, the previous node's outputs, the loop variable.
-                g = grads[0]
-                grads[0] = outputs = None
-                if g is not None:
-                    owned = _unreferenced(g)  # NOTE: a statement of its own: as a call's argument g has a stack ref
-                    _accumulate_into(leaf, g, False, owned=owned)
-                    if observing:
-                        observers.notify("grad_accumulated", leaf, leaf._grad)
-                continue
             else:
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
@@ -488,28 +488,27 @@ def _unreferenced(g) -> bool:
     (gradscope.autograd.writes)."""
     if type(g) is not _ndarray:
         return False
-    to_g, to_base = _references(g)
-    readers_of_g, readers_of_base = writes.held_references(g)
-    return (to_g - readers_of_g, to_base - readers_of_base) in _ALONE
-
-
-def _references(g) -> tuple:
-    """(references to g, references to the array owning its memory or 0 when g owns it itself)."""
+    # NOTE: the counts as _reference_counts measures them (the same frames, `base` a local): keep the two alike
     base = g.base
     if base is None:
-        return _refcount(g), 0
-    # numpy points a view of a view at the array that owns the memory
-    if type(base) is not _ndarray or base.base is not None:
-        return -1, -1
-    return _refcount(g), _refcount(base)
+        counts = (_refcount(g), 0)
+    elif type(base) is not _ndarray or base.base is not None:  # numpy points a view of a view at the owner
+        return False
+    else:
+        counts = (_refcount(g), _refcount(base))
+    if counts in _ALONE:
+        return True  # then no recording holds it either: its references would show in the counts
+    readers_of_g, readers_of_base = writes.held_references(g)
+    return (counts[0] - readers_of_g, counts[1] - readers_of_base) in _ALONE
 
 
 def _reference_counts() -> tuple:
-    """What `_unreferenced` sees for an array held by one local variable, owning its memory or a view,
+    """What `_unreferenced` counts for an array held by one local variable, owning its memory or a view,
     measured rather than assumed (interpreters count references differently); none when one more
     reference does not show in the count (a build without exact counts): nothing is taken then."""
     def probe(g):  # called as run() calls _unreferenced: one local variable, then the same frames
-        return _references(g)
+        base = g.base
+        return (_refcount(g), 0) if base is None else (_refcount(g), _refcount(base))
 
     def measure(make):
         g = make()  # held by this variable alone, as the engine holds a gradient

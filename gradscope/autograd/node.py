@@ -550,12 +550,11 @@ def node_class(op: Primitive) -> type:
 class AccumulateGrad(Node):
     """The node of a leaf that requires grad: adds incoming gradients into `variable.grad`."""
 
-    __slots__ = ("variable",)
-
-    def __init__(self, variable) -> None:
-        self.variable = variable
-        self._next = ()
-        self._seq = ACCUMULATE_SEQUENCE_NR
+    __slots__ = ("variable",)  # the leaf, set by Tensor._grad_accumulator, which makes it
+    # the same for every leaf: class attributes, so that making one (each step, for each parameter) stores only
+    # its variable, without an __init__ frame
+    _next = ()
+    _seq = ACCUMULATE_SEQUENCE_NR
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"

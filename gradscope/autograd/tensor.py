@@ -248,7 +248,8 @@ class Tensor:
                 ref = self._accumulator_ref
                 node = ref() if ref is not None else None
                 if node is None:
-                    node = AccumulateGrad(self)
+                    node = AccumulateGrad()
+                    node.variable = self
                     self._accumulator_ref = weakref.ref(node)
             finally:
                 _accumulator_lock.release()
