@@ -15,6 +15,7 @@ from rich.text import Text
 from synthetic import synthetic_trace
 from textual import events
 from textual.screen import Screen
+from textual.style import Style
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
@@ -34,7 +35,7 @@ from gradscope.tui.present import ordered_anomalies
 from gradscope.tui.screens import main as main_screen
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.error import ErrorScreen
-from gradscope.tui.screens.help import Drawn, HelpScreen
+from gradscope.tui.screens.help import Drawn, HelpScreen, HelpText
 from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import LAYOUT_AHEAD_AFTER, MainScreen
 from gradscope.tui.screens.parameters import ParametersScreen
@@ -433,6 +434,29 @@ def test_help_tables_narrower_than_the_pane_are_drawn_once_whatever_its_width():
     for width in (117, 116, 117):  # the help as it opens: before its scroll bar shows, after, and again
         assert console.render_lines(block, console.options.update_width(width))[0][0].text == "a short line"
     assert drawn == [12]
+
+
+def test_the_help_text_is_split_into_lines_once_for_each_width():
+    """Textual asks a Static's content for its height at every layout and draws it again to show it: the help's
+    lines are made once for each width, and read back as asked."""
+    drawn = []
+
+    class Wrapping:
+        def __rich_console__(self, console, options):
+            drawn.append(options.max_width)
+            yield Text("a paragraph that wraps")
+
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        text = HelpText([Wrapping()])
+        for width in (12, 11, 12):  # the help as it opens: before its scroll bar shows, after, and again
+            assert text.get_height({}, width) == 3  # two lines, and the blank line after the block
+            lines = text.render_strips(width, None, Style(), None)
+            assert [line.text.rstrip() for line in lines] == ["a paragraph", "that wraps", ""]
+        assert drawn == [12, 11]
+
+    drive(app, scenario)
 
 
 def test_the_detail_pane_keeps_its_width_whether_it_scrolls_or_not():

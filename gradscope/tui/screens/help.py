@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+from textual._context import active_app
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.styles import RulesMap
 from textual.screen import Screen
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widgets import Header, Static, Tree
 
 from gradscope.tui.keys import KeyScroll
@@ -47,38 +52,80 @@ MOUSE = [("click", "select a line, a row or a tab; click a column header to sort
 
 
 class Drawn:
-    """A Rich renderable drawn once for each width it takes. Textual draws a Static's content to find its height
-    at every layout, then again to show it, and a Rich Table measures all its cells each time; the help is laid
-    out at two widths as it opens (before and after its scroll bar shows), and a table narrower than both is
-    drawn once."""
+    """A Rich renderable drawn once for each width it takes: a Rich Table measures all its cells each time it is
+    drawn, and the help is laid out at two widths as it opens (before and after its scroll bar shows); a table
+    narrower than both is drawn once."""
 
     UNBOUNDED = 1 << 16
 
     def __init__(self, renderable: RenderableType) -> None:
         self.renderable = renderable
         self._natural: Measurement | None = None  # its widths given all the room it wants
-        self._lines: dict[int, list[list[Segment]]] = {}
+        self._lines: dict[int, list[Strip]] = {}
 
     def _natural_width(self, console: Console, options: ConsoleOptions) -> Measurement:
         if self._natural is None:
             self._natural = Measurement.get(console, options.update_width(self.UNBOUNDED), self.renderable)
         return self._natural
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def lines(self, console: Console, options: ConsoleOptions) -> list[Strip]:
+        """Its lines at `options`' width, whatever the height asked for."""
         width = min(options.max_width, self._natural_width(console, options).maximum)
         lines = self._lines.get(width)
-        if lines is None:  # the same lines whatever the height asked for: cut or filled below
-            lines = self._lines[width] = console.render_lines(self.renderable, options.update(width=width, height=None),
-                                                              pad=False, new_lines=True)
+        if lines is None:
+            lines = self._lines[width] = [Strip(line) for line in console.render_lines(
+                self.renderable, options.update(width=width, height=None), pad=False)]
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = self.lines(console, options)
         height = len(lines) if options.height is None else options.height
         for line in lines[:height]:
             yield from line
+            yield Segment.line()
         for _ in range(height - len(lines)):
             yield Segment(" " * options.max_width)
             yield Segment.line()
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return self._natural_width(console, options).clamp(max_width=options.max_width)
+
+
+class HelpText(Visual):
+    """The help's blocks one below the other, a blank line after each, as a Static's content. Textual asks the
+    content for its height at each layout and draws it again to show it (four layouts as the help opens), and a
+    Rich renderable is drawn anew and split into lines each time (~150 lines); these lines are kept for each width.
+    Also a Rich renderable, drawing the same lines."""
+
+    def __init__(self, blocks: list[RenderableType]) -> None:
+        self.blocks = [Drawn(block) for block in blocks]
+        self._lines: dict[int, list[Strip]] = {}
+
+    def lines(self, width: int) -> list[Strip]:
+        lines = self._lines.get(width)
+        if lines is None:
+            console = active_app.get().console
+            options = console.options.update(width=width, height=None, highlight=False)
+            lines = self._lines[width] = [line for block in self.blocks
+                                          for line in (*block.lines(console, options), Strip([]))]
+        return lines
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        base = style.rich_style
+        return [line.apply_style(base) for line in self.lines(width)[:height]]
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        console = active_app.get().console
+        options = console.options.update_width(container_width)
+        return max(Measurement.get(console, options, block).maximum for block in self.blocks)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.lines(width))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for block in self.blocks:
+            yield block
+            yield Text()
 
 
 class HelpScreen(Screen[None]):
@@ -90,7 +137,7 @@ class HelpScreen(Screen[None]):
         with KeyScroll(id="help"):
             # NOTE: one widget for all of it: a widget per table made each layout (six as the help opens) measure
             # sixteen widgets' heights, and the screen's first paint ~30 ms longer
-            yield Static(Group(*(part for block in self.blocks() for part in (Drawn(block), Text()))), id="help-text")
+            yield Static(HelpText(self.blocks()), id="help-text")
         yield KeyFooter()
 
     def blocks(self) -> list[RenderableType]:
