@@ -22,9 +22,10 @@ from gradscope._runtime import (
 )
 from gradscope.autograd.constructors import get_default_device, set_default_device
 from gradscope.autograd.factories import (
-    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
-    from_numpy, full, full_like, initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
-    randint_like, randn, randn_like, seed, tensor, zeros, zeros_like,
+    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, default_generator, empty,
+    empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace, manual_seed, ones,
+    ones_like, rand, rand_like, randint, randint_like, randn, randn_like, seed, set_rng_state, tensor, zeros,
+    zeros_like,
 )
 from gradscope.autograd.functions import (
     abs, absolute, add, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, div, divide, eq, equal, erf,

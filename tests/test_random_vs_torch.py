@@ -5,6 +5,8 @@ the C library's log/cos/sin: within 2 ulps)."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -113,6 +115,54 @@ def test_get_state_and_set_state_repeat_the_stream():
     state = generator.get_state()
     first = gradscope.randn(5, generator=generator).tolist()
     assert gradscope.randn(5, generator=generator.set_state(state)).tolist() == first
+
+
+@pytest.mark.parametrize("draws", [
+    [], [("rand", 3)], [("randn", 1)], [("rand", 623)], [("rand", 624)], [("rand", 625)],
+    [("randn", 1), ("rand", 2000)], [("randn", 17)],
+], ids=["seeded", "some", "cached_normal", "twist_next", "block", "past_block", "long", "blocks"])
+def test_rng_state_is_pytorchs_bytes(draws):
+    def draw(lib):
+        for name, count in draws:
+            getattr(lib, name)(count, dtype=lib.float64)
+        return [lib.get_rng_state().numpy()]
+    ours, theirs = both(draw, seed=2**40 + 3)
+    assert ours.dtype == np.uint8 and len(ours) == 5056
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_state_saved_by_either_library_loads_in_the_other():
+    torch.manual_seed(8)
+    torch.randn(1, dtype=torch.float64)  # the second normal is cached: it is in the state
+    gradscope.set_rng_state(gradscope.tensor(torch.get_rng_state().numpy()))
+    assert gradscope.initial_seed() == 8
+    np.testing.assert_array_equal(gradscope.randn(5, dtype=gradscope.float64).numpy(),
+                                  torch.randn(5, dtype=torch.float64).numpy())
+    generator = gradscope.Generator().manual_seed(3)
+    gradscope.rand(700, generator=generator)
+    theirs = torch.Generator().set_state(torch.from_numpy(generator.get_state().numpy()))
+    np.testing.assert_array_equal(gradscope.rand(9, generator=generator).numpy(),
+                                  torch.rand(9, generator=theirs).numpy())
+
+
+@pytest.mark.parametrize("state", [
+    "{}", "lib.zeros(5056)", "lib.zeros(10, dtype=lib.uint8)", "lib.zeros(5056, dtype=lib.uint8)",
+])
+def test_set_rng_state_errors_are_pytorchs(state):
+    raised = []
+    for lib in (gradscope, torch):
+        with pytest.raises(Exception) as error:
+            lib.Generator().set_state(eval(state, {"lib": lib}))
+        raised.append((error.type, str(error.value)))
+    assert raised[0] == raised[1]
+
+
+def test_a_pickled_generator_continues_its_stream():
+    generator = gradscope.Generator().manual_seed(4)
+    gradscope.randn(1, generator=generator)
+    copy = pickle.loads(pickle.dumps(generator))
+    assert copy.initial_seed() == 4
+    assert gradscope.randn(5, generator=copy).tolist() == gradscope.randn(5, generator=generator).tolist()
 
 
 @pytest.mark.parametrize("args, dtype", [

@@ -12,29 +12,38 @@ from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.generator import Generator
 from gradscope.autograd.tensor import Tensor, check_device
 
-_rng = Generator()  # torch.default_generator: like PyTorch's, seeded at random when the process starts
-_rng.seed()
+default_generator = Generator()  # torch.default_generator: like PyTorch's, seeded at random when the process starts
+default_generator.seed()
 _new_tensor = object.__new__
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed the default generator behind rand/randn/uniform_/normal_/nn.init/…: after the same seed these give
     PyTorch's CPU values (see gradscope.autograd.generator for what is exact and what only seeded)."""
-    return _rng.manual_seed(seed)
+    return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
-    return _rng.seed()
+    return default_generator.seed()
 
 
 def initial_seed() -> int:
-    return _rng.initial_seed()
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    """The default generator's state: PyTorch's bytes (uint8), see Generator.get_state."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    default_generator.set_state(new_state)
 
 
 def draw_seed(generator: Generator | None) -> int:
     """`int(torch.empty((), dtype=torch.int64).random_(generator=generator))`: the seed PyTorch's data loading
     draws (each DataLoader iterator, an unseeded RandomSampler), two words of the stream."""
-    return int((generator or _rng).integers_fill((), np.dtype(np.int64), 0, 2**63))
+    return int((generator or default_generator).integers_fill((), np.dtype(np.int64), 0, 2**63))
 
 
 def _size(size) -> tuple:
@@ -133,26 +142,27 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or _rng).uniform_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
+    return _finish((generator or default_generator).uniform_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or _rng).normal_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
+    return _finish((generator or default_generator).normal_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     if size is None:
         low, high, size = 0, low, high
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    return _finish((generator or _rng).integers_fill(_size((size,)), np_dtype, int(low), int(high)), requires_grad)
+    values = (generator or default_generator).integers_fill(_size((size,)), np_dtype, int(low), int(high))
+    return _finish(values, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or _rng).permutation_fill(int(n)), requires_grad)
+    return _finish((generator or default_generator).permutation_fill(int(n)), requires_grad)
 
 
 def normal(mean, std, size, *, generator=None) -> Tensor:
-    return _finish((generator or _rng).normal_fill(_size((size,)), _float_dtype(None), mean, std), False)
+    return _finish((generator or default_generator).normal_fill(_size((size,)), _float_dtype(None), mean, std), False)
 
 
 def _like(values, input, dtype, requires_grad) -> Tensor:
@@ -181,18 +191,19 @@ def _like_dtype(input, dtype) -> np.dtype:
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(_rng.uniform_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
+    return _finish(default_generator.uniform_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(_rng.normal_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
+    return _finish(default_generator.normal_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
                  memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    return _finish(_rng.integers_fill(input._data.shape, _like_dtype(input, dtype), int(low), int(high)), requires_grad)
+    values = default_generator.integers_fill(input._data.shape, _like_dtype(input, dtype), int(low), int(high))
+    return _finish(values, requires_grad)
 
 
 class _LegacyTensorType(type):

@@ -4,12 +4,13 @@ Like PyTorch's, it is a Mersenne Twister (MT19937) seeded with the seed's low 32
 `uniform` / `normal` turn its 32-bit words into numbers the way PyTorch's CPU kernels do, so after the same
 seed rand, randn, uniform_, normal_ and the nn.init fills give PyTorch's values (float32 normals of 16 or
 more elements within a few ulps: PyTorch computes them with vectorised float math; float64 ones within 2,
-NumPy's log/cos/sin against the C library's). randint and randperm, and so the samplers of `utils.data`,
-draw PyTorch's values too. The words come from NumPy's MT19937 in bulk, never one Python call per element
-(only the scalar normals of fewer than 16 elements go through `math`, and randperm's swaps are sequential).
+NumPy's log/cos/sin against the C library's). randint, randperm and bernoulli, and so the samplers of
+`utils.data` and dropout, draw PyTorch's values too. The words come from NumPy's MT19937 in bulk, never one
+Python call per element (only the scalar normals of fewer than 16 elements go through `math`, and randperm's
+swaps are sequential).
 
-It also *is* a NumPy `Generator` on that same MT19937, so bernoulli, multinomial and WeightedRandomSampler
-draw from it with NumPy's algorithms: seeded and repeatable, values differ from PyTorch's.
+It also *is* a NumPy `Generator` on that same MT19937, so multinomial and WeightedRandomSampler draw from it
+with NumPy's algorithms: seeded and repeatable, values differ from PyTorch's.
 
     g = Generator().manual_seed(0)
     randn(3, generator=g)       # tensor([ 1.5410, -0.2934, -2.1788]), as in PyTorch
@@ -21,9 +22,20 @@ import math
 
 import numpy as np
 
+from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor import device as Device
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: an unseeded Generator() starts from this same seed every time
+# PyTorch's CPUGeneratorImplState, the bytes of its get_state(): the engine (initial seed, words left before the
+# next twist, position, 624 32-bit words each in 64 bits) and the cached normals (the double one in the old
+# layout's normal_y; its normal_x and normal_rho, at 5016 and 5032, stay 0), zero padding
+_TORCH_STATE = np.dtype({
+    "names": ["seed", "left", "seeded", "next", "key", "normal", "normal_is_valid", "float_normal",
+              "float_normal_is_valid"],
+    "formats": ["<u8", "<i4", "<i4", "<u8", ("<u8", 624), "<f8", "<i4", "<f4", "u1"],
+    "offsets": [0, 8, 12, 16, 24, 5024, 5040, 5048, 5052],
+    "itemsize": 5056,
+})
 _BOX_MULLER_BLOCK = 16  # PyTorch's normal fill transforms uniforms 16 at a time: u[j], u[j + 8] → n[j], n[j + 8]
 
 
@@ -44,6 +56,7 @@ class Generator(np.random.Generator):
         self._initial_seed = int(seed) % 2**64  # PyTorch keeps the seed as uint64: -1 is 2**64 - 1
         self.bit_generator.state = _mt19937_seeded(self._initial_seed)
         self._next_normal = None  # the second Box-Muller draw of the scalar normal, kept for the next call
+        self._next_float_normal = None  # in PyTorch's state too; its CPU kernels never draw or use it
         return self
 
     def seed(self) -> int:
@@ -53,16 +66,52 @@ class Generator(np.random.Generator):
     def initial_seed(self) -> int:
         return self._initial_seed
 
-    def get_state(self) -> dict:
-        return {"mt19937": self.bit_generator.state, "next_normal": self._next_normal}
+    def get_state(self) -> Tensor:
+        """The state as PyTorch's CPU generator gives it: 5056 bytes (uint8), the same bytes for the same
+        stream, so a state saved by either library loads in the other.
 
-    def set_state(self, new_state: dict) -> Generator:
-        self.bit_generator.state = new_state["mt19937"]
-        self._next_normal = new_state["next_normal"]
+        >>> state = gradscope.get_rng_state(); a = gradscope.rand(2)
+        >>> gradscope.set_rng_state(state); bool((gradscope.rand(2) == a).all())
+        True
+        """
+        numpy_state = self.bit_generator.state["state"]
+        key, position = numpy_state["key"], int(numpy_state["pos"])
+        state = np.zeros(1, _TORCH_STATE)
+        state["seed"], state["seeded"], state["key"] = self._initial_seed, 1, key
+        if position == 624 and np.array_equal(key, _mt19937_seeded(self._initial_seed)["state"]["key"]):
+            state["left"], state["next"] = 1, 0  # just seeded, as PyTorch's engine says it
+        else:  # PyTorch's engine counts down the words left until its next twist and up its position
+            state["left"], state["next"] = 625 - position, position
+        if self._next_normal is not None:
+            state["normal"], state["normal_is_valid"] = self._next_normal, 1
+        if self._next_float_normal is not None:
+            state["float_normal"], state["float_normal_is_valid"] = self._next_float_normal, 1
+        return Tensor._make(state.view(np.uint8))
+
+    def set_state(self, new_state: Tensor) -> Generator:
+        """Continue from `new_state`, a state from get_state (this library's or PyTorch's)."""
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        data = new_state._data
+        if data.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        if data.size != _TORCH_STATE.itemsize:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_TORCH_STATE.itemsize} but found the input "
+                               f"RNG state size to be {data.size}")
+        state = np.ascontiguousarray(data).reshape(-1).view(_TORCH_STATE)[0]
+        left, position = int(state["left"]), int(state["next"])
+        if not (state["seeded"] and 0 < left <= 624 and position <= 624):
+            raise RuntimeError("Invalid mt19937 state")
+        key = state["key"].astype(np.uint32)  # PyTorch keeps 32-bit words in 64-bit slots
+        position = 624 if left == 1 else position  # the next word twists first
+        self.bit_generator.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": position}}
+        self._initial_seed = int(state["seed"])
+        self._next_normal = float(state["normal"]) if state["normal_is_valid"] else None
+        self._next_float_normal = float(state["float_normal"]) if state["float_normal_is_valid"] else None
         return self
 
     def __reduce__(self):
-        return (_rebuild, (str(self.device), self.get_state(), self._initial_seed))
+        return (_rebuild, (str(self.device), self.get_state()._data))
 
     # PyTorch's CPU distributions --------------------------------------------------------------------------------
     def words(self, count: int) -> np.ndarray:
@@ -77,6 +126,30 @@ class Generator(np.random.Generator):
             bits = ((pairs[:, 0] & 0x1F_FFFF) << np.uint64(32)) | pairs[:, 1]
             return bits.astype(np.float64) * 2.0**-53
         return (self.words(count) & 0xFF_FFFF).astype(np.float32) * np.float32(2.0**-24)
+
+    def bernoulli_fill(self, shape: tuple, dtype: np.dtype, p) -> np.ndarray:
+        """0/1 of `dtype`, each 1 with probability p, as bernoulli_ fills a tensor: a number p is compared with
+        a double uniform per element (two words), an array p (of `shape`) with a uniform of its precision:
+        double for float64 p, float (one word) for the others, whose p is compared as float32."""
+        count = math.prod(shape)
+        if isinstance(p, np.ndarray):
+            kind = np.float64 if p.dtype == np.float64 else np.float32
+            ones = self.unit_uniform(count, kind).reshape(shape) < p.astype(kind, copy=False)
+        else:
+            ones = self._doubles_below(count, p)
+        return _owned(ones.astype(dtype), shape)
+
+    def _doubles_below(self, count: int, p: float) -> np.ndarray:
+        """Whether each of `count` double uniforms is below p, without making them: u = bits·2⁻⁵³ < p exactly
+        when bits < t = ⌈p·2⁵³⌉ (p·2⁵³ is exact); the first word's 21 bits against t's high part decide, but
+        on a tie (one draw in 2²¹) the second word does."""
+        pairs = self.words(2 * count).reshape(count, 2)
+        high = pairs[:, 0] & 0x1F_FFFF
+        threshold = math.ceil(p * 2.0**53)
+        below = high < np.uint64(threshold >> 32)
+        tied = np.flatnonzero(high == np.uint64(threshold >> 32))
+        below[tied] = pairs[tied, 1] < np.uint64(threshold & 0xFFFF_FFFF)
+        return below
 
     def integers_fill(self, shape: tuple, dtype: np.dtype, low: int, high: int) -> np.ndarray:
         """Integers in [low, high) as randint / random_(low, high) fill a tensor of `dtype`: one word, or (for
@@ -162,12 +235,13 @@ def _owned(values: np.ndarray, shape: tuple) -> np.ndarray:
     return values
 
 
-def fill_in_memory_order(target: np.ndarray, draw) -> np.ndarray:
-    """`draw(shape)`'s values laid out as PyTorch's CPU kernels write them into `target`: in memory order,
-    dims taken from the largest stride to the smallest (a transposed tensor is filled as its storage is
-    laid out, a sliced one in index order)."""
+def fill_in_memory_order(target: np.ndarray, draw, *inputs: np.ndarray) -> np.ndarray:
+    """`draw(shape, *inputs)`'s values laid out as PyTorch's CPU kernels write them into `target`: in memory
+    order, dims taken from the largest stride to the smallest (a transposed tensor is filled as its storage
+    is laid out, a sliced one in index order). `inputs` of target's shape (a bernoulli_'s p) are passed
+    permuted the same way."""
     order = np.argsort([-stride for stride in target.strides], kind="stable")
-    values = draw(tuple(target.shape[axis] for axis in order))
+    values = draw(tuple(target.shape[axis] for axis in order), *(array.transpose(order) for array in inputs))
     return values.transpose(np.argsort(order))
 
 
@@ -219,7 +293,5 @@ def _halves(x):
     return high, x - high
 
 
-def _rebuild(device, state, initial_seed) -> Generator:
-    generator = Generator(device)
-    generator._initial_seed = initial_seed
-    return generator.set_state(state)
+def _rebuild(device, state: np.ndarray) -> Generator:
+    return Generator(device).set_state(Tensor._make(state))

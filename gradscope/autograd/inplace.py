@@ -362,14 +362,14 @@ INPLACE_METHODS = (
 
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from U(a, b): after the same manual_seed, PyTorch's values."""
-    rng, data = generator or factories._rng, self._data
+    rng, data = generator or factories.default_generator, self._data
     values = fill_in_memory_order(data, lambda shape: rng.uniform_fill(shape, data.dtype, a, b))
     return _inplace(self, lambda t: apply(E.uniform, (t,), (values,)))
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from N(mean, std²): after the same manual_seed, PyTorch's values (float32 within ulps)."""
-    rng, data = generator or factories._rng, self._data
+    rng, data = generator or factories.default_generator, self._data
     contiguous = data.flags.c_contiguous  # PyTorch's block Box-Muller is for contiguous tensors only
     values = fill_in_memory_order(data, lambda shape: rng.normal_fill(shape, data.dtype, mean, std, contiguous))
     return _inplace(self, lambda t: apply(E.normal, (t,), (values,)))

@@ -1,7 +1,7 @@
 """torch.* sampling: bernoulli, multinomial, normal (tensor means and stds), randperm. Draws come from
-the default generator (seeded by manual_seed) or the `generator` given, PyTorch's Mersenne Twister. normal
-and randperm draw PyTorch's values; bernoulli and multinomial use NumPy's algorithms on that stream: seeded
-and repeatable, values differ from PyTorch's, the distributions and the API don't."""
+the default generator (seeded by manual_seed) or the `generator` given, PyTorch's Mersenne Twister. bernoulli,
+normal and randperm draw PyTorch's values; multinomial uses NumPy's algorithms on that stream: seeded and
+repeatable, values differ from PyTorch's, the distributions and the API don't."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope.autograd import factories
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
@@ -20,34 +21,56 @@ node_class(R.bernoulli_p).name = lambda self: "torch::autograd::NotImplemented"
 
 
 def _generator(generator):
-    return generator if generator is not None else factories._rng  # read at call time: manual_seed replaces it
+    return generator if generator is not None else factories.default_generator
 
 
-def _coins(p: np.ndarray, shape: tuple, dtype, generator) -> np.ndarray:
-    if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
+def _check_probability(p: float) -> None:
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:.6g}")
+
+
+def _check_probabilities(p: Tensor) -> np.ndarray:
+    if p._data.dtype.kind != "f":
+        scalar_type = p.dtype.legacy_name.removesuffix("Tensor")
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{scalar_type}'")
+    if not np.all((p._data >= 0) & (p._data <= 1)):  # NaN fails too
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be "
                            "improved?  If so, please report an enhancement request to PyTorch.)")
-    return (_generator(generator).random(shape) < p).astype(dtype)
+    return p._data
+
+
+def _coins(target: np.ndarray, p, generator) -> np.ndarray:
+    """bernoulli_(p)'s draws for `target`, in the order PyTorch writes them (its memory order); a tensor p
+    is broadcast to target's shape."""
+    rng = _generator(generator)
+    if isinstance(p, np.ndarray):
+        p = np.broadcast_to(p, target.shape)
+        return fill_in_memory_order(target, lambda shape, q: rng.bernoulli_fill(shape, target.dtype, q), p)
+    return fill_in_memory_order(target, lambda shape: rng.bernoulli_fill(shape, target.dtype, p))
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    """0/1 draws, each 1 with probability `input` (or the number `p`); the gradient is zero (BernoulliBackward0).
-    With a number p PyTorch records a node that refuses backward, and so does this."""
-    data = input._data
+    """0/1 draws, each 1 with probability `input` (or the number `p`), PyTorch's values after the same seed;
+    the gradient is zero (BernoulliBackward0). With a number p PyTorch records a node that refuses backward,
+    and so does this."""
+    contiguous = np.empty(input._data.shape, input._data.dtype)  # PyTorch draws into a contiguous result
     if p is None:
-        result = apply(R.bernoulli, (input,), (_coins(data, data.shape, data.dtype, generator),))
+        values = _coins(contiguous, _check_probabilities(input), generator)
+        result = apply(R.bernoulli, (input,), (values,))
     else:
-        result = apply(R.bernoulli_p, (input,), (_coins(np.asarray(p), data.shape, data.dtype, generator),))
+        _check_probability(p)
+        result = apply(R.bernoulli_p, (input,), (_coins(contiguous, p, generator),))
     return write_out("bernoulli", result, out)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 0/1 draws, 1 with probability `p` (a number, or a tensor that broadcasts)."""
-    data = self._data
+    """Fill with 0/1 draws, 1 with probability `p` (a number, or a tensor that broadcasts), PyTorch's values
+    after the same seed."""
     if isinstance(p, Tensor):
-        values = _coins(np.broadcast_to(p._data, data.shape), data.shape, data.dtype, generator)
+        values = _coins(self._data, _check_probabilities(p), generator)
         return _inplace(self, lambda t, q: apply(R.bernoulli_tensor_, (t, q), (values,)), p)
-    values = _coins(np.asarray(p), data.shape, data.dtype, generator)
+    _check_probability(p)
+    values = _coins(self._data, p, generator)
     return _inplace(self, lambda t: apply(R.bernoulli_scalar_, (t,), (values,)))
 
 

@@ -1,5 +1,6 @@
 """Sampling functions: seeded by manual_seed (or a Generator), the right distributions, PyTorch's errors.
-bernoulli, multinomial and randperm don't draw PyTorch's values (rand/randn do: test_random_vs_torch.py);
+multinomial doesn't draw PyTorch's values (rand/randn/randperm do: test_random_vs_torch.py; bernoulli:
+test_bernoulli_vs_torch.py);
 samples_torch.py checks names and zero gradients on draws made certain."""
 
 from __future__ import annotations

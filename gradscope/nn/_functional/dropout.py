@@ -1,15 +1,18 @@
 """dropout, dropout1d, dropout2d, dropout3d, built as PyTorch builds them on the CPU: `input * noise`,
 where noise is a Bernoulli(1 - p) draw divided by 1 - p (MulBackward0); and the alpha dropouts of SELU
-networks. Feature dropout draws one value per (sample, channel), shared over the spatial dims. Draws
-come from gradscope's generator (PyTorch's Mersenne Twister), so `gradscope.manual_seed` makes them
-repeat; the Bernoulli draw itself is NumPy's algorithm, so the masks are not PyTorch's.
+networks. Feature dropout draws one value per (sample, channel), shared over the spatial dims. The noise is
+drawn as PyTorch's `bernoulli_(1 - p)` draws it on the CPU, so after the same `manual_seed` the masks are
+PyTorch's.
 """
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 import gradscope
+from gradscope.autograd import factories
 from gradscope.autograd.tensor import Tensor
 
 
@@ -31,8 +34,14 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         kept = 1 if channels_only else 2
         shape = tuple(input.shape[:kept]) + (1,) * (input.dim() - kept) if feature else tuple(input.shape)
-        noise = (gradscope.rand(shape, dtype=input.dtype) < 1 - p).to(input.dtype) / (1 - p)
+        keep = _bernoulli_noise(shape, input, 1 - p)
+        noise = Tensor._make(keep / keep.dtype.type(1 - p))
     return input.mul_(noise) if inplace else input * noise
+
+
+def _bernoulli_noise(shape: tuple, input: Tensor, keep: float) -> np.ndarray:
+    """PyTorch's noise, `empty(shape, dtype=input.dtype).bernoulli_(keep)`: its values after the same seed."""
+    return factories.default_generator.bernoulli_fill(shape, input._data.dtype, keep)
 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:
@@ -118,7 +127,7 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
     if feature and input.dim() < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else tuple(input.shape)
-    keep = (gradscope.rand(shape, dtype=input.dtype) < 1 - p).to(input.dtype)
+    keep = Tensor._make(_bernoulli_noise(shape, input, 1 - p))
     a = 1.0 / ((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
     b = (keep - 1) * (_SELU_ALPHA_PRIME * a) + _SELU_ALPHA_PRIME * a * p
     scaled = input.mul_(keep * a) if inplace else input * (keep * a)

@@ -102,7 +102,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = self.generator if self.generator is not None else factories._rng
+        rng = self.generator if self.generator is not None else factories.default_generator
         drawn = rng.choice(len(self.weights), size=self.num_samples, replace=self.replacement,
                            p=self.weights / self.weights.sum())
         yield from drawn.tolist()
