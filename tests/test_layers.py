@@ -33,8 +33,9 @@ ALLOWED = {
     "backends": {"base", "backends"},
     "amp": {"base", "ops", "autograd", "amp"},
     "distributions": {"base", "ops", "autograd", "nn", "distributions"},
+    "special": {"base", "ops", "autograd", "special"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "package"},
+                "special", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}

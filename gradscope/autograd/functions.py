@@ -239,10 +239,12 @@ def ceil(input):
     return apply(E.ceil, (input,))
 
 
-def round(input, *, decimals=0):  # noqa: A001
-    if decimals:
-        return Tensor._make(np.round(input._data, decimals))
-    return apply(E.round, (input,))
+def round(input, *, decimals=None):  # noqa: A001
+    """To the nearest integer (halves to even), or to `decimals` decimal places (RoundBackward1 once
+    `decimals` is given, 0 included, as PyTorch's round.decimals)."""
+    if decimals is None:
+        return apply(E.round, (input,))
+    return apply(E.round_decimals, (input,), (int(decimals),))
 
 
 def trunc(input):
