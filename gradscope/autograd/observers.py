@@ -122,7 +122,7 @@ def notify_watchers(event: str, *args) -> None:
 
 
 def notify(event: str, *args) -> None:
-    for observer in GLOBAL + active.get():
+    for observer in GLOBAL + modes.get().observers:
         method = getattr(observer, event, None)
         if method is not None:
             method(*args)

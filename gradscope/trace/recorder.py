@@ -31,14 +31,6 @@ DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, large
 SNAPSHOT_BYTES = 64 << 20
 
 
-def _array(value) -> np.ndarray | None:
-    if value is None:
-        return None
-    if isinstance(value, Tensor):
-        return value._data
-    return np.asarray(value)
-
-
 def _whole_buffer(array: np.ndarray) -> np.ndarray | None:
     """The array owning the memory `array` covers, when it covers all of it in one dense block: itself, or
     the array it is a transpose or reshape of. Arrays with the same whole buffer hold the same values in
@@ -147,7 +139,7 @@ class Recorder:
         if array.size <= self.keep_values:  # its values copied (a snapshot for a dtype trace files don't store)
             record = TensorRecord.capture(array, self.keep_values)
             if record.pending_bytes:
-                self._hold(record)
+                self._hold(record, array.nbytes)
             return record
         owner = _whole_buffer(array)
         held = None if owner is None else self._buffers.get(id(owner))
@@ -160,7 +152,7 @@ class Recorder:
             record = TensorRecord.hold(array)
         else:
             record = TensorRecord.capture(array, self.keep_values)
-        self._hold(record)
+        self._hold(record, array.nbytes)  # held or copied, the same bytes
         if owner is not None:
             self._buffers[id(owner)] = (weakref.ref(owner), version, record)
         return record
@@ -170,18 +162,18 @@ class Recorder:
         seen already (an op's input or a view of one, a node's incoming gradient, a saved value: all recorded
         before)."""
         for value in values:
-            array = _array(value)
-            if array is None:
+            if value is None:
                 continue
-            owner = memory_owner(array)
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            owner = array if array.base is None else memory_owner(array)
             seen = self._seen.get(id(owner))
             if type(owner) is np.ndarray and (seen is None or seen() is not owner):
                 self._new[id(owner)] = self._seen[id(owner)] = weakref.ref(owner)
 
-    def _hold(self, record: TensorRecord) -> None:
-        """Keep track of a snapshot; past the budget, summarise every one still waiting."""
+    def _hold(self, record: TensorRecord, nbytes: int) -> None:
+        """Keep track of a snapshot (or held array) of `nbytes`; past the budget, summarise every one still waiting."""
         self._snapshots.append(record)
-        self._snapshot_total += record.pending_bytes
+        self._snapshot_total += nbytes
         if self._snapshot_total > self.snapshot_bytes:
             for waiting in self._snapshots:
                 waiting.keep_statistics_only()
@@ -212,11 +204,11 @@ class Recorder:
         record = self.trace.nodes[self.node_id(node)]
         call = node.module_call
         record.source = _call_source(call) if call is not None and call.closed else user_source(sys._getframe(1))
-        record.inputs = [self._capture(x) for x in inputs]
+        record.inputs = list(map(self._capture, inputs))
         if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
             self._created.add(record.id)
             self._note_made(outputs)
-        record.outputs = [self._capture(x) for x in outputs]
+        record.outputs = list(map(self._capture, outputs))
         if isinstance(node, OpNode):
             names = node.op.params + node.op.attrs
             record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
@@ -251,7 +243,7 @@ class Recorder:
             if node._has_hooks:
                 self._note_hooks(node_id, describe_hooks(node))
             self._pass.order.append(node_id)
-            self._pass.grad_outputs[node_id] = [self._capture(g) for g in grads]
+            self._pass.grad_outputs[node_id] = list(map(self._capture, grads))
 
     def backward_node_end(self, node, grads) -> None:
         if self._pass is None:
@@ -259,7 +251,7 @@ class Recorder:
         node_id = self.node_id(node)
         if node_id in self._created:  # an op's rule, all of whose saved values were recorded
             self._note_made(grads)
-        self._pass.grad_inputs[node_id] = [self._capture(g) for g in grads]
+        self._pass.grad_inputs[node_id] = list(map(self._capture, grads))
         self.trace.judge_later(partial(classify_backward, pass_record=self._pass, node_id=node_id))
 
     def grad_accumulated(self, tensor, grad) -> None:
@@ -309,6 +301,8 @@ class Recorder:
                 self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))
 
     def _rename_scopes(self, namespace: dict) -> None:
+        if not namespace:  # no variable to name a scope after
+            return
         renamed: dict[str | None, str | None] = {}  # scope -> renamed (a trace has a few scopes, many nodes)
         for node in self.trace.nodes.values():
             scope = node.scope
