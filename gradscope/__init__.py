@@ -64,18 +64,19 @@ from gradscope.autograd.sorting_functions import (
     argsort, median, msort, nanmean, nansum, searchsorted, sort, std_mean, topk, unique, var_mean,
 )
 from gradscope.autograd.statistics_functions import (
-    aminmax, argwhere, bincount, bucketize, corrcoef, count_nonzero, cov, histc, isin, kthvalue, mode, nanmedian,
-    nanquantile, quantile, unique_consecutive,
+    aminmax, argwhere, bincount, bucketize, corrcoef, count_nonzero, cov, histc, histogram, isin, kthvalue, mode,
+    nanmedian, nanquantile, nonzero_static, quantile, unique_consecutive,
 )
 from gradscope.autograd.composites import (
     block_diag, combinations, cumulative_trapezoid, diagflat, dsplit, hsplit, inner, logspace, ravel, renorm,
-    split_with_sizes, tensor_split, trapezoid, trapz, tril_indices, triu_indices, unflatten, unravel_index, vander,
-    vdot, vsplit,
+    split_with_sizes, tensor_split, trapezoid, trapz, tril_indices, triu_indices, unflatten, unravel_index,
+    unsafe_chunk, unsafe_split, unsafe_split_with_sizes, vander, vdot, vsplit,
 )
 from gradscope.autograd.composites import deprecated_range as range  # noqa: A004 - torch.range
+from gradscope.autograd.numerical_gradient import gradient
 from gradscope.autograd.placement_functions import (
-    as_strided, diagonal_scatter, index_copy, index_put, index_put_, masked_scatter, narrow_copy, select_scatter,
-    slice_scatter, take_along_dim,
+    as_strided, as_strided_, diagonal_scatter, index_copy, index_put, index_put_, masked_scatter, narrow_copy,
+    select_scatter, slice_scatter, take_along_dim,
 )
 from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from gradscope.autograd.pointwise import (

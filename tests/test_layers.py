@@ -109,7 +109,7 @@ AUTOGRAD_LAYERS = (
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
-        "statistics_functions", "placement_functions", "composites",
+        "statistics_functions", "placement_functions", "composites", "numerical_gradient",
         "product_functions", "random_functions", "linalg_functions", "linalg_aliases", "view_inplace",
         "tensor_namespace"}),
     ("engine", {"engine"}),

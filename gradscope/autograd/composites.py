@@ -298,6 +298,26 @@ def renorm_(self, p, dim, maxnorm):
     return inplace._inplace(self, lambda t: renorm(t, p, dim, maxnorm))
 
 
+def unsafe_split(input, split_size, dim=0):
+    """split whose pieces are copies, not views (UnsafeSplitBackward0)."""
+    return _unsafe(V.unsafe_split, input, split(input, split_size, dim), dim)
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    size = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    return unsafe_split(input, max(1, -(-size // chunks)), dim)
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    return _unsafe(V.unsafe_split_with_sizes, input, split(input, list(split_sizes), dim), dim)
+
+
+def _unsafe(op, input, views, dim):
+    """The pieces `views` (split's, which checked the arguments) as copies made by `op`."""
+    d = normalize_dim(dim, input._data.ndim)
+    return apply(op, (input,), (d, tuple(piece._data.shape[d] for piece in views)))
+
+
 # ------------------------------------------------------------------------------- index makers, ranges
 def _indices_of(triangle, row, col, offset, dtype) -> Tensor:
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
@@ -347,7 +367,8 @@ def deprecated_range(start, end, step=1, *, dtype=None, device=None, requires_gr
 
 FUNCTIONS = ("tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes", "unflatten", "ravel", "diagflat",
              "block_diag", "combinations", "vander", "trapezoid", "trapz", "cumulative_trapezoid", "inner", "vdot",
-             "renorm", "tril_indices", "triu_indices", "unravel_index", "logspace", "deprecated_range")
+             "renorm", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes",
+             "tril_indices", "triu_indices", "unravel_index", "logspace", "deprecated_range")
 METHODS = {name: globals()[name] for name in (
     "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes", "unflatten", "ravel", "reshape_as", "diagflat",
-    "inner", "vdot", "renorm", "renorm_")}
+    "inner", "vdot", "renorm", "renorm_", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes")}

@@ -11,7 +11,7 @@ from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.shape_functions import basic_index, contiguous, expand, reshape, unsqueeze
+from gradscope.autograd.shape_functions import basic_index, check_along_index, contiguous, expand, reshape, unsqueeze
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import indexing_ops as X
 
@@ -45,10 +45,18 @@ def take(input, index, *, out=None):
 def index_select(input, dim, index, *, out=None):
     """The slices at `index` (1-D) along `dim` (IndexSelectBackward0)."""
     d = normalize_dim(dim, input._data.ndim)
-    positions = _index_array(index, "index_select").reshape(-1)
+    given = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if given.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if given.dtype not in (np.int32, np.int64):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    positions = given.astype(np.int64, copy=False).reshape(-1)
     size = input._data.shape[d] if input._data.ndim else 1
-    if positions.size and (positions.min() < 0 or positions.max() >= size):
-        raise IndexError("index out of range in self")
+    bad = positions[(positions < 0) | (positions >= size)]
+    if bad.size:  # NOTE: PyTorch's kernels word it differently for vectors and for tensors of more dims
+        if input._data.ndim <= 1:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad[0]} axis_dim={size}")
     return write_out("index_select", apply(X.index_select, (input,), (d, positions)), out)
 
 
@@ -82,10 +90,13 @@ def _fit_src(src, index: np.ndarray):
 
 def _scatter_index(input, dim, index, name: str) -> tuple[int, np.ndarray]:
     d = normalize_dim(dim, input._data.ndim)
-    positions = _index_array(index, name)
-    if positions.ndim != input._data.ndim:
+    given = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if given.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if given.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    return d, positions
+    check_along_index(input._data.shape, d, given, "Expected")
+    return d, given.astype(np.int64, copy=False)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):

@@ -39,3 +39,21 @@ class MinMax(tuple):
 
     def __repr__(self) -> str:
         return f"torch.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+
+class Histogram(tuple):
+    """A (hist, bin_edges) pair with attribute access, like torch.return_types.histogram."""
+
+    def __new__(cls, hist, bin_edges):
+        return super().__new__(cls, (hist, bin_edges))
+
+    @property
+    def hist(self):
+        return self[0]
+
+    @property
+    def bin_edges(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.histogram(\nhist={self[0]!r},\nbin_edges={self[1]!r})"

@@ -287,8 +287,34 @@ def index_scatter(values, shape, indices, accumulate):
     return apply(S.index_scatter, (values,), (tuple(shape), indices, accumulate))
 
 
+def check_along_index(shape: tuple, dim: int, index: np.ndarray, wording: str) -> None:
+    """PyTorch's checks of a gather/scatter index: no larger than the input apart from `dim` (its error opens
+    with `wording`), every index within `dim`."""
+    for d, (wanted, size) in enumerate(zip(index.shape, shape)):
+        if d != dim and wanted > size:
+            raise RuntimeError(f"{wording} index {list(index.shape)} to be no larger than self {list(shape)} apart "
+                               f"from dimension {dim}")
+    size = shape[dim] if shape else 1
+    bad = index[(index < 0) | (index >= size)]
+    if bad.size:
+        raise RuntimeError(f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {size}")
+
+
 def gather(input, dim, index, *, sparse_grad=False):
-    return apply(S.gather, (input,), (normalize_dim(dim, input._data.ndim), index._data))
+    d = normalize_dim(dim, input._data.ndim)
+    positions = index._data
+    if positions.dtype not in (np.int32, np.int64):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if positions.ndim != input._data.ndim and max(positions.ndim, input._data.ndim) > 1:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if positions.ndim == input._data.ndim:
+        check_along_index(input._data.shape, d, positions, f"Size does not match at dimension "
+                          f"{_first_larger(input._data.shape, d, positions.shape)} expected")
+    return apply(S.gather, (input,), (d, positions.astype(np.int64, copy=False)))
+
+
+def _first_larger(shape: tuple, dim: int, index_shape: tuple) -> int:
+    return next((d for d, (wanted, size) in enumerate(zip(index_shape, shape)) if d != dim and wanted > size), 0)
 
 
 def masked_fill(input, mask, value):

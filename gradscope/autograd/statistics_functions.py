@@ -19,7 +19,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.pointwise import lerp_
 from gradscope.autograd.rearrange import diagonal
-from gradscope.autograd.return_types import MinMax, ReturnType
+from gradscope.autograd.return_types import Histogram, MinMax, ReturnType
 from gradscope.autograd.sorting_functions import searchsorted, sort
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.view_inplace import squeeze_, transpose_, unsqueeze_
@@ -259,6 +259,41 @@ def _c_float(value: float) -> str:
     return "-nan" if math.isnan(value) else f"{value:g}"
 
 
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+    """(hist, bin_edges): how many elements (or how much `weight`) fall in each of `bins` equal bins over `range`
+    (the data's by default), or between the given edges; each bin holds its left edge, the last its right too."""
+    data = input._data
+    if isinstance(bins, Tensor):
+        edges = bins._data.astype(data.dtype, copy=False)
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        low, high = (float(data.min()), float(data.max())) if range is None and data.size else (
+            (0.0, 0.0) if range is None else (float(range[0]), float(range[1])))
+        if low > high:
+            raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min {_c_float(low)} max "
+                               f"{_c_float(high)} for dimension 0")
+        if low == high:
+            low, high = low - 0.5, high + 0.5
+        edges = np.linspace(low, high, bins + 1).astype(data.dtype)
+    flat = data.reshape(-1)
+    inside = (flat >= edges[0]) & (flat <= edges[-1])
+    position = np.minimum(np.searchsorted(edges, flat[inside], side="right") - 1, edges.size - 2)
+    weights = None if weight is None else weight._data.reshape(-1)[inside]
+    hist = np.bincount(position, weights, minlength=edges.size - 1).astype(data.dtype)
+    if density:
+        hist = (hist / (hist.sum() * np.diff(edges))).astype(data.dtype)
+    result = Histogram(Tensor._make(hist), Tensor._make(edges))
+    return write_out("histogram", result, out)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """nonzero's rows, exactly `size` of them: cut, or padded with `fill_value`."""
+    found = np.argwhere(input._data).astype(np.int64, copy=False)[:size]
+    padding = np.full((size - found.shape[0], input._data.ndim), fill_value, dtype=np.int64)
+    return Tensor._make(np.concatenate([found, padding]))
+
+
 def bincount(input, weights=None, minlength=0):
     """How often each non-negative integer occurs in the 1-D `input` (or the sum of its `weights`)."""
     data = input._data
@@ -327,5 +362,5 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 FUNCTIONS = ("kthvalue", "mode", "nanmedian", "quantile", "nanquantile", "aminmax", "count_nonzero", "argwhere", "cov",
-             "corrcoef", "histc", "bincount", "bucketize", "isin", "unique_consecutive")
+             "corrcoef", "histc", "histogram", "nonzero_static", "bincount", "bucketize", "isin", "unique_consecutive")
 METHODS = {name: globals()[name] for name in FUNCTIONS if name not in ("bucketize", "isin")}

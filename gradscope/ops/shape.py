@@ -107,10 +107,14 @@ stack = primitive("stack", lambda arrays, dim: np.stack(arrays, axis=dim), "Stac
 
 
 def _gather(a, dim, indices):
+    if a.ndim == 0:  # a 0-dim tensor is gathered as one element, into the index's shape
+        return a.reshape(1)[indices]
     return np.take_along_axis(a, indices, axis=dim)
 
 
 def _gather_vjp(g, s):
+    if not s.self_sym_sizes:
+        return s.xp.sum(g, tuple(range(g.ndim)))
     grid = list(np.indices(s.index.shape, sparse=True))
     grid[s.dim] = s.index
     return s.xp.index_scatter(g, s.self_sym_sizes, tuple(grid), True)

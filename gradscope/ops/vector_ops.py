@@ -56,3 +56,17 @@ def _renorm_vjp(g, s):
 
 renorm = primitive("renorm", _renorm, "RenormBackward0", inputs=("self",), params=("p", "dim", "maxnorm"),
                    saves=("self",), vjp=(_renorm_vjp,))
+
+
+def _split_copies(a, dim, split_sizes):
+    bounds = np.cumsum((0,) + tuple(split_sizes))
+    return tuple(np.take(a, np.arange(start, end), axis=dim)
+                 for start, end in zip(bounds[:-1], bounds[1:], strict=True))
+
+
+# split and split_with_sizes whose outputs are copies (torch.unsafe_split …): nodes of their own, not views
+unsafe_split = primitive("unsafe_split", _split_copies, "UnsafeSplitBackward0", inputs=("self",),
+                         params=("dim", "split_sizes"), outputs=None, vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))
+unsafe_split_with_sizes = primitive("unsafe_split_with_sizes", _split_copies, "UnsafeSplitWithSizesBackward0",
+                                    inputs=("self",), params=("dim", "split_sizes"), outputs=None,
+                                    vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))

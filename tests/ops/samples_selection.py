@@ -142,6 +142,17 @@ def _composites() -> list[tuple]:
         _call("vdot", lambda lib, a, b: lib.vdot(a, b), ((3,), (3,))),
         _call("vdot_method", lambda lib, a, b: a.vdot(b), ((4,), (4,))),
         _call("renorm_", lambda lib, x: x.clone().renorm_(2, 1, 0.5), M),
+        _call("unsafe_split", lambda lib, x: x.unsafe_split(2, 1), M),
+        _call("unsafe_chunk", lambda lib, x: lib.unsafe_chunk(x, 2, 0), CUBE),
+        _call("unsafe_split_with_sizes", lambda lib, x: lib.unsafe_split_with_sizes(x, [1, 2], -1), M),
+        _call("gradient", lambda lib, x: lib.gradient(x), ((3, 4),)),
+        _call("gradient_edge_order2", lambda lib, x: lib.gradient(x, spacing=0.5, dim=1, edge_order=2), ((2, 4),)),
+        _call("gradient_spacings", lambda lib, x: lib.gradient(x, spacing=[2.0, 3.0]), ((3, 3),)),
+        _call("gradient_coordinates", lambda lib, x, c: lib.gradient(x, spacing=(c.cumsum(0),), dim=0),
+              ((4, 2), (4,)), domain=("signed", "positive")),
+        _call("gradient_coordinates_order2", lambda lib, x, c: lib.gradient(x, spacing=[c.cumsum(0)], dim=-1,
+                                                                             edge_order=2),
+              ((2, 4), (4,)), domain=("signed", "positive")),
     ]
     for p in (2, 1, 3, float("inf"), 0.5):
         samples += [

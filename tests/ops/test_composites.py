@@ -64,6 +64,11 @@ def _grid(lib):
     lambda lib: lib.inner(lib.tensor([1.0, 2.0]), lib.tensor(2.0)),
     lambda lib: _grid(lib).renorm(float("inf"), 0, 5),
     lambda lib: lib.nan_to_num_(lib.tensor([float("nan"), float("inf")])),
+    lambda lib: lib.gradient(lib.tensor([1, 2, 4])),
+    lambda lib: lib.gradient(_grid(lib) ** 2, spacing=[lib.tensor([0.0, 1.0, 3.0]), lib.tensor([0.0, 1.0, 2.0, 4.0])],
+                             edge_order=2),
+    lambda lib: lib.gradient(_grid(lib), dim=(0,)),
+    lambda lib: lib.unsafe_chunk(_grid(lib), 3, 1),
 ])
 def test_values_and_dtypes_match_torch(torch, call):
     _same(call(gradscope), call(torch))
@@ -95,6 +100,10 @@ def test_values_and_dtypes_match_torch(torch, call):
     lambda lib: _grid(lib).renorm(-1, 0, 5),
     lambda lib: _grid(lib).renorm(2, 0, -5),
     lambda lib: lib.tensor([1.0, 2.0]).renorm(2, 0, 5),
+    lambda lib: lib.gradient(_grid(lib), edge_order=3),
+    lambda lib: lib.gradient(_grid(lib)[:, :2], edge_order=2),
+    lambda lib: lib.gradient(_grid(lib), spacing=[1.0, 2.0, 3.0]),
+    lambda lib: lib.gradient(_grid(lib), spacing=[1.0, 2.0], dim=0),
 ])
 def test_errors_match_torch(torch, call):
     _same_error(call, torch)

@@ -87,6 +87,14 @@ def test_indices_among_ties_are_torchs(torch, seed):
     lambda lib: lib.cov(lib.tensor([1, 2, 4])),
     lambda lib: lib.corrcoef(lib.tensor([[1, 2, 4], [2, 2, 1]])),
     lambda lib: lib.aminmax(lib.tensor([[1, 7], [3, 2]]), dim=0),
+    lambda lib: tuple(lib.histogram(lib.arange(12.0).view(3, 4), 3)),
+    lambda lib: tuple(lib.histogram(lib.arange(12.0, dtype=lib.float64), lib.tensor([0.0, 5.0, 12.0],
+                                                                                   dtype=lib.float64))),
+    lambda lib: tuple(lib.arange(12.0).histogram(3, range=(1.0, 4.0), density=True)),
+    lambda lib: tuple(lib.histogram(lib.arange(6.0), 3, weight=lib.arange(6.0))),
+    lambda lib: tuple(lib.histogram(lib.tensor([2.0, 2.0]), 4)),
+    lambda lib: lib.tensor([[0, 1], [2, 0]]).nonzero_static(size=4),
+    lambda lib: lib.nonzero_static(lib.tensor([0.0, 1.0, 2.0]), size=1, fill_value=7),
 ])
 def test_values_and_dtypes_match_torch(torch, call):
     _same(call(gradscope), call(torch))

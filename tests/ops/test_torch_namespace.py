@@ -25,7 +25,8 @@ NAMES += (
     "isin unique_consecutive index_copy index_put masked_scatter select_scatter slice_scatter diagonal_scatter "
     "fill_diagonal narrow_copy take_along_dim as_strided storage_offset tensor_split hsplit vsplit dsplit "
     "split_with_sizes unflatten ravel reshape_as diagflat block_diag combinations vander trapezoid trapz "
-    "cumulative_trapezoid inner vdot renorm tril_indices triu_indices unravel_index logspace range nan_to_num"
+    "cumulative_trapezoid inner vdot renorm tril_indices triu_indices unravel_index logspace range nan_to_num "
+    "gradient unsafe_split unsafe_chunk unsafe_split_with_sizes histogram nonzero_static"
 ).split()
 
 
