@@ -163,5 +163,10 @@ def _composites() -> list[tuple]:
     return samples
 
 
+def _unsampled() -> list[tuple]:
+    """Primitives others declared without a sample (the completeness test in test_gradients.py needs one)."""
+    return [_call("round_decimals", lambda lib, x: x.round(decimals=1) * x, M, domain="offgrid")]
+
+
 def selection_calls() -> list[tuple]:
-    return _order_statistics() + _placement() + _composites()
+    return _order_statistics() + _placement() + _composites() + _unsampled()
