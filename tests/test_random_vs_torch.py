@@ -168,8 +168,10 @@ def test_a_pickled_generator_continues_its_stream():
 @pytest.mark.parametrize("args, dtype", [
     ((0, 10, (100,)), None), ((10, (7,)), None), ((-5, 5, (3, 4)), None), ((0, 2**40, (50,)), None),
     ((-2**62, 2**62, (20,)), None), ((0, 2**40, (50,)), "float64"), ((3, 200, (30,)), "uint8"),
-    ((0, 2, (30,)), "float32"),
-], ids=["small", "high_only", "negative", "random64", "wide", "random64_float64", "uint8", "float32"])
+    ((0, 2, (30,)), "float32"), ((0, 2**28, (30,)), None), ((0, 2**28 - 1, (30,)), None),
+    ((-2**30, 2**30, (30,)), "int32"),
+], ids=["small", "high_only", "negative", "random64", "wide", "random64_float64", "uint8", "float32",
+        "random64_from_2**28", "one_word_below_2**28", "random64_int32"])
 def test_randint_is_exact(args, dtype):
     def draw(lib):
         kwargs = {"dtype": getattr(lib, dtype)} if dtype else {}

@@ -4,13 +4,10 @@ Like PyTorch's, it is a Mersenne Twister (MT19937) seeded with the seed's low 32
 `uniform` / `normal` turn its 32-bit words into numbers the way PyTorch's CPU kernels do, so after the same
 seed rand, randn, uniform_, normal_ and the nn.init fills give PyTorch's values (float32 normals of 16 or
 more elements within a few ulps: PyTorch computes them with vectorised float math; float64 ones within 2,
-NumPy's log/cos/sin against the C library's). randint, randperm and bernoulli, and so the samplers of
-`utils.data` and dropout, draw PyTorch's values too. The words come from NumPy's MT19937 in bulk, never one
-Python call per element (only the scalar normals of fewer than 16 elements go through `math`, and randperm's
-swaps are sequential).
-
-It also *is* a NumPy `Generator` on that same MT19937, so multinomial and WeightedRandomSampler draw from it
-with NumPy's algorithms: seeded and repeatable, values differ from PyTorch's.
+NumPy's log/cos/sin against the C library's). randint, randperm, bernoulli, multinomial, exponential_ and
+random_, and so the samplers of `utils.data` and dropout, draw PyTorch's values too. The words come from
+NumPy's MT19937 in bulk, never one Python call per element (only the scalar normals of fewer than 16
+elements and float64 exponentials go through `math`, and randperm's swaps are sequential).
 
     g = Generator().manual_seed(0)
     randn(3, generator=g)       # tensor([ 1.5410, -0.2934, -2.1788]), as in PyTorch
@@ -19,6 +16,7 @@ with NumPy's algorithms: seeded and repeatable, values differ from PyTorch's.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -151,18 +149,47 @@ class Generator(np.random.Generator):
         below[tied] = pairs[tied, 1] < np.uint64(threshold & 0xFFFF_FFFF)
         return below
 
+    def exponential_fill(self, shape: tuple, dtype: np.dtype, rate: float) -> np.ndarray:
+        """Exp(rate) as exponential_ fills a tensor of `dtype`: −1/rate · log1p(−u) in double from a double
+        uniform u, then cast; log1p is the C library's, as PyTorch's (see _as_the_c_library_rounds)."""
+        u = self.unit_uniform(math.prod(shape), np.float64)
+        scale = -1.0 / rate
+
+        def exact(where):
+            return np.fromiter((scale * math.log1p(-x) for x in u[where].tolist()), np.float64)
+        return _owned(_as_the_c_library_rounds(scale * np.log1p(-u), exact, dtype), shape)
+
     def integers_fill(self, shape: tuple, dtype: np.dtype, low: int, high: int) -> np.ndarray:
         """Integers in [low, high) as randint / random_(low, high) fill a tensor of `dtype`: one word, or (for
-        a range of 2**32 or more in an int64/float tensor) a random64, modulo the range, plus low."""
-        count, span = math.prod(shape), high - low
+        a range of 2**28 or more, any dtype) a random64, modulo the range, plus low. NOTE: PyTorch's releases
+        switch to random64 at 2**28 (to bound the modulo's skew); its internal builds at 2**32, and only for
+        int64/float tensors."""
         dtype = np.dtype(dtype)
-        if span >= 2**32 and dtype in (np.int64, np.float64, np.float32):
+        _check_range(low, high, dtype)
+        count, span = math.prod(shape), high - low
+        if span >= 2**28:
             pairs = self.words(2 * count).reshape(count, 2)
             raw = (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
         else:
             raw = self.words(count)
         shifted = raw % np.uint64(span) + np.uint64(low % 2**64)  # wraps as PyTorch's uint64 arithmetic does
         return _owned(shifted.view(np.int64).astype(dtype), shape)
+
+    def random_fill(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
+        """What random_() with no range fills a tensor of `dtype` with: a word (a random64 for int64 and
+        float64) modulo the dtype's count of values from 0 (its maximum + 1; for floats 2**digits + 1)."""
+        dtype = np.dtype(dtype)
+        count = math.prod(shape)
+        if dtype in (np.int64, np.float64):
+            pairs = self.words(2 * count).reshape(count, 2)
+            raw = (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
+        else:
+            raw = self.words(count)
+        if dtype.kind == "f":
+            modulus = 2 ** (np.finfo(dtype).nmant + 1) + 1
+        else:
+            modulus = 2 if dtype == np.bool_ else int(np.iinfo(dtype).max) + 1
+        return _owned((raw % np.uint64(modulus)).astype(dtype), shape)
 
     def permutation_fill(self, n: int) -> np.ndarray:
         """A permutation of 0 … n−1 as PyTorch's CPU randperm shuffles (n below 2**32 / 20): Fisher-Yates
@@ -226,6 +253,36 @@ class Generator(np.random.Generator):
         return out
 
 
+# how PyTorch names dtypes in random_'s range errors (C++'s names)
+_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+                 "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _check_range(low: int, high: int, dtype: np.dtype) -> None:
+    """PyTorch's checks on random_(low, high) / randint(low, high): a non-empty range whose ends `dtype`
+    holds, with a warning for floats past the integers they hold exactly."""
+    if not low < high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    ends = (("from", low), ("to - 1", high - 1))
+    if dtype.kind == "f":
+        info = np.finfo(dtype)
+        smallest, largest = float(info.min), float(info.max)
+    else:
+        info = np.iinfo(np.uint8 if dtype == np.bool_ else dtype)
+        smallest, largest = int(info.min), 1 if dtype == np.bool_ else int(info.max)
+    for name, value in ends:
+        if not smallest <= value <= largest:
+            raise RuntimeError(f"{name} is out of bounds for {_C_TYPE_NAMES[dtype.name]}")
+    if dtype.kind == "f":
+        digits = np.finfo(dtype).nmant + 1
+        for name, value in ends:
+            if not -(2**digits) <= value <= 2**digits:
+                warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                              f"{_C_TYPE_NAMES[dtype.name]} can support discrete uniform distribution only within this "
+                              "range. This warning will become an error in version 1.7 release, please fix the code "
+                              "in advance", UserWarning, stacklevel=4)
+
+
 def _owned(values: np.ndarray, shape: tuple) -> np.ndarray:
     """`values` given `shape` in place, owning its memory (not a view: a factory's memory is its own, see
     gradscope.autograd.writes)."""
@@ -267,6 +324,22 @@ def _box_muller_blocks(u: np.ndarray, kind) -> np.ndarray:
     radius = np.sqrt(-2 * np.log(u1))
     theta = 2.0 * math.pi * u2
     return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).ravel()
+
+
+def _as_the_c_library_rounds(approximate: np.ndarray, exact, dtype: np.dtype) -> np.ndarray:
+    """Doubles computed with NumPy's vectorised math (`approximate`) as `dtype`, equal to what the C library's
+    functions give, which PyTorch's scalar kernels call: `exact(where)` recomputes the elements at `where`
+    with `math`. NOTE: NumPy's log1p differs from the C library's in a double's last bit for 7% of
+    inputs; rounding to float32 hides that except within a few ulps of a float32 rounding boundary (about one
+    draw in 2**26), so only those are recomputed, and every element of a float64 result."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float64:
+        return exact(slice(None))
+    margin = 8 * np.finfo(np.float64).eps
+    values = approximate.astype(dtype)
+    unsure = np.flatnonzero((approximate * (1 - margin)).astype(dtype) != (approximate * (1 + margin)).astype(dtype))
+    values[unsure] = exact(unsure).astype(dtype)
+    return values
 
 
 def _fused_multiply_add(x: np.ndarray, scale, offset) -> np.ndarray:

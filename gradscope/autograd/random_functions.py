@@ -76,29 +76,64 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices drawn from the categories of each row of `input` (non-negative weights, not necessarily
-    summing to 1), with or without replacement. No gradient."""
+    summing to 1), with or without replacement: PyTorch's draws after the same seed. No gradient.
+
+    Without replacement (or for one sample) the picks are the largest weight / Exp(1) keys (a Gumbel-max
+    draw, one exponential per weight); with replacement each sample is a double uniform looked up in the
+    row's cumulative weights, summed and normalised in the input's dtype, as PyTorch's CPU kernel does."""
+    weights = input._data
+    _check_multinomial(input, num_samples, replacement)
+    rows = weights.reshape(-1, weights.shape[-1])
+    rng = _generator(generator)
+    if rows.shape[0] == 0:
+        picks = np.empty((0, num_samples), dtype=np.int64)
+    elif not replacement or num_samples == 1:
+        if not np.all(rows < np.inf) or np.any(rows < 0):  # NaN fails the first
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if np.any(rows.sum(axis=1) == 0):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        keys = rows / rng.exponential_fill(rows.shape, rows.dtype, 1.0)
+        if num_samples == 1:  # PyTorch's argmax: the first largest
+            picks = np.argmax(keys, axis=1)[:, None]
+        else:  # NOTE: keys that tie (zero weights) come in index order; PyTorch's topk leaves their order open
+            picks = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    else:
+        cumulative = _cumulative_weights(rows)
+        u = rng.unit_uniform(rows.shape[0] * num_samples, np.float64).reshape(rows.shape[0], num_samples)
+        picks = np.stack([np.searchsorted(row.astype(np.float64), draws) for row, draws in zip(cumulative, u)])
+    result = Tensor._make(picks.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64, copy=False))
+    return write_out("multinomial", result, out)
+
+
+def _check_multinomial(input, num_samples, replacement) -> None:
     weights = input._data
     if weights.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
-    if not np.all(np.isfinite(rows)) or np.any(rows < 0):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if np.any(rows.sum(axis=1) <= 0):
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and num_samples > rows.shape[1]:
+    if weights.dtype.kind != "f":
+        scalar_type = input.dtype.legacy_name.removesuffix("Tensor")
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {scalar_type}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > weights.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    rng = _generator(generator)
-    if replacement:  # inverse CDF: how many cumulative weights each uniform draw passes
-        cumulative = np.cumsum(rows, axis=1)
-        draws = rng.random((rows.shape[0], num_samples)) * cumulative[:, -1:]
-        picks = (cumulative[:, None, :] <= draws[:, :, None]).sum(axis=2)
-        picks = np.minimum(picks, rows.shape[1] - 1)
-    else:  # Efraimidis–Spirakis: the num_samples largest keys log(u) / w are a draw without replacement
-        with np.errstate(divide="ignore"):
-            keys = np.log(rng.random(rows.shape)) / rows
-        picks = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
-    result = Tensor._make(picks.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
-    return write_out("multinomial", result, out)
+    if weights.shape[-1] > 2**24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+
+
+def _cumulative_weights(rows: np.ndarray) -> np.ndarray:
+    """Each row's running sum over its total, in the rows' dtype, the last set to 1; PyTorch checks row by
+    row, so the first bad row's problem is the one reported."""
+    for row in rows:
+        bad = np.flatnonzero(~((row >= 0) & np.isfinite(row)))
+        if bad.size:
+            kind = "probability entry < 0" if not row[bad[0]] >= 0 else "probability entry = infinity or NaN"
+            raise RuntimeError(f"invalid multinomial distribution (encountering {kind})")
+        if not row.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    cumulative = np.cumsum(rows, axis=1, dtype=rows.dtype)  # sequential, as PyTorch sums
+    cumulative /= cumulative[:, -1:]
+    cumulative[:, -1] = 1
+    return cumulative
 
 
 def _check_std(std: np.ndarray) -> None:
@@ -149,5 +184,45 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return write_out("randperm", result, out)
 
 
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with Exp(lambd) draws: PyTorch's values after the same seed."""
+    data = self._data
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:.6g}")
+    if data.dtype.kind != "f":
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {self.dtype.legacy_name.removesuffix('Tensor')}")
+    rng = _generator(generator)
+    values = fill_in_memory_order(data, lambda shape: rng.exponential_fill(shape, data.dtype, lambd))
+    return _inplace(self, lambda t: apply(R.exponential, (t,), (values,)))
+
+
+def random_(self, *bounds, to=None, generator=None):
+    """Fill with integers: random_() any the dtype holds from 0 (up to 2**digits for floats), random_(to)
+    from [0, to), random_(low, to) from [low, to), random_(low, None) from low to the dtype's maximum:
+    PyTorch's values after the same seed."""
+    data, rng = self._data, _generator(generator)
+    if to is not None:
+        bounds = bounds + (to,)
+    if not bounds:
+        op, draw = R.random_full, lambda shape: rng.random_fill(shape, data.dtype)
+    else:
+        low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+        if high is None:
+            high = _largest_integer(data.dtype) + 1
+        op, draw = (R.random_to if len(bounds) == 1 else R.random_from_to,
+                    lambda shape: rng.integers_fill(shape, data.dtype, int(low), int(high)))
+    values = fill_in_memory_order(data, draw)
+    return _inplace(self, lambda t: apply(op, (t,), (values,)))
+
+
+def _largest_integer(dtype: np.dtype) -> int:
+    """The top of random_(low, None)'s range: the dtype's maximum, 2**digits for floats, 1 for bool."""
+    if dtype.kind == "f":
+        return 2 ** (np.finfo(dtype).nmant + 1)
+    return 1 if dtype == np.bool_ else int(np.iinfo(dtype).max)
+
+
 FUNCTIONS = ("bernoulli", "multinomial", "normal", "randperm")
-METHODS = {"bernoulli": bernoulli, "bernoulli_": bernoulli_, "multinomial": multinomial}
+METHODS = {"bernoulli": bernoulli, "bernoulli_": bernoulli_, "multinomial": multinomial,
+           "exponential_": exponential_, "random_": random_}

@@ -18,6 +18,15 @@ bernoulli_scalar_ = primitive("bernoulli_scalar_", lambda a, values: values, "Be
                               params=("values",), vjp=(_zero,))
 bernoulli_tensor_ = primitive("bernoulli_tensor_", lambda a, p, values: values, "BernoulliBackward1",
                               inputs=("self", "p"), params=("values",), vjp=(_zero, _zero))
+# x.exponential_(), x.random_(…): the generator's values (a parameter) replace x's
+exponential = primitive("exponential", lambda a, values: values, "ExponentialBackward0", inputs=("self",),
+                        params=("values",), vjp=(_zero,))
+random_from_to = primitive("random_from_to", lambda a, values: values, "RandomBackward0", inputs=("self",),
+                           params=("values",), vjp=(_zero,))
+random_to = primitive("random_to", lambda a, values: values, "RandomBackward1", inputs=("self",),
+                      params=("values",), vjp=(_zero,))
+random_full = primitive("random_full", lambda a, values: values, "RandomBackward2", inputs=("self",),
+                        params=("values",), vjp=(_zero,))
 normal_tensor_tensor = primitive("normal_tensor_tensor", lambda mean, std, values: values, "NormalBackward3",
                                  inputs=("mean", "std"), params=("values",),
                                  attrs=("mean_sym_sizes", "std_sym_sizes"), vjp=(_zero, _zero))

@@ -329,6 +329,10 @@ def _random() -> list[tuple]:
         _call("bernoulli_ones", lambda lib, x: (x * 0 + 1).bernoulli(), m),
         _call("bernoulli_scalar_", lambda lib, x: x.clone().bernoulli_(1.0), m),
         _call("bernoulli_tensor_", lambda lib, x, p: x.clone().bernoulli_(p * 0 + 1), ((2, 3), (3,))),
+        _call("exponential_", lambda lib, x: x.clone().exponential_() * 0, m),
+        _call("random_from_to", lambda lib, x: x.clone().random_(3, 4), m),
+        _call("random_to", lambda lib, x: x.clone().random_(1), m),
+        _call("random_full", lambda lib, x: x.clone().random_() * 0, m),
         # NOTE: the mean too is constant: its gradient is zero by PyTorch's choice, not the derivative
         _call("normal_tensors", lambda lib, mean, std: lib.normal(mean * 0 + 0.5, std * 0), ((2, 3), (3,))),
         _call("normal_tensor_mean", lambda lib, mean: lib.normal(mean * 0 - 1, 0.0), m),

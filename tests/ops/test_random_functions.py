@@ -1,6 +1,5 @@
 """Sampling functions: seeded by manual_seed (or a Generator), the right distributions, PyTorch's errors.
-multinomial doesn't draw PyTorch's values (rand/randn/randperm do: test_random_vs_torch.py; bernoulli:
-test_bernoulli_vs_torch.py);
+That the values are PyTorch's: test_random_vs_torch.py, test_bernoulli_vs_torch.py, test_sampling_vs_torch.py;
 samples_torch.py checks names and zero gradients on draws made certain."""
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from gradscope.autograd import factories
 from gradscope.autograd.factories import draw_seed, randint, randperm
 from gradscope.autograd.generator import Generator
+from gradscope.autograd.random_functions import multinomial
+from gradscope.autograd.tensor import Tensor
 
 
 class Sampler:
@@ -102,9 +103,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = self.generator if self.generator is not None else factories.default_generator
-        drawn = rng.choice(len(self.weights), size=self.num_samples, replace=self.replacement,
-                           p=self.weights / self.weights.sum())
+        drawn = multinomial(Tensor._make(self.weights), self.num_samples, self.replacement, generator=self.generator)
         yield from drawn.tolist()
 
     def __len__(self) -> int:
