@@ -105,7 +105,7 @@ AUTOGRAD_LAYERS = (
     ("graph primitives", {"errors", "grad_mode", "hooks", "observers", "stacks", "return_types", "saved", "node",
                           "writes"}),
     ("tensor", {"tensor"}),
-    ("dispatch", {"dispatch", "fused"}),
+    ("dispatch", {"dispatch", "fused", "fused_products"}),
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",

@@ -163,7 +163,7 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     node._seq = next(_sequence)
     data = x._data
     node._input_meta = ((data.shape, data.dtype),)
-    node._attrs = params + _attr_values(op, arrays) if op.attrs else params
+    node._attrs = params + _attr_values(op, arrays, 1) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
     plan = op.save_plan  # the only rule runs: everything it reads is saved
@@ -220,7 +220,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     else:
         live = _edges_and_meta(node, inputs)
     node._seq = next(_sequence)
-    node._attrs = params + _attr_values(op, arrays) if op.attrs else params
+    node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node
     plan = op.save_plan
@@ -250,17 +250,18 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
         observers.checker.node_created(node, inputs, (out,))
 
 
-_ATTR_READERS: dict = {}  # op -> per derived attribute, (input index, function of that input's array)
+_ATTR_READERS: dict = {}  # op -> per derived attribute, registry.attr_reader's (input index, function, when)
 
 
-def _attr_values(op, arrays) -> tuple:
-    """The derived metadata a node keeps (`self_sym_sizes` …), read from the forward's arrays."""
+def _attr_values(op, arrays, live: int) -> tuple:
+    """The derived metadata a node keeps (`self_sym_sizes` …), read from the forward's arrays; `live` says
+    which inputs need a gradient (input i: bit 1 << i): an input's strides are kept only then, else ()."""
     readers = _ATTR_READERS.get(op)
     if readers is None:
         readers = _ATTR_READERS[op] = _attr_readers(op)
     values = []  # NOTE: a loop, not a comprehension: one would make `arrays` a cell, built on every call
-    for index, read in readers:
-        values.append(read(arrays[index]))
+    for index, read, only_for_its_gradient in readers:
+        values.append(read(arrays[index]) if not only_for_its_gradient or live >> index & 1 else ())
     return tuple(values)
 
 
@@ -309,7 +310,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
     node = (op.node_class or node_class(op))()
     live = _edges_and_meta(node, inputs)
     node._seq = next(_sequence)
-    node._attrs = params + _attr_values(op, arrays) if op.attrs else params
+    node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     if op.n_outputs == 1:
         out = outputs[0]
         out._requires_grad = True

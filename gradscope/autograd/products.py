@@ -6,6 +6,7 @@ import math
 
 from gradscope._dtypes import legacy_type_name
 from gradscope._shapes import broadcast_shapes
+from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _operands, mul
 from gradscope.autograd.shape_functions import contiguous, squeeze, t, transpose, unsqueeze
@@ -38,6 +39,9 @@ def matmul(input, other):
         # NOTE: PyTorch computes matrix @ batch as (other.mT @ input.mT).mT, made contiguous (CloneBackward0)
         return contiguous(transpose(matmul(transpose(other, -2, -1), t(input)), -2, -1))
     return apply(L.matmul, (input, other), (), arrays)
+
+
+matmul = fused_products.mm(matmul)
 
 
 def _check_matmul(n, m, template, a, b):

@@ -9,6 +9,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
+from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import to_dtype
 from gradscope.autograd.tensor import Tensor
@@ -74,6 +75,9 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return apply(S.t, (input,))
+
+
+t = fused_products.transpose(t)
 
 
 def transpose(input, dim0, dim1):

@@ -152,10 +152,12 @@ _DERIVED = {  # read on every op that records a node: plain attribute reads wher
 }
 
 
-def attr_reader(attr: str, names: Sequence[str]) -> tuple[int, Callable]:
+def attr_reader(attr: str, names: Sequence[str]) -> tuple[int, Callable, bool]:
     """How to derive the metadata PyTorch saves on nodes (`self_sym_sizes`, `self_sym_numel`,
-    `self_sym_strides`, `self_scalar_type`): `(index of the input, function of its array)`."""
+    `self_sym_strides`, `self_scalar_type`): `(index of the input, function of its array, whether only when
+    that input needs a gradient)`. PyTorch saves an input's strides for its own gradient only (mm's
+    `_saved_mat2_sym_strides` is () when mat2 needs none); everything else always."""
     for suffix, derive in _DERIVED.items():
         if attr.endswith(suffix):
-            return names.index(attr[: -len(suffix)]), derive
+            return names.index(attr[: -len(suffix)]), derive, suffix == "_sym_strides"
     raise ValueError(f"unknown derived attribute {attr!r}")

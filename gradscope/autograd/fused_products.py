@@ -1,0 +1,179 @@
+"""Short forwards of a linear layer's products: `t`, 2-D `matmul` (mm) and `F.linear` (t, then addmm).
+
+As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `linear(general)` wrap a
+function whose general path goes through `dispatch.apply`, with its common case run in a frame or three
+(the call, the weight's view, the product): float32/float64 operands of one dtype, 2-D, whose shapes
+multiply, a transposed tensor (and F.linear's weight) that is not a view, grad mode on and nothing else
+(no inference mode, observers, watchers, anomaly mode or saved-tensor hooks). They make exactly the views,
+nodes (edges, input metadata, params, sizes and strides, light saved entries) and version counters the
+general path makes; anything else is `general`'s.
+
+Why: through apply's generic recording a narrow linear layer's forward cost ~5x NumPy's `x @ w.T + b`.
+"""
+
+from __future__ import annotations
+
+from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
+from gradscope.autograd import errors, observers
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _named_like
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
+from gradscope.autograd.node import _sequence, node_class, own_code
+from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
+from gradscope.ops import linalg as L
+from gradscope.ops import shape as S
+
+_new = object.__new__
+_NO_EDGE = (None, 0)
+_T_NODE, _MM_NODE, _ADDMM_NODE = node_class(S.t), node_class(L.mm), node_class(L.addmm)
+_MM, _ADDMM = L.mm.forward, L.addmm.forward
+_T_CHAIN = ((S.t, (), None),)  # the view chain of `x.t()` for an x that is not a view (dispatch._make_view)
+
+
+def _transposed(x: Tensor) -> Tensor:
+    """`x.t()` for a tensor of at most 2 dims that is not a view (nor an inference tensor), in the default
+    modes: the view and its TBackward0, as apply's view path makes them."""
+    data = x._data
+    t = _new(Tensor)
+    t._data = data.T
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._base = x
+    counter = t._version_counter = x._version_counter
+    t._view_chain = _T_CHAIN
+    fn = t._view_base_fn = x._grad_fn
+    t._view_version = counter[0]
+    if x._requires_grad:
+        node = _T_NODE()
+        node._next = ((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0),)
+        node._seq = next(_sequence)
+        node._input_meta = ((data.shape, data.dtype),)
+        node._attrs = ()
+        node._saved = ()
+        t._requires_grad = True
+        t._grad_fn = node
+    return t
+
+
+def transpose(general):
+    """`general(input)` (`t`) with its common case short: a tensor of at most 2 dims, not a view."""
+
+    def function(input):
+        if ((type(input) is Tensor or isinstance(input, Tensor)) and input._base is None and input._data.ndim <= 2
+                and not input._is_inference and observers.idle and modes.get() is DEFAULT_MODES):
+            return _transposed(input)
+        return general(input)
+
+    return _named_like(own_code(function), general)
+
+
+def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
+    """`addmm(bias, input, mat2)` (AddmmBackward0, beta = alpha = 1) or, without a bias, `mm(input, mat2)`
+    (MmBackward0), made as apply makes them, for operands already checked. Each input that needs a gradient
+    gives an edge and its metadata; both ops save mat2 for the input's rule and the input for mat2's."""
+    data, other = input._data, mat2._data
+    token = QUIET_SET(QUIET_VALUE)
+    try:
+        out = _MM(data, other) if bias is None else _ADDMM(bias._data, data, other, 1, 1)
+    finally:
+        QUIET_RESET(token)
+    t = _new(Tensor)
+    t._data = out
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._version_counter = [0]
+    t._base = None
+    left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
+    right = mat2._requires_grad or mat2._base is not None and _stale_view_requires_grad(mat2)
+    biased = bias is not None and (bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
+    if not (left or right or biased):
+        return t
+    if left:
+        if input._base is not None:
+            _sync_view(input)
+        fn = input._grad_fn
+        left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+        left_meta = (data.shape, data.dtype)
+        if mat2._is_inference:
+            raise RuntimeError(errors.INFERENCE_SAVED)
+        counter = mat2._version_counter
+        saved_mat2 = (other, counter, counter[0], mat2, mat2._grad_fn)
+    else:
+        left_edge = left_meta = saved_mat2 = None
+    if right:
+        if mat2._base is not None:
+            _sync_view(mat2)
+        fn = mat2._grad_fn
+        right_edge = (fn, mat2._output_nr) if fn is not None else (mat2._grad_accumulator(), 0)
+        right_meta = (other.shape, other.dtype)
+        if input._is_inference:
+            raise RuntimeError(errors.INFERENCE_SAVED)
+        counter = input._version_counter
+        saved_input = (data, counter, counter[0], input, input._grad_fn)
+    else:
+        right_edge = right_meta = saved_input = None
+    size = data.itemsize  # strides in elements, kept for the operand's own gradient only (registry.attr_reader)
+    data_strides = (data.strides[0] // size, data.strides[1] // size) if left else ()
+    other_strides = (other.strides[0] // size, other.strides[1] // size) if right else ()
+    if bias is None:
+        node = _MM_NODE()
+        node._next = (left_edge or _NO_EDGE, right_edge or _NO_EDGE)
+        node._input_meta = (left_meta, right_meta)
+        node._attrs = (other.shape, other_strides, data.shape, data_strides)
+    else:
+        node = _ADDMM_NODE()
+        if biased:
+            if bias._base is not None:
+                _sync_view(bias)
+            fn = bias._grad_fn
+            bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
+            bias_meta = (bias._data.shape, bias._data.dtype)
+        else:
+            bias_edge, bias_meta = _NO_EDGE, None
+        node._next = (bias_edge, left_edge or _NO_EDGE, right_edge or _NO_EDGE)
+        node._input_meta = (bias_meta, left_meta, right_meta)
+        node._attrs = (1, 1, data.shape, data_strides, other.shape, other_strides)
+    node._seq = next(_sequence)
+    node._saved = (saved_mat2, saved_input)
+    t._requires_grad = True
+    t._grad_fn = node
+    return t
+
+
+def mm(general):
+    """`general(input, other)` (`matmul`) with its 2-D case short: MmBackward0."""
+
+    def function(input, other):
+        if ((type(input) is Tensor or isinstance(input, Tensor))
+                and (type(other) is Tensor or isinstance(other, Tensor))
+                and observers.idle and modes.get() is DEFAULT_MODES):
+            data, others = input._data, other._data
+            dtype = data.dtype
+            if ((dtype is _FLOAT32 or dtype is _FLOAT64) and others.dtype is dtype and data.ndim == 2 == others.ndim
+                    and data.shape[1] == others.shape[0]):
+                return _product(input, other, None)
+        return general(input, other)
+
+    return _named_like(own_code(function), general)
+
+
+def linear(general):
+    """`general(input, weight, bias)` (F.linear) with its 2-D case short: the weight's TBackward0 view, then
+    AddmmBackward0 (MmBackward0 without a bias)."""
+
+    def function(input, weight, bias=None):
+        if ((type(input) is Tensor or isinstance(input, Tensor))
+                and (type(weight) is Tensor or isinstance(weight, Tensor)) and weight._base is None
+                and not weight._is_inference and observers.idle and modes.get() is DEFAULT_MODES):
+            data, weights = input._data, weight._data
+            dtype = data.dtype
+            if ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and data.ndim == 2 == weights.ndim
+                    and data.shape[1] == weights.shape[1] and (bias is None or (
+                        type(bias) is Tensor or isinstance(bias, Tensor)) and bias._data.dtype is dtype
+                        and bias._data.shape == weights.shape[:1])):
+                return _product(input, _transposed(weight), bias)
+        return general(input, weight, bias)
+
+    return _named_like(own_code(function), general)
+

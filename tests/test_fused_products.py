@@ -1,0 +1,212 @@
+"""The one-frame products (autograd/fused_products.py: `t`, 2-D matmul, F.linear) make the outputs, views and
+nodes the general path makes, and PyTorch's."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import gradscope as gs
+import gradscope.nn.functional as F
+from gradscope.autograd import observers
+from gradscope.autograd.node import AccumulateGrad
+
+
+class _Watcher:  # listening sends every op down the general path (dispatch.apply)
+    pass
+
+
+def _general(function, *args):
+    watcher = _Watcher()
+    observers.add_watcher(watcher)
+    try:
+        return function(*args)
+    finally:
+        observers.remove_watcher(watcher)
+
+
+def _same_node(a, b):
+    """Nodes of the two paths alike field by field; AccumulateGrad nodes (shared by both paths while their
+    leaves live) the very same objects."""
+    if a is b:  # made before the call (the input's node)
+        return
+    assert a is not None and b is not None and type(a) is not AccumulateGrad
+    assert type(a) is type(b)
+    assert a._input_meta == b._input_meta and a._attrs == b._attrs
+    assert len(a._next) == len(b._next)
+    for (child_a, nr_a), (child_b, nr_b) in zip(a._next, b._next):
+        assert nr_a == nr_b
+        _same_node(child_a, child_b)
+    assert len(a._saved) == len(b._saved)
+    for x, y in zip(a._saved, b._saved):
+        if x is None or y is None:
+            assert x is y
+            continue
+        # a light entry: (array, version counter, version, the tensor saved, its grad_fn then)
+        np.testing.assert_array_equal(x[0], y[0])
+        assert (x[0].shape, x[0].strides, x[0].dtype) == (y[0].shape, y[0].strides, y[0].dtype)
+        assert (x[1] is y[1] if x[3] is y[3] or x[3]._base is not None else x[1] == y[1]) and x[2] == y[2]
+        _same_tensor(x[3], y[3])
+        _same_node(x[4], y[4])
+
+
+def _same_tensor(a, b):
+    if a is b:
+        return
+    assert (a.dtype, a.shape, a.requires_grad, a._output_nr) == (b.dtype, b.shape, b.requires_grad, b._output_nr)
+    np.testing.assert_array_equal(a._data, b._data)
+    assert a._data.strides == b._data.strides
+    assert a._base is b._base
+    assert a._version_counter is b._version_counter if a._base is not None else a._version_counter == b._version_counter
+    assert a._view_chain == b._view_chain and a._view_base_fn is b._view_base_fn
+    assert a._view_version == b._view_version and a._view_made_without_grad == b._view_made_without_grad
+    assert a._is_inference == b._is_inference
+    _same_node(a.grad_fn, b.grad_fn)
+
+
+def _order(fn) -> list:
+    """The ranks of the sequence numbers of the nodes a graph reaches (leaves aside), depth first: which
+    node was made first."""
+    seqs, stack = [], [fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and type(node) is not AccumulateGrad:
+            seqs.append(node._seq)
+            stack.extend(child for child, _ in node.next_functions)
+    return [sorted(seqs).index(seq) for seq in seqs]
+
+
+def _operands(dtype):
+    rng = np.random.default_rng(0)
+
+    def tensor(*shape, requires_grad):
+        return gs.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
+    inputs = [tensor(4, 3, requires_grad=True), tensor(4, 3, requires_grad=False),
+              (tensor(6, 3, requires_grad=True) * 1.0)[1:5], tensor(3, 4, requires_grad=True).t()]
+    weights = [tensor(5, 3, requires_grad=True), tensor(5, 3, requires_grad=False)]
+    biases = [None, tensor(5, requires_grad=True), tensor(5, requires_grad=False)]
+    return inputs, weights, biases
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_matches_the_general_path(dtype):
+    inputs, weights, biases = _operands(dtype)
+    for x, w, b in itertools.product(inputs, weights, biases):
+        fast, general = F.linear(x, w, b), _general(F.linear, x, w, b)
+        _same_tensor(fast, general)
+        assert _order(fast.grad_fn) == _order(general.grad_fn)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_and_t_match_the_general_path(dtype):
+    inputs, weights, _ = _operands(dtype)
+    for w in weights + inputs:
+        _same_tensor(w.t(), _general(gs.t, w))
+    for x, w in itertools.product(inputs, weights):
+        _same_tensor(x @ w.t(), _general(lambda a, b: a @ b.t(), x, w))
+        _same_tensor(gs.mm(x, w.t()), _general(gs.mm, x, w.t()))
+        _same_tensor(w.matmul(x.t()), _general(lambda a, b: a.matmul(b.t()), w, x))
+    vector = gs.tensor(np.ones(3, dtype), requires_grad=True)
+    for one_dim in (vector, vector.sum()):
+        _same_tensor(one_dim.t(), _general(gs.t, one_dim))
+
+
+def _names(fn):
+    """A node and what it leads to, by name (a picture of the graph both libraries give)."""
+    if fn is None:
+        return None
+    return (fn.name(), tuple((_names(child), nr) for child, nr in fn.next_functions))
+
+
+def _saved_view(saved):
+    return None if saved is None else (tuple(saved.shape), saved.stride(), _names(saved.grad_fn))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("needs", list(itertools.product((True, False), repeat=3)), ids=str)
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "no_bias"])
+def test_linear_matches_torch(needs, with_bias, dtype):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(shape).astype(dtype) for shape in ((4, 3), (5, 3), (5,))]
+    if not with_bias:
+        arrays, needs = arrays[:2], needs[:2]
+    ours = [gs.tensor(a, requires_grad=need) for a, need in zip(arrays, needs)]
+    theirs = [torch.tensor(a, requires_grad=need) for a, need in zip(arrays, needs)]
+    mine, torch_out = F.linear(*ours), torch.nn.functional.linear(*theirs)
+    np.testing.assert_allclose(mine._data, torch_out.detach().numpy(), rtol=1e-6)
+    assert _names(mine.grad_fn) == _names(torch_out.grad_fn)
+    if torch_out.grad_fn is None:
+        return
+    names = ("mat1", "mat2") if with_bias else ("self", "mat2")
+    for name in names:
+        for attr in ("sym_sizes", "sym_strides"):
+            assert getattr(mine.grad_fn, f"_saved_{name}_{attr}") == getattr(torch_out.grad_fn, f"_saved_{name}_{attr}")
+        assert _saved_view(getattr(mine.grad_fn, f"_saved_{name}")) == _saved_view(
+            getattr(torch_out.grad_fn, f"_saved_{name}"))
+    if with_bias:
+        assert (mine.grad_fn._saved_alpha, mine.grad_fn._saved_beta) == (1, 1)
+    mine.tanh().sum().backward()
+    torch_out.tanh().sum().backward()
+    for a, b in zip(ours, theirs):
+        assert (a.grad is None) == (b.grad is None)
+        if a.grad is not None:
+            np.testing.assert_allclose(a.grad._data, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+            assert a.grad.stride() == b.grad.stride()
+
+
+class _Log:
+    def __init__(self):
+        self.nodes = []
+
+    def node_created(self, node, inputs, outputs):
+        self.nodes.append(node.name())
+
+
+def test_modes_and_observers_take_the_general_path():
+    x = gs.randn(4, 3, requires_grad=True)
+    w = gs.randn(5, 3, requires_grad=True)
+    b = gs.randn(5, requires_grad=True)
+    with gs.no_grad():
+        assert F.linear(x, w, b).grad_fn is None and (x @ w.t()).grad_fn is None
+        assert w.t()._view_made_without_grad
+    with gs.inference_mode():
+        assert F.linear(x, w, b).is_inference() and (x @ w.t()).is_inference() and w.t().is_inference()
+    with gs.autograd.detect_anomaly(check_nan=False):
+        for y in (F.linear(x, w, b), x @ w.t(), F.linear(x, w)):
+            assert y.grad_fn.metadata["traceback_"]  # anomaly mode captured the forward's stack
+            assert y.grad_fn.next_functions[-1][0].metadata["traceback_"]  # and TBackward0
+    log = _Log()
+    with observers.observing(log):
+        F.linear(x, w, b)
+        x @ w.t()
+    assert log.nodes == ["TBackward0", "AddmmBackward0", "TBackward0", "MmBackward0"]
+
+
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "no_bias"])
+def test_saved_tensor_hooks_see_what_torch_saves(with_bias):
+    arrays = [np.ones((4, 3), np.float32), np.ones((5, 3), np.float32), np.ones(5, np.float32)][:3 if with_bias else 2]
+    seen = {}
+    for name, lib, functional in (("ours", gs, F), ("torch", torch, torch.nn.functional)):
+        packed = seen[name] = []
+        tensors = [lib.tensor(a, requires_grad=True) for a in arrays]
+        with lib.autograd.graph.saved_tensors_hooks(lambda t, packed=packed: packed.append(tuple(t.shape)) or t,
+                                                    lambda t: t):
+            functional.linear(*tensors).sum().backward()
+        assert tensors[1].grad is not None
+    # NOTE: PyTorch packs mat1 (self) before mat2; both paths here pack mat2 first (the op table's order of the
+    # saved values, which the nodes' `_saved` follow): what is packed is the same
+    assert sorted(seen["ours"]) == sorted(seen["torch"]) and len(seen["ours"]) == 2
+
+
+def test_saving_an_inference_tensor_raises_as_on_the_general_path():
+    w = gs.randn(5, 3, requires_grad=True)
+    with gs.inference_mode():
+        made = gs.ones(4, 3)
+    for compute in (lambda: F.linear(made, w), lambda: made @ w.t(), lambda: F.linear(made, w, gs.zeros(5))):
+        with pytest.raises(RuntimeError) as fast:
+            compute()
+        with pytest.raises(RuntimeError) as general:
+            _general(compute)
+        assert str(fast.value) == str(general.value)
+        assert str(fast.value).startswith("Inference tensors cannot be saved for backward")
