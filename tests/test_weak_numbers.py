@@ -70,3 +70,16 @@ def test_double_backward_through_tanh_and_sigmoid_matches_pytorch():
         (gg,) = t.autograd.grad(g.sum(), x)
         results.append(gg.detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3)])
+def test_tanh_and_sigmoid_backward_leave_their_arguments_alone(shape):
+    from gradscope.ops.namespace import sigmoid_backward, tanh_backward
+
+    rng = np.random.default_rng(5)
+    result, g = np.tanh(rng.standard_normal(shape)), rng.standard_normal(shape)
+    kept = result.copy(), g.copy()
+    np.testing.assert_array_equal(tanh_backward(g, result), g * (1 - result * result))
+    np.testing.assert_array_equal(sigmoid_backward(g, result), g * (result * (1 - result)))
+    np.testing.assert_array_equal(result, kept[0])
+    np.testing.assert_array_equal(g, kept[1])
