@@ -29,9 +29,10 @@ from gradscope.autograd.factories import (
 )
 from gradscope.autograd.functions import (
     abs, absolute, add, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, div, divide, eq, equal, erf,
-    exp, floor, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log_softmax, logical_and, logical_not,
-    logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne, neg, negative, nonzero, pow, reciprocal, relu,
-    round, rsqrt, sigmoid, sign, sin, softmax, sqrt, square, sub, subtract, tanh, true_divide, trunc, where,
+    exp, floor, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, log, log1p,
+    log_softmax, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne, neg,
+    negative, nonzero, not_equal, pow, reciprocal, relu, round, rsqrt, rsub, sigmoid, sign, sin, softmax, sqrt,
+    square, sub, subtract, tanh, true_divide, trunc, where,
 )
 from gradscope.autograd.products import (
     addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer,
@@ -52,7 +53,7 @@ from gradscope.autograd.linalg_aliases import (
     cholesky, cholesky_inverse, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
 from gradscope.autograd.product_functions import (
-    baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,
+    addbmm, addmv, addmv_, addr, baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,
 )
 from gradscope.autograd.random_functions import bernoulli, multinomial, normal, randperm
 from gradscope.autograd.rearrange import (
@@ -82,6 +83,21 @@ from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logc
 from gradscope.autograd.pointwise import (
     acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cosh, digamma, erfinv, expm1, fmod, frac, lerp, lgamma,
     log2, log10, logaddexp, nan_to_num, nan_to_num_, polygamma, remainder, sinh, tan, xlogy,
+)
+from gradscope.autograd.pointwise_extra import (
+    acosh, acosh_, addcdiv, addcmul, arccosh, arccosh_, arcsinh, arcsinh_, arctanh, arctanh_, asinh, asinh_, atanh,
+    atanh_, copysign, deg2rad, deg2rad_, erfc, erfc_, exp2, exp2_, fix, fix_, float_power, floor_divide, fmax, fmin,
+    frexp, heaviside, hypot, i0, i0_, ldexp, ldexp_, logaddexp2, logit, logit_, nextafter, positive, rad2deg, rad2deg_,
+    sgn, sinc, sinc_,
+)
+from gradscope.autograd.inplace_forms import (
+    abs_, acos_, arccos_, arcsin_, arctan_, asin_, atan_, ceil_, clamp_, clamp_max_, clamp_min_, clip_, cos_, cosh_,
+    erf_, exp_, expm1_, floor_, frac_, log1p_, log2_, log10_, log_, neg_, negative_, reciprocal_, relu_,
+    round_, rsqrt_, sigmoid_, sin_, sinh_, sqrt_, square_, tan_, tanh_, trunc_, xlogy_,
+)
+from gradscope.autograd.bitwise import (
+    bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, gcd, gcd_, lcm, lcm_,
+    signbit,
 )
 from gradscope.autograd.grad_mode import (
     enable_grad, inference_mode, is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled,

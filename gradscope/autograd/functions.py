@@ -123,9 +123,9 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """`other - alpha * input` (what `1 - x` calls)."""
-    if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
     arrays = _operands(input, other)
+    if isinstance(other, Tensor):
+        return apply(E.rsub_tensor, (input, other), (alpha,), arrays)
     return apply(E.rsub, (input,), (arrays[1], alpha), arrays[:1])
 
 
@@ -158,6 +158,9 @@ div_operator = fused.binary(E.div, div)
 
 
 def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     return apply(E.neg, (input,))
 
 
@@ -217,7 +220,14 @@ def relu(input):
 relu = fused.unary(E.relu, relu)
 
 
+def _refuse_bool(kernel: str, input) -> None:
+    """PyTorch has no bool kernel for these (NumPy has one)."""
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def abs(input):  # noqa: A001
+    _refuse_bool("abs_cpu", input)
     return apply(E.abs, (input,))
 
 
@@ -228,26 +238,32 @@ absolute = abs
 
 
 def sign(input):
+    if input._data.dtype.kind == "b":
+        return Tensor._make(input._data.copy())
     return apply(E.sign, (input,))
 
 
 def floor(input):
+    _refuse_bool("floor_vml_cpu", input)
     return apply(E.floor, (input,))
 
 
 def ceil(input):
+    _refuse_bool("ceil_vml_cpu", input)
     return apply(E.ceil, (input,))
 
 
 def round(input, *, decimals=None):  # noqa: A001
     """To the nearest integer (halves to even), or to `decimals` decimal places (RoundBackward1 once
     `decimals` is given, 0 included, as PyTorch's round.decimals)."""
+    _refuse_bool("round_vml_cpu", input)
     if decimals is None:
         return apply(E.round, (input,))
     return apply(E.round_decimals, (input,), (int(decimals),))
 
 
 def trunc(input):
+    _refuse_bool("trunc_vml_cpu", input)
     return apply(E.trunc, (input,))
 
 

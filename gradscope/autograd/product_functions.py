@@ -1,4 +1,5 @@
-"""torch.* products: tensordot, kron, cross, cdist, dist, baddbmm, chain_matmul, cartesian_prod, meshgrid."""
+"""torch.* products: tensordot, kron, cross, cdist, dist, baddbmm, addmv, addr, addbmm, chain_matmul, cartesian_prod,
+meshgrid."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from gradscope.autograd.errors import warn_once
 from gradscope.autograd.functions import _operands, clone, mul
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.products import mm
+from gradscope.autograd.products import addmm, mm
 from gradscope.autograd.shape_functions import expand, permute, reshape, stack, view
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
@@ -185,5 +186,88 @@ def cartesian_prod(*tensors):
     return stack([reshape(grid, (-1,)) for grid in grids], 1)
 
 
-FUNCTIONS = ("tensordot", "kron", "cross", "cdist", "dist", "baddbmm", "chain_matmul", "meshgrid", "cartesian_prod")
-METHODS = {name: globals()[name] for name in ("kron", "cross", "dist", "baddbmm", "baddbmm_")}
+def _check_expands(input: Tensor, shape: tuple) -> None:
+    """PyTorch's error when the added input doesn't expand to the product's shape."""
+    expand(input.detach(), shape)
+
+
+def _same_dtype(name: str, *tensors: Tensor) -> None:
+    if len({t._data.dtype for t in tensors}) > 1:
+        names = [_dtypes.from_numpy_dtype(t._data.dtype).legacy_name[:-len("Tensor")] for t in tensors]
+        raise RuntimeError(f"{name} input tensors must have the same dtype, but got {', '.join(names[:-1])}, and "
+                           f"{names[-1]}")
+
+
+def _integral_scalars(tensors, beta, alpha) -> None:
+    if tensors[0]._data.dtype.kind in "biu":
+        for name, value in (("beta", beta), ("alpha", alpha)):
+            if isinstance(value, float):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """beta · input + alpha · (mat @ vec) (AddmvBackward0)."""
+    if input._data.ndim > 1 or mat._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {mat._data.ndim}, "
+                           f"{vec._data.ndim}")
+    (n, k), size = mat._data.shape, input._data.shape
+    if vec._data.shape[0] != k or size and size[0] not in (1, n):
+        raise RuntimeError(f"size mismatch, got input ({'x'.join(map(str, size))}), mat ({n}x{k}), vec "
+                           f"({vec._data.shape[0]})")
+    _same_dtype("addmv", input, mat, vec)
+    _integral_scalars((input, mat, vec), beta, alpha)
+    return write_out("addmv", apply(P.addmv, (input, mat, vec), (beta, alpha)), out)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """beta · input + alpha · outer(vec1, vec2) (AddrBackward0)."""
+    for name, vector in (("vec1", vec1), ("vec2", vec2)):
+        if vector._data.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector._data.ndim}-D")
+    _check_expands(input, (vec1._data.shape[0], vec2._data.shape[0]))
+    common = _dtypes.result_type([t._data for t in (input, vec1, vec2)])
+    tensors = (input, vec1, vec2)
+    _integral_scalars(tensors, beta, alpha)
+    arrays = [t._data.astype(common, copy=False) for t in tensors]
+    return write_out("addr", apply(P.addr, tensors, (beta, alpha), arrays), out)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta · input + alpha · Σᵢ batch1[i] @ batch2[i] (AddbmmBackward0)."""
+    for name, batch in (("batch1", batch1), ("batch2", batch2)):
+        if batch._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    (b, n, k), (b2, k2, m) = batch1._data.shape, batch2._data.shape
+    if b != b2:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {b} and {b2}")
+    if k != k2:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{m})")
+    _check_expands(input, (n, m))
+    for first, name in ((input, "self"), (batch1, "mat1")):
+        if first._data.dtype != batch2._data.dtype:
+            names = [_dtypes.from_numpy_dtype(t._data.dtype).legacy_name[:-len("Tensor")] for t in (first, batch2)]
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {names[0]} and {names[1]}")
+    _integral_scalars((input, batch1, batch2), beta, alpha)
+    return write_out("addbmm", apply(P.addbmm, (input, batch1, batch2), (beta, alpha)), out)
+
+
+def addmv_(self, mat, vec, *, beta=1, alpha=1):
+    return _inplace(self, lambda t, a, b: addmv(t, a, b, beta=beta, alpha=alpha), mat, vec)
+
+
+def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    return _inplace(self, lambda t, a, b: addr(t, a, b, beta=beta, alpha=alpha), vec1, vec2)
+
+
+def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    return _inplace(self, lambda t, a, b: addbmm(t, a, b, beta=beta, alpha=alpha), batch1, batch2)
+
+
+def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    return _inplace(self, lambda t, a, b: addmm(t, a, b, beta=beta, alpha=alpha), mat1, mat2)
+
+
+FUNCTIONS = ("tensordot", "kron", "cross", "cdist", "dist", "baddbmm", "chain_matmul", "meshgrid", "cartesian_prod",
+             "addmv", "addr", "addbmm")
+METHODS = {name: globals()[name] for name in ("kron", "cross", "dist", "baddbmm", "baddbmm_", "addmv", "addmv_",
+                                              "addr", "addr_", "addbmm", "addbmm_", "addmm_")}

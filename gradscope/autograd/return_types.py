@@ -57,3 +57,21 @@ class Histogram(tuple):
 
     def __repr__(self) -> str:
         return f"torch.return_types.histogram(\nhist={self[0]!r},\nbin_edges={self[1]!r})"
+
+
+class Frexp(tuple):
+    """torch.frexp's (mantissa, exponent) pair, printed as torch.return_types.frexp."""
+
+    def __new__(cls, mantissa, exponent):
+        return super().__new__(cls, (mantissa, exponent))
+
+    @property
+    def mantissa(self):
+        return self[0]
+
+    @property
+    def exponent(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.frexp(\nmantissa={self[0]!r},\nexponent={self[1]!r})"

@@ -11,15 +11,18 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd import (
+    bitwise,
     composites,
     constructors,
     engine,
     grad_mode,
     indexing_functions,
+    inplace_forms,
     legacy,
     linalg_aliases,
     placement_functions,
     pointwise,
+    pointwise_extra,
     product_functions,
     products,
     random_functions,
@@ -58,7 +61,7 @@ for _name in I.INPLACE_METHODS:
 # modules that list their own methods (in-place variants included)
 for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functions, product_functions,
                 random_functions, constructors, linalg_aliases, view_inplace, statistics_functions,
-                placement_functions, composites):
+                placement_functions, composites, pointwise_extra, inplace_forms, bitwise):
     for _name, _method in _module.METHODS.items():
         setattr(Tensor, _name, _method)
 
@@ -250,10 +253,6 @@ Tensor.__lt__ = F.lt
 Tensor.__le__ = F.le
 Tensor.__gt__ = F.gt
 Tensor.__ge__ = F.ge
-Tensor.__and__ = Tensor.__rand__ = F.logical_and
-Tensor.__or__ = Tensor.__ror__ = F.logical_or
-Tensor.__xor__ = Tensor.__rxor__ = F.logical_xor
-Tensor.__invert__ = F.logical_not
 Tensor.__iadd__ = I.add_
 Tensor.__isub__ = I.sub_
 Tensor.__imul__ = I.mul_

@@ -16,7 +16,11 @@ def _add(a, b, alpha):
 
 
 def _sub(a, b, alpha):
-    return a - b if alpha == 1 else a - alpha * b
+    try:
+        return a - b if alpha == 1 else a - alpha * b
+    except TypeError:  # NumPy refuses bool − bool too, in its words
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.") from None
 
 
 add = primitive("add", _add, "AddBackward0", inputs=("self", "other"), params=("alpha",),
@@ -29,6 +33,10 @@ sub = primitive("sub", _sub, "SubBackward0", inputs=("self", "other"), params=("
 rsub = primitive("rsub", lambda a, other, alpha: _sub(other, a, alpha), "RsubBackward1",
                  inputs=("self",), params=("other", "alpha"), unsaved=("other",),
                  vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha,))
+# torch.rsub(x, y) with two tensors: y − alpha · x
+rsub_tensor = primitive("rsub_tensor", lambda a, other, alpha: _sub(other, a, alpha), "RsubBackward0",
+                        inputs=("self", "other"), params=("alpha",),
+                        vjp=(lambda g, s: -g if s.alpha == 1 else g * -s.alpha, lambda g, s: g))
 mul = primitive("mul", np.multiply, "MulBackward0", inputs=("self", "other"),
                 saves=("other", "self"), weak_numbers=True,
                 vjp=(lambda g, s: g * s.other,
@@ -121,7 +129,13 @@ def _zero_grad(g, s):
     return g * 0
 
 
-sign = primitive("sign", np.sign, "SignBackward0", inputs=("self",), vjp=(_zero_grad,))
+def _sign(a):
+    # NOTE: PyTorch's sign is (0 < x) − (x < 0): 0 at nan, where NumPy's is nan
+    out = np.sign(a)
+    return np.where(out != out, 0, out).astype(out.dtype, copy=False) if out.dtype.kind == "f" else out
+
+
+sign = primitive("sign", _sign, "SignBackward0", inputs=("self",), vjp=(_zero_grad,))
 floor = primitive("floor", np.floor, "FloorBackward0", inputs=("self",), vjp=(_zero_grad,))
 ceil = primitive("ceil", np.ceil, "CeilBackward0", inputs=("self",), vjp=(_zero_grad,))
 round = primitive("round", np.round, "RoundBackward0", inputs=("self",), vjp=(_zero_grad,))  # noqa: A001

@@ -1,4 +1,4 @@
-"""Products and distances: cross, cdist, dist, baddbmm. (tensordot, kron, chain_matmul and
+"""Products and distances: cross, cdist, dist, baddbmm, addmv, addr, addbmm. (tensordot, kron, chain_matmul and
 cartesian_prod are composites, built in the autograd layer from views, mm, mul and stack.)"""
 
 from __future__ import annotations
@@ -91,3 +91,37 @@ baddbmm = primitive("baddbmm", _baddbmm, "BaddbmmBackward0", inputs=("self", "ba
                     vjp=(lambda g, s: g * s.beta,
                          lambda g, s: s.xp.matmul(g, _mT(s.xp, s.batch2)) * s.alpha,
                          lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), g) * s.alpha))
+
+
+def _beta_input(a, product, beta, alpha):
+    """beta · a + alpha · product; beta = 0 ignores a, nan and inf included, as PyTorch's."""
+    product = product if alpha == 1 else alpha * product
+    return product if beta == 0 else (a + product if beta == 1 else beta * a + product)
+
+
+addmv = primitive("addmv", lambda a, mat, vec, beta, alpha: _beta_input(a, np.matmul(mat, vec), beta, alpha),
+                  "AddmvBackward0", inputs=("self", "mat", "vec"), params=("beta", "alpha"),
+                  saves=((), "vec", "mat"),
+                  vjp=(lambda g, s: g * s.beta,
+                       lambda g, s: s.xp.reshape(g, (-1, 1)) * s.vec * s.alpha,
+                       lambda g, s: s.xp.matmul(s.xp.transpose(s.mat, 0, 1), g) * s.alpha))
+addr = primitive("addr", lambda a, vec1, vec2, beta, alpha: _beta_input(a, np.multiply.outer(vec1, vec2), beta, alpha),
+                 "AddrBackward0", inputs=("self", "vec1", "vec2"), params=("beta", "alpha"),
+                 saves=((), "vec2", "vec1"),
+                 vjp=(lambda g, s: g * s.beta,
+                      lambda g, s: s.xp.matmul(g, s.vec2) * s.alpha,
+                      lambda g, s: s.xp.matmul(s.xp.transpose(g, 0, 1), s.vec1) * s.alpha))
+
+
+def _expanded_over_batches(xp, g, batch):
+    return xp.expand(xp.unsqueeze_dims(g, (0,)), (batch.shape[0],) + tuple(g.shape))
+
+
+addbmm = primitive("addbmm", lambda a, b1, b2, beta, alpha: _beta_input(a, np.matmul(b1, b2).sum(0), beta, alpha),
+                   "AddbmmBackward0", inputs=("self", "batch1", "batch2"), params=("beta", "alpha"),
+                   saves=((), "batch2", "batch1"),
+                   vjp=(lambda g, s: g * s.beta,
+                        lambda g, s: s.xp.matmul(_expanded_over_batches(s.xp, g, s.batch2), _mT(s.xp, s.batch2))
+                        * s.alpha,
+                        lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), _expanded_over_batches(s.xp, g, s.batch1))
+                        * s.alpha))

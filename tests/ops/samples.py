@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from samples_linalg_nn import linalg_nn_calls
 from samples_nn import nn_calls
+from samples_pointwise import pointwise_calls
 from samples_selection import selection_calls
 from samples_torch import torch_calls
 
@@ -399,4 +400,5 @@ SAMPLES: list[Sample] = _elementwise() + _reductions() + _linalg() + _nn() + _sh
     Sample(f"{name}[{label(*shapes)}]", fn, shapes) for name, fn, shapes in nn_calls()] + [
     Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in linalg_nn_calls()] + [
     Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in torch_calls()] + [
-    Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in selection_calls()]
+    Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in selection_calls()] + [
+    Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in pointwise_calls()]

@@ -1,0 +1,252 @@
+"""More torch.* pointwise functions (asinh … addcdiv), their Tensor methods and in-place variants, each with
+PyTorch's signature, dtype rules and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope import _dtypes
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import _float_input, _operands, to_dtype, trunc
+from gradscope.autograd.functions import pow as _pow
+from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.node import node_class
+from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.pointwise import _binary_inplace, _floating, _type_name, _unary, _unary_inplace
+from gradscope.autograd.return_types import Frexp
+from gradscope.autograd.tensor import Tensor
+from gradscope.ops import pointwise_extra as X
+
+for _op in (X.floor_divide, X.floor_divide_scalar, X.heaviside):  # nodes that only refuse a backward
+    node_class(_op).name = lambda self: "torch::autograd::NotImplemented"
+
+
+def _tensor_argument(function: str, value, name: str = "other", position: int = 2) -> None:
+    """PyTorch's argument parser's error where only a tensor is accepted."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type(value).__name__}")
+
+
+def _not_implemented_for(kernel: str, dtype: np.dtype) -> NotImplementedError:
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(dtype)}\'')
+
+
+asinh = arcsinh = _unary(X.asinh)
+acosh = arccosh = _unary(X.acosh)
+atanh = arctanh = _unary(X.atanh)
+exp2 = _unary(X.exp2)
+erfc = _unary(X.erfc)
+sinc = _unary(X.sinc)
+i0 = _unary(X.i0)
+deg2rad = _unary(X.deg2rad)
+rad2deg = _unary(X.rad2deg)
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 − p)); with `eps`, p clamped to [eps, 1 − eps] first."""
+    return write_out("logit", apply(X.logit, (input,), (eps,), _float_input(input)), out)
+
+
+def sgn(input, *, out=None):
+    """The sign (for real inputs: sign, with bool kept bool)."""
+    if input._data.dtype.kind == "b":
+        return write_out("sgn", Tensor._make(input._data.copy()), out)
+    return write_out("sgn", apply(X.sgn, (input,)), out)
+
+
+def positive(input):
+    """`input` itself (`+x`)."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def fix(input, *, out=None):
+    """trunc's other name."""
+    return write_out("fix", trunc(input), out)
+
+
+def _floating_binary(name: str, op):
+    """A two-tensor op with a floating kernel only: integers promote to a float only beside a float."""
+    def function(input, other, *, out=None):
+        _tensor_argument(name, other)
+        arrays = _operands(input, other)
+        dtype = np.result_type(*arrays)
+        if dtype.kind not in "fc":
+            raise _not_implemented_for(f"{name}_cpu", dtype)
+        return write_out(name, apply(op, (input, other), (), arrays), out)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"Elementwise {name} of two tensors (node {op.node_name})."
+    return function
+
+
+hypot = _floating_binary("hypot", X.hypot)
+logaddexp2 = _floating_binary("logaddexp2", X.logaddexp2)
+nextafter = _floating_binary("nextafter", X.nextafter)
+
+
+def _promoted_binary(name: str, op):
+    """A two-tensor op defined for every dtype (fmax, fmin)."""
+    def function(input, other, *, out=None):
+        _tensor_argument(name, other)
+        return write_out(name, apply(op, (input, other), (), _operands(input, other)), out)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"Elementwise {name}, ignoring nan (node {op.node_name})."
+    return function
+
+
+fmax = _promoted_binary("fmax", X.fmax)
+fmin = _promoted_binary("fmin", X.fmin)
+
+
+def copysign(input, other, *, out=None):
+    """|input| with the sign of `other` (a tensor or a number); integers give the default float dtype."""
+    arrays = _floating(_operands(input, other))
+    if isinstance(other, Tensor):
+        result = apply(X.copysign, (input, other), (), arrays)
+    else:
+        result = apply(X.copysign_scalar, (input,), (arrays[1],), arrays[:1])
+    return write_out("copysign", result, out)
+
+
+def ldexp(input, other, *, out=None):
+    """input · 2^other."""
+    _tensor_argument("ldexp", other)
+    if other._data.dtype.kind in "biu":
+        result = apply(X.ldexp_integer, (input, other), (), [_float_input(input)[0], other._data])
+    else:
+        result = apply(X.ldexp, (input, other), (), _floating(_operands(input, other)))
+    return write_out("ldexp", result, out)
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa · 2^exponent, |mantissa| in [0.5, 1); exponent int32."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    return write_out("frexp", Frexp(*apply(X.frexp, (input,))), out)
+
+
+def float_power(input, exponent, *, out=None):
+    """input ** exponent computed in float64 (PowBackward0/1/2 on float64 copies, as PyTorch records it)."""
+    exponent = to_dtype(exponent, _dtypes.float64) if isinstance(exponent, Tensor) else float(exponent)
+    if isinstance(input, Tensor):
+        return write_out("float_power", _pow(to_dtype(input, _dtypes.float64), exponent), out)
+    return write_out("float_power", _pow(float(input), exponent), out)
+
+
+def float_power_(self, exponent):
+    if self._data.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_type_name(self._data.dtype)} but the "
+                           "operation's result requires dtype Double")
+    return _inplace(self, lambda t, e: float_power(t, e), exponent)
+
+
+def floor_divide(input, other, *, out=None):
+    """input / other rounded down; PyTorch records a node that refuses backward."""
+    arrays = _operands(input, other)
+    dtype = np.result_type(*arrays)
+    if dtype.kind == "b":
+        raise _not_implemented_for("div_floor_cpu", dtype)
+    if dtype.kind in "iu" and np.any(np.asarray(arrays[1]) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    if isinstance(other, Tensor):
+        result = apply(X.floor_divide, (input, other), (), arrays)
+    else:
+        result = apply(X.floor_divide_scalar, (input,), (arrays[1],), arrays[:1])
+    return write_out("floor_divide", result, out)
+
+
+def heaviside(input, values, *, out=None):
+    """0 where input < 0, 1 where input > 0, `values` where input is 0; PyTorch records a node that refuses
+    backward."""
+    _tensor_argument("heaviside", values, "values")
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return write_out("heaviside", apply(X.heaviside, (input, values)), out)
+
+
+def _three_operands(input, tensor1, tensor2) -> list:
+    arrays = [t._data for t in (input, tensor1, tensor2)]
+    common = _dtypes.result_type(arrays)
+    return [a.astype(common, copy=False) for a in arrays]
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value · tensor1 · tensor2."""
+    result = apply(X.addcmul, (input, tensor1, tensor2), (value,), _three_operands(input, tensor1, tensor2))
+    return write_out("addcmul", result, out)
+
+
+_INTEGER_ADDCDIV = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
+    "division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * "
+    "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+    "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes.")
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value · tensor1 / tensor2."""
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError(_INTEGER_ADDCDIV)
+    result = apply(X.addcdiv, (input, tensor1, tensor2), (value,), _three_operands(input, tensor1, tensor2))
+    return write_out("addcdiv", result, out)
+
+
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    return _inplace(self, lambda t, a, b: addcmul(t, a, b, value=value), tensor1, tensor2)
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    return _inplace(self, lambda t, a, b: addcdiv(t, a, b, value=value), tensor1, tensor2)
+
+
+
+
+def _no_derivative_inplace(op):
+    def method(self):
+        return _inplace(self, lambda t: apply(op, (t,), (), _float_input(t)))
+    method.__name__ = op.name
+    return method
+
+
+asinh_ = arcsinh_ = _no_derivative_inplace(X.asinh_)
+acosh_ = arccosh_ = _no_derivative_inplace(X.acosh_)
+atanh_ = arctanh_ = _no_derivative_inplace(X.atanh_)
+exp2_ = _unary_inplace(exp2)
+erfc_ = _unary_inplace(erfc)
+sinc_ = _unary_inplace(sinc)
+i0_ = _unary_inplace(i0)
+deg2rad_ = _unary_inplace(deg2rad)
+rad2deg_ = _unary_inplace(rad2deg)
+logit_ = _unary_inplace(logit)
+sgn_ = _unary_inplace(sgn)
+fix_ = _unary_inplace(fix)
+hypot_ = _binary_inplace(hypot)
+copysign_ = _binary_inplace(copysign)
+nextafter_ = _binary_inplace(nextafter)
+
+
+def ldexp_(self, other):
+    if self._data.dtype.kind in "biu":  # NOTE: PyTorch's words for it
+        raise RuntimeError(f"ldexp can't be cast to the desired output type {_type_name(self._data.dtype)}")
+    return _inplace(self, lambda t, o: ldexp(t, o), other)
+
+
+floor_divide_ = _binary_inplace(floor_divide)
+heaviside_ = _binary_inplace(heaviside)
+
+FUNCTIONS = (
+    "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "erfc", "sinc", "i0", "deg2rad", "rad2deg",
+    "logit", "sgn", "positive", "fix", "hypot", "logaddexp2", "nextafter", "fmax", "fmin", "copysign", "ldexp",
+    "frexp", "float_power", "floor_divide", "heaviside", "addcmul", "addcdiv",
+)
+# torch.* in-place forms PyTorch has at the top level too (torch.asinh_(x))
+TOP_LEVEL_INPLACE = (
+    "asinh_", "arcsinh_", "acosh_", "arccosh_", "atanh_", "arctanh_", "exp2_", "erfc_", "sinc_", "i0_", "deg2rad_",
+    "rad2deg_", "logit_", "fix_", "ldexp_",
+)
+METHODS = {name: globals()[name] for name in FUNCTIONS + TOP_LEVEL_INPLACE + (
+    "sgn_", "hypot_", "copysign_", "nextafter_", "floor_divide_", "heaviside_", "float_power_", "addcmul_",
+    "addcdiv_")}
