@@ -27,6 +27,8 @@ from gradscope.nn._functional.activation import (  # noqa: F401 - re-exported
     mish,
     prelu,
     relu6,
+    rrelu,
+    rrelu_,
     selu,
     softplus,
     softshrink,

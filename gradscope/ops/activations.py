@@ -188,3 +188,29 @@ def _safe_softmax(a, dim):
 safe_softmax = primitive("safe_softmax", _safe_softmax, "SafeSoftmaxBackward0", inputs=("self",), params=("dim",),
                          saves=("result",),
                          vjp=(lambda g, s: s.result * (g - s.xp.sum(g * s.result, _axes(g, s.dim), True)),))
+
+
+def _rrelu(a, noise, lower, upper, training):
+    """Training: each element at or below 0 times its own slope, drawn from U(lower, upper) into `noise` (1 where
+    the element is positive); otherwise leaky_relu with the mean slope."""
+    if training:
+        return (a * noise).astype(a.dtype, copy=False)
+    return np.where(a > 0, a, a * ((lower + upper) / 2)).astype(a.dtype, copy=False)
+
+
+def _rrelu_vjp(sign_of):
+    def rule(g, s):
+        # NOTE: PyTorch's rrelu_with_noise_backward: g · noise only when training with a real interval
+        if s.training and s.upper - s.lower > 1e-6:
+            return g * s.xp.cast(s.noise, g.dtype)
+        return s.xp.where(sign_of(s) > 0, g, g * ((s.lower + s.upper) / 2))
+    return rule
+
+
+rrelu_with_noise = primitive("rrelu_with_noise", _rrelu, "RreluWithNoiseBackward0", inputs=("self",),
+                             params=("noise", "lower", "upper", "training"), saves=("self",),
+                             vjp=(_rrelu_vjp(lambda s: s.self),))
+# x.rrelu_(): differentiated through the result, as PyTorch's RreluWithNoiseBackward1 (positive slopes keep signs)
+rrelu_with_noise_result = primitive("rrelu_with_noise_result", _rrelu, "RreluWithNoiseBackward1", inputs=("self",),
+                                    params=("noise", "lower", "upper", "training"), saves=("result",),
+                                    vjp=(_rrelu_vjp(lambda s: s.result),))

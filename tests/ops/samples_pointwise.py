@@ -154,5 +154,15 @@ def _products() -> list[tuple]:
     ]
 
 
+def _rrelu() -> list[tuple]:
+    """Deterministic rrelu calls: eval (the mean slope), or training with lower = upper."""
+    return [
+        _call("rrelu_eval", lambda lib, x: lib.F.rrelu(x, 0.1, 0.3), ((2, 3),)),
+        _call("rrelu_training_fixed", lambda lib, x: lib.F.rrelu(x, 0.25, 0.25, training=True), ((2, 3),)),
+        _call("rrelu_", lambda lib, x: lib.F.rrelu_(x.clone(), 0.2, 0.4), ((2, 3),)),
+        _call("rrelu_training_", lambda lib, x: lib.rrelu_(x.clone(), 0.3, 0.3, True), ((2, 3),)),
+    ]
+
+
 def pointwise_calls() -> list[tuple]:
-    return _unary() + _binary() + _in_place() + _products()
+    return _unary() + _binary() + _in_place() + _products() + _rrelu()

@@ -74,6 +74,30 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _elu_family(input, (alpha, 1.0, 1.0 / alpha), inplace, A.celu, A.celu_result)
 
 
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: in training each element at or below 0 is scaled by its own slope from
+    U(lower, upper) (gradscope's generator; the draws are not PyTorch's), else by (lower + upper) / 2
+    (RreluWithNoiseBackward0; RreluWithNoiseBackward1 in place).
+
+    >>> F.rrelu(gradscope.tensor([-3.0, 2.0]), 0.25, 0.75)
+    tensor([-1.5000,  2.0000])
+    """
+    _require_floating(input, "rrelu_with_noise_cpu")
+    data = input._data
+    if training:
+        slopes = gradscope.empty(data.shape, dtype=input.dtype).uniform_(lower, upper)._data
+        noise = np.where(data > 0, 1, slopes).astype(data.dtype)
+    else:
+        noise = np.zeros_like(data)
+    params = (noise, lower, upper, training)
+    return _activate(input, A.rrelu_with_noise, params, inplace, A.rrelu_with_noise_result)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (ThresholdBackward0; ThresholdBackward1 in place).
 

@@ -170,6 +170,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
     check_reduction("sum" if reduction == "batchmean" else reduction)
+    return pointwise_kl_div(input, target, reduction, log_target)
+
+
+def pointwise_kl_div(input: Tensor, target: Tensor, reduction: str, log_target: bool) -> Tensor:
+    """kl_div after its argument checks and warnings (torch.kl_div's, which has none)."""
     if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
