@@ -175,7 +175,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                                  pos_weight=pos_weight)
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = _BINDING_DEFAULT) -> Tensor:
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         reduction: int = _BINDING_DEFAULT) -> Tensor:
     return _margin.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
