@@ -111,7 +111,7 @@ AUTOGRAD_LAYERS = (
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient",
         "product_functions", "random_functions", "linalg_functions", "linalg_aliases", "view_inplace",
-        "tensor_namespace"}),
+        "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise"}),
     ("engine", {"engine"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "gradcheck", "__init__"}),
