@@ -76,8 +76,8 @@ from gradscope.autograd.composites import (
 from gradscope.autograd.composites import deprecated_range as range  # noqa: A004 - torch.range
 from gradscope.autograd.numerical_gradient import gradient
 from gradscope.autograd.placement_functions import (
-    as_strided, as_strided_, diagonal_scatter, index_copy, index_put, index_put_, masked_scatter, narrow_copy,
-    select_scatter, slice_scatter, take_along_dim,
+    as_strided, as_strided_, as_strided_scatter, diagonal_scatter, index_copy, index_put, index_put_, index_reduce,
+    masked_scatter, narrow_copy, select_scatter, slice_scatter, take_along_dim,
 )
 from gradscope.autograd.scans import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from gradscope.autograd.pointwise import (

@@ -12,6 +12,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _index_put, _inplace, fill_
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.shape_functions import expand, gather, view
@@ -86,6 +87,41 @@ def index_put(input, indices, values, accumulate=False):
 
 def index_put_(self, indices, values, accumulate=False):
     return _inplace(self, lambda t, v: index_put(t, indices, v, accumulate), values, overlapping="index_put_")
+
+
+_INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
+    """`input` with the slices of `source` reduced into the slices `index` along `dim` by "prod", "mean", "amax"
+    or "amin" (with the values already there unless include_self=False); IndexReduceBackward0."""
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.", stacklevel=3)
+    if reduce not in _INDEX_REDUCTIONS:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    data = input._data
+    d = normalize_dim(dim, data.ndim)
+    positions = index._data.astype(np.int64, copy=False).reshape(-1)
+    size = data.shape[d] if data.ndim else 1
+    if positions.size and (positions.min() < 0 or positions.max() >= size):
+        raise IndexError("index out of range in self")
+    shape = [1] * source._data.ndim
+    shape[d] = positions.size
+    spread = np.broadcast_to(positions.reshape(shape), source._data.shape)
+    arrays = [data, source._data.astype(data.dtype, copy=False)]
+    return write_out("index_reduce", apply(P.index_reduce, (input, source), (d, spread, reduce, include_self),
+                                           arrays), out)
+
+
+def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    return _inplace(self, lambda t, s: index_reduce(t, dim, index, s, reduce, include_self=include_self), source)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of `input` with `src` written on its as_strided view (offsets count in the copy's own storage)."""
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    arrays = [input._data, src._data.astype(input._data.dtype, copy=False)]
+    return apply(P.as_strided_scatter, (input, src), (size, stride, offset), arrays)
 
 
 # ------------------------------------------------------------------------------- masked_scatter
@@ -242,7 +278,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
     return self
 
 
-FUNCTIONS = ("index_copy", "index_put", "index_put_", "masked_scatter", "select_scatter", "slice_scatter",
-             "diagonal_scatter", "narrow_copy", "take_along_dim", "as_strided")
+FUNCTIONS = ("index_copy", "index_put", "index_put_", "index_reduce", "as_strided_scatter", "masked_scatter",
+             "select_scatter", "slice_scatter", "diagonal_scatter", "narrow_copy", "take_along_dim", "as_strided")
 METHODS = {name: globals()[name] for name in FUNCTIONS + (
-    "index_copy_", "masked_scatter_", "fill_diagonal_", "storage_offset", "as_strided_")}
+    "index_copy_", "index_reduce_", "masked_scatter_", "fill_diagonal_", "storage_offset", "as_strided_")}

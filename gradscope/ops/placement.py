@@ -5,10 +5,11 @@ a view of the input's storage. Indices and masks are parameters (the functions l
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 
-from gradscope.ops.indexing_ops import select_grid
+from gradscope.ops.indexing_ops import _scatter_reduce, _scatter_reduce_vjps, select_grid
 from gradscope.ops.registry import primitive
 
 
@@ -67,6 +68,20 @@ index_put_accumulate = primitive(
     "index_put_accumulate", _index_put_accumulate, "IndexPutBackward0", inputs=("self", "values"),
     params=("indices", "accumulate"), held=("indices",),
     vjp=(lambda g, s: g, lambda g, s: s.xp.getitem(g, s.indices)))
+
+
+def _index_reduce_vjps(g, s):
+    """scatter_reduce's gradients: index_reduce is one with the index spread over source's other dims."""
+    return _scatter_reduce_vjps(g, types.SimpleNamespace(**s._asdict(), src=s.source))
+
+
+# the index arrives spread over source's shape (the functions layer spreads it), so scatter_reduce computes it
+index_reduce = primitive(
+    "index_reduce", lambda a, source, dim, index, reduce, include_self: _scatter_reduce(
+        a, source, dim, index, reduce, include_self),
+    "IndexReduceBackward0", inputs=("self", "source"), params=("dim", "index", "reduce", "include_self"),
+    held=("index",), saves=(("self", "source", "result"), ("self", "source", "result")),
+    vjp=(lambda g, s: _index_reduce_vjps(g, s)[0], lambda g, s: _index_reduce_vjps(g, s)[1]))
 
 
 # ------------------------------------------------------------------------------- masked_scatter
@@ -244,3 +259,25 @@ as_strided = primitive("as_strided", _as_strided, "AsStridedBackward0", inputs=(
 # x.as_strided_(...): an op of its own in PyTorch, whose node the tensor itself takes (see autograd.view_inplace)
 as_strided_ = primitive("as_strided_", _as_strided, "AsStridedBackward1", inputs=("self",),
                         params=("size", "stride", "storage_offset", "self_geometry"), vjp=(_as_strided_vjp,))
+
+
+def _as_strided_scatter(a, src, size, stride, storage_offset):
+    """A copy of `a` (its own contiguous storage) with `src` written on its strided view."""
+    out = np.array(a, order="C")
+    out.reshape(-1)[_element_positions(size, stride, storage_offset)] = src
+    return out
+
+
+def _strided_mask(shape, s) -> np.ndarray:
+    mask = np.zeros(math.prod(shape), dtype=bool)
+    mask[_element_positions(s.size, s.stride, s.storage_offset)] = True
+    return mask.reshape(shape)
+
+
+# NOTE: self's rule is PyTorch's as_strided_scatter_backward, which keeps the gradient where src was written (and
+# zeros it elsewhere): the opposite of the derivative, reproduced on purpose so that gradients match PyTorch's
+as_strided_scatter = primitive(
+    "as_strided_scatter", _as_strided_scatter, "AsStridedScatterBackward0", inputs=("self", "src"),
+    params=("size", "stride", "storage_offset"),
+    vjp=(lambda g, s: s.xp.where(_strided_mask(tuple(g.shape), s), g, 0.0),
+         lambda g, s: s.xp.getitem(s.xp.reshape(g, (-1,)), (_element_positions(s.size, s.stride, s.storage_offset),))))

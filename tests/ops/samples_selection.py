@@ -67,7 +67,14 @@ def _order_statistics() -> list[tuple]:
 
 def _placement() -> list[tuple]:
     mask = [[True, False, True], [False, True, True]]
-    return [
+    reduced = [
+        _call(f"index_reduce_{reduce}{'' if include else '_exclude_self'}",
+              lambda lib, x, s, r=reduce, i=include: x.index_reduce(1, _index(lib, [0, 2, 0]), s, r, include_self=i),
+              ((2, 3), (2, 3)))
+        for reduce in ("prod", "mean", "amax", "amin") for include in (True, False)
+    ] + [_call("index_reduce_", lambda lib, x, s: x.clone().index_reduce_(0, _index(lib, [1]), s, "amin"),
+               ((2, 3), (1, 3)))]
+    return reduced + [
         _call("index_copy", lambda lib, x, s: x.index_copy(1, _index(lib, [2, 0]), s), ((2, 3), (2, 2))),
         _call("index_copy_", lambda lib, x, s: x.clone().index_copy_(0, _index(lib, [1]), s), ((2, 3), (1, 3))),
         _call("index_copy[scalar]", lambda lib, x, s: x.index_copy(0, _index(lib, [0]), s), ((), ())),
@@ -101,6 +108,11 @@ def _placement() -> list[tuple]:
         _call("as_strided", lambda lib, x: x.as_strided((2, 2), (1, 2), 1), M),
         _call("as_strided_overlapping", lambda lib, x: lib.as_strided(x, (3, 2), (1, 1)), ((4,),)),
         _call("as_strided_of_view", lambda lib, x: x[1:].as_strided((2,), (2,)), M),
+        # self's gradient is PyTorch's, not the derivative (test_placement_functions.py): a constant self here
+        _call("as_strided_scatter", lambda lib, s: lib.as_strided_scatter(lib.ones(2, 3, dtype=s.dtype), s, (2, 2),
+                                                                          (1, 2), 1), ((2, 2),)),
+        _call("as_strided_scatter_method", lambda lib, s: lib.ones(2, 3, dtype=s.dtype).as_strided_scatter(
+            s, (3,), (2,)), ((3,),)),
         _call("as_strided_", lambda lib, x: (x * 1).as_strided_((3,), (2,), 1) * 2, M),
         _call("as_strided_of_expanded", lambda lib, x: x.expand(2, 3).as_strided((2, 2), (0, 1), 1), ((3,),)),
     ]

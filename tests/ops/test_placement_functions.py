@@ -4,6 +4,8 @@ gradients PyTorch gives where they aren't the derivative."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -52,6 +54,8 @@ def _grid(lib):
     lambda lib: _grid(lib).as_strided((2, 2), (1, 2), -1),
     lambda lib: _grid(lib).as_strided((2,), (1, -2), 1),
     lambda lib: _grid(lib).as_strided((2,), (-1,), 1),
+    lambda lib: _grid(lib).index_reduce(0, lib.tensor([0, 0]), _grid(lib)[:2], "sum"),
+    lambda lib: _grid(lib).index_reduce(0, lib.tensor([0, 5]), _grid(lib)[:2], "prod"),
 ])
 def test_errors_match_torch(torch, call):
     _same_error(call, torch)
@@ -100,6 +104,27 @@ def test_gradients_torch_gives_that_are_not_the_derivative(torch):
         y = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
         y.narrow_copy(0, -1, 1).sum().backward()
         return x.grad.tolist(), s.grad.tolist(), y.grad.tolist()
+
+    assert grads(gradscope) == grads(torch)
+
+
+def test_index_reduce_warns_at_most_once_that_it_is_beta():
+    """As PyTorch's TORCH_WARN_ONCE (an earlier test may have had the one warning)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            gradscope.ones(2).index_reduce(0, gradscope.tensor([0]), gradscope.ones(1), "amax")
+    messages = [str(w.message) for w in caught]
+    assert messages.count("index_reduce() is in beta and the API may change at any time.") <= 1
+
+
+def test_as_strided_scatter_gradients_are_torchs(torch):
+    """PyTorch's as_strided_scatter_backward gives self the gradient where src was written, not elsewhere."""
+    def grads(lib):
+        x = lib.zeros(2, 3, requires_grad=True)
+        s = lib.zeros(2, 2, requires_grad=True)
+        (lib.as_strided_scatter(x, s, (2, 2), (1, 2), 1) * lib.arange(1.0, 7.0).view(2, 3)).sum().backward()
+        return x.grad.tolist(), s.grad.tolist()
 
     assert grads(gradscope) == grads(torch)
 

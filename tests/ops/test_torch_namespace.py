@@ -26,7 +26,8 @@ NAMES += (
     "fill_diagonal narrow_copy take_along_dim as_strided storage_offset tensor_split hsplit vsplit dsplit "
     "split_with_sizes unflatten ravel reshape_as diagflat block_diag combinations vander trapezoid trapz "
     "cumulative_trapezoid inner vdot renorm tril_indices triu_indices unravel_index logspace range nan_to_num "
-    "gradient unsafe_split unsafe_chunk unsafe_split_with_sizes histogram nonzero_static"
+    "gradient unsafe_split unsafe_chunk unsafe_split_with_sizes histogram nonzero_static "
+    "index_reduce as_strided_scatter"
 ).split()
 
 
