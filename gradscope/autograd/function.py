@@ -65,24 +65,25 @@ class BackwardCFunction(Node, FunctionCtx):
             with enable_grad():
                 results = backward(self, *wrapped)
         results = results if isinstance(results, tuple) else (results,)
-        n_inputs = len(self._next)
+        n_inputs = len(self._input_is_tensor)  # one gradient per forward argument, tensor or not
         if len(results) != n_inputs:
             if len(results) > n_inputs and all(r is None for r in results[n_inputs:]):
                 results = results[:n_inputs]
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
                                    f"{n_inputs}, got {len(results)})")
-        out = []
+        out = []  # one per edge: the tensor arguments'
         for i, (result, is_tensor) in enumerate(zip(results, self._input_is_tensor)):
             if result is None:
-                out.append(None)
+                if is_tensor:
+                    out.append(None)
                 continue
             if not is_tensor:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
                                    f"{i + 1}, but the corresponding forward input was not a Variable")
             if not isinstance(result, Tensor):
                 raise TypeError(f"expected Variable or None (got {type(result).__name__})")
-            meta = self._input_meta[i]
+            meta = self._input_meta[len(out)]
             if meta is not None and result._data.shape != meta[0]:
                 if not is_expandable_to(meta[0], result._data.shape):
                     raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index {i} - got "
@@ -213,10 +214,11 @@ class Function(metaclass=_FunctionMeta):
 
 def _connect(ctx, args, outputs) -> tuple:
     """Make ctx the grad_fn of the differentiable outputs and save what forward asked to save."""
-    ctx._next = tuple(_edge(a) for a in args)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    ctx._next = tuple(_edge(a) for a in tensors)  # as PyTorch's: an edge per tensor argument, none for the others
     ctx._seq = next(_sequence)
-    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) and edge[0] is not None else None
-                            for a, edge in zip(args, ctx._next))
+    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if edge[0] is not None else None
+                            for a, edge in zip(tensors, ctx._next))
     dirty = {id(t) for t in ctx._dirty}
     non_differentiable = {id(t) for t in ctx._non_differentiable}
     inputs = {id(a) for a in args if isinstance(a, Tensor)}

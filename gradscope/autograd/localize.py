@@ -56,8 +56,10 @@ def _copies(values, edges):
     """float64 copies of the tensor inputs; those with a graph edge require grad. Repeats stay shared."""
     made: dict[int, Tensor] = {}
     result = []
-    for value, (fn, _) in zip(values, edges):
+    edge = iter(edges)  # one per tensor argument (a custom Function's other arguments have none)
+    for value in values:
         if isinstance(value, Tensor):
+            fn, _ = next(edge)
             if id(value) not in made:
                 data = value._data.astype(np.float64) if value._data.dtype.kind == "f" else value._data.copy()
                 copy = Tensor._make(np.array(data, copy=True))

@@ -1,5 +1,5 @@
-"""torch.utils for gradscope: `data` (datasets, samplers, DataLoader)."""
+"""torch.utils for gradscope: `data` (datasets, samplers, DataLoader) and `checkpoint`."""
 
-from gradscope.utils import data
+from gradscope.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
