@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
-from textual._context import active_app
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.css.styles import RulesMap
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.style import Style
-from textual.visual import RenderOptions, Visual
 from textual.widgets import Header, Static, Tree
 
 from gradscope.tui.keys import KeyScroll
+from gradscope.tui.lines import Lines
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.diff import DiffScreen
 from gradscope.tui.screens.loading import LoadingScreen
@@ -91,41 +88,16 @@ class Drawn:
         return self._natural_width(console, options).clamp(max_width=options.max_width)
 
 
-class HelpText(Visual):
-    """The help's blocks one below the other, a blank line after each, as a Static's content. Textual asks the
-    content for its height at each layout and draws it again to show it (four layouts as the help opens), and a
-    Rich renderable is drawn anew and split into lines each time (~150 lines); these lines are kept for each width.
-    Also a Rich renderable, drawing the same lines."""
+class HelpText(Lines):
+    """The help's blocks one below the other, a blank line after each, drawn once for each width (see `Lines`: the
+    help opens with four layouts, ~150 lines each)."""
 
     def __init__(self, blocks: list[RenderableType]) -> None:
         self.blocks = [Drawn(block) for block in blocks]
-        self._lines: dict[int, list[Strip]] = {}
+        super().__init__(lambda width: Group(*(part for block in self.blocks for part in (block, Text()))))
 
-    def lines(self, width: int) -> list[Strip]:
-        lines = self._lines.get(width)
-        if lines is None:
-            console = active_app.get().console
-            options = console.options.update(width=width, height=None, highlight=False)
-            lines = self._lines[width] = [line for block in self.blocks
-                                          for line in (*block.lines(console, options), Strip([]))]
-        return lines
-
-    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
-        base = style.rich_style
-        return [line.apply_style(base) for line in self.lines(width)[:height]]
-
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        console = active_app.get().console
-        options = console.options.update_width(container_width)
-        return max(Measurement.get(console, options, block).maximum for block in self.blocks)
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        return len(self.lines(width))
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for block in self.blocks:
-            yield block
-            yield Text()
+    def draw_lines(self, console: Console, options: ConsoleOptions) -> list[Strip]:
+        return [line for block in self.blocks for line in (*block.lines(console, options), Strip([]))]
 
 
 class HelpScreen(Screen[None]):

@@ -10,6 +10,7 @@ from gradscope._format import format_array, format_number, number_spans, number_
 from gradscope._stats import TensorStats
 from gradscope.trace.model import TensorRecord
 from gradscope.trace.tracefile import TraceFormatError
+from gradscope.tui.lines import Lines
 from gradscope.tui.present import GRADIENT, NONFINITE, QUIET, nonfinite_text, shape_text
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -97,23 +98,19 @@ class TensorView(Widget):
         self.full = full
         self.title = title
         self.record = record
-        self._drawn: dict[int, RenderableType] = {}  # width → what shows the record at that width
+        self._lines = Lines(self._draw)
 
     def show(self, title: str, record: TensorRecord | None) -> None:
         self.title = title
         self.record = record
-        self._drawn.clear()
+        self._lines = Lines(self._draw)
         self.refresh(layout=True)
 
-    def render(self) -> RenderableType:
-        """What shows the record, made once per width: Textual asks at each layout (to measure the height) and
-        each repaint, two or three times as a cursor move fills the detail pane, and the values are formatted
-        number by number."""
-        width = self.content_size.width or 80
-        drawn = self._drawn.get(width)
-        if drawn is None:
-            drawn = self._drawn[width] = self._draw(width)
-        return drawn
+    def render(self) -> Lines:
+        """What shows the record, drawn once for each width (`Lines`): Textual asks at each layout (to measure the
+        height) and each repaint, two or three times as a cursor move fills the detail pane and five as the tensor
+        screen opens, and the values are formatted number by number."""
+        return self._lines
 
     def _draw(self, width: int) -> RenderableType:
         if self.record is None:
