@@ -1,4 +1,5 @@
-"""After the same seed, multinomial, WeightedRandomSampler, exponential_ and random_ draw PyTorch's CPU values
+"""After the same seed, multinomial, WeightedRandomSampler, exponential_, geometric_, cauchy_, log_normal_ and
+random_ draw PyTorch's CPU values
 and leave the stream where PyTorch leaves it (each case also compares the randn drawn next); randint and
 random_ raise PyTorch's range errors."""
 
@@ -75,6 +76,9 @@ def test_weighted_random_sampler_is_pytorchs():
     "lib.empty(3).random_(5, 2)", "lib.randint(0, 0, (3,))", "lib.randint(0, 300, (3,), dtype=lib.uint8)",
     "lib.randint(-1, 3, (3,), dtype=lib.uint8)", "lib.randint(0, 2**40, (3,), dtype=lib.int32)",
     "lib.zeros(3, dtype=lib.bool).random_(0, 3)", "lib.zeros(3, dtype=lib.int16).random_(-2**20, 3)",
+    "lib.zeros(3).geometric_(0)", "lib.zeros(3).geometric_(1.5)", "lib.zeros(3, dtype=lib.bool).geometric_(0.3)",
+    "lib.zeros(3).cauchy_(0, -1)", "lib.zeros(3, dtype=lib.int64).cauchy_()", "lib.zeros(3).log_normal_(0, 0)",
+    "lib.zeros(3, dtype=lib.int64).log_normal_()",
 ])
 def test_errors_are_pytorchs(call):
     raised = []
@@ -93,6 +97,26 @@ def test_exponential_is_pytorchs(dtype, size):
                              lib.empty(7, 3, dtype=getattr(lib, dtype)).t().exponential_(0.3)], seed=size)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("size", [1, 15, 3000])
+def test_geometric_cauchy_and_log_normal_are_pytorchs(dtype, size):
+    def draw(lib):
+        def fresh():
+            return lib.empty(size, dtype=getattr(lib, dtype))
+        return [fresh().geometric_(0.3), fresh().geometric_(0.97), fresh().cauchy_(), fresh().cauchy_(-1.5, 0.25),
+                fresh().log_normal_(), fresh().log_normal_(-0.5, 0.3), lib.empty(6, 4).t().cauchy_(2.0, 3.0)]
+    ours, theirs = both(draw, seed=size)
+    if dtype == "float64" and size >= 32:  # log_normal_'s normals are NumPy's log/cos/sin there: within ulps
+        np.testing.assert_allclose(ours, theirs, rtol=2e-15, atol=0)
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_geometric_of_integer_tensors_is_pytorchs():
+    assert_same(lambda lib: [lib.empty(200, dtype=lib.int64).geometric_(0.2),
+                             lib.empty(200, dtype=lib.int32).geometric_(0.6)])
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"])
 def test_random_is_pytorchs(dtype):
     def draw(lib):
@@ -109,7 +133,9 @@ def test_random_nodes_and_the_float_precision_warning_are_pytorchs():
     for lib in (gradscope, torch):
         x = lib.zeros(3, requires_grad=True).clone()
         names.append([x.clone().random_().grad_fn.name(), x.clone().random_(5).grad_fn.name(),
-                      x.clone().random_(2, 5).grad_fn.name(), x.clone().exponential_().grad_fn.name()])
+                      x.clone().random_(2, 5).grad_fn.name(), x.clone().exponential_().grad_fn.name(),
+                      x.clone().geometric_(0.5).grad_fn.name(), x.clone().cauchy_().grad_fn.name(),
+                      x.clone().log_normal_().grad_fn.name()])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             lib.zeros(3).random_(0, 2**25)

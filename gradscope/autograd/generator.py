@@ -4,10 +4,11 @@ Like PyTorch's, it is a Mersenne Twister (MT19937) seeded with the seed's low 32
 `uniform` / `normal` turn its 32-bit words into numbers the way PyTorch's CPU kernels do, so after the same
 seed rand, randn, uniform_, normal_ and the nn.init fills give PyTorch's values (float32 normals of 16 or
 more elements within a few ulps: PyTorch computes them with vectorised float math; float64 ones within 2,
-NumPy's log/cos/sin against the C library's). randint, randperm, bernoulli, multinomial, exponential_ and
-random_, and so the samplers of `utils.data` and dropout, draw PyTorch's values too. The words come from
-NumPy's MT19937 in bulk, never one Python call per element (only the scalar normals of fewer than 16
-elements and float64 exponentials go through `math`, and randperm's swaps are sequential).
+NumPy's log/cos/sin against the C library's). randint, randperm, bernoulli, multinomial, random_,
+exponential_, geometric_, cauchy_ (and log_normal_, but for float64 normals of 32 or more elements), and so
+the samplers of `utils.data` and dropout, draw PyTorch's values too. The words come from NumPy's MT19937 in
+bulk, never one Python call per element (only the scalar normals of fewer than 16 elements and float64
+results of exponential_ and co. go through `math`, and randperm's swaps are sequential).
 
     g = Generator().manual_seed(0)
     randn(3, generator=g)       # tensor([ 1.5410, -0.2934, -2.1788]), as in PyTorch
@@ -20,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.autograd.tensor import device as Device
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: an unseeded Generator() starts from this same seed every time
@@ -149,15 +150,38 @@ class Generator(np.random.Generator):
         below[tied] = pairs[tied, 1] < np.uint64(threshold & 0xFFFF_FFFF)
         return below
 
+    # exponential_, geometric_, cauchy_, log_normal_: PyTorch's scalar kernels transform one double draw per
+    # element with the C library's math, then cast (see _as_the_c_library_computes)
     def exponential_fill(self, shape: tuple, dtype: np.dtype, rate: float) -> np.ndarray:
-        """Exp(rate) as exponential_ fills a tensor of `dtype`: −1/rate · log1p(−u) in double from a double
-        uniform u, then cast; log1p is the C library's, as PyTorch's (see _as_the_c_library_rounds)."""
-        u = self.unit_uniform(math.prod(shape), np.float64)
-        scale = -1.0 / rate
+        """Exp(rate): −1/rate · log1p(−u), u a double uniform."""
+        u, scale = self.unit_uniform(math.prod(shape), np.float64), -1.0 / rate
+        values = _as_the_c_library_computes(scale * np.log1p(-u), _cast(dtype),
+                                            lambda where: scale * _each(math.log1p, -u[where]))
+        return _owned(values, shape)
 
-        def exact(where):
-            return np.fromiter((scale * math.log1p(-x) for x in u[where].tolist()), np.float64)
-        return _owned(_as_the_c_library_rounds(scale * np.log1p(-u), exact, dtype), shape)
+    def geometric_fill(self, shape: tuple, dtype: np.dtype, p: float) -> np.ndarray:
+        """Geometric(p) on 1, 2, …: ⌈log(u) / log1p(−p)⌉, u a double uniform."""
+        u, scale = self.unit_uniform(math.prod(shape), np.float64), math.log1p(-p)
+        with np.errstate(divide="ignore"):  # u = 0: log(0) = −inf, as in C
+            approximate = np.log(u) / scale
+        values = _as_the_c_library_computes(approximate, lambda q: np.ceil(q).astype(dtype),
+                                            lambda where: _each(math.log, u[where]) / scale)
+        return _owned(values, shape)
+
+    def cauchy_fill(self, shape: tuple, dtype: np.dtype, median: float, sigma: float) -> np.ndarray:
+        """Cauchy(median, sigma): median + sigma · tan(π (u − ½)) (one rounding: an FMA), u a double uniform."""
+        u = self.unit_uniform(math.prod(shape), np.float64)
+        angle = math.pi * (u - 0.5)
+        values = _as_the_c_library_computes(np.tan(angle), _then_cast(sigma, median, dtype),
+                                            lambda where: _each(math.tan, angle[where]))
+        return _owned(values, shape)
+
+    def log_normal_fill(self, shape: tuple, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
+        """LogNormal(mean, std): exp(mean + std · z), z the scalar double normal (kept pair included)."""
+        exponent = _fused_multiply_add(self.scalar_normals(math.prod(shape)), np.float64(std), np.float64(mean))
+        values = _as_the_c_library_computes(np.exp(exponent), _cast(dtype),
+                                            lambda where: _each(math.exp, exponent[where]))
+        return _owned(values, shape)
 
     def integers_fill(self, shape: tuple, dtype: np.dtype, low: int, high: int) -> np.ndarray:
         """Integers in [low, high) as randint / random_(low, high) fill a tensor of `dtype`: one word, or (for
@@ -253,11 +277,6 @@ class Generator(np.random.Generator):
         return out
 
 
-# how PyTorch names dtypes in random_'s range errors (C++'s names)
-_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-                 "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double"}
-
-
 def _check_range(low: int, high: int, dtype: np.dtype) -> None:
     """PyTorch's checks on random_(low, high) / randint(low, high): a non-empty range whose ends `dtype`
     holds, with a warning for floats past the integers they hold exactly."""
@@ -272,13 +291,13 @@ def _check_range(low: int, high: int, dtype: np.dtype) -> None:
         smallest, largest = int(info.min), 1 if dtype == np.bool_ else int(info.max)
     for name, value in ends:
         if not smallest <= value <= largest:
-            raise RuntimeError(f"{name} is out of bounds for {_C_TYPE_NAMES[dtype.name]}")
+            raise RuntimeError(f"{name} is out of bounds for {_c_type_name(dtype)}")
     if dtype.kind == "f":
         digits = np.finfo(dtype).nmant + 1
         for name, value in ends:
             if not -(2**digits) <= value <= 2**digits:
                 warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
-                              f"{_C_TYPE_NAMES[dtype.name]} can support discrete uniform distribution only within this "
+                              f"{_c_type_name(dtype)} can support discrete uniform distribution only within this "
                               "range. This warning will become an error in version 1.7 release, please fix the code "
                               "in advance", UserWarning, stacklevel=4)
 
@@ -326,20 +345,32 @@ def _box_muller_blocks(u: np.ndarray, kind) -> np.ndarray:
     return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).ravel()
 
 
-def _as_the_c_library_rounds(approximate: np.ndarray, exact, dtype: np.dtype) -> np.ndarray:
-    """Doubles computed with NumPy's vectorised math (`approximate`) as `dtype`, equal to what the C library's
-    functions give, which PyTorch's scalar kernels call: `exact(where)` recomputes the elements at `where`
-    with `math`. NOTE: NumPy's log1p differs from the C library's in a double's last bit for 7% of
-    inputs; rounding to float32 hides that except within a few ulps of a float32 rounding boundary (about one
-    draw in 2**26), so only those are recomputed, and every element of a float64 result."""
-    dtype = np.dtype(dtype)
-    if dtype == np.float64:
-        return exact(slice(None))
+def _as_the_c_library_computes(approximate: np.ndarray, finish, exact) -> np.ndarray:
+    """`finish` (a cast, a ceil) of doubles PyTorch computes with the C library's log1p/log/tan/exp, given
+    them computed with NumPy's vectorised functions (`approximate`); `exact(where)` recomputes those at
+    `where` with `math`, which calls the C library. NOTE: NumPy's functions differ from the C library's in a
+    double's last bit for some inputs (7% for log1p); `finish` hides that unless its result changes within 8
+    ulps of the value (near a float32 rounding boundary: about one draw in 2**26), so only those draws are
+    recomputed (all of them when `finish` keeps doubles)."""
     margin = 8 * np.finfo(np.float64).eps
-    values = approximate.astype(dtype)
-    unsure = np.flatnonzero((approximate * (1 - margin)).astype(dtype) != (approximate * (1 + margin)).astype(dtype))
-    values[unsure] = exact(unsure).astype(dtype)
+    values = finish(approximate)
+    unsure = np.flatnonzero(finish(approximate * (1 - margin)) != finish(approximate * (1 + margin)))
+    if unsure.size:
+        values[unsure] = finish(exact(unsure))
     return values
+
+
+def _each(function, values: np.ndarray) -> np.ndarray:
+    """`function` (one of math's) applied to each element: the C library's result."""
+    return np.fromiter(map(function, values.tolist()), np.float64, len(values))
+
+
+def _cast(dtype: np.dtype):
+    return lambda values: values.astype(dtype)
+
+
+def _then_cast(scale: float, offset: float, dtype: np.dtype):
+    return lambda values: _fused_multiply_add(values, np.float64(scale), np.float64(offset)).astype(dtype)
 
 
 def _fused_multiply_add(x: np.ndarray, scale, offset) -> np.ndarray:

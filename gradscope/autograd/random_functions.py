@@ -14,7 +14,7 @@ from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.tensor import Tensor
+from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.ops import random as R
 
 node_class(R.bernoulli_p).name = lambda self: "torch::autograd::NotImplemented"
@@ -24,6 +24,11 @@ def _generator(generator):
     return generator if generator is not None else factories.default_generator
 
 
+def _scalar_type(t: Tensor) -> str:
+    """'Long' for int64, as PyTorch names dtypes in its kernels' errors."""
+    return t.dtype.legacy_name.removesuffix("Tensor")
+
+
 def _check_probability(p: float) -> None:
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:.6g}")
@@ -31,8 +36,7 @@ def _check_probability(p: float) -> None:
 
 def _check_probabilities(p: Tensor) -> np.ndarray:
     if p._data.dtype.kind != "f":
-        scalar_type = p.dtype.legacy_name.removesuffix("Tensor")
-        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{scalar_type}'")
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_scalar_type(p)}'")
     if not np.all((p._data >= 0) & (p._data <= 1)):  # NaN fails too
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be "
                            "improved?  If so, please report an enhancement request to PyTorch.)")
@@ -110,8 +114,7 @@ def _check_multinomial(input, num_samples, replacement) -> None:
     if weights.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if weights.dtype.kind != "f":
-        scalar_type = input.dtype.legacy_name.removesuffix("Tensor")
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {scalar_type}")
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_scalar_type(input)}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > weights.shape[-1]:
@@ -191,10 +194,49 @@ def exponential_(self, lambd=1.0, *, generator=None):
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:.6g}")
     if data.dtype.kind != "f":
         raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
-                           f"floating point but you specified {self.dtype.legacy_name.removesuffix('Tensor')}")
+                           f"floating point but you specified {_scalar_type(self)}")
     rng = _generator(generator)
     values = fill_in_memory_order(data, lambda shape: rng.exponential_fill(shape, data.dtype, lambd))
     return _inplace(self, lambda t: apply(R.exponential, (t,), (values,)))
+
+
+def geometric_(self, p, *, generator=None):
+    """Fill with the number of Bernoulli(p) trials up to the first success: PyTorch's values after the same
+    seed."""
+    data = self._data
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:.6g}")
+    if data.dtype == np.bool_:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
+    rng = _generator(generator)
+    values = fill_in_memory_order(data, lambda shape: rng.geometric_fill(shape, data.dtype, p))
+    return _inplace(self, lambda t: apply(R.geometric, (t,), (values,)))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with Cauchy(median, sigma) draws: PyTorch's values after the same seed."""
+    data = self._data
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:.6g}")
+    if data.dtype.kind != "f":
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {_c_type_name(data.dtype)}")
+    rng = _generator(generator)
+    values = fill_in_memory_order(data, lambda shape: rng.cauchy_fill(shape, data.dtype, median, sigma))
+    return _inplace(self, lambda t: apply(R.cauchy, (t,), (values,)))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with exp(N(mean, std²)) draws: PyTorch's values after the same seed (float64 ones of 32 elements
+    or more within ulps: the normals are NumPy's there)."""
+    data = self._data
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:.6g}")
+    if data.dtype.kind != "f":
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{_scalar_type(self)}'")
+    rng = _generator(generator)
+    values = fill_in_memory_order(data, lambda shape: rng.log_normal_fill(shape, data.dtype, mean, std))
+    return _inplace(self, lambda t: apply(R.log_normal, (t,), (values,)))
 
 
 def random_(self, *bounds, to=None, generator=None):
@@ -225,4 +267,5 @@ def _largest_integer(dtype: np.dtype) -> int:
 
 FUNCTIONS = ("bernoulli", "multinomial", "normal", "randperm")
 METHODS = {"bernoulli": bernoulli, "bernoulli_": bernoulli_, "multinomial": multinomial,
-           "exponential_": exponential_, "random_": random_}
+           "exponential_": exponential_, "geometric_": geometric_, "cauchy_": cauchy_, "log_normal_": log_normal_,
+           "random_": random_}

@@ -467,8 +467,9 @@ _new_tensor = object.__new__
 
 
 def _c_type_name(np_dtype: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "float16": "c10::Half", "bool": "bool"}.get(np_dtype.name, np_dtype.name)
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+            "int8": "signed char", "uint8": "unsigned char", "float16": "c10::Half",
+            "bool": "bool"}.get(np_dtype.name, np_dtype.name)
 
 
 def _sync_view(view: Tensor) -> None:

@@ -18,9 +18,15 @@ bernoulli_scalar_ = primitive("bernoulli_scalar_", lambda a, values: values, "Be
                               params=("values",), vjp=(_zero,))
 bernoulli_tensor_ = primitive("bernoulli_tensor_", lambda a, p, values: values, "BernoulliBackward1",
                               inputs=("self", "p"), params=("values",), vjp=(_zero, _zero))
-# x.exponential_(), x.random_(…): the generator's values (a parameter) replace x's
+# x.exponential_(), x.random_(…), …: the generator's values (a parameter) replace x's
 exponential = primitive("exponential", lambda a, values: values, "ExponentialBackward0", inputs=("self",),
                         params=("values",), vjp=(_zero,))
+geometric = primitive("geometric", lambda a, values: values, "GeometricBackward0", inputs=("self",),
+                      params=("values",), vjp=(_zero,))
+cauchy = primitive("cauchy", lambda a, values: values, "CauchyBackward0", inputs=("self",), params=("values",),
+                   vjp=(_zero,))
+log_normal = primitive("log_normal", lambda a, values: values, "LogNormalBackward0", inputs=("self",),
+                       params=("values",), vjp=(_zero,))
 random_from_to = primitive("random_from_to", lambda a, values: values, "RandomBackward0", inputs=("self",),
                            params=("values",), vjp=(_zero,))
 random_to = primitive("random_to", lambda a, values: values, "RandomBackward1", inputs=("self",),
