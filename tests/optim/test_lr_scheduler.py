@@ -25,6 +25,8 @@ SCHEDULES = {
     "MultiStepLR": lambda s, o: s.MultiStepLR(o, milestones=[2, 5, 5, 11], gamma=0.3),
     "ExponentialLR": lambda s, o: s.ExponentialLR(o, gamma=0.9),
     "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, T_max=7, eta_min=0.001),
+    "CosineAnnealingWarmRestarts": lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=3, eta_min=0.001),
+    "CosineAnnealingWarmRestarts-mult": lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2),
     "LinearLR": lambda s, o: s.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=8),
     "LambdaLR": lambda s, o: s.LambdaLR(o, lr_lambda=[lambda e: 0.9**e, lambda e: 1 / (e + 1)]),
     "OneCycleLR": lambda s, o: s.OneCycleLR(o, max_lr=[1.0, 0.5], total_steps=20),
@@ -157,3 +159,28 @@ def test_get_lr_outside_step_warns_as_torch():
         return values, [str(w.message) for w in caught]
 
     assert run(gs) == run(torch)
+
+
+@pytest.mark.parametrize("t_mult", [1, 3])
+def test_warm_restarts_with_fractional_epochs_match_torch(t_mult):
+    def run(lib):
+        optimizer = _optimizer(lib)
+        scheduler = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=4, T_mult=t_mult, eta_min=0.01)
+        seen = []
+        for epoch in (0.25, 1.5, 3.99, 4.0, 7.3, 16.0, 17.5, 2.0, 40.1):
+            optimizer.step()
+            scheduler.step(epoch)
+            seen.append((scheduler.get_last_lr(), scheduler.T_i, scheduler.T_cur, scheduler.last_epoch))
+        return seen
+
+    assert run(gs) == run(torch)
+
+
+@pytest.mark.parametrize("arguments", [dict(T_0=0), dict(T_0=2.5), dict(T_0=2, T_mult=0), dict(T_0=2, eta_min="x")])
+def test_warm_restarts_argument_errors_match_torch(arguments):
+    errors = []
+    for lib in (gs, torch):
+        with pytest.raises(ValueError) as caught:
+            lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(_optimizer(lib), **arguments)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
