@@ -120,11 +120,12 @@ def test_log_prob_and_entropy_gradients_as_torch(kind):
 
 
 @pytest.mark.parametrize("kind", ["normal", "normal-numbers", "normal-mixed", "uniform", "uniform-numbers",
-                                  "independent", "bernoulli-probs", "bernoulli-logits"])
+                                  "independent", "bernoulli-probs", "bernoulli-logits", "categorical-logits",
+                                  "categorical-probs", "onehot"])
 @pytest.mark.parametrize("sample_shape", [(), (5,), (2, 1)])
 def test_samples_are_torchs_for_the_same_seed(kind, sample_shape):
-    """Normal, Uniform (and Independent of them) and Bernoulli draw PyTorch's values and leave the generator where
-    PyTorch's leave it; Categorical's multinomial draws its own (checked below for shape and support only)."""
+    """Every distribution here draws PyTorch's values for the same seed and leaves the generator where PyTorch's
+    leaves it (rsample where there is one, sample otherwise)."""
     drawn = []
     for lib in (gradscope, torch):
         a = parameters(lib)
