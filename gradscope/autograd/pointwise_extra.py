@@ -55,6 +55,36 @@ def sgn(input, *, out=None):
     return write_out("sgn", apply(X.sgn, (input,)), out)
 
 
+def angle(input, *, out=None):
+    """The argument: π for negative numbers, 0 otherwise (integers give the default float dtype)."""
+    if input._data.dtype.kind == "c":
+        return write_out("angle", Tensor._make(np.angle(input._data)), out)
+    return write_out("angle", apply(X.angle, (input,), (), _float_input(input)), out)
+
+
+def _infinity_test(name: str, test):
+    def function(input, *, out=None):
+        data = input._data
+        if data.dtype.kind == "c":
+            raise RuntimeError(f"{name} does not support complex inputs.")
+        return write_out(name, Tensor._make(np.asarray(test(data) if data.dtype.kind == "f" else
+                                                       np.zeros(data.shape, bool))), out)
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+isposinf = _infinity_test("isposinf", np.isposinf)
+isposinf.__doc__ = "Whether each element is +inf."
+isneginf = _infinity_test("isneginf", np.isneginf)
+isneginf.__doc__ = "Whether each element is −inf."
+
+
+def isreal(input):
+    """Whether each element is real: all of a real tensor, the elements with a zero imaginary part of a complex one."""
+    data = input._data
+    return Tensor._make(np.asarray(data.imag == 0) if data.dtype.kind == "c" else np.ones(data.shape, bool))
+
+
 def positive(input):
     """`input` itself (`+x`)."""
     if input._data.dtype.kind == "b":
@@ -240,7 +270,8 @@ heaviside_ = _binary_inplace(heaviside)
 FUNCTIONS = (
     "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "erfc", "sinc", "i0", "deg2rad", "rad2deg",
     "logit", "sgn", "positive", "fix", "hypot", "logaddexp2", "nextafter", "fmax", "fmin", "copysign", "ldexp",
-    "frexp", "float_power", "floor_divide", "heaviside", "addcmul", "addcdiv",
+    "frexp", "float_power", "floor_divide", "heaviside", "addcmul", "addcdiv", "angle", "isposinf", "isneginf",
+    "isreal",
 )
 # torch.* in-place forms PyTorch has at the top level too (torch.asinh_(x))
 TOP_LEVEL_INPLACE = (

@@ -1,5 +1,5 @@
 """More pointwise primitives: inverse hyperbolic functions, exp2, erfc, sinc, logit, i0 (and i1, its
-derivative), sgn, degree/radian conversions, hypot, copysign, fmax/fmin, logaddexp2, nextafter, ldexp,
+derivative), sgn, angle, degree/radian conversions, hypot, copysign, fmax/fmin, logaddexp2, nextafter, ldexp,
 frexp, addcmul/addcdiv, and the zero-gradient nodes of comparisons done in place."""
 
 from __future__ import annotations
@@ -120,6 +120,14 @@ deg2rad = primitive("deg2rad", lambda a: a * np.asarray(_DEGREE, a.dtype), "Deg2
 rad2deg = primitive("rad2deg", lambda a: a * np.asarray(1 / _DEGREE, a.dtype), "Rad2DegBackward0",
                     inputs=("self",), vjp=(lambda g, s: g * (1 / _DEGREE),))
 
+
+
+def _angle(a):
+    # the argument of a real number: π below 0 (−0.0 included as 0), nan kept
+    return np.where(a < 0, math.pi, np.where(a != a, math.nan, 0.0)).astype(a.dtype, copy=False)
+
+
+angle = primitive("angle", _angle, "AngleBackward0", inputs=("self",), saves=("self",), vjp=(_zeros,))
 hypot = primitive("hypot", np.hypot, "HypotBackward0", inputs=("self", "other"),
                   saves=(("self", "result"), ("other", "result")),
                   vjp=(lambda g, s: g * s.self / s.result, lambda g, s: g * s.other / s.result))

@@ -29,6 +29,7 @@ def _unary() -> list[tuple]:
         ("i0_large", lambda lib, x: (x * 40).i0() * lib.exp(-(x * 40).abs()), "signed"),  # |x| > 30 too
         # sgn's gradient is zero (a ZeroTensor in PyTorch, which has no values to compare): one added
         ("sgn", lambda lib, x: x.sgn() + x, "offgrid"),
+        ("angle", lambda lib, x: lib.angle(x) + x, "signed"),  # + x: PyTorch's zero gradient is a ZeroTensor
         ("deg2rad", lambda lib, x: lib.deg2rad(x), "signed"),
         ("rad2deg", lambda lib, x: x.rad2deg(), "signed"),
         ("fix", lambda lib, x: lib.fix(x), "offgrid"),

@@ -15,7 +15,7 @@ NAMES = (
     "xlogy sin cos erf log1p rsqrt ceil trunc square clamp_min clamp_max exp log abs acos asin atan cosh sinh tan "
     "expm1 log2 log10 sqrt tanh sigmoid relu neg floor round reciprocal clamp clip sign frac nan_to_num arccos arcsin "
     "arctan multiply subtract divide true_divide absolute eq ne lt le gt ge greater less greater_equal less_equal "
-    "not_equal logical_and logical_or logical_xor logical_not"
+    "not_equal logical_and logical_or logical_xor logical_not angle isposinf isneginf isreal"
 ).split()
 
 
@@ -33,7 +33,8 @@ def test_names_exist_where_torch_has_them(torch, name):
 
 
 INTEGERS, FLOATS, BOOLS = [1, -2, 3], [0.5, -1.5, 2.0], [True, False, True]
-UNARY = "asinh acosh atanh exp2 erfc sinc logit i0 sgn deg2rad rad2deg fix positive".split()
+UNARY = ("asinh acosh atanh exp2 erfc sinc logit i0 sgn deg2rad rad2deg fix positive angle isposinf isneginf "
+         "isreal").split()
 
 
 def _pair(torch, values, dtype=None):
@@ -114,7 +115,8 @@ def test_in_place_on_integers(torch, call):
 
 def test_special_values(torch):
     values = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 50.0, -80.0, float("inf"), float("-inf"), float("nan")]
-    for name in ("sinc", "logit", "i0", "sgn", "exp2", "erfc", "asinh", "acosh", "atanh", "frexp"):
+    for name in ("sinc", "logit", "i0", "sgn", "exp2", "erfc", "asinh", "acosh", "atanh", "frexp", "angle", "isposinf",
+                 "isneginf", "isreal"):
         ours, theirs = _pair(torch, values, "float64")
         _same_outcome(lambda n=name, a=ours: getattr(gradscope, n)(a), lambda n=name, a=theirs: getattr(torch, n)(a))
     ours, theirs = _pair(torch, [0.0, 0.1, 0.5, 0.95, 1.0, -1.0], "float64")
