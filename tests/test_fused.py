@@ -65,6 +65,19 @@ def test_binary_operators_match_the_general_path(op, dtype):
         _same(op(a, b), _general(op, a, b))
 
 
+def reflected_sub(a, b):  # `1 - x`: rsub with the number as a param
+    return b - a
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", [reflected_sub, operator.pow, gs.pow], ids=lambda f: f.__name__)
+def test_ops_with_a_number_param_match_the_general_path(op, dtype):
+    for a, b in _operands(dtype):
+        _same(op(a, b), _general(op, a, b))
+    x = gs.tensor(np.array([0.5, -1.5, 2.0], dtype), requires_grad=True)
+    assert (1 - x).grad_fn._attrs == (1, 1) and (x ** 2.0).grad_fn._attrs == (2.0,)  # the numbers as given
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ["sin", "tanh", "exp", "sigmoid", "log1p", "sqrt", "relu", "neg", "abs"])
 def test_unary_functions_match_the_general_path(name, dtype):
@@ -77,9 +90,9 @@ def test_unary_functions_match_the_general_path(name, dtype):
 def test_the_fast_path_steps_aside_for_modes_and_observers():
     x = gs.tensor([1.0, 2.0], requires_grad=True)
     with gs.no_grad():
-        assert (x * 2.0).grad_fn is None and x.sin().grad_fn is None
+        assert (x * 2.0).grad_fn is None and x.sin().grad_fn is None and (1 - x).grad_fn is None
     with gs.inference_mode():
-        assert (x + 1.0).is_inference() and x.tanh().is_inference()
+        assert (x + 1.0).is_inference() and x.tanh().is_inference() and (x ** 2).is_inference()
     with gs.autograd.detect_anomaly(check_nan=False):
         y = x * 2.0
     assert y.grad_fn.metadata["traceback_"]  # anomaly mode captured the forward's stack

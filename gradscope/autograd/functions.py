@@ -129,6 +129,10 @@ def rsub(input, other, *, alpha=1):
     return apply(E.rsub, (input,), (arrays[1], alpha), arrays[:1])
 
 
+# `1 - x`: the operator, which never passes alpha
+rsub_operator = fused.with_number(E.rsub, rsub, _ALPHA_ONE)
+
+
 def mul(input, other):
     return apply(E.mul, (input, other), (), _arithmetic_operands(input, other))
 
@@ -179,6 +183,9 @@ def pow(input, exponent):  # noqa: A001
     if isinstance(exponent, Tensor):
         return _binary(E.pow_tensor, input, exponent)
     return apply(E.pow_scalar, (input,), (exponent,), _operands(input, exponent)[:1])
+
+
+pow = fused.with_number(E.pow_scalar, pow)  # noqa: A001
 
 
 def square(input):

@@ -1,8 +1,9 @@
 """One-frame forwards for the commonest calls of elementwise ops.
 
-`unary(op, general)` and `binary(op, general)` wrap an op's function on tensors (`general`, which goes
-through `dispatch.apply`) with its common case run in a single frame: a float32/float64 tensor, with a
-Python float or int or a tensor of the same dtype for a second operand, grad mode on and nothing else (no
+`unary(op, general)`, `with_number(op, general)` and `binary(op, general)` wrap an op's function on tensors
+(`general`, which goes through `dispatch.apply`) with its common case run in a single frame: a float32/float64
+tensor, with a Python float or int (an operand, or the op's param: `x ** 2`, `1 - x`) or a tensor of the same
+dtype for a second operand, grad mode on and nothing else (no
 inference mode, observers, watchers, anomaly mode or saved-tensor hooks). They compute, make the output
 and record the node exactly as `apply` and `dispatch._record_unary`/`_record_simple` do there (the same
 node class, edges, metadata and light saved entries); anything else is `general`'s.
@@ -85,6 +86,72 @@ def unary(op: Primitive, general):
             if saves_result:
                 node._saved = ((t._data, t._version_counter, 0, None, None),)
             elif saves_self:
+                if input._is_inference:
+                    raise RuntimeError(errors.INFERENCE_SAVED)
+                counter = input._version_counter
+                node._saved = ((data, counter, counter[0], input, fn),)
+            else:
+                node._saved = ()
+        return t
+
+    return _named_like(own_code(function), general)
+
+
+def with_number(op: Primitive, general, trailing: tuple = ()):
+    """`general(input, number)` with the common case of a one-input op whose params are a Python number
+    and then `trailing` (`x ** 2`: pow's exponent; `1 - x`: rsub's other, then alpha 1) in one frame."""
+    if not op.simple or len(op.inputs) != 1 or op.attrs or len(op.params) != 1 + len(trailing):
+        raise ValueError(f"{op.name}: no one-frame forward for it (needs one input, one output, no derived "
+                         "attributes, a number and then the given params)")
+    cls = node_class(op)
+    forward = op.forward
+    plan = op.save_plan
+    saves_self = bool(plan) and not plan[0][0]
+    if len(plan) > 1 or plan and plan[0][0]:
+        raise ValueError(f"{op.name}: no one-frame forward for it (saves more than its input)")
+    extra = trailing[0] if trailing else None
+    if len(trailing) > 1:
+        raise ValueError(f"{op.name}: no one-frame forward for it (more than one trailing param)")
+
+    def function(input, number):
+        if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
+                and modes.get() is DEFAULT_MODES and (type(number) is float or type(number) is int)):
+            return general(input, number)
+        data = input._data
+        dtype = data.dtype
+        if not (dtype is _FLOAT64 or dtype is _FLOAT32):
+            return general(input, number)
+        if type(number) is float:  # the node keeps the number; NumPy computes with its 0-dim array
+            scalars = FLOAT64_SCALARS if dtype is _FLOAT64 else FLOAT32_SCALARS
+            operand = scalars.get(number)
+            if operand is None:
+                operand = scalar_array(number, dtype, scalars)
+        else:  # NumPy treats an int as PyTorch does a wrapped number: it keeps the tensor's dtype
+            operand = number
+        token = QUIET_SET(QUIET_VALUE)
+        try:
+            out = forward(data, operand, extra) if trailing else forward(data, operand)
+        finally:
+            QUIET_RESET(token)
+        t = _new(Tensor)
+        t._data = out if type(out) is _ndarray else np.asarray(out)
+        t._requires_grad = False
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._base = None
+        if input._requires_grad or input._base is not None and _stale_view_requires_grad(input):
+            node = cls()
+            if input._base is not None:
+                _sync_view(input)
+            fn = input._grad_fn
+            node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
+            node._seq = next(_sequence)
+            node._input_meta = ((data.shape, dtype),)
+            node._attrs = (number, extra) if trailing else (number,)
+            t._requires_grad = True
+            t._grad_fn = node
+            if saves_self:
                 if input._is_inference:
                     raise RuntimeError(errors.INFERENCE_SAVED)
                 counter = input._version_counter

@@ -232,7 +232,7 @@ Tensor.mT = property(lambda self: shape_functions.transpose(self, -2, -1))
 # operators
 Tensor.__add__ = Tensor.__radd__ = F.add_operator
 Tensor.__sub__ = F.sub_operator
-Tensor.__rsub__ = F.rsub
+Tensor.__rsub__ = F.rsub_operator
 Tensor.__mul__ = Tensor.__rmul__ = F.mul
 Tensor.__truediv__ = F.div_operator
 Tensor.__rtruediv__ = lambda self, other: F.mul(F.reciprocal(self), other)
