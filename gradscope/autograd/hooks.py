@@ -15,14 +15,16 @@ class RemovableHandle:
 
     _next_id = itertools.count()
 
-    def __init__(self, hooks_dict: dict) -> None:
+    def __init__(self, hooks_dict: dict, *extra_dicts: dict) -> None:
         self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.extra_dict_refs = tuple(map(weakref.ref, extra_dicts))  # keyed by the id too, emptied with it
         self.id = next(RemovableHandle._next_id)
 
     def remove(self) -> None:
-        hooks = self.hooks_dict_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
+        for ref in (self.hooks_dict_ref, *self.extra_dict_refs):
+            hooks = ref()
+            if hooks is not None:
+                hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self

@@ -117,50 +117,116 @@ class BackwardHook:
         return outputs[0] if single else tuple(outputs)
 
 
+# hooks every module call runs, before each module's own (register_module_forward_hook & co.), as PyTorch's
+_global_forward_pre_hooks = HookDict()
+_global_forward_hooks = HookDict()
+_global_forward_hooks_with_kwargs = HookDict()  # hook id -> True, as PyTorch keeps them
+_global_forward_hooks_always_called = HookDict()
+_global_backward_pre_hooks = HookDict()
+_global_backward_hooks = HookDict()
+# every global hook above by its id: a module call checks this one dict for all of them
+_global_module_hooks = HookDict()
+
+
+def _add_global(hooks: HookDict, hook: Callable, *extra: dict) -> RemovableHandle:
+    handle = RemovableHandle(hooks, _global_module_hooks, *extra)
+    hooks[handle.id] = _global_module_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """`hook(module, args) -> None | new args` runs before every module's forward, before its own pre-hooks."""
+    return _add_global(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """`hook(module, args, output) -> None | new output` runs after every module's forward, before its own
+    forward hooks; with `with_kwargs`, `hook(module, args, kwargs, output)`; with `always_call` also when
+    forward raises (then, as PyTorch, as `hook(module, args, None)`)."""
+    handle = _add_global(_global_forward_hooks, hook, _global_forward_hooks_with_kwargs,
+                         _global_forward_hooks_always_called)
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """`hook(module, grad_output) -> None | new grad_output` for every module, before its own."""
+    return _add_global(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """`hook(module, grad_input, grad_output) -> None | new grad_input` for every module, before its own."""
+    return _add_global(_global_backward_hooks, hook)
+
+
+def _run_always_called(hooks, always_called, with_kwargs, called: set, module, args, kwargs, result, label: str):
+    """After a failure in a hooked call, the `always_call` forward hooks that have not run yet; an error
+    of theirs is a warning, the call's own error goes on."""
+    for key, hook in hooks:
+        if key in always_called and key not in called:
+            try:
+                hook_result = hook(module, args, kwargs, result) if key in with_kwargs else hook(module, args, result)
+            except Exception as error:
+                warnings.warn(f"{label} with ``always_call=True`` raised an exception that was silenced as another "
+                              f"error was raised in forward: {error}", stacklevel=3)
+                continue
+            if hook_result is not None:
+                result = hook_result
+
+
 class HookedCall:
     """Module's hook registration and the call that runs forward between its hooks (the hook dicts
     are created by Module.__init__)."""
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
-            return self.forward(*args, **kwargs)
-        for key, hook in tuple(self._forward_pre_hooks.items()):
-            if key in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
-                                           f"but got {result}.")
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            backward_hook = BackwardHook(self, list(self._backward_pre_hooks.values()),
-                                         list(self._backward_hooks.values()))
-            args = backward_hook.setup_input_hook(args)
+        """PyTorch's order: forward pre-hooks (global ones first), forward, forward hooks (global ones first);
+        backward hooks wrap the inputs and outputs (global ones first)."""
+        result = None
+        called = set()  # the always_call hooks that ran
         try:
-            output = self.forward(*args, **kwargs)
+            for key, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+                if key in self._forward_pre_hooks_with_kwargs:
+                    hook_result = hook(self, args, kwargs)
+                    if hook_result is not None:
+                        if not (isinstance(hook_result, tuple) and len(hook_result) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
+                                               f"new_kwargs), but got {hook_result}.")
+                        args, kwargs = hook_result
+                else:
+                    hook_result = hook(self, args)
+                    if hook_result is not None:
+                        args = hook_result if isinstance(hook_result, tuple) else (hook_result,)
+            backward_hook = None
+            if self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks or _global_backward_pre_hooks:
+                backward_hook = BackwardHook(self, [*_global_backward_pre_hooks.values(),
+                                                    *self._backward_pre_hooks.values()],
+                                             [*_global_backward_hooks.values(), *self._backward_hooks.values()])
+                args = backward_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for key, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called or key in _global_forward_hooks_always_called:
+                    called.add(key)
+                if key in self._forward_hooks_with_kwargs or key in _global_forward_hooks_with_kwargs:
+                    hook_result = hook(self, args, kwargs, result)
+                else:
+                    hook_result = hook(self, args, result)
+                if hook_result is not None:
+                    result = hook_result
+            if backward_hook is not None:
+                result = backward_hook.setup_output_hook(result)
+            return result
         except Exception:
-            for key, hook in tuple(self._forward_hooks.items()):
-                if key in self._forward_hooks_always_called:
-                    if key in self._forward_hooks_with_kwargs:
-                        hook(self, args, kwargs, None)
-                    else:
-                        hook(self, args, None)
+            # NOTE: as PyTorch, the global ones are called without kwargs even when registered with them
+            _run_always_called(tuple(_global_forward_hooks.items()), _global_forward_hooks_always_called, (), called,
+                               self, args, kwargs, result, "global module forward hook")
+            _run_always_called(tuple(self._forward_hooks.items()), self._forward_hooks_always_called,
+                               self._forward_hooks_with_kwargs, called, self, args, kwargs, result,
+                               "module forward hook")
             raise
-        for key, hook in tuple(self._forward_hooks.items()):
-            if key in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if backward_hook is not None:
-            output = backward_hook.setup_output_hook(output)
-        return output
 
     @staticmethod
     def _add_hook(hooks: HookDict, hook: Callable, prepend: bool) -> RemovableHandle:

@@ -8,11 +8,18 @@ from collections.abc import Callable, Iterator, Mapping
 
 from gradscope import _dtypes
 from gradscope.autograd import observers, writes
-from gradscope.autograd.grad_mode import modes
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device
 from gradscope.nn import _state
-from gradscope.nn._hooks import HookedCall
+from gradscope.nn._hooks import (  # noqa: F401 (the global hooks: PyTorch has them in its module.py)
+    HookedCall,
+    _global_module_hooks,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 from gradscope.nn._state import IncompatibleKeys
 from gradscope.nn.parameter import Buffer, Parameter, reset_grad
 
@@ -108,13 +115,16 @@ class Module(HookedCall):
 
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        mode = modes.get()
         # the scope is only read by observers and anomaly mode, so without them there is nothing to push
-        observing = observers.GLOBAL or modes.get().observers
+        # (one check while nothing listens and grad mode is on)
+        observing = not (observers.idle and mode is DEFAULT_MODES) and (observers.GLOBAL or mode.observers)
         if observing or observers.checker is not None:
             outer = observers.calls.get()
             if observing and (outer is None or outer.module is None):  # a model's own call: recorders name its
                 observers.notify("root_module_called", self)         # parameters after it
-            hooked = self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+            hooked = (_global_module_hooks or self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                      or self._backward_pre_hooks)
             # whether the call is closed (the module's own forward is gradscope's, and no hook is the user's: every
             # op made inside has the call's stack and source line), and this frame, from which anomaly mode finds the
             # stack of the ops made inside once per call, and observers their source line; not needed in a closed
@@ -133,7 +143,8 @@ class Module(HookedCall):
             finally:
                 observers.calls.reset(token)
                 call.frame = None  # the frame, its locals with it, is let go as it returns
-        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+        if (_global_module_hooks or self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone
 

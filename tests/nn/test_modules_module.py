@@ -304,3 +304,71 @@ def test_zero_grad_keeps_or_zeroes_gradients_as_torch():
     assert layer.weight.grad is None and layer.bias.grad is None
     layer.zero_grad()  # nothing to reset
     assert layer.weight.grad is None
+
+
+def _global_hooks_events(lib):
+    """The calls of global and per-module hooks, in order, over a forward and backward of a small model."""
+    module_api = lib.nn.modules.module if hasattr(lib.nn, "modules") else lib.nn.module
+    events = []
+
+    def name(m):
+        return type(m).__name__
+
+    handles = [
+        module_api.register_module_forward_pre_hook(lambda m, args: events.append(("global pre", name(m), len(args)))),
+        module_api.register_module_forward_hook(
+            lambda m, args, kwargs, out: events.append(("global fwd kw", name(m), sorted(kwargs))), with_kwargs=True),
+        module_api.register_module_forward_hook(lambda m, args, out: events.append(("global fwd", name(m)))),
+        module_api.register_module_full_backward_pre_hook(lambda m, go: events.append(("global bwd pre", name(m)))),
+        module_api.register_module_full_backward_hook(
+            lambda m, gi, go: events.append(("global bwd", name(m), len(gi), len(go)))),
+    ]
+    model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.Tanh())
+    model[0].register_forward_pre_hook(lambda m, args: events.append(("own pre", name(m))))
+    model[0].register_forward_hook(lambda m, args, out: events.append(("own fwd", name(m))))
+    model[1].register_full_backward_hook(lambda m, gi, go: events.append(("own bwd", name(m))))
+    try:
+        model(lib.ones(1, 2, requires_grad=True)).sum().backward()
+    finally:
+        for handle in handles:
+            handle.remove()
+    model(lib.ones(1, 2))  # the global hooks are gone
+    return events
+
+
+def test_global_module_hooks_run_before_each_modules_own_as_in_torch():
+    torch = pytest.importorskip("torch")
+    assert _global_hooks_events(gradscope) == _global_hooks_events(torch)
+    assert not gradscope.nn._hooks._global_module_hooks  # the one dict a call checks is empty again
+
+
+def _always_called_events(lib):
+    module_api = lib.nn.modules.module if hasattr(lib.nn, "modules") else lib.nn.module
+    events = []
+
+    def broken_hook(m, args, out):
+        events.append(("broken", out))
+        raise ValueError("hook failed")
+
+    handles = [
+        module_api.register_module_forward_hook(lambda m, args, kwargs, out: events.append(("global kw", out)),
+                                                with_kwargs=True, always_call=True),
+        module_api.register_module_forward_hook(broken_hook, always_call=True),
+    ]
+    layer = lib.nn.Linear(2, 2)
+    layer.register_forward_hook(lambda m, args, kwargs, out: events.append(("own", out)), with_kwargs=True,
+                                always_call=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(RuntimeError):
+                layer(lib.ones(1, 3))  # forward raises: every always_call hook runs, with no output
+    finally:
+        for handle in handles:
+            handle.remove()
+    return events, [str(w.message) for w in caught]
+
+
+def test_always_called_global_hooks_run_when_forward_raises_as_in_torch():
+    torch = pytest.importorskip("torch")
+    assert _always_called_events(gradscope) == _always_called_events(torch)
