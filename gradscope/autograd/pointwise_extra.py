@@ -1,5 +1,5 @@
-"""More torch.* pointwise functions (asinh … addcdiv), their Tensor methods and in-place variants, each with
-PyTorch's signature, dtype rules and errors."""
+"""More torch.* pointwise functions (asinh … addcdiv, prelu, hardshrink), their Tensor methods and in-place
+variants, each with PyTorch's signature, dtype rules and errors."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.pointwise import _binary_inplace, _floating, _type_name, _unary, _unary_inplace
 from gradscope.autograd.return_types import Frexp
+from gradscope.autograd.shape_functions import reshape
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import activations as A
+from gradscope.ops import nn as N
 from gradscope.ops import pointwise_extra as X
 
 for _op in (X.floor_divide, X.floor_divide_scalar, X.heaviside):  # nodes that only refuse a backward
@@ -196,6 +199,45 @@ def heaviside(input, values, *, out=None):
     return write_out("heaviside", apply(X.heaviside, (input, values)), out)
 
 
+def prelu(input, weight):
+    """x for x > 0, weight·x otherwise, one weight per channel (dim 1) or one for all
+    (PreluKernelBackward0).
+
+    >>> gradscope.prelu(gradscope.tensor([[-2.0, 1.0]]), gradscope.tensor([0.25]))
+    tensor([[-0.5000,  1.0000]])
+    """
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_type_name(input._data.dtype)} and "
+                           f"{_type_name(weight._data.dtype)}")
+    ndim, count = input._data.ndim, weight._data.size
+    if count != 1:
+        if ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input._data.shape[1] if ndim > 1 else 1
+        if channels != count:
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{count} and channel size = {channels}.")
+    if weight._data.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight._data.ndim}")
+    if input._data.dtype.kind != "f":
+        raise _not_implemented_for("prelu_cpu", input._data.dtype)
+    if ndim != weight._data.ndim:
+        shape = [1] * ndim
+        if ndim > 1:
+            shape[1] = count
+        weight = reshape(weight, shape)
+    return apply(A.prelu, (input, weight))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0; the gradient is 0 at ±lambd (HardshrinkBackward0).
+
+    >>> gradscope.hardshrink(gradscope.tensor([-1.0, 0.2, 0.7]))
+    tensor([-1.0000,  0.0000,  0.7000])
+    """
+    return apply(N.hardshrink, (input,), (lambd,))
+
+
 def _three_operands(input, tensor1, tensor2) -> list:
     arrays = [t._data for t in (input, tensor1, tensor2)]
     common = _dtypes.result_type(arrays)
@@ -271,7 +313,7 @@ FUNCTIONS = (
     "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "erfc", "sinc", "i0", "deg2rad", "rad2deg",
     "logit", "sgn", "positive", "fix", "hypot", "logaddexp2", "nextafter", "fmax", "fmin", "copysign", "ldexp",
     "frexp", "float_power", "floor_divide", "heaviside", "addcmul", "addcdiv", "angle", "isposinf", "isneginf",
-    "isreal",
+    "isreal", "prelu", "hardshrink",
 )
 # torch.* in-place forms PyTorch has at the top level too (torch.asinh_(x))
 TOP_LEVEL_INPLACE = (

@@ -15,7 +15,7 @@ NAMES = (
     "xlogy sin cos erf log1p rsqrt ceil trunc square clamp_min clamp_max exp log abs acos asin atan cosh sinh tan "
     "expm1 log2 log10 sqrt tanh sigmoid relu neg floor round reciprocal clamp clip sign frac nan_to_num arccos arcsin "
     "arctan multiply subtract divide true_divide absolute eq ne lt le gt ge greater less greater_equal less_equal "
-    "not_equal logical_and logical_or logical_xor logical_not angle isposinf isneginf isreal"
+    "not_equal logical_and logical_or logical_xor logical_not angle isposinf isneginf isreal prelu hardshrink"
 ).split()
 
 
@@ -55,7 +55,7 @@ def _same_outcome(call_ours, call_theirs) -> None:
     for mine, reference in zip(ours if isinstance(ours, tuple) else (ours,),
                                expected if isinstance(expected, tuple) else (expected,), strict=True):
         assert str(mine.dtype) == str(reference.dtype)
-        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-6, equal_nan=True)
 
 
 @pytest.mark.parametrize("values", [INTEGERS, BOOLS, FLOATS], ids=["int", "bool", "float"])
@@ -175,6 +175,17 @@ def test_frexp_result_and_out(torch):
     mantissa, exponent = gradscope.empty(2), gradscope.empty(2, dtype=gradscope.int32)
     assert gradscope.frexp(x, out=(mantissa, exponent)) == (mantissa, exponent)
     assert exponent.tolist() == [2, -1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor([[-2.0, 1.0]], requires_grad=True).prelu(lib.tensor([0.25])),
+    lambda lib: lib.tensor([[-2.0, 1.0], [3.0, -4.0]]).prelu(lib.tensor([0.25, 0.5])),
+    lambda lib: lib.tensor([[-2.0, 1.0]]).prelu(lib.tensor([0.25, 0.5, 1.0])),
+    lambda lib: lib.tensor([[-2.0, 1.0]]).prelu(lib.tensor([0.25], dtype=lib.float64)),
+    lambda lib: lib.tensor([-1.0, 0.2, 0.7], requires_grad=True).hardshrink(0.5),
+], ids=lambda call: "")
+def test_prelu_and_hardshrink_methods(torch, call):
+    _same_outcome(lambda: call(gradscope), lambda: call(torch))
 
 
 def test_positive_returns_its_input():

@@ -12,6 +12,7 @@ import gradscope
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.inplace import _inplace
+from gradscope.autograd.pointwise_extra import hardshrink, prelu  # noqa: F401 - re-exported (also Tensor methods)
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type
 from gradscope.ops import activations as A
@@ -161,33 +162,6 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return apply(A.glu, (input,), (dim,))
 
 
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """x for x > 0, weight·x otherwise, one weight per channel (dim 1) or one for all
-    (PreluKernelBackward0).
-
-    >>> F.prelu(gradscope.tensor([[-2.0, 1.0]]), gradscope.tensor([0.25]))
-    tensor([[-0.5000,  1.0000]])
-    """
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"prelu: Type promoting not supported. Got {scalar_type(input)} and {scalar_type(weight)}")
-    if weight.numel() != 1:
-        if input.dim() == 0:
-            raise RuntimeError("Not allow zero-dim input tensor.")
-        channels = input.shape[1] if input.dim() > 1 else 1
-        if channels != weight.numel():
-            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                               f"{weight.numel()} and channel size = {channels}.")
-    if weight.dim() > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
-    _require_floating(input, "prelu_cpu")
-    if input.dim() != weight.dim():
-        shape = [1] * input.dim()
-        if input.dim() > 1:
-            shape[1] = weight.numel()
-        weight = weight.reshape(shape)
-    return apply(A.prelu, (input, weight))
-
-
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
     """softmax((logits + g) / tau) with Gumbel(0, 1) noise g from gradscope's generator; `hard` returns
     the one-hot argmax with the soft sample's gradient (straight-through: y_hard - y_soft.detach() + y_soft)."""
@@ -206,15 +180,6 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     else:
         one_hot[...] = 1.0
     return Tensor._make(one_hot) - y_soft.detach() + y_soft
-
-
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0; the gradient is 0 at ±lambd (HardshrinkBackward0).
-
-    >>> F.hardshrink(gradscope.tensor([-1.0, 0.2, 0.7]))
-    tensor([-1.0000,  0.0000,  0.7000])
-    """
-    return apply(N.hardshrink, (input,), (lambd,))
 
 
 _DTYPE_MAX = {"Float": "3.40282e+38", "Double": "1.79769e+308", "Half": "65504", "BFloat16": "3.38953e+38"}

@@ -5,6 +5,7 @@ affine parameters before the running statistics. They build the same graphs as t
 
 from __future__ import annotations
 
+from gradscope.autograd.pointwise_extra import hardshrink, prelu  # noqa: F401 - torch.* forms too
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional import activation as _activation
 from gradscope.nn._functional import convolution as _convolution
@@ -31,7 +32,6 @@ conv_transpose1d, conv_transpose2d, conv_transpose3d = (
 cosine_similarity, pairwise_distance = _distance.cosine_similarity, _distance.pairwise_distance
 pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle = (
     _shuffle.pixel_shuffle, _shuffle.pixel_unshuffle, _shuffle.channel_shuffle, _shuffle.native_channel_shuffle)
-prelu, hardshrink = _activation.prelu, _activation.hardshrink
 bilinear = _linear.bilinear
 avg_pool1d, adaptive_avg_pool1d = _pooling.avg_pool1d, _pooling.adaptive_avg_pool1d
 
