@@ -75,6 +75,10 @@ from gradscope.autograd.composites import (
 )
 from gradscope.autograd.composites import deprecated_range as range  # noqa: A004 - torch.range
 from gradscope.autograd.numerical_gradient import gradient
+from gradscope.autograd.view_copies import (
+    alias_copy, as_strided_copy, diagonal_copy, expand_copy, permute_copy, select_copy, slice_copy, split_copy,
+    split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy, unbind_copy, unfold_copy, unsqueeze_copy, view_copy,
+)
 from gradscope.autograd.placement_functions import (
     as_strided, as_strided_, as_strided_scatter, diagonal_scatter, index_copy, index_put, index_put_, index_reduce,
     masked_scatter, narrow_copy, select_scatter, slice_scatter, take_along_dim,

@@ -109,7 +109,7 @@ AUTOGRAD_LAYERS = (
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
-        "statistics_functions", "placement_functions", "composites", "numerical_gradient",
+        "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "linalg_functions", "linalg_aliases", "view_inplace",
         "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise"}),
     ("engine", {"engine"}),

@@ -11,6 +11,7 @@ from gradscope.autograd.shape_functions import cat, reshape
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import losses as L
 from gradscope.ops import shape as S
+from gradscope.ops import vector_ops as V
 
 
 def _slice(t, d: int, start, end=None):
@@ -24,6 +25,11 @@ def _over(t, number):
     if t._data.dtype.kind in "biu":
         return F.div(t, number)
     return apply(L.div_scalar, (t,), (number,))
+
+
+def _times(t, number):
+    """`number * t` as PyTorch's C++ writes it (MulBackward1, which saves no tensor)."""
+    return apply(V.mul_scalar, (t,), (number,))
 
 
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
@@ -57,10 +63,10 @@ def _uniform_gradient(y, d: int, step: float, edge_order: int):
         first = F.sub(_slice(y, d, 1, 2), _slice(y, d, 0, 1))
         last = F.sub(_slice(y, d, -1), _slice(y, d, -2, -1))
     else:
-        first = F.sub(F.add(F.mul(_slice(y, d, 0, 1), -1.5), F.mul(_slice(y, d, 1, 2), 2)),
-                      F.mul(_slice(y, d, 2, 3), 0.5))
-        last = F.add(F.sub(F.mul(_slice(y, d, -3, -2), 0.5), F.mul(_slice(y, d, -2, -1), 2)),
-                     F.mul(_slice(y, d, -1), 1.5))
+        first = F.sub(F.add(_times(_slice(y, d, 0, 1), -1.5), _times(_slice(y, d, 1, 2), 2)),
+                      _times(_slice(y, d, 2, 3), 0.5))
+        last = F.add(F.sub(_times(_slice(y, d, -3, -2), 0.5), _times(_slice(y, d, -2, -1), 2)),
+                     _times(_slice(y, d, -1), 1.5))
     return cat([_over(first, step), centre, _over(last, step)], d)
 
 
@@ -81,12 +87,12 @@ def _coordinate_gradient(y, d: int, coordinates, edge_order: int):
     else:
         both = F.add(first_h, second_h)
         first = _weighted(y, d, ((0, 1), (1, 2), (2, 3)), (
-            F.div(F.neg(F.add(F.mul(first_h, 2.0), second_h)), F.mul(first_h, both)),
+            F.div(F.neg(F.add(_times(first_h, 2.0), second_h)), F.mul(first_h, both)),
             F.div(both, F.mul(first_h, second_h)), F.div(F.neg(first_h), F.mul(second_h, both))))
         both = F.add(last_h, before_last_h)
         last = _weighted(y, d, ((-3, -2), (-2, -1), (-1, None)), (
             F.div(last_h, F.mul(before_last_h, both)), F.div(F.neg(both), F.mul(last_h, before_last_h)),
-            F.div(F.add(F.mul(last_h, 2), before_last_h), F.mul(last_h, both))))
+            F.div(F.add(_times(last_h, 2), before_last_h), F.mul(last_h, both))))
     return cat([first, centre, last], d)
 
 

@@ -22,10 +22,12 @@ from gradscope.ops import (
     resample,
     shape,
     vector_ops,
+    view_copies,
 )
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
 __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
            "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses", "nn", "normalization",
-           "order_statistics", "padding", "placement", "pooling", "reduction", "resample", "shape", "vector_ops"]
+           "order_statistics", "padding", "placement", "pooling", "reduction", "resample", "shape", "vector_ops",
+           "view_copies"]

@@ -175,10 +175,34 @@ def _composites() -> list[tuple]:
     return samples
 
 
+def _view_copies() -> list[tuple]:
+    square = ((1, 3, 1),)
+    return [
+        _call("view_copy", lambda lib, x: lib.view_copy(x, (3, 2)), M),
+        _call("alias_copy", lambda lib, x: lib.alias_copy(x), M),
+        _call("t_copy", lambda lib, x: lib.t_copy(x), M),
+        _call("transpose_copy", lambda lib, x: lib.transpose_copy(x, 0, -1), CUBE),
+        _call("permute_copy", lambda lib, x: lib.permute_copy(x, (2, 0, 1)), CUBE),
+        _call("unsqueeze_copy", lambda lib, x: lib.unsqueeze_copy(x, 1), M),
+        _call("squeeze_copy", lambda lib, x: lib.squeeze_copy(x), square),
+        _call("squeeze_copy_dim", lambda lib, x: lib.squeeze_copy(x, -1), square),
+        _call("squeeze_copy_dims", lambda lib, x: lib.squeeze_copy(x, (0, 2)), square),
+        _call("expand_copy", lambda lib, x: lib.expand_copy(x, (2, 2, 3)), M),
+        _call("select_copy", lambda lib, x: lib.select_copy(x, 1, -1), M),
+        _call("slice_copy", lambda lib, x: lib.slice_copy(x, 1, 0, 3, 2), M),
+        _call("unbind_copy", lambda lib, x: lib.unbind_copy(x, 1), M),
+        _call("split_copy", lambda lib, x: lib.split_copy(x, 2, 1), M),
+        _call("split_with_sizes_copy", lambda lib, x: lib.split_with_sizes_copy(x, [1, 2], 1), M),
+        _call("diagonal_copy", lambda lib, x: lib.diagonal_copy(x, 1), M),
+        _call("unfold_copy", lambda lib, x: lib.unfold_copy(x, 1, 2, 1), M),
+        _call("as_strided_copy", lambda lib, x: lib.as_strided_copy(x, (2, 2), (1, 2), 1), M),
+    ]
+
+
 def _unsampled() -> list[tuple]:
     """Primitives others declared without a sample (the completeness test in test_gradients.py needs one)."""
     return [_call("round_decimals", lambda lib, x: x.round(decimals=1) * x, M, domain="offgrid")]
 
 
 def selection_calls() -> list[tuple]:
-    return _order_statistics() + _placement() + _composites() + _unsampled()
+    return _order_statistics() + _placement() + _composites() + _view_copies() + _unsampled()

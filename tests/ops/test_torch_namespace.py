@@ -27,7 +27,9 @@ NAMES += (
     "split_with_sizes unflatten ravel reshape_as diagflat block_diag combinations vander trapezoid trapz "
     "cumulative_trapezoid inner vdot renorm tril_indices triu_indices unravel_index logspace range nan_to_num "
     "gradient unsafe_split unsafe_chunk unsafe_split_with_sizes histogram nonzero_static "
-    "index_reduce as_strided_scatter"
+    "index_reduce as_strided_scatter view_copy alias_copy t_copy transpose_copy permute_copy unsqueeze_copy "
+    "squeeze_copy expand_copy select_copy slice_copy unbind_copy split_copy split_with_sizes_copy diagonal_copy "
+    "unfold_copy as_strided_copy"
 ).split()
 
 
