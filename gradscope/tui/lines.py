@@ -26,6 +26,11 @@ class Lines(Visual):
         self.draw = draw
         self._lines: dict[int, list[Strip]] = {}
 
+    @classmethod
+    def of(cls, renderable: RenderableType) -> Lines:
+        """`renderable`, whatever the width."""
+        return cls(lambda width: renderable)
+
     def lines(self, width: int) -> list[Strip]:
         lines = self._lines.get(width)
         if lines is None:

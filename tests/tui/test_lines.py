@@ -2,7 +2,8 @@
 
 from rich.text import Text
 from textual.style import Style
-from tui_helpers import NAN_MODEL, drive, recorded
+from textual.widgets import Static
+from tui_helpers import NAN_MODEL, drive, recorded, screen_lines
 
 from gradscope.tui import make_app
 from gradscope.tui.lines import Lines
@@ -43,5 +44,25 @@ def test_a_tensor_view_keeps_its_lines_until_it_shows_another_record():
         app.screen.refresh(layout=True)
         await pilot.pause()
         assert view.render() is shown
+
+    drive(app, scenario)
+
+
+def test_the_detail_pane_draws_a_node_once_however_often_it_is_laid_out():
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        await pilot.press("n")
+        await pilot.pause()
+        summary = app.screen.query_one("#node-summary", Static)
+        drawn = []
+        lines = summary.content
+        draw = lines.draw
+        lines.draw = lambda width: drawn.append(width) or draw(width)
+        for _ in range(3):
+            app.screen.refresh(layout=True)
+            summary.refresh()
+            await pilot.pause()
+        assert drawn == [] and any("LogBackward0" in line for line in screen_lines(app))
 
     drive(app, scenario)

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, SourceLocation, Trace
 from gradscope.tui.keys import KeyScroll
+from gradscope.tui.lines import Lines
 from gradscope.tui.modules import MODULE_ROWS, belongs, inside, module_parameters, relative_name
 from gradscope.tui.present import (
     CULPRIT,
@@ -186,7 +187,8 @@ class NodeDetail(KeyScroll):
         self._fill(Group(*parts), [], None)
 
     def _fill(self, summary: RenderableType, rows: list[TensorRow], passes: RenderableType | None) -> None:
-        self.query_one("#node-summary", Static).update(summary)
+        # NOTE: as Lines, drawn once for each width, not at each layout and repaint (two or three per cursor move)
+        self.query_one("#node-summary", Static).update(Lines.of(summary))
         table = self.query_one(TensorTable)
         table.show(rows)
         table.display = bool(rows)
@@ -194,7 +196,7 @@ class NodeDetail(KeyScroll):
         view.show(*(rows[0].name, rows[0].record) if rows else ("", None))
         view.display = bool(rows)
         passes_shown = self.query_one("#node-passes", Static)
-        passes_shown.update("" if passes is None else passes)
+        passes_shown.update("" if passes is None else Lines.of(passes))
         passes_shown.display = passes is not None
         if self.scroll_y:
             self.scroll_home(animate=False)
