@@ -92,7 +92,7 @@ from gradscope.autograd.pointwise_extra import (
     acosh, acosh_, addcdiv, addcmul, arccosh, arccosh_, arcsinh, arcsinh_, arctanh, arctanh_, asinh, asinh_, atanh,
     atanh_, copysign, deg2rad, deg2rad_, erfc, erfc_, exp2, exp2_, fix, fix_, float_power, floor_divide, fmax, fmin,
     frexp, heaviside, hypot, i0, i0_, ldexp, ldexp_, logaddexp2, logit, logit_, nextafter, positive, rad2deg, rad2deg_,
-    sgn, sinc, sinc_, angle, isneginf, isposinf, isreal,
+    sgn, sinc, sinc_, angle, isneginf, isposinf, isreal, mvlgamma,
 )
 from gradscope.autograd.inplace_forms import (
     abs_, acos_, arccos_, arcsin_, arctan_, asin_, atan_, ceil_, clamp_, clamp_max_, clamp_min_, clip_, cos_, cosh_,

@@ -51,6 +51,17 @@ def logit(input, eps=None, *, out=None):
     return write_out("logit", apply(X.logit, (input,), (eps,), _float_input(input)), out)
 
 
+def mvlgamma(input, p, *, out=None):
+    """The log of the multivariate gamma function of dimension p (integers give the default float dtype)."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    return write_out("mvlgamma", apply(X.mvlgamma, (input,), (p,), _float_input(input)), out)
+
+
+def mvlgamma_(self, p):
+    return _inplace(self, lambda t: mvlgamma(t, p))
+
+
 def sgn(input, *, out=None):
     """The sign (for real inputs: sign, with bool kept bool)."""
     if input._data.dtype.kind == "b":
@@ -313,7 +324,7 @@ FUNCTIONS = (
     "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "erfc", "sinc", "i0", "deg2rad", "rad2deg",
     "logit", "sgn", "positive", "fix", "hypot", "logaddexp2", "nextafter", "fmax", "fmin", "copysign", "ldexp",
     "frexp", "float_power", "floor_divide", "heaviside", "addcmul", "addcdiv", "angle", "isposinf", "isneginf",
-    "isreal", "prelu", "hardshrink",
+    "isreal", "prelu", "hardshrink", "mvlgamma",
 )
 # torch.* in-place forms PyTorch has at the top level too (torch.asinh_(x))
 TOP_LEVEL_INPLACE = (
@@ -321,5 +332,5 @@ TOP_LEVEL_INPLACE = (
     "rad2deg_", "logit_", "fix_", "ldexp_",
 )
 METHODS = {name: globals()[name] for name in FUNCTIONS + TOP_LEVEL_INPLACE + (
-    "sgn_", "hypot_", "copysign_", "nextafter_", "floor_divide_", "heaviside_", "float_power_", "addcmul_",
+    "mvlgamma_", "sgn_", "hypot_", "copysign_", "nextafter_", "floor_divide_", "heaviside_", "float_power_", "addcmul_",
     "addcdiv_")}

@@ -1,5 +1,5 @@
 """More pointwise primitives: inverse hyperbolic functions, exp2, erfc, sinc, logit, i0 (and i1, its
-derivative), sgn, angle, degree/radian conversions, hypot, copysign, fmax/fmin, logaddexp2, nextafter, ldexp,
+derivative), mvlgamma, sgn, angle, degree/radian conversions, hypot, copysign, fmax/fmin, logaddexp2, nextafter, ldexp,
 frexp, addcmul/addcdiv, and the zero-gradient nodes of comparisons done in place."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from gradscope.ops import special
 from gradscope.ops.elementwise import _sign
 from gradscope.ops.registry import Primitive, primitive
 
@@ -113,6 +114,23 @@ def _i1_vjp(g, s):
 i1 = primitive("i1", _i1, "SpecialI1Backward0", inputs=("self",), saves=(("self", "result"),), vjp=(_i1_vjp,))
 i0 = primitive("i0", lambda a: np.i0(a).astype(a.dtype, copy=False), "I0Backward0", inputs=("self",),
                saves=("self",), vjp=(lambda g, s: g * s.xp.apply(i1, (s.self,)),))
+
+
+def _mvlgamma(a, p):
+    """log Γ_p(a) = p(p − 1)/4 · log π + Σ_{i<p} lgamma(a − i/2)."""
+    out = sum(special.lgamma(a - i / 2) for i in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
+    return np.asarray(out).astype(a.dtype, copy=False)
+
+
+def _mvlgamma_vjp(g, s):
+    total = s.xp.digamma(s.self)
+    for i in range(1, s.p):
+        total = total + s.xp.digamma(s.self - i / 2)
+    return g * total
+
+
+mvlgamma = primitive("mvlgamma", _mvlgamma, "MvlgammaBackward0", inputs=("self",), params=("p",), saves=("self",),
+                     vjp=(_mvlgamma_vjp,))
 # the gradient of sgn (sign for real inputs) is zero; PyTorch's node saves both anyway
 sgn = primitive("sgn", _sign, "SgnBackward0", inputs=("self",), saves=(("self", "result"),), vjp=(_zeros,))
 deg2rad = primitive("deg2rad", lambda a: a * np.asarray(_DEGREE, a.dtype), "Deg2RadBackward0", inputs=("self",),

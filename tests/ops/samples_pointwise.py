@@ -30,6 +30,8 @@ def _unary() -> list[tuple]:
         # sgn's gradient is zero (a ZeroTensor in PyTorch, which has no values to compare): one added
         ("sgn", lambda lib, x: x.sgn() + x, "offgrid"),
         ("angle", lambda lib, x: lib.angle(x) + x, "signed"),  # + x: PyTorch's zero gradient is a ZeroTensor
+        ("mvlgamma", lambda lib, x: lib.mvlgamma(x + 1.5, 3), "positive"),
+        ("mvlgamma_method", lambda lib, x: (x + 1).mvlgamma(1), "positive"),
         ("deg2rad", lambda lib, x: lib.deg2rad(x), "signed"),
         ("rad2deg", lambda lib, x: x.rad2deg(), "signed"),
         ("fix", lambda lib, x: lib.fix(x), "offgrid"),
@@ -91,6 +93,7 @@ def _in_place() -> list[tuple]:
     ]:
         samples.append(_call(name, fn, ((2, 3),), domain=domain))
     for name, fn, domain in [
+        ("mvlgamma_", lambda lib, x: (x + 2).mvlgamma_(2), "positive"),
         ("sin_", lambda lib, x: x.clone().sin_(), "signed"),
         ("cos_", lambda lib, x: lib.cos_(x.clone()), "signed"),
         ("erf_", lambda lib, x: x.clone().erf_(), "signed"),

@@ -15,7 +15,7 @@ NAMES = (
     "xlogy sin cos erf log1p rsqrt ceil trunc square clamp_min clamp_max exp log abs acos asin atan cosh sinh tan "
     "expm1 log2 log10 sqrt tanh sigmoid relu neg floor round reciprocal clamp clip sign frac nan_to_num arccos arcsin "
     "arctan multiply subtract divide true_divide absolute eq ne lt le gt ge greater less greater_equal less_equal "
-    "not_equal logical_and logical_or logical_xor logical_not angle isposinf isneginf isreal prelu hardshrink"
+    "not_equal logical_and logical_or logical_xor logical_not angle isposinf isneginf isreal prelu hardshrink mvlgamma"
 ).split()
 
 
@@ -121,6 +121,10 @@ def test_special_values(torch):
         _same_outcome(lambda n=name, a=ours: getattr(gradscope, n)(a), lambda n=name, a=theirs: getattr(torch, n)(a))
     ours, theirs = _pair(torch, [0.0, 0.1, 0.5, 0.95, 1.0, -1.0], "float64")
     _same_outcome(lambda: gradscope.logit(ours, 0.2), lambda: torch.logit(theirs, 0.2))
+    for p in (0, 1, 4):
+        _same_outcome(lambda p=p: gradscope.mvlgamma(ours + 1, p), lambda p=p: torch.mvlgamma(theirs + 1, p))
+    _same_outcome(lambda: gradscope.mvlgamma(gradscope.tensor([2, 3]), 2),
+                  lambda: torch.mvlgamma(torch.tensor([2, 3]), 2))
 
 
 @pytest.mark.parametrize("name", ["floor_divide", "heaviside"])
