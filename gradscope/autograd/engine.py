@@ -171,16 +171,14 @@ def _dependencies(roots) -> dict:
     # NOTE: roots start as visited with no edges in: a root that is also reached from another root (y and
     # z = y * 3) must wait for that edge, and its own edges must be counted once, not once per visit
     dependencies: dict = dict.fromkeys(stack, 0)
-    get = dependencies.get
     while stack:
         for child, _ in stack.pop()._next:
             if child is not None:
-                count = get(child)
-                if count is None:
+                if child in dependencies:
+                    dependencies[child] += 1
+                else:
                     dependencies[child] = 1
                     stack.append(child)
-                else:
-                    dependencies[child] = count + 1
     return dependencies
 
 
