@@ -210,3 +210,14 @@ def test_saving_an_inference_tensor_raises_as_on_the_general_path():
             _general(compute)
         assert str(fast.value) == str(general.value)
         assert str(fast.value).startswith("Inference tensors cannot be saved for backward")
+
+
+def test_double_backward_through_t_makes_torchs_nodes():
+    """TBackward0's rule is `grad.t()`: under create_graph it makes a TBackward0, as in PyTorch."""
+    graphs = []
+    for lib in (gs, torch):
+        w = lib.ones(3, 2, requires_grad=True)
+        x = lib.ones(3, 2, requires_grad=True)
+        (grad,) = lib.autograd.grad((w.t() * x.t()).sum(), w, create_graph=True)
+        graphs.append(_names(grad.grad_fn))
+    assert graphs[0] == graphs[1]

@@ -97,6 +97,10 @@ class TensorNamespace:
         return S.permute(x, dims)
 
     @staticmethod
+    def t(x):
+        return S.t(x)
+
+    @staticmethod
     def reshape(x, shape):
         return S.reshape(_constant(x), shape)
 

@@ -11,23 +11,20 @@ def _mT(xp, a):
     return xp.transpose(a, -2, -1)
 
 
-def _column_major(sizes, strides) -> bool:
-    """Whether a matrix is laid out as the transpose of a C-ordered one (as `weight.t()` is)."""
-    return strides[0] == 1 and strides[1] == sizes[0]
-
-
 # NOTE: as PyTorch's mm_mat1_backward/mm_mat2_backward, a gradient is computed in its input's layout: for
-# a column-major input (`weight.t()` in a linear layer) as the transpose of a row-major product, so that
-# after TBackward0 the weight's gradient is C-ordered, in the weight's layout, and needs no copy. Written
-# with `@` and `.mT`, which ndarrays and Tensors (under create_graph) both have: no namespace calls
+# a column-major input (the transpose of a C-ordered matrix, as `weight.t()` in a linear layer) as the
+# transpose of a row-major product, so that after TBackward0 the weight's gradient is C-ordered, in the
+# weight's layout, and needs no copy. Written with `@` and `.mT`, which ndarrays and Tensors (under
+# create_graph) both have: no namespace calls. One function per rule, the layout test inline: a linear
+# layer's backward runs them on every step
 def _mat1_grad(g, mat2, sizes, strides):
-    if _column_major(sizes, strides):
+    if strides[0] == 1 and strides[1] == sizes[0]:
         return (mat2 @ g.mT).mT
     return g @ mat2.mT
 
 
 def _mat2_grad(g, mat1, sizes, strides):
-    if _column_major(sizes, strides):
+    if strides[0] == 1 and strides[1] == sizes[0]:
         return (g.mT @ mat1).mT
     return mat1.mT @ g
 
@@ -82,16 +79,21 @@ def _addmm(bias, mat1, mat2, beta, alpha):
     return product
 
 
-def _scaled(grad, alpha):
-    return grad if alpha == 1 else grad * alpha
+def _addmm_mat1_grad(g, s):
+    grad = _mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides)
+    return grad if s.alpha == 1 else grad * s.alpha
+
+
+def _addmm_mat2_grad(g, s):
+    grad = _mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides)
+    return grad if s.alpha == 1 else grad * s.alpha
 
 
 addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "mat2"), params=("beta", "alpha"),
                   saves=((), "mat2", "mat1"),
                   attrs=("mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
                   vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
-                       lambda g, s: _scaled(_mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides), s.alpha),
-                       lambda g, s: _scaled(_mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides), s.alpha)))
+                       _addmm_mat1_grad, _addmm_mat2_grad))
 
 
 def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:

@@ -135,6 +135,10 @@ class NumpyNamespace:
         return x.transpose(dims)
 
     @staticmethod
+    def t(x):  # a matrix's transpose, a vector or a number as it is (Tensor.t)
+        return x.T
+
+    @staticmethod
     def reshape(x, shape):
         return x.reshape(shape)
 

@@ -22,8 +22,8 @@ unsafe_view = primitive("reshape_copy", np.reshape, "UnsafeViewBackward0", input
                         attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
 alias = primitive("alias", lambda a: a.view(), "AliasBackward0", inputs=("self",), view=True,
                   vjp=(lambda g, s: g,), keeps_meta=True)
-t = primitive("t", lambda a: a.T, "TBackward0", inputs=("self",), view=True,
-              vjp=(lambda g, s: s.xp.permute(g, tuple(range(g.ndim))[::-1]),), keeps_meta=True)
+t = primitive("t", lambda a: a.T, "TBackward0", inputs=("self",), view=True, vjp=(lambda g, s: s.xp.t(g),),
+              keeps_meta=True)
 transpose = primitive("transpose", np.swapaxes, "TransposeBackward0", inputs=("self",), params=("dim0", "dim1"),
                       view=True, vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
 permute = primitive("permute", np.transpose, "PermuteBackward0", inputs=("self",), params=("dims",), view=True,
