@@ -108,6 +108,7 @@ AUTOGRAD_LAYERS = (
     ("dispatch", {"dispatch", "fused", "fused_products"}),
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
+        "float32_math",
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "linalg_functions", "linalg_aliases", "view_inplace",

@@ -3,8 +3,8 @@
 Like PyTorch's, it is a Mersenne Twister (MT19937) seeded with the seed's low 32 bits (init_genrand), and
 `uniform` / `normal` turn its 32-bit words into numbers the way PyTorch's CPU kernels do, so after the same
 seed rand, randn, uniform_, normal_ and the nn.init fills give PyTorch's values (float32 normals of 16 or
-more elements within a few ulps: PyTorch computes them with vectorised float math; float64 ones within 2,
-NumPy's log/cos/sin against the C library's). randint, randperm, bernoulli, multinomial, random_,
+more elements through PyTorch's x86 vectorised float math, float32_math; float64 ones of 16 or more within
+2 ulps, NumPy's log/cos/sin against the C library's). randint, randperm, bernoulli, multinomial, random_,
 exponential_, geometric_, cauchy_ (and log_normal_, but for float64 normals of 32 or more elements), and so
 the samplers of `utils.data` and dropout, draw PyTorch's values too. The words come from NumPy's MT19937 in
 bulk, never one Python call per element (only the scalar normals of fewer than 16 elements and float64
@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from gradscope.autograd import float32_math
 from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.autograd.tensor import device as Device
 
@@ -329,16 +330,14 @@ def _box_muller_pair(u1: float, u2: float) -> tuple[float, float]:
 
 def _box_muller_blocks(u: np.ndarray, kind) -> np.ndarray:
     """Standard normals from uniforms in blocks of 16: u1 = 1 − u[j], u2 = u[j + 8] (j < 8) give
-    r·cos θ at j and r·sin θ at j + 8, r = √(−2 log u1), θ = 2π u2. For float32 each step is rounded to
-    float32 as PyTorch's vectorised kernel does (θ too: near its zeros cos θ depends on that rounding); the
-    kernel's log/cos/sin are within an ulp of the correctly rounded ones used here, so results can differ
-    from PyTorch's in the last ulps."""
+    r·cos θ at j and r·sin θ at j + 8, r = √(−2 log u1), θ = 2π u2. float32 runs PyTorch's vectorised
+    kernel step by step in float32 with its log and sincos (float32_math): PyTorch's values on x86. float64
+    uses NumPy's log/cos/sin, within 2 ulps of the C library's that PyTorch calls."""
     blocks = u.reshape(-1, 2, 8)
     u1, u2 = 1 - blocks[:, 0], blocks[:, 1]
     if kind == np.float32:
-        radius = np.sqrt(np.float32(-2) * np.log(u1.astype(np.float64)).astype(np.float32))
-        theta = (np.float32(2 * math.pi) * u2).astype(np.float64)
-        cos, sin = np.cos(theta).astype(np.float32), np.sin(theta).astype(np.float32)
+        radius = np.sqrt(np.float32(-2) * float32_math.log(u1))
+        sin, cos = float32_math.sincos(np.float32(2 * math.pi) * u2)
         return np.stack([radius * cos, radius * sin], axis=1).ravel()
     radius = np.sqrt(-2 * np.log(u1))
     theta = 2.0 * math.pi * u2
