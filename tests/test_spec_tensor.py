@@ -377,8 +377,16 @@ def test_numpy_item_tolist_and_float_conversion(oracle):
         warns=(),
         error="RuntimeError: Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.",
     )
+    # NOTE: PyTorch gives this warning once per process unless warn_always is set; set here, so the check doesn't
+    # depend on whether an earlier test (torch's LBFGS converts its loss) already drew it out
     oracle.check(
-        "print(float(torch.tensor(2.5, requires_grad=True)))",
+        """
+        torch.set_warn_always(True)
+        try:
+            print(float(torch.tensor(2.5, requires_grad=True)))
+        finally:
+            torch.set_warn_always(False)
+        """,
         stdout="2.5\n",
         warns=("UserWarning: Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                "behavior.\nConsider using tensor.detach() first.",),
