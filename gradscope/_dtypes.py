@@ -171,34 +171,31 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
 
 # --- layouts and memory formats ----------------------------------------------------------------------
 
-class layout:  # noqa: N801 - named as torch.layout
+class _TorchConstant:
+    """A named singleton printed as `torch.<name>` and pickled by name (so it unpickles as itself)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+class layout(_TorchConstant):  # noqa: N801 - named as torch.layout
     """A tensor's memory layout; gradscope's tensors are all `torch.strided` (dense)."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self.name}"
-
-    def __reduce__(self):
-        return self.name
+    __slots__ = ()
 
 
-class memory_format:  # noqa: N801 - named as torch.memory_format
+class memory_format(_TorchConstant):  # noqa: N801 - named as torch.memory_format
     """A `memory_format=` argument; gradscope accepts each and keeps NumPy's own (C-contiguous) order."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self.name}"
-
-    def __reduce__(self):
-        return self.name
+    __slots__ = ()
 
 
 strided = layout("strided")
