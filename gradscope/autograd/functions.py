@@ -143,15 +143,25 @@ mul = fused.binary(E.mul, mul)
 multiply = mul
 
 
-def div(input, other, *, rounding_mode=None):
+_MODE_NOT_GIVEN = "<rounding_mode not given>"
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+def div(input, other, *, rounding_mode=_MODE_NOT_GIVEN):
+    """input / other; rounded toward zero or down with `rounding_mode` "trunc" or "floor" (DivBackward2, whose
+    gradients are zero: PyTorch records it whenever the mode is given, None too)."""
     arrays = _arithmetic_operands(input, other)
     common = np.result_type(*arrays)
-    if rounding_mode is not None:
-        result = np.floor_divide(*arrays) if rounding_mode == "floor" else np.trunc(np.true_divide(*arrays))
-        return Tensor._make(np.asarray(result).astype(common))
-    if common.kind in "biu":  # integer division gives the default float dtype
+    if rounding_mode is _MODE_NOT_GIVEN:
+        if common.kind in "biu":  # integer division gives the default float dtype
+            arrays = [_cast(v, _dtypes.get_default_dtype().numpy) for v in arrays]
+        return apply(E.div, (input, other), (), arrays)
+    if rounding_mode not in _ROUNDING_MODES:
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    if rounding_mode is None and common.kind in "biu":
         arrays = [_cast(v, _dtypes.get_default_dtype().numpy) for v in arrays]
-    return apply(E.div, (input, other), (), arrays)
+    return apply(E.div_rounded, (input, other), (rounding_mode,), arrays)
 
 
 divide = true_divide = div

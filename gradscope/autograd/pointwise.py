@@ -11,6 +11,7 @@ from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import math as M
+from gradscope.ops import pointwise_extra as X
 
 
 def _type_name(dtype: np.dtype) -> str:
@@ -86,10 +87,28 @@ def logaddexp(input, other, *, out=None):
     return write_out("logaddexp", apply(M.logaddexp, (input, other), (), arrays), out)
 
 
+def _invalid_arguments(name: str, input, other) -> TypeError:
+    """PyTorch's argument parser's error for fmod/remainder given a number where it needs a tensor."""
+    got = f"{type(input).__name__}, {type(other).__name__ if not isinstance(other, Tensor) else 'Tensor'}"
+    forms = [" * (Tensor input, Tensor other, *, Tensor out = None)"]
+    if name == "remainder":
+        forms.append(" * (Number self, Tensor other)")
+        forms.append(f"      didn't match because some of the arguments have invalid types: (!{type(input).__name__}!, "
+                     f"!{type(other).__name__}!)")
+    forms.append(" * (Tensor input, Number other, *, Tensor out = None)")
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     + "\n".join(forms) + "\n")
+
+
 def _modulo(name, scalar_op, tensor_op):
     def function(input, other, *, out=None):
         if not isinstance(input, Tensor):
-            input = _tensor_like(input)
+            if name == "fmod" or not isinstance(other, Tensor):  # PyTorch's fmod has no number-first form
+                raise _invalid_arguments(name, input, other)
+            arrays = _operands(input, other)
+            if np.result_type(*arrays).kind in "biu" and np.any(arrays[1] == 0):
+                raise RuntimeError("ZeroDivisionError")
+            return write_out(name, apply(X.remainder_of_number, (other,), (arrays[0],), arrays[1:]), out)
         arrays = _operands(input, other)
         if np.result_type(*arrays).kind in "biu" and np.any(np.asarray(arrays[1]) == 0):
             raise RuntimeError("ZeroDivisionError")

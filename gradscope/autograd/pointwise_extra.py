@@ -20,7 +20,8 @@ from gradscope.ops import activations as A
 from gradscope.ops import nn as N
 from gradscope.ops import pointwise_extra as X
 
-for _op in (X.floor_divide, X.floor_divide_scalar, X.heaviside):  # nodes that only refuse a backward
+for _op in (X.floor_divide, X.floor_divide_scalar, X.heaviside, X.remainder_of_number, X.floor_divide_inplace,
+            X.floor_divide_scalar_inplace, X.heaviside_inplace):  # nodes that only refuse a backward
     node_class(_op).name = lambda self: "torch::autograd::NotImplemented"
 
 
@@ -188,6 +189,10 @@ def float_power_(self, exponent):
 
 def floor_divide(input, other, *, out=None):
     """input / other rounded down; PyTorch records a node that refuses backward."""
+    return write_out("floor_divide", _floor_divide(input, other, X.floor_divide, X.floor_divide_scalar), out)
+
+
+def _floor_divide(input, other, tensor_op, scalar_op):
     arrays = _operands(input, other)
     dtype = np.result_type(*arrays)
     if dtype.kind == "b":
@@ -195,19 +200,21 @@ def floor_divide(input, other, *, out=None):
     if dtype.kind in "iu" and np.any(np.asarray(arrays[1]) == 0):
         raise RuntimeError("ZeroDivisionError")
     if isinstance(other, Tensor):
-        result = apply(X.floor_divide, (input, other), (), arrays)
-    else:
-        result = apply(X.floor_divide_scalar, (input,), (arrays[1],), arrays[:1])
-    return write_out("floor_divide", result, out)
+        return apply(tensor_op, (input, other), (), arrays)
+    return apply(scalar_op, (input,), (arrays[1],), arrays[:1])
 
 
 def heaviside(input, values, *, out=None):
     """0 where input < 0, 1 where input > 0, `values` where input is 0; PyTorch records a node that refuses
     backward."""
+    return write_out("heaviside", _heaviside(input, values, X.heaviside), out)
+
+
+def _heaviside(input, values, op):
     _tensor_argument("heaviside", values, "values")
     if input._data.dtype != values._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
-    return write_out("heaviside", apply(X.heaviside, (input, values)), out)
+    return apply(op, (input, values))
 
 
 def prelu(input, weight):
@@ -317,8 +324,11 @@ def ldexp_(self, other):
     return _inplace(self, lambda t, o: ldexp(t, o), other)
 
 
-floor_divide_ = _binary_inplace(floor_divide)
-heaviside_ = _binary_inplace(heaviside)
+floor_divide_ = _binary_inplace(
+    lambda input, other: _floor_divide(input, other, X.floor_divide_inplace, X.floor_divide_scalar_inplace))
+floor_divide_.__name__ = "floor_divide_"
+heaviside_ = _binary_inplace(lambda input, values: _heaviside(input, values, X.heaviside_inplace))
+heaviside_.__name__ = "heaviside_"
 
 FUNCTIONS = (
     "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "erfc", "sinc", "i0", "deg2rad", "rad2deg",

@@ -236,8 +236,8 @@ Tensor.__rsub__ = F.rsub_operator
 Tensor.__mul__ = Tensor.__rmul__ = F.mul
 Tensor.__truediv__ = F.div_operator
 Tensor.__rtruediv__ = lambda self, other: F.mul(F.reciprocal(self), other)
-Tensor.__floordiv__ = lambda self, other: F.div(self, other, rounding_mode="floor")
-Tensor.__rfloordiv__ = lambda self, other: F.div(F._tensor_like(other), self, rounding_mode="floor")
+Tensor.__floordiv__ = pointwise_extra.floor_divide
+Tensor.__rfloordiv__ = lambda self, other: pointwise_extra.floor_divide(other, self)
 Tensor.__mod__ = pointwise.remainder
 Tensor.__rmod__ = lambda self, other: pointwise.remainder(other, self)
 Tensor.__pow__ = F.pow
@@ -256,4 +256,7 @@ Tensor.__ge__ = F.ge
 Tensor.__iadd__ = I.add_
 Tensor.__isub__ = I.sub_
 Tensor.__imul__ = I.mul_
-Tensor.__itruediv__ = I.div_
+Tensor.__itruediv__ = Tensor.__idiv__ = I.div_
+Tensor.__ifloordiv__ = pointwise_extra.floor_divide_
+Tensor.__imod__ = pointwise.remainder_
+Tensor.__ipow__ = I.pow_

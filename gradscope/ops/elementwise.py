@@ -45,6 +45,31 @@ div = primitive("div", np.true_divide, "DivBackward0", inputs=("self", "other"),
                 saves=("other", ("self", "other")), weak_numbers=True,
                 vjp=(lambda g, s: g / s.other,
                      lambda g, s: -g * s.self / (s.other * s.other)))
+
+
+def _div_rounded(a, b, rounding_mode):
+    if rounding_mode is None:
+        return np.true_divide(a, b)
+    if rounding_mode == "floor":
+        return np.floor_divide(a, b)
+    out = np.trunc(np.true_divide(a, b))  # NOTE: integers are divided as floats, then truncated back
+    dtype = np.result_type(a, b)
+    return out.astype(dtype, copy=False) if out.dtype != dtype else out
+
+
+def _div_rounded_vjp(g, s):
+    return g / s.other if s.rounding_mode is None else s.xp.zeros_like(g)
+
+
+def _div_rounded_other_vjp(g, s):
+    return -g * s.self / (s.other * s.other) if s.rounding_mode is None else s.xp.zeros_like(g)
+
+
+# `torch.div(a, b, rounding_mode=…)`: a rounded quotient is piecewise constant, so PyTorch gives both inputs a
+# zero gradient (and the true quotient's when the mode is given as None)
+div_rounded = primitive("div_rounded", _div_rounded, "DivBackward2", inputs=("self", "other"),
+                        params=("rounding_mode",), saves=("other", ("self", "other")), weak_numbers=True,
+                        vjp=(_div_rounded_vjp, _div_rounded_other_vjp))
 neg = primitive("neg", np.negative, "NegBackward0", inputs=("self",), vjp=(lambda g, s: -g,), keeps_meta=True)
 
 

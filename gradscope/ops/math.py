@@ -86,12 +86,13 @@ logaddexp = primitive("logaddexp", np.logaddexp, "LogaddexpBackward0", inputs=("
 
 # fmod and remainder: the quotient they subtract is piecewise constant, so the divisor's gradient is
 # −quotient (rounded toward 0 for fmod, down for remainder) and the dividend's passes unchanged
-fmod_scalar = primitive("fmod", np.fmod, "FmodBackward0", inputs=("self",), params=("other",), vjp=(_pass,))
+fmod_scalar = primitive("fmod", np.fmod, "FmodBackward0", inputs=("self",), params=("other",), vjp=(_pass,),
+                        unsaved=("other",))
 fmod_tensor = primitive("fmod_tensor", np.fmod, "FmodBackward1", inputs=("self", "other"),
                         saves=((), ("self", "other")),
                         vjp=(_pass, lambda g, s: -g * s.xp.trunc(s.self / s.other)))
 remainder_scalar = primitive("remainder", np.remainder, "RemainderBackward0", inputs=("self",), params=("other",),
-                             vjp=(_pass,))
+                             vjp=(_pass,), unsaved=("other",))
 remainder_tensor = primitive("remainder_tensor", np.remainder, "RemainderBackward1", inputs=("self", "other"),
                              saves=((), ("self", "other")),
                              vjp=(_pass, lambda g, s: -g * s.xp.floor(s.self / s.other)))

@@ -248,14 +248,33 @@ def _no_inplace_derivative(name: str):
 floor_divide = Primitive("floor_divide", lambda a, b: np.floor_divide(a, b), "NotImplemented",
                          inputs=("self", "other"), vjp=(_not_implemented("floor_divide"),) * 2)
 floor_divide_scalar = Primitive("floor_divide_scalar", lambda a, other: np.floor_divide(a, other), "NotImplemented",
-                                inputs=("self",), params=("other",), vjp=(_not_implemented("floor_divide"),))
+                                inputs=("self",), params=("other",), vjp=(_not_implemented("floor_divide"),),
+                                unsaved=("other",))
+# their in-place forms' nodes name the in-place op in their refusal (`x //= 2`)
+floor_divide_inplace = Primitive("floor_divide_", lambda a, b: np.floor_divide(a, b), "NotImplemented",
+                                 inputs=("self", "other"), vjp=(_not_implemented("floor_divide_"),) * 2)
+floor_divide_scalar_inplace = Primitive("floor_divide_scalar_", lambda a, other: np.floor_divide(a, other),
+                                        "NotImplemented", inputs=("self",), params=("other",),
+                                        vjp=(_not_implemented("floor_divide_"),), unsaved=("other",))
+# `torch.remainder(2, x)`, `2 % x`: PyTorch has no derivative for a number's remainder by a tensor
+remainder_of_number = Primitive("remainder_of_number", lambda other, number: np.remainder(number, other),
+                                "NotImplemented", inputs=("other",), params=("self",),
+                                vjp=(_not_implemented("remainder"),), unsaved=("self",))
 # x.asinh_(), x.acosh_(), x.atanh_(): PyTorch has no derivative for these in-place forms (its nodes, AsinhBackward1 …,
 # refuse a backward), while the out-of-place functions have one
 asinh_ = Primitive("asinh_", np.arcsinh, "AsinhBackward1", inputs=("self",), vjp=(_no_inplace_derivative("asinh"),))
 acosh_ = Primitive("acosh_", np.arccosh, "AcoshBackward1", inputs=("self",), vjp=(_no_inplace_derivative("acosh"),))
 atanh_ = Primitive("atanh_", np.arctanh, "AtanhBackward1", inputs=("self",), vjp=(_no_inplace_derivative("atanh"),))
-heaviside = Primitive("heaviside", lambda a, values: np.where(a == 0, values, a > 0).astype(a.dtype, copy=False),
-                      "NotImplemented", inputs=("self", "values"), vjp=(_not_implemented("heaviside"),) * 2)
+
+
+def _heaviside(a, values):
+    return np.where(a == 0, values, a > 0).astype(a.dtype, copy=False)
+
+
+heaviside = Primitive("heaviside", _heaviside, "NotImplemented", inputs=("self", "values"),
+                      vjp=(_not_implemented("heaviside"),) * 2)
+heaviside_inplace = Primitive("heaviside_", _heaviside, "NotImplemented", inputs=("self", "values"),
+                              vjp=(_not_implemented("heaviside_"),) * 2)
 
 
 def _comparison(name: str, ufunc) -> tuple[Primitive, Primitive]:

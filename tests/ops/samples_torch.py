@@ -41,6 +41,8 @@ def _pointwise() -> list[tuple]:
         ("frac", lambda lib, x: x.frac(), "offgrid"),
         ("fmod_scalar", lambda lib, x: x.fmod(1.5), "offgrid"),
         ("remainder_scalar", lambda lib, x: lib.remainder(x, -1.5), "offgrid"),
+        ("div_rounding_floor_scalar", lambda lib, x: lib.div(x, 0.7, rounding_mode="floor") + x, "offgrid"),
+        ("div_rounding_none_scalar", lambda lib, x: x.div(0.7, rounding_mode=None), "signed"),
         ("nan_to_num", lambda lib, x: (x.log() * 2).nan_to_num(), "signed"),
         ("xlogy_scalar_other", lambda lib, x: x.xlogy(2.5), "signed"),
         ("xlogy_scalar_self", lambda lib, x: lib.xlogy(3.0, x), "positive"),
@@ -60,6 +62,10 @@ def _pointwise() -> list[tuple]:
         ("fmod", lambda lib, x, y: lib.fmod(x, y), ("signed", "positive")),
         ("remainder", lambda lib, x, y: x.remainder(y), ("signed", "positive")),
         ("lerp", lambda lib, x, y: lib.lerp(x, y, 0.7), "signed"),
+        # DivBackward2: any rounding mode given, None too; a rounded quotient's gradients are zero
+        ("div_rounding_none", lambda lib, x, y: lib.div(x, y, rounding_mode=None), ("signed", "positive")),
+        ("div_rounding_floor", lambda lib, x, y: x.div(y, rounding_mode="floor") + x * y, ("offgrid", "positive")),
+        ("div_rounding_trunc", lambda lib, x, y: lib.div(x, y, rounding_mode="trunc") + x * y, ("offgrid", "positive")),
     ]:
         samples += [_call(name, fn, pair, domain=domains) for pair in PAIRS]
     samples += [
