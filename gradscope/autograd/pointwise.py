@@ -6,7 +6,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.functions import _float_input, _operands, _tensor_like
+from gradscope.autograd.functions import _float_input, _operands
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.tensor import Tensor
