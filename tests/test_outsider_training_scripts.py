@@ -1,8 +1,9 @@
 """Training scripts written the way PyTorch's examples and tutorials write them (a GAN with two optimizers and
 `detach`, a VAE with the reparameterisation trick and a DataLoader, a DQN update with a target network, masked
 assignment and `clip_grad_value_`, a GRU encoder-decoder with Bahdanau attention and teacher forcing), each
-run unchanged twice: with PyTorch, and with `import torch` resolving to gradscope. What they print must agree: every loss line as printed, the final tensors to float32 accumulation
-error (the GAN's 30 Adam steps through batch norm drift in the fourth decimal)."""
+run unchanged twice: with PyTorch, and with `import torch` resolving to gradscope. What they print must agree:
+every loss line as printed, the final tensors to float32 accumulation error (the GAN's 30 Adam steps through
+batch norm drift in the fourth decimal)."""
 
 from __future__ import annotations
 
