@@ -12,6 +12,8 @@ import warnings
 
 import gradscope
 from gradscope.autograd import functions as _F
+from gradscope.autograd.dispatch import apply as _apply
+from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._reduction import legacy_reduction as _legacy_reduction
 from gradscope.nn._functional.activation import (  # noqa: F401 - re-exported
@@ -120,6 +122,7 @@ from gradscope.nn._functional.shuffle import (  # noqa: F401 - re-exported
     pixel_unshuffle,
 )
 from gradscope.nn._functional.sparse import embedding, one_hot  # noqa: F401 - re-exported
+from gradscope.ops import elementwise as _E
 
 
 # ------------------------------------------------------------------------------- activations
@@ -165,19 +168,18 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise (LeakyReluBackward0; in place LeakyReluBackward1, which
+    differentiates through the result and so refuses a backward for a negative slope, as in PyTorch)."""
     if not inplace:
         return _F.leaky_relu(input, negative_slope)
-    # NOTE: no in-place leaky_relu primitive: scaling by a constant mask gives the same values and
-    # gradient (slope at 0, as PyTorch), under a MulBackward0 node instead of LeakyReluBackward1
-    scale = gradscope.full_like(input, negative_slope).masked_fill(input > 0, 1.0)
-    return input.mul_(scale)
+    return _inplace(input, lambda t: _apply(_E.leaky_relu_result, (t,), (negative_slope,)))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·sigmoid(x) (SiluBackward0, in place too: the node keeps the input as it was)."""
     if not inplace:
         return _F.silu(input)
-    # NOTE: no in-place silu primitive: x.mul_(sigmoid(x)) differentiates through both factors
-    return input.mul_(gradscope.sigmoid(input))
+    return _inplace(input, _F.silu)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

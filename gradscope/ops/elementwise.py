@@ -142,6 +142,24 @@ threshold_backward = primitive(
 leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",
                        inputs=("self",), params=("negative_slope",), saves=("self",),
                        vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))
+_LEAKY_NEGATIVE_SLOPE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. This is "
+    "caused by calling in-place forward function with a negative slope, please call out-of-place version instead. "
+    "File an issue at https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu backward "
+    "calculation with negative slope")
+
+
+def _leaky_relu_result_vjp(g, s):
+    # the in-place kernel only has the result, which has the input's sign when the slope is not negative
+    if s.negative_slope < 0:
+        raise RuntimeError(_LEAKY_NEGATIVE_SLOPE)
+    return s.xp.where(s.result > 0, g, g * s.negative_slope)
+
+
+# leaky_relu_ (nn.LeakyReLU(inplace=True)): PyTorch's in-place kernel differentiates through its result
+leaky_relu_result = primitive("leaky_relu_result", lambda a, slope: np.where(a > 0, a, a * slope),
+                              "LeakyReluBackward1", inputs=("self",), params=("negative_slope",), saves=("result",),
+                              vjp=(_leaky_relu_result_vjp,))
 silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("self",), saves=("self",),
                  vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),),
                  keeps_meta=True)

@@ -44,6 +44,13 @@ ERRORS = {
                                    "RuntimeError: In-place elu backward calculation is triggered with a negative "
                                    "slope which is not supported. This is caused by calling in-place forward function "
                                    "with a negative slope, please call out-of-place version instead."),
+    "leaky_relu_ with a negative slope": ("F.leaky_relu(x * 1, -0.5, inplace=True).sum().backward()",
+                                         "RuntimeError: In-place leakyReLu backward calculation is triggered with a "
+                                         "negative slope which is not supported. This is caused by calling in-place "
+                                         "forward function with a negative slope, please call out-of-place version "
+                                         "instead. File an issue at https://github.com/pytorch/pytorch if you do "
+                                         "require supporting in-place leakRelu backward calculation with negative "
+                                         "slope"),
 }
 
 
@@ -64,6 +71,7 @@ def test_integer_inputs_keep_their_dtype_where_torch_does(oracle):
     ("hardtanh", lambda y: F.hardtanh(y, inplace=True)), ("hardswish", lambda y: F.hardswish(y, inplace=True)),
     ("hardsigmoid", lambda y: F.hardsigmoid(y, inplace=True)), ("mish", lambda y: F.mish(y, inplace=True)),
     ("threshold", lambda y: F.threshold(y, 0.1, 2.0, inplace=True)),
+    ("leaky_relu", lambda y: F.leaky_relu(y, 0.2, inplace=True)), ("silu", lambda y: F.silu(y, inplace=True)),
 ])
 def test_inplace_returns_the_input_with_torch_node(name, call):
     torch = pytest.importorskip("torch")
@@ -86,6 +94,8 @@ def _torch_twin(torch, name):
     functional = torch.nn.functional
     if name == "threshold":
         return lambda y: functional.threshold(y, 0.1, 2.0, inplace=True)
+    if name == "leaky_relu":
+        return lambda y: functional.leaky_relu(y, 0.2, inplace=True)
     return lambda y: getattr(functional, name)(y, inplace=True)
 
 
