@@ -235,13 +235,15 @@ class AnomalyChecker:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
         return bool(_RUNNING.get())
 
-    def node_created(self, node, inputs, outputs) -> None:
-        """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs."""
+    def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
+        """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs.
+        `skip`: the innermost frames surely gradscope's, from capture_stack's out: it, this one, and the recorder
+        and its caller (dispatch's, Function.apply's), or the one-frame forward (fused.py passes 3)."""
         call = _CALLS_GET()
         if call is not None and call.closed and call.stack is not None:  # capture_stack's commonest case, inline
             node.frames = call.stack
-        else:  # called by a recording function (dispatch's, Function.apply's _connect), which gradscope calls:
-            node.frames = capture_stack(4, call)  # this frame and the two above it are gradscope's
+        else:
+            node.frames = capture_stack(skip, call)
         node.module_call = call
         if _RUNNING.get():  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = _RUNNING.get()[-1]

@@ -3,10 +3,10 @@
 `unary(op, general)`, `with_number(op, general)` and `binary(op, general)` wrap an op's function on tensors
 (`general`, which goes through `dispatch.apply`) with its common case run in a single frame: a float32/float64
 tensor, with a Python float or int (an operand, or the op's param: `x ** 2`, `1 - x`) or a tensor of the same
-dtype for a second operand, grad mode on and nothing else (no
-inference mode, observers, watchers, anomaly mode or saved-tensor hooks). They compute, make the output
-and record the node exactly as `apply` and `dispatch._record_unary`/`_record_simple` do there (the same
-node class, edges, metadata and light saved entries); anything else is `general`'s.
+dtype for a second operand, grad mode on and nothing else (no inference mode, observers, watchers or
+saved-tensor hooks; anomaly mode is fine). They compute, make the output and record the node exactly as
+`apply` and `dispatch._record_unary`/`_record_simple` do there (the same node class, edges, metadata and
+light saved entries, handed to anomaly mode's checker); anything else is `general`'s.
 
 Why: a chain of small ops spends more in Python frames (function -> operands -> apply -> record) and
 their generic checks than in NumPy.
@@ -28,6 +28,10 @@ from gradscope.ops.registry import Primitive
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 _ndarray = np.ndarray
 _new = object.__new__
+# anomaly mode's stacks start past the checker's frames and this module's one (AnomalyChecker.node_created)
+_SKIP = 3
+
+
 def _check(op: Primitive, n_inputs: int, params: tuple) -> None:
     if not op.simple or len(op.inputs) != n_inputs or op.attrs or len(params) != len(op.params) or len(params) > 1:
         raise ValueError(f"{op.name}: no one-frame forward for it (needs {n_inputs} inputs, one output, "
@@ -92,6 +96,8 @@ def unary(op: Primitive, general):
                 node._saved = ((data, counter, counter[0], input, fn),)
             else:
                 node._saved = ()
+            if observers.checker is not None:
+                observers.checker.node_created(node, (input,), (t,), _SKIP)
         return t
 
     return _named_like(own_code(function), general)
@@ -158,6 +164,8 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
                 node._saved = ((data, counter, counter[0], input, fn),)
             else:
                 node._saved = ()
+            if observers.checker is not None:
+                observers.checker.node_created(node, (input,), (t,), _SKIP)
         return t
 
     return _named_like(own_code(function), general)
@@ -257,6 +265,8 @@ def binary(op: Primitive, general, params: tuple = ()):
             node._saved = tuple(saved)
         else:
             node._saved = ()
+        if observers.checker is not None:
+            observers.checker.node_created(node, (input, other), (t,), _SKIP)
         return t
 
     return _named_like(own_code(function), general)

@@ -4,9 +4,10 @@ As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `l
 function whose general path goes through `dispatch.apply`, with its common case run in a frame or three
 (the call, the weight's view, the product): float32/float64 operands of one dtype, 2-D, whose shapes
 multiply, a transposed tensor (and F.linear's weight) that is not a view, grad mode on and nothing else
-(no inference mode, observers, watchers, anomaly mode or saved-tensor hooks). They make exactly the views,
-nodes (edges, input metadata, params, sizes and strides, light saved entries) and version counters the
-general path makes; anything else is `general`'s.
+(no inference mode, observers, watchers or saved-tensor hooks; anomaly mode is fine). They make exactly the
+views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and version counters the
+general path makes, and hand the nodes to anomaly mode's checker as it does (from as deep as dispatch's
+recorders: the checker's stack starts at the caller of the function); anything else is `general`'s.
 
 Why: through apply's generic recording a narrow linear layer's forward cost ~5x NumPy's `x @ w.T + b`.
 """
@@ -52,6 +53,8 @@ def _transposed(x: Tensor) -> Tensor:
         node._saved = ()
         t._requires_grad = True
         t._grad_fn = node
+        if observers.checker is not None:
+            observers.checker.node_created(node, (x,), (t,))
     return t
 
 
@@ -138,6 +141,8 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     node._saved = (saved_mat2, saved_input)
     t._requires_grad = True
     t._grad_fn = node
+    if observers.checker is not None:
+        observers.checker.node_created(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
     return t
 
 

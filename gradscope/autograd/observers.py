@@ -32,7 +32,8 @@ GLOBAL: tuple = ()
 checker = None
 # light observers: op_computed and the pass boundaries only
 WATCHERS: tuple = ()
-# none of the three above is set: the one-frame forwards' single check (fused.py)
+# no process-wide observer nor watcher is set: the one-frame forwards' single check (fused.py). Anomaly mode's
+# checker doesn't count: those forwards hand it their nodes as dispatch does
 idle = True
 # the innermost module call running (ModuleCall, pushed by nn.Module.__call__ while observers or anomaly mode
 # listen), None outside any
@@ -93,7 +94,6 @@ def replace_global(old, new) -> None:
 def set_checker(new_checker) -> None:
     global checker
     checker = new_checker
-    _update_idle()
 
 
 def add_watcher(watcher) -> None:
@@ -111,7 +111,7 @@ def remove_watcher(watcher) -> None:
 
 def _update_idle() -> None:
     global idle
-    idle = not GLOBAL and checker is None and not WATCHERS
+    idle = not GLOBAL and not WATCHERS
 
 
 def notify_watchers(event: str, *args) -> None:

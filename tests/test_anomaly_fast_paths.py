@@ -1,0 +1,311 @@
+"""Anomaly mode on the one-frame forwards (autograd/fused.py, fused_products.py): they serve the checked step as
+they serve the unchecked one, and what anomaly mode keeps and reports is what the general path (dispatch.apply,
+forced here by a watcher) gives, and PyTorch: every node's stack, the warning printed when a backward fails, the
+error, gradscope's report, the node that induced a double backward."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import textwrap
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+
+import gradscope as gs
+import gradscope.nn.functional as F
+from gradscope.autograd import dispatch, observers
+from tests.conftest import run_snippet
+
+pytestmark = [pytest.mark.filterwarnings("ignore:Error detected in:UserWarning"),
+              pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled:UserWarning")]
+
+
+@pytest.fixture(autouse=True)
+def anomaly_off():
+    """Anomaly mode is process-wide: whatever a test does, the next one starts with it off."""
+    yield
+    gs.autograd.set_detect_anomaly(False)
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.autograd.set_detect_anomaly(False)
+
+
+class _Watcher:  # listening sends every op down the general path (dispatch.apply)
+    pass
+
+
+@contextlib.contextmanager
+def general_path():
+    watcher = _Watcher()
+    observers.add_watcher(watcher)
+    try:
+        yield
+    finally:
+        observers.remove_watcher(watcher)
+
+
+@contextlib.contextmanager
+def counting_applies():
+    """Count the calls of dispatch.apply (the general path) while the block runs."""
+    calls = []
+    code = dispatch.apply.__code__
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code is code:
+            calls.append(frame)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield calls
+    finally:
+        sys.setprofile(previous)
+
+
+# the fused ops, each making NaN in its backward from a zero gradient: x is zeros (2, 3), w (2, 3) holds an inf
+OPS = {"unary": "x.sqrt()", "unary function": "torch.sqrt(x)", "with_number": "x ** 0.5", "binary": "x / zeros",
+       "linear": "F.linear(x, w, bias)", "mm": "x @ w.t()"}
+
+SETUP = """\
+    import warnings
+    F = torch.nn.functional
+    x = torch.zeros(2, 3, requires_grad=True)
+    zeros = torch.zeros(2, 3)
+    w = torch.tensor([[float("inf"), 1.0, 1.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    bias = torch.zeros(2, requires_grad=True)
+
+    def snippet_frames(lines):
+        return [line.split("\\n")[0] for line in lines if line.startswith('  File "<snippet>"')]
+
+    def nodes_and_stacks(y):
+        seen, pending = [], [y.grad_fn]
+        while pending:
+            node = pending.pop()
+            if node is not None and "AccumulateGrad" not in type(node).__name__:
+                seen.append((type(node).__name__, snippet_frames(node.metadata["traceback_"])))
+                pending += [child for child, _ in node.next_functions]
+        return seen
+
+    def backward(y):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                (y * 0).sum().backward()
+            except RuntimeError as error:
+                print(f"RuntimeError: {error}")
+        for warning in caught:
+            lines = str(warning.message).split("\\n")
+            print(lines[0], snippet_frames(lines))
+"""
+
+# where the op runs: at the top level of a script, in a module's forward, in nested calls
+PLACES = {
+    "top level": """\
+        torch.autograd.set_detect_anomaly(True)
+        y = {op}
+        """,
+    "module forward": """\
+        class Net(torch.nn.Module):
+            def forward(self, x):
+                return {op}
+
+        torch.autograd.set_detect_anomaly(True)
+        y = Net()(x)
+        """,
+    "nested calls": """\
+        def inner(x):
+            return {op}
+
+        def outer(x):
+            return inner(x)
+
+        torch.autograd.set_detect_anomaly(True)
+        y = outer(x)
+        """,
+}
+
+REPORT = """\
+    print(nodes_and_stacks(y))
+    backward(y)
+    torch.autograd.set_detect_anomaly(False)
+    """
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("op", OPS)
+def test_stacks_warning_and_error_are_the_general_paths_and_torchs(op, place):
+    source = textwrap.dedent(SETUP) + textwrap.dedent(PLACES[place].format(op=OPS[op])) + textwrap.dedent(REPORT)
+    fast = run_snippet(gs, source)
+    with general_path():
+        general = run_snippet(gs, source)
+    assert fast == general
+    assert fast.error is None and "RuntimeError: Function '" in fast.stdout and "Error detected in" in fast.stdout
+    with contextlib.suppress(ImportError):
+        import torch
+
+        assert fast == run_snippet(torch, source)
+
+
+def _ops(x, w, bias, zeros):
+    return [lambda: x.sqrt(), lambda: gs.sqrt(x), lambda: x ** 0.5, lambda: x / zeros, lambda: x * 0.5,
+            lambda: 1 - x, lambda: F.linear(x, w, bias), lambda: F.linear(x, w), lambda: x @ w.t()]
+
+
+def _operands():
+    x = gs.zeros(2, 3, requires_grad=True)
+    w = gs.tensor([[float("inf"), 1.0, 1.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    return x, w, gs.zeros(2, requires_grad=True), gs.zeros(2, 3)
+
+
+def _graph(y) -> list:
+    """The nodes of `y`'s graph (AccumulateGrad left out), depth first."""
+    nodes, pending = [], [y.grad_fn]
+    while pending:
+        node = pending.pop()
+        if node is not None and "AccumulateGrad" not in node.name():
+            nodes.append(node)
+            pending += [child for child, _ in node.next_functions]
+    return nodes
+
+
+def _made(make, general: bool):
+    """`make()` under anomaly mode on one path: its output, and the interpreter's stack here."""
+    with gs.autograd.set_detect_anomaly(True), general_path() if general else contextlib.nullcontext():
+        return make(), traceback.extract_stack()
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_the_fast_path_serves_anomaly_mode_with_the_general_paths_stacks(index):
+    x, w, bias, zeros = _operands()
+    make = _ops(x, w, bias, zeros)[index]
+    made, applied = [], []
+    for general in (False, True):  # from one line: the stacks' outer frames are the same
+        with counting_applies() as applies:
+            made.append(_made(make, general))
+        applied.append(len(applies))
+    assert applied[0] == 0 and applied[1]  # the fast path served: no op went through dispatch.apply
+    (fast, expected), (general, _) = made
+    fast_nodes, general_nodes = _graph(fast), _graph(general)
+    assert [type(n) for n in fast_nodes] == [type(n) for n in general_nodes]
+    files = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in expected]
+    for a, b in zip(fast_nodes, general_nodes, strict=True):
+        assert a.metadata["traceback_"] == b.metadata["traceback_"]
+        assert a.module_call is b.module_call is None and getattr(a, "anomaly_parent", None) is None
+        # the interpreter's stack in _made, and the line making the op (the lambda's)
+        stack = [entry.split("\n")[0] for entry in a.metadata["traceback_"]]
+        assert stack[:-1] == files[1 - len(stack):] and stack[-1].endswith(", in <lambda>")
+
+
+class _Layer(gs.nn.Module):
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+
+    def forward(self, unused):
+        return self.make()
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_nodes_made_in_a_module_call_keep_its_scope_and_stack_on_both_paths(index):
+    x, w, bias, zeros = _operands()
+    model = gs.nn.Sequential(_Layer(_ops(x, w, bias, zeros)[index]))
+    (fast, _), (general, _) = (_made(lambda: model(None), path) for path in (False, True))
+    for a, b in zip(_graph(fast), _graph(general), strict=True):
+        assert a.metadata["traceback_"] == b.metadata["traceback_"]
+        assert a.scope == b.scope == "Sequential.0"
+
+
+def _anomaly_error(make, general: bool, **mode) -> RuntimeError:
+    with pytest.raises(RuntimeError) as caught, warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        with gs.autograd.set_detect_anomaly(True, **mode), general_path() if general else contextlib.nullcontext():
+            (make() * 0).sum().backward()
+    caught.value.warned = [str(w.message) for w in warned]
+    return caught.value
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 6, 8])
+def test_the_report_is_the_general_paths(index):
+    x, w, bias, zeros = _operands()
+    make = _ops(x, w, bias, zeros)[index]
+    fast, general = _anomaly_error(make, False), _anomaly_error(make, True)
+    assert str(fast) == str(general) and fast.warned == general.warned and len(fast.warned) == 1
+    assert str(fast.report) == str(general.report) and fast.report.node_name == general.report.node_name
+    assert fast.report.location == f"{__file__}:{_ops.__code__.co_firstlineno + 1 + (index > 5)}"
+
+
+@pytest.mark.parametrize(("expression", "node"), [
+    (lambda x, w, bias: (x - 1).sqrt(), "SqrtBackward0"), (lambda x, w, bias: (x - 1) ** 0.5, "PowBackward0"),
+    (lambda x, w, bias: x / x, "DivBackward0"), (lambda x, w, bias: F.linear(x + 1, w), "MmBackward0"),
+    (lambda x, w, bias: F.linear(x + 1, w, bias), "AddmmBackward0"),
+    (lambda x, w, bias: (x + 1) @ w.t(), "MmBackward0")])
+def test_check_forward_on_fused_ops_names_the_users_line(expression, node):
+    """gradscope's extension: the first node turning finite inputs into non-finite outputs, at the user's line."""
+    x = gs.zeros(2, 3, requires_grad=True)
+    w = gs.full((2, 3), 3e38, requires_grad=True)  # finite, but their products' sums overflow float32
+    bias = gs.zeros(2, requires_grad=True)
+    make = lambda: expression(x, w, bias)  # noqa: E731
+    error, general = (_anomaly_error(make, path, check_forward=True) for path in (False, True))
+    assert str(error) == str(general) and str(error.report) == str(general.report)
+    assert str(error).startswith(f"Function '{node}' returned ")
+    assert error.report.phase == "forward" and error.report.role == "culprit"
+    assert error.report.location == f"{__file__}:{expression.__code__.co_firstlineno}"
+
+
+DOUBLE_BACKWARD = """\
+    import warnings
+    x = torch.tensor([0.0, 1.0], requires_grad=True)
+
+    def run():
+        y = (x * 1.0).sqrt().sum()
+        (g,) = torch.autograd.grad(y, x, create_graph=True)
+        (g * 0).sum().backward()
+
+    torch.autograd.set_detect_anomaly(True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            run()
+        except RuntimeError as error:
+            print(f"RuntimeError: {error}")
+    torch.autograd.set_detect_anomaly(False)
+    for warning in caught:
+        lines = str(warning.message).strip().split("\\n")
+        print(lines[0], [line for line in lines if line.startswith('  File "<snippet>"')])
+    """
+
+
+def test_a_double_backward_through_fused_ops_names_the_node_that_induced_it():
+    """create_graph: the rules' ops (fused ones among them) are made by the node running; a failure in the second
+    backward warns with that node's stack too (anomaly_parent)."""
+    fast = run_snippet(gs, DOUBLE_BACKWARD)
+    with general_path():
+        general = run_snippet(gs, DOUBLE_BACKWARD)
+    assert fast == general
+    assert "Previous calculation was induced by SqrtBackward0" in fast.stdout
+    with contextlib.suppress(ImportError):
+        import torch
+
+        assert fast == run_snippet(torch, DOUBLE_BACKWARD)
+
+
+def test_nodes_made_under_create_graph_have_their_parent_on_both_paths():
+    x = gs.tensor([0.5, 1.0], requires_grad=True)
+    grads = []
+    for general in (False, True):
+        with gs.autograd.set_detect_anomaly(True), general_path() if general else contextlib.nullcontext():
+            y = (x * 2.0).tanh()
+            (g,) = gs.autograd.grad(y.sum(), x, create_graph=True)
+        grads.append(g)
+    fast_nodes, general_nodes = _graph(grads[0]), _graph(grads[1])
+    assert [n.name() for n in fast_nodes] == [n.name() for n in general_nodes]
+    made_by_rules = [(a, b) for a, b in zip(fast_nodes, general_nodes) if getattr(a, "anomaly_parent", None)]
+    assert made_by_rules
+    for a, b in made_by_rules:
+        assert a.anomaly_parent.name() == b.anomaly_parent.name()
+        assert a.metadata["traceback_"] == b.metadata["traceback_"]
+    np.testing.assert_array_equal(grads[0].detach().numpy(), grads[1].detach().numpy())
