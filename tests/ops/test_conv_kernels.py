@@ -1,6 +1,7 @@
-"""Stride-1 convolutions run on shifts of the flattened padded input (ops/conv.py), a batch chunk at a time; every
-other convolution, and every graph built under create_graph, on im2col/col2im. Both kernels compute the same
-thing: checked against each other on random shapes, and against PyTorch."""
+"""On arrays, a convolution's forward copies each batch chunk's columns once and writes its product into the output
+(ops/conv.py); its stride-1 gradients run on shifts of the flattened padded input, a batch chunk at a time; every
+other gradient, and every graph built under create_graph, on im2col/col2im. The kernels compute the same thing:
+checked against each other on random shapes, and against PyTorch."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
         patch.setattr(C, "CHUNK_BYTES", chunk_bytes)  # 1: a sample a chunk
         patch.setattr(np, "empty", _poisoned(np.empty))
         pairs = [
-            (C._correlate_shifted(x, weight, pads, dilation, groups), expected),
+            (C._correlate_direct(x, weight, None, ones, pads, dilation, groups), expected),
             (C._correlate_transposed_shifted(g, weight, size, pads, dilation, groups),
              C._correlate_transposed_col2im(NUMPY, g, weight, size, ones, pads, dilation, groups)),
             (C._weight_product_shifted(g, x, weight.shape, pads, dilation, groups),
@@ -65,6 +66,29 @@ def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
     for ours, theirs in pairs:
         assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(geometry=geometries(), stride=st.lists(st.integers(1, 3), min_size=3, max_size=3),
+       chunk_bytes=st.sampled_from([1, 200, C.CHUNK_BYTES]), biased=st.booleans(), seed=st.integers(0, 2**16))
+def test_direct_forward_computes_what_im2col_computes(geometry, stride, chunk_bytes, biased, seed):
+    """At any stride, with the bias carried by a row of ones or without one; chunks of one sample and more reuse the
+    columns' buffer, whose places off the input must stay zero (the buffer is poisoned where it is not zeroed)."""
+    n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
+    stride = tuple(stride[:len(size)])
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, channels) + size)
+    weight = rng.standard_normal((out_channels, channels // groups) + kernel)
+    bias = rng.standard_normal(out_channels) if biased else None
+    expected = C._correlate_im2col(NUMPY, x, weight, stride, pads, dilation, groups)
+    if biased:
+        expected = expected + bias.reshape((-1,) + (1,) * len(size))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(C, "CHUNK_BYTES", chunk_bytes)
+        patch.setattr(np, "empty", _poisoned(np.empty))
+        ours = C._correlate_direct(x, weight, bias, stride, pads, dilation, groups)
+    assert ours.shape == expected.shape and ours.dtype == expected.dtype
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_shifts_only_at_stride_one_on_arrays_when_little_is_wasted():
