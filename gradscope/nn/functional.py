@@ -62,6 +62,7 @@ from gradscope.nn._functional.dropout import (  # noqa: F401 - re-exported
     dropout3d,
     feature_alpha_dropout,
 )
+from gradscope.nn._functional.grid_sampling import affine_grid, grid_sample  # noqa: F401 - re-exported
 from gradscope.nn._functional.linear import bilinear, linear  # noqa: F401 - re-exported
 from gradscope.nn._functional.loss import (  # noqa: F401 - re-exported
     binary_cross_entropy,

@@ -116,6 +116,28 @@ def _interpolate() -> list[Call]:
     ]
 
 
+def _grid_sampling() -> list[Call]:
+    def sample(mode, padding_mode, align_corners, scale=0.8):
+        return lambda lib, x, grid: lib.F.grid_sample(x, grid * scale, mode, padding_mode, align_corners)
+    return [
+        _samples("affine_grid", lambda lib, theta: lib.F.affine_grid(theta, (2, 1, 3, 4), align_corners=False),
+                 ((2, 2, 3),)),
+        _samples("affine_grid_corners_3d", lambda lib, theta: lib.F.affine_grid(theta, (1, 2, 2, 3, 2), True),
+                 ((1, 3, 4),)),
+        _samples("grid_sample_bilinear", sample("bilinear", "zeros", False), ((2, 2, 3, 4), (2, 2, 3, 2))),
+        _samples("grid_sample_bilinear_corners", sample("bilinear", "zeros", True), ((1, 1, 2, 3), (1, 3, 2, 2))),
+        _samples("grid_sample_border", sample("bilinear", "border", True, 1.2), ((1, 2, 3, 3), (1, 2, 3, 2))),
+        _samples("grid_sample_reflection", sample("bilinear", "reflection", False, 2.5), ((1, 1, 3, 4), (1, 2, 3, 2))),
+        _samples("grid_sample_nearest", sample("nearest", "zeros", False), ((1, 2, 3, 3), (1, 2, 2, 2))),
+        _samples("grid_sample_nearest_reflection", sample("nearest", "reflection", True, 2.0),
+                 ((1, 1, 2, 3), (1, 3, 1, 2))),
+        _samples("affine_grid_then_grid_sample",
+                 lambda lib, x, theta: lib.F.grid_sample(x, lib.F.affine_grid(theta * 0.7, (1, 1, 2, 3), False),
+                                                         align_corners=False),
+                 ((1, 1, 3, 3), (1, 2, 3))),
+    ]
+
+
 def _pooling() -> list[Call]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
@@ -223,6 +245,6 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 
 def nn_calls() -> list[Call]:
-    return (_convolution() + _padding() + _interpolate() + _pooling() + _normalization() + _embedding()
-            + _rearranging_and_shrinking())
+    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _pooling() + _normalization()
+            + _embedding() + _rearranging_and_shrinking())
 
