@@ -34,23 +34,26 @@ def _rnn_step(mode: str):
 
 
 def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple:
-    """One LSTM step; with a projection (proj_size > 0) the hidden state is W_hr·(o ⊙ tanh c)."""
+    """One LSTM step; with a projection (proj_size > 0) the hidden state is W_hr·(o ⊙ tanh c). The gates are
+    split as PyTorch's cell splits them (unsafe_chunk: UnsafeSplitBackward0)."""
     hidden, cell = state
     gates = x_proj + F.linear(hidden, w_hh, b_hh)
-    in_gate, forget_gate, cell_gate, out_gate = gates.chunk(4, -1)
+    in_gate, forget_gate, cell_gate, out_gate = gates.unsafe_chunk(4, -1)
     cell = forget_gate.sigmoid() * cell + in_gate.sigmoid() * cell_gate.tanh()
     hidden = out_gate.sigmoid() * cell.tanh()
     return (hidden if w_hr is None else F.linear(hidden, w_hr)), cell
 
 
 def _gru_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    """One GRU step, computed as PyTorch's cell computes it: h' = (h - n)·z + n, which is (1 - z)·n + z·h with
+    PyTorch's rounding and nodes."""
     h_proj = F.linear(hidden, w_hh, b_hh)
-    x_reset, x_update, x_new = x_proj.chunk(3, -1)
-    h_reset, h_update, h_new = h_proj.chunk(3, -1)
-    reset = (x_reset + h_reset).sigmoid()
-    update = (x_update + h_update).sigmoid()
-    new = (x_new + reset * h_new).tanh()
-    return (1 - update) * new + update * hidden
+    x_reset, x_update, x_new = x_proj.unsafe_chunk(3, -1)
+    h_reset, h_update, h_new = h_proj.unsafe_chunk(3, -1)
+    reset = (h_reset + x_reset).sigmoid()
+    update = (h_update + x_update).sigmoid()
+    new = (x_new + h_new * reset).tanh()
+    return (hidden - new) * update + new
 
 
 def _unpack(input) -> tuple:
@@ -163,7 +166,7 @@ class RNNBase(Module):
             for direction, suffix in enumerate(("", "_reverse")[:directions]):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, suffix)
                 projection = () if w_hr is None else (w_hr,)
-                projected = F.linear(layer_input, w_ih, b_ih)
+                projected = F.linear(layer_input, w_ih, b_ih).unbind(0)  # one node for every step, as PyTorch
                 state = initial[layer * directions + direction]
                 steps = range(input.shape[0])
                 hiddens = [None] * input.shape[0]

@@ -175,3 +175,35 @@ def test_lstm_with_projections_takes_packed_sequences_like_torch():
 ])
 def test_projection_and_state_errors_match_torch(oracle, snippet, error):
     oracle.check("x = torch.randn(5, 2, 3)\n" + snippet, error=error)
+
+
+def _node_names(out) -> list[str]:
+    seen, names, stack = set(), [], [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(node.name())
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("make, call", [
+    (lambda nn: nn.RNN(3, 4), lambda m, x: m(x)[0]),
+    (lambda nn: nn.GRU(3, 4, num_layers=2), lambda m, x: m(x)[0]),
+    (lambda nn: nn.GRUCell(3, 4), lambda m, x: m(x[0])),
+    (lambda nn: nn.LSTMCell(3, 4), lambda m, x: m(x[0])[1]),
+    (lambda nn: nn.RNNCell(3, 4, nonlinearity="relu"), lambda m, x: m(x[0])),
+], ids=["RNN", "GRU", "GRUCell", "LSTMCell", "RNNCell"])
+def test_the_graph_has_pytorchs_nodes(make, call):
+    """What the debugger shows of a recurrent layer is what PyTorch records (one UnbindBackward0 for the
+    sequence, the cells' UnsafeSplitBackward0 and GRU's (h - n)·z + n). nn.LSTM is left out: PyTorch's CPU
+    LSTM is one fused MkldnnRnnLayerBackward0 node per layer."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        x = lib.randn(5, 2, 3, requires_grad=True)
+        seen.append(_node_names(call(make(lib.nn), x)))
+    assert seen[0] == seen[1]
