@@ -1,4 +1,4 @@
-"""Separable resampling: nearest, nearest-exact, linear and bilinear upsampling (and, in pooling.py,
+"""Separable resampling: nearest, nearest-exact, linear, bilinear, bicubic and trilinear upsampling (and, in pooling.py,
 adaptive average pooling) are one pass per spatial dim.
 
 A pass along an axis makes output i from a few input "taps": out[i] = Σₜ weight[i, t] · x[index[i, t]],
@@ -88,6 +88,33 @@ def linear_taps(n: int, o: int, align_corners: bool, scale: float | None) -> Tap
     return Taps(np.stack([first, second], 1), np.stack([1.0 - fraction, fraction], 1))
 
 
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
+
+
+def cubic_taps(n: int, o: int, align_corners: bool, scale: float | None) -> Taps:
+    """Four taps per output, x[i0 - 1] … x[i0 + 2] read with their index clamped to the input (so an edge
+    element can take several taps), weighted by Keys' cubic convolution of the distance, as PyTorch's
+    upsample_bicubic2d. Unlike linear's, the source index is not clamped at 0 before it is split."""
+    i = np.arange(o, dtype=np.float64)
+    if align_corners:
+        source = i * ((n - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        source = _scale(n, o, scale) * (i + 0.5) - 0.5
+    first = np.floor(source)
+    t = source - first
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weight = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1)
+    index = np.clip(first.astype(np.int64)[:, None] + np.arange(-1, 3), 0, n - 1)
+    return Taps(index, weight)
+
+
 def separable(taps_of, param_names: tuple, dims: int):
     """Forward and VJP rule of an op made of passes over the last `dims` dims: `taps_of(sizes, params)`
     gives one Taps per dim. Passes run last dim first (PyTorch's bilinear interpolates along W inside
@@ -120,6 +147,11 @@ def _linear(sizes, params):
     return [linear_taps(n, o, align_corners, scale) for n, o, scale in zip(sizes, output_size, scales, strict=True)]
 
 
+def _cubic(sizes, params):
+    output_size, align_corners, *scales = params
+    return [cubic_taps(n, o, align_corners, scale) for n, o, scale in zip(sizes, output_size, scales, strict=True)]
+
+
 def _upsample_primitive(name: str, node: str, dims: int, params: tuple, taps_of):
     forward, rule = separable(taps_of, params, dims)
     return primitive(name, forward, node, inputs=("self",), params=params, attrs=("self_sym_sizes",), vjp=(rule,))
@@ -138,3 +170,13 @@ upsample_linear1d = _upsample_primitive("upsample_linear1d", "UpsampleLinear1DBa
                                         ("output_size", "align_corners", "scales"), _linear)
 upsample_bilinear2d = _upsample_primitive("upsample_bilinear2d", "UpsampleBilinear2DBackward0", 2,
                                           ("output_size", "align_corners", "scales_h", "scales_w"), _linear)
+upsample_bicubic2d = _upsample_primitive("upsample_bicubic2d", "UpsampleBicubic2DBackward0", 2,
+                                         ("output_size", "align_corners", "scales_h", "scales_w"), _cubic)
+_NEAREST_3D = ("output_size", "scales_d", "scales_h", "scales_w")
+upsample_nearest3d = _upsample_primitive("upsample_nearest3d", "UpsampleNearest3DBackward0", 3, _NEAREST_3D,
+                                         _nearest(False))
+upsample_nearest_exact3d = _upsample_primitive("upsample_nearest_exact3d", "UpsampleNearestExact3DBackward0", 3,
+                                               _NEAREST_3D, _nearest(True))
+_TRILINEAR = ("output_size", "align_corners", "scales_d", "scales_h", "scales_w")
+upsample_trilinear3d = _upsample_primitive("upsample_trilinear3d", "UpsampleTrilinear3DBackward0", 3, _TRILINEAR,
+                                           _linear)

@@ -32,6 +32,16 @@ ERRORS = {
                       "NotImplementedError: Got 4D input, but linear mode needs 3D input"),
     "bilinear on 3-D": ("F.interpolate(x[0], size=3, mode='bilinear')",
                         "NotImplementedError: Got 3D input, but bilinear mode needs 4D input"),
+    "bicubic on 3-D": ("F.interpolate(x[0], size=3, mode='bicubic')",
+                       "NotImplementedError: Input Error: Only 3D, 4D and 5D input Tensors supported (got 3D) for the "
+                       "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got "
+                       "bicubic)"),
+    "trilinear on 4-D": ("F.interpolate(x, size=3, mode='trilinear')",
+                         "NotImplementedError: Got 4D input, but trilinear mode needs 5D input"),
+    "bilinear on 5-D": ("F.interpolate(x[None], size=3, mode='bilinear')",
+                        "NotImplementedError: Got 5D input, but bilinear mode needs 4D input"),
+    "lanczos without antialias": ("F.interpolate(x, size=3, mode='lanczos')",
+                                  "ValueError: Lanczos mode requires antialias=True"),
     "unknown mode": ("F.interpolate(x, size=3, mode='foo')",
                      "NotImplementedError: Input Error: Only 3D, 4D and 5D input Tensors supported (got 4D) for the "
                      "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got "
@@ -55,7 +65,13 @@ def test_error_matches_torch(case, oracle):
 
 MODES = [dict(mode="nearest", size=(7, 3)), dict(mode="nearest-exact", scale_factor=1.7),
          dict(mode="bilinear", size=(8, 6)), dict(mode="bilinear", size=(3, 7), align_corners=True),
-         dict(mode="bilinear", scale_factor=(0.6, 1.5)), dict(mode="area", size=(3, 3))]
+         dict(mode="bilinear", scale_factor=(0.6, 1.5)), dict(mode="area", size=(3, 3)),
+         dict(mode="bicubic", size=(8, 6)), dict(mode="bicubic", size=(3, 7), align_corners=True),
+         dict(mode="bicubic", scale_factor=(0.6, 1.5))]
+MODES_3D = [dict(mode="trilinear", size=(4, 7, 3)),
+            dict(mode="trilinear", scale_factor=(1.5, 0.6, 2), align_corners=True),
+            dict(mode="nearest", scale_factor=(2, 1.5, 0.5)), dict(mode="nearest-exact", size=(3, 3, 3)),
+            dict(mode="area", size=(2, 3, 1))]
 
 
 @pytest.mark.parametrize("options", MODES, ids=str)
@@ -93,3 +109,33 @@ def test_float32_stays_float32(options):
     out = F.interpolate(x, **options)
     (grad,) = gradscope.autograd.grad(out.sum(), x)
     assert out.dtype == grad.dtype == gradscope.float32
+
+
+@pytest.mark.parametrize("options", MODES_3D, ids=str)
+def test_volumes_match_torch_with_double_backward_and_node_names(options):
+    """Trilinear, 3-D nearest and 3-D area resizing of (N, C, D, H, W) input: values, first and second
+    derivatives and the node PyTorch records (UpsampleTrilinear3DBackward0 …)."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((2, 2, 3, 5, 4))
+    results = []
+    for lib in (gradscope, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.interpolate(leaf, **options)
+        (grad,) = lib.autograd.grad((out ** 3).sum(), leaf, create_graph=True)
+        (second,) = lib.autograd.grad((grad * grad).sum(), leaf)
+        results.append([out.grad_fn.name(), out.detach().numpy(), grad.detach().numpy(), second.numpy()])
+    assert results[0][0] == results[1][0]
+    for ours, theirs in zip(results[0][1:], results[1][1:], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("options", [dict(mode="bicubic", size=(9, 7)), dict(mode="trilinear", size=(4, 7, 3))],
+                         ids=str)
+def test_float32_bicubic_and_trilinear_agree_with_torch_to_float32_rounding(options):
+    torch = pytest.importorskip("torch")
+    shape = (1, 2, 5, 4) if options["mode"] == "bicubic" else (1, 2, 3, 5, 4)
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    ours = F.interpolate(gradscope.tensor(x), **options)
+    theirs = torch.nn.functional.interpolate(torch.tensor(x), **options)
+    assert ours.dtype == gradscope.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)

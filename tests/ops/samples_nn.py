@@ -113,6 +113,16 @@ def _interpolate() -> list[Call]:
         _samples("interpolate_bilinear_down", resize(scale_factor=0.6, mode="bilinear"), ((1, 1, 4, 4),)),
         _samples("interpolate_area", resize(size=(2, 3), mode="area"), ((1, 1, 4, 5),)),
         _samples("interpolate_area1d", resize(scale_factor=0.5, mode="area"), ((1, 2, 5),)),
+        _samples("interpolate_bicubic", resize(size=(5, 3), mode="bicubic"), ((1, 1, 3, 4),)),
+        _samples("interpolate_bicubic_corners", resize(scale_factor=1.6, mode="bicubic", align_corners=True),
+                 ((1, 2, 3, 2),)),
+        _samples("interpolate_bicubic_down", resize(scale_factor=0.6, mode="bicubic"), ((1, 1, 5, 5),)),
+        _samples("interpolate_trilinear", resize(size=(3, 2, 4), mode="trilinear"), ((1, 1, 2, 3, 2),)),
+        _samples("interpolate_trilinear_corners", resize(scale_factor=1.5, mode="trilinear", align_corners=True),
+                 ((1, 1, 2, 2, 3),)),
+        _samples("interpolate_nearest3d", resize(scale_factor=(2, 1, 1.5), mode="nearest"), ((1, 1, 2, 3, 2),)),
+        _samples("interpolate_nearest_exact3d", resize(size=(3, 2, 2), mode="nearest-exact"), ((1, 1, 2, 3, 3),)),
+        _samples("interpolate_area3d", resize(size=(1, 2, 2), mode="area"), ((1, 1, 2, 3, 4),)),
     ]
 
 

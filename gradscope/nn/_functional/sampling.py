@@ -9,7 +9,7 @@ import gradscope
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import size_list
-from gradscope.nn._functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from gradscope.nn._functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from gradscope.ops import padding as P
 from gradscope.ops import resample as R
 
@@ -95,10 +95,11 @@ def _pad_circular(input: Tensor, pad: tuple) -> Tensor:
 _UPSAMPLE = {  # (mode, spatial dims) → primitive
     ("nearest", 1): R.upsample_nearest1d, ("nearest", 2): R.upsample_nearest2d,
     ("nearest-exact", 1): R.upsample_nearest_exact1d, ("nearest-exact", 2): R.upsample_nearest_exact2d,
-    ("linear", 1): R.upsample_linear1d, ("bilinear", 2): R.upsample_bilinear2d,
+    ("nearest", 3): R.upsample_nearest3d, ("nearest-exact", 3): R.upsample_nearest_exact3d,
+    ("linear", 1): R.upsample_linear1d, ("bilinear", 2): R.upsample_bilinear2d, ("bicubic", 2): R.upsample_bicubic2d,
+    ("trilinear", 3): R.upsample_trilinear3d,
 }
-_WRONG_RANK = {("bilinear", 3): "Got 3D input, but bilinear mode needs 4D input",
-               ("linear", 4): "Got 4D input, but linear mode needs 3D input"}
+_NEEDS = {"linear": 3, "bilinear": 4, "trilinear": 5}  # modes whose wrong rank has an error of its own
 _ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
@@ -143,9 +144,10 @@ def _sizes_and_scales(input: Tensor, size, scale_factor, recompute_scale_factor,
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
-    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input to `size` or by `scale_factor`.
-    Modes: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D), with align_corners, and
-    'area' (adaptive average pooling). Node names as PyTorch's (UpsampleBilinear2DBackward0 …).
+    """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to `size` or by `scale_factor`.
+    Modes: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D),
+    with align_corners, and 'area' (adaptive average pooling). Node names as PyTorch's
+    (UpsampleBilinear2DBackward0 …).
 
     >>> F.interpolate(gradscope.tensor([[[1., 2.]]]), scale_factor=2, mode="linear")
     tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
@@ -161,20 +163,22 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
-    if (mode, ndim) in _WRONG_RANK:
-        raise NotImplementedError(_WRONG_RANK[mode, ndim])
-    if mode == "area" and ndim in (3, 4):
-        return (adaptive_avg_pool1d if ndim == 3 else adaptive_avg_pool2d)(input, sizes)
+    if mode in _NEEDS and ndim != _NEEDS[mode] and ndim in (3, 4, 5):
+        raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {_NEEDS[mode]}D input")
+    if mode == "area" and ndim in (3, 4, 5):
+        return {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[ndim](input, sizes)
     op = _UPSAMPLE.get((mode, ndim - 2))
     if op is None:
-        if mode in ("bicubic", "trilinear", "lanczos") or ndim == 5:
-            raise NotImplementedError(f"interpolate: mode '{mode}' on a {ndim}D input is not supported by gradscope")
+        if mode == "lanczos" and ndim == 4:
+            if not antialias:
+                raise ValueError("Lanczos mode requires antialias=True")
+            raise NotImplementedError("interpolate: mode 'lanczos' (antialiased) is not supported by gradscope")
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the "
                                   f"modes: {_ALL_MODES} (got {mode})")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by gradscope")
     if any(n <= 0 for n in sizes) or any(n <= 0 for n in input.shape[2:]):
-        axes = ("W",) if ndim == 3 else ("H", "W")
+        axes = ("D", "H", "W")[5 - ndim:]
         given = ", ".join(f"{a}: {n}" for a, n in zip(axes, input.shape[2:], strict=True))
         wanted = ", ".join(f"{a}: {n}" for a, n in zip(axes, sizes, strict=True))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({given}) output "
