@@ -9,7 +9,10 @@ weight, and everything its VJPs need is again im2col, col2im and matmul:
     conv_transpose:  y  = col2im(Wᵀ · x)         dx = W · im2col(g)      dW = x · im2col(g)ᵀ
 
 so the rules below are written once on `xp` and build a differentiable graph under create_graph.
-Both kernels are strided views (`as_strided`) plus one copy or one reduction: no Python loop over
+On arrays (a first-order backward, and every forward) the same products run on columns copied once, a batch chunk
+at a time, into a buffer that stays in cache, each chunk's product written straight into its result; at stride 1
+the input gradient is a correlation of g with the reversed kernel, so no col2im is needed there either.
+Both im2col/col2im kernels are strided views (`as_strided`) plus one copy or one reduction: no Python loop over
 pixels or kernel positions. col2im sums overlapping windows by reading the placed blocks along
 diagonals of a zero-padded buffer, which needs neither a scatter nor `np.add.at`.
 
@@ -182,16 +185,16 @@ def _correlate(xp, x, weight, stride, pads, dilation, groups):
 
 def _correlate_transposed(xp, g, weight, size, stride, pads, dilation, groups):
     """The adjoint of `_correlate` in x: (N, O, *grid) with weight (O, C/G, *k) → (N, C, *size)."""
-    if _shifts_pay(xp, size, weight.shape[2:], stride, pads, dilation):
-        return _correlate_transposed_shifted(g, weight, size, pads, dilation, groups)
+    if not xp.is_tensor and all(s == 1 for s in stride):
+        return _correlate_adjoint_direct(g, weight, pads, dilation, groups)
     return _correlate_transposed_col2im(xp, g, weight, size, stride, pads, dilation, groups)
 
 
 def _weight_product(xp, a, source, weight_shape, stride, pads, dilation, groups):
     """Σₙ a · im2col(source)ᵀ shaped like the weight: conv's dW (a = g, source = x) and
     conv_transpose's (a = x, source = g)."""
-    if _shifts_pay(xp, source.shape[2:], weight_shape[2:], stride, pads, dilation):
-        return _weight_product_shifted(a, source, weight_shape, pads, dilation, groups)
+    if not xp.is_tensor:
+        return _weight_product_direct(a, source, weight_shape, stride, pads, dilation, groups)
     return _weight_product_im2col(xp, a, source, weight_shape, stride, pads, dilation, groups)
 
 
@@ -226,41 +229,46 @@ def _weight_product_im2col(xp, a, source, weight_shape, stride, pads, dilation, 
     return xp.reshape(xp.sum(per_sample, (0,)), weight_shape)
 
 
-# ------------------------------------------------------------------- on arrays: columns copied once, product in place
-# NOTE: the CNN bench's conv2 (32×8×28×28 → 16, 3×3, f32): 1.25 → 1.0 ms against shifts of the padded input (its
-# padded copy, products along padded rows copied onto the grid, then a pass adding the bias), one thread, best of 40
-def _correlate_direct(x, weight, bias, stride, pads, dilation, groups):
-    """`_correlate` on arrays, plus `bias` when given: a batch chunk's columns (C/G·K rows a group, then a row of
-    ones that carries the bias into the product) copied from x, one block per kernel position, into a buffer whose
-    places off the input stay zero (x is not padded first), and their product with the weight written straight into
-    the output."""
-    kernel, size = tuple(weight.shape[2:]), x.shape[2:]
+# ------------------------------------------------------------------- on arrays: columns copied once, a chunk at a time
+# NOTE: against shifts of the flattened padded input (a padded copy of x, products along whole padded rows copied onto
+# the grid, a pass adding the bias), the CNN bench's conv2 (32×8×28×28 → 16, 3×3, f32, one thread, best of 40):
+# forward 1.83 → 1.03 ms, weight gradient 1.83 → 1.12 ms, input gradient 1.64 → 1.45 ms.
+# Columns made and used a chunk of the batch at a time stay in a core's cache (1 MB of L2 here): whole batch → 1 MB
+# chunks, f32 −9%, f64 −15% CPU time on that step; 256 KB and 4 MB chunks gain less.
+CHUNK_BYTES = 1 << 20
+
+
+def _chunks(n: int, sample_bytes: int) -> list[slice]:
+    """Slices of the batch whose columns take about CHUNK_BYTES."""
+    step = max(1, min(n, CHUNK_BYTES // max(sample_bytes, 1)))
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def _strided(array, shape, strides) -> np.ndarray:
+    """A view of the C-contiguous `array` with other shape and strides (cheaper than as_strided's wrapper)."""
+    return np.ndarray(shape, array.dtype, buffer=array, strides=strides)
+
+
+def _chunked_columns(x, kernel, grid, stride, pads, dilation, groups, ones: bool):
+    """Yield `(batch, columns)` for chunks of x's batch: columns (m, G, C/G·K, L), im2col's per group, and with
+    `ones` a last row of ones each group (it carries a bias into a product). One buffer serves every chunk: each
+    kernel position copies the block of x it reads, and the places off the input, never written, stay zero (x is
+    not padded first). A chunk's columns are overwritten by the next: use them before asking for it."""
     n, channels = x.shape[:2]
-    out_channels = weight.shape[0]
-    in_group, per_group = channels // groups, out_channels // groups
+    size = x.shape[2:]
+    in_group = channels // groups
     rows = in_group * math.prod(kernel)
-    grid = tuple(max(grid_size(m + b + a, kk, d, s), 0)
-                 for m, kk, d, s, (b, a) in zip(size, kernel, dilation, stride, pads, strict=True))
-    matrix = weight.reshape(groups, per_group, rows)
-    if bias is not None:
-        matrix = np.concatenate((matrix, bias.reshape(groups, per_group, 1).astype(matrix.dtype)), axis=2)
-    depth = matrix.shape[2]  # rows, and the ones row
-    length = math.prod(grid)
-    out = np.empty((n, out_channels) + grid, np.result_type(x.dtype, matrix.dtype))
-    if not out.size:
-        return out
-    batches = _chunks(n, groups * depth * length * out.itemsize)
-    step = batches[0].stop
-    buffer = np.zeros((step, groups, depth, length), out.dtype)
-    if bias is not None:
+    depth, length = rows + ones, math.prod(grid)
+    batches = _chunks(n, groups * depth * length * x.itemsize)
+    buffer = np.zeros((batches[0].stop, groups, depth, length), x.dtype)
+    if ones:
         buffer[:, :, rows] = 1
-    # the columns as (sample, group, channel, *kernel, *grid): a view of the buffer's first `rows` rows
-    unit = buffer.itemsize
-    cols = _strided(buffer, (step, groups, in_group) + kernel + grid,
+    unit = x.itemsize
+    cols = _strided(buffer, buffer.shape[:2] + (in_group,) + tuple(kernel) + tuple(grid),
                     tuple(unit * length * r for r in (groups * depth, depth, math.prod(kernel)))
                     + tuple(unit * length * math.prod(kernel[i + 1:]) for i in range(len(kernel)))
                     + tuple(unit * math.prod(grid[i + 1:]) for i in range(len(grid))))
-    blocks = []  # (position, grid slices, input slices) of every kernel position that reads some of x
+    blocks = []  # (position, grid slices, input slices) of each kernel position that reads some of x
     for position in np.ndindex(*kernel):
         spans = [_landing(kk * d - b, o, m, s)
                  for kk, o, m, d, s, (b, _) in zip(position, grid, size, dilation, stride, pads, strict=True)]
@@ -268,164 +276,62 @@ def _correlate_direct(x, weight, bias, stride, pads, dilation, groups):
             blocks.append((position,) + tuple(zip(*spans, strict=True)))
     source = x.reshape((n, groups, in_group) + size)
     for batch in batches:
-        m = min(batch.stop, n) - batch.start
+        m = batch.stop - batch.start
         for position, on_grid, on_input in blocks:
             cols[(slice(0, m), slice(None), slice(None)) + position + on_grid] = source[(batch, Ellipsis) + on_input]
-        np.matmul(matrix, buffer[:m], out=out[batch].reshape(m, groups, per_group, length))
+        yield batch, buffer[:m]
+
+
+def _output_grid(size, kernel, stride, pads, dilation) -> tuple:
+    return tuple(max(grid_size(m + b + a, kk, d, s), 0)
+                 for m, kk, d, s, (b, a) in zip(size, kernel, dilation, stride, pads, strict=True))
+
+
+def _correlate_direct(x, weight, bias, stride, pads, dilation, groups):
+    """`_correlate` on arrays, plus `bias` when given (a row of ones in the columns carries it): each chunk's product
+    with the weight written straight into the output."""
+    kernel = tuple(weight.shape[2:])
+    n, out_channels = x.shape[0], weight.shape[0]
+    per_group = out_channels // groups
+    grid = _output_grid(x.shape[2:], kernel, stride, pads, dilation)
+    matrix = weight.reshape(groups, per_group, -1)
+    if bias is not None:
+        matrix = np.concatenate((matrix, bias.reshape(groups, per_group, 1).astype(matrix.dtype)), axis=2)
+    out = np.empty((n, out_channels) + grid, np.result_type(x.dtype, matrix.dtype))
+    if not out.size:
+        return out
+    length = math.prod(grid)
+    for batch, columns in _chunked_columns(x.astype(out.dtype, copy=False), kernel, grid, stride, pads, dilation,
+                                           groups, bias is not None):
+        np.matmul(matrix, columns, out=out[batch].reshape(len(columns), groups, per_group, length))
     return out
 
 
-# ------------------------------------------------------------------- stride 1: shifts of the flat padded input
-# At stride 1, output position o reads the padded input from o on, and kernel position kk adds one offset,
-# Σ d·kk·P (P: the padded input's strides in elements), to every output's index into the flattened padded
-# input. So each kernel position is one contiguous slice of it: an im2col is K slice copies and a col2im K
-# slice adds, long runs instead of rows of the output's width. The outputs are computed along whole padded
-# rows, from the first to the last output position: the ones past a row's end are dropped (or, going back,
-# fed zeros). `_shifts_pay` bounds that waste.
-def _shift_plan(size, kernel, pads, dilation) -> tuple[tuple, tuple, tuple, int]:
-    """The padded size, its strides in elements, the output grid and the length of the flat output run."""
-    pads = pad_pairs(pads)
-    padded = tuple(n + b + a for n, (b, a) in zip(size, pads, strict=True))
-    steps = tuple(math.prod(padded[i + 1:]) for i in range(len(padded)))
-    grid = tuple(grid_size(p, kk, d, 1) for p, kk, d in zip(padded, kernel, dilation, strict=True))
-    return padded, steps, grid, sum((o - 1) * step for o, step in zip(grid, steps, strict=True)) + 1
-
-
-def _shifts_pay(xp, size, kernel, stride, pads, dilation) -> bool:
-    """Stride 1, NumPy arrays (a graph built under create_graph stays on the differentiable im2col/col2im),
-    and at most a quarter more positions computed than kept."""
-    if xp.is_tensor or any(s != 1 for s in stride):
-        return False
-    _, _, grid, length = _shift_plan(size, kernel, pads, dilation)
-    return min(grid) > 0 and length <= 1.25 * math.prod(grid)
-
-
-def _strided(array, shape, strides) -> np.ndarray:
-    """A view of the C-contiguous `array` with other strides: an ndarray over its buffer costs a fifth of as_strided's
-    wrapper, and the shift kernels make a few per batch chunk."""
-    return np.ndarray(shape, array.dtype, buffer=array, strides=strides)
-
-
-def _on_grid(flat, grid, steps) -> np.ndarray:
-    """The output positions of a flat run (N, C, length) as a strided (N, C, *grid) view."""
-    return _strided(flat, flat.shape[:2] + tuple(grid), flat.strides[:2] + tuple(s * flat.itemsize for s in steps))
-
-
-def _spread(a, grid, padded, margin: int = 0) -> np.ndarray:
-    """(N, C, *grid) laid on a flat run whose positions past each row's end hold zeros (they contribute nothing),
-    in a C-contiguous (N, C, margin + grid[0]·prod(padded[1:]) + margin) buffer with `margin` zeros at either
-    end; the run starts at index `margin`. Written in a box of `grid[0]` padded rows, of which only the positions
-    off the grid are zeroed, not the whole run."""
-    body = grid[0] * math.prod(padded[1:])
-    flat = np.empty(a.shape[:2] + (margin + body + margin,), a.dtype)
-    flat[..., :margin] = 0
-    flat[..., margin + body:] = 0
-    box = flat[..., margin:margin + body].reshape(a.shape[:2] + (grid[0],) + tuple(padded[1:]))
-    for dim in range(1, len(grid)):
-        box[(slice(None),) * (2 + dim) + (slice(grid[dim], None),)] = 0  # axis 2 + dim: spatial dim `dim`
-    box[(Ellipsis,) + tuple(slice(0, size) for size in grid[1:])] = a
-    return flat
-
-
-def _offsets(kernel, dilation, steps) -> list[int]:
-    """Each kernel position's offset into the flat padded input, in im2col's order."""
-    return [sum(kk * d * step for kk, d, step in zip(position, dilation, steps, strict=True))
-            for position in np.ndindex(*kernel)]
-
-
-def _flat_padded(x, pads) -> np.ndarray:
-    """x padded and flattened over its spatial dims: (N, C, prod(padded))."""
-    padded = np.ascontiguousarray(pad_or_crop(x, pad_pairs(pads)))
-    return padded.reshape(x.shape[:2] + (math.prod(padded.shape[2:]),))
-
-
-def _shifted_columns(flat, kernel, dilation, steps, length) -> np.ndarray:
-    """im2col at stride 1 over whole padded rows: (N, C·K, length), one contiguous slice per kernel position."""
-    shifts = tuple(d * step * flat.itemsize for d, step in zip(dilation, steps, strict=True))
-    view = _strided(flat, flat.shape[:2] + tuple(kernel) + (length,), flat.strides[:2] + shifts + (flat.itemsize,))
-    return view.reshape(flat.shape[0], -1, length)
-
-
-# NOTE: columns made and used a chunk of the batch at a time stay in a core's cache (1 MB of L2 here). The
-# CNN bench step, columns of 32 × 72 × 838: whole batch → 1 MB chunks, f32 −9%, f64 −15% CPU time
-# (interleaved, one thread); 256 KB and 4 MB chunks gain less.
-CHUNK_BYTES = 1 << 20
-
-
-def _chunks(n: int, sample_bytes: int) -> list[slice]:
-    """Slices of the batch whose columns take about CHUNK_BYTES."""
-    step = max(1, min(n, CHUNK_BYTES // max(sample_bytes, 1)))
-    return [slice(start, start + step) for start in range(0, n, step)]
-
-
-def _correlate_transposed_shifted(g, weight, size, pads, dilation, groups):
-    return _backward_shifted(g, weight, size, pads, dilation, groups)[0]
-
-
-def _backward_shifted(g, weight, size, pads, dilation, groups, x=None):
-    """col2im(Wᵀ · g) at stride 1, and with `x` also conv's weight gradient Σₙ g · im2col(x)ᵀ from the same copies
-    of g: `(input gradient, weight gradient or None)`.
-
-    The col2im is split between the GEMM and the adds: the last kernel dim's positions are summed by the GEMM
-    (g's shifts along it copied as rows, g laid on a run with zeros either side), and each position of the other
-    dims adds its block at its offset. 3×3: a third of the rows a full col2im would add (and write from the GEMM),
-    for three shifted copies of g; summing every position in the GEMM would copy g K times. The weight gradient
-    multiplies those rows by x's shifts along the other dims only (for 3×3 a third of im2col(x))."""
+def _correlate_adjoint_direct(g, weight, pads, dilation, groups):
+    """`_correlate_transposed` at stride 1 on arrays: x's gradient is g correlated with each group's weight
+    transposed and its kernel reversed (output position o = i + d·kk - b becomes i = o + d·(k-1-kk) - (d·(k-1) - b)),
+    g padded by d·(k-1) less x's padding on either side."""
     kernel = weight.shape[2:]
-    padded, steps, grid, length = _shift_plan(size, kernel, pads, dilation)
-    n, out_channels = g.shape[:2]
-    per_group, in_group = out_channels // groups, weight.shape[1]
-    last, shift = kernel[-1], dilation[-1]
-    reach = shift * (last - 1)
-    span = length + reach  # where a block can be nonzero: g's run spread over the last dim's reach
-    lead_offsets = _offsets(kernel[:-1], dilation[:-1], steps[:-1])
-    spread = _spread(g, grid, padded, margin=reach)
-    # rows (lead position, channel) so each position's block is one run per sample; columns (o, last position),
-    # the last positions reversed to match g's shifts, which step forward
-    matrix = np.ascontiguousarray(
-        weight.reshape(groups, per_group, in_group, len(lead_offsets), last)[..., ::-1].transpose(0, 3, 2, 1, 4)
-    ).reshape(groups, len(lead_offsets) * in_group, per_group * last)
-    # the first lead position (offset 0) is written, not added onto zeros: only the canvas past its span is zeroed
-    canvas = np.empty((n, groups, in_group, math.prod(padded)), g.dtype)
-    canvas[..., span:] = 0
-    if x is not None:
-        flat = _flat_padded(x, pads)
-        # rows (o, last position reversed), columns (channel, lead position)
-        total = np.zeros((groups, per_group * last, in_group * len(lead_offsets)), g.dtype)
-    itemsize = g.itemsize
-    per_sample = (per_group * last + 2 * len(lead_offsets) * in_group) * groups * span * itemsize
-    for batch in _chunks(n, per_sample):
-        part = spread[batch]
-        shifts = _strided(part, part.shape[:2] + (last, span), part.strides[:2] + (shift * itemsize, itemsize))
-        columns = shifts.reshape(part.shape[0], groups, per_group * last, span)  # a copy
-        blocks = np.matmul(matrix, columns).reshape(-1, groups, len(lead_offsets), in_group, span)
-        target = canvas[batch]
-        target[..., :span] = blocks[:, :, 0]
-        for position, offset in enumerate(lead_offsets[1:], start=1):
-            target[..., offset:offset + span] += blocks[:, :, position]
-        if x is not None:
-            # row (o, j) holds g at u - shift·(last-1-j): with x at u + lead offset it pairs as g · x at the
-            # kernel position (lead, last-1-j), over every u of the span (g is zero past its run)
-            rows = _shifted_columns(flat[batch], kernel[:-1], dilation[:-1], steps[:-1], span)
-            rows = rows.reshape(part.shape[0], groups, in_group * len(lead_offsets), span)
-            total += np.matmul(columns, rows.transpose(0, 1, 3, 2)).sum(0)
-    dx = pad_or_crop(canvas.reshape((n, groups * in_group) + padded), tuple((-b, -a) for b, a in pad_pairs(pads)))
-    if x is None:
-        return dx, None
-    dw = total.reshape(groups, per_group, last, in_group, len(lead_offsets))[:, :, ::-1].transpose(0, 1, 3, 4, 2)
-    return dx, np.ascontiguousarray(dw).reshape(weight.shape)
+    out_channels, in_group = weight.shape[:2]
+    grouped = weight.reshape((groups, out_channels // groups, in_group) + kernel).swapaxes(1, 2)
+    reversed_ = np.ascontiguousarray(grouped[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)])
+    adjoint_pads = tuple((d * (kk - 1) - b, d * (kk - 1) - a) for kk, d, (b, a) in zip(kernel, dilation, pads,
+                                                                                         strict=True))
+    return _correlate_direct(g, reversed_.reshape((groups * in_group, out_channels // groups) + kernel), None,
+                             (1,) * len(kernel), adjoint_pads, dilation, groups)
 
 
-def _weight_product_shifted(a, source, weight_shape, pads, dilation, groups):
-    kernel = weight_shape[2:]
-    padded, steps, grid, length = _shift_plan(source.shape[2:], kernel, pads, dilation)
-    flat = _flat_padded(source, pads)
-    n, channels = source.shape[:2]
-    spread = _spread(a, grid, padded)[..., :length].reshape(n, groups, a.shape[1] // groups, length)
-    total = np.zeros((groups, a.shape[1] // groups, math.prod(weight_shape[1:])), a.dtype)
-    for batch in _chunks(n, channels * math.prod(kernel) * length * a.itemsize):
-        cols = _shifted_columns(flat[batch], kernel, dilation, steps, length)
-        total += np.matmul(spread[batch], cols.reshape(cols.shape[0], groups, -1, length).transpose(0, 1, 3, 2)).sum(0)
+def _weight_product_direct(a, source, weight_shape, stride, pads, dilation, groups):
+    """`_weight_product` on arrays: each chunk's a · columnsᵀ summed over its samples into the total."""
+    kernel = tuple(weight_shape[2:])
+    n, per_group = a.shape[0], a.shape[1] // groups
+    grid = a.shape[2:]
+    total = np.zeros((groups, per_group, math.prod(weight_shape[1:])), np.result_type(a.dtype, source.dtype))
+    if n and math.prod(grid):
+        rows = a.reshape(n, groups, per_group, math.prod(grid))
+        for batch, columns in _chunked_columns(source.astype(total.dtype, copy=False), kernel, grid, stride, pads,
+                                               dilation, groups, False):
+            total += np.matmul(rows[batch], columns.transpose(0, 1, 3, 2)).sum(0)
     return total.reshape(weight_shape)
 
 
@@ -477,23 +383,10 @@ def _bias_vjp(g, s):
     return (rows @ np.ones(rows.shape[2], g.dtype)).sum(0)
 
 
-def _conv_vjps(g, s, needs) -> list:
-    """The wanted gradients together: at stride 1 on arrays, x's and the weight's read the same copies of g
-    (`_backward_shifted`: the CNN bench's conv2 backward −16% CPU time against the two apart); otherwise each
-    input's own rule."""
-    if needs[0] and needs[1] and not s.transposed:
-        pads = _pads(s.padding, s.output_padding, False)
-        size = _spatial(s.input_sym_sizes, len(s.stride))
-        if _shifts_pay(s.xp, size, s.weight_sym_sizes[2:], s.stride, pads, s.dilation):
-            dx, dw = _backward_shifted(g, s.weight, size, pads, s.dilation, s.groups, s.input)
-            return [dx, dw, _bias_vjp(g, s) if needs[2] else None]
-    return [rule(g, s) if need else None for rule, need in zip(_CONV_RULES, needs, strict=True)]
-
-
 _CONV_RULES = (_conv_input_vjp, _conv_weight_vjp, _bias_vjp)
 convolution = primitive(
     "convolution", _convolution, "ConvolutionBackward0", inputs=("input", "weight", "bias"),
     params=("stride", "padding", "dilation", "transposed", "output_padding", "groups"),
     attrs=("input_sym_sizes", "weight_sym_sizes"), unsaved=("input_sym_sizes", "weight_sym_sizes"),
     saves=("weight", "input", ()),
-    vjp=_CONV_RULES, joint_vjp=_conv_vjps)
+    vjp=_CONV_RULES)

@@ -1,6 +1,6 @@
-"""On arrays, a convolution's forward copies each batch chunk's columns once and writes its product into the output
-(ops/conv.py); its stride-1 gradients run on shifts of the flattened padded input, a batch chunk at a time; every
-other gradient, and every graph built under create_graph, on im2col/col2im. The kernels compute the same thing:
+"""On arrays, a convolution's products run on columns copied once, a batch chunk at a time, each written straight into
+its result, and at stride 1 the input gradient is a correlation with the reversed kernel (ops/conv.py); other input
+gradients, and every graph built under create_graph, run on im2col/col2im. The kernels compute the same thing:
 checked against each other on random shapes, and against PyTorch."""
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradscope
-from gradscope.autograd.tensor_namespace import TENSOR
 from gradscope.ops import conv as C
 from gradscope.ops.namespace import NUMPY
 
 
 @st.composite
 def geometries(draw):
-    """A stride-1 geometry: batch, groups, channels, sizes, kernel, dilation and (before, after) paddings, the
+    """A geometry: batch, groups, channels, sizes, kernel, dilation and (before, after) paddings, the
     after one negative at times (a transposed convolution's output_padding)."""
     dims = draw(st.integers(1, 3))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
@@ -42,61 +41,37 @@ def _poisoned(empty):
     return poisoned
 
 
-@settings(max_examples=80, deadline=None)
-@given(geometry=geometries(), chunk_bytes=st.sampled_from([1, 200, C.CHUNK_BYTES]), seed=st.integers(0, 2**16))
-def test_shifts_compute_what_im2col_computes(geometry, chunk_bytes, seed):
-    n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, channels) + size)
-    weight = rng.standard_normal((out_channels, channels // groups) + kernel)
-    ones = (1,) * len(size)
-    expected = C._correlate_im2col(NUMPY, x, weight, ones, pads, dilation, groups)
-    g = rng.standard_normal(expected.shape)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(C, "CHUNK_BYTES", chunk_bytes)  # 1: a sample a chunk
-        patch.setattr(np, "empty", _poisoned(np.empty))
-        pairs = [
-            (C._correlate_direct(x, weight, None, ones, pads, dilation, groups), expected),
-            (C._correlate_transposed_shifted(g, weight, size, pads, dilation, groups),
-             C._correlate_transposed_col2im(NUMPY, g, weight, size, ones, pads, dilation, groups)),
-            (C._weight_product_shifted(g, x, weight.shape, pads, dilation, groups),
-             C._weight_product_im2col(NUMPY, g, x, weight.shape, ones, pads, dilation, groups)),
-        ]
-        pairs += zip(C._backward_shifted(g, weight, size, pads, dilation, groups, x), (pairs[1][1], pairs[2][1]))
-    for ours, theirs in pairs:
-        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
-
-
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(geometry=geometries(), stride=st.lists(st.integers(1, 3), min_size=3, max_size=3),
        chunk_bytes=st.sampled_from([1, 200, C.CHUNK_BYTES]), biased=st.booleans(), seed=st.integers(0, 2**16))
-def test_direct_forward_computes_what_im2col_computes(geometry, stride, chunk_bytes, biased, seed):
-    """At any stride, with the bias carried by a row of ones or without one; chunks of one sample and more reuse the
-    columns' buffer, whose places off the input must stay zero (the buffer is poisoned where it is not zeroed)."""
+def test_array_kernels_compute_what_im2col_and_col2im_compute(geometry, stride, chunk_bytes, biased, seed):
+    """The forward (with a bias carried by a row of ones, or without one) and the weight product at any stride, the
+    input gradient at stride 1 (at other strides it is col2im's); chunks of one sample and more reuse the columns'
+    buffer, whose places off the input must stay zero (np.empty is poisoned: memory never written shows)."""
     n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
     stride = tuple(stride[:len(size)])
+    ones = (1,) * len(size)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, channels) + size)
     weight = rng.standard_normal((out_channels, channels // groups) + kernel)
     bias = rng.standard_normal(out_channels) if biased else None
     expected = C._correlate_im2col(NUMPY, x, weight, stride, pads, dilation, groups)
-    if biased:
-        expected = expected + bias.reshape((-1,) + (1,) * len(size))
+    g = rng.standard_normal(expected.shape)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(C, "CHUNK_BYTES", chunk_bytes)
+        patch.setattr(C, "CHUNK_BYTES", chunk_bytes)  # 1: a sample a chunk
         patch.setattr(np, "empty", _poisoned(np.empty))
-        ours = C._correlate_direct(x, weight, bias, stride, pads, dilation, groups)
-    assert ours.shape == expected.shape and ours.dtype == expected.dtype
-    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
-
-
-def test_shifts_only_at_stride_one_on_arrays_when_little_is_wasted():
-    same = ((1, 1), (1, 1))
-    assert C._shifts_pay(NUMPY, (28, 28), (3, 3), (1, 1), same, (1, 1))
-    assert not C._shifts_pay(NUMPY, (28, 28), (3, 3), (2, 2), same, (1, 1))
-    assert not C._shifts_pay(TENSOR, (28, 28), (3, 3), (1, 1), same, (1, 1))  # building a graph: im2col/col2im
-    assert not C._shifts_pay(NUMPY, (8, 8), (1, 7), (1, 1), ((0, 0), (0, 0)), (1, 1))  # 2 outputs a row of 8
+        pairs = [
+            (C._correlate_direct(x, weight, bias, stride, pads, dilation, groups),
+             expected if bias is None else expected + bias.reshape((-1,) + ones)),
+            (C._weight_product_direct(g, x, weight.shape, stride, pads, dilation, groups),
+             C._weight_product_im2col(NUMPY, g, x, weight.shape, stride, pads, dilation, groups)),
+        ]
+        if stride == ones:
+            pairs.append((C._correlate_adjoint_direct(g, weight, pads, dilation, groups),
+                          C._correlate_transposed_col2im(NUMPY, g, weight, size, ones, pads, dilation, groups)))
+    for ours, theirs in pairs:
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 2e-4)])
@@ -109,7 +84,7 @@ def test_shifts_only_at_stride_one_on_arrays_when_little_is_wasted():
     ("conv_transpose1d", {"padding": 0, "groups": 3}, 3, 3, 1),
 ])
 def test_stride_one_convolutions_match_torch(name, kwargs, in_channels, out_channels, dims, dtype, tolerance):
-    """Values and the three gradients, through the shift kernels, in both float dtypes."""
+    """Values and the three gradients, through the array kernels, in both float dtypes."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(len(name) + dims)
     groups = kwargs.get("groups", 1)
