@@ -118,12 +118,14 @@ from gradscope.cpu import amp as _cpu_amp  # noqa: E402 - binds torch.cpu.amp, a
 from gradscope.cuda import amp as _cuda_amp  # noqa: E402 - binds torch.cuda.amp
 from gradscope.nn.compiled import compile  # noqa: E402
 from gradscope.nn._functional.torch_forms import (  # noqa: E402 - nn.functional's ops under their torch.* signatures
-    adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout, alpha_dropout_, avg_pool1d, batch_norm, bilinear,
+    _weight_norm, adaptive_avg_pool1d, adaptive_max_pool1d, affine_grid_generator, alpha_dropout, alpha_dropout_,
+    avg_pool1d, batch_norm, bilinear,
     binary_cross_entropy_with_logits, celu, celu_, channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d,
     conv_transpose1d, conv_transpose2d, conv_transpose3d, cosine_embedding_loss, cosine_similarity, dropout,
     dropout_, embedding, feature_alpha_dropout, feature_alpha_dropout_, feature_dropout, feature_dropout_,
-    group_norm, hardshrink, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
-    max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, native_channel_shuffle, pairwise_distance,
+    grid_sampler, group_norm, hardshrink, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
+    max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, native_channel_shuffle, norm_except_dim,
+    pairwise_distance,
     pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, selu, selu_, threshold,
     threshold_, triplet_margin_loss,
 )

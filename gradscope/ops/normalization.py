@@ -144,3 +144,43 @@ native_layer_norm = _norm_primitive("layer", "native_layer_norm", "NativeLayerNo
 native_batch_norm = _norm_primitive("batch", "native_batch_norm", "NativeBatchNormBackward0",
                                     ("running_mean", "running_var", "training", "eps"))
 native_group_norm = _norm_primitive("group", "native_group_norm", "NativeGroupNormBackward0", ("group", "eps"))
+
+
+# ------------------------------------------------------------------------------- weight norm
+def _other_axes(ndim: int, dim: int) -> tuple:
+    return tuple(axis for axis in range(ndim) if axis != dim)
+
+
+def _weight_norm(v, g, dim):
+    """w = v · g / ‖v‖ with the norm over every dim but `dim` (kept as size 1), and that norm."""
+    norms = np.sqrt(np.sum(v * v, axis=_other_axes(v.ndim, dim), keepdims=True))
+    return v * (g / norms), norms
+
+
+def _sum_other(xp, x, dim):
+    return xp.sum(x, _other_axes(x.ndim, dim), True)
+
+
+def _weight_norm_v_vjp(g, s):
+    """∂v = g_w · (g / ‖v‖) − v · (g / ‖v‖³) · Σ g_w · v: the direction's component along v removed."""
+    grad, xp, norms = g[0], s.xp, _norms(s)
+    projection = _sum_other(xp, grad * s.v, s.dim) / (norms * norms)
+    return (s.g / norms) * (grad - s.v * projection)
+
+
+def _weight_norm_g_vjp(g, s):
+    return _sum_other(s.xp, g[0] * s.v, s.dim) / _norms(s)
+
+
+def _norms(s):
+    """The saved norms; under create_graph recomputed from v (the saved output is not differentiable), so that
+    second derivatives see how they move with it."""
+    if not s.xp.is_tensor:
+        return s.result1
+    return s.xp.sqrt(_sum_other(s.xp, s.v * s.v, s.dim))
+
+
+weight_norm_interface = primitive(
+    "weight_norm_interface", _weight_norm, "WeightNormInterfaceBackward0", inputs=("v", "g"), params=("dim",),
+    outputs=2, differentiable_outputs=(0,), saves=(("v", "g", "result1"), ("v", "result1")),
+    vjp=(_weight_norm_v_vjp, _weight_norm_g_vjp))

@@ -148,6 +148,15 @@ def _grid_sampling() -> list[Call]:
     ]
 
 
+def _weight_norm() -> list[Call]:
+    return [
+        _samples("weight_norm_first_dim", lambda lib, v, g: lib._weight_norm(v, g, 0), ((3, 4), (3, 1))),
+        _samples("weight_norm_last_dim", lambda lib, v, g: lib._weight_norm(v, g, 2), ((2, 2, 3), (1, 1, 3))),
+        _samples("weight_norm_middle_dim", lambda lib, v, g: lib._weight_norm(v, g, 1), ((2, 3, 2), (1, 3, 1))),
+        _samples("weight_norm_whole", lambda lib, v, g: lib._weight_norm(v, g, -1), ((2, 3), ())),
+    ]
+
+
 def _pooling() -> list[Call]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
@@ -255,6 +264,6 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 
 def nn_calls() -> list[Call]:
-    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _pooling() + _normalization()
-            + _embedding() + _rearranging_and_shrinking())
+    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _pooling()
+            + _normalization() + _embedding() + _rearranging_and_shrinking())
 

@@ -220,3 +220,25 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(sizes)
     div = div.mul(alpha).add(k).pow(beta)
     return input / div
+
+
+def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
+    """torch.norm_except_dim: the `pow`-norm of v over every dim but `dim`, shaped to broadcast against v
+    (dim -1: over all of v)."""
+    if dim == -1:
+        return v.norm(pow)
+    shape = [1] * v.dim()
+    shape[dim] = v.shape[dim]
+    if dim == 0:
+        return v.contiguous().view(v.shape[0], -1).norm(pow, 1).view(shape)
+    if dim == v.dim() - 1:
+        return v.contiguous().view(-1, v.shape[-1]).norm(pow, 0).view(shape)
+    return norm_except_dim(v.transpose(0, dim), pow, 0).transpose(0, dim)
+
+
+def _weight_norm(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
+    """torch._weight_norm: v · (g / ‖v‖), the norm over every dim but `dim`; PyTorch's fused kernel
+    (WeightNormInterfaceBackward0) for the first or last dim, composed otherwise."""
+    if dim in (0, v.dim() - 1) and v.dim() > 0:
+        return apply(N.weight_norm_interface, (v, g), (dim,))[0]
+    return v * (g / norm_except_dim(v, 2, dim))

@@ -11,6 +11,7 @@ from gradscope.nn._functional import activation as _activation
 from gradscope.nn._functional import convolution as _convolution
 from gradscope.nn._functional import distance as _distance
 from gradscope.nn._functional import dropout as _dropout
+from gradscope.nn._functional import grid_sampling as _grid_sampling
 from gradscope.nn._functional import linear as _linear
 from gradscope.nn._functional import loss as _loss
 from gradscope.nn._functional import margin as _margin
@@ -33,6 +34,8 @@ cosine_similarity, pairwise_distance = _distance.cosine_similarity, _distance.pa
 pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle = (
     _shuffle.pixel_shuffle, _shuffle.pixel_unshuffle, _shuffle.channel_shuffle, _shuffle.native_channel_shuffle)
 bilinear = _linear.bilinear
+grid_sampler, affine_grid_generator = _grid_sampling.grid_sampler, _grid_sampling.affine_grid_generator
+_weight_norm, norm_except_dim = _normalization._weight_norm, _normalization.norm_except_dim
 avg_pool1d, adaptive_avg_pool1d = _pooling.avg_pool1d, _pooling.adaptive_avg_pool1d
 
 
