@@ -199,6 +199,8 @@ class OpNode(Node):
                       for grad, (shape, dtype) in zip(grads, self._output_meta))
         if op.variadic:
             return list(op.vjp[0](g, s))
+        if op.joint_vjp is not None:
+            return op.joint_vjp(g, s, [child is not None for child, _ in self._next] if needs is None else needs)
         vjp = op.vjp
         if needs is None:  # every input with an edge
             edges = self._next

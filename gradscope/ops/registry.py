@@ -24,7 +24,7 @@ class Primitive:
     __slots__ = (
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
-        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "lazy", "unsaved",
+        "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy", "unsaved",
         "weak_numbers",
     )
 
@@ -45,6 +45,7 @@ class Primitive:
         variadic: bool = False,
         held: Sequence[str] = (),
         keeps_meta: bool = False,
+        joint_vjp: Callable | None = None,
         lazy: dict[str, Callable] | None = None,
         unsaved: Sequence[str] = (),
         weak_numbers: bool = False,
@@ -107,7 +108,11 @@ class Primitive:
         self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path
         # and its fast path for views (t, view, transpose …): one input, one output, nothing saved
         self.simple_view = outputs == 1 and view and len(self.inputs) == 1 and not variadic and not self.save_plan
-        self.plain_rules = outputs == 1 and not variadic  # the engine's: one rule per input
+        # `joint_vjp(g, s, needs) -> list`: every input's gradient at once (None where `needs[i]` is false), for ops
+        # whose gradients share work (grid_sampler_2d's); the engine calls it instead of the
+        # rules, which it may fall back on. Its nodes take the engine's general path.
+        self.joint_vjp = joint_vjp
+        self.plain_rules = outputs == 1 and not variadic and joint_vjp is None  # the engine's: one rule per input
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.node_name})>"
