@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gradscope.checks.config import build_config
@@ -20,7 +20,7 @@ from gradscope.trace.isolate import run_in_child
 
 def check_in_child(script: str | os.PathLike, file_values: dict, flag_values: dict, source: str, *,
                    timeout: float | None = None, cancel: threading.Event | None = None, output=None,
-                   baseline_out: Callable[[Path], None] | None = None) -> CheckReport:
+                   baseline_out: Callable[[Path], None] | None = None, argv: Sequence[str] = ()) -> CheckReport:
     """`run_checks(script, build_config(file_values, flag_values, source))`, run in a child process.
 
     With `baseline_out`, the baseline rule writes the run's golden gradients to a file in the child's
@@ -35,7 +35,7 @@ def check_in_child(script: str | os.PathLike, file_values: dict, flag_values: di
         return data
 
     data = run_in_child("gradscope.checks.job:check_job", args, script=script, timeout=timeout, cancel=cancel,
-                        output=output, keep=keep)
+                        output=output, keep=keep, argv=argv)
     return report_from_json(data["report"])
 
 

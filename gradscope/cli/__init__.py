@@ -12,6 +12,7 @@ from gradscope.cli.diff_cmd import diff
 from gradscope.cli.export_cmd import export
 from gradscope.cli.gradcheck_cmd import gradcheck
 from gradscope.cli.inspect_cmd import inspect
+from gradscope.cli.options import SCRIPT_COMMAND
 from gradscope.cli.watch_cmd import watch
 
 app = typer.Typer(
@@ -36,14 +37,14 @@ def root(
     """gradscope: see what backward() does."""
 
 
-app.command()(inspect)
+app.command(context_settings=SCRIPT_COMMAND)(inspect)
 app.command()(browse)
-app.command()(export)
-app.command()(gradcheck)
-app.command()(check)
+app.command(context_settings=SCRIPT_COMMAND)(export)
+app.command(context_settings=SCRIPT_COMMAND)(gradcheck)
+app.command(context_settings=SCRIPT_COMMAND)(check)
 app.command()(diff)
 app.command()(compat)
-app.command()(watch)
+app.command(context_settings=SCRIPT_COMMAND)(watch)
 
 
 def main() -> None:

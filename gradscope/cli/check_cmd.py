@@ -26,7 +26,7 @@ from gradscope.checks import (
 from gradscope.checks.job import check_in_child
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
-from gradscope.cli.options import Force, Timeout
+from gradscope.cli.options import Force, ScriptArgs, Timeout
 from gradscope.trace.output import check_output, write_output
 
 STATUS = {PASS: Text("✓ pass", style="green"), FAIL: Text("✗ FAIL", style="bold red"),
@@ -130,6 +130,7 @@ def check(
                                           "1e-05 for float32]")] = None,
     force: Force = False,
     timeout: Timeout = None,
+    args: ScriptArgs = None,
 ) -> None:
     """Check SCRIPT's gradients against named rules; exit 0 if all pass, 1 if any fails, 2 on bad input."""
     flags = {"entry": entry, "rules": _list(rule), "steps": steps, "lr": lr, "grad-norm": _list(grad_norm),
@@ -153,7 +154,7 @@ def check(
                          protect=[script])
 
         report = check_in_child(script, file_values, flags, str(pyproject), timeout=timeout,
-                                baseline_out=copy_baseline if update_baseline is not None else None)
+                                baseline_out=copy_baseline if update_baseline is not None else None, argv=args or ())
         if junit_xml is not None:
             write_output(junit_xml, "junit", lambda stream: stream.write(to_junit_xml(report).encode("utf-8")),
                          force=force, protect=[script])

@@ -12,10 +12,11 @@ from typing import Annotated
 import typer
 
 from gradscope.cli.errors import EXIT_OK, report_output, reported_errors
-from gradscope.cli.options import Force, Timeout
+from gradscope.cli.options import Force, ScriptArgs, Timeout
 from gradscope.trace.export import to_dot, write_json
 from gradscope.trace.isolate import record_script
 from gradscope.trace.output import check_output, write_output
+from gradscope.trace.script import ScriptError
 from gradscope.trace.tracefile import load_trace
 
 
@@ -24,13 +25,18 @@ class Format(str, Enum):
     json = "json"
 
 
-def load_any(source: Path, timeout: float | None = None, entry: str | None = None, keep_values: int | None = None):
-    """A trace file is read (never executed); anything else is run as a model script."""
+def load_any(source: Path, timeout: float | None = None, entry: str | None = None, keep_values: int | None = None,
+             argv=()):
+    """A trace file is read (never executed); anything else is run as a model script, with `argv` as its
+    arguments."""
+    if argv and source.suffix != ".py" and source.is_file():
+        raise ScriptError(f"{source}: arguments were given for a script ({' '.join(argv)}), but this is a trace "
+                          "file: only a script runs")
     if source.suffix != ".py" and zipfile.is_zipfile(source):
         return load_trace(source)
     if source.suffix != ".py" and source.exists():
         return load_trace(source)  # not a zip: TraceFormatError explains
-    return record_script(source, entry, keep_values=keep_values, timeout=timeout)
+    return record_script(source, entry, keep_values=keep_values, timeout=timeout, argv=argv)
 
 
 def export(
@@ -40,6 +46,7 @@ def export(
                                                help="Write here instead of stdout.")] = None,
     force: Force = False,
     timeout: Timeout = None,
+    args: ScriptArgs = None,
 ) -> None:
     """Export the recorded graph as Graphviz DOT or JSON."""
     kind = format.value
@@ -47,7 +54,7 @@ def export(
     with reported_errors():
         if output is not None:
             check_output(output, kind, force=force, protect=protect)
-        trace = load_any(source, timeout)
+        trace = load_any(source, timeout, argv=args or ())
         if output is not None:
             write_output(output, kind, lambda stream: _write(trace, format, stream), force=force, protect=protect)
             raise typer.Exit(EXIT_OK)

@@ -15,7 +15,7 @@ from rich.text import Text
 from gradscope._format import NONFINITE_STYLE, format_number
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
-from gradscope.cli.options import Timeout
+from gradscope.cli.options import ScriptArgs, Timeout
 from gradscope.trace.isolate import run_in_child
 
 JOB = "gradscope.trace.gradcheck:gradcheck_job"
@@ -123,23 +123,25 @@ def gradcheck(
     second_order: Annotated[bool, typer.Option("--second-order", help="Also run gradgradcheck.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     timeout: Timeout = None,
+    args: ScriptArgs = None,
 ) -> None:
     """Compare the entry's analytical gradients with finite differences (float64) and name the op at fault.
 
     Exit 0 passed, 1 failed (beyond the noise or NaN/inf), 3 inconclusive (within finite-difference noise), 2 bad input.
     """
     console = make_console()
-    args = {"script": str(script), "entry": entry, "eps": eps, "atol": atol, "rtol": rtol, "fast_mode": fast,
-            "second_order": second_order}
+    job = {"script": str(script), "entry": entry, "eps": eps, "atol": atol, "rtol": rtol, "fast_mode": fast,
+           "second_order": second_order}
     with reported_errors():
         if json or not console.is_terminal:
-            outcome = run_in_child(JOB, args, script=script, timeout=timeout)
+            outcome = run_in_child(JOB, job, script=script, timeout=timeout, argv=args or ())
         else:
             with Progress(TextColumn("gradcheck"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                           TimeElapsedColumn(), console=console, transient=True) as progress:
                 task = progress.add_task("gradcheck", total=None)
-                outcome = run_in_child(JOB, args, script=script, timeout=timeout, progress=lambda message: (
-                    progress.update(task, completed=message["done"], total=message["total"])))
+                outcome = run_in_child(JOB, job, script=script, timeout=timeout, argv=args or (),
+                                       progress=lambda message: progress.update(
+                                           task, completed=message["done"], total=message["total"]))
     with report_output(EXIT_CODES[outcome["verdict"]]):
         if json:
             print(_as_json(outcome))

@@ -12,7 +12,7 @@ from gradscope.checks.health import health_warnings
 from gradscope.cli.anomaly_report import anomaly_list, warning_list
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
-from gradscope.cli.options import Force, Timeout
+from gradscope.cli.options import Force, ScriptArgs, Timeout
 from gradscope.cli.render import graph_tree, parameter_table, summary
 from gradscope.trace.export import to_json, write_json
 from gradscope.trace.isolate import record_script
@@ -54,13 +54,14 @@ def inspect(
         "--pass", metavar="N|last", callback=_pass_option,
         help="The backward pass to show, 0 for the first (default: the first with an anomaly, else the last).")] = None,
     timeout: Timeout = None,
+    args: ScriptArgs = None,
 ) -> None:
     """Record SCRIPT's graph, run backward, and report gradients, anomalies (exit 1 if any) and health
     warnings (the check rules at their default thresholds; exit 1 with --strict)."""
     with reported_errors():
         if save is not None:  # refuse before running anything
             check_output(save, "trace", force=force, protect=[script])
-        trace = record_script(script, entry, timeout=timeout)
+        trace = record_script(script, entry, timeout=timeout, argv=args or ())
         if save is not None:
             write_output(save, "trace", lambda stream: write_trace(trace, stream), force=force, protect=[script])
     console = make_console()

@@ -15,7 +15,7 @@ from rich.markup import escape
 from gradscope._format import format_number
 from gradscope.cli.console import make_console
 from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
-from gradscope.cli.options import Timeout
+from gradscope.cli.options import ScriptArgs, Timeout
 from gradscope.watching.job import watch_script
 from gradscope.watching.report import WatchReport
 from gradscope.watching.rules import WatchRuleError, parse_rules
@@ -46,13 +46,15 @@ def watch(
                                              help="Record every anomaly and run to the end.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     timeout: Timeout = None,
+    args: ScriptArgs = None,
 ) -> None:
     """Run a training SCRIPT, measuring every step; stop at the first anomalous step (exit 1) and keep
     its recording, the K steps before it, and a per-step history in DIR."""
     status = _Status(make_console(stderr=True), script)
     with reported_errors(), status:
         report = watch_script(script, out=out, keep=None if no_traces else keep, rules=rule or [],
-                              keep_going=keep_going, max_steps=max_steps, timeout=timeout, progress=status.update)
+                              keep_going=keep_going, max_steps=max_steps, timeout=timeout, progress=status.update,
+                              argv=args or ())
     console = make_console()
     with report_output(EXIT_PROBLEM if report.first_anomaly else EXIT_OK):
         if json:

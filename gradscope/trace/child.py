@@ -12,6 +12,7 @@ import faulthandler
 import importlib
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from gradscope.trace import torch_alias
 from gradscope.trace.isolate import describe_error
+from gradscope.trace.script import script_arguments
 
 
 def main(argv: list[str]) -> None:
@@ -36,6 +38,8 @@ def main(argv: list[str]) -> None:
         "gradscope: the script imports torch; it runs on gradscope's engine, with gradscope's modules under "
         "torch's names (PyTorch itself is not used)", file=sys.stderr, flush=True))
     channel = os.fdopen(messages, "w", encoding="utf-8", buffering=1)
+    if job.get("argv"):  # said, so that a mistyped option of gradscope's (taken for the script's) is seen
+        print(f"gradscope: the script's arguments: {shlex.join(job['argv'])}", file=sys.stderr, flush=True)
 
     def report(message) -> None:
         channel.write(json.dumps(message) + "\n")
@@ -43,7 +47,8 @@ def main(argv: list[str]) -> None:
     try:
         module_name, _, function_name = job["target"].partition(":")
         function = getattr(importlib.import_module(module_name), function_name)
-        outcome = {"result": function(job["args"], work, report)}
+        with script_arguments(job.get("argv", ())):
+            outcome = {"result": function(job["args"], work, report)}
     except Exception as error:  # noqa: BLE001 - every failure is handed back to the parent
         if type(error).__module__.startswith("gradscope."):
             outcome = {"error": describe_error(error)}

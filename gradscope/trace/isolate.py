@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gradscope.trace.recorder import DEFAULT_KEEP
@@ -56,21 +56,22 @@ class ChildFailed(ScriptError):
 
 def run_in_child(target: str, args: dict, *, script: str | os.PathLike, timeout: float | None = None,
                  progress: Callable[[dict], None] | None = None, cancel: threading.Event | None = None,
-                 output=None, keep: Callable[[Path, dict], object] | None = None):
+                 output=None, keep: Callable[[Path, dict], object] | None = None, argv: Sequence[str] = ()):
     """Run the job `target` ("gradscope.module:function") on `args` in a child process.
 
     The job is called as `function(args, work, report)`: `work` is a private directory for files it
     hands back, `report(message)` sends a JSON-able message to `progress` in this process. Returns
     the job's result, or `keep(work, result)` when given (called before `work` is removed, e.g. to
     open a trace file the job wrote there). `output` receives the child's stdout and stderr
-    (default: this process's stderr).
+    (default: this process's stderr). Scripts the job runs get `argv` as their `sys.argv[1:]`.
     """
     if not target.startswith("gradscope."):
         raise ValueError(f"a child job must be one of gradscope's functions, not {target!r}")
     script = Path(script)
     work = Path(tempfile.mkdtemp(prefix="gradscope-"))
     try:
-        (work / "job.json").write_text(json.dumps({"target": target, "args": args}), encoding="utf-8")
+        (work / "job.json").write_text(json.dumps({"target": target, "args": args, "argv": list(argv)}),
+                                       encoding="utf-8")
         child = _Child(work, output if output is not None else sys.stderr)
         try:
             child.wait(script, timeout, progress, cancel)
@@ -305,7 +306,7 @@ def _json_able(value) -> bool:
 # ------------------------------------------------------------------------- recording a script
 def record_script(path: str | os.PathLike, entry: str | None = None, *, keep_values: int | None = None,
                   max_passes: int | None = None, timeout: float | None = None,
-                  cancel: threading.Event | None = None, output=None):
+                  cancel: threading.Event | None = None, output=None, argv: Sequence[str] = ()):
     """`run_script(...).trace`, recorded in a child process (see the module docstring).
 
     The trace comes back through a trace file that is opened and then removed: its arrays stay
@@ -313,7 +314,7 @@ def record_script(path: str | os.PathLike, entry: str | None = None, *, keep_val
     """
     args = {"path": os.fspath(path), "entry": entry, "keep_values": keep_values, "max_passes": max_passes}
     return run_in_child("gradscope.trace.isolate:record_job", args, script=path, timeout=timeout, cancel=cancel,
-                        output=output, keep=lambda work, result: load_trace(work / result["trace"]))
+                        output=output, keep=lambda work, result: load_trace(work / result["trace"]), argv=argv)
 
 
 def record_job(args: dict, work: Path, report) -> dict:

@@ -3,7 +3,8 @@
 A script that defines `loss()` (or the `--entry` name) is imported without running its
 `__main__` block, and the entry's scalar result is differentiated; the entry can be called again
 (gradcheck does). Any other script runs as `__main__` and every backward it performs is recorded.
-Running a script executes its code, exactly like `python script.py`.
+Running a script executes its code, exactly like `python script.py`; its `sys.argv[1:]` are the arguments
+given with `script_arguments` (the CLI's `gradscope watch train.py --epochs 2`), none by default.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,20 @@ from gradscope.trace.torch_alias import unsupported_api
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
 DEFAULT_ENTRY = "loss"
+# the arguments a script runs with, after its path in sys.argv (`python train.py --epochs 2`)
+_ARGUMENTS: ContextVar[tuple[str, ...]] = ContextVar("gradscope_script_arguments", default=())
+
+
+@contextlib.contextmanager
+def script_arguments(argv: Sequence[str]):
+    """Scripts run inside the block get `argv` as their `sys.argv[1:]`."""
+    if isinstance(argv, str) or not all(isinstance(arg, str) for arg in argv):
+        raise TypeError(f"script arguments must be a sequence of strings, got {argv!r}")
+    token = _ARGUMENTS.set(tuple(argv))
+    try:
+        yield
+    finally:
+        _ARGUMENTS.reset(token)
 
 
 class ScriptError(Exception):
@@ -102,12 +118,13 @@ def defines_function(tree: ast.Module, name: str) -> bool:
 
 @contextlib.contextmanager
 def _script_environment(path: Path):
-    """sys.path and sys.argv as `python script.py` would set them; the script's prints go to stderr."""
+    """sys.path and sys.argv as `python script.py ARGS` would set them (ARGS from `script_arguments`); the
+    script's prints go to stderr."""
     saved_path, saved_argv = list(sys.path), list(sys.argv)
     directory = str(path.parent.resolve())
     modules_before = set(sys.modules)
     sys.path.insert(0, directory)
-    sys.argv = [str(path)]
+    sys.argv = [str(path), *_ARGUMENTS.get()]
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gradscope.trace.isolate import run_in_child
@@ -28,16 +28,17 @@ PROGRESS_SECONDS = 0.25  # at most this often a step count goes to the parent
 def watch_script(script: str | os.PathLike, *, out: str | os.PathLike, keep: int | None = 1, rules=(),
                  keep_going: bool = False, max_steps: int | None = None, timeout: float | None = None,
                  progress: Callable[[dict], None] | None = None, cancel: threading.Event | None = None,
-                 output=None) -> WatchReport:
+                 output=None, argv: Sequence[str] = ()) -> WatchReport:
     """Watch the training script `script` in a child process; see the module docstring.
 
-    `progress` receives `{"step": N, "loss": …}` messages as the run goes.
+    `progress` receives `{"step": N, "loss": …}` messages as the run goes; the script gets `argv` as its
+    `sys.argv[1:]`.
     """
     parse_rules(rules)  # a wrong rule is reported before the script runs
     args = {"path": os.fspath(script), "out": os.fspath(out), "keep": keep, "rules": list(rules),
             "keep_going": keep_going, "max_steps": max_steps}
     data = run_in_child("gradscope.watching.job:watch_job", args, script=script, timeout=timeout,
-                        progress=progress, cancel=cancel, output=output)
+                        progress=progress, cancel=cancel, output=output, argv=argv)
     return WatchReport.from_json(data)
 
 

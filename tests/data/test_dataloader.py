@@ -183,3 +183,40 @@ def test_generator_api_matches_pytorch():
         assert generator.manual_seed(5) is generator and generator.initial_seed() == 5
     first = gradscope.randperm(6, generator=gradscope.Generator().manual_seed(5)).tolist()
     assert first == gradscope.randperm(6, generator=gradscope.Generator().manual_seed(5)).tolist()
+
+
+@pytest.mark.parametrize("options", [dict(), dict(num_workers=2), dict(num_workers=2, persistent_workers=True)],
+                         ids=["in process", "workers", "persistent workers"])
+def test_shuffled_epochs_leave_the_global_stream_where_pytorch_leaves_it(options):
+    """Each epoch's iterator draws the workers' base seed from the global stream, except that persistent
+    workers' iterator is made once (later epochs reset it): the shuffles and the draws a script makes between
+    epochs (dropout, noise) depend on it."""
+    torch = reference_torch()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    seen = []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loader = lib.utils.data.DataLoader(range(12), batch_size=4, shuffle=True, **options)
+            epochs = []
+            for _ in range(3):
+                epochs.append([batch.tolist() for batch in loader])
+                epochs.append(lib.rand(2).tolist())
+        seen.append(epochs)
+    assert seen[0] == seen[1]
+
+
+def test_pin_memory_warns_as_pytorch_does_without_an_accelerator():
+    torch = reference_torch()
+    messages = []
+    for lib in filter(None, (gradscope, torch)):
+        loader = lib.utils.data.DataLoader(range(4), batch_size=2, pin_memory=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == ["'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                           "memory won't be used."]
+    assert len(set(map(tuple, messages))) == 1

@@ -44,6 +44,8 @@ class DataLoader:
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers
+        self._iterator_made = False  # PyTorch makes a persistent workers' iterator once, and resets it after
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.generator = generator
@@ -84,7 +86,15 @@ class DataLoader:
         return self.batch_sampler is not None
 
     def __iter__(self):
-        draw_seed(self.generator)  # PyTorch's iterator draws its workers' base seed here, unused in-process
+        # PyTorch's iterator draws its workers' base seed when it is made (unused in-process, but it moves the
+        # random stream the script's own draws come from): every epoch, except that persistent workers' iterator
+        # is made once and only reset after
+        if not (self._iterator_made and self.persistent_workers and self.num_workers > 0):
+            if self.pin_memory:
+                warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                              "memory won't be used.", UserWarning, stacklevel=2)
+            draw_seed(self.generator)
+        self._iterator_made = True
         if self._iterable:
             return self._iterate_stream()
         return self._iterate_map()
