@@ -10,6 +10,7 @@ from gradscope.optim.adagrad import Adagrad
 from gradscope.optim.adam import Adam
 from gradscope.optim.adamax import Adamax
 from gradscope.optim.adamw import AdamW
+from gradscope.optim.asgd import ASGD
 from gradscope.optim.lbfgs import LBFGS
 from gradscope.optim.nadam import NAdam
 from gradscope.optim.optimizer import Optimizer
@@ -18,5 +19,5 @@ from gradscope.optim.rmsprop import RMSprop
 from gradscope.optim.rprop import Rprop
 from gradscope.optim.sgd import SGD
 
-__all__ = ["LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
-           "Rprop", "lr_scheduler"]
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "Rprop", "lr_scheduler"]

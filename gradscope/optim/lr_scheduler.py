@@ -9,6 +9,7 @@ float sequences equal PyTorch's); `step(epoch)` uses the closed form where one e
 """
 
 from gradscope.optim._lr_adaptive import ChainedScheduler, OneCycleLR, ReduceLROnPlateau, SequentialLR
+from gradscope.optim._lr_cyclic import CyclicLR
 from gradscope.optim._lr_schedules import (
     EPOCH_DEPRECATION_WARNING,
     ConstantLR,
@@ -25,5 +26,6 @@ from gradscope.optim._lr_schedules import (
 )
 
 __all__ = ["EPOCH_DEPRECATION_WARNING", "ChainedScheduler", "ConstantLR", "CosineAnnealingLR",
-           "CosineAnnealingWarmRestarts", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
-           "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+           "CosineAnnealingWarmRestarts", "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
+           "MultiStepLR", "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
+           "StepLR"]

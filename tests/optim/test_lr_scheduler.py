@@ -35,6 +35,14 @@ SCHEDULES = {
                                                           pct_start=0.25),
     "OneCycleLR-adam": lambda s, o: s.OneCycleLR(o, max_lr=0.01, total_steps=25, cycle_momentum=True),
     "ConstantLR": lambda s, o: s.ConstantLR(o, factor=0.3, total_iters=6),
+    "CyclicLR": lambda s, o: s.CyclicLR(o, base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3, step_size_down=5),
+    "CyclicLR-triangular2": lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=2,
+                                                    mode="triangular2", base_momentum=0.7, max_momentum=0.95),
+    "CyclicLR-exp_range": lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4, mode="exp_range",
+                                                  gamma=0.9, cycle_momentum=False),
+    "CyclicLR-scale_fn": lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3,
+                                                 scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations"),
+    "CyclicLR-adam": lambda s, o: s.CyclicLR(o, base_lr=0.001, max_lr=0.01, step_size_up=3),
     "PolynomialLR": lambda s, o: s.PolynomialLR(o, total_iters=12, power=1.7),
     "MultiplicativeLR": lambda s, o: s.MultiplicativeLR(o, lr_lambda=lambda e: 0.9 if e % 2 else 1.05),
     "ChainedScheduler": lambda s, o: s.ChainedScheduler([s.ConstantLR(o, factor=0.5, total_iters=3),
@@ -128,7 +136,22 @@ ERRORS = [
     lambda s, o: s.ConstantLR(o, factor=1.5),
     lambda s, o: s.MultiplicativeLR(o, lr_lambda=0.5),
     lambda s, o: s.ChainedScheduler([]),
+    lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=0.1, mode="sawtooth"),
+    lambda s, o: s.CyclicLR(o, base_lr=[0.01], max_lr=0.1),
+    lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=[0.1, 0.2, 0.3]),
+    lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=0.1, last_epoch=2),
 ]
+
+
+def test_cyclic_lr_needs_momentum_to_cycle_it():
+    def error(lib):
+        optimizer = lib.optim.Adagrad([lib.nn.Parameter(lib.ones(2))])
+        lib.optim.lr_scheduler.CyclicLR(optimizer, 0.01, 0.1, cycle_momentum=False)  # fine without cycling
+        with pytest.raises(ValueError) as info:
+            lib.optim.lr_scheduler.CyclicLR(optimizer, 0.01, 0.1)
+        return str(info.value)
+
+    assert error(gs) == error(torch) == "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
 
 
 @pytest.mark.parametrize("make", ERRORS)
