@@ -4,7 +4,7 @@
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from gradscope.optim import lr_scheduler
+from gradscope.optim import lr_scheduler, swa_utils
 from gradscope.optim.adadelta import Adadelta
 from gradscope.optim.adagrad import Adagrad
 from gradscope.optim.adam import Adam
@@ -20,4 +20,4 @@ from gradscope.optim.rprop import Rprop
 from gradscope.optim.sgd import SGD
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "Rprop", "lr_scheduler"]
+           "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
