@@ -14,9 +14,9 @@ import warnings
 
 import numpy as np
 
-from gradscope._dtypes import float64
 from gradscope.autograd.factories import empty, from_numpy
 from gradscope.autograd.grad_mode import no_grad
+from gradscope.autograd.random_functions import randperm
 from gradscope.autograd.tensor import Tensor
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -173,7 +173,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     with no_grad():
-        draw = empty(rows, cols, dtype=float64).normal_(0, 1, generator=generator).numpy()
+        # NOTE: drawn in the tensor's dtype, as PyTorch draws it (the same random values), factored in float64
+        draw = empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator).numpy().astype(np.float64)
         if rows < cols:
             draw = draw.T
         q, r = np.linalg.qr(draw)
@@ -189,3 +190,64 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
         return tensor.copy_(from_numpy(np.eye(*tensor.shape, dtype=tensor._data.dtype)))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta of a 3-, 4- or 5-D convolution weight: a 1 at the kernel's centre for each output
+    channel's own input channel (per group), so that the convolution passes its input through."""
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    centre = tuple(n // 2 for n in sizes[2:])
+    with no_grad():
+        tensor.zero_()
+        for group in range(groups):
+            for channel in range(min(per_group, sizes[1])):
+                tensor[(group * per_group + channel, channel) + centre] = 1
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A 2-D tensor drawn from N(0, std²) with ⌈sparsity · rows⌉ random entries of each column set to zero
+    (Martens, 2010); the rows are drawn from the global generator, as PyTorch draws them."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for column in range(cols):
+            tensor[randperm(rows)[:zeros], column] = 0
+    return tensor
+
+
+def _deprecated(initialiser):
+    """PyTorch's old name (no trailing underscore) for an initialiser: a FutureWarning, then the initialiser."""
+    new_name = initialiser.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return initialiser(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated in favor of {new_name}."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
