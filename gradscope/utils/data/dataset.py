@@ -21,10 +21,80 @@ class Dataset:
 
 
 class IterableDataset(Dataset, Iterable):
-    """A dataset that is a stream: subclasses define `__iter__` (abstract, as in PyTorch)."""
+    """A dataset that is a stream: subclasses define `__iter__` (abstract, as in PyTorch); `a + b` chains two."""
 
-    def __add__(self, other):
-        raise TypeError("ConcatDataset does not support IterableDataset")
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another, read lazily.
+
+        stream = ChainDataset([first, second])
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(dataset)
+        return total
+
+
+class StackDataset(Dataset):
+    """Datasets of the same length side by side: sample i is the tuple (or, given by keyword, the dict) of
+    their samples i.
+
+        ds = StackDataset(images=images, labels=labels)
+        ds[0]  # {"images": images[0], "labels": labels[0]}
+    """
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                             "input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        datasets = list(args) if args else list(kwargs.values())
+        self._length = len(datasets[0])
+        if any(self._length != len(dataset) for dataset in datasets):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch at once, through each dataset's own __getitems__ where it has one."""
+        named = isinstance(self.datasets, dict)
+        columns = {}
+        for key, dataset in (self.datasets.items() if named else enumerate(self.datasets)):
+            if callable(getattr(dataset, "__getitems__", None)):
+                items = dataset.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got "
+                                     f"{len(items)}")
+                columns[key] = list(items)
+            else:
+                columns[key] = [dataset[index] for index in indices]
+        if named:
+            return [{key: column[i] for key, column in columns.items()} for i in range(len(indices))]
+        return [tuple(column[i] for column in columns.values()) for i in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class TensorDataset(Dataset):
