@@ -171,14 +171,23 @@ def _dependencies(roots) -> dict:
     # NOTE: roots start as visited with no edges in: a root that is also reached from another root (y and
     # z = y * 3) must wait for that edge, and its own edges must be counted once, not once per visit
     dependencies: dict = dict.fromkeys(stack, 0)
+    # NOTE: a node's first new child is walked next without going through the stack: along a chain, popping
+    # the stack empty and pushing onto it again would free and reallocate its storage at every node
     while stack:
-        for child, _ in stack.pop()._next:
-            if child is not None:
-                if child in dependencies:
-                    dependencies[child] += 1
-                else:
-                    dependencies[child] = 1
-                    stack.append(child)
+        node = stack.pop()
+        while node is not None:
+            following = None
+            for child, _ in node._next:
+                if child is not None:
+                    if child in dependencies:
+                        dependencies[child] += 1
+                    else:
+                        dependencies[child] = 1
+                        if following is None:
+                            following = child
+                        else:
+                            stack.append(child)
+            node = following
     return dependencies
 
 
@@ -190,13 +199,19 @@ def _parents(roots) -> dict:
         parents[node] = []
     while stack:
         node = stack.pop()
-        for child, _ in node._next:
-            if child is not None:
-                if child in parents:
-                    parents[child].append(node)
-                else:
-                    parents[child] = [node]
-                    stack.append(child)
+        while node is not None:  # a node's first new child next, off the stack (see _dependencies)
+            following = None
+            for child, _ in node._next:
+                if child is not None:
+                    if child in parents:
+                        parents[child].append(node)
+                    else:
+                        parents[child] = [node]
+                        if following is None:
+                            following = child
+                        else:
+                            stack.append(child)
+            node = following
     return parents
 
 
@@ -206,9 +221,14 @@ def _needed(parents: dict, target_nodes) -> set:
     stack = [node for node in target_nodes if node in parents]
     while stack:
         node = stack.pop()
-        if node not in needed:
+        while node not in needed:  # a node's first parent next, off the stack (see _dependencies)
             needed.add(node)
-            stack.extend(parents[node])
+            above = parents[node]
+            if not above:
+                break
+            node = above[0]
+            if len(above) > 1:
+                stack += above[1:]
     return needed
 
 
