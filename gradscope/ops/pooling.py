@@ -264,3 +264,33 @@ def _adaptive_max_pool_primitive(dims: int):
 
 adaptive_max_pool2d = _adaptive_max_pool_primitive(2)
 adaptive_max_pool3d = _adaptive_max_pool_primitive(3)
+
+
+# ------------------------------------------------------------------------------- max unpooling
+def _max_unpool2d(a, indices, output_size):
+    """Each value written at its flat index of its (H, W) plane in zeros (max_pool2d's indices)."""
+    plane = int(np.prod(output_size))
+    lead = a.shape[:-2]
+    values, where = a.reshape(-1, a.shape[-2] * a.shape[-1]), indices.reshape(-1, a.shape[-2] * a.shape[-1])
+    if where.size and (where.min() < 0 or where.max() >= plane):
+        bad = int(where[(where < 0) | (where >= plane)][-1])  # NOTE: the last bad index, as PyTorch reports it
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{output_size[0]}x{output_size[1]})")
+    out = np.zeros((values.shape[0], plane), a.dtype)
+    np.put_along_axis(out, where, values, axis=1)
+    return out.reshape(lead + tuple(output_size))
+
+
+def _max_unpool2d_vjp(g, s):
+    """The gradient read back at the indices."""
+    xp, sizes = s.xp, s.self_sym_sizes
+    rows = int(np.prod(sizes[:-2]))
+    where = s.indices.reshape(rows, -1)
+    flat = xp.reshape(g, (rows, -1))
+    picked = xp.getitem(flat, (np.arange(rows)[:, None], where))
+    return xp.reshape(picked, tuple(sizes))
+
+
+max_unpool2d = primitive("max_unpool2d", _max_unpool2d, "MaxUnpool2DBackward0", inputs=("self",),
+                         params=("indices", "output_size"), attrs=("self_sym_sizes",), held=("indices",),
+                         unsaved=("output_size", "self_sym_sizes"), vjp=(_max_unpool2d_vjp,))

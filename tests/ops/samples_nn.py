@@ -157,6 +157,22 @@ def _weight_norm() -> list[Call]:
     ]
 
 
+def _unpooling() -> list[Call]:
+    indices = [[[[0, 3], [9, 14]], [[1, 2], [12, 7]]]]
+    return [
+        _samples("max_unpool2d", lambda lib, x: lib.F.max_unpool2d(x, lib.tensor(indices), 2), ((1, 2, 2, 2),)),
+        _samples("max_unpool2d_unbatched_sized", lambda lib, x: lib.F.max_unpool2d(x, lib.tensor(indices[0]), 2,
+                                                                                   output_size=(5, 4)),
+                 ((2, 2, 2),)),
+        _samples("max_unpool1d", lambda lib, x: lib.F.max_unpool1d(x, lib.tensor([[[1, 2, 5]]]), 2),
+                 ((1, 1, 3),)),
+        # windows that don't overlap: an index unpooled twice keeps one value but gets both gradients, in PyTorch too
+        _samples("max_unpool_of_max_pool", lambda lib, x: lib.F.max_unpool2d(*lib.F.max_pool2d(x, 2,
+                                                                                              return_indices=True), 2),
+                 ((1, 1, 4, 4),)),
+    ]
+
+
 def _pooling() -> list[Call]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
@@ -264,6 +280,6 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 
 def nn_calls() -> list[Call]:
-    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _pooling()
+    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pooling()
             + _normalization() + _embedding() + _rearranging_and_shrinking())
 
