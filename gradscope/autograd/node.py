@@ -8,14 +8,13 @@ import weakref
 
 import numpy as np
 
-from gradscope import _dtypes
 from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.saved import _NUMBERS, FLOAT32_SCALARS, FLOAT64_SCALARS, SavedTensor, scalar_array
 from gradscope.autograd.stacks import format_stack
 from gradscope.ops.namespace import NUMPY
-from gradscope.ops.registry import Primitive
+from gradscope.ops.registry import Primitive, to_input
 
 _sequence = itertools.count()
 
@@ -200,7 +199,9 @@ class OpNode(Node):
         if op.variadic:
             return list(op.vjp[0](g, s))
         if op.joint_vjp is not None:
-            return op.joint_vjp(g, s, [child is not None for child, _ in self._next] if needs is None else needs)
+            metas = self._input_meta
+            return op.joint_vjp(g, s, metas if needs is None else [meta if need else None
+                                                                  for meta, need in zip(metas, needs)])
         vjp = op.vjp
         if needs is None:  # every input with an edge
             edges = self._next
@@ -388,7 +389,7 @@ def _first_order_vjp(op: Primitive):
     here once per kind: a node's own attributes are slow to read (nodes of many classes pass the same
     line, so Python can't specialise it)."""
     Saved, rules, plain, held, checks_meta = op.Saved, op.vjp, op.plain_rules, bool(op.held), not op.keeps_meta
-    weak_numbers = op.weak_numbers
+    weak_numbers, joint = op.weak_numbers, op.joint_vjp
     n_rules = len(rules)
     rule0 = rules[0] if rules else None
     rule1 = rules[1] if n_rules > 1 else None
@@ -440,6 +441,8 @@ def _first_order_vjp(op: Primitive):
             # input's shape and dtype (`is`: the common case, cheaply), checked inline for one or two rules
             if s is None:
                 outputs = _validate_all(self, self._apply(grads, NUMPY, None), NUMPY)
+            elif joint is not None:  # every gradient at once, each already in its input's shape and dtype
+                outputs = joint(grads[0], s, self._input_meta)
             elif n_rules == 1:  # a node exists only if some input needs a gradient: this one
                 g = rule0(grads[0], s)
                 if checks_meta and g is not None:
@@ -497,15 +500,11 @@ def _validate(node, meta, g, xp, index: int):
     """Sum a broadcast gradient back to input `index`'s shape and cast it to the input's dtype."""
     if meta is None:
         return g
-    shape, dtype = meta
-    if g.shape != shape:
-        if not is_expandable_to(shape, tuple(g.shape)):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
-                               f"{list(g.shape)} but expected shape compatible with {list(shape)}")
-        g = xp.sum_to(g, shape)
-    if g.dtype != dtype and not (xp.is_tensor and g.dtype == _dtypes.from_numpy_dtype(dtype)):
-        g = xp.cast(g, dtype)
-    return g
+    shape = meta[0]
+    if g.shape != shape and not is_expandable_to(shape, tuple(g.shape)):
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                           f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+    return to_input(g, meta, xp)
 
 
 def own_code(function):

@@ -121,6 +121,10 @@ class TensorNamespace:
         return F.to_dtype(_constant(x), dtype)
 
     @staticmethod
+    def dtype_of(x):  # the NumPy dtype of x's values, as an input's gradient metadata keeps it
+        return _constant(x)._data.dtype
+
+    @staticmethod
     def getitem(x, index):
         return x[index]
 

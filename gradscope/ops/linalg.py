@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.registry import Primitive, primitive
+from gradscope.ops.registry import Primitive, primitive, to_input
 
 
 def _mT(xp, a):
@@ -89,11 +89,39 @@ def _addmm_mat2_grad(g, s):
     return grad if s.alpha == 1 else grad * s.alpha
 
 
+def _addmm_vjps(g, s, wanted) -> list:
+    """AddmmBackward0's rules in one frame (a linear layer's backward, on every step), each gradient then summed
+    and cast to its input's shape and dtype here, as the engine would, in input order after every product (under
+    create_graph the nodes are made in the rules' order, so a second backward adds in the same order). A row
+    bias, the broadcast of every linear layer, takes `g.sum(0)`."""
+    bias, mat1, mat2 = wanted
+    grads = [None, None, None]
+    if bias is not None:
+        grads[0] = g if s.beta == 1 else g * s.beta
+    if mat1 is not None:
+        sizes, strides = s.mat1_sym_sizes, s.mat1_sym_strides  # _mat1_grad, inline
+        grad = (s.mat2 @ g.mT).mT if strides[0] == 1 and strides[1] == sizes[0] else g @ s.mat2.mT
+        grads[1] = grad if s.alpha == 1 else grad * s.alpha
+    if mat2 is not None:
+        sizes, strides = s.mat2_sym_sizes, s.mat2_sym_strides  # _mat2_grad, inline
+        grad = (g.mT @ s.mat1).mT if strides[0] == 1 and strides[1] == sizes[0] else s.mat1.mT @ g
+        grads[2] = grad if s.alpha == 1 else grad * s.alpha
+    if bias is not None:
+        grad = grads[0]
+        # NOTE: `is` is false for a Tensor's dtype (create_graph), which takes to_input's sum_to, as the rule's would
+        grads[0] = grad.sum(0) if grad.dtype is bias[1] and grad.shape[1:] == bias[0] else to_input(grad, bias, s.xp)
+    if s.alpha != 1:  # a product's shape and dtype are its matrix's, unless a NumPy or complex alpha promoted it
+        for index in (1, 2):
+            if wanted[index] is not None:
+                grads[index] = to_input(grads[index], wanted[index], s.xp)
+    return grads
+
+
 addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "mat2"), params=("beta", "alpha"),
                   saves=((), "mat2", "mat1"),
                   attrs=("mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
                   vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
-                       _addmm_mat1_grad, _addmm_mat2_grad))
+                       _addmm_mat1_grad, _addmm_mat2_grad), joint_vjp=_addmm_vjps)
 
 
 def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:

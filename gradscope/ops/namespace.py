@@ -159,6 +159,10 @@ class NumpyNamespace:
         return x.astype(dtype, copy=False)
 
     @staticmethod
+    def dtype_of(x):
+        return x.dtype
+
+    @staticmethod
     def getitem(x, index):
         return x[index]
 

@@ -108,11 +108,13 @@ class Primitive:
         self.simple = outputs == 1 and not view and not variadic  # the dispatcher's fast path
         # and its fast path for views (t, view, transpose …): one input, one output, nothing saved
         self.simple_view = outputs == 1 and view and len(self.inputs) == 1 and not variadic and not self.save_plan
-        # `joint_vjp(g, s, needs) -> list`: every input's gradient at once (None where `needs[i]` is false), for ops
-        # whose gradients share work (grid_sampler_2d's); the engine calls it instead of the
-        # rules, which it may fall back on. Its nodes take the engine's general path.
+        # `joint_vjp(g, s, wanted) -> list`: every wanted input's gradient in one call, for ops whose gradients
+        # share work (grid_sampler_2d's) or run on every step (addmm: a linear layer). `wanted[i]` is input i's
+        # `(shape, dtype)` when its gradient is wanted, else None; each gradient comes back in that shape and dtype
+        # (`to_input`), None where unwanted: the engine's plain path checks none of them. The engine calls it
+        # instead of the rules, which stay the op's reference (tests/ops/test_joint_vjps.py compares the two).
         self.joint_vjp = joint_vjp
-        self.plain_rules = outputs == 1 and not variadic and joint_vjp is None  # the engine's: one rule per input
+        self.plain_rules = outputs == 1 and not variadic  # the engine's fast path: one rule per input, or a joint
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.node_name})>"
@@ -125,6 +127,17 @@ class Primitive:
             if base.endswith(suffix):
                 return base[: -len(suffix)]
         return base
+
+
+def to_input(g, meta: tuple, xp):
+    """`g` summed to an input's shape and cast to its dtype (`meta`: `(shape, dtype)`), as the engine routes a
+    rule's result; a joint VJP returns its gradients so (see Primitive.joint_vjp)."""
+    shape, dtype = meta
+    if g.shape != shape:
+        g = xp.sum_to(g, shape)
+    if xp.dtype_of(g) != dtype:
+        g = xp.cast(g, dtype)
+    return g
 
 
 def primitive(name: str, forward: Callable, node: str, **kwargs) -> Primitive:

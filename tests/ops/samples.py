@@ -245,12 +245,18 @@ def _linalg() -> list[Sample]:
                               lambda lib, *xs, equation=equation: lib.einsum(equation, *xs), shapes))
     samples.append(Sample("einsum_list[2x3,3x4]", lambda lib, a, b: lib.einsum("ij,jk->ik", [a, b]),
                           ((2, 3), (3, 4))))
-    for bias in ((2, 4), (4,), (1, 4), ()):
+    for bias in ((2, 4), (4,), (1, 4), (), (2, 1)):
         samples += [
             Sample(f"addmm[{label(bias)}]", lambda lib, c, a, b: lib.addmm(c, a, b), (bias, (2, 3), (3, 4))),
             Sample(f"addmm_scaled[{label(bias)}]", lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5, alpha=2),
                    (bias, (2, 3), (3, 4))),
         ]
+    # column-major operands (a linear layer's weight.t()): their gradients are computed in that layout
+    samples += [
+        Sample("addmm_transposed[4,3x2,4x3]", lambda lib, c, a, b: lib.addmm(c, a.t(), b.t()), ((4,), (3, 2), (4, 3))),
+        Sample("linear[2x3,4x3,4]", lambda lib, x, w, b: lib.F.linear(x, w, b), ((2, 3), (4, 3), (4,))),
+        Sample("linear_without_bias[2x3,4x3]", lambda lib, x, w: lib.F.linear(x, w), ((2, 3), (4, 3))),
+    ]
     return samples
 
 

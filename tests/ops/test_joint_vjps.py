@@ -1,0 +1,196 @@
+"""Joint VJPs (`Primitive.joint_vjp`: every wanted input gradient in one call) against the op's own rules: the
+same gradients to the bit, each in its input's shape and dtype (the engine checks none of them), for every set
+of inputs that wants one; and through the engine, on the plain path and on the general one (hooks, saved-tensor
+hooks, create_graph, anomaly mode), as the rules give them."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from finite_differences import Lib, differentiable_outputs, rng_for
+from samples import SAMPLES
+
+import gradscope
+from gradscope.autograd.node import _validate
+from gradscope.ops import REGISTRY
+from gradscope.ops import linalg as L
+from gradscope.ops.namespace import NUMPY
+
+GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
+# the joints the engine's plain path runs unchecked (a multi-output op's take the general path, which validates)
+JOINT_OPS = sorted(name for name, op in REGISTRY.items() if op.joint_vjp is not None and op.plain_rules)
+
+
+def _nodes_of(op, outputs) -> list:
+    """The nodes of `op` in the graph behind `outputs`."""
+    found, seen = [], set()
+    stack = [out.grad_fn for out in outputs if out.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if getattr(node, "op", None) is op:
+            found.append(node)
+        stack += [child for child, _ in node.next_functions if child is not None]
+    return found
+
+
+def _incoming(sample, outputs, nodes) -> dict:
+    """Each node's incoming gradients in a backward from `outputs` (seeded cotangents)."""
+    captured = {}
+    for node in nodes:
+        node.register_prehook(lambda grads, node=node: captured.__setitem__(node, [g.numpy() for g in grads]))
+    rng = rng_for(sample, "joint")
+    cotangents = [gradscope.tensor(rng.standard_normal(tuple(out.shape)).astype(out.detach().numpy().dtype))
+                  for out in outputs]
+    gradscope.autograd.backward(outputs, cotangents, retain_graph=True)
+    return captured
+
+
+def _assert_same(joint, expected, what: str) -> None:
+    assert (joint is None) == (expected is None), what
+    if joint is not None:
+        assert type(joint) is type(expected) and joint.dtype == expected.dtype, what
+        assert joint.shape == expected.shape, what
+        np.testing.assert_array_equal(joint, expected, err_msg=what, strict=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", JOINT_OPS)
+def test_joint_vjp_is_the_rules_bit_for_bit_in_each_inputs_shape_and_dtype(name, dtype):
+    op = REGISTRY[name]
+    checked = 0
+    for sample in SAMPLES:
+        inputs = [gradscope.tensor(a.astype(dtype), requires_grad=True) for a in sample.inputs()]
+        outputs = differentiable_outputs(sample.fn(GRADSCOPE, *inputs))
+        nodes = _nodes_of(op, outputs)
+        if not nodes:
+            continue
+        captured = _incoming(sample, outputs, nodes)
+        for node in nodes:
+            g, s, metas = captured[node][0], node._rule_arrays(), node._input_meta
+            edges = [i for i, meta in enumerate(metas) if meta is not None]
+            for count in range(1, len(edges) + 1):
+                for wanted in itertools.combinations(edges, count):
+                    joint = op.joint_vjp(g, s, [meta if i in wanted else None for i, meta in enumerate(metas)])
+                    for i, (rule, meta) in enumerate(zip(op.vjp, metas, strict=True)):
+                        expected = _validate(node, meta, rule(g, s), NUMPY, i) if i in wanted else None
+                        what = f"{sample.name}, input {i} of {wanted}"
+                        _assert_same(joint[i], expected, what)
+                        if joint[i] is not None:
+                            assert joint[i].shape == meta[0] and joint[i].dtype is meta[1], what
+                    checked += 1
+    assert checked
+
+
+def _linear_stack(lib, dtype, hook=None):
+    """Three Linear + tanh layers (the narrow bench's layer), batch 5, float `dtype`: its parameters' gradients
+    after an MSE backward, and the loss."""
+    rng = np.random.default_rng(3)
+    arrays = [(rng.uniform(-0.5, 0.5, (4, 4)), rng.uniform(-0.5, 0.5, 4)) for _ in range(3)]
+    x = lib.tensor(rng.standard_normal((5, 4)).astype(dtype))
+    params = []
+    h = x
+    for w, b in arrays:
+        weight = lib.tensor(w.astype(dtype), requires_grad=True)
+        bias = lib.tensor(b.astype(dtype), requires_grad=True)
+        params += [weight, bias]
+        h = lib.nn.functional.linear(h, weight, bias)
+        if hook is not None:
+            hook(h)
+        h = h.tanh()
+    loss = (h * h).mean()
+    loss.backward()
+    return params
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_linear_layers_gradients_are_pytorchs_with_its_layout(dtype):
+    ours, theirs = _linear_stack(gradscope, dtype), _linear_stack(torch, dtype)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert mine.grad.numpy().dtype == reference.grad.numpy().dtype
+        assert mine.grad.stride() == reference.grad.stride()
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(),
+                                   rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("hook", [
+    lambda h: h.grad_fn.register_prehook(lambda grads: None),  # the node takes the engine's general path
+    lambda h: h.grad_fn.register_hook(lambda inputs, outputs: None),
+    lambda h: h.register_hook(lambda g: None),
+    lambda h: h.retain_grad(),
+], ids=["prehook", "posthook", "tensor_hook", "retain_grad"])
+def test_the_general_path_gives_the_plain_paths_gradients(hook):
+    plain = _linear_stack(gradscope, np.float32)
+    general = _linear_stack(gradscope, np.float32, hook)
+    for a, b in zip(plain, general, strict=True):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy(), strict=True)
+        assert a.grad.stride() == b.grad.stride()
+
+
+def test_saved_tensor_hooks_and_anomaly_mode_give_the_same_gradients():
+    plain = _linear_stack(gradscope, np.float32)
+    with gradscope.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        hooked = _linear_stack(gradscope, np.float32)
+    with gradscope.autograd.detect_anomaly():
+        checked = _linear_stack(gradscope, np.float32)
+    for a, b, c in zip(plain, hooked, checked, strict=True):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy(), strict=True)
+        np.testing.assert_array_equal(a.grad.numpy(), c.grad.numpy(), strict=True)
+
+
+def _double_backward(lib):
+    """A linear layer's input gradient with create_graph, differentiated again: the nodes it makes and the
+    second-order gradients."""
+    rng = np.random.default_rng(5)
+    x = lib.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    w = lib.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    b = lib.tensor(rng.standard_normal((1, 2)), requires_grad=True)  # a bias summed over rows: SumBackward
+    y = lib.nn.functional.linear(x, w, b.reshape(2)) + lib.addmm(b, x, w.t(), beta=0.5, alpha=2.0)
+    gx, gw, gb = lib.autograd.grad((y * y).sum(), (x, w, b), create_graph=True)
+    names = [g.grad_fn.name() for g in (gx, gw, gb)]
+    second = lib.autograd.grad((gx * gx).sum() + (gw * gw).sum() + (gb * gb).sum(), (x, w, b))
+    return names, [g.detach().numpy() for g in (gx, gw, gb, *second)]
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_double_backward_through_the_joint_is_the_rules_and_pytorchs(monkeypatch):
+    names, values = _double_backward(gradscope)
+    torch_names, torch_values = _double_backward(torch)
+    assert names == torch_names
+    for mine, reference in zip(values, torch_values, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(L.addmm, "joint_vjp", None)  # the rules, one by one (the general path reads it per call)
+    rule_names, rule_values = _double_backward(gradscope)
+    assert rule_names == names
+    for mine, reference in zip(values, rule_values, strict=True):
+        np.testing.assert_array_equal(mine, reference, strict=True)
+
+
+def _linear_errors(lib) -> list[str]:
+    messages = []
+    for action in ("again", "modified"):
+        x = lib.tensor(np.ones((2, 3)), requires_grad=True)
+        w = lib.tensor(np.ones((4, 3)), requires_grad=True)
+        b = lib.tensor(np.ones(4), requires_grad=True)
+        loss = lib.nn.functional.linear(x, w, b).sum()
+        if action == "again":
+            loss.backward()
+        else:
+            with lib.no_grad():
+                w.mul_(2)
+        try:
+            loss.backward()
+        except RuntimeError as error:
+            messages.append(str(error).split("\n")[0])
+    return messages
+
+
+def test_a_freed_or_modified_linear_layer_raises_pytorchs_errors():
+    ours, theirs = _linear_errors(gradscope), _linear_errors(torch)
+    assert len(ours) == 2
+    assert ours == theirs
