@@ -10,6 +10,7 @@ import re
 import textwrap
 import traceback
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -722,6 +723,50 @@ def test_stacks_are_the_interpreters_at_any_depth():
                 files = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in expected]
                 assert [entry.split("\n")[0] for entry in stack] == files[-len(stack):]
                 assert len(stack) == min(64, len(expected))
+
+
+def _ops_in_one_frame(x):
+    """(node's stack, the interpreter's) for ops made at three lines of one frame, each twice, and a call made
+    between them that makes ops of its own."""
+    made, stacks = [], []
+    for _ in range(2):
+        made.append((x.sqrt(), traceback.extract_stack()))
+        stacks += _made_at(0, x)
+        made.append((x * 2.0, traceback.extract_stack()))
+        made.append((x.exp(), traceback.extract_stack()))
+    return stacks + [(node.grad_fn.metadata["traceback_"], expected) for node, expected in made]
+
+
+def test_ops_at_other_lines_of_one_frame_have_the_interpreters_stacks():
+    x = torch.ones(3, requires_grad=True)
+    with torch.autograd.set_detect_anomaly(True):
+        made = _ops_in_one_frame(x)
+    for stack, expected in made:
+        files = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in expected]
+        assert [entry.split("\n")[0] for entry in stack] == files[-len(stack):]
+
+
+class _Held:
+    pass
+
+
+def _op_holding(x):
+    held = _Held()
+    return x.sqrt(), weakref.ref(held)
+
+
+def test_a_frame_that_returned_is_let_go_at_the_next_op():
+    """Stacks keep some frames of the last walk (stacks._KNOWN); one that returned, its locals with it, is let go
+    by the next op made outside it."""
+    x = torch.ones(3, requires_grad=True)
+    with torch.autograd.set_detect_anomaly(True):
+        y, held = _op_holding(x)
+        assert held() is not None  # its frame is kept
+        z = x * 2.0
+        assert held() is None
+    assert y.grad_fn.metadata["traceback_"][-1].split("\n")[0].endswith("in _op_holding")
+    assert z.grad_fn.metadata["traceback_"][-1].split("\n")[0].endswith("in test_a_frame_that_returned_is_let_go_"
+                                                                          "at_the_next_op")
 
 
 class _MyLinear(nn.Linear):

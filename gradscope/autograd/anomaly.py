@@ -291,13 +291,12 @@ class AnomalyChecker:
         doesn't clear is validated first and looked at closely.
         """
         saved = node._saved  # for the report: the rules may free them
-        grads = padded(node, grads)
         outputs = node._vjp(node, grads, free)
         if self.checks:
             for g in outputs:
                 if g is not None:
                     if type(g) is _NDARRAY and g.dtype in _SCREENED:
-                        flat = g.ravel("K")  # a view of any dense array, transposed ones too
+                        flat = g if g.ndim == 1 else g.ravel("K")  # a view of any dense array, transposed ones too
                         # NOTE: compared as a Python float: a NumPy scalar compared with one becomes an array first
                         if float(flat.dot(flat)) < _INF:
                             continue
@@ -306,7 +305,7 @@ class AnomalyChecker:
                 if not self.check_inf or _uncast(node, outputs):
                     return outputs
             _validate_all(node, outputs, NUMPY)
-            self.node_finished(node, grads, outputs, saved)
+            self.node_finished(node, padded(node, grads), outputs, saved)
         return outputs
 
     def node_finished(self, node, grads, outputs, saved=None) -> None:

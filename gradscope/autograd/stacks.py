@@ -50,7 +50,9 @@ def capture_stack(skip: int = 1, call=None) -> tuple:
     gradscope's code makes ops in it) that is every op; in others the frames between the op and the call are
     checked by their code in one C call when they are the ones found last time in a call of that module's type.
     """
-    if call is not None and call.closed:
+    if call is None:
+        return _walk_out(sys._getframe(skip), None, None)
+    if call.closed:
         return call.stack if call.stack is not None else _call_stack(call)
     return _capture(sys._getframe(skip), call)
 
@@ -128,8 +130,14 @@ def _walk_out(frame, call, target):
         if filename not in package_files:
             if not filename.startswith(_PACKAGE_DIR):
                 link = _KNOWN.get(frame)
-                if link is not None and link[1] == frame.f_lasti:  # the user's frame made the last op too
-                    return link
+                if link is not None:
+                    lasti = frame.f_lasti
+                    if link[1] == lasti:  # the user's frame made the last op too
+                        return link
+                    frames = _recent.frames
+                    if frames[-1] is frame:  # the innermost frame of the last walk, at another line: no frame
+                        link = _KNOWN[frame] = (code, lasti, link[2])  # kept is stale, its callers' links hold
+                        return link
                 return _walk(frame)
             package_files.add(filename)
         codes.append(code)
