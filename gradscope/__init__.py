@@ -125,7 +125,7 @@ from gradscope.nn._functional.torch_forms import (  # noqa: E402 - nn.functional
     dropout_, embedding, feature_alpha_dropout, feature_alpha_dropout_, feature_dropout, feature_dropout_,
     grid_sampler, group_norm, hardshrink, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
     max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, native_channel_shuffle, norm_except_dim,
-    pairwise_distance,
+    pairwise_distance, pdist,
     pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, selu, selu_, threshold,
     threshold_, triplet_margin_loss,
 )

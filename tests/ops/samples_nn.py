@@ -173,6 +173,11 @@ def _unpooling() -> list[Call]:
     ]
 
 
+def _pdist() -> list[Call]:
+    return [_samples(f"pdist_{p}", lambda lib, x, p=p: lib.F.pdist(x, p), ((4, 3),))
+            for p in (2.0, 1.0, 3.0, 0.5, 1.5, float("inf"), 0.0)]
+
+
 def _pooling() -> list[Call]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
@@ -280,6 +285,6 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 
 def nn_calls() -> list[Call]:
-    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pooling()
-            + _normalization() + _embedding() + _rearranging_and_shrinking())
+    return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pdist()
+            + _pooling() + _normalization() + _embedding() + _rearranging_and_shrinking())
 

@@ -44,3 +44,19 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     difference = x1 - x2 + eps
     innermost = max(x1.dim(), x2.dim()) - 1
     return apply(D.norm, (difference,), (float(p), normalize_dims(innermost, difference.dim()), keepdim))
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distance between every pair of rows i < j of an (N, M) input: N·(N−1)/2 values
+    (PdistBackward0).
+
+    >>> F.pdist(gradscope.tensor([[0., 0.], [3., 4.], [6., 8.]]))
+    tensor([ 5., 10.,  5.])
+    """
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return apply(D.pdist, (input,), (float(p),))

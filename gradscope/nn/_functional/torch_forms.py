@@ -30,7 +30,7 @@ _BINDING_DEFAULT = 0
 conv1d, conv2d, conv3d = _convolution.conv1d, _convolution.conv2d, _convolution.conv3d
 conv_transpose1d, conv_transpose2d, conv_transpose3d = (
     _convolution.conv_transpose1d, _convolution.conv_transpose2d, _convolution.conv_transpose3d)
-cosine_similarity, pairwise_distance = _distance.cosine_similarity, _distance.pairwise_distance
+cosine_similarity, pairwise_distance, pdist = _distance.cosine_similarity, _distance.pairwise_distance, _distance.pdist
 pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle = (
     _shuffle.pixel_shuffle, _shuffle.pixel_unshuffle, _shuffle.channel_shuffle, _shuffle.native_channel_shuffle)
 bilinear = _linear.bilinear
