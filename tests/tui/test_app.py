@@ -26,7 +26,7 @@ from gradscope.trace.model import TensorRecord
 from gradscope.trace.script import ScriptError, run_script
 from gradscope.trace.tracefile import TraceFormatError, save_trace
 from gradscope.tui import make_app
-from gradscope.tui.app import GradscopeApp
+from gradscope.tui.app import HELP_AHEAD_AFTER, GradscopeApp
 from gradscope.tui.items import FoldItem, LinkItem, NodeItem
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.modules import MODULE_ROWS
@@ -432,7 +432,7 @@ def test_help_tables_narrower_than_the_pane_are_drawn_once_whatever_its_width():
     console = Console(width=120, file=io.StringIO())
     block = Drawn(Narrow())
     for width in (117, 116, 117):  # the help as it opens: before its scroll bar shows, after, and again
-        assert console.render_lines(block, console.options.update_width(width))[0][0].text == "a short line"
+        assert block.lines(console, console.options.update_width(width))[0].text == "a short line"
     assert drawn == [12]
 
 
@@ -457,6 +457,33 @@ def test_the_help_text_is_split_into_lines_once_for_each_width():
         assert drawn == [12, 11]
 
     drive(app, scenario)
+
+
+def test_the_help_tables_are_drawn_ahead_and_read_the_same():
+    """A moment after the first screen, a thread draws the help's tables; ? then draws only its paragraph (at the
+    pane's width), and the help reads as it does when opened before they were drawn."""
+
+    def opened(wait: bool) -> tuple[list[str], list[list[int]], list[list[int]]]:
+        app = make_app(recorded(NAN_MODEL))
+
+        async def scenario(pilot):
+            if wait:
+                await pilot.pause(HELP_AHEAD_AFTER + 0.1)
+                await app.workers.wait_for_complete()
+            ahead = [sorted(block._lines) for block in app.help_text.blocks] if wait else []
+            await pilot.press("question_mark")
+            await pilot.press("end")
+            await pilot.pause()
+            shown = [sorted(block._lines) for block in app.help_text.blocks]
+            return screen_lines(app), ahead, shown
+
+        return drive(app, scenario)
+
+    drawn_ahead, ahead, shown = opened(wait=True)
+    paragraph, *tables = ahead
+    assert paragraph == [] and all(len(widths) == 1 for widths in tables)  # each table at its natural width
+    assert shown[1:] == tables  # not drawn again as the help opens
+    assert drawn_ahead == opened(wait=False)[0]
 
 
 def test_the_detail_pane_keeps_its_width_whether_it_scrolls_or_not():

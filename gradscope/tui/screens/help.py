@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
-from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.strip import Strip
@@ -49,9 +48,9 @@ MOUSE = [("click", "select a line, a row or a tab; click a column header to sort
 
 
 class Drawn:
-    """A Rich renderable drawn once for each width it takes: a Rich Table measures all its cells each time it is
-    drawn, and the help is laid out at two widths as it opens (before and after its scroll bar shows); a table
-    narrower than both is drawn once."""
+    """A Rich renderable drawn at its natural width when the pane has room for it (once, whatever the pane's width,
+    and possibly ahead: `prepare`), else at the pane's width: a Rich Table measures all its cells each time it is
+    drawn."""
 
     UNBOUNDED = 1 << 16
 
@@ -74,51 +73,96 @@ class Drawn:
                 self.renderable, options.update(width=width, height=None), pad=False)]
         return lines
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        lines = self.lines(console, options)
-        height = len(lines) if options.height is None else options.height
-        for line in lines[:height]:
-            yield from line
-            yield Segment.line()
-        for _ in range(height - len(lines)):
-            yield Segment(" " * options.max_width)
-            yield Segment.line()
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return self._natural_width(console, options).clamp(max_width=options.max_width)
+    def prepare(self, console: Console, room: int) -> None:
+        """Draw it at its natural width if that is at most `room`."""
+        options = console.options.update(highlight=False)
+        if self._natural_width(console, options).maximum <= room:
+            self.lines(console, options.update_width(room))
 
 
 class HelpText(Lines):
     """The help's blocks one below the other, a blank line after each, drawn once for each width (see `Lines`: the
-    help opens with four layouts, ~150 lines each)."""
+    help opens with four layouts, ~150 lines each, at two widths: before its scroll bar shows and after)."""
 
     def __init__(self, blocks: list[RenderableType]) -> None:
         self.blocks = [Drawn(block) for block in blocks]
-        super().__init__(lambda width: Group(*(part for block in self.blocks for part in (block, Text()))))
+        super().__init__(lambda width: Group(*(part for block in self.blocks for part in (block.renderable, Text()))))
 
     def draw_lines(self, console: Console, options: ConsoleOptions) -> list[Strip]:
         return [line for block in self.blocks for line in (*block.lines(console, options), Strip([]))]
+
+    def prepare(self, console: Console, room: int) -> None:
+        """Draw the blocks that fit in `room` columns (the tables, in a pane as wide as the terminal) ahead, so that
+        the help opens with only the paragraph left to wrap: a thread may run this while the user reads the first
+        screen (the tables are ~60% of the time ? takes, the first time)."""
+        for block in self.blocks:
+            block.prepare(console, room)
+
+
+def help_text(app: App) -> HelpText:
+    """The help's paragraph and tables, in order, for `app`'s bindings and key names."""
+    mouse = Table(title="mouse", title_justify="left", box=None, show_header=False, title_style="bold")
+    for key, description in MOUSE:
+        mouse.add_row(Text(key, style="bold"), description)
+    tables = [_table(app, title, bindings) for title, bindings in sections(app)]
+    return HelpText([Text(LAYOUT), *tables, mouse])
+
+
+def sections(app: App) -> list[tuple[str, list[BindingType]]]:
+    focus = [Binding("tab", "", "Move focus: tree → detail pane → tensor table"),
+             Binding("shift+tab", "", "Move focus back")]
+    return [
+        ("everywhere", [*app.BINDINGS, Binding(app.COMMAND_PALETTE_BINDING, "", "Command palette"), *focus]),
+        ("graph browser", MainScreen.BINDINGS),
+        ("graph tree", [*Tree.BINDINGS, *GraphTree.BINDINGS]),
+        ("search line", [Binding("enter", "", "Next match"), *SearchBar.BINDINGS]),
+        ("detail pane", KeyScroll.BINDINGS),
+        ("tensor table (in the detail pane)",
+         [*LineTable.BINDINGS, *TensorTable.BINDINGS]),
+        ("parameters", [*ParametersScreen.BINDINGS, *LineTable.BINDINGS, *ParametersTable.BINDINGS]),
+        ("anomalies", [*AnomaliesScreen.BINDINGS, *AnomalyList.BINDINGS,
+                       Binding("enter", "", "Go to the anomaly's node")]),
+        ("passes", [*PassesScreen.BINDINGS, *PassList.BINDINGS, Binding("enter", "", "Show the pass")]),
+        ("tensor", [*TensorScreen.BINDINGS, *KeyScroll.BINDINGS]),
+        ("differences (browse A B)", DiffScreen.BINDINGS),
+        ("while recording", LoadingScreen.BINDINGS),
+        ("saving", [Binding("enter", "", "Save; over an existing file only if you answer y, never over the script"),
+                    *SaveScreen.BINDINGS]),
+        ("file exists: overwrite it?", OverwriteScreen.BINDINGS),
+    ]
+
+
+def _table(app: App, title: str, bindings: list[BindingType]) -> Table:
+    table = Table(title=title, title_justify="left", box=None, show_header=False, title_style="bold")
+    table.add_column(min_width=14)
+    table.add_column()
+    described: dict[str, str] = {}  # a later binding of the same key overrides (as in a subclass)
+    for binding in Binding.make_bindings(bindings):
+        key = app.get_key_display(dataclasses.replace(binding, key_display=None))
+        described[key] = binding.tooltip or binding.description
+    rows: dict[str, list[str]] = {}
+    for key, description in described.items():
+        rows.setdefault(description, []).append(key)
+    for description, keys in rows.items():
+        table.add_row(Text(" / ".join(keys), style="bold"), description)
+    return table
 
 
 class HelpScreen(Screen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,question_mark", "dismiss", "Close help")]
 
+    def __init__(self, text: HelpText) -> None:
+        super().__init__()
+        self.text = text
+
     def compose(self) -> ComposeResult:
         yield Header()
         with KeyScroll(id="help"):
             # NOTE: one widget for all of it: a widget per table made each layout (six as the help opens) measure
             # sixteen widgets' heights, and the screen's first paint ~30 ms longer
-            yield Static(HelpText(self.blocks()), id="help-text")
+            yield Static(self.text, id="help-text")
         yield KeyFooter()
-
-    def blocks(self) -> list[RenderableType]:
-        """The help's paragraph and tables, in order."""
-        mouse = Table(title="mouse", title_justify="left", box=None, show_header=False, title_style="bold")
-        for key, description in MOUSE:
-            mouse.add_row(Text(key, style="bold"), description)
-        tables = [self._table(title, bindings) for title, bindings in self.sections()]
-        return [Text(LAYOUT), *tables, mouse]
 
     def on_mount(self) -> None:
         self.sub_title = "help"
@@ -127,42 +171,3 @@ class HelpScreen(Screen[None]):
         """Back to the top as the help closes, so that it opens there next time (the app keeps this screen); a
         scroll still running (end scrolls for a second) stops here, instead of going on when it opens again."""
         self.query_one(KeyScroll).scroll_home(animate=False)
-
-    def sections(self) -> list[tuple[str, list[BindingType]]]:
-        focus = [Binding("tab", "", "Move focus: tree → detail pane → tensor table"),
-                 Binding("shift+tab", "", "Move focus back")]
-        return [
-            ("everywhere", [*self.app.BINDINGS, Binding(self.app.COMMAND_PALETTE_BINDING, "", "Command palette"),
-                            *focus]),
-            ("graph browser", MainScreen.BINDINGS),
-            ("graph tree", [*Tree.BINDINGS, *GraphTree.BINDINGS]),
-            ("search line", [Binding("enter", "", "Next match"), *SearchBar.BINDINGS]),
-            ("detail pane", KeyScroll.BINDINGS),
-            ("tensor table (in the detail pane)",
-             [*LineTable.BINDINGS, *TensorTable.BINDINGS]),
-            ("parameters", [*ParametersScreen.BINDINGS, *LineTable.BINDINGS, *ParametersTable.BINDINGS]),
-            ("anomalies", [*AnomaliesScreen.BINDINGS, *AnomalyList.BINDINGS,
-                           Binding("enter", "", "Go to the anomaly's node")]),
-            ("passes", [*PassesScreen.BINDINGS, *PassList.BINDINGS, Binding("enter", "", "Show the pass")]),
-            ("tensor", [*TensorScreen.BINDINGS, *KeyScroll.BINDINGS]),
-            ("differences (browse A B)", DiffScreen.BINDINGS),
-            ("while recording", LoadingScreen.BINDINGS),
-            ("saving", [Binding("enter", "", "Save; over an existing file only if you answer y, never over the script"),
-                        *SaveScreen.BINDINGS]),
-            ("file exists: overwrite it?", OverwriteScreen.BINDINGS),
-        ]
-
-    def _table(self, title: str, bindings: list[BindingType]) -> Table:
-        table = Table(title=title, title_justify="left", box=None, show_header=False, title_style="bold")
-        table.add_column(min_width=14)
-        table.add_column()
-        described: dict[str, str] = {}  # a later binding of the same key overrides (as in a subclass)
-        for binding in Binding.make_bindings(bindings):
-            key = self.app.get_key_display(dataclasses.replace(binding, key_display=None))
-            described[key] = binding.tooltip or binding.description
-        rows: dict[str, list[str]] = {}
-        for key, description in described.items():
-            rows.setdefault(description, []).append(key)
-        for description, keys in rows.items():
-            table.add_row(Text(" / ".join(keys), style="bold"), description)
-        return table
