@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradscope.trace.model import Parameter, Trace
+from gradscope.trace.model import Parameter
 
 MODULE_ROWS = 40  # parameters listed in the detail pane; the parameters table (p) has them all
 
@@ -19,11 +19,6 @@ def inside(scope: str | None, module: str) -> bool:
 def belongs(parameter: Parameter, module: str) -> bool:
     """Whether `parameter` is one of `module`'s or its submodules' (by its name when its module is unknown)."""
     return inside(parameter.module, module) or parameter.module is None and inside(parameter.name, module)
-
-
-def module_parameters(trace: Trace, module: str) -> list[Parameter]:
-    """The parameters of `module` and its submodules, in the script's order."""
-    return [parameter for parameter in trace.parameters if belongs(parameter, module)]
 
 
 def relative_name(name: str, module: str) -> str:

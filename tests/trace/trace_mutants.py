@@ -38,10 +38,11 @@ from gradscope.trace.recorder import Recorder
 from gradscope.trace.tracefile import MAX_ARRAY_BYTES, SCHEMA_VERSION, TraceFormatError, load_trace, save_trace
 from gradscope.tui.items import TOP, MoreItem
 from gradscope.tui.outline import Outline
+from gradscope.tui.parameter_index import ParameterRow
 from gradscope.tui.present import Labeller, gradient, gradient_text, ordered_anomalies
 from gradscope.tui.widgets.anomaly_list import anomaly_prompt
 from gradscope.tui.widgets.node_detail import NodeDetail, tensor_rows
-from gradscope.tui.widgets.parameters_table import COLUMNS, ParameterRow, ParametersTable
+from gradscope.tui.widgets.parameters_table import COLUMNS, ParametersTable
 from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_text, values_text
 
 MANIFEST = "manifest.json"

@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.tui.items import FoldItem, Item, MoreItem, NodeItem
 from gradscope.tui.outline import Outline
+from gradscope.tui.parameter_index import ParameterIndex
 from gradscope.tui.present import counted, first_anomalous_pass, ordered_anomalies
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.parameters import ParametersScreen
@@ -58,6 +59,7 @@ class MainScreen(Screen):
     def __init__(self, trace: Trace, *, select: int | None = None, pass_index: int | None = None) -> None:
         super().__init__()
         self.trace = trace
+        self.parameters = ParameterIndex(trace)
         self.anomalies = ordered_anomalies(trace)
         self.anomaly_index: int | None = None
         self.matches: list[int] = []
@@ -84,7 +86,7 @@ class MainScreen(Screen):
         yield Header()
         with Horizontal(id="body"):
             yield GraphTree(self.outline, id="graph")
-            yield NodeDetail(self.trace, id="detail")
+            yield NodeDetail(self.trace, self.parameters, id="detail")
         yield SearchBar(id="search")
         yield Static(id="status")
         yield KeyFooter()
@@ -170,23 +172,30 @@ class MainScreen(Screen):
     def _lay_out_neighbours(self) -> None:
         """Lay out the passes one key away from the one shown (] and [, and j/k in the pass selector) in a
         thread, while the user looks at this one: showing a pass then fills a tree from a ready layout instead
-        of laying out 50,000 nodes first (~0.1 s, and their paths to the culprits, ~40 ms, more)."""
+        of laying out 50,000 nodes first (~0.1 s, and their paths to the culprits, ~40 ms, more). The parameters'
+        figures in the pass shown and in those (a module's line lists them, p sorts them) are worked out there too."""
         if self.pass_index is None:
             return
+        if not self.parameters.ready(self.pass_index):
+            self.run_worker(functools.partial(self.parameters.prepare, self.pass_index), name="parameters",
+                            description=f"the parameters' figures in pass {self.pass_index}", thread=True,
+                            exit_on_error=False)
         for step in (1, -1):
             index = (self.pass_index + step) % len(self.trace.passes)
             if index not in self._outlines and index not in self._laying_out.values():
                 # NOTE: a description, or Textual makes one from the partial's repr: the whole trace's, ~0.4 s
-                worker = self.run_worker(functools.partial(self._lay_out, self.trace, index), name="layout",
-                                         description=f"laying out pass {index}", thread=True,
+                worker = self.run_worker(functools.partial(self._lay_out, self.trace, self.parameters, index),
+                                         name="layout", description=f"laying out pass {index}", thread=True,
                                          exit_on_error=False)  # a damaged pass fails when shown, as it did
                 self._laying_out[worker] = index
 
     @staticmethod
-    def _lay_out(trace: Trace, pass_index: int) -> Outline:
-        """Pass `pass_index`'s layout, ready to show (run in a worker thread: it reads the trace, nothing else)."""
+    def _lay_out(trace: Trace, parameters: ParameterIndex, pass_index: int) -> Outline:
+        """Pass `pass_index`'s layout, ready to show, and its parameters' figures (run in a worker thread: it reads
+        the trace, nothing else)."""
         outline = Outline(trace, pass_index)
         _ = outline.culprit_ancestors  # the tree's labels mark the way to the culprits
+        parameters.prepare(pass_index)
         return outline
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -257,7 +266,7 @@ class MainScreen(Screen):
             if node_id is not None:
                 self.jump_to(node_id)
 
-        self.app.push_screen(ParametersScreen(self.trace, self.pass_index), chosen)
+        self.app.push_screen(ParametersScreen(self.parameters, self.pass_index), chosen)
 
     def action_passes(self) -> None:
         def chosen(index: int | None) -> None:

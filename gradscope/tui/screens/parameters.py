@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from gradscope.trace.model import Trace
+from gradscope.tui.parameter_index import ParameterIndex
 from gradscope.tui.present import counted
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.parameters_table import ParametersTable
@@ -19,18 +19,18 @@ class ParametersScreen(Screen[int | None]):
     CSS_PATH = "lists.tcss"
     BINDINGS = [Binding("escape,p", "dismiss_none", "Back")]
 
-    def __init__(self, trace: Trace, pass_index: int | None) -> None:
+    def __init__(self, parameters: ParameterIndex, pass_index: int | None) -> None:
         super().__init__()
-        self.trace = trace
+        self.parameters = parameters
         self.pass_index = pass_index
 
     def compose(self) -> ComposeResult:
         yield Header()
         shown = "" if self.pass_index is None else f" after pass {self.pass_index}"
-        parameters = counted(len(self.trace.parameters), "parameter", "parameters")
+        parameters = counted(len(self.parameters.parameters), "parameter", "parameters")
         yield Static(f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort",
                      classes="caption")
-        yield ParametersTable(self.trace, self.pass_index)
+        yield ParametersTable(self.parameters, self.pass_index)
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -16,7 +16,8 @@ from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, SourceLocation, Trace
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.lines import Lines
-from gradscope.tui.modules import MODULE_ROWS, belongs, inside, module_parameters, relative_name
+from gradscope.tui.modules import MODULE_ROWS, belongs, inside, relative_name
+from gradscope.tui.parameter_index import ParameterIndex
 from gradscope.tui.present import (
     CULPRIT,
     LEAF,
@@ -107,9 +108,10 @@ class NodeDetail(KeyScroll):
     what it shows changes, and its title names what it shows.
     """
 
-    def __init__(self, trace: Trace, *, id: str | None = None) -> None:
+    def __init__(self, trace: Trace, parameters: ParameterIndex | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.trace = trace
+        self.parameters = ParameterIndex(trace) if parameters is None else parameters
         self.node_id: int | None = None
         self.module: str | None = None
         self._anomalies: dict[int, list[Anomaly]] = {}
@@ -117,9 +119,6 @@ class NodeDetail(KeyScroll):
             self._anomalies.setdefault(anomaly.node, []).append(anomaly)
         self._modules = {parameter.node: parameter.module for parameter in trace.parameters
                          if parameter.node is not None}
-        # a model's top module holds every parameter: what the pane lists of a module is worked out once
-        self._module_parameters: dict[str, list[Parameter]] = {}  # module → its parameters
-        self._nonfinite_parameters: dict[int | None, list[Parameter]] = {}  # pass → those with a non-finite .grad
 
     def compose(self) -> ComposeResult:
         yield Static(id="node-summary")
@@ -143,27 +142,23 @@ class NodeDetail(KeyScroll):
         """Show a module folded in the tree: `nodes` of its nodes are in the fold, `first_node` is its top."""
         self.node_id, self.module = None, module
         self.border_title = "module"
-        parameters = self._module_parameters.get(module)
-        if parameters is None:
-            parameters = self._module_parameters[module] = module_parameters(self.trace, module)
-        rows = [self._parameter_row(parameter, module, pass_index)
-                for parameter in self._listed(module, parameters, pass_index)]
-        self._fill(self._module_summary(module, nodes, first_node, pass_index, len(parameters)), rows, None)
+        positions = self.parameters.of_module(module)
+        rows = [self._parameter_row(self.trace.parameters[position], module, pass_index)
+                for position in self._listed(module, positions, pass_index)]
+        self._fill(self._module_summary(module, nodes, first_node, pass_index, len(positions)), rows, None)
 
-    def _listed(self, module: str, parameters: list[Parameter], pass_index: int | None) -> list[Parameter]:
-        """The first MODULE_ROWS of a module's parameters, those with a non-finite gradient first (each in the
-        script's order)."""
-        nonfinite = self._nonfinite_parameters.get(pass_index)
-        if nonfinite is None:
-            nonfinite = self._nonfinite_parameters[pass_index] = [
-                parameter for parameter in self.trace.parameters if self._nonfinite(parameter, pass_index)]
-        listed = [parameter for parameter in nonfinite if belongs(parameter, module)][:MODULE_ROWS]
-        flagged = {id(parameter) for parameter in listed}
-        for parameter in parameters:
+    def _listed(self, module: str, positions: list[int], pass_index: int | None) -> list[int]:
+        """The first MODULE_ROWS of a module's parameters (`positions` in the trace's list), those with a non-finite
+        gradient first (each in the script's order)."""
+        parameters = self.trace.parameters
+        listed = [position for position in self.parameters.nonfinite(pass_index)
+                  if belongs(parameters[position], module)][:MODULE_ROWS]
+        flagged = set(listed)
+        for position in positions:
             if len(listed) == MODULE_ROWS:
                 break
-            if id(parameter) not in flagged:
-                listed.append(parameter)
+            if position not in flagged:
+                listed.append(position)
         return listed
 
     def show_anomaly(self, anomaly: Anomaly) -> None:
@@ -260,10 +255,6 @@ class NodeDetail(KeyScroll):
         else:
             parts.append(Text("no parameters", style=QUIET))
         return Group(*parts)
-
-    def _nonfinite(self, parameter: Parameter, pass_index: int | None) -> bool:
-        grad = self.trace.parameter_grad(parameter, pass_index) if pass_index is not None else None
-        return grad is not None and not grad.stats.finite
 
     def _parameter_row(self, parameter: Parameter, module: str, pass_index: int | None) -> TensorRow:
         name = relative_name(parameter.name, module)

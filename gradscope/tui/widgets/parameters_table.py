@@ -8,7 +8,6 @@ row is first drawn or the table first sorted by them).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from textual.binding import Binding
 from textual.message import Message
@@ -16,34 +15,11 @@ from textual.reactive import reactive
 
 from gradscope._format import format_number, number_style
 from gradscope._stats import norm_sort_key
-from gradscope.trace.model import Parameter, Trace
+from gradscope.tui.parameter_index import ParameterIndex, ParameterRow
 from gradscope.tui.present import NONFINITE, shape_text
 from gradscope.tui.widgets.line_table import LineTable
 
 NO_GRAD = "bold yellow"
-
-
-class ParameterRow(NamedTuple):
-    """The figures of one parameter's gradient in one pass (None where it got no gradient). A tuple of plain
-    values, which the garbage collector stops tracking: a table sorted by figures holds one per parameter."""
-
-    name: str
-    node: int | None
-    shape: tuple[int, ...]
-    norm: float | None
-    ratio: float | None
-    zero_fraction: float | None
-    nonfinite: int | None
-
-    @classmethod
-    def of(cls, trace: Trace, parameter: Parameter, pass_index: int | None) -> ParameterRow:
-        grad = trace.parameter_grad(parameter, pass_index) if pass_index is not None else None
-        shape = parameter.value.shape
-        if grad is None:
-            return cls(parameter.name, parameter.node, shape, None, None, None, None)
-        stats, value_norm = grad.stats, parameter.value.stats.norm
-        ratio = stats.norm / value_norm if value_norm else math.inf
-        return cls(parameter.name, parameter.node, shape, stats.norm, ratio, stats.zero_fraction, stats.nonfinite)
 
 
 # column label → the row's sort key (ascending), in the order shown
@@ -82,28 +58,23 @@ class ParametersTable(LineTable):
             super().__init__()
             self.row = row
 
-    def __init__(self, trace: Trace, pass_index: int | None, *, id: str | None = None) -> None:
+    def __init__(self, parameters: ParameterIndex, pass_index: int | None, *, id: str | None = None) -> None:
         super().__init__(list(COLUMNS), RIGHT_ALIGNED, id=id)
-        self.trace = trace
+        self.parameter_index = parameters
         self.pass_index = pass_index
-        self.parameters = trace.parameters
-        self._figures: dict[int, ParameterRow] = {}
+        self.parameters = parameters.parameters
         self._drawn: dict[int, tuple[tuple[str, ...], tuple[str | None, ...] | None]] = {}
         # NOTE: a number column is as wide as its header with room for the sort arrow, which is wider than any
         # count, percentage, norm or ratio (never negative) that format_number writes, so no row need be
         # formatted to lay the table out
         widths = [len(label) + 2 for label in COLUMNS]
-        widths[0] = max([widths[0], *(len(parameter.name) for parameter in self.parameters)])
-        shapes = {parameter.value.shape for parameter in self.parameters}
-        widths[-1] = max([widths[-1], *(len(shape_text(shape)) for shape in shapes)])
+        name, shape = parameters.widths()
+        widths[0], widths[-1] = max(widths[0], name), max(widths[-1], shape)
         self.show_rows(len(self.parameters), widths)
 
     def figures(self, index: int) -> ParameterRow:
-        """The figures of parameter `index` (worked out on first use)."""
-        row = self._figures.get(index)
-        if row is None:
-            row = self._figures[index] = ParameterRow.of(self.trace, self.parameters[index], self.pass_index)
-        return row
+        """The figures of parameter `index` (the trace's index works them out for every parameter, once)."""
+        return self.parameter_index.rows(self.pass_index)[index]
 
     def cells(self, index: int) -> tuple[tuple[str, ...], tuple[str | None, ...] | None]:
         drawn = self._drawn.get(index)
@@ -153,7 +124,7 @@ class ParametersTable(LineTable):
         if sorting is None:
             return
         column, descending = sorting
-        label, rows = list(COLUMNS)[column], [self.figures(index) for index in range(len(self.parameters))]
+        label, rows = list(COLUMNS)[column], self.parameter_index.rows(self.pass_index)
         # sorted from the script's order each time, so that ties keep it
         if label in NORMS:
             figure = NORMS[label]
