@@ -88,8 +88,10 @@ class ParameterIndex:
         return self._modules.get(module, [])
 
     def prepare(self, pass_index: int | None) -> None:
-        """Work out the modules' parameters and the figures after pass `pass_index` (a thread may, ahead)."""
+        """Work out the modules' parameters, the table's widths and the figures after pass `pass_index` (a thread
+        may, ahead)."""
         self.of_module("")
+        self.widths()
         self.nonfinite(pass_index)
 
     def widths(self) -> tuple[int, int]:

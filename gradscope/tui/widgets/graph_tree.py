@@ -102,8 +102,11 @@ class GraphTree(Tree[Item]):
                 self.move_cursor(self.root.children[0])
 
     def process_label(self, label: TextType) -> Text:
-        """A label as the labeller made it, when it is one line of Text (Tree parses and splits it, copying it)."""
-        return label if isinstance(label, Text) and "\n" not in label.plain else super().process_label(label)
+        """A label as the labeller made it, when it is one line of Text (Tree parses and splits it, copying it); a line
+        not labelled yet (`UNMADE`, twice for each line added: thousands after e) as it is."""
+        if label is UNMADE or isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
 
     def get_label_width(self, node: TreeNode[Item]) -> int:
         """Nothing: the tree never scrolls sideways (a line too long for the pane is cut), so its lines are as wide
