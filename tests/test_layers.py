@@ -34,8 +34,9 @@ ALLOWED = {
     "amp": {"base", "ops", "autograd", "amp"},
     "distributions": {"base", "ops", "autograd", "nn", "distributions"},
     "special": {"base", "ops", "autograd", "special"},
+    "testing": {"base", "ops", "autograd", "testing"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "package"},
+                "special", "testing", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
