@@ -79,6 +79,8 @@ from gradscope.nn._functional.margin import (  # noqa: F401 - re-exported
     cosine_embedding_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
     multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,

@@ -13,6 +13,7 @@ from gradscope.ops import (
     linalg_pinv,
     linalg_solve,
     losses,
+    margin_losses,
     nn,
     normalization,
     order_statistics,
@@ -29,6 +30,6 @@ from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
 __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
-           "grid_sampling", "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses", "nn",
-           "normalization", "order_statistics", "padding", "placement", "pooling", "reduction", "resample", "shape",
-           "vector_ops", "view_copies"]
+           "grid_sampling", "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses",
+           "margin_losses", "nn", "normalization", "order_statistics", "padding", "placement", "pooling", "reduction",
+           "resample", "shape", "vector_ops", "view_copies"]

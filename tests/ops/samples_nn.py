@@ -178,6 +178,25 @@ def _pdist() -> list[Call]:
             for p in (2.0, 1.0, 3.0, 0.5, 1.5, float("inf"), 0.0)]
 
 
+def _margin_losses() -> list[Call]:
+    def multi(**options):
+        return lambda lib, x: lib.F.multi_margin_loss(x, lib.tensor([2, 0, 3]), **options)
+
+    def multilabel(reduction):
+        return lambda lib, x: lib.F.multilabel_margin_loss(x, lib.tensor([[2, 0, -1, 1], [3, -1, 0, 0], [1, 2, 3, 0]]),
+                                                           reduction=reduction)
+    return [
+        _samples("multi_margin_loss", multi(), ((3, 4),)),
+        _samples("multi_margin_loss_squared_weighted", lambda lib, x: lib.F.multi_margin_loss(
+            x, lib.tensor([2, 0, 3]), p=2, margin=0.7, weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=x.dtype),
+            reduction="none"), ((3, 4),)),
+        _samples("multi_margin_loss_sum_unbatched", lambda lib, x: lib.F.multi_margin_loss(
+            x, lib.tensor(1), p=2, reduction="sum"), ((4,),)),
+        _samples("multilabel_margin_loss", multilabel("mean"), ((3, 4),)),
+        _samples("multilabel_margin_loss_none", multilabel("none"), ((3, 4),)),
+    ]
+
+
 def _pooling() -> list[Call]:
     return [
         _samples("max_pool2d", lambda lib, x: lib.F.max_pool2d(x, 2), ((1, 2, 4, 4),)),
@@ -286,5 +305,5 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 def nn_calls() -> list[Call]:
     return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pdist()
-            + _pooling() + _normalization() + _embedding() + _rearranging_and_shrinking())
+            + _margin_losses() + _pooling() + _normalization() + _embedding() + _rearranging_and_shrinking())
 

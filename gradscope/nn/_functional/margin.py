@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradscope
 from gradscope.autograd.dispatch import apply_holding
 from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import scalar_type
 from gradscope.nn._functional._reduction import (
     ENUM,
     checked_reduction,
@@ -18,6 +19,7 @@ from gradscope.nn._functional._reduction import (
 from gradscope.nn._functional.activation import logsigmoid
 from gradscope.nn._functional.distance import pairwise_distance
 from gradscope.ops import losses as L
+from gradscope.ops import margin_losses as L2
 
 _EPSILON = 1e-12
 
@@ -135,3 +137,54 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if reduction == "sum":
         return loss.sum()
     raise ValueError(reduction + " is not valid")
+
+
+def _check_input(input: Tensor) -> None:
+    if not ((input.dim() == 1 and input.numel() > 0) or (input.dim() == 2 and input.shape[1] > 0)):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+
+
+def _check_long(target: Tensor) -> None:
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {scalar_type(target)}")
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """The multi-class hinge Σ_{i ≠ y} max(0, margin − x[y] + x[i])^p / C per sample (MultiMarginLossBackward0).
+
+    >>> F.multi_margin_loss(gradscope.tensor([[0.1, 0.2, 0.4, 0.8]]), gradscope.tensor([3]))
+    tensor(0.3250)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_input(input)
+    rows = 1 if input.dim() == 1 else input.shape[0]
+    if target.dim() > 1 or target.numel() != rows:
+        raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{rows}], but got {list(target.shape)}. Input "
+                           f"has shape {list(input.shape)}.")
+    _check_long(target)
+    w = None if weight is None else weight._data.astype(input._data.dtype)
+    return apply_holding(L2.multi_margin_loss, (input,), (target._data, int(p), float(margin), w, ENUM[reduction]),
+                         (target, weight))
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Σ over target classes j (target's entries up to the first −1) and other classes i of
+    max(0, 1 − (x[j] − x[i])), divided by the class count (MultilabelMarginLossBackward0).
+
+    >>> F.multilabel_margin_loss(gradscope.tensor([[0.1, 0.2, 0.4, 0.8]]), gradscope.tensor([[3, 0, -1, 1]]))
+    tensor(0.8500)
+    """
+    reduction = checked_reduction(size_average, reduce, reduction)
+    _check_input(input)
+    if target.shape != input.shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    _check_long(target)
+    return apply_holding(L2.multilabel_margin_loss, (input,), (target._data, ENUM[reduction]), (target,))
