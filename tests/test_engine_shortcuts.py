@@ -164,3 +164,35 @@ def test_a_multi_output_node_whose_only_gradient_is_output_0s_sees_none_for_the_
             x.grad = None
             Two.apply(x)[0].sum().backward()  # the general path (a custom Function's node)
             assert x.grad.tolist() == [[2.0] * 3] * 2
+
+
+def test_nodes_that_saved_nothing_see_their_own_params_each():
+    # a node that saved nothing may be given the Saved of the previous node of its kind: only for the same params
+    import torch
+
+    def run(lib):
+        x = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        y = x
+        for alpha in (2, 3, 2, 1, 0.5, 1, -1):
+            y = lib.sub(lib.add(y, 0.25, alpha=alpha), y * 0.5, alpha=alpha)
+        y = y + 0.1 + 0.1  # two nodes of one fused forward's params object
+        y.sum().backward()
+        return x.grad.tolist()
+
+    assert run(gs) == run(torch)
+
+
+def test_the_graph_walks_count_every_edge_of_a_wide_graph():
+    # _dependencies walks a node's first new child without the stack: every other child still gets counted
+    import torch
+
+    def run(lib):
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        a, b = x.sin(), x.tanh()
+        c = a * b + a.exp() - b * 2
+        d = c * a + (c + b).cos()
+        grads = lib.autograd.grad(d.sum(), (x, a), retain_graph=True)
+        d.sum().backward(inputs=[x])
+        return [g.tolist() for g in grads] + [x.grad.tolist()]
+
+    np.testing.assert_allclose(run(gs), run(torch), rtol=1e-13)  # sums of several paths: PyTorch's order to 1 ulp

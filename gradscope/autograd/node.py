@@ -33,7 +33,6 @@ class _FreedByLength(dict):
 
 FREED = _FreedByLength()  # FREED[n]: what a node that saved n entries keeps once they are freed
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
-_tuple_new = tuple.__new__
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 
 
@@ -163,7 +162,7 @@ class OpNode(Node):
         if self._held:
             _check_held(self)
         if not saved:
-            s = _tuple_new(op.Saved, (xp,) + self._attrs)  # op.Saved(...) without its Python __new__
+            s = op.Saved((xp,) + self._attrs)
         else:
             values = []
             if xp.is_tensor:  # create_graph: rules see tensors, inputs as themselves
@@ -190,7 +189,7 @@ class OpNode(Node):
                         values.append(entry.array(self))
             if op.variadic and op.saved_names:
                 values = [values]  # one saved name holding every operand
-            s = _tuple_new(op.Saved, (xp, *values) + self._attrs)
+            s = op.Saved((xp, *values) + self._attrs)
         if op.n_outputs == 1:
             g = grads[0]
         else:  # multi-output ops see zeros for outputs that got no gradient
@@ -230,7 +229,7 @@ class OpNode(Node):
         for index, entry in enumerate(self._saved):
             entry = self._entry_at(index)
             values.append(entry if entry is None or type(entry) in _NUMBERS else entry.array(self))
-        return _tuple_new(self.op.Saved, (NUMPY, *values) + self._attrs)
+        return self.op.Saved((NUMPY, *values) + self._attrs)
 
     @property
     def _released(self) -> bool:
@@ -393,6 +392,11 @@ def _first_order_vjp(op: Primitive):
     n_rules = len(rules)
     rule0 = rules[0] if rules else None
     rule1 = rules[1] if n_rules > 1 else None
+    # the Saved of the last node of this kind that saved nothing, with the params it was built from: a node that
+    # saved nothing and holds the same params object (a fused forward's: `x + 0.1`'s alpha) sees the same
+    # Saved, a tuple not built again. One pair, replaced whole: threads read a consistent one. Not for ops that
+    # hold arrays in their params (targets, indices): the pair would keep one alive.
+    shared = [(object(), None)]
 
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
@@ -408,12 +412,19 @@ def _first_order_vjp(op: Primitive):
             if not saved:
                 if held and type(saved) is _Freed:  # its held params (targets, indices) went with an earlier backward
                     raise RuntimeError(errors.FREED)
-                s = _tuple_new(Saved, (NUMPY,) + self._attrs)  # Saved(...) without its Python __new__
+                attrs = self._attrs
+                last = shared[0]
+                if last[0] is attrs:
+                    s = last[1]
+                else:
+                    s = Saved((NUMPY,) + attrs)
+                    if not held:
+                        shared[0] = (attrs, s)
             elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
                 entry = saved[0]
                 if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
                     _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
-                s = _tuple_new(Saved, (NUMPY, entry[0]) + self._attrs)
+                s = Saved((NUMPY, entry[0]) + self._attrs)
             else:
                 if type(saved) is _Freed:
                     raise RuntimeError(errors.FREED)
@@ -436,7 +447,7 @@ def _first_order_vjp(op: Primitive):
                         break
                 else:
                     values += self._attrs
-                    s = _tuple_new(Saved, values)
+                    s = Saved(values)
             # a rule may return the broadcast of several inputs, or another dtype: each result goes back to its
             # input's shape and dtype (`is`: the common case, cheaply), checked inline for one or two rules
             if s is None:

@@ -18,6 +18,14 @@ import numpy as np
 REGISTRY: dict[str, Primitive] = {}
 
 
+def _saved_class(name: str, fields: tuple) -> type:
+    """A namedtuple class made from one iterable, `Saved(values)`, by tuple's own constructor: a namedtuple's
+    `__new__` is Python (a frame per call), and any Python `__new__` up the classes makes every call of the
+    class go through it. The engine makes one per node it runs."""
+    named = namedtuple(name, fields, rename=True)
+    return type(name, (tuple,), {key: value for key, value in vars(named).items() if key != "__new__"})
+
+
 class Primitive:
     """One differentiable operation, its PyTorch node name and its backward formulas."""
 
@@ -67,8 +75,8 @@ class Primitive:
             self.differentiable_outputs = None if outputs is None else tuple(range(outputs))
         else:
             self.differentiable_outputs = tuple(differentiable_outputs)
-        # xp first: the engine builds one as `(xp, *saved values) + node._attrs`, a concatenation, not a list
-        self.Saved = namedtuple(f"{node}Saved", ("xp",) + self.saved_names + self.params + self.attrs, rename=True)
+        # xp first: the engine builds one as `Saved((xp, *saved values) + node._attrs)`, a concatenation, not a list
+        self.Saved = _saved_class(f"{node}Saved", ("xp",) + self.saved_names + self.params + self.attrs)
         # names rules use for outputs they save: "result" (output 0), or e.g. ("result", "indices")
         self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs or 1)))
         # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
