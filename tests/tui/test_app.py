@@ -776,8 +776,13 @@ def test_a_module_lists_its_parameters_with_non_finite_gradients_first():
         assert names == ["blocks.87.fc.bias.grad", *(f"blocks.{block}.fc.{kind}.grad" for block in range(20)
                                                        for kind in ("weight", "bias"))][:MODULE_ROWS]
         assert f"{len(trace.parameters):,} parameters; the first {MODULE_ROWS} below" in summary(app)
+        assert "p lists them all" in summary(app)
+        pane = [line.split("▕")[-1].strip() for line in screen_lines(app)]
+        assert "p" not in pane  # the key never left alone on a line of the pane
 
     drive(app, scenario)
+    app = make_app(trace)
+    drive(app, scenario, size=(80, 24))
 
 
 def test_e_expands_everything_under_the_line_up_to_its_budget_and_c_collapses_it():

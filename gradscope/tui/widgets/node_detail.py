@@ -247,8 +247,9 @@ class NodeDetail(KeyScroll):
                 parts.append(Text.assemble(("✗ culprit ", NONFINITE), (anomaly_subject(self.trace, anomaly), "bold"),
                                            f" ({anomaly.phase}) {anomaly.message}"))
         if parameters > MODULE_ROWS:
+            # NOTE: the key last, in a phrase of its own: "… all of them with p" left the p alone on a line at 80x24
             parts.append(Text(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first), "
-                              f"all of them with p", style=QUIET))
+                              f"p lists them all", style=QUIET))
         elif parameters:
             parts.append(Text(f"{counted(parameters, 'parameter', 'parameters')} (non-finite first); "
                               f"enter opens a gradient beside its value", style=QUIET))
