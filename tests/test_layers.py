@@ -35,8 +35,9 @@ ALLOWED = {
     "distributions": {"base", "ops", "autograd", "nn", "distributions"},
     "special": {"base", "ops", "autograd", "special"},
     "testing": {"base", "ops", "autograd", "testing"},
+    "jit": {"jit"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "testing", "package"},
+                "special", "testing", "jit", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
