@@ -18,7 +18,8 @@ import numpy as np
 
 from gradscope.ops.registry import primitive
 
-BILINEAR, NEAREST = 0, 1
+BILINEAR, NEAREST, BICUBIC = 0, 1, 2
+_A = -0.75  # the cubic convolution kernel's parameter, as PyTorch's
 ZEROS, BORDER, REFLECTION = 0, 1, 2
 
 
@@ -125,6 +126,8 @@ class Corners:
     along_xy: tuple = ()
     slope_x: np.ndarray | None = None
     slope_y: np.ndarray | None = None
+    along_xx: tuple = ()  # second derivatives along one axis: zero for bilinear weights (left empty), not bicubic's
+    along_yy: tuple = ()
 
 
 def _integer(pixel, size: int):
@@ -136,6 +139,8 @@ def _integer(pixel, size: int):
 def corners(grid, height: int, width: int, mode: int, padding: int, align_corners: bool) -> Corners:
     n = grid.shape[0]
     grid = grid.reshape(n, -1, 2)
+    if mode == BICUBIC:
+        return _bicubic_corners(grid, height, width, padding, align_corners)
     x, slope_x = _source(grid[..., 0], width, padding, align_corners)
     y, slope_y = _source(grid[..., 1], height, padding, align_corners)
     if mode == NEAREST:
@@ -158,6 +163,65 @@ def corners(grid, height: int, width: int, mode: int, padding: int, align_corner
                    along_x=(-to_south, to_south, -to_north, to_north),
                    along_y=(-to_east, -to_west, to_east, to_west),
                    along_xy=(one, -one, -one, one), slope_x=slope_x, slope_y=slope_y)
+
+
+def _cubic(t):
+    """The four cubic-convolution weights of taps −1, 0, 1, 2 at fraction t, and their derivatives in t."""
+    a = _A
+    near = lambda d: ((a + 2) * d - (a + 3)) * d * d + 1  # noqa: E731 - |d| ≤ 1
+    far = lambda d: ((a * d - 5 * a) * d + 8 * a) * d - 4 * a  # noqa: E731 - 1 < |d| < 2
+    near_slope = lambda d: (3 * (a + 2) * d - 2 * (a + 3)) * d  # noqa: E731
+    far_slope = lambda d: (3 * a * d - 10 * a) * d + 8 * a  # noqa: E731
+    near_curve = lambda d: 6 * (a + 2) * d - 2 * (a + 3)  # noqa: E731
+    far_curve = lambda d: 6 * a * d - 10 * a  # noqa: E731
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    slopes = (far_slope(t + 1), near_slope(t), -near_slope(1 - t), -far_slope(2 - t))
+    curves = (far_curve(t + 1), near_curve(t), near_curve(1 - t), far_curve(2 - t))
+    return weights, slopes, curves
+
+
+def _tap(position, size: int, padding: int, align_corners: bool):
+    """A tap's integer pixel after padding (PyTorch's get_value_bounded) and whether it reads the input."""
+    if padding != ZEROS:
+        position, _ = _source_of_pixel(position, size, padding, align_corners)
+    inside = np.isfinite(position) & (position > -1) & (position < size)
+    column = np.where(inside, position, 0).astype(np.int64)  # NOTE: truncation, as the C++ cast
+    return column, inside & (column >= 0) & (column < size)
+
+
+def _source_of_pixel(pixel, size: int, padding: int, align_corners: bool):
+    if padding == REFLECTION:
+        twice_low, twice_high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        pixel, _ = _reflect(pixel, twice_low, twice_high)
+    dtype = pixel.dtype.type
+    return np.where(np.isnan(pixel), dtype(0), np.minimum(np.maximum(pixel, dtype(0)), dtype(size - 1))), None
+
+
+def _bicubic_corners(grid, height: int, width: int, padding: int, align_corners: bool) -> Corners:
+    """Sixteen taps around the source point, weighted by cubic convolution along each axis; padding maps the
+    taps themselves, so the point's slope is the unnormalising scale alone."""
+    n = grid.shape[0]
+    grid = grid.reshape(n, -1, 2)
+    x, slope_x = _source(grid[..., 0], width, ZEROS, align_corners)
+    y, slope_y = _source(grid[..., 1], height, ZEROS, align_corners)
+    west, north = np.floor(x), np.floor(y)
+    (wx, dwx, ddwx), (wy, dwy, ddwy) = _cubic(x - west), _cubic(y - north)
+    index, inside, weight, along_x, along_y, along_xy, along_xx, along_yy = [], [], [], [], [], [], [], []
+    for i in range(4):
+        row, row_inside = _tap(north - 1 + i, height, padding, align_corners)
+        for k in range(4):
+            column, column_inside = _tap(west - 1 + k, width, padding, align_corners)
+            ok = row_inside & column_inside
+            index.append(np.where(ok, row * width + column, 0))
+            inside.append(ok)
+            weight.append(wx[k] * wy[i])
+            along_x.append(dwx[k] * wy[i])
+            along_y.append(wx[k] * dwy[i])
+            along_xy.append(dwx[k] * dwy[i])
+            along_xx.append(ddwx[k] * wy[i])
+            along_yy.append(wx[k] * ddwy[i])
+    return Corners(tuple(index), tuple(inside), tuple(weight), tuple(along_x), tuple(along_y), tuple(along_xy),
+                   slope_x, slope_y, tuple(along_xx), tuple(along_yy))
 
 
 def _sample(values, c: Corners, weights) -> np.ndarray:
@@ -204,7 +268,7 @@ def _grid_sampler_backward(grad, input, grid, mode, padding, align_corners, outp
     g = grad.reshape(n, channels, -1)
     grad_input = _scatter(g, c, c.weight, input.shape) if output_mask[0] else np.zeros_like(input)
     grad_grid = np.zeros_like(grid)
-    if output_mask[1] and mode == BILINEAR:
+    if output_mask[1] and mode != NEAREST:
         flat = grad_grid.reshape(n, -1, 2)
         flat[..., 0] = c.slope_x * _channel_sum(g, _sample(input, c, c.along_x))
         flat[..., 1] = c.slope_y * _channel_sum(g, _sample(input, c, c.along_y))
@@ -245,7 +309,7 @@ def _double_backward(g, s, needs) -> list:
     grad_of_input, grad_of_grid = np.zeros_like(input), np.zeros_like(grid)
     if u is not None:
         grad_of_grad = grad_of_grad + _sample(u, c, c.weight)
-    bilinear = s.interpolation_mode == BILINEAR
+    bilinear = s.interpolation_mode != NEAREST  # bicubic too: its rules have the same form
     if bilinear and v is not None:
         v = v.reshape(n, -1, 2)
         along_v = tuple(c.slope_x * v[..., 0] * dx + c.slope_y * v[..., 1] * dy
@@ -258,6 +322,9 @@ def _double_backward(g, s, needs) -> list:
             flat = grad_of_grid.reshape(n, -1, 2)
             flat[..., 0] += v[..., 1] * cross
             flat[..., 1] += v[..., 0] * cross
+            if c.along_xx:  # bicubic weights curve along each axis too
+                flat[..., 0] += v[..., 0] * c.slope_x ** 2 * _channel_sum(flat_grad, _sample(input, c, c.along_xx))
+                flat[..., 1] += v[..., 1] * c.slope_y ** 2 * _channel_sum(flat_grad, _sample(input, c, c.along_yy))
     if bilinear and u is not None and needs[2]:
         flat = grad_of_grid.reshape(n, -1, 2)
         flat[..., 0] += c.slope_x * _channel_sum(flat_grad, _sample(u, c, c.along_x))

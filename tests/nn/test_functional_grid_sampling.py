@@ -1,4 +1,4 @@
-"""affine_grid and grid_sample against torch beyond the op samples: every mode, padding mode and
+"""affine_grid and grid_sample against torch beyond the op samples: every mode (bicubic too), padding mode and
 align_corners over drawn shapes and grids (points far outside included), float32, double backward,
 node names and saved values, and PyTorch's warnings and errors."""
 
@@ -13,7 +13,7 @@ import gradscope
 
 torch = pytest.importorskip("torch")
 
-MODES = ("bilinear", "nearest")
+MODES = ("bilinear", "nearest", "bicubic")
 PADDINGS = ("zeros", "border", "reflection")
 
 
@@ -68,17 +68,17 @@ def test_non_finite_and_far_grid_points_read_as_in_torch():
     assert np.isfinite(grad_input).all()
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
 @pytest.mark.parametrize("padding_mode", PADDINGS)
 @pytest.mark.parametrize("align_corners", [True, False])
-def test_double_backward_matches_torch(padding_mode, align_corners):
+def test_double_backward_matches_torch(mode, padding_mode, align_corners):
     rng = np.random.default_rng(7)
     x, grid = rng.standard_normal((2, 2, 3, 4)), rng.standard_normal((2, 3, 2, 2)) * 1.5
     u, wx, wg = rng.standard_normal((2, 2, 3, 2)), rng.standard_normal(x.shape), rng.standard_normal(grid.shape)
 
     def second(lib):
         tensors = [lib.tensor(a, requires_grad=True) for a in (x, grid, u)]
-        out = lib.nn.functional.grid_sample(tensors[0], tensors[1], padding_mode=padding_mode,
-                                            align_corners=align_corners)
+        out = lib.nn.functional.grid_sample(tensors[0], tensors[1], mode, padding_mode, align_corners)
         gx, gg = lib.autograd.grad(out, tensors[:2], tensors[2], create_graph=True)
         assert type(gx.grad_fn).__name__ == "GridSampler2DBackwardBackward0"
         total = (gx * lib.tensor(wx)).sum() + (gg * lib.tensor(wg)).sum()

@@ -13,7 +13,7 @@ from gradscope.ops import grid_sampling as G
 _ALIGN_CORNERS_DEFAULT = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                           "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
                           "documentation of grid_sample for details.")
-_MODES = {"bilinear": G.BILINEAR, "nearest": G.NEAREST, "bicubic": 2}
+_MODES = {"bilinear": G.BILINEAR, "nearest": G.NEAREST, "bicubic": G.BICUBIC}
 _PADDING_MODES = {"zeros": G.ZEROS, "border": G.BORDER, "reflection": G.REFLECTION}
 
 
@@ -68,7 +68,7 @@ def affine_grid_generator(theta: Tensor, size, align_corners: bool) -> Tensor:
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample input (N, C, H, W) at the points of grid (N, Ho, Wo, 2), x then y in [-1, 1]: an
-    (N, C, Ho, Wo) output (GridSampler2DBackward0). Modes 'bilinear' and 'nearest'; padding 'zeros',
+    (N, C, Ho, Wo) output (GridSampler2DBackward0). Modes 'bilinear', 'nearest' and 'bicubic'; padding 'zeros',
     'border' or 'reflection' for points outside.
 
     >>> F.grid_sample(gradscope.arange(4.).view(1, 1, 2, 2), gradscope.zeros(1, 1, 1, 2), align_corners=True)
@@ -106,8 +106,6 @@ def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_m
             raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported by gradscope")
         raise RuntimeError("grid_sampler(): expected 5D input and grid with same number of dimensions, but got input "
                            f"with sizes {size_list(input)} and grid with sizes {size_list(grid)}")
-    if interpolation_mode == 2:
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by gradscope")
     if not input.is_floating_point():
         raise NotImplementedError(f'"grid_sampler_2d_cpu_kernel_impl" not implemented for \'{scalar_type(input)}\'')
     return apply(G.grid_sampler_2d, (input, grid), (int(interpolation_mode), int(padding_mode), bool(align_corners)))
