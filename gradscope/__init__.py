@@ -112,7 +112,9 @@ from gradscope.serialization import load, save
 
 __version__ = "0.1.0"
 
-from gradscope import amp, backends, cpu, cuda, distributions, func, linalg, nn, optim, jit, special, testing, utils  # noqa: E402
+from gradscope import (  # noqa: E402
+    amp, backends, cpu, cuda, distributed, distributions, func, jit, linalg, nn, optim, special, testing, utils,
+)
 from gradscope.amp import GradScaler, autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from gradscope.cpu import amp as _cpu_amp  # noqa: E402 - binds torch.cpu.amp, as importing torch does
 from gradscope.cuda import amp as _cuda_amp  # noqa: E402 - binds torch.cuda.amp

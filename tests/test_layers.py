@@ -36,8 +36,9 @@ ALLOWED = {
     "special": {"base", "ops", "autograd", "special"},
     "testing": {"base", "ops", "autograd", "testing"},
     "jit": {"jit"},
+    "distributed": {"distributed"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "testing", "jit", "package"},
+                "special", "testing", "jit", "distributed", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}

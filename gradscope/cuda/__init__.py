@@ -31,3 +31,40 @@ def empty_cache() -> None:
 def is_bf16_supported(including_emulation: bool = True) -> bool:
     """False: there is no GPU (PyTorch's answer without CUDA)."""
     return False
+
+
+# GPU memory statistics: none is ever allocated (PyTorch's answers without CUDA)
+def memory_allocated(device=None) -> int:
+    return 0
+
+
+def max_memory_allocated(device=None) -> int:
+    return 0
+
+
+def memory_reserved(device=None) -> int:
+    return 0
+
+
+def max_memory_reserved(device=None) -> int:
+    return 0
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    """Nothing to reset."""
+
+
+def _no_cuda():
+    raise AssertionError("Torch not compiled with CUDA enabled")
+
+
+def current_device() -> int:
+    _no_cuda()
+
+
+def get_device_name(device=None) -> str:
+    _no_cuda()
+
+
+def set_device(device) -> None:
+    _no_cuda()
