@@ -62,7 +62,12 @@ from gradscope.nn._functional.dropout import (  # noqa: F401 - re-exported
     dropout3d,
     feature_alpha_dropout,
 )
-from gradscope.nn._functional.grid_sampling import affine_grid, grid_sample  # noqa: F401 - re-exported
+from gradscope.nn._functional.grid_sampling import (  # noqa: F401 - re-exported
+    GRID_SAMPLE_INTERPOLATION_MODES,
+    GRID_SAMPLE_PADDING_MODES,
+    affine_grid,
+    grid_sample,
+)
 from gradscope.nn._functional.linear import bilinear, linear  # noqa: F401 - re-exported
 from gradscope.nn._functional.loss import (  # noqa: F401 - re-exported
     binary_cross_entropy,
@@ -84,6 +89,7 @@ from gradscope.nn._functional.margin import (  # noqa: F401 - re-exported
     multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from gradscope.nn._functional.normalization import (  # noqa: F401 - re-exported
     batch_norm,
@@ -117,7 +123,13 @@ from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
     max_pool3d,
     max_pool3d_with_indices,
 )
-from gradscope.nn._functional.sampling import interpolate, pad  # noqa: F401 - re-exported
+from gradscope.nn._functional.sampling import (  # noqa: F401 - re-exported
+    interpolate,
+    pad,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from gradscope.nn._functional.shuffle import (  # noqa: F401 - re-exported
     channel_shuffle,
     native_channel_shuffle,

@@ -13,8 +13,9 @@ from gradscope.ops import grid_sampling as G
 _ALIGN_CORNERS_DEFAULT = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                           "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
                           "documentation of grid_sample for details.")
-_MODES = {"bilinear": G.BILINEAR, "nearest": G.NEAREST, "bicubic": G.BICUBIC}
-_PADDING_MODES = {"zeros": G.ZEROS, "border": G.BORDER, "reflection": G.REFLECTION}
+GRID_SAMPLE_INTERPOLATION_MODES = {"bilinear": G.BILINEAR, "nearest": G.NEAREST, "bicubic": G.BICUBIC}
+GRID_SAMPLE_PADDING_MODES = {"zeros": G.ZEROS, "border": G.BORDER, "reflection": G.REFLECTION}
+_MODES, _PADDING_MODES = GRID_SAMPLE_INTERPOLATION_MODES, GRID_SAMPLE_PADDING_MODES
 
 
 def _default_align_corners(align_corners: bool | None) -> bool:

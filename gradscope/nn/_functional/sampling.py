@@ -4,6 +4,7 @@ primitives (ops/padding.py, ops/resample.py)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import gradscope
 from gradscope.autograd.dispatch import apply
@@ -185,3 +186,24 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                            f"({wanted})")
     params = (sizes, *scales) if mode.startswith("nearest") else (sizes, bool(align_corners), *scales)
     return apply(op, (input,), params)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None):
+    """Deprecated in PyTorch for interpolate (a UserWarning), which it calls."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning,
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None):
+    """Deprecated in PyTorch: interpolate(mode='nearest')."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None):
+    """Deprecated in PyTorch: interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
