@@ -88,15 +88,15 @@ class TensorRecord:
         """Record `array` as it is now: a copy of its values, kept when it has at most `keep_limit`
         elements, else a snapshot that only ever shows as statistics (computed on demand either way)."""
         if array.size <= keep_limit and _storable(array.dtype):
-            return cls(values=np.array(array, copy=True))
-        return cls(snapshot=snapshots.snapshot(array))
+            return _recorded(cls, np.array(array, copy=True), None, None)
+        return _recorded(cls, None, snapshots.snapshot(array), None)
 
     @classmethod
     def hold(cls, array: np.ndarray) -> TensorRecord:
         """Record `array` by reference: its statistics as they are now, copied only before a write into its
         memory changes them. The caller knows no one holds it who writes unannounced (the recorder: an
         array gradscope made while recording). Falls back to a snapshot for memory that can't be held."""
-        record = cls(held=array)
+        record = _recorded(cls, None, None, array)
         flags = array.flags  # (a strided array's copy is contiguous: its sums could differ in the last bit)
         if not ((flags.c_contiguous or flags.f_contiguous) and writes.hold(array, record)):
             record._held, record._snapshot = None, snapshots.snapshot(array)
@@ -119,7 +119,10 @@ class TensorRecord:
     def as_view(cls, source: TensorRecord, shape: tuple[int, ...]) -> TensorRecord:
         """A record of the values `source` recorded, seen with another `shape` in the same memory order
         (statistics don't depend on the order: the same figures, the same bits)."""
-        return cls(source=source, shape=shape)
+        record = _recorded(cls, None, None, None)
+        record._source = source
+        record._shape = shape
+        return record
 
     @property
     def stats(self) -> TensorStats:
@@ -215,6 +218,20 @@ class TensorRecord:
         if array is not None:
             return tuple(array.shape)
         return self._shape if self._shape is not None else self.stats.shape
+
+
+def _recorded(cls: type, values: np.ndarray | None, snapshot: np.ndarray | None, held: np.ndarray | None):
+    """A record of values, a snapshot or a held array, as `cls(...)` makes it without its checks: the recorder
+    makes one for each distinct array it meets (a few dozen per training step)."""
+    record = _new_object(cls)
+    record._values = values
+    record._snapshot = snapshot
+    record._held = held
+    record._stats = record._loader = record._shape = record._source = record._finite = None
+    return record
+
+
+_new_object = object.__new__
 
 
 def _alike(records: list[TensorRecord]) -> list[list[TensorRecord]]:

@@ -29,17 +29,33 @@ DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, large
 # bytes of snapshots (larger arrays' copies, summarised when first read) one recorder leaves pending;
 # past this it summarises them at once, so a long or large recording holds statistics, not copies
 SNAPSHOT_BYTES = 64 << 20
+PRUNE_AT = 4096  # entries a recorder keeps of arrays it met before it drops those of arrays gone (Recorder._prune)
 
 
-def _whole_buffer(array: np.ndarray) -> np.ndarray | None:
-    """The array owning the memory `array` covers, when it covers all of it in one dense block: itself, or
-    the array it is a transpose or reshape of. Arrays with the same whole buffer hold the same values in
-    the same memory order; None for a slice, a strided view, or memory NumPy doesn't own."""
-    owner = array if array.base is None else array.base
-    if type(owner) is not np.ndarray or owner.size != array.size or owner.dtype != array.dtype:
-        return None
+def _whole_buffer(array: np.ndarray, owner: np.ndarray) -> bool:
+    """Whether `array` covers all the memory of `owner` (itself, or the ndarray it is a view of) in one dense
+    block: it is `owner`, or a transpose or reshape of it. Arrays with the same whole buffer hold the same
+    values in the same memory order; a slice or a strided view doesn't cover its base's."""
+    if owner is not array and (owner.size != array.size or owner.dtype != array.dtype):
+        return False
     flags = array.flags
-    return owner if flags.c_contiguous or flags.f_contiguous else None
+    return flags.c_contiguous or flags.f_contiguous
+
+
+class _Known:
+    """What a recording knows of an ndarray it met, by identity (`ref`: an id may be another array's once
+    this one is gone): the record it was last captured as (`record`, at its tensor's `version`; None when
+    only its memory was met), and when it owns memory, whether gradscope made that while recording (`made`:
+    only tensors reach it, and gradscope announces their writes, so it may be held, not copied). When it
+    is a view's base, `whole` is the record of all its memory at `whole_version`: a view covering all of it
+    (a transpose or reshape) is recorded as a view of that."""
+
+    __slots__ = ("ref", "record", "version", "made", "whole", "whole_version")
+
+    def __init__(self, array: np.ndarray, made: bool) -> None:
+        self.ref = weakref.ref(array)
+        self.made = made
+        self.record = self.version = self.whole = self.whole_version = None
 
 
 def _render(value) -> str:
@@ -74,12 +90,8 @@ class Recorder:
         self._ids: dict[int, int] = {}
         self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
-        self._records: dict[int, tuple] = {}  # id(array) → (weakref to it, version, its TensorRecord)
-        self._buffers: dict[int, tuple] = {}  # the same for the memory of snapshotted arrays (see _whole_buffer)
-        # memory gradscope allocated while recording: id(owner) → weakref to it (see _record). Only code
-        # holding a tensor can write into it, and gradscope announces those writes: it may be held, not copied
-        self._new: dict[int, weakref.ref] = {}
-        self._seen: dict[int, weakref.ref] = {}  # the same for the memory of every array recorded
+        self._arrays: dict[int, _Known] = {}  # id → what is known of each array recorded and of its memory
+        self._prune_at = PRUNE_AT  # entries of arrays gone are dropped when _arrays grows past this (see _prune)
         self._created: set[int] = set()  # ids of the nodes made while recording (their arrays are all seen)
         self._pass: PassRecord | None = None
         self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
@@ -107,9 +119,11 @@ class Recorder:
             self._active.release()
 
     # node bookkeeping -----------------------------------------------------------------------
-    def _capture(self, value) -> TensorRecord | None:
-        """One record per array and version: a node's inputs are earlier nodes' outputs, saved
-        tensors are inputs or outputs; each is captured (copied) once."""
+    def _capture(self, value, made: bool = False) -> TensorRecord | None:
+        """One record per array and version: a node's inputs are earlier nodes' outputs, saved tensors are
+        inputs or outputs; each is captured (copied) once. `made`: gradscope just made `value` (an op's
+        output, a rule's gradient, a new .grad), so its memory, unless met before (an input's, a view of
+        one), is reachable only through tensors and may be held, not copied (see `_record`)."""
         if value is None:
             return None
         if isinstance(value, Tensor):
@@ -119,56 +133,68 @@ class Recorder:
             array = value if type(value) is np.ndarray else np.asarray(value)
             version = None
         key = id(array)
-        cached = self._records.get(key)
+        known = self._arrays.get(key)
+        if known is None or known.ref() is not array:  # met for the first time (or the id is another's now)
+            known = self._arrays[key] = _Known(array, made and array.base is None and type(array) is np.ndarray)
+            if len(self._arrays) > self._prune_at:
+                self._prune()
         # a bare array (a saved output) is the output captured just before, whatever its version
-        if cached is not None and cached[0]() is array and (cached[1] == version or version is None):
-            return cached[2]
-        record = self._record(array, version)
+        elif known.record is not None and (known.version == version or version is None):
+            return known.record
         # gradients are bare arrays: the one a node passes down is the one its input's node receives
-        self._records[key] = (weakref.ref(array), version, record)
+        record = known.record = self._record(array, version, made, known)
+        known.version = version
         return record
 
-    def _record(self, array: np.ndarray, version: int | None) -> TensorRecord:
-        """A new record of `array`: a view of a record of the same memory (a weight and then its transpose,
-        a gradient and then its transpose), else one of its own: held when gradscope made its memory while
-        recording (`_note_made`) or it is private to gradscope (`writes.is_private`), else copied."""
-        memory = array if array.base is None else memory_owner(array)
-        seen = self._seen.get(id(memory))
-        if type(memory) is np.ndarray and (seen is None or seen() is not memory):
-            self._seen[id(memory)] = weakref.ref(memory)
+    def _record(self, array: np.ndarray, version: int | None, made: bool, known: _Known) -> TensorRecord:
+        """A new record of `array` (`known` is its entry): a view of a record of the same memory (a weight and
+        then its transpose, a gradient and then its transpose), else one of its own: held when gradscope
+        made its memory while recording (`made` when first met) or it is private to gradscope
+        (`writes.is_private`), else copied."""
+        base = array.base
+        if base is None:
+            memory_array = array
+            memory = owner = known if type(array) is np.ndarray else None
+        else:  # the entries of the memory (met now, if not before) and of the array `array` is a view of
+            memory_array = memory_owner(array)
+            memory = self._known(memory_array, made)
+            owner = memory if memory_array is base else self._known(base, False)
         if array.size <= self.keep_values:  # its values copied (a snapshot for a dtype trace files don't store)
             record = TensorRecord.capture(array, self.keep_values)
             if record.pending_bytes:
                 self._hold(record, array.nbytes)
             return record
-        owner = _whole_buffer(array)
-        held = None if owner is None else self._buffers.get(id(owner))
+        whole = owner if owner is not None and _whole_buffer(array, owner.ref()) else None
+        held = None if whole is None else whole.whole
         # the same memory, unwritten since: at the same version, or still held (a write would have copied it)
-        if held is not None and held[0]() is owner and (held[1] == version or version is None
-                                                        or held[2].held is not None):
-            return TensorRecord.as_view(held[2], tuple(array.shape))
-        new = self._new.get(id(memory))
-        if new is not None and new() is memory or writes.is_private(memory):
+        if held is not None and (whole.whole_version == version or version is None or held.held is not None):
+            return TensorRecord.as_view(held, tuple(array.shape))
+        if memory is not None and memory.made or writes.is_private(memory_array):
             record = TensorRecord.hold(array)
         else:
             record = TensorRecord.capture(array, self.keep_values)
         self._hold(record, array.nbytes)  # held or copied, the same bytes
-        if owner is not None:
-            self._buffers[id(owner)] = (weakref.ref(owner), version, record)
+        if whole is not None:
+            whole.whole = record
+            whole.whole_version = version
         return record
 
-    def _note_made(self, values) -> None:
-        """Note the memory of `values` (tensors or arrays), just made by gradscope, as new: unless it is memory
-        seen already (an op's input or a view of one, a node's incoming gradient, a saved value: all recorded
-        before)."""
-        for value in values:
-            if value is None:
-                continue
-            array = value._data if isinstance(value, Tensor) else np.asarray(value)
-            owner = array if array.base is None else memory_owner(array)
-            seen = self._seen.get(id(owner))
-            if type(owner) is np.ndarray and (seen is None or seen() is not owner):
-                self._new[id(owner)] = self._seen[id(owner)] = weakref.ref(owner)
+    def _known(self, array, made: bool) -> _Known | None:
+        """The entry of an ndarray `array`, made now when it is met for the first time (None for any other
+        object)."""
+        if type(array) is not np.ndarray:
+            return None
+        known = self._arrays.get(id(array))
+        if known is None or known.ref() is not array:
+            known = self._arrays[id(array)] = _Known(array, made)
+        return known
+
+    def _prune(self) -> None:
+        """Drop the entries of arrays gone (no array can be met again once gone), so that a long recording
+        keeps entries for the arrays alive and not for every one it ever met. NOTE: in bulk when the entries
+        double, not by a weakref callback each: an entry then costs one plain weakref."""
+        self._arrays = {key: known for key, known in self._arrays.items() if known.ref() is not None}
+        self._prune_at = max(PRUNE_AT, 2 * len(self._arrays))
 
     def _hold(self, record: TensorRecord, nbytes: int) -> None:
         """Keep track of a snapshot (or held array) of `nbytes`; past the budget, summarise every one still waiting."""
@@ -207,11 +233,11 @@ class Recorder:
         record.inputs = list(map(self._capture, inputs))
         if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
             self._created.add(record.id)
-            self._note_made(outputs)
-        record.outputs = list(map(self._capture, outputs))
-        if isinstance(node, OpNode):
+            record.outputs = [self._capture(output, True) for output in outputs]
             names = node.op.params + node.op.attrs
             record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
+        else:
+            record.outputs = list(map(self._capture, outputs))
         # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients
         if current_pass() is None:  # its anomaly belongs to the pass this forward feeds (settled in finish)
             self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
@@ -249,9 +275,8 @@ class Recorder:
         if self._pass is None:
             return
         node_id = self.node_id(node)
-        if node_id in self._created:  # an op's rule, all of whose saved values were recorded
-            self._note_made(grads)
-        self._pass.grad_inputs[node_id] = list(map(self._capture, grads))
+        made = node_id in self._created  # an op's rule, all of whose saved values were recorded
+        self._pass.grad_inputs[node_id] = [self._capture(grad, made) for grad in grads]
         self.trace.judge_later(partial(classify_backward, pass_record=self._pass, node_id=node_id))
 
     def grad_accumulated(self, tensor, grad) -> None:
@@ -262,9 +287,8 @@ class Recorder:
         if accumulator._has_hooks or tensor._backward_hooks or tensor._post_accumulate_hooks:
             self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
-        if grad._version_counter[0] == 0:  # .grad just made (accumulating into one bumps its version)
-            self._note_made([grad])
-        self._pass.leaf_grads[node_id] = self._capture(grad)
+        # a .grad just made (accumulating into one bumps its version)
+        self._pass.leaf_grads[node_id] = self._capture(grad, grad._version_counter[0] == 0)
 
     def _note_hooks(self, node_id: int, hooks: list[str]) -> None:
         record = self.trace.nodes[node_id]
@@ -328,10 +352,7 @@ class Recorder:
         self._roots.clear()
         self._leaves.clear()
         self._ids.clear()
-        self._records.clear()
-        self._buffers.clear()
-        self._new.clear()
-        self._seen.clear()
+        self._arrays.clear()
         self._created.clear()
         self._snapshots.clear()  # the trace's records summarise themselves when read
         self._snapshot_total = 0

@@ -10,6 +10,7 @@ import gradscope as torch
 from gradscope import nn
 from gradscope._stats import compute_stats
 from gradscope.autograd import observers
+from gradscope.trace import recorder as recorder_module
 from gradscope.trace.model import Trace
 from gradscope.trace.recorder import Recorder
 
@@ -302,6 +303,24 @@ def test_snapshots_past_the_budget_are_summarised_while_recording():
     assert not any(r.pending_bytes for r in records)  # the pass's gradients went past the budget
     weight = next(p for p in trace.parameters if p.name == "layer.weight")
     assert weight.value.stats == compute_stats(layer.weight.detach().numpy())
+
+
+def test_a_long_recording_keeps_entries_only_for_arrays_alive(monkeypatch):
+    """A training loop recorded in one block: the recorder's bookkeeping of the arrays it met drops those gone
+    (here the arrays whose values it copied), so it grows with what is alive, not with the steps."""
+    monkeypatch.setattr(recorder_module, "PRUNE_AT", 64, raising=False)
+    layer = nn.Linear(4, 4, dtype=torch.float64)
+    sizes = []
+    with Recorder() as rec:
+        for _ in range(300):
+            layer.zero_grad()
+            torch.tanh(layer(torch.ones(2, 4, dtype=torch.float64))).sum().backward()
+            sizes.append(len(rec._arrays))
+    trace = rec.finish({"layer": layer})
+    assert len(trace.passes) == 300 and max(sizes) <= 65  # ~5 new arrays a step: 1,500 entries unpruned
+    weight = next(p for p in trace.parameters if p.name == "layer.weight")
+    assert weight.value.stats == compute_stats(layer.weight.detach().numpy())
+    assert trace.parameter_grad(weight).stats == compute_stats(layer.weight.grad.numpy())
 
 
 # --------------------------------------------------------------------------------------- anomalies
