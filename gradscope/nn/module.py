@@ -115,9 +115,14 @@ class Module(HookedCall):
 
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        # the scope is only read by observers and anomaly mode: while none listens and grad mode is on, the call is
+        # its hooks and forward alone (three checks, then one per hook dict)
+        if observers.idle and observers.checker is None and modes.get() is DEFAULT_MODES:
+            if (_global_module_hooks or self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks):
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
         mode = modes.get()
-        # the scope is only read by observers and anomaly mode, so without them there is nothing to push
-        # (one check while nothing listens and grad mode is on)
         observing = not (observers.idle and mode is DEFAULT_MODES) and (observers.GLOBAL or mode.observers)
         if observing or observers.checker is not None:
             outer = observers.calls.get()

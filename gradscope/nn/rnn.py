@@ -24,13 +24,12 @@ from gradscope.nn.utils.rnn import PackedSequence, pad_packed_sequence, repack_l
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _rnn_step(mode: str):
-    activation = gradscope.relu if mode == "RNN_RELU" else gradscope.tanh
+def _tanh_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    return gradscope.tanh(x_proj + F.linear(hidden, w_hh, b_hh))
 
-    def step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-        return activation(x_proj + F.linear(hidden, w_hh, b_hh))
 
-    return step
+def _relu_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    return gradscope.relu(x_proj + F.linear(hidden, w_hh, b_hh))
 
 
 def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple:
@@ -64,8 +63,11 @@ def _unpack(input) -> tuple:
     return input, padded, lengths.numpy()
 
 
+_STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
+
+
 def _step_function(mode: str):
-    return {"LSTM": _lstm_step, "GRU": _gru_step}.get(mode) or _rnn_step(mode)
+    return _STEPS[mode]
 
 
 class RNNBase(Module):
@@ -320,9 +322,21 @@ class RNNCellBase(Module):
         return text
 
     def _check(self, input: Tensor) -> bool:
-        if input.dim() not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        return input.dim() == 2
+        dims = input.dim()
+        if dims not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {dims}D instead")
+        return dims == 2
+
+    def _weights(self) -> tuple:
+        """(weight_ih, bias_ih, weight_hh, bias_hh), read from the registry as Linear.forward reads its own: a
+        cell's forward runs every step, and `self.weight_ih` first fails the ordinary attribute lookup (an
+        AttributeError made and dropped, ~0.4 µs) before __getattr__ finds it. A name the registry lacks (a
+        parametrization's property) is read as an attribute."""
+        parameters = self._parameters
+        return (parameters["weight_ih"] if "weight_ih" in parameters else self.weight_ih,
+                parameters["bias_ih"] if "bias_ih" in parameters else self.bias_ih,
+                parameters["weight_hh"] if "weight_hh" in parameters else self.weight_hh,
+                parameters["bias_hh"] if "bias_hh" in parameters else self.bias_hh)
 
     def _state(self, state: Tensor | None, input: Tensor, batched: bool) -> Tensor:
         if state is None:
@@ -343,9 +357,9 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched = self._check(input)
         input = input if batched else input.unsqueeze(0)
-        step = _rnn_step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU")
-        hidden = step(F.linear(input, self.weight_ih, self.bias_ih), self._state(hx, input, batched), self.weight_hh,
-                      self.bias_hh)
+        step = _tanh_step if self.nonlinearity == "tanh" else _relu_step
+        weight_ih, bias_ih, weight_hh, bias_hh = self._weights()
+        hidden = step(F.linear(input, weight_ih, bias_ih), self._state(hx, input, batched), weight_hh, bias_hh)
         return hidden if batched else hidden.squeeze(0)
 
 
@@ -360,7 +374,8 @@ class LSTMCell(RNNCellBase):
         input = input if batched else input.unsqueeze(0)
         hidden, cell = (None, None) if hx is None else hx
         state = (self._state(hidden, input, batched), self._state(cell, input, batched))
-        hidden, cell = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), state, self.weight_hh, self.bias_hh)
+        weight_ih, bias_ih, weight_hh, bias_hh = self._weights()
+        hidden, cell = _lstm_step(F.linear(input, weight_ih, bias_ih), state, weight_hh, bias_hh)
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -373,6 +388,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched = self._check(input)
         input = input if batched else input.unsqueeze(0)
-        hidden = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), self._state(hx, input, batched),
-                           self.weight_hh, self.bias_hh)
+        weight_ih, bias_ih, weight_hh, bias_hh = self._weights()
+        hidden = _gru_step(F.linear(input, weight_ih, bias_ih), self._state(hx, input, batched), weight_hh, bias_hh)
         return hidden if batched else hidden.squeeze(0)

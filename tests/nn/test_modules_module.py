@@ -3,6 +3,7 @@ arguments, buffers in state_dict, nested reprs, and scopes through containers an
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -58,6 +59,35 @@ def test_hooks_are_called_like_torch(input_requires_grad):
         grads.append(layer.weight.grad.numpy().copy())
     assert logs[0] == logs[1]
     np.testing.assert_allclose(grads[0], grads[1])
+
+
+def _hooks_seen(lib, context: str) -> list:
+    log = []
+    layer = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Tanh())
+    layer[0].register_forward_pre_hook(lambda m, args: log.append(("pre", type(m).__name__)))
+    layer[1].register_forward_hook(lambda m, args, out: log.append(("post", out.requires_grad)))
+    module_api = lib.nn.modules.module if hasattr(lib.nn, "modules") else lib.nn.module
+    handle = module_api.register_module_forward_pre_hook(lambda m, args: log.append(("global", type(m).__name__)))
+    modes = {"default": contextlib.nullcontext, "no_grad": lib.no_grad, "inference_mode": lib.inference_mode,
+             "enable_grad": lib.enable_grad, "detect_anomaly": lib.autograd.detect_anomaly}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # detect_anomaly's warning that it slows things down
+            with modes[context]():
+                layer(lib.ones(4, 3))
+    finally:
+        handle.remove()
+    return log
+
+
+@pytest.mark.parametrize("context", ["default", "no_grad", "inference_mode", "enable_grad", "detect_anomaly"])
+def test_forward_hooks_run_in_every_grad_mode_like_torch(context):
+    """A module call takes a shorter way while nothing observes it and grad mode is the default; its hooks
+    (global and its own) run in the same order under every mode."""
+    torch = pytest.importorskip("torch")
+    ours = _hooks_seen(gradscope, context)
+    assert ours == _hooks_seen(torch, context)
+    assert ("post", context not in ("no_grad", "inference_mode")) in ours
 
 
 def test_backward_hooks_can_replace_gradients_like_torch():

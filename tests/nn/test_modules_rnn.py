@@ -74,6 +74,31 @@ def test_cells_match_torch(kind, with_state):
     run_both(ours, theirs, inputs)
 
 
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_read_weights_replaced_by_plain_tensors_as_torch(kind):
+    """A cell's forward reads its parameters from the registry; one deleted there and set again as a plain
+    tensor attribute (as functional and weight-norm style code does) is the attribute, in both libraries."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib, nn in ((torch, torch.nn), (gradscope, gnn)):
+        cell = getattr(nn, kind)(3, 4, dtype=lib.float64)
+        for param in cell.parameters():
+            param.data = lib.tensor(np.linspace(-0.5, 0.5, param.numel()).reshape(tuple(param.shape)))
+        x = lib.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        scale = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        for name in ("weight_hh", "bias_ih"):
+            value = getattr(cell, name).detach().clone()
+            delattr(cell, name)
+            setattr(cell, name, lib.tensor(np.full(tuple(value.shape), 0.25)) * scale)
+        out = cell(x, None)
+        out = out[0] if isinstance(out, tuple) else out
+        out.sum().backward()
+        assert [name for name, _ in cell.named_parameters()] == ["weight_ih", "bias_hh"]
+        results.append((out.detach().numpy(), x.grad.numpy(), scale.grad.numpy()))
+    for theirs, ours in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def test_relu_cell_unbatched():
     ours, theirs = twin(lambda nn: nn.RNNCell(3, 2, bias=False, nonlinearity="relu"))
     run_both(ours, theirs, lambda torch: (torch.randn(3, dtype=torch.float64, requires_grad=True),))
