@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gradscope
 from gradscope.autograd.factories import empty
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn import functional as F
@@ -18,7 +19,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -85,12 +86,12 @@ class SiLU(Module):
 
 class Tanh(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return F.tanh(input)
+        return gradscope.tanh(input)  # as PyTorch's: torch.tanh, with no functional frame between
 
 
 class Sigmoid(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return F.sigmoid(input)
+        return gradscope.sigmoid(input)
 
 
 class Softmax(Module):
