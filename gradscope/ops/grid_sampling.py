@@ -12,6 +12,7 @@ other corner weights of the rules. Source points and their slopes follow PyTorch
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,20 +115,19 @@ def _source(coordinate, size: int, padding: int, align_corners: bool):
 
 @dataclass(frozen=True)
 class Corners:
-    """The pixels an output point reads: per corner a flat index into H·W and whether it lies inside
-    (an outside corner reads 0), each (N, points); `weight` the mixing weights, and for bilinear mode their
-    derivatives along x, y and x then y, with `slope_x`, `slope_y` the source point's slopes."""
+    """The pixels an output point reads: per corner a flat index into the input's spatial plane (or volume) and
+    whether it lies inside (an outside corner reads 0), each (N, points); `weight` the mixing weights. For the
+    interpolating modes, per grid coordinate d (x, y, z): `slope[d]` the source point's slope, `along[d]` the
+    weights' derivatives along d, `cross[d, e]` along d then e (d < e), `curve[d]` twice along d (empty when
+    zero, as for linear weights)."""
 
     index: tuple
     inside: tuple
     weight: tuple
-    along_x: tuple = ()
-    along_y: tuple = ()
-    along_xy: tuple = ()
-    slope_x: np.ndarray | None = None
-    slope_y: np.ndarray | None = None
-    along_xx: tuple = ()  # second derivatives along one axis: zero for bilinear weights (left empty), not bicubic's
-    along_yy: tuple = ()
+    slope: tuple = ()
+    along: tuple = ()
+    cross: dict | None = None
+    curve: tuple = ()
 
 
 def _integer(pixel, size: int):
@@ -136,33 +136,61 @@ def _integer(pixel, size: int):
     return parked.astype(np.int64)
 
 
-def corners(grid, height: int, width: int, mode: int, padding: int, align_corners: bool) -> Corners:
-    n = grid.shape[0]
-    grid = grid.reshape(n, -1, 2)
+def _flat_index(coordinates, sizes) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis integer coordinates (x first) → (flat index in the input's spatial dims, whether inside)."""
+    inside, flat, stride = None, 0, 1
+    for coordinate, size in zip(coordinates, sizes, strict=True):
+        ok = (coordinate >= 0) & (coordinate < size)
+        inside = ok if inside is None else inside & ok
+        flat = flat + coordinate * stride
+        stride *= size
+    return np.where(inside, flat, 0), inside
+
+
+def corners(grid, spatial: tuple, mode: int, padding: int, align_corners: bool) -> Corners:
+    """The corners of every grid point of an input whose spatial dims are `spatial` ((H, W) or (D, H, W))."""
+    n, k = grid.shape[0], grid.shape[-1]
+    grid = grid.reshape(n, -1, k)
+    sizes = tuple(reversed(spatial))  # grid coordinate d runs along spatial dim −1 − d: x along W
     if mode == BICUBIC:
-        return _bicubic_corners(grid, height, width, padding, align_corners)
-    x, slope_x = _source(grid[..., 0], width, padding, align_corners)
-    y, slope_y = _source(grid[..., 1], height, padding, align_corners)
+        return _bicubic_corners(grid, sizes, padding, align_corners)
+    sources = [_source(grid[..., d], sizes[d], padding, align_corners) for d in range(k)]
     if mode == NEAREST:
-        column, row = _integer(np.rint(x), width), _integer(np.rint(y), height)
-        inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
-        return Corners((np.where(inside, row * width + column, 0),), (inside,), (np.ones_like(x),))
-    west, north = np.floor(x), np.floor(y)
-    to_west, to_north = x - west, y - north  # PyTorch's w and n: distances from the north-west corner
-    to_east, to_south = 1 - to_west, 1 - to_north
-    west, north = _integer(west, width), _integer(north, height)
-    index, inside = [], []
-    for row in (north, north + 1):
-        for column in (west, west + 1):
-            ok = (column >= 0) & (column < width) & (row >= 0) & (row < height)
-            index.append(np.where(ok, row * width + column, 0))
-            inside.append(ok)
-    one = np.ones_like(x)
-    return Corners(tuple(index), tuple(inside),
-                   weight=(to_south * to_east, to_south * to_west, to_north * to_east, to_north * to_west),
-                   along_x=(-to_south, to_south, -to_north, to_north),
-                   along_y=(-to_east, -to_west, to_east, to_west),
-                   along_xy=(one, -one, -one, one), slope_x=slope_x, slope_y=slope_y)
+        index, inside = _flat_index([_integer(np.rint(x), size) for (x, _), size in zip(sources, sizes)], sizes)
+        return Corners((index,), (inside,), (np.ones_like(sources[0][0]),))
+    low = [np.floor(x) for x, _ in sources]
+    above = [x - floor for (x, _), floor in zip(sources, low, strict=True)]  # PyTorch's w, n: from the low corner
+    below = [1 - a for a in above]
+    one = np.ones_like(above[0])
+    low = [_integer(floor, size) for floor, size in zip(low, sizes, strict=True)]
+    index, inside, weight, signs, terms = [], [], [], [], []
+    # NOTE: the high axis outermost (y, then x), PyTorch's corner order: nw, ne, sw, se
+    for offsets in itertools.product((0, 1), repeat=k):
+        offsets = offsets[::-1]  # offsets[d] for coordinate d
+        flat, ok = _flat_index([floor + o for floor, o in zip(low, offsets, strict=True)], sizes)
+        index.append(flat)
+        inside.append(ok)
+        factors = [above[d] if offsets[d] else below[d] for d in range(k)]
+        terms.append(factors)
+        signs.append([1 if o else -1 for o in offsets])
+        weight.append(_product(factors[::-1], one))
+    along = tuple(tuple(sign[d] * _product([f for e, f in enumerate(factors) if e != d][::-1], one)
+                        for factors, sign in zip(terms, signs, strict=True)) for d in range(k))
+    cross = {(d, e): tuple(sign[d] * sign[e] * _product([f for c, f in enumerate(factors) if c not in (d, e)][::-1],
+                                                        one)
+                           for factors, sign in zip(terms, signs, strict=True))
+             for d in range(k) for e in range(d + 1, k)}
+    return Corners(tuple(index), tuple(inside), tuple(weight), tuple(slope for _, slope in sources), along, cross)
+
+
+def _product(factors, one):
+    """The product of the factors (in order), `one` when there are none."""
+    if not factors:
+        return one
+    total = factors[0]
+    for factor in factors[1:]:
+        total = total * factor
+    return total
 
 
 def _cubic(t):
@@ -197,11 +225,10 @@ def _source_of_pixel(pixel, size: int, padding: int, align_corners: bool):
     return np.where(np.isnan(pixel), dtype(0), np.minimum(np.maximum(pixel, dtype(0)), dtype(size - 1))), None
 
 
-def _bicubic_corners(grid, height: int, width: int, padding: int, align_corners: bool) -> Corners:
+def _bicubic_corners(grid, sizes: tuple, padding: int, align_corners: bool) -> Corners:
     """Sixteen taps around the source point, weighted by cubic convolution along each axis; padding maps the
     taps themselves, so the point's slope is the unnormalising scale alone."""
-    n = grid.shape[0]
-    grid = grid.reshape(n, -1, 2)
+    width, height = sizes
     x, slope_x = _source(grid[..., 0], width, ZEROS, align_corners)
     y, slope_y = _source(grid[..., 1], height, ZEROS, align_corners)
     west, north = np.floor(x), np.floor(y)
@@ -220,8 +247,8 @@ def _bicubic_corners(grid, height: int, width: int, padding: int, align_corners:
             along_xy.append(dwx[k] * dwy[i])
             along_xx.append(ddwx[k] * wy[i])
             along_yy.append(wx[k] * ddwy[i])
-    return Corners(tuple(index), tuple(inside), tuple(weight), tuple(along_x), tuple(along_y), tuple(along_xy),
-                   slope_x, slope_y, tuple(along_xx), tuple(along_yy))
+    return Corners(tuple(index), tuple(inside), tuple(weight), (slope_x, slope_y),
+                   (tuple(along_x), tuple(along_y)), {(0, 1): tuple(along_xy)}, (tuple(along_xx), tuple(along_yy)))
 
 
 def _sample(values, c: Corners, weights) -> np.ndarray:
@@ -254,92 +281,93 @@ def _channel_sum(g, sampled):
     return (g * sampled).sum(1)
 
 
-# ------------------------------------------------------------------------------- grid_sampler_2d
+# ------------------------------------------------------------------------------- grid_sampler_2d / 3d
 def _grid_sampler(input, grid, mode, padding, align_corners):
-    n, channels, height, width = input.shape
-    c = corners(grid, height, width, mode, padding, align_corners)
-    return _sample(input, c, c.weight).reshape((n, channels) + grid.shape[1:3])
+    c = corners(grid, input.shape[2:], mode, padding, align_corners)
+    return _sample(input, c, c.weight).reshape(input.shape[:2] + grid.shape[1:-1])
 
 
 def _grid_sampler_backward(grad, input, grid, mode, padding, align_corners, output_mask):
     """(gradient of input, gradient of grid); one not asked for in output_mask is zeros."""
-    n, channels, height, width = input.shape
-    c = corners(grid, height, width, mode, padding, align_corners)
+    n, channels = input.shape[:2]
+    c = corners(grid, input.shape[2:], mode, padding, align_corners)
     g = grad.reshape(n, channels, -1)
     grad_input = _scatter(g, c, c.weight, input.shape) if output_mask[0] else np.zeros_like(input)
     grad_grid = np.zeros_like(grid)
     if output_mask[1] and mode != NEAREST:
-        flat = grad_grid.reshape(n, -1, 2)
-        flat[..., 0] = c.slope_x * _channel_sum(g, _sample(input, c, c.along_x))
-        flat[..., 1] = c.slope_y * _channel_sum(g, _sample(input, c, c.along_y))
+        flat = grad_grid.reshape(n, -1, grid.shape[-1])
+        for d, (slope, along) in enumerate(zip(c.slope, c.along, strict=True)):
+            flat[..., d] = slope * _channel_sum(g, _sample(input, c, along))
     return grad_input, grad_grid
 
 
-def _grid_sampler_vjps(g, s, needs) -> list:
-    mask = (bool(needs[0]), bool(needs[1]))
-    grad_input, grad_grid = s.xp.apply(grid_sampler_2d_backward, (g, s.input, s.grid),
-                                       (s.interpolation_mode, s.padding_mode, s.align_corners, mask))
-    return [grad_input if needs[0] else None, grad_grid if needs[1] else None]
+def _sampler_primitives(dims: int):
+    """The sampler over `dims` spatial dims and its backward, each a primitive with its own rules."""
+    def vjps(g, s, needs) -> list:
+        mask = (bool(needs[0]), bool(needs[1]))
+        grad_input, grad_grid = s.xp.apply(backward, (g, s.input, s.grid),
+                                           (s.interpolation_mode, s.padding_mode, s.align_corners, mask))
+        return [grad_input if needs[0] else None, grad_grid if needs[1] else None]
 
+    def one_of(index: int):
+        return lambda g, s: vjps(g, s, tuple(i == index for i in range(2)))[index]
 
-def _one_of(index: int):
-    return lambda g, s: _grid_sampler_vjps(g, s, tuple(i == index for i in range(2)))[index]
+    def double_one_of(index: int):
+        return lambda g, s: _double_backward(g, s, tuple(i == index for i in range(3)))[index]
 
-
-grid_sampler_2d = primitive(
-    "grid_sampler_2d", _grid_sampler, "GridSampler2DBackward0", inputs=("input", "grid"),
-    params=("interpolation_mode", "padding_mode", "align_corners"), saves=(("input", "grid"), ("input", "grid")),
-    vjp=(_one_of(0), _one_of(1)), joint_vjp=_grid_sampler_vjps)
+    forward = primitive(
+        f"grid_sampler_{dims}d", _grid_sampler, f"GridSampler{dims}DBackward0", inputs=("input", "grid"),
+        params=("interpolation_mode", "padding_mode", "align_corners"), saves=(("input", "grid"), ("input", "grid")),
+        vjp=(one_of(0), one_of(1)), joint_vjp=vjps)
+    backward = primitive(
+        f"grid_sampler_{dims}d_backward", _grid_sampler_backward, f"GridSampler{dims}DBackwardBackward0",
+        inputs=("grad_output", "input", "grid"),
+        params=("interpolation_mode", "padding_mode", "align_corners", "output_mask"), outputs=2,
+        output_names=("grad_input", "grad_grid"), saves=(("grad_output", "input", "grid"),) * 3,
+        vjp=(double_one_of(0), double_one_of(1), double_one_of(2)), joint_vjp=_double_backward)
+    return forward, backward
 
 
 def _double_backward(g, s, needs) -> list:
-    """The backward's own gradients: with u, v the gradients of its input and grid outputs, ∂grad = S(u) +
-    S_v(input); ∂input = S_vᵀ(grad), where S_v samples with the weights' derivatives along v; ∂grid from the
-    input gradient's weights (u in place of the input) and the grid gradient's own x-y cross derivative."""
+    """The backward's own gradients: with u, v the gradients of its input and grid outputs,
+    ∂grad = S(u) + S_v(input), ∂input = S_vᵀ(grad), where S_v samples with the weights' derivatives along v;
+    ∂grid from the input gradient's weights (u in place of the input) and the grid gradient's own
+    second derivatives (across coordinates, and along one for bicubic weights)."""
     if s.xp.is_tensor:
-        raise RuntimeError("derivative for aten::grid_sampler_2d_backward is not implemented for create_graph=True "
+        raise RuntimeError("derivative for aten::grid_sampler_backward is not implemented for create_graph=True "
                            "(gradscope differentiates grid_sample twice, not three times)")
     u, v = g
     grad, input, grid = s.grad_output, s.input, s.grid
-    n, channels, height, width = input.shape
-    c = corners(grid, height, width, s.interpolation_mode, s.padding_mode, s.align_corners)
+    n, channels = input.shape[:2]
+    k = grid.shape[-1]
+    c = corners(grid, input.shape[2:], s.interpolation_mode, s.padding_mode, s.align_corners)
     flat_grad = grad.reshape(n, channels, -1)
-    out_shape = grad.shape
     grad_of_grad = np.zeros_like(flat_grad)
     grad_of_input, grad_of_grid = np.zeros_like(input), np.zeros_like(grid)
+    flat = grad_of_grid.reshape(n, -1, k)
     if u is not None:
         grad_of_grad = grad_of_grad + _sample(u, c, c.weight)
-    bilinear = s.interpolation_mode != NEAREST  # bicubic too: its rules have the same form
-    if bilinear and v is not None:
-        v = v.reshape(n, -1, 2)
-        along_v = tuple(c.slope_x * v[..., 0] * dx + c.slope_y * v[..., 1] * dy
-                        for dx, dy in zip(c.along_x, c.along_y, strict=True))
+    interpolating = s.interpolation_mode != NEAREST
+    if interpolating and v is not None:
+        v = v.reshape(n, -1, k)
+        along_v = tuple(sum(c.slope[d] * v[..., d] * c.along[d][corner] for d in range(k))
+                        for corner in range(len(c.index)))
         grad_of_grad = grad_of_grad + _sample(input, c, along_v)
         if needs[1]:
             grad_of_input = _scatter(flat_grad, c, along_v, input.shape)
         if needs[2]:
-            cross = c.slope_x * c.slope_y * _channel_sum(flat_grad, _sample(input, c, c.along_xy))
-            flat = grad_of_grid.reshape(n, -1, 2)
-            flat[..., 0] += v[..., 1] * cross
-            flat[..., 1] += v[..., 0] * cross
-            if c.along_xx:  # bicubic weights curve along each axis too
-                flat[..., 0] += v[..., 0] * c.slope_x ** 2 * _channel_sum(flat_grad, _sample(input, c, c.along_xx))
-                flat[..., 1] += v[..., 1] * c.slope_y ** 2 * _channel_sum(flat_grad, _sample(input, c, c.along_yy))
-    if bilinear and u is not None and needs[2]:
-        flat = grad_of_grid.reshape(n, -1, 2)
-        flat[..., 0] += c.slope_x * _channel_sum(flat_grad, _sample(u, c, c.along_x))
-        flat[..., 1] += c.slope_y * _channel_sum(flat_grad, _sample(u, c, c.along_y))
-    return [grad_of_grad.reshape(out_shape) if needs[0] else None, grad_of_input if needs[1] else None,
+            for (d, e), weights in c.cross.items():
+                both = c.slope[d] * c.slope[e] * _channel_sum(flat_grad, _sample(input, c, weights))
+                flat[..., d] += v[..., e] * both
+                flat[..., e] += v[..., d] * both
+            for d, weights in enumerate(c.curve):  # bicubic weights curve along each axis too
+                flat[..., d] += v[..., d] * c.slope[d] ** 2 * _channel_sum(flat_grad, _sample(input, c, weights))
+    if interpolating and u is not None and needs[2]:
+        for d in range(k):
+            flat[..., d] += c.slope[d] * _channel_sum(flat_grad, _sample(u, c, c.along[d]))
+    return [grad_of_grad.reshape(grad.shape) if needs[0] else None, grad_of_input if needs[1] else None,
             grad_of_grid if needs[2] else None]
 
 
-def _double_one_of(index: int):
-    return lambda g, s: _double_backward(g, s, tuple(i == index for i in range(3)))[index]
-
-
-grid_sampler_2d_backward = primitive(
-    "grid_sampler_2d_backward", _grid_sampler_backward, "GridSampler2DBackwardBackward0",
-    inputs=("grad_output", "input", "grid"),
-    params=("interpolation_mode", "padding_mode", "align_corners", "output_mask"), outputs=2,
-    output_names=("grad_input", "grad_grid"), saves=(("grad_output", "input", "grid"),) * 3,
-    vjp=(_double_one_of(0), _double_one_of(1), _double_one_of(2)), joint_vjp=_double_backward)
+grid_sampler_2d, grid_sampler_2d_backward = _sampler_primitives(2)
+grid_sampler_3d, grid_sampler_3d_backward = _sampler_primitives(3)

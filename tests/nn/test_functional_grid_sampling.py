@@ -38,6 +38,19 @@ def test_values_and_gradients_match_torch(n, c, h, w, ho, wo, spread, mode, padd
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=what)
 
 
+@settings(deadline=None, max_examples=40)
+@given(d=st.integers(1, 3), h=st.integers(1, 3), w=st.integers(1, 4), points=st.integers(1, 3),
+       spread=st.sampled_from([0.8, 2.0, 30.0]), mode=st.sampled_from(["bilinear", "nearest"]),
+       padding_mode=st.sampled_from(PADDINGS), align_corners=st.booleans(), seed=st.integers(0, 2**16))
+def test_volumes_match_torch(d, h, w, points, spread, mode, padding_mode, align_corners, seed):
+    rng = np.random.default_rng(seed)
+    x, grid = rng.standard_normal((2, 2, d, h, w)), rng.standard_normal((2, points, 2, 1, 3)) * spread
+    u = rng.standard_normal((2, 2, points, 2, 1))
+    options = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    for ours, theirs in zip(_run(gradscope, x, grid, u, **options), _run(torch, x, grid, u, **options), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("padding_mode", PADDINGS)
 @pytest.mark.parametrize("mode", MODES)
 def test_float32_stays_float32_and_close_to_torch(mode, padding_mode):
@@ -68,19 +81,23 @@ def test_non_finite_and_far_grid_points_read_as_in_torch():
     assert np.isfinite(grad_input).all()
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "trilinear"])
 @pytest.mark.parametrize("padding_mode", PADDINGS)
 @pytest.mark.parametrize("align_corners", [True, False])
 def test_double_backward_matches_torch(mode, padding_mode, align_corners):
     rng = np.random.default_rng(7)
-    x, grid = rng.standard_normal((2, 2, 3, 4)), rng.standard_normal((2, 3, 2, 2)) * 1.5
-    u, wx, wg = rng.standard_normal((2, 2, 3, 2)), rng.standard_normal(x.shape), rng.standard_normal(grid.shape)
+    if mode == "trilinear":
+        mode, x, grid = "bilinear", rng.standard_normal((2, 2, 2, 3, 4)), rng.standard_normal((2, 3, 1, 2, 3)) * 1.5
+    else:
+        x, grid = rng.standard_normal((2, 2, 3, 4)), rng.standard_normal((2, 3, 2, 2)) * 1.5
+    u = rng.standard_normal((2, 2) + grid.shape[1:-1])
+    wx, wg = rng.standard_normal(x.shape), rng.standard_normal(grid.shape)
 
     def second(lib):
         tensors = [lib.tensor(a, requires_grad=True) for a in (x, grid, u)]
         out = lib.nn.functional.grid_sample(tensors[0], tensors[1], mode, padding_mode, align_corners)
         gx, gg = lib.autograd.grad(out, tensors[:2], tensors[2], create_graph=True)
-        assert type(gx.grad_fn).__name__ == "GridSampler2DBackwardBackward0"
+        assert type(gx.grad_fn).__name__ == f"GridSampler{x.ndim - 2}DBackwardBackward0"
         total = (gx * lib.tensor(wx)).sum() + (gg * lib.tensor(wg)).sum()
         return [g.numpy() for g in lib.autograd.grad(total, tensors)]
 
@@ -140,6 +157,8 @@ ERRORS = {
     "3-D input": ("F.grid_sample(x[:, 0], torch.zeros(2, 2, 1), align_corners=False)",
                   "RuntimeError: grid_sampler(): expected 5D input and grid with same number of dimensions, but got "
                   "input with sizes [2, 3, 3] and grid with sizes [2, 2, 1]"),
+    "bicubic volume": ("F.grid_sample(torch.ones(1, 1, 2, 2, 2), torch.zeros(1, 1, 1, 1, 3), mode='bicubic', "
+                       "align_corners=False)", "RuntimeError: grid_sampler(): bicubic interpolation only supports 4D input"),
     "integer theta": ("F.affine_grid(theta.long(), (2, 1, 2, 2), align_corners=False)",
                       "ValueError: Expected theta to have floating point type, but got torch.int64"),
     "theta shape": ("F.affine_grid(torch.zeros(2, 3, 3), [2, 1, 2, 2], align_corners=False)",

@@ -69,8 +69,9 @@ def affine_grid_generator(theta: Tensor, size, align_corners: bool) -> Tensor:
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample input (N, C, H, W) at the points of grid (N, Ho, Wo, 2), x then y in [-1, 1]: an
-    (N, C, Ho, Wo) output (GridSampler2DBackward0). Modes 'bilinear', 'nearest' and 'bicubic'; padding 'zeros',
-    'border' or 'reflection' for points outside.
+    (N, C, Ho, Wo) output (GridSampler2DBackward0); or (N, C, D, H, W) input at grid (N, Do, Ho, Wo, 3)
+    (GridSampler3DBackward0). Modes 'bilinear' (trilinear in 3-D), 'nearest' and (4-D) 'bicubic'; padding
+    'zeros', 'border' or 'reflection' for points outside.
 
     >>> F.grid_sample(gradscope.arange(4.).view(1, 1, 2, 2), gradscope.zeros(1, 1, 1, 2), align_corners=True)
     tensor([[[[1.5000]]]])
@@ -100,13 +101,13 @@ def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_m
         if input.shape[dim] <= 0:
             raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
                                f"sizes {size_list(input)} with dimension {dim} being empty")
-    if input.dim() != 4 or grid.dim() != 4:
-        if input.dim() == 5 and interpolation_mode == 2:
-            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-        if input.dim() == 5 and grid.dim() == 5:
-            raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported by gradscope")
+    if input.dim() == 5 and interpolation_mode == G.BICUBIC:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if input.dim() not in (4, 5) or grid.dim() != input.dim():
         raise RuntimeError("grid_sampler(): expected 5D input and grid with same number of dimensions, but got input "
                            f"with sizes {size_list(input)} and grid with sizes {size_list(grid)}")
     if not input.is_floating_point():
-        raise NotImplementedError(f'"grid_sampler_2d_cpu_kernel_impl" not implemented for \'{scalar_type(input)}\'')
-    return apply(G.grid_sampler_2d, (input, grid), (int(interpolation_mode), int(padding_mode), bool(align_corners)))
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if input.dim() == 4 else "grid_sampler_3d_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type(input)}\'')
+    op = G.grid_sampler_2d if input.dim() == 4 else G.grid_sampler_3d
+    return apply(op, (input, grid), (int(interpolation_mode), int(padding_mode), bool(align_corners)))
