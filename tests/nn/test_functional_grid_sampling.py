@@ -158,7 +158,8 @@ ERRORS = {
                   "RuntimeError: grid_sampler(): expected 5D input and grid with same number of dimensions, but got "
                   "input with sizes [2, 3, 3] and grid with sizes [2, 2, 1]"),
     "bicubic volume": ("F.grid_sample(torch.ones(1, 1, 2, 2, 2), torch.zeros(1, 1, 1, 1, 3), mode='bicubic', "
-                       "align_corners=False)", "RuntimeError: grid_sampler(): bicubic interpolation only supports 4D input"),
+                       "align_corners=False)",
+                       "RuntimeError: grid_sampler(): bicubic interpolation only supports 4D input"),
     "integer theta": ("F.affine_grid(theta.long(), (2, 1, 2, 2), align_corners=False)",
                       "ValueError: Expected theta to have floating point type, but got torch.int64"),
     "theta shape": ("F.affine_grid(torch.zeros(2, 3, 3), [2, 1, 2, 2], align_corners=False)",
