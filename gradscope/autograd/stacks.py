@@ -135,8 +135,10 @@ def _walk_out(frame, call, target):
                     if link[1] == lasti:  # the user's frame made the last op too
                         return link
                     frames = _recent.frames
-                    if frames[-1] is frame:  # the innermost frame of the last walk, at another line: no frame
-                        link = _KNOWN[frame] = (code, lasti, link[2])  # kept is stale, its callers' links hold
+                    # the innermost frame of the last walk, at another line: no frame kept is stale, and its
+                    # callers' links still hold
+                    if frames and frames[-1] is frame:
+                        link = _KNOWN[frame] = (code, lasti, link[2])
                         return link
                 return _walk(frame)
             package_files.add(filename)
