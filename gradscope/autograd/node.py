@@ -430,21 +430,21 @@ def _first_order_vjp(op: Primitive):
                     raise RuntimeError(errors.FREED)
                 values = [NUMPY]
                 for entry in saved:
-                    if type(entry) is tuple:
+                    kind = type(entry)
+                    if kind is tuple:
                         if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
                             _light_to_saved(entry).array(self)
-                        values.append(entry[0])
-                    elif entry is None or type(entry) in _NUMBERS:
-                        if weak_numbers and type(entry) is float:  # see Primitive.weak_numbers
-                            dtype = grads[0].dtype
-                            scalars = FLOAT32_SCALARS if dtype is _FLOAT32 else FLOAT64_SCALARS if (
-                                dtype is _FLOAT64) else None
-                            if scalars is not None:
-                                array = scalars.get(entry)
-                                entry = array if array is not None else scalar_array(entry, dtype, scalars)
-                        values.append(entry)
-                    else:  # a SavedTensor (hooks, observers, or handed out to user code)
+                        entry = entry[0]
+                    elif kind is float and weak_numbers:  # see Primitive.weak_numbers
+                        dtype = grads[0].dtype
+                        scalars = FLOAT64_SCALARS if dtype is _FLOAT64 else FLOAT32_SCALARS if (
+                            dtype is _FLOAT32) else None
+                        if scalars is not None:
+                            array = scalars.get(entry)
+                            entry = array if array is not None else scalar_array(entry, dtype, scalars)
+                    elif entry is not None and kind not in _NUMBERS:  # a SavedTensor (hooks, observers, user code's)
                         break
+                    values.append(entry)
                 else:
                     values += self._attrs
                     s = Saved(values)
