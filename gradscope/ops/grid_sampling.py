@@ -365,8 +365,9 @@ def _double_backward(g, s, needs) -> list:
     if interpolating and u is not None and needs[2]:
         for d in range(k):
             flat[..., d] += c.slope[d] * _channel_sum(flat_grad, _sample(u, c, c.along[d]))
-    return [grad_of_grad.reshape(grad.shape) if needs[0] else None, grad_of_input if needs[1] else None,
-            grad_of_grid if needs[2] else None]
+    # NOTE: nearest sampling's input gradient doesn't depend on the input: None (no gradient), as PyTorch gives
+    return [grad_of_grad.reshape(grad.shape) if needs[0] else None,
+            grad_of_input if needs[1] and interpolating else None, grad_of_grid if needs[2] else None]
 
 
 grid_sampler_2d, grid_sampler_2d_backward = _sampler_primitives(2)

@@ -210,3 +210,14 @@ def test_spatial_transformer_step_matches_torch():
 
     for ours, theirs in zip(step(gradscope), step(torch), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_nearest_double_backward_leaves_the_input_without_gradient_as_torch():
+    def second(lib):
+        x = lib.ones(1, 1, 2, 2, dtype=lib.float64, requires_grad=True)
+        grid = lib.zeros(1, 1, 1, 2, dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.grid_sample(x, grid, mode="nearest", align_corners=True)
+        gx, gg = lib.autograd.grad(out.sum(), (x, grid), create_graph=True)
+        return [g is None for g in lib.autograd.grad(gx.sum() + gg.sum(), (x, grid), allow_unused=True)]
+
+    assert second(gradscope) == second(torch) == [True, False]
