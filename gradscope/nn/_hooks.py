@@ -117,6 +117,40 @@ class BackwardHook:
         return outputs[0] if single else tuple(outputs)
 
 
+# Whether any module has ever had a hook of its own. Until one has, a module call skips the checks of its four
+# hook dicts (four attribute reads, four objects touched: ~0.2-0.7 µs a call in a deep model). Set, never reset,
+# by every insertion into a module's hook dict and every rebinding of one (Module.__setattr__, __setstate__).
+module_hooks_registered = False
+
+
+def mark_module_hooks() -> None:
+    global module_hooks_registered
+    module_hooks_registered = True
+
+
+class ModuleHookDict(HookDict):
+    """A module's own hook dict. PyTorch's is an OrderedDict that scripts may fill themselves; each way of
+    adding to it marks `module_hooks_registered` (a copy of one, deep or not, is filled item by item)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, hook) -> None:
+        mark_module_hooks()
+        super().__setitem__(key, hook)
+
+    def update(self, *args, **kwargs) -> None:
+        mark_module_hooks()
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        mark_module_hooks()
+        return super().setdefault(key, default)
+
+    def __ior__(self, other):
+        mark_module_hooks()
+        return super().__ior__(other)
+
+
 # hooks every module call runs, before each module's own (register_module_forward_hook & co.), as PyTorch's
 _global_forward_pre_hooks = HookDict()
 _global_forward_hooks = HookDict()

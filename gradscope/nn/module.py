@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator, Mapping
 from gradscope import _dtypes
 from gradscope.autograd import observers, writes
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
-from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device
-from gradscope.nn import _state
+from gradscope.nn import _hooks, _state
 from gradscope.nn._hooks import (  # noqa: F401 (the global hooks: PyTorch has them in its module.py)
     HookedCall,
+    ModuleHookDict,
     _global_module_hooks,
     register_module_forward_hook,
     register_module_forward_pre_hook,
@@ -40,6 +40,7 @@ def _add_indent(text: str, spaces: int) -> str:
 
 
 _PACKAGE = __name__.split(".")[0]  # gradscope
+_HOOK_DICTS = frozenset(("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks"))
 _CHILDREN_DONE = object()  # in Module._walk's stack, below a module's children
 
 
@@ -102,13 +103,13 @@ class Module(HookedCall):
         set_attribute(self, "_buffers", {})
         set_attribute(self, "_non_persistent_buffers_set", set())
         set_attribute(self, "_modules", {})
-        set_attribute(self, "_forward_pre_hooks", HookDict())
-        set_attribute(self, "_forward_hooks", HookDict())
+        set_attribute(self, "_forward_pre_hooks", ModuleHookDict())
+        set_attribute(self, "_forward_hooks", ModuleHookDict())
         set_attribute(self, "_forward_pre_hooks_with_kwargs", set())
         set_attribute(self, "_forward_hooks_with_kwargs", set())
         set_attribute(self, "_forward_hooks_always_called", set())
-        set_attribute(self, "_backward_pre_hooks", HookDict())
-        set_attribute(self, "_backward_hooks", HookDict())
+        set_attribute(self, "_backward_pre_hooks", ModuleHookDict())
+        set_attribute(self, "_backward_hooks", ModuleHookDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -116,10 +117,11 @@ class Module(HookedCall):
     # calling ------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         # the scope is only read by observers and anomaly mode: while none listens and grad mode is on, the call is
-        # its hooks and forward alone (three checks, then one per hook dict)
+        # its hooks and forward alone (three checks, then the global hooks', then, once any module has had a hook,
+        # one per hook dict of its own)
         if observers.idle and observers.checker is None and modes.get() is DEFAULT_MODES:
-            if (_global_module_hooks or self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                    or self._backward_pre_hooks):
+            if _global_module_hooks or _hooks.module_hooks_registered and (
+                    self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         mode = modes.get()
@@ -282,7 +284,15 @@ class Module(HookedCall):
                 self._forget(name, keep=buffers)
             self.register_buffer(name, value, persistent)
         else:
+            if name in _HOOK_DICTS:  # a hook dict of one's own, filled elsewhere
+                _hooks.mark_module_hooks()
             object.__setattr__(self, name, value)
+
+    def __setstate__(self, state: dict) -> None:
+        """What unpickling and copy.copy give a new module: its attributes (hook dicts among them, as they are)."""
+        self.__dict__.update(state)
+        if any(state.get(name) for name in _HOOK_DICTS):
+            _hooks.mark_module_hooks()
 
     def __getattr__(self, name: str):
         registries = self.__dict__

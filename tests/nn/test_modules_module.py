@@ -3,7 +3,9 @@ arguments, buffers in state_dict, nested reprs, and scopes through containers an
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import copy
 import warnings
 
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 import gradscope
 import gradscope.nn as gnn
 from gradscope.autograd import observers
+from gradscope.nn import _hooks
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +91,45 @@ def test_forward_hooks_run_in_every_grad_mode_like_torch(context):
     ours = _hooks_seen(gradscope, context)
     assert ours == _hooks_seen(torch, context)
     assert ("post", context not in ("no_grad", "inference_mode")) in ours
+
+
+def _hook_added_by(way: str, lib, layer, hook):
+    """`layer` with `hook` as a forward hook of its own, added as a script may add it (PyTorch's hook dicts are
+    OrderedDicts), or the layer's copy that has it."""
+    if way == "register":
+        layer.register_forward_hook(hook)
+    elif way == "item":
+        layer._forward_hooks[12345] = hook
+    elif way == "update":
+        layer._forward_hooks.update({12345: hook})
+    elif way == "setdefault":
+        layer._forward_hooks.setdefault(12345, hook)
+    elif way == "rebound":
+        layer._forward_hooks = collections.OrderedDict({12345: hook})
+    elif way in ("copy", "deepcopy"):
+        other = lib.nn.Linear(2, 2)
+        other.register_forward_hook(hook)
+        return (copy.copy if way == "copy" else copy.deepcopy)(other)
+    return layer
+
+
+def _print_output(module, args, output):
+    print("hook", tuple(output.shape))
+
+
+@pytest.mark.parametrize("way", ["register", "item", "update", "setdefault", "rebound", "copy", "deepcopy"])
+def test_forward_hooks_added_any_way_run_like_torch(way, monkeypatch, capsys):
+    """Until some module has had a hook of its own, a module call does not read its hook dicts: every way a
+    script can give a module one (the registration methods, the dict's own methods, a new dict, a copy of a
+    module that has one) must be seen."""
+    torch = pytest.importorskip("torch")
+    outputs = []
+    for lib in (torch, gradscope):
+        monkeypatch.setattr(_hooks, "module_hooks_registered", False)
+        layer = _hook_added_by(way, lib, lib.nn.Linear(2, 2), _print_output)
+        layer(lib.ones(3, 2))
+        outputs.append(capsys.readouterr().out)
+    assert outputs[1] == outputs[0] == "hook (3, 2)\n"
 
 
 def test_backward_hooks_can_replace_gradients_like_torch():
