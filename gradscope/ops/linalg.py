@@ -89,11 +89,14 @@ def _addmm_mat2_grad(g, s):
     return grad if s.alpha == 1 else grad * s.alpha
 
 
+_sum_rows = np.add.reduce
+
+
 def _addmm_vjps(g, s, wanted) -> list:
     """AddmmBackward0's rules in one frame (a linear layer's backward, on every step), each gradient then summed
     and cast to its input's shape and dtype here, as the engine would, in input order after every product (under
     create_graph the nodes are made in the rules' order, so a second backward adds in the same order). A row
-    bias, the broadcast of every linear layer, takes `g.sum(0)`."""
+    bias, the broadcast of every linear layer, takes g summed over rows."""
     bias, mat1, mat2 = wanted
     grads = [None, None, None]
     if bias is not None:
@@ -108,8 +111,10 @@ def _addmm_vjps(g, s, wanted) -> list:
         grads[2] = grad if s.alpha == 1 else grad * s.alpha
     if bias is not None:
         grad = grads[0]
-        # NOTE: `is` is false for a Tensor's dtype (create_graph), which takes to_input's sum_to, as the rule's would
-        grads[0] = grad.sum(0) if grad.dtype is bias[1] and grad.shape[1:] == bias[0] else to_input(grad, bias, s.xp)
+        # NOTE: `is` is false for a Tensor's dtype (create_graph), which takes to_input's sum_to, as the rule's would;
+        # an array takes add.reduce, what its sum(0) runs after a Python frame of NumPy's (_methods._sum)
+        grads[0] = _sum_rows(grad, 0) if grad.dtype is bias[1] and grad.shape[1:] == bias[0] else (
+            to_input(grad, bias, s.xp))
     if s.alpha != 1:  # a product's shape and dtype are its matrix's, unless a NumPy or complex alpha promoted it
         for index in (1, 2):
             if wanted[index] is not None:
