@@ -29,10 +29,17 @@ def _mat2_grad(g, mat1, sizes, strides):
     return mat1.mT @ g
 
 
+def _mm_vjps(g, s, wanted) -> list:
+    """MmBackward0's rules in one frame (F.linear without a bias, x @ w): a product has its matrix's shape and
+    dtype (mm takes two matrices of one dtype)."""
+    return [None if wanted[0] is None else _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides),
+            None if wanted[1] is None else _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)]
+
+
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                attrs=("mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes", "self_sym_strides"),
                vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides),
-                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)))
+                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)), joint_vjp=_mm_vjps)
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                 vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
                      lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
