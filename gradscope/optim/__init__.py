@@ -6,6 +6,7 @@
 
 from gradscope.optim import lr_scheduler, swa_utils
 from gradscope.optim.adadelta import Adadelta
+from gradscope.optim.adafactor import Adafactor
 from gradscope.optim.adagrad import Adagrad
 from gradscope.optim.adam import Adam
 from gradscope.optim.adamax import Adamax
@@ -19,5 +20,5 @@ from gradscope.optim.rmsprop import RMSprop
 from gradscope.optim.rprop import Rprop
 from gradscope.optim.sgd import SGD
 
-__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]

@@ -35,6 +35,8 @@ CONFIGS = {
     # t0 small enough that the average starts moving (mu < 1) within the steps
     "ASGD": [{}, {"lr": 0.1, "lambd": 0.01, "alpha": 0.5, "t0": 1, "weight_decay": 0.1},
              {"lr": 0.05, "t0": 0, "maximize": True}],
+    "Adafactor": [{}, {"lr": 0.1, "beta2_decay": -0.5, "eps": (1e-6, 1e-2), "d": 2.0, "weight_decay": 0.1},
+                  {"lr": 0.05, "maximize": True}],
 }
 CASES = [(name, config) for name, configs in CONFIGS.items() for config in configs]
 SHAPES = [(3, 4), (4,), ()]
@@ -90,6 +92,8 @@ BAD_ARGUMENTS = [
     ("Adadelta", {"lr": -1}), ("Adadelta", {"rho": 1.5}), ("Adadelta", {"eps": -1}), ("Adadelta", {"weight_decay": -1}),
     ("Rprop", {"lr": -1}), ("Rprop", {"etas": (1.5, 1.2)}), ("Rprop", {"etas": (0.5, 1.0)}),
     ("ASGD", {"lr": -1}), ("ASGD", {"weight_decay": -1}),
+    ("Adafactor", {"lr": -1}), ("Adafactor", {"beta2_decay": 0.5}), ("Adafactor", {"eps": (-1, 1e-3)}),
+    ("Adafactor", {"eps": (None, -1)}), ("Adafactor", {"d": 0.5}), ("Adafactor", {"weight_decay": -1}),
 ]
 
 
@@ -139,7 +143,19 @@ def test_add_param_group_fills_defaults_and_state_starts_lazily():
     assert adagrad.state[p]["sum"].tolist() == [0.5, 0.5]  # created up front, as torch does
 
 
-@pytest.mark.parametrize(("name", "config"), [(name, configs[1]) for name, configs in CONFIGS.items()])
+def test_adafactor_refuses_complex_parameters_as_torch():
+    def error(lib):
+        param = lib.nn.Parameter(lib.ones(2, dtype=lib.complex128))
+        param.grad = lib.ones(2, dtype=lib.complex128)
+        with pytest.raises(RuntimeError) as info:
+            lib.optim.Adafactor([param]).step()
+        return str(info.value)
+
+    assert error(gs) == error(torch) == "Adafactor does not support complex parameters"
+
+
+@pytest.mark.parametrize(("name", "config"), [(name, configs[1]) for name, configs in CONFIGS.items()
+                                              if name != "Adafactor"])
 def test_complex_parameters_and_a_tensor_lr_match_torch(name, config):
     rng = np.random.default_rng(3)
     value = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
