@@ -267,30 +267,36 @@ adaptive_max_pool3d = _adaptive_max_pool_primitive(3)
 
 
 # ------------------------------------------------------------------------------- max unpooling
-def _max_unpool2d(a, indices, output_size):
-    """Each value written at its flat index of its (H, W) plane in zeros (max_pool2d's indices)."""
+def _max_unpool(a, indices, output_size):
+    """Each value written at its flat index of its output plane (or volume) in zeros (max pooling's indices)."""
+    k = len(output_size)
     plane = int(np.prod(output_size))
-    lead = a.shape[:-2]
-    values, where = a.reshape(-1, a.shape[-2] * a.shape[-1]), indices.reshape(-1, a.shape[-2] * a.shape[-1])
+    lead, pooled = a.shape[:-k], int(np.prod(a.shape[-k:]))
+    values, where = a.reshape(-1, pooled), indices.reshape(-1, pooled)
     if where.size and (where.min() < 0 or where.max() >= plane):
         bad = int(where[(where < 0) | (where >= plane)][-1])  # NOTE: the last bad index, as PyTorch reports it
         raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                           f"{output_size[0]}x{output_size[1]})")
+                           f"{'x'.join(str(n) for n in output_size)})")
     out = np.zeros((values.shape[0], plane), a.dtype)
     np.put_along_axis(out, where, values, axis=1)
     return out.reshape(lead + tuple(output_size))
 
 
-def _max_unpool2d_vjp(g, s):
+def _max_unpool_vjp(g, s):
     """The gradient read back at the indices."""
     xp, sizes = s.xp, s.self_sym_sizes
-    rows = int(np.prod(sizes[:-2]))
+    k = len(s.output_size)
+    rows = int(np.prod(sizes[:-k]))
     where = s.indices.reshape(rows, -1)
-    flat = xp.reshape(g, (rows, -1))
-    picked = xp.getitem(flat, (np.arange(rows)[:, None], where))
+    picked = xp.getitem(xp.reshape(g, (rows, -1)), (np.arange(rows)[:, None], where))
     return xp.reshape(picked, tuple(sizes))
 
 
-max_unpool2d = primitive("max_unpool2d", _max_unpool2d, "MaxUnpool2DBackward0", inputs=("self",),
-                         params=("indices", "output_size"), attrs=("self_sym_sizes",), held=("indices",),
-                         unsaved=("output_size", "self_sym_sizes"), vjp=(_max_unpool2d_vjp,))
+def _max_unpool_primitive(dims: int):
+    return primitive(f"max_unpool{dims}d", _max_unpool, f"MaxUnpool{dims}DBackward0", inputs=("self",),
+                     params=("indices", "output_size"), attrs=("self_sym_sizes",), held=("indices",),
+                     unsaved=("output_size", "self_sym_sizes"), vjp=(_max_unpool_vjp,))
+
+
+max_unpool2d = _max_unpool_primitive(2)
+max_unpool3d = _max_unpool_primitive(3)

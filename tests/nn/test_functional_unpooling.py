@@ -32,6 +32,29 @@ def test_unpooling_round_trip_matches_torch():
             assert ours == theirs
 
 
+def test_volume_unpooling_matches_torch():
+    def run(lib):
+        lib.manual_seed(1)
+        x = lib.randn(1, 2, 4, 4, 6, requires_grad=True)
+        pooled, indices = lib.nn.functional.max_pool3d(x, 2, return_indices=True)
+        restored = lib.nn.MaxUnpool3d(2)(pooled, indices)
+        restored.backward(lib.arange(float(restored.numel())).view(restored.shape))
+        errors = []
+        for make in (lambda: lib.nn.functional.max_unpool3d(pooled, indices.float(), 2),
+                     lambda: lib.nn.functional.max_unpool3d(pooled[0, 0], indices[0, 0], 2),
+                     lambda: lib.nn.functional.max_unpool3d(pooled, indices.clamp(max=0) + 500, 2)):
+            with pytest.raises(RuntimeError) as info:
+                make()
+            errors.append(str(info.value))
+        return (restored.detach().numpy(), x.grad.numpy(), type(restored.grad_fn).__name__, errors,
+                repr(lib.nn.MaxUnpool3d(2)))
+
+    (values, grads, *rest), (their_values, their_grads, *their_rest) = run(gs), run(torch)
+    np.testing.assert_array_equal(values, their_values)
+    np.testing.assert_array_equal(grads, their_grads)
+    assert rest == their_rest
+
+
 SETUP = "F = torch.nn.functional\nout, idx = F.max_pool2d(torch.arange(16.).view(1, 2, 2, 4), 2, return_indices=True)\n"
 ERRORS = {
     "output size out of range": ("F.max_unpool2d(out, idx, 2, output_size=(9, 9))",

@@ -175,6 +175,8 @@ def _unpooling() -> list[Call]:
                  ((2, 2, 2),)),
         _samples("max_unpool1d", lambda lib, x: lib.F.max_unpool1d(x, lib.tensor([[[1, 2, 5]]]), 2),
                  ((1, 1, 3),)),
+        _samples("max_unpool3d", lambda lib, x: lib.F.max_unpool3d(x, lib.tensor([[[[[0, 3]], [[13, 6]]]]]),
+                                                                   (1, 2, 2)), ((1, 1, 2, 1, 2),)),
         # windows that don't overlap: an index unpooled twice keeps one value but gets both gradients, in PyTorch too
         _samples("max_unpool_of_max_pool", lambda lib, x: lib.F.max_unpool2d(*lib.F.max_pool2d(x, 2,
                                                                                               return_indices=True), 2),

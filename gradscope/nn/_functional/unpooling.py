@@ -1,6 +1,7 @@
-"""max_unpool1d and max_unpool2d: max pooling's partial inverse (every value back at the index its max came from,
-zeros elsewhere), over the max_unpool2d primitive (MaxUnpool2DBackward0; the 1-d form through an unsqueezed input,
-SqueezeBackward1, as PyTorch)."""
+"""max_unpool1d, max_unpool2d and max_unpool3d: max pooling's partial inverse (every value back at the index its
+max came from, zeros elsewhere), over the max_unpool2d/3d primitives (MaxUnpool2DBackward0, MaxUnpool3DBackward0;
+the 1-d form through an unsqueezed input, SqueezeBackward1, as PyTorch). An invalid index is reported as the last
+one met; PyTorch's threads report one of them, whichever wrote last."""
 
 from __future__ import annotations
 
@@ -28,16 +29,20 @@ def _output_size(input: Tensor, kernel_size: tuple, stride: tuple, padding: tupl
     return tuple(output_size)
 
 
-def _unpool2d(input: Tensor, indices: Tensor, output_size: tuple) -> Tensor:
-    if input.dim() not in (3, 4):
-        raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
-                           f"{input.dim()} dimensions.")
+def _unpool(input: Tensor, indices: Tensor, output_size: tuple) -> Tensor:
+    dims = len(output_size)
+    if input.dim() not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Input to max_unpooling{dims}d should be a {dims + 1}d or {dims + 2}d Tensor, but got a "
+                           f"tensor with {input.dim()} dimensions.")
     if indices.dtype.name != "int64":
-        raise RuntimeError(f"elements in indices should be type int64 but got: {scalar_type(indices)}")
+        # NOTE: the 3-d kernel's text stops before the dtype
+        raise RuntimeError("elements in indices should be type int64" +
+                           (f" but got: {scalar_type(indices)}" if dims == 2 else ""))
     if indices.shape != input.shape:
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({size_list(input)}) "
                            f"but got indices tensor with shape: {size_list(indices)}")
-    return apply_holding(P.max_unpool2d, (input,), (indices._data, tuple(int(n) for n in output_size)), (indices,))
+    op = P.max_unpool2d if dims == 2 else P.max_unpool3d
+    return apply_holding(op, (input,), (indices._data, tuple(int(n) for n in output_size)), (indices,))
 
 
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
@@ -48,7 +53,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     kernel_size = expand(kernel_size, 2)
     stride = kernel_size if stride is None else expand(stride, 2)
     size = _output_size(input, kernel_size, stride, expand(padding, 2), output_size)
-    return _unpool2d(input, indices, size)
+    return _unpool(input, indices, size)
 
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
@@ -56,4 +61,12 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     kernel_size = expand(kernel_size, 1)
     stride = kernel_size if stride is None else expand(stride, 1)
     size = _output_size(input, kernel_size, stride, expand(padding, 1), output_size)
-    return _unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), tuple(size) + (1,)).squeeze(-1)
+    return _unpool(input.unsqueeze(-1), indices.unsqueeze(-1), tuple(size) + (1,)).squeeze(-1)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Undo max_pool3d: input's values at `indices` in a (D, H, W) volume of zeros (MaxUnpool3DBackward0)."""
+    kernel_size = expand(kernel_size, 3)
+    stride = kernel_size if stride is None else expand(stride, 3)
+    size = _output_size(input, kernel_size, stride, expand(padding, 3), output_size)
+    return _unpool(input, indices, size)
