@@ -64,14 +64,17 @@ class ParameterIndex:
 
     def ready(self, pass_index: int | None) -> bool:
         """Whether the figures after pass `pass_index` were worked out."""
-        return pass_index in self._nonfinite
+        return pass_index in self._rows
 
     def nonfinite(self, pass_index: int | None) -> list[int]:
         """The positions of the parameters whose gradient after the pass holds a non-finite value."""
         found = self._nonfinite.get(pass_index)
-        if found is None:
-            found = self._nonfinite[pass_index] = [position for position, row in enumerate(self.rows(pass_index))
-                                                   if row.nonfinite]
+        if found is None:  # from the gradients themselves: the rows' other figures may never be asked for
+            grads = {} if pass_index is None or not self.trace.passes else self.trace.passes[pass_index].leaf_grads
+            found = self._nonfinite[pass_index] = [
+                position for position, parameter in enumerate(self.parameters)
+                if parameter.node is not None and (grad := grads.get(parameter.node)) is not None
+                and not grad.stats.finite]
         return found
 
     def of_module(self, module: str) -> list[int]:
@@ -93,6 +96,7 @@ class ParameterIndex:
         self.of_module("")
         self.widths()
         self.nonfinite(pass_index)
+        self.rows(pass_index)
 
     def widths(self) -> tuple[int, int]:
         """The widths of the longest name and the widest shape."""
