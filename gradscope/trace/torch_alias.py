@@ -6,6 +6,11 @@ given gradscope's modules under those names, whether or not PyTorch is installed
 in the child process that runs a user's script (`gradscope.trace.child`), never in a process that
 may use the real PyTorch.
 
+`torch` itself is gradscope's package seen through a thin module that answers `torch.__version__` with the
+PyTorch API version gradscope follows (`2.13.0+gradscope.0.1.0`, a TorchVersion: scripts that check for "2.0 or
+later" take their modern path); every other name, read or set, is the package's own. Its submodules are the
+very modules (`torch.nn is gradscope.nn`).
+
 An API gradscope lacks is reported as such: `unsupported_api` turns the AttributeError or
 ModuleNotFoundError a script hits into "model.py:12 uses torch.nn.CTCLoss, which gradscope does not
 implement".
@@ -18,10 +23,41 @@ import importlib.abc
 import importlib.util
 import sys
 import traceback
+import types
 from collections.abc import Callable
+
+from gradscope.torch_version import TorchVersion
 
 ALIAS = "torch"
 TARGET = "gradscope"
+PYTORCH_API_VERSION = "2.13.0"  # the PyTorch release whose behaviour gradscope follows (its tests' oracle)
+# the attributes the import system keeps on the module object itself
+_IMPORT_ATTRIBUTES = frozenset({"__name__", "__spec__", "__loader__", "__package__", "__path__", "__file__",
+                                "__cached__", "__builtins__"})
+
+
+class TorchModule(types.ModuleType):
+    """`torch` under the alias: gradscope's package, with PyTorch's version (see the module docstring)."""
+
+    def __init__(self, package: types.ModuleType) -> None:
+        super().__init__(ALIAS, package.__doc__)
+        self.__dict__["_package"] = package
+        self.__dict__["__version__"] = TorchVersion(f"{PYTORCH_API_VERSION}+gradscope.{package.__version__}")
+
+    def __getattr__(self, name: str):  # only for names not on the module itself: the package's
+        return getattr(self.__dict__["_package"], name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _IMPORT_ATTRIBUTES or name == "__version__":
+            self.__dict__[name] = value
+        else:  # torch.x = … (a script's monkeypatch, an import of torch.x) changes the package
+            setattr(self.__dict__["_package"], name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self.__dict__["_package"], name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(self.__dict__["_package"])) | {"__version__"})
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -29,7 +65,8 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec):
-        return importlib.import_module(self.target)  # the very module object: one module, two names
+        module = importlib.import_module(self.target)  # the very module object: one module, two names
+        return TorchModule(module) if self.target == TARGET else module
 
     def exec_module(self, module) -> None:
         pass  # already executed when gradscope imported it
