@@ -9,6 +9,7 @@ import math
 from typing import NamedTuple
 
 from gradscope.trace.model import Parameter, Trace
+from gradscope.tui.modules import belongs
 from gradscope.tui.present import shape_text
 
 
@@ -50,7 +51,8 @@ class ParameterIndex:
         self.parameters = trace.parameters
         self._rows: dict[int | None, list[ParameterRow]] = {}
         self._nonfinite: dict[int | None, list[int]] = {}
-        self._modules: dict[str, list[int]] | None = None  # module → the positions of its parameters
+        self._modules: dict[str, list[int]] | None = None  # every module → the positions of its parameters
+        self._module: dict[str, list[int]] = {}  # those asked for before
         self._widths: tuple[int, int] | None = None
 
     def rows(self, pass_index: int | None) -> list[ParameterRow]:
@@ -79,21 +81,30 @@ class ParameterIndex:
 
     def of_module(self, module: str) -> list[int]:
         """The positions of the parameters of `module` and its submodules (see `modules.belongs`), in the script's
-        order."""
-        if self._modules is None:
-            modules: dict[str, list[int]] = {}
-            for position, parameter in enumerate(self.parameters):
-                scope = parameter.name if parameter.module is None else parameter.module
-                # `scope` and each of its prefixes ending before a dot: the modules it is inside
-                for end in (*(end for end, character in enumerate(scope) if character == "."), len(scope)):
-                    modules.setdefault(scope[:end], []).append(position)
-            self._modules = modules
-        return self._modules.get(module, [])
+        order: from every module's list once `prepare` made them, else by going over the parameters once for it."""
+        if self._modules is not None:
+            return self._modules.get(module, [])
+        found = self._module.get(module)
+        if found is None:
+            found = self._module[module] = [position for position, parameter in enumerate(self.parameters)
+                                            if belongs(parameter, module)]
+        return found
+
+    def _list_modules(self) -> None:
+        """Every module's parameters, in one pass over them (each parameter's scope and its prefixes ending before
+        a dot: the modules it is inside)."""
+        modules: dict[str, list[int]] = {}
+        for position, parameter in enumerate(self.parameters):
+            scope = parameter.name if parameter.module is None else parameter.module
+            for end in (*(end for end, character in enumerate(scope) if character == "."), len(scope)):
+                modules.setdefault(scope[:end], []).append(position)
+        self._modules = modules
 
     def prepare(self, pass_index: int | None) -> None:
         """Work out the modules' parameters, the table's widths and the figures after pass `pass_index` (a thread
         may, ahead)."""
-        self.of_module("")
+        if self._modules is None:
+            self._list_modules()
         self.widths()
         self.nonfinite(pass_index)
         self.rows(pass_index)

@@ -21,10 +21,13 @@ def test_a_modules_parameters_are_those_that_belong_to_it():
     trace = named([("model.head.proj.weight", "model.head.proj"), ("model.header.bias", "model.header"),
                    ("model.head.scale", None), ("weight", ""), ("x.hidden", ".hidden"), ("model.stray", "model"),
                    ("head", None)])
-    index = ParameterIndex(trace)
-    for module in MODULES + [parameter.module or parameter.name for parameter in trace.parameters]:
-        expected = [position for position, parameter in enumerate(trace.parameters) if belongs(parameter, module)]
-        assert index.of_module(module) == expected, module
+    for prepared in (False, True):  # each module as asked for, or all of them listed ahead
+        index = ParameterIndex(trace)
+        if prepared:
+            index.prepare(None)
+        for module in MODULES + [parameter.module or parameter.name for parameter in trace.parameters]:
+            expected = [position for position, parameter in enumerate(trace.parameters) if belongs(parameter, module)]
+            assert index.of_module(module) == expected, (module, prepared)
 
 
 def test_figures_and_non_finite_gradients_in_every_pass():
