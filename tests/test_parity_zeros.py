@@ -85,5 +85,7 @@ def test_gradients_at_zero_match_torch(name, values):
     for order, (mine, reference) in enumerate(zip(ours, theirs, strict=True), start=1):
         assert (mine is None) == (reference is None), f"order {order}"
         if mine is not None:
-            np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-15, equal_nan=True,
-                                       err_msg=f"order {order}")
+            # NOTE: a second derivative that cancels to 0 keeps rounding noise of a few ulps of its terms (PyTorch's
+            # norm(p=2.5) gives 1.8e-15 beside entries of 0.05 on one machine, 0 on another): absolute 1e-14 there
+            np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-15 if order == 1 else 1e-14,
+                                       equal_nan=True, err_msg=f"order {order}")
