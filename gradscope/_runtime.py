@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
+from gradscope.autograd import errors
 from gradscope.autograd.tensor import Tensor
 
 _PROPER_FLOAT = {_dtypes.complex64: _dtypes.float32, _dtypes.complex128: _dtypes.float64}
@@ -169,7 +170,7 @@ def can_cast(from_: _dtypes.dtype, to: _dtypes.dtype) -> bool:
 # --- runtime settings ------------------------------------------------------------------------------
 
 _settings = {"num_threads": None, "num_interop_threads": None, "deterministic": False, "warn_only": False,
-             "matmul_precision": "highest", "warn_always": False}
+             "matmul_precision": "highest"}
 
 
 def _positive_int(function: str, value) -> int:
@@ -255,11 +256,11 @@ def get_float32_matmul_precision() -> str:
 
 
 def set_warn_always(b: bool) -> None:
-    _settings["warn_always"] = builtins.bool(b)
+    errors.WARN_ONCE["always"] = builtins.bool(b)
 
 
 def is_warn_always_enabled() -> bool:
-    return _settings["warn_always"]
+    return errors.WARN_ONCE["always"]
 
 
 def set_flush_denormal(mode: bool) -> bool:

@@ -391,6 +391,41 @@ def test_numpy_item_tolist_and_float_conversion(oracle):
         warns=("UserWarning: Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                "behavior.\nConsider using tensor.detach() first.",),
     )
+    # only float() and complex() warn, and only where grad mode is on: LBFGS's no_grad step converts its loss
+    # without a warning, and int() never warns
+    oracle.check(
+        """
+        torch.set_warn_always(True)
+        try:
+            x = torch.tensor(2.5, requires_grad=True)
+            print(int(x))
+            with torch.no_grad():
+                print(float(x))
+            print(complex(x))
+        finally:
+            torch.set_warn_always(False)
+        """,
+        stdout="2\n2.5\n(2.5+0j)\n",
+        warns=("UserWarning: Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+               "behavior.\nConsider using tensor.detach() first.",),
+    )
+    # set_warn_always makes PyTorch's once-per-process warnings warn every time
+    oracle.check(
+        """
+        torch.set_warn_always(True)
+        try:
+            a = torch.ones(3)
+            torch.cross(a, a)
+            torch.cross(a, a)
+        finally:
+            torch.set_warn_always(False)
+        print(torch.is_warn_always_enabled())
+        """,
+        stdout="False\n",
+        warns=2 * ("UserWarning: Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+                   "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to "
+                   "agree with that of linalg.cross in a future release.",),
+    )
 
 
 # backward arguments -------------------------------------------------------------------------------------------

@@ -97,10 +97,12 @@ def add_note(error: BaseException, text: str) -> None:
 
 
 _WARNED: set[str] = set()
+WARN_ONCE = {"always": False}  # torch.set_warn_always(True) makes every warn_once warn every time
 
 
 def warn_once(key: str, message: str, stacklevel: int = 3) -> None:
-    """PyTorch's TORCH_WARN_ONCE: a deprecation warns once per process."""
-    if key not in _WARNED:
+    """PyTorch's TORCH_WARN_ONCE: a deprecation warns once per process, or every time under
+    `torch.set_warn_always(True)`."""
+    if key not in _WARNED or WARN_ONCE["always"]:
         _WARNED.add(key)
         warnings.warn(message, UserWarning, stacklevel=stacklevel)

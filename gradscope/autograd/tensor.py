@@ -398,8 +398,11 @@ class Tensor:
         self._warn_scalar_conversion()
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __complex__(self) -> complex:
         self._warn_scalar_conversion()
+        return complex(self.item())
+
+    def __int__(self) -> int:
         return int(self.item())
 
     def __index__(self) -> int:
@@ -413,9 +416,11 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def _warn_scalar_conversion(self) -> None:
-        if self._requires_grad:
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+        """float() and complex() of a tensor that requires grad warn, as PyTorch's do: once per process, and
+        only where grad mode is on (so not inside an optimizer's no_grad step); int() doesn't."""
+        if self._requires_grad and grad_enabled.get():
+            errors.warn_once("scalar_conversion", "Converting a tensor with requires_grad=True to a scalar may lead "
+                             "to unexpected behavior.\nConsider using tensor.detach() first.", stacklevel=4)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
