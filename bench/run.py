@@ -10,9 +10,12 @@ bench scripts' `rows()`, each run in a process of its own, and form a second tab
 
 Writes OUT.md (a markdown table) and OUT.json (every median and ratio, plus the versions and settings),
 and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
-implementation of a workload alike because they are timed in turns. `--quick` runs small sizes and
-few repeats: a sanity check of the harness, not a measurement. `--dtypes` applies to the compute
-workloads; the debugger rows choose their own.
+implementation of a workload alike because they are timed in turns. Before timing, glibc is told to keep
+freed memory in the heap (bench/heap.py), for every implementation alike: otherwise whichever runs after
+the one that freed the most pays page faults on memory handed back to the OS (±10% on the CNN's ratios).
+`--quick` runs small sizes and few repeats: a sanity check of the harness, not a measurement. `--dtypes`
+applies to the compute workloads; the debugger rows choose their own (each in a process of its own, with
+glibc's defaults).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import heap  # noqa: E402
 import workloads  # noqa: E402
 
 IMPLEMENTATIONS = ("numpy", "gradscope", "pytorch", "hips")
@@ -101,7 +105,8 @@ def markdown(rows: list, settings: dict) -> str:
     lines = [f"gradscope {settings['gradscope']} ({settings['commit']}), NumPy {settings['numpy']}, "
              f"PyTorch {settings['pytorch'] or 'not installed'}, HIPS autograd {settings['hips'] or 'not installed'}; "
              f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds "
-             "(and the median of the per-round ratios), the thread's CPU time (wall medians in the JSON).",
+             "(and the median of the per-round ratios), the thread's CPU time (wall medians in the JSON); "
+             f"heap: {settings['heap']}.",
              ""]
     if not rows:
         return "\n".join(lines)
@@ -188,15 +193,17 @@ def _commit() -> str:
         return "unknown commit"
 
 
-def settings_of(size: str) -> dict:
+def settings_of(size: str, heap_policy: str) -> dict:
     import gradscope
     return {"gradscope": getattr(gradscope, "__version__", "?"), "commit": _commit(), "numpy": np.__version__,
             "pytorch": _version("torch"), "hips": _version("autograd"), "python": platform.python_version(),
-            "size": size, "threads": 1}
+            "size": size, "threads": 1, "heap": heap_policy}
 
 
-def run(names: list, dtypes: list, size: str, repeats: int, budget: float, out: Path, echo=print) -> list:
-    """Measure every (workload, dtype), write OUT.md and OUT.json, and return the rows."""
+def run(names: list, dtypes: list, size: str, repeats: int, budget: float, out: Path, echo=print,
+        heap_policy: str = "unchanged") -> list:
+    """Measure every (workload, dtype), write OUT.md and OUT.json, and return the rows. `heap_policy` says what
+    `heap.keep_freed_memory` did to this process (main calls it first), for the notes."""
     chosen = [w for w in workloads.WORKLOADS if w.name in names]
     rows, extra_rows = [], []
     for workload in chosen:
@@ -210,7 +217,7 @@ def run(names: list, dtypes: list, size: str, repeats: int, budget: float, out: 
             extra_rows.append(row)
             echo(f"{row['workload']:<11} {row['dtype']}: {_cell(row['value'])} {row['unit']}"
                  + ("" if row["ratio"] is None else f", {row['ratio']:.2f}x {row['baseline_name']}"))
-    settings = settings_of(size)
+    settings = settings_of(size, heap_policy)
     out.parent.mkdir(parents=True, exist_ok=True)
     table = markdown(rows, settings) + ("\n" + debugger_markdown(extra_rows) if extra_rows else "")
     out.with_suffix(".md").write_text(table)
@@ -242,7 +249,9 @@ def main(argv=None) -> None:
     if set(dtypes) - {"float32", "float64"}:
         parser.error("--dtypes takes float32 and/or float64")
     repeats = args.repeats if args.repeats is not None else 3 if args.quick else 30
-    run(chosen, dtypes, "quick" if args.quick else "full", repeats, 0.0 if args.quick else args.budget, args.out)
+    heap_policy = heap.keep_freed_memory()
+    run(chosen, dtypes, "quick" if args.quick else "full", repeats, 0.0 if args.quick else args.budget, args.out,
+        heap_policy=heap_policy)
     print(args.out.with_suffix(".md").read_text())
 
 
