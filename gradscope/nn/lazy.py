@@ -40,6 +40,7 @@ class LazyModuleMixin:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)
 
     def has_uninitialized_params(self) -> bool:
@@ -58,20 +59,19 @@ class LazyModuleMixin:
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 
-    def _lazy_load_hook(self, state_dict: Mapping, prefix: str) -> None:
-        """Before loading: a placeholder takes the shape of the initialised tensor loaded into it."""
+    def _lazy_load_hook(self, state_dict: Mapping, prefix: str, *_) -> None:
+        """Before loading (a load pre-hook): a placeholder takes the shape of the initialised tensor loaded into it."""
         for name, value in (*self._parameters.items(), *self._buffers.items()):
             loaded = state_dict.get(prefix + name)
             if is_lazy(value) and loaded is not None and not is_lazy(loaded):
                 value.materialize(tuple(loaded.shape))
 
-    def state_dict(self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         """Placeholders are saved as themselves (a detached copy would lose what they are)."""
-        destination = super().state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
+        super()._save_to_state_dict(destination, prefix, keep_vars)
         for name, value in (*self._parameters.items(), *self._buffers.items()):
             if is_lazy(value) and prefix + name in destination:
                 destination[prefix + name] = value
-        return destination
 
 
 class LazyLinear(LazyModuleMixin, Linear):

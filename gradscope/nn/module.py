@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator
 
 from gradscope import _dtypes
 from gradscope.autograd import observers, writes
@@ -20,7 +20,6 @@ from gradscope.nn._hooks import (  # noqa: F401 (the global hooks: PyTorch has t
     register_module_full_backward_hook,
     register_module_full_backward_pre_hook,
 )
-from gradscope.nn._state import IncompatibleKeys
 from gradscope.nn.parameter import Buffer, Parameter, reset_grad
 
 
@@ -62,7 +61,7 @@ def _cast(tensor: Tensor, dtype: _dtypes.dtype) -> Tensor:
     return cast
 
 
-class Module(HookedCall):
+class Module(HookedCall, _state.StateDictMethods):
     """Base class for all layers and models.
 
     Assigning a Parameter, a Module or a Buffer to an attribute registers it, which gives
@@ -110,6 +109,7 @@ class Module(HookedCall):
         set_attribute(self, "_forward_hooks_always_called", set())
         set_attribute(self, "_backward_pre_hooks", ModuleHookDict())
         set_attribute(self, "_backward_hooks", ModuleHookDict())
+        _state.new_hook_dicts(self)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -291,6 +291,7 @@ class Module(HookedCall):
     def __setstate__(self, state: dict) -> None:
         """What unpickling and copy.copy give a new module: its attributes (hook dicts among them, as they are)."""
         self.__dict__.update(state)
+        _state.new_hook_dicts(self)  # a module pickled without them
         if any(state.get(name) for name in _HOOK_DICTS):
             _hooks.mark_module_hooks()
 
@@ -538,27 +539,6 @@ class Module(HookedCall):
                 if buffer is not None and buffer.is_floating_point():
                     module._buffers[name] = _cast(buffer, dtype)
         return self
-
-    # state --------------------------------------------------------------------------------------
-    def state_dict(self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
-        """Parameters and persistent buffers by qualified name, detached unless `keep_vars`."""
-        if destination is None:
-            destination = OrderedDict()
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
-        return destination
-
-    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
-        """Copy values into the parameters and buffers (or, with `assign`, replace them); with `strict`,
-        missing and unexpected keys are errors. Returns the keys that did not match."""
-        return _state.load_state_dict(self, state_dict, strict, assign)
 
     # printing -----------------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -1,8 +1,8 @@
 """The older weight_norm and spectral_norm of torch.nn.utils: forward pre-hooks that recompute `module.weight`
 from parameters `weight_g`, `weight_v` (weight norm) or `weight_orig` and buffers `weight_u`, `weight_v`
 (spectral norm) before every call; state_dict keys as PyTorch's. weight_norm warns, as PyTorch does, that
-parametrizations.weight_norm replaces it. (PyTorch's state-dict hooks that convert spectral-norm checkpoints
-of 2018's format are not reproduced.)
+parametrizations.weight_norm replaces it. spectral_norm records its version in the state dict's metadata and
+converts a checkpoint of the format before it (`weight` saved, `weight_v` not) on loading, as PyTorch does.
 
 >>> m = nn.utils.weight_norm(nn.Linear(3, 2))
 >>> list(m.state_dict())
@@ -84,6 +84,8 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
 class SpectralNorm:
     """The pre-hook: `module.<name>` = `<name>_orig` / σ, σ from power iteration on `<name>_u`, `<name>_v`."""
 
+    _version = 1  # version 1 saves `<name>_v` and no longer `<name>`
+
     def __init__(self, name: str = "weight", n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12) -> None:
         if n_power_iterations <= 0:
             raise ValueError("Expected n_power_iterations to be positive, but got "
@@ -106,6 +108,11 @@ class SpectralNorm:
                     u = normalize(weight_mat.mv(v), dim=0, eps=self.eps, out=u)
                 u, v = u.clone(), v.clone()
         return weight / u.dot(weight_mat.mv(v))
+
+    def solve_v_and_rescale(self, weight_mat: Tensor, u: Tensor, target_sigma: Tensor) -> Tensor:
+        """A v with u = normalize(W v) and u·W v = σ (a pseudo-inverse, in case WᵀW is singular)."""
+        v = weight_mat.t().mm(weight_mat).pinverse().mm(weight_mat.t().mm(u.unsqueeze(1))).squeeze(1)
+        return v.mul_(target_sigma / u.dot(weight_mat.mv(v)))
 
     def remove(self, module: Module) -> None:
         with no_grad():
@@ -139,7 +146,50 @@ class SpectralNorm:
         module.register_buffer(fn.name + "_u", u)
         module.register_buffer(fn.name + "_v", v)
         module.register_forward_pre_hook(fn)
+        module._register_state_dict_hook(SpectralNormStateDictHook(fn))
+        module._register_load_state_dict_pre_hook(SpectralNormLoadStateDictPreHook(fn))
         return fn
+
+
+class SpectralNormStateDictHook:
+    """Records the format version in the module's state-dict metadata."""
+
+    def __init__(self, fn: SpectralNorm) -> None:
+        self.fn = fn
+
+    def __call__(self, module: Module, state_dict: dict, prefix: str, local_metadata: dict) -> None:
+        versions = local_metadata.setdefault("spectral_norm", {})
+        key = self.fn.name + ".version"
+        if key in versions:
+            raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {key}")
+        versions[key] = self.fn._version
+
+
+class SpectralNormLoadStateDictPreHook:
+    """Converts a checkpoint saved before version 1: v is solved from W_orig, u and σ = mean(W_orig / W)."""
+
+    def __init__(self, fn: SpectralNorm) -> None:
+        self.fn = fn
+
+    def __call__(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        version = local_metadata.get("spectral_norm", {}).get(self.fn.name + ".version")
+        if version is not None and version >= 1:
+            return
+        weight_key = prefix + self.fn.name
+        if version is None and weight_key not in state_dict and all(
+                weight_key + suffix in state_dict for suffix in ("_orig", "_u", "_v")):
+            return  # today's keys without metadata (a state dict made by hand, or read from a file)
+        absent = [weight_key + suffix for suffix in ("_orig", "", "_u") if weight_key + suffix not in state_dict]
+        if absent:
+            if strict:
+                missing_keys.extend(absent)
+            return
+        with no_grad():
+            weight_orig = state_dict[weight_key + "_orig"]
+            sigma = (weight_orig / state_dict.pop(weight_key)).mean()
+            u = state_dict[weight_key + "_u"]
+            state_dict[weight_key + "_v"] = self.fn.solve_v_and_rescale(
+                self.fn.reshape_weight_to_matrix(weight_orig), u, sigma)
 
 
 def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
@@ -157,5 +207,17 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
         if isinstance(hook, SpectralNorm) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+            break
+    else:
+        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    for key, hook in module._state_dict_hooks.items():
+        if isinstance(hook, SpectralNormStateDictHook) and hook.fn.name == name:
+            del module._state_dict_hooks[key]
+            break
+    # NOTE: PyTorch looks for the load pre-hook among the wrapped hooks by the unwrapped type, so it stays (and
+    # a later load without `weight_orig` reports it missing); the same loop reproduces that
+    for key, hook in module._load_state_dict_pre_hooks.items():
+        if isinstance(hook, SpectralNormLoadStateDictPreHook) and hook.fn.name == name:
+            del module._load_state_dict_pre_hooks[key]
+            break
+    return module
