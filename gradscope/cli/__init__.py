@@ -37,14 +37,21 @@ def root(
     """gradscope: see what backward() does."""
 
 
-app.command(context_settings=SCRIPT_COMMAND)(inspect)
-app.command()(browse)
-app.command(context_settings=SCRIPT_COMMAND)(export)
-app.command(context_settings=SCRIPT_COMMAND)(gradcheck)
-app.command(context_settings=SCRIPT_COMMAND)(check)
-app.command()(diff)
-app.command()(compat)
-app.command(context_settings=SCRIPT_COMMAND)(watch)
+def _command(function, **settings) -> None:
+    """Register a command. The command list shows its docstring's first paragraph as one line: typer's rich
+    mode would keep the docstring's line breaks there and leave ragged rows."""
+    first_paragraph = function.__doc__.split("\n\n")[0]
+    app.command(short_help=" ".join(first_paragraph.split()), **settings)(function)
+
+
+_command(inspect, context_settings=SCRIPT_COMMAND)
+_command(browse)
+_command(export, context_settings=SCRIPT_COMMAND)
+_command(gradcheck, context_settings=SCRIPT_COMMAND)
+_command(check, context_settings=SCRIPT_COMMAND)
+_command(diff)
+_command(compat)
+_command(watch, context_settings=SCRIPT_COMMAND)
 
 
 def main() -> None:
