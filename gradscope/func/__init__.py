@@ -7,8 +7,9 @@ function once per batch element; both give PyTorch's values, not its speed.
     per_sample = vmap(grad(loss_fn), in_dims=(None, 0, 0))(params, xs, ys)
 """
 
-from gradscope.func._functional_call import functional_call
+from gradscope.func._functional_call import functional_call, stack_module_state
 from gradscope.func._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from gradscope.func._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
+           "vjp", "vmap"]

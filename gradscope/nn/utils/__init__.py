@@ -1,7 +1,7 @@
 """torch.nn.utils: gradient clipping, parameter/vector conversion, sequence padding, parametrizations, the older
 hook-based weight_norm and spectral_norm, conv/linear + batch-norm fusion and skip_init."""
 
-from gradscope.nn.utils import parametrizations, parametrize, rnn
+from gradscope.nn.utils import parametrizations, parametrize, rnn, stateless
 from gradscope.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -22,4 +22,4 @@ from gradscope.nn.utils.init import skip_init
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "get_total_norm",
            "parameters_to_vector", "parametrizations", "parametrize", "remove_spectral_norm", "remove_weight_norm",
-           "rnn", "skip_init", "spectral_norm", "vector_to_parameters", "weight_norm"]
+           "rnn", "skip_init", "spectral_norm", "stateless", "vector_to_parameters", "weight_norm"]
