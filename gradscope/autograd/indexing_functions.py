@@ -9,15 +9,12 @@ from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _inplace
-from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.shape_functions import basic_index, check_along_index, contiguous, expand, reshape, unsqueeze
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import indexing_ops as X
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
-for _op in (X.scatter_accumulate, X.scatter_value_accumulate):
-    node_class(_op).name = lambda self: "torch::autograd::NotImplemented"
 
 
 def _index_array(index, name: str) -> np.ndarray:
@@ -124,9 +121,9 @@ def _scatter_accumulate(input, d: int, positions: np.ndarray, src, reduce: str):
     warn_once("scatter_reduce_argument", "The reduce argument of torch.scatter with Tensor src is deprecated and "
               "will be removed in a future PyTorch release. Use torch.scatter_reduce instead for more reduction "
               "options.", stacklevel=4)
-    src = _fit_src(src, positions)
-    arrays = [input._data, src._data.astype(input._data.dtype)]
-    return apply(X.scatter_accumulate, (input, src), (d, positions, reduce), arrays)
+    covered = src._data[tuple(slice(0, n) for n in positions.shape)]  # the node's edge is src's own, as PyTorch's
+    return apply(X.scatter_accumulate, (input, src), (d, positions, reduce), [input._data, covered.astype(
+        input._data.dtype)])
 
 
 def scatter_add(input, dim, index, src, *, out=None):

@@ -527,7 +527,14 @@ def own_code(function):
 
 
 # nodes PyTorch implements in C++ by hand report a qualified name() (their type name stays short)
-_QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards"}
+_QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards",
+                    "NotImplemented": "torch::autograd::NotImplemented"}
+
+
+def _edges_requiring_grad(node) -> tuple:
+    """A node that only refuses a backward lists, as PyTorch's NotImplemented node does, only the inputs that
+    require grad (its positional edges stay as they are: its rules raise before reading any)."""
+    return tuple(edge for edge in node._next if edge[0] is not None)
 
 
 def node_class(op: Primitive) -> type:
@@ -553,6 +560,8 @@ def node_class(op: Primitive) -> type:
         if op.node_name in _QUALIFIED_NAMES:
             qualified = _QUALIFIED_NAMES[op.node_name]
             namespace["name"] = lambda self: qualified
+        if op.node_name == "NotImplemented":
+            namespace["next_functions"] = property(_edges_requiring_grad)
         op.node_class = type(op.node_name, (OpNode,), namespace)
     return op.node_class
 

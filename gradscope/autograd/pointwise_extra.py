@@ -10,7 +10,6 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _float_input, _operands, to_dtype, trunc
 from gradscope.autograd.functions import pow as _pow
 from gradscope.autograd.inplace import _inplace
-from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.pointwise import _binary_inplace, _floating, _type_name, _unary, _unary_inplace
 from gradscope.autograd.return_types import Frexp
@@ -19,10 +18,6 @@ from gradscope.autograd.tensor import Tensor
 from gradscope.ops import activations as A
 from gradscope.ops import nn as N
 from gradscope.ops import pointwise_extra as X
-
-for _op in (X.floor_divide, X.floor_divide_scalar, X.heaviside, X.remainder_of_number, X.floor_divide_inplace,
-            X.floor_divide_scalar_inplace, X.heaviside_inplace):  # nodes that only refuse a backward
-    node_class(_op).name = lambda self: "torch::autograd::NotImplemented"
 
 
 def _tensor_argument(function: str, value, name: str = "other", position: int = 2) -> None:

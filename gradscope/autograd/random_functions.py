@@ -12,12 +12,9 @@ from gradscope.autograd import factories
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.inplace import _inplace
-from gradscope.autograd.node import node_class
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.ops import random as R
-
-node_class(R.bernoulli_p).name = lambda self: "torch::autograd::NotImplemented"
 
 
 def _generator(generator):

@@ -116,7 +116,7 @@ def _no_scatter_derivative(g, s):
 
 
 # NOTE: outside the op table on purpose: PyTorch records the legacy scatter(..., reduce="add"|"multiply") only to
-# refuse a backward through it (its node's name() is torch::autograd::NotImplemented: the autograd layer names it)
+# refuse a backward through it (its node's name() is torch::autograd::NotImplemented: node.py names it)
 scatter_accumulate = Primitive("scatter_accumulate", _scatter_accumulate, "NotImplemented", inputs=("self", "src"),
                                params=("dim", "index", "reduce"), vjp=(_no_scatter_derivative,) * 2)
 scatter_value_accumulate = Primitive(

@@ -244,7 +244,7 @@ def _no_inplace_derivative(name: str):
 
 
 # NOTE: outside the op table on purpose: PyTorch records these only to refuse a backward through them (their
-# node's name() is torch::autograd::NotImplemented: the autograd layer names it)
+# node's name() is torch::autograd::NotImplemented: node.py names it)
 floor_divide = Primitive("floor_divide", lambda a, b: np.floor_divide(a, b), "NotImplemented",
                          inputs=("self", "other"), vjp=(_not_implemented("floor_divide"),) * 2)
 floor_divide_scalar = Primitive("floor_divide_scalar", lambda a, other: np.floor_divide(a, other), "NotImplemented",

@@ -47,6 +47,6 @@ def _not_implemented(g, s):
 
 
 # NOTE: outside the op table on purpose: PyTorch records torch.bernoulli(x, p) only to refuse a backward (its
-# node's name() is torch::autograd::NotImplemented: the autograd layer names it so)
+# node's name() is torch::autograd::NotImplemented: node.py names it so)
 bernoulli_p = Primitive("bernoulli_p", lambda a, values: values, "NotImplemented", inputs=("self",),
                         params=("values",), vjp=(_not_implemented,))
