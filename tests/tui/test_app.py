@@ -569,13 +569,18 @@ def test_a_script_is_recorded_then_r_records_it_again_keeping_the_place(tmp_path
         await settle(app, pilot)
         first = app.screen
         assert isinstance(first, MainScreen) and app.title == "gradscope · model.py"
-        await pilot.press("n")
+        await pilot.press("p")
+        kept = app.screen  # the parameters of this recording, kept for p
+        await pilot.press("escape", "n")
         log = tree(app).current_node
         await pilot.press("r")
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen) and app.screen is not first
         assert app.screen.trace is not first.trace and app.trace is app.screen.trace
         assert tree(app).current_node == log
+        assert not app.is_screen_installed(kept) and not kept.is_attached  # gone with the recording it listed
+        await pilot.press("p")
+        assert app.screen is not kept and app.screen.parameters is app.screen_stack[-2].parameters
 
     drive(app, scenario)
 

@@ -9,11 +9,13 @@ from synthetic import synthetic_trace
 from textual.widgets import Static
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
+from gradscope._stats import norm_sort_key
 from gradscope.trace.model import NodeRecord, Parameter, PassRecord, TensorRecord, Trace
 from gradscope.tui import make_app
 from gradscope.tui.items import FoldItem, MoreItem
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.main import LEGEND, MainScreen
+from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.passes import PassesScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
@@ -321,6 +323,64 @@ def test_the_pass_selector_lists_every_pass_and_shows_the_chosen_one():
         assert isinstance(app.screen, MainScreen) and app.screen.pass_index == 0
         await pilot.press("P", "escape")
         assert app.screen.pass_index == 0
+
+    drive(app, scenario)
+
+
+def test_the_lists_are_kept_and_a_choice_is_shown_before_the_main_screen_comes_back(monkeypatch):
+    """p, a and P open the same screen each time (composed once); a pass or an anomaly chosen is shown while the
+    main screen is hidden, so that it comes back once, already showing it."""
+    trace = recorded(NAN_AT_STEP)
+    app = make_app(trace)
+    switched_under: list[type] = []
+    watch = MainScreen.watch_pass_index
+
+    def recording_watch(self, pass_index):
+        switched_under.append(type(self.app.screen))
+        watch(self, pass_index)
+
+    monkeypatch.setattr(MainScreen, "watch_pass_index", recording_watch)
+
+    async def scenario(pilot):
+        main = app.screen
+        opened = {}
+        for key, kind in (("P", PassesScreen), ("a", AnomaliesScreen), ("p", ParametersScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, kind)
+            opened[key] = app.screen
+            await pilot.press("escape")
+            await pilot.press(key)
+            assert app.screen is opened[key]
+            await pilot.press("escape")
+        await pilot.press("P", "g", "enter")
+        assert app.screen is main and main.pass_index == 0
+        assert switched_under == [PassesScreen]
+        await pilot.press("P")
+        assert app.screen.query_one(PassList).highlighted == 0  # the pass shown now, not the one first shown
+        await pilot.press("escape", "a", "enter")
+        culprit = trace.culprits()[0].node
+        assert app.screen is main and tree(app).current_node == culprit and main.pass_index == 2
+        assert switched_under == [PassesScreen, AnomaliesScreen]
+
+    drive(app, scenario)
+
+
+def test_the_kept_parameters_list_shows_the_pass_shown_sorted_as_it_was():
+    trace = recorded(NAN_AT_STEP)
+    app = make_app(trace)
+
+    async def scenario(pilot):
+        await pilot.press("p", "3")
+        table = app.screen.query_one(ParametersTable)
+        assert table.pass_index == 2 and "after pass 2" in str(app.screen.query_one(".caption", Static).content)
+        sorting = table.sorting
+        await pilot.press("escape", "right_square_bracket", "p")
+        assert app.screen.query_one(ParametersTable) is table
+        assert table.pass_index == 3 and table.sorting == sorting
+        assert "after pass 3" in str(app.screen.query_one(".caption", Static).content)
+        rows = [table.figures(index) for index in table.order]
+        assert [row.norm for row in rows] == [row.norm for row in sorted(
+            table.parameter_index.rows(3), key=lambda row: norm_sort_key(row.norm, largest_first=True))]
 
     drive(app, scenario)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -13,15 +15,16 @@ from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.key_footer import KeyFooter
 
 
-class AnomaliesScreen(Screen[Anomaly | None]):
-    """Dismissed with the chosen anomaly, or None (escape)."""
+class AnomaliesScreen(Screen[None]):
+    """Calls `chosen` with the anomaly chosen, then closes; escape closes it."""
 
     CSS_PATH = "lists.tcss"
     BINDINGS = [Binding("escape,a", "dismiss_none", "Back")]
 
-    def __init__(self, trace: Trace) -> None:
+    def __init__(self, trace: Trace, chosen: Callable[[Anomaly], None]) -> None:
         super().__init__()
         self.trace = trace
+        self.chosen = chosen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -41,7 +44,8 @@ class AnomaliesScreen(Screen[Anomaly | None]):
         self.query_one(AnomalyList).focus()
 
     def on_anomaly_list_chosen(self, event: AnomalyList.Chosen) -> None:
-        self.dismiss(event.anomaly)
+        self.chosen(event.anomaly)
+        self.dismiss()
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        self.dismiss()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,6 +33,7 @@ NOTHING = object()
 OUTLINES_KEPT = 4  # layouts kept for switching back and forth (each ~0.1 s for 50,000 nodes): the pass shown, the
 # one shown before, and the two one key away (] and [) laid out ahead
 LAYOUT_AHEAD_AFTER = 0.2  # seconds after a pass is drawn: its neighbours are laid out while the user reads it
+ListScreen = TypeVar("ListScreen", AnomaliesScreen, ParametersScreen, PassesScreen)
 LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
 
 
@@ -72,6 +75,7 @@ class MainScreen(Screen):
         self.set_reactive(MainScreen.pass_index, None if pass_index is None else pass_index % len(trace.passes))
         self._outlines: dict[int | None, Outline] = {}  # pass → its layout, the most recently shown last
         self._laying_out: dict[Worker, int] = {}  # the passes being laid out ahead, each in a thread
+        self._kept_screens: dict[type, Screen] = {}  # the lists opened from here, kept for the next time
         self.outline = self._outline(self.pass_index)
 
     @classmethod
@@ -262,25 +266,39 @@ class MainScreen(Screen):
                     f"{anomaly.message}", about=anomaly.node)
 
     def action_parameters(self) -> None:
-        def chosen(node_id: int | None) -> None:
-            if node_id is not None:
-                self.jump_to(node_id)
-
-        self.app.push_screen(ParametersScreen(self.parameters, self.pass_index), chosen)
+        screen = self._kept(ParametersScreen, lambda: ParametersScreen(self.parameters, self.pass_index, self.jump_to))
+        screen.show(self.pass_index)
+        self.app.push_screen(screen)
 
     def action_passes(self) -> None:
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.pass_index = index
+        screen = self._kept(PassesScreen, lambda: PassesScreen(self.trace, self.pass_index, self._choose_pass))
+        screen.show(self.pass_index)
+        self.app.push_screen(screen)
 
-        self.app.push_screen(PassesScreen(self.trace, self.pass_index), chosen)
+    def _choose_pass(self, index: int) -> None:
+        self.pass_index = index
 
     def action_anomalies(self) -> None:
-        def chosen(anomaly: Anomaly | None) -> None:
-            if anomaly is not None:
-                self._show_anomaly(anomaly)
+        self.app.push_screen(self._kept(AnomaliesScreen, lambda: AnomaliesScreen(self.trace, self._show_anomaly)))
 
-        self.app.push_screen(AnomaliesScreen(self.trace), chosen)
+    def _kept(self, kind: type[ListScreen], make: Callable[[], ListScreen]) -> ListScreen:
+        """The screen of a list (`p`, `a`, `P`), made the first time it opens and kept installed after: a screen
+        composed anew each time, and removed as it closes, costs two more layouts and paints of this screen (the
+        removal refreshes it) on every return here. Its choice calls back here before it closes, so that this
+        screen, hidden, shows the choice when it comes back: one paint instead of one of the old state and one of
+        the new."""
+        screen = self._kept_screens.get(kind)
+        if screen is None:
+            screen = self._kept_screens[kind] = make()
+            self.app.install_screen(screen, f"{kind.__name__}-{id(self)}")
+        return screen
+
+    def on_unmount(self) -> None:
+        for screen in self._kept_screens.values():  # after a re-run, the lists of the recording shown before go
+            if screen not in self.app.screen_stack:
+                self.app.uninstall_screen(screen)
+                if screen.is_attached:
+                    screen.remove()
 
     # ------------------------------------------------------------------------------ search
     def action_search(self) -> None:

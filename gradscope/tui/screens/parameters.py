@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -13,25 +15,38 @@ from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.parameters_table import ParametersTable
 
 
-class ParametersScreen(Screen[int | None]):
-    """Dismissed with the chosen parameter's node id, or None (escape)."""
+class ParametersScreen(Screen[None]):
+    """Calls `chosen` with the node id of the parameter chosen, then closes; escape closes it. Kept to open again
+    (`show` shows another pass's gradients then, sorted as they were)."""
 
     CSS_PATH = "lists.tcss"
     BINDINGS = [Binding("escape,p", "dismiss_none", "Back")]
 
-    def __init__(self, parameters: ParameterIndex, pass_index: int | None) -> None:
+    def __init__(self, parameters: ParameterIndex, pass_index: int | None, chosen: Callable[[int], object]) -> None:
         super().__init__()
         self.parameters = parameters
         self.pass_index = pass_index
+        self.chosen = chosen
 
     def compose(self) -> ComposeResult:
         yield Header()
-        shown = "" if self.pass_index is None else f" after pass {self.pass_index}"
-        parameters = counted(len(self.parameters.parameters), "parameter", "parameters")
-        yield Static(f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort",
-                     classes="caption")
+        yield Static(self._caption(), classes="caption")
         yield ParametersTable(self.parameters, self.pass_index)
         yield KeyFooter()
+
+    def _caption(self) -> str:
+        shown = "" if self.pass_index is None else f" after pass {self.pass_index}"
+        parameters = counted(len(self.parameters.parameters), "parameter", "parameters")
+        return f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort"
+
+    def show(self, pass_index: int | None) -> None:
+        """Show the gradients of pass `pass_index` as the screen opens again."""
+        if pass_index == self.pass_index:
+            return
+        self.pass_index = pass_index
+        if self.is_mounted:
+            self.query_one(".caption", Static).update(self._caption())
+            self.query_one(ParametersTable).show_pass(pass_index)
 
     def on_mount(self) -> None:
         self.sub_title = "parameters"
@@ -41,7 +56,8 @@ class ParametersScreen(Screen[int | None]):
         if event.row.node is None:
             self.notify(f"{event.row.name} never joined the graph: it has no node", severity="warning")
             return
-        self.dismiss(event.row.node)
+        self.chosen(event.row.node)
+        self.dismiss()
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        self.dismiss()

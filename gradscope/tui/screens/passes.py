@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -12,16 +14,24 @@ from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.pass_list import PassList
 
 
-class PassesScreen(Screen[int | None]):
-    """Dismissed with the chosen pass index, or None (escape)."""
+class PassesScreen(Screen[None]):
+    """Calls `chosen` with the index of the pass chosen, then closes; escape closes it. Kept to open again
+    (`show` highlights the pass shown then)."""
 
     CSS_PATH = "lists.tcss"
     BINDINGS = [Binding("escape,P", "dismiss_none", "Back")]
 
-    def __init__(self, trace: Trace, shown: int | None) -> None:
+    def __init__(self, trace: Trace, shown: int | None, chosen: Callable[[int], None]) -> None:
         super().__init__()
         self.trace = trace
         self.shown = shown
+        self.chosen = chosen
+
+    def show(self, shown: int | None) -> None:
+        """Highlight pass `shown` (the one the main screen shows) as the screen opens again."""
+        self.shown = shown
+        if self.is_mounted and shown is not None:
+            self.query_one(PassList).highlighted = shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -35,7 +45,8 @@ class PassesScreen(Screen[int | None]):
         self.query_one(PassList).focus()
 
     def on_pass_list_chosen(self, event: PassList.Chosen) -> None:
-        self.dismiss(event.index)
+        self.chosen(event.index)
+        self.dismiss()
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        self.dismiss()

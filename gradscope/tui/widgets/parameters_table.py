@@ -72,6 +72,13 @@ class ParametersTable(LineTable):
         widths[0], widths[-1] = max(widths[0], name), max(widths[-1], shape)
         self.show_rows(len(self.parameters), widths)
 
+    def show_pass(self, pass_index: int | None) -> None:
+        """Show the gradients of another pass, sorted as the table is, the cursor on the top row."""
+        self.pass_index = pass_index
+        self._drawn.clear()
+        self._sort(self.sorting)
+        self.cursor_row = 0
+
     def figures(self, index: int) -> ParameterRow:
         """The figures of parameter `index` (the trace's index works them out for every parameter, once)."""
         return self.parameter_index.rows(self.pass_index)[index]
@@ -121,6 +128,9 @@ class ParametersTable(LineTable):
             self.sorting = (column, list(COLUMNS)[column] in DESCENDING_FIRST)
 
     def watch_sorting(self, sorting: tuple[int, bool] | None) -> None:
+        self._sort(sorting)
+
+    def _sort(self, sorting: tuple[int, bool] | None) -> None:
         if sorting is None:
             return
         column, descending = sorting
