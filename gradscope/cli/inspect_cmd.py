@@ -10,7 +10,7 @@ import typer
 
 from gradscope.checks.health import health_warnings
 from gradscope.cli.anomaly_report import anomaly_list, warning_list
-from gradscope.cli.console import make_console
+from gradscope.cli.console import Hanging, make_console
 from gradscope.cli.errors import EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
 from gradscope.cli.options import Force, ScriptArgs, Timeout
 from gradscope.cli.render import graph_tree, parameter_table, summary
@@ -79,7 +79,7 @@ def inspect(
         console.print(summary(trace, shown))
         console.print(graph_tree(trace, depth, -1 if shown is None else shown, width=console.width))
         console.print(parameter_table(trace, -1 if shown is None else shown))
-        console.print(anomaly_list(trace))
-        console.print(warning_list(warnings, strict))
+        console.print(Hanging(anomaly_list(trace)))
+        console.print(Hanging(warning_list(warnings, strict)))
         if save is not None:
             console.print(f"trace written to [bold]{save}[/]")

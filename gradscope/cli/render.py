@@ -43,7 +43,8 @@ def summary(trace: Trace, pass_index: int | None = None) -> Panel:
         f"[bold]{escape(source)}[/]" + (f"  entry [cyan]{escape(entry)}()[/]" if entry else "  (run as __main__)"),
         f"passes [bold]{escape(_passes_text(trace))}[/]   nodes [bold]{len(trace.nodes)}[/]   "
         f"parameters [bold]{len(trace.parameters)}[/]   anomalies "
-        + (f"[bold red]{len(trace.anomalies)} ({len(culprits)} culprit)[/]" if trace.anomalies else "[green]none[/]"),
+        + (f"[bold red]{len(trace.anomalies)} ({len(culprits)} culprit{'s' if len(culprits) != 1 else ''})[/]"
+           if trace.anomalies else "[green]none[/]"),
     ]
     first = headline(trace)
     if first is not None:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from gradscope._format import format_number
-from gradscope.cli.console import make_console
+from gradscope.cli.console import Hanging, make_console
 from gradscope.cli.errors import EXIT_OK, EXIT_PROBLEM, report_output, reported_errors
 from gradscope.cli.options import ScriptArgs, Timeout
 from gradscope.watching.job import watch_script
@@ -96,38 +96,46 @@ def render(report: WatchReport, console: Console) -> None:
         stop = "stopped at" if report.stopped else "first anomaly at"
         console.print(f"[bold red]{stop} step {first.step}[/] ({report.steps_run} steps run, "
                       f"{report.optimizer_steps} optimizer steps)", highlight=False)
-        console.print(f"  loss that step: {format_number(report.loss)}", highlight=False)
-        console.print(f"  {first.phase}: {escape(first.message)}", highlight=False)
+        _line(console, f"  loss that step: {format_number(report.loss)}")
+        _line(console, f"  {first.phase}: {first.message}")
         graph = None if first.phase != "forward" else "in" if first.node else "outside"
         where = ", ".join(part for part in (_where(first.file, first.line), first.scope and f"scope {first.scope}",
                                             graph and f"{graph} the autograd graph") if part)
         if where:
-            console.print(f"    at {escape(where)}", highlight=False)
+            _line(console, f"    at {where}")
         _print_rest(report, console)
     if report.history:
-        console.print(f"history: {escape(report.history)}", highlight=False)
+        _line(console, f"history: {report.history}")
     for path in report.traces:
-        console.print(f"trace: {escape(path)}  (gradscope browse {escape(path)})", highlight=False)
+        _line(console, f"trace: {path}")
+    if report.traces:
+        timeline = f", or the run's timeline: gradscope browse {Path(report.history).parent}" if report.history else ""
+        _line(console, f"open: gradscope browse {report.traces[-1]}{timeline}")
 
 
 def _print_rest(report: WatchReport, console: Console) -> None:
     parameter = report.first_parameter
     if parameter is not None and parameter != report.first_anomaly:
-        console.print(f"  first non-finite parameter: {escape(parameter.message)}", highlight=False)
+        _line(console, f"  first non-finite parameter: {parameter.message}")
     if report.backward_culprit:
-        console.print(f"  backward: {escape(report.backward_culprit)}", highlight=False)
+        _line(console, f"  backward: {report.backward_culprit}")
     others = [a for a in report.anomalies if a.step == report.first_anomaly.step and a != report.first_anomaly
               and a.message != (parameter.message if parameter else None)]
     for anomaly in others[:5]:
-        console.print(f"  also: {escape(anomaly.message)}", highlight=False)
+        _line(console, f"  also: {anomaly.message}")
     if report.before:
-        console.print("  before it:", highlight=False)
+        _line(console, "  before it:")
         for line in report.before:
-            console.print(f"    {escape(line)}", highlight=False)
+            _line(console, f"    {line}")
     later = [step for step in report.anomalous_steps if step != report.first_anomaly.step]
     if later:
         shown = ", ".join(map(str, later[:10])) + (f" … and {len(later) - 10} more" if len(later) > 10 else "")
-        console.print(f"  later anomalous steps: {shown}", highlight=False)
+        _line(console, f"  later anomalous steps: {shown}")
+
+
+def _line(console: Console, text: str) -> None:
+    """A line of the report, plain text; wrapped, it stays indented under its heading."""
+    console.print(Hanging(text), highlight=False)
 
 
 def _where(file: str | None, line: int | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cli_helpers import assert_input_error, gradscope, sample
 
 
@@ -33,3 +34,35 @@ def test_the_command_list_shows_each_docstring_first_paragraph_as_one_line():
     listing = " ".join(gradscope("--help").stdout.split())
     assert "report gradients, anomalies (exit 1 if any) and health warnings (the check rules" in listing.replace(
         "│ ", "").replace(" │", "")
+
+
+@pytest.mark.parametrize("width", [40, 61, 97])
+def test_a_wrapped_report_line_stays_indented_under_its_heading(width):
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from gradscope.cli.console import Hanging
+
+    lines = ["anomalies: 10 in 1 pass", "✗ culprit (backward) SqrtBackward0 (sqrt) at model.py:8",
+             "    SqrtBackward0 returned 1 nan from a finite gradient: its saved result is already non-finite "
+             "(1 nan): look at the forward pass",
+             "  passed on (backward) by 7 nodes: SubBackward0, StdBackward0, AddmmBackward0 ×2, TBackward0 ×2",
+             "    at /a/long/path/without/any/spaces/in/it/that/is/longer/than/the/terminal/model_file.py:123"]
+    out = StringIO()
+    Console(file=out, width=width, color_system=None).print(Hanging(Text("\n".join(lines), style="bold")))
+    rows = out.getvalue().splitlines()
+    assert all(len(row) <= width for row in rows)
+    assert len(rows) > len(lines)  # some did wrap
+    for line in lines:  # each line's rows: its own first, then continuations two columns past its indent
+        indent = len(line) - len(line.lstrip(" "))
+        first = rows.pop(0)
+        assert first.startswith(line[:indent + 3])
+        got, want = first.replace(" ", ""), line.replace(" ", "")
+        while len(got) < len(want):
+            row = rows.pop(0)
+            assert row.startswith(" " * (indent + 2)) and row[indent + 2] != " ", (line, row)
+            got += row.replace(" ", "")
+        assert got == want
+    assert not rows

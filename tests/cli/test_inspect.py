@@ -84,7 +84,7 @@ def test_nan_log_names_the_culprit_op_line_and_scope():
     assert sorted(re.search(r"culprit \((\w+)\)", text).group(1) for text in culprits) == ["backward", "forward"]
     assert "log of a value <= 0" in anomalies
     assert "◀ culprit" in section(result.stdout, "backward graph", "parameters")
-    assert "(2 culprit)" in result.stdout
+    assert "(2 culprits)" in result.stdout
     rows = parameter_rows(result.stdout)
     assert int(rows["model.encoder.weight"][4]) == 6 * 8  # every gradient below the log is NaN
 
