@@ -90,8 +90,10 @@ def render(report: WatchReport, console: Console) -> None:
     """The report: the step, its loss, where the non-finite value began, what came before, the files."""
     first = report.first_anomaly
     if first is None:
-        console.print(f"[bold green]no anomaly[/] in {report.steps_run} steps "
-                      f"({'stopped at --max-steps' if report.reason == 'max-steps' else 'the run ended'})")
+        optimizer = (f"{report.optimizer_steps} optimizer steps; " if report.optimizer_steps != report.steps_run
+                     else "")  # LBFGS runs its closure, one step each, several times per optimizer step
+        console.print(f"[bold green]no anomaly[/] in {report.steps_run} steps ({optimizer}"
+                      f"{'stopped at --max-steps' if report.reason == 'max-steps' else 'the run ended'})")
     else:
         stop = "stopped at" if report.stopped else "first anomaly at"
         console.print(f"[bold red]{stop} step {first.step}[/] ({report.steps_run} steps run, "

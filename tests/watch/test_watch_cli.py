@@ -94,6 +94,28 @@ def test_a_clean_pytorch_loop_exits_0(tmp_path):
     assert result.stdout.startswith("no anomaly in 3 steps (stopped at --max-steps)")
 
 
+def test_a_closure_optimizer_counts_its_backward_passes_and_its_optimizer_steps_apart(tmp_path):
+    script = tmp_path / "lbfgs.py"
+    script.write_text(
+        "import torch\n"
+        "torch.manual_seed(0)\n"
+        "w = torch.randn(3, requires_grad=True)\n"
+        "x, y = torch.randn(8, 3), torch.randn(8)\n"
+        "opt = torch.optim.LBFGS([w], max_iter=4)\n"
+        "def closure():\n"
+        "    opt.zero_grad()\n"
+        "    loss = ((x @ w - y) ** 2).mean()\n"
+        "    loss.backward()\n"
+        "    return loss\n"
+        "for _ in range(2):\n"
+        "    opt.step(closure)\n")
+    result = gradscope("watch", script, "--out", tmp_path / "run", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["optimizer_steps"] == 2 and data["steps_run"] > 2
+    text = gradscope("watch", script, "--out", tmp_path / "again").stdout
+    assert text.startswith(f"no anomaly in {data['steps_run']} steps (2 optimizer steps; the run ended)")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.py"], "no such file"),
     ([LOG_SAMPLE, "--rule", "nonsense"], "unknown rule"),
