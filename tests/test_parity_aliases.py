@@ -57,3 +57,15 @@ def test_set_default_device_refuses_other_devices():
 
     with pytest.raises(DeviceError, match="runs on the CPU only"):
         gradscope.set_default_device("cuda")
+
+
+def test_the_meta_device_is_refused_with_the_way_forward():
+    """PyTorch's model-ensembling recipe moves a skeleton module to 'meta'; gradscope says what to do instead."""
+    import gradscope
+    from gradscope.autograd.tensor import DeviceError
+
+    with pytest.raises(DeviceError, match="can't use device 'meta': gradscope has no tensors without data; keep the "
+                                          r"module on the CPU \(functional_call"):
+        gradscope.nn.Linear(2, 2).to("meta")
+    with pytest.raises(DeviceError, match="drop the .cuda"):
+        gradscope.zeros(2).to("cuda")

@@ -83,10 +83,13 @@ class DeviceError(RuntimeError):
     """A tensor or module was sent to a device other than the CPU, the only one gradscope has."""
 
     def __init__(self, target) -> None:
-        super().__init__(
-            f"gradscope runs on the CPU only and can't use device {str(target)!r}: pick the device the portable "
-            "way, `device = 'cuda' if torch.cuda.is_available() else 'cpu'` (gradscope's cuda.is_available() "
-            "is False), or drop the .cuda() call")
+        if str(target).startswith("meta"):
+            advice = ("gradscope has no tensors without data; keep the module on the CPU (functional_call "
+                      "and torch.func work with it there, its own parameters unused)")
+        else:
+            advice = ("pick the device the portable way, `device = 'cuda' if torch.cuda.is_available() else "
+                      "'cpu'` (gradscope's cuda.is_available() is False), or drop the .cuda() call")
+        super().__init__(f"gradscope runs on the CPU only and can't use device {str(target)!r}: {advice}")
         self.target = str(target)
 
 
