@@ -444,3 +444,52 @@ def _always_called_events(lib):
 def test_always_called_global_hooks_run_when_forward_raises_as_in_torch():
     torch = pytest.importorskip("torch")
     assert _always_called_events(gradscope) == _always_called_events(torch)
+
+
+def _sequential_calls(lib, way, monkeypatch):
+    """What a Sequential's children print when `way` gives them a call of their own in the middle of a forward."""
+    printed = []
+    handles = []
+
+    class Announced(lib.nn.Identity):
+        def __call__(self, *args, **kwargs):
+            printed.append("own __call__")
+            return super().__call__(*args, **kwargs)
+
+    class Hooking(lib.nn.Module):  # adds a hook to the next child, or a global one, from inside the forward
+        def forward(self, x):
+            if way == "hook added by a sibling":
+                handles.append(model[2].register_forward_hook(lambda m, args, out: printed.append("own hook")))
+            elif way == "global hook added by a sibling":
+                module_api = lib.nn.modules.module if hasattr(lib.nn, "modules") else lib.nn.module
+                handles.append(module_api.register_module_forward_hook(
+                    lambda m, args, out: printed.append(f"global hook {type(m).__name__}")))
+            return x * 2
+
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2), Hooking(), Announced() if way == "own __call__" else lib.nn.Tanh())
+    if way == "Module.__call__ patched":  # as profilers and summaries do
+        original = lib.nn.Module.__call__
+
+        def announced(self, *args, **kwargs):
+            printed.append(f"patched {type(self).__name__}")
+            return original(self, *args, **kwargs)
+        monkeypatch.setattr(lib.nn.Module, "__call__", announced)
+    monkeypatch.setattr(_hooks, "module_hooks_registered", False)
+    try:
+        output = model(lib.ones(3, 2))
+    finally:
+        for handle in handles:
+            handle.remove()
+        monkeypatch.undo()
+    return printed, output.grad_fn.name()
+
+
+@pytest.mark.parametrize("way", ["own __call__", "hook added by a sibling", "global hook added by a sibling",
+                                 "Module.__call__ patched"])
+def test_sequential_children_are_called_like_torch(way, monkeypatch):
+    """A Sequential runs a child's forward itself while a call would be that forward alone: a child with a call
+    of its own, a hook added during the forward (its own or a global one) and a patched Module.__call__ are seen."""
+    torch = pytest.importorskip("torch")
+    ours = _sequential_calls(gradscope, way, monkeypatch)
+    assert ours == _sequential_calls(torch, way, monkeypatch)
+    assert ours[0]
