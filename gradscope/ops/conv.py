@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradscope.ops.namespace import NUMPY
-from gradscope.ops.registry import primitive
+from gradscope.ops.registry import primitive, to_input
 
 
 def pad_pairs(padding) -> tuple:
@@ -307,18 +307,53 @@ def _correlate_direct(x, weight, bias, stride, pads, dilation, groups):
     return out
 
 
-def _correlate_adjoint_direct(g, weight, pads, dilation, groups):
-    """`_correlate_transposed` at stride 1 on arrays: x's gradient is g correlated with each group's weight
-    transposed and its kernel reversed (output position o = i + d·kk - b becomes i = o + d·(k-1-kk) - (d·(k-1) - b)),
-    g padded by d·(k-1) less x's padding on either side."""
+def _adjoint(weight, pads, dilation) -> tuple:
+    """x's gradient at stride 1 is g correlated with each group's weight transposed and its kernel reversed (output
+    position o = i + d·kk - b becomes i = o + d·(k-1-kk) - (d·(k-1) - b)): g's paddings there, d·(k-1) less x's."""
+    return tuple((d * (kk - 1) - b, d * (kk - 1) - a)
+                 for kk, d, (b, a) in zip(weight.shape[2:], dilation, pads, strict=True))
+
+
+def _reversed_weight(weight, groups):
+    """Each group's weight transposed, its kernel reversed: (G·C/G, O/G, *k)."""
     kernel = weight.shape[2:]
     out_channels, in_group = weight.shape[:2]
     grouped = weight.reshape((groups, out_channels // groups, in_group) + kernel).swapaxes(1, 2)
     reversed_ = np.ascontiguousarray(grouped[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)])
-    adjoint_pads = tuple((d * (kk - 1) - b, d * (kk - 1) - a) for kk, d, (b, a) in zip(kernel, dilation, pads,
-                                                                                         strict=True))
-    return _correlate_direct(g, reversed_.reshape((groups * in_group, out_channels // groups) + kernel), None,
-                             (1,) * len(kernel), adjoint_pads, dilation, groups)
+    return reversed_.reshape((groups * in_group, out_channels // groups) + kernel)
+
+
+def _correlate_adjoint_direct(g, weight, pads, dilation, groups):
+    """`_correlate_transposed` at stride 1 on arrays: g correlated with the reversed weight (`_adjoint`)."""
+    return _correlate_direct(g, _reversed_weight(weight, groups), None, (1,) * (weight.ndim - 2),
+                             _adjoint(weight, pads, dilation), dilation, groups)
+
+
+def _adjoint_and_weight_direct(g, x, weight, pads, dilation, groups):
+    """x's and the weight's gradients of a stride-1 convolution on arrays, both from one set of g's columns: x's as
+    `_correlate_adjoint_direct` computes it, and the weight's as those columns times x summed over the batch (row
+    (o, kk) of the columns holds g moved by kernel position kk reversed, so the product is the weight's gradient with
+    its kernel reversed). `_weight_product_direct` would copy x's columns as well. A NaN in g reaches the weight's
+    gradient through products with x's elements only, not with the zeros of its padding (as in PyTorch's float32
+    kernels; the rule's x columns, and PyTorch's float64 kernel, multiply those too)."""
+    kernel = weight.shape[2:]
+    n, channels = x.shape[:2]
+    out_channels, in_group = weight.shape[:2]
+    size, length = x.shape[2:], math.prod(x.shape[2:])
+    if not g.size or not x.size:
+        return np.zeros(x.shape, g.dtype), np.zeros(weight.shape, g.dtype)
+    matrix = _reversed_weight(weight, groups).reshape(groups, in_group, -1)
+    dx = np.empty(x.shape, g.dtype)
+    total = np.zeros((groups, matrix.shape[2], in_group), g.dtype)
+    sources = x.reshape(n, groups, in_group, length)
+    for batch, columns in _chunked_columns(g, kernel, size, (1,) * len(kernel), _adjoint(weight, pads, dilation),
+                                           dilation, groups, False):
+        np.matmul(matrix, columns, out=dx[batch].reshape(len(columns), groups, in_group, length))
+        total += np.matmul(columns, sources[batch].swapaxes(-1, -2)).sum(0)
+    blocks = total.reshape((groups, out_channels // groups) + kernel + (in_group,))
+    flipped = blocks[(slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)]
+    dw = np.moveaxis(flipped, -1, 2).reshape(weight.shape)
+    return dx, np.ascontiguousarray(dw)
 
 
 def _weight_product_direct(a, source, weight_shape, stride, pads, dilation, groups):
@@ -384,9 +419,27 @@ def _bias_vjp(g, s):
 
 
 _CONV_RULES = (_conv_input_vjp, _conv_weight_vjp, _bias_vjp)
+
+
+def _conv_vjps(g, s, wanted) -> list:
+    """ConvolutionBackward0's wanted gradients in one call (see Primitive.joint_vjp): on arrays at stride 1, x's and
+    the weight's from one set of g's columns (`_adjoint_and_weight_direct`; the weight's is then summed in another
+    order than its rule's, over x's columns: equal to rounding), otherwise each by its rule."""
+    input_meta, weight_meta, _ = wanted
+    grads = [None, None, None]
+    if (input_meta is not None and weight_meta is not None and not s.xp.is_tensor and not s.transposed
+            and all(step == 1 for step in s.stride) and g.dtype == s.input.dtype == s.weight.dtype):
+        grads[:2] = _adjoint_and_weight_direct(g, s.input, s.weight, _pads(s.padding, s.output_padding, False),
+                                               s.dilation, s.groups)
+    for index, (rule, meta) in enumerate(zip(_CONV_RULES, wanted, strict=True)):
+        if meta is not None:
+            grads[index] = to_input(rule(g, s) if grads[index] is None else grads[index], meta, s.xp)
+    return grads
+
+
 convolution = primitive(
     "convolution", _convolution, "ConvolutionBackward0", inputs=("input", "weight", "bias"),
     params=("stride", "padding", "dilation", "transposed", "output_padding", "groups"),
     attrs=("input_sym_sizes", "weight_sym_sizes"), unsaved=("input_sym_sizes", "weight_sym_sizes"),
     saves=("weight", "input", ()),
-    vjp=_CONV_RULES)
+    vjp=_CONV_RULES, joint_vjp=_conv_vjps)

@@ -74,6 +74,37 @@ def test_array_kernels_compute_what_im2col_and_col2im_compute(geometry, stride, 
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=120, deadline=None)
+@given(geometry=geometries(), chunk_bytes=st.sampled_from([1, 200, C.CHUNK_BYTES]), seed=st.integers(0, 2**16),
+       nan=st.booleans())
+def test_both_gradients_from_gs_columns_are_the_kernels_each_computes(geometry, chunk_bytes, seed, nan):
+    """At stride 1 the joint backward (ConvolutionBackward0's `joint_vjp`) takes x's and the weight's gradients from
+    one set of g's columns: what col2im and im2col give. A NaN in g (at times) reaches the same places of x's
+    gradient; of the weight's, those it reaches through products with x's elements: im2col's also multiplies it by
+    the zeros of x's padding (PyTorch's float32 kernels skip the padding, its float64 ones don't)."""
+    n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, channels) + size)
+    weight = rng.standard_normal((out_channels, channels // groups) + kernel)
+    g = rng.standard_normal(C._correlate_im2col(NUMPY, x, weight, (1,) * len(size), pads, dilation, groups).shape)
+    if nan and g.size:
+        g.flat[rng.integers(g.size)] = np.nan
+    ones = (1,) * len(size)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(C, "CHUNK_BYTES", chunk_bytes)
+        patch.setattr(np, "empty", _poisoned(np.empty))
+        dx, dw = C._adjoint_and_weight_direct(g, x, weight, pads, dilation, groups)
+    assert dx.shape == x.shape and dw.shape == weight.shape and dw.flags.c_contiguous
+    np.testing.assert_allclose(dx, C._correlate_transposed_col2im(NUMPY, g, weight, size, ones, pads, dilation, groups),
+                               rtol=1e-12, atol=1e-12)
+    expected = C._weight_product_im2col(NUMPY, g, x, weight.shape, ones, pads, dilation, groups)
+    assert not (np.isnan(dw) & ~np.isnan(expected)).any()
+    finite = ~np.isnan(expected)
+    np.testing.assert_allclose(dw[finite], expected[finite], rtol=1e-12, atol=1e-12)
+    if not nan:
+        assert finite.all() and not np.isnan(dw).any()
+
+
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 2e-4)])
 @pytest.mark.parametrize("name, kwargs, in_channels, out_channels, dims", [
     ("conv2d", {"padding": 1}, 4, 6, 2),

@@ -22,6 +22,9 @@ from gradscope.ops.namespace import NUMPY
 GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
 # the joints the engine's plain path runs unchecked (a multi-output op's take the general path, which validates)
 JOINT_OPS = sorted(name for name, op in REGISTRY.items() if op.joint_vjp is not None and op.plain_rules)
+# joints whose shared work sums some gradient in another order than its rule: equal to rounding, not to the bit
+# (convolution's weight gradient at stride 1 runs on g's columns, shared with the input's, its rule on x's)
+REORDERED = {"convolution": {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}}
 
 
 def _nodes_of(op, outputs) -> list:
@@ -51,17 +54,23 @@ def _incoming(sample, outputs, nodes) -> dict:
     return captured
 
 
-def _assert_same(joint, expected, what: str) -> None:
+def _assert_same(joint, expected, what: str, tolerances=None) -> None:
     assert (joint is None) == (expected is None), what
     if joint is not None:
         assert type(joint) is type(expected) and joint.dtype == expected.dtype, what
         assert joint.shape == expected.shape, what
-        np.testing.assert_array_equal(joint, expected, err_msg=what, strict=True)
+        if tolerances is None:
+            np.testing.assert_array_equal(joint, expected, err_msg=what, strict=True)
+        else:
+            tolerance = tolerances[joint.dtype]
+            np.testing.assert_allclose(joint, expected, rtol=tolerance, atol=tolerance * np.abs(expected).max(),
+                                       err_msg=what)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", JOINT_OPS)
 def test_joint_vjp_is_the_rules_bit_for_bit_in_each_inputs_shape_and_dtype(name, dtype):
+    """(To rounding for the REORDERED ones.)"""
     op = REGISTRY[name]
     checked = 0
     for sample in SAMPLES:
@@ -80,7 +89,7 @@ def test_joint_vjp_is_the_rules_bit_for_bit_in_each_inputs_shape_and_dtype(name,
                     for i, (rule, meta) in enumerate(zip(op.vjp, metas, strict=True)):
                         expected = _validate(node, meta, rule(g, s), NUMPY, i) if i in wanted else None
                         what = f"{sample.name}, input {i} of {wanted}"
-                        _assert_same(joint[i], expected, what)
+                        _assert_same(joint[i], expected, what, REORDERED.get(name))
                         if joint[i] is not None:
                             assert joint[i].shape == meta[0] and joint[i].dtype is meta[1], what
                     checked += 1
