@@ -8,7 +8,7 @@ from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
-from gradscope.autograd.node import _sequence, node_class
+from gradscope.autograd.node import _light_to_saved, _sequence, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
@@ -49,7 +49,7 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t._version_counter = [0]
         t._base = None
         mode = modes.get()  # every switch this op reads, in one read
-        if mode is not DEFAULT_MODES or observers.GLOBAL:  # no_grad, inference mode, observers, hooks
+        if mode is not DEFAULT_MODES and not mode.plain or observers.GLOBAL:  # no_grad, inference mode, hooks
             _finish(op, inputs, params, arrays, (t,), mode)
             return t
         if len(inputs) == 1:
@@ -65,6 +65,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
                     break
         if observers.WATCHERS:
             observers.notify_watchers("op_computed", op, inputs, (t,))
+        if mode is not DEFAULT_MODES:  # observers listen in this context
+            tell_observers(op, inputs, (t,))
         return t
     if op.simple_view:
         t = _new_tensor(Tensor)  # Tensor._make, inlined
@@ -74,19 +76,18 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t._output_nr = 0
         x = inputs[0]
         mode = modes.get()
-        if mode is DEFAULT_MODES and not observers.GLOBAL:  # grad mode on, nothing else
+        if (mode is DEFAULT_MODES or mode.plain) and not observers.GLOBAL:  # grad mode on, no hooks
             _make_view(t, x, (op, params, None), True)
             if x._requires_grad or x._base is not None and _stale_view_requires_grad(x):
                 _record_unary(op, x, params, arrays, t)
+            if mode is not DEFAULT_MODES:  # observers listen in this context
+                tell_observers(op, inputs, (t,))
             return t
         _make_view(t, x, (op, params, None), mode.grad)
         if mode.inference:
             t._is_inference = True
         if mode.grad and (x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
-            if mode.plain and not observers.GLOBAL:
-                _record_unary(op, x, params, arrays, t)
-            else:
-                _record(op, inputs, params, arrays, (t,))
+            _record(op, inputs, params, arrays, (t,))
         if observers.GLOBAL or mode.observers:
             observers.notify("op_computed", op, inputs, (t,))
         return t
@@ -189,8 +190,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
 def _record_simple(op, inputs, params, arrays, out) -> None:
     """`_record` for an op with one output that is not a view, with what it saves kept light: a
     tuple `(array, version counter, version, input tensor or None, its grad_fn then)` instead of a
-    SavedTensor (node.py turns it into one when user code asks). Only without observers or saved-tensor
-    hooks (`Modes.plain`): they take the general path, `_record`."""
+    SavedTensor (node.py turns it into one when user code asks). Only in `Modes.plain` (no saved-tensor hooks,
+    no process-wide observer: those take the general path, `_record`)."""
     node = (op.node_class or node_class(op))()
     if len(inputs) == 2:  # the commonest arity, unrolled
         a, b = inputs
@@ -343,6 +344,20 @@ def _notify(op, node, inputs, outputs) -> None:
     for name, entry in zip(names, node._saved):
         if isinstance(entry, SavedTensor):  # Python numbers, saved as they are, aren't tensors
             observers.notify("tensor_saved", node, name, entry)
+
+
+def tell_observers(op, inputs, outputs: tuple) -> None:
+    """What the observers listening in this context learn of an op a fast path ran in `Modes.plain` (its one
+    output just made, with its node if one was made, whose saved entries are light): the events `_record`
+    and `_finish` send, in their order. Each light entry is shown as the SavedTensor it stands for."""
+    node = outputs[0]._grad_fn
+    if node is not None:
+        node.module_call = observers.calls.get()
+        observers.notify("node_created", node, inputs, outputs)
+        for name, entry in zip(op.saved_names, node._saved):
+            if type(entry) is tuple:  # Python numbers, saved as they are, aren't tensors
+                observers.notify("tensor_saved", node, name, _light_to_saved(entry))
+    observers.notify("op_computed", op, inputs, outputs)
 
 
 def _make_view(out: Tensor, source: Tensor, step: tuple, grad_mode: bool) -> None:

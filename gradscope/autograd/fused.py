@@ -3,10 +3,11 @@
 `unary(op, general)`, `with_number(op, general)` and `binary(op, general)` wrap an op's function on tensors
 (`general`, which goes through `dispatch.apply`) with its common case run in a single frame: a float32/float64
 tensor, with a Python float or int (an operand, or the op's param: `x ** 2`, `1 - x`) or a tensor of the same
-dtype for a second operand, grad mode on and nothing else (no inference mode, observers, watchers or
-saved-tensor hooks; anomaly mode is fine). They compute, make the output and record the node exactly as
-`apply` and `dispatch._record_unary`/`_record_simple` do there (the same node class, edges, metadata and
-light saved entries, handed to anomaly mode's checker); anything else is `general`'s.
+dtype for a second operand, in `Modes.plain` (grad mode on, no inference mode or saved-tensor hooks) and no
+process-wide observer or watcher (anomaly mode is fine). They compute, make the output and record the node
+exactly as `apply` and `dispatch._record_unary`/`_record_simple` do there (the same node class, edges, metadata
+and light saved entries, handed to anomaly mode's checker, then to the observers listening in this context with
+`dispatch.tell_observers`, as apply does); anything else is `general`'s.
 
 Why: a chain of small ops spends more in Python frames (function -> operands -> apply -> record) and
 their generic checks than in NumPy.
@@ -18,7 +19,7 @@ import numpy as np
 
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import errors, observers
-from gradscope.autograd.dispatch import _NO_EDGE
+from gradscope.autograd.dispatch import _NO_EDGE, tell_observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
 from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
@@ -58,7 +59,7 @@ def unary(op: Primitive, general):
 
     def function(input):
         if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
-                and modes.get() is DEFAULT_MODES):
+                and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
             return general(input)
         data = input._data
         dtype = data.dtype
@@ -98,6 +99,8 @@ def unary(op: Primitive, general):
                 node._saved = ()
             if observers.checker is not None:
                 observers.checker.node_created(node, (input,), (t,), _SKIP)
+        if mode is not DEFAULT_MODES:  # observers listen in this context
+            tell_observers(op, (input,), (t,))
         return t
 
     return _named_like(own_code(function), general)
@@ -121,7 +124,8 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
 
     def function(input, number):
         if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
-                and modes.get() is DEFAULT_MODES and (type(number) is float or type(number) is int)):
+                and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)
+                and (type(number) is float or type(number) is int)):
             return general(input, number)
         data = input._data
         dtype = data.dtype
@@ -166,6 +170,8 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
                 node._saved = ()
             if observers.checker is not None:
                 observers.checker.node_created(node, (input,), (t,), _SKIP)
+        if mode is not DEFAULT_MODES:  # observers listen in this context
+            tell_observers(op, (input,), (t,))
         return t
 
     return _named_like(own_code(function), general)
@@ -182,7 +188,7 @@ def binary(op: Primitive, general, params: tuple = ()):
 
     def function(input, other):
         if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
-                and modes.get() is DEFAULT_MODES):
+                and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
             return general(input, other)
         data = input._data
         dtype = data.dtype
@@ -223,6 +229,8 @@ def binary(op: Primitive, general, params: tuple = ()):
                 tensor._requires_grad or tensor._base is not None and _stale_view_requires_grad(tensor)):
             live |= 2
         if not live:
+            if mode is not DEFAULT_MODES:  # observers listen in this context
+                tell_observers(op, (input, other), (t,))
             return t
         node = cls()
         if live & 1:
@@ -267,6 +275,8 @@ def binary(op: Primitive, general, params: tuple = ()):
             node._saved = ()
         if observers.checker is not None:
             observers.checker.node_created(node, (input, other), (t,), _SKIP)
+        if mode is not DEFAULT_MODES:  # observers listen in this context
+            tell_observers(op, (input, other), (t,))
         return t
 
     return _named_like(own_code(function), general)

@@ -3,11 +3,12 @@
 As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `linear(general)` wrap a
 function whose general path goes through `dispatch.apply`, with its common case run in a frame or three
 (the call, the weight's view, the product): float32/float64 operands of one dtype, 2-D, whose shapes
-multiply, a transposed tensor (and F.linear's weight) that is not a view, grad mode on and nothing else
-(no inference mode, observers, watchers or saved-tensor hooks; anomaly mode is fine). They make exactly the
-views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and version counters the
-general path makes, and hand the nodes to anomaly mode's checker as it does (from as deep as dispatch's
-recorders: the checker's stack starts at the caller of the function); anything else is `general`'s.
+multiply, a transposed tensor (and F.linear's weight) that is not a view, in `Modes.plain` (grad mode on, no
+inference mode or saved-tensor hooks) and no process-wide observer or watcher (anomaly mode is fine). They make
+exactly the views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and version
+counters the general path makes, and hand the nodes to anomaly mode's checker as it does (from as deep as
+dispatch's recorders: the checker's stack starts at the caller of the function), then to the observers
+listening in this context (`dispatch.tell_observers`); anything else is `general`'s.
 
 Why: through apply's generic recording a narrow linear layer's forward cost ~5x NumPy's `x @ w.T + b`.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import errors, observers
+from gradscope.autograd.dispatch import tell_observers
 from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _named_like
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
@@ -63,8 +65,12 @@ def transpose(general):
 
     def function(input):
         if ((type(input) is Tensor or isinstance(input, Tensor)) and input._base is None and input._data.ndim <= 2
-                and not input._is_inference and observers.idle and modes.get() is DEFAULT_MODES):
-            return _transposed(input)
+                and not input._is_inference and observers.idle
+                and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
+            out = _transposed(input)
+            if mode is not DEFAULT_MODES:  # observers listen in this context
+                tell_observers(S.t, (input,), (out,))
+            return out
         return general(input)
 
     return _named_like(own_code(function), general)
@@ -152,12 +158,15 @@ def mm(general):
     def function(input, other):
         if ((type(input) is Tensor or isinstance(input, Tensor))
                 and (type(other) is Tensor or isinstance(other, Tensor))
-                and observers.idle and modes.get() is DEFAULT_MODES):
+                and observers.idle and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
             data, others = input._data, other._data
             dtype = data.dtype
             if ((dtype is _FLOAT32 or dtype is _FLOAT64) and others.dtype is dtype and data.ndim == 2 == others.ndim
                     and data.shape[1] == others.shape[0]):
-                return _product(input, other, None)
+                out = _product(input, other, None)
+                if mode is not DEFAULT_MODES:  # observers listen in this context
+                    tell_observers(L.mm, (input, other), (out,))
+                return out
         return general(input, other)
 
     return _named_like(own_code(function), general)
@@ -170,14 +179,26 @@ def linear(general):
     def function(input, weight, bias=None):
         if ((type(input) is Tensor or isinstance(input, Tensor))
                 and (type(weight) is Tensor or isinstance(weight, Tensor)) and weight._base is None
-                and not weight._is_inference and observers.idle and modes.get() is DEFAULT_MODES):
+                and not weight._is_inference and observers.idle
+                and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
             data, weights = input._data, weight._data
             dtype = data.dtype
             if ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and data.ndim == 2 == weights.ndim
                     and data.shape[1] == weights.shape[1] and (bias is None or (
                         type(bias) is Tensor or isinstance(bias, Tensor)) and bias._data.dtype is dtype
                         and bias._data.shape == weights.shape[:1])):
-                return _product(input, _transposed(weight), bias)
+                if mode is DEFAULT_MODES:
+                    return _product(input, _transposed(weight), bias)
+                # observers listen in this context: each op told as it is made, as on the general path (in this
+                # frame: anomaly mode's stacks skip as many frames as there)
+                transposed = _transposed(weight)
+                tell_observers(S.t, (weight,), (transposed,))
+                out = _product(input, transposed, bias)
+                if bias is None:
+                    tell_observers(L.mm, (input, transposed), (out,))
+                else:
+                    tell_observers(L.addmm, (bias, input, transposed), (out,))
+                return out
         return general(input, weight, bias)
 
     return _named_like(own_code(function), general)

@@ -19,7 +19,9 @@ class Modes(NamedTuple):
     inference: bool = False
     observers: tuple = ()  # context-local observers (observers.py)
     saved_hooks: tuple | None = None  # the innermost saved_tensors_hooks (pack, unpack) pair
-    plain: bool = True  # no observers and no saved-tensor hooks: nodes may keep saved values light
+    # grad mode on, no inference mode and no saved-tensor hooks: the fast paths serve (fused.py, dispatch's light
+    # recorders), nodes keep their saved values light, and observers, if any, are told from there
+    plain: bool = True
 
 
 # A ContextVar starts at its default in every new thread, which is PyTorch's thread-local behaviour:
@@ -28,7 +30,8 @@ class Modes(NamedTuple):
 # set this very object again, so one identity test tells the dispatcher it may take its shortest path
 DEFAULT_MODES = Modes()
 modes: ContextVar[Modes] = ContextVar("gradscope_modes", default=DEFAULT_MODES)
-_OBSERVERS, _SAVED_HOOKS, _PLAIN = (Modes._fields.index(name) for name in ("observers", "saved_hooks", "plain"))
+_GRAD, _INFERENCE, _SAVED_HOOKS, _PLAIN = (Modes._fields.index(name)
+                                           for name in ("grad", "inference", "saved_hooks", "plain"))
 _tuple_new = tuple.__new__
 
 
@@ -51,7 +54,7 @@ class ModeSwitch:
         current = modes.get()
         values = list(current)
         values[self._index] = value
-        values[_PLAIN] = not values[_OBSERVERS] and values[_SAVED_HOOKS] is None
+        values[_PLAIN] = values[_GRAD] and not values[_INFERENCE] and values[_SAVED_HOOKS] is None
         new = _tuple_new(Modes, values)
         new = DEFAULT_MODES if new == DEFAULT_MODES else new  # the dispatcher tests `is DEFAULT_MODES`
         return current[self._index], modes.set(new), new

@@ -1,0 +1,217 @@
+"""Observers on the fast paths (autograd/fused.py, fused_products.py, apply's light recorders): in `Modes.plain` an
+observer listening in a context (a Recorder) no longer sends ops down `dispatch._record`. What it is told, and the
+nodes it is told about, are what the general paths give: apply's light recorders (forced by a watcher) and
+`_record` with SavedTensor entries (forced by a process-wide observer); the graph is PyTorch's."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import pytest
+
+import gradscope as gs
+import gradscope.nn.functional as F
+from gradscope.autograd import dispatch, observers
+from gradscope.trace import Recorder
+from gradscope.trace.tracefile import to_manifest
+
+
+class _Log:
+    """Every event, with the objects in it named by the order they were first met (the same program run on
+    another path meets the same objects in the same order), and what a node holds when it is announced."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self._labels: dict[int, int] = {}
+        self._kept: list = []  # the objects named, alive, so that no id is reused
+
+    def _label(self, value) -> int:
+        key = id(value)
+        if key not in self._labels:
+            self._labels[key] = len(self._kept)
+            self._kept.append(value)
+        return self._labels[key]
+
+    def _tensor(self, value):
+        if not isinstance(value, gs.Tensor):
+            return ("value", repr(value))
+        label = self._label(value)
+        self._labels.setdefault(id(value._data), label)  # a saved output is its bare array
+        return ("tensor", label, tuple(value.shape), str(value.dtype), value.requires_grad,
+                value._version_counter[0], None if value.grad_fn is None else self._node(value.grad_fn))
+
+    def _node(self, node):
+        return (self._label(node), node.name())
+
+    def _array(self, array):
+        return None if array is None else (self._label(array), array.shape, str(array.dtype))
+
+    def node_created(self, node, inputs, outputs):
+        self.events.append((
+            "node_created", self._node(node), node.scope, node.module_call is observers.calls.get(),
+            [None if child is None else (self._node(child), nr) for child, nr in node.next_functions],
+            [self._tensor(x) for x in inputs], [self._tensor(o) for o in outputs],
+            getattr(node, "_attrs", None), getattr(node, "_input_meta", None)))
+
+    def tensor_saved(self, node, name, saved):
+        value = saved._tensor if saved._tensor is not None else saved._array
+        self.events.append(("tensor_saved", self._node(node), name, self._label(value), saved._version,
+                            saved._is_output, saved._output_nr, saved._requires_grad, saved._creator is None))
+
+    def op_computed(self, op, inputs, outputs):
+        self.events.append(("op_computed", op.name, [self._tensor(x) for x in inputs],
+                            [self._tensor(o) for o in outputs]))
+
+    def root_module_called(self, module):
+        self.events.append(("root_module_called", self._label(module)))
+
+    def backward_begin(self, roots, grads):
+        self.events.append(("backward_begin", [self._node(n) for n in roots], [self._array(g) for g in grads]))
+
+    def backward_node_start(self, node, grads):
+        self.events.append(("backward_node_start", self._node(node), [self._array(g) for g in grads]))
+
+    def backward_node_end(self, node, grads):
+        self.events.append(("backward_node_end", self._node(node), [self._array(g) for g in grads]))
+
+    def grad_accumulated(self, tensor, grad):
+        self.events.append(("grad_accumulated", self._tensor(tensor), self._tensor(grad)))
+
+    def backward_node_failed(self, node, error):
+        self.events.append(("backward_node_failed", self._node(node), str(error)))
+
+    def backward_end(self):
+        self.events.append(("backward_end",))
+
+
+class _Watcher:  # listening sends every op down apply (its light recorders in Modes.plain)
+    pass
+
+
+def _program(lib):
+    """Every fast path, with and without a node, inside and outside a module call, then a backward."""
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2, bias=False))
+    x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], requires_grad=True)
+    w = lib.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], requires_grad=True)
+    b = lib.tensor([0.1, -0.2], requires_grad=True)
+    frozen = lib.tensor([[2.0, 3.0, 4.0], [1.0, 1.0, 1.0]])
+    h = model(x)
+    a = x.sin() * 2.0 + lib.tanh(x) - (1 - x) ** 2 + x / 3 + frozen * x
+    a = a.exp().sqrt().clamp(0.1) * (frozen.exp() + 1.0).log()  # ops off the graph: no node
+    linear = lib.nn.functional.linear
+    c = linear(a, w, b) + linear(x, w) + x @ w.t() + frozen @ w.t() + frozen.t().t() @ w.t()
+    d = a.reshape(3, 2).unsqueeze(0).squeeze(0).t().max(dim=0).values  # views, a two-output op
+    loss = (h.sum() + c.mean() * d.sum()) ** 2
+    loss.backward()
+    return loss, x, w, b, model
+
+
+@contextlib.contextmanager
+def _path(name: str, observer):
+    """Run the block with `observer` told on the path called `name`."""
+    if name == "fast":
+        with observers.observing(observer):
+            yield
+    elif name == "apply":
+        watcher = _Watcher()
+        observers.add_watcher(watcher)
+        try:
+            with observers.observing(observer):
+                yield
+        finally:
+            observers.remove_watcher(watcher)
+    else:  # "record": a process-wide observer takes _record's SavedTensor entries
+        observers.add_global(observer)
+        try:
+            yield
+        finally:
+            observers.remove_global(observer)
+
+
+def test_an_observer_is_told_on_the_fast_path_what_the_general_paths_tell_it():
+    logs = {}
+    for name in ("fast", "apply", "record"):
+        log = logs[name] = _Log()
+        with _path(name, log):
+            _program(gs)
+    assert len(logs["fast"].events) > 100
+    assert logs["fast"].events == logs["apply"].events
+    assert logs["fast"].events == logs["record"].events
+    kinds = {event[0] for event in logs["fast"].events}
+    assert {"node_created", "tensor_saved", "op_computed", "root_module_called", "grad_accumulated"} <= kinds
+
+
+def test_the_fast_path_serves_an_observer():
+    x = gs.randn(4, 3, requires_grad=True)
+    w = gs.randn(5, 3, requires_grad=True)
+    b = gs.randn(5, requires_grad=True)
+    log = _Log()
+    calls = []
+    code = dispatch.apply.__code__
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code is code:
+            calls.append(frame.f_code)
+
+    with observers.observing(log):
+        sys.setprofile(profile)
+        try:
+            y = F.linear((x.sin() * 2.0 + x) ** 2, w, b) + x.exp() @ w.t()
+        finally:
+            sys.setprofile(None)
+    assert calls == []
+    assert [e[1][1] for e in log.events if e[0] == "node_created"] == [
+        "SinBackward0", "MulBackward0", "AddBackward0", "PowBackward0", "TBackward0", "AddmmBackward0",
+        "ExpBackward0", "TBackward0", "MmBackward0", "AddBackward0"]
+    assert type(y.grad_fn._saved) is tuple and not y.grad_fn._saved  # AddBackward0 saves nothing
+    assert all(type(entry) is tuple for entry in y.grad_fn.next_functions[0][0]._saved)  # light entries
+
+
+def _graph(fn, seen) -> list:
+    """A graph's node names, depth first along next_functions (each node once)."""
+    if fn is None or fn in seen:
+        return []
+    seen.add(fn)
+    out = [fn.name()]
+    for child, nr in fn.next_functions:
+        out += [nr, *_graph(child, seen)]
+    return out
+
+
+def test_the_recorded_graph_is_torchs():
+    torch = pytest.importorskip("torch")
+    with Recorder():
+        loss, *_ = _program(gs)
+    expected, *_ = _program(torch)
+    assert _graph(loss.grad_fn, set()) == _graph(expected.grad_fn, set())
+
+
+def _content(trace) -> dict:
+    """A trace as its file holds it, each tensor as its values or statistics."""
+    manifest, records = to_manifest(trace)
+    manifest["tensors"] = [(r.values.tolist() if r.values is not None else None, r.stats.to_json()) for r in records]
+    return manifest
+
+
+def _recorded(name: str):
+    recorder = Recorder()
+    if name == "record":  # a process-wide Recorder, as `gradscope watch` runs one
+        with _path(name, recorder):
+            _, *named = _program(gs)
+    elif name == "apply":
+        with _path(name, _Log()), recorder:
+            _, *named = _program(gs)
+    else:
+        with recorder:
+            _, *named = _program(gs)
+    return recorder.finish(dict(zip(("x", "w", "b", "model"), named)))
+
+
+def test_a_recording_on_the_fast_path_holds_what_the_general_paths_record():
+    fast, apply, record = (_content(_recorded(name)) for name in ("fast", "apply", "record"))
+    assert len(fast["nodes"]) > 30 and fast["parameters"]
+    assert fast == apply
+    assert fast == record
+
