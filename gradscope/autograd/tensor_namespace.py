@@ -146,7 +146,8 @@ class TensorNamespace:
 
     @staticmethod
     def apply(op, inputs, params=()):
-        return apply(op, tuple(_constant(x) for x in inputs), tuple(params))
+        # an absent optional input stays None (an edge-less slot, as in the forward)
+        return apply(op, tuple(None if x is None else _constant(x) for x in inputs), tuple(params))
 
 
 TENSOR = TensorNamespace()

@@ -136,7 +136,7 @@ from gradscope.nn._functional.shuffle import (  # noqa: F401 - re-exported
     pixel_shuffle,
     pixel_unshuffle,
 )
-from gradscope.nn._functional.sparse import embedding, one_hot  # noqa: F401 - re-exported
+from gradscope.nn._functional.sparse import embedding, embedding_bag, one_hot  # noqa: F401 - re-exported
 from gradscope.nn._functional.unpooling import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401 - re-exported
 from gradscope.ops import elementwise as _E
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-import gradscope
 from gradscope.autograd.factories import empty
 from gradscope.autograd.grad_mode import no_grad
 from gradscope.autograd.tensor import Tensor
@@ -14,15 +11,15 @@ from gradscope.nn.module import Module
 from gradscope.nn.parameter import Parameter
 
 
-def _padding_index(padding_idx: int | None, num_embeddings: int) -> int | None:
+def _padding_index(padding_idx: int | None, num_embeddings: int, text: str) -> int | None:
     if padding_idx is None:
         return None
     if padding_idx > 0:
         if padding_idx >= num_embeddings:
-            raise AssertionError("Padding_idx must be within num_embeddings")
+            raise AssertionError(text)
     elif padding_idx < 0:
         if padding_idx < -num_embeddings:
-            raise AssertionError("Padding_idx must be within num_embeddings")
+            raise AssertionError(text)
         padding_idx += num_embeddings
     return padding_idx
 
@@ -34,7 +31,9 @@ class _Table(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        self.padding_idx = _padding_index(padding_idx, num_embeddings)
+        # NOTE: PyTorch's EmbeddingBag words the error in lower case, its Embedding capitalised
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, f"{self._padding_name} must be within "
+                                          "num_embeddings")
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -61,6 +60,8 @@ class Embedding(_Table):
     >>> nn.Embedding(10, 3, padding_idx=0)
     Embedding(10, 3, padding_idx=0)
     """
+
+    _padding_name = "Padding_idx"
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
@@ -107,6 +108,8 @@ class EmbeddingBag(_Table):
     torch.Size([2, 3])
     """
 
+    _padding_name = "padding_idx"
+
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                  _weight: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None,
@@ -118,50 +121,10 @@ class EmbeddingBag(_Table):
         self.mode = mode
         self.include_last_offset = include_last_offset
 
-    def _bags(self, input: Tensor, offsets: Tensor | None) -> list[tuple[int, int]]:
-        if input.dim() == 2:
-            if offsets is not None:
-                raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
-                                 "of fixed length sequences. However, found offsets of type Tensor")
-            length = input.shape[1]
-            return [(row * length, (row + 1) * length) for row in range(input.shape[0])]
-        if input.dim() != 1:
-            raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
-        if offsets is None:
-            raise ValueError("offsets has to be a 1D Tensor but got None")
-        starts = [int(v) for v in offsets._data]
-        ends = starts[1:] + [input.numel()]
-        if self.include_last_offset:
-            starts, ends = starts[:-1], starts[1:]
-        return list(zip(starts, ends))
-
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:
-        if per_sample_weights is not None and self.mode != "sum":
-            raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                                      f"supported for mode='sum' (got mode='{self.mode}'). Please open a feature "
-                                      "request on GitHub.")
-        bags = self._bags(input, offsets)
-        flat = input.reshape(-1)
-        rows = F.embedding(flat, self.weight, None, self.max_norm, self.norm_type)
-        indices = flat._data
-        kept = indices != (-1 if self.padding_idx is None else self.padding_idx)
-        if self.mode == "max":
-            empty_bag = gradscope.zeros(self.embedding_dim, dtype=self.weight.dtype)
-            pooled = [rows[np.flatnonzero(kept[start:end]) + start].amax(0) if kept[start:end].any() else empty_bag
-                      for start, end in bags]
-            return gradscope.stack(pooled) if pooled else rows.new_zeros((0, self.embedding_dim))
-        # NOTE: sum and mean are one product with a (bags × lookups) matrix, so the weight gradient is
-        # a single matmul rather than one node per bag
-        mixing = np.zeros((len(bags), len(indices)), dtype=self.weight._data.dtype)
-        for bag, (start, end) in enumerate(bags):
-            count = int(kept[start:end].sum())
-            if count:
-                mixing[bag, start:end] = kept[start:end] / (count if self.mode == "mean" else 1)
-        mixing = gradscope.from_numpy(mixing)
-        if per_sample_weights is not None:
-            mixing = mixing * per_sample_weights.reshape(-1)
-        return mixing.matmul(rows)
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, max_norm: float | None = None,

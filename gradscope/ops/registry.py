@@ -170,6 +170,7 @@ _DERIVED = {  # read on every op that records a node: plain attribute reads wher
     "_sym_numel": lambda a: a.size if type(a) is np.ndarray else int(np.size(a)),
     "_sym_strides": _element_strides,
     "_scalar_type": lambda a: np.asarray(a).dtype,
+    "_sym_argsize_0": lambda a: a.shape[0],
 }
 
 

@@ -292,6 +292,14 @@ def _embedding() -> list[Call]:
     return [
         _samples("embedding", lambda lib, w: lib.F.embedding(indices(lib), w), ((4, 3),)),
         _samples("embedding_1d", lambda lib, w: lib.F.embedding(lib.tensor([2, 2, 0]), w), ((3, 2),)),
+        # bags [1, 2], [] and [4, 0, 1] (an empty bag gives zeros and no gradient)
+        _samples("embedding_bag_mean", lambda lib, w: lib.F.embedding_bag(
+            lib.tensor([1, 2, 4, 0, 1]), w, lib.tensor([0, 2, 2])), ((5, 3),)),
+        _samples("embedding_bag_sum_weighted", lambda lib, w, p: lib.F.embedding_bag(
+            lib.tensor([1, 2, 4, 0, 1]), w, lib.tensor([0, 2, 2]), mode="sum", per_sample_weights=p),
+            ((5, 3), (5,))),
+        _samples("embedding_bag_max_2d", lambda lib, w: lib.F.embedding_bag(
+            lib.tensor([[1, 3], [0, 2]]), w, mode="max"), ((4, 2),)),
     ]
 
 
