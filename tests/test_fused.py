@@ -1,11 +1,13 @@
 """The one-frame forwards (autograd/fused.py) make the outputs and nodes the general path makes."""
 
 import operator
+import threading
 
 import numpy as np
 import pytest
 
 import gradscope as gs
+from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import observers
 
 
@@ -113,3 +115,29 @@ def test_saving_an_inference_tensor_raises_as_on_the_general_path():
             _general(compute)
         assert str(fast.value) == str(general.value)
         assert str(fast.value).startswith("Inference tensors cannot be saved for backward")
+
+
+def test_numpy_errors_stay_silent_and_the_user_state_untouched_when_another_thread_holds_the_quiet_context():
+    x = gs.tensor([0.0, float("inf"), 1e300], dtype=gs.float64, requires_grad=True)
+    ops = (gs.log, gs.sin, lambda t: t * 1e300, lambda t: t / 0.0, lambda t: t ** 2)
+    with np.errstate(all="raise"):
+        state = np.geterr()
+        fast = [op(x) for op in ops]  # NaN, inf and overflow, silently, as PyTorch
+        assert np.geterr() == state
+        entered, release = threading.Event(), threading.Event()
+
+        def hold():
+            entered.set()
+            release.wait()
+
+        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
+        holder.start()
+        entered.wait()
+        try:  # this thread can't enter the quiet context: each op takes the general path, as silently
+            blocked = [op(x) for op in ops]
+        finally:
+            release.set()
+            holder.join()
+        assert np.geterr() == state
+    for a, b in zip(fast, blocked):
+        _same(a, b)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
+from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import errors, observers
 from gradscope.autograd.dispatch import _NO_EDGE, tell_observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
@@ -65,11 +65,10 @@ def unary(op: Primitive, general):
         dtype = data.dtype
         if not (dtype is _FLOAT64 or dtype is _FLOAT32):
             return general(input)
-        token = QUIET_SET(QUIET_VALUE)
         try:
-            out = forward(data)
-        finally:
-            QUIET_RESET(token)
+            out = QUIET_RUN(forward, data)
+        except RuntimeError:  # another thread is in the quiet context (or forward raised it, and will again)
+            return general(input)
         t = _new(Tensor)
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
@@ -138,11 +137,10 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
                 operand = scalar_array(number, dtype, scalars)
         else:  # NumPy treats an int as PyTorch does a wrapped number: it keeps the tensor's dtype
             operand = number
-        token = QUIET_SET(QUIET_VALUE)
         try:
-            out = forward(data, operand, extra) if trailing else forward(data, operand)
-        finally:
-            QUIET_RESET(token)
+            out = QUIET_RUN(forward, data, operand, extra) if trailing else QUIET_RUN(forward, data, operand)
+        except RuntimeError:  # another thread is in the quiet context (or forward raised it, and will again)
+            return general(input, number)
         t = _new(Tensor)
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
@@ -208,15 +206,10 @@ def binary(op: Primitive, general, params: tuple = ()):
             tensor = other
         else:
             return general(input, other)
-        token = QUIET_SET(QUIET_VALUE)
         try:
-            out = forward(data, operand, param) if params else forward(data, operand)
-        except ValueError:  # shapes that don't broadcast: the general path raises PyTorch's error
-            out = None
-        finally:
-            QUIET_RESET(token)
-        if out is None:
-            return general(input, other)
+            out = QUIET_RUN(forward, data, operand, param) if params else QUIET_RUN(forward, data, operand)
+        except (ValueError, RuntimeError):  # shapes that don't broadcast (the general path raises PyTorch's
+            return general(input, other)  # error), or another thread is in the quiet context
         t = _new(Tensor)
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
