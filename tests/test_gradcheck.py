@@ -670,3 +670,99 @@ def test_a_passing_check_costs_no_noise_estimate():
     x = torch.tensor([0.3, -1.2], dtype=F64, requires_grad=True)
     result = check(torch.sin, (x,))
     assert (result.verdict, result.evaluations, result.worst) == ("passed", 4, None)
+
+
+# the checks PyTorch runs after the Jacobians: undefined output gradients, batched gradients, gradient dtypes
+def _two_outputs(lib):
+    """A Function that doesn't materialize its gradients and fails when none is defined."""
+
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            if g1 is None and g2 is None:
+                raise RuntimeError("Two.backward needs a gradient")
+            return (0 if g1 is None else g1 * 2) + (0 if g2 is None else g2 * 3)
+
+    return Two
+
+
+UNDEFINED_MESSAGE = ('Expected backward function to handle undefined output grads. Please look at "Notes about '
+                     'undefined output gradients" in "tools/autograd/derivatives.yaml"')
+
+
+@pytest.mark.parametrize("lib_name", ["torch", "gradscope"])
+def test_undefined_output_gradients_are_checked_by_default(lib_name):
+    lib = pytest.importorskip("torch") if lib_name == "torch" else torch
+    x = lib.randn(3, dtype=lib.float64, requires_grad=True)
+    two = _two_outputs(lib)
+    with pytest.warns(UserWarning, match="Backwards compatibility: New undefined gradient support checking"):
+        with pytest.raises(RuntimeError) as caught:  # GradcheckError is a RuntimeError in both
+            lib.autograd.gradcheck(two.apply, (x,))
+    assert str(caught.value) == UNDEFINED_MESSAGE
+    assert lib.autograd.gradcheck(two.apply, (x,), check_undefined_grad=False)
+    with pytest.warns(UserWarning, match="Backwards compatibility"):
+        assert not lib.autograd.gradcheck(two.apply, (x,), raise_exception=False)
+
+
+@pytest.mark.parametrize("lib_name", ["torch", "gradscope"])
+def test_a_backward_that_adds_to_undefined_gradients_fails_the_check(lib_name):
+    lib = pytest.importorskip("torch") if lib_name == "torch" else torch
+
+    class Leaky(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            if g1 is None and g2 is None:
+                return lib.ones(3, dtype=lib.float64)
+            return (0 if g1 is None else g1 * 2) + (0 if g2 is None else g2 * 3)
+
+    x = lib.randn(3, dtype=lib.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="Backwards compatibility"), pytest.raises(RuntimeError) as caught:
+        lib.autograd.gradcheck(Leaky.apply, (x,))
+    assert str(caught.value).startswith("Expected all input grads to be undefined or zero when all output grads are "
+                                        "undefined or zero.")
+
+
+def test_batched_gradients_are_checked_and_draw_from_the_global_generator_as_pytorchs_do():
+    real = pytest.importorskip("torch")
+    draws = []
+    for lib in (real, torch):
+        x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64, requires_grad=True)
+        lib.manual_seed(0)
+        assert lib.autograd.gradcheck(lambda a: (a.sin(), a.cos() * a), (x,), check_batched_grad=True,
+                                      check_grad_dtypes=True)
+        draws.append(lib.randn(4).tolist())  # two grad_outputs per output drawn first
+    assert draws[0] == draws[1]
+
+
+def test_a_function_whose_backward_runs_with_no_gradient_defined_is_called_as_pytorch_calls_it():
+    """A custom Function (here the module's backward hooks) runs even when no gradient reaches it: its hooks
+    see None, as PyTorch's do."""
+    real = pytest.importorskip("torch")
+    seen = {}
+    for lib in (real, torch):
+        class Undefined(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view_as(x)
+
+            @staticmethod
+            def backward(ctx, g):
+                return None
+
+        calls = []
+        linear = lib.nn.Linear(3, 3)
+        linear.register_full_backward_pre_hook(lambda module, grad_output, calls=calls: calls.append(grad_output))
+        x = lib.randn(2, 3, requires_grad=True)
+        (grad,) = lib.autograd.grad(Undefined.apply(linear(x)).sum() + (x * 2).sum(), x)
+        seen[lib.__name__] = (calls, grad.tolist())
+    assert seen["torch"] == seen["gradscope"] == ([(None,)], [[2.0] * 3] * 2)

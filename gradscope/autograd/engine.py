@@ -413,7 +413,7 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
     if checker is not None:
         checker.node_started(node)
     try:
-        if grads[0] is None and not node._materialize_grads and all(g is None for g in grads):
+        if grads[0] is None and not node._runs_without_grads and all(g is None for g in grads):
             outputs = [None] * len(node._next)
         else:
             outputs = node._apply(grads, xp, needs)

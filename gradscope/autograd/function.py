@@ -51,6 +51,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     _fn = None
     _materialize_grads = True  # unused outputs' gradients arrive as zeros
+    _runs_without_grads = True  # as PyTorch's: backward runs even when no gradient is defined (None each)
     _non_differentiable = ()
     _dirty = ()
 

@@ -57,7 +57,7 @@ class Node:
     _tensor_hooks = None  # output_nr -> HookDict of fn(grad), tensor hooks bound to this node
     _retain_grad = None  # output_nr -> weakref of the tensor that retains its grad
     _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
-    _materialize_grads = False  # run even when every incoming gradient is None (custom Functions)
+    _runs_without_grads = False  # called even when every incoming gradient is None (custom Functions are)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None (no edge)
     module_call = None  # the module call that made it (observers.ModuleCall), kept by observers and anomaly mode
     frames = None  # forward call stack (stacks.capture_stack), captured by anomaly mode
