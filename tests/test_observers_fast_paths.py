@@ -215,3 +215,44 @@ def test_a_recording_on_the_fast_path_holds_what_the_general_paths_record():
     assert fast == apply
     assert fast == record
 
+
+class _SavedAtEnd(_Log):
+    """Also what each node still holds when its end is told (the engine frees it afterwards)."""
+
+    def backward_node_end(self, node, grads):
+        super().backward_node_end(node, grads)
+        self.events.append(("held at end", type(node._saved).__name__))
+
+
+def _backward_events(special: bool, fail: bool = False) -> list:
+    """The events of a backward on the plain path (observers told around each node's rules), or with each node
+    sent through the engine's special path by a pre-hook that changes nothing."""
+    x = gs.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], requires_grad=True)
+    w = gs.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], requires_grad=True)
+    log = _SavedAtEnd()
+    with observers.observing(log):
+        h = F.linear(x.sin() * 2.0, w) + x.max(dim=1, keepdim=True).values
+        loss = (h.exp() ** 2).sum()
+        pending = [loss.grad_fn] if special else []
+        while pending:
+            node = pending.pop()
+            if node is not None and node.name() != "torch::autograd::AccumulateGrad":
+                node.register_prehook(lambda grads: None)
+                pending += [child for child, _ in node.next_functions]
+        if fail:
+            with gs.no_grad():
+                x.mul_(2)  # SinBackward0's saved input, changed in place: its rule raises
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                loss.backward()
+        else:
+            loss.backward()
+    return log.events
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["runs", "fails"])
+def test_a_backward_tells_an_observer_on_the_plain_path_what_the_special_path_tells_it(fail):
+    plain, special = _backward_events(False, fail), _backward_events(True, fail)
+    assert plain == special
+    kinds = [event[0] for event in plain]
+    assert kinds.count("backward_node_start") >= 6
+    assert ("backward_node_failed" in kinds) == fail

@@ -276,7 +276,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     observing = observers.GLOBAL or observers.active.get()
     checker = observers.checker  # anomaly mode
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
-    plain = needed is None and not observing and not create_graph  # then most nodes just run their rules
+    # then most nodes just run their rules (observers told around them, unless anomaly mode checks them too)
+    plain = needed is None and not create_graph and (not observing or checker is None)
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
     free = not retain_graph  # a node's rules free its saved values
     if observing:
@@ -320,7 +321,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
             else:
                 break
             if plain and (vjp := node._vjp) is not None and grads[0] is not None:
-                outputs = vjp(node, grads, free) if checker is None else checker.run_node(node, grads, free)
+                if observing:
+                    outputs = _run_told(node, grads, free, vjp)
+                else:
+                    outputs = vjp(node, grads, free) if checker is None else checker.run_node(node, grads, free)
             else:
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
@@ -376,6 +380,22 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         if observers.WATCHERS:
             observers.notify_watchers("backward_end")
     return task.captured
+
+
+def _run_told(node, grads: list, free: bool, vjp) -> list:
+    """Run a node's rules on the plain path with the observers told around them, as `_run_special` tells them
+    (its saved values freed after the end event)."""
+    grads = padded(node, grads)
+    observers.notify("backward_node_start", node, grads)
+    try:
+        outputs = vjp(node, grads, False)
+    except Exception as error:
+        observers.notify("backward_node_failed", node, error)
+        raise
+    observers.notify("backward_node_end", node, outputs)
+    if free:
+        node._release()
+    return outputs
 
 
 def _run_special(node, grads: list, task: _Pass) -> list | None:
