@@ -766,3 +766,31 @@ def test_a_function_whose_backward_runs_with_no_gradient_defined_is_called_as_py
         (grad,) = lib.autograd.grad(Undefined.apply(linear(x)).sum() + (x * 2).sum(), x)
         seen[lib.__name__] = (calls, grad.tolist())
     assert seen["torch"] == seen["gradscope"] == ([(None,)], [[2.0] * 3] * 2)
+
+
+@pytest.mark.parametrize("lib_name", ["torch", "gradscope"])
+def test_gradgradcheck_hands_its_check_flags_to_gradcheck(lib_name):
+    lib = pytest.importorskip("torch") if lib_name == "torch" else torch
+
+    class DetachedBackward(lib.autograd.Function):  # right first derivative, no second
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x.detach() ** 2
+
+    x = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+    assert lib.autograd.gradcheck(DetachedBackward.apply, (x,))
+    assert not lib.autograd.gradgradcheck(DetachedBackward.apply, (x,), raise_exception=False)
+    assert lib.autograd.gradgradcheck(DetachedBackward.apply, (x,), check_undefined_grad=False,
+                                      raise_exception=False) is False
+    with pytest.raises(AssertionError, match="Expected at least one of check_fwd_over_rev or check_rev_over_rev to "
+                                             "be True"):
+        lib.autograd.gradgradcheck(DetachedBackward.apply, (x,), check_rev_over_rev=False)
+    with pytest.raises(AssertionError, match="Expected at least one of check_forward_ad or check_backward_ad to be "
+                                             "True"):
+        lib.autograd.gradcheck(DetachedBackward.apply, (x,), check_backward_ad=False)

@@ -613,6 +613,8 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05
     >>> gradcheck(gradscope.sin, (x,))
     True
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     result = check(func, inputs, eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol, fast_mode=fast_mode,
                    check_backward_ad=check_backward_ad, check_undefined_grad=check_undefined_grad,
                    check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad, progress=progress,
@@ -683,6 +685,8 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
                   check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False,
                   progress: Callable[[int, int], None] | None = None) -> bool:
     """Check second-order gradients: gradcheck of (inputs, grad_outputs) → grad(func(inputs), inputs, grad_outputs)."""
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
     diff_outputs = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
@@ -701,7 +705,9 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol, fast_mode=fast_mode, progress=progress,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad, fast_mode=fast_mode,
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev, progress=progress,
                      localize=False)
 
 
