@@ -53,6 +53,7 @@ from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
     unfold,
 )
 from gradscope.nn._functional.cross_entropy import cross_entropy, nll_loss  # noqa: F401 - re-exported
+from gradscope.nn._functional.ctc import ctc_loss  # noqa: F401 - re-exported
 from gradscope.nn._functional.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401 - re-exported
 from gradscope.nn._functional.dropout import (  # noqa: F401 - re-exported
     alpha_dropout,

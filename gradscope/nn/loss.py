@@ -243,6 +243,23 @@ class MultiLabelMarginLoss(_Loss):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss (see F.ctc_loss).
+
+    >>> nn.CTCLoss()
+    CTCLoss()
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths, target_lengths) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
+
+
 class NLLLoss2d(NLLLoss):
     """Deprecated in PyTorch (a FutureWarning on construction): NLLLoss."""
 

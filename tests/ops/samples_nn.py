@@ -303,6 +303,18 @@ def _embedding() -> list[Call]:
     ]
 
 
+def _ctc() -> list[Call]:
+    """PyTorch's ctc_loss gradient is the logits' one when log_probs is their log_softmax: the samples take
+    logits (a repeated label, a frame short of its target, an empty target)."""
+    return [
+        _samples("ctc_loss_padded", lambda lib, x: lib.F.ctc_loss(
+            x.log_softmax(2), lib.tensor([[1, 1], [2, 1]]), (4, 3), (2, 2), blank=0), ((4, 2, 3),)),
+        _samples("ctc_loss_concatenated", lambda lib, x: lib.F.ctc_loss(
+            x.log_softmax(2), lib.tensor([0, 1, 1]), lib.tensor([3, 2, 3]), lib.tensor([2, 0, 1]), blank=2,
+            reduction="none"), ((3, 3, 3),)),
+    ]
+
+
 def _rearranging_and_shrinking() -> list[Call]:
     return [
         _samples("hardshrink", lambda lib, x: lib.F.hardshrink(x, 0.3), ((3, 4),)),
@@ -324,5 +336,5 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 def nn_calls() -> list[Call]:
     return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pdist()
-            + _margin_losses() + _pooling() + _normalization() + _embedding() + _rearranging_and_shrinking())
+            + _margin_losses() + _pooling() + _normalization() + _embedding() + _ctc() + _rearranging_and_shrinking())
 
