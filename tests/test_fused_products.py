@@ -84,8 +84,10 @@ def _operands(dtype):
         return gs.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
     inputs = [tensor(4, 3, requires_grad=True), tensor(4, 3, requires_grad=False),
               (tensor(6, 3, requires_grad=True) * 1.0)[1:5], tensor(3, 4, requires_grad=True).t()]
-    weights = [tensor(5, 3, requires_grad=True), tensor(5, 3, requires_grad=False)]
-    biases = [None, tensor(5, requires_grad=True), tensor(5, requires_grad=False)]
+    weights = [tensor(5, 3, requires_grad=True), tensor(5, 3, requires_grad=False),
+               gs.nn.Parameter(tensor(3, 5, requires_grad=False).t())]  # column-major, no view
+    biases = [None, tensor(5, requires_grad=True), tensor(5, requires_grad=False),
+              (tensor(10, requires_grad=True) * 1.0)[::2]]
     return inputs, weights, biases
 
 

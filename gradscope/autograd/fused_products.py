@@ -172,23 +172,118 @@ def mm(general):
     return _named_like(own_code(function), general)
 
 
+def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """`_product(input, _transposed(weight), bias)` in one frame (F.linear on every layer of a model): the weight's
+    view `weight.t()` and its TBackward0, then AddmmBackward0 (MmBackward0 without a bias) on the view. What the
+    view is known to be (in step with its base, as fresh; requiring grad as the weight does) is not asked again."""
+    data, weights = input._data, weight._data
+    other = weights.T
+    view = _new(Tensor)
+    view._data = other
+    view._requires_grad = False
+    view._grad_fn = None
+    view._output_nr = 0
+    view._base = weight
+    counter = view._version_counter = weight._version_counter
+    view._view_chain = _T_CHAIN
+    fn = view._view_base_fn = weight._grad_fn
+    version = view._view_version = counter[0]
+    right = weight._requires_grad
+    if right:
+        t_node = _T_NODE()
+        t_node._next = ((fn, weight._output_nr) if fn is not None else (weight._grad_accumulator(), 0),)
+        t_node._seq = next(_sequence)
+        t_node._input_meta = ((weights.shape, weights.dtype),)
+        t_node._attrs = ()
+        t_node._saved = ()
+        view._requires_grad = True
+        view._grad_fn = t_node
+        if observers.checker is not None:
+            observers.checker.node_created(t_node, (weight,), (view,))
+    token = QUIET_SET(QUIET_VALUE)
+    try:
+        out = _MM(data, other)
+        if bias is not None:  # NOTE: addmm's forward (linalg._addmm) at beta = alpha = 1 on one dtype, inline
+            out += bias._data
+    finally:
+        QUIET_RESET(token)
+    t = _new(Tensor)
+    t._data = out
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._version_counter = [0]
+    t._base = None
+    left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
+    biased = bias is not None and (bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
+    if not (left or right or biased):
+        return t
+    size = data.itemsize
+    if left:
+        if input._base is not None:
+            _sync_view(input)
+        fn = input._grad_fn
+        left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+        left_meta = (data.shape, data.dtype)
+        saved_mat2 = (other, counter, version, view, t_node if right else None)
+        strides = data.strides
+        data_strides = (strides[0] // size, strides[1] // size)
+    else:
+        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
+    if right:
+        right_edge = (t_node, 0)
+        right_meta = (other.shape, other.dtype)
+        if input._is_inference:
+            raise RuntimeError(errors.INFERENCE_SAVED)
+        counter = input._version_counter
+        saved_input = (data, counter, counter[0], input, input._grad_fn)
+        strides = other.strides
+        other_strides = (strides[0] // size, strides[1] // size)
+    else:
+        right_edge, right_meta, saved_input, other_strides = _NO_EDGE, None, None, ()
+    if bias is None:
+        node = _MM_NODE()
+        node._next = (left_edge, right_edge)
+        node._input_meta = (left_meta, right_meta)
+        node._attrs = (other.shape, other_strides, data.shape, data_strides)
+    else:
+        node = _ADDMM_NODE()
+        if biased:
+            if bias._base is not None:
+                _sync_view(bias)
+            fn = bias._grad_fn
+            bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
+            bias_meta = (bias._data.shape, bias._data.dtype)
+        else:
+            bias_edge, bias_meta = _NO_EDGE, None
+        node._next = (bias_edge, left_edge, right_edge)
+        node._input_meta = (bias_meta, left_meta, right_meta)
+        node._attrs = (1, 1, data.shape, data_strides, other.shape, other_strides)
+    node._seq = next(_sequence)
+    node._saved = (saved_mat2, saved_input)
+    t._requires_grad = True
+    t._grad_fn = node
+    if observers.checker is not None:
+        observers.checker.node_created(node, (input, view) if bias is None else (bias, input, view), (t,))
+    return t
+
+
 def linear(general):
     """`general(input, weight, bias)` (F.linear) with its 2-D case short: the weight's TBackward0 view, then
     AddmmBackward0 (MmBackward0 without a bias)."""
 
     def function(input, weight, bias=None):
-        if ((type(input) is Tensor or isinstance(input, Tensor))
-                and (type(weight) is Tensor or isinstance(weight, Tensor)) and weight._base is None
-                and not weight._is_inference and observers.idle
+        if (isinstance(weight, Tensor) and weight._base is None and not weight._is_inference
+                and (type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
                 and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
             data, weights = input._data, weight._data
             dtype = data.dtype
             if ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and data.ndim == 2 == weights.ndim
-                    and data.shape[1] == weights.shape[1] and (bias is None or (
-                        type(bias) is Tensor or isinstance(bias, Tensor)) and bias._data.dtype is dtype
-                        and bias._data.shape == weights.shape[:1])):
+                    and data.shape[1] == (shape := weights.shape)[1] and (bias is None or isinstance(bias, Tensor)
+                                                                         and bias._data.dtype is dtype
+                                                                         and bias._data.shape == shape[:1])):
                 if mode is DEFAULT_MODES:
-                    return _product(input, _transposed(weight), bias)
+                    return _linear(input, weight, bias)
                 # observers listen in this context: each op told as it is made, as on the general path (in this
                 # frame: anomaly mode's stacks skip as many frames as there)
                 transposed = _transposed(weight)
@@ -202,4 +297,3 @@ def linear(general):
         return general(input, weight, bias)
 
     return _named_like(own_code(function), general)
-
