@@ -1,14 +1,14 @@
 """Short forwards of a linear layer's products: `t`, 2-D `matmul` (mm) and `F.linear` (t, then addmm).
 
-As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `linear(general)` wrap a
-function whose general path goes through `dispatch.apply`, with its common case run in a frame or three
-(the call, the weight's view, the product): float32/float64 operands of one dtype, 2-D, whose shapes
-multiply, a transposed tensor (and F.linear's weight) that is not a view, in `Modes.plain` (grad mode on, no
-inference mode or saved-tensor hooks) and no process-wide observer or watcher (anomaly mode is fine). They make
-exactly the views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and version
-counters the general path makes, and hand the nodes to anomaly mode's checker as it does (from as deep as
-dispatch's recorders: the checker's stack starts at the caller of the function), then to the observers
-listening in this context (`dispatch.tell_observers`); anything else is `general`'s.
+As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `linear(general)` wrap a function
+whose general path goes through `dispatch.apply`, with its common case run in two frames (the call, then the view
+or the product; F.linear's view and product are one, `_linear`): float32/float64 operands of one dtype, 2-D,
+whose shapes multiply, a transposed tensor (and F.linear's weight) that is not a view, in `Modes.plain` (grad
+mode on, no inference mode or saved-tensor hooks) and no process-wide observer or watcher (anomaly mode is fine).
+They make exactly the views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and
+version counters the general path makes, and hand the nodes to anomaly mode's checker as it does (from as deep as
+dispatch's recorders: the checker's stack starts at the caller of the function), then to the observers listening
+in this context (`dispatch.tell_observers`); anything else is `general`'s.
 
 Why: through apply's generic recording a narrow linear layer's forward cost ~5x NumPy's `x @ w.T + b`.
 """
