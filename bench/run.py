@@ -12,7 +12,8 @@ Writes OUT.md (a markdown table) and OUT.json (every median and ratio, plus the 
 and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
 implementation of a workload alike because they are timed in turns. Before timing, glibc is told to keep
 freed memory in the heap (bench/heap.py), for every implementation alike: otherwise whichever runs after
-the one that freed the most pays page faults on memory handed back to the OS (±10% on the CNN's ratios).
+the one that freed the most pays page faults on memory handed back to the OS (±10% on the CNN's ratios),
+and each timed step follows an untimed step of its own (as in a training loop), not another implementation's.
 `--quick` runs small sizes and few repeats: a sanity check of the harness, not a measurement. `--dtypes`
 applies to the compute workloads; the debugger rows choose their own (each in a process of its own, with
 glibc's defaults).
@@ -56,15 +57,17 @@ def interleaved_times(steps: dict, repeats: int, budget: float) -> tuple[dict, d
     least 3 rounds, once `budget` seconds are spent: (the thread's CPU time, wall time). CPU time is what the
     rows report: everything runs on this one thread (one BLAS thread, one PyTorch thread), and on a shared
     machine a round lasts about a scheduler slice, so the point where the process is descheduled stays in one
-    implementation's step for many rounds and skews its wall median (session 9 saw 7× for a 1.2× step)."""
-    for step in steps.values():
-        step()  # warm up
+    implementation's step for many rounds and skews its wall median (session 9 saw 7× for a 1.2× step).
+    Each timed step follows an untimed one of its own, as in a training loop: timed right after another
+    implementation's step, it would start on caches that step filled, the same one every round (session 12, CNN
+    float32: gradscope's step 0.4–0.7 ms longer run after the NumPy floor's 7 MB of columns than before them)."""
     cpu: dict = {name: [] for name in steps}
     wall: dict = {name: [] for name in steps}
     started = time.perf_counter()
     rounds = 0
     while rounds < repeats and (rounds < 3 or time.perf_counter() - started < budget):
         for name, step in steps.items():
+            step()  # warm up: this implementation's memory in the caches, not the one before it
             start, start_cpu = time.perf_counter(), time.thread_time()
             step()
             cpu[name].append(time.thread_time() - start_cpu)

@@ -119,6 +119,18 @@ def test_rows_are_timed_in_the_threads_cpu_time(monkeypatch):
     assert min(cpu["gradscope"]) > 0
 
 
+def test_each_timed_step_follows_an_untimed_one_of_its_own(monkeypatch):
+    """As in a training loop: not right after another implementation's step, whose memory would fill the caches."""
+    run = _bench_run_module(monkeypatch)
+    calls = []
+    clock = iter(range(1000))
+    monkeypatch.setattr(run.time, "thread_time", lambda: next(clock))
+    monkeypatch.setattr(run.time, "perf_counter", lambda: 0.0)
+    run.interleaved_times({"numpy": lambda: calls.append("numpy"), "gradscope": lambda: calls.append("gradscope")},
+                          2, 0.0)
+    assert calls == ["numpy", "numpy", "gradscope", "gradscope"] * 2
+
+
 HEAP_PROBE = """
 import resource, sys
 import numpy as np
