@@ -6,12 +6,13 @@ Styles use the terminal's ANSI colour names, so the browser follows the terminal
 from __future__ import annotations
 
 import functools
+import os
 
 from rich.text import Text
 
 from gradscope._format import format_number
 from gradscope._stats import TensorStats
-from gradscope.trace.model import Anomaly, TensorRecord, Trace
+from gradscope.trace.model import Anomaly, SourceLocation, TensorRecord, Trace
 from gradscope.tui.items import BranchItem, FoldItem, Item, LinkItem, MoreItem, NodeItem
 from gradscope.tui.outline import Outline
 
@@ -30,6 +31,17 @@ def counted(count: int, singular: str, plural: str) -> str:
 
 def shape_text(shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def place(source: SourceLocation) -> str:
+    """`file:line`, the file relative to the working directory when it is in it (as the user names it:
+    `sample_models/nan_log.py:23`, a third of the width of its absolute path at 80 columns)."""
+    try:
+        relative = os.path.relpath(source.file)
+    except ValueError:  # another drive (Windows), or a name no path can reach
+        relative = source.file
+    shown = relative if not relative.startswith(os.pardir) else source.file
+    return f"{shown}:{source.line}"
 
 
 def nonfinite_text(stats: TensorStats) -> str:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.flow import Flow
 from gradscope.tui.present import counted
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.key_footer import KeyFooter
+from gradscope.tui.widgets.title_header import TitleHeader
 
 
 class AnomaliesScreen(Screen[None]):
@@ -27,14 +29,15 @@ class AnomaliesScreen(Screen[None]):
         self.chosen = chosen
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         culprits = len(self.trace.culprits())
         if self.trace.anomalies:
             propagators = counted(len(self.trace.anomalies) - culprits, "propagator", "propagators")
-            caption = (f"{counted(len(self.trace.anomalies), 'anomaly', 'anomalies')}: {culprits} culprit (made the "
-                       f"first non-finite value), {propagators} · enter: go to the node")
+            caption = Flow.phrases(f"{counted(len(self.trace.anomalies), 'anomaly', 'anomalies')}: "
+                                   f"{counted(culprits, 'culprit', 'culprits')} (made the first non-finite value), "
+                                   f"{propagators}", "enter: go to the node")
         else:
-            caption = "no anomalies: every value and gradient is finite"
+            caption = Flow.phrases("no anomalies: every value and gradient is finite")
         yield Static(caption, classes="caption")
         yield AnomalyList(self.trace)
         yield KeyFooter()

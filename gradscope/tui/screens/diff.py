@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from gradscope.compare import DiffReport
 from gradscope.trace.model import Trace
@@ -16,6 +16,7 @@ from gradscope.tui.widgets.diff_detail import DiffDetail
 from gradscope.tui.widgets.diff_tree import DiffTree, difference_marks
 from gradscope.tui.widgets.graph_tree import GraphTree
 from gradscope.tui.widgets.key_footer import KeyFooter
+from gradscope.tui.widgets.title_header import TitleHeader
 
 
 class DiffScreen(Screen):
@@ -48,7 +49,7 @@ class DiffScreen(Screen):
         self.position = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Horizontal(id="body"):
             yield DiffTree(self.outline, self.marks, id="graph")
             yield DiffDetail(self.a, self.b, self.report, id="detail")

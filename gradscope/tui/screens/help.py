@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widgets import Header, Static, Tree
+from textual.widgets import Static, Tree
 
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.lines import Lines
@@ -33,6 +33,7 @@ from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.pass_list import PassList
 from gradscope.tui.widgets.search_bar import SearchBar
 from gradscope.tui.widgets.tensor_table import TensorTable
+from gradscope.tui.widgets.title_header import TitleHeader
 
 LAYOUT = (
     "The tree starts at the loss. Each node's main input (its longest chain) is listed right below it at the "
@@ -157,7 +158,7 @@ class HelpScreen(Screen[None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with KeyScroll(id="help"):
             # NOTE: one widget for all of it: a widget per table made each layout (six as the help opens) measure
             # sixteen widgets' heights, and the screen's first paint ~30 ms longer

@@ -11,14 +11,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.tui.items import FoldItem, Item, MoreItem, NodeItem
 from gradscope.tui.outline import Outline
 from gradscope.tui.parameter_index import ParameterIndex
-from gradscope.tui.present import counted, first_anomalous_pass, ordered_anomalies
+from gradscope.tui.present import counted, first_anomalous_pass, ordered_anomalies, place
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.passes import PassesScreen
@@ -28,6 +28,7 @@ from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.node_detail import NodeDetail
 from gradscope.tui.widgets.search_bar import SearchBar
 from gradscope.tui.widgets.tensor_table import TensorTable
+from gradscope.tui.widgets.title_header import TitleHeader
 
 NOTHING = object()
 OUTLINES_KEPT = 4  # layouts kept for switching back and forth (each ~0.1 s for 50,000 nodes): the pass shown, the
@@ -87,7 +88,7 @@ class MainScreen(Screen):
         return cls(trace)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Horizontal(id="body"):
             yield GraphTree(self.outline, id="graph")
             yield NodeDetail(self.trace, self.parameters, id="detail")
@@ -257,7 +258,7 @@ class MainScreen(Screen):
         self.anomaly_index = self.anomalies.index(anomaly)
         if anomaly.node is None:  # an op outside the graph: no line in the tree, the detail pane shows it
             self.query_one(NodeDetail).show_anomaly(anomaly)
-            where = f" at {anomaly.source}" if anomaly.source is not None else ""
+            where = f" at {place(anomaly.source)}" if anomaly.source is not None else ""
             self.status(f"anomaly {self.anomaly_index + 1}/{len(self.anomalies)}: {anomaly.role} ({anomaly.phase}) "
                         f"outside the autograd graph{where}: {anomaly.message}")
             return

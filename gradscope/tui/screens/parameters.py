@@ -7,12 +7,14 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
+from gradscope.tui.flow import Flow
 from gradscope.tui.parameter_index import ParameterIndex
 from gradscope.tui.present import counted
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.parameters_table import ParametersTable
+from gradscope.tui.widgets.title_header import TitleHeader
 
 
 class ParametersScreen(Screen[None]):
@@ -29,15 +31,16 @@ class ParametersScreen(Screen[None]):
         self.chosen = chosen
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(self._caption(), classes="caption")
         yield ParametersTable(self.parameters, self.pass_index)
         yield KeyFooter()
 
-    def _caption(self) -> str:
+    def _caption(self) -> Flow:
         shown = "" if self.pass_index is None else f" after pass {self.pass_index}"
         parameters = counted(len(self.parameters.parameters), "parameter", "parameters")
-        return f"{parameters}, gradients{shown} · enter: go to the node · 1-6 or a click on a header: sort"
+        return Flow.phrases(f"{parameters}, gradients{shown}", "enter: go to the node",
+                            "1-6 or a click on a header: sort")
 
     def show(self, pass_index: int | None) -> None:
         """Show the gradients of pass `pass_index` as the screen opens again."""

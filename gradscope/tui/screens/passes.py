@@ -7,11 +7,13 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from gradscope.trace.model import Trace
+from gradscope.tui.flow import Flow
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.pass_list import PassList
+from gradscope.tui.widgets.title_header import TitleHeader
 
 
 class PassesScreen(Screen[None]):
@@ -34,9 +36,9 @@ class PassesScreen(Screen[None]):
             self.query_one(PassList).highlighted = shown
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(f"{len(self.trace.passes):,} backward passes, counted from 0 · enter: show the pass",
-                     classes="caption")
+        yield TitleHeader()
+        passes = f"{len(self.trace.passes):,} backward passes, counted from 0"
+        yield Static(Flow.phrases(passes, "enter: show the pass"), classes="caption")
         yield PassList(self.trace, self.shown)
         yield KeyFooter()
 

@@ -6,12 +6,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header
 
 from gradscope.trace.model import TensorRecord
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.tensor_view import TensorView
+from gradscope.tui.widgets.title_header import TitleHeader
 
 
 class TensorScreen(Screen[None]):
@@ -26,7 +26,7 @@ class TensorScreen(Screen[None]):
         self.tensors = [(name, record)] + ([(partner_name, partner)] if partner is not None else [])
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with KeyScroll(), Horizontal():
             for name, record in self.tensors:  # composed with their records: laid out once, filled
                 yield TensorView(full=True, title=name, record=record)

@@ -13,14 +13,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from gradscope._format import format_number
 from gradscope.trace.tracefile import TraceFormatError, load_trace
+from gradscope.tui.flow import Flow
 from gradscope.tui.present import counted
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.step_plot import StepPlot
+from gradscope.tui.widgets.title_header import TitleHeader
 from gradscope.watching.history import WatchRun
 from gradscope.watching.metrics import StepRecord
 
@@ -58,7 +60,7 @@ class TimelineScreen(Screen[None]):
         return screen
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(self._caption(), classes="caption")
         steps, anomalous = len(self.run.steps), self.run.anomalous
         yield StepPlot("loss", [("loss", [r.loss for r in self.run.steps])], anomalous=anomalous, steps=steps,
@@ -72,15 +74,15 @@ class TimelineScreen(Screen[None]):
         self.sub_title = f"watch · {self.run.directory}"
         self._show()
 
-    def _caption(self) -> str:
+    def _caption(self) -> Flow:
         anomalous = self.run.anomalous
         found = "no anomaly"
         if anomalous:
             count = counted(len(anomalous), "anomalous step", "anomalous steps")
             found = f"first anomaly at step {anomalous[0]} ({count})"
         traces = counted(len(self.run.traces), "trace", "traces")
-        return (f"{counted(len(self.run.steps), 'step', 'steps')} · {found} · {traces} kept · ←/→ step · n next ✗ · "
-                "enter: open the trace")
+        return Flow.phrases(counted(len(self.run.steps), "step", "steps"), found, f"{traces} kept", "←/→ step",
+                            "n next ✗", "enter: open the trace")
 
     # ------------------------------------------------------------------------------ moving
     def action_move(self, delta: int) -> None:

@@ -9,8 +9,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.flow import Flow, words
 from gradscope.tui.keys import movement
-from gradscope.tui.present import CULPRIT, QUIET, SCOPE, ordered_anomalies
+from gradscope.tui.present import CULPRIT, QUIET, SCOPE, ordered_anomalies, place
 
 
 def anomaly_prompt(trace: Trace, anomaly: Anomaly) -> Table:
@@ -19,18 +20,19 @@ def anomaly_prompt(trace: Trace, anomaly: Anomaly) -> Table:
     name, detail = ((trace.nodes[anomaly.node].name, f" ({anomaly.op})") if anomaly.node is not None
                     else (anomaly.op, " (outside the autograd graph)"))
     role = Text(" culprit ", style=CULPRIT) if anomaly.role == "culprit" else Text("propagator", style="yellow")
-    where = Text.assemble((f"{anomaly.phase:<8} ", QUIET), (name, "bold"), (detail, QUIET))
+    pieces = [Text.assemble((f"{anomaly.phase:<8} ", QUIET), (name, "bold"), (detail, QUIET))]
     if anomaly.scope:
-        where.append(f" {anomaly.scope}", style=SCOPE)
+        pieces.append(Text(anomaly.scope, style=SCOPE))
     if anomaly.source is not None:
-        where.append(f" {anomaly.source}", style=QUIET)
+        pieces.append(Text(place(anomaly.source), style=QUIET))
     if anomaly.pass_index is not None and len(trace.passes) > 1:
-        where.append(f" pass {anomaly.pass_index}", style=QUIET)
+        pieces.append(Text(f"pass {anomaly.pass_index}", style=QUIET))
+    where = Flow(pieces, separator=" ")
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=10)
     grid.add_column(ratio=1)
     grid.add_row(role, where)
-    grid.add_row("", anomaly.message)
+    grid.add_row("", Flow(words(anomaly.message), separator=" "))
     return grid
 
 

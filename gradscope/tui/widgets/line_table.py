@@ -81,7 +81,7 @@ class LineTable(ScrollView, can_focus=True):
         self.order = list(range(count))
         self.widths = widths
         self.gap = self._gap()
-        self.virtual_size = Size(self.column_x(len(self.widths)), count + 1)
+        self.virtual_size = Size(self.content_width, count + 1)
         self.set_reactive(LineTable.cursor_row, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh(layout=True)
@@ -102,6 +102,12 @@ class LineTable(ScrollView, can_focus=True):
         """Where a column starts, in the table's content."""
         return sum(width + self.gap for width in self.widths[:column])
 
+    @property
+    def content_width(self) -> int:
+        """The width of the rows: the columns and the gaps between them (none after the last: a table as wide as
+        its pane needs no scroll bar)."""
+        return max(self.column_x(len(self.widths)) - self.gap, 0)
+
     def _gap(self) -> int:
         """The spaces between columns at the table's width: GAP, or NARROW_GAP when more columns then show whole."""
         room = self.scrollable_content_region.width
@@ -121,7 +127,7 @@ class LineTable(ScrollView, can_focus=True):
         gap = self._gap()
         if gap != self.gap:
             self.gap = gap
-            self.virtual_size = Size(self.column_x(len(self.widths)), self.virtual_size.height)
+            self.virtual_size = Size(self.content_width, self.virtual_size.height)
             self.refresh()
 
     # ------------------------------------------------------------------------------ drawing

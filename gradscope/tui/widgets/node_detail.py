@@ -6,7 +6,8 @@ import linecache
 import os
 import stat
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.widgets import Static
 
 from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, SourceLocation, Trace
+from gradscope.tui.flow import Flow, words
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.lines import Lines
 from gradscope.tui.modules import MODULE_ROWS, belongs, inside, relative_name
@@ -29,6 +31,7 @@ from gradscope.tui.present import (
     gradient,
     gradient_text,
     nonfinite_text,
+    place,
 )
 from gradscope.tui.widgets.tensor_table import TensorRow, TensorTable
 from gradscope.tui.widgets.tensor_view import TensorView
@@ -49,7 +52,33 @@ def _readable_source(file: str) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_SOURCE_BYTES
 
 
-def source_lines(source: SourceLocation | None) -> Text | None:
+class SourceLines:
+    """A few lines of source, each after its gutter (`▶23 ` on the user's line); a line too long for the pane
+    wraps under its own start, clear of the gutter."""
+
+    def __init__(self, rows: list[tuple[Text, Text]]) -> None:
+        self.rows = rows
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(gutter.plain + line.plain for gutter, line in self.rows)
+
+    def _grid(self) -> Table:
+        grid = Table.grid()
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for gutter, line in self.rows:
+            grid.add_row(gutter, line)
+        return grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._grid()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._grid())
+
+
+def source_lines(source: SourceLocation | None) -> SourceLines | None:
     """The user's line (that created a node, or ran an op) and a few around it, when the file can be read.
 
     The lines are dedented and the gutter kept narrow, so the line fits a narrow pane; a longer one wraps.
@@ -63,13 +92,19 @@ def source_lines(source: SourceLocation | None) -> Text | None:
         return None
     indent = min(len(line) - len(line.lstrip()) for _, line in lines if line.strip())
     width = len(str(lines[-1][0]))
-    text = Text(overflow="fold")
+    rows = []
     for line_number, line in lines:
         here = line_number == source.line
-        text.append(f"{'▶' if here else ' '}{line_number:>{width}} ", style="bold" if here else QUIET)
-        text.append(line[indent:] + "\n", style="bold" if here else "")
-    text.rstrip()
-    return text
+        rows.append((Text(f"{'▶' if here else ' '}{line_number:>{width}} ", style="bold" if here else QUIET),
+                     Text(line[indent:].rstrip(), style="bold" if here else "")))
+    while rows and not rows[-1][1].plain:  # no empty last line (the file's end)
+        rows.pop()
+    return SourceLines(rows)
+
+
+def where(source: SourceLocation) -> Flow:
+    """`sample_models/nan_log.py:23 in forward`, the function on the next line rather than cut from its name."""
+    return Flow([Text(place(source)), Text(f"in {source.function}", style=QUIET)], separator=" ")
 
 
 def tensor_rows(trace: Trace, node: NodeRecord, pass_index: int | None) -> list[TensorRow]:
@@ -99,6 +134,13 @@ def tensor_rows(trace: Trace, node: NodeRecord, pass_index: int | None) -> list[
     rows += [TensorRow(f"grad_outputs[{index}]", grad) for index, grad in enumerate(grad_outputs) if grad is not None]
     rows += [TensorRow(f"grad_inputs[{index}]", grad) for index, grad in enumerate(grad_inputs) if grad is not None]
     return rows
+
+
+def listed(name: str, items: list[str]) -> Flow:
+    """`next_functions MulBackward0 #12, TBackward0 #9`, a line broken between items, never inside one."""
+    pieces = [Text(f"{item}," if index < len(items) - 1 else item) for index, item in enumerate(items)]
+    pieces[0] = Text.assemble((f"{name} ", QUIET), pieces[0])
+    return Flow(pieces, separator=" ")
 
 
 class NodeDetail(KeyScroll):
@@ -168,17 +210,18 @@ class NodeDetail(KeyScroll):
         role = Text(" ◀ culprit ", style=CULPRIT) if anomaly.role == "culprit" else Text("propagator", style="yellow")
         parts: list[RenderableType] = [
             Text.assemble((anomaly.op or "an op", "bold"), "  ", role),
-            Text("ran outside the autograd graph (none of its inputs required grad), so no node records it",
-                 style=QUIET)]
+            Flow(words("ran outside the autograd graph (none of its inputs required grad), so no node records it",
+                       style=QUIET), separator=" ")]
         if anomaly.scope:
             parts.append(Text.assemble(("scope ", QUIET), (anomaly.scope, SCOPE)))
         if anomaly.source is not None:
-            parts.append(Text.assemble(str(anomaly.source), (f" in {anomaly.source.function}", QUIET)))
+            parts.append(where(anomaly.source))
             lines = source_lines(anomaly.source)
             if lines is not None:
                 parts.append(lines)
         pass_text = "" if anomaly.pass_index is None else f", before backward pass {anomaly.pass_index}"
-        parts.append(Text.assemble((f"✗ {anomaly.role} ({anomaly.phase}{pass_text}) ", NONFINITE), anomaly.message))
+        parts.append(Flow.sentence(Text(f"✗ {anomaly.role} ({anomaly.phase}{pass_text})", style=NONFINITE),
+                                   anomaly.message))
         self._fill(Group(*parts), [], None)
 
     def _fill(self, summary: RenderableType, rows: list[TensorRow], passes: RenderableType | None) -> None:
@@ -210,49 +253,47 @@ class NodeDetail(KeyScroll):
         if node.leaf_name:
             heading.append(f"  {node.leaf_name}", style=LEAF)
         heading.append(f"  #{node.id}", style=QUIET)
-        facts = Text.assemble(("op ", QUIET), node.op, ("  kind ", QUIET), node.kind)
+        facts = [Text.assemble(("op ", QUIET), node.op), Text.assemble(("kind ", QUIET), node.kind)]
         for name, scope in (("scope", node.scope), ("module", self._modules.get(node.id))):
             if scope:
-                facts.append(f"  {name} ", style=QUIET)
-                facts.append(scope, style=SCOPE)
-        parts: list[RenderableType] = [heading, facts]
+                facts.append(Text.assemble((f"{name} ", QUIET), (scope, SCOPE)))
+        parts: list[RenderableType] = [heading, Flow(facts)]
         if node.source is not None:
-            parts.append(Text.assemble(str(node.source), (f" in {node.source.function}", QUIET)))
+            parts.append(where(node.source))
             lines = source_lines(node.source)
             if lines is not None:
                 parts.append(lines)
         for anomaly in anomalies:
             style = NONFINITE if anomaly.role == "culprit" else "yellow"
-            parts.append(Text.assemble((f"✗ {anomaly.role} ({anomaly.phase}) ", style), anomaly.message))
-        if node.params:
-            parts.append(Text.assemble(("params ", QUIET), ", ".join(f"{k}={v}" for k, v in node.params.items())))
+            parts.append(Flow.sentence(Text(f"✗ {anomaly.role} ({anomaly.phase})", style=style), anomaly.message))
         inputs = [("—" if child is None else f"{self.trace.nodes[child].label} #{child}") for child, _ in node.next]
-        if inputs:
-            parts.append(Text.assemble(("next_functions ", QUIET), ", ".join(inputs)))
-        if node.hooks:
-            parts.append(Text.assemble(("hooks ", QUIET), ", ".join(node.hooks)))
+        for name, items in (("params", [f"{key}={value}" for key, value in node.params.items()]),
+                            ("next_functions", inputs), ("hooks", node.hooks)):
+            if items:
+                parts.append(listed(name, items))
         return Group(*parts)
 
     def _module_summary(self, module: str, nodes: int, first_node: int | None, pass_index: int | None,
                         parameters: int) -> RenderableType:
         heading = Text.assemble((module, f"bold {SCOPE}"), ("  module", QUIET))
-        facts = Text.assemble((f"{nodes:,} nodes here", QUIET))
+        facts = [Text(f"{nodes:,} nodes here", style=QUIET)]
         grad = None if first_node is None else gradient(self.trace, first_node, pass_index)
         if grad is not None:
-            facts.append("  gradient in ", style=QUIET)
-            facts.append_text(gradient_text(grad))
-        parts: list[RenderableType] = [heading, facts]
+            facts.append(Text.assemble(("gradient in ", QUIET), gradient_text(grad)))
+        parts: list[RenderableType] = [heading, Flow(facts)]
         for anomaly in self.trace.culprits():
             if inside(anomaly.scope, module):
-                parts.append(Text.assemble(("✗ culprit ", NONFINITE), (anomaly_subject(self.trace, anomaly), "bold"),
-                                           f" ({anomaly.phase}) {anomaly.message}"))
+                lead = Text.assemble(("✗ culprit ", NONFINITE), (anomaly_subject(self.trace, anomaly), "bold"),
+                                     f" ({anomaly.phase})")
+                parts.append(Flow.sentence(lead, anomaly.message))
+        # NOTE: in phrases a line breaks between: "… all of them with p" left the p alone on a line at 80x24
         if parameters > MODULE_ROWS:
-            # NOTE: the key last, in a phrase of its own: "… all of them with p" left the p alone on a line at 80x24
-            parts.append(Text(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first), "
-                              f"p lists them all", style=QUIET))
+            parts.append(Flow([Text(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first),",
+                                    style=QUIET), Text("p lists them all", style=QUIET)], separator=" "))
         elif parameters:
-            parts.append(Text(f"{counted(parameters, 'parameter', 'parameters')} (non-finite first); "
-                              f"enter opens a gradient beside its value", style=QUIET))
+            parts.append(Flow([Text(f"{counted(parameters, 'parameter', 'parameters')} (non-finite first);",
+                                    style=QUIET), Text("enter: a gradient beside its value", style=QUIET)],
+                              separator=" "))
         else:
             parts.append(Text("no parameters", style=QUIET))
         return Group(*parts)

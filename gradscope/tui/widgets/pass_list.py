@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import OptionList
@@ -9,31 +10,43 @@ from textual.widgets.option_list import Option
 
 from gradscope._format import format_number
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.tui.flow import Flow
 from gradscope.tui.keys import movement
 from gradscope.tui.present import CULPRIT, NONFINITE, QUIET, anomaly_pass, anomaly_subject, counted
 
 
-def pass_prompt(trace: Trace, index: int, anomalies: list[Anomaly], first_anomalous: bool) -> Text:
-    """`pass 2  loss 0.31  5 nodes  1 anomaly  ◀ culprit SqrtBackward0 (backward)`."""
+def pass_cells(trace: Trace, index: int, anomalies: list[Anomaly], first_anomalous: bool) -> list[Text | Flow]:
+    """`pass 2`, `loss 0.31`, `5 nodes`, `1 anomaly` and `◀ culprit SqrtBackward0 (backward)` with whether it is the
+    first anomalous pass: the cells of a pass's line."""
     record = trace.passes[index]
-    text = Text.assemble((f"pass {index:<4}", "bold"))
     root = trace.nodes.get(record.roots[0]) if record.roots else None
     loss = root.outputs[0] if root is not None and root.outputs and root.outputs[0] is not None else None
+    loss_cell = Text()
     if loss is not None and loss.stats.numel == 1:
-        text.append(" loss ", style=QUIET)
-        text.append(format_number(loss.stats.max) if loss.stats.finite else "nan" if loss.stats.nan else "inf",
-                    style="" if loss.stats.finite else NONFINITE)
-    text.append(f"  {len(record.order):,} nodes", style=QUIET)
-    if anomalies:
-        text.append(f"  {counted(len(anomalies), 'anomaly', 'anomalies')}", style=NONFINITE)
+        loss_cell.append("loss ", style=QUIET)
+        loss_cell.append(format_number(loss.stats.max) if loss.stats.finite else "nan" if loss.stats.nan else "inf",
+                         style="" if loss.stats.finite else NONFINITE)
+    nodes = Text(f"{len(record.order):,} nodes", style=QUIET)
+    counted_anomalies = Text(counted(len(anomalies), "anomaly", "anomalies") if anomalies else "", style=NONFINITE)
+    pieces = []
     culprit = next((anomaly for anomaly in anomalies if anomaly.role == "culprit"), None)
     if culprit is not None:
-        text.append("  ")
-        text.append(" ◀ culprit ", style=CULPRIT)
-        text.append(f" {anomaly_subject(trace, culprit)} ({culprit.phase})")
+        pieces.append(Text.assemble((" ◀ culprit ", CULPRIT), f" {anomaly_subject(trace, culprit)}"))
+        pieces.append(Text(f"({culprit.phase})"))
     if first_anomalous:
-        text.append("  the first anomalous pass", style=QUIET)
-    return text
+        pieces.append(Text("· the first anomalous pass", style=QUIET))
+    return [Text(f"pass {index}", style="bold"), loss_cell, nodes, counted_anomalies, Flow(pieces, separator=" ")]
+
+
+def pass_prompt(cells: list[Text | Flow], widths: list[int]) -> Table:
+    """A pass's line: its cells in columns as wide as the widest of any pass (so that passes line up), the culprit
+    last, wrapping under itself when the list is narrow."""
+    grid = Table.grid(padding=(0, 2, 0, 0))
+    for width in widths:
+        grid.add_column(width=width, no_wrap=True, justify="left")
+    grid.add_column(ratio=1)
+    grid.add_row(*cells)
+    return grid
 
 
 class PassList(OptionList):
@@ -53,8 +66,12 @@ class PassList(OptionList):
             if index is not None:
                 by_pass.setdefault(index, []).append(anomaly)
         first = min(by_pass, default=None)
-        super().__init__(*(Option(pass_prompt(trace, index, by_pass.get(index, []), index == first))
-                           for index in range(len(trace.passes))), id=id)
+        rows = [pass_cells(trace, index, by_pass.get(index, []), index == first) for index in range(len(trace.passes))]
+        # a column no pass fills (no loss recorded, no anomalies) is left out
+        widths = [max((row[column].cell_len for row in rows), default=0) for column in range(4)]
+        columns = [column for column, width in enumerate(widths) if width]
+        super().__init__(*(Option(pass_prompt([row[column] for column in columns] + [row[-1]],
+                                              [widths[column] for column in columns])) for row in rows), id=id)
         self.shown = shown
 
     def on_mount(self) -> None:

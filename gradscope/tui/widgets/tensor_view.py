@@ -10,24 +10,28 @@ from gradscope._format import format_array, format_number, number_spans, number_
 from gradscope._stats import TensorStats
 from gradscope.trace.model import TensorRecord
 from gradscope.trace.tracefile import TraceFormatError
+from gradscope.tui.flow import Flow
 from gradscope.tui.lines import Lines
 from gradscope.tui.present import GRADIENT, NONFINITE, QUIET, nonfinite_text, shape_text
 
 SPARKS = "▁▂▃▄▅▆▇█"
+HISTOGRAM = "histogram"  # the label of the one-line histogram
+
+
+def stats_pieces(stats: TensorStats) -> list[Text]:
+    """`norm 0.5`, `mean 0.1`, … `zeros 20%` and the non-finite counts, each a piece a line never breaks."""
+    pieces = [Text.assemble((f"{name} ", QUIET), (format_number(value), number_style(value)))
+              for name, value in (("norm", stats.norm), ("mean", stats.mean), ("std", stats.std), ("min", stats.min),
+                                  ("max", stats.max))]
+    pieces.append(Text.assemble(("zeros ", QUIET), f"{stats.zero_fraction:.0%}"))
+    if not stats.finite:
+        pieces.append(Text(f"✗ {nonfinite_text(stats)}", style=NONFINITE))
+    return pieces
 
 
 def stats_text(stats: TensorStats) -> Text:
-    text = Text()
-    for name, value in (("norm", stats.norm), ("mean", stats.mean), ("std", stats.std), ("min", stats.min),
-                        ("max", stats.max)):
-        text.append(f"{name} ", style=QUIET)
-        text.append(format_number(value), style=number_style(value))
-        text.append("  ")
-    text.append("zeros ", style=QUIET)
-    text.append(f"{stats.zero_fraction:.0%}")
-    if not stats.finite:
-        text.append(f"  ✗ {nonfinite_text(stats)}", style=NONFINITE)
-    return text
+    """The statistics on one line."""
+    return Text("  ").join(stats_pieces(stats))
 
 
 def _degenerate(stats: TensorStats) -> Text | None:
@@ -40,14 +44,19 @@ def _degenerate(stats: TensorStats) -> Text | None:
     return None
 
 
-def sparkline(stats: TensorStats) -> Text:
-    """The histogram on one line: `-0.5 ▁▂▅█▇▃▂▁ 0.7`."""
+def sparkline(stats: TensorStats, width: int | None = None) -> Text:
+    """The histogram on one line: `-0.5 ▁▂▅█▇▃▂▁ 0.7`; within `width` columns, if given, neighbouring bins
+    summed when every bin's bar doesn't fit (at 80 columns the detail pane holds the range and 8 bars, not 16)."""
     degenerate = _degenerate(stats)
     if degenerate is not None:
         return degenerate
-    peak = max(stats.histogram)
-    bars = "".join(SPARKS[(count * len(SPARKS) - 1) // peak] if count else " " for count in stats.histogram)
     low, high = stats.histogram_range
+    ends = len(format_number(low)) + len(format_number(high)) + 2
+    histogram = list(stats.histogram)
+    while width is not None and ends + len(histogram) > width and len(histogram) % 2 == 0 and len(histogram) > 4:
+        histogram = [histogram[index] + histogram[index + 1] for index in range(0, len(histogram), 2)]
+    peak = max(histogram)
+    bars = "".join(SPARKS[(count * len(SPARKS) - 1) // peak] if count else " " for count in histogram)
     return Text.assemble((f"{format_number(low)} ", QUIET), (bars, GRADIENT), (f" {format_number(high)}", QUIET))
 
 
@@ -116,8 +125,9 @@ class TensorView(Widget):
         if self.record is None:
             return Text(self.title or "no tensor", style=QUIET)
         stats = self.record.stats
-        heading = Text.assemble((self.title, "bold"), "  ", shape_text(stats.shape), "  ", (stats.dtype, QUIET))
-        histogram = histogram_rows(stats, width) if self.full else Text.assemble(("histogram ", QUIET),
-                                                                                 sparkline(stats))
-        return Group(heading, stats_text(stats), histogram, Text("values", style=QUIET),
+        heading = Flow([Text(self.title, style="bold"), Text(shape_text(stats.shape)), Text(stats.dtype, style=QUIET)])
+        # on the label's line, in fewer bins if that is what fits there (at 80 columns: 8), else on the next whole
+        histogram = histogram_rows(stats, width) if self.full else Flow(
+            [Text(HISTOGRAM, style=QUIET), sparkline(stats, width - len(HISTOGRAM) - 1)], separator=" ")
+        return Group(heading, Flow(stats_pieces(stats)), histogram, Text("values", style=QUIET),
                      values_text(self.record, width, self.full))
