@@ -171,10 +171,11 @@ def _dependencies(roots) -> dict:
     # NOTE: roots start as visited with no edges in: a root that is also reached from another root (y and
     # z = y * 3) must wait for that edge, and its own edges must be counted once, not once per visit
     dependencies: dict = dict.fromkeys(stack, 0)
-    # NOTE: a node's first new child is walked next without going through the stack: along a chain, popping
-    # the stack empty and pushing onto it again would free and reallocate its storage at every node
-    while stack:
-        node = stack.pop()
+    # NOTE: a node's first new child is walked next without going through the stack, and the stack's bottom is a
+    # None, popped last: popping the stack empty and pushing onto it again would free and reallocate its storage
+    # (along a chain, at every node; in a stack of linear layers, at every layer)
+    stack.insert(0, None)
+    while (node := stack.pop()) is not None:
         while node is not None:
             following = None
             for child, _ in node._next:
@@ -237,6 +238,9 @@ def _needed_dependencies(parents: dict, needed: set) -> dict:
     return {node: sum(parent in needed for parent in parents[node]) for node in needed}
 
 
+_BOTTOM = (1, -1, None, None)  # the ready heap's last entry (see run): its key is above any node's, -sequence number
+
+
 class _Pass:
     """The state of one backward call that nodes needing special treatment (leaves, hooks, targets,
     observers) are run against."""
@@ -268,10 +272,14 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         slots = buffers.setdefault(node, [None] * node.n_outputs)
         slots[nr] = g if slots[nr] is None else slots[nr] + g
     tie = itertools.count()
-    ready = []  # NOTE: loops, not comprehensions, in run(): those would make its hot locals cells
-    for node in buffers:
+    roots_reached = buffers.keys() | ()
+    # ready nodes wait in a heap of (-sequence number, tie, node, its gradients): the largest number on top, and
+    # at the bottom an entry never popped, without a node: the heap never empties, which would free its storage
+    # and allocate it again on the next push (in a stack of linear layers, at every layer)
+    ready = [_BOTTOM]  # NOTE: loops, not comprehensions, in run(): those would make its hot locals cells
+    for node in list(buffers):
         if not dependencies.get(node) and (needed is None or node in needed):
-            ready.append((-node._seq, next(tie), node))
+            ready.append((-node._seq, next(tie), node, buffers.pop(node)))
     heapq.heapify(ready)
     observing = observers.GLOBAL or observers.active.get()
     checker = observers.checker  # anomaly mode
@@ -279,45 +287,34 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # then most nodes just run their rules (observers told around them, unless anomaly mode checks them too)
     plain = needed is None and not create_graph and (not observing or checker is None)
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
+    # and, outside anomaly mode (which reports a failing node: a leaf's own), as soon as it is routed to it
+    at_once = direct and checker is None
     free = not retain_graph  # a node's rules free its saved values
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
     if observers.WATCHERS:
         observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
-    pass_token = _current_pass.set(GraphTask(dependencies, buffers.keys() | ()))
+    pass_token = _current_pass.set(GraphTask(dependencies, roots_reached))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
-    # a node made ready while nothing else is waits here with its gradients, skipping the heap and the
-    # buffers: chains are the common case
+    top = -ready[0][0]  # the sequence number of the node on top of the heap (-1: none)
+    # the ready node with the largest sequence number among those a node just made ready, with its gradients,
+    # if it is larger than any in the heap (`top`): it runs next, skipping the heap. Chains, and a linear layer's
+    # AddmmBackward0 making its TBackward0 and the previous layer's TanhBackward0 ready, are the common cases
     following = following_grads = node = None
-    # leaves' AccumulateGrad nodes made ready, with their gradients, in that order: they run before any
-    # other node (the heap's order too: theirs is the largest sequence number), so they skip the heap
+    # leaves' AccumulateGrad nodes made ready, with their gradients, in that order: they run before any other
+    # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
+    # routed. One without hooks takes its gradient during the routing while none waits here
     leaves: list = []
     try:
         while True:
-            if leaves:
-                node, grads = leaves.pop(0)
-                if direct and not node._has_hooks and (
-                        (leaf := node.variable)._requires_grad and not leaf._backward_hooks
-                        and not leaf._post_accumulate_hooks):  # hooks on the leaf take _run_special
-                    # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad` as it
-                    # is (no copy). The pass's own references are dropped first, so that the count is exact:
-                    # the list the gradient came in, the previous node's outputs, the loop variable.
-                    g = grads[0]
-                    grads[0] = outputs = None
-                    if g is not None:
-                        owned = _unreferenced(g)  # NOTE: a statement of its own: as an argument g has a stack ref
-                        _accumulate_into(leaf, g, False, True, owned)
-                        if observing:
-                            observers.notify("grad_accumulated", leaf, leaf._grad)
-                    continue
-            elif following is not None:
+            if following is not None:
                 node, grads = following, following_grads
                 following = following_grads = None  # NOTE: a stale list would keep its gradient referenced
-            elif ready:
-                node = heappop(ready)[2]
-                grads = buffers.pop(node)
+            elif top >= 0:
+                _, _, node, grads = heappop(ready)
+                top = -ready[0][0]
             else:
                 break
             if plain and (vjp := node._vjp) is not None and grads[0] is not None:
@@ -348,6 +345,25 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots[nr] = g if slots[nr] is None else slots[nr] + g
                     continue
                 slots = buffers.pop(child, None) if buffers else None
+                if type(child) is AccumulateGrad:
+                    if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
+                        g = slots[0] if g is None else g if slots[0] is None else slots[0] + g
+                        slots = None
+                    if at_once and not leaves and not child._has_hooks and (
+                            (leaf := child.variable)._requires_grad and not leaf._backward_hooks
+                            and not leaf._post_accumulate_hooks):  # else a hook could see the order change
+                        if g is not None:
+                            # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad`
+                            # as it is (no copy). The pass's other references are dropped first (the node's
+                            # outputs and incoming gradients), so that the count of the one left, g, is exact
+                            outputs[index] = grads = None
+                            owned = _unreferenced(g)  # NOTE: a statement of its own: as an argument g has a stack ref
+                            _accumulate_into(leaf, g, False, True, owned)
+                            if observing:
+                                observers.notify("grad_accumulated", leaf, leaf._grad)
+                    else:
+                        leaves.append((child, [g]))
+                    continue
                 if slots is None:  # its only gradient: output 0's comes as `[g]`, however many outputs (see padded)
                     if nr == 0:
                         slots = [g]
@@ -356,17 +372,31 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots[nr] = g
                 elif g is not None:
                     slots[nr] = g if slots[nr] is None else slots[nr] + g
-                if type(child) is AccumulateGrad:
-                    leaves.append((child, slots))
-                elif following is None and not ready:
-                    following, following_grads = child, slots
-                else:
-                    if following is not None:
-                        buffers[following] = following_grads
-                        heappush(ready, (-following._seq, next(tie), following))
-                        following = None
-                    buffers[child] = slots
-                    heappush(ready, (-child._seq, next(tie), child))
+                if following is None:
+                    if child._seq > top:
+                        following, following_grads = child, slots
+                        continue
+                elif child._seq > following._seq:
+                    following, following_grads, child, slots = child, slots, following, following_grads
+                heappush(ready, (-child._seq, next(tie), child, slots))
+                top = -ready[0][0]
+            if leaves:  # in the order they were made ready
+                outputs = None
+                for node, grads in leaves:
+                    if direct and not node._has_hooks and (
+                            (leaf := node.variable)._requires_grad and not leaf._backward_hooks
+                            and not leaf._post_accumulate_hooks):  # as above (anomaly mode, or after a leaf with hooks)
+                        g = grads[0]
+                        grads[0] = None
+                        if g is not None:
+                            owned = _unreferenced(g)
+                            _accumulate_into(leaf, g, False, True, owned)
+                            if observing:
+                                observers.notify("grad_accumulated", leaf, leaf._grad)
+                    else:
+                        _run_special(node, grads, task)
+                node = g = grads = None
+                leaves.clear()
     except Exception as error:
         if checker is not None and node is not None:
             checker.node_failed(node, error)

@@ -1,0 +1,109 @@
+"""The engine runs ready nodes in PyTorch's order whichever way they wait: in the heap, as the node run next
+without the heap, or, for a leaf without hooks, taking its gradient as soon as it is routed to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradscope
+
+torch = pytest.importorskip("torch")
+
+
+def _log_every_node(root, log: list) -> None:
+    """A pre-hook on every node reachable from `root` appending its name to `log`."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        node.register_prehook(lambda grads, node=node: log.append(node.name()))
+        stack += [child for child, _ in node.next_functions]
+
+
+def _linear_stack(lib, weights, x):
+    h = lib.tensor(x)
+    parameters = []
+    for w, b in weights:
+        w, b = lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)
+        parameters += [w, b]
+        h = lib.tanh(lib.nn.functional.linear(h, w, b))
+    return h.sum(), parameters
+
+
+def test_a_stack_of_linear_layers_runs_its_nodes_in_torchs_order():
+    # each AddmmBackward0 makes its TBackward0 and the previous layer's TanhBackward0 ready at once
+    rng = np.random.default_rng(0)
+    weights = [(rng.standard_normal((3, 3)), rng.standard_normal(3)) for _ in range(4)]
+    x = rng.standard_normal((2, 3))
+    logs, grads = [], []
+    for lib in (gradscope, torch):
+        loss, parameters = _linear_stack(lib, weights, x)
+        log = []
+        _log_every_node(loss.grad_fn, log)
+        loss.backward()
+        logs.append(log)
+        grads.append([p.grad.numpy() for p in parameters])
+    assert logs[0] == logs[1]
+    assert "TBackward0" in logs[0]
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)  # NOTE: BLAS libraries round products differently
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_a_node_made_ready_waits_for_a_larger_one_in_the_heap(hooked):
+    # out's node makes p's and q's ready; q's (the later) runs, then makes r's ready, whose number is below p's:
+    # p's runs first. Hooks on the leaves watch the order in which they take their gradients
+    logs = []
+    for lib in (gradscope, torch):
+        x = lib.tensor([0.5, 1.5], requires_grad=True)
+        v = lib.tensor([2.0, 3.0], requires_grad=True)
+        r = x.sin() * v
+        p = x.cos()
+        q = r.exp()
+        out = (p + q).sum()
+        log = []
+        _log_every_node(out.grad_fn, log)
+        if hooked:
+            x.register_post_accumulate_grad_hook(lambda t, log=log, v=v: log.append(("x", v.grad is None)))
+        out.backward()
+        logs.append(log)
+    assert logs[0] == logs[1]
+
+
+def test_leaves_made_ready_together_take_their_gradients_in_torchs_order_around_a_hooked_one():
+    # addmm's node makes b, x and w ready at once; x's hook sees b's gradient already taken and w's not yet
+    for hooked in ("b", "x", "w"):
+        logs = []
+        for lib in (gradscope, torch):
+            b = lib.ones(3, dtype=lib.float64, requires_grad=True)
+            x = lib.ones(2, 2, dtype=lib.float64, requires_grad=True)
+            w = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+            leaves = {"b": b, "x": x, "w": w}
+            log = []
+            leaves[hooked].register_post_accumulate_grad_hook(
+                lambda t, log=log, leaves=leaves: log.append({name: leaf.grad is None
+                                                              for name, leaf in leaves.items()}))
+            lib.addmm(b, x, w).sum().backward()
+            logs.append(log)
+        assert logs[0] == logs[1], hooked
+
+
+def test_a_parameter_used_at_every_step_takes_its_summed_gradient_once():
+    # an RNN-like loop: the weight's AccumulateGrad gets a gradient from each step, summed before it takes it
+    rng = np.random.default_rng(1)
+    w0, x0 = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    results = []
+    for lib in (gradscope, torch):
+        w = lib.tensor(w0, requires_grad=True)
+        h = lib.tensor(x0)
+        seen = []
+        w.register_post_accumulate_grad_hook(lambda t, seen=seen: seen.append(t.grad.clone()))
+        for _ in range(4):
+            h = lib.tanh(h @ w.t())
+        h.sum().backward()
+        results.append((len(seen), w.grad.numpy()))
+    assert results[0][0] == results[1][0] == 1
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-13)
