@@ -107,3 +107,46 @@ def test_a_parameter_used_at_every_step_takes_its_summed_gradient_once():
         results.append((len(seen), w.grad.numpy()))
     assert results[0][0] == results[1][0] == 1
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-13)
+
+
+def _looped_weight_grads(lib, w0, x0, b0, steps: int = 5):
+    w, b = lib.tensor(w0, requires_grad=True), lib.tensor(b0, requires_grad=True)
+    h = lib.tensor(x0)
+    for _ in range(steps):
+        h = lib.tanh(lib.nn.functional.linear(h, w, b))
+    h.sum().backward()
+    return w.grad.numpy(), b.grad.numpy()
+
+
+def test_gradients_summed_in_place_are_those_summed_out_of_place(monkeypatch):
+    # a weight used at every step gets its gradients summed in the buffer: in place once the buffer alone holds them
+    from gradscope.autograd import engine
+
+    rng = np.random.default_rng(2)
+    w0, x0, b0 = rng.standard_normal((4, 4)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    for dtype in (np.float32, np.float64):
+        arrays = [a.astype(dtype) for a in (w0, x0, b0)]
+        in_place = _looped_weight_grads(gradscope, *arrays)
+        monkeypatch.setattr(engine, "_HELD_ALONE", None)  # never in place
+        out_of_place = _looped_weight_grads(gradscope, *arrays)
+        monkeypatch.undo()
+        for ours, reference in zip(in_place, out_of_place):
+            np.testing.assert_array_equal(ours, reference)
+            assert ours.dtype == dtype
+        for ours, theirs in zip(in_place, _looped_weight_grads(torch, *arrays)):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def test_a_gradient_a_hook_kept_is_not_summed_into():
+    # w's two gradients meet in its buffer; a post-hook kept each (not a copy): neither may change
+    kept = {}
+    for lib in (gradscope, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a, b = w * 2.0, w * 3.0
+        kept[lib] = []
+        for node in (a.grad_fn, b.grad_fn):
+            node.register_hook(lambda inputs, outputs, kept=kept[lib]: kept.append(inputs[0]))
+        (a + b).sum().backward()
+        kept[lib] = [g.detach().numpy().copy() for g in kept[lib]] + [w.grad.numpy()]
+    for ours, theirs in zip(kept[gradscope], kept[torch], strict=True):
+        np.testing.assert_array_equal(ours, theirs)

@@ -342,12 +342,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots = buffers[child] = [None] * child.n_outputs
                         slots[nr] = g
                     elif g is not None:
-                        slots[nr] = g if slots[nr] is None else slots[nr] + g
+                        slots[nr] = g if slots[nr] is None else _summed(slots[nr], g)
                     continue
                 slots = buffers.pop(child, None) if buffers else None
                 if type(child) is AccumulateGrad:
                     if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
-                        g = slots[0] if g is None else g if slots[0] is None else slots[0] + g
+                        g = slots[0] if g is None else g if slots[0] is None else _summed(slots[0], g)
                         slots = None
                     if at_once and not leaves and not child._has_hooks and (
                             (leaf := child.variable)._requires_grad and not leaf._backward_hooks
@@ -371,7 +371,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots = [None] * child.n_outputs
                         slots[nr] = g
                 elif g is not None:
-                    slots[nr] = g if slots[nr] is None else slots[nr] + g
+                    slots[nr] = g if slots[nr] is None else _summed(slots[nr], g)
                 if following is None:
                     if child._seq > top:
                         following, following_grads = child, slots
@@ -570,6 +570,30 @@ def _unreferenced(g) -> bool:
     return (counts[0] - readers_of_g, counts[1] - readers_of_base) in _ALONE
 
 
+def _summed(held, g):
+    """`held + g`, two gradients of one output: into `held` when the caller's list alone holds it and it owns its
+    memory (no view shares it), as PyTorch's input buffer adds into a gradient it alone holds. The values are the
+    same either way, and a parameter used at every step of a loop (an RNN's weights) gets its gradient summed
+    without allocating an array per step."""
+    if type(held) is _ndarray and type(g) is _ndarray and held.base is None and _refcount(held) == _HELD_ALONE and (
+            held.flags.writeable):
+        _add(held, g, out=held)
+        return held
+    return held + g
+
+
+def _held_alone():
+    """What `_summed` counts for an array held by one list, measured (see _reference_counts); None where one more
+    reference does not show: then nothing is added in place."""
+    def probe(held, g):  # called as run() calls _summed
+        return _refcount(held)
+
+    slots = [np.empty(2)]
+    count = probe(slots[0], None)
+    extra = slots[0]  # noqa: F841 - one more reference, which the count must show
+    return count if probe(slots[0], None) == count + 1 else None
+
+
 def _reference_counts() -> tuple:
     """What `_unreferenced` counts for an array held by one local variable, owning its memory or a view,
     measured rather than assumed (interpreters count references differently); none when one more
@@ -591,6 +615,8 @@ def _reference_counts() -> tuple:
 _ndarray = np.ndarray
 _refcount = sys.getrefcount
 _ALONE = _reference_counts()
+_HELD_ALONE = _held_alone()
+_add = np.add
 
 
 def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True, owned: bool = False) -> None:
