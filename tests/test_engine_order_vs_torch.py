@@ -150,3 +150,25 @@ def test_a_gradient_a_hook_kept_is_not_summed_into():
         kept[lib] = [g.detach().numpy().copy() for g in kept[lib]] + [w.grad.numpy()]
     for ours, theirs in zip(kept[gradscope], kept[torch], strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_an_observer_keeps_each_nodes_gradients_as_it_was_told_them():
+    # the routing hands leaves their gradients without touching a node's list of outputs an observer may keep
+    from gradscope.autograd import observers
+
+    class Keeper:
+        def __init__(self):
+            self.told = []
+
+        def backward_node_end(self, node, grad_inputs):
+            self.told.append((node.name(), grad_inputs, list(grad_inputs)))
+
+    w = gradscope.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = gradscope.tensor([0.5, -0.5], requires_grad=True)
+    x = gradscope.tensor([[1.0, -1.0]])
+    with observers.observing(Keeper()) as keeper:
+        gradscope.tanh(gradscope.nn.functional.linear(x, w, b)).sum().backward()
+    assert [name for name, _, _ in keeper.told] == ["SumBackward0", "TanhBackward0", "AddmmBackward0", "TBackward0"]
+    for _, kept, copy in keeper.told:
+        assert len(kept) == len(copy) and all(a is b for a, b in zip(kept, copy))
+    assert keeper.told[2][1][0] is not None and keeper.told[3][1][0] is not None  # b's and w's gradients

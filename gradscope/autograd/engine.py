@@ -287,8 +287,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # then most nodes just run their rules (observers told around them, unless anomaly mode checks them too)
     plain = needed is None and not create_graph and (not observing or checker is None)
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
-    # and, outside anomaly mode (which reports a failing node: a leaf's own), as soon as it is routed to it
-    at_once = direct and checker is None
+    # and as soon as it is routed to it, unless anomaly mode (which reports a failing node: a leaf's own) or an
+    # observer (which may keep the list of a node's outputs, from which the routing drops the leaf's gradient) is on
+    at_once = direct and checker is None and not observing
     free = not retain_graph  # a node's rules free its saved values
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
@@ -359,8 +360,6 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                             outputs[index] = grads = None
                             owned = _unreferenced(g)  # NOTE: a statement of its own: as an argument g has a stack ref
                             _accumulate_into(leaf, g, False, True, owned)
-                            if observing:
-                                observers.notify("grad_accumulated", leaf, leaf._grad)
                     else:
                         leaves.append((child, [g]))
                     continue
@@ -385,7 +384,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 for node, grads in leaves:
                     if direct and not node._has_hooks and (
                             (leaf := node.variable)._requires_grad and not leaf._backward_hooks
-                            and not leaf._post_accumulate_hooks):  # as above (anomaly mode, or after a leaf with hooks)
+                            and not leaf._post_accumulate_hooks):  # as above (anomaly mode, observers, a hooked leaf)
                         g = grads[0]
                         grads[0] = None
                         if g is not None:
