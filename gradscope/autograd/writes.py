@@ -57,7 +57,13 @@ def hold(array: np.ndarray, holder) -> bool:
         entry = _held.get(key)
         if entry is None or entry[0]() is not owner:
             entry = _held[key] = (weakref.ref(owner, lambda _, key=key: _forget(key)), [])
-        entry[1].append(weakref.ref(holder))
+        holders = entry[1]
+        # the claims of holders gone are dropped in bulk as the list doubles: memory held by one recording after
+        # another and never written (a parameter, without an optimizer step) keeps the live ones, not one per hold
+        count = len(holders)
+        if count >= 8 and not count & (count - 1):
+            holders[:] = [ref for ref in holders if ref() is not None]
+        holders.append(weakref.ref(holder))
     return True
 
 

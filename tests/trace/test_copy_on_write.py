@@ -182,6 +182,26 @@ def test_before_write_finds_the_memory_of_any_view():
     assert not writes.hold(np.frombuffer(b"\0" * 16), holder)  # memory NumPy doesn't own: copy instead
 
 
+def test_memory_held_by_one_recording_after_another_keeps_the_claims_of_live_holders_only():
+    model = nn.Linear(80, 80)  # a weight above the values kept: held, never written (no optimizer step)
+    x = gradscope.randn(2, 80)
+    live = []
+    for step in range(300):
+        with Recorder() as recorder:
+            model(x).sum().backward()
+        trace = recorder.finish()
+        if step % 100 == 0:
+            live.append(trace)  # these traces keep their records of the weight
+    claims = writes._held[id(writes.memory_owner(model.weight._data))][1]
+    assert len(claims) < 16  # one per hold, 300, before claims of holders gone were dropped
+    held = list({id(r): r for trace in live for r in _records(trace) if r._held is model.weight._data}.values())
+    assert len(held) == 3
+    with gradscope.no_grad():
+        model.weight.mul_(2)  # each live record copies the weight before the write
+    assert all(r._held is None for r in held)
+    assert all(r.stats.max < model.weight.max().item() for r in held)
+
+
 def test_memory_is_private_from_a_factory_until_handed_out():
     made = gradscope.randn(4, 3)
     assert writes.is_private(writes.memory_owner(made.t()._data))  # a view is in its base's memory
