@@ -349,15 +349,24 @@ def _notify(op, node, inputs, outputs) -> None:
 def tell_observers(op, inputs, outputs: tuple) -> None:
     """What the observers listening in this context learn of an op a fast path ran in `Modes.plain` (its one
     output just made, with its node if one was made, whose saved entries are light): the events `_record`
-    and `_finish` send, in their order. Each light entry is shown as the SavedTensor it stands for."""
+    and `_finish` send, in their order (each observer's, one observer after another). Each light entry is shown
+    as the SavedTensor it stands for."""
     node = outputs[0]._grad_fn
     if node is not None:
         node.module_call = observers.calls.get()
-        observers.notify("node_created", node, inputs, outputs)
-        for name, entry in zip(op.saved_names, node._saved):
-            if type(entry) is tuple:  # Python numbers, saved as they are, aren't tensors
-                observers.notify("tensor_saved", node, name, _light_to_saved(entry))
-    observers.notify("op_computed", op, inputs, outputs)
+    for observer in observers.GLOBAL + modes.get().observers:
+        if node is not None:
+            method = getattr(observer, "node_created", None)
+            if method is not None:
+                method(node, inputs, outputs)
+            method = getattr(observer, "tensor_saved", None)
+            if method is not None:
+                for name, entry in zip(op.saved_names, node._saved):
+                    if type(entry) is tuple:  # Python numbers, saved as they are, aren't tensors
+                        method(node, name, _light_to_saved(entry))
+        method = getattr(observer, "op_computed", None)
+        if method is not None:
+            method(op, inputs, outputs)
 
 
 def _make_view(out: Tensor, source: Tensor, step: tuple, grad_mode: bool) -> None:

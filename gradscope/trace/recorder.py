@@ -96,6 +96,7 @@ class Recorder:
         self._pass: PassRecord | None = None
         self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
         self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
+        self._judged_past_last_pass = False  # a forward check queued since the last pass began (see finish)
         self._token = None
         # held from __enter__ to __exit__: one block at a time records into this trace, so a second
         # entry (nested, or from another thread) can't push it twice or overwrite the token __exit__ resets
@@ -241,14 +242,19 @@ class Recorder:
         # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients
         if current_pass() is None:  # its anomaly belongs to the pass this forward feeds (settled in finish)
             self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
+            self._judged_past_last_pass = True
 
     def op_computed(self, op, inputs, outputs) -> None:
         """An op outside the autograd graph (its inputs don't require grad) has no node: it is recorded
         only when it is where a non-finite value was born."""
+        for output in outputs:  # ForwardOrigins.check's first test, inline: most ops made a node
+            if output._grad_fn is not None:
+                return
         origin = self._origins.check(op, inputs, outputs)
         if origin is not None:
             self.trace.judge_later(Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message,
                                                 origin.op, origin.source, origin.scope))
+            self._judged_past_last_pass = True
 
     def tensor_saved(self, node, name, saved) -> None:
         value = saved._tensor if saved._tensor is not None else saved._array
@@ -262,6 +268,7 @@ class Recorder:
         self._pass = PassRecord(index=len(self.trace.passes), roots=[self.node_id(node) for node in roots],
                                 made_by=observers.made_by.get())
         self.trace.passes.append(self._pass)
+        self._judged_past_last_pass = False
 
     def backward_node_start(self, node, grads) -> None:
         if self._pass is not None:
@@ -347,7 +354,8 @@ class Recorder:
     def finish(self, namespace: dict | None = None) -> Trace:
         """Name the leaves and drop every reference to live engine objects."""
         self.name_parameters(namespace or {})
-        self._settle_forward_passes()
+        if self._judged_past_last_pass:  # else every forward check queued is a pass's that ran
+            self._settle_forward_passes()
         self._alive.clear()
         self._roots.clear()
         self._leaves.clear()

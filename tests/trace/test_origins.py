@@ -199,3 +199,23 @@ def test_check_forward_outside_the_graph_respects_off_and_allow():
         assert torch.log(x).isinf().tolist() == [False, True]
     with torch.autograd.set_detect_anomaly(True, check_forward=True):
         assert torch.log(torch.tensor([-math.inf])).isnan().tolist() == [True]  # -inf came in: passed on
+
+
+@pytest.mark.parametrize("after", ["node", "outside the graph", "nothing"])
+def test_forward_anomalies_after_the_last_pass_belong_to_no_pass(after):
+    x = torch.zeros(3, requires_grad=True)
+    with Recorder(max_passes=1) as rec:
+        x.log().sum().backward()
+        x.log().sum().backward()  # a pass past max_passes is not recorded: what follows feeds no recorded pass
+        if after == "node":
+            x.log()
+        elif after == "outside the graph":
+            torch.zeros(2).log()
+    trace = rec.finish({})
+    found = [(a.phase, a.role, a.op, a.pass_index) for a in trace.anomalies]
+    fed = [("forward", "culprit", "log", 0), ("forward", "propagator", "sum", 0), ("backward", "culprit", "log", 0)]
+    # the second forward fed a pass that wasn't recorded: as one after the last pass
+    unfed = [("forward", "culprit", "log", None), ("forward", "propagator", "sum", None)]
+    tail = {"node": [("forward", "culprit", "log", None)], "outside the graph": [("forward", "culprit", "log", None)],
+            "nothing": []}[after]
+    assert found == fed + unfed + tail
