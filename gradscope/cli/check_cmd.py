@@ -44,20 +44,32 @@ def _config_errors():
 
 
 def _table(report: CheckReport) -> Table:
-    table = Table(title=f"gradscope check {report.script}" + (f"  entry {report.entry}()" if report.entry else ""),
-                  title_justify="left")
+    steps = {result.step for result in report.results if result.step is not None}
+    one_step = f"  (step {steps.pop()})" if report.steps > 1 and len(steps) == 1 else ""
+    table = Table(title=f"gradscope check {report.script}" + (f"  entry {report.entry}()" if report.entry else "")
+                  + one_step, title_justify="left")
+    locations = [_location(result, report.script) for result in report.results]
+    # rule names and results never wrap; the rest wrap between words (a number is one word, never cut) and fold
+    # a name longer than its column
     for column, justify in (("rule", "left"), ("target", "left"), ("result", "left"), ("measured", "right"),
-                            ("threshold", "left")):  # never cut a number; a target (a name) wraps, never cut
-        table.add_column(column, justify=justify, no_wrap=column == "measured", overflow="fold")
-    if report.steps > 1:
-        table.add_column("step", justify="right")
-    table.add_column("location", justify="left", style="cyan", overflow="fold")  # wrapped, never cut: file:line
-    for result in report.results:
+                            ("threshold", "left")):
+        table.add_column(column, justify=justify, no_wrap=column in ("rule", "result"), overflow="fold")
+    if report.steps > 1 and not one_step:
+        table.add_column("step", justify="right", no_wrap=True)
+    table.add_column("location", justify="left", style="cyan", overflow="fold")
+    for result, location in zip(report.results, locations):
         row = [result.rule, result.target, STATUS[result.status], result.shown, result.threshold]
-        if report.steps > 1:
+        if report.steps > 1 and not one_step:
             row.append("" if result.step is None else str(result.step))
-        table.add_row(*row, result.location)
+        table.add_row(*row, location)
     return table
+
+
+def _location(result, script) -> str:
+    """Where the result points, without repeating the script's path (the title names it): 'model.fc at line 22'."""
+    if result.file and result.line and Path(result.file) == Path(script):
+        return " ".join(part for part in (result.scope, f"at line {result.line}") if part)
+    return result.location
 
 
 def _render(report: CheckReport, console: Console) -> None:
