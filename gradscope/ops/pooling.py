@@ -50,29 +50,39 @@ def _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, fill):
 
 # NOTE: PyTorch's max-pool kernels take an element when `value > best or isnan(value)`: a window's first maximum,
 # or its last NaN. Both ways of finding it below keep that rule.
-def window_max(view, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum over the trailing `k` axes of `view`, and the flat kernel position picked."""
+def window_max(view, k: int, disjoint: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum over the trailing `k` axes of `view`, and the flat kernel position picked. `disjoint`:
+    no two windows share an element of the input."""
     kernel = view.shape[-k:]
     if math.prod(kernel) <= FEW_POSITIONS:
-        return max_over_positions(view, kernel)
+        return max_over_positions(view, kernel, disjoint)
     return max_by_argmax(view.reshape(view.shape[:-k] + (-1,)))
 
 
-def max_over_positions(view, kernel) -> tuple[np.ndarray, np.ndarray]:
-    """One elementwise pass per kernel position, each over a strided view of the input: no copy of the
-    windows and no Python loop over them. NaNs (rare) cost a second run that takes each window's last one."""
-    best, arg = _running_max(view, kernel, nan_aware=False)
+# NOTE: disjoint windows copied position-major first (no more than the input) turn every pass below from rows one
+# window wide into whole contiguous blocks: the CNN bench's 2×2 pool (32×16×28×28, f32) 452 → 368 µs; overlapping
+# windows would copy the input several times over (3×3 at stride 1: 2.7 → 3.4 ms), so they stay strided views
+def max_over_positions(view, kernel, disjoint: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """One elementwise pass per kernel position, each over that position's block of every window: a strided view of
+    the input, or of disjoint windows a block of one position-major copy of them. No Python loop over windows. NaNs
+    (rare) cost a second run that takes each window's last one."""
+    k = len(kernel)
+    if disjoint:
+        windows_by_position = np.empty(tuple(kernel) + view.shape[:-k], view.dtype)
+        np.copyto(windows_by_position, np.moveaxis(view, tuple(range(-k, 0)), tuple(range(k))))
+        blocks = [windows_by_position[position] for position in np.ndindex(*kernel)]
+    else:
+        blocks = [view[(Ellipsis,) + position] for position in np.ndindex(*kernel)]
+    best, arg = _running_max(blocks, nan_aware=False)
     if best.dtype.kind == "f" and np.isnan(best).any():  # np.maximum carries a window's NaN to its maximum
-        best, arg = _running_max(view, kernel, nan_aware=True)
+        best, arg = _running_max(blocks, nan_aware=True)
     return best, arg
 
 
-def _running_max(view, kernel, nan_aware: bool) -> tuple[np.ndarray, np.ndarray]:
-    positions = np.ndindex(*kernel)
-    best = view[(Ellipsis,) + next(positions)].copy()
+def _running_max(blocks, nan_aware: bool) -> tuple[np.ndarray, np.ndarray]:
+    best = blocks[0].copy()
     arg = np.zeros(best.shape, np.int8)
-    for p, position in enumerate(positions, 1):
-        value = view[(Ellipsis,) + position]
+    for p, value in enumerate(blocks[1:], 1):
         taken = value > best
         if nan_aware:
             taken |= np.isnan(value)
@@ -99,7 +109,8 @@ def _input_index(arg, starts, kernel_size, dilation, sizes) -> np.ndarray:
                   in zip(np.unravel_index(np.arange(math.prod(kernel_size)), kernel_size), dilation, plane_strides,
                          strict=True))
     base = sum(start * step for start, step in zip(starts, plane_strides, strict=True))
-    index = base + offsets.take(arg)
+    index = offsets.take(arg)
+    index += base  # in place: one array of the output's size, not two
     if any(start.min() < 0 for start in starts):
         # only a window of nothing but the lowest value picks its padding, and then at its first position: PyTorch
         # reports the first element inside the input instead (the first position on the dilation grid that is >= 0)
@@ -119,7 +130,8 @@ def _max_pool(a, kernel_size, stride, padding, dilation, ceil_mode):
     view, out = _pool_windows(a, kernel_size, stride, padding, dilation, ceil_mode, _lowest(a.dtype))
     starts = [_open_axes(np.arange(o) * s - p, i, k)
               for i, (o, s, p) in enumerate(zip(out, stride, padding, strict=True))]
-    values, arg = window_max(view, k)
+    disjoint = all(s >= d * (kk - 1) + 1 for s, kk, d in zip(stride, kernel_size, dilation, strict=True))
+    values, arg = window_max(view, k, disjoint)
     return values, _input_index(arg, starts, kernel_size, dilation, a.shape[-k:])
 
 

@@ -17,13 +17,15 @@ NAN = float("nan")
 @settings(max_examples=60, deadline=None)
 @given(kernel=st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple),
        grid=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
-       dtype=st.sampled_from(["float32", "float64", "int64"]), seed=st.integers(0, 2**16))
-def test_a_pass_per_position_picks_what_the_argmax_picks(kernel, grid, dtype, seed):
+       dtype=st.sampled_from(["float32", "float64", "int64"]), seed=st.integers(0, 2**16), disjoint=st.booleans())
+def test_a_pass_per_position_picks_what_the_argmax_picks(kernel, grid, dtype, seed, disjoint):
+    """Over strided views of the windows, or (`disjoint`, for windows sharing no element) over blocks of a
+    position-major copy of them."""
     values = [-1.0, 0.0, 2.0, 2.0, NAN, -np.inf, np.inf] if dtype != "int64" else [-3, 0, 2, 2, 5]
     rng = np.random.default_rng(seed)
     view = np.array(values, dtype=dtype)[rng.integers(0, len(values), grid + kernel)]
     k = len(kernel)
-    by_position = P.max_over_positions(view, kernel)
+    by_position = P.max_over_positions(view, kernel, disjoint)
     by_argmax = P.max_by_argmax(view.reshape(grid + (-1,)))
     np.testing.assert_array_equal(by_position[0], by_argmax[0])
     np.testing.assert_array_equal(by_position[1], by_argmax[1])
