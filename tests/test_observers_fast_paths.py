@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 
 import pytest
 
 import gradscope as gs
 import gradscope.nn.functional as F
-from gradscope.autograd import dispatch, observers
+from gradscope.autograd import dispatch, engine, observers
 from gradscope.trace import Recorder
 from gradscope.trace.tracefile import to_manifest
 
@@ -256,3 +257,51 @@ def test_a_backward_tells_an_observer_on_the_plain_path_what_the_special_path_te
     kinds = [event[0] for event in plain]
     assert kinds.count("backward_node_start") >= 6
     assert ("backward_node_failed" in kinds) == fail
+
+
+def _checked_backward(special: bool, nan: bool):
+    """Events, error and warnings of a backward under anomaly mode with an observer, on the plain path or with
+    every node sent through the engine's special path (as in `_backward_events`)."""
+    x = gs.tensor([[0.5, 0.0, 2.0], [1.5, 0.25, 4.0]], requires_grad=True)
+    log = _SavedAtEnd()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with gs.autograd.detect_anomaly(), observers.observing(log):
+            loss = (x.sqrt() * (0.0 if nan else 2.0) + x.exp()).sum()  # 0 * inf at the sqrt of 0: nan
+            pending = [loss.grad_fn] if special else []
+            while pending:
+                node = pending.pop()
+                if node is not None and node.name() != "torch::autograd::AccumulateGrad":
+                    node.register_prehook(lambda grads: None)
+                    pending += [child for child, _ in node.next_functions]
+            special_runs = []
+            code = engine._run_special.__code__
+
+            def profile(frame, event, arg):
+                if event == "call" and frame.f_code is code and frame.f_locals["node"].name() != (
+                        "torch::autograd::AccumulateGrad"):
+                    special_runs.append(frame.f_locals["node"].name())
+
+            sys.setprofile(profile)
+            try:
+                loss.backward()
+                error = None
+            except RuntimeError as raised:
+                error = str(raised)
+            finally:
+                sys.setprofile(None)
+    assert bool(special_runs) == special  # the plain path runs every node but the leaves' itself
+    return log.events, error, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("nan", [False, True], ids=["runs", "nan"])
+def test_under_anomaly_mode_the_plain_path_tells_and_checks_as_the_special_path(nan):
+    plain, special = _checked_backward(False, nan), _checked_backward(True, nan)
+    assert plain == special
+    events, error, caught = plain
+    assert [event[0] for event in events].count("backward_node_start") >= 4
+    if nan:
+        assert error == "Function 'SqrtBackward0' returned nan values in its 0th output."
+        assert any(message.startswith("Error detected in SqrtBackward0") for message in caught)
+    else:
+        assert error is None

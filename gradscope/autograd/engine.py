@@ -284,8 +284,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     observing = observers.GLOBAL or observers.active.get()
     checker = observers.checker  # anomaly mode
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
-    # then most nodes just run their rules (observers told around them, unless anomaly mode checks them too)
-    plain = needed is None and not create_graph and (not observing or checker is None)
+    plain = needed is None and not create_graph  # then most nodes just run their rules (observers told around them)
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
     # and as soon as it is routed to it, unless anomaly mode (which reports a failing node: a leaf's own) or an
     # observer (which may keep the list of a node's outputs, from which the routing drops the leaf's gradient) is on
@@ -320,7 +319,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 break
             if plain and (vjp := node._vjp) is not None and grads[0] is not None:
                 if observing:
-                    outputs = _run_told(node, grads, free, vjp)
+                    outputs = _run_told(node, grads, free, vjp if checker is None else checker.run_node)
                 else:
                     outputs = vjp(node, grads, free) if checker is None else checker.run_node(node, grads, free)
             else:
@@ -412,8 +411,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
 
 
 def _run_told(node, grads: list, free: bool, vjp) -> list:
-    """Run a node's rules on the plain path with the observers told around them, as `_run_special` tells them
-    (its saved values freed after the end event)."""
+    """Run a node's rules on the plain path (`vjp`: its own, or anomaly mode's checked `run_node`) with the
+    observers told around them, as `_run_special` tells them (its saved values freed after the end event)."""
     grads = padded(node, grads)
     observers.notify("backward_node_start", node, grads)
     try:
