@@ -18,10 +18,10 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", 
 
 import argparse  # noqa: E402 - the thread limits above must precede NumPy's import
 import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from heap import keep_freed_memory  # noqa: E402
+from run import interleaved_times  # noqa: E402
 
 import gradscope  # noqa: E402
 
@@ -56,15 +56,10 @@ def make_step(lib, model, images, labels):
 
 
 def interleaved_medians(steps: dict, repeats: int) -> dict:
-    times = {name: [] for name in steps}
-    for step in steps.values():
-        step()
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    return {name: 1e3 * statistics.median(values) for name, values in times.items()}
+    """Median ms of each step's CPU time, the steps timed in turn within every round (load from other processes
+    hits all of them alike), each after an untimed step of its own: run.py's `interleaved_times`."""
+    cpu, _ = interleaved_times(steps, repeats, budget=float("inf"))
+    return {name: statistics.median(values) * 1e3 for name, values in cpu.items()}
 
 
 def main() -> None:

@@ -19,11 +19,11 @@ import argparse  # noqa: E402 - the thread limits above must precede NumPy's imp
 import contextlib  # noqa: E402
 import functools  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from heap import keep_freed_memory  # noqa: E402
 from numpy.lib.stride_tricks import as_strided  # noqa: E402
+from run import interleaved_times  # noqa: E402
 
 import gradscope  # noqa: E402
 from gradscope.nn import functional as F  # noqa: E402
@@ -69,17 +69,10 @@ def torch_step(torch, x, w, b, g):
 
 
 def interleaved_medians(steps: dict, repeats: int) -> dict:
-    """Median ms of each step, timed in turn within every round so load from other processes hits all
-    of them alike."""
-    times = {name: [] for name in steps}
-    for step in steps.values():
-        step()
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) * 1e3 for name, values in times.items()}
+    """Median ms of each step's CPU time, the steps timed in turn within every round (load from other processes
+    hits all of them alike), each after an untimed step of its own: run.py's `interleaved_times`."""
+    cpu, _ = interleaved_times(steps, repeats, budget=float("inf"))
+    return {name: statistics.median(values) * 1e3 for name, values in cpu.items()}
 
 
 def _one_blas_thread():
