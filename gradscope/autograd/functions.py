@@ -166,8 +166,8 @@ def div(input, other, *, rounding_mode=_MODE_NOT_GIVEN):
 
 divide = true_divide = div
 # `a + b`, `a - b`, `a / b`: the operators, which never pass alpha or a rounding mode
-add_operator = fused.binary(E.add, add, _ALPHA_ONE)
-sub_operator = fused.binary(E.sub, sub, _ALPHA_ONE)
+add_operator = fused.binary(E.add, add, _ALPHA_ONE, np.add)
+sub_operator = fused.binary(E.sub, sub, _ALPHA_ONE, np.subtract)
 div_operator = fused.binary(E.div, div)
 
 

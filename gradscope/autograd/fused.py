@@ -69,14 +69,17 @@ def unary(op: Primitive, general):
             out = QUIET_RUN(forward, data)
         except RuntimeError:  # another thread is in the quiet context (or forward raised it, and will again)
             return general(input)
-        t = _new(Tensor)
-        t._data = out if type(out) is _ndarray else np.asarray(out)
-        t._requires_grad = False
-        t._grad_fn = None
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)  # Tensor._make, inlined; its grad state set once, below
+        t._data = out
         t._output_nr = 0
-        t._version_counter = [0]
+        t._version_counter = version = [0]
         t._base = None
-        if input._requires_grad or input._base is not None and _stale_view_requires_grad(input):
+        if not (input._requires_grad or input._base is not None and _stale_view_requires_grad(input)):
+            t._requires_grad = False
+            t._grad_fn = None
+        else:
             node = cls()  # NOTE: a call of the class costs half of object.__new__(cls): no argument tuples
             if input._base is not None:
                 _sync_view(input)
@@ -88,7 +91,7 @@ def unary(op: Primitive, general):
             t._requires_grad = True
             t._grad_fn = node
             if saves_result:
-                node._saved = ((t._data, t._version_counter, 0, None, None),)
+                node._saved = ((out, version, 0, None, None),)
             elif saves_self:
                 if input._is_inference:
                     raise RuntimeError(errors.INFERENCE_SAVED)
@@ -141,14 +144,17 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
             out = QUIET_RUN(forward, data, operand, extra) if trailing else QUIET_RUN(forward, data, operand)
         except RuntimeError:  # another thread is in the quiet context (or forward raised it, and will again)
             return general(input, number)
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
         t = _new(Tensor)
-        t._data = out if type(out) is _ndarray else np.asarray(out)
-        t._requires_grad = False
-        t._grad_fn = None
+        t._data = out
         t._output_nr = 0
         t._version_counter = [0]
         t._base = None
-        if input._requires_grad or input._base is not None and _stale_view_requires_grad(input):
+        if not (input._requires_grad or input._base is not None and _stale_view_requires_grad(input)):
+            t._requires_grad = False
+            t._grad_fn = None
+        else:
             node = cls()
             if input._base is not None:
                 _sync_view(input)
@@ -175,14 +181,20 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
     return _named_like(own_code(function), general)
 
 
-def binary(op: Primitive, general, params: tuple = ()):
+def binary(op: Primitive, general, params: tuple = (), bound=None):
     """`general(input, other)` with the common case of a two-input op in one frame, `params` its params
-    (alpha=1 for `a + b`)."""
+    (alpha=1 for `a + b`); `bound(a, b)`, if given, is the op's forward with them bound (np.add for alpha 1:
+    NumPy's call without the forward's Python frame)."""
     _check(op, 2, params)
     cls = node_class(op)
-    forward = op.forward
+    forward = op.forward if bound is None else bound
     plan = op.save_plan
-    param = params[0] if params else None
+    param = params[0] if params and bound is None else None
+    takes_param = bool(params) and bound is None
+    # `other` a Python number, so only the input needs a gradient: a plan of two entries each the number or None
+    # (mul, div: `(other, None)`, the number for the input's rule) is built without the loop below
+    number_pair = len(plan) == 2 and all(not readers & 1 or index == 1 for _, index, readers in plan)
+    first_is_number, second_is_number = (bool(readers & 1) for _, _, readers in plan) if number_pair else (0, 0)
 
     def function(input, other):
         if not ((type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
@@ -207,21 +219,23 @@ def binary(op: Primitive, general, params: tuple = ()):
         else:
             return general(input, other)
         try:
-            out = QUIET_RUN(forward, data, operand, param) if params else QUIET_RUN(forward, data, operand)
+            out = QUIET_RUN(forward, data, operand, param) if takes_param else QUIET_RUN(forward, data, operand)
         except (ValueError, RuntimeError):  # shapes that don't broadcast (the general path raises PyTorch's
             return general(input, other)  # error), or another thread is in the quiet context
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
         t = _new(Tensor)
-        t._data = out if type(out) is _ndarray else np.asarray(out)
-        t._requires_grad = False
-        t._grad_fn = None
+        t._data = out
         t._output_nr = 0
-        t._version_counter = [0]
+        t._version_counter = version = [0]
         t._base = None
         live = 1 if input._requires_grad or input._base is not None and _stale_view_requires_grad(input) else 0
         if tensor is not None and (
                 tensor._requires_grad or tensor._base is not None and _stale_view_requires_grad(tensor)):
             live |= 2
         if not live:
+            t._requires_grad = False
+            t._grad_fn = None
             if mode is not DEFAULT_MODES:  # observers listen in this context
                 tell_observers(op, (input, other), (t,))
             return t
@@ -247,13 +261,17 @@ def binary(op: Primitive, general, params: tuple = ()):
         node._attrs = params
         t._requires_grad = True
         t._grad_fn = node
-        if plan:
+        if not plan:
+            node._saved = ()
+        elif tensor is None and number_pair:  # the number is kept as it is
+            node._saved = (other if first_is_number else None, other if second_is_number else None)
+        else:
             saved = []
             for is_output, index, readers in plan:
                 if not readers & live:  # no rule that reads it will run (its input needs no gradient)
                     saved.append(None)
                 elif is_output:
-                    saved.append((t._data, t._version_counter, 0, None, None))
+                    saved.append((out, version, 0, None, None))
                 else:  # dispatch._light, inline
                     x = tensor if index else input
                     if x is None:
@@ -264,8 +282,6 @@ def binary(op: Primitive, general, params: tuple = ()):
                         counter = x._version_counter
                         saved.append((x._data, counter, counter[0], x, x._grad_fn))
             node._saved = tuple(saved)
-        else:
-            node._saved = ()
         if observers.checker is not None:
             observers.checker.node_created(node, (input, other), (t,), _SKIP)
         if mode is not DEFAULT_MODES:  # observers listen in this context
