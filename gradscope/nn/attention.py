@@ -99,12 +99,14 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             query, key, value = (x.transpose(1, 0) for x in (query, key, value))
         separate = not self._qkv_same_embed_dim
+        registered, out_proj = self._registered, self._registered("out_proj")
         output, weights = F.multi_head_attention_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
-            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
-            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
-            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            query, key, value, self.embed_dim, self.num_heads, registered("in_proj_weight"),
+            registered("in_proj_bias"), registered("bias_k"), registered("bias_v"), self.add_zero_attn, self.dropout,
+            out_proj._registered("weight"), out_proj._registered("bias"), training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=separate, q_proj_weight=registered("q_proj_weight"),
+            k_proj_weight=registered("k_proj_weight"), v_proj_weight=registered("v_proj_weight"),
             average_attn_weights=average_attn_weights, is_causal=is_causal)
         if self.batch_first and batched:
             return output.transpose(1, 0), weights

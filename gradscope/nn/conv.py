@@ -105,7 +105,7 @@ class _Conv(_ConvNd):
         return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
+        return self._conv_forward(input, self._registered("weight"), self._registered("bias"))
 
 
 class Conv1d(_Conv):
@@ -176,8 +176,8 @@ class _ConvTranspose(_ConvNd):
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         output_padding = self._output_padding(input, output_size)
-        return type(self)._function(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                    self.groups, self.dilation)
+        return type(self)._function(input, self._registered("weight"), self._registered("bias"), self.stride,
+                                    self.padding, output_padding, self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):

@@ -100,16 +100,17 @@ class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+        registered = self._registered  # each read where PyTorch's module reads it (a deleted buffer raises there)
+        if self.training and self.track_running_stats and (counted := registered("num_batches_tracked")) is not None:
             with no_grad():
-                self.num_batches_tracked.add_(1)
+                counted.add_(1)
             # momentum=None: a cumulative moving average, as PyTorch's module computes it
-            factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
-        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+            factor = 1.0 / float(counted.item()) if self.momentum is None else self.momentum
+        use_batch_stats = self.training or (registered("running_mean") is None and registered("running_var") is None)
         keep_running = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if keep_running else None,
-                            self.running_var if keep_running else None, self.weight, self.bias, use_batch_stats,
-                            factor, self.eps)
+        return F.batch_norm(input, registered("running_mean") if keep_running else None,
+                            registered("running_var") if keep_running else None, registered("weight"),
+                            registered("bias"), use_batch_stats, factor, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -167,8 +168,9 @@ class _InstanceNorm(_NormBase):
                                       error_msgs)
 
     def _apply_instance_norm(self, input: Tensor) -> Tensor:
-        return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                               self.training or not self.track_running_stats,
+        registered = self._registered
+        return F.instance_norm(input, registered("running_mean"), registered("running_var"), registered("weight"),
+                               registered("bias"), self.training or not self.track_running_stats,
                                self.momentum if self.momentum is not None else 0.0, self.eps)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -233,7 +235,8 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self._registered("weight"), self._registered("bias"),
+                            self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -259,7 +262,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+        return F.rms_norm(input, self.normalized_shape, self._registered("weight"), self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
@@ -283,7 +286,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self._registered("weight"), self._registered("bias"), self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
