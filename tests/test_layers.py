@@ -118,7 +118,8 @@ AUTOGRAD_LAYERS = (
         "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise"}),
     ("engine", {"engine"}),
     ("tensor methods", {"tensor_methods"}),
-    ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "gradcheck", "__init__"}),
+    ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",
+                             "gradcheck_forward", "gradcheck", "__init__"}),
 )
 AUTOGRAD_LAYER = {module: rank for rank, (_, modules) in enumerate(AUTOGRAD_LAYERS) for module in modules}
 

@@ -1,6 +1,7 @@
 """torch.autograd for gradscope: tensors, the graph, the engine, custom Functions, grad modes."""
 
 from gradscope.autograd import (
+    forward_ad,
     functional,
     graph,
     tensor_methods,  # noqa: F401 - binds Tensor's methods (tensor.py defines none that compute)
@@ -23,8 +24,8 @@ from gradscope.autograd.gradcheck import gradcheck, gradgradcheck
 from gradscope.autograd.tensor import Tensor
 
 __all__ = [
-    "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional",
-    "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled",
+    "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "forward_ad",
+    "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable",
     "set_detect_anomaly", "set_grad_enabled", "Variable",
 ]

@@ -90,6 +90,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             _record(op, inputs, params, arrays, (t,))
         if observers.GLOBAL or mode.observers:
             observers.notify("op_computed", op, inputs, (t,))
+            if observers.dual_level is not None:
+                observers.dual_level.propagate(op, inputs, params, arrays, (t,))
         return t
     outputs = tuple([_make(o if type(o) is _ndarray else np.asarray(o)) for o in out] if op.n_outputs != 1
                     else [_make(out if type(out) is _ndarray else np.asarray(out))])
@@ -135,6 +137,8 @@ def _finish(op, inputs, params, arrays, outputs: tuple, mode) -> None:
         observers.notify_watchers("op_computed", op, inputs, outputs)
     if observers.GLOBAL or mode.observers:
         observers.notify("op_computed", op, inputs, outputs)
+        if observers.dual_level is not None:  # forward AD: the outputs' tangents
+            observers.dual_level.propagate(op, inputs, params, arrays, outputs)
 
 
 _make = Tensor._make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 
@@ -40,6 +41,8 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
+        if getattr(self, "_in_jvp", False):  # jvp reads what save_for_forward saved
+            return tuple(getattr(self, "_to_save_forward", ()))
         saved = getattr(self, "_saved_for_backward", None)
         if saved is None:
             return tuple(getattr(self, "_to_save", ()))
@@ -151,6 +154,9 @@ def once_differentiable(backward):
     return wrapper
 
 
+_NOT_PAUSED = contextlib.nullcontext()
+
+
 class _FunctionMeta(type):
     def __init__(cls, name, bases, namespace) -> None:
         super().__init__(name, bases, namespace)
@@ -194,6 +200,11 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls._backward_cls.__new__(cls._backward_cls)
@@ -201,15 +212,17 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         split = cls.setup_context is not Function.setup_context
-        with no_grad():
+        level = observers.dual_level  # forward AD: tangents don't flow inside forward, jvp gives the outputs'
+        with no_grad(), level.paused() if level is not None else _NOT_PAUSED:
             outputs = cls.forward(*args, **kwargs) if split else cls.forward(ctx, *args, **kwargs)
         if split:
             cls.setup_context(ctx, args, outputs)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
-        if not (grad_enabled.get() and any(ctx.needs_input_grad)):
-            return outputs[0] if single else outputs
-        outputs = _connect(ctx, args, outputs)
+        if grad_enabled.get() and any(ctx.needs_input_grad):
+            outputs = _connect(ctx, args, outputs)
+        if level is not None:
+            level.function_jvp(cls, ctx, args, outputs)
         return outputs[0] if single else outputs
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradscope._format import format_number
-from gradscope.autograd import engine, errors
+from gradscope.autograd import engine, errors, gradcheck_forward
 from gradscope.autograd.factories import randn_like
 from gradscope.autograd.function import Function
 from gradscope.autograd.localize import NodeCulprit, first_nonfinite_node, first_wrong_node
@@ -337,8 +337,10 @@ def _worst(analytical: np.ndarray, numerical: np.ndarray, score: np.ndarray, out
                     float(analytical[row, column]), None if noise is None else float(noise[row, column]))
 
 
-def _mismatch_message(numerical: np.ndarray, analytical: np.ndarray, output_index: int, input_index: int) -> str:
-    return (f"Jacobian mismatch for output {output_index:d} with respect to input {input_index:d},\n"
+def _mismatch_message(numerical: np.ndarray, analytical: np.ndarray, output_index: int, input_index: int,
+                      mode: str = "") -> str:
+    """PyTorch's message; `mode` is "computed with forward mode " for forward AD's Jacobian."""
+    return (f"Jacobian {mode}mismatch for output {output_index:d} with respect to input {input_index:d},\n"
             f"numerical:{_matrix_repr(numerical)}\nanalytical:{_matrix_repr(analytical)}\n")
 
 
@@ -491,16 +493,80 @@ def _fast(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol, ev
                 evaluator.total += 2 * inputs[i]._data.size  # the slow-mode recompute below
                 slow_n = _numerical_jacobian(evaluator, inputs, i, eps)[j]
                 slow_a = _analytical_jacobian(output, inputs, differentiable, nondet_tol)[position]
-                max_diff = float(np.abs(slow_n - slow_a).max()) if slow_n.size else 0.0
-                message += (
-                    "\nThe above quantities relating the numerical and analytical jacobians are computed \n"
-                    "in fast mode. See: https://github.com/pytorch/pytorch/issues/53876 for more background \n"
-                    "about fast mode. Below, we recompute numerical and analytical jacobians in slow mode:\n\n"
-                    f"Numerical:\n {_matrix_repr(slow_n)}\nAnalytical:\n{_matrix_repr(slow_a)}\n\n"
-                    f"The max per-element difference (slow mode) is: {max_diff}.\n")
-                if np.allclose(slow_a, slow_n, rtol=rtol, atol=atol):
-                    message += FAST_FAIL_SLOW_OK_MSG  # no element is wrong: the judge finds it inconclusive
-                judge.mismatch(j, i, slow_a, slow_n, message)
+                judge.mismatch(j, i, slow_a, slow_n, message + _slow_mode_details(slow_n, slow_a, rtol, atol))
+    judge.finish()
+
+
+def _slow_mode_details(slow_n: np.ndarray, slow_a: np.ndarray, rtol: float, atol: float) -> str:
+    """What PyTorch adds to a fast-mode failure: both Jacobians recomputed in slow mode."""
+    max_diff = float(np.abs(slow_n - slow_a).max()) if slow_n.size else 0.0
+    details = (
+        "\nThe above quantities relating the numerical and analytical jacobians are computed \n"
+        "in fast mode. See: https://github.com/pytorch/pytorch/issues/53876 for more background \n"
+        "about fast mode. Below, we recompute numerical and analytical jacobians in slow mode:\n\n"
+        f"Numerical:\n {_matrix_repr(slow_n)}\nAnalytical:\n{_matrix_repr(slow_a)}\n\n"
+        f"The max per-element difference (slow mode) is: {max_diff}.\n")
+    if np.allclose(slow_a, slow_n, rtol=rtol, atol=atol):
+        details += FAST_FAIL_SLOW_OK_MSG  # no element is wrong: the judge finds it inconclusive
+    return details
+
+
+FORWARD = "computed with forward mode "
+
+
+def _slow_forward(func, inputs, differentiable, outputs, eps, rtol, atol, evaluator, result) -> None:
+    """check_forward_ad in slow mode: forward AD's Jacobian, a column per input element, against finite
+    differences."""
+    evaluator.total += 2 * sum(inputs[i]._data.size for i in differentiable)
+    numerical = {i: _numerical_jacobian(evaluator, inputs, i, eps) for i in differentiable}
+    diff_outputs = _differentiable_outputs(outputs)
+    if not diff_outputs:
+        _check_no_differentiable_outputs(numerical)
+        return
+    positions = [j for j, _ in diff_outputs]
+    analytical = gradcheck_forward.jacobians(func, inputs, differentiable, positions,
+                                             [o._data.size for _, o in diff_outputs])
+    judge = _Judge(inputs, outputs, evaluator, eps, rtol, atol, result)
+    for position, j in enumerate(positions):
+        for i in differentiable:
+            a, n = analytical[i][position], numerical[i][j]
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                judge.mismatch(j, i, a, n, _mismatch_message(n, a, j, i, FORWARD))
+    judge.finish()
+
+
+def _fast_forward(func, inputs, differentiable, outputs, eps, rtol, atol, evaluator, result) -> None:
+    """check_forward_ad in fast mode: J·u by forward AD against one directional difference per input."""
+    rng = np.random.default_rng(0)
+    u = {i: _unit_vector(rng, inputs[i]._data.shape, np.float64) for i in differentiable}
+    diff_outputs = _differentiable_outputs(outputs)
+    if not diff_outputs:
+        evaluator.total += 2 * sum(inputs[i]._data.size for i in differentiable)
+        _check_no_differentiable_outputs({i: _numerical_jacobian(evaluator, inputs, i, eps) for i in differentiable})
+        return
+    positions = [j for j, _ in diff_outputs]
+    analytical = gradcheck_forward.directional(func, inputs, differentiable, positions, u)
+    judge = _Judge(inputs, outputs, evaluator, eps, rtol, atol, result)
+    for i in differentiable:
+        evaluator.total += 2
+        data = inputs[i]._data
+        original = data.copy()
+        _set(data, ..., original - eps * u[i])
+        before = evaluator.outputs()
+        _set(data, ..., original + eps * u[i])
+        after = evaluator.outputs()
+        _set(data, ..., original)
+        for position, (j, output) in enumerate(diff_outputs):
+            n = ((after[j] - before[j]) / (2 * eps)).reshape(-1)
+            a = analytical[i][position]
+            a = np.zeros_like(n) if a is None else a
+            if not np.allclose(a, n, rtol=rtol, atol=atol * float(u[i].sum())):
+                message = (f"Jacobian {FORWARD}mismatch for output {j:d} with respect to input {i:d},\n"
+                           f"numerical:{_matrix_repr(n)}\nanalytical:{_matrix_repr(a)}\n")
+                evaluator.total += 2 * data.size  # the slow-mode recompute below
+                slow_n = _numerical_jacobian(evaluator, inputs, i, eps)[j]
+                slow_a = gradcheck_forward.jacobians(func, inputs, [i], [j], [output._data.size])[i][0]
+                judge.mismatch(j, i, slow_a, slow_n, message + _slow_mode_details(slow_n, slow_a, rtol, atol))
     judge.finish()
 
 
@@ -615,10 +681,13 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
     result = check(func, inputs, eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol, fast_mode=fast_mode,
                    check_backward_ad=check_backward_ad, check_undefined_grad=check_undefined_grad,
-                   check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad, progress=progress,
-                   localize=localize)
+                   check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                   check_forward_ad=check_forward_ad, check_batched_forward_grad=check_batched_forward_grad,
+                   progress=progress, localize=localize)
     if not result.passed:
         if raise_exception:
             error = GradcheckError(result.message)
@@ -632,33 +701,44 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05
 def check(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05, rtol: float = 0.001,
           nondet_tol: float = 0.0, fast_mode: bool = False, check_backward_ad: bool = True,
           check_undefined_grad: bool = True, check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+          check_forward_ad: bool = False, check_batched_forward_grad: bool = False,
           progress: Callable[[int, int], None] | None = None, localize: bool = True) -> GradcheckResult:
-    """gradcheck returning a GradcheckResult instead of raising (input errors still raise)."""
+    """gradcheck returning a GradcheckResult instead of raising (input errors still raise). As PyTorch's, the
+    backward check comes first, then forward AD's (`check_forward_ad`: forward AD's Jacobian against finite
+    differences; `check_batched_forward_grad`: forward AD under vmap)."""
     inputs = _as_tuple(inputs)
     differentiable = _check_inputs(inputs)
     outputs = _as_tuple(func(*inputs))
     total = 2 * (len(differentiable) if fast_mode else sum(inputs[i]._data.size for i in differentiable))
     evaluator = _Evaluator(func, inputs, progress, total)
     result = GradcheckResult(passed=True, fast_mode=fast_mode)
-    if not check_backward_ad:
-        return result
+    in_backward = True
     try:
-        (_fast if fast_mode else _slow)(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol,
-                                        evaluator, result)
-        if check_grad_dtypes:
-            _check_grad_dtypes(outputs, inputs, differentiable)
-        if check_batched_grad:
-            for j, output in _differentiable_outputs(outputs):
-                _check_batched_grad(output, j, inputs, differentiable)
-        _check_multiplied_by_grad_output(outputs, inputs, differentiable)
-        if check_undefined_grad:
-            _check_undefined_grad(func, inputs, differentiable)
+        if check_backward_ad:
+            (_fast if fast_mode else _slow)(func, inputs, differentiable, outputs, eps, rtol, atol, nondet_tol,
+                                            evaluator, result)
+            if check_grad_dtypes:
+                _check_grad_dtypes(outputs, inputs, differentiable)
+        in_backward = False
+        if check_forward_ad:
+            (_fast_forward if fast_mode else _slow_forward)(func, inputs, differentiable, outputs, eps, rtol, atol,
+                                                            evaluator, result)
+        if check_batched_forward_grad:
+            gradcheck_forward.check_batched(func, inputs, GradcheckError)
+        in_backward = True
+        if check_backward_ad:
+            if check_batched_grad:
+                for j, output in _differentiable_outputs(outputs):
+                    _check_batched_grad(output, j, inputs, differentiable)
+            _check_multiplied_by_grad_output(outputs, inputs, differentiable)
+            if check_undefined_grad:
+                _check_undefined_grad(func, inputs, differentiable)
     except GradcheckError as error:
         result.passed = False
         result.message = str(error)
         if result.verdict == PASSED:  # a failure found outside the Jacobian comparison (reentrancy, types, …)
             result.verdict = FAILED
-        if localize:
+        if localize and in_backward:  # the localizer checks backward nodes: no help for forward AD's failures
             _localize(func, inputs, differentiable, result, eps, atol, rtol)
     result.evaluations = evaluator.count
     return result
@@ -684,9 +764,14 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
                   check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
                   check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False,
                   progress: Callable[[int, int], None] | None = None) -> bool:
-    """Check second-order gradients: gradcheck of (inputs, grad_outputs) → grad(func(inputs), inputs, grad_outputs)."""
+    """Check second-order gradients: gradcheck of (inputs, grad_outputs) → grad(func(inputs), inputs, grad_outputs),
+    in reverse mode (`check_rev_over_rev`) and forward mode over it (`check_fwd_over_rev`)."""
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
+    if check_batched_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
     diff_outputs = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
@@ -698,7 +783,11 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
     n_inputs = len(inputs)
     differentiable = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
+    wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs + grad_outputs]
+
     def first_derivative(*values):
+        # forward AD's check passes the inputs as duals of detached values: they require grad again here
+        values = [_requires_grad(x) if wants and not x.requires_grad else x for x, wants in zip(values, wanted)]
         outs = [o for o in _as_tuple(func(*values[:n_inputs])) if isinstance(o, Tensor) and o.requires_grad]
         grads = engine.grad(outs, [values[i] for i in differentiable], values[n_inputs:], create_graph=True,
                             allow_unused=True)

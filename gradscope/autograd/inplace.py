@@ -79,6 +79,8 @@ def _inplace(target: Tensor, function, *others, overlapping: str = "refuse") -> 
     with no_grad():
         result = function(target, *others)
     _write(target, result._data)
+    if observers.dual_level is not None:  # forward AD: the new tangent goes into the target's
+        observers.dual_level.written(target, result)
     return target
 
 
@@ -105,8 +107,12 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     old._output_nr = target._output_nr
     if old._requires_grad and old._grad_fn is None:  # a base that doesn't require grad becomes part of a graph
         old._accumulator_ref = None
+    if observers.dual_level is not None:
+        observers.dual_level.carry(target, old)
     result = function(old, *others)
     _write(target, result._data)
+    if observers.dual_level is not None:
+        observers.dual_level.written(target, result)
     node = result._grad_fn
     if node is None:
         return target

@@ -32,6 +32,9 @@ GLOBAL: tuple = ()
 checker = None
 # light observers: op_computed and the pass boundaries only
 WATCHERS: tuple = ()
+# the entered forward-AD level (forward_ad.py), else None: while there is one it is also a process-wide observer,
+# so every op takes the dispatcher's general path, which hands it the op after notifying the observers
+dual_level = None
 # no process-wide observer nor watcher is set: the one-frame forwards' single check (fused.py). Anomaly mode's
 # checker doesn't count: those forwards hand it their nodes as dispatch does
 idle = True

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.inplace import _write
 from gradscope.autograd.tensor import Tensor
@@ -25,6 +26,10 @@ def write_out(name: str, result, out):
     if grad_enabled.get() and any(t.requires_grad for t in results + outs):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
+    if observers.dual_level is not None and any(observers.dual_level.tangent_of(t) is not None
+                                                for t in results + outs if isinstance(t, Tensor)):
+        raise NotImplementedError(f"Trying to use forward AD with {name}_out that does not support it because it "
+                                  "is an out= function")
     for value, target in zip(results, outs, strict=True):
         _copy_into(value, target)
     return out if isinstance(result, tuple) else outs[0]

@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 
 from gradscope._quiet import loud, quiet
-from gradscope.autograd import errors
+from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import ModeSwitch, is_anomaly_enabled
 
 # the innermost saved_tensors_hooks(pack, unpack) pair of this thread, or None
@@ -162,6 +162,8 @@ class SavedTensor:
             out = Tensor._make(self._array, differentiable)
             out._grad_fn = node if differentiable else None
             out._output_nr, out._version_counter = self._output_nr, self._counter
+            if observers.dual_level is not None:  # forward AD over a backward: the output's tangent comes too
+                observers.dual_level.unpacked_output(self, out)
             return out
         if self._array is None:  # an optional tensor that was not given (PyTorch's undefined SavedVariable)
             return None

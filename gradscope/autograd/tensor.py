@@ -11,7 +11,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._printing import format_tensor
 from gradscope._shapes import normalize_dim
-from gradscope.autograd import errors, writes
+from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
@@ -120,6 +120,7 @@ class Tensor:
     _post_accumulate_hooks = None
     _accumulator_ref = None
     _is_inference = False
+    _tangent = None  # forward AD: the tangent at the entered dual level (forward_ad.py)
     _view_chain = ()  # for views: ((primitive, params, output index), ...) replayed on the base's array
     _view_base_fn = None  # the base's grad_fn when this view's grad_fn was made
     _view_version = 0  # and the version then
@@ -445,6 +446,8 @@ class Tensor:
             suffixes = ["requires_grad=True"]
         else:
             suffixes = []
+        if self._tangent is not None and observers.dual_level.enabled:  # none shown in a custom Function's forward
+            suffixes.append(f"tangent={self._tangent!r}")
         return format_tensor(self._data, suffixes, default_float=_dtypes.get_default_dtype().numpy)
 
     __str__ = __repr__

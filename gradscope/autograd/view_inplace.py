@@ -10,6 +10,7 @@ input. A view stays a view of its base: the step is added to its view recipe.
 from __future__ import annotations
 
 from gradscope._shapes import normalize_dim
+from gradscope.autograd import observers
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.inplace import _check
 from gradscope.autograd.tensor import Tensor
@@ -24,6 +25,8 @@ def _restride(self: Tensor, op, view_op, params: tuple) -> Tensor:
     else:
         self._data = op.forward(self._data, *params)
     self._version_counter[0] += 1
+    if observers.dual_level is not None:  # forward AD: the tangent takes the same view
+        observers.dual_level.restrided(self, view_op, params)
     if self._base is not None:
         self._view_chain = self._view_chain + ((view_op, params, None),)
         self._view_version = self._version_counter[0]  # its own step: not a change to route through the base
