@@ -43,10 +43,10 @@ def _set(mode: _Mode) -> None:
     set_anomaly_mode(mode)
     _CHECKER.set_mode(mode)
     observers.set_checker(_CHECKER if mode.enabled else None)
-    if mode.enabled and mode.check_forward:  # ops outside the graph too: a full observer
-        observers.add_global(_FORWARD_WATCHER)
+    if mode.enabled and mode.check_forward:  # ops outside the graph too: a watcher (op_computed is all it takes)
+        observers.add_watcher(_FORWARD_WATCHER)
     else:
-        observers.remove_global(_FORWARD_WATCHER)
+        observers.remove_watcher(_FORWARD_WATCHER)
     if not mode.enabled:
         forget_stacks()
 

@@ -245,10 +245,13 @@ _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true
 
 def _fast(target: Tensor, function, scalar) -> Tensor:
     """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary. Under
-    observers it runs as the op itself, so that they see it (`x.div_(0)` can make an inf)."""
+    observers, or anomaly mode's check_forward, it runs as the op itself, so that they see it (`x.div_(0)` can
+    make an inf)."""
     ufunc = _UFUNCS[function.__name__]
+    checker = observers.checker
     if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide) or (
-            target._base is not None and overlaps(target._data)) or observers.GLOBAL or observers.active.get():
+            target._base is not None and overlaps(target._data)) or observers.GLOBAL or observers.active.get() or (
+            checker is not None and checker.check_forward):
         return _inplace(target, function, scalar)
     writes.before_write(target._data)
     ufunc(target._data, scalar, out=target._data)
