@@ -102,7 +102,7 @@ def test_passes_switch_and_each_marks_its_own_differences():
     async def scenario(pilot):
         screen = app.screen
         tree = screen.query_one(GraphTree)
-        assert screen.pass_index == 1 and "pass 2/2" in screen.sub_title  # the first divergence's pass
+        assert screen.pass_index == 1 and "pass 1 of 2" in screen.sub_title  # the first divergence's, from 0
         assert a.nodes[tree.current_node].op == "mul" and "≠ forward" in tree.cursor_node.label.plain
         await pilot.press("left_square_bracket")
         assert screen.pass_index == 0 and screen.differing == []  # pass 0 is the same in both runs

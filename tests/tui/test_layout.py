@@ -12,6 +12,7 @@ from rich.text import Text
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
 from gradscope._stats import compute_stats
+from gradscope.compare import compare_traces
 from gradscope.trace.model import SourceLocation
 from gradscope.trace.tracefile import save_trace
 from gradscope.tui import make_app
@@ -211,5 +212,19 @@ def test_a_table_as_wide_as_its_pane_has_no_scroll_bar():
         assert table.virtual_size.width == sum(table.widths) + table.gap * (len(table.widths) - 1)
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert not table.show_horizontal_scrollbar
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_the_diff_screen_at_80_columns_has_even_panes_and_counts_passes_from_0():
+    a, b = recorded("sample_models/diff/base.py"), recorded("sample_models/diff/changed_op.py")
+    app = make_app(a, compared=(b, compare_traces(a, b)))
+
+    async def scenario(pilot):
+        lines = screen_lines(app)
+        assert "pass 0 of 1" in lines[0]  # as the first divergence's line under the panes says: "pass 0, forward"
+        border = lines[3].index("▕")
+        assert border in (39, 40)
+        assert "source sample_models/diff/base.py:" in "\n".join(lines)
 
     drive(app, scenario, size=(80, 24))

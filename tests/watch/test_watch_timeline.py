@@ -156,3 +156,17 @@ def synthetic_run() -> WatchRun:
 def test_timeline_snapshot(snap_compare, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert snap_compare(make_app(synthetic_run()), press=["left"], terminal_size=(100, 30))
+
+
+def test_at_80_by_24_the_steps_figures_show_under_the_plots(run_directory):
+    app = TimelineApp(run_directory)
+
+    async def scenario(pilot):
+        step = app.screen.query_one("#step")
+        assert step.region.height >= 4 and step.region.bottom <= 23  # above the footer, not pushed off the screen
+        update = app.screen._compositor.render_full_update(simplify=True)
+        shown = "\n".join("".join(strip.text for strip in line) for line in update.strips)
+        assert f"step {BAD_STEP} · loss" in shown
+        assert all(plot.region.height >= 6 for plot in app.screen.query(StepPlot))
+
+    drive(app, scenario, size=(80, 24))

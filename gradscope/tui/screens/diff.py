@@ -23,6 +23,7 @@ class DiffScreen(Screen):
     """Browses run A of a comparison, in the pass of the first divergence, opening on it."""
 
     CSS_PATH = "diff.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # as the main screen: even panes below 120 columns
     BINDINGS = [
         Binding("n", "difference(1)", "Next ≠", tooltip="Next node that differs (in execution order)"),
         Binding("N", "difference(-1)", "Previous ≠", show=False, tooltip="Previous node that differs"),
@@ -70,7 +71,8 @@ class DiffScreen(Screen):
     def _describe(self) -> None:
         report = self.report
         verdict = f"{report.a_label} {'=' if report.equal else '≠'} {report.b_label}"
-        shown = "" if self.pass_index is None else f" · pass {self.pass_index + 1}/{len(self.a.passes)}"
+        # passes count from 0, as on the main screen and in the first divergence's line below
+        shown = "" if self.pass_index is None else f" · pass {self.pass_index} of {len(self.a.passes)}"
         self.sub_title = f"{verdict}{shown} · {len(self.differing)} nodes differ here"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

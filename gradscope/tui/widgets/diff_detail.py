@@ -11,7 +11,7 @@ from textual.widgets import Static
 from gradscope._format import format_number
 from gradscope.compare import Difference, DiffReport
 from gradscope.trace.model import NodeRecord, Trace
-from gradscope.tui.present import LEAF, NONFINITE, QUIET, SCOPE, gradient
+from gradscope.tui.present import LEAF, NONFINITE, QUIET, SCOPE, gradient, place
 
 SAME = "green"
 
@@ -29,7 +29,7 @@ def _side(node: NodeRecord | None, trace: Trace, pass_index: int | None) -> list
         facts.append(node.scope, style=SCOPE)
     parts: list[RenderableType] = [heading, facts]
     if node.source is not None:
-        parts.append(Text.assemble(("source ", QUIET), str(node.source)))
+        parts.append(Text.assemble(("source ", QUIET), place(node.source)))
     output = next((record for record in node.outputs if record is not None), None)
     grad = gradient(trace, node.id, pass_index) if pass_index is not None and pass_index < len(trace.passes) else None
     table = Table(box=None, padding=(0, 1), show_header=True, header_style=QUIET)
