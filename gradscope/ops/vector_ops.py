@@ -1,5 +1,6 @@
-"""vdot and renorm; and a tensor times a Python number as PyTorch's C++ composites record it (MulBackward1: the
-number is a Scalar there, not a wrapped tensor; losses.div_scalar is its DivBackward1)."""
+"""vdot and renorm; and a tensor plus, minus or times a Python number as PyTorch's C++ composites record it
+(AddBackward1, SubBackward1, MulBackward1: the number is a Scalar there, not a wrapped tensor; losses.div_scalar
+is its DivBackward1)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from gradscope.ops.namespace import NUMPY
 from gradscope.ops.reduction import _norm_vjp
 from gradscope.ops.registry import primitive
 
+# a tensor plus or minus a Python number as the C++ composites record it (AddBackward1, SubBackward1)
+add_scalar = primitive("add_scalar", lambda a, other: (a + other).astype(a.dtype, copy=False), "AddBackward1",
+                       inputs=("self",), params=("other",), unsaved=("other",), vjp=(lambda g, s: g,))
+sub_scalar = primitive("sub_scalar", lambda a, other: (a - other).astype(a.dtype, copy=False), "SubBackward1",
+                       inputs=("self",), params=("other",), unsaved=("other",), vjp=(lambda g, s: g,))
 mul_scalar = primitive("mul_scalar", lambda a, other: a * other, "MulBackward1", inputs=("self",), params=("other",),
                        vjp=(lambda g, s: g * s.other,))
 

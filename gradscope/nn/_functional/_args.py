@@ -3,7 +3,12 @@ dtype names as PyTorch's error messages spell them."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import sub
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import vector_ops as V
 
 
 def expand(value, n: int) -> tuple:
@@ -13,6 +18,28 @@ def expand(value, n: int) -> tuple:
             return tuple(int(v) for v in value) * n
         return tuple(int(v) for v in value)
     return (int(value),) * n
+
+
+# PyTorch's losses are C++ composites: a number there is a Scalar argument (AddBackward1, SubBackward1,
+# MulBackward1, one edge) where Python's `t + 1.0` wraps it into a tensor (AddBackward0, a None edge)
+def plus(t: Tensor, number: float) -> Tensor:
+    """`t + number` as C++ records it (AddBackward1)."""
+    return apply(V.add_scalar, (t,), (number,))
+
+
+def minus(t: Tensor, number: float) -> Tensor:
+    """`t - number` as C++ records it (SubBackward1)."""
+    return apply(V.sub_scalar, (t,), (number,))
+
+
+def times(t: Tensor, number: float) -> Tensor:
+    """`t * number` as C++ records it (MulBackward1)."""
+    return apply(V.mul_scalar, (t,), (number,))
+
+
+def number_minus(number: float, t: Tensor) -> Tensor:
+    """C++'s `number - t`: the number wrapped into a tensor (SubBackward0 with a None edge; Python's is Rsub)."""
+    return sub(Tensor._make(np.asarray(number)), t)
 
 
 def scalar_type(t: Tensor) -> str:

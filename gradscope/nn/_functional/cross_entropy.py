@@ -8,7 +8,7 @@ from __future__ import annotations
 from gradscope.autograd import functions as _F
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.tensor import Tensor
-from gradscope.nn._functional._args import scalar_type, size_list
+from gradscope.nn._functional._args import scalar_type, size_list, times
 from gradscope.nn._functional._reduction import ENUM, checked_reduction, not_differentiable
 from gradscope.ops import losses as L
 
@@ -95,7 +95,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if label_smoothing <= 0.0:
         return loss
     smooth = _smoothing_term(log_probs, target, weight, ignore_index, reduction, class_dim)
-    return (1 - label_smoothing) * loss + smooth * (label_smoothing / input.shape[class_dim])
+    return times(loss, 1 - label_smoothing) + times(smooth, label_smoothing / input.shape[class_dim])
 
 
 def _class_weights(weight: Tensor, ndim: int, class_dim: int) -> Tensor:

@@ -9,6 +9,7 @@ from gradscope._shapes import normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.reductions import linalg_vector_norm
 from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import plus
 from gradscope.nn._functional._reduction import broadcast
 from gradscope.ops import distance as D
 
@@ -41,7 +42,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     >>> F.pairwise_distance(gradscope.tensor([[3.0, 0.0]]), gradscope.tensor([[0.0, 4.0]]), eps=0.0)
     tensor([5.])
     """
-    difference = x1 - x2 + eps
+    difference = plus(x1 - x2, eps)
     innermost = max(x1.dim(), x2.dim()) - 1
     return apply(D.norm, (difference,), (float(p), normalize_dims(innermost, difference.dim()), keepdim))
 

@@ -14,7 +14,7 @@ from gradscope.autograd import functions as _F
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.functions import _operands
 from gradscope.autograd.tensor import Tensor
-from gradscope.nn._functional._args import scalar_type
+from gradscope.nn._functional._args import plus, scalar_type
 from gradscope.nn._functional._reduction import (
     ENUM,
     broadcast,
@@ -149,11 +149,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                                reduction=ENUM[reduction])
 
 
-def _xlogy_self(t: Tensor) -> Tensor:
-    """t·log(t), 0 where t = 0 (xlogy(t, t))."""
-    return gradscope.where(t == 0, 0.0, t * t.log())
-
-
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """KL(target ‖ exp(input)) pointwise: target·(log target - input), input holding log-probabilities;
@@ -180,7 +175,7 @@ def pointwise_kl_div(input: Tensor, target: Tensor, reduction: str, log_target: 
     if log_target:
         pointwise = target.exp() * (target - input)
     else:
-        pointwise = _xlogy_self(target) - target * input
+        pointwise = gradscope.xlogy(target, target) - target * input
     if reduction != "batchmean":
         return reduce_loss(pointwise, reduction)
     total = pointwise.sum()
@@ -201,7 +196,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     if log_input:
         loss = input.exp() - target * input
     else:
-        loss = input - target * (input + eps).log()
+        loss = input - target * plus(input, eps).log()
     if full:
         stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
         loss = loss + stirling.masked_fill(target <= 1, 0)

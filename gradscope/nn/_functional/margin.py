@@ -8,7 +8,7 @@ from __future__ import annotations
 import gradscope
 from gradscope.autograd.dispatch import apply_holding
 from gradscope.autograd.tensor import Tensor
-from gradscope.nn._functional._args import scalar_type
+from gradscope.nn._functional._args import minus, number_minus, plus, scalar_type
 from gradscope.nn._functional._reduction import (
     ENUM,
     checked_reduction,
@@ -35,7 +35,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return reduce_loss((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    return reduce_loss(plus(-target * (input1 - input2), margin).clamp_min(0), reduction)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
@@ -47,7 +47,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     """
     reduction = checked_reduction(size_average, reduce, reduction)
     zeros = gradscope.zeros_like(input)
-    margin_clamp = (margin - input).clamp_min(0)
+    margin_clamp = number_minus(margin, input).clamp_min(0)
     output = gradscope.where(target != 1, margin_clamp, zeros) + gradscope.where(target != -1, input, zeros)
     return reduce_loss(output, reduction)
 
@@ -70,12 +70,12 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         raise RuntimeError(f"{target_dim}D target tensor expects {expected}D input tensors, but found inputs with "
                            f"sizes {list(input1.shape)} and {list(input2.shape)}.")
     product_sum = (input1 * input2).sum(target_dim)
-    magnitude1 = (input1 * input1).sum(target_dim) + _EPSILON
-    magnitude2 = (input2 * input2).sum(target_dim) + _EPSILON
+    magnitude1 = plus((input1 * input1).sum(target_dim), _EPSILON)
+    magnitude2 = plus((input2 * input2).sum(target_dim), _EPSILON)
     cosine = product_sum / (magnitude1 * magnitude2).sqrt()
     zeros = gradscope.zeros_like(cosine)
-    positive = gradscope.where(target == 1, 1 - cosine, zeros)
-    negative = gradscope.where(target == -1, (cosine - margin).clamp_min(0), zeros)
+    positive = gradscope.where(target == 1, number_minus(1, cosine), zeros)
+    negative = gradscope.where(target == -1, minus(cosine, margin).clamp_min(0), zeros)
     return reduce_loss(positive + negative, reduction)
 
 
@@ -101,7 +101,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     distance_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
         distance_negative = gradscope.minimum(distance_negative, pairwise_distance(positive, negative, p, eps))
-    return reduce_loss((margin + distance_positive - distance_negative).clamp_min(0), reduction)
+    return reduce_loss((plus(distance_positive, margin) - distance_negative).clamp_min(0), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,

@@ -12,7 +12,7 @@ import numpy as np
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import before_write
-from gradscope.nn._functional._args import size_list
+from gradscope.nn._functional._args import plus, size_list
 from gradscope.nn._functional.pooling import avg_pool2d, avg_pool3d
 from gradscope.nn._functional.sampling import pad
 from gradscope.ops import normalization as N
@@ -71,7 +71,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
     if eps is None:
         eps = float(np.finfo(input.dtype.numpy).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
-    result = input * ((input ** 2).mean(dims, keepdim=True) + eps).rsqrt()
+    result = input * plus((input ** 2).mean(dims, keepdim=True), eps).rsqrt()
     return result if weight is None else result * weight
 
 
@@ -155,7 +155,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     batch, channels = input.shape[:2]
 
     def repeated(t: Tensor | None) -> Tensor | None:
-        return None if t is None else t.expand(batch, channels).reshape(batch * channels)
+        return None if t is None else t.repeat(batch)  # RepeatBackward0, as PyTorch repeats them
 
     stats = [None if t is None else Tensor._make(np.tile(t._data, batch)) for t in (running_mean, running_var)]
     flat = input.reshape(1, batch * channels, *input.shape[2:])
