@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from gradscope.ops.reduction import _norm_vjp, _vector_norm
+from gradscope.ops.reduction import _vector_norm, norm_gradient
 from gradscope.ops.registry import primitive
 
-norm = primitive("norm", _vector_norm, "NormBackward1", inputs=("self",), params=("ord", "dim", "keepdim"),
-                 saves=(("self", "result"),), vjp=(_norm_vjp,))
+norm = primitive("norm", _vector_norm, "NormBackward1", inputs=("self",), params=("p", "dim", "keepdim"),
+                 saves=(("self", "result"),), vjp=(lambda g, s: norm_gradient(g, s, s.p),))
 
 
 # ------------------------------------------------------------------------------- pdist

@@ -120,10 +120,15 @@ def _vector_norm(a, ord, dim, keepdim):
 
 
 def _norm_vjp(g, s):
+    return norm_gradient(g, s, s.ord)
+
+
+def norm_gradient(g, s, p):
+    """The gradient of the p-norm of s.self over s.dim (p is `ord` to linalg's node, `p` to at::norm's)."""
     # NOTE: PyTorch's norm_backward, case by case: its masks decide the gradient where x or the norm is 0
     xp = s.xp
     result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
-    x, p = s.self, s.ord
+    x = s.self
     if p == 0:
         return None  # the count of nonzeros: PyTorch leaves the gradient undefined, so .grad stays None
     if p == 1:
