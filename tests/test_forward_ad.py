@@ -185,6 +185,10 @@ def test_levels_and_their_errors(oracle):
             print(fwAD.unpack_dual(dual, level=level).tangent)
             print(fwAD.unpack_dual(x))
             print(fwAD.make_dual(torch.ones(2), torch.ones(2, dtype=torch.float64)))
+            tangent = torch.arange(6.).reshape(2, 3)
+            transposed = fwAD.make_dual(torch.ones(3, 2).t(), tangent)  # copied to the primal's layout
+            print(fwAD.unpack_dual(transposed).tangent is tangent, fwAD.unpack_dual(transposed.t()).tangent)
+            print(fwAD.unpack_dual(fwAD.make_dual(torch.ones(2, 3), tangent)).tangent is tangent)
         attempt(fwAD.exit_dual_level)
         print(fwAD.unpack_dual(dual), dual)
         print(fwAD.enter_dual_level())

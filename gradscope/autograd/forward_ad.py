@@ -53,7 +53,16 @@ class _Level:
         self.saved_outputs: dict[int, tuple] = {}  # id(SavedTensor of an output) -> (it, the output's tangent)
         self.enabled = True
 
-    def set_tangent(self, tensor: Tensor, tangent: Tensor) -> None:
+    def set_tangent(self, tensor: Tensor, tangent: Tensor, laid_out: bool = False) -> None:
+        """Give `tensor` its tangent. A new one (`laid_out` False) is copied to the tensor's memory layout when it
+        has another, as PyTorch does: a view of the tensor must be possible as the same view of its tangent. (A
+        view's tangent, the same view of its input's, is laid out like the view already.)"""
+        data = tangent._data
+        if not laid_out:
+            like = np.empty_like(tensor._data, dtype=data.dtype)
+            if type(data) is not np.ndarray or data.strides != like.strides:
+                like[...] = data
+                tangent = Tensor._make(like)
         tensor._tangent = tangent
         self.duals[id(tensor)] = weakref.ref(tensor)
 
@@ -70,7 +79,7 @@ class _Level:
         over the backward (gradgradcheck's check_fwd_over_rev) sees the output depend on the inputs."""
         entry = self.saved_outputs.get(id(saved))
         if entry is not None and entry[0] is saved:
-            self.set_tangent(tensor, entry[1])
+            self.set_tangent(tensor, entry[1], laid_out=True)
 
     @contextlib.contextmanager
     def paused(self):
@@ -89,7 +98,7 @@ class _Level:
             if base_tangent is not None:
                 with self.paused():
                     tangent = _replay(tensor._view_chain, base_tangent)
-                self.set_tangent(tensor, tangent)
+                self.set_tangent(tensor, tangent, laid_out=True)
         return tangent
 
     # ------------------------------------------------------------------ what the dispatcher hands over
@@ -109,9 +118,18 @@ class _Level:
                 if tangents[0] is not None:
                     views = apply(op, (tangents[0],), params)
                     for k in differentiable:
-                        self.set_tangent(outputs[k], views if op.n_outputs == 1 else views[k])
+                        self.set_tangent(outputs[k], views if op.n_outputs == 1 else views[k], laid_out=True)
                 return
-            for k, tangent in zip(differentiable, _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)):
+            try:
+                jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
+            except (NotImplementedError, RuntimeError) as error:
+                if "not implemented" not in str(error):
+                    raise
+                raise NotImplementedError(
+                    f"Trying to use forward AD with {op.name} that does not support it because it has not been "
+                    "implemented yet.\n(gradscope derives forward AD from the op's backward formula, and that "
+                    f"formula is not differentiable: {error})") from error
+            for k, tangent in zip(differentiable, jvps):
                 self.set_tangent(outputs[k], tangent)
         node = outputs[differentiable[0]]._grad_fn
         for entry in getattr(node, "_saved", None) or ():  # the node saved an output: keep its tangent with it
@@ -174,7 +192,7 @@ class _Level:
         tangent = tensor._tangent
         if tangent is not None and self.enabled:
             with self.paused():
-                self.set_tangent(tensor, apply(view_op, (tangent,), params))
+                self.set_tangent(tensor, apply(view_op, (tangent,), params), laid_out=True)
 
 
 def _replay(chain, tensor: Tensor) -> Tensor:
@@ -204,7 +222,9 @@ def _jvp(op, inputs, params, arrays, outputs, tangents, differentiable) -> list:
         results = [Tensor._make(o._data) for o in outputs]
         _record(op, stand_ins, params, arrays, results)
         wrt = [s for s, t in zip(stand_ins, tangents) if t is not None]
-        cotangents = [Tensor._make(np.zeros_like(results[k]._data), True) for k in differentiable]
+        # NOTE: ones, not zeros: the rules are linear in the gradient, but some compute it through its logarithm
+        # (logcumsumexp), undefined at zero
+        cotangents = [Tensor._make(np.ones_like(results[k]._data), True) for k in differentiable]
         vjps = engine.grad([results[k] for k in differentiable], wrt, cotangents, create_graph=True,
                            allow_unused=True)
         total = None
