@@ -41,6 +41,31 @@ def test_a_saved_number_gives_the_gradient_pytorch_gives(number, dtype):
             np.testing.assert_array_equal(ours, x.grad.numpy())
 
 
+def test_nodes_that_saved_the_same_float_object_alone_share_what_their_rule_reads():
+    """Backward reuses the 0-dim array of the last node of a kind that saved the same float object, for a gradient of
+    the same dtype and the same params: -0.0 after 0.0 (equal, with products of other signs), 1.01 in float32 after
+    float64, and div after div with a rounding mode each get their own, as in PyTorch (bits and signs of zeros)."""
+    zero, negative_zero, number = 0.0, -0.0, 1.01
+    cases = [(zero, "float64"), (negative_zero, "float64"), (zero, "float64"), (number, "float64"),
+             (number, "float32"), (number, "float32"), (negative_zero, "float32"), (zero, "float64")]
+    ops = {"mul": lambda t, n: t * n, "div": lambda t, n: t / n,
+           "div_none": lambda t, n: torch_like(t).div(t, n, rounding_mode=None),
+           "div_floor": lambda t, n: torch_like(t).div(t, n, rounding_mode="floor")}
+    for op in ("mul", "div", "div_none", "div_floor", "mul", "div"):
+        for value, dtype in cases:
+            values, grad = _values(dtype)
+            x = gs.tensor(values, requires_grad=True)
+            ops[op](x, value).backward(gs.tensor(grad))
+            expected = torch.tensor(values, requires_grad=True)
+            ops[op](expected, value).backward(torch.tensor(grad))
+            np.testing.assert_array_equal(x.grad.numpy(), expected.grad.numpy())
+            np.testing.assert_array_equal(np.signbit(x.grad.numpy()), np.signbit(expected.grad.numpy()))
+
+
+def torch_like(t):
+    return torch if isinstance(t, torch.Tensor) else gs
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_tanh_and_sigmoid_gradients_are_their_formulas_in_the_tensors_dtype(dtype):
     values, grad = _values(dtype)

@@ -397,6 +397,13 @@ def _first_order_vjp(op: Primitive):
     # Saved, a tuple not built again. One pair, replaced whole: threads read a consistent one. Not for ops that
     # hold arrays in their params (targets, indices): the pair would keep one alive.
     shared = [(object(), None)]
+    # likewise for a node of a weak-numbers op that saved a Python float and nothing else (`x * 0.5`, `x / 2.0`:
+    # `(other, None)`, its input alone needing a gradient): the Saved of the last such node, reused when it saved
+    # the same float object (`is`: -0.0 == 0.0, yet their products differ), for a gradient of the same dtype and
+    # the same params object. The entries of a weak-numbers op are (other, self).
+    number_shared = [(object(), None, None, None)]
+    if weak_numbers and len(op.saved_names) != 2:
+        raise ValueError(f"{op.name}: weak_numbers is for ops that save (other, self)")
 
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
@@ -425,6 +432,18 @@ def _first_order_vjp(op: Primitive):
                 if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
                     _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
                 s = Saved((NUMPY, entry[0]) + self._attrs)
+            elif weak_numbers and type(saved[0]) is float and saved[1] is None:
+                number, dtype, attrs = saved[0], grads[0].dtype, self._attrs
+                last = number_shared[0]
+                if last[0] is number and last[1] is dtype and last[2] is attrs:
+                    s = last[3]
+                else:
+                    scalars = FLOAT64_SCALARS if dtype is _FLOAT64 else FLOAT32_SCALARS if dtype is _FLOAT32 else None
+                    array = number if scalars is None else scalars.get(number)
+                    if array is None:
+                        array = scalar_array(number, dtype, scalars)
+                    s = Saved((NUMPY, array, None) + attrs)
+                    number_shared[0] = (number, dtype, attrs, s)
             else:
                 if type(saved) is _Freed:
                     raise RuntimeError(errors.FREED)
