@@ -125,3 +125,30 @@ addbmm = primitive("addbmm", lambda a, b1, b2, beta, alpha: _beta_input(a, np.ma
                         * s.alpha,
                         lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), _expanded_over_batches(s.xp, g, s.batch1))
                         * s.alpha))
+
+
+# ------------------------------------------------------------------------------- _trilinear
+def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim):
+    """at::_trilinear: the inputs, each unsqueezed at its `expand` dims to a common rank, multiplied and summed
+    over `sumdim`."""
+    rank = i1.ndim + len(expand1)
+    letters = "abcdefghijklmnopqrstuvwxyz"[:rank]
+    inputs = ["".join(c for d, c in enumerate(letters) if d not in expand) for expand in (expand1, expand2, expand3)]
+    output = "".join(c for d, c in enumerate(letters) if d not in sumdim)
+    return np.einsum(f"{','.join(inputs)}->{output}", i1, i2, i3)
+
+
+def _trilinear_vjp(index: int):
+    """As PyTorch's _trilinear_backward: the gradient is itself a _trilinear, of the output's gradient (expanded
+    where the output lacks dims) and the other two inputs, summed where this input lacks dims."""
+    def rule(g, s):
+        operands, expands = [s.i1, s.i2, s.i3], [s.expand1, s.expand2, s.expand3]
+        operands[index], expands[index] = g, s.sumdim
+        return s.xp.apply(trilinear, tuple(operands), (*expands, (s.expand1, s.expand2, s.expand3)[index]))
+    return rule
+
+
+trilinear = primitive("trilinear", _trilinear, "TrilinearBackward0", inputs=("i1", "i2", "i3"),
+                      params=("expand1", "expand2", "expand3", "sumdim"),
+                      saves=(("i2", "i3"), ("i1", "i3"), ("i1", "i2")),
+                      vjp=(_trilinear_vjp(0), _trilinear_vjp(1), _trilinear_vjp(2)))

@@ -112,10 +112,7 @@ def _cases(torch):
 
 
 NAMES = list(_cases(gradscope))
-KNOWN = {"bilinear": "F.bilinear is not yet PyTorch's TrilinearBackward0",
-         "bilinear nobias": "F.bilinear is not yet PyTorch's TrilinearBackward0",
-         "bilinear 1d": "F.bilinear is not yet PyTorch's TrilinearBackward0",
-         "sdpa": "scaled_dot_product_attention's math path is not yet PyTorch's node for node"}
+KNOWN = {"sdpa": "scaled_dot_product_attention's math path is not yet PyTorch's node for node"}
 
 
 def _graph(lib, name: str) -> str:

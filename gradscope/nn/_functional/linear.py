@@ -10,6 +10,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.shape_functions import t
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import linalg as L
+from gradscope.ops import tensor_products as P
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -44,7 +45,7 @@ linear = fused_products.linear(linear)
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = input1ᵀ weight_k input2 + bias_k over the last dims, batch dims kept: PyTorch's trilinear
-    product on the flattened inputs, reshaped (ViewBackward0), plus bias (AddBackward0).
+    product on the flattened inputs (TrilinearBackward0), reshaped (ViewBackward0), plus bias (AddBackward0).
 
     >>> F.bilinear(gradscope.ones(2, 3), gradscope.ones(2, 4), gradscope.ones(5, 3, 4)).shape
     torch.Size([2, 5])
@@ -62,5 +63,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[0]} but expected "
                            f"{weight.shape[0]}")
     flat1, flat2 = input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input2.shape[-1])
-    output = gradscope.einsum("bi,oij,bj->bo", flat1, weight, flat2).reshape(*input1.shape[:-1], weight.shape[0])
+    # at::_trilinear(flat1, weight, flat2) as PyTorch calls it: (b, 1, i, 1)·(1, o, i, j)·(b, 1, 1, j) summed over i, j
+    output = apply(P.trilinear, (flat1, weight, flat2), ((1, 3), (0,), (1, 2), (2, 3)))
+    output = output.reshape(*input1.shape[:-1], weight.shape[0])
     return output if bias is None else output + bias
