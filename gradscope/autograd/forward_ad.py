@@ -210,7 +210,8 @@ def _jvp(op, inputs, params, arrays, outputs, tangents, differentiable) -> list:
     track = grad_enabled.get() and any(
         isinstance(x, Tensor) and x._requires_grad or t is not None and t._requires_grad
         for x, t in zip(inputs, tangents))
-    with enable_grad():
+    # the passes taken here are forward AD's, not the user's: a recording tells them apart
+    with enable_grad(), observers.passes_made_by("torch.autograd.forward_ad"):
         stand_ins = []
         for x, tangent in zip(inputs, tangents):
             if not isinstance(x, Tensor):

@@ -177,3 +177,22 @@ def test_a_warning_of_a_training_run_names_the_passes_where_it_held(tmp_path):
     document = json.loads(gradscope("inspect", str(script), "--json").stdout)
     (entry,) = document["warnings"]
     assert (entry["pass"], entry["passes"]) == (1, [1, 3])
+
+
+def test_passes_forward_ad_takes_are_not_the_users(tmp_path):
+    script = tmp_path / "forward_ad.py"
+    script.write_text(textwrap.dedent("""\
+        import gradscope as torch
+        import gradscope.autograd.forward_ad as fwAD
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+        x = torch.randn(5, 4)
+        with fwAD.dual_level():
+            jvp = fwAD.unpack_dual(model(fwAD.make_dual(x, torch.ones_like(x)))).tangent
+        model(x).pow(2).mean().backward()
+    """))
+    result = gradscope("inspect", script)
+    assert result.exit_code == 0, result.stderr
+    assert "passes 7 (6 made by torch.autograd.forward_ad)" in result.stdout
+    assert list(parameter_rows(result.stdout)) == ["model.0.weight", "model.0.bias", "model.2.weight", "model.2.bias"]
+    assert "no health warnings" in result.stdout
