@@ -449,3 +449,95 @@ def test_scripts_import_it_under_the_torch_alias(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(Path(gradscope.__file__).parent.parent)})
     assert done.returncode == 0, done.stderr
     assert done.stdout == "UnpackedDualTensor gradscope.autograd.forward_ad\n"
+
+
+def test_the_tutorials_custom_function_and_modules(oracle):
+    """PyTorch's forward-mode AD tutorial: a custom Function with only a jvp (and gradcheck of it in forward mode
+    alone), a module whose parameters are swapped for duals, functional_call with dual parameters and buffers."""
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        class Fn(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, foo):
+                result = torch.exp(foo)
+                ctx.result = result
+                return result
+
+            @staticmethod
+            def jvp(ctx, gI):
+                gO = gI * ctx.result
+                del ctx.result
+                return gO
+
+        fn = Fn.apply
+        torch.manual_seed(0)
+        primal = torch.randn(10, 10, dtype=torch.double, requires_grad=True)
+        tangent = torch.randn(10, 10)
+        with fwAD.dual_level():
+            dual_input = fwAD.make_dual(primal, tangent)
+            dual_output = fn(dual_input)
+            jvp = fwAD.unpack_dual(dual_output).tangent
+        print(jvp.dtype, round(jvp.sum().item(), 6), jvp.requires_grad)
+        print(torch.autograd.gradcheck(Fn.apply, (primal,), check_forward_ad=True,
+                                 check_backward_ad=False, check_undefined_grad=False,
+                                 check_batched_grad=False))
+        # tutorial: modules with setattr
+        nn = torch.nn
+        model = nn.Linear(5, 5)
+        input = torch.randn(16, 5)
+        params = {name: p for name, p in model.named_parameters()}
+        tangents = {name: torch.rand_like(p) for name, p in params.items()}
+        with fwAD.dual_level():
+            for name, p in params.items():
+                delattr(model, name)
+                setattr(model, name, fwAD.make_dual(p, tangents[name]))
+            out = model(input)
+            jvp = fwAD.unpack_dual(out).tangent
+        print(round(jvp.sum().item(), 4))  # NOTE: torch's has a grad_fn (AddBackward0) too
+        functional_call = torch.func.functional_call
+        model = nn.Linear(5, 5)
+        dual_params = {}
+        with fwAD.dual_level():
+            for name, p in params.items():
+                dual_params[name] = fwAD.make_dual(p, tangents[name])
+            out = functional_call(model, dual_params, input)
+            jvp = fwAD.unpack_dual(out).tangent
+        print(round(jvp.sum().item(), 4))
+        # buffers
+        model = nn.BatchNorm1d(5)
+        params = {name: p for name, p in model.named_parameters()}
+        tangents = {name: torch.rand_like(p) for name, p in params.items()}
+        buffers = {name: p for name, p in model.named_buffers()}
+        with fwAD.dual_level():
+            for name, p in params.items():
+                params[name] = fwAD.make_dual(p, tangents[name])
+            out = functional_call(model, (params, buffers), input)
+            jvp = fwAD.unpack_dual(out).tangent
+        print(round(jvp.sum().item(), 4), jvp.shape)
+    """)
+
+
+def test_custom_function_modifying_a_view_in_place(oracle):
+    """mark_dirty: the jvp's tangent is written into the input's, which is a view of its base's."""
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        class MulTwo_(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+            @staticmethod
+            def jvp(ctx, t):
+                t.mul_(2)
+                return t
+        with fwAD.dual_level():
+            base = fwAD.make_dual(torch.tensor([1., 2., 3.]), torch.tensor([1., 0., -1.]))
+            view = base[1:]
+            out = MulTwo_.apply(view)
+            print(out is view, fwAD.unpack_dual(out).tangent, fwAD.unpack_dual(base))
+    """, stdout="True tensor([ 0., -2.]) "
+                "UnpackedDualTensor(primal=tensor([1., 4., 6.]), tangent=tensor([ 1.,  0., -2.]))\n")

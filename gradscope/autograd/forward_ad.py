@@ -149,9 +149,7 @@ class _Level:
             owner = target if target._base is None or not target._view_chain else target._base
             self.set_tangent(owner, Tensor._make(np.zeros_like(owner._data)))
             tangent = self.tangent_of(target)
-        data = tangent._data
-        np.copyto(data, 0 if new is None else np.broadcast_to(new._data, data.shape), casting="unsafe")
-        tangent._version_counter[0] += 1
+        _overwrite(tangent, 0 if new is None else new._data)
 
     def function_jvp(self, function, ctx, args: tuple, outputs: tuple) -> None:
         """A custom Function's outputs get the tangents its `jvp` gives (PyTorch's errors when it has none, or
@@ -179,7 +177,10 @@ class _Level:
                 raise RuntimeError(f"expected Variable or None (got {type(tangent).__name__}) for grad output {i}.")
             if isinstance(output, Tensor) and output._data.dtype.kind == "f":
                 _check_size(output, tangent)
-                self.set_tangent(output, tangent)
+                if output._tangent is not None:  # an input modified in place (mark_dirty): its tangent, in place
+                    _overwrite(output._tangent, tangent._data)
+                else:
+                    self.set_tangent(output, tangent)
 
     def carry(self, target: Tensor, snapshot: Tensor) -> None:
         """`snapshot` stands for `target`'s old value in an in-place op: it has the same tangent."""
@@ -193,6 +194,13 @@ class _Level:
         if tangent is not None and self.enabled:
             with self.paused():
                 self.set_tangent(tensor, apply(view_op, (tangent,), params), laid_out=True)
+
+
+def _overwrite(tangent: Tensor, values) -> None:
+    """Write new values into a tangent in place: the views of it (other tensors' tangents) see them."""
+    data = tangent._data
+    np.copyto(data, np.broadcast_to(values, data.shape), casting="unsafe")
+    tangent._version_counter[0] += 1
 
 
 def _replay(chain, tensor: Tensor) -> Tensor:
