@@ -285,10 +285,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     checker = observers.checker  # anomaly mode
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
     plain = needed is None and not create_graph  # then most nodes just run their rules (observers told around them)
+    alone = not observing and checker is None
+    fast = plain and alone  # then they just run their rules
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
     # and as soon as it is routed to it, unless anomaly mode (which reports a failing node: a leaf's own) or an
     # observer (which may keep the list of a node's outputs, from which the routing drops the leaf's gradient) is on
-    at_once = direct and checker is None and not observing
+    at_once = direct and alone
     free = not retain_graph  # a node's rules free its saved values
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
@@ -310,18 +312,22 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     try:
         while True:
             if following is not None:
+                # NOTE: following_grads stays the node's list until routing replaces it: taking a leaf's gradient
+                # drops it (its count must be exact), else it goes with the next node's routing
                 node, grads = following, following_grads
-                following = following_grads = None  # NOTE: a stale list would keep its gradient referenced
+                following = None
             elif top >= 0:
                 _, _, node, grads = heappop(ready)
                 top = -ready[0][0]
             else:
                 break
-            if plain and (vjp := node._vjp) is not None and grads[0] is not None:
+            if fast and (vjp := node._vjp) is not None and grads[0] is not None:
+                outputs = vjp(node, grads, free)
+            elif plain and (vjp := node._vjp) is not None and grads[0] is not None:
                 if observing:
                     outputs = _run_told(node, grads, free, vjp if checker is None else checker.run_node)
                 else:
-                    outputs = vjp(node, grads, free) if checker is None else checker.run_node(node, grads, free)
+                    outputs = checker.run_node(node, grads, free)
             else:
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
@@ -357,6 +363,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                             # as it is (no copy). The pass's other references are dropped first (the node's
                             # outputs and incoming gradients), so that the count of the one left, g, is exact
                             outputs[index] = grads = None
+                            if following is None:
+                                following_grads = None
                             owned = _unreferenced(g)  # NOTE: a statement of its own: as an argument g has a stack ref
                             _accumulate_into(leaf, g, False, True, owned)
                     else:
@@ -380,6 +388,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 top = -ready[0][0]
             if leaves:  # in the order they were made ready
                 outputs = None
+                if following is None:
+                    following_grads = None
                 for node, grads in leaves:
                     if direct and not node._has_hooks and (
                             (leaf := node.variable)._requires_grad and not leaf._backward_hooks
