@@ -36,6 +36,7 @@ from gradscope.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from gradscope.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from gradscope.nn.attention import MultiheadAttention
 from gradscope.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from gradscope.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -148,7 +149,8 @@ from gradscope.nn.transformer import (
 )
 
 __all__ = [
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveLogSoftmaxWithLoss", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d", "AlphaDropout", "AvgPool1d", "AvgPool2d", "AvgPool3d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Bilinear", "Buffer", "CELU", "CTCLoss", "ChannelShuffle",
     "CircularPad1d",
