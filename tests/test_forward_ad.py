@@ -541,3 +541,15 @@ def test_custom_function_modifying_a_view_in_place(oracle):
             print(out is view, fwAD.unpack_dual(out).tangent, fwAD.unpack_dual(base))
     """, stdout="True tensor([ 0., -2.]) "
                 "UnpackedDualTensor(primal=tensor([1., 4., 6.]), tangent=tensor([ 1.,  0., -2.]))\n")
+
+
+def test_no_tangent_outlives_its_level():
+    """Every tensor given a tangent (the snapshot an in-place op saves for backward too) loses it at the exit."""
+    x = gradscope.tensor([1.0, 2.0], requires_grad=True)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x * 1, gradscope.ones(2)) * 1
+        dual.pow_(2)
+        snapshot = dual.grad_fn._saved_self
+        assert fwAD.unpack_dual(snapshot).tangent is not None
+    assert snapshot._tangent is None and dual._tangent is None
+    assert repr(snapshot) == "tensor([1., 2.], grad_fn=<MulBackward0>)"

@@ -186,7 +186,7 @@ class _Level:
         """`snapshot` stands for `target`'s old value in an in-place op: it has the same tangent."""
         tangent = self.tangent_of(target)
         if tangent is not None:
-            snapshot._tangent = tangent
+            self.set_tangent(snapshot, tangent, laid_out=True)
 
     def restrided(self, tensor: Tensor, view_op, params: tuple) -> None:
         """`tensor` became a new view of its memory (transpose_, squeeze_ …): its tangent, the same view."""

@@ -446,7 +446,8 @@ class Tensor:
             suffixes = ["requires_grad=True"]
         else:
             suffixes = []
-        if self._tangent is not None and observers.dual_level.enabled:  # none shown in a custom Function's forward
+        level = observers.dual_level
+        if self._tangent is not None and level is not None and level.enabled:  # none in a custom Function's forward
             suffixes.append(f"tangent={self._tangent!r}")
         return format_tensor(self._data, suffixes, default_float=_dtypes.get_default_dtype().numpy)
 
