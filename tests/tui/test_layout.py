@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 from rich.text import Text
+from synthetic import synthetic_trace
 from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
 from gradscope._stats import compute_stats
@@ -20,6 +21,7 @@ from gradscope.tui.flow import Flow, words
 from gradscope.tui.present import place
 from gradscope.tui.widgets.node_detail import source_lines
 from gradscope.tui.widgets.parameters_table import ParametersTable
+from gradscope.tui.widgets.tensor_table import TensorTable
 from gradscope.tui.widgets.tensor_view import TensorView, sparkline
 from gradscope.tui.widgets.title_header import fit_title
 
@@ -226,5 +228,21 @@ def test_the_diff_screen_at_80_columns_has_even_panes_and_counts_passes_from_0()
         border = lines[3].index("▕")
         assert border in (39, 40)
         assert "source sample_models/diff/base.py:" in "\n".join(lines)
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_a_modules_gradients_show_their_norms_at_80_columns():
+    """blocks.0.fc.weight.grad and its siblings are cut to their distinct ends to show the norms beside them."""
+    app = make_app(synthetic_trace(600))
+
+    async def scenario(pilot):
+        await pilot.press("j")  # the top module: its first parameters' gradients
+        table = app.screen.query_one(TensorTable)
+        lines = detail_lines(app)
+        header = next(line for line in lines if line.startswith("tensor"))
+        assert header.split() == ["tensor", "non-finite", "norm"]
+        first = lines[lines.index(header) + 1].split()
+        assert first[0] == "…0.fc.weight.grad" and first[2] == f"{table.rows_shown[0].record.stats.norm:.4g}"
 
     drive(app, scenario, size=(80, 24))

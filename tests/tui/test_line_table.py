@@ -50,3 +50,31 @@ def test_a_column_cut_by_the_edge_is_left_blank():
     assert lines[1] == "grad_inputs[0]  6 nan 10 inf  0.08839".ljust(40)
     assert lines[2] == "output          0               3.742".ljust(40)
     assert lines[0] == "tensor          non-finite       norm".ljust(40)
+
+
+NAMES = [("blocks.0.fc.weight.grad", "0", "0.02766"), ("blocks.1.fc.bias.grad", "6 nan", "nan"),
+         ("blocks.10.fc.weight.grad", "0", "1.5")]
+
+
+class KeptApp(App):
+    CSS = "LineTable { width: 36; height: 6; scrollbar-size-vertical: 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield LineTable(("tensor", "non-finite", "norm", "max"), frozenset({"norm", "max"}), keep=3)
+
+    def on_mount(self) -> None:
+        self.query_one(LineTable).fill([(*row, "1") for row in NAMES])
+
+
+def test_the_first_column_is_cut_to_show_the_kept_columns_whole_its_shared_start_first():
+    app = KeptApp()
+
+    async def scenario(pilot):
+        await pilot.pause()
+        return [line[:36].rstrip() for line in screen_lines(app)[:4]]
+
+    lines = drive(app, scenario, size=(60, 10))
+    assert lines == ["tensor            non-finite    norm",
+                     "…0.fc.weight.grad 0          0.02766",
+                     "…1.fc.bias.grad   6 nan          nan",
+                     "….fc.weight.grad  0              1.5"]  # not "…0.fc.weight.grad": that is block 0's name

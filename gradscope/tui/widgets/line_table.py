@@ -11,6 +11,7 @@ and a column is drawn only when it shows whole.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from rich.segment import Segment
@@ -25,6 +26,7 @@ from textual.strip import Strip
 from gradscope.tui.keys import movement
 
 GAP, NARROW_GAP = 2, 1  # spaces between columns; in a table too narrow for them all
+NAME_MIN = 12  # the first column is never cut narrower than this to show the columns kept beside it
 
 
 class LineTable(ScrollView, can_focus=True):
@@ -56,15 +58,19 @@ class LineTable(ScrollView, can_focus=True):
     cursor_row: reactive[int] = reactive(0)
     """The position of the highlighted row, in the order shown."""
 
-    def __init__(self, labels: Sequence[str], right: frozenset[str] = frozenset(), *, id: str | None = None) -> None:
+    def __init__(self, labels: Sequence[str], right: frozenset[str] = frozenset(), *, keep: int = 0,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.column_labels = list(labels)
         self.right = right
+        self.keep = keep
         self.rows: list[tuple[str, ...]] = []
         self.styles_of: list[tuple[str | None, ...] | None] = []
         self.order: list[int] = []  # row indices in the order shown
-        self.widths = [len(label) for label in self.column_labels]
+        self.natural_widths = [len(label) for label in self.column_labels]  # each column's widest cell
+        self.widths = list(self.natural_widths)  # as laid out at the table's width
         self.gap = GAP
+        self._shared = 0  # the characters the first column's cells share at their start, left out when it is cut
 
     # ------------------------------------------------------------------------------ contents
     def fill(self, rows: list[tuple[str, ...]], styles: list[tuple[str | None, ...] | None] | None = None,
@@ -79,8 +85,8 @@ class LineTable(ScrollView, can_focus=True):
     def show_rows(self, count: int, widths: list[int]) -> None:
         """Show rows 0 to `count` - 1 (drawn by `cells`) in columns `widths` wide; the cursor goes to the top."""
         self.order = list(range(count))
-        self.widths = widths
-        self.gap = self._gap()
+        self.natural_widths = widths
+        self._lay_out()
         self.virtual_size = Size(self.content_width, count + 1)
         self.set_reactive(LineTable.cursor_row, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
@@ -108,15 +114,28 @@ class LineTable(ScrollView, can_focus=True):
         its pane needs no scroll bar)."""
         return max(self.column_x(len(self.widths)) - self.gap, 0)
 
-    def _gap(self) -> int:
-        """The spaces between columns at the table's width: GAP, or NARROW_GAP when more columns then show whole."""
-        room = self.scrollable_content_region.width
-        return NARROW_GAP if room and self._whole_columns(NARROW_GAP, room) > self._whole_columns(GAP, room) else GAP
+    def _lay_out(self) -> None:
+        """The columns' widths and gap at the table's width: the first `keep` columns show whole if the first one,
+        cut in its middle, can make room for the others (at 80 columns a module's tensor table shows the norms of
+        `blocks.0.fc.weight.grad` and its siblings' gradients as `…0.fc.weight.grad`: the start the names share goes
+        first); then the gap that shows more columns whole."""
+        room, widths = self.scrollable_content_region.width, list(self.natural_widths)
+        self._shared = 0
+        if self.keep and room and self._whole_columns(NARROW_GAP, room, widths) < self.keep:
+            others = sum(widths[1:self.keep]) + NARROW_GAP * (self.keep - 1)
+            widths[0] = max(room - others, min(widths[0], NAME_MIN))
+            names = [cells[0] for cells in self.rows]
+            shared = os.path.commonprefix(names) if len(names) > 1 else ""
+            self._shared = shared.rfind(".") + 1  # whole dotted parts: "blocks." of blocks.0.fc… and blocks.1.fc…
+        self.widths = widths
+        self.gap = NARROW_GAP if room and self._whole_columns(NARROW_GAP, room, widths) > self._whole_columns(
+            GAP, room, widths) else GAP
 
-    def _whole_columns(self, gap: int, room: int) -> int:
-        """How many columns show whole in `room` cells, `gap` apart, unscrolled."""
+    @staticmethod
+    def _whole_columns(gap: int, room: int, widths: list[int]) -> int:
+        """How many columns `widths` wide show whole in `room` cells, `gap` apart, unscrolled."""
         shown, end = 0, -gap
-        for width in self.widths:
+        for width in widths:
             end += gap + width
             if end > room:
                 break
@@ -124,9 +143,9 @@ class LineTable(ScrollView, can_focus=True):
         return shown
 
     def _on_resize(self, event: events.Resize) -> None:
-        gap = self._gap()
-        if gap != self.gap:
-            self.gap = gap
+        laid_out = (self.widths, self.gap)
+        self._lay_out()
+        if (self.widths, self.gap) != laid_out:
             self.virtual_size = Size(self.content_width, self.virtual_size.height)
             self.refresh()
 
@@ -155,6 +174,8 @@ class LineTable(ScrollView, can_focus=True):
         segments, x = [], 0
         for column, (text, width) in enumerate(zip(texts, self.widths, strict=True)):
             if shown[0] <= x and x + width <= shown[1]:
+                if len(text) > width:
+                    text = self._cut(text, width)
                 padded = text.rjust(width) if self.column_labels[column] in self.right else text.ljust(width)
                 cell_style = style if styles is None or not styles[column] else style + Style.parse(styles[column])
                 segments.append(Segment(padded, cell_style))
@@ -163,6 +184,16 @@ class LineTable(ScrollView, can_focus=True):
             segments.append(Segment(" " * self.gap, style))
             x += width + self.gap
         return segments
+
+    def _cut(self, name: str, width: int) -> str:
+        """A name cut to `width` to make room for the columns kept beside it: the start its rows share goes first,
+        then whole dotted parts (`….fc.weight.grad`, never `…0.fc.weight.grad` for blocks.10.fc.weight.grad)."""
+        if len(name) - self._shared < width:
+            return "…" + name[self._shared:]
+        tail = name[len(name) - width + 1:]
+        if name[len(name) - width] != "." and "." in tail:
+            tail = tail[tail.index("."):]
+        return "…" + tail
 
     # ------------------------------------------------------------------------------ moving
     def validate_cursor_row(self, row: int) -> int:

@@ -288,8 +288,8 @@ class NodeDetail(KeyScroll):
                 parts.append(Flow.sentence(lead, anomaly.message))
         # NOTE: in phrases a line breaks between: "… all of them with p" left the p alone on a line at 80x24
         if parameters > MODULE_ROWS:
-            parts.append(Flow([Text(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first),",
-                                    style=QUIET), Text("p lists them all", style=QUIET)], separator=" "))
+            parts.append(Flow([*words(f"{parameters:,} parameters; the first {MODULE_ROWS} below (non-finite first),",
+                                      style=QUIET), Text("p lists them all", style=QUIET)], separator=" "))
         elif parameters:
             parts.append(Flow([Text(f"{counted(parameters, 'parameter', 'parameters')} (non-finite first);",
                                     style=QUIET), Text("enter: a gradient beside its value", style=QUIET)],

@@ -39,7 +39,8 @@ class TensorTable(LineTable):
             self.opened = opened
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(self.COLUMNS, frozenset({"norm", "min", "max", "mean", "zeros"}), id=id)
+        # the tensor, its non-finite count and its norm show whole in a pane 37 cells wide (80 columns)
+        super().__init__(self.COLUMNS, frozenset({"norm", "min", "max", "mean", "zeros"}), keep=3, id=id)
         self.rows_shown: list[TensorRow] = []
 
     def show(self, rows: list[TensorRow]) -> None:
