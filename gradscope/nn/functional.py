@@ -63,6 +63,12 @@ from gradscope.nn._functional.dropout import (  # noqa: F401 - re-exported
     dropout3d,
     feature_alpha_dropout,
 )
+from gradscope.nn._functional.fractional_pooling import (  # noqa: F401 - re-exported
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from gradscope.nn._functional.grid_sampling import (  # noqa: F401 - re-exported
     GRID_SAMPLE_INTERPOLATION_MODES,
     GRID_SAMPLE_PADDING_MODES,

@@ -303,6 +303,18 @@ def _embedding() -> list[Call]:
     ]
 
 
+def _fractional_pooling() -> list[Call]:
+    """Windows fixed by given samples (no draw), overlapping in the 2-D one."""
+    return [
+        _samples("fractional_max_pool2d", lambda lib, x: lib.F.fractional_max_pool2d(
+            x, (2, 3), output_size=(3, 2), _random_samples=lib.tensor([[[0.3, 0.8]], [[0.6, 0.1]]], dtype=x.dtype)),
+            ((2, 1, 4, 5),)),
+        _samples("fractional_max_pool3d_unbatched", lambda lib, x: lib.F.fractional_max_pool3d(
+            x, 2, output_size=(1, 2, 2), _random_samples=lib.tensor([[[0.5, 0.2, 0.9]]], dtype=x.dtype)),
+            ((1, 3, 4, 4),)),
+    ]
+
+
 def _ctc() -> list[Call]:
     """PyTorch's ctc_loss gradient is the logits' one when log_probs is their log_softmax: the samples take
     logits (a repeated label, a frame short of its target, an empty target)."""
@@ -336,5 +348,6 @@ def _rearranging_and_shrinking() -> list[Call]:
 
 def nn_calls() -> list[Call]:
     return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pdist()
-            + _margin_losses() + _pooling() + _normalization() + _embedding() + _ctc() + _rearranging_and_shrinking())
+            + _margin_losses() + _pooling() + _normalization() + _embedding() + _ctc() + _fractional_pooling()
+            + _rearranging_and_shrinking())
 
