@@ -553,3 +553,13 @@ def test_no_tangent_outlives_its_level():
         assert fwAD.unpack_dual(snapshot).tangent is not None
     assert snapshot._tangent is None and dual._tangent is None
     assert repr(snapshot) == "tensor([1., 2.], grad_fn=<MulBackward0>)"
+
+
+def test_anomaly_mode_does_not_check_forward_ads_own_passes(oracle):
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        with torch.autograd.detect_anomaly():
+            with fwAD.dual_level():
+                x = fwAD.make_dual(torch.tensor([0.0, 1.0]), torch.ones(2))
+                print(fwAD.unpack_dual(x.sqrt() * 0).tangent)
+    """, stdout="tensor([nan, 0.])\n")

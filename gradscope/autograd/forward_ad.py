@@ -120,6 +120,10 @@ class _Level:
                     for k in differentiable:
                         self.set_tangent(outputs[k], views if op.n_outputs == 1 else views[k], laid_out=True)
                 return
+            # NOTE: anomaly mode checks backward passes, and these are forward AD's: a NaN tangent (0·∞) is no
+            # error in PyTorch. The checker is process-wide: another thread's backward goes unchecked meanwhile
+            checker = observers.checker
+            observers.set_checker(None)
             try:
                 jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
             except (NotImplementedError, RuntimeError) as error:
@@ -129,6 +133,8 @@ class _Level:
                     f"Trying to use forward AD with {op.name} that does not support it because it has not been "
                     "implemented yet.\n(gradscope derives forward AD from the op's backward formula, and that "
                     f"formula is not differentiable: {error})") from error
+            finally:
+                observers.set_checker(checker)
             for k, tangent in zip(differentiable, jvps):
                 self.set_tangent(outputs[k], tangent)
         node = outputs[differentiable[0]]._grad_fn
