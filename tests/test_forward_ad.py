@@ -563,3 +563,28 @@ def test_anomaly_mode_does_not_check_forward_ads_own_passes(oracle):
                 x = fwAD.make_dual(torch.tensor([0.0, 1.0]), torch.ones(2))
                 print(fwAD.unpack_dual(x.sqrt() * 0).tangent)
     """, stdout="tensor([nan, 0.])\n")
+
+
+def test_observers_see_the_users_ops_only():
+    """Forward AD's own computations (each op's JVP) are muted: an observer sees what it sees without tangents."""
+    class Seen:
+        def __init__(self) -> None:
+            self.ops, self.passes = [], 0
+
+        def op_computed(self, op, inputs, outputs) -> None:
+            self.ops.append(op.name)
+
+        def backward_begin(self, roots, grads) -> None:
+            self.passes += 1
+
+    def run(dual: bool) -> Seen:
+        with observers.observing(Seen()) as seen, fwAD.dual_level():
+            x = gradscope.ones(3, requires_grad=True)
+            primal = fwAD.make_dual(x, gradscope.ones(3)) if dual else x.view(3)
+            out = (primal.sin() * 2).sum()
+            out.backward()
+            assert (fwAD.unpack_dual(out).tangent is not None) == dual
+        return seen
+
+    with_tangents, without = run(True), run(False)
+    assert with_tangents.ops == without.ops and with_tangents.passes == without.passes == 1

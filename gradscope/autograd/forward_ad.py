@@ -120,12 +120,11 @@ class _Level:
                     for k in differentiable:
                         self.set_tangent(outputs[k], views if op.n_outputs == 1 else views[k], laid_out=True)
                 return
-            # NOTE: anomaly mode checks backward passes, and these are forward AD's: a NaN tangent (0·∞) is no
-            # error in PyTorch. The checker is process-wide: another thread's backward goes unchecked meanwhile
-            checker = observers.checker
-            observers.set_checker(None)
+            # NOTE: no observer sees these ops and passes (a recording would show them as the user's, anomaly
+            # mode would call a NaN tangent from 0·∞ an error, which PyTorch doesn't)
             try:
-                jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
+                with observers.muted(self):
+                    jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
             except (NotImplementedError, RuntimeError) as error:
                 if "not implemented" not in str(error):
                     raise
@@ -133,8 +132,6 @@ class _Level:
                     f"Trying to use forward AD with {op.name} that does not support it because it has not been "
                     "implemented yet.\n(gradscope derives forward AD from the op's backward formula, and that "
                     f"formula is not differentiable: {error})") from error
-            finally:
-                observers.set_checker(checker)
             for k, tangent in zip(differentiable, jvps):
                 self.set_tangent(outputs[k], tangent)
         node = outputs[differentiable[0]]._grad_fn
@@ -224,8 +221,7 @@ def _jvp(op, inputs, params, arrays, outputs, tangents, differentiable) -> list:
     track = grad_enabled.get() and any(
         isinstance(x, Tensor) and x._requires_grad or t is not None and t._requires_grad
         for x, t in zip(inputs, tangents))
-    # the passes taken here are forward AD's, not the user's: a recording tells them apart
-    with enable_grad(), observers.passes_made_by("torch.autograd.forward_ad"):
+    with enable_grad():
         stand_ins = []
         for x, tangent in zip(inputs, tangents):
             if not isinstance(x, Tensor):

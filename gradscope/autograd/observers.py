@@ -66,6 +66,23 @@ def observing(observer):
         active.reset(token)
 
 
+@contextlib.contextmanager
+def muted(keep):
+    """Only process-wide observer `keep` hears the engine while the block runs: no other one, no watcher, no
+    observer of this context, and anomaly mode's checker checks nothing. For forward AD's own computations
+    (forward_ad.py), which are no ops nor passes of the user's. NOTE: process-wide: another thread's ops go
+    unobserved meanwhile."""
+    global GLOBAL, WATCHERS, checker
+    saved = GLOBAL, WATCHERS, checker
+    GLOBAL, WATCHERS, checker = tuple(o for o in GLOBAL if o is keep), (), None
+    token = active.set(())
+    try:
+        yield
+    finally:
+        active.reset(token)
+        GLOBAL, WATCHERS, checker = saved
+
+
 def any_active() -> bool:
     """True when some observer listens: the engine's one check per op."""
     return bool(GLOBAL or modes.get().observers)
