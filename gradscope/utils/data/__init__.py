@@ -18,6 +18,7 @@ from gradscope.utils.data.dataset import (
     TensorDataset,
     random_split,
 )
+from gradscope.utils.data.distributed import DistributedSampler
 from gradscope.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -28,7 +29,8 @@ from gradscope.utils.data.sampler import (
 )
 
 __all__ = [
-    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset",
+    "RandomSampler",
     "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
     "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split",
 ]
