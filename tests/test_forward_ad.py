@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -588,3 +588,47 @@ def test_observers_see_the_users_ops_only():
 
     with_tangents, without = run(True), run(False)
     assert with_tangents.ops == without.ops and with_tangents.passes == without.passes == 1
+
+
+VIEWS = {
+    "slice": lambda t: t[1:], "column": lambda t: t[:, 1], "row": lambda t: t[0], "transpose": lambda t: t.t(),
+    "diagonal": lambda t: t.diagonal(), "unsqueeze": lambda t: t.unsqueeze(0), "flatten_view": lambda t: t.view(-1),
+    "narrow": lambda t: t.narrow(1, 0, 2), "split": lambda t: t.split(1, 0)[1], "unbind": lambda t: t.unbind(1)[2],
+}
+WRITES = {
+    "add_dual": lambda lib, fw, v, other: v.add_(other), "mul_dual": lambda lib, fw, v, other: v.mul_(other),
+    "mul_scalar": lambda lib, fw, v, other: v.mul_(3), "copy_dual": lambda lib, fw, v, other: v.copy_(other),
+    "zero": lambda lib, fw, v, other: v.zero_(), "exp": lambda lib, fw, v, other: v.exp_(),
+    "setitem": lambda lib, fw, v, other: v.__setitem__(..., other * 2),
+    "clamp": lambda lib, fw, v, other: v.clamp_(-0.5, 0.5),
+}
+
+
+def _views_and_writes(library, forward_ad, base_dual: bool, view: str, write: str, before: bool):
+    rng = np.random.default_rng(11)
+    base_values, base_tangent, other_values, other_tangent = (rng.standard_normal((3, 3)) for _ in range(4))
+    with forward_ad.dual_level():
+        base = library.tensor(base_values)
+        if base_dual:
+            base = forward_ad.make_dual(base, library.tensor(base_tangent)) * 1
+        early = VIEWS[view](base) if before else None  # a view made before the write
+        target = VIEWS[view](base)
+        size = int(np.prod(tuple(target.shape)))
+        other = forward_ad.make_dual(library.tensor(other_values.reshape(-1)[:size].reshape(tuple(target.shape))),
+                                     library.tensor(other_tangent.reshape(-1)[:size].reshape(tuple(target.shape))))
+        WRITES[write](library, forward_ad, target, other)
+        seen = [forward_ad.unpack_dual(t) for t in (base, target, early) if t is not None]
+        return [(p.detach().numpy().copy(), None if t is None else t.detach().numpy().copy()) for p, t in seen]
+
+
+@settings(deadline=None)  # torch's first in-place op on a dual is slow (its lazy setup)
+@given(base_dual=st.booleans(), view=st.sampled_from(sorted(VIEWS)), write=st.sampled_from(sorted(WRITES)),
+       before=st.booleans())
+def test_in_place_writes_through_views_match_torch(base_dual, view, write, before):
+    ours, theirs = (_views_and_writes(library, forward_ad, base_dual, view, write, before)
+                    for library, forward_ad in LIBRARIES)
+    for (primal, tangent), (their_primal, their_tangent) in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(primal, their_primal, rtol=1e-12)
+        assert (tangent is None) == (their_tangent is None)
+        if tangent is not None:
+            np.testing.assert_allclose(tangent, their_tangent, rtol=1e-12, atol=1e-15)
