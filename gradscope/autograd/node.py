@@ -480,14 +480,14 @@ def _first_order_vjp(op: Primitive):
                     if g.shape != meta[0] or g.dtype is not meta[1]:
                         g = _validate(self, meta, g, NUMPY, 0)
                 outputs = [g]
-            elif n_rules == 2:
-                edges, metas = self._next, self._input_meta
-                g = None if edges[0][0] is None else rule0(grads[0], s)
-                if g is not None and (g.shape != metas[0][0] or g.dtype is not metas[0][1]):
-                    g = _validate(self, metas[0], g, NUMPY, 0)
-                g1 = None if edges[1][0] is None else rule1(grads[0], s)
-                if g1 is not None and (g1.shape != metas[1][0] or g1.dtype is not metas[1][1]):
-                    g1 = _validate(self, metas[1], g1, NUMPY, 1)
+            elif n_rules == 2:  # an input's meta is None exactly when it has no edge (nothing to compute)
+                meta, meta1 = self._input_meta
+                g = None if meta is None else rule0(grads[0], s)
+                if g is not None and (g.shape != meta[0] or g.dtype is not meta[1]):
+                    g = _validate(self, meta, g, NUMPY, 0)
+                g1 = None if meta1 is None else rule1(grads[0], s)
+                if g1 is not None and (g1.shape != meta1[0] or g1.dtype is not meta1[1]):
+                    g1 = _validate(self, meta1, g1, NUMPY, 1)
                 outputs = [g, g1]
             else:  # NOTE: a loop, not a comprehension: one would make `grads` and `s` cells, built on every call
                 outputs = []
