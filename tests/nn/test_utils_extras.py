@@ -169,3 +169,24 @@ def test_skip_init_draws_nothing_from_the_generator():
     for lib in (gs, torch):
         with pytest.raises(RuntimeError, match="Expected a Module; got <class 'int'>"):
             lib.nn.utils.skip_init(int)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_convert_conv_weight_memory_format_matches_torch(dims):
+    """The weights keep their values and Parameters (torch changes their strides; gradscope's stay row-major), the
+    other layers are left as they are, and the converted model computes what torch's does."""
+    def run(lib):
+        lib.manual_seed(0)
+        conv, transposed = (lib.nn.Conv2d, lib.nn.ConvTranspose2d) if dims == 2 else (lib.nn.Conv3d,
+                                                                                       lib.nn.ConvTranspose3d)
+        model = lib.nn.Sequential(conv(2, 3, 2), lib.nn.Sequential(transposed(3, 2, 2)), lib.nn.Linear(4, 4))
+        parameters = list(model.parameters())
+        convert = getattr(lib.nn.utils, f"convert_conv{dims}d_weight_memory_format")
+        memory_format = lib.channels_last if dims == 2 else lib.channels_last_3d
+        returned = convert(model, memory_format)
+        x = lib.arange(2 * 4 ** dims, dtype=lib.float32).reshape(1, 2, *[4] * dims) / 50
+        return [returned is model, [a is b for a, b in zip(parameters, model.parameters(), strict=True)],
+                [type(p).__name__ for p in model.parameters()],
+                np.round(model(x).detach().numpy(), 5).tolist()]
+
+    assert run(gs) == run(torch)
