@@ -654,7 +654,11 @@ def test_an_empty_trace_opens_and_says_so():
 
     async def scenario(pilot):
         assert app.screen.sub_title == "no backward pass · 0 nodes · no anomalies"
-        await pilot.press("n", "j", "p", "escape", "slash", "x")
+        assert summary(app).startswith("nothing recorded: no tensor that requires grad took part in an op")
+        await pilot.press("n", "j", "p")
+        assert str(app.screen.query_one(".caption", Static).content) == \
+            "no parameters: the trace holds no leaf tensor that requires grad"
+        await pilot.press("escape", "slash", "x")
         assert status(app) == "no node matches 'x'"
 
     drive(app, scenario)

@@ -35,6 +35,7 @@ OUTLINES_KEPT = 4  # layouts kept for switching back and forth (each ~0.1 s for 
 # one shown before, and the two one key away (] and [) laid out ahead
 LAYOUT_AHEAD_AFTER = 0.2  # seconds after a pass is drawn: its neighbours are laid out while the user reads it
 ListScreen = TypeVar("ListScreen", AnomaliesScreen, ParametersScreen, PassesScreen)
+EMPTY = "nothing recorded: no tensor that requires grad took part in an op, so no autograd node was made"
 LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
 
 
@@ -153,6 +154,8 @@ class MainScreen(Screen):
         elif isinstance(item, MoreItem):
             what = "nodes" if outline.lists_nodes(item.container) else "inputs"
             detail.show(None, self.pass_index, note=f"{outline.count(item):,} more {what} here: enter lists them")
+        elif not len(outline):
+            detail.show(None, self.pass_index, note=EMPTY)
         else:
             detail.show(None if item is None else outline.first_node(item), self.pass_index)
 

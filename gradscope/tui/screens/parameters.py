@@ -37,10 +37,12 @@ class ParametersScreen(Screen[None]):
         yield KeyFooter()
 
     def _caption(self) -> Flow:
-        shown = "" if self.pass_index is None else f" after pass {self.pass_index}"
+        if not self.parameters.parameters:
+            return Flow.phrases("no parameters: the trace holds no leaf tensor that requires grad")
         parameters = counted(len(self.parameters.parameters), "parameter", "parameters")
-        return Flow.phrases(f"{parameters}, gradients{shown}", "enter: go to the node",
-                            "1-6 or a click on a header: sort")
+        gradients = "no backward pass, so no gradients" if self.pass_index is None else \
+            f"gradients after pass {self.pass_index}"
+        return Flow.phrases(f"{parameters}, {gradients}", "enter: go to the node", "1-6 or a click on a header: sort")
 
     def show(self, pass_index: int | None) -> None:
         """Show the gradients of pass `pass_index` as the screen opens again."""
