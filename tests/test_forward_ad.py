@@ -415,6 +415,11 @@ def test_gradcheck_forward_ad_over_ops_and_its_argument_errors(oracle):
         print(check(lambda w, x: ((w @ x).tanh(), x.softmax(0)), (w, x), check_forward_ad=True))
         print(check(lambda x: x[1:].exp() * x[:2], (x,), check_forward_ad=True, fast_mode=True))
         print(check(lambda x: x.max(0), (x,), check_forward_ad=True, check_batched_forward_grad=True))
+        strided = torch.linspace(-1, 1, 24, dtype=torch.float64).reshape(4, 6)[:, ::2].requires_grad_()
+        transposed = torch.linspace(0, 2, 12, dtype=torch.float64).reshape(3, 4).t().requires_grad_()
+        print(check(lambda a, b: (a * b).tanh(), (strided, transposed), check_forward_ad=True),
+              check(lambda a, b: (a * b).tanh(), (strided, transposed), check_forward_ad=True, fast_mode=True),
+              check(lambda a, n: (a.sum(), a.argmax() * n), (strided, 3), check_forward_ad=True))
         for f in (lambda x: (x.sin() * x).sum(), lambda x: x.tanh() ** 2, lambda x: x.exp() / x.exp().sum()):
             print(torch.autograd.gradgradcheck(f, (x,), check_fwd_over_rev=True),
                   torch.autograd.gradgradcheck(f, (x,), check_fwd_over_rev=True, check_rev_over_rev=False,

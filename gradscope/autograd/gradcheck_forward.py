@@ -44,8 +44,8 @@ def _dual_inputs(inputs, differentiable) -> tuple[list, dict]:
     """The inputs, the differentiable ones made duals of zero tangents (written in place to choose a direction)."""
     duals, tangents = list(inputs), {}
     for i in differentiable:
-        tangents[i] = Tensor._make(np.zeros_like(inputs[i]._data))
-        duals[i] = make_dual(Tensor._make(inputs[i]._data), tangents[i])
+        duals[i] = make_dual(Tensor._make(inputs[i]._data), Tensor._make(np.zeros_like(inputs[i]._data)))
+        tangents[i] = unpack_dual(duals[i]).tangent  # the dual's own (make_dual copies one laid out otherwise)
     return duals, tangents
 
 
