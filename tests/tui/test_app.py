@@ -514,9 +514,10 @@ def test_help_lists_every_binding():
         text = "\n".join(plain(static.content) for static in app.screen.query(Static))
         for binding in main_bindings:
             assert (binding.tooltip or binding.description) in text, binding
-        for key in ("/", "n", "N", "p", "a", "]", "[", "s", "r", "q", "?", "↓ / j", "↑ / k", "h / ←", "l / →",
+        for key in ("/", "n", "N", "p", "a", "]", "[", "s", "r", "q", "?", "j / ↓", "k / ↑", "h / ←", "l / →",
                     "⏎", "space", "1", "6", "esc", "tab", "P", "e", "c", "g / home", "G / end"):
             assert f"\n {key} " in text, key
+        assert "↑ / k" not in text and "↓ / j" not in text  # the letters first in every table
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
 

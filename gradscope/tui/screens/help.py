@@ -133,6 +133,9 @@ def sections(app: App) -> list[tuple[str, list[BindingType]]]:
     ]
 
 
+ARROWS = frozenset("↑↓←→")
+
+
 def _table(app: App, title: str, bindings: list[BindingType]) -> Table:
     table = Table(title=title, title_justify="left", box=None, show_header=False, title_style="bold")
     table.add_column(min_width=14)
@@ -145,6 +148,8 @@ def _table(app: App, title: str, bindings: list[BindingType]) -> Table:
     for key, description in described.items():
         rows.setdefault(description, []).append(key)
     for description, keys in rows.items():
+        # the arrows after the letters, in every table alike ("k / ↑": Textual's tree binds ↑ before our k)
+        keys.sort(key=lambda key: key in ARROWS)
         table.add_row(Text(" / ".join(keys), style="bold"), description)
     return table
 
