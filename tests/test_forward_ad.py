@@ -637,3 +637,23 @@ def test_in_place_writes_through_views_match_torch(base_dual, view, write, befor
         assert (tangent is None) == (their_tangent is None)
         if tangent is not None:
             np.testing.assert_allclose(tangent, their_tangent, rtol=1e-12, atol=1e-15)
+
+
+def test_levels_given_explicitly_and_arguments_that_are_no_tensors(oracle):
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        def attempt(f):
+            try: print(f())
+            except Exception as e: print(type(e).__name__, e)
+        x = torch.ones(2)
+        attempt(lambda: fwAD.unpack_dual(x, level=0))
+        attempt(lambda: fwAD.make_dual(x, x, level=0))
+        with fwAD.dual_level():
+            attempt(lambda: fwAD.unpack_dual(x, level=1))
+            attempt(lambda: fwAD.unpack_dual(x, level=0).tangent)
+            attempt(lambda: fwAD.unpack_dual(3.0))
+            attempt(lambda: fwAD.make_dual(x, 3.0))
+        attempt(lambda: fwAD.exit_dual_level(level=0))
+        print(fwAD.unpack_dual(3.0))
+        attempt(lambda: fwAD.unpack_dual(3.0, level=0))
+    """)

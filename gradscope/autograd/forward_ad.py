@@ -296,11 +296,6 @@ class dual_level(_DecoratorContextManager):  # noqa: N801 - PyTorch's name
         exit_dual_level()
 
 
-def _level_of(level: int | None, name: str) -> _Level | None:
-    entered = observers.dual_level
-    if level is not None and (entered is None or level != entered.index):
-        raise RuntimeError(f"Invalid level given to {name}")
-    return entered
 
 
 def _check_size(tensor: Tensor, tangent: Tensor) -> None:
@@ -317,13 +312,19 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
                            "enter_dual_level() first.")
     for name, value in (("primal", tensor), ("tangent", tangent)):
+        if not isinstance(value, Tensor):
+            raise AttributeError(f"'{type(value).__name__}' object has no attribute 'is_floating_point'")
         kind = value._data.dtype.kind
         if kind == "c":
             raise NotImplementedError(f"gradscope's forward AD supports real floating point tensors only, but the "
                                       f"{name} is {value.dtype}")
         if kind != "f":
             raise ValueError(f"Expected {name} to be floating point or complex, but got: {value.dtype}")
-    entered = _level_of(level, "_make_dual")
+    if level is not None and entered is None:
+        raise RuntimeError("Trying to access a forward AD level with an invalid index. This index was either not "
+                           "created or is already deleted.")
+    if level is not None and level != entered.index:
+        raise RuntimeError("Invalid level given to _make_dual")
     _check_size(tensor, tangent)
     if entered.tangent_of(tensor) is not None:
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
@@ -336,10 +337,14 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """`(primal, tangent)`: in a level, the primal is a view of `tensor` without its tangent, the tangent is as
-    it is (None when it has none); outside any, `tensor` itself and None."""
-    if level is None and observers.dual_level is None:
+    it is (None when it has none); outside any (or for another level), `tensor` itself and None."""
+    entered = observers.dual_level
+    if level is None and entered is None:
         return UnpackedDualTensor(tensor, None)
-    entered = _level_of(level, "_unpack_dual")
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not {type(tensor).__name__}")
+    if entered is None or level is not None and level != entered.index:
+        return UnpackedDualTensor(tensor, None)
     tangent = entered.tangent_of(tensor)
     if not entered.enabled:  # inside a custom Function's forward or jvp, tensors show no tangent
         tangent = None
