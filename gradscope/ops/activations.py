@@ -130,7 +130,9 @@ def _log_sigmoid(a):
     return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
 
 
+# PyTorch's CPU forward also saves `buffer`, exp(-|x|), which no rule here needs: computed when read
 log_sigmoid = primitive("log_sigmoid", _log_sigmoid, "LogSigmoidBackward0", inputs=("self",), saves=("self",),
+                        lazy={"buffer": lambda s: np.exp(-np.abs(s.self))},
                         vjp=(lambda g, s: g * s.xp.sigmoid(-s.self),))
 
 

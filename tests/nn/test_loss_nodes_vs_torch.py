@@ -79,9 +79,6 @@ def const(lib, array):
 
 CASES = dict(_cases())
 
-# differences left: LogSigmoidBackward0 lacks PyTorch's `_saved_buffer`
-KNOWN = ("multilabel_soft_margin",)
-
 
 def describe(value, lib):
     if isinstance(value, lib.Tensor):
@@ -144,7 +141,6 @@ def differences(build) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="see KNOWN"))
-                                  if name.split("-")[0] in KNOWN else name for name in CASES])
+@pytest.mark.parametrize("name", list(CASES))
 def test_loss_graph_shows_what_pytorch_shows(name):
     assert differences(CASES[name]) == []
