@@ -586,7 +586,7 @@ def test_observers_see_the_users_ops_only():
         with observers.observing(Seen()) as seen, fwAD.dual_level():
             x = gradscope.ones(3, requires_grad=True)
             primal = fwAD.make_dual(x, gradscope.ones(3)) if dual else x.view(3)
-            out = (primal.sin() * 2).sum()
+            out = (primal.sin() * 2).t().sum()
             out.backward()
             assert (fwAD.unpack_dual(out).tangent is not None) == dual
         return seen

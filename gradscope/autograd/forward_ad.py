@@ -113,18 +113,17 @@ class _Level:
         differentiable = [k for k in indices if outputs[k]._data.dtype.kind == "f"]
         if not differentiable:  # integer and boolean outputs get no tangent
             return
-        with self.paused():
+        # NOTE: no observer sees the ops and passes computing tangents (a recording would show them as the user's,
+        # anomaly mode would call a NaN tangent from 0·∞ an error, which PyTorch doesn't)
+        with self.paused(), observers.muted(self):
             if op.view:  # the same view of the input's tangent
                 if tangents[0] is not None:
                     views = apply(op, (tangents[0],), params)
                     for k in differentiable:
                         self.set_tangent(outputs[k], views if op.n_outputs == 1 else views[k], laid_out=True)
                 return
-            # NOTE: no observer sees these ops and passes (a recording would show them as the user's, anomaly
-            # mode would call a NaN tangent from 0·∞ an error, which PyTorch doesn't)
             try:
-                with observers.muted(self):
-                    jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
+                jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
             except (NotImplementedError, RuntimeError) as error:
                 if "not implemented" not in str(error):
                     raise
