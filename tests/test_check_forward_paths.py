@@ -1,6 +1,6 @@
-"""check_forward's ops outside the graph are checked by a watcher (it takes op_computed only), so the engine keeps
-apply's light recording and its plain backward: what it raises, and where, is what the full observer it was before
-raised (forced here by registering the same watcher as a process-wide observer)."""
+"""check_forward's ops outside the graph are handed to anomaly mode's checker by the paths that make them (the
+one-frame forwards, fused_products, apply), so check_forward keeps every fast path: what it raises, and where, is
+what it raised as a process-wide observer of every op (forced here by registering the check as one)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,25 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Anomaly Detection has been enab
               pytest.mark.filterwarnings("ignore:Error detected in:UserWarning")]
 
 
+class _Check:
+    """The checker's check of ops without a node, as the process-wide observer it was."""
+
+    def __init__(self, check) -> None:
+        self.op_computed = check
+
+
 @contextlib.contextmanager
 def _as_observer():
-    """check_forward's watcher as the process-wide observer it was."""
-    observers.remove_watcher(anomaly._FORWARD_WATCHER)
-    observers.add_global(anomaly._FORWARD_WATCHER)
+    """check_forward's check of ops without a node told by observers.notify, the paths' own calls silenced."""
+    checker = anomaly._CHECKER
+    observer = _Check(checker.op_computed)
+    checker.op_computed = lambda op, inputs, outputs: None
+    observers.add_global(observer)
     try:
         yield
     finally:
-        observers.remove_global(anomaly._FORWARD_WATCHER)
-        observers.add_watcher(anomaly._FORWARD_WATCHER)
+        observers.remove_global(observer)
+        del checker.op_computed
 
 
 def _operands():
@@ -73,23 +82,35 @@ def test_check_forward_raises_as_it_did_as_an_observer(case):
         assert outcome[3].startswith(__file__)  # the user's line
 
 
-def test_check_forward_keeps_the_light_paths():
-    zeros, big, x, w = _operands()
+def _calls(make) -> list[str]:
+    """The calls of apply (the general path) and _record (SavedTensor entries) while `make` runs."""
     calls = []
-    record = dispatch._record.__code__
+    codes = (dispatch.apply.__code__, dispatch._record.__code__)
 
     def profile(frame, event, arg):
-        if event == "call" and frame.f_code is record:
-            calls.append(frame.f_code)
+        if event == "call" and frame.f_code in codes:
+            calls.append(frame.f_code.co_name)
 
+    sys.setprofile(profile)
+    try:
+        make()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_check_forward_keeps_the_fast_paths():
+    zeros, big, x, w = _operands()
+
+    def make():
+        loss = (x.exp() * 2.0 + x.sin() + F.linear(zeros, w, None).sum() * 0.0).sum()
+        (zeros.exp() * 2.0).sum() + (zeros @ big.t().t().t()).sum()
+        return loss
+
+    unchecked = _calls(make)
     with gs.autograd.detect_anomaly(check_forward=True):
-        assert not observers.GLOBAL and observers.WATCHERS == (anomaly._FORWARD_WATCHER,)
-        sys.setprofile(profile)
-        try:
-            loss = (x.exp() * 2.0 + x.sin()).sum()
-        finally:
-            sys.setprofile(None)
-        loss.backward()
-    assert calls == []  # no SavedTensor entries: apply's light recorders
+        assert observers.idle and not observers.WATCHERS
+        checked = _calls(make)
+        make().backward()
+    assert checked == unchecked and "_record" not in checked  # the same calls of the general path: the sums
     assert np.isfinite(x.grad.numpy()).all()
-    assert not observers.WATCHERS

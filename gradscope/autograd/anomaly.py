@@ -43,10 +43,6 @@ def _set(mode: _Mode) -> None:
     set_anomaly_mode(mode)
     _CHECKER.set_mode(mode)
     observers.set_checker(_CHECKER if mode.enabled else None)
-    if mode.enabled and mode.check_forward:  # ops outside the graph too: a watcher (op_computed is all it takes)
-        observers.add_watcher(_FORWARD_WATCHER)
-    else:
-        observers.remove_watcher(_FORWARD_WATCHER)
     if not mode.enabled:
         forget_stacks()
 
@@ -273,6 +269,34 @@ class AnomalyChecker:
                                  f"during the forward pass (op {_op_name(node)}).")
             raise _with_report(error, report)
 
+    def op_computed(self, op, inputs, outputs) -> None:
+        """With check_forward, an op that made no node (its inputs don't require grad) is checked too: data
+        preprocessing on tensors that don't require grad is where non-finite values are often born. The fast
+        paths (fused.py, fused_products, apply) and `dispatch._finish` hand it every op that made no node
+        (views can't make a non-finite value), only while `check_forward` is on."""
+        mode = self.mode
+        if self.in_backward() or any(out._grad_fn is not None for out in outputs):
+            return
+        scope = observers.current_scope()
+        if mode.allow and any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow
+                              for text in (op.name, scope or "")):
+            return
+        if forward_origin(op.name, inputs, outputs) is None:
+            return
+        token = quiet()
+        try:
+            index, kind = next((i, kind) for i, out in enumerate(outputs)
+                               if (kind := _nonfinite_kind(out._data, _CHECK_ALL)) is not None)
+        finally:
+            loud(token)
+        incoming = [_stats(x) if hasattr(x, "_data") else None for x in inputs]
+        report = AnomalyReport("forward", "culprit", None, None, op.name, index, scope,
+                               user_location(capture_stack()), why_forward(op.name, incoming),
+                               [_stats(o) for o in outputs], incoming, {})
+        error = RuntimeError(f"Op '{op.name}' returned {kind} values in its {index}th output during the forward "
+                             "pass (outside the autograd graph: none of its inputs requires grad).")
+        raise _with_report(error, report)
+
     def node_started(self, node) -> None:
         """`node` is about to run and may make nodes (create_graph, hooks, custom Functions): they are its."""
         running = _RUNNING.get()
@@ -358,35 +382,6 @@ def _backward_error(node, grads, outputs, index: int, kind: str, saved_entries) 
     return _with_report(error, report)
 
 
-class _ForwardWatcher:
-    """With check_forward, ops outside the graph (they make no node) are checked too: data preprocessing on
-    tensors that don't require grad is where non-finite values are often born."""
-
-    def op_computed(self, op, inputs, outputs) -> None:
-        mode = anomaly_mode()
-        if _CHECKER.in_backward() or any(out._grad_fn is not None for out in outputs):
-            return
-        scope = observers.current_scope()
-        if mode.allow and any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow
-                              for text in (op.name, scope or "")):
-            return
-        if forward_origin(op.name, inputs, outputs) is None:
-            return
-        token = quiet()
-        try:
-            index, kind = next((i, kind) for i, out in enumerate(outputs)
-                               if (kind := _nonfinite_kind(out._data, _CHECK_ALL)) is not None)
-        finally:
-            loud(token)
-        incoming = [_stats(x) if hasattr(x, "_data") else None for x in inputs]
-        report = AnomalyReport("forward", "culprit", None, None, op.name, index, scope,
-                               user_location(capture_stack()), why_forward(op.name, incoming),
-                               [_stats(o) for o in outputs], incoming, {})
-        error = RuntimeError(f"Op '{op.name}' returned {kind} values in its {index}th output during the forward "
-                             "pass (outside the autograd graph: none of its inputs requires grad).")
-        raise _with_report(error, report)
-
-
 def _warn_while_failing(message: str) -> None:
     """Warn while a backward node's error is on its way up. NOTE: as PyTorch's warning handler does then, a
     warning the filters turn into an error is printed instead, so that the node's own error surfaces."""
@@ -408,4 +403,3 @@ _NDARRAY = np.ndarray
 _SCREENED = (np.dtype(np.float32), np.dtype(np.float64))  # native ones: others are looked at closely
 _CALLS_GET = observers.calls.get
 _CHECKER = AnomalyChecker()
-_FORWARD_WATCHER = _ForwardWatcher()

@@ -57,12 +57,17 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
             if (type(x) is Tensor or isinstance(x, Tensor)) and (
                     x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
                 _record_unary(op, x, params, arrays, t)
+            elif observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+                observers.checker.op_computed(op, inputs, (t,))
         else:
             for x in inputs:
                 if (type(x) is Tensor or isinstance(x, Tensor)) and (
                         x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
                     _record_simple(op, inputs, params, arrays, t)
                     break
+            else:
+                if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+                    observers.checker.op_computed(op, inputs, (t,))
         if observers.WATCHERS:
             observers.notify_watchers("op_computed", op, inputs, (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
@@ -133,6 +138,8 @@ def _finish(op, inputs, params, arrays, outputs: tuple, mode) -> None:
             if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
                 _record(op, inputs, params, arrays, outputs)
                 break
+    if observers.checker is not None and observers.checker.check_forward:  # an op that made no node
+        observers.checker.op_computed(op, inputs, outputs)
     if observers.WATCHERS:
         observers.notify_watchers("op_computed", op, inputs, outputs)
     if observers.GLOBAL or mode.observers:

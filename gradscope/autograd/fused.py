@@ -79,6 +79,8 @@ def unary(op: Primitive, general):
         if not (input._requires_grad or input._base is not None and _stale_view_requires_grad(input)):
             t._requires_grad = False
             t._grad_fn = None
+            if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+                observers.checker.op_computed(op, (input,), (t,))
         else:
             node = cls()  # NOTE: a call of the class costs half of object.__new__(cls): no argument tuples
             if input._base is not None:
@@ -154,6 +156,8 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
         if not (input._requires_grad or input._base is not None and _stale_view_requires_grad(input)):
             t._requires_grad = False
             t._grad_fn = None
+            if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+                observers.checker.op_computed(op, (input,), (t,))
         else:
             node = cls()
             if input._base is not None:
@@ -236,6 +240,8 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
         if not live:
             t._requires_grad = False
             t._grad_fn = None
+            if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+                observers.checker.op_computed(op, (input, other), (t,))
             if mode is not DEFAULT_MODES:  # observers listen in this context
                 tell_observers(op, (input, other), (t,))
             return t

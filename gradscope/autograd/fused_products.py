@@ -97,6 +97,8 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     right = mat2._requires_grad or mat2._base is not None and _stale_view_requires_grad(mat2)
     biased = bias is not None and (bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
     if not (left or right or biased):
+        if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+            _check_forward(bias, input, mat2, t)
         return t
     if left:
         if input._base is not None:
@@ -150,6 +152,14 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     if observers.checker is not None:
         observers.checker.node_created(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
     return t
+
+
+def _check_forward(bias: Tensor | None, input: Tensor, mat2: Tensor, out: Tensor) -> None:
+    """Anomaly mode's check_forward of a product that made no node, as apply hands it over: mm, or addmm."""
+    if bias is None:
+        observers.checker.op_computed(L.mm, (input, mat2), (out,))
+    else:
+        observers.checker.op_computed(L.addmm, (bias, input, mat2), (out,))
 
 
 def mm(general):
@@ -217,6 +227,8 @@ def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
     biased = bias is not None and (bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
     if not (left or right or biased):
+        if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+            _check_forward(bias, input, view, t)
         return t
     size = data.itemsize
     if left:
