@@ -657,3 +657,13 @@ def test_levels_given_explicitly_and_arguments_that_are_no_tensors(oracle):
         print(fwAD.unpack_dual(3.0))
         attempt(lambda: fwAD.unpack_dual(3.0, level=0))
     """)
+
+
+def test_a_long_level_keeps_nothing_of_dead_tensors():
+    with fwAD.dual_level():
+        level = observers.dual_level
+        x = fwAD.make_dual(gradscope.ones(3), gradscope.ones(3))
+        for _ in range(50):
+            y = (x.sin() * x).tanh()
+        assert fwAD.unpack_dual(y).tangent is not None
+        assert len(level.duals) < 20

@@ -49,8 +49,7 @@ class _Level:
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.duals: dict[int, weakref.ref] = {}
-        self.saved_outputs: dict[int, tuple] = {}  # id(SavedTensor of an output) -> (it, the output's tangent)
+        self.duals: dict[int, weakref.ref] = {}  # id -> the tensor given a tangent (an entry goes with its tensor)
         self.enabled = True
 
     def set_tangent(self, tensor: Tensor, tangent: Tensor, laid_out: bool = False) -> None:
@@ -64,22 +63,26 @@ class _Level:
                 like[...] = data
                 tangent = Tensor._make(like)
         tensor._tangent = tangent
-        self.duals[id(tensor)] = weakref.ref(tensor)
+        key = id(tensor)
+        duals = self.duals
+        # NOTE: the entry goes when its tensor does: a long loop inside one level keeps no dead entries
+        duals[key] = weakref.ref(tensor, lambda ref: duals.pop(key) if duals.get(key) is ref else None)
 
     def drop_tangents(self) -> None:
-        for ref in self.duals.values():
+        for ref in list(self.duals.values()):
             tensor = ref()
             if tensor is not None:
                 tensor.__dict__.pop("_tangent", None)
         self.duals.clear()
-        self.saved_outputs.clear()
 
-    def unpacked_output(self, saved, tensor: Tensor) -> None:
-        """A backward under create_graph unpacked a saved output: it has the output's tangent, so that forward AD
-        over the backward (gradgradcheck's check_fwd_over_rev) sees the output depend on the inputs."""
-        entry = self.saved_outputs.get(id(saved))
-        if entry is not None and entry[0] is saved:
-            self.set_tangent(tensor, entry[1], laid_out=True)
+    def unpacked_output(self, saved, tensor: Tensor, node) -> None:
+        """A backward under create_graph unpacked a saved output of `node`: it has the output's tangent, so that
+        forward AD over the backward (gradgradcheck's check_fwd_over_rev) sees the output depend on the inputs."""
+        kept = node.__dict__.get("_output_tangents") if node is not None else None
+        if kept is not None and kept[0] is self:  # kept at this level, not an exited one
+            tangent = kept[1].get(saved._output_nr)
+            if tangent is not None:
+                self.set_tangent(tensor, tangent, laid_out=True)
 
     @contextlib.contextmanager
     def paused(self):
@@ -134,9 +137,9 @@ class _Level:
             for k, tangent in zip(differentiable, jvps):
                 self.set_tangent(outputs[k], tangent)
         node = outputs[differentiable[0]]._grad_fn
-        for entry in getattr(node, "_saved", None) or ():  # the node saved an output: keep its tangent with it
-            if isinstance(entry, SavedTensor) and entry._is_output and entry._output_nr in differentiable:
-                self.saved_outputs[id(entry)] = (entry, outputs[entry._output_nr]._tangent)
+        if any(isinstance(entry, SavedTensor) and entry._is_output for entry in getattr(node, "_saved", None) or ()):
+            # the node saved an output: it keeps the outputs' tangents (as long as it lives) for `unpacked_output`
+            node._output_tangents = (self, {k: outputs[k]._tangent for k in differentiable})
 
     def written(self, target: Tensor, result: Tensor) -> None:
         """`result` was written into `target` in place: its tangent goes into the target's (made, as zeros, for

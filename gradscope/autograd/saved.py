@@ -163,7 +163,7 @@ class SavedTensor:
             out._grad_fn = node if differentiable else None
             out._output_nr, out._version_counter = self._output_nr, self._counter
             if observers.dual_level is not None:  # forward AD over a backward: the output's tangent comes too
-                observers.dual_level.unpacked_output(self, out)
+                observers.dual_level.unpacked_output(self, out, node)
             return out
         if self._array is None:  # an optional tensor that was not given (PyTorch's undefined SavedVariable)
             return None
