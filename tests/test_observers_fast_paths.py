@@ -9,6 +9,7 @@ import contextlib
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 import gradscope as gs
@@ -305,3 +306,23 @@ def test_under_anomaly_mode_the_plain_path_tells_and_checks_as_the_special_path(
         assert any(message.startswith("Error detected in SqrtBackward0") for message in caught)
     else:
         assert error is None
+
+
+@pytest.mark.parametrize("size", [3, 5000], ids=["values kept", "held"])
+def test_a_recorded_gradient_summed_from_several_paths_keeps_the_values_it_had(size):
+    """The engine sums a node's gradients from several paths into the buffer's array when it alone holds it; not
+    while observers listen: a recording keeps what each node received and returned (held by reference, or known
+    by the array's identity)."""
+    x = gs.tensor(np.linspace(-1.0, 1.0, size), requires_grad=True)
+    with Recorder() as recorder:
+        a = x * 2.0
+        (a.exp() + a.sin() + a.cos()).sum().backward()
+    trace = recorder.finish()
+    by_name = {node.name: node.id for node in trace.nodes.values()}
+    recorded = trace.passes[0]
+    summed = recorded.grad_outputs[by_name["MulBackward0"]][0]
+    parts = [recorded.grad_inputs[by_name[name]][0] for name in ("ExpBackward0", "SinBackward0", "CosBackward0")]
+    doubled = 2 * x.detach().numpy()
+    for record, values in ((summed, np.exp(doubled) + np.cos(doubled) - np.sin(doubled)),
+                           (parts[0], np.exp(doubled)), (parts[1], np.cos(doubled)), (parts[2], -np.sin(doubled))):
+        assert (record.stats.norm, record.stats.mean) == pytest.approx((np.linalg.norm(values), values.mean()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 import sys
 import threading
 import warnings
@@ -285,6 +286,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     checker = observers.checker  # anomaly mode
     task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
     plain = needed is None and not create_graph  # then most nodes just run their rules (observers told around them)
+    # observers keep the gradients they are told of (a recording holds one by reference, and knows an array met
+    # again by its identity): while they listen, no gradient is summed into in place
+    summed = operator.add if observing else _summed
     alone = not observing and checker is None
     fast = plain and alone  # then they just run their rules
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
@@ -348,12 +352,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots = buffers[child] = [None] * child.n_outputs
                         slots[nr] = g
                     elif g is not None:
-                        slots[nr] = g if slots[nr] is None else _summed(slots[nr], g)
+                        slots[nr] = g if slots[nr] is None else summed(slots[nr], g)
                     continue
                 slots = buffers.pop(child, None) if buffers else None
                 if type(child) is AccumulateGrad:
                     if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
-                        g = slots[0] if g is None else g if slots[0] is None else _summed(slots[0], g)
+                        g = slots[0] if g is None else g if slots[0] is None else summed(slots[0], g)
                         slots = None
                     if at_once and not leaves and not child._has_hooks and (
                             (leaf := child.variable)._requires_grad and not leaf._backward_hooks
@@ -377,7 +381,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         slots = [None] * child.n_outputs
                         slots[nr] = g
                 elif g is not None:
-                    slots[nr] = g if slots[nr] is None else _summed(slots[nr], g)
+                    slots[nr] = g if slots[nr] is None else summed(slots[nr], g)
                 if following is None:
                     if child._seq > top:
                         following, following_grads = child, slots
