@@ -667,3 +667,27 @@ def test_a_long_level_keeps_nothing_of_dead_tensors():
             y = (x.sin() * x).tanh()
         assert fwAD.unpack_dual(y).tangent is not None
         assert len(level.duals) < 20
+
+
+CONVERSIONS = {
+    "contiguous": lambda T, d: d.t().contiguous(), "to32": lambda T, d: d.to(T.float32),
+    "float": lambda T, d: d.float(),
+    "type_as": lambda T, d: d.type_as(T.ones(1)), "cpu": lambda T, d: d.cpu(), "clone_t": lambda T, d: d.t().clone(),
+    "expand_as": lambda T, d: d[:1].expand_as(d), "view_as": lambda T, d: d.view_as(T.ones(12)),
+    "reshape_as": lambda T, d: d.t().reshape_as(T.ones(12)), "flatten": lambda T, d: d.flatten(),
+    "none_index": lambda T, d: d[None], "T": lambda T, d: d.T, "mT": lambda T, d: d.mT,
+    "movedim": lambda T, d: d.movedim(0, 1), "as_strided": lambda T, d: d.as_strided((2, 2), (1, 4)),
+    "unfold": lambda T, d: d.unfold(1, 2, 1), "as_tensor": lambda T, d: T.as_tensor(d),
+    "detached": lambda T, d: d.detach().requires_grad_(), "from_numpy": lambda T, d: T.from_numpy(d.detach().numpy()),
+    "masked_fill": lambda T, d: d.masked_fill(d > 0, 1.0),
+    "index_select": lambda T, d: d.index_select(1, T.tensor([0, 2])),
+    "take": lambda T, d: d.take(T.tensor([0, 5])), "real": lambda T, d: d.real, "abs_": lambda T, d: d.clone().abs_(),
+    "chunk": lambda T, d: d.chunk(2, 1)[1].mul(2), "nan_to_num": lambda T, d: d.nan_to_num(),
+    "addcmul": lambda T, d: T.addcmul(d, d, d, value=0.5), "norm_dim": lambda T, d: d.norm(dim=1),
+    "where_scalar": lambda T, d: T.where(d > 0, d, 0.0),
+}
+
+
+@pytest.mark.parametrize("name", CONVERSIONS)
+def test_conversions_and_tensor_methods_match_torch(name):
+    assert_same_jvp(CONVERSIONS[name], _random(3, 4, seed=9), rtol=1e-6)
