@@ -9,9 +9,14 @@ in the graph or not (after `node_created` when it made a node; `outputs` is a tu
 `_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
 anomaly mode); with none active the engine pays one check per op.
 
-Anomaly mode is no observer but the *checker* (`checker`, process-wide): dispatch and custom Functions
-hand it each node they make, the engine each node it runs and the one that failed; it takes no per-op or
-per-saved-tensor event, so recording keeps its light saved entries and the engine its fast path.
+Anomaly mode is no observer but the *checker* (`checker`, process-wide): dispatch, the one-frame forwards and
+custom Functions hand it each node they make (and, with check_forward, each op that made none), the engine each
+node it runs and the one that failed; it takes no per-saved-tensor event, so nodes keep their light saved entries
+and the engine its fast path.
+
+Observers listening in a context (`observing`, a Recorder) keep the fast paths too, in `Modes.plain`: the
+one-frame forwards and apply's light recorders tell them with `dispatch.tell_observers`, the engine runs its plain
+path with their backward events around each node. Process-wide observers (`add_global`) take the general paths.
 
 *Watchers* are light, process-wide observers (`gradscope watch`): they receive only `op_computed`,
 `backward_begin` and `backward_end`, so the engine keeps its fast paths (no SavedTensor objects, no
