@@ -19,7 +19,9 @@ def _log_every_node(root, log: list) -> None:
         if node is None or node in seen:
             continue
         seen.add(node)
-        node.register_prehook(lambda grads, node=node: log.append(node.name()))
+        # NOTE: the hook holds the name, not the node: node → hook → node would be a cycle, and torch frees its
+        # graphs' Python objects late enough that another test's gc.collect() would count it (test_no_cycles)
+        node.register_prehook(lambda grads, name=node.name(): log.append(name))
         stack += [child for child, _ in node.next_functions]
 
 
