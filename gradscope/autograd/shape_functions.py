@@ -55,8 +55,8 @@ def reshape(input, *shape):
     size = _infer_size(_size_arg(shape), input._data.size)
     try:
         np.reshape(input._data, size, copy=False)
-    except ValueError:
-        return apply(S.unsafe_view, (input,), (size,))
+    except ValueError:  # as PyTorch: a contiguous clone (CloneBackward0), then _unsafe_view (UnsafeViewBackward0)
+        return apply(S.unsafe_view, (apply(S.clone_contiguous, (input,)),), (size,))
     return apply(S.view, (input,), (size,))
 
 

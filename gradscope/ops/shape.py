@@ -17,9 +17,9 @@ def _back_to_input_shape(g, s):
 
 view = primitive("view", _view, "ViewBackward0", inputs=("self",), params=("size",), attrs=("self_sym_sizes",),
                  unsaved=("size",), view=True, vjp=(_back_to_input_shape,))
-# reshape that had to copy: not a view
+# _unsafe_view: reshape's step after its contiguous clone (not a view of its input)
 unsafe_view = primitive("reshape_copy", np.reshape, "UnsafeViewBackward0", inputs=("self",), params=("size",),
-                        attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+                        attrs=("self_sym_sizes",), unsaved=("size",), vjp=(_back_to_input_shape,))
 alias = primitive("alias", lambda a: a.view(), "AliasBackward0", inputs=("self",), view=True,
                   vjp=(lambda g, s: g,), keeps_meta=True)
 t = primitive("t", lambda a: a.T, "TBackward0", inputs=("self",), view=True, vjp=(lambda g, s: s.xp.t(g),),

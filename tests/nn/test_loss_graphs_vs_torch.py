@@ -1,6 +1,7 @@
-"""The graphs of nn.functional's losses and composites against torch's: node names and edges, walked through
-next_functions. PyTorch's losses are C++ composites: a number there is a Scalar (AddBackward1, SubBackward1,
-MulBackward1, one edge), `number - t` a wrapped tensor (SubBackward0 with a None edge)."""
+"""The graphs of nn.functional's losses and composites (and reshape, which several build on) against torch's:
+node names and edges, walked through next_functions. PyTorch's losses are C++ composites: a number there is a
+Scalar (AddBackward1, SubBackward1, MulBackward1, one edge), `number - t` a wrapped tensor (SubBackward0 with a
+None edge)."""
 
 from __future__ import annotations
 
@@ -107,12 +108,19 @@ def _cases(torch):
         "rms_norm": lambda: F.rms_norm(x, (4,)),
         "dropout eval": lambda: F.dropout(x, training=False),
         "sdpa": lambda: F.scaled_dot_product_attention(x[None], y[None], p[None]),
+        "pad circular": lambda: F.pad(x[None, None], (1, 2, -1, 1), mode="circular"),
+        "reshape of a transpose": lambda: x.t().reshape(-1),
+        "mha": lambda: F.multi_head_attention_forward(
+            x[:2, None], y[:2, None], p[:2, None], 4, 2, t((12, 4)), t((12,)), None, None, False, 0.0, t((4, 4)),
+            t((4,)), training=False)[0],
+        "linear 3d no bias": lambda: F.linear(x[None], t((2, 4))),
     })
     return cases
 
 
 NAMES = list(_cases(gradscope))
-KNOWN = {"sdpa": "scaled_dot_product_attention's math path is not yet PyTorch's node for node"}
+KNOWN = {"sdpa": "scaled_dot_product_attention's math path is not yet PyTorch's node for node",
+         "linear 3d no bias": "matmul of a batch by a matrix is one node, not PyTorch's fold (view, mm, unsafe view)"}
 
 
 def _graph(lib, name: str) -> str:

@@ -13,6 +13,7 @@ from gradscope.nn._functional._args import size_list
 from gradscope.nn._functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from gradscope.ops import padding as P
 from gradscope.ops import resample as R
+from gradscope.ops import shape as S
 
 _GATHER_PADS = {
     "reflect": (P.reflection_pad1d, P.reflection_pad2d, P.reflection_pad3d),
@@ -79,11 +80,12 @@ def _pad_circular(input: Tensor, pad: tuple) -> Tensor:
             raise RuntimeError("Negative padding value is resulting in an empty dimension.")
         shape[dim] += before + after
     out = gradscope.zeros(shape, dtype=input.dtype)
-    target, source = [slice(None)] * ndim, [slice(None)] * ndim
-    for dim, (before, after) in zip(range(ndim - dims, ndim), amounts, strict=True):
+    target, source = [slice(None)] * ndim, input
+    # the input narrowed one padded dim at a time, the last first (a SliceBackward0 each, as in PyTorch)
+    for dim, (before, after) in reversed(list(zip(range(ndim - dims, ndim), amounts, strict=True))):
         target[dim] = slice(max(before, 0), shape[dim] - max(after, 0))
-        source[dim] = slice(max(-before, 0), input.shape[dim] - max(-after, 0))
-    out[tuple(target)] = input[tuple(source)]
+        source = apply(S.slice_, (source,), (dim, max(-before, 0), input.shape[dim] - max(-after, 0), 1))
+    out[tuple(target)] = source
     for dim, (before, after) in zip(range(ndim - dims, ndim), amounts, strict=True):
         if before > 0:
             out[_narrow(ndim, dim, 0, before)] = out[_narrow(ndim, dim, shape[dim] - before - max(after, 0), before)]
