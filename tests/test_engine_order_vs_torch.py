@@ -21,7 +21,8 @@ def _log_every_node(root, log: list) -> None:
         seen.add(node)
         # NOTE: the hook holds the name, not the node: node → hook → node would be a cycle, and torch frees its
         # graphs' Python objects late enough that another test's gc.collect() would count it (test_no_cycles)
-        node.register_prehook(lambda grads, name=node.name(): log.append(name))
+        name = node.name()
+        node.register_prehook(lambda grads, name=name: log.append(name))
         stack += [child for child, _ in node.next_functions]
 
 

@@ -76,7 +76,7 @@ class Load:
             if not source.is_script:
                 return load_trace(source.path)
             return record_script(source.path, source.entry, timeout=source.timeout, cancel=self.cancelled,
-                                 output=self.output)
+                                 output=self.output, argv=source.argv)
         except LOAD_ERRORS as error:
             return LoadFailed(error, self.output.tail())
 
@@ -91,6 +91,7 @@ class TraceSource:
     path: Path
     entry: str | None = None
     timeout: float | None = None
+    argv: tuple[str, ...] = ()  # the script's arguments (its sys.argv[1:])
     _running: Load | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

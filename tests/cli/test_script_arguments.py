@@ -120,3 +120,22 @@ def test_the_arguments_a_script_got_are_said_on_stderr(training, tmp_path):
     result = gradscope("watch", training, "--out", tmp_path / "w", "--jsn", "--steps", "1")
     assert "gradscope: the script's arguments: --jsn --steps 1" in result.stderr
     assert result.exit_code == 2  # and argparse refuses it, as it would under python
+
+
+def test_browse_hands_its_args_option_to_the_script(training):
+    """browse's second positional is a run to compare with, so the script's arguments come quoted as one option."""
+    from gradscope.tui.source import Load, TraceSource
+
+    trace = Load(TraceSource(training, argv=("--steps", "3"))).run()
+    assert len(trace.passes) == 3
+    failed = Load(TraceSource(training)).run()  # argparse's own error, without the required option
+    assert "the following arguments are required: --steps" in str(failed.error) + failed.output
+
+
+def test_browse_refuses_args_for_traces_and_unbalanced_quotes(tmp_path, training):
+    trace = tmp_path / "run.gstrace"
+    assert gradscope("inspect", training, "--steps", "1", "--save", trace).exit_code == 0
+    result = gradscope("browse", trace, "--args", "--steps 2")
+    assert result.exit_code == 2 and f"--args was given (--steps 2), but {trace} is not a script" in result.stderr
+    result = gradscope("browse", training, "--args", "--out 'unclosed")
+    assert result.exit_code == 2 and "--args \"--out 'unclosed\": No closing quotation" in result.stderr
