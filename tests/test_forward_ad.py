@@ -691,3 +691,24 @@ CONVERSIONS = {
 @pytest.mark.parametrize("name", CONVERSIONS)
 def test_conversions_and_tensor_methods_match_torch(name):
     assert_same_jvp(CONVERSIONS[name], _random(3, 4, seed=9), rtol=1e-6)
+
+
+def test_the_tutorials_basic_usage(oracle):
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        primal = torch.randn(10, 10)
+        tangent = torch.randn(10, 10)
+        def fn(x, y):
+            return x ** 2 + y ** 2
+        with fwAD.dual_level():
+            dual_input = fwAD.make_dual(primal, tangent)
+            assert fwAD.unpack_dual(dual_input).tangent is tangent
+            dual_input_alt = fwAD.make_dual(primal, tangent.T)
+            assert fwAD.unpack_dual(dual_input_alt).tangent is not tangent
+            plain_tensor = torch.randn(10, 10)
+            dual_output = fn(dual_input, plain_tensor)
+            jvp = fwAD.unpack_dual(dual_output).tangent
+            assert torch.allclose(jvp, 2 * primal * tangent)
+        assert fwAD.unpack_dual(dual_output).tangent is None
+        print("ok")
+    """, stdout="ok\n")
