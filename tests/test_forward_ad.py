@@ -712,3 +712,16 @@ def test_the_tutorials_basic_usage(oracle):
         assert fwAD.unpack_dual(dual_output).tangent is None
         print("ok")
     """, stdout="ok\n")
+
+
+def test_inference_mode_turns_forward_ad_off(oracle):
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        with fwAD.dual_level():
+            with torch.inference_mode():
+                print(fwAD.unpack_dual(fwAD.make_dual(torch.ones(2), torch.ones(2)) * 2))
+            dual = fwAD.make_dual(torch.ones(2), torch.ones(2))
+            with torch.inference_mode():
+                print(fwAD.unpack_dual(dual * 2))
+            print(fwAD.unpack_dual(dual * 2))
+    """)

@@ -25,7 +25,7 @@ import numpy as np
 
 from gradscope.autograd import engine, observers
 from gradscope.autograd.dispatch import _record, apply
-from gradscope.autograd.grad_mode import _DecoratorContextManager, enable_grad, grad_enabled
+from gradscope.autograd.grad_mode import _DecoratorContextManager, enable_grad, grad_enabled, inference_enabled
 from gradscope.autograd.node import Node
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.tensor import Tensor
@@ -106,8 +106,8 @@ class _Level:
 
     # ------------------------------------------------------------------ what the dispatcher hands over
     def propagate(self, op, inputs, params: tuple, arrays, outputs: tuple) -> None:
-        """Give `outputs` their tangents, if any input of `op` has one."""
-        if not self.enabled:
+        """Give `outputs` their tangents, if any input of `op` has one (none in inference mode, as in PyTorch)."""
+        if not self.enabled or inference_enabled.get():
             return
         tangents = [self.tangent_of(x) if isinstance(x, Tensor) else None for x in inputs]
         if all(t is None for t in tangents):
@@ -144,7 +144,7 @@ class _Level:
     def written(self, target: Tensor, result: Tensor) -> None:
         """`result` was written into `target` in place: its tangent goes into the target's (made, as zeros, for
         the target or its base when they had none: `base[1:].add_(dual)` gives the base a tangent)."""
-        if not self.enabled:
+        if not self.enabled or inference_enabled.get():
             return
         new = result._tangent if result._data.dtype.kind == "f" else None
         tangent = self.tangent_of(target)
@@ -160,7 +160,7 @@ class _Level:
         """A custom Function's outputs get the tangents its `jvp` gives (PyTorch's errors when it has none, or
         gives the wrong number, kinds or sizes)."""
         tangents = [self.tangent_of(a) if isinstance(a, Tensor) else None for a in args]
-        if all(t is None for t in tangents):
+        if all(t is None for t in tangents) or inference_enabled.get():
             return
         # NOTE: as PyTorch, a tensor argument without a tangent gets zeros, any other argument None
         tangents = [Tensor._make(np.zeros_like(a._data)) if t is None and isinstance(a, Tensor) else t
