@@ -72,6 +72,7 @@ class MainScreen(Screen):
         self._select = select
         self._status_about: int | None = None
         self._highlighted: Item | None | object = NOTHING  # the line the detail pane is yet to show
+        self._filled_for: Item | None | object = NOTHING  # the line a pass switch showed before the tree said so
         if pass_index is None:
             pass_index = first_anomalous_pass(trace)
         self.set_reactive(MainScreen.pass_index, None if pass_index is None else pass_index % len(trace.passes))
@@ -144,7 +145,9 @@ class MainScreen(Screen):
         fills (a held j), the highlights queue up, and the lines passed over are never shown."""
         if self._highlighted is not NOTHING:
             item, self._highlighted = self._highlighted, NOTHING
-            self._show_item(item)
+            filled, self._filled_for = self._filled_for, NOTHING
+            if item != filled:
+                self._show_item(item)
 
     def _show_item(self, item: Item | None) -> None:
         """Fill the detail pane with what a tree line stands for: a module, a node, or more lines to list."""
@@ -228,7 +231,9 @@ class MainScreen(Screen):
         self.outline = self._outline(pass_index)
         self.query_one(GraphTree).show_outline(self.outline, select=current)
         self._describe()
-        self._show_item(self.query_one(GraphTree).cursor_item)
+        item = self.query_one(GraphTree).cursor_item
+        self._show_item(item)
+        self._filled_for = item  # the tree's event for its new cursor line comes after: it fills nothing again
         self._lay_out_neighbours_soon()
 
     # ------------------------------------------------------------------------------ actions
@@ -260,6 +265,7 @@ class MainScreen(Screen):
     def _show_anomaly(self, anomaly: Anomaly) -> None:
         self.anomaly_index = self.anomalies.index(anomaly)
         if anomaly.node is None:  # an op outside the graph: no line in the tree, the detail pane shows it
+            self._filled_for = NOTHING
             self.query_one(NodeDetail).show_anomaly(anomaly)
             where = f" at {place(anomaly.source)}" if anomaly.source is not None else ""
             self.status(f"anomaly {self.anomaly_index + 1}/{len(self.anomalies)}: {anomaly.role} ({anomaly.phase}) "
