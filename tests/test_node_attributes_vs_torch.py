@@ -127,7 +127,6 @@ KNOWN = {
     "chunk": "as split",
     "mean-1": "lacks _saved_self_sym_numel",
     "bmm": "batched matmul is one node saving self/other, PyTorch's a view of a bmm",
-    "matmul3": "as bmm",
     "gather": "saves self_sym_sizes; PyTorch self and sparse_grad",
     "layer_norm": "lacks result1/result2 (mean, rstd) and bias",
     "layer_norm-nw": "as layer_norm",

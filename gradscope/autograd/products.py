@@ -9,7 +9,7 @@ from gradscope._shapes import broadcast_shapes
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _operands, mul
-from gradscope.autograd.shape_functions import contiguous, squeeze, t, transpose, unsqueeze
+from gradscope.autograd.shape_functions import contiguous, reshape, squeeze, t, transpose, unsqueeze
 from gradscope.ops import linalg as L
 from gradscope.ops import shape as S
 
@@ -32,6 +32,12 @@ def matmul(input, other):
         return apply(S.squeeze_, (matmul(unsqueeze(input, 0), other),), ((0,),))
     if a.ndim == 2 and b.ndim == 2:
         return apply(L.mm, (input, other), (), arrays)
+    if a.ndim >= 3 and b.ndim <= 2 and (other.requires_grad or _foldable(a)):
+        # NOTE: PyTorch folds a batch @ matrix (or vector) into one mm (mv): the batch reshaped to rows (a view, or
+        # a clone and _unsafe_view), the product's rows viewed back (UnsafeViewBackward0); it folds whenever the
+        # matrix requires grad, else only when the reshape needs no copy
+        product = matmul(reshape(input, (-1, a.shape[-1])), other)
+        return apply(S.unsafe_view, (product,), (a.shape[:-1] + b.shape[1:],))
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
     if a.ndim == 3 == b.ndim and a.shape[0] == 1 != b.shape[0]:
         return matmul(squeeze(input, 0), other)
@@ -42,6 +48,14 @@ def matmul(input, other):
 
 
 matmul = fused_products.mm(matmul)
+
+
+def _foldable(a) -> bool:
+    """Whether the batch dims collapse into one without a copy (PyTorch's stride test)."""
+    if a.size == 0:
+        return True
+    strides = [stride // a.itemsize for stride in a.strides]
+    return all(strides[i] == strides[i + 1] * a.shape[i + 1] for i in range(a.ndim - 2))
 
 
 def _check_matmul(n, m, template, a, b):

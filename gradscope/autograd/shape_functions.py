@@ -57,7 +57,8 @@ def reshape(input, *shape):
         np.reshape(input._data, size, copy=False)
     except ValueError:  # as PyTorch: a contiguous clone (CloneBackward0), then _unsafe_view (UnsafeViewBackward0)
         return apply(S.unsafe_view, (apply(S.clone_contiguous, (input,)),), (size,))
-    return apply(S.view, (input,), (size,))
+    # a view: ViewBackward0 of a contiguous tensor, PyTorch's _reshape_alias (ReshapeAliasBackward0) of another
+    return apply(S.view if input._data.flags.c_contiguous else S.reshape_alias, (input,), (size,))
 
 
 def flatten(input, start_dim=0, end_dim=-1):

@@ -17,6 +17,9 @@ def _back_to_input_shape(g, s):
 
 view = primitive("view", _view, "ViewBackward0", inputs=("self",), params=("size",), attrs=("self_sym_sizes",),
                  unsaved=("size",), view=True, vjp=(_back_to_input_shape,))
+# reshape of a tensor that is not contiguous but can be viewed: PyTorch's _reshape_alias
+reshape_alias = primitive("reshape_alias", _view, "ReshapeAliasBackward0", inputs=("self",), params=("size",),
+                          attrs=("self_sym_sizes",), unsaved=("size",), view=True, vjp=(_back_to_input_shape,))
 # _unsafe_view: reshape's step after its contiguous clone (not a view of its input)
 unsafe_view = primitive("reshape_copy", np.reshape, "UnsafeViewBackward0", inputs=("self",), params=("size",),
                         attrs=("self_sym_sizes",), unsaved=("size",), vjp=(_back_to_input_shape,))
