@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import OptionList
@@ -31,22 +30,25 @@ def pass_cells(trace: Trace, index: int, anomalies: list[Anomaly], first_anomalo
     pieces = []
     culprit = next((anomaly for anomaly in anomalies if anomaly.role == "culprit"), None)
     if culprit is not None:
-        pieces.append(Text.assemble((" ◀ culprit ", CULPRIT), f" {anomaly_subject(trace, culprit)}"))
+        pieces.append(Text.assemble((" ◀ culprit ", CULPRIT), anomaly_subject(trace, culprit)))
         pieces.append(Text(f"({culprit.phase})"))
     if first_anomalous:
         pieces.append(Text("· the first anomalous pass", style=QUIET))
     return [Text(f"pass {index}", style="bold"), loss_cell, nodes, counted_anomalies, Flow(pieces, separator=" ")]
 
 
-def pass_prompt(cells: list[Text | Flow], widths: list[int]) -> Table:
+def pass_prompt(cells: list[Text | Flow], widths: list[int]) -> Text:
     """A pass's line: its cells in columns as wide as the widest of any pass (so that passes line up), the culprit
-    last, wrapping under itself when the list is narrow."""
-    grid = Table.grid(padding=(0, 2, 0, 0))
-    for width in widths:
-        grid.add_column(width=width, no_wrap=True, justify="left")
-    grid.add_column(ratio=1)
-    grid.add_row(*cells)
-    return grid
+    last. One line of Text (a narrow list cuts it with …, lists.tcss): the option list draws Text through Textual's
+    own content, five times faster than a Rich renderable (2,000 passes: 0.15 s to open, 0.35 s as a hanging
+    indent, 1 s as a table per line)."""
+    line = Text()
+    for column, (cell, width) in enumerate(zip(cells, widths, strict=False)):
+        line.append_text(cell)
+        line.append(" " * (width - cell.cell_len + (2 if column < len(widths) - 1 else 1)))  # the badge has a space
+    tail = cells[-1]
+    line.append_text(tail.separator.join(piece for piece in tail.pieces if piece))
+    return line
 
 
 class PassList(OptionList):
