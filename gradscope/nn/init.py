@@ -14,7 +14,8 @@ import warnings
 
 import numpy as np
 
-from gradscope.autograd.factories import empty, from_numpy
+from gradscope.autograd.factories import empty, empty_like, from_numpy
+from gradscope.autograd.functions import where
 from gradscope.autograd.grad_mode import no_grad
 from gradscope.autograd.random_functions import randperm
 from gradscope.autograd.tensor import Tensor
@@ -137,30 +138,48 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
-    """N(mean, std²) truncated to [a, b], by PyTorch's inverse-CDF method on uniform draws."""
+    """N(mean, std²) truncated to [a, b], drawn as PyTorch 2.13 draws it (the same values from the same seed):
+    when [a, b] holds more than 30% of the mass, normal draws with every out-of-bounds entry redrawn (a whole
+    fresh normal tensor per round, as `where` keeps only the entries it needs); otherwise uniform proposals on
+    [a, b], each kept when a uniform's log falls under its log-density relative to the mode's."""
     def cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
                       "be incorrect.", stacklevel=2)
-    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
     with no_grad():
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        values = _erfinv(tensor._data) * std * math.sqrt(2.0) + mean
-        return tensor.copy_(from_numpy(np.clip(values, a, b).astype(tensor._data.dtype)))
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            _redrawn_normal(tensor, mean, std, a, b, generator)
+        else:
+            _accepted_uniform(tensor, mean, std, a, b, generator)
+    return tensor
 
 
-def _erfinv(y: np.ndarray) -> np.ndarray:
-    """erf⁻¹ by a rational first guess refined with two Newton steps (float64 accuracy)."""
-    y = np.asarray(y, dtype=np.float64)
-    log_term = np.log((1.0 - y) * (1.0 + y))
-    shift = 2 / (math.pi * 0.147) + log_term / 2  # Winitzki's approximation, good to ~1e-3
-    guess = np.sign(y) * np.sqrt(np.sqrt(shift ** 2 - log_term / 0.147) - shift)
-    erf = np.vectorize(math.erf, otypes=[np.float64])
-    for _ in range(2):
-        guess = guess - (erf(guess) - y) / (2 / math.sqrt(math.pi) * np.exp(-guess ** 2))
-    return guess
+def _redrawn_normal(tensor: Tensor, mean: float, std: float, a: float, b: float, generator) -> None:
+    low, high = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()  # the bounds in the tensor's dtype
+    tensor.normal_(mean, std, generator=generator)
+    outside = (tensor < low) | (tensor > high)
+    while outside.any():
+        tensor.copy_(where(outside, empty_like(tensor).normal_(mean, std, generator=generator), tensor))
+        outside = (tensor < low) | (tensor > high)
+
+
+def _accepted_uniform(tensor: Tensor, mean: float, std: float, a: float, b: float, generator) -> None:
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+    def rejected(proposal: Tensor, pending: Tensor | None) -> Tensor:
+        """Which proposals fail the test (a fresh uniform per entry, drawn for every entry each round)."""
+        log_density = proposal.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        fails = empty_like(tensor).uniform_(generator=generator).log_().gt(log_density)
+        return fails if pending is None else where(pending, fails, pending)
+
+    tensor.uniform_(a, b, generator=generator)
+    pending = rejected(tensor, None)
+    while pending.any():
+        proposal = empty_like(tensor).uniform_(a, b, generator=generator)
+        tensor.copy_(where(pending, proposal, tensor))
+        pending = rejected(proposal, pending)
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
