@@ -383,7 +383,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 elif g is not None:
                     slots[nr] = g if slots[nr] is None else summed(slots[nr], g)
                 if following is None:
-                    if child._seq > top:
+                    # NOTE: `top < 0` first: along a chain the heap is empty, and `_seq`, read at a line that meets
+                    # every node class, takes Python's generic attribute lookup
+                    if top < 0 or child._seq > top:
                         following, following_grads = child, slots
                         continue
                 elif child._seq > following._seq:
