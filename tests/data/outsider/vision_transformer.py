@@ -1,7 +1,6 @@
 # A small vision transformer as timm-style code writes one: patch embedding by a strided conv, a class token and
 # positional embedding as Parameters with trunc_normal_ init, einsum attention, GELU(tanh), LayerNorm, AdamW with
 # parameter groups (no decay on norms and biases), LinearLR warmup into CosineAnnealingLR through SequentialLR.
-import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
