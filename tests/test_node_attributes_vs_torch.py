@@ -126,7 +126,6 @@ KNOWN = {
     "split": "saves split_sizes; PyTorch split_size and self_sym_sizes",
     "chunk": "as split",
     "mean-1": "lacks _saved_self_sym_numel",
-    "bmm": "batched matmul is one node saving self/other, PyTorch's a view of a bmm",
     "gather": "saves self_sym_sizes; PyTorch self and sparse_grad",
     "layer_norm": "lacks result1/result2 (mean, rstd) and bias",
     "layer_norm-nw": "as layer_norm",

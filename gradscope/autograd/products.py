@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradscope._dtypes import legacy_type_name
 from gradscope._shapes import broadcast_shapes
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _operands, mul
-from gradscope.autograd.shape_functions import contiguous, reshape, squeeze, t, transpose, unsqueeze
+from gradscope.autograd.shape_functions import contiguous, expand, reshape, squeeze, t, transpose, unsqueeze
 from gradscope.ops import linalg as L
 from gradscope.ops import shape as S
 
@@ -41,10 +43,33 @@ def matmul(input, other):
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
     if a.ndim == 3 == b.ndim and a.shape[0] == 1 != b.shape[0]:
         return matmul(squeeze(input, 0), other)
-    if a.ndim == 2 and b.ndim > 2 and input.requires_grad:
-        # NOTE: PyTorch computes matrix @ batch as (other.mT @ input.mT).mT, made contiguous (CloneBackward0)
+    if a.ndim <= 2 and b.ndim > 2 and (input.requires_grad or a.ndim == 1 and _foldable(np.swapaxes(b, -1, -2))):
+        # NOTE: PyTorch folds the other way round: vector @ batch as other.mT @ vector, matrix @ batch as
+        # (other.mT @ input.mT).mT, made contiguous (CloneBackward0)
+        if a.ndim == 1:
+            return matmul(transpose(other, -2, -1), input)
         return contiguous(transpose(matmul(transpose(other, -2, -1), t(input)), -2, -1))
-    return apply(L.matmul, (input, other), (), arrays)
+    return _batched(input, other)
+
+
+def _batched(input, other):
+    """PyTorch's batched path: both operands expanded to the broadcast batch and reshaped to 3-D (a vector on
+    the right to a column), one bmm, the product (squeezed back for a vector) viewed to the output shape."""
+    a, b = input._data, other._data
+    n, m = (a.shape[-2] if a.ndim > 1 else 1), a.shape[-1]
+    k, p = (b.shape[-2], b.shape[-1]) if b.ndim > 1 else (b.shape[0], 1)
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    rows = math.prod(batch)
+    left = reshape(expand(input, *batch, n, m), (rows, n, m))
+    if b.ndim == 1:
+        right = unsqueeze(reshape(expand(other, *batch, k), (rows, k)), 2)
+    else:
+        right = reshape(expand(other, *batch, k, p), (rows, k, p))
+    product = bmm(left, right)
+    if b.ndim == 1:
+        product = squeeze(product, -1)
+    shape = batch + ((n,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
+    return apply(S.unsafe_view, (product,), (shape,))
 
 
 matmul = fused_products.mm(matmul)

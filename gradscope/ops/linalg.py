@@ -43,29 +43,6 @@ mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                 vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
                      lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
-def _matmul_self_vjp(g, s):
-    xp, other = s.xp, s.other
-    if len(s.other_sym_sizes) == 1:  # (..., n, k) @ (k,): g is (..., n)
-        return xp.matmul(xp.unsqueeze_dims(g, (g.ndim,)), xp.reshape(other, (1, -1)))
-    if len(s.self_sym_sizes) == 1:  # (k,) @ (..., k, p): g is (..., p)
-        rows = xp.matmul(xp.unsqueeze_dims(g, (g.ndim - 1,)), _mT(xp, other))
-        return xp.sum(rows, (rows.ndim - 2,))
-    return xp.matmul(g, _mT(xp, other))
-
-
-def _matmul_other_vjp(g, s):
-    xp, self = s.xp, s.self
-    if len(s.self_sym_sizes) == 1:  # (k,) @ (..., k, p): g is (..., p)
-        return xp.matmul(xp.reshape(self, (-1, 1)), xp.unsqueeze_dims(g, (g.ndim - 1,)))
-    if len(s.other_sym_sizes) == 1:  # (..., n, k) @ (k,): g is (..., n)
-        columns = xp.matmul(_mT(xp, self), xp.unsqueeze_dims(g, (g.ndim,)))
-        return xp.sum(columns, (columns.ndim - 1,))
-    return xp.matmul(_mT(xp, self), g)
-
-
-# batched, broadcasting matmul (a 1-D operand is a vector, as in NumPy); the engine sums batch dims back
-matmul = primitive("matmul", np.matmul, "UnsafeViewBackward0", inputs=("self", "other"), saves=("other", "self"),
-                   attrs=("self_sym_sizes", "other_sym_sizes"), vjp=(_matmul_self_vjp, _matmul_other_vjp))
 dot = primitive("dot", np.dot, "DotBackward0", inputs=("self", "tensor"), saves=("tensor", "self"),
                 vjp=(lambda g, s: g * s.tensor, lambda g, s: g * s.self))
 mv = primitive("mv", np.matmul, "MvBackward0", inputs=("self", "vec"), saves=("vec", "self"),

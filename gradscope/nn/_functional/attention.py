@@ -18,6 +18,7 @@ import numpy as np
 import gradscope
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import times
 from gradscope.nn._functional.dropout import dropout
 from gradscope.nn._functional.linear import linear
 from gradscope.nn._functional.sampling import pad
@@ -92,7 +93,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scale_value = 1.0 / math.sqrt(query.shape[-1]) if scale is None else abs(scale)
     # PyTorch scales q and k by √scale each, before the product, for stability
     factor = math.sqrt(scale_value)
-    query = query * (-factor if negative else factor)
+    query = times(query, -factor if negative else factor)  # a C++ Scalar: MulBackward1
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
@@ -102,7 +103,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         key, value = _grouped(query, key, value)
     _check_product(query, key.shape[-1], key)
     _check_product(query, value.shape[-2], value, inner=key.shape[-2])
-    scores = query.matmul(key.transpose(-2, -1) * factor)
+    scores = query.matmul(times(key.transpose(-2, -1), factor))
     if attn_mask is not None:
         scores = scores + _additive(attn_mask, query.dtype)
     weights = apply(A.safe_softmax, (scores,), (scores.dim() - 1,))
