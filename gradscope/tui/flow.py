@@ -77,4 +77,3 @@ class Flow:
         if not widths:
             return Measurement(0, 0)
         return Measurement(max(widths), sum(widths) + self.separator.cell_len * (len(widths) - 1))
-
