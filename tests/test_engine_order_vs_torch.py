@@ -175,3 +175,49 @@ def test_an_observer_keeps_each_nodes_gradients_as_it_was_told_them():
     for _, kept, copy in keeper.told:
         assert len(kept) == len(copy) and all(a is b for a, b in zip(kept, copy))
     assert keeper.told[2][1][0] is not None and keeper.told[3][1][0] is not None  # b's and w's gradients
+
+
+def _node_and_leaf_order(lib, arrays, plan, hook_every: int) -> list:
+    """The order in which random_graphs' graph runs its nodes (pre-hooks) and its leaves take their gradients
+    (post-accumulate hooks on every `hook_every`-th leaf, recording which leaves have a `.grad` by then)."""
+    from tests.test_random_graphs import step
+
+    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    values = list(leaves)
+    for kind, a, b in plan:
+        values.append(step(lib, kind, values[a % len(values)], values[b % len(values)]))
+    out = sum((v * (i + 1)).sum() for i, v in enumerate(values[len(leaves):]))
+    log = []
+    for i, leaf in enumerate(leaves[::hook_every]):
+        leaf.register_post_accumulate_grad_hook(
+            lambda t, i=i: log.append((i, tuple(leaf.grad is None for leaf in leaves))))
+    seen, stack = set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if not node.name().endswith("AccumulateGrad"):
+            node.register_prehook(lambda grads, node=node: log.append(node.name()))
+        stack += [child for child, _ in node.next_functions]
+    out.backward()
+    return log
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_graphs_run_in_torchs_order(seed):
+    import random
+
+    from tests.test_random_graphs import BINARY, OTHER, UNARY
+
+    rng = random.Random(seed)
+    shape = rng.choice([(3, 3), (2, 3), (4,)])
+    arrays = [np.random.default_rng(seed * 10 + i).standard_normal(shape) for i in range(rng.randint(1, 3))]
+    plan = [(rng.choice(UNARY + BINARY + OTHER), rng.randrange(10), rng.randrange(10))
+            for _ in range(rng.randint(1, 10))]
+    for hook_every in (1, 2):
+        try:
+            theirs = _node_and_leaf_order(torch, arrays, plan, hook_every)
+        except RuntimeError:  # a plan torch refuses (test_random_graphs compares the errors)
+            return
+        assert _node_and_leaf_order(gradscope, arrays, plan, hook_every) == theirs, plan
