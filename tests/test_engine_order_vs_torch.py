@@ -3,6 +3,8 @@ without the heap, or, for a leaf without hooks, taking its gradient as soon as i
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -188,17 +190,21 @@ def _node_and_leaf_order(lib, arrays, plan, hook_every: int) -> list:
         values.append(step(lib, kind, values[a % len(values)], values[b % len(values)]))
     out = sum((v * (i + 1)).sum() for i, v in enumerate(values[len(leaves):]))
     log = []
+    # NOTE: the hooks hold weak references and names, never the leaves or nodes they hang on: a cycle through torch's
+    # objects is freed late, and test_no_cycles, later in the same process, would count it
+    refs = [weakref.ref(leaf) for leaf in leaves]
     for i, leaf in enumerate(leaves[::hook_every]):
         leaf.register_post_accumulate_grad_hook(
-            lambda t, i=i: log.append((i, tuple(leaf.grad is None for leaf in leaves))))
+            lambda t, i=i, refs=refs: log.append((i, tuple(ref().grad is None for ref in refs))))
     seen, stack = set(), [out.grad_fn]
     while stack:
         node = stack.pop()
         if node is None or node in seen:
             continue
         seen.add(node)
-        if not node.name().endswith("AccumulateGrad"):
-            node.register_prehook(lambda grads, node=node: log.append(node.name()))
+        name = node.name()
+        if not name.endswith("AccumulateGrad"):
+            node.register_prehook(lambda grads, name=name: log.append(name))
         stack += [child for child, _ in node.next_functions]
     out.backward()
     return log
