@@ -10,7 +10,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.shape_functions import basic_index, check_along_index, contiguous, expand, reshape, unsqueeze
+from gradscope.autograd.shape_functions import check_along_index, contiguous, expand, reshape, unsqueeze
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import indexing_ops as X
 
@@ -78,20 +78,15 @@ def index_fill(input, dim, index, value):
     return apply(X.index_fill, (input,), (d, positions, value))
 
 
-def _fit_src(src, index: np.ndarray):
-    """Only the part of `src` that `index` covers takes part (a view when it is larger)."""
-    if src._data.shape == index.shape:
-        return src
-    return basic_index(src, tuple(slice(0, n) for n in index.shape))
-
-
 def _scatter_index(input, dim, index, name: str) -> tuple[int, np.ndarray]:
     d = normalize_dim(dim, input._data.ndim)
     given = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if given.dtype not in (np.int32, np.int64):
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if not given.size:  # NOTE: PyTorch checks nothing of an empty index (`torch.tensor([])` is a float one)
+        return d, given.astype(np.int64)
     if given.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if given.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     check_along_index(input._data.shape, d, given, "Expected")
     return d, given.astype(np.int64, copy=False)
 
@@ -108,7 +103,6 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
         return write_out("scatter", _scatter_accumulate(input, d, positions, src, reduce), out)
     if not isinstance(src, Tensor):
         return write_out("scatter", apply(X.scatter_value, (input,), (d, positions, src)), out)
-    src = _fit_src(src, positions)
     arrays = [input._data, src._data.astype(input._data.dtype)]
     return write_out("scatter", apply(X.scatter, (input, src), (d, positions), arrays), out)
 
@@ -121,15 +115,13 @@ def _scatter_accumulate(input, d: int, positions: np.ndarray, src, reduce: str):
     warn_once("scatter_reduce_argument", "The reduce argument of torch.scatter with Tensor src is deprecated and "
               "will be removed in a future PyTorch release. Use torch.scatter_reduce instead for more reduction "
               "options.", stacklevel=4)
-    covered = src._data[tuple(slice(0, n) for n in positions.shape)]  # the node's edge is src's own, as PyTorch's
-    return apply(X.scatter_accumulate, (input, src), (d, positions, reduce), [input._data, covered.astype(
-        input._data.dtype)])
+    return apply(X.scatter_accumulate, (input, src), (d, positions, reduce),
+                 [input._data, src._data.astype(input._data.dtype)])
 
 
 def scatter_add(input, dim, index, src, *, out=None):
     """`input` with `src` added at `index` along `dim`; repeated indices add up (ScatterAddBackward0)."""
     d, positions = _scatter_index(input, dim, index, "scatter_add")
-    src = _fit_src(src, positions)
     arrays = [input._data, src._data.astype(input._data.dtype)]
     return write_out("scatter_add", apply(X.scatter_add, (input, src), (d, positions), arrays), out)
 
@@ -141,7 +133,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     d, positions = _scatter_index(input, dim, index, "scatter_reduce")
-    src = _fit_src(src, positions)
     result = apply(X.scatter_reduce, (input, src), (d, positions, reduce, include_self),
                    [input._data, src._data.astype(input._data.dtype)])
     return write_out("scatter_reduce", result, out)

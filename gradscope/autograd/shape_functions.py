@@ -308,10 +308,12 @@ def check_along_index(shape: tuple, dim: int, index: np.ndarray, wording: str) -
 def gather(input, dim, index, *, sparse_grad=False):
     d = normalize_dim(dim, input._data.ndim)
     positions = index._data
-    if positions.dtype not in (np.int32, np.int64):
-        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if not positions.size:  # NOTE: PyTorch checks nothing of an empty index (`torch.tensor([])` is a float one)
+        return apply(S.gather, (input,), (d, positions.astype(np.int64)))
     if positions.ndim != input._data.ndim and max(positions.ndim, input._data.ndim) > 1:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if positions.dtype not in (np.int32, np.int64):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if positions.ndim == input._data.ndim:
         check_along_index(input._data.shape, d, positions, f"Size does not match at dimension "
                           f"{_first_larger(input._data.shape, d, positions.shape)} expected")

@@ -8,14 +8,28 @@ import math
 
 import numpy as np
 
+from gradscope._shapes import broadcast_shapes
 from gradscope.ops.registry import Primitive, primitive
 
 
-def along(index: np.ndarray, dim: int) -> tuple:
-    """The positions gather/scatter address: `index` at `dim`, each other dim its own position."""
+def along(index: np.ndarray, dim: int, ndim: int) -> tuple:
+    """The positions gather/scatter address in a tensor of `ndim` dims: `index` at `dim`, each other dim its own
+    position. An empty index addresses nothing, whatever its shape (PyTorch checks none of it)."""
+    if not index.size:
+        return (np.zeros(index.shape, np.int64),) * ndim
     grid = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
     return tuple(grid)
+
+
+def covered(src, index: np.ndarray):
+    """The part of a scatter's `src` that `index` addresses: PyTorch lets src be larger and reads its leading
+    corner. (The node keeps src whole, so a gradient shaped like index fails the engine's check, as torch's.)"""
+    if tuple(src.shape) == index.shape:
+        return src
+    if not index.size:  # an empty index may be wider than src in some dim
+        return src.reshape(-1)[:0].reshape(index.shape)
+    return src[tuple(slice(0, n) for n in index.shape)]
 
 
 def select_grid(shape: tuple, dim: int, index: np.ndarray) -> tuple:
@@ -85,17 +99,17 @@ index_fill_tensor = primitive(
 
 def _scatter(a, src, dim, index):
     out = a.copy()
-    out[along(index, dim)] = src
+    out[along(index, dim, a.ndim)] = covered(src, index) if isinstance(src, np.ndarray) else src
     return out
 
 
 def _unwritten(g, s):
     """The gradient of the elements a scatter left alone (the written ones were replaced)."""
-    return s.xp.where(_mask(g.shape, along(s.index, s.dim)), 0.0, g)
+    return s.xp.where(_mask(g.shape, along(s.index, s.dim, g.ndim)), 0.0, g)
 
 
 def _gathered(g, s):
-    return s.xp.getitem(g, along(s.index, s.dim))
+    return s.xp.getitem(g, along(s.index, s.dim, g.ndim))
 
 
 scatter = primitive("scatter", _scatter, "ScatterBackward0", inputs=("self", "src"), params=("dim", "index"),
@@ -107,7 +121,8 @@ scatter_value = primitive("scatter_value", lambda a, dim, index, value: _scatter
 
 def _scatter_accumulate(a, src, dim, index, reduce):
     out = a.copy()
-    (np.add if reduce == "add" else np.multiply).at(out, along(index, dim), src)
+    (np.add if reduce == "add" else np.multiply).at(
+        out, along(index, dim, a.ndim), covered(src, index) if isinstance(src, np.ndarray) else src)
     return out
 
 
@@ -126,7 +141,7 @@ scatter_value_accumulate = Primitive(
 
 def _scatter_add(a, src, dim, index):
     out = a.copy()
-    np.add.at(out, along(index, dim), src)
+    np.add.at(out, along(index, dim, a.ndim), covered(src, index))
     return out
 
 
@@ -139,11 +154,11 @@ _REDUCERS = {"sum": (np.add, 0), "prod": (np.multiply, 1), "mean": (np.add, 0), 
 
 def _scatter_reduce(a, src, dim, index, reduce, include_self):
     ufunc, identity = _REDUCERS[reduce]
-    positions = along(index, dim)
+    positions = along(index, dim, a.ndim)
     out = a.copy()
     if not include_self:
         out[positions] = identity
-    ufunc.at(out, positions, src)
+    ufunc.at(out, positions, covered(src, index))
     if reduce == "mean":
         count = np.full(a.shape, 1 if include_self else 0, dtype=np.int64)
         np.add.at(count, positions, 1)
@@ -155,7 +170,7 @@ def _scatter_reduce(a, src, dim, index, reduce, include_self):
 def _scatter_reduce_vjps(g, s):
     """PyTorch's scatter_reduce_backward: (self's gradient, src's gradient)."""
     xp, dim, index, reduce = s.xp, s.dim, s.index, s.reduce
-    positions = along(index, dim)
+    positions = along(index, dim, g.ndim)
     shape = tuple(g.shape)
     if reduce == "sum":
         grad_self, grad_src = g, xp.getitem(g, positions)
@@ -167,8 +182,9 @@ def _scatter_reduce_vjps(g, s):
     elif reduce in ("amax", "amin"):
         # NOTE: equal extremes share the gradient evenly, as PyTorch's
         self_wins = xp.cast(s.self == s.result, g.dtype)
+        _src_meets_index(s.src, index)
         src_wins = xp.cast(s.src == xp.getitem(s.result, positions), g.dtype)
-        shared = g / (self_wins + xp.index_scatter(src_wins, shape, positions, True))
+        shared = g / (self_wins + xp.index_scatter(covered(src_wins, index), shape, positions, True))
         grad_self, grad_src = self_wins * shared, src_wins * xp.getitem(shared, positions)
     else:  # prod: products of the others, exact where there are zeros
         grad_self, grad_src = _prod_vjps(g, s, positions, shape)
@@ -177,13 +193,21 @@ def _scatter_reduce_vjps(g, s):
     return grad_self, grad_src
 
 
+def _src_meets_index(src, index: np.ndarray) -> None:
+    """PyTorch's amax/amin/prod gradients broadcast src against values gathered at index: a src larger than
+    index broadcasts when index is 1 there (its gradient then spreads over all of src) and raises otherwise."""
+    if tuple(src.shape) != index.shape:
+        broadcast_shapes(tuple(src.shape), index.shape)
+
+
 def _prod_vjps(g, s, positions, shape):
     xp = s.xp
     params = (s.dim, s.index, "prod", s.include_self)
     masked_self = xp.where(s.self == 0, 1.0, s.self)
     grad_self = g * xp.apply(scatter_reduce, (masked_self, s.src), params) / masked_self
     src_zero = s.src == 0
-    zeros_per_target = xp.index_scatter(xp.cast(src_zero, g.dtype), shape, positions, True)
+    zeros_per_target = xp.index_scatter(xp.cast(covered(src_zero, s.index), g.dtype), shape, positions, True)
+    _src_meets_index(s.src, s.index)
     single_zero = src_zero & (xp.getitem(zeros_per_target, positions) == 1)
     others = xp.apply(scatter_reduce, (s.self, xp.where(single_zero, 1.0, s.src)), params)
     grad_src = xp.where(single_zero, xp.getitem(g * others, positions),

@@ -110,12 +110,17 @@ stack = primitive("stack", lambda arrays, dim: np.stack(arrays, axis=dim), "Stac
 
 
 def _gather(a, dim, indices):
+    if not indices.size:  # nothing read: the other dims need not match (PyTorch checks none)
+        return np.empty(indices.shape, a.dtype)
     if a.ndim == 0:  # a 0-dim tensor is gathered as one element, into the index's shape
         return a.reshape(1)[indices]
     return np.take_along_axis(a, indices, axis=dim)
 
 
 def _gather_vjp(g, s):
+    if not s.index.size:  # nothing was read (the index's dims need not match)
+        return s.xp.index_scatter(s.xp.reshape(g, (-1,)), s.self_sym_sizes, (np.zeros(0, np.int64),) * len(
+            s.self_sym_sizes), True)
     if not s.self_sym_sizes:
         return s.xp.sum(g, tuple(range(g.ndim)))
     grid = list(np.indices(s.index.shape, sparse=True))
