@@ -1,6 +1,11 @@
-"""Shape helpers shared by the ops and the engine: the inverse of broadcasting, dim normalisation."""
+"""Shape helpers shared by the ops and the engine: the inverse of broadcasting, dim normalisation; and PyTorch's
+memory-layout rules on shapes and strides (in elements) alone: the strides a view gets, and the layout an
+elementwise op gives its output. NumPy's rules are close but not the same, and a few PyTorch composites (kron)
+succeed or fail by them."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -80,3 +85,103 @@ def overlaps(array: np.ndarray) -> bool:
     one memory location. An empty array has no elements to overlap (NumPy gives it stride 0 all the same)."""
     return (0 in array.strides and array.size > 1
             and any(stride == 0 and n > 1 for n, stride in zip(array.shape, array.strides)))
+
+
+def view_strides(shape: tuple, strides: tuple, new_shape: tuple) -> tuple | None:
+    """The strides of `new_shape` viewing memory laid out as (`shape`, `strides`), or None when no view can
+    (PyTorch's computeStride: each run of dims that are contiguous with one another is split or merged alone)."""
+    if not shape:
+        return (1,) * len(new_shape)
+    if math.prod(shape) == 0:
+        return tuple(strides) if tuple(shape) == tuple(new_shape) else contiguous_strides(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_stride = strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[d]
+        if d == 0 or shape[d - 1] != 1 and strides[d - 1] != tensor_numel * chunk_stride:
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk_stride = strides[d - 1]
+                tensor_numel = view_numel = 1
+    return tuple(new_strides) if view_d == -1 else None
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def elementwise_strides(operands: list[tuple[tuple, tuple]]) -> tuple:
+    """The strides of an elementwise op's new output over inputs given as (shape, strides): PyTorch's
+    TensorIterator orders the broadcast dims by the inputs' strides (a broadcast dim is ignored, equal strides
+    put the smaller dim first, the first input that tells decides) and lays the output out densely in that
+    order."""
+    ndim = max(len(shape) for shape, _ in operands)
+    shape = [1] * ndim
+    for op_shape, _ in operands:
+        for i, n in enumerate(op_shape, ndim - len(op_shape)):
+            shape[i] = n if shape[i] == 1 else shape[i]
+    if all(tuple(op_shape) == tuple(shape) for op_shape, _ in operands):  # PyTorch's fast setup
+        contiguous = contiguous_strides(shape)
+        if all(_same_layout(shape, s, contiguous) for _, s in operands):
+            return contiguous
+        first = tuple(operands[0][1])
+        if all(tuple(s) == first for _, s in operands) and _dense(shape, first):
+            return first
+    spans = []  # each operand's strides over the broadcast shape, 0 where it is broadcast
+    for op_shape, op_strides in operands:
+        lead = ndim - len(op_shape)
+        spans.append([0] * lead + [0 if n == 1 and want != 1 else s
+                                   for n, want, s in zip(op_shape, shape[lead:], op_strides)])
+
+    def should_swap(dim0: int, dim1: int) -> int:
+        for span in spans:
+            stride0, stride1 = span[dim0], span[dim1]
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 != stride1:
+                return -1 if stride0 < stride1 else 1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    perm = list(range(ndim - 1, -1, -1))  # fastest-moving dim first
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    strides, step = [0] * ndim, 1
+    for d in perm:
+        strides[d] = step
+        step *= shape[d]
+    return tuple(strides)
+
+
+def _same_layout(shape, strides, other) -> bool:
+    """Equal strides wherever the dim has more than one element."""
+    return all(a == b or n < 2 for a, b, n in zip(strides, other, shape))
+
+
+def _dense(shape, strides) -> bool:
+    """PyTorch's non-overlapping-and-dense: the elements fill a block of memory exactly, in some dim order."""
+    step = 1
+    for d in sorted((d for d in range(len(shape)) if shape[d] > 1), key=lambda d: strides[d]):
+        if strides[d] != step:
+            return False
+        step *= shape[d]
+    return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from gradscope import _dtypes
-from gradscope._shapes import broadcast_shapes, normalize_dim
+from gradscope._shapes import broadcast_shapes, elementwise_strides, normalize_dim, view_strides
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.functions import _operands, clone, mul
@@ -60,10 +60,17 @@ def kron(input, other, *, out=None):
     ndim = max(input._data.ndim, other._data.ndim)
     a_shape = (1,) * (ndim - input._data.ndim) + input._data.shape
     b_shape = (1,) * (ndim - other._data.ndim) + other._data.shape
-    a = apply(S.unsafe_view, (input,), (tuple(n for size in a_shape for n in (size, 1)),))
-    b = apply(S.unsafe_view, (other,), (tuple(n for size in b_shape for n in (1, size)),))
-    product = mul(a, b)
+    a_view = tuple(n for size in a_shape for n in (size, 1))
+    b_view = tuple(n for size in b_shape for n in (1, size))
     shape = tuple(m * n for m, n in zip(a_shape, b_shape))
+    # NOTE: the last step is a view in PyTorch, so it fails where the product's layout (which follows the
+    # inputs', as every elementwise op's) can't be viewed so: a transposed input, for one
+    product_strides = elementwise_strides([(a_view, view_strides(input._data.shape, input.stride(), a_view)),
+                                           (b_view, view_strides(other._data.shape, other.stride(), b_view))])
+    if view_strides(tuple(map(max, a_view, b_view)), product_strides, shape) is None:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.")
+    product = mul(apply(S.unsafe_view, (input,), (a_view,)), apply(S.unsafe_view, (other,), (b_view,)))
     return write_out("kron", apply(S.unsafe_view, (product,), (shape,)), out)
 
 
