@@ -36,12 +36,17 @@ def shape_text(shape: tuple[int, ...]) -> str:
 def place(source: SourceLocation) -> str:
     """`file:line`, the file relative to the working directory when it is in it (as the user names it:
     `sample_models/nan_log.py:23`, a third of the width of its absolute path at 80 columns)."""
+    return f"{shown_file(source.file, os.getcwd())}:{source.line}"
+
+
+@functools.lru_cache(maxsize=256)
+def shown_file(file: str, directory: str) -> str:
+    """`file` relative to `directory` when it is in it (once per file: thousands of anomalies name a few)."""
     try:
-        relative = os.path.relpath(source.file)
+        relative = os.path.relpath(file, directory)
     except ValueError:  # another drive (Windows), or a name no path can reach
-        relative = source.file
-    shown = relative if not relative.startswith(os.pardir) else source.file
-    return f"{shown}:{source.line}"
+        return file
+    return relative if not relative.startswith(os.pardir) else file
 
 
 def nonfinite_text(stats: TensorStats) -> str:

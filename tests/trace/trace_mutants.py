@@ -40,7 +40,7 @@ from gradscope.tui.items import TOP, MoreItem
 from gradscope.tui.outline import Outline
 from gradscope.tui.parameter_index import ParameterRow
 from gradscope.tui.present import Labeller, gradient, gradient_text, ordered_anomalies
-from gradscope.tui.widgets.anomaly_list import anomaly_prompt
+from gradscope.tui.widgets.anomaly_list import AnomalyPrompt
 from gradscope.tui.widgets.node_detail import NodeDetail, tensor_rows
 from gradscope.tui.widgets.parameters_table import COLUMNS, ParametersTable
 from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_text, values_text
@@ -478,5 +478,5 @@ def browse(trace: Trace) -> int:
     for record in records.values():
         made += [stats_text(record.stats), sparkline(record.stats), histogram_rows(record.stats, 80),
                  values_text(record, 80, full=False), values_text(record, 80, full=True)]
-    made += [anomaly_prompt(trace, anomaly) for anomaly in ordered_anomalies(trace)]
+    made += [AnomalyPrompt(trace, anomaly).lines(80) for anomaly in ordered_anomalies(trace)]
     return len(made)

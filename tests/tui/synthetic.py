@@ -4,6 +4,7 @@ Each block is `h = relu(h @ W.T + b)` inside module `model.blocks.{i}.fc` (Addmm
 residual `AddBackward0` every block; the last block's ReLU output is the culprit of a NaN. Tensor records
 are shared between nodes, so building 50,000 nodes takes well under a second. Further passes (`passes`)
 repeat the first with finite gradients, so that the browser's pass switching can be measured.
+`with_propagators` adds thousands of anomalies, as a NaN that flows through every op of every pass leaves.
 """
 
 from __future__ import annotations
@@ -62,4 +63,23 @@ def synthetic_trace(nodes: int = 50_000, passes: int = 1) -> Trace:
         finite = {node: [grad] * len(grads) for node, grads in record.grad_outputs.items()}
         trace.passes.append(PassRecord(index, list(record.roots), list(record.order), finite,
                                        dict(record.grad_inputs), dict(record.leaf_grads)))
+    return trace
+
+
+def with_propagators(trace: Trace, count: int) -> Trace:
+    """`trace` with `count` more anomalies: each op node of each pass passed a NaN on, forward and backward (as
+    anomaly mode names them), until there are `count`."""
+    made = 0
+    for record in trace.passes:
+        for node_id in record.order:
+            node = trace.nodes[node_id]
+            if node.kind == "leaf":
+                continue
+            for phase, message in (("forward", f"{node.op} passed on non-finite values (16 nan)"),
+                                   ("backward", f"{node.name} passed on a non-finite gradient (16 nan)")):
+                if made == count:
+                    return trace
+                trace.anomalies.append(Anomaly(phase, "propagator", node_id, record.index, message, node.op,
+                                               node.source, node.scope))
+                made += 1
     return trace
