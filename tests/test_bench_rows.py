@@ -71,14 +71,15 @@ def test_trace_io_rows_are_well_formed():
 def test_tui_rows_are_well_formed(monkeypatch):
     monkeypatch.chdir(ROOT)  # the floor records a sample model, whose source paths are relative to the root
     rows = load_bench("tui").rows(quick=True)
-    assert [row["workload"] for row in rows] == ["browser first paint", "browser per key"]
+    assert [row["workload"] for row in rows] == ["browser first paint", "browser per key", "browser anomaly list"]
     for row in rows:
         assert set(row) == FIELDS
         assert row["unit"] == "ms" and row["dtype"] == "-"
         assert row["value"] > 0 and row["baseline"] is None and row["ratio"] is None
         assert row["met"] == (row["value"] < float(row["target"].split()[1]))
-    paint, key = rows
-    assert paint["target"] == "< 700 ms" and key["target"] == "< 50 ms"
+    paint, key, anomalies = rows
+    assert paint["target"] == "< 700 ms" and key["target"] == "< 50 ms" and anomalies["target"] == "< 300 ms"
+    assert "2,520 anomalies" in anomalies["description"] and anomalies["extra"]["wall_ms"] > 0
     files = {f"trace_file_{step}_{clock}s" for step in ("read", "write") for clock in ("", "cpu_")}
     assert files <= set(paint["extra"]) and all(paint["extra"][name] >= 0 for name in files)
     assert paint["extra"]["layout_ms"] > 0
@@ -86,3 +87,4 @@ def test_tui_rows_are_well_formed(monkeypatch):
                and not name.startswith("floor")}
     assert len(medians) > 30  # every kind of key: moving, folding, search, each view and back, passes
     assert key["value"] == max(medians.values()) == medians[key["extra"]["slowest"]]
+    assert "j in 2,520 anomalies" in medians and "G in 2,520 anomalies (the last)" in medians
