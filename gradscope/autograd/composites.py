@@ -27,6 +27,7 @@ from gradscope.autograd.shape_functions import basic_index, contiguous, reshape,
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import losses as L
 from gradscope.ops import placement as P
+from gradscope.ops import ranges
 from gradscope.ops import shape as S
 from gradscope.ops import vector_ops as V
 
@@ -348,7 +349,13 @@ def unravel_index(indices, shape):
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None):
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().numpy
-    values = np.power(float(base), np.linspace(float(start), float(end), int(steps)))
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if np_dtype in (np.float32, np.float64):
+        values = ranges.logspace_values(float(start), float(end), steps, float(base), np_dtype)
+    else:
+        values = np.power(float(base), np.linspace(float(start), float(end), steps))
     return _finish(values.astype(np_dtype), requires_grad)
 
 

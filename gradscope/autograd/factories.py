@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from gradscope.autograd import legacy, writes
 from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.generator import Generator
 from gradscope.autograd.tensor import Tensor, check_device
+from gradscope.ops import ranges
 
 default_generator = Generator()  # torch.default_generator: like PyTorch's, seeded at random when the process starts
 default_generator.seed()
@@ -126,6 +128,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """[start, end) by step, as PyTorch's CPU kernel fills it (gradscope.ops.ranges): integer arguments give
+    int64, any float the default dtype; an integer dtype truncates start, end and step first."""
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -134,11 +138,58 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             else _dtypes.get_default_dtype().numpy
     else:
         np_dtype = _dtypes.to_numpy_dtype(dtype)
-    return _finish(np.arange(*values).astype(np_dtype), requires_grad)
+    if np_dtype.kind in "cb":
+        name = _dtypes.from_numpy_dtype(np_dtype).legacy_name.removesuffix("Tensor")
+        raise NotImplementedError(f'"arange_cpu" not implemented for \'{name}\'')
+    start, end, step = (float(v) for v in values)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_c_number(start)} -> {_c_number(end)}")
+    integral = np_dtype.kind in "iub"
+    first, last, stride = (float(int(v)) for v in (start, end, step)) if integral else (start, end, step)
+    if stride == 0:  # a fractional step an integer dtype truncates to 0
+        if np_dtype == np.int64:
+            raise ValueError("step must be nonzero")
+    elif not ((stride > 0 and last >= first) or (stride < 0 and last <= first)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if np_dtype == np.int64:  # counted in int64 from the truncated bounds
+        sign = (stride > 0) - (stride < 0)
+        span, stride_int = int(last) - int(first) + int(stride) - sign, int(stride)
+        size = abs(span) // abs(stride_int) * (1 if (span >= 0) == (stride_int > 0) else -1)  # C's division
+    else:
+        size = math.ceil((end - start) / step)
+    if not 0 <= size <= 2**63 - 1:
+        raise RuntimeError("invalid size, possible overflow?")
+    if integral:
+        data = (int(first) + int(stride) * np.arange(size, dtype=np.int64)).astype(np_dtype)
+    elif np_dtype.kind == "f":
+        data = ranges.arange_values(start, step, size, np_dtype)
+    else:
+        data = (start + step * np.arange(size, dtype=np.float64)).astype(np_dtype)
+    return _finish(data, requires_grad)
+
+
+def _c_number(value: float) -> str:
+    """A double as C++'s stream prints it (6 significant digits, no trailing zeros): 0, 2.5, inf."""
+    return f"{value:g}"
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    """`steps` values from start to end, both included, as PyTorch's CPU kernel computes them
+    (gradscope.ops.ranges)."""
+    steps = int(steps.item() if isinstance(steps, Tensor) else steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    np_dtype = _float_dtype(dtype)
+    if dtype is None and any(isinstance(v, complex) for v in (start, end)):
+        np_dtype = np.result_type(np_dtype, np.complex64)  # the default dtype's complex counterpart
+    if np_dtype in (np.float32, np.float64):
+        data = ranges.linspace_values(start, end, steps, np_dtype)
+    else:
+        data = np.linspace(start, end, steps).astype(np_dtype)
+    return _finish(data, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

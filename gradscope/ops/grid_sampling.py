@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradscope.ops.ranges import linspace_values
 from gradscope.ops.registry import primitive
 
 BILINEAR, NEAREST, BICUBIC = 0, 1, 2
@@ -27,14 +28,10 @@ ZEROS, BORDER, REFLECTION = 0, 1, 2
 # ------------------------------------------------------------------------------- affine_grid
 def _linspace(steps: int, align_corners: bool, dtype) -> np.ndarray:
     """PyTorch's linspace_from_neg_one: -1 … 1 (pixel centres pulled in by (n-1)/n unless align_corners),
-    computed in `dtype` as torch.linspace computes it (from both ends towards the middle)."""
+    computed in `dtype` as torch.linspace computes it (ops.ranges)."""
     if steps <= 1:
         return np.zeros(1, dtype)
-    one = dtype.type(1)
-    step = (one + one) / dtype.type(steps - 1)
-    i = np.arange(steps)
-    values = np.where(i < steps // 2, -one + step * i.astype(dtype), one - step * (steps - 1 - i).astype(dtype))
-    values = values.astype(dtype)
+    values = linspace_values(-1, 1, steps, dtype)
     if not align_corners:
         values = values * dtype.type(steps - 1) / dtype.type(steps)
     return values.astype(dtype, copy=False)
