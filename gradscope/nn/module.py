@@ -10,7 +10,7 @@ from gradscope import _dtypes
 from gradscope.autograd import observers, writes
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device
-from gradscope.nn import _hooks, _state
+from gradscope.nn import _hooks, _registry, _state
 from gradscope.nn._hooks import (  # noqa: F401 (the global hooks: PyTorch has them in its module.py)
     HookedCall,
     ModuleHookDict,
@@ -40,6 +40,8 @@ def _add_indent(text: str, spaces: int) -> str:
 
 _PACKAGE = __name__.split(".")[0]  # gradscope
 _HOOK_DICTS = frozenset(("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks"))
+# attributes whose rebinding changes what parameters() lists (see _registry)
+_LISTING = frozenset(("_parameters", "_modules", "__class__"))
 _CHILDREN_DONE = object()  # in Module._walk's stack, below a module's children
 
 
@@ -98,10 +100,10 @@ class Module(HookedCall, _state.StateDictMethods):
     def __init__(self) -> None:
         set_attribute = object.__setattr__
         set_attribute(self, "training", True)
-        set_attribute(self, "_parameters", {})
+        set_attribute(self, "_parameters", _registry.Registry())
         set_attribute(self, "_buffers", {})
         set_attribute(self, "_non_persistent_buffers_set", set())
-        set_attribute(self, "_modules", {})
+        set_attribute(self, "_modules", _registry.Registry())
         set_attribute(self, "_forward_pre_hooks", ModuleHookDict())
         set_attribute(self, "_forward_hooks", ModuleHookDict())
         set_attribute(self, "_forward_pre_hooks_with_kwargs", set())
@@ -286,11 +288,14 @@ class Module(HookedCall, _state.StateDictMethods):
         else:
             if name in _HOOK_DICTS:  # a hook dict of one's own, filled elsewhere
                 _hooks.mark_module_hooks()
+            elif name in _LISTING:
+                _registry.forget()
             object.__setattr__(self, name, value)
 
     def __setstate__(self, state: dict) -> None:
         """What unpickling and copy.copy give a new module: its attributes (hook dicts among them, as they are)."""
         self.__dict__.update(state)
+        _registry.forget()
         _state.new_hook_dicts(self)  # a module pickled without them
         if any(state.get(name) for name in _HOOK_DICTS):
             _hooks.mark_module_hooks()
@@ -325,6 +330,8 @@ class Module(HookedCall, _state.StateDictMethods):
         elif name in self._modules:
             del self._modules[name]
         else:
+            if name in _LISTING:
+                _registry.forget()
             object.__delattr__(self, name)
 
     def __dir__(self) -> list[str]:
@@ -504,8 +511,23 @@ class Module(HookedCall, _state.StateDictMethods):
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the parameters' gradients: to None by default, else to zeros in place."""
-        for param in self.parameters():
-            reset_grad(param, set_to_none)
+        cls = type(self)
+        params = None
+        if cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters and (
+                cls.named_modules is Module.named_modules):  # the list parameters() gives, kept between steps
+            params = _registry.kept(self, self._walk, Module.named_modules)
+        if params is None:
+            params = self.parameters()
+        if set_to_none:
+            for param in params:
+                if param._grad_fn is None:  # reset_grad for a leaf, without its frame (once per parameter and step)
+                    if param._grad is not None:
+                        param._grad = None
+                else:
+                    reset_grad(param, True)
+        else:
+            for param in params:
+                reset_grad(param, False)
 
     # dtype conversion ---------------------------------------------------------------------------
     def to(self, *args, **kwargs) -> Module:

@@ -135,7 +135,11 @@ class Optimizer:
         """Reset every parameter's gradient: to None by default, else to zeros in place."""
         for group in self.param_groups:
             for param in group["params"]:
-                reset_grad(param, set_to_none)
+                if set_to_none and param._grad_fn is None:  # reset_grad for a leaf, without its frame
+                    if param._grad is not None:
+                        param._grad = None
+                else:
+                    reset_grad(param, set_to_none)
 
     def step(self, closure: Callable | None = None):
         """Update every parameter that has a gradient; returns what `closure` (if given) returns.

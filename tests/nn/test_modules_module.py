@@ -493,3 +493,73 @@ def test_sequential_children_are_called_like_torch(way, monkeypatch):
     ours = _sequential_calls(gradscope, way, monkeypatch)
     assert ours == _sequential_calls(torch, way, monkeypatch)
     assert ours[0]
+
+
+def _grown_and_cut(nn, step: int):
+    """A model changed in one way after a first zero_grad(); `step` picks the change. Returns the model and every
+    parameter it ever had, in a fixed order."""
+    class Wrapped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Linear(2, 2)
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sequential(nn.Linear(2, 2)), Wrapped())
+    everything = list(model.parameters())
+    model.zero_grad()  # the first walk: gradscope keeps the list
+    extra = nn.Parameter(model[0].weight.detach() * 0 + 1)
+    everything.append(extra)
+    if step == 0:
+        model[0].register_parameter("extra", extra)
+    elif step == 1:
+        del model[0]._parameters["bias"]
+    elif step == 2:
+        model[2][0].extra = extra  # a grandchild
+    elif step == 3:
+        model[0] = nn.Linear(2, 2)
+    elif step == 4:
+        del model[0]
+    elif step == 5:
+        model.append(nn.Linear(2, 2))
+    elif step == 6:
+        model[0].weight = extra
+    elif step == 7:
+        model[0]._parameters = {"extra": extra}  # a plain dict, set by hand
+    elif step == 8:
+        model[2]._modules.pop("0")
+    elif step == 9:
+        model[3].inner._parameters.update(extra=extra)
+    elif step == 10:
+        model[3].__class__ = type("Hiding", (type(model[3]),), {"named_modules": lambda self, *a, **k: iter(())})
+    elif step == 11:
+        type(model[3]).named_modules = lambda self, *a, **k: iter(())  # the class itself, patched
+    elif step == 12:
+        model[2]._modules["1"] = nn.Linear(2, 2)
+    everything += [p for p in model.parameters() if all(p is not q for q in everything)]
+    return model, everything
+
+
+@pytest.mark.parametrize("step", range(13))
+def test_zero_grad_after_the_model_changed_resets_what_torchs_does(step):
+    """zero_grad keeps a model's parameter list between steps: any change of its parameters or modules, however
+    made, is seen by the next zero_grad, as torch (which walks every time) sees it."""
+    torch = pytest.importorskip("torch")
+    reset = []
+    for lib in (gradscope, torch):
+        model, everything = _grown_and_cut(lib.nn, step)
+        for param in everything:
+            param.grad = lib.ones_like(param)
+        model.zero_grad()
+        reset.append([param.grad is None for param in everything])
+    assert reset[0] == reset[1]
+
+
+def test_zero_grad_does_not_keep_a_removed_parameter_alive():
+    import gc
+    import weakref
+
+    model = gnn.Sequential(gnn.Linear(2, 2))
+    model.zero_grad()
+    gone = weakref.ref(model[0].bias)
+    del model[0].bias
+    gc.collect()
+    assert gone() is None
