@@ -158,15 +158,73 @@ def test_timeline_snapshot(snap_compare, monkeypatch):
     assert snap_compare(make_app(synthetic_run()), press=["left"], terminal_size=(100, 30))
 
 
+def on_screen(app) -> list[str]:
+    update = app.screen._compositor.render_full_update(simplify=True)
+    return ["".join(strip.text for strip in line) for line in update.strips]
+
+
 def test_at_80_by_24_the_steps_figures_show_under_the_plots(run_directory):
     app = TimelineApp(run_directory)
 
     async def scenario(pilot):
-        step = app.screen.query_one("#step")
-        assert step.region.height >= 4 and step.region.bottom <= 23  # above the footer, not pushed off the screen
-        update = app.screen._compositor.render_full_update(simplify=True)
-        shown = "\n".join("".join(strip.text for strip in line) for line in update.strips)
-        assert f"step {BAD_STEP} · loss" in shown
+        figures = app.screen.query_one("#figures")
+        assert figures.region.height >= 4 and figures.region.bottom <= 23  # above the footer, not pushed off
+        assert f"step {BAD_STEP} · loss" in "\n".join(on_screen(app))
         assert all(plot.region.height >= 6 for plot in app.screen.query(StepPlot))
 
     drive(app, scenario, size=(80, 24))
+
+
+def crowded_run(parameters: int = 14) -> WatchRun:
+    """4 steps; at step 2 every parameter's gradient is NaN: a finding each, and more parameters than are listed.
+    The other steps measured 2 parameters (a few lines)."""
+    steps = []
+    for step in range(4):
+        broken = step == 2
+        measured = {f"model.layers.{index}.weight": ParameterStep(math.nan if broken else 0.1 * (index + 1),
+                                                                  4 if broken else 0, 0.01, 0)
+                    for index in range(parameters if broken else 2)}
+        findings = [Finding(step, "backward", "nonfinite", f"the gradient of {name} holds 4 non-finite value(s)",
+                            parameter=name) for name in measured] if broken else []
+        steps.append(StepRecord(step, 1.0 / (step + 1), step + 1, measured, findings))
+    return WatchRun(Path("watch"), steps, {})
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_the_steps_figures_scroll_when_they_dont_fit(size):
+    app = make_app(crowded_run())
+    last = "… and 6 more parameters"
+
+    async def scenario(pilot):
+        screen = app.screen
+        figures = screen.query_one("#figures")
+        assert screen.step == 2 and figures.max_scroll_y > 0
+        assert figures.region.bottom <= size[1] - 1  # above the footer
+        assert all(plot.region.height >= 6 for plot in screen.query(StepPlot))
+        shown = on_screen(app)
+        assert any(line.startswith(" step 2 · loss") for line in shown) and last not in "\n".join(shown)
+        assert "↑/↓ Scroll" in shown[-1]  # the footer says how
+        await pilot.press("j", "down")
+        assert figures.scroll_y == 2
+        await pilot.press("k")
+        assert figures.scroll_y == 1
+        for _ in range(figures.max_scroll_y // figures.scrollable_content_region.height + 1):
+            await pilot.press("pagedown")
+        assert figures.scroll_y == figures.max_scroll_y
+        shown = "\n".join(on_screen(app))
+        assert last in shown and "step 2 · loss" not in shown
+        await pilot.press("pageup")
+        assert figures.scroll_y == figures.max_scroll_y - figures.scrollable_content_region.height
+        await pilot.press("right")  # another step's figures start at their top, and fit
+        await pilot.pause()
+        assert screen.step == 3 and figures.scroll_y == 0 and figures.max_scroll_y == 0
+        assert "Scroll" not in on_screen(app)[-1]
+        await pilot.press("left")
+        await pilot.pause()
+        assert figures.scroll_y == 0 and figures.max_scroll_y > 0 and "↑/↓ Scroll" in on_screen(app)[-1]
+        await pilot.press("right")
+        await pilot.pause()
+        await pilot.press("j")
+        assert figures.scroll_y == 0
+
+    drive(app, scenario, size=size)

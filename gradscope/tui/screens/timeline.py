@@ -1,6 +1,7 @@
 """A watched training run over time (`gradscope browse DIR`, DIR written by `gradscope watch --out`):
 the loss and the gradient norms of the parameters per step, anomalous steps marked, the selected
-step's figures below; enter opens the step's trace when one was kept.
+step's figures below (↑/↓ and the page keys scroll them when they don't fit); enter opens the step's
+trace when one was kept.
 
 >>> app.push_screen(TimelineScreen(read_run("watch")))
 """
@@ -12,6 +13,7 @@ import math
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -44,7 +46,13 @@ class TimelineScreen(Screen[None]):
         Binding("n", "anomaly(1)", "Next ✗", tooltip="Next anomalous step"),
         Binding("N", "anomaly(-1)", "Previous ✗", show=False, tooltip="Previous anomalous step"),
         Binding("enter", "open", "Open trace", tooltip="Browse the step's recording (kept steps only)"),
+        # the step's figures scroll without taking the focus: their pane's own keys (←/→, home/end) are the steps'
+        Binding("k,up", "scroll_figures(-1)", "Scroll", key_display="↑/↓", tooltip="Scroll the step's figures"),
+        Binding("j,down", "scroll_figures(1)", "Scroll", show=False),
+        Binding("pageup", "page_figures(-1)", "Page up", show=False),
+        Binding("pagedown", "page_figures(1)", "Page down", show=False),
     ]
+    SCROLLING = {"scroll_figures", "page_figures"}
 
     def __init__(self, run: WatchRun) -> None:
         super().__init__()
@@ -67,7 +75,8 @@ class TimelineScreen(Screen[None]):
                        id="loss")
         yield StepPlot("gradient norm", gradient_series(self.run.steps), anomalous=anomalous, steps=steps,
                        id="grads")
-        yield Static(id="step")
+        with VerticalScroll(id="figures", can_focus=False):
+            yield Static(id="step")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -109,6 +118,24 @@ class TimelineScreen(Screen[None]):
         if self.run.steps:
             details = step_details(self.run.steps[self.step], self.step in self.run.traces)
             self.query_one("#step", Static).update(details)
+            self.query_one("#figures").scroll_home(animate=False)  # a new step's figures from their first line
+        self.call_after_refresh(self.refresh_bindings)  # ↑/↓ in the footer only when the figures scroll
+
+    # ------------------------------------------------------------------------------ scrolling the figures
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.SCROLLING:
+            return self.query_one("#figures").max_scroll_y > 0
+        return True
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_bindings)
+
+    def action_scroll_figures(self, lines: int) -> None:
+        self.query_one("#figures").scroll_relative(y=lines, animate=False)
+
+    def action_page_figures(self, pages: int) -> None:
+        figures = self.query_one("#figures")
+        figures.scroll_relative(y=pages * figures.scrollable_content_region.height, animate=False)
 
     # ------------------------------------------------------------------------------ opening a step
     def action_open(self) -> None:
