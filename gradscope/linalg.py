@@ -1,5 +1,5 @@
-"""torch.linalg: inv, det, slogdet, solve, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, matrix_power,
-vector_norm, matrix_norm, norm, with PyTorch's signatures, checks, error texts and node names.
+"""torch.linalg: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv,
+matrix_power, vector_norm, matrix_norm, norm, with PyTorch's signatures, checks, error texts and node names.
 
 The functions live in the autograd layer (gradscope/autograd/linalg_functions.py, linalg_aliases.py),
 beside the torch.* and Tensor.* forms PyTorch also gives some of them (torch.det, x.inverse()).
@@ -22,10 +22,11 @@ from gradscope.autograd.linalg_functions import (
     qr,
     slogdet,
     solve,
+    solve_triangular,
     svd,
     svdvals,
     vector_norm,
 )
 
 __all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_power", "norm", "pinv",
-           "qr", "slogdet", "solve", "svd", "svdvals", "vector_norm"]
+           "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]

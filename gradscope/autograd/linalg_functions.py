@@ -187,6 +187,30 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None = None)
                            "is singular.") from None
 
 
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False,
+                     out: Tensor | None = None) -> Tensor:
+    """X with A X = B (XA = B with left=False) for a triangular A: only its upper or lower triangle is read
+    (LinalgSolveTriangularBackward0). A zero on the diagonal gives inf/nan, not an error.
+
+    >>> gradscope.linalg.solve_triangular(gradscope.tensor([[2.0, 0.0], [1.0, 4.0]]), gradscope.ones(2, 1), upper=False)
+    tensor([[0.5000],
+            [0.1250]])
+    """
+    _refuse_out_with_grad(out, "linalg_solve_triangular", A, B)
+    _check_matrix(B, "linalg.solve_triangular", "B")
+    _check_square(A, "linalg.solve_triangular")
+    rows, columns = B.shape[-2:]
+    if (A.shape[-1] != rows) if left else (A.shape[-2] != columns):
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and {rows}x{columns})")
+    dtype = _dtypes.from_numpy_dtype(_dtypes.promote_types(A._data.dtype, B._data.dtype))
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise NotImplementedError(f'"triangular_solve_cpu" not implemented for \'{_type_name(A)}\'')
+    broadcast_shapes(tuple(B.shape[:-2]), tuple(A.shape[:-2]))
+    A, B = A.to(dtype), B.to(dtype)
+    return _written(apply(S.linalg_solve_triangular, (A, B), (bool(upper), bool(left), bool(unitriangular))), out)
+
+
 # ------------------------------------------------------------------------------- factorisations
 def cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
     """L with A = L Lᵀ from A's lower triangle, or U with A = Uᵀ U from its upper triangle

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 
+from gradscope._shapes import broadcast_shapes
+from gradscope.autograd.linalg_functions import solve_triangular
 from gradscope.distributions.bernoulli import Bernoulli
 from gradscope.distributions.categorical import Categorical, OneHotCategorical
 from gradscope.distributions.distribution import Distribution
 from gradscope.distributions.independent import Independent
+from gradscope.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from gradscope.distributions.normal import Normal
 from gradscope.distributions.uniform import Uniform
 from gradscope.distributions.utils import _sum_rightmost
@@ -90,3 +93,24 @@ def _kl_independent_independent(p: Independent, q: Independent):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+def _batch_trace_XXT(bmat):
+    """trace(X Xᵀ), the sum of X's squares, for each matrix X of `bmat`."""
+    n, m = bmat.size(-1), bmat.size(-2)
+    return bmat.reshape(-1, m * n).pow(2).sum(-1).reshape(bmat.shape[:-2])
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal, q: MultivariateNormal):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with                          different "
+                         "event shapes cannot be computed")
+    p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = q_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) - p_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    combined_batch_shape = broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2]))
+    n = p.event_shape[0]
+    term2 = _batch_trace_XXT(solve_triangular(q_tril.expand(combined_batch_shape + (n, n)),
+                                              p_tril.expand(combined_batch_shape + (n, n)), upper=False))
+    term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)

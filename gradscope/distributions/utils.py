@@ -8,7 +8,7 @@ from numbers import Number
 
 from gradscope import _runtime
 from gradscope._dtypes import get_default_dtype
-from gradscope.autograd.factories import tensor
+from gradscope.autograd.factories import arange, tensor
 from gradscope.autograd.grad_mode import enable_grad
 from gradscope.autograd.rearrange import broadcast_tensors
 from gradscope.autograd.tensor import Tensor
@@ -61,3 +61,29 @@ def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
 def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     clamped = clamp_probs(probs)
     return clamped.log() - (-clamped).log1p() if is_binary else clamped.log()
+
+
+def _tril_mask(n: int, diag: int) -> Tensor:
+    rows = arange(n)
+    return rows < rows.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The lower triangle (from diagonal `diag`) of each matrix, in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag)]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The lower-triangular matrices (from diagonal `diag`) whose triangles, in row order, are `vec`."""
+    # the positive root of D² + (1 + 2·diag)·D − |diag|·(diag + 1) − 2·len(vec) = 0
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > _runtime.finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as the lower "
+                         "triangular part of a square D x D matrix.")
+    n = round(n)
+    mat = vec.new_zeros(vec.shape[:-1] + (n, n))
+    mat[..., _tril_mask(n, diag)] = vec
+    return mat

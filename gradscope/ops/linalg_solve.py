@@ -107,3 +107,48 @@ def _solve_A_vjp(g, s):
 # the engine sums gradients over batch dims A or B were broadcast along
 linalg_solve = primitive("linalg_solve", _solve, "LinalgSolveExBackward0", inputs=("A", "B"), params=("left",),
                          attrs=("B_sym_sizes",), saves=(("A", "result"), "A"), vjp=(_solve_A_vjp, _solve_B_vjp))
+
+
+def _triangle(a: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
+    """The triangle of `a` a triangular solve reads (ones on the diagonal when unitriangular)."""
+    part = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        part = part.copy()
+        np.einsum("...ii->...i", part)[...] = 1
+    return part
+
+
+def _solve_triangular(a, b, upper, left, unitriangular):
+    a = _triangle(a, upper, unitriangular)
+    if not left:  # X A = B  ⇔  Aᵀ Xᵀ = Bᵀ
+        return np.swapaxes(_solve_triangular(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), not upper, True,
+                                             False), -1, -2)
+    # NOTE: substitution, not np.linalg.solve: a zero on the diagonal gives inf/nan as PyTorch's trsm does, no error
+    n = a.shape[-1]
+    x = np.zeros(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=np.result_type(a, b))
+    rows = range(n - 1, -1, -1) if upper else range(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in rows:
+            known = slice(i + 1, n) if upper else slice(0, i)
+            residual = b[..., i, :] - np.einsum("...j,...jk->...k", a[..., i, known], x[..., known, :])
+            x[..., i, :] = residual / a[..., i, i, None]
+    return x
+
+
+def _solve_triangular_B_vjp(g, s):
+    # Aᵀ gB = gX (left), gB Aᵀ = gX (right): a triangular solve with the transposed triangle
+    return s.xp.apply(linalg_solve_triangular, (mT(s.xp, s.self), g), (not s.upper, s.left, s.unitriangular))
+
+
+def _solve_triangular_A_vjp(g, s):
+    xp = s.xp
+    gradient_b = _solve_triangular_B_vjp(g, s)
+    gradient = -xp.matmul(gradient_b, mT(xp, s.result)) if s.left else -xp.matmul(mT(xp, s.result), gradient_b)
+    # only the triangle was read (not its diagonal when unitriangular)
+    return triu(xp, gradient, int(s.unitriangular)) if s.upper else tril(xp, gradient, -int(s.unitriangular))
+
+
+linalg_solve_triangular = primitive(
+    "linalg_solve_triangular", _solve_triangular, "LinalgSolveTriangularBackward0", inputs=("self", "B"),
+    params=("upper", "left", "unitriangular"), saves=(("self", "result"), "self"),
+    vjp=(_solve_triangular_A_vjp, _solve_triangular_B_vjp))

@@ -253,6 +253,10 @@ def _linalg() -> list[Call]:
         _call("linalg_solve_broadcast", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b), ((2, 2, 2), (2, 1))),
         _call("linalg_solve_batched_vectors", lambda lib, a, b: lib.linalg.solve(_shifted(lib, a), b),
               ((2, 2, 2), (2, 2))),
+        _call("linalg_solve_triangular",
+              lambda lib, a, b: lib.linalg.solve_triangular(_shifted(lib, a), b, upper=False), ((3, 3), (3, 2))),
+        _call("linalg_solve_triangular_upper_right_unit", lambda lib, a, b: lib.linalg.solve_triangular(
+            a, b, upper=True, left=False, unitriangular=True), ((2, 2, 2), (3, 2))),
         _call("linalg_cholesky", lambda lib, a: lib.linalg.cholesky(_spd(lib, a)), ((3, 3),)),
         _call("linalg_cholesky_upper", lambda lib, a: lib.linalg.cholesky(_spd(lib, a), upper=True), ((2, 2, 2),)),
         _call("linalg_qr", lambda lib, a: lib.linalg.qr(a), ((3, 2),)),

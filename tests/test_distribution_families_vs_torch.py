@@ -1,0 +1,160 @@
+"""The distributions beyond Normal/Uniform/Bernoulli/Categorical on gradscope against PyTorch: shapes, reprs,
+moments, log_prob, entropy, cdf/icdf, expand, gradients, KL pairs, validation messages, and samples (PyTorch's
+values where both draw from the same stream)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradscope
+from tests.test_distributions_vs_torch import READS, outcome, shown
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(23)
+LOC = RNG.standard_normal((2, 3))
+SCALE = RNG.uniform(0.5, 2.0, (2, 3))
+FACTOR = RNG.standard_normal((2, 3, 3))
+COVARIANCE = FACTOR @ FACTOR.transpose(0, 2, 1) + np.eye(3)
+
+
+def parameters(lib):
+    return {"loc": lib.tensor(LOC, requires_grad=True), "scale": lib.tensor(SCALE, requires_grad=True),
+            "cov": lib.tensor(COVARIANCE, requires_grad=True)}
+
+
+MAKERS = {
+    "mvn-covariance": lambda D, a: D.MultivariateNormal(a["loc"], covariance_matrix=a["cov"]),
+    "mvn-precision": lambda D, a: D.MultivariateNormal(a["loc"], precision_matrix=a["cov"]),
+    "mvn-scale-tril": lambda D, a: D.MultivariateNormal(a["loc"],
+                                                        scale_tril=a["cov"].tril() + 2 * a["scale"][0].diag()),
+    "mvn-broadcast": lambda D, a: D.MultivariateNormal(a["loc"][0], covariance_matrix=a["cov"]),
+    "mvn-diagonal": lambda D, a: D.MultivariateNormal(a["loc"], scale_tril=a["scale"].diag_embed()),
+}
+VALUES = {
+    "mvn-covariance": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "mvn-precision": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "mvn-scale-tril": lambda lib: lib.tensor(np.linspace(-2, 2, 3)),
+    "mvn-broadcast": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "mvn-diagonal": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+}
+# gradients of every parameter through log_prob + entropy (+ rsample where there is one)
+EXACT_SAMPLES = {"mvn-covariance", "mvn-precision", "mvn-scale-tril", "mvn-broadcast", "mvn-diagonal"}
+
+
+@pytest.mark.parametrize("read", READS)
+@pytest.mark.parametrize("kind", MAKERS)
+def test_distribution_reads_as_torch(kind, read):
+    results = []
+    for lib in (gradscope, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results.append(outcome(lambda lib=lib: READS[read](MAKERS[kind](lib.distributions, parameters(lib)),
+                                                            VALUES[kind](lib))))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("kind", MAKERS)
+def test_log_prob_entropy_and_moment_gradients_as_torch(kind):
+    grads = []
+    for lib in (gradscope, torch):
+        a = parameters(lib)
+        d = MAKERS[kind](lib.distributions, a)
+        total = d.log_prob(VALUES[kind](lib)).sum()
+        for read in ("entropy", "mean", "variance"):
+            try:
+                value = getattr(d, read)
+                total = total + (value() if callable(value) else value).sum()
+            except NotImplementedError:
+                pass
+        total.backward()
+        grads.append({name: shown(t.grad) for name, t in a.items() if t.grad is not None})
+    assert grads[0] == grads[1]
+
+
+@pytest.mark.parametrize("kind", sorted(EXACT_SAMPLES))
+@pytest.mark.parametrize("sample_shape", [(), (5,), (2, 1)])
+def test_samples_are_torchs_for_the_same_seed(kind, sample_shape):
+    """sample and rsample draw PyTorch's values for the same seed and leave the stream where PyTorch leaves it;
+    the gradients of a function of rsample equal PyTorch's."""
+    drawn = []
+    for lib in (gradscope, torch):
+        a = parameters(lib)
+        d = MAKERS[kind](lib.distributions, a)
+        lib.manual_seed(3)
+        sample = d.sample(sample_shape)
+        rsample = d.rsample(sample_shape) if d.has_rsample else sample
+        if rsample.requires_grad:
+            (rsample * lib.arange(rsample.numel()).reshape(rsample.shape)).sum().backward()
+        grad_fn = rsample.grad_fn.name() if rsample.grad_fn is not None else None
+        drawn.append((shown(sample), shown(rsample), sample.requires_grad, grad_fn, shown(lib.randn(2)),
+                      {name: shown(t.grad) for name, t in a.items() if t.grad is not None}))
+    assert drawn[0] == drawn[1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 4), batch=st.sampled_from([(), (2,), (3, 1)]))
+def test_multivariate_normal_of_random_covariances(seed, n, batch):
+    rng = np.random.default_rng(seed)
+    factor = rng.standard_normal(batch + (n, n))
+    covariance = factor @ np.swapaxes(factor, -1, -2) + 0.1 * np.eye(n)
+    loc, value = rng.standard_normal(batch + (n,)), rng.standard_normal((2,) + batch + (n,))
+    results = []
+    for lib in (gradscope, torch):
+        d = lib.distributions.MultivariateNormal(lib.tensor(loc), covariance_matrix=lib.tensor(covariance))
+        q = lib.distributions.MultivariateNormal(lib.tensor(loc[..., ::-1].copy()),
+                                                 precision_matrix=lib.tensor(covariance))
+        results.append([np.asarray(t.tolist()) for t in (d.log_prob(lib.tensor(value)), d.entropy(),
+                                                          lib.distributions.kl_divergence(d, q), q.scale_tril)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+
+
+KL_PAIRS = {
+    "mvn": lambda D, a: (D.MultivariateNormal(a["loc"], covariance_matrix=a["cov"]),
+                         D.MultivariateNormal(a["loc"][0] * 0.5, scale_tril=a["scale"][1].diag_embed())),
+    "mvn-event-shapes": lambda D, a: (D.MultivariateNormal(a["loc"], covariance_matrix=a["cov"]),
+                                      D.MultivariateNormal(a["loc"][:, :2], covariance_matrix=a["cov"][:, :2, :2])),
+}
+
+
+@pytest.mark.parametrize("pair", KL_PAIRS)
+def test_kl_divergence_values_and_gradients_as_torch(pair):
+    results = []
+    for lib in (gradscope, torch):
+        a = parameters(lib)
+
+        def kl(lib=lib, a=a):
+            value = lib.distributions.kl_divergence(*KL_PAIRS[pair](lib.distributions, a))
+            if value.requires_grad:
+                value[value.isfinite()].sum().backward()
+            return value, {name: t.grad for name, t in a.items() if t.grad is not None}
+
+        results.append(outcome(kl))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda D, lib: D.MultivariateNormal(lib.tensor(0.0), lib.eye(1)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.eye(2), scale_tril=lib.eye(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.ones(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), covariance_matrix=lib.ones(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), precision_matrix=lib.ones(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), covariance_matrix=lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), covariance_matrix=lib.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [0.3, -1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(3), lib.eye(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.eye(2)).log_prob(lib.zeros(3)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.eye(2)).expand((3,)).covariance_matrix.shape,
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), precision_matrix=lib.eye(2)).expand((3,)).precision_matrix,
+], ids=lambda call: "")
+def test_validation_messages_as_torch(call):
+    results = [outcome(lambda lib=lib: call(lib.distributions, lib)) for lib in (gradscope, torch)]
+    assert results[0] == results[1]
