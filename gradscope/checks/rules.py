@@ -103,9 +103,9 @@ def check_finite(step: Step, config: CheckConfig) -> list[CheckResult]:
 
 # ---------------------------------------------------------------------------------------- connected
 def check_connected(step: Step, config: CheckConfig) -> list[CheckResult]:
-    """Every parameter gets a gradient."""
+    """Every parameter gets a gradient (of the models the pass trained: `Step.parameters`)."""
     results = []
-    for parameter in step.trace.parameters:
+    for parameter in step.parameters:
         if step.grad(parameter) is not None:
             results.append(parameter_result(step, parameter, rule="connected", status=PASS, value=1.0,
                                             shown="gradient", threshold="gradient received"))
@@ -121,11 +121,11 @@ def check_connected(step: Step, config: CheckConfig) -> list[CheckResult]:
 # ------------------------------------------------------------------------------------------ nonzero
 def check_nonzero(step: Step, config: CheckConfig) -> list[CheckResult]:
     """The fraction of nonzero entries of each gradient is above `min_nonzero` (by default: some entry
-    is nonzero). A missing gradient counts as zero."""
+    is nonzero). A missing gradient counts as zero. Only the models the pass trained (`Step.parameters`)."""
     bound = config.min_nonzero
     threshold = f"nonzero > {bound:.0%}"
     results = []
-    for parameter in step.trace.parameters:
+    for parameter in step.parameters:
         grad = step.grad(parameter)
         nonzero = 0.0 if grad is None else 1.0 - grad.stats.zero_fraction
         shown = "no gradient" if grad is None else f"{nonzero:.1%}"
@@ -154,9 +154,9 @@ def unmatched_bounds(trace: Trace, config: CheckConfig) -> None:
 
 def check_grad_norm(step: Step, config: CheckConfig) -> list[CheckResult]:
     """The gradient norm of every parameter obeys each bound whose glob matches its name; a missing
-    gradient has norm 0."""
+    gradient has norm 0 (of the models the pass trained: `Step.parameters`)."""
     results = []
-    for parameter in step.trace.parameters:
+    for parameter in step.parameters:
         bounds = [bound for bound in config.grad_norm if bound.matches(parameter.name)]
         if not bounds:
             continue

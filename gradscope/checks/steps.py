@@ -9,6 +9,7 @@ it performed. Each step is one backward pass of one `Trace`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +35,26 @@ class Step:
     def grad(self, parameter: Parameter) -> TensorRecord | None:
         return self.trace.parameter_grad(parameter, self.pass_index)
 
+    @functools.cached_property
+    def parameters(self) -> list[Parameter]:
+        """The parameters this pass is about: all of them, except the modules of a model that sat the pass
+        out (none of its parameters got a gradient while another model's did): a teacher trained before
+        its student, the first of two models a script trains in turn, a GAN's generator in the
+        discriminator's pass. A model is the first part of its parameters' names (`teacher.fc.weight`)."""
+        trained = {_model(p) for p in self.trace.parameters if p.module is not None and self.grad(p) is not None}
+        if not trained:
+            return self.trace.parameters
+        return [p for p in self.trace.parameters if p.module is None or _model(p) in trained]
+
     @property
     def first_uses(self) -> dict[int, SourceLocation]:
         """Node id → the user's line of the first op that used it (a leaf has no line of its own); one
         table for the whole trace, shared by its steps."""
         return self.trace.first_uses()
+
+
+def _model(parameter: Parameter) -> str:
+    return parameter.name.partition(".")[0]
 
 
 @dataclass

@@ -316,3 +316,70 @@ def test_default_rules_and_exit_status_of_every_breaking_sample():
         report = check(sample(name))
         assert {result.rule for result in report.failures} == rules, name
         assert "gradcheck" not in report.rules and "exploding" not in report.rules
+
+
+# two models a script trains in turn, as a distillation tutorial does (the teacher, then the student), and a
+# GAN's two steps: each pass trains one model; `frozen` is a layer of the student that a bug left out
+TWO_MODELS = """
+    import gradscope as torch
+    from gradscope import nn
+
+    torch.manual_seed(0)
+    x = torch.randn(8, 4)
+    teacher = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+
+
+    class Student(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.frozen = nn.Linear(4, 1), nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.body(x)
+
+
+    student = Student()
+    for model in (teacher, student, teacher):
+        for step in range(2):
+            model(x).pow(2).mean().backward()
+            model.zero_grad()
+"""
+
+GAN_STEPS = """
+    import gradscope as torch
+    from gradscope import nn
+
+    torch.manual_seed(0)
+    netG = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
+    netD = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    for step in range(2):
+        fake = netG(torch.randn(8, 2))
+        netD(fake.detach()).mean().backward()  # the discriminator's step: the generator sits it out
+        netD(fake).mean().backward()  # the generator's step goes through the discriminator
+"""
+
+
+def test_a_model_that_sat_a_pass_out_is_not_disconnected(tmp_path):
+    """Per pass, the rules that ask for a gradient look at the models that pass trained (a model is the first
+    part of its parameters' names): the teacher in the student's passes is not a disconnected layer, but the
+    student's own unused layer still is."""
+    report = check(write_script(tmp_path, "two_models", TWO_MODELS), rules=["connected", "nonzero"])
+    assert failing(report, "connected") == {"student.frozen.weight", "student.frozen.bias"}
+    assert failing(report, "nonzero") == {"student.frozen.weight", "student.frozen.bias"}
+    failed_steps = {result.step for result in report.results if result.failed}
+    assert failed_steps and failed_steps <= {2, 3}  # only in the student's passes
+    report = check(write_script(tmp_path, "gan_steps", GAN_STEPS), rules=["connected", "nonzero"])
+    assert report.passed, [result.message for result in report.results if result.failed]
+
+
+def test_a_model_no_gradient_reached_at_all_is_still_disconnected(tmp_path):
+    """When no model got a gradient in a pass, every parameter is expected (the loss never reached the model)."""
+    script = write_script(tmp_path, "detached", """
+        import gradscope as torch
+        from gradscope import nn
+
+        model = nn.Linear(3, 1)
+        x = torch.randn(4, 3, requires_grad=True)
+        (model(x).detach() * x).sum().backward()
+    """)
+    assert failing(check(script, rules=["connected"]), "connected") == {"model.weight", "model.bias"}
