@@ -369,8 +369,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                             outputs[index] = grads = None
                             if following is None:
                                 following_grads = None
-                            owned = _unreferenced(g)  # NOTE: a statement of its own: as an argument g has a stack ref
-                            _accumulate_into(leaf, g, False, True, owned)
+                            _accumulate_routed(leaf, g)
                     else:
                         leaves.append((child, [g]))
                     continue
@@ -403,8 +402,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         g = grads[0]
                         grads[0] = None
                         if g is not None:
-                            owned = _unreferenced(g)
-                            _accumulate_into(leaf, g, False, True, owned)
+                            _accumulate_routed(leaf, g)
                             if observing:
                                 observers.notify("grad_accumulated", leaf, leaf._grad)
                     else:
@@ -563,25 +561,42 @@ def _post_hooks(node, outputs, grads, xp):
     return outputs
 
 
-def _unreferenced(g) -> bool:
-    """Whether the array `g` is referenced only by the caller's one local variable, and its memory by
-    nothing but g: a gradient the engine may hand over as `.grad` without copying it. A recording's
-    references don't count: they only read, and copy the array before anything writes into it
-    (gradscope.autograd.writes)."""
-    if type(g) is not _ndarray:
-        return False
+def _accumulate_routed(leaf: Tensor, g) -> None:
+    """`.grad += g` for a leaf routed its gradient on the plain path (first order, no hooks): as `_accumulate_into`,
+    with `g` itself taking the place of a first `.grad` when nothing else references the array or its memory (it
+    has the leaf's layout). A recording's references don't count: they only read, and copy the array before
+    anything writes into it (gradscope.autograd.writes). The caller holds `g` in one local variable (see
+    _reference_counts). One frame per leaf and step: the counts and the first gradient are inlined here."""
+    if type(g) is not _ndarray or leaf._grad is not None:
+        _accumulate_into(leaf, g, False)
+        return
     # NOTE: the counts as _reference_counts measures them (the same frames, `base` a local): keep the two alike
     base = g.base
     if base is None:
-        counts = (_refcount(g), 0)
+        count, count_of_base = _refcount(g), 0
     elif type(base) is not _ndarray or base.base is not None:  # numpy points a view of a view at the owner
-        return False
+        count = -1
     else:
-        counts = (_refcount(g), _refcount(base))
-    if counts in _ALONE:
-        return True  # then no recording holds it either: its references would show in the counts
-    readers_of_g, readers_of_base = writes.held_references(g)
-    return (counts[0] - readers_of_g, counts[1] - readers_of_base) in _ALONE
+        count, count_of_base = _refcount(g), _refcount(base)
+    owned = False
+    if count >= 0:
+        if (count, count_of_base) in _ALONE:
+            owned = True  # then no recording holds it either: its references would show in the counts
+        else:
+            readers_of_g, readers_of_base = writes.held_references(g)
+            owned = (count - readers_of_g, count_of_base - readers_of_base) in _ALONE
+    data = leaf._data
+    if not (owned and g.dtype == data.dtype and g.strides == data.strides and g.flags.writeable):
+        g = _copy_like(g, data)
+    grad = _make(g)
+    _accumulate_lock.acquire()
+    try:
+        if leaf._grad is None:
+            leaf._grad = grad
+            return
+    finally:
+        _accumulate_lock.release()
+    _accumulate_into(leaf, g, False)  # another thread gave it a gradient meanwhile
 
 
 def _summed(held, g):
@@ -609,18 +624,18 @@ def _held_alone():
 
 
 def _reference_counts() -> tuple:
-    """What `_unreferenced` counts for an array held by one local variable, owning its memory or a view,
+    """What `_accumulate_routed` counts for an array held by one local variable, owning its memory or a view,
     measured rather than assumed (interpreters count references differently); none when one more
     reference does not show in the count (a build without exact counts): nothing is taken then."""
-    def probe(g):  # called as run() calls _unreferenced: one local variable, then the same frames
+    def probe(leaf, g):  # called as run() calls _accumulate_routed: one local variable, then the same frames
         base = g.base
         return (_refcount(g), 0) if base is None else (_refcount(g), _refcount(base))
 
     def measure(make):
         g = make()  # held by this variable alone, as the engine holds a gradient
-        count = probe(g)
+        count = probe(None, g)
         extra = (g, g.base)  # noqa: F841 - one more reference to each, which the count must show
-        return count if probe(g) == (count[0] + 1, count[1] + (g.base is not None)) else None
+        return count if probe(None, g) == (count[0] + 1, count[1] + (g.base is not None)) else None
 
     alone = (measure(lambda: np.empty(2)), measure(lambda: np.empty((2, 2)).T))
     return () if None in alone else alone
@@ -631,12 +646,13 @@ _refcount = sys.getrefcount
 _ALONE = _reference_counts()
 _HELD_ALONE = _held_alone()
 _add = np.add
+_make = Tensor._make
 
 
-def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True, owned: bool = False) -> None:
+def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True) -> None:
     """`.grad += g`: in place for leaves; out of place for retained non-leaf grads (as PyTorch) and,
-    differentiably, under create_graph. A first gradient becomes `.grad` in the tensor's own layout: `g`
-    itself when `owned` (no one else can see it) and it has that layout, else a copy."""
+    differentiably, under create_graph. A first gradient becomes `.grad` as a copy in the tensor's own layout
+    (_accumulate_routed hands over `g` itself when no one else can see it)."""
     # NOTE: acquire and release, not `with`: the with statement's special-method lookups cost ~1k more (a call
     # per leaf and step)
     _accumulate_lock.acquire()
@@ -646,10 +662,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
             g = g if isinstance(g, Tensor) else Tensor._make(g)
             tensor._grad = _copy_backwards(g) if current is None else current + g
         elif current is None:
-            data = tensor._data
-            if not (owned and g.dtype == data.dtype and g.strides == data.strides and g.flags.writeable):
-                g = _copy_like(g, data)
-            tensor._grad = Tensor._make(g)
+            tensor._grad = Tensor._make(_copy_like(g, tensor._data))
         else:
             data = g._data if isinstance(g, Tensor) else g
             if in_place and current._grad_fn is None and current._data.flags.writeable:
