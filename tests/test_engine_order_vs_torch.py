@@ -227,3 +227,63 @@ def test_random_graphs_run_in_torchs_order(seed):
         except RuntimeError:  # a plan torch refuses (test_random_graphs compares the errors)
             return
         assert _node_and_leaf_order(gradscope, arrays, plan, hook_every) == theirs, plan
+
+
+def _unbound_products(lib, x0):
+    """Nodes reached twice by one node: x * x, and a multi-output node through two of its outputs, either one
+    first; and a multi-output node reached first through output 0 alone, then through another output."""
+    x = lib.tensor(x0, requires_grad=True)
+    a, b, c = x.unbind(0)
+    square = x.exp()
+    later = (c * a).sum()  # runs after a * b (made before it), which reaches unbind's node with output 0's first
+    first = (square * square).sum() + (a * b).sum() + (b * a).sum() + later
+    d, e = x.tanh().unbind(1)[:2]
+    late = (e * 3).sum() + (d.sin() * 2).sum()
+    return x, first + late
+
+
+def test_a_node_reached_twice_by_one_node_sums_both_gradients_as_torch():
+    x0 = np.random.default_rng(3).standard_normal((3, 3))
+    logs, grads = [], []
+    for lib in (gradscope, torch):
+        x, loss = _unbound_products(lib, x0)
+        log = []
+        _log_every_node(loss.grad_fn, log)
+        seen = []
+        x.register_post_accumulate_grad_hook(lambda t, seen=seen: seen.append(1))
+        loss.backward()
+        logs.append(log)
+        grads.append((len(seen), x.grad.numpy()))
+    assert logs[0] == logs[1]
+    assert grads[0][0] == grads[1][0] == 1
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-13)
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_a_leaf_root_also_reached_from_another_root_takes_the_sum_once(hooked):
+    x0 = np.random.default_rng(4).standard_normal(3)
+    results = []
+    for lib in (gradscope, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        seen = []
+        if hooked:
+            x.register_post_accumulate_grad_hook(lambda t, seen=seen: seen.append(t.grad.clone()))
+        y = (x * 2).exp()
+        lib.autograd.backward([y.sum(), x], [None, lib.ones(3, dtype=lib.float64)])
+        results.append(([s.numpy() for s in seen], x.grad.numpy()))
+    assert len(results[0][0]) == len(results[1][0]) == int(hooked)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-13)
+
+
+def test_a_leaf_used_once_per_graph_takes_each_graphs_gradient_as_it_comes():
+    # two graphs alive at once share the leaf's AccumulateGrad: a backward through one runs it once
+    results = []
+    for lib in (gradscope, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        first, second = (x * 3).sum(), (x * 5).sum()
+        seen = []
+        x.register_post_accumulate_grad_hook(lambda t, seen=seen: seen.append(t.grad.clone()))
+        first.backward()
+        second.backward()
+        results.append([s.numpy().tolist() for s in seen])
+    assert results[0] == results[1] == [[3.0, 3.0], [8.0, 8.0]]

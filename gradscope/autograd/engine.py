@@ -1,7 +1,7 @@
-"""The backward engine: dependency counting, a ready queue ordered like PyTorch's, hooks, accumulation.
+"""The backward engine: a ready queue ordered like PyTorch's, hooks, accumulation.
 
-Each call owns its state (buffers, dependency counts), so backward passes in several threads don't
-interfere; only the final accumulation into a shared leaf's `.grad` takes a lock.
+Each call owns its state (buffers, a shared leaf's count of edges yet to come), so backward passes in several
+threads don't interfere; only the final accumulation into a leaf's `.grad` takes a lock.
 """
 
 from __future__ import annotations
@@ -36,13 +36,16 @@ _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 class GraphTask:
     """What one backward call is running over; multi-grad hooks ask it which tensors will get a gradient."""
 
-    __slots__ = ("nodes", "roots")
+    __slots__ = ("edges", "nodes", "roots")
 
-    def __init__(self, nodes, roots) -> None:
-        self.nodes = nodes  # every node reached, except (perhaps) the roots
+    def __init__(self, edges, nodes, roots) -> None:
+        self.edges = edges  # the roots' edges
+        self.nodes = nodes  # every node reached, except (perhaps) the roots; None until asked (the engine runs without)
         self.roots = roots
 
     def count_expected(self, tensors) -> int:
+        if self.nodes is None:
+            self.nodes = _dependencies(self.edges)
         count = 0
         for t in tensors:
             if t._requires_grad:
@@ -259,16 +262,22 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
 
     Ready nodes run in PyTorch's order: the most recently created first (AccumulateGrad as soon
     as it is ready). Gradients from several paths are summed before a node runs.
+
+    An edge always leads to an older node (a node's inputs exist before it), so the node reached with the largest
+    sequence number has had every gradient it will get: PyTorch runs it next, once its count of edges yet to come
+    is 0, and so do we, without counting. Only a leaf needs its count, to run once with the sum: when more than one
+    edge may lead to it (AccumulateGrad._shared), and then the graph is walked for the counts.
     """
-    dependencies = _dependencies(roots)
-    needed = target_set = None
+    dependencies = needed = target_set = None
     if targets is not None:
         target_set = set(targets)
         parents = _parents(roots)
         needed = _needed(parents, {node for node, _ in targets})
         dependencies = _needed_dependencies(parents, needed)
     xp = TENSOR if create_graph else NUMPY
-    buffers: dict = {}  # node -> gradients of its outputs received so far (summed per output)
+    # node -> gradients of its outputs received so far (summed per output), for nodes waiting in the heap and
+    # shared leaves waiting for more gradients
+    buffers: dict = {}
     for (node, nr), g in zip(roots, root_grads):
         slots = buffers.setdefault(node, [None] * node.n_outputs)
         slots[nr] = g if slots[nr] is None else slots[nr] + g
@@ -278,9 +287,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # at the bottom an entry never popped, without a node: the heap never empties, which would free its storage
     # and allocate it again on the next push (in a stack of linear layers, at every layer)
     ready = [_BOTTOM]  # NOTE: loops, not comprehensions, in run(): those would make its hot locals cells
-    for node in list(buffers):
-        if not dependencies.get(node) and (needed is None or node in needed):
-            ready.append((-node._seq, next(tie), node, buffers.pop(node)))
+    for node in buffers:
+        if type(node) is AccumulateGrad and dependencies is None:  # a leaf root may also be reached from another root
+            dependencies = _dependencies(roots)
+    for node, slots in buffers.items():
+        if (needed is None or node in needed) and not (type(node) is AccumulateGrad and dependencies.get(node)):
+            ready.append((-node._seq, next(tie), node, slots))
     heapq.heapify(ready)
     observing = observers.GLOBAL or observers.active.get()
     checker = observers.checker  # anomaly mode
@@ -301,7 +313,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     if observers.WATCHERS:
         observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
-    pass_token = _current_pass.set(GraphTask(dependencies, roots_reached))
+    pass_token = _current_pass.set(GraphTask(roots, dependencies, roots_reached))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
     top = -ready[0][0]  # the sequence number of the node on top of the heap (-1: none)
@@ -323,6 +335,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
             elif top >= 0:
                 _, _, node, grads = heappop(ready)
                 top = -ready[0][0]
+                del buffers[node]
             else:
                 break
             if fast and (vjp := node._vjp) is not None and grads[0] is not None:
@@ -344,18 +357,21 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if child is None or (needed is not None and child not in needed):
                     continue
                 g = outputs[index]
-                remaining = dependencies[child] - 1
-                if remaining:  # more gradients to come: keep this one
-                    dependencies[child] = remaining
-                    slots = buffers.get(child)
-                    if slots is None:
-                        slots = buffers[child] = [None] * child.n_outputs
-                        slots[nr] = g
-                    elif g is not None:
-                        slots[nr] = g if slots[nr] is None else summed(slots[nr], g)
-                    continue
-                slots = buffers.pop(child, None) if buffers else None
                 if type(child) is AccumulateGrad:
+                    slots = None
+                    if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
+                        if dependencies is None:
+                            dependencies = _dependencies(roots)
+                        remaining = dependencies[child] - 1
+                        if remaining:  # more gradients to come: keep this one
+                            dependencies[child] = remaining
+                            slots = buffers.get(child)
+                            if slots is None:
+                                buffers[child] = [g]
+                            elif g is not None:
+                                slots[0] = g if slots[0] is None else summed(slots[0], g)
+                            continue
+                        slots = buffers.pop(child, None)
                     if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
                         g = slots[0] if g is None else g if slots[0] is None else summed(slots[0], g)
                         slots = None
@@ -373,14 +389,20 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     else:
                         leaves.append((child, [g]))
                     continue
-                if slots is None:  # its only gradient: output 0's comes as `[g]`, however many outputs (see padded)
-                    if nr == 0:
-                        slots = [g]
-                    else:
-                        slots = [None] * child.n_outputs
-                        slots[nr] = g
-                elif g is not None:
-                    slots[nr] = g if slots[nr] is None else summed(slots[nr], g)
+                slots = buffers.get(child)
+                if slots is None and child is following:  # a second edge into the node that runs next (x * x)
+                    slots = following_grads
+                if slots is not None:  # reached before: add this gradient to what it has
+                    if g is not None:
+                        if nr >= len(slots):  # it had output 0's alone (see padded)
+                            slots += [None] * (child.n_outputs - len(slots))
+                        slots[nr] = g if slots[nr] is None else summed(slots[nr], g)
+                    continue
+                if nr == 0:  # its first gradient: output 0's comes as `[g]`, however many outputs (see padded)
+                    slots = [g]
+                else:
+                    slots = [None] * child.n_outputs
+                    slots[nr] = g
                 if following is None:
                     # NOTE: `top < 0` first: along a chain the heap is empty, and `_seq`, read at a line that meets
                     # every node class, takes Python's generic attribute lookup
@@ -390,6 +412,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 elif child._seq > following._seq:
                     following, following_grads, child, slots = child, slots, following, following_grads
                 heappush(ready, (-child._seq, next(tie), child, slots))
+                buffers[child] = slots
                 top = -ready[0][0]
             if leaves:  # in the order they were made ready
                 outputs = None

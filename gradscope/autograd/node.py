@@ -593,6 +593,10 @@ class AccumulateGrad(Node):
     # its variable, without an __init__ frame
     _next = ()
     _seq = ACCUMULATE_SEQUENCE_NR
+    # whether more than one edge may lead to it: the leaf's accumulator was asked for again while it was alive
+    # (Tensor._grad_accumulator). Until then the edge being made is its only one, and the engine gives it its
+    # gradient as it arrives; once shared, it counts the edges that reach it, and runs it with their sum
+    _shared = False
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"

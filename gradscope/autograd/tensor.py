@@ -245,18 +245,23 @@ class Tensor:
         """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly)."""
         ref = self._accumulator_ref
         node = ref() if ref is not None else None
-        if node is None:  # every step, for each parameter: the previous graph, which held it, is gone
-            # NOTE: acquire and release, not `with`: the with statement's special-method lookups cost ~1k more
-            _accumulator_lock.acquire()
-            try:
-                ref = self._accumulator_ref
-                node = ref() if ref is not None else None
-                if node is None:
-                    node = AccumulateGrad()
-                    node.variable = self
-                    self._accumulator_ref = weakref.ref(node)
-            finally:
-                _accumulator_lock.release()
+        if node is not None:
+            node._shared = True  # another edge into it, perhaps (see AccumulateGrad._shared)
+            return node
+        # every step, for each parameter: the previous graph, which held it, is gone
+        # NOTE: acquire and release, not `with`: the with statement's special-method lookups cost ~1k more
+        _accumulator_lock.acquire()
+        try:
+            ref = self._accumulator_ref
+            node = ref() if ref is not None else None
+            if node is None:
+                node = AccumulateGrad()
+                node.variable = self
+                self._accumulator_ref = weakref.ref(node)
+            else:  # another thread made it meanwhile
+                node._shared = True
+        finally:
+            _accumulator_lock.release()
         return node
 
     def register_hook(self, hook):
