@@ -2,6 +2,7 @@
 nodes the general path makes, and PyTorch's."""
 
 import itertools
+import threading
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 import gradscope as gs
 import gradscope.nn.functional as F
+from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import observers
 from gradscope.autograd.node import AccumulateGrad
 
@@ -223,3 +225,41 @@ def test_double_backward_through_t_makes_torchs_nodes():
         (grad,) = lib.autograd.grad((w.t() * x.t()).sum(), w, create_graph=True)
         graphs.append(_names(grad.grad_fn))
     assert graphs[0] == graphs[1]
+
+
+def test_numpy_errors_stay_silent_as_in_torch_even_while_another_thread_holds_the_quiet_context():
+    """The products compute in the quiet context (NaN from inf * 0, overflow in the product and in the bias's
+    addition, silently, as PyTorch), and in this thread's own quieted context while another thread is in it;
+    the user's NumPy error state is left as it was."""
+    big = np.finfo(np.float64).max
+    x = gs.tensor([[np.inf, 1.0, big], [1.0, 2.0, 3.0]], dtype=gs.float64, requires_grad=True)
+    w = gs.tensor([[0.0, 1.0, 1.0], [1.0, 2.0, big]], dtype=gs.float64, requires_grad=True)
+    b = gs.tensor([big, -np.inf], dtype=gs.float64, requires_grad=True)
+    ops = (lambda: F.linear(x, w, b), lambda: F.linear(x, w), lambda: x @ w.t(), lambda: gs.mm(x, w.t()))
+    with np.errstate(all="ignore"):
+        expected = x._data @ w._data.T + b._data
+    with np.errstate(all="raise"):
+        state = np.geterr()
+        fast = [op() for op in ops]
+        assert np.geterr() == state
+        entered, release = threading.Event(), threading.Event()
+
+        def hold():
+            entered.set()
+            release.wait()
+
+        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
+        holder.start()
+        entered.wait()
+        try:
+            blocked = [op() for op in ops]
+        finally:
+            release.set()
+            holder.join()
+        assert np.geterr() == state
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(fast[0].detach().numpy(), expected)
+    for a, b_ in zip(fast, blocked):
+        _same_tensor(a, b_)
+    torch_x, torch_w, torch_b = (torch.tensor(t.detach().numpy()) for t in (x, w, b))
+    np.testing.assert_array_equal(fast[0].detach().numpy(), torch.nn.functional.linear(torch_x, torch_w, torch_b))

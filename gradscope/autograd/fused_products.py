@@ -2,23 +2,26 @@
 
 As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `linear(general)` wrap a function
 whose general path goes through `dispatch.apply`, with its common case run in two frames (the call, then the view
-or the product; F.linear's view and product are one, `_linear`): float32/float64 operands of one dtype, 2-D,
+or the product; F.linear's, in the default modes, in the call's one): float32/float64 operands of one dtype, 2-D,
 whose shapes multiply, a transposed tensor (and F.linear's weight) that is not a view, in `Modes.plain` (grad
 mode on, no inference mode or saved-tensor hooks) and no process-wide observer or watcher (anomaly mode is fine).
 They make exactly the views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and
 version counters the general path makes, and hand the nodes to anomaly mode's checker as it does (from as deep as
 dispatch's recorders: the checker's stack starts at the caller of the function), then to the observers listening
-in this context (`dispatch.tell_observers`); anything else is `general`'s.
+in this context (`dispatch.tell_observers`); anything else is `general`'s. NumPy computes in the quiet context
+(_quiet.QUIET_RUN: floating-point errors ignored, as PyTorch's).
 
 Why: through apply's generic recording a narrow linear layer's forward cost ~5x NumPy's `x @ w.T + b`.
 """
 
 from __future__ import annotations
 
-from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
+import numpy as np
+
+from gradscope._quiet import QUIET_RESET, QUIET_RUN, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import errors, observers
 from gradscope.autograd.dispatch import tell_observers
-from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _named_like
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _SKIP, _named_like
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -28,7 +31,7 @@ from gradscope.ops import shape as S
 _new = object.__new__
 _NO_EDGE = (None, 0)
 _T_NODE, _MM_NODE, _ADDMM_NODE = node_class(S.t), node_class(L.mm), node_class(L.addmm)
-_MM, _ADDMM = L.mm.forward, L.addmm.forward
+_MM, _ADD = L.mm.forward, np.add  # addmm's forward at beta = alpha = 1 on one dtype: mm, then += bias
 _T_CHAIN = ((S.t, (), None),)  # the view chain of `x.t()` for an x that is not a view (dispatch._make_view)
 
 
@@ -76,16 +79,31 @@ def transpose(general):
     return _named_like(own_code(function), general)
 
 
+def _affine(data, other, biases):
+    """`data @ other (+ biases)` with this context's NumPy error state set to ignore and reset: the products'
+    way while another thread is in the quiet context (_quiet.QUIET_RUN, which they run NumPy in otherwise)."""
+    token = QUIET_SET(QUIET_VALUE)
+    try:
+        out = _MM(data, other)
+        if biases is not None:
+            _ADD(out, biases, out)
+        return out
+    finally:
+        QUIET_RESET(token)
+
+
 def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     """`addmm(bias, input, mat2)` (AddmmBackward0, beta = alpha = 1) or, without a bias, `mm(input, mat2)`
     (MmBackward0), made as apply makes them, for operands already checked. Each input that needs a gradient
     gives an edge and its metadata; both ops save mat2 for the input's rule and the input for mat2's."""
     data, other = input._data, mat2._data
-    token = QUIET_SET(QUIET_VALUE)
-    try:
-        out = _MM(data, other) if bias is None else _ADDMM(bias._data, data, other, 1, 1)
-    finally:
-        QUIET_RESET(token)
+    biases = None if bias is None else bias._data
+    try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
+        out = QUIET_RUN(_MM, data, other)
+        if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
+            QUIET_RUN(_ADD, out, biases, out)
+    except RuntimeError:  # another thread is in the quiet context (a product raises no RuntimeError itself)
+        out = _affine(data, other, biases)
     t = _new(Tensor)
     t._data = out
     t._requires_grad = False
@@ -100,38 +118,42 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
         if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
             _check_forward(bias, input, mat2, t)
         return t
+    dtype = data.dtype
+    shape, other_shape = data.shape, other.shape
+    size = data.itemsize  # strides in elements, kept for the operand's own gradient only (registry.attr_reader)
     if left:
         if input._base is not None:
             _sync_view(input)
         fn = input._grad_fn
         left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
-        left_meta = (data.shape, data.dtype)
+        left_meta = (shape, dtype)
         if mat2._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         counter = mat2._version_counter
         saved_mat2 = (other, counter, counter[0], mat2, mat2._grad_fn)
+        strides = data.strides
+        data_strides = (strides[0] // size, strides[1] // size)
     else:
-        left_edge = left_meta = saved_mat2 = None
+        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
     if right:
         if mat2._base is not None:
             _sync_view(mat2)
         fn = mat2._grad_fn
         right_edge = (fn, mat2._output_nr) if fn is not None else (mat2._grad_accumulator(), 0)
-        right_meta = (other.shape, other.dtype)
+        right_meta = (other_shape, dtype)
         if input._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         counter = input._version_counter
         saved_input = (data, counter, counter[0], input, input._grad_fn)
+        strides = other.strides
+        other_strides = (strides[0] // size, strides[1] // size)
     else:
-        right_edge = right_meta = saved_input = None
-    size = data.itemsize  # strides in elements, kept for the operand's own gradient only (registry.attr_reader)
-    data_strides = (data.strides[0] // size, data.strides[1] // size) if left else ()
-    other_strides = (other.strides[0] // size, other.strides[1] // size) if right else ()
+        right_edge, right_meta, saved_input, other_strides = _NO_EDGE, None, None, ()
     if bias is None:
         node = _MM_NODE()
-        node._next = (left_edge or _NO_EDGE, right_edge or _NO_EDGE)
+        node._next = (left_edge, right_edge)
         node._input_meta = (left_meta, right_meta)
-        node._attrs = (other.shape, other_strides, data.shape, data_strides)
+        node._attrs = (other_shape, other_strides, shape, data_strides)
     else:
         node = _ADDMM_NODE()
         if biased:
@@ -139,12 +161,12 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
                 _sync_view(bias)
             fn = bias._grad_fn
             bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
-            bias_meta = (bias._data.shape, bias._data.dtype)
+            bias_meta = (biases.shape, dtype)
         else:
             bias_edge, bias_meta = _NO_EDGE, None
-        node._next = (bias_edge, left_edge or _NO_EDGE, right_edge or _NO_EDGE)
+        node._next = (bias_edge, left_edge, right_edge)
         node._input_meta = (bias_meta, left_meta, right_meta)
-        node._attrs = (1, 1, data.shape, data_strides, other.shape, other_strides)
+        node._attrs = (1, 1, shape, data_strides, other_shape, other_strides)
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
     t._requires_grad = True
@@ -182,130 +204,131 @@ def mm(general):
     return _named_like(own_code(function), general)
 
 
-def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """`_product(input, _transposed(weight), bias)` in one frame (F.linear on every layer of a model): the weight's
-    view `weight.t()` and its TBackward0, then AddmmBackward0 (MmBackward0 without a bias) on the view. What the
-    view is known to be (in step with its base, as fresh; requiring grad as the weight does) is not asked again."""
-    data, weights = input._data, weight._data
-    other = weights.T
-    view = _new(Tensor)
-    view._data = other
-    view._requires_grad = False
-    view._grad_fn = None
-    view._output_nr = 0
-    view._base = weight
-    counter = view._version_counter = weight._version_counter
-    view._view_chain = _T_CHAIN
-    fn = view._view_base_fn = weight._grad_fn
-    version = view._view_version = counter[0]
-    right = weight._requires_grad
-    if right:
-        t_node = _T_NODE()
-        t_node._next = ((fn, weight._output_nr) if fn is not None else (weight._grad_accumulator(), 0),)
-        t_node._seq = next(_sequence)
-        t_node._input_meta = ((weights.shape, weights.dtype),)
-        t_node._attrs = ()
-        t_node._saved = ()
-        view._requires_grad = True
-        view._grad_fn = t_node
-        if observers.checker is not None:
-            observers.checker.node_created(t_node, (weight,), (view,))
-    token = QUIET_SET(QUIET_VALUE)
-    try:
-        out = _MM(data, other)
-        if bias is not None:  # NOTE: addmm's forward (linalg._addmm) at beta = alpha = 1 on one dtype, inline
-            out += bias._data
-    finally:
-        QUIET_RESET(token)
-    t = _new(Tensor)
-    t._data = out
-    t._requires_grad = False
-    t._grad_fn = None
-    t._output_nr = 0
-    t._version_counter = [0]
-    t._base = None
-    left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
-    biased = bias is not None and (bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
-    if not (left or right or biased):
-        if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
-            _check_forward(bias, input, view, t)
-        return t
-    size = data.itemsize
-    if left:
-        if input._base is not None:
-            _sync_view(input)
-        fn = input._grad_fn
-        left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
-        left_meta = (data.shape, data.dtype)
-        saved_mat2 = (other, counter, version, view, t_node if right else None)
-        strides = data.strides
-        data_strides = (strides[0] // size, strides[1] // size)
-    else:
-        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
-    if right:
-        right_edge = (t_node, 0)
-        right_meta = (other.shape, other.dtype)
-        if input._is_inference:
-            raise RuntimeError(errors.INFERENCE_SAVED)
-        counter = input._version_counter
-        saved_input = (data, counter, counter[0], input, input._grad_fn)
-        strides = other.strides
-        other_strides = (strides[0] // size, strides[1] // size)
-    else:
-        right_edge, right_meta, saved_input, other_strides = _NO_EDGE, None, None, ()
-    if bias is None:
-        node = _MM_NODE()
-        node._next = (left_edge, right_edge)
-        node._input_meta = (left_meta, right_meta)
-        node._attrs = (other.shape, other_strides, data.shape, data_strides)
-    else:
-        node = _ADDMM_NODE()
-        if biased:
-            if bias._base is not None:
-                _sync_view(bias)
-            fn = bias._grad_fn
-            bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
-            bias_meta = (bias._data.shape, bias._data.dtype)
-        else:
-            bias_edge, bias_meta = _NO_EDGE, None
-        node._next = (bias_edge, left_edge, right_edge)
-        node._input_meta = (bias_meta, left_meta, right_meta)
-        node._attrs = (1, 1, data.shape, data_strides, other.shape, other_strides)
-    node._seq = next(_sequence)
-    node._saved = (saved_mat2, saved_input)
-    t._requires_grad = True
-    t._grad_fn = node
-    if observers.checker is not None:
-        observers.checker.node_created(node, (input, view) if bias is None else (bias, input, view), (t,))
-    return t
-
-
 def linear(general):
-    """`general(input, weight, bias)` (F.linear) with its 2-D case short: the weight's TBackward0 view, then
-    AddmmBackward0 (MmBackward0 without a bias)."""
+    """`general(input, weight, bias)` (F.linear) with its 2-D case short, in one frame (F.linear runs on every
+    layer of a model): the weight's view `weight.t()` and its TBackward0, then AddmmBackward0 (MmBackward0
+    without a bias) on the view, as `_product(input, _transposed(weight), bias)` makes them, without asking again
+    what the view is known to be (in step with its base, as fresh; requiring grad as the weight does)."""
 
     def function(input, weight, bias=None):
-        if (isinstance(weight, Tensor) and weight._base is None and not weight._is_inference
+        if not (isinstance(weight, Tensor) and weight._base is None and not weight._is_inference
                 and (type(input) is Tensor or isinstance(input, Tensor)) and observers.idle
                 and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
-            data, weights = input._data, weight._data
-            dtype = data.dtype
-            if ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and data.ndim == 2 == weights.ndim
-                    and data.shape[1] == (shape := weights.shape)[1] and (bias is None or isinstance(bias, Tensor)
-                                                                         and bias._data.dtype is dtype
-                                                                         and bias._data.shape == shape[:1])):
-                if mode is DEFAULT_MODES:
-                    return _linear(input, weight, bias)
-                # observers listen in this context: each op told as it is made, as on the general path (in this
-                # frame: anomaly mode's stacks skip as many frames as there)
-                transposed = _transposed(weight)
-                tell_observers(S.t, (weight,), (transposed,))
-                out = _product(input, transposed, bias)
-                if bias is None:
-                    tell_observers(L.mm, (input, transposed), (out,))
-                else:
-                    tell_observers(L.addmm, (bias, input, transposed), (out,))
-                return out
-        return general(input, weight, bias)
+            return general(input, weight, bias)
+        data, weights = input._data, weight._data
+        # NOTE: each of NumPy's shapes read once, and the view's made up: a read of an array's attribute is a
+        # generic lookup, and a shape's makes a new tuple
+        dtype, shape, weight_shape = data.dtype, data.shape, weights.shape
+        if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and len(shape) == 2
+                and len(weight_shape) == 2 and shape[1] == weight_shape[1]):
+            return general(input, weight, bias)
+        if bias is None:
+            biases = None
+        elif not (isinstance(bias, Tensor) and (biases := bias._data).dtype is dtype
+                  and (bias_shape := biases.shape) == weight_shape[:1]):
+            return general(input, weight, bias)
+        if mode is not DEFAULT_MODES:
+            # observers listen in this context: each op told as it is made, as on the general path (in this
+            # frame: anomaly mode's stacks skip as many frames as there)
+            transposed = _transposed(weight)
+            tell_observers(S.t, (weight,), (transposed,))
+            out = _product(input, transposed, bias)
+            if bias is None:
+                tell_observers(L.mm, (input, transposed), (out,))
+            else:
+                tell_observers(L.addmm, (bias, input, transposed), (out,))
+            return out
+        other = weights.T
+        other_shape = (weight_shape[1], weight_shape[0])
+        view = _new(Tensor)
+        view._data = other
+        view._requires_grad = False
+        view._grad_fn = None
+        view._output_nr = 0
+        view._base = weight
+        counter = view._version_counter = weight._version_counter
+        view._view_chain = _T_CHAIN
+        fn = view._view_base_fn = weight._grad_fn
+        version = view._view_version = counter[0]
+        right = weight._requires_grad
+        if right:
+            t_node = _T_NODE()
+            t_node._next = ((fn, weight._output_nr) if fn is not None else (weight._grad_accumulator(), 0),)
+            t_node._seq = next(_sequence)
+            t_node._input_meta = ((weight_shape, dtype),)
+            t_node._attrs = ()
+            t_node._saved = ()
+            view._requires_grad = True
+            view._grad_fn = t_node
+            if observers.checker is not None:
+                observers.checker.node_created(t_node, (weight,), (view,), _SKIP)
+        try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
+            out = QUIET_RUN(_MM, data, other)
+            if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
+                QUIET_RUN(_ADD, out, biases, out)
+        except RuntimeError:  # another thread is in the quiet context (a product raises no RuntimeError itself)
+            out = _affine(data, other, biases)
+        t = _new(Tensor)
+        t._data = out
+        t._requires_grad = False
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._base = None
+        left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
+        biased = bias is not None and (
+            bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
+        if not (left or right or biased):
+            if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
+                _check_forward(bias, input, view, t)
+            return t
+        size = 8 if dtype is _FLOAT64 else 4  # strides in elements, kept for the operand's own gradient only
+        if left:
+            if input._base is not None:
+                _sync_view(input)
+            fn = input._grad_fn
+            left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+            left_meta = (shape, dtype)
+            saved_mat2 = (other, counter, version, view, t_node if right else None)
+            strides = data.strides
+            data_strides = (strides[0] // size, strides[1] // size)
+        else:
+            left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
+        if right:
+            right_edge = (t_node, 0)
+            right_meta = (other_shape, dtype)
+            if input._is_inference:
+                raise RuntimeError(errors.INFERENCE_SAVED)
+            counter = input._version_counter
+            saved_input = (data, counter, counter[0], input, input._grad_fn)
+            strides = weights.strides  # the view's, reversed
+            other_strides = (strides[1] // size, strides[0] // size)
+        else:
+            right_edge, right_meta, saved_input, other_strides = _NO_EDGE, None, None, ()
+        if bias is None:
+            node = _MM_NODE()
+            node._next = (left_edge, right_edge)
+            node._input_meta = (left_meta, right_meta)
+            node._attrs = (other_shape, other_strides, shape, data_strides)
+        else:
+            node = _ADDMM_NODE()
+            if biased:
+                if bias._base is not None:
+                    _sync_view(bias)
+                fn = bias._grad_fn
+                bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
+                bias_meta = (bias_shape, dtype)
+            else:
+                bias_edge, bias_meta = _NO_EDGE, None
+            node._next = (bias_edge, left_edge, right_edge)
+            node._input_meta = (bias_meta, left_meta, right_meta)
+            node._attrs = (1, 1, shape, data_strides, other_shape, other_strides)
+        node._seq = next(_sequence)
+        node._saved = (saved_mat2, saved_input)
+        t._requires_grad = True
+        t._grad_fn = node
+        if observers.checker is not None:
+            observers.checker.node_created(node, (input, view) if bias is None else (bias, input, view), (t,), _SKIP)
+        return t
 
     return _named_like(own_code(function), general)
