@@ -25,11 +25,12 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _tanh_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    return gradscope.tanh(x_proj + F.linear(hidden, w_hh, b_hh))
+    """One step of nn.RNN on its input's projection, as ATen's SimpleCell: the state's product, the input's added."""
+    return gradscope.tanh(F.linear(hidden, w_hh, b_hh) + x_proj)
 
 
 def _relu_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    return gradscope.relu(x_proj + F.linear(hidden, w_hh, b_hh))
+    return gradscope.relu(F.linear(hidden, w_hh, b_hh) + x_proj)
 
 
 def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple:
@@ -355,11 +356,25 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        batched = self._check(input)
-        input = input if batched else input.unsqueeze(0)
-        step = _tanh_step if self.nonlinearity == "tanh" else _relu_step
-        weight_ih, bias_ih, weight_hh, bias_hh = self._weights()
-        hidden = step(F.linear(input, weight_ih, bias_ih), self._state(hx, input, batched), weight_hh, bias_hh)
+        # NOTE: one frame per time step (RNNCellBase's _check, _weights and _state inline), in PyTorch's order: the
+        # state's product first, then the input's, added into it (ATen's SimpleCell: linear_hh(h).add_(linear_ih(x)))
+        dims = input.dim()
+        if dims not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {dims}D instead")
+        batched = dims == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = gradscope.zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+        elif not batched:
+            hx = hx.unsqueeze(0)
+        parameters = self._parameters
+        weight_ih = parameters["weight_ih"] if "weight_ih" in parameters else self.weight_ih
+        weight_hh = parameters["weight_hh"] if "weight_hh" in parameters else self.weight_hh
+        bias_ih = parameters["bias_ih"] if "bias_ih" in parameters else self.bias_ih
+        bias_hh = parameters["bias_hh"] if "bias_hh" in parameters else self.bias_hh
+        pre = F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih)
+        hidden = gradscope.tanh(pre) if self.nonlinearity == "tanh" else gradscope.relu(pre)
         return hidden if batched else hidden.squeeze(0)
 
 

@@ -232,3 +232,57 @@ def test_the_graph_has_pytorchs_nodes(make, call):
         x = lib.randn(5, 2, 3, requires_grad=True)
         seen.append(_node_names(call(make(lib.nn), x)))
     assert seen[0] == seen[1]
+
+
+def _structure(fn):
+    """A node and everything it leads to, by name and edge (output number), with each node's rank in creation
+    order among the graph's nodes (AccumulateGrad aside): the graph and the order it was made in."""
+    nodes, stack = [], [fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and "AccumulateGrad" not in node.name() and all(node is not n for n in nodes):
+            nodes.append(node)
+            stack.extend(child for child, _ in node.next_functions)
+    seqs = sorted(node._sequence_nr() for node in nodes)
+
+    def walk(node):
+        if node is None:
+            return None
+        rank = None if "AccumulateGrad" in node.name() else seqs.index(node._sequence_nr())
+        return (node.name(), rank, tuple((walk(child), nr) for child, nr in node.next_functions))
+    return walk(fn)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+@pytest.mark.parametrize("first_state", [None, "given"])
+def test_rnn_cell_steps_make_torchs_graph_in_torchs_order(nonlinearity, batched, first_state):
+    """Three steps of an RNNCell: the same nodes, edges and creation order (addmm of the input, of the state, add,
+    then the nonlinearity; unsqueeze/squeeze for unbatched input) as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    graphs = []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        cell = lib.nn.RNNCell(3, 4, nonlinearity=nonlinearity, dtype=lib.float64)
+        xs = lib.randn(3, 2, 3, dtype=lib.float64, requires_grad=True)
+        h = None if first_state is None else lib.randn(2, 4, dtype=lib.float64, requires_grad=True)
+        if not batched:
+            xs, h = xs[:, 0], None if h is None else h[0]
+        for x in xs:
+            h = cell(x, h)
+        graphs.append(_structure(h.grad_fn))
+    assert graphs[0] == graphs[1]
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("config", [dict(), dict(num_layers=2, bidirectional=True)], ids=["one layer", "stacked bi"])
+def test_rnn_layer_makes_torchs_graph_in_torchs_order(nonlinearity, config):
+    """nn.RNN's steps add the input's projection into the state's product, as PyTorch's (AddBackward0's edges)."""
+    torch = pytest.importorskip("torch")
+    graphs = []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        rnn = lib.nn.RNN(3, 4, nonlinearity=nonlinearity, dtype=lib.float64, **config)
+        output, state = rnn(lib.randn(3, 2, 3, dtype=lib.float64, requires_grad=True))
+        graphs.append((_structure(output.grad_fn), _structure(state.grad_fn)))
+    assert graphs[0] == graphs[1]
