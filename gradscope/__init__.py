@@ -55,7 +55,17 @@ from gradscope.autograd.linalg_aliases import (
 from gradscope.autograd.product_functions import (
     addbmm, addmv, addmv_, addr, baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,
 )
-from gradscope.autograd.random_functions import bernoulli, multinomial, normal, randperm
+from gradscope.autograd.random_functions import (
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
+    bernoulli,
+    multinomial,
+    normal,
+    poisson,
+    randperm,
+)
 from gradscope.autograd.rearrange import (
     atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, column_stack, diag,
     diag_embed, diagonal, dstack, flip, fliplr, flipud, hstack, moveaxis, movedim, narrow, roll, rot90, row_stack,
@@ -92,7 +102,7 @@ from gradscope.autograd.pointwise_extra import (
     acosh, acosh_, addcdiv, addcmul, arccosh, arccosh_, arcsinh, arcsinh_, arctanh, arctanh_, asinh, asinh_, atanh,
     atanh_, copysign, deg2rad, deg2rad_, erfc, erfc_, exp2, exp2_, fix, fix_, float_power, floor_divide, fmax, fmin,
     frexp, heaviside, hypot, i0, i0_, ldexp, ldexp_, logaddexp2, logit, logit_, nextafter, positive, rad2deg, rad2deg_,
-    sgn, sinc, sinc_, angle, isneginf, isposinf, isreal, mvlgamma,
+    sgn, sinc, sinc_, angle, isneginf, isposinf, isreal, mvlgamma, igamma, igammac,
 )
 from gradscope.autograd.inplace_forms import (
     abs_, acos_, arccos_, arcsin_, arctan_, asin_, atan_, ceil_, clamp_, clamp_max_, clamp_min_, clip_, cos_, cosh_,

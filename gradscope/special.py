@@ -12,14 +12,16 @@ from gradscope.autograd.functions import round as _round
 from gradscope.autograd.functions import softmax as _softmax
 from gradscope.autograd.pointwise import digamma, erfinv, expm1, polygamma, xlogy
 from gradscope.autograd.pointwise import lgamma as gammaln
+from gradscope.autograd.pointwise_extra import igamma as gammainc
+from gradscope.autograd.pointwise_extra import igammac as gammaincc
 from gradscope.autograd.reductions import logsumexp
 from gradscope.autograd.tensor import Tensor
 
 expit = sigmoid
 psi = digamma
 
-__all__ = ["digamma", "erf", "erfinv", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logsumexp", "ndtr",
-           "polygamma", "psi", "round", "softmax", "xlogy"]
+__all__ = ["digamma", "erf", "erfinv", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax",
+           "logsumexp", "ndtr", "polygamma", "psi", "round", "softmax", "xlogy"]
 
 
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002

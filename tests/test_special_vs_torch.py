@@ -19,6 +19,9 @@ CALLS = {
     "softmax": lambda f, x: f(x, 0),
     "log_softmax": lambda f, x: f(x, 0),
     "logsumexp": lambda f, x: f(x, 0),
+    # differentiable in x only (as in PyTorch): a constant a
+    "gammainc": lambda f, x: f(x.detach() + 1.5, x * 4),
+    "gammaincc": lambda f, x: f(x.detach() * 3, x * 2),
 }
 
 

@@ -16,6 +16,7 @@ from gradscope.autograd.return_types import Frexp
 from gradscope.autograd.shape_functions import reshape
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import activations as A
+from gradscope.ops import incomplete_gamma as IG
 from gradscope.ops import nn as N
 from gradscope.ops import pointwise_extra as X
 
@@ -325,11 +326,31 @@ floor_divide_.__name__ = "floor_divide_"
 heaviside_ = _binary_inplace(lambda input, values: _heaviside(input, values, X.heaviside_inplace))
 heaviside_.__name__ = "heaviside_"
 
+
+def _igamma(op, kernel: str, input, other, out):
+    arrays = _operands(input, other)
+    dtype = np.result_type(*arrays)
+    if dtype.kind != "f":
+        raise _not_implemented_for(kernel, dtype)
+    return write_out(op.name, apply(op, (input, other), (), arrays), out)
+
+
+def igamma(input, other, *, out=None):
+    """The regularised lower incomplete gamma P(input, other) (torch.special.gammainc); differentiable in
+    `other` only, as in PyTorch."""
+    return _igamma(IG.igamma, "igamma_cpu", input, other, out)
+
+
+def igammac(input, other, *, out=None):
+    """The regularised upper incomplete gamma Q(input, other) = 1 − P (torch.special.gammaincc)."""
+    return _igamma(IG.igammac, "igammac_cpu", input, other, out)
+
+
 FUNCTIONS = (
     "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "erfc", "sinc", "i0", "deg2rad", "rad2deg",
     "logit", "sgn", "positive", "fix", "hypot", "logaddexp2", "nextafter", "fmax", "fmin", "copysign", "ldexp",
     "frexp", "float_power", "floor_divide", "heaviside", "addcmul", "addcdiv", "angle", "isposinf", "isneginf",
-    "isreal", "prelu", "hardshrink", "mvlgamma",
+    "isreal", "prelu", "hardshrink", "mvlgamma", "igamma", "igammac",
 )
 # torch.* in-place forms PyTorch has at the top level too (torch.asinh_(x))
 TOP_LEVEL_INPLACE = (
@@ -339,3 +360,4 @@ TOP_LEVEL_INPLACE = (
 METHODS = {name: globals()[name] for name in FUNCTIONS + TOP_LEVEL_INPLACE + (
     "mvlgamma_", "sgn_", "hypot_", "copysign_", "nextafter_", "floor_divide_", "heaviside_", "float_power_", "addcmul_",
     "addcdiv_")}
+

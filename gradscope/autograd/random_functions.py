@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope.autograd import factories
+from gradscope.autograd import factories, sequential_sampling
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.ops import random as R
+from gradscope.ops.gamma_grads import dirichlet_grad, standard_gamma_grad
 
 
 def _generator(generator):
@@ -266,3 +267,40 @@ FUNCTIONS = ("bernoulli", "multinomial", "normal", "randperm")
 METHODS = {"bernoulli": bernoulli, "bernoulli_": bernoulli_, "multinomial": multinomial,
            "exponential_": exponential_, "geometric_": geometric_, "cauchy_": cauchy_, "log_normal_": log_normal_,
            "random_": random_}
+
+
+def _floating_values(input: Tensor, kernel: str) -> np.ndarray:
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type(input)}'")
+    return np.asarray(input._data, order="C")
+
+
+def _standard_gamma(input: Tensor, generator=None) -> Tensor:
+    """Gamma(input, 1) draws, PyTorch's values after the same seed (its Marsaglia-Tsang sampler, run element
+    by element); differentiable by implicit reparameterisation (StandardGammaBackward0)."""
+    values = sequential_sampling.standard_gamma(_floating_values(input, "gamma_cpu"), _generator(generator))
+    return apply(R.standard_gamma, (input,), (values,))
+
+
+def _sample_dirichlet(input: Tensor, generator=None) -> Tensor:
+    """Dirichlet(input) draws along the last dim (normalised gammas), PyTorch's values after the same seed
+    but an ulp of some float64 sums of 5 or more categories; recorded only to refuse backward, as PyTorch's."""
+    values = sequential_sampling.sample_dirichlet(_floating_values(input, "dirichlet"), _generator(generator))
+    return apply(R.sample_dirichlet, (input,), (values,))
+
+
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """Poisson(input) counts (of input's dtype), PyTorch's values after the same seed; gradient zero
+    (PoissonBackward0)."""
+    values = sequential_sampling.poisson(_floating_values(input, "poisson_cpu"), _generator(generator))
+    return apply(R.poisson, (input,), (values,))
+
+
+def _standard_gamma_grad(self: Tensor, output: Tensor) -> Tensor:
+    """d output / d self for Gamma(self, 1) samples `output` (implicit reparameterisation)."""
+    return Tensor._make(standard_gamma_grad(self._data, output._data).astype(np.result_type(self._data, output._data)))
+
+
+def _dirichlet_grad(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
+    """d x / d alpha for Dirichlet samples x of concentrations alpha summing to `total`."""
+    return Tensor._make(dirichlet_grad(x._data, alpha._data, total._data).astype(x._data.dtype))

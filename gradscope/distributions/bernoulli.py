@@ -11,11 +11,12 @@ from gradscope.autograd.random_functions import bernoulli
 from gradscope.autograd.tensor import Size, Tensor
 from gradscope.distributions import constraints
 from gradscope.distributions.distribution import Distribution
+from gradscope.distributions.exp_family import ExponentialFamily
 from gradscope.distributions.utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 from gradscope.nn.functional import binary_cross_entropy_with_logits
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -92,4 +93,9 @@ class Bernoulli(Distribution):
         values = arange(2, dtype=self._param.dtype).view((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
 
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.probs.logit(),)
 
+    def _log_normalizer(self, x):
+        return x.exp().log1p()

@@ -4,20 +4,31 @@ looked up by the most specific registered pair."""
 from __future__ import annotations
 
 import math
+import warnings
 
 from gradscope._shapes import broadcast_shapes
+from gradscope.autograd.engine import grad
+from gradscope.autograd.factories import full_like
 from gradscope.autograd.linalg_functions import solve_triangular
+from gradscope.autograd.pointwise import digamma, lgamma, xlogy
 from gradscope.distributions.bernoulli import Bernoulli
 from gradscope.distributions.categorical import Categorical, OneHotCategorical
+from gradscope.distributions.dirichlet import Beta, Dirichlet
 from gradscope.distributions.distribution import Distribution
+from gradscope.distributions.exp_family import ExponentialFamily
+from gradscope.distributions.exponential import Exponential, Poisson
+from gradscope.distributions.gamma import Gamma
 from gradscope.distributions.independent import Independent
+from gradscope.distributions.location_scale import EULER_GAMMA, Cauchy, Gumbel, HalfNormal, Laplace
 from gradscope.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from gradscope.distributions.normal import Normal
+from gradscope.distributions.transformed_distribution import TransformedDistribution
 from gradscope.distributions.uniform import Uniform
 from gradscope.distributions.utils import _sum_rightmost
 from gradscope.nn.functional import softplus
 
 _KL_REGISTRY: dict[tuple[type, type], object] = {}
+_KL_MEMOIZE: dict[tuple[type, type], object] = {}  # the dispatch for each pair of types seen, until a registration
 
 
 def register_kl(type_p: type, type_q: type):
@@ -29,25 +40,73 @@ def register_kl(type_p: type, type_q: type):
 
     def decorator(fn):
         _KL_REGISTRY[type_p, type_q] = fn
+        _KL_MEMOIZE.clear()
         return fn
 
     return decorator
 
 
+class _Match:
+    """A registered pair as a sort key: (P, Q) precedes (P', Q') when P is a subclass of P' (or the same
+    and Q a subclass of Q'), so the least match is the most specific in its first type."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, *types: type) -> None:
+        self.types = types
+
+    def __eq__(self, other) -> bool:
+        return self.types == other.types
+
+    def __le__(self, other) -> bool:
+        for mine, theirs in zip(self.types, other.types):
+            if not issubclass(mine, theirs):
+                return False
+            if mine is not theirs:
+                break
+        return True
+
+    def __lt__(self, other) -> bool:
+        return self <= other and self != other
+
+
 def _dispatch(type_p: type, type_q: type):
-    """The registered function whose pair is nearest in both types' method resolution orders."""
-    matches = [(type_p.__mro__.index(p), type_q.__mro__.index(q), fn) for (p, q), fn in _KL_REGISTRY.items()
-               if issubclass(type_p, p) and issubclass(type_q, q)]
-    return min(matches, key=lambda match: match[:2])[2] if matches else None
+    """The registered function most specific in p's type (then q's), with PyTorch's warning when the one most
+    specific in q's type (then p's) differs."""
+    matches = [(p, q) for p, q in _KL_REGISTRY if issubclass(type_p, p) and issubclass(type_q, q)]
+    if not matches:
+        return NotImplemented
+    left_p, left_q = min(_Match(*m) for m in matches).types
+    right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
+    left, right = _KL_REGISTRY[left_p, left_q], _KL_REGISTRY[right_p, right_q]
+    if left is not right:
+        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). Please register_kl("
+                      f"{left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=3)
+    return left
 
 
 def kl_divergence(p: Distribution, q: Distribution):
-    """KL(p ‖ q), batched over the distributions' batch shape."""
-    fn = _dispatch(type(p), type(q))
-    if fn is None:
+    """KL(p ‖ q), batched over the distributions' batch shape.
+
+    >>> kl_divergence(Normal(0.0, 1.0), Normal(1.0, 1.0))
+    tensor(0.5000)
+    """
+    key = type(p), type(q)
+    if key not in _KL_MEMOIZE:
+        _KL_MEMOIZE[key] = _dispatch(*key)
+    fn = _KL_MEMOIZE[key]
+    if fn is NotImplemented:
         raise NotImplementedError(f"No KL(p || q) is implemented for p type {p.__class__.__name__} and "
                                   f"q type {q.__class__.__name__}")
     return fn(p, q)
+
+
+def _infinite_like(tensor):
+    return full_like(tensor, math.inf)
+
+
+def _x_log_x(tensor):
+    return xlogy(tensor, tensor)
 
 
 @register_kl(Normal, Normal)
@@ -114,3 +173,102 @@ def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal, q: Multivar
                                               p_tril.expand(combined_batch_shape + (n, n)), upper=False))
     term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Beta, q: Beta):
+    sum_p = p.concentration1 + p.concentration0
+    sum_q = q.concentration1 + q.concentration0
+    t1 = q.concentration1.lgamma() + q.concentration0.lgamma() + sum_p.lgamma()
+    t2 = p.concentration1.lgamma() + p.concentration0.lgamma() + sum_q.lgamma()
+    t3 = (p.concentration1 - q.concentration1) * digamma(p.concentration1)
+    t4 = (p.concentration0 - q.concentration0) * digamma(p.concentration0)
+    t5 = (sum_q - sum_p) * digamma(sum_p)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet):
+    sum_p = p.concentration.sum(-1)
+    sum_q = q.concentration.sum(-1)
+    t1 = sum_p.lgamma() - sum_q.lgamma()
+    t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = p.concentration.digamma() - sum_p.digamma().unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p: Exponential, q: Exponential):
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily):
+    """The Bregman divergence of the log-normaliser between the natural parameters (one family only)."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot       "
+                                  "                      be computed using Bregman divergences")
+    p_params = [param.detach().requires_grad_() for param in p._natural_params]
+    q_params = q._natural_params
+    log_normalizer = p._log_normalizer(*p_params)
+    gradients = grad(log_normalizer.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - log_normalizer
+    for p_param, q_param, gradient in zip(p_params, q_params, gradients):
+        result -= _sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Gamma, q: Gamma):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = lgamma(q.concentration) - lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel):
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t2 = ct1 * EULER_GAMMA
+    t3 = (ct2 + (1 + ct1).lgamma() - ct3).exp()
+    return t1 + t2 + t3 - (1 + EULER_GAMMA)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace):
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    t1 = -scale_ratio.log()
+    t2 = loc_abs_diff / q.scale
+    t3 = scale_ratio * (-loc_abs_diff / p.scale).exp()
+    return t1 + t2 + t3 - 1
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistribution):
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy):
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    t2 = (4 * p.scale * q.scale).log()
+    return t1 - t2

@@ -12,15 +12,17 @@ from gradscope.autograd.random_functions import normal
 from gradscope.autograd.tensor import Size, Tensor
 from gradscope.distributions import constraints
 from gradscope.distributions.distribution import Distribution
+from gradscope.distributions.exp_family import ExponentialFamily
 from gradscope.distributions.utils import broadcast_all
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """N(loc, scale²), batched over the broadcast shape of `loc` and `scale`."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
@@ -78,3 +80,10 @@ class Normal(Distribution):
 
     def entropy(self) -> Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

@@ -4,6 +4,9 @@ reparametrisation)."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from gradscope.ops.gamma_grads import standard_gamma_grad
 from gradscope.ops.registry import Primitive, primitive
 
 
@@ -42,6 +45,22 @@ normal_float_tensor = primitive("normal_float_tensor", lambda std, values: value
                                 inputs=("std",), params=("values",), attrs=("std_sym_sizes",), vjp=(_zero,))
 
 
+
+def _standard_gamma_vjp(g, s):
+    # the implicit reparameterisation gradient, a constant of the graph (PyTorch's has no derivative either)
+    xp = s.xp
+    self, result = (t.detach().numpy() if xp.is_tensor else t for t in (s.self, s.result))
+    return g * xp.cast(standard_gamma_grad(self, result).astype(np.asarray(result).dtype), xp.dtype_of(g))
+
+
+# Gamma(self, 1) draws (the generator's, passed in as `values`) with their reparameterisation gradient
+standard_gamma = primitive("_standard_gamma", lambda a, values: values, "StandardGammaBackward0", inputs=("self",),
+                           params=("values",), unsaved=("values",), saves=(("self", "result"),),
+                           vjp=(_standard_gamma_vjp,))
+poisson = primitive("poisson", lambda a, values: values, "PoissonBackward0", inputs=("self",), params=("values",),
+                    unsaved=("values",), vjp=(_zero,))
+
+
 def _not_implemented(g, s):
     raise RuntimeError("derivative for aten::bernoulli is not implemented")
 
@@ -50,3 +69,13 @@ def _not_implemented(g, s):
 # node's name() is torch::autograd::NotImplemented: node.py names it so)
 bernoulli_p = Primitive("bernoulli_p", lambda a, values: values, "NotImplemented", inputs=("self",),
                         params=("values",), vjp=(_not_implemented,))
+
+
+def _dirichlet_not_implemented(g, s):
+    raise RuntimeError("derivative for aten::_sample_dirichlet is not implemented")
+
+
+# outside the op table too: PyTorch records _sample_dirichlet only to refuse a backward (Dirichlet.rsample wraps it
+# in an autograd.Function of its own)
+sample_dirichlet = Primitive("_sample_dirichlet", lambda a, values: values, "NotImplemented", inputs=("self",),
+                            params=("values",), vjp=(_dirichlet_not_implemented,))

@@ -32,6 +32,9 @@ def _unary() -> list[tuple]:
         ("angle", lambda lib, x: lib.angle(x) + x, "signed"),  # + x: PyTorch's zero gradient is a ZeroTensor
         ("mvlgamma", lambda lib, x: lib.mvlgamma(x + 1.5, 3), "positive"),
         ("mvlgamma_method", lambda lib, x: (x + 1).mvlgamma(1), "positive"),
+        # only x is differentiable (PyTorch has no derivative in a): a constant a
+        ("igamma", lambda lib, x: lib.igamma(lib.full_like(x, 1.7), x), "positive"),
+        ("igammac", lambda lib, x: lib.special.gammaincc(lib.full_like(x, 4.5), x * 3), "positive"),
         ("deg2rad", lambda lib, x: lib.deg2rad(x), "signed"),
         ("rad2deg", lambda lib, x: x.rad2deg(), "signed"),
         ("fix", lambda lib, x: lib.fix(x), "offgrid"),

@@ -346,6 +346,9 @@ def _random() -> list[tuple]:
         _call("normal_tensors", lambda lib, mean, std: lib.normal(mean * 0 + 0.5, std * 0), ((2, 3), (3,))),
         _call("normal_tensor_mean", lambda lib, mean: lib.normal(mean * 0 - 1, 0.0), m),
         _call("normal_tensor_std", lambda lib, std: lib.normal(1.5, std * 0), m),
+        # a random sample times zero: its reparameterisation gradient (test_distribution_gamma_vs_torch.py) times 0
+        _call("standard_gamma", lambda lib, x: lib._standard_gamma(x.abs() + 1) * 0, m),
+        _call("poisson", lambda lib, x: lib.poisson(x.abs()) * 0, m),
     ]
 
 
