@@ -597,19 +597,19 @@ def _accumulate_routed(leaf: Tensor, g) -> None:
     base = g.base
     if base is None:
         count, count_of_base = _refcount(g), 0
+        owned = count == _OWNER_ALONE
     elif type(base) is not _ndarray or base.base is not None:  # numpy points a view of a view at the owner
-        count = -1
+        count, owned = -1, False
     else:
         count, count_of_base = _refcount(g), _refcount(base)
-    owned = False
-    if count >= 0:
-        if (count, count_of_base) in _ALONE:
-            owned = True  # then no recording holds it either: its references would show in the counts
-        else:
-            readers_of_g, readers_of_base = writes.held_references(g)
-            owned = (count - readers_of_g, count_of_base - readers_of_base) in _ALONE
+        owned = count == _VIEW_ALONE and count_of_base == _VIEW_BASE_ALONE
+    # if alone, no recording holds it either (its references would show in the counts); else they don't count
+    if not owned and count >= 0:
+        readers_of_g, readers_of_base = writes.held_references(g)
+        owned = (count - readers_of_g, count_of_base - readers_of_base) in _ALONE
     data = leaf._data
-    if not (owned and g.dtype == data.dtype and g.strides == data.strides and g.flags.writeable):
+    if not (owned and ((dtype := g.dtype) is data.dtype or dtype == data.dtype) and g.strides == data.strides
+            and g.flags.writeable):
         g = _copy_like(g, data)
     grad = _make(g)
     _accumulate_lock.acquire()
@@ -667,6 +667,8 @@ def _reference_counts() -> tuple:
 _ndarray = np.ndarray
 _refcount = sys.getrefcount
 _ALONE = _reference_counts()
+# the counts of _ALONE's two cases, compared as numbers (-1: never, when _ALONE is empty)
+_OWNER_ALONE, (_VIEW_ALONE, _VIEW_BASE_ALONE) = (_ALONE[0][0], _ALONE[1]) if _ALONE else (-1, (-1, -1))
 _HELD_ALONE = _held_alone()
 _add = np.add
 _make = Tensor._make
