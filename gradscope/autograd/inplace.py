@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
+from gradscope._quiet import QUIET_RUN, loud, quiet
 from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_to
 from gradscope.autograd import errors, factories, observers, writes
 from gradscope.autograd import functions as F
@@ -244,17 +245,26 @@ _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true
 
 
 def _fast(target: Tensor, function, scalar) -> Tensor:
-    """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary. Under
-    observers, or anomaly mode's check_forward, it runs as the op itself, so that they see it (`x.div_(0)` can
-    make an inf)."""
+    """Scalar in-place arithmetic outside any graph (optimizer updates): one ufunc, no temporary, silent on
+    `x.div_(0)` as PyTorch is. While anything listens (observers, `gradscope watch`'s watchers, anomaly mode's
+    check_forward) it runs as the op itself, so that they see it: `x.div_(0)` can make the inf a loss goes NaN
+    from, and `gradscope watch` names that line."""
     ufunc = _UFUNCS[function.__name__]
     checker = observers.checker
     if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide) or (
-            target._base is not None and overlaps(target._data)) or observers.GLOBAL or observers.active.get() or (
+            target._base is not None and overlaps(target._data)) or not observers.idle or observers.active.get() or (
             checker is not None and checker.check_forward):
         return _inplace(target, function, scalar)
-    writes.before_write(target._data)
-    ufunc(target._data, scalar, out=target._data)
+    data = target._data
+    writes.before_write(data)
+    try:
+        QUIET_RUN(ufunc, data, scalar, data)  # the third argument is the output
+    except RuntimeError:  # another thread is in the quiet context
+        token = quiet()
+        try:
+            ufunc(data, scalar, data)
+        finally:
+            loud(token)
     target._version_counter[0] += 1
     return target
 

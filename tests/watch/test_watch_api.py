@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -233,3 +234,44 @@ def test_the_current_steps_recorder_listens_to_the_engine_itself():
     assert observers.GLOBAL == ()
     recordings.pass_ended(1, {})  # a step ending after the recordings stopped doesn't listen again
     assert observers.GLOBAL == () and [step for step, _ in recordings.recent()] == [0, 1]
+
+
+@pytest.mark.parametrize("method, scalar", [("div_", 0), ("div_", 0.0), ("mul_", math.inf), ("add_", 2), ("sub_", 0.5)])
+def test_a_watcher_sees_scalar_in_place_ops_outside_the_graph_and_nothing_else_changes(monkeypatch, method, scalar):
+    """`x.div_(0)` on a tensor that requires no grad: unwatched, one ufunc in place (no op, no temporary); watched
+    (a watcher only, as `gradscope watch --no-traces`), the op itself, which the watcher is told of. The values, the
+    version, the dtype and the silence on division by zero are torch's either way."""
+    import torch as reference
+
+    from gradscope.autograd import inplace
+
+    general = []
+    monkeypatch.setattr(inplace, "_inplace", lambda *args, _general=inplace._inplace, **kwargs: (
+        general.append(args[0]), _general(*args, **kwargs))[1])
+
+    class Watcher:
+        def __init__(self):
+            self.ops = []
+
+        def op_computed(self, op, inputs, outputs):
+            self.ops.append((op.name, [float(v) for v in outputs[0]._data.ravel()]))
+
+    values = [1.0, -2.0, 0.0]
+    expected = getattr(reference.tensor(values), method)(scalar)
+    for watched in (False, True):
+        x = torch.tensor(values)
+        watcher = Watcher()
+        if watched:
+            observers.add_watcher(watcher)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # numpy's "divide by zero encountered" is no warning in torch
+                returned = getattr(x, method)(scalar)
+        finally:
+            observers.remove_watcher(watcher)
+        assert returned is x and x._version == 1 and x.dtype == torch.float32
+        np.testing.assert_array_equal(x.numpy(), expected.numpy())
+        assert general == ([x] if watched else [])
+        assert [name for name, _ in watcher.ops] == ([method[:-1]] if watched else [])
+        general.clear()
+    assert observers.idle

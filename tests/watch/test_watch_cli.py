@@ -138,3 +138,40 @@ def test_help_shows_the_rules_unmangled():
     result = gradscope("watch", "--help")
     assert result.exit_code == 0
     assert "grad-spike[=FACTOR], loss-spike[=FACTOR], grad-norm[=GLOB<=NUMBER]" in " ".join(result.stdout.split())
+
+
+SCALED = '''"""Features divided in place by a scale outside the graph; at step 4 the scale is 0."""
+import gradscope as torch
+from gradscope import nn
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+for step in range(10):
+    features = torch.rand(16, 4) + 0.1
+    scale = 0.0 if step == 4 else 2.0
+    features.div_(scale)  # THE DIVISION
+    loss = ((model(features) - 1) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+'''
+
+
+@pytest.mark.parametrize("traces", [[], ["--no-traces"]])
+def test_a_scalar_division_in_place_outside_the_graph_is_the_culprit_named(tmp_path, traces):
+    """The loss goes NaN at step 4: watch names the `x.div_(0)` that made the inf on data that requires no grad,
+    at its line, whether it keeps recordings (a process-wide observer) or only monitors (a watcher). It named the
+    first op in the graph that passed the inf on ('addmm passed on non-finite values') when only monitoring."""
+    script = tmp_path / "scaled.py"
+    script.write_text(SCALED)
+    result = gradscope("watch", script, "--out", tmp_path / "run", "--json", *traces)
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["steps_run"] == 5 and data["loss"] == "nan"
+    first = data["first_anomaly"]
+    assert (first["step"], first["phase"], first["op"], first["node"]) == (4, "forward", "div", None)
+    assert first["message"] == "div produced 64 +inf: division by zero (100% of the divisor is 0)"
+    assert Path(first["file"]).samefile(script) and first["line"] == line_of(script, "THE DIVISION")
+    text = gradscope("watch", script, "--out", tmp_path / "again", *traces).stdout.splitlines()
+    assert text[2:4] == ["  forward: div produced 64 +inf: division by zero (100% of the divisor is 0)",
+                         f"    at {script}:{first['line']}, outside the autograd graph"]
