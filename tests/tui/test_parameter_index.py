@@ -1,5 +1,7 @@
 """The parameters' figures and modules, worked out once for a trace, say what working them out one by one says."""
 
+import gc
+
 import numpy as np
 from synthetic import synthetic_trace
 from tui_helpers import NAN_MODEL, recorded, sample
@@ -27,7 +29,12 @@ def test_a_modules_parameters_are_those_that_belong_to_it():
             index.prepare(None)
         for module in MODULES + [parameter.module or parameter.name for parameter in trace.parameters]:
             expected = [position for position, parameter in enumerate(trace.parameters) if belongs(parameter, module)]
-            assert index.of_module(module) == expected, (module, prepared)
+            assert list(index.of_module(module)) == expected, (module, prepared)
+        if prepared:  # ranges or tuples of ints, which the garbage collector stops walking (lists it walks)
+            gc.collect()
+            listed = [index.of_module(module) for module in MODULES]
+            assert not any(gc.is_tracked(positions) for positions in listed)
+            assert isinstance(index.of_module("model.head.proj"), range) and isinstance(index.of_module("model"), tuple)
 
 
 def test_figures_and_non_finite_gradients_in_every_pass():

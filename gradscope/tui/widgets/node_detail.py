@@ -5,6 +5,7 @@ from __future__ import annotations
 import linecache
 import os
 import stat
+from collections.abc import Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -189,7 +190,7 @@ class NodeDetail(KeyScroll):
                 for position in self._listed(module, positions, pass_index)]
         self._fill(self._module_summary(module, nodes, first_node, pass_index, len(positions)), rows, None)
 
-    def _listed(self, module: str, positions: list[int], pass_index: int | None) -> list[int]:
+    def _listed(self, module: str, positions: Sequence[int], pass_index: int | None) -> list[int]:
         """The first MODULE_ROWS of a module's parameters (`positions` in the trace's list), those with a non-finite
         gradient first (each in the script's order)."""
         parameters = self.trace.parameters
