@@ -25,15 +25,18 @@ def words(text: str, style: str = "") -> list[Text]:
 
 
 class Flow:
-    """`pieces` (Text or str) on as few lines as fit, `separator` between two on the same line.
+    """`pieces` (Text or str) on as few lines as fit, `separator` between two on the same line; the lines after
+    the first start `hang` columns in (a hanging indent).
 
     >>> Flow(["norm 0.5", "min -0.1568", "max 2"], separator="  ")   # "norm 0.5  min -0.1568" / "max 2" at 22
     """
 
-    def __init__(self, pieces: Iterable[Text | str], separator: Text | str = "  ", style: str = "") -> None:
+    def __init__(self, pieces: Iterable[Text | str], separator: Text | str = "  ", style: str = "",
+                 hang: int = 0) -> None:
         self.pieces = [Text(piece) if isinstance(piece, str) else piece for piece in pieces]
         self.separator = Text(separator) if isinstance(separator, str) else separator
         self.style = style
+        self.hang = hang
 
     @classmethod
     def sentence(cls, lead: Text, text: str) -> Flow:
@@ -61,7 +64,7 @@ class Flow:
                 continue
             if line is not None:
                 lines.append(line)
-            line = Text(style=self.style, end="")
+            line = Text(" " * self.hang if lines else "", style=self.style, end="")
             line.append_text(piece)
         if line is not None:
             lines.append(line)
@@ -76,4 +79,4 @@ class Flow:
         widths = [piece.cell_len for piece in self.pieces if piece]
         if not widths:
             return Measurement(0, 0)
-        return Measurement(max(widths), sum(widths) + self.separator.cell_len * (len(widths) - 1))
+        return Measurement(max(widths) + self.hang, sum(widths) + self.separator.cell_len * (len(widths) - 1))

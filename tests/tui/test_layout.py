@@ -156,6 +156,10 @@ def test_a_flow_breaks_lines_between_pieces_only():
     narrow = [line.rstrip() for line in plain(flow, width=12).splitlines()]
     assert narrow == ["norm 0.5", "mean", "-0.0009943", "min -0.1495", "max 0.1323"]  # a piece too wide wraps
     assert str(Flow.phrases("4 parameters", "enter: go to the node")) == "4 parameters · enter: go to the node"
+    hanging = Flow(["norm 0.5", "mean -0.0009943", "min -0.1495", "max 0.1323"], hang=2)
+    assert [line.plain for line in hanging.lines(25)] == ["norm 0.5  mean -0.0009943", "  min -0.1495  max 0.1323"]
+    assert [line.plain for line in hanging.lines(24)] == ["norm 0.5", "  mean -0.0009943", "  min -0.1495",
+                                                          "  max 0.1323"]  # the indent counts in the width
 
 
 def test_words_keep_each_count_with_what_it_counts():

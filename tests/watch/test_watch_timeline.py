@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.app import App
 
 import gradscope as torch
@@ -60,8 +62,14 @@ def drive(app, scenario, size=(100, 40)):
     return asyncio.run(main())
 
 
+def plain(renderable, width: int = 200) -> str:
+    console = Console(width=width, file=io.StringIO(), color_system=None, record=True)
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+
+
 def shown(app) -> str:
-    return str(app.screen.query_one("#step").render())
+    return plain(app.screen.query_one("#step").content)
 
 
 def test_the_timeline_opens_on_the_anomalous_step_and_moves(run_directory):
@@ -108,7 +116,7 @@ def test_the_plot_marks_anomalous_steps_and_nonfinite_values(run_directory):
 
 def test_step_details_list_nonfinite_parameters_first(run_directory):
     run = read_run(run_directory)
-    text = step_details(run.steps[BAD_STEP], has_trace=True).plain.split("\n")
+    text = plain(step_details(run.steps[BAD_STEP], has_trace=True)).split("\n")
     assert [line.split(":")[0] for line in text[1:4]] == ["✗ forward", "✗ backward", "✗ update"]
     assert text[4] == "  model.0.weight: grad norm nan, update/weight nan, 8 non-finite in the gradient, 8 in the value"
     assert [line.split(":")[0] for line in text[5:]] == ["  model.2.weight", "  model.2.bias", "  model.0.bias"]
@@ -228,3 +236,27 @@ def test_the_steps_figures_scroll_when_they_dont_fit(size):
         assert figures.scroll_y == 0
 
     drive(app, scenario, size=size)
+
+
+def test_narrow_step_figures_break_between_phrases_under_their_start():
+    """At 80 columns (the pane's 77) a step's lines broke anywhere: "(enter opens" / "it)", "at" / "deep_nan.py:10",
+    a parameter's "in the" / "gradient" back at the left edge. Now between whole phrases, the rest indented."""
+    record = StepRecord(12, 0.001991, 13, {
+        "model.encoder.layers.0.weight": ParameterStep(math.nan, 8, math.nan, 8),
+        "model.encoder.layers.0.bias": ParameterStep(0.02893, 0, 0.009513, 0)},
+        [Finding(12, "forward", "nonfinite", "log produced 1 -inf: log of a value <= 0 (input min 0)",
+                 file="deep_nan.py", line=10)])
+    lines = plain(step_details(record, has_trace=True), width=60).split("\n")
+    assert lines == [
+        "step 12 · loss 0.001991 · 13 optimizer steps so far",
+        "  trace kept (enter opens it)",
+        "✗ forward: log produced 1 -inf: log of a value <= 0 (input",
+        "  min 0) at deep_nan.py:10",
+        "  model.encoder.layers.0.weight: grad norm nan,",
+        "    update/weight nan, 8 non-finite in the gradient,",
+        "    8 in the value",
+        "  model.encoder.layers.0.bias: grad norm 0.02893,",
+        "    update/weight 0.009513",
+    ]
+    assert plain(step_details(record, has_trace=True)).split("\n")[0] == (
+        "step 12 · loss 0.001991 · 13 optimizer steps so far · trace kept (enter opens it)")  # one line when it fits

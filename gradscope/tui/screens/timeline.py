@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +20,7 @@ from textual.widgets import Static
 
 from gradscope._format import format_number
 from gradscope.trace.tracefile import TraceFormatError, load_trace
-from gradscope.tui.flow import Flow
+from gradscope.tui.flow import Flow, words
 from gradscope.tui.present import counted
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
@@ -167,26 +168,30 @@ def gradient_series(steps: list[StepRecord]) -> list[tuple[str, list[float | Non
             for name in chosen]
 
 
-def step_details(record: StepRecord, has_trace: bool) -> Text:
-    """The step's loss, anomalies and per-parameter figures (non-finite ones first)."""
-    text = Text()
-    text.append(f"step {record.step}", style="bold")
-    text.append(f" · loss {format_number(record.loss)}"
-                f" · {counted(record.optimizer_steps, 'optimizer step', 'optimizer steps')} so far · ")
-    text.append("trace kept (enter opens it)" if has_trace else "no trace kept", style="" if has_trace else "dim")
+def step_details(record: StepRecord, has_trace: bool) -> Group:
+    """The step's loss, anomalies and per-parameter figures (non-finite ones first), each line broken between whole
+    phrases (a `Flow`): a finding's words after its phase, a parameter's figures under its name."""
+    kept = Text("trace kept (enter opens it)") if has_trace else Text("no trace kept", style="dim")
+    lines = [Flow([Text(f"step {record.step}", style="bold"), f"loss {format_number(record.loss)}",
+                   f"{counted(record.optimizer_steps, 'optimizer step', 'optimizer steps')} so far", kept],
+                  separator=" · ", hang=2)]
     for finding in record.findings:
-        where = f" at {finding.where}" if finding.where else ""
-        text.append(f"\n✗ {finding.phase}: {finding.message}{where}", style="bold red")
+        where = [Text(f"at {finding.where}", style="bold red")] if finding.where else []
+        lines.append(Flow([Text(f"✗ {finding.phase}:", style="bold red"), *words(finding.message, style="bold red"),
+                           *where], separator=" ", hang=2))
     rows = sorted(record.parameters.items(),
                   key=lambda item: (-(item[1].grad_nonfinite + item[1].value_nonfinite), -(item[1].grad_norm or 0)))
     for name, measured in rows[:LISTED]:
         bad = measured.grad_nonfinite + measured.value_nonfinite
-        text.append(f"\n  {name}: grad norm {format_number(measured.grad_norm)}")
+        figures = [Text(f"  {name}:"), Text(f"grad norm {format_number(measured.grad_norm)}")]
         if measured.update_ratio is not None:
-            text.append(f", update/weight {format_number(measured.update_ratio)}")
+            figures.append(Text(f"update/weight {format_number(measured.update_ratio)}"))
         if bad:
-            text.append(f", {measured.grad_nonfinite} non-finite in the gradient, {measured.value_nonfinite} in the "
-                        "value", style="bold red")
+            figures += [Text(f"{measured.grad_nonfinite} non-finite in the gradient", style="bold red"),
+                        Text(f"{measured.value_nonfinite} in the value", style="bold red")]
+        for figure in figures[1:-1]:
+            figure.append(",")
+        lines.append(Flow(figures, separator=" ", hang=4))
     if len(rows) > LISTED:
-        text.append(f"\n  … and {len(rows) - LISTED} more parameters", style="dim")
-    return text
+        lines.append(Text(f"  … and {len(rows) - LISTED} more parameters", style="dim"))
+    return Group(*lines)
