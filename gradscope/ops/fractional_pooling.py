@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.pooling import _scatter_to_indices
+from gradscope.ops.pooling import index_pool_backward, pooled_indices
 from gradscope.ops.registry import primitive
 
 
@@ -56,11 +56,12 @@ def _fractional_max_pool(a, random_samples, kernel_size, output_size):
 
 
 def _fractional_primitive(dims: int):
+    backward = index_pool_backward(f"fractional_max_pool{dims}d", f"FractionalMaxPool{dims}D", dims)
     return primitive(
         f"fractional_max_pool{dims}d", _fractional_max_pool, f"FractionalMaxPool{dims}DBackward0", inputs=("self",),
         params=("random_samples", "kernel_size", "output_size"), unsaved=("random_samples", "self_sym_sizes"),
         attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,), saves=(("self", "result1"),),
-        vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, dims, s.xp, True),))
+        vjp=(lambda g, s: s.xp.apply(backward, (g[0], s.self), (pooled_indices(s), True)),))
 
 
 fractional_max_pool2d = _fractional_primitive(2)

@@ -2,9 +2,9 @@
 
 Max and average pooling read the same strided windows as im2col (ops/conv.py). A max pool's VJP
 adds each gradient at the input element its window picked (the first maximum in window order, as
-PyTorch's kernels pick, so ties are a choice made on purpose); that scatter is IndexPutBackward0's
-op, whose own VJP gathers, so max pooling is differentiable twice. An average pool's VJP spreads
-g / divisor over each window: a col2im, whose VJP is im2col.
+PyTorch's kernels pick, so ties are a choice made on purpose); as in PyTorch that scatter is an op of
+its own (MaxPool2DWithIndicesBackwardBackward0 …), whose VJP gathers, so max pooling is differentiable
+twice. An average pool's VJP spreads g / divisor over each window: a col2im, whose VJP is im2col.
 
 Adaptive average pooling is separable: along each dim, output i averages the input range
 [⌊i·n/o⌋, ⌈(i+1)·n/o⌉), one resampling pass per dim (ops/resample.py), windows of varying size
@@ -17,7 +17,9 @@ import math
 
 import numpy as np
 
+from gradscope.ops import shape as S
 from gradscope.ops.conv import FEW_POSITIONS, col2im, pad_or_crop, windows
+from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import primitive
 from gradscope.ops.resample import Taps, separable
 
@@ -145,18 +147,43 @@ def _scatter_to_indices(g, indices, sizes, k: int, xp, accumulate: bool):
     return xp.reshape(grad, sizes)
 
 
-def _max_pool_vjp(g, s):
-    k = len(s.kernel_size)
-    # windows that don't overlap can't pick the same element: plain assignment suffices
-    overlap = any(st < d * (kk - 1) + 1 for st, kk, d in zip(s.stride, s.kernel_size, s.dilation, strict=True))
-    return _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, k, s.xp, overlap)
+def _pick_gradient(g, s, dims: int):
+    """PyTorch's max_pool_double_backward: the gradient at each pooled element's pick, read back."""
+    indices = s.indices
+    size = indices.shape[:-dims] + (-1,)
+    picked = s.xp.apply(S.gather, (s.xp.reshape(g, size),), (-1, indices.reshape(size)))
+    return s.xp.reshape(picked, indices.shape)
+
+
+def pooled_indices(s):
+    return s.result1 if not s.xp.is_tensor else s.result1._data  # an integer output: no graph to keep
+
+
+def index_pool_backward(name: str, node: str, dims: int):
+    """A max pool's backward as an op of its own, as PyTorch's: the pooled gradient added at the indices into
+    zeros shaped like the input (`accumulate` False where no two windows overlap). Its node has an edge to the
+    input as well, whose gradient is zeros."""
+    return primitive(
+        f"{name}_backward",
+        lambda grad_output, a, indices, accumulate: _scatter_to_indices(grad_output, indices, a.shape, dims, NUMPY,
+                                                                        accumulate),
+        f"{node}BackwardBackward0", inputs=("grad_output", "self"), params=("indices", "accumulate"),
+        held=("indices",), unsaved=("accumulate",),
+        vjp=(lambda g, s: _pick_gradient(g, s, dims), lambda g, s: s.xp.zeros_like(g)))
 
 
 def _max_pool_primitive(dims: int):
+    backward = index_pool_backward(f"max_pool{dims}d_with_indices", f"MaxPool{dims}DWithIndices", dims)
+
+    def vjp(g, s):
+        # windows that don't overlap can't pick the same element: plain assignment suffices
+        overlap = any(st < d * (kk - 1) + 1 for st, kk, d in zip(s.stride, s.kernel_size, s.dilation, strict=True))
+        return s.xp.apply(backward, (g[0], s.self), (pooled_indices(s), overlap))
+
     return primitive(
         f"max_pool{dims}d_with_indices", _max_pool, f"MaxPool{dims}DWithIndicesBackward0", inputs=("self",),
         params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"), attrs=("self_sym_sizes",),
-        outputs=2, differentiable_outputs=(0,), saves=(("self", "result1"),), vjp=(_max_pool_vjp,))
+        outputs=2, differentiable_outputs=(0,), saves=(("self", "result1"),), vjp=(vjp,))
 
 
 max_pool2d_with_indices = _max_pool_primitive(2)
@@ -267,11 +294,12 @@ def _adaptive_max_pool(a, output_size):
 
 
 def _adaptive_max_pool_primitive(dims: int):
+    backward = index_pool_backward(f"adaptive_max_pool{dims}d", f"AdaptiveMaxPool{dims}D", dims)
     return primitive(
         f"adaptive_max_pool{dims}d", _adaptive_max_pool, f"AdaptiveMaxPool{dims}DBackward0", inputs=("self",),
         params=("output_size",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
         saves=(("self", "result1"),),
-        vjp=(lambda g, s: _scatter_to_indices(g[0], s.result1, s.self_sym_sizes, dims, s.xp, True),))
+        vjp=(lambda g, s: s.xp.apply(backward, (g[0], s.self), (pooled_indices(s), True)),))
 
 
 adaptive_max_pool2d = _adaptive_max_pool_primitive(2)
