@@ -287,3 +287,36 @@ def test_a_leaf_used_once_per_graph_takes_each_graphs_gradient_as_it_comes():
         second.backward()
         results.append([s.numpy().tolist() for s in seen])
     assert results[0] == results[1] == [[3.0, 3.0], [8.0, 8.0]]
+
+
+def _many_leaves_order(lib, seed: int) -> list:
+    """A node (stack or cat) making many leaves ready at once, some of its inputs not leaves, while other nodes
+    wait in the heap; hooks on some leaves record which leaves have a `.grad` when each takes its own."""
+    import random
+
+    rng = random.Random(seed)
+    count = rng.randint(3, 8)
+    leaves = [lib.tensor(np.full(2, i + 1.0), requires_grad=True) for i in range(count)]
+    inputs = [leaf if rng.random() < 0.7 else leaf * 2.0 for leaf in leaves]  # some made ready through a node
+    # branches made before the stack (smaller sequence numbers): their nodes wait while its node runs
+    branches = [rng.choice(leaves + [lib.ones(2, requires_grad=True)]).sin() for _ in range(rng.randint(0, 6))]
+    joined = (lib.stack if rng.random() < 0.5 else lib.cat)(inputs)
+    out = joined.sum()
+    for branch in branches:
+        out = out + branch.exp().sum()
+    log = []
+    refs = [weakref.ref(leaf) for leaf in leaves]
+    for i, leaf in enumerate(leaves):
+        if rng.random() < 0.5:
+            leaf.register_post_accumulate_grad_hook(
+                lambda t, i=i, refs=refs: log.append((i, tuple(ref().grad is None for ref in refs))))
+    _log_every_node(out.grad_fn, log)
+    out.backward()
+    return log
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_many_leaves_made_ready_together_take_their_gradients_in_torchs_order(seed):
+    # PyTorch's heap hands out equal entries (every leaf's AccumulateGrad has the largest number) in an order of
+    # its own: for four leaves pushed into an empty heap, the first, the third, the second, the fourth
+    assert _many_leaves_order(gradscope, seed) == _many_leaves_order(torch, seed)

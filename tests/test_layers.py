@@ -116,7 +116,7 @@ AUTOGRAD_LAYERS = (
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
         "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise"}),
-    ("engine", {"engine"}),
+    ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",
                              "gradcheck_forward", "gradcheck", "__init__"}),

@@ -19,7 +19,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._quiet import loud, quiet
 from gradscope._shapes import overlaps
-from gradscope.autograd import errors, observers, writes
+from gradscope.autograd import errors, leaf_order, observers, writes
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.node import AccumulateGrad, _validate_all, padded
@@ -375,14 +375,17 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
                         g = slots[0] if g is None else g if slots[0] is None else summed(slots[0], g)
                         slots = None
-                    if at_once and not leaves and not child._has_hooks and (
+                    # NOTE: the first leaf only (`grads` is None after it): PyTorch's heap runs it first, and any
+                    # later one in an order of its own, which a hook could see (leaf_order)
+                    if at_once and grads is not None and not leaves and not child._has_hooks and (
                             (leaf := child.variable)._requires_grad and not leaf._backward_hooks
                             and not leaf._post_accumulate_hooks):  # else a hook could see the order change
+                        grads = None
                         if g is not None:
                             # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad`
                             # as it is (no copy). The pass's other references are dropped first (the node's
                             # outputs and incoming gradients), so that the count of the one left, g, is exact
-                            outputs[index] = grads = None
+                            outputs[index] = None
                             if following is None:
                                 following_grads = None
                             _accumulate_routed(leaf, g)
@@ -414,10 +417,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 heappush(ready, (-child._seq, next(tie), child, slots))
                 buffers[child] = slots
                 top = -ready[0][0]
-            if leaves:  # in the order they were made ready
+            if leaves:
                 outputs = None
                 if following is None:
                     following_grads = None
+                if len(leaves) > 1:  # in the order PyTorch's heap hands them out (one: made ready first, runs first)
+                    leaves[:] = leaf_order.reordered(node, leaves, ready, following, buffers, needed, _parents(roots))
                 for node, grads in leaves:
                     if direct and not node._has_hooks and (
                             (leaf := node.variable)._requires_grad and not leaf._backward_hooks
