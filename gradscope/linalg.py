@@ -1,5 +1,6 @@
 """torch.linalg: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv,
-matrix_power, vector_norm, matrix_norm, norm, with PyTorch's signatures, checks, error texts and node names.
+matrix_power, matrix_exp, householder_product, vector_norm, matrix_norm, norm, with PyTorch's signatures, checks,
+error texts and node names.
 
 The functions live in the autograd layer (gradscope/autograd/linalg_functions.py, linalg_aliases.py),
 beside the torch.* and Tensor.* forms PyTorch also gives some of them (torch.det, x.inverse()).
@@ -9,7 +10,7 @@ beside the torch.* and Tensor.* forms PyTorch also gives some of them (torch.det
     tensor(5., grad_fn=<LinalgDetBackward0>)
 """
 
-from gradscope.autograd.linalg_aliases import matrix_power, pinv
+from gradscope.autograd.linalg_aliases import householder_product, matrix_exp, matrix_power, pinv
 from gradscope.autograd.linalg_functions import (
     LinAlgError,
     cholesky,
@@ -28,5 +29,6 @@ from gradscope.autograd.linalg_functions import (
     vector_norm,
 )
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_power", "norm", "pinv",
-           "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "householder_product", "inv", "matrix_exp",
+           "matrix_norm", "matrix_power", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+           "svdvals", "vector_norm"]

@@ -1,5 +1,6 @@
 """torch.det, torch.inverse, torch.pinverse, … : the torch.* and Tensor.* forms of torch.linalg functions,
-and the two linalg functions they need besides (linalg.pinv, linalg.matrix_power).
+and the linalg functions they need besides (linalg.pinv, linalg.matrix_power, linalg.matrix_exp,
+linalg.householder_product).
 
 Each is what PyTorch 2.13 computes under the same name: `torch.det` is linalg.det (LinalgDetBackward0),
 `torch.logdet` is slogdet's log|det| with nan where the determinant is negative (WhereBackward0),
@@ -25,11 +26,13 @@ from gradscope.autograd.products import matmul
 from gradscope.autograd.shape_functions import transpose
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import linalg_decomp as D
+from gradscope.ops import linalg_matrix_functions as M
 from gradscope.ops import linalg_pinv as P
 
 slogdet_result = L._return_type("slogdet", "sign", "logabsdet")
 qr_result = L._return_type("qr", "Q", "R")
 svd_result = L._return_type("svd", "U", "S", "V")
+geqrf_result = L._return_type("geqrf", "a", "tau")
 
 
 # ------------------------------------------------------------------------------- torch.linalg additions
@@ -70,7 +73,53 @@ def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     return L._written(result, out)
 
 
+def matrix_exp(A: Tensor) -> Tensor:
+    """The exponential of each square matrix of A (LinalgMatrixExpBackward0)."""
+    L._check_square(A, "linalg.matrix_exp")
+    L._check_floating(A, "linalg.matrix_exp")
+    return apply(M.linalg_matrix_exp, (A,))
+
+
+def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The first n columns of H₁ ⋯ H_k, H_i = I - τ_i v_i v_iᵀ with v_i column i of A (m × n, m ≥ n) below the
+    diagonal and 1 on it, k = len(τ) ≤ n (LinalgHouseholderProductBackward0): Q from geqrf's (A, τ)."""
+    name = "torch.linalg.householder_product"
+    L._refuse_out_with_grad(out, "linalg_householder_product", A, tau)
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if A.shape[-2] < A.shape[-1]:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if A.shape[-1] < tau.shape[-1]:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if A.dim() - tau.dim() != 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.dim()} and input.ndim is equal to {A.dim()}")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                           f"{list(tau.shape[:-1])}")
+    if tau.dtype != A.dtype:
+        raise RuntimeError(f"{name}: tau dtype {L._type_name(tau)} does not match input dtype {L._type_name(A)}")
+    if not A.dtype.is_floating_point:
+        raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{L._type_name(A)}'")
+    return L._written(apply(M.linalg_householder_product, (A, tau)), out)
+
+
 # ------------------------------------------------------------------------------- torch.* forms
+def orgqr(input: Tensor, input2: Tensor) -> Tensor:
+    """linalg.householder_product."""
+    return householder_product(input, input2)
+
+
+def geqrf(input: Tensor, *, out=None):
+    """LAPACK's QR factorisation as it stores it (torch.return_types.geqrf): `a` holds R on and above the diagonal
+    and the Householder vectors below it, `tau` their scales (GeqrfBackward0, which has no derivative)."""
+    if input.dim() < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"geqrf_cpu\" not implemented for '{L._type_name(input)}'")
+    return L._written(geqrf_result(apply(M.geqrf, (input,))), out)
+
+
 def det(input: Tensor) -> Tensor:
     """linalg.det (LinalgDetBackward0)."""
     return L.det(input)
@@ -147,5 +196,5 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
 
 
 FUNCTIONS = ("det", "slogdet", "logdet", "inverse", "pinverse", "matrix_power", "cholesky_inverse", "cholesky", "qr",
-             "svd")
+             "svd", "matrix_exp", "orgqr", "geqrf")
 METHODS = {name: globals()[name] for name in FUNCTIONS}

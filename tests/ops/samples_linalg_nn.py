@@ -304,7 +304,8 @@ def _deprecated(function, *args, **kwargs):
 
 
 def _linalg_aliases() -> list[Call]:
-    """The torch.* and Tensor.* forms (torch.det, x.inverse() …) and linalg.pinv, linalg.matrix_power."""
+    """The torch.* and Tensor.* forms (torch.det, x.inverse() …) and linalg.pinv, linalg.matrix_power,
+    linalg.matrix_exp, linalg.householder_product."""
     calls = [
         _call("det_function", lambda lib, a: lib.det(a), ((3, 3),)),
         _call("det_method", lambda lib, a: _shifted(lib, a).det(), ((2, 2, 2),)),
@@ -327,6 +328,11 @@ def _linalg_aliases() -> list[Call]:
         _call("svd_function", lambda lib, a: _svd_legacy(lib, a), ((3, 2),)),
         _call("svd_complete", lambda lib, a: _svd_legacy(lib, a, some=False), ((2, 3),)),
         _call("svd_values_only", lambda lib, a: lib.svd(a, compute_uv=False)[1], ((2, 3),)),
+        _call("linalg_matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), ((3, 3),)),
+        _call("matrix_exp_method_batched", lambda lib, a: (4 * a).matrix_exp(), ((2, 2, 2),)),  # squarings
+        _call("linalg_householder_product", lambda lib, a, tau: lib.linalg.householder_product(a, tau),
+              ((4, 3), (3,))),
+        _call("orgqr_batched_fewer_reflectors", lambda lib, a, tau: lib.orgqr(a, tau), ((2, 3, 2), (2, 1))),
     ]
     for n in (0, 1, 2, 3, 4, 5, -1, -2, -3):
         calls.append(_call(f"matrix_power_{n}", lambda lib, a, n=n: lib.matrix_power(_shifted(lib, a), n), ((2, 2),)))

@@ -1,6 +1,7 @@
-"""torch.nn.utils.parametrizations: weight_norm and spectral_norm as parametrizations (parametrize.py), with
-PyTorch's state_dict keys (`parametrizations.weight.original0` …), nodes and, for spectral_norm, its power
-iteration started from the same random vectors PyTorch draws (gradscope's CPU normal_ is PyTorch's stream).
+"""torch.nn.utils.parametrizations: weight_norm, spectral_norm and orthogonal (_orthogonal.py) as
+parametrizations (parametrize.py), with PyTorch's state_dict keys (`parametrizations.weight.original0` …), nodes
+and, for spectral_norm, its power iteration started from the same random vectors PyTorch draws (gradscope's CPU
+normal_ is PyTorch's stream).
 
 >>> m = parametrizations.weight_norm(nn.Linear(3, 2))
 >>> [key for key in m.state_dict()]
@@ -16,8 +17,9 @@ from gradscope.nn._functional.normalization import norm_except_dim, normalize
 from gradscope.nn.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from gradscope.nn.module import Module
 from gradscope.nn.utils import parametrize
+from gradscope.nn.utils._orthogonal import orthogonal
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 class _WeightNorm(Module):
