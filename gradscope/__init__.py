@@ -5,6 +5,8 @@
     ((x + 2) ** 2).mean().backward()
 """
 
+import importlib as _importlib
+
 from gradscope import autograd
 from gradscope._dtypes import (
     bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double,
@@ -149,6 +151,9 @@ del _cpu_amp, _cuda_amp
 newaxis = None
 
 
+_LAZY_SUBMODULES = ("hub", "multiprocessing")
+
+
 def __getattr__(name: str):
     """`gradscope.watch` and `gradscope.WatchStop` (debugging a training loop) live in gradscope.watching,
     a layer above the trace package, which itself imports this one: they load on first use, so
@@ -157,4 +162,6 @@ def __getattr__(name: str):
         from gradscope import watching  # see the docstring: a layer above this package
 
         return getattr(watching, name)
+    if name in _LAZY_SUBMODULES:  # loaded on first use, as few scripts use them (multiprocessing alone costs ~12 ms)
+        return _importlib.import_module(f"gradscope.{name}")
     raise AttributeError(f"module 'gradscope' has no attribute {name!r}")

@@ -37,8 +37,10 @@ ALLOWED = {
     "testing": {"base", "ops", "autograd", "testing"},
     "jit": {"jit"},
     "distributed": {"distributed"},
+    "multiprocessing": {"multiprocessing"},
+    "hub": {"base", "ops", "autograd", "hub"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "testing", "jit", "distributed", "package"},
+                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
