@@ -19,6 +19,7 @@ from gradscope.optim.radam import RAdam
 from gradscope.optim.rmsprop import RMSprop
 from gradscope.optim.rprop import Rprop
 from gradscope.optim.sgd import SGD
+from gradscope.optim.sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
-           "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
+           "RAdam", "RMSprop", "Rprop", "SparseAdam", "lr_scheduler", "swa_utils"]
