@@ -112,6 +112,10 @@ from gradscope.autograd.inplace_forms import (
     erf_, exp_, expm1_, floor_, frac_, log1p_, log2_, log10_, log_, neg_, negative_, reciprocal_, relu_,
     round_, rsqrt_, sigmoid_, sin_, sinh_, sqrt_, square_, tan_, tanh_, trunc_, xlogy_,
 )
+from gradscope.autograd.complex_functions import (
+    complex, conj, conj_physical, imag, is_conj, is_neg, polar, real, resolve_conj, resolve_neg, view_as_complex,
+    view_as_real,
+)
 from gradscope.autograd.bitwise import (
     bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, gcd, gcd_, lcm, lcm_,
     signbit,

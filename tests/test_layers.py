@@ -117,7 +117,7 @@ AUTOGRAD_LAYERS = (
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
-        "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise"}),
+        "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions"}),
     ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",

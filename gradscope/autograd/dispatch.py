@@ -8,12 +8,13 @@ from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
-from gradscope.autograd.node import _light_to_saved, _sequence, node_class
+from gradscope.autograd.node import _light_to_saved, _sequence, complex_node_class, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
 
 _ndarray = np.ndarray
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 
 
 def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
@@ -167,7 +168,13 @@ _NO_EDGE = (None, 0)
 
 def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     """`_record_simple` for an op of one input (which needs a gradient), without loops."""
-    node = (op.node_class or node_class(op))()
+    dtype = x._data.dtype
+    out_dtype = out._data.dtype
+    if (dtype is not out_dtype or not (dtype is _FLOAT64 or dtype is _FLOAT32)) and (
+            dtype.kind == "c" or out_dtype.kind == "c"):  # `is` first: real floats, cheaply
+        node = complex_node_class(op)()
+    else:
+        node = (op.node_class or node_class(op))()
     if x._base is not None:
         _sync_view(x)
     fn = x._grad_fn
@@ -224,13 +231,20 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             fn = b._grad_fn
             node._next = (edge, (fn, b._output_nr) if fn is not None else (b._grad_accumulator(), 0))
             data = b._data
-            node._input_meta = (meta, (data.shape, data.dtype))
+            meta1 = (data.shape, data.dtype)
+            node._input_meta = (meta, meta1)
             live |= 2
         else:
             node._next = (edge, _NO_EDGE)
             node._input_meta = (meta, None)
+            meta1 = None
+        out_dtype = out._data.dtype  # a complex node's class: see _record_unary (`is` first: real floats, cheaply)
+        if not (out_dtype is _FLOAT64 or out_dtype is _FLOAT32) or (meta is not None and meta[1] is not out_dtype) or (
+                meta1 is not None and meta1[1] is not out_dtype):
+            node.__class__ = _node_class_for(op, out_dtype, node._input_meta)
     else:
         live = _edges_and_meta(node, inputs)
+        node.__class__ = _node_class_for(op, out._data.dtype, node._input_meta)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     out._requires_grad = True
@@ -318,9 +332,28 @@ def _light(x):
     return (x._data, counter, counter[0], x, x._grad_fn)
 
 
+def _complex(out_dtypes, metas: tuple) -> bool:
+    """Whether a node's output or an input that needs a gradient is complex."""
+    for dtype in out_dtypes:
+        if dtype.kind == "c":
+            return True
+    for meta in metas:
+        if meta is not None and meta[1].kind == "c":
+            return True
+    return False
+
+
+def _node_class_for(op, out_dtype, metas: tuple) -> type:
+    """The node class of a node whose output has `out_dtype` and whose inputs `metas`: the complex one (see
+    node.complex_node_class) if any of them is complex."""
+    return complex_node_class(op) if _complex((out_dtype,), metas) else op.node_class or node_class(op)
+
+
 def _record(op, inputs, params, arrays, outputs) -> None:
     node = (op.node_class or node_class(op))()
     live = _edges_and_meta(node, inputs)
+    if _complex([out._data.dtype for out in outputs], node._input_meta):
+        node.__class__ = complex_node_class(op)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     if op.n_outputs == 1:

@@ -87,8 +87,9 @@ def _make_grads(tensors, grad_tensors, create_graph: bool) -> list:
     grads = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if g is None:
-            if t._requires_grad and t._data.size != 1:
-                raise RuntimeError(errors.NOT_SCALAR)
+            if t._requires_grad and (t._data.size != 1 or t._data.dtype.kind == "c"):
+                raise RuntimeError(errors.NOT_SCALAR if t._data.size != 1 else errors.NOT_REAL_SCALAR.format(
+                    _dtypes.from_numpy_dtype(t._data.dtype)))
             value = np.empty_like(t._data)  # NOTE: and fill(), both in C: np.ones_like is Python around them
             value.fill(1)
             grads.append(Tensor._make(value) if create_graph else value)

@@ -22,6 +22,7 @@ OVERLAP = (
 )
 NO_GRAD_FN = "element {} of tensors does not require grad and does not have a grad_fn"
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
+NOT_REAL_SCALAR = "grad can be implicitly created only for real scalar outputs but got {}"
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_NO_GRAD_INPLACE = (
     "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "

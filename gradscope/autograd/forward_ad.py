@@ -113,6 +113,9 @@ class _Level:
         if all(t is None for t in tangents):
             return
         indices = op.differentiable_outputs or range(len(outputs))
+        if any(outputs[k]._data.dtype.kind == "c" for k in indices):  # a tangent dropped would be a wrong zero
+            raise NotImplementedError("gradscope's forward AD supports real floating point tensors only, but "
+                                      f"{op.name} gives a complex output")
         differentiable = [k for k in indices if outputs[k]._data.dtype.kind == "f"]
         if not differentiable:  # integer and boolean outputs get no tangent
             return

@@ -40,7 +40,9 @@ def _infer_dtype(array: np.ndarray) -> np.dtype:
         return array.dtype if array.dtype != np.int32 else np.dtype(np.int64)
     if kind == "b":
         return array.dtype
-    if kind == "c":
+    if kind == "c":  # Python complex numbers take the default dtype's complex counterpart, as floats take it
+        if array.dtype == np.complex128:
+            return np.dtype(np.complex64) if _dtypes.get_default_dtype().numpy == np.float32 else array.dtype
         return array.dtype
     raise TypeError(f"Could not infer dtype of {array.dtype}")
 
@@ -350,7 +352,7 @@ def to_dtype(input, dtype):
     if input._data.dtype == np_dtype:
         return input
     if np_dtype.kind not in "fc":
-        return Tensor._make(input._data.astype(np_dtype))
+        return Tensor._make(E.to_dtype(input._data, np_dtype))
     return apply(E.to_copy, (input,), (np_dtype,))
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradscope._format import format_number
-from gradscope.autograd import engine, errors, gradcheck_forward
+from gradscope.autograd import complex_functions, engine, errors, gradcheck_forward
 from gradscope.autograd.factories import randn_like
 from gradscope.autograd.function import Function
 from gradscope.autograd.localize import NodeCulprit, first_nonfinite_node, first_wrong_node
@@ -709,6 +709,9 @@ def check(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05, rt
     inputs = _as_tuple(inputs)
     differentiable = _check_inputs(inputs)
     outputs = _as_tuple(func(*inputs))
+    if any(isinstance(x, Tensor) and x._data.dtype.kind == "c" for x in inputs + outputs):
+        func, inputs = _realified(func, inputs)
+        outputs = _as_tuple(func(*inputs))
     total = 2 * (len(differentiable) if fast_mode else sum(inputs[i]._data.size for i in differentiable))
     evaluator = _Evaluator(func, inputs, progress, total)
     result = GradcheckResult(passed=True, fast_mode=fast_mode)
@@ -742,6 +745,26 @@ def check(func: Callable, inputs, *, eps: float = 1e-06, atol: float = 1e-05, rt
             _localize(func, inputs, differentiable, result, eps, atol, rtol)
     result.evaluations = evaluator.count
     return result
+
+
+def _realified(func, inputs: tuple) -> tuple[Callable, tuple]:
+    """`func` as a function of reals: each complex input that requires grad given as its real and imaginary parts
+    (a trailing dim of 2, a leaf of its own), each complex output returned so. Its real Jacobian holds the complex
+    one's every part, and the engine's gradients of it go through PyTorch's convention (a gradient ∂L/∂x + i ∂L/∂y)
+    at view_as_complex and view_as_real, so comparing it with finite differences checks that convention too."""
+    complex_inputs = {i for i, x in enumerate(inputs)
+                      if isinstance(x, Tensor) and x.requires_grad and x._data.dtype.kind == "c"}
+    parts = tuple(_requires_grad(Tensor._make(np.array(x._data[..., None].view(x._data.real.dtype))))
+                  if i in complex_inputs else x for i, x in enumerate(inputs))
+
+    def real_func(*values):
+        values = [complex_functions.view_as_complex(v) if i in complex_inputs else v for i, v in enumerate(values)]
+        result = func(*values)
+        outs = tuple(complex_functions.view_as_real(o) if isinstance(o, Tensor) and o._data.dtype.kind == "c" else o
+                     for o in _as_tuple(result))
+        return outs if isinstance(result, (tuple, list)) else outs[0]
+
+    return real_func, parts
 
 
 def _localize(func, inputs, differentiable, result: GradcheckResult, eps: float, atol: float, rtol: float) -> None:

@@ -290,7 +290,15 @@ tanh_ = _unary_inplace(F.tanh)
 sigmoid_ = _unary_inplace(F.sigmoid)
 relu_ = _unary_inplace(F.relu)
 neg_ = _unary_inplace(F.neg)
-abs_ = _unary_inplace(F.abs)
+_abs_ = _unary_inplace(F.abs)
+
+
+def abs_(self):
+    if self._data.dtype.kind == "c":  # |z| is real: PyTorch won't write it into the complex tensor
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+    return _abs_(self)
+
+
 clamp_ = clip_ = _unary_inplace(F.clamp)
 sign_ = _unary_inplace(F.sign)
 floor_ = _unary_inplace(F.floor)

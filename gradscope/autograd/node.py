@@ -14,7 +14,7 @@ from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.saved import _NUMBERS, FLOAT32_SCALARS, FLOAT64_SCALARS, SavedTensor, scalar_array
 from gradscope.autograd.stacks import format_stack
 from gradscope.ops.namespace import NUMPY
-from gradscope.ops.registry import Primitive, to_input
+from gradscope.ops.registry import ANALYTIC, AS_WRITTEN, Primitive, to_input
 
 _sequence = itertools.count()
 
@@ -154,7 +154,8 @@ class OpNode(Node):
     # dispatch.apply_holding, so only nodes of ops that hold tensors (targets, indices, masks) have their own
     _held = ()
 
-    def _apply(self, grads, xp, needs):
+    def _apply(self, grads, xp, needs, rules=None):
+        """`rules`: the VJP rules to run instead of the op's own (a complex node's, see complex_node_class)."""
         op = self.op
         saved = self._saved
         if type(saved) is _Freed:
@@ -195,13 +196,13 @@ class OpNode(Node):
         else:  # multi-output ops see zeros for outputs that got no gradient
             g = tuple(xp.zeros(shape, dtype) if grad is None else grad
                       for grad, (shape, dtype) in zip(grads, self._output_meta))
+        vjp = op.vjp if rules is None else rules
         if op.variadic:
-            return list(op.vjp[0](g, s))
-        if op.joint_vjp is not None:
+            return list(vjp[0](g, s))
+        if op.joint_vjp is not None and rules is None:
             metas = self._input_meta
             return op.joint_vjp(g, s, metas if needs is None else [meta if need else None
                                                                   for meta, need in zip(metas, needs)])
-        vjp = op.vjp
         if needs is None:  # every input with an edge
             edges = self._next
             if len(vjp) == 1:  # a node exists only if some input needs a gradient: this one
@@ -583,6 +584,37 @@ def node_class(op: Primitive) -> type:
             namespace["next_functions"] = property(_edges_requiring_grad)
         op.node_class = type(op.node_name, (OpNode,), namespace)
     return op.node_class
+
+
+def _conjugated_apply(self, grads, xp, needs):
+    """An analytic op's rules on a complex node: PyTorch's grad · conj(f'(z)) is conj(rule(conj(grad))) for an f
+    with real Taylor coefficients, the op's constants (a complex alpha, a saved complex operand) conjugated with it."""
+    conj = xp.conj
+    grads = [None if g is None else conj(g) for g in grads]
+    return [None if g is None else conj(g) for g in OpNode._apply(self, grads, xp, needs)]
+
+
+def _own_rules_apply(self, grads, xp, needs):
+    """A complex node of an op with rules of its own for complex tensors (PyTorch's formulas)."""
+    return OpNode._apply(self, grads, xp, needs, self.op.complex_vjp)
+
+
+def complex_node_class(op: Primitive) -> type:
+    """The node class of `op` for a node with a complex input or output: its node class where the rules are right
+    as written (AS_WRITTEN), else a subclass of the same name that runs them conjugated (ANALYTIC) or runs the op's
+    complex rules, on the engine's general path. An op without complex support raises PyTorch's error."""
+    how = op.complex_vjp
+    if how is None:
+        raise RuntimeError(f"{op.name} does not support automatic differentiation for outputs with complex dtype.")
+    if op.complex_node_class is None:
+        base = node_class(op)
+        if how == AS_WRITTEN:
+            op.complex_node_class = base
+        else:
+            apply = _conjugated_apply if how == ANALYTIC else _own_rules_apply
+            op.complex_node_class = type(op.node_name, (base,), {"__slots__": (), "_vjp": None, "_apply": apply,
+                                                                  "__module__": base.__module__})
+    return op.complex_node_class
 
 
 class AccumulateGrad(Node):

@@ -67,9 +67,8 @@ def sgn(input, *, out=None):
 
 
 def angle(input, *, out=None):
-    """The argument: π for negative numbers, 0 otherwise (integers give the default float dtype)."""
-    if input._data.dtype.kind == "c":
-        return write_out("angle", Tensor._make(np.angle(input._data)), out)
+    """The argument: of a complex number, in (−π, π]; of a real one, π if negative, else 0 (integers give the
+    default float dtype)."""
     return write_out("angle", apply(X.angle, (input,), (), _float_input(input)), out)
 
 
@@ -169,11 +168,15 @@ def frexp(input, *, out=None):
 
 
 def float_power(input, exponent, *, out=None):
-    """input ** exponent computed in float64 (PowBackward0/1/2 on float64 copies, as PyTorch records it)."""
-    exponent = to_dtype(exponent, _dtypes.float64) if isinstance(exponent, Tensor) else float(exponent)
+    """input ** exponent computed in float64, or complex128 if either is complex (PowBackward0/1/2 on copies in
+    that dtype, as PyTorch records it)."""
+    wide = _dtypes.complex128 if any(isinstance(v, complex) or isinstance(v, Tensor) and v._data.dtype.kind == "c"
+                                     for v in (input, exponent)) else _dtypes.float64
+    number = complex if wide is _dtypes.complex128 else float
+    exponent = to_dtype(exponent, wide) if isinstance(exponent, Tensor) else number(exponent)
     if isinstance(input, Tensor):
-        return write_out("float_power", _pow(to_dtype(input, _dtypes.float64), exponent), out)
-    return write_out("float_power", _pow(float(input), exponent), out)
+        return write_out("float_power", _pow(to_dtype(input, wide), exponent), out)
+    return write_out("float_power", _pow(number(input), exponent), out)
 
 
 def float_power_(self, exponent):

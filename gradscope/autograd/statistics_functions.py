@@ -13,8 +13,8 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope.autograd import complex_functions, products, reductions, shape_functions
 from gradscope.autograd import functions as F
-from gradscope.autograd import products, reductions, shape_functions
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.pointwise import lerp_
@@ -191,7 +191,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                       "observations.", UserWarning, stacklevel=2)
         norm_factor = F.mul(norm_factor, 0)
     centred = F.sub(observations, shape_functions.unsqueeze(average, 1))
-    product = products.mm(centred, shape_functions.t(centred if weights is None else F.mul(centred, weights)))
+    weighted = centred if weights is None else F.mul(centred, weights)
+    product = products.mm(centred, complex_functions.conj(shape_functions.t(weighted)))  # conj: Hermitian
     return shape_functions.squeeze(F.div(product, norm_factor))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope.autograd import (
     bitwise,
+    complex_functions,
     composites,
     constructors,
     engine,
@@ -179,34 +180,30 @@ def _is_nonzero(self) -> bool:
 Tensor.is_nonzero = _is_nonzero
 Tensor.is_same_size = lambda self, other: self.shape == other.shape
 
-# complex conjugation: gradscope's differentiable tensors are real, where conj() is the tensor itself
-Tensor.conj = Tensor.resolve_conj = Tensor.resolve_neg = Tensor.conj_physical = lambda self: self
-Tensor.is_conj = Tensor.is_neg = lambda self: False
-Tensor.real = property(lambda self: self)
-
-
-def _imag(self):
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+Tensor.conj, Tensor.conj_physical = complex_functions.conj, complex_functions.conj_physical
+Tensor.resolve_conj, Tensor.resolve_neg = complex_functions.resolve_conj, complex_functions.resolve_neg
+Tensor.is_conj, Tensor.is_neg = complex_functions.is_conj, complex_functions.is_neg
+Tensor.real = property(complex_functions.real)
+Tensor.imag = property(complex_functions.imag)
 
 
 def _conjugate_transpose_of_matrix(self):
     if self._data.ndim == 0:
         warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
-        return self
+        return complex_functions.conj(self)
     if self._data.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor."
                            + (" For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else ""))
-    return shape_functions.transpose(self, 0, 1)
+    return shape_functions.transpose(complex_functions.conj(self), 0, 1)
 
 
 def _adjoint(self):
     if self._data.ndim < 2:
         raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self._data.ndim}-D tensor.")
-    return shape_functions.transpose(self, -2, -1)
+    return shape_functions.transpose(complex_functions.conj(self), -2, -1)
 
 
-Tensor.imag = property(_imag)
 Tensor.H = property(_conjugate_transpose_of_matrix)
 Tensor.mH = property(_adjoint)
 Tensor.adjoint = _adjoint

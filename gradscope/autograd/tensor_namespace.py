@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope.autograd import complex_functions, rearrange, scans
 from gradscope.autograd import functions as F
 from gradscope.autograd import pointwise as P
 from gradscope.autograd import products as Pr
-from gradscope.autograd import rearrange, scans
 from gradscope.autograd import reductions as R
 from gradscope.autograd import shape_functions as S
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.pointwise_extra import sgn
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
 
@@ -117,8 +118,21 @@ class TensorNamespace:
         return Tensor._make(np.ones_like(x._data))
 
     @staticmethod
-    def cast(x, dtype):
-        return F.to_dtype(_constant(x), dtype)
+    def cast(x, dtype):  # a complex gradient of a real input is its real part (PyTorch's convention)
+        x = _constant(x)
+        if x._data.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+            x = complex_functions.real(x)
+        return F.to_dtype(x, dtype)
+
+    conj = staticmethod(complex_functions.conj)
+    real = staticmethod(complex_functions.real)
+    imag = staticmethod(complex_functions.imag)
+    sgn = staticmethod(sgn)
+    view_as_real = staticmethod(complex_functions.view_as_real)
+
+    @staticmethod
+    def view_as_complex(x):  # a gradient may be strided any way (a broadcast's)
+        return complex_functions.view_as_complex(x.contiguous())
 
     @staticmethod
     def dtype_of(x):  # the NumPy dtype of x's values, as an input's gradient metadata keeps it

@@ -2,6 +2,8 @@
 
 from gradscope.ops import (
     activations,
+    complex_ops,
+    complex_support,
     conv,
     distance,
     elementwise,
@@ -29,7 +31,8 @@ from gradscope.ops import (
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import REGISTRY, Primitive, primitive
 
-__all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "conv", "distance", "elementwise", "embedding",
+__all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "complex_ops", "complex_support", "conv",
+           "distance", "elementwise", "embedding",
            "grid_sampling", "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses",
            "margin_losses", "nn", "normalization", "order_statistics", "padding", "placement", "pooling", "reduction",
            "resample", "shape", "vector_ops", "view_copies"]

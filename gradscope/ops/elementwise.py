@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -165,7 +166,7 @@ silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("se
                  keeps_meta=True)
 # NOTE: |x|'(0) = sign(0) = 0.
 abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",),  # noqa: A001
-                vjp=(lambda g, s: g * s.xp.sign(s.self),))
+                vjp=(lambda g, s: g * s.xp.sign(s.self),), complex_vjp=(lambda g, s: g * s.xp.sgn(s.self),))
 
 
 def _zero_grad(g, s):
@@ -251,7 +252,15 @@ where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "W
                   vjp=(lambda g, s: s.xp.where(s.condition, g, 0.0),
                        lambda g, s: s.xp.where(s.condition, 0.0, g)))
 clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,), keeps_meta=True)
-to_copy = primitive("to_copy", lambda a, dtype: a.astype(dtype), "ToCopyBackward0", inputs=("self",),
+def to_dtype(a, dtype):
+    """`a` in `dtype`: complex to real keeps the real part, with PyTorch's warning."""
+    if a.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
+        a = a.real
+    return a.astype(dtype)
+
+
+to_copy = primitive("to_copy", to_dtype, "ToCopyBackward0", inputs=("self",),
                     params=("dtype",), attrs=("self_scalar_type",), unsaved=("dtype", "self_scalar_type"),
                     vjp=(lambda g, s: s.xp.cast(g, s.self_scalar_type),))
 # in-place building blocks: x.copy_(src), x.fill_(v), x.zero_(), x[idx] = v with advanced indexing

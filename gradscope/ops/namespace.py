@@ -11,6 +11,7 @@ import numpy as np
 
 from gradscope._shapes import sum_to
 from gradscope.ops import special
+from gradscope.ops.complex_ops import _view_as_complex, _view_as_real
 from gradscope.ops.nn import _erf
 from gradscope.ops.rearrange import roll_array
 
@@ -155,8 +156,19 @@ class NumpyNamespace:
         return np.ones_like(x)
 
     @staticmethod
-    def cast(x, dtype):
-        return x.astype(dtype, copy=False)
+    def cast(x, dtype):  # a complex gradient of a real input is its real part (PyTorch's convention)
+        return (x.real if x.dtype.kind == "c" and np.dtype(dtype).kind != "c" else x).astype(dtype, copy=False)
+
+    conj = staticmethod(np.conjugate)
+    view_as_real = staticmethod(_view_as_real)
+
+    @staticmethod
+    def view_as_complex(x):  # a gradient may be strided any way (a broadcast's)
+        return _view_as_complex(np.ascontiguousarray(x))
+
+    sgn = staticmethod(np.sign)  # z / |z| for complex z (NumPy 2), PyTorch's sgn; complex rules alone use it
+    real = staticmethod(np.real)
+    imag = staticmethod(np.imag)
 
     @staticmethod
     def dtype_of(x):

@@ -132,7 +132,18 @@ def _mvlgamma_vjp(g, s):
 mvlgamma = primitive("mvlgamma", _mvlgamma, "MvlgammaBackward0", inputs=("self",), params=("p",), saves=("self",),
                      vjp=(_mvlgamma_vjp,))
 # the gradient of sgn (sign for real inputs) is zero; PyTorch's node saves both anyway
-sgn = primitive("sgn", _sign, "SgnBackward0", inputs=("self",), saves=(("self", "result"),), vjp=(_zeros,))
+
+
+def _sgn_complex_vjp(g, s):
+    # sgn(z) = z / |z|: PyTorch's (g − sgn² · conj(g)) / 2|z|, and 0 at z = 0
+    xp = s.xp
+    magnitude = xp.abs(s.self)
+    zero = magnitude == 0
+    return xp.where(zero, 0.0, (g - s.result * s.result * xp.conj(g)) / (2 * xp.where(zero, 1.0, magnitude)))
+
+
+sgn = primitive("sgn", _sign, "SgnBackward0", inputs=("self",), saves=(("self", "result"),), vjp=(_zeros,),
+                complex_vjp=(_sgn_complex_vjp,))
 deg2rad = primitive("deg2rad", lambda a: a * np.asarray(_DEGREE, a.dtype), "Deg2RadBackward0", inputs=("self",),
                     vjp=(lambda g, s: g * _DEGREE,))
 rad2deg = primitive("rad2deg", lambda a: a * np.asarray(1 / _DEGREE, a.dtype), "Rad2DegBackward0",
@@ -141,11 +152,22 @@ rad2deg = primitive("rad2deg", lambda a: a * np.asarray(1 / _DEGREE, a.dtype), "
 
 
 def _angle(a):
+    if a.dtype.kind == "c":
+        return np.angle(a)
     # the argument of a real number: π below 0 (−0.0 included as 0), nan kept
     return np.where(a < 0, math.pi, np.where(a != a, math.nan, 0.0)).astype(a.dtype, copy=False)
 
 
-angle = primitive("angle", _angle, "AngleBackward0", inputs=("self",), saves=("self",), vjp=(_zeros,))
+def _angle_complex_vjp(g, s):
+    # d angle = (x dy − y dx) / |z|²: the gradient g · iz / |z|², 0 at z = 0 as PyTorch's
+    xp, z = s.xp, s.self
+    squared = xp.real(z * xp.conj(z))
+    zero = squared == 0
+    return xp.where(zero, 0.0, g * z * 1j / xp.where(zero, 1.0, squared))
+
+
+angle = primitive("angle", _angle, "AngleBackward0", inputs=("self",), saves=("self",), vjp=(_zeros,),
+                  complex_vjp=(_angle_complex_vjp,))
 hypot = primitive("hypot", np.hypot, "HypotBackward0", inputs=("self", "other"),
                   saves=(("self", "result"), ("other", "result")),
                   vjp=(lambda g, s: g * s.self / s.result, lambda g, s: g * s.other / s.result))

@@ -17,6 +17,13 @@ import numpy as np
 
 REGISTRY: dict[str, Primitive] = {}
 
+# How a primitive's rules serve complex tensors (`complex_vjp`). PyTorch's gradient of a real loss L with respect to
+# z = x + iy is ∂L/∂x + i ∂L/∂y, so an op's input gradient is grad · conj(f'(z)) where a real rule has grad · f'(x)
+# the rules already give it: real-linear ones with real coefficients (reshape, index, sum), ones written in |z|²
+# (var, the 2-norm), and the complex ops' own (conj, view_as_real)
+AS_WRITTEN = "as written"
+ANALYTIC = "analytic"  # holomorphic with real Taylor coefficients (mul, exp, mm): conj(rule(conj(grad)))
+
 
 def _saved_class(name: str, fields: tuple) -> type:
     """A namedtuple class made from one iterable, `Saved(values)`, by tuple's own constructor: a namedtuple's
@@ -33,7 +40,7 @@ class Primitive:
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
         "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy", "unsaved",
-        "weak_numbers",
+        "weak_numbers", "complex_vjp", "complex_node_class",
     )
 
     def __init__(
@@ -57,6 +64,7 @@ class Primitive:
         lazy: dict[str, Callable] | None = None,
         unsaved: Sequence[str] = (),
         weak_numbers: bool = False,
+        complex_vjp: str | Sequence[Callable | None] | None = None,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -123,6 +131,12 @@ class Primitive:
         # instead of the rules, which stay the op's reference (tests/ops/test_joint_vjps.py compares the two).
         self.joint_vjp = joint_vjp
         self.plain_rules = outputs == 1 and not variadic  # the engine's fast path: one rule per input, or a joint
+        # a node with a complex input or output runs these: AS_WRITTEN, ANALYTIC, rules of its own (PyTorch's formulas
+        # for complex tensors, one per input), or None: the op refuses to record such a node (never a wrong number)
+        if complex_vjp is not None and not isinstance(complex_vjp, str) and len(complex_vjp) != len(self.inputs):
+            raise ValueError(f"{name}: one complex VJP rule per input ({len(self.inputs)}), got {len(complex_vjp)}")
+        self.complex_vjp = complex_vjp if isinstance(complex_vjp, str) or complex_vjp is None else tuple(complex_vjp)
+        self.complex_node_class = None  # built by the autograd layer on first use
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.node_name})>"

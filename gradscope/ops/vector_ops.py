@@ -22,7 +22,8 @@ mul_scalar = primitive("mul_scalar", lambda a, other: a * other, "MulBackward1",
                        vjp=(lambda g, s: g * s.other,))
 
 vdot = primitive("vdot", lambda a, b: np.asarray(np.vdot(a, b)), "VdotBackward0", inputs=("self", "other"),
-                 saves=("other", "self"), vjp=(lambda g, s: g * s.other, lambda g, s: g * s.self))
+                 saves=("other", "self"), vjp=(lambda g, s: g * s.other, lambda g, s: g * s.self),
+                 complex_vjp=(lambda g, s: s.xp.conj(g) * s.other, lambda g, s: g * s.self))  # conj(a) · b
 
 
 def _reduced_dims(ndim: int, dim: int) -> tuple:

@@ -352,5 +352,35 @@ def _random() -> list[tuple]:
     ]
 
 
+def _complex() -> list[tuple]:
+    """Complex numbers built from real inputs, and real results read back: every real input's gradient goes through
+    PyTorch's complex convention (tests/ops/test_complex_vs_torch.py runs every sample on complex inputs)."""
+    pairs = (((3,), (3,)), ((2, 3), (2, 3)), ((), (2, 1)))
+    samples = []
+    for shapes in pairs:
+        label = "x".join(map(str, shapes[0])) or "scalar"
+        samples += [
+            _call(f"complex_parts_{label}",
+                  lambda lib, x, y: (lib.complex(x, y).exp().real, lib.complex(x, y).sin().imag), shapes),
+            # polar's magnitude is documented non-negative (PyTorch's gradient takes sgn(result) as its direction)
+            _call(f"polar_{label}", lambda lib, x, y: lib.view_as_real(lib.polar(x, y) * lib.complex(y, x)), shapes,
+                  domain=("positive", "signed")),
+            _call(f"complex_abs_angle_sgn_{label}", lambda lib, x, y: (
+                lib.complex(x, y).abs(), lib.complex(x, y).angle(), lib.view_as_real(lib.complex(x, y * y).sgn())),
+                shapes),
+        ]
+    for name, fn in [
+        ("view_as_complex", lambda lib, x, y: lib.view_as_real(lib.view_as_complex(x) * lib.view_as_complex(y))),
+        ("conj", lambda lib, x, y: lib.view_as_real(lib.view_as_complex(x).conj() * lib.view_as_complex(y))),
+        ("conj_physical", lambda lib, x, y: lib.view_as_real(lib.conj_physical(lib.view_as_complex(x)).exp()
+                                                             + lib.view_as_complex(y))),
+        ("vdot_complex", lambda lib, x, y: lib.view_as_real(lib.vdot(lib.view_as_complex(x), lib.view_as_complex(y)))),
+    ]:
+        samples += [_call(name, fn, shapes) for shapes in (((3, 2), (3, 2)), ((2, 2, 2), (2, 2, 2)))
+                    if name != "vdot_complex" or len(shapes[0]) == 2]
+    return samples
+
+
 def torch_calls() -> list[tuple]:
-    return _pointwise() + _scans() + _rearrange() + _indexing() + _statistics() + _products() + _random()
+    return (_pointwise() + _scans() + _rearrange() + _indexing() + _statistics() + _products() + _random()
+            + _complex())
