@@ -241,8 +241,9 @@ class AnomalyChecker:
         else:
             node.frames = capture_stack(skip, call)
         node.module_call = call
-        if _RUNNING.get():  # made by a backward node (create_graph): remember which, for double-backward errors
-            node.anomaly_parent = _RUNNING.get()[-1]
+        running = _RUNNING.get()
+        if running:  # made by a backward node (create_graph): remember which, for double-backward errors
+            node.anomaly_parent = running[-1]
         if self.check_forward:
             self._check_forward(node, inputs, outputs)
 

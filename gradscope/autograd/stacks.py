@@ -27,6 +27,7 @@ class _Recent(threading.local):
 
     def __init__(self) -> None:
         self.frames: list = []
+        self.chain: tuple | None = None  # the last walk (see _walk)
 
 
 _recent = _Recent()
@@ -51,7 +52,7 @@ def capture_stack(skip: int = 1, call=None) -> tuple:
     checked by their code in one C call when they are the ones found last time in a call of that module's type.
     """
     if call is None:
-        return _walk_out(sys._getframe(skip), None, None)
+        return _stack_out(sys._getframe(skip))
     if call.closed:
         return call.stack if call.stack is not None else _call_stack(call)
     return _capture(sys._getframe(skip), call)
@@ -72,7 +73,7 @@ def _call_stack(call) -> tuple:
 def _capture(frame, call) -> tuple:
     """capture_stack from `frame`, in module call `call` (or None)."""
     if call is None:
-        return _walk_out(frame, None, None)
+        return _stack_out(frame)
     pending = None  # module calls found to have this stack, on first use
     while True:
         if call.closed:  # `frame` is gradscope's, in the call: the call's stack
@@ -80,7 +81,7 @@ def _capture(frame, call) -> tuple:
             break
         target = call.frame
         if target is None:
-            stack = _walk_out(frame, None, None)
+            stack = _stack_out(frame)
             break
         if not _inside(frame, call, target):
             stack = _walk_out(frame, call, target)
@@ -96,7 +97,7 @@ def _capture(frame, call) -> tuple:
             pending.append(call)
         frame, call = target, call.outer
         if call is None:
-            stack = _walk_out(frame, None, None)
+            stack = _stack_out(frame)
             break
     if pending is not None:
         for done in pending:
@@ -129,22 +130,40 @@ def _walk_out(frame, call, target):
         filename = code.co_filename
         if filename not in package_files:
             if not filename.startswith(_PACKAGE_DIR):
-                link = _KNOWN.get(frame)
-                if link is not None:
-                    lasti = frame.f_lasti
-                    if link[1] == lasti:  # the user's frame made the last op too
-                        return link
-                    frames = _recent.frames
-                    # the innermost frame of the last walk, at another line: no frame kept is stale, and its
-                    # callers' links still hold
-                    if frames and frames[-1] is frame:
-                        link = _KNOWN[frame] = (code, lasti, link[2])
-                        return link
-                return _walk(frame)
+                return _user_stack(frame)
             package_files.add(filename)
         codes.append(code)
         frame = frame.f_back
     return ()
+
+
+def _stack_out(frame) -> tuple:
+    """The stack at `frame`, walking out over gradscope's frames: the user's frames' or ()."""
+    package_files = _PACKAGE_FILES
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename not in package_files:
+            if not filename.startswith(_PACKAGE_DIR):
+                return _user_stack(frame)
+            package_files.add(filename)
+        frame = frame.f_back
+    return ()
+
+
+def _user_stack(frame) -> tuple:
+    """The stack at the user's `frame`."""
+    link = _KNOWN.get(frame)
+    if link is not None:
+        lasti = frame.f_lasti
+        if link[1] == lasti:  # the user's frame made the last op too
+            return link
+        frames = _recent.frames
+        # the innermost frame of the last walk, at another line: no frame kept is stale, and its callers' links
+        # still hold
+        if frames and frames[-1] is frame:
+            link = _KNOWN[frame] = (frame.f_code, lasti, link[2])
+            return link
+    return _walk(frame)
 
 
 def _getter(length: int):
@@ -157,6 +176,8 @@ def _getter(length: int):
 
 
 _GETTERS: dict = {}
+_CODE = operator.attrgetter("f_code")
+_LASTI = operator.itemgetter(1)
 
 
 def _walk(frame) -> tuple:
@@ -164,9 +185,38 @@ def _walk(frame) -> tuple:
     walk. Of the frames walked, the two innermost, the outermost and every eighth are kept (in `_KNOWN`), enough
     for the next walk to stop soon: keeping a frame costs more than walking it again (a frame object kept past
     its return takes its locals along). Only the last walk's frames are kept: the ones not on this stack are
-    let go."""
-    known_get = _KNOWN.get
+    let go.
+
+    A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
+    has the same links: a training step called anew from the same lines (and a framework's frames around it)
+    takes them as they are, without making a link per frame."""
+    recent = _recent
     walked = []
+    chain = recent.chain
+    if chain is not None:  # the last walk's frames' (code, instruction), innermost first, and where it stopped
+        codes, lastis, stop, stop_lasti, links, kept = chain
+        start = frame
+        append = walked.append
+        try:
+            for code, lasti in zip(codes, lastis):
+                if frame.f_code is not code or frame.f_lasti != lasti:
+                    break
+                append(frame)
+                frame = frame.f_back
+            else:
+                if frame is stop and (stop is None or frame.f_lasti == stop_lasti):
+                    frames = recent.frames
+                    _forget_inside(frames, stop)
+                    for index in kept:  # outermost first, as the frames are listed
+                        inner = walked[index]
+                        _KNOWN[inner] = links[index]
+                        frames.append(inner)
+                    return links[0]
+        except AttributeError:  # the stack ended sooner (None has no f_code)
+            pass
+        frame = start
+        walked.clear()
+    known_get = _KNOWN.get
     while frame is not None:
         link = known_get(frame)
         if link is not None and link[1] == frame.f_lasti:
@@ -175,27 +225,40 @@ def _walk(frame) -> tuple:
         frame = frame.f_back
     else:
         link = None
+    stop = frame
     outermost = link  # the link the walk stopped at (None at the bottom of the stack)
-    frames = _recent.frames
-    depth = frames.index(frame) + 1 if link is not None else 0
-    for stale in frames[depth:]:  # the last stack's frames inside the one found: not on this stack
-        _KNOWN.pop(stale, None)  # (already gone if forget_stacks ran in another thread)
-    del frames[depth:]
+    frames = recent.frames
+    _forget_inside(frames, stop)
     inner = len(walked)  # frames walked inside the one at hand
+    links = [None] * inner
+    kept = []
     for frame in reversed(walked):
         inner -= 1
         code = frame.f_code
-        link = (code, frame.f_lasti, link)
+        link = links[inner] = (code, frame.f_lasti, link)
         if (inner < 2 or inner & 7 == 7 or link[2] is outermost) and not code.co_flags & _RESUMABLE:
             _KNOWN[frame] = link
             frames.append(frame)
+            kept.append(inner)
+    recent.chain = (tuple(map(_CODE, walked)), tuple(map(_LASTI, links)), stop,
+                    outermost[1] if outermost is not None else None, links, kept)
     return link
+
+
+def _forget_inside(frames: list, stop) -> None:
+    """Let go of the last walk's kept frames inside `stop` (a kept frame still on this stack, or None for the
+    bottom): they are not on this stack any more, or will be kept anew."""
+    depth = frames.index(stop) + 1 if stop is not None else 0
+    for stale in frames[depth:]:
+        _KNOWN.pop(stale, None)  # (already gone if forget_stacks ran in another thread)
+    del frames[depth:]
 
 
 def forget_stacks() -> None:
     """Let go of the frames kept to make stacks (anomaly mode is over); other threads' are let go from
     `_KNOWN` too and from their own lists at their next walk."""
     _recent.frames.clear()
+    _recent.chain = None
     _KNOWN.clear()
 
 

@@ -121,19 +121,20 @@ class Module(HookedCall, _state.StateDictMethods):
         # the scope is only read by observers and anomaly mode: while none listens and grad mode is on, the call is
         # its hooks and forward alone (three checks, then the global hooks', then, once any module has had a hook,
         # one per hook dict of its own)
-        if observers.idle and observers.checker is None and modes.get() is DEFAULT_MODES:
-            if _global_module_hooks or _hooks.module_hooks_registered and (
-                    self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
-                return self._call_with_hooks(args, kwargs)
-            return self.forward(*args, **kwargs)
-        mode = modes.get()
-        observing = not (observers.idle and mode is DEFAULT_MODES) and (observers.GLOBAL or mode.observers)
+        hooked = _global_module_hooks or _hooks.module_hooks_registered and (
+            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks)
+        if observers.idle and modes.get() is DEFAULT_MODES:
+            if observers.checker is None:
+                if hooked:
+                    return self._call_with_hooks(args, kwargs)
+                return self.forward(*args, **kwargs)
+            observing = False  # anomaly mode alone
+        else:
+            observing = observers.GLOBAL or modes.get().observers
         if observing or observers.checker is not None:
             outer = observers.calls.get()
             if observing and (outer is None or outer.module is None):  # a model's own call: recorders name its
                 observers.notify("root_module_called", self)         # parameters after it
-            hooked = (_global_module_hooks or self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                      or self._backward_pre_hooks)
             # whether the call is closed (the module's own forward is gradscope's, and no hook is the user's: every
             # op made inside has the call's stack and source line), and this frame, from which anomaly mode finds the
             # stack of the ops made inside once per call, and observers their source line; not needed in a closed
@@ -144,6 +145,8 @@ class Module(HookedCall, _state.StateDictMethods):
             needs_frame = (closed or observers.checker is not None) and not (closed and outer is not None
                                                                                 and outer.closed)
             call = observers.ModuleCall(self, outer, None, sys._getframe() if needs_frame else None, closed)
+            if closed and not needs_frame:  # in a closed call: its stack (stacks._call_stack), once found
+                call.stack = outer.stack
             token = observers.calls.set(call)
             try:
                 if hooked:
@@ -152,8 +155,7 @@ class Module(HookedCall, _state.StateDictMethods):
             finally:
                 observers.calls.reset(token)
                 call.frame = None  # the frame, its locals with it, is let go as it returns
-        if (_global_module_hooks or self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+        if hooked:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone
 

@@ -1,0 +1,237 @@
+"""Anomaly mode's forward stacks (gradscope/autograd/stacks.py) against the interpreter's: a walk over new frames at
+the instructions of the last walk's takes that walk's links (a training step called anew from the same lines), so
+every node's `traceback_` must still be the stack where it was made, line numbers included, and no frame may be
+kept once anomaly mode is over or, inside it, once a later op is made outside it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import traceback
+import weakref
+
+import pytest
+
+import gradscope as torch
+from gradscope import nn
+
+pytestmark = pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled:UserWarning")
+
+
+@pytest.fixture(autouse=True)
+def anomaly_off():
+    yield
+    torch.autograd.set_detect_anomaly(False)
+
+
+def _expected(frames) -> list[str]:
+    return [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n' for frame in frames]
+
+
+def _first_lines(node) -> list[str]:
+    return [entry.split("\n")[0] + "\n" for entry in node.metadata["traceback_"]]
+
+
+def _assert_stacks(made) -> None:
+    """Each (node, traceback.extract_stack() at its line) pair: the node's stack is the interpreter's (its
+    innermost 64 frames)."""
+    assert made
+    for node, expected in made:
+        lines = _first_lines(node)
+        assert lines == _expected(expected)[-len(lines):]
+        assert len(lines) == min(64, len(expected))
+
+
+def _ops_at_depth(depth: int, x, made: list) -> None:
+    """Two ops at two lines of the innermost of `depth` frames, each with the interpreter's stack."""
+    if depth:
+        _ops_at_depth(depth - 1, x, made)
+        return
+    made.append(((x * 2.0).grad_fn, traceback.extract_stack()))
+    made.append((x.exp().grad_fn, traceback.extract_stack()))
+
+
+def test_calls_made_anew_from_the_same_lines_have_the_interpreters_stacks():
+    """The same deep call from one line, again and again: new frames at the same instructions."""
+    x = torch.ones(3, requires_grad=True)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for _ in range(4):
+            _ops_at_depth(20, x, made)
+    _assert_stacks(made)
+
+
+@pytest.mark.parametrize("depths", [(20, 21, 20, 19, 20), (5, 0, 5, 1, 5), (40, 70, 70, 3, 70)])
+def test_recursion_of_other_depths_from_the_same_line_has_the_interpreters_stacks(depths):
+    """One recursive function from one line: the frames' instructions are the last walk's for a while, then
+    the stack is longer or shorter than it was."""
+    x = torch.ones(3, requires_grad=True)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for depth in depths:
+            _ops_at_depth(depth, x, made)
+    _assert_stacks(made)
+
+
+def _from_two_lines(x, made: list) -> None:
+    for _ in range(2):
+        _ops_at_depth(6, x, made)
+        _ops_at_depth(6, x, made)  # the same frames' instructions, but this frame's is another
+
+
+def test_the_same_call_from_another_line_of_the_caller_has_the_interpreters_stacks():
+    x = torch.ones(3, requires_grad=True)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        _from_two_lines(x, made)
+        _from_two_lines(x, made)
+    _assert_stacks(made)
+
+
+def _first_caller(x, made: list) -> None:
+    _ops_at_depth(3, x, made)
+
+
+def _second_caller(x, made: list) -> None:
+    _ops_at_depth(3, x, made)
+
+
+def test_the_same_frames_under_another_caller_have_the_interpreters_stacks():
+    x = torch.ones(3, requires_grad=True)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for _ in range(3):
+            _first_caller(x, made)
+            _second_caller(x, made)
+    _assert_stacks(made)
+
+
+def _leaf(x, made: list) -> None:
+    made.append(((x * 2.0).grad_fn, traceback.extract_stack()))
+
+
+def _other_leaf(x, made: list) -> None:
+    made.append(((x * 4.0).grad_fn, traceback.extract_stack()))
+
+
+def _middle(x, made: list, first: bool) -> None:
+    if first:
+        _other_leaf(x, made)
+    _leaf(x, made)
+
+
+def _stopper(x, made: list) -> None:
+    made.append(((x * 3.0).grad_fn, traceback.extract_stack()))  # this frame's caller is kept
+    _middle(x, made, True)  # this frame is kept at this line, then a walk stops at it
+    _middle(x, made, False)  # new frames at the last walk's instructions, out to this frame at another line
+
+
+def test_the_frame_a_walk_stopped_at_being_at_another_line_has_the_interpreters_stacks():
+    x = torch.ones(3, requires_grad=True)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        _stopper(x, made)
+    _assert_stacks(made)
+
+
+def _producer(x):
+    while True:
+        yield (x * 2.0).grad_fn, traceback.extract_stack()
+
+
+def _resume(generator, made: list, depth: int) -> None:
+    if depth:
+        _resume(generator, made, depth - 1)
+        return
+    made.append(next(generator))
+
+
+def test_a_generator_resumed_from_other_callers_has_the_interpreters_stacks():
+    """A generator's frame is at the same instruction whoever resumes it: its callers differ."""
+    x = torch.ones(3, requires_grad=True)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        generator = _producer(x)
+        for depth in (4, 4, 9, 4, 0, 0, 9):
+            _resume(generator, made, depth)
+            made.append(next(generator))
+    _assert_stacks(made)
+
+
+def _step(model, x, made: list) -> None:
+    out, at_model = model(x), traceback.extract_stack()
+    loss, at_loss = out.sum(), traceback.extract_stack()
+    made += [(out.grad_fn, at_model), (out.grad_fn.next_functions[2][0], at_model), (loss.grad_fn, at_loss)]
+    loss.backward()
+
+
+def _nested(depth: int, model, x, made: list) -> None:
+    if depth:
+        _nested(depth - 1, model, x, made)
+    else:
+        _step(model, x, made)
+
+
+def test_a_training_step_called_anew_has_the_interpreters_stacks():
+    """bench/anomaly.py's loop: steps under 0 and 20 extra frames, nodes made in module calls and outside them."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for depth in (20, 20, 0, 0, 20, 20):
+            _nested(depth, model, x, made)
+    assert [node.name() for node, _ in made[:3]] == ["AddmmBackward0", "TBackward0", "SumBackward0"]
+    _assert_stacks(made)
+
+
+class _Held:
+    pass
+
+
+def _op_holding(depth: int, x, held: list):
+    """An op made `depth` frames down from a frame whose local is an object that `held` gets a weak reference to."""
+    local = _Held()
+    held.append(weakref.ref(local))
+    if depth:
+        return _op_holding(depth - 1, x, held)
+    return x.sqrt()
+
+
+def test_no_frame_is_kept_once_anomaly_mode_is_over():
+    x = torch.ones(3, requires_grad=True)
+    held: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for _ in range(3):  # the last two take the first one's links
+            y = _op_holding(20, x, held)
+    assert y.grad_fn.metadata["traceback_"][-1].split("\n")[0].endswith("in _op_holding")
+    gc.collect()
+    assert [ref for ref in held if ref() is not None] == []
+
+
+def test_frames_that_returned_are_let_go_by_the_next_op_made_outside_them():
+    x = torch.ones(3, requires_grad=True)
+    held: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for _ in range(3):
+            _op_holding(20, x, held)
+            x * 2.0  # an op of this frame: the ones kept from the walks below it are let go
+            assert [ref for ref in held if ref() is not None] == []
+
+
+def test_each_thread_has_its_own_stacks():
+    x = torch.ones(3, requires_grad=True)
+    made: dict = {0: [], 1: []}
+
+    def work(index: int) -> None:
+        for depth in (10, 10, 3, 10):
+            _ops_at_depth(depth + index, x, made[index])
+
+    with torch.autograd.set_detect_anomaly(True):
+        threads = [threading.Thread(target=work, args=(index,)) for index in (0, 1)]
+        for thread in threads:
+            thread.start()
+        work(0)
+        for thread in threads:
+            thread.join()
+    _assert_stacks(made[0])
+    _assert_stacks(made[1])
