@@ -260,3 +260,19 @@ def test_narrow_step_figures_break_between_phrases_under_their_start():
     ]
     assert plain(step_details(record, has_trace=True)).split("\n")[0] == (
         "step 12 · loss 0.001991 · 13 optimizer steps so far · trace kept (enter opens it)")  # one line when it fits
+
+
+def test_a_finding_names_its_file_as_the_user_does(tmp_path, monkeypatch):
+    """`gradscope watch` writes a finding's file absolute; the timeline names it from the working directory."""
+    script = tmp_path / "models" / "train.py"
+    record = StepRecord(3, math.nan, 4, {}, [Finding(3, "forward", "nonfinite", "div produced 4 +inf",
+                                                     file=str(script), line=12)])
+
+    def finding() -> str:
+        return plain(step_details(record, has_trace=False)).split("\n")[1]
+
+    monkeypatch.chdir(tmp_path)
+    assert finding() == "✗ forward: div produced 4 +inf at models/train.py:12"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # not under it: the path as written
+    assert finding() == f"✗ forward: div produced 4 +inf at {script}:12"

@@ -9,6 +9,7 @@ trace when one was kept.
 from __future__ import annotations
 
 import math
+import os
 
 from rich.console import Group
 from rich.text import Text
@@ -21,7 +22,7 @@ from textual.widgets import Static
 from gradscope._format import format_number
 from gradscope.trace.tracefile import TraceFormatError, load_trace
 from gradscope.tui.flow import Flow, words
-from gradscope.tui.present import counted
+from gradscope.tui.present import counted, shown_file
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.step_plot import StepPlot
@@ -176,7 +177,9 @@ def step_details(record: StepRecord, has_trace: bool) -> Group:
                    f"{counted(record.optimizer_steps, 'optimizer step', 'optimizer steps')} so far", kept],
                   separator=" · ", hang=2)]
     for finding in record.findings:
-        where = [Text(f"at {finding.where}", style="bold red")] if finding.where else []
+        # the file as the user names it (present.place): watch writes it absolute
+        where = [Text(f"at {shown_file(finding.file, os.getcwd())}:{finding.line}", style="bold red")
+                 ] if finding.file else []
         lines.append(Flow([Text(f"✗ {finding.phase}:", style="bold red"), *words(finding.message, style="bold red"),
                            *where], separator=" ", hang=2))
     rows = sorted(record.parameters.items(),
