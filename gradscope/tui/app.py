@@ -161,11 +161,12 @@ class GradscopeApp(App[None]):
                                              output=result.output))
             return
         self.content = result
-        self.collector.freeze()
         if previous is None:
+            self.collector.freeze()
             self.push_screen(view_for(result))
         else:
             self.switch_screen(view_for(result, previous))
+            self.collector.thaw(previous)  # the previous recording goes at a quiet moment, then this one is frozen
             self.notify("script re-run and recorded again")
 
     # ------------------------------------------------------------------------------ actions

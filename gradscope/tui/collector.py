@@ -11,12 +11,14 @@ The young generations are still collected automatically, as always: they are sma
 from __future__ import annotations
 
 import gc
+import weakref
 
 from textual.app import App
 from textual.timer import Timer
 
 QUIET = 0.5  # seconds without input before the old generation is collected (the timer fires 1-2 QUIETs after)
 BURST = 100  # a key held down for long still gets full collections, this many times rarer than Python's
+REFREEZE_TRIES = 20  # quiet moments after `thaw` to wait for the old content to go before freezing anyway
 
 
 class IdleCollector:
@@ -25,12 +27,15 @@ class IdleCollector:
     >>> collector = IdleCollector()
     >>> collector.start(app)      # on mount: freezes what exists, defers automatic full collections
     >>> collector.postpone()      # on each input event
+    >>> collector.thaw()          # new content replaced the old: the old, frozen with it, can go
     >>> collector.stop()          # on unmount: Python's thresholds back, nothing frozen
     """
 
     def __init__(self) -> None:
         self._thresholds: tuple[int, int, int] | None = None
         self._timer: Timer | None = None
+        self._replaced: weakref.ref | None = None  # after `thaw`: the old content, until it is freed
+        self._tries = 0
 
     def start(self, app: App) -> None:
         self._thresholds = gc.get_threshold()
@@ -45,15 +50,32 @@ class IdleCollector:
         is millions of objects that live as long as the app, which every full collection would walk."""
         gc.freeze()
 
+    def thaw(self, replaced: object) -> None:
+        """New content took the place of `replaced` (the old recording's screen, after a script was recorded
+        again): what was frozen with it can die now, in cycles only a full collection frees (its screens,
+        outline and trace: frozen, each `r` kept them for the app's life). Everything is unfrozen; the quiet
+        moments' collections walk all of it until `replaced` is gone (its screen is removed a moment after the
+        switch, its threads end), then freeze what is alive."""
+        gc.unfreeze()
+        self._replaced, self._tries = weakref.ref(replaced), 0
+        self.postpone()
+
     def postpone(self) -> None:
         """Input came: collect once QUIET seconds pass without more."""
         if self._timer is not None:
             self._timer.reset()  # (and resumed, when paused)
 
     def collect(self) -> None:
-        """Collect every generation if the old one took in objects since the last full collection; then wait for
-        input again."""
-        if gc.get_count()[2]:  # young collections since the last full one moved survivors into the old generation
+        """Collect every generation if the old one took in objects since the last full collection (or after `thaw`,
+        then freeze what is left); then wait for input again."""
+        if self._replaced is not None:
+            gc.collect()
+            self._tries += 1
+            if self._replaced() is not None and self._tries < REFREEZE_TRIES:
+                return  # not gone yet: again at the next tick
+            self._replaced = None
+            self.freeze()
+        elif gc.get_count()[2]:  # young collections since the last full one moved survivors into the old generation
             gc.collect()
         if self._timer is not None:
             self._timer.pause()
