@@ -46,19 +46,69 @@ def classify_forward(node: NodeRecord) -> Anomaly | None:
     return Anomaly("forward", verdict, node.id, None, message, node.op, node.source, node.scope)
 
 
+# ops that write a value the caller gave them (`masked_fill(mask, -inf)`, `where(causal, x, -inf)`, F.pad with
+# value=-inf before a max): infinities they make are a mask unless something downstream shows otherwise
+MASKING_OPS = frozenset({"masked_fill", "where", "fill", "constant_pad_nd", "index_fill", "scatter_value"})
+
+
+def absorbed(trace: Trace, pass_index: int | None, nan: bool, op: str | None) -> bool:
+    """Whether a forward op's infinities were a mask, not an accident: no NaN among them, and the pass they
+    fed kept them out of its loss and its gradients (`masked_fill(mask, -inf)` or a causal `where` before a
+    softmax, which turns them into zeros); with no pass after them (generation under the same masks), when
+    the op is one that writes masks (MASKING_OPS). A pass not run yet (a recording read mid-way) decides
+    nothing: the anomaly stays."""
+    if nan:
+        return False
+    if pass_index is None:
+        return op in MASKING_OPS
+    if pass_index >= len(trace.passes):
+        return False
+    record = trace.passes[pass_index]
+    roots = (trace.nodes[root] for root in record.roots if root in trace.nodes)
+    if not all(output is None or output.finite for node in roots for output in node.outputs):
+        return False
+    gradients = (grad for grads in record.grad_inputs.values() for grad in grads)
+    return all(grad is None or grad.finite for grad in (*gradients, *record.leaf_grads.values()))
+
+
 @dataclass
 class ForwardCheck:
     """`classify_forward` of a node, queued until the trace's anomalies are read (`Trace.judge_later`); its
-    anomaly belongs to the pass `pass_index` (the one this forward feeds; None when no pass ran after it)."""
+    anomaly belongs to the pass `pass_index` (the one this forward feeds; None when no pass ran after it).
+    Infinities the pass absorbed (`absorbed`) are no anomaly."""
 
     node: NodeRecord
     pass_index: int | None
 
     def __call__(self, trace: Trace) -> Anomaly | None:
         anomaly = classify_forward(self.node)
-        if anomaly is not None:
-            anomaly.pass_index = self.pass_index
+        if anomaly is None:
+            return None
+        nan = any(output is not None and output.stats.nan for output in self.node.outputs)
+        if absorbed(trace, self.pass_index, nan, self.node.op):
+            return None
+        anomaly.pass_index = self.pass_index
         return anomaly
+
+
+@dataclass
+class OutsideCheck:
+    """An op outside the autograd graph that made a non-finite value (found as it ran), judged with the rest:
+    dropped if the pass it fed absorbed it (`absorbed`)."""
+
+    anomaly: Anomaly
+    nan: bool
+
+    @property
+    def pass_index(self) -> int | None:
+        return self.anomaly.pass_index
+
+    @pass_index.setter
+    def pass_index(self, value: int | None) -> None:
+        self.anomaly.pass_index = value
+
+    def __call__(self, trace: Trace) -> Anomaly | None:
+        return None if absorbed(trace, self.anomaly.pass_index, self.nan, self.anomaly.op) else self.anomaly
 
 
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:

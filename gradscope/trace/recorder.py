@@ -22,7 +22,7 @@ from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import memory_owner
 from gradscope.trace import snapshots
-from gradscope.trace.diagnosis import ForwardCheck, ForwardOrigins, classify_backward, user_source
+from gradscope.trace.diagnosis import ForwardCheck, ForwardOrigins, OutsideCheck, classify_backward, user_source
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace
 
 DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
@@ -252,8 +252,10 @@ class Recorder:
                 return
         origin = self._origins.check(op, inputs, outputs)
         if origin is not None:
-            self.trace.judge_later(Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message,
-                                                origin.op, origin.source, origin.scope))
+            anomaly = Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message, origin.op,
+                              origin.source, origin.scope)
+            nan = any(output._data.dtype.kind in "fc" and np.isnan(output._data).any() for output in outputs)
+            self.trace.judge_later(OutsideCheck(anomaly, bool(nan)))
             self._judged_past_last_pass = True
 
     def tensor_saved(self, node, name, saved) -> None:
@@ -341,13 +343,15 @@ class Recorder:
                 renamed[scope] = rename_scope(scope, namespace)
             node.scope = renamed[scope]
         for anomaly in self.trace.found_and_queued():  # checks queued take their node's scope
+            if isinstance(anomaly, OutsideCheck):
+                anomaly = anomaly.anomaly
             if isinstance(anomaly, Anomaly):
                 anomaly.scope = rename_scope(anomaly.scope, namespace)
 
     def _settle_forward_passes(self) -> None:
         """A forward anomaly belongs to the pass that ran after it; none when no pass did."""
         for item in self.trace.found_and_queued():  # anomalies and their checks (ForwardCheck) alike
-            if isinstance(item, (Anomaly, ForwardCheck)) and item.pass_index is not None and (
+            if isinstance(item, (Anomaly, ForwardCheck, OutsideCheck)) and item.pass_index is not None and (
                     item.pass_index >= len(self.trace.passes)):
                 item.pass_index = None
 

@@ -67,6 +67,8 @@ class Monitor:
         self.anomalous: list[StepRecord] = []  # closed steps with findings (each kept whole)
         self.stopped_by: str | None = None  # "anomaly" or "max-steps"
         self._forward: list[Finding] = []  # findings of the forward part of the step to come
+        self._forward_nan = False  # whether one of them is a NaN (else only infinities: maybe a mask)
+        self._masks = False  # the step's forward findings were infinities only
         self._culprit_seen = False
         self._current: StepRecord | None = None  # the step whose pass is running
         self._pending: StepRecord | None = None  # the step whose pass ended, not yet closed
@@ -130,12 +132,16 @@ class Monitor:
 
     def _forward_finding(self, op, inputs, output: Tensor) -> None:
         """Name the op that made a non-finite value: the first culprit of the step (the rules are the
-        recorder's, `forward_origin`), or the first propagator while no culprit has shown up."""
+        recorder's, `forward_origin`), or the first propagator while no culprit has shown up. Infinities may
+        be a mask (`masked_fill(mask, -inf)`), which the step's close drops if the loss and gradients stayed
+        finite, so the watch goes on until the first op that makes a NaN."""
+        nan = bool(np.isnan(output._data).any())
         message = forward_origin(op.name, inputs, (output,))
         role = "culprit" if message is not None else "propagator"
-        if message is None:  # its inputs were already non-finite
-            if self._forward:
+        if self._forward and not (nan and not self._forward_nan):  # nothing new: no first NaN
+            if role == "propagator" or any(f.role == "culprit" for f in self._forward):
                 return
+        if message is None:  # its inputs were already non-finite
             message = f"{op.name} passed on non-finite values ({describe(compute_stats(output._data))})"
         frame = user_frame(sys._getframe())
         node = output._grad_fn
@@ -144,7 +150,8 @@ class Monitor:
                           file=frame.f_code.co_filename if frame else None, line=frame.f_lineno if frame else None,
                           scope=scope_of_stack(sys._getframe()))  # named after variables at backward
         self._forward = [f for f in self._forward if f.role == "culprit"] + [finding]
-        self._culprit_seen = finding.role == "culprit"
+        self._forward_nan = self._forward_nan or nan
+        self._culprit_seen = role == "culprit" and nan
 
     # ------------------------------------------------------------------------------- backward
     def backward_begin(self, roots, root_grads) -> None:
@@ -158,7 +165,8 @@ class Monitor:
         namespace = self._namespace(user_frame(sys._getframe()))
         self._current = StepRecord(step, None if loss is None else float(loss.reshape(())),
                                    findings=[_at(f, step, namespace) for f in self._forward])
-        self._forward, self._culprit_seen = [], False
+        self._masks = bool(self._forward) and not self._forward_nan  # judged when the gradients are known
+        self._forward, self._forward_nan, self._culprit_seen = [], False, False
         self._pass_leaves = self._leaves_of(roots)
 
     def backward_end(self) -> None:
@@ -177,6 +185,10 @@ class Monitor:
             if nonfinite and bad_grad is None:
                 bad_grad = Finding(record.step, "backward", "nonfinite",
                                    f"the gradient of {name} holds {nonfinite} non-finite value(s)", parameter=name)
+        if self._masks and bad_grad is None and record.loss is not None and math.isfinite(record.loss):
+            # only infinities in the forward, kept out of the loss and the gradients: a mask's -inf
+            record.findings = [f for f in record.findings if f.phase != "forward"]
+        self._masks = False
         if bad_grad is not None:
             record.findings.append(bad_grad)
         self._pass_leaves = []

@@ -3,8 +3,6 @@
 # with cosine annealing; and a small U-Net (ConvTranspose2d, skip connections via cat, BatchNorm2d) trained
 # with BCE-with-logits plus a soft Dice loss, gradient clipping, and an exponential moving average of weights
 # through torch.optim.swa_utils.AveragedModel.
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
