@@ -170,7 +170,8 @@ def _nll_vjp(g, s):
     target = s.target if batched else s.target[None]
     n_classes = s.self.shape[-1]
     ignore_index = s.ignore_index
-    w, safe = _nll_weights(target, s.weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
+    n_ignored = np.count_nonzero(target == ignore_index)
+    w, safe = _nll_weights(target, s.weight, ignore_index, n_ignored, np.float64)
     arrays = not s.xp.is_tensor  # g is an ndarray or a NumPy scalar, not a Tensor (create_graph)
     # NOTE: built in g's dtype when g is an array (the cast below then copies nothing): the scale, computed in
     # float64, rounds the same when stored
@@ -188,7 +189,11 @@ def _nll_vjp(g, s):
         g = s.xp.unsqueeze_dims(g, (g.ndim,))
     elif not batched:
         onehot = onehot[0]
-    return g * s.xp.cast(onehot, g.dtype)
+    grad = g * s.xp.cast(onehot, g.dtype)
+    if n_ignored:  # NOTE: PyTorch leaves an ignored row at 0, even where the scale (nothing counted) or g is nan
+        ignored = (target == ignore_index)[:, None] if batched else (target == ignore_index)[0]
+        grad = s.xp.where(np.broadcast_to(ignored, onehot.shape), 0.0, grad)
+    return grad
 
 
 def nll_total_weight(s):
