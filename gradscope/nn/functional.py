@@ -76,6 +76,7 @@ from gradscope.nn._functional.grid_sampling import (  # noqa: F401 - re-exported
     grid_sample,
 )
 from gradscope.nn._functional.linear import bilinear, linear  # noqa: F401 - re-exported
+from gradscope.nn._functional.linear_cross_entropy import linear_cross_entropy  # noqa: F401 - re-exported
 from gradscope.nn._functional.loss import (  # noqa: F401 - re-exported
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
