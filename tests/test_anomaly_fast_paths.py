@@ -219,6 +219,38 @@ def test_nodes_made_in_a_module_call_keep_its_scope_and_stack_on_both_paths(inde
         assert a.scope == b.scope == "Sequential.0"
 
 
+class _AddLast(gs.nn.Module):
+    """A user's module: its forward adds the model's last output (`model.last`) to its input."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = [model]
+
+    def forward(self, input):
+        return (input + self.model[0].last).sum(dim=1)
+
+
+def test_closed_calls_in_a_sequential_keep_their_scope_and_stack_on_both_paths():
+    """Sequential calls a gradscope child inside its own call without Module.__call__ under anomaly mode alone:
+    the nodes' scopes and stacks are the ones the call would give (the general path, forced by a watcher)."""
+    model = gs.nn.Sequential(gs.nn.Sequential(gs.nn.Linear(3, 4), gs.nn.Tanh()), gs.nn.Linear(4, 2))
+    model.append(gs.nn.Sequential(_AddLast(model), gs.nn.Softplus()))
+    x = gs.ones(2, 3)
+
+    def run():
+        model.last = model[1](model[0](x))  # the user's calls of two children, then the model's call
+        return model(x)
+
+    (fast, _), (general, _) = (_made(run, path) for path in (False, True))
+    fast_nodes, general_nodes = _graph(fast), _graph(general)
+    assert len(fast_nodes) == len(general_nodes) == 13
+    for a, b in zip(fast_nodes, general_nodes, strict=True):
+        assert a.name() == b.name() and a.scope == b.scope
+        assert a.metadata["traceback_"] == b.metadata["traceback_"]
+    assert sorted({node.scope for node in fast_nodes}) == ["0.0", "0.1", "1", "Sequential.0.0", "Sequential.0.1",
+                                                          "Sequential.1", "Sequential.2.0", "Sequential.2.1"]
+
+
 def _anomaly_error(make, general: bool, **mode) -> RuntimeError:
     with pytest.raises(RuntimeError) as caught, warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")
