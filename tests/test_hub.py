@@ -10,7 +10,7 @@ import gradscope
 import gradscope.hub
 
 torch = pytest.importorskip("torch")
-import torch.hub  # noqa: E402
+import torch.hub  # noqa: E402, F811 - binds torch.hub
 
 HUBCONF = '''
 dependencies = ["numpy"]
@@ -48,7 +48,7 @@ def test_a_local_repository_loads_as_in_torch(repository):
     for call in (lambda hub: hub.load(str(repository), "missing", source="local"),
                  lambda hub: hub.load(str(repository), "scaled", source="svn"),
                  lambda hub: hub.load(str(repository), 3, source="local")):
-        assert _error(lambda: call(gradscope.hub)) == _error(lambda: call(torch.hub))
+        assert _error(lambda call=call: call(gradscope.hub)) == _error(lambda call=call: call(torch.hub))
 
 
 def test_missing_dependencies_as_in_torch(repository):

@@ -11,7 +11,7 @@ import gradscope
 import gradscope.multiprocessing as mp
 
 torch = pytest.importorskip("torch")
-import torch.multiprocessing  # noqa: E402
+import torch.multiprocessing  # noqa: E402, F811 - binds torch.multiprocessing
 
 
 def test_it_re_exports_multiprocessing_and_torchs_names():

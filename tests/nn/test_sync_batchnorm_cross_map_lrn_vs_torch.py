@@ -45,10 +45,11 @@ def test_sync_batchnorm_is_a_batch_norm_without_a_process_group(shape, momentum)
 
 def test_sync_batchnorm_errors_and_conversion():
     for call in (lambda lib: lib.nn.SyncBatchNorm(3)(lib.ones(3)), lambda lib: lib.nn.SyncBatchNorm(0)(lib.ones(2, 0))):
-        assert _error(lambda: call(gradscope)) == _error(lambda: call(torch))
+        assert _error(lambda call=call: call(gradscope)) == _error(lambda call=call: call(torch))
     reprs = []
     for lib in (gradscope, torch):
-        model = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 1), lib.nn.BatchNorm2d(2), lib.nn.Sequential(lib.nn.BatchNorm1d(2)))
+        model = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 1), lib.nn.BatchNorm2d(2),
+                                  lib.nn.Sequential(lib.nn.BatchNorm1d(2)))
         model[1].eval()
         converted = lib.nn.SyncBatchNorm.convert_sync_batchnorm(model)
         assert converted[1].weight is model[1].weight and not converted[1].training
@@ -77,13 +78,15 @@ def test_cross_map_lrn2d_matches_torch(size, channels):
 def test_cross_map_lrn2d_errors_match_torch():
     for call in (lambda lib: lib.nn.CrossMapLRN2d(3)(lib.ones(2, 3, 3)),
                  lambda lib: lib.nn.CrossMapLRN2d(1)(lib.ones(1, 3, 2, 2, requires_grad=True)).sum().backward()):
-        assert _error(lambda: call(gradscope)) == _error(lambda: call(torch))
+        assert _error(lambda call=call: call(gradscope)) == _error(lambda call=call: call(torch))
 
 
 def test_sparse_adam_checks_and_refuses_dense_gradients():
     for kwargs in ({"lr": 0.0}, {"eps": 0.0}, {"betas": (1.0, 0.9)}, {"betas": (0.9, -0.1)}):
-        ours = _error(lambda: gradscope.optim.SparseAdam([gradscope.ones(2, requires_grad=True)], **kwargs))
-        assert ours == _error(lambda: torch.optim.SparseAdam([torch.ones(2, requires_grad=True)], **kwargs))
+        ours = _error(lambda kwargs=kwargs: gradscope.optim.SparseAdam([gradscope.ones(2, requires_grad=True)],
+                                                                       **kwargs))
+        assert ours == _error(lambda kwargs=kwargs: torch.optim.SparseAdam([torch.ones(2, requires_grad=True)],
+                                                                            **kwargs))
     for lib in (gradscope, torch):
         w = lib.ones(2, requires_grad=True)
         (w * 2).sum().backward()
