@@ -155,7 +155,7 @@ del _cpu_amp, _cuda_amp
 newaxis = None
 
 
-_LAZY_SUBMODULES = ("hub", "multiprocessing")
+_LAZY_SUBMODULES = ("hub", "multiprocessing", "profiler")
 
 
 def __getattr__(name: str):

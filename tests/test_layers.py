@@ -39,8 +39,9 @@ ALLOWED = {
     "distributed": {"distributed"},
     "multiprocessing": {"multiprocessing"},
     "hub": {"base", "ops", "autograd", "hub"},
+    "profiler": {"base", "ops", "autograd", "profiler"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "package"},
+                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "profiler", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
