@@ -263,3 +263,29 @@ def test_numpy_errors_stay_silent_as_in_torch_even_while_another_thread_holds_th
         _same_tensor(a, b_)
     torch_x, torch_w, torch_b = (torch.tensor(t.detach().numpy()) for t in (x, w, b))
     np.testing.assert_array_equal(fast[0].detach().numpy(), torch.nn.functional.linear(torch_x, torch_w, torch_b))
+
+
+def _layouts(array):
+    """`array` as C-ordered, Fortran-ordered, strided and row-sliced arrays (equal values)."""
+    rows, cols = array.shape
+    strided = np.zeros((2 * rows, 3 * cols), array.dtype)
+    strided[::2, ::3] = array
+    sliced = np.zeros((rows, cols + 3), array.dtype)
+    sliced[:, 1:cols + 1] = array
+    return [array.copy(), np.asfortranarray(array), strided[::2, ::3], sliced[:, 1:cols + 1]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_gives_the_general_paths_bits_for_every_layout(dtype):
+    """The product is the general path's to the bit (np.dot on dense operands, matmul elsewhere), for vector-like
+    and odd shapes and each operand C-ordered, Fortran-ordered, strided or sliced."""
+    rng = np.random.default_rng(0)
+    for n, k, m in itertools.product((1, 2, 5, 33), (1, 3, 65), (1, 4, 130)):
+        inputs = _layouts(rng.standard_normal((n, k)).astype(dtype))
+        weights = _layouts(rng.standard_normal((m, k)).astype(dtype))
+        bias = gs.tensor(rng.standard_normal(m).astype(dtype), requires_grad=True)
+        for x, w in itertools.product(inputs, weights):
+            x, w = gs.from_numpy(x).requires_grad_(), gs.nn.Parameter(gs.from_numpy(w))
+            for b in (None, bias):
+                fast, general = F.linear(x, w, b), _general(F.linear, x, w, b)
+                assert fast._data.tobytes() == general._data.tobytes(), (n, k, m, x.stride(), w.stride())

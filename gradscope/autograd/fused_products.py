@@ -31,7 +31,7 @@ from gradscope.ops import shape as S
 _new = object.__new__
 _NO_EDGE = (None, 0)
 _T_NODE, _MM_NODE, _ADDMM_NODE = node_class(S.t), node_class(L.mm), node_class(L.addmm)
-_MM, _ADD = L.mm.forward, np.add  # addmm's forward at beta = alpha = 1 on one dtype: mm, then += bias
+_MM, _ADD, _DOT = L.mm.forward, np.add, np.dot  # addmm's forward at beta = alpha = 1 on one dtype: mm, += bias
 _T_CHAIN = ((S.t, (), None),)  # the view chain of `x.t()` for an x that is not a view (dispatch._make_view)
 
 
@@ -262,8 +262,17 @@ def linear(general):
             view._grad_fn = t_node
             if observers.checker is not None:
                 observers.checker.node_created(t_node, (weight,), (view,), _SKIP)
+        size = 8 if dtype is _FLOAT64 else 4  # an element's bytes (the nodes keep strides in elements)
+        strides, weight_strides = data.strides, weights.strides
+        # NOTE: np.dot where both operands are dense (C or Fortran order): there it gives matmul's bits (the same
+        # BLAS call) without matmul's ufunc machinery (~0.25 us of a 16x32 @ 32x32 product); elsewhere (strided
+        # views, broadcast rows) the two may round differently, so matmul, the general path's forward
+        dense = ((strides[1] == size and strides[0] == size * shape[1]
+                  or strides[0] == size and strides[1] == size * shape[0])
+                 and (weight_strides[1] == size and weight_strides[0] == size * weight_shape[1]
+                      or weight_strides[0] == size and weight_strides[1] == size * weight_shape[0]))
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
-            out = QUIET_RUN(_MM, data, other)
+            out = QUIET_RUN(_DOT if dense else _MM, data, other)
             if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
                 QUIET_RUN(_ADD, out, biases, out)
         except RuntimeError:  # another thread is in the quiet context (a product raises no RuntimeError itself)
@@ -282,15 +291,13 @@ def linear(general):
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 _check_forward(bias, input, view, t)
             return t
-        size = 8 if dtype is _FLOAT64 else 4  # strides in elements, kept for the operand's own gradient only
-        if left:
+        if left:  # strides (in elements) kept for the operand's own gradient only
             if input._base is not None:
                 _sync_view(input)
             fn = input._grad_fn
             left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
             left_meta = (shape, dtype)
             saved_mat2 = (other, counter, version, view, t_node if right else None)
-            strides = data.strides
             data_strides = (strides[0] // size, strides[1] // size)
         else:
             left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
@@ -301,8 +308,7 @@ def linear(general):
                 raise RuntimeError(errors.INFERENCE_SAVED)
             counter = input._version_counter
             saved_input = (data, counter, counter[0], input, input._grad_fn)
-            strides = weights.strides  # the view's, reversed
-            other_strides = (strides[1] // size, strides[0] // size)
+            other_strides = (weight_strides[1] // size, weight_strides[0] // size)  # the view's: reversed
         else:
             right_edge, right_meta, saved_input, other_strides = _NO_EDGE, None, None, ()
         if bias is None:
