@@ -4,7 +4,8 @@ someone looks (node.metadata['traceback_'], error reports).
 A stack is a chain of links `(code, instruction offset, outer link or None)`, innermost first. Nodes made
 one after another share the outer part of their stacks: the frames that called them are still running at
 the same instruction, so the links made for them last time still hold, and capturing a stack costs a walk
-to the first such frame rather than to the bottom of the stack.
+to the first such frame rather than to the bottom of the stack. Links are values: new frames at the
+instructions of the last walk's (a training step called anew from the same lines) take that walk's links.
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ def _forget_inside(frames: list, stop) -> None:
 
 def forget_stacks() -> None:
     """Let go of the frames kept to make stacks (anomaly mode is over); other threads' are let go from
-    `_KNOWN` too and from their own lists at their next walk."""
+    `_KNOWN` too and from their own lists (and last walks) at their next walk."""
     _recent.frames.clear()
     _recent.chain = None
     _KNOWN.clear()
