@@ -190,7 +190,7 @@ def _walk(frame) -> tuple:
 
     A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
-    takes them as they are, without making a link per frame."""
+    takes them as they are, without making a link per frame, and keeps the innermost two frames alone."""
     recent = _recent
     walked = []
     chain = recent.chain
@@ -240,7 +240,8 @@ def _walk(frame) -> tuple:
         if (inner < 2 or inner & 7 == 7 or link[2] is outermost) and not code.co_flags & _RESUMABLE:
             _KNOWN[frame] = link
             frames.append(frame)
-            kept.append(inner)
+            if inner < 2:  # a walk taking these links keeps the innermost two alone: it is its own way out
+                kept.append(inner)
     recent.chain = (tuple(map(_CODE, walked)), tuple(map(_LASTI, links)), stop,
                     outermost[1] if outermost is not None else None, links, kept)
     return link
