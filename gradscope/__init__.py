@@ -116,6 +116,9 @@ from gradscope.autograd.complex_functions import (
     complex, conj, conj_physical, imag, is_conj, is_neg, polar, real, resolve_conj, resolve_neg, view_as_complex,
     view_as_real,
 )
+from gradscope.autograd.short_time import (
+    bartlett_window, blackman_window, hamming_window, hann_window, istft, kaiser_window, stft,
+)
 from gradscope.autograd.bitwise import (
     bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, gcd, gcd_, lcm, lcm_,
     signbit,
@@ -130,7 +133,7 @@ from gradscope.serialization import load, save
 __version__ = "0.1.0"
 
 from gradscope import (  # noqa: E402
-    amp, backends, cpu, cuda, distributed, distributions, func, jit, linalg, nn, optim, special, testing, utils,
+    amp, backends, cpu, cuda, distributed, distributions, fft, func, jit, linalg, nn, optim, special, testing, utils,
 )
 from gradscope.amp import GradScaler, autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from gradscope.cpu import amp as _cpu_amp  # noqa: E402 - binds torch.cpu.amp, as importing torch does

@@ -30,6 +30,7 @@ ALLOWED = {
     "utils": {"base", "ops", "autograd", "utils"},
     "func": {"base", "ops", "autograd", "func"},
     "linalg": {"base", "ops", "autograd", "linalg"},
+    "fft": {"base", "ops", "autograd", "fft"},
     "backends": {"base", "backends"},
     "amp": {"base", "ops", "autograd", "amp"},
     "distributions": {"base", "ops", "autograd", "nn", "distributions"},
@@ -41,7 +42,7 @@ ALLOWED = {
     "hub": {"base", "ops", "autograd", "hub"},
     "profiler": {"base", "ops", "autograd", "profiler"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "profiler", "package"},
+                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "profiler", "fft", "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
@@ -118,7 +119,8 @@ AUTOGRAD_LAYERS = (
         "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
-        "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions"}),
+        "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions",
+        "spectral_functions", "short_time"}),
     ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",

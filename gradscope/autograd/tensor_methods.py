@@ -31,6 +31,7 @@ from gradscope.autograd import (
     reductions,
     scans,
     shape_functions,
+    short_time,
     sorting_functions,
     statistics_functions,
     view_inplace,
@@ -185,6 +186,7 @@ Tensor.resolve_conj, Tensor.resolve_neg = complex_functions.resolve_conj, comple
 Tensor.is_conj, Tensor.is_neg = complex_functions.is_conj, complex_functions.is_neg
 Tensor.real = property(complex_functions.real)
 Tensor.imag = property(complex_functions.imag)
+Tensor.stft, Tensor.istft = short_time.stft, short_time.istft
 
 
 def _conjugate_transpose_of_matrix(self):

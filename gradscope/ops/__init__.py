@@ -25,6 +25,7 @@ from gradscope.ops import (
     reduction,
     resample,
     shape,
+    spectral,
     vector_ops,
     view_copies,
 )
@@ -35,4 +36,4 @@ __all__ = ["NUMPY", "REGISTRY", "Primitive", "primitive", "activations", "comple
            "distance", "elementwise", "embedding",
            "grid_sampling", "linalg", "linalg_decomp", "linalg_det", "linalg_pinv", "linalg_solve", "losses",
            "margin_losses", "nn", "normalization", "order_statistics", "padding", "placement", "pooling", "reduction",
-           "resample", "shape", "vector_ops", "view_copies"]
+           "resample", "shape", "spectral", "vector_ops", "view_copies"]

@@ -33,7 +33,7 @@ view_as_complex = primitive("view_as_complex", _view_as_complex, "ViewAsComplexB
 # torch.complex(real, imag)
 complex_ = primitive("complex", lambda re, im: re + 1j * im if re.dtype == np.float64 else (
                          re.astype(np.complex64) + np.complex64(1j) * im), "ComplexBackward0",
-                     inputs=("real", "imag"), complex_vjp=AS_WRITTEN,
+                     inputs=("real", "imag"), saves=(("real", "imag"), ("real", "imag")), complex_vjp=AS_WRITTEN,
                      vjp=(lambda g, s: s.xp.real(g), lambda g, s: s.xp.imag(g)))
 
 

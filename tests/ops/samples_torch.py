@@ -378,6 +378,18 @@ def _complex() -> list[tuple]:
     ]:
         samples += [_call(name, fn, shapes) for shapes in (((3, 2), (3, 2)), ((2, 2, 2), (2, 2, 2)))
                     if name != "vdot_complex" or len(shapes[0]) == 2]
+    for name, fn, cases in [  # cases: the shapes of each call's inputs
+        ("fft_real", lambda lib, x: lib.view_as_real(lib.fft.fft(x)), [((5,),), ((2, 3),)]),
+        ("fft_complex", lambda lib, x, y: lib.view_as_real(lib.fft.ifft(lib.complex(x, y), norm="ortho")),
+         [((4,), (4,))]),
+        ("fftn_padded", lambda lib, x, y: lib.view_as_real(lib.fft.fftn(lib.complex(x, y), s=(3, 4))),
+         [((2, 3), (2, 3))]),
+        ("rfft_irfft", lambda lib, x: lib.fft.irfft(lib.fft.rfft(x) * lib.fft.rfft(x * x), n=5), [((5,),), ((2, 4),)]),
+        ("irfftn_odd", lambda lib, x, y: lib.fft.irfftn(lib.complex(x, y), s=(2, 5), norm="forward"),
+         [((2, 3), (2, 3))]),
+        ("hfft_ihfft", lambda lib, x: lib.fft.hfft(lib.fft.ihfft(x.exp())), [((6,),)]),
+    ]:
+        samples += [_call(name, fn, shapes) for shapes in cases]
     return samples
 
 

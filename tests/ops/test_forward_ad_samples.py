@@ -16,7 +16,8 @@ GRADSCOPE = Lib(gradscope, gradscope.nn.functional)
 # PyTorch has no forward formula for these either (it raises the same NotImplementedError)
 UNSUPPORTED = ("embedding_bag", "ctc_loss")
 # gradscope's forward AD is for real tensors: an op with a complex output refuses (never a dropped tangent)
-COMPLEX = ("complex_parts", "polar", "complex_abs_angle_sgn", "view_as_complex", "conj", "vdot_complex")
+COMPLEX = ("complex_parts", "polar", "complex_abs_angle_sgn", "view_as_complex", "conj", "vdot_complex", "fft_real",
+           "fft_complex", "fftn_padded", "rfft_irfft", "irfftn_odd", "hfft_ihfft")
 
 
 def _tangents(sample, arrays, tangents) -> list[np.ndarray]:
