@@ -49,7 +49,7 @@ def hold(array: np.ndarray, holder) -> bool:
     `array` as `holder.held` until it lets go (None then): a reference that only reads. Only memory an
     ndarray owns can be held (other owners, a bytes object or an mmap, are written without gradscope):
     False then, and the caller must copy now."""
-    owner = memory_owner(array)
+    owner = array if array.base is None else memory_owner(array)
     if type(owner) is not np.ndarray or not owner.flags.owndata:
         return False
     key = id(owner)

@@ -284,6 +284,16 @@ class NodeRecord:
     def label(self) -> str:
         return self.leaf_name or self.name
 
+    @classmethod
+    def named(cls, id: int, name: str, op: str, kind: str, scope: str | None = None) -> NodeRecord:
+        """`NodeRecord(id, name, op, kind, scope=scope)`: its identity, the rest empty, made without the
+        dataclass `__init__`'s test of each default (the recorder makes one per node)."""
+        record = _new_object(cls)
+        record.__dict__ = {"id": id, "name": name, "op": op, "kind": kind, "scope": scope, "source": None,
+                           "params": {}, "next": [], "inputs": [], "outputs": [], "saved": {}, "leaf_name": None,
+                           "hooks": []}
+        return record
+
 
 @dataclass
 class PassRecord:

@@ -87,7 +87,7 @@ class Recorder:
         self._snapshots: list[TensorRecord] = []  # records whose copies may still wait to be summarised
         self._snapshot_total = 0
         self.trace = Trace(meta={"gradscope_version": gradscope.__version__, "keep_values": keep_values})
-        self._ids: dict[int, int] = {}
+        self._records: dict[int, NodeRecord] = {}  # id of a live node → its record
         self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._arrays: dict[int, _Known] = {}  # id → what is known of each array recorded and of its memory
@@ -135,16 +135,40 @@ class Recorder:
             version = None
         key = id(array)
         known = self._arrays.get(key)
-        if known is None or known.ref() is not array:  # met for the first time (or the id is another's now)
-            known = self._arrays[key] = _Known(array, made and array.base is None and type(array) is np.ndarray)
+        if known is not None and known.ref() is array:
+            record = known.record
+            # a bare array (a saved output) is the output captured just before, whatever its version; gradients
+            # are bare arrays: the one a node passes down is the one its input's node receives
+            if record is not None and (known.version == version or version is None):
+                return record
+            record = self._record(array, version, made, known)
+        else:  # met for the first time (or the id is another's now)
+            owns = array.base is None and type(array) is np.ndarray
+            known = self._arrays[key] = _Known(array, made and owns)
             if len(self._arrays) > self._prune_at:
                 self._prune()
-        # a bare array (a saved output) is the output captured just before, whatever its version
-        elif known.record is not None and (known.version == version or version is None):
-            return known.record
-        # gradients are bare arrays: the one a node passes down is the one its input's node receives
-        record = known.record = self._record(array, version, made, known)
+            record = self._record_new(array, version, known) if owns else self._record(array, version, made, known)
+        known.record = record
         known.version = version
+        return record
+
+    def _record_new(self, array: np.ndarray, version: int | None, known: _Known) -> TensorRecord:
+        """`_record` of an ndarray met for the first time that owns its memory (`known` is its new entry, its
+        memory's too): the common case, where no record of the same memory exists to be a view of."""
+        if array.size <= self.keep_values:
+            record = TensorRecord.capture(array, self.keep_values)
+            if record.pending_bytes:
+                self._hold(record, array.nbytes)
+            return record
+        if known.made or writes.is_private(array):
+            record = TensorRecord.hold(array)
+        else:
+            record = TensorRecord.capture(array, self.keep_values)
+        self._hold(record, array.nbytes)  # held or copied, the same bytes
+        flags = array.flags
+        if flags.c_contiguous or flags.f_contiguous:  # all of its memory (see _whole_buffer)
+            known.whole = record
+            known.whole_version = version
         return record
 
     def _record(self, array: np.ndarray, version: int | None, made: bool, known: _Known) -> TensorRecord:
@@ -209,34 +233,39 @@ class Recorder:
 
     def node_id(self, node) -> int:
         """The trace id of a live node, registering nodes made before recording began."""
-        key = id(node)
-        found = self._ids.get(key)
-        if found is not None:
-            return found
-        node_id = len(self._ids)
-        self._ids[key] = node_id
+        return self._node_record(node).id
+
+    def _node_record(self, node) -> NodeRecord:
+        """The record of a live node, made when first met (with those of the nodes it leads to: a graph made
+        before recording began is registered by the first event that names one of its nodes)."""
+        record = self._records.get(id(node))
+        if record is not None:
+            return record
+        node_id = len(self._records)
         self._alive.append(node)
         if type(node) is AccumulateGrad:
-            record = NodeRecord(node_id, "AccumulateGrad", "leaf", "leaf",
-                                outputs=[self._capture(node.variable)])
+            record = self._records[id(node)] = NodeRecord.named(node_id, "AccumulateGrad", "leaf", "leaf")
+            record.outputs.append(self._capture(node.variable))
             self._leaves[node_id] = node.variable
         else:
-            record = NodeRecord(node_id, node.name(), _op_name(node), _kind(node), scope=node.scope,
-                                next=[(None if child is None else self.node_id(child), nr) for child, nr in node._next])
-        self.trace.nodes[node_id] = record
-        return node_id
+            op, kind = (node.op.name, "op") if isinstance(node, OpNode) else (_op_name(node), _kind(node))
+            record = self._records[id(node)] = NodeRecord.named(node_id, node.name(), op, kind, node.scope)
+            record.next = [(None if child is None else self._node_record(child).id, nr) for child, nr in node._next]
+        self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
+        return record
 
     # observer events --------------------------------------------------------------------------
     def node_created(self, node, inputs, outputs) -> None:
-        record = self.trace.nodes[self.node_id(node)]
+        record = self._node_record(node)
         call = node.module_call
         record.source = _call_source(call) if call is not None and call.closed else user_source(sys._getframe(1))
         record.inputs = list(map(self._capture, inputs))
         if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
             self._created.add(record.id)
             record.outputs = [self._capture(output, True) for output in outputs]
-            names = node.op.params + node.op.attrs
-            record.params = {name: _render(value) for name, value in zip(names, node._attrs)}
+            op = node.op
+            if node._attrs:
+                record.params = {name: _render(value) for name, value in zip(op.params + op.attrs, node._attrs)}
         else:
             record.outputs = list(map(self._capture, outputs))
         # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients
@@ -261,7 +290,7 @@ class Recorder:
     def tensor_saved(self, node, name, saved) -> None:
         value = saved._tensor if saved._tensor is not None else saved._array
         if value is not None and not isinstance(value, (int, float, bool, complex)):
-            self.trace.nodes[self.node_id(node)].saved[name] = self._capture(value)
+            self._node_record(node).saved[name] = self._capture(value)
 
     def backward_begin(self, roots, grads) -> None:
         if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
@@ -274,7 +303,7 @@ class Recorder:
 
     def backward_node_start(self, node, grads) -> None:
         if self._pass is not None:
-            node_id = self.node_id(node)
+            node_id = self._node_record(node).id
             if node._has_hooks:
                 self._note_hooks(node_id, describe_hooks(node))
             self._pass.order.append(node_id)
@@ -283,7 +312,7 @@ class Recorder:
     def backward_node_end(self, node, grads) -> None:
         if self._pass is None:
             return
-        node_id = self.node_id(node)
+        node_id = self._node_record(node).id
         made = node_id in self._created  # an op's rule, all of whose saved values were recorded
         self._pass.grad_inputs[node_id] = [self._capture(grad, made) for grad in grads]
         self.trace.judge_later(partial(classify_backward, pass_record=self._pass, node_id=node_id))
@@ -292,7 +321,7 @@ class Recorder:
         if self._pass is None:
             return
         accumulator = tensor._grad_accumulator()
-        node_id = self.node_id(accumulator)
+        node_id = self._node_record(accumulator).id
         if accumulator._has_hooks or tensor._backward_hooks or tensor._post_accumulate_hooks:
             self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
@@ -317,21 +346,22 @@ class Recorder:
         for name, module, tensor in root_module_parameters(self._roots.values()):
             by_id.setdefault(id(tensor), (name, module, tensor))  # a model the script's globals don't hold
         self._rename_scopes(namespace)
-        leaf_of = {id(tensor): node_id for node_id, tensor in self._leaves.items()}
-        named: set[int] = set()
+        nodes, parameters = self.trace.nodes, self.trace.parameters
+        unnamed = {id(tensor): node_id for node_id, tensor in self._leaves.items()}  # leaves named below leave it
         for key, (name, module, tensor) in by_id.items():
-            node_id = leaf_of.get(key)
+            node_id = unnamed.pop(key, None)
             if node_id is not None:
-                self.trace.nodes[node_id].leaf_name = name
-            self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor), module))
-            named.add(key)
+                nodes[node_id].leaf_name = name
+            parameters.append(Parameter(name, node_id, self._capture(tensor), module))
+        if not unnamed:
+            return
         in_user_passes = {node_id for record in self.trace.passes if record.made_by is None for node_id in record.order}
         for node_id, tensor in self._leaves.items():
             # a transform's own copies of its inputs (torch.func, autograd.functional) are no parameters
-            if id(tensor) not in named and (node_id in in_user_passes or not in_user_passes):
+            if id(tensor) in unnamed and (node_id in in_user_passes or not in_user_passes):
                 name = f"leaf{node_id}{list(tensor.shape)}"
-                self.trace.nodes[node_id].leaf_name = name
-                self.trace.parameters.append(Parameter(name, node_id, self._capture(tensor)))
+                nodes[node_id].leaf_name = name
+                parameters.append(Parameter(name, node_id, self._capture(tensor)))
 
     def _rename_scopes(self, namespace: dict) -> None:
         if not namespace:  # no variable to name a scope after
@@ -363,7 +393,7 @@ class Recorder:
         self._alive.clear()
         self._roots.clear()
         self._leaves.clear()
-        self._ids.clear()
+        self._records.clear()
         self._arrays.clear()
         self._created.clear()
         self._snapshots.clear()  # the trace's records summarise themselves when read
