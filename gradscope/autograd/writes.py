@@ -55,8 +55,9 @@ def hold(array: np.ndarray, holder) -> bool:
     key = id(owner)
     with _lock:
         entry = _held.get(key)
-        if entry is None or entry[0]() is not owner:
-            entry = _held[key] = (weakref.ref(owner, lambda _, key=key: _forget(key)), [])
+        if entry is None or entry[0]() is not owner:  # its first holder
+            _held[key] = (weakref.ref(owner, lambda _, key=key: _forget(key)), [weakref.ref(holder)])
+            return True
         holders = entry[1]
         # the claims of holders gone are dropped in bulk as the list doubles: memory held by one recording after
         # another and never written (a parameter, without an optimizer step) keeps the live ones, not one per hold

@@ -181,7 +181,7 @@ class Recorder:
             memory_array = array
             memory = owner = known if type(array) is np.ndarray else None
         else:  # the entries of the memory (met now, if not before) and of the array `array` is a view of
-            memory_array = memory_owner(array)
+            memory_array = base if type(base) is np.ndarray and base.base is None else memory_owner(array)
             memory = self._known(memory_array, made)
             owner = memory if memory_array is base else self._known(base, False)
         if array.size <= self.keep_values:  # its values copied (a snapshot for a dtype trace files don't store)

@@ -2,6 +2,7 @@
 
 import inspect
 import threading
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from gradscope import nn
 from gradscope._stats import compute_stats
 from gradscope.autograd import observers
 from gradscope.trace import recorder as recorder_module
-from gradscope.trace.model import Trace
+from gradscope.trace.model import NodeRecord, Trace
 from gradscope.trace.recorder import Recorder
 
 
@@ -287,6 +288,34 @@ def test_a_leaf_gradient_is_a_view_of_the_record_of_its_memory():
     (mul_grad, _) = trace.passes[0].grad_inputs[only(trace, "MulBackward0").id]
     assert grad is not mul_grad and grad._source is mul_grad
     assert grad.shape == (3, 4) and grad.stats == compute_stats(np.full((3, 4), 2.0))
+
+
+def test_arrays_in_memory_numpy_does_not_own_are_recorded_as_they_were():
+    """An array over a bytearray (`frombuffer`: its base is no ndarray) and a view of it can't be held: they
+    are copied when recorded, so a later write through the caller's array doesn't reach their statistics."""
+    values = np.frombuffer(bytearray(np.arange(24.0).tobytes()), dtype=np.float64)
+    with Recorder(keep_values=4) as rec:
+        x = torch.from_numpy(values).requires_grad_()
+        y = x[::2]
+        y.sum().backward()
+    trace = rec.finish({"x": x})
+    values[:] = -1
+    (parameter,) = trace.parameters
+    assert parameter.value.stats == compute_stats(np.arange(24.0))
+    assert only(trace, "SliceBackward0").outputs[0].stats == compute_stats(np.arange(0.0, 24.0, 2))
+
+
+def test_a_node_record_made_by_name_is_the_dataclass_s_own():
+    """`NodeRecord.named`, the recorder's per-node constructor, makes what `NodeRecord(...)` makes: the same
+    fields in the same order, each record with containers of its own."""
+    first = NodeRecord.named(3, "MulBackward0", "mul", "op", "model.fc1")
+    assert first == NodeRecord(3, "MulBackward0", "mul", "op", scope="model.fc1")
+    assert list(vars(first)) == [field.name for field in fields(NodeRecord)]
+    assert repr(first) == repr(NodeRecord(3, "MulBackward0", "mul", "op", scope="model.fc1"))
+    second = NodeRecord.named(4, "AccumulateGrad", "leaf", "leaf")
+    assert second == NodeRecord(4, "AccumulateGrad", "leaf", "leaf")
+    for name in ("params", "next", "inputs", "outputs", "saved", "hooks"):
+        assert getattr(first, name) is not getattr(second, name)
 
 
 def test_snapshots_past_the_budget_are_summarised_while_recording():
