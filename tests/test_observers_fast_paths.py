@@ -145,6 +145,36 @@ def test_an_observer_is_told_on_the_fast_path_what_the_general_paths_tell_it():
     assert {"node_created", "tensor_saved", "op_computed", "root_module_called", "grad_accumulated"} <= kinds
 
 
+class _ValueLog(_Log):
+    """A `_Log` that takes what was saved as `value_saved` (the value itself, no SavedTensor) where it can."""
+
+    def value_saved(self, node, name, value):
+        self.events.append(("saved", self._node(node), name, self._label(value), isinstance(value, gs.Tensor)))
+
+
+def test_an_observer_with_value_saved_is_told_the_values_the_saved_tensors_hold():
+    """On the fast paths an observer with `value_saved` gets each light saved value (the input tensor, or the
+    output's array) instead of a SavedTensor; the general paths (here every op) still tell it `tensor_saved`. The
+    values are those the SavedTensors hold, under the same names, in the same order."""
+    told = _ValueLog()
+    with _path("fast", told):
+        _program(gs)
+    general = _Log()
+    with _path("record", general):
+        _program(gs)
+    kinds = [event[0] for event in told.events]
+    assert kinds.count("saved") > 10 and "tensor_saved" in kinds  # a two-output op saves SavedTensors
+    assert [("saved", *event[1:4]) if event[0] == "tensor_saved" else event[:4] if event[0] == "saved" else event
+            for event in told.events] == [("saved", *event[1:4]) if event[0] == "tensor_saved" else event
+                                          for event in general.events]
+    # an input saved is its tensor, an output saved its array (SavedTensor._tensor is None for an output)
+    told_saved = [event for event in told.events if event[0] in ("saved", "tensor_saved")]
+    general_saved = [event for event in general.events if event[0] == "tensor_saved"]
+    assert {mine[4] for mine in told_saved if mine[0] == "saved"} == {True, False}
+    for mine, theirs in zip(told_saved, general_saved, strict=True):
+        assert mine[0] == "tensor_saved" or mine[4] is not theirs[5]
+
+
 def test_the_fast_path_serves_an_observer():
     x = gs.randn(4, 3, requires_grad=True)
     w = gs.randn(5, 3, requires_grad=True)

@@ -394,7 +394,8 @@ def tell_observers(op, inputs, outputs: tuple) -> None:
     """What the observers listening in this context learn of an op a fast path ran in `Modes.plain` (its one
     output just made, with its node if one was made, whose saved entries are light): the events `_record`
     and `_finish` send, in their order (each observer's, one observer after another). Each light entry is shown
-    as the SavedTensor it stands for."""
+    as the SavedTensor it stands for, or as its value (the input tensor, or the output's array) to an observer
+    with `value_saved`."""
     node = outputs[0]._grad_fn
     if node is not None:
         node.module_call = observers.calls.get()
@@ -403,11 +404,17 @@ def tell_observers(op, inputs, outputs: tuple) -> None:
             method = getattr(observer, "node_created", None)
             if method is not None:
                 method(node, inputs, outputs)
-            method = getattr(observer, "tensor_saved", None)
-            if method is not None:
+            method = getattr(observer, "value_saved", None)
+            if method is not None:  # the value alone: no SavedTensor made
                 for name, entry in zip(op.saved_names, node._saved):
                     if type(entry) is tuple:  # Python numbers, saved as they are, aren't tensors
-                        method(node, name, _light_to_saved(entry))
+                        method(node, name, entry[0] if entry[3] is None else entry[3])
+            else:
+                method = getattr(observer, "tensor_saved", None)
+                if method is not None:
+                    for name, entry in zip(op.saved_names, node._saved):
+                        if type(entry) is tuple:
+                            method(node, name, _light_to_saved(entry))
         method = getattr(observer, "op_computed", None)
         if method is not None:
             method(op, inputs, outputs)

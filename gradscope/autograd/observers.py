@@ -7,7 +7,10 @@ An observer is any object with some of these methods (missing ones are skipped):
 `backward_end()`, and `op_computed(op, inputs, outputs)`: after every primitive `dispatch.apply` runs,
 in the graph or not (after `node_created` when it made a node; `outputs` is a tuple of Tensors, whose
 `_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
-anomaly mode); with none active the engine pays one check per op.
+anomaly mode); with none active the engine pays one check per op. An observer that only needs what was
+saved may also have `value_saved(node, name, value)`: the fast paths (`dispatch.tell_observers`) then tell it
+the value itself (the input tensor, or the output's array, as the SavedTensor holds them) instead of making
+the SavedTensor for `tensor_saved`.
 
 Anomaly mode is no observer but the *checker* (`checker`, process-wide): dispatch, the one-frame forwards and
 custom Functions hand it each node they make (and, with check_forward, each op that made none), the engine each

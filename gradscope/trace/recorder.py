@@ -292,6 +292,10 @@ class Recorder:
         if value is not None and not isinstance(value, (int, float, bool, complex)):
             self._node_record(node).saved[name] = self._capture(value)
 
+    def value_saved(self, node, name, value) -> None:
+        """`tensor_saved` told by the fast paths: the saved input tensor, or the output's array."""
+        self._node_record(node).saved[name] = self._capture(value)
+
     def backward_begin(self, roots, grads) -> None:
         if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
             self._pass = None
