@@ -15,6 +15,29 @@ def _back_to_input_shape(g, s):
     return s.xp.reshape(g, s.self_sym_sizes)
 
 
+def _unsqueezed(dims):
+    """A squeeze's VJP: PyTorch's unsqueeze_to, one unsqueeze per squeezed dim (of size 1) in `dims(s)`, so that a
+    second derivative records UnsqueezeBackward0 nodes (a reshape, on arrays)."""
+    def vjp(g, s):
+        if not s.xp.is_tensor:
+            return s.xp.reshape(g, s.self_sym_sizes)
+        sizes = s.self_sym_sizes
+        for d in sorted({d % len(sizes) for d in dims(s)}):
+            if sizes[d] == 1:
+                g = s.xp.apply(unsqueeze, (g,), (d,))
+        return g
+    return vjp
+
+
+def _squeezed(g, s):
+    """An unsqueeze's VJP: PyTorch's squeeze(dim) (a reshape, on arrays)."""
+    return s.xp.apply(squeeze_dim, (g,), (s.dim,)) if s.xp.is_tensor else s.xp.reshape(g, s.self_sym_sizes)
+
+
+_all_dims = _unsqueezed(lambda s: range(len(s.self_sym_sizes)))
+_some_dims = _unsqueezed(lambda s: s.dim if isinstance(s.dim, (tuple, list)) else (s.dim,))
+
+
 view = primitive("view", _view, "ViewBackward0", inputs=("self",), params=("size",), attrs=("self_sym_sizes",),
                  unsaved=("size",), view=True, vjp=(_back_to_input_shape,))
 # reshape of a tensor that is not contiguous but can be viewed: PyTorch's _reshape_alias
@@ -32,28 +55,28 @@ transpose = primitive("transpose", np.swapaxes, "TransposeBackward0", inputs=("s
 permute = primitive("permute", np.transpose, "PermuteBackward0", inputs=("self",), params=("dims",), view=True,
                     vjp=(lambda g, s: s.xp.permute(g, tuple(np.argsort(s.dims))),))
 unsqueeze = primitive("unsqueeze", np.expand_dims, "UnsqueezeBackward0", inputs=("self",), params=("dim",),
-                      attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+                      attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), view=True, vjp=(_squeezed,))
 squeeze_all = primitive("squeeze", np.squeeze, "SqueezeBackward0", inputs=("self",), attrs=("self_sym_sizes",),
-                        view=True, vjp=(_back_to_input_shape,))
+                        view=True, vjp=(_all_dims,))
 squeeze_dim = primitive("squeeze_dim", np.squeeze, "SqueezeBackward1", inputs=("self",), params=("dim",),
-                        attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+                        attrs=("self_sym_sizes",), view=True, vjp=(_some_dims,))
 # squeeze((0, 2)): a tuple of dims is an op of its own in PyTorch
 # the in-place squeeze_(dim) that ends PyTorch's vector @ matrix: not a view, the squeezed tensor is fresh
 squeeze_ = primitive("squeeze_", np.squeeze, "SqueezeBackward4", inputs=("self",), params=("dim",),
-                     attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+                     attrs=("self_sym_sizes",), vjp=(_some_dims,))
 # the in-place view ops (x.transpose_(0, 1) …): ops of their own in PyTorch, whose nodes the tensor itself takes
 transpose_ = primitive("transpose_", np.swapaxes, "TransposeBackward1", inputs=("self",), params=("dim0", "dim1"),
                        vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
 t_ = primitive("t_", np.transpose, "TBackward1", inputs=("self",),
                vjp=(lambda g, s: s.xp.permute(g, tuple(range(g.ndim))[::-1]),))
 squeeze_all_ = primitive("squeeze_all_", np.squeeze, "SqueezeBackward3", inputs=("self",), attrs=("self_sym_sizes",),
-                         vjp=(_back_to_input_shape,))
+                         vjp=(_all_dims,))
 squeeze_dims_ = primitive("squeeze_dims_", np.squeeze, "SqueezeBackward5", inputs=("self",), params=("dim",),
-                          attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+                          attrs=("self_sym_sizes",), vjp=(_some_dims,))
 unsqueeze_ = primitive("unsqueeze_", np.expand_dims, "UnsqueezeBackward1", inputs=("self",), params=("dim",),
-                       attrs=("self_sym_sizes",), vjp=(_back_to_input_shape,))
+                       attrs=("self_sym_sizes",), vjp=(_squeezed,))
 squeeze_dims = primitive("squeeze_dims", np.squeeze, "SqueezeBackward2", inputs=("self",), params=("dim",),
-                         attrs=("self_sym_sizes",), view=True, vjp=(_back_to_input_shape,))
+                         attrs=("self_sym_sizes",), view=True, vjp=(_some_dims,))
 def _expand(a, size):
     # NOTE: a writeable view, as PyTorch's expand: in-place ops on it write through to the input (the
     # autograd layer refuses those that would write one element through several, as PyTorch does)
