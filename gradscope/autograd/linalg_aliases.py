@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope.autograd import linalg_functions as L
+from gradscope.autograd.complex_functions import conj
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.factories import eye, zeros
@@ -133,6 +134,8 @@ def slogdet(input: Tensor, *, out=None):
 def logdet(input: Tensor) -> Tensor:
     """log det(A): log|det| where the determinant is positive, nan where negative, -inf where zero."""
     sign, logabsdet = L.slogdet(input)
+    if input._data.dtype.kind == "c":  # log det = log|det| + i·arg(det), the sign being e^{i·arg}
+        return logabsdet + sign.log()
     return where(sign == -1, float("nan"), logabsdet)
 
 
@@ -191,7 +194,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
         result = (zeros(batch + (m, m), dtype=input.dtype), values, zeros(batch + (n, n), dtype=input.dtype))
     else:
         u, s, vh = L.svd(input, full_matrices=not some)
-        result = (u, s, transpose(vh, -2, -1))
+        result = (u, s, conj(transpose(vh, -2, -1)))  # V = Vhᴴ (conj: none for a real input)
     return L._written(svd_result(result), out)
 
 

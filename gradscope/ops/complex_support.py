@@ -19,6 +19,7 @@ from gradscope.ops import (  # noqa: F401
     indexing_ops,
     linalg,
     linalg_det,
+    linalg_matrix_functions,
     linalg_solve,
     losses,
     math,
@@ -52,6 +53,7 @@ _MOVING = (
     "unsafe_split", "unsafe_split_with_sizes", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "im2col", "col2im", "sum", "sum_dim", "mean", "mean_dim", "nansum", "cumsum",
     "clone", "to_copy", "copy", "fill", "fill_tensor", "zero", "where", "index_put", "embedding",
+    "eq_scalar_inplace", "eq_tensor_inplace", "ne_scalar_inplace", "ne_tensor_inplace", "nan_to_num",
 )
 # written in |z|² (x · conj(x) summed): PyTorch's formulas for complex inputs as they stand
 _SQUARED = ("var", "std", "var_mean", "std_mean", "linalg_vector_norm", "norm", "dist")
@@ -64,7 +66,7 @@ _ANALYTIC = (
     "mm", "bmm", "dot", "mv", "addmm", "einsum", "einsum_mul", "einsum_sum", "einsum_permute",
     "baddbmm", "addmv", "addr", "addbmm", "linalg_cross", "trilinear", "convolution",
     "linalg_inv", "linalg_solve", "linalg_det", "logsumexp", "div_scalar", "sinc", "pow_tensor",
-    "pow_base_scalar",
+    "pow_base_scalar", "div_rounded", "ldexp", "ldexp_integer", "linalg_solve_triangular", "linalg_matrix_exp",
 )
 
 

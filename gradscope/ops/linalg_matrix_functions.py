@@ -28,7 +28,7 @@ _THETA_13 = 5.371920351148152
 def _matrix_exp(a):
     if a.size == 0:
         return a.copy()
-    x = a.astype(np.float64)
+    x = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)  # a complex matrix keeps its imaginary part
     norm = np.abs(x).sum(axis=-2).max(axis=-1)  # each matrix's 1-norm
     squarings = np.maximum(0, np.ceil(np.log2(np.maximum(norm, 1e-300) / _THETA_13))).astype(np.int64)
     x = x / np.exp2(squarings)[..., None, None]

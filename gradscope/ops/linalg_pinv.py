@@ -41,7 +41,7 @@ linalg_pinv = primitive("linalg_pinv", _pinv, "LinalgPinvBackward0", inputs=("se
 def _cholesky_inverse(factor, upper):
     # NOTE: as LAPACK's potri, only the factor's triangle is read (the backward formula, PyTorch's, uses it all)
     factor = np.triu(factor) if upper else np.tril(factor)
-    transposed = np.swapaxes(factor, -1, -2)
+    transposed = np.swapaxes(factor, -1, -2).conj()  # the conjugate transpose: (L Lᴴ)⁻¹ for complex factors
     product = np.matmul(transposed, factor) if upper else np.matmul(factor, transposed)
     return np.linalg.inv(product)
 
