@@ -51,13 +51,19 @@ def classify_forward(node: NodeRecord) -> Anomaly | None:
 MASKING_OPS = frozenset({"masked_fill", "where", "fill", "constant_pad_nd", "index_fill", "scatter_value"})
 
 
-def absorbed(trace: Trace, pass_index: int | None, nan: bool, op: str | None) -> bool:
-    """Whether a forward op's infinities were a mask, not an accident: no NaN among them, and the pass they
-    fed kept them out of its loss and its gradients (`masked_fill(mask, -inf)` or a causal `where` before a
-    softmax, which turns them into zeros); with no pass after them (generation under the same masks), when
-    the op is one that writes masks (MASKING_OPS). A pass not run yet (a recording read mid-way) decides
-    nothing: the anomaly stays."""
-    if nan:
+def forgivable(role: str, op: str | None, nan: bool) -> bool:
+    """Infinities that may be a mask: made by an op that writes the caller's value (MASKING_OPS), or handed
+    on by one that was given them; never a NaN, nor an infinity arithmetic made from finite values (log(0),
+    x / 0, exp overflow)."""
+    return not nan and (role == "propagator" or op in MASKING_OPS)
+
+
+def absorbed(trace: Trace, pass_index: int | None, role: str, op: str | None, nan: bool) -> bool:
+    """Whether a forward anomaly was a mask, not an accident: `forgivable`, and the pass it fed kept its
+    infinities out of its loss and its gradients (`masked_fill(mask, -inf)` or a causal `where` before a
+    softmax, which turns them into zeros); with no pass after it (generation under the same masks), when
+    the op is one that writes masks. A pass not run yet (a recording read mid-way) decides nothing."""
+    if not forgivable(role, op, nan):
         return False
     if pass_index is None:
         return op in MASKING_OPS
@@ -85,7 +91,7 @@ class ForwardCheck:
         if anomaly is None:
             return None
         nan = any(output is not None and output.stats.nan for output in self.node.outputs)
-        if absorbed(trace, self.pass_index, nan, self.node.op):
+        if absorbed(trace, self.pass_index, anomaly.role, self.node.op, nan):
             return None
         anomaly.pass_index = self.pass_index
         return anomaly
@@ -108,7 +114,8 @@ class OutsideCheck:
         self.anomaly.pass_index = value
 
     def __call__(self, trace: Trace) -> Anomaly | None:
-        return None if absorbed(trace, self.anomaly.pass_index, self.nan, self.anomaly.op) else self.anomaly
+        anomaly = self.anomaly
+        return None if absorbed(trace, anomaly.pass_index, anomaly.role, anomaly.op, self.nan) else anomaly
 
 
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:

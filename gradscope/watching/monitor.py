@@ -29,7 +29,7 @@ from gradscope.autograd.node import AccumulateGrad
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn.module import Module
 from gradscope.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
-from gradscope.trace.diagnosis import user_frame
+from gradscope.trace.diagnosis import forgivable, user_frame
 from gradscope.trace.recorder import named_parameters, rename_scope
 from gradscope.watching.metrics import Finding, ParameterStep, StepRecord, norm, norm_and_nonfinite
 from gradscope.watching.rules import Rules, RuleState
@@ -67,8 +67,9 @@ class Monitor:
         self.anomalous: list[StepRecord] = []  # closed steps with findings (each kept whole)
         self.stopped_by: str | None = None  # "anomaly" or "max-steps"
         self._forward: list[Finding] = []  # findings of the forward part of the step to come
-        self._forward_nan = False  # whether one of them is a NaN (else only infinities: maybe a mask)
-        self._masks = False  # the step's forward findings were infinities only
+        self._forward_nan = False  # whether one of them is a NaN
+        self._masks_only = True  # whether all of them may be masks (diagnosis.forgivable)
+        self._masks = False  # the step's forward findings may all be masks (judged when the gradients are known)
         self._culprit_seen = False
         self._current: StepRecord | None = None  # the step whose pass is running
         self._pending: StepRecord | None = None  # the step whose pass ended, not yet closed
@@ -138,8 +139,9 @@ class Monitor:
         nan = bool(np.isnan(output._data).any())
         message = forward_origin(op.name, inputs, (output,))
         role = "culprit" if message is not None else "propagator"
-        if self._forward and not (nan and not self._forward_nan):  # nothing new: no first NaN
-            if role == "propagator" or any(f.role == "culprit" for f in self._forward):
+        masks = forgivable(role, op.name, nan)
+        if self._forward and not (nan and not self._forward_nan):  # nothing new, unless the first NaN
+            if masks or (role == "propagator" or not self._masks_only):
                 return
         if message is None:  # its inputs were already non-finite
             message = f"{op.name} passed on non-finite values ({describe(compute_stats(output._data))})"
@@ -149,9 +151,12 @@ class Monitor:
                           op=op.name, node=None if node is None else node.name(),
                           file=frame.f_code.co_filename if frame else None, line=frame.f_lineno if frame else None,
                           scope=scope_of_stack(sys._getframe()))  # named after variables at backward
+        if not masks and self._masks_only:  # an accident: whatever looked like a mask before it is not news
+            self._forward = []
         self._forward = [f for f in self._forward if f.role == "culprit"] + [finding]
         self._forward_nan = self._forward_nan or nan
-        self._culprit_seen = role == "culprit" and nan
+        self._masks_only = self._masks_only and masks
+        self._culprit_seen = not masks and role == "culprit"
 
     # ------------------------------------------------------------------------------- backward
     def backward_begin(self, roots, root_grads) -> None:
@@ -165,8 +170,8 @@ class Monitor:
         namespace = self._namespace(user_frame(sys._getframe()))
         self._current = StepRecord(step, None if loss is None else float(loss.reshape(())),
                                    findings=[_at(f, step, namespace) for f in self._forward])
-        self._masks = bool(self._forward) and not self._forward_nan  # judged when the gradients are known
-        self._forward, self._forward_nan, self._culprit_seen = [], False, False
+        self._masks = bool(self._forward) and self._masks_only
+        self._forward, self._forward_nan, self._masks_only, self._culprit_seen = [], False, True, False
         self._pass_leaves = self._leaves_of(roots)
 
     def backward_end(self) -> None:
@@ -186,7 +191,7 @@ class Monitor:
                 bad_grad = Finding(record.step, "backward", "nonfinite",
                                    f"the gradient of {name} holds {nonfinite} non-finite value(s)", parameter=name)
         if self._masks and bad_grad is None and record.loss is not None and math.isfinite(record.loss):
-            # only infinities in the forward, kept out of the loss and the gradients: a mask's -inf
+            # only a mask's infinities in the forward, kept out of the loss and the gradients
             record.findings = [f for f in record.findings if f.phase != "forward"]
         self._masks = False
         if bad_grad is not None:

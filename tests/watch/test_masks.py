@@ -106,3 +106,21 @@ def test_watch_stops_where_a_fully_masked_row_makes_nan():
     first = report.first_anomaly
     assert first.step == 3 and first.phase == "forward"
     assert math.isnan(report.loss) or report.first_parameter is not None
+
+
+def test_an_infinity_arithmetic_made_is_found_even_when_the_loss_stays_finite():
+    """log(0) is an accident, not a mask, though tanh saturates and keeps the loss and gradients finite."""
+    x = torch.tensor([0.0, 1.0, 2.0])
+    w = torch.ones(3, requires_grad=True)
+    with Recorder() as rec:
+        (w * torch.tanh(torch.log(x))).sum().backward()
+    assert [(a.phase, a.role, a.op) for a in rec.finish({"w": w}).anomalies] == [("forward", "culprit", "log")]
+    optimizer = torch.optim.SGD([w], lr=0.1)
+    with pytest.raises(WatchStop) as stopped, torch.watch():
+        for _ in range(3):
+            loss = (w * torch.tanh(torch.log(x))).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    first = stopped.value.report.first_anomaly
+    assert (first.step, first.role, first.op) == (0, "culprit", "log")
