@@ -64,6 +64,7 @@ from gradscope.autograd.random_functions import (
     _standard_gamma,
     _standard_gamma_grad,
     bernoulli,
+    binomial,
     multinomial,
     normal,
     poisson,

@@ -54,6 +54,27 @@ MAKERS = {
     "log-normal": lambda D, a: D.LogNormal(a["loc"], a["scale"]),
     "half-normal": lambda D, a: D.HalfNormal(a["scale"]),
     "half-cauchy": lambda D, a: D.HalfCauchy(a["scale"]),
+    "student-t": lambda D, a: D.StudentT(a["conc"], a["loc"], a["scale"]),
+    "student-t-df": lambda D, a: D.StudentT(a["scale"] * 3),
+    "binomial": lambda D, a: D.Binomial(10, probs=a["scale"] / 2.5),
+    "binomial-logits": lambda D, a: D.Binomial(a["conc"].detach().ceil() * 5, logits=a["loc"]),
+    "geometric": lambda D, a: D.Geometric(probs=a["scale"] / 2.5),
+    "geometric-logits": lambda D, a: D.Geometric(logits=a["loc"]),
+    "multinomial": lambda D, a: D.Multinomial(6, logits=a["loc"]),
+    "negative-binomial": lambda D, a: D.NegativeBinomial(a["conc"], logits=a["loc"]),
+    "mixture": lambda D, a: D.MixtureSameFamily(D.Categorical(logits=a["loc"]), D.Normal(a["loc"] * 2, a["scale"])),
+    "mixture-independent": lambda D, a: D.MixtureSameFamily(
+        D.Categorical(logits=a["loc"][0]), D.Independent(D.Normal(a["cov"][0], a["scale"][0].unsqueeze(-1)), 1)),
+    "mixture-mvn": lambda D, a: D.MixtureSameFamily(
+        D.Categorical(logits=a["loc"][0, :2]),
+        D.MultivariateNormal(a["cov"][..., 0], scale_tril=a["scale"].diag_embed())),
+    "relaxed-bernoulli": lambda D, a: D.RelaxedBernoulli(a["scale"][0, 0], logits=a["loc"]),
+    "relaxed-bernoulli-probs": lambda D, a: D.RelaxedBernoulli(a["scale"][0, 0], probs=a["scale"] / 2.5),
+    "logit-relaxed-bernoulli": lambda D, a: D.relaxed_bernoulli.LogitRelaxedBernoulli(a["scale"][0, 0],
+                                                                                      logits=a["loc"]),
+    "relaxed-onehot": lambda D, a: D.RelaxedOneHotCategorical(a["scale"][0, 0], logits=a["loc"]),
+    "exp-relaxed-categorical": lambda D, a: D.relaxed_categorical.ExpRelaxedCategorical(a["scale"][0, 0],
+                                                                                        probs=a["scale"] / 3),
 }
 VALUES = {
     "mvn-covariance": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
@@ -77,12 +98,24 @@ VALUES = {
     "log-normal": lambda lib: lib.tensor(CONCENTRATION),
     "half-normal": lambda lib: lib.tensor(CONCENTRATION),
     "half-cauchy": lambda lib: lib.tensor(CONCENTRATION),
+    "student-t": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "student-t-df": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "binomial": lambda lib: lib.tensor([[0.0, 3.0, 10.0], [7.0, 1.0, 5.0]]),
+    "binomial-logits": lambda lib: lib.tensor([[0.0, 3.0, 10.0], [7.0, 1.0, 5.0]]),
+    "geometric": lambda lib: lib.tensor([[0.0, 3.0, 10.0], [7.0, 1.0, 5.0]]),
+    "geometric-logits": lambda lib: lib.tensor([[0.0, 3.0, 10.0], [7.0, 1.0, 5.0]]),
+    "multinomial": lambda lib: lib.tensor([[0.0, 3.0, 3.0], [6.0, 0.0, 0.0]]),
+    "negative-binomial": lambda lib: lib.tensor([[0.0, 3.0, 10.0], [7.0, 1.0, 5.0]]),
+    "mixture": lambda lib: lib.tensor([0.5, -1.0]),
+    "mixture-independent": lambda lib: lib.tensor([[0.5, -1.0, 2.0], [0.0, 0.1, 0.2]]),
+    "mixture-mvn": lambda lib: lib.tensor([0.5, -1.0, 2.0]),
+    "relaxed-bernoulli": lambda lib: lib.tensor(UNIT),
+    "relaxed-bernoulli-probs": lambda lib: lib.tensor(UNIT),
+    "logit-relaxed-bernoulli": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "relaxed-onehot": lambda lib: lib.tensor(SIMPLEX),
+    "exp-relaxed-categorical": lambda lib: lib.tensor(np.log(SIMPLEX)),
 }
-# gradients of every parameter through log_prob + entropy (+ rsample where there is one)
-EXACT_SAMPLES = {"mvn-covariance", "mvn-precision", "mvn-scale-tril", "mvn-broadcast", "mvn-diagonal", "gamma",
-                 "gamma-numbers", "chi2", "beta", "beta-numbers", "dirichlet", "dirichlet-sparse", "exponential",
-                 "poisson", "laplace", "cauchy", "gumbel", "gumbel-numbers", "log-normal", "half-normal",
-                 "half-cauchy"}
+EXACT_SAMPLES = set(MAKERS)  # every family here draws PyTorch's values (gamma, dirichlet, binomial … included)
 
 
 @pytest.mark.parametrize("read", READS)

@@ -28,11 +28,13 @@ def parameters(lib):
 # one instance per family and side (p: row 0 of the parameters, q: row 1), batch shape (3,)
 FAMILIES = {
     "Bernoulli": lambda D, a, i: D.Bernoulli(probs=a["unit"][i]),
+    "Binomial": lambda D, a, i: D.Binomial(a["positive"][i].detach().ceil() * (1 - i) + 3, probs=a["unit"][i]),
     "Beta": lambda D, a, i: D.Beta(a["positive"][i], a["positive"][1 - i] + 0.5),
     "Categorical": lambda D, a, i: D.Categorical(logits=a["real"][i].unsqueeze(0).expand(3, 3) * a["unit"][i, :, None]),
     "Cauchy": lambda D, a, i: D.Cauchy(a["real"][i], a["positive"][i]),
     "Dirichlet": lambda D, a, i: D.Dirichlet(a["positive"][i].unsqueeze(0).expand(3, 3) + a["unit"][i, :, None]),
     "Exponential": lambda D, a, i: D.Exponential(a["positive"][i]),
+    "Geometric": lambda D, a, i: D.Geometric(logits=a["real"][i]),
     "Gamma": lambda D, a, i: D.Gamma(a["positive"][i], a["positive"][1 - i]),
     "Gumbel": lambda D, a, i: D.Gumbel(a["real"][i], a["positive"][i]),
     "HalfNormal": lambda D, a, i: D.HalfNormal(a["positive"][i]),

@@ -296,6 +296,16 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     return apply(R.poisson, (input,), (values,))
 
 
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial(count, prob) draws (broadcast), PyTorch's values after the same seed; recorded only to refuse
+    backward, as PyTorch's."""
+    for name, t in (("count", count), ("prob", prob)):
+        if t._data.dtype.kind != "f":
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: {_scalar_type(t)}")
+    values = sequential_sampling.binomial(count._data, prob._data, _generator(generator))
+    return apply(R.binomial, (count, prob), (values,))
+
+
 def _standard_gamma_grad(self: Tensor, output: Tensor) -> Tensor:
     """d output / d self for Gamma(self, 1) samples `output` (implicit reparameterisation)."""
     return Tensor._make(standard_gamma_grad(self._data, output._data).astype(np.result_type(self._data, output._data)))

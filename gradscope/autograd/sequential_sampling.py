@@ -81,7 +81,7 @@ def _gamma_one(alpha: float, draws: Draws, single: bool) -> float:
         while True:
             x = draws.normal()
             y = 1.0 + c * x
-            if y > 0:
+            if not y <= 0:  # as C's `while (y <= 0)`: a nan y (from a nan or negative α) ends the loop
                 break
         v = y * y * y
         u = 1 - draws.uniform()
@@ -127,7 +127,8 @@ def _poisson_one(rate: float, draws: Draws) -> float:
             U = draws.uniform() - 0.5
             V = draws.uniform()
             us = 0.5 - abs(U)
-            k = math.floor((2 * a / us + b) * U + rate + 0.43)
+            k = _c_floor((2 * a / us + b) * U + rate + 0.43)
+            k = int(k) if math.isfinite(k) else -(2**63)  # C's cast of inf or nan to int64 on x86
             if us >= 0.07 and V <= vr:
                 return k
             if k < 0 or (us < 0.013 and V > us):
@@ -143,3 +144,98 @@ def _poisson_one(rate: float, draws: Draws) -> float:
         if product <= enlam:
             return count
         count += 1
+
+
+# Stirling's series tail log k! − (k + ½) log(k + 1) + (k + 1) − ½ log 2π for k = 0 … 9 (PyTorch's table)
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def binomial(count: np.ndarray, prob: np.ndarray, generator) -> np.ndarray:
+    """Binomial(count, prob) draws (C order over the broadcast shape), as PyTorch's CPU `binomial`: inversion
+    by geometric waiting times when count·p < 10, Hörmann's BTRS rejection otherwise (on min(p, 1 − p)).
+    float32 runs the kernel's float32 steps in float32."""
+    count, prob = np.broadcast_arrays(count, prob)
+    dtype = np.result_type(count, prob)
+    single = dtype == np.float32
+    draws = Draws(generator, 4 * count.size)
+    try:
+        values = [_binomial_one(n, p, draws, single) for n, p in zip(count.ravel().tolist(), prob.ravel().tolist())]
+    finally:
+        draws.close()
+    return np.array(values, dtype=np.float64).astype(dtype).reshape(count.shape)
+
+
+def _binomial_one(count: float, prob: float, draws: Draws, single: bool) -> float:
+    real = np.float32 if single else float
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        if float(real(count) * real(prob)) >= 10.0:
+            return _btrs(count, prob, draws, real)
+        return _binomial_inversion(count, prob, draws, real)
+    if prob > 0.5:
+        qprob = float(real(1.0 - prob))
+        if float(real(count) * real(qprob)) >= 10.0:
+            return float(real(count) - real(_btrs(count, qprob, draws, real)))
+        return float(real(count) - real(_binomial_inversion(count, qprob, draws, real)))
+    return math.nan
+
+
+def _binomial_inversion(count: float, prob: float, draws: Draws, real) -> float:
+    """The number of geometric waiting times (in trials) that fit in `count`."""
+    log_q = float(real(math.log1p(-prob)))  # NOTE: PyTorch's log1p of a float is the float one
+    geom_sum, successes = 0.0, 0.0
+    while True:
+        geom_sum += _c_ceil(math.log(draws.uniform()) / log_q)
+        if geom_sum > count:
+            return successes
+        successes += 1
+
+
+def _c_ceil(value: float) -> float:
+    """C's ceil: infinities and nan pass through (math.ceil raises on them)."""
+    return float(math.ceil(value)) if math.isfinite(value) else value
+
+
+def _c_floor(value: float) -> float:
+    return float(math.floor(value)) if math.isfinite(value) else value
+
+
+def _stirling_tail(k: float) -> float:
+    if k < len(_STIRLING_TAIL):
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _btrs(count: float, prob: float, draws: Draws, real) -> float:
+    """Hörmann's transformed rejection with squeeze (BTRS), as TensorFlow's and PyTorch's kernels run it."""
+    n, p = real(count), real(prob)
+    stddev = float(np.sqrt(real(n * p * (real(1) - p)))) if real is np.float32 else math.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = float(n * p) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(p / (real(1) - p))
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = math.floor(float((n + real(1)) * p))
+    while True:
+        U = draws.uniform() - 0.5
+        V = draws.uniform()
+        us = 0.5 - abs(U)
+        k = float(real(_c_floor((2 * a / us + b) * U + c)))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and V <= v_r:
+            return k
+        V = math.log(V * alpha / (a / (us * us) + b))
+        upperbound = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                      + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                      + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                      + _stirling_tail(m) + _stirling_tail(count - m) - _stirling_tail(k) - _stirling_tail(count - k))
+        if V <= upperbound:
+            return k

@@ -5,23 +5,41 @@ the transforms TransformedDistribution pushes them through, and `kl_divergence` 
 
 from gradscope.distributions import constraints, kl_cross, transforms  # noqa: F401 - kl_cross registers pairs
 from gradscope.distributions.bernoulli import Bernoulli
-from gradscope.distributions.categorical import Categorical, OneHotCategorical
-from gradscope.distributions.dirichlet import Beta, Dirichlet
+from gradscope.distributions.beta import Beta
+from gradscope.distributions.binomial import Binomial
+from gradscope.distributions.categorical import Categorical
+from gradscope.distributions.cauchy import Cauchy
+from gradscope.distributions.chi2 import Chi2
+from gradscope.distributions.dirichlet import Dirichlet
 from gradscope.distributions.distribution import Distribution
 from gradscope.distributions.exp_family import ExponentialFamily
-from gradscope.distributions.exponential import Exponential, Poisson
-from gradscope.distributions.gamma import Chi2, Gamma
+from gradscope.distributions.exponential import Exponential
+from gradscope.distributions.gamma import Gamma
+from gradscope.distributions.geometric import Geometric
+from gradscope.distributions.gumbel import Gumbel
+from gradscope.distributions.half_cauchy import HalfCauchy
+from gradscope.distributions.half_normal import HalfNormal
 from gradscope.distributions.independent import Independent
 from gradscope.distributions.kl import kl_divergence, register_kl
-from gradscope.distributions.location_scale import Cauchy, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal
+from gradscope.distributions.laplace import Laplace
+from gradscope.distributions.log_normal import LogNormal
+from gradscope.distributions.mixture_same_family import MixtureSameFamily
+from gradscope.distributions.multinomial import Multinomial
 from gradscope.distributions.multivariate_normal import MultivariateNormal
+from gradscope.distributions.negative_binomial import NegativeBinomial
 from gradscope.distributions.normal import Normal
+from gradscope.distributions.one_hot_categorical import OneHotCategorical
+from gradscope.distributions.poisson import Poisson
+from gradscope.distributions.relaxed_bernoulli import RelaxedBernoulli
+from gradscope.distributions.relaxed_categorical import RelaxedOneHotCategorical
+from gradscope.distributions.studentT import StudentT
 from gradscope.distributions.transformed_distribution import TransformedDistribution
 from gradscope.distributions.transforms import *  # noqa: F403 - torch.distributions exports every transform
 from gradscope.distributions.uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Chi2", "Dirichlet", "Distribution", "Exponential",
-           "ExponentialFamily", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace",
-           "LogNormal", "Poisson", "Cauchy", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
-           "transforms", *transforms.__all__]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+           "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "Poisson", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "constraints",
+           "kl_divergence", "register_kl", "transforms", *transforms.__all__]

@@ -83,18 +83,3 @@ class Gamma(ExponentialFamily):
     def _log_normalizer(self, x, y):
         return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
 
-
-class Chi2(Gamma):
-    """χ²(df): Gamma(df / 2, 1 / 2)."""
-
-    arg_constraints = {"df": constraints.positive}
-
-    def __init__(self, df, validate_args: bool | None = None) -> None:
-        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return super().expand(batch_shape, self._get_checked_instance(Chi2, _instance))
-
-    @property
-    def df(self) -> Tensor:
-        return self.concentration * 2

@@ -12,19 +12,27 @@ from gradscope.autograd.factories import full_like
 from gradscope.autograd.linalg_functions import solve_triangular
 from gradscope.autograd.pointwise import digamma, lgamma, xlogy
 from gradscope.distributions.bernoulli import Bernoulli
-from gradscope.distributions.categorical import Categorical, OneHotCategorical
-from gradscope.distributions.dirichlet import Beta, Dirichlet
+from gradscope.distributions.beta import Beta
+from gradscope.distributions.binomial import Binomial
+from gradscope.distributions.categorical import Categorical
+from gradscope.distributions.cauchy import Cauchy
+from gradscope.distributions.dirichlet import Dirichlet
 from gradscope.distributions.distribution import Distribution
 from gradscope.distributions.exp_family import ExponentialFamily
-from gradscope.distributions.exponential import Exponential, Poisson
+from gradscope.distributions.exponential import Exponential
 from gradscope.distributions.gamma import Gamma
+from gradscope.distributions.geometric import Geometric
+from gradscope.distributions.gumbel import Gumbel
+from gradscope.distributions.half_normal import HalfNormal
 from gradscope.distributions.independent import Independent
-from gradscope.distributions.location_scale import EULER_GAMMA, Cauchy, Gumbel, HalfNormal, Laplace
+from gradscope.distributions.laplace import Laplace
 from gradscope.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from gradscope.distributions.normal import Normal
+from gradscope.distributions.one_hot_categorical import OneHotCategorical
+from gradscope.distributions.poisson import Poisson
 from gradscope.distributions.transformed_distribution import TransformedDistribution
 from gradscope.distributions.uniform import Uniform
-from gradscope.distributions.utils import _sum_rightmost
+from gradscope.distributions.utils import _sum_rightmost, euler_constant
 from gradscope.nn.functional import softplus
 
 _KL_REGISTRY: dict[tuple[type, type], object] = {}
@@ -235,9 +243,9 @@ def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel):
     ct2 = q.loc / q.scale
     ct3 = p.loc / q.scale
     t1 = -ct1.log() - ct2 + ct3
-    t2 = ct1 * EULER_GAMMA
+    t2 = ct1 * euler_constant
     t3 = (ct2 + (1 + ct1).lgamma() - ct3).exp()
-    return t1 + t2 + t3 - (1 + EULER_GAMMA)
+    return t1 + t2 + t3 - (1 + euler_constant)
 
 
 @register_kl(HalfNormal, HalfNormal)
@@ -272,3 +280,18 @@ def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy):
     t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
     t2 = (4 * p.scale * q.scale).log()
     return t1 - t2
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial):
+    if (p.total_count < q.total_count).any():
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    more_trials = p.total_count > q.total_count  # p reaches counts q can't
+    kl[more_trials] = _infinite_like(kl[more_trials])
+    return kl
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits

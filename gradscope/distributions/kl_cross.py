@@ -7,13 +7,17 @@ import math
 
 from gradscope.autograd.functions import erf
 from gradscope.distributions.bernoulli import Bernoulli
-from gradscope.distributions.dirichlet import Beta
-from gradscope.distributions.exponential import Exponential, Poisson
+from gradscope.distributions.beta import Beta
+from gradscope.distributions.binomial import Binomial
+from gradscope.distributions.exponential import Exponential
 from gradscope.distributions.gamma import Gamma
+from gradscope.distributions.gumbel import Gumbel
 from gradscope.distributions.kl import _infinite_like, _x_log_x, register_kl
-from gradscope.distributions.location_scale import EULER_GAMMA, Gumbel, Laplace
+from gradscope.distributions.laplace import Laplace
 from gradscope.distributions.normal import Normal
+from gradscope.distributions.poisson import Poisson
 from gradscope.distributions.uniform import Uniform
+from gradscope.distributions.utils import euler_constant
 
 
 def _infinite_in(parameter: str):
@@ -68,7 +72,7 @@ _kl_exponential_infinity = register_kl(Exponential, Beta)(register_kl(Exponentia
 def _kl_exponential_gamma(p, q):
     ratio = q.rate / p.rate
     t1 = -q.concentration * ratio.log()
-    return t1 + ratio + q.concentration.lgamma() + q.concentration * EULER_GAMMA - (1 + EULER_GAMMA)
+    return t1 + ratio + q.concentration.lgamma() + q.concentration * euler_constant - (1 + euler_constant)
 
 
 @register_kl(Exponential, Gumbel)
@@ -133,8 +137,8 @@ def _kl_gumbel_normal(p, q):
     param_ratio = p.scale / q.scale
     t1 = (param_ratio / math.sqrt(2 * math.pi)).log()
     t2 = (math.pi * param_ratio * 0.5).pow(2) / 3
-    t3 = ((p.loc + p.scale * EULER_GAMMA - q.loc) / q.scale).pow(2) * 0.5
-    return -t1 + t2 + t3 - (EULER_GAMMA + 1)
+    t3 = ((p.loc + p.scale * euler_constant - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (euler_constant + 1)
 
 
 @register_kl(Laplace, Normal)
@@ -170,7 +174,7 @@ def _kl_normal_laplace(p, q):
     return -t1 + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
 
 
-_kl_poisson_infinity = register_kl(Poisson, Bernoulli)(_infinite_in("rate"))
+_kl_poisson_infinity = register_kl(Poisson, Bernoulli)(register_kl(Poisson, Binomial)(_infinite_in("rate")))
 
 
 @register_kl(Uniform, Beta)

@@ -14,6 +14,8 @@ from gradscope.autograd.rearrange import broadcast_tensors
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn import functional as F
 
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant (PyTorch's name)
+
 
 def broadcast_all(*values):
     """The values as tensors of one broadcast shape; numbers take the first tensor's dtype (or the

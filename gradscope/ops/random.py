@@ -79,3 +79,12 @@ def _dirichlet_not_implemented(g, s):
 # in an autograd.Function of its own)
 sample_dirichlet = Primitive("_sample_dirichlet", lambda a, values: values, "NotImplemented", inputs=("self",),
                             params=("values",), vjp=(_dirichlet_not_implemented,))
+
+
+
+def _binomial_not_implemented(g, s):
+    raise RuntimeError("derivative for aten::binomial is not implemented")
+
+
+binomial = Primitive("binomial", lambda count, prob, values: values, "NotImplemented", inputs=("count", "prob"),
+                     params=("values",), vjp=(_binomial_not_implemented, _binomial_not_implemented))
