@@ -139,6 +139,7 @@ from gradscope import (  # noqa: E402
 from gradscope.amp import GradScaler, autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from gradscope.cpu import amp as _cpu_amp  # noqa: E402 - binds torch.cpu.amp, as importing torch does
 from gradscope.cuda import amp as _cuda_amp  # noqa: E402 - binds torch.cuda.amp
+from gradscope.func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
 from gradscope.nn.compiled import compile  # noqa: E402
 from gradscope.nn._functional.torch_forms import (  # noqa: E402 - nn.functional's ops under their torch.* signatures
     _weight_norm, adaptive_avg_pool1d, adaptive_max_pool1d, affine_grid_generator, alpha_dropout, alpha_dropout_,

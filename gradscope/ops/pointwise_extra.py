@@ -51,12 +51,13 @@ def _sinc(a: np.ndarray) -> np.ndarray:
 
 
 def _sinc_vjp(g, s):
-    # NOTE: (πx cos πx − sin πx) / (πx²), taken as 0 at x = 0 (the limit), as PyTorch's
+    # NOTE: (πx cos πx − sin πx) / (πx²), taken as 0 wherever πx² is 0 (x = 0, and tiny x where it underflows),
+    # as PyTorch's sinc_backward
     xp, x = s.xp, s.self
-    zero = x == 0
-    safe = xp.where(zero, 1.0, x)
-    angle = safe * math.pi
-    return g * xp.where(zero, 0.0, (angle * xp.cos(angle) - xp.sin(angle)) / (angle * safe))
+    angle = x * math.pi
+    denominator = x * x * math.pi
+    zero = denominator == 0
+    return g * xp.where(zero, 0.0, (angle * xp.cos(angle) - xp.sin(angle)) / xp.where(zero, 1.0, denominator))
 
 
 sinc = primitive("sinc", _sinc, "SincBackward0", inputs=("self",), saves=("self",), vjp=(_sinc_vjp,))
@@ -69,10 +70,11 @@ def _logit(a: np.ndarray, eps) -> np.ndarray:
 
 
 def _logit_vjp(g, s):
-    # NOTE: PyTorch's logit_backward: nan outside [0, 1] without eps, 0 outside [eps, 1 − eps] with it
+    # NOTE: PyTorch's logit_backward: nan outside [0, 1] without eps; with it 0 outside [eps, 1 − eps], nan included
     xp, x = s.xp, s.self
-    lo, hi, outside_value = (0.0, 1.0, math.nan) if s.eps is None else (s.eps, 1 - s.eps, 0.0)
-    return xp.where((x < lo) | (x > hi), outside_value, g / (x * (1 - x)))
+    if s.eps is None:
+        return xp.where((x < 0.0) | (x > 1.0), math.nan, g / (x * (1 - x)))
+    return xp.where((x >= s.eps) & (x <= 1 - s.eps), g / (x * (1 - x)), 0.0)
 
 
 logit = primitive("logit", _logit, "LogitBackward0", inputs=("self",), params=("eps",), saves=("self",),
@@ -98,16 +100,19 @@ def _i1(a: np.ndarray) -> np.ndarray:
         asymptotic = asymptotic + coefficient * (-1) ** k / large ** k
     with np.errstate(over="ignore"):
         asymptotic = asymptotic * np.exp(large) / np.sqrt(2 * math.pi * large)
-    out = np.copysign(np.where(size <= 30, series, asymptotic), x)
-    return out.astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
+    dtype = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    # NOTE: PyTorch's kernel computes e^|x| in the input's dtype: inf once that overflows (|x| > 88.72 in float32)
+    out = np.where(size > math.log(np.finfo(dtype).max), math.inf, np.where(size <= 30, series, asymptotic))
+    # and nan at ±inf (e^∞ / √∞ there), +0 at −0 (odd by a test x < 0), as PyTorch's
+    return np.where(np.isnan(x) | np.isinf(x), np.nan, np.where(x < 0, -out, out)).astype(dtype, copy=False)
 
 
 def _i1_vjp(g, s):
-    # I₁' = I₀ − I₁ / x, ½ at x = 0
+    # I₁' = I₀ − I₁ / x; ½ where |x| ≤ the dtype's eps and at nan (a failed `|x| > eps`), as PyTorch's i1_backward
     xp, x = s.xp, s.self
-    zero = x == 0
-    ratio = xp.where(zero, 0.5, s.result / xp.where(zero, 1.0, x))
-    return g * (xp.apply(i0, (x,)) - ratio)
+    not_tiny = xp.abs(x) > float(np.finfo(xp.dtype_of(x)).eps)
+    ratio = s.result / xp.where(not_tiny, x, 1.0)
+    return g * xp.where(not_tiny, xp.apply(i0, (x,)) - ratio, 0.5)
 
 
 # NOTE: PyTorch's torch.special.i1; here it is what i0's gradient calls, so that it has gradients of any order
