@@ -54,6 +54,12 @@ MAKERS = {
     "log-normal": lambda D, a: D.LogNormal(a["loc"], a["scale"]),
     "half-normal": lambda D, a: D.HalfNormal(a["scale"]),
     "half-cauchy": lambda D, a: D.HalfCauchy(a["scale"]),
+    "pareto": lambda D, a: D.Pareto(a["scale"], a["conc"]),
+    "weibull": lambda D, a: D.Weibull(a["conc"], a["scale"] + 0.5),
+    "inverse-gamma": lambda D, a: D.InverseGamma(a["conc"], a["scale"]),
+    "fisher-snedecor": lambda D, a: D.FisherSnedecor(a["conc"] * 3, a["scale"] * 4),
+    "logistic-normal": lambda D, a: D.LogisticNormal(a["loc"], a["scale"]),
+    "kumaraswamy": lambda D, a: D.Kumaraswamy(a["conc"], a["scale"]),
     "student-t": lambda D, a: D.StudentT(a["conc"], a["loc"], a["scale"]),
     "student-t-df": lambda D, a: D.StudentT(a["scale"] * 3),
     "binomial": lambda D, a: D.Binomial(10, probs=a["scale"] / 2.5),
@@ -98,6 +104,12 @@ VALUES = {
     "log-normal": lambda lib: lib.tensor(CONCENTRATION),
     "half-normal": lambda lib: lib.tensor(CONCENTRATION),
     "half-cauchy": lambda lib: lib.tensor(CONCENTRATION),
+    "pareto": lambda lib: lib.tensor(CONCENTRATION + 2),
+    "weibull": lambda lib: lib.tensor(CONCENTRATION),
+    "inverse-gamma": lambda lib: lib.tensor(CONCENTRATION),
+    "fisher-snedecor": lambda lib: lib.tensor(CONCENTRATION),
+    "logistic-normal": lambda lib: lib.tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25]]),
+    "kumaraswamy": lambda lib: lib.tensor(UNIT),
     "student-t": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
     "student-t-df": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
     "binomial": lambda lib: lib.tensor([[0.0, 3.0, 10.0], [7.0, 1.0, 5.0]]),
@@ -230,3 +242,16 @@ def test_kl_divergence_values_and_gradients_as_torch(pair):
 def test_validation_messages_as_torch(call):
     results = [outcome(lambda lib=lib: call(lib.distributions, lib)) for lib in (gradscope, torch)]
     assert results[0] == results[1]
+
+
+def test_masked_assignment_drops_nan_gradients_as_torch():
+    """x[mask] = nan (StudentT's and FisherSnedecor's moments): the overwritten elements get a zero gradient even
+    where the incoming one is nan (IndexPutBackward0 fills zeros; it does not multiply by a mask)."""
+    grads = []
+    for lib in (gradscope, torch):
+        x = lib.tensor([1.0, 3.0, 0.5], requires_grad=True)
+        y = x.clone()
+        y[y <= 2] = float("nan")
+        (y / (y - 2)).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [0.0, -2.0, 0.0]

@@ -45,6 +45,7 @@ FAMILIES = {
         a["real"][i].unsqueeze(0).expand(3, 3), scale_tril=a["positive"][i].diag_embed() + a["real"].T @ a["real"] * 0),
     "Normal": lambda D, a, i: D.Normal(a["real"][i], a["positive"][i]),
     "OneHotCategorical": lambda D, a, i: D.OneHotCategorical(probs=a["unit"][i].unsqueeze(0).expand(3, 3)),
+    "Pareto": lambda D, a, i: D.Pareto(a["unit"][i], a["positive"][i] + 1.5 * i),
     "Poisson": lambda D, a, i: D.Poisson(a["positive"][i]),
     "TransformedDistribution": lambda D, a, i: D.TransformedDistribution(D.Normal(a["real"][i], a["positive"][i]),
                                                                          [D.ExpTransform()]),

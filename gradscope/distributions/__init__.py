@@ -14,21 +14,26 @@ from gradscope.distributions.dirichlet import Dirichlet
 from gradscope.distributions.distribution import Distribution
 from gradscope.distributions.exp_family import ExponentialFamily
 from gradscope.distributions.exponential import Exponential
+from gradscope.distributions.fishersnedecor import FisherSnedecor
 from gradscope.distributions.gamma import Gamma
 from gradscope.distributions.geometric import Geometric
 from gradscope.distributions.gumbel import Gumbel
 from gradscope.distributions.half_cauchy import HalfCauchy
 from gradscope.distributions.half_normal import HalfNormal
 from gradscope.distributions.independent import Independent
+from gradscope.distributions.inverse_gamma import InverseGamma
 from gradscope.distributions.kl import kl_divergence, register_kl
+from gradscope.distributions.kumaraswamy import Kumaraswamy
 from gradscope.distributions.laplace import Laplace
 from gradscope.distributions.log_normal import LogNormal
+from gradscope.distributions.logistic_normal import LogisticNormal
 from gradscope.distributions.mixture_same_family import MixtureSameFamily
 from gradscope.distributions.multinomial import Multinomial
 from gradscope.distributions.multivariate_normal import MultivariateNormal
 from gradscope.distributions.negative_binomial import NegativeBinomial
 from gradscope.distributions.normal import Normal
 from gradscope.distributions.one_hot_categorical import OneHotCategorical
+from gradscope.distributions.pareto import Pareto
 from gradscope.distributions.poisson import Poisson
 from gradscope.distributions.relaxed_bernoulli import RelaxedBernoulli
 from gradscope.distributions.relaxed_categorical import RelaxedOneHotCategorical
@@ -36,10 +41,11 @@ from gradscope.distributions.studentT import StudentT
 from gradscope.distributions.transformed_distribution import TransformedDistribution
 from gradscope.distributions.transforms import *  # noqa: F403 - torch.distributions exports every transform
 from gradscope.distributions.uniform import Uniform
+from gradscope.distributions.weibull import Weibull
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-           "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
-           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "Poisson", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "constraints",
-           "kl_divergence", "register_kl", "transforms", *transforms.__all__]
+           "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+           "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms", *transforms.__all__]

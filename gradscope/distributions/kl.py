@@ -29,6 +29,7 @@ from gradscope.distributions.laplace import Laplace
 from gradscope.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from gradscope.distributions.normal import Normal
 from gradscope.distributions.one_hot_categorical import OneHotCategorical
+from gradscope.distributions.pareto import Pareto
 from gradscope.distributions.poisson import Poisson
 from gradscope.distributions.transformed_distribution import TransformedDistribution
 from gradscope.distributions.uniform import Uniform
@@ -295,3 +296,12 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial):
 @register_kl(Geometric, Geometric)
 def _kl_geometric_geometric(p: Geometric, q: Geometric):
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p: Pareto, q: Pareto):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    result[p.support.lower_bound < q.support.lower_bound] = math.inf
+    return result

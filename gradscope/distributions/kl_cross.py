@@ -15,6 +15,7 @@ from gradscope.distributions.gumbel import Gumbel
 from gradscope.distributions.kl import _infinite_like, _x_log_x, register_kl
 from gradscope.distributions.laplace import Laplace
 from gradscope.distributions.normal import Normal
+from gradscope.distributions.pareto import Pareto
 from gradscope.distributions.poisson import Poisson
 from gradscope.distributions.uniform import Uniform
 from gradscope.distributions.utils import euler_constant
@@ -30,6 +31,9 @@ def _infinite_in(parameter: str):
 @register_kl(Bernoulli, Poisson)
 def _kl_bernoulli_poisson(p, q):
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+_kl_beta_infinity = register_kl(Beta, Pareto)(_infinite_in("concentration1"))
 
 
 @register_kl(Beta, Exponential)
@@ -65,7 +69,11 @@ def _kl_beta_uniform(p, q):
     return result
 
 
-_kl_exponential_infinity = register_kl(Exponential, Beta)(register_kl(Exponential, Uniform)(_infinite_in("rate")))
+_kl_exponential_infinity = _infinite_in("rate")
+_kl_gamma_infinity = _infinite_in("concentration")
+for _q in (Beta, Pareto, Uniform):
+    register_kl(Exponential, _q)(_kl_exponential_infinity)
+    register_kl(Gamma, _q)(_kl_gamma_infinity)
 
 
 @register_kl(Exponential, Gamma)
@@ -96,7 +104,6 @@ def _kl_exponential_normal(p, q):
     return t1 - 1 + (t2 - t3 + t4) / var_normal
 
 
-_kl_gamma_infinity = register_kl(Gamma, Beta)(register_kl(Gamma, Uniform)(_infinite_in("concentration")))
 
 
 @register_kl(Gamma, Exponential)
@@ -126,10 +133,47 @@ def _kl_gamma_normal(p, q):
 
 
 _kl_gumbel_infinity, _kl_laplace_infinity, _kl_normal_infinity = (_infinite_in("loc") for _ in range(3))
-for _q in (Beta, Exponential, Gamma, Uniform):
+for _q in (Beta, Exponential, Gamma, Pareto, Uniform):
     register_kl(Gumbel, _q)(_kl_gumbel_infinity)
     register_kl(Laplace, _q)(_kl_laplace_infinity)
     register_kl(Normal, _q)(_kl_normal_infinity)
+_kl_pareto_infinity = register_kl(Pareto, Beta)(register_kl(Pareto, Uniform)(_infinite_in("scale")))
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    scale_rate_prod = p.scale * q.rate
+    t1 = (p.alpha / scale_rate_prod).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * scale_rate_prod / (p.alpha - 1)
+    result = t1 - t2 + t3 - 1
+    result[p.alpha <= 1] = math.inf
+    return result
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common_term = p.scale.log() + p.alpha.reciprocal()
+    t1 = p.alpha.log() - common_term
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * common_term
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    result = t1 + t2 + t3 + t4 - 1
+    result[p.alpha <= 1] = math.inf
+    return result
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    var_normal = 2 * q.scale.pow(2)
+    common_term = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * common_term.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common_term - q.loc).pow(2)
+    result = t1 - t2 + (t3 + t4) / var_normal - 1
+    result[p.alpha <= 2] = math.inf
+    return result
 
 
 @register_kl(Gumbel, Normal)
@@ -225,3 +269,13 @@ def _kl_uniform_normal(p, q):
     t2 = width.pow(2) / 12
     t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
     return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    result = t2 * (q.alpha + 1) - t1
+    result[p.low < q.support.lower_bound] = math.inf
+    return result

@@ -287,4 +287,6 @@ def _index_put(a, values, indices, mask):
 
 index_put = primitive("index_put", _index_put, "IndexPutBackward0", inputs=("self", "values"),
                       params=("indices", "mask"), held=("indices",),
-                      vjp=(lambda g, s: g * s.xp.cast(s.mask, g.dtype), lambda g, s: s.xp.getitem(g, s.indices)))
+                      # NOTE: zeros where values were put, not g · mask: a nan or inf gradient there is dropped too
+                      vjp=(lambda g, s: s.xp.where(s.mask, g, s.xp.zeros_like(g)),
+                           lambda g, s: s.xp.getitem(g, s.indices)))
