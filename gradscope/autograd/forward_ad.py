@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gradscope.autograd import engine, observers
+from gradscope.autograd.complex_functions import conj, real
 from gradscope.autograd.dispatch import _record, apply
 from gradscope.autograd.grad_mode import _DecoratorContextManager, enable_grad, grad_enabled, inference_enabled
 from gradscope.autograd.node import Node
@@ -113,10 +114,7 @@ class _Level:
         if all(t is None for t in tangents):
             return
         indices = op.differentiable_outputs or range(len(outputs))
-        if any(outputs[k]._data.dtype.kind == "c" for k in indices):  # a tangent dropped would be a wrong zero
-            raise NotImplementedError("gradscope's forward AD supports real floating point tensors only, but "
-                                      f"{op.name} gives a complex output")
-        differentiable = [k for k in indices if outputs[k]._data.dtype.kind == "f"]
+        differentiable = [k for k in indices if outputs[k]._data.dtype.kind in "fc"]
         if not differentiable:  # integer and boolean outputs get no tangent
             return
         # NOTE: no observer sees the ops and passes computing tangents (a recording would show them as the user's,
@@ -149,7 +147,7 @@ class _Level:
         the target or its base when they had none: `base[1:].add_(dual)` gives the base a tangent)."""
         if not self.enabled or inference_enabled.get():
             return
-        new = result._tangent if result._data.dtype.kind == "f" else None
+        new = result._tangent if result._data.dtype.kind in "fc" else None
         tangent = self.tangent_of(target)
         if new is None and tangent is None:
             return
@@ -183,7 +181,7 @@ class _Level:
                 continue
             if not isinstance(tangent, Tensor):
                 raise RuntimeError(f"expected Variable or None (got {type(tangent).__name__}) for grad output {i}.")
-            if isinstance(output, Tensor) and output._data.dtype.kind == "f":
+            if isinstance(output, Tensor) and output._data.dtype.kind in "fc":
                 _check_size(output, tangent)
                 if output._tangent is not None:  # an input modified in place (mark_dirty): its tangent, in place
                     _overwrite(output._tangent, tangent._data)
@@ -246,7 +244,11 @@ def _jvp(op, inputs, params, arrays, outputs, tangents, differentiable) -> list:
         total = None
         for vjp, tangent in zip(vjps, [t for t in tangents if t is not None]):
             if vjp is not None:
-                term = (vjp * tangent).sum()
+                if vjp._data.dtype.kind == "c" or tangent._data.dtype.kind == "c":
+                    # ⟨VJP(g), t⟩ over the reals, Re Σ conj(VJP(g))·t: its gradient in g is J·t in PyTorch's convention
+                    term = real(conj(vjp) * tangent).sum()
+                else:
+                    term = (vjp * tangent).sum()
                 total = term if total is None else total + term
         if total is None or not total._requires_grad:
             jvps = [None] * len(cotangents)
@@ -319,11 +321,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     for name, value in (("primal", tensor), ("tangent", tangent)):
         if not isinstance(value, Tensor):
             raise AttributeError(f"'{type(value).__name__}' object has no attribute 'is_floating_point'")
-        kind = value._data.dtype.kind
-        if kind == "c":
-            raise NotImplementedError(f"gradscope's forward AD supports real floating point tensors only, but the "
-                                      f"{name} is {value.dtype}")
-        if kind != "f":
+        if value._data.dtype.kind not in "fc":
             raise ValueError(f"Expected {name} to be floating point or complex, but got: {value.dtype}")
     if level is not None and entered is None:
         raise RuntimeError("Trying to access a forward AD level with an invalid index. This index was either not "
