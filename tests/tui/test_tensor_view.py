@@ -2,11 +2,13 @@
 how often it formats them."""
 
 import numpy as np
-from tui_helpers import NAN_MODEL, drive, recorded
+import pytest
+from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 
 from gradscope._stats import compute_stats
 from gradscope.trace.model import TensorRecord
 from gradscope.tui import make_app
+from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets import tensor_view
 from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_text, values_text
 
@@ -60,3 +62,23 @@ def test_a_record_is_formatted_once_per_width_until_another_is_shown(monkeypatch
         assert formatted.count(view.record) == 1  # the next line's record
 
     drive(app, scenario)
+
+
+@pytest.mark.parametrize("size", [(160, 30), (80, 24), (120, 40)])
+def test_a_tensor_and_its_gradient_start_their_histograms_on_the_same_line(size):
+    """The culprit's output has a "✗ 16 inf" line its gradient doesn't: at 160 columns the value's histogram began a
+    line below the gradient's."""
+    app = make_app(recorded(sample("nan_log")))
+
+    async def scenario(pilot):
+        await pilot.press("n", "tab", "tab", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TensorScreen) and len(app.screen.tensors) == 2
+        half = size[0] // 2
+        lines = screen_lines(app)
+        value = next(row for row, line in enumerate(lines) if " … " in line[:half])
+        gradient = next(row for row, line in enumerate(lines) if " … " in line[half:])
+        assert value == gradient
+        assert any("✗ 16 inf" in line[:half] and "✗" not in line[half:] for line in lines)  # the line one side has
+
+    drive(app, scenario, size=size)

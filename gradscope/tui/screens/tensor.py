@@ -29,7 +29,8 @@ class TensorScreen(Screen[None]):
         yield TitleHeader()
         with KeyScroll(), Horizontal():
             for name, record in self.tensors:  # composed with their records: laid out once, filled
-                yield TensorView(full=True, title=name, record=record)
+                beside = [(other, shown) for other, shown in self.tensors if shown is not record]
+                yield TensorView(full=True, title=name, record=record, beside=beside)
         yield KeyFooter()
 
     def on_mount(self) -> None:

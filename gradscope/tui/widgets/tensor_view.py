@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
@@ -97,16 +99,29 @@ def values_text(record: TensorRecord, width: int, full: bool) -> Text:
     return text
 
 
+def heading(title: str, stats: TensorStats) -> list[Flow]:
+    """A tensor's name, shape and dtype; then its statistics."""
+    return [Flow([Text(title, style="bold"), Text(shape_text(stats.shape)), Text(stats.dtype, style=QUIET)]),
+            Flow(stats_pieces(stats))]
+
+
+def heading_height(title: str, stats: TensorStats, width: int) -> int:
+    return sum(len(flow.lines(width)) for flow in heading(title, stats))
+
+
 class TensorView(Widget):
     """Shows one tensor record (`title`'s `record`, until `show` shows another); `full` selects the large
-    histogram and longer value listings."""
+    histogram and longer value listings. `beside`: the (title, record) shown next to it as wide, whose
+    histogram and values start on the same line as its own (a "✗ 16 inf" line on one side only put them a line
+    apart)."""
 
     def __init__(self, full: bool = False, *, title: str = "", record: TensorRecord | None = None,
-                 id: str | None = None) -> None:
+                 beside: Sequence[tuple[str, TensorRecord]] = (), id: str | None = None) -> None:
         super().__init__(id=id)
         self.full = full
         self.title = title
         self.record = record
+        self.beside = beside
         self._lines = Lines(self._draw)
 
     def show(self, title: str, record: TensorRecord | None) -> None:
@@ -125,9 +140,11 @@ class TensorView(Widget):
         if self.record is None:
             return Text(self.title or "no tensor", style=QUIET)
         stats = self.record.stats
-        heading = Flow([Text(self.title, style="bold"), Text(shape_text(stats.shape)), Text(stats.dtype, style=QUIET)])
+        head = heading(self.title, stats)
+        height = heading_height(self.title, stats, width)
+        level = max([heading_height(title, record.stats, width) for title, record in self.beside], default=height)
         # on the label's line, in fewer bins if that is what fits there (at 80 columns: 8), else on the next whole
         histogram = histogram_rows(stats, width) if self.full else Flow(
             [Text(HISTOGRAM, style=QUIET), sparkline(stats, width - len(HISTOGRAM) - 1)], separator=" ")
-        return Group(heading, Flow(stats_pieces(stats)), histogram, Text("values", style=QUIET),
+        return Group(*head, *[Text()] * max(level - height, 0), histogram, Text("values", style=QUIET),
                      values_text(self.record, width, self.full))
