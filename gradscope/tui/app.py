@@ -160,13 +160,13 @@ class GradscopeApp(App[None]):
                 self.push_screen(ErrorScreen(message, details, "keep browsing the previous recording",
                                              output=result.output))
             return
-        self.content = result
+        replaced, self.content = self.content, result
         if previous is None:
             self.collector.freeze()
             self.push_screen(view_for(result))
         else:
             self.switch_screen(view_for(result, previous))
-            self.collector.thaw(previous)  # the previous recording goes at a quiet moment, then this one is frozen
+            self.collector.thaw(previous, replaced)  # they go at a quiet moment, then this recording is frozen
             self.notify("script re-run and recorded again")
 
     # ------------------------------------------------------------------------------ actions

@@ -11,6 +11,7 @@ The young generations are still collected automatically, as always: they are sma
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 from textual.app import App
@@ -18,7 +19,7 @@ from textual.timer import Timer
 
 QUIET = 0.5  # seconds without input before the old generation is collected (the timer fires 1-2 QUIETs after)
 BURST = 100  # a key held down for long still gets full collections, this many times rarer than Python's
-REFREEZE_TRIES = 20  # quiet moments after `thaw` to wait for the old content to go before freezing anyway
+REFREEZE_WITHIN = 30  # seconds after `thaw` to wait for the old content to go before freezing anyway
 
 
 class IdleCollector:
@@ -34,8 +35,8 @@ class IdleCollector:
     def __init__(self) -> None:
         self._thresholds: tuple[int, int, int] | None = None
         self._timer: Timer | None = None
-        self._replaced: weakref.ref | None = None  # after `thaw`: the old content, until it is freed
-        self._tries = 0
+        self._replaced: list[weakref.ref] = []  # after `thaw`: the old content, until it is freed
+        self._thawed_at = 0.0
 
     def start(self, app: App) -> None:
         self._thresholds = gc.get_threshold()
@@ -50,14 +51,19 @@ class IdleCollector:
         is millions of objects that live as long as the app, which every full collection would walk."""
         gc.freeze()
 
-    def thaw(self, replaced: object) -> None:
-        """New content took the place of `replaced` (the old recording's screen, after a script was recorded
-        again): what was frozen with it can die now, in cycles only a full collection frees (its screens,
+    def thaw(self, *replaced: object) -> None:
+        """New content took the place of `replaced` (the old recording and its screen, after a script was recorded
+        again): what was frozen with them can die now, in cycles only a full collection frees (its screens,
         outline and trace: frozen, each `r` kept them for the app's life). Everything is unfrozen; the quiet
-        moments' collections walk all of it until `replaced` is gone (its screen is removed a moment after the
-        switch, its threads end), then freeze what is alive."""
+        moments' collections walk all of it until `replaced` are gone (Textual's timer task of a removed screen
+        holds it a while: over a second on a loaded machine), then freeze what is alive."""
         gc.unfreeze()
-        self._replaced, self._tries = weakref.ref(replaced), 0
+        for old in replaced:
+            try:
+                self._replaced.append(weakref.ref(old))
+            except TypeError:  # no weak reference to it: nothing to wait for
+                pass
+        self._thawed_at = time.monotonic()
         self.postpone()
 
     def postpone(self) -> None:
@@ -68,12 +74,12 @@ class IdleCollector:
     def collect(self) -> None:
         """Collect every generation if the old one took in objects since the last full collection (or after `thaw`,
         then freeze what is left); then wait for input again."""
-        if self._replaced is not None:
+        if self._replaced:
             gc.collect()
-            self._tries += 1
-            if self._replaced() is not None and self._tries < REFREEZE_TRIES:
+            self._replaced = [old for old in self._replaced if old() is not None]
+            if self._replaced and time.monotonic() - self._thawed_at < REFREEZE_WITHIN:
                 return  # not gone yet: again at the next tick
-            self._replaced = None
+            self._replaced = []
             self.freeze()
         elif gc.get_count()[2]:  # young collections since the last full one moved survivors into the old generation
             gc.collect()

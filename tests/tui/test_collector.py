@@ -59,13 +59,35 @@ def test_keys_postpone_the_collection(monkeypatch):
     drive(app, scenario)
 
 
-def test_a_script_recorded_again_frees_the_previous_recording_and_freezes_the_new_one(monkeypatch, tmp_path):
-    """Everything alive when content loads is frozen, the previous recording's screens and trace too: after `r`
-    they died in cycles no collection walked, and each re-run kept a whole recording for the app's life."""
-    monkeypatch.setattr(collector, "QUIET", 0.05)
+def test_thawing_frees_what_was_frozen_with_the_old_content_and_then_freezes_again(monkeypatch):
+    """Everything alive when content loads is frozen: the previous recording's screens and trace too, which after `r`
+    died in cycles no collection walks (three re-runs of nan_log kept three screens and traces). `thaw` unfreezes;
+    the quiet moments' collections wait for the old content to go, free it, then freeze what is alive."""
+    idle = collector.IdleCollector()
+    old, kept = Cycle(), Cycle()
+    idle.freeze()
+    gone, held = weakref.ref(old), weakref.ref(kept)
+    idle.thaw(old, kept, 3)  # (a number can't be waited for)
+    del old
+    idle.collect()
+    assert gone() is None and held() is not None
+    assert gc.get_freeze_count() == 0  # still waiting for `kept`
+    now = collector.time.monotonic()
+    monkeypatch.setattr(collector.time, "monotonic", lambda: now + collector.REFREEZE_WITHIN)
+    idle.collect()  # waited long enough: frozen anyway
+    assert gc.get_freeze_count() > 0 and not idle._replaced
+    idle.stop()
+    del kept
+    gc.collect()
+    assert held() is None  # unfrozen as the app stops: collected
+
+
+def test_r_thaws_the_previous_recording_and_its_screen(tmp_path, monkeypatch):
     script = tmp_path / "model.py"
     shutil.copy(ROOT / NAN_MODEL, script)
     app = make_app(source=script)
+    thawed = []
+    monkeypatch.setattr(app.collector, "thaw", lambda *replaced: thawed.append([weakref.ref(r) for r in replaced]))
 
     async def loaded(pilot, previous=None):
         for _ in range(200):
@@ -73,23 +95,14 @@ def test_a_script_recorded_again_frees_the_previous_recording_and_freezes_the_ne
             if isinstance(app.screen, MainScreen) and app.screen is not previous:
                 break
         await app.workers.wait_for_complete()
+        await pilot.pause(0.3)  # (its header filled in)
 
     async def scenario(pilot):
         await loaded(pilot)
-        replaced = []
-        for _ in range(2):
-            screen = app.screen
-            replaced.append((weakref.ref(screen), weakref.ref(screen.trace)))
-            await pilot.press("r")
-            await loaded(pilot, previous=screen)
-            del screen
-        for _ in range(100):  # the quiet moments' collections, until the old screens are gone
-            await pilot.pause(collector.QUIET)
-            if all(screen() is None for screen, _ in replaced) and gc.get_freeze_count():
-                break
-        assert [(screen(), trace()) for screen, trace in replaced] == [(None, None), (None, None)]
-        assert gc.get_freeze_count() > 0
-        shown = app.screen.trace
-        assert not any(tracked is shown for tracked in gc.get_objects())  # the new recording is frozen
+        first, trace = app.screen, app.screen.trace
+        assert not thawed  # the first recording: frozen as it loads
+        await pilot.press("r")
+        await loaded(pilot, previous=first)
+        assert [[ref() for ref in replaced] for replaced in thawed] == [[first, trace]]
 
     drive(app, scenario)
