@@ -100,7 +100,8 @@ def permute(input, *dims):
 
 
 def unsqueeze(input, dim):
-    return apply(S.unsqueeze, (input,), (normalize_dim(dim, input._data.ndim + 1),))
+    normalize_dim(dim, input._data.ndim + 1)  # its range error; the node keeps dim as given, as PyTorch's
+    return apply(S.unsqueeze, (input,), (int(dim),))
 
 
 def squeeze(input, dim=None):
@@ -108,8 +109,10 @@ def squeeze(input, dim=None):
         return apply(S.squeeze_all, (input,))
     ndim = input._data.ndim
     dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    if not isinstance(dim, (tuple, list)):  # the node keeps dim as given, as PyTorch's
+        return apply(S.squeeze_dim, (input,), (int(dim),))
     dims = tuple(d for d in dims if ndim and input._data.shape[d] == 1)
-    return apply(S.squeeze_dims if isinstance(dim, (tuple, list)) else S.squeeze_dim, (input,), (dims,))
+    return apply(S.squeeze_dims, (input,), (dims,))
 
 
 def expand(input, *sizes):

@@ -58,7 +58,13 @@ unsqueeze = primitive("unsqueeze", np.expand_dims, "UnsqueezeBackward0", inputs=
                       attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), view=True, vjp=(_squeezed,))
 squeeze_all = primitive("squeeze", np.squeeze, "SqueezeBackward0", inputs=("self",), attrs=("self_sym_sizes",),
                         view=True, vjp=(_all_dims,))
-squeeze_dim = primitive("squeeze_dim", np.squeeze, "SqueezeBackward1", inputs=("self",), params=("dim",),
+def _squeeze_given(a, dim):
+    """squeeze(dim) as given (a negative int too, as PyTorch's node keeps it): only a dim of size 1 goes."""
+    dims = tuple(d for d in (dim if isinstance(dim, tuple) else (dim,)) if a.ndim and a.shape[d] == 1)
+    return np.squeeze(a, dims) if dims else a.view()
+
+
+squeeze_dim = primitive("squeeze_dim", _squeeze_given, "SqueezeBackward1", inputs=("self",), params=("dim",),
                         attrs=("self_sym_sizes",), view=True, vjp=(_some_dims,))
 # squeeze((0, 2)): a tuple of dims is an op of its own in PyTorch
 # the in-place squeeze_(dim) that ends PyTorch's vector @ matrix: not a view, the squeezed tensor is fresh

@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 
 FORMS = {
     "unsqueeze": lambda x: x.unsqueeze(1),
+    "unsqueeze-negative": lambda x: x.unsqueeze(-1),
     "squeeze": lambda x: x.squeeze(),
     "squeeze-dim": lambda x: x.squeeze(1),
     "squeeze-not-one": lambda x: x.squeeze(0),
