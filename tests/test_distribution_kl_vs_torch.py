@@ -32,6 +32,7 @@ FAMILIES = {
     "Beta": lambda D, a, i: D.Beta(a["positive"][i], a["positive"][1 - i] + 0.5),
     "Categorical": lambda D, a, i: D.Categorical(logits=a["real"][i].unsqueeze(0).expand(3, 3) * a["unit"][i, :, None]),
     "Cauchy": lambda D, a, i: D.Cauchy(a["real"][i], a["positive"][i]),
+    "ContinuousBernoulli": lambda D, a, i: D.ContinuousBernoulli(probs=a["unit"][i]),
     "Dirichlet": lambda D, a, i: D.Dirichlet(a["positive"][i].unsqueeze(0).expand(3, 3) + a["unit"][i, :, None]),
     "Exponential": lambda D, a, i: D.Exponential(a["positive"][i]),
     "Geometric": lambda D, a, i: D.Geometric(logits=a["real"][i]),
@@ -41,6 +42,8 @@ FAMILIES = {
     "Independent": lambda D, a, i: D.Independent(D.Normal(a["real"][i].unsqueeze(0).expand(3, 3),
                                                           a["positive"][i].unsqueeze(-1).expand(3, 3)), 1),
     "Laplace": lambda D, a, i: D.Laplace(a["real"][i], a["positive"][i]),
+    "LowRankMultivariateNormal": lambda D, a, i: D.LowRankMultivariateNormal(
+        a["real"][i].unsqueeze(0).expand(3, 3), a["real"].T * (i + 1), a["positive"][i]),
     "MultivariateNormal": lambda D, a, i: D.MultivariateNormal(
         a["real"][i].unsqueeze(0).expand(3, 3), scale_tril=a["positive"][i].diag_embed() + a["real"].T @ a["real"] * 0),
     "Normal": lambda D, a, i: D.Normal(a["real"][i], a["positive"][i]),

@@ -10,6 +10,7 @@ from gradscope.distributions.binomial import Binomial
 from gradscope.distributions.categorical import Categorical
 from gradscope.distributions.cauchy import Cauchy
 from gradscope.distributions.chi2 import Chi2
+from gradscope.distributions.continuous_bernoulli import ContinuousBernoulli
 from gradscope.distributions.dirichlet import Dirichlet
 from gradscope.distributions.distribution import Distribution
 from gradscope.distributions.exp_family import ExponentialFamily
@@ -27,6 +28,7 @@ from gradscope.distributions.kumaraswamy import Kumaraswamy
 from gradscope.distributions.laplace import Laplace
 from gradscope.distributions.log_normal import LogNormal
 from gradscope.distributions.logistic_normal import LogisticNormal
+from gradscope.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from gradscope.distributions.mixture_same_family import MixtureSameFamily
 from gradscope.distributions.multinomial import Multinomial
 from gradscope.distributions.multivariate_normal import MultivariateNormal
@@ -43,9 +45,10 @@ from gradscope.distributions.transforms import *  # noqa: F403 - torch.distribut
 from gradscope.distributions.uniform import Uniform
 from gradscope.distributions.weibull import Weibull
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-           "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-           "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
-           "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms", *transforms.__all__]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
+           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
+           "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints",
+           "kl_divergence", "register_kl", "transforms", *transforms.__all__]

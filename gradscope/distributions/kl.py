@@ -11,11 +11,13 @@ from gradscope.autograd.engine import grad
 from gradscope.autograd.factories import full_like
 from gradscope.autograd.linalg_functions import solve_triangular
 from gradscope.autograd.pointwise import digamma, lgamma, xlogy
+from gradscope.autograd.tensor import Tensor
 from gradscope.distributions.bernoulli import Bernoulli
 from gradscope.distributions.beta import Beta
 from gradscope.distributions.binomial import Binomial
 from gradscope.distributions.categorical import Categorical
 from gradscope.distributions.cauchy import Cauchy
+from gradscope.distributions.continuous_bernoulli import ContinuousBernoulli
 from gradscope.distributions.dirichlet import Dirichlet
 from gradscope.distributions.distribution import Distribution
 from gradscope.distributions.exp_family import ExponentialFamily
@@ -26,6 +28,11 @@ from gradscope.distributions.gumbel import Gumbel
 from gradscope.distributions.half_normal import HalfNormal
 from gradscope.distributions.independent import Independent
 from gradscope.distributions.laplace import Laplace
+from gradscope.distributions.lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
+    _batch_lowrank_logdet,
+    _batch_lowrank_mahalanobis,
+)
 from gradscope.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from gradscope.distributions.normal import Normal
 from gradscope.distributions.one_hot_categorical import OneHotCategorical
@@ -305,3 +312,70 @@ def _kl_pareto_pareto(p: Pareto, q: Pareto):
     result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
     result[p.support.lower_bound < q.support.lower_bound] = math.inf
     return result
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli, q: ContinuousBernoulli):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
+
+
+def _lowrank_event_shapes_match(p, q) -> None:
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with                          "
+                         "different event shapes cannot be computed")
+
+
+def _lowrank_logdet(d) -> Tensor:
+    return _batch_lowrank_logdet(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _lowrank_q_terms(p, q):
+    """q's Mahalanobis term of (q.loc − p.loc) and A = C_q⁻¹ Wqᵀ Dq⁻¹, shared by the pairs with a low-rank q."""
+    term3 = _batch_lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc,
+                                       q._capacitance_tril)
+    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return term3, solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Low Rank Multivariate Normals with                          "
+                         "different event shapes cannot be computed")
+    term1 = _lowrank_logdet(q) - _lowrank_logdet(p)
+    term3, A = _lowrank_q_terms(p, q)
+    term21 = (p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
+    term22 = _batch_trace_XXT(p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+    term23 = _batch_trace_XXT(A * p._unbroadcasted_cov_diag.sqrt().unsqueeze(-2))
+    term24 = _batch_trace_XXT(A.matmul(p._unbroadcasted_cov_factor))
+    term2 = term21 + term22 - term23 - term24
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    _lowrank_event_shapes_match(p, q)
+    term1 = _lowrank_logdet(q) - 2 * p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    term3, A = _lowrank_q_terms(p, q)
+    term21 = _batch_trace_XXT(p._unbroadcasted_scale_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+    term22 = _batch_trace_XXT(A.matmul(p._unbroadcasted_scale_tril))
+    return 0.5 * (term1 + (term21 - term22) + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    _lowrank_event_shapes_match(p, q)
+    term1 = 2 * q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) - _lowrank_logdet(p)
+    term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
+    batch = broadcast_shapes(tuple(q._unbroadcasted_scale_tril.shape[:-2]),
+                             tuple(p._unbroadcasted_cov_factor.shape[:-2]))
+    n = p.event_shape[0]
+    q_scale_tril = q._unbroadcasted_scale_tril.expand(batch + (n, n))
+    p_cov_factor = p._unbroadcasted_cov_factor.expand(batch + (n, p.cov_factor.size(-1)))
+    p_cov_diag = p._unbroadcasted_cov_diag.sqrt().diag_embed().expand(batch + (n, n))
+    term21 = _batch_trace_XXT(solve_triangular(q_scale_tril, p_cov_factor, upper=False))
+    term22 = _batch_trace_XXT(solve_triangular(q_scale_tril, p_cov_diag, upper=False))
+    return 0.5 * (term1 + (term21 + term22) + term3 - p.event_shape[0])

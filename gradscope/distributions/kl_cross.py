@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 
-from gradscope.autograd.functions import erf
+from gradscope.autograd.factories import ones_like
+from gradscope.autograd.functions import erf, where
 from gradscope.distributions.bernoulli import Bernoulli
 from gradscope.distributions.beta import Beta
 from gradscope.distributions.binomial import Binomial
+from gradscope.distributions.continuous_bernoulli import ContinuousBernoulli
 from gradscope.distributions.exponential import Exponential
 from gradscope.distributions.gamma import Gamma
 from gradscope.distributions.gumbel import Gumbel
@@ -34,6 +36,34 @@ def _kl_bernoulli_poisson(p, q):
 
 
 _kl_beta_infinity = register_kl(Beta, Pareto)(_infinite_in("concentration1"))
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+
+
+_kl_continuous_bernoulli_infinity = register_kl(ContinuousBernoulli, Pareto)(_infinite_in("probs"))
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).square()) + q.scale.log()
+    t3 = (p.variance + p.mean.square() - 2.0 * q.loc * p.mean) / (2.0 * q.scale.square())
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = q.low.ge(p.support.lower_bound) | q.high.le(p.support.upper_bound)
+    return where(outside, ones_like(result) * math.inf, result)
 
 
 @register_kl(Beta, Exponential)
@@ -71,7 +101,7 @@ def _kl_beta_uniform(p, q):
 
 _kl_exponential_infinity = _infinite_in("rate")
 _kl_gamma_infinity = _infinite_in("concentration")
-for _q in (Beta, Pareto, Uniform):
+for _q in (Beta, ContinuousBernoulli, Pareto, Uniform):
     register_kl(Exponential, _q)(_kl_exponential_infinity)
     register_kl(Gamma, _q)(_kl_gamma_infinity)
 
@@ -133,11 +163,13 @@ def _kl_gamma_normal(p, q):
 
 
 _kl_gumbel_infinity, _kl_laplace_infinity, _kl_normal_infinity = (_infinite_in("loc") for _ in range(3))
-for _q in (Beta, Exponential, Gamma, Pareto, Uniform):
+for _q in (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform):
     register_kl(Gumbel, _q)(_kl_gumbel_infinity)
     register_kl(Laplace, _q)(_kl_laplace_infinity)
     register_kl(Normal, _q)(_kl_normal_infinity)
-_kl_pareto_infinity = register_kl(Pareto, Beta)(register_kl(Pareto, Uniform)(_infinite_in("scale")))
+_kl_pareto_infinity = _infinite_in("scale")
+for _q in (Beta, ContinuousBernoulli, Uniform):
+    register_kl(Pareto, _q)(_kl_pareto_infinity)
 
 
 @register_kl(Pareto, Exponential)
@@ -279,3 +311,10 @@ def _kl_uniform_pareto(p, q):
     result = t2 * (q.alpha + 1) - t1
     result[p.low < q.support.lower_bound] = math.inf
     return result
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+    outside = p.high.ge(q.support.upper_bound) | p.low.le(q.support.lower_bound)
+    return where(outside, ones_like(result) * math.inf, result)
