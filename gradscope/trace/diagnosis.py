@@ -13,8 +13,11 @@ import os
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 import gradscope
 from gradscope._diagnosis import describe, forward_origin, role, why_backward, why_forward
+from gradscope._stats import TensorStats
 from gradscope.autograd import observers
 from gradscope.autograd.engine import current_pass
 from gradscope.trace.model import Anomaly, NodeRecord, PassRecord, SourceLocation, Trace
@@ -51,22 +54,40 @@ def classify_forward(node: NodeRecord) -> Anomaly | None:
 MASKING_OPS = frozenset({"masked_fill", "where", "fill", "constant_pad_nd", "index_fill", "scatter_value"})
 
 
-def forgivable(role: str, op: str | None, nan: bool) -> bool:
-    """Infinities that may be a mask: made by an op that writes the caller's value (MASKING_OPS), or handed
-    on by one that was given them; never a NaN, nor an infinity arithmetic made from finite values (log(0),
-    x / 0, exp overflow)."""
-    return not nan and (role == "propagator" or op in MASKING_OPS)
+def forgivable(role: str, op: str | None, nan: bool, mask_values: bool = False) -> bool:
+    """Infinities that may be a mask: made by an op that writes the caller's value (MASKING_OPS), handed on
+    by one that was given them, or `mask_values`: nothing but 0 and -inf (the log of a 0/1 mask, as
+    PyTorch's word_language_model example builds its causal mask); never a NaN, nor any other infinity
+    arithmetic made from finite values (log(0) of data, x / 0, exp overflow)."""
+    return not nan and (role == "propagator" or op in MASKING_OPS or mask_values)
 
 
-def absorbed(trace: Trace, pass_index: int | None, role: str, op: str | None, nan: bool) -> bool:
+def mask_array(array) -> bool:
+    """A floating array of 0 and -inf, both present (a mask that hides something and shows something)."""
+    if array.dtype.kind not in "fc":
+        return False
+    zero, hidden = array == 0, array == -np.inf
+    return bool((zero | hidden).all() and zero.any() and hidden.any())
+
+
+def only_mask_values(stats: TensorStats) -> bool:
+    """0 and -inf, both present, and nothing else."""
+    zeros = round(stats.zero_fraction * stats.numel)
+    return stats.nan == 0 and stats.posinf == 0 and stats.neginf > 0 and zeros > 0 and \
+        stats.neginf + zeros == stats.numel
+
+
+def absorbed(trace: Trace, pass_index: int | None, role: str, op: str | None, nan: bool,
+             mask_values: bool = False) -> bool:
     """Whether a forward anomaly was a mask, not an accident: `forgivable`, and the pass it fed kept its
     infinities out of its loss and its gradients (`masked_fill(mask, -inf)` or a causal `where` before a
     softmax, which turns them into zeros); with no pass after it (generation under the same masks), when
-    the op is one that writes masks. A pass not run yet (a recording read mid-way) decides nothing."""
-    if not forgivable(role, op, nan):
+    the op is one that writes masks or made mask values. A pass not run yet (a recording read mid-way)
+    decides nothing."""
+    if not forgivable(role, op, nan, mask_values):
         return False
     if pass_index is None:
-        return op in MASKING_OPS
+        return op in MASKING_OPS or mask_values
     if pass_index >= len(trace.passes):
         return False
     record = trace.passes[pass_index]
@@ -90,8 +111,10 @@ class ForwardCheck:
         anomaly = classify_forward(self.node)
         if anomaly is None:
             return None
-        nan = any(output is not None and output.stats.nan for output in self.node.outputs)
-        if absorbed(trace, self.pass_index, anomaly.role, self.node.op, nan):
+        outputs = [output.stats for output in self.node.outputs if output is not None]
+        nan = any(stats.nan for stats in outputs)
+        mask_values = all(only_mask_values(stats) for stats in outputs if not stats.finite)
+        if absorbed(trace, self.pass_index, anomaly.role, self.node.op, nan, mask_values):
             return None
         anomaly.pass_index = self.pass_index
         return anomaly
@@ -104,6 +127,7 @@ class OutsideCheck:
 
     anomaly: Anomaly
     nan: bool
+    mask_values: bool = False
 
     @property
     def pass_index(self) -> int | None:
@@ -115,7 +139,8 @@ class OutsideCheck:
 
     def __call__(self, trace: Trace) -> Anomaly | None:
         anomaly = self.anomaly
-        return None if absorbed(trace, anomaly.pass_index, anomaly.role, anomaly.op, self.nan) else anomaly
+        forgiven = absorbed(trace, anomaly.pass_index, anomaly.role, anomaly.op, self.nan, self.mask_values)
+        return None if forgiven else anomaly
 
 
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:

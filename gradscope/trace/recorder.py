@@ -22,7 +22,14 @@ from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import memory_owner
 from gradscope.trace import snapshots
-from gradscope.trace.diagnosis import ForwardCheck, ForwardOrigins, OutsideCheck, classify_backward, user_source
+from gradscope.trace.diagnosis import (
+    ForwardCheck,
+    ForwardOrigins,
+    OutsideCheck,
+    classify_backward,
+    mask_array,
+    user_source,
+)
 from gradscope.trace.model import Anomaly, NodeRecord, Parameter, PassRecord, SourceLocation, TensorRecord, Trace
 
 DEFAULT_KEEP = 4096  # elements: arrays up to this size keep their values, larger ones only statistics
@@ -284,7 +291,8 @@ class Recorder:
             anomaly = Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message, origin.op,
                               origin.source, origin.scope)
             nan = any(output._data.dtype.kind in "fc" and np.isnan(output._data).any() for output in outputs)
-            self.trace.judge_later(OutsideCheck(anomaly, bool(nan)))
+            mask_values = all(mask_array(output._data) for output in outputs if not np.isfinite(output._data).all())
+            self.trace.judge_later(OutsideCheck(anomaly, bool(nan), mask_values))
             self._judged_past_last_pass = True
 
     def tensor_saved(self, node, name, saved) -> None:

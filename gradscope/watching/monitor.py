@@ -29,7 +29,7 @@ from gradscope.autograd.node import AccumulateGrad
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn.module import Module
 from gradscope.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
-from gradscope.trace.diagnosis import forgivable, user_frame
+from gradscope.trace.diagnosis import forgivable, mask_array, user_frame
 from gradscope.trace.recorder import named_parameters, rename_scope
 from gradscope.watching.metrics import Finding, ParameterStep, StepRecord, norm, norm_and_nonfinite
 from gradscope.watching.rules import Rules, RuleState
@@ -139,7 +139,7 @@ class Monitor:
         nan = bool(np.isnan(output._data).any())
         message = forward_origin(op.name, inputs, (output,))
         role = "culprit" if message is not None else "propagator"
-        masks = forgivable(role, op.name, nan)
+        masks = forgivable(role, op.name, nan, mask_array(output._data))
         if self._forward and not (nan and not self._forward_nan):  # nothing new, unless the first NaN
             if masks or (role == "propagator" or not self._masks_only):
                 return

@@ -1,8 +1,8 @@
 """-inf written on purpose is no anomaly: attention masks (`masked_fill(mask, -inf)`, a causal `where`, an
-additive `triu(full(-inf))` mask, `scaled_dot_product_attention(is_causal=True)`) put infinities in the forward
-pass that a softmax turns into zeros. The recorder (inspect, browse, check) and the watch drop forward
-infinities the pass kept out of its loss and gradients; a NaN, or an infinity that reaches the loss or a
-gradient, is still found, at the op that made it."""
+additive `triu(full(-inf))` mask, the log of a 0/1 `tril`, `scaled_dot_product_attention(is_causal=True)`) put
+infinities in the forward pass that a softmax turns into zeros. The recorder (inspect, browse, check) and the
+watch drop forward infinities the pass kept out of its loss and gradients; a NaN, an infinity that reaches the
+loss or a gradient, or one arithmetic made from data (log(0)) is still found, at the op that made it."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ MASKS = {
     "where": lambda s: torch.where(torch.tril(torch.ones(T, T, dtype=torch.bool)), s, float("-inf")),
     "additive": lambda s: s + torch.triu(torch.full((T, T), float("-inf")), diagonal=1),
     "nn.Transformer's": lambda s: s + nn.Transformer.generate_square_subsequent_mask(T),
+    "log of tril": lambda s: s + torch.log(torch.tril(torch.ones(T, T))),  # PyTorch's word_language_model
 }
 
 
@@ -109,7 +110,8 @@ def test_watch_stops_where_a_fully_masked_row_makes_nan():
 
 
 def test_an_infinity_arithmetic_made_is_found_even_when_the_loss_stays_finite():
-    """log(0) is an accident, not a mask, though tanh saturates and keeps the loss and gradients finite."""
+    """log(0) of data is an accident, not a mask (its values are not just 0 and -inf), though tanh saturates and
+    keeps the loss and gradients finite."""
     x = torch.tensor([0.0, 1.0, 2.0])
     w = torch.ones(3, requires_grad=True)
     with Recorder() as rec:
