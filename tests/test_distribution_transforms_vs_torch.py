@@ -248,3 +248,50 @@ def test_transformed_samples_and_gradients_as_torch(kind, sample_shape):
 def test_transformed_distribution_errors_as_torch(call):
     results = [outcome(lambda lib=lib: call(lib.distributions, lib)) for lib in (gradscope, torch)]
     assert results[0] == results[1]
+
+
+CONSTRAINTS = {
+    "real": lambda C, lib: C.real, "real_vector": lambda C, lib: C.real_vector,
+    "positive": lambda C, lib: C.positive, "nonnegative": lambda C, lib: C.nonnegative,
+    "greater_than": lambda C, lib: C.greater_than(1.5), "greater_than_eq": lambda C, lib: C.greater_than_eq(-2.0),
+    "less_than": lambda C, lib: C.less_than(3.0), "unit_interval": lambda C, lib: C.unit_interval,
+    "interval": lambda C, lib: C.interval(-1.0, 4.0),
+    "half_open_interval": lambda C, lib: C.half_open_interval(0.0, 2.0),
+    "interval-tensor": lambda C, lib: C.interval(lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)),
+    "simplex": lambda C, lib: C.simplex, "lower_cholesky": lambda C, lib: C.lower_cholesky,
+    "positive_definite": lambda C, lib: C.positive_definite, "corr_cholesky": lambda C, lib: C.corr_cholesky,
+    "independent-positive": lambda C, lib: C.independent(C.positive, 1),
+    "cat": lambda C, lib: C.cat([C.positive, C.real], dim=-1, lengths=[1, 2]),
+    "stack": lambda C, lib: C.stack([C.positive, C.unit_interval, C.real], dim=-1),
+    "boolean": lambda C, lib: C.boolean, "integer_interval": lambda C, lib: C.integer_interval(0, 3),
+}
+MATRIX_CONSTRAINTS = {"lower_cholesky", "positive_definite"}
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("name", CONSTRAINTS)
+def test_constraint_registry_as_torch(registry, name):
+    """The transform for each constraint (its repr, values on unconstrained inputs, log-Jacobian), or PyTorch's
+    NotImplementedError."""
+    results = []
+    for lib in (gradscope, torch):
+        def read(lib=lib):
+            transform = getattr(lib.distributions, registry)(CONSTRAINTS[name](lib.distributions.constraints, lib))
+            x = lib.tensor(MATRIX if name in MATRIX_INPUTS | MATRIX_CONSTRAINTS else X)
+            if name == "corr_cholesky":
+                x = x[..., :3]
+            y = transform(x)
+            ladj = transform.log_abs_det_jacobian(x, y) if transform.bijective else None
+            return repr(transform), y, ladj
+
+        results.append(outcome(read))
+    assert results[0] == results[1]
+
+
+def test_constraint_registry_register_as_torch():
+    for lib in (gradscope, torch):
+        registry = lib.distributions.constraint_registry.ConstraintRegistry()
+        registry.register(lib.distributions.constraints.positive, lambda c: "made")
+        assert registry(lib.distributions.constraints.greater_than(3.0)) == "made"
+        with pytest.raises(TypeError, match="Expected constraint to be either a Constraint subclass or instance"):
+            registry.register(int, lambda c: None)

@@ -10,6 +10,7 @@ from gradscope.distributions.binomial import Binomial
 from gradscope.distributions.categorical import Categorical
 from gradscope.distributions.cauchy import Cauchy
 from gradscope.distributions.chi2 import Chi2
+from gradscope.distributions.constraint_registry import biject_to, transform_to
 from gradscope.distributions.continuous_bernoulli import ContinuousBernoulli
 from gradscope.distributions.dirichlet import Dirichlet
 from gradscope.distributions.distribution import Distribution
@@ -50,5 +51,5 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
            "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
            "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints",
-           "kl_divergence", "register_kl", "transforms", *transforms.__all__]
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "biject_to",
+           "constraints", "kl_divergence", "register_kl", "transform_to", "transforms", *transforms.__all__]
