@@ -27,6 +27,17 @@ def _unary() -> list[tuple]:
         ("logit_eps", lambda lib, x: x.logit(0.3), "unit"),
         ("i0", lambda lib, x: lib.i0(x), "signed"),
         ("i0_large", lambda lib, x: (x * 40).i0() * lib.exp(-(x * 40).abs()), "signed"),  # |x| > 30 too
+        # the torch.special-only functions
+        ("special_entr", lambda lib, x: lib.special.entr(x), "positive"),
+        ("special_erfcx", lambda lib, x: lib.special.erfcx(x * 2), "signed"),
+        # x > 12: the asymptotic series
+        ("special_erfcx_large", lambda lib, x: lib.special.erfcx(x * 2 + 11), "signed"),
+        ("special_log_ndtr", lambda lib, x: lib.special.log_ndtr(x * 4), "signed"),
+        ("special_ndtri", lambda lib, x: lib.special.ndtri(x), "unit"),
+        ("special_i0e", lambda lib, x: lib.special.i0e(x * 40), "signed"),  # both sides of |x| = 30
+        ("special_i1e", lambda lib, x: lib.special.i1e(x * 40), "signed"),
+        ("special_xlog1py_number_other", lambda lib, x: lib.special.xlog1py(x, 2.5), "signed"),
+        ("special_xlog1py_number_self", lambda lib, x: lib.special.xlog1py(-1.5, x), "positive"),
         # sgn's gradient is zero (a ZeroTensor in PyTorch, which has no values to compare): one added
         ("sgn", lambda lib, x: x.sgn() + x, "offgrid"),
         ("angle", lambda lib, x: lib.angle(x) + x, "signed"),  # + x: PyTorch's zero gradient is a ZeroTensor
@@ -65,6 +76,7 @@ def _binary() -> list[tuple]:
         ("ldexp_float", lambda lib, x, y: lib.ldexp(x, y), "signed"),
         ("float_power", lambda lib, x, y: lib.float_power(x, y), ("positive", "signed")),
         ("rsub", lambda lib, x, y: lib.rsub(x, y, alpha=2), "signed"),
+        ("special_xlog1py", lambda lib, x, y: lib.special.xlog1py(x, y), ("signed", "positive")),
     ]:
         samples += [_call(name, fn, pair, domain=domains) for pair in PAIRS]
     for name, fn, domains in [
