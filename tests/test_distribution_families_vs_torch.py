@@ -82,6 +82,7 @@ MAKERS = {
     "relaxed-bernoulli-probs": lambda D, a: D.RelaxedBernoulli(a["scale"][0, 0], probs=a["scale"] / 2.5),
     "logit-relaxed-bernoulli": lambda D, a: D.relaxed_bernoulli.LogitRelaxedBernoulli(a["scale"][0, 0],
                                                                                       logits=a["loc"]),
+    "onehot-straight-through": lambda D, a: D.OneHotCategoricalStraightThrough(logits=a["loc"]),
     "relaxed-onehot": lambda D, a: D.RelaxedOneHotCategorical(a["scale"][0, 0], logits=a["loc"]),
     "exp-relaxed-categorical": lambda D, a: D.relaxed_categorical.ExpRelaxedCategorical(a["scale"][0, 0],
                                                                                         probs=a["scale"] / 3),
@@ -132,6 +133,7 @@ VALUES = {
     "relaxed-bernoulli": lambda lib: lib.tensor(UNIT),
     "relaxed-bernoulli-probs": lambda lib: lib.tensor(UNIT),
     "logit-relaxed-bernoulli": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
+    "onehot-straight-through": lambda lib: lib.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
     "relaxed-onehot": lambda lib: lib.tensor(SIMPLEX),
     "exp-relaxed-categorical": lambda lib: lib.tensor(np.log(SIMPLEX)),
 }

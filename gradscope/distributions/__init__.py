@@ -35,7 +35,7 @@ from gradscope.distributions.multinomial import Multinomial
 from gradscope.distributions.multivariate_normal import MultivariateNormal
 from gradscope.distributions.negative_binomial import NegativeBinomial
 from gradscope.distributions.normal import Normal
-from gradscope.distributions.one_hot_categorical import OneHotCategorical
+from gradscope.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from gradscope.distributions.pareto import Pareto
 from gradscope.distributions.poisson import Poisson
 from gradscope.distributions.relaxed_bernoulli import RelaxedBernoulli
@@ -50,6 +50,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
            "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "biject_to",
-           "constraints", "kl_divergence", "register_kl", "transform_to", "transforms", *transforms.__all__]
+           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
+           "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
+           *transforms.__all__]

@@ -79,3 +79,15 @@ class OneHotCategorical(Distribution):
         values = one_hot(arange(n), n).to(self._param).view((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
 
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose rsample passes gradients straight through to `probs`: the one-hot sample
+    plus (probs − probs.detach()), zero in value."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
