@@ -15,6 +15,7 @@ from gradscope.ops.registry import Primitive, attr_reader
 
 _ndarray = np.ndarray
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
+COMPLEX_INPUT = 1 << 62  # in _edges_and_meta's bits: an input that needs a gradient is complex
 
 
 def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
@@ -244,7 +245,9 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             node.__class__ = _node_class_for(op, out_dtype, node._input_meta)
     else:
         live = _edges_and_meta(node, inputs)
-        node.__class__ = _node_class_for(op, out._data.dtype, node._input_meta)
+        out_dtype = out._data.dtype
+        if live & COMPLEX_INPUT or not (out_dtype is _FLOAT64 or out_dtype is _FLOAT32) and out_dtype.kind == "c":
+            node.__class__ = complex_node_class(op)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     out._requires_grad = True
@@ -298,7 +301,7 @@ def _attr_readers(op) -> tuple:
 def _edges_and_meta(node, inputs) -> int:
     """Set a node's edges and its inputs' gradient metadata (the shape and dtype the engine sums and
     casts each gradient to), for any number of inputs. Returns which inputs have an edge, as bits
-    (input i: 1 << i)."""
+    (input i: 1 << i), and COMPLEX_INPUT if one of them is complex."""
     edges = []
     input_meta = []
     live = 0
@@ -310,8 +313,11 @@ def _edges_and_meta(node, inputs) -> int:
             fn = x._grad_fn
             edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
             data = x._data
-            input_meta.append((data.shape, data.dtype))
+            dtype = data.dtype
+            input_meta.append((data.shape, dtype))
             live |= bit
+            if not (dtype is _FLOAT64 or dtype is _FLOAT32) and dtype.kind == "c":  # `is` first: real floats
+                live |= COMPLEX_INPUT
         else:
             edges.append(_NO_EDGE)
             input_meta.append(None)
@@ -332,28 +338,25 @@ def _light(x):
     return (x._data, counter, counter[0], x, x._grad_fn)
 
 
-def _complex(out_dtypes, metas: tuple) -> bool:
-    """Whether a node's output or an input that needs a gradient is complex."""
-    for dtype in out_dtypes:
-        if dtype.kind == "c":
-            return True
-    for meta in metas:
-        if meta is not None and meta[1].kind == "c":
-            return True
-    return False
-
-
 def _node_class_for(op, out_dtype, metas: tuple) -> type:
     """The node class of a node whose output has `out_dtype` and whose inputs `metas`: the complex one (see
     node.complex_node_class) if any of them is complex."""
-    return complex_node_class(op) if _complex((out_dtype,), metas) else op.node_class or node_class(op)
+    if out_dtype.kind == "c" or any(meta is not None and meta[1].kind == "c" for meta in metas):
+        return complex_node_class(op)
+    return op.node_class or node_class(op)
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:
     node = (op.node_class or node_class(op))()
     live = _edges_and_meta(node, inputs)
-    if _complex([out._data.dtype for out in outputs], node._input_meta):
+    if live & COMPLEX_INPUT:
         node.__class__ = complex_node_class(op)
+    else:
+        for out in outputs:
+            dtype = out._data.dtype
+            if not (dtype is _FLOAT64 or dtype is _FLOAT32) and dtype.kind == "c":
+                node.__class__ = complex_node_class(op)
+                break
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     if op.n_outputs == 1:
