@@ -320,3 +320,115 @@ def test_many_leaves_made_ready_together_take_their_gradients_in_torchs_order(se
     # PyTorch's heap hands out equal entries (every leaf's AccumulateGrad has the largest number) in an order of
     # its own: for four leaves pushed into an empty heap, the first, the third, the second, the fourth
     assert _many_leaves_order(gradscope, seed) == _many_leaves_order(torch, seed)
+
+
+def _second_step(lib, w0, x0, probe):
+    """A loop's second step: the first step's graph is still alive (its loss not yet rebound), so the parameters'
+    AccumulateGrad nodes are those it used, and shared. `probe(lib, w, v, h)` hangs what it checks on the step."""
+    w, v = lib.tensor(w0, requires_grad=True), lib.tensor(w0[0], requires_grad=True)
+    loss = None
+    for _ in range(2):
+        w.grad = v.grad = None
+        h = lib.tensor(x0) * v
+        hs = []
+        for _ in range(3):
+            h = lib.tanh(h @ w.t())
+            hs.append(h)
+        new_loss = hs[-1].sum()
+        if loss is not None:
+            probe(lib, w, v, hs)
+        loss = new_loss
+    return w, v, loss
+
+
+def _grads_seen(w, v):
+    return tuple(None if t.grad is None else t.grad.numpy().round(12).tolist() for t in (w, v))
+
+
+def test_a_hook_sees_shared_parameters_gradients_when_torchs_would():
+    rng = np.random.default_rng(5)
+    w0, x0 = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    seen = []
+    for lib in (gradscope, torch):
+        log = []
+
+        def probe(lib, w, v, hs, log=log):
+            for h in hs:
+                h.register_hook(lambda g, w=w, v=v: log.append(_grads_seen(w, v)))
+        w, v, loss = _second_step(lib, w0, x0, probe)
+        loss.backward()
+        seen.append((log, _grads_seen(w, v)))
+    assert seen[0] == seen[1]
+
+
+def test_a_custom_function_sees_shared_parameters_gradients_when_torchs_would():
+    rng = np.random.default_rng(6)
+    w0, x0 = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    seen = []
+    for lib in (gradscope, torch):
+        log = []
+
+        class Look(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, h):
+                return h.clone()
+
+            @staticmethod
+            def backward(ctx, g):
+                Look.log.append(_grads_seen(*Look.watched))
+                return g
+
+        Look.log = log
+
+        def probe(lib, w, v, hs):
+            Look.watched = (w, v)
+            hs[0] = Look.apply(hs[0])
+
+        w, v, _ = _second_step(lib, w0, x0, probe)
+        h = lib.tanh(Look.apply(lib.tensor(x0) * v) @ w.t())
+        lib.tanh(h @ w.t()).sum().backward()
+        seen.append((log, _grads_seen(w, v)))
+    assert seen[0] == seen[1]
+
+
+def test_a_backward_failing_midway_leaves_shared_parameters_as_torchs_does():
+    # w's gradients all come before the failing node (it has run by then); v's would come after it
+    rng = np.random.default_rng(7)
+    w0, x0 = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    results = []
+    for lib in (gradscope, torch):
+        w, v, _ = _second_step(lib, w0, x0, lambda *args: None)
+        base = lib.tensor(x0) * v
+        middle = base.exp()
+        h = lib.tanh(lib.tanh((middle + 0.5) @ w.t()) @ w.t())  # the products save middle + 0.5, not middle
+        with lib.no_grad():
+            middle.add_(1)  # exp's backward needs its result: modified in place, the backward fails there
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            h.sum().backward()
+        results.append(_grads_seen(w, v))
+    assert results[0] == results[1]
+    assert results[0][0] is not None and results[0][1] is None
+
+
+@pytest.mark.parametrize("case", ["earlier", "same node", "second of three", "second of four"])
+def test_a_hooked_leaf_sees_a_shared_parameters_gradient_when_torchs_would(case):
+    # earlier: w took its gradient at a node that ran before u's; same node: u is made ready first, then w; second
+    # of three (four): a plain leaf first, then w, then u (then another leaf: PyTorch's heap then runs u before w)
+    results = []
+    for lib in (gradscope, torch):
+        w, u = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0, 4.0], requires_grad=True)
+        z = lib.tensor([5.0, 6.0], requires_grad=True)
+        alive = (w * 2).sum()  # noqa: F841 - the last step's graph: the next edge shares w's AccumulateGrad
+        if case == "earlier":
+            loss = (u * 3).sum() + (w * 5).sum()
+        elif case == "same node":
+            loss = (u * w).sum()
+        elif case == "second of three":
+            loss = lib.stack([z, w, u]).sum()
+        else:
+            loss = lib.stack([z, w, u, lib.ones(2, requires_grad=True)]).sum()
+        log = []
+        u.register_post_accumulate_grad_hook(lambda t, w=w, log=log: log.append(_grads_seen(w, t)))
+        loss.backward()
+        results.append(log)
+    assert results[0] == results[1]

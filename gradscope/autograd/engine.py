@@ -326,6 +326,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
     # routed. One without hooks takes its gradient during the routing while none waits here
     leaves: list = []
+    # shared leaves without hooks in a pass where nothing else listens (at_once), with how many gradients they got:
+    # they take their sums at the end, not when the last edge into them has run, which needs the graph walked for
+    # the counts. No user code runs before then (a node with hooks, a custom Function or a hooked leaf first settles
+    # them, _settle), so none can tell. A training loop keeps the last step's graph alive while the next forward
+    # asks for the parameters' AccumulateGrad nodes (PyTorch's are the same objects then): every parameter is shared
+    deferred: dict = {}
     try:
         while True:
             if following is not None:
@@ -347,6 +353,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 else:
                     outputs = checker.run_node(node, grads, free)
             else:
+                if deferred:  # user code may run (hooks, a custom Function): deferred leaves take what they have
+                    if dependencies is None:
+                        dependencies = _dependencies(roots)
+                    _settle(deferred, dependencies, buffers)
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
                     continue
@@ -362,7 +372,23 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     slots = None
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
+                            # NOTE: only as the first leaf this node makes ready (as below): it is PyTorch's first
+                            if at_once and grads is not None and not leaves and not child._has_hooks and (
+                                    (leaf := child.variable)._requires_grad and not leaf._backward_hooks
+                                    and not leaf._post_accumulate_hooks):  # no user code could see it wait: it
+                                grads = None                                # takes the sum at the end (see deferred)
+                                slots = buffers.get(child)
+                                if slots is None:
+                                    buffers[child] = [g]
+                                    deferred[child] = 1
+                                else:
+                                    if g is not None:
+                                        slots[0] = g if slots[0] is None else summed(slots[0], g)
+                                    deferred[child] += 1
+                                continue
                             dependencies = _dependencies(roots)
+                            if deferred:
+                                _settle(deferred, dependencies, buffers)
                         remaining = dependencies[child] - 1
                         if remaining:  # more gradients to come: keep this one
                             dependencies[child] = remaining
@@ -419,6 +445,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 buffers[child] = slots
                 top = -ready[0][0]
             if leaves:
+                if deferred:  # their hooks are user code
+                    if dependencies is None:
+                        dependencies = _dependencies(roots)
+                    _settle(deferred, dependencies, buffers)
                 outputs = None
                 if following is None:
                     following_grads = None
@@ -438,9 +468,14 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         _run_special(node, grads, task)
                 node = g = grads = None
                 leaves.clear()
+        last, deferred = deferred, {}
+        for child in last:  # every edge into them has run
+            _take(child.variable, buffers.pop(child))
     except Exception as error:
         if checker is not None and node is not None:
             checker.node_failed(node, error)
+        if deferred:  # as PyTorch, the leaves whose every gradient came before the failure have taken them
+            _settle(deferred, _dependencies(roots) if dependencies is None else dependencies, buffers)
         raise
     finally:
         loud(numpy_token)
@@ -451,6 +486,26 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         if observers.WATCHERS:
             observers.notify_watchers("backward_end")
     return task.captured
+
+
+def _settle(deferred: dict, dependencies: dict, buffers: dict) -> None:
+    """Deferred leaves (see run) once the counts are known: those whose every edge has run take their sums now,
+    the others wait for the rest, counted as any shared leaf."""
+    for node, arrived in deferred.items():
+        remaining = dependencies[node] - arrived
+        if remaining:
+            dependencies[node] = remaining
+        else:
+            _take(node.variable, buffers.pop(node))
+    deferred.clear()
+
+
+def _take(leaf: Tensor, slots: list) -> None:
+    """A deferred leaf takes its summed gradient, held by `slots` alone (its buffer, just popped)."""
+    g = slots[0]
+    slots[0] = None
+    if g is not None:
+        _accumulate_routed(leaf, g)
 
 
 def _run_told(node, grads: list, free: bool, vjp) -> list:
