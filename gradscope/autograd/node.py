@@ -318,7 +318,8 @@ def _as_unsigned(value):
 
 
 # params PyTorch's nodes show other than as gradscope keeps them
-_SHOWN = {"ignore_index": _as_unsigned, "padding_idx": _as_unsigned, "dim": _as_unsigned}
+_SHOWN = {"ignore_index": _as_unsigned, "padding_idx": _as_unsigned, "dim": _as_unsigned, "dim0": _as_unsigned,
+          "dim1": _as_unsigned}
 
 
 def _held_saved(node, index: int, held_index: int):

@@ -83,7 +83,9 @@ t = fused_products.transpose(t)
 
 def transpose(input, dim0, dim1):
     ndim = input._data.ndim
-    return apply(S.transpose, (input,), (normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)))
+    dims = (normalize_dim(dim0, ndim), normalize_dim(dim1, ndim))
+    # the node keeps the dims as given, as PyTorch's (a 0-d tensor's are 0)
+    return apply(S.transpose, (input,), (int(dim0), int(dim1)) if ndim else dims)
 
 
 swapaxes = swapdims = transpose

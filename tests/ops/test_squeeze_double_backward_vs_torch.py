@@ -1,6 +1,7 @@
 """The VJPs of squeeze and unsqueeze (every form, in place too) are PyTorch's: differentiated again they record
 unsqueeze_to's UnsqueezeBackward0 nodes (one per squeezed dim of size 1, none for a dim that was not 1) and
-squeeze's SqueezeBackward1, with torch's saved dims."""
+squeeze's SqueezeBackward1, with torch's saved dims. squeeze, unsqueeze and transpose keep a negative dim as given
+(shown as uint64), as PyTorch's nodes do."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ FORMS = {
     "squeeze_-dim": lambda x: x.clone().squeeze_(1),
     "unsqueeze_": lambda x: x.clone().unsqueeze_(2),
     "squeeze_-dims": lambda x: x.clone().squeeze_((1, 3)),
+    "transpose-negative": lambda x: x.transpose(-1, 0),
+    "transpose-both-negative": lambda x: x.transpose(-2, -4),
 }
 
 
