@@ -38,13 +38,28 @@ class Step:
     @functools.cached_property
     def parameters(self) -> list[Parameter]:
         """The parameters this pass is about: all of them, except the modules of a model that sat the pass
-        out (none of its parameters got a gradient while another model's did): a teacher trained before
-        its student, the first of two models a script trains in turn, a GAN's generator in the
-        discriminator's pass. A model is the first part of its parameters' names (`teacher.fc.weight`)."""
-        trained = {_model(p) for p in self.trace.parameters if p.module is not None and self.grad(p) is not None}
-        if not trained:
-            return self.trace.parameters
-        return [p for p in self.trace.parameters if p.module is None or _model(p) in trained]
+        out (none of its parameters got a gradient while another leaf did): a teacher trained before its
+        student, the first of two models a script trains in turn, a GAN's generator in the discriminator's
+        pass, every model in a pass about a tensor of the script's own (`theta.grad`). A model is the first
+        part of its parameters' names (`teacher.fc.weight`)."""
+        until = max(self.record.roots, default=-1)
+        # a leaf first used after this pass's loss (theta made for a later check) is not this pass's
+        present = [p for p in self.trace.parameters if p.node is None or p.node <= until]
+        graded = [p for p in present if self.grad(p) is not None]
+        if not graded:  # nothing got a gradient: everything was expected to
+            return present
+        trained = {_model(p) for p in graded if p.module is not None} or self._models_called()
+        return [p for p in present if p.module is None or _model(p) in trained]
+
+    def _models_called(self) -> set[str]:
+        """The models whose ops this pass's forward ran (their nodes were made after the previous pass's
+        loss): when only tensors of the script's own got a gradient, a model that ran and got none was cut
+        off (`model(x).detach()`), one that didn't run sat the pass out."""
+        passes = self.trace.passes
+        after = max(passes[self.pass_index - 1].roots, default=-1) if self.pass_index > 0 else -1
+        until = max(self.record.roots, default=-1)
+        return {node.scope.partition(".")[0] for node in self.trace.nodes.values()
+                if after < node.id <= until and node.scope}
 
     @property
     def first_uses(self) -> dict[int, SourceLocation]:

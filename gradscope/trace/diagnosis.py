@@ -81,13 +81,12 @@ def absorbed(trace: Trace, pass_index: int | None, role: str, op: str | None, na
              mask_values: bool = False) -> bool:
     """Whether a forward anomaly was a mask, not an accident: `forgivable`, and the pass it fed kept its
     infinities out of its loss and its gradients (`masked_fill(mask, -inf)` or a causal `where` before a
-    softmax, which turns them into zeros); with no pass after it (generation under the same masks), when
-    the op is one that writes masks or made mask values. A pass not run yet (a recording read mid-way)
-    decides nothing."""
+    softmax, which turns them into zeros), or no pass ran after it (an eval loop or generation under the
+    same masks). A pass not run yet (a recording read mid-way) decides nothing."""
     if not forgivable(role, op, nan, mask_values):
         return False
     if pass_index is None:
-        return op in MASKING_OPS or mask_values
+        return True
     if pass_index >= len(trace.passes):
         return False
     record = trace.passes[pass_index]

@@ -383,3 +383,18 @@ def test_a_model_no_gradient_reached_at_all_is_still_disconnected(tmp_path):
         (model(x).detach() * x).sum().backward()
     """)
     assert failing(check(script, rules=["connected"]), "connected") == {"model.weight", "model.bias"}
+
+
+def test_a_pass_about_a_tensor_of_the_scripts_own_expects_no_model(tmp_path):
+    """The spatial transformer tutorial ends with a gradient of the affine matrix alone: the model sat it out."""
+    script = write_script(tmp_path, "theta", """
+        import gradscope as torch
+        from gradscope import nn
+
+        model = nn.Linear(3, 1)
+        x = torch.randn(4, 3)
+        model(x).sum().backward()
+        theta = torch.randn(2, 3, requires_grad=True)
+        (theta * 2).sum().backward()
+    """)
+    assert check(script, rules=["connected", "nonzero"]).passed

@@ -214,8 +214,9 @@ def test_forward_anomalies_after_the_last_pass_belong_to_no_pass(after):
     trace = rec.finish({})
     found = [(a.phase, a.role, a.op, a.pass_index) for a in trace.anomalies]
     fed = [("forward", "culprit", "log", 0), ("forward", "propagator", "sum", 0), ("backward", "culprit", "log", 0)]
-    # the second forward fed a pass that wasn't recorded: as one after the last pass
-    unfed = [("forward", "culprit", "log", None), ("forward", "propagator", "sum", None)]
+    # the second forward fed a pass that wasn't recorded: as one after the last pass, where infinities only
+    # handed on are no anomaly (they may be an eval loop's masks: tests/watch/test_masks.py)
+    unfed = [("forward", "culprit", "log", None)]
     tail = {"node": [("forward", "culprit", "log", None)], "outside the graph": [("forward", "culprit", "log", None)],
             "nothing": []}[after]
     assert found == fed + unfed + tail
