@@ -9,7 +9,8 @@ masks, checkpointing and a weighted sampler, a vision transformer with trunc_nor
 schedule, the spatial transformer tutorial's affine_grid/grid_sample network, the knowledge distillation tutorial
 (KL with temperature, CosineEmbeddingLoss), and SimCLR's NT-Xent with a U-Net (ConvTranspose2d, Dice, an EMA through
 swa_utils), and a nanoGPT-style character model (SDPA and an explicit causal mask, weight tying, AdamW groups,
-top-k generation with multinomial)), each
+top-k generation with multinomial), and the char-RNN name classifier with a RealNVP flow over MultivariateNormal),
+each
 run unchanged twice: with PyTorch, and with `import torch` resolving to gradscope. What they print must agree:
 every loss line as printed, the final tensors to float32 accumulation error (the GAN's 30 Adam steps through
 batch norm drift in the fourth decimal)."""
@@ -43,7 +44,7 @@ def _run(script: Path, on_gradscope: bool) -> list[str]:
                                   "time_sequence_prediction", "reinforce", "super_resolution", "word_language_model",
                                   "transformer_language_model", "fast_neural_style", "text_classifier",
                                   "vision_transformer", "spatial_transformer", "knowledge_distillation",
-                                  "contrastive_unet", "nano_gpt"])
+                                  "contrastive_unet", "nano_gpt", "char_rnn_flow"])
 def test_the_script_prints_what_it_prints_under_pytorch(name):
     theirs = _run(SCRIPTS / f"{name}.py", on_gradscope=False)
     ours = _run(SCRIPTS / f"{name}.py", on_gradscope=True)
