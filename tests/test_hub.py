@@ -4,6 +4,8 @@ that would download is a RuntimeError that says where to put the file."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import gradscope
@@ -25,6 +27,17 @@ def scaled(x, by=2):
 def _private():
     pass
 '''
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_repositorys_modules():
+    """hub.load imports hubconf's own imports (helper) as torch.hub does, into sys.modules: forget them, or a
+    later test's script in another directory would get this `helper` for its own sibling."""
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name in ("hubconf", "helper"):
+            del sys.modules[name]
 
 
 @pytest.fixture
