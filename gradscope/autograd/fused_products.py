@@ -32,6 +32,7 @@ _new = object.__new__
 _NO_EDGE = (None, 0)
 _T_NODE, _MM_NODE, _ADDMM_NODE = node_class(S.t), node_class(L.mm), node_class(L.addmm)
 _MM, _ADD, _DOT = L.mm.forward, np.add, np.dot  # addmm's forward at beta = alpha = 1 on one dtype: mm, += bias
+_DOT_WORK = 1 << 18  # the largest product (multiply-adds) np.dot makes: past it matmul is faster
 _T_CHAIN = ((S.t, (), None),)  # the view chain of `x.t()` for an x that is not a view (dispatch._make_view)
 
 
@@ -266,9 +267,12 @@ def linear(general):
         strides, weight_strides = data.strides, weights.strides
         # NOTE: np.dot where both operands are dense (C or Fortran order): there it gives matmul's bits (the same
         # BLAS call) without matmul's ufunc machinery (~0.25 us of a 16x32 @ 32x32 product); elsewhere (strided
-        # views, broadcast rows) the two may round differently, so matmul, the general path's forward
-        dense = ((strides[1] == size and strides[0] == size * shape[1]
-                  or strides[0] == size and strides[1] == size * shape[0])
+        # views, broadcast rows) the two may round differently, so matmul, the general path's forward. Past
+        # 2**18 multiply-adds np.dot is the slower of the two (3-4% of a 64x256 @ 256x256 or a 512x1024 @
+        # 1024x1024 product), so there matmul too
+        dense = (shape[0] * shape[1] * weight_shape[0] <= _DOT_WORK
+                 and (strides[1] == size and strides[0] == size * shape[1]
+                      or strides[0] == size and strides[1] == size * shape[0])
                  and (weight_strides[1] == size and weight_strides[0] == size * weight_shape[1]
                       or weight_strides[0] == size and weight_strides[1] == size * weight_shape[0]))
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
