@@ -352,6 +352,53 @@ def test_double_backward_names_the_node_that_induced_it(oracle):
         """)
 
 
+NO_FORWARD_INFORMATION = ("No forward pass information available. Enable detect anomaly during forward pass for "
+                          "more information.")
+OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+           "location. Please clone() the tensor before performing the operation.")
+
+
+def test_a_node_made_outside_anomaly_mode_fails_without_forward_information(oracle):
+    check_shown(oracle, """
+        x = torch.zeros(3, requires_grad=True)
+        y = x.sqrt()
+
+        def run():
+            with torch.autograd.set_detect_anomaly(True):
+                (y * 0).sum().backward()
+
+        show(run)
+        """, f"""\
+        RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output.
+        'Error detected in SqrtBackward0. {NO_FORWARD_INFORMATION}'
+        """)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["one_edge", "two_edges"])
+def test_a_leaf_failing_to_take_its_gradient_is_the_node_that_failed(oracle, shared):
+    """The leaf's AccumulateGrad fails (a .grad set to an expand() can't be added into), not the node that routed
+    its gradient (made under anomaly mode, with a stack to show). The leaf's node is made outside anomaly mode,
+    as PyTorch's is then without a stack (one made inside has its creation's stack in PyTorch, not in gradscope)."""
+    check_shown(oracle, f"""
+        p = torch.zeros(3, requires_grad=True)
+        keep = p * 1  # p's AccumulateGrad is made here, outside anomaly mode
+        p.grad = torch.zeros(1).expand(3)
+
+        def run():
+            with torch.autograd.set_detect_anomaly(True):
+                y = p * 2
+                y = y + p if {shared} else y
+                y.sum().backward()
+
+        show(run)
+        print(p.grad)
+        """, f"""\
+        RuntimeError: {OVERLAP}
+        'Error detected in torch::autograd::AccumulateGrad. {NO_FORWARD_INFORMATION}'
+        tensor([0., 0., 0.])
+        """)
+
+
 # ------------------------------------------------------------------------------------ gradscope: modes
 MARK = "# <- here"
 

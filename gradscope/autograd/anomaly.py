@@ -357,7 +357,9 @@ class AnomalyChecker:
         running = _RUNNING.get()
         if running and running[-1] is node:
             running.pop()
-        if node.frames is None:
+        if node.frames is None:  # made outside anomaly mode (and a leaf's AccumulateGrad, for now)
+            _warn_while_failing(f"Error detected in {node.name()}. No forward pass information available. Enable "
+                                "detect anomaly during forward pass for more information.")
             return
         _warn_while_failing(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
                             + "".join(format_stack(node.frames)).rstrip("\n"))

@@ -305,9 +305,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     alone = not observing and checker is None
     fast = plain and alone  # then they just run their rules
     direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
-    # and as soon as it is routed to it, unless anomaly mode (which reports a failing node: a leaf's own) or an
-    # observer (which may keep the list of a node's outputs, from which the routing drops the leaf's gradient) is on
-    at_once = direct and alone
+    # and as soon as it is routed to it, unless an observer (which may keep the list of a node's outputs, from which
+    # the routing drops the leaf's gradient) is on. Under anomaly mode a leaf failing to take it is the failing node
+    at_once = direct and not observing
+    defer = at_once and checker is None  # shared leaves may wait for their sums (see deferred)
     free = not retain_graph  # a node's rules free its saved values
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
@@ -326,11 +327,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
     # routed. One without hooks takes its gradient during the routing while none waits here
     leaves: list = []
-    # shared leaves without hooks in a pass where nothing else listens (at_once), with how many gradients they got:
-    # they take their sums at the end, not when the last edge into them has run, which needs the graph walked for
-    # the counts. No user code runs before then (a node with hooks, a custom Function or a hooked leaf first settles
-    # them, _settle), so none can tell. A training loop keeps the last step's graph alive while the next forward
-    # asks for the parameters' AccumulateGrad nodes (PyTorch's are the same objects then): every parameter is shared
+    # shared leaves without hooks in a pass where nothing else listens (`defer`: no observer, no anomaly mode), with
+    # how many gradients they got: they take their sums at the end, not when the last edge into them has run, which
+    # needs the graph walked for the counts. No user code runs before then (a node with hooks, a custom Function or
+    # a hooked leaf first settles them, _settle), so none can tell. A training loop keeps the last step's graph alive
+    # while the next forward asks for the parameters' AccumulateGrad nodes (PyTorch's are the same objects then):
+    # every parameter is shared
     deferred: dict = {}
     try:
         while True:
@@ -373,7 +375,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
                             # NOTE: only as the first leaf this node makes ready (as below): it is PyTorch's first
-                            if at_once and grads is not None and not leaves and not child._has_hooks and (
+                            if defer and grads is not None and not leaves and not child._has_hooks and (
                                     (leaf := child.variable)._requires_grad and not leaf._backward_hooks
                                     and not leaf._post_accumulate_hooks):  # no user code could see it wait: it
                                 grads = None                                # takes the sum at the end (see deferred)
@@ -415,7 +417,11 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                             outputs[index] = None
                             if following is None:
                                 following_grads = None
-                            _accumulate_routed(leaf, g)
+                            try:  # NOTE: free (3.11's exception table) unless it raises
+                                _accumulate_routed(leaf, g)
+                            except Exception:
+                                node = child  # the failing node is the leaf's own (anomaly mode warns with its stack)
+                                raise
                     else:
                         leaves.append((child, [g]))
                     continue
