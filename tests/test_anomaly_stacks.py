@@ -61,6 +61,32 @@ def test_calls_made_anew_from_the_same_lines_have_the_interpreters_stacks():
     _assert_stacks(made)
 
 
+def _kept_frames_hold_their_own_links(depth: int, x, seen: list) -> None:
+    if depth:
+        _kept_frames_hold_their_own_links(depth - 1, x, seen)
+        return
+    x.exp()
+    from gradscope.autograd import stacks  # white box: the frames kept for the next walk (see stacks._walk)
+
+    seen.append([(stacks._KNOWN[frame][:2], (frame.f_code, frame.f_lasti)) for frame in stacks._recent.frames])
+
+
+def test_a_walk_taking_the_last_walks_links_keeps_each_frame_with_its_own_link():
+    """A link kept for a frame is that frame's (its code, at its instruction), whether the walk made the links or
+    took the last walk's: a wrong one would go unseen until an op at the instruction it names."""
+    x = torch.ones(3, requires_grad=True)
+    seen: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for _ in range(3):
+            _kept_frames_hold_their_own_links(5, x, seen)
+    assert all(len(kept) >= 2 for kept in seen)
+    for kept in seen:
+        *outer, (innermost, this_frame) = kept  # this one has moved on since (to the line that looked)
+        assert innermost[0] is this_frame[0]
+        for link, frame in outer:
+            assert link[0] is frame[0] and link[1] == frame[1]
+
+
 @pytest.mark.parametrize("depths", [(20, 21, 20, 19, 20), (5, 0, 5, 1, 5), (40, 70, 70, 3, 70)])
 def test_recursion_of_other_depths_from_the_same_line_has_the_interpreters_stacks(depths):
     """One recursive function from one line: the frames' instructions are the last walk's for a while, then

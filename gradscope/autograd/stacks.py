@@ -192,31 +192,27 @@ def _walk(frame) -> tuple:
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
     takes them as they are, without making a link per frame, and keeps the innermost two frames alone."""
     recent = _recent
-    walked = []
     chain = recent.chain
     if chain is not None:  # the last walk's frames' (code, instruction), innermost first, and where it stopped
         codes, lastis, stop, stop_lasti, links, kept = chain
-        start = frame
-        append = walked.append
+        inner = frame
         try:
-            for code, lasti in zip(codes, lastis):
-                if frame.f_code is not code or frame.f_lasti != lasti:
+            for code, lasti in zip(codes, lastis):  # NOTE: the frames aren't listed: only the innermost two are kept
+                if inner.f_code is not code or inner.f_lasti != lasti:
                     break
-                append(frame)
-                frame = frame.f_back
+                inner = inner.f_back
             else:
-                if frame is stop and (stop is None or frame.f_lasti == stop_lasti):
+                if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
                     frames = recent.frames
                     _forget_inside(frames, stop)
                     for index in kept:  # outermost first, as the frames are listed
-                        inner = walked[index]
+                        inner = frame.f_back if index else frame
                         _KNOWN[inner] = links[index]
                         frames.append(inner)
                     return links[0]
         except AttributeError:  # the stack ended sooner (None has no f_code)
             pass
-        frame = start
-        walked.clear()
+    walked = []
     known_get = _KNOWN.get
     while frame is not None:
         link = known_get(frame)
@@ -240,7 +236,7 @@ def _walk(frame) -> tuple:
         if (inner < 2 or inner & 7 == 7 or link[2] is outermost) and not code.co_flags & _RESUMABLE:
             _KNOWN[frame] = link
             frames.append(frame)
-            if inner < 2:  # a walk taking these links keeps the innermost two alone: it is its own way out
+            if inner < 2:  # a walk taking these links keeps the innermost two alone (0, 1): it is its own way out
                 kept.append(inner)
     recent.chain = (tuple(map(_CODE, walked)), tuple(map(_LASTI, links)), stop,
                     outermost[1] if outermost is not None else None, links, kept)
