@@ -20,6 +20,7 @@ when someone looks (stacks.py); a gradient is checked in one BLAS pass.
 from __future__ import annotations
 
 import fnmatch
+import math
 import sys
 import warnings
 from contextvars import ContextVar
@@ -236,8 +237,8 @@ class AnomalyChecker:
         `skip`: the innermost frames surely gradscope's, from capture_stack's out: it, this one, and the recorder
         and its caller (dispatch's, Function.apply's), or the one-frame forward (fused.py passes 3)."""
         call = _CALLS_GET()
-        if call is not None and call.closed and call.stack is not None:  # capture_stack's commonest case, inline
-            node.frames = call.stack
+        if call is not None and call.closed and (stack := call.stack) is not None:  # capture_stack's commonest case
+            node.frames = stack
         else:
             node.frames = capture_stack(skip, call)
         node.module_call = call
@@ -322,8 +323,8 @@ class AnomalyChecker:
                 if g is not None:
                     if type(g) is _NDARRAY and g.dtype in _SCREENED:
                         flat = g if g.ndim == 1 else g.ravel("K")  # a view of any dense array, transposed ones too
-                        # NOTE: compared as a Python float: a NumPy scalar compared with one becomes an array first
-                        if float(flat.dot(flat)) < _INF:
+                        # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
+                        if _ISFINITE(flat.dot(flat)):
                             continue
                     break
             else:
@@ -402,6 +403,7 @@ def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
 
 _CHECK_ALL = _Mode(check_nan=True, check_inf=True)
 _INF = np.inf
+_ISFINITE = math.isfinite
 _NDARRAY = np.ndarray
 _SCREENED = (np.dtype(np.float32), np.dtype(np.float64))  # native ones: others are looked at closely
 _CALLS_GET = observers.calls.get
