@@ -678,7 +678,13 @@ def _accumulate_routed(leaf: Tensor, g) -> None:
     if not (owned and ((dtype := g.dtype) is data.dtype or dtype == data.dtype) and g.strides == data.strides
             and g.flags.writeable):
         g = _copy_like(g, data)
-    grad = _make(g)
+    grad = _new_tensor(Tensor)  # Tensor._make(g), inlined: a frame per leaf and step
+    grad._data = g
+    grad._requires_grad = False
+    grad._grad_fn = None
+    grad._output_nr = 0
+    grad._version_counter = [0]
+    grad._base = None
     _accumulate_lock.acquire()
     try:
         if leaf._grad is None:
@@ -738,7 +744,7 @@ _ALONE = _reference_counts()
 _OWNER_ALONE, (_VIEW_ALONE, _VIEW_BASE_ALONE) = (_ALONE[0][0], _ALONE[1]) if _ALONE else (-1, (-1, -1))
 _HELD_ALONE = _held_alone()
 _add = np.add
-_make = Tensor._make
+_new_tensor = object.__new__
 
 
 def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True) -> None:

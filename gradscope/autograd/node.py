@@ -507,7 +507,48 @@ def _first_order_vjp(op: Primitive):
             self._saved = FREED[len(saved)]  # dropping the entries frees what they held
         return outputs
 
-    return _vjp
+    if joint is not None and plain and not held and not weak_numbers:  # addmm: a linear layer's, every step
+
+        def _vjp_joint(self, grads: list, free: bool) -> list:
+            saved = self._saved
+            if type(saved) is not tuple:  # freed: the general path raises
+                return _vjp(self, grads, free)
+            values = [NUMPY]
+            for entry in saved:  # light entries (see dispatch._record_simple), or None (no rule reads it)
+                if entry is None:
+                    values.append(None)
+                elif type(entry) is tuple and entry[1][0] == entry[2] and (
+                        entry[4] is None or entry[3]._grad_fn is not None):
+                    values.append(entry[0])
+                else:  # a SavedTensor, a number, or modified in place: the general path, its errors
+                    return _vjp(self, grads, free)
+            values += self._attrs
+            outputs = joint(grads[0], Saved(values), self._input_meta)
+            if free and saved:
+                self._saved = FREED[len(saved)]
+            return outputs
+
+        return _vjp_joint
+    array_rule = op.array_vjp
+    if array_rule is None:
+        return _vjp
+    if not op.saved_names:  # t: the gradient's transpose, no Saved, no rule frame
+
+        def _vjp_of_gradient(self, grads: list, free: bool) -> list:
+            return [array_rule(grads[0])]
+
+        return _vjp_of_gradient
+
+    def _vjp_of_saved(self, grads: list, free: bool) -> list:  # tanh: from its result, a light entry
+        entry = self._saved[0]
+        if type(entry) is not tuple or entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+            return _vjp(self, grads, free)  # freed, a SavedTensor or modified in place: the general path, its errors
+        g = array_rule(grads[0], entry[0])
+        if free:
+            self._saved = FREED[1]
+        return [g]
+
+    return _vjp_of_saved
 
 
 def padded(node, grads: list) -> list:

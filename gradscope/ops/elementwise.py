@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from gradscope.ops.namespace import _sigmoid
+from gradscope.ops.namespace import _sigmoid, sigmoid_backward, tanh_backward
 from gradscope.ops.namespace import threshold_backward as _threshold_backward
 from gradscope.ops.registry import primitive
 
@@ -127,9 +127,10 @@ sin = primitive("sin", np.sin, "SinBackward0", inputs=("self",), saves=("self",)
 cos = primitive("cos", np.cos, "CosBackward0", inputs=("self",), saves=("self",),
                 vjp=(lambda g, s: -g * s.xp.sin(s.self),), keeps_meta=True)
 tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: s.xp.tanh_backward(g, s.result),), keeps_meta=True)
+                 vjp=(lambda g, s: s.xp.tanh_backward(g, s.result),), keeps_meta=True, array_vjp=tanh_backward)
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
-                    vjp=(lambda g, s: s.xp.sigmoid_backward(g, s.result),), keeps_meta=True)
+                    vjp=(lambda g, s: s.xp.sigmoid_backward(g, s.result),), keeps_meta=True,
+                    array_vjp=sigmoid_backward)
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
 # selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", lambda a: np.maximum(a, 0), "ReluBackward0", inputs=("self",), saves=("result",),

@@ -40,7 +40,7 @@ class Primitive:
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
         "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy", "unsaved",
-        "weak_numbers", "complex_vjp", "complex_node_class",
+        "weak_numbers", "complex_vjp", "complex_node_class", "array_vjp",
     )
 
     def __init__(
@@ -65,6 +65,7 @@ class Primitive:
         unsaved: Sequence[str] = (),
         weak_numbers: bool = False,
         complex_vjp: str | Sequence[Callable | None] | None = None,
+        array_vjp: Callable | None = None,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -114,6 +115,13 @@ class Primitive:
         if keeps_meta and (len(self.inputs) != 1 or self.params or outputs != 1):
             raise ValueError(f"{name}: keeps_meta is for one-input, one-output ops without params")
         self.keeps_meta = keeps_meta
+        # a keeps_meta op's rule on ndarrays alone, `array_vjp(g, *saved values)` (at most one saved): what its rule
+        # returns on the engine's first-order path, without a Saved built for it nor the rule's own frame (the
+        # rules stay the op's reference: tests/ops/test_joint_vjps.py compares the two). A linear layer's
+        # TBackward0 and an activation's node run it on every step
+        if array_vjp is not None and (not keeps_meta or self.attrs or len(self.saved_names) > 1):
+            raise ValueError(f"{name}: array_vjp is for keeps_meta ops without attrs saving at most one value")
+        self.array_vjp = array_vjp
         # rules that only ever combine a saved Python float with the gradient (`g * s.other`): the engine hands
         # them the float as a 0-dim array of the gradient's dtype (float32 or float64), which gives the same
         # values (NumPy takes a Python float in the array's dtype, as PyTorch takes a wrapped number) and costs

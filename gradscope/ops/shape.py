@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from gradscope.ops.registry import primitive
@@ -49,7 +51,7 @@ unsafe_view = primitive("reshape_copy", np.reshape, "UnsafeViewBackward0", input
 alias = primitive("alias", lambda a: a.view(), "AliasBackward0", inputs=("self",), view=True,
                   vjp=(lambda g, s: g,), keeps_meta=True)
 t = primitive("t", lambda a: a.T, "TBackward0", inputs=("self",), view=True, vjp=(lambda g, s: s.xp.t(g),),
-              keeps_meta=True)
+              keeps_meta=True, array_vjp=operator.attrgetter("T"))
 transpose = primitive("transpose", np.swapaxes, "TransposeBackward0", inputs=("self",), params=("dim0", "dim1"),
                       view=True, vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
 permute = primitive("permute", np.transpose, "PermuteBackward0", inputs=("self",), params=("dims",), view=True,
