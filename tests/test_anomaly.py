@@ -399,6 +399,30 @@ def test_a_leaf_failing_to_take_its_gradient_is_the_node_that_failed(oracle, sha
         """)
 
 
+def test_a_hook_writing_nan_into_a_gradient_shared_with_a_transpose_is_caught_at_the_transpose(oracle):
+    """AddBackward0 hands one gradient to both inputs; the leaf's hook writes nan into it before TBackward0 runs
+    (leaves first). A screen of the transpose skipped because its input was cleared at AddBackward0 would miss it."""
+    check_shown(oracle, """
+        p = torch.ones(2, 3, requires_grad=True)
+        w = torch.ones(3, 2, requires_grad=True)
+        p.register_hook(lambda g: g.mul_(float("nan")))
+
+        def run():
+            with torch.autograd.set_detect_anomaly(True):
+                z = p + w.t()
+                (z * 2).sum().backward()
+
+        show(run)
+        print(p.grad.isnan().all().item(), w.grad)
+        """, """\
+        RuntimeError: Function 'TBackward0' returned nan values in its 0th output.
+        'Error detected in TBackward0. Traceback of forward call that caused the error:'
+          File "<snippet>", line 11, in <module>
+          File "<snippet>", line 8, in run
+        True None
+        """)
+
+
 # ------------------------------------------------------------------------------------ gradscope: modes
 MARK = "# <- here"
 
