@@ -432,3 +432,25 @@ def test_a_hooked_leaf_sees_a_shared_parameters_gradient_when_torchs_would(case)
         loss.backward()
         results.append(log)
     assert results[0] == results[1]
+
+
+def _leaves_beside_a_waiting_node(lib, n: int, extra: int) -> list:
+    """The order in which `n` hooked leaves stacked together take their gradients, while the other input of the
+    product they enter (`b`) waits as the engine's second node, above `extra` others in the heap."""
+    order = []
+    ws = [lib.tensor([1.0, 2.0], requires_grad=True) for _ in range(n)]
+    for i, w in enumerate(ws):
+        w.register_hook(lambda g, i=i: order.append(i))
+    x = lib.tensor([0.5, 0.25], requires_grad=True)
+    b = x.exp()
+    others = [x.sin() * k for k in range(extra)]
+    loss = (lib.stack(ws) * b).sum() + sum((t.sum() for t in others), lib.tensor(0.0))
+    loss.backward()
+    return order
+
+
+@pytest.mark.parametrize("extra", [0, 1, 2])
+@pytest.mark.parametrize("n", [3, 5, 6, 7])
+def test_leaves_made_ready_beside_a_waiting_node_take_their_gradients_in_torchs_order(n, extra):
+    # the waiting node counts among those PyTorch's queue holds (leaf_order), wherever the engine keeps it
+    assert _leaves_beside_a_waiting_node(gradscope, n, extra) == _leaves_beside_a_waiting_node(torch, n, extra)

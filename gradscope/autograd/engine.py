@@ -318,11 +318,15 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     pass_token = _current_pass.set(GraphTask(roots, dependencies, roots_reached))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
-    top = -ready[0][0]  # the sequence number of the node on top of the heap (-1: none)
+    top = -ready[0][0]  # the largest sequence number of a waiting node (-1: none): `second`'s, else the heap's top's
     # the ready node with the largest sequence number among those a node just made ready, with its gradients,
-    # if it is larger than any in the heap (`top`): it runs next, skipping the heap. Chains, and a linear layer's
+    # if it is larger than any waiting (`top`): it runs next, skipping the heap. Chains, and a linear layer's
     # AddmmBackward0 making its TBackward0 and the previous layer's TanhBackward0 ready, are the common cases
     following = following_grads = node = None
+    # the waiting node with the largest sequence number, with its gradients, kept out of the heap while it is one
+    # (`top` is then its number): a linear layer's AddmmBackward0 makes the previous layer's TanhBackward0 and its
+    # own TBackward0 ready, which runs first (`following`), and then that one, without a round trip through the heap
+    second = second_grads = None
     # leaves' AccumulateGrad nodes made ready, with their gradients, in that order: they run before any other
     # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
     # routed. One without hooks takes its gradient during the routing while none waits here
@@ -341,6 +345,11 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 # drops it (its count must be exact), else it goes with the next node's routing
                 node, grads = following, following_grads
                 following = None
+            elif second is not None:
+                node, grads = second, second_grads
+                second = second_grads = None
+                top = -ready[0][0]
+                del buffers[node]
             elif top >= 0:
                 _, _, node, grads = heappop(ready)
                 top = -ready[0][0]
@@ -447,9 +456,13 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         continue
                 elif child._seq > following._seq:
                     following, following_grads, child, slots = child, slots, following, following_grads
-                heappush(ready, (-child._seq, next(tie), child, slots))
-                buffers[child] = slots
-                top = -ready[0][0]
+                buffers[child] = slots  # it waits, and later gradients are summed into its list
+                if (seq := child._seq) > top:  # above every waiting node: it is `second`
+                    if second is not None:
+                        heappush(ready, (-top, next(tie), second, second_grads))
+                    second, second_grads, top = child, slots, seq
+                else:
+                    heappush(ready, (-seq, next(tie), child, slots))
             if leaves:
                 if deferred:  # their hooks are user code
                     if dependencies is None:
@@ -459,6 +472,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if following is None:
                     following_grads = None
                 if len(leaves) > 1:  # in the order PyTorch's heap hands them out (one: made ready first, runs first)
+                    if second is not None:  # leaf_order reads the waiting nodes off the heap
+                        heappush(ready, (-top, next(tie), second, second_grads))
+                        second = second_grads = None
                     leaves[:] = leaf_order.reordered(node, leaves, ready, following, buffers, needed, _parents(roots))
                 for node, grads in leaves:
                     if direct and not node._has_hooks and (
