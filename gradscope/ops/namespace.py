@@ -25,19 +25,27 @@ def threshold_backward(g, result):
     """+0.0 where result <= 0, else g (PyTorch's threshold_backward: a select, so a NaN or inf gradient at a unit that
     is off gives 0, and a NaN result passes g). The select multiplies g's bits, as unsigned integers, by the mask's
     0 or 1: np.where branches per element and costs 10x more on a random mask."""
-    return (g.view(f"u{g.dtype.itemsize}") * ~(result <= 0)).view(g.dtype)
+    dtype, result_dtype = g.dtype, result.dtype
+    # NOTE: the unsigned dtype looked up, not parsed from a string, and 0 in the result's dtype (see _ONE32)
+    unsigned = _UNSIGNED_OF.get(dtype) or np.dtype(f"u{dtype.itemsize}")
+    zero = _ZERO32 if result_dtype is _FLOAT32 else _ZERO64 if result_dtype is _FLOAT64 else 0
+    return (g.view(unsigned) * ~(result <= zero)).view(dtype)
 
 
-def _read_only_one(dtype) -> np.ndarray:
-    one = np.ones((), dtype)
-    one.flags.writeable = False
-    return one
+def _read_only(value, dtype) -> np.ndarray:
+    array = np.full((), value, dtype)
+    array.flags.writeable = False
+    return array
 
 
 _FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)  # NumPy's own instances: `is` finds them
-# 1 of float32 or float64, for rules' `1 - x`: the same values as a Python 1 (NumPy computes with a Python number
-# in the array's dtype), but NumPy's path for a Python number costs ~2.3k instructions more a ufunc call
-_ONE32, _ONE64 = _read_only_one(_FLOAT32), _read_only_one(_FLOAT64)
+# 1 and 0 of float32 or float64, for rules' `1 - x` and `x <= 0`: the same values as a Python 1 or 0 (NumPy computes
+# with a Python number in the array's dtype), but NumPy's path for a Python number costs ~2.3k instructions more a
+# ufunc call
+_ONE32, _ONE64 = _read_only(1, _FLOAT32), _read_only(1, _FLOAT64)
+_ZERO32, _ZERO64 = _read_only(0, _FLOAT32), _read_only(0, _FLOAT64)
+# each float dtype's unsigned integers of its size, which threshold_backward reads its bits as
+_UNSIGNED_OF = {np.dtype(f"f{size}"): np.dtype(f"u{size}") for size in (2, 4, 8)}
 
 def tanh_backward(g, result):
     """g * (1 - tanh²), tanh's gradient from its result (g of the result's shape and dtype)."""

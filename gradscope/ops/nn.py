@@ -41,8 +41,17 @@ def _class_sums(g, s):
     return s.xp.sum(g, _axes(g, s.dim), True) if s.xp.is_tensor else _sums_along(g, s.dim)
 
 
+def _row_maxima(a, dim: int):
+    """The maxima of an ndarray along `dim`, kept as a dim of size 1 (-inf over an empty dim: an empty result).
+    NOTE: maximum.reduce itself, not `a.max()`, NumPy's Python frame around it (once per loss)."""
+    return _maximum_reduce(a, _axes(a, dim), None, None, True, -np.inf)
+
+
+_maximum_reduce, _add_reduce = np.maximum.reduce, np.add.reduce
+
+
 def _softmax(a, dim):
-    shifted = np.exp(a - a.max(axis=_axes(a, dim), keepdims=True, initial=-np.inf))  # initial: an empty dim
+    shifted = np.exp(a - _row_maxima(a, dim))
     return shifted / _sums_along(shifted, dim)
 
 
@@ -53,7 +62,7 @@ softmax = primitive("softmax", _softmax, "SoftmaxBackward0", inputs=("self",), p
 def _log_softmax(a, dim):
     # NOTE: PyTorch's kernel order, (x - max) - log(sum(exp(x - max))): a +inf logit makes its whole row nan
     # there (inf - inf), where logsumexp's guard against infinite maxima would give the other classes -inf
-    shifted = a - a.max(axis=_axes(a, dim), keepdims=True, initial=-np.inf)  # initial: an empty dim, empty result
+    shifted = a - _row_maxima(a, dim)
     shifted -= np.log(_sums_along(np.exp(shifted), dim))
     return shifted
 
@@ -113,7 +122,7 @@ def _count_ignored(target, ignore_index, n_classes: int) -> int:
     unsigned = _UNSIGNED.get(target.dtype)
     # NOTE: one pass in the common case: read as unsigned, a negative target is larger than any class, so every
     # target is a class if the largest is below n_classes; and then none is ignored unless ignore_index is a class
-    if unsigned is not None and (not target.size or target.view(unsigned).max() < n_classes):
+    if unsigned is not None and (not target.size or _maximum_reduce(target.view(unsigned), None) < n_classes):
         return np.count_nonzero(target == ignore_index) if 0 <= ignore_index < n_classes else 0
     ignored = target == ignore_index
     bad = target[~ignored & ((target < 0) | (target >= n_classes))]
@@ -155,7 +164,7 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     w, safe = _nll_weights(tgt, weight, ignore_index, _count_ignored(tgt, ignore_index, logp.shape[1]), a.dtype)
     picked = logp[np.arange(len(safe)), safe]
     if w is None and reduction == MEAN:  # -(sum) is sum(-picked) to the bit: negation is exact
-        return (-picked.sum() / len(safe)).astype(a.dtype)
+        return (-_add_reduce(picked, None) / len(safe)).astype(a.dtype)  # picked.sum(), without NumPy's frame
     losses = -picked if w is None else -picked * w
     if reduction == MEAN:
         return (losses.sum() / w.sum()).astype(a.dtype)

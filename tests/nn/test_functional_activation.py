@@ -196,3 +196,19 @@ def test_log_softmax_follows_pytorchs_order_at_infinities():
     # all -inf row is nan, and a -inf logit beside finite ones is -inf with the rest normalised as usual
     x = gradscope.tensor([[np.inf, 1.0], [-np.inf, -np.inf], [-np.inf, 1.0]])
     np.testing.assert_array_equal(F.log_softmax(x, 1).numpy(), [[np.nan, np.nan], [np.nan, np.nan], [-np.inf, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64", "float16", "float32", "float64"])
+def test_relu_keeps_the_dtype_and_the_bits_of_torchs(dtype):
+    """relu's forward computes against a zero of the input's own dtype (a float's a 0-d array, any other a Python 0):
+    an integer tensor stays integer, and NaN and infinities come out as PyTorch's. (Not -0.0: PyTorch keeps its sign,
+    NumPy's maximum gives +0.0, before this zero as with a Python 0.)"""
+    torch = pytest.importorskip("torch")
+    values = [3, 0, 200] if dtype == "uint8" else [-3, 0, 5, 127] if dtype == "int8" else [-3, 0, 5, 2**20]
+    if dtype.startswith("float"):
+        values += [np.nan, np.inf, -np.inf, -1e-30, 1e-30]
+    x = np.array(values, dtype)
+    ours, theirs = gradscope.relu(gradscope.tensor(x)), torch.relu(torch.tensor(x))
+    assert ours.dtype == getattr(gradscope, dtype) and ours.numpy().dtype == x.dtype
+    bits = f"u{x.dtype.itemsize}"
+    np.testing.assert_array_equal(ours.numpy().view(bits), theirs.numpy().view(bits))
