@@ -60,6 +60,10 @@ class TensorNamespace:
         return apply(E.threshold_backward, (g, result))
 
     @staticmethod
+    def relu_backward(g, result):  # threshold_backward's node, as PyTorch's relu backward makes
+        return apply(E.threshold_backward, (g, result))
+
+    @staticmethod
     def tanh_backward(g, result):
         return g * (1 - result * result)
 

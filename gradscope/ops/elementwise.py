@@ -131,15 +131,17 @@ tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("res
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
                     vjp=(lambda g, s: s.xp.sigmoid_backward(g, s.result),), keeps_meta=True,
                     array_vjp=sigmoid_backward)
-# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
-# selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
+
+
 def _relu(a):
     dtype = a.dtype  # NOTE: 0 in a float array's dtype: NumPy's path for a Python 0 costs ~2.3k instructions more
     return np.maximum(a, _ZERO32 if dtype is _FLOAT32 else _ZERO64 if dtype is _FLOAT64 else 0)
 
 
+# NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
+# selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", _relu, "ReluBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: s.xp.threshold_backward(g, s.result),), keeps_meta=True)
+                 vjp=(lambda g, s: s.xp.relu_backward(g, s.result),), keeps_meta=True)
 # relu's backward as an op of its own, as in PyTorch: differentiating it again stays connected to the
 # result (with a zero derivative there), so gradients of gradients are zeros rather than missing
 threshold_backward = primitive(

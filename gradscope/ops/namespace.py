@@ -32,6 +32,16 @@ def threshold_backward(g, result):
     return (g.view(unsigned) * ~(result <= zero)).view(dtype)
 
 
+def relu_backward(g, result):
+    """threshold_backward(g, result) for relu's result, which is never negative (a number >= 0, or NaN): there
+    `result <= 0` is `result == 0`, so the mask of units that pass g is `result != 0` itself, one NumPy call (and
+    one bool array) fewer than its negation."""
+    dtype, result_dtype = g.dtype, result.dtype
+    unsigned = _UNSIGNED_OF.get(dtype) or np.dtype(f"u{dtype.itemsize}")
+    zero = _ZERO32 if result_dtype is _FLOAT32 else _ZERO64 if result_dtype is _FLOAT64 else 0
+    return (g.view(unsigned) * (result != zero)).view(dtype)
+
+
 def _read_only(value, dtype) -> np.ndarray:
     array = np.full((), value, dtype)
     array.flags.writeable = False
@@ -113,6 +123,7 @@ class NumpyNamespace:
         return np.logaddexp.accumulate(x, axis=dim)
 
     threshold_backward = staticmethod(threshold_backward)
+    relu_backward = staticmethod(relu_backward)
     tanh_backward = staticmethod(tanh_backward)
     sigmoid_backward = staticmethod(sigmoid_backward)
     matmul = staticmethod(np.matmul)
