@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from gradscope.ops.namespace import _FLOAT32, _FLOAT64, _ZERO32, _ZERO64, _sigmoid, sigmoid_backward, tanh_backward
+from gradscope.ops.namespace import relu_backward as _relu_backward
 from gradscope.ops.namespace import threshold_backward as _threshold_backward
 from gradscope.ops.registry import primitive
 
@@ -141,7 +142,7 @@ def _relu(a):
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
 # selects rather than multiplies: an infinite gradient where the unit is off gives 0, not inf * 0 = nan.
 relu = primitive("relu", _relu, "ReluBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: s.xp.relu_backward(g, s.result),), keeps_meta=True)
+                 vjp=(lambda g, s: s.xp.relu_backward(g, s.result),), keeps_meta=True, array_vjp=_relu_backward)
 # relu's backward as an op of its own, as in PyTorch: differentiating it again stays connected to the
 # result (with a zero derivative there), so gradients of gradients are zeros rather than missing
 threshold_backward = primitive(

@@ -230,9 +230,9 @@ def test_array_vjp_is_the_rule_bit_for_bit(name, dtype):
 
 
 def _activation_stack(lib, how: str):
-    """Linear, then tanh, sigmoid and t (each an array_vjp node): its gradients, or the error its backward
+    """Linear, then tanh, relu, sigmoid and t (each an array_vjp node): its gradients, or the error its backward
     raises after `how` ("plain", "again": a second backward, "modified": tanh's result changed in place,
-    "hooked": saved-tensor hooks, "anomaly")."""
+    "modified relu": relu's, "hooked": saved-tensor hooks, "anomaly")."""
     rng = np.random.default_rng(7)
     x = lib.tensor(rng.standard_normal((3, 4)), requires_grad=True)
     w = lib.tensor(rng.standard_normal((4, 4)), requires_grad=True)
@@ -241,15 +241,16 @@ def _activation_stack(lib, how: str):
     if hooks is not None:
         hooks.__enter__()
     h = lib.tanh(lib.nn.functional.linear(x, w, b))
-    loss = (lib.sigmoid(h).t() @ x.t().tanh().t()).sum()
+    r = lib.relu(h - 0.25)
+    loss = (lib.sigmoid(r).t() @ x.t().tanh().t()).sum() + (h * 0.5).sum()
     if hooks is not None:
         hooks.__exit__(None, None, None)
     try:
         if how == "again":
             loss.backward(retain_graph=False)
-        elif how == "modified":
+        elif how in ("modified", "modified relu"):
             with lib.no_grad():
-                h.mul_(2)
+                (h if how == "modified" else r).mul_(2)
         if how == "anomaly":
             with lib.autograd.detect_anomaly():
                 loss.backward()
@@ -260,7 +261,7 @@ def _activation_stack(lib, how: str):
     return [t.grad.numpy() for t in (x, w, b)]
 
 
-@pytest.mark.parametrize("how", ["plain", "again", "modified", "hooked", "anomaly"])
+@pytest.mark.parametrize("how", ["plain", "again", "modified", "modified relu", "hooked", "anomaly"])
 def test_array_vjp_nodes_give_pytorchs_gradients_and_errors(how):
     ours, theirs = _activation_stack(gradscope, how), _activation_stack(torch, how)
     if isinstance(theirs, str):
