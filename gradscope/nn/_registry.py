@@ -12,6 +12,8 @@ from __future__ import annotations
 import weakref
 
 _lists: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> (classes met in the walk, its parameters)
+# module -> (the parameter list `kept` gave, {key: what was made from the model then}): see `kept_with`
+_derived: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _holding = False  # whether _lists may hold any (clearing an empty WeakKeyDictionary still costs a Python loop)
 _writes = 0  # registry writes so far: a list walked while another thread wrote is not kept
 
@@ -23,6 +25,7 @@ def forget() -> None:
     if _holding:
         _holding = False
         _lists.clear()
+        _derived.clear()
 
 
 class Registry(dict):
@@ -95,3 +98,21 @@ def kept(module, walk, base_named_modules):
     if writes != _writes:  # another thread wrote to a registry meanwhile: what was walked may be stale
         forget()
     return parameters
+
+
+def kept_with(module, walk, base_named_modules, key, make):
+    """`make()`, something made from `module`'s tree (the names of its parameters, say), kept under `key`
+    while `kept` keeps the tree's parameter list: that very list is returned until a registry changes, so
+    what was made with it is still what `make()` would make. Made every time when the list can't be kept."""
+    parameters = kept(module, walk, base_named_modules)
+    if parameters is None:
+        return make()
+    entry = _derived.get(module)
+    if entry is None or entry[0] is not parameters:
+        entry = _derived[module] = (parameters, {})
+    made = entry[1].get(key)
+    if made is None:
+        made = make()
+        # NOTE: made after the list: a registry written meanwhile made that list stale, never returned again
+        entry[1][key] = made
+    return made

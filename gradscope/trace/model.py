@@ -87,16 +87,25 @@ class TensorRecord:
     def capture(cls, array: np.ndarray, keep_limit: int) -> TensorRecord:
         """Record `array` as it is now: a copy of its values, kept when it has at most `keep_limit`
         elements, else a snapshot that only ever shows as statistics (computed on demand either way)."""
+        record = _new_object(cls)  # as cls(...) makes it, without its checks: a few dozen per training step
+        record._stats = record._loader = record._shape = record._source = record._finite = record._held = None
         if array.size <= keep_limit and _storable(array.dtype):
-            return _recorded(cls, np.array(array, copy=True), None, None)
-        return _recorded(cls, None, snapshots.snapshot(array), None)
+            record._values = np.array(array, copy=True)
+            record._snapshot = None
+        else:
+            record._values = None
+            record._snapshot = snapshots.snapshot(array)
+        return record
 
     @classmethod
     def hold(cls, array: np.ndarray) -> TensorRecord:
         """Record `array` by reference: its statistics as they are now, copied only before a write into its
         memory changes them. The caller knows no one holds it who writes unannounced (the recorder: an
         array gradscope made while recording). Falls back to a snapshot for memory that can't be held."""
-        record = _recorded(cls, None, None, array)
+        record = _new_object(cls)
+        record._stats = record._loader = record._shape = record._source = record._finite = record._values = None
+        record._held = array
+        record._snapshot = None
         flags = array.flags  # (a strided array's copy is contiguous: its sums could differ in the last bit)
         if not ((flags.c_contiguous or flags.f_contiguous) and writes.hold(array, record)):
             record._held, record._snapshot = None, snapshots.snapshot(array)
@@ -119,7 +128,8 @@ class TensorRecord:
     def as_view(cls, source: TensorRecord, shape: tuple[int, ...]) -> TensorRecord:
         """A record of the values `source` recorded, seen with another `shape` in the same memory order
         (statistics don't depend on the order: the same figures, the same bits)."""
-        record = _recorded(cls, None, None, None)
+        record = _new_object(cls)
+        record._stats = record._loader = record._finite = record._values = record._snapshot = record._held = None
         record._source = source
         record._shape = shape
         return record
@@ -218,17 +228,6 @@ class TensorRecord:
         if array is not None:
             return tuple(array.shape)
         return self._shape if self._shape is not None else self.stats.shape
-
-
-def _recorded(cls: type, values: np.ndarray | None, snapshot: np.ndarray | None, held: np.ndarray | None):
-    """A record of values, a snapshot or a held array, as `cls(...)` makes it without its checks: the recorder
-    makes one for each distinct array it meets (a few dozen per training step)."""
-    record = _new_object(cls)
-    record._values = values
-    record._snapshot = snapshot
-    record._held = held
-    record._stats = record._loader = record._shape = record._source = record._finite = None
-    return record
 
 
 _new_object = object.__new__

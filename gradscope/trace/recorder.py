@@ -21,6 +21,7 @@ from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import memory_owner
+from gradscope.nn import _registry
 from gradscope.trace import snapshots
 from gradscope.trace.diagnosis import (
     ForwardCheck,
@@ -59,10 +60,13 @@ class _Known:
 
     __slots__ = ("ref", "record", "version", "made", "whole", "whole_version")
 
-    def __init__(self, array: np.ndarray, made: bool) -> None:
+    def __init__(self, array: np.ndarray, made: bool, record: TensorRecord | None = None, version: int | None = None,
+                 whole: TensorRecord | None = None) -> None:
         self.ref = weakref.ref(array)
         self.made = made
-        self.record = self.version = self.whole = self.whole_version = None
+        self.record = record
+        self.version = self.whole_version = version
+        self.whole = whole
 
 
 def _render(value) -> str:
@@ -148,34 +152,30 @@ class Recorder:
             # are bare arrays: the one a node passes down is the one its input's node receives
             if record is not None and (known.version == version or version is None):
                 return record
-            record = self._record(array, version, made, known)
-        else:  # met for the first time (or the id is another's now)
-            owns = array.base is None and type(array) is np.ndarray
-            known = self._arrays[key] = _Known(array, made and owns)
-            if len(self._arrays) > self._prune_at:
-                self._prune()
-            record = self._record_new(array, version, known) if owns else self._record(array, version, made, known)
-        known.record = record
-        known.version = version
-        return record
-
-    def _record_new(self, array: np.ndarray, version: int | None, known: _Known) -> TensorRecord:
-        """`_record` of an ndarray met for the first time that owns its memory (`known` is its new entry, its
-        memory's too): the common case, where no record of the same memory exists to be a view of."""
-        if array.size <= self.keep_values:
+            record = known.record = self._record(array, version, made, known)
+            known.version = version
+            return record
+        # met for the first time (or the id is another's now)
+        if array.base is not None or type(array) is not np.ndarray:
+            known = self._arrays[key] = _Known(array, False)
+            record = known.record = self._record(array, version, made, known)
+            known.version = version
+        elif array.size <= self.keep_values:  # owns its memory: no record of the same memory to be a view of
             record = TensorRecord.capture(array, self.keep_values)
             if record.pending_bytes:
                 self._hold(record, array.nbytes)
-            return record
-        if known.made or writes.is_private(array):
-            record = TensorRecord.hold(array)
+            self._arrays[key] = _Known(array, made, record, version)
         else:
-            record = TensorRecord.capture(array, self.keep_values)
-        self._hold(record, array.nbytes)  # held or copied, the same bytes
-        flags = array.flags
-        if flags.c_contiguous or flags.f_contiguous:  # all of its memory (see _whole_buffer)
-            known.whole = record
-            known.whole_version = version
+            if made or writes.is_private(array):
+                record = TensorRecord.hold(array)
+            else:
+                record = TensorRecord.capture(array, self.keep_values)
+            self._hold(record, array.nbytes)  # held or copied, the same bytes
+            flags = array.flags  # all of its memory (see _whole_buffer)
+            whole = record if flags.c_contiguous or flags.f_contiguous else None
+            self._arrays[key] = _Known(array, made, record, version, whole)
+        if len(self._arrays) > self._prune_at:
+            self._prune()
         return record
 
     def _record(self, array: np.ndarray, version: int | None, made: bool, known: _Known) -> TensorRecord:
@@ -257,7 +257,9 @@ class Recorder:
         else:
             op, kind = (node.op.name, "op") if isinstance(node, OpNode) else (_op_name(node), _kind(node))
             record = self._records[id(node)] = NodeRecord.named(node_id, node.name(), op, kind, node.scope)
-            record.next = [(None if child is None else self._node_record(child).id, nr) for child, nr in node._next]
+            records = self._records
+            record.next = [(None if child is None else (records.get(id(child)) or self._node_record(child)).id, nr)
+                           for child, nr in node._next]
         self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
         return record
 
@@ -302,7 +304,8 @@ class Recorder:
 
     def value_saved(self, node, name, value) -> None:
         """`tensor_saved` told by the fast paths: the saved input tensor, or the output's array."""
-        self._node_record(node).saved[name] = self._capture(value)
+        record = self._records.get(id(node)) or self._node_record(node)
+        record.saved[name] = self._capture(value)
 
     def backward_begin(self, roots, grads) -> None:
         if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
@@ -315,7 +318,7 @@ class Recorder:
 
     def backward_node_start(self, node, grads) -> None:
         if self._pass is not None:
-            node_id = self._node_record(node).id
+            node_id = (self._records.get(id(node)) or self._node_record(node)).id
             if node._has_hooks:
                 self._note_hooks(node_id, describe_hooks(node))
             self._pass.order.append(node_id)
@@ -324,7 +327,7 @@ class Recorder:
     def backward_node_end(self, node, grads) -> None:
         if self._pass is None:
             return
-        node_id = self._node_record(node).id
+        node_id = (self._records.get(id(node)) or self._node_record(node)).id
         made = node_id in self._created  # an op's rule, all of whose saved values were recorded
         self._pass.grad_inputs[node_id] = [self._capture(grad, made) for grad in grads]
         self.trace.judge_later(partial(classify_backward, pass_record=self._pass, node_id=node_id))
@@ -333,7 +336,7 @@ class Recorder:
         if self._pass is None:
             return
         accumulator = tensor._grad_accumulator()
-        node_id = self._node_record(accumulator).id
+        node_id = (self._records.get(id(accumulator)) or self._node_record(accumulator)).id
         if accumulator._has_hooks or tensor._backward_hooks or tensor._post_accumulate_hooks:
             self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
@@ -463,7 +466,8 @@ def named_parameters(namespace: dict) -> list[tuple[str, str | None, Tensor]]:
     found: dict[int, tuple[str, str | None, Tensor]] = {}
     for var, value in variables:
         if isinstance(value, gradscope.nn.Module):
-            _name_under(var, value.named_parameters(), found)
+            for entry in model_parameters(var, value):
+                found.setdefault(id(entry[2]), entry)
         elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
             found.setdefault(id(value), (var, None, value))
     return list(found.values())
@@ -474,17 +478,32 @@ def root_module_parameters(roots) -> list[tuple[str, str, Tensor]]:
     (built inside `main()`, say), named as their nodes' scopes are: `Net.fc1.weight`, module `Net.fc1`.
     Biggest models first, as in `named_parameters`."""
     found: dict[int, tuple[str, str, Tensor]] = {}
-    listed = [(list(root.named_parameters()), root) for root in roots]  # each model walked once
-    for named, root in sorted(listed, key=lambda item: -len(item[0])):
-        _name_under(root._scope_name or type(root).__name__, named, found)
+    listed = [model_parameters(root._scope_name or type(root).__name__, root) for root in roots]
+    for named in sorted(listed, key=lambda named: -len(named)) if len(listed) > 1 else listed:
+        for entry in named:
+            found.setdefault(id(entry[2]), entry)
     return list(found.values())
 
 
-def _name_under(prefix: str, named, found: dict) -> None:
-    """Name a model's parameters `prefix.fc1.weight` (module `prefix.fc1`) in `found`, by id, unless named already."""
-    for name, param in named:
+def model_parameters(prefix: str, model) -> list[tuple[str, str, Tensor]]:
+    """(name, module, tensor) for each of `model.named_parameters()`, named under `prefix`: `prefix.fc1.weight`,
+    module `prefix.fc1`. Kept between recordings while the model's parameters stay the same (nn._registry):
+    every recording names its model's parameters, and walking a model costs as much as a few of its ops."""
+    Module = gradscope.nn.Module
+    cls = type(model)
+    if cls.named_parameters is Module.named_parameters and cls._named_members is Module._named_members and (
+            cls.named_modules is Module.named_modules):
+        return _registry.kept_with(model, model._walk, Module.named_modules, prefix,
+                                   partial(_named_under, prefix, model))
+    return _named_under(prefix, model)
+
+
+def _named_under(prefix: str, model) -> list[tuple[str, str, Tensor]]:
+    named = []
+    for name, param in model.named_parameters():
         module = name.rpartition(".")[0]
-        found.setdefault(id(param), (f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
+        named.append((f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
+    return named
 
 
 def _op_name(node) -> str:

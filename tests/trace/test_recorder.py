@@ -178,6 +178,81 @@ def test_a_global_name_wins_over_the_class_name():
     assert {p.name for p in trace.parameters} == {"model.0.weight", "model.0.bias"}
 
 
+def _changed(model, step: int, extra) -> None:
+    """Change `model` (built by `_changeable`) in one of 13 ways, each writing its parameters or modules differently."""
+    if step == 0:
+        model[0].register_parameter("extra", extra)
+    elif step == 1:
+        del model[0]._parameters["bias"]
+    elif step == 2:
+        model[2][0].extra = extra  # a grandchild
+    elif step == 3:
+        model[0] = nn.Linear(2, 2)
+    elif step == 4:
+        del model[0]
+    elif step == 5:
+        model.append(nn.Linear(2, 2))
+    elif step == 6:
+        model[0].weight = extra
+    elif step == 7:
+        model[0]._parameters = {"extra": extra}  # a plain dict, set by hand
+    elif step == 8:
+        model[2]._modules.pop("0")
+    elif step == 9:
+        model[3].inner._parameters.update(extra=extra)
+    elif step == 10:
+        model[3].__class__ = type("Hiding", (type(model[3]),), {"named_modules": lambda self, *a, **k: iter(())})
+    elif step == 11:
+        type(model[3]).named_modules = lambda self, *a, **k: iter(())  # the class itself, patched
+    elif step == 12:
+        model[2]._modules["1"] = nn.Linear(2, 2)
+
+
+def _changeable():
+    class Wrapped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Linear(2, 2)
+
+    return nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sequential(nn.Linear(2, 2)), Wrapped())
+
+
+@pytest.mark.parametrize("step", range(13))
+def test_parameters_are_named_after_the_model_as_it_is_when_recorded(step):
+    """A model's parameter names are kept from one recording to the next while its parameters and modules stay the
+    same: every change, however made, is seen by the next recording (named as `named_parameters()` lists them)."""
+    model = _changeable()
+    extra = nn.Parameter(torch.ones(2, 2))
+    for change in (False, True):
+        if change:
+            _changed(model, step, extra)
+        for namespace in ({"model": model}, {}):  # a global's name, or its class's for a model called from no global
+            with Recorder() as rec:
+                if not namespace:
+                    observers.notify("root_module_called", model)
+                (extra * 2).sum().backward()
+            trace = rec.finish(namespace)
+            prefix = "model" if namespace else "Sequential"
+            expected = [(f"{prefix}.{name}", param) for name, param in model.named_parameters()]
+            named = [p for p in trace.parameters if p.module is not None]
+            assert [(p.name, p.module) for p in named] == [(name, name.rpartition(".")[0]) for name, _ in expected]
+            for parameter, (_, param) in zip(named, expected):
+                np.testing.assert_array_equal(parameter.value.values, param.detach().numpy())
+
+
+def test_a_model_listing_its_own_parameters_is_named_by_its_listing():
+    class Listing(nn.Sequential):
+        def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+            return iter([("first", self[0].weight)]) if self.only_first else super().named_parameters()
+
+    model = Listing(nn.Linear(2, 2))
+    for only_first, expected in ((False, ["model.0.weight", "model.0.bias"]), (True, ["model.first"])):
+        model.only_first = only_first
+        with Recorder() as rec:
+            model(torch.ones(1, 2)).sum().backward()
+        assert [p.name for p in rec.finish({"model": model}).parameters if p.module is not None] == expected
+
+
 def test_several_passes_record_accumulated_leaf_grads():
     with Recorder() as rec:
         w = torch.tensor([1.0, 2.0], requires_grad=True)
