@@ -17,7 +17,7 @@ DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16"
                     "float32", "float64", "complex64", "complex128"})  # what a recorded tensor can hold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TensorStats:
     """Shape, dtype and value statistics of one tensor.
 
