@@ -74,6 +74,23 @@ def _render(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_shown: dict[tuple, dict[str, str]] = {}  # (op, its params' types, their reprs) -> how they are shown (see _params)
+SHOWN_AT_MOST = 1024  # entries _shown keeps (it is emptied when it grows past)
+
+
+def _params(op, attrs: tuple) -> dict[str, str]:
+    """A node's params by name, each shown as `_render` shows it: made once for each op and params of the same
+    types and reprs (how a value is shown follows from those), since most nodes repeat a few (a layer's at every
+    step, and an addmm has six)."""
+    key = (op, tuple(map(type, attrs)), tuple(map(repr, attrs)))
+    shown = _shown.get(key)
+    if shown is None:
+        if len(_shown) >= SHOWN_AT_MOST:
+            _shown.clear()
+        shown = _shown[key] = {name: _render(value) for name, value in zip(op.params + op.attrs, attrs)}
+    return shown.copy()
+
+
 class Recorder:
     """Records every node, saved tensor and gradient while active (an engine observer).
 
@@ -170,7 +187,10 @@ class Recorder:
                 record = TensorRecord.hold(array)
             else:
                 record = TensorRecord.capture(array, self.keep_values)
-            self._hold(record, array.nbytes)  # held or copied, the same bytes
+            self._snapshots.append(record)  # held or copied, the same bytes (see _hold)
+            self._snapshot_total += array.nbytes
+            if self._snapshot_total > self.snapshot_bytes:
+                self._summarise_waiting()
             flags = array.flags  # all of its memory (see _whole_buffer)
             whole = record if flags.c_contiguous or flags.f_contiguous else None
             self._arrays[key] = _Known(array, made, record, version, whole)
@@ -233,10 +253,13 @@ class Recorder:
         self._snapshots.append(record)
         self._snapshot_total += nbytes
         if self._snapshot_total > self.snapshot_bytes:
-            for waiting in self._snapshots:
-                waiting.keep_statistics_only()
-            self._snapshots.clear()
-            self._snapshot_total = 0
+            self._summarise_waiting()
+
+    def _summarise_waiting(self) -> None:
+        for waiting in self._snapshots:
+            waiting.keep_statistics_only()
+        self._snapshots.clear()
+        self._snapshot_total = 0
 
     def node_id(self, node) -> int:
         """The trace id of a live node, registering nodes made before recording began."""
@@ -274,7 +297,7 @@ class Recorder:
             record.outputs = [self._capture(output, True) for output in outputs]
             op = node.op
             if node._attrs:
-                record.params = {name: _render(value) for name, value in zip(op.params + op.attrs, node._attrs)}
+                record.params = _params(op, node._attrs)
         else:
             record.outputs = list(map(self._capture, outputs))
         # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients

@@ -253,6 +253,24 @@ def test_a_model_listing_its_own_parameters_is_named_by_its_listing():
         assert [p.name for p in rec.finish({"model": model}).parameters if p.module is not None] == expected
 
 
+@pytest.mark.parametrize("kept", [1, recorder_module.SHOWN_AT_MOST])
+def test_params_are_shown_as_each_nodes_own_values(monkeypatch, kept):
+    """How a node's params show is made once for params alike (see recorder._params): values equal but of other
+    types (2 and 2.0, NumPy scalars) or other values show as their own, and each node has a dict of its own."""
+    monkeypatch.setattr(recorder_module, "SHOWN_AT_MOST", kept)
+    x = torch.ones(3, requires_grad=True)
+    exponents = (2, 2.0, np.float64(2.0), np.int64(2), True, 2, 2.0, np.float32(0.1), np.float64(0.1), 10.0 ** 100)
+    with Recorder() as rec:
+        for exponent in exponents:
+            x.pow(exponent).sum().backward()
+    shown = [node.params for node in rec.finish().nodes.values() if node.op == "pow"]
+    assert shown == [{"exponent": text} for text in ("2", "2.0", "2.0", "2", "True", "2", "2.0", "0.10000000149011612",
+                                                      "0.1", "1e+100")]
+    assert len({id(params) for params in shown}) == len(shown)
+    shown[0]["exponent"] = "changed"
+    assert shown[5]["exponent"] == "2"  # the same params as the first node
+
+
 def test_several_passes_record_accumulated_leaf_grads():
     with Recorder() as rec:
         w = torch.tensor([1.0, 2.0], requires_grad=True)
