@@ -88,3 +88,31 @@ def test_op_computed_sees_ops_in_and_out_of_the_graph():
     outside = Computed()
     torch.log(x)  # no observer: nothing is reported
     assert outside.ops == []
+
+
+def test_a_pass_tells_its_nodes_to_the_observers_listening_as_it_began():
+    """An observer that starts listening during a pass (in a hook) hears the pass end and the next pass: the
+    per-node events go to the observers listening as a pass began, on the plain path and hooked nodes alike."""
+    x = torch.ones(3, requires_grad=True)
+    first, late = Log(), Log()
+    entered = []
+
+    def enter(grad_outputs):
+        entered.append(observers.active.set(observers.active.get() + (late,)))
+
+    with observers.observing(first):
+        y = (x.exp() * 2).sum()
+        y.grad_fn.next_functions[0][0].register_prehook(enter)  # MulBackward0 runs hooked, the others plain
+        begun = len(first.events)
+        y.backward()
+        assert first.events[begun:] == [
+            ("begin", ["SumBackward0"]), ("start", "SumBackward0"), ("end", "SumBackward0"),
+            ("start", "MulBackward0"), ("end", "MulBackward0"), ("start", "ExpBackward0"), ("end", "ExpBackward0"),
+            ("accumulated", (3,)), ("end pass",)]
+        assert late.events == [("end pass",)]
+        (x * 4).sum().backward()
+        observers.active.reset(entered.pop())
+    assert late.events[1:] == [
+        ("created", "MulBackward0", None), ("created", "SumBackward0", None), ("begin", ["SumBackward0"]),
+        ("start", "SumBackward0"), ("end", "SumBackward0"), ("start", "MulBackward0"), ("end", "MulBackward0"),
+        ("accumulated", (3,)), ("end pass",)]

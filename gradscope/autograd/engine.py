@@ -312,6 +312,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     free = not retain_graph  # a node's rules free its saved values
     if observing:
         observers.notify("backward_begin", [node for node, _ in roots], root_grads)
+        task.observing = observing = observers.PassListeners()  # the pass's per-node events go to these
     if observers.WATCHERS:
         observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
@@ -360,7 +361,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 outputs = vjp(node, grads, free)
             elif plain and (vjp := node._vjp) is not None and grads[0] is not None:
                 if observing:
-                    outputs = _run_told(node, grads, free, vjp if checker is None else checker.run_node)
+                    outputs = _run_told(node, grads, free, vjp if checker is None else checker.run_node, observing)
                 else:
                     outputs = checker.run_node(node, grads, free)
             else:
@@ -485,7 +486,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         if g is not None:
                             _accumulate_routed(leaf, g)
                             if observing:
-                                observers.notify("grad_accumulated", leaf, leaf._grad)
+                                for method in observing.accumulated:
+                                    method(leaf, leaf._grad)
                     else:
                         _run_special(node, grads, task)
                 node = g = grads = None
@@ -530,17 +532,20 @@ def _take(leaf: Tensor, slots: list) -> None:
         _accumulate_routed(leaf, g)
 
 
-def _run_told(node, grads: list, free: bool, vjp) -> list:
+def _run_told(node, grads: list, free: bool, vjp, observing: observers.PassListeners) -> list:
     """Run a node's rules on the plain path (`vjp`: its own, or anomaly mode's checked `run_node`) with the
     observers told around them, as `_run_special` tells them (its saved values freed after the end event)."""
     grads = padded(node, grads)
-    observers.notify("backward_node_start", node, grads)
+    for method in observing.start:
+        method(node, grads)
     try:
         outputs = vjp(node, grads, False)
     except Exception as error:
-        observers.notify("backward_node_failed", node, error)
+        for method in observing.failed:
+            method(node, error)
         raise
-    observers.notify("backward_node_end", node, outputs)
+    for method in observing.end:
+        method(node, outputs)
     if free:
         node._release()
     return outputs
@@ -577,7 +582,8 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
         return None
     observing, checker = task.observing, task.checker
     if observing:
-        observers.notify("backward_node_start", node, grads)
+        for method in observing.start:
+            method(node, grads)
     if checker is not None:
         checker.node_started(node)
     try:
@@ -592,10 +598,12 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
         if checker is not None:
             checker.node_finished(node, grads, outputs)
         if observing:
-            observers.notify("backward_node_end", node, outputs)
+            for method in observing.end:
+                method(node, outputs)
     except Exception as error:
         if observing:
-            observers.notify("backward_node_failed", node, error)
+            for method in observing.failed:
+                method(node, error)
         raise
     return outputs
 
@@ -804,7 +812,8 @@ def _copy_like(g, data: np.ndarray) -> np.ndarray:
 def _accumulate_leaf(variable: Tensor, g, create_graph: bool, observing) -> None:
     _accumulate_into(variable, g, create_graph)
     if observing:
-        observers.notify("grad_accumulated", variable, variable._grad)
+        for method in observing.accumulated:
+            method(variable, variable._grad)
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks.values()):
             hook(variable)

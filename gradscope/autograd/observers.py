@@ -20,6 +20,7 @@ and the engine its fast path.
 Observers listening in a context (`observing`, a Recorder) keep the fast paths too, in `Modes.plain`: the
 one-frame forwards and apply's light recorders tell them with `dispatch.tell_observers`, the engine runs its plain
 path with their backward events around each node. Process-wide observers (`add_global`) take the general paths.
+A backward pass tells its per-node events to the observers listening as it began (`PassListeners`).
 
 *Watchers* are light, process-wide observers (`gradscope watch`): they receive only `op_computed`,
 `backward_begin` and `backward_end`, so the engine keeps its fast paths (no SavedTensor objects, no
@@ -154,6 +155,26 @@ def notify(event: str, *args) -> None:
         method = getattr(observer, event, None)
         if method is not None:
             method(*args)
+
+
+def listeners(event: str) -> list:
+    """The methods for `event` of the observers listening now, in `notify`'s order."""
+    methods = (getattr(observer, event, None) for observer in GLOBAL + modes.get().observers)
+    return [method for method in methods if method is not None]
+
+
+class PassListeners:
+    """What the observers listening as a backward pass began are told of its nodes: their methods for each
+    per-node event, fetched once (a pass tells them for every node). Observers that start or stop listening
+    during the pass (in a hook) take or leave the next pass's."""
+
+    __slots__ = ("start", "end", "failed", "accumulated")
+
+    def __init__(self) -> None:
+        self.start = listeners("backward_node_start")
+        self.end = listeners("backward_node_end")
+        self.failed = listeners("backward_node_failed")
+        self.accumulated = listeners("grad_accumulated")
 
 
 class ModuleCall:
