@@ -97,7 +97,7 @@ def absorbed(trace: Trace, pass_index: int | None, role: str, op: str | None, na
     return all(grad is None or grad.finite for grad in (*gradients, *record.leaf_grads.values()))
 
 
-@dataclass
+@dataclass(slots=True)  # one per node a recording makes
 class ForwardCheck:
     """`classify_forward` of a node, queued until the trace's anomalies are read (`Trace.judge_later`); its
     anomaly belongs to the pass `pass_index` (the one this forward feeds; None when no pass ran after it).
