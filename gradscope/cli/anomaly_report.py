@@ -17,6 +17,7 @@ from gradscope.trace.passes import (
     consequences,
     first_anomalous_pass,
     listed,
+    no_anomalies,
     pass_groups,
     same_culprits,
 )
@@ -52,7 +53,7 @@ def headline(trace: Trace) -> str | None:
 def anomaly_list(trace: Trace) -> Text:
     """The anomalies section (see the module docstring)."""
     if not trace.anomalies:
-        return Text("no anomalies: every value and gradient is finite", style="green")
+        return Text(no_anomalies(trace), style="green")
     groups = pass_groups(trace)
     passes = sum(1 + (group.last - group.first) for group in groups if group.first is not None)
     text = Text(f"anomalies: {len(trace.anomalies)} in {passes} pass{'es' if passes != 1 else ''}\n", style="bold")

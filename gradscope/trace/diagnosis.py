@@ -20,7 +20,7 @@ from gradscope._diagnosis import describe, forward_origin, role, why_backward, w
 from gradscope._stats import TensorStats
 from gradscope.autograd import observers
 from gradscope.autograd.engine import current_pass
-from gradscope.trace.model import Anomaly, NodeRecord, PassRecord, SourceLocation, Trace
+from gradscope.trace.model import Anomaly, Masked, NodeRecord, PassRecord, SourceLocation, Trace
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(gradscope.__file__)) + os.sep
 
@@ -101,28 +101,28 @@ def absorbed(trace: Trace, pass_index: int | None, role: str, op: str | None, na
 class ForwardCheck:
     """`classify_forward` of a node, queued until the trace's anomalies are read (`Trace.judge_later`); its
     anomaly belongs to the pass `pass_index` (the one this forward feeds; None when no pass ran after it).
-    Infinities the pass absorbed (`absorbed`) are no anomaly."""
+    Infinities the pass absorbed (`absorbed`) are no anomaly: a mask."""
 
     node: NodeRecord
     pass_index: int | None
 
-    def __call__(self, trace: Trace) -> Anomaly | None:
+    def __call__(self, trace: Trace) -> Anomaly | Masked | None:
         anomaly = classify_forward(self.node)
         if anomaly is None:
             return None
+        anomaly.pass_index = self.pass_index
         outputs = [output.stats for output in self.node.outputs if output is not None]
         nan = any(stats.nan for stats in outputs)
         mask_values = all(only_mask_values(stats) for stats in outputs if not stats.finite)
         if absorbed(trace, self.pass_index, anomaly.role, self.node.op, nan, mask_values):
-            return None
-        anomaly.pass_index = self.pass_index
+            return Masked(anomaly)
         return anomaly
 
 
 @dataclass
 class OutsideCheck:
     """An op outside the autograd graph that made a non-finite value (found as it ran), judged with the rest:
-    dropped if the pass it fed absorbed it (`absorbed`)."""
+    a mask if the pass it fed absorbed it (`absorbed`)."""
 
     anomaly: Anomaly
     nan: bool
@@ -136,10 +136,10 @@ class OutsideCheck:
     def pass_index(self, value: int | None) -> None:
         self.anomaly.pass_index = value
 
-    def __call__(self, trace: Trace) -> Anomaly | None:
+    def __call__(self, trace: Trace) -> Anomaly | Masked:
         anomaly = self.anomaly
         forgiven = absorbed(trace, anomaly.pass_index, anomaly.role, anomaly.op, self.nan, self.mask_values)
-        return None if forgiven else anomaly
+        return Masked(anomaly) if forgiven else anomaly
 
 
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:

@@ -333,6 +333,14 @@ class Anomaly:
 
 
 @dataclass
+class Masked:
+    """A check's verdict that a forward anomaly was a mask (`masked_fill(mask, -inf)` before a softmax; see
+    `gradscope.trace.diagnosis.absorbed`): no anomaly, kept in `Trace.masks` to say where masks were."""
+
+    anomaly: Anomaly
+
+
+@dataclass
 class Parameter:
     """A leaf that requires grad, with the name the script knows it by."""
 
@@ -348,15 +356,17 @@ class Trace:
 
     A recording finds its anomalies when they are first read, as it computes statistics: it queues each
     check (`judge_later`), which reads the recorded values (as they were when recorded, see `TensorRecord`),
-    and a read of `anomalies` runs the checks waiting, in the order they were queued."""
+    and a read of `anomalies` runs the checks waiting, in the order they were queued. Forward infinities a
+    check found to be masks (`Masked`) go to `masks` instead: not counted, but not hidden either."""
 
     nodes: dict[int, NodeRecord] = field(default_factory=dict)
     passes: list[PassRecord] = field(default_factory=list)
     parameters: list[Parameter] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     _anomalies: list[Anomaly] = field(default_factory=list, repr=False)
-    # anomalies found already, and checks (`check(trace) -> Anomaly | None`), in the order they were queued
-    _unjudged: list[Anomaly | Callable[[Trace], Anomaly | None]] = field(default_factory=list, repr=False)
+    _masks: list[Anomaly] = field(default_factory=list, repr=False)
+    # anomalies found already, and checks (`check(trace) -> Anomaly | Masked | None`), in the order queued
+    _unjudged: list[Anomaly | Callable[[Trace], Anomaly | Masked | None]] = field(default_factory=list, repr=False)
     _first_uses: tuple[int, dict] | None = field(default=None, repr=False, compare=False)  # (len(nodes), found)
 
     @property
@@ -366,9 +376,11 @@ class Trace:
                 unjudged = self._unjudged
                 done = 0
                 for item in unjudged:  # NOTE: by index: a recording may queue more meanwhile
-                    anomaly = item if isinstance(item, Anomaly) else item(self)
-                    if anomaly is not None:
-                        self._anomalies.append(anomaly)
+                    verdict = item if isinstance(item, Anomaly) else item(self)
+                    if isinstance(verdict, Masked):
+                        self._masks.append(verdict.anomaly)
+                    elif verdict is not None:
+                        self._anomalies.append(verdict)
                     done += 1
                 del unjudged[:done]
         return self._anomalies
@@ -377,6 +389,17 @@ class Trace:
     def anomalies(self, anomalies: list[Anomaly]) -> None:
         self._anomalies = anomalies
         self._unjudged = []
+
+    @property
+    def masks(self) -> list[Anomaly]:
+        """The forward anomalies that were masks, in the order found: ops that wrote infinities on purpose
+        (culprits) or handed them on (propagators), which the pass kept out of its loss and gradients."""
+        self.anomalies  # noqa: B018 - judging the checks queued sorts out the masks
+        return self._masks
+
+    @masks.setter
+    def masks(self, masks: list[Anomaly]) -> None:
+        self._masks = masks
 
     def first_uses(self) -> dict[int, SourceLocation]:
         """Node id → the source line of the first node (by id) that took it as an input: where a leaf was
@@ -391,11 +414,11 @@ class Trace:
             self._first_uses = (len(self.nodes), found)
         return self._first_uses[1]
 
-    def judge_later(self, item: Anomaly | Callable[[Trace], Anomaly | None]) -> None:
+    def judge_later(self, item: Anomaly | Callable[[Trace], Anomaly | Masked | None]) -> None:
         """Queue an anomaly found, or a check that finds one or None, for the next read of `anomalies`."""
         self._unjudged.append(item)
 
-    def found_and_queued(self) -> list[Anomaly | Callable[[Trace], Anomaly | None]]:
+    def found_and_queued(self) -> list[Anomaly | Callable[[Trace], Anomaly | Masked | None]]:
         """The anomalies found so far, then what is queued (see `judge_later`), without running any check."""
         return [*self._anomalies, *self._unjudged]
 

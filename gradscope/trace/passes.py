@@ -10,10 +10,14 @@ went, and the passes after it grouped by what repeated (a training loop that wen
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gradscope._diagnosis import describe
-from gradscope.trace.model import Anomaly, Trace
+from gradscope.trace.model import Anomaly, SourceLocation, Trace
+
+MASK_PLACES_SHOWN = 3  # op lines named when masks were not counted (see no_anomalies)
 
 
 def anomalies_by_pass(trace: Trace) -> dict[int | None, list[Anomaly]]:
@@ -137,3 +141,23 @@ def listed(names: list[str], limit: int) -> str:
     """'a, b, c … and 4 more': every list a text report shows is capped."""
     shown = ", ".join(names[:limit])
     return shown + (f" … and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def no_anomalies(trace: Trace, place: Callable[[SourceLocation], str] = str) -> str:
+    """What a trace without anomalies can say: every value and gradient is finite, unless some forward
+    values held mask infinities (`Trace.masks`): then how many op outputs held them and where, grouped by
+    op and line (`place` writes a line).
+
+    >>> no_anomalies(trace)
+    'no anomalies: every gradient is finite; mask infinities in 4 op outputs not counted: masked_fill at
+    model.py:31 in model.attn ×3, add at model.py:32'
+    """
+    if not trace.masks:
+        return "no anomalies: every value and gradient is finite"
+    places = Counter(
+        mask.op + (f" at {place(mask.source)}" if mask.source is not None else "")
+        + (f" in {mask.scope}" if mask.scope else "") for mask in trace.masks)
+    named = [f"{where} ×{count}" if count > 1 else where for where, count in places.items()]
+    outputs = len(trace.masks)
+    return (f"no anomalies: every gradient is finite; mask infinities in {outputs} op output"
+            f"{'s' if outputs != 1 else ''} not counted: {listed(named, MASK_PLACES_SHOWN)}")

@@ -167,6 +167,7 @@ def to_manifest(trace: Trace) -> tuple[dict, list[TensorRecord]]:
         "parameters": [{"name": p.name, "node": p.node, "value": table.ref(p.value), "module": p.module}
                        for p in trace.parameters],
         "anomalies": [_anomaly_json(trace, a) for a in trace.anomalies],
+        "masks": [_anomaly_json(trace, a) for a in trace.masks],
         "tensors": table.records,
     }
     return manifest, table.records
@@ -647,6 +648,7 @@ def _parse(manifest: dict, path: Path, archive: zipfile.ZipFile) -> Trace:
         trace.parameters.append(Parameter(_text(data["name"]), None if node is None else _node(trace, node),
                                           required(data["value"]), _optional_text(data.get("module"))))
     trace.anomalies = [_anomaly(trace, _dict(data)) for data in _list(manifest["anomalies"])]
+    trace.masks = [_anomaly(trace, _dict(data)) for data in _list(manifest.get("masks", []))]
     return trace
 
 

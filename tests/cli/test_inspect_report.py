@@ -196,3 +196,23 @@ def test_forward_ads_own_ops_and_passes_are_not_recorded(tmp_path):
     assert "passes 1 " in result.stdout
     assert list(parameter_rows(result.stdout)) == ["model.0.weight", "model.0.bias", "model.2.weight", "model.2.bias"]
     assert "no health warnings" in result.stdout
+
+
+def test_no_anomalies_says_where_masks_were_not_counted(tmp_path):
+    """Masks' -inf that a softmax turns into zeros are no anomaly; the report does not claim every value was
+    finite, it says how many op outputs held them and where."""
+    script = tmp_path / "masked.py"
+    script.write_text(textwrap.dedent("""\
+        import gradscope as torch
+        w = torch.ones(3, 3, requires_grad=True)
+        causal = torch.tril(torch.ones(3, 3))
+        for _ in range(2):
+            torch.softmax(w.masked_fill(causal == 0, float("-inf")), -1)[:, 0].sum().backward()
+        torch.softmax(w + causal.log(), -1)[:, 0].sum().backward()
+    """))
+    result = gradscope("inspect", script)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    said = " ".join(section(result.stdout, "no anomalies", "no health warnings").split())
+    fill, log = line_of(script, "masked_fill"), line_of(script, "causal.log()")
+    assert said == (f"no anomalies: every gradient is finite; mask infinities in 4 op outputs not counted: "
+                    f"masked_fill at {script}:{fill} ×2, log at {script}:{log}, add at {script}:{log}")

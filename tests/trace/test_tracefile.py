@@ -156,6 +156,7 @@ def assert_same_trace(a: Trace, b: Trace) -> None:
     for mine, theirs in zip(a.parameters, b.parameters, strict=True):
         assert_same_record(mine.value, theirs.value)
     assert a.anomalies == b.anomalies
+    assert a.masks == b.masks
 
 
 # ------------------------------------------------------------------------------------ good files
@@ -167,6 +168,19 @@ def test_round_trip(sample, trace_file):
     big = next(p for p in loaded.parameters if p.name == "big")
     grad = loaded.parameter_grad(big, 0)
     assert not grad.has_values and grad.stats.norm == pytest.approx(2 * np.sqrt(12))
+
+
+def test_masks_come_back_from_the_file(tmp_path):
+    """Forward infinities that were masks are no anomalies, but the file keeps where they were."""
+    with Recorder() as rec:
+        w = torch.ones(3, requires_grad=True)
+        hidden = torch.tensor([False, True, False])
+        torch.softmax(w.masked_fill(hidden, float("-inf")), 0)[0].backward()
+    trace = rec.finish({"w": w})
+    assert trace.anomalies == [] and [(m.phase, m.role, m.op) for m in trace.masks] == [
+        ("forward", "culprit", "masked_fill")]
+    save_trace(trace, tmp_path / "masked.gstrace")
+    assert_same_trace(trace, load_trace(tmp_path / "masked.gstrace"))
 
 
 def test_an_uncompressed_trace_stores_its_members_and_reads_the_same(sample, trace_file, tmp_path):
@@ -211,6 +225,7 @@ def test_schema_2_files_still_load(trace_bytes, sample, tmp_path):
     path = tmp_path / "old.gstrace"
     path.write_bytes(trace_bytes)
     old = load_trace(path)
+    assert old.masks == []  # files before masks were kept hold none
     assert [(n.id, n.name) for n in old.nodes.values()] == [(n.id, n.name) for n in sample.nodes.values()]
     for mine, theirs in zip(all_records(old), all_records(sample), strict=True):
         # the file's statistics were computed when it was written, perhaps rounded differently since

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
-from tui_helpers import NAN_MODEL, drive, plain, recorded, sample, screen_lines
+from tui_helpers import MASK_MODEL, NAN_MODEL, drive, plain, recorded, sample, screen_lines
 
 from gradscope._format import format_number
 from gradscope.trace import Trace, load_trace
@@ -170,6 +170,22 @@ def test_n_says_so_when_everything_is_finite():
         await pilot.press("n")
         assert status(app) == "no anomalies: every value and gradient is finite"
         assert tree(app).current_node == before
+
+    drive(app, scenario)
+
+
+def test_n_and_the_anomaly_list_say_where_masks_were_not_counted():
+    """-inf a softmax turns into zeros is no anomaly, but then not every value was finite: say so, and where."""
+    app = make_app(recorded(MASK_MODEL))
+    said = ("no anomalies: every gradient is finite; mask infinities in 2 op outputs not counted: "
+            f"masked_fill at {MASK_MODEL}:21 in model ×2")
+
+    async def scenario(pilot):
+        await pilot.press("n")
+        assert status(app) == said
+        await pilot.press("a")
+        assert isinstance(app.screen, AnomaliesScreen)
+        assert str(app.screen.query_one(".caption", Static).content) == said
 
     drive(app, scenario)
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 NAN_MODEL = "tests/tui/models/nan_relu.py"  # the tests' own NaN model: exact lines and labels are checked on it
+MASK_MODEL = "tests/tui/models/causal_mask.py"  # masked attention: -inf that is no anomaly
 
 
 def sample(name: str) -> str:

@@ -47,6 +47,7 @@ def test_a_causal_mask_is_no_anomaly(mask):
             _attention(mask, x, weight)
     trace = rec.finish({"weight": weight})
     assert trace.anomalies == []
+    assert trace.masks and {mask.phase for mask in trace.masks} == {"forward"}  # not counted, not hidden
 
 
 def test_scaled_dot_product_attention_is_causal_is_no_anomaly():

@@ -10,8 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.trace.passes import no_anomalies
 from gradscope.tui.flow import Flow
-from gradscope.tui.present import counted
+from gradscope.tui.present import counted, place
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.title_header import TitleHeader
@@ -37,7 +38,7 @@ class AnomaliesScreen(Screen[None]):
                                    f"{counted(culprits, 'culprit', 'culprits')} (made the first non-finite value), "
                                    f"{propagators}", "enter: go to the node")
         else:
-            caption = Flow.phrases("no anomalies: every value and gradient is finite")
+            caption = Flow.phrases(no_anomalies(self.trace, place))
         yield Static(caption, classes="caption")
         yield AnomalyList(self.trace)
         yield KeyFooter()

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from gradscope.trace.model import Anomaly, Trace
+from gradscope.trace.passes import no_anomalies
 from gradscope.tui.items import FoldItem, Item, MoreItem, NodeItem
 from gradscope.tui.outline import Outline
 from gradscope.tui.parameter_index import ParameterIndex
@@ -254,7 +255,7 @@ class MainScreen(Screen):
 
     def action_anomaly(self, step: int) -> None:
         if not self.anomalies:
-            self.status("no anomalies: every value and gradient is finite")
+            self.status(no_anomalies(self.trace, place))
             return
         if self.anomaly_index is None:
             self.anomaly_index = 0 if step > 0 else len(self.anomalies) - 1
