@@ -113,3 +113,22 @@ def test_legacy_constructor_matches_torch(name):
     if torch is None:
         pytest.skip("needs torch")
     assert _outcome(gradscope, name) == _outcome(torch, name)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "complex64", "int64", "bool"])
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_as_tensor_of_a_tensor_is_its_to(dtype, requires_grad):
+    """`torch.as_tensor(t, dtype=...)` is `t.to(dtype)`: `t` itself for its own dtype, else a copy in the graph
+    (ToCopyBackward0) whose gradient comes back in `t`'s dtype."""
+    torch = reference_torch()
+    seen = {}
+    for name, lib in (("torch", torch), ("gradscope", gradscope)):
+        source = lib.tensor([1.5, -2.0, 0.0], requires_grad=requires_grad)
+        made = lib.as_tensor(source, dtype=getattr(lib, dtype))
+        grad = None
+        if made.requires_grad:
+            (made * made).sum().abs().backward()
+            grad = (str(source.grad.dtype).removeprefix("torch."), source.grad.tolist())
+        seen[name] = (made is source, type(made.grad_fn).__name__, made.requires_grad,
+                      str(made.dtype).removeprefix("torch."), made.tolist(), grad)
+    assert seen["gradscope"] == seen["torch"]

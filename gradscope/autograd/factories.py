@@ -85,8 +85,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
-        return data
+    """`data` itself when it is a tensor (or an ndarray, sharing its memory) of `dtype` or no dtype is asked
+    for; a tensor of another dtype goes through `.to(dtype)`, in the graph as in PyTorch (ToCopyBackward0).
+
+    >>> torch.as_tensor(torch.ones(2, requires_grad=True), dtype=torch.float64).grad_fn
+    <ToCopyBackward0 object at 0x...>
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtypes.to_numpy_dtype(dtype) == data.dtype):
         return from_numpy(data)
     return tensor(data, dtype=dtype)
