@@ -30,11 +30,14 @@ from gradscope.autograd.factories import (
     zeros_like,
 )
 from gradscope.autograd.functions import (
-    abs, absolute, add, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, div, divide, eq, equal, erf,
-    exp, floor, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, log, log1p,
-    log_softmax, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne, neg,
-    negative, nonzero, not_equal, pow, reciprocal, relu, round, rsqrt, rsub, sigmoid, sign, sin, softmax, sqrt,
-    square, sub, subtract, tanh, true_divide, trunc, where,
+    abs, absolute, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, equal, erf, exp, floor, isclose,
+    isfinite, isinf, isnan, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor, neg,
+    negative, nonzero, reciprocal, relu, round, rsqrt, rsub, sigmoid, sign, sin, softmax, sqrt, square, tanh, trunc,
+    where,
+)
+from gradscope.autograd.out_forms import (  # the binary ops under their torch.* signatures, with out=
+    add, div, divide, eq, ge, greater, greater_equal, gt, le, less, less_equal, lt, maximum, minimum, mul,
+    multiply, ne, not_equal, pow, sub, subtract, true_divide,
 )
 from gradscope.autograd.products import (
     addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer,

@@ -116,7 +116,7 @@ AUTOGRAD_LAYERS = (
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
         "float32_math",
-        "inplace", "out_arg", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
+        "inplace", "out_arg", "out_forms", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
         "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions",

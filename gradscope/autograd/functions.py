@@ -115,7 +115,24 @@ def add(input, other, *, alpha=1):
 _ALPHA_ONE = (1,)
 
 
+def _bool_operand(value) -> bool:
+    return type(value) is bool or isinstance(value, Tensor) and value._data.dtype.kind == "b"
+
+
+def _refuse_bool_subtraction(a, b) -> None:
+    """PyTorch refuses a subtraction with a bool operand, a tensor or a Python bool (NumPy computes it)."""
+    if _bool_operand(a) and _bool_operand(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if _bool_operand(a) or _bool_operand(b):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(input, other, *, alpha=1):
+    if type(other) is bool or isinstance(input, Tensor) and input._data.dtype.kind == "b" or (
+            isinstance(other, Tensor) and other._data.dtype.kind == "b"):  # inline: sub is common
+        _refuse_bool_subtraction(input, other)
     params = _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,)  # no new tuple in the common case
     return apply(E.sub, (input, other), params, _arithmetic_operands(input, other))
 
@@ -125,6 +142,7 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """`other - alpha * input` (what `1 - x` calls)."""
+    _refuse_bool_subtraction(input, other)
     arrays = _operands(input, other)
     if isinstance(other, Tensor):
         return apply(E.rsub_tensor, (input, other), (alpha,), arrays)
@@ -322,11 +340,21 @@ def clamp_max(input, max):  # noqa: A002, F811
     return apply(E.clamp_max, (input,), (max,), [_cast(input._data, _dtypes.result_type([input._data, max]))])
 
 
+def _tensors_only(function: str, input, other) -> None:
+    """PyTorch's argument parser's error for an operand that is not a tensor (a number)."""
+    for name, position, value in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type(value).__name__}")
+
+
 def maximum(input, other):
+    _tensors_only("maximum", input, other)
     return _binary(E.maximum, input, other)
 
 
 def minimum(input, other):
+    _tensors_only("minimum", input, other)
     return _binary(E.minimum, input, other)
 
 
@@ -396,12 +424,24 @@ def equal(input, other) -> bool:
     return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
 
 
+def _closeness_operands(function: str, input, other) -> None:
+    """isclose and allclose compare two tensors of one dtype: PyTorch's errors for a number or another dtype (a
+    float64 tensor beside `tensor(0.0)` too)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{function}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    if input._data.dtype != other._data.dtype:
+        names = (_dtypes.from_numpy_dtype(t._data.dtype).legacy_name[:-6] for t in (input, other))  # "Double"
+        raise RuntimeError("{} did not match {}".format(*names))
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    _closeness_operands("allclose", input, other)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return Tensor._make(np.isclose(input._data, _to_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    _closeness_operands("isclose", input, other)
+    return Tensor._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def nonzero(input, *, as_tuple=False):
