@@ -127,6 +127,60 @@ def test_binary_ops_tangents_match_torch(name, which):
     assert_same_jvp(BINARY[name], X23, Y23, tangents=tangents)
 
 
+X34, SRC35 = _random(3, 4, seed=6), _random(3, 5, seed=7)
+SCATTERS = {
+    "scatter": lambda T, x, s, i, d: T.scatter(x, d, i, s),
+    "scatter_add": lambda T, x, s, i, d: x.scatter_add(d, i, s),
+    "scatter_": lambda T, x, s, i, d: x.clone().scatter_(d, i, s),
+    "scatter_add_": lambda T, x, s, i, d: x.clone().scatter_add_(d, i, s),
+    "scatter_reduce sum": lambda T, x, s, i, d: x.scatter_reduce(d, i, s, "sum"),
+    "scatter_reduce mean without self": lambda T, x, s, i, d: x.scatter_reduce(d, i, s, "mean", include_self=False),
+    "scatter_reduce amax": lambda T, x, s, i, d: x.scatter_reduce(d, i, s, "amax"),
+}
+
+
+@pytest.mark.parametrize("name", SCATTERS)
+@pytest.mark.parametrize("src_shape", [(2, 2), (3, 5)], ids=["src as the index", "src larger than the index"])
+@pytest.mark.parametrize("dim", [0, 1])
+@pytest.mark.parametrize("which", ["both", "self", "src"])
+def test_scatter_tangents_match_torch(name, src_shape, dim, which):
+    """The scatters read only the corner of src their index covers; a larger src has a tangent as PyTorch's
+    (its backward refuses the corner's gradient, its forward AD computes). amax's tangent uses the VJP: with a
+    larger src it raises PyTorch's error."""
+    index = [[0, 1], [2, 0]]
+    src = SRC35[:src_shape[0], :src_shape[1]]
+    rng = np.random.default_rng(8)
+    tangents = [rng.standard_normal((3, 4)) if which in ("both", "self") else None,
+                rng.standard_normal(src_shape) if which in ("both", "src") else None]
+
+    def function(T, x, s):
+        return SCATTERS[name](T, x, s, T.tensor(index), dim)
+
+    if name.endswith("amax") and src_shape == (3, 5) and which == "self":
+        pytest.xfail("PyTorch's amax tangent with a larger src that has no tangent: gradscope's, from the VJP, "
+                     "raises as PyTorch's backward does")
+    if name.endswith("amax") and src_shape == (3, 5):
+        for library, forward_ad in LIBRARIES:
+            with pytest.raises(RuntimeError, match=r"The size of tensor a \(5\) must match the size of tensor b \(2\)"):
+                _jvp(library, forward_ad, function, [X34, src], tangents)
+        return
+    assert_same_jvp(function, X34, src, tangents=tangents)
+
+
+def test_scatter_tangents_follow_grad_mode_as_torchs():
+    """In grad mode the tangent of a scatter is differentiable in the tangents, as PyTorch's."""
+    seen = []
+    for library, forward_ad in LIBRARIES:
+        src_tangent = library.ones(2, 2, dtype=library.float64, requires_grad=True)
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(library.tensor(SRC35[:2, :2]), src_tangent)
+            out = library.tensor(X34).scatter_add(1, library.tensor([[0, 1], [2, 0]]), dual)
+            tangent = forward_ad.unpack_dual(out).tangent
+            tangent.pow(2).sum().backward()
+        seen.append((tangent.requires_grad, type(tangent.grad_fn).__name__, src_tangent.grad.tolist()))
+    assert seen[0] == seen[1]
+
+
 def test_products_and_convolutions_match_torch():
     rng = np.random.default_rng(3)
     assert_same_jvp(lambda T, a, b: T.mm(a, b), rng.standard_normal((2, 4)), rng.standard_normal((4, 3)))

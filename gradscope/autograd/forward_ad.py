@@ -127,7 +127,10 @@ class _Level:
                         self.set_tangent(outputs[k], views if op.n_outputs == 1 else views[k], laid_out=True)
                 return
             try:
-                jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
+                if _linear_in_its_inputs(op, params):
+                    jvps = [_jvp_of_linear(op, inputs, params, tangents)]
+                else:
+                    jvps = _jvp(op, inputs, params, arrays, outputs, tangents, differentiable)
             except (NotImplementedError, RuntimeError) as error:
                 if "not implemented" not in str(error):
                     raise
@@ -215,6 +218,22 @@ def _replay(chain, tensor: Tensor) -> Tensor:
         if index is not None:
             tensor = tensor[index]
     return tensor
+
+
+def _linear_in_its_inputs(op, params: tuple) -> bool:
+    """The scatters that add or write (`scatter_reduce` by sum or mean): their JVP is the op on the tangents,
+    PyTorch's formula. The VJP can't give it when `src` is larger than the index: only the corner the index
+    covers is read, and the VJP returns that corner's gradient, which the engine refuses as the wrong shape
+    (PyTorch's backward refuses it too; its forward AD computes it)."""
+    name = op.name
+    return name == "scatter" or name == "scatter_add" or name == "scatter_reduce" and params[2] in ("sum", "mean")
+
+
+def _jvp_of_linear(op, inputs, params, tangents) -> Tensor:
+    """J·t of an op linear in its inputs: the op on their tangents (zeros for an input without one). In grad mode
+    it is differentiable in the tangents, as PyTorch's is."""
+    tangents = [Tensor._make(np.zeros_like(x._data)) if t is None else t for x, t in zip(inputs, tangents)]
+    return apply(op, tuple(tangents), params)
 
 
 def _jvp(op, inputs, params, arrays, outputs, tangents, differentiable) -> list:
