@@ -171,3 +171,25 @@ def test_assignment_shape_errors_name_the_dtype(oracle, dtype):
         y[0] = torch.ones(2, 3, dtype=torch.{dtype})
         """, error=f"RuntimeError: expand(torch.{name}Tensor{{[2, 3]}}, size=[3]): the number of sizes provided (1) "
                    "must be greater or equal to the number of dimensions in the tensor (2)")
+
+
+ZERO_DIM_BOOLS = {
+    "tensor(True)": lambda lib: lib.tensor(True), "tensor(False)": lambda lib: lib.tensor(False),
+    "True": lambda lib: True,
+    "tensor(True), 0": lambda lib: (lib.tensor(True), 0), "tensor(True), [0]": lambda lib: (lib.tensor(True), [0]),
+}
+
+
+@pytest.mark.parametrize("index", ZERO_DIM_BOOLS)
+def test_assignment_through_a_zero_dim_bool_tensor_is_a_view_copy(index):
+    """`x[torch.tensor(True)] = v` is PyTorch's `x[True] = v`: a view of x unsqueezed, copied into (CopySlices),
+    not an index_put with a mask (Wishart's rsample writes its redraws so)."""
+    seen = []
+    for lib in (gradscope, reference_torch()):
+        x = lib.ones(2, 3, requires_grad=True)
+        value = lib.full((2, 3), 5.0, requires_grad=True)
+        y = x * 1
+        y[ZERO_DIM_BOOLS[index](lib)] = value[0] if "0" in index else value
+        (y * lib.arange(6.0).reshape(2, 3)).sum().backward()
+        seen.append((y.grad_fn.name(), y.tolist(), x.grad.tolist(), value.grad.tolist()))
+    assert seen[0] == seen[1]

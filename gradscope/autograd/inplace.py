@@ -358,6 +358,9 @@ def setitem(self, index, value) -> None:
     items = index_items(index)
     if len(items) == 1 and items[0] is False:  # selects nothing
         return
+    # a 0-dim bool tensor is a Python bool to PyTorch's setitem (a view, then CopySlices), a False one included
+    items = tuple(bool(item) if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype == np.bool_ else item
+                  for item in items)
     if any(is_advanced(item) for item in items):
         view, rest = split_index(self, items)
         _inplace(view, lambda t, v: _index_put(t, v, rest), value, overlapping="index_put_")
