@@ -24,6 +24,7 @@ COVARIANCE = FACTOR @ FACTOR.transpose(0, 2, 1) + np.eye(3)
 CONCENTRATION = np.array([[0.3, 1.0, 2.5], [7.0, 0.8, 40.0]])
 UNIT = np.array([[0.1, 0.5, 0.9], [0.25, 0.02, 0.7]])
 SIMPLEX = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+CORRELATION_FACTOR = np.linalg.cholesky(COVARIANCE / np.sqrt(np.einsum("bii,bjj->bij", COVARIANCE, COVARIANCE)))
 
 
 def parameters(lib):
@@ -86,6 +87,19 @@ MAKERS = {
     "relaxed-onehot": lambda D, a: D.RelaxedOneHotCategorical(a["scale"][0, 0], logits=a["loc"]),
     "exp-relaxed-categorical": lambda D, a: D.relaxed_categorical.ExpRelaxedCategorical(a["scale"][0, 0],
                                                                                         probs=a["scale"] / 3),
+    # float32: PyTorch's log_prob and cdf refuse float64 (see test_validation_messages_as_torch)
+    "generalized-pareto": lambda D, a: D.GeneralizedPareto(a["loc"].float(), a["scale"].float(), a["loc"].float() / 4),
+    "generalized-pareto-limits": lambda D, a: D.GeneralizedPareto(
+        a["loc"][0].float(), a["scale"][0].float(), a["loc"].new_tensor([0.0, -1.0, 0.75]).float()),
+    "generalized-pareto-numbers": lambda D, a: D.GeneralizedPareto(0.5, 2.0, 0.25),
+    "von-mises": lambda D, a: D.VonMises(a["loc"], a["conc"]),  # concentrations both sides of 3.75
+    "von-mises-float32": lambda D, a: D.VonMises(a["loc"].float() * 4, a["scale"].float() / 100),
+    "lkj-cholesky": lambda D, a: D.LKJCholesky(3, a["conc"][:, 0]),
+    "lkj-cholesky-number": lambda D, a: D.LKJCholesky(2, 0.5),
+    "wishart-covariance": lambda D, a: D.Wishart(a["scale"][:, 0] + 2, covariance_matrix=a["cov"]),
+    "wishart-precision": lambda D, a: D.Wishart(5.0, precision_matrix=a["cov"][1]),
+    "wishart-scale-tril": lambda D, a: D.Wishart(a["conc"][:, 1] + 2.5,
+                                                 scale_tril=(a["cov"].tril() + a["scale"].diag_embed()) / 4),
 }
 VALUES = {
     "mvn-covariance": lambda lib: lib.tensor(np.linspace(-2, 2, 6).reshape(2, 3)),
@@ -136,8 +150,21 @@ VALUES = {
     "onehot-straight-through": lambda lib: lib.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
     "relaxed-onehot": lambda lib: lib.tensor(SIMPLEX),
     "exp-relaxed-categorical": lambda lib: lib.tensor(np.log(SIMPLEX)),
+    "generalized-pareto": lambda lib: lib.tensor(LOC + 0.3 * SCALE, dtype=lib.float32),
+    "generalized-pareto-limits": lambda lib: lib.tensor(LOC[0] + [2.0, 0.3, 4.0], dtype=lib.float32),
+    "generalized-pareto-numbers": lambda lib: lib.tensor([0.5, 1.0, 30.0]),
+    "von-mises": lambda lib: lib.tensor(np.linspace(-7, 7, 6).reshape(2, 3)),
+    "von-mises-float32": lambda lib: lib.tensor(np.linspace(-3, 3, 6).reshape(2, 3), dtype=lib.float32),
+    "lkj-cholesky": lambda lib: lib.tensor(CORRELATION_FACTOR),
+    "lkj-cholesky-number": lambda lib: lib.tensor(CORRELATION_FACTOR[:, :2, :2] / np.linalg.norm(
+        CORRELATION_FACTOR[:, :2, :2], axis=-1, keepdims=True)),
+    "wishart-covariance": lambda lib: lib.tensor(COVARIANCE[::-1].copy()),
+    "wishart-precision": lambda lib: lib.tensor(COVARIANCE[::-1].copy()),
+    "wishart-scale-tril": lambda lib: lib.tensor(COVARIANCE[::-1].copy()),
 }
-EXACT_SAMPLES = set(MAKERS)  # every family here draws PyTorch's values (gamma, dirichlet, binomial … included)
+# every family here draws PyTorch's values (gamma, dirichlet, binomial … included); Wishart's have a test of their own
+WISHARTS = {kind for kind in MAKERS if kind.startswith("wishart")}
+EXACT_SAMPLES = set(MAKERS) - WISHARTS
 
 
 @pytest.mark.parametrize("read", READS)
@@ -188,6 +215,32 @@ def test_samples_are_torchs_for_the_same_seed(kind, sample_shape):
         grad_fn = rsample.grad_fn.name() if rsample.grad_fn is not None else None
         drawn.append((shown(sample), shown(rsample), sample.requires_grad, grad_fn, shown(lib.randn(2)),
                       {name: shown(t.grad) for name, t in a.items() if t.grad is not None}))
+    assert drawn[0] == drawn[1]
+
+
+@pytest.mark.parametrize("kind", sorted(WISHARTS))
+@pytest.mark.parametrize("sample_shape", [(), (5,), (2, 1)])
+def test_wishart_samples_are_torchs_for_the_same_seed(kind, sample_shape):
+    """Bartlett samples from PyTorch's draws, then PyTorch's correction as it runs (it redraws the positive definite
+    samples, warning "Singular sample detected."): the same values, warning, node and stream position. PyTorch's
+    backward through the correction fails whenever the sample has a shape (the mask it indexes with is changed in
+    place afterwards); gradscope's fails there too, with another message (see the report of session 14)."""
+    drawn = []
+    for lib in (gradscope, torch):
+        a = parameters(lib)
+        d = MAKERS[kind](lib.distributions, a)
+        lib.manual_seed(3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sample, rsample = d.sample(sample_shape), d.rsample(sample_shape)
+        after = shown(lib.randn(2))
+        try:
+            (rsample * lib.arange(rsample.numel()).reshape(rsample.shape)).sum().backward()
+            grads = {name: shown(t.grad) for name, t in a.items() if t.grad is not None}
+        except RuntimeError:
+            grads = "backward refused"
+        drawn.append((shown(sample), shown(rsample), sample.requires_grad, rsample.grad_fn.name(), after,
+                      [str(w.message) for w in caught], grads))
     assert drawn[0] == drawn[1]
 
 
@@ -272,6 +325,27 @@ def test_kl_divergence_values_and_gradients_as_torch(pair):
     lambda D, lib: D.MixtureSameFamily(D.Categorical(logits=lib.zeros(2)), "normal"),
     lambda D, lib: D.RelaxedBernoulli(lib.tensor(0.5)),
     lambda D, lib: D.StudentT(lib.tensor([-1.0])),
+    lambda D, lib: D.GeneralizedPareto(lib.zeros(2, dtype=lib.float64), 1.0, 0.5).log_prob(lib.ones(2)),
+    lambda D, lib: D.GeneralizedPareto(lib.zeros(2, dtype=lib.float64), 1.0, 0.5).cdf(lib.ones(2)),
+    lambda D, lib: D.GeneralizedPareto(lib.zeros(2, dtype=lib.float64), 1.0, 0.5).icdf(lib.ones(2) / 2),
+    lambda D, lib: D.GeneralizedPareto(0.0, -1.0, 0.5, validate_args=True),
+    lambda D, lib: D.GeneralizedPareto(0.0, 1.0, -0.5, validate_args=True).log_prob(lib.tensor(2.5)),
+    lambda D, lib: D.VonMises(lib.tensor([0.0]), lib.tensor([-1.0])),
+    lambda D, lib: D.VonMises(lib.tensor([0.0]), lib.tensor([1.0])).log_prob(lib.tensor([[1.0, 2.0]])),
+    lambda D, lib: D.LKJCholesky(1, 1.0),
+    lambda D, lib: D.LKJCholesky(3, -1.0, validate_args=True),
+    lambda D, lib: D.LKJCholesky(2, 1.0).log_prob(lib.eye(2) * 2),
+    lambda D, lib: D.Wishart(3.0),
+    lambda D, lib: D.Wishart(3.0, lib.eye(2), scale_tril=lib.eye(2)),
+    lambda D, lib: D.Wishart(3.0, lib.ones(2)),
+    lambda D, lib: D.Wishart(lib.tensor([0.5, 3.0]), lib.eye(2)),
+    lambda D, lib: D.Wishart(1.5, lib.eye(2)),
+    lambda D, lib: D.Wishart(3.0, lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda D, lib: D.Wishart(3.0, scale_tril=lib.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    lambda D, lib: D.Wishart(3.0, lib.eye(2).expand(2, 2, 2)).mean,
+    lambda D, lib: D.Wishart(3.0, lib.eye(2)).log_prob(-lib.eye(2)),
+    lambda D, lib: D.Wishart(lib.tensor([2.0, 3.0]), lib.eye(2)).mode,
+    lambda D, lib: D.Wishart(1.5, lib.eye(2)).entropy(),
 ], ids=lambda call: "")
 def test_validation_messages_as_torch(call):
     results = [outcome(lambda lib=lib: call(lib.distributions, lib)) for lib in (gradscope, torch)]

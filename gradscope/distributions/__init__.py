@@ -18,6 +18,7 @@ from gradscope.distributions.exp_family import ExponentialFamily
 from gradscope.distributions.exponential import Exponential
 from gradscope.distributions.fishersnedecor import FisherSnedecor
 from gradscope.distributions.gamma import Gamma
+from gradscope.distributions.generalized_pareto import GeneralizedPareto
 from gradscope.distributions.geometric import Geometric
 from gradscope.distributions.gumbel import Gumbel
 from gradscope.distributions.half_cauchy import HalfCauchy
@@ -27,6 +28,7 @@ from gradscope.distributions.inverse_gamma import InverseGamma
 from gradscope.distributions.kl import kl_divergence, register_kl
 from gradscope.distributions.kumaraswamy import Kumaraswamy
 from gradscope.distributions.laplace import Laplace
+from gradscope.distributions.lkj_cholesky import LKJCholesky
 from gradscope.distributions.log_normal import LogNormal
 from gradscope.distributions.logistic_normal import LogisticNormal
 from gradscope.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -44,13 +46,15 @@ from gradscope.distributions.studentT import StudentT
 from gradscope.distributions.transformed_distribution import TransformedDistribution
 from gradscope.distributions.transforms import *  # noqa: F403 - torch.distributions exports every transform
 from gradscope.distributions.uniform import Uniform
+from gradscope.distributions.von_mises import VonMises
 from gradscope.distributions.weibull import Weibull
+from gradscope.distributions.wishart import Wishart
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
-           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
-           "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
-           "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
-           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
-           "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
-           *transforms.__all__]
+           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+           "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
+           "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
+           "constraints", "kl_divergence", "register_kl", "transform_to", "transforms", *transforms.__all__]
