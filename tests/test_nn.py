@@ -285,6 +285,44 @@ def test_linear_matches_torch(shape, bias):
     assert y_ours.grad_fn.name() == y_theirs.grad_fn.name()
 
 
+def _graph_of(fn) -> tuple:
+    """A graph by creation rank (AccumulateGrad aside): each node's name and edges (rank or "leaf", output number)."""
+    nodes, stack = {}, [fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and "AccumulateGrad" not in node.name() and node not in nodes:
+            nodes[node] = None
+            stack.extend(child for child, _ in node.next_functions)
+    order = sorted(nodes, key=lambda node: node._sequence_nr())
+    rank = {node: index for index, node in enumerate(order)}
+    return tuple((node.name(), tuple(None if child is None else ("leaf" if child not in rank else rank[child], nr)
+                                     for child, nr in node.next_functions)) for node in order)
+
+
+@pytest.mark.parametrize("view", ["transposed", "permuted 4-D", "strided 1-D"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_of_a_non_contiguous_input_makes_torchs_graph(view, bias):
+    """ATen's linear flattens only a contiguous input into one addmm: any other (an RNN's batch_first input,
+    transposed) takes matmul and then, with a bias, adds it in place (AddBackward0 after the matmul's nodes)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(shape) for shape in ((2, 3, 5, 4), (3, 4), (3,))]
+    seen = []
+    for lib in (gs, torch):
+        x, weight, b = (lib.tensor(a, requires_grad=True) for a in arrays)
+        input = {"transposed": x[0].transpose(0, 1), "permuted 4-D": x.permute(2, 0, 1, 3),
+                 "strided 1-D": x[0, 0, :, 1]}[view]
+        if view == "strided 1-D":
+            weight = lib.tensor(arrays[1][:, :1].repeat(5, 1), requires_grad=True)
+        out = lib.nn.functional.linear(input, weight, b if bias else None)
+        out.backward(lib.ones_like(out))
+        seen.append((_graph_of(out.grad_fn), out.detach().numpy(), x.grad.numpy(), weight.grad.numpy())
+                    + ((b.grad.numpy(),) if bias else ()))
+    assert seen[0][0] == seen[1][0]
+    for ours, theirs in zip(seen[0][1:], seen[1][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 def test_linear_against_hand_computation_and_finite_differences():
     layer = nn.Linear(3, 2, dtype=gs.float64)
     w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()

@@ -34,22 +34,29 @@ def _relu_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None
 
 
 def _lstm_step(x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple:
-    """One LSTM step; with a projection (proj_size > 0) the hidden state is W_hr·(o ⊙ tanh c). The gates are
-    split as PyTorch's cell splits them (unsafe_chunk: UnsafeSplitBackward0)."""
+    """One LSTM step on its input's projection, as ATen's LSTMCell: the state's product, the input's added."""
     hidden, cell = state
-    gates = x_proj + F.linear(hidden, w_hh, b_hh)
+    return _lstm_gates(F.linear(hidden, w_hh, b_hh) + x_proj, cell, w_hr)
+
+
+def _lstm_gates(gates: Tensor, cell: Tensor, w_hr: Tensor | None) -> tuple:
+    """(h', c') from the summed gates, with ATen's nodes in its order: the gates split (unsafe_chunk:
+    UnsafeSplitBackward0), each activated in gate order (i, f, g, o: ATen's in-place sigmoid_/tanh_ record the
+    nodes out-of-place ops do), then c' = f·c + i·g and h' = o·tanh c'. With a projection (proj_size > 0) the
+    hidden state is W_hr·h'."""
     in_gate, forget_gate, cell_gate, out_gate = gates.unsafe_chunk(4, -1)
-    cell = forget_gate.sigmoid() * cell + in_gate.sigmoid() * cell_gate.tanh()
-    hidden = out_gate.sigmoid() * cell.tanh()
+    in_gate, forget_gate, cell_gate, out_gate = (in_gate.sigmoid(), forget_gate.sigmoid(), cell_gate.tanh(),
+                                                 out_gate.sigmoid())
+    cell = forget_gate * cell + in_gate * cell_gate
+    hidden = out_gate * cell.tanh()
     return (hidden if w_hr is None else F.linear(hidden, w_hr)), cell
 
 
 def _gru_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """One GRU step, computed as PyTorch's cell computes it: h' = (h - n)·z + n, which is (1 - z)·n + z·h with
-    PyTorch's rounding and nodes."""
-    h_proj = F.linear(hidden, w_hh, b_hh)
+    """One GRU step, computed as ATen's GRUCell computes it: the input's projection split, then the state's
+    product made and split, and h' = (h - n)·z + n, which is (1 - z)·n + z·h with PyTorch's rounding and nodes."""
     x_reset, x_update, x_new = x_proj.unsafe_chunk(3, -1)
-    h_reset, h_update, h_new = h_proj.unsafe_chunk(3, -1)
+    h_reset, h_update, h_new = F.linear(hidden, w_hh, b_hh).unsafe_chunk(3, -1)
     reset = (h_reset + x_reset).sigmoid()
     update = (h_update + x_update).sigmoid()
     new = (x_new + h_new * reset).tanh()
@@ -193,10 +200,12 @@ class RNNBase(Module):
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
         batched = input.dim() == 3
+        # NOTE: PyTorch's order: the input unsqueezed at its batch dim, the states unsqueezed, and then (in ATen) a
+        # batch_first input transposed to (L, N, I)
+        transposed = self.batch_first and not packed
         if not batched:
-            input = input.unsqueeze(1)
-        elif self.batch_first and not packed:
-            input = input.transpose(0, 1)
+            input = input.unsqueeze(0 if transposed else 1)
+        batch = input.shape[0 if transposed else 1]
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{input.shape[-1]}")
@@ -206,7 +215,7 @@ class RNNBase(Module):
         for i, state in enumerate(states):
             # an LSTM's hidden state (hidden[0]) has proj_size features when it projects, its cell hidden_size
             features = self.proj_size if i == 0 and self.proj_size else self.hidden_size
-            state_shape = (self.num_layers * directions, input.shape[1], features)
+            state_shape = (self.num_layers * directions, batch, features)
             if state is None:
                 state = gradscope.zeros(*state_shape, dtype=input.dtype)
             elif not batched:
@@ -219,12 +228,16 @@ class RNNBase(Module):
                 which = f"hidden[{i}]" if len(states) == 2 else "hidden"
                 raise RuntimeError(f"Expected {which} size {state_shape}, got {list(state.shape)}")
             prepared.append(state)
-        return input, batched, prepared
+        return (input.transpose(0, 1) if transposed else input), batched, prepared
 
     def _finish(self, output: Tensor, batched: bool) -> Tensor:
-        if not batched:
-            return output.squeeze(1)
-        return output.transpose(0, 1) if self.batch_first else output
+        if self.batch_first:  # back to (N, L, H) as ATen: RNN and GRU in place (TransposeBackward1), LSTM not
+            if self.mode == "LSTM":
+                output = output.transpose(0, 1)
+            else:
+                output.transpose_(0, 1)
+            return output if batched else output.squeeze(0)
+        return output if batched else output.squeeze(1)
 
 
 class RNN(RNNBase):
@@ -249,8 +262,9 @@ class RNN(RNNBase):
         packed, input, lengths = _unpack(input)
         input, batched, (hx,) = self._prepare(input, hx, packed is not None)
         output, finals = self._run(input, list(hx.unbind(0)), lengths)
+        state = gradscope.stack(finals)  # before a batch_first output's transpose, as ATen
         output = self._finish(output, batched) if packed is None else repack_like(output, packed)
-        return output, self._finish_state(gradscope.stack(finals), batched)
+        return output, self._finish_state(state, batched)
 
     @staticmethod
     def _finish_state(state: Tensor, batched: bool) -> Tensor:
@@ -269,7 +283,9 @@ class GRU(RNN):
 
 class LSTM(RNNBase):
     """Long short-term memory layers, PyTorch's gate order (i, f, g, o); forward takes and returns
-    `(h, c)` states.
+    `(h, c)` states. The graph is ATen's LSTM cell's, step by step, as PyTorch records it with oneDNN off
+    (`torch.backends.mkldnn.flags(enabled=False)`); with oneDNN on, PyTorch's CPU LSTM is one
+    MkldnnRnnLayerBackward0 node per layer and direction.
 
     >>> output, (h_n, c_n) = nn.LSTM(3, 4)(gradscope.randn(7, 5, 3))
     """
@@ -285,11 +301,13 @@ class LSTM(RNNBase):
         input, batched, states = self._prepare(input, (None, None) if hx is None else tuple(hx), packed is not None)
         hidden, cell = states
         output, finals = self._run(input, list(zip(hidden.unbind(0), cell.unbind(0))), lengths)
-        h_n = gradscope.stack([h for h, _ in finals])
+        # NOTE: the cells' states stacked first, as PyTorch's build (ATen's make_tuple evaluates its arguments last
+        # to first)
         c_n = gradscope.stack([c for _, c in finals])
+        h_n = gradscope.stack([h for h, _ in finals])
+        output = self._finish(output, batched) if packed is None else repack_like(output, packed)
         if not batched:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        output = self._finish(output, batched) if packed is None else repack_like(output, packed)
         return output, (h_n, c_n)
 
 
@@ -390,7 +408,9 @@ class LSTMCell(RNNCellBase):
         hidden, cell = (None, None) if hx is None else hx
         state = (self._state(hidden, input, batched), self._state(cell, input, batched))
         weight_ih, bias_ih, weight_hh, bias_hh = self._weights()
-        hidden, cell = _lstm_step(F.linear(input, weight_ih, bias_ih), state, weight_hh, bias_hh)
+        # NOTE: the state's product first, then the input's added into it (ATen's LSTMCell)
+        hidden, cell = _lstm_gates(F.linear(state[0], weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih),
+                                   state[1], None)
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -403,6 +423,7 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched = self._check(input)
         input = input if batched else input.unsqueeze(0)
+        hx = self._state(hx, input, batched)  # NOTE: before the input's product, as PyTorch's (an unsqueeze)
         weight_ih, bias_ih, weight_hh, bias_hh = self._weights()
-        hidden = _gru_step(F.linear(input, weight_ih, bias_ih), self._state(hx, input, batched), weight_hh, bias_hh)
+        hidden = _gru_step(F.linear(input, weight_ih, bias_ih), hx, weight_hh, bias_hh)
         return hidden if batched else hidden.squeeze(0)

@@ -286,3 +286,110 @@ def test_rnn_layer_makes_torchs_graph_in_torchs_order(nonlinearity, config):
         output, state = rnn(lib.randn(3, 2, 3, dtype=lib.float64, requires_grad=True))
         graphs.append((_structure(output.grad_fn), _structure(state.grad_fn)))
     assert graphs[0] == graphs[1]
+
+
+def _graphs(outputs) -> tuple:
+    """The graph behind `outputs` (an LSTM's state pair: both) as `_structure` sees it, without walking every path
+    (gated cells' graphs have a great many): each node by creation rank (AccumulateGrad aside), its name and
+    edges (a node's rank, or "leaf", and the output number), then each output's node."""
+    roots = []
+    for out in outputs:
+        roots.extend(t.grad_fn for t in (out if isinstance(out, tuple) else (out,)))
+    nodes, stack = {}, list(roots)
+    while stack:
+        node = stack.pop()
+        if node is not None and "AccumulateGrad" not in node.name() and node not in nodes:
+            nodes[node] = None
+            stack.extend(child for child, _ in node.next_functions)
+    order = sorted(nodes, key=lambda node: node._sequence_nr())
+    rank = {node: index for index, node in enumerate(order)}
+
+    def edge(child, nr):
+        return None if child is None else ("leaf" if "AccumulateGrad" in child.name() else rank[child], nr)
+    return (tuple((node.name(), tuple(edge(*e) for e in node.next_functions)) for node in order),
+            tuple(rank[root] for root in roots))
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+@pytest.mark.parametrize("first_state", [None, "given"])
+def test_gated_cell_steps_make_torchs_graph_in_torchs_order(kind, bias, batched, first_state):
+    """Three steps of an LSTMCell or a GRUCell: PyTorch's nodes, edges and creation order. ATen's LSTM cell adds
+    the input's product into the state's (`linear_hh(h).add_(linear_ih(x))`), activates the four gates in order
+    (in place, the same nodes) before c' = f·c + i·g; its GRU cell splits the input's product before it makes the
+    state's; an unbatched GRUCell unsqueezes the state before either product. Gradients agree too."""
+    torch = pytest.importorskip("torch")
+    graphs, grads = [], []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        cell = getattr(lib.nn, kind)(3, 4, bias=bias, dtype=lib.float64)
+        inputs = xs = lib.randn(3, 2, 3, dtype=lib.float64, requires_grad=True)
+        state = None
+        if first_state is not None:
+            state = lib.randn(2, 4, dtype=lib.float64, requires_grad=True)
+            if kind == "LSTMCell":
+                state = (state, lib.randn(2, 4, dtype=lib.float64, requires_grad=True))
+        starts = state if isinstance(state, tuple) else () if state is None else (state,)
+        if not batched:
+            xs = xs[:, 0]
+            state = None if state is None else tuple(s[0] for s in state) if kind == "LSTMCell" else state[0]
+        outputs = []
+        for x in xs:
+            state = cell(x, state)
+            outputs.append(state)
+        graphs.append(_graphs(outputs))
+        sum(out.sum() for out in (state if isinstance(state, tuple) else (state,))).backward()
+        grads.append([t.grad.numpy().copy() for t in (inputs, *starts, *cell.parameters())])
+    assert graphs[0] == graphs[1]
+    for ours, theirs in zip(*grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+LAYER_GRAPH_CONFIGS = {
+    "one layer": dict(),
+    "no bias": dict(bias=False),
+    "batch_first": dict(batch_first=True),
+    "stacked bidirectional batch_first": dict(num_layers=2, bidirectional=True, batch_first=True),
+}
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("config", LAYER_GRAPH_CONFIGS, ids=str)
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+@pytest.mark.parametrize("initial", [None, "given"])
+def test_recurrent_layer_makes_torchs_graph_in_torchs_order(kind, config, batched, initial):
+    """nn.RNN, nn.GRU and nn.LSTM make ATen's graph, node by node and in its order: the state's product first, each
+    cell's nodes as the cells' (see above); a batch_first input unsqueezed at dim 0 when unbatched, transposed after
+    the states are unsqueezed, and the output transposed back (RNN and GRU in place: TransposeBackward1). PyTorch's
+    CPU LSTM is one MkldnnRnnLayerBackward0 node per layer while oneDNN is enabled (gradscope keeps the steps): the
+    LSTM is compared with oneDNN off, where ATen runs its LSTM cell."""
+    torch = pytest.importorskip("torch")
+    kwargs = LAYER_GRAPH_CONFIGS[config]
+    directions = 2 if kwargs.get("bidirectional") else 1
+    graphs = []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        layer = getattr(lib.nn, kind)(3, 4, dtype=lib.float64, **kwargs)
+        shape = ((2, 3, 3) if kwargs.get("batch_first") else (3, 2, 3)) if batched else (3, 3)
+        x = lib.randn(*shape, dtype=lib.float64, requires_grad=True)
+        hx = None
+        if initial is not None:
+            state_shape = (kwargs.get("num_layers", 1) * directions,) + ((2, 4) if batched else (4,))
+            hx = lib.randn(*state_shape, dtype=lib.float64, requires_grad=True)
+            if kind == "LSTM":
+                hx = (hx, lib.randn(*state_shape, dtype=lib.float64, requires_grad=True))
+        with torch.backends.mkldnn.flags(enabled=lib is gradscope):
+            graphs.append(_graphs(layer(x, hx)))
+    assert graphs[0] == graphs[1]
+
+
+def test_lstm_with_projections_makes_torchs_graph_in_torchs_order():
+    torch = pytest.importorskip("torch")
+    graphs = []
+    for lib in (gradscope, torch):
+        lib.manual_seed(0)
+        layer = lib.nn.LSTM(3, 4, proj_size=2, num_layers=2, batch_first=True, dtype=lib.float64)
+        with torch.backends.mkldnn.flags(enabled=lib is gradscope):
+            graphs.append(_graphs(layer(lib.randn(2, 3, 3, dtype=lib.float64, requires_grad=True))))
+    assert graphs[0] == graphs[1]

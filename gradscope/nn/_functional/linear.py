@@ -36,6 +36,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return input.matmul(weight.t())
     if input.dim() == 2:
         return gradscope.addmm(bias, input, gradscope.t(weight))
+    if not input.is_contiguous():  # ATen flattens only a contiguous input: else a matmul, the bias added in place
+        output = input.matmul(gradscope.t(weight))
+        return output.add_(bias)
     flat = gradscope.addmm(bias, input.reshape(-1, in_features), gradscope.t(weight))
     return flat.view(*input.shape[:-1], weight.shape[0])
 
