@@ -78,6 +78,8 @@ class TensorRecord:
         self._held = held  # the recorded array itself, until read or about to be written
         self._source = source
         self._finite: bool | None = None
+        if snapshot is not None:
+            self.__class__ = _Snapshotted
         derived = shape is not None and (loader is not None or source is not None)
         if stats is None and values is None and snapshot is None and held is None and not derived:
             raise ValueError("a tensor record needs statistics, values, a snapshot, or a loader or source and a "
@@ -95,6 +97,7 @@ class TensorRecord:
         else:
             record._values = None
             record._snapshot = snapshots.snapshot(array)
+            record.__class__ = _Snapshotted
         return record
 
     @classmethod
@@ -109,6 +112,7 @@ class TensorRecord:
         flags = array.flags  # (a strided array's copy is contiguous: its sums could differ in the last bit)
         if not ((flags.c_contiguous or flags.f_contiguous) and writes.hold(array, record)):
             record._held, record._snapshot = None, snapshots.snapshot(array)
+            record.__class__ = _Snapshotted
         return record
 
     @property
@@ -122,6 +126,7 @@ class TensorRecord:
             if self._held is not None:
                 if self._stats is None:
                     self._snapshot = snapshots.snapshot(self._held)
+                    self.__class__ = _Snapshotted
                 self._held = None
 
     @classmethod
@@ -173,15 +178,11 @@ class TensorRecord:
                     snapshots.release(self._snapshot)
             self._held = self._snapshot = None
 
-    def __del__(self) -> None:
-        if self._snapshot is not None:  # dropped unread: its memory serves the next recording
-            snapshots.release(self._snapshot)
-
     def __getstate__(self) -> tuple:
         """What a copy (or pickle) holds: never the snapshot, whose memory goes back to the pool (two
         records sharing it would give it back twice), nor a held array, so it is summarised first."""
         self.stats  # noqa: B018 - computed for the side effect
-        return None, {name: getattr(self, name) for name in self.__slots__ if name != "__weakref__"}
+        return None, {name: getattr(self, name) for name in TensorRecord.__slots__ if name != "__weakref__"}
 
     @property
     def pending_bytes(self) -> int:
@@ -228,6 +229,17 @@ class TensorRecord:
         if array is not None:
             return tuple(array.shape)
         return self._shape if self._shape is not None else self.stats.shape
+
+
+class _Snapshotted(TensorRecord):
+    """A record that made a snapshot: dropped unread, it gives the snapshot's memory back to the pool. NOTE: only
+    these have a finaliser, which every record would run when dropped (a step's trace drops dozens, most held)."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        if self._snapshot is not None:  # dropped unread: its memory serves the next recording
+            snapshots.release(self._snapshot)
 
 
 _new_object = object.__new__

@@ -49,3 +49,28 @@ def test_records_read_from_several_threads_give_their_memory_back_once():
     pooled = [buffer.__array_interface__["data"][0] for buffers in snapshots._free.values() for buffer in buffers]
     assert len(pooled) == len(set(pooled))
     assert [record.stats.mean for record in records] == [float(i) for i in range(8)]
+
+
+def test_a_record_dropped_unread_gives_its_snapshot_back_to_the_pool():
+    """A snapshot made as the record is (a copy), for memory it could not hold, or before a write into memory it
+    held: a record dropped unread gives its memory back, once."""
+    from gradscope.autograd import writes
+
+    def pooled():
+        return [buffer.__array_interface__["data"][0] for buffers in snapshots._free.values() for buffer in buffers]
+
+    def written_while_held(array):
+        record = TensorRecord.hold(writes.allocated(array))
+        writes.before_write(array)
+        return record
+
+    unowned = np.frombuffer(bytearray(np.arange(4000.0).tobytes()), dtype=np.float64)  # memory NumPy doesn't own
+    for make, array in ((lambda a: TensorRecord.capture(a, keep_limit=100), np.arange(4000.0)),
+                        (TensorRecord.hold, unowned), (written_while_held, np.arange(4000.0))):
+        record = make(array)
+        address = record._snapshot.__array_interface__["data"][0]
+        assert address not in pooled()
+        del record
+        assert pooled().count(address) == 1
+        copied = copy.copy(make(array))  # the copy's original is summarised: its memory is back, its drop gives none
+        assert pooled().count(address) == 1 and copied.stats == compute_stats(array)
