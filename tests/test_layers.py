@@ -115,7 +115,7 @@ AUTOGRAD_LAYERS = (
     ("dispatch", {"dispatch", "fused", "fused_products"}),
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
-        "float32_math",
+        "float32_math", "fused_cells",
         "inplace", "out_arg", "out_forms", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",

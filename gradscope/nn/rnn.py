@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 import gradscope
+from gradscope.autograd import fused_cells
 from gradscope.autograd.factories import empty
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn import functional as F
@@ -391,8 +392,11 @@ class RNNCell(RNNCellBase):
         weight_hh = parameters["weight_hh"] if "weight_hh" in parameters else self.weight_hh
         bias_ih = parameters["bias_ih"] if "bias_ih" in parameters else self.bias_ih
         bias_hh = parameters["bias_hh"] if "bias_hh" in parameters else self.bias_hh
-        pre = F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih)
-        hidden = gradscope.tanh(pre) if self.nonlinearity == "tanh" else gradscope.relu(pre)
+        relu = self.nonlinearity != "tanh"
+        hidden = fused_cells.rnn_cell(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, relu)
+        if hidden is None:  # not its common case: op by op
+            pre = F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih)
+            hidden = gradscope.relu(pre) if relu else gradscope.tanh(pre)
         return hidden if batched else hidden.squeeze(0)
 
 

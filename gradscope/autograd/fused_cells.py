@@ -1,0 +1,231 @@
+"""One-frame forward of an Elman RNN cell's step: `act(F.linear(h, W_hh, b_hh) + F.linear(x, W_ih, b_ih))`.
+
+nn.RNNCell runs it once per time step, and through the one-frame ops it is four calls (two F.linear, an add, the
+nonlinearity), each checking the modes, the operands' types and dtypes again and entering the quiet context for
+each NumPy call. `rnn_cell` checks once, computes the step's arrays in one visit to the quiet context, then makes
+the nodes, views and outputs the one-frame ops make (fused_products.linear twice, fused.binary's add, fused.unary's
+tanh or relu), in their order: TBackward0 and AddmmBackward0 (MmBackward0 without biases) of the state's product,
+the same of the input's, AddBackward0, then TanhBackward0 or ReluBackward0. It serves the training case only:
+default modes, no observer, watcher or anomaly mode, weights and biases requiring grad and not views, no inference
+tensor; anything else returns None and the caller takes the general path, op by op.
+"""
+
+from __future__ import annotations
+
+from gradscope._quiet import QUIET_RESET, QUIET_RUN, QUIET_SET, QUIET_VALUE
+from gradscope.autograd import observers
+from gradscope.autograd.functions import _ALPHA_ONE
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64
+from gradscope.autograd.fused_products import _ADD, _DOT, _DOT_WORK, _MM, _T_CHAIN
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
+from gradscope.autograd.node import _sequence, node_class
+from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
+from gradscope.ops import elementwise as E
+from gradscope.ops import linalg as L
+from gradscope.ops import shape as S
+
+_new = object.__new__
+_NO_EDGE = (None, 0)
+_T_NODE, _MM_NODE, _ADDMM_NODE = node_class(S.t), node_class(L.mm), node_class(L.addmm)
+_ADD_NODE, _TANH_NODE, _RELU_NODE = node_class(E.add), node_class(E.tanh), node_class(E.relu)
+_TANH, _RELU = E.tanh.forward, E.relu.forward
+
+
+def _arrays(state, weights_hh, biases_hh, dot_hh, data, weights_ih, biases_ih, dot_ih, activation) -> tuple:
+    """The step's arrays: each product (with its bias added into it, addmm's forward at beta = alpha = 1), their
+    sum and its activation, computed as the one-frame ops compute them (np.dot where F.linear's fast path takes
+    it: the same bits as matmul there)."""
+    hh = _DOT(state, weights_hh) if dot_hh else _MM(state, weights_hh)
+    if biases_hh is not None:
+        _ADD(hh, biases_hh, hh)
+    ih = _DOT(data, weights_ih) if dot_ih else _MM(data, weights_ih)
+    if biases_ih is not None:
+        _ADD(ih, biases_ih, ih)
+    pre = _ADD(hh, ih)
+    return hh, ih, pre, activation(pre)
+
+
+def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None,
+             bias_hh: Tensor | None, relu: bool) -> Tensor | None:
+    """`tanh(F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih))` (relu with `relu`) for a
+    2-D input (N, I) and state (N, H), with the general path's nodes; None when it is not the common case."""
+    if not (observers.idle and observers.checker is None and modes.get() is DEFAULT_MODES
+            and isinstance(input, Tensor) and isinstance(hx, Tensor) and isinstance(weight_ih, Tensor)
+            and isinstance(weight_hh, Tensor) and weight_ih._requires_grad and weight_hh._requires_grad
+            and weight_ih._base is None and weight_hh._base is None and not (
+                input._is_inference or hx._is_inference or weight_ih._is_inference or weight_hh._is_inference)):
+        return None
+    data, state, weights_ih, weights_hh = input._data, hx._data, weight_ih._data, weight_hh._data
+    dtype = data.dtype
+    shape, state_shape, ih_shape, hh_shape = data.shape, state.shape, weights_ih.shape, weights_hh.shape
+    if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and state.dtype is dtype and weights_ih.dtype is dtype
+            and weights_hh.dtype is dtype and len(shape) == 2 and len(ih_shape) == 2 and shape[1] == ih_shape[1]
+            and state_shape == (shape[0], ih_shape[0]) and hh_shape == (ih_shape[0], ih_shape[0])):
+        return None
+    if bias_ih is None and bias_hh is None:
+        biases_ih = biases_hh = None
+    elif not (isinstance(bias_ih, Tensor) and isinstance(bias_hh, Tensor) and bias_ih._requires_grad
+              and bias_hh._requires_grad and (biases_ih := bias_ih._data).dtype is dtype
+              and (biases_hh := bias_hh._data).dtype is dtype and (bias_shape := biases_ih.shape) == ih_shape[:1]
+              and biases_hh.shape == bias_shape):
+        return None
+    size = 8 if dtype is _FLOAT64 else 4  # an element's bytes (the nodes keep strides in elements)
+    strides, state_strides = data.strides, state.strides
+    ih_strides, hh_strides = weights_ih.strides, weights_hh.strides
+    other_ih, other_hh = weights_ih.T, weights_hh.T
+    # NOTE: np.dot for a product F.linear's fast path takes it for (small enough, both operands dense), here only
+    # where both are C-ordered: elsewhere matmul, whose bits np.dot gives wherever F.linear would choose it
+    row = (size * ih_shape[1], size)
+    dot_ih = shape[0] * ih_shape[1] * ih_shape[0] <= _DOT_WORK and strides == row and ih_strides == row
+    row = (size * hh_shape[1], size)
+    dot_hh = shape[0] * hh_shape[1] * hh_shape[0] <= _DOT_WORK and state_strides == row and hh_strides == row
+    activation = _RELU if relu else _TANH
+    try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
+        hh, ih, pre, out = QUIET_RUN(_arrays, state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih,
+                                     activation)
+    except RuntimeError:  # another thread is in the quiet context (the step raises no RuntimeError itself)
+        token = QUIET_SET(QUIET_VALUE)
+        try:
+            hh, ih, pre, out = _arrays(state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih,
+                                       activation)
+        finally:
+            QUIET_RESET(token)
+    out_shape = (shape[0], ih_shape[0])
+    out_meta = (out_shape, dtype)
+
+    # the state's product: weight_hh.t() (TBackward0), then addmm (mm without biases), as F.linear's fast path
+    view = _new(Tensor)
+    view._data = other_hh
+    view._requires_grad = True
+    view._output_nr = 0
+    view._base = weight_hh
+    counter = view._version_counter = weight_hh._version_counter
+    view._view_chain = _T_CHAIN
+    fn = view._view_base_fn = weight_hh._grad_fn
+    version = view._view_version = counter[0]
+    t_node = view._grad_fn = _T_NODE()
+    t_node._next = ((fn, weight_hh._output_nr) if fn is not None else (weight_hh._grad_accumulator(), 0),)
+    t_node._seq = next(_sequence)
+    t_node._input_meta = ((hh_shape, dtype),)
+    t_node._attrs = ()
+    t_node._saved = ()
+    hh_out = _new(Tensor)
+    hh_out._data = hh
+    hh_out._requires_grad = True
+    hh_out._output_nr = 0
+    hh_out._version_counter = [0]
+    hh_out._base = None
+    if hx._requires_grad or hx._base is not None and _stale_view_requires_grad(hx):
+        if hx._base is not None:
+            _sync_view(hx)
+        fn = hx._grad_fn
+        left_edge = (fn, hx._output_nr) if fn is not None else (hx._grad_accumulator(), 0)
+        left_meta = (state_shape, dtype)
+        saved_mat2 = (other_hh, counter, version, view, t_node)
+        data_strides = (state_strides[0] // size, state_strides[1] // size)
+    else:
+        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
+    other_shape = (hh_shape[1], hh_shape[0])
+    counter = hx._version_counter
+    saved_input = (state, counter, counter[0], hx, hx._grad_fn)
+    other_strides = (hh_strides[1] // size, hh_strides[0] // size)  # the view's: reversed
+    if biases_hh is None:
+        node = _MM_NODE()
+        node._next = (left_edge, (t_node, 0))
+        node._input_meta = (left_meta, (other_shape, dtype))
+        node._attrs = (other_shape, other_strides, state_shape, data_strides)
+    else:
+        node = _ADDMM_NODE()
+        if bias_hh._base is not None:
+            _sync_view(bias_hh)
+        fn = bias_hh._grad_fn
+        node._next = ((fn, bias_hh._output_nr) if fn is not None else (bias_hh._grad_accumulator(), 0), left_edge,
+                      (t_node, 0))
+        node._input_meta = ((bias_shape, dtype), left_meta, (other_shape, dtype))
+        node._attrs = (1, 1, state_shape, data_strides, other_shape, other_strides)
+    node._seq = next(_sequence)
+    node._saved = (saved_mat2, saved_input)
+    hh_out._grad_fn = hh_node = node
+
+    # the input's product, likewise
+    view = _new(Tensor)
+    view._data = other_ih
+    view._requires_grad = True
+    view._output_nr = 0
+    view._base = weight_ih
+    counter = view._version_counter = weight_ih._version_counter
+    view._view_chain = _T_CHAIN
+    fn = view._view_base_fn = weight_ih._grad_fn
+    version = view._view_version = counter[0]
+    t_node = view._grad_fn = _T_NODE()
+    t_node._next = ((fn, weight_ih._output_nr) if fn is not None else (weight_ih._grad_accumulator(), 0),)
+    t_node._seq = next(_sequence)
+    t_node._input_meta = ((ih_shape, dtype),)
+    t_node._attrs = ()
+    t_node._saved = ()
+    ih_out = _new(Tensor)
+    ih_out._data = ih
+    ih_out._requires_grad = True
+    ih_out._output_nr = 0
+    ih_out._version_counter = [0]
+    ih_out._base = None
+    if input._requires_grad or input._base is not None and _stale_view_requires_grad(input):
+        if input._base is not None:
+            _sync_view(input)
+        fn = input._grad_fn
+        left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+        left_meta = (shape, dtype)
+        saved_mat2 = (other_ih, counter, version, view, t_node)
+        data_strides = (strides[0] // size, strides[1] // size)
+    else:
+        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
+    other_shape = (ih_shape[1], ih_shape[0])
+    counter = input._version_counter
+    saved_input = (data, counter, counter[0], input, input._grad_fn)
+    other_strides = (ih_strides[1] // size, ih_strides[0] // size)
+    if biases_ih is None:
+        node = _MM_NODE()
+        node._next = (left_edge, (t_node, 0))
+        node._input_meta = (left_meta, (other_shape, dtype))
+        node._attrs = (other_shape, other_strides, shape, data_strides)
+    else:
+        node = _ADDMM_NODE()
+        if bias_ih._base is not None:
+            _sync_view(bias_ih)
+        fn = bias_ih._grad_fn
+        node._next = ((fn, bias_ih._output_nr) if fn is not None else (bias_ih._grad_accumulator(), 0), left_edge,
+                      (t_node, 0))
+        node._input_meta = ((bias_shape, dtype), left_meta, (other_shape, dtype))
+        node._attrs = (1, 1, shape, data_strides, other_shape, other_strides)
+    node._seq = next(_sequence)
+    node._saved = (saved_mat2, saved_input)
+    ih_out._grad_fn = node
+
+    # their sum (fused.binary's add: alpha 1, nothing saved), then the nonlinearity (fused.unary's: the result saved)
+    node = _ADD_NODE()
+    node._next = ((hh_node, 0), (ih_out._grad_fn, 0))
+    node._input_meta = (out_meta, out_meta)
+    node._seq = next(_sequence)
+    node._attrs = _ALPHA_ONE
+    node._saved = ()
+    summed = _new(Tensor)
+    summed._data = pre
+    summed._requires_grad = True
+    summed._grad_fn = node
+    summed._output_nr = 0
+    summed._version_counter = [0]
+    summed._base = None
+    node = _RELU_NODE() if relu else _TANH_NODE()
+    node._next = ((summed._grad_fn, 0),)
+    node._seq = next(_sequence)
+    node._input_meta = (out_meta,)
+    node._attrs = ()
+    hidden = _new(Tensor)
+    hidden._data = out
+    hidden._requires_grad = True
+    hidden._grad_fn = node
+    hidden._output_nr = 0
+    hidden._version_counter = version = [0]
+    hidden._base = None
+    node._saved = ((out, version, 0, None, None),)
+    return hidden

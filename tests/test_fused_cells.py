@@ -1,0 +1,170 @@
+"""RNNCell's one-frame step (autograd/fused_cells.py) makes the outputs, views and nodes the general path makes,
+op by op, and PyTorch's graph."""
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+import torch
+from test_fused_products import _general, _order, _same_tensor
+
+import gradscope as gs
+from gradscope._quiet import QUIET_RUN
+from gradscope.autograd import fused_cells
+from gradscope.nn import rnn
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """How many steps the one-frame step served (it returns None when it steps aside)."""
+    served, step = [], fused_cells.rnn_cell
+
+    def spy(*args):
+        hidden = step(*args)
+        served.append(hidden is not None)
+        return hidden
+
+    monkeypatch.setattr(rnn.fused_cells, "rnn_cell", spy)
+    return served
+
+
+def _cell(dtype, bias, nonlinearity):
+    gs.manual_seed(0)
+    return gs.nn.RNNCell(3, 4, bias=bias, nonlinearity=nonlinearity, dtype=dtype)
+
+
+def _inputs(dtype):
+    """Inputs (2, 3) and first states (2, 4): leaves with and without grad, views (a row pair of a leaf, a
+    transposed leaf, an unbind's output), a non-leaf; None for a first state of zeros."""
+    rng = np.random.default_rng(1)
+
+    def tensor(*shape, requires_grad=True):
+        return gs.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=requires_grad)
+    inputs = [tensor(2, 3), tensor(2, 3, requires_grad=False), tensor(4, 3)[1:3], tensor(3, 2).t(),
+              tensor(5, 2, 3).unbind(0)[2], tensor(2, 3) * 2.0]
+    states = [None, tensor(2, 4), tensor(2, 4, requires_grad=False), tensor(3, 4)[:2], tensor(4, 2).t(),
+              tensor(2, 4).tanh()]
+    return inputs, states
+
+
+@pytest.mark.parametrize("dtype", [gs.float32, gs.float64], ids=str)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_the_step_matches_the_general_path(dtype, bias, nonlinearity, taken):
+    cell = _cell(dtype, bias, nonlinearity)
+    inputs, states = _inputs(dtype)
+    for x, h in itertools.product(inputs, states):
+        fast, general = cell(x, h), _general(cell, x, h)
+        _same_tensor(fast, general)
+        assert _order(fast.grad_fn) == _order(general.grad_fn)
+        # a second step from each path's state
+        _same_tensor(cell(x, fast), _general(cell, x, general))
+    assert taken == [True, False, True, False] * len(inputs) * len(states)
+
+
+def _graphs(outputs) -> tuple:
+    """The graph behind `outputs`: each node by creation rank (AccumulateGrad aside), its name and edges (a node's
+    rank, or "leaf", and the output number), then each output's node (tests/nn/test_modules_rnn.py's)."""
+    nodes, stack = {}, [out.grad_fn for out in outputs]
+    while stack:
+        node = stack.pop()
+        if node is not None and "AccumulateGrad" not in node.name() and node not in nodes:
+            nodes[node] = None
+            stack.extend(child for child, _ in node.next_functions)
+    order = sorted(nodes, key=lambda node: node._sequence_nr())
+    rank = {node: index for index, node in enumerate(order)}
+    return (tuple((node.name(), tuple(None if child is None else ("leaf" if child not in rank else rank[child], nr)
+                                      for child, nr in node.next_functions)) for node in order),
+            tuple(rank[out.grad_fn] for out in outputs))
+
+
+def test_a_sequence_matches_torch_graph_and_gradients(taken):
+    """Five steps from a given state, the input an unbind of a leaf: PyTorch's nodes, edges and creation order,
+    outputs and gradients."""
+    seen = []
+    for lib in (gs, torch):
+        lib.manual_seed(0)
+        cell = lib.nn.RNNCell(3, 4, dtype=lib.float32)
+        xs = lib.randn(5, 2, 3, dtype=lib.float32, requires_grad=True)
+        h0 = h = lib.randn(2, 4, dtype=lib.float32, requires_grad=True)
+        states = []
+        for x in xs:
+            h = cell(x, h)
+            states.append(h)
+        (h * h).sum().backward()
+        seen.append((_graphs(states), h.detach().numpy(), xs.grad.numpy(), h0.grad.numpy(),
+                     *(p.grad.numpy() for p in cell.parameters())))
+    assert taken == [True] * 5
+    assert seen[0][0] == seen[1][0]
+    for ours, theirs in zip(seen[0][1:], seen[1][1:], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_it_steps_aside_where_it_does_not_serve(taken):
+    """Frozen weights, a missing bias, another dtype, shapes that fail, anomaly mode, no_grad, an inference
+    tensor: the general path, with its nodes and errors."""
+    cell = _cell(gs.float64, True, "tanh")
+    x, h = gs.randn(2, 3, dtype=gs.float64), gs.randn(2, 4, dtype=gs.float64, requires_grad=True)
+    cell.bias_hh.requires_grad_(False)
+    _same_tensor(cell(x, h), _general(cell, x, h))
+    cell.bias_hh.requires_grad_(True)
+    cell.weight_ih.requires_grad_(False)
+    _same_tensor(cell(x, h), _general(cell, x, h))
+    cell.weight_ih.requires_grad_(True)
+    assert taken == [False, False, False, False]
+    with gs.autograd.detect_anomaly(check_nan=False):
+        cell(x, h)
+    with gs.no_grad():
+        assert cell(x, h).grad_fn is None
+    with gs.inference_mode():
+        frozen = gs.randn(2, 3, dtype=gs.float64)
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        cell(frozen, h)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        cell(gs.randn(2, 5, dtype=gs.float64), h)
+    with pytest.raises(RuntimeError):
+        cell(x, gs.randn(3, 4, dtype=gs.float64))
+    with pytest.raises(RuntimeError):
+        cell(x.float(), h)
+    assert not any(taken)
+
+
+def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_context(taken):
+    """The step computes in the quiet context (overflow, inf - inf silently, as PyTorch), and in this thread's
+    own quieted context while another thread is in it; the user's NumPy error state is left as it was."""
+    big = np.finfo(np.float64).max
+    cell = _cell(gs.float64, True, "tanh")
+    with gs.no_grad():
+        cell.weight_ih.copy_(gs.full((4, 3), big, dtype=gs.float64))
+        cell.bias_hh.copy_(gs.tensor([-np.inf, 0.0, 1.0, np.inf], dtype=gs.float64))
+    x = gs.tensor([[big, 1.0, 0.0], [np.inf, -1.0, 2.0]], dtype=gs.float64, requires_grad=True)
+    h = gs.tensor(np.full((2, 4), 3.0), requires_grad=True)
+    with np.errstate(all="raise"):
+        state = np.geterr()
+        fast = cell(x, h)
+        assert np.geterr() == state
+        entered, release = threading.Event(), threading.Event()
+
+        def hold():
+            entered.set()
+            release.wait()
+
+        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
+        holder.start()
+        entered.wait()
+        try:
+            blocked = cell(x, h)
+        finally:
+            release.set()
+            holder.join()
+        assert np.geterr() == state
+    assert taken == [True, True]
+    _same_tensor(fast, blocked)
+    _same_tensor(fast, _general(cell, x, h))
+    theirs = torch.nn.RNNCell(3, 4, dtype=torch.float64)
+    with torch.no_grad():
+        for ours, param in zip(cell.parameters(), theirs.parameters()):
+            param.copy_(torch.tensor(ours.detach().numpy()))
+    expected = theirs(torch.tensor(x.detach().numpy()), torch.tensor(h.detach().numpy()))
+    np.testing.assert_array_equal(fast.detach().numpy(), expected.detach().numpy())
