@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope._shapes import normalize_dim
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
@@ -33,10 +33,15 @@ def _wrap(index: np.ndarray, size: int, name: str) -> np.ndarray:
     return np.where(index < 0, index + size, index)
 
 
+def _held(index) -> tuple:
+    """The index tensor a node holds as PyTorch saves it: backward refuses it once changed in place."""
+    return (index if isinstance(index, Tensor) else None,)
+
+
 def take(input, index, *, out=None):
     """The elements at `index` of the flattened tensor, shaped like `index` (TakeBackward0)."""
     flat = _wrap(_index_array(index, "take"), input._data.size, "take")
-    return write_out("take", apply(X.take, (input,), (flat,)), out)
+    return write_out("take", apply_holding(X.take, (input,), (flat,), _held(index)), out)
 
 
 def index_select(input, dim, index, *, out=None):
@@ -54,7 +59,7 @@ def index_select(input, dim, index, *, out=None):
         if input._data.ndim <= 1:
             raise IndexError("index out of range in self")
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad[0]} axis_dim={size}")
-    return write_out("index_select", apply(X.index_select, (input,), (d, positions)), out)
+    return write_out("index_select", apply_holding(X.index_select, (input,), (d, positions), _held(index)), out)
 
 
 def index_add(input, dim, index, source, *, alpha=1, out=None):
@@ -62,7 +67,8 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     d = normalize_dim(dim, input._data.ndim)
     positions = _index_array(index, "index_add").reshape(-1)
     arrays = [input._data, source._data.astype(input._data.dtype, copy=False)]
-    return write_out("index_add", apply(X.index_add, (input, source), (d, positions, alpha), arrays), out)
+    result = apply_holding(X.index_add, (input, source), (d, positions, alpha), _held(index), arrays)
+    return write_out("index_add", result, out)
 
 
 def index_fill(input, dim, index, value):
@@ -102,9 +108,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     if reduce is not None:
         return write_out("scatter", _scatter_accumulate(input, d, positions, src, reduce), out)
     if not isinstance(src, Tensor):
-        return write_out("scatter", apply(X.scatter_value, (input,), (d, positions, src)), out)
+        return write_out("scatter", apply_holding(X.scatter_value, (input,), (d, positions, src), _held(index)), out)
     arrays = [input._data, src._data.astype(input._data.dtype)]
-    return write_out("scatter", apply(X.scatter, (input, src), (d, positions), arrays), out)
+    return write_out("scatter", apply_holding(X.scatter, (input, src), (d, positions), _held(index), arrays), out)
 
 
 def _scatter_accumulate(input, d: int, positions: np.ndarray, src, reduce: str):
@@ -123,7 +129,8 @@ def scatter_add(input, dim, index, src, *, out=None):
     """`input` with `src` added at `index` along `dim`; repeated indices add up (ScatterAddBackward0)."""
     d, positions = _scatter_index(input, dim, index, "scatter_add")
     arrays = [input._data, src._data.astype(input._data.dtype)]
-    return write_out("scatter_add", apply(X.scatter_add, (input, src), (d, positions), arrays), out)
+    result = apply_holding(X.scatter_add, (input, src), (d, positions), _held(index), arrays)
+    return write_out("scatter_add", result, out)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
@@ -133,7 +140,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     d, positions = _scatter_index(input, dim, index, "scatter_reduce")
-    result = apply(X.scatter_reduce, (input, src), (d, positions, reduce, include_self),
+    result = apply_holding(X.scatter_reduce, (input, src), (d, positions, reduce, include_self), _held(index),
                    [input._data, src._data.astype(input._data.dtype)])
     return write_out("scatter_reduce", result, out)
 

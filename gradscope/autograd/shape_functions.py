@@ -10,7 +10,7 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused_products
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.functions import to_dtype
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
@@ -322,7 +322,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     if positions.ndim == input._data.ndim:
         check_along_index(input._data.shape, d, positions, f"Size does not match at dimension "
                           f"{_first_larger(input._data.shape, d, positions.shape)} expected")
-    return apply(S.gather, (input,), (d, positions.astype(np.int64, copy=False)))
+    # the node holds the index tensor, as PyTorch saves it: backward refuses it once changed in place
+    return apply_holding(S.gather, (input,), (d, positions.astype(np.int64, copy=False)), (index,))
 
 
 def _first_larger(shape: tuple, dim: int, index_shape: tuple) -> int:
