@@ -30,6 +30,24 @@ import gradscope
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
+_TERMINAL = ("COLUMNS", "LINES")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist starts its workers with COLUMNS=80 and LINES=24 set: pass them this process's values, so that
+    what a test's scripts and CLI runs print is wrapped as it is without workers."""
+    node.workerinput["terminal"] = {name: os.environ.get(name) for name in _TERMINAL}
+
+
+def pytest_configure(config):
+    for name, value in getattr(config, "workerinput", {}).get("terminal", {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?")
 

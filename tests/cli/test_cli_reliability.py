@@ -192,13 +192,16 @@ def test_a_crash_of_the_interpreter_is_reported_with_the_scripts_line(tmp_path):
 @pytest.mark.parametrize("command", [*SCRIPT_ENTRIES, "export"])
 def test_timeout_stops_an_endless_script_and_names_its_line(tmp_path, command):
     script = entry_script(tmp_path, "while True:\n            pass")
-    started = time.monotonic()
-    result = gradscope(command, script, "--timeout", "5")  # ample time to start, even on a loaded machine
-    assert time.monotonic() - started < 25
-    assert_input_error(result, "timed out after 5 s")
+    for seconds in (5, 20):  # 5 s is ample to start; on a loaded machine (a worker per core) it may not be
+        started = time.monotonic()
+        result = gradscope(command, script, "--timeout", seconds)
+        assert time.monotonic() - started < seconds + 20
+        assert_input_error(result, f"timed out after {seconds} s")
+        flat = " ".join(result.stderr.split())  # rich wraps the message after a long tmp path
+        if "it had not started yet" not in flat:
+            break
     loop = line_of(script, "while True")  # the loop runs its two lines by turns: either is where it was
-    assert re.search(rf"the script was at {re.escape(str(script))}:({loop}|{loop + 1}) in", result.stderr), \
-        result.stderr
+    assert re.search(rf"the script was at {re.escape(str(script))}:({loop}|{loop + 1}) in", flat), result.stderr
 
 
 def test_timeout_must_be_positive(tmp_path):
