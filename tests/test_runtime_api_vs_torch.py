@@ -219,6 +219,15 @@ class _Net:
         return Net()
 
 
+@pytest.fixture(autouse=True)
+def torch_validation_kept():
+    """torch.compile (even a refused call) turns torch.distributions' argument validation off for the whole
+    process (dynamo's doing): put it back, or later tests of validation errors read torch's unvalidated results."""
+    validating = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(validating)
+
+
 def test_compile_wraps_a_module_as_torch_and_runs_it_eagerly():
     seen = {}
     for lib in (gradscope, torch):
