@@ -495,19 +495,19 @@ def test_sequential_children_are_called_like_torch(way, monkeypatch):
     assert ours[0]
 
 
-def _grown_and_cut(nn, step: int):
-    """A model changed in one way after a first zero_grad(); `step` picks the change. Returns the model and every
-    parameter it ever had, in a fixed order."""
+def changeable_model(nn):
+    """The model `change_model` changes: nested Sequentials, an activation and a user module."""
     class Wrapped(nn.Module):
         def __init__(self):
             super().__init__()
             self.inner = nn.Linear(2, 2)
 
-    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sequential(nn.Linear(2, 2)), Wrapped())
-    everything = list(model.parameters())
-    model.zero_grad()  # the first walk: gradscope keeps the list
-    extra = nn.Parameter(model[0].weight.detach() * 0 + 1)
-    everything.append(extra)
+    return nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sequential(nn.Linear(2, 2)), Wrapped())
+
+
+def change_model(nn, model, step: int, extra) -> None:
+    """Change `model` (a `changeable_model`) in one of 13 ways, each writing its parameters or modules differently;
+    `extra`: a parameter the change may add."""
     if step == 0:
         model[0].register_parameter("extra", extra)
     elif step == 1:
@@ -534,6 +534,17 @@ def _grown_and_cut(nn, step: int):
         type(model[3]).named_modules = lambda self, *a, **k: iter(())  # the class itself, patched
     elif step == 12:
         model[2]._modules["1"] = nn.Linear(2, 2)
+
+
+def _grown_and_cut(nn, step: int):
+    """A model changed in one way after a first zero_grad(); `step` picks the change. Returns the model and every
+    parameter it ever had, in a fixed order."""
+    model = changeable_model(nn)
+    everything = list(model.parameters())
+    model.zero_grad()  # the first walk: gradscope keeps the list
+    extra = nn.Parameter(model[0].weight.detach() * 0 + 1)
+    everything.append(extra)
+    change_model(nn, model, step, extra)
     everything += [p for p in model.parameters() if all(p is not q for q in everything)]
     return model, everything
 

@@ -14,6 +14,7 @@ from gradscope.autograd import observers
 from gradscope.trace import recorder as recorder_module
 from gradscope.trace.model import NodeRecord, Trace
 from gradscope.trace.recorder import Recorder
+from tests.nn.test_modules_module import change_model, changeable_model
 
 
 def next_line() -> int:
@@ -178,54 +179,15 @@ def test_a_global_name_wins_over_the_class_name():
     assert {p.name for p in trace.parameters} == {"model.0.weight", "model.0.bias"}
 
 
-def _changed(model, step: int, extra) -> None:
-    """Change `model` (built by `_changeable`) in one of 13 ways, each writing its parameters or modules differently."""
-    if step == 0:
-        model[0].register_parameter("extra", extra)
-    elif step == 1:
-        del model[0]._parameters["bias"]
-    elif step == 2:
-        model[2][0].extra = extra  # a grandchild
-    elif step == 3:
-        model[0] = nn.Linear(2, 2)
-    elif step == 4:
-        del model[0]
-    elif step == 5:
-        model.append(nn.Linear(2, 2))
-    elif step == 6:
-        model[0].weight = extra
-    elif step == 7:
-        model[0]._parameters = {"extra": extra}  # a plain dict, set by hand
-    elif step == 8:
-        model[2]._modules.pop("0")
-    elif step == 9:
-        model[3].inner._parameters.update(extra=extra)
-    elif step == 10:
-        model[3].__class__ = type("Hiding", (type(model[3]),), {"named_modules": lambda self, *a, **k: iter(())})
-    elif step == 11:
-        type(model[3]).named_modules = lambda self, *a, **k: iter(())  # the class itself, patched
-    elif step == 12:
-        model[2]._modules["1"] = nn.Linear(2, 2)
-
-
-def _changeable():
-    class Wrapped(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.inner = nn.Linear(2, 2)
-
-    return nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sequential(nn.Linear(2, 2)), Wrapped())
-
-
 @pytest.mark.parametrize("step", range(13))
 def test_parameters_are_named_after_the_model_as_it_is_when_recorded(step):
     """A model's parameter names are kept from one recording to the next while its parameters and modules stay the
     same: every change, however made, is seen by the next recording (named as `named_parameters()` lists them)."""
-    model = _changeable()
+    model = changeable_model(nn)
     extra = nn.Parameter(torch.ones(2, 2))
     for change in (False, True):
         if change:
-            _changed(model, step, extra)
+            change_model(nn, model, step, extra)
         for namespace in ({"model": model}, {}):  # a global's name, or its class's for a model called from no global
             with Recorder() as rec:
                 if not namespace:
