@@ -63,8 +63,10 @@ def _same_tensor(a, b):
     assert a._data.strides == b._data.strides
     assert a._base is b._base
     assert a._version_counter is b._version_counter if a._base is not None else a._version_counter == b._version_counter
-    assert a._view_chain == b._view_chain and a._view_base_fn is b._view_base_fn
-    assert a._view_version == b._view_version and a._view_made_without_grad == b._view_made_without_grad
+    if a._base is not None:  # a view's recipe (slots only a view has)
+        assert a._view_chain == b._view_chain and a._view_base_fn is b._view_base_fn
+        assert a._view_version == b._view_version
+    assert a._view_made_without_grad == b._view_made_without_grad
     assert a._is_inference == b._is_inference
     _same_node(a.grad_fn, b.grad_fn)
 

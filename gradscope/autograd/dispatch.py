@@ -426,9 +426,13 @@ def tell_observers(op, inputs, outputs: tuple) -> None:
 def _make_view(out: Tensor, source: Tensor, step: tuple, grad_mode: bool) -> None:
     """`out` shares `source`'s memory: same base, same version counter, and a recipe to replay the view
     (`step` is `(primitive, params, output index or None)`); `grad_mode` is whether it is on."""
-    out._base = source if source._base is None else source._base
+    if source._base is None:
+        out._base = source
+        out._view_chain = (step,)
+    else:
+        out._base = source._base
+        out._view_chain = source._view_chain + (step,)
     out._version_counter = source._version_counter
-    out._view_chain = source._view_chain + (step,)
     if not grad_mode:
         out._view_made_without_grad = True
     out._view_base_fn = out._base._grad_fn

@@ -109,8 +109,12 @@ class Tensor:
             [0.2500, 0.2500]])
     """
 
+    # a view's recipe and what it was made from, set by every view maker and read only where `_base` is not
+    # None: slots, so a view (one a linear layer, `weight.t()`) costs no instance dict. `_view_chain`: ((primitive,
+    # params, output index), ...) replayed on the base's array; `_view_base_fn`, `_view_version`: the base's
+    # grad_fn and version when the view's grad_fn was made
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_version_counter", "_base",
-                 "__dict__", "__weakref__")
+                 "_view_chain", "_view_base_fn", "_view_version", "__dict__", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     # rarely set state, kept out of the slots so a new tensor costs only what the hot path needs
@@ -121,9 +125,6 @@ class Tensor:
     _accumulator_ref = None
     _is_inference = False
     _tangent = None  # forward AD: the tangent at the entered dual level (forward_ad.py)
-    _view_chain = ()  # for views: ((primitive, params, output index), ...) replayed on the base's array
-    _view_base_fn = None  # the base's grad_fn when this view's grad_fn was made
-    _view_version = 0  # and the version then
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
     _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
 
