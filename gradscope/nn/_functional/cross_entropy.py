@@ -6,6 +6,7 @@ ignore_index and label smoothing (class-index and class-probability targets) as 
 from __future__ import annotations
 
 from gradscope.autograd import functions as _F
+from gradscope.autograd import fused_losses
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type, size_list, times
@@ -96,6 +97,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return loss
     smooth = _smoothing_term(log_probs, target, weight, ignore_index, reduction, class_dim)
     return times(loss, 1 - label_smoothing) + times(smooth, label_smoothing / input.shape[class_dim])
+
+
+cross_entropy = fused_losses.cross_entropy(cross_entropy)
 
 
 def _class_weights(weight: Tensor, ndim: int, class_dim: int) -> Tensor:

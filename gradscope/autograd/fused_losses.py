@@ -1,0 +1,123 @@
+"""One-frame forward of cross_entropy's commonest call: logits (N, C) and class indices (N,), no class weights,
+no label smoothing, an ignore_index that is no class.
+
+Through the general path that call is log_softmax, then nll_loss: two trips through `dispatch.apply` and its
+recorders, the targets' checks (shapes, dtype, bounds) and the reduction's, ~1,000 bytecodes around ~20 NumPy
+calls on a small array, on every training step. `cross_entropy(general)` checks once, computes both forwards in
+one visit to the quiet context, then makes what the general path makes, in its order: the log-probabilities with
+their LogSoftmaxBackward0 (the result saved), then the loss with its NllLossBackward0 (the log-probabilities saved,
+the targets held, PyTorch's reduction enum and ignore_index kept). It serves the default modes only, with no
+observer, watcher or anomaly mode, float32/float64 logits that need a gradient and targets known to be in bounds;
+anything else, errors included, is `general`'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradscope._quiet import QUIET_RUN
+from gradscope.autograd import observers
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _named_like
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
+from gradscope.autograd.node import _sequence, node_class, own_code
+from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
+from gradscope.ops import nn as N
+
+_new = object.__new__
+_ndarray = np.ndarray
+_LOG_SOFTMAX_NODE, _NLL_NODE = node_class(N.log_softmax), node_class(N.nll_loss)
+_REDUCTIONS = {"mean": N.MEAN, "sum": N.SUM, "none": N.NONE}  # PyTorch's reduction enum, as the node keeps it
+_CLASS_DIM = (1,)  # log_softmax's params on a 2-D input
+_maximum_reduce, _add_reduce, _exp, _log, _dot = np.maximum.reduce, np.add.reduce, np.exp, np.log, np.dot
+_ones, _MEAN, _SUM, _NEGATIVE_INFINITY = N._ones, N.MEAN, N.SUM, -np.inf
+# the class indices PyTorch takes (int64, uint8) read as unsigned integers of their size
+_UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.uint8): np.dtype(np.uint8)}
+_ROWS: dict = {}  # batch size -> np.arange of it, read-only (the rows nll_loss picks from)
+
+
+def _rows(n: int) -> np.ndarray:
+    rows = _ROWS.get(n)
+    if rows is None:
+        rows = np.arange(n)
+        rows.flags.writeable = False
+        if len(_ROWS) < 64:
+            _ROWS[n] = rows
+    return rows
+
+
+def _arrays(data, classes, reduction: int):
+    """The log-probabilities along dim 1 and the loss of the targets `classes`, as ops/nn.py's `_log_softmax` and
+    `_nll_loss` compute them for targets in bounds, none ignored, no class weights (the same NumPy calls: the same
+    bits)."""
+    shifted = data - _maximum_reduce(data, _CLASS_DIM, None, None, True, _NEGATIVE_INFINITY)
+    shifted -= _log(_dot(_exp(shifted), _ones(data.shape[1], data.dtype))[..., None])
+    picked = shifted[_rows(len(classes)), classes]
+    if reduction == _MEAN:
+        return shifted, (-_add_reduce(picked, None) / len(classes)).astype(data.dtype)
+    if reduction == _SUM:
+        return shifted, (-picked).sum()
+    return shifted, -picked
+
+
+def cross_entropy(general):
+    """`general` (F.cross_entropy) with its common case in one frame."""
+
+    def function(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        if not (weight is None and size_average is None and reduce is None and type(reduction) is str
+                and type(ignore_index) is int and type(label_smoothing) is float and label_smoothing == 0.0
+                and type(input) is Tensor and type(target) is Tensor and observers.idle and observers.checker is None
+                and modes.get() is DEFAULT_MODES and not target._is_inference
+                and (input._requires_grad or input._base is not None and _stale_view_requires_grad(input))):
+            return general(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+        data, classes = input._data, target._data
+        dtype, shape = data.dtype, data.shape
+        unsigned = _UNSIGNED.get(classes.dtype)
+        enum = _REDUCTIONS.get(reduction)
+        # NOTE: read as unsigned, a negative target is larger than any class: every target is a class if the
+        # largest is below C (nll_loss's own check); an ignore_index that is a class could match some
+        if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and len(shape) == 2 and classes.shape == shape[:1]
+                and unsigned is not None and enum is not None and shape[0]
+                and _maximum_reduce(classes.view(unsigned), None) < shape[1]
+                and not 0 <= ignore_index < shape[1]):
+            return general(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+        try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
+            log_probs, loss = QUIET_RUN(_arrays, data, classes, enum)
+        except RuntimeError:  # another thread is in the quiet context
+            return general(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+        # log_softmax's output and node (dispatch.apply, _record_unary)
+        probs = _new(Tensor)
+        probs._data = log_probs
+        probs._output_nr = 0
+        probs._version_counter = version = [0]
+        probs._base = None
+        node = _LOG_SOFTMAX_NODE()
+        if input._base is not None:
+            _sync_view(input)
+        fn = input._grad_fn
+        node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
+        node._seq = next(_sequence)
+        node._input_meta = ((shape, dtype),)
+        node._attrs = _CLASS_DIM
+        probs._requires_grad = True
+        probs._grad_fn = node
+        node._saved = ((log_probs, version, 0, None, None),)
+        # nll_loss's (dispatch.apply_holding)
+        t = _new(Tensor)
+        t._data = loss if type(loss) is _ndarray else np.asarray(loss)
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._base = None
+        nll = _NLL_NODE()
+        nll._next = ((node, 0),)
+        nll._seq = next(_sequence)
+        nll._input_meta = ((shape, dtype),)
+        nll._attrs = (classes, None, enum, ignore_index)
+        t._requires_grad = True
+        t._grad_fn = nll
+        nll._saved = ((log_probs, version, 0, probs, node),)
+        counter = target._version_counter
+        nll._held = ((classes, counter, counter[0], target, target._grad_fn), None)
+        return t
+
+    return _named_like(own_code(function), general)

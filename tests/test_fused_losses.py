@@ -1,0 +1,258 @@
+"""cross_entropy's one-frame forward (autograd/fused_losses.py) makes the outputs and nodes the general path makes
+(log_softmax, then nll_loss through dispatch.apply), and PyTorch's graph, values, gradients and errors."""
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+import torch
+from test_fused_products import _general, _order, _same_tensor
+
+import gradscope as gs
+import gradscope.nn.functional as F
+from gradscope._quiet import QUIET_RUN
+from gradscope.autograd import fused_losses
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """How many calls the one-frame forward computed (the general path never calls its `_arrays`)."""
+    calls, arrays = [], fused_losses._arrays
+
+    def spy(*args):
+        calls.append(args)
+        return arrays(*args)
+
+    monkeypatch.setattr(fused_losses, "_arrays", spy)
+    return calls
+
+
+def _logits(dtype):
+    """Logits (5, 4) that need a gradient: a leaf, a non-leaf, a view of a leaf (rows), a transposed leaf, a view
+    whose base came to require grad after it was made (changed in place by a product with a leaf); the last two
+    rows hold a large value and ±inf."""
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((5, 4)).astype(dtype)
+    values[3, 1], values[4] = np.finfo(dtype).max / 2, [-np.inf, 0.0, 1.0, 2.0]
+    leaf = gs.tensor(values, requires_grad=True)
+    wide = gs.tensor(np.concatenate([values, values]), requires_grad=True)
+    base = gs.tensor(values.T.copy())
+    stale = base.t()
+    base.mul_(gs.ones(4, 5, dtype=base.dtype, requires_grad=True))
+    return [leaf, leaf * 1.0, wide[2:7], gs.tensor(values.T.copy(), requires_grad=True).t(), stale]
+
+
+def _targets():
+    rng = np.random.default_rng(1)
+    classes = rng.integers(0, 4, 5)
+    return [gs.tensor(classes), gs.tensor(classes.astype(np.uint8)), gs.tensor(np.full(5, 3))]
+
+
+def _same_held(a, b):
+    """The targets each node holds: the same tensor, its version then, as the same array."""
+    assert len(a._held) == len(b._held) == 2 and a._held[1] is b._held[1] is None
+    (array_a, counter_a, version_a, target_a, fn_a), (array_b, counter_b, version_b, target_b, fn_b) = a._held[0], \
+        b._held[0]
+    assert array_a is array_b and counter_a is counter_b and version_a == version_b
+    assert target_a is target_b and fn_a is fn_b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_the_forward_matches_the_general_path(dtype, reduction, served):
+    cases = itertools.product(_logits(dtype), _targets(), (-100, 4, -1))
+    for index, (logits, target, ignore_index) in enumerate(cases):
+        fast = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
+        assert len(served) == index + 1
+        general = _general(F.cross_entropy, logits, target, None, None, ignore_index, None, reduction)
+        assert len(served) == index + 1
+        _same_tensor(fast, general)
+        assert _order(fast.grad_fn) == _order(general.grad_fn)
+        assert fast._data.tobytes() == general._data.tobytes()
+        _same_held(fast.grad_fn, general.grad_fn)
+        probs, general_probs = fast.grad_fn._saved_self, general.grad_fn._saved_self
+        assert probs.grad_fn is fast.grad_fn.next_functions[0][0]
+        assert probs._data.tobytes() == general_probs._data.tobytes()
+        (grad,), (general_grad,) = (gs.autograd.grad(loss, logits, gs.ones_like(loss)) for loss in (fast, general))
+        assert grad._data.tobytes() == general_grad._data.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [-100, 7])
+def test_it_makes_torchs_graph_values_and_gradients(dtype, reduction, ignore_index, served):
+    rng = np.random.default_rng(2)
+    values, classes = rng.standard_normal((6, 5)).astype(dtype), rng.integers(0, 5, 6)
+    ours, theirs = gs.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    mine = gs.nn.CrossEntropyLoss(reduction=reduction, ignore_index=ignore_index)(ours, gs.tensor(classes))
+    torch_loss = torch.nn.CrossEntropyLoss(reduction=reduction, ignore_index=ignore_index)(
+        theirs, torch.tensor(classes))
+    assert served
+    np.testing.assert_allclose(mine._data, torch_loss.detach().numpy(), rtol=1e-6)
+    nll, torch_nll = mine.grad_fn, torch_loss.grad_fn
+    assert (nll.name(), nll.next_functions[0][0].name()) == (torch_nll.name(), torch_nll.next_functions[0][0].name())
+    assert nll._saved_reduction == torch_nll._saved_reduction
+    assert nll._saved_ignore_index == torch_nll._saved_ignore_index
+    assert nll._saved_weight is None and torch_nll._saved_weight is None
+    np.testing.assert_array_equal(nll._saved_target._data, torch_nll._saved_target.numpy())
+    np.testing.assert_array_equal(nll._saved_total_weight._data, torch_nll._saved_total_weight.numpy())
+    np.testing.assert_allclose(nll._saved_self._data, torch_nll._saved_self.detach().numpy(), rtol=1e-6)
+    softmax, torch_softmax = nll.next_functions[0][0], torch_nll.next_functions[0][0]
+    assert softmax._saved_dim == torch_softmax._saved_dim
+    np.testing.assert_allclose(softmax._saved_result._data, torch_softmax._saved_result.detach().numpy(), rtol=1e-6)
+    assert softmax.next_functions[0][0].variable is ours
+    weights = rng.standard_normal(mine.shape).astype(dtype)
+    mine.backward(gs.tensor(weights))
+    torch_loss.backward(torch.tensor(weights))
+    np.testing.assert_allclose(ours.grad._data, theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def _torch_error(function):
+    with pytest.raises(Exception) as caught:
+        function(torch, torch.nn.functional)
+    return caught
+
+
+@pytest.mark.parametrize("case", [
+    "target out of bounds", "negative target", "ignored targets", "ignore_index a class", "float targets",
+    "bool targets", "batch mismatch", "weight", "label smoothing", "legacy reduce", "bad reduction",
+    "3-D logits", "1-D logits", "empty batch", "no grad needed", "half logits"])
+def test_it_steps_aside_for_the_general_paths_values_and_errors(case, served):
+    """Every call it does not serve takes the general path: its value and graph (PyTorch's), or its error (PyTorch's
+    type and words)."""
+    rng = np.random.default_rng(3)
+    values, classes = rng.standard_normal((4, 3)), rng.integers(0, 3, 4)
+    cases = {
+        "target out of bounds": lambda L, F: F.cross_entropy(x(L, values), L.tensor([0, 3, 1, 2])),
+        "negative target": lambda L, F: F.cross_entropy(x(L, values), L.tensor([0, -1, 1, 2])),
+        "ignored targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor([0, -100, 1, 2])),
+        "ignore_index a class": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), ignore_index=1),
+        "float targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes.astype(float))),
+        "bool targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes > 0)),
+        "batch mismatch": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes[:3])),
+        "weight": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), weight=L.tensor([1.0, 2.0, 3.0],
+                                                                                                 dtype=L.float64)),
+        "label smoothing": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), label_smoothing=0.2),
+        "legacy reduce": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), reduce=False),
+        "bad reduction": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), reduction="avg"),
+        "3-D logits": lambda L, F: F.cross_entropy(x(L, values[:, :, None]), L.tensor(classes[:, None])),
+        "1-D logits": lambda L, F: F.cross_entropy(x(L, values[0]), L.tensor(classes[0])),
+        "empty batch": lambda L, F: F.cross_entropy(x(L, values[:0]), L.tensor(classes[:0])),
+        "no grad needed": lambda L, F: F.cross_entropy(L.tensor(values), L.tensor(classes)),
+        "half logits": lambda L, F: F.cross_entropy(x(L, values.astype(np.float16)), L.tensor(classes)),
+    }
+    function = cases[case]
+    try:
+        expected = function(torch, torch.nn.functional)
+    except Exception as error:  # noqa: BLE001 - PyTorch's error is the spec
+        with pytest.raises(type(error)) as caught:
+            function(gs, F)
+        assert str(caught.value) == str(error)
+    else:
+        with pytest.warns(UserWarning) if case == "legacy reduce" else _nothing():
+            mine = function(gs, F)
+        np.testing.assert_allclose(mine.detach().numpy().astype(float), expected.detach().numpy().astype(float),
+                                   rtol=1e-3 if case == "half logits" else 1e-6)
+        assert _names(mine.grad_fn) == _names(expected.grad_fn)
+    assert not served
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def x(L, values):
+    return L.tensor(values, requires_grad=True)
+
+
+def _names(fn) -> list:
+    names, stack = [], [fn]
+    while stack:
+        node = stack.pop()
+        if node is not None:
+            names.append(type(node).__name__)
+            stack.extend(child for child, _ in node.next_functions)
+    return names
+
+
+def test_modes_observers_and_inference_targets_take_the_general_path(served):
+    logits, target = gs.randn(3, 4, requires_grad=True), gs.tensor([0, 3, 1])
+    with gs.autograd.detect_anomaly(check_nan=False):
+        assert F.cross_entropy(logits, target).grad_fn.name() == "NllLossBackward0"
+    with gs.no_grad():
+        assert F.cross_entropy(logits, target).grad_fn is None
+    with gs.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        F.cross_entropy(logits, target).backward()
+    with gs.inference_mode():
+        frozen = gs.tensor([0, 3, 1])
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        F.cross_entropy(logits, frozen)
+    assert not served
+    F.cross_entropy(logits, target)
+    assert len(served) == 1
+
+
+def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_context(served):
+    """The forward computes in the quiet context (inf - inf, overflow silently, as PyTorch), and takes the general
+    path, which quiets its own context, while another thread is in it; the user's NumPy error state is left as is."""
+    values = np.array([[np.inf, 0.0, 1.0], [np.finfo(np.float32).max, -np.inf, 0.0]], np.float32)
+    logits, target = gs.tensor(values, requires_grad=True), gs.tensor([1, 2])
+    with np.errstate(all="raise"):
+        state = np.geterr()
+        fast = F.cross_entropy(logits, target, reduction="none")
+        assert np.geterr() == state and len(served) == 1
+        entered, release = threading.Event(), threading.Event()
+
+        def hold():
+            entered.set()
+            release.wait()
+
+        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
+        holder.start()
+        entered.wait()
+        try:
+            blocked = F.cross_entropy(logits, target, reduction="none")
+        finally:
+            release.set()
+            holder.join()
+    assert len(served) == 1
+    _same_tensor(fast, blocked)
+    expected = torch.nn.functional.cross_entropy(torch.tensor(values), torch.tensor([1, 2]), reduction="none")
+    np.testing.assert_array_equal(fast._data, expected.numpy())
+
+
+def test_a_target_changed_in_place_before_the_backward_raises_torchs_error(served):
+    messages = []
+    for lib in (gs, torch):
+        logits, target = lib.randn(3, 4, requires_grad=True), lib.tensor([0, 3, 1])
+        loss = lib.nn.functional.cross_entropy(logits, target)
+        target[0] = 2
+        with pytest.raises(RuntimeError) as caught:
+            loss.backward()
+        messages.append(str(caught.value))
+    assert len(served) == 1
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+@pytest.mark.parametrize("through", ["loss", "log-probabilities"])
+def test_log_probabilities_changed_in_place_before_the_backward_raise_torchs_error(reduction, through, served):
+    """Both nodes keep the log-probabilities' version: NllLossBackward0 as its input, LogSoftmaxBackward0 as its
+    result (reached through the changed log-probabilities themselves)."""
+    messages = []
+    for lib in (gs, torch):
+        logits = lib.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(logits, lib.tensor([0, 3, 1]), reduction=reduction)
+        probs = loss.grad_fn._saved_self
+        assert probs._version == 0
+        probs.mul_(2)
+        with pytest.raises(RuntimeError) as caught:
+            (loss if through == "loss" else probs).sum().backward()
+        messages.append(str(caught.value))
+    assert len(served) == 1
+    assert messages[0] == messages[1]
