@@ -36,6 +36,68 @@ _DOT_WORK = 1 << 18  # the largest product (multiply-adds) np.dot makes: past it
 _T_CHAIN = ((S.t, (), None),)  # the view chain of `x.t()` for an x that is not a view (dispatch._make_view)
 
 
+class _Layout:
+    """What F.linear's nodes keep of one layout of its operands (a 2-D input of `shape` and byte `strides`, a weight
+    of `weight_shape` and `weight_strides`, one dtype), made once and shared by the nodes of every call with that
+    layout: the weight's TBackward0 input metadata, AddmmBackward0's/MmBackward0's metadata and sizes and strides
+    (`_input_meta`, `_attrs`, read-only tuples), and whether np.dot may compute the product.
+
+    Why: a node keeps its tuples until the backward, and each is an object the cyclic GC counts and visits; made per
+    call they were 13 of the ~40 a narrow layer (Linear + tanh) kept alive, and the GC took 6-9% of its step."""
+
+    __slots__ = ("shape", "strides", "weight_strides", "dtype", "dense", "other_shape", "weight_metas", "left_meta",
+                 "right_meta", "bias_meta", "data_strides", "other_strides", "addmm_metas", "addmm_attrs", "mm_metas",
+                 "mm_attrs")
+
+
+_LAYOUTS: dict = {}  # weight shape -> the _Layout of the last call with a weight of that shape
+_MAX_LAYOUTS = 256  # past this many weight shapes the cache starts again (a model has few)
+
+
+def _layout(shape: tuple, strides: tuple, weight_shape: tuple, weight_strides: tuple, dtype) -> _Layout:
+    """The _Layout of F.linear's operands, kept for the next call with a weight of this shape."""
+    layout = _new(_Layout)
+    layout.shape, layout.strides, layout.weight_strides, layout.dtype = shape, strides, weight_strides, dtype
+    size = dtype.itemsize  # the nodes keep strides in elements
+    # NOTE: np.dot where both operands are dense (C or Fortran order): there it gives matmul's bits (the same
+    # BLAS call) without matmul's ufunc machinery (~0.25 us of a 16x32 @ 32x32 product); elsewhere (strided
+    # views, broadcast rows) the two may round differently, so matmul, the general path's forward. Past
+    # 2**18 multiply-adds np.dot is the slower of the two (3-4% of a 64x256 @ 256x256 or a 512x1024 @
+    # 1024x1024 product), so there matmul too
+    layout.dense = (shape[0] * shape[1] * weight_shape[0] <= _DOT_WORK
+                    and (strides[1] == size and strides[0] == size * shape[1]
+                         or strides[0] == size and strides[1] == size * shape[0])
+                    and (weight_strides[1] == size and weight_strides[0] == size * weight_shape[1]
+                         or weight_strides[0] == size and weight_strides[1] == size * weight_shape[0]))
+    other_shape = layout.other_shape = (weight_shape[1], weight_shape[0])
+    layout.weight_metas = ((weight_shape, dtype),)
+    left_meta = layout.left_meta = (shape, dtype)
+    right_meta = layout.right_meta = (other_shape, dtype)
+    bias_meta = layout.bias_meta = (weight_shape[:1], dtype)
+    data_strides = layout.data_strides = (strides[0] // size, strides[1] // size)
+    other_strides = layout.other_strides = (weight_strides[1] // size, weight_strides[0] // size)  # the view's
+    layout.addmm_metas = (bias_meta, left_meta, right_meta)
+    layout.addmm_attrs = (1, 1, shape, data_strides, other_shape, other_strides)
+    layout.mm_metas = (left_meta, right_meta)
+    layout.mm_attrs = (other_shape, other_strides, shape, data_strides)
+    if len(_LAYOUTS) >= _MAX_LAYOUTS:
+        _LAYOUTS.clear()
+    _LAYOUTS[weight_shape] = layout
+    return layout
+
+
+def _partial(layout: _Layout, left: bool, right: bool, biased: bool, addmm: bool) -> tuple:
+    """AddmmBackward0's (`addmm`) or MmBackward0's metadata and sizes and strides for a call where some operand
+    needs no gradient: the layout's, with None for its metadata and () for its strides (kept for its own gradient
+    only)."""
+    left_meta, data_strides = (layout.left_meta, layout.data_strides) if left else (None, ())
+    right_meta, other_strides = (layout.right_meta, layout.other_strides) if right else (None, ())
+    if addmm:
+        return ((layout.bias_meta if biased else None, left_meta, right_meta),
+                (1, 1, layout.shape, data_strides, layout.other_shape, other_strides))
+    return (left_meta, right_meta), (layout.other_shape, other_strides, layout.shape, data_strides)
+
+
 def _transposed(x: Tensor) -> Tensor:
     """`x.t()` for a tensor of at most 2 dims that is not a view (nor an inference tensor), in the default
     modes: the view and its TBackward0, as apply's view path makes them."""
@@ -226,7 +288,7 @@ def linear(general):
         if bias is None:
             biases = None
         elif not (isinstance(bias, Tensor) and (biases := bias._data).dtype is dtype
-                  and (bias_shape := biases.shape) == weight_shape[:1]):
+                  and biases.shape == weight_shape[:1]):
             return general(input, weight, bias)
         if mode is not DEFAULT_MODES:
             # observers listen in this context: each op told as it is made, as on the general path (in this
@@ -240,7 +302,11 @@ def linear(general):
                 tell_observers(L.addmm, (bias, input, transposed), (out,))
             return out
         other = weights.T
-        other_shape = (weight_shape[1], weight_shape[0])
+        strides, weight_strides = data.strides, weights.strides
+        layout = _LAYOUTS.get(weight_shape)
+        if (layout is None or layout.shape != shape or layout.strides != strides
+                or layout.weight_strides != weight_strides or layout.dtype is not dtype):
+            layout = _layout(shape, strides, weight_shape, weight_strides, dtype)
         view = _new(Tensor)
         view._data = other
         view._requires_grad = False
@@ -256,27 +322,15 @@ def linear(general):
             t_node = _T_NODE()
             t_node._next = ((fn, weight._output_nr) if fn is not None else (weight._grad_accumulator(), 0),)
             t_node._seq = next(_sequence)
-            t_node._input_meta = ((weight_shape, dtype),)
+            t_node._input_meta = layout.weight_metas
             t_node._attrs = ()
             t_node._saved = ()
             view._requires_grad = True
             view._grad_fn = t_node
             if observers.checker is not None:
                 observers.checker.node_created(t_node, (weight,), (view,), _SKIP)
-        size = 8 if dtype is _FLOAT64 else 4  # an element's bytes (the nodes keep strides in elements)
-        strides, weight_strides = data.strides, weights.strides
-        # NOTE: np.dot where both operands are dense (C or Fortran order): there it gives matmul's bits (the same
-        # BLAS call) without matmul's ufunc machinery (~0.25 us of a 16x32 @ 32x32 product); elsewhere (strided
-        # views, broadcast rows) the two may round differently, so matmul, the general path's forward. Past
-        # 2**18 multiply-adds np.dot is the slower of the two (3-4% of a 64x256 @ 256x256 or a 512x1024 @
-        # 1024x1024 product), so there matmul too
-        dense = (shape[0] * shape[1] * weight_shape[0] <= _DOT_WORK
-                 and (strides[1] == size and strides[0] == size * shape[1]
-                      or strides[0] == size and strides[1] == size * shape[0])
-                 and (weight_strides[1] == size and weight_strides[0] == size * weight_shape[1]
-                      or weight_strides[0] == size and weight_strides[1] == size * weight_shape[0]))
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
-            out = QUIET_RUN(_DOT if dense else _MM, data, other)
+            out = QUIET_RUN(_DOT if layout.dense else _MM, data, other)
             if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
                 QUIET_RUN(_ADD, out, biases, out)
         except RuntimeError:  # another thread is in the quiet context (a product raises no RuntimeError itself)
@@ -295,31 +349,29 @@ def linear(general):
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 _check_forward(bias, input, view, t)
             return t
-        if left:  # strides (in elements) kept for the operand's own gradient only
+        if left:
             if input._base is not None:
                 _sync_view(input)
             fn = input._grad_fn
             left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
-            left_meta = (shape, dtype)
             saved_mat2 = (other, counter, version, view, t_node if right else None)
-            data_strides = (strides[0] // size, strides[1] // size)
         else:
-            left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
+            left_edge, saved_mat2 = _NO_EDGE, None
         if right:
             right_edge = (t_node, 0)
-            right_meta = (other_shape, dtype)
             if input._is_inference:
                 raise RuntimeError(errors.INFERENCE_SAVED)
             counter = input._version_counter
             saved_input = (data, counter, counter[0], input, input._grad_fn)
-            other_strides = (weight_strides[1] // size, weight_strides[0] // size)  # the view's: reversed
         else:
-            right_edge, right_meta, saved_input, other_strides = _NO_EDGE, None, None, ()
+            right_edge, saved_input = _NO_EDGE, None
         if bias is None:
             node = _MM_NODE()
             node._next = (left_edge, right_edge)
-            node._input_meta = (left_meta, right_meta)
-            node._attrs = (other_shape, other_strides, shape, data_strides)
+            if left and right:
+                node._input_meta, node._attrs = layout.mm_metas, layout.mm_attrs
+            else:
+                node._input_meta, node._attrs = _partial(layout, left, right, False, False)
         else:
             node = _ADDMM_NODE()
             if biased:
@@ -327,12 +379,13 @@ def linear(general):
                     _sync_view(bias)
                 fn = bias._grad_fn
                 bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
-                bias_meta = (bias_shape, dtype)
             else:
-                bias_edge, bias_meta = _NO_EDGE, None
+                bias_edge = _NO_EDGE
             node._next = (bias_edge, left_edge, right_edge)
-            node._input_meta = (bias_meta, left_meta, right_meta)
-            node._attrs = (1, 1, shape, data_strides, other_shape, other_strides)
+            if left and right and biased:
+                node._input_meta, node._attrs = layout.addmm_metas, layout.addmm_attrs
+            else:
+                node._input_meta, node._attrs = _partial(layout, left, right, biased, True)
         node._seq = next(_sequence)
         node._saved = (saved_mat2, saved_input)
         t._requires_grad = True
