@@ -36,22 +36,22 @@ _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 class GraphTask:
     """What one backward call is running over; multi-grad hooks ask it which tensors will get a gradient."""
 
-    __slots__ = ("edges", "nodes", "roots")
+    __slots__ = ("edges", "nodes")
 
-    def __init__(self, edges, nodes, roots) -> None:
+    def __init__(self, edges, nodes) -> None:
         self.edges = edges  # the roots' edges
         self.nodes = nodes  # every node reached, except (perhaps) the roots; None until asked (the engine runs without)
-        self.roots = roots
 
     def count_expected(self, tensors) -> int:
         if self.nodes is None:
             self.nodes = _dependencies(self.edges)
+        roots = {node for node, _ in self.edges}
         count = 0
         for t in tensors:
             if t._requires_grad:
                 fn = t.grad_fn
                 node = fn if fn is not None else t._grad_accumulator()
-                count += node in self.nodes or node in self.roots
+                count += node in self.nodes or node in roots
         return count
 
 
@@ -127,6 +127,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, edge in zip(inputs, targets):
             if not isinstance(edge[0], AccumulateGrad) and not t._retains_grad and captured.get(edge) is not None:
                 _accumulate_into(t, captured[edge], create_graph, in_place=False)
+
+
+def scalar_backward(tensor: Tensor, retain_graph) -> None:
+    """`tensor.backward()` without a gradient, inputs or create_graph, for a non-leaf scalar: backward's
+    checks and run, in one frame (a loss's, each step). Any other tensor goes through `backward`, which raises
+    its errors."""
+    data = tensor._data
+    node = tensor._grad_fn
+    if node is None or tensor._base is not None or not tensor._requires_grad or data.size != 1 or (
+            data.dtype.kind == "c"):  # a view may owe a grad_fn (see Tensor.grad_fn)
+        backward((tensor,), None, retain_graph, False, from_tensor_method=True)
+        return
+    value = np.empty_like(data)  # as _make_grads makes it
+    value.fill(1)
+    run([(node, tensor._output_nr)], [value], retain_graph, False)
 
 
 def _input_edge(t):
@@ -279,51 +294,56 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # node -> gradients of its outputs received so far (summed per output), for nodes waiting in the heap and
     # shared leaves waiting for more gradients
     buffers: dict = {}
-    for (node, nr), g in zip(roots, root_grads):
-        slots = buffers.setdefault(node, [None] * node.n_outputs)
-        slots[nr] = g if slots[nr] is None else slots[nr] + g
     tie = itertools.count()
-    roots_reached = buffers.keys() | ()
     # ready nodes wait in a heap of (-sequence number, tie, node, its gradients): the largest number on top, and
     # at the bottom an entry never popped, without a node: the heap never empties, which would free its storage
     # and allocate it again on the next push (in a stack of linear layers, at every layer)
     ready = [_BOTTOM]  # NOTE: loops, not comprehensions, in run(): those would make its hot locals cells
-    for node in buffers:
-        if type(node) is AccumulateGrad and dependencies is None:  # a leaf root may also be reached from another root
-            dependencies = _dependencies(roots)
-    for node, slots in buffers.items():
-        if (needed is None or node in needed) and not (type(node) is AccumulateGrad and dependencies.get(node)):
-            ready.append((-node._seq, next(tie), node, slots))
-    heapq.heapify(ready)
-    observing = observers.GLOBAL or observers.active.get()
-    checker = observers.checker  # anomaly mode
-    task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
-    plain = needed is None and not create_graph  # then most nodes just run their rules (observers told around them)
-    # observers keep the gradients they are told of (a recording holds one by reference, and knows an array met
-    # again by its identity): while they listen, no gradient is summed into in place
-    summed = operator.add if observing else _summed
-    alone = not observing and checker is None
-    fast = plain and alone  # then they just run their rules
-    direct = needed is None and not create_graph  # then a leaf without hooks just takes its gradient
-    # and as soon as it is routed to it, unless an observer (which may keep the list of a node's outputs, from which
-    # the routing drops the leaf's gradient) is on. Under anomaly mode a leaf failing to take it is the failing node
-    at_once = direct and not observing
-    defer = at_once and checker is None  # shared leaves may wait for their sums (see deferred)
-    free = not retain_graph  # a node's rules free its saved values
-    if observing:
-        observers.notify("backward_begin", [node for node, _ in roots], root_grads)
-        task.observing = observing = observers.PassListeners()  # the pass's per-node events go to these
-    if observers.WATCHERS:
-        observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
-    token = grad_enabled.set(create_graph)
-    pass_token = _current_pass.set(GraphTask(roots, dependencies, roots_reached))
-    numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
-    heappop, heappush = heapq.heappop, heapq.heappush
-    top = -ready[0][0]  # the largest sequence number of a waiting node (-1: none): `second`'s, else the heap's top's
     # the ready node with the largest sequence number among those a node just made ready, with its gradients,
     # if it is larger than any waiting (`top`): it runs next, skipping the heap. Chains, and a linear layer's
     # AddmmBackward0 making its TBackward0 and the previous layer's TanhBackward0 ready, are the common cases
     following = following_grads = node = None
+    if len(roots) == 1 and needed is None and type(roots[0][0]) is not AccumulateGrad:
+        following, nr = roots[0]  # one root, a loss: it runs first, as the heap's only node would
+        following_grads = [None] * following.n_outputs
+        following_grads[nr] = root_grads[0]
+    else:
+        for (node, nr), g in zip(roots, root_grads):
+            slots = buffers.setdefault(node, [None] * node.n_outputs)
+            slots[nr] = g if slots[nr] is None else slots[nr] + g
+        for node in buffers:
+            if type(node) is AccumulateGrad and dependencies is None:  # a leaf root may also be reached from another
+                dependencies = _dependencies(roots)
+        for node, slots in buffers.items():
+            if (needed is None or node in needed) and not (type(node) is AccumulateGrad and dependencies.get(node)):
+                ready.append((-node._seq, next(tie), node, slots))
+        heapq.heapify(ready)
+        node = None
+    observing = observers.GLOBAL or observers.active.get()
+    checker = observers.checker  # anomaly mode
+    task = None  # the _Pass that nodes run by _run_special run against, made for the first
+    plain = needed is None and not create_graph  # then most nodes just run their rules (observers told around them),
+    # and a leaf without hooks just takes its gradient: as soon as it is routed to it (`at_once`), unless an observer
+    # (which may keep the list of a node's outputs, from which the routing drops the leaf's gradient) is on. Under
+    # anomaly mode a leaf failing to take it is the failing node
+    if observing:
+        # observers keep the gradients they are told of (a recording holds one by reference, and knows an array met
+        # again by its identity): while they listen, no gradient is summed into in place
+        summed, fast, at_once = operator.add, False, False
+        observers.notify("backward_begin", [node for node, _ in roots], root_grads)
+        observing = observers.PassListeners()  # the pass's per-node events go to these
+    else:
+        # `fast`: nothing listens, so nodes just run their rules, and shared leaves may wait for their sums (see
+        # deferred)
+        summed, fast, at_once = _summed, plain and checker is None, plain
+    free = not retain_graph  # a node's rules free its saved values
+    if observers.WATCHERS:
+        observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
+    token = grad_enabled.set(create_graph)
+    pass_token = _current_pass.set(GraphTask(roots, dependencies))
+    numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
+    heappop, heappush = heapq.heappop, heapq.heappush
+    top = -ready[0][0]  # the largest sequence number of a waiting node (-1: none): `second`'s, else the heap's top's
     # the waiting node with the largest sequence number, with its gradients, kept out of the heap while it is one
     # (`top` is then its number): a linear layer's AddmmBackward0 makes the previous layer's TanhBackward0 and its
     # own TBackward0 ready, which runs first (`following`), and then that one, without a round trip through the heap
@@ -332,7 +352,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
     # routed. One without hooks takes its gradient during the routing while none waits here
     leaves: list = []
-    # shared leaves without hooks in a pass where nothing else listens (`defer`: no observer, no anomaly mode), with
+    # shared leaves without hooks in a pass where nothing else listens (`fast`: no observer, no anomaly mode), with
     # how many gradients they got: they take their sums at the end, not when the last edge into them has run, which
     # needs the graph walked for the counts. No user code runs before then (a node with hooks, a custom Function or
     # a hooked leaf first settles them, _settle), so none can tell. A training loop keeps the last step's graph alive
@@ -369,6 +389,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     if dependencies is None:
                         dependencies = _dependencies(roots)
                     _settle(deferred, dependencies, buffers)
+                if task is None:
+                    task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
                 outputs = _run_special(node, grads, task)
                 if outputs is None:
                     continue
@@ -385,7 +407,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
                             # NOTE: only as the first leaf this node makes ready (as below): it is PyTorch's first
-                            if defer and grads is not None and not leaves and not child._has_hooks and (
+                            if fast and grads is not None and not leaves and not child._has_hooks and (
                                     (leaf := child.variable)._requires_grad and not leaf._backward_hooks
                                     and not leaf._post_accumulate_hooks):  # no user code could see it wait: it
                                 grads = None                                # takes the sum at the end (see deferred)
@@ -478,7 +500,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         second = second_grads = None
                     leaves[:] = leaf_order.reordered(node, leaves, ready, following, buffers, needed, _parents(roots))
                 for node, grads in leaves:
-                    if direct and not node._has_hooks and (
+                    if plain and not node._has_hooks and (
                             (leaf := node.variable)._requires_grad and not leaf._backward_hooks
                             and not leaf._post_accumulate_hooks):  # as above (anomaly mode, observers, a hooked leaf)
                         g = grads[0]
@@ -489,6 +511,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                                 for method in observing.accumulated:
                                     method(leaf, leaf._grad)
                     else:
+                        if task is None:
+                            task = _Pass(xp, create_graph, accumulate, needed, target_set, observing, checker)
                         _run_special(node, grads, task)
                 node = g = grads = None
                 leaves.clear()
@@ -509,7 +533,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
             observers.notify("backward_end")
         if observers.WATCHERS:
             observers.notify_watchers("backward_end")
-    return task.captured
+    return {} if task is None else task.captured
 
 
 def _settle(deferred: dict, dependencies: dict, buffers: dict) -> None:

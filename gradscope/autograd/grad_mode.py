@@ -40,23 +40,27 @@ class ModeSwitch:
     its own. `reset` restores only its own field: a switch set meanwhile (a plain `set_grad_enabled(False)`
     inside an observer's block) keeps its value, as with separate variables."""
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "_off")
 
     def __init__(self, field: str) -> None:
         self._index = Modes._fields.index(field)
+        self._off = self._switched(DEFAULT_MODES, False)  # set False from the defaults: no_grad, a backward pass
 
     def get(self):
         return modes.get()[self._index]
+
+    def _switched(self, current: Modes, value) -> Modes:
+        values = list(current)
+        values[self._index] = value
+        values[_PLAIN] = values[_GRAD] and not values[_INFERENCE] and values[_SAVED_HOOKS] is None
+        new = _tuple_new(Modes, values)
+        return DEFAULT_MODES if new == DEFAULT_MODES else new  # the dispatcher tests `is DEFAULT_MODES`
 
     def set(self, value):
         """Set the switch; returns the token for `reset`: (its previous value, the ContextVar's token, the
         modes set)."""
         current = modes.get()
-        values = list(current)
-        values[self._index] = value
-        values[_PLAIN] = values[_GRAD] and not values[_INFERENCE] and values[_SAVED_HOOKS] is None
-        new = _tuple_new(Modes, values)
-        new = DEFAULT_MODES if new == DEFAULT_MODES else new  # the dispatcher tests `is DEFAULT_MODES`
+        new = self._off if value is False and current is DEFAULT_MODES else self._switched(current, value)
         return current[self._index], modes.set(new), new
 
     def reset(self, token) -> None:

@@ -70,6 +70,9 @@ for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functio
 
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
     """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
+    if gradient is None and inputs is None and not create_graph:  # loss.backward()
+        engine.scalar_backward(self, retain_graph)
+        return
     if gradient is not None and not isinstance(gradient, Tensor):
         raise TypeError(f"'{type(gradient).__name__}' object is not iterable")
     if inputs is not None and isinstance(inputs, Tensor):
