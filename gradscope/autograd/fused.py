@@ -33,6 +33,24 @@ _new = object.__new__
 _SKIP = 3
 
 
+class _SharedMetas(dict):
+    """shape -> `((shape, dtype),)`, the input metadata of a one-input node, for one dtype: made once and shared
+    by every node of that shape (tuples a node keeps until the backward are objects the cyclic GC counts and
+    visits; see fused_products._Layout)."""
+
+    __slots__ = ("dtype",)
+
+    def __missing__(self, shape: tuple) -> tuple:
+        if len(self) >= 4096:  # shapes without end (a sequence length each step): start again
+            self.clear()
+        self[shape] = metas = ((shape, self.dtype),)
+        return metas
+
+
+ONE_METAS64, ONE_METAS32 = _SharedMetas(), _SharedMetas()
+ONE_METAS64.dtype, ONE_METAS32.dtype = _FLOAT64, _FLOAT32
+
+
 def _check(op: Primitive, n_inputs: int, params: tuple) -> None:
     if not op.simple or len(op.inputs) != n_inputs or op.attrs or len(params) != len(op.params) or len(params) > 1:
         raise ValueError(f"{op.name}: no one-frame forward for it (needs {n_inputs} inputs, one output, "
@@ -88,7 +106,7 @@ def unary(op: Primitive, general):
             fn = input._grad_fn
             node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
             node._seq = next(_sequence)
-            node._input_meta = ((data.shape, dtype),)
+            node._input_meta = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[data.shape]
             node._attrs = ()
             t._requires_grad = True
             t._grad_fn = node
@@ -165,7 +183,7 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
             fn = input._grad_fn
             node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
             node._seq = next(_sequence)
-            node._input_meta = ((data.shape, dtype),)
+            node._input_meta = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[data.shape]
             node._attrs = (number, extra) if trailing else (number,)
             t._requires_grad = True
             t._grad_fn = node
