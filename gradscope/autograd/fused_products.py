@@ -45,9 +45,9 @@ class _Layout:
     Why: a node keeps its tuples until the backward, and each is an object the cyclic GC counts and visits; made per
     call they were 13 of the ~40 a narrow layer (Linear + tanh) kept alive, and the GC took 6-9% of its step."""
 
-    __slots__ = ("shape", "strides", "weight_strides", "dtype", "dense", "other_shape", "weight_metas", "left_meta",
-                 "right_meta", "bias_meta", "data_strides", "other_strides", "addmm_metas", "addmm_attrs", "mm_metas",
-                 "mm_attrs")
+    __slots__ = ("shape", "strides", "weight_strides", "dtype", "dense", "other_shape", "bias_shape", "weight_metas",
+                 "left_meta", "right_meta", "bias_meta", "data_strides", "other_strides", "addmm_metas", "addmm_attrs",
+                 "mm_metas", "mm_attrs")
 
 
 _LAYOUTS: dict = {}  # weight shape -> the _Layout of the last call with a weight of that shape
@@ -73,7 +73,8 @@ def _layout(shape: tuple, strides: tuple, weight_shape: tuple, weight_strides: t
     layout.weight_metas = ((weight_shape, dtype),)
     left_meta = layout.left_meta = (shape, dtype)
     right_meta = layout.right_meta = (other_shape, dtype)
-    bias_meta = layout.bias_meta = (weight_shape[:1], dtype)
+    layout.bias_shape = weight_shape[:1]
+    bias_meta = layout.bias_meta = (layout.bias_shape, dtype)
     data_strides = layout.data_strides = (strides[0] // size, strides[1] // size)
     other_strides = layout.other_strides = (weight_strides[1] // size, weight_strides[0] // size)  # the view's
     layout.addmm_metas = (bias_meta, left_meta, right_meta)
@@ -279,16 +280,21 @@ def linear(general):
                 and ((mode := modes.get()) is DEFAULT_MODES or mode.plain)):
             return general(input, weight, bias)
         data, weights = input._data, weight._data
-        # NOTE: each of NumPy's shapes read once, and the view's made up: a read of an array's attribute is a
-        # generic lookup, and a shape's makes a new tuple
+        # NOTE: each of NumPy's shapes and strides read once, and the view's made up: a read of an array's
+        # attribute is a generic lookup, and a shape's makes a new tuple
         dtype, shape, weight_shape = data.dtype, data.shape, weights.shape
-        if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and len(shape) == 2
-                and len(weight_shape) == 2 and shape[1] == weight_shape[1]):
-            return general(input, weight, bias)
+        strides, weight_strides = data.strides, weights.strides
+        layout = _LAYOUTS.get(weight_shape)  # one made for these operands' layout: they were checked then
+        if (layout is None or layout.shape != shape or layout.dtype is not dtype or weights.dtype is not dtype
+                or layout.strides != strides or layout.weight_strides != weight_strides):
+            if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and weights.dtype is dtype and len(shape) == 2
+                    and len(weight_shape) == 2 and shape[1] == weight_shape[1]):
+                return general(input, weight, bias)
+            layout = _layout(shape, strides, weight_shape, weight_strides, dtype)
         if bias is None:
             biases = None
         elif not (isinstance(bias, Tensor) and (biases := bias._data).dtype is dtype
-                  and biases.shape == weight_shape[:1]):
+                  and biases.shape == layout.bias_shape):
             return general(input, weight, bias)
         if mode is not DEFAULT_MODES:
             # observers listen in this context: each op told as it is made, as on the general path (in this
@@ -302,11 +308,6 @@ def linear(general):
                 tell_observers(L.addmm, (bias, input, transposed), (out,))
             return out
         other = weights.T
-        strides, weight_strides = data.strides, weights.strides
-        layout = _LAYOUTS.get(weight_shape)
-        if (layout is None or layout.shape != shape or layout.strides != strides
-                or layout.weight_strides != weight_strides or layout.dtype is not dtype):
-            layout = _layout(shape, strides, weight_shape, weight_strides, dtype)
         view = _new(Tensor)
         view._data = other
         view._requires_grad = False
