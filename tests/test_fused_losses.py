@@ -116,8 +116,8 @@ def _torch_error(function):
 
 @pytest.mark.parametrize("case", [
     "target out of bounds", "negative target", "ignored targets", "ignore_index a class", "float targets",
-    "bool targets", "batch mismatch", "weight", "label smoothing", "legacy reduce", "bad reduction",
-    "3-D logits", "1-D logits", "empty batch", "no grad needed", "half logits"])
+    "bool targets", "int32 targets", "batch mismatch", "2-D targets", "weight", "label smoothing", "legacy reduce",
+    "bad reduction", "3-D logits", "1-D logits", "empty batch", "no grad needed", "half logits"])
 def test_it_steps_aside_for_the_general_paths_values_and_errors(case, served):
     """Every call it does not serve takes the general path: its value and graph (PyTorch's), or its error (PyTorch's
     type and words)."""
@@ -130,6 +130,8 @@ def test_it_steps_aside_for_the_general_paths_values_and_errors(case, served):
         "ignore_index a class": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), ignore_index=1),
         "float targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes.astype(float))),
         "bool targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes > 0)),
+        "int32 targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes.astype(np.int32))),
+        "2-D targets": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes[:, None])),
         "batch mismatch": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes[:3])),
         "weight": lambda L, F: F.cross_entropy(x(L, values), L.tensor(classes), weight=L.tensor([1.0, 2.0, 3.0],
                                                                                                  dtype=L.float64)),

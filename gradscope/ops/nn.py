@@ -160,7 +160,7 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     """Negative log-likelihood of class indices `target` (an int ndarray) under log-probabilities `a`."""
     batched = a.ndim > 1
     logp = a if batched else a[None]
-    tgt = target if batched else target[None]
+    tgt = target if batched else target.reshape(1)  # a 0-d target, or (1,): PyTorch takes both
     w, safe = _nll_weights(tgt, weight, ignore_index, _count_ignored(tgt, ignore_index, logp.shape[1]), a.dtype)
     picked = logp[np.arange(len(safe)), safe]
     if w is None and reduction == MEAN:  # -(sum) is sum(-picked) to the bit: negation is exact
@@ -176,7 +176,7 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
 def _nll_vjp(g, s):
     # target holds class indices: the gradient is -weight at each row's target class
     batched = len(s.self.shape) > 1
-    target = s.target if batched else s.target[None]
+    target = s.target if batched else s.target.reshape(1)
     n_classes = s.self.shape[-1]
     ignore_index = s.ignore_index
     n_ignored = np.count_nonzero(target == ignore_index)

@@ -100,6 +100,41 @@ ERRORS = {
                                       "respect to argument 'weight'. This input cannot have requires_grad True."),
     "nll bounds with ignore_index a class": ("F.nll_loss(x, torch.tensor([1, -3]), ignore_index=1)",
                                              "IndexError: Target -3 is out of bounds."),
+    # class indices are int64 or uint8 (nll_loss2d: int64 alone), checked after the targets' rank, before the weight
+    "nll int32 target": ("F.nll_loss(x, torch.zeros(2, dtype=torch.int32), weight=torch.ones(2))",
+                         "RuntimeError: expected target dtype to be Long or Byte, but got Int"),
+    "cross_entropy int8 target": ("F.cross_entropy(x, torch.zeros(2, dtype=torch.int8))",
+                                  "RuntimeError: expected target dtype to be Long or Byte, but got Char"),
+    "cross_entropy bool target": ("F.cross_entropy(x, torch.zeros(2, dtype=torch.bool), label_smoothing=0.1)",
+                                  "RuntimeError: expected target dtype to be Long or Byte, but got Bool"),
+    "cross_entropy 1-D int32 target": ("F.cross_entropy(x[0], torch.zeros(2, dtype=torch.int32))",
+                                       "RuntimeError: expected target dtype to be Long or Byte, but got Int"),
+    "nll 2-D targets": (f"F.nll_loss(x, torch.zeros(2, 1, {LONG}))",
+                        "RuntimeError: 0D or 1D target tensor expected, multi-target not supported"),
+    "nll 2-D float targets": ("F.nll_loss(x, half, weight=torch.ones(2))",
+                              "RuntimeError: 0D or 1D target tensor expected, multi-target not supported"),
+    "cross_entropy 2-D targets": (f"F.cross_entropy(x, torch.zeros(2, 2, {LONG}), label_smoothing=0.1)",
+                                  "RuntimeError: 0D or 1D target tensor expected, multi-target not supported"),
+    "cross_entropy 1-D input 2 targets": (f"F.cross_entropy(x[0], torch.zeros(2, {LONG}), weight=torch.ones(2))",
+                                          "ValueError: For 1D input, 1D target must have size 1, but got target size: "
+                                          "2"),
+    "cross_entropy 1-D input 2-D target": (f"F.cross_entropy(x[0], torch.zeros(1, 1, {LONG}))",
+                                           "RuntimeError: 0D or 1D target tensor expected, multi-target not "
+                                           "supported"),
+    "nll 4-D int32 target": ("F.nll_loss(torch.ones(2, 3, 4, 5), torch.zeros(2, 4, 6, dtype=torch.int32))",
+                             "RuntimeError: expected target dtype to be Long or Byte, but got Int"),
+    "nll 4-D byte target": ("F.nll_loss(torch.ones(2, 3, 4, 5), torch.zeros(2, 4, 5, dtype=torch.uint8))",
+                            "RuntimeError: expected scalar type Long but found Byte"),
+    "nll 4-D byte target weight": ("F.nll_loss(torch.ones(2, 3, 4, 5), torch.zeros(2, 4, 5, dtype=torch.uint8), "
+                                   "weight=torch.ones(2))",
+                                   "RuntimeError: weight tensor should be defined either for all or no classes"),
+    "nll 4-D weight before size": (f"F.nll_loss(torch.ones(2, 3, 4, 5), torch.zeros(2, 4, 6, {LONG}), "
+                                   "weight=torch.ones(2))",
+                                   "RuntimeError: weight tensor should be defined either for all or no classes"),
+    "cross_entropy 3-D byte target": ("F.cross_entropy(torch.ones(2, 3, 4), torch.zeros(2, 4, dtype=torch.uint8))",
+                                      "RuntimeError: expected scalar type Long but found Byte"),
+    "cross_entropy 3-D float target size": ("F.cross_entropy(torch.ones(2, 3, 4), torch.zeros(2, 5))",
+                                            "RuntimeError: Expected target size [2, 4], got [2, 5]"),
     "cross_entropy byte target bounds": ("F.cross_entropy(x, torch.tensor([0, 255], dtype=torch.uint8))",
                                          "IndexError: Target 255 is out of bounds."),
     "cross_entropy probability weight": ("F.cross_entropy(x, half, weight=torch.ones(2))",
@@ -179,6 +214,43 @@ def test_cross_entropy_over_spatial_dims_matches_torch(shape, options):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, equal_nan=True)
     if results[1][2] is not None:
         np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("target", [0, [2], [-100]], ids=["0-D", "(1,)", "(1,) ignored"])
+@pytest.mark.parametrize("options", [{}, {"reduction": "none"}, {"reduction": "sum"}, {"ignore_index": 2},
+                                     {"weight": [0.2, 1.0, 3.0]}, {"label_smoothing": 0.25, "reduction": "none"},
+                                     {"weight": [0.2, 1.0, 3.0], "label_smoothing": 0.1}])
+def test_one_class_index_for_a_1d_input_matches_torch(target, options):
+    """A 1-D input (C,) takes a 0-D target or a target of one element, (1,); the loss is 0-D either way. PyTorch's
+    backward refuses a (1,) target ('size mismatch'), and so does its label smoothing (a broadcast into a 0-D
+    output): there only the forward without smoothing is compared."""
+    torch = pytest.importorskip("torch")
+    if target != 0 and "label_smoothing" in options:
+        pytest.skip("PyTorch fails on it")
+    logits = np.array([0.5, -1.0, 2.0])
+    results = []
+    for lib in (gradscope, torch):
+        kwargs = dict(options)
+        if "weight" in kwargs:
+            kwargs["weight"] = lib.tensor(kwargs["weight"], dtype=lib.float64)
+        x = lib.tensor(logits, requires_grad=True)
+        nll_kwargs = {key: value for key, value in kwargs.items() if key != "label_smoothing"}
+        for function, arguments in ((lib.nn.functional.cross_entropy, kwargs), (lib.nn.functional.nll_loss,
+                                                                                 nll_kwargs)):
+            try:
+                loss = function(x, lib.tensor(target), **arguments)
+            except IndexError as error:  # a target that is neither a class nor ignore_index
+                results.append((str(error),))
+                continue
+            grad = lib.autograd.grad(loss, x)[0].numpy() if target == 0 else None
+            results.append((loss.grad_fn.name(), tuple(loss.shape), loss.detach().numpy(), grad))
+    for ours, theirs in zip(results[:2], results[2:], strict=True):
+        assert ours[:2] == theirs[:2]
+        if len(theirs) == 1:
+            continue
+        np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12, equal_nan=True)
+        if target == 0:
+            np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-12, atol=1e-15, equal_nan=True)
 
 
 def test_nll_loss_gradient_is_torchs_to_the_bit():

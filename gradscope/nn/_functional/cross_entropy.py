@@ -5,6 +5,8 @@ ignore_index and label smoothing (class-index and class-probability targets) as 
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradscope.autograd import functions as _F
 from gradscope.autograd import fused_losses
 from gradscope.autograd.dispatch import apply, apply_holding
@@ -15,8 +17,9 @@ from gradscope.ops import losses as L
 
 
 def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None) -> None:
-    """PyTorch's checks of class-index targets, read off the arrays (this runs on every loss call). The kernels
-    check the targets' bounds, after the weight's `requires_grad` (PyTorch's order)."""
+    """PyTorch's checks of class-index targets, in its order, read off the arrays (this runs on every loss call
+    the one-frame forward does not serve). The kernels check the targets' bounds, after the weight's
+    `requires_grad` (PyTorch's order)."""
     data, classes = input._data, target._data
     ndim, shape = data.ndim, data.shape
     if ndim < 1:
@@ -24,23 +27,41 @@ def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None) -
     if ndim != 1 and classes.ndim > 0 and shape[0] != classes.shape[0]:
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
                          f"({classes.shape[0]}).")
-    if classes.dtype.kind not in "iu":
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type(target)}")
     n_classes = shape[1 if ndim > 1 else 0]
-    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
-        if ndim <= 2:
+    if ndim <= 2:  # nll_loss: one class index a row
+        if classes.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        _check_target_dtype(target)
+        if ndim == 1 and classes.ndim == 1 and classes.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {classes.shape[0]}")
+        if classes.shape != shape[:ndim - 1] and classes.shape != (1,):
+            raise RuntimeError(f"Expected target size {list(shape[:1])}, got {list(classes.shape)}")
+        if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
             raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
                                f"but got weight tensor of shape: {size_list(weight)}")
-        raise RuntimeError("weight tensor should be defined either for all or no classes")
+        return
+    # nll_loss2d, on the input itself (4-D) or on it viewed as (N, C, 1, -1)
     if ndim == 4:
         if classes.ndim != 3:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of dimension: "
                                f"{classes.ndim}")
-        if classes.shape != shape[:1] + shape[2:]:
-            raise RuntimeError(f"size mismatch (got input: {size_list(input)} , target: {size_list(target)}")
-    expected = shape[:1] + shape[2:] if ndim > 1 else ()
-    if classes.shape != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(classes.shape)}")
+    elif classes.shape != shape[:1] + shape[2:]:
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got {list(classes.shape)}")
+    _check_target_dtype(target)
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if classes.shape != shape[:1] + shape[2:]:
+        raise RuntimeError(f"size mismatch (got input: {size_list(input)} , target: {size_list(target)}")
+    if classes.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {scalar_type(target)}")
+
+
+def _check_target_dtype(target: Tensor) -> None:
+    if target._data.dtype not in _CLASS_INDICES:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type(target)}")
+
+
+_CLASS_INDICES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
