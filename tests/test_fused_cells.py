@@ -168,3 +168,24 @@ def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_cont
             param.copy_(torch.tensor(ours.detach().numpy()))
     expected = theirs(torch.tensor(x.detach().numpy()), torch.tensor(h.detach().numpy()))
     np.testing.assert_array_equal(fast.detach().numpy(), expected.detach().numpy())
+
+
+def test_steps_share_their_nodes_metadata_with_each_other_and_with_f_linear(taken):
+    """The step keeps its nodes' metadata, sizes and strides in the tuples F.linear's fast path shares per layout
+    (and fused.unary per shape): one object each for every step, not new ones kept until the backward."""
+    cell = _cell(gs.float64, True, "tanh")
+    x = gs.tensor(np.ones((2, 3)), requires_grad=True)
+    first = cell(x)
+    second = cell(x, first)
+    third = cell(x, second)
+    tanh, tanh2 = second.grad_fn, third.grad_fn
+    assert tanh._input_meta is tanh2._input_meta is gs.tanh(second).grad_fn._input_meta
+    add, add2 = tanh.next_functions[0][0], tanh2.next_functions[0][0]
+    for (node, _), (node2, _) in zip(add.next_functions, add2.next_functions):  # the state's product, the input's
+        assert node.name() == node2.name() == "AddmmBackward0"
+        assert node._input_meta is node2._input_meta and node._attrs is node2._attrs
+        t, t2 = node.next_functions[2][0], node2.next_functions[2][0]
+        assert t._input_meta is t2._input_meta
+    linear = gs.nn.functional.linear(second, cell.weight_hh, cell.bias_hh).grad_fn
+    assert linear._input_meta is add2.next_functions[0][0]._input_meta
+    assert taken == [True, True, True]

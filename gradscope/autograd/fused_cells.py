@@ -15,8 +15,8 @@ from __future__ import annotations
 from gradscope._quiet import QUIET_RESET, QUIET_RUN, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import observers
 from gradscope.autograd.functions import _ALPHA_ONE
-from gradscope.autograd.fused import _FLOAT32, _FLOAT64
-from gradscope.autograd.fused_products import _ADD, _DOT, _DOT_WORK, _MM, _T_CHAIN
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64, ONE_METAS32, ONE_METAS64
+from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout, _partial
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -69,16 +69,20 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
               and (biases_hh := bias_hh._data).dtype is dtype and (bias_shape := biases_ih.shape) == ih_shape[:1]
               and biases_hh.shape == bias_shape):
         return None
-    size = 8 if dtype is _FLOAT64 else 4  # an element's bytes (the nodes keep strides in elements)
     strides, state_strides = data.strides, state.strides
     ih_strides, hh_strides = weights_ih.strides, weights_hh.strides
+    # each product's layout as F.linear's fast path keeps it (fused_products._Layout): its nodes' metadata, sizes
+    # and strides, shared, and np.dot where F.linear takes it
+    layout_hh = _LAYOUTS.get(hh_shape)
+    if (layout_hh is None or layout_hh.shape != state_shape or layout_hh.dtype is not dtype
+            or layout_hh.strides != state_strides or layout_hh.weight_strides != hh_strides):
+        layout_hh = _layout(state_shape, state_strides, hh_shape, hh_strides, dtype)
+    layout_ih = _LAYOUTS.get(ih_shape)
+    if (layout_ih is None or layout_ih.shape != shape or layout_ih.dtype is not dtype
+            or layout_ih.strides != strides or layout_ih.weight_strides != ih_strides):
+        layout_ih = _layout(shape, strides, ih_shape, ih_strides, dtype)
     other_ih, other_hh = weights_ih.T, weights_hh.T
-    # NOTE: np.dot for a product F.linear's fast path takes it for (small enough, both operands dense), here only
-    # where both are C-ordered: elsewhere matmul, whose bits np.dot gives wherever F.linear would choose it
-    row = (size * ih_shape[1], size)
-    dot_ih = shape[0] * ih_shape[1] * ih_shape[0] <= _DOT_WORK and strides == row and ih_strides == row
-    row = (size * hh_shape[1], size)
-    dot_hh = shape[0] * hh_shape[1] * hh_shape[0] <= _DOT_WORK and state_strides == row and hh_strides == row
+    dot_ih, dot_hh = layout_ih.dense, layout_hh.dense
     activation = _RELU if relu else _TANH
     try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
         hh, ih, pre, out = QUIET_RUN(_arrays, state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih,
@@ -90,8 +94,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
                                        activation)
         finally:
             QUIET_RESET(token)
-    out_shape = (shape[0], ih_shape[0])
-    out_meta = (out_shape, dtype)
+    out_metas = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[(shape[0], ih_shape[0])]  # fused.unary's
 
     # the state's product: weight_hh.t() (TBackward0), then addmm (mm without biases), as F.linear's fast path
     view = _new(Tensor)
@@ -106,7 +109,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     t_node = view._grad_fn = _T_NODE()
     t_node._next = ((fn, weight_hh._output_nr) if fn is not None else (weight_hh._grad_accumulator(), 0),)
     t_node._seq = next(_sequence)
-    t_node._input_meta = ((hh_shape, dtype),)
+    t_node._input_meta = layout_hh.weight_metas
     t_node._attrs = ()
     t_node._saved = ()
     hh_out = _new(Tensor)
@@ -115,25 +118,22 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     hh_out._output_nr = 0
     hh_out._version_counter = [0]
     hh_out._base = None
-    if hx._requires_grad or hx._base is not None and _stale_view_requires_grad(hx):
+    left = hx._requires_grad or hx._base is not None and _stale_view_requires_grad(hx)
+    if left:
         if hx._base is not None:
             _sync_view(hx)
         fn = hx._grad_fn
         left_edge = (fn, hx._output_nr) if fn is not None else (hx._grad_accumulator(), 0)
-        left_meta = (state_shape, dtype)
         saved_mat2 = (other_hh, counter, version, view, t_node)
-        data_strides = (state_strides[0] // size, state_strides[1] // size)
     else:
-        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
-    other_shape = (hh_shape[1], hh_shape[0])
+        left_edge, saved_mat2 = _NO_EDGE, None
     counter = hx._version_counter
     saved_input = (state, counter, counter[0], hx, hx._grad_fn)
-    other_strides = (hh_strides[1] // size, hh_strides[0] // size)  # the view's: reversed
     if biases_hh is None:
         node = _MM_NODE()
         node._next = (left_edge, (t_node, 0))
-        node._input_meta = (left_meta, (other_shape, dtype))
-        node._attrs = (other_shape, other_strides, state_shape, data_strides)
+        node._input_meta, node._attrs = ((layout_hh.mm_metas, layout_hh.mm_attrs) if left
+                                         else _partial(layout_hh, False, True, False, False))
     else:
         node = _ADDMM_NODE()
         if bias_hh._base is not None:
@@ -141,8 +141,8 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         fn = bias_hh._grad_fn
         node._next = ((fn, bias_hh._output_nr) if fn is not None else (bias_hh._grad_accumulator(), 0), left_edge,
                       (t_node, 0))
-        node._input_meta = ((bias_shape, dtype), left_meta, (other_shape, dtype))
-        node._attrs = (1, 1, state_shape, data_strides, other_shape, other_strides)
+        node._input_meta, node._attrs = ((layout_hh.addmm_metas, layout_hh.addmm_attrs) if left
+                                         else _partial(layout_hh, False, True, True, True))
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
     hh_out._grad_fn = hh_node = node
@@ -160,7 +160,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     t_node = view._grad_fn = _T_NODE()
     t_node._next = ((fn, weight_ih._output_nr) if fn is not None else (weight_ih._grad_accumulator(), 0),)
     t_node._seq = next(_sequence)
-    t_node._input_meta = ((ih_shape, dtype),)
+    t_node._input_meta = layout_ih.weight_metas
     t_node._attrs = ()
     t_node._saved = ()
     ih_out = _new(Tensor)
@@ -169,25 +169,22 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     ih_out._output_nr = 0
     ih_out._version_counter = [0]
     ih_out._base = None
-    if input._requires_grad or input._base is not None and _stale_view_requires_grad(input):
+    left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
+    if left:
         if input._base is not None:
             _sync_view(input)
         fn = input._grad_fn
         left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
-        left_meta = (shape, dtype)
         saved_mat2 = (other_ih, counter, version, view, t_node)
-        data_strides = (strides[0] // size, strides[1] // size)
     else:
-        left_edge, left_meta, saved_mat2, data_strides = _NO_EDGE, None, None, ()
-    other_shape = (ih_shape[1], ih_shape[0])
+        left_edge, saved_mat2 = _NO_EDGE, None
     counter = input._version_counter
     saved_input = (data, counter, counter[0], input, input._grad_fn)
-    other_strides = (ih_strides[1] // size, ih_strides[0] // size)
     if biases_ih is None:
         node = _MM_NODE()
         node._next = (left_edge, (t_node, 0))
-        node._input_meta = (left_meta, (other_shape, dtype))
-        node._attrs = (other_shape, other_strides, shape, data_strides)
+        node._input_meta, node._attrs = ((layout_ih.mm_metas, layout_ih.mm_attrs) if left
+                                         else _partial(layout_ih, False, True, False, False))
     else:
         node = _ADDMM_NODE()
         if bias_ih._base is not None:
@@ -195,8 +192,8 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         fn = bias_ih._grad_fn
         node._next = ((fn, bias_ih._output_nr) if fn is not None else (bias_ih._grad_accumulator(), 0), left_edge,
                       (t_node, 0))
-        node._input_meta = ((bias_shape, dtype), left_meta, (other_shape, dtype))
-        node._attrs = (1, 1, shape, data_strides, other_shape, other_strides)
+        node._input_meta, node._attrs = ((layout_ih.addmm_metas, layout_ih.addmm_attrs) if left
+                                         else _partial(layout_ih, False, True, True, True))
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
     ih_out._grad_fn = node
@@ -204,6 +201,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     # their sum (fused.binary's add: alpha 1, nothing saved), then the nonlinearity (fused.unary's: the result saved)
     node = _ADD_NODE()
     node._next = ((hh_node, 0), (ih_out._grad_fn, 0))
+    out_meta = out_metas[0]
     node._input_meta = (out_meta, out_meta)
     node._seq = next(_sequence)
     node._attrs = _ALPHA_ONE
@@ -218,7 +216,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     node = _RELU_NODE() if relu else _TANH_NODE()
     node._next = ((summed._grad_fn, 0),)
     node._seq = next(_sequence)
-    node._input_meta = (out_meta,)
+    node._input_meta = out_metas
     node._attrs = ()
     hidden = _new(Tensor)
     hidden._data = out
