@@ -403,7 +403,6 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     continue
                 g = outputs[index]
                 if type(child) is AccumulateGrad:
-                    slots = None
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
                             # NOTE: only as the first leaf this node makes ready (as below): it is PyTorch's first
@@ -433,9 +432,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                                 slots[0] = g if slots[0] is None else summed(slots[0], g)
                             continue
                         slots = buffers.pop(child, None)
-                    if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
-                        g = slots[0] if g is None else g if slots[0] is None else summed(slots[0], g)
-                        slots = None
+                        if slots is not None:  # NOTE: then dropped, and with it the list's reference to its gradient
+                            g = slots[0] if g is None else g if slots[0] is None else summed(slots[0], g)
+                            slots = None
                     # NOTE: the first leaf only (`grads` is None after it): PyTorch's heap runs it first, and any
                     # later one in an order of its own, which a hook could see (leaf_order)
                     if at_once and grads is not None and not leaves and not child._has_hooks and (
@@ -445,8 +444,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         if g is not None:
                             # NOTE: as PyTorch's AccumulateGrad, a gradient nothing else references becomes `.grad`
                             # as it is (no copy). The pass's other references are dropped first (the node's
-                            # outputs and incoming gradients), so that the count of the one left, g, is exact
-                            outputs[index] = None
+                            # outputs and incoming gradients, which `slots` may still hold from the routing that
+                            # made this node ready), so that the count of the one left, g, is exact
+                            outputs[index] = slots = None
                             if following is None:
                                 following_grads = None
                             try:  # NOTE: free (3.11's exception table) unless it raises
@@ -701,46 +701,47 @@ def _post_hooks(node, outputs, grads, xp):
 
 def _accumulate_routed(leaf: Tensor, g) -> None:
     """`.grad += g` for a leaf routed its gradient on the plain path (first order, no hooks): as `_accumulate_into`,
-    with `g` itself taking the place of a first `.grad` when nothing else references the array or its memory (it
-    has the leaf's layout). A recording's references don't count: they only read, and copy the array before
+    with `g` itself taking the place of a first `.grad` when it has the leaf's layout and nothing else references
+    the array or its memory. A recording's references don't count: they only read, and copy the array before
     anything writes into it (gradscope.autograd.writes). The caller holds `g` in one local variable (see
     _reference_counts). One frame per leaf and step: the counts and the first gradient are inlined here."""
-    if type(g) is not _ndarray or leaf._grad is not None:
-        _accumulate_into(leaf, g, False)
-        return
-    # NOTE: the counts as _reference_counts measures them (the same frames, `base` a local): keep the two alike
-    base = g.base
-    if base is None:
-        count, count_of_base = _refcount(g), 0
-        owned = count == _OWNER_ALONE
-    elif type(base) is not _ndarray or base.base is not None:  # numpy points a view of a view at the owner
-        count, owned = -1, False
-    else:
-        count, count_of_base = _refcount(g), _refcount(base)
-        owned = count == _VIEW_ALONE and count_of_base == _VIEW_BASE_ALONE
-    # if alone, no recording holds it either (its references would show in the counts); else they don't count
-    if not owned and count >= 0:
-        readers_of_g, readers_of_base = writes.held_references(g)
-        owned = (count - readers_of_g, count_of_base - readers_of_base) in _ALONE
     data = leaf._data
-    if not (owned and ((dtype := g.dtype) is data.dtype or dtype == data.dtype) and g.strides == data.strides
-            and g.flags.writeable):
-        g = _copy_like(g, data)
-    grad = _new_tensor(Tensor)  # Tensor._make(g), inlined: a frame per leaf and step
-    grad._data = g
-    grad._requires_grad = False
-    grad._grad_fn = None
-    grad._output_nr = 0
-    grad._version_counter = [0]
-    grad._base = None
-    _accumulate_lock.acquire()
-    try:
-        if leaf._grad is None:
-            leaf._grad = grad
-            return
-    finally:
-        _accumulate_lock.release()
-    _accumulate_into(leaf, g, False)  # another thread gave it a gradient meanwhile
+    if type(g) is _ndarray and leaf._grad is None and g.strides == data.strides and (
+            (dtype := g.dtype) is data.dtype or dtype == data.dtype) and g.flags.writeable:
+        # NOTE: the counts as _reference_counts measures them (the same frames, `base` a local): keep the two alike
+        base = g.base
+        if base is None:
+            count = _refcount(g)
+            owned = count == _OWNER_ALONE or _alone_but_for_readers(g, count, 0)
+        elif type(base) is _ndarray and base.base is None:  # numpy points a view of a view at the owner
+            count, count_of_base = _refcount(g), _refcount(base)
+            owned = count == _VIEW_ALONE and count_of_base == _VIEW_BASE_ALONE or _alone_but_for_readers(
+                g, count, count_of_base)
+        else:
+            owned = False
+        if owned:
+            grad = _new_tensor(Tensor)  # Tensor._make(g), inlined: a frame per leaf and step
+            grad._data = g
+            grad._requires_grad = False
+            grad._grad_fn = None
+            grad._output_nr = 0
+            grad._version_counter = [0]
+            grad._base = None
+            _accumulate_lock.acquire()
+            try:
+                if leaf._grad is None:
+                    leaf._grad = grad
+                    return
+            finally:
+                _accumulate_lock.release()
+    _accumulate_into(leaf, g, False)  # a copy, or a sum (another thread gave it a gradient meanwhile)
+
+
+def _alone_but_for_readers(g, count: int, count_of_base: int) -> bool:
+    """Whether the references `_accumulate_routed` counted to `g` (and its base) are all a recording's (or its
+    own alone): no one else can see the array."""
+    readers_of_g, readers_of_base = writes.held_references(g)
+    return (count - readers_of_g, count_of_base - readers_of_base) in _ALONE
 
 
 def _summed(held, g):
@@ -750,7 +751,7 @@ def _summed(held, g):
     without allocating an array per step."""
     if type(held) is _ndarray and type(g) is _ndarray and held.base is None and _refcount(held) == _HELD_ALONE and (
             held.flags.writeable):
-        _add(held, g, out=held)
+        _add(held, g, held)  # NOTE: out= as the third argument: no keyword names to match
         return held
     return held + g
 

@@ -515,12 +515,14 @@ def _first_order_vjp(op: Primitive):
                 return _vjp(self, grads, free)
             values = [NUMPY]
             for entry in saved:  # light entries (see dispatch._record_simple), or None (no rule reads it)
-                if entry is None:
+                if type(entry) is tuple:
+                    array, counter, version, tensor, creator = entry
+                    if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                        return _vjp(self, grads, free)  # modified in place or detached: the general path's errors
+                    values.append(array)
+                elif entry is None:
                     values.append(None)
-                elif type(entry) is tuple and entry[1][0] == entry[2] and (
-                        entry[4] is None or entry[3]._grad_fn is not None):
-                    values.append(entry[0])
-                else:  # a SavedTensor, a number, or modified in place: the general path, its errors
+                else:  # a SavedTensor, a number: the general path
                     return _vjp(self, grads, free)
             values += self._attrs
             outputs = joint(grads[0], Saved(values), self._input_meta)

@@ -182,16 +182,19 @@ def test_double_backward_through_the_joint_is_the_rules_and_pytorchs(monkeypatch
 
 def _linear_errors(lib) -> list[str]:
     messages = []
-    for action in ("again", "modified"):
+    for action in ("again", "modified", "detached"):
         x = lib.tensor(np.ones((2, 3)), requires_grad=True)
         w = lib.tensor(np.ones((4, 3)), requires_grad=True)
         b = lib.tensor(np.ones(4), requires_grad=True)
-        loss = lib.nn.functional.linear(x, w, b).sum()
+        h = x * 2  # saved by the product with its grad_fn
+        loss = lib.nn.functional.linear(h, w, b).sum()
         if action == "again":
             loss.backward()
-        else:
+        elif action == "modified":
             with lib.no_grad():
                 w.mul_(2)
+        else:
+            h.detach_()
         try:
             loss.backward()
         except RuntimeError as error:
@@ -199,9 +202,9 @@ def _linear_errors(lib) -> list[str]:
     return messages
 
 
-def test_a_freed_or_modified_linear_layer_raises_pytorchs_errors():
+def test_a_freed_modified_or_detached_linear_layer_raises_pytorchs_errors():
     ours, theirs = _linear_errors(gradscope), _linear_errors(torch)
-    assert len(ours) == 2
+    assert len(ours) == 3
     assert ours == theirs
 
 
