@@ -251,6 +251,99 @@ def test_closed_calls_in_a_sequential_keep_their_scope_and_stack_on_both_paths()
                                                           "Sequential.1", "Sequential.2.0", "Sequential.2.1"]
 
 
+class _CallsOthers(gs.nn.Module):
+    """A closed module without children (as gradscope's own: Sequential runs its forward inline under anomaly mode
+    alone) whose forward calls a module it holds unregistered, and runs a Sequential's forward itself."""
+
+    _closed_forward = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = [gs.nn.Tanh(), gs.nn.Sequential(gs.nn.Sigmoid(), gs.nn.Softplus())]
+
+    def forward(self, input):
+        return self.held[1].forward(self.held[0](input * 2))
+
+
+def test_module_calls_made_in_a_forward_run_inline_have_the_scope_and_stack_of_their_call_on_both_paths():
+    model = gs.nn.Sequential(gs.nn.Linear(3, 4), _CallsOthers(), gs.nn.Linear(4, 1))
+    (fast, _), (general, _) = (_made(lambda: model(gs.ones(2, 3)), path) for path in (False, True))
+    fast_nodes, general_nodes = _graph(fast), _graph(general)
+    assert len(fast_nodes) == len(general_nodes) == 8
+    for a, b in zip(fast_nodes, general_nodes, strict=True):
+        assert a.name() == b.name() and a.scope == b.scope
+        assert a.metadata["traceback_"] == b.metadata["traceback_"]
+        assert a.metadata["traceback_"][-1].endswith("(_made(lambda: model(gs.ones(2, 3)), path) for path in "
+                                                     "(False, True))\n")
+    assert [(node.name(), node.scope) for node in fast_nodes] == [
+        ("AddmmBackward0", "Sequential.2"), ("TBackward0", "Sequential.2"), ("SoftplusBackward0", "Sequential.1.1"),
+        ("SigmoidBackward0", "Sequential.1.0"), ("TanhBackward0", "Sequential.1.Tanh"),
+        ("MulBackward0", "Sequential.1"), ("AddmmBackward0", "Sequential.0"), ("TBackward0", "Sequential.0")]
+
+
+def test_ops_of_a_forward_hook_in_a_sequential_have_its_line_and_the_childs_scope_on_both_paths():
+    model = gs.nn.Sequential(gs.nn.Linear(3, 4), gs.nn.Tanh())
+    handle = model[1].register_forward_hook(lambda module, args, output: output * 3)  # <- the hook
+    try:
+        (fast, _), (general, _) = (_made(lambda: model(gs.ones(2, 3)), path) for path in (False, True))
+    finally:
+        handle.remove()
+    for a, b in zip(_graph(fast), _graph(general), strict=True):
+        assert a.name() == b.name() and a.scope == b.scope
+        assert a.metadata["traceback_"] == b.metadata["traceback_"]
+    hooked = fast.grad_fn
+    assert (hooked.name(), hooked.scope) == ("MulBackward0", "Sequential.1")
+    assert hooked.metadata["traceback_"][-1].endswith("# <- the hook\n")
+
+
+class _Meeting(gs.nn.Module):
+    """A closed module without children whose forward waits until both threads are in it."""
+
+    _closed_forward = True
+
+    def __init__(self, barrier) -> None:
+        super().__init__()
+        self.barrier = barrier
+
+    def forward(self, input):
+        self.barrier.wait(timeout=30)
+        return input * 2
+
+
+def _in_thread_one(model, x):
+    return model(x)
+
+
+def _in_thread_two(model, x):
+    return model(x)
+
+
+def test_threads_in_the_same_modules_forwards_keep_their_own_scopes_and_stacks():
+    import threading
+
+    barrier = threading.Barrier(2)
+    model = gs.nn.Sequential(gs.nn.Linear(3, 3), gs.nn.Sequential(_Meeting(barrier), gs.nn.Tanh()))
+    made = {}
+
+    def work(run) -> None:
+        made[run.__name__] = run(model, gs.ones(2, 3))
+
+    with gs.autograd.set_detect_anomaly(True):
+        threads = [threading.Thread(target=work, args=(run,)) for run in (_in_thread_one, _in_thread_two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    for name, out in made.items():
+        nodes = _graph(out)
+        assert [(node.name(), node.scope) for node in nodes] == [
+            ("TanhBackward0", "Sequential.1.1"), ("MulBackward0", "Sequential.1.0"), ("AddmmBackward0", "Sequential.0"),
+            ("TBackward0", "Sequential.0")]
+        for node in nodes:
+            assert node.metadata["traceback_"][-1].split("\n")[0].endswith(f", in {name}")
+    assert len(made) == 2
+
+
 def _anomaly_error(make, general: bool, **mode) -> RuntimeError:
     with pytest.raises(RuntimeError) as caught, warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")

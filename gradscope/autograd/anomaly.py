@@ -237,11 +237,14 @@ class AnomalyChecker:
         `skip`: the innermost frames surely gradscope's, from capture_stack's out: it, this one, and the recorder
         and its caller (dispatch's, Function.apply's), or the one-frame forward (fused.py passes 3)."""
         call = _CALLS_GET()
-        if call is not None and call.closed and (stack := call.stack) is not None:  # capture_stack's commonest case
-            node.frames = stack
+        if call is None:
+            node.frames = capture_stack(skip)
         else:
-            node.frames = capture_stack(skip, call)
-        node.module_call = call
+            if call.closed and (stack := call.stack) is not None:  # capture_stack's commonest case
+                node.frames = stack
+            else:
+                node.frames = capture_stack(skip, call)
+            node.module_call = call.inline or call  # (a module's forward the call runs inline made it: its call)
         running = _RUNNING.get()
         if running:  # made by a backward node (create_graph): remember which, for double-backward errors
             node.anomaly_parent = running[-1]
@@ -320,13 +323,14 @@ class AnomalyChecker:
         outputs = node._vjp(node, grads, free)
         if self.checks:
             for g in outputs:
-                if g is not None:
-                    if type(g) is _NDARRAY and g.dtype in _SCREENED:
-                        flat = g if g.ndim == 1 else g.ravel("K")  # a view of any dense array, transposed ones too
-                        # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
-                        if _ISFINITE(flat.dot(flat)):
-                            continue
-                    break
+                if g.__class__ is _NDARRAY and g.dtype in _SCREENED:
+                    flat = g if g.ndim == 1 else g.ravel("K")  # a view of any dense array, transposed ones too
+                    # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
+                    if _ISFINITE(flat.dot(flat)):
+                        continue
+                elif g is None:
+                    continue
+                break
             else:
                 if not self.check_inf or _uncast(node, outputs):
                     return outputs

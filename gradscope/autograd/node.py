@@ -59,7 +59,9 @@ class Node:
     _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
     _runs_without_grads = False  # called even when every incoming gradient is None (custom Functions are)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None (no edge)
-    module_call = None  # the module call that made it (observers.ModuleCall), kept by observers and anomaly mode
+    # the module call that made it (observers.ModuleCall, or a pair: see ModuleCall.inline), kept by observers and
+    # anomaly mode
+    module_call = None
     frames = None  # forward call stack (stacks.capture_stack), captured by anomaly mode
 
     def name(self) -> str:
@@ -89,6 +91,8 @@ class Node:
     def scope(self) -> str | None:
         """The module path of the call that made it ("model.encoder.fc1"), when observers or anomaly mode saw it."""
         call = self.module_call
+        if type(call) is tuple:  # (a call, the module whose forward it ran inline): see ModuleCall.inline
+            return call[0].scope_of(call[1])
         return call.scope if call is not None else None
 
     @property

@@ -182,9 +182,14 @@ class ModuleCall:
     its name (None for a module's call: its path below the module of the call around it), and for anomaly
     mode's stacks and observers' source lines the frame of the call (kept only while it runs), whether it is closed,
     the stack found for it (stacks.capture_stack) and the source line an observer found for it (the recorder's
-    `user_source`). The module path its nodes record (`scope`) is made when first read: most are never."""
+    `user_source`). The module path its nodes record (`scope`) is made when first read: most are never.
 
-    __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "source", "_scope")
+    `inline`: while this call's own forward runs a module's forward without a call of its own (a closed child
+    without children of a closed call, under anomaly mode alone: see Sequential.forward), the pair (this call, that
+    module), else None. The ops made there are the module's: their nodes keep the pair as their module call
+    (`scope_of` names it), and a module call made there has `inner()` around it."""
+
+    __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "source", "_scope", "inline")
 
     def __init__(self, module, outer: ModuleCall | None, name: str | None = None, frame=None,
                  closed: bool = False) -> None:
@@ -193,7 +198,7 @@ class ModuleCall:
         self.name = name
         self.frame = frame  # set to None when the call returns
         self.closed = closed  # only gradscope's code makes ops in the call (outside the module calls it makes)
-        self.stack = self.source = self._scope = None
+        self.stack = self.source = self._scope = self.inline = None
 
     @property
     def scope(self) -> str:
@@ -208,17 +213,34 @@ class ModuleCall:
             scope = self._scope = name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
         return scope
 
+    def inner(self) -> ModuleCall:
+        """The call of the module its forward runs inline now (`inline`), as Module.__call__ would have made it:
+        closed, with this call's stack."""
+        call = ModuleCall(self.inline[1], self, None, None, True)
+        call.stack = self.stack
+        return call
+
+    def scope_of(self, module) -> str:
+        """The module path of a call of `module` inside this one."""
+        return ModuleCall(module, self).scope
+
+
+def innermost() -> ModuleCall | None:
+    """The innermost module call running, None outside any."""
+    call = calls.get()
+    return call.inner() if call is not None and call.inline is not None else call
+
 
 def current_scope() -> str | None:
     """The module path of the innermost module call running ("model.encoder.fc1"), None outside any."""
-    call = calls.get()
+    call = innermost()
     return call.scope if call is not None else None
 
 
 def enter_scope(name: str):
     """Push a qualified name (nested scopes joined with dots) inside the innermost module call; `calls.reset(token)`
     pops it."""
-    outer = calls.get()
+    outer = innermost()
     return calls.set(ModuleCall(outer.module if outer is not None else None, outer, name))
 
 

@@ -110,23 +110,23 @@ class Sequential(_Numbered):
             # NOTE: when a call of the child would be its forward alone (Module.__call__'s first branch: no hook
             # anywhere, nothing listening, the default grad modes), the forward is called here: a model of many
             # small layers pays the call's own frame (args tuple, kwargs dict, C-level call) once per layer. So is
-            # a closed child's without children in a closed call under anomaly mode alone, in the scope
-            # Module.__call__ would push: no frame of its call is in any stack (a child's call could make ops of
-            # the user's code, whose stacks show the calls around them)
+            # a closed child's without children in a closed call under anomaly mode alone, inline in this call
+            # (ModuleCall.inline: no call of its own to make and push, its ops have this call's stack and the
+            # child's scope): no frame of its call is in any stack (a child's call could make ops of the user's
+            # code, whose stacks show the calls around them)
             if (type(module).__call__ is _MODULE_CALL and observers.idle and modes.get() is DEFAULT_MODES
                     and not _hooks.module_hooks_registered and not _global_module_hooks):
                 if observers.checker is None:
                     input = module.forward(input)
                     continue
                 outer = observers.calls.get()
-                if module._closed_forward and not module._modules and outer is not None and outer.closed:
-                    call = observers.ModuleCall(module, outer, None, None, True)
-                    call.stack = outer.stack
-                    token = observers.calls.set(call)
+                if (module._closed_forward and not module._modules and outer is not None and outer.closed
+                        and outer.inline is None):
+                    outer.inline = (outer, module)
                     try:
                         input = module.forward(input)
                     finally:
-                        observers.calls.reset(token)
+                        outer.inline = None
                     continue
             input = module(input)
         return input

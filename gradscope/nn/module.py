@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from gradscope import _dtypes
-from gradscope.autograd import observers, writes
+from gradscope.autograd import observers, stacks, writes
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device
 from gradscope.nn import _hooks, _registry, _state
@@ -128,36 +128,49 @@ class Module(HookedCall, _state.StateDictMethods):
                 if hooked:
                     return self._call_with_hooks(args, kwargs)
                 return self.forward(*args, **kwargs)
-            observing = False  # anomaly mode alone
+            # anomaly mode alone: the call's scope, and the stack of the ops made inside. A closed call (the module's
+            # own forward is gradscope's, and no hook is the user's) finds it now, once for all of them; another
+            # keeps its frame, from which each op's is found (its forward's or hooks' own ops have their own lines)
+            outer = observers.calls.get()
+            if outer is not None and outer.inline is not None:
+                outer = outer.inner()
+            if self._closed_forward and not hooked:
+                call = observers.ModuleCall(self, outer, None, None, True)
+                call.stack = stacks.call_stack(sys._getframe(), outer)
+            else:
+                # NOTE: held by the call alone, never by a local: a frame whose local refers to the frame is a
+                # cycle, and it would keep this frame and its callers' (their locals: inputs, outputs) until a
+                # collection
+                call = observers.ModuleCall(self, outer, None, sys._getframe(), False)
         else:
             observing = observers.GLOBAL or modes.get().observers
-        if observing or observers.checker is not None:
+            if not observing and observers.checker is None:
+                if hooked:
+                    return self._call_with_hooks(args, kwargs)
+                return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone
             outer = observers.calls.get()
+            if outer is not None and outer.inline is not None:
+                outer = outer.inner()
             if observing and (outer is None or outer.module is None):  # a model's own call: recorders name its
                 observers.notify("root_module_called", self)         # parameters after it
-            # whether the call is closed (the module's own forward is gradscope's, and no hook is the user's: every
-            # op made inside has the call's stack and source line), and this frame, from which anomaly mode finds the
-            # stack of the ops made inside once per call, and observers their source line; not needed in a closed
-            # call inside a closed call (gradscope's code called it: it has that call's stack)
+            # whether the call is closed (every op made inside has the call's stack and source line), and this frame,
+            # from which anomaly mode finds the stack of the ops made inside once per call, and observers their
+            # source line; not needed in a closed call inside a closed call (gradscope's code called it: it has that
+            # call's stack). NOTE: the frame is held by the call alone (see above)
             closed = self._closed_forward and not hooked
-            # NOTE: held by the call alone, never by a local: a frame whose local refers to the frame is a cycle,
-            # and it would keep this frame and its callers' (their locals: inputs, outputs) until a collection
             needs_frame = (closed or observers.checker is not None) and not (closed and outer is not None
                                                                                 and outer.closed)
             call = observers.ModuleCall(self, outer, None, sys._getframe() if needs_frame else None, closed)
             if closed and not needs_frame:  # in a closed call: its stack (stacks._call_stack), once found
                 call.stack = outer.stack
-            token = observers.calls.set(call)
-            try:
-                if hooked:
-                    return self._call_with_hooks(args, kwargs)
-                return self.forward(*args, **kwargs)
-            finally:
-                observers.calls.reset(token)
-                call.frame = None  # the frame, its locals with it, is let go as it returns
-        if hooked:
-            return self._call_with_hooks(args, kwargs)
-        return self.forward(*args, **kwargs)  # no hooks, no observer: the call is the forward alone
+        token = observers.calls.set(call)
+        try:
+            if hooked:
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
+        finally:
+            observers.calls.reset(token)
+            call.frame = None  # the frame, its locals with it, is let go as it returns
 
     def _scope_relative_to(self, caller: Module | None) -> str:
         """This module's path below the module whose forward calls it ("encoder.layers.0" when the
