@@ -212,6 +212,9 @@ def _nonfinite_kind(array, mode: _Mode) -> str | None:
 
 # the backward nodes running in this context (thread), innermost last; None until one runs here
 _RUNNING: ContextVar[list | None] = ContextVar("gradscope_anomaly_running", default=None)
+# one entry per node in any context's list: while it is empty, no context's list need be read (a node made then is
+# no backward node's). NOTE: a list, as list.append and list.pop are atomic (a count's `+= 1` is not)
+_RUNNING_ANYWHERE: list = []
 
 
 class AnomalyChecker:
@@ -230,7 +233,7 @@ class AnomalyChecker:
 
     def in_backward(self) -> bool:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
-        return bool(_RUNNING.get())
+        return bool(_RUNNING_ANYWHERE) and bool(_RUNNING.get())
 
     def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
         """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs.
@@ -245,9 +248,8 @@ class AnomalyChecker:
             else:
                 node.frames = capture_stack(skip, call)
             node.module_call = call.inline or call  # (a module's forward the call runs inline made it: its call)
-        running = _RUNNING.get()
-        if running:  # made by a backward node (create_graph): remember which, for double-backward errors
-            node.anomaly_parent = running[-1]
+        if _RUNNING_ANYWHERE and (running := _RUNNING.get()):  # made by a backward node (create_graph): remember
+            node.anomaly_parent = running[-1]                   # which, for double-backward errors
         if self.check_forward:
             self._check_forward(node, inputs, outputs)
 
@@ -309,6 +311,7 @@ class AnomalyChecker:
             running = []
             _RUNNING.set(running)
         running.append(node)
+        _RUNNING_ANYWHERE.append(None)
 
     def run_node(self, node, grads: list, free: bool) -> list:
         """The engine's plain path: run `node`'s rules on `grads` and check what they return, not yet summed to its
@@ -344,6 +347,7 @@ class AnomalyChecker:
         running = _RUNNING.get()
         if running and running[-1] is node:
             running.pop()
+            _RUNNING_ANYWHERE.pop()
         mode = self.mode
         if not (mode.check_nan or mode.check_inf):
             return
@@ -362,6 +366,7 @@ class AnomalyChecker:
         running = _RUNNING.get()
         if running and running[-1] is node:
             running.pop()
+            _RUNNING_ANYWHERE.pop()
         if node.frames is None:  # made outside anomaly mode (and a leaf's AccumulateGrad, for now)
             _warn_while_failing(f"Error detected in {node.name()}. No forward pass information available. Enable "
                                 "detect anomaly during forward pass for more information.")
