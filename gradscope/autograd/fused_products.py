@@ -308,18 +308,16 @@ def linear(general):
                 tell_observers(L.addmm, (bias, input, transposed), (out,))
             return out
         other = weights.T
-        view = _new(Tensor)
+        view = _new(Tensor)  # its grad state, like the output's below, set once
         view._data = other
-        view._requires_grad = False
-        view._grad_fn = None
         view._output_nr = 0
         view._base = weight
         counter = view._version_counter = weight._version_counter
         view._view_chain = _T_CHAIN
         fn = view._view_base_fn = weight._grad_fn
         version = view._view_version = counter[0]
-        right = weight._requires_grad
-        if right:
+        if weight._requires_grad:
+            right = True
             t_node = _T_NODE()
             t_node._next = ((fn, weight._output_nr) if fn is not None else (weight._grad_accumulator(), 0),)
             t_node._seq = next(_sequence)
@@ -330,23 +328,27 @@ def linear(general):
             view._grad_fn = t_node
             if observers.checker is not None:
                 observers.checker.node_created(t_node, (weight,), (view,), _SKIP)
+        else:
+            right = False
+            view._requires_grad = False
+            view._grad_fn = None
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
             out = QUIET_RUN(_DOT if layout.dense else _MM, data, other)
             if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
                 QUIET_RUN(_ADD, out, biases, out)
         except RuntimeError:  # another thread is in the quiet context (a product raises no RuntimeError itself)
             out = _affine(data, other, biases)
-        t = _new(Tensor)
-        t._data = out
-        t._requires_grad = False
-        t._grad_fn = None
-        t._output_nr = 0
-        t._version_counter = [0]
-        t._base = None
         left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
         biased = bias is not None and (
             bias._requires_grad or bias._base is not None and _stale_view_requires_grad(bias))
+        t = _new(Tensor)
+        t._data = out
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._base = None
         if not (left or right or biased):
+            t._requires_grad = False
+            t._grad_fn = None
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 _check_forward(bias, input, view, t)
             return t
