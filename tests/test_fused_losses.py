@@ -13,6 +13,7 @@ import gradscope as gs
 import gradscope.nn.functional as F
 from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import fused_losses
+from gradscope.ops import nn as N
 
 
 @pytest.fixture
@@ -258,3 +259,37 @@ def test_log_probabilities_changed_in_place_before_the_backward_raise_torchs_err
         messages.append(str(caught.value))
     assert len(served) == 1
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(32, 1), (64, 10), (40, 16), (33, 3)])
+def test_row_maxima_of_tall_narrow_logits_are_the_rows_reduction_to_the_bit(dtype, shape):
+    """ops/nn.py takes the maxima of short rows from the transpose: the same bits as NumPy's reduction along the
+    rows, with NaN, ±inf and rows whose maximum is a zero of either sign; log_softmax, softmax and cross_entropy
+    over them are PyTorch's."""
+    rng = np.random.default_rng(4)
+    values = rng.standard_normal(shape).astype(dtype)
+    values[0] = -0.0
+    values[1] = 0.0
+    values[2, :] = -0.0
+    values[2, -1] = 0.0
+    values[3, 0] = np.nan
+    values[4, -1] = np.inf
+    values[5] = -np.inf
+    values[6, 0] = -np.inf
+    values[7, -1] = np.nan
+    values[8] = rng.choice([-0.0, 0.0], shape[1]).astype(dtype)
+    expected = np.maximum.reduce(values, 1, keepdims=True)
+    maxima = N._row_maxima(values, 1)
+    assert maxima.tobytes() == expected.tobytes() and maxima.shape == expected.shape
+    theirs = torch.tensor(values, requires_grad=True)
+    ours = gs.tensor(values, requires_grad=True)
+    for name in ("log_softmax", "softmax"):
+        mine, torch_out = getattr(F, name)(ours, 1), getattr(torch.nn.functional, name)(theirs, 1)
+        np.testing.assert_allclose(mine._data, torch_out.detach().numpy(), rtol=2e-3 if dtype == np.float16 else 1e-6,
+                                   atol=1e-3 if dtype == np.float16 else 1e-7)
+        assert np.array_equal(np.isnan(mine._data), np.isnan(torch_out.detach().numpy()))
+    classes = rng.integers(0, shape[1], shape[0])
+    mine = F.cross_entropy(ours, gs.tensor(classes), reduction="none")
+    torch_out = torch.nn.functional.cross_entropy(theirs, torch.tensor(classes), reduction="none")
+    np.testing.assert_allclose(mine._data, torch_out.detach().numpy(), rtol=2e-3 if dtype == np.float16 else 1e-6)

@@ -29,7 +29,7 @@ _LOG_SOFTMAX_NODE, _NLL_NODE = node_class(N.log_softmax), node_class(N.nll_loss)
 _REDUCTIONS = {"mean": N.MEAN, "sum": N.SUM, "none": N.NONE}  # PyTorch's reduction enum, as the node keeps it
 _CLASS_DIM = (1,)  # log_softmax's params on a 2-D input
 _maximum_reduce, _add_reduce, _exp, _log, _dot = np.maximum.reduce, np.add.reduce, np.exp, np.log, np.dot
-_ones, _MEAN, _SUM, _NEGATIVE_INFINITY = N._ones, N.MEAN, N.SUM, -np.inf
+_ones, _row_maxima, _MEAN, _SUM = N._ones, N._row_maxima, N.MEAN, N.SUM
 # the class indices PyTorch takes (int64, uint8) read as unsigned integers of their size
 _UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.uint8): np.dtype(np.uint8)}
 _ROWS: dict = {}  # batch size -> np.arange of it, read-only (the rows nll_loss picks from)
@@ -49,7 +49,7 @@ def _arrays(data, classes, reduction: int):
     """The log-probabilities along dim 1 and the loss of the targets `classes`, as ops/nn.py's `_log_softmax` and
     `_nll_loss` compute them for targets in bounds, none ignored, no class weights (the same NumPy calls: the same
     bits)."""
-    shifted = data - _maximum_reduce(data, _CLASS_DIM, None, None, True, _NEGATIVE_INFINITY)
+    shifted = data - _row_maxima(data, 1)
     shifted -= _log(_dot(_exp(shifted), _ones(data.shape[1], data.dtype))[..., None])
     picked = shifted[_rows(len(classes)), classes]
     if reduction == _MEAN:

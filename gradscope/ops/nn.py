@@ -43,8 +43,16 @@ def _class_sums(g, s):
 
 def _row_maxima(a, dim: int):
     """The maxima of an ndarray along `dim`, kept as a dim of size 1 (-inf over an empty dim: an empty result).
-    NOTE: maximum.reduce itself, not `a.max()`, NumPy's Python frame around it (once per loss)."""
+    NOTE: maximum.reduce itself, not `a.max()`, NumPy's Python frame around it (once per loss). Along the short
+    rows of a tall matrix (a batch's logits: 64 x 10) NumPy's reduction costs ~60 ns a row: there the maxima are
+    the transpose's, copied contiguous, reduced along its first dim (1.4 against 3.8 us at 64 x 10 float32). A
+    maximum is exact: the two agree to the bit, NaN and the sign of a zero maximum included (test_fused_losses)."""
+    if dim == 1 and a.ndim == 2 and a.shape[1] <= _NARROW and a.shape[0] >= _TALL:
+        return _maximum_reduce(a.T.copy(), 0, None, None, False, -np.inf)[:, None]
     return _maximum_reduce(a, _axes(a, dim), None, None, True, -np.inf)
+
+
+_NARROW, _TALL = 16, 32  # where the transpose's maxima are faster (float32 and float64, measured)
 
 
 _maximum_reduce, _add_reduce = np.maximum.reduce, np.add.reduce
