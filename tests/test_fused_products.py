@@ -317,6 +317,10 @@ def test_calls_with_one_layout_share_their_nodes_metadata_and_others_get_their_o
     assert addmm._input_meta is addmm2._input_meta and addmm._attrs is addmm2._attrs
     t, t2 = addmm.next_functions[2][0], addmm2.next_functions[2][0]
     assert t.name() == "TBackward0" and t._input_meta is t2._input_meta
+    x, w, b = operands(np.float64)
+    first, second = F.linear(x.detach(), w, b).grad_fn, F.linear(x.detach(), w, b).grad_fn  # a first layer's
+    assert first._input_meta is second._input_meta and first._attrs is second._attrs
+    assert first._input_meta[1] is None and first._attrs[3] == ()
     # each case differs from the one before in one thing: the weight's strides, the input's, or the dtype alone
     cases = [operands(np.float64), operands(np.float64, "F"), operands(np.float64, "F", 2), operands(np.float64),
              operands(np.float32, input_step=2, weight_step=2)]

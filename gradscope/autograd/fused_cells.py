@@ -16,7 +16,7 @@ from gradscope._quiet import QUIET_RESET, QUIET_RUN, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import observers
 from gradscope.autograd.functions import _ALPHA_ONE
 from gradscope.autograd.fused import _FLOAT32, _FLOAT64, ONE_METAS32, ONE_METAS64
-from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout, _partial
+from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -132,8 +132,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     if biases_hh is None:
         node = _MM_NODE()
         node._next = (left_edge, (t_node, 0))
-        node._input_meta, node._attrs = ((layout_hh.mm_metas, layout_hh.mm_attrs) if left
-                                         else _partial(layout_hh, False, True, False, False))
+        node._input_meta, node._attrs = layout_hh.mm if left else layout_hh.mm_first
     else:
         node = _ADDMM_NODE()
         if bias_hh._base is not None:
@@ -141,8 +140,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         fn = bias_hh._grad_fn
         node._next = ((fn, bias_hh._output_nr) if fn is not None else (bias_hh._grad_accumulator(), 0), left_edge,
                       (t_node, 0))
-        node._input_meta, node._attrs = ((layout_hh.addmm_metas, layout_hh.addmm_attrs) if left
-                                         else _partial(layout_hh, False, True, True, True))
+        node._input_meta, node._attrs = layout_hh.addmm if left else layout_hh.addmm_first
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
     hh_out._grad_fn = hh_node = node
@@ -183,8 +181,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     if biases_ih is None:
         node = _MM_NODE()
         node._next = (left_edge, (t_node, 0))
-        node._input_meta, node._attrs = ((layout_ih.mm_metas, layout_ih.mm_attrs) if left
-                                         else _partial(layout_ih, False, True, False, False))
+        node._input_meta, node._attrs = layout_ih.mm if left else layout_ih.mm_first
     else:
         node = _ADDMM_NODE()
         if bias_ih._base is not None:
@@ -192,8 +189,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         fn = bias_ih._grad_fn
         node._next = ((fn, bias_ih._output_nr) if fn is not None else (bias_ih._grad_accumulator(), 0), left_edge,
                       (t_node, 0))
-        node._input_meta, node._attrs = ((layout_ih.addmm_metas, layout_ih.addmm_attrs) if left
-                                         else _partial(layout_ih, False, True, True, True))
+        node._input_meta, node._attrs = layout_ih.addmm if left else layout_ih.addmm_first
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
     ih_out._grad_fn = node

@@ -46,8 +46,8 @@ class _Layout:
     call they were 13 of the ~40 a narrow layer (Linear + tanh) kept alive, and the GC took 6-9% of its step."""
 
     __slots__ = ("shape", "strides", "weight_strides", "dtype", "dense", "other_shape", "bias_shape", "weight_metas",
-                 "left_meta", "right_meta", "bias_meta", "data_strides", "other_strides", "addmm_metas", "addmm_attrs",
-                 "mm_metas", "mm_attrs")
+                 "left_meta", "right_meta", "bias_meta", "data_strides", "other_strides", "addmm", "mm", "addmm_first",
+                 "mm_first")
 
 
 _LAYOUTS: dict = {}  # weight shape -> the _Layout of the last call with a weight of that shape
@@ -77,10 +77,12 @@ def _layout(shape: tuple, strides: tuple, weight_shape: tuple, weight_strides: t
     bias_meta = layout.bias_meta = (layout.bias_shape, dtype)
     data_strides = layout.data_strides = (strides[0] // size, strides[1] // size)
     other_strides = layout.other_strides = (weight_strides[1] // size, weight_strides[0] // size)  # the view's
-    layout.addmm_metas = (bias_meta, left_meta, right_meta)
-    layout.addmm_attrs = (1, 1, shape, data_strides, other_shape, other_strides)
-    layout.mm_metas = (left_meta, right_meta)
-    layout.mm_attrs = (other_shape, other_strides, shape, data_strides)
+    # (_input_meta, _attrs) of AddmmBackward0 and MmBackward0 where every operand needs a gradient, and where all
+    # but the input do (a model's first layer)
+    layout.addmm = ((bias_meta, left_meta, right_meta), (1, 1, shape, data_strides, other_shape, other_strides))
+    layout.mm = ((left_meta, right_meta), (other_shape, other_strides, shape, data_strides))
+    layout.addmm_first = _partial(layout, False, True, True, True)
+    layout.mm_first = _partial(layout, False, True, False, False)
     if len(_LAYOUTS) >= _MAX_LAYOUTS:
         _LAYOUTS.clear()
     _LAYOUTS[weight_shape] = layout
@@ -371,8 +373,8 @@ def linear(general):
         if bias is None:
             node = _MM_NODE()
             node._next = (left_edge, right_edge)
-            if left and right:
-                node._input_meta, node._attrs = layout.mm_metas, layout.mm_attrs
+            if right:
+                node._input_meta, node._attrs = layout.mm if left else layout.mm_first
             else:
                 node._input_meta, node._attrs = _partial(layout, left, right, False, False)
         else:
@@ -385,8 +387,8 @@ def linear(general):
             else:
                 bias_edge = _NO_EDGE
             node._next = (bias_edge, left_edge, right_edge)
-            if left and right and biased:
-                node._input_meta, node._attrs = layout.addmm_metas, layout.addmm_attrs
+            if right and biased:
+                node._input_meta, node._attrs = layout.addmm if left else layout.addmm_first
             else:
                 node._input_meta, node._attrs = _partial(layout, left, right, biased, True)
         node._seq = next(_sequence)
