@@ -415,8 +415,16 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                                     buffers[child] = [g]
                                     deferred[child] = 1
                                 else:
-                                    if g is not None:
-                                        slots[0] = g if slots[0] is None else summed(slots[0], g)
+                                    if g is not None:  # _summed, inlined (a loop's weights: at every step)
+                                        held = slots[0]
+                                        if held is None:
+                                            slots[0] = g
+                                        elif type(held) is _ndarray and type(g) is _ndarray and held.base is None and (
+                                                _refcount(held) == _HELD_ALONE and held.flags.writeable):
+                                            _add(held, g, held)
+                                        else:
+                                            slots[0] = held + g
+                                        held = None
                                     deferred[child] += 1
                                 continue
                             dependencies = _dependencies(roots)
@@ -759,7 +767,7 @@ def _summed(held, g):
 def _held_alone():
     """What `_summed` counts for an array held by one list, measured (see _reference_counts); None where one more
     reference does not show: then nothing is added in place."""
-    def probe(held, g):  # called as run() calls _summed
+    def probe(held, g):  # called as run() calls _summed, and as run() counts `held`, a local, inlining it
         return _refcount(held)
 
     slots = [np.empty(2)]

@@ -545,14 +545,18 @@ def _first_order_vjp(op: Primitive):
 
         return _vjp_of_gradient
 
+    freed = FREED[1]
+
     def _vjp_of_saved(self, grads: list, free: bool) -> list:  # tanh: from its result, a light entry
         entry = self._saved[0]
-        if type(entry) is not tuple or entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
-            return _vjp(self, grads, free)  # freed, a SavedTensor or modified in place: the general path, its errors
-        g = array_rule(grads[0], entry[0])
-        if free:
-            self._saved = FREED[1]
-        return [g]
+        if type(entry) is tuple:
+            array, counter, version, tensor, creator = entry
+            if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+                g = array_rule(grads[0], array)
+                if free:
+                    self._saved = freed
+                return [g]
+        return _vjp(self, grads, free)  # freed, a SavedTensor, modified in place or detached: the general path's errors
 
     return _vjp_of_saved
 
