@@ -29,20 +29,9 @@ _LOG_SOFTMAX_NODE, _NLL_NODE = node_class(N.log_softmax), node_class(N.nll_loss)
 _REDUCTIONS = {"mean": N.MEAN, "sum": N.SUM, "none": N.NONE}  # PyTorch's reduction enum, as the node keeps it
 _CLASS_DIM = (1,)  # log_softmax's params on a 2-D input
 _maximum_reduce, _add_reduce, _exp, _log, _dot = np.maximum.reduce, np.add.reduce, np.exp, np.log, np.dot
-_ones, _row_maxima, _MEAN, _SUM = N._ones, N._row_maxima, N.MEAN, N.SUM
+_ones, _row_maxima, _row_indices, _MEAN, _SUM = N._ones, N._row_maxima, N.row_indices, N.MEAN, N.SUM
 # the class indices PyTorch takes (int64, uint8) read as unsigned integers of their size
 _UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.uint8): np.dtype(np.uint8)}
-_ROWS: dict = {}  # batch size -> np.arange of it, read-only (the rows nll_loss picks from)
-
-
-def _rows(n: int) -> np.ndarray:
-    rows = _ROWS.get(n)
-    if rows is None:
-        rows = np.arange(n)
-        rows.flags.writeable = False
-        if len(_ROWS) < 64:
-            _ROWS[n] = rows
-    return rows
 
 
 def _arrays(data, classes, reduction: int):
@@ -51,7 +40,7 @@ def _arrays(data, classes, reduction: int):
     bits)."""
     shifted = data - _row_maxima(data, 1)
     shifted -= _log(_dot(_exp(shifted), _ones(data.shape[1], data.dtype))[..., None])
-    picked = shifted[_rows(len(classes)), classes]
+    picked = shifted[_row_indices(len(classes)), classes]
     if reduction == _MEAN:
         return shifted, (-_add_reduce(picked, None) / len(classes)).astype(data.dtype)
     if reduction == _SUM:

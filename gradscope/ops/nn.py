@@ -139,6 +139,20 @@ def _count_ignored(target, ignore_index, n_classes: int) -> int:
     return np.count_nonzero(ignored)
 
 
+def row_indices(n: int) -> np.ndarray:
+    """np.arange(n), read-only, kept for the commonest batch sizes (the rows a loss picks its targets from)."""
+    rows = _ROW_INDICES.get(n)
+    if rows is None:
+        rows = np.arange(n)
+        rows.flags.writeable = False
+        if len(_ROW_INDICES) < 64:
+            _ROW_INDICES[n] = rows
+    return rows
+
+
+_ROW_INDICES: dict = {}
+
+
 def _nll_weights(target, weight, ignore_index, n_ignored: int, dtype):
     """Each target's weight (its class's, 0 where ignored) and the targets made safe to index with. The
     weights are None when every target counts once (no class weights, none ignored): the common case
@@ -170,7 +184,7 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     logp = a if batched else a[None]
     tgt = target if batched else target.reshape(1)  # a 0-d target, or (1,): PyTorch takes both
     w, safe = _nll_weights(tgt, weight, ignore_index, _count_ignored(tgt, ignore_index, logp.shape[1]), a.dtype)
-    picked = logp[np.arange(len(safe)), safe]
+    picked = logp[row_indices(len(safe)), safe]
     if w is None and reduction == MEAN:  # -(sum) is sum(-picked) to the bit: negation is exact
         return (-_add_reduce(picked, None) / len(safe)).astype(a.dtype)  # picked.sum(), without NumPy's frame
     losses = -picked if w is None else -picked * w
@@ -183,6 +197,23 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
 
 def _nll_vjp(g, s):
     # target holds class indices: the gradient is -weight at each row's target class
+    shape, target, reduction = s.self.shape, s.target, s.reduction
+    if len(shape) == 2 and reduction != NONE and s.weight is None and not s.xp.is_tensor:
+        # a batch's mean or sum without class weights: each counted row's gradient at its class is PyTorch's
+        # -(g / count) in g's dtype (one rounding), so the one-hot is the gradient itself, with no product with g
+        # over it; an ignored row stays 0. NOTE: g[()] is a NumPy scalar: its arithmetic costs a fifth of a 0-dim
+        # array's
+        onehot = np.zeros(shape, g.dtype)
+        ignored = target == s.ignore_index
+        n_ignored = _add_reduce(ignored, None)
+        count = len(target) - n_ignored
+        value = -(g[()] / max(count, 1)) if reduction == MEAN else -g[()]
+        if not n_ignored:
+            onehot[row_indices(len(target)), target] = value
+        else:
+            kept = ~ignored
+            onehot[row_indices(len(target))[kept], target[kept]] = value
+        return onehot
     batched = len(s.self.shape) > 1
     target = s.target if batched else s.target.reshape(1)
     n_classes = s.self.shape[-1]
@@ -193,7 +224,7 @@ def _nll_vjp(g, s):
     # NOTE: built in g's dtype when g is an array (the cast below then copies nothing): the scale, computed in
     # float64, rounds the same when stored
     onehot = np.zeros((len(target), n_classes), g.dtype if arrays else np.float64)
-    rows = np.arange(len(target))
+    rows = row_indices(len(target))
     if w is None and s.reduction != NONE and arrays:
         # every target counts once: PyTorch's -(g / count) in g's dtype (one rounding) is each row's gradient,
         # so the one-hot is the gradient itself, with no product with g over it

@@ -253,16 +253,20 @@ def test_one_class_index_for_a_1d_input_matches_torch(target, options):
             np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-12, atol=1e-15, equal_nan=True)
 
 
-def test_nll_loss_gradient_is_torchs_to_the_bit():
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("targets", ["int64", "uint8", "some ignored"])
+def test_nll_loss_gradient_is_torchs_to_the_bit(reduction, targets):
     # PyTorch's gradient is -(g / count), rounded once in float32; -(1 / count) rounded, then times g, is not
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     log_probs = rng.standard_normal((30, 3)).astype(np.float32)
-    target = rng.integers(0, 3, 30)
+    target = rng.integers(0, 3, 30).astype(np.uint8 if targets == "uint8" else np.int64)
+    if targets == "some ignored":
+        target[::4] = -100
     grads = []
     for lib in (gradscope, torch):
         x = lib.tensor(log_probs, requires_grad=True)
-        (lib.nn.functional.nll_loss(x, lib.tensor(target)) * 0.8281565308570862).backward()
+        (lib.nn.functional.nll_loss(x, lib.tensor(target), reduction=reduction) * 0.8281565308570862).backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
 
