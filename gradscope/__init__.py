@@ -5,9 +5,10 @@
     ((x + 2) ** 2).mean().backward()
 """
 
-import importlib as _importlib
+from math import e, inf, nan, pi  # torch.e, torch.pi, torch.inf, torch.nan
 
 from gradscope import autograd
+from gradscope._lazy import lazy_exports as _lazy_exports
 from gradscope._dtypes import (
     bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double,
     dtype, float, float16, float32, float64, get_default_dtype, half, int, int8, int16, int32, int64, layout, long,
@@ -132,48 +133,35 @@ from gradscope.autograd.grad_mode import (
     is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from gradscope.autograd.tensor import Size, Tensor, device
-from gradscope.serialization import load, save
 
 __version__ = "0.1.0"
 
-from gradscope import (  # noqa: E402
-    amp, backends, cpu, cuda, distributed, distributions, fft, func, jit, linalg, nn, optim, special, testing, utils,
-)
-from gradscope.amp import GradScaler, autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
-from gradscope.cpu import amp as _cpu_amp  # noqa: E402 - binds torch.cpu.amp, as importing torch does
-from gradscope.cuda import amp as _cuda_amp  # noqa: E402 - binds torch.cuda.amp
-from gradscope.func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
-from gradscope.nn.compiled import compile  # noqa: E402
-from gradscope.nn._functional.torch_forms import (  # noqa: E402 - nn.functional's ops under their torch.* signatures
-    _weight_norm, adaptive_avg_pool1d, adaptive_max_pool1d, affine_grid_generator, alpha_dropout, alpha_dropout_,
-    avg_pool1d, batch_norm, bilinear,
-    binary_cross_entropy_with_logits, celu, celu_, channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d,
-    conv_transpose1d, conv_transpose2d, conv_transpose3d, cosine_embedding_loss, cosine_similarity, dropout,
-    dropout_, embedding, feature_alpha_dropout, feature_alpha_dropout_, feature_dropout, feature_dropout_,
-    grid_sampler, group_norm, hardshrink, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
-    max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, native_channel_shuffle, norm_except_dim,
-    pairwise_distance, pdist,
-    pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, selu, selu_, threshold,
-    threshold_, triplet_margin_loss,
-)
-
-from math import e, inf, nan, pi  # noqa: E402 - torch.e, torch.pi, torch.inf, torch.nan
-
-del _cpu_amp, _cuda_amp
 newaxis = None
 
-
-_LAZY_SUBMODULES = ("hub", "multiprocessing", "profiler")
-
-
-def __getattr__(name: str):
-    """`gradscope.watch` and `gradscope.WatchStop` (debugging a training loop) live in gradscope.watching,
-    a layer above the trace package, which itself imports this one: they load on first use, so
-    `import gradscope` stays the engine alone."""
-    if name in ("watch", "WatchStop"):
-        from gradscope import watching  # see the docstring: a layer above this package
-
-        return getattr(watching, name)
-    if name in _LAZY_SUBMODULES:  # loaded on first use, as few scripts use them (multiprocessing alone costs ~12 ms)
-        return _importlib.import_module(f"gradscope.{name}")
-    raise AttributeError(f"module 'gradscope' has no attribute {name!r}")
+# Everything above the engine loads on first use: a script that never touches torch.distributions (52 modules)
+# or torch.fft does not pay for them, nor does `gradscope inspect` or a trace child before the script asks.
+__getattr__, __dir__ = _lazy_exports(
+    __name__, globals(),
+    submodules=("amp", "backends", "cpu", "cuda", "distributed", "distributions", "fft", "func", "hub", "jit", "linalg",
+                "multiprocessing", "nn", "optim", "profiler", "serialization", "special", "testing", "utils"),
+    names={
+        "gradscope.amp": ("GradScaler", "autocast", "get_autocast_dtype", "is_autocast_available",
+                          "is_autocast_enabled"),
+        "gradscope.func": ("vmap",),  # torch.vmap is torch.func.vmap
+        "gradscope.nn.compiled": ("compile",),
+        "gradscope.nn._functional.torch_forms": (  # nn.functional's ops under their torch.* signatures
+            "_weight_norm", "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout",
+            "alpha_dropout_", "avg_pool1d", "batch_norm", "bilinear", "binary_cross_entropy_with_logits", "celu",
+            "celu_", "channel_shuffle", "constant_pad_nd", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+            "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity", "dropout",
+            "dropout_", "embedding", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
+            "feature_dropout_", "grid_sampler", "group_norm", "hardshrink", "hinge_embedding_loss", "instance_norm",
+            "kl_div", "layer_norm", "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+            "max_pool3d", "native_channel_shuffle", "norm_except_dim", "pairwise_distance", "pdist",
+            "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
+            "selu_", "threshold", "threshold_", "triplet_margin_loss"),
+        "gradscope.serialization": ("load", "save"),
+        # debugging a training loop: a layer above this package, which itself imports this one
+        "gradscope.watching": ("watch", "WatchStop"),
+    },
+)

@@ -49,9 +49,11 @@ THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "ric
 CORE_THIRD_PARTY = {"numpy"}
 # the one exception in the core: gradscope.load reads .safetensors weights, importing the package only then
 MODULE_THIRD_PARTY = {"gradscope.serialization": {"safetensors"}}
-# the one upward import: the package root hands out gradscope.watch / WatchStop on first use (a module
-# __getattr__), so importing gradscope never loads the layers above it (test_import_loads_no_upper_layer)
-LAZY_EXPORTS = {"gradscope.__init__": {"gradscope.watching"}}
+# the upward imports, each made on first use (a module __getattr__, gradscope/_lazy.py): the package root hands out
+# gradscope.watch / WatchStop, so importing gradscope never loads the layers above it
+# (test_import_loads_no_upper_layer); torch.cpu.amp and torch.cuda.amp, PyTorch's old homes of torch.amp
+LAZY_EXPORTS = {"gradscope.__init__": {"gradscope.watching"}, "gradscope.cpu.__init__": {"gradscope.cpu.amp"},
+                "gradscope.cuda.__init__": {"gradscope.cuda.amp"}}
 
 
 def layer_of(module: str) -> str:
@@ -61,17 +63,34 @@ def layer_of(module: str) -> str:
     first = parts[1]
     if first in ("cuda", "cpu") and parts[2:3] == ["amp"]:  # torch.cuda.amp: PyTorch's old home of torch.amp
         return "amp"
-    if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "cuda", "cpu",
-                 "backends", "torch_version"):
+    if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "_lazy", "cuda",
+                 "cpu", "backends", "torch_version"):
         return "base"
     if first in ("autograd", "serialization", "_runtime"):
         return "autograd"
     return first
 
 
+def lazy_imports(path: Path) -> set[str]:
+    """The modules `path` hands out on first use: the string literals of its `lazy_exports(__name__, globals(),
+    submodules=(...), names={module: (...)})` call (gradscope/_lazy.py). They are imports like any other for the
+    layers, made later: not import-time edges (_module_level_imports)."""
+    package = _module_name(path)
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", "").endswith("lazy_exports")):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "submodules":
+                modules.update(f"{package}.{element.value}" for element in keyword.value.elts)
+            elif keyword.arg == "names":
+                modules.update(key.value for key in keyword.value.keys)
+    return modules
+
+
 def imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    names = set()
+    names = lazy_imports(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

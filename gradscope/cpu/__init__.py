@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from gradscope._lazy import lazy_exports as _lazy_exports
+
+# torch.cpu.amp, PyTorch's old home of torch.amp, loads on first use
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), submodules=("amp",))
+
 
 def is_available() -> bool:
     return True

@@ -4,22 +4,32 @@
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from gradscope.optim import lr_scheduler, swa_utils
-from gradscope.optim.adadelta import Adadelta
-from gradscope.optim.adafactor import Adafactor
-from gradscope.optim.adagrad import Adagrad
-from gradscope.optim.adam import Adam
-from gradscope.optim.adamax import Adamax
-from gradscope.optim.adamw import AdamW
-from gradscope.optim.asgd import ASGD
-from gradscope.optim.lbfgs import LBFGS
-from gradscope.optim.nadam import NAdam
+from gradscope._lazy import lazy_exports as _lazy_exports
 from gradscope.optim.optimizer import Optimizer
-from gradscope.optim.radam import RAdam
-from gradscope.optim.rmsprop import RMSprop
-from gradscope.optim.rprop import Rprop
-from gradscope.optim.sgd import SGD
-from gradscope.optim.sparse_adam import SparseAdam
+
+# a script uses one or two of the optimizers: each loads on first use, as do the schedulers
+__getattr__, __dir__ = _lazy_exports(
+    __name__, globals(),
+    submodules=("_lr_adaptive", "_lr_cyclic", "_lr_schedules", "_updates", "adadelta", "adafactor", "adagrad", "adam",
+                "adamax", "adamw", "asgd", "lbfgs", "lr_scheduler", "nadam", "radam", "rmsprop", "rprop", "sgd",
+                "sparse_adam", "swa_utils"),
+    names={
+        "gradscope.optim.adadelta": ("Adadelta",),
+        "gradscope.optim.adafactor": ("Adafactor",),
+        "gradscope.optim.adagrad": ("Adagrad",),
+        "gradscope.optim.adam": ("Adam",),
+        "gradscope.optim.adamax": ("Adamax",),
+        "gradscope.optim.adamw": ("AdamW",),
+        "gradscope.optim.asgd": ("ASGD",),
+        "gradscope.optim.lbfgs": ("LBFGS",),
+        "gradscope.optim.nadam": ("NAdam",),
+        "gradscope.optim.radam": ("RAdam",),
+        "gradscope.optim.rmsprop": ("RMSprop",),
+        "gradscope.optim.rprop": ("Rprop",),
+        "gradscope.optim.sgd": ("SGD",),
+        "gradscope.optim.sparse_adam": ("SparseAdam",),
+    },
+)
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
            "RAdam", "RMSprop", "Rprop", "SparseAdam", "lr_scheduler", "swa_utils"]

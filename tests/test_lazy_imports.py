@@ -1,0 +1,78 @@
+"""`import gradscope` loads the engine; the rest of the torch namespace loads when first read (gradscope/_lazy.py),
+and reads exactly as if it had been imported eagerly."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import gradscope
+
+LAZY_PACKAGES = ("gradscope", "gradscope.nn", "gradscope.optim", "gradscope.cpu", "gradscope.cuda")
+
+
+def _run(code: str) -> list[str]:
+    """`code`'s printed lines, run in a fresh interpreter (this one has loaded everything already)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def test_import_gradscope_loads_no_rarely_used_subpackage():
+    rare = ("gradscope.distributions", "gradscope.optim", "gradscope.fft", "gradscope.special", "gradscope.linalg",
+            "gradscope.func", "gradscope.utils", "gradscope.amp", "gradscope.nn.functional", "gradscope.nn.transformer",
+            "gradscope.nn.rnn", "textual", "rich", "typer")
+    code = f"import sys, gradscope; print(sorted(m for m in sys.modules if m.startswith({rare!r})))"
+    assert _run(code) == ["[]"]
+
+
+def test_lazy_attributes_read_as_eager_ones():
+    code = """
+import sys
+import gradscope as torch
+print('distributions' in dir(torch), 'Linear' in dir(torch.nn), 'gradscope.distributions' in sys.modules)
+normal = torch.distributions.Normal(torch.tensor(0.0), torch.tensor(1.0))
+print(round(normal.log_prob(torch.tensor(0.5)).item(), 6))
+from gradscope.distributions import Normal
+import gradscope.distributions
+print(Normal is torch.distributions.Normal, gradscope.distributions is sys.modules['gradscope.distributions'])
+print(torch.fft.fft(torch.ones(4)).real.tolist(), torch.nn.Linear is torch.nn.linear.Linear)
+print(torch.conv2d is sys.modules['gradscope.nn._functional.torch_forms'].conv2d, torch.vmap is torch.func.vmap)
+print(torch.optim.SGD.__module__, torch.cuda.amp.autocast.__module__, hasattr(torch, 'no_such_name'))
+try:
+    torch.nn.no_such_layer
+except AttributeError as error:
+    print(error)
+"""
+    assert _run(code) == [
+        "True True False", "-1.043939", "True True", "[4.0, 0.0, 0.0, 0.0] True", "True True",
+        "gradscope.optim.sgd gradscope.cuda.amp False", "module 'gradscope.nn' has no attribute 'no_such_layer'"]
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_every_listed_name_resolves(package):
+    """dir() promises every lazy name (tab completion reads it): each must load, and be what its module defines."""
+    module = importlib.import_module(package)
+    for name in dir(module):
+        getattr(module, name)  # raises AttributeError when a table names what its module does not define
+    for name in getattr(module, "__all__", ()):
+        assert name in dir(module)
+
+
+def test_a_star_import_loads_every_lazy_name():
+    namespace = {}
+    exec("from gradscope.nn import *", namespace)
+    assert namespace["TransformerEncoder"] is gradscope.nn.TransformerEncoder
+
+
+def test_gradscope_help_loads_neither_textual_nor_the_subpackages():
+    """`gradscope --help` lists the commands; the TUI's textual loads only for `browse`."""
+    code = """
+import sys
+from gradscope.cli import app
+try:
+    app(['--help'])
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.startswith(('textual', 'gradscope.tui', 'gradscope.distributions'))))
+"""
+    assert _run(code)[-1] == "[]"
