@@ -1,9 +1,11 @@
 """`import gradscope` loads the engine; the rest of the torch namespace loads when first read (gradscope/_lazy.py),
 and reads exactly as if it had been imported eagerly."""
 
+import ast
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +78,17 @@ except SystemExit:
 print(sorted(m for m in sys.modules if m.startswith(('textual', 'gradscope.tui', 'gradscope.distributions'))))
 """
     assert _run(code)[-1] == "[]"
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_no_lazy_name_is_also_a_submodule(package):
+    """A lazy name that is also a submodule's (autograd's `gradcheck`) would turn into the module as soon as
+    anything imported the submodule: such a name stays eager."""
+    init = Path(importlib.import_module(package).__file__)
+    names = {element.value for node in ast.walk(ast.parse(init.read_text())) if isinstance(node, ast.keyword)
+             and node.arg == "names" for value in node.value.values for element in value.elts}
+    directory = init.parent
+    submodules = {path.stem for path in directory.glob("*.py")} | {path.name for path in directory.iterdir()
+                                                                   if (path / "__init__.py").exists()}
+    assert names & submodules == set()
+    assert package != "gradscope" or {"conv2d", "watch", "Normal"} - names == {"Normal"}  # the table was read
