@@ -1,9 +1,8 @@
 """torch.autograd for gradscope: tensors, the graph, the engine, custom Functions, grad modes."""
 
+from gradscope._lazy import lazy_exports as _lazy_exports
 from gradscope.autograd import (
     forward_ad,
-    functional,
-    graph,
     tensor_methods,  # noqa: F401 - binds Tensor's methods (tensor.py defines none that compute)
 )
 from gradscope.autograd.anomaly import AnomalyReport, detect_anomaly, set_detect_anomaly
@@ -29,3 +28,6 @@ __all__ = [
     "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable",
     "set_detect_anomaly", "set_grad_enabled", "Variable",
 ]
+
+# torch.autograd.functional (jacobian, hessian, …) and torch.autograd.graph (saved-tensor hooks) load on first use
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), submodules=("functional", "graph"))
