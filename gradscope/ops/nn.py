@@ -75,8 +75,14 @@ def _log_softmax(a, dim):
     return shifted
 
 
+def log_softmax_backward(g, result, dim: int):
+    """log_softmax's rule on arrays: g - exp(result) * (g's sums along dim)."""
+    return g - np.exp(result) * _sums_along(g, dim)
+
+
 log_softmax = primitive("log_softmax", _log_softmax, "LogSoftmaxBackward0", inputs=("self",), params=("dim",),
-                        saves=("result",), vjp=(lambda g, s: g - s.xp.exp(s.result) * _class_sums(g, s),))
+                        saves=("result",), vjp=(lambda g, s: g - s.xp.exp(s.result) * _class_sums(g, s),),
+                        array_vjp=log_softmax_backward)
 
 
 # at::Reduction: PyTorch's fused loss kernels take the reduction as this enum, and their nodes show it so

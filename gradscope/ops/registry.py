@@ -140,8 +140,12 @@ class Primitive:
         # returns on the engine's first-order path, without a Saved built for it nor the rule's own frame (the
         # rules stay the op's reference: tests/ops/test_joint_vjps.py compares the two). A linear layer's
         # TBackward0 and an activation's node run it on every step
-        if array_vjp is not None and (not keeps_meta or self.attrs or len(self.saved_names) > 1):
-            raise ValueError(f"{name}: array_vjp is for keeps_meta ops without attrs saving at most one value")
+        # (log_softmax's, `array_vjp(g, saved value, param)`, for a one-input, one-output op of one param that saves
+        # one value: the engine checks its gradient's metadata)
+        one_param = len(self.params) == 1 and len(self.inputs) == 1 and outputs == 1 and len(self.saved_names) == 1
+        if array_vjp is not None and (not (keeps_meta or one_param) or self.attrs or len(self.saved_names) > 1):
+            raise ValueError(f"{name}: array_vjp is for keeps_meta ops, or one-input, one-output ops of one param "
+                             "saving one value, without attrs")
         self.array_vjp = array_vjp
         # rules that only ever combine a saved Python float with the gradient (`g * s.other`): the engine hands
         # them the float as a 0-dim array of the gradient's dtype (float32 or float64), which gives the same
