@@ -13,6 +13,7 @@ import gradscope
 
 LAZY_PACKAGES = ("gradscope", "gradscope.autograd", "gradscope.nn", "gradscope.optim", "gradscope.cpu",
                  "gradscope.cuda")
+LAZY_MODULES = LAZY_PACKAGES + ("gradscope.nn.functional",)
 
 
 def _run(code: str) -> list[str]:
@@ -51,7 +52,7 @@ except AttributeError as error:
         "gradscope.optim.sgd gradscope.cuda.amp False", "module 'gradscope.nn' has no attribute 'no_such_layer'"]
 
 
-@pytest.mark.parametrize("package", LAZY_PACKAGES)
+@pytest.mark.parametrize("package", LAZY_MODULES)
 def test_every_listed_name_resolves(package):
     """dir() promises every lazy name (tab completion reads it): each must load, and be what its module defines."""
     module = importlib.import_module(package)
@@ -65,6 +66,24 @@ def test_a_star_import_loads_every_lazy_name():
     namespace = {}
     exec("from gradscope.nn import *", namespace)
     assert namespace["TransformerEncoder"] is gradscope.nn.TransformerEncoder
+    exec("from gradscope.nn.functional import *", namespace)
+    assert namespace["conv2d"] is gradscope.nn.functional.conv2d and namespace["relu"] is gradscope.nn.functional.relu
+    exec("from gradscope import *", namespace)
+    assert namespace["distributions"] is gradscope.distributions and namespace["conv2d"] is gradscope.conv2d
+    assert "watch" not in namespace  # the debugger's layers load only when asked for by name
+
+
+def test_a_layer_loads_only_the_functional_families_it_calls():
+    code = """
+import sys
+import gradscope as torch
+layer = torch.nn.Linear(3, 2)
+torch.nn.functional.relu(layer(torch.ones(1, 3)))
+families = ('convolution', 'pooling', 'attention', 'margin', 'ctc')
+print(sorted(m for m in sys.modules if m.startswith('gradscope.nn._functional.') and m.rpartition('.')[2] in families))
+print(torch.nn.functional.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2)).shape)
+"""
+    assert _run(code) == ["[]", "torch.Size([1, 1, 2, 2])"]
 
 
 def test_gradscope_help_loads_neither_textual_nor_the_subpackages():

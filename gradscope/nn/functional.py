@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import gradscope
+from gradscope._lazy import lazy_exports as _lazy_exports
 from gradscope.autograd import functions as _F
 from gradscope.autograd.dispatch import apply as _apply
 from gradscope.autograd.inplace import _inplace
@@ -38,114 +39,7 @@ from gradscope.nn._functional.activation import (  # noqa: F401 - re-exported
     tanhshrink,
     threshold,
 )
-from gradscope.nn._functional.attention import (  # noqa: F401 - re-exported
-    multi_head_attention_forward,
-    scaled_dot_product_attention,
-)
-from gradscope.nn._functional.convolution import (  # noqa: F401 - re-exported
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    conv_transpose3d,
-    fold,
-    unfold,
-)
-from gradscope.nn._functional.cross_entropy import cross_entropy, nll_loss  # noqa: F401 - re-exported
-from gradscope.nn._functional.ctc import ctc_loss  # noqa: F401 - re-exported
-from gradscope.nn._functional.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401 - re-exported
-from gradscope.nn._functional.dropout import (  # noqa: F401 - re-exported
-    alpha_dropout,
-    dropout,
-    dropout1d,
-    dropout2d,
-    dropout3d,
-    feature_alpha_dropout,
-)
-from gradscope.nn._functional.fractional_pooling import (  # noqa: F401 - re-exported
-    fractional_max_pool2d,
-    fractional_max_pool2d_with_indices,
-    fractional_max_pool3d,
-    fractional_max_pool3d_with_indices,
-)
-from gradscope.nn._functional.grid_sampling import (  # noqa: F401 - re-exported
-    GRID_SAMPLE_INTERPOLATION_MODES,
-    GRID_SAMPLE_PADDING_MODES,
-    affine_grid,
-    grid_sample,
-)
 from gradscope.nn._functional.linear import bilinear, linear  # noqa: F401 - re-exported
-from gradscope.nn._functional.linear_cross_entropy import linear_cross_entropy  # noqa: F401 - re-exported
-from gradscope.nn._functional.loss import (  # noqa: F401 - re-exported
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    gaussian_nll_loss,
-    huber_loss,
-    kl_div,
-    l1_loss,
-    mse_loss,
-    poisson_nll_loss,
-    smooth_l1_loss,
-)
-from gradscope.nn._functional.margin import (  # noqa: F401 - re-exported
-    cosine_embedding_loss,
-    hinge_embedding_loss,
-    margin_ranking_loss,
-    multi_margin_loss,
-    multilabel_margin_loss,
-    multilabel_soft_margin_loss,
-    soft_margin_loss,
-    triplet_margin_loss,
-    triplet_margin_with_distance_loss,
-)
-from gradscope.nn._functional.normalization import (  # noqa: F401 - re-exported
-    batch_norm,
-    group_norm,
-    instance_norm,
-    layer_norm,
-    local_response_norm,
-    normalize,
-    rms_norm,
-)
-from gradscope.nn._functional.pooling import (  # noqa: F401 - re-exported
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool1d_with_indices,
-    adaptive_max_pool2d,
-    adaptive_max_pool2d_with_indices,
-    adaptive_max_pool3d,
-    adaptive_max_pool3d_with_indices,
-    avg_pool1d,
-    avg_pool2d,
-    avg_pool3d,
-    lp_pool1d,
-    lp_pool2d,
-    lp_pool3d,
-    max_pool1d,
-    max_pool1d_with_indices,
-    max_pool2d,
-    max_pool2d_with_indices,
-    max_pool3d,
-    max_pool3d_with_indices,
-)
-from gradscope.nn._functional.sampling import (  # noqa: F401 - re-exported
-    interpolate,
-    pad,
-    upsample,
-    upsample_bilinear,
-    upsample_nearest,
-)
-from gradscope.nn._functional.shuffle import (  # noqa: F401 - re-exported
-    channel_shuffle,
-    native_channel_shuffle,
-    pixel_shuffle,
-    pixel_unshuffle,
-)
-from gradscope.nn._functional.sparse import embedding, embedding_bag, one_hot  # noqa: F401 - re-exported
-from gradscope.nn._functional.unpooling import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401 - re-exported
 from gradscope.ops import elementwise as _E
 
 
@@ -248,3 +142,46 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 def _reduction(size_average, reduce, reduction: str) -> str:
     """The loss modules' reduction from their legacy arguments (nn/loss.py)."""
     return _legacy_reduction(size_average, reduce, reduction, stacklevel=4)
+
+
+# the families a script does not call load on first use (attention, convolution, pooling, losses, … are 17
+# modules); a name read here stays in this module's globals, so `F.conv2d` costs what an eager import does
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), names={
+    "gradscope.nn._functional.attention": ("multi_head_attention_forward", "scaled_dot_product_attention"),
+    "gradscope.nn._functional.convolution": ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                                             "conv_transpose3d", "fold", "unfold"),
+    "gradscope.nn._functional.cross_entropy": ("cross_entropy", "nll_loss"),
+    "gradscope.nn._functional.ctc": ("ctc_loss",),
+    "gradscope.nn._functional.distance": ("cosine_similarity", "pairwise_distance", "pdist"),
+    "gradscope.nn._functional.dropout": ("alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
+                                         "feature_alpha_dropout"),
+    "gradscope.nn._functional.fractional_pooling": ("fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+                                                    "fractional_max_pool3d", "fractional_max_pool3d_with_indices"),
+    "gradscope.nn._functional.grid_sampling": ("GRID_SAMPLE_INTERPOLATION_MODES", "GRID_SAMPLE_PADDING_MODES",
+                                               "affine_grid", "grid_sample"),
+    "gradscope.nn._functional.linear_cross_entropy": ("linear_cross_entropy",),
+    "gradscope.nn._functional.loss": ("binary_cross_entropy", "binary_cross_entropy_with_logits",
+                                      "gaussian_nll_loss", "huber_loss", "kl_div", "l1_loss", "mse_loss",
+                                      "poisson_nll_loss", "smooth_l1_loss"),
+    "gradscope.nn._functional.margin": ("cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
+                                        "multi_margin_loss", "multilabel_margin_loss",
+                                        "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_loss",
+                                        "triplet_margin_with_distance_loss"),
+    "gradscope.nn._functional.normalization": ("batch_norm", "group_norm", "instance_norm", "layer_norm",
+                                               "local_response_norm", "normalize", "rms_norm"),
+    "gradscope.nn._functional.pooling": ("adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+                                         "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
+                                         "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+                                         "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool1d",
+                                         "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+                                         "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+                                         "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices"),
+    "gradscope.nn._functional.sampling": ("interpolate", "pad", "upsample", "upsample_bilinear",
+                                          "upsample_nearest"),
+    "gradscope.nn._functional.shuffle": ("channel_shuffle", "native_channel_shuffle", "pixel_shuffle",
+                                         "pixel_unshuffle"),
+    "gradscope.nn._functional.sparse": ("embedding", "embedding_bag", "one_hot"),
+    "gradscope.nn._functional.unpooling": ("max_unpool1d", "max_unpool2d", "max_unpool3d"),
+})
+# `from gradscope.nn.functional import *` takes (and loads) every name, as it did before they were lazy
+__all__ = sorted(name for name in __dir__() if not name.startswith("_"))
