@@ -210,6 +210,48 @@ def test_a_training_step_called_anew_has_the_interpreters_stacks():
     _assert_stacks(made)
 
 
+def _via_first(depth: int, model, x, made: list) -> None:
+    _nested(depth, model, x, made)
+
+
+def _via_second(depth: int, model, x, made: list) -> None:
+    _nested(depth, model, x, made)
+
+
+def test_steps_under_other_frames_of_the_same_depth_from_a_loop_have_the_interpreters_stacks():
+    """The walks that take the last walk's links stop at the loop's frame (the innermost frame they found running
+    since): the frames inside it are still compared, whichever function calls the step."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for caller in (_via_first, _via_first, _via_first, _via_second, _via_second, _via_first, _via_second):
+            caller(5, model, x, made)
+            caller(0, model, x, made)
+    _assert_stacks(made)
+    callers = [next(frame.name for frame in frames if frame.name.startswith("_via")) for _, frames in made]
+    assert callers == [caller for caller in callers[::3] for _ in range(3)] and set(callers) == {"_via_first",
+                                                                                                  "_via_second"}
+
+
+def _loop_of_steps(model, x, made: list, stops: list) -> None:
+    from gradscope.autograd import stacks  # white box: where the walks taking the last walk's links stop
+
+    for _ in range(4):
+        _nested(3, model, x, made)
+        stops.append(stacks._recent.chain[1])
+
+
+def test_walks_taking_the_last_walks_links_stop_at_the_training_loops_frame():
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    made, stops = [], []
+    with torch.autograd.set_detect_anomaly(True):
+        _loop_of_steps(model, x, made, stops)
+    _assert_stacks(made)
+    assert [stop.f_code.co_name if stop is not None else None for stop in stops[1:]] == ["_loop_of_steps"] * 3
+
+
 class _Held:
     pass
 

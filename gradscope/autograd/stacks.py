@@ -38,6 +38,7 @@ _recent = _Recent()
 # thread's, and frames kept here can't be freed and their memory reused.
 _KNOWN: dict = {}
 _PACKAGE_FILES: set = set()  # the source files of gradscope's own frames met so far
+_USER_FILES: set = set()  # and of the user's
 _WAYS_IN: dict = {}  # module type -> (getter, codes): the way found last from an op out to a call of that type
 
 
@@ -63,7 +64,10 @@ def call_stack(frame, outer) -> tuple:
     """The stack of a closed module call (`ModuleCall.closed`) that `frame` (its Module.__call__'s) runs, inside
     module call `outer` (or None), found as the call begins: every op made in it has it."""
     if outer is None:
-        return _stack_out(frame.f_back)
+        frame = frame.f_back
+        if frame.f_code.co_filename in _USER_FILES:  # called by the user's code (the commonest case)
+            return _user_stack(frame)
+        return _stack_out(frame)
     if outer.closed:  # gradscope's code called it: the stack of the call around it
         return outer.stack if outer.stack is not None else _call_stack(outer)
     return _capture(frame, outer)
@@ -154,7 +158,10 @@ def _stack_out(frame) -> tuple:
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename not in package_files:
+            if filename in _USER_FILES:
+                return _user_stack(frame)
             if not filename.startswith(_PACKAGE_DIR):
+                _USER_FILES.add(filename)
                 return _user_stack(frame)
             package_files.add(filename)
         frame = frame.f_back
@@ -200,14 +207,15 @@ def _walk(frame) -> tuple:
 
     A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
-    takes them as they are, without making a link per frame, and keeps the innermost two frames alone."""
+    takes them as they are, without making a link per frame, and keeps the innermost two frames alone. The first
+    such walk after a walk that made links also finds where the next ones may stop (`_stop_sooner`)."""
     recent = _recent
     chain = recent.chain
     if chain is not None:  # the last walk's frames' (code, instruction), innermost first, and where it stopped
-        codes, lastis, stop, stop_lasti, links, kept = chain
+        places, stop, stop_lasti, links, kept, earlier = chain
         inner = frame
         try:
-            for code, lasti in zip(codes, lastis):  # NOTE: the frames aren't listed: only the innermost two are kept
+            for code, lasti in places:  # NOTE: the frames aren't listed: only the innermost two are kept
                 if inner.f_code is not code or inner.f_lasti != lasti:
                     break
                 inner = inner.f_back
@@ -215,6 +223,8 @@ def _walk(frame) -> tuple:
                 if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
                     frames = recent.frames
                     _forget_inside(frames, stop)
+                    if earlier is not None:
+                        _stop_sooner(frame, chain, frames)
                     for index in kept:  # outermost first, as the frames are listed
                         inner = frame.f_back if index else frame
                         _KNOWN[inner] = links[index]
@@ -248,9 +258,28 @@ def _walk(frame) -> tuple:
             frames.append(frame)
             if inner < 2:  # a walk taking these links keeps the innermost two alone (0, 1): it is its own way out
                 kept.append(inner)
-    recent.chain = (tuple(map(_CODE, walked)), tuple(map(_LASTI, links)), stop,
-                    outermost[1] if outermost is not None else None, links, kept)
+    recent.chain = (tuple(zip(map(_CODE, walked), map(_LASTI, links))), stop,
+                    outermost[1] if outermost is not None else None, links, kept, tuple(walked))
     return link
+
+
+def _stop_sooner(frame, chain, frames: list) -> None:
+    """The first walk taking the links of the walk that made them (`chain`, which lists the frames it went through)
+    found that `frame`'s stack matches them: the innermost of those frames that is still running (the same frame
+    object, at the same instruction: the walk checked) is where the next walks taking them stop, kept from now on,
+    rather than where that walk stopped (often the bottom of the stack: the frames around a training loop are
+    compared at every step otherwise). Not one of the innermost two (kept anew by each walk), nor a resumable one
+    (see _RESUMABLE)."""
+    places, stop, stop_lasti, links, kept, earlier = chain
+    inner = frame
+    for index, old in enumerate(earlier):
+        if index > 1 and inner is old and not inner.f_code.co_flags & _RESUMABLE:
+            _KNOWN[inner] = links[index]
+            frames.append(inner)
+            _recent.chain = (places[:index], inner, inner.f_lasti, links, kept, None)
+            return
+        inner = inner.f_back
+    _recent.chain = (places, stop, stop_lasti, links, kept, None)
 
 
 def _forget_inside(frames: list, stop) -> None:
