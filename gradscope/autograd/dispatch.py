@@ -8,7 +8,7 @@ from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
-from gradscope.autograd.node import _light_to_saved, _sequence, complex_node_class, node_class
+from gradscope.autograd.node import HeldTensors, _light_to_saved, _sequence, complex_node_class, node_class
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
@@ -117,16 +117,35 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
 def apply_holding(op: Primitive, inputs, params: tuple, tensors: tuple, arrays=None):
     """`apply` for an op with held params (`op.held`: targets, indices, masks, weights PyTorch saves as tensors):
     `params` as the forward and the rules see them (arrays), `tensors` the held ones as the tensors they came from
-    (None: not given, or an array made here). The node keeps those, to show them as its `_saved_*` and to check,
-    as PyTorch does, that none was changed in place before the backward."""
+    (None: not given, or an array made here; a list for a list param, see `hold`). The node keeps those, to show
+    them as its `_saved_*` and to check, as PyTorch does, that none was changed in place before the backward."""
     out = apply(op, inputs, params, arrays)
     node = out._grad_fn
     if node is not None:
-        held = []  # NOTE: a loop, not a comprehension: that would be a call of its own
-        for tensor in tensors:
-            held.append(None if tensor is None else _light(tensor))
-        node._held = tuple(held)
+        tensor = tensors[0]
+        if len(tensors) == 1 and type(tensor) is Tensor and not tensor._is_inference:  # _light, inlined: one tensor
+            counter = tensor._version_counter  # (a mask, an index, a target) is most ops'
+            node._held = ((tensor._data, counter, counter[0], tensor, tensor._grad_fn),)
+        else:
+            hold(node, tensors)
     return out
+
+
+def hold(node, tensors: tuple) -> None:
+    """Make `node` hold `tensors`, one per held param of its op (`op.held`): a tensor, None, or for a param that is
+    a list of optional tensors (index's and index_put's `indices`) a list of tensors and Nones."""
+    held = []  # NOTE: loops, not comprehensions: each would be a call of its own
+    for tensor in tensors:
+        if tensor is None:
+            held.append(None)
+        elif type(tensor) is list:
+            entries = []
+            for item in tensor:
+                entries.append(None if item is None else _light(item))
+            held.append(HeldTensors(entries))
+        else:
+            held.append(_light(tensor))
+    node._held = tuple(held)
 
 
 def _finish(op, inputs, params, arrays, outputs: tuple, mode) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from gradscope._dtypes import legacy_type_name
 
 FREED = (
@@ -75,9 +77,11 @@ def modified_inplace(dtype, shape, creator: str | None, output_nr: int, version:
     """E4: a saved tensor was changed in place after it was saved."""
     which = f", which is output {output_nr} of {creator}," if creator else ""
     hint = INPLACE_HINT_ANOMALY if anomaly else INPLACE_HINT
+    # NOTE: PyTorch's toString() of a bool tensor is its dispatch type's name, no legacy name
+    name = "CPUBoolType" if dtype == np.bool_ else legacy_type_name(dtype)
     return (
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{legacy_type_name(dtype)} [{', '.join(map(str, shape))}]]{which} is at version {version}; "
+        f"[{name} [{', '.join(map(str, shape))}]]{which} is at version {version}; "
         f"expected version {expected} instead. {hint}"
     )
 

@@ -364,7 +364,8 @@ def where(condition, input=None, other=None):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor._make(np.asarray(input, dtype=_dtypes.result_type((input,))))
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    return apply(E.where, (input, other), (cond.astype(bool, copy=False),), _operands(input, other))
+    return apply_holding(E.where, (input, other), (cond.astype(bool, copy=False),),
+                         (condition if isinstance(condition, Tensor) else None,), _operands(input, other))
 
 
 def clone(input, *, memory_format=None):

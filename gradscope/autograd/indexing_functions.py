@@ -79,9 +79,9 @@ def index_fill(input, dim, index, value):
         if value._data.ndim:
             raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s).")
-        return apply(X.index_fill_tensor, (input, value), (d, positions),
-                     [input._data, value._data.astype(input._data.dtype)])
-    return apply(X.index_fill, (input,), (d, positions, value))
+        return apply_holding(X.index_fill_tensor, (input, value), (d, positions), _held(index),
+                             [input._data, value._data.astype(input._data.dtype)])
+    return apply_holding(X.index_fill, (input,), (d, positions, value), _held(index))
 
 
 def _scatter_index(input, dim, index, name: str) -> tuple[int, np.ndarray]:
@@ -151,7 +151,8 @@ def put(input, index, source, accumulate=False):
     if flat.size != source._data.size:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {source._data.size}, index.numel() = {flat.size}")
-    return apply(X.put, (input, source), (flat, accumulate), [input._data, source._data.astype(input._data.dtype)])
+    return apply_holding(X.put, (input, source), (flat, accumulate), _held(index),
+                         [input._data, source._data.astype(input._data.dtype)])
 
 
 def masked_select(input, mask, *, out=None):
@@ -159,7 +160,7 @@ def masked_select(input, mask, *, out=None):
     condition = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if condition.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    return write_out("masked_select", apply(X.masked_select, (input,), (condition,)), out)
+    return write_out("masked_select", apply_holding(X.masked_select, (input,), (condition,), _held(mask)), out)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):

@@ -17,7 +17,7 @@ from gradscope._quiet import QUIET_RUN, loud, quiet
 from gradscope._shapes import broadcast_error, is_expandable_to, overlaps, sum_to
 from gradscope.autograd import errors, factories, observers, writes
 from gradscope.autograd import functions as F
-from gradscope.autograd.dispatch import _edge, apply, replay_view
+from gradscope.autograd.dispatch import _edge, apply, hold, replay_view
 from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
@@ -25,6 +25,7 @@ from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import (
     basic_index,
     expand,
+    held_indices,
     index_items,
     is_advanced,
     masked_fill,
@@ -336,7 +337,9 @@ def copy_(self, src, non_blocking=False) -> Tensor:
     return _inplace(self, lambda t, s: apply(E.copy, (t, s)), src)
 
 
-def _index_put(target, value, items: tuple):
+def _index_put(target, value, items: tuple, held: list):
+    """index_put of `value` at the index `items` (arrays, slices) of `target`; its node holds `held`, the index
+    tensors PyTorch's IndexPutBackward0 saves (see shape_functions.held_indices)."""
     indices = items if len(items) > 1 else items[0]
     mask = np.ones(target._data.shape, dtype=bool)
     mask[indices] = False
@@ -348,14 +351,17 @@ def _index_put(target, value, items: tuple):
     if not is_expandable_to(shape, selected):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._data.shape)} cannot be broadcast to "
                            f"indexing result of shape {list(selected)}")
-    return apply(E.index_put, (target, values), (indices, mask),
-                 [target._data, values._data.astype(target._data.dtype, copy=False)])
+    out = apply(E.index_put, (target, values), (indices, mask, False),
+                [target._data, values._data.astype(target._data.dtype, copy=False)])
+    if out._grad_fn is not None:
+        hold(out._grad_fn, (held,))
+    return out
 
 
 def setitem(self, index, value) -> None:
     """`x[index] = value` as PyTorch does it: integers, slices and None select a view (so the base's node
     becomes CopySlices), tensor indices then index_put into it; without them the value is copied in."""
-    items = index_items(index)
+    given, items = index_items(index)
     if len(items) == 1 and items[0] is False:  # selects nothing
         return
     # a 0-dim bool tensor is a Python bool to PyTorch's setitem (a view, then CopySlices), a False one included
@@ -363,7 +369,8 @@ def setitem(self, index, value) -> None:
                   for item in items)
     if any(is_advanced(item) for item in items):
         view, rest = split_index(self, items)
-        _inplace(view, lambda t, v: _index_put(t, v, rest), value, overlapping="index_put_")
+        held = held_indices(given, items, view._data.ndim)
+        _inplace(view, lambda t, v: _index_put(t, v, rest, held), value, overlapping="index_put_")
         return
     _copy_to(basic_index(self, items), value)
 

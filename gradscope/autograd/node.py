@@ -32,6 +32,14 @@ class _FreedByLength(dict):
 
 
 FREED = _FreedByLength()  # FREED[n]: what a node that saved n entries keeps once they are freed
+
+
+class HeldTensors(tuple):
+    """A held param that is a list of tensors (PyTorch's `Tensor?[] indices` of index and index_put): one light
+    entry per tensor, None where the list has None (a dim taken whole). Each is version-checked, as PyTorch saves
+    each; `_saved_indices` shows them as a tuple."""
+
+    __slots__ = ()
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 
@@ -254,8 +262,17 @@ class OpNode(Node):
 def _check_held(node) -> None:
     """Backward may not use a held tensor (a target, indices) changed in place since the forward: PyTorch's error."""
     for entry in node._held:
+        if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
+                entry[4] is not None and entry[3]._grad_fn is None)):
+            _refuse_changed(node, entry)
+
+
+def _refuse_changed(node, held) -> None:
+    """Raise PyTorch's "modified by an inplace"/"detached" error for the first of a held param's tensors (one, or a
+    HeldTensors list) changed since the forward; nothing if none was."""
+    for entry in held if type(held) is HeldTensors else (held,):
         if entry is not None and (entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None)):
-            _light_to_saved(entry).array(node)  # raises PyTorch's "modified by an inplace"/"detached" error
+            _light_to_saved(entry).array(node)
 
 
 def _light_to_saved(entry: tuple) -> SavedTensor:
@@ -331,6 +348,8 @@ def _held_saved(node, index: int, held_index: int):
     if node._released:
         raise RuntimeError(errors.FREED)
     entry = node._held[held_index] if node._held else None
+    if type(entry) is HeldTensors:  # PyTorch's list of optional tensors: a tuple, None unpacked as None
+        return tuple([_undefined_saved() if item is None else _light_to_saved(item) for item in entry])
     if entry is not None:
         return _light_to_saved(entry)
     value = node._attrs[index]
@@ -342,7 +361,10 @@ def _held_saved(node, index: int, held_index: int):
 def _held_property(index: int, held_index: int):
     """A param PyTorch saves as a tensor (a target, indices, a mask): that tensor, version-checked, or None."""
     def get(self):
-        return _held_saved(self, index, held_index).unpack(self)
+        saved = _held_saved(self, index, held_index)
+        if type(saved) is tuple:
+            return tuple([entry.unpack(self) for entry in saved])
+        return saved.unpack(self)
     return property(get)
 
 
@@ -415,9 +437,9 @@ def _first_order_vjp(op: Primitive):
         saved = self._saved
         if held and self._held:  # _check_held, inlined
             for entry in self._held:
-                if entry is not None and (entry[1][0] != entry[2] or (
+                if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
                         entry[4] is not None and entry[3]._grad_fn is None)):
-                    _light_to_saved(entry).array(self)
+                    _refuse_changed(self, entry)
         if not plain:
             outputs = _validate_all(self, self._apply(padded(self, grads), NUMPY, None), NUMPY)
         else:

@@ -11,7 +11,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.inplace import _index_put, _inplace, fill_
 from gradscope.autograd.out_arg import write_out
@@ -47,7 +47,7 @@ def index_copy(input, dim, index, source):
     bad = positions[(positions < 0) | (positions >= size)]
     if bad.size:
         raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {d} with size {size}")
-    return apply(P.index_copy, (input, source), (d, positions, values.ndim))
+    return apply_holding(P.index_copy, (input, source), (d, positions, values.ndim), (index,))
 
 
 def index_copy_(self, dim, index, source):
@@ -79,10 +79,13 @@ def index_put(input, indices, values, accumulate=False):
                            f"{_type_name(input._data)} for the destination and {_type_name(values._data)} for the "
                            "source.")
     items = _index_arrays(input, indices)
+    # the tensors PyTorch's node saves: each as given, a sequence made a tensor here
+    held = [index if index is None or isinstance(index, Tensor) else Tensor._make(item)
+            for index, item in zip(indices, items)]
     if not accumulate:
-        return _index_put(input, values, items)
+        return _index_put(input, values, items, held)
     where = items if len(items) > 1 else items[0]
-    return apply(P.index_put_accumulate, (input, values), (where, True))
+    return apply_holding(P.index_put_accumulate, (input, values), (where, True), (held,))
 
 
 def index_put_(self, indices, values, accumulate=False):
@@ -108,8 +111,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     shape[d] = positions.size
     spread = np.broadcast_to(positions.reshape(shape), source._data.shape)
     arrays = [data, source._data.astype(data.dtype, copy=False)]
-    return write_out("index_reduce", apply(P.index_reduce, (input, source), (d, spread, reduce, include_self),
-                                           arrays), out)
+    result = apply_holding(P.index_reduce, (input, source), (d, spread, reduce, include_self), (index,), arrays)
+    return write_out("index_reduce", result, out)
 
 
 def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
@@ -138,7 +141,7 @@ def masked_scatter(input, mask, source):
     shape = np.broadcast_shapes(input._data.shape, where.shape)
     if np.count_nonzero(np.broadcast_to(where, shape)) > source._data.size:
         raise RuntimeError("Number of elements of source < number of ones in mask")
-    return apply(P.masked_scatter, (input, source), (where,))
+    return apply_holding(P.masked_scatter, (input, source), (where,), (mask,))
 
 
 def masked_scatter_(self, mask, source):
@@ -215,7 +218,9 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     d = normalize_dim(dim, data.ndim)
     index_shape = np.broadcast_shapes(data.shape[:d] + (index.shape[d],) + data.shape[d + 1:], index.shape)
     input_shape = np.broadcast_shapes(index.shape[:d] + (data.shape[d],) + index.shape[d + 1:], data.shape)
-    return write_out("take_along_dim", gather(expand(input, input_shape), d, expand(indices, index_shape)), out)
+    # NOTE: PyTorch gathers with a copy of the broadcast indices: changing `indices` later is no error
+    return write_out("take_along_dim", gather(expand(input, input_shape), d, expand(indices, index_shape).clone()),
+                     out)
 
 
 # ------------------------------------------------------------------------------- storage

@@ -112,7 +112,9 @@ class SavedTensor:
         if self._freed:
             raise RuntimeError(errors.FREED)
         # an input names its current producer: an in-place op since saving gave it a new grad_fn
-        creator = node if self._is_output else (self._tensor.grad_fn if self._tensor is not None else self._creator)
+        # (an output that needs no gradient, as max's indices, names none: PyTorch saved it as a leaf)
+        creator = (node if self._requires_grad else None) if self._is_output else (
+            self._tensor.grad_fn if self._tensor is not None else self._creator)
         name = creator._forward_name() if creator is not None else None
         data = self._array if self._array is not None else self.unpack_unchecked(node)._data
         raise RuntimeError(errors.modified_inplace(

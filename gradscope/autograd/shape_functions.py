@@ -10,8 +10,9 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused_products
-from gradscope.autograd.dispatch import apply, apply_holding
+from gradscope.autograd.dispatch import apply, apply_holding, hold
 from gradscope.autograd.functions import to_dtype
+from gradscope.autograd.node import HeldTensors
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
 
@@ -178,21 +179,55 @@ def _plain_index(index):
     return index
 
 
-def index_items(index) -> tuple:
-    """An index as PyTorch reads it: a tuple of items, each sequence or tensor an ndarray."""
+def index_items(index) -> tuple[tuple, tuple]:
+    """An index as PyTorch reads it: its items as given (a tuple), and the same items NumPy-ready (each sequence or
+    tensor an ndarray)."""
     index = legacy_index(index, stacklevel=4)
-    return tuple(_plain_index(item) for item in (index if isinstance(index, tuple) else (index,)))
+    given = index if isinstance(index, tuple) else (index,)
+    return given, tuple(_plain_index(item) for item in given)
 
 
 def getitem(input, index):
     """`x[index]`: basic indexing becomes a chain of view ops, advanced indexing one IndexBackward0."""
-    items = index_items(index)
+    given, items = index_items(index)
     if any(is_advanced(item) for item in items):
         view, rest = split_index(input, items)
-        return apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
+        out = apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
+        node = out._grad_fn
+        if node is not None:  # it holds the index tensors, as PyTorch's node saves them
+            if type(index) is Tensor and index._data.ndim and not index._is_inference:  # x[idx], x[mask]: the
+                counter = index._version_counter  # commonest, held as they are (dispatch._light, inlined)
+                node._held = (HeldTensors(((index._data, counter, counter[0], index, index._grad_fn),)),)
+            else:
+                hold(node, (held_indices(given, items, view._data.ndim),))
+        return out
     # NOTE: PyTorch slices for a lone slice even when it is x[:]; inside a tuple a full slice is skipped
     out = basic_index(input, items, keep_full_slice=isinstance(index, slice))
     return apply(S.alias, (input,)) if out is input else out
+
+
+def held_indices(given: tuple, items: tuple, ndim: int) -> list:
+    """PyTorch's `indices` list of an advanced index on its view of `ndim` dims (index_items' `items` of the `given`
+    index): None for each dim taken whole (a slice, a None, the dims an Ellipsis stands for; trailing ones
+    dropped), then each index tensor as given (a mask as one), a list or a bool made a tensor here."""
+    held, ellipsis = [], None
+    for original, item in zip(given, items):
+        if isinstance(original, Tensor) and original._data.ndim:
+            held.append(original)
+        elif item is None or isinstance(item, slice):
+            held.append(None)
+        elif item is Ellipsis:
+            ellipsis = len(held)
+        elif isinstance(item, (bool, np.bool_)) or isinstance(item, np.ndarray) and not item.ndim and _is_mask(item):
+            held.append(Tensor._make(np.zeros(1 if item else 0, np.int64)))  # PyTorch's index of a bool
+        elif not _is_integer(item):
+            held.append(Tensor._make(item))
+    if ellipsis is not None:  # as many whole dims as the others leave
+        covered = sum(1 if entry is None or not _is_mask(entry._data) else entry._data.ndim for entry in held)
+        held[ellipsis:ellipsis] = [None] * (ndim - covered)
+    while held[-1] is None:
+        held.pop()
+    return held
 
 
 def split_index(input, items: tuple) -> tuple:
@@ -335,9 +370,9 @@ def masked_fill(input, mask, value):
         if value._data.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s).")
-        return apply(S.masked_fill_tensor, (input, value), (mask._data,),
-                     [input._data, value._data.astype(input._data.dtype)])
-    return apply(S.masked_fill, (input,), (mask._data, value))
+        return apply_holding(S.masked_fill_tensor, (input, value), (mask._data,), (mask,),
+                             [input._data, value._data.astype(input._data.dtype)])
+    return apply_holding(S.masked_fill, (input,), (mask._data, value), (mask,))
 
 
 # ------------------------------------------------------------------------------- joining, splitting

@@ -288,14 +288,15 @@ normal = primitive("normal", lambda a, values: values, "NormalBackward0", inputs
                    vjp=(lambda g, s: s.xp.zeros_like(g),))
 
 
-def _index_put(a, values, indices, mask):
+def _index_put(a, values, indices, mask, accumulate):
     out = a.copy()
     out[indices] = values
     return out
 
 
 index_put = primitive("index_put", _index_put, "IndexPutBackward0", inputs=("self", "values"),
-                      params=("indices", "mask"), held=("indices",),
+                      # `mask`: the positions not written (self's gradient); `accumulate` False, as PyTorch shows
+                      params=("indices", "mask", "accumulate"), held=("indices",), unsaved=("mask",),
                       # NOTE: zeros where values were put, not g · mask: a nan or inf gradient there is dropped too
                       vjp=(lambda g, s: s.xp.where(s.mask, g, s.xp.zeros_like(g)),
                            lambda g, s: s.xp.getitem(g, s.indices)))

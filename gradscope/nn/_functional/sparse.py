@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 import gradscope
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import embedding as E
 
@@ -38,7 +38,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm(weight, indices, max_norm, norm_type)
-    return apply(E.embedding, (weight,), (indices, padding_idx, bool(scale_grad_by_freq), bool(sparse)))
+    return apply_holding(E.embedding, (weight,), (indices, padding_idx, bool(scale_grad_by_freq), bool(sparse)),
+                         (input,))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
