@@ -201,3 +201,82 @@ def test_any_subscript_holds_its_index_tensors_as_torch(subscript, change):
     tensors = sum(kind in ("mask", "tensor") for kind, _ in items)
     which = None if change >= tensors else change
     assert _indexed(gradscope, shape, items, which) == _indexed(torch, shape, items, which)
+
+
+def _hooked(lib, name: str):
+    """The index and mask tensors saved-tensor hooks see packed in the forward and unpacked in the backward (float
+    tensors left out: some nodes save other float values than PyTorch's, see test_node_attributes_vs_torch)."""
+    make, op = CASES[name]
+    x = lib.arange(12.0).reshape(3, 4).requires_grad_()
+    s = lib.arange(100.0, 112.0).requires_grad_()
+    indices = make(lib)
+    events = []
+
+    def pack(tensor):
+        if not tensor.is_floating_point():
+            events.append(("pack", str(tensor.dtype), tuple(tensor.shape)))
+        return tensor
+
+    def unpack(tensor):
+        if not tensor.is_floating_point():
+            events.append(("unpack", str(tensor.dtype), tuple(tensor.shape)))
+        return tensor
+
+    with warnings.catch_warnings(), lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        warnings.simplefilter("ignore")
+        out = op(lib, x, s, indices)
+    (out * lib.arange(1.0, out.numel() + 1).reshape(out.shape)).sum().backward()
+    return events, x.grad.tolist(), None if s.grad is None else s.grad.tolist()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_saved_tensor_hooks_pack_and_unpack_the_index_tensors_as_torch(name):
+    assert _hooked(gradscope, name) == _hooked(torch, name)
+
+
+def _copied_then_changed(lib, name: str):
+    """A pack hook that copies (as save_on_cpu does) keeps the saved value: changing the tensor afterwards is no
+    error, and the backward uses the copy."""
+    x = lib.arange(4.0, requires_grad=True)
+    w = lib.arange(1.0, 5.0)
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+        out = {"mul": lambda: x * w, "div": lambda: x / w, "pow": lambda: x ** w}[name]()
+    with lib.no_grad():
+        w.mul_(10)
+    out.sum().backward()
+    return x.grad.tolist()
+
+
+@pytest.mark.parametrize("name", ["mul", "div", "pow"])
+def test_a_value_packed_by_hooks_is_not_version_checked_as_torch(name):
+    assert _copied_then_changed(gradscope, name) == _copied_then_changed(torch, name)
+
+
+# ops whose indices are an output the node saves (it needs no gradient): changed in place, PyTorch's error names no
+# node (it saved them as a leaf); take_along_dim with a dim gathers with a copy of its indices (no error)
+OUTPUT_INDICES = {
+    "sort": lambda T, x: x.sort(1)[::-1],
+    "topk": lambda T, x: x.topk(2)[::-1],
+    "max dim": lambda T, x: x.max(1)[::-1],
+    "kthvalue": lambda T, x: x.kthvalue(2, 1)[::-1],
+    "cummax": lambda T, x: x.cummax(1)[::-1],
+    "max_pool1d": lambda T, x: T.nn.functional.max_pool1d(x[None], 2, return_indices=True)[::-1],
+    "take_along_dim": lambda T, x: ((i := T.tensor([[0], [2], [1]])), T.take_along_dim(x, i, 1)),
+    "take_along_dim flat": lambda T, x: ((i := T.tensor([0, 5])), T.take_along_dim(x, i)),
+}
+
+
+def _output_indices_changed(lib, name: str):
+    x = lib.arange(12.0).reshape(3, 4).requires_grad_()
+    indices, out = OUTPUT_INDICES[name](lib, x)
+    _change(lib, indices)
+    try:
+        (out * lib.arange(1.0, out.numel() + 1).reshape(out.shape)).sum().backward()
+    except RuntimeError as error:
+        return "RuntimeError", str(error)
+    return x.grad.tolist()
+
+
+@pytest.mark.parametrize("name", OUTPUT_INDICES)
+def test_changed_output_indices_are_refused_as_torch(name):
+    assert _output_indices_changed(gradscope, name) == _output_indices_changed(torch, name)

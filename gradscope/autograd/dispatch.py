@@ -9,7 +9,7 @@ from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import HeldTensors, _light_to_saved, _sequence, complex_node_class, node_class
-from gradscope.autograd.saved import _NUMBERS, SavedTensor, save_input
+from gradscope.autograd.saved import _NUMBERS, SavedTensor, default_hooks, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
 
@@ -123,8 +123,9 @@ def apply_holding(op: Primitive, inputs, params: tuple, tensors: tuple, arrays=N
     node = out._grad_fn
     if node is not None:
         tensor = tensors[0]
-        if len(tensors) == 1 and type(tensor) is Tensor and not tensor._is_inference:  # _light, inlined: one tensor
-            counter = tensor._version_counter  # (a mask, an index, a target) is most ops'
+        if len(tensors) == 1 and type(tensor) is Tensor and modes.get() is DEFAULT_MODES and (
+                not tensor._is_inference):  # hold, inlined for one tensor (a mask, an index, a target): most ops'
+            counter = tensor._version_counter
             node._held = ((tensor._data, counter, counter[0], tensor, tensor._grad_fn),)
         else:
             hold(node, tensors)
@@ -133,7 +134,10 @@ def apply_holding(op: Primitive, inputs, params: tuple, tensors: tuple, arrays=N
 
 def hold(node, tensors: tuple) -> None:
     """Make `node` hold `tensors`, one per held param of its op (`op.held`): a tensor, None, or for a param that is
-    a list of optional tensors (index's and index_put's `indices`) a list of tensors and Nones."""
+    a list of optional tensors (index's and index_put's `indices`) a list of tensors and Nones. Each is kept light,
+    or under saved-tensor hooks as a SavedTensor, packed now (after the node's saved tensors) and unpacked when
+    the backward or a `_saved_*` reads it, as PyTorch's saved index tensors are."""
+    keep = _light if default_hooks.get() is None else SavedTensor
     held = []  # NOTE: loops, not comprehensions: each would be a call of its own
     for tensor in tensors:
         if tensor is None:
@@ -141,10 +145,10 @@ def hold(node, tensors: tuple) -> None:
         elif type(tensor) is list:
             entries = []
             for item in tensor:
-                entries.append(None if item is None else _light(item))
+                entries.append(None if item is None else keep(item))
             held.append(HeldTensors(entries))
         else:
-            held.append(_light(tensor))
+            held.append(keep(tensor))
     node._held = tuple(held)
 
 

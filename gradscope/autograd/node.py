@@ -271,7 +271,10 @@ def _refuse_changed(node, held) -> None:
     """Raise PyTorch's "modified by an inplace"/"detached" error for the first of a held param's tensors (one, or a
     HeldTensors list) changed since the forward; nothing if none was."""
     for entry in held if type(held) is HeldTensors else (held,):
-        if entry is not None and (entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None)):
+        if type(entry) is SavedTensor:  # held under saved-tensor hooks: unpacked, not version-checked (PyTorch's)
+            entry.array(node)
+        elif entry is not None and (entry[1][0] != entry[2] or (
+                entry[4] is not None and entry[3]._grad_fn is None)):
             _light_to_saved(entry).array(node)
 
 
@@ -349,13 +352,17 @@ def _held_saved(node, index: int, held_index: int):
         raise RuntimeError(errors.FREED)
     entry = node._held[held_index] if node._held else None
     if type(entry) is HeldTensors:  # PyTorch's list of optional tensors: a tuple, None unpacked as None
-        return tuple([_undefined_saved() if item is None else _light_to_saved(item) for item in entry])
+        return tuple([_undefined_saved() if item is None else _held_entry(item) for item in entry])
     if entry is not None:
-        return _light_to_saved(entry)
+        return _held_entry(entry)
     value = node._attrs[index]
     if value is None:
         return _undefined_saved()
     return _saved_of_array(value)
+
+
+def _held_entry(entry) -> SavedTensor:
+    return entry if type(entry) is SavedTensor else _light_to_saved(entry)
 
 
 def _held_property(index: int, held_index: int):
@@ -435,11 +442,6 @@ def _first_order_vjp(op: Primitive):
 
     def _vjp(self, grads: list, free: bool) -> list:
         saved = self._saved
-        if held and self._held:  # _check_held, inlined
-            for entry in self._held:
-                if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
-                        entry[4] is not None and entry[3]._grad_fn is None)):
-                    _refuse_changed(self, entry)
         if not plain:
             outputs = _validate_all(self, self._apply(padded(self, grads), NUMPY, None), NUMPY)
         else:
@@ -495,6 +497,11 @@ def _first_order_vjp(op: Primitive):
                 else:
                     values += self._attrs
                     s = Saved(values)
+            if held and s is not None and self._held:  # _check_held, inlined (else _apply checks them)
+                for entry in self._held:
+                    if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
+                            entry[4] is not None and entry[3]._grad_fn is None)):
+                        _refuse_changed(self, entry)
             # a rule may return the broadcast of several inputs, or another dtype: each result goes back to its
             # input's shape and dtype (`is`: the common case, cheaply), checked inline for one or two rules
             if s is None:

@@ -128,8 +128,10 @@ class SavedTensor:
             raise RuntimeError(errors.DETACHED_SAVED)
 
     def array(self, node=None):
-        """The saved value as an ndarray (or Python number), for first-order backward."""
-        if self._freed or (self._counter is not None and self._counter[0] != self._version):
+        """The saved value as an ndarray (or Python number), for first-order backward. A value packed by
+        saved-tensor hooks is what the unpack hook gives, not version-checked (the pack hook may have copied it),
+        as in PyTorch."""
+        if self._freed or (self._unpack is None and self._counter is not None and self._counter[0] != self._version):
             self._raise_stale(node)
         self.check_attached()
         if self._unpack is not None:
@@ -138,7 +140,7 @@ class SavedTensor:
 
     def unpack(self, node=None):
         """The saved value as a Tensor (an input comes back as itself)."""
-        if self._freed or (self._counter is not None and self._counter[0] != self._version):
+        if self._freed or (self._unpack is None and self._counter is not None and self._counter[0] != self._version):
             self._raise_stale(node)
         return self.unpack_unchecked(node)
 

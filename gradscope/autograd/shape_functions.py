@@ -12,6 +12,7 @@ from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply, apply_holding, hold
 from gradscope.autograd.functions import to_dtype
+from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import HeldTensors
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
@@ -195,8 +196,9 @@ def getitem(input, index):
         out = apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
         node = out._grad_fn
         if node is not None:  # it holds the index tensors, as PyTorch's node saves them
-            if type(index) is Tensor and index._data.ndim and not index._is_inference:  # x[idx], x[mask]: the
-                counter = index._version_counter  # commonest, held as they are (dispatch._light, inlined)
+            if type(index) is Tensor and index._data.ndim and modes.get() is DEFAULT_MODES and (
+                    not index._is_inference):  # x[idx], x[mask]: the commonest (dispatch.hold, inlined)
+                counter = index._version_counter
                 node._held = (HeldTensors(((index._data, counter, counter[0], index, index._grad_fn),)),)
             else:
                 hold(node, (held_indices(given, items, view._data.ndim),))
