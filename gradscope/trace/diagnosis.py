@@ -142,6 +142,23 @@ class OutsideCheck:
         return Masked(anomaly) if forgiven else anomaly
 
 
+@dataclass(slots=True)  # one per pass a recording makes
+class BackwardChecks:
+    """`classify_backward` of every node a pass ran, in the order they ran (`PassRecord.grad_inputs` is filled in
+    it): queued when the pass is over, one item for its nodes (a node's own check costs a few objects)."""
+
+    pass_record: PassRecord
+
+    def __call__(self, trace: Trace) -> list[Anomaly]:
+        pass_record = self.pass_record
+        found = []
+        for node_id in pass_record.grad_inputs:
+            anomaly = classify_backward(trace, pass_record, node_id)
+            if anomaly is not None:
+                found.append(anomaly)
+        return found
+
+
 def classify_backward(trace: Trace, pass_record: PassRecord, node_id: int) -> Anomaly | None:
     """An anomaly when the node's outgoing gradients are non-finite."""
     if _all_finite(pass_record.grad_inputs.get(node_id, [])):

@@ -377,8 +377,10 @@ class Trace:
     meta: dict = field(default_factory=dict)
     _anomalies: list[Anomaly] = field(default_factory=list, repr=False)
     _masks: list[Anomaly] = field(default_factory=list, repr=False)
-    # anomalies found already, and checks (`check(trace) -> Anomaly | Masked | None`), in the order queued
-    _unjudged: list[Anomaly | Callable[[Trace], Anomaly | Masked | None]] = field(default_factory=list, repr=False)
+    # anomalies found already, and checks (`check(trace) -> Anomaly | Masked | None`, or the anomalies of several
+    # checks in a list), in the order queued
+    _unjudged: list[Anomaly | Callable[[Trace], Anomaly | Masked | list[Anomaly] | None]] = field(
+        default_factory=list, repr=False)
     _first_uses: tuple[int, dict] | None = field(default=None, repr=False, compare=False)  # (len(nodes), found)
 
     @property
@@ -391,6 +393,8 @@ class Trace:
                     verdict = item if isinstance(item, Anomaly) else item(self)
                     if isinstance(verdict, Masked):
                         self._masks.append(verdict.anomaly)
+                    elif isinstance(verdict, list):
+                        self._anomalies += verdict
                     elif verdict is not None:
                         self._anomalies.append(verdict)
                     done += 1
@@ -426,11 +430,12 @@ class Trace:
             self._first_uses = (len(self.nodes), found)
         return self._first_uses[1]
 
-    def judge_later(self, item: Anomaly | Callable[[Trace], Anomaly | Masked | None]) -> None:
-        """Queue an anomaly found, or a check that finds one or None, for the next read of `anomalies`."""
+    def judge_later(self, item: Anomaly | Callable[[Trace], Anomaly | Masked | list[Anomaly] | None]) -> None:
+        """Queue an anomaly found, or a check that finds one or None (or a list of anomalies: several checks in
+        one), for the next read of `anomalies`."""
         self._unjudged.append(item)
 
-    def found_and_queued(self) -> list[Anomaly | Callable[[Trace], Anomaly | Masked | None]]:
+    def found_and_queued(self) -> list[Anomaly | Callable[[Trace], Anomaly | Masked | list[Anomaly] | None]]:
         """The anomalies found so far, then what is queued (see `judge_later`), without running any check."""
         return [*self._anomalies, *self._unjudged]
 

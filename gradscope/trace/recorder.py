@@ -24,10 +24,10 @@ from gradscope.autograd.writes import memory_owner
 from gradscope.nn import _registry
 from gradscope.trace import snapshots
 from gradscope.trace.diagnosis import (
+    BackwardChecks,
     ForwardCheck,
     ForwardOrigins,
     OutsideCheck,
-    classify_backward,
     mask_array,
     user_source,
 )
@@ -331,8 +331,8 @@ class Recorder:
         record.saved[name] = self._capture(value)
 
     def backward_begin(self, roots, grads) -> None:
+        self._close_pass()  # a pass run inside the one recorded (from a hook) takes its place
         if self.max_passes is not None and len(self.trace.passes) >= self.max_passes:
-            self._pass = None
             return
         self._pass = PassRecord(index=len(self.trace.passes), roots=[self.node_id(node) for node in roots],
                                 made_by=observers.made_by.get())
@@ -353,7 +353,6 @@ class Recorder:
         node_id = (self._records.get(id(node)) or self._node_record(node)).id
         made = node_id in self._created  # an op's rule, all of whose saved values were recorded
         self._pass.grad_inputs[node_id] = [self._capture(grad, made) for grad in grads]
-        self.trace.judge_later(partial(classify_backward, pass_record=self._pass, node_id=node_id))
 
     def grad_accumulated(self, tensor, grad) -> None:
         if self._pass is None:
@@ -371,7 +370,15 @@ class Recorder:
         record.hooks.extend(h for h in hooks if h not in record.hooks)
 
     def backward_end(self) -> None:
-        self._pass = None
+        self._close_pass()
+
+    def _close_pass(self) -> None:
+        """The pass recorded is over, or stops being recorded: its nodes' checks are queued, in the order they ran
+        (`BackwardChecks`), after the anomalies of the forward that fed it (nothing else is queued during a pass)."""
+        if self._pass is not None:
+            if self._pass.grad_inputs:
+                self.trace.judge_later(BackwardChecks(self._pass))
+            self._pass = None
 
     def root_module_called(self, module) -> None:
         self._roots.setdefault(id(module), module)

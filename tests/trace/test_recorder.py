@@ -441,6 +441,28 @@ def test_anomalies_read_while_recording_stay_in_order():
         ("backward", "culprit", "div", 1)]
 
 
+@pytest.mark.parametrize("max_passes", [None, 1, 0])
+def test_a_pass_run_from_a_hook_is_judged_between_the_nodes_before_it_and_its_own(max_passes):
+    """A pass's backward checks are queued as one item when it stops being recorded: a pass a hook runs takes its
+    place (the rest of the outer one is not recorded), so the anomalies of the outer nodes that ran before the
+    hook come first, then the inner pass's; a pass past `max_passes` adds none."""
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    z = torch.tensor([0.0, 2.0], requires_grad=True)
+    w = torch.tensor([0.0, 1.0])
+    with Recorder(max_passes=max_passes) as rec:
+        inner = z.sqrt().sum()  # its backward divides by sqrt(0)
+        b = x * 2.0
+        b.register_hook(lambda grad: inner.backward())
+        (b / w).sum().backward()
+    trace = rec.finish({"x": x, "z": z})
+    expected = {None: [("forward", "culprit", "div", 0), ("forward", "propagator", "sum", 0),
+                       ("backward", "culprit", "div", 0), ("backward", "culprit", "sqrt", 1)],
+                1: [("forward", "culprit", "div", 0), ("forward", "propagator", "sum", 0),
+                    ("backward", "culprit", "div", 0)],
+                0: [("forward", "culprit", "div", None)]}[max_passes]
+    assert [(a.phase, a.role, a.op, a.pass_index) for a in trace.anomalies] == expected
+
+
 def _log(x):
     return x.log().sum()
 
