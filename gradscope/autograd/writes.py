@@ -27,10 +27,10 @@ import weakref
 
 import numpy as np
 
-_held: dict[int, tuple] = {}  # id(memory owner) -> (weakref to the owner, [weakrefs to its holders])
+_held: dict[int, _Held] = {}  # id(memory owner) -> its entry: a weakref to it, with weakrefs to its holders
 _private: dict[int, weakref.ref] = {}  # id(memory owner) -> weakref to it: allocated by gradscope, never handed out
 _prune_private_at = 1024  # entries of dead owners are dropped when the dict grows past this (see `allocated`)
-_lock = threading.RLock()  # reentrant: an owner freed while it is held (a weakref callback) takes it too
+_lock = threading.Lock()  # nothing under it takes it again (an owner dying calls `_forget`, which takes none)
 
 
 def memory_owner(array: np.ndarray):
@@ -44,6 +44,13 @@ def memory_owner(array: np.ndarray):
     return owner
 
 
+class _Held(weakref.ref):
+    """The entry of a memory owner in `_held`: a weak reference to it, gone from `_held` when it dies (`_forget`),
+    with its `holders`' claims (weak references to them). NOTE: one object with the key, not a lambda per owner."""
+
+    __slots__ = ("key", "holders")
+
+
 def hold(array: np.ndarray, holder) -> bool:
     """Call `holder.preserve()` before the first announced write into `array`'s memory. The holder keeps
     `array` as `holder.held` until it lets go (None then): a reference that only reads. Only memory an
@@ -55,10 +62,12 @@ def hold(array: np.ndarray, holder) -> bool:
     key = id(owner)
     with _lock:
         entry = _held.get(key)
-        if entry is None or entry[0]() is not owner:  # its first holder
-            _held[key] = (weakref.ref(owner, lambda _, key=key: _forget(key)), [weakref.ref(holder)])
+        if entry is None or entry() is not owner:  # its first holder
+            entry = _held[key] = _Held(owner, _forget)
+            entry.key = key
+            entry.holders = [weakref.ref(holder)]
             return True
-        holders = entry[1]
+        holders = entry.holders
         # the claims of holders gone are dropped in bulk as the list doubles: memory held by one recording after
         # another and never written (a parameter, without an optimizer step) keeps the live ones, not one per hold
         count = len(holders)
@@ -68,10 +77,10 @@ def hold(array: np.ndarray, holder) -> bool:
     return True
 
 
-def _forget(key: int) -> None:
-    """The owner is gone: so are its holders' claims (and its id may be reused)."""
-    with _lock:
-        _held.pop(key, None)
+def _forget(entry: _Held) -> None:
+    """The owner is gone: so are its holders' claims. NOTE: no lock: the key is the entry's own (the owner's id can't
+    be reused before it is freed, after this call), and a pop is atomic (a write may have popped it first)."""
+    _held.pop(entry.key, None)
 
 
 def held_references(array: np.ndarray) -> tuple[int, int]:
@@ -84,7 +93,7 @@ def held_references(array: np.ndarray) -> tuple[int, int]:
     base = array.base
     with _lock:
         entry = _held.get(id(owner))
-        holders = [] if entry is None or entry[0]() is not owner else [ref() for ref in entry[1]]
+        holders = [] if entry is None or entry() is not owner else [ref() for ref in entry.holders]
     to_array = to_base = 0
     for holder in holders:
         held = None if holder is None else holder.held
@@ -149,10 +158,10 @@ def _preserve(array: np.ndarray) -> None:
     owner = memory_owner(array)
     with _lock:
         entry = _held.get(id(owner))
-        if entry is None or entry[0]() is not owner:
+        if entry is None or entry() is not owner:
             return
         del _held[id(owner)]
-    for ref in entry[1]:
+    for ref in entry.holders:
         holder = ref()
         if holder is not None:
             holder.preserve()

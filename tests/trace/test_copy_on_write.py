@@ -192,7 +192,7 @@ def test_memory_held_by_one_recording_after_another_keeps_the_claims_of_live_hol
         trace = recorder.finish()
         if step % 100 == 0:
             live.append(trace)  # these traces keep their records of the weight
-    claims = writes._held[id(writes.memory_owner(model.weight._data))][1]
+    claims = writes._held[id(writes.memory_owner(model.weight._data))].holders
     assert len(claims) < 16  # one per hold, 300, before claims of holders gone were dropped
     held = list({id(r): r for trace in live for r in _records(trace) if r._held is model.weight._data}.values())
     assert len(held) == 3
@@ -230,6 +230,25 @@ def test_held_references_counts_the_holders_references_to_an_array_and_its_base(
     assert writes.held_references(base) == (3, 0)  # each holds the base or a view of it
     writes.before_write(base)  # they let go
     assert writes.held_references(view) == (0, 0)
+
+
+def test_an_owner_s_entry_goes_when_it_dies_and_its_id_is_held_afresh():
+    class Holder:
+        def __init__(self, held):
+            self.held = held
+
+        def preserve(self):
+            self.held = None
+
+    held_before = len(writes._held)
+    for _ in range(50):  # the ids of owners gone are reused: each owner is held afresh, by its own holders
+        holder = Holder(np.zeros(3))
+        assert writes.hold(holder.held.T, holder)
+        assert writes._held[id(holder.held)]() is holder.held and writes.held_references(holder.held) == (1, 0)
+        other = Holder(holder.held[1:])
+        assert writes.hold(other.held, other) and writes.held_references(holder.held) == (2, 0)
+        del holder, other  # the owner dies with its holders: so does its entry
+        assert len(writes._held) == held_before
 
 
 def _embedding_bag():
