@@ -89,13 +89,14 @@ def held_references(array: np.ndarray) -> tuple[int, int]:
     write. (0, 0) when nothing is held."""
     if not _held:
         return 0, 0
-    owner = memory_owner(array)
     base = array.base
+    owner = array if base is None else memory_owner(array)
     with _lock:
         entry = _held.get(id(owner))
-        holders = [] if entry is None or entry() is not owner else [ref() for ref in entry.holders]
+        claims = () if entry is None or entry() is not owner else entry.holders[:]
     to_array = to_base = 0
-    for holder in holders:
+    for claim in claims:
+        holder = claim()
         held = None if holder is None else holder.held
         if held is None:
             continue

@@ -50,23 +50,27 @@ def _whole_buffer(array: np.ndarray, owner: np.ndarray) -> bool:
     return flags.c_contiguous or flags.f_contiguous
 
 
-class _Known:
-    """What a recording knows of an ndarray it met, by identity (`ref`: an id may be another array's once
-    this one is gone): the record it was last captured as (`record`, at its tensor's `version`; None when
-    only its memory was met), and when it owns memory, whether gradscope made that while recording (`made`:
-    only tensors reach it, and gradscope announces their writes, so it may be held, not copied). When it
-    is a view's base, `whole` is the record of all its memory at `whole_version`: a view covering all of it
-    (a transpose or reshape) is recorded as a view of that."""
+class _Known(weakref.ref):
+    """What a recording knows of an ndarray it met, by identity (it is a weak reference to it: an id may be another
+    array's once this one is gone): the record it was last captured as (`record`, at its tensor's `version`; None
+    when only its memory was met), and when it owns memory, whether gradscope made that while recording (`made`:
+    only tensors reach it, and gradscope announces their writes, so it may be held, not copied). When it is a
+    view's base, `whole` is the record of all its memory at `whole_version`: a view covering all of it (a
+    transpose or reshape) is recorded as a view of that. Made by `_met`."""
 
-    __slots__ = ("ref", "record", "version", "made", "whole", "whole_version")
+    __slots__ = ("record", "version", "made", "whole", "whole_version")
 
-    def __init__(self, array: np.ndarray, made: bool, record: TensorRecord | None = None, version: int | None = None,
-                 whole: TensorRecord | None = None) -> None:
-        self.ref = weakref.ref(array)
-        self.made = made
-        self.record = record
-        self.version = self.whole_version = version
-        self.whole = whole
+
+def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, version: int | None = None,
+         whole: TensorRecord | None = None) -> _Known:
+    """The entry of an array met now. NOTE: the entry is the weak reference, made without a Python __init__ (a
+    weakref's takes no more arguments): a recorded step meets a few dozen arrays."""
+    known = _Known(array)
+    known.made = made
+    known.record = record
+    known.version = known.whole_version = version
+    known.whole = whole
+    return known
 
 
 def _render(value) -> str:
@@ -163,7 +167,7 @@ class Recorder:
             version = None
         key = id(array)
         known = self._arrays.get(key)
-        if known is not None and known.ref() is array:
+        if known is not None and known() is array:
             record = known.record
             # a bare array (a saved output) is the output captured just before, whatever its version; gradients
             # are bare arrays: the one a node passes down is the one its input's node receives
@@ -174,14 +178,14 @@ class Recorder:
             return record
         # met for the first time (or the id is another's now)
         if array.base is not None or type(array) is not np.ndarray:
-            known = self._arrays[key] = _Known(array, False)
+            known = self._arrays[key] = _met(array, False)
             record = known.record = self._record(array, version, made, known)
             known.version = version
         elif array.size <= self.keep_values:  # owns its memory: no record of the same memory to be a view of
             record = TensorRecord.capture(array, self.keep_values)
             if record.pending_bytes:
                 self._hold(record, array.nbytes)
-            self._arrays[key] = _Known(array, made, record, version)
+            self._arrays[key] = _met(array, made, record, version)
         else:
             if made or writes.is_private(array):
                 record = TensorRecord.hold(array)
@@ -193,7 +197,7 @@ class Recorder:
                 self._summarise_waiting()
             flags = array.flags  # all of its memory (see _whole_buffer)
             whole = record if flags.c_contiguous or flags.f_contiguous else None
-            self._arrays[key] = _Known(array, made, record, version, whole)
+            self._arrays[key] = _met(array, made, record, version, whole)
         if len(self._arrays) > self._prune_at:
             self._prune()
         return record
@@ -216,7 +220,7 @@ class Recorder:
             if record.pending_bytes:
                 self._hold(record, array.nbytes)
             return record
-        whole = owner if owner is not None and _whole_buffer(array, owner.ref()) else None
+        whole = owner if owner is not None and _whole_buffer(array, owner()) else None
         held = None if whole is None else whole.whole
         # the same memory, unwritten since: at the same version, or still held (a write would have copied it)
         if held is not None and (whole.whole_version == version or version is None or held.held is not None):
@@ -237,15 +241,15 @@ class Recorder:
         if type(array) is not np.ndarray:
             return None
         known = self._arrays.get(id(array))
-        if known is None or known.ref() is not array:
-            known = self._arrays[id(array)] = _Known(array, made)
+        if known is None or known() is not array:
+            known = self._arrays[id(array)] = _met(array, made)
         return known
 
     def _prune(self) -> None:
         """Drop the entries of arrays gone (no array can be met again once gone), so that a long recording
         keeps entries for the arrays alive and not for every one it ever met. NOTE: in bulk when the entries
         double, not by a weakref callback each: an entry then costs one plain weakref."""
-        self._arrays = {key: known for key, known in self._arrays.items() if known.ref() is not None}
+        self._arrays = {key: known for key, known in self._arrays.items() if known() is not None}
         self._prune_at = max(PRUNE_AT, 2 * len(self._arrays))
 
     def _hold(self, record: TensorRecord, nbytes: int) -> None:
