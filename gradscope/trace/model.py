@@ -273,7 +273,7 @@ class SourceLocation:
         return f"{self.file}:{self.line}"
 
 
-@dataclass
+@dataclass(slots=True)  # no instance dict: a trace holds one per node, and a recording makes one per node and step
 class NodeRecord:
     """One backward node with what its forward op saw."""
 
@@ -300,9 +300,9 @@ class NodeRecord:
         """`NodeRecord(id, name, op, kind, scope=scope)`: its identity, the rest empty, made without the
         dataclass `__init__`'s test of each default (the recorder makes one per node)."""
         record = _new_object(cls)
-        record.__dict__ = {"id": id, "name": name, "op": op, "kind": kind, "scope": scope, "source": None,
-                           "params": {}, "next": [], "inputs": [], "outputs": [], "saved": {}, "leaf_name": None,
-                           "hooks": []}
+        record.id, record.name, record.op, record.kind, record.scope = id, name, op, kind, scope
+        record.source = record.leaf_name = None
+        record.params, record.next, record.inputs, record.outputs, record.saved, record.hooks = {}, [], [], [], {}, []
         return record
 
 
