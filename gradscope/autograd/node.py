@@ -564,6 +564,27 @@ def _first_order_vjp(op: Primitive):
             return outputs
 
         return _vjp_joint
+    if not op.saved_names and n_rules == 2 and plain and not held and not weak_numbers and not op.variadic:
+
+        def _vjp_of_params(self, grads: list, free: bool) -> list:  # add, sub: rules reading params alone
+            attrs = self._attrs  # NOTE: nothing saved, nothing to free: the node may run again, as in PyTorch
+            last = shared[0]
+            if last[0] is attrs:
+                s = last[1]
+            else:
+                s = Saved((NUMPY,) + attrs)
+                shared[0] = (attrs, s)
+            g0 = grads[0]
+            meta, meta1 = self._input_meta  # as _vjp's two rules
+            g = None if meta is None else rule0(g0, s)
+            if g is not None and (g.shape != meta[0] or g.dtype is not meta[1]):
+                g = _validate(self, meta, g, NUMPY, 0)
+            g1 = None if meta1 is None else rule1(g0, s)
+            if g1 is not None and (g1.shape != meta1[0] or g1.dtype is not meta1[1]):
+                g1 = _validate(self, meta1, g1, NUMPY, 1)
+            return [g, g1]
+
+        return _vjp_of_params
     array_rule = op.array_vjp
     if array_rule is None:
         return _vjp

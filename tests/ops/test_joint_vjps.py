@@ -14,7 +14,7 @@ from finite_differences import Lib, differentiable_outputs, rng_for
 from samples import SAMPLES
 
 import gradscope
-from gradscope.autograd.node import _validate
+from gradscope.autograd.node import _first_order_vjp, _validate, _validate_all, node_class
 from gradscope.ops import REGISTRY
 from gradscope.ops import linalg as L
 from gradscope.ops.namespace import NUMPY
@@ -230,6 +230,39 @@ def test_array_vjp_is_the_rule_bit_for_bit(name, dtype):
             params = [getattr(s, name) for name in op.params]  # log_softmax's dim
             _assert_same(op.array_vjp(g, *[getattr(s, name) for name in op.saved_names], *params), expected,
                          sample.name)
+            checked += 1
+    assert checked
+
+
+# ops whose nodes save nothing and have two rules of their params (add, sub): the plain path's `_vjp_of_params`
+PARAMS_OPS = sorted(name for name, op in REGISTRY.items() if _first_order_vjp(op).__name__ == "_vjp_of_params")
+
+
+def test_add_and_sub_run_by_their_params():
+    assert {"add", "sub"} <= set(PARAMS_OPS)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", PARAMS_OPS)
+def test_a_node_of_params_gives_the_general_paths_gradients_bit_for_bit(name, dtype):
+    op = REGISTRY[name]
+    checked = 0
+    for sample in SAMPLES:
+        inputs = [gradscope.tensor(a.astype(dtype), requires_grad=True) for a in sample.inputs()]
+        outputs = differentiable_outputs(sample.fn(GRADSCOPE, *inputs))
+        nodes = _nodes_of(op, outputs)
+        if not nodes:
+            continue
+        captured = _incoming(sample, outputs, nodes)
+        for node in nodes:
+            if type(node) is not node_class(op):  # a complex node: the general path
+                continue
+            grads = [g if g is None else np.asarray(g) for g in captured[node]]
+            expected = _validate_all(node, node._apply(list(grads), NUMPY, None), NUMPY)
+            got = type(node)._vjp(node, list(grads), False)  # the class's: the prehook set the node's own to None
+            assert len(got) == len(expected)
+            for mine, general in zip(got, expected):
+                _assert_same(mine, general, sample.name)
             checked += 1
     assert checked
 
