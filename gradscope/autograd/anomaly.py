@@ -327,7 +327,7 @@ class AnomalyChecker:
         if self.checks:
             for g in outputs:
                 if g.__class__ is _NDARRAY and g.dtype in _SCREENED:
-                    flat = g if g.ndim == 1 else g.ravel("K")  # a view of any dense array, transposed ones too
+                    flat = g.ravel("K")  # a view of any dense array, transposed ones too
                     # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
                     if _ISFINITE(flat.dot(flat)):
                         continue
