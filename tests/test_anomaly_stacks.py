@@ -286,6 +286,17 @@ def test_frames_that_returned_are_let_go_by_the_next_op_made_outside_them():
             assert [ref for ref in held if ref() is not None] == []
 
 
+def test_the_frames_of_earlier_steps_are_let_go_by_the_walks_taking_their_links():
+    """Steps called anew from one line: each walk keeps the innermost two frames of its step in place of the last
+    step's."""
+    x = torch.ones(3, requires_grad=True)
+    held: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for _ in range(6):
+            _op_holding(3, x, held)
+        assert [ref for ref in held[:-4] if ref() is not None] == []  # the last step's 4 frames' may be kept
+
+
 def test_each_thread_has_its_own_stacks():
     x = torch.ones(3, requires_grad=True)
     made: dict = {0: [], 1: []}

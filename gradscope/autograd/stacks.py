@@ -222,6 +222,15 @@ def _walk(frame) -> tuple:
             else:
                 if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
                     frames = recent.frames
+                    if earlier is None and len(kept) == 2 and len(frames) > 2 and frames[-3] is stop:
+                        forget = _KNOWN.pop  # the last walk kept the same two: one for one
+                        forget(frames[-2], None)  # (already gone if forget_stacks ran in another thread)
+                        forget(frames[-1], None)
+                        outer = frames[-2] = frame.f_back
+                        frames[-1] = frame
+                        _KNOWN[outer] = links[1]
+                        _KNOWN[frame] = links[0]
+                        return links[0]
                     _forget_inside(frames, stop)
                     if earlier is not None:
                         _stop_sooner(frame, chain, frames)
