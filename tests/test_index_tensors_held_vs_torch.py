@@ -1,9 +1,9 @@
 """Every op whose PyTorch node saves an index or mask tensor holds it: `x[idx]`, `x[mask]` (one index tensor or
 several in one subscript), `x[idx] = v`, index_put(_), masked_fill(_), where, masked_select, masked_scatter,
-index_fill, index_copy, put(_), index_reduce, embedding. Changed in place before the backward, it makes the
-backward raise PyTorch's "modified by an inplace operation" error, naming the tensor and its versions as PyTorch
-does; gradscope's nodes read the index's memory, so they used the changed index and gave other gradients, without
-a word. Unchanged, the gradients are PyTorch's, and the nodes show the tensors as PyTorch's `_saved_*` do
+index_fill, index_copy, put(_), index_reduce, embedding(_bag), ctc_loss. Changed in place before the backward, it
+makes the backward raise PyTorch's "modified by an inplace operation" error, naming the tensor and its versions as
+PyTorch does; gradscope's nodes read the index's memory, so they used the changed index and gave other gradients,
+without a word. Unchanged, the gradients are PyTorch's, and the nodes show the tensors as PyTorch's `_saved_*` do
 (IndexBackward0's `_saved_indices` is a tuple, None for each dim taken whole)."""
 
 from __future__ import annotations
@@ -81,6 +81,12 @@ CASES = {
     "index_reduce": (lambda T: [T.tensor([0, 2])],
                      lambda T, x, s, i: x.index_reduce(0, i[0], s[:8].reshape(2, 4), "prod")),
     "embedding": (lambda T: [T.tensor([[0, 2], [2, 1]])], lambda T, x, s, i: T.nn.functional.embedding(i[0], x)),
+    "embedding_bag": (lambda T: [T.tensor([0, 2, 1, 1]), T.tensor([0, 2])],
+                      lambda T, x, s, i: T.nn.functional.embedding_bag(i[0], x, i[1], mode="mean")),
+    "embedding_bag 2d": (lambda T: [T.tensor([[0, 2], [1, 1]])],
+                         lambda T, x, s, i: T.nn.functional.embedding_bag(i[0], x, mode="max")),
+    "ctc_loss": (lambda T: [T.tensor([[1, 2]])],
+                 lambda T, x, s, i: T.nn.functional.ctc_loss(x[:, None, :].log_softmax(-1), i[0], [3], [2])),
 }
 CHANGES = [(name, which) for name, (make, _) in CASES.items() for which in [None, *range(len(make(torch)))]]
 
@@ -112,7 +118,20 @@ IDS = [f"{name}-{'kept' if which is None else f'index {which} changed'}" for nam
 
 @pytest.mark.parametrize(("name", "which"), CHANGES, ids=IDS)
 def test_an_index_tensor_changed_in_place_is_refused_as_torch(name, which):
-    assert _outcome(gradscope, name, which) == _outcome(torch, name, which)
+    _assert_same(_outcome(gradscope, name, which), _outcome(torch, name, which))
+
+
+def _assert_same(ours, theirs) -> None:
+    """Equal texts and events; gradients equal to float32 rounding (ctc_loss sums in another order)."""
+    assert type(ours) is type(theirs)
+    if isinstance(ours, (tuple, list)) and ours and not isinstance(ours[0], (float, int)):
+        assert len(ours) == len(theirs)
+        for mine, other in zip(ours, theirs):
+            _assert_same(mine, other)
+    elif isinstance(ours, list) and ours and isinstance(ours[0], float):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    else:
+        assert ours == theirs
 
 
 def _shown(value, indices: list):
@@ -229,9 +248,14 @@ def _hooked(lib, name: str):
     return events, x.grad.tolist(), None if s.grad is None else s.grad.tolist()
 
 
-@pytest.mark.parametrize("name", CASES)
+# PyTorch's EmbeddingBagBackward0 also saves offset2bag and bag_size (result1, result2): gradscope's computes them
+HOOKED_KNOWN = {"embedding_bag", "embedding_bag 2d"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
+    reason="saves offset2bag and bag_size too", strict=True)) if name in HOOKED_KNOWN else name for name in CASES])
 def test_saved_tensor_hooks_pack_and_unpack_the_index_tensors_as_torch(name):
-    assert _hooked(gradscope, name) == _hooked(torch, name)
+    _assert_same(_hooked(gradscope, name), _hooked(torch, name))
 
 
 def _copied_then_changed(lib, name: str):

@@ -120,7 +120,7 @@ def apply_holding(op: Primitive, inputs, params: tuple, tensors: tuple, arrays=N
     (None: not given, or an array made here; a list for a list param, see `hold`). The node keeps those, to show
     them as its `_saved_*` and to check, as PyTorch does, that none was changed in place before the backward."""
     out = apply(op, inputs, params, arrays)
-    node = out._grad_fn
+    node = (out[0] if type(out) is tuple else out)._grad_fn  # a multi-output op's (ctc_loss, embedding_bag)
     if node is not None:
         tensor = tensors[0]
         if len(tensors) == 1 and type(tensor) is Tensor and modes.get() is DEFAULT_MODES and (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import gradscope
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._reduction import check_reduction
 from gradscope.ops import ctc as C
@@ -33,8 +33,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     input_lengths = _lengths(input_lengths, "input_lengths")
     target_lengths = _lengths(target_lengths, "target_lengths")
     target_array = _check(log_probs, targets, input_lengths, target_lengths, blank)
-    loss = apply(C.ctc_loss, (log_probs,), (target_array, input_lengths, target_lengths, blank,
-                                           bool(zero_infinity)))[0]
+    loss = apply_holding(C.ctc_loss, (log_probs,), (target_array, input_lengths, target_lengths, blank,
+                                                   bool(zero_infinity)), (targets,))[0]
     if zero_infinity:
         loss = gradscope.where(loss == float("inf"), gradscope.zeros((), dtype=loss.dtype), loss)
     if reduction == "mean":

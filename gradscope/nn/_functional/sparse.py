@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 import gradscope
-from gradscope.autograd.dispatch import apply, apply_holding
+from gradscope.autograd.dispatch import apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import embedding as E
 
@@ -93,9 +93,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
-    return apply(E.embedding_bag, (weight, per_sample_weights),
-                 _bag_arguments(input, offsets, weight, scale_grad_by_freq, mode, sparse, include_last_offset,
-                                padding_idx))[0]
+    return apply_holding(E.embedding_bag, (weight, per_sample_weights),
+                         _bag_arguments(input, offsets, weight, scale_grad_by_freq, mode, sparse, include_last_offset,
+                                        padding_idx), (input, offsets))[0]
 
 
 def _bag_arguments(input: Tensor, offsets: Tensor, weight: Tensor, scale_grad_by_freq: bool, mode: str,
