@@ -203,7 +203,7 @@ def _walk(frame) -> tuple:
     walk. Of the frames walked, the two innermost, the outermost and every eighth are kept (in `_KNOWN`), enough
     for the next walk to stop soon: keeping a frame costs more than walking it again (a frame object kept past
     its return takes its locals along). Only the last walk's frames are kept: the ones not on this stack are
-    let go.
+    let go (a walk that made links also holds the frames it went through until the next walk, see _stop_sooner).
 
     A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
