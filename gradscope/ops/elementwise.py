@@ -134,9 +134,35 @@ sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), s
                     array_vjp=sigmoid_backward)
 
 
+def _zero_keeping_signs(zero: np.ndarray):
+    """`zero` if np.maximum(zero, a) gives a's own -0.0 and -nan (not +0.0) in every loop NumPy takes here (short,
+    long, strided), else None. PyTorch's relu is `x < 0 ? 0 : x`: relu(-0.0) is -0.0; NumPy's maximum returns one
+    of two equal operands, which one depending on the loop (SIMD or not, the platform's max instruction)."""
+    for n in (1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000):
+        for step in (1, 2):
+            a = np.full(n * step, -0.0, zero.dtype)
+            a[::2] = -np.nan
+            a = a[::step]
+            if not np.signbit(np.maximum(zero, a)).all():
+                return None
+    for value in (-0.0, -np.nan):  # a 0-dim one
+        if not np.signbit(np.maximum(zero, np.array(value, zero.dtype))):
+            return None
+    return zero
+
+
+_RELU_ZERO32, _RELU_ZERO64 = _zero_keeping_signs(_ZERO32), _zero_keeping_signs(_ZERO64)
+
+
 def _relu(a):
     dtype = a.dtype  # NOTE: 0 in a float array's dtype: NumPy's path for a Python 0 costs ~2.3k instructions more
-    return np.maximum(a, _ZERO32 if dtype is _FLOAT32 else _ZERO64 if dtype is _FLOAT64 else 0)
+    zero = _RELU_ZERO32 if dtype is _FLOAT32 else _RELU_ZERO64 if dtype is _FLOAT64 else None
+    if zero is not None:
+        return np.maximum(zero, a)  # NOTE: zero first: this NumPy then keeps a -0.0 (see _zero_keeping_signs)
+    if dtype.kind == "f":  # selects: exact in any loop, ~10x dearer than maximum
+        zero = np.zeros((), dtype)
+        return np.where(a < zero, zero, a)
+    return np.maximum(a, 0)
 
 
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which

@@ -201,14 +201,45 @@ def test_log_softmax_follows_pytorchs_order_at_infinities():
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64", "float16", "float32", "float64"])
 def test_relu_keeps_the_dtype_and_the_bits_of_torchs(dtype):
     """relu's forward computes against a zero of the input's own dtype (a float's a 0-d array, any other a Python 0):
-    an integer tensor stays integer, and NaN and infinities come out as PyTorch's. (Not -0.0: PyTorch keeps its sign,
-    NumPy's maximum gives +0.0, before this zero as with a Python 0.)"""
+    an integer tensor stays integer, and NaN, -NaN, infinities and -0.0 come out as PyTorch's (`x < 0 ? 0 : x`)."""
     torch = pytest.importorskip("torch")
     values = [3, 0, 200] if dtype == "uint8" else [-3, 0, 5, 127] if dtype == "int8" else [-3, 0, 5, 2**20]
     if dtype.startswith("float"):
-        values += [np.nan, np.inf, -np.inf, -1e-30, 1e-30]
+        values += [np.nan, -np.nan, np.inf, -np.inf, -1e-30, 1e-30, -0.0, 0.0]
     x = np.array(values, dtype)
     ours, theirs = gradscope.relu(gradscope.tensor(x)), torch.relu(torch.tensor(x))
     assert ours.dtype == getattr(gradscope, dtype) and ours.numpy().dtype == x.dtype
     bits = f"u{x.dtype.itemsize}"
     np.testing.assert_array_equal(ours.numpy().view(bits), theirs.numpy().view(bits))
+
+
+RELU_FORMS = {
+    "relu": lambda lib, x: lib.relu(x),
+    "F.relu": lambda lib, x: lib.nn.functional.relu(x),
+    "relu_": lambda lib, x: (x * 1).relu_(),
+    "F.relu inplace": lambda lib, x: lib.nn.functional.relu(x * 1, inplace=True),
+    "nn.ReLU": lambda lib, x: lib.nn.ReLU()(x),
+    "method": lambda lib, x: x.relu(),
+}
+
+
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("layout", ["0-d", "short", "long", "strided", "transposed"])
+@pytest.mark.parametrize("form", RELU_FORMS)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_relu_of_negative_zero_is_negative_zero_as_torch(dtype, form, layout, requires_grad):
+    """PyTorch's relu keeps a -0.0 (and a -NaN) as it is, in every form and memory layout; NumPy's maximum gave +0.0
+    for float32/float64 with the zero second."""
+    torch = pytest.importorskip("torch")
+    base = np.array([-0.0, 0.0, -np.nan, np.nan, -2.0, 3.0, -0.0, -1e-30] * 9, dtype)
+    x = {"0-d": base[0:1].reshape(()), "short": base[:5], "long": base, "strided": base[::3],
+         "transposed": base[:72].reshape(8, 9).T}[layout]
+    results = []
+    for lib in (gradscope, torch):
+        leaf = lib.tensor(np.ascontiguousarray(x))
+        if layout in ("strided", "transposed"):  # the same values through a non-contiguous view
+            leaf = lib.tensor(base)[::3] if layout == "strided" else lib.tensor(base[:72]).reshape(8, 9).T
+        leaf.requires_grad_(requires_grad)
+        results.append(RELU_FORMS[form](lib, leaf).detach().numpy())
+    bits = f"u{np.dtype(dtype).itemsize}"
+    np.testing.assert_array_equal(results[0].view(bits), results[1].view(bits))
