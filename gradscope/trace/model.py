@@ -51,6 +51,10 @@ def _storable(dtype: np.dtype) -> bool:
     return dtype.kind in "biu" or (dtype.kind == "f" and dtype.itemsize <= 8)
 
 
+# the type codes of those dtypes (a code fixes kind and size, whatever the byte order): one test per record captured
+_STORABLE_CODES = frozenset(code for code in np.typecodes["All"] if _storable(np.dtype(code)))
+
+
 class TensorRecord:
     """Statistics of one tensor, and its values when small enough to keep (read lazily from files).
 
@@ -91,7 +95,7 @@ class TensorRecord:
         elements, else a snapshot that only ever shows as statistics (computed on demand either way)."""
         record = _new_object(cls)  # as cls(...) makes it, without its checks: a few dozen per training step
         record._stats = record._loader = record._shape = record._source = record._finite = record._held = None
-        if array.size <= keep_limit and _storable(array.dtype):
+        if array.size <= keep_limit and array.dtype.char in _STORABLE_CODES:
             record._values = np.array(array, copy=True)
             record._snapshot = None
         else:
@@ -352,7 +356,7 @@ class Masked:
     anomaly: Anomaly
 
 
-@dataclass
+@dataclass(slots=True)  # no instance dict: a recording makes one per parameter and step
 class Parameter:
     """A leaf that requires grad, with the name the script knows it by."""
 

@@ -44,7 +44,8 @@ def _whole_buffer(array: np.ndarray, owner: np.ndarray) -> bool:
     """Whether `array` covers all the memory of `owner` (itself, or the ndarray it is a view of) in one dense
     block: it is `owner`, or a transpose or reshape of it. Arrays with the same whole buffer hold the same
     values in the same memory order; a slice or a strided view doesn't cover its base's."""
-    if owner is not array and (owner.size != array.size or owner.dtype != array.dtype):
+    if owner is not array and (owner.size != array.size or (dtype := owner.dtype) is not array.dtype and (
+            dtype != array.dtype)):
         return False
     flags = array.flags
     return flags.c_contiguous or flags.f_contiguous

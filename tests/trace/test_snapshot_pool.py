@@ -74,3 +74,13 @@ def test_a_record_dropped_unread_gives_its_snapshot_back_to_the_pool():
         assert pooled().count(address) == 1
         copied = copy.copy(make(array))  # the copy's original is summarised: its memory is back, its drop gives none
         assert pooled().count(address) == 1 and copied.stats == compute_stats(array)
+
+
+def test_captured_values_are_kept_for_the_dtypes_trace_files_store_in_either_byte_order():
+    """bool, integers and float16/32/64 keep their values, in either byte order; others are a snapshot (statistics)."""
+    stored = ["?", "i1", "u1", "<i2", ">i2", "<u4", ">u4", "<i8", ">u8", "<f2", ">f2", "<f4", ">f4", "<f8", ">f8"]
+    for code in [*stored, "<c8", ">c16"] + ([] if np.dtype("g").itemsize == 8 else ["g"]):
+        array = np.zeros(3, dtype=code)
+        record = TensorRecord.capture(array, 3)
+        assert record.has_values == (code in stored), code
+        assert record.stats.dtype == array.dtype.name and record.stats.numel == 3
