@@ -187,7 +187,9 @@ class ModuleCall:
     `inline`: while this call's own forward runs a module's forward without a call of its own (a closed child
     without children of a closed call, under anomaly mode alone: see Sequential.forward), the pair (this call, that
     module), else None. The ops made there are the module's: their nodes keep the pair as their module call
-    (`scope_of` names it), and a module call made there has `inner()` around it."""
+    (`scope_of` names it), and a module call made there has `inner()` around it. NOTE: the pair is made only while
+    nothing observes: an observer that another thread adds meanwhile is told those ops as the call's (a call that is its
+    forward alone, with nothing listening, pushes no scope at all)."""
 
     __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "source", "_scope", "inline")
 
