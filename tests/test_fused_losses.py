@@ -293,3 +293,10 @@ def test_row_maxima_of_tall_narrow_logits_are_the_rows_reduction_to_the_bit(dtyp
     mine = F.cross_entropy(ours, gs.tensor(classes), reduction="none")
     torch_out = torch.nn.functional.cross_entropy(theirs, torch.tensor(classes), reduction="none")
     np.testing.assert_allclose(mine._data, torch_out.detach().numpy(), rtol=2e-3 if dtype == np.float16 else 1e-6)
+
+
+def test_row_indices_are_kept_for_small_batches_only():
+    rows = N.row_indices(64)
+    assert rows is N.row_indices(64) and not rows.flags.writeable and np.array_equal(rows, np.arange(64))
+    large = N.row_indices(5000)
+    assert large is not N.row_indices(5000) and np.array_equal(large, np.arange(5000))
