@@ -29,6 +29,8 @@ from gradscope.autograd.tensor_namespace import TENSOR
 from gradscope.ops.namespace import NUMPY
 
 _accumulate_lock = threading.Lock()
+# NOTE: its methods bound once: one lookup fewer per leaf and step
+_lock_accumulation, _unlock_accumulation = _accumulate_lock.acquire, _accumulate_lock.release
 _warned_create_graph = False
 _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 
@@ -735,13 +737,13 @@ def _accumulate_routed(leaf: Tensor, g) -> None:
             grad._output_nr = 0
             grad._version_counter = [0]
             grad._base = None
-            _accumulate_lock.acquire()
+            _lock_accumulation()
             try:
                 if leaf._grad is None:
                     leaf._grad = grad
                     return
             finally:
-                _accumulate_lock.release()
+                _unlock_accumulation()
     _accumulate_into(leaf, g, False)  # a copy, or a sum (another thread gave it a gradient meanwhile)
 
 
@@ -810,7 +812,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
     (_accumulate_routed hands over `g` itself when no one else can see it)."""
     # NOTE: acquire and release, not `with`: the with statement's special-method lookups cost ~1k more (a call
     # per leaf and step)
-    _accumulate_lock.acquire()
+    _lock_accumulation()
     try:
         current = tensor._grad
         if create_graph:
@@ -829,7 +831,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
             else:
                 tensor._grad = current + Tensor._make(data)
     finally:
-        _accumulate_lock.release()
+        _unlock_accumulation()
 
 
 def _copy_like(g, data: np.ndarray) -> np.ndarray:
