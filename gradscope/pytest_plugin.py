@@ -21,22 +21,31 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from gradscope.checks.assertions import (
-    GradientAssertionError,
-    GradRecorder,
-    assert_all_params_receive_grad,
-    assert_grad_norm,
-    assert_gradcheck,
-    assert_grads_finite,
-    record_backward,
-)
-from gradscope.compare import Tolerance, baseline_trace, compare_traces
-from gradscope.trace.model import Trace
-from gradscope.trace.output import write_output
-from gradscope.trace.tracefile import load_trace, write_trace
+from gradscope._lazy import lazy_exports as _lazy_exports
+
+if TYPE_CHECKING:  # what __getattr__ below hands out, for readers and type checkers
+    from gradscope.checks.assertions import (
+        GradientAssertionError,
+        GradRecorder,
+        assert_all_params_receive_grad,
+        assert_grad_norm,
+        assert_gradcheck,
+        assert_grads_finite,
+        record_backward,
+    )
+    from gradscope.trace.model import Trace
+
+# pytest loads this module (the pytest11 entry point) in every run of every project where gradscope is installed:
+# the debugger's layers load when a test first uses a helper or the fixture, not at pytest's start
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), names={
+    "gradscope.checks.assertions": ("GradRecorder", "GradientAssertionError", "assert_all_params_receive_grad",
+                                    "assert_grad_norm", "assert_gradcheck", "assert_grads_finite",
+                                    "record_backward"),
+})
 
 __all__ = [
     "GradRecorder", "GradientAssertionError", "assert_all_params_receive_grad", "assert_grad_norm",
@@ -73,6 +82,13 @@ def assert_grads_match_baseline(source: Trace | Callable, path: str | Path, *, r
     >>> assert_grads_match_baseline(lambda: loss_fn(model(x), y), "baselines/model.gstrace", rtol=1e-5)
     """
     __tracebackhide__ = True
+    # the layers this needs load on its first call (see __getattr__ above): pytest's start stays light
+    from gradscope.checks.assertions import GradientAssertionError, record_backward
+    from gradscope.compare import Tolerance, baseline_trace, compare_traces  # lazy, as the line above
+    from gradscope.trace.model import Trace  # lazy, as above
+    from gradscope.trace.output import write_output  # lazy, as above
+    from gradscope.trace.tracefile import load_trace, write_trace  # lazy, as above
+
     caller = sys._getframe(1)
     path = Path(path)
     if not path.is_absolute() and caller.f_globals.get("__file__"):
@@ -101,4 +117,6 @@ def assert_grads_match_baseline(source: Trace | Callable, path: str | Path, *, r
 def grad_recorder() -> GradRecorder:
     """Records backward passes: `grad_recorder(loss_fn)` returns the Trace of `loss_fn().backward()`;
     `with grad_recorder: ...` records every backward in the block (`grad_recorder.trace` after)."""
+    from gradscope.checks.assertions import GradRecorder  # loaded when a test asks for it (see __getattr__ above)
+
     return GradRecorder()

@@ -13,7 +13,7 @@ import gradscope
 
 LAZY_PACKAGES = ("gradscope", "gradscope.autograd", "gradscope.nn", "gradscope.optim", "gradscope.cpu",
                  "gradscope.cuda")
-LAZY_MODULES = LAZY_PACKAGES + ("gradscope.nn.functional",)
+LAZY_MODULES = LAZY_PACKAGES + ("gradscope.nn.functional", "gradscope.pytest_plugin")
 
 
 def _run(code: str) -> list[str]:
@@ -112,3 +112,16 @@ def test_no_lazy_name_is_also_a_submodule(package):
                                                                    if (path / "__init__.py").exists()}
     assert names & submodules == set()
     assert package != "gradscope" or {"conv2d", "watch", "Normal"} - names == {"Normal"}  # the table was read
+
+
+def test_pytest_start_loads_no_debugger_layer():
+    """pytest loads gradscope's plugin (pytest11) in every run of every project: the checks, compare and trace
+    layers load when a test first uses a helper or the grad_recorder fixture."""
+    code = """
+import sys
+import gradscope.pytest_plugin as plugin
+layers = ('gradscope.checks', 'gradscope.compare', 'gradscope.trace', 'gradscope.nn.functional')
+print(sorted(m for m in sys.modules if m.startswith(layers)))
+print(plugin.assert_grads_finite.__module__, 'assert_grads_match_baseline' in dir(plugin))
+"""
+    assert _run(code) == ["[]", "gradscope.checks.assertions True"]
