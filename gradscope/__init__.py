@@ -56,8 +56,8 @@ from gradscope.autograd.indexing_functions import (
     take,
 )
 from gradscope.autograd.linalg_aliases import (
-    cholesky, cholesky_inverse, det, geqrf, inverse, logdet, matrix_exp, matrix_power, orgqr, pinverse, qr, slogdet,
-    svd,
+    cholesky, cholesky_inverse, cholesky_solve, det, geqrf, inverse, logdet, matrix_exp, matrix_power, orgqr, pinverse,
+    qr, slogdet, svd,
 )
 from gradscope.autograd.product_functions import (
     addbmm, addmv, addmv_, addr, baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,

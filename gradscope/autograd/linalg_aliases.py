@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope._shapes import broadcast_error
 from gradscope.autograd import linalg_functions as L
 from gradscope.autograd.complex_functions import conj
 from gradscope.autograd.dispatch import apply
@@ -29,6 +30,7 @@ from gradscope.autograd.tensor import Tensor
 from gradscope.ops import linalg_decomp as D
 from gradscope.ops import linalg_matrix_functions as M
 from gradscope.ops import linalg_pinv as P
+from gradscope.ops import linalg_solve as S
 
 slogdet_result = L._return_type("slogdet", "sign", "logabsdet")
 qr_result = L._return_type("qr", "Q", "R")
@@ -158,6 +160,37 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Tensor | None =
     return L._written(apply(P.cholesky_inverse, (input,), (bool(upper),)), out)
 
 
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """X with A X = B for B = `input` and A = L Lᴴ given its Cholesky factor L = `input2` (Uᴴ U with upper=True);
+    only the factor's triangle is read, batch dims broadcast (CholeskySolveBackward0).
+
+    >>> gradscope.cholesky_solve(gradscope.ones(2, 1), gradscope.tensor([[2.0, 0.0], [1.0, 1.0]]))
+    tensor([[0.0000],
+            [0.5000]])
+    """
+    L._refuse_out_with_grad(out, "cholesky_solve", input, input2)
+    for tensor, name in ((input, "b"), (input2, "u")):
+        if tensor.dim() < 2:
+            raise RuntimeError(f"{name} should have at least 2 dimensions, but has {tensor.dim()} dimensions instead")
+    if input.dtype != input2.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {L._type_name(input)} and A "
+                           f"of type {L._type_name(input2)} instead.")
+    size = input2.shape[-1]
+    if input2.shape[-2] != size:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {input2.shape[-2]} by {size} matrices")
+    if input.shape[-2] != size:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {size} by {size} but each "
+                           f"b matrix is {input.shape[-2]} by {input.shape[-1]}")
+    batches = (tuple(input.shape[:-2]), tuple(input2.shape[:-2]))
+    try:
+        np.broadcast_shapes(*batches)
+    except ValueError:
+        raise RuntimeError(broadcast_error(batches)) from None
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f"\"cholesky_solve_cpu\" not implemented for '{L._type_name(input)}'")
+    return L._written(apply(S.cholesky_solve, (input, input2), (bool(upper),)), out)
+
+
 def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Deprecated torch.cholesky: linalg.cholesky under its old node name (CholeskyBackward0)."""
     warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
@@ -198,6 +231,6 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     return L._written(svd_result(result), out)
 
 
-FUNCTIONS = ("det", "slogdet", "logdet", "inverse", "pinverse", "matrix_power", "cholesky_inverse", "cholesky", "qr",
-             "svd", "matrix_exp", "orgqr", "geqrf")
+FUNCTIONS = ("det", "slogdet", "logdet", "inverse", "pinverse", "matrix_power", "cholesky_inverse", "cholesky_solve",
+             "cholesky", "qr", "svd", "matrix_exp", "orgqr", "geqrf")
 METHODS = {name: globals()[name] for name in FUNCTIONS}

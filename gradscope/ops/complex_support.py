@@ -57,6 +57,8 @@ _MOVING = (
 )
 # written in |z|² (x · conj(x) summed): PyTorch's formulas for complex inputs as they stand
 _SQUARED = ("var", "std", "var_mean", "std_mean", "linalg_vector_norm", "norm", "dist")
+# not holomorphic (A = L Lᴴ), PyTorch's complex formula written with conjugate transposes
+_AS_WRITTEN = ("cholesky_solve",)
 # holomorphic, with real Taylor coefficients: f(conj z) = conj f(z)
 _ANALYTIC = (
     "add", "sub", "rsub", "rsub_tensor", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "rsqrt",
@@ -81,5 +83,5 @@ def _declare(how: str, names) -> None:
             copy.complex_vjp = how
 
 
-_declare(AS_WRITTEN, _MOVING + _SQUARED)
+_declare(AS_WRITTEN, _MOVING + _SQUARED + _AS_WRITTEN)
 _declare(ANALYTIC, _ANALYTIC)

@@ -152,3 +152,29 @@ linalg_solve_triangular = primitive(
     "linalg_solve_triangular", _solve_triangular, "LinalgSolveTriangularBackward0", inputs=("self", "B"),
     params=("upper", "left", "unitriangular"), saves=(("self", "result"), "self"),
     vjp=(_solve_triangular_A_vjp, _solve_triangular_B_vjp))
+
+
+def _cholesky_solve(b, factor, upper):
+    """X with A X = B for A = L Lᴴ (or Uᴴ U with upper=True) given its factor: two triangular solves, reading only
+    the factor's triangle, as LAPACK's potrs."""
+    factor_h = np.swapaxes(factor, -1, -2).conj()
+    lower, lower_h = (factor_h, factor) if upper else (factor, factor_h)
+    return _solve_triangular(lower_h, _solve_triangular(lower, b, False, True, False), True, True, False)
+
+
+def _cholesky_solve_self_vjp(g, s):
+    return s.xp.apply(cholesky_solve, (g, s.input2), (s.upper,))
+
+
+def _cholesky_solve_input2_vjp(g, s):
+    # PyTorch's cholesky_solve_backward: the whole matrix, not its triangle
+    xp = s.xp
+    common = xp.matmul(_cholesky_solve_self_vjp(g, s), xp.conj(mT(xp, s.result)))
+    common = common + xp.conj(mT(xp, common))
+    return -xp.matmul(s.input2, common) if s.upper else -xp.matmul(common, s.input2)
+
+
+# the engine sums gradients over batch dims b or the factor were broadcast along
+cholesky_solve = primitive("cholesky_solve", _cholesky_solve, "CholeskySolveBackward0", inputs=("self", "input2"),
+                           params=("upper",), saves=("input2", ("self", "input2", "result")),
+                           vjp=(_cholesky_solve_self_vjp, _cholesky_solve_input2_vjp))

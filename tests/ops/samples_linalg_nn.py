@@ -323,6 +323,12 @@ def _linalg_aliases() -> list[Call]:
         _call("cholesky_inverse_upper", lambda lib, a: lib.linalg.cholesky(_spd(lib, a), upper=True).cholesky_inverse(
             upper=True), ((2, 2, 2),)),
         _call("cholesky_inverse_factor", lambda lib, a: lib.cholesky_inverse(_shifted(lib, a).tril()), ((3, 3),)),
+        _call("cholesky_solve", lambda lib, b, a: lib.cholesky_solve(b, lib.linalg.cholesky(_spd(lib, a))),
+              ((3, 2), (3, 3))),
+        # batch dims broadcast both ways (PyTorch's gradient of the factor is not zero in the triangle the forward
+        # doesn't read: triu() keeps finite differences out of it; test_linalg_cholesky_solve_vs_torch has junk there)
+        _call("cholesky_solve_upper_broadcast", lambda lib, b, a: b.cholesky_solve(_shifted(lib, a).triu(), upper=True),
+              ((2, 1, 2, 3), (3, 2, 2))),
         _call("cholesky_deprecated", lambda lib, a: _deprecated(lib.cholesky, _spd(lib, a), upper=True), ((3, 3),)),
         _call("qr_deprecated", lambda lib, a: _deprecated(lib.qr, a, some=False), ((2, 3),)),
         _call("svd_function", lambda lib, a: _svd_legacy(lib, a), ((3, 2),)),

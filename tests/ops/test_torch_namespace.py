@@ -16,8 +16,8 @@ NAMES = (
     "vstack dstack row_stack column_stack atleast_1d atleast_2d atleast_3d broadcast_tensors broadcast_to "
     "broadcast_shapes tensordot kron cross cdist dist baddbmm chain_matmul cartesian_prod meshgrid bernoulli "
     "multinomial normal randperm new_zeros new_ones new_full new_empty new_tensor set_default_device "
-    "get_default_device device det logdet slogdet inverse pinverse matrix_power cholesky_inverse cholesky qr svd "
-    "transpose swapdims t squeeze unsqueeze"
+    "get_default_device device det logdet slogdet inverse pinverse matrix_power cholesky_inverse cholesky_solve "
+    "cholesky qr svd transpose swapdims t squeeze unsqueeze"
 ).split()
 # order statistics, counts, and indexing, splitting and placing (tests/ops/samples_selection.py)
 NAMES += (
