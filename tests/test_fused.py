@@ -156,9 +156,9 @@ def test_numpy_errors_stay_silent_and_the_user_state_untouched_when_another_thre
 
 
 def test_one_input_nodes_of_one_shape_and_dtype_share_their_metadata():
-    """The one-input forwards keep `_input_meta` in a tuple shared by every node of the same shape and dtype (one
-    object fewer for the cyclic GC per kept tuple); another shape or dtype, in any order, gets its own, the general
-    path's."""
+    """The one-input forwards and the general path (dispatch._record_unary) keep `_input_meta` in a tuple shared by
+    every node of the same shape and dtype (one object fewer for the cyclic GC per kept tuple); another shape or
+    dtype, in any order, gets its own."""
     tensors = [gs.ones(2, 3, dtype=dtype, requires_grad=True) for dtype in (gs.float64, gs.float32, gs.float64)]
     tensors += [gs.ones(3, 2, dtype=gs.float64, requires_grad=True),
                 gs.ones(2, 3, dtype=gs.float32, requires_grad=True) * 1.0]
@@ -166,4 +166,5 @@ def test_one_input_nodes_of_one_shape_and_dtype_share_their_metadata():
         nodes = [function(a).grad_fn for a in tensors]
         assert nodes[0]._input_meta is nodes[2]._input_meta
         for a, node in zip(tensors + tensors[::-1], nodes + nodes[::-1]):
-            assert node._input_meta == _general(function, a).grad_fn._input_meta == ((a._data.shape, a._data.dtype),)
+            assert node._input_meta is _general(function, a).grad_fn._input_meta
+            assert node._input_meta == ((a._data.shape, a._data.dtype),)

@@ -15,6 +15,24 @@ from gradscope.ops.registry import Primitive, attr_reader
 
 _ndarray = np.ndarray
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
+
+
+class _SharedMetas(dict):
+    """shape -> `((shape, dtype),)`, the input metadata of a one-input node, for one dtype: made once and shared
+    by every node of that shape (tuples a node keeps until the backward are objects the cyclic GC counts and
+    visits; see fused_products._Layout): the fast paths' (fused.py) and `_record_unary`'s."""
+
+    __slots__ = ("dtype",)
+
+    def __missing__(self, shape: tuple) -> tuple:
+        if len(self) >= 4096:  # shapes without end (a sequence length each step): start again
+            self.clear()
+        self[shape] = metas = ((shape, self.dtype),)
+        return metas
+
+
+ONE_METAS64, ONE_METAS32 = _SharedMetas(), _SharedMetas()
+ONE_METAS64.dtype, ONE_METAS32.dtype = _FLOAT64, _FLOAT32
 COMPLEX_INPUT = 1 << 62  # in _edges_and_meta's bits: an input that needs a gradient is complex
 
 
@@ -205,7 +223,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     node._next = ((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0),)
     node._seq = next(_sequence)
     data = x._data
-    node._input_meta = ((data.shape, data.dtype),)
+    node._input_meta = (ONE_METAS64[data.shape] if dtype is _FLOAT64 else ONE_METAS32[data.shape] if dtype is _FLOAT32
+                         else ((data.shape, dtype),))
     node._attrs = params + _attr_values(op, arrays, 1) if op.attrs else params
     out._requires_grad = True
     out._grad_fn = node

@@ -19,7 +19,7 @@ import numpy as np
 
 from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import errors, observers
-from gradscope.autograd.dispatch import _NO_EDGE, tell_observers
+from gradscope.autograd.dispatch import _NO_EDGE, ONE_METAS32, ONE_METAS64, tell_observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
 from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
@@ -31,24 +31,6 @@ _ndarray = np.ndarray
 _new = object.__new__
 # anomaly mode's stacks start past the checker's frames and this module's one (AnomalyChecker.node_created)
 _SKIP = 3
-
-
-class _SharedMetas(dict):
-    """shape -> `((shape, dtype),)`, the input metadata of a one-input node, for one dtype: made once and shared
-    by every node of that shape (tuples a node keeps until the backward are objects the cyclic GC counts and
-    visits; see fused_products._Layout)."""
-
-    __slots__ = ("dtype",)
-
-    def __missing__(self, shape: tuple) -> tuple:
-        if len(self) >= 4096:  # shapes without end (a sequence length each step): start again
-            self.clear()
-        self[shape] = metas = ((shape, self.dtype),)
-        return metas
-
-
-ONE_METAS64, ONE_METAS32 = _SharedMetas(), _SharedMetas()
-ONE_METAS64.dtype, ONE_METAS32.dtype = _FLOAT64, _FLOAT32
 
 
 def _check(op: Primitive, n_inputs: int, params: tuple) -> None:

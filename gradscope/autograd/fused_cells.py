@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from gradscope._quiet import QUIET_RESET, QUIET_RUN, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import observers
+from gradscope.autograd.dispatch import ONE_METAS32, ONE_METAS64
 from gradscope.autograd.functions import _ALPHA_ONE
-from gradscope.autograd.fused import _FLOAT32, _FLOAT64, ONE_METAS32, ONE_METAS64
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64
 from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class
