@@ -145,15 +145,49 @@ def _check_addmm(bias, a, b) -> None:
                                f"{list(bias.shape)}")
 
 
+def _broadcast_letters(equation: str, operands: tuple, batch: set) -> tuple:
+    """Operands expanded where a letter has size 1 in them and n in another (an ellipsis's dims, the `batch` letters,
+    broadcast), with PyTorch's errors for sizes that don't."""
+    subscripts = equation.partition("->")[0].split(",")
+    width = max(len([c for c in sub if c in batch]) for sub in subscripts)
+    sizes: dict = {}
+    for i, (sub, operand) in enumerate(zip(subscripts, operands)):
+        span = len([c for c in sub if c in batch])
+        for letter, size in zip(sub, operand._data.shape):
+            seen = sizes.get(letter, 1)
+            if size == 1 or seen == 1 or size == seen:
+                if size != 1:
+                    sizes[letter] = size
+            elif letter in batch:  # NOTE: PyTorch's message lacks a space after the operand
+                dim = width - span + [c for c in sub if c in batch].index(letter)
+                raise RuntimeError(f"einsum(): dimension {dim} covered by ellipsis in operand {i}has size {size} which "
+                                   f"does not broadcast with previously seen ellipsis with size {seen} for the "
+                                   "respective dimension")
+            else:
+                raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand {i} which does not "
+                                   f"broadcast with previously seen size {seen}")
+    expanded = []
+    for sub, operand in zip(subscripts, operands):
+        shape = tuple(sizes.get(letter, 1) if size == 1 else size for letter, size in zip(sub, operand._data.shape))
+        expanded.append(operand if shape == operand._data.shape or len(sub) != operand._data.ndim else
+                        expand(operand, shape))
+    return tuple(expanded)
+
+
 def _scalar_name(array) -> str:
     """'Float' for float32, as PyTorch names scalar types in its dtype errors."""
     return legacy_type_name(array.dtype)[len("torch."):-len("Tensor")]
 
 
 def einsum(equation: str, *operands):
-    """Einstein summation, e.g. `einsum('ij,jk->ik', a, b)` (no '...' yet)."""
+    """Einstein summation, e.g. `einsum('ij,jk->ik', a, b)`; '...' stands for the dims no letter names, broadcast
+    across operands (`einsum('...ij,...jk->...ik', a, b)` is a batched matmul)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if "." in equation:
+        spelled = L.spell_out_ellipsis(equation, [o._data.ndim for o in operands])
+        operands = _broadcast_letters(spelled, operands, set(spelled) - set(equation))
+        equation = spelled
     op = L.einsum_primitive(equation, len(operands))
     arrays = [o._data for o in operands]
     return apply(op, operands, (equation, tuple(a.shape for a in arrays)), arrays)

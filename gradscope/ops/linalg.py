@@ -113,11 +113,48 @@ addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "ma
                        _addmm_mat1_grad, _addmm_mat2_grad), joint_vjp=_addmm_vjps)
 
 
+def spell_out_ellipsis(equation: str, ndims: list[int]) -> str:
+    """`equation` with each '...' written as letters of its own, one per dim it covers (aligned from the right
+    across operands, as broadcasting aligns them), for operands of `ndims` dims: '...ij,jk' of a 3-D and a 2-D
+    operand is 'Aij,jk->Aik' (an implicit output puts the ellipsis's dims first, as PyTorch's)."""
+    equation = equation.replace(" ", "")
+    if "." not in equation:
+        return equation
+    inputs, arrow, output = equation.partition("->")
+    subscripts = inputs.split(",")
+    if len(subscripts) != len(ndims):
+        return equation  # parse_einsum's error
+    spans = []
+    for i, (sub, ndim) in enumerate(zip(subscripts, ndims)):
+        _check_dots(sub, f"operand {i}")
+        letters = len(sub.replace("...", ""))
+        if letters > ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({letters}) is more than the "
+                               f"number of dimensions ({ndim}) for operand {i}")
+        spans.append(ndim - letters if "..." in sub else 0)
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in equation]
+    batch = "".join(free[:max(spans)])
+    subscripts = [sub.replace("...", batch[len(batch) - span:]) for sub, span in zip(subscripts, spans)]
+    if not arrow:
+        letters = "".join(subscripts)
+        output = batch + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch))
+    return ",".join(subscripts) + "->" + output.replace("...", batch)
+
+
+def _check_dots(subscript: str, name: str) -> None:
+    """PyTorch's errors for a '.' that is not one of a single '...'."""
+    found, position = False, subscript.find(".")
+    while position >= 0:
+        if found:
+            raise RuntimeError(f"einsum(): found '.' for {name} for which an ellipsis was already found")
+        if subscript[position:position + 3] != "...":
+            raise RuntimeError(f"einsum(): found '.' for {name} that is not part of any ellipsis")
+        found, position = True, subscript.find(".", position + 3)
+
+
 def parse_einsum(equation: str, n_operands: int) -> tuple[list[str], str]:
     """Split 'ij,jk->ik' into operand subscripts and output subscripts (implicit output: letters used once)."""
     equation = equation.replace(" ", "")
-    if "." in equation:
-        raise NotImplementedError("einsum with '...' is not supported yet")
     inputs, arrow, output = equation.partition("->")
     subscripts = inputs.split(",")
     if len(subscripts) != n_operands:
