@@ -87,7 +87,7 @@ def _index_fill(a, dim, index, value):
 
 
 index_fill = primitive("index_fill", _index_fill, "IndexFillBackward0", inputs=("self",),
-                       params=("dim", "index", "value"), held=("index",),
+                       params=("dim", "index", "value"), held=("index",), unsaved=("value",),
                        vjp=(lambda g, s: s.xp.where(_filled(g.shape, s.dim, s.index), 0.0, g),))
 # a 0-dim tensor value gets the sum of the gradient where it was written
 index_fill_tensor = primitive(
@@ -251,10 +251,11 @@ def _masked_select(a, mask):
 
 def _masked_select_vjp(g, s):
     # NOTE: summed back here: the output may have the input's shape by chance, and then the engine doesn't
-    shape = np.broadcast_shapes(s.self_sym_sizes, s.mask.shape)
-    return s.xp.sum_to(s.xp.index_scatter(g, shape, np.nonzero(np.broadcast_to(s.mask, shape)), False),
-                       s.self_sym_sizes)
+    sizes = tuple(s.self.shape)
+    shape = np.broadcast_shapes(sizes, s.mask.shape)
+    return s.xp.sum_to(s.xp.index_scatter(g, shape, np.nonzero(np.broadcast_to(s.mask, shape)), False), sizes)
 
 
+# saves self as PyTorch's node does (its rule reads only the shape)
 masked_select = primitive("masked_select", _masked_select, "MaskedSelectBackward0", inputs=("self",),
-                          params=("mask",), attrs=("self_sym_sizes",), held=("mask",), vjp=(_masked_select_vjp,))
+                          params=("mask",), saves=("self",), held=("mask",), vjp=(_masked_select_vjp,))
