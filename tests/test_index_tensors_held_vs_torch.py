@@ -304,3 +304,30 @@ def _output_indices_changed(lib, name: str):
 @pytest.mark.parametrize("name", OUTPUT_INDICES)
 def test_changed_output_indices_are_refused_as_torch(name):
     assert _output_indices_changed(gradscope, name) == _output_indices_changed(torch, name)
+
+
+INFERENCE = {
+    "x[i]": lambda T, x, i, m: x[i],
+    "x[mask]": lambda T, x, i, m: x[m],
+    "x[i, i]": lambda T, x, i, m: x[None].expand(4, 4)[i, i],
+    "x[i] = v": lambda T, x, i, m: (x * 1).__setitem__(i, 1.0),
+    "masked_fill": lambda T, x, i, m: x.masked_fill(m, 0.0),
+    "where": lambda T, x, i, m: T.where(m, x, 0.0),
+    "gather": lambda T, x, i, m: x.gather(0, i),
+}
+
+
+def _with_inference_indices(lib, name):
+    x = lib.arange(4.0, requires_grad=True)
+    with lib.inference_mode():
+        index, mask = lib.tensor([0, 2]), lib.tensor([True, False, True, False])
+    try:
+        INFERENCE[name](lib, x, index, mask)
+    except RuntimeError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize("name", INFERENCE)
+def test_an_inference_index_tensor_cannot_be_held_as_torch(name):
+    assert _with_inference_indices(gradscope, name) == _with_inference_indices(torch, name) is not None
