@@ -3,6 +3,7 @@ rule that fails naming the first divergence (in the table, JSON and JUnit), and 
 `assert_grads_match_baseline` with `--gradscope-update-baselines`, run in pytester."""
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -121,7 +122,11 @@ def test_pytest_option_writes_then_checks_baselines(pytester, monkeypatch):
                                                                  "model.2.bias"]
     _run(pytester).assert_outcomes(passed=1)
 
-    pytester.makepyfile(test_user=PLUGIN_TESTS.replace("SCALE = 0.5", "SCALE = 0.6"))
+    changed_file = pytester.makepyfile(test_user=PLUGIN_TESTS.replace("SCALE = 0.5", "SCALE = 0.6"))
+    # Cached bytecode (Python's and pytest's rewritten modules) is trusted while the source's mtime, in whole
+    # seconds, and size are unchanged; this rewrite keeps the size and can fall in the same second.
+    later = changed_file.stat().st_mtime + 10
+    os.utime(changed_file, (later, later))
     changed = _run(pytester)
     changed.assert_outcomes(failed=1)
     changed.stdout.fnmatch_lines(["*gradients differ from baseline*model.gstrace*",
