@@ -353,17 +353,23 @@ erf = primitive("erf", _erf, "ErfBackward0", inputs=("self",), saves=("self",),
 
 
 # ------------------------------------------------------------------------------- shrinkage
-# NOTE: both backward kernels pass the gradient only strictly outside [-lambd, lambd]: 0 at the edges
+# NOTE: as PyTorch's kernels, both test "inside [-lambd, lambd]" (edges included), never "outside": a NaN is not
+# inside, so the forward passes it on and the backward passes its gradient (testing outside would make both 0 and
+# hide the NaN)
+def _inside(a, lambd):
+    return (a >= -lambd) & (a <= lambd)
+
+
 def _outside(s):
-    return (s.self < -s.lambd) | (s.self > s.lambd)
+    return ~_inside(s.self, s.lambd)
 
 
 hardshrink = primitive(
-    "hardshrink", lambda a, lambd: np.where((a < -lambd) | (a > lambd), a, 0).astype(a.dtype, copy=False),
+    "hardshrink", lambda a, lambd: np.where(_inside(a, lambd), 0, a).astype(a.dtype, copy=False),
     "HardshrinkBackward0", inputs=("self",), params=("lambd",), saves=("self",),
     vjp=(lambda g, s: s.xp.where(_outside(s), g, 0.0),))
 softshrink = primitive(
-    "softshrink", lambda a, lambd: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0)).astype(
+    "softshrink", lambda a, lambd: np.where(a > lambd, a - lambd, np.where(_inside(a, lambd), 0, a + lambd)).astype(
         a.dtype, copy=False),
     "SoftshrinkBackward0", inputs=("self",), params=("lambd",), saves=("self",),
     vjp=(lambda g, s: s.xp.where(_outside(s), g, 0.0),))

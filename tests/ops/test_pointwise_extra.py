@@ -235,3 +235,24 @@ def test_older_ops_on_bool_and_nan_as_torch(torch, name):
 ], ids=lambda call: "")
 def test_add_products_values_and_errors_as_torch(torch, call):
     _same_outcome(lambda: call(gradscope), lambda: call(torch))
+
+
+SHRINK_INPUTS = [-0.0, 0.0, -0.2, 0.2, -0.5, 0.5, -1.0, 1.0, float("nan"), float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("lambd", [0.5, 0.0])
+@pytest.mark.parametrize("name", ["hardshrink", "softshrink"])
+def test_shrinkage_passes_nan_on_and_its_gradient_back_as_torch(torch, name, lambd, dtype):
+    """PyTorch's kernels test "inside [-lambd, lambd]", which a NaN is not: the NaN goes on, and so does its
+    gradient. (Testing "outside" instead gave 0 for both: a NaN a debugger must report was hidden.)"""
+    results = []
+    for lib in (gradscope, torch):
+        x = lib.tensor(SHRINK_INPUTS, dtype=getattr(lib, dtype), requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, lambd)
+        y.backward(lib.arange(1.0, len(SHRINK_INPUTS) + 1, dtype=getattr(lib, dtype)))
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    (values, grads), (torch_values, torch_grads) = results
+    np.testing.assert_array_equal(values, torch_values)  # NaN equals NaN here; the sign of a zero is not compared
+    np.testing.assert_array_equal(grads, torch_grads)
+    assert np.isnan(values).sum() == 1
