@@ -45,8 +45,9 @@ mean_dim = primitive("mean_dim", lambda a, dim, keepdim: np.mean(a, axis=dim, ke
 
 
 def _evenly_distribute(g, s):
-    # NOTE: ties share the gradient evenly (PyTorch's evenly_distribute_backward for max()/min()).
-    mask = s.self == s.result
+    # NOTE: ties share the gradient evenly (PyTorch's evenly_distribute_backward for max()/min()); a nan result
+    # is every nan's, so the gradient goes to the nans (self == result alone matches nothing: 0 / 0 everywhere)
+    mask = (s.self == s.result) | ((s.self != s.self) & (s.result != s.result))
     return g * mask / mask.sum()
 
 

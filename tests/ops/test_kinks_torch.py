@@ -69,6 +69,8 @@ TORCH_KINKS = {
         lambda lib, x: x.median(), [[3.0, 1.0, 3.0, 2.0, 3.0]], [[1 / 3, 0.0, 1 / 3, 0.0, 1 / 3]]),
     "median is nan with a nan, which gets the gradient": (lambda lib, x: lib.median(x), [[1.0, NAN, 0.0]],
                                                          [[0.0, 1.0, 0.0]]),
+    "max and min of all elements are nan with a nan: the nans share the gradient": (
+        lambda lib, x: x.max() + lib.min(x), [[1.0, NAN, 0.0, NAN]], [[0.0, 1.0, 0.0, 1.0]]),
     "median along a dim: ties go to the index in stable order": (
         lambda lib, x: x.median(1).values, [[[1.0, 3.0, 3.0, 2.0], [2.0, 2.0, 1.0, 1.0]]],
         [[[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]]),
