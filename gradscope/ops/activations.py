@@ -33,10 +33,11 @@ def _elu(a, alpha, scale, input_scale):
 
 def _elu_vjp(input_scale):
     def rule(g, s):
-        # NOTE: x = 0 takes the exponential branch: elu'(0) = alpha · scale · input_scale
+        # NOTE: x = 0 takes the exponential branch: elu'(0) = alpha · scale · input_scale; as PyTorch's kernel it
+        # tests x <= 0, so a NaN x takes the linear branch (its gradient is g · scale, not NaN)
         xp, x, scale = s.xp, s.self, input_scale(s)
         negative = xp.exp(xp.where(x > 0, 0.0, x) * scale) * (scale * s.alpha * s.scale)
-        return g * xp.where(x > 0, s.scale, negative)
+        return g * xp.where(x <= 0, negative, s.scale)
     return rule
 
 
@@ -51,7 +52,7 @@ def _elu_result_vjp(input_scale):
         if s.alpha < 0:
             raise RuntimeError(_NEGATIVE_SLOPE)
         xp, y = s.xp, s.result
-        return g * xp.where(y > 0, s.scale, (y + s.alpha * s.scale) * input_scale(s))
+        return g * xp.where(y <= 0, (y + s.alpha * s.scale) * input_scale(s), s.scale)  # a NaN: linear, as above
     return rule
 
 
@@ -100,9 +101,9 @@ hardsigmoid = primitive("hardsigmoid", _hardsigmoid, "HardsigmoidBackward0", inp
 
 
 def _hardswish_vjp(g, s):
-    # NOTE: PyTorch's slope: 0 up to -3 (included), x/3 + 1/2 strictly inside, 1 from 3 on
+    # NOTE: PyTorch's slope: 0 up to -3 (included), x/3 + 1/2 strictly inside, 1 from 3 on and at a NaN x
     xp, x = s.xp, s.self
-    return xp.where(x <= -3, 0.0, xp.where(x >= 3, g, g * (x / 3 + 0.5)))
+    return xp.where(x <= -3, 0.0, xp.where(x < 3, g * (x / 3 + 0.5), g))
 
 
 hardswish = primitive("hardswish", lambda a: a * _hardsigmoid(a), "HardswishBackward0", inputs=("self",),

@@ -199,9 +199,10 @@ leaky_relu_result = primitive("leaky_relu_result", lambda a, slope: np.where(a >
 silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("self",), saves=("self",),
                  vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),),
                  keeps_meta=True)
-# NOTE: |x|'(0) = sign(0) = 0.
+# NOTE: |x|'(0) = sign(0) = 0, and PyTorch's sign of a NaN is 0 too (NumPy's is NaN).
 abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",),  # noqa: A001
-                vjp=(lambda g, s: g * s.xp.sign(s.self),), complex_vjp=(lambda g, s: g * s.xp.sgn(s.self),))
+                vjp=(lambda g, s: g * s.xp.where(s.self != s.self, 0.0, s.xp.sign(s.self)),),
+                complex_vjp=(lambda g, s: g * s.xp.sgn(s.self),))
 
 
 def _zero_grad(g, s):

@@ -12,6 +12,7 @@ import gradscope
 from gradscope.autograd import errors
 
 INF, NAN = math.inf, math.nan
+SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
 
 # name: (call on float64 leaves, input values, expected gradient of call(...).sum() for each input)
 TORCH_KINKS = {
@@ -71,6 +72,13 @@ TORCH_KINKS = {
                                                          [[0.0, 1.0, 0.0]]),
     "max and min of all elements are nan with a nan: the nans share the gradient": (
         lambda lib, x: x.max() + lib.min(x), [[1.0, NAN, 0.0, NAN]], [[0.0, 1.0, 0.0, 1.0]]),
+    "elu, selu, celu and hardswish at a nan: the slope past the kink, as PyTorch's kernels test x <= 0": (
+        lambda lib, x: lib.F.elu(x) + lib.F.selu(x) + lib.F.celu(x, 2.0) + lib.F.hardswish(x), [[NAN, -1.0, 1.0]],
+        [[3 + SELU_SCALE, math.exp(-1) * (1 + SELU_SCALE * SELU_ALPHA) + math.exp(-0.5) + 1 / 6,
+          3 + SELU_SCALE - 1 / 6]]),
+    "elu_ at a nan: its rule from the result takes the slope past the kink too": (
+        lambda lib, x: lib.F.elu(x * 1, inplace=True), [[NAN, -1.0]], [[1.0, math.exp(-1)]]),
+    "abs at a nan: PyTorch's sign of a nan is 0": (lambda lib, x: x.abs(), [[NAN, -2.0, 0.0]], [[0.0, -1.0, 0.0]]),
     "median along a dim: ties go to the index in stable order": (
         lambda lib, x: x.median(1).values, [[[1.0, 3.0, 3.0, 2.0], [2.0, 2.0, 1.0, 1.0]]],
         [[[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]]),
