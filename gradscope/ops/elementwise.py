@@ -7,7 +7,16 @@ import warnings
 
 import numpy as np
 
-from gradscope.ops.namespace import _FLOAT32, _FLOAT64, _ZERO32, _ZERO64, _sigmoid, sigmoid_backward, tanh_backward
+from gradscope.ops.namespace import (
+    _FLOAT32,
+    _FLOAT64,
+    _ZERO32,
+    _ZERO64,
+    _sigmoid,
+    sigmoid_backward,
+    tanh_backward,
+    torch_sign,
+)
 from gradscope.ops.namespace import relu_backward as _relu_backward
 from gradscope.ops.namespace import threshold_backward as _threshold_backward
 from gradscope.ops.registry import primitive
@@ -199,23 +208,16 @@ leaky_relu_result = primitive("leaky_relu_result", lambda a, slope: np.where(a >
 silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("self",), saves=("self",),
                  vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),),
                  keeps_meta=True)
-# NOTE: |x|'(0) = sign(0) = 0, and PyTorch's sign of a NaN is 0 too (NumPy's is NaN).
+# NOTE: |x|'(0) = sign(0) = 0, and PyTorch's sign of a NaN is 0 too (the namespace's sign is PyTorch's).
 abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",),  # noqa: A001
-                vjp=(lambda g, s: g * s.xp.where(s.self != s.self, 0.0, s.xp.sign(s.self)),),
-                complex_vjp=(lambda g, s: g * s.xp.sgn(s.self),))
+                vjp=(lambda g, s: g * s.xp.sign(s.self),), complex_vjp=(lambda g, s: g * s.xp.sgn(s.self),))
 
 
 def _zero_grad(g, s):
     return g * 0
 
 
-def _sign(a):
-    # NOTE: PyTorch's sign is (0 < x) − (x < 0): 0 at nan, where NumPy's is nan
-    out = np.sign(a)
-    return np.where(out != out, 0, out).astype(out.dtype, copy=False) if out.dtype.kind == "f" else out
-
-
-sign = primitive("sign", _sign, "SignBackward0", inputs=("self",), vjp=(_zero_grad,))
+sign = primitive("sign", torch_sign, "SignBackward0", inputs=("self",), vjp=(_zero_grad,))
 floor = primitive("floor", np.floor, "FloorBackward0", inputs=("self",), vjp=(_zero_grad,))
 ceil = primitive("ceil", np.ceil, "CeilBackward0", inputs=("self",), vjp=(_zero_grad,))
 round = primitive("round", np.round, "RoundBackward0", inputs=("self",), vjp=(_zero_grad,))  # noqa: A001

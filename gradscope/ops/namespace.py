@@ -16,6 +16,12 @@ from gradscope.ops.nn import _erf
 from gradscope.ops.rearrange import roll_array
 
 
+def torch_sign(a):
+    """PyTorch's sign, (0 < x) − (x < 0): 0 at a nan, where NumPy's is nan. The forward and every rule use it."""
+    out = np.sign(a)
+    return np.where(out != out, 0, out).astype(out.dtype, copy=False) if out.dtype.kind == "f" else out
+
+
 def _sigmoid(x):
     # NOTE: tanh form avoids the overflow warning exp(-x) gives for large negative x.
     return 0.5 * (1.0 + np.tanh(0.5 * x))
@@ -87,7 +93,7 @@ class NumpyNamespace:
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
     tanh = staticmethod(np.tanh)
-    sign = staticmethod(np.sign)
+    sign = staticmethod(torch_sign)
     abs = staticmethod(np.abs)
     where = staticmethod(np.where)
     sinh = staticmethod(np.sinh)

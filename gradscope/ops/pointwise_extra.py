@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from gradscope.ops import special
-from gradscope.ops.elementwise import _sign
+from gradscope.ops.namespace import torch_sign
 from gradscope.ops.registry import Primitive, primitive
 
 _LN2 = math.log(2.0)
@@ -147,7 +147,7 @@ def _sgn_complex_vjp(g, s):
     return xp.where(zero, 0.0, (g - s.result * s.result * xp.conj(g)) / (2 * xp.where(zero, 1.0, magnitude)))
 
 
-sgn = primitive("sgn", _sign, "SgnBackward0", inputs=("self",), saves=(("self", "result"),), vjp=(_zeros,),
+sgn = primitive("sgn", torch_sign, "SgnBackward0", inputs=("self",), saves=(("self", "result"),), vjp=(_zeros,),
                 complex_vjp=(_sgn_complex_vjp,))
 deg2rad = primitive("deg2rad", lambda a: a * np.asarray(_DEGREE, a.dtype), "Deg2RadBackward0", inputs=("self",),
                     vjp=(lambda g, s: g * _DEGREE,))

@@ -136,8 +136,9 @@ def norm_gradient(g, s, p):
         return g * xp.sign(x)
     if p == 2:
         return xp.where(result == 0, 0 * x, x * (g / result))
-    if math.isinf(p):
-        mask = xp.abs(x) == result
+    if math.isinf(p):  # a nan is an extreme too (PyTorch's mask), which sign(nan) = 0 then gives nothing
+        magnitude = xp.abs(x)
+        mask = (magnitude == result) | (magnitude != magnitude)
         return xp.sign(x) * mask * (g / xp.sum(mask, s.dim, True))
     if p < 1:  # |x|**(p-1) is infinite at x = 0: masked to 0 there
         scaled = xp.sign(x) * xp.where(x == 0, 0 * x, xp.abs(x) ** (p - 1))

@@ -79,6 +79,9 @@ TORCH_KINKS = {
     "elu_ at a nan: its rule from the result takes the slope past the kink too": (
         lambda lib, x: lib.F.elu(x * 1, inplace=True), [[NAN, -1.0]], [[1.0, math.exp(-1)]]),
     "abs at a nan: PyTorch's sign of a nan is 0": (lambda lib, x: x.abs(), [[NAN, -2.0, 0.0]], [[0.0, -1.0, 0.0]]),
+    "vector_norm's inf, -inf and 1-norms with a nan: the nan is an extreme, and its sign 0 gives it nothing": (
+        lambda lib, x: lib.linalg.vector_norm(x, INF) + lib.linalg.vector_norm(x, -INF) + lib.linalg.vector_norm(x, 1),
+        [[NAN, 1.0, -2.0]], [[0.0, 1.0, -1.0]]),
     "median along a dim: ties go to the index in stable order": (
         lambda lib, x: x.median(1).values, [[[1.0, 3.0, 3.0, 2.0], [2.0, 2.0, 1.0, 1.0]]],
         [[[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]]),
