@@ -94,6 +94,10 @@ class TensorNamespace:
         return x
 
     @staticmethod
+    def floor_divide(a, b):  # DivBackward2, as PyTorch's div(rounding_mode="floor"): its gradient is 0
+        return F.div(a, b, rounding_mode="floor")
+
+    @staticmethod
     def transpose(x, dim0, dim1):
         return S.transpose(x, dim0, dim1)
 

@@ -270,20 +270,21 @@ clamp_tensor = primitive(
          lambda g, s: s.xp.where((s.self > s.max) | (s.max < s.min), g, 0.0)))
 
 
-def _max_min_vjp(winner_mask):
+def _max_min_vjp(loser_mask):
     def rule(g, s):
-        # NOTE: ties split the gradient evenly between both inputs, as PyTorch does.
-        tie = s.self == s.other
-        return s.xp.where(tie, g / 2, g * winner_mask(s))
+        # NOTE: ties split the gradient evenly between both inputs, and only the loser gets 0, as PyTorch's
+        # masked_fill(self < other, 0): a NaN loses no comparison, so both inputs of a NaN result get g
+        xp = s.xp
+        return xp.where(loser_mask(s), 0.0, xp.where(s.self == s.other, g / 2, g))
     return rule
 
 
 maximum = primitive("maximum", np.maximum, "MaximumBackward0", inputs=("self", "other"),
                     saves=(("self", "other"), ("self", "other")),
-                    vjp=(_max_min_vjp(lambda s: s.self > s.other), _max_min_vjp(lambda s: s.other > s.self)))
+                    vjp=(_max_min_vjp(lambda s: s.self < s.other), _max_min_vjp(lambda s: s.other < s.self)))
 minimum = primitive("minimum", np.minimum, "MinimumBackward0", inputs=("self", "other"),
                     saves=(("self", "other"), ("self", "other")),
-                    vjp=(_max_min_vjp(lambda s: s.self < s.other), _max_min_vjp(lambda s: s.other < s.self)))
+                    vjp=(_max_min_vjp(lambda s: s.self > s.other), _max_min_vjp(lambda s: s.other > s.self)))
 # the condition is a parameter (a bool array): it has no gradient and no edge in the graph
 where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "WhereBackward0",
                   inputs=("self", "other"), params=("condition",), held=("condition",),

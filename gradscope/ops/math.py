@@ -85,7 +85,9 @@ logaddexp = primitive("logaddexp", np.logaddexp, "LogaddexpBackward0", inputs=("
                            lambda g, s: g / (1 + s.xp.exp(s.self - s.other))))
 
 # fmod and remainder: the quotient they subtract is piecewise constant, so the divisor's gradient is
-# −quotient (rounded toward 0 for fmod, down for remainder) and the dividend's passes unchanged
+# −quotient (rounded toward 0 for fmod, down for remainder: floor division's, as PyTorch's div(rounding_mode=
+# "floor"), so 2 // -inf is -1 and inf // 2 nan, where floor(2 / -inf) is -0 and floor(inf / 2) inf) and the
+# dividend's passes unchanged
 fmod_scalar = primitive("fmod", np.fmod, "FmodBackward0", inputs=("self",), params=("other",), vjp=(_pass,),
                         unsaved=("other",))
 fmod_tensor = primitive("fmod_tensor", np.fmod, "FmodBackward1", inputs=("self", "other"),
@@ -95,7 +97,7 @@ remainder_scalar = primitive("remainder", np.remainder, "RemainderBackward0", in
                              vjp=(_pass,), unsaved=("other",))
 remainder_tensor = primitive("remainder_tensor", np.remainder, "RemainderBackward1", inputs=("self", "other"),
                              saves=((), ("self", "other")),
-                             vjp=(_pass, lambda g, s: -g * s.xp.floor(s.self / s.other)))
+                             vjp=(_pass, lambda g, s: -g * s.xp.floor_divide(s.self, s.other)))
 frac = primitive("frac", lambda a: a - np.trunc(a), "FracBackward0", inputs=("self",), vjp=(_pass,))
 # NOTE: the gradient is grad · isfinite(x), a product as in PyTorch: an infinite grad at a replaced value is nan
 nan_to_num = primitive("nan_to_num", lambda a, nan, posinf, neginf: np.nan_to_num(a, nan=nan, posinf=posinf,

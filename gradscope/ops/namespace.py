@@ -100,6 +100,7 @@ class NumpyNamespace:
     cosh = staticmethod(np.cosh)
     floor = staticmethod(np.floor)
     trunc = staticmethod(np.trunc)
+    floor_divide = staticmethod(np.floor_divide)
     isfinite = staticmethod(np.isfinite)
     digamma = staticmethod(special.digamma)
     polygamma = staticmethod(special.polygamma)

@@ -82,6 +82,11 @@ TORCH_KINKS = {
     "vector_norm's inf, -inf and 1-norms with a nan: the nan is an extreme, and its sign 0 gives it nothing": (
         lambda lib, x: lib.linalg.vector_norm(x, INF) + lib.linalg.vector_norm(x, -INF) + lib.linalg.vector_norm(x, 1),
         [[NAN, 1.0, -2.0]], [[0.0, 1.0, -1.0]]),
+    "maximum and minimum at a nan: a nan loses no comparison, so both inputs get the gradient, as PyTorch's": (
+        lambda lib, x, y: lib.maximum(x, y) + lib.minimum(x, y), [[NAN, 1.0, 2.0, 3.0], [1.0, NAN, 2.0, 0.0]],
+        [[2.0, 2.0, 1.0, 1.0], [2.0, 2.0, 1.0, 1.0]]),
+    "remainder's divisor gets minus floor division's quotient: 2 // -inf is -1": (
+        lambda lib, x, y: lib.remainder(x, y), [[2.0, 5.5], [-INF, -2.0]], [[1.0, 1.0], [1.0, 3.0]]),
     "median along a dim: ties go to the index in stable order": (
         lambda lib, x: x.median(1).values, [[[1.0, 3.0, 3.0, 2.0], [2.0, 2.0, 1.0, 1.0]]],
         [[[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]]),
