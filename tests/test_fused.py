@@ -2,13 +2,12 @@
 
 import operator
 import re
-import threading
 
 import numpy as np
 import pytest
+from quiet_helpers import quiet_context_held_elsewhere
 
 import gradscope as gs
-from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import observers
 
 
@@ -136,20 +135,9 @@ def test_numpy_errors_stay_silent_and_the_user_state_untouched_when_another_thre
         state = np.geterr()
         fast = [op(x) for op in ops]  # NaN, inf and overflow, silently, as PyTorch
         assert np.geterr() == state
-        entered, release = threading.Event(), threading.Event()
-
-        def hold():
-            entered.set()
-            release.wait()
-
-        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
-        holder.start()
-        entered.wait()
-        try:  # this thread can't enter the quiet context: each op takes the general path, as silently
+        # this thread can't enter the quiet context: each op takes the general path, as silently
+        with quiet_context_held_elsewhere():
             blocked = [op(x) for op in ops]
-        finally:
-            release.set()
-            holder.join()
         assert np.geterr() == state
     for a, b in zip(fast, blocked):
         _same(a, b)

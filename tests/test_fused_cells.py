@@ -2,15 +2,14 @@
 op by op, and PyTorch's graph."""
 
 import itertools
-import threading
 
 import numpy as np
 import pytest
 import torch
+from quiet_helpers import quiet_context_held_elsewhere
 from test_fused_products import _general, _order, _same_tensor
 
 import gradscope as gs
-from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import fused_cells
 from gradscope.nn import rnn
 
@@ -144,20 +143,8 @@ def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_cont
         state = np.geterr()
         fast = cell(x, h)
         assert np.geterr() == state
-        entered, release = threading.Event(), threading.Event()
-
-        def hold():
-            entered.set()
-            release.wait()
-
-        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
-        holder.start()
-        entered.wait()
-        try:
+        with quiet_context_held_elsewhere():
             blocked = cell(x, h)
-        finally:
-            release.set()
-            holder.join()
         assert np.geterr() == state
     assert taken == [True, True]
     _same_tensor(fast, blocked)

@@ -2,16 +2,15 @@
 (log_softmax, then nll_loss through dispatch.apply), and PyTorch's graph, values, gradients and errors."""
 
 import itertools
-import threading
 
 import numpy as np
 import pytest
 import torch
+from quiet_helpers import quiet_context_held_elsewhere
 from test_fused_products import _general, _order, _same_tensor
 
 import gradscope as gs
 import gradscope.nn.functional as F
-from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import fused_losses
 from gradscope.ops import nn as N
 
@@ -209,20 +208,8 @@ def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_cont
         state = np.geterr()
         fast = F.cross_entropy(logits, target, reduction="none")
         assert np.geterr() == state and len(served) == 1
-        entered, release = threading.Event(), threading.Event()
-
-        def hold():
-            entered.set()
-            release.wait()
-
-        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
-        holder.start()
-        entered.wait()
-        try:
+        with quiet_context_held_elsewhere():
             blocked = F.cross_entropy(logits, target, reduction="none")
-        finally:
-            release.set()
-            holder.join()
     assert len(served) == 1
     _same_tensor(fast, blocked)
     expected = torch.nn.functional.cross_entropy(torch.tensor(values), torch.tensor([1, 2]), reduction="none")

@@ -3,15 +3,14 @@ nodes the general path makes, and PyTorch's."""
 
 import gc
 import itertools
-import threading
 
 import numpy as np
 import pytest
 import torch
+from quiet_helpers import quiet_context_held_elsewhere
 
 import gradscope as gs
 import gradscope.nn.functional as F
-from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import observers
 from gradscope.autograd.node import AccumulateGrad
 
@@ -247,20 +246,8 @@ def test_numpy_errors_stay_silent_as_in_torch_even_while_another_thread_holds_th
         state = np.geterr()
         fast = [op() for op in ops]
         assert np.geterr() == state
-        entered, release = threading.Event(), threading.Event()
-
-        def hold():
-            entered.set()
-            release.wait()
-
-        holder = threading.Thread(target=lambda: QUIET_RUN(hold))
-        holder.start()
-        entered.wait()
-        try:
+        with quiet_context_held_elsewhere():
             blocked = [op() for op in ops]
-        finally:
-            release.set()
-            holder.join()
         assert np.geterr() == state
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(fast[0].detach().numpy(), expected)
