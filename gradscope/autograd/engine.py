@@ -73,7 +73,13 @@ def _root_edges(tensors) -> list:
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(errors.NO_GRAD_FN.format(i))
         fn = t.grad_fn
-        edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
+        if fn is None:
+            fn = t._grad_accumulator()
+            if fn is None:  # a view that requires grad only through its base has no edge (PyTorch's check)
+                raise RuntimeError(errors.NO_GRAD_FN.format(i))
+            edges.append((fn, 0))
+        else:
+            edges.append((fn, t._output_nr))
     return edges
 
 
@@ -147,7 +153,7 @@ def scalar_backward(tensor: Tensor, retain_graph) -> None:
 
 
 def _input_edge(t):
-    if not isinstance(t, Tensor) or not t._requires_grad:
+    if not isinstance(t, Tensor) or not t.requires_grad:
         raise RuntimeError("One of the differentiated Tensors does not require grad")
     fn = t.grad_fn
     return (fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0)

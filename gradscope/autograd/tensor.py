@@ -154,6 +154,9 @@ class Tensor:
     def requires_grad(self) -> bool:
         if self._base is not None:
             _sync_view(self)
+            # as PyTorch: a view requires grad while its base does, even one made before the base's requires_grad_()
+            # (it is then a leaf whose gradient goes nowhere: see _grad_accumulator)
+            return self._requires_grad or self._base._requires_grad
         return self._requires_grad
 
     @requires_grad.setter
@@ -222,7 +225,7 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Fill `.grad` of this non-leaf tensor during backward (a no-op on leaves)."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         grad_fn = self.grad_fn
         if grad_fn is None or self._retains_grad:
@@ -256,6 +259,8 @@ class Tensor:
             ref = self._accumulator_ref
             node = ref() if ref is not None else None
             if node is None:
+                if not self._requires_grad:  # a view that requires grad only through its base: PyTorch's null edge
+                    return None
                 node = AccumulateGrad()
                 node.variable = self
                 self._accumulator_ref = weakref.ref(node)
@@ -267,7 +272,7 @@ class Tensor:
 
     def register_hook(self, hook):
         """`hook(grad) -> Tensor | None` runs when this tensor's gradient is computed; returns a handle."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         grad_fn = self.grad_fn
         if grad_fn is None:
@@ -280,7 +285,7 @@ class Tensor:
         """`hook(tensor)` runs after `.grad` of this leaf was updated."""
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = HookDict()
@@ -388,7 +393,8 @@ class Tensor:
     # conversion ---------------------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
         # NOTE: as PyTorch, only in grad mode: under no_grad the array can't take part in a graph anyway
-        if self._requires_grad and not force and grad_enabled.get():
+        if (self._requires_grad or self._base is not None and self.requires_grad) and not force and (
+                grad_enabled.get()):
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         writes.handed_out(self._data)  # the caller may write through the array it gets, unseen
         return self._data
@@ -428,7 +434,7 @@ class Tensor:
     def _warn_scalar_conversion(self) -> None:
         """float() and complex() of a tensor that requires grad warn, as PyTorch's do: once per process, and
         only where grad mode is on (so not inside an optimizer's no_grad step); int() doesn't."""
-        if self._requires_grad and grad_enabled.get():
+        if (self._requires_grad or self._base is not None and self.requires_grad) and grad_enabled.get():
             errors.warn_once("scalar_conversion", "Converting a tensor with requires_grad=True to a scalar may lead "
                              "to unexpected behavior.\nConsider using tensor.detach() first.", stacklevel=4)
 
@@ -446,9 +452,10 @@ class Tensor:
         return id(self)
 
     def __repr__(self, *, tensor_contents=None) -> str:
-        if self._grad_fn is not None:
-            suffixes = [f"grad_fn=<{type(self._grad_fn).__name__}>"]
-        elif self._requires_grad:
+        grad_fn = self.grad_fn
+        if grad_fn is not None:
+            suffixes = [f"grad_fn=<{type(grad_fn).__name__}>"]
+        elif self.requires_grad:
             suffixes = ["requires_grad=True"]
         else:
             suffixes = []
@@ -474,7 +481,7 @@ class Tensor:
                                "be because of a torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
         out = type(self).__new__(type(self))
-        Tensor._init(out, self._data.copy(), self._requires_grad)
+        Tensor._init(out, self._data.copy(), self.requires_grad)
         if self._grad is not None:
             out._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = out
@@ -498,7 +505,8 @@ def _sync_view(view: Tensor) -> None:
     version = view._version_counter[0]
     if base._grad_fn is view._view_base_fn and view._view_version == version:
         return
-    if view._view_chain and not view._view_made_without_grad and (view._requires_grad or base._grad_fn is not None):
+    if view._view_chain and not view._view_made_without_grad and (
+            view._requires_grad or base._grad_fn is not None or base._requires_grad):
         # lazy: a view's new node comes from the in-place machinery above; needed only after an in-place op
         from gradscope.autograd.inplace import view_replay_node
         view._grad_fn = view_replay_node(base, view)
@@ -510,11 +518,13 @@ def _sync_view(view: Tensor) -> None:
 
 def _stale_view_requires_grad(x: Tensor) -> bool:
     """Whether a view that did not require grad does now: an in-place op that requires grad changed its
-    base since it was made (as in PyTorch, it then takes part in the graph through the base). Callers
-    check `_requires_grad` first: this runs only for tensors that don't require grad."""
+    base since it was made (as in PyTorch, it then takes part in the graph through the base), or its base
+    requires grad (PyTorch's view.requires_grad; with no node, such a view is a leaf whose gradient goes nowhere).
+    Callers check `_requires_grad` first: this runs only for tensors that don't require grad."""
     base = x._base
-    if base is None or base._grad_fn is x._view_base_fn:
+    if base is None:
         return False
-    _sync_view(x)
-    return x._requires_grad
+    if base._grad_fn is not x._view_base_fn or x._view_version != x._version_counter[0]:
+        _sync_view(x)
+    return x._requires_grad or base._requires_grad
 
