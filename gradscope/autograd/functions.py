@@ -460,11 +460,32 @@ erf = _unary(N.erf)
 
 
 def softmax(input, dim, dtype=None):
-    return apply(N.softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))
+    if dtype is not None:  # PyTorch casts first (ToCopyBackward0 under the node)
+        input = input.to(dtype)
+    dim = _dim(dim, input._data.ndim)
+    if input._data.dtype.kind != "f":
+        return _softmax_of_non_floats("softmax", input, dim)
+    return apply(N.softmax, (input,), (dim,))
 
 
 def log_softmax(input, dim, dtype=None):
-    return apply(N.log_softmax, (input,), (_dim(dim, input._data.ndim),), _float_input(input))
+    if dtype is not None:
+        input = input.to(dtype)
+    dim = _dim(dim, input._data.ndim)
+    if input._data.dtype.kind != "f":
+        return _softmax_of_non_floats("log_softmax", input, dim)
+    return apply(N.log_softmax, (input,), (dim,))
+
+
+def _softmax_of_non_floats(name: str, input, dim: int):
+    """PyTorch's softmax kernels take floating dtypes only (integers, bools, complex raise); an empty tensor never
+    reaches a kernel and comes back as it is."""
+    data = input._data
+    if data.size == 0:
+        return Tensor._make(data.copy())
+    kernel = f"{name}_lastdim_kernel_impl" if dim >= data.ndim - 1 else f"{name}_kernel_impl"
+    type_name = _dtypes.from_numpy_dtype(data.dtype).legacy_name[:-6]  # "LongTensor" -> "Long"
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name}\'')
 
 
 def mse_loss(input, target, reduction=N.MEAN):

@@ -80,6 +80,9 @@ def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index
     _check_class_targets(input, target, weight)
     ndim = input._data.ndim
     not_differentiable("nll_loss_forward" if ndim <= 2 else "nll_loss2d_forward", "weight", weight)
+    if input._data.dtype.kind != "f":  # the kernels take floating log-probabilities only
+        kernel = "nll_loss_out_frame" if ndim <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type(input)}'")
     if ndim <= 2:
         return _F.nll_loss(input, target, weight, ignore_index, ENUM[reduction])
     w = None if weight is None else weight._data
