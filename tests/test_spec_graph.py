@@ -392,6 +392,52 @@ def test_register_multi_grad_hook_all_and_any(oracle):
     )
 
 
+MULTI_GRAD_SCENARIOS = {
+    "root_and_interior": "register((c, b)); c.backward(retain_graph=True)",
+    "root_and_interior_by_grad": "register((c, b)); torch.autograd.grad(c, b, retain_graph=True)",
+    "root_only": "register((c,)); c.backward(retain_graph=True)",
+    "root_and_leaf": "register((c, a)); c.backward(retain_graph=True)",
+    "nonscalar_root": "register((b,)); b.backward(torch.ones(2), retain_graph=True)",
+    "two_roots": "d = (a * 3).sum(); register((c, d)); torch.autograd.backward([c, d], retain_graph=True)",
+    "one_of_two_roots": "d = (a * 3).sum(); register((c, d)); torch.autograd.backward([c], retain_graph=True)",
+    "interior_with_inputs": "register((b, e)); c.backward(inputs=[w], retain_graph=True)",
+    "leaf_input_of_grad": "register((b, a)); torch.autograd.grad(c, a, retain_graph=True)",
+    "unused_leaf_of_grad": "register((b, w)); torch.autograd.grad(c, b, retain_graph=True)",
+    "twice": "register((e, b)); c.backward(retain_graph=True); c.backward(retain_graph=True)",
+    "not_requiring_grad": "register((b, torch.ones(2)))",
+    "view_before_requires_grad": "z = torch.zeros(2); v = z[:1]; z.requires_grad_(); register((v,))",
+}
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+@pytest.mark.parametrize("scenario", MULTI_GRAD_SCENARIOS)
+def test_multi_grad_hook_counts_as_pytorch(oracle, scenario, mode):
+    """PyTorch's "all" mode counts the tensors whose nodes will run (torch._C._will_engine_execute_node, where a
+    one-root backward's root is not in the graph) when the first hook runs, and calls fn on reaching that count,
+    then counts afresh; autograd.grad refuses a leaf it runs; "any" calls fn once per backward."""
+    oracle.check(f"""
+        a = torch.tensor([1., 2.], requires_grad=True)
+        w = torch.tensor([3., 4.], requires_grad=True)
+        b = a * 2
+        e = b * w
+        c = e.sum()
+
+        def show(grads):
+            if isinstance(grads, list):
+                print("all", [None if g is None else g.tolist() for g in grads])
+            else:
+                print("any", grads.tolist())
+
+        def register(tensors):
+            return torch.autograd.graph.register_multi_grad_hook(tensors, show, mode="{mode}")
+
+        try:
+            {MULTI_GRAD_SCENARIOS[scenario]}
+        except Exception as error:
+            print(type(error).__name__, error)
+    """)
+
+
 def test_nan_producing_ops_warn_nothing_even_with_all_warnings_shown(oracle):
     oracle.check(
         """

@@ -36,25 +36,29 @@ _current_pass: ContextVar = ContextVar("gradscope_backward_pass", default=None)
 
 
 class GraphTask:
-    """What one backward call is running over; multi-grad hooks ask it which tensors will get a gradient."""
+    """What one backward call is running over; multi-grad hooks ask it which nodes will run."""
 
-    __slots__ = ("edges", "nodes")
+    __slots__ = ("edges", "nodes", "accumulate", "__weakref__")  # multi-grad hooks keep their state per task, weakly
 
-    def __init__(self, edges, nodes) -> None:
+    def __init__(self, edges, nodes, accumulate) -> None:
         self.edges = edges  # the roots' edges
-        self.nodes = nodes  # every node reached, except (perhaps) the roots; None until asked (the engine runs without)
+        # every node reached (or, with inputs, every node leading to one), except perhaps the roots; None until
+        # asked (the engine runs without)
+        self.nodes = nodes
+        self.accumulate = accumulate  # False in autograd.grad
 
-    def count_expected(self, tensors) -> int:
+    def will_execute(self, node) -> bool:
+        """PyTorch's torch._C._will_engine_execute_node: whether `node` is in the graph (with inputs: leads to one).
+        A single root is not: PyTorch's engine then starts at it, without the GraphRoot node whose children alone
+        count; several roots are. autograd.grad refuses a leaf it runs."""
         if self.nodes is None:
             self.nodes = _dependencies(self.edges)
-        roots = {node for node, _ in self.edges}
-        count = 0
-        for t in tensors:
-            if t._requires_grad:
-                fn = t.grad_fn
-                node = fn if fn is not None else t._grad_accumulator()
-                count += node in self.nodes or node in roots
-        return count
+        if len(self.edges) == 1 and node is self.edges[0][0] or node not in self.nodes:
+            return False
+        if not self.accumulate and type(node) is AccumulateGrad:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are currently running "
+                               "autograd.grad(). This is currently not supported.")
+        return True
 
 
 def current_pass() -> GraphTask | None:
@@ -348,7 +352,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     if observers.WATCHERS:
         observers.notify_watchers("backward_begin", [node for node, _ in roots], root_grads)
     token = grad_enabled.set(create_graph)
-    pass_token = _current_pass.set(GraphTask(roots, dependencies))
+    pass_token = _current_pass.set(GraphTask(roots, dependencies, accumulate))
     numpy_token = quiet()  # NOTE: user hooks in this pass see NumPy errors silenced too
     heappop, heappush = heapq.heappop, heapq.heappush
     top = -ready[0][0]  # the largest sequence number of a waiting node (-1: none): `second`'s, else the heap's top's

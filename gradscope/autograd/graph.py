@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.hooks import RemovableHandle
@@ -69,42 +71,69 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all") -> RemovableHand
 
     mode="all": `fn(grads)` with one entry per tensor (None where no gradient arrived) after the
     last of them was computed; mode="any": `fn(grad)` with the first gradient computed.
+
+    As in PyTorch, "all" counts the tensors whose nodes will run when the first of their hooks runs, and calls `fn`
+    when that many have run, then counts afresh: the root of a one-root backward isn't counted (PyTorch's
+    _will_engine_execute_node), so a set including it calls `fn` once per gradient arriving.
     """
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
-
     tensors = tuple(tensors)
-    state: dict = {}
     lock = threading.Lock()
+    if mode == "all":
+        nodes = [_node_of(t) for t in tensors]  # as PyTorch, the nodes (leaves' AccumulateGrad kept) of now
+        counts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per pass: hooks run, gradients so far
+        expected = None  # NOTE: one for every pass, as PyTorch's nb_calls
 
-    def make_hook(index: int):
+        def make_hook(index: int):
+            def hook(grad):
+                nonlocal expected
+                task = _running_pass()
+                with lock:
+                    count, grads = counts.get(task) or (0, [None] * len(tensors))
+                    counts[task] = (count + 1, grads)
+                    if count == 0:
+                        expected = sum(task.will_execute(node) for node in nodes)
+                grads[index] = grad
+                if count == expected - 1:
+                    fn(grads)
+                    del counts[task]
+            return hook
+
+        handles = tuple(t.register_hook(make_hook(i)) for i, t in enumerate(tensors))
+    else:
+        ran: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+        @functools.wraps(fn)
         def hook(grad):
-            key = current_pass()
+            task = _running_pass()
             with lock:
-                entry = state.setdefault(key, {"grads": [None] * len(tensors), "fired": False, "pending": None})
-                if mode == "any":
-                    if entry["fired"]:
-                        return None
-                    entry["fired"] = True
-                    fire = True
-                else:
-                    entry["grads"][index] = grad
-                    if entry["pending"] is None:
-                        entry["pending"] = key.count_expected(tensors)
-                    entry["pending"] -= 1
-                    fire = entry["pending"] == 0
-            if fire:
-                state.pop(key, None) if mode == "all" else None
-                fn(grad if mode == "any" else entry["grads"])
-            return None
-        return hook
+                first = task not in ran
+                ran[task] = True
+            if first:
+                fn(grad)
 
-    handles = [t.register_hook(make_hook(i)) for i, t in enumerate(tensors) if t.requires_grad]
-    group = _HandleGroup(handles)
-    return group
+        handles = tuple(t.register_hook(hook) for t in tensors if t.requires_grad)
+    return _MultiHandle(handles)
 
 
-class _HandleGroup(RemovableHandle):
+def _node_of(tensor):
+    node = tensor.grad_fn
+    if node is None and tensor.requires_grad:
+        node = tensor._grad_accumulator()
+    if node is None:
+        raise AssertionError("Expected gradient function to be set")
+    return node
+
+
+def _running_pass():
+    task = current_pass()
+    if task is None:
+        raise AssertionError("expected this hook to be called inside a backward call")
+    return task
+
+
+class _MultiHandle(RemovableHandle):
     def __init__(self, handles) -> None:
         self.handles = handles
 
