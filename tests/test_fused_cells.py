@@ -159,7 +159,9 @@ def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_cont
 
 def test_steps_share_their_nodes_metadata_with_each_other_and_with_f_linear(taken):
     """The step keeps its nodes' metadata, sizes and strides in the tuples F.linear's fast path shares per layout
-    (and fused.unary per shape): one object each for every step, not new ones kept until the backward."""
+    (and fused.unary per shape): one object each for every step, not new ones kept until the backward. (A cell
+    remembers the layouts it took, so F.linear shares them while its own cache keeps them: here from the start.)"""
+    fused_cells._CELLS.clear()
     cell = _cell(gs.float64, True, "tanh")
     x = gs.tensor(np.ones((2, 3)), requires_grad=True)
     first = cell(x)
@@ -176,3 +178,62 @@ def test_steps_share_their_nodes_metadata_with_each_other_and_with_f_linear(take
     linear = gs.nn.functional.linear(second, cell.weight_hh, cell.bias_hh).grad_fn
     assert linear._input_meta is add2.next_functions[0][0]._input_meta
     assert taken == [True, True, True]
+
+
+def test_a_remembered_cell_serves_only_operands_of_its_dtype_shapes_and_strides(taken):
+    """Steps whose operands differ from a remembered cell's only in strides (a transposed state, a transposed
+    weight), in the bias, or in a dtype equal to it but not the same (NumPy metadata: the general path's `is`
+    checks refuse it), and a cell whose layout F.linear has since replaced: each gets the general path's nodes."""
+    cell = _cell(gs.float64, True, "tanh")
+    x = gs.randn(2, 3, dtype=gs.float64, requires_grad=True)
+    h = gs.randn(2, 4, dtype=gs.float64, requires_grad=True)
+    h_t = gs.randn(4, 2, dtype=gs.float64, requires_grad=True).t()
+    for state in (h, h_t, h, h_t):
+        _same_tensor(cell(x, state), _general(cell, x, state))
+    gs.nn.functional.linear(gs.randn(4, 2, dtype=gs.float64).t(), cell.weight_hh, cell.bias_hh)  # another layout
+    _same_tensor(cell(x, h), _general(cell, x, h))
+    with gs.no_grad():
+        cell.weight_hh.data = cell.weight_hh.detach().t().contiguous().t()  # Fortran order: other strides
+    _same_tensor(cell(x, h), _general(cell, x, h))
+    unbiased = _cell(gs.float64, False, "tanh")
+    _same_tensor(unbiased(x, h), _general(unbiased, x, h))
+    assert taken == [True, False] * 7
+    tag = np.dtype("f8", metadata={"tag": 1})
+
+    def tagged(tensor):
+        array = np.empty(tensor.shape, tag)
+        array[...] = tensor.detach().numpy()
+        return gs.from_numpy(array)
+    with gs.no_grad():
+        for parameter in cell.parameters():
+            parameter.data = tagged(parameter)
+    x, h = tagged(x), tagged(h)
+    assert x._data.dtype is cell.weight_hh._data.dtype is tag
+    _same_tensor(cell(x, h), _general(cell, x, h))
+    assert taken[-2:] == [False, False]
+
+
+def test_a_cell_with_parametrized_weights_computes_as_torch():
+    """RNNCell reads its weights from the parameters' dict; a parametrization moves one out of it (a property
+    computing it from the original): the step then uses the computed weight, as PyTorch's."""
+    seen = []
+    for lib in (gs, torch):
+        class Doubled(lib.nn.Module):
+            def forward(self, weight):
+                return weight * 2
+
+        lib.manual_seed(0)
+        cell = lib.nn.RNNCell(3, 4, dtype=lib.float64)
+        with lib.no_grad():
+            for index, parameter in enumerate(cell.parameters()):
+                parameter.copy_(lib.linspace(-1, 1, parameter.numel(), dtype=lib.float64).reshape(parameter.shape)
+                                * (index + 1) / 4)
+        lib.nn.utils.parametrize.register_parametrization(cell, "weight_hh", Doubled())
+        lib.nn.utils.parametrize.register_parametrization(cell, "bias_ih", Doubled())
+        x = lib.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        h = cell(x, cell(x))
+        h.sum().backward()
+        seen.append([h.detach().numpy(), x.grad.numpy()]
+                    + [parameter.grad.numpy() for _, parameter in sorted(cell.named_parameters())])
+    for ours, theirs in zip(*seen, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

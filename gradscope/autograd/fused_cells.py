@@ -46,6 +46,40 @@ def _arrays(state, weights_hh, biases_hh, dot_hh, data, weights_ih, biases_ih, d
     return hh, ih, pre, activation(pre)
 
 
+_CELLS: dict = {}  # the operands' (dtype, shapes, strides, bias shape) -> _cell's (layouts, metadata)
+_MAX_CELLS = 256  # past this many the cache starts again (a model has few)
+
+
+def _cell(dtype, shape: tuple, strides: tuple, state_shape: tuple, state_strides: tuple, ih_shape: tuple,
+          ih_strides: tuple, hh_shape: tuple, hh_strides: tuple, bias_shape: tuple | None) -> tuple | None:
+    """What a step with operands of these dtype, shapes and strides shares with every other such step, once its
+    operands are checked: each product's F.linear layout (fused_products._Layout: its nodes' metadata, sizes and
+    strides, and whether np.dot computes it), the nonlinearity's `_input_meta` (fused.unary's) and the add's;
+    None when the step does not serve them (the general path raises the errors). Kept for the next step.
+
+    Why: checked and looked up afresh, these were ~300 bytecodes a step (a third of the step's forward)."""
+    if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and len(shape) == 2 and len(ih_shape) == 2
+            and shape[1] == ih_shape[1] and state_shape == (shape[0], ih_shape[0])
+            and hh_shape == (ih_shape[0], ih_shape[0]) and (bias_shape is None or bias_shape == ih_shape[:1])):
+        return None
+    # each product's layout as F.linear's fast path keeps it, shared with F.linear's nodes
+    layout_hh = _LAYOUTS.get(hh_shape)
+    if (layout_hh is None or layout_hh.shape != state_shape or layout_hh.dtype is not dtype
+            or layout_hh.strides != state_strides or layout_hh.weight_strides != hh_strides):
+        layout_hh = _layout(state_shape, state_strides, hh_shape, hh_strides, dtype)
+    layout_ih = _LAYOUTS.get(ih_shape)
+    if (layout_ih is None or layout_ih.shape != shape or layout_ih.dtype is not dtype
+            or layout_ih.strides != strides or layout_ih.weight_strides != ih_strides):
+        layout_ih = _layout(shape, strides, ih_shape, ih_strides, dtype)
+    out_metas = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[state_shape]  # fused.unary's
+    cell = (layout_hh, layout_ih, out_metas, (out_metas[0], out_metas[0]))
+    if len(_CELLS) >= _MAX_CELLS:
+        _CELLS.clear()
+    _CELLS[(dtype, shape, strides, state_shape, state_strides, ih_shape, ih_strides, hh_shape, hh_strides,
+            bias_shape)] = cell
+    return cell
+
+
 def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None,
              bias_hh: Tensor | None, relu: bool) -> Tensor | None:
     """`tanh(F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih))` (relu with `relu`) for a
@@ -58,30 +92,25 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         return None
     data, state, weights_ih, weights_hh = input._data, hx._data, weight_ih._data, weight_hh._data
     dtype = data.dtype
-    shape, state_shape, ih_shape, hh_shape = data.shape, state.shape, weights_ih.shape, weights_hh.shape
-    if not ((dtype is _FLOAT32 or dtype is _FLOAT64) and state.dtype is dtype and weights_ih.dtype is dtype
-            and weights_hh.dtype is dtype and len(shape) == 2 and len(ih_shape) == 2 and shape[1] == ih_shape[1]
-            and state_shape == (shape[0], ih_shape[0]) and hh_shape == (ih_shape[0], ih_shape[0])):
-        return None
     if bias_ih is None and bias_hh is None:
-        biases_ih = biases_hh = None
+        biases_ih = biases_hh = bias_shape = None
     elif not (isinstance(bias_ih, Tensor) and isinstance(bias_hh, Tensor) and bias_ih._requires_grad
               and bias_hh._requires_grad and (biases_ih := bias_ih._data).dtype is dtype
-              and (biases_hh := bias_hh._data).dtype is dtype and (bias_shape := biases_ih.shape) == ih_shape[:1]
-              and biases_hh.shape == bias_shape):
+              and (biases_hh := bias_hh._data).dtype is dtype and (bias_shape := biases_ih.shape) == biases_hh.shape):
         return None
-    strides, state_strides = data.strides, state.strides
-    ih_strides, hh_strides = weights_ih.strides, weights_hh.strides
-    # each product's layout as F.linear's fast path keeps it (fused_products._Layout): its nodes' metadata, sizes
-    # and strides, shared, and np.dot where F.linear takes it
-    layout_hh = _LAYOUTS.get(hh_shape)
-    if (layout_hh is None or layout_hh.shape != state_shape or layout_hh.dtype is not dtype
-            or layout_hh.strides != state_strides or layout_hh.weight_strides != hh_strides):
-        layout_hh = _layout(state_shape, state_strides, hh_shape, hh_strides, dtype)
-    layout_ih = _LAYOUTS.get(ih_shape)
-    if (layout_ih is None or layout_ih.shape != shape or layout_ih.dtype is not dtype
-            or layout_ih.strides != strides or layout_ih.weight_strides != ih_strides):
-        layout_ih = _layout(shape, strides, ih_shape, ih_strides, dtype)
+    # the operands' shapes and strides as one key: a cell seen before passed _cell's checks with them
+    cell = _CELLS.get((dtype, data.shape, data.strides, state.shape, state.strides, weights_ih.shape,
+                       weights_ih.strides, weights_hh.shape, weights_hh.strides, bias_shape))
+    if cell is None:
+        cell = _cell(dtype, data.shape, data.strides, state.shape, state.strides, weights_ih.shape,
+                     weights_ih.strides, weights_hh.shape, weights_hh.strides, bias_shape)
+        if cell is None:
+            return None
+    layout_hh, layout_ih, out_metas, add_metas = cell
+    # NOTE: `is`, as the general path's checks: a key compares dtypes by equality, which ignores a dtype's metadata
+    if not (layout_ih.dtype is dtype and state.dtype is dtype and weights_ih.dtype is dtype
+            and weights_hh.dtype is dtype):
+        return None
     other_ih, other_hh = weights_ih.T, weights_hh.T
     dot_ih, dot_hh = layout_ih.dense, layout_hh.dense
     activation = _RELU if relu else _TANH
@@ -95,7 +124,6 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
                                        activation)
         finally:
             QUIET_RESET(token)
-    out_metas = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[(shape[0], ih_shape[0])]  # fused.unary's
 
     # the state's product: weight_hh.t() (TBackward0), then addmm (mm without biases), as F.linear's fast path
     view = _new(Tensor)
@@ -198,8 +226,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     # their sum (fused.binary's add: alpha 1, nothing saved), then the nonlinearity (fused.unary's: the result saved)
     node = _ADD_NODE()
     node._next = ((hh_node, 0), (ih_out._grad_fn, 0))
-    out_meta = out_metas[0]
-    node._input_meta = (out_meta, out_meta)
+    node._input_meta = add_metas
     node._seq = next(_sequence)
     node._attrs = _ALPHA_ONE
     node._saved = ()

@@ -388,10 +388,11 @@ class RNNCell(RNNCellBase):
         elif not batched:
             hx = hx.unsqueeze(0)
         parameters = self._parameters
-        weight_ih = parameters["weight_ih"] if "weight_ih" in parameters else self.weight_ih
-        weight_hh = parameters["weight_hh"] if "weight_hh" in parameters else self.weight_hh
-        bias_ih = parameters["bias_ih"] if "bias_ih" in parameters else self.bias_ih
-        bias_hh = parameters["bias_hh"] if "bias_hh" in parameters else self.bias_hh
+        try:  # the parameters' own dict; one moved out of it (a parametrization's property) through getattr
+            weight_ih, weight_hh = parameters["weight_ih"], parameters["weight_hh"]
+            bias_ih, bias_hh = parameters["bias_ih"], parameters["bias_hh"]
+        except KeyError:
+            weight_ih, weight_hh, bias_ih, bias_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
         relu = self.nonlinearity != "tanh"
         hidden = fused_cells.rnn_cell(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, relu)
         if hidden is None:  # not its common case: op by op
