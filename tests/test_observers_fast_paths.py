@@ -51,7 +51,7 @@ class _Log:
 
     def node_created(self, node, inputs, outputs):
         self.events.append((
-            "node_created", self._node(node), node.scope, node.module_call is observers.calls.get(),
+            "node_created", self._node(node), node.scope, node.module_call is observers.node_call(),
             [None if child is None else (self._node(child), nr) for child, nr in node.next_functions],
             [self._tensor(x) for x in inputs], [self._tensor(o) for o in outputs],
             getattr(node, "_attrs", None), getattr(node, "_input_meta", None)))
@@ -145,34 +145,44 @@ def test_an_observer_is_told_on_the_fast_path_what_the_general_paths_tell_it():
     assert {"node_created", "tensor_saved", "op_computed", "root_module_called", "grad_accumulated"} <= kinds
 
 
-class _ValueLog(_Log):
-    """A `_Log` that takes what was saved as `value_saved` (the value itself, no SavedTensor) where it can."""
+class _OneEventLog(_Log):
+    """A `_Log` that takes the nodes the fast paths make as `op_recorded`: logged as the events it stands for, each
+    saved value as the light entry's value (the input tensor, or the output's array; no SavedTensor)."""
 
-    def value_saved(self, node, name, value):
-        self.events.append(("saved", self._node(node), name, self._label(value), isinstance(value, gs.Tensor)))
+    def op_recorded(self, op, node, inputs, outputs):
+        self.events.append(("op_recorded", op.name))
+        self.node_created(node, inputs, outputs)
+        for name, (is_output, index, _), entry in zip(op.saved_names, op.save_plan, node._saved):
+            if type(entry) is tuple:
+                value = entry[0] if entry[3] is None else entry[3]
+                named = outputs[index]._data if is_output else inputs[index]
+                self.events.append(("saved", self._node(node), name, self._label(value), value is named,
+                                    isinstance(value, gs.Tensor)))
+        assert all(output._grad_fn is node for output in outputs)  # an op with a node: its op_computed follows
+        self.op_computed(op, inputs, outputs)
 
 
-def test_an_observer_with_value_saved_is_told_the_values_the_saved_tensors_hold():
-    """On the fast paths an observer with `value_saved` gets each light saved value (the input tensor, or the
-    output's array) instead of a SavedTensor; the general paths (here every op) still tell it `tensor_saved`. The
-    values are those the SavedTensors hold, under the same names, in the same order."""
-    told = _ValueLog()
+def test_an_observer_with_op_recorded_is_told_a_node_and_what_it_saved_in_one_event():
+    """On the fast paths an observer with `op_recorded` is told each node made in that event instead of
+    node_created, tensor_saved and op_computed, and reads the light saved entries itself: the values the
+    SavedTensors of the general paths (here every op) hold, under the same names, in the same order, each the input
+    or output `op.save_plan` names. Ops that made no node are still told as op_computed, and a two-output op's
+    node (the general path's, with SavedTensor entries) as node_created and tensor_saved."""
+    told = _OneEventLog()
     with _path("fast", told):
         _program(gs)
     general = _Log()
     with _path("record", general):
         _program(gs)
     kinds = [event[0] for event in told.events]
-    assert kinds.count("saved") > 10 and "tensor_saved" in kinds  # a two-output op saves SavedTensors
+    assert kinds.count("op_recorded") > 10 and kinds.count("saved") > 10 and "tensor_saved" in kinds
     assert [("saved", *event[1:4]) if event[0] == "tensor_saved" else event[:4] if event[0] == "saved" else event
-            for event in told.events] == [("saved", *event[1:4]) if event[0] == "tensor_saved" else event
-                                          for event in general.events]
+            for event in told.events if event[0] != "op_recorded"] == [
+        ("saved", *event[1:4]) if event[0] == "tensor_saved" else event for event in general.events]
     # an input saved is its tensor, an output saved its array (SavedTensor._tensor is None for an output)
-    told_saved = [event for event in told.events if event[0] in ("saved", "tensor_saved")]
-    general_saved = [event for event in general.events if event[0] == "tensor_saved"]
-    assert {mine[4] for mine in told_saved if mine[0] == "saved"} == {True, False}
-    for mine, theirs in zip(told_saved, general_saved, strict=True):
-        assert mine[0] == "tensor_saved" or mine[4] is not theirs[5]
+    told_saved = [event for event in told.events if event[0] == "saved"]
+    assert all(event[4] for event in told_saved)
+    assert {event[5] for event in told_saved} == {True, False}
 
 
 def test_the_fast_path_serves_an_observer():
@@ -246,6 +256,77 @@ def test_a_recording_on_the_fast_path_holds_what_the_general_paths_record():
     assert len(fast["nodes"]) > 30 and fast["parameters"]
     assert fast == apply
     assert fast == record
+
+
+class _HoldsOthers(gs.nn.Module):
+    """A closed module without children (as gradscope's own) whose forward calls a module it holds unregistered
+    and runs a Sequential's forward itself."""
+
+    _closed_forward = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = [gs.nn.Tanh(), gs.nn.Sequential(gs.nn.Sigmoid(), gs.nn.Softplus())]
+
+    def forward(self, input):
+        return self.held[1].forward(self.held[0](input * 2))
+
+
+class _Users(gs.nn.Module):  # the user's own module (not closed): its ops have their own lines
+    def forward(self, input):
+        return input.exp() - 1
+
+
+def _layered(lib):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), _HoldsOthers(), _Users(),
+                              lib.nn.Sequential(lib.nn.Linear(4, 2), lib.nn.ReLU()))
+    model(lib.ones(2, 3)).sum().backward()
+    return model
+
+
+def test_a_recording_runs_a_sequentials_closed_children_inline_and_records_what_their_calls_give(monkeypatch):
+    """Under a Recorder (observers of this context), as under anomaly mode, a Sequential in a closed call runs its
+    closed children without children inline (no module call of their own, ModuleCall.inline); their nodes have
+    the scopes and source lines the general paths (a process-wide observer: every child called) record."""
+    monkeypatch.setattr(gs.nn._hooks, "module_hooks_registered", False)  # (else no child runs inline)
+    calls = []
+    code = gs.nn.Module.__call__.__code__
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code is code:
+            calls.append(type(frame.f_locals["self"]).__name__)
+
+    contents = {}
+    for name in ("fast", "apply", "record"):
+        recorder = Recorder()
+        if name == "fast":
+            context = recorder
+        else:
+            context = contextlib.ExitStack()
+            context.enter_context(_path(name, recorder if name == "record" else _Log()))
+            if name == "apply":
+                context.enter_context(recorder)
+        sys.setprofile(profile)
+        try:
+            with context:
+                _layered(gs)
+        finally:
+            sys.setprofile(None)
+        contents[name] = (_content(recorder.finish()), calls[:])
+        calls.clear()
+    (fast, fast_calls), (apply, apply_calls), (record, record_calls) = contents.values()
+    assert fast == apply == record
+    # the root, the calls a forward run inline makes, the user's module, a Sequential with children
+    assert fast_calls == ["Sequential", "Tanh", "Sigmoid", "Softplus", "_Users", "Sequential"]
+    assert apply_calls == record_calls == ["Sequential", "Linear", "Tanh", "_HoldsOthers", "Tanh", "Sigmoid",
+                                           "Softplus", "_Users", "Sequential", "Linear", "ReLU"]
+    scopes = {node["scope"] for node in fast["nodes"] if node["kind"] == "op"}
+    assert scopes == {"Sequential.0", "Sequential.1", "Sequential.2", "Sequential.2.Tanh", "Sequential.2.0",
+                      "Sequential.2.1", "Sequential.3", "Sequential.4.0", "Sequential.4.1", None}
+    lines = {(node["scope"], node["source"]["line"]) for node in fast["nodes"] if node["kind"] == "op"}
+    assert {line for scope, line in lines if scope != "Sequential.3"} == {_layered.__code__.co_firstlineno + 4}
+    assert {line for scope, line in lines if scope == "Sequential.3"} == {_Users.forward.__code__.co_firstlineno + 1}
 
 
 class _SavedAtEnd(_Log):

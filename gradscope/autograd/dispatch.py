@@ -427,7 +427,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
 
 def _notify(op, node, inputs, outputs) -> None:
     """Tell the observers about a new node and what it saved (only called when some observer listens)."""
-    node.module_call = observers.calls.get()
+    node.module_call = observers.node_call()
     observers.notify("node_created", node, inputs, outputs)
     names = [f"{op.inputs[0]}[{i}]" for i in range(len(inputs))] if op.variadic else op.saved_names
     for name, entry in zip(names, node._saved):
@@ -438,28 +438,26 @@ def _notify(op, node, inputs, outputs) -> None:
 def tell_observers(op, inputs, outputs: tuple) -> None:
     """What the observers listening in this context learn of an op a fast path ran in `Modes.plain` (its one
     output just made, with its node if one was made, whose saved entries are light): the events `_record`
-    and `_finish` send, in their order (each observer's, one observer after another). Each light entry is shown
-    as the SavedTensor it stands for, or as its value (the input tensor, or the output's array) to an observer
-    with `value_saved`."""
+    and `_finish` send, in their order (each observer's, one observer after another), each light entry shown as
+    the SavedTensor it stands for; or, to an observer with `op_recorded`, a node made in that one event."""
     node = outputs[0]._grad_fn
     if node is not None:
-        node.module_call = observers.calls.get()
+        call = observers.calls.get()  # observers.node_call(), inline
+        node.module_call = call if call is None or call.inline is None else call.inline
     for observer in observers.GLOBAL + modes.get().observers:
         if node is not None:
+            method = getattr(observer, "op_recorded", None)
+            if method is not None:  # the light entries are its to read: no SavedTensor made
+                method(op, node, inputs, outputs)
+                continue
             method = getattr(observer, "node_created", None)
             if method is not None:
                 method(node, inputs, outputs)
-            method = getattr(observer, "value_saved", None)
-            if method is not None:  # the value alone: no SavedTensor made
+            method = getattr(observer, "tensor_saved", None)
+            if method is not None:
                 for name, entry in zip(op.saved_names, node._saved):
                     if type(entry) is tuple:  # Python numbers, saved as they are, aren't tensors
-                        method(node, name, entry[0] if entry[3] is None else entry[3])
-            else:
-                method = getattr(observer, "tensor_saved", None)
-                if method is not None:
-                    for name, entry in zip(op.saved_names, node._saved):
-                        if type(entry) is tuple:
-                            method(node, name, _light_to_saved(entry))
+                        method(node, name, _light_to_saved(entry))
         method = getattr(observer, "op_computed", None)
         if method is not None:
             method(op, inputs, outputs)

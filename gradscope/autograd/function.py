@@ -266,7 +266,7 @@ def _connect(ctx, args, outputs) -> tuple:
     if observers.checker is not None:
         observers.checker.node_created(ctx, args, connected)
     if observers.GLOBAL or observers.active.get():
-        ctx.module_call = observers.calls.get()
+        ctx.module_call = observers.node_call()
         observers.notify("node_created", ctx, args, connected)
         for i, entry in enumerate(ctx._saved_for_backward):
             if entry is not None:

@@ -7,10 +7,11 @@ An observer is any object with some of these methods (missing ones are skipped):
 `backward_end()`, and `op_computed(op, inputs, outputs)`: after every primitive `dispatch.apply` runs,
 in the graph or not (after `node_created` when it made a node; `outputs` is a tuple of Tensors, whose
 `_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
-anomaly mode); with none active the engine pays one check per op. An observer that only needs what was
-saved may also have `value_saved(node, name, value)`: the fast paths (`dispatch.tell_observers`) then tell it
-the value itself (the input tensor, or the output's array, as the SavedTensor holds them) instead of making
-the SavedTensor for `tensor_saved`.
+anomaly mode); with none active the engine pays one check per op. An observer may also have
+`op_recorded(op, node, inputs, outputs)`: the fast paths (`dispatch.tell_observers`) then tell it each node they
+make in that one event instead of `node_created`, `tensor_saved` (no SavedTensor made: the node's saved entries
+are light, `(array, version counter, version, input tensor or None for an output, its grad_fn)` or a Python
+number, each the input or output `op.save_plan` names) and `op_computed`.
 
 Anomaly mode is no observer but the *checker* (`checker`, process-wide): dispatch, the one-frame forwards and
 custom Functions hand it each node they make (and, with check_forward, each op that made none), the engine each
@@ -185,11 +186,11 @@ class ModuleCall:
     `user_source`). The module path its nodes record (`scope`) is made when first read: most are never.
 
     `inline`: while this call's own forward runs a module's forward without a call of its own (a closed child
-    without children of a closed call, under anomaly mode alone: see Sequential.forward), the pair (this call, that
-    module), else None. The ops made there are the module's: their nodes keep the pair as their module call
-    (`scope_of` names it), and a module call made there has `inner()` around it. NOTE: the pair is made only while
-    nothing observes: an observer that another thread adds meanwhile is told those ops as the call's (a call that is its
-    forward alone, with nothing listening, pushes no scope at all)."""
+    without children of a closed call, under anomaly mode or observers of this context: see Sequential.forward), the
+    pair (this call, that module), else None. The ops made there are the module's: their nodes keep the pair as their
+    module call (`node_call`; `scope_of` names it), and a module call made there has `inner()` around it. NOTE: the
+    pair is made only while no process-wide observer listens (an observer that another thread adds meanwhile is told
+    the pair, as they are); a call that is its forward alone, with nothing listening, pushes no scope at all."""
 
     __slots__ = ("module", "outer", "name", "frame", "closed", "stack", "source", "_scope", "inline")
 
@@ -231,6 +232,13 @@ def innermost() -> ModuleCall | None:
     """The innermost module call running, None outside any."""
     call = calls.get()
     return call.inner() if call is not None and call.inline is not None else call
+
+
+def node_call():
+    """What a node made now keeps as its module call (`Node.module_call`): the innermost module call running, or
+    the pair (that call, the module whose forward it runs inline now: see ModuleCall.inline); None outside any."""
+    call = calls.get()
+    return call if call is None or call.inline is None else call.inline
 
 
 def current_scope() -> str | None:

@@ -110,18 +110,18 @@ class Sequential(_Numbered):
             # NOTE: when a call of the child would be its forward alone (Module.__call__'s first branch: no hook
             # anywhere, nothing listening, the default grad modes), the forward is called here: a model of many
             # small layers pays the call's own frame (args tuple, kwargs dict, C-level call) once per layer. So is
-            # a closed child's without children in a closed call under anomaly mode alone, inline in this call
-            # (ModuleCall.inline: no call of its own to make and push, its ops have this call's stack and the
-            # child's scope): no frame of its call is in any stack (a child's call could make ops of the user's
-            # code, whose stacks show the calls around them)
-            if (type(module).__call__ is _MODULE_CALL and observers.idle and modes.get() is DEFAULT_MODES
-                    and not _hooks.module_hooks_registered and not _global_module_hooks):
-                if observers.checker is None:
+            # a closed child's without children in a closed call under anomaly mode, or observers of this context
+            # (a Recorder: `plain` modes), inline in this call (ModuleCall.inline: no call of its own to make and
+            # push, its ops have this call's stack, source line and the child's scope): no frame of its call is in
+            # any stack (a child's call could make ops of the user's code, whose stacks show the calls around them)
+            if (type(module).__call__ is _MODULE_CALL and observers.idle and not _hooks.module_hooks_registered
+                    and not _global_module_hooks):
+                if modes.get() is DEFAULT_MODES and observers.checker is None:
                     input = module.forward(input)
                     continue
                 outer = observers.calls.get()
                 if (module._closed_forward and not module._modules and outer is not None and outer.closed
-                        and outer.inline is None):
+                        and outer.inline is None and modes.get().plain):
                     outer.inline = (outer, module)
                     try:
                         input = module.forward(input)

@@ -126,6 +126,7 @@ class Recorder:
         self._arrays: dict[int, _Known] = {}  # id → what is known of each array recorded and of its memory
         self._prune_at = PRUNE_AT  # entries of arrays gone are dropped when _arrays grows past this (see _prune)
         self._created: set[int] = set()  # ids of the nodes made while recording (their arrays are all seen)
+        self._inline_scopes: dict[tuple, str] = {}  # a pair of ModuleCall.inline → the scope of its nodes
         self._pass: PassRecord | None = None
         self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
         self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
@@ -184,7 +185,7 @@ class Recorder:
             known.version = version
         elif array.size <= self.keep_values:  # owns its memory: no record of the same memory to be a view of
             record = TensorRecord.capture(array, self.keep_values)
-            if record.pending_bytes:
+            if record._snapshot is not None:  # pending_bytes, read directly: a dtype trace files don't store
                 self._hold(record, array.nbytes)
             self._arrays[key] = _met(array, made, record, version)
         else:
@@ -218,7 +219,7 @@ class Recorder:
             owner = memory if memory_array is base else self._known(base, False)
         if array.size <= self.keep_values:  # its values copied (a snapshot for a dtype trace files don't store)
             record = TensorRecord.capture(array, self.keep_values)
-            if record.pending_bytes:
+            if record._snapshot is not None:  # (see _capture)
                 self._hold(record, array.nbytes)
             return record
         whole = owner if owner is not None and _whole_buffer(array, owner()) else None
@@ -284,7 +285,16 @@ class Recorder:
             self._leaves[node_id] = node.variable
         else:
             op, kind = (node.op.name, "op") if isinstance(node, OpNode) else (_op_name(node), _kind(node))
-            record = self._records[id(node)] = NodeRecord.named(node_id, node.name(), op, kind, node.scope)
+            call = node.module_call  # its scope, as Node.scope names it
+            if call is None:
+                scope = None
+            elif type(call) is not tuple:
+                scope = call.scope
+            else:  # (a call, the module it runs inline): a layer's ops share the pair, named once
+                scope = self._inline_scopes.get(call)
+                if scope is None:
+                    scope = self._inline_scopes[call] = call[0].scope_of(call[1])
+            record = self._records[id(node)] = NodeRecord.named(node_id, node.name(), op, kind, scope)
             records = self._records
             record.next = [(None if child is None else (records.get(id(child)) or self._node_record(child)).id, nr)
                            for child, nr in node._next]
@@ -293,9 +303,35 @@ class Recorder:
 
     # observer events --------------------------------------------------------------------------
     def node_created(self, node, inputs, outputs) -> None:
+        self._made(node, inputs, outputs)
+
+    def op_recorded(self, op, node, inputs, outputs) -> None:
+        """`node_created`, the saved values' events and `op_computed` of a node a fast path made, in one
+        (dispatch.tell_observers): a value saved is an input's tensor or the output's array (`op.save_plan` says
+        which), whose record `node_created` has just made. An op that made a node is no forward origin (see
+        `op_computed`)."""
+        record = self._made(node, inputs, outputs)
+        saved = record.saved
+        for name, (is_output, index, _), entry in zip(op.saved_names, op.save_plan, node._saved):
+            if type(entry) is tuple:  # a light entry: (array, version counter, version, input tensor or None, grad_fn)
+                if is_output and outputs[index]._data is entry[0]:
+                    saved[name] = record.outputs[index]
+                elif not is_output and inputs[index] is entry[3]:
+                    saved[name] = record.inputs[index]
+                else:
+                    saved[name] = self._capture(entry[0] if entry[3] is None else entry[3])
+
+    def _made(self, node, inputs, outputs) -> NodeRecord:
+        """The record of a node just made: its identity, source line (of who told the event: two frames out),
+        inputs, outputs and params, and its forward check queued."""
         record = self._node_record(node)
         call = node.module_call
-        record.source = _call_source(call) if call is not None and call.closed else user_source(sys._getframe(1))
+        if call is None:
+            record.source = user_source(sys._getframe(2))
+        elif type(call) is tuple:  # made inline by a closed call (ModuleCall.inline): that call's line
+            record.source = _call_source(call[0])
+        else:
+            record.source = _call_source(call) if call.closed else user_source(sys._getframe(2))
         record.inputs = list(map(self._capture, inputs))
         if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
             self._created.add(record.id)
@@ -309,6 +345,7 @@ class Recorder:
         if current_pass() is None:  # its anomaly belongs to the pass this forward feeds (settled in finish)
             self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
             self._judged_past_last_pass = True
+        return record
 
     def op_computed(self, op, inputs, outputs) -> None:
         """An op outside the autograd graph (its inputs don't require grad) has no node: it is recorded
@@ -329,11 +366,6 @@ class Recorder:
         value = saved._tensor if saved._tensor is not None else saved._array
         if value is not None and not isinstance(value, (int, float, bool, complex)):
             self._node_record(node).saved[name] = self._capture(value)
-
-    def value_saved(self, node, name, value) -> None:
-        """`tensor_saved` told by the fast paths: the saved input tensor, or the output's array."""
-        record = self._records.get(id(node)) or self._node_record(node)
-        record.saved[name] = self._capture(value)
 
     def backward_begin(self, roots, grads) -> None:
         self._close_pass()  # a pass run inside the one recorded (from a hook) takes its place
@@ -446,6 +478,7 @@ class Recorder:
         self._records.clear()
         self._arrays.clear()
         self._created.clear()
+        self._inline_scopes.clear()
         self._snapshots.clear()  # the trace's records summarise themselves when read
         self._snapshot_total = 0
         return self.trace
