@@ -3,9 +3,11 @@
 nn.RNNCell runs it once per time step, and through the one-frame ops it is four calls (two F.linear, an add, the
 nonlinearity), each checking the modes, the operands' types and dtypes again and entering the quiet context for
 each NumPy call. `rnn_cell` checks once, computes the step's arrays in one visit to the quiet context, then makes
-the nodes, views and outputs the one-frame ops make (fused_products.linear twice, fused.binary's add, fused.unary's
+the nodes, views and output the one-frame ops make (fused_products.linear twice, fused.binary's add, fused.unary's
 tanh or relu), in their order: TBackward0 and AddmmBackward0 (MmBackward0 without biases) of the state's product,
-the same of the input's, AddBackward0, then TanhBackward0 or ReluBackward0. It serves the training case only:
+the same of the input's, AddBackward0, then TanhBackward0 or ReluBackward0. The products' and the sum's Tensors
+are not made: the general path's are garbage once the step returns (no node keeps its own output, and in the
+default modes nothing watches), so nothing could tell them missing. It serves the training case only:
 default modes, no observer, watcher or anomaly mode, weights and biases requiring grad and not views, no inference
 tensor; anything else returns None and the caller takes the general path, op by op.
 """
@@ -32,18 +34,18 @@ _ADD_NODE, _TANH_NODE, _RELU_NODE = node_class(E.add), node_class(E.tanh), node_
 _TANH, _RELU = E.tanh.forward, E.relu.forward
 
 
-def _arrays(state, weights_hh, biases_hh, dot_hh, data, weights_ih, biases_ih, dot_ih, activation) -> tuple:
-    """The step's arrays: each product (with its bias added into it, addmm's forward at beta = alpha = 1), their
+def _arrays(state, weights_hh, biases_hh, dot_hh, data, weights_ih, biases_ih, dot_ih, activation):
+    """The step's output: each product (with its bias added into it, addmm's forward at beta = alpha = 1), their
     sum and its activation, computed as the one-frame ops compute them (np.dot where F.linear's fast path takes
-    it: the same bits as matmul there)."""
+    it: the same bits as matmul there). The sum goes into the state's product, an array no one else sees (see
+    the module's docstring): the same bits as a new one."""
     hh = _DOT(state, weights_hh) if dot_hh else _MM(state, weights_hh)
     if biases_hh is not None:
         _ADD(hh, biases_hh, hh)
     ih = _DOT(data, weights_ih) if dot_ih else _MM(data, weights_ih)
     if biases_ih is not None:
         _ADD(ih, biases_ih, ih)
-    pre = _ADD(hh, ih)
-    return hh, ih, pre, activation(pre)
+    return activation(_ADD(hh, ih, hh))
 
 
 _CELLS: dict = {}  # the operands' (dtype, shapes, strides, bias shape) -> _cell's (layouts, metadata)
@@ -115,13 +117,11 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     dot_ih, dot_hh = layout_ih.dense, layout_hh.dense
     activation = _RELU if relu else _TANH
     try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
-        hh, ih, pre, out = QUIET_RUN(_arrays, state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih,
-                                     activation)
+        out = QUIET_RUN(_arrays, state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih, activation)
     except RuntimeError:  # another thread is in the quiet context (the step raises no RuntimeError itself)
         token = QUIET_SET(QUIET_VALUE)
         try:
-            hh, ih, pre, out = _arrays(state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih,
-                                       activation)
+            out = _arrays(state, other_hh, biases_hh, dot_hh, data, other_ih, biases_ih, dot_ih, activation)
         finally:
             QUIET_RESET(token)
 
@@ -141,12 +141,6 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     t_node._input_meta = layout_hh.weight_metas
     t_node._attrs = ()
     t_node._saved = ()
-    hh_out = _new(Tensor)
-    hh_out._data = hh
-    hh_out._requires_grad = True
-    hh_out._output_nr = 0
-    hh_out._version_counter = [0]
-    hh_out._base = None
     left = hx._requires_grad or hx._base is not None and _stale_view_requires_grad(hx)
     if left:
         if hx._base is not None:
@@ -172,7 +166,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         node._input_meta, node._attrs = layout_hh.addmm if left else layout_hh.addmm_first
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
-    hh_out._grad_fn = hh_node = node
+    hh_node = node
 
     # the input's product, likewise
     view = _new(Tensor)
@@ -190,12 +184,6 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     t_node._input_meta = layout_ih.weight_metas
     t_node._attrs = ()
     t_node._saved = ()
-    ih_out = _new(Tensor)
-    ih_out._data = ih
-    ih_out._requires_grad = True
-    ih_out._output_nr = 0
-    ih_out._version_counter = [0]
-    ih_out._base = None
     left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
     if left:
         if input._base is not None:
@@ -221,24 +209,16 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         node._input_meta, node._attrs = layout_ih.addmm if left else layout_ih.addmm_first
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
-    ih_out._grad_fn = node
 
     # their sum (fused.binary's add: alpha 1, nothing saved), then the nonlinearity (fused.unary's: the result saved)
-    node = _ADD_NODE()
-    node._next = ((hh_node, 0), (ih_out._grad_fn, 0))
-    node._input_meta = add_metas
-    node._seq = next(_sequence)
-    node._attrs = _ALPHA_ONE
-    node._saved = ()
-    summed = _new(Tensor)
-    summed._data = pre
-    summed._requires_grad = True
-    summed._grad_fn = node
-    summed._output_nr = 0
-    summed._version_counter = [0]
-    summed._base = None
+    add_node = _ADD_NODE()
+    add_node._next = ((hh_node, 0), (node, 0))
+    add_node._input_meta = add_metas
+    add_node._seq = next(_sequence)
+    add_node._attrs = _ALPHA_ONE
+    add_node._saved = ()
     node = _RELU_NODE() if relu else _TANH_NODE()
-    node._next = ((summed._grad_fn, 0),)
+    node._next = ((add_node, 0),)
     node._seq = next(_sequence)
     node._input_meta = out_metas
     node._attrs = ()
