@@ -133,7 +133,6 @@ KNOWN = {
     "split": "saves split_sizes; PyTorch split_size and self_sym_sizes",
     "chunk": "as split",
     "mean-1": "lacks _saved_self_sym_numel",
-    "gather": "saves self_sym_sizes; PyTorch self and sparse_grad",
     "layer_norm": "lacks result1/result2 (mean, rstd) and bias",
     "layer_norm-nw": "as layer_norm",
     "batch_norm": "lacks result1/result2 (save_mean, save_invstd)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.errors import warn_once
@@ -18,18 +19,21 @@ _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 def _index_array(index, name: str) -> np.ndarray:
+    """take's, put's and index_fill's index: int64 only, in PyTorch's words for each."""
     data = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    return data.astype(np.int64, copy=False)
+    if data.dtype != np.int64:
+        if name == "index_fill":
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        raise RuntimeError(f"{'put_' if name == 'put' else name}(): Expected a long tensor for index, but got "
+                           f"{_dtypes.from_numpy_dtype(data.dtype).legacy_name[:-6]}")
+    return data
 
 
-def _wrap(index: np.ndarray, size: int, name: str) -> np.ndarray:
-    """Negative indices counted from the end, PyTorch's error for any out of range."""
+def _wrap(index: np.ndarray, size: int) -> np.ndarray:
+    """Negative indices counted from the end, PyTorch's error for any out of range (take's and put's)."""
     if index.size and (index.min() < -size or index.max() >= size):
         bad = int(index[(index < -size) | (index >= size)].flat[0])
-        raise IndexError(f"{name}: index {bad} out of range for tensor of size {size}" if name != "take" else
-                         f"out of range: tried to access index {bad} on a tensor of {size} elements.")
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {size} elements.")
     return np.where(index < 0, index + size, index)
 
 
@@ -40,7 +44,7 @@ def _held(index) -> tuple:
 
 def take(input, index, *, out=None):
     """The elements at `index` of the flattened tensor, shaped like `index` (TakeBackward0)."""
-    flat = _wrap(_index_array(index, "take"), input._data.size, "take")
+    flat = _wrap(_index_array(index, "take"), input._data.size)
     return write_out("take", apply_holding(X.take, (input,), (flat,), _held(index)), out)
 
 
@@ -65,20 +69,61 @@ def index_select(input, dim, index, *, out=None):
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     """`input` with `alpha * source` added at the slices `index` along `dim` (IndexAddBackward0)."""
     d = normalize_dim(dim, input._data.ndim)
-    positions = _index_array(index, "index_add").reshape(-1)
-    arrays = [input._data, source._data.astype(input._data.dtype, copy=False)]
-    result = apply_holding(X.index_add, (input, source), (d, positions, alpha), _held(index), arrays)
+    positions = _index_add_positions(input._data, d, index, source._data, alpha)
+    arrays = [input._data, source._data]
+    result = apply_holding(X.index_add, (input, source), (d, positions, alpha, source._data.ndim), _held(index),
+                           arrays)
     return write_out("index_add", result, out)
+
+
+def _index_add_positions(data: np.ndarray, dim: int, index, source: np.ndarray, alpha) -> np.ndarray:
+    """index_add's index as a vector, after PyTorch's checks in its order and words."""
+    given = index._data if isinstance(index, Tensor) else np.asarray(index)
+    type_name = _dtypes.from_numpy_dtype(given.dtype).legacy_name[:-6]
+    if given.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {given.ndim} with type: "
+                         f"{type_name} and size: {list(given.shape)}")
+    if given.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {type_name}")
+    if source.dtype != data.dtype:
+        raise RuntimeError(f"index_add_(): self ({_dtypes.from_numpy_dtype(data.dtype).legacy_name[:-6]}) and "
+                           f"source ({_dtypes.from_numpy_dtype(source.dtype).legacy_name[:-6]}) must have the same "
+                           "scalar type")
+    count = source.shape[dim] if source.ndim else 1
+    if given.size != count:
+        raise RuntimeError(f"index_add_(): Number of indices ({given.size}) should be equal to source.size(dim): "
+                           f"({count}), for dim: {dim}")
+    if source.ndim != data.ndim or any(a != b for i, (a, b) in enumerate(zip(data.shape, source.shape)) if i != dim):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(data.shape)} source.shape = {list(source.shape)}")
+    positions = given.astype(np.int64, copy=False).reshape(-1)
+    size = data.shape[dim] if data.ndim else 1
+    bad = positions[(positions < 0) | (positions >= size)]
+    if bad.size and source.size:
+        # NOTE: PyTorch's kernels word it by path: index_put's for alpha 1 and int64 indices along the first or last
+        # of several dims, the slice loop's otherwise
+        if data.ndim > 1 and alpha == 1 and given.dtype == np.int64 and dim in (0, data.ndim - 1):
+            raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {size}")
+        raise IndexError("index out of range in self")
+    return positions
 
 
 def index_fill(input, dim, index, value):
     """`input` with the slices `index` along `dim` set to `value` (a number or a 0-dim tensor)."""
     d = normalize_dim(dim, input._data.ndim)
-    positions = _index_array(index, "index_fill").reshape(-1)
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value._data.ndim} dimension(s).")
+    positions = _index_array(index, "index_fill")
+    if positions.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    size = input._data.shape[d] if input._data.ndim else 1
+    positions = positions.reshape(-1)
+    if positions.size and (positions.min() < -size or positions.max() >= size):
+        bad = int(positions[(positions < -size) | (positions >= size)][0])
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    positions = np.where(positions < 0, positions + size, positions)
     if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value._data.ndim} dimension(s).")
         return apply_holding(X.index_fill_tensor, (input, value), (d, positions), _held(index),
                              [input._data, value._data.astype(input._data.dtype)])
     return apply_holding(X.index_fill, (input,), (d, positions, value), _held(index))
@@ -147,7 +192,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
 
 def put(input, index, source, accumulate=False):
     """`input` with `source`'s elements written (or added) at `index` of the flattened tensor (PutBackward0)."""
-    flat = _wrap(_index_array(index, "put"), input._data.size, "put").reshape(-1)
+    flat = _wrap(_index_array(index, "put"), input._data.size).reshape(-1)
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{_dtypes.from_numpy_dtype(input._data.dtype).legacy_name[:-6]} and source.dtype = "
+                           f"{_dtypes.from_numpy_dtype(source._data.dtype).legacy_name[:-6]}")
     if flat.size != source._data.size:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {source._data.size}, index.numel() = {flat.size}")

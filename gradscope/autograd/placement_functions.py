@@ -26,6 +26,10 @@ def _type_name(data: np.ndarray) -> str:
 
 
 # ------------------------------------------------------------------------------- index_copy, index_put
+def _without(shape: tuple, dim: int) -> tuple:
+    return shape[:dim] + shape[dim + 1:] if shape else shape
+
+
 def index_copy(input, dim, index, source):
     """`input` with the slices `index` along `dim` replaced by `source`'s (IndexCopyBackward0)."""
     data, values = input._data, source._data
@@ -38,6 +42,16 @@ def index_copy(input, dim, index, source):
     if values.dtype != data.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{_type_name(data)} and (source) {_type_name(values)}")
+    if values.ndim == 0 and positions.size != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {positions.size})")
+    if values.ndim and data.ndim and values.ndim != data.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their dimensionality must match. "
+                         f"Source dimensionality ({values.ndim}), destination dimensionality ({data.ndim})")
+    slice_shape, source_slice_shape = _without(data.shape, d), _without(values.shape, d)
+    if slice_shape != source_slice_shape:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice shapes. Destination slice "
+                           f"shape: {' '.join(map(str, slice_shape))} at dimension {d} and source slice shape: "
+                           f"{' '.join(map(str, source_slice_shape))} at dimension 0.")
     positions = positions.reshape(-1)
     count = values.shape[d] if values.ndim else 1
     if positions.size != count:

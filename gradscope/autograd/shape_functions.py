@@ -351,7 +351,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     d = normalize_dim(dim, input._data.ndim)
     positions = index._data
     if not positions.size:  # NOTE: PyTorch checks nothing of an empty index (`torch.tensor([])` is a float one)
-        return apply(S.gather, (input,), (d, positions.astype(np.int64)))
+        return apply(S.gather, (input,), (d, positions.astype(np.int64), sparse_grad))
     if positions.ndim != input._data.ndim and max(positions.ndim, input._data.ndim) > 1:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if positions.dtype not in (np.int32, np.int64):
@@ -360,7 +360,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         check_along_index(input._data.shape, d, positions, f"Size does not match at dimension "
                           f"{_first_larger(input._data.shape, d, positions.shape)} expected")
     # the node holds the index tensor, as PyTorch saves it: backward refuses it once changed in place
-    return apply_holding(S.gather, (input,), (d, positions.astype(np.int64, copy=False)), (index,))
+    return apply_holding(S.gather, (input,), (d, positions.astype(np.int64, copy=False), sparse_grad), (index,))
 
 
 def _first_larger(shape: tuple, dim: int, index_shape: tuple) -> int:

@@ -46,30 +46,34 @@ def _mask(shape: tuple, positions) -> np.ndarray:
 
 
 def _take_vjp(g, s):
-    xp, shape = s.xp, s.self_sym_sizes
+    xp, shape = s.xp, tuple(s.self.shape)
     return xp.reshape(xp.index_scatter(g, (math.prod(shape),), (s.index,), True), shape)
 
 
+# take, gather, index_add, index_copy and put save the tensors PyTorch's nodes save (self; source), which an
+# in-place change then makes the backward refuse, as PyTorch's
 take = primitive("take", lambda a, index: a.reshape(-1)[index], "TakeBackward0", inputs=("self",), params=("index",),
-                 attrs=("self_sym_sizes",), held=("index",), vjp=(_take_vjp,))
+                 saves=("self",), held=("index",), vjp=(_take_vjp,))
 index_select = primitive(
     "index_select", lambda a, dim, index: np.take(a, index, axis=dim), "IndexSelectBackward0", inputs=("self",),
     params=("dim", "index"), attrs=("self_sym_sizes",), held=("index",),
     vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, select_grid(g.shape, s.dim, s.index), True),))
 
 
-def _index_add(a, source, dim, index, alpha):
+def _index_add(a, source, dim, index, alpha, source_dim):
+    if a.ndim == 0:  # a 0-dim self and source: the one element, once (the index is [0])
+        return (a + (source if alpha == 1 else alpha * source)).astype(a.dtype)
     out = a.copy()
     np.add.at(out, select_grid(source.shape, dim, index), source if alpha == 1 else alpha * source)
     return out
 
 
 index_add = primitive(
-    "index_add", _index_add, "IndexAddBackward0", inputs=("self", "source"), params=("dim", "index", "alpha"),
-    held=("index",),
+    "index_add", _index_add, "IndexAddBackward0", inputs=("self", "source"),
+    params=("dim", "index", "alpha", "source_dim"), saves=((), ("source",)), held=("index",),
     vjp=(lambda g, s: g,
-         lambda g, s: s.xp.getitem(g, select_grid(_with_dim(g.shape, s.dim, len(s.index)), s.dim, s.index))
-         * s.alpha))
+         lambda g, s: (s.xp.getitem(g, select_grid(_with_dim(g.shape, s.dim, len(s.index)), s.dim, s.index))
+                       if g.ndim else g) * s.alpha))
 
 
 def _with_dim(shape: tuple, dim: int, size: int) -> tuple:
@@ -77,11 +81,17 @@ def _with_dim(shape: tuple, dim: int, size: int) -> tuple:
 
 
 def _filled(shape: tuple, dim: int, index) -> np.ndarray:
+    if not shape:  # a 0-dim tensor is its one slice
+        return np.array(bool(index.size))
     return _mask(shape, (slice(None),) * dim + (index,))
 
 
 def _index_fill(a, dim, index, value):
     out = a.copy()
+    if a.ndim == 0:
+        if index.size:
+            out[()] = value
+        return out
     out[(slice(None),) * dim + (index,)] = value
     return out
 
@@ -239,9 +249,9 @@ def _put_self_vjp(g, s):
 
 
 put = primitive("put", _put, "PutBackward0", inputs=("self", "source"), params=("index", "accumulate"),
-                attrs=("source_sym_sizes",), held=("index",),
+                saves=((), ("source",)), held=("index",),
                 vjp=(_put_self_vjp,
-                     lambda g, s: s.xp.reshape(s.xp.getitem(s.xp.reshape(g, (-1,)), s.index), s.source_sym_sizes)))
+                     lambda g, s: s.xp.reshape(s.xp.getitem(s.xp.reshape(g, (-1,)), s.index), tuple(s.source.shape))))
 
 
 def _masked_select(a, mask):

@@ -54,7 +54,7 @@ def _index_copy_self_vjp(g, s):
 
 index_copy = primitive(
     "index_copy", _index_copy, "IndexCopyBackward0", inputs=("self", "source"), params=("dim", "index", "source_dim"),
-    held=("index",), vjp=(_index_copy_self_vjp, _index_copy_source_vjp))
+    saves=((), ("source",)), held=("index",), vjp=(_index_copy_self_vjp, _index_copy_source_vjp))
 
 
 def _index_put_accumulate(a, values, indices, accumulate):

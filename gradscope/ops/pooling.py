@@ -151,7 +151,7 @@ def _pick_gradient(g, s, dims: int):
     """PyTorch's max_pool_double_backward: the gradient at each pooled element's pick, read back."""
     indices = s.indices
     size = indices.shape[:-dims] + (-1,)
-    picked = s.xp.apply(S.gather, (s.xp.reshape(g, size),), (-1, indices.reshape(size)))
+    picked = s.xp.apply(S.gather, (s.xp.reshape(g, size),), (-1, indices.reshape(size), False))
     return s.xp.reshape(picked, indices.shape)
 
 

@@ -140,7 +140,7 @@ stack = primitive("stack", lambda arrays, dim: np.stack(arrays, axis=dim), "Stac
                   inputs=("tensors",), params=("dim",), variadic=True, vjp=(_stack_vjp,))
 
 
-def _gather(a, dim, indices):
+def _gather(a, dim, indices, sparse_grad):
     if not indices.size:  # nothing read: the other dims need not match (PyTorch checks none)
         return np.empty(indices.shape, a.dtype)
     if a.ndim == 0:  # a 0-dim tensor is gathered as one element, into the index's shape
@@ -149,18 +149,19 @@ def _gather(a, dim, indices):
 
 
 def _gather_vjp(g, s):
+    shape = tuple(s.self.shape)
     if not s.index.size:  # nothing was read (the index's dims need not match)
-        return s.xp.index_scatter(s.xp.reshape(g, (-1,)), s.self_sym_sizes, (np.zeros(0, np.int64),) * len(
-            s.self_sym_sizes), True)
-    if not s.self_sym_sizes:
+        return s.xp.index_scatter(s.xp.reshape(g, (-1,)), shape, (np.zeros(0, np.int64),) * len(shape), True)
+    if not shape:
         return s.xp.sum(g, tuple(range(g.ndim)))
     grid = list(np.indices(s.index.shape, sparse=True))
     grid[s.dim] = s.index
-    return s.xp.index_scatter(g, s.self_sym_sizes, tuple(grid), True)
+    return s.xp.index_scatter(g, shape, tuple(grid), True)
 
 
-gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), params=("dim", "index"),
-                   attrs=("self_sym_sizes",), held=("index",), vjp=(_gather_vjp,))
+# NOTE: gradscope's gradients are dense whatever sparse_grad is (PyTorch's node saves it, so this one shows it)
+gather = primitive("gather", _gather, "GatherBackward0", inputs=("self",), params=("dim", "index", "sparse_grad"),
+                   saves=("self",), held=("index",), vjp=(_gather_vjp,))
 masked_fill = primitive("masked_fill", lambda a, mask, value: np.where(mask, value, a).astype(a.dtype, copy=False),
                         "MaskedFillBackward0", inputs=("self",), params=("mask", "value"), held=("mask",),
                         unsaved=("value",), vjp=(lambda g, s: s.xp.where(s.mask, 0.0, g),))
