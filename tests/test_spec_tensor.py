@@ -996,3 +996,18 @@ def test_load_rejects_a_torch_checkpoint(tmp_path):
     with pytest.raises(ValueError):
         gs.load(path)
     assert not marker.exists()
+
+
+def test_complex_casts_and_device_flags_as_torch(oracle):
+    oracle.check(
+        """
+        x = torch.tensor([1.5, -2.0], requires_grad=True)
+        y = x.cfloat()
+        print(y, x.cdouble().dtype, y.grad_fn)
+        print([getattr(x, name) for name in ("is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
+                                             "is_vulkan", "is_mkldnn", "is_nested", "is_cpu")])
+        """,
+        stdout="tensor([ 1.5000+0.j, -2.0000+0.j], grad_fn=<ToCopyBackward0>) torch.complex128 "
+               "<ToCopyBackward0 object at 0x...>\n"
+               "[False, False, False, False, False, False, False, False, False, True]\n",
+    )

@@ -117,6 +117,8 @@ Tensor.half = _cast_method(_dtypes.float16)
 Tensor.long = _cast_method(_dtypes.int64)
 Tensor.int = _cast_method(_dtypes.int32)
 Tensor.bool = _cast_method(_dtypes.bool)
+Tensor.cfloat = _cast_method(_dtypes.complex64)
+Tensor.cdouble = _cast_method(_dtypes.complex128)
 Tensor.cpu = lambda self, memory_format=None: self
 
 
@@ -133,6 +135,9 @@ Tensor.bfloat16 = _cast_method(_dtypes.bfloat16)  # a clear TypeError: NumPy has
 
 # where the tensor lives and how: on the CPU, dense, in its own (never pinned or shared) memory
 Tensor.is_cpu = property(lambda self: True)
+for _other_device in ("is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia", "is_vulkan", "is_mkldnn",
+                      "is_nested"):
+    setattr(Tensor, _other_device, property(lambda self: False))
 Tensor.get_device = lambda self: -1
 Tensor.layout = property(lambda self: _dtypes.strided)
 Tensor.nbytes = property(lambda self: self._data.nbytes)

@@ -63,6 +63,24 @@ ERRORS = {
     "instance_norm without stats": ("F.instance_norm(x, use_input_stats=False)",
                                     "RuntimeError: Expected running_mean and running_var to be defined when "
                                     "use_input_stats is false"),
+    # the kernels take floating inputs only; gradscope normalised integers and complex numbers
+    "batch_norm long": ("F.batch_norm(x.long(), None, None, training=True)",
+                        "NotImplementedError: \"batch_norm\" not implemented for 'Long'"),
+    "batch_norm complex running": ("F.batch_norm(x.cfloat(), torch.zeros(4, dtype=torch.cfloat), torch.ones(4, "
+                                   "dtype=torch.cfloat), training=True)",
+                                   "NotImplementedError: \"batch_norm\" not implemented for 'ComplexFloat'"),
+    "batch_norm complex eval": ("F.batch_norm(x.cdouble(), torch.zeros(4), torch.ones(4))",
+                                "NotImplementedError: \"batch_norm\" not implemented for 'ComplexDouble'"),
+    "instance_norm complex": ("F.instance_norm(x.cfloat())",
+                              "NotImplementedError: \"batch_norm\" not implemented for 'ComplexFloat'"),
+    "layer_norm long": ("F.layer_norm(x.long(), (6,))",
+                        "NotImplementedError: \"LayerNormKernelImpl\" not implemented for 'Long'"),
+    "layer_norm complex": ("F.layer_norm(x.cfloat(), (6,))",
+                           "NotImplementedError: \"LayerNormKernelImpl\" not implemented for 'ComplexFloat'"),
+    "group_norm int": ("F.group_norm(x.int(), 2)",
+                       "NotImplementedError: \"GroupNormKernelImpl\" not implemented for 'Int'"),
+    "group_norm bool": ("F.group_norm(x.bool(), 2)",
+                        "NotImplementedError: \"GroupNormKernelImpl\" not implemented for 'Bool'"),
 }
 
 

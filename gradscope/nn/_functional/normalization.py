@@ -12,7 +12,7 @@ import numpy as np
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import before_write
-from gradscope.nn._functional._args import plus, size_list
+from gradscope.nn._functional._args import plus, scalar_type, size_list
 from gradscope.nn._functional.pooling import avg_pool2d, avg_pool3d
 from gradscope.nn._functional.sampling import pad
 from gradscope.ops import normalization as N
@@ -26,6 +26,12 @@ def _normalized_shape(name: str, normalized_shape) -> tuple:
     if isinstance(normalized_shape, int):
         raise TypeError(f"{name}(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
     return tuple(int(n) for n in normalized_shape)
+
+
+def _check_floating(kernel: str, input: Tensor) -> None:
+    """PyTorch's normalisation kernels take floating inputs only (integers, bools and complex numbers raise)."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type(input)}'")
 
 
 def _check_affine(what: str, tensor: Tensor | None, normalized_shape: tuple) -> None:
@@ -52,6 +58,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
             normalized_shape):
         raise RuntimeError(f"Given normalized_shape={_shape_text(normalized_shape)}, expected input with shape "
                            f"[*, {str(list(normalized_shape))[1:-1]}], but got input of size{size_list(input)}")
+    _check_floating("LayerNormKernelImpl", input)
     return apply(N.native_layer_norm, (input, weight, bias), (normalized_shape, eps))[0]
 
 
@@ -116,6 +123,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
                            "evaluation mode")
+    _check_floating("batch_norm", input)
     statistics = [None if t is None else t._data for t in (running_mean, running_var)]
     out, mean, rstd = apply(N.native_batch_norm, (input, weight, bias), (*statistics, bool(training), eps))
     if training:
@@ -186,6 +194,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         if tensor is not None and (tensor.dim() != 1 or tensor.numel() != channels):
             raise RuntimeError(f"Expected {what} to be a vector of size equal to the number of channels in input, "
                                f"but got {what} of shape {size_list(tensor)} and input of shape {size_list(input)}")
+    _check_floating("GroupNormKernelImpl", input)
     return apply(N.native_group_norm, (input, weight, bias), (int(num_groups), eps))[0]
 
 
