@@ -194,7 +194,8 @@ def test_the_fast_path_serves_anomaly_mode_with_the_general_paths_stacks(index):
     files = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in expected]
     for a, b in zip(fast_nodes, general_nodes, strict=True):
         assert a.metadata["traceback_"] == b.metadata["traceback_"]
-        assert a.module_call is b.module_call is None and getattr(a, "anomaly_parent", None) is None
+        assert getattr(a, "module_call", None) is getattr(b, "module_call", None) is None
+        assert a.scope is b.scope is None and getattr(a, "anomaly_parent", None) is None
         # the interpreter's stack in _made, and the line making the op (the lambda's)
         stack = [entry.split("\n")[0] for entry in a.metadata["traceback_"]]
         assert stack[:-1] == files[1 - len(stack):] and stack[-1].endswith(", in <lambda>")

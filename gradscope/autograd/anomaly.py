@@ -367,14 +367,15 @@ class AnomalyChecker:
         if running and running[-1] is node:
             running.pop()
             _RUNNING_ANYWHERE.pop()
-        if node.frames is None:  # made outside anomaly mode (and a leaf's AccumulateGrad, for now)
+        frames = getattr(node, "frames", None)  # (a node made outside anomaly mode has none)
+        if frames is None:  # made outside anomaly mode (and a leaf's AccumulateGrad, for now)
             _warn_while_failing(f"Error detected in {node.name()}. No forward pass information available. Enable "
                                 "detect anomaly during forward pass for more information.")
             return
         _warn_while_failing(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
-                            + "".join(format_stack(node.frames)).rstrip("\n"))
+                            + "".join(format_stack(frames)).rstrip("\n"))
         parent = getattr(node, "anomaly_parent", None)
-        while parent is not None and parent.frames is not None:
+        while parent is not None and getattr(parent, "frames", None) is not None:
             _warn_while_failing(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call "
                                 "that induced the previous calculation:\n"
                                 + "".join(format_stack(parent.frames)).rstrip("\n"))
@@ -390,7 +391,7 @@ def _backward_error(node, grads, outputs, index: int, kind: str, saved_entries) 
     reason = (why_backward(_op_name(node), saved) if verdict == "culprit"
               else "the incoming gradient was already non-finite")
     report = AnomalyReport("backward", verdict, node, node.name(), _op_name(node), index, node.scope,
-                           user_location(node.frames), reason, outgoing, incoming_stats, saved)
+                           user_location(getattr(node, "frames", None)), reason, outgoing, incoming_stats, saved)
     error = RuntimeError(f"Function '{node.name()}' returned {kind} values in its {index}th output.")
     return _with_report(error, report)
 

@@ -48,11 +48,13 @@ class Node:
     """A backward function in the graph (torch.autograd.graph.Node).
 
     `next_functions` holds one `(node | None, input_nr)` edge per forward input. Rarely used
-    state (hooks, metadata, the module scope and source frames the debugger records) lives in
-    the instance dict and costs nothing until set.
+    state (hooks, metadata) lives in the instance dict and costs nothing until set. What observers and
+    anomaly mode keep of every node they see, the module call that made it and its forward stack, has
+    slots: a dict of its own per node cost them more than anything else they do per node. Unset on nodes
+    nobody saw, read with a default (`getattr(node, "frames", None)`).
     """
 
-    __slots__ = ("_next", "_seq", "__dict__", "__weakref__")
+    __slots__ = ("_next", "_seq", "module_call", "frames", "__dict__", "__weakref__")
 
     _metadata = None
     _has_hooks = False  # any of the four below
@@ -67,10 +69,6 @@ class Node:
     _raw_handed_out = False  # some `_raw_saved_*` entry was given to user code
     _runs_without_grads = False  # called even when every incoming gradient is None (custom Functions are)
     _input_meta = ()  # per input: (shape, dtype) its gradient must have, or None (no edge)
-    # the module call that made it (observers.ModuleCall, or a pair: see ModuleCall.inline), kept by observers and
-    # anomaly mode
-    module_call = None
-    frames = None  # forward call stack (stacks.capture_stack), captured by anomaly mode
 
     def name(self) -> str:
         return type(self).__name__
@@ -98,7 +96,8 @@ class Node:
     @property
     def scope(self) -> str | None:
         """The module path of the call that made it ("model.encoder.fc1"), when observers or anomaly mode saw it."""
-        call = self.module_call
+        # the module call that made it, kept by observers and anomaly mode (an observers.ModuleCall)
+        call = getattr(self, "module_call", None)
         if type(call) is tuple:  # (a call, the module whose forward it ran inline): see ModuleCall.inline
             return call[0].scope_of(call[1])
         return call.scope if call is not None else None
@@ -111,8 +110,9 @@ class Node:
     def metadata(self) -> dict:
         if self._metadata is None:
             self._metadata = {}
-            if self.frames is not None:  # anomaly mode: the forward stack, formatted on first look
-                self._metadata["traceback_"] = format_stack(self.frames)
+            frames = getattr(self, "frames", None)  # the forward stack (stacks.capture_stack) anomaly mode kept
+            if frames is not None:  # formatted on first look
+                self._metadata["traceback_"] = format_stack(frames)
         return self._metadata
 
     @property

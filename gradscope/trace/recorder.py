@@ -285,7 +285,7 @@ class Recorder:
             self._leaves[node_id] = node.variable
         else:
             op, kind = (node.op.name, "op") if isinstance(node, OpNode) else (_op_name(node), _kind(node))
-            call = node.module_call  # its scope, as Node.scope names it
+            call = getattr(node, "module_call", None)  # its scope, as Node.scope names it (unset: made unseen)
             if call is None:
                 scope = None
             elif type(call) is not tuple:
