@@ -231,6 +231,22 @@ class _AddLast(gs.nn.Module):
         return (input + self.model[0].last).sum(dim=1)
 
 
+def test_nodes_keep_their_call_and_stack_without_a_dict_of_their_own():
+    """What anomaly mode keeps of every node (its module call, its stack) has slots on Node: an instance dict made per
+    node cost more than anything else it does per node. A node nobody saw has neither, and reads as such."""
+    model = gs.nn.Sequential(gs.nn.Linear(4, 3), gs.nn.Tanh(), gs.nn.Linear(3, 1))
+    x = gs.ones(2, 4)
+    with gs.autograd.detect_anomaly():
+        loss = F.mse_loss(model(x), gs.zeros(2, 1))
+    nodes = _graph(loss)
+    assert [node.name() for node in nodes][:3] == ["MseLossBackward0", "AddmmBackward0", "TBackward0"]
+    for node in nodes:
+        assert vars(node) == {} and node.frames is not None and node.metadata["traceback_"]
+    assert [node.scope for node in nodes[1:]] == [f"Sequential.{i}" for i in "22100"] and nodes[0].scope is None
+    unseen = (gs.ones(2, requires_grad=True) * 2).grad_fn
+    assert unseen.scope is None and unseen.metadata == {} and not hasattr(unseen, "frames")
+
+
 def test_closed_calls_in_a_sequential_keep_their_scope_and_stack_on_both_paths():
     """Sequential calls a gradscope child inside its own call without Module.__call__ under anomaly mode alone:
     the nodes' scopes and stacks are the ones the call would give (the general path, forced by a watcher)."""

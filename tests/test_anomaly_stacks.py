@@ -314,3 +314,22 @@ def test_each_thread_has_its_own_stacks():
             thread.join()
     _assert_stacks(made[0])
     _assert_stacks(made[1])
+
+
+def test_walks_out_over_gradscope_files_met_for_the_first_time_have_the_interpreters_stacks(monkeypatch):
+    """A walk out of gradscope's frames learns its files as it meets them (stacks._PACKAGE_FILES) and the user's
+    (stacks._USER_FILES): met for the first time, they give the stacks met again later do. A walk meeting gradscope's
+    frames alone, out to the bottom of the stack, finds no user's frame."""
+    from gradscope.autograd import stacks  # white box: no file known yet
+
+    monkeypatch.setattr(stacks, "_PACKAGE_FILES", set())
+    monkeypatch.setattr(stacks, "_USER_FILES", set())
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for depth in (2, 2, 0):
+            _nested(depth, model, x, made)
+    _assert_stacks(made)
+    assert stacks._USER_FILES == {__file__} and stacks._PACKAGE_FILES
+    assert stacks.stack_out(None) == ()

@@ -36,7 +36,7 @@ from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
 from gradscope.autograd.node import _validate_all, padded
 from gradscope.autograd.saved import SavedTensor
-from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, user_location
+from gradscope.autograd.stacks import capture_stack, forget_stacks, format_stack, stack_out, user_location
 from gradscope.ops.namespace import NUMPY
 
 
@@ -241,7 +241,7 @@ class AnomalyChecker:
         and its caller (dispatch's, Function.apply's), or the one-frame forward (fused.py passes 3)."""
         call = _CALLS_GET()
         if call is None:
-            node.frames = capture_stack(skip)
+            node.frames = stack_out(_GETFRAME(skip - 1))  # capture_stack(skip), one call fewer
         else:
             if call.closed and (stack := call.stack) is not None:  # capture_stack's commonest case
                 node.frames = stack
@@ -324,19 +324,19 @@ class AnomalyChecker:
         """
         saved = node._saved  # for the report: the rules may free them
         outputs = node._vjp(node, grads, free)
-        if self.checks:
-            for g in outputs:
-                if g.__class__ is _NDARRAY and g.dtype in _SCREENED:
-                    flat = g.ravel("K")  # a view of any dense array, transposed ones too
-                    # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
-                    if _ISFINITE(flat.dot(flat)):
-                        continue
-                elif g is None:
+        for g in outputs:  # (screened whatever the mode checks: a mode that checks neither nan nor inf is rare)
+            if g.__class__ is _NDARRAY and g.dtype in _SCREENED:
+                flat = g.ravel("K")  # a view of any dense array, transposed ones too
+                # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
+                if _ISFINITE(flat.dot(flat)):
                     continue
-                break
-            else:
-                if not self.check_inf or _uncast(node, outputs):
-                    return outputs
+            elif g is None:
+                continue
+            break
+        else:
+            if not self.check_inf or _uncast(node, outputs):
+                return outputs
+        if self.checks:
             _validate_all(node, outputs, NUMPY)
             self.node_finished(node, padded(node, grads), outputs, saved)
         return outputs
@@ -417,4 +417,5 @@ _ISFINITE = math.isfinite
 _NDARRAY = np.ndarray
 _SCREENED = (np.dtype(np.float32), np.dtype(np.float64))  # native ones: others are looked at closely
 _CALLS_GET = observers.calls.get
+_GETFRAME = sys._getframe
 _CHECKER = AnomalyChecker()

@@ -54,23 +54,24 @@ def capture_stack(skip: int = 1, call=None) -> tuple:
     checked by their code in one C call when they are the ones found last time in a call of that module's type.
     """
     if call is None:
-        return _stack_out(sys._getframe(skip))
+        return stack_out(sys._getframe(skip))
     if call.closed:
         return call.stack if call.stack is not None else _call_stack(call)
     return _capture(sys._getframe(skip), call)
 
 
-def call_stack(frame, outer) -> tuple:
-    """The stack of a closed module call (`ModuleCall.closed`) that `frame` (its Module.__call__'s) runs, inside
-    module call `outer` (or None), found as the call begins: every op made in it has it."""
+def call_stack(outer) -> tuple:
+    """The stack of a closed module call (`ModuleCall.closed`) inside module call `outer` (or None), found as the
+    call begins: every op made in it has it. Called by the call's Module.__call__ alone (its frame is the caller's
+    here, and the frame that called it the one out: taken as they are, not made frame objects for nothing)."""
     if outer is None:
-        frame = frame.f_back
+        frame = sys._getframe(2)
         if frame.f_code.co_filename in _USER_FILES:  # called by the user's code (the commonest case)
             return _user_stack(frame)
-        return _stack_out(frame)
+        return stack_out(frame)
     if outer.closed:  # gradscope's code called it: the stack of the call around it
         return outer.stack if outer.stack is not None else _call_stack(outer)
-    return _capture(frame, outer)
+    return _capture(sys._getframe(1), outer)
 
 
 def _call_stack(call) -> tuple:
@@ -88,7 +89,7 @@ def _call_stack(call) -> tuple:
 def _capture(frame, call) -> tuple:
     """capture_stack from `frame`, in module call `call` (or None)."""
     if call is None:
-        return _stack_out(frame)
+        return stack_out(frame)
     pending = None  # module calls found to have this stack, on first use
     while True:
         if call.closed:  # `frame` is gradscope's, in the call: the call's stack
@@ -96,7 +97,7 @@ def _capture(frame, call) -> tuple:
             break
         target = call.frame
         if target is None:
-            stack = _stack_out(frame)
+            stack = stack_out(frame)
             break
         if not _inside(frame, call, target):
             stack = _walk_out(frame, call, target)
@@ -112,7 +113,7 @@ def _capture(frame, call) -> tuple:
             pending.append(call)
         frame, call = target, call.outer
         if call is None:
-            stack = _stack_out(frame)
+            stack = stack_out(frame)
             break
     if pending is not None:
         for done in pending:
@@ -152,20 +153,22 @@ def _walk_out(frame, call, target):
     return ()
 
 
-def _stack_out(frame) -> tuple:
-    """The stack at `frame`, walking out over gradscope's frames: the user's frames' or ()."""
+def stack_out(frame) -> tuple:
+    """The stack at `frame`, walking out over gradscope's frames: the user's frames' or (). capture_stack's outside
+    module calls, for a caller that has the frame at hand."""
     package_files = _PACKAGE_FILES
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if filename not in package_files:
-            if filename in _USER_FILES:
-                return _user_stack(frame)
-            if not filename.startswith(_PACKAGE_DIR):
-                _USER_FILES.add(filename)
-                return _user_stack(frame)
+    try:
+        while frame.f_code.co_filename in package_files:  # NOTE: a set lookup per frame (strings keep their hash)
+            frame = frame.f_back
+    except AttributeError:  # the bottom of the stack (None has no f_code): gradscope's frames alone
+        return ()
+    filename = frame.f_code.co_filename
+    if filename not in _USER_FILES:
+        if filename.startswith(_PACKAGE_DIR):  # a file of gradscope's met for the first time
             package_files.add(filename)
-        frame = frame.f_back
-    return ()
+            return stack_out(frame.f_back)
+        _USER_FILES.add(filename)
+    return _user_stack(frame)
 
 
 def _user_stack(frame) -> tuple:
@@ -208,7 +211,12 @@ def _walk(frame) -> tuple:
     A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
     takes them as they are, without making a link per frame, and keeps the innermost two frames alone. The first
-    such walk after a walk that made links also finds where the next ones may stop (`_stop_sooner`)."""
+    such walk after a walk that made links also finds where the next ones may stop (`_stop_sooner`).
+
+    The chain (`_recent.chain`): the places (code, instruction) of the frames walked, innermost first; the frame
+    where the walk stopped and its instruction; the links; which of the innermost two were kept; and the frames
+    walked while `_stop_sooner` has yet to run, then whether the next walks taking the links replace the two kept
+    frames one for one (True: both were kept, and the stop is a frame, listed just before them)."""
     recent = _recent
     chain = recent.chain
     if chain is not None:  # the last walk's frames' (code, instruction), innermost first, and where it stopped
@@ -222,7 +230,7 @@ def _walk(frame) -> tuple:
             else:
                 if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
                     frames = recent.frames
-                    if earlier is None and len(kept) == 2 and len(frames) > 2 and frames[-3] is stop:
+                    if earlier is True and frames[-3] is stop:
                         forget = _KNOWN.pop  # the last walk kept the same two: one for one
                         forget(frames[-2], None)  # (already gone if forget_stacks ran in another thread)
                         forget(frames[-1], None)
@@ -232,14 +240,14 @@ def _walk(frame) -> tuple:
                         _KNOWN[frame] = links[0]
                         return links[0]
                     _forget_inside(frames, stop)
-                    if earlier is not None:
+                    if earlier.__class__ is tuple:
                         _stop_sooner(frame, chain, frames)
                     for index in kept:  # outermost first, as the frames are listed
                         inner = frame.f_back if index else frame
                         _KNOWN[inner] = links[index]
                         frames.append(inner)
                     return links[0]
-        except AttributeError:  # the stack ended sooner (None has no f_code)
+        except (AttributeError, IndexError):  # the stack ended sooner (None has no f_code)
             pass
     walked = []
     known_get = _KNOWN.get
@@ -285,10 +293,10 @@ def _stop_sooner(frame, chain, frames: list) -> None:
         if index > 1 and inner is old and not inner.f_code.co_flags & _RESUMABLE:
             _KNOWN[inner] = links[index]
             frames.append(inner)
-            _recent.chain = (places[:index], inner, inner.f_lasti, links, kept, None)
+            _recent.chain = (places[:index], inner, inner.f_lasti, links, kept, len(kept) == 2)
             return
         inner = inner.f_back
-    _recent.chain = (places, stop, stop_lasti, links, kept, None)
+    _recent.chain = (places, stop, stop_lasti, links, kept, len(kept) == 2 and stop is not None)
 
 
 def _forget_inside(frames: list, stop) -> None:

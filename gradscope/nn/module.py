@@ -136,7 +136,7 @@ class Module(HookedCall, _state.StateDictMethods):
                 outer = outer.inner()
             if self._closed_forward and not hooked:
                 call = observers.ModuleCall(self, outer, None, None, True)
-                call.stack = stacks.call_stack(sys._getframe(), outer)
+                call.stack = stacks.call_stack(outer)
             else:
                 # NOTE: held by the call alone, never by a local: a frame whose local refers to the frame is a
                 # cycle, and it would keep this frame and its callers' (their locals: inputs, outputs) until a
