@@ -120,8 +120,8 @@ class Recorder:
         self._snapshots: list[TensorRecord] = []  # records whose copies may still wait to be summarised
         self._snapshot_total = 0
         self.trace = Trace(meta={"gradscope_version": gradscope.__version__, "keep_values": keep_values})
-        self._records: dict[int, NodeRecord] = {}  # id of a live node → its record
-        self._alive: list = []  # keeps recorded nodes alive so their ids stay unique while recording
+        # a live node → its record (keyed by the node itself, which it keeps alive: nodes hash by identity)
+        self._records: dict[object, NodeRecord] = {}
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
         self._arrays: dict[int, _Known] = {}  # id → what is known of each array recorded and of its memory
         self._prune_at = PRUNE_AT  # entries of arrays gone are dropped when _arrays grows past this (see _prune)
@@ -274,13 +274,12 @@ class Recorder:
     def _node_record(self, node) -> NodeRecord:
         """The record of a live node, made when first met (with those of the nodes it leads to: a graph made
         before recording began is registered by the first event that names one of its nodes)."""
-        record = self._records.get(id(node))
+        record = self._records.get(node)
         if record is not None:
             return record
         node_id = len(self._records)
-        self._alive.append(node)
         if type(node) is AccumulateGrad:
-            record = self._records[id(node)] = NodeRecord.named(node_id, "AccumulateGrad", "leaf", "leaf")
+            record = self._records[node] = NodeRecord.named(node_id, "AccumulateGrad", "leaf", "leaf")
             record.outputs.append(self._capture(node.variable))
             self._leaves[node_id] = node.variable
         else:
@@ -294,9 +293,9 @@ class Recorder:
                 scope = self._inline_scopes.get(call)
                 if scope is None:
                     scope = self._inline_scopes[call] = call[0].scope_of(call[1])
-            record = self._records[id(node)] = NodeRecord.named(node_id, node.name(), op, kind, scope)
+            record = self._records[node] = NodeRecord.named(node_id, node.name(), op, kind, scope)
             records = self._records
-            record.next = [(None if child is None else (records.get(id(child)) or self._node_record(child)).id, nr)
+            record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id, nr)
                            for child, nr in node._next]
         self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
         return record
@@ -378,7 +377,7 @@ class Recorder:
 
     def backward_node_start(self, node, grads) -> None:
         if self._pass is not None:
-            node_id = (self._records.get(id(node)) or self._node_record(node)).id
+            node_id = (self._records.get(node) or self._node_record(node)).id
             if node._has_hooks:
                 self._note_hooks(node_id, describe_hooks(node))
             self._pass.order.append(node_id)
@@ -387,7 +386,7 @@ class Recorder:
     def backward_node_end(self, node, grads) -> None:
         if self._pass is None:
             return
-        node_id = (self._records.get(id(node)) or self._node_record(node)).id
+        node_id = (self._records.get(node) or self._node_record(node)).id
         made = node_id in self._created  # an op's rule, all of whose saved values were recorded
         self._pass.grad_inputs[node_id] = [self._capture(grad, made) for grad in grads]
 
@@ -395,7 +394,7 @@ class Recorder:
         if self._pass is None:
             return
         accumulator = tensor._grad_accumulator()
-        node_id = (self._records.get(id(accumulator)) or self._node_record(accumulator)).id
+        node_id = (self._records.get(accumulator) or self._node_record(accumulator)).id
         if accumulator._has_hooks or tensor._backward_hooks or tensor._post_accumulate_hooks:
             self._note_hooks(node_id, describe_hooks(accumulator))
         self._pass.order.append(node_id)
@@ -424,14 +423,17 @@ class Recorder:
     def name_parameters(self, namespace: dict) -> None:
         """Name leaves after the script's variables: `model.fc1.weight` for module parameters, `w` for
         tensors; list module parameters that never joined a graph too (they got no gradient)."""
-        by_id = {id(tensor): (name, module, tensor) for name, module, tensor in named_parameters(namespace)}
-        for name, module, tensor in root_module_parameters(self._roots.values()):
-            by_id.setdefault(id(tensor), (name, module, tensor))  # a model the script's globals don't hold
+        named = root_module_parameters(self._roots.values())  # each tensor once
+        if namespace:  # the script's variables first, then models the script's globals don't hold
+            by_id = {id(tensor): (name, module, tensor) for name, module, tensor in named_parameters(namespace)}
+            for entry in named:
+                by_id.setdefault(id(entry[2]), entry)
+            named = by_id.values()
         self._rename_scopes(namespace)
         nodes, parameters = self.trace.nodes, self.trace.parameters
         unnamed = {id(tensor): node_id for node_id, tensor in self._leaves.items()}  # leaves named below leave it
-        for key, (name, module, tensor) in by_id.items():
-            node_id = unnamed.pop(key, None)
+        for name, module, tensor in named:
+            node_id = unnamed.pop(id(tensor), None)
             if node_id is not None:
                 nodes[node_id].leaf_name = name
             parameters.append(Parameter(name, node_id, self._capture(tensor), module))
@@ -472,7 +474,6 @@ class Recorder:
         self.name_parameters(namespace or {})
         if self._judged_past_last_pass:  # else every forward check queued is a pass's that ran
             self._settle_forward_passes()
-        self._alive.clear()
         self._roots.clear()
         self._leaves.clear()
         self._records.clear()
