@@ -209,11 +209,13 @@ class ModuleCall:
         scope = self._scope
         if scope is None:
             outer = self.outer
-            name = self.name
-            if name is None:
-                name = self.module._scope_relative_to(outer.module if outer is not None else None)
-            outer_scope = outer.scope if outer is not None else None
-            scope = self._scope = name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
+            if outer is None:
+                scope = self.name if self.name is not None else self.module._scope_relative_to(None)
+            elif self.name is None:
+                scope = outer.scope_of(self.module)
+            else:
+                scope = _joined(outer.scope, self.name)
+            self._scope = scope
         return scope
 
     def inner(self) -> ModuleCall:
@@ -224,8 +226,13 @@ class ModuleCall:
         return call
 
     def scope_of(self, module) -> str:
-        """The module path of a call of `module` inside this one."""
-        return ModuleCall(module, self).scope
+        """The module path of a call of `module` inside this one (its path below this call's module)."""
+        return _joined(self.scope, module._scope_relative_to(self.module))
+
+
+def _joined(outer_scope: str | None, name: str) -> str:
+    """A scope inside `outer_scope` (None or "" outside any) named `name` ("" adds nothing)."""
+    return name if not outer_scope else f"{outer_scope}.{name}" if name else outer_scope
 
 
 def innermost() -> ModuleCall | None:
