@@ -263,6 +263,13 @@ class Tensor:
                     return None
                 node = AccumulateGrad()
                 node.variable = self
+                # NOTE: the flags the engine reads at each edge into it, and the leaf's hook slots it reads at
+                # each accumulation, in the instances: CPython 3.11 specialises reading an instance's own
+                # attribute, but a read that finds the class's default takes the generic lookup every time
+                node._shared = node._has_hooks = False
+                if ref is None:  # the leaf's first
+                    self._backward_hooks, self._post_accumulate_hooks = (self._backward_hooks,
+                                                                         self._post_accumulate_hooks)
                 self._accumulator_ref = weakref.ref(node)
             else:  # another thread made it meanwhile
                 node._shared = True
