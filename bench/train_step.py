@@ -20,6 +20,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from heap import aligned  # noqa: E402
 
 import gradscope  # noqa: E402
 from gradscope import nn, optim  # noqa: E402
@@ -32,7 +33,7 @@ class NumpyMLP:
     """The same model, loss and Adam written by hand on float32 arrays."""
 
     def __init__(self, weights, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.params = [array.copy() for pair in weights for array in pair]
+        self.params = [aligned(array) for pair in weights for array in pair]  # see heap.aligned
         self.exp_avg = [np.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [np.zeros_like(p) for p in self.params]
         self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0

@@ -4,7 +4,9 @@ installed, HIPS autograd differentiating that NumPy code.
 
 A workload's `build(dtype, size)` returns `{implementation: step}` (zero-argument callables) after
 checking that every implementation computes the floor's gradients: a ratio compares equal work.
-`size` is "full" (the issue's sizes) or "quick" (small, for a sanity run).
+`size` is "full" (the issue's sizes) or "quick" (small, for a sanity run). Every implementation's fixed inputs
+(weights, data, targets) start on a cache line (`heap.aligned`, which says why): the floor's arrays are made so,
+and the libraries' tensors and parameters share such copies (`_input`, `_load`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from engine import PATTERN, numpy_chain
+from heap import aligned
 from numpy.lib.stride_tricks import as_strided
 from train_step import NumpyMLP
 
@@ -56,15 +59,20 @@ def _check(expected: list, got: list, dtype: str, name: str) -> None:
                                    err_msg=f"{name} disagrees with the NumPy floor")
 
 
-def _lib_tensor(lib, array, requires_grad=False):
-    return lib.tensor(array, requires_grad=requires_grad)
+def _input(lib, array):
+    """A tensor of `lib` holding `array`'s values in an aligned copy of its own."""
+    return lib.from_numpy(aligned(array))
 
 
 def _load(lib, model, arrays: list) -> None:
-    """Give `model`'s parameters (in `parameters()` order) the values `arrays`."""
+    """Give `model`'s parameters (in `parameters()` order) the values `arrays`, each in an aligned copy of its
+    own (the parameter's dtype and shape; an optimizer's in-place steps change that copy alone)."""
     with lib.no_grad():
         for parameter, array in zip(model.parameters(), arrays, strict=True):
-            parameter.copy_(lib.tensor(array))
+            if tuple(parameter.shape) != array.shape or not str(parameter.dtype).endswith(array.dtype.name):
+                raise ValueError(f"a {parameter.dtype} parameter of shape {tuple(parameter.shape)} given "
+                                 f"{array.dtype} {array.shape}")
+            parameter.data = _input(lib, array)
 
 
 def _grads(model) -> list:
@@ -100,7 +108,7 @@ def _hips_chain(hips, x0, n_ops: int):
 
 def build_chain(dtype: str, size: str) -> dict:
     n_ops = CHAIN_OPS[size]
-    x0 = np.random.default_rng(0).standard_normal(16).astype(dtype)
+    x0 = aligned(np.random.default_rng(0).standard_normal(16).astype(dtype))
     steps = {"numpy": lambda: numpy_chain(x0, n_ops)}
     for name, lib in _libraries().items():
         steps[name] = functools.partial(_chain, lib, x0, n_ops)
@@ -123,10 +131,10 @@ def _mlp_data(sizes, batch, dtype):
     weights = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = 1 / np.sqrt(fan_in)
-        weights.append((rng.uniform(-bound, bound, (fan_out, fan_in)).astype(dtype),
-                        rng.uniform(-bound, bound, fan_out).astype(dtype)))
-    x = rng.standard_normal((batch, sizes[0])).astype(dtype)
-    labels = rng.integers(0, sizes[-1], batch)
+        weights.append((aligned(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(dtype)),
+                        aligned(rng.uniform(-bound, bound, fan_out).astype(dtype))))
+    x = aligned(rng.standard_normal((batch, sizes[0])).astype(dtype))
+    labels = aligned(rng.integers(0, sizes[-1], batch))
     return weights, x, labels
 
 
@@ -166,7 +174,7 @@ def _build_mlp(which: str, dtype: str, size: str) -> dict:
     steps = {"numpy": lambda: floor.gradients(x_np, labels_np)}
     expected = floor.gradients(x_np, labels_np)
     for name, lib in _libraries().items():
-        model, x, labels = _mlp_model(lib, sizes, dtype, weights), lib.tensor(x_np), lib.tensor(labels_np)
+        model, x, labels = _mlp_model(lib, sizes, dtype, weights), _input(lib, x_np), _input(lib, labels_np)
         steps[name] = functools.partial(_mlp_backward, lib, model, x, labels)
         steps[name]()
         _check(expected, _grads(model), dtype, name)
@@ -201,7 +209,7 @@ def build_train_step(dtype: str, size: str) -> dict:
     for name, lib in _libraries().items():
         model = _mlp_model(lib, sizes, dtype, weights)
         optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
-        x, labels = lib.tensor(x_np), lib.tensor(labels_np)
+        x, labels = _input(lib, x_np), _input(lib, labels_np)
         steps[name] = functools.partial(_train_step, lib, model, optimizer, x, labels)
         for _ in range(3):
             steps[name]()
@@ -224,10 +232,10 @@ def _rnn_data(dtype, size):
     steps, batch, n_in, hidden = RNN_SIZES[size]
     rng = np.random.default_rng(0)
     bound = 1 / np.sqrt(hidden)
-    weights = [rng.uniform(-bound, bound, shape).astype(dtype) for shape in ((hidden, n_in), (hidden, hidden),
-                                                                            (hidden,), (hidden,))]
-    xs = rng.standard_normal((steps, batch, n_in)).astype(dtype)
-    target = rng.standard_normal((batch, hidden)).astype(dtype)
+    weights = [aligned(rng.uniform(-bound, bound, shape).astype(dtype))
+               for shape in ((hidden, n_in), (hidden, hidden), (hidden,), (hidden,))]
+    xs = aligned(rng.standard_normal((steps, batch, n_in)).astype(dtype))
+    target = aligned(rng.standard_normal((batch, hidden)).astype(dtype))
     return weights, xs, target
 
 
@@ -263,7 +271,7 @@ def build_rnn(dtype: str, size: str) -> dict:
     for name, lib in _libraries().items():
         cell = lib.nn.RNNCell(xs_np.shape[2], weights[1].shape[0], dtype=getattr(lib, dtype))
         _load(lib, cell, weights)
-        xs, target = [lib.tensor(x) for x in xs_np], lib.tensor(target_np)
+        xs, target = [_input(lib, x) for x in xs_np], _input(lib, target_np)
         steps[name] = functools.partial(_rnn_backward, lib, cell, xs, target)
         steps[name]()
         _check(expected, _grads(cell), dtype, name)
@@ -278,9 +286,10 @@ def _narrow_data(dtype, size):
     layers, width, batch = NARROW_SIZES[size]
     rng = np.random.default_rng(0)
     bound = 1 / np.sqrt(width)
-    weights = [(rng.uniform(-bound, bound, (width, width)).astype(dtype),
-                rng.uniform(-bound, bound, width).astype(dtype)) for _ in range(layers)]
-    return weights, rng.standard_normal((batch, width)).astype(dtype), rng.standard_normal((batch, width)).astype(dtype)
+    weights = [(aligned(rng.uniform(-bound, bound, (width, width)).astype(dtype)),
+                aligned(rng.uniform(-bound, bound, width).astype(dtype))) for _ in range(layers)]
+    return (weights, aligned(rng.standard_normal((batch, width)).astype(dtype)),
+            aligned(rng.standard_normal((batch, width)).astype(dtype)))
 
 
 def _numpy_narrow(weights, x, target):
@@ -316,7 +325,7 @@ def build_narrow(dtype: str, size: str) -> dict:
     steps = {"numpy": lambda: _numpy_narrow(weights, x_np, target_np)}
     expected = _numpy_narrow(weights, x_np, target_np)
     for name, lib in _libraries().items():
-        model, x, target = _narrow_model(lib, weights, dtype), lib.tensor(x_np), lib.tensor(target_np)
+        model, x, target = _narrow_model(lib, weights, dtype), _input(lib, x_np), _input(lib, target_np)
         steps[name] = functools.partial(_mse_backward, lib, model, x, target)
         steps[name]()
         _check(expected, _grads(model), dtype, name)
@@ -333,12 +342,12 @@ def _cnn_data(dtype, size):
 
     def uniform(shape, fan_in):
         bound = 1 / np.sqrt(fan_in)
-        return rng.uniform(-bound, bound, shape).astype(dtype)
+        return aligned(rng.uniform(-bound, bound, shape).astype(dtype))
     features = c2 * (side // 2) ** 2
     weights = [uniform((c1, 1, 3, 3), 9), uniform(c1, 9), uniform((c2, c1, 3, 3), 9 * c1), uniform(c2, 9 * c1),
                uniform((10, features), features), uniform(10, features)]
-    x = rng.standard_normal((batch, 1, side, side)).astype(dtype)
-    return weights, x, rng.integers(0, 10, batch)
+    x = aligned(rng.standard_normal((batch, 1, side, side)).astype(dtype))
+    return weights, x, aligned(rng.integers(0, 10, batch))
 
 
 def _im2col(x):
@@ -408,7 +417,7 @@ def build_cnn(dtype: str, size: str) -> dict:
     steps = {"numpy": lambda: _numpy_cnn(weights, x_np, labels_np)}
     expected = _numpy_cnn(weights, x_np, labels_np)
     for name, lib in _libraries().items():
-        model, x, labels = _cnn_model(lib, weights, dtype), lib.tensor(x_np), lib.tensor(labels_np)
+        model, x, labels = _cnn_model(lib, weights, dtype), _input(lib, x_np), _input(lib, labels_np)
         steps[name] = functools.partial(_mlp_backward, lib, model, x, labels)
         steps[name]()
         _check(expected, _grads(model), dtype, name)

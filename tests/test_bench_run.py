@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,3 +170,52 @@ def heap_policy_in_a_child() -> str:
                                env=dict(os.environ, PYTHONPATH=str(ROOT / "bench")))
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
+
+
+def test_an_aligned_copy_starts_on_a_cache_line_whatever_malloc_gives(monkeypatch):
+    """heap.aligned copies an array (values, dtype, shape; memory of its own) to a 64-byte boundary, where
+    NumPy's own arrays start wherever malloc's 16-byte alignment puts them."""
+    _bench_run_module(monkeypatch)
+    import heap
+    offsets = set()
+    for size in range(1, 40):
+        array = np.arange(size * 3, dtype=np.float32).reshape(size, 3)[:, 1:]  # strided, too
+        copy = heap.aligned(array)
+        offsets.add(array.base.ctypes.data % 64)
+        assert copy.ctypes.data % 64 == 0 and copy.flags.c_contiguous and copy.flags.writeable
+        assert copy.dtype == array.dtype and copy.shape == array.shape and not np.shares_memory(copy, array)
+        np.testing.assert_array_equal(copy, array)
+    assert offsets != {0}  # malloc alone does not align them: the copy is doing it
+
+
+def test_every_workload_gives_every_implementation_its_fixed_inputs_on_a_cache_line(monkeypatch):
+    """Weights, data and targets start on a cache line for the floor and inside each library's tensors and
+    parameters: none waits on where malloc put them, which depends on what ran before (session 16: the rnn ratio
+    moved 1.26 -> 1.36 with its inputs 16 bytes off). (Each implementation has copies of its own: the training
+    step's build checks three Adam steps of each against the floor's.)"""
+    _bench_run_module(monkeypatch)
+    import workloads
+    floors = [workloads._mlp_data((8, 4, 3), 5, "float32"), workloads._rnn_data("float32", "quick"),
+              workloads._narrow_data("float32", "quick"), workloads._cnn_data("float32", "quick")]
+    arrays, stack = [], floors
+    while stack:
+        item = stack.pop()
+        if isinstance(item, np.ndarray):
+            arrays.append(item)
+        else:
+            stack = stack + list(item)
+    assert len(arrays) > 20 and all(array.ctypes.data % 64 == 0 for array in arrays)
+    for workload in workloads.WORKLOADS:
+        for name, step in workload.build("float32", "quick").items():
+            if name == "numpy" or not hasattr(step, "args"):
+                continue
+            arrays = []
+            for item in step.args[1:]:
+                if hasattr(item, "parameters"):
+                    arrays += [parameter.detach().numpy() for parameter in item.parameters()]
+                elif hasattr(item, "numpy"):
+                    arrays.append(item.numpy())
+                elif isinstance(item, list):
+                    arrays += [tensor.numpy() for tensor in item]
+            if workload.name != "chain":  # its leaf is made in the step, from the aligned floor's array
+                assert arrays and all(array.ctypes.data % 64 == 0 for array in arrays), (workload.name, name)
