@@ -116,7 +116,7 @@ class Sequential(_Numbered):
             # any stack (a child's call could make ops of the user's code, whose stacks show the calls around them)
             if (type(module).__call__ is _MODULE_CALL and observers.idle and not _hooks.module_hooks_registered
                     and not _global_module_hooks):
-                if modes.get() is DEFAULT_MODES and observers.checker is None:
+                if observers.checker is None and modes.get() is DEFAULT_MODES:  # (anomaly mode: one modes.get())
                     input = module.forward(input)
                     continue
                 outer = observers.calls.get()
