@@ -28,6 +28,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gradscope.ops import conv_terms
+from gradscope.ops.conv_terms import landing
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import primitive, to_input
 
@@ -119,21 +121,12 @@ def _add_by_position(blocks, output_size, kernel_size, dilation, pads, stride):
     grid = blocks.shape[-k:]
     out = np.zeros(blocks.shape[:-2 * k] + tuple(output_size), blocks.dtype)
     for position in np.ndindex(*kernel_size):
-        spans = [_landing(kk * d - b, g, n, s)
+        spans = [landing(kk * d - b, g, n, s)
                  for kk, g, n, d, s, (b, _) in zip(position, grid, output_size, dilation, stride, pads, strict=True)]
         if all(span is not None for span in spans):
             source, target = zip(*spans, strict=True)
             out[(Ellipsis,) + target] += blocks[(Ellipsis,) + position + source]
     return out
-
-
-def _landing(shift: int, grid: int, size: int, stride: int) -> tuple[slice, slice] | None:
-    """Along one dim, the blocks (grid positions o) whose output coordinate stride·o + shift is inside
-    [0, size), and those coordinates; None if there are none."""
-    first, last = max(-(shift // stride), 0), min((size - 1 - shift) // stride + 1, grid)
-    if last <= first:
-        return None
-    return slice(first, last), slice(stride * first + shift, stride * (last - 1) + shift + 1, stride)
 
 
 def _add_along_diagonals(blocks, canvas, kernel_size, dilation, pads, stride):
@@ -268,12 +261,7 @@ def _chunked_columns(x, kernel, grid, stride, pads, dilation, groups, ones: bool
                     tuple(unit * length * r for r in (groups * depth, depth, math.prod(kernel)))
                     + tuple(unit * length * math.prod(kernel[i + 1:]) for i in range(len(kernel)))
                     + tuple(unit * math.prod(grid[i + 1:]) for i in range(len(grid))))
-    blocks = []  # (position, grid slices, input slices) of each kernel position that reads some of x
-    for position in np.ndindex(*kernel):
-        spans = [_landing(kk * d - b, o, m, s)
-                 for kk, o, m, d, s, (b, _) in zip(position, grid, size, dilation, stride, pads, strict=True)]
-        if all(span is not None for span in spans):
-            blocks.append((position,) + tuple(zip(*spans, strict=True)))
+    blocks = conv_terms.spans(kernel, grid, size, stride, pads, dilation)
     source = x.reshape((n, groups, in_group) + size)
     for batch in batches:
         m = batch.stop - batch.start
@@ -289,11 +277,17 @@ def _output_grid(size, kernel, stride, pads, dilation) -> tuple:
 
 def _correlate_direct(x, weight, bias, stride, pads, dilation, groups):
     """`_correlate` on arrays, plus `bias` when given (a row of ones in the columns carries it): each chunk's product
-    with the weight written straight into the output."""
+    with the weight written straight into the output. The columns' padding zeros meet every weight element, so a
+    weight with a NaN or an inf is multiplied term by term instead (ops/conv_terms.py)."""
     kernel = tuple(weight.shape[2:])
     n, out_channels = x.shape[0], weight.shape[0]
     per_group = out_channels // groups
     grid = _output_grid(x.shape[2:], kernel, stride, pads, dilation)
+    if not conv_terms.finite(weight):
+        out = conv_terms.correlate(x, weight, grid, stride, pads, dilation, groups)
+        if bias is not None:
+            out += bias.reshape((-1,) + (1,) * len(grid))
+        return out
     matrix = weight.reshape(groups, per_group, -1)
     if bias is not None:
         matrix = np.concatenate((matrix, bias.reshape(groups, per_group, 1).astype(matrix.dtype)), axis=2)
@@ -333,9 +327,9 @@ def _adjoint_and_weight_direct(g, x, weight, pads, dilation, groups):
     """x's and the weight's gradients of a stride-1 convolution on arrays, both from one set of g's columns: x's as
     `_correlate_adjoint_direct` computes it, and the weight's as those columns times x summed over the batch (row
     (o, kk) of the columns holds g moved by kernel position kk reversed, so the product is the weight's gradient with
-    its kernel reversed). `_weight_product_direct` would copy x's columns as well. A NaN in g reaches the weight's
-    gradient through products with x's elements only, not with the zeros of its padding (as in PyTorch's float32
-    kernels; the rule's x columns, and PyTorch's float64 kernel, multiply those too)."""
+    its kernel reversed). `_weight_product_direct` would copy x's columns as well. g's columns have padding zeros, which
+    meet the weight in x's gradient and x in the weight's: when a NaN or an inf is among those, both are multiplied
+    term by term instead (ops/conv_terms.py)."""
     kernel = weight.shape[2:]
     n, channels = x.shape[:2]
     out_channels, in_group = weight.shape[:2]
@@ -350,6 +344,10 @@ def _adjoint_and_weight_direct(g, x, weight, pads, dilation, groups):
                                            dilation, groups, False):
         np.matmul(matrix, columns, out=dx[batch].reshape(len(columns), groups, in_group, length))
         total += np.matmul(columns, sources[batch].swapaxes(-1, -2)).sum(0)
+    if not (conv_terms.finite(weight) and conv_terms.finite(total)):  # total is not finite when x is not
+        stride = (1,) * len(kernel)
+        return (conv_terms.correlate_adjoint(g, weight, size, stride, pads, dilation, groups),
+                conv_terms.weight_product(g, x, weight.shape, stride, pads, dilation, groups))
     blocks = total.reshape((groups, out_channels // groups) + kernel + (in_group,))
     flipped = blocks[(slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)]
     dw = np.moveaxis(flipped, -1, 2).reshape(weight.shape)
@@ -357,7 +355,9 @@ def _adjoint_and_weight_direct(g, x, weight, pads, dilation, groups):
 
 
 def _weight_product_direct(a, source, weight_shape, stride, pads, dilation, groups):
-    """`_weight_product` on arrays: each chunk's a · columnsᵀ summed over its samples into the total."""
+    """`_weight_product` on arrays: each chunk's a · columnsᵀ summed over its samples into the total. The columns'
+    padding zeros meet every element of a, so when the total is not finite it is multiplied again term by term
+    (ops/conv_terms.py)."""
     kernel = tuple(weight_shape[2:])
     n, per_group = a.shape[0], a.shape[1] // groups
     grid = a.shape[2:]
@@ -367,6 +367,8 @@ def _weight_product_direct(a, source, weight_shape, stride, pads, dilation, grou
         for batch, columns in _chunked_columns(source.astype(total.dtype, copy=False), kernel, grid, stride, pads,
                                                dilation, groups, False):
             total += np.matmul(rows[batch], columns.transpose(0, 1, 3, 2)).sum(0)
+        if not conv_terms.finite(total):
+            return conv_terms.weight_product(a, source, weight_shape, stride, pads, dilation, groups)
     return total.reshape(weight_shape)
 
 

@@ -214,7 +214,9 @@ abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",)
 
 
 def _zero_grad(g, s):
-    return g * 0
+    """Zeros, as PyTorch's zeros_like(grad): not g · 0, which is NaN where g is NaN or ±inf (lp_pool's
+    sign(out) · |out| takes an inf there when a window's sum overflows)."""
+    return s.xp.zeros_like(g)
 
 
 sign = primitive("sign", torch_sign, "SignBackward0", inputs=("self",), vjp=(_zero_grad,))

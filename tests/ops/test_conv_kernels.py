@@ -81,7 +81,8 @@ def test_both_gradients_from_gs_columns_are_the_kernels_each_computes(geometry, 
     """At stride 1 the joint backward (ConvolutionBackward0's `joint_vjp`) takes x's and the weight's gradients from
     one set of g's columns: what col2im and im2col give. A NaN in g (at times) reaches the same places of x's
     gradient; of the weight's, those it reaches through products with x's elements: im2col's also multiplies it by
-    the zeros of x's padding (PyTorch's float32 kernels skip the padding, its float64 ones don't)."""
+    the zeros of x's padding (PyTorch's float32 kernels skip the padding, its float64 ones don't; see
+    test_array_kernels_multiply_only_terms_of_the_definition)."""
     n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, channels) + size)
@@ -103,6 +104,69 @@ def test_both_gradients_from_gs_columns_are_the_kernels_each_computes(geometry, 
     np.testing.assert_allclose(dw[finite], expected[finite], rtol=1e-12, atol=1e-12)
     if not nan:
         assert finite.all() and not np.isnan(dw).any()
+
+
+def _terms(grid, kernel, size, stride, pads, dilation):
+    """(grid position, kernel position, input position) of every term of a convolution: the kernel positions of
+    each window that land on x, none on padding."""
+    for o in np.ndindex(*grid):
+        for k in np.ndindex(*kernel):
+            i = tuple(s * oo + d * kk - b for oo, kk, s, d, (b, _) in zip(o, k, stride, dilation, pads, strict=True))
+            if all(0 <= ii < m for ii, m in zip(i, size, strict=True)):
+                yield o, k, i
+
+
+def _by_definition(x, weight, g, stride, pads, dilation, groups):
+    """The forward, x's gradient and the weight's, each a sum of its terms, one term at a time."""
+    grouped = lambda a: a.reshape(a.shape[:1] + (groups, a.shape[1] // groups) + a.shape[2:])  # noqa: E731
+    out, dx = np.zeros(g.shape), np.zeros(x.shape)
+    dw = np.zeros(weight.shape)
+    xs, gs, ws, outs, dxs = grouped(x), grouped(g), grouped(weight[None])[0], grouped(out), grouped(dx)
+    dws = dw.reshape(ws.shape)
+    every = (slice(None),) * 3
+    for o, k, i in _terms(g.shape[2:], weight.shape[2:], x.shape[2:], stride, pads, dilation):
+        outs[every + o] += np.einsum("ngc,goc->ngo", xs[every + i], ws[every + k])
+        dxs[every + i] += np.einsum("ngo,goc->ngc", gs[every + o], ws[every + k])
+        dws[every + k] += np.einsum("ngo,ngc->goc", gs[every + o], xs[every + i])
+    return out, dx, dw
+
+
+def _assert_same_terms(ours, theirs):
+    """Equal, NaN and ±inf at the same places."""
+    assert ours.shape == theirs.shape
+    for kind in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(kind(ours), kind(theirs))
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@settings(max_examples=80, deadline=None)
+@given(geometry=geometries(), stride=st.lists(st.integers(1, 3), min_size=3, max_size=3),
+       poisoned=st.lists(st.sampled_from(["x", "weight", "g"]), max_size=3), seed=st.integers(0, 2**16))
+def test_array_kernels_multiply_only_terms_of_the_definition(geometry, stride, poisoned, seed):
+    """A NaN or an inf in x, the weight or g reaches only the outputs and gradients whose sums have a term with it:
+    the kernels' padding zeros (0 · NaN is NaN) must not carry it further. Every array kernel of a convolution and
+    of its transpose (whose forward is x's gradient, and whose x gradient is the forward) against the terms one at
+    a time."""
+    n, groups, channels, out_channels, size, kernel, dilation, pads = geometry
+    stride = tuple(stride[:len(size)])
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, channels) + size)
+    weight = rng.standard_normal((out_channels, channels // groups) + kernel)
+    g = rng.standard_normal(C._correlate_im2col(NUMPY, x, weight, stride, pads, dilation, groups).shape)
+    for name in poisoned:
+        array = {"x": x, "weight": weight, "g": g}[name]
+        if array.size:
+            array.flat[rng.integers(array.size)] = rng.choice([np.nan, np.inf, -np.inf])
+    out, dx, dw = _by_definition(x, weight, g, stride, pads, dilation, groups)
+    _assert_same_terms(C._correlate_direct(x, weight, None, stride, pads, dilation, groups), out)
+    _assert_same_terms(C._weight_product_direct(g, x, weight.shape, stride, pads, dilation, groups), dw)
+    _assert_same_terms(C._correlate_transposed(NUMPY, g, weight, size, stride, pads, dilation, groups), dx)
+    if stride == (1,) * len(size):
+        for ours, theirs in zip(C._adjoint_and_weight_direct(g, x, weight, pads, dilation, groups), (dx, dw),
+                                strict=True):
+            _assert_same_terms(ours, theirs)
 
 
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 2e-4)])

@@ -1,0 +1,168 @@
+"""NaN and ±inf against PyTorch: a NaN or an inf placed at a chosen position of an input, or of the gradient flowing
+in, must reach the same output and gradient positions as in PyTorch, with the same values elsewhere. The debugger
+names "the op that made the loss NaN" and the positions it went through from these; a NaN smeared onto positions
+PyTorch leaves finite (NaN · 0 from a kernel's padding, say) blames the wrong ones.
+
+To pin another op, add a `Case` (its call on either library and its inputs) and the `Poison`s to try on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import gradscope
+
+torch = pytest.importorskip("torch")
+
+NAN, INF = float("nan"), float("inf")
+
+
+@dataclass(frozen=True)
+class Poison:
+    """`value` written at `index` of input number `target`, or of the gradient flowing in (`target` "grad")."""
+    target: int | str
+    index: tuple
+    value: float
+
+    def __str__(self):
+        return f"{self.target}{list(self.index)}={self.value}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """`call(library, *inputs)` on tensors made from `inputs` in each of `dtypes`; PyTorch's result in `oracle_dtype`
+    (when given) is the one compared with every dtype. `signed_zeros`: a zero's sign must match too."""
+    name: str
+    call: object
+    inputs: tuple
+    poisons: tuple
+    dtypes: tuple = ("float32", "float64")
+    oracle_dtype: str | None = None
+    signed_zeros: bool = False
+
+
+def _run(library, case: Case, poison: Poison, dtype: str):
+    arrays = [np.array(a, dtype=np.float64) for a in case.inputs]
+    if poison.target != "grad":
+        arrays[poison.target][poison.index] = poison.value
+    inputs = [library.tensor(a, dtype=getattr(library, dtype), requires_grad=True) for a in arrays]
+    out = case.call(library, *inputs)
+    incoming = np.ones(tuple(out.shape))
+    if poison.target == "grad":
+        incoming[poison.index] = poison.value
+    out.backward(library.tensor(incoming, dtype=out.dtype))
+    return [out.detach().numpy().astype(np.float64)] + [
+        None if t.grad is None else t.grad.numpy().astype(np.float64) for t in inputs]
+
+
+def _assert_same(actual, expected, name, tolerance, signed_zeros):
+    assert (actual is None) == (expected is None), name
+    if expected is None:
+        return
+    assert actual.shape == expected.shape, name
+    for kind in (np.isnan, np.isposinf, np.isneginf):
+        wrong = np.argwhere(kind(actual) != kind(expected))
+        assert not len(wrong), f"{name}: {kind.__name__} differs at {wrong[:8].tolist()}"
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(actual[finite], expected[finite], rtol=tolerance, atol=tolerance, err_msg=name)
+    if signed_zeros:
+        zeros = expected == 0
+        wrong = np.argwhere(np.signbit(actual[zeros]) != np.signbit(expected[zeros]))
+        assert not len(wrong), f"{name}: a zero's sign differs: {actual[zeros].tolist()} vs {expected[zeros].tolist()}"
+
+
+def _check(case: Case, poison: Poison):
+    for dtype in case.dtypes:
+        expected = _run(torch, case, poison, case.oracle_dtype or dtype)
+        actual = _run(gradscope, case, poison, dtype)
+        tolerance = 1e-4 if "float32" in (dtype, case.oracle_dtype) else 1e-9
+        for label, a, e in zip(["output"] + [f"input {i} grad" for i in range(len(case.inputs))], actual, expected,
+                               strict=True):
+            _assert_same(a, e, f"{case.name} [{poison}] {dtype} {label}", tolerance, case.signed_zeros)
+
+
+def _cases_and_poisons(cases):
+    return [pytest.param(case, poison, id=f"{case.name}-{poison}") for case in cases for poison in case.poisons]
+
+
+# ---------------------------------------------------------------------------------------------------- convolutions
+# PyTorch's float32 CPU kernel at batch 2 (oneDNN) never multiplies padding: a padding place is no term. Its float64
+# kernel multiplies the padding zeros in the forward and the weight gradient (so a NaN weight makes the border
+# outputs NaN there), and so does its float32 one for grouped convolutions. gradscope's kernels compute the former in
+# both dtypes and every geometry, compared here with PyTorch's float32 where that is what PyTorch computes.
+_RNG = np.random.default_rng(0)
+
+
+def _conv_case(name, function, x_shape, weight_shape, **options):
+    x, weight = _RNG.standard_normal(x_shape), _RNG.standard_normal(weight_shape)
+    out_shape = tuple(getattr(torch.nn.functional, function)(torch.tensor(x), torch.tensor(weight), **options).shape)
+    corner, kernel_corner = (0,) * (len(x_shape) - 2), (0,) * (len(weight_shape) - 2)
+    middle = tuple(n // 2 for n in x_shape[2:])
+    poisons = (Poison(0, (0, 0) + corner, NAN), Poison(0, (1, 1) + middle, INF), Poison(1, (1, 0) + kernel_corner, NAN),
+               Poison(1, (0, 1) + tuple(k - 1 for k in weight_shape[2:]), -INF),
+               Poison("grad", (0, 1) + (0,) * (len(out_shape) - 2), NAN),
+               Poison("grad", (1, 0) + tuple(n - 1 for n in out_shape[2:]), INF))
+    return Case(name, lambda lib, a, w: getattr(lib.nn.functional, function)(a, w, **options), (x, weight), poisons,
+                oracle_dtype="float32")
+
+
+CONVOLUTIONS = [
+    _conv_case("conv1d padded", "conv1d", (2, 2, 6), (3, 2, 3), padding=1),
+    _conv_case("conv1d strided", "conv1d", (2, 2, 7), (3, 2, 3), padding=1, stride=2),
+    _conv_case("conv1d dilated", "conv1d", (2, 2, 7), (3, 2, 3), padding=2, dilation=2),
+    _conv_case("conv1d unpadded", "conv1d", (2, 2, 6), (3, 2, 3)),
+    _conv_case("conv2d padded", "conv2d", (2, 2, 5, 5), (3, 2, 3, 3), padding=1),
+    _conv_case("conv2d strided", "conv2d", (2, 2, 6, 6), (3, 2, 3, 3), padding=1, stride=2),
+    _conv_case("conv3d padded", "conv3d", (2, 2, 4, 4, 4), (3, 2, 3, 3, 3), padding=1),
+    _conv_case("conv_transpose1d", "conv_transpose1d", (2, 2, 6), (2, 3, 3), padding=1),
+    _conv_case("conv_transpose1d strided", "conv_transpose1d", (2, 2, 6), (2, 3, 3), padding=1, stride=2),
+    _conv_case("conv_transpose2d", "conv_transpose2d", (2, 2, 5, 5), (2, 3, 3, 3), padding=1),
+]
+
+
+@pytest.mark.parametrize("case, poison", _cases_and_poisons(CONVOLUTIONS))
+def test_convolutions_keep_nans_where_pytorch_keeps_them(case, poison):
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("PyTorch's float32 convolution is oneDNN's only where oneDNN is built in")
+    _check(case, poison)
+
+
+# ------------------------------------------------------------------------------------ pooling, resampling, padding
+def _spatial_case(name, call, shape):
+    """`call(functional, x)` on an x of `shape` (batch 2, channels 2), poisoned at a corner, inside, in the gradient."""
+    x = _RNG.standard_normal(shape)
+    out_shape = tuple(call(torch.nn.functional, torch.tensor(x)).shape)
+    middle = tuple(n // 2 for n in shape[2:])
+    poisons = (Poison(0, (0, 0) + (0,) * (len(shape) - 2), NAN), Poison(0, (1, 1) + middle, INF),
+               Poison(0, (1, 0) + middle, -INF), Poison("grad", (0, 1) + (0,) * (len(out_shape) - 2), NAN))
+    return Case(name, lambda lib, a: call(lib.nn.functional, a), (x,), poisons)
+
+
+SPATIAL = [
+    # lp_pool is sign(s)·relu(|s|)·k to the 1/p, s an average of x^p: with an inf in a window, s's sign takes an inf
+    # gradient that SignBackward0 must drop (zeros, not g · 0)
+    _spatial_case("lp_pool1d", lambda F, a: F.lp_pool1d(a, 2.0, 3, 2), (2, 2, 7)),
+    _spatial_case("lp_pool2d", lambda F, a: F.lp_pool2d(a, 2.0, 2, ceil_mode=True), (2, 2, 5, 5)),
+    _spatial_case("lp_pool1d p=1.5", lambda F, a: F.lp_pool1d(a.abs(), 1.5, 2), (2, 2, 6)),
+    _spatial_case("avg_pool2d padded", lambda F, a: F.avg_pool2d(a, 3, 2, 1), (2, 2, 6, 6)),
+    _spatial_case("avg_pool1d no pad count", lambda F, a: F.avg_pool1d(a, 3, 2, 1, True, False), (2, 2, 7)),
+    _spatial_case("max_pool2d padded", lambda F, a: F.max_pool2d(a, 3, 2, 1), (2, 2, 6, 6)),
+    _spatial_case("max_pool1d dilated", lambda F, a: F.max_pool1d(a, 3, 1, 0, 2), (2, 2, 7)),
+    _spatial_case("adaptive_avg_pool2d", lambda F, a: F.adaptive_avg_pool2d(a, 3), (2, 2, 7, 7)),
+    _spatial_case("adaptive_max_pool1d", lambda F, a: F.adaptive_max_pool1d(a, 3), (2, 2, 7)),
+    _spatial_case("interpolate linear", lambda F, a: F.interpolate(a, scale_factor=2, mode="linear"), (2, 2, 5)),
+    _spatial_case("interpolate bicubic", lambda F, a: F.interpolate(a, size=(3, 3), mode="bicubic"), (2, 2, 6, 6)),
+    _spatial_case("interpolate area", lambda F, a: F.interpolate(a, size=(3, 3), mode="area"), (2, 2, 7, 7)),
+    _spatial_case("pad reflect", lambda F, a: F.pad(a, (2, 1, 1, 2), mode="reflect"), (2, 2, 5, 5)),
+    _spatial_case("pad circular", lambda F, a: F.pad(a, (2, 1), mode="circular"), (2, 2, 5)),
+    _spatial_case("unfold", lambda F, a: F.unfold(a, 3, padding=1, stride=2), (2, 2, 5, 5)),
+    _spatial_case("fold", lambda F, a: F.fold(a.reshape(2, 8, 25), (4, 4), 2, padding=1), (2, 2, 10, 10)),
+]
+
+
+@pytest.mark.parametrize("case, poison", _cases_and_poisons(SPATIAL))
+def test_pooling_resampling_and_padding_keep_nans_where_pytorch_keeps_them(case, poison):
+    _check(case, poison)
