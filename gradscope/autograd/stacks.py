@@ -65,10 +65,7 @@ def call_stack(outer) -> tuple:
     call begins: every op made in it has it. Called by the call's Module.__call__ alone (its frame is the caller's
     here, and the frame that called it the one out: taken as they are, not made frame objects for nothing)."""
     if outer is None:
-        frame = sys._getframe(2)
-        if frame.f_code.co_filename in _USER_FILES:  # called by the user's code (the commonest case)
-            return _user_stack(frame)
-        return stack_out(frame)
+        return stack_out(sys._getframe(2))
     if outer.closed:  # gradscope's code called it: the stack of the call around it
         return outer.stack if outer.stack is not None else _call_stack(outer)
     return _capture(sys._getframe(1), outer)
@@ -146,7 +143,7 @@ def _walk_out(frame, call, target):
         filename = code.co_filename
         if filename not in package_files:
             if not filename.startswith(_PACKAGE_DIR):
-                return _user_stack(frame)
+                return stack_out(frame)
             package_files.add(filename)
         codes.append(code)
         frame = frame.f_back
@@ -168,11 +165,7 @@ def stack_out(frame) -> tuple:
             package_files.add(filename)
             return stack_out(frame.f_back)
         _USER_FILES.add(filename)
-    return _user_stack(frame)
-
-
-def _user_stack(frame) -> tuple:
-    """The stack at the user's `frame`."""
+    # the user's frame
     link = _KNOWN.get(frame)
     if link is not None:
         lasti = frame.f_lasti
