@@ -563,7 +563,36 @@ def _first_order_vjp(op: Primitive):
                 self._saved = FREED[len(saved)]
             return outputs
 
-        return _vjp_joint
+        array_joint = op.array_joint_vjp
+        if array_joint is None:
+            return _vjp_joint
+        freed = FREED[2]
+
+        def _vjp_joint_arrays(self, grads: list, free: bool) -> list:  # addmm, mm: `_vjp_joint` on the bare arrays
+            saved = self._saved
+            if type(saved) is tuple:
+                first, second = saved  # light entries, or None (no rule reads it)
+                if first is not None:
+                    if type(first) is not tuple:  # a SavedTensor: the general path
+                        return _vjp(self, grads, free)
+                    array, counter, version, tensor, creator = first
+                    if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                        return _vjp(self, grads, free)  # modified in place or detached: the general path's errors
+                    first = array
+                if second is not None:
+                    if type(second) is not tuple:
+                        return _vjp(self, grads, free)
+                    array, counter, version, tensor, creator = second
+                    if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                        return _vjp(self, grads, free)
+                    second = array
+                outputs = array_joint(grads[0], first, second, self._attrs, self._input_meta)
+                if free:
+                    self._saved = freed
+                return outputs
+            return _vjp(self, grads, free)  # freed: the general path raises
+
+        return _vjp_joint_arrays
     if not op.saved_names and n_rules == 2 and plain and not held and not weak_numbers and not op.variadic:
 
         def _vjp_of_params(self, grads: list, free: bool) -> list:  # add, sub: rules reading params alone

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import Primitive, primitive, to_input
 
 
@@ -36,10 +37,23 @@ def _mm_vjps(g, s, wanted) -> list:
             None if wanted[1] is None else _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)]
 
 
+def _mm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
+    """_mm_vjps on the saved arrays (`attrs`: the node's sizes and strides), for the engine's first-order path: the
+    same products in the same layouts, without a Saved built for them (Primitive.array_joint_vjp)."""
+    sizes2, strides2, sizes, strides = attrs
+    grad = grad2 = None
+    if wanted[0] is not None:  # _mat1_grad
+        grad = (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else g @ mat2.T
+    if wanted[1] is not None:  # _mat2_grad
+        grad2 = (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else mat1.T @ g
+    return [grad, grad2]
+
+
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                attrs=("mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes", "self_sym_strides"),
                vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides),
-                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)), joint_vjp=_mm_vjps)
+                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)), joint_vjp=_mm_vjps,
+               array_joint_vjp=_mm_array_vjps)
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                 vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
                      lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
@@ -106,11 +120,33 @@ def _addmm_vjps(g, s, wanted) -> list:
     return grads
 
 
+def _addmm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
+    """_addmm_vjps on the saved arrays (`attrs`: the node's beta, alpha, sizes and strides), for the engine's
+    first-order path: the same NumPy calls in the same layouts, without a Saved built for them
+    (Primitive.array_joint_vjp). A linear layer's backward, on every step."""
+    beta, alpha, sizes, strides, sizes2, strides2 = attrs
+    bias, left, right = wanted
+    grad = grad1 = grad2 = None
+    if left is not None:  # _mat1_grad
+        grad1 = (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else g @ mat2.T
+        if alpha != 1:  # a NumPy or complex alpha may promote the product
+            grad1 = to_input(grad1 * alpha, left, NUMPY)
+    if right is not None:  # _mat2_grad
+        grad2 = (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else mat1.T @ g
+        if alpha != 1:
+            grad2 = to_input(grad2 * alpha, right, NUMPY)
+    if bias is not None:
+        if beta != 1:
+            g = g * beta
+        grad = _sum_rows(g, 0) if g.dtype is bias[1] and g.shape[1:] == bias[0] else to_input(g, bias, NUMPY)
+    return [grad, grad1, grad2]
+
+
 addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "mat2"), params=("beta", "alpha"),
                   saves=((), "mat2", "mat1"),
                   attrs=("mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
                   vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
-                       _addmm_mat1_grad, _addmm_mat2_grad), joint_vjp=_addmm_vjps)
+                       _addmm_mat1_grad, _addmm_mat2_grad), joint_vjp=_addmm_vjps, array_joint_vjp=_addmm_array_vjps)
 
 
 def spell_out_ellipsis(equation: str, ndims: list[int]) -> str:

@@ -61,7 +61,7 @@ class Primitive:
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
         "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy", "unsaved",
-        "weak_numbers", "complex_vjp", "complex_node_class", "array_vjp",
+        "weak_numbers", "complex_vjp", "complex_node_class", "array_vjp", "array_joint_vjp",
     )
 
     def __init__(
@@ -87,6 +87,7 @@ class Primitive:
         weak_numbers: bool = False,
         complex_vjp: str | Sequence[Callable | None] | None = None,
         array_vjp: Callable | None = None,
+        array_joint_vjp: Callable | None = None,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -164,6 +165,13 @@ class Primitive:
         # instead of the rules, which stay the op's reference (tests/ops/test_joint_vjps.py compares the two).
         self.joint_vjp = joint_vjp
         self.plain_rules = outputs == 1 and not variadic  # the engine's fast path: one rule per input, or a joint
+        # the joint on ndarrays alone, for an op saving two values: `array_joint_vjp(g, first, second, attrs, wanted)`
+        # (the saved arrays, or None where not saved, in save order; `attrs` the node's params then attrs), as
+        # `joint_vjp` returns them, without a Saved built for it (tests/ops/test_joint_vjps.py compares the two).
+        # A linear layer's AddmmBackward0 runs it on every step
+        if array_joint_vjp is not None and (joint_vjp is None or len(self.saved_names) != 2 or held):
+            raise ValueError(f"{name}: array_joint_vjp is for ops with a joint_vjp that save two values and hold none")
+        self.array_joint_vjp = array_joint_vjp
         # a node with a complex input or output runs these: AS_WRITTEN, ANALYTIC, rules of its own (PyTorch's formulas
         # for complex tensors, one per input), or None: the op refuses to record such a node (never a wrong number)
         if complex_vjp is not None and not isinstance(complex_vjp, str) and len(complex_vjp) != len(self.inputs):

@@ -310,3 +310,99 @@ def test_array_vjp_nodes_give_pytorchs_gradients_and_errors(how):
         if how != "plain":
             for mine, plain in zip(ours, _activation_stack(gradscope, "plain"), strict=True):
                 np.testing.assert_array_equal(mine, plain, strict=True)
+
+
+# ops whose joint the engine's plain path runs on the bare saved arrays (Primitive.array_joint_vjp)
+ARRAY_JOINT_OPS = sorted(name for name, op in REGISTRY.items() if op.array_joint_vjp is not None)
+
+
+def test_a_linear_layers_nodes_run_their_joint_on_the_bare_arrays():
+    assert {"addmm", "mm"} <= set(ARRAY_JOINT_OPS)
+    for name in ("addmm", "mm"):
+        assert node_class(REGISTRY[name])._vjp.__name__ == "_vjp_joint_arrays"
+
+
+def _products(lib, a, b, c, w):
+    """The layouts a linear layer's products meet: F.linear with and without a bias (a transposed weight), a
+    transposed input, both transposed, and addmm scaled."""
+    return (lib.nn.functional.linear(a, w, c), lib.nn.functional.linear(a, w), lib.mm(a.t().t(), w.t()),
+            lib.mm(b.t(), a.t()), lib.addmm(c, b.t(), w.t(), beta=0.5, alpha=2.0), lib.addmm(c, a, w.t(), alpha=-1))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ARRAY_JOINT_OPS)
+def test_array_joint_vjp_is_the_joint_bit_for_bit(name, dtype):
+    """For every set of wanted inputs, on the samples and on a linear layer's layouts."""
+    op = REGISTRY[name]
+    rng = np.random.default_rng(11)
+    cases = [(sample.name, [gradscope.tensor(a.astype(dtype), requires_grad=True) for a in sample.inputs()],
+              sample.fn) for sample in SAMPLES]
+    a, b, c, w = (rng.standard_normal(shape).astype(dtype) for shape in ((3, 4), (4, 3), (5,), (5, 4)))
+    cases.append(("linear layouts", [gradscope.tensor(v, requires_grad=True) for v in (a, b, c, w)],
+                  lambda lib, *inputs: _products(lib, *inputs)))
+    checked = 0
+    for what, inputs, fn in cases:
+        outputs = differentiable_outputs(fn(GRADSCOPE, *inputs))
+        nodes = _nodes_of(op, outputs)
+        if not nodes:
+            continue
+        captured = {}
+        for node in nodes:
+            node.register_prehook(
+                lambda grads, node=node, into=captured: into.__setitem__(node, [g.numpy() for g in grads]))
+        gradscope.autograd.backward(outputs, [gradscope.ones_like(out) * 0.75 for out in outputs], retain_graph=True)
+        for node in nodes:
+            g, s, metas = captured[node][0], node._rule_arrays(), node._input_meta
+            saved = [getattr(s, saved_name) for saved_name in op.saved_names]
+            attrs = tuple(getattr(s, attr) for attr in op.params + op.attrs)
+            assert attrs == node._attrs
+            edges = [i for i, meta in enumerate(metas) if meta is not None]
+            for count in range(1, len(edges) + 1):
+                for wanted in itertools.combinations(edges, count):
+                    wanted = [meta if i in wanted else None for i, meta in enumerate(metas)]
+                    expected = op.joint_vjp(g, s, wanted)
+                    got = op.array_joint_vjp(g, *saved, attrs, wanted)
+                    assert len(got) == len(expected)
+                    for i, (mine, general) in enumerate(zip(got, expected)):
+                        _assert_same(mine, general, f"{what}, input {i} of {wanted}")
+                        if mine is not None:  # the layout too: a weight's gradient comes in its own
+                            assert mine.strides == general.strides, what
+                    checked += 1
+    assert checked
+
+
+def _linear_of_saved(lib, how: str):
+    """F.linear (with a bias, and without) of an input that needs a gradient: the gradients, or the error the
+    backward raises after `how` ("again", "modified": the weight changed in place, "detached": the input)."""
+    results = []
+    for bias in (True, False):
+        x = lib.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        w = lib.tensor(np.linspace(-2, 1, 12).reshape(4, 3), requires_grad=True)
+        b = lib.tensor(np.ones(4), requires_grad=True) if bias else None
+        h = x * 2
+        loss = (lib.nn.functional.linear(h, w, b) ** 2).sum()
+        try:
+            if how == "again":
+                loss.backward()
+            elif how == "modified":
+                with lib.no_grad():
+                    w.mul_(2)
+            elif how == "detached":
+                h.detach_()
+            loss.backward()
+        except RuntimeError as error:
+            results.append(str(error).split("\n")[0])
+            continue
+        results.append([t.grad.numpy() for t in (x, w, b) if t is not None])
+    return results
+
+
+@pytest.mark.parametrize("how", ["plain", "again", "modified", "detached"])
+def test_a_linear_layer_with_or_without_a_bias_gives_pytorchs_gradients_and_errors(how):
+    ours, theirs = _linear_of_saved(gradscope, how), _linear_of_saved(torch, how)
+    for mine, reference in zip(ours, theirs, strict=True):
+        if isinstance(reference, str):
+            assert mine == reference
+        else:
+            for a, b in zip(mine, reference, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
