@@ -3,13 +3,15 @@ triangles, repeat/tile, unfold, stacking helpers, broadcasting."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradscope._shapes import broadcast_shapes as _broadcast_shapes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.shape_functions import _size_arg, cat, expand, permute, reshape, unsqueeze
-from gradscope.autograd.tensor import Size
+from gradscope.autograd.tensor import Size, Tensor
 from gradscope.ops import rearrange as R
 from gradscope.ops import shape as S
 
@@ -138,6 +140,11 @@ def trace(input):
     """The sum of a matrix's diagonal (TraceBackward0); integers sum to int64."""
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input._data.ndim))
+    kind = input._data.dtype.kind
+    if kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    if kind in "iu" and input._data.dtype != np.int64:
+        input = Tensor._make(input._data.astype(np.int64))
     return apply(R.trace, (input,))
 
 

@@ -20,14 +20,28 @@ def _dims_arg(input, dim):
     return normalize_dims(dim, input._data.ndim)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+def _integers_widened(input, dtype):
+    """The input of an integer sum or product in `dtype`, else int64 (PyTorch's accumulation for integers and bools;
+    NumPy's is uint64 for unsigned ones), and the integer dtype the result must end in, if not int64."""
     if dtype is not None:
         input = to_dtype(input, dtype)
-    if input._data.dtype.kind == "b":
-        input = Tensor._make(input._data.astype(np.int64)) if not input._requires_grad else input
+    data = input._data
+    if data.dtype.kind not in "biu":
+        return input, None
+    return Tensor._make(data.astype(np.int64)) if data.dtype != np.int64 else input, (
+        None if data.dtype == np.int64 or dtype is None else data.dtype)
+
+
+def _in(result, dtype):
+    return result if dtype is None else Tensor._make(result._data.astype(dtype))
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    if dtype is not None or input._data.dtype.kind in "biu":
+        input, dtype = _integers_widened(input, dtype)
     if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0 and not keepdim):
-        return apply(R.sum_all, (input,))
-    return apply(R.sum_dim, (input,), (_dims_arg(input, dim), keepdim))
+        return _in(apply(R.sum_all, (input,)), dtype)
+    return _in(apply(R.sum_dim, (input,), (_dims_arg(input, dim), keepdim)), dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -124,17 +138,23 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
+    input, dtype = _integers_widened(input, dtype)
     if dim is None:
-        return apply(R.prod_all, (input,))
-    return apply(R.prod_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+        return _in(apply(R.prod_all, (input,)), dtype)
+    return _in(apply(R.prod_dim, (input,), (_dim(dim, input._data.ndim), keepdim)), dtype)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001
-    return Tensor._make(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)))
+    return _logical(np.all(input._data, axis=dim, keepdims=keepdim), input._data.dtype)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
-    return Tensor._make(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)))
+    return _logical(np.any(input._data, axis=dim, keepdims=keepdim), input._data.dtype)
+
+
+def _logical(result, dtype: np.dtype) -> Tensor:
+    # NOTE: PyTorch's all/any of uint8 give uint8 (a legacy of masks before bool tensors); bool otherwise
+    return Tensor._make(np.asarray(result, dtype=np.uint8 if dtype == np.uint8 else bool))
 
 
 def sum_to_size(input, *size):

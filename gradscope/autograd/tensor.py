@@ -371,7 +371,11 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim: int | None = None):
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        data = self._data
+        if data.size == 0 and not any(data.strides):  # NumPy's empty arrays have no strides
+            strides = _contiguous_strides(data.shape)
+        else:
+            strides = tuple(s // data.itemsize for s in data.strides)
         return strides if dim is None else strides[normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self) -> bool:
@@ -502,6 +506,15 @@ def _c_type_name(np_dtype: np.dtype) -> str:
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
             "int8": "signed char", "uint8": "unsigned char", "float16": "c10::Half",
             "bool": "bool"}.get(np_dtype.name, np_dtype.name)
+
+
+def _contiguous_strides(shape: tuple) -> tuple:
+    """PyTorch's strides of a contiguous tensor (a size-0 dim counts as 1)."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
 
 
 def _sync_view(view: Tensor) -> None:

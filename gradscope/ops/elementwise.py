@@ -294,8 +294,10 @@ where = primitive("where", lambda a, b, condition: np.where(condition, a, b), "W
                        lambda g, s: s.xp.where(s.condition, 0.0, g)))
 clone = primitive("clone", np.copy, "CloneBackward0", inputs=("self",), vjp=(lambda g, s: g,), keeps_meta=True)
 def to_dtype(a, dtype):
-    """`a` in `dtype`: complex to real keeps the real part, with PyTorch's warning."""
+    """`a` in `dtype`: complex to real keeps the real part, with PyTorch's warning; to bool, whether it is nonzero."""
     if a.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        if np.dtype(dtype).kind == "b":
+            return a != 0
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
         a = a.real
     return a.astype(dtype)
