@@ -16,7 +16,27 @@ norm = primitive("norm", _vector_norm, "NormBackward1", inputs=("self",), params
                  saves=(("self", "result"),), vjp=(lambda g, s: norm_gradient(g, s, s.p),))
 
 
-# ------------------------------------------------------------------------------- pdist
+# ------------------------------------------------------------------------------- pdist and cdist
+# NOTE: PyTorch's distance kernels (pdist's and cdist's) have their own NaN conventions, unlike norm's: a count (p = 0)
+# adds min(ceil|d|, 1), NaN at a NaN; the gradient's sign is min/max of ceil and floor, NaN at a NaN; p = ∞'s
+# gradient is sign(d) · (1 − min(1, ceil||d| − dist|)), NaN where |d| − dist is (a NaN, or an inf at an infinite
+# distance). cdist's p = ∞ distance skips a NaN (a running std::max from 0); pdist's does not.
+def count_nonzero(difference, axis):
+    """The p = 0 distance: how many coordinates differ, NaN where one is NaN."""
+    return np.minimum(np.ceil(np.abs(difference)), 1).sum(axis)
+
+
+def signs(xp, difference):
+    """sign(d), NaN at a NaN: the p = 1 and p = ∞ gradients' factor."""
+    return xp.where(difference != difference, difference, xp.sign(difference))
+
+
+def at_maximum(xp, difference, distance):
+    """1 where |d| is the p = ∞ distance (every tie, undivided), 0 elsewhere, NaN where |d| − distance is NaN."""
+    gap = xp.abs(difference) - distance
+    return xp.where(gap != gap, gap, xp.cast(gap == 0, difference.dtype))
+
+
 def _pairs(n: int):
     """Row pairs i < j in PyTorch's order (row-major over the upper triangle)."""
     return np.triu_indices(n, 1)
@@ -24,13 +44,14 @@ def _pairs(n: int):
 
 def _pdist(x, p):
     first, second = _pairs(x.shape[0])
+    if p == 0:
+        return count_nonzero(x[first] - x[second], 1)
     return _vector_norm(x[first] - x[second], p, (1,), False)
 
 
 def _pdist_vjp(g, s):
     """Each pair's gradient along its difference, added to its first row and taken from its second:
-    PyTorch's pdist_backward case by case (a pair at distance 0 gets 0; p = ∞ marks every coordinate at
-    the maximum, undivided)."""
+    PyTorch's pdist_backward case by case (a pair at distance 0 gets 0; p = 1 and p = ∞ as the NOTE above)."""
     xp, p, x = s.xp, s.p, s.self
     first, second = _pairs(x.shape[0])
     diff = xp.getitem(x, (first,)) - xp.getitem(x, (second,))
@@ -39,11 +60,11 @@ def _pdist_vjp(g, s):
     if xp.is_tensor and p not in (0, 1) and not math.isinf(p):  # the distance as a function of x, for second order
         dist = xp.sqrt(xp.sum(diff * diff, (1,), True)) if p == 2 else xp.sum(xp.abs(diff) ** p, (1,), True) ** (1 / p)
     if p == 0:
-        grad = 0 * diff * g
+        grad = xp.zeros_like(diff)
     elif p == 1:
-        grad = xp.sign(diff) * g
+        grad = signs(xp, diff) * g
     elif math.isinf(p):
-        grad = xp.sign(diff) * xp.cast(xp.abs(diff) == dist, diff.dtype) * g
+        grad = signs(xp, diff) * at_maximum(xp, diff, dist) * g
     else:
         if p == 2:
             scaled = diff

@@ -329,7 +329,13 @@ def _erf(a: np.ndarray) -> np.ndarray:
 def _gelu(a, approximate):
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_GELU_TANH_SCALE * (a + 0.044715 * a ** 3)))
-    return (0.5 * a * (1 + _erf(a / math.sqrt(2)))).astype(a.dtype, copy=False)
+    out = (0.5 * a * (1 + _erf(a / math.sqrt(2)))).astype(a.dtype, copy=False)
+    if out.dtype == np.float32 and out.size > 1 and a.flags.c_contiguous:
+        # NOTE: PyTorch's float32 kernel gives NaN at +inf on contiguous tensors (its vectorised erf does; its scalar
+        # one, which serves one element and strided layouts, gives inf, as float64 does): the NaN starts at gelu in
+        # PyTorch, so it does here
+        out[a == np.inf] = np.nan
+    return out
 
 
 _GELU_TANH_SCALE = math.sqrt(2 / math.pi)

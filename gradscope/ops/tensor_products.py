@@ -8,6 +8,7 @@ import types
 
 import numpy as np
 
+from gradscope.ops.distance import at_maximum, count_nonzero, signs
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.reduction import _norm_vjp, _vector_norm
 from gradscope.ops.registry import primitive
@@ -30,17 +31,24 @@ def _pairwise_difference(xp, x1, x2):
 
 
 def _cdist(x1, x2, p):
-    return _vector_norm(_pairwise_difference(NUMPY, x1, x2), p, (-1,), False)
+    difference = _pairwise_difference(NUMPY, x1, x2)
+    if p == 0:
+        return count_nonzero(difference, -1)
+    if p == math.inf:  # NOTE: a NaN skipped (PyTorch's running std::max from 0; see ops/distance.py)
+        return np.fmax.reduce(np.abs(difference), axis=-1, initial=0)
+    return _vector_norm(difference, p, (-1,), False)
 
 
 def _difference_vjp(g, s):
     """The gradient of ||x1_i − x2_j||_p with respect to the difference, norm's own rule (its masks at 0)."""
     xp = s.xp
     difference = _pairwise_difference(xp, s.x1, s.x2)
+    last = (difference.ndim - 1,)
     if s.p == math.inf:  # NOTE: unlike norm's, PyTorch's cdist gives every tied maximum the whole gradient
-        last = (difference.ndim - 1,)
-        ties = xp.abs(difference) == xp.unsqueeze_dims(s.result, last)
-        return xp.unsqueeze_dims(g, last) * xp.sign(difference) * xp.cast(ties, g.dtype)
+        return xp.unsqueeze_dims(g, last) * signs(xp, difference) * at_maximum(
+            xp, difference, xp.unsqueeze_dims(s.result, last))
+    if s.p == 1:  # NaN at a NaN difference (norm's sign is 0 there)
+        return xp.unsqueeze_dims(g, last) * signs(xp, difference)
     norm = types.SimpleNamespace(xp=xp, self=difference, result=s.result, ord=s.p, dim=(difference.ndim - 1,),
                                  keepdim=False)
     return _norm_vjp(g, norm)

@@ -166,3 +166,53 @@ SPATIAL = [
 @pytest.mark.parametrize("case, poison", _cases_and_poisons(SPATIAL))
 def test_pooling_resampling_and_padding_keep_nans_where_pytorch_keeps_them(case, poison):
     _check(case, poison)
+
+
+# ------------------------------------------------------------------------------------------------------ distances
+def _distance_case(name, call, shapes):
+    inputs = tuple(_RNG.standard_normal(shape) for shape in shapes)
+    out_dims = call(torch, *(torch.tensor(a) for a in inputs)).dim()
+    poisons = (Poison(0, (0, 0), NAN), Poison(0, (1, 2), INF), Poison(len(shapes) - 1, (1, 1), -INF),
+               Poison("grad", (0,) * out_dims, NAN))
+    return Case(name, call, inputs, poisons)
+
+
+DISTANCES = [
+    _distance_case(f"cdist p={p}", lambda lib, a, b, p=p: lib.cdist(a, b, p=p), [(3, 4), (2, 4)])
+    for p in (0.0, 1.0, 1.5, 2.0, 3.0, INF)
+] + [
+    _distance_case(f"pdist p={p}", lambda lib, a, p=p: lib.nn.functional.pdist(a, p=p), [(4, 3)])
+    for p in (0.0, 1.0, 2.0, 3.0, INF)
+] + [
+    _distance_case(f"pairwise_distance p={p}", lambda lib, a, b, p=p: lib.nn.functional.pairwise_distance(a, b, p=p),
+                   [(3, 4), (3, 4)])
+    for p in (1.0, 2.0, INF)
+]
+
+
+@pytest.mark.parametrize("case, poison", _cases_and_poisons(DISTANCES))
+def test_distances_keep_nans_where_pytorch_keeps_them(case, poison):
+    """PyTorch's cdist/pdist kernels: a count (p = 0) is NaN at a NaN, the p = 1 and ∞ gradients' sign is NaN at a
+    NaN, p = ∞'s gradient is NaN where |d| − dist is, and cdist's p = ∞ distance skips a NaN."""
+    _check(case, poison)
+
+
+# ---------------------------------------------------------------------------------------------------- activations
+_EDGES = np.array([NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 3.0, -3.0, 1e-30, 20.0, -20.0, 6.0, -6.0, 0.5, 2.5])
+
+
+def _activation_case(name, call, signed_zeros=False):
+    return Case(name, call, (_EDGES,), (Poison("grad", (3,), NAN), Poison("grad", (1,), INF)),
+                signed_zeros=signed_zeros)
+
+
+ACTIVATIONS = [
+    # PyTorch's float32 erf-gelu gives NaN at +inf on a contiguous tensor of more than one element
+    _activation_case("gelu", lambda lib, a: lib.nn.functional.gelu(a)),
+    _activation_case("gelu tanh", lambda lib, a: lib.nn.functional.gelu(a, approximate="tanh")),
+]
+
+
+@pytest.mark.parametrize("case, poison", _cases_and_poisons(ACTIVATIONS))
+def test_activations_keep_nans_and_zeros_signs_where_pytorch_does(case, poison):
+    _check(case, poison)
