@@ -172,10 +172,13 @@ class PassListeners:
     __slots__ = ("start", "end", "failed", "accumulated")
 
     def __init__(self) -> None:
-        self.start = listeners("backward_node_start")
-        self.end = listeners("backward_node_end")
-        self.failed = listeners("backward_node_failed")
-        self.accumulated = listeners("grad_accumulated")
+        self.start, self.end, self.failed, self.accumulated = start, end, failed, accumulated = [], [], [], []
+        for observer in GLOBAL + modes.get().observers:  # `listeners` of each event, in one loop
+            for methods, event in ((start, "backward_node_start"), (end, "backward_node_end"),
+                                   (failed, "backward_node_failed"), (accumulated, "grad_accumulated")):
+                method = getattr(observer, event, None)
+                if method is not None:
+                    methods.append(method)
 
 
 class ModuleCall:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import weakref
@@ -72,6 +73,9 @@ def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, vers
     known.version = known.whole_version = version
     known.whole = whole
     return known
+
+
+_MADE = itertools.repeat(True)  # `made` for each output captured (map's second argument)
 
 
 def _render(value) -> str:
@@ -331,15 +335,15 @@ class Recorder:
             record.source = _call_source(call[0])
         else:
             record.source = _call_source(call) if call.closed else user_source(sys._getframe(2))
-        record.inputs = list(map(self._capture, inputs))
+        record.inputs.extend(map(self._capture, inputs))  # into its own empty lists: none made to drop
         if isinstance(node, OpNode):  # gradscope's own op: what it returns is its inputs' memory, or new
             self._created.add(record.id)
-            record.outputs = [self._capture(output, True) for output in outputs]
+            record.outputs.extend(map(self._capture, outputs, _MADE))
             op = node.op
             if node._attrs:
                 record.params = _params(op, node._attrs)
         else:
-            record.outputs = list(map(self._capture, outputs))
+            record.outputs.extend(map(self._capture, outputs))
         # a node made by a backward pass (create_graph) is not the forward's: the pass judges its gradients
         if current_pass() is None:  # its anomaly belongs to the pass this forward feeds (settled in finish)
             self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
