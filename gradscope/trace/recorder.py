@@ -91,13 +91,28 @@ def _params(op, attrs: tuple) -> dict[str, str]:
     """A node's params by name, each shown as `_render` shows it: made once for each op and params of the same
     types and reprs (how a value is shown follows from those), since most nodes repeat a few (a layer's at every
     step, and an addmm has six)."""
-    key = (op, tuple(map(type, attrs)), tuple(map(repr, attrs)))
+    # ints and tuples of ints (shapes, strides) show alike when equal: keyed by their values, without the reprs (an
+    # addmm's six took ~2 µs)
+    key = (op, attrs) if _whole_numbers(attrs) else (op, tuple(map(type, attrs)), tuple(map(repr, attrs)))
     shown = _shown.get(key)
     if shown is None:
         if len(_shown) >= SHOWN_AT_MOST:
             _shown.clear()
         shown = _shown[key] = {name: _render(value) for name, value in zip(op.params + op.attrs, attrs)}
     return shown.copy()
+
+
+def _whole_numbers(values: tuple) -> bool:
+    """Whether `values` holds only ints (not bools) and tuples of them."""
+    for value in values:
+        kind = type(value)
+        if kind is tuple:
+            for item in value:
+                if type(item) is not int:
+                    return False
+        elif kind is not int:
+            return False
+    return True
 
 
 class Recorder:

@@ -10,7 +10,7 @@ import pytest
 import gradscope as torch
 from gradscope import nn
 from gradscope._stats import compute_stats
-from gradscope.autograd import observers
+from gradscope.autograd import fused_products, observers
 from gradscope.trace import recorder as recorder_module
 from gradscope.trace.model import NodeRecord, Trace
 from gradscope.trace.recorder import Recorder
@@ -231,6 +231,22 @@ def test_params_are_shown_as_each_nodes_own_values(monkeypatch, kept):
     assert len({id(params) for params in shown}) == len(shown)
     shown[0]["exponent"] = "changed"
     assert shown[5]["exponent"] == "2"  # the same params as the first node
+
+
+@pytest.mark.parametrize("kept", [1, recorder_module.SHOWN_AT_MOST])
+def test_params_of_whole_numbers_keyed_by_value_show_as_their_own(monkeypatch, kept):
+    """Params that are ints and tuples of ints are made once per value (see recorder._params): equal values of
+    other types anywhere in them (True, 2.0, a float in a shape, a tuple nested deeper) show as their own."""
+    monkeypatch.setattr(recorder_module, "SHOWN_AT_MOST", kept)
+    addmm = fused_products.L.addmm
+    names = addmm.params + addmm.attrs
+    shapes = ((64, 256), (256, 1), (256, 512), (1, 256))
+    for attrs in ((1, 1, *shapes), (True, 1, *shapes), (1.0, 1, *shapes), (1, 1, (64.0, 256), *shapes[1:]),
+                  (1, 1, (64, True), *shapes[1:]), (1, 1, ((64,), 256), *shapes[1:]), (1, 1, *shapes),
+                  (np.int64(1), 1, *shapes), (1, 1, (np.int64(64), 256), *shapes[1:])):
+        shown = recorder_module._params(addmm, attrs)
+        assert shown == {name: recorder_module._render(value) for name, value in zip(names, attrs)}
+        assert shown is not recorder_module._params(addmm, attrs)  # each node a dict of its own
 
 
 def test_several_passes_record_accumulated_leaf_grads():
