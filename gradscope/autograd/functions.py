@@ -447,6 +447,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def nonzero(input, *, as_tuple=False):
     if as_tuple:
+        if not input._data.ndim:  # a 0-dim tensor as a 1-element one (NumPy refuses it)
+            return (Tensor._make(np.flatnonzero(input._data)),)
         return tuple(Tensor._make(i) for i in np.nonzero(input._data))
     return Tensor._make(np.argwhere(input._data))
 

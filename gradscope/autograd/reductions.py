@@ -107,6 +107,9 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtypes.from_numpy_dtype(input._data.dtype).legacy_name[:-6]}")
     order = 2 if p in ("fro", None) else p
     return linalg_vector_norm(input, order, dim, keepdim)
 
@@ -125,13 +128,20 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
+def _check_spread(input, name: str = "std and var") -> None:
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _check_spread(input)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return apply(R.var, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _check_spread(input)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return apply(R.std, (input,), (_dims_arg(input, dim), _correction(unbiased, correction), keepdim))

@@ -10,7 +10,7 @@ from gradscope._shapes import normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import div
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.reductions import _correction
+from gradscope.autograd.reductions import _check_spread, _correction
 from gradscope.autograd.return_types import ReturnType
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import sorting as O
@@ -92,12 +92,14 @@ def _spread_arguments(input, dim, unbiased, correction):
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(var, mean) in one op (VarMeanBackward0)."""
+    _check_spread(input, "var_mean")
     dims, correction = _spread_arguments(input, dim, unbiased, correction)
     return write_out("var_mean", tuple(apply(O.var_mean, (input,), (dims, correction, keepdim))), out)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(std, mean) in one op (StdMeanBackward0)."""
+    _check_spread(input, "std_mean")
     dims, correction = _spread_arguments(input, dim, unbiased, correction)
     return write_out("std_mean", tuple(apply(O.std_mean, (input,), (dims, correction, keepdim))), out)
 

@@ -260,7 +260,7 @@ def _c_float(value: float) -> str:
     return "-nan" if math.isnan(value) else f"{value:g}"
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
     """(hist, bin_edges): how many elements (or how much `weight`) fall in each of `bins` equal bins over `range`
     (the data's by default), or between the given edges; each bin holds its left edge, the last its right too."""
     data = input._data

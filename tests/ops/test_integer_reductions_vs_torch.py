@@ -73,3 +73,41 @@ def test_empty_tensor_strides_match_torch(shape):
     for make in ("zeros", "ones", "empty"):
         assert getattr(gradscope, make)(*shape).stride() == getattr(torch, make)(*shape).stride()
     assert gradscope.zeros(*shape).stride(-1) == torch.zeros(*shape).stride(-1)
+
+
+SPREADS = {
+    "var": lambda T, x: x.var(),
+    "std_dim": lambda T, x: x.std(1),
+    "torch_var": lambda T, x: T.var(x, 0),
+    "var_mean": lambda T, x: T.var_mean(x)[0],
+    "std_mean": lambda T, x: T.std_mean(x, 1)[0],
+    "norm": lambda T, x: x.norm(),
+    "norm_1_dim": lambda T, x: x.norm(p=1, dim=1),
+    "torch_norm": lambda T, x: T.norm(x),
+    "normalize": lambda T, x: T.nn.functional.normalize(x),
+    "vector_norm": lambda T, x: T.linalg.vector_norm(x),
+    "nonzero_0d_as_tuple": lambda T, x: x[0, 1].nonzero(as_tuple=True),
+    "nonzero_0d_zero_as_tuple": lambda T, x: (x[0, 1] * 0).nonzero(as_tuple=True),
+    "nonzero_0d": lambda T, x: x[0, 1].nonzero(),
+    "where_0d": lambda T, x: T.where(x[1, 0] != 0),
+    "histogram_default_bins": lambda T, x: T.histogram(x.double().flatten()).hist,
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "uint8", "float32"])
+@pytest.mark.parametrize("call", SPREADS)
+def test_spreads_and_norms_refuse_integers_as_torch(call, dtype):
+    """var/std (and var_mean/std_mean) and the norms take floating and complex tensors only; gradscope computed
+    them for integers and bools. nonzero(as_tuple=True) of a 0-dim tensor (torch.where(condition) too) is a
+    1-element tensor's; histogram's bins default to 100."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, gradscope):
+        x = lib.tensor([[1, 0], [3, 4]]).to(getattr(lib, dtype))
+        try:
+            result = SPREADS[call](lib, x)
+            result = result if isinstance(result, tuple) else (result,)
+            outcomes.append([(str(r.dtype), r.tolist()) for r in result])
+        except Exception as error:  # noqa: BLE001 - the error is what is compared
+            outcomes.append((type(error).__name__, str(error)))
+    assert outcomes[1] == outcomes[0]
