@@ -25,7 +25,8 @@ from gradscope._runtime import (
 )
 from gradscope.autograd.constructors import get_default_device, set_default_device
 from gradscope.autograd.factories import (
-    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, default_generator, empty,
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+    arange, as_tensor, default_generator, empty,
     empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace, manual_seed, ones,
     ones_like, rand, rand_like, randint, randint_like, randn, randn_like, seed, set_rng_state, tensor, zeros,
     zeros_like,

@@ -1011,3 +1011,41 @@ def test_complex_casts_and_device_flags_as_torch(oracle):
                "<ToCopyBackward0 object at 0x...>\n"
                "[False, False, False, False, False, False, False, False, False, True]\n",
     )
+
+
+def test_resize_in_place_as_torch(oracle):
+    oracle.check(
+        """
+        x = torch.arange(6.)
+        print(x.resize_(2, 3), x.shape, x._version)
+        print(x.resize_(2), x)
+        y = torch.arange(4.)
+        y.resize_(6)
+        print(y.shape, y[:4])
+        z = torch.arange(4.)
+        print(z.resize_as_(torch.ones(2, 2)).shape, z._version)
+        a = torch.arange(4.)
+        print(a.resize_((2, 2)).shape, a.resize_(torch.Size([4])).shape, a._version)
+        c = torch.ones(2, 3).t()
+        c.resize_(3, 2)
+        print(c.is_contiguous(), c.shape)
+        torch.ones(2, requires_grad=True).resize_(3)
+        """,
+        error="RuntimeError: cannot resize variables that require grad",
+    )
+
+
+def test_legacy_types_and_type_conversions_as_torch(oracle):
+    oracle.check(
+        """
+        x = torch.tensor([[1.5, -2.0], [0.25, 3.0]])
+        for t in (torch.ByteTensor, torch.CharTensor, torch.ShortTensor, torch.HalfTensor, torch.IntTensor,
+                  torch.DoubleTensor, torch.FloatTensor, torch.BoolTensor):
+            y = x.type(t)
+            print(t.__name__, y.dtype, isinstance(y, t), y.type(), x.type(t.dtype).dtype, isinstance(x, t))
+        print(torch.ByteTensor([1, 2]), torch.ShortTensor(2).shape, x.type(torch.FloatTensor) is x)
+        print(x.type("torch.IntTensor"), x.type("torch.DoubleTensor").dtype)
+        x.type("FloatTensor")
+        """,
+        error="ValueError: invalid type: 'FloatTensor'",
+    )

@@ -293,6 +293,22 @@ class BoolTensor(metaclass=_LegacyTensorType):
     dtype = _dtypes.bool
 
 
+class ShortTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.int16
+
+
+class CharTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.int8
+
+
+class ByteTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.uint8
+
+
+class HalfTensor(metaclass=_LegacyTensorType):
+    dtype = _dtypes.float16
+
+
 def _on_cpu(factory):
     """`factory` refusing a device other than the CPU (device='cuda' is an error with a hint, not ignored)."""
     @functools.wraps(factory)

@@ -396,9 +396,20 @@ class Tensor:
     def data_ptr(self) -> int:
         return self._data.ctypes.data
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
+        """The legacy type's name ('torch.FloatTensor'), or the tensor in a dtype, a legacy type (torch.ByteTensor)
+        or a legacy type's name."""
         if dtype is None:
             return _dtypes.legacy_type_name(self._data.dtype)
+        if isinstance(dtype, str):
+            named = {f"torch.{d.legacy_name}": d for d in _dtypes.ALL}
+            if dtype.startswith("torch.cuda."):
+                raise DeviceError("cuda")
+            if dtype not in named:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = named[dtype]
+        elif isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), _dtypes.dtype):
+            dtype = dtype.dtype  # a legacy type (torch.FloatTensor)
         return self.to(dtype)
 
     # conversion ---------------------------------------------------------------------------------

@@ -122,6 +122,29 @@ Tensor.cdouble = _cast_method(_dtypes.complex128)
 Tensor.cpu = lambda self, memory_format=None: self
 
 
+def _resize_(self, *sizes, memory_format=None):
+    """The tensor reshaped in place to `sizes`, its elements kept in order as far as both reach (PyTorch leaves the
+    rest uninitialized; zeros here). A new version, as PyTorch's."""
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = shape_functions._size_arg(sizes)
+    data = self._data
+    count = int(np.prod(shape))
+    if count == data.size:
+        self._data = data.reshape(shape)
+    else:
+        resized = np.zeros(shape, data.dtype)
+        kept = min(count, data.size)
+        resized.reshape(-1)[:kept] = data.reshape(-1)[:kept]
+        self._data = resized
+    self._version_counter[0] += 1
+    return self
+
+
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = lambda self, the_template, memory_format=None: _resize_(self, the_template.shape)
+
+
 def _cuda(self, device=None, non_blocking=False, memory_format=None):
     raise DeviceError("cuda" if device is None else device)
 
