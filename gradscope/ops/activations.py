@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope.ops.elementwise import at_least, at_most
 from gradscope.ops.namespace import _sigmoid
 from gradscope.ops.nn import _axes, _softmax
 from gradscope.ops.registry import primitive
 
 
-def _hardtanh(a, min_val, max_val):
-    return np.minimum(np.maximum(a, min_val), max_val).astype(a.dtype, copy=False)
+def _hardtanh(a, min_val, max_val):  # a clamp: relu6(-0.0) is -0.0
+    return at_most(at_least(a, min_val), max_val).astype(a.dtype, copy=False)
 
 
 # NOTE: hardtanh_backward passes the gradient strictly inside (min_val, max_val): 0 at both edges
@@ -27,7 +28,7 @@ hardtanh = primitive("hardtanh", _hardtanh, "HardtanhBackward0", inputs=("self",
 
 
 def _elu(a, alpha, scale, input_scale):
-    negative = np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale)
+    negative = np.expm1(at_most(a, 0) * input_scale) * (alpha * scale)  # elu(-0.0) is -0.0
     return np.where(a > 0, a * scale, negative).astype(a.dtype, copy=False)
 
 

@@ -163,6 +163,34 @@ def _zero_keeping_signs(zero: np.ndarray):
 _RELU_ZERO32, _RELU_ZERO64 = _zero_keeping_signs(_ZERO32), _zero_keeping_signs(_ZERO64)
 
 
+def _second_wins_ties() -> bool:
+    """Whether np.maximum(bound, a) and np.minimum(bound, a) give a when the two are equal (a signed zero against
+    the other zero, as a scalar bound or an array one) in every loop NumPy takes here."""
+    for extreme in (np.maximum, np.minimum):
+        for dtype in (np.float32, np.float64):
+            for n in (1, 8, 9, 33):
+                for zero in (0.0, -0.0):
+                    a = np.full(n, -zero, dtype)
+                    for bound in (zero, np.full(n, zero, dtype)):
+                        if (np.signbit(extreme(bound, a)) != np.signbit(a)).any():
+                            return False
+    return True
+
+
+_SECOND_WINS_TIES = _second_wins_ties()
+
+
+def at_least(a, bound):
+    """max(a, bound), a where they are equal and NaN where a is NaN, as PyTorch's clamp_min (`a < bound ? bound :
+    a`): clamp_min(-0.0, 0.0) is -0.0."""
+    return np.maximum(bound, a) if _SECOND_WINS_TIES else np.where(a < bound, bound, a)
+
+
+def at_most(a, bound):
+    """min(a, bound), a where they are equal and NaN where a is NaN, as PyTorch's clamp_max."""
+    return np.minimum(bound, a) if _SECOND_WINS_TIES else np.where(a > bound, bound, a)
+
+
 def _relu(a):
     dtype = a.dtype  # NOTE: 0 in a float array's dtype: NumPy's path for a Python 0 costs ~2.3k instructions more
     zero = _RELU_ZERO32 if dtype is _FLOAT32 else _RELU_ZERO64 if dtype is _FLOAT64 else None
@@ -231,9 +259,9 @@ trunc = primitive("trunc", np.trunc, "TruncBackward0", inputs=("self",), vjp=(_z
 
 def _clamp(a, lo, hi):
     if lo is not None:
-        a = np.maximum(a, lo)
+        a = at_least(a, lo)
     if hi is not None:
-        a = np.minimum(a, hi)
+        a = at_most(a, hi)
     return a
 
 
@@ -249,22 +277,22 @@ def _clamp_vjp(g, s):
 
 clamp = primitive("clamp", _clamp, "ClampBackward1", inputs=("self",), params=("min", "max"), saves=("self",),
                   vjp=(_clamp_vjp,))
-clamp_min = primitive("clamp_min", np.maximum, "ClampMinBackward0", inputs=("self",), params=("min",),
+clamp_min = primitive("clamp_min", at_least, "ClampMinBackward0", inputs=("self",), params=("min",),
                       saves=("self",), vjp=(lambda g, s: s.xp.where(s.self >= s.min, g, 0.0),))
-clamp_max = primitive("clamp_max", np.minimum, "ClampMaxBackward0", inputs=("self",), params=("max",),
+clamp_max = primitive("clamp_max", at_most, "ClampMaxBackward0", inputs=("self",), params=("max",),
                       saves=("self",), vjp=(lambda g, s: s.xp.where(s.self <= s.max, g, 0.0),))
 # tensor bounds are inputs: they get the gradient of the elements they clamp
-clamp_min_tensor = primitive("clamp_min_tensor", np.maximum, "ClampMinBackward1", inputs=("self", "min"),
+clamp_min_tensor = primitive("clamp_min_tensor", at_least, "ClampMinBackward1", inputs=("self", "min"),
                              saves=(("self", "min"), ("self", "min")),
                              vjp=(lambda g, s: s.xp.where(s.self >= s.min, g, 0.0),
                                   lambda g, s: s.xp.where(s.self < s.min, g, 0.0)))
-clamp_max_tensor = primitive("clamp_max_tensor", np.minimum, "ClampMaxBackward1", inputs=("self", "max"),
+clamp_max_tensor = primitive("clamp_max_tensor", at_most, "ClampMaxBackward1", inputs=("self", "max"),
                              saves=(("self", "max"), ("self", "max")),
                              vjp=(lambda g, s: s.xp.where(s.self <= s.max, g, 0.0),
                                   lambda g, s: s.xp.where(s.self > s.max, g, 0.0)))
 # a missing bound is passed as -inf or inf, so one declaration serves clamp(min=t), clamp(max=t) and both
 clamp_tensor = primitive(
-    "clamp_tensor", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), "ClampBackward0",
+    "clamp_tensor", lambda a, lo, hi: at_most(at_least(a, lo), hi), "ClampBackward0",
     inputs=("self", "min", "max"), saves=(("self", "min", "max"),) * 3,
     # NOTE: where min > max the result is max, so max alone gets the gradient there
     vjp=(lambda g, s: s.xp.where((s.self >= s.min) & (s.self <= s.max), g, 0.0),

@@ -23,8 +23,11 @@ def torch_sign(a):
 
 
 def _sigmoid(x):
-    # NOTE: tanh form avoids the overflow warning exp(-x) gives for large negative x.
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # NOTE: PyTorch's 1 / (1 + exp(-x)). The tanh form 0.5·(1 + tanh(x/2)) lost every digit below x = -17 (float32)
+    # or -37 (float64), where 1 + tanh rounds to 0: sigmoid(-20) was 0, so log(sigmoid(-20)) was -inf, not -20.
+    # exp(-x) overflowing (x < -88 in float32) gives PyTorch's 0; its warning is silenced.
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 def threshold_backward(g, result):
