@@ -48,6 +48,25 @@ def _bag_layout(indices, offsets, include_last_offset, padding_idx):
     return bag, counted, len(starts)
 
 
+def _bag_maxima(rows, bag, lookups, indices, output_shape):
+    """Each bag's maximum per column and the index it came from (-1 in an empty bag). As PyTorch's CPU kernel folds a
+    bag: its first row, then each later value strictly greater than the one kept. Ties keep the first; a NaN that
+    comes first stays (nothing is greater than it), one that comes later is passed over (it is greater than
+    nothing). `rows`: the counted lookups' rows, in order; `bag`: their bags; `lookups`: their positions."""
+    output = np.full(output_shape, -np.inf, dtype=rows.dtype)
+    np.fmax.at(output, bag, rows)  # NaN-skipping: the maxima where a bag's first row is not NaN
+    first = np.full(output_shape[0], len(rows))
+    np.minimum.at(first, bag, np.arange(len(rows)))
+    nonempty = first < len(rows)
+    stays = np.zeros(output_shape, dtype=bool)
+    stays[nonempty] = np.isnan(rows[first[nonempty]])
+    output[stays] = np.nan
+    picked = np.full(output_shape, len(indices))  # the first lookup that reaches the kept value
+    hit = np.nonzero((rows == output[bag]) | (stays[bag] & (np.arange(len(rows)) == first[bag])[:, None]))
+    np.minimum.at(picked, (bag[hit[0]], hit[1]), lookups[hit[0]])
+    return output, np.where(picked < len(indices), np.append(indices, -1)[picked], -1)
+
+
 def _embedding_bag(weight, per_sample_weights, indices, offsets, scale_grad_by_freq, mode, sparse,
                    include_last_offset, padding_idx):
     """(bags, each lookup's bag, each bag's size, the row each max came from): sums in lookup order, as
@@ -59,12 +78,7 @@ def _embedding_bag(weight, per_sample_weights, indices, offsets, scale_grad_by_f
     sizes = np.bincount(bag[counted], minlength=bags)
     output_shape = (bags, weight.shape[1])
     if MODES[mode] == "max":
-        output = np.full(output_shape, -np.inf, dtype=weight.dtype)
-        np.maximum.at(output, bag[counted], rows)
-        first = np.full(output_shape, len(indices))  # the first lookup that reaches the max wins, as in PyTorch
-        hit = np.nonzero(rows == output[bag[counted]])
-        np.minimum.at(first, (bag[counted][hit[0]], hit[1]), np.flatnonzero(counted)[hit[0]])
-        maximum = np.where(first < len(indices), np.append(indices, -1)[first], -1)
+        output, maximum = _bag_maxima(rows, bag[counted], np.flatnonzero(counted), indices, output_shape)
         output[sizes == 0] = 0
         return output, bag, sizes, maximum
     output = np.zeros(output_shape, dtype=weight.dtype)

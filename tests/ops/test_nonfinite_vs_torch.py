@@ -267,3 +267,27 @@ def test_clamp_bounds_keep_x_at_a_tie_and_a_nan_on_either_path(second_wins_ties,
                 for result, bounded in ((low, 4), (high, 3)):
                     signs = np.signbit(result)
                     assert (signs[:2] == np.signbit(x[:2])).all() and signs[bounded] == np.signbit(zero)
+
+
+# ------------------------------------------------------------------------------------------------------ embeddings
+def _bag_case(name, mode, bags):
+    weight = _RNG.standard_normal((5, 3))
+    weight[2, 0] = weight[0, 0]  # a tie, for the first lookup to win it
+    poisons = (Poison(0, (0, 1), NAN), Poison(0, (1, 1), NAN), Poison(0, (3, 2), NAN), Poison(0, (4, 0), INF),
+               Poison(0, (2, 2), -INF), Poison("grad", (1, 0), NAN))
+    return Case(name, lambda lib, w: lib.nn.functional.embedding_bag(lib.tensor(bags), w, mode=mode), (weight,),
+                poisons)
+
+
+EMBEDDINGS = [
+    # max: the bag's first row, then each later value strictly greater: a NaN first stays, a NaN later is passed over
+    _bag_case("embedding_bag max", "max", [[0, 1, 2], [3, 1, 0], [2, 4, 3]]),
+    _bag_case("embedding_bag max, NaN rows first", "max", [[1, 0, 4], [3, 2, 2], [0, 0, 1]]),
+    _bag_case("embedding_bag sum", "sum", [[0, 1, 2], [3, 1, 0], [2, 4, 3]]),
+    _bag_case("embedding_bag mean", "mean", [[0, 1, 2], [3, 1, 0], [2, 4, 3]]),
+]
+
+
+@pytest.mark.parametrize("case, poison", _cases_and_poisons(EMBEDDINGS))
+def test_embedding_bags_keep_nans_where_pytorch_keeps_them(case, poison):
+    _check(case, poison)
