@@ -5,6 +5,7 @@ import contextvars
 import warnings
 
 import numpy as np
+import pytest
 
 import gradscope as gs
 from gradscope.autograd import dispatch, engine, node
@@ -196,3 +197,74 @@ def test_the_graph_walks_count_every_edge_of_a_wide_graph():
         return [g.tolist() for g in grads] + [x.grad.tolist()]
 
     np.testing.assert_allclose(run(gs), run(torch), rtol=1e-13)  # sums of several paths: PyTorch's order to 1 ulp
+
+
+def _linear_events(lib, how: str):
+    """Three linear layers (ReLU between, cross-entropy), and what a tensor hook on each hidden activation and a
+    post-accumulate hook on the first bias see of the parameters' `.grad`s when they run (which are set), then the
+    gradients. `how` changes what follows a TBackward0 the engine may run in its maker's routing (see engine.run):
+    "plain"; "t hook" (a prehook on the last layer's TBackward0); "shared" (the last layer's weight also used in a
+    product); "saved view" (that TBackward0 also reached from a newer node, its weight hooked); "non-leaf" (a
+    weight that is a product); "weight hook" (a post-accumulate hook on the middle weight); "mm orders" (bias-free
+    products of two transposes of leaves, the second's made in the other order)."""
+    rng = np.random.default_rng(21)
+    shapes = [((4, 5), (4,)), ((4, 4), (4,)), ((3, 4), (3,))]
+    params = [lib.tensor(rng.standard_normal(shape), requires_grad=True) for pair in shapes for shape in pair]
+    x = lib.tensor(rng.standard_normal((6, 5)))
+    events = []
+
+    def seen(what):
+        events.append((what, tuple(p.grad is not None for p in params)))
+
+    params[1].register_post_accumulate_grad_hook(lambda p: seen("bias 0"))
+    if how == "weight hook":
+        params[2].register_post_accumulate_grad_hook(lambda p: seen("weight 1"))
+    if how == "saved view":  # called once, with the sum of both paths' gradients
+        params[4].register_post_accumulate_grad_hook(lambda p: seen("weight 2"))
+    h = x
+    for i in range(3):
+        weight = params[2 * i] * 1.0 if how == "non-leaf" and i == 1 else params[2 * i]
+        h = lib.nn.functional.linear(h, weight, params[2 * i + 1])
+        if how == "t hook" and i == 2:
+            h.grad_fn.next_functions[2][0].register_prehook(lambda grads: seen("t hook"))
+        if i < 2:
+            h = lib.relu(h)
+            h.register_hook(lambda g, i=i: seen(f"relu {i}"))
+    loss = lib.nn.functional.cross_entropy(h, lib.tensor([0, 1, 2, 0, 1, 2]))
+    if how == "shared":
+        loss = loss + (h @ params[4]).sum()
+    if how == "saved view":  # the last layer's weight.t(), unpacked from its node and used again
+        loss = loss + (h.grad_fn._saved_mat2 * 3).sum()
+    leaves = params
+    if how == "mm orders":  # the second product's transposes made in the other order than its operands'
+        a, b, c, d = (lib.tensor(rng.standard_normal(shape), requires_grad=True) for shape in [(3, 2), (4, 3)] * 2)
+        d_t = d.t()
+        loss = loss + lib.mm(a.t(), b.t()).sum() + lib.mm(c.t(), d_t).sum()
+        leaves = params + [a, b, c, d]
+    loss.backward()
+    return events, [p.grad.numpy() for p in leaves]
+
+
+@pytest.mark.parametrize("how", ["plain", "t hook", "shared", "saved view", "non-leaf", "weight hook", "mm orders"])
+def test_a_linear_layers_tbackward_run_in_its_place_gives_pytorchs_order_and_gradients(how, monkeypatch):
+    """In a pass nothing listens to, a linear layer's TBackward0 runs as its AddmmBackward0 routes to it when
+    it would run next anyway, alone: hooks elsewhere see the weights' `.grad`s set when PyTorch's do, and the
+    gradients are PyTorch's. Where it can't, the node runs as any other."""
+    import torch
+
+    t_class = node.node_class(gs.ops.shape.t)
+    runs = []
+    rule = t_class._vjp
+    monkeypatch.setattr(t_class, "_vjp", staticmethod(lambda self, grads, free: runs.append(self) or rule(
+        self, grads, free)))
+    ours, theirs = _linear_events(gs, how), _linear_events(torch, how)
+    assert ours[0] == theirs[0]
+    for mine, reference in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+    # which TBackward0 nodes the loop ran by their _vjp: of a stack's three, the first layer's (its bias has a hook,
+    # so a leaf waits), and the last layer's when it waits for a second gradient (a hooked node runs its general
+    # path: the events show it ran); whatever its edge leads to (a shared, hooked or non-leaf weight) is routed as
+    # the node would route it. Of the products', b.t()'s runs in place (last, above a.t()'s), c.t()'s not (last,
+    # below d.t()'s)
+    assert len(runs) == {"plain": 1, "t hook": 1, "shared": 1, "saved view": 2, "non-leaf": 1, "weight hook": 1,
+                         "mm orders": 4}[how]

@@ -22,10 +22,11 @@ from gradscope._shapes import overlaps
 from gradscope.autograd import errors, leaf_order, observers, writes
 from gradscope.autograd.functions import _copy_backwards
 from gradscope.autograd.grad_mode import grad_enabled
-from gradscope.autograd.node import AccumulateGrad, _validate_all, padded
+from gradscope.autograd.node import AccumulateGrad, _validate_all, node_class, padded
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor_namespace import TENSOR
+from gradscope.ops import shape as _shape
 from gradscope.ops.namespace import NUMPY
 
 _accumulate_lock = threading.Lock()
@@ -414,6 +415,18 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if child is None or (needed is not None and child not in needed):
                     continue
                 g = outputs[index]
+                if type(child) is _T_NODE and fast and not leaves and g is not None and (
+                        child._vjp is not None and index == len(node._next) - 1 and (
+                            child._seq > top if following is None else child._seq > following._seq)):
+                    # a linear layer's TBackward0, reached by its node's last edge, above every waiting node (so not
+                    # waiting itself: a node in `buffers` is at most `top`), and with no leaf waiting: it would run
+                    # next, with this gradient alone. Without hooks (its _vjp), with nothing listening (`fast`),
+                    # saving nothing, it runs here: its rule (t's array_vjp, `.T`), and its one edge routed in its
+                    # place, as by the node that runs (whose first leaf may take its gradient at once)
+                    outputs[index] = None  # NOTE: g.T then held by `g` alone (see _accumulate_routed)
+                    g = g.T
+                    grads = _T_RAN
+                    child, nr = child._next[0]
                 if type(child) is AccumulateGrad:
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
@@ -814,6 +827,8 @@ _OWNER_ALONE, (_VIEW_ALONE, _VIEW_BASE_ALONE) = (_ALONE[0][0], _ALONE[1]) if _AL
 _HELD_ALONE = _held_alone()
 _add = np.add
 _new_tensor = object.__new__
+_T_NODE = node_class(_shape.t)  # TBackward0 (see run)
+_T_RAN = ()  # what run() holds as the incoming gradients of a TBackward0 it ran in its maker's routing
 
 
 def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = True) -> None:
