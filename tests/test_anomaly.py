@@ -294,6 +294,18 @@ def test_the_check_sees_gradients_summed_to_shape_and_cast(oracle):
             (y * torch.tensor([1e300, 1.0], dtype=torch.float64)).sum().backward()
 
 
+def test_check_inf_sees_a_finite_gradient_cast_to_inf():
+    """A float64 gradient whose squares sum to a finite number that overflows when cast to its float32 input: inf
+    under check_inf (the extensions' checker), let through by the default mode, as PyTorch lets inf through."""
+    y = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"'MulBackward0' returned inf values in its 0th output"):
+        with torch.autograd.detect_anomaly(check_inf=True):
+            (y * torch.tensor([1e39, 1.0], dtype=torch.float64)).sum().backward()
+    with torch.autograd.detect_anomaly():
+        (y * torch.tensor([1e39, 1.0], dtype=torch.float64)).sum().backward()  # inf is no nan
+    assert y.grad.tolist() == [float("inf"), 1.0]
+
+
 def test_inplace_error_under_anomaly_mode_says_good_luck(oracle):
     message = ("RuntimeError: one of the variables needed for gradient computation has been modified by an inplace "
                "operation: [torch.FloatTensor [3]], which is output 0 of Sigmoid, is at version 1; expected version "

@@ -42,8 +42,9 @@ from gradscope.ops.namespace import NUMPY
 
 def _set(mode: _Mode) -> None:
     set_anomaly_mode(mode)
-    _CHECKER.set_mode(mode)
-    observers.set_checker(_CHECKER if mode.enabled else None)
+    _CHECKER.set_mode(mode)  # (both: a backward running in another thread keeps the one it began with)
+    _EXTENDED.set_mode(mode)
+    observers.set_checker((_EXTENDED if mode.check_inf or mode.check_forward else _CHECKER) if mode.enabled else None)
     if not mode.enabled:
         forget_stacks()
 
@@ -250,8 +251,6 @@ class AnomalyChecker:
             node.module_call = call.inline or call  # (a module's forward the call runs inline made it: its call)
         if _RUNNING_ANYWHERE and (running := _RUNNING.get()):  # made by a backward node (create_graph): remember
             node.anomaly_parent = running[-1]                   # which, for double-backward errors
-        if self.check_forward:
-            self._check_forward(node, inputs, outputs)
 
     def _check_forward(self, node, inputs, outputs) -> None:
         """Raise if `node` turned finite inputs into a non-finite output (check_forward)."""
@@ -319,8 +318,8 @@ class AnomalyChecker:
 
         NOTE: a float output whose squares sum to a finite number holds no nan and no inf, and summed to a
         shape it gets none (each sum is at most sqrt(n) times the square root of that one), and cast it gets
-        no nan; so it is cleared as it is, unless inf is checked too and it is to be cast. An output the screen
-        doesn't clear is validated first and looked at closely.
+        no nan; so it is cleared as it is (unless inf is checked too and it is to be cast: _ExtendedChecker's).
+        An output the screen doesn't clear is validated first and looked at closely.
         """
         saved = node._saved  # for the report: the rules may free them
         outputs = node._vjp(node, grads, free)
@@ -334,8 +333,7 @@ class AnomalyChecker:
                 continue
             break
         else:
-            if not self.check_inf or _uncast(node, outputs):
-                return outputs
+            return outputs
         if self.checks:
             _validate_all(node, outputs, NUMPY)
             self.node_finished(node, padded(node, grads), outputs, saved)
@@ -382,6 +380,24 @@ class AnomalyChecker:
             parent = getattr(parent, "anomaly_parent", None)
 
 
+class _ExtendedChecker(AnomalyChecker):
+    """The checker while gradscope's extensions are on (check_inf, check_forward): the default mode's, and what they
+    add to each node (the default mode's checker tests neither, per node)."""
+
+    def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
+        AnomalyChecker.node_created(self, node, inputs, outputs, skip + 1)  # (one frame more: this one)
+        if self.check_forward:
+            self._check_forward(node, inputs, outputs)
+
+    def run_node(self, node, grads: list, free: bool) -> list:
+        saved = node._saved  # for the report: the rules may free them
+        outputs = AnomalyChecker.run_node(self, node, grads, free)
+        if self.check_inf and not _uncast(node, outputs):  # cleared as they are, but a cast may overflow to inf
+            _validate_all(node, outputs, NUMPY)
+            self.node_finished(node, padded(node, grads), outputs, saved)
+        return outputs
+
+
 def _backward_error(node, grads, outputs, index: int, kind: str, saved_entries) -> RuntimeError:
     """PyTorch's error for a node that returned `kind` values in output `index`, with gradscope's report."""
     incoming_stats = [_stats(x) for x in grads]
@@ -418,4 +434,5 @@ _NDARRAY = np.ndarray
 _SCREENED = (np.dtype(np.float32), np.dtype(np.float64))  # native ones: others are looked at closely
 _CALLS_GET = observers.calls.get
 _GETFRAME = sys._getframe
-_CHECKER = AnomalyChecker()
+_CHECKER = AnomalyChecker()  # the default mode's (PyTorch's)
+_EXTENDED = _ExtendedChecker()
