@@ -572,20 +572,19 @@ def _first_order_vjp(op: Primitive):
             saved = self._saved
             if type(saved) is tuple:
                 first, second = saved  # light entries, or None (no rule reads it)
-                if first is not None:
-                    if type(first) is not tuple:  # a SavedTensor: the general path
-                        return _vjp(self, grads, free)
-                    array, counter, version, tensor, creator = first
-                    if counter[0] != version or creator is not None and tensor._grad_fn is None:
-                        return _vjp(self, grads, free)  # modified in place or detached: the general path's errors
-                    first = array
-                if second is not None:
-                    if type(second) is not tuple:
-                        return _vjp(self, grads, free)
-                    array, counter, version, tensor, creator = second
-                    if counter[0] != version or creator is not None and tensor._grad_fn is None:
-                        return _vjp(self, grads, free)
-                    second = array
+                try:  # NOTE: free (3.11's exception table) unless an entry is a SavedTensor, which doesn't unpack
+                    if first is not None:
+                        array, counter, version, tensor, creator = first
+                        if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                            raise _Stale  # modified in place or detached: the general path's errors
+                        first = array
+                    if second is not None:
+                        array, counter, version, tensor, creator = second
+                        if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                            raise _Stale
+                        second = array
+                except (TypeError, _Stale):  # or a SavedTensor (saved-tensor hooks, a `_raw_saved_*` handed out)
+                    return _vjp(self, grads, free)
                 outputs = array_joint(grads[0], first, second, self._attrs, self._input_meta)
                 if free:
                     self._saved = freed
@@ -655,6 +654,10 @@ def _first_order_vjp(op: Primitive):
         return _vjp(self, grads, free)  # freed, a SavedTensor, modified in place or detached: the general path's errors
 
     return _vjp_of_saved
+
+
+class _Stale(Exception):
+    """A saved value changed in place, or its tensor detached, since it was saved (`_vjp_joint_arrays`)."""
 
 
 def padded(node, grads: list) -> list:
