@@ -23,15 +23,26 @@ from gradscope.ops.registry import primitive
 
 
 def _add(a, b, alpha):
-    return a + b if alpha == 1 else a + alpha * b
+    return a + b if alpha == 1 else fused_multiply_add(a, np.float32(alpha), b, a + alpha * b)
 
 
 def _sub(a, b, alpha):
     try:
-        return a - b if alpha == 1 else a - alpha * b
+        return a - b if alpha == 1 else fused_multiply_add(a, -np.float32(alpha), b, a - alpha * b)
     except TypeError:  # NumPy refuses bool − bool too, in its words
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.") from None
+
+
+def fused_multiply_add(a, x, y, result):
+    """`result` (a + x·y rounded twice, as NumPy computes it) as PyTorch's CPU kernels give it in float32: one fused
+    multiply-add, one rounding (add/sub with alpha, addcmul, lerp). Exact through float64, where the product of two
+    float32 numbers is exact (x and y must be float32 values). float64's fused multiply-add has no such shortcut: its
+    result is left as NumPy computes it (a last-bit difference from PyTorch's, now and then)."""
+    if type(result) is np.ndarray and result.dtype == _FLOAT32:
+        exact = np.asarray(a, np.float64) + np.asarray(x, np.float64) * np.asarray(y, np.float64)
+        return exact.astype(_FLOAT32)
+    return result
 
 
 add = primitive("add", _add, "AddBackward0", inputs=("self", "other"), params=("alpha",),

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from gradscope.ops import special
+from gradscope.ops.elementwise import fused_multiply_add
 from gradscope.ops.registry import primitive
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -107,8 +108,18 @@ nan_to_num = primitive("nan_to_num", lambda a, nan, posinf, neginf: np.nan_to_nu
 
 
 def _lerp(a, end, weight):
-    # PyTorch's formula: from whichever end the weight is nearer, so lerp(a, b, 1) is exactly b
-    out = np.where(np.abs(weight) < 0.5, a + weight * (end - a), end - (end - a) * (1 - weight))
+    # PyTorch's formula: from whichever end the weight is nearer, so lerp(a, b, 1) is exactly b; each a fused
+    # multiply-add in float32
+    step = end - a
+    near = np.abs(weight) < 0.5
+    if np.ndim(near) == 0:
+        if step.dtype.kind == "f":  # a number weight in the tensors' dtype, as PyTorch's kernel takes it
+            weight = step.dtype.type(weight)
+        out = (fused_multiply_add(a, weight, step, a + weight * step) if near else
+               fused_multiply_add(end, -(1 - weight), step, end - step * (1 - weight)))
+    else:
+        out = np.where(near, fused_multiply_add(a, weight, step, a + weight * step),
+                       fused_multiply_add(end, -(1 - weight), step, end - step * (1 - weight)))
     return out.astype(np.result_type(a, end), copy=False)
 
 

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from gradscope.ops import special
+from gradscope.ops.elementwise import fused_multiply_add
 from gradscope.ops.namespace import torch_sign
 from gradscope.ops.registry import Primitive, primitive
 
@@ -244,7 +245,8 @@ frexp = primitive("frexp", _frexp, "FrexpBackward0", inputs=("self",), outputs=2
 
 
 def _addcmul(a, tensor1, tensor2, value):
-    return a + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
+    scaled = tensor1 if value == 1 else value * tensor1  # NOTE: PyTorch's kernel: fma(value·tensor1, tensor2, a)
+    return fused_multiply_add(a, scaled, tensor2, a + scaled * tensor2)
 
 
 def _addcdiv(a, tensor1, tensor2, value):
