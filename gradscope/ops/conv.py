@@ -173,6 +173,9 @@ def _correlate(xp, x, weight, stride, pads, dilation, groups):
     """Each output channel's weight slid over x: (N, C, *size) with weight (O, C/G, *k) → (N, O, *grid)."""
     if not xp.is_tensor:
         return _correlate_direct(x, weight, None, stride, pads, dilation, groups)
+    if not conv_terms.finite(weight._data):  # im2col's padding zeros would meet it (ops/conv_terms.py)
+        grid = _output_grid(x.shape[2:], weight.shape[2:], stride, pads, dilation)
+        return conv_terms.correlate_graph(xp, x, weight, grid, stride, pads, dilation, groups)
     return _correlate_im2col(xp, x, weight, stride, pads, dilation, groups)
 
 
@@ -188,6 +191,8 @@ def _weight_product(xp, a, source, weight_shape, stride, pads, dilation, groups)
     conv_transpose's (a = x, source = g)."""
     if not xp.is_tensor:
         return _weight_product_direct(a, source, weight_shape, stride, pads, dilation, groups)
+    if not conv_terms.finite(a._data):  # im2col's padding zeros would meet it (ops/conv_terms.py)
+        return conv_terms.weight_product_graph(xp, a, source, weight_shape, stride, pads, dilation, groups)
     return _weight_product_im2col(xp, a, source, weight_shape, stride, pads, dilation, groups)
 
 

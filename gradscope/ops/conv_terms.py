@@ -97,3 +97,50 @@ def finite(array) -> bool:
 
 
 _all_of = np.logical_and.reduce
+
+
+# ------------------------------------------------------------------- as a graph (create_graph): the same terms on xp
+# The im2col rules of ops/conv.py multiply padding zeros too: where a factor is not finite, the first-order values of a
+# graph built under create_graph come from these instead, written in xp's ops so they are differentiable again.
+def correlate_graph(xp, x, weight, grid, stride, pads, dilation, groups):
+    """`correlate` on xp: each kernel position's product padded onto the grid, the products added."""
+    from gradscope.ops.padding import constant_pad_nd  # NOTE: here, not at the top: padding imports ops/conv.py
+
+    n, out_channels = x.shape[0], weight.shape[0]
+    blocks = xp.reshape(weight, (groups, out_channels // groups) + tuple(weight.shape[1:]))
+    source = xp.reshape(x, (n, groups, x.shape[1] // groups) + tuple(x.shape[2:]))
+    out = None
+    for position, on_grid, on_input in spans(weight.shape[2:], grid, x.shape[2:], stride, pads, dilation):
+        read = xp.getitem(source, (slice(None),) * 3 + on_input)
+        span = tuple(s.stop - s.start for s in on_grid)
+        product = xp.matmul(xp.getitem(blocks, (Ellipsis,) + position), xp.reshape(read, tuple(read.shape[:3]) + (-1,)))
+        product = xp.reshape(product, (n, groups, out_channels // groups) + span)
+        pad = tuple(p for s, size in reversed(list(zip(on_grid, grid, strict=True))) for p in (s.start, size - s.stop))
+        placed = xp.apply(constant_pad_nd, (product,), (pad, 0))
+        out = placed if out is None else out + placed
+    if out is None:
+        return xp.zeros((n, out_channels) + tuple(grid), np.result_type(x.dtype, weight.dtype))
+    return xp.reshape(out, (n, out_channels) + tuple(grid))
+
+
+def weight_product_graph(xp, a, source, weight_shape, stride, pads, dilation, groups):
+    """`weight_product` on xp: each kernel position's Σ a · source over its span, stacked into the kernel."""
+    kernel = tuple(weight_shape[2:])
+    n, per_group = a.shape[0], a.shape[1] // groups
+    in_group = source.shape[1] // groups
+    rows = xp.reshape(a, (n, groups, per_group) + tuple(a.shape[2:]))
+    columns = xp.reshape(source, (n, groups, in_group) + tuple(source.shape[2:]))
+    found = {position: (on_grid, on_input)
+             for position, on_grid, on_input in spans(kernel, a.shape[2:], source.shape[2:], stride, pads, dilation)}
+    blocks = []
+    for position in np.ndindex(*kernel):
+        if position not in found:
+            blocks.append(xp.zeros((groups, per_group, in_group), np.result_type(a.dtype, source.dtype)))
+            continue
+        on_grid, on_input = found[position]
+        left = xp.getitem(rows, (slice(None),) * 3 + on_grid)
+        right = xp.getitem(columns, (slice(None),) * 3 + on_input)
+        products = xp.matmul(xp.reshape(left, tuple(left.shape[:3]) + (-1,)),
+                             xp.transpose(xp.reshape(right, tuple(right.shape[:3]) + (-1,)), -1, -2))
+        blocks.append(xp.sum(products, (0,)))
+    return xp.reshape(xp.stack(blocks, -1), tuple(weight_shape))

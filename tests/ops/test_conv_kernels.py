@@ -217,3 +217,57 @@ def test_pad_or_crop_is_a_window_on_x_in_a_buffer_of_value(pads, value):
     if all(len(i) for i, _ in kept):
         expected[(Ellipsis,) + np.ix_(*[j for _, j in kept])] = x[(Ellipsis,) + np.ix_(*[i for i, _ in kept])]
     np.testing.assert_array_equal(C.pad_or_crop(x, tuple(pads), value), expected)
+
+
+@pytest.mark.parametrize("name, kwargs, dims", [
+    ("conv2d", {"padding": 1, "stride": 2}, 2),
+    ("conv1d", {"padding": 2, "dilation": 2, "groups": 2}, 1),
+    ("conv3d", {"padding": (1, 0, 1)}, 3),
+    ("conv_transpose2d", {"padding": 1, "stride": 2, "output_padding": 1}, 2),
+    ("conv_transpose1d", {"padding": 1, "groups": 2}, 1),
+])
+def test_term_graphs_differentiate_as_the_im2col_graphs(name, kwargs, dims, monkeypatch):
+    """Under create_graph, a weight (or a g, or a transposed convolution's x) that is not finite builds the gradients
+    from conv_terms' graphs. Forced on finite inputs, they give the im2col graphs' first and second derivatives."""
+    rng = np.random.default_rng(dims)
+    groups = kwargs.get("groups", 1)
+    x = rng.standard_normal((2, 4) + (6, 5, 4)[:dims])
+    shape = (4, 4 // groups)  # (out, in/G), or a transposed one's (in, out/G): 4 channels either way
+    w = rng.standard_normal(shape + (3, 2, 3)[:dims])
+
+    def derivatives():
+        tensors = [gradscope.tensor(a, requires_grad=True) for a in (x, w)]
+        out = getattr(gradscope.nn.functional, name)(*tensors, **kwargs)
+        first = gradscope.autograd.grad((out * out).sum(), tensors, create_graph=True)
+        second = gradscope.autograd.grad(sum((g * g).sum() for g in first), tensors)
+        return [t.detach().numpy() for t in (*first, *second)]
+
+    expected = derivatives()
+    monkeypatch.setattr(C.conv_terms, "finite", lambda array: False)
+    for ours, theirs in zip(derivatives(), expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("name, kwargs", [("conv2d", {"padding": 1}), ("conv2d", {"padding": 1, "stride": 2}),
+                                          ("conv_transpose2d", {"padding": 1}),
+                                          ("conv_transpose2d", {"padding": 1, "stride": 2})])
+@pytest.mark.parametrize("poisoned", ["x", "weight", "g"])
+def test_create_graph_keeps_nans_where_a_first_order_backward_does(name, kwargs, poisoned):
+    """The gradients' values under create_graph are the array kernels' (term by term where a factor is not finite)."""
+    rng = np.random.default_rng(len(name) + len(kwargs))
+    x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((3, 3, 3, 3))
+    arrays = {"x": x, "weight": w}
+    if poisoned in arrays:
+        arrays[poisoned][(1, 0, 0, 0) if poisoned == "weight" else (0, 0, 0, 0)] = np.nan
+    results = []
+    for create_graph in (False, True):
+        tensors = [gradscope.tensor(a, requires_grad=True) for a in (x, w)]
+        out = getattr(gradscope.nn.functional, name)(*tensors, **kwargs)
+        g = np.ones(tuple(out.shape))
+        if poisoned == "g":
+            g[0, 1, 0, 0] = np.nan
+        grads = gradscope.autograd.grad(out, tensors, gradscope.tensor(g), create_graph=create_graph)
+        results.append([t.detach().numpy() for t in grads])
+    for ours, theirs in zip(*results, strict=True):
+        _assert_same_terms(ours, theirs)
