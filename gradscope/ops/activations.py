@@ -144,9 +144,12 @@ def _mish(a):
 
 def _mish_vjp(g, s):
     xp, x = s.xp, s.self
-    # tanh(softplus(x)) = ((1 + e^x)² - 1) / ((1 + e^x)² + 1), written with the sigmoid to stay finite
+    # tanh(softplus(x)) = ((1 + e^x)² - 1) / ((1 + e^x)² + 1), in e = exp(-|x|) (no overflow) on each side of 0.
+    # NOTE: not 1 - 2(1 - σ)² / (1 + (1 - σ)²): below x ≈ -17 in float32 it cancels to 0 (PyTorch: tanh(softplus(x))
+    # ≈ e^x), so mish'(-20) lost its e^x term (-4.12e-8 for PyTorch's -3.92e-8)
+    e = xp.exp(-xp.abs(x))
+    tanh_softplus = xp.where(x > 0, (1 + 2 * e) / (1 + 2 * e + 2 * e * e), e * (e + 2) / (e * (e + 2) + 2))
     sigmoid = xp.sigmoid(x)
-    tanh_softplus = 1 - 2 * (1 - sigmoid) * (1 - sigmoid) / (1 + (1 - sigmoid) * (1 - sigmoid))
     return g * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus))
 
 

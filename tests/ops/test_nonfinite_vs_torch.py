@@ -242,6 +242,7 @@ ACTIVATIONS = [
     *_activation_case("sigmoid", lambda lib, a: lib.sigmoid(a)),
     *_activation_case("log of sigmoid", lambda lib, a: lib.log(lib.sigmoid(a))),
     *_activation_case("silu", _functional("silu")),
+    *_activation_case("mish", _functional("mish")),
 ]
 
 
