@@ -451,3 +451,32 @@ def test_nodes_made_under_create_graph_have_their_parent_on_both_paths():
         assert a.anomaly_parent.name() == b.anomaly_parent.name()
         assert a.metadata["traceback_"] == b.metadata["traceback_"]
     np.testing.assert_array_equal(grads[0].detach().numpy(), grads[1].detach().numpy())
+
+
+@pytest.mark.parametrize("how", ["plain", "t hook", "shared", "saved view", "non-leaf", "weight hook", "mm orders"])
+def test_a_linear_layers_tbackward_runs_in_its_makers_routing_under_anomaly_mode_too(how, monkeypatch):
+    """The gradient a linear layer's AddmmBackward0 routes to its TBackward0 has just been checked (after the node's
+    post hooks), and `.T` moves values alone: under anomaly mode the engine runs that node in its maker's routing as
+    when nothing listens (engine.run). The same TBackward0 nodes run through the loop, and hooks and gradients are
+    PyTorch's under its anomaly mode."""
+    import torch
+
+    from gradscope.autograd import node
+    from tests.test_engine_shortcuts import _linear_events
+
+    t_class = node.node_class(gs.ops.shape.t)
+    rule = t_class._vjp
+    runs: dict = {False: [], True: []}
+    results = {}
+    for anomaly in (False, True):
+        monkeypatch.setattr(t_class, "_vjp", staticmethod(
+            lambda self, grads, free, seen=runs[anomaly]: seen.append(self.name()) or rule(self, grads, free)))
+        with gs.autograd.detect_anomaly() if anomaly else contextlib.nullcontext():
+            results[anomaly] = _linear_events(gs, how)
+    with torch.autograd.detect_anomaly():
+        theirs = _linear_events(torch, how)
+    assert runs[True] == runs[False] and len(runs[True]) < 3 + 4 * (how == "mm orders")
+    for ours in results.values():
+        assert ours[0] == theirs[0]
+        for mine, reference in zip(ours[1], theirs[1], strict=True):
+            np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)

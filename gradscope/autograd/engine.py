@@ -415,15 +415,16 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 if child is None or (needed is not None and child not in needed):
                     continue
                 g = outputs[index]
-                if index and type(child) is _T_NODE and fast and not leaves and g is not None and (
+                if index and type(child) is _T_NODE and at_once and not leaves and g is not None and (
                         child._vjp is not None and index == len(node._next) - 1 and (
                             child._seq > top if following is None else child._seq > following._seq)):
                     # NOTE: `index` first: a node's first edge (a chain's only one) pays one test; a product's
                     # TBackward0 is its second or third
                     # a linear layer's TBackward0, reached by its node's last edge, above every waiting node (so not
                     # waiting itself: a node in `buffers` is at most `top`), and with no leaf waiting: it would run
-                    # next, with this gradient alone. Without hooks (its _vjp), with nothing listening (`fast`),
-                    # saving nothing, it runs here: its rule (t's array_vjp, `.T`), and its one edge routed in its
+                    # next, with this gradient alone. Without hooks (its _vjp), with no observer (`at_once`; anomaly
+                    # mode's checker has just cleared this gradient, and `.T` moves values alone), saving nothing,
+                    # it runs here: its rule (t's array_vjp, `.T`), and its one edge routed in its
                     # place, as by the node that runs (whose first leaf may take its gradient at once)
                     outputs[index] = None  # NOTE: g.T then held by `g` alone (see _accumulate_routed)
                     g = g.T
