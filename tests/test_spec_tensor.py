@@ -1049,3 +1049,20 @@ def test_legacy_types_and_type_conversions_as_torch(oracle):
         """,
         error="ValueError: invalid type: 'FloatTensor'",
     )
+
+
+def test_T_of_other_than_matrices_warns_as_torch(oracle):
+    oracle.check(
+        """
+        torch.set_warn_always(True)  # PyTorch warns once a process: always, so no earlier test hides it
+        try:
+            print(torch.ones(2, 3, 4).T.shape, torch.ones(3).T.shape, torch.ones(()).T.shape, torch.ones(2, 3).T.shape)
+        finally:
+            torch.set_warn_always(False)
+        """,
+        stdout="torch.Size([4, 3, 2]) torch.Size([3]) torch.Size([]) torch.Size([3, 2])\n",
+        warns=("UserWarning: The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+               "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+               "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",) * 2
+              + ("UserWarning: Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",),
+    )

@@ -16,6 +16,7 @@ from gradscope.autograd import (
     composites,
     constructors,
     engine,
+    errors,
     grad_mode,
     indexing_functions,
     inplace_forms,
@@ -256,7 +257,21 @@ Tensor.map_ = lambda self, tensor, callable: _apply_elementwise(
     "map_", self, (self, F._tensor_like(tensor).expand_as(self)), callable)
 Tensor.__getitem__ = shape_functions.getitem
 Tensor.__setitem__ = I.setitem
-Tensor.T = property(lambda self: shape_functions.permute(self, tuple(range(self._data.ndim))[::-1]))
+def _reversed(self):
+    ndim = self._data.ndim
+    if ndim != 2:  # PyTorch's deprecations, once per process
+        if ndim == 0:
+            errors.warn_once("T_0d", "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                             "cases.")
+        else:
+            errors.warn_once("T_not_2d", "The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                             "shape is deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+                             "reverse the dimensions of a tensor.")
+    return shape_functions.permute(self, tuple(range(ndim))[::-1])
+
+
+Tensor.T = property(_reversed)
 Tensor.mT = property(lambda self: shape_functions.transpose(self, -2, -1))
 
 # operators
