@@ -268,3 +268,25 @@ def test_a_linear_layers_tbackward_run_in_its_place_gives_pytorchs_order_and_gra
     # below d.t()'s)
     assert len(runs) == {"plain": 1, "t hook": 1, "shared": 1, "saved view": 2, "non-leaf": 1, "weight hook": 1,
                          "mm orders": 4}[how]
+
+
+def _null_edge(lib):
+    """A transpose whose edge is PyTorch's null one (a view made under no_grad of a base that then requires grad),
+    as a product's last operand while another node waits: the gradients (the base gets none)."""
+    base = lib.tensor(np.arange(12.0).reshape(4, 3))
+    with lib.no_grad():
+        view = base[:2]
+    base.requires_grad_()
+    x = lib.tensor(np.linspace(-1, 1, 15).reshape(5, 3), requires_grad=True)
+    h = x * 2
+    loss = lib.mm(h, view.t()).sum() + h.sum()
+    loss.backward()
+    return x.grad.numpy(), base.grad
+
+
+def test_a_transpose_with_a_null_edge_run_in_place_routes_nothing():
+    import torch
+
+    (ours, ours_base), (theirs, theirs_base) = _null_edge(gs), _null_edge(torch)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert ours_base is None and theirs_base is None

@@ -430,6 +430,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     g = g.T
                     grads = _T_RAN
                     child, nr = child._next[0]
+                    if child is None:  # PyTorch's null edge: a view requiring grad only through its base (no gradient)
+                        continue
                 if type(child) is AccumulateGrad:
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
