@@ -11,7 +11,9 @@ from gradscope.ops.registry import Primitive, primitive
 
 
 def _zero(g, s):
-    return g * 0  # the engine sums it to the input's shape
+    """Zeros, as PyTorch's zeros_like(grad): not g · 0, which is NaN where g is NaN or ±inf. The engine sums it
+    to the input's shape."""
+    return s.xp.zeros_like(g)
 
 
 bernoulli = primitive("bernoulli", lambda a, values: values, "BernoulliBackward0", inputs=("self",),

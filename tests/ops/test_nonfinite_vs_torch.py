@@ -292,3 +292,33 @@ EMBEDDINGS = [
 @pytest.mark.parametrize("case, poison", _cases_and_poisons(EMBEDDINGS))
 def test_embedding_bags_keep_nans_where_pytorch_keeps_them(case, poison):
     _check(case, poison)
+
+
+SAMPLERS = {
+    "bernoulli": lambda lib, x: lib.bernoulli(x),
+    "bernoulli_ float": lambda lib, x: x.clone().bernoulli_(0.5),
+    "bernoulli_ tensor": lambda lib, x: x.clone().bernoulli_(x.detach()),
+    "exponential_": lambda lib, x: x.clone().exponential_(),
+    "geometric_": lambda lib, x: x.clone().geometric_(0.5),
+    "cauchy_": lambda lib, x: x.clone().cauchy_(),
+    "log_normal_": lambda lib, x: x.clone().log_normal_(),
+    "random_": lambda lib, x: x.clone().random_(0, 5),
+    "normal(tensor, float)": lambda lib, x: lib.normal(x, 1.0),
+    "normal(float, tensor)": lambda lib, x: lib.normal(0.0, x),
+    "normal(tensor, tensor)": lambda lib, x: lib.normal(x, x),
+    "poisson": lambda lib, x: lib.poisson(x),
+}
+
+
+@pytest.mark.parametrize("incoming", [NAN, INF, -INF])
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_sampling_ops_give_zero_gradients_whatever_flows_in_as_pytorch(name, incoming):
+    # the samples differ between the libraries; their gradients are PyTorch's zeros_like(grad) (NaN · 0 was NaN)
+    grads = []
+    for library in (gradscope, torch):
+        x = library.tensor([0.2, 0.5, 0.7], requires_grad=True)
+        out = SAMPLERS[name](library, x)
+        out.backward(library.tensor([incoming, 1.0, incoming], dtype=out.dtype))
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(grads[0], np.zeros(3, np.float32))
