@@ -513,3 +513,38 @@ def test_check_33_multi_grad_hook_with_an_unused_tensor(oracle):
         """,
         stdout="[tensor([2., 2., 2.]), tensor([3., 3., 3.]), None]\n",
     )
+
+
+def test_calling_a_node_runs_its_backward_as_torch(oracle):
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        c = torch.full((2,), 3.)
+        print((x * c).grad_fn(torch.ones(2)), (x * c).grad_fn(None))
+        y = x.exp()
+        print(y.grad_fn(torch.ones(2)))
+        with torch.no_grad():
+            print(y.grad_fn(torch.ones(2)))
+        a, b = x.split(1)
+        print(a.grad_fn(torch.ones(1), None))
+        loss = (x * 2).sum()
+        loss.backward()
+        print(loss.grad_fn(torch.tensor(1.)), x.sum().grad_fn(torch.tensor(2.)))
+        accumulate = (x * 2).grad_fn.next_functions[0][0]
+        x.grad = None
+        print(accumulate(torch.ones(2)), x.grad)
+        z = x * x
+        z.sum().backward()
+        (x ** 2).grad_fn(torch.ones(2), torch.ones(2))
+        """,
+        error="TypeError: expected 1 arguments, got 2 instead",
+    )
+    oracle.check(
+        """
+        x = torch.ones(2, requires_grad=True)
+        z = x * x
+        z.sum().backward()
+        z.grad_fn(torch.ones(2))
+        """,
+        error="RuntimeError: " + FREED.split(": ", 1)[1],
+    )

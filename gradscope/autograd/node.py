@@ -145,6 +145,22 @@ class Node:
         self._vjp = None
         return self._tensor_hooks.setdefault(output_nr, HookDict()).add(fn)
 
+    def __call__(self, *grads):
+        """This node's backward on `grads` (one per output, None for none), as PyTorch's Node.__call__: its inputs'
+        gradients, one tensor or a tuple (None where an input has no edge), building a graph where grad mode is on.
+
+        >>> (x * 3).grad_fn(gradscope.ones(2))
+        """
+        if len(grads) != self.n_outputs:
+            raise TypeError(f"expected {self.n_outputs} arguments, got {len(grads)} instead")
+        from gradscope.autograd.tensor_namespace import TENSOR  # lazy: the namespace builds on the function library
+        if all(g is None for g in grads) and not self._runs_without_grads:
+            outputs = [None] * len(self._next)
+        else:
+            outputs = self._apply(list(grads), TENSOR, None)
+        outputs = [None if child is None else g for (child, _), g in zip(self._next, outputs)]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
     # engine interface -------------------------------------------------------------------------
     n_outputs = 1
 
@@ -780,6 +796,12 @@ class AccumulateGrad(Node):
     # (Tensor._grad_accumulator). Until then the edge being made is its only one, and the engine gives it its
     # gradient as it arrives; once shared, it counts the edges that reach it, and runs it with their sum
     _shared = False
+
+    def __call__(self, grad):
+        """Accumulate `grad` into the leaf's `.grad`, as PyTorch's AccumulateGrad does when called."""
+        from gradscope.autograd.engine import _accumulate_into  # lazy: the engine imports nodes
+        _accumulate_into(self.variable, grad, False)
+        return ()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
