@@ -1066,3 +1066,30 @@ def test_T_of_other_than_matrices_warns_as_torch(oracle):
                "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",) * 2
               + ("UserWarning: Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",),
     )
+
+
+def test_data_and_requires_grad_attributes_refuse_as_torch(oracle):
+    oracle.check(
+        """
+        import numpy as np
+        x = torch.randn(2, requires_grad=True)
+        for name in ("data", "requires_grad"):
+            try:
+                exec(f"del x.{name}")
+            except RuntimeError as error:
+                print(error)
+        for value in (None, np.ones(2), [1.0, 2.0]):
+            try:
+                x.data = value
+            except TypeError as error:
+                print(error)
+        for value in (None, 1, np.bool_(True), "yes", False):
+            try:
+                x.requires_grad = value
+            except RuntimeError as error:
+                print(error)
+        y = torch.zeros(2)
+        y.data = torch.ones(3)
+        print(y, x.requires_grad)
+        """,
+    )

@@ -161,7 +161,13 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if type(value) is not bool:  # PyTorch's attribute takes a bool, nothing else (not even a NumPy bool)
+            raise RuntimeError("requires_grad must be a bool")
         self._set_requires_grad(value, errors.INT_REQUIRES_GRAD_ATTRIBUTE)
+
+    @requires_grad.deleter
+    def requires_grad(self) -> None:
+        raise RuntimeError("requires_grad must be a bool")
 
     def _set_requires_grad(self, value: bool, dtype_error: str) -> None:
         value = bool(value)
@@ -328,7 +334,13 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {_type_path(value)}")
+        self._data = value._data
+
+    @data.deleter
+    def data(self) -> None:
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
 
     # metadata -----------------------------------------------------------------------------------
     @property
@@ -517,6 +529,12 @@ def _c_type_name(np_dtype: np.dtype) -> str:
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
             "int8": "signed char", "uint8": "unsigned char", "float16": "c10::Half",
             "bool": "bool"}.get(np_dtype.name, np_dtype.name)
+
+
+def _type_path(value) -> str:
+    """A value's type as PyTorch's errors name it: `NoneType`, `numpy.ndarray`."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def _contiguous_strides(shape: tuple) -> tuple:
