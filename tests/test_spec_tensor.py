@@ -1093,3 +1093,19 @@ def test_data_and_requires_grad_attributes_refuse_as_torch(oracle):
         print(y, x.requires_grad)
         """,
     )
+
+
+def test_order_comparisons_refuse_complex_numbers_as_torch(oracle):
+    oracle.check(
+        """
+        x = torch.tensor([1 + 1j, 2])
+        f = torch.tensor([1., 3.])
+        i = torch.tensor([1, 3])
+        for expr in ("x < 1", "x > x", "x <= 1", "x >= 1", "torch.lt(x, 1)", "f < x", "f < 1j", "x.gt(f)",
+                     "f > f", "i >= 2", "f.lt(2)", "x == x", "x != 1", "torch.less(f, i)", "i < True"):
+            try:
+                print(expr, eval(expr))
+            except NotImplementedError as error:
+                print(expr, error)
+        """,
+    )

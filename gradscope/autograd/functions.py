@@ -395,10 +395,23 @@ def _compare(ufunc):
 
 eq = _compare(np.equal)
 ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
+def _ordered(ufunc, kernel: str):
+    """An order comparison: PyTorch's kernels refuse complex numbers (NumPy orders them lexicographically)."""
+    def function(input, other):
+        arrays = _operands(input, other)
+        common = np.result_type(*arrays)
+        if common.kind == "c":
+            name = _dtypes.from_numpy_dtype(common).legacy_name[:-6]
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{name}\'')
+        return Tensor._make(np.asarray(ufunc(*arrays)))
+    function.__name__ = ufunc.__name__
+    return function
+
+
+lt = _ordered(np.less, "lt")
+le = _ordered(np.less_equal, "le")
+gt = _ordered(np.greater, "gt")
+ge = _ordered(np.greater_equal, "ge")
 logical_and = _compare(np.logical_and)
 logical_or = _compare(np.logical_or)
 logical_xor = _compare(np.logical_xor)
