@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._dtypes import legacy_type_name
 from gradscope._shapes import broadcast_shapes
 from gradscope.autograd import fused_products
@@ -188,6 +189,17 @@ def einsum(equation: str, *operands):
         spelled = L.spell_out_ellipsis(equation, [o._data.ndim for o in operands])
         operands = _broadcast_letters(spelled, operands, set(spelled) - set(equation))
         equation = spelled
+    if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and _sums_a_letter(equation):
+        # PyTorch sums a single operand's integers or bools with sum(): in int64
+        operands = (operands[0].to(_dtypes.int64),)
     op = L.einsum_primitive(equation, len(operands))
     arrays = [o._data for o in operands]
     return apply(op, operands, (equation, tuple(a.shape for a in arrays)), arrays)
+
+
+def _sums_a_letter(equation: str) -> bool:
+    """Whether a one-operand equation sums over some letter (one the output lacks; implicitly, a repeated one)."""
+    given, arrow, result = equation.partition("->")
+    letters = {c for c in given if c.isalpha()}
+    kept = {c for c in result if c.isalpha()} if arrow else {c for c in letters if given.count(c) == 1}
+    return bool(letters - kept)

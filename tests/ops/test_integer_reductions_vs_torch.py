@@ -111,3 +111,19 @@ def test_spreads_and_norms_refuse_integers_as_torch(call, dtype):
         except Exception as error:  # noqa: BLE001 - the error is what is compared
             outcomes.append((type(error).__name__, str(error)))
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "bool", "uint8", "int32", "int64", "float32"])
+@pytest.mark.parametrize("equation", ["ij->i", "ij->", "ij->ji", "ii->i", "ii->", "ij->j", "...j->...", "ij", "ji",
+                                      "ii", "i j -> i"])
+def test_one_operand_einsum_sums_integers_in_int64_as_torch(equation, dtype):
+    """PyTorch sums a single operand's integers and bools with sum() (int64); a permutation or a diagonal keeps the
+    dtype."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, gradscope):
+        square = lib.tensor([[1, 2, 3], [0, 1, 1], [1, 1, 1]]).to(getattr(lib, dtype))
+        operand = square if "ii" in equation else square[:2] % 2
+        result = lib.einsum(equation, operand)
+        outcomes.append((str(result.dtype), result.tolist()))
+    assert outcomes[1] == outcomes[0]
