@@ -8,8 +8,8 @@ bench scripts' `rows()`, each run in a process of its own, and form a second tab
     python bench/run.py [--quick] [--only chain,mlp_small] [--dtypes float32,float64] [--repeats N]
                         [--out bench/results/latest]
 
-Writes OUT.md (a markdown table) and OUT.json (every median and ratio, plus the versions and settings),
-and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
+Writes OUT.md (a markdown table) and OUT.json (every median and ratio, each step's peak memory beside the
+floor's, plus the versions and settings), and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
 implementation of a workload alike because they are timed in turns. Before timing, glibc is told to keep
 freed memory in the heap (bench/heap.py), for every implementation alike: otherwise whichever runs after
 the one that freed the most pays page faults on memory handed back to the OS (±10% on the CNN's ratios),
@@ -35,6 +35,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -80,7 +81,9 @@ def measure(workload: workloads.Workload, dtype: str, size: str, repeats: int, b
     """One row: the workload's medians (and best rounds) in its unit, the ratios of the medians to the floor
     and to PyTorch, the median of the per-round ratios, its targets; all in the thread's CPU time, with the
     wall-time medians beside them."""
-    times, wall = interleaved_times(workload.build(dtype, size), repeats, budget)
+    steps = workload.build(dtype, size)
+    times, wall = interleaved_times(steps, repeats, budget)
+    peaks = step_peaks(steps)
     scale = (1e6 if workload.unit == "µs/op" else 1e3) / workload.per(size)
     medians = {name: statistics.median(times[name]) * scale if name in times else None for name in IMPLEMENTATIONS}
     wall_medians = {name: statistics.median(wall[name]) * scale if name in wall else None
@@ -99,7 +102,28 @@ def measure(workload: workloads.Workload, dtype: str, size: str, repeats: int, b
                for against, bound in workload.targets]
     return {"workload": workload.name, "description": workload.describe(size), "dtype": dtype, "unit": workload.unit,
             "rounds": len(times["gradscope"]), "times": medians, "wall_times": wall_medians, "best": best,
-            "ratios": ratios, "per_round_ratios": per_round, "per_round_interval": intervals, "targets": targets}
+            "ratios": ratios, "per_round_ratios": per_round, "per_round_interval": intervals, "targets": targets,
+            "peak_mb": {name: peak / 1e6 for name, peak in peaks.items()}}
+
+
+def step_peaks(steps: dict) -> dict:
+    """The most memory one step of the floor and of gradscope holds at once, in bytes, of what the step itself
+    allocates: array data and Python objects (tracemalloc), after an untraced step of its own. Issue 15 asks for
+    "the floor plus saved tensors, no hidden copies": the floor keeps exactly the activations its backward reads
+    and frees nothing early, so a peak above the floor's is what gradscope's graph adds (nodes, edges, copies).
+    PyTorch's allocator is invisible to tracemalloc, so it has no figure. Memory allocated before the step and
+    freed during it (last step's gradients) is not subtracted: each peak is what the step needs on top of it."""
+    peaks = {}
+    for name in ("numpy", "gradscope"):
+        if name in steps:
+            steps[name]()
+            tracemalloc.start()
+            try:
+                steps[name]()
+                peaks[name] = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+    return peaks
 
 
 def median_interval(values: list) -> list | None:
@@ -142,6 +166,13 @@ def markdown(rows: list, settings: dict) -> str:
                      + " | " + ", ".join(_cell(row["per_round_ratios"].get(key), 2)
                                          for key in ("gradscope/numpy", "gradscope/pytorch"))
                      + f" | {target} | {met} |")
+    lines += ["", "Peak memory a step allocates (tracemalloc: array data and Python objects alive at once, MB), "
+              "gradscope beside the floor:"]
+    for row in rows:
+        peaks = row.get("peak_mb", {})
+        if "numpy" in peaks and "gradscope" in peaks:
+            lines.append(f"- {row['workload']} {row['dtype']}: {_cell(peaks['numpy'])} / {_cell(peaks['gradscope'])} "
+                         f"({peaks['gradscope'] / peaks['numpy']:.2f}× the floor)")
     lines += ["", "Workloads:"]
     seen = set()
     for row in rows:

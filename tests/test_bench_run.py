@@ -42,6 +42,30 @@ def test_quick_run_writes_a_table_and_json(tmp_path):
     assert all(line.count("|") == table[header].count("|") for line in body)
     assert "- `narrow`: 10 × (Linear 8→8 + tanh), batch 4, MSE, fwd+bwd" in table
     assert report["settings"]["heap"] and f"heap: {report['settings']['heap']}." in table[0]
+    for row in rows:
+        peaks = row["peak_mb"]
+        assert set(peaks) == {"numpy", "gradscope"} and min(peaks.values()) > 0
+        assert any(line.startswith(f"- {row['workload']} float32: ") and line.endswith("× the floor)")
+                   for line in table)
+
+
+def test_step_peaks_count_what_a_step_holds_at_once(monkeypatch):
+    """Issue 15's "no hidden copies": the peak is the most a step holds at once, not the sum of what it allocates."""
+    run = _bench_run_module(monkeypatch)
+
+    def holds_two():
+        first = np.ones(1_000_000)
+        second = np.ones(1_000_000)
+        return first.sum() + second.sum()
+
+    def one_at_a_time():
+        for _ in range(4):
+            np.ones(1_000_000).sum()
+
+    peaks = run.step_peaks({"numpy": holds_two, "gradscope": one_at_a_time, "pytorch": holds_two})
+    assert set(peaks) == {"numpy", "gradscope"}  # torch's allocator is invisible to tracemalloc
+    assert 16e6 <= peaks["numpy"] < 16.5e6
+    assert 8e6 <= peaks["gradscope"] < 8.5e6
 
 
 def test_an_unknown_workload_is_a_usage_error(tmp_path):
