@@ -12,7 +12,9 @@ from test_fused_products import _general, _order, _same_tensor
 import gradscope as gs
 import gradscope.nn.functional as F
 from gradscope.autograd import fused_losses
+from gradscope.autograd.node import _validate_all
 from gradscope.ops import nn as N
+from gradscope.ops.namespace import NUMPY
 
 
 @pytest.fixture
@@ -287,3 +289,93 @@ def test_row_indices_are_kept_for_small_batches_only():
     assert rows is N.row_indices(64) and not rows.flags.writeable and np.array_equal(rows, np.arange(64))
     large = N.row_indices(5000)
     assert large is not N.row_indices(5000) and np.array_equal(large, np.arange(5000))
+
+
+def _nll_losses(lib, dtype, reduction: str, ignore: str, weighted: bool):
+    """nll_loss and cross_entropy losses over (6, 5) logits (and one unbatched row) whose targets have none, some
+    ("some") or every ("all") row ignored, with class weights or none."""
+    rng = np.random.default_rng(5)
+    logits = lib.tensor(rng.standard_normal((6, 5)).astype(dtype), requires_grad=True)
+    classes = np.array([0, 3, 3, 1, 4, 2])
+    ignore_index = {"none": -100, "some": 3, "all": 7}[ignore]
+    if ignore == "all":
+        classes[:] = 7
+    target = lib.tensor(classes)
+    weight = lib.tensor(np.linspace(0.5, 2.0, 5).astype(dtype)) if weighted else None
+    F = lib.nn.functional
+    losses = [F.nll_loss(F.log_softmax(logits, 1), target, weight, ignore_index=ignore_index, reduction=reduction),
+              F.cross_entropy(logits * 2, target, weight, ignore_index=ignore_index, reduction=reduction),
+              F.nll_loss(F.log_softmax(logits[0], 0), target[1], weight, ignore_index=ignore_index,
+                         reduction=reduction)]
+    return logits, losses
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", ["none", "some", "all"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_nodes_array_rule_gives_the_general_paths_gradients_and_torchs(dtype, reduction, ignore, weighted):
+    """NllLossBackward0 on the engine's plain path runs its array rule (N.nll_loss_backward, or the rules where it
+    leaves the case to them): each node gives the general path's gradient bit for bit, and a backward PyTorch's."""
+    ours, losses = _nll_losses(gs, dtype, reduction, ignore, weighted)
+    theirs, torch_losses = _nll_losses(torch, dtype, reduction, ignore, weighted)
+    served = 0
+    for loss in losses:
+        node = loss.grad_fn
+        assert type(node)._vjp.__name__ == "_vjp_of_saved_and_held"
+        g = np.random.default_rng(6).standard_normal(loss.shape).astype(dtype)
+        with np.errstate(all="ignore"):  # as the engine computes: in the quiet context
+            general = _validate_all(node, node._apply([g], NUMPY, None), NUMPY)
+            got = type(node)._vjp(node, [g], False)
+        assert len(got) == len(general) == 1
+        assert got[0].dtype == general[0].dtype and got[0].shape == general[0].shape
+        assert got[0].tobytes() == general[0].tobytes()
+        s = node._rule_arrays()
+        with np.errstate(all="ignore"):
+            served += N.nll_loss_backward(g, s.self, (s.target, s.weight, s.reduction, s.ignore_index)) is not None
+    assert served == (0 if weighted or reduction == "none" else 2)
+    total, torch_total = sum(loss.sum() for loss in losses), sum(loss.sum() for loss in torch_losses)
+    total.backward()
+    torch_total.backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("how", ["hooks", "again", "retained", "target modified", "log-probabilities modified",
+                                 "detached", "anomaly"])
+def test_nll_nodes_short_path_keeps_torchs_hooks_and_errors(how):
+    """What a backward through cross_entropy's NllLossBackward0 gives: its hooks' calls and gradients, a second
+    backward's (freed, or retained), the errors for its held target or saved log-probabilities changed in place,
+    and anomaly mode's gradients, as PyTorch's."""
+    def run(lib):
+        events = []
+        logits = lib.tensor(np.arange(12.0).reshape(3, 4) / 7, requires_grad=True)
+        target = lib.tensor([0, 3, 1])
+        loss = lib.nn.functional.cross_entropy(logits, target)
+        node = loss.grad_fn
+        if how == "hooks":
+            node.register_prehook(lambda grads: events.append(("pre", [g.tolist() for g in grads])))
+            node.register_hook(lambda inputs, grads: events.append(("post", [g.tolist() for g in inputs])))
+        try:
+            if how in ("again", "retained"):
+                loss.backward(retain_graph=how == "retained")
+            elif how == "target modified":
+                target[0] = 2
+            elif how == "log-probabilities modified":
+                with lib.no_grad():
+                    node._saved_self.mul_(2)
+            elif how == "detached":
+                node._saved_self.detach_()
+            if how == "anomaly":
+                with lib.autograd.detect_anomaly():
+                    loss.backward()
+            else:
+                loss.backward()
+        except RuntimeError as error:
+            events.append(str(error).split("\n")[0])
+        return events, logits.grad.tolist() if logits.grad is not None else None
+
+    ours, theirs = run(gs), run(torch)
+    assert ours[0] == pytest.approx(theirs[0]) if how == "hooks" else ours[0] == theirs[0]
+    assert (ours[1] is None) == (theirs[1] is None)
+    if ours[1] is not None:
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)

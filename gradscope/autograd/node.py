@@ -640,6 +640,28 @@ def _first_order_vjp(op: Primitive):
         return _vjp_of_gradient
 
     freed = FREED[1]
+    if held:  # nll_loss: from its one saved value and its params, the held ones checked as the saved one
+
+        def _vjp_of_saved_and_held(self, grads: list, free: bool) -> list:
+            entry = self._saved[0]
+            if type(entry) is tuple:
+                array, counter, version, tensor, creator = entry
+                if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+                    for entry in self._held:  # as _vjp's _check_held
+                        if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
+                                entry[4] is not None and entry[3]._grad_fn is None)):
+                            return _vjp(self, grads, free)  # a held value changed: the general path's error
+                    g = array_rule(grads[0], array, self._attrs)
+                    if g is not None:  # else a case the rules take
+                        meta = self._input_meta[0]
+                        if g.shape != meta[0] or g.dtype is not meta[1]:
+                            g = _validate(self, meta, g, NUMPY, 0)
+                        if free:
+                            self._saved = freed
+                        return [g]
+            return _vjp(self, grads, free)  # freed, a SavedTensor, modified in place or detached: the general path's
+
+        return _vjp_of_saved_and_held
     if op.params:  # log_softmax: from its result and its one param (dim), checked against its input's metadata
 
         def _vjp_of_saved_and_param(self, grads: list, free: bool) -> list:

@@ -202,25 +202,36 @@ def _nll_loss(a, target, weight, reduction, ignore_index):
     return losses if batched else losses[0]
 
 
+def nll_loss_backward(g, self, params: tuple):
+    """nll_loss's rule on arrays for its commonest case, a batch's mean or sum without class weights (the engine's
+    first-order path; `self` the saved log-probabilities, `params` the node's), or None: the case is `_nll_vjp`'s.
+    Each counted row's gradient at its class is PyTorch's -(g / count) in g's dtype (one rounding), so the one-hot
+    is the gradient itself, with no product with g over it; an ignored row stays 0. NOTE: g[()] is a NumPy scalar:
+    its arithmetic costs a fifth of a 0-dim array's"""
+    target, weight, reduction, ignore_index = params
+    if weight is not None or reduction == NONE or self.ndim != 2:
+        return None
+    onehot = np.zeros(self.shape, g.dtype)
+    ignored = target == ignore_index
+    n_ignored = _add_reduce(ignored, None)
+    if reduction == MEAN:
+        value = -(g[()] / max(len(target) - n_ignored, 1))
+    else:
+        value = -g[()]
+    if not n_ignored:
+        onehot[row_indices(len(target)), target] = value
+    else:
+        kept = ~ignored
+        onehot[row_indices(len(target))[kept], target[kept]] = value
+    return onehot
+
+
 def _nll_vjp(g, s):
     # target holds class indices: the gradient is -weight at each row's target class
-    shape, target, reduction = s.self.shape, s.target, s.reduction
-    if len(shape) == 2 and reduction != NONE and s.weight is None and not s.xp.is_tensor:
-        # a batch's mean or sum without class weights: each counted row's gradient at its class is PyTorch's
-        # -(g / count) in g's dtype (one rounding), so the one-hot is the gradient itself, with no product with g
-        # over it; an ignored row stays 0. NOTE: g[()] is a NumPy scalar: its arithmetic costs a fifth of a 0-dim
-        # array's
-        onehot = np.zeros(shape, g.dtype)
-        ignored = target == s.ignore_index
-        n_ignored = _add_reduce(ignored, None)
-        count = len(target) - n_ignored
-        value = -(g[()] / max(count, 1)) if reduction == MEAN else -g[()]
-        if not n_ignored:
-            onehot[row_indices(len(target)), target] = value
-        else:
-            kept = ~ignored
-            onehot[row_indices(len(target))[kept], target[kept]] = value
-        return onehot
+    if not s.xp.is_tensor:
+        grad = nll_loss_backward(g, s.self, (s.target, s.weight, s.reduction, s.ignore_index))
+        if grad is not None:
+            return grad
     batched = len(s.self.shape) > 1
     target = s.target if batched else s.target.reshape(1)
     n_classes = s.self.shape[-1]
@@ -266,7 +277,8 @@ def nll_total_weight(s):
 # NOTE: self is saved for its shape only, as PyTorch saves it (and so checks its version)
 nll_loss = primitive("nll_loss", _nll_loss, "NllLossBackward0", inputs=("self",),
                      params=("target", "weight", "reduction", "ignore_index"), saves=("self",),
-                     held=("target", "weight"), lazy={"total_weight": nll_total_weight}, vjp=(_nll_vjp,))
+                     held=("target", "weight"), lazy={"total_weight": nll_total_weight}, vjp=(_nll_vjp,),
+                     array_vjp=nll_loss_backward)
 
 
 def _softplus_neg(x):

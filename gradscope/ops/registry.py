@@ -142,11 +142,14 @@ class Primitive:
         # rules stay the op's reference: tests/ops/test_joint_vjps.py compares the two). A linear layer's
         # TBackward0 and an activation's node run it on every step
         # (log_softmax's, `array_vjp(g, saved value, param)`, for a one-input, one-output op of one param that saves
-        # one value: the engine checks its gradient's metadata)
-        one_param = len(self.params) == 1 and len(self.inputs) == 1 and outputs == 1 and len(self.saved_names) == 1
-        if array_vjp is not None and (not (keeps_meta or one_param) or self.attrs or len(self.saved_names) > 1):
+        # one value: the engine checks its gradient's metadata; nll_loss's, `array_vjp(g, saved value, params)`, for
+        # such an op holding params: the engine checks the held ones as the saved one, and takes the rules where the
+        # array rule returns None, a case it leaves to them)
+        one_saved = len(self.inputs) == 1 and outputs == 1 and len(self.saved_names) == 1
+        if array_vjp is not None and (not (keeps_meta or one_saved and (len(self.params) == 1 or self.held))
+                                      or self.attrs or len(self.saved_names) > 1):
             raise ValueError(f"{name}: array_vjp is for keeps_meta ops, or one-input, one-output ops of one param "
-                             "saving one value, without attrs")
+                             "or of held params saving one value, without attrs")
         self.array_vjp = array_vjp
         # rules that only ever combine a saved Python float with the gradient (`g * s.other`): the engine hands
         # them the float as a 0-dim array of the gradient's dtype (float32 or float64), which gives the same
