@@ -146,6 +146,7 @@ __getattr__, __dir__ = _lazy_exports(
     submodules=("amp", "backends", "cpu", "cuda", "distributed", "distributions", "fft", "func", "hub", "jit", "linalg",
                 "multiprocessing", "nn", "optim", "profiler", "serialization", "special", "testing", "utils"),
     names={
+        "gradscope.autograd.conversions": ("asarray", "empty_strided", "scalar_tensor"),
         "gradscope.amp": ("GradScaler", "autocast", "get_autocast_dtype", "is_autocast_available",
                           "is_autocast_enabled"),
         "gradscope.func": ("vmap",),  # torch.vmap is torch.func.vmap

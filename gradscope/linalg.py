@@ -1,5 +1,6 @@
 """torch.linalg: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv,
-matrix_power, matrix_exp, householder_product, vector_norm, matrix_norm, norm, with PyTorch's signatures, checks,
+matrix_power, matrix_exp, householder_product, vector_norm, matrix_norm, norm, multi_dot, vecdot, vander, cross,
+diagonal, matmul, with PyTorch's signatures, checks,
 error texts and node names.
 
 The functions live in the autograd layer (gradscope/autograd/linalg_functions.py, linalg_aliases.py),
@@ -28,7 +29,8 @@ from gradscope.autograd.linalg_functions import (
     svdvals,
     vector_norm,
 )
+from gradscope.autograd.linalg_products import cross, diagonal, matmul, multi_dot, vander, vecdot
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "householder_product", "inv", "matrix_exp",
-           "matrix_norm", "matrix_power", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product", "inv",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]

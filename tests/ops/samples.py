@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from samples_linalg_extra import linalg_extra_calls
 from samples_linalg_nn import linalg_nn_calls
 from samples_nn import nn_calls
 from samples_pointwise import pointwise_calls
@@ -404,7 +405,8 @@ def _shape() -> list[Sample]:
 
 SAMPLES: list[Sample] = _elementwise() + _reductions() + _linalg() + _nn() + _shape() + [
     Sample(f"{name}[{label(*shapes)}]", fn, shapes) for name, fn, shapes in nn_calls()] + [
-    Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in linalg_nn_calls()] + [
+    Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options)
+    for name, fn, shapes, options in linalg_nn_calls() + linalg_extra_calls()] + [
     Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in torch_calls()] + [
     Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in selection_calls()] + [
     Sample(f"{name}[{label(*shapes)}]", fn, shapes, **options) for name, fn, shapes, options in pointwise_calls()]
