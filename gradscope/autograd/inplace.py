@@ -24,6 +24,7 @@ from gradscope.autograd.node import Node, _sequence
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import (
     basic_index,
+    bounds_error,
     expand,
     held_indices,
     index_items,
@@ -342,7 +343,10 @@ def _index_put(target, value, items: tuple, held: list):
     tensors PyTorch's IndexPutBackward0 saves (see shape_functions.held_indices)."""
     indices = items if len(items) > 1 else items[0]
     mask = np.ones(target._data.shape, dtype=bool)
-    mask[indices] = False
+    try:
+        mask[indices] = False
+    except IndexError as error:  # NumPy's words for an index out of range: PyTorch's instead
+        raise bounds_error(mask.shape, items) or error from None
     values = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=target._data.dtype))
     selected = mask[indices].shape
     shape = values._data.shape

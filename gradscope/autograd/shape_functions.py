@@ -170,13 +170,16 @@ def legacy_index(index, stacklevel: int = 3):
 
 
 def _plain_index(index):
-    """One item of an index made NumPy-ready: tensors, lists and tuples (sequences of indices) become ndarrays."""
+    """One item of an index made NumPy-ready: tensors, lists, tuples and ranges (sequences of indices) become
+    ndarrays."""
     if isinstance(index, Tensor):
         return index._data
     if isinstance(index, (list, tuple)):
         if not index:
             return np.zeros((0,), dtype=np.int64)  # an empty sequence selects nothing (a long index)
         return np.asarray([_plain_index(i) for i in index]) if isinstance(index[0], Tensor) else np.asarray(index)
+    if type(index) is range:  # a sequence of indices, as a list of them (the nn tutorial's x[range(n), target])
+        return np.arange(index.start, index.stop, index.step, dtype=np.int64)
     return index
 
 
@@ -193,7 +196,10 @@ def getitem(input, index):
     given, items = index_items(index)
     if any(is_advanced(item) for item in items):
         view, rest = split_index(input, items)
-        out = apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
+        try:
+            out = apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
+        except IndexError as error:  # NumPy's words for an index out of range: PyTorch's instead
+            raise bounds_error(view._data.shape, rest) or error from None
         node = out._grad_fn
         if node is not None:  # it holds the index tensors, as PyTorch's node saves them
             if type(index) is Tensor and index._data.ndim and modes.get() is DEFAULT_MODES and (
@@ -276,6 +282,37 @@ def _check_index_tensors(shape: tuple, items: tuple) -> None:
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(s)) for s in shapes)) from None
+
+
+def bounds_error(shape: tuple, items: tuple) -> IndexError | None:
+    """PyTorch's IndexError for the first index out of range in `items` (split_index's rest, on a view of `shape`),
+    None if there is none. PyTorch walks the broadcast index elements in order, each through the index tensors in
+    turn, and numbers a tensor's dimension among the index tensors alone: x[:, [9]] is out of bounds "for
+    dimension 0"; NumPy checks one array at a time and names the array's axis."""
+    dim, ordinal, checked = 0, 0, []
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - sum(i.ndim if _is_mask(i) else 1 for i in items if i is not Ellipsis)
+        elif _is_mask(item):  # never out of range (split_index checked its shape); one index tensor per dim
+            dim += item.ndim
+            ordinal += item.ndim
+        else:
+            if isinstance(item, np.ndarray):
+                checked.append((ordinal, item, shape[dim]))
+                ordinal += 1
+            dim += 1
+    if not checked:
+        return None
+    arrays = np.broadcast_arrays(*[array for _, array, _ in checked])
+    outside = np.stack([((a < -size) | (a >= size)).ravel() for a, (_, _, size) in zip(arrays, checked)])
+    anywhere = outside.any(axis=0)
+    if not anywhere.any():
+        return None
+    position = int(anywhere.argmax())
+    which = int(outside[:, position].argmax())
+    ordinal, _, size = checked[which]
+    value = arrays[which].ravel()[position]
+    return IndexError(f"index {value} is out of bounds for dimension {ordinal} with size {size}")
 
 
 def is_advanced(item) -> bool:
