@@ -329,6 +329,29 @@ def test_a_recording_runs_a_sequentials_closed_children_inline_and_records_what_
     assert {line for scope, line in lines if scope == "Sequential.3"} == {_Users.forward.__code__.co_firstlineno + 1}
 
 
+def _refused_linear(path: str, bias: bool) -> list:
+    """The events of F.linear calls under check_forward on `path`: one whose product overflows (refused), after one
+    that runs."""
+    log = _Log()
+    w = gs.tensor([[3e38, 3e38]], dtype=gs.float32, requires_grad=True)
+    b = gs.tensor([1.0], dtype=gs.float32, requires_grad=True) if bias else None
+    with gs.autograd.detect_anomaly(check_forward=True), _path(path, log):
+        F.linear(gs.tensor([[1e-3, 1e-3]], dtype=gs.float32), w, b)
+        with pytest.raises(RuntimeError) as refused:
+            F.linear(gs.tensor([[1.0, 1.0]], dtype=gs.float32), w, b)
+    return [*log.events, ("refused", str(refused.value).splitlines()[0])]
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["addmm", "mm"])
+def test_a_linear_anomaly_mode_refuses_tells_observers_what_the_general_paths_tell_them(bias):
+    """F.linear's fast path tells observers of its view as the general path does, before the product anomaly mode
+    refuses (check_forward), and of the product only once it is made."""
+    fast, apply, record = (_refused_linear(path, bias) for path in ("fast", "apply", "record"))
+    assert fast == apply == record
+    assert [event[1][1] for event in fast if event[0] == "node_created"] == [
+        "TBackward0", "AddmmBackward0" if bias else "MmBackward0", "TBackward0"]
+
+
 class _SavedAtEnd(_Log):
     """Also what each node still holds when its end is told (the engine frees it afterwards)."""
 

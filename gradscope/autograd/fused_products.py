@@ -2,7 +2,7 @@
 
 As fused.py does for elementwise ops, `transpose(general)`, `mm(general)` and `linear(general)` wrap a function
 whose general path goes through `dispatch.apply`, with its common case run in two frames (the call, then the view
-or the product; F.linear's, in the default modes, in the call's one): float32/float64 operands of one dtype, 2-D,
+or the product; F.linear's in the call's one): float32/float64 operands of one dtype, 2-D,
 whose shapes multiply, a transposed tensor (and F.linear's weight) that is not a view, in `Modes.plain` (grad
 mode on, no inference mode or saved-tensor hooks) and no process-wide observer or watcher (anomaly mode is fine).
 They make exactly the views, nodes (edges, input metadata, params, sizes and strides, light saved entries) and
@@ -298,17 +298,6 @@ def linear(general):
         elif not (isinstance(bias, Tensor) and (biases := bias._data).dtype is dtype
                   and biases.shape == layout.bias_shape):
             return general(input, weight, bias)
-        if mode is not DEFAULT_MODES:
-            # observers listen in this context: each op told as it is made, as on the general path (in this
-            # frame: anomaly mode's stacks skip as many frames as there)
-            transposed = _transposed(weight)
-            tell_observers(S.t, (weight,), (transposed,))
-            out = _product(input, transposed, bias)
-            if bias is None:
-                tell_observers(L.mm, (input, transposed), (out,))
-            else:
-                tell_observers(L.addmm, (bias, input, transposed), (out,))
-            return out
         other = weights.T
         view = _new(Tensor)  # its grad state, like the output's below, set once
         view._data = other
@@ -334,6 +323,8 @@ def linear(general):
             right = False
             view._requires_grad = False
             view._grad_fn = None
+        if mode is not DEFAULT_MODES:  # observers listen in this context: told of each op as the general path tells
+            tell_observers(S.t, (weight,), (view,))  # them (before the product, which anomaly mode may refuse)
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
             out = QUIET_RUN(_DOT if layout.dense else _MM, data, other)
             if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
@@ -353,6 +344,8 @@ def linear(general):
             t._grad_fn = None
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 _check_forward(bias, input, view, t)
+            if mode is not DEFAULT_MODES:  # (see below)
+                _tell_product(input, view, bias, t)
             return t
         if left:
             if input._base is not None:
@@ -397,6 +390,17 @@ def linear(general):
         t._grad_fn = node
         if observers.checker is not None:
             observers.checker.node_created(node, (input, view) if bias is None else (bias, input, view), (t,), _SKIP)
+        if mode is not DEFAULT_MODES:  # observers listen in this context: told of the product now, with the view's
+            _tell_product(input, view, bias, t)  # layout's tuples as its metadata and sizes and strides
         return t
 
     return _named_like(own_code(function), general)
+
+
+def _tell_product(input: Tensor, mat2: Tensor, bias: Tensor | None, out: Tensor) -> None:
+    """What the observers listening in this context learn of `mm(input, mat2)` or `addmm(bias, input, mat2)`
+    (`dispatch.tell_observers`), as the general path tells them."""
+    if bias is None:
+        tell_observers(L.mm, (input, mat2), (out,))
+    else:
+        tell_observers(L.addmm, (bias, input, mat2), (out,))

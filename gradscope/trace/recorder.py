@@ -84,21 +84,32 @@ def _render(value) -> str:
 
 
 _shown: dict[tuple, dict[str, str]] = {}  # (op, its params' types, their reprs) -> how they are shown (see _params)
-SHOWN_AT_MOST = 1024  # entries _shown keeps (it is emptied when it grows past)
+# id(params) -> (params, op, how they are shown) for params made only of ints and tuples of ints (immutable all the
+# way down), kept by the entry (so the id is theirs): a linear layer's nodes share one tuple at every call
+_shown_by_identity: dict[int, tuple] = {}
+SHOWN_AT_MOST = 1024  # entries _shown and _shown_by_identity keep (each is emptied when it grows past)
 
 
 def _params(op, attrs: tuple) -> dict[str, str]:
     """A node's params by name, each shown as `_render` shows it: made once for each op and params of the same
     types and reprs (how a value is shown follows from those), since most nodes repeat a few (a layer's at every
     step, and an addmm has six)."""
+    known = _shown_by_identity.get(id(attrs))
+    if known is not None and known[0] is attrs and known[1] is op:
+        return known[2].copy()
     # ints and tuples of ints (shapes, strides) show alike when equal: keyed by their values, without the reprs (an
     # addmm's six took ~2 µs)
-    key = (op, attrs) if _whole_numbers(attrs) else (op, tuple(map(type, attrs)), tuple(map(repr, attrs)))
+    whole = _whole_numbers(attrs)
+    key = (op, attrs) if whole else (op, tuple(map(type, attrs)), tuple(map(repr, attrs)))
     shown = _shown.get(key)
     if shown is None:
         if len(_shown) >= SHOWN_AT_MOST:
             _shown.clear()
         shown = _shown[key] = {name: _render(value) for name, value in zip(op.params + op.attrs, attrs)}
+    if whole:
+        if len(_shown_by_identity) >= SHOWN_AT_MOST:
+            _shown_by_identity.clear()
+        _shown_by_identity[id(attrs)] = (attrs, op, shown)
     return shown.copy()
 
 

@@ -249,6 +249,31 @@ def test_params_of_whole_numbers_keyed_by_value_show_as_their_own(monkeypatch, k
         assert shown is not recorder_module._params(addmm, attrs)  # each node a dict of its own
 
 
+@pytest.mark.parametrize("kept", [1, recorder_module.SHOWN_AT_MOST])
+def test_params_shared_by_nodes_show_as_each_ops_and_as_they_are_now(monkeypatch, kept):
+    """One params tuple shared by many nodes (a linear layer's at every call) is shown once (see recorder._params):
+    under each op's own names, and a tuple holding something mutable as it is at each call."""
+    monkeypatch.setattr(recorder_module, "SHOWN_AT_MOST", kept)
+
+    class Op:
+        def __init__(self, *names):
+            self.params, self.attrs = names, ()
+
+    first, second = Op("a", "b"), Op("c", "d")
+    shared = (1, (2, 3))
+    for _ in range(2):
+        assert recorder_module._params(first, shared) == {"a": "1", "b": "(2, 3)"}
+        assert recorder_module._params(second, shared) == {"c": "1", "d": "(2, 3)"}
+    listed = [1]
+    holding = (1, listed)
+    assert recorder_module._params(first, holding) == {"a": "1", "b": "[1]"}
+    listed.append(2)
+    assert recorder_module._params(first, holding) == {"a": "1", "b": "[1, 2]"}
+    shown = recorder_module._params(first, shared)
+    shown["a"] = "changed"
+    assert recorder_module._params(first, shared) == {"a": "1", "b": "(2, 3)"}  # each node a dict of its own
+
+
 def test_several_passes_record_accumulated_leaf_grads():
     with Recorder() as rec:
         w = torch.tensor([1.0, 2.0], requires_grad=True)
