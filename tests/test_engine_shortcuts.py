@@ -290,3 +290,38 @@ def test_a_transpose_with_a_null_edge_run_in_place_routes_nothing():
     (ours, ours_base), (theirs, theirs_base) = _null_edge(gs), _null_edge(torch)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
     assert ours_base is None and theirs_base is None
+
+
+@pytest.mark.parametrize("meanwhile", ["made one", "made one that died", "dropped it"])
+def test_a_leaf_keeps_one_accumulator_when_another_thread_acts_between_its_look_and_its_lock(monkeypatch,
+                                                                                            meanwhile):
+    # what another thread may do to the leaf's reference between the first (unlocked) look, which found none
+    # alive, and the lock: only an accumulator alive under the lock is handed out again, and then as shared
+    from gradscope.autograd import tensor as tensor_module
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum()  # its first accumulator, dead since
+    other = []
+    lock = tensor_module._lock_accumulators
+
+    def lock_after_the_other_thread():
+        if meanwhile == "dropped it":
+            x._accumulator_ref = None
+        else:
+            made = node.AccumulateGrad()
+            made.variable = x
+            made._shared = made._has_hooks = False
+            x._accumulator_ref = tensor_module.weakref.ref(made)
+            if meanwhile == "made one":
+                other.append(made)
+        lock()
+
+    monkeypatch.setattr(tensor_module, "_lock_accumulators", lock_after_the_other_thread)
+    accumulator = x._grad_accumulator()
+    monkeypatch.undo()
+    assert type(accumulator) is node.AccumulateGrad and accumulator.variable is x
+    assert x._accumulator_ref() is accumulator
+    if meanwhile == "made one":
+        assert accumulator is other[0] and accumulator._shared
+    else:
+        assert not accumulator._shared
+    assert x._grad_accumulator() is accumulator and accumulator._shared
