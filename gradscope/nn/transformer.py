@@ -8,8 +8,6 @@ import copy
 import warnings
 from collections.abc import Callable
 
-import numpy as np
-
 import gradscope
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn import functional as F
@@ -32,10 +30,10 @@ def _activation(activation: str | Callable) -> Callable:
     return activation
 
 
-def generate_square_subsequent_mask(size: int, dtype=None) -> Tensor:
-    """A (size, size) float mask: -inf above the diagonal, 0 elsewhere (causal attention)."""
-    mask = np.triu(np.full((size, size), -np.inf), k=1)
-    return gradscope.tensor(mask, dtype=dtype or gradscope.float32)
+def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+    """A (sz, sz) float mask: -inf above the diagonal, 0 elsewhere (causal attention), in the default dtype unless
+    one is given (PyTorch's signature: the device comes second)."""
+    return gradscope.triu(gradscope.full((sz, sz), float("-inf"), dtype=dtype, device=device), diagonal=1)
 
 
 def _add_feed_forward_and_norms(layer: Module, blocks: int, d_model: int, dim_feedforward: int, dropout: float,

@@ -181,6 +181,26 @@ def test_full_transformer_matches_torch():
     run_both(ours, theirs, inputs)
 
 
+@pytest.mark.parametrize("call", ["(3)", "(1)", "(0)", "(4, 'cpu')", "(2, device='cpu', dtype=lib.float64)",
+                                  "(3, None, lib.float16)"])
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_the_causal_mask_takes_pytorchs_arguments_and_default_dtype(call, default):
+    """(sz, device=None, dtype=None) as PyTorch's: the default dtype when none is given (it was float32 always), the
+    device second (a positional 'cpu' was taken for the dtype)."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (gradscope, torch):
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(getattr(lib, default))
+        try:
+            seen.append(repr(eval(f"lib.nn.Transformer.generate_square_subsequent_mask{call}")))
+        except (RuntimeError, TypeError) as error:
+            seen.append(f"{type(error).__name__}: {error}")
+        finally:
+            lib.set_default_dtype(previous)
+    assert seen[0] == seen[1]
+
+
 def test_transformer_init_is_xavier_for_matrices():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
