@@ -26,6 +26,15 @@ NO_GRAD_FN = "element {} of tensors does not require grad and does not have a gr
 NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 NOT_REAL_SCALAR = "grad can be implicitly created only for real scalar outputs but got {}"
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+# how PyTorch refuses an in-place change of a view a custom Function returned: as a multi-output node's view when the
+# Function has more than one differentiable output, else as a view made inside it
+MULTI_OUTPUT_VIEW = ("This view is the output of a function that returns multiple views. Such functions do not allow "
+                     "the output views to be modified inplace. You should replace the inplace operation by an "
+                     "out-of-place one.")
+CUSTOM_FUNCTION_VIEW = ("This view was created inside a custom Function (or because an input was returned as-is) and "
+                        "the autograd logic to handle view+inplace would override the custom backward associated with "
+                        "the custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix "
+                        "this by cloning the output of the custom Function.")
 VIEW_NO_GRAD_INPLACE = (
     "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
     "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "

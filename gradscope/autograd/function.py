@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from gradscope._shapes import is_expandable_to
-from gradscope.autograd import observers
+from gradscope.autograd import errors, observers
 from gradscope.autograd.dispatch import _edge
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
@@ -62,6 +62,12 @@ class BackwardCFunction(Node, FunctionCtx):
         grads = [self._materialize(g, i, xp) for i, g in enumerate(grads)]
         wrapped = [g if (xp.is_tensor or g is None) else Tensor._make(g) for g in grads]
         backward = self._fn.backward
+        vjp = self._fn.vjp
+        if vjp is not Function.vjp:  # PyTorch's other name for it
+            if backward is not Function.backward:
+                raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You "
+                                   "should only implement one of them.")
+            backward = vjp
         if getattr(backward, "_once_differentiable", False) or not xp.is_tensor:
             with no_grad():
                 results = backward(self, *wrapped)
@@ -254,6 +260,12 @@ def _connect(ctx, args, outputs) -> tuple:
         else:
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
         connected.append(out)
+    views = [out for out in connected if isinstance(out, Tensor) and out._grad_fn is ctx and out._base is not None]
+    if views:  # PyTorch refuses to modify them in place (its view replay would bypass this backward)
+        differentiable = sum(isinstance(out, Tensor) and out._grad_fn is ctx for out in connected)
+        error = errors.MULTI_OUTPUT_VIEW if differentiable > 1 else errors.CUSTOM_FUNCTION_VIEW
+        for out in views:
+            out._custom_function_view = (ctx._fn.__name__, out._output_nr, error)
     ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
                              for o in connected)
     ctx.n_outputs = len(connected)

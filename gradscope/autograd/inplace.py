@@ -9,6 +9,7 @@ grad_fn becomes an `AsStridedBackward0` replay of the view on the base.
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 
@@ -45,6 +46,9 @@ def _check(target: Tensor) -> bool:
         return False
     base = target._base
     if base is not None and target._view_chain and (base._requires_grad or target._requires_grad):
+        if target._custom_function_view is not None:
+            name, index, error = target._custom_function_view
+            raise RuntimeError(f"Output {index} of {name} is a view and is being modified inplace. {error}")
         if target._multi_output_view is not None:
             raise RuntimeError(
                 f"Output {target._view_chain[-1][2]} of {target._multi_output_view} is a view and is being modified "
@@ -124,10 +128,25 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
         if isinstance(entry, SavedTensor) and entry._is_output:
             entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
     if target._base is None or not target._view_chain:
+        if target._retains_grad:
+            _move_retained_grad(target, old._grad_fn, old._output_nr, node)
         target._grad_fn, target._output_nr, target._requires_grad = node, 0, True
     else:
         _copy_slices(target, node)
     return target
+
+
+def _move_retained_grad(target: Tensor, previous, output_nr: int, node) -> None:
+    """PyTorch moves a tensor's retain_grad to the node an in-place op gives it: `.grad` is then the gradient of
+    the tensor as modified (a hook from register_hook stays with the old node, and sees the old version's)."""
+    retained = previous._retain_grad
+    if retained is not None and output_nr in retained:
+        del retained[output_nr]
+    if node._retain_grad is None:
+        node._retain_grad = {}
+    node._retain_grad[0] = weakref.ref(target)
+    node._has_hooks = True
+    node._vjp = None  # the engine's general path retains it
 
 
 class CopySlices(Node):
@@ -211,6 +230,8 @@ def _copy_slices(view: Tensor, fn) -> None:
     node._seq = next(_sequence)
     node._layout, node._chain, node._op_node = base._data, view._view_chain, fn
     node._input_meta = ((base._data.shape, base._data.dtype),) + fn._input_meta[1:]  # input 0: the base
+    if base._retains_grad:
+        _move_retained_grad(base, base._grad_fn, base._output_nr, node)
     base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
     view._grad_fn = view_replay_node(base, view)
     view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node

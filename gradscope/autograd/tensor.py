@@ -130,6 +130,7 @@ class Tensor:
     _tangent = None  # forward AD: the tangent at the entered dual level (forward_ad.py)
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
     _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
+    _custom_function_view = None  # (Function name, output index, error): a view a Function returned, not modifiable
 
     def _init(self, data: np.ndarray, requires_grad: bool = False) -> None:
         self._data = data
