@@ -54,12 +54,13 @@ class _Held(weakref.ref):
     __slots__ = ("key", "holders")
 
 
-def hold(array: np.ndarray, holder) -> bool:
+def hold(array: np.ndarray, holder, owner=None) -> bool:
     """Call `holder.preserve()` before the first announced write into `array`'s memory. The holder keeps
     `array` as `holder.held` until it lets go (None then): a reference that only reads. Only memory an
     ndarray owns can be held (other owners, a bytes object or an mmap, are written without gradscope):
-    False then, and the caller must copy now."""
-    owner = array if array.base is None else memory_owner(array)
+    False then, and the caller must copy now. `owner`: `memory_owner(array)`, when the caller knows it."""
+    if owner is None:
+        owner = array if array.base is None else memory_owner(array)
     if type(owner) is not np.ndarray or not owner.flags.owndata:
         return False
     key = id(owner)

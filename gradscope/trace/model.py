@@ -105,16 +105,21 @@ class TensorRecord:
         return record
 
     @classmethod
-    def hold(cls, array: np.ndarray) -> TensorRecord:
+    def hold(cls, array: np.ndarray, dense: bool | None = None, owner: np.ndarray | None = None) -> TensorRecord:
         """Record `array` by reference: its statistics as they are now, copied only before a write into its
         memory changes them. The caller knows no one holds it who writes unannounced (the recorder: an
-        array gradscope made while recording). Falls back to a snapshot for memory that can't be held."""
+        array gradscope made while recording). Falls back to a snapshot for memory that can't be held. A caller
+        that knows may say whether `array` is C or Fortran contiguous (`dense`) and the owner of its memory
+        (`writes.hold`)."""
         record = _new_object(cls)
         record._stats = record._loader = record._shape = record._source = record._finite = record._values = None
         record._held = array
         record._snapshot = None
-        flags = array.flags  # (a strided array's copy is contiguous: its sums could differ in the last bit)
-        if not ((flags.c_contiguous or flags.f_contiguous) and writes.hold(array, record)):
+        if dense is None:
+            flags = array.flags
+            dense = flags.c_contiguous or flags.f_contiguous
+        # (a strided array's copy is contiguous: its sums could differ in the last bit)
+        if not (dense and writes.hold(array, record, owner)):
             record._held, record._snapshot = None, snapshots.snapshot(array)
             record.__class__ = _Snapshotted
         return record

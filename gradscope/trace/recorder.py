@@ -75,6 +75,7 @@ def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, vers
     return known
 
 
+_ndarray = np.ndarray
 _MADE = itertools.repeat(True)  # `made` for each output captured (map's second argument)
 
 
@@ -189,13 +190,13 @@ class Recorder:
         inputs or outputs; each is captured (copied) once. `made`: gradscope just made `value` (an op's
         output, a rule's gradient, a new .grad), so its memory, unless met before (an input's, a view of
         one), is reachable only through tensors and may be held, not copied (see `_record`)."""
-        if value is None:
-            return None
         if isinstance(value, Tensor):
             array = value._data
             version = value._version_counter[0]
+        elif value is None:
+            return None
         else:
-            array = value if type(value) is np.ndarray else np.asarray(value)
+            array = value if type(value) is _ndarray else np.asarray(value)
             version = None
         key = id(array)
         known = self._arrays.get(key)
@@ -209,27 +210,33 @@ class Recorder:
             known.version = version
             return record
         # met for the first time (or the id is another's now)
-        if array.base is not None or type(array) is not np.ndarray:
+        if array.base is not None or type(array) is not _ndarray:
             known = self._arrays[key] = _met(array, False)
             record = known.record = self._record(array, version, made, known)
             known.version = version
-        elif array.size <= self.keep_values:  # owns its memory: no record of the same memory to be a view of
-            record = TensorRecord.capture(array, self.keep_values)
-            if record._snapshot is not None:  # pending_bytes, read directly: a dtype trace files don't store
-                self._hold(record, array.nbytes)
-            self._arrays[key] = _met(array, made, record, version)
-        else:
-            if made or writes.is_private(array):
-                record = TensorRecord.hold(array)
+        else:  # owns its memory: no record of the same memory to be a view of. Its entry, as _met makes it
+            known = _Known(array)
+            known.made = made
+            known.version = known.whole_version = version
+            if array.size <= self.keep_values:
+                record = known.record = TensorRecord.capture(array, self.keep_values)
+                known.whole = None
+                if record._snapshot is not None:  # pending_bytes, read directly: a dtype trace files don't store
+                    self._hold(record, array.nbytes)
             else:
-                record = TensorRecord.capture(array, self.keep_values)
-            self._snapshots.append(record)  # held or copied, the same bytes (see _hold)
-            self._snapshot_total += array.nbytes
-            if self._snapshot_total > self.snapshot_bytes:
-                self._summarise_waiting()
-            flags = array.flags  # all of its memory (see _whole_buffer)
-            whole = record if flags.c_contiguous or flags.f_contiguous else None
-            self._arrays[key] = _met(array, made, record, version, whole)
+                flags = array.flags
+                dense = flags.c_contiguous or flags.f_contiguous  # all of its memory (see _whole_buffer)
+                if made or writes.is_private(array):
+                    record = TensorRecord.hold(array, dense, array)
+                else:
+                    record = TensorRecord.capture(array, self.keep_values)
+                known.record = record
+                known.whole = record if dense else None
+                self._snapshots.append(record)  # held or copied, the same bytes (see _hold)
+                self._snapshot_total += array.nbytes
+                if self._snapshot_total > self.snapshot_bytes:
+                    self._summarise_waiting()
+            self._arrays[key] = known
         if len(self._arrays) > self._prune_at:
             self._prune()
         return record
@@ -258,7 +265,7 @@ class Recorder:
         if held is not None and (whole.whole_version == version or version is None or held.held is not None):
             return TensorRecord.as_view(held, tuple(array.shape))
         if memory is not None and memory.made or writes.is_private(memory_array):
-            record = TensorRecord.hold(array)
+            record = TensorRecord.hold(array, None, memory_array)
         else:
             record = TensorRecord.capture(array, self.keep_values)
         self._hold(record, array.nbytes)  # held or copied, the same bytes
@@ -418,7 +425,7 @@ class Recorder:
             return
         node_id = (self._records.get(node) or self._node_record(node)).id
         made = node_id in self._created  # an op's rule, all of whose saved values were recorded
-        self._pass.grad_inputs[node_id] = [self._capture(grad, made) for grad in grads]
+        self._pass.grad_inputs[node_id] = list(map(self._capture, grads, _MADE) if made else map(self._capture, grads))
 
     def grad_accumulated(self, tensor, grad) -> None:
         if self._pass is None:

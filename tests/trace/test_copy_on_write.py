@@ -182,6 +182,25 @@ def test_before_write_finds_the_memory_of_any_view():
     assert not writes.hold(np.frombuffer(b"\0" * 16), holder)  # memory NumPy doesn't own: copy instead
 
 
+def test_a_hold_told_the_layout_and_owner_is_the_hold_that_finds_them():
+    """`TensorRecord.hold(array, dense, owner)` and `writes.hold(array, holder, owner)` with what the caller knows (the
+    recorder) hold as without: a write into the owner's memory copies first, a strided view is copied at once."""
+    from gradscope.trace.model import TensorRecord
+
+    for told in (False, True):
+        owner = writes.allocated(np.arange(12.0))
+        view = owner.reshape(3, 4).T
+        record = TensorRecord.hold(view, True, owner) if told else TensorRecord.hold(view)
+        assert record.held is view
+        writes.before_write(owner[:1])
+        assert record.held is None and record.stats.max == 11.0 and record.stats.shape == (4, 3)
+        strided = owner.reshape(3, 4)[:, ::2]
+        record = TensorRecord.hold(strided, False, owner) if told else TensorRecord.hold(strided)
+        assert record.held is None and record.pending_bytes == strided.nbytes  # a copy now
+        owner *= 0
+        assert record.stats.max == 10.0
+
+
 def test_memory_held_by_one_recording_after_another_keeps_the_claims_of_live_holders_only():
     model = nn.Linear(80, 80)  # a weight above the values kept: held, never written (no optimizer step)
     x = gradscope.randn(2, 80)
