@@ -143,8 +143,9 @@ newaxis = None
 # or torch.fft does not pay for them, nor does `gradscope inspect` or a trace child before the script asks.
 __getattr__, __dir__ = _lazy_exports(
     __name__, globals(),
-    submodules=("amp", "backends", "cpu", "cuda", "distributed", "distributions", "fft", "func", "hub", "jit", "linalg",
-                "multiprocessing", "nn", "optim", "profiler", "serialization", "special", "testing", "utils"),
+    submodules=("accelerator", "amp", "backends", "cpu", "cuda", "distributed", "distributions", "fft", "func", "hub",
+                "jit", "linalg", "multiprocessing", "nn", "optim", "profiler", "serialization", "special", "testing",
+                "utils"),
     names={
         "gradscope.autograd.conversions": ("asarray", "empty_strided", "scalar_tensor"),
         "gradscope.amp": ("GradScaler", "autocast", "get_autocast_dtype", "is_autocast_available",

@@ -132,3 +132,30 @@ def test_as_tensor_of_a_tensor_is_its_to(dtype, requires_grad):
         seen[name] = (made is source, type(made.grad_fn).__name__, made.requires_grad,
                       str(made.dtype).removeprefix("torch."), made.tolist(), grad)
     assert seen["gradscope"] == seen["torch"]
+
+
+SIZE_KEYWORD = {  # name -> expression: the factories' `size=` keyword (the GAT example's torch.empty(size=(n, m)))
+    "empty": "torch.empty(size=(2, 3)).shape", "zeros": "torch.zeros(size=(2, 3))", "ones_list": "torch.ones(size=[2])",
+    "rand": "torch.rand(size=(2,)).shape", "randn_dtype": "torch.randn(size=(1, 2), dtype=torch.float64).dtype",
+    "size_object": "torch.zeros(size=torch.Size([2]))", "zero_dims": "torch.zeros(size=())",
+    "seeded": "torch.randn(size=(2,), generator=torch.Generator().manual_seed(0))",
+    "requires_grad": "torch.ones(size=(2,), requires_grad=True)",
+    "twice": "torch.zeros(2, size=(3,))", "sequence_and_keyword": "torch.zeros((2,), size=(2,))",
+    "an_int": "torch.empty(size=3)", "none": "torch.zeros()", "none_ones": "torch.ones()",
+}
+
+
+@pytest.mark.parametrize("name", SIZE_KEYWORD)
+def test_factories_take_the_size_keyword(name):
+    """torch.empty(size=(n, m)) raised "empty() got an unexpected keyword argument 'size'"; torch.zeros() made a
+    0-dim tensor where PyTorch wants a size."""
+    torch = reference_torch()
+    if torch is None:
+        pytest.skip("needs torch")
+    seen = []
+    for lib in (gradscope, torch):
+        try:
+            seen.append(repr(eval(SIZE_KEYWORD[name], {"torch": lib})))
+        except TypeError as error:
+            seen.append(f"TypeError: {error}")
+    assert seen[0] == seen[1]

@@ -369,3 +369,29 @@ def test_grad_scaler_misuse_as_torch(misuse):
 
     ours, theirs = both(call)
     assert ours == theirs
+
+
+ACCELERATOR = ("is_available()", "current_accelerator()", "current_accelerator(check_available=True)", "device_count()",
+               "current_device_index()", "current_device_idx()", "synchronize()", "empty_cache()", "memory_allocated()",
+               "max_memory_allocated(0)", "memory_stats()", "reset_peak_memory_stats()", "set_device_index(0)",
+               "set_device_idx(0)", "get_device_capability()", "get_memory_info()")
+
+
+@pytest.mark.parametrize("call", ACCELERATOR)
+def test_accelerator_answers_as_torch_without_one(call):
+    """PyTorch's examples pick their device with torch.accelerator (mnist, gat: `torch.accelerator.is_available()`):
+    it was an AttributeError. Without an accelerator PyTorch answers False, None and 0, and refuses the rest."""
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # the *_idx names' FutureWarnings
+            return outcome(lambda: eval(f"lib.accelerator.{call}", {"lib": lib})), [str(w.message) for w in caught]
+    assert run(gradscope) == run(torch)
+
+
+def test_accelerator_device_index_context():
+    for lib in (gradscope, torch):
+        with lib.accelerator.device_index(None):
+            pass
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
+            with lib.accelerator.device_index(0):
+                pass

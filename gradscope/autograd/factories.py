@@ -104,21 +104,35 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap(array)
 
 
-def _filled(fill, size, dtype, requires_grad) -> Tensor:
-    return _finish(np.full(_size(size), fill, dtype=_float_dtype(dtype)), requires_grad)
+def _shape(dims: tuple, size, name: str) -> tuple:
+    """The shape a factory is given: as numbers or one sequence (`zeros(2, 3)`, `zeros((2, 3))`), or as the keyword
+    `size=` (`torch.empty(size=(n, m))`, as the GAT example writes it), in PyTorch's words when it is neither."""
+    if size is None:
+        if not dims:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+        return _size(dims)
+    if dims:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    return _size((size,))
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _filled(0, size, dtype, requires_grad)
+def _filled(fill, shape, dtype, requires_grad) -> Tensor:
+    return _finish(np.full(shape, fill, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _filled(1, size, dtype, requires_grad)
+def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(0, _shape(dims, size, "zeros"), dtype, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(1, _shape(dims, size, "ones"), dtype, requires_grad)
+
+
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     # uninitialised in PyTorch; zeros here, which is one valid "uninitialised" content
-    return _filled(0, size, dtype, requires_grad)
+    return _filled(0, _shape(dims, size, "empty"), dtype, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -198,12 +212,14 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(data, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or default_generator).uniform_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
+def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _shape(dims, size, "rand")
+    return _finish((generator or default_generator).uniform_fill(shape, _float_dtype(dtype), 0, 1), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or default_generator).normal_fill(_size(size), _float_dtype(dtype), 0, 1), requires_grad)
+def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _shape(dims, size, "randn")
+    return _finish((generator or default_generator).normal_fill(shape, _float_dtype(dtype), 0, 1), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
