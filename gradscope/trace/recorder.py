@@ -345,8 +345,36 @@ class Recorder:
         """`node_created`, the saved values' events and `op_computed` of a node a fast path made, in one
         (dispatch.tell_observers): a value saved is an input's tensor or the output's array (`op.save_plan` says
         which), whose record `node_created` has just made. An op that made a node is no forward origin (see
-        `op_computed`)."""
-        record = self._made(node, inputs, outputs)
+        `op_computed`). NOTE: `_node_record` and `_made` inline, for an op's node just made (never met before, an
+        OpNode of `op`, its module call set): the same record, made in the same order (its id, then the nodes it
+        leads to), without their tests."""
+        records = self._records
+        node_id = len(records)
+        call = node.module_call
+        if call is None:
+            scope = None
+            source = user_source(sys._getframe(1))
+        elif type(call) is tuple:  # (a call, the module it runs inline): a layer's ops share the pair, named once
+            scope = self._inline_scopes.get(call)
+            if scope is None:
+                scope = self._inline_scopes[call] = call[0].scope_of(call[1])
+            source = _call_source(call[0])  # made inline by a closed call (ModuleCall.inline): that call's line
+        else:
+            scope = call.scope
+            source = _call_source(call) if call.closed else user_source(sys._getframe(1))
+        record = records[node] = NodeRecord.named(node_id, node.name(), op.name, "op", scope)
+        record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id, nr)
+                       for child, nr in node._next]
+        self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
+        record.source = source
+        record.inputs.extend(map(self._capture, inputs))  # into its own empty lists: none made to drop
+        self._created.add(node_id)
+        record.outputs.extend(map(self._capture, outputs, _MADE))
+        if node._attrs:
+            record.params = _params(op, node._attrs)
+        if current_pass() is None:  # (see _made)
+            self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
+            self._judged_past_last_pass = True
         saved = record.saved
         for name, (is_output, index, _), entry in zip(op.saved_names, op.save_plan, node._saved):
             if type(entry) is tuple:  # a light entry: (array, version counter, version, input tensor or None, grad_fn)
