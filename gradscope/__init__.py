@@ -148,6 +148,7 @@ __getattr__, __dir__ = _lazy_exports(
                 "utils"),
     names={
         "gradscope.autograd.conversions": ("asarray", "empty_strided", "scalar_tensor"),
+        "gradscope.autograd.linalg_torch_forms": ("lu", "lu_solve", "lu_unpack", "triangular_solve"),
         "gradscope.amp": ("GradScaler", "autocast", "get_autocast_dtype", "is_autocast_available",
                           "is_autocast_enabled"),
         "gradscope.func": ("vmap",),  # torch.vmap is torch.func.vmap

@@ -138,7 +138,7 @@ AUTOGRAD_LAYERS = (
         "inplace", "out_arg", "out_forms", "pointwise", "scans", "rearrange", "indexing_functions", "sorting_functions",
         "statistics_functions", "placement_functions", "composites", "numerical_gradient", "view_copies",
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
-        "linalg_products", "conversions",
+        "linalg_products", "conversions", "linalg_factorizations", "linalg_least_squares", "linalg_torch_forms",
         "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions",
         "spectral_functions", "short_time"}),
     ("engine", {"engine", "leaf_order"}),
