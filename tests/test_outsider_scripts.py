@@ -6,50 +6,23 @@ The CLI runs the same files under inspect and check."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli.cli_helpers import gradscope as run_gradscope
+from outsider_helpers import load_script
 
 import gradscope
-from gradscope.trace.torch_alias import TorchAlias
 
 torch = pytest.importorskip("torch")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 
 
-@contextmanager
-def _torch_is_gradscope():
-    """`import torch…` gives gradscope's modules inside the block; the real torch afterwards."""
-    real = {name: module for name, module in sys.modules.items() if name == "torch" or name.startswith("torch.")}
-    for name in real:
-        del sys.modules[name]
-    finder = TorchAlias()
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(finder)
-        for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
-            del sys.modules[name]
-        sys.modules.update(real)
-
-
 def _load(name: str, on_gradscope: bool):
-    spec = importlib.util.spec_from_file_location(f"outsider_{name}_{on_gradscope}", SAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    if on_gradscope:
-        with _torch_is_gradscope():
-            spec.loader.exec_module(module)
-    else:
-        spec.loader.exec_module(module)
-    return module
+    return load_script(SAMPLES / f"{name}.py", on_gradscope)
 
 
 @pytest.fixture(scope="module")
