@@ -12,6 +12,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused
 from gradscope.autograd.dispatch import apply, apply_holding
+from gradscope.autograd.refusals import any_complex, refuse_kinds
 from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
@@ -211,6 +212,8 @@ def pow(input, exponent):  # noqa: A001
             data = data.astype(_dtypes.get_default_dtype().numpy)
         return apply(E.pow_base_scalar, (exponent,), (input,), [data])
     if isinstance(exponent, Tensor):
+        if input._data.dtype.kind == "b" and exponent._data.dtype.kind == "b":
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
         return _binary(E.pow_tensor, input, exponent)
     return apply(E.pow_scalar, (input,), (exponent,), _operands(input, exponent)[:1])
 
@@ -251,6 +254,11 @@ silu = _unary(E.silu)
 
 
 def relu(input):
+    kind = input._data.dtype.kind  # NOTE: float32/float64 inputs come here only while observed (fused.unary)
+    if kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
     return apply(E.relu, (input,))
 
 
@@ -275,18 +283,31 @@ absolute = abs
 
 
 def sign(input):
-    if input._data.dtype.kind == "b":
+    kind = input._data.dtype.kind
+    if kind == "b":
         return Tensor._make(input._data.copy())
+    if kind == "c":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                                  "torch.sgn instead.")
     return apply(E.sign, (input,))
 
 
+def _refuse_rounding(name: str, input) -> None:
+    """floor, ceil, round and trunc: PyTorch's kernels have no bool loop and refuse complex numbers."""
+    kind = input._data.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
+    if kind == "c":
+        raise NotImplementedError(f"{name} is not supported for complex inputs")
+
+
 def floor(input):
-    _refuse_bool("floor_vml_cpu", input)
+    _refuse_rounding("floor", input)
     return apply(E.floor, (input,))
 
 
 def ceil(input):
-    _refuse_bool("ceil_vml_cpu", input)
+    _refuse_rounding("ceil", input)
     return apply(E.ceil, (input,))
 
 
@@ -294,13 +315,14 @@ def round(input, *, decimals=None):  # noqa: A001
     """To the nearest integer (halves to even), or to `decimals` decimal places (RoundBackward1 once
     `decimals` is given, 0 included, as PyTorch's round.decimals)."""
     _refuse_bool("round_vml_cpu", input)
+    refuse_kinds(input, "c", "round_vml_cpu" if not decimals else "round_cpu")
     if decimals is None:
         return apply(E.round, (input,))
     return apply(E.round_decimals, (input,), (int(decimals),))
 
 
 def trunc(input):
-    _refuse_bool("trunc_vml_cpu", input)
+    _refuse_rounding("trunc", input)
     return apply(E.trunc, (input,))
 
 
@@ -308,9 +330,15 @@ def leaky_relu(input, negative_slope=0.01):
     return apply(E.leaky_relu, (input,), (negative_slope,))
 
 
+def _refuse_complex_clamp(input) -> None:
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
+
+
 def clamp(input, min=None, max=None):  # noqa: A002, F811 - PyTorch's parameter names
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _refuse_complex_clamp(input)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_tensor, input, (-math.inf if min is None else min,
                                                         math.inf if max is None else max))
@@ -329,12 +357,14 @@ clip = clamp
 
 
 def clamp_min(input, min):  # noqa: A002, F811
+    _refuse_complex_clamp(input)
     if isinstance(min, Tensor):
         return _clamp_by_tensors(E.clamp_min_tensor, input, (min,))
     return apply(E.clamp_min, (input,), (min,), [_cast(input._data, _dtypes.result_type([input._data, min]))])
 
 
 def clamp_max(input, max):  # noqa: A002, F811
+    _refuse_complex_clamp(input)
     if isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_max_tensor, input, (max,))
     return apply(E.clamp_max, (input,), (max,), [_cast(input._data, _dtypes.result_type([input._data, max]))])
@@ -350,11 +380,15 @@ def _tensors_only(function: str, input, other) -> None:
 
 def maximum(input, other):
     _tensors_only("maximum", input, other)
+    if any_complex(input, other):
+        raise RuntimeError("maximum not implemented for complex tensors.")
     return _binary(E.maximum, input, other)
 
 
 def minimum(input, other):
     _tensors_only("minimum", input, other)
+    if any_complex(input, other):
+        raise RuntimeError("minimum not implemented for complex tensors.")
     return _binary(E.minimum, input, other)
 
 
@@ -471,7 +505,12 @@ def gelu(input, approximate: str = "none"):
     return apply(N.gelu, (input,), (approximate,), _float_input(input))
 
 
-erf = _unary(N.erf)
+def erf(input):
+    refuse_kinds(input, "c", "erf_vml_cpu")
+    return apply(N.erf, (input,), (), _float_input(input))
+
+
+erf = fused.unary(N.erf, erf)
 
 
 def softmax(input, dim, dtype=None):

@@ -129,7 +129,7 @@ remainder.__doc__ = "The remainder of input / other rounded down (Python's %): i
 
 def frac(input, *, out=None):
     """input − trunc(input)."""
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"frac_cpu" not implemented for \'{_type_name(input._data.dtype)}\'')
     return write_out("frac", apply(M.frac, (input,)), out)
 

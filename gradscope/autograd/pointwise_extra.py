@@ -12,6 +12,7 @@ from gradscope.autograd.functions import pow as _pow
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.pointwise import _binary_inplace, _floating, _type_name, _unary, _unary_inplace
+from gradscope.autograd.refusals import any_complex, refuse_kinds
 from gradscope.autograd.return_types import Frexp
 from gradscope.autograd.shape_functions import reshape
 from gradscope.autograd.tensor import Tensor
@@ -39,8 +40,21 @@ exp2 = _unary(X.exp2)
 erfc = _unary(X.erfc)
 sinc = _unary(X.sinc)
 i0 = _unary(X.i0)
-deg2rad = _unary(X.deg2rad)
-rad2deg = _unary(X.rad2deg)
+def _real_angle(op):
+    """deg2rad, rad2deg: PyTorch refuses complex tensors (NumPy scales both parts)."""
+    unary = _unary(op)
+
+    def function(input, *, out=None):
+        if input._data.dtype.kind == "c":
+            raise RuntimeError(f"{op.name} is not supported for complex tensors.")
+        return unary(input, out=out)
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = unary.__doc__
+    return function
+
+
+deg2rad = _real_angle(X.deg2rad)
+rad2deg = _real_angle(X.rad2deg)
 
 
 def logit(input, eps=None, *, out=None):
@@ -127,9 +141,11 @@ nextafter = _floating_binary("nextafter", X.nextafter)
 
 
 def _promoted_binary(name: str, op):
-    """A two-tensor op defined for every dtype (fmax, fmin)."""
+    """A two-tensor op defined for every real dtype (fmax, fmin)."""
     def function(input, other, *, out=None):
         _tensor_argument(name, other)
+        if any_complex(input, other):
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
         return write_out(name, apply(op, (input, other), (), _operands(input, other)), out)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise {name}, ignoring nan (node {op.node_name})."
@@ -211,6 +227,8 @@ def heaviside(input, values, *, out=None):
 
 def _heaviside(input, values, op):
     _tensor_argument("heaviside", values, "values")
+    if any_complex(input, values):
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     if input._data.dtype != values._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     return apply(op, (input, values))
@@ -252,6 +270,7 @@ def hardshrink(input, lambd=0.5):
     >>> gradscope.hardshrink(gradscope.tensor([-1.0, 0.2, 0.7]))
     tensor([-1.0000,  0.0000,  0.7000])
     """
+    refuse_kinds(input, "biuc", "hardshrink_cpu")
     return apply(N.hardshrink, (input,), (lambd,))
 
 

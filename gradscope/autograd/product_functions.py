@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradscope import _dtypes
 from gradscope._shapes import broadcast_shapes, elementwise_strides, normalize_dim, view_strides
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
-from gradscope.autograd.functions import _operands, clone, mul
+from gradscope.autograd.functions import _operands, _refuse_bool_subtraction, clone, mul
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.products import addmm, mm
+from gradscope.autograd.refusals import type_name
 from gradscope.autograd.shape_functions import expand, permute, reshape, stack, view
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
@@ -95,6 +98,9 @@ def cross(input, other, dim=None, *, out=None):
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of x1 (..., P, M) and each of x2 (..., R, M): (..., P, R).
     Computed from the differences, whatever the compute_mode (PyTorch may use a matmul for p = 2)."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {type_name(x._data.dtype)}")
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D")
     if x1._data.shape[-1] != x2._data.shape[-1]:
@@ -102,12 +108,20 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                            f"{x2._data.shape[-1]}")
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if x1._data.dtype.itemsize == 2 or x2._data.dtype.itemsize == 2:  # float16: PyTorch's kernel has no loop for it
+        raise NotImplementedError("\"cdist\" not implemented for 'Half'")
     return apply(P.cdist, (x1, x2), (float(p),), _operands(x1, x2))
 
 
 def dist(input, other, p=2):
     """The p-norm of input − other (broadcast), over all elements (DistBackward0)."""
-    return apply(P.dist, (input, other), (float(p),), _operands(input, other))
+    _refuse_bool_subtraction(input, other)
+    arrays = _operands(input, other)
+    common = np.result_type(*arrays)
+    if common.kind not in "fc":
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got {type_name(common)} "
+                           "instead.")
+    return apply(P.dist, (input, other), (float(p),), arrays)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
@@ -187,6 +201,9 @@ def meshgrid(*tensors, indexing=None):
 
 def cartesian_prod(*tensors):
     """Every combination of one element from each 1-D tensor, one per row (a meshgrid, flattened and stacked)."""
+    for tensor in tensors:
+        if tensor._data.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(tensor._data.shape)}")
     if len(tensors) == 1:
         return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")

@@ -8,6 +8,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _float_input, maximum, minimum, to_dtype
+from gradscope.autograd.refusals import refuse_kinds
 from gradscope.autograd.return_types import ReturnType
 from gradscope.autograd.shape_functions import reshape
 from gradscope.autograd.tensor import Tensor
@@ -63,6 +64,7 @@ def _return_types(name: str, values, indices):
 def max(input, dim=None, keepdim=False):  # noqa: A001
     if isinstance(dim, Tensor):
         return maximum(input, dim)
+    _refuse_complex_extreme(input, dim, "max")
     if dim is None:
         _require_nonempty(input, "max")
         return apply(R.max_all, (input,))
@@ -73,11 +75,21 @@ def max(input, dim=None, keepdim=False):  # noqa: A001
 def min(input, dim=None, keepdim=False):  # noqa: A001
     if isinstance(dim, Tensor):
         return minimum(input, dim)
+    _refuse_complex_extreme(input, dim, "min")
     if dim is None:
         _require_nonempty(input, "min")
         return apply(R.min_all, (input,))
     values, indices = apply(R.min_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
     return _return_types("min", values, indices)
+
+
+def _refuse_complex_extreme(input, dim, name):
+    """PyTorch orders no complex numbers: max/min of all elements and along a dim refuse them in different words
+    (after the errors for an empty input)."""
+    if input._data.dtype.kind == "c" and input._data.size:
+        if dim is None:
+            refuse_kinds(input, "c", f"{name}_all")
+        raise RuntimeError(f"{name}(): does not support complex input")
 
 
 def _require_nonempty(input, name):
@@ -87,20 +99,31 @@ def _require_nonempty(input, name):
 
 
 def amax(input, dim=(), keepdim=False):
+    refuse_kinds(input, "c", "max_values_cpu")
     return apply(R.amax, (input,), (_dims_arg(input, dim), keepdim))
 
 
 def amin(input, dim=(), keepdim=False):
+    refuse_kinds(input, "c", "min_values_cpu")
     return apply(R.amin, (input,), (_dims_arg(input, dim), keepdim))
 
 
+def _refuse_unordered(input, name):
+    """argmax/argmin: PyTorch's kernels order neither complex numbers nor bools."""
+    kind = input._data.dtype.kind
+    if kind == "c" or kind == "b":
+        raise RuntimeError(f"{name}(): does not support {'complex' if kind == 'c' else 'bool'} input")
+
+
 def argmax(input, dim=None, keepdim=False):
+    _refuse_unordered(input, "argmax")
     if dim is None:
         return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
     return Tensor._make(np.argmax(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
 
 
 def argmin(input, dim=None, keepdim=False):
+    _refuse_unordered(input, "argmin")
     if dim is None:
         return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
     return Tensor._make(np.argmin(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))

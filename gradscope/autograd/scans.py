@@ -10,6 +10,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _copy_backwards, logical_xor, sub
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.refusals import refuse_kinds
 from gradscope.autograd.return_types import ReturnType
 from gradscope.autograd.shape_functions import cat
 from gradscope.ops import cumulative as C
@@ -37,6 +38,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 def _running_extreme(op, name):
     def function(input, dim, *, out=None):
+        refuse_kinds(input, "c", f"{name}_cpu")
         values, indices = apply(op, (input,), (normalize_dim(dim, input._data.ndim),))
         return write_out(name, ReturnType(name, values, indices), out)
     function.__name__ = name

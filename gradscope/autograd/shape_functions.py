@@ -415,7 +415,14 @@ def masked_fill(input, mask, value):
 
 
 # ------------------------------------------------------------------------------- joining, splitting
+def _tensors_argument(function: str, tensors) -> None:
+    """PyTorch's argument parser's error for one tensor given where a sequence of them is expected."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{function}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+
+
 def cat(tensors, dim=0):
+    _tensors_argument("cat", tensors)
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(tensors)[:1]
     ndim = tensors[0]._data.ndim
     d = normalize_dim(dim, ndim)
@@ -428,6 +435,7 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
+    _tensors_argument("stack", tensors)
     tensors = list(tensors)
     shapes = {t._data.shape for t in tensors}
     if len(shapes) > 1:

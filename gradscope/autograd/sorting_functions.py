@@ -11,6 +11,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import div
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.reductions import _check_spread, _correction
+from gradscope.autograd.refusals import refuse_kinds
 from gradscope.autograd.return_types import ReturnType
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import sorting as O
@@ -22,9 +23,15 @@ def _dim(input, dim) -> int:
     return normalize_dim(dim, input._data.ndim)
 
 
+def _refuse_complex_sort(input) -> None:
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")  # NOTE: PyTorch's text starts with a space
+
+
 def sort(input, dim=-1, descending=False, stable=_UNSET, *, out=None):
     """(values, indices) sorted along `dim`; equal elements keep their order, nans sort last (first when
     descending). The gradient goes back to where each value came from."""
+    _refuse_complex_sort(input)
     if stable is _UNSET:
         values, indices = apply(O.sort, (input,), (_dim(input, dim), bool(descending)))
     else:
@@ -34,6 +41,7 @@ def sort(input, dim=-1, descending=False, stable=_UNSET, *, out=None):
 
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices `sort` would return."""
+    _refuse_complex_sort(input)
     if input._data.ndim == 0:
         return Tensor._make(np.zeros((), dtype=np.int64))
     return Tensor._make(O.stable_order(input._data, _dim(input, dim), descending).astype(np.int64, copy=False))
@@ -51,6 +59,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     size = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    kind = input._data.dtype.kind
+    if kind == "c" or kind == "b":
+        raise RuntimeError(" topk does not support complex dtypes on CPU" if kind == "c" else
+                           "topk does not support bool dtypes on CPU")
     values, indices = apply(O.topk, (input,), (k, d, bool(largest), sorted))
     return write_out("topk", ReturnType("topk", values, indices), out)
 
@@ -59,6 +71,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
     """The lower median (the middle value, or the lower of the two middle ones): of all elements
     (MedianBackward0, ties share the gradient), or along `dim` with its index (MedianBackward1). A nan
     anywhere makes it nan."""
+    refuse_kinds(input, "bc", "median_cpu" if dim is None else "median_out")
     if dim is None:
         return write_out("median", apply(O.median, (input,)), out)
     values, indices = apply(O.median_dim, (input,), (_dim(input, dim), keepdim))
@@ -107,6 +120,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements (or slices along `dim`), sorted; optionally where each element went and how
     often each occurs. Not differentiable: as in PyTorch, a backward through it raises."""
+    refuse_kinds(input, "c", "unique" if dim is None else "unique_dim")
     if dim is None:
         values, inverse, counts = apply(O.unique, (input,), (None,))
     else:

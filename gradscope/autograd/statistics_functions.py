@@ -19,6 +19,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.pointwise import lerp_
 from gradscope.autograd.rearrange import diagonal
+from gradscope.autograd.refusals import refuse_kinds
 from gradscope.autograd.return_types import Histogram, MinMax, ReturnType
 from gradscope.autograd.sorting_functions import searchsorted, sort
 from gradscope.autograd.tensor import Tensor
@@ -43,6 +44,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     size = input._data.shape[d] if input._data.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    refuse_kinds(input, "bc", "kthvalue_cpu")
     values, indices = apply(O.kthvalue, (input,), (d, keepdim, k))
     return write_out("kthvalue", ReturnType("kthvalue", values, indices), out)
 
@@ -53,6 +55,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     d = _dim(input, dim)
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    refuse_kinds(input, "c", "mode_cpu")
     values, indices = apply(O.mode, (input,), (d, keepdim))
     return write_out("mode", ReturnType("mode", values, indices), out)
 
@@ -60,6 +63,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """median ignoring nans: of all elements (NanmedianBackward0) or along `dim` with the index
     (NanmedianBackward1); nan only where every value is."""
+    refuse_kinds(input, "bc", "median_cpu" if dim is None else "median_out")
     if dim is None:
         return write_out("nanmedian", apply(O.nanmedian, (input,)), out)
     values, indices = apply(O.nanmedian_dim, (input,), (_dim(input, dim), keepdim))
@@ -143,6 +147,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     if data.size == 0 and (d is None or data.shape[d] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
                            "identity.")
+    refuse_kinds(input, "c", "aminmax_cpu")
     low, high = apply(O.aminmax, (input,), (d if data.ndim else None, keepdim))
     return write_out("aminmax", MinMax(low, high), out)
 
@@ -356,6 +361,7 @@ _UNIQUE_CONSECUTIVE = Primitive("unique_consecutive", _unique_consecutive, "Uniq
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Each run of equal consecutive elements (or slices along `dim`) once; optionally where each element
     went and how long each run is. Not differentiable: a backward through it raises, as in PyTorch."""
+    refuse_kinds(input, "c", "unique" if dim is None else "unique_dim")
     d = None if dim is None else _dim(input, dim)
     values, inverse, counts = apply(_UNIQUE_CONSECUTIVE, (input,), (d,))
     out = (values,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())

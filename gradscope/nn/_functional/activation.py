@@ -191,6 +191,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     >>> F.softshrink(gradscope.tensor([-1.0, 0.2, 0.7]))
     tensor([-0.5000,  0.0000,  0.2000])
     """
+    _require_floating(input, "softshrink_check")
     if lambd < 0:
         kind = scalar_type(input)
         raise RuntimeError(f"lambda must be in range [0, {_DTYPE_MAX.get(kind, 'inf')}] for input dtype {kind}, but "

@@ -60,4 +60,6 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
+    if input._data.dtype.itemsize == 2:  # float16: PyTorch's kernel has no loop for it
+        raise NotImplementedError("\"pdist\" not implemented for 'Half'")
     return apply(D.pdist, (input,), (float(p),))
