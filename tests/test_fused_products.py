@@ -3,6 +3,8 @@ nodes the general path makes, and PyTorch's."""
 
 import gc
 import itertools
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -339,3 +341,30 @@ def test_a_linear_layer_keeps_few_objects_for_the_cyclic_gc():
         if enabled:
             gc.enable()
     assert kept <= 14.1, kept
+
+
+def test_a_model_step_runs_no_python_frame_of_numpys():
+    """A step of small linear layers and cross-entropy (F.linear's np.dot products, the loss's row sums) calls NumPy's
+    C functions, not their __array_function__ dispatchers, whose Python frame each call paid; the products' bits
+    are np.dot's (test_linear_gives_the_general_paths_bits_for_every_layout)."""
+    rng = np.random.default_rng(4)
+    x = gs.tensor(rng.standard_normal((16, 32)))
+    w = gs.tensor(rng.standard_normal((32, 32)), requires_grad=True)
+    w2 = gs.tensor(rng.standard_normal((10, 32)), requires_grad=True)
+    b2 = gs.zeros(10, dtype=gs.float64, requires_grad=True)
+    target = gs.tensor(rng.integers(0, 10, 16))
+    step = lambda: F.cross_entropy(F.linear(gs.tanh(F.linear(x, w)), w2, b2), target).backward()  # noqa: E731
+    step()
+    files = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            files.append(frame.f_code.co_filename)
+
+    sys.setprofile(profile)
+    try:
+        step()
+    finally:
+        sys.setprofile(None)
+    assert files
+    assert not [name for name in files if f"{os.sep}numpy{os.sep}" in name]

@@ -142,6 +142,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 _accumulate_into(t, captured[edge], create_graph, in_place=False)
 
 
+_empty_like = getattr(np.empty_like, "_implementation", np.empty_like)  # without the dispatcher's Python frame
+
+
 def scalar_backward(tensor: Tensor, retain_graph) -> None:
     """`tensor.backward()` without a gradient, inputs or create_graph, for a non-leaf scalar: backward's
     checks and run, in one frame (a loss's, each step). Any other tensor goes through `backward`, which raises
@@ -152,7 +155,7 @@ def scalar_backward(tensor: Tensor, retain_graph) -> None:
             data.dtype.kind == "c"):  # a view may owe a grad_fn (see Tensor.grad_fn)
         backward((tensor,), None, retain_graph, False, from_tensor_method=True)
         return
-    value = np.empty_like(data)  # as _make_grads makes it
+    value = _empty_like(data)  # as _make_grads makes it
     value.fill(1)
     run([(node, tensor._output_nr)], [value], retain_graph, False)
 

@@ -28,7 +28,7 @@ _ndarray = np.ndarray
 _LOG_SOFTMAX_NODE, _NLL_NODE = node_class(N.log_softmax), node_class(N.nll_loss)
 _REDUCTIONS = {"mean": N.MEAN, "sum": N.SUM, "none": N.NONE}  # PyTorch's reduction enum, as the node keeps it
 _CLASS_DIM = (1,)  # log_softmax's params on a 2-D input
-_maximum_reduce, _add_reduce, _exp, _log, _dot = np.maximum.reduce, np.add.reduce, np.exp, np.log, np.dot
+_maximum_reduce, _add_reduce, _exp, _log, _dot = np.maximum.reduce, np.add.reduce, np.exp, np.log, N._dot
 _ones, _row_maxima, _row_indices, _MEAN, _SUM = N._ones, N._row_maxima, N.row_indices, N.MEAN, N.SUM
 # the class indices PyTorch takes (int64, uint8) read as unsigned integers of their size
 _UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.uint8): np.dtype(np.uint8)}
