@@ -46,8 +46,10 @@ def outcome(lib, call, arrays, create_graph: bool = False):
         described.append((graph(output), str(output.dtype), _array(lib, output)))
         if output.requires_grad:
             values = _array(lib, output)
-            weights = lib.tensor(np.linspace(-1, 1, values.size).reshape(values.shape).astype(values.dtype))
-            loss = loss + (output * weights).sum()
+            weights = np.linspace(-1, 1, values.size).reshape(values.shape)
+            parts = (output.real, output.imag) if values.dtype.kind == "c" else (output,)
+            for part, scale in zip(parts, (1.0, 0.5)):
+                loss = loss + (part * lib.tensor(scale * weights, dtype=part.dtype)).sum()
     leaves = [t for t in inputs if t.requires_grad]
     if isinstance(loss, int) or not leaves:
         return described

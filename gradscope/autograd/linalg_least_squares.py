@@ -1,5 +1,5 @@
-"""torch.linalg.lstsq, matrix_rank and cond, with PyTorch's signatures, checks, error texts, named result and
-graphs (cond is composed as PyTorch composes it: svdvals' ratio, or a norm times the norm of the inverse).
+"""torch.linalg.lstsq, matrix_rank, cond, eig and eigvals, with PyTorch's signatures, checks, error texts, named
+results and graphs (cond is composed as PyTorch composes it: svdvals' ratio, or a norm times the norm of the inverse).
 
     >>> A = gradscope.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> gradscope.linalg.lstsq(A, gradscope.tensor([[1.0], [2.0], [3.0]])).solution
@@ -15,11 +15,13 @@ import numpy as np
 
 from gradscope._shapes import broadcast_shapes
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.grad_mode import is_grad_enabled
 from gradscope.autograd.inplace import masked_fill_
 from gradscope.autograd.linalg_functions import (
     _check_floating,
     _check_matrix,
     _check_square,
+    _refuse_out_with_grad,
     _return_type,
     _type_name,
     _written,
@@ -30,9 +32,11 @@ from gradscope.autograd.linalg_functions import (
 from gradscope.autograd.pointwise import nan_to_num
 from gradscope.autograd.shape_functions import squeeze
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import linalg_eig as E
 from gradscope.ops import linalg_least_squares as Q
 
 linalg_lstsq = _return_type("linalg_lstsq", "solution", "residuals", "rank", "singular_values")
+linalg_eig = _return_type("linalg_eig", "eigenvalues", "eigenvectors")
 
 DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
@@ -116,3 +120,33 @@ def cond(A: Tensor, p=None, *, out: Tensor | None = None) -> Tensor:
     inverse, info = apply(Q.linalg_inv_ex, (A,))
     masked_fill_(inverse, (info > 0).unsqueeze(-1).unsqueeze(-1), math.inf)
     return _written(nan_to_num(matrix_norm(A, p) * matrix_norm(inverse, p), math.inf, math.inf), out)
+
+
+# ------------------------------------------------------------------------------- eigen-decomposition
+def _check_eig(A: Tensor, name: str) -> None:
+    _check_matrix(A, "linalg.eig")
+    _check_square(A, name)
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise RuntimeError(f"Unknown Complex ScalarType for {_type_name(A)}")
+    if not np.isfinite(A._data).all():
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+
+
+def eig(A: Tensor, *, out=None):
+    """Eigenvalues and eigenvectors of a general square matrix, complex (complex64 for float32), each eigenvector of
+    unit norm with its largest component real (LinalgEigBackward0).
+
+    >>> gradscope.linalg.eig(gradscope.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
+    tensor([0.+1.j, 0.-1.j])
+    """
+    _refuse_out_with_grad(out, "linalg_eig", A)
+    _check_eig(A, "linalg.eig")
+    return _written(linalg_eig(apply(E.linalg_eig, (A,))), out)
+
+
+def eigvals(A: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """eig's eigenvalues (output 0 of its LinalgEigBackward0, as PyTorch's)."""
+    _refuse_out_with_grad(out, "linalg_eig", A)
+    # NOTE: PyTorch's eigvals is linalg.eig itself, in its words, when A needs a gradient
+    _check_eig(A, "linalg.eig" if A.requires_grad and is_grad_enabled() else "linalg.eigvals")
+    return _written(apply(E.linalg_eig, (A,))[0], out)

@@ -72,5 +72,19 @@ def _factorizations() -> list[Call]:
     ]
 
 
+def _eig_gauge_free(lib, a):
+    """eig's eigenvalues (as real pairs) and |V_ij|², which a phase e^{iφ} of each eigenvector leaves alone."""
+    values, vectors = lib.linalg.eig(a)
+    return lib.view_as_real(values), (vectors * vectors.conj()).real
+
+
+def _eigen() -> list[Call]:
+    return [
+        _call("linalg_eigvals", lambda lib, a: lib.view_as_real(lib.linalg.eigvals(a)), ((3, 3),)),
+        _call("linalg_eig", _eig_gauge_free, ((3, 3),)),
+        _call("linalg_eig_batched", _eig_gauge_free, ((2, 2, 2),)),
+    ]
+
+
 def linalg_extra_calls() -> list[Call]:
-    return _products() + _factorizations()
+    return _products() + _factorizations() + _eigen()
