@@ -480,3 +480,29 @@ def test_a_linear_layers_tbackward_runs_in_its_makers_routing_under_anomaly_mode
         assert ours[0] == theirs[0]
         for mine, reference in zip(ours[1], theirs[1], strict=True):
             np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(), (3, 2)])
+@pytest.mark.parametrize("nan", [False, True])
+def test_the_screen_clears_finite_gradients_of_every_dtype_and_hands_nan_over_as_torch(dtype, shape, nan):
+    """run_node's screen clears native float arrays and NumPy scalars (a 0-d op's rules give one) by their sum of
+    squares; the others (float16, complex) are looked at closely. Either way the error and gradients are torch's."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (gs, torch):
+        w = np.full(shape, 2.0, dtype)
+        if nan:
+            w.flat[0] = np.nan
+        x = lib.tensor(np.full(shape, 1.5, dtype), requires_grad=True)
+        with lib.autograd.detect_anomaly(), warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)  # a complex sum read as a real one
+            y = (x * lib.tensor(w)).sum()
+            try:
+                (y.real if "complex" in dtype else y).backward()
+            except RuntimeError as error:
+                results.append(str(error).splitlines()[0])
+            else:
+                results.append(x.grad.detach().numpy().tolist())
+    assert results[0] == results[1]
+    assert isinstance(results[0], str) == nan

@@ -236,10 +236,11 @@ class AnomalyChecker:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
         return bool(_RUNNING_ANYWHERE) and bool(_RUNNING.get())
 
-    def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
-        """Keep the forward stack (and the module scope) that made `node`; with check_forward, check its outputs.
-        `skip`: the innermost frames surely gradscope's, from capture_stack's out: it, this one, and the recorder
-        and its caller (dispatch's, Function.apply's), or the one-frame forward (fused.py passes 3)."""
+    def node_made(self, node, skip: int = 4) -> None:
+        """Keep the forward stack (and the module scope) that made `node`. `skip`: the innermost frames surely
+        gradscope's, from capture_stack's out: it, this one, and the recorder and its caller (dispatch's), or the
+        one-frame forward (fused.py passes 3). The fast paths call it, then `forward_made` while `check_forward` is on:
+        the tuples of inputs and outputs are made only for a mode that reads them (~100 ns a node otherwise)."""
         call = _CALLS_GET()
         if call is None:
             node.frames = stack_out(_GETFRAME(skip - 1))  # capture_stack(skip), one call fewer
@@ -252,8 +253,16 @@ class AnomalyChecker:
         if _RUNNING_ANYWHERE and (running := _RUNNING.get()):  # made by a backward node (create_graph): remember
             node.anomaly_parent = running[-1]                   # which, for double-backward errors
 
-    def _check_forward(self, node, inputs, outputs) -> None:
-        """Raise if `node` turned finite inputs into a non-finite output (check_forward)."""
+    def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
+        """node_made, then forward_made while check_forward is on: for callers that have the tuples at hand
+        (dispatch's general recorder, Function.apply)."""
+        self.node_made(node, skip + 1)  # (one frame more: this one)
+        if self.check_forward:
+            self.forward_made(node, inputs, outputs)
+
+    def forward_made(self, node, inputs, outputs) -> None:
+        """With check_forward: raise if `node` (just made, see node_made) turned finite inputs into a non-finite
+        output."""
         if _allowed(node, self.mode):
             return
         for index, out in enumerate(outputs):
@@ -323,17 +332,20 @@ class AnomalyChecker:
         """
         saved = node._saved  # for the report: the rules may free them
         outputs = node._vjp(node, grads, free)
-        for g in outputs:  # (screened whatever the mode checks: a mode that checks neither nan nor inf is rare)
-            if g.__class__ is _NDARRAY and g.dtype in _SCREENED:
-                flat = g.ravel("K")  # a view of any dense array, transposed ones too
-                # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
-                if _ISFINITE(flat.dot(flat)):
+        try:  # (screened whatever the mode checks: a mode that checks neither nan nor inf is rare)
+            for g in outputs:
+                if g is None:
                     continue
-            elif g is None:
-                continue
-            break
-        else:
-            return outputs
+                if g.dtype in _SCREENED:  # (a Tensor's dtype, create_graph's, is none of them)
+                    flat = g.ravel("K")  # a view of any dense array, transposed ones too
+                    # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
+                    if _ISFINITE(flat.dot(flat)):
+                        continue
+                break
+            else:
+                return outputs
+        except AttributeError:  # an output without a dtype (a Python number): looked at closely
+            pass
         if self.checks:
             _validate_all(node, outputs, NUMPY)
             self.node_finished(node, padded(node, grads), outputs, saved)
@@ -384,11 +396,6 @@ class _ExtendedChecker(AnomalyChecker):
     """The checker while gradscope's extensions are on (check_inf, check_forward): the default mode's, and what they
     add to each node (the default mode's checker tests neither, per node)."""
 
-    def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
-        AnomalyChecker.node_created(self, node, inputs, outputs, skip + 1)  # (one frame more: this one)
-        if self.check_forward:
-            self._check_forward(node, inputs, outputs)
-
     def run_node(self, node, grads: list, free: bool) -> list:
         saved = node._saved  # for the report: the rules may free them
         outputs = AnomalyChecker.run_node(self, node, grads, free)
@@ -430,8 +437,7 @@ def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
 _CHECK_ALL = _Mode(check_nan=True, check_inf=True)
 _INF = np.inf
 _ISFINITE = math.isfinite
-_NDARRAY = np.ndarray
-_SCREENED = (np.dtype(np.float32), np.dtype(np.float64))  # native ones: others are looked at closely
+_SCREENED = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # native ones: others are looked at closely
 _CALLS_GET = observers.calls.get
 _GETFRAME = sys._getframe
 _CHECKER = AnomalyChecker()  # the default mode's (PyTorch's)

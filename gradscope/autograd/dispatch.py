@@ -245,7 +245,9 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
             saved.append((out._data, out._version_counter, 0, None, None) if is_output else _light(x))
         node._saved = tuple(saved)
     if observers.checker is not None:
-        observers.checker.node_created(node, (x,), (out,))
+        observers.checker.node_made(node)
+        if observers.checker.check_forward:
+            observers.checker.forward_made(node, (x,), (out,))
 
 
 def _record_simple(op, inputs, params, arrays, out) -> None:
@@ -318,7 +320,9 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
                 saved.append(x if type(x) in _NUMBERS else _light(x))
         node._saved = tuple(saved)
     if observers.checker is not None:
-        observers.checker.node_created(node, inputs, (out,))
+        observers.checker.node_made(node)
+        if observers.checker.check_forward:
+            observers.checker.forward_made(node, inputs, (out,))
 
 
 _ATTR_READERS: dict = {}  # op -> per derived attribute, registry.attr_reader's (input index, function, when)

@@ -29,7 +29,7 @@ from gradscope.ops.registry import Primitive
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 _ndarray = np.ndarray
 _new = object.__new__
-# anomaly mode's stacks start past the checker's frames and this module's one (AnomalyChecker.node_created)
+# anomaly mode's stacks start past the checker's frames and this module's one (AnomalyChecker.node_made)
 _SKIP = 3
 
 
@@ -102,7 +102,9 @@ def unary(op: Primitive, general):
             else:
                 node._saved = ()
             if observers.checker is not None:
-                observers.checker.node_created(node, (input,), (t,), _SKIP)
+                observers.checker.node_made(node, _SKIP)
+                if observers.checker.check_forward:
+                    observers.checker.forward_made(node, (input,), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
             tell_observers(op, (input,), (t,))
         return t
@@ -177,7 +179,9 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
             else:
                 node._saved = ()
             if observers.checker is not None:
-                observers.checker.node_created(node, (input,), (t,), _SKIP)
+                observers.checker.node_made(node, _SKIP)
+                if observers.checker.check_forward:
+                    observers.checker.forward_made(node, (input,), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
             tell_observers(op, (input,), (t,))
         return t
@@ -289,7 +293,9 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
                         saved.append((x._data, counter, counter[0], x, x._grad_fn))
             node._saved = tuple(saved)
         if observers.checker is not None:
-            observers.checker.node_created(node, (input, other), (t,), _SKIP)
+            observers.checker.node_made(node, _SKIP)
+            if observers.checker.check_forward:
+                observers.checker.forward_made(node, (input, other), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
             tell_observers(op, (input, other), (t,))
         return t

@@ -128,7 +128,9 @@ def _transposed(x: Tensor) -> Tensor:
         t._requires_grad = True
         t._grad_fn = node
         if observers.checker is not None:
-            observers.checker.node_created(node, (x,), (t,))
+            observers.checker.node_made(node)
+            if observers.checker.check_forward:
+                observers.checker.forward_made(node, (x,), (t,))
     return t
 
 
@@ -241,7 +243,9 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     t._requires_grad = True
     t._grad_fn = node
     if observers.checker is not None:
-        observers.checker.node_created(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
+        observers.checker.node_made(node)
+        if observers.checker.check_forward:
+            observers.checker.forward_made(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
     return t
 
 
@@ -321,7 +325,9 @@ def linear(general):
             view._requires_grad = True
             view._grad_fn = t_node
             if observers.checker is not None:
-                observers.checker.node_created(t_node, (weight,), (view,), _SKIP)
+                observers.checker.node_made(t_node, _SKIP)
+                if observers.checker.check_forward:
+                    observers.checker.forward_made(t_node, (weight,), (view,))
         else:
             right = False
             view._requires_grad = False
@@ -392,7 +398,9 @@ def linear(general):
         t._requires_grad = True
         t._grad_fn = node
         if observers.checker is not None:
-            observers.checker.node_created(node, (input, view) if bias is None else (bias, input, view), (t,), _SKIP)
+            observers.checker.node_made(node, _SKIP)
+            if observers.checker.check_forward:
+                observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context: told of the product now, with the view's
             _tell_product(input, view, bias, t)  # layout's tuples as its metadata and sizes and strides
         return t

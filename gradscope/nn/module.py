@@ -136,7 +136,8 @@ class Module(HookedCall, _state.StateDictMethods):
                 outer = outer.inner()
             if self._closed_forward and not hooked:
                 call = observers.ModuleCall(self, outer, None, None, True)
-                call.stack = stacks.call_stack(outer)
+                # (outside any call: the stack of the caller's frame, as stacks.call_stack finds it, one call fewer)
+                call.stack = stacks.stack_out(sys._getframe(1)) if outer is None else stacks.call_stack(outer)
             else:
                 # NOTE: held by the call alone, never by a local: a frame whose local refers to the frame is a
                 # cycle, and it would keep this frame and its callers' (their locals: inputs, outputs) until a
