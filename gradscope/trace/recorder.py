@@ -76,6 +76,7 @@ def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, vers
 
 
 _ndarray = np.ndarray
+_new_object = object.__new__
 _MADE = itertools.repeat(True)  # `made` for each output captured (map's second argument)
 
 
@@ -362,18 +363,25 @@ class Recorder:
         else:
             scope = call.scope
             source = _call_source(call) if call.closed else user_source(sys._getframe(1))
-        record = records[node] = NodeRecord.named(node_id, node.name(), op.name, "op", scope)
+        # NodeRecord.named(node_id, node.name(), op.name, "op", scope), with its source and edges, inline
+        record = records[node] = _new_object(NodeRecord)
+        record.id, record.name, record.op, record.kind, record.scope = node_id, node.name(), op.name, "op", scope
+        record.source, record.leaf_name = source, None
+        record.params, record.inputs, record.outputs, record.saved, record.hooks = {}, [], [], {}, []
         record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id, nr)
                        for child, nr in node._next]
         self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
-        record.source = source
         record.inputs.extend(map(self._capture, inputs))  # into its own empty lists: none made to drop
         self._created.add(node_id)
         record.outputs.extend(map(self._capture, outputs, _MADE))
         if node._attrs:
             record.params = _params(op, node._attrs)
-        if current_pass() is None:  # (see _made)
-            self.trace.judge_later(ForwardCheck(record, len(self.trace.passes)))
+        if current_pass() is None:  # (see _made). NOTE: its ForwardCheck made and queued (Trace.judge_later) inline
+            trace = self.trace
+            check = _new_object(ForwardCheck)
+            check.node = record
+            check.pass_index = len(trace.passes)
+            trace._unjudged.append(check)
             self._judged_past_last_pass = True
         saved = record.saved
         for name, (is_output, index, _), entry in zip(op.saved_names, op.save_plan, node._saved):

@@ -414,6 +414,21 @@ def test_a_node_record_made_by_name_is_the_dataclass_s_own():
         assert getattr(first, name) is not getattr(second, name)
 
 
+def test_node_records_a_fast_path_made_have_every_field_and_containers_of_their_own():
+    """The recorder makes the records of the nodes the fast paths tell it of (`op_recorded`) itself: each as
+    `NodeRecord(...)` would be, every field set, containers of its own."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    with Recorder() as rec:
+        model(torch.ones(2, 3)).pow(2).sum().backward()
+    records = list(rec.finish().nodes.values())
+    assert {record.op for record in records} >= {"t", "addmm", "tanh", "pow", "sum", "leaf"}
+    for record in records:
+        assert all(hasattr(record, field.name) for field in fields(NodeRecord))  # no slot left unset
+        assert record == NodeRecord(**{field.name: getattr(record, field.name) for field in fields(NodeRecord)})
+    for name in ("params", "next", "inputs", "outputs", "saved", "hooks"):
+        assert len({id(getattr(record, name)) for record in records}) == len(records)
+
+
 def test_snapshots_past_the_budget_are_summarised_while_recording():
     """Copies waiting for their statistics hold at most the recorder's budget; past it they are summarised."""
     layer = nn.Linear(64, 64, dtype=torch.float64)
