@@ -14,9 +14,9 @@ from gradscope.nn.parameter import Buffer, Parameter, UninitializedBuffer, Unini
 # functional, init and utils load on first use (functional alone is 25 modules).
 __getattr__, __dir__ = _lazy_exports(
     __name__, globals(),
-    submodules=("_functional", "activation", "adaptive", "attention", "compiled", "conv", "cross_map_lrn",
-                "distance", "dropout", "functional", "init", "lazy", "linear", "loss", "normalization", "padding",
-                "parallel", "pooling", "rnn", "shuffle", "sparse", "transformer", "utils"),
+    submodules=("_functional", "activation", "adaptive", "attention", "common_types", "compiled", "conv",
+                "cross_map_lrn", "distance", "dropout", "functional", "init", "lazy", "linear", "loss", "modules",
+                "normalization", "padding", "parallel", "pooling", "rnn", "shuffle", "sparse", "transformer", "utils"),
     names={
         "gradscope.nn._functional.linear_cross_entropy": ("LinearCrossEntropyOptions",),
         "gradscope.nn.activation": ("CELU", "ELU", "GELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish",
