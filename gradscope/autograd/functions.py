@@ -12,7 +12,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused
 from gradscope.autograd.dispatch import apply, apply_holding
-from gradscope.autograd.refusals import any_complex, refuse_kinds
+from gradscope.autograd.refusals import any_complex, argument_type_error, refuse_kinds
 from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
@@ -513,7 +513,27 @@ def erf(input):
 erf = fused.unary(N.erf, erf)
 
 
-def softmax(input, dim, dtype=None):
+_REQUIRED = object()
+
+
+def _dim_argument(function: str, dim, keyword: dict, position: int) -> int:
+    """softmax's `dim` as PyTorch's argument parser takes it: an int or anything with __index__ but a bool, by
+    position or as `dim=` (its errors name the position of one given by position: 1 for the Tensor method)."""
+    if keyword:
+        unexpected = next((name for name in keyword if name != "dim"), None)
+        if unexpected is not None:
+            raise TypeError(f"{function}() got an unexpected keyword argument '{unexpected}'")
+        dim, position = keyword["dim"], None
+    if dim is _REQUIRED:
+        raise TypeError(f'{function}() missing 1 required positional arguments: "dim"')
+    if isinstance(dim, bool) or not hasattr(type(dim), "__index__"):
+        raise argument_type_error(function, "dim", "int", dim, position)
+    return dim
+
+
+def softmax(input, dim=_REQUIRED, /, dtype=None, **keyword):
+    if keyword or type(dim) is not int:
+        dim = _dim_argument("softmax", dim, keyword, 2)
     if dtype is not None:  # PyTorch casts first (ToCopyBackward0 under the node)
         input = input.to(dtype)
     dim = _dim(dim, input._data.ndim)
@@ -522,13 +542,27 @@ def softmax(input, dim, dtype=None):
     return apply(N.softmax, (input,), (dim,))
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=_REQUIRED, /, dtype=None, **keyword):
+    if keyword or type(dim) is not int:
+        dim = _dim_argument("log_softmax", dim, keyword, 2)
     if dtype is not None:
         input = input.to(dtype)
     dim = _dim(dim, input._data.ndim)
     if input._data.dtype.kind != "f":
         return _softmax_of_non_floats("log_softmax", input, dim)
     return apply(N.log_softmax, (input,), (dim,))
+
+
+def _softmax_method(self, dim=_REQUIRED, /, dtype=None, **keyword):
+    if keyword or type(dim) is not int:
+        dim = _dim_argument("softmax", dim, keyword, 1)
+    return softmax(self, dim, dtype)
+
+
+def _log_softmax_method(self, dim=_REQUIRED, /, dtype=None, **keyword):
+    if keyword or type(dim) is not int:
+        dim = _dim_argument("log_softmax", dim, keyword, 1)
+    return log_softmax(self, dim, dtype)
 
 
 def _softmax_of_non_floats(name: str, input, dim: int):

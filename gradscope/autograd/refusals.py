@@ -26,3 +26,12 @@ def any_complex(*values) -> bool:
     """Whether any of the tensors among `values` is complex (numbers and None don't count)."""
     return any(getattr(value, "_data", None) is not None and value._data.dtype.kind == "c" for value in values)
 
+
+def argument_type_error(function: str, argument: str, expected: str, value, position: int | None) -> TypeError:
+    """PyTorch's argument parser's error for an argument of the wrong type: 'requires_grad_(): argument
+    'requires_grad' (position 1) must be bool, not int' (no position for one given by keyword)."""
+    kind = type(value)
+    name = kind.__name__ if kind.__module__ in ("builtins", "gradscope.autograd.tensor") else (
+        f"{kind.__module__}.{kind.__qualname__}")
+    where = "" if position is None else f" (position {position})"
+    return TypeError(f"{function}(): argument '{argument}'{where} must be {expected}, not {name}")

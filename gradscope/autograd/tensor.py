@@ -15,6 +15,7 @@ from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, modes
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.refusals import argument_type_error
 
 _accumulator_lock = threading.Lock()
 # NOTE: bound once, as weakref.ref: a lookup fewer each, for each parameter at every step
@@ -185,7 +186,9 @@ class Tensor:
             raise RuntimeError(errors.INFERENCE_REQUIRES_GRAD)
         self._requires_grad = value
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: bool = True, /, **keyword) -> Tensor:
+        if keyword or type(requires_grad) is not bool:  # PyTorch takes a bool, nothing else (not even a NumPy bool)
+            requires_grad = _bool_argument(requires_grad, keyword)
         self._set_requires_grad(requires_grad, errors.INT_REQUIRES_GRAD_)
         return self
 
@@ -533,6 +536,20 @@ def _c_type_name(np_dtype: np.dtype) -> str:
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
             "int8": "signed char", "uint8": "unsigned char", "float16": "c10::Half",
             "bool": "bool"}.get(np_dtype.name, np_dtype.name)
+
+
+def _bool_argument(positional, keyword: dict) -> bool:
+    """requires_grad_'s argument as PyTorch's parser takes it: a bool, by position or as `requires_grad=`."""
+    if keyword:
+        unexpected = next((name for name in keyword if name != "requires_grad"), None)
+        if unexpected is not None:
+            raise TypeError(f"requires_grad_() got an unexpected keyword argument '{unexpected}'")
+        value, position = keyword["requires_grad"], None
+    else:
+        value, position = positional, 1
+    if type(value) is not bool:
+        raise argument_type_error("requires_grad_", "requires_grad", "bool", value, position)
+    return value
 
 
 def _type_path(value) -> str:

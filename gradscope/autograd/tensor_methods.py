@@ -49,7 +49,7 @@ _SAME_AS_FUNCTION = (
     "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "equal",
     "allclose", "isclose", "nonzero", "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "norm",
     "logsumexp", "var", "std", "prod", "all", "any", "sum_to_size", "matmul", "mm", "bmm", "dot", "mv", "outer",
-    "ger", "addmm", "softmax", "log_softmax", "view", "view_as", "reshape", "flatten", "t", "transpose",
+    "ger", "addmm", "view", "view_as", "reshape", "flatten", "t", "transpose",
     "swapaxes", "swapdims", "permute", "unsqueeze", "squeeze", "expand", "expand_as", "contiguous", "gather",
     "masked_fill", "split", "chunk", "unbind", "where", "erf",
 )
@@ -57,6 +57,9 @@ _FUNCTIONS = {name: function for module in (F, products, reductions, shape_funct
               for name, function in vars(module).items()}
 for _name in _SAME_AS_FUNCTION:
     setattr(Tensor, _name, _FUNCTIONS[_name])
+
+# PyTorch's parser numbers the method's arguments from 1, the function's from 2 (its errors say which)
+Tensor.softmax, Tensor.log_softmax = F._softmax_method, F._log_softmax_method
 
 for _name in I.INPLACE_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
