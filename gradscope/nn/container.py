@@ -15,6 +15,7 @@ from gradscope.nn.module import Module, _add_indent
 from gradscope.nn.parameter import Parameter
 
 _MODULE_CALL = Module.__call__
+_CALLS_GET = observers.calls.get  # (bound once: the inline test below runs per child under anomaly mode)
 
 
 class _Numbered(Module):
@@ -119,7 +120,7 @@ class Sequential(_Numbered):
                 if observers.checker is None and modes.get() is DEFAULT_MODES:  # (anomaly mode: one modes.get())
                     input = module.forward(input)
                     continue
-                outer = observers.calls.get()
+                outer = _CALLS_GET()
                 if (module._closed_forward and not module._modules and outer is not None and outer.closed
                         and outer.inline is None and modes.get().plain):
                     outer.inline = (outer, module)

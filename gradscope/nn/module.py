@@ -22,6 +22,9 @@ from gradscope.nn._hooks import (  # noqa: F401 (the global hooks: PyTorch has t
 )
 from gradscope.nn.parameter import Buffer, Parameter, reset_grad
 
+# the module calls' context variable's methods, bound once (a call under anomaly mode or observers uses them)
+_CALLS_GET, _CALLS_SET, _CALLS_RESET = observers.calls.get, observers.calls.set, observers.calls.reset
+
 
 def typename(obj) -> str:
     """torch.typename: `torch.FloatTensor` for tensors, the qualified class name otherwise."""
@@ -131,7 +134,7 @@ class Module(HookedCall, _state.StateDictMethods):
             # anomaly mode alone: the call's scope, and the stack of the ops made inside. A closed call (the module's
             # own forward is gradscope's, and no hook is the user's) finds it now, once for all of them; another
             # keeps its frame, from which each op's is found (its forward's or hooks' own ops have their own lines)
-            outer = observers.calls.get()
+            outer = _CALLS_GET()
             if outer is not None and outer.inline is not None:
                 outer = outer.inner()
             if self._closed_forward and not hooked:
@@ -164,13 +167,13 @@ class Module(HookedCall, _state.StateDictMethods):
             call = observers.ModuleCall(self, outer, None, sys._getframe() if needs_frame else None, closed)
             if closed and not needs_frame:  # in a closed call: its stack (stacks._call_stack), once found
                 call.stack = outer.stack
-        token = observers.calls.set(call)
+        token = _CALLS_SET(call)
         try:
             if hooked:
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         finally:
-            observers.calls.reset(token)
+            _CALLS_RESET(token)
             call.frame = None  # the frame, its locals with it, is let go as it returns
 
     def _scope_relative_to(self, caller: Module | None) -> str:
