@@ -77,6 +77,9 @@ def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, vers
 
 _ndarray = np.ndarray
 _new_object = object.__new__
+# the forward origins of ops without a node (ops with one are judged in node_created): its check keeps no state, so
+# every recorder shares it
+_ORIGINS = ForwardOrigins(in_graph=False)
 _MADE = itertools.repeat(True)  # `made` for each output captured (map's second argument)
 
 
@@ -161,7 +164,6 @@ class Recorder:
         self._inline_scopes: dict[tuple, str] = {}  # a pair of ModuleCall.inline → the scope of its nodes
         self._pass: PassRecord | None = None
         self._roots: dict[int, object] = {}  # id → every module called from outside any module (models)
-        self._origins = ForwardOrigins(in_graph=False)  # ops with a node are judged in node_created
         self._judged_past_last_pass = False  # a forward check queued since the last pass began (see finish)
         self._token = None
         # held from __enter__ to __exit__: one block at a time records into this trace, so a second
@@ -367,15 +369,15 @@ class Recorder:
         record = records[node] = _new_object(NodeRecord)
         record.id, record.name, record.op, record.kind, record.scope = node_id, node.name(), op.name, "op", scope
         record.source, record.leaf_name = source, None
-        record.params, record.inputs, record.outputs, record.saved, record.hooks = {}, [], [], {}, []
+        attrs = node._attrs
+        record.params = _params(op, attrs) if attrs else {}
+        record.inputs, record.outputs, record.saved, record.hooks = [], [], {}, []
         record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id, nr)
                        for child, nr in node._next]
         self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
         record.inputs.extend(map(self._capture, inputs))  # into its own empty lists: none made to drop
         self._created.add(node_id)
         record.outputs.extend(map(self._capture, outputs, _MADE))
-        if node._attrs:
-            record.params = _params(op, node._attrs)
         if current_pass() is None:  # (see _made). NOTE: its ForwardCheck made and queued (Trace.judge_later) inline
             trace = self.trace
             check = _new_object(ForwardCheck)
@@ -425,7 +427,7 @@ class Recorder:
         for output in outputs:  # ForwardOrigins.check's first test, inline: most ops made a node
             if output._grad_fn is not None:
                 return
-        origin = self._origins.check(op, inputs, outputs)
+        origin = _ORIGINS.check(op, inputs, outputs)
         if origin is not None:
             anomaly = Anomaly("forward", "culprit", None, len(self.trace.passes), origin.message, origin.op,
                               origin.source, origin.scope)
