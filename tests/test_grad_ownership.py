@@ -201,3 +201,32 @@ def test_a_parameter_used_at_every_step_sums_its_gradients_in_one_array(monkeypa
         results.append(w.grad.tolist())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
     assert in_place and all(in_place)
+
+
+@pytest.mark.parametrize("replaced_by", ["transposed", "unit rows", "same layout"])
+def test_a_leaf_whose_array_was_replaced_gets_gradients_in_the_new_arrays_layout(replaced_by):
+    # PyTorch compares a first gradient's strides with the variable's at each accumulation: a layout noted once
+    # per leaf (to spare `g.strides == data.strides`) would go stale when another array takes the leaf's place.
+    # The product's gradient is C-ordered whatever the leaf's layout
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    first = rng.standard_normal((4, 5))
+    new = {"transposed": np.asfortranarray(rng.standard_normal((4, 5))),
+           "unit rows": rng.standard_normal((5, 1)).T,  # (1, 5), strides (8, 8): C-contiguous, not C's own
+           "same layout": rng.standard_normal((4, 5))}[replaced_by]
+    results = []
+    for lib in (gs, torch):
+        leaf = lib.tensor(first, requires_grad=True)
+        for _ in range(2):  # a second step, where a per-leaf note would be read
+            leaf.grad = None
+            (leaf * 3).sum().backward()
+        before = leaf.grad.stride()
+        with lib.no_grad():
+            leaf.data = lib.from_numpy(new.copy(order="K"))
+        for _ in range(2):
+            leaf.grad = None
+            (leaf * 3).sum().backward()
+        results.append((before, leaf.grad.stride(), leaf.stride(), leaf.grad.numpy().copy()))
+    ours, theirs = results
+    assert ours[:3] == theirs[:3]
+    np.testing.assert_array_equal(ours[3], theirs[3])
