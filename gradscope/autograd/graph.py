@@ -1,17 +1,85 @@
-"""torch.autograd.graph: the Node type, saved-tensor hooks, multi-tensor gradient hooks."""
+"""torch.autograd.graph: the Node type, gradient edges, saved-tensor hooks, multi-tensor gradient hooks."""
 
 from __future__ import annotations
 
 import functools
 import threading
 import weakref
+from typing import NamedTuple
+
+import numpy as np
 
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.hooks import RemovableHandle
 from gradscope.autograd.node import Node
 from gradscope.autograd.saved import default_hooks
+from gradscope.autograd.tensor import Tensor
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
+__all__ = ["Node", "GradientEdge", "get_gradient_edge", "increment_version", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks", "register_multi_grad_hook"]
+
+
+class GradientEdge(NamedTuple):
+    """Where a tensor's gradient is computed in the graph: the node (its grad_fn, or a leaf's AccumulateGrad) and
+    which of the node's outputs. torch.autograd.grad and backward take one wherever they take a tensor to
+    differentiate (or, with grad_outputs, to start from), even once the tensor itself is gone.
+
+    >>> edge = get_gradient_edge(y)
+    >>> gradscope.autograd.grad(loss, edge)   # the same as grad(loss, y)
+    """
+
+    node: Node
+    output_nr: int
+    ownership_token: Node | None = None  # PyTorch's, to keep a graph of Python nodes alive: our nodes keep theirs
+
+
+def get_gradient_edge(tensor: Tensor) -> GradientEdge:
+    """The gradient edge of `tensor`: grad(loss, get_gradient_edge(t)) is grad(loss, t)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
+    return GradientEdge(_node_of(tensor), tensor._output_nr)
+
+
+def increment_version(tensor) -> None:
+    """Count an in-place change of `tensor` (or of each tensor of an iterable) that autograd couldn't see, such as a
+    write through its NumPy array: a backward that saved it then refuses, as after any in-place op. Inference
+    tensors have no version counter and are left alone."""
+    tensors = (tensor,) if isinstance(tensor, Tensor) else tensor
+    try:
+        tensors = list(tensors)
+    except TypeError:
+        raise RuntimeError("increment_version expect a Iterable[Tensor] as input") from None
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise RuntimeError("increment_version expects each element of the iterable to be a tensor")
+    for t in tensors:
+        if not t._is_inference:
+            t._version_counter[0] += 1
+
+
+def as_differentiable(values, *, outputs: bool = False, like=None, materialize: bool = False):
+    """`values` (a tensor, an edge, or a sequence of them) with each GradientEdge replaced by a stand-in tensor the
+    engine takes for that edge: a leaf's own tensor for an AccumulateGrad, else a tensor made the node's output
+    `output_nr`. An output edge takes its shape from its gradient in `like` (PyTorch asks for grad_outputs)."""
+    single = isinstance(values, (Tensor, GradientEdge))
+    items = [values] if single else list(values)
+    if not any(isinstance(item, GradientEdge) for item in items):
+        return values if single else items
+    if materialize and not outputs:
+        raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
+    gradients = [like] if isinstance(like, Tensor) else list(like) if like is not None else [None] * len(items)
+    converted = []
+    for item, gradient in zip(items, gradients + [None] * (len(items) - len(gradients))):
+        if not isinstance(item, GradientEdge):
+            converted.append(item)
+        elif outputs and gradient is None:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        elif not outputs and type(item.node).__name__ == "AccumulateGrad":
+            converted.append(item.node.variable)
+        else:
+            stand_in = Tensor._make(np.zeros_like(gradient._data) if outputs else np.zeros(()))
+            stand_in._grad_fn, stand_in._output_nr, stand_in._requires_grad = item.node, item.output_nr, True
+            converted.append(stand_in)
+    return converted[0] if single else converted
 
 _disabled: dict = {}
 

@@ -81,6 +81,9 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs
         raise TypeError(f"'{type(gradient).__name__}' object is not iterable")
     if inputs is not None and isinstance(inputs, Tensor):
         inputs = (inputs,)
+    elif inputs is not None and not all(isinstance(t, Tensor) for t in inputs):
+        from gradscope.autograd import graph  # noqa: PLC0415 - lazy on purpose (built on the engine): gradient edges
+        inputs = graph.as_differentiable(inputs)
     engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
                     inputs=inputs, from_tensor_method=True)
 
