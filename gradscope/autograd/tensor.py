@@ -270,22 +270,20 @@ class Tensor:
         try:
             # NOTE: a dead reference stays dead: only one that another thread put in its place meanwhile is asked
             current = self._accumulator_ref
-            node = None if current is ref or current is None else current()
-            if node is None:
-                if not self._requires_grad:  # a view that requires grad only through its base: PyTorch's null edge
-                    return None
-                node = AccumulateGrad()
-                node.variable = self
-                # NOTE: the flags the engine reads at each edge into it, and the leaf's hook slots it reads at
-                # each accumulation, in the instances: CPython 3.11 specialises reading an instance's own
-                # attribute, but a read that finds the class's default takes the generic lookup every time
-                node._shared = node._has_hooks = False
-                if current is None:  # the leaf's first
-                    self._backward_hooks, self._post_accumulate_hooks = (self._backward_hooks,
-                                                                         self._post_accumulate_hooks)
-                self._accumulator_ref = _weak(node)
-            else:  # another thread made it meanwhile
-                node._shared = True
+            if current is not ref and current is not None and (node := current()) is not None:
+                node._shared = True  # another thread made it meanwhile
+                return node
+            if not self._requires_grad:  # a view that requires grad only through its base: PyTorch's null edge
+                return None
+            node = AccumulateGrad()
+            node.variable = self
+            # NOTE: the flags the engine reads at each edge into it, and the leaf's hook slots it reads at each
+            # accumulation, in the instances: CPython 3.11 specialises reading an instance's own attribute, but
+            # a read that finds the class's default takes the generic lookup every time
+            node._shared = node._has_hooks = False
+            if current is None:  # the leaf's first
+                self._backward_hooks, self._post_accumulate_hooks = self._backward_hooks, self._post_accumulate_hooks
+            self._accumulator_ref = _weak(node)
         finally:
             _unlock_accumulators()
         return node
