@@ -15,26 +15,27 @@ def _mT(xp, a):
 # NOTE: as PyTorch's mm_mat1_backward/mm_mat2_backward, a gradient is computed in its input's layout: for
 # a column-major input (the transpose of a C-ordered matrix, as `weight.t()` in a linear layer) as the
 # transpose of a row-major product, so that after TBackward0 the weight's gradient is C-ordered, in the
-# weight's layout, and needs no copy. Written with `@` and `.mT`, which ndarrays and Tensors (under
-# create_graph) both have: no namespace calls. One function per rule, the layout test inline: a linear
-# layer's backward runs them on every step
-def _mat1_grad(g, mat2, sizes, strides):
+# weight's layout, and needs no copy. Transposed with `xp.t`, as PyTorch's formulas with t(): under
+# create_graph the graph then has TBackward0 nodes where PyTorch's has (`.mT` would make TransposeBackward0).
+# The engine's first-order path runs the array versions below (`_mm_array_vjps`, `_addmm_array_vjps`)
+def _mat1_grad(g, mat2, sizes, strides, t):
     if strides[0] == 1 and strides[1] == sizes[0]:
-        return (mat2 @ g.mT).mT
-    return g @ mat2.mT
+        return t(mat2 @ t(g))
+    return g @ t(mat2)
 
 
-def _mat2_grad(g, mat1, sizes, strides):
+def _mat2_grad(g, mat1, sizes, strides, t):
     if strides[0] == 1 and strides[1] == sizes[0]:
-        return (g.mT @ mat1).mT
-    return mat1.mT @ g
+        return t(t(g) @ mat1)
+    return t(mat1) @ g
 
 
 def _mm_vjps(g, s, wanted) -> list:
     """MmBackward0's rules in one frame (F.linear without a bias, x @ w): a product has its matrix's shape and
     dtype (mm takes two matrices of one dtype)."""
-    return [None if wanted[0] is None else _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides),
-            None if wanted[1] is None else _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)]
+    t = s.xp.t
+    return [None if wanted[0] is None else _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides, t),
+            None if wanted[1] is None else _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides, t)]
 
 
 def _mm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
@@ -51,8 +52,9 @@ def _mm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
 
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                attrs=("mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes", "self_sym_strides"),
-               vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides),
-                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides)), joint_vjp=_mm_vjps,
+               vjp=(lambda g, s: _mat1_grad(g, s.mat2, s.self_sym_sizes, s.self_sym_strides, s.xp.t),
+                    lambda g, s: _mat2_grad(g, s.self, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp.t)),
+               joint_vjp=_mm_vjps,
                array_joint_vjp=_mm_array_vjps)
 bmm = primitive("bmm", np.matmul, "BmmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
                 vjp=(lambda g, s: s.xp.matmul(g, _mT(s.xp, s.mat2)),
@@ -78,12 +80,12 @@ def _addmm(bias, mat1, mat2, beta, alpha):
 
 
 def _addmm_mat1_grad(g, s):
-    grad = _mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides)
+    grad = _mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides, s.xp.t)
     return grad if s.alpha == 1 else grad * s.alpha
 
 
 def _addmm_mat2_grad(g, s):
-    grad = _mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides)
+    grad = _mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp.t)
     return grad if s.alpha == 1 else grad * s.alpha
 
 
@@ -100,12 +102,10 @@ def _addmm_vjps(g, s, wanted) -> list:
     if bias is not None:
         grads[0] = g if s.beta == 1 else g * s.beta
     if mat1 is not None:
-        sizes, strides = s.mat1_sym_sizes, s.mat1_sym_strides  # _mat1_grad, inline
-        grad = (s.mat2 @ g.mT).mT if strides[0] == 1 and strides[1] == sizes[0] else g @ s.mat2.mT
+        grad = _mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides, s.xp.t)
         grads[1] = grad if s.alpha == 1 else grad * s.alpha
     if mat2 is not None:
-        sizes, strides = s.mat2_sym_sizes, s.mat2_sym_strides  # _mat2_grad, inline
-        grad = (g.mT @ s.mat1).mT if strides[0] == 1 and strides[1] == sizes[0] else s.mat1.mT @ g
+        grad = _mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp.t)
         grads[2] = grad if s.alpha == 1 else grad * s.alpha
     if bias is not None:
         grad = grads[0]
