@@ -13,6 +13,7 @@ import io
 import json
 import os
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 
@@ -23,7 +24,8 @@ VERSION = 1
 
 
 def save(obj, f) -> None:
-    """Write a tensor, or a dict/list/tuple nesting tensors, numbers and strings, to a path or binary file."""
+    """Write a tensor, or a dict (ordered or not)/list/tuple nesting tensors, NumPy arrays and scalars, numbers,
+    strings and bytes, to a path or binary file."""
     arrays: list[np.ndarray] = []
     structure = _encode(obj, arrays)
     buffer = io.BytesIO()
@@ -124,26 +126,49 @@ def _encode(obj, arrays: list):
     if isinstance(obj, Tensor):
         arrays.append(obj._data)
         return {"tensor": len(arrays) - 1, "requires_grad": obj._requires_grad}
+    # NumPy's arrays and scalars (a checkpoint's metric history, np.float64 best scores: np.float64 is a float, so
+    # this comes first) as .npy entries of their own, their dtype kept; an array of objects would need pickle
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if np.asarray(obj).dtype.hasobject:
+            raise TypeError("gradscope.save can't store NumPy arrays of Python objects (they would need pickle)")
+        arrays.append(np.asarray(obj))
+        return {"array" if isinstance(obj, np.ndarray) else "scalar": len(arrays) - 1}
     if isinstance(obj, dict):
-        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+        kind = "ordered_dict" if isinstance(obj, OrderedDict) else "dict"  # a state_dict is an OrderedDict
+        return {kind: [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, bytes):
+        arrays.append(np.frombuffer(obj, np.uint8))
+        return {"bytes": len(arrays) - 1}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
     raise TypeError(f"gradscope.save can't store objects of type {type(obj).__name__}")
 
 
+def _array(index, archive) -> np.ndarray:
+    with archive.open(f"{int(index)}.npy") as stream:
+        return np.load(io.BytesIO(stream.read()), allow_pickle=False)
+
+
 def _decode(node, archive):
     if "tensor" in node:
-        with archive.open(f"{int(node['tensor'])}.npy") as stream:
-            array = np.load(io.BytesIO(stream.read()), allow_pickle=False)
+        array = _array(node["tensor"], archive)
         t = Tensor._make(array)
         t._init(array)
         if node.get("requires_grad"):
             t.requires_grad_(True)
         return t
+    if "array" in node:
+        return _array(node["array"], archive)
+    if "scalar" in node:
+        return _array(node["scalar"], archive)[()]
+    if "bytes" in node:
+        return _array(node["bytes"], archive).tobytes()
     if "dict" in node:
         return {_decode(k, archive): _decode(v, archive) for k, v in node["dict"]}
+    if "ordered_dict" in node:
+        return OrderedDict((_decode(k, archive), _decode(v, archive)) for k, v in node["ordered_dict"])
     if "list" in node:
         return [_decode(v, archive) for v in node["list"]]
     if "tuple" in node:

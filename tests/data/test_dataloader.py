@@ -26,6 +26,9 @@ def _samples(lib):
         "dicts": [{"x": lib.ones(2) * i, "label": i, "name": f"s{i}"} for i in range(6)],
         "namedtuples": [Point(lib.zeros(3) + i, [i, i + 1]) for i in range(5)],
         "range": range(9),
+        # the strings of a tuple sample batch as a tuple, as PyTorch's (a list before: file names, captions)
+        "names_in_tuples": [(lib.ones(1) * i, f"file{i}.png", (f"n{i}", i)) for i in range(6)],
+        "names_in_lists": [[i, f"s{i}"] for i in range(5)],
     }
 
 

@@ -72,7 +72,7 @@ def default_collate(batch):
         size = len(elem)
         if not all(len(sample) == size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = [default_collate(list(samples)) for samples in zip(*batch)]
+        transposed = [default_collate(samples) for samples in zip(*batch)]  # tuples: strings stay a tuple
         if isinstance(elem, tuple):
             return transposed  # PyTorch returns a list for tuples, for backward compatibility
         return _rebuild(elem, transposed)
