@@ -236,11 +236,12 @@ class AnomalyChecker:
         """Whether a backward node is running in this thread (ops it runs are its, not the user's)."""
         return bool(_RUNNING_ANYWHERE) and bool(_RUNNING.get())
 
-    def node_made(self, node, skip: int = 4) -> None:
-        """Keep the forward stack (and the module scope) that made `node`. `skip`: the innermost frames surely
-        gradscope's, from capture_stack's out: it, this one, and the recorder and its caller (dispatch's), or the
-        one-frame forward (fused.py passes 3). The fast paths call it, then `forward_made` while `check_forward` is on:
-        the tuples of inputs and outputs are made only for a mode that reads them (~100 ns a node otherwise)."""
+    def node_made(self, node, skip: int = 4) -> bool:
+        """Keep the forward stack (and the module scope) that made `node`; True if its outputs are to be checked too
+        (check_forward's: the caller then calls `forward_made`, so that the tuples of inputs and outputs are made only
+        for a mode that reads them, ~100 ns a node otherwise). `skip`: the innermost frames surely gradscope's, from
+        capture_stack's out: it, this one, and the recorder and its caller (dispatch's), or the one-frame forward
+        (fused.py passes 3)."""
         call = _CALLS_GET()
         if call is None:
             node.frames = stack_out(_GETFRAME(skip - 1))  # capture_stack(skip), one call fewer
@@ -252,12 +253,12 @@ class AnomalyChecker:
             node.module_call = call.inline or call  # (a module's forward the call runs inline made it: its call)
         if _RUNNING_ANYWHERE and (running := _RUNNING.get()):  # made by a backward node (create_graph): remember
             node.anomaly_parent = running[-1]                   # which, for double-backward errors
+        return False  # (the default mode's checker checks no forward: see _ExtendedChecker)
 
     def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
-        """node_made, then forward_made while check_forward is on: for callers that have the tuples at hand
-        (dispatch's general recorder, Function.apply)."""
-        self.node_made(node, skip + 1)  # (one frame more: this one)
-        if self.check_forward:
+        """node_made, then forward_made if asked: for callers that have the tuples at hand (dispatch's general
+        recorder, Function.apply)."""
+        if self.node_made(node, skip + 1):  # (one frame more: this one)
             self.forward_made(node, inputs, outputs)
 
     def forward_made(self, node, inputs, outputs) -> None:
@@ -395,6 +396,10 @@ class AnomalyChecker:
 class _ExtendedChecker(AnomalyChecker):
     """The checker while gradscope's extensions are on (check_inf, check_forward): the default mode's, and what they
     add to each node (the default mode's checker tests neither, per node)."""
+
+    def node_made(self, node, skip: int = 4) -> bool:
+        AnomalyChecker.node_made(self, node, skip + 1)  # (one frame more: this one)
+        return self.check_forward
 
     def run_node(self, node, grads: list, free: bool) -> list:
         saved = node._saved  # for the report: the rules may free them

@@ -244,10 +244,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
         for is_output, _, _ in plan:
             saved.append((out._data, out._version_counter, 0, None, None) if is_output else _light(x))
         node._saved = tuple(saved)
-    if observers.checker is not None:
-        observers.checker.node_made(node)
-        if observers.checker.check_forward:
-            observers.checker.forward_made(node, (x,), (out,))
+    if observers.checker is not None and observers.checker.node_made(node):
+        observers.checker.forward_made(node, (x,), (out,))
 
 
 def _record_simple(op, inputs, params, arrays, out) -> None:
@@ -319,10 +317,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
                 x = inputs[index]
                 saved.append(x if type(x) in _NUMBERS else _light(x))
         node._saved = tuple(saved)
-    if observers.checker is not None:
-        observers.checker.node_made(node)
-        if observers.checker.check_forward:
-            observers.checker.forward_made(node, inputs, (out,))
+    if observers.checker is not None and observers.checker.node_made(node):
+        observers.checker.forward_made(node, inputs, (out,))
 
 
 _ATTR_READERS: dict = {}  # op -> per derived attribute, registry.attr_reader's (input index, function, when)

@@ -101,10 +101,8 @@ def unary(op: Primitive, general):
                 node._saved = ((data, counter, counter[0], input, fn),)
             else:
                 node._saved = ()
-            if observers.checker is not None:
-                observers.checker.node_made(node, _SKIP)
-                if observers.checker.check_forward:
-                    observers.checker.forward_made(node, (input,), (t,))
+            if observers.checker is not None and observers.checker.node_made(node, _SKIP):
+                observers.checker.forward_made(node, (input,), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
             tell_observers(op, (input,), (t,))
         return t
@@ -178,10 +176,8 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
                 node._saved = ((data, counter, counter[0], input, fn),)
             else:
                 node._saved = ()
-            if observers.checker is not None:
-                observers.checker.node_made(node, _SKIP)
-                if observers.checker.check_forward:
-                    observers.checker.forward_made(node, (input,), (t,))
+            if observers.checker is not None and observers.checker.node_made(node, _SKIP):
+                observers.checker.forward_made(node, (input,), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
             tell_observers(op, (input,), (t,))
         return t
@@ -292,10 +288,8 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
                         counter = x._version_counter
                         saved.append((x._data, counter, counter[0], x, x._grad_fn))
             node._saved = tuple(saved)
-        if observers.checker is not None:
-            observers.checker.node_made(node, _SKIP)
-            if observers.checker.check_forward:
-                observers.checker.forward_made(node, (input, other), (t,))
+        if observers.checker is not None and observers.checker.node_made(node, _SKIP):
+            observers.checker.forward_made(node, (input, other), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context
             tell_observers(op, (input, other), (t,))
         return t

@@ -127,10 +127,8 @@ def _transposed(x: Tensor) -> Tensor:
         node._saved = ()
         t._requires_grad = True
         t._grad_fn = node
-        if observers.checker is not None:
-            observers.checker.node_made(node)
-            if observers.checker.check_forward:
-                observers.checker.forward_made(node, (x,), (t,))
+        if observers.checker is not None and observers.checker.node_made(node):
+            observers.checker.forward_made(node, (x,), (t,))
     return t
 
 
@@ -242,10 +240,8 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     node._saved = (saved_mat2, saved_input)
     t._requires_grad = True
     t._grad_fn = node
-    if observers.checker is not None:
-        observers.checker.node_made(node)
-        if observers.checker.check_forward:
-            observers.checker.forward_made(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
+    if observers.checker is not None and observers.checker.node_made(node):
+        observers.checker.forward_made(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
     return t
 
 
@@ -324,10 +320,8 @@ def linear(general):
             t_node._saved = ()
             view._requires_grad = True
             view._grad_fn = t_node
-            if observers.checker is not None:
-                observers.checker.node_made(t_node, _SKIP)
-                if observers.checker.check_forward:
-                    observers.checker.forward_made(t_node, (weight,), (view,))
+            if observers.checker is not None and observers.checker.node_made(t_node, _SKIP):
+                observers.checker.forward_made(t_node, (weight,), (view,))
         else:
             right = False
             view._requires_grad = False
@@ -397,10 +391,8 @@ def linear(general):
         node._saved = (saved_mat2, saved_input)
         t._requires_grad = True
         t._grad_fn = node
-        if observers.checker is not None:
-            observers.checker.node_made(node, _SKIP)
-            if observers.checker.check_forward:
-                observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
+        if observers.checker is not None and observers.checker.node_made(node, _SKIP):
+            observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
         if mode is not DEFAULT_MODES:  # observers listen in this context: told of the product now, with the view's
             _tell_product(input, view, bias, t)  # layout's tuples as its metadata and sizes and strides
         return t
