@@ -1,7 +1,7 @@
 """torch.linalg: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv,
 matrix_power, matrix_exp, householder_product, vector_norm, matrix_norm, norm, multi_dot, vecdot, vander, cross,
-diagonal, matmul, lstsq, matrix_rank, cond, eig, eigvals, lu_factor, lu_factor_ex, lu, lu_solve, inv_ex, with
-PyTorch's signatures, checks, error texts and node names.
+diagonal, matmul, lstsq, matrix_rank, cond, eig, eigvals, lu_factor, lu_factor_ex, lu, lu_solve, inv_ex, cholesky_ex,
+solve_ex, tensorinv, tensorsolve, with PyTorch's signatures, checks, error texts and node names.
 
 The functions live in the autograd layer (gradscope/autograd/linalg_functions.py, linalg_aliases.py),
 beside the torch.* and Tensor.* forms PyTorch also gives some of them (torch.det, x.inverse()).
@@ -12,7 +12,15 @@ beside the torch.* and Tensor.* forms PyTorch also gives some of them (torch.det
 """
 
 from gradscope.autograd.linalg_aliases import householder_product, matrix_exp, matrix_power, pinv
-from gradscope.autograd.linalg_factorizations import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve
+from gradscope.autograd.linalg_factorizations import (
+    cholesky_ex,
+    inv_ex,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    solve_ex,
+)
 from gradscope.autograd.linalg_functions import (
     LinAlgError,
     cholesky,
@@ -31,9 +39,19 @@ from gradscope.autograd.linalg_functions import (
     vector_norm,
 )
 from gradscope.autograd.linalg_least_squares import cond, eig, eigvals, lstsq, matrix_rank
-from gradscope.autograd.linalg_products import cross, diagonal, matmul, multi_dot, vander, vecdot
+from gradscope.autograd.linalg_products import (
+    cross,
+    diagonal,
+    matmul,
+    multi_dot,
+    tensorinv,
+    tensorsolve,
+    vander,
+    vecdot,
+)
 
-__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
-           "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul",
-           "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
-           "solve", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
+           "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+           "vecdot", "vector_norm"]

@@ -1,6 +1,6 @@
 """torch.linalg's LU family (lu_factor, lu_factor_ex, lu, lu_solve), torch.lu_unpack, the deprecated torch.lu,
-torch.lu_solve and torch.triangular_solve, and linalg.inv_ex, with PyTorch's signatures, checks, error texts, named
-results and node names (the primitives are in ops/linalg_lu.py).
+torch.lu_solve and torch.triangular_solve, and linalg.inv_ex, cholesky_ex and solve_ex, with PyTorch's signatures,
+checks, error texts, named results and node names (the primitives are in ops/linalg_lu.py and linalg_ex.py).
 
     >>> LU, pivots = gradscope.linalg.lu_factor(gradscope.tensor([[1.0, 2.0], [3.0, 4.0]]))
     >>> gradscope.linalg.lu_solve(LU, pivots, gradscope.tensor([[1.0], [1.0]]))
@@ -26,8 +26,10 @@ from gradscope.autograd.linalg_functions import (
     _written,
 )
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import linalg_ex as EX
 from gradscope.ops import linalg_least_squares as Q
 from gradscope.ops import linalg_lu as LU_OPS
+from gradscope.ops.linalg_solve import is_vector_rhs
 
 linalg_lu_factor = _return_type("linalg_lu_factor", "LU", "pivots")
 linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", "LU", "pivots", "info")
@@ -36,6 +38,8 @@ lu_unpack_result = _return_type("lu_unpack", "P", "L", "U")
 triangular_solve_result = _return_type("triangular_solve", "solution", "cloned_coefficient")
 linalg_inv_ex = _return_type("linalg_inv_ex", "inverse", "info")
 lu_with_info = _return_type("_lu_with_info", "LU", "pivots", "infos")
+linalg_cholesky_ex = _return_type("linalg_cholesky_ex", "L", "info")
+linalg_solve_ex = _return_type("linalg_solve_ex", "result", "info")
 
 
 def _check_factorable(A: Tensor, name: str, pivot: bool) -> None:
@@ -209,3 +213,48 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
             raise _LinAlgError(f"linalg.inv_ex: {_batch_prefix(index)}The diagonal element {int(flat[bad[0]])} is "
                                "zero, the inversion could not be completed because the input matrix is singular.")
     return _written(linalg_inv_ex(result), out)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
+    """(L, info): linalg.cholesky without the error for a matrix that is not positive-definite, whose info is then
+    the order of its first leading minor that is not (and its L undefined) (LinalgCholeskyExBackward0).
+
+    >>> gradscope.linalg.cholesky_ex(-gradscope.eye(2)).info
+    tensor(1, dtype=torch.int32)
+    """
+    _refuse_out_with_grad(out, "linalg_cholesky_ex", A)
+    _check_square(A, "linalg.cholesky")  # NOTE: PyTorch's _ex functions check in the plain ones' words
+    _check_floating(A, "linalg.cholesky")
+    result = apply(EX.linalg_cholesky_ex, (A,), (bool(upper),))
+    if check_errors:
+        flat = result[1]._data.reshape(-1)
+        bad = np.flatnonzero(flat)
+        if bad.size:
+            index = int(bad[0]) if A.dim() > 2 else None
+            raise _LinAlgError(f"linalg.cholesky_ex: {_batch_prefix(index)}The factorization could not be completed "
+                               f"because the input is not positive-definite (the leading minor of order "
+                               f"{int(flat[bad[0]])} is not positive-definite).")
+    return _written(linalg_cholesky_ex(result), out)
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out=None):
+    """(result, info): linalg.solve without the error for a singular A, whose info is then the position of its first
+    zero pivot (and its result inf/nan) (LinalgSolveExBackward0)."""
+    _refuse_out_with_grad(out, "_linalg_solve_ex", A, B)
+    _check_square(A, "linalg.solve")
+    _check_floating(A, "linalg.solve")
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_type_name(A)} and B of type {_type_name(B)} instead")
+    vector = is_vector_rhs(A.shape, B.shape)
+    rows, columns = (B.shape[-1], 1) if vector else B.shape[-2:]
+    if (A.shape[-1] != rows) if left else (A.shape[-2] != columns):
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and {rows}x{columns})")
+    broadcast_shapes(tuple(B.shape[:-1] if vector else B.shape[:-2]), tuple(A.shape[:-2]))
+    result = apply(EX.linalg_solve_ex, (A, B), (bool(left),))
+    if check_errors and result[1]._data.any():
+        index = int(np.flatnonzero(result[1]._data.reshape(-1))[0]) if A.dim() > 2 else None
+        raise _LinAlgError(f"torch.linalg.solve_ex: {_batch_prefix(index)}The solver failed because the input matrix "
+                           "is singular.")
+    return _written(linalg_solve_ex(result), out)

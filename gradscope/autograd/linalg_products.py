@@ -1,6 +1,7 @@
 """torch.linalg's products and views composed of other ops, as PyTorch composes them (so the graph has PyTorch's
 nodes): multi_dot (MmBackward0s in the cheapest order, under a ViewBackward0), vecdot (SumBackward1 of a
-MulBackward0), vander (CatBackward0 of a CumprodBackward0), cross, diagonal and matmul.
+MulBackward0), vander (CatBackward0 of a CumprodBackward0), tensorinv and tensorsolve (an inverse or solve between
+reshapes), cross, diagonal and matmul.
 
     >>> a, b, c = gradscope.ones(10, 2), gradscope.ones(2, 10), gradscope.ones(10, 1)
     >>> gradscope.linalg.multi_dot([a, b, c]).shape   # a(bc): 40 multiplications, not (ab)c's 300
@@ -9,18 +10,22 @@ MulBackward0), vander (CatBackward0 of a CumprodBackward0), cross, diagonal and 
 
 from __future__ import annotations
 
+import math
+
 from gradscope.autograd.complex_functions import conj
 from gradscope.autograd.conversions import c_type_name
-from gradscope.autograd.linalg_functions import _check_floating, _type_name, _written
+from gradscope.autograd.linalg_factorizations import solve_ex
+from gradscope.autograd.linalg_functions import _check_floating, _type_name, _written, inv
 from gradscope.autograd.product_functions import cross as _cross
 from gradscope.autograd.products import matmul, mm
 from gradscope.autograd.rearrange import diagonal as _diagonal
+from gradscope.autograd.rearrange import movedim
 from gradscope.autograd.reductions import sum as _sum
 from gradscope.autograd.scans import cumprod
-from gradscope.autograd.shape_functions import cat, expand, unsqueeze, view
+from gradscope.autograd.shape_functions import cat, expand, reshape, unsqueeze, view
 from gradscope.autograd.tensor import Tensor
 
-__all__ = ["cross", "diagonal", "matmul", "multi_dot", "vander", "vecdot"]
+__all__ = ["cross", "diagonal", "matmul", "multi_dot", "tensorinv", "tensorsolve", "vander", "vecdot"]
 
 
 def _dtype_name(t: Tensor) -> str:
@@ -147,3 +152,29 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | None = N
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """torch.diagonal with the last two dims by default (DiagonalBackward0)."""
     return _diagonal(A, offset, dim1, dim2)
+
+
+def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> Tensor:
+    """The inverse of A for tensordot over its first `ind` dims: A reshaped to a square matrix, inverted, reshaped
+    to A.shape[ind:] + A.shape[:ind] (LinalgInvExBackward0 between views; PyTorch's last view is a
+    ReshapeAliasBackward0, an artefact of its column-major inverse)."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, columns = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != columns:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {columns} != {rows}")
+    return _written(reshape(inv(reshape(A, (rows, columns))), tuple(A.shape[ind:]) + tuple(A.shape[:ind])), out)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out: Tensor | None = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B: `dims` of A moved last, A reshaped to a square matrix, B to a vector,
+    solved (LinalgSolveExBackward0), reshaped to A.shape[B.ndim:]."""
+    if dims is not None:
+        A = movedim(A, list(dims), list(range(A.dim() - len(dims), A.dim())))
+    rows, columns = math.prod(A.shape[:B.dim()]), math.prod(A.shape[B.dim():])
+    if rows != columns:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {columns} != {rows}")
+    solution = solve_ex(reshape(A, (rows, columns)), reshape(B, (columns,)))[0]
+    return _written(view(solution, tuple(A.shape[B.dim():])), out)

@@ -64,6 +64,12 @@ def _factorizations() -> list[Call]:
         _call("linalg_lstsq_gelsd_residuals", lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelsd")[:2],
               ((4, 2), (4, 1))),
         _call("linalg_lstsq_wide_vector", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, ((2, 3), (2,))),
+        _call("linalg_cholesky_ex", lambda lib, a: lib.linalg.cholesky_ex(a @ a.mT + lib.eye(3, dtype=a.dtype)).L,
+              ((3, 3),)),
+        _call("linalg_solve_ex", lambda lib, a, b: lib.linalg.solve_ex(_shifted(lib, a), b, left=False).result,
+              ((2, 2, 2), (1, 2, 2))),
+        _call("linalg_tensorsolve", lambda lib, a, b: lib.linalg.tensorsolve(a + 3 * lib.eye(6, dtype=a.dtype).view(
+            2, 3, 6), b), ((2, 3, 6), (2, 3))),
         _call("linalg_inv_ex", lambda lib, a: lib.linalg.inv_ex(_shifted(lib, a)).inverse, ((3, 3),)),
         _call("linalg_cond", lambda lib, a: lib.linalg.cond(a), ((3, 2),)),
         _call("linalg_cond_nuc", lambda lib, a: lib.linalg.cond(_shifted(lib, a), "nuc"), ((3, 3),)),
