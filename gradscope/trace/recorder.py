@@ -254,8 +254,13 @@ class Recorder:
             memory_array = array
             memory = owner = known if type(array) is np.ndarray else None
         else:  # the entries of the memory (met now, if not before) and of the array `array` is a view of
-            memory_array = base if type(base) is np.ndarray and base.base is None else memory_owner(array)
-            memory = self._known(memory_array, made)
+            memory_array = base if type(base) is _ndarray and base.base is None else memory_owner(array)
+            if type(memory_array) is _ndarray:  # self._known(memory_array, made), inline
+                memory = self._arrays.get(id(memory_array))
+                if memory is None or memory() is not memory_array:
+                    memory = self._arrays[id(memory_array)] = _met(memory_array, made)
+            else:
+                memory = None
             owner = memory if memory_array is base else self._known(base, False)
         if array.size <= self.keep_values:  # its values copied (a snapshot for a dtype trace files don't store)
             record = TensorRecord.capture(array, self.keep_values)
