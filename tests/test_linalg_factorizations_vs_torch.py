@@ -215,3 +215,32 @@ def test_out_is_written():
         assert result[0] is LU and result[1] is pivots and pivots.shape == (3,)
         X = lib.empty(0, dtype=lib.float64)
         assert lib.linalg.lu_solve(LU, pivots, lib.tensor(R(3, 2)), out=X) is X and X.shape == (3, 2)
+
+
+def _methods(lib):
+    A = lib.tensor(R(3, 3) + 3 * np.eye(3), requires_grad=True)
+    B = lib.tensor(R(3, 2), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        LU, pivots = A.lu()
+        X = B.lu_solve(LU, pivots)
+        S, C = B.triangular_solve(A, upper=False)
+        S2 = B.triangular_solve(A, False, True, True).solution
+        infos = A.lu(get_infos=True)
+    (X.sum() + S.sum() + C.sum() + S2.sum()).backward()
+    return (type(infos).__name__, len(infos), type(X.grad_fn).__name__, type(S.grad_fn).__name__,
+            np.round(A.grad.numpy(), 10).tolist(), np.round(B.grad.numpy(), 10).tolist())
+
+
+def test_tensor_methods_match_torch():
+    assert _methods(gradscope) == _methods(torch)
+
+
+def test_tensor_methods_load_the_lu_family_on_first_call():
+    import subprocess
+    import sys
+
+    code = ("import sys, gradscope as t\nprint('gradscope.autograd.linalg_torch_forms' in sys.modules)\n"
+            "t.eye(2).lu()\nprint('gradscope.autograd.linalg_torch_forms' in sys.modules)")
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]

@@ -72,6 +72,20 @@ for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functio
         setattr(Tensor, _name, _method)
 
 
+def _loaded_on_first_call(name: str):
+    """Tensor.`name` for a deprecated torch.* LU-family function (linalg_torch_forms), which loads when first called:
+    `import gradscope` doesn't load the LU family for methods scripts rarely call."""
+    def method(self, *args, **kwargs):
+        from gradscope.autograd import linalg_torch_forms  # noqa: PLC0415 - lazy on purpose, see above
+        return linalg_torch_forms.METHODS[name](self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in ("lu", "lu_solve", "triangular_solve"):
+    setattr(Tensor, _name, _loaded_on_first_call(_name))
+
+
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
     """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
     if gradient is None and inputs is None and not create_graph:  # loss.backward()
