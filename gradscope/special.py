@@ -28,7 +28,7 @@ psi = digamma
 # no torch.* function for these: the special namespace alone has them
 i1 = _unary(_extra.i1)
 entr = _unary(_special.entr, "entr")
-erfcx = _unary(_special.erfcx, "erfcx")
+erfcx = _unary(_special.erfcx, "erfcx", complex_kernel="erfcx_cpu")
 log_ndtr = _unary(_special.log_ndtr, "log_ndtr")
 ndtri = _unary(_special.ndtri, "ndtri")
 i0e = _unary(_special.i0e, "i0e")

@@ -84,6 +84,8 @@ lcm.__doc__ = "The least common multiple, non-negative (0 if either is 0)."
 def signbit(input, *, out=None):
     """Whether the sign bit is set: True for -0.0 and for a nan with its sign bit, False for bools."""
     data = input._data
+    if data.dtype.kind == "c":
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     result = np.signbit(data) if data.dtype.kind == "f" else np.zeros(data.shape, bool) if data.dtype.kind == "b" \
         else data < 0
     return write_out("signbit", Tensor._make(np.asarray(result)), out)

@@ -12,7 +12,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused
 from gradscope.autograd.dispatch import apply, apply_holding
-from gradscope.autograd.refusals import any_complex, argument_type_error, refuse_kinds
+from gradscope.autograd.refusals import any_complex, argument_type_error, refuse_complex_clamp, refuse_kinds
 from gradscope.autograd.saved import FLOAT32_SCALARS, FLOAT64_SCALARS, scalar_array
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
@@ -327,18 +327,14 @@ def trunc(input):
 
 
 def leaky_relu(input, negative_slope=0.01):
+    refuse_kinds(input, "c", "leaky_relu_cpu")
     return apply(E.leaky_relu, (input,), (negative_slope,))
-
-
-def _refuse_complex_clamp(input) -> None:
-    if input._data.dtype.kind == "c":
-        raise NotImplementedError("clamp is not supported for complex types")
 
 
 def clamp(input, min=None, max=None):  # noqa: A002, F811 - PyTorch's parameter names
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    _refuse_complex_clamp(input)
+    refuse_complex_clamp(input)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_tensor, input, (-math.inf if min is None else min,
                                                         math.inf if max is None else max))
@@ -357,14 +353,14 @@ clip = clamp
 
 
 def clamp_min(input, min):  # noqa: A002, F811
-    _refuse_complex_clamp(input)
+    refuse_complex_clamp(input)
     if isinstance(min, Tensor):
         return _clamp_by_tensors(E.clamp_min_tensor, input, (min,))
     return apply(E.clamp_min, (input,), (min,), [_cast(input._data, _dtypes.result_type([input._data, min]))])
 
 
 def clamp_max(input, max):  # noqa: A002, F811
-    _refuse_complex_clamp(input)
+    refuse_complex_clamp(input)
     if isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_max_tensor, input, (max,))
     return apply(E.clamp_max, (input,), (max,), [_cast(input._data, _dtypes.result_type([input._data, max]))])

@@ -9,6 +9,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _float_input, _operands
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.refusals import refuse_kinds
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import math as M
 from gradscope.ops import pointwise_extra as X
@@ -27,10 +28,13 @@ def _floating(arrays: list) -> list:
     return [a.astype(target) if isinstance(a, np.ndarray) else float(a) for a in arrays]
 
 
-def _unary(op, name: str | None = None):
+def _unary(op, name: str | None = None, complex_kernel: str | None = None):
+    """`complex_kernel`: PyTorch's kernel that refuses complex tensors, named in its error."""
     name = name or op.name
 
     def function(input, *, out=None):
+        if complex_kernel is not None:
+            refuse_kinds(input, "c", complex_kernel)
         return write_out(name, apply(op, (input,), (), _float_input(input)), out)
     function.__name__ = name
     function.__doc__ = f"Elementwise {name} (node {op.node_name}); integers give the default float dtype."
@@ -46,15 +50,16 @@ tan = _unary(M.tan)
 expm1 = _unary(M.expm1)
 log2 = _unary(M.log2)
 log10 = _unary(M.log10)
-lgamma = _unary(M.lgamma)
-digamma = _unary(M.digamma)
-erfinv = _unary(M.erfinv)
+lgamma = _unary(M.lgamma, complex_kernel="lgamma_vml_cpu")
+digamma = _unary(M.digamma, complex_kernel="digamma")
+erfinv = _unary(M.erfinv, complex_kernel="erfinv_vml_cpu")
 
 
 def polygamma(n: int, input, *, out=None):
     """ψ⁽ⁿ⁾(input), the n-th derivative of digamma."""
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
+    refuse_kinds(input, "c", {0: "digamma", 1: "trigamma"}.get(n, "polygamma"))
     result = apply(M.polygamma, (input,), (n,), _float_input(input))
     return write_out("polygamma", result, out)
 
@@ -69,6 +74,9 @@ arctan2 = atan2
 def xlogy(input, other, *, out=None):
     """input · log(other), 0 where input is 0 (unless other is nan). Either may be a Python number."""
     arrays = _floating(_operands(input, other))
+    common = np.result_type(*arrays)
+    if common.kind == "c":
+        raise NotImplementedError(f'"xlogy_cpu" not implemented for \'{_type_name(common)}\'')
     if not isinstance(other, Tensor):
         result = apply(M.xlogy_scalar_other, (input,), (arrays[1],), arrays[:1])
     elif not isinstance(input, Tensor):

@@ -59,6 +59,7 @@ rad2deg = _real_angle(X.rad2deg)
 
 def logit(input, eps=None, *, out=None):
     """log(p / (1 − p)); with `eps`, p clamped to [eps, 1 − eps] first."""
+    refuse_kinds(input, "c", "logit_cpu")
     return write_out("logit", apply(X.logit, (input,), (eps,), _float_input(input)), out)
 
 
@@ -66,6 +67,7 @@ def mvlgamma(input, p, *, out=None):
     """The log of the multivariate gamma function of dimension p (integers give the default float dtype)."""
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    refuse_kinds(input, "c", "arange_cpu")  # NOTE: PyTorch's composite fails at its arange in the input's dtype
     return write_out("mvlgamma", apply(X.mvlgamma, (input,), (p,), _float_input(input)), out)
 
 

@@ -22,6 +22,12 @@ def refuse_kinds(input, kinds: str, kernel: str) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dtype)}\'')
 
 
+def refuse_complex_clamp(input) -> None:
+    """clamp and what PyTorch builds on it (relu, hardtanh, relu6) refuse complex tensors in these words."""
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
+
+
 def any_complex(*values) -> bool:
     """Whether any of the tensors among `values` is complex (numbers and None don't count)."""
     return any(getattr(value, "_data", None) is not None and value._data.dtype.kind == "c" for value in values)

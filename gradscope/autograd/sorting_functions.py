@@ -80,6 +80,8 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """sum, counting nans as 0 (their gradient is 0)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else (
         np.dtype(np.int64) if input._data.dtype.kind in "biu" else None)
     dims = normalize_dims(dim, input._data.ndim) if dim is not None and dim != () else tuple(
@@ -134,6 +136,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     before equal elements, or after them with right=True / side="right". No gradient."""
     if side is not None:
         right = side == "right"
+    for tensor in (sorted_sequence, input):
+        if isinstance(tensor, Tensor):
+            refuse_kinds(tensor, "c", "searchsorted_out_cpu")
     sequence = sorted_sequence._data
     if sorter is not None:
         sequence = np.take_along_axis(sequence, sorter._data, axis=-1)

@@ -268,6 +268,7 @@ def _c_float(value: float) -> str:
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
     """(hist, bin_edges): how many elements (or how much `weight`) fall in each of `bins` equal bins over `range`
     (the data's by default), or between the given edges; each bin holds its left edge, the last its right too."""
+    refuse_kinds(input, "biuc", "histogramdd")
     data = input._data
     if isinstance(bins, Tensor):
         edges = bins._data.astype(data.dtype, copy=False)

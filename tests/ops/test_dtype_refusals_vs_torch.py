@@ -1,6 +1,7 @@
 """Where PyTorch's CPU kernels have no loop for a dtype, gradscope refuses with PyTorch's error class and text
 instead of computing NumPy's answer: order-based ops on complex numbers (NumPy orders them lexicographically),
-argmax/median/relu on bools, cdist on float16, pow and hardshrink of bools and integers, `torch.cat(tensor)`."""
+special functions, nansum, histogram, leaky_relu/hardtanh/threshold on complex numbers, argmax/median/relu on bools,
+cdist on float16, pow and hardshrink of bools and integers, `torch.cat(tensor)`."""
 
 from __future__ import annotations
 
@@ -87,6 +88,23 @@ CASES = {
     "relu_bool_functional_in_place": lambda T, x: T.nn.functional.relu(x["b"].clone(), inplace=True),
     "deg2rad": lambda T, x: T.deg2rad(x["c"]), "rad2deg": lambda T, x: x["c"].rad2deg(),
     "rad2deg_in_place": lambda T, x: x["c"].clone().rad2deg_(), "erf": lambda T, x: T.erf(x["c"]),
+    "digamma": lambda T, x: x["c"].digamma(), "digamma_in_place": lambda T, x: x["c"].clone().digamma_(),
+    "lgamma": lambda T, x: T.lgamma(x["c"]), "polygamma": lambda T, x: T.polygamma(1, x["c"]),
+    "polygamma_0": lambda T, x: T.polygamma(0, x["c"]), "polygamma_3": lambda T, x: x["c"].polygamma(3),
+    "mvlgamma": lambda T, x: T.mvlgamma(x["c"], 1), "erfinv": lambda T, x: T.erfinv(x["c"]),
+    "erfcx": lambda T, x: T.special.erfcx(x["c"]), "xlogy": lambda T, x: T.xlogy(x["c"], x["c"]),
+    "xlogy_number": lambda T, x: T.xlogy(x["c"], 2.0), "logit": lambda T, x: x["c"].logit(),
+    "logit_eps": lambda T, x: T.logit(x["cd"], eps=0.1), "signbit": lambda T, x: x["c"].signbit(),
+    "nansum": lambda T, x: x["c"].nansum(), "nansum_dim": lambda T, x: T.nansum(x["c"], 0),
+    "nanmean": lambda T, x: x["c"].nanmean(),
+    "histogram_int": lambda T, x: x["i"].histogram(), "histogram_bool": lambda T, x: T.histogram(x["b"]),
+    "histogram_uint8": lambda T, x: T.histogram(x["i"].to(T.uint8)),
+    "histogram_complex": lambda T, x: x["c"].histogram(),
+    "searchsorted": lambda T, x: T.searchsorted(x["c"], x["c"]), "bucketize": lambda T, x: T.bucketize(x["c"], x["c"]),
+    "leaky_relu": lambda T, x: T.nn.functional.leaky_relu(x["c"]),
+    "hardtanh": lambda T, x: T.nn.functional.hardtanh(x["c"]),
+    "relu6": lambda T, x: T.nn.functional.relu6(x["c"]),
+    "threshold": lambda T, x: T.nn.functional.threshold(x["c"], 0.1, 0.0),
     "clamp_min_in_place": lambda T, x: x["c"].clone().clamp_min_(0),
     "floor_in_place": lambda T, x: x["c"].clone().floor_(),
 }

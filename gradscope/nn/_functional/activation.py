@@ -13,6 +13,7 @@ from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.pointwise_extra import hardshrink, prelu  # noqa: F401 - re-exported (also Tensor methods)
+from gradscope.autograd.refusals import refuse_complex_clamp, refuse_kinds
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import scalar_type
 from gradscope.ops import activations as A
@@ -43,11 +44,13 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    refuse_complex_clamp(input)
     return _activate(input, A.hardtanh, (min_val, max_val), inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6): hardtanh(x, 0, 6), as in PyTorch (HardtanhBackward0)."""
+    refuse_complex_clamp(input)
     return _activate(input, A.hardtanh, (0.0, 6.0), inplace)
 
 
@@ -105,6 +108,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     >>> F.threshold(gradscope.tensor([0.5, 2.0]), 1.0, -1.0)
     tensor([-1.,  2.])
     """
+    refuse_kinds(input, "c", "threshold_cpu")
     return _activate(input, A.threshold, (threshold, value), inplace, A.threshold_inplace)
 
 
