@@ -379,3 +379,20 @@ def test_nll_nodes_short_path_keeps_torchs_hooks_and_errors(how):
     assert (ours[1] is None) == (theirs[1] is None)
     if ours[1] is not None:
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 10), (40, 16), (33, 3), (32, 17), (31, 3), (8, 20)])
+def test_the_forward_takes_the_general_paths_row_maxima_on_tall_and_wide_logits(dtype, shape):
+    """The one-frame forward finds each row's maximum as log_softmax's _row_maxima does (the transpose's, on tall
+    narrow logits): the same log-probabilities and loss, to the bit, with a large logit and -inf in some rows."""
+    rng = np.random.default_rng(8)
+    values = rng.standard_normal(shape).astype(dtype) * 30
+    values[1, 0], values[2] = np.finfo(dtype).max / 4, -np.inf
+    values[2, -1] = 0.0
+    logits, target = gs.tensor(values, requires_grad=True), gs.tensor(rng.integers(0, shape[1], shape[0]))
+    for reduction in ("mean", "sum", "none"):
+        fast = F.cross_entropy(logits, target, reduction=reduction)
+        general = _general(F.cross_entropy, logits, target, None, None, -100, None, reduction)
+        assert fast._data.tobytes() == general._data.tobytes()
+        assert fast.grad_fn._saved_self._data.tobytes() == general.grad_fn._saved_self._data.tobytes()

@@ -586,7 +586,7 @@ def _first_order_vjp(op: Primitive):
 
         def _vjp_joint_arrays(self, grads: list, free: bool) -> list:  # addmm, mm: `_vjp_joint` on the bare arrays
             saved = self._saved
-            if type(saved) is tuple:
+            if saved is not freed:  # (a node's saved entries are a tuple, or FREED[n] once freed)
                 first, second = saved  # light entries, or None (no rule reads it)
                 try:  # NOTE: free (3.11's exception table) unless an entry is a SavedTensor, which doesn't unpack
                     if first is not None:

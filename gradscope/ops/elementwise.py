@@ -9,7 +9,6 @@ import numpy as np
 
 from gradscope.ops.namespace import (
     _FLOAT32,
-    _FLOAT64,
     _ZERO32,
     _ZERO64,
     _sigmoid,
@@ -172,6 +171,10 @@ def _zero_keeping_signs(zero: np.ndarray):
 
 
 _RELU_ZERO32, _RELU_ZERO64 = _zero_keeping_signs(_ZERO32), _zero_keeping_signs(_ZERO64)
+# relu's zero of each dtype whose np.maximum keeps signs (one dict read per call, not two dtype tests)
+_RELU_ZEROS = {dtype: zero for dtype, zero in ((_ZERO32.dtype, _RELU_ZERO32), (_ZERO64.dtype, _RELU_ZERO64))
+               if zero is not None}
+_maximum = np.maximum
 
 
 def _second_wins_ties() -> bool:
@@ -204,9 +207,9 @@ def at_most(a, bound):
 
 def _relu(a):
     dtype = a.dtype  # NOTE: 0 in a float array's dtype: NumPy's path for a Python 0 costs ~2.3k instructions more
-    zero = _RELU_ZERO32 if dtype is _FLOAT32 else _RELU_ZERO64 if dtype is _FLOAT64 else None
+    zero = _RELU_ZEROS.get(dtype)
     if zero is not None:
-        return np.maximum(zero, a)  # NOTE: zero first: this NumPy then keeps a -0.0 (see _zero_keeping_signs)
+        return _maximum(zero, a)  # NOTE: zero first: this NumPy then keeps a -0.0 (see _zero_keeping_signs)
     if dtype.kind == "f":  # selects: exact in any loop, ~10x dearer than maximum
         zero = np.zeros((), dtype)
         return np.where(a < zero, zero, a)

@@ -126,6 +126,13 @@ def _addmm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
     (Primitive.array_joint_vjp). A linear layer's backward, on every step."""
     beta, alpha, sizes, strides, sizes2, strides2 = attrs
     bias, left, right = wanted
+    if alpha == 1 == beta:  # a linear layer's: no scale, no promotion
+        return [None if bias is None else _sum_rows(g, 0) if g.dtype is bias[1] and g.shape[1:] == bias[0] else (
+                    to_input(g, bias, NUMPY)),
+                None if left is None else (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else (
+                    g @ mat2.T),
+                None if right is None else (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else (
+                    mat1.T @ g)]
     grad = grad1 = grad2 = None
     if left is not None:  # _mat1_grad
         grad1 = (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else g @ mat2.T
