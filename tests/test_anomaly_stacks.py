@@ -252,6 +252,26 @@ def test_walks_taking_the_last_walks_links_stop_at_the_training_loops_frame():
     assert [stop.f_code.co_name if stop is not None else None for stop in stops[1:]] == ["_loop_of_steps"] * 3
 
 
+def _listed_after_steps(model, x, made: list, listed: list) -> None:
+    from gradscope.autograd import stacks  # white box: the frames kept for the next walk (see stacks._walk)
+
+    for _ in range(4):
+        _nested(3, model, x, made)
+        listed.append([frame.f_code.co_name for frame in stacks._recent.frames])
+
+
+def test_walks_taking_the_last_walks_links_keep_the_steps_innermost_frame_alone():
+    """Once the walks stop at the loop's frame, each keeps the step's innermost frame (where its later ops are made:
+    the loss here) in place of the last step's, and no other frame of the step."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    made, listed = [], []
+    with torch.autograd.set_detect_anomaly(True):
+        _listed_after_steps(model, x, made, listed)
+    _assert_stacks(made)
+    assert [names[-2:] for names in listed[2:]] == [["_listed_after_steps", "_step"]] * 2
+
+
 class _Held:
     pass
 
@@ -287,8 +307,8 @@ def test_frames_that_returned_are_let_go_by_the_next_op_made_outside_them():
 
 
 def test_the_frames_of_earlier_steps_are_let_go_by_the_walks_taking_their_links():
-    """Steps called anew from one line: each walk keeps the innermost two frames of its step in place of the last
-    step's."""
+    """Steps called anew from one line: each walk keeps the innermost frame of its step in place of the last step's
+    (and so the frames around it, which it holds)."""
     x = torch.ones(3, requires_grad=True)
     held: list = []
     with torch.autograd.set_detect_anomaly(True):

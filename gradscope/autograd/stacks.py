@@ -202,38 +202,35 @@ def _walk(frame) -> tuple:
 
     A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
-    takes them as they are, without making a link per frame, and keeps the innermost two frames alone. The first
-    such walk after a walk that made links also finds where the next ones may stop (`_stop_sooner`).
+    takes them as they are, without making a link per frame, and keeps the innermost frame alone (the one later
+    ops of the step are made in; the stop is kept). The first such walk after a walk that made links also finds
+    where the next ones may stop (`_stop_sooner`).
 
     The chain (`_recent.chain`): the places (code, instruction) of the frames walked, innermost first; the frame
-    where the walk stopped and its instruction; the links; which of the innermost two were kept; and the frames
-    walked while `_stop_sooner` has yet to run, then whether the next walks taking the links replace the two kept
-    frames one for one (True: both were kept, and the stop is a frame, listed just before them)."""
+    where the walk stopped and its instruction; the links; which of the innermost two are kept; and the frames
+    walked while `_stop_sooner` has yet to run, then whether the next walks taking the links replace the kept
+    innermost frame one for one (True: it is kept, alone, and the stop is a frame, listed just before it)."""
     recent = _recent
     chain = recent.chain
     if chain is not None:  # the last walk's frames' (code, instruction), innermost first, and where it stopped
         places, stop, stop_lasti, links, kept, earlier = chain
         inner = frame
         try:
-            for code, lasti in places:  # NOTE: the frames aren't listed: only the innermost two are kept
+            for code, lasti in places:  # NOTE: the frames aren't listed: only the innermost is kept
                 if inner.f_code is not code or inner.f_lasti != lasti:
                     break
                 inner = inner.f_back
             else:
                 if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
                     frames = recent.frames
-                    if earlier is True and frames[-3] is stop:
-                        forget = _KNOWN.pop  # the last walk kept the same two: one for one
-                        forget(frames[-2], None)  # (already gone if forget_stacks ran in another thread)
-                        forget(frames[-1], None)
-                        outer = frames[-2] = frame.f_back
+                    if earlier is True and frames[-2] is stop:  # the last walk kept the innermost alone: one for one
+                        _KNOWN.pop(frames[-1], None)  # (already gone if forget_stacks ran in another thread)
                         frames[-1] = frame
-                        _KNOWN[outer] = links[1]
-                        _KNOWN[frame] = links[0]
-                        return links[0]
+                        link = _KNOWN[frame] = links[0]
+                        return link
                     _forget_inside(frames, stop)
                     if earlier.__class__ is tuple:
-                        _stop_sooner(frame, chain, frames)
+                        kept = _stop_sooner(frame, chain, frames)
                     for index in kept:  # outermost first, as the frames are listed
                         inner = frame.f_back if index else frame
                         _KNOWN[inner] = links[index]
@@ -272,23 +269,27 @@ def _walk(frame) -> tuple:
     return link
 
 
-def _stop_sooner(frame, chain, frames: list) -> None:
+def _stop_sooner(frame, chain, frames: list) -> list:
     """The first walk taking the links of the walk that made them (`chain`, which lists the frames it went through)
     found that `frame`'s stack matches them: the innermost of those frames that is still running (the same frame
     object, at the same instruction: the walk checked) is where the next walks taking them stop, kept from now on,
     rather than where that walk stopped (often the bottom of the stack: the frames around a training loop are
     compared at every step otherwise). Not one of the innermost two (kept anew by each walk), nor a resumable one
-    (see _RESUMABLE)."""
+    (see _RESUMABLE). Returns which of the innermost two the walks taking them keep: the innermost alone (`[0]`)
+    when it can be kept and they stop at a frame (they replace it one for one), else the ones the chain kept."""
     places, stop, stop_lasti, links, kept, earlier = chain
     inner = frame
     for index, old in enumerate(earlier):
         if index > 1 and inner is old and not inner.f_code.co_flags & _RESUMABLE:
             _KNOWN[inner] = links[index]
             frames.append(inner)
-            _recent.chain = (places[:index], inner, inner.f_lasti, links, kept, len(kept) == 2)
-            return
+            places, stop, stop_lasti = places[:index], inner, inner.f_lasti
+            break
         inner = inner.f_back
-    _recent.chain = (places, stop, stop_lasti, links, kept, len(kept) == 2 and stop is not None)
+    alone = 0 in kept and stop is not None
+    kept = [0] if alone else kept
+    _recent.chain = (places, stop, stop_lasti, links, kept, alone)
+    return kept
 
 
 def _forget_inside(frames: list, stop) -> None:
