@@ -1,4 +1,4 @@
-"""nn.utils against PyTorch: gradient clipping, parameters <-> vector, pad_sequence."""
+"""nn.utils against PyTorch: gradient clipping, parameters <-> vector, pad_sequence, unpad_sequence."""
 
 from __future__ import annotations
 
@@ -76,3 +76,21 @@ def test_pad_sequence_matches_torch(batch_first, padding_side):
     (ours * gradscope.tensor(weight.numpy())).sum().backward()
     for o, t in zip(ours_in, sequences):
         np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unpad_and_unpack_sequence_match_torch(batch_first):
+    """unpad_sequence / unpack_sequence (an ImportError before): the sequences back, each IndexBackward0 over the
+    padded batch, and the gradients through them."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (gradscope, torch):
+        rnn = lib.nn.utils.rnn
+        sequences = [lib.arange(float(n * 2)).reshape(n, 2).requires_grad_() for n in (3, 1, 2)]
+        out = rnn.unpad_sequence(rnn.pad_sequence(sequences, batch_first), lib.tensor([3, 1, 2]), batch_first)
+        sum((o * (i + 1)).sum() for i, o in enumerate(out)).backward()
+        unpacked = rnn.unpack_sequence(rnn.pack_sequence(sequences, enforce_sorted=False))
+        seen.append(([o.tolist() for o in out], [o.grad_fn.name() for o in out],
+                     out[0].grad_fn.next_functions[0][0].name(), [s.grad.tolist() for s in sequences],
+                     [u.tolist() for u in unpacked], [u.grad_fn.name() for u in unpacked]))
+    assert seen[0] == seen[1]

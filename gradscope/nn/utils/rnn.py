@@ -128,6 +128,22 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
+def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool = False) -> list[Tensor]:
+    """pad_sequence undone: each sequence of the padded batch cut to its length (a mask over its steps, as
+    PyTorch's: IndexBackward0 on each, UnbindBackward0 under them)."""
+    if not batch_first:
+        padded_sequences = padded_sequences.transpose(0, 1)
+    steps = padded_sequences.size(1)
+    return [sequence[gradscope.arange(steps) < length.item()]
+            for sequence, length in zip(padded_sequences, lengths)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """pack_sequence undone: the list of sequences, in their original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
 def repack_like(padded: Tensor, like: PackedSequence) -> PackedSequence:
     """Pack a (T, B, *) batch in the original order with the layout of `like`."""
     if like.sorted_indices is not None:
