@@ -107,7 +107,12 @@ def _hardswish_vjp(g, s):
     return xp.where(x <= -3, 0.0, xp.where(x < 3, g * (x / 3 + 0.5), g))
 
 
-hardswish = primitive("hardswish", lambda a: a * _hardsigmoid(a), "HardswishBackward0", inputs=("self",),
+def _hardswish(a):
+    # NOTE: PyTorch's order, x · clamp(x + 3, 0, 6) / 6: x · hardsigmoid(x) divides first, 1 ulp off in ~30%
+    return (a * np.minimum(np.maximum(a + 3, 0), 6) / 6).astype(a.dtype, copy=False)
+
+
+hardswish = primitive("hardswish", _hardswish, "HardswishBackward0", inputs=("self",),
                       saves=("self",), vjp=(_hardswish_vjp,))
 
 
