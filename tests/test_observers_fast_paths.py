@@ -352,6 +352,29 @@ def test_a_linear_anomaly_mode_refuses_tells_observers_what_the_general_paths_te
         "TBackward0", "AddmmBackward0" if bias else "MmBackward0", "TBackward0"]
 
 
+def _linear_of_an_inference_tensor(path: str, bias: bool) -> list:
+    """The events of F.linear on an inference tensor with a weight requiring grad on `path`: it may not be saved."""
+    log = _Log()
+    w = gs.tensor([[1.0, 2.0]], requires_grad=True)
+    b = gs.tensor([1.0], requires_grad=True) if bias else None
+    with gs.inference_mode():
+        x = gs.tensor([[1.0, 1.0]])
+    with _path(path, log):
+        with pytest.raises(RuntimeError) as refused:
+            F.linear(x, w, b)
+    return [*log.events, ("refused", str(refused.value))]
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["addmm", "mm"])
+def test_a_linear_refusing_an_inference_tensor_tells_observers_what_the_general_paths_tell_them(bias):
+    """F.linear's fast path tells observers of its view before refusing to save an inference tensor, as the general
+    path does."""
+    fast, apply, record = (_linear_of_an_inference_tensor(path, bias) for path in ("fast", "apply", "record"))
+    assert fast == apply == record
+    assert [event[1][1] for event in fast if event[0] == "node_created"] == ["TBackward0"]
+    assert "Inference tensors cannot be saved for backward" in fast[-1][1]
+
+
 class _SavedAtEnd(_Log):
     """Also what each node still holds when its end is told (the engine frees it afterwards)."""
 

@@ -326,8 +326,6 @@ def linear(general):
             right = False
             view._requires_grad = False
             view._grad_fn = None
-        if mode is not DEFAULT_MODES:  # observers listen in this context: told of each op as the general path tells
-            tell_observers(S.t, (weight,), (view,))  # them (before the product, which anomaly mode may refuse)
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
             out = QUIET_RUN(_DOT if layout.dense else _MM, data, other)
             if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
@@ -345,9 +343,11 @@ def linear(general):
         if not (left or right or biased):
             t._requires_grad = False
             t._grad_fn = None
+            if mode is not DEFAULT_MODES:  # (see below)
+                tell_observers(S.t, (weight,), (view,))
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 _check_forward(bias, input, view, t)
-            if mode is not DEFAULT_MODES:  # (see below)
+            if mode is not DEFAULT_MODES:
                 _tell_product(input, view, bias, t)
             return t
         if left:
@@ -361,6 +361,8 @@ def linear(general):
         if right:
             right_edge = (t_node, 0)
             if input._is_inference:
+                if mode is not DEFAULT_MODES:  # (see below)
+                    tell_observers(S.t, (weight,), (view,))
                 raise RuntimeError(errors.INFERENCE_SAVED)
             counter = input._version_counter
             saved_input = (data, counter, counter[0], input, input._grad_fn)
@@ -391,10 +393,16 @@ def linear(general):
         node._saved = (saved_mat2, saved_input)
         t._requires_grad = True
         t._grad_fn = node
+        if mode is DEFAULT_MODES:
+            if observers.checker is not None and observers.checker.node_made(node, _SKIP):
+                observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
+            return t
+        # observers listen in this context: told of each op as the general path tells them, the view before anomaly
+        # mode may refuse the product, the product with the layout's tuples as its metadata and sizes and strides
+        tell_observers(S.t, (weight,), (view,))
         if observers.checker is not None and observers.checker.node_made(node, _SKIP):
             observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
-        if mode is not DEFAULT_MODES:  # observers listen in this context: told of the product now, with the view's
-            _tell_product(input, view, bias, t)  # layout's tuples as its metadata and sizes and strides
+        _tell_product(input, view, bias, t)
         return t
 
     return _named_like(own_code(function), general)
