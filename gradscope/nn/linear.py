@@ -50,8 +50,10 @@ class Linear(Module):
         # NOTE: the registry read first: `self.weight` reaches parameters through __getattr__, only after
         # a failed lookup raised (and caught) an AttributeError; a parametrized weight is not registered there
         parameters = self._parameters
-        weight = parameters["weight"] if "weight" in parameters else self.weight
-        bias = parameters["bias"] if "bias" in parameters else self.bias
+        try:  # free (3.11's exception table) unless raised
+            weight, bias = parameters["weight"], parameters["bias"]
+        except KeyError:
+            weight, bias = self.weight, self.bias
         return F.linear(input, weight, bias)
 
     def extra_repr(self) -> str:
