@@ -498,6 +498,7 @@ def nonzero(input, *, as_tuple=False):
 
 # ------------------------------------------------------------------------------- nn primitives
 def gelu(input, approximate: str = "none"):
+    refuse_kinds(input, "c", "GeluKernelImpl")
     return apply(N.gelu, (input,), (approximate,), _float_input(input))
 
 

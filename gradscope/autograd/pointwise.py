@@ -65,7 +65,11 @@ def polygamma(n: int, input, *, out=None):
 
 
 def atan2(input, other, *, out=None):
-    return write_out("atan2", apply(M.atan2, (input, other), (), _floating(_operands(input, other))), out)
+    arrays = _floating(_operands(input, other))
+    common = np.result_type(*arrays)
+    if common.kind == "c":
+        raise NotImplementedError(f'"atan2_cpu" not implemented for \'{_type_name(common)}\'')
+    return write_out("atan2", apply(M.atan2, (input, other), (), arrays), out)
 
 
 arctan2 = atan2
@@ -118,6 +122,9 @@ def _modulo(name, scalar_op, tensor_op):
                 raise RuntimeError("ZeroDivisionError")
             return write_out(name, apply(X.remainder_of_number, (other,), (arrays[0],), arrays[1:]), out)
         arrays = _operands(input, other)
+        common = np.result_type(*arrays)
+        if common.kind == "c":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(common)}\'')
         if np.result_type(*arrays).kind in "biu" and np.any(np.asarray(arrays[1]) == 0):
             raise RuntimeError("ZeroDivisionError")
         if isinstance(other, Tensor):

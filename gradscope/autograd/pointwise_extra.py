@@ -33,13 +33,20 @@ def _not_implemented_for(kernel: str, dtype: np.dtype) -> NotImplementedError:
     return NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(dtype)}\'')
 
 
+def _refuse_complex_kernel(kernel: str, arrays: list) -> None:
+    """A binary op whose PyTorch kernel has no complex loop (NumPy's ufunc raises a TypeError of its own)."""
+    dtype = np.result_type(*arrays)
+    if dtype.kind == "c":
+        raise _not_implemented_for(kernel, dtype)
+
+
 asinh = arcsinh = _unary(X.asinh)
 acosh = arccosh = _unary(X.acosh)
 atanh = arctanh = _unary(X.atanh)
 exp2 = _unary(X.exp2)
-erfc = _unary(X.erfc)
+erfc = _unary(X.erfc, complex_kernel="erfc_vml_cpu")
 sinc = _unary(X.sinc)
-i0 = _unary(X.i0)
+i0 = _unary(X.i0, complex_kernel="i0_vml_cpu")
 def _real_angle(op):
     """deg2rad, rad2deg: PyTorch refuses complex tensors (NumPy scales both parts)."""
     unary = _unary(op)
@@ -129,7 +136,7 @@ def _floating_binary(name: str, op):
         _tensor_argument(name, other)
         arrays = _operands(input, other)
         dtype = np.result_type(*arrays)
-        if dtype.kind not in "fc":
+        if dtype.kind != "f":
             raise _not_implemented_for(f"{name}_cpu", dtype)
         return write_out(name, apply(op, (input, other), (), arrays), out)
     function.__name__ = function.__qualname__ = name
@@ -161,6 +168,7 @@ fmin = _promoted_binary("fmin", X.fmin)
 def copysign(input, other, *, out=None):
     """|input| with the sign of `other` (a tensor or a number); integers give the default float dtype."""
     arrays = _floating(_operands(input, other))
+    _refuse_complex_kernel("copysign_cpu", arrays)
     if isinstance(other, Tensor):
         result = apply(X.copysign, (input, other), (), arrays)
     else:
@@ -212,6 +220,7 @@ def floor_divide(input, other, *, out=None):
 def _floor_divide(input, other, tensor_op, scalar_op):
     arrays = _operands(input, other)
     dtype = np.result_type(*arrays)
+    _refuse_complex_kernel("div_floor_cpu", arrays)
     if dtype.kind == "b":
         raise _not_implemented_for("div_floor_cpu", dtype)
     if dtype.kind in "iu" and np.any(np.asarray(arrays[1]) == 0):

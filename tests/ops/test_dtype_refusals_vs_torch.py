@@ -105,6 +105,14 @@ CASES = {
     "hardtanh": lambda T, x: T.nn.functional.hardtanh(x["c"]),
     "relu6": lambda T, x: T.nn.functional.relu6(x["c"]),
     "threshold": lambda T, x: T.nn.functional.threshold(x["c"], 0.1, 0.0),
+    # NumPy's ufuncs raise a TypeError of their own for these; PyTorch's kernels a NotImplementedError
+    "erfc": lambda T, x: T.erfc(x["c"]), "i0": lambda T, x: x["c"].i0(),
+    "gelu": lambda T, x: T.nn.functional.gelu(x["c"]),
+    "copysign": lambda T, x: T.copysign(x["c"], x["c"]), "copysign_number": lambda T, x: x["c"].copysign(-1.0),
+    "fmod": lambda T, x: T.fmod(x["c"], x["c"]), "remainder": lambda T, x: x["cd"].remainder(2.0),
+    "atan2": lambda T, x: T.atan2(x["c"], x["c"]), "hypot": lambda T, x: T.hypot(x["c"], x["c"]),
+    "floor_divide": lambda T, x: T.floor_divide(x["c"], x["c"]), "nextafter": lambda T, x: T.nextafter(x["c"], x["c"]),
+    "logaddexp2": lambda T, x: T.logaddexp2(x["c"], x["c"]),
     "clamp_min_in_place": lambda T, x: x["c"].clone().clamp_min_(0),
     "floor_in_place": lambda T, x: x["c"].clone().floor_(),
 }
