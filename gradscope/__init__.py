@@ -147,7 +147,9 @@ __getattr__, __dir__ = _lazy_exports(
                 "jit", "linalg", "multiprocessing", "nn", "optim", "profiler", "serialization", "special", "testing",
                 "utils"),
     names={
-        "gradscope.autograd.conversions": ("asarray", "empty_strided", "scalar_tensor"),
+        "gradscope.autograd.conversions": ("asarray", "empty_permuted", "empty_strided", "from_dlpack", "frombuffer",
+                                           "scalar_tensor", "set_default_tensor_type"),
+        "gradscope.autograd.linalg_products": ("adjoint",),
         "gradscope.autograd.linalg_torch_forms": ("lu", "lu_solve", "lu_unpack", "triangular_solve"),
         "gradscope.amp": ("GradScaler", "autocast", "get_autocast_dtype", "is_autocast_available",
                           "is_autocast_enabled"),

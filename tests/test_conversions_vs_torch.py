@@ -4,6 +4,7 @@ warning), strides and errors."""
 
 from __future__ import annotations
 
+import array
 import warnings
 
 import numpy as np
@@ -142,3 +143,57 @@ def test_empty_strided_requires_grad():
     for lib in (gradscope, torch):
         assert lib.empty_strided((2, 2), (2, 1), requires_grad=True).requires_grad
         assert lib.empty_strided((2, 2), (1, 2)).dtype == lib.float32
+
+
+def _described(result):
+    return (result.tolist(), str(result.dtype), result.requires_grad, result.stride())
+
+
+BUFFERS = {
+    "shares_memory": lambda lib: (lambda a: (lambda t: (t.__setitem__(0, 9), a.tolist(), _described(t))[1:])(
+        lib.frombuffer(a, dtype=lib.float64)))(array.array("d", [1, 2, 3])),
+    "uint8": lambda lib: _described(lib.frombuffer(bytearray(b"\x01\x02\x03\x04"), dtype=lib.uint8)),
+    "count_offset": lambda lib: _described(lib.frombuffer(bytearray(b"\x01\x02\x03\x04"), dtype=lib.int16, count=1,
+                                                          offset=2)),
+    "no_dtype": lambda lib: lib.frombuffer(bytearray(8)),
+    "read_only_bytes": lambda lib: _described(lib.frombuffer(b"\x01\x02\x03\x04", dtype=lib.uint8)),
+    "not_a_multiple": lambda lib: lib.frombuffer(bytearray(3), dtype=lib.int16),
+    "empty": lambda lib: lib.frombuffer(bytearray(0), dtype=lib.int16),
+    "count_too_big": lambda lib: lib.frombuffer(bytearray(4), dtype=lib.int16, count=3),
+    "offset_too_big": lambda lib: lib.frombuffer(bytearray(4), dtype=lib.int16, offset=4),
+    "requires_grad": lambda lib: _described(lib.frombuffer(bytearray(8), dtype=lib.float32, requires_grad=True)),
+    "integer_requires_grad": lambda lib: lib.frombuffer(bytearray(8), dtype=lib.int32, requires_grad=True),
+    "dlpack_shares_memory": lambda lib: (lambda n: (lambda t: (t.__setitem__(0, 7), n.tolist(), _described(t))[1:])(
+        lib.from_dlpack(n)))(np.arange(3.0)),
+    "empty_permuted_strides": lambda lib: _described(lib.empty_permuted((2, 3, 4), (0, 2, 1)))[1:],
+    "empty_permuted_dtype": lambda lib: _described(lib.empty_permuted((2, 3), (1, 0), dtype=lib.float64,
+                                                                      requires_grad=True))[1:],
+    "empty_permuted_layout": lambda lib: (lambda t: ((t + 1).stride(), t.is_contiguous(), t.contiguous().stride()))(
+        lib.empty_permuted((2, 3, 4), (2, 0, 1))),
+    "adjoint": lambda lib: (lambda x: (lambda y: (y.tolist(), type(y.grad_fn).__name__, y._base is x))(lib.adjoint(x)))(
+        lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("name", BUFFERS)
+def test_buffers_dlpack_permuted_and_adjoint_match_torch(name):
+    assert _outcome(gradscope, BUFFERS[name])[0] == _outcome(torch, BUFFERS[name])[0]
+
+
+@pytest.mark.parametrize("kind", ["DoubleTensor", "torch.FloatTensor", "LongTensor", "torch.IntTensor", "float64",
+                                  "torch.cuda.FloatTensor", "foo.FloatTensor", "torch.HalfTensor"])
+def test_set_default_tensor_type_matches_torch(kind):
+    results = []
+    for lib in (gradscope, torch):
+        target = kind if "." in kind else getattr(lib, kind)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                lib.set_default_tensor_type(target)
+            results.append((str(lib.get_default_dtype()), str(lib.ones(1).dtype),
+                            [str(w.message).split(" (Triggered")[0] for w in caught]))
+        except (TypeError, ModuleNotFoundError) as error:
+            results.append((type(error).__name__, str(error)))
+        finally:
+            lib.set_default_dtype(lib.float32)
+    assert results[0] == results[1]

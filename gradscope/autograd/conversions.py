@@ -1,5 +1,6 @@
-"""torch.asarray, torch.scalar_tensor and torch.empty_strided: tensors made from Python objects, NumPy arrays and
-other tensors, with PyTorch 2.13's sharing, copying and requires_grad rules.
+"""torch.asarray, scalar_tensor, empty_strided, empty_permuted, frombuffer, from_dlpack and the deprecated
+set_default_tensor_type: tensors made from Python objects, buffers, NumPy arrays and other tensors, with PyTorch
+2.13's sharing, copying and requires_grad rules.
 
     >>> a = np.ones(3)
     >>> t = gradscope.asarray(a)   # shares a's memory, as PyTorch's does
@@ -14,7 +15,7 @@ import numbers
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope.autograd import errors
+from gradscope.autograd import errors, factories
 from gradscope.autograd.factories import _finish, _size, from_numpy, tensor
 from gradscope.autograd.tensor import Tensor
 
@@ -137,3 +138,93 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     data = np.lib.stride_tricks.as_strided(memory, size, tuple(step * target.itemsize for step in stride),
                                            writeable=True)
     return _finish(data, requires_grad)
+
+
+def frombuffer(buffer, *, dtype=None, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over `count` elements of `dtype` (all, by default) of an object with the buffer protocol
+    (bytearray, array.array, memoryview …) from byte `offset` on, sharing its memory. A read-only buffer (bytes) is
+    copied, with PyTorch's warning (PyTorch shares it, writable).
+
+    >>> gradscope.frombuffer(bytearray(b"\\x01\\x02"), dtype=gradscope.uint8)
+    tensor([1, 2], dtype=torch.uint8)
+    """
+    if dtype is None:  # PyTorch's argument parser's words
+        raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
+    target = _dtypes.to_numpy_dtype(dtype)
+    length = memoryview(buffer).nbytes
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if offset < 0 or offset >= length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} "
+                         "bytes) minus 1")
+    if count < 0 and (length - offset) % target.itemsize:
+        raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a multiple of "
+                         f"element size ({target.itemsize})")
+    if count > 0 and length - offset < count * target.itemsize:
+        raise ValueError(f"requested buffer length ({count} * {target.itemsize} bytes) after offset ({offset} bytes) "
+                         f"must not be greater than actual buffer length ({length} bytes)")
+    array = np.frombuffer(buffer, dtype=target, count=count, offset=offset)
+    if not array.flags.writeable:
+        errors.warn_once("frombuffer_read_only", "The given buffer is not writable, and PyTorch does not support "
+                         "non-writable tensors. This means you can write to the underlying (supposedly non-writable) "
+                         "buffer using the tensor. You may want to copy the buffer to protect its data or make it "
+                         "writable before converting it to a tensor. This type of warning will be suppressed for the "
+                         "rest of this program.")
+        return _finish(array.copy(), requires_grad)
+    result = from_numpy(array)
+    if requires_grad:
+        result._set_requires_grad(True, errors.INT_REQUIRES_GRAD)
+    return result
+
+
+def from_dlpack(ext_tensor) -> Tensor:
+    """A tensor sharing the memory of an object that exports DLPack (`__dlpack__`: a NumPy array, another library's
+    CPU tensor).
+
+    >>> a = np.arange(3.0); gradscope.from_dlpack(a)[0] = 7; a[0]
+    7.0
+    """
+    return from_numpy(np.from_dlpack(ext_tensor))
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                   pin_memory: bool = False) -> Tensor:
+    """An uninitialised (here: zero) tensor of `size` whose dims lie in memory in the order `physical_layout`
+    (outermost first): empty_permuted((2, 3, 4), (0, 2, 1)) has strides (12, 1, 3).
+
+    >>> gradscope.empty_permuted((2, 3, 4), (0, 2, 1)).stride()
+    (12, 1, 3)
+    """
+    size, order = _size((size,)), _size((physical_layout,))
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}"
+                           if len(order) != len(size) else "physical_layout is not a permutation")
+    target = _dtypes.get_default_dtype().numpy if dtype is None else _dtypes.to_numpy_dtype(dtype)
+    memory = np.zeros(tuple(size[d] for d in order), dtype=target)
+    return _finish(memory.transpose(np.argsort(order)), requires_grad)
+
+
+DEFAULT_TENSOR_TYPE_DEPRECATION = ("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                                   "torch.set_default_dtype() and torch.set_default_device() as alternatives.")
+
+
+def set_default_tensor_type(t) -> None:
+    """The deprecated way to set the default dtype, by a legacy tensor type or its name: set_default_tensor_type(
+    torch.DoubleTensor) is set_default_dtype(torch.float64) (CUDA types are not available)."""
+    if isinstance(t, str):
+        module, _, name = t.rpartition(".")
+        if module not in ("torch", "gradscope"):
+            if module.startswith(("torch.cuda", "gradscope.cuda")):
+                raise TypeError(f"type {t} not available. Torch not compiled with CUDA enabled.")
+            raise ModuleNotFoundError(f"No module named '{t.split('.')[0]}'")
+        if not hasattr(factories, name):
+            raise AttributeError(f"module 'torch' has no attribute '{name}'")
+        t = getattr(factories, name)
+    errors.warn_once("set_default_tensor_type", DEFAULT_TENSOR_TYPE_DEPRECATION)
+    dtype = getattr(t, "dtype", None)
+    if not isinstance(t, type) or dtype is None:
+        raise TypeError("invalid type object: only floating-point types are supported as the default type")
+    if not dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _dtypes.set_default_dtype(dtype)

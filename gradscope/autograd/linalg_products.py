@@ -25,7 +25,7 @@ from gradscope.autograd.scans import cumprod
 from gradscope.autograd.shape_functions import cat, expand, reshape, unsqueeze, view
 from gradscope.autograd.tensor import Tensor
 
-__all__ = ["cross", "diagonal", "matmul", "multi_dot", "tensorinv", "tensorsolve", "vander", "vecdot"]
+__all__ = ["adjoint", "cross", "diagonal", "matmul", "multi_dot", "tensorinv", "tensorsolve", "vander", "vecdot"]
 
 
 def _dtype_name(t: Tensor) -> str:
@@ -178,3 +178,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out: Tensor | None = None) -
                            f"prod(self.shape[:other.ndim]), but got {columns} != {rows}")
     solution = solve_ex(reshape(A, (rows, columns)), reshape(B, (columns,)))[0]
     return _written(view(solution, tuple(A.shape[B.dim():])), out)
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of each matrix: a view (TransposeBackward0), as Tensor.adjoint()."""
+    return input.adjoint()
