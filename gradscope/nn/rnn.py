@@ -201,6 +201,10 @@ class RNNBase(Module):
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
         batched = input.dim() == 3
+        weight = getattr(self, self._flat_weights_names[0])
+        if input.dtype != weight.dtype and not packed:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert "
+                             f"input: input.to({weight.dtype}), or convert model: model.to({input.dtype})")
         # NOTE: PyTorch's order: the input unsqueezed at its batch dim, the states unsqueezed, and then (in ATen) a
         # batch_first input transposed to (L, N, I)
         transposed = self.batch_first and not packed

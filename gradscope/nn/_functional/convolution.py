@@ -34,6 +34,10 @@ def _check(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, 
         raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-dimensional weight "
                            f"{size_list(weight)}, but got {input.dim()}-dimensional input of size "
                            f"{size_list(input)} instead")
+    # NOTE: PyTorch's convolution checks the bias's type before the weight's (a .double() layer on float input is
+    # refused for its bias); a transposed one checks the weight's only here
+    if bias is not None and bias.dtype != input.dtype and not transposed:
+        raise RuntimeError(f"Input type ({type_name(input)}) and bias type ({type_name(bias)}) should be the same")
     if input.dtype != weight.dtype:
         raise RuntimeError(f"expected scalar type {scalar_type(input)} but found {scalar_type(weight)}")
     if bias is not None and bias.dtype != input.dtype:

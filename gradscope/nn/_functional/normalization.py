@@ -34,6 +34,28 @@ def _check_floating(kernel: str, input: Tensor) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type(input)}'")
 
 
+_REDUCED = frozenset(("float16", "bfloat16"))
+
+
+def _check_parameter_dtypes(input: Tensor, *parameters: Tensor | None) -> None:
+    """PyTorch's CPU normalisation kernels take parameters of the input's dtype. The first parameter given decides:
+    of another dtype, the input may only be float16 with every parameter float32 ("mixed dtype (CPU)" errors);
+    of the input's, any other parameter of another dtype fails in the kernel ("expected scalar type Double but found
+    Float"). A float32 model fed float64 input (or a .double() model float32 input) is refused, not computed."""
+    given = [p for p in parameters if p is not None]
+    dtype = input.dtype
+    if all(p.dtype == dtype for p in given):
+        return
+    if given[0].dtype != dtype:
+        if any(p.dtype.name != "float32" for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if dtype.name not in _REDUCED:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    other = next(p for p in given if p.dtype != dtype)
+    raise RuntimeError(f"expected scalar type {scalar_type(input)} but found {scalar_type(other)}")
+
+
 def _check_affine(what: str, tensor: Tensor | None, normalized_shape: tuple) -> None:
     if tensor is not None and tuple(tensor.shape) != normalized_shape:
         raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but got {what} of shape "
@@ -58,6 +80,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
             normalized_shape):
         raise RuntimeError(f"Given normalized_shape={_shape_text(normalized_shape)}, expected input with shape "
                            f"[*, {str(list(normalized_shape))[1:-1]}], but got input of size{size_list(input)}")
+    _check_parameter_dtypes(input, weight, bias)
     _check_floating("LayerNormKernelImpl", input)
     return apply(N.native_layer_norm, (input, weight, bias), (normalized_shape, eps))[0]
 
@@ -107,6 +130,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     >>> mean
     tensor([0.1000, 0.4000])
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps, True)
+
+
+def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None,
+                bias: Tensor | None, training: bool, momentum: float, eps: float, check_parameters: bool) -> Tensor:
     if training:
         _verify_batch_size(input.shape)
     if training and eps <= 0.0:
@@ -124,6 +152,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
                            "evaluation mode")
     _check_floating("batch_norm", input)
+    if check_parameters:
+        _check_parameter_dtypes(input, weight, bias, running_mean, running_var)
     statistics = [None if t is None else t._data for t in (running_mean, running_var)]
     out, mean, rstd = apply(N.native_batch_norm, (input, weight, bias), (*statistics, bool(training), eps))
     if training:
@@ -161,13 +191,17 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
     batch, channels = input.shape[:2]
+    if input._data.dtype.kind == "f":
+        # NOTE: PyTorch refuses weight and bias of another dtype, and takes running statistics of any
+        _check_parameter_dtypes(input, weight, bias)
 
     def repeated(t: Tensor | None) -> Tensor | None:
         return None if t is None else t.repeat(batch)  # RepeatBackward0, as PyTorch repeats them
 
     stats = [None if t is None else Tensor._make(np.tile(t._data, batch)) for t in (running_mean, running_var)]
     flat = input.reshape(1, batch * channels, *input.shape[2:])
-    out = batch_norm(flat, stats[0], stats[1], repeated(weight), repeated(bias), use_input_stats, momentum, eps)
+    out = _batch_norm(flat, stats[0], stats[1], repeated(weight), repeated(bias), use_input_stats, momentum, eps,
+                      False)
     for running, per_sample in zip((running_mean, running_var), stats, strict=True):
         if running is not None:
             before_write(running._data)  # a recording may hold the running statistics' memory
@@ -194,6 +228,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         if tensor is not None and (tensor.dim() != 1 or tensor.numel() != channels):
             raise RuntimeError(f"Expected {what} to be a vector of size equal to the number of channels in input, "
                                f"but got {what} of shape {size_list(tensor)} and input of shape {size_list(input)}")
+    _check_parameter_dtypes(input, weight, bias)
     _check_floating("GroupNormKernelImpl", input)
     return apply(N.native_group_norm, (input, weight, bias), (int(num_groups), eps))[0]
 
