@@ -150,7 +150,8 @@ __getattr__, __dir__ = _lazy_exports(
         "gradscope.autograd.conversions": ("asarray", "empty_permuted", "empty_strided", "from_dlpack", "frombuffer",
                                            "scalar_tensor", "set_default_tensor_type"),
         "gradscope.autograd.linalg_products": ("adjoint",),
-        "gradscope.autograd.linalg_torch_forms": ("lu", "lu_solve", "lu_unpack", "triangular_solve"),
+        "gradscope.autograd.linalg_torch_forms": ("eig", "lstsq", "lu", "lu_solve", "lu_unpack", "matrix_rank", "solve",
+                                                  "symeig", "triangular_solve"),
         "gradscope.amp": ("GradScaler", "autocast", "get_autocast_dtype", "is_autocast_available",
                           "is_autocast_enabled"),
         "gradscope.func": ("vmap",),  # torch.vmap is torch.func.vmap

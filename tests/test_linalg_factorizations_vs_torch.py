@@ -244,3 +244,26 @@ def test_tensor_methods_load_the_lu_family_on_first_call():
             "t.eye(2).lu()\nprint('gradscope.autograd.linalg_torch_forms' in sys.modules)")
     result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
+
+
+REMOVED = {
+    "solve": lambda lib: lib.solve(lib.eye(2), lib.eye(2)),
+    "eig": lambda lib: lib.eig(lib.eye(2), eigenvectors=True),
+    "lstsq": lambda lib: lib.lstsq(lib.eye(2), lib.eye(2)),
+    "symeig": lambda lib: lib.symeig(lib.eye(2)),
+    "matrix_rank": lambda lib: lib.matrix_rank(lib.eye(2)),
+    "Tensor.solve": lambda lib: lib.eye(2).solve(lib.eye(2)),
+    "Tensor.eig": lambda lib: lib.eye(2).eig(),
+    "Tensor.lstsq": lambda lib: lib.eye(2).lstsq(lib.eye(2)),
+    "Tensor.symeig": lambda lib: lib.eye(2).symeig(),
+}
+
+
+@pytest.mark.parametrize("name", REMOVED)
+def test_functions_removed_in_torch_1_9_raise_torchs_message(name):
+    messages = []
+    for lib in (gradscope, torch):
+        with pytest.raises(RuntimeError) as raised:
+            REMOVED[name](lib)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]

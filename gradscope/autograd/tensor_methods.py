@@ -73,8 +73,8 @@ for _module in (pointwise, scans, rearrange, indexing_functions, sorting_functio
 
 
 def _loaded_on_first_call(name: str):
-    """Tensor.`name` for a deprecated torch.* LU-family function (linalg_torch_forms), which loads when first called:
-    `import gradscope` doesn't load the LU family for methods scripts rarely call."""
+    """Tensor.`name` for a deprecated (or removed) torch.* LU-family function (linalg_torch_forms), which loads when
+    first called: `import gradscope` doesn't load the LU family for methods scripts rarely call."""
     def method(self, *args, **kwargs):
         from gradscope.autograd import linalg_torch_forms  # noqa: PLC0415 - lazy on purpose, see above
         return linalg_torch_forms.METHODS[name](self, *args, **kwargs)
@@ -82,7 +82,7 @@ def _loaded_on_first_call(name: str):
     return method
 
 
-for _name in ("lu", "lu_solve", "triangular_solve"):
+for _name in ("lu", "lu_solve", "triangular_solve", "solve", "eig", "lstsq", "symeig"):
     setattr(Tensor, _name, _loaded_on_first_call(_name))
 
 
