@@ -68,7 +68,9 @@ def max(input, dim=None, keepdim=False):  # noqa: A001
     if dim is None:
         _require_nonempty(input, "max")
         return apply(R.max_all, (input,))
-    values, indices = apply(R.max_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+    dim = _dim(dim, input._data.ndim)
+    _require_nonempty_dims(input, "max", (dim,))
+    values, indices = apply(R.max_dim, (input,), (dim, keepdim))
     return _return_types("max", values, indices)
 
 
@@ -79,7 +81,9 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
     if dim is None:
         _require_nonempty(input, "min")
         return apply(R.min_all, (input,))
-    values, indices = apply(R.min_dim, (input,), (_dim(dim, input._data.ndim), keepdim))
+    dim = _dim(dim, input._data.ndim)
+    _require_nonempty_dims(input, "min", (dim,))
+    values, indices = apply(R.min_dim, (input,), (dim, keepdim))
     return _return_types("min", values, indices)
 
 
@@ -98,14 +102,32 @@ def _require_nonempty(input, name):
                            "Specify the reduction dim with the 'dim' argument.")
 
 
+def _require_nonempty_dims(input, name, dims) -> None:
+    """PyTorch's error for an extreme along an empty dim (NumPy raises a ValueError of its own); along a non-empty
+    dim of an empty tensor the result is empty."""
+    data = input._data
+    if data.size == 0:
+        for d in dims:
+            if data.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _extreme_values(op, name, input, dim, keepdim):
+    if dim is None or dim == () or dim == []:  # every dim
+        _require_nonempty(input, name)
+    dims = _dims_arg(input, dim)
+    _require_nonempty_dims(input, name, dims)
+    return apply(op, (input,), (dims, keepdim))
+
+
 def amax(input, dim=(), keepdim=False):
     refuse_kinds(input, "c", "max_values_cpu")
-    return apply(R.amax, (input,), (_dims_arg(input, dim), keepdim))
+    return _extreme_values(R.amax, "amax", input, dim, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
     refuse_kinds(input, "c", "min_values_cpu")
-    return apply(R.amin, (input,), (_dims_arg(input, dim), keepdim))
+    return _extreme_values(R.amin, "amin", input, dim, keepdim)
 
 
 def _refuse_unordered(input, name):
@@ -115,18 +137,25 @@ def _refuse_unordered(input, name):
         raise RuntimeError(f"{name}(): does not support {'complex' if kind == 'c' else 'bool'} input")
 
 
-def argmax(input, dim=None, keepdim=False):
-    _refuse_unordered(input, "argmax")
+def _index_of_extreme(pick, name, input, dim, keepdim):
+    """argmax/argmin: PyTorch's errors for bools, complex numbers and empty dims, then NumPy's pick."""
+    _refuse_unordered(input, name)
+    data = input._data
     if dim is None:
-        return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
-    return Tensor._make(np.argmax(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
+        if data.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        return Tensor._make(np.asarray(pick(data), dtype=np.int64))
+    dim = _dim(dim, data.ndim)
+    _require_nonempty_dims(input, name, (dim,))
+    return Tensor._make(pick(data, axis=dim, keepdims=keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _index_of_extreme(np.argmax, "argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    _refuse_unordered(input, "argmin")
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
-    return Tensor._make(np.argmin(input._data, axis=_dim(dim, input._data.ndim), keepdims=keepdim))
+    return _index_of_extreme(np.argmin, "argmin", input, dim, keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
