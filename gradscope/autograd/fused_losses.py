@@ -29,7 +29,8 @@ _LOG_SOFTMAX_NODE, _NLL_NODE = node_class(N.log_softmax), node_class(N.nll_loss)
 _REDUCTIONS = {"mean": N.MEAN, "sum": N.SUM, "none": N.NONE}  # PyTorch's reduction enum, as the node keeps it
 _CLASS_DIM = (1,)  # log_softmax's params on a 2-D input
 _maximum_reduce, _add_reduce, _exp, _log, _dot = np.maximum.reduce, np.add.reduce, np.exp, np.log, N._dot
-_ones, _row_indices, _MEAN, _SUM, _NARROW, _TALL = N._ones, N.row_indices, N.MEAN, N.SUM, N._NARROW, N._TALL
+_ones, _row_indices, _ROWS, _MEAN, _SUM = N._ones, N.row_indices, N._ROW_INDICES, N.MEAN, N.SUM
+_NARROW, _TALL = N._NARROW, N._TALL
 _NEG_INF = -np.inf
 # the class indices PyTorch takes (int64, uint8) read as unsigned integers of their size
 _UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.uint8): np.dtype(np.uint8)}
@@ -45,7 +46,10 @@ def _arrays(data, classes, reduction: int):
     else:
         shifted = data - _maximum_reduce(data, _CLASS_DIM, None, None, True, _NEG_INF)
     shifted -= _log(_dot(_exp(shifted), _ones(columns, data.dtype))[..., None])
-    picked = shifted[_row_indices(rows), classes]
+    indices = _ROWS.get(rows)  # N.row_indices, inline
+    if indices is None:
+        indices = _row_indices(rows)
+    picked = shifted[indices, classes]
     if reduction == _MEAN:
         return shifted, (-_add_reduce(picked, None) / rows).astype(data.dtype)
     if reduction == _SUM:

@@ -79,6 +79,9 @@ def _log_softmax(a, dim):
 
 def log_softmax_backward(g, result, dim: int):
     """log_softmax's rule on arrays: g - exp(result) * (g's sums along dim)."""
+    dtype = g.dtype
+    if dim == 1 and g.ndim == 2 and (dtype is _FLOAT32 or dtype is _FLOAT64):  # _sums_along's way there, inline
+        return g - np.exp(result) * _dot(g, _ones(g.shape[1], dtype))[:, None]
     return g - np.exp(result) * _sums_along(g, dim)
 
 
@@ -220,11 +223,14 @@ def nll_loss_backward(g, self, params: tuple):
         value = -(g[()] / max(len(target) - n_ignored, 1))
     else:
         value = -g[()]
+    rows = _ROW_INDICES.get(len(target))  # row_indices, inline
+    if rows is None:
+        rows = row_indices(len(target))
     if not n_ignored:
-        onehot[row_indices(len(target)), target] = value
+        onehot[rows, target] = value
     else:
         kept = ~ignored
-        onehot[row_indices(len(target))[kept], target[kept]] = value
+        onehot[rows[kept], target[kept]] = value
     return onehot
 
 
