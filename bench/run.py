@@ -9,11 +9,12 @@ bench scripts' `rows()`, each run in a process of its own, and form a second tab
                         [--out bench/results/latest]
 
 Writes OUT.md (a markdown table) and OUT.json (every median and ratio, each step's peak memory beside the
-floor's, plus the versions and settings), and prints the table. Ratios are taken between medians of the same run: a busy machine slows every
-implementation of a workload alike because they are timed in turns. Before timing, glibc is told to keep
-freed memory in the heap (bench/heap.py), for every implementation alike: otherwise whichever runs after
-the one that freed the most pays page faults on memory handed back to the OS (±10% on the CNN's ratios),
-and each timed step follows an untimed step of its own (as in a training loop), not another implementation's.
+floor's, plus the versions and settings), and prints the table. Ratios are taken between medians of the same
+run: a busy machine slows every implementation of a workload alike because they are timed in turns. Before
+timing, glibc is told to keep freed memory in the heap (bench/heap.py), for every implementation alike:
+otherwise whichever runs after the one that freed the most pays page faults on memory handed back to the OS
+(±10% on the CNN's ratios), and each timed step follows an untimed step of its own (as in a training loop),
+not another implementation's.
 `--quick` runs small sizes and few repeats: a sanity check of the harness, not a measurement. `--dtypes`
 applies to the compute workloads; the debugger rows choose their own (each in a process of its own, with
 glibc's defaults).
