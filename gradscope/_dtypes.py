@@ -99,6 +99,19 @@ def set_default_dtype(d: dtype) -> None:
     _default_float = d
 
 
+# each dtype's C++ element type, as PyTorch's kernel messages name it ("Input type (float) and bias type (double)",
+# "expected m1 and m2 to have the same dtype, but got: float != long int")
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
+
+
+def cpp_type_name(np_dtype: np.dtype) -> str:
+    """'float' for float32, as PyTorch's kernels name element types in their messages."""
+    return _CPP_NAMES.get(np_dtype.name, np_dtype.name)
+
+
 def legacy_type_name(np_dtype: np.dtype) -> str:
     """'torch.FloatTensor' for float32 …, as PyTorch names types in error messages."""
     return "torch." + from_numpy_dtype(np_dtype).legacy_name

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
+from gradscope._dtypes import cpp_type_name
 from gradscope._shapes import broadcast_shapes, elementwise_strides, normalize_dim, view_strides
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
@@ -41,6 +42,8 @@ def _contracted_dims(a: Tensor, b: Tensor, dims) -> tuple[list[int], list[int]]:
 def tensordot(a, b, dims=2, out=None):
     """Sum of products over dims of `a` and `b` (the last `dims` of a with the first of b, or two lists):
     both permuted and flattened to matrices, one mm, reshaped (ViewBackward0), as PyTorch computes it."""
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     given_a, given_b = _contracted_dims(a, b, dims)
     for da, db in zip(given_a, given_b):
         if a._data.shape[da] != b._data.shape[db]:
@@ -133,6 +136,12 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
                            f"[{b2}, {k2}].")
     broadcast_shapes(input._data.shape, (b, n, m))
+    if input._data.dtype != batch1._data.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {cpp_type_name(input._data.dtype)}, batch1: "
+                           f"{cpp_type_name(batch1._data.dtype)}, batch2: {cpp_type_name(batch2._data.dtype)}")
+    if batch1._data.dtype != batch2._data.dtype:
+        raise RuntimeError(f"expected scalar type {type_name(batch1._data.dtype)} but found "
+                           f"{type_name(batch2._data.dtype)}")
     common = _dtypes.result_type([t._data for t in (input, batch1, batch2)])
     arrays = [t._data.astype(common, copy=False) for t in (input, batch1, batch2)]
     return write_out("baddbmm", apply(P.baddbmm, (input, batch1, batch2), (beta, alpha), arrays), out)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._dtypes import legacy_type_name
+from gradscope._dtypes import cpp_type_name, legacy_type_name
 from gradscope._shapes import broadcast_shapes
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
@@ -25,15 +25,24 @@ def matmul(input, other):
     if a.ndim == 1 and b.ndim == 1:
         _check_matmul(a.shape[0], b.shape[0], "inconsistent tensor size, expected tensor [{0}] and src [{1}] to "
                       "have the same number of elements, but got {0} and {1} elements respectively", a, b)
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_scalar_name(a)} and "
+                               f"{_scalar_name(b)}")
         return apply(L.dot, (input, other), (), arrays)
     if a.ndim == 2 and b.ndim == 1:
         _check_matmul(a.shape[1], b.shape[0], "size mismatch, got input ({2}), mat ({2}x{0}), vec ({1})", a, b)
+        if a.dtype != b.dtype:  # NOTE: PyTorch's mv is addmv into a result made like the vector, named first
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_scalar_name(b)}, "
+                               f"{_scalar_name(a)}, and {_scalar_name(b)}")
         return apply(L.mv, (input, other), (), arrays)
     _check_matmul(a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0],
                   "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
     if a.ndim == 1 and b.ndim == 2:  # NOTE: PyTorch ends a vector @ matrix with an in-place squeeze_
         return apply(S.squeeze_, (matmul(unsqueeze(input, 0), other),), ((0,),))
     if a.ndim == 2 and b.ndim == 2:
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(a.dtype)} != "
+                               f"{cpp_type_name(b.dtype)}")
         return apply(L.mm, (input, other), (), arrays)
     if a.ndim >= 3 and b.ndim <= 2 and (other.requires_grad or _foldable(a)):
         # NOTE: PyTorch folds a batch @ matrix (or vector) into one mm (mv): the batch reshaped to rows (a view, or
@@ -98,6 +107,8 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
+    if input._data.dtype != mat2._data.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input._data)} but found {_scalar_name(mat2._data)}")
     return apply(L.bmm, (input, mat2), (), _operands(input, mat2))
 
 

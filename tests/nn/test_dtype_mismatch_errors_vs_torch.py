@@ -2,7 +2,8 @@
 one: the commonest error a PyTorch user meets) raise PyTorch's errors, in its words: convolutions check the bias
 first, RNNs raise their ValueError naming both fixes, the normalisation layers their "mixed dtype (CPU)" errors.
 gradscope said "expected scalar type Float but found Double" for a convolution's bias, "mat1 and mat2 must have the
-same dtype" inside an RNN, and normalised mixed dtypes without a word."""
+same dtype" inside an RNN, and normalised mixed dtypes without a word; products (mm, matmul, bmm, dot, mv,
+tensordot, baddbmm, bilinear) of two dtypes promoted and computed where PyTorch refuses them."""
 
 from __future__ import annotations
 
@@ -46,6 +47,28 @@ CASES = {
     "group norm, float bias": "F.group_norm(x64, 3, None, t.ones(3))",
     "instance norm, double input": "nn.InstanceNorm1d(3, affine=True)(x64)",
     "instance norm, float32 statistics": "F.instance_norm(x64, t.zeros(3), t.ones(3))",
+    # products of two dtypes: PyTorch refuses them all (gradscope promoted and computed)
+    "dot": "t.dot(t.ones(3), t.ones(3, dtype=t.float64))", "vector @ vector": "t.ones(3) @ t.ones(3, dtype=t.float64)",
+    "mv": "t.mv(t.ones(2, 3), t.ones(3, dtype=t.float64))", "mv, double matrix": "t.ones(2, 3).double() @ t.ones(3)",
+    "vector @ matrix": "t.ones(3) @ t.ones(3, 2, dtype=t.float64)",
+    "mm": "t.mm(t.ones(2, 3), t.ones(3, 2, dtype=t.float64))", "mm, double first": "t.mm(x64[0], t.ones(4, 2))",
+    "matrix @ matrix, integers": "t.ones(2, 3, dtype=t.long) @ t.ones(3, 2)",
+    "matrix @ matrix, half": "t.ones(2, 3) @ t.ones(3, 2, dtype=t.float16)",
+    "matrix @ matrix, complex": "t.ones(2, 3) @ t.ones(3, 2, dtype=t.complex64)",
+    "batch @ matrix": "t.ones(4, 2, 3) @ t.ones(3, 2, dtype=t.float64)",
+    "batch @ matrix needing grad": "t.ones(4, 2, 3) @ t.ones(3, 2, dtype=t.float64, requires_grad=True)",
+    "matrix @ batch": "t.ones(2, 3) @ t.ones(4, 3, 2, dtype=t.float64)",
+    "batch @ batch": "t.ones(4, 2, 3) @ t.ones(4, 3, 2, dtype=t.float64)",
+    "bmm": "t.bmm(t.ones(4, 2, 3, dtype=t.float64), t.ones(4, 3, 2))",
+    "a linear layer of a double model": "nn.Linear(3, 2).double()(t.ones(4, 3))",
+    "tensordot": "t.tensordot(t.ones(2, 3), t.ones(3, 2, dtype=t.float64), 1)",
+    "inner": "t.inner(t.ones(3), t.ones(3, dtype=t.float64))",
+    "baddbmm, double input": "t.baddbmm(t.ones(1, 2, 2).double(), t.ones(1, 2, 2), t.ones(1, 2, 2))",
+    "baddbmm, double batches": "t.baddbmm(t.ones(1, 2, 2), t.ones(1, 2, 2).double(), t.ones(1, 2, 2).double())",
+    "baddbmm, double second batch": "t.baddbmm(t.ones(1, 2, 2), t.ones(1, 2, 2), t.ones(1, 2, 2).double())",
+    "bilinear": "F.bilinear(t.ones(2, 3), t.ones(2, 3).double(), t.ones(1, 3, 3))",
+    "bilinear, double bias": "F.bilinear(t.ones(2, 3), t.ones(2, 3), t.ones(1, 3, 3), t.ones(1).double())",
+    "integer products still work": "t.ones(2, 3, dtype=t.long) @ t.ones(3, 2, dtype=t.long)",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope._dtypes import cpp_type_name
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import sub
 from gradscope.autograd.tensor import Tensor
@@ -47,16 +48,9 @@ def scalar_type(t: Tensor) -> str:
     return t.dtype.legacy_name[: -len("Tensor")]
 
 
-# each dtype's C++ element type as PyTorch's messages name it ("Input type (float) and bias type (double)")
-_CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-              "complex128": "c10::complex<double>"}
-
-
 def type_name(t: Tensor) -> str:
     """'float' for float32, as in "Input type (float) and bias type (double)"."""
-    return _CPP_TYPES.get(t.dtype.name, t.dtype.name)
+    return cpp_type_name(t._data.dtype)
 
 
 def size_list(t: Tensor) -> str:

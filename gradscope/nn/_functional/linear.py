@@ -9,6 +9,7 @@ from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.shape_functions import t
 from gradscope.autograd.tensor import Tensor
+from gradscope.nn._functional._args import type_name
 from gradscope.ops import linalg as L
 from gradscope.ops import tensor_products as P
 
@@ -55,6 +56,10 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     """
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    tensors = {"input1": input1, "input2": input2, "weight": weight} | ({} if bias is None else {"bias": bias})
+    if len({t.dtype for t in tensors.values()}) > 1:
+        raise RuntimeError("All tensors must have the same dtype, got " +
+                           ", ".join(f"{name}: {type_name(t)}" for name, t in tensors.items()))
     for dim, (size1, size2) in enumerate(zip(input1.shape[:-1], input2.shape[:-1], strict=True)):
         if size1 != size2:
             raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {dim}: got {size1} and {size2}")
