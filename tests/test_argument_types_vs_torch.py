@@ -34,6 +34,10 @@ CASES = {
     "softmax_numpy_int": lambda T: T.ones(2, 3).softmax(np.int64(0)).sum(0).tolist(),
     "softmax_tensor_dim": lambda T: T.softmax(T.ones(2, 3), dim=T.tensor(1)).sum(1).tolist(),
     "softmax_dtype_keyword": lambda T: str(T.ones(2, 3).log_softmax(dim=1, dtype=T.float64).dtype),
+    "torch_softmax_keywords": lambda T: T.softmax(input=T.ones(2, 3), dim=1).sum(1).tolist(),
+    "torch_log_softmax_keywords": lambda T: str(T.log_softmax(input=T.ones(2, 3), dim=0, dtype=T.float64).dtype),
+    "torch_softmax_dtype_by_position": lambda T: str(T.softmax(T.ones(2, 3), 1, T.float64).dtype),
+    "softmax_unexpected_keyword": lambda T: T.ones(2, 3).softmax(dim=1, axis=1),
 }
 
 

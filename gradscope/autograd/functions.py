@@ -528,7 +528,10 @@ def _dim_argument(function: str, dim, keyword: dict, position: int) -> int:
     return dim
 
 
-def softmax(input, dim=_REQUIRED, /, dtype=None, **keyword):
+# NOTE: `dim=` given by keyword lands in `keyword` (the parameter has another name), so that an error can say whether
+# dim came by position, as PyTorch's parser's errors do
+def softmax(input, dim_by_position=_REQUIRED, dtype=None, **keyword):
+    dim = dim_by_position
     if keyword or type(dim) is not int:
         dim = _dim_argument("softmax", dim, keyword, 2)
     if dtype is not None:  # PyTorch casts first (ToCopyBackward0 under the node)
@@ -539,7 +542,8 @@ def softmax(input, dim=_REQUIRED, /, dtype=None, **keyword):
     return apply(N.softmax, (input,), (dim,))
 
 
-def log_softmax(input, dim=_REQUIRED, /, dtype=None, **keyword):
+def log_softmax(input, dim_by_position=_REQUIRED, dtype=None, **keyword):
+    dim = dim_by_position
     if keyword or type(dim) is not int:
         dim = _dim_argument("log_softmax", dim, keyword, 2)
     if dtype is not None:
@@ -550,13 +554,15 @@ def log_softmax(input, dim=_REQUIRED, /, dtype=None, **keyword):
     return apply(N.log_softmax, (input,), (dim,))
 
 
-def _softmax_method(self, dim=_REQUIRED, /, dtype=None, **keyword):
+def _softmax_method(self, dim_by_position=_REQUIRED, dtype=None, **keyword):
+    dim = dim_by_position
     if keyword or type(dim) is not int:
         dim = _dim_argument("softmax", dim, keyword, 1)
     return softmax(self, dim, dtype)
 
 
-def _log_softmax_method(self, dim=_REQUIRED, /, dtype=None, **keyword):
+def _log_softmax_method(self, dim_by_position=_REQUIRED, dtype=None, **keyword):
+    dim = dim_by_position
     if keyword or type(dim) is not int:
         dim = _dim_argument("log_softmax", dim, keyword, 1)
     return log_softmax(self, dim, dtype)
