@@ -80,8 +80,44 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     elif isinstance(data, (np.ndarray, Tensor, np.generic)):
         target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
     else:
-        target = _infer_dtype(array)
+        target = (_sequence_dtype(data) if isinstance(data, (list, tuple)) else None) or _infer_dtype(array)
     return _finish(array.astype(target, copy=False), requires_grad)
+
+
+_BOOL, _INT64 = np.dtype(np.bool_), np.dtype(np.int64)
+
+
+def _sequence_dtype(data: list | tuple) -> np.dtype | None:
+    """The dtype PyTorch infers for a sequence: each element's own (a NumPy scalar's, an array's or a tensor's
+    dtype; bool, int64 or the default float or complex dtype for a Python number), promoted with
+    torch.promote_types. `torch.tensor([np.float64(2)])` is float64 and `[np.int32(1)]` int32, where the whole
+    list's NumPy dtype would give float32 and int64. None for an empty sequence or an element of another type
+    (the caller's inference then decides, or NumPy refuses it). Elements are grouped by type, so a long list of
+    Python floats costs one pass in C."""
+    result = None
+    for kind in set(map(type, data)):
+        if issubclass(kind, (list, tuple)):
+            found = [_sequence_dtype(item) for item in data if type(item) is kind]
+            if any(d is None for d in found) and any(len(item) for item in data if type(item) is kind):
+                return None
+            found = [d for d in found if d is not None]
+        elif issubclass(kind, (np.ndarray, np.generic)):
+            found = {item.dtype for item in data if type(item) is kind}
+        elif kind is Tensor:
+            found = {item._data.dtype for item in data if type(item) is kind}
+        elif issubclass(kind, bool):
+            found = (_BOOL,)
+        elif issubclass(kind, int):
+            found = (_INT64,)
+        elif issubclass(kind, float):
+            found = (_dtypes.get_default_dtype().numpy,)
+        elif issubclass(kind, complex):
+            found = (np.dtype(np.complex64 if _dtypes.get_default_dtype().numpy == np.float32 else np.complex128),)
+        else:
+            return None
+        for d in found:
+            result = d if result is None else _dtypes.promote_types(result, d)
+    return result
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
