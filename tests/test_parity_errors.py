@@ -208,3 +208,32 @@ def test_addmm_broadcasts_a_bias_as_expand_does(oracle):
                 [1.5000]])
         (2, 3) 27.0 tensor([[1., 1., 1.]])
         """)
+
+
+CAT_ERRORS = {  # the shapes torch.cat refuses, in PyTorch's words (gradscope passed NumPy's ValueErrors on)
+    "a size off": ("[torch.ones(2, 3), torch.ones(2, 4)]", 0,
+                   "RuntimeError: Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 "
+                   "for tensor number 1 in the list."),
+    "the third": ("[torch.ones(2, 3), torch.ones(2, 3), torch.ones(5, 2)]", 0,
+                  "RuntimeError: Sizes of tensors must match except in dimension 0. Expected size 3 but got size 2 for "
+                  "tensor number 2 in the list."),
+    "a negative dim": ("[torch.ones(2, 3, 4), torch.ones(2, 5, 4)]", -1,
+                       "RuntimeError: Sizes of tensors must match except in dimension 2. Expected size 3 but got "
+                       "size 5 for tensor number 1 in the list."),
+    "after an empty one": ("[torch.ones(0), torch.ones(2, 3), torch.ones(2, 2)]", 0,
+                           "RuntimeError: Sizes of tensors must match except in dimension 0. Expected size 3 but got "
+                           "size 2 for tensor number 2 in the list."),
+    "ranks": ("[torch.ones(2, 3), torch.ones(2, 3, 1)]", 0,
+              "RuntimeError: Tensors must have same number of dimensions: got 2 and 3"),
+    "0-dim": ("[torch.ones(()), torch.ones(())]", 0,
+              "RuntimeError: zero-dimensional tensor (at position 0) cannot be concatenated"),
+    "0-dim second": ("[torch.ones(2), torch.ones(())]", 0,
+                     "RuntimeError: zero-dimensional tensor (at position 1) cannot be concatenated"),
+    "nothing": ("[]", 0, "ValueError: torch.cat(): expected a non-empty list of Tensors"),
+}
+
+
+@pytest.mark.parametrize("name", CAT_ERRORS)
+def test_cat_refuses_shapes_in_pytorchs_words(oracle, name):
+    tensors, dim, error = CAT_ERRORS[name]
+    oracle.check(f"torch.cat({tensors}, {dim})", error=error)

@@ -423,12 +423,38 @@ def _tensors_argument(function: str, tensors) -> None:
 
 def cat(tensors, dim=0):
     _tensors_argument("cat", tensors)
-    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(tensors)[:1]
+    given = list(tensors)
+    if not given:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    tensors = [t for t in given if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or given[:1]
     ndim = tensors[0]._data.ndim
+    if ndim == 0:
+        raise _cat_error(given, 0)
     d = normalize_dim(dim, ndim)
     common = _dtypes.result_type([t._data for t in tensors])
     arrays = [t._data.astype(common, copy=False) for t in tensors]
-    return apply(S.cat, tensors, (d, tuple(t._data.shape[d] for t in tensors)), arrays)
+    try:
+        return apply(S.cat, tensors, (d, tuple(t._data.shape[d] for t in tensors)), arrays)
+    except (ValueError, IndexError):  # NumPy's words for shapes that don't fit: PyTorch's instead
+        raise _cat_error(given, d) from None
+
+
+def _cat_error(tensors: list, dim: int) -> RuntimeError:
+    """PyTorch's error for the first tensor that can't be concatenated along `dim` to the first (an empty 1-D
+    tensor, the legacy no-op, is skipped; positions count every tensor given)."""
+    kept = [(i, t._data.shape) for i, t in enumerate(tensors) if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+    for i, shape in kept:
+        if not shape:
+            return RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    first = kept[0][1]
+    for i, shape in kept[1:]:
+        if len(shape) != len(first):
+            return RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+        for k, (expected, size) in enumerate(zip(first, shape)):
+            if k != dim and expected != size:
+                return RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                                    f"{expected} but got size {size} for tensor number {i} in the list.")
+    return RuntimeError("torch.cat(): the tensors could not be concatenated")
 
 
 concat = concatenate = cat
