@@ -214,7 +214,9 @@ class Recorder:
             return record
         # met for the first time (or the id is another's now)
         if array.base is not None or type(array) is not _ndarray:
-            known = self._arrays[key] = _met(array, False)
+            known = self._arrays[key] = _Known(array)  # _met(array, False), inline
+            known.made = False
+            known.record = known.version = known.whole_version = known.whole = None
             record = known.record = self._record(array, version, made, known)
             known.version = version
         else:  # owns its memory: no record of the same memory to be a view of. Its entry, as _met makes it
@@ -258,7 +260,9 @@ class Recorder:
             if type(memory_array) is _ndarray:  # self._known(memory_array, made), inline
                 memory = self._arrays.get(id(memory_array))
                 if memory is None or memory() is not memory_array:
-                    memory = self._arrays[id(memory_array)] = _met(memory_array, made)
+                    memory = self._arrays[id(memory_array)] = _Known(memory_array)  # _met(memory_array, made)
+                    memory.made = made
+                    memory.record = memory.version = memory.whole_version = memory.whole = None
             else:
                 memory = None
             owner = memory if memory_array is base else self._known(base, False)
