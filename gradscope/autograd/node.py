@@ -665,31 +665,33 @@ def _first_order_vjp(op: Primitive):
     if op.params:  # log_softmax: from its result and its one param (dim), checked against its input's metadata
 
         def _vjp_of_saved_and_param(self, grads: list, free: bool) -> list:
-            entry = self._saved[0]
-            if type(entry) is tuple:
-                array, counter, version, tensor, creator = entry
-                if counter[0] == version and (creator is None or tensor._grad_fn is not None):
-                    g = array_rule(grads[0], array, self._attrs[0])
-                    meta = self._input_meta[0]
-                    if g.shape != meta[0] or g.dtype is not meta[1]:
-                        g = _validate(self, meta, g, NUMPY, 0)
-                    if free:
-                        self._saved = freed
-                    return [g]
-            return _vjp(self, grads, free)  # freed, a SavedTensor, modified in place or detached: the general path's
+            try:  # NOTE: free unless the entry is freed (None) or a SavedTensor: neither unpacks
+                array, counter, version, tensor, creator = self._saved[0]
+            except TypeError:
+                return _vjp(self, grads, free)
+            if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+                g = array_rule(grads[0], array, self._attrs[0])
+                meta = self._input_meta[0]
+                if g.shape != meta[0] or g.dtype is not meta[1]:
+                    g = _validate(self, meta, g, NUMPY, 0)
+                if free:
+                    self._saved = freed
+                return [g]
+            return _vjp(self, grads, free)  # modified in place or detached: the general path's errors
 
         return _vjp_of_saved_and_param
 
     def _vjp_of_saved(self, grads: list, free: bool) -> list:  # tanh: from its result, a light entry
-        entry = self._saved[0]
-        if type(entry) is tuple:
-            array, counter, version, tensor, creator = entry
-            if counter[0] == version and (creator is None or tensor._grad_fn is not None):
-                g = array_rule(grads[0], array)
-                if free:
-                    self._saved = freed
-                return [g]
-        return _vjp(self, grads, free)  # freed, a SavedTensor, modified in place or detached: the general path's errors
+        try:  # NOTE: free (3.11's exception table) unless the entry is freed (None) or a SavedTensor: neither unpacks
+            array, counter, version, tensor, creator = self._saved[0]
+        except TypeError:
+            return _vjp(self, grads, free)  # the general path's errors, or its saved-tensor hooks
+        if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+            g = array_rule(grads[0], array)
+            if free:
+                self._saved = freed
+            return [g]
+        return _vjp(self, grads, free)  # modified in place or detached: the general path's errors
 
     return _vjp_of_saved
 
