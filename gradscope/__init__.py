@@ -143,9 +143,9 @@ newaxis = None
 # or torch.fft does not pay for them, nor does `gradscope inspect` or a trace child before the script asks.
 __getattr__, __dir__ = _lazy_exports(
     __name__, globals(),
-    submodules=("accelerator", "amp", "backends", "cpu", "cuda", "distributed", "distributions", "fft", "func", "hub",
-                "jit", "linalg", "multiprocessing", "nn", "optim", "profiler", "serialization", "special", "testing",
-                "utils"),
+    submodules=("accelerator", "amp", "backends", "compiler", "cpu", "cuda", "distributed", "distributions", "fft",
+                "func", "hub", "jit", "linalg", "multiprocessing", "nn", "optim", "profiler", "random", "serialization",
+                "special", "testing", "types", "utils"),
     names={
         "gradscope.autograd.conversions": ("asarray", "empty_permuted", "empty_strided", "from_dlpack", "frombuffer",
                                            "scalar_tensor", "set_default_tensor_type"),

@@ -66,7 +66,7 @@ def layer_of(module: str) -> str:
     if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "_lazy", "cuda",
                  "cpu", "backends", "torch_version", "accelerator"):
         return "base"
-    if first in ("autograd", "serialization", "_runtime"):
+    if first in ("autograd", "serialization", "_runtime", "random", "types", "compiler"):
         return "autograd"
     return first
 
@@ -140,7 +140,7 @@ AUTOGRAD_LAYERS = (
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
         "linalg_products", "conversions", "linalg_factorizations", "linalg_least_squares", "linalg_torch_forms",
         "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions",
-        "spectral_functions", "short_time"}),
+        "spectral_functions", "short_time", "variable"}),
     ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",

@@ -395,3 +395,36 @@ def test_accelerator_device_index_context():
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
             with lib.accelerator.device_index(0):
                 pass
+
+
+def test_small_modules_scripts_import_answer_as_torch():
+    """torch.random (fork_rng), torch.compiler, torch.utils.hooks, torch.types and torch.autograd.variable were
+    ModuleNotFoundErrors under gradscope."""
+    import importlib
+
+    seen = []
+    for lib in (gradscope, torch):
+        random = importlib.import_module(f"{lib.__name__}.random")
+        compiler = importlib.import_module(f"{lib.__name__}.compiler")
+        hooks = importlib.import_module(f"{lib.__name__}.utils.hooks")
+        types = importlib.import_module(f"{lib.__name__}.types")
+        variable = importlib.import_module(f"{lib.__name__}.autograd.variable")
+        random.manual_seed(3)
+        before = lib.rand(2).tolist()
+        random.manual_seed(3)
+        with random.fork_rng():
+            lib.rand(5)  # drawn inside: the stream after the block is the one before it
+        with random.fork_rng(enabled=False):
+            pass
+        after = lib.rand(2).tolist()
+
+        def hook(g):
+            return g
+
+        handle = lib.ones(1, requires_grad=True).register_hook(hook)
+        seen.append((before == after, random.initial_seed(), compiler.is_compiling(), compiler.is_dynamo_compiling(),
+                     compiler.disable(hook)(5), compiler.disable()(hook)(6), isinstance(handle, hooks.RemovableHandle),
+                     hooks.unserializable_hook(hook).__torch_unserializable__,
+                     isinstance(2.5, types._Number), str(types.Number), variable.Variable is lib.autograd.Variable,
+                     str(random.get_rng_state().dtype)))
+    assert seen[0] == seen[1]
