@@ -14,6 +14,7 @@ from gradscope.autograd.dispatch import apply
 from gradscope.autograd.pointwise_extra import sgn
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import elementwise as E
+from gradscope.ops import vector_ops as V
 
 
 def _constant(value) -> Tensor:
@@ -108,6 +109,10 @@ class TensorNamespace:
     @staticmethod
     def t(x):
         return S.t(x)
+
+    @staticmethod
+    def mul_scalar(x, number):  # PyTorch's maybe_multiply: a tensor times a Scalar (MulBackward1)
+        return apply(V.mul_scalar, (x,), (number,))
 
     @staticmethod
     def reshape(x, shape):

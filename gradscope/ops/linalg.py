@@ -81,12 +81,12 @@ def _addmm(bias, mat1, mat2, beta, alpha):
 
 def _addmm_mat1_grad(g, s):
     grad = _mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides, s.xp.t)
-    return grad if s.alpha == 1 else grad * s.alpha
+    return grad if s.alpha == 1 else s.xp.mul_scalar(grad, s.alpha)
 
 
 def _addmm_mat2_grad(g, s):
     grad = _mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp.t)
-    return grad if s.alpha == 1 else grad * s.alpha
+    return grad if s.alpha == 1 else s.xp.mul_scalar(grad, s.alpha)
 
 
 _sum_rows = np.add.reduce
@@ -100,13 +100,13 @@ def _addmm_vjps(g, s, wanted) -> list:
     bias, mat1, mat2 = wanted
     grads = [None, None, None]
     if bias is not None:
-        grads[0] = g if s.beta == 1 else g * s.beta
+        grads[0] = g if s.beta == 1 else s.xp.mul_scalar(g, s.beta)
     if mat1 is not None:
         grad = _mat1_grad(g, s.mat2, s.mat1_sym_sizes, s.mat1_sym_strides, s.xp.t)
-        grads[1] = grad if s.alpha == 1 else grad * s.alpha
+        grads[1] = grad if s.alpha == 1 else s.xp.mul_scalar(grad, s.alpha)
     if mat2 is not None:
         grad = _mat2_grad(g, s.mat1, s.mat2_sym_sizes, s.mat2_sym_strides, s.xp.t)
-        grads[2] = grad if s.alpha == 1 else grad * s.alpha
+        grads[2] = grad if s.alpha == 1 else s.xp.mul_scalar(grad, s.alpha)
     if bias is not None:
         grad = grads[0]
         # NOTE: `is` is false for a Tensor's dtype (create_graph), which takes to_input's sum_to, as the rule's would;
@@ -152,7 +152,7 @@ def _addmm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
 addmm = primitive("addmm", _addmm, "AddmmBackward0", inputs=("self", "mat1", "mat2"), params=("beta", "alpha"),
                   saves=((), "mat2", "mat1"),
                   attrs=("mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes", "mat2_sym_strides"),
-                  vjp=(lambda g, s: g if s.beta == 1 else g * s.beta,
+                  vjp=(lambda g, s: g if s.beta == 1 else s.xp.mul_scalar(g, s.beta),
                        _addmm_mat1_grad, _addmm_mat2_grad), joint_vjp=_addmm_vjps, array_joint_vjp=_addmm_array_vjps)
 
 

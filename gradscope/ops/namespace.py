@@ -169,6 +169,10 @@ class NumpyNamespace:
         return x.T
 
     @staticmethod
+    def mul_scalar(x, number):  # PyTorch's maybe_multiply in a formula: MulBackward1 under create_graph
+        return x * number
+
+    @staticmethod
     def reshape(x, shape):
         return x.reshape(shape)
 
