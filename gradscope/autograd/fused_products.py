@@ -324,6 +324,7 @@ def linear(general):
                 observers.checker.forward_made(t_node, (weight,), (view,))
         else:
             right = False
+            t_node = None
             view._requires_grad = False
             view._grad_fn = None
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
@@ -355,7 +356,7 @@ def linear(general):
                 _sync_view(input)
             fn = input._grad_fn
             left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
-            saved_mat2 = (other, counter, version, view, t_node if right else None)
+            saved_mat2 = (other, counter, version, view, t_node)
         else:
             left_edge, saved_mat2 = _NO_EDGE, None
         if right:
