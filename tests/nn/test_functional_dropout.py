@@ -140,3 +140,23 @@ def test_alpha_dropout_is_the_identity_outside_training(oracle):
         print(F.alpha_dropout(x, 0.5) is x, F.feature_alpha_dropout(x, 0.5, training=False) is x,
               F.alpha_dropout(x, 1.0, training=True).sum().item())
     """, stdout="True True 0.0\n")
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("function", ["dropout", "dropout1d", "dropout2d", "alpha_dropout", "feature_alpha_dropout"])
+def test_dropout_of_integers_as_torch(function, dtype):
+    """Training dropout of an integer or bool tensor is refused as PyTorch's ('result type Float can't be cast to the
+    desired output type Long'; gradscope warned of a division by zero and returned floats); p = 0 or 1 and eval
+    pass the input as PyTorch's do."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (gradscope, torch):
+        outcomes = []
+        for p, training in ((0.5, True), (0.5, False), (0.0, True), (1.0, True)):
+            try:
+                out = getattr(lib.nn.functional, function)(lib.ones(2, 3, 4, dtype=getattr(lib, dtype)), p, training)
+                outcomes.append(str(out.dtype))
+            except RuntimeError as error:
+                outcomes.append(str(error))
+        seen.append(outcomes)
+    assert seen[0] == seen[1]

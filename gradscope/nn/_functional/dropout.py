@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 import gradscope
+from gradscope._dtypes import legacy_type_name
 from gradscope.autograd import factories
 from gradscope.autograd.tensor import Tensor
 
@@ -19,6 +20,14 @@ from gradscope.autograd.tensor import Tensor
 def _check_probability(p: float) -> None:
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _refuse_integers(input: Tensor, bool_as: str | None = None) -> None:
+    """PyTorch's dropout scales an integer or bool input by a float noise written back into it: refused, naming the
+    input's type (the alpha dropouts compute a bool input as Long first)."""
+    if input._data.dtype.kind != "f" and input._data.dtype.kind != "c":
+        name = bool_as if bool_as and input._data.dtype.kind == "b" else legacy_type_name(input._data.dtype)[6:-6]
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {name}")
 
 
 def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool,
@@ -30,6 +39,7 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
     if p == 1:
         noise = gradscope.zeros((), dtype=input.dtype)
     else:
+        _refuse_integers(input)
         if feature and input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         kept = 1 if channels_only else 2
@@ -126,6 +136,7 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
         return input.mul_(noise) if inplace else input * noise
     if feature and input.dim() < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    _refuse_integers(input, bool_as="Long")
     shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else tuple(input.shape)
     keep = Tensor._make(_bernoulli_noise(shape, input, 1 - p))
     a = 1.0 / ((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
