@@ -203,9 +203,23 @@ def einsum(equation: str, *operands):
     if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and _sums_a_letter(equation):
         # PyTorch sums a single operand's integers or bools with sum(): in int64
         operands = (operands[0].to(_dtypes.int64),)
+    if len(operands) > 1 and len({o._data.dtype for o in operands}) > 1 and _contracts_across(equation):
+        # NOTE: PyTorch contracts operand pairs with bmm, which refuses two dtypes; products alone promote
+        first = operands[0]._data
+        other = next(o._data for o in operands if o._data.dtype != first.dtype)
+        raise RuntimeError(f"expected scalar type {_scalar_name(first)} but found {_scalar_name(other)}")
     op = L.einsum_primitive(equation, len(operands))
     arrays = [o._data for o in operands]
     return apply(op, operands, (equation, tuple(a.shape for a in arrays)), arrays)
+
+
+def _contracts_across(equation: str) -> bool:
+    """Whether some letter the result lacks appears in two operands or more (a contraction, not a product)."""
+    given, arrow, result = equation.partition("->")
+    subscripts = given.split(",")
+    letters = "".join(subscripts)
+    kept = set(result) if arrow else {c for c in letters if letters.count(c) == 1}
+    return any(c not in kept and sum(c in sub for sub in subscripts) > 1 for c in set(letters) if c.isalpha())
 
 
 def _sums_a_letter(equation: str) -> bool:

@@ -69,6 +69,13 @@ CASES = {
     "bilinear": "F.bilinear(t.ones(2, 3), t.ones(2, 3).double(), t.ones(1, 3, 3))",
     "bilinear, double bias": "F.bilinear(t.ones(2, 3), t.ones(2, 3), t.ones(1, 3, 3), t.ones(1).double())",
     "integer products still work": "t.ones(2, 3, dtype=t.long) @ t.ones(3, 2, dtype=t.long)",
+    "einsum contraction": "t.einsum('ij,jk->ik', t.ones(2, 2), t.ones(2, 2).double())",
+    "einsum full contraction": "t.einsum('i,i', t.ones(3).double(), t.ones(3))",
+    "einsum batched": "t.einsum('...ij,...jk->...ik', t.ones(3, 2, 2), t.ones(2, 2).double())",
+    "einsum of three": "t.einsum('bn,anm,bm->ba', t.ones(2, 3), t.ones(4, 3, 5).double(), t.ones(2, 5))",
+    "einsum, integers": "t.einsum('ij,jk->ik', t.ones(2, 2), t.ones(2, 2, dtype=t.long))",
+    "einsum product promotes": "t.einsum('ij,kl->ijkl', t.ones(2, 2), t.ones(2, 2).double())",
+    "einsum sums inside one operand": "t.einsum('ij,k->k', t.ones(2, 2), t.ones(2).double())",
 }
 
 
