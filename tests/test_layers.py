@@ -53,7 +53,10 @@ MODULE_THIRD_PARTY = {"gradscope.serialization": {"safetensors"}}
 # gradscope.watch / WatchStop, so importing gradscope never loads the layers above it
 # (test_import_loads_no_upper_layer); torch.cpu.amp and torch.cuda.amp, PyTorch's old homes of torch.amp
 LAZY_EXPORTS = {"gradscope.__init__": {"gradscope.watching"}, "gradscope.cpu.__init__": {"gradscope.cpu.amp"},
-                "gradscope.cuda.__init__": {"gradscope.cuda.amp"}}
+                "gradscope.cuda.__init__": {"gradscope.cuda.amp"},
+                # torch.autograd.profiler, the profiler's older home
+                "gradscope.autograd.profiler": {"gradscope.profiler.legacy", "gradscope.profiler",
+                                                "gradscope.profiler._events"}}
 
 
 def layer_of(module: str) -> str:
@@ -144,7 +147,7 @@ AUTOGRAD_LAYERS = (
     ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",
-                             "gradcheck_forward", "gradcheck", "__init__"}),
+                             "gradcheck_forward", "gradcheck", "__init__", "profiler"}),
 )
 AUTOGRAD_LAYER = {module: rank for rank, (_, modules) in enumerate(AUTOGRAD_LAYERS) for module in modules}
 

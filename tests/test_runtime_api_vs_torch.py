@@ -428,3 +428,20 @@ def test_small_modules_scripts_import_answer_as_torch():
                      isinstance(2.5, types._Number), str(types.Number), variable.Variable is lib.autograd.Variable,
                      str(random.get_rng_state().dtype)))
     assert seen[0] == seen[1]
+
+
+def test_autograd_profiler_as_torch():
+    """torch.autograd.profiler, the profiler's older home (an AttributeError): profile() under its older signature,
+    record_function, key_averages().table(); enabled=False binds None, as PyTorch's."""
+    seen = []
+    for lib in (gradscope, torch):
+        model = lib.nn.Linear(3, 2)
+        with lib.autograd.profiler.profile(record_shapes=True) as prof:
+            with lib.autograd.profiler.record_function("block"):
+                model(lib.ones(4, 3)).sum().backward()
+        names = {event.key for event in prof.key_averages()}
+        table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=5)
+        with lib.autograd.profiler.profile(enabled=False) as disabled:
+            model(lib.ones(1, 3))
+        seen.append(("block" in names, any("addmm" in name for name in names), "Name" in table, disabled))
+    assert seen[0] == seen[1]

@@ -63,4 +63,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 # torch.autograd.functional (jacobian, hessian, …) and torch.autograd.graph (saved-tensor hooks) load on first use
-__getattr__, __dir__ = _lazy_exports(__name__, globals(), submodules=("functional", "graph"))
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), submodules=("functional", "graph", "profiler", "variable"))
