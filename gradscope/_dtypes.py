@@ -112,6 +112,37 @@ def cpp_type_name(np_dtype: np.dtype) -> str:
     return _CPP_NAMES.get(np_dtype.name, np_dtype.name)
 
 
+# the element type as PyTorch's scalar conversions name it ("value cannot be converted to type int64_t ...")
+_CONVERSION_NAMES = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+                     "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                     "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def checked_scalar(value, np_dtype: np.dtype):
+    """`value` as PyTorch converts a fill value to a tensor's element type (c10::checked_convert): an integer type
+    refuses NaN, ±inf and values out of its range (an unsigned one wraps negatives down to -max, as PyTorch's); a
+    floating type refuses finite values beyond its largest (masked_fill(mask, -1e9) on float16); a bool takes
+    anything. Returns the value to write (a negative wrapped if unsigned)."""
+    kind = np_dtype.kind
+    if kind not in "iuf" or isinstance(value, builtins.bool) or not isinstance(
+            value, (builtins.int, builtins.float, np.integer, np.floating)):
+        return value
+    name = _CONVERSION_NAMES.get(np_dtype.name, np_dtype.name)
+    if kind == "f":
+        number = builtins.float(value)
+        if number == number and abs(number) != np.inf and abs(number) > builtins.float(np.finfo(np_dtype).max):
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+        return value
+    info = np.iinfo(np_dtype)
+    number = builtins.float(value) if isinstance(value, (builtins.float, np.floating)) else builtins.int(value)
+    low = -builtins.int(info.max) if kind == "u" else builtins.int(info.min)
+    if number != number or abs(number) == np.inf or not low <= number <= builtins.int(info.max):
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    if kind == "u" and number < 0:
+        return builtins.int(number) % (builtins.int(info.max) + 1)
+    return value
+
+
 def legacy_type_name(np_dtype: np.dtype) -> str:
     """'torch.FloatTensor' for float32 …, as PyTorch names types in error messages."""
     return "torch." + from_numpy_dtype(np_dtype).legacy_name

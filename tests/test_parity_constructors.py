@@ -159,3 +159,29 @@ def test_factories_take_the_size_keyword(name):
         except TypeError as error:
             seen.append(f"TypeError: {error}")
     assert seen[0] == seen[1]
+
+
+FILL_VALUES = ("1e300", "float('inf')", "float('nan')", "-1", "300", "-300", "2**40", "1e5", "-1e9", "2.7")
+FILLS = ("torch.full((2,), {v}, dtype=torch.{d})", "torch.zeros(2, dtype=torch.{d}).fill_({v})",
+         "torch.zeros(2, dtype=torch.{d}).masked_fill(torch.tensor([True, False]), {v})",
+         "torch.full_like(torch.zeros(2, dtype=torch.{d}), {v})", "torch.zeros(2, dtype=torch.{d}).new_full((2,), {v})")
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "float32", "float64", "float16", "bool"])
+def test_fill_values_convert_as_torch(dtype):
+    """A fill value is converted as PyTorch's checked_convert: inf, NaN or out of range for an integer type, or beyond
+    a float type's largest (masked_fill(mask, -1e9) on float16), is 'value cannot be converted to type int64_t
+    without overflow'; an unsigned type wraps small negatives (-1 is 255). gradscope wrote int64's minimum for
+    -inf, inf for -1e9 in float16, and NumPy's OverflowError for uint8 -1."""
+    torch = reference_torch()
+    if torch is None:
+        pytest.skip("needs torch")
+    for template in FILLS:
+        for value in FILL_VALUES:
+            seen = []
+            for lib in (gradscope, torch):
+                try:
+                    seen.append(str(eval(template.format(v=value, d=dtype), {"torch": lib}).tolist()))
+                except RuntimeError as error:
+                    seen.append(str(error))
+            assert seen[0] == seen[1], template.format(v=value, d=dtype)

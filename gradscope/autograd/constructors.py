@@ -31,7 +31,9 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
              pin_memory=False) -> Tensor:
     """A tensor of `size` filled with `fill_value`, with this tensor's dtype unless `dtype` is given."""
     check_device(device)
-    return _made(np.full(_size((size,)), fill_value, dtype=_dtype_of(self, dtype)), requires_grad)
+    target = _dtype_of(self, dtype)
+    fill_value = _dtypes.checked_scalar(fill_value, target)
+    return _made(np.full(_size((size,)), fill_value, dtype=target), requires_grad)
 
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False) -> Tensor:

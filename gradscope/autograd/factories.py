@@ -176,6 +176,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
         np_dtype = _infer_dtype(np.asarray(fill_value))
     else:
         np_dtype = _dtypes.to_numpy_dtype(dtype)
+    fill_value = _dtypes.checked_scalar(fill_value, np_dtype)
     return _finish(np.full(_size((size,)), fill_value, dtype=np_dtype), requires_grad)
 
 
@@ -292,6 +293,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    fill_value = _dtypes.checked_scalar(fill_value, _like_dtype(input, dtype))
     return _like(np.full(input._data.shape, fill_value), input, dtype, requires_grad)
 
 

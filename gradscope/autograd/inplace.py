@@ -343,6 +343,7 @@ def fill_(self, value) -> Tensor:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
         return _inplace(self, lambda t, v: apply(E.fill_tensor, (t, v), (), [t._data, v._data]), value)
+    value = _dtypes.checked_scalar(value, self._data.dtype)
     return _inplace(self, lambda t: apply(E.fill, (t,), (value,)), overlapping="allow")
 
 

@@ -411,6 +411,7 @@ def masked_fill(input, mask, value):
                                f"{value._data.ndim} dimension(s).")
         return apply_holding(S.masked_fill_tensor, (input, value), (mask._data,), (mask,),
                              [input._data, value._data.astype(input._data.dtype)])
+    value = _dtypes.checked_scalar(value, input._data.dtype)
     return apply_holding(S.masked_fill, (input,), (mask._data, value), (mask,))
 
 
