@@ -185,3 +185,26 @@ def test_fill_values_convert_as_torch(dtype):
                 except RuntimeError as error:
                     seen.append(str(error))
             assert seen[0] == seen[1], template.format(v=value, d=dtype)
+
+
+TENSOR_INTEGERS = ("float('inf'), torch.int64", "[1.5, float('inf')], torch.int64", "300, torch.uint8",
+                   "-1, torch.uint8", "[300], torch.int8", "float('nan'), torch.int32", "2**40, torch.int32",
+                   "[1.7, -2.7], torch.int64", "[-255, 255], torch.uint8", "[-256], torch.uint8",
+                   "[[1, 2], [3, -4]], torch.long", "[True, False], torch.int64", "[], torch.int64")
+
+
+@pytest.mark.parametrize("args", TENSOR_INTEGERS)
+def test_tensor_of_numbers_into_an_integer_dtype_as_torch(args):
+    """torch.tensor(inf, dtype=torch.int64) is 'value cannot be converted to type int64 without overflow' (gradscope
+    gave int64's minimum; 300 into uint8 wrapped to 44)."""
+    torch = reference_torch()
+    if torch is None:
+        pytest.skip("needs torch")
+    data, dtype = args.rsplit(", ", 1)
+    seen = []
+    for lib in (gradscope, torch):
+        try:
+            seen.append(str(eval(f"torch.tensor({data}, dtype={dtype})", {"torch": lib}).tolist()))
+        except RuntimeError as error:
+            seen.append(str(error))
+    assert seen[0] == seen[1]

@@ -77,6 +77,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     array = np.array(_to_array(data), copy=True)
     if dtype is not None:
         target = _dtypes.to_numpy_dtype(dtype)
+        if target.kind in "iu" and array.dtype.kind in "fiu" and array.size and not isinstance(
+                data, (np.ndarray, Tensor, np.generic)):
+            _check_integers(array, target)
     elif isinstance(data, (np.ndarray, Tensor, np.generic)):
         target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
     else:
@@ -118,6 +121,19 @@ def _sequence_dtype(data: list | tuple) -> np.dtype | None:
         for d in found:
             result = d if result is None else _dtypes.promote_types(result, d)
     return result
+
+
+def _check_integers(values: np.ndarray, target: np.dtype) -> None:
+    """PyTorch's conversion of Python numbers into an integer dtype: NaN, ±inf and values out of its range refused (an
+    unsigned one takes negatives down to -max, wrapped), where a cast would wrap them silently."""
+    info = np.iinfo(target)
+    low = -int(info.max) if target.kind == "u" else int(info.min)
+    with np.errstate(invalid="ignore"):
+        outside = (values < low) | (values > int(info.max))
+        if values.dtype.kind == "f":
+            outside |= ~np.isfinite(values)
+    if outside.any():
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
