@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
+from gradscope._quiet import loud, quiet
 from gradscope.autograd import legacy, writes
 from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.generator import Generator
@@ -84,7 +85,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
     else:
         target = (_sequence_dtype(data) if isinstance(data, (list, tuple)) else None) or _infer_dtype(array)
-    return _finish(array.astype(target, copy=False), requires_grad)
+    token = quiet()  # a value out of the dtype's range becomes inf as in PyTorch, without NumPy's warning
+    try:
+        array = array.astype(target, copy=False)
+    finally:
+        loud(token)
+    return _finish(array, requires_grad)
 
 
 _BOOL, _INT64 = np.dtype(np.bool_), np.dtype(np.int64)

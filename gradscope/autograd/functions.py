@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from gradscope import _dtypes
+from gradscope._quiet import loud, quiet
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused
 from gradscope.autograd.dispatch import apply, apply_holding
@@ -410,8 +411,12 @@ def to_dtype(input, dtype):
     np_dtype = _dtypes.to_numpy_dtype(dtype)
     if input._data.dtype == np_dtype:
         return input
-    if np_dtype.kind not in "fc":
-        return Tensor._make(E.to_dtype(input._data, np_dtype))
+    if np_dtype.kind not in "fc":  # no gradient: the cast alone, silent as PyTorch's on NaN, inf or out of range
+        token = quiet()
+        try:
+            return Tensor._make(E.to_dtype(input._data, np_dtype))
+        finally:
+            loud(token)
     return apply(E.to_copy, (input,), (np_dtype,))
 
 
