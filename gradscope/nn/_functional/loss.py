@@ -140,11 +140,28 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return apply_holding(L.binary_cross_entropy, (input, target), (w, ENUM[reduction]), (weight,))
 
 
+def _refuse_logits_dtypes(input: Tensor, target: Tensor) -> None:
+    """PyTorch's refusals, in its words, of logits that aren't floating (its log_sigmoid kernel has no loop for
+    them) and of an integer or bool target (its result, the input's dtype, can't be written into the target's;
+    a bool target meets a subtraction first). NumPy would compute all three."""
+    if isinstance(input, Tensor) and input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for \'{scalar_type(input)}\'')
+    if isinstance(target, Tensor) and isinstance(input, Tensor):
+        kind = target._data.dtype.kind
+        if kind == "b":
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+                               "or `logical_xor()` operator instead.")
+        if kind in "iu":
+            raise RuntimeError(f"result type {scalar_type(input)} can't be cast to the desired output type "
+                               f"{scalar_type(target)}")
+
+
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable step (BinaryCrossEntropyWithLogitsBackward0)."""
     reduction = checked_reduction(size_average, reduce, reduction)
+    _refuse_logits_dtypes(input, target)
     return _F.binary_cross_entropy_with_logits(input, target, weight=weight, pos_weight=pos_weight,
                                                reduction=ENUM[reduction])
 
