@@ -6,26 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from linalg_vs_torch_helpers import graph
 
 import gradscope
 
 torch = pytest.importorskip("torch")
-
-
-def _graph(tensor) -> list:
-    """Node names depth first through next_functions (None for a null edge), each node once."""
-    names, seen = [], set()
-
-    def walk(node, depth):
-        names.append((depth, None if node is None else type(node).__name__))
-        if node is None or id(node) in seen:
-            return
-        seen.add(id(node))
-        for next_node, _ in node.next_functions:
-            walk(next_node, depth + 1)
-
-    walk(tensor.grad_fn, 0)
-    return names
 
 
 def _arrays(shapes, dtype="float64"):
@@ -42,11 +27,11 @@ def _outcome(lib, call, arrays):
         return type(error).__name__, str(error)
     values = result.detach().resolve_conj().numpy() if lib is torch else result.detach().numpy()
     if not result.requires_grad:
-        return _graph(result), str(result.dtype), values
+        return graph(result), str(result.dtype), values
     weights = lib.tensor(np.linspace(-1, 1, result.numel()).reshape(tuple(result.shape)).astype(values.dtype))
     loss = (result * weights).sum()
     grads = lib.autograd.grad(loss.real if loss.is_complex() else loss, [t for t in inputs if t.requires_grad])
-    return _graph(result), str(result.dtype), values, [g.resolve_conj().numpy() if lib is torch else g.numpy()
+    return graph(result), str(result.dtype), values, [g.resolve_conj().numpy() if lib is torch else g.numpy()
                                                        for g in grads]
 
 
