@@ -2,6 +2,7 @@
 
 import operator
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -98,6 +99,36 @@ def test_unary_functions_match_the_general_path(name, dtype):
     for a, _ in _operands(dtype):
         _same(function(a), _general(function, a))
         _same(getattr(a, name)(), _general(getattr(a, name)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_gives_the_general_paths_and_torchs_bits_in_one_frame(dtype):
+    """relu's one-frame forward calls np.maximum with its zero bound as a C callable (RELU_FLOAT_FORWARDS), not
+    through `_relu`'s frame: the same bits as the general path and PyTorch's (a -0.0 and a NaN keep their sign), in
+    NumPy's short, SIMD, strided and 0-dim loops."""
+    torch = pytest.importorskip("torch")
+    values = np.array([-0.0, 0.0, -np.nan, np.nan, -np.inf, np.inf, -1.5, 2.0] * 9, dtype)
+    unsigned = np.uint32 if dtype == np.float32 else np.uint64
+    frames = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            frames.append(frame.f_code.co_filename)
+
+    for array in (values, values[:3], values[::2], values.reshape(8, 9).T, values[:1].reshape(())):
+        x = gs.tensor(array, requires_grad=True)
+        sys.setprofile(profile)
+        try:
+            fast = gs.relu(x)
+        finally:
+            sys.setprofile(None)
+        assert frames and not [name for name in frames if name.endswith("elementwise.py")]  # no `_relu` frame
+        frames.clear()
+        general = _general(gs.relu, x)
+        _same(fast, general)
+        expected = torch.relu(torch.from_numpy(np.array(array))).numpy()
+        for other in (general.detach().numpy(), expected):
+            assert (np.asarray(fast.detach().numpy()).view(unsigned) == np.asarray(other).view(unsigned)).all()
 
 
 def test_the_fast_path_steps_aside_for_modes_and_observers():

@@ -263,7 +263,7 @@ def relu(input):
     return apply(E.relu, (input,))
 
 
-relu = fused.unary(E.relu, relu)
+relu = fused.unary(E.relu, relu, E.RELU_FLOAT_FORWARDS)
 
 
 def _refuse_bool(kernel: str, input) -> None:

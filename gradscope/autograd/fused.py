@@ -46,11 +46,13 @@ def _named_like(function, general):
     return function
 
 
-def unary(op: Primitive, general):
-    """`general(input)` with the common case of a one-input op without params in one frame."""
+def unary(op: Primitive, general, float_forwards: tuple | None = None):
+    """`general(input)` with the common case of a one-input op without params in one frame; `float_forwards`, if
+    given, is the op's forward on a float32 and on a float64 array (C callables giving `op.forward`'s bits without
+    its Python frame: relu's np.maximum with its zero bound)."""
     _check(op, 1, ())
     cls = node_class(op)
-    forward = op.forward
+    forward32, forward64 = float_forwards or (op.forward, op.forward)
     plan = op.save_plan
     saves_result = bool(plan) and plan[0][0]
     saves_self = bool(plan) and not plan[0][0]
@@ -63,7 +65,11 @@ def unary(op: Primitive, general):
             return general(input)
         data = input._data
         dtype = data.dtype
-        if not (dtype is _FLOAT64 or dtype is _FLOAT32):
+        if dtype is _FLOAT32:
+            forward = forward32
+        elif dtype is _FLOAT64:
+            forward = forward64
+        else:
             return general(input)
         try:
             out = QUIET_RUN(forward, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -239,6 +240,12 @@ def _relu(a):
         zero = np.zeros((), dtype)
         return np.where(a < zero, zero, a)
     return np.maximum(a, 0)
+
+
+# relu's forward on a float32 and a float64 array as C callables, for fused.unary: `_relu`'s own call (its zero first)
+# without its frame, or `_relu` where this NumPy's maximum has no sign-keeping zero of that dtype
+RELU_FLOAT_FORWARDS = tuple(_relu if zero is None else functools.partial(_maximum, zero)
+                            for zero in (_RELU_ZERO32, _RELU_ZERO64))
 
 
 # NOTE: relu'(0) = 0, as PyTorch's threshold_backward (0 where result <= 0: a NaN result passes g), which
