@@ -201,7 +201,7 @@ def _edge(x):
         if x._base is not None:
             _sync_view(x)
         fn = x._grad_fn
-        return (fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0)
+        return (fn, x._output_nr) if fn is not None else x._leaf_edge()
     return (None, 0)
 
 
@@ -220,7 +220,7 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     if x._base is not None:
         _sync_view(x)
     fn = x._grad_fn
-    node._next = ((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0),)
+    node._next = ((fn, x._output_nr) if fn is not None else x._leaf_edge(),)
     node._seq = next(_sequence)
     data = x._data
     node._input_meta = (ONE_METAS64[data.shape] if dtype is _FLOAT64 else ONE_METAS32[data.shape] if dtype is _FLOAT32
@@ -261,7 +261,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             if a._base is not None:
                 _sync_view(a)
             fn = a._grad_fn
-            edge = (fn, a._output_nr) if fn is not None else (a._grad_accumulator(), 0)
+            edge = (fn, a._output_nr) if fn is not None else a._leaf_edge()
             data = a._data
             meta = (data.shape, data.dtype)
             live = 1
@@ -272,7 +272,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
             if b._base is not None:
                 _sync_view(b)
             fn = b._grad_fn
-            node._next = (edge, (fn, b._output_nr) if fn is not None else (b._grad_accumulator(), 0))
+            node._next = (edge, (fn, b._output_nr) if fn is not None else b._leaf_edge())
             data = b._data
             meta1 = (data.shape, data.dtype)
             node._input_meta = (meta, meta1)
@@ -353,7 +353,7 @@ def _edges_and_meta(node, inputs) -> int:
             if x._base is not None:
                 _sync_view(x)
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0))
+            edges.append((fn, x._output_nr) if fn is not None else x._leaf_edge())
             data = x._data
             dtype = data.dtype
             input_meta.append((data.shape, dtype))

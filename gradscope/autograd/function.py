@@ -142,7 +142,7 @@ def _error_outputs(results: list) -> list:
             edges.append((None, 0))
             outputs.append(None)
             continue
-        edges.append((Tensor._make(result._data, True)._grad_accumulator(), 0))
+        edges.append(Tensor._make(result._data, True)._leaf_edge())
         out = Tensor._make(result._data, True)
         out._grad_fn, out._output_nr = node, i
         outputs.append(out)

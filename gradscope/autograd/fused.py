@@ -92,7 +92,7 @@ def unary(op: Primitive, general, float_forwards: tuple | None = None):
             if input._base is not None:
                 _sync_view(input)
             fn = input._grad_fn
-            node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
+            node._next = ((fn, input._output_nr) if fn is not None else input._leaf_edge(),)
             node._seq = next(_sequence)
             node._input_meta = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[data.shape]
             node._attrs = ()
@@ -169,7 +169,7 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
             if input._base is not None:
                 _sync_view(input)
             fn = input._grad_fn
-            node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
+            node._next = ((fn, input._output_nr) if fn is not None else input._leaf_edge(),)
             node._seq = next(_sequence)
             node._input_meta = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[data.shape]
             node._attrs = (number, extra) if trailing else (number,)
@@ -256,7 +256,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
             if input._base is not None:
                 _sync_view(input)
             fn = input._grad_fn
-            edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+            edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
             meta = (data.shape, dtype)
         else:
             edge, meta = _NO_EDGE, None
@@ -264,7 +264,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
             if tensor._base is not None:
                 _sync_view(tensor)
             fn = tensor._grad_fn
-            node._next = (edge, (fn, tensor._output_nr) if fn is not None else (tensor._grad_accumulator(), 0))
+            node._next = (edge, (fn, tensor._output_nr) if fn is not None else tensor._leaf_edge())
             node._input_meta = (meta, (operand.shape, dtype))
         else:
             node._next = (edge, _NO_EDGE)

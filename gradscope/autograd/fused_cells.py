@@ -136,7 +136,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     fn = view._view_base_fn = weight_hh._grad_fn
     version = view._view_version = counter[0]
     t_node = view._grad_fn = _T_NODE()
-    t_node._next = ((fn, weight_hh._output_nr) if fn is not None else (weight_hh._grad_accumulator(), 0),)
+    t_node._next = ((fn, weight_hh._output_nr) if fn is not None else weight_hh._leaf_edge(),)
     t_node._seq = next(_sequence)
     t_node._input_meta = layout_hh.weight_metas
     t_node._attrs = ()
@@ -146,7 +146,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         if hx._base is not None:
             _sync_view(hx)
         fn = hx._grad_fn
-        left_edge = (fn, hx._output_nr) if fn is not None else (hx._grad_accumulator(), 0)
+        left_edge = (fn, hx._output_nr) if fn is not None else hx._leaf_edge()
         saved_mat2 = (other_hh, counter, version, view, t_node)
     else:
         left_edge, saved_mat2 = _NO_EDGE, None
@@ -161,7 +161,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         if bias_hh._base is not None:
             _sync_view(bias_hh)
         fn = bias_hh._grad_fn
-        node._next = ((fn, bias_hh._output_nr) if fn is not None else (bias_hh._grad_accumulator(), 0), left_edge,
+        node._next = ((fn, bias_hh._output_nr) if fn is not None else bias_hh._leaf_edge(), left_edge,
                       (t_node, 0))
         node._input_meta, node._attrs = layout_hh.addmm if left else layout_hh.addmm_first
     node._seq = next(_sequence)
@@ -179,7 +179,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     fn = view._view_base_fn = weight_ih._grad_fn
     version = view._view_version = counter[0]
     t_node = view._grad_fn = _T_NODE()
-    t_node._next = ((fn, weight_ih._output_nr) if fn is not None else (weight_ih._grad_accumulator(), 0),)
+    t_node._next = ((fn, weight_ih._output_nr) if fn is not None else weight_ih._leaf_edge(),)
     t_node._seq = next(_sequence)
     t_node._input_meta = layout_ih.weight_metas
     t_node._attrs = ()
@@ -189,7 +189,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         if input._base is not None:
             _sync_view(input)
         fn = input._grad_fn
-        left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+        left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
         saved_mat2 = (other_ih, counter, version, view, t_node)
     else:
         left_edge, saved_mat2 = _NO_EDGE, None
@@ -204,7 +204,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         if bias_ih._base is not None:
             _sync_view(bias_ih)
         fn = bias_ih._grad_fn
-        node._next = ((fn, bias_ih._output_nr) if fn is not None else (bias_ih._grad_accumulator(), 0), left_edge,
+        node._next = ((fn, bias_ih._output_nr) if fn is not None else bias_ih._leaf_edge(), left_edge,
                       (t_node, 0))
         node._input_meta, node._attrs = layout_ih.addmm if left else layout_ih.addmm_first
     node._seq = next(_sequence)

@@ -93,7 +93,7 @@ def cross_entropy(general):
         if input._base is not None:
             _sync_view(input)
         fn = input._grad_fn
-        node._next = ((fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0),)
+        node._next = ((fn, input._output_nr) if fn is not None else input._leaf_edge(),)
         node._seq = next(_sequence)
         node._input_meta = ((shape, dtype),)
         node._attrs = _CLASS_DIM

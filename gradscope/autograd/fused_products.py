@@ -120,7 +120,7 @@ def _transposed(x: Tensor) -> Tensor:
     t._view_version = counter[0]
     if x._requires_grad:
         node = _T_NODE()
-        node._next = ((fn, x._output_nr) if fn is not None else (x._grad_accumulator(), 0),)
+        node._next = ((fn, x._output_nr) if fn is not None else x._leaf_edge(),)
         node._seq = next(_sequence)
         node._input_meta = ((data.shape, data.dtype),)
         node._attrs = ()
@@ -194,7 +194,7 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
         if input._base is not None:
             _sync_view(input)
         fn = input._grad_fn
-        left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+        left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
         left_meta = (shape, dtype)
         if mat2._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
@@ -208,7 +208,7 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
         if mat2._base is not None:
             _sync_view(mat2)
         fn = mat2._grad_fn
-        right_edge = (fn, mat2._output_nr) if fn is not None else (mat2._grad_accumulator(), 0)
+        right_edge = (fn, mat2._output_nr) if fn is not None else mat2._leaf_edge()
         right_meta = (other_shape, dtype)
         if input._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
@@ -229,7 +229,7 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
             if bias._base is not None:
                 _sync_view(bias)
             fn = bias._grad_fn
-            bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
+            bias_edge = (fn, bias._output_nr) if fn is not None else bias._leaf_edge()
             bias_meta = (biases.shape, dtype)
         else:
             bias_edge, bias_meta = _NO_EDGE, None
@@ -313,7 +313,7 @@ def linear(general):
         if weight._requires_grad:
             right = True
             t_node = _T_NODE()
-            t_node._next = ((fn, weight._output_nr) if fn is not None else (weight._grad_accumulator(), 0),)
+            t_node._next = ((fn, weight._output_nr) if fn is not None else weight._leaf_edge(),)
             t_node._seq = next(_sequence)
             t_node._input_meta = layout.weight_metas
             t_node._attrs = ()
@@ -355,7 +355,7 @@ def linear(general):
             if input._base is not None:
                 _sync_view(input)
             fn = input._grad_fn
-            left_edge = (fn, input._output_nr) if fn is not None else (input._grad_accumulator(), 0)
+            left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
             saved_mat2 = (other, counter, version, view, t_node)
         else:
             left_edge, saved_mat2 = _NO_EDGE, None
@@ -382,7 +382,7 @@ def linear(general):
                 if bias._base is not None:
                     _sync_view(bias)
                 fn = bias._grad_fn
-                bias_edge = (fn, bias._output_nr) if fn is not None else (bias._grad_accumulator(), 0)
+                bias_edge = (fn, bias._output_nr) if fn is not None else bias._leaf_edge()
             else:
                 bias_edge = _NO_EDGE
             node._next = (bias_edge, left_edge, right_edge)

@@ -242,7 +242,7 @@ def view_replay_node(base: Tensor, view: Tensor) -> AsStridedBackward0:
     node = AsStridedBackward0()
     fn = base._grad_fn  # NOTE: a base detached in place since leaves the view's gradient nowhere to go
     node._next = ((fn, base._output_nr) if fn is not None else
-                  (base._grad_accumulator(), 0) if base._requires_grad else (None, 0),)
+                  base._leaf_edge() if base._requires_grad else (None, 0),)
     node._seq = next(_sequence)
     node._layout, node._chain = base._data, view._view_chain
     node._input_meta = ((base._data.shape, base._data.dtype),)

@@ -258,12 +258,18 @@ class Tensor:
     def _version(self) -> int:
         return self._version_counter[0]
 
-    def _grad_accumulator(self) -> AccumulateGrad:
-        """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly)."""
+    def _grad_accumulator(self) -> AccumulateGrad | None:
+        """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly); None for a view that
+        requires grad only through its base."""
+        return self._leaf_edge()[0]
+
+    def _leaf_edge(self) -> tuple:
+        """The graph edge this leaf contributes as an input: `(its AccumulateGrad, 0)`, or PyTorch's null edge
+        `(None, 0)` for a view that requires grad only through its base. Every node maker asks for it."""
         ref = self._accumulator_ref
         if ref is not None and (node := ref()) is not None:
             node._shared = True  # another edge into it, perhaps (see AccumulateGrad._shared)
-            return node
+            return (node, 0)
         # every step, for each parameter: the previous graph, which held it, is gone
         # NOTE: acquire and release, not `with`: the with statement's special-method lookups cost ~1k more
         _lock_accumulators()
@@ -272,9 +278,9 @@ class Tensor:
             current = self._accumulator_ref
             if current is not ref and current is not None and (node := current()) is not None:
                 node._shared = True  # another thread made it meanwhile
-                return node
+                return (node, 0)
             if not self._requires_grad:  # a view that requires grad only through its base: PyTorch's null edge
-                return None
+                return (None, 0)
             node = AccumulateGrad()
             node.variable = self
             # NOTE: the flags the engine reads at each edge into it, and the leaf's hook slots it reads at each
@@ -286,7 +292,7 @@ class Tensor:
             self._accumulator_ref = _weak(node)
         finally:
             _unlock_accumulators()
-        return node
+        return (node, 0)
 
     def register_hook(self, hook):
         """`hook(grad) -> Tensor | None` runs when this tensor's gradient is computed; returns a handle."""
