@@ -77,6 +77,7 @@ def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, vers
 
 _ndarray = np.ndarray
 _new_object = object.__new__
+_as_view = TensorRecord.as_view
 # the forward origins of ops without a node (ops with one are judged in node_created): its check keeps no state, so
 # every recorder shares it
 _ORIGINS = ForwardOrigins(in_graph=False)
@@ -208,6 +209,14 @@ class Recorder:
             # a bare array (a saved output) is the output captured just before, whatever its version; gradients
             # are bare arrays: the one a node passes down is the one its input's node receives
             if record is not None and (known.version == version or version is None):
+                return record
+            # a view of a held record still held (its memory unwritten since: a write would have copied it), as a
+            # gradient passed down is met again as the .grad it became: a view of the same record, as _record makes it
+            # (the record of the whole memory it would find recorded the same values)
+            source = None if record is None else record._source
+            if source is not None and source._held is not None:
+                record = known.record = _as_view(source, record._shape)
+                known.version = version
                 return record
             record = known.record = self._record(array, version, made, known)
             known.version = version

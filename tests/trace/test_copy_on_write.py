@@ -8,6 +8,7 @@ import pytest
 
 import gradscope
 from gradscope import nn, optim
+from gradscope._stats import compute_stats
 from gradscope.autograd import writes
 from gradscope.trace import Recorder
 
@@ -307,3 +308,23 @@ def test_a_module_cast_to_another_dtype_has_private_memory():
     model.double()
     for tensor in (*model.parameters(), model[1].running_mean):
         assert writes.is_private(writes.memory_owner(tensor._data))
+
+
+def test_a_gradient_met_again_as_the_grad_it_became_is_a_record_of_its_own_with_the_values_then():
+    """A linear layer's weight gradient passes down TBackward0 as a transposed view and becomes the weight's .grad as
+    it is: the .grad's record is another record (the trace's tensor table lists both) of the same values, and a
+    later write into .grad leaves both as recorded."""
+    gradscope.manual_seed(0)
+    layer = nn.Linear(8, 16)
+    with Recorder(keep_values=0) as recorder:
+        layer(gradscope.randn(32, 8)).pow(2).mean().backward()
+    trace = recorder.finish()
+    recorded = trace.passes[0]
+    weight = next(node_id for node_id, node in trace.nodes.items() if node.leaf_name == "Linear.weight")
+    passed = next(recorded.grad_inputs[node_id][0] for node_id, node in trace.nodes.items()
+                  if node.name == "TBackward0")
+    leaf = recorded.leaf_grads[weight]
+    assert leaf is not passed and leaf.held is None and passed.held is None  # views of the held gradient
+    expected = compute_stats(layer.weight.grad.numpy().copy())
+    layer.weight.grad.zero_()
+    assert leaf.stats == expected and passed.stats == expected
