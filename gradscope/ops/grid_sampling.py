@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradscope.ops.ranges import linspace_values
+from gradscope.ops.ranges import fused_multiply_add, linspace_values
 from gradscope.ops.registry import primitive
 
 BILINEAR, NEAREST, BICUBIC = 0, 1, 2
@@ -89,15 +89,22 @@ def _reflect(coordinate, twice_low: int, twice_high: int):
     return np.where(odd, span - extra + low, extra + low), np.where(odd, -sign, sign)
 
 
-def _source(coordinate, size: int, padding: int, align_corners: bool):
-    """Pixel coordinate of normalised `coordinate` along a dim of `size`, and d(pixel)/d(coordinate)."""
+def _source(coordinate, size: int, padding: int, align_corners: bool, fused: bool):
+    """Pixel coordinate of normalised `coordinate` along a dim of `size`, and d(pixel)/d(coordinate); `fused` for
+    the 2-D sampler, whose unnormalising multiply-add rounds once."""
     dtype = coordinate.dtype.type
     if align_corners:
         scale = dtype((size - 1) / 2)
         pixel = (coordinate + dtype(1)) * scale
     else:
         scale = dtype(size / 2)
-        pixel = (coordinate + dtype(1)) * scale - dtype(0.5)
+        if fused:
+            # NOTE: PyTorch's vectorised 2-D kernel is compiled with (x + 1) · scale − 0.5 fused into one rounding
+            # (its 3-D kernel, scalar, rounds twice). An identity grid lands on pixel centres, where that rounding
+            # decides the corner, so the grid's gradient (the Spatial Transformer's theta at its identity start).
+            pixel = fused_multiply_add(coordinate + dtype(1), scale, -0.5, coordinate.dtype).astype(coordinate.dtype)
+        else:
+            pixel = (coordinate + dtype(1)) * scale - dtype(0.5)
     slope = np.full_like(pixel, scale)
     if padding == REFLECTION:
         twice_low, twice_high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
@@ -151,7 +158,7 @@ def corners(grid, spatial: tuple, mode: int, padding: int, align_corners: bool) 
     sizes = tuple(reversed(spatial))  # grid coordinate d runs along spatial dim −1 − d: x along W
     if mode == BICUBIC:
         return _bicubic_corners(grid, sizes, padding, align_corners)
-    sources = [_source(grid[..., d], sizes[d], padding, align_corners) for d in range(k)]
+    sources = [_source(grid[..., d], sizes[d], padding, align_corners, k == 2) for d in range(k)]
     if mode == NEAREST:
         index, inside = _flat_index([_integer(np.rint(x), size) for (x, _), size in zip(sources, sizes)], sizes)
         return Corners((index,), (inside,), (np.ones_like(sources[0][0]),))
@@ -226,8 +233,8 @@ def _bicubic_corners(grid, sizes: tuple, padding: int, align_corners: bool) -> C
     """Sixteen taps around the source point, weighted by cubic convolution along each axis; padding maps the
     taps themselves, so the point's slope is the unnormalising scale alone."""
     width, height = sizes
-    x, slope_x = _source(grid[..., 0], width, ZEROS, align_corners)
-    y, slope_y = _source(grid[..., 1], height, ZEROS, align_corners)
+    x, slope_x = _source(grid[..., 0], width, ZEROS, align_corners, True)
+    y, slope_y = _source(grid[..., 1], height, ZEROS, align_corners, True)
     west, north = np.floor(x), np.floor(y)
     (wx, dwx, ddwx), (wy, dwy, ddwy) = _cubic(x - west), _cubic(y - north)
     index, inside, weight, along_x, along_y, along_xy, along_xx, along_yy = [], [], [], [], [], [], [], []

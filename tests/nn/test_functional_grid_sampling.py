@@ -221,3 +221,28 @@ def test_nearest_double_backward_leaves_the_input_without_gradient_as_torch():
         return [g is None for g in lib.autograd.grad(gx.sum() + gg.sum(), (x, grid), allow_unused=True)]
 
     assert second(gradscope) == second(torch) == [True, False]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("size", [(1, 1, 28, 28), (2, 1, 10, 7), (1, 2, 5, 33), (1, 1, 2, 3, 10)])
+def test_an_identity_grid_reads_the_corners_torch_reads(size, mode, dtype):
+    """An identity affine grid (the Spatial Transformer tutorial's start) lands on pixel centres: PyTorch's 2-D
+    kernel rounds its unnormalising multiply-add once, its 3-D kernel twice, and that rounding decides which
+    corners a point reads, so which difference its gradient is."""
+    if len(size) == 5 and mode == "bicubic":
+        pytest.skip("bicubic is 2-D only")
+    rng = np.random.default_rng(sum(size))
+    x = rng.standard_normal(size).astype(dtype)
+    u = rng.standard_normal(size).astype(dtype)
+
+    def run(lib):
+        theta = lib.eye(len(size) - 2, len(size) - 1, dtype=getattr(lib, dtype)).expand(size[0], -1, -1)
+        grid = lib.nn.functional.affine_grid(theta, size, align_corners=False).requires_grad_()
+        out = lib.nn.functional.grid_sample(lib.tensor(x), grid, mode=mode, align_corners=False)
+        out.backward(lib.tensor(u))
+        return out.detach().numpy(), grid.grad.numpy()
+
+    tolerance = 1e-12 if dtype == "float64" else 1e-4
+    for ours, theirs in zip(run(gradscope), run(torch), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
