@@ -190,6 +190,52 @@ def test_sqrt_at_zero_warns_with_the_forward_stack_then_raises(oracle):
         """)
 
 
+def test_steps_called_anew_warn_with_the_forward_stack_after_its_frames_returned(oracle):
+    """Steps from a loop (anomaly mode keeps a step's frame until its backward pass begins): the failing step's warning
+    shows its forward's frames, returned before the backward pass ran (in the step, and after it returned)."""
+    check_shown(oracle, """
+        model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh())
+        x = torch.ones(3, 2)
+        z = torch.zeros(3, requires_grad=True)
+
+        def forward(scale):
+            return model(x).sum() + (z.sqrt() * scale).sum()
+
+        def step(scale):
+            forward(scale).backward()
+
+        def inside():
+            with torch.autograd.set_detect_anomaly(True):
+                for scale in (1.0, 1.0, 1.0, 0.0):
+                    step(scale)
+
+        def after():
+            with torch.autograd.set_detect_anomaly(True):
+                losses = []
+                for scale in (1.0, 1.0, 0.0):
+                    losses.append(forward(scale))
+                for loss in losses:
+                    loss.backward()
+
+        show(inside)
+        show(after)
+        print(z.grad)
+        """, """\
+        RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output.
+        'Error detected in SqrtBackward0. Traceback of forward call that caused the error:'
+          File "<snippet>", line 25, in <module>
+          File "<snippet>", line 15, in inside
+          File "<snippet>", line 10, in step
+          File "<snippet>", line 7, in forward
+        RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output.
+        'Error detected in SqrtBackward0. Traceback of forward call that caused the error:'
+          File "<snippet>", line 26, in <module>
+          File "<snippet>", line 21, in after
+          File "<snippet>", line 7, in forward
+        tensor([inf, inf, inf])
+        """)
+
+
 def test_check_nan_false_keeps_the_stacks_and_lets_nan_through(oracle):
     oracle.check(
         """

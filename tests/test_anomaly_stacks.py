@@ -252,24 +252,99 @@ def test_walks_taking_the_last_walks_links_stop_at_the_training_loops_frame():
     assert [stop.f_code.co_name if stop is not None else None for stop in stops[1:]] == ["_loop_of_steps"] * 3
 
 
-def _listed_after_steps(model, x, made: list, listed: list) -> None:
+def _kept_names() -> list[str]:
     from gradscope.autograd import stacks  # white box: the frames kept for the next walk (see stacks._walk)
 
+    return [frame.f_code.co_name for frame in stacks._recent.frames]
+
+
+def _listing_step(model, x, made: list, listed: list) -> None:
+    out, at_model = model(x), traceback.extract_stack()
+    loss, at_loss = out.sum(), traceback.extract_stack()
+    made += [(out.grad_fn, at_model), (loss.grad_fn, at_loss)]
+    listed.append(_kept_names())  # its forward done
+    loss.backward()
+    listed.append(_kept_names())  # its backward pass run
+
+
+def _listed_steps(model, x, made: list, listed: list) -> None:
     for _ in range(4):
-        _nested(3, model, x, made)
-        listed.append([frame.f_code.co_name for frame in stacks._recent.frames])
+        _listing_step(model, x, made, listed)
+        listed.append(_kept_names())  # returned
 
 
-def test_walks_taking_the_last_walks_links_keep_the_steps_innermost_frame_alone():
+def test_walks_taking_the_last_walks_links_keep_the_steps_innermost_frame_alone_until_its_backward_pass():
     """Once the walks stop at the loop's frame, each keeps the step's innermost frame (where its later ops are made:
-    the loss here) in place of the last step's, and no other frame of the step."""
+    the loss here) and no other frame of the step; its backward pass lets go of it."""
     model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
     x = torch.ones(2, 4)
     made, listed = [], []
     with torch.autograd.set_detect_anomaly(True):
-        _listed_after_steps(model, x, made, listed)
+        _listed_steps(model, x, made, listed)
     _assert_stacks(made)
-    assert [names[-2:] for names in listed[2:]] == [["_listed_after_steps", "_step"]] * 2
+    test = "test_walks_taking_the_last_walks_links_keep_the_steps_innermost_frame_alone_until_its_backward_pass"
+    # (the walks stop at the test's frame: the loop's is one of the step's innermost two, kept anew by each walk)
+    assert [names[-2:] for names in listed[3::3]] == [[test, "_listing_step"]] * 3
+    assert [names[-1] for names in listed[3:]] == ["_listing_step", test, test] * 3
+
+
+def _held_step(depth: int, model, x, held: list) -> None:
+    """A training step `depth` frames down, each frame's local an object that `held` gets a weak reference to."""
+    local = _Held()
+    held.append(weakref.ref(local))
+    if depth:
+        _held_step(depth - 1, model, x, held)
+        return
+    model(x).sum().backward()
+
+
+def test_the_steps_frames_return_unheld_once_its_backward_pass_began():
+    """A frame kept past its return holds its caller's, and so on: the step's backward pass lets go of the frame the
+    walks keep, so that every frame of the step is freed as it returns, not at the next step's walk."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    alive = []
+    with torch.autograd.set_detect_anomaly(True):
+        for depth in (20, 20, 20, 20, 0, 0, 0):
+            held: list = []
+            _held_step(depth, model, x, held)
+            alive.append(sum(ref() is not None for ref in held))
+    assert alive[2:4] == [0, 0] and alive[5:] == [0, 0]
+
+
+def _step_then_op(model, x, made: list) -> None:
+    out = model(x)
+    out.sum().backward()
+    made.append(((out * 2.0).grad_fn, traceback.extract_stack()))  # an op after the backward pass
+    made.append((out.exp().grad_fn, traceback.extract_stack()))
+
+
+def _nested_step_then_op(depth: int, model, x, made: list) -> None:
+    if depth:
+        _nested_step_then_op(depth - 1, model, x, made)
+    else:
+        _step_then_op(model, x, made)
+
+
+def _loop_of_steps_then_ops(model, x, made: list, one_for_one: list) -> None:
+    from gradscope.autograd import stacks  # white box: whether the walks still take the last walk's links one for one
+
+    for depth in (3, 3, 3, 3, 20, 20, 20, 0, 0, 0):
+        _nested_step_then_op(depth, model, x, made)
+        one_for_one.append(stacks._recent.chain[5] is True)
+
+
+def test_ops_made_in_a_step_after_its_backward_pass_have_the_interpreters_stacks():
+    """The backward pass let go of the step's frame: an op made in it afterwards takes the walks' links if its callers
+    are at their places, without a walk that would make the next step's walk again."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    made, one_for_one = [], []
+    with torch.autograd.set_detect_anomaly(True):
+        _loop_of_steps_then_ops(model, x, made, one_for_one)
+    _assert_stacks(made)
+    assert [made[i][0].name() for i in (0, 1)] == ["MulBackward0", "ExpBackward0"]
+    assert one_for_one == [False, True, True, True, False, True, True, False, True, True]
 
 
 class _Held:

@@ -31,7 +31,7 @@ import numpy as np
 from gradscope._diagnosis import describe, forward_origin, role, why_backward, why_forward
 from gradscope._quiet import loud, quiet
 from gradscope._stats import TensorStats, compute_stats
-from gradscope.autograd import errors, observers
+from gradscope.autograd import errors, observers, stacks
 from gradscope.autograd.grad_mode import AnomalyMode as _Mode
 from gradscope.autograd.grad_mode import anomaly_mode, set_anomaly_mode
 from gradscope.autograd.node import _validate_all, padded
@@ -312,6 +312,9 @@ class AnomalyChecker:
         error = RuntimeError(f"Op '{op.name}' returned {kind} values in its {index}th output during the forward "
                              "pass (outside the autograd graph: none of its inputs requires grad).")
         raise _with_report(error, report)
+
+    # the engine begins a backward pass in this thread: the forward stacks let go of the step's frame
+    backward_begins = staticmethod(stacks.let_go_of_the_step)
 
     def node_started(self, node) -> None:
         """`node` is about to run and may make nodes (create_graph, hooks, custom Functions): they are its."""

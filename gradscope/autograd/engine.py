@@ -337,6 +337,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         node = None
     observing = observers.GLOBAL or observers.active.get()
     checker = observers.checker  # anomaly mode
+    if checker is not None:  # (its forward stacks let go of the step's frame)
+        checker.backward_begins()
     task = None  # the _Pass that nodes run by _run_special run against, made for the first
     plain = needed is None and not create_graph  # then most nodes just run their rules (observers told around them),
     # and a leaf without hooks just takes its gradient: as soon as it is routed to it (`at_once`), unless an observer

@@ -203,8 +203,8 @@ def _walk(frame) -> tuple:
     A walk over new frames at the same instructions as the last walk's, out to the frame where that one stopped,
     has the same links: a training step called anew from the same lines (and a framework's frames around it)
     takes them as they are, without making a link per frame, and keeps the innermost frame alone (the one later
-    ops of the step are made in; the stop is kept). The first such walk after a walk that made links also finds
-    where the next ones may stop (`_stop_sooner`).
+    ops of the step are made in; the stop is kept) until the step's backward pass begins (let_go_of_the_step). The
+    first such walk after a walk that made links also finds where the next ones may stop (`_stop_sooner`).
 
     The chain (`_recent.chain`): the places (code, instruction) of the frames walked, innermost first; the frame
     where the walk stopped and its instruction; the links; which of the innermost two are kept; and the frames
@@ -223,9 +223,10 @@ def _walk(frame) -> tuple:
             else:
                 if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
                     frames = recent.frames
-                    if earlier is True and frames[-2] is stop:  # the last walk kept the innermost alone: one for one
-                        _KNOWN.pop(frames[-1], None)  # (already gone if forget_stacks ran in another thread)
-                        frames[-1] = frame
+                    if earlier is True and (frames[-1] is stop or frames[-2] is stop):  # one for one
+                        if frames[-1] is not stop:  # the last step's, kept (no backward pass let go of it)
+                            _KNOWN.pop(frames.pop(), None)  # (already gone if forget_stacks ran in another thread)
+                        frames.append(frame)
                         link = _KNOWN[frame] = links[0]
                         return link
                     _forget_inside(frames, stop)
@@ -236,6 +237,10 @@ def _walk(frame) -> tuple:
                         _KNOWN[inner] = links[index]
                         frames.append(inner)
                     return links[0]
+            if inner is frame and earlier is True and frame.f_code is places[0][0]:
+                link = _step_elsewhere(frame, chain, recent.frames)
+                if link is not None:
+                    return link
         except (AttributeError, IndexError):  # the stack ended sooner (None has no f_code)
             pass
     walked = []
@@ -290,6 +295,41 @@ def _stop_sooner(frame, chain, frames: list) -> list:
     kept = [0] if alone else kept
     _recent.chain = (places, stop, stop_lasti, links, kept, alone)
     return kept
+
+
+def _step_elsewhere(frame, chain, frames: list):
+    """The link of `frame`, a new frame of the code of the innermost frame of walks taking the last walk's links one
+    for one (a training step's), at another instruction than theirs: an op made in the step after its backward pass
+    began (which let go of the step's frame, see let_go_of_the_step). Its callers' links still hold if they are at
+    the walks' places: it is kept as one for one, with a link of its own. None if they are not."""
+    places, stop, stop_lasti, links = chain[:4]
+    inner = frame.f_back
+    for code, lasti in places[1:]:
+        if inner.f_code is not code or inner.f_lasti != lasti:
+            return None
+        inner = inner.f_back
+    if inner is not stop or inner.f_lasti != stop_lasti:
+        return None
+    if frames[-1] is not stop:  # the last step's frame, kept (no backward pass let go of it)
+        if frames[-2] is not stop:
+            return None
+        _KNOWN.pop(frames.pop(), None)
+    link = _KNOWN[frame] = (frame.f_code, frame.f_lasti, links[0][2])
+    frames.append(frame)
+    return link
+
+
+def let_go_of_the_step() -> None:
+    """A backward pass begins in this thread: let go of the innermost frame kept by walks taking the last walk's links
+    one for one (the training step's, where its forward's later ops were made), so that the step's frames return
+    unheld. NOTE: a frame kept past its return keeps its caller's, and so on out to the frame the walks stop at: at
+    each return CPython copies the frame out and links its caller's, ~1 µs a step 20 frames deep. An op the step
+    makes after this walks again, comparing places (_step_elsewhere)."""
+    recent = _recent
+    chain = recent.chain
+    # (one for one: the frames kept end with the stop, and the innermost unless let go of already)
+    if chain is not None and chain[5] is True and (frames := recent.frames)[-1] is not chain[1]:
+        _KNOWN.pop(frames.pop(), None)
 
 
 def _forget_inside(frames: list, stop) -> None:
