@@ -779,3 +779,41 @@ def test_inference_mode_turns_forward_ad_off(oracle):
                 print(fwAD.unpack_dual(dual * 2))
             print(fwAD.unpack_dual(dual * 2))
     """)
+
+
+def test_an_unpacked_primal_and_its_views_have_no_tangent(oracle):
+    """unpack_dual's primal is a view that isn't forward-differentiable in PyTorch: it, its views and what is computed
+    from them carry no tangent, and writing a dual into it gives it its own (the base keeps its tangent)."""
+    oracle.check("""
+        fwAD = torch.autograd.forward_ad
+        a = torch.tensor([1., -2., 3., 0.5], dtype=torch.float64)
+        t = torch.tensor([0.5, 1., -1., 2.], dtype=torch.float64)
+
+        def show(name, x):
+            print(name, *fwAD.unpack_dual(x))
+
+        with fwAD.dual_level():
+            dual = fwAD.make_dual(a, t)
+            out = dual * 2
+            primal = fwAD.unpack_dual(out).primal
+            show("primal", primal)
+            print(primal.sum(), fwAD.unpack_dual(primal.sum()).tangent)
+            show("view of primal", primal[1:3])
+            show("reshaped", primal.view(2, 2))
+            show("computed", primal.exp())
+            show("primal of a view", fwAD.unpack_dual(out[1:]).primal)
+            show("primal of make_dual", fwAD.unpack_dual(dual).primal[::2])
+            base = out.clone()
+            written = fwAD.unpack_dual(base).primal
+            written.mul_(3)
+            show("base after primal *= 3", base)
+            base = out.clone()
+            written = fwAD.unpack_dual(base).primal
+            written.add_(dual)
+            show("primal += dual", written)
+            show("its base", base)
+            plain = torch.tensor([4., 5., 6., 7.], dtype=torch.float64)
+            early = fwAD.unpack_dual(plain).primal
+            fwAD.make_dual(plain, t)
+            show("unpacked before its base had a tangent", early)
+    """)

@@ -97,7 +97,7 @@ class _Level:
         """The tensor's tangent; a view of a base that has one (given after the view was made) gets that view
         of the base's tangent."""
         tangent = tensor._tangent
-        if tangent is None and tensor._base is not None and tensor._view_chain:
+        if tangent is None and _shares_base_tangent(tensor):
             base_tangent = tensor._base._tangent
             if base_tangent is not None:
                 with self.paused():
@@ -155,7 +155,7 @@ class _Level:
         if new is None and tangent is None:
             return
         if tangent is None:
-            owner = target if target._base is None or not target._view_chain else target._base
+            owner = target._base if _shares_base_tangent(target) else target
             self.set_tangent(owner, Tensor._make(np.zeros_like(owner._data)))
             tangent = self.tangent_of(target)
         _overwrite(tangent, 0 if new is None else new._data)
@@ -203,6 +203,12 @@ class _Level:
         if tangent is not None and self.enabled:
             with self.paused():
                 self.set_tangent(tensor, apply(view_op, (tangent,), params), laid_out=True)
+
+
+def _shares_base_tangent(tensor: Tensor) -> bool:
+    """Whether `tensor`'s tangent is its view of its base's: a view, not made from an unpacked primal."""
+    return tensor._base is not None and bool(tensor._view_chain) and not any(
+        step is _PRIMAL for step in tensor._view_chain)
 
 
 def _overwrite(tangent: Tensor, values) -> None:
@@ -372,11 +378,17 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
         tangent = None
     with entered.paused():
         primal = apply(S.alias, (tensor,))
+    if primal._view_chain:  # the primal, and every view of it, takes no tangent from `tensor`: PyTorch's
+        primal._view_chain = primal._view_chain[:-1] + (_PRIMAL,)  # is a view that isn't forward-differentiable
     alias = primal._grad_fn
     if alias is not None:  # PyTorch's node for the primal
         primal._grad_fn = node = Identity()
         node._next, node._seq, node._input_meta = alias._next, alias._seq, alias._input_meta
     return UnpackedDualTensor(primal, tangent)
+
+
+# the step of an unpacked primal's view chain: an alias, told from others by identity
+_PRIMAL = (S.alias, (), None)
 
 
 class Identity(Node):
