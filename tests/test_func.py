@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,24 @@ CASES = {
     "vmap_out_dims": lambda F, lib, x, v: F.vmap(lambda a: (a, a.sum()), out_dims=(1, 0))(lib.outer(x, v)),
     "vmap_of_jacrev": lambda F, lib, x, v: F.vmap(F.jacrev(lambda a: a.sin() * a.sum()))(lib.outer(x, v)),
     "per_sample_grads": _per_sample_grads,
+    "linearize": lambda F, lib, x, v: _linearized(F, lib.sin, (x,), [(v,), (x,)]),
+    "linearize_pytrees": lambda F, lib, x, v: _linearized(
+        F, lambda a, d: (a * d["w"].exp(), {"s": (a * d["b"]).sum()}), (x, {"w": v, "b": x}),
+        [(v, {"w": x, "b": v}), (x, {"w": x, "b": x})]),
+    "linearize_constant_output": lambda F, lib, x, v: _linearized(F, lambda a: lib.ones(2, dtype=lib.float64), (x,),
+                                                                  [(v,)]),
+    "linearize_dict_of_parameters": lambda F, lib, x, v: _linearized(
+        F, lambda p: (x * p["weight"]).sum(1).tanh() + p["bias"],
+        ({"weight": lib.outer(v, x), "bias": v[:3]},), [({"weight": lib.ones(3, 3, dtype=lib.float64), "bias": x},)]),
 }
+
+
+def _linearized(F, function, primals, tangents):
+    """linearize's output, and its jvp_fn at each of the tangents (PyTorch's traces warn of constants it folds)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        output, jvp_fn = F.linearize(function, *primals)
+        return output, [jvp_fn(*one) for one in tangents]
 
 
 def _flatten(value) -> list:
@@ -108,6 +127,12 @@ ERRORS = {
         lib.nn.Linear(2, 1), ({"weight": lib.zeros(1, 2)}, {"weight": lib.ones(1, 2)}), (lib.ones(2),)),
     "vmap_bad_randomness": lambda F, lib, x, v: F.vmap(lambda a: a, randomness="sometimes")(x),
     "vmap_nothing_batched": lambda F, lib, x, v: F.vmap(lambda a: a, in_dims=None)(x),
+    "linearize_tangent_count": lambda F, lib, x, v: _linearized(F, lambda a, b: a * b, (x, v), [(v,)]),
+    "linearize_tangent_structure": lambda F, lib, x, v: _linearized(
+        F, lambda d: d["a"] * d["b"], ({"a": x, "b": v},), [({"a": x},)]),
+    "linearize_tangent_nested": lambda F, lib, x, v: _linearized(F, lambda a: a, (x,), [([x, v, x],)]),
+    "linearize_tangent_shape": lambda F, lib, x, v: _linearized(F, lib.sin, (x,), [(v[:2],)]),
+    "linearize_tangent_dtype": lambda F, lib, x, v: _linearized(F, lambda a, b: a * b, (x, v), [(x, v.float())]),
 }
 
 

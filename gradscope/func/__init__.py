@@ -8,8 +8,8 @@ function once per batch element; both give PyTorch's values, not its speed.
 """
 
 from gradscope.func._functional_call import functional_call, stack_module_state
-from gradscope.func._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from gradscope.func._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from gradscope.func._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
-           "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
+           "stack_module_state", "vjp", "vmap"]

@@ -39,3 +39,17 @@ def tree_unflatten(spec, leaves: list):
 def tree_map(fn: Callable, tree):
     leaves, spec = tree_flatten(tree)
     return tree_unflatten(spec, [fn(leaf) for leaf in leaves])
+
+
+def treespec_repr(spec, indent: int = 0) -> str:
+    """`spec` as PyTorch prints its TreeSpec (a leaf is `*`), for error messages that show one."""
+    if spec is None:
+        return "*"
+    if spec[0] is dict:
+        _, keys, values_spec = spec
+        kind, context, children = "dict", repr(list(keys)), [child for _, child in values_spec[1]]
+    else:
+        kind, context, children = spec[0].__name__, "None", [child for _, child in spec[1]]
+    indent += 2
+    shown = [treespec_repr(child, indent) for child in children]
+    return f"TreeSpec({kind}, {context}, [" + ("," + "\n" + " " * indent).join(shown) + "])"

@@ -1,4 +1,4 @@
-"""grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian: function transforms on the reverse-mode engine.
+"""grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd, hessian: function transforms on the reverse-mode engine.
 
 Each transform runs the function on fresh differentiable copies of its inputs and differentiates with
 `autograd.grad`. Inside another transform (or when an input already has a graph) the derivatives are
@@ -17,7 +17,7 @@ from gradscope.autograd.factories import zeros_like
 from gradscope.autograd.grad_mode import enable_grad
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
-from gradscope.func._pytree import tree_flatten, tree_map, tree_unflatten
+from gradscope.func._pytree import tree_flatten, tree_map, tree_unflatten, treespec_repr
 
 _depth = contextvars.ContextVar("gradscope_func_depth", default=0)
 
@@ -183,6 +183,42 @@ def _jvp(func, primals, tangents, has_aux: bool, api: str):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(func(*primals), J · tangents), computed with two reverse passes (the double-backward trick)."""
     return _jvp(func, primals, tangents, has_aux, "jvp(f, primals, tangents)")
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) gives J · tangents at `primals` from one graph, made when
+    linearize is called (func runs a second time to make it, as PyTorch's runs it again to trace it).
+
+    >>> out, jvp_fn = linearize(gradscope.sin, x)
+    >>> jvp_fn(gradscope.ones_like(x))  # cos(x)
+    """
+    output = func(*primals)
+    out_spec = tree_flatten(output)[1]
+    flat_primals, primals_spec = tree_flatten(primals)
+    level = _Level(flat_primals)
+    with level:
+        diff = tree_map(level.differentiable, primals)
+        flat_out = tree_flatten(func(*diff))[0]
+        # NOTE: the double-backward trick (as jvp's), its first pass made once: vjps are linear in the dummies
+        dummies = [zeros_like(o, requires_grad=True) for o in flat_out if isinstance(o, Tensor)]
+        vjps = _grads([o for o in flat_out if isinstance(o, Tensor)], tree_flatten(diff)[0], dummies)
+
+    def jvp_fn(*tangents):
+        flat_tangents, tangents_spec = tree_flatten(tangents)
+        if tangents_spec != primals_spec:
+            raise RuntimeError(f"Expected the tangents {treespec_repr(tangents_spec)} to have the same argspec as "
+                               f"the primals {treespec_repr(primals_spec)}")
+        for i, (tangent, primal) in enumerate(zip(flat_tangents, flat_primals, strict=True)):
+            for what in ("shape", "dtype"):
+                if getattr(tangent, what) != getattr(primal, what):
+                    raise RuntimeError(f"tangent:{i} with {what} {getattr(tangent, what)} in flattened pytree doesn't "
+                                       f"match the {what} {getattr(primal, what)} of the corresponding primal.")
+        with level:
+            found = iter(_grads(vjps, dummies, flat_tangents, create_graph=level.create_graph))
+            return tree_unflatten(out_spec, [level.result(next(found)) if isinstance(o, Tensor) else o
+                                             for o in flat_out])
+
+    return output, jvp_fn
 
 
 def _jacobian(func, argnums, has_aux: bool, api: str):
