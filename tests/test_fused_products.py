@@ -14,7 +14,7 @@ from quiet_helpers import quiet_context_held_elsewhere
 import gradscope as gs
 import gradscope.nn.functional as F
 from gradscope.autograd import observers
-from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.node import AccumulateGrad, _light_to_saved
 
 
 class _Watcher:  # listening sends every op down the general path (dispatch.apply)
@@ -47,14 +47,18 @@ def _same_node(a, b):
         if x is None or y is None:
             assert x is y
             continue
-        # a light entry: (array, version counter, version, the tensor saved, its grad_fn then)
-        np.testing.assert_array_equal(x[0], y[0])
-        assert (x[0].shape, x[0].strides, x[0].dtype) == (y[0].shape, y[0].strides, y[0].dtype)
-        # a saved result (x[3] None) keeps its output's own counter
-        assert (x[1] is y[1] if x[3] is not None and (x[3] is y[3] or x[3]._base is not None) else x[1] == y[1]) \
-            and x[2] == y[2]
-        _same_tensor(x[3], y[3])
-        _same_node(x[4], y[4])
+        # light entries, (array, version counter, version, the tensor saved, its grad_fn then), compared as the
+        # SavedTensors they stand for: F.linear's view of a leaf weight is made when asked for (weight_view)
+        x, y = _light_to_saved(x), _light_to_saved(y)
+        np.testing.assert_array_equal(x._array, y._array)
+        assert (x._array.shape, x._array.strides, x._array.dtype) == (y._array.shape, y._array.strides, y._array.dtype)
+        # a saved result (no tensor) keeps its output's own counter
+        tensor = x._tensor
+        assert (x._counter is y._counter if tensor is not None and (tensor is y._tensor or tensor._base is not None)
+                else x._counter == y._counter) and x._version == y._version
+        assert (x._is_output, x._output_nr, x._requires_grad) == (y._is_output, y._output_nr, y._requires_grad)
+        _same_tensor(x._tensor, y._tensor)
+        _same_node(x._creator, y._creator)
 
 
 def _same_tensor(a, b):
@@ -163,6 +167,96 @@ def test_linear_matches_torch(needs, with_bias, dtype):
         if a.grad is not None:
             np.testing.assert_allclose(a.grad._data, b.grad.numpy(), rtol=1e-5, atol=1e-6)
             assert a.grad.stride() == b.grad.stride()
+
+
+def _weight_view_read_later(lib, how: str, with_bias: bool) -> list:
+    """What user code sees of F.linear's `weight.t()` through its node's `_saved_mat2` (gradscope makes that view of a
+    leaf weight only then: fused_products.weight_view), with what follows (`how`): the view itself read twice and the
+    backward after it; the weight modified in place (before or after the read); gradients of gradients; a hook and
+    retain_grad on the view; `_raw_saved_mat2`; a read between two backward passes. Values to 6 decimals (the two
+    libraries' products round differently)."""
+    rng = np.random.default_rng(3)
+    x = lib.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w = lib.nn.Parameter(lib.tensor(rng.standard_normal((5, 3))))
+    b = lib.nn.Parameter(lib.tensor(rng.standard_normal(5))) if with_bias else None
+    y = lib.nn.functional.linear(x, w, b)
+    node = y.grad_fn
+    seen = [type(node).__name__]
+
+    def attempt(compute):
+        try:
+            return compute()
+        except RuntimeError as error:
+            return f"error: {error}"
+
+    if how == "read":
+        view = node._saved_mat2
+        seen += [view is node._saved_mat2, view._base is w, view.grad_fn is node.next_functions[-1][0],
+                 view.grad_fn.name(), view.requires_grad, view.is_leaf, view._version, tuple(view.shape),
+                 view.stride(), view.detach().numpy().round(6).tolist(),
+                 view.grad_fn.next_functions[0][0].variable is w]
+        y.sum().backward()
+        seen.append(attempt(lambda: node._saved_mat2))  # freed
+    elif how == "modified":
+        with lib.no_grad():
+            w.mul_(2)
+        seen += [attempt(lambda: node._saved_mat2), attempt(lambda: y.sum().backward())]
+    elif how == "modified after read":
+        view = node._saved_mat2
+        with lib.no_grad():
+            w.mul_(2)
+        seen += [view._version, attempt(lambda: node._saved_mat2), attempt(lambda: y.sum().backward()),
+                 view.grad_fn.name()]
+    elif how == "create_graph":
+        grad, = lib.autograd.grad(y.pow(2).sum(), w, create_graph=True)
+        (grad ** 2).sum().backward()
+        seen += [x.grad.numpy().round(6).tolist(), w.grad.numpy().round(6).tolist()]
+    elif how == "hook":
+        view = node._saved_mat2
+        view.register_hook(lambda g: seen.append(g.numpy().round(6).tolist()))
+        (y.sum() + (view * 2).sum()).backward()
+        seen.append(w.grad.numpy().round(6).tolist())
+    elif how == "retain_grad":
+        view = node._saved_mat2
+        view.retain_grad()
+        (y * 3).sum().backward()
+        seen += [None if view.grad is None else view.grad.numpy().round(6).tolist(), w.grad.numpy().round(6).tolist()]
+    elif how == "raw":
+        seen.append(type(node._raw_saved_mat2).__name__)
+        y.sum().backward(retain_graph=True)
+        seen += [w.grad.numpy().round(6).tolist(), attempt(lambda: node._saved_mat2._base is w)]
+    else:  # "between passes"
+        y.sum().backward(retain_graph=True)
+        view = node._saved_mat2
+        seen += [view._base is w, view.grad_fn.name()]
+        y.sum().backward()
+        seen.append(w.grad.numpy().round(6).tolist())
+    return seen
+
+
+@pytest.mark.parametrize("how", ["read", "modified", "modified after read", "create_graph", "hook", "retain_grad",
+                                 "raw", "between passes"])
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "no_bias"])
+def test_a_linear_layers_weight_view_made_when_read_is_torchs(how, with_bias):
+    """F.linear of an input needing a gradient and a leaf weight keeps its AddmmBackward0's (MmBackward0's) TBackward0
+    where the saved view of the weight goes, and makes the view only if `_saved_mat2` is read: that view, and all
+    that follows from it, is PyTorch's."""
+    assert _weight_view_read_later(gs, how, with_bias) == _weight_view_read_later(torch, how, with_bias)
+
+
+def test_a_linear_layer_makes_no_view_of_its_leaf_weight_until_asked():
+    """The default modes, no anomaly mode: F.linear keeps the weight's TBackward0 in the view's place (a view per layer
+    and step is an object the cyclic GC counts); an observer or anomaly mode, or a weight that is no leaf, gets the view
+    at once, as the general path makes it (test_linear_matches_the_general_path compares what the entries stand for)."""
+    x = gs.randn(4, 3, requires_grad=True)
+    w = gs.randn(5, 3, requires_grad=True)
+    entry = F.linear(x, w).grad_fn._saved[0]
+    assert type(entry[3]).__name__ == "TBackward0" and entry[4] is None
+    with gs.autograd.detect_anomaly(check_nan=False):
+        assert F.linear(x, w).grad_fn._saved[0][3]._base is w
+    assert F.linear(x, w * 1.0).grad_fn._saved[0][3]._base is not None
+    with observers.observing(_Log()):
+        assert F.linear(x, w).grad_fn._saved[0][3]._base is w
 
 
 class _Log:

@@ -277,7 +277,8 @@ def linear(general):
     """`general(input, weight, bias)` (F.linear) with its 2-D case short, in one frame (F.linear runs on every
     layer of a model): the weight's view `weight.t()` and its TBackward0, then AddmmBackward0 (MmBackward0
     without a bias) on the view, as `_product(input, _transposed(weight), bias)` makes them, without asking again
-    what the view is known to be (in step with its base, as fresh; requiring grad as the weight does)."""
+    what the view is known to be (in step with its base, as fresh; requiring grad as the weight does). The view of
+    a leaf weight is made when something may see it (anomaly mode, observers, `_saved_mat2`: see weight_view)."""
 
     def function(input, weight, bias=None):
         if not (isinstance(weight, Tensor) and weight._base is None and not weight._is_inference
@@ -302,14 +303,9 @@ def linear(general):
                   and biases.shape == layout.bias_shape):
             return general(input, weight, bias)
         other = weights.T
-        view = _new(Tensor)  # its grad state, like the output's below, set once
-        view._data = other
-        view._output_nr = 0
-        view._base = weight
-        counter = view._version_counter = weight._version_counter
-        view._view_chain = _T_CHAIN
-        fn = view._view_base_fn = weight._grad_fn
-        version = view._view_version = counter[0]
+        counter = weight._version_counter
+        fn = weight._grad_fn
+        version = counter[0]
         if weight._requires_grad:
             right = True
             t_node = _T_NODE()
@@ -318,15 +314,28 @@ def linear(general):
             t_node._input_meta = layout.weight_metas
             t_node._attrs = ()
             t_node._saved = ()
-            view._requires_grad = True
-            view._grad_fn = t_node
-            if observers.checker is not None and observers.checker.node_made(t_node, _SKIP):
-                observers.checker.forward_made(t_node, (weight,), (view,))
+            # NOTE: the view of a leaf weight is made only if something may see it: nothing does in the default modes
+            # without anomaly mode but `_saved_mat2` (the node's entry holds its TBackward0 in the tensor's place
+            # until then: see weight_view), and a view made per layer and step is an object the cyclic GC counts
+            lazy = fn is None and mode is DEFAULT_MODES and observers.checker is None
         else:
-            right = False
+            right = lazy = False
             t_node = None
-            view._requires_grad = False
-            view._grad_fn = None
+        if lazy:
+            view = None
+        else:
+            view = _new(Tensor)  # its grad state, like the output's below, set once
+            view._data = other
+            view._output_nr = 0
+            view._base = weight
+            view._version_counter = counter
+            view._view_chain = _T_CHAIN
+            view._view_base_fn = fn
+            view._view_version = version
+            view._requires_grad = right
+            view._grad_fn = t_node
+            if right and observers.checker is not None and observers.checker.node_made(t_node, _SKIP):
+                observers.checker.forward_made(t_node, (weight,), (view,))
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
             out = QUIET_RUN(_DOT if layout.dense else _MM, data, other)
             if biases is not None:  # addmm's forward at beta = alpha = 1 on one dtype: added into the product
@@ -356,7 +365,7 @@ def linear(general):
                 _sync_view(input)
             fn = input._grad_fn
             left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
-            saved_mat2 = (other, counter, version, view, t_node)
+            saved_mat2 = (other, counter, version, t_node, None) if lazy else (other, counter, version, view, t_node)
         else:
             left_edge, saved_mat2 = _NO_EDGE, None
         if right:
@@ -394,6 +403,8 @@ def linear(general):
         node._saved = (saved_mat2, saved_input)
         t._requires_grad = True
         t._grad_fn = node
+        if lazy:  # the default modes without anomaly mode: no one to tell
+            return t
         if mode is DEFAULT_MODES:
             if observers.checker is not None and observers.checker.node_made(node, _SKIP):
                 observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
@@ -407,6 +418,24 @@ def linear(general):
         return t
 
     return _named_like(own_code(function), general)
+
+
+def weight_view(t_node, other, counter, version: int) -> Tensor:
+    """The view `weight.t()` F.linear computed with (`other`, its array, with the weight's version counter and version
+    then) and did not make (see `linear`): made as it would have been, when its AddmmBackward0's (MmBackward0's)
+    `_saved_mat2` is first asked for (node._light_to_saved), from its TBackward0 `t_node` and the leaf weight that node
+    leads to."""
+    view = _new(Tensor)
+    view._data = other
+    view._output_nr = 0
+    view._base = t_node._next[0][0].variable
+    view._version_counter = counter
+    view._view_chain = _T_CHAIN
+    view._view_base_fn = None
+    view._view_version = version
+    view._requires_grad = True
+    view._grad_fn = t_node
+    return view
 
 
 def _tell_product(input: Tensor, mat2: Tensor, bias: Tensor | None, out: Tensor) -> None:

@@ -296,8 +296,12 @@ def _refuse_changed(node, held) -> None:
 
 def _light_to_saved(entry: tuple) -> SavedTensor:
     """The SavedTensor a light entry `(array, version counter, version, input tensor or None, its grad_fn
-    when saved)` stands for."""
+    when saved)` stands for; `(array, counter, version, TBackward0, None)`: F.linear's view of a leaf weight, not yet
+    made (fused_products.weight_view)."""
     array, counter, version, tensor, creator = entry
+    if isinstance(tensor, Node):
+        from gradscope.autograd.fused_products import weight_view  # lazy: it imports this module
+        tensor, creator = weight_view(tensor, array, counter, version), tensor
     saved = _new_saved(SavedTensor)
     saved._freed = False
     saved._unpack = saved._owner = saved._accumulator = None
