@@ -174,3 +174,29 @@ x = torch.zeros(2, requires_grad=True)
 Both.apply(x).sum().backward()
 """, error="RuntimeError: Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should "
            "only implement one of them.")
+
+
+def test_the_where_method_keeps_the_tensor_where_the_condition_holds(oracle):
+    """`x.where(cond, other)` is torch.where(cond, x, other) (gradscope took x for the condition: 0/1 values, no
+    gradient)."""
+    oracle.check("""
+a = torch.tensor([[-1.0, 2.0], [3.0, -4.0]], requires_grad=True)
+kept = a.where(a > 0, 0.0)
+print(kept, a.where(a > 0, torch.full((2, 2), 9.0)).tolist(), a.where(condition=a < 0, other=1).tolist())
+(kept * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+print(a.grad.tolist())
+""", stdout="""
+tensor([[0., 2.],
+        [3., 0.]], grad_fn=<WhereBackward0>) [[9.0, 2.0], [3.0, 9.0]] [[-1.0, 1.0], [1.0, -4.0]]
+[[0.0, 2.0], [3.0, 0.0]]
+""")
+
+
+@pytest.mark.parametrize("call", ["a.where()", "a.where(a > 0)", "a.where(a > 0, 1, 2)"])
+def test_the_where_method_refuses_other_argument_counts(oracle, call):
+    oracle.check(f"a = torch.tensor([1.0, -1.0])\n{call}", error=f"""TypeError: where() received an invalid \
+combination of arguments - got ({', '.join(['Tensor', 'int', 'int'][:call.count(',') + ('>' in call)])}), but \
+expected one of:
+ * (Tensor condition, Tensor other)
+ * (Tensor condition, Number other)
+""")

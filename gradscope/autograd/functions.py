@@ -399,6 +399,18 @@ def where(condition, input=None, other=None):
                          (condition if isinstance(condition, Tensor) else None,), _operands(input, other))
 
 
+def _where_method(self, *args, **kwargs):
+    """Tensor.where(condition, other): torch.where(condition, self, other), as PyTorch's method."""
+    bound = dict(zip(("condition", "other"), args))
+    bound.update(kwargs)
+    if len(args) + len(kwargs) != 2 or set(bound) != {"condition", "other"}:
+        shown = [type(a).__name__ if not isinstance(a, Tensor) else "Tensor" for a in args]
+        shown += [f"{k}={type(v).__name__ if not isinstance(v, Tensor) else 'Tensor'}" for k, v in kwargs.items()]
+        raise TypeError(f"where() received an invalid combination of arguments - got ({', '.join(shown)}), but "
+                        "expected one of:\n * (Tensor condition, Tensor other)\n * (Tensor condition, Number other)\n")
+    return where(bound["condition"], self, bound["other"])
+
+
 def clone(input, *, memory_format=None):
     return apply(E.clone, (input,))
 

@@ -51,7 +51,7 @@ _SAME_AS_FUNCTION = (
     "logsumexp", "var", "std", "prod", "all", "any", "sum_to_size", "matmul", "mm", "bmm", "dot", "mv", "outer",
     "ger", "addmm", "view", "view_as", "reshape", "flatten", "t", "transpose",
     "swapaxes", "swapdims", "permute", "unsqueeze", "squeeze", "expand", "expand_as", "contiguous", "gather",
-    "masked_fill", "split", "chunk", "unbind", "where", "erf",
+    "masked_fill", "split", "chunk", "unbind", "erf",
 )
 _FUNCTIONS = {name: function for module in (F, products, reductions, shape_functions)
               for name, function in vars(module).items()}
@@ -60,6 +60,7 @@ for _name in _SAME_AS_FUNCTION:
 
 # PyTorch's parser numbers the method's arguments from 1, the function's from 2 (its errors say which)
 Tensor.softmax, Tensor.log_softmax = F._softmax_method, F._log_softmax_method
+Tensor.where = F._where_method  # the tensor is the values where the condition holds, not the condition
 
 for _name in I.INPLACE_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
