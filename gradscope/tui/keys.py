@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
+from gradscope.tui.scrollbars import PlacedScrollBars
+
 
 def movement(up: str, down: str, first: str, last: str) -> list[Binding]:
     """Bindings of the shared keys to a widget's own actions (Textual names them differently per widget)."""
@@ -14,7 +16,7 @@ def movement(up: str, down: str, first: str, last: str) -> list[Binding]:
             Binding("G,end", last, "Last line", show=False)]
 
 
-class KeyScroll(VerticalScroll):
+class KeyScroll(PlacedScrollBars, VerticalScroll):
     """A scrolling pane answering the shared movement keys."""
 
     BINDINGS = movement("scroll_up", "scroll_down", "scroll_home", "scroll_end")

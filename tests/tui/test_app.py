@@ -892,13 +892,13 @@ def test_a_focus_change_draws_again_only_the_tree_lines_that_show_focus():
         graph = tree(app)
         await pilot.press("n")  # the culprit, nothing expanded below it
         drawn = []
-        render_label = graph.render_label
+        draw_line = graph._draw_line
 
-        def counted_render_label(node, base_style, style):
-            drawn.append(node)
-            return render_label(node, base_style, style)
+        def counted_draw_line(line, *arguments):
+            drawn.append(line.node)
+            return draw_line(line, *arguments)
 
-        graph.render_label = counted_render_label
+        graph._draw_line = counted_draw_line
         # the detail pane, its tensor table (the tree's look stays) and back; the search line and back
         for key, redrawn in (("tab", [graph.cursor_node]), ("tab", []), ("shift+tab", []),
                              ("shift+tab", [graph.cursor_node]), ("slash", [graph.cursor_node]),

@@ -1,0 +1,91 @@
+"""The graph tree draws its lines as Textual's Tree does, cell for cell (styles, mouse metadata and all), looking up
+the styles the lines share once per repaint and keeping the labels' cells for lines drawn again in another guide
+style."""
+
+import pytest
+from synthetic import synthetic_trace
+from textual.widgets import Tree
+from tui_helpers import NAN_MODEL, drive, recorded
+
+from gradscope.tui import make_app
+from gradscope.tui.widgets.graph_tree import GraphTree
+
+
+def assert_drawn_as_tree_draws(graph: GraphTree, what: str) -> None:
+    """Every line on the screen (and a blank one past the last), drawn by GraphTree and by Textual's Tree from
+    nothing cached, and by GraphTree again from its kept labels: the same segments."""
+    width, first = graph.size.width, graph.scroll_offset.y
+    for y in range(first, min(first + graph.size.height, graph.last_line + 2)):
+        graph._line_cache.clear()
+        graph._labels.clear()
+        ours = graph._render_line(y, 0, width, graph.rich_style)
+        graph._line_cache.clear()
+        kept = graph._render_line(y, 0, width, graph.rich_style)
+        graph._line_cache.clear()
+        textuals = Tree._render_line(graph, y, 0, width, graph.rich_style)
+        assert list(ours) == list(textuals), (what, y)
+        assert list(kept) == list(textuals), (what, y)
+        assert ours.cell_length == textuals.cell_length == width, (what, y)
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_tree_lines_are_drawn_as_textuals_tree_draws_them(monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(synthetic_trace(2_000, passes=2))
+
+    async def scenario(pilot):
+        graph = app.screen.query_one(GraphTree)
+        assert_drawn_as_tree_draws(graph, "opened")
+        # the cursor on a module whose lines are open below it (their guides drawn selected), then deeper
+        for keys in (["j"], ["e"], ["j", "j", "j"], ["n"], ["G"], ["g", "l"], ["right_square_bracket"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert_drawn_as_tree_draws(graph, keys)
+        await pilot.press("tab")  # the tree without focus: its cursor dimmed, no guide selected
+        await pilot.pause()
+        assert_drawn_as_tree_draws(graph, "unfocused")
+        await pilot.press("shift+tab")
+        await pilot.hover(graph, offset=(4, 3))  # a line under the mouse
+        await pilot.pause()
+        assert graph.hover_line >= 0
+        assert_drawn_as_tree_draws(graph, "hover")
+
+    drive(app, scenario)
+
+
+def test_a_cursor_move_draws_again_only_the_labels_whose_look_changed():
+    """Off a module and onto the next, the cursor draws every line under them again (their guides show the
+    selection), but no label but the cursor's: the line it left shows its label as before; back again, no label."""
+    app = make_app(recorded(NAN_MODEL))
+
+    async def scenario(pilot):
+        graph = app.screen.query_one(GraphTree)
+        await pilot.press("j", "j", "e")  # everything open under the model's line
+        await pilot.pause()
+        assert graph.last_line > 10
+        lines, labels = [], []
+        draw_line, render_label = graph._draw_line, graph.render_label
+
+        def counted_draw_line(line, *arguments):
+            lines.append(line.node)
+            return draw_line(line, *arguments)
+
+        def counted_render_label(node, *arguments):
+            labels.append(node)
+            return render_label(node, *arguments)
+
+        graph._draw_line, graph.render_label = counted_draw_line, counted_render_label
+        await pilot.press("j")
+        await pilot.pause()
+        after = graph.cursor_node
+        assert len(lines) > 10  # the lines under the model's line, their guides drawn anew
+        assert labels == [after]  # the cursor's label; the one it left is as it was drawn before it came
+        lines.clear()
+        labels.clear()
+        await pilot.press("k")
+        await pilot.pause()
+        assert len(lines) > 10
+        assert labels == []  # both labels as they were drawn before
+
+    drive(app, scenario)
