@@ -174,11 +174,14 @@ class PassListeners:
     def __init__(self) -> None:
         self.start, self.end, self.failed, self.accumulated = start, end, failed, accumulated = [], [], [], []
         for observer in GLOBAL + modes.get().observers:  # `listeners` of each event, in one loop
-            for methods, event in ((start, "backward_node_start"), (end, "backward_node_end"),
-                                   (failed, "backward_node_failed"), (accumulated, "grad_accumulated")):
-                method = getattr(observer, event, None)
-                if method is not None:
-                    methods.append(method)
+            if (method := getattr(observer, "backward_node_start", None)) is not None:
+                start.append(method)
+            if (method := getattr(observer, "backward_node_end", None)) is not None:
+                end.append(method)
+            if (method := getattr(observer, "backward_node_failed", None)) is not None:
+                failed.append(method)
+            if (method := getattr(observer, "grad_accumulated", None)) is not None:
+                accumulated.append(method)
 
 
 class ModuleCall:

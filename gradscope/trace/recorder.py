@@ -222,11 +222,21 @@ class Recorder:
             known.version = version
             return record
         # met for the first time (or the id is another's now)
-        if array.base is not None or type(array) is not _ndarray:
+        if (base := array.base) is not None or type(array) is not _ndarray:
             known = self._arrays[key] = _Known(array)  # _met(array, False), inline
             known.made = False
             known.record = known.version = known.whole_version = known.whole = None
-            record = known.record = self._record(array, version, made, known)
+            # a view of all the memory of an array recorded whole and still held or unwritten since (a weight's
+            # transpose, a gradient's): a view of that record, as _record finds it, without its walk
+            if type(base) is _ndarray and base.base is None and (memory := self._arrays.get(id(base))) is not None and (
+                    held := memory.whole) is not None and memory() is base and (
+                    memory.whole_version == version or version is None or held._held is not None) and (
+                    size := array.size) == base.size and size > self.keep_values and (
+                    (dtype := base.dtype) is array.dtype or dtype == array.dtype) and (
+                    (flags := array.flags).c_contiguous or flags.f_contiguous):
+                record = known.record = _as_view(held, tuple(array.shape))
+            else:
+                record = known.record = self._record(array, version, made, known)
             known.version = version
         else:  # owns its memory: no record of the same memory to be a view of. Its entry, as _met makes it
             known = _Known(array)
@@ -524,7 +534,8 @@ class Recorder:
             named = by_id.values()
         self._rename_scopes(namespace)
         nodes, parameters = self.trace.nodes, self.trace.parameters
-        unnamed = {id(tensor): node_id for node_id, tensor in self._leaves.items()}  # leaves named below leave it
+        leaves = self._leaves
+        unnamed = dict(zip(map(id, leaves.values()), leaves))  # id -> node id; leaves named below leave it
         for name, module, tensor in named:
             node_id = unnamed.pop(id(tensor), None)
             if node_id is not None:
@@ -639,8 +650,10 @@ def root_module_parameters(roots) -> list[tuple[str, str, Tensor]]:
     """(name, module, tensor) for the parameters of models called during a run but held by no global
     (built inside `main()`, say), named as their nodes' scopes are: `Net.fc1.weight`, module `Net.fc1`.
     Biggest models first, as in `named_parameters`."""
-    found: dict[int, tuple[str, str, Tensor]] = {}
     listed = [model_parameters(root._scope_name or type(root).__name__, root) for root in roots]
+    if len(listed) == 1:  # (each tensor once already: see model_parameters)
+        return listed[0]
+    found: dict[int, tuple[str, str, Tensor]] = {}
     for named in sorted(listed, key=lambda named: -len(named)) if len(listed) > 1 else listed:
         for entry in named:
             found.setdefault(id(entry[2]), entry)
@@ -648,9 +661,10 @@ def root_module_parameters(roots) -> list[tuple[str, str, Tensor]]:
 
 
 def model_parameters(prefix: str, model) -> list[tuple[str, str, Tensor]]:
-    """(name, module, tensor) for each of `model.named_parameters()`, named under `prefix`: `prefix.fc1.weight`,
-    module `prefix.fc1`. Kept between recordings while the model's parameters stay the same (nn._registry):
-    every recording names its model's parameters, and walking a model costs as much as a few of its ops."""
+    """(name, module, tensor) for each of `model.named_parameters()`, each tensor once (the first of a
+    named_parameters overridden to list one twice), named under `prefix`: `prefix.fc1.weight`, module
+    `prefix.fc1`. Kept between recordings while the model's parameters stay the same (nn._registry): every
+    recording names its model's parameters, and walking a model costs as much as a few of its ops."""
     Module = gradscope.nn.Module
     cls = type(model)
     if cls.named_parameters is Module.named_parameters and cls._named_members is Module._named_members and (
@@ -661,8 +675,11 @@ def model_parameters(prefix: str, model) -> list[tuple[str, str, Tensor]]:
 
 
 def _named_under(prefix: str, model) -> list[tuple[str, str, Tensor]]:
-    named = []
+    named, seen = [], set()  # ids: a tensor's own __hash__ is Python code
     for name, param in model.named_parameters():
+        if id(param) in seen:
+            continue
+        seen.add(id(param))
         module = name.rpartition(".")[0]
         named.append((f"{prefix}.{name}", f"{prefix}.{module}" if module else prefix, param))
     return named

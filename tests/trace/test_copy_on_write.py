@@ -328,3 +328,21 @@ def test_a_gradient_met_again_as_the_grad_it_became_is_a_record_of_its_own_with_
     expected = compute_stats(layer.weight.grad.numpy().copy())
     layer.weight.grad.zero_()
     assert leaf.stats == expected and passed.stats == expected
+
+
+def test_a_view_of_memory_written_since_it_was_recorded_shows_the_values_written():
+    """A transpose of an array recorded whole is recorded as a view of that record only while the memory is as
+    recorded: after an in-place write, a transpose first met then shows the new values."""
+    gradscope.manual_seed(0)
+    x = gradscope.randn(64, 80, requires_grad=True)
+    y = gradscope.randn(80, 64, requires_grad=True)
+    with Recorder(keep_values=0) as recorder:
+        doubled = x * 2
+        doubled.add_(1)
+        (doubled.detach().t() * y).sum().backward()  # the transpose is met as the product's input
+    trace = recorder.finish()
+    before = compute_stats((x.detach() * 2).numpy())
+    after = compute_stats((x.detach() * 2 + 1).numpy().T)
+    doubling, product = (node for node in trace.nodes.values() if node.name == "MulBackward0")
+    assert doubling.outputs[0].stats == before
+    assert product.inputs[0].stats == after != before

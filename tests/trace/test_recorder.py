@@ -215,6 +215,23 @@ def test_a_model_listing_its_own_parameters_is_named_by_its_listing():
         assert [p.name for p in rec.finish({"model": model}).parameters if p.module is not None] == expected
 
 
+def test_a_model_held_by_no_variable_listing_a_parameter_twice_names_it_once():
+    """A model called during the run but held by no global is named by its own listing (Recorder.finish without a
+    namespace): a tensor it lists twice is one parameter, named as first listed, whether or not the model is one root
+    of several."""
+    class Twice(nn.Sequential):
+        def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+            return iter([("first", self[0].weight), ("again", self[0].weight), ("bias", self[0].bias)])
+
+    for roots in (1, 2):
+        models = [Twice(nn.Linear(2, 2)) for _ in range(roots)]
+        with Recorder() as rec:
+            for model in models:
+                model(torch.ones(1, 2)).sum().backward()
+        names = [p.name for p in rec.finish().parameters]
+        assert names == ["Twice.first", "Twice.bias"] * roots
+
+
 @pytest.mark.parametrize("kept", [1, recorder_module.SHOWN_AT_MOST])
 def test_params_are_shown_as_each_nodes_own_values(monkeypatch, kept):
     """How a node's params show is made once for params alike (see recorder._params): values equal but of other
