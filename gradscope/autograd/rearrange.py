@@ -284,3 +284,15 @@ _NOT_METHODS = ("atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "r
                 "broadcast_shapes", "broadcast_tensors")
 METHODS = {name: globals()[name] for name in FUNCTIONS + ("repeat", "unfold", "tril_", "triu_")
            if name not in _NOT_METHODS}
+
+
+def _dims_one_by_one(function):
+    """The Tensor method of `function(input, dims)`: PyTorch's method also takes the dims one by one,
+    `x.flip(0, 1)`."""
+    def method(self, *dims, **kwargs):
+        return function(self, *((dims,) if len(dims) > 1 else dims), **kwargs)
+    method.__name__ = function.__name__
+    return method
+
+
+METHODS["flip"], METHODS["tile"] = _dims_one_by_one(flip), _dims_one_by_one(tile)

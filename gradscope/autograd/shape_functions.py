@@ -11,10 +11,11 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply, apply_holding, hold
-from gradscope.autograd.functions import to_dtype
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import HeldTensors
+from gradscope.autograd.refusals import type_name
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import placement as P
 from gradscope.ops import shape as S
 
 
@@ -39,7 +40,7 @@ def _infer_size(shape: tuple, numel: int) -> tuple:
 
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        return to_dtype(input, shape[0])
+        return _view_as_dtype(input, _dtypes.to_numpy_dtype(shape[0]))
     size = _infer_size(_size_arg(shape), input._data.size)
     try:
         np.reshape(input._data, size, copy=False)
@@ -47,6 +48,33 @@ def view(input, *shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
                            "spans across two contiguous subspaces). Use .reshape(...) instead.") from None
     return apply(S.view, (input,), (size,))
+
+
+def _view_as_dtype(input, dtype: np.dtype) -> Tensor:
+    """Tensor.view(dtype): the same memory read as `dtype`, the last dim rescaled when the element size differs,
+    with PyTorch's checks. As PyTorch's view.dtype it has no gradient and isn't an autograd view (no `_base`), but
+    it shares the version counter."""
+    data = input._data
+    old, new = data.dtype.itemsize, dtype.itemsize
+    if old != new:
+        what = f"to view {type_name(data.dtype)} as {type_name(dtype)} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        strides = [stride // old for stride in data.strides]
+        checks = [("stride(-1)", 1, strides[-1] == 1, strides[-1])]
+        if new > old:
+            ratio, offset = new // old, P.storage_offset(data)
+            checks = [("size(-1)", ratio, data.shape[-1] % ratio == 0, data.shape[-1]),
+                      ("storage_offset()", ratio, offset % ratio == 0, offset), *checks]
+            checks += [(f"stride({dim})", ratio, stride % ratio == 0, stride)
+                       for dim, stride in enumerate(strides[:-1])]
+        for name, bound, ok, got in checks:
+            if not ok:
+                verb = "be" if name == "stride(-1)" else "be divisible by"
+                raise RuntimeError(f"self.{name} must {verb} {bound} {what}, but got {got}")
+    out = Tensor._make(data.view(dtype))
+    out._version_counter = input._version_counter
+    return out
 
 
 def view_as(input, other):

@@ -85,6 +85,16 @@ logaddexp = primitive("logaddexp", np.logaddexp, "LogaddexpBackward0", inputs=("
                       vjp=(lambda g, s: g / (1 + s.xp.exp(s.other - s.self)),
                            lambda g, s: g / (1 + s.xp.exp(s.self - s.other))))
 
+
+def python_remainder(a, b):
+    """a − b · floor(a / b) (Python's %), with PyTorch's zeros: its kernel corrects C's fmod, whose zero has the
+    dividend's sign, where NumPy's remainder gives a zero the divisor's (-3. % 3 is -0. in PyTorch)."""
+    result = np.remainder(a, b)
+    if result.dtype.kind == "f":
+        result = np.where(result == 0, np.copysign(result, a), result)
+    return result
+
+
 # fmod and remainder: the quotient they subtract is piecewise constant, so the divisor's gradient is
 # −quotient (rounded toward 0 for fmod, down for remainder: floor division's, as PyTorch's div(rounding_mode=
 # "floor"), so 2 // -inf is -1 and inf // 2 nan, where floor(2 / -inf) is -0 and floor(inf / 2) inf) and the
@@ -94,9 +104,9 @@ fmod_scalar = primitive("fmod", np.fmod, "FmodBackward0", inputs=("self",), para
 fmod_tensor = primitive("fmod_tensor", np.fmod, "FmodBackward1", inputs=("self", "other"),
                         saves=((), ("self", "other")),
                         vjp=(_pass, lambda g, s: -g * s.xp.trunc(s.self / s.other)))
-remainder_scalar = primitive("remainder", np.remainder, "RemainderBackward0", inputs=("self",), params=("other",),
+remainder_scalar = primitive("remainder", python_remainder, "RemainderBackward0", inputs=("self",), params=("other",),
                              vjp=(_pass,), unsaved=("other",))
-remainder_tensor = primitive("remainder_tensor", np.remainder, "RemainderBackward1", inputs=("self", "other"),
+remainder_tensor = primitive("remainder_tensor", python_remainder, "RemainderBackward1", inputs=("self", "other"),
                              saves=((), ("self", "other")),
                              vjp=(_pass, lambda g, s: -g * s.xp.floor_divide(s.self, s.other)))
 frac = primitive("frac", lambda a: a - np.trunc(a), "FracBackward0", inputs=("self",), vjp=(_pass,))

@@ -10,6 +10,7 @@ import numpy as np
 
 from gradscope.ops import special
 from gradscope.ops.elementwise import fused_multiply_add
+from gradscope.ops.math import python_remainder
 from gradscope.ops.namespace import torch_sign
 from gradscope.ops.registry import Primitive, primitive
 
@@ -286,7 +287,7 @@ floor_divide_scalar_inplace = Primitive("floor_divide_scalar_", lambda a, other:
                                         "NotImplemented", inputs=("self",), params=("other",),
                                         vjp=(_not_implemented("floor_divide_"),), unsaved=("other",))
 # `torch.remainder(2, x)`, `2 % x`: PyTorch has no derivative for a number's remainder by a tensor
-remainder_of_number = Primitive("remainder_of_number", lambda other, number: np.remainder(number, other),
+remainder_of_number = Primitive("remainder_of_number", lambda other, number: python_remainder(number, other),
                                 "NotImplemented", inputs=("other",), params=("self",),
                                 vjp=(_not_implemented("remainder"),), unsaved=("self",))
 # x.asinh_(), x.acosh_(), x.atanh_(): PyTorch has no derivative for these in-place forms (its nodes, AsinhBackward1 …,
