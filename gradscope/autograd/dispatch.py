@@ -408,16 +408,19 @@ def _record(op, inputs, params, arrays, outputs) -> None:
     else:
         if op.n_outputs is None:
             node.n_outputs = len(outputs)
-        for i in op.differentiable_outputs or range(len(outputs)):
-            out = outputs[i]
+        # the node's outputs are the differentiable ones, numbered among themselves, as PyTorch's (a hook on
+        # max(dim)'s node gets one gradient, linalg.lu's L and U are outputs 0 and 1 of LinalgLuBackward0)
+        differentiable = [outputs[i] for i in op.differentiable_outputs] if op.differentiable_outputs else outputs
+        for output_nr, out in enumerate(differentiable):
             out._requires_grad = True
             out._grad_fn = node
-            out._output_nr = i
-        node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outputs])
+            out._output_nr = output_nr
+        node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in differentiable])
     if op.variadic:
         node._saved = tuple([SavedTensor(x) for x in inputs]) if op.save_plan else ()
     else:  # save a value only if a rule that reads it will run (its input needs a gradient)
-        node._saved = tuple([None if not readers & live else SavedTensor(outputs[index], True, index) if is_output
+        node._saved = tuple([None if not readers & live else SavedTensor(outputs[index], True,
+                                                                         outputs[index]._output_nr) if is_output
                              else save_input(inputs[index]) for is_output, index, readers in op.save_plan])
     if observers.checker is not None:
         observers.checker.node_created(node, inputs, outputs)

@@ -755,7 +755,7 @@ def _edges_requiring_grad(node) -> tuple:
 def node_class(op: Primitive) -> type:
     """The node class of `op`, named as PyTorch names it, with `_saved_*` and `_raw_saved_*` attributes."""
     if op.node_class is None:
-        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs,
+        namespace = {"__slots__": (), "op": op, "n_outputs": op.n_outputs and len(op.differentiable_outputs),
                      "_vjp": staticmethod(own_code(_first_order_vjp(op)))}
         for i, name in enumerate(op.saved_names):
             namespace[f"_saved_{name}"] = _saved_tensor_property(i)

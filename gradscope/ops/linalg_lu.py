@@ -149,7 +149,7 @@ def _lu(a, pivot):
 
 
 def _lu_vjp(g, s):
-    xp, (_, g_lower, g_upper) = s.xp, g
+    xp, (g_lower, g_upper) = s.xp, g  # the node's outputs: L and U (P is not differentiable)
     return _lu_backward(xp, g_lower if given(xp, g_lower) else None, g_upper if given(xp, g_upper) else None, s.P,
                         s.L, s.U)
 
@@ -160,7 +160,7 @@ linalg_lu = primitive("linalg_lu", _lu, "LinalgLuBackward0", inputs=("A",), para
 
 
 def _unpack_vjp(g, s):
-    xp, (_, g_lower, g_upper) = s.xp, g
+    xp, (g_lower, g_upper) = s.xp, g  # the node's outputs: L and U (P is not differentiable)
     m, n = s.LU_data_sym_argsize_minus_2, s.LU_data_sym_argsize_minus_1
     if g_lower.ndim < 2:  # NOTE: unpack_data=False leaves L and U empty (1-D): PyTorch's rule refuses them so
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from gradscope.ops.linalg_solve import given
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import primitive
 
@@ -82,7 +83,7 @@ def _forward(kind: str):
 
 def _input_vjp(kind: str):
     def rule(g, s):
-        xp, params, g = s.xp, _params(kind, s), g[0]
+        xp, params, statistics_grads, g = s.xp, _params(kind, s), g[1:], g[0]
         shape, axes, affine = _layout(kind, s.input_sym_sizes, params)
         gw = g if s.weight is None else g * xp.reshape(s.weight, affine)
         normalised, mean, rstd = _normalised(xp, kind, s.input, params, g.dtype)
@@ -92,8 +93,22 @@ def _input_vjp(kind: str):
         count = math.prod(normalised.shape[a] for a in axes)
         projection = xp.sum(gw * normalised, axes, True) / count
         grad = rstd * (gw - xp.sum(gw, axes, True) / count - normalised * projection)
+        if statistics_grads:
+            grad = grad + _statistics_vjp(xp, statistics_grads, normalised, rstd, count)
         return xp.reshape(grad, s.input_sym_sizes) if kind == "group" else grad
     return rule
+
+
+def _statistics_vjp(xp, grads, normalised, rstd, count):
+    """Group norm's mean and rstd are outputs of its node too (differentiable, as PyTorch's): d mean/dx = 1/count,
+    d rstd/dx = -rstd² · x̂ / count, per (sample, group). The engine hands zeros for those given no gradient."""
+    (g_mean, g_rstd), shape = grads, tuple(rstd.shape)  # grads per (sample, group); rstd's is (N, G, 1)
+    grad = 0
+    if given(xp, g_mean):
+        grad = xp.reshape(g_mean, shape) / count
+    if given(xp, g_rstd):
+        grad = grad - xp.reshape(g_rstd, shape) * rstd * rstd * normalised / count
+    return grad
 
 
 def _affine_axes(kind: str, shape, params) -> tuple:
@@ -132,9 +147,11 @@ def _params(kind: str, s) -> tuple:
 
 
 def _norm_primitive(kind: str, name: str, node: str, params: tuple, unsaved: tuple = ()):
+    # NOTE: PyTorch's layer and batch norm nodes have one output (their mean and rstd aren't differentiable), group
+    # norm's three
     return primitive(name, _forward(kind), node, inputs=("input", "weight", "bias"), params=params,
                      attrs=("input_sym_sizes",), unsaved=("input_sym_sizes", *unsaved), outputs=3,
-                     differentiable_outputs=(0,),
+                     differentiable_outputs=(0, 1, 2) if kind == "group" else (0,),
                      saves=(("input", "weight"), "input", ()),
                      vjp=(_input_vjp(kind), _weight_vjp(kind), _bias_vjp(kind)))
 
