@@ -65,6 +65,7 @@ def _forward(kind: str):
     """PyTorch's native_*_norm outputs: y, and the mean and rstd it used (batch norm: per channel,
     empty in eval mode; group norm: per (sample, group); layer norm: per row, keeping dims)."""
     def forward(x, weight, bias, *params):
+        params = params[3:] if kind == "group" else params  # group norm's N, C, HxW are shown, not used
         normalised, mean, rstd = _normalised(NUMPY, kind, x, params, x.dtype)
         out = np.reshape(normalised, x.shape)
         _, _, affine = _layout(kind, x.shape, params)
@@ -146,21 +147,27 @@ def _params(kind: str, s) -> tuple:
     return s.group, s.eps
 
 
-def _norm_primitive(kind: str, name: str, node: str, params: tuple, unsaved: tuple = ()):
+def _norm_primitive(kind: str, name: str, node: str, params: tuple, saved: tuple, unsaved: tuple = (),
+                    held: tuple = ()):
+    """PyTorch's node saves `saved` (its mean and rstd, result1 and result2, too: no rule here reads them, see the
+    module's docstring) whichever inputs need gradients, in PyTorch's order (saved-tensor hooks pack them so)."""
     # NOTE: PyTorch's layer and batch norm nodes have one output (their mean and rstd aren't differentiable), group
     # norm's three
     return primitive(name, _forward(kind), node, inputs=("input", "weight", "bias"), params=params,
-                     attrs=("input_sym_sizes",), unsaved=("input_sym_sizes", *unsaved), outputs=3,
-                     differentiable_outputs=(0, 1, 2) if kind == "group" else (0,),
-                     saves=(("input", "weight"), "input", ()),
+                     attrs=("input_sym_sizes",), unsaved=("input_sym_sizes", *unsaved), held=held, outputs=3,
+                     differentiable_outputs=(0, 1, 2) if kind == "group" else (0,), saves=(saved,) * 3,
                      vjp=(_input_vjp(kind), _weight_vjp(kind), _bias_vjp(kind)))
 
 
 native_layer_norm = _norm_primitive("layer", "native_layer_norm", "NativeLayerNormBackward0",
-                                    ("normalized_shape", "eps"), unsaved=("eps",))
+                                    ("normalized_shape", "eps"), ("bias", "input", "weight", "result1", "result2"),
+                                    unsaved=("eps",))
+# the running statistics are held, as PyTorch saves them: changed in place before the backward, it refuses to run
 native_batch_norm = _norm_primitive("batch", "native_batch_norm", "NativeBatchNormBackward0",
-                                    ("running_mean", "running_var", "training", "eps"))
-native_group_norm = _norm_primitive("group", "native_group_norm", "NativeGroupNormBackward0", ("group", "eps"))
+                                    ("running_mean", "running_var", "training", "eps"),
+                                    ("input", "weight", "result1", "result2"), held=("running_mean", "running_var"))
+native_group_norm = _norm_primitive("group", "native_group_norm", "NativeGroupNormBackward0",
+                                    ("N", "C", "HxW", "group", "eps"), ("input", "weight", "result1", "result2"))
 
 
 # ------------------------------------------------------------------------------- weight norm

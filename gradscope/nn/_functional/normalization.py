@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from gradscope.autograd.dispatch import apply
+from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import before_write
 from gradscope.nn._functional._args import plus, scalar_type, size_list
@@ -155,7 +155,8 @@ def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor 
     if check_parameters:
         _check_parameter_dtypes(input, weight, bias, running_mean, running_var)
     statistics = [None if t is None else t._data for t in (running_mean, running_var)]
-    out, mean, rstd = apply(N.native_batch_norm, (input, weight, bias), (*statistics, bool(training), eps))
+    out, mean, rstd = apply_holding(N.native_batch_norm, (input, weight, bias), (*statistics, bool(training), eps),
+                                    (running_mean, running_var))
     if training:
         _update_running(running_mean, running_var, mean._data, rstd._data, eps, input.numel() // channels, momentum)
     return out
@@ -230,7 +231,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                                f"but got {what} of shape {size_list(tensor)} and input of shape {size_list(input)}")
     _check_parameter_dtypes(input, weight, bias)
     _check_floating("GroupNormKernelImpl", input)
-    return apply(N.native_group_norm, (input, weight, bias), (int(num_groups), eps))[0]
+    spatial = math.prod(input.shape[2:])
+    return apply(N.native_group_norm, (input, weight, bias), (batch, channels, spatial, int(num_groups), eps))[0]
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
