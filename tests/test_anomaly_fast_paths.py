@@ -453,6 +453,56 @@ def test_nodes_made_under_create_graph_have_their_parent_on_both_paths():
     np.testing.assert_array_equal(grads[0].detach().numpy(), grads[1].detach().numpy())
 
 
+class _LinearInBackward(gs.autograd.Function):
+    """Its backward makes linear layers' nodes (grad enabled), with and without a bias: anomaly mode's parent of each
+    is its node. `made`: the outputs; `applied`: how many ops they made through dispatch.apply."""
+
+    made: list = []
+    applied: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        w, bias = gs.ones(4, 3, requires_grad=True), gs.zeros(4, requires_grad=True)
+        x = grad.detach().requires_grad_()
+        with gs.enable_grad(), counting_applies() as applies:
+            _LinearInBackward.made += [F.linear(x, w, bias), F.linear(x, w)]
+        _LinearInBackward.applied.append(len(applies))
+        return grad
+
+
+def test_a_linear_layers_two_nodes_have_the_general_paths_stacks_scopes_and_parents():
+    """F.linear's one-frame forward hands both its nodes (weight.t()'s TBackward0, then the product's) to anomaly mode
+    in one call once both are made (AnomalyChecker.nodes_made): each keeps the stack, module call and parent (the node
+    running a backward that makes them) the general path gives it."""
+    model = gs.nn.Sequential(gs.nn.Linear(3, 4), gs.nn.Tanh(), gs.nn.Linear(4, 2))
+    made = []
+    for general in (False, True):
+        _LinearInBackward.made, _LinearInBackward.applied = [], []
+        with counting_applies() as applies:
+            y, _ = _made(lambda: model(gs.ones(2, 3)), general)
+        out, _ = _made(lambda: _LinearInBackward.apply(gs.ones(2, 3, requires_grad=True)), general)
+        with gs.autograd.set_detect_anomaly(True), general_path() if general else contextlib.nullcontext():
+            out.sum().backward()
+        assert bool(applies) is bool(sum(_LinearInBackward.applied)) is general  # the fast path served, or not
+        made.append([y, *_LinearInBackward.made])
+    for index, (fast, general) in enumerate(zip(*made, strict=True)):
+        fast_nodes, general_nodes = _graph(fast), _graph(general)
+        assert [n.name() for n in fast_nodes] == [n.name() for n in general_nodes]
+        for a, b in zip(fast_nodes, general_nodes, strict=True):
+            assert a.metadata["traceback_"] == b.metadata["traceback_"] and a.scope == b.scope
+            assert [getattr(node, "anomaly_parent", None).__class__.__name__ for node in (a, b)] == [
+                "_LinearInBackwardBackward" if index else "NoneType"] * 2
+    assert [(n.name(), n.scope) for n in _graph(made[0][0])] == [
+        ("AddmmBackward0", "Sequential.2"), ("TBackward0", "Sequential.2"), ("TanhBackward0", "Sequential.1"),
+        ("AddmmBackward0", "Sequential.0"), ("TBackward0", "Sequential.0")]
+    assert [[n.name() for n in _graph(out)] for out in made[0][1:]] == [["AddmmBackward0", "TBackward0"],
+                                                                      ["MmBackward0", "TBackward0"]]
+
+
 @pytest.mark.parametrize("how", ["plain", "t hook", "shared", "saved view", "non-leaf", "weight hook", "mm orders"])
 def test_a_linear_layers_tbackward_runs_in_its_makers_routing_under_anomaly_mode_too(how, monkeypatch):
     """The gradient a linear layer's AddmmBackward0 routes to its TBackward0 has just been checked (after the node's

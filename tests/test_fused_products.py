@@ -244,15 +244,34 @@ def test_a_linear_layers_weight_view_made_when_read_is_torchs(how, with_bias):
     assert _weight_view_read_later(gs, how, with_bias) == _weight_view_read_later(torch, how, with_bias)
 
 
+@pytest.mark.parametrize("how", ["read", "modified", "modified after read", "create_graph", "hook", "retain_grad",
+                                 "raw", "between passes"])
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled:UserWarning")
+@pytest.mark.filterwarnings("ignore:Error detected in:UserWarning")
+def test_a_linear_layers_weight_view_made_when_read_is_torchs_under_anomaly_mode(how):
+    """Anomaly mode's default checks read no view of the weight either: made when read, it is PyTorch's there too."""
+    try:
+        with gs.autograd.detect_anomaly(), torch.autograd.detect_anomaly():
+            assert _weight_view_read_later(gs, how, True) == _weight_view_read_later(torch, how, True)
+    finally:
+        gs.autograd.set_detect_anomaly(False)
+        torch.autograd.set_detect_anomaly(False)
+
+
 def test_a_linear_layer_makes_no_view_of_its_leaf_weight_until_asked():
-    """The default modes, no anomaly mode: F.linear keeps the weight's TBackward0 in the view's place (a view per layer
-    and step is an object the cyclic GC counts); an observer or anomaly mode, or a weight that is no leaf, gets the view
-    at once, as the general path makes it (test_linear_matches_the_general_path compares what the entries stand for)."""
+    """The default modes, with or without anomaly mode's default checks: F.linear keeps the weight's TBackward0 in the
+    view's place (a view per layer and step is an object the cyclic GC counts); an observer or check_forward, or a
+    weight that is no leaf, gets the view at once, as the general path makes it (test_linear_matches_the_general_path
+    compares what the entries stand for)."""
     x = gs.randn(4, 3, requires_grad=True)
     w = gs.randn(5, 3, requires_grad=True)
     entry = F.linear(x, w).grad_fn._saved[0]
     assert type(entry[3]).__name__ == "TBackward0" and entry[4] is None
-    with gs.autograd.detect_anomaly(check_nan=False):
+    for check_nan in (True, False):
+        with gs.autograd.detect_anomaly(check_nan=check_nan):
+            entry = F.linear(x, w).grad_fn._saved[0]
+            assert type(entry[3]).__name__ == "TBackward0" and entry[4] is None
+    with gs.autograd.detect_anomaly(check_forward=True):
         assert F.linear(x, w).grad_fn._saved[0][3]._base is w
     assert F.linear(x, w * 1.0).grad_fn._saved[0][3]._base is not None
     with observers.observing(_Log()):

@@ -255,6 +255,25 @@ class AnomalyChecker:
             node.anomaly_parent = running[-1]                   # which, for double-backward errors
         return False  # (the default mode's checker checks no forward: see _ExtendedChecker)
 
+    def nodes_made(self, view_node, node, skip: int = 4) -> bool:
+        """node_made for the two nodes a linear layer's one-frame forward makes (fused_products.linear): weight.t()'s
+        TBackward0 (`view_node`) and the product's `node`, made in one frame, so with one stack, module call and
+        parent; one call, not two. True if their outputs are to be checked too: the caller then calls forward_made for
+        each, the view's first, as the general path does (after the product, not before it: a transpose turns no
+        finite value non-finite, so the view's check never raises)."""
+        call = _CALLS_GET()
+        if call is None:
+            view_node.frames = node.frames = stack_out(_GETFRAME(skip - 1))
+        else:
+            if call.closed and (stack := call.stack) is not None:
+                view_node.frames = node.frames = stack
+            else:
+                view_node.frames = node.frames = capture_stack(skip, call)
+            view_node.module_call = node.module_call = call.inline or call
+        if _RUNNING_ANYWHERE and (running := _RUNNING.get()):
+            view_node.anomaly_parent = node.anomaly_parent = running[-1]
+        return False
+
     def node_created(self, node, inputs, outputs, skip: int = 4) -> None:
         """node_made, then forward_made if asked: for callers that have the tuples at hand (dispatch's general
         recorder, Function.apply)."""
@@ -402,6 +421,10 @@ class _ExtendedChecker(AnomalyChecker):
 
     def node_made(self, node, skip: int = 4) -> bool:
         AnomalyChecker.node_made(self, node, skip + 1)  # (one frame more: this one)
+        return self.check_forward
+
+    def nodes_made(self, view_node, node, skip: int = 4) -> bool:
+        AnomalyChecker.nodes_made(self, view_node, node, skip + 1)
         return self.check_forward
 
     def run_node(self, node, grads: list, free: bool) -> list:

@@ -323,6 +323,9 @@ def linear(general):
             t_node = None
         if lazy:
             view = None
+        # anomaly mode's default checks read no view either (check_forward's do): made when read, as without it
+        elif light := right and fn is None and mode is DEFAULT_MODES and not observers.checker.check_forward:
+            view = None
         else:
             view = _new(Tensor)  # its grad state, like the output's below, set once
             view._data = other
@@ -334,7 +337,9 @@ def linear(general):
             view._view_version = version
             view._requires_grad = right
             view._grad_fn = t_node
-            if right and observers.checker is not None and observers.checker.node_made(t_node, _SKIP):
+            # (anomaly mode, in the default modes: with the product's node, see below)
+            if right and observers.checker is not None and mode is not DEFAULT_MODES and observers.checker.node_made(
+                    t_node, _SKIP):
                 observers.checker.forward_made(t_node, (weight,), (view,))
         try:  # NumPy's floating-point errors ignored, as PyTorch's: in the quiet context
             out = QUIET_RUN(_DOT if layout.dense else _MM, data, other)
@@ -365,7 +370,8 @@ def linear(general):
                 _sync_view(input)
             fn = input._grad_fn
             left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
-            saved_mat2 = (other, counter, version, t_node, None) if lazy else (other, counter, version, view, t_node)
+            saved_mat2 = ((other, counter, version, t_node, None) if lazy or light
+                          else (other, counter, version, view, t_node))
         else:
             left_edge, saved_mat2 = _NO_EDGE, None
         if right:
@@ -406,7 +412,10 @@ def linear(general):
         if lazy:  # the default modes without anomaly mode: no one to tell
             return t
         if mode is DEFAULT_MODES:
-            if observers.checker is not None and observers.checker.node_made(node, _SKIP):
+            if observers.checker is not None and (observers.checker.node_made(node, _SKIP) if t_node is None
+                                                  else observers.checker.nodes_made(t_node, node, _SKIP)):
+                if t_node is not None:
+                    observers.checker.forward_made(t_node, (weight,), (view,))
                 observers.checker.forward_made(node, (input, view) if bias is None else (bias, input, view), (t,))
             return t
         # observers listen in this context: told of each op as the general path tells them, the view before anomaly
