@@ -292,36 +292,55 @@ def test_a_transpose_with_a_null_edge_run_in_place_routes_nothing():
     assert ours_base is None and theirs_base is None
 
 
-@pytest.mark.parametrize("meanwhile", ["made one", "made one that died", "dropped it"])
+@pytest.mark.parametrize("meanwhile", ["made one", "handed one out", "handed out one that died"])
 def test_a_leaf_keeps_one_accumulator_when_another_thread_acts_between_its_look_and_its_lock(monkeypatch,
                                                                                             meanwhile):
-    # what another thread may do to the leaf's reference between the first (unlocked) look, which found none
-    # alive, and the lock: only an accumulator alive under the lock is handed out again, and then as shared
+    # what another thread may do to the leaf between the first (unlocked) look, which found no accumulator kept,
+    # and the lock: an accumulator it made, or handed out and still alive, is handed out again, as shared
     from gradscope.autograd import tensor as tensor_module
     x = gs.tensor([1.0, 2.0], requires_grad=True)
-    (x * 2).sum()  # its first accumulator, dead since
     other = []
     lock = tensor_module._lock_accumulators
 
     def lock_after_the_other_thread():
-        if meanwhile == "dropped it":
-            x._accumulator_ref = None
-        else:
-            made = node.AccumulateGrad()
-            made.variable = x
-            made._shared = made._has_hooks = False
-            x._accumulator_ref = tensor_module.weakref.ref(made)
-            if meanwhile == "made one":
-                other.append(made)
+        monkeypatch.undo()
+        made = x._grad_accumulator()
+        if meanwhile != "made one":
+            made._handed_out()
+        if meanwhile != "handed out one that died":
+            other.append(made)
+        del made
         lock()
 
     monkeypatch.setattr(tensor_module, "_lock_accumulators", lock_after_the_other_thread)
-    accumulator = x._grad_accumulator()
-    monkeypatch.undo()
-    assert type(accumulator) is node.AccumulateGrad and accumulator.variable is x
-    assert x._accumulator_ref() is accumulator
-    if meanwhile == "made one":
-        assert accumulator is other[0] and accumulator._shared
+    accumulator, leaf = x._leaf_edge()
+    assert type(accumulator) is node.AccumulateGrad and accumulator.variable is x and leaf is x
+    if meanwhile == "handed out one that died":
+        assert not other and not accumulator._shared and x._accumulator is accumulator
     else:
-        assert not accumulator._shared
+        assert accumulator is other[0] and accumulator._shared
+        assert (x._accumulator is accumulator) == (meanwhile == "made one")
     assert x._grad_accumulator() is accumulator and accumulator._shared
+
+
+def test_an_edge_another_thread_makes_between_the_count_and_the_flag_leaves_the_accumulator_shared(monkeypatch):
+    # _leaf_edge counts who holds the kept accumulator, then writes its flag: another thread may make an edge in
+    # between (and write True before this writes False)
+    from gradscope.autograd import tensor as tensor_module
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    accumulator = x._grad_accumulator()
+    del accumulator
+    count = tensor_module._refcount
+    other = []
+
+    def count_then_the_other_thread(held):
+        counted = count(held) - 1  # as the caller counts: this frame holds it once more
+        if not other:
+            held._shared = True
+            other.append((held, x))
+        return counted
+
+    monkeypatch.setattr(tensor_module, "_refcount", count_then_the_other_thread)
+    edge = x._leaf_edge()
+    monkeypatch.undo()
+    assert edge[0] is other[0][0] and edge[0]._shared

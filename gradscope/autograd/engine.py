@@ -366,7 +366,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # (`top` is then its number): a linear layer's AddmmBackward0 makes the previous layer's TanhBackward0 and its
     # own TBackward0 ready, which runs first (`following`), and then that one, without a round trip through the heap
     second = second_grads = None
-    # leaves' AccumulateGrad nodes made ready, with their gradients, in that order: they run before any other
+    # leaves' AccumulateGrad nodes made ready, with their gradients and leaves (the edges' own: see
+    # Tensor._leaf_edge), in that order: they run before any other
     # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
     # routed. One without hooks takes its gradient during the routing while none waits here
     leaves: list = []
@@ -437,12 +438,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     child, nr = child._next[0]
                     if child is None:  # PyTorch's null edge: a view requiring grad only through its base (no gradient)
                         continue
-                if type(child) is AccumulateGrad:
+                if type(child) is AccumulateGrad:  # NOTE: `nr` is then its leaf (see Tensor._leaf_edge)
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
                             # NOTE: only as the first leaf this node makes ready (as below): it is PyTorch's first
                             if fast and grads is not None and not leaves and not child._has_hooks and (
-                                    (leaf := child.variable)._requires_grad and not leaf._backward_hooks
+                                    (leaf := nr)._requires_grad and not leaf._backward_hooks
                                     and not leaf._post_accumulate_hooks):  # no user code could see it wait: it
                                 grads = None                                # takes the sum at the end (see deferred)
                                 slots = buffers.get(child)
@@ -481,7 +482,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     # NOTE: the first leaf only (`grads` is None after it): PyTorch's heap runs it first, and any
                     # later one in an order of its own, which a hook could see (leaf_order)
                     if at_once and grads is not None and not leaves and not child._has_hooks and (
-                            (leaf := child.variable)._requires_grad and not leaf._backward_hooks
+                            (leaf := nr)._requires_grad and not leaf._backward_hooks
                             and not leaf._post_accumulate_hooks):  # else a hook could see the order change
                         grads = None
                         if g is not None:
@@ -498,7 +499,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                                 node = child  # the failing node is the leaf's own (anomaly mode warns with its stack)
                                 raise
                     else:
-                        leaves.append((child, [g]))
+                        leaves.append((child, [g], nr))
                     continue
                 slots = buffers.get(child)
                 if slots is None and child is following:  # a second edge into the node that runs next (x * x)
@@ -542,9 +543,9 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                         heappush(ready, (-top, next(tie), second, second_grads))
                         second = second_grads = None
                     leaves[:] = leaf_order.reordered(node, leaves, ready, following, buffers, needed, _parents(roots))
-                for node, grads in leaves:
+                for node, grads, leaf in leaves:
                     if plain and not node._has_hooks and (
-                            (leaf := node.variable)._requires_grad and not leaf._backward_hooks
+                            leaf._requires_grad and not leaf._backward_hooks
                             and not leaf._post_accumulate_hooks):  # as above (anomaly mode, observers, a hooked leaf)
                         g = grads[0]
                         grads[0] = None
@@ -561,7 +562,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 leaves.clear()
         last, deferred = deferred, {}
         for child in last:  # every edge into them has run
-            _take(child.variable, buffers.pop(child))
+            _take(child._leaf(), buffers.pop(child))
     except Exception as error:
         if checker is not None and node is not None:
             checker.node_failed(node, error)
@@ -587,7 +588,7 @@ def _settle(deferred: dict, dependencies: dict, buffers: dict) -> None:
         if remaining:
             dependencies[node] = remaining
         else:
-            _take(node.variable, buffers.pop(node))
+            _take(node._leaf(), buffers.pop(node))
     deferred.clear()
 
 

@@ -189,6 +189,8 @@ def _node_of(tensor):
     node = tensor.grad_fn
     if node is None and tensor.requires_grad:
         node = tensor._grad_accumulator()
+        if node is not None:
+            node._handed_out()
     if node is None:
         raise AssertionError("Expected gradient function to be set")
     return node

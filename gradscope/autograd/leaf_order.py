@@ -44,11 +44,11 @@ def order(waiting: int, pushes: list) -> list:
 
 
 def reordered(node, leaves: list, ready: list, following, buffers: dict, needed, parents: dict) -> list:
-    """`leaves` ((AccumulateGrad, gradients) pairs `node` made ready, in edge order, less a first one that already
-    took its gradient) in PyTorch's order. The engine's heap (`ready`, its last entry a sentinel) and `following`
-    (the node it runs next) hold every node reached, ready or not; PyTorch's queue only those whose parents
-    (`parents`: each reachable node's) have all run, which, as nodes run newest first, are those whose parents are
-    no newer than `node`. `buffers` holds the leaves still waiting for gradients."""
+    """`leaves` ((AccumulateGrad, gradients, leaf) entries `node` made ready, in edge order, less a first one that
+    already took its gradient) in PyTorch's order. The engine's heap (`ready`, its last entry a sentinel) and
+    `following` (the node it runs next) hold every node reached, ready or not; PyTorch's queue only those whose
+    parents (`parents`: each reachable node's) have all run, which, as nodes run newest first, are those whose
+    parents are no newer than `node`. `buffers` holds the leaves still waiting for gradients."""
     newest = node._seq
 
     def runnable(waiting) -> bool:
@@ -58,14 +58,14 @@ def reordered(node, leaves: list, ready: list, following, buffers: dict, needed,
     for index, (child, _) in enumerate(node._next):
         if child is not None and (needed is None or child in needed):
             last[id(child)] = index
-    listed = {id(leaf): (leaf, grads) for leaf, grads in leaves}
+    listed = {id(entry[0]): entry for entry in leaves}
     pushes = []
     for index, (child, _) in enumerate(node._next):
         if child is None or last.get(id(child)) != index:
             continue
         if type(child) is AccumulateGrad:
             if child not in buffers:  # a leaf not listed was made ready too, and took its gradient first
-                pushes.append(listed.get(id(child), (child, None)))
+                pushes.append(listed.get(id(child), (child, None, None)))
         elif runnable(child):
             pushes.append(None)
     reached = [entry[2] for entry in ready if entry[2] is not None] + ([following] if following is not None else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import types
 import weakref
 
@@ -47,7 +48,8 @@ _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own i
 class Node:
     """A backward function in the graph (torch.autograd.graph.Node).
 
-    `next_functions` holds one `(node | None, input_nr)` edge per forward input. Rarely used
+    `next_functions` holds one `(node | None, input_nr)` edge per forward input (`_next` inside the graph, where a
+    leaf's edge holds the leaf in place of its input_nr: see Tensor._leaf_edge). Rarely used
     state (hooks, metadata) lives in the instance dict and costs nothing until set. What observers and
     anomaly mode keep of every node they see, the module call that made it and its forward stack, has
     slots: a dict of its own per node cost them more than anything else they do per node. Unset on nodes
@@ -104,7 +106,10 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return self._next
+        """A fresh tuple at each read, as PyTorch's. A leaf's edge, `(its AccumulateGrad, the leaf)` inside the
+        graph (see Tensor._leaf_edge), shows as `(the AccumulateGrad, 0)`, handed out (AccumulateGrad._handed_out)."""
+        return tuple((child._handed_out(), 0) if type(child) is AccumulateGrad else (child, nr)
+                     for child, nr in self._next)
 
     @property
     def metadata(self) -> dict:
@@ -749,7 +754,7 @@ _QUALIFIED_NAMES = {"CopyBackwards": "torch::autograd::CopyBackwards",
 def _edges_requiring_grad(node) -> tuple:
     """A node that only refuses a backward lists, as PyTorch's NotImplemented node does, only the inputs that
     require grad (its positional edges stay as they are: its rules raise before reading any)."""
-    return tuple(edge for edge in node._next if edge[0] is not None)
+    return tuple(edge for edge in Node.next_functions.fget(node) if edge[0] is not None)
 
 
 def node_class(op: Primitive) -> type:
@@ -812,18 +817,61 @@ def complex_node_class(op: Primitive) -> type:
     return op.complex_node_class
 
 
-class AccumulateGrad(Node):
-    """The node of a leaf that requires grad: adds incoming gradients into `variable.grad`."""
+# taken to make a leaf's AccumulateGrad and to hand one out (Tensor._leaf_edge, AccumulateGrad._handed_out)
+ACCUMULATOR_LOCK = threading.Lock()
 
-    __slots__ = ("variable",)  # the leaf, set by Tensor._grad_accumulator, which makes it
-    # the same for every leaf: class attributes, so that making one (each step, for each parameter) stores only
-    # its variable, without an __init__ frame
+
+class AccumulateGrad(Node):
+    """The node of a leaf that requires grad: adds incoming gradients into `variable.grad`.
+
+    A leaf has one at a time. It is made at the leaf's first edge and, until user code gets it (next_functions, a
+    gradient edge, a hook on it), kept by the leaf from graph to graph: the graph holds the leaf itself in the
+    edge (Tensor._leaf_edge), and this node refers to it weakly, so there is no reference cycle. Nobody could tell
+    it from the fresh one PyTorch makes for each graph when the last has gone. Once handed out it is PyTorch's: it
+    holds its leaf, the leaf refers to it weakly, and it lives as long as a graph or the user holds it (hooks
+    registered on it die with it).
+    """
+
+    __slots__ = ("_leaf", "_held")  # a weak reference to the leaf; the leaf itself once handed out, else None
+    # the same for every leaf: class attributes, so that making one stores only its own state, without an
+    # __init__ frame
     _next = ()
     _seq = ACCUMULATE_SEQUENCE_NR
-    # whether more than one edge may lead to it: the leaf's accumulator was asked for again while it was alive
-    # (Tensor._grad_accumulator). Until then the edge being made is its only one, and the engine gives it its
-    # gradient as it arrives; once shared, it counts the edges that reach it, and runs it with their sum
+    # whether more than one edge may lead to it: an edge already held it when another was made (Tensor._leaf_edge).
+    # Until then the edge being made is its only one, and the engine gives it its gradient as it arrives; once
+    # shared, it counts the edges that reach it, and runs it with their sum
     _shared = False
+
+    @property
+    def variable(self):
+        """The leaf (alive: only graphs holding it, or the leaf itself, reach a node not handed out)."""
+        return self._leaf()
+
+    def _handed_out(self) -> AccumulateGrad:
+        """This node, as user code may keep it: from now on it holds its leaf, as PyTorch's holds its variable,
+        and the leaf refers to it weakly (`_accumulator_ref`), as PyTorch's leaf does."""
+        if self._held is None:
+            ACCUMULATOR_LOCK.acquire()
+            try:
+                leaf = self._leaf()
+                if self._held is None and leaf is not None:
+                    self._held = leaf
+                    leaf._accumulator_ref = weakref.ref(self)
+                    if leaf._accumulator is self:
+                        leaf._accumulator = None
+            finally:
+                ACCUMULATOR_LOCK.release()
+        return self
+
+    @property
+    def metadata(self) -> dict:
+        return Node.metadata.fget(self._handed_out())
+
+    def register_hook(self, fn):
+        return Node.register_hook(self._handed_out(), fn)
+
+    def register_prehook(self, fn):
+        return Node.register_prehook(self._handed_out(), fn)
 
     def __call__(self, grad):
         """Accumulate `grad` into the leaf's `.grad`, as PyTorch's AccumulateGrad does when called."""

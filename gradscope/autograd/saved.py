@@ -84,7 +84,7 @@ class SavedTensor:
         # NOTE: hooks replace the reference to the input; a leaf input keeps its AccumulateGrad (PyTorch's
         # grad_accumulator_), so what unpack returns under create_graph still leads back to the leaf
         if not self._is_output and original._grad_fn is None and original._requires_grad:
-            self._accumulator = original._grad_accumulator()
+            self._accumulator = original._grad_accumulator()._handed_out()  # then it holds the leaf
         self._packed = pack(value)
         self._unpack = unpack
         self._array = self._tensor = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import sys
 import warnings
 import weakref
 
@@ -14,12 +14,10 @@ from gradscope._shapes import normalize_dim
 from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, modes
 from gradscope.autograd.hooks import HookDict
-from gradscope.autograd.node import AccumulateGrad
+from gradscope.autograd.node import ACCUMULATOR_LOCK, AccumulateGrad
 from gradscope.autograd.refusals import argument_type_error
 
-_accumulator_lock = threading.Lock()
-# NOTE: bound once, as weakref.ref: a lookup fewer each, for each parameter at every step
-_lock_accumulators, _unlock_accumulators = _accumulator_lock.acquire, _accumulator_lock.release
+_lock_accumulators, _unlock_accumulators = ACCUMULATOR_LOCK.acquire, ACCUMULATOR_LOCK.release
 _weak = weakref.ref
 
 
@@ -126,7 +124,8 @@ class Tensor:
     _retains_grad = False
     _backward_hooks = None  # leaf tensor hooks, run by AccumulateGrad before accumulation
     _post_accumulate_hooks = None
-    _accumulator_ref = None
+    _accumulator = None  # its AccumulateGrad, kept while no user code has seen it (see _leaf_edge)
+    _accumulator_ref = None  # a weak reference to its AccumulateGrad once handed out (AccumulateGrad._handed_out)
     _is_inference = False
     _tangent = None  # forward AD: the tangent at the entered dual level (forward_ad.py)
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
@@ -259,40 +258,60 @@ class Tensor:
         return self._version_counter[0]
 
     def _grad_accumulator(self) -> AccumulateGrad | None:
-        """The leaf's AccumulateGrad, one per leaf while any graph uses it (cached weakly); None for a view that
-        requires grad only through its base."""
+        """The leaf's AccumulateGrad (see _leaf_edge); None for a view that requires grad only through its base.
+        For the engine's own use: user code gets it `_handed_out()`."""
         return self._leaf_edge()[0]
 
     def _leaf_edge(self) -> tuple:
-        """The graph edge this leaf contributes as an input: `(its AccumulateGrad, 0)`, or PyTorch's null edge
-        `(None, 0)` for a view that requires grad only through its base. Every node maker asks for it."""
-        ref = self._accumulator_ref
-        if ref is not None and (node := ref()) is not None:
-            node._shared = True  # another edge into it, perhaps (see AccumulateGrad._shared)
-            return (node, 0)
-        # every step, for each parameter: the previous graph, which held it, is gone
+        """The graph edge this leaf contributes as an input (every node maker asks for it): `(its AccumulateGrad,
+        the leaf)`, or PyTorch's null edge `(None, 0)` for a view that requires grad only through its base.
+
+        The edge holds the leaf, as PyTorch's AccumulateGrad does (a graph keeps a temporary leaf alive), so that
+        the node needn't: the leaf keeps it from graph to graph (`_accumulator`) while no user code has it, without
+        a reference cycle, and nothing is made for a parameter at each step. The engine takes the leaf from the
+        edge. A node handed out keeps its leaf itself, as PyTorch's, and its edges hold that leaf too."""
+        node = self._accumulator
+        if node is not None:
+            # NOTE: shared once anything but this leaf holds it: an edge of a live graph (or the engine running
+            # one). Read again after writing False: another thread may have made an edge meanwhile, and then
+            # wrote True before this wrote False
+            if _refcount(node) == _KEPT_ALONE:
+                node._shared = False
+                if _refcount(node) != _KEPT_ALONE:
+                    node._shared = True
+            else:
+                node._shared = True
+            return (node, self)
+        return self._first_leaf_edge()
+
+    def _first_leaf_edge(self) -> tuple:
+        """_leaf_edge when the leaf keeps no AccumulateGrad: one handed out and still alive, else a new one."""
         # NOTE: acquire and release, not `with`: the with statement's special-method lookups cost ~1k more
         _lock_accumulators()
         try:
-            # NOTE: a dead reference stays dead: only one that another thread put in its place meanwhile is asked
-            current = self._accumulator_ref
-            if current is not ref and current is not None and (node := current()) is not None:
-                node._shared = True  # another thread made it meanwhile
-                return (node, 0)
+            node = self._accumulator  # another thread made it meanwhile
+            if node is not None:
+                node._shared = True
+                return (node, self)
+            ref = self._accumulator_ref
+            if ref is not None and (node := ref()) is not None:
+                node._shared = True  # another edge into it, perhaps (see AccumulateGrad._shared)
+                return (node, node._held)  # its leaf (a saved tensor's unpacked stand-in refers to its input's)
             if not self._requires_grad:  # a view that requires grad only through its base: PyTorch's null edge
                 return (None, 0)
             node = AccumulateGrad()
-            node.variable = self
+            node._leaf = _weak(self)
             # NOTE: the flags the engine reads at each edge into it, and the leaf's hook slots it reads at each
             # accumulation, in the instances: CPython 3.11 specialises reading an instance's own attribute, but
             # a read that finds the class's default takes the generic lookup every time
+            node._held = None
             node._shared = node._has_hooks = False
-            if current is None:  # the leaf's first
+            if ref is None:  # the leaf's first
                 self._backward_hooks, self._post_accumulate_hooks = self._backward_hooks, self._post_accumulate_hooks
-            self._accumulator_ref = _weak(node)
+            self._accumulator = node
         finally:
             _unlock_accumulators()
-        return (node, 0)
+        return (node, self)
 
     def register_hook(self, hook):
         """`hook(grad) -> Tensor | None` runs when this tensor's gradient is computed; returns a handle."""
@@ -534,6 +553,28 @@ class Tensor:
 
 
 _new_tensor = object.__new__
+_refcount = sys.getrefcount
+
+
+def _kept_alone() -> int:
+    """What `_leaf_edge` counts for an AccumulateGrad its leaf alone holds, measured rather than assumed
+    (interpreters count references differently); -1 where one more reference does not show in the count (a build
+    without exact counts): every AccumulateGrad is then taken as shared."""
+    class Leaf:
+        pass
+
+    def probe(self):  # as _leaf_edge reads and counts it
+        node = self._accumulator
+        return _refcount(node)
+
+    leaf = Leaf()
+    leaf._accumulator = Leaf()
+    alone = probe(leaf)
+    extra = leaf._accumulator  # noqa: F841 - one more reference, which the count must show
+    return alone if probe(leaf) == alone + 1 else -1
+
+
+_KEPT_ALONE = _kept_alone()
 
 
 def _c_type_name(np_dtype: np.dtype) -> str:

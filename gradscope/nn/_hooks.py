@@ -277,7 +277,7 @@ def _warn_if_not_one_node(inputs, result, node) -> None:
             reason = "nested"
         elif len(made_by) > 1:
             reason = "outputs"
-        elif {i.grad_fn for i in inputs if i.grad_fn is not None} != {fn for fn, _ in node.next_functions}:
+        elif {i.grad_fn for i in inputs if i.grad_fn is not None} != {fn for fn, _ in node._next}:
             reason = "nodes"
         else:
             return

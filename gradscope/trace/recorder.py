@@ -363,8 +363,9 @@ class Recorder:
                     scope = self._inline_scopes[call] = call[0].scope_of(call[1])
             record = self._records[node] = NodeRecord.named(node_id, node.name(), op, kind, scope)
             records = self._records
-            record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id, nr)
-                           for child, nr in node._next]
+            # NOTE: a leaf's edge holds the leaf where its input number would be: 0 (see Tensor._leaf_edge)
+            record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id,
+                            nr if type(child) is not AccumulateGrad else 0) for child, nr in node._next]
         self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
         return record
 
@@ -400,8 +401,8 @@ class Recorder:
         attrs = node._attrs
         record.params = _params(op, attrs) if attrs else {}
         record.inputs, record.outputs, record.saved, record.hooks = [], [], {}, []
-        record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id, nr)
-                       for child, nr in node._next]
+        record.next = [(None if child is None else (records.get(child) or self._node_record(child)).id,
+                        nr if type(child) is not AccumulateGrad else 0) for child, nr in node._next]
         self.trace.nodes[node_id] = record  # after the nodes it leads to, as the ids were given
         record.inputs.extend(map(self._capture, inputs))  # into its own empty lists: none made to drop
         self._created.add(node_id)
