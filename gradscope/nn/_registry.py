@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import weakref
 
-_lists: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> (classes met in the walk, its parameters)
+# a module's weak reference -> (classes met in the walk, its parameters): a WeakKeyDictionary's own dict, read without
+# its `get`'s Python frame (a zero_grad per step); an entry goes with its module (_dropped)
+_lists: dict = {}
+_ref = weakref.ref
 # module -> (the parameter list `kept` gave, {key: what was made from the model then}): see `kept_with`
 _derived: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _holding = False  # whether _lists may hold any (clearing an empty WeakKeyDictionary still costs a Python loop)
 _writes = 0  # registry writes so far: a list walked while another thread wrote is not kept
+
+
+def _dropped(ref) -> None:
+    _lists.pop(ref, None)
 
 
 def forget() -> None:
@@ -72,7 +79,7 @@ def kept(module, walk, base_named_modules):
     kept: a module in the tree lists its descendants itself (overrides named_modules), or holds a registry that is
     not a Registry (set by hand, or unpickled from an older gradscope)."""
     global _holding
-    entry = _lists.get(module)
+    entry = _lists.get(_ref(module))
     if entry is not None:
         classes, parameters = entry
         for cls in classes:  # NOTE: a class given another named_modules since (monkeypatched)
@@ -80,6 +87,8 @@ def kept(module, walk, base_named_modules):
                 break
         else:
             return parameters
+    if type(module).named_modules is not base_named_modules:
+        return None
     writes = _writes
     modules = list(walk())
     classes = tuple({type(each): None for each in modules})
@@ -94,7 +103,7 @@ def kept(module, walk, base_named_modules):
                 seen.add(id(value))
                 parameters.append(value)
     _holding = True
-    _lists[module] = (classes, parameters)
+    _lists[_ref(module, _dropped)] = (classes, parameters)
     if writes != _writes:  # another thread wrote to a registry meanwhile: what was walked may be stale
         forget()
     return parameters

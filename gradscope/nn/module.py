@@ -532,8 +532,8 @@ class Module(HookedCall, _state.StateDictMethods):
         """Reset the parameters' gradients: to None by default, else to zeros in place."""
         cls = type(self)
         params = None
-        if cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters and (
-                cls.named_modules is Module.named_modules):  # the list parameters() gives, kept between steps
+        # the list parameters() gives, kept between steps (`kept` checks named_modules, this class's too)
+        if cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters:
             params = _registry.kept(self, self._walk, Module.named_modules)
         if params is None:
             params = self.parameters()

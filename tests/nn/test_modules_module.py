@@ -574,3 +574,35 @@ def test_zero_grad_does_not_keep_a_removed_parameter_alive():
     del model[0].bias
     gc.collect()
     assert gone() is None
+
+
+def test_zero_grad_of_a_root_that_lists_its_modules_itself_resets_what_torchs_does():
+    """A root whose named_modules is its own (here patched in after a first zero_grad kept the list) is walked as
+    torch walks it, as any module of the tree that lists its descendants itself."""
+    torch = pytest.importorskip("torch")
+    reset = []
+    for lib in (gradscope, torch):
+        class Root(lib.nn.Sequential):
+            pass
+
+        model = Root(lib.nn.Linear(2, 2), lib.nn.Linear(2, 2))
+        model.zero_grad()
+        Root.named_modules = lambda self, *args, **kwargs: iter([("", self), ("0", self[0])])  # the second hidden
+        everything = [p for layer in model for p in layer._parameters.values()]
+        for param in everything:
+            param.grad = lib.ones_like(param)
+        model.zero_grad()
+        reset.append([param.grad is None for param in everything])
+    assert reset[0] == reset[1] == [True, True, False, False]
+
+
+def test_a_dropped_models_kept_parameter_list_goes_with_it():
+    import gc
+    import weakref
+
+    model = gnn.Sequential(gnn.Linear(2, 2))
+    model.zero_grad()  # its list kept
+    gone, weight = weakref.ref(model), weakref.ref(model[0].weight)
+    del model
+    gc.collect()
+    assert gone() is None and weight() is None
