@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 import gradscope
-from gradscope.autograd import observers, writes
+from gradscope.autograd import engine, observers, writes
 from gradscope.autograd.engine import current_pass
 from gradscope.autograd.node import AccumulateGrad, OpNode
 from gradscope.autograd.tensor import Tensor
@@ -78,6 +78,7 @@ def _met(array: np.ndarray, made: bool, record: TensorRecord | None = None, vers
 _ndarray = np.ndarray
 _new_object = object.__new__
 _as_view = TensorRecord.as_view
+_pass_running = engine._current_pass.get  # current_pass(), without its frame (op_recorded: every op)
 # the forward origins of ops without a node (ops with one are judged in node_created): its check keeps no state, so
 # every recorder shares it
 _ORIGINS = ForwardOrigins(in_graph=False)
@@ -132,6 +133,15 @@ def _whole_numbers(values: tuple) -> bool:
     return True
 
 
+def _new_trace(meta: dict) -> Trace:
+    """`Trace(meta=meta)`, the rest empty, made without the dataclass `__init__`'s test of each default (a recording
+    makes one)."""
+    trace = _new_object(Trace)
+    trace.__dict__.update(nodes={}, passes=[], parameters=[], meta=meta, _anomalies=[], _masks=[], _unjudged=[],
+                          _first_uses=None)
+    return trace
+
+
 class Recorder:
     """Records every node, saved tensor and gradient while active (an engine observer).
 
@@ -155,7 +165,7 @@ class Recorder:
         self.snapshot_bytes = snapshot_bytes
         self._snapshots: list[TensorRecord] = []  # records whose copies may still wait to be summarised
         self._snapshot_total = 0
-        self.trace = Trace(meta={"gradscope_version": gradscope.__version__, "keep_values": keep_values})
+        self.trace = _new_trace({"gradscope_version": gradscope.__version__, "keep_values": keep_values})
         # a live node → its record (keyed by the node itself, which it keeps alive: nodes hash by identity)
         self._records: dict[object, NodeRecord] = {}
         self._leaves: dict[int, Tensor] = {}  # AccumulateGrad record id → its variable
@@ -346,10 +356,14 @@ class Recorder:
         if record is not None:
             return record
         node_id = len(self._records)
-        if type(node) is AccumulateGrad:
-            record = self._records[node] = NodeRecord.named(node_id, "AccumulateGrad", "leaf", "leaf")
-            record.outputs.append(self._capture(node.variable))
-            self._leaves[node_id] = node.variable
+        if type(node) is AccumulateGrad:  # NodeRecord.named(node_id, "AccumulateGrad", "leaf", "leaf"), inline
+            record = self._records[node] = _new_object(NodeRecord)
+            record.id, record.name, record.op, record.kind = node_id, "AccumulateGrad", "leaf", "leaf"
+            record.scope = record.source = record.leaf_name = None
+            record.params, record.next, record.inputs, record.saved, record.hooks = {}, [], [], {}, []
+            variable = node.variable
+            record.outputs = [self._capture(variable)]
+            self._leaves[node_id] = variable
         else:
             op, kind = (node.op.name, "op") if isinstance(node, OpNode) else (_op_name(node), _kind(node))
             call = getattr(node, "module_call", None)  # its scope, as Node.scope names it (unset: made unseen)
@@ -407,7 +421,7 @@ class Recorder:
         record.inputs.extend(map(self._capture, inputs))  # into its own empty lists: none made to drop
         self._created.add(node_id)
         record.outputs.extend(map(self._capture, outputs, _MADE))
-        if current_pass() is None:  # (see _made). NOTE: its ForwardCheck made and queued (Trace.judge_later) inline
+        if _pass_running() is None:  # (see _made). NOTE: its ForwardCheck made and queued (Trace.judge_later) inline
             trace = self.trace
             check = _new_object(ForwardCheck)
             check.node = record

@@ -721,3 +721,14 @@ def test_threads_entering_one_recorder_at_once_let_exactly_one_in():
     assert all(ALREADY_ACTIVE in message for message in refused)
     with rec:  # and free again once the winner left
         pass
+
+
+def test_a_recorders_trace_is_the_dataclass_s_own_empty_one():
+    """The recorder makes its Trace without the dataclass __init__ (recorder._new_trace): the same fields, in the
+    same order, each a container of its own (fails when Trace gains a field _new_trace doesn't set)."""
+    from gradscope.trace.model import Trace
+
+    made, expected = recorder_module._new_trace({"keep_values": 1}), Trace(meta={"keep_values": 1})
+    assert made == expected and list(vars(made)) == list(vars(expected))
+    assert not any(value is other for value, other in zip(vars(made).values(), vars(Recorder().trace).values())
+                   if value is not None)
