@@ -9,7 +9,7 @@ from typing import TypeVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
@@ -59,8 +59,13 @@ class MainScreen(Screen):
         Binding("r", "app.rerun", "Re-run", tooltip="Run the script again and record it (scripts only)"),
     ]
 
-    pass_index: reactive[int | None] = reactive(None, init=False)
-    """The pass shown (None when the trace holds no backward pass)."""
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    """Textual's Screen.sub_title, but for the repaint of the whole screen when it changes (each pass switch, ~4 ms
+    at 120×40): the one line showing it, the title's, draws itself again (it watches it)."""
+
+    pass_index: reactive[int | None] = reactive(None, init=False, repaint=False)
+    """The pass shown (None when the trace holds no backward pass). The widgets showing it draw themselves again
+    when it changes (`watch_pass_index`), not the whole screen."""
 
     def __init__(self, trace: Trace, *, select: int | None = None, pass_index: int | None = None) -> None:
         super().__init__()
