@@ -143,6 +143,26 @@ def checked_scalar(value, np_dtype: np.dtype):
     return value
 
 
+_INTEGER_RANGES = {np.dtype(t): (builtins.int(np.iinfo(t).min), builtins.int(np.iinfo(t).max))
+                   for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
+def wrapped_int(value: builtins.int, np_dtype: np.dtype) -> builtins.int:
+    """A Python int beside an integer tensor (int8 + 300), as PyTorch's wrapped number meets the tensor's dtype: as it
+    is when the dtype holds it, else its low bits (C's conversion: int8 + 300 adds 44, uint8 > -1 compares with 255),
+    where NumPy refuses it. Beyond 64 bits, PyTorch's own errors (a Python int becomes an int64 or uint64 Scalar)."""
+    low, high = _INTEGER_RANGES[np_dtype]
+    if low <= value <= high:
+        return value
+    if value >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if value < -(1 << 63):
+        raise OverflowError("can't convert negative int to unsigned")
+    span = 1 << (np_dtype.itemsize * 8)
+    value %= span
+    return value - span if value > high else value
+
+
 def legacy_type_name(np_dtype: np.dtype) -> str:
     """'torch.FloatTensor' for float32 …, as PyTorch names types in error messages."""
     return "torch." + from_numpy_dtype(np_dtype).legacy_name

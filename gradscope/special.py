@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.functions import _operands, erf, log1p, sigmoid
+from gradscope.autograd.functions import _floating_operands, erf, log1p, sigmoid
 from gradscope.autograd.functions import log_softmax as _log_softmax
 from gradscope.autograd.functions import round as _round
 from gradscope.autograd.functions import softmax as _softmax
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.pointwise import _floating, _unary, digamma, erfinv, expm1, polygamma, xlogy
+from gradscope.autograd.pointwise import _unary, digamma, erfinv, expm1, polygamma, xlogy
 from gradscope.autograd.pointwise import lgamma as gammaln
 from gradscope.autograd.pointwise_extra import erfc, exp2, i0, logit, sinc
 from gradscope.autograd.pointwise_extra import igamma as gammainc
@@ -58,7 +58,7 @@ def ndtr(input: Tensor) -> Tensor:  # noqa: A002
 
 def xlog1py(input, other, *, out=None):  # noqa: A002
     """input · log1p(other), 0 where input is 0 (unless other is nan). Either may be a Python number."""
-    arrays = _floating(_operands(input, other))
+    arrays = _floating_operands(input, other)
     if not isinstance(other, Tensor):
         result = apply(_special.xlog1py_scalar_other, (input,), (arrays[1],), arrays[:1])
     elif not isinstance(input, Tensor):

@@ -57,6 +57,12 @@ def _tensor_like(value, like: np.ndarray | None = None) -> Tensor:
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 
 
+def _number(value):
+    """A NumPy scalar as the Python number PyTorch's argument parser makes of it: a weak number, so that
+    x / np.sqrt(d) keeps a float32 x's dtype (NumPy's float64 would promote it). np.bool_ stays as it is."""
+    return value.item() if isinstance(value, np.number) else value
+
+
 def _operands(a, b) -> list:
     """The arrays a binary op computes on, promoted as PyTorch promotes (Python numbers stay weak)."""
     if type(a) is Tensor:  # the two common cases first: tensor (op) float, tensor (op) same-dtype tensor
@@ -67,20 +73,44 @@ def _operands(a, b) -> list:
                 return [da, b]
         elif type(b) is Tensor and b._data.dtype is da.dtype:
             return [da, b._data]
-    da = a._data if isinstance(a, Tensor) else a
-    db = b._data if isinstance(b, Tensor) else b
+    da = a._data if isinstance(a, Tensor) else _number(a)
+    db = b._data if isinstance(b, Tensor) else _number(b)
     if isinstance(da, np.ndarray):
         if isinstance(db, np.ndarray):
             if da.dtype == db.dtype:
                 return [da, db]
-        elif type(db) is float and da.dtype.kind in "fc" or type(db) is int and da.dtype.kind in "fciu":
+        elif type(db) is float and da.dtype.kind in "fc" or type(db) is int and da.dtype.kind in "fc":
             return [da, db]  # a Python number never changes a tensor's dtype within its category
-    elif type(da) is float and db.dtype.kind in "fc" or type(da) is int and db.dtype.kind in "fciu":
+        elif type(db) is int and da.dtype.kind in "iu":
+            return [da, _dtypes.wrapped_int(db, da.dtype)]
+    elif type(da) is float and db.dtype.kind in "fc" or type(da) is int and db.dtype.kind in "fc":
         return [da, db]
+    elif type(da) is int and db.dtype.kind in "iu":
+        return [_dtypes.wrapped_int(da, db.dtype), db]
     if isinstance(db, (list, tuple)) or isinstance(da, (list, tuple)):
         raise TypeError("unsupported operand type(s): a Tensor and a list")
     common = _dtypes.result_type((da, db))
     return [_cast(da, common), _cast(db, common)]
+
+
+def _check_number(number, tensor) -> None:
+    """Raise PyTorch's error for a Python int param of an op on an integer tensor (alpha, value, a clamp bound, where's
+    other) that its dtype can't hold: PyTorch converts those checked ('value cannot be converted to type int8_t
+    without overflow'), where NumPy raises its own OverflowError, or wraps (where)."""
+    if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+        _dtypes.checked_scalar(number, tensor._data.dtype)
+
+
+def _floating_operands(a, b) -> list:
+    """The operands of an op computing integers and bools in the default float dtype (true division, atan2, xlogy …):
+    `_operands`, or if those are integers each operand cast from its own dtype to the float one, as PyTorch's kernels
+    cast them (through their common integer dtype, int8 / tensor(300) and int8 / 300 would divide by 44)."""
+    arrays = _operands(a, b)
+    if np.result_type(*arrays).kind in "fc":
+        return arrays
+    target = _dtypes.get_default_dtype().numpy
+    values = [a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b]
+    return [v.astype(target) if isinstance(v, np.ndarray) else float(v) for v in values]
 
 
 def _arithmetic_operands(a, b) -> list:
@@ -110,7 +140,11 @@ def _binary(op, a, b, params=()):
 
 
 def add(input, other, *, alpha=1):
-    params = _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,)  # no new tuple in the common case
+    if type(alpha) is int and alpha == 1:
+        params = _ALPHA_ONE  # no new tuple in the common case
+    else:
+        _check_number(alpha, input)
+        params = (alpha,)
     return apply(E.add, (input, other), params, _arithmetic_operands(input, other))
 
 
@@ -135,7 +169,11 @@ def sub(input, other, *, alpha=1):
     if type(other) is bool or isinstance(input, Tensor) and input._data.dtype.kind == "b" or (
             isinstance(other, Tensor) and other._data.dtype.kind == "b"):  # inline: sub is common
         _refuse_bool_subtraction(input, other)
-    params = _ALPHA_ONE if type(alpha) is int and alpha == 1 else (alpha,)  # no new tuple in the common case
+    if type(alpha) is int and alpha == 1:
+        params = _ALPHA_ONE  # no new tuple in the common case
+    else:
+        _check_number(alpha, input)
+        params = (alpha,)
     return apply(E.sub, (input, other), params, _arithmetic_operands(input, other))
 
 
@@ -156,6 +194,8 @@ rsub_operator = fused.with_number(E.rsub, rsub, _ALPHA_ONE)
 
 
 def mul(input, other):
+    if isinstance(other, np.number):  # the node keeps the number: a Python one, as PyTorch's (see _number)
+        other = other.item()
     return apply(E.mul, (input, other), (), _arithmetic_operands(input, other))
 
 
@@ -172,17 +212,19 @@ _ROUNDING_MODES = (None, "trunc", "floor")
 def div(input, other, *, rounding_mode=_MODE_NOT_GIVEN):
     """input / other; rounded toward zero or down with `rounding_mode` "trunc" or "floor" (DivBackward2, whose
     gradients are zero: PyTorch records it whenever the mode is given, None too)."""
+    if isinstance(other, np.number):  # the node keeps the number: a Python one, as PyTorch's (see _number)
+        other = other.item()
     arrays = _arithmetic_operands(input, other)
     common = np.result_type(*arrays)
     if rounding_mode is _MODE_NOT_GIVEN:
         if common.kind in "biu":  # integer division gives the default float dtype
-            arrays = [_cast(v, _dtypes.get_default_dtype().numpy) for v in arrays]
+            arrays = _floating_operands(input, other)
         return apply(E.div, (input, other), (), arrays)
     if rounding_mode not in _ROUNDING_MODES:
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
     if rounding_mode is None and common.kind in "biu":
-        arrays = [_cast(v, _dtypes.get_default_dtype().numpy) for v in arrays]
+        arrays = _floating_operands(input, other)
     return apply(E.div_rounded, (input, other), (rounding_mode,), arrays)
 
 
@@ -208,14 +250,19 @@ negative = neg
 
 def pow(input, exponent):  # noqa: A001
     if not isinstance(input, Tensor):
-        data = np.asarray(exponent._data)
+        input, data = _number(input), np.asarray(exponent._data)
         if data.dtype.kind in "biu" and isinstance(input, float):
             data = data.astype(_dtypes.get_default_dtype().numpy)
+        elif data.dtype.kind in "iu" and type(input) is int:  # 300 ** int8 is 44 ** int8, a wrapped number
+            input = _dtypes.wrapped_int(input, data.dtype)
         return apply(E.pow_base_scalar, (exponent,), (input,), [data])
     if isinstance(exponent, Tensor):
         if input._data.dtype.kind == "b" and exponent._data.dtype.kind == "b":
             raise NotImplementedError('"pow" not implemented for \'Bool\'')
         return _binary(E.pow_tensor, input, exponent)
+    exponent = _number(exponent)
+    if type(exponent) is int and input._data.dtype.kind in "iu":  # the exponent converts checked (int8 ** 300 raises)
+        _dtypes.checked_scalar(exponent, input._data.dtype)
     return apply(E.pow_scalar, (input,), (exponent,), _operands(input, exponent)[:1])
 
 
@@ -336,9 +383,12 @@ def clamp(input, min=None, max=None):  # noqa: A002, F811 - PyTorch's parameter 
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     refuse_complex_clamp(input)
+    min, max = _number(min), _number(max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_tensor, input, (-math.inf if min is None else min,
                                                         math.inf if max is None else max))
+    _check_number(min, input)
+    _check_number(max, input)
     common = _dtypes.result_type([input._data] + [bound for bound in (min, max) if bound is not None])
     return apply(E.clamp, (input,), (min, max), [_cast(input._data, common)])
 
@@ -355,6 +405,7 @@ clip = clamp
 
 def clamp_min(input, min):  # noqa: A002, F811
     refuse_complex_clamp(input)
+    min = _number(min)
     if isinstance(min, Tensor):
         return _clamp_by_tensors(E.clamp_min_tensor, input, (min,))
     return apply(E.clamp_min, (input,), (min,), [_cast(input._data, _dtypes.result_type([input._data, min]))])
@@ -362,6 +413,7 @@ def clamp_min(input, min):  # noqa: A002, F811
 
 def clamp_max(input, max):  # noqa: A002, F811
     refuse_complex_clamp(input)
+    max = _number(max)
     if isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_max_tensor, input, (max,))
     return apply(E.clamp_max, (input,), (max,), [_cast(input._data, _dtypes.result_type([input._data, max]))])
@@ -394,6 +446,8 @@ def where(condition, input=None, other=None):
         return nonzero(condition, as_tuple=True)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor._make(np.asarray(input, dtype=_dtypes.result_type((input,))))
+    _check_number(input, other)
+    _check_number(other, input)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     return apply_holding(E.where, (input, other), (cond.astype(bool, copy=False),),
                          (condition if isinstance(condition, Tensor) else None,), _operands(input, other))

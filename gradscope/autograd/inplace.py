@@ -274,11 +274,14 @@ def _fast(target: Tensor, function, scalar) -> Tensor:
     from, and `gradscope watch` names that line."""
     ufunc = _UFUNCS[function.__name__]
     checker = observers.checker
-    if target._data.dtype.kind not in "fc" and (isinstance(scalar, float) or ufunc is np.true_divide) or (
-            target._base is not None and overlaps(target._data)) or not observers.idle or observers.active.get() or (
+    data = target._data
+    if data.dtype.kind not in "fc":
+        if isinstance(scalar, float) or ufunc is np.true_divide or type(scalar) is not int or data.dtype.kind == "b":
+            return _inplace(target, function, scalar)
+        scalar = _dtypes.wrapped_int(scalar, data.dtype)  # int8.add_(300) adds 44, as PyTorch's wrapped number
+    if (target._base is not None and overlaps(data)) or not observers.idle or observers.active.get() or (
             checker is not None and checker.check_forward):
         return _inplace(target, function, scalar)
-    data = target._data
     writes.before_write(data)
     try:
         QUIET_RUN(ufunc, data, scalar, data)  # the third argument is the output
@@ -405,6 +408,7 @@ def _copy_to(target: Tensor, value) -> None:
     """PyTorch's setitem copy: a value of the target's shape is copied (CopyBackwards), a 0-dim one (a Python
     number is one) fills it (FillBackward3), any other is broadcast, leading 1s dropped, then copied."""
     if not isinstance(value, Tensor):
+        F._check_number(value, target)
         value = Tensor._make(np.asarray(value, dtype=target._data.dtype))
     shape = value._data.shape
     if shape == target._data.shape:

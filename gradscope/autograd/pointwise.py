@@ -6,7 +6,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.functions import _float_input, _operands
+from gradscope.autograd.functions import _float_input, _floating_operands, _operands
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.refusals import refuse_kinds
@@ -17,15 +17,6 @@ from gradscope.ops import pointwise_extra as X
 
 def _type_name(dtype: np.dtype) -> str:
     return _dtypes.from_numpy_dtype(dtype).legacy_name[:-6]  # "LongTensor" -> "Long"
-
-
-def _floating(arrays: list) -> list:
-    """Promoted operands, integers and bools taken to the default float dtype (PyTorch's float ops)."""
-    common = np.result_type(*arrays)
-    if common.kind in "fc":
-        return arrays
-    target = _dtypes.get_default_dtype().numpy
-    return [a.astype(target) if isinstance(a, np.ndarray) else float(a) for a in arrays]
 
 
 def _unary(op, name: str | None = None, complex_kernel: str | None = None):
@@ -65,7 +56,7 @@ def polygamma(n: int, input, *, out=None):
 
 
 def atan2(input, other, *, out=None):
-    arrays = _floating(_operands(input, other))
+    arrays = _floating_operands(input, other)
     common = np.result_type(*arrays)
     if common.kind == "c":
         raise NotImplementedError(f'"atan2_cpu" not implemented for \'{_type_name(common)}\'')
@@ -77,7 +68,7 @@ arctan2 = atan2
 
 def xlogy(input, other, *, out=None):
     """input · log(other), 0 where input is 0 (unless other is nan). Either may be a Python number."""
-    arrays = _floating(_operands(input, other))
+    arrays = _floating_operands(input, other)
     common = np.result_type(*arrays)
     if common.kind == "c":
         raise NotImplementedError(f'"xlogy_cpu" not implemented for \'{_type_name(common)}\'')

@@ -7,11 +7,11 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.functions import _float_input, _operands, to_dtype, trunc
+from gradscope.autograd.functions import _check_number, _float_input, _floating_operands, _operands, to_dtype, trunc
 from gradscope.autograd.functions import pow as _pow
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.pointwise import _binary_inplace, _floating, _type_name, _unary, _unary_inplace
+from gradscope.autograd.pointwise import _binary_inplace, _type_name, _unary, _unary_inplace
 from gradscope.autograd.refusals import any_complex, refuse_kinds
 from gradscope.autograd.return_types import Frexp
 from gradscope.autograd.shape_functions import reshape
@@ -167,7 +167,7 @@ fmin = _promoted_binary("fmin", X.fmin)
 
 def copysign(input, other, *, out=None):
     """|input| with the sign of `other` (a tensor or a number); integers give the default float dtype."""
-    arrays = _floating(_operands(input, other))
+    arrays = _floating_operands(input, other)
     _refuse_complex_kernel("copysign_cpu", arrays)
     if isinstance(other, Tensor):
         result = apply(X.copysign, (input, other), (), arrays)
@@ -182,7 +182,7 @@ def ldexp(input, other, *, out=None):
     if other._data.dtype.kind in "biu":
         result = apply(X.ldexp_integer, (input, other), (), [_float_input(input)[0], other._data])
     else:
-        result = apply(X.ldexp, (input, other), (), _floating(_operands(input, other)))
+        result = apply(X.ldexp, (input, other), (), _floating_operands(input, other))
     return write_out("ldexp", result, out)
 
 
@@ -293,6 +293,7 @@ def _three_operands(input, tensor1, tensor2) -> list:
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value · tensor1 · tensor2."""
+    _check_number(value, input)
     result = apply(X.addcmul, (input, tensor1, tensor2), (value,), _three_operands(input, tensor1, tensor2))
     return write_out("addcmul", result, out)
 
@@ -309,6 +310,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """input + value · tensor1 / tensor2."""
     if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
         raise RuntimeError(_INTEGER_ADDCDIV)
+    _check_number(value, input)
     result = apply(X.addcdiv, (input, tensor1, tensor2), (value,), _three_operands(input, tensor1, tensor2))
     return write_out("addcdiv", result, out)
 
