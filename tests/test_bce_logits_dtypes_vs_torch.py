@@ -33,13 +33,7 @@ def _outcome(lib, input_dtype, target_dtype, reduction, module):
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 @pytest.mark.parametrize("target_dtype", TARGETS)
 @pytest.mark.parametrize("input_dtype", INPUTS)
-def test_logits_and_targets_of_each_dtype_as_pytorch(input_dtype, target_dtype, reduction, module, request):
-    floats = {"float16": 2, "float32": 4, "float64": 8}
-    if input_dtype in floats and target_dtype in floats and floats[input_dtype] > floats[target_dtype]:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "PyTorch's loss takes the target's dtype (its kernel works in place on 1 - target): float64 logits with "
-            "a float32 target give a float32 loss; gradscope promotes (float64). Matching it without a cast node "
-            "in the graph needs the op's output dtype to follow its target; left")))
+def test_logits_and_targets_of_each_dtype_as_pytorch(input_dtype, target_dtype, reduction, module):
     torch = reference_torch()
     if torch is None:
         pytest.skip("PyTorch is not installed")
@@ -51,3 +45,35 @@ def test_logits_and_targets_of_each_dtype_as_pytorch(input_dtype, target_dtype, 
     else:
         tolerance = 2e-3 if "float16" in (input_dtype, target_dtype) else 1e-6
         np.testing.assert_allclose(ours[1], theirs[1], rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("weights", ["none", "weight", "pos_weight", "both_target_dtype"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(("input_dtype", "target_dtype"), [("float64", "float32"), ("float64", "float16"),
+                                                           ("float32", "float16"), ("float32", "float64")])
+def test_loss_takes_the_targets_dtype_as_pytorch(input_dtype, target_dtype, reduction, weights):
+    """PyTorch's kernel builds the loss in place on 1 - target, so the loss has the target's dtype (a narrower one
+    too), each step rounded to it; the logits' gradient keeps the logits' dtype."""
+    torch = reference_torch()
+    if torch is None:
+        pytest.skip("PyTorch is not installed")
+    rng = np.random.default_rng(5)
+    logits, targets, extra = rng.standard_normal((4, 3)) * 3, rng.random((4, 3)), rng.random((2, 3)) + 0.5
+
+    def run(lib):
+        x = lib.tensor(logits, dtype=getattr(lib, input_dtype), requires_grad=True)
+        t = lib.tensor(targets, dtype=getattr(lib, target_dtype))
+        extra_dtype = getattr(lib, target_dtype if weights == "both_target_dtype" else input_dtype)
+        weight, pos_weight = (lib.tensor(row, dtype=extra_dtype) for row in extra)
+        keywords = {"none": {}, "weight": {"weight": weight}, "pos_weight": {"pos_weight": pos_weight},
+                    "both_target_dtype": {"weight": weight, "pos_weight": pos_weight}}[weights]
+        loss = lib.nn.functional.binary_cross_entropy_with_logits(x, t, reduction=reduction, **keywords)
+        (loss * 2).sum().backward()
+        return str(loss.dtype), type(loss.grad_fn).__name__, str(x.grad.dtype), loss.detach().double().numpy(), (
+            x.grad.double().numpy())
+
+    mine, theirs = run(gradscope), run(torch)
+    assert mine[:3] == theirs[:3]
+    tolerance = 2e-3 if "float16" in (input_dtype, target_dtype) else 1e-6
+    for a, b in zip(mine[3:], theirs[3:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)

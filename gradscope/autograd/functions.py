@@ -664,6 +664,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     w = None if weight is None else weight._data
     pw = None if pos_weight is None else pos_weight._data
+    arrays = _operands(input, target)
+    if target._data.dtype.kind == "f":  # the loss takes the target's dtype (see ops.nn._bce_logits)
+        arrays[1] = target._data
     return apply_holding(N.binary_cross_entropy_with_logits, (input, target), (w, pw, reduction), (weight, pos_weight),
-                         _operands(input, target))
+                         arrays)
 

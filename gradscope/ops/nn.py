@@ -295,11 +295,15 @@ def _softplus_neg(x):
 
 
 def _bce_logits(a, target, weight, pos_weight, reduction):
+    """PyTorch's kernel builds the loss in place on 1 - target: in the target's dtype (float64 logits with a float32
+    target give a float32 loss), each step rounded to it; `a` comes promoted with the target, `target` as it is."""
+    dtype = target.dtype if target.dtype.kind == "f" else a.dtype
     scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-    loss = (1 - target) * a + scale * _softplus_neg(a)
+    loss = ((1 - target) * a).astype(dtype, copy=False)
+    loss = (loss + scale * _softplus_neg(a)).astype(dtype, copy=False)
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction).astype(a.dtype, copy=False)
+        loss = (loss * weight).astype(dtype, copy=False)
+    return _reduce(loss, reduction).astype(dtype, copy=False)
 
 
 def _constant(xp, array, g):
