@@ -135,7 +135,7 @@ from gradscope.autograd.grad_mode import (
 )
 from gradscope.autograd.tensor import Size, Tensor, device
 
-__version__ = "0.1.0"
+from gradscope.version import __version__
 
 newaxis = None
 

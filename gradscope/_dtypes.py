@@ -27,6 +27,21 @@ class dtype:  # noqa: N801 - named as torch.dtype
     def __reduce__(self):  # dtypes are singletons
         return self.name
 
+    def to_complex(self) -> dtype:
+        """The complex dtype of the same precision (complex64 for float32); a complex dtype is its own."""
+        if self.is_complex:
+            return self
+        complex_of = {"float32": complex64, "float64": complex128}.get(self.name)
+        if complex_of is None:
+            if self.name == "float16":
+                raise TypeError("gradscope has no complex32 tensors: NumPy has no complex32 type")
+            raise RuntimeError(f"Unknown Complex ScalarType for {self.legacy_name[:-len('Tensor')]}")
+        return complex_of
+
+    def to_real(self) -> dtype:
+        """The real dtype of the same precision (float32 for complex64); any other dtype is its own."""
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+
 
 float16 = half = dtype("float16", np.float16, "HalfTensor")
 float32 = float = dtype("float32", np.float32, "FloatTensor")  # noqa: A001 - torch.float

@@ -445,3 +445,32 @@ def test_autograd_profiler_as_torch():
             model(lib.ones(1, 3))
         seen.append(("block" in names, any("addmm" in name for name in names), "Name" in table, disabled))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("name", [d for d in DTYPES if d != "float16"])
+def test_dtype_to_complex_and_to_real_as_torch(name):
+    for convert in ("to_complex", "to_real"):
+        ours, theirs = both(lambda lib, c=convert: getattr(getattr(lib, name), c)())
+        assert ours == theirs
+
+
+def test_version_answers_as_a_cpu_build():
+    """torch.version as scripts print it (collect_env style): no CUDA, ROCm or XPU, not a debug build."""
+    for lib in (gradscope, torch):
+        assert (lib.version.cuda, lib.version.hip, lib.version.xpu, lib.version.debug) == (None, None, None, False)
+        assert isinstance(lib.version.git_version, str) and isinstance(lib.version.__version__, str)
+    assert gradscope.version.__version__ == gradscope.__version__
+
+
+@pytest.mark.parametrize("text", ["cpu", "cpu:0", "cuda:1", "cpu:x", "gpu", "cpu:-1", "cuda:0:1", "meta"])
+def test_devices_parse_print_and_compare_as_torch(text):
+    for read in (repr, str, lambda d: d == text, lambda d: (d.type, d.index), lambda d: d == type(d)("cpu", 0)):
+        ours, theirs = both(lambda lib, r=read: r(lib.device(text)))
+        assert ours == theirs
+
+
+def test_a_device_is_a_context_manager():
+    with gradscope.device("cpu") as cpu:
+        assert gradscope.ones(1).device == cpu
+    with pytest.raises(RuntimeError, match="gradscope runs on the CPU only"), gradscope.device("cuda"):
+        pass

@@ -55,13 +55,33 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
+                 "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
+
 class device:  # noqa: N801 - torch.device
+    """A device type and an optional index, `device("cpu")`, `device("cuda:1")`, `device("cpu", 0)`. As PyTorch's it
+    equals devices only (not their strings) and, as a context manager, is the default device inside (the CPU is
+    gradscope's only one)."""
+
     __slots__ = ("type", "index")
 
     def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
             type, index = type.type, type.index  # noqa: A001
-        self.type, self.index = str(type).split(":")[0], index
+        else:
+            text = str(type)
+            type, colon, number = text.partition(":")  # noqa: A001
+            if colon:
+                if not number.isdigit():
+                    raise RuntimeError(f"Invalid device string: '{text}'")
+                index = int(number)
+            if type not in _DEVICE_TYPES:
+                raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device "
+                                   f"string: {text}")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise TypeError(f"device(): argument 'index' (position 2) must be int, not {index.__class__.__name__}")
+        self.type, self.index = type, index
 
     def __repr__(self) -> str:
         if self.index is None:
@@ -69,13 +89,20 @@ class device:  # noqa: N801 - torch.device
         return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        return str(self) == str(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
-        return hash(str(self))
+        return hash((self.type, self.index))
+
+    def __enter__(self) -> device:
+        check_device(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
 
 
 CPU = device("cpu")
