@@ -3,7 +3,7 @@ Textual repaints a screen whole when one of its reactives changes, and the pass 
 are the main screen's."""
 
 from textual.screen import Screen
-from tui_helpers import drive, recorded, sample, screen_lines
+from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 
 from gradscope.tui import make_app
 from gradscope.tui.screens.main import MainScreen
@@ -34,3 +34,36 @@ def test_a_pass_switch_repaints_what_shows_the_pass_not_the_whole_screen(monkeyp
             assert f"graph · pass {shown}" in screen_lines(app)[1]
 
     drive(app, scenario, size=(140, 40))
+
+
+def test_a_focus_change_restyles_the_panes_it_concerns_not_the_whole_screen(monkeypatch):
+    """tab, shift+tab, / and escape: the focused pane's top rule is heavy, the others' light, and the footer shows
+    the focused widget's keys; Textual also repainted every cell of the screen at each focus change."""
+    app = make_app(recorded(NAN_MODEL))
+    whole = []
+    refresh = Screen.refresh
+
+    def counted(screen, *regions, **options):
+        if isinstance(screen, MainScreen) and not regions:
+            whole.append(options)
+        return refresh(screen, *regions, **options)
+
+    monkeypatch.setattr(Screen, "refresh", counted)
+
+    def rules() -> tuple[bool, bool]:
+        """Whether the graph's and the detail pane's top rules are heavy (focused)."""
+        graph, detail = screen_lines(app)[1].split("node #", 1)
+        return graph.startswith("━"), detail.strip("0123456789").startswith("━")
+
+    async def scenario(pilot):
+        assert rules() == (True, False)
+        whole.clear()
+        for key, heavy, footer in (("tab", (False, True), "n Next"), ("shift+tab", (True, False), "n Next"),
+                                   ("slash", (False, False), "esc Close search"), ("escape", (True, False), "n Next")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert whole == [], key
+            assert rules() == heavy, key
+            assert footer in screen_lines(app)[-1], (key, screen_lines(app)[-1])
+
+    drive(app, scenario)

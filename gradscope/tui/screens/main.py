@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -62,6 +63,10 @@ class MainScreen(Screen):
     sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
     """Textual's Screen.sub_title, but for the repaint of the whole screen when it changes (each pass switch, ~4 ms
     at 120×40): the one line showing it, the title's, draws itself again (it watches it)."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """Textual's Screen.focused, but for the repaint of the whole screen at every focus change (tab, / and escape):
+    Textual restyles the widgets that gained and lost focus, and they draw themselves again."""
 
     pass_index: reactive[int | None] = reactive(None, init=False, repaint=False)
     """The pass shown (None when the trace holds no backward pass). The widgets showing it draw themselves again
