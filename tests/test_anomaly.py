@@ -236,6 +236,63 @@ def test_steps_called_anew_warn_with_the_forward_stack_after_its_frames_returned
         """)
 
 
+def test_a_leaf_whose_gradients_all_came_before_a_nan_has_taken_them_as_torchs(oracle):
+    """Parameters whose AccumulateGrad an earlier graph holds (a training loop keeping its loss): the one whose every
+    gradient came before the node returning NaN has taken it, the other hasn't, as in PyTorch (anomaly mode lets such
+    leaves wait for their sums as the default mode does, and they take them as the error leaves)."""
+    check_shown(oracle, """
+        w = torch.ones(3, requires_grad=True)
+        z = torch.zeros(3, requires_grad=True)
+        kept = (w * 1).sum() + (z * 1).sum()  # the last step's loss: its graph holds both leaves' nodes
+
+        def run():
+            with torch.autograd.set_detect_anomaly(True):
+                bad = (z.sqrt() * 0).sum()  # older: runs after the newer good part
+                good = (w * 2).sum() + (w * 3).sum()
+                (good + bad).backward()
+
+        show(run)
+        print(w.grad, z.grad)
+        """, """\
+        RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output.
+        'Error detected in SqrtBackward0. Traceback of forward call that caused the error:'
+          File "<snippet>", line 12, in <module>
+          File "<snippet>", line 8, in run
+        tensor([5., 5., 5.]) None
+        """)
+
+
+def _kept_loss_steps(model, x, steps: int) -> list:
+    """A training loop keeping its loss (for logging, say) until the next step's: the gradients of each step."""
+    grads, loss = [], None
+    for _ in range(steps):
+        model.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), torch.zeros(2, 1))
+        loss.backward()
+        grads.append([p.grad.numpy().copy() for p in model.parameters()])
+    return grads
+
+
+def test_a_training_loop_keeping_its_loss_walks_no_graph_under_anomaly_mode(monkeypatch):
+    """The kept loss's graph holds every parameter's AccumulateGrad, so each is shared: under anomaly mode as without
+    it they wait for their sums (no walk of the graph for the counts of edges into them, engine._dependencies, each
+    step), with the same gradients."""
+    from gradscope.autograd import engine
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = torch.ones(2, 4)
+    walks = []
+    walk = engine._dependencies
+    monkeypatch.setattr(engine, "_dependencies", lambda roots: walks.append(roots) or walk(roots))
+    unchecked = _kept_loss_steps(model, x, 3)
+    with torch.autograd.set_detect_anomaly(True):
+        checked = _kept_loss_steps(model, x, 3)
+    assert walks == []
+    for a, b in zip(unchecked, checked, strict=True):
+        for ga, gb in zip(a, b, strict=True):
+            np.testing.assert_array_equal(ga, gb)
+
+
 def test_check_nan_false_keeps_the_stacks_and_lets_nan_through(oracle):
     oracle.check(
         """

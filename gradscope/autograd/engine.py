@@ -352,7 +352,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
         observing = observers.PassListeners()  # the pass's per-node events go to these
     else:
         # `fast`: nothing listens, so nodes just run their rules, and shared leaves may wait for their sums (see
-        # deferred)
+        # deferred; under anomaly mode too)
         summed, fast, at_once = _summed, plain and checker is None, plain
     free = not retain_graph  # a node's rules free its saved values
     if observers.WATCHERS:
@@ -371,12 +371,12 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # node (the heap's order too: theirs is the largest sequence number), as soon as their maker's outputs are
     # routed. One without hooks takes its gradient during the routing while none waits here
     leaves: list = []
-    # shared leaves without hooks in a pass where nothing else listens (`fast`: no observer, no anomaly mode), with
-    # how many gradients they got: they take their sums at the end, not when the last edge into them has run, which
-    # needs the graph walked for the counts. No user code runs before then (a node with hooks, a custom Function or
-    # a hooked leaf first settles them, _settle), so none can tell. A training loop keeps the last step's graph alive
-    # while the next forward asks for the parameters' AccumulateGrad nodes (PyTorch's are the same objects then):
-    # every parameter is shared
+    # shared leaves without hooks in a pass where no observer listens (`at_once`; anomaly mode sees no leaf wait),
+    # with how many gradients they got: they take their sums at the end, not when the last edge into them has run,
+    # which needs the graph walked for the counts. No user code runs before then (a node with hooks, a custom
+    # Function or a hooked leaf first settles them, _settle), so none can tell. A training loop keeps the last step's
+    # graph alive while the next forward asks for the parameters' AccumulateGrad nodes (PyTorch's are the same objects
+    # then): every parameter is shared
     deferred: dict = {}
     try:
         while True:
@@ -442,7 +442,7 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                     if child._shared:  # it runs once, with the sum, when the last of the edges reaching it has run
                         if dependencies is None:
                             # NOTE: only as the first leaf this node makes ready (as below): it is PyTorch's first
-                            if fast and grads is not None and not leaves and not child._has_hooks and (
+                            if at_once and grads is not None and not leaves and not child._has_hooks and (
                                     (leaf := nr)._requires_grad and not leaf._backward_hooks
                                     and not leaf._post_accumulate_hooks):  # no user code could see it wait: it
                                 grads = None                                # takes the sum at the end (see deferred)
@@ -561,8 +561,8 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                 node = g = grads = None
                 leaves.clear()
         last, deferred = deferred, {}
-        for child in last:  # every edge into them has run
-            _take(child._leaf(), buffers.pop(child))
+        for node in last:  # every edge into them has run (`node`: a failing one is anomaly mode's failing node)
+            _take(node._leaf(), buffers.pop(node))
     except Exception as error:
         if checker is not None and node is not None:
             checker.node_failed(node, error)
