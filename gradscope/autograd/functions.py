@@ -261,8 +261,11 @@ def pow(input, exponent):  # noqa: A001
             raise NotImplementedError('"pow" not implemented for \'Bool\'')
         return _binary(E.pow_tensor, input, exponent)
     exponent = _number(exponent)
-    if type(exponent) is int and input._data.dtype.kind in "iu":  # the exponent converts checked (int8 ** 300 raises)
-        _dtypes.checked_scalar(exponent, input._data.dtype)
+    if type(exponent) is int and input._data.dtype.kind in "biu":
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if input._data.dtype.kind != "b":  # the exponent converts checked (int8 ** 300 raises)
+            _dtypes.checked_scalar(exponent, input._data.dtype)
     return apply(E.pow_scalar, (input,), (exponent,), _operands(input, exponent)[:1])
 
 

@@ -139,7 +139,18 @@ def _pow_exponent_vjp(g, s):
 
 pow_scalar = primitive("pow", scalar_power, "PowBackward0", inputs=("self",), params=("exponent",),
                        saves=("self",), vjp=(_pow_scalar_vjp,))
-pow_tensor = primitive("pow_tensor", np.power, "PowBackward1", inputs=("self", "exponent"),
+def integer_power(base, exponent):
+    """base ** exponent elementwise; for integers as PyTorch's kernel: a negative exponent gives 1 for a base of 1,
+    ±1 for -1 and 0 for any other (NumPy refuses negative integer powers)."""
+    if np.result_type(base, exponent).kind not in "iu" or not np.any(np.less(exponent, 0)):
+        return np.power(base, exponent)
+    negative = exponent < 0
+    result = np.power(base, np.where(negative, 0, exponent))
+    inverse = np.where(base == 1, 1, np.where(base == -1, np.where(exponent % 2 == 0, 1, -1), 0))
+    return np.where(negative, inverse, result).astype(result.dtype, copy=False)
+
+
+pow_tensor = primitive("pow_tensor", integer_power, "PowBackward1", inputs=("self", "exponent"),
                        saves=(("self", "exponent"), ("self", "exponent", "result")),
                        vjp=(_pow_base_vjp, _pow_exponent_vjp))
 
@@ -152,7 +163,7 @@ def _pow_base_scalar_vjp(g, s):
 
 
 # `2 ** x`: self is the Python number, exponent the tensor
-pow_base_scalar = primitive("pow_base_scalar", lambda exponent, base: np.power(base, exponent), "PowBackward2",
+pow_base_scalar = primitive("pow_base_scalar", lambda exponent, base: integer_power(base, exponent), "PowBackward2",
                             inputs=("exponent",), params=("self",), saves=(("exponent", "result"),),
                             vjp=(_pow_base_scalar_vjp,))
 

@@ -53,3 +53,32 @@ def test_hardswish_rounds_as_torch(dtype):
     x = _inputs(getattr(torch, dtype))
     ours = gradscope.nn.functional.hardswish(gradscope.tensor(x.numpy())).numpy()
     assert _differing(ours, torch.nn.functional.hardswish(x).numpy()) == 0
+
+
+INTEGER_POWERS = {
+    "tensor ** -1": lambda lib: lib.tensor([2]) ** -1,
+    "pow(tensor, -1)": lambda lib: lib.pow(lib.tensor([2]), -1),
+    "pow_(-1)": lambda lib: lib.tensor([2]).pow_(-1),
+    "uint8 ** -1": lambda lib: lib.tensor([2], dtype=lib.uint8) ** -1,
+    "bool ** -1": lambda lib: lib.tensor([True]) ** -1,
+    "bool ** 2": lambda lib: lib.tensor([True, False]) ** 2,
+    "tensor ** tensor": lambda lib: lib.tensor([-1, 1, 5, 0, 2, -1]) ** lib.tensor([-3, -4, -1, 2, -2, -2]),
+    "int8 ** int8": lambda lib: lib.tensor([2, -1], dtype=lib.int8) ** lib.tensor([-1, -1], dtype=lib.int8),
+    "number ** tensor": lambda lib: lib.pow(-1, lib.tensor([-3, -2, 0])),
+    "float number ** tensor": lambda lib: lib.pow(2.0, lib.tensor([-1, 2])),
+    "int ** float tensor": lambda lib: lib.tensor([2, 3]) ** lib.tensor([1.5, -1.0]),
+}
+
+
+@pytest.mark.parametrize("name", INTEGER_POWERS)
+def test_integer_powers_as_torch(name):
+    """A negative power of an integer tensor by a number is refused (RuntimeError, not NumPy's ValueError); by a
+    tensor (or of a number) it is computed, 1 and -1 keeping their magnitude and others giving 0."""
+    outcomes = []
+    for lib in (gradscope, torch):
+        try:
+            result = INTEGER_POWERS[name](lib)
+            outcomes.append((str(result.dtype), result.tolist()))
+        except Exception as error:  # noqa: BLE001 - the exception is what is compared
+            outcomes.append((type(error).__name__, str(error)))
+    assert outcomes[0] == outcomes[1]
