@@ -474,3 +474,23 @@ def test_a_device_is_a_context_manager():
         assert gradscope.ones(1).device == cpu
     with pytest.raises(RuntimeError, match="gradscope runs on the CPU only"), gradscope.device("cuda"):
         pass
+
+
+def test_cpu_backend_modules_scripts_read():
+    """torch.backends.mkldnn / mkl / openmp / cpu were AttributeErrors: their flags and blocks work as PyTorch's
+    (gradscope answers that it has none of these libraries)."""
+    seen = []
+    for lib in (gradscope, torch):
+        backends = lib.backends
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's oneDNN warns that it has no Intel GPU
+            with backends.mkldnn.flags(enabled=False):
+                inside = backends.mkldnn.enabled
+        with backends.mkl.verbose(backends.mkl.VERBOSE_ON):
+            pass
+        seen.append((inside, backends.mkldnn.enabled, backends.mkl.VERBOSE_OFF, backends.mkl.VERBOSE_ON,
+                     isinstance(backends.mkldnn.is_available(), bool), isinstance(backends.mkl.is_available(), bool),
+                     isinstance(backends.openmp.is_available(), bool), isinstance(backends.cpu.get_cpu_capability(),
+                                                                                  str)))
+    assert seen[0] == seen[1] == [(False, True, 0, 1, True, True, True, True)][0]
+    assert not gradscope.backends.mkldnn.is_available() and gradscope.backends.cpu.get_cpu_capability() == "DEFAULT"

@@ -6,6 +6,6 @@ change nothing, as they change nothing in PyTorch on a machine without those bac
 False
 """
 
-from gradscope.backends import cuda, cudnn, mps
+from gradscope.backends import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp
 
-__all__ = ["cuda", "cudnn", "mps"]
+__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp"]
