@@ -10,6 +10,7 @@ few rows), and each cursor move laid out the screen three times instead of once.
 from __future__ import annotations
 
 from textual.geometry import Size
+from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarCorner
 from textual.widget import Widget
 
@@ -56,3 +57,22 @@ class PlacedScrollBars:
             self._scrollbar_corner = corner = PlacedScrollBarCorner()
             self.app._start_widget(self, corner)
         return self._scrollbar_corner
+
+
+class PlacedScrollView(PlacedScrollBars):
+    """Mixin for a ScrollView (a widget drawing its own lines: the graph tree, the tables): its bars are updated when
+    a layout changes its size, or its content's size changed since, not at every layout of the screen. Textual's
+    ScrollView compares the size of its content with the one the layout arranged (never the same), so that each
+    layout of the screen updated and redrew its bars, and asked for one more repaint of the screen."""
+
+    _bars_for: tuple[object, ...] | None = None
+
+    def _size_updated(self: ScrollView, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        styles = self.styles
+        looked_at = (size, self.virtual_size, container_size, styles.gutter, styles.overflow_x, styles.overflow_y,
+                     self.scrollbar_size_vertical, self.scrollbar_size_horizontal)
+        if looked_at == self._bars_for:
+            return False  # what ScrollView's would do, less redrawing its bars the same
+        self._bars_for = looked_at
+        return super()._size_updated(size, virtual_size, container_size, layout)

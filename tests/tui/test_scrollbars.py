@@ -46,3 +46,35 @@ def test_a_cursor_move_lays_the_screen_out_once_and_once_more_to_place_a_bar_gai
             assert isinstance(widget.scrollbar_corner, PlacedScrollBarCorner)
 
     drive(app, scenario)
+
+
+def test_the_graphs_bar_follows_its_lines_and_is_not_redrawn_the_same_at_every_layout(monkeypatch):
+    """Textual's ScrollView compared its content's size with the one a layout arranged (never the same), so each
+    layout of the screen (one per cursor move: the detail pane changes) redrew the tree's bar and asked for one
+    more repaint. Its bar still follows the lines: their number after e and c, the cursor's place after G."""
+    app = make_app(synthetic_trace(2_000, passes=2))
+    redrawn = []
+    refresh = PlacedScrollBar.refresh
+
+    def counted(bar, *regions, **options):
+        redrawn.append(bar)
+        return refresh(bar, *regions, **options)
+
+    monkeypatch.setattr(PlacedScrollBar, "refresh", counted)
+
+    async def scenario(pilot):
+        graph = app.screen.query_one(GraphTree)
+        bar = graph.vertical_scrollbar
+        for key in ("j", "j", "k"):
+            redrawn.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert bar not in redrawn, key
+        for key in ("e", "c", "e", "G"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert bar.window_virtual_size == graph.last_line + 1, key
+            assert graph.show_vertical_scrollbar == (graph.last_line + 1 > graph.size.height), key
+        assert bar.position == graph.scroll_y > 0
+
+    drive(app, scenario)

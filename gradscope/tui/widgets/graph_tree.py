@@ -25,7 +25,7 @@ from gradscope.tui.items import TOP, Item, LinkItem, MoreItem
 from gradscope.tui.keys import movement
 from gradscope.tui.outline import Outline
 from gradscope.tui.present import Labeller
-from gradscope.tui.scrollbars import PlacedScrollBars
+from gradscope.tui.scrollbars import PlacedScrollView
 
 UNMADE = Text()  # the label of a line not drawn (nor read) yet: `GraphLine` makes it when it is
 
@@ -72,7 +72,7 @@ class LineLook(NamedTuple):
     drawn_guides: dict[tuple[Style, bool], tuple[str, str, str, str]]  # get_guides' strings, per style
 
 
-class GraphTree(PlacedScrollBars, Tree[Item]):
+class GraphTree(PlacedScrollView, Tree[Item]):
     """Walks one pass of a trace from the loss down to the leaves.
 
     Children are added only when an item is expanded, so opening a huge trace costs one level.

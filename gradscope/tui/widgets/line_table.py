@@ -24,13 +24,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from gradscope.tui.keys import movement
-from gradscope.tui.scrollbars import PlacedScrollBars
+from gradscope.tui.scrollbars import PlacedScrollView
 
 GAP, NARROW_GAP = 2, 1  # spaces between columns; in a table too narrow for them all
 NAME_MIN = 12  # the first column is never cut narrower than this to show the columns kept beside it
 
 
-class LineTable(PlacedScrollBars, ScrollView, can_focus=True):
+class LineTable(PlacedScrollView, ScrollView, can_focus=True):
     """Columns `labels` (right-aligned when in `right`); `fill(rows, styles)` sets the rows, or a subclass
     makes each row when it is drawn (`cells`) and sets their number with `show_rows`. Subclasses react to
     `cursor_moved(position)`, `chosen(position)` (enter or a click) and `header_clicked(column)`."""
