@@ -503,6 +503,90 @@ def test_a_linear_layers_two_nodes_have_the_general_paths_stacks_scopes_and_pare
                                                                       ["MmBackward0", "TBackward0"]]
 
 
+class _CrossEntropyInBackward(gs.autograd.Function):
+    """Its backward computes a cross-entropy loss (grad enabled): anomaly mode's parent of its nodes is its node."""
+
+    made: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        with gs.enable_grad():
+            _CrossEntropyInBackward.made.append(F.cross_entropy(grad.detach().requires_grad_(), gs.tensor([0, 2])))
+        return grad
+
+
+def test_cross_entropy_serves_anomaly_modes_default_checks_with_the_general_paths_nodes():
+    """cross_entropy's one-frame forward (fused_losses) under anomaly mode's default checks: LogSoftmaxBackward0 and
+    NllLossBackward0 with the stacks, scopes and parents the general path gives them (at the top level, in a
+    CrossEntropyLoss call, in a custom Function's backward); check_forward's calls are the general path's."""
+    model = gs.nn.Sequential(gs.nn.Linear(3, 3), gs.nn.Tanh())
+    criterion = gs.nn.CrossEntropyLoss()
+    x, target = gs.ones(2, 3), gs.tensor([0, 2])
+    made, served = [], []
+    for general in (False, True):
+        _CrossEntropyInBackward.made = []
+        with counting_applies() as applies:
+            top, _ = _made(lambda: F.cross_entropy(model(x), target), general)
+            called, _ = _made(lambda: criterion(model(x), target), general)
+        served.append(len(applies))
+        out, _ = _made(lambda: _CrossEntropyInBackward.apply(gs.ones(2, 3, requires_grad=True)), general)
+        with gs.autograd.set_detect_anomaly(True), general_path() if general else contextlib.nullcontext():
+            out.sum().backward()
+        made.append([top, called, *_CrossEntropyInBackward.made])
+    assert served[0] == 0 and served[1]  # the fast path served both losses: no op went through dispatch.apply
+    for index, (fast, general) in enumerate(zip(*made, strict=True)):
+        fast_nodes, general_nodes = _graph(fast), _graph(general)
+        assert [n.name() for n in fast_nodes] == [n.name() for n in general_nodes]
+        assert [n.name() for n in fast_nodes][:2] == ["NllLossBackward0", "LogSoftmaxBackward0"]
+        for a, b in zip(fast_nodes, general_nodes, strict=True):
+            assert a.metadata["traceback_"] == b.metadata["traceback_"] and a.scope == b.scope
+            assert [getattr(node, "anomaly_parent", None).__class__.__name__ for node in (a, b)] == [
+                "_CrossEntropyInBackwardBackward" if index == 2 else "NoneType"] * 2
+    assert [n.scope for n in _graph(made[0][1])[:2]] == ["CrossEntropyLoss"] * 2
+    with counting_applies() as applies, gs.autograd.detect_anomaly(check_forward=True):
+        F.cross_entropy(model(x), target)
+    assert applies  # check_forward checks log_softmax before nll_loss is computed: the general path's
+
+
+CROSS_ENTROPY_NAN = """\
+    import warnings
+    F = torch.nn.functional
+    x = torch.tensor([[0.0, float("inf"), 1.0], [1.0, 2.0, 3.0]], requires_grad=True)
+
+    def run():
+        loss = F.cross_entropy(x * 1.0, torch.tensor([0, 2]))
+        loss.backward()
+
+    torch.autograd.set_detect_anomaly(True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            run()
+        except RuntimeError as error:
+            print(f"RuntimeError: {error}")
+    torch.autograd.set_detect_anomaly(False)
+    for warning in caught:
+        lines = str(warning.message).strip().split("\\n")
+        print(lines[0], [line for line in lines if line.startswith('  File "<snippet>"')])
+    """
+
+
+def test_a_nan_through_cross_entropys_fast_path_is_the_general_paths_and_torchs():
+    fast = run_snippet(gs, CROSS_ENTROPY_NAN)
+    with general_path():
+        general = run_snippet(gs, CROSS_ENTROPY_NAN)
+    assert fast == general
+    assert "RuntimeError: Function 'LogSoftmaxBackward0' returned nan values in its 0th output." in fast.stdout
+    with contextlib.suppress(ImportError):
+        import torch
+
+        assert fast == run_snippet(torch, CROSS_ENTROPY_NAN)
+
+
 @pytest.mark.parametrize("how", ["plain", "t hook", "shared", "saved view", "non-leaf", "weight hook", "mm orders"])
 def test_a_linear_layers_tbackward_runs_in_its_makers_routing_under_anomaly_mode_too(how, monkeypatch):
     """The gradient a linear layer's AddmmBackward0 routes to its TBackward0 has just been checked (after the node's

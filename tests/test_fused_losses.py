@@ -186,7 +186,7 @@ def _names(fn) -> list:
 
 def test_modes_observers_and_inference_targets_take_the_general_path(served):
     logits, target = gs.randn(3, 4, requires_grad=True), gs.tensor([0, 3, 1])
-    with gs.autograd.detect_anomaly(check_nan=False):
+    with gs.autograd.detect_anomaly(check_forward=True):  # (it checks log_softmax before nll_loss is computed)
         assert F.cross_entropy(logits, target).grad_fn.name() == "NllLossBackward0"
     with gs.no_grad():
         assert F.cross_entropy(logits, target).grad_fn is None
@@ -199,6 +199,9 @@ def test_modes_observers_and_inference_targets_take_the_general_path(served):
     assert not served
     F.cross_entropy(logits, target)
     assert len(served) == 1
+    with gs.autograd.detect_anomaly(check_nan=False):  # anomaly mode's default checks are served (see fused_losses)
+        F.cross_entropy(logits, target)
+    assert len(served) == 2
 
 
 def test_numpy_errors_stay_silent_even_while_another_thread_holds_the_quiet_context(served):

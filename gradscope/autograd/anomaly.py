@@ -256,11 +256,12 @@ class AnomalyChecker:
         return False  # (the default mode's checker checks no forward: see _ExtendedChecker)
 
     def nodes_made(self, view_node, node, skip: int = 4) -> bool:
-        """node_made for the two nodes a linear layer's one-frame forward makes (fused_products.linear): weight.t()'s
-        TBackward0 (`view_node`) and the product's `node`, made in one frame, so with one stack, module call and
-        parent; one call, not two. True if their outputs are to be checked too: the caller then calls forward_made for
-        each, the view's first, as the general path does (after the product, not before it: a transpose turns no
-        finite value non-finite, so the view's check never raises)."""
+        """node_made for two nodes made in one frame, so with one stack, module call and parent; one call, not two. A
+        linear layer's one-frame forward (fused_products.linear) hands it weight.t()'s TBackward0 (`view_node`) and the
+        product's `node`; True if their outputs are to be checked too: the caller then calls forward_made for each, the
+        view's first, as the general path does (after the product, not before it: a transpose turns no finite value
+        non-finite, so the view's check never raises). cross_entropy's (fused_losses) hands it log_softmax's node and
+        nll_loss's, under the default checks alone."""
         call = _CALLS_GET()
         if call is None:
             view_node.frames = node.frames = stack_out(_GETFRAME(skip - 1))

@@ -7,8 +7,9 @@ calls on a small array, on every training step. `cross_entropy(general)` checks 
 one visit to the quiet context, then makes what the general path makes, in its order: the log-probabilities with
 their LogSoftmaxBackward0 (the result saved), then the loss with its NllLossBackward0 (the log-probabilities saved,
 the targets held, PyTorch's reduction enum and ignore_index kept). It serves the default modes only, with no
-observer, watcher or anomaly mode, float32/float64 logits that need a gradient and targets known to be in bounds;
-anything else, errors included, is `general`'s.
+observer or watcher, and anomaly mode's default checks (both nodes handed to it in one call, as the general path's
+recorders hand them; check_forward checks log_softmax before nll_loss is computed: `general`'s), float32/float64
+logits that need a gradient and targets known to be in bounds; anything else, errors included, is `general`'s.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from gradscope._quiet import QUIET_RUN
 from gradscope.autograd import observers
-from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _named_like
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _SKIP, _named_like
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class, own_code
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -64,7 +65,8 @@ def cross_entropy(general):
                  label_smoothing=0.0):
         if not (weight is None and size_average is None and reduce is None and type(reduction) is str
                 and type(ignore_index) is int and type(label_smoothing) is float and label_smoothing == 0.0
-                and type(input) is Tensor and type(target) is Tensor and observers.idle and observers.checker is None
+                and type(input) is Tensor and type(target) is Tensor and observers.idle
+                and (observers.checker is None or not observers.checker.check_forward)
                 and modes.get() is DEFAULT_MODES and not target._is_inference
                 and (input._requires_grad or input._base is not None and _stale_view_requires_grad(input))):
             return general(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
@@ -116,6 +118,8 @@ def cross_entropy(general):
         nll._saved = ((log_probs, version, 0, probs, node),)
         counter = target._version_counter
         nll._held = ((classes, counter, counter[0], target, target._grad_fn), None)
+        if observers.checker is not None:  # anomaly mode: the stack, module call and parent of both
+            observers.checker.nodes_made(node, nll, _SKIP)
         return t
 
     return _named_like(own_code(function), general)
