@@ -227,9 +227,31 @@ class Function(metaclass=_FunctionMeta):
         outputs = (outputs,) if single else outputs
         if grad_enabled.get() and any(ctx.needs_input_grad):
             outputs = _connect(ctx, args, outputs)
+        else:
+            outputs = _unconnected(ctx, args, outputs)
         if level is not None:
             level.function_jvp(cls, ctx, args, outputs)
         return outputs[0] if single else outputs
+
+
+def _returned_input(out: Tensor) -> Tensor:
+    """An input forward returned as it is, as PyTorch hands it back: in grad mode a view of it made without grad
+    (_view_as_self_with_no_grad: `_base` is the input, and one that gets this node may not be modified in place),
+    under no_grad a new tensor sharing its data (not a view, not requiring grad)."""
+    if not grad_enabled.get():
+        return out.detach()
+    with no_grad():
+        return out.view_as(out)
+
+
+def _unconnected(ctx, args, outputs) -> tuple:
+    """The outputs of a Function no node was made for (grad off, or no input requiring grad): inputs returned as they
+    are become PyTorch's views or aliases (see _returned_input), unless marked dirty."""
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    if not any(id(out) in inputs for out in outputs):
+        return outputs
+    dirty = {id(t) for t in ctx._dirty}
+    return tuple(_returned_input(out) if id(out) in inputs and id(out) not in dirty else out for out in outputs)
 
 
 def _connect(ctx, args, outputs) -> tuple:
@@ -251,10 +273,8 @@ def _connect(ctx, args, outputs) -> tuple:
             if out._requires_grad and out._grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
             out._version_counter[0] += 1  # PyTorch counts marking dirty as one more in-place change
-        elif id(out) in inputs:  # an input returned as is: a new tensor object sharing its data
-            alias = Tensor._make(out._data)
-            alias._version_counter = out._version_counter
-            out = alias
+        elif id(out) in inputs:
+            out = _returned_input(out)
         if id(out) in non_differentiable or out._data.dtype.kind not in "fc":
             out._requires_grad = False
         else:
