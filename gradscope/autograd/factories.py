@@ -176,12 +176,32 @@ def _shape(dims: tuple, size, name: str) -> tuple:
     return _size((size,))
 
 
-def _filled(fill, shape, dtype, requires_grad) -> Tensor:
-    return _finish(np.full(shape, fill, dtype=_float_dtype(dtype)), requires_grad)
+def _filled(fill, shape, dtype, requires_grad, name: str = "") -> Tensor:
+    try:
+        data = np.full(shape, fill, dtype=_float_dtype(dtype))
+    except ValueError as error:
+        raise negative_size(shape, name) or error from None
+    return _finish(data, requires_grad)
+
+
+def negative_size(shape: tuple, name: str = "") -> RuntimeError | None:
+    """PyTorch's error for a size with a negative dimension (None when it has none): zeros words its own."""
+    if not any(int(n) < 0 for n in shape):
+        return None
+    if name == "zeros":
+        return RuntimeError("zeros: Dimension size must be non-negative.")
+    first = next(int(n) for n in shape if int(n) < 0)
+    return RuntimeError(f"Trying to create tensor with negative dimension {first}: {[int(n) for n in shape]}")
+
+
+def check_std(std: float) -> None:
+    """A number std must not be negative (PyTorch's words, its C++ formatting of the number)."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
 def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _filled(0, _shape(dims, size, "zeros"), dtype, requires_grad)
+    return _filled(0, _shape(dims, size, "zeros"), dtype, requires_grad, "zeros")
 
 
 def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
@@ -199,10 +219,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     else:
         np_dtype = _dtypes.to_numpy_dtype(dtype)
     fill_value = _dtypes.checked_scalar(fill_value, np_dtype)
-    return _finish(np.full(_size((size,)), fill_value, dtype=np_dtype), requires_grad)
+    shape = _size((size,))
+    try:
+        data = np.full(shape, fill_value, dtype=np_dtype)
+    except ValueError as error:
+        raise negative_size(shape) or error from None
+    return _finish(data, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    for name, count in (("n", n), ("m", m)):
+        if count is not None and count < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {count}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -273,19 +301,30 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape = _shape(dims, size, "rand")
-    return _finish((generator or default_generator).uniform_fill(shape, _float_dtype(dtype), 0, 1), requires_grad)
+    try:
+        data = (generator or default_generator).uniform_fill(shape, _float_dtype(dtype), 0, 1)
+    except ValueError as error:
+        raise negative_size(shape) or error from None
+    return _finish(data, requires_grad)
 
 
 def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape = _shape(dims, size, "randn")
-    return _finish((generator or default_generator).normal_fill(shape, _float_dtype(dtype), 0, 1), requires_grad)
+    try:
+        data = (generator or default_generator).normal_fill(shape, _float_dtype(dtype), 0, 1)
+    except ValueError as error:
+        raise negative_size(shape) or error from None
+    return _finish(data, requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     if size is None:
         low, high, size = 0, low, high
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    values = (generator or default_generator).integers_fill(_size((size,)), np_dtype, int(low), int(high))
+    shape = _size((size,))
+    if negative_size(shape):
+        raise negative_size(shape)
+    values = (generator or default_generator).integers_fill(shape, np_dtype, int(low), int(high))
     return _finish(values, requires_grad)
 
 
@@ -294,7 +333,11 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def normal(mean, std, size, *, generator=None) -> Tensor:
-    return _finish((generator or default_generator).normal_fill(_size((size,)), _float_dtype(None), mean, std), False)
+    check_std(std)
+    shape = _size((size,))
+    if negative_size(shape):
+        raise negative_size(shape)
+    return _finish((generator or default_generator).normal_fill(shape, _float_dtype(None), mean, std), False)
 
 
 def _like(values, input, dtype, requires_grad) -> Tensor:

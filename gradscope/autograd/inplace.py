@@ -436,6 +436,7 @@ def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from N(mean, std²): after the same manual_seed, PyTorch's values (float32 within ulps)."""
+    factories.check_std(std)
     rng, data = generator or factories.default_generator, self._data
     contiguous = data.flags.c_contiguous  # PyTorch's block Box-Muller is for contiguous tensors only
     values = fill_in_memory_order(data, lambda shape: rng.normal_fill(shape, data.dtype, mean, std, contiguous))

@@ -154,7 +154,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         values = rng.normal_fill(shape, dtype, 0, 1) * std._data + mean._data  # PyTorch's order: N(0, 1)·std + mean
         result = apply(R.normal_tensor_tensor, (mean, std), (values.astype(dtype, copy=False),))
     elif isinstance(mean, Tensor):
-        _check_std(np.asarray(std))
+        factories.check_std(std)
         data = mean._data
         values = rng.normal_fill(data.shape, data.dtype, 0, std) + data  # N(0, std²) + mean
         result = apply(R.normal_tensor_float, (mean,), (values.astype(data.dtype, copy=False),))

@@ -367,7 +367,7 @@ def basic_index(input, items, keep_full_slice: bool = False):
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     out, dim = input, 0
-    for item in items:
+    for position, item in enumerate(items):
         if item is Ellipsis:
             dim += ndim - specified
         elif item is None:
@@ -388,10 +388,10 @@ def basic_index(input, items, keep_full_slice: bool = False):
             dim += 1
         else:
             size = out._data.shape[dim]
-            position = int(item)
-            if not -size <= position < size:
-                raise IndexError(f"index {position} is out of bounds for dimension {dim} with size {size}")
-            out = apply(S.select, (out,), (dim, position % size))
+            index = int(item)
+            if not -size <= index < size:  # PyTorch names the dimension by the item's place in the index
+                raise IndexError(f"index {index} is out of bounds for dimension {position} with size {size}")
+            out = apply(S.select, (out,), (dim, index % size))
     return out
 
 

@@ -199,7 +199,8 @@ class RNNBase(Module):
 
     def _prepare(self, input: Tensor, hx, packed: bool = False):
         if input.dim() not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+            what = " tensor" if self.mode.startswith("RNN") else ""  # PyTorch's RNN says "tensor", LSTM and GRU don't
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D{what} instead")
         batched = input.dim() == 3
         weight = getattr(self, self._flat_weights_names[0])
         if input.dtype != weight.dtype and not packed:

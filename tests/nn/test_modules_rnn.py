@@ -120,7 +120,7 @@ def test_default_init_and_errors():
     bound = 1 / 4
     for param in gru.parameters():
         assert np.all(np.abs(param.detach().numpy()) <= bound)
-    with pytest.raises(ValueError, match="GRU: Expected input to be 2D or 3D, got 4D tensor instead"):
+    with pytest.raises(ValueError, match="GRU: Expected input to be 2D or 3D, got 4D instead"):
         gru(gradscope.ones(1, 1, 1, 3))
     with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"):
         gru(gradscope.ones(2, 1, 2))
