@@ -89,3 +89,32 @@ def test_a_cursor_move_draws_again_only_the_labels_whose_look_changed():
         assert labels == []  # both labels as they were drawn before
 
     drive(app, scenario)
+
+
+def assert_listed_as_tree_lists(graph: GraphTree, what: str) -> None:
+    """GraphTree's list of lines is Textual Tree's: the same paths, last flags, line numbers, width and cursor."""
+    graph._build()
+    ours = [(tuple(map(id, line.path)), line.last) for line in graph._tree_lines_cached]
+    size, cursor = graph.virtual_size, graph.cursor_line
+    numbers = [line.node._line for line in graph._tree_lines_cached]
+    Tree._build(graph)
+    assert ours == [(tuple(map(id, line.path)), line.last) for line in graph._tree_lines_cached], what
+    assert numbers == [line.node._line for line in graph._tree_lines_cached] == list(range(len(ours))), what
+    assert (size, cursor) == (graph.virtual_size, graph.cursor_line), what
+
+
+def test_tree_lines_are_listed_as_textuals_tree_lists_them():
+    app = make_app(synthetic_trace(2_000, passes=2))
+
+    async def scenario(pilot):
+        graph = app.screen.query_one(GraphTree)
+        assert_listed_as_tree_lists(graph, "opened")
+        for keys in (["j", "e"], ["G"], ["g", "j", "c"], ["n"], ["right_square_bracket"], ["j", "l", "j", "l"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert_listed_as_tree_lists(graph, keys)
+        graph.show_root = True  # (the browser never shows the invisible root; Tree's width counts its guides then)
+        await pilot.pause()
+        assert_listed_as_tree_lists(graph, "root shown")
+
+    drive(app, scenario)

@@ -12,7 +12,7 @@ from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -143,6 +143,36 @@ class GraphTree(PlacedScrollView, Tree[Item]):
         as the pane whatever their labels. Textual's Tree measures every line's label (drawing it) each time a line
         is added, expanded or collapsed, for a width to scroll to."""
         return 0
+
+    def _build(self) -> None:
+        """List the lines shown (Tree's `_build`: every expanded line's children, depth first), the widest line's
+        width from the depth alone: a label's width is nothing here (`get_label_width`), and Tree asked it of every
+        line listed (2,000 more after e) and added its guides' width, line by line."""
+        lines: list[_TreeLine[Item]] = []
+        deepest = 0
+        stack: list[tuple[list[TreeNode[Item]], list[TreeNode[Item]], int]] = [([], self.root._children, 0)]
+        if self.show_root:
+            stack = [([], [self.root], 0)]
+        while stack:
+            path, children, index = stack.pop()
+            if index == len(children):
+                continue
+            node = children[index]
+            stack.append((path, children, index + 1))
+            child_path = [*path, node]
+            node._line = len(lines)
+            lines.append(_TreeLine(child_path, index == len(children) - 1 or not self.show_root and not path))
+            deepest = max(deepest, len(child_path))
+            if node._expanded:
+                stack.append((child_path, node._children, 0))
+        self._tree_lines_cached = lines
+        width = max(0, deepest - 1) * self.guide_depth if lines else self.size.width
+        self.virtual_size = Size(width, len(lines))
+        if self.cursor_line != -1:
+            if self.cursor_node is not None:
+                self.cursor_line = self.cursor_node._line
+            if self.cursor_line >= len(lines):
+                self.cursor_line = -1
 
     def _add_node(self, parent: TreeNode[Item] | None, label: Text, data: Item | None,
                   expand: bool = False) -> TreeNode[Item]:
