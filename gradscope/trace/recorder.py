@@ -41,17 +41,6 @@ SNAPSHOT_BYTES = 64 << 20
 PRUNE_AT = 4096  # entries a recorder keeps of arrays it met before it drops those of arrays gone (Recorder._prune)
 
 
-def _whole_buffer(array: np.ndarray, owner: np.ndarray) -> bool:
-    """Whether `array` covers all the memory of `owner` (itself, or the ndarray it is a view of) in one dense
-    block: it is `owner`, or a transpose or reshape of it. Arrays with the same whole buffer hold the same
-    values in the same memory order; a slice or a strided view doesn't cover its base's."""
-    if owner is not array and (owner.size != array.size or (dtype := owner.dtype) is not array.dtype and (
-            dtype != array.dtype)):
-        return False
-    flags = array.flags
-    return flags.c_contiguous or flags.f_contiguous
-
-
 class _Known(weakref.ref):
     """What a recording knows of an ndarray it met, by identity (it is a weak reference to it: an id may be another
     array's once this one is gone): the record it was last captured as (`record`, at its tensor's `version`; None
@@ -259,7 +248,7 @@ class Recorder:
                     self._hold(record, array.nbytes)
             else:
                 flags = array.flags
-                dense = flags.c_contiguous or flags.f_contiguous  # all of its memory (see _whole_buffer)
+                dense = flags.c_contiguous or flags.f_contiguous  # all of its memory (see _record)
                 if made or writes.is_private(array):
                     record = TensorRecord.hold(array, dense, array)
                 else:
@@ -300,16 +289,28 @@ class Recorder:
             if record._snapshot is not None:  # (see _capture)
                 self._hold(record, array.nbytes)
             return record
-        whole = owner if owner is not None and _whole_buffer(array, owner()) else None
-        held = None if whole is None else whole.whole
-        # the same memory, unwritten since: at the same version, or still held (a write would have copied it)
-        if held is not None and (whole.whole_version == version or version is None or held.held is not None):
-            return TensorRecord.as_view(held, tuple(array.shape))
+        whole = dense = None
+        # whether `array` covers all the memory of its owner's entry (the array itself, or the ndarray it is a view
+        # of) in one dense block: it is that array, or a transpose or reshape of it. Arrays with the same whole
+        # buffer hold the same values in the same memory order; a slice or a strided view doesn't cover its base's
+        if owner is not None:
+            flags = array.flags
+            dense = flags.c_contiguous or flags.f_contiguous
+            if dense and ((target := owner()) is array or target.size == array.size and (
+                    (dtype := target.dtype) is array.dtype or dtype == array.dtype)):
+                whole = owner
+                held = owner.whole
+                # the same memory, unwritten since: at the same version, or still held (a write would have copied it)
+                if held is not None and (owner.whole_version == version or version is None or held._held is not None):
+                    return _as_view(held, tuple(array.shape))
         if memory is not None and memory.made or writes.is_private(memory_array):
-            record = TensorRecord.hold(array, None, memory_array)
+            record = TensorRecord.hold(array, dense, memory_array)
         else:
             record = TensorRecord.capture(array, self.keep_values)
-        self._hold(record, array.nbytes)  # held or copied, the same bytes
+        self._snapshots.append(record)  # held or copied, the same bytes (see _hold)
+        self._snapshot_total += array.nbytes
+        if self._snapshot_total > self.snapshot_bytes:
+            self._summarise_waiting()
         if whole is not None:
             whole.whole = record
             whole.whole_version = version

@@ -346,3 +346,19 @@ def test_a_view_of_memory_written_since_it_was_recorded_shows_the_values_written
     doubling, product = (node for node in trace.nodes.values() if node.name == "MulBackward0")
     assert doubling.outputs[0].stats == before
     assert product.inputs[0].stats == after != before
+
+
+def test_a_strided_view_of_held_memory_is_copied_as_recorded():
+    """A slice with a step of an array held by reference covers part of its memory, not densely: it is copied as it
+    is recorded (its statistics are its own, not the whole array's), and a write after recording changes neither."""
+    gradscope.manual_seed(0)
+    x = gradscope.randn(64, 80, requires_grad=True)
+    with Recorder(keep_values=0) as recorder:
+        doubled = x * 2
+        (doubled[:, ::2] * 3).sum().backward()
+    trace = recorder.finish()
+    doubling, product = (node for node in trace.nodes.values() if node.name == "MulBackward0")
+    assert product.inputs[0].held is None and product.inputs[0].pending_bytes == 64 * 40 * 4  # a copy of the slice
+    doubled.detach().add_(1)
+    assert doubling.outputs[0].stats == compute_stats((x.detach() * 2).numpy())
+    assert product.inputs[0].stats == compute_stats((x.detach() * 2).numpy()[:, ::2])
