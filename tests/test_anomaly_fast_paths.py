@@ -552,6 +552,43 @@ def test_cross_entropy_serves_anomaly_modes_default_checks_with_the_general_path
     assert applies  # check_forward checks log_softmax before nll_loss is computed: the general path's
 
 
+class _MyRNNCell(gs.nn.RNNCell):
+    """A user's subclass: its call is not closed (its forward is the user's), so stacks are found from its frame."""
+
+
+@pytest.mark.parametrize("cell", ["tanh", "relu", "no bias", "subclass"])
+def test_an_rnn_cell_serves_anomaly_modes_default_checks_with_the_general_paths_nodes(cell, monkeypatch):
+    """The RNN cell's one-frame step (fused_cells) under anomaly mode's default checks: its six nodes (two products
+    with their TBackward0, the sum, the nonlinearity) keep the stacks and scopes the general path gives them, op by
+    op; under check_forward the step runs op by op."""
+    from gradscope.autograd import fused_cells
+
+    steps = []  # the cell's one-frame steps
+    arrays = fused_cells._arrays
+    monkeypatch.setattr(fused_cells, "_arrays", lambda *args: steps.append(args) or arrays(*args))
+    gs.manual_seed(0)
+    kind = _MyRNNCell if cell == "subclass" else gs.nn.RNNCell
+    model = gs.nn.Sequential(kind(3, 4, bias=cell != "no bias", nonlinearity="relu" if cell == "relu" else "tanh"))
+    x = gs.randn(2, 3, requires_grad=True)
+    made, served = [], []
+    for general in (False, True):
+        steps.clear()
+        h, _ = _made(lambda: model[0](x, model(x)), general)
+        served.append(len(steps))
+        made.append(h)
+    assert served == [2, 0]  # the one-frame step served both calls, and the general path neither
+    fast_nodes, general_nodes = _graph(made[0]), _graph(made[1])
+    assert [n.name() for n in fast_nodes] == [n.name() for n in general_nodes] and len(fast_nodes) == 12
+    for a, b in zip(fast_nodes, general_nodes, strict=True):
+        assert a.metadata["traceback_"] == b.metadata["traceback_"] and a.scope == b.scope
+        assert a.metadata["traceback_"][-1].endswith("h, _ = _made(lambda: model[0](x, model(x)), general)\n")
+    assert {n.scope for n in fast_nodes} == {"0", "Sequential.0"}
+    steps.clear()
+    with gs.autograd.detect_anomaly(check_forward=True):
+        model(x)
+    assert steps == []  # check_forward reads the outputs the one-frame step doesn't make
+
+
 CROSS_ENTROPY_NAN = """\
     import warnings
     F = torch.nn.functional

@@ -102,8 +102,9 @@ def test_a_sequence_matches_torch_graph_and_gradients(taken):
 
 
 def test_it_steps_aside_where_it_does_not_serve(taken):
-    """Frozen weights, a missing bias, another dtype, shapes that fail, anomaly mode, no_grad, an inference
-    tensor: the general path, with its nodes and errors."""
+    """Frozen weights, a missing bias, another dtype, shapes that fail, anomaly mode's check_forward, no_grad, an
+    inference tensor: the general path, with its nodes and errors (anomaly mode's default checks are served:
+    test_anomaly_fast_paths)."""
     cell = _cell(gs.float64, True, "tanh")
     x, h = gs.randn(2, 3, dtype=gs.float64), gs.randn(2, 4, dtype=gs.float64, requires_grad=True)
     cell.bias_hh.requires_grad_(False)
@@ -113,7 +114,7 @@ def test_it_steps_aside_where_it_does_not_serve(taken):
     _same_tensor(cell(x, h), _general(cell, x, h))
     cell.weight_ih.requires_grad_(True)
     assert taken == [False, False, False, False]
-    with gs.autograd.detect_anomaly(check_nan=False):
+    with gs.autograd.detect_anomaly(check_forward=True):
         cell(x, h)
     with gs.no_grad():
         assert cell(x, h).grad_fn is None

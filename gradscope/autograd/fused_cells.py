@@ -8,8 +8,9 @@ tanh or relu), in their order: TBackward0 and AddmmBackward0 (MmBackward0 withou
 the same of the input's, AddBackward0, then TanhBackward0 or ReluBackward0. The products' and the sum's Tensors
 are not made: the general path's are garbage once the step returns (no node keeps its own output, and in the
 default modes nothing watches), so nothing could tell them missing. It serves the training case only:
-default modes, no observer, watcher or anomaly mode, weights and biases requiring grad and not views, no inference
-tensor; anything else returns None and the caller takes the general path, op by op.
+default modes, no observer or watcher, anomaly mode's default checks (its nodes handed to the checker in pairs, in one
+frame as the one-frame ops' are; check_forward reads the outputs not made here), weights and biases requiring grad and
+not views, no inference tensor; anything else returns None and the caller takes the general path, op by op.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from gradscope._quiet import QUIET_RESET, QUIET_RUN, QUIET_SET, QUIET_VALUE
 from gradscope.autograd import observers
 from gradscope.autograd.dispatch import ONE_METAS32, ONE_METAS64
 from gradscope.autograd.functions import _ALPHA_ONE
-from gradscope.autograd.fused import _FLOAT32, _FLOAT64
+from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _SKIP
 from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import _sequence, node_class
@@ -86,7 +87,8 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
              bias_hh: Tensor | None, relu: bool) -> Tensor | None:
     """`tanh(F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih))` (relu with `relu`) for a
     2-D input (N, I) and state (N, H), with the general path's nodes; None when it is not the common case."""
-    if not (observers.idle and observers.checker is None and modes.get() is DEFAULT_MODES
+    if not (observers.idle and (observers.checker is None or not observers.checker.check_forward)
+            and modes.get() is DEFAULT_MODES
             and isinstance(input, Tensor) and isinstance(hx, Tensor) and isinstance(weight_ih, Tensor)
             and isinstance(weight_hh, Tensor) and weight_ih._requires_grad and weight_hh._requires_grad
             and weight_ih._base is None and weight_hh._base is None and not (
@@ -230,4 +232,9 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     hidden._version_counter = version = [0]
     hidden._base = None
     node._saved = ((out, version, 0, None, None),)
+    if observers.checker is not None:  # anomaly mode: the stack, module call and parent of each node
+        made = observers.checker.nodes_made
+        made(hh_node._next[-1][0], hh_node, _SKIP)  # the state's TBackward0 and product
+        made(t_node, add_node._next[1][0], _SKIP)  # the input's
+        made(add_node, node, _SKIP)
     return hidden
