@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+import gradscope
+
+torch = pytest.importorskip("torch")
+
 # index -> (the index out of range, the dimension PyTorch names: its place in the index, that dim's size)
 INDEXES = {"(0, 3)": (3, 1, 3), "(0, 0, 5)": (5, 2, 4), "(Ellipsis, 9)": (9, 1, 4), "(slice(None), 7)": (7, 1, 3),
            "(None, 0, 5)": (5, 2, 3), "(0, None, 3)": (3, 2, 3), "(1, -4)": (-4, 1, 3),
@@ -51,3 +55,31 @@ def test_group_norm_names_the_counts(oracle):
 ])
 def test_factories_refuse_negative_sizes_and_stds_in_pytorchs_words(oracle, call, words):
     oracle.check(call, error=f"RuntimeError: {words}")
+
+
+@pytest.mark.parametrize("data, error", [
+    ("[[1, 2], [3]]", "ValueError: expected sequence of length 2 at dim 1 (got 1)"),
+    ("[[1.], [2., 3.]]", "ValueError: expected sequence of length 1 at dim 1 (got 2)"),
+    ("[[[1, 2], [3, 4]], [[1, 2], [3]]]", "ValueError: expected sequence of length 2 at dim 2 (got 1)"),
+    ("[[1, 2], []]", "ValueError: expected sequence of length 2 at dim 1 (got 0)"),
+    ("([1, 2], [3, 4, 5])", "ValueError: expected sequence of length 2 at dim 1 (got 3)"),
+    ("[[[1]], [[1], [2]]]", "ValueError: expected sequence of length 1 at dim 1 (got 2)"),
+    ("[[1, 2], 3]", "TypeError: not a sequence"),
+])
+def test_uneven_nested_lists_are_refused_in_pytorchs_words(oracle, data, error):
+    oracle.check(f"torch.tensor({data})", error=error)
+
+
+@pytest.mark.parametrize("function", ["matmul", "bmm"])
+@pytest.mark.parametrize("shapes", [((2, 2, 3), (3, 3, 5)), ((2, 2, 3), (2, 4, 5)), ((2, 2, 3), (3, 4, 5)),
+                                    ((2, 2, 3), (4, 5)), ((3,), (2, 2, 4)), ((2, 1, 2, 3), (4, 3, 5)),
+                                    ((1, 2, 3), (2, 4, 5)), ((5, 2, 3), (1, 3, 4)), ((2, 2, 3), (2, 3, 4))])
+def test_batched_products_check_their_sizes_as_pytorch(function, shapes):
+    """bmm took any dims and broadcast its batches (NumPy's matmul); a batched matmul named an mm's shapes."""
+    outcomes = []
+    for lib in (gradscope, torch):
+        try:
+            outcomes.append(tuple(getattr(lib, function)(lib.ones(shapes[0]), lib.ones(shapes[1])).shape))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]

@@ -75,7 +75,10 @@ def _float_dtype(dtype) -> np.dtype:
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying `data` (nested lists, numbers, ndarrays or tensors)."""
-    array = np.array(_to_array(data), copy=True)
+    try:
+        array = np.array(_to_array(data), copy=True)
+    except ValueError as error:
+        raise _uneven(data) or error from None
     if dtype is not None:
         target = _dtypes.to_numpy_dtype(dtype)
         if target.kind in "iu" and array.dtype.kind in "fiu" and array.size and not isinstance(
@@ -94,6 +97,28 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 _BOOL, _INT64 = np.dtype(np.bool_), np.dtype(np.int64)
+
+
+def _uneven(data) -> Exception | None:
+    """PyTorch's error for nested sequences that aren't a block: the sizes are read down the first elements, then
+    every sequence is checked against its dim's, depth first (None when `data` is a block)."""
+    sizes, probe = [], data
+    while isinstance(probe, (list, tuple)):
+        sizes.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+
+    def check(sequence, dim: int) -> Exception | None:
+        if dim == len(sizes) or sizes[dim] == 0:  # NOTE: PyTorch looks no deeper than an empty first sequence
+            return None
+        if not isinstance(sequence, (list, tuple)):
+            return TypeError("not a sequence")
+        if len(sequence) != sizes[dim]:
+            return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(sequence)})")
+        return next((found for item in sequence if (found := check(item, dim + 1)) is not None), None)
+
+    return check(data, 0)
 
 
 def _sequence_dtype(data: list | tuple) -> np.dtype | None:

@@ -35,6 +35,12 @@ def matmul(input, other):
             raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_scalar_name(b)}, "
                                f"{_scalar_name(a)}, and {_scalar_name(b)}")
         return apply(L.mv, (input, other), (), arrays)
+    if b.ndim > 2 and not (a.ndim <= 2 and (input.requires_grad or a.ndim == 1
+                                            and _foldable(np.swapaxes(b, -1, -2)))):
+        # a batched product (bmm), unfolded: PyTorch checks that the batch dims broadcast, then bmm's sizes
+        batch = math.prod(broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        if a.shape[-1] != b.shape[-2]:
+            raise RuntimeError(_batch2_error(batch, a.shape[-1], batch, b.shape[-2]))
     _check_matmul(a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0],
                   "mat1 and mat2 shapes cannot be multiplied ({2}x{0} and {1}x{3})", a, b)
     if a.ndim == 1 and b.ndim == 2:  # NOTE: PyTorch ends a vector @ matrix with an in-place squeeze_
@@ -106,7 +112,17 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+def _batch2_error(batch: int, inner: int, batch2: int, inner2: int) -> str:
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {inner}] but got: "
+            f"[{batch2}, {inner2}].")
+
+
 def bmm(input, mat2):
+    a, b = input._data, mat2._data
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(_batch2_error(a.shape[0], a.shape[2], b.shape[0], b.shape[1]))
     if input._data.dtype != mat2._data.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(input._data)} but found {_scalar_name(mat2._data)}")
     return apply(L.bmm, (input, mat2), (), _operands(input, mat2))
