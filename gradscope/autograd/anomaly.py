@@ -260,8 +260,8 @@ class AnomalyChecker:
         linear layer's one-frame forward (fused_products.linear) hands it weight.t()'s TBackward0 (`view_node`) and the
         product's `node`; True if their outputs are to be checked too: the caller then calls forward_made for each, the
         view's first, as the general path does (after the product, not before it: a transpose turns no finite value
-        non-finite, so the view's check never raises). cross_entropy's (fused_losses) hands it log_softmax's node and
-        nll_loss's, under the default checks alone."""
+        non-finite, so the view's check never raises). Under the default checks alone, cross_entropy's (fused_losses)
+        hands it log_softmax's node and nll_loss's, and the RNN cell's step (fused_cells) its six nodes in pairs."""
         call = _CALLS_GET()
         if call is None:
             view_node.frames = node.frames = stack_out(_GETFRAME(skip - 1))
