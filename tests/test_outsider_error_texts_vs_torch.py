@@ -83,3 +83,14 @@ def test_batched_products_check_their_sizes_as_pytorch(function, shapes):
         except RuntimeError as error:
             outcomes.append(str(error))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("data, error", [
+    ("'a'", "TypeError: new(): invalid data type 'str'"),
+    ("['a']", "ValueError: too many dimensions 'str'"),
+    ("[['a', 'b']]", "ValueError: too many dimensions 'str'"),
+    ("[1, 'a']", "TypeError: new(): invalid data type 'str'"),
+    ("[[1], ['b']]", "TypeError: new(): invalid data type 'str'"),
+])
+def test_strings_in_tensor_data_are_refused_in_pytorchs_words(oracle, data, error):
+    oracle.check(f"torch.tensor({data})", error=error)

@@ -79,6 +79,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array = np.array(_to_array(data), copy=True)
     except ValueError as error:
         raise _uneven(data) or error from None
+    if array.dtype.kind in "US":
+        raise _strings(data)
     if dtype is not None:
         target = _dtypes.to_numpy_dtype(dtype)
         if target.kind in "iu" and array.dtype.kind in "fiu" and array.size and not isinstance(
@@ -97,6 +99,17 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 _BOOL, _INT64 = np.dtype(np.bool_), np.dtype(np.int64)
+
+
+def _strings(data) -> Exception:
+    """PyTorch's error for strings in tensor data: its parser takes a string met where it reads sizes (down the
+    first elements) for a sequence of too many dimensions, one met among the values for a value of the wrong type."""
+    probe = data
+    while isinstance(probe, (list, tuple)) and probe:
+        probe = probe[0]
+    if isinstance(probe, str) and probe is not data:
+        return ValueError("too many dimensions 'str'")
+    return TypeError("new(): invalid data type 'str'")
 
 
 def _uneven(data) -> Exception | None:
