@@ -106,10 +106,14 @@ class Primitive:
             self.differentiable_outputs = None if outputs is None else tuple(range(outputs))
         else:
             self.differentiable_outputs = tuple(differentiable_outputs)
-        # xp first: the engine builds one as `Saved((xp, *saved values) + node._attrs)`, a concatenation, not a list
-        self.Saved = _saved_class(f"{node}Saved", ("xp",) + self.saved_names + self.params + self.attrs)
         # names rules use for outputs they save: "result" (output 0), or e.g. ("result", "indices")
         self.output_names = tuple(output_names or ("result",) + tuple(f"result{i}" for i in range(1, outputs or 1)))
+        if array_joint_vjp is None:  # (addmm's node is built with its saved pair in its own order, see fused_products)
+            # PyTorch's nodes save (saved-tensor hooks pack) the inputs by name, then the outputs: atan2 other, self
+            self.saved_names = tuple(sorted(n for n in self.saved_names if n not in self.output_names)) + tuple(
+                n for n in self.saved_names if n in self.output_names)
+        # xp first: the engine builds one as `Saved((xp, *saved values) + node._attrs)`, a concatenation, not a list
+        self.Saved = _saved_class(f"{node}Saved", ("xp",) + self.saved_names + self.params + self.attrs)
         # a variadic op (cat, stack) takes any number of tensors; its single rule returns one gradient each
         self.variadic = variadic
         # per saved name: (from an output?, index of that output/input, bit i set if input i's rule reads it)
