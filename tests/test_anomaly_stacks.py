@@ -428,3 +428,42 @@ def test_walks_out_over_gradscope_files_met_for_the_first_time_have_the_interpre
     _assert_stacks(made)
     assert stacks._USER_FILES == {__file__} and stacks._PACKAGE_FILES
     assert stacks.stack_out(None) == ()
+
+
+class _Net(nn.Module):
+    """A user's model: its forward (an open call) calls gradscope's modules (closed calls) at three places."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.act, self.last = nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1)
+
+    def forward(self, x, made: list):
+        made.append(((h := self.first(x)).grad_fn, traceback.extract_stack()))
+        made.append(((h := self.act(h)).grad_fn, traceback.extract_stack()))
+        made.append(((out := self.last(h)).grad_fn, traceback.extract_stack()))
+        return out
+
+
+def _user_model_step(model, x, made: list) -> None:
+    made.append(((loss := model(x, made).sum()).grad_fn, traceback.extract_stack()))
+    loss.backward()
+
+
+def test_modules_called_by_a_users_forward_have_the_interpreters_stacks():
+    """A gradscope module called from the user's forward: its ops' stack is the user's frame's (call_stack), whatever
+    the depth the step runs at and the frames that came before."""
+    model = _Net()
+    x = torch.ones(2, 4)
+    made: list = []
+    with torch.autograd.set_detect_anomaly(True):
+        for depth in (0, 0, 5, 5, 0):
+            _nested_user_step(depth, model, x, made)
+    _assert_stacks(made)
+    assert [node.scope for node, _ in made[:4]] == ["_Net.first", "_Net.act", "_Net.last", None]
+
+
+def _nested_user_step(depth: int, model, x, made: list) -> None:
+    if depth:
+        _nested_user_step(depth - 1, model, x, made)
+    else:
+        _user_model_step(model, x, made)

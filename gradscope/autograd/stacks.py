@@ -67,6 +67,9 @@ def call_stack(outer) -> tuple:
     it."""
     if outer.closed:  # gradscope's code called it: the stack of the call around it
         return outer.stack if outer.stack is not None else _call_stack(outer)
+    caller = sys._getframe(2)  # Module.__call__'s
+    if caller.f_code.co_filename in _USER_FILES:  # the user's forward called it (the commonest): _capture's answer
+        return stack_out(caller)
     return _capture(sys._getframe(1), outer)
 
 
