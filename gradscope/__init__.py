@@ -45,7 +45,7 @@ from gradscope.autograd.products import (
     addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer,
 )
 from gradscope.autograd.reductions import (
-    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var,
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var,
 )
 from gradscope.autograd.shape_functions import (
     cat, chunk, concat, concatenate, expand, flatten, gather, masked_fill, permute, reshape, split, squeeze, stack,
@@ -57,8 +57,8 @@ from gradscope.autograd.indexing_functions import (
     take,
 )
 from gradscope.autograd.linalg_aliases import (
-    cholesky, cholesky_inverse, cholesky_solve, det, geqrf, inverse, logdet, matrix_exp, matrix_power, orgqr, pinverse,
-    qr, slogdet, svd,
+    cholesky, cholesky_inverse, cholesky_solve, det, geqrf, inverse, logdet, matrix_exp, matrix_power, norm, orgqr,
+    pinverse, qr, slogdet, svd,
 )
 from gradscope.autograd.product_functions import (
     addbmm, addmv, addmv_, addr, baddbmm, cartesian_prod, cdist, chain_matmul, cross, dist, kron, meshgrid, tensordot,

@@ -73,3 +73,27 @@ y = x % 3
 y.sum().backward()
 print(y, x.grad)
 """)
+
+
+def test_norm_takes_pytorchs_string_orders(oracle):
+    """torch.norm / Tensor.norm with 'nuc' (and 'fro' over three dims) is linalg.matrix_norm, as PyTorch's
+    (gradscope's float() of the order failed); dtype= is honoured."""
+    oracle.check("""
+x = torch.arange(12.).reshape(3, 4) - 5
+b = torch.arange(24.).reshape(2, 3, 4) - 7
+print(torch.norm(x, p="nuc"), x.norm("nuc"), x.norm(p="fro"), b.norm("nuc", dim=(1, 2)))
+print(b.norm("nuc", dim=(1, 2), keepdim=True).shape, x.norm(1), x.norm("fro", dim=1), x.norm(dtype=torch.float64))
+w = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+w.norm("nuc").backward()
+print(w.grad)
+""")
+
+
+NORM_REFUSALS = {'b.norm("fro", dim=(0, 1, 2))': "linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2",
+                 'b.norm("nuc")': "linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2",
+                 'x.norm("abc")': "linalg.matrix_norm: Order abc not supported."}
+
+
+@pytest.mark.parametrize("call", NORM_REFUSALS)
+def test_norm_refuses_what_pytorch_refuses(oracle, call):
+    oracle.check(f"x = torch.ones(3, 4)\nb = torch.ones(2, 3, 4)\n{call}", error=f"RuntimeError: {NORM_REFUSALS[call]}")

@@ -19,6 +19,7 @@ import numpy as np
 
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import linalg_functions as L
+from gradscope.autograd import reductions
 from gradscope.autograd.complex_functions import conj
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.errors import warn_once
@@ -231,6 +232,15 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     return L._written(svd_result(result), out)
 
 
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """torch.norm: a vector norm (reductions.norm), except a string order beyond 'fro' over at most two dims
+    ('nuc', or 'fro' over three), which is linalg.matrix_norm over `dim` (every dim when None), as PyTorch's."""
+    if isinstance(p, str) and not (p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2)):
+        dims = list(range(input.dim())) if dim is None else [dim] if isinstance(dim, int) else dim
+        return L.matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return reductions.norm(input if dtype is None else input.to(dtype), p, dim, keepdim)
+
+
 FUNCTIONS = ("det", "slogdet", "logdet", "inverse", "pinverse", "matrix_power", "cholesky_inverse", "cholesky_solve",
-             "cholesky", "qr", "svd", "matrix_exp", "orgqr", "geqrf")
+             "cholesky", "qr", "svd", "matrix_exp", "orgqr", "geqrf", "norm")
 METHODS = {name: globals()[name] for name in FUNCTIONS}
