@@ -1,12 +1,13 @@
 """A pass switch draws again what shows the pass (the tree, the detail pane, the title line), not the whole screen:
-Textual repaints a screen whole when one of its reactives changes, and the pass shown and the screen's sub-title
-are the main screen's."""
+Textual repaints a screen whole when one of its reactives changes (the pass shown, the sub-title, the focus), and
+lays it out again when the header's title is set."""
 
 from textual.screen import Screen
 from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 
 from gradscope.tui import make_app
 from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.widgets.title_header import FittedTitle
 
 
 def test_a_pass_switch_repaints_what_shows_the_pass_not_the_whole_screen(monkeypatch):
@@ -20,15 +21,26 @@ def test_a_pass_switch_repaints_what_shows_the_pass_not_the_whole_screen(monkeyp
         return refresh(screen, *regions, **options)
 
     monkeypatch.setattr(Screen, "refresh", counted)
+    title_layouts = []
+    title_refresh = FittedTitle.refresh
+
+    def title_counted(title, *regions, **options):
+        if options.get("layout"):
+            title_layouts.append(options)
+        return title_refresh(title, *regions, **options)
+
+    monkeypatch.setattr(FittedTitle, "refresh", title_counted)
 
     async def scenario(pilot):
         assert screen_lines(app)[0].split("—")[-1].strip().startswith("pass 4 of 5")
         whole.clear()
+        title_layouts.clear()
         for key, shown in (("right_square_bracket", 0), ("right_square_bracket", 1), ("left_square_bracket", 0)):
             await pilot.press(key)
             await pilot.pause()
             assert app.screen.pass_index == shown
             assert whole == [], key
+            assert title_layouts == [], key  # the new title is drawn in the title's line, the screen not laid out
             title = screen_lines(app)[0]  # the title line shows the new pass
             assert title.split("—")[-1].strip().startswith(f"pass {shown} of 5"), title
             assert f"graph · pass {shown}" in screen_lines(app)[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult, RenderResult
 from textual.content import Content
+from textual.visual import VisualType
 from textual.widgets import Header
 from textual.widgets._header import HeaderClockSpace, HeaderIcon, HeaderTitle
 
@@ -42,6 +43,12 @@ def fit_title(title: str, sub_title: str, width: int) -> tuple[str, str]:
 
 class FittedTitle(HeaderTitle):
     """The header's title and sub-title, fitted to the width the title has."""
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        """Textual's Header sets the title here whenever the screen's title or sub-title changes (each pass switch),
+        asking for a layout of the whole screen; the line's size is the header's whatever it says: it is drawn again
+        only."""
+        super().update(content, layout=False)
 
     def render(self) -> RenderResult:
         header = self.parent
