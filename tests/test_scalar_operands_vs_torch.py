@@ -167,3 +167,16 @@ def test_numpy_scalars_in_differentiable_ops_as_torch(name):
     assert mine[0] == theirs[0] and mine[2:4] == theirs[2:4]
     np.testing.assert_allclose(mine[1], theirs[1], rtol=1e-6)
     np.testing.assert_allclose(mine[4], theirs[4], rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["add_", "sub_", "mul_", "div_", "__imul__", "__iadd__"])
+def test_in_place_arithmetic_with_a_numpy_scalar_rounds_as_torch(method):
+    """The scalar is rounded to the tensor's dtype first, as PyTorch's wrapped number: float32 x.mul_(np.float64(0.1))
+    multiplied by the float64 0.1 and rounded once (last bits differed from PyTorch's)."""
+    values = np.linspace(0.1, 3, 1000).astype(np.float32)
+
+    def run(lib):
+        x = lib.tensor(values)
+        return getattr(x, method)(np.float64(1 / 3)).numpy()
+
+    np.testing.assert_array_equal(run(gradscope), run(torch))

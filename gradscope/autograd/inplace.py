@@ -275,6 +275,8 @@ def _fast(target: Tensor, function, scalar) -> Tensor:
     ufunc = _UFUNCS[function.__name__]
     checker = observers.checker
     data = target._data
+    if type(scalar) is not float and isinstance(scalar, np.number):  # a weak number, as PyTorch's (see F._number)
+        scalar = scalar.item()
     if data.dtype.kind not in "fc":
         if isinstance(scalar, float) or ufunc is np.true_divide or type(scalar) is not int or data.dtype.kind == "b":
             return _inplace(target, function, scalar)
