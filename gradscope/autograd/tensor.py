@@ -286,8 +286,13 @@ class Tensor:
 
     def _grad_accumulator(self) -> AccumulateGrad | None:
         """The leaf's AccumulateGrad (see _leaf_edge); None for a view that requires grad only through its base.
-        For the engine's own use: user code gets it `_handed_out()`."""
-        return self._leaf_edge()[0]
+        For the engine's own use (a root, a target: taken as shared, as another edge into it might be): user code
+        gets it `_handed_out()`."""
+        node = self._accumulator
+        if node is None:
+            return self._first_leaf_edge()[0]
+        node._shared = True
+        return node
 
     def _leaf_edge(self) -> tuple:
         """The graph edge this leaf contributes as an input (every node maker asks for it): `(its AccumulateGrad,
