@@ -451,15 +451,22 @@ def _user_model_step(model, x, made: list) -> None:
 
 def test_modules_called_by_a_users_forward_have_the_interpreters_stacks():
     """A gradscope module called from the user's forward: its ops' stack is the user's frame's (call_stack), whatever
-    the depth the step runs at and the frames that came before."""
+    the depth the step runs at and the frames that came before. The loss, made in the step once the forward returned,
+    takes the walk's links (stacks._outer_elsewhere): the walks from the forward stay one for one from a depth's second
+    step on, not made anew by the loss's walk each step."""
+    from gradscope.autograd import stacks  # white box: whether the walks take the last walk's links one for one
+
     model = _Net()
     x = torch.ones(2, 4)
     made: list = []
+    one_for_one = []
     with torch.autograd.set_detect_anomaly(True):
-        for depth in (0, 0, 5, 5, 0):
+        for depth in (0, 0, 0, 5, 5, 5, 20, 20, 0):
             _nested_user_step(depth, model, x, made)
+            one_for_one.append(stacks._recent.chain[5] is True)
     _assert_stacks(made)
     assert [node.scope for node, _ in made[:4]] == ["_Net.first", "_Net.act", "_Net.last", None]
+    assert one_for_one == [True, True, True, True, True, True, True, True, True]
 
 
 def _nested_user_step(depth: int, model, x, made: list) -> None:

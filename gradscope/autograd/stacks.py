@@ -240,8 +240,11 @@ def _walk(frame) -> tuple:
                         _KNOWN[inner] = links[index]
                         frames.append(inner)
                     return links[0]
-            if inner is frame and earlier is True and frame.f_code is places[0][0]:
-                link = _step_elsewhere(frame, chain, recent.frames)
+            if inner is frame:  # the first place differs: the frame of one of the walk's places?
+                if earlier is True and frame.f_code is places[0][0]:
+                    link = _step_elsewhere(frame, chain, recent.frames)
+                else:
+                    link = _outer_elsewhere(frame, chain, recent.frames)
                 if link is not None:
                     return link
         except (AttributeError, IndexError):  # the stack ended sooner (None has no f_code)
@@ -320,6 +323,47 @@ def _step_elsewhere(frame, chain, frames: list):
     link = _KNOWN[frame] = (frame.f_code, frame.f_lasti, links[0][2])
     frames.append(frame)
     return link
+
+
+def _outer_elsewhere(frame, chain, frames: list):
+    """The link of `frame`, a frame of the code of one of the last walk's outer places (not its innermost) at another
+    instruction: an op made there once the frames inside it returned (a loss computed in the step that called a
+    model's forward, where the walk began). Its callers' links hold if they are at the walk's places out to where it
+    stopped. The frames kept inside it have returned: let go. A walk that made links (`chain`'s frames listed) has its
+    next walks stop, from now on, at the innermost of its frames out of this one still running at its place, as
+    _stop_sooner (else ops made in turn in the model's forward and in the step would each walk anew). None if the
+    callers are not at the walk's places."""
+    places, stop, stop_lasti, links, kept, earlier = chain
+    code = frame.f_code
+    for index in range(1, len(places)):
+        if places[index][0] is code:
+            break
+    else:
+        return None
+    inner = frame.f_back
+    for code, lasti in places[index + 1:]:
+        if inner.f_code is not code or inner.f_lasti != lasti:
+            return None
+        inner = inner.f_back
+    if inner is not stop or stop is not None and inner.f_lasti != stop_lasti:
+        return None
+    if earlier.__class__ is tuple:
+        inner = frame.f_back
+        for later in range(index + 1, len(places)):
+            old = earlier[later]
+            if inner is old and not inner.f_code.co_flags & _RESUMABLE:
+                break
+            inner = inner.f_back
+        else:
+            return None
+        _forget_inside(frames, stop)
+        _KNOWN[inner] = links[later]
+        frames.append(inner)
+        alone = 0 in kept
+        _recent.chain = (places[:later], inner, inner.f_lasti, links, [0] if alone else kept, alone)
+    else:
+        _forget_inside(frames, stop)
+    return (frame.f_code, frame.f_lasti, links[index][2])
 
 
 def let_go_of_the_step() -> None:
