@@ -92,6 +92,13 @@ CHECKED = {
     "int8.index_fill(0, i, 300)": lambda T: _int8(T).index_fill(0, T.tensor([0]), 300),
     "int8[0] = 300": lambda T: _setitem(T, _int8(T), 300),
     "uint8[0] = 256": lambda T: _setitem(T, _uint8(T), 256),
+    "uint8[0] = -1": lambda T: _setitem(T, _uint8(T), -1),
+    "uint8.index_fill(0, i, -1)": lambda T: _uint8(T).index_fill(0, T.tensor([0]), -1),
+    "uint8.clamp(min=-1)": lambda T: _uint8(T).clamp(min=-1),
+    "uint8.add(1, alpha=-1)": lambda T: _uint8(T).add(1, alpha=-1),
+    "int8.add(5, alpha=30)": lambda T: _int8(T).add(5, alpha=30),
+    "int8.sub(100, alpha=2)": lambda T: _int8(T).sub(100, alpha=2),
+    "int8.add(tensor, alpha=30)": lambda T: _int8(T).add(_int8(T), alpha=30),
 }
 
 FLOATING = {

@@ -93,12 +93,14 @@ def _operands(a, b) -> list:
     return [_cast(da, common), _cast(db, common)]
 
 
-def _check_number(number, tensor) -> None:
-    """Raise PyTorch's error for a Python int param of an op on an integer tensor (alpha, value, a clamp bound, where's
-    other) that its dtype can't hold: PyTorch converts those checked ('value cannot be converted to type int8_t
-    without overflow'), where NumPy raises its own OverflowError, or wraps (where)."""
+def _checked_number(number, tensor):
+    """A Python int param of an op on an integer tensor (alpha, value, a clamp bound, where's other) as PyTorch converts
+    it (c10::checked_convert): out of the dtype's range, its error ('value cannot be converted to type int8_t without
+    overflow') where NumPy raises its own OverflowError or wraps; a small negative for an unsigned dtype wrapped (-1 is
+    255 for uint8), where NumPy refuses it."""
     if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
-        _dtypes.checked_scalar(number, tensor._data.dtype)
+        return _dtypes.checked_scalar(number, tensor._data.dtype)
+    return number
 
 
 def _floating_operands(a, b) -> list:
@@ -143,8 +145,10 @@ def add(input, other, *, alpha=1):
     if type(alpha) is int and alpha == 1:
         params = _ALPHA_ONE  # no new tuple in the common case
     else:
-        _check_number(alpha, input)
+        alpha = _checked_number(alpha, input)
         params = (alpha,)
+        if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+            other, params = other * alpha, _ALPHA_ONE  # PyTorch's product in the dtype: wrapped as `other` is
     return apply(E.add, (input, other), params, _arithmetic_operands(input, other))
 
 
@@ -172,8 +176,10 @@ def sub(input, other, *, alpha=1):
     if type(alpha) is int and alpha == 1:
         params = _ALPHA_ONE  # no new tuple in the common case
     else:
-        _check_number(alpha, input)
+        alpha = _checked_number(alpha, input)
         params = (alpha,)
+        if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+            other, params = other * alpha, _ALPHA_ONE  # PyTorch's product in the dtype: wrapped as `other` is
     return apply(E.sub, (input, other), params, _arithmetic_operands(input, other))
 
 
@@ -390,8 +396,7 @@ def clamp(input, min=None, max=None):  # noqa: A002, F811 - PyTorch's parameter 
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(E.clamp_tensor, input, (-math.inf if min is None else min,
                                                         math.inf if max is None else max))
-    _check_number(min, input)
-    _check_number(max, input)
+    min, max = _checked_number(min, input), _checked_number(max, input)
     common = _dtypes.result_type([input._data] + [bound for bound in (min, max) if bound is not None])
     return apply(E.clamp, (input,), (min, max), [_cast(input._data, common)])
 
@@ -449,8 +454,7 @@ def where(condition, input=None, other=None):
         return nonzero(condition, as_tuple=True)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor._make(np.asarray(input, dtype=_dtypes.result_type((input,))))
-    _check_number(input, other)
-    _check_number(other, input)
+    input, other = _checked_number(input, other), _checked_number(other, input)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     return apply_holding(E.where, (input, other), (cond.astype(bool, copy=False),),
                          (condition if isinstance(condition, Tensor) else None,), _operands(input, other))

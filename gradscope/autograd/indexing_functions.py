@@ -9,7 +9,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.errors import warn_once
-from gradscope.autograd.functions import _check_number
+from gradscope.autograd.functions import _checked_number
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.shape_functions import check_along_index, contiguous, expand, reshape, unsqueeze
@@ -127,7 +127,7 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor):
         return apply_holding(X.index_fill_tensor, (input, value), (d, positions), _held(index),
                              [input._data, value._data.astype(input._data.dtype)])
-    _check_number(value, input)
+    value = _checked_number(value, input)
     return apply_holding(X.index_fill, (input,), (d, positions, value), _held(index))
 
 

@@ -410,7 +410,7 @@ def _copy_to(target: Tensor, value) -> None:
     """PyTorch's setitem copy: a value of the target's shape is copied (CopyBackwards), a 0-dim one (a Python
     number is one) fills it (FillBackward3), any other is broadcast, leading 1s dropped, then copied."""
     if not isinstance(value, Tensor):
-        F._check_number(value, target)
+        value = F._checked_number(value, target)
         value = Tensor._make(np.asarray(value, dtype=target._data.dtype))
     shape = value._data.shape
     if shape == target._data.shape:

@@ -7,7 +7,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.functions import _check_number, _float_input, _floating_operands, _operands, to_dtype, trunc
+from gradscope.autograd.functions import _checked_number, _float_input, _floating_operands, _operands, to_dtype, trunc
 from gradscope.autograd.functions import pow as _pow
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
@@ -293,7 +293,7 @@ def _three_operands(input, tensor1, tensor2) -> list:
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value · tensor1 · tensor2."""
-    _check_number(value, input)
+    value = _checked_number(value, input)
     result = apply(X.addcmul, (input, tensor1, tensor2), (value,), _three_operands(input, tensor1, tensor2))
     return write_out("addcmul", result, out)
 
@@ -310,7 +310,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """input + value · tensor1 / tensor2."""
     if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
         raise RuntimeError(_INTEGER_ADDCDIV)
-    _check_number(value, input)
+    value = _checked_number(value, input)
     result = apply(X.addcdiv, (input, tensor1, tensor2), (value,), _three_operands(input, tensor1, tensor2))
     return write_out("addcdiv", result, out)
 
