@@ -79,8 +79,6 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array = np.array(_to_array(data), copy=True)
     except ValueError as error:
         raise _uneven(data) or error from None
-    if array.dtype.kind in "US":
-        raise _strings(data)
     if dtype is not None:
         target = _dtypes.to_numpy_dtype(dtype)
         if target.kind in "iu" and array.dtype.kind in "fiu" and array.size and not isinstance(
@@ -89,7 +87,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     elif isinstance(data, (np.ndarray, Tensor, np.generic)):
         target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
     else:
-        target = (_sequence_dtype(data) if isinstance(data, (list, tuple)) else None) or _infer_dtype(array)
+        try:
+            target = (_sequence_dtype(data) if isinstance(data, (list, tuple)) else None) or _infer_dtype(array)
+        except TypeError:
+            if array.dtype.kind in "US":
+                raise _strings(data) from None
+            raise
     token = quiet()  # a value out of the dtype's range becomes inf as in PyTorch, without NumPy's warning
     try:
         array = array.astype(target, copy=False)
@@ -216,10 +219,9 @@ def _shape(dims: tuple, size, name: str) -> tuple:
 
 def _filled(fill, shape, dtype, requires_grad, name: str = "") -> Tensor:
     try:
-        data = np.full(shape, fill, dtype=_float_dtype(dtype))
+        return _finish(np.full(shape, fill, dtype=_float_dtype(dtype)), requires_grad)
     except ValueError as error:
         raise negative_size(shape, name) or error from None
-    return _finish(data, requires_grad)
 
 
 def negative_size(shape: tuple, name: str = "") -> RuntimeError | None:
