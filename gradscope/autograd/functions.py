@@ -145,14 +145,20 @@ def add(input, other, *, alpha=1):
     if type(alpha) is int and alpha == 1:
         params = _ALPHA_ONE  # no new tuple in the common case
     else:
-        alpha = _checked_number(alpha, input)
-        params = (alpha,)
-        if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
-            other, params = other * alpha, _ALPHA_ONE  # PyTorch's product in the dtype: wrapped as `other` is
+        other, params = _scaled_by_alpha(input, other, alpha)
     return apply(E.add, (input, other), params, _arithmetic_operands(input, other))
 
 
 _ALPHA_ONE = (1,)
+
+
+def _scaled_by_alpha(input, other, alpha):
+    """add's and sub's `other` and params for an alpha other than 1: an int times an integer tensor's alpha is
+    PyTorch's product in the dtype, wrapped as `other` is; otherwise alpha goes to the op."""
+    alpha = _checked_number(alpha, input)
+    if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        return other * alpha, _ALPHA_ONE
+    return other, (alpha,)
 
 
 def _bool_operand(value) -> bool:
@@ -176,10 +182,7 @@ def sub(input, other, *, alpha=1):
     if type(alpha) is int and alpha == 1:
         params = _ALPHA_ONE  # no new tuple in the common case
     else:
-        alpha = _checked_number(alpha, input)
-        params = (alpha,)
-        if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
-            other, params = other * alpha, _ALPHA_ONE  # PyTorch's product in the dtype: wrapped as `other` is
+        other, params = _scaled_by_alpha(input, other, alpha)
     return apply(E.sub, (input, other), params, _arithmetic_operands(input, other))
 
 
