@@ -133,11 +133,17 @@ from gradscope.autograd.grad_mode import (
     enable_grad, inference_mode, is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled,
     is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
+from gradscope.autograd import numpy_names as _numpy_names
 from gradscope.autograd.tensor import Size, Tensor, device
 
 from gradscope.version import __version__
 
 newaxis = None
+
+# NumPy's argument names (torch.sum(x, axis=0, keepdims=True)), as PyTorch's parser takes them for its native
+# functions; these four PyTorch writes in Python, and they take only their own names
+_PYTHON_WRITTEN = ("norm", "split", "unique", "unique_consecutive")
+_numpy_names.bind_numpy_names(globals(), _PYTHON_WRITTEN)
 
 # Everything above the engine loads on first use: a script that never touches torch.distributions (52 modules)
 # or torch.fft does not pay for them, nor does `gradscope inspect` or a trace child before the script asks.
@@ -171,6 +177,7 @@ __getattr__, __dir__ = _lazy_exports(
         # debugging a training loop: a layer above this package, which itself imports this one
         "gradscope.watching": ("watch", "WatchStop"),
     },
+    bind=_numpy_names.binding_in(__name__),
 )
 # `from gradscope import *` takes (and loads) what it took before these loaded lazily: not the debugger's layers
 __all__ = sorted(name for name in __dir__() if not name.startswith("_")

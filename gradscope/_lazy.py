@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 
 
 def lazy_exports(package: str, namespace: dict, *, submodules: Iterable[str] = (),
-                 names: Mapping[str, Iterable[str]] | None = None) -> tuple[Callable, Callable]:
+                 names: Mapping[str, Iterable[str]] | None = None,
+                 bind: Callable = lambda name, value: value) -> tuple[Callable, Callable]:
     """The module `__getattr__` and `__dir__` of `package` (whose globals are `namespace`): each submodule in
     `submodules` and each name of `names` (module → the names it defines) loads when first read, then stays
-    in `namespace`, so later reads cost what an eager attribute costs."""
+    in `namespace` (as `bind(name, value)` makes it), so later reads cost what an eager attribute costs."""
     submodules = frozenset(submodules)
     home = {name: module for module, exported in (names or {}).items() for name in exported}
 
@@ -27,7 +28,7 @@ def lazy_exports(package: str, namespace: dict, *, submodules: Iterable[str] = (
         if name in submodules:
             value = importlib.import_module(f"{package}.{name}")
         elif name in home:
-            value = getattr(importlib.import_module(home[name]), name)
+            value = bind(name, getattr(importlib.import_module(home[name]), name))
         else:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         namespace[name] = value

@@ -8,6 +8,7 @@ The functions live in the autograd layer (gradscope/autograd/spectral_functions.
     tensor([10.+0.j, -2.+2.j, -2.+0.j], grad_fn=<FftR2CBackward0>)
 """
 
+from gradscope.autograd import numpy_names
 from gradscope.autograd.spectral_functions import (
     fft,
     fft2,
@@ -31,3 +32,6 @@ from gradscope.autograd.spectral_functions import (
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifft2", "ifftn", "ifftshift", "ihfft",
            "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn"]
+
+# NumPy's argument names (fft.rfft(t, axis=0)), as PyTorch's parser takes them for its native functions
+numpy_names.bind_numpy_names(globals(), prefix="fft_")

@@ -11,6 +11,7 @@ beside the torch.* and Tensor.* forms PyTorch also gives some of them (torch.det
     tensor(5., grad_fn=<LinalgDetBackward0>)
 """
 
+from gradscope.autograd import numpy_names
 from gradscope.autograd.linalg_aliases import householder_product, matrix_exp, matrix_power, pinv
 from gradscope.autograd.linalg_factorizations import (
     cholesky_ex,
@@ -55,3 +56,6 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
            "vecdot", "vector_norm"]
+
+# NumPy's argument names (linalg.vector_norm(t, axis=0)), as PyTorch's parser takes them for its native functions
+numpy_names.bind_numpy_names(globals(), prefix="linalg_")

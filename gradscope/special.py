@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from gradscope.autograd import numpy_names
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _floating_operands, erf, log1p, sigmoid
 from gradscope.autograd.functions import log_softmax as _log_softmax
@@ -66,3 +67,6 @@ def xlog1py(input, other, *, out=None):  # noqa: A002
     else:
         result = apply(_special.xlog1py, (input, other), (), arrays)
     return write_out("xlog1py", result, out)
+
+# NumPy's argument names (special.logsumexp(t, axis=0)), as PyTorch's parser takes them for its native functions
+numpy_names.bind_numpy_names(globals(), prefix="special_")

@@ -132,7 +132,7 @@ def test_module_respects_layers(path):
 # autograd's own order, bottom-up (DESIGN §1): a module imports modules of its own layer or below, never above
 AUTOGRAD_LAYERS = (
     ("graph primitives", {"errors", "grad_mode", "hooks", "observers", "stacks", "return_types", "saved", "node",
-                          "writes", "refusals"}),
+                          "writes", "refusals", "numpy_names"}),
     ("tensor", {"tensor"}),
     ("dispatch", {"dispatch", "fused", "fused_products", "fused_losses"}),
     ("function library", {

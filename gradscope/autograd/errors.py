@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from gradscope._dtypes import legacy_type_name
+from gradscope.autograd.numpy_names import past_wrappers
 
 FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -119,4 +120,4 @@ def warn_once(key: str, message: str, stacklevel: int = 3) -> None:
     `torch.set_warn_always(True)`."""
     if key not in _WARNED or WARN_ONCE["always"]:
         _WARNED.add(key)
-        warnings.warn(message, UserWarning, stacklevel=stacklevel)
+        warnings.warn(message, UserWarning, stacklevel=past_wrappers(stacklevel))

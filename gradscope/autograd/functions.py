@@ -598,6 +598,8 @@ def _dim_argument(function: str, dim, keyword: dict, position: int) -> int:
     """softmax's `dim` as PyTorch's argument parser takes it: an int or anything with __index__ but a bool, by
     position or as `dim=` (its errors name the position of one given by position: 1 for the Tensor method)."""
     if keyword:
+        if dim is _REQUIRED and keyword.keys() == {"axis"}:  # NumPy's name, which PyTorch's parser takes for dim
+            keyword = {"dim": keyword["axis"]}
         unexpected = next((name for name in keyword if name != "dim"), None)
         if unexpected is not None:
             raise TypeError(f"{function}() got an unexpected keyword argument '{unexpected}'")

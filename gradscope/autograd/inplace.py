@@ -22,6 +22,7 @@ from gradscope.autograd.dispatch import _edge, apply, hold, replay_view
 from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.grad_mode import enable_grad, grad_enabled, inference_enabled, no_grad
 from gradscope.autograd.node import Node, _sequence
+from gradscope.autograd.numpy_names import past_wrappers
 from gradscope.autograd.saved import SavedTensor
 from gradscope.autograd.shape_functions import (
     basic_index,
@@ -80,7 +81,7 @@ def _inplace(target: Tensor, function, *others, overlapping: str = "refuse") -> 
     if target._base is not None and overlaps(target._data) and overlapping != "allow":
         if overlapping == "refuse":
             raise RuntimeError(errors.OVERLAP)
-        warnings.warn(_DEPRECATED_ON_EXPANDED[overlapping], UserWarning, stacklevel=3)
+        warnings.warn(_DEPRECATED_ON_EXPANDED[overlapping], UserWarning, stacklevel=past_wrappers(3))
     if record and (target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)):
         return _inplace_recorded(target, function, others)
     with no_grad():

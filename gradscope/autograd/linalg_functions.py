@@ -302,13 +302,15 @@ def _cast_for_norm(x: Tensor, dtype, name: str) -> Tensor:
     return x.to(dtype)
 
 
-def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
+def vector_norm(input: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None,  # noqa: A002
+                out: Tensor | None = None) -> Tensor:
     """(Σ|x|^ord)^(1/ord) over `dim` (every dim by default), ord = inf/-inf the max/min of |x|, 0 the
     count of nonzeros (LinalgVectorNormBackward0).
 
     >>> gradscope.linalg.vector_norm(gradscope.tensor([3.0, -4.0]))
     tensor(5.)
     """
+    x = input  # PyTorch's parser calls it `input` (and takes `x`, NumPy's name); its docs call it x
     _refuse_out_with_grad(out, "linalg_vector_norm", x)
     if isinstance(ord, str) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}")
@@ -324,10 +326,11 @@ def _order_text(ord) -> str:
     return ord if isinstance(ord, str) else f"{float(ord):g}"
 
 
-def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,
+def matrix_norm(input: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,  # noqa: A002
                 out: Tensor | None = None) -> Tensor:
     """'fro' (the 2-norm of the entries), 'nuc' (Σ singular values), 2/-2 (largest/smallest singular
     value), 1/-1 (max/min column sum of |A|), inf/-inf (max/min row sum) over the two dims `dim`."""
+    A = input  # PyTorch's parser calls it `input` (its docs: A)
     if ord not in ("fro", "nuc") and (isinstance(ord, str) or abs(ord) not in (1, 2, math.inf)):
         raise RuntimeError(f"linalg.matrix_norm: Order {_order_text(ord)} not supported.")
     _check_matrix(A, "linalg.matrix_norm")
@@ -363,9 +366,11 @@ def _singular_value_norm(A: Tensor, ord, dims, keepdim: bool) -> Tensor:
     return result.unsqueeze(-1).permute([order.index(d) for d in range(A.dim())])
 
 
-def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, out: Tensor | None = None, dtype=None) -> Tensor:
+def norm(input: Tensor, ord=None, dim=None, keepdim: bool = False, *, out: Tensor | None = None,  # noqa: A002
+         dtype=None) -> Tensor:
     """A vector norm (vector_norm) or, for a 2-D input or two dims, a matrix norm (matrix_norm); the
     2-norm of every entry when neither `ord` nor `dim` is given."""
+    A = input  # PyTorch's parser calls it `input` (its docs: A)
     dims = None if dim is None else ([dim] if isinstance(dim, int) else list(dim))
     if dims is not None and len(dims) not in (1, 2):
         raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dims}")

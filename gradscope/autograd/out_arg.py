@@ -9,6 +9,7 @@ import numpy as np
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.inplace import _write
+from gradscope.autograd.numpy_names import past_wrappers
 from gradscope.autograd.tensor import Tensor
 
 _RESIZED = ("An output with one or more elements was resized since it had shape {0}, which does not match the "
@@ -39,6 +40,7 @@ def _copy_into(value: Tensor, target: Tensor) -> None:
     data = value._data
     if target._data.shape != data.shape:
         if target._data.size:
-            warnings.warn(_RESIZED.format(list(target._data.shape), list(data.shape)), UserWarning, stacklevel=4)
+            warnings.warn(_RESIZED.format(list(target._data.shape), list(data.shape)), UserWarning,
+                          stacklevel=past_wrappers(4))
         target._data = np.empty(data.shape, dtype=target._data.dtype)
     _write(target, data)

@@ -22,6 +22,7 @@ from gradscope.autograd import (
     inplace_forms,
     legacy,
     linalg_aliases,
+    numpy_names,
     placement_functions,
     pointwise,
     pointwise_extra,
@@ -326,3 +327,7 @@ Tensor.__itruediv__ = Tensor.__idiv__ = I.div_
 Tensor.__ifloordiv__ = pointwise_extra.floor_divide_
 Tensor.__imod__ = pointwise.remainder_
 Tensor.__ipow__ = I.pow_
+
+# NumPy's argument names (x.sum(axis=0, keepdims=True)), as PyTorch's parser takes them for its native methods
+numpy_names.bind_numpy_method_names(Tensor, written_in_python=("norm", "split", "unflatten", "unique",
+                                                               "unique_consecutive"))

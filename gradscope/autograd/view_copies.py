@@ -20,6 +20,7 @@ def _copy_variant(view_function, name: str):
         return apply(COPIES[op], (input,), params)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"{view_function.__name__} as a copy ({name})."
+    function.__wrapped__ = view_function  # its signature, for inspect and for NumPy's argument names (numpy_names)
     return function
 
 

@@ -7,6 +7,7 @@ import gradscope
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dims
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.numpy_names import accepting_numpy_names
 from gradscope.autograd.reductions import linalg_vector_norm
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import plus
@@ -63,3 +64,8 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     if input._data.dtype.itemsize == 2:  # float16: PyTorch's kernel has no loop for it
         raise NotImplementedError("\"pdist\" not implemented for 'Half'")
     return apply(D.pdist, (input,), (float(p),))
+
+
+# NumPy's argument names (cosine_similarity(a, b, axis=0)): PyTorch's parser takes them, these two are native there
+cosine_similarity = accepting_numpy_names(cosine_similarity)
+pairwise_distance = accepting_numpy_names(pairwise_distance)
