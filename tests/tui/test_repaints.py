@@ -2,11 +2,18 @@
 Textual repaints a screen whole when one of its reactives changes (the pass shown, the sub-title, the focus), and
 lays it out again when the header's title is set."""
 
+import sys
+
+from textual._compositor import Compositor
 from textual.screen import Screen
 from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 
 from gradscope.tui import make_app
+from gradscope.tui.screens.base import BrowserScreen
+from gradscope.tui.screens.help import HelpScreen
 from gradscope.tui.screens.main import MainScreen
+from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.title_header import FittedTitle
 
 
@@ -79,3 +86,74 @@ def test_a_focus_change_restyles_the_panes_it_concerns_not_the_whole_screen(monk
             assert footer in screen_lines(app)[-1], (key, screen_lines(app)[-1])
 
     drive(app, scenario)
+
+
+def _layouts_and_paints(monkeypatch) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """Every layout (the screen's class, the function that asked for it) and, per tick of a screen's update timer,
+    the screens painted, as they happen."""
+    layouts, ticks = [], []
+    refresh_layout, render_update, on_timer_update = (Screen._refresh_layout, Compositor.render_update,
+                                                      BrowserScreen._on_timer_update)
+
+    def laid_out(screen, *args, **options):
+        layouts.append((type(screen).__name__, sys._getframe(1).f_code.co_name))
+        return refresh_layout(screen, *args, **options)
+
+    def painted(compositor, *args, **options):
+        if ticks:
+            ticks[-1].append(type(compositor.root).__name__)
+        return render_update(compositor, *args, **options)
+
+    def ticked(screen):
+        ticks.append([])
+        return on_timer_update(screen)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", laid_out)
+    monkeypatch.setattr(Compositor, "render_update", painted)
+    monkeypatch.setattr(BrowserScreen, "_on_timer_update", ticked)
+    return layouts, ticks
+
+
+def test_a_screen_opens_laid_out_once_per_change_and_painted_once_per_tick(monkeypatch):
+    """Textual lays a screen out again at the size its own layout reports, lays out the screen below it, hidden, and
+    paints a tick's layout and then the whole screen again: ? took four layouts of the help, one of the main screen
+    and four paints."""
+    app = make_app(recorded(NAN_MODEL))
+    layouts, ticks = _layouts_and_paints(monkeypatch)
+
+    async def scenario(pilot):
+        for key, opened in (("question_mark", HelpScreen), ("escape", MainScreen), ("p", ParametersScreen),
+                            ("escape", MainScreen), ("tab", MainScreen), ("tab", MainScreen),
+                            ("enter", TensorScreen)):
+            layouts.clear()
+            ticks.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, opened), key
+            assert [caller for _, caller in layouts if caller == "_screen_resized"] == [], key  # the size just laid out
+            assert all(screen == type(app.screen).__name__ for screen, _ in layouts), (key, layouts)  # none hidden
+            assert all(len(painted) <= 1 for painted in ticks), (key, ticks)
+
+    drive(app, scenario)
+
+
+def test_a_screen_hidden_during_a_resize_is_laid_out_at_the_new_size_as_it_shows_again():
+    """The main screen isn't laid out while the help covers it; back, it shows as an app started at that size."""
+
+    async def resized_under_the_help(pilot):
+        await pilot.press("question_mark")
+        await pilot.resize_terminal(90, 30)
+        await pilot.press("escape")
+        await pilot.pause()
+        return screen_lines(pilot.app)
+
+    async def resized_before(pilot):
+        await pilot.resize_terminal(90, 30)
+        await pilot.press("question_mark", "escape")
+        await pilot.pause()
+        return screen_lines(pilot.app)
+
+    trace = recorded(NAN_MODEL)
+    shown = drive(make_app(trace), resized_under_the_help)
+    assert len(shown) == 30 and len(shown[0]) == 90
+    assert shown == drive(make_app(trace), resized_before)

@@ -6,19 +6,19 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from gradscope.trace.model import Anomaly, Trace
 from gradscope.trace.passes import no_anomalies
 from gradscope.tui.flow import Flow
 from gradscope.tui.present import counted, place
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.widgets.anomaly_list import AnomalyList
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.title_header import TitleHeader
 
 
-class AnomaliesScreen(Screen[None]):
+class AnomaliesScreen(BrowserScreen[None]):
     """Calls `chosen` with the anomaly chosen, then closes; escape closes it."""
 
     CSS_PATH = "lists.tcss"

@@ -6,12 +6,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Static
 
 from gradscope.compare import DiffReport
 from gradscope.trace.model import Trace
 from gradscope.tui.outline import Outline
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.widgets.diff_detail import DiffDetail
 from gradscope.tui.widgets.diff_tree import DiffTree, difference_marks
 from gradscope.tui.widgets.graph_tree import GraphTree
@@ -19,7 +19,7 @@ from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.title_header import TitleHeader
 
 
-class DiffScreen(Screen):
+class DiffScreen(BrowserScreen):
     """Browses run A of a comparison, in the pass of the first divergence, opening on it."""
 
     CSS_PATH = "diff.tcss"

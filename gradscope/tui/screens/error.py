@@ -6,11 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
+from gradscope.tui.screens.base import BrowserScreen
 
-class ErrorScreen(Screen[None]):
+
+class ErrorScreen(BrowserScreen[None]):
     """Shows `message`, the script's own traceback lines (`details`) and what it printed (`output`);
     `closing` says what closing does."""
 

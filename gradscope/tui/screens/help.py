@@ -10,13 +10,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static, Tree
 
 from gradscope.tui.keys import KeyScroll
 from gradscope.tui.lines import Lines
 from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.screens.diff import DiffScreen
 from gradscope.tui.screens.loading import LoadingScreen
 from gradscope.tui.screens.main import MainScreen
@@ -154,7 +154,7 @@ def _table(app: App, title: str, bindings: list[BindingType]) -> Table:
     return table
 
 
-class HelpScreen(Screen[None]):
+class HelpScreen(BrowserScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,question_mark", "dismiss", "Close help")]
 

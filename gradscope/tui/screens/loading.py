@@ -11,11 +11,12 @@ from time import monotonic
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle
-from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 
+from gradscope.tui.screens.base import BrowserScreen
 
-class LoadingScreen(Screen[None]):
+
+class LoadingScreen(BrowserScreen[None]):
     """`what` is under way; `timeout` (seconds) is shown beside the time taken; `restartable` offers r."""
 
     CSS_PATH = "dialogs.tcss"

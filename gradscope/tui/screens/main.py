@@ -22,6 +22,7 @@ from gradscope.tui.outline import Outline
 from gradscope.tui.parameter_index import ParameterIndex
 from gradscope.tui.present import counted, first_anomalous_pass, ordered_anomalies, place
 from gradscope.tui.screens.anomalies import AnomaliesScreen
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.passes import PassesScreen
 from gradscope.tui.screens.tensor import TensorScreen
@@ -41,7 +42,7 @@ EMPTY = "nothing recorded: no tensor that requires grad took part in an op, so n
 LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
 
 
-class MainScreen(Screen):
+class MainScreen(BrowserScreen):
     """Browses one trace; `select` and `pass_index` restore a position (after a re-run)."""
 
     CSS_PATH = "main.tcss"

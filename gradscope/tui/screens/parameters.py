@@ -6,18 +6,18 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from gradscope.tui.flow import Flow
 from gradscope.tui.parameter_index import ParameterIndex
 from gradscope.tui.present import counted
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.parameters_table import ParametersTable
 from gradscope.tui.widgets.title_header import TitleHeader
 
 
-class ParametersScreen(Screen[None]):
+class ParametersScreen(BrowserScreen[None]):
     """Calls `chosen` with the node id of the parameter chosen, then closes; escape closes it. Kept to open again
     (`show` shows another pass's gradients then, sorted as they were)."""
 

@@ -6,17 +6,17 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from gradscope.trace.model import Trace
 from gradscope.tui.flow import Flow
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.pass_list import PassList
 from gradscope.tui.widgets.title_header import TitleHeader
 
 
-class PassesScreen(Screen[None]):
+class PassesScreen(BrowserScreen[None]):
     """Calls `chosen` with the index of the pass chosen, then closes; escape closes it. Kept to open again
     (`show` highlights the pass shown then)."""
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 
 from gradscope.trace.model import TensorRecord
 from gradscope.tui.keys import KeyScroll
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.tensor_view import TensorView
 from gradscope.tui.widgets.title_header import TitleHeader
 
 
-class TensorScreen(Screen[None]):
+class TensorScreen(BrowserScreen[None]):
     """`name`'s record, and `partner_name`'s record next to it when there is one."""
 
     CSS_PATH = "tensor.tcss"

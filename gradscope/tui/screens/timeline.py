@@ -23,6 +23,7 @@ from gradscope._format import format_number
 from gradscope.trace.tracefile import TraceFormatError, load_trace
 from gradscope.tui.flow import Flow, words
 from gradscope.tui.present import counted, shown_file
+from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.widgets.key_footer import KeyFooter
 from gradscope.tui.widgets.step_plot import StepPlot
@@ -34,7 +35,7 @@ PLOTTED = 6  # parameters in the gradient plot
 LISTED = 8  # parameters in the step's details
 
 
-class TimelineScreen(Screen[None]):
+class TimelineScreen(BrowserScreen[None]):
     """The run's timeline; the cursor starts on the first anomalous step (else the last step)."""
 
     CSS_PATH = "timeline.tcss"
