@@ -3,10 +3,11 @@
 Builds a synthetic residual-MLP trace (tests/tui/synthetic.py: 50,000 nodes, 16,666 parameters, two backward
 passes), writes it to a trace file and reads it back, as `gradscope browse run.gstrace` would, then measures
 headless at 120×40: the layout alone (`Outline`), the first paint (the app mounted, settled and its screen
-rendered), the other pass laid out ahead in a thread (waited for: a user looks before pressing keys) and
-every kind of key the browser answers (moving, paging, folding, search, the other views and back, switching
-passes), each timed from the key to the screen rendered again; the anomaly list's first open and keys on a
-trace with 2,520 anomalies (`with_propagators`); and the full garbage collection the app runs once the keys
+rendered), the work done ahead while the user reads it (waited for: a user looks before pressing keys): the other
+pass laid out in a thread, then the help and the lists mounted, hidden, and every kind of key the browser answers
+(moving, paging, folding, search, the other views and back, switching passes), each timed from the key to the
+screen rendered again; the anomaly list made (mounted ahead), its first open and keys on a trace with 2,520
+anomalies (`with_propagators`); and the full garbage collection the app runs once the keys
 stop (gradscope/tui/collector.py: never during a burst of keys). The same first paint and cursor move on a
 13-node sample model are the floor (Textual's own cost). Reports medians of this process's
 CPU time (on a machine shared with other work, the CPU time is what an idle machine's wall time would be)
@@ -75,6 +76,17 @@ def first_line(tree: GraphTree, kind: type, after: int = 0) -> int:
     return next(line for line in range(after, tree.last_line + 1) if isinstance(tree.get_node_at_line(line).data, kind))
 
 
+async def ahead(app, pilot, timings: Timings, name: str = "screens ahead") -> None:
+    """Wait for the work the app does ahead while the user reads the first screen, as a user would before pressing
+    keys: the passes one key away laid out and the parameters' figures worked out (threads), then the help and the
+    lists mounted, hidden, laid out (the main thread: its CPU time goes in `timings[name]`)."""
+    await app.workers.wait_for_complete()
+    began = clocks()
+    while not (app.screen.drawn_ahead and app.is_screen_installed("help") and app.get_screen("help").laid_out_ahead):
+        await pilot.pause(0.01)
+    timings.setdefault(name, []).append(since(began))
+
+
 def timer(app, pilot, timings: Timings, profile: str | None = None):
     """`timed(name, key, then)`: times `key` from its press to the screen rendered again into `timings[name]`;
     `then` checks it did what `name` says (the screen it leads to, or a test). Keys whose name contains
@@ -114,6 +126,7 @@ async def session(trace: Trace, timings: Timings, every_key: bool, profile: str 
         # first paint (under a heavy load the first paint may take longer than that moment, and include some of it)
         await app.workers.wait_for_complete()
         timings.setdefault("layout ahead", []).append(since(began))
+        await ahead(app, pilot, timings)
         timed = timer(app, pilot, timings, profile)
         tree = app.screen.query_one(GraphTree)
         if not every_key:
@@ -176,7 +189,7 @@ async def anomaly_session(trace: Trace, timings: Timings, profile: str | None = 
     app = make_app(trace)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(LAYOUT_AHEAD_AFTER)
-        await app.workers.wait_for_complete()
+        await ahead(app, pilot, timings, "anomaly list ahead")  # the list of 2,520 anomalies is mounted there
         timed = timer(app, pilot, timings, profile)
         count = f"{len(trace.anomalies):,}"
         await timed(FIRST_OPEN, "a", AnomaliesScreen)
@@ -222,10 +235,11 @@ def measure(nodes: int, repeats: int, profile: str | None = None) -> dict:
             asyncio.run(session(sample, figures, every_key, profile=profile if every_key else None))
         gc.collect()
         asyncio.run(anomaly_session(anomalous, timings, profile))
-    return {"anomalies": len(anomalous.anomalies), "anomaly list": timings.pop(FIRST_OPEN),
+    return {"anomalies": len(anomalous.anomalies), "anomaly list": timings[FIRST_OPEN],
             "nodes": len(trace.nodes), "parameters": len(trace.parameters), "repeats": repeats,
             "file": {"write": saved, "read": loaded}, "layout": layout, "floor": floor,
             "first paint": timings.pop("first paint"), "layout ahead": timings.pop("layout ahead"),
+            "screens ahead": timings.pop("screens ahead"), "anomaly list ahead": timings.pop("anomaly list ahead"),
             "idle collection": timings.pop("idle collection"), "keys": timings}  # and those in the anomalies
 
 
@@ -239,7 +253,7 @@ def rows(quick: bool = False) -> list[dict]:
              f"{SIZE[0]}×{SIZE[1]}, median of {figures['repeats']}; CPU time: the machine is shared, CPU time is "
              f"what an idle machine's wall time would be")
     paint = median_ms(figures["first paint"], 1)
-    first_open = median_ms(figures["anomaly list"], 1)
+    made = median_ms(figures["anomaly list ahead"], 1)
     return [
         {"workload": "browser first paint", "dtype": "-", "unit": "ms",
          "description": f"make_app to the first screen rendered, trace already read; {where}",
@@ -249,6 +263,7 @@ def rows(quick: bool = False) -> list[dict]:
                    "floor_13_nodes_ms": round(median_ms(figures["floor"]["first paint"], 1), 1),
                    "layout_ms": round(median_ms(figures["layout"], 1), 1),
                    "layout_ahead_ms": round(median_ms(figures["layout ahead"], 1), 1),
+                   "screens_ahead_ms": round(median_ms(figures["screens ahead"], 1), 1),
                    "idle_collection_ms": round(median_ms(figures["idle collection"], 1), 1),
                    **{f"trace_file_{step}_{clock}s": round(figures["file"][step][index], 2)
                       for step in ("read", "write") for index, clock in enumerate(("", "cpu_"))}}},
@@ -260,12 +275,14 @@ def rows(quick: bool = False) -> list[dict]:
          "extra": {"slowest": slowest, "floor_13_nodes_j_ms": round(median_ms(figures["floor"]["j"], 1), 1),
                    **{f"{name} ms": value for name, value in keys.items()}}},
         {"workload": "browser anomaly list", "dtype": "-", "unit": "ms",
-         "description": f"a: the anomaly list's first open on {figures['anomalies']:,} anomalies (a "
-                        f"{QUICK_NODES:,}-node trace), from the press to the screen rendered; its keys are in the "
-                        f"per-key row; headless {SIZE[0]}×{SIZE[1]}, median of {figures['repeats']}, CPU time",
-         "value": round(first_open, 1), "baseline": None, "baseline_name": None, "ratio": None,
-         "target": f"< {FIRST_OPEN_TARGET_MS} ms", "met": first_open < FIRST_OPEN_TARGET_MS,
-         "extra": {"wall_ms": round(median_ms(figures["anomaly list"], 0), 1)}},
+         "description": f"the anomaly list of {figures['anomalies']:,} anomalies (a {QUICK_NODES:,}-node trace) made: "
+                        f"mounted and laid out, hidden, while the first screen is read (with the help and the other "
+                        f"lists), main thread; a, its first open, and its keys are in the per-key row; headless "
+                        f"{SIZE[0]}×{SIZE[1]}, median of {figures['repeats']}, CPU time",
+         "value": round(made, 1), "baseline": None, "baseline_name": None, "ratio": None,
+         "target": f"< {FIRST_OPEN_TARGET_MS} ms", "met": made < FIRST_OPEN_TARGET_MS,
+         "extra": {"wall_ms": round(median_ms(figures["anomaly list ahead"], 0), 1),
+                   "first_open_ms": round(median_ms(figures["anomaly list"], 1), 1)}},
     ]
 
 
@@ -287,15 +304,17 @@ def report(figures: dict) -> None:
     line(f"first paint, {figures['nodes']:,} nodes", figures["first paint"], floor["first paint"])
     line("layout (Outline)", figures["layout"])
     line("then the other pass laid out ahead (a thread)", figures["layout ahead"])
+    line("then the help and the lists mounted ahead", figures["screens ahead"])
     line("garbage collected after the keys (when input stops)", figures["idle collection"])
     for name, values in figures["keys"].items():
         line(f"key: {name}", values, floor["j"])
+    line(f"the list of {figures['anomalies']:,} anomalies mounted ahead", figures["anomaly list ahead"])
     line(f"key: a, first open of {figures['anomalies']:,} anomalies", figures["anomaly list"], floor["j"])
     slowest = max(figures["keys"], key=lambda name: median_ms(figures["keys"][name], 1))
     print(f"slowest key (CPU): {slowest}, {median_ms(figures['keys'][slowest], 1):.0f} ms "
           f"(target < {KEY_TARGET_MS} ms); first paint {median_ms(figures['first paint'], 1):.0f} ms "
-          f"(target < {FIRST_PAINT_TARGET_MS} ms); the anomaly list's first open "
-          f"{median_ms(figures['anomaly list'], 1):.0f} ms (target < {FIRST_OPEN_TARGET_MS} ms)")
+          f"(target < {FIRST_PAINT_TARGET_MS} ms); the anomaly list made (ahead) "
+          f"{median_ms(figures['anomaly list ahead'], 1):.0f} ms (target < {FIRST_OPEN_TARGET_MS} ms)")
 
 
 def main() -> None:

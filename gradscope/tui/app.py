@@ -140,6 +140,9 @@ class GradscopeApp(App[None]):
             result = event.worker.result
             if not (isinstance(result, LoadFailed) and isinstance(result.error, ScriptCancelled)):  # superseded
                 self._loaded(result)
+        elif event.worker.name == "help" and event.state is WorkerState.SUCCESS:
+            if not self.is_screen_installed("help"):  # (else ? came first)
+                HelpScreen(self.help_text).mount_ahead("help")
         elif event.worker.name == "save" and event.state is WorkerState.SUCCESS:
             path, error = event.worker.result
             if error is None:
@@ -236,14 +239,14 @@ class GradscopeApp(App[None]):
         return self._help_text
 
     def _draw_help_ahead(self) -> None:
-        """Draw the help's tables in a thread while the user reads the first screen: ? then lays out and shows a
-        screen whose text is mostly drawn (~40% of what it took)."""
+        """Draw the help's tables in a thread while the user reads the first screen (~40% of what ? took), then mount
+        the help, hidden, laid out: ? shows it with one paint."""
         self.run_worker(functools.partial(self.help_text.prepare, self.console, self.size.width), name="help",
                         description="drawing the help ahead", thread=True, exit_on_error=False)
 
     def action_help(self) -> None:
-        """Show the help, composed the first time only: a screen of some twenty tables costs ~0.1 s to lay out
-        and draw, and reads the same every time (it is kept installed, off the screen stack, when closed)."""
+        """Show the help, composed once (ahead, or at the first ?): a screen of some twenty tables costs ~0.1 s to lay
+        out and draw, and reads the same every time (it is kept installed, off the screen stack, when closed)."""
         if not self.is_screen_installed("help"):
             self.install_screen(HelpScreen(self.help_text), "help")
         if self.get_screen("help") not in self.screen_stack:

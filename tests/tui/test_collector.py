@@ -9,6 +9,7 @@ import weakref
 from tui_helpers import NAN_MODEL, ROOT, drive, recorded
 
 from gradscope.tui import collector, make_app
+from gradscope.tui.app import HELP_AHEAD_AFTER
 from gradscope.tui.screens.main import MainScreen
 
 
@@ -30,6 +31,10 @@ def test_full_collections_wait_for_a_quiet_moment_and_then_free_the_old_generati
     app = make_app(recorded(NAN_MODEL))
 
     async def scenario(pilot):
+        await pilot.pause(HELP_AHEAD_AFTER + 0.1)  # the work done ahead first: its garbage too would wait for a key
+        await pilot.app.workers.wait_for_complete()
+        while not (pilot.app.screen.drawn_ahead and pilot.app.get_screen("help").laid_out_ahead):
+            await pilot.pause(0.01)
         young, middle, old = thresholds
         assert gc.get_threshold() == (young, middle, old * collector.BURST)  # automatic ones: far rarer
         assert gc.get_freeze_count() > 0  # the trace and everything else alive as the app started

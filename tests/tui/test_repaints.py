@@ -9,10 +9,13 @@ from textual.screen import Screen
 from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 
 from gradscope.tui import make_app
+from gradscope.tui.app import HELP_AHEAD_AFTER
+from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.screens.help import HelpScreen
 from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.parameters import ParametersScreen
+from gradscope.tui.screens.passes import PassesScreen
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets.title_header import FittedTitle
 
@@ -32,7 +35,7 @@ def test_a_pass_switch_repaints_what_shows_the_pass_not_the_whole_screen(monkeyp
     title_refresh = FittedTitle.refresh
 
     def title_counted(title, *regions, **options):
-        if options.get("layout"):
+        if options.get("layout") and isinstance(title.screen, MainScreen):  # (not the lists' titles, mounted ahead)
             title_layouts.append(options)
         return title_refresh(title, *regions, **options)
 
@@ -122,6 +125,10 @@ def test_a_screen_opens_laid_out_once_per_change_and_painted_once_per_tick(monke
     layouts, ticks = _layouts_and_paints(monkeypatch)
 
     async def scenario(pilot):
+        await pilot.pause(HELP_AHEAD_AFTER + 0.1)  # the help and the lists mounted ahead are laid out, hidden, first
+        await app.workers.wait_for_complete()
+        while not (app.screen.drawn_ahead and app.get_screen("help").laid_out_ahead):
+            await pilot.pause(0.01)
         for key, opened in (("question_mark", HelpScreen), ("escape", MainScreen), ("p", ParametersScreen),
                             ("escape", MainScreen), ("tab", MainScreen), ("tab", MainScreen),
                             ("enter", TensorScreen)):
@@ -157,3 +164,51 @@ def test_a_screen_hidden_during_a_resize_is_laid_out_at_the_new_size_as_it_shows
     shown = drive(make_app(trace), resized_under_the_help)
     assert len(shown) == 30 and len(shown[0]) == 90
     assert shown == drive(make_app(trace), resized_before)
+
+
+def test_the_help_and_the_lists_are_mounted_ahead_and_open_laid_out_once_and_painted_once(monkeypatch):
+    """Once the work in threads is done, the help and the lists (p, a, P) are mounted, hidden, and laid out: each then
+    opens with one layout at most and a paint (and one of what settles after it: the anomaly list), where composed at
+    the key it takes three layouts and three paints; each shows what it shows composed at the key."""
+    layouts, paints = [], []
+    refresh_layout, render_update = Screen._refresh_layout, Compositor.render_update
+
+    def laid_out(screen, *args, **options):
+        layouts.append(type(screen).__name__)
+        return refresh_layout(screen, *args, **options)
+
+    def painted(compositor, *args, **options):
+        paints.append(type(compositor.root).__name__)
+        return render_update(compositor, *args, **options)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", laid_out)
+    monkeypatch.setattr(Compositor, "render_update", painted)
+    keys = (("question_mark", HelpScreen), ("escape", MainScreen), ("p", ParametersScreen), ("escape", MainScreen),
+            ("a", AnomaliesScreen), ("escape", MainScreen), ("P", PassesScreen), ("escape", MainScreen))
+
+    def opened(ahead: bool) -> list[list[str]]:
+        app = make_app(recorded(sample("td_lambda")))
+
+        async def scenario(pilot):
+            if ahead:
+                await pilot.pause(HELP_AHEAD_AFTER + 0.1)
+                await app.workers.wait_for_complete()
+                while not (app.screen.drawn_ahead and app.get_screen("help").laid_out_ahead):
+                    await pilot.pause(0.01)
+            shown = []
+            for key, kind in keys:
+                layouts.clear()
+                paints.clear()
+                await pilot.press(key)
+                await pilot.pause()
+                assert isinstance(app.screen, kind), key
+                if ahead and kind is not MainScreen:
+                    assert len(layouts) <= 1 and len(paints) <= 2, (key, layouts, paints)
+                shown.append(screen_lines(app))
+            return shown
+
+        return drive(app, scenario, size=(120, 40))
+
+    drawn_ahead = opened(ahead=True)
+    monkeypatch.setattr(BrowserScreen, "mount_ahead", lambda screen, name: screen.app.install_screen(screen, name))
+    assert drawn_ahead == opened(ahead=False)

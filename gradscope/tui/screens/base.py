@@ -9,6 +9,7 @@ paints of 120×40; a screen opened is now laid out once per change and painted o
 
 from __future__ import annotations
 
+from textual import events
 from textual.geometry import Size
 from textual.screen import Screen, ScreenResultType
 
@@ -34,3 +35,30 @@ class BrowserScreen(Screen[ScreenResultType]):
             self._repaint_required = False
             self._dirty_widgets.add(self)  # the layout paints the screen's regions with its own (the whole screen)
         super()._on_timer_update()
+
+    # ------------------------------------------------------------------------------ mounted ahead
+    ahead = False
+    """Composed, mounted and laid out before it is first shown (`mount_ahead`)."""
+
+    def mount_ahead(self, name: str) -> None:
+        """Install this screen as `name`, then compose, mount and lay it out now, hidden, at the app's size: shown later
+        (`push_screen(name)`), it opens with one paint. Composed as it opens, a screen is mounted, styled and laid
+        out two or three times as its widgets settle (a scroll bar appears, a table measures itself): first opens
+        were the slowest keys (?, p, a and P on a 50,000-node trace)."""
+        app = self.app
+        app.install_screen(self, name)
+        self.ahead = True
+        app._register(app, self)  # what push_screen does first to a screen not yet running
+
+    @property
+    def laid_out_ahead(self) -> bool:
+        """Mounted ahead and laid out at the app's size, with no layout asked for since."""
+        return self.ahead and self.is_mounted and not self._layout_required and self._compositor.size == self.app.size
+
+    def _on_idle(self, event: events.Idle) -> None:
+        # (Textual calls Screen's own handler after this one)
+        if self.ahead and self.is_mounted and self.app.screen is not self and not self.app._batch_count:
+            size = self.app.size
+            if self._layout_required or self._compositor.size != size:  # laid out hidden: nothing painted
+                self._layout_required = False
+                self._refresh_layout(size)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import TypeVar
 
 from textual.app import ComposeResult
@@ -90,7 +89,9 @@ class MainScreen(BrowserScreen):
         self.set_reactive(MainScreen.pass_index, None if pass_index is None else pass_index % len(trace.passes))
         self._outlines: dict[int | None, Outline] = {}  # pass → its layout, the most recently shown last
         self._laying_out: dict[Worker, int] = {}  # the passes being laid out ahead, each in a thread
+        self._figuring: Worker | None = None  # the parameters' figures in the pass shown, worked out ahead
         self._kept_screens: dict[type, Screen] = {}  # the lists opened from here, kept for the next time
+        self._lists_ahead = False  # whether they were mounted ahead
         self.outline = self._outline(self.pass_index)
 
     @classmethod
@@ -200,9 +201,9 @@ class MainScreen(BrowserScreen):
         if self.pass_index is None:
             return
         if not self.parameters.ready(self.pass_index):
-            self.run_worker(functools.partial(self.parameters.prepare, self.pass_index), name="parameters",
-                            description=f"the parameters' figures in pass {self.pass_index}", thread=True,
-                            exit_on_error=False)
+            self._figuring = self.run_worker(
+                functools.partial(self.parameters.prepare, self.pass_index), name="parameters",
+                description=f"the parameters' figures in pass {self.pass_index}", thread=True, exit_on_error=False)
         for step in (1, -1):
             index = (self.pass_index + step) % len(self.trace.passes)
             if index not in self._outlines and index not in self._laying_out.values():
@@ -211,6 +212,7 @@ class MainScreen(BrowserScreen):
                                          name="layout", description=f"laying out pass {index}", thread=True,
                                          exit_on_error=False)  # a damaged pass fails when shown, as it did
                 self._laying_out[worker] = index
+        self._mount_lists_ahead()
 
     @staticmethod
     def _lay_out(trace: Trace, parameters: ParameterIndex, pass_index: int) -> Outline:
@@ -222,12 +224,19 @@ class MainScreen(BrowserScreen):
         return outline
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if not event.worker.is_finished or event.worker not in self._laying_out:
+        if not event.worker.is_finished:
             return
-        event.stop()
-        pass_index = self._laying_out.pop(event.worker)
-        if event.state is WorkerState.SUCCESS and pass_index not in self._outlines:  # else shown meanwhile
-            self._keep(pass_index, event.worker.result, shown=False)
+        if event.worker is self._figuring:
+            event.stop()
+            self._figuring = None
+        elif event.worker in self._laying_out:
+            event.stop()
+            pass_index = self._laying_out.pop(event.worker)
+            if event.state is WorkerState.SUCCESS and pass_index not in self._outlines:  # else shown meanwhile
+                self._keep(pass_index, event.worker.result, shown=False)
+        else:
+            return
+        self._mount_lists_ahead()
 
     def _keep(self, pass_index: int | None, outline: Outline, shown: bool = True) -> None:
         """Keep a pass's layout: the one shown as the most recent, one laid out ahead just before it."""
@@ -288,12 +297,12 @@ class MainScreen(BrowserScreen):
                     f"{anomaly.message}", about=anomaly.node)
 
     def action_parameters(self) -> None:
-        screen = self._kept(ParametersScreen, lambda: ParametersScreen(self.parameters, self.pass_index, self.jump_to))
+        screen = self._kept(ParametersScreen)
         screen.show(self.pass_index)
         self.app.push_screen(screen)
 
     def action_passes(self) -> None:
-        screen = self._kept(PassesScreen, lambda: PassesScreen(self.trace, self.pass_index, self._choose_pass))
+        screen = self._kept(PassesScreen)
         screen.show(self.pass_index)
         self.app.push_screen(screen)
 
@@ -301,19 +310,47 @@ class MainScreen(BrowserScreen):
         self.pass_index = index
 
     def action_anomalies(self) -> None:
-        self.app.push_screen(self._kept(AnomaliesScreen, lambda: AnomaliesScreen(self.trace, self._show_anomaly)))
+        self.app.push_screen(self._kept(AnomaliesScreen))
 
-    def _kept(self, kind: type[ListScreen], make: Callable[[], ListScreen]) -> ListScreen:
-        """The screen of a list (`p`, `a`, `P`), made the first time it opens and kept installed after: a screen
-        composed anew each time, and removed as it closes, costs two more layouts and paints of this screen (the
-        removal refreshes it) on every return here. Its choice calls back here before it closes, so that this
+    def _list_screen(self, kind: type[ListScreen]) -> ListScreen:
+        if kind is ParametersScreen:
+            return ParametersScreen(self.parameters, self.pass_index, self.jump_to)
+        if kind is PassesScreen:
+            return PassesScreen(self.trace, self.pass_index, self._choose_pass)
+        return AnomaliesScreen(self.trace, self._show_anomaly)
+
+    def _kept(self, kind: type[ListScreen], ahead: bool = False) -> ListScreen:
+        """The screen of a list (`p`, `a`, `P`), made the first time it opens, or ahead, and kept installed after: a
+        screen composed anew each time, and removed as it closes, costs two more layouts and paints of this screen
+        (the removal refreshes it) on every return here. Its choice calls back here before it closes, so that this
         screen, hidden, shows the choice when it comes back: one paint instead of one of the old state and one of
         the new."""
         screen = self._kept_screens.get(kind)
         if screen is None:
-            screen = self._kept_screens[kind] = make()
-            self.app.install_screen(screen, f"{kind.__name__}-{id(self)}")
+            screen = self._kept_screens[kind] = self._list_screen(kind)
+            name = f"{kind.__name__}-{id(self)}"
+            if ahead:
+                screen.mount_ahead(name)
+            else:
+                self.app.install_screen(screen, name)
         return screen
+
+    def _mount_lists_ahead(self) -> None:
+        """Once the work ahead in threads is done (the parameters' figures, which the parameters list shows, and the
+        passes laid out), mount the lists hidden, laid out, while the user reads this screen: p, a and P then open
+        with one paint (`BrowserScreen.mount_ahead`)."""
+        if self._figuring is None and not self._laying_out and self.is_attached:
+            for kind in (ParametersScreen, AnomaliesScreen, PassesScreen):
+                if kind is not PassesScreen or self.check_action("passes", ()):
+                    self._kept(kind, ahead=True)
+            self._lists_ahead = True
+
+    @property
+    def drawn_ahead(self) -> bool:
+        """Whether the lists are mounted ahead and laid out (bench/tui.py waits for it before its keys, as for the
+        passes laid out ahead: the user reads the first screen)."""
+        kept = self._kept_screens.values()
+        return self._lists_ahead and all(screen.laid_out_ahead for screen in kept if screen.ahead)
 
     def on_unmount(self) -> None:
         for screen in self._kept_screens.values():  # after a re-run, the lists of the recording shown before go

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult, RenderResult
 from textual.content import Content
-from textual.visual import VisualType
+from textual.events import Mount
 from textual.widgets import Header
 from textual.widgets._header import HeaderClockSpace, HeaderIcon, HeaderTitle
 
@@ -42,13 +42,9 @@ def fit_title(title: str, sub_title: str, width: int) -> tuple[str, str]:
 
 
 class FittedTitle(HeaderTitle):
-    """The header's title and sub-title, fitted to the width the title has."""
-
-    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        """Textual's Header sets the title here whenever the screen's title or sub-title changes (each pass switch),
-        asking for a layout of the whole screen; the line's size is the header's whatever it says: it is drawn again
-        only."""
-        super().update(content, layout=False)
+    """The header's title and sub-title, fitted to the width the title has. A new title (each pass switch) is drawn
+    again in this line only: Textual's Header set it here as content, with a layout of the whole screen, though the
+    line's size is the header's whatever it says."""
 
     def render(self) -> RenderResult:
         header = self.parent
@@ -76,3 +72,16 @@ class TitleHeader(Header):
         yield HeaderIcon().data_bind(Header.icon)
         yield FittedTitle()
         yield HeaderClockSpace()
+
+    def _on_mount(self, event: Mount) -> None:
+        """Watch the app's and the screen's title and sub-title, as Textual's Header does, but for its failure when the
+        title line is gone as they change (a screen mounted ahead, the app quitting meanwhile: NoMatches, the app's
+        exit in error): the line, if still there, draws itself again (it reads them as it draws)."""
+        event.prevent_default()  # not Header's watchers (nor Widget's handler: a header never scrolls)
+        for owner in (self.app, self.screen):
+            for name in ("title", "sub_title"):
+                self.watch(owner, name, self._titles_changed)
+
+    def _titles_changed(self) -> None:
+        for title in self.query(FittedTitle):
+            title.refresh()
