@@ -13,6 +13,7 @@ from typing import TextIO
 import numpy as np
 
 from gradscope._stats import TensorStats
+from gradscope.trace import float_text
 from gradscope.trace.model import NodeRecord, TensorRecord, Trace
 from gradscope.trace.tracefile import _finite_json, collector_paused, to_manifest
 
@@ -373,6 +374,9 @@ def _values_text(array: np.ndarray, level: int) -> str:
         raise TypeError(f"{array.dtype} values have no JSON form")
     depth = array.ndim
     indents = ["\n" + " " * (level + k) for k in range(depth + 1)]  # a list `k` deep holds items at k + 1
+    if array.dtype in float_text.FAST_DTYPES:
+        return ("[" + "".join(indents[k] + "[" for k in range(1, depth)) + indents[depth]
+                + float_text.join(array, *_layout_separators(array.shape, level)))
     separator = "," + indents[depth]
     text = _encoder(separator)(array.tolist())[depth:-depth]
     if "N" in text or "I" in text:  # NaN, Infinity, -Infinity: the export writes them as strings
@@ -383,6 +387,24 @@ def _values_text(array: np.ndarray, level: int) -> str:
                             + "".join(indents[depth - i] + "[" for i in range(closed, 0, -1)) + indents[depth])
     return ("[" + "".join(indents[k] + "[" for k in range(1, depth)) + indents[depth] + text
             + "".join(indents[k] + "]" for k in range(depth - 1, -1, -1)))
+
+
+def _layout_separators(shape: tuple[int, ...], level: int) -> tuple[list[str], np.ndarray]:
+    """What follows each value of an array of `shape` written `level` deep, as `_values_text` lays it out:
+    the texts (closing 0 … ndim - 1 lists and opening as many again, then the end) and which follows each."""
+    depth = len(shape)
+    indents = ["\n" + " " * (level + k) for k in range(depth + 1)]
+    separators = ["".join(indents[depth - i] + "]" for i in range(1, closed + 1)) + ","
+                  + "".join(indents[depth - i] + "[" for i in range(closed, 0, -1)) + indents[depth]
+                  for closed in range(depth)]
+    separators.append("".join(indents[k] + "]" for k in range(depth - 1, -1, -1)))
+    kinds = np.zeros(int(np.prod(shape)), np.int8)
+    items = 1
+    for size in shape[:0:-1]:  # after the last item of a list `depth - t` deep, t lists close
+        items *= size
+        kinds[items - 1::items] += 1
+    kinds[-1] = depth
+    return separators, kinds
 
 
 @functools.cache

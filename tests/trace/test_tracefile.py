@@ -949,6 +949,10 @@ def _every_kind_of_array() -> Trace:
         "half": np.arange(5, dtype=np.float16), "flags": np.array([[True, False]]),
         "counts": np.array([-(2**63), 2**63 - 1]), "bytes": np.arange(3, dtype=np.uint8),
         "big endian": np.arange(3, dtype=">f8"),
+        "float32 cube": np.arange(-12, 12, dtype=np.float32).reshape(2, 3, 4) / 7,
+        "float32 of every scale": (np.random.default_rng(0).standard_normal((2, 1, 3, 4))
+                                   * 10.0 ** np.arange(-21, 27, 2).reshape(2, 1, 3, 4)).astype(np.float32),
+        "float32 powers of two": np.ldexp(np.float32(1), np.arange(-20, 20)).astype(np.float32),
     }
     alike = [np.zeros((2, 3), dtype=np.float32),
              np.array([[1.5, np.nan, -np.inf], [0.25, -0.0, 3e38]], dtype=np.float32),
