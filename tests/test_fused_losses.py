@@ -399,3 +399,140 @@ def test_the_forward_takes_the_general_paths_row_maxima_on_tall_and_wide_logits(
         general = _general(F.cross_entropy, logits, target, None, None, -100, None, reduction)
         assert fast._data.tobytes() == general._data.tobytes()
         assert fast.grad_fn._saved_self._data.tobytes() == general.grad_fn._saved_self._data.tobytes()
+
+
+@pytest.fixture
+def paired(monkeypatch):
+    """The backwards whose cross_entropy pair the engine ran as one (fused_losses.log_softmax_under_nll served)."""
+    from gradscope.autograd import engine
+
+    calls, pair = [], engine.log_softmax_under_nll
+
+    def spy(nll, grads, free):
+        result = pair(nll, grads, free)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(engine, "log_softmax_under_nll", spy)
+    return calls
+
+
+def _pair_gradients(dtype, shape, reduction, gradient, monkeypatch=None):
+    """The gradient of logits (a leaf times 1: their node comes after the pair) of cross_entropy's loss, backward
+    from `gradient`; with `monkeypatch`, with the engine running the pair's two nodes itself."""
+    from gradscope.autograd import engine
+
+    rng = np.random.default_rng(9)
+    values = rng.standard_normal(shape).astype(dtype) * 20
+    values[0, 0], values[1, 1], values[2] = np.finfo(dtype).max / 2, -np.inf, [np.inf] + [0.0] * (shape[1] - 1)
+    values[3, :] = 0.0
+    leaf = gs.tensor(values, requires_grad=True)
+    target = gs.tensor(rng.integers(0, shape[1], shape[0]))
+    loss = F.cross_entropy(leaf * 1.0, target, reduction=reduction)
+    if monkeypatch is not None:
+        monkeypatch.setattr(engine, "log_softmax_under_nll", lambda nll, grads, free: None)
+    loss.backward(gs.tensor(gradient, dtype=loss.dtype))
+    if monkeypatch is not None:
+        monkeypatch.undo()
+    return leaf.grad._data
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 10), (5, 2), (33, 3), (8, 20)])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("gradient", [1.0, 2.5, -3.0, 1e-30, float("inf"), float("nan")])
+def test_the_engine_runs_cross_entropys_two_nodes_as_one_to_the_bit(dtype, shape, reduction, gradient, paired,
+                                                                     monkeypatch):
+    """A loss.backward() from cross_entropy's NllLossBackward0 runs its LogSoftmaxBackward0 with it
+    (fused_losses.log_softmax_under_nll): the logits' gradient is the one the two nodes give run one after the
+    other, bit for bit, with ±inf, huge and equal logits, and any incoming gradient (a negative one, one whose
+    share per row underflows, inf; a NaN one is left to the two nodes)."""
+    got = _pair_gradients(dtype, shape, reduction, gradient)
+    served = [gradient == gradient]  # a NaN gradient is the two nodes' (see log_softmax_under_nll)
+    assert paired == served
+    expected = _pair_gradients(dtype, shape, reduction, gradient, monkeypatch)
+    assert paired == served  # (the second backward's pair was not asked)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropys_pair_gives_torchs_gradients(dtype, reduction, paired):
+    """The MLP case (logits from a linear layer): every parameter's gradient is PyTorch's."""
+    grads = []
+    for lib in (gs, torch):
+        lib.manual_seed(0)
+        rng = np.random.default_rng(10)
+        model = lib.nn.Sequential(lib.nn.Linear(6, 5), lib.nn.ReLU(), lib.nn.Linear(5, 4)).to(
+            lib.float32 if dtype == np.float32 else lib.float64)
+        with lib.no_grad():
+            for p in model.parameters():
+                p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(dtype)))
+        x, target = lib.tensor(rng.standard_normal((7, 6)).astype(dtype)), lib.tensor(rng.integers(0, 4, 7))
+        lib.nn.functional.cross_entropy(model(x), target, reduction=reduction).backward()
+        grads.append([p.grad.detach().numpy() for p in model.parameters()])
+    assert paired == [True]
+    for ours, theirs in zip(*grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def _pair_case(lib, how):
+    """A step of a linear layer into cross_entropy (or log_softmax then nll_loss), changed by `how`; returns what
+    its backward shows: hook calls, errors, the gradients."""
+    events = []
+    w = lib.tensor(np.arange(12.0).reshape(4, 3) / 7, requires_grad=True)
+    x = lib.tensor(np.arange(6.0).reshape(2, 3) / 5)
+    target = lib.tensor([0, 3] if how != "ignored" else [0, -100])
+    logits = x @ w.t()
+    if how in ("retain_grad", "two losses"):
+        probs = lib.nn.functional.log_softmax(logits, 1)
+        if how == "retain_grad":
+            probs.retain_grad()
+        loss = lib.nn.functional.nll_loss(probs, target)
+    else:
+        loss = lib.nn.functional.cross_entropy(logits, target, weight=lib.ones(4, dtype=logits.dtype)
+                                               if how == "weighted" else None)
+    log_softmax = loss.grad_fn.next_functions[0][0]
+    try:
+        if how == "hooks":
+            log_softmax.register_prehook(lambda grads: events.append(("pre", [g.tolist() for g in grads])))
+            log_softmax.register_hook(lambda inputs, grads: events.append(("post", [g.tolist() for g in inputs])))
+        elif how in ("again", "retained"):
+            loss.backward(retain_graph=how == "retained")
+        elif how == "target modified":
+            target[0] = 2
+        elif how == "log-probabilities modified":
+            with lib.no_grad():
+                loss.grad_fn._saved_self.mul_(2)
+        elif how == "another branch":
+            loss = loss + loss.grad_fn._saved_self.sum()
+        loss.backward()
+    except RuntimeError as error:
+        events.append(str(error).split("\n")[0])
+    if how == "retain_grad":
+        events.append(probs.grad.tolist())
+    return events, None if w.grad is None else w.grad.tolist()
+
+
+@pytest.mark.parametrize("how", ["plain", "hooks", "again", "retained", "target modified",
+                                 "log-probabilities modified", "another branch", "ignored", "weighted",
+                                 "retain_grad", "two losses"])
+def test_cross_entropys_pair_steps_aside_for_hooks_errors_and_other_cases(how, paired):
+    """Where the pair is not two nodes nobody sees (hooks, retain_grad, a second gradient into the log-softmax, an
+    ignored target, class weights, values changed in place), the engine runs the nodes itself; what the backward
+    shows (hook calls, errors, gradients) is PyTorch's either way."""
+    ours, theirs = _pair_case(gs, how), _pair_case(torch, how)
+    assert len(ours[0]) == len(theirs[0])
+    for event, expected in zip(*(ours[0], theirs[0]), strict=True):  # a hook's call, an error, or a retained grad
+        if type(event) is str:
+            assert event == expected
+        else:
+            np.testing.assert_allclose(np.array(event[1] if type(event) is tuple else event, dtype=float),
+                                       np.array(expected[1] if type(expected) is tuple else expected, dtype=float),
+                                       rtol=1e-12)
+    assert (ours[1] is None) == (theirs[1] is None)
+    if ours[1] is not None:
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    served = {"plain": [True], "again": [True], "retained": [True, True], "two losses": [True]}
+    assert [call for call in paired if call] == served.get(how, [])

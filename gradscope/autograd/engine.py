@@ -21,11 +21,13 @@ from gradscope._quiet import loud, quiet
 from gradscope._shapes import overlaps
 from gradscope.autograd import errors, leaf_order, observers, writes
 from gradscope.autograd.functions import _copy_backwards
+from gradscope.autograd.fused_losses import log_softmax_under_nll
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.node import AccumulateGrad, _validate_all, node_class, padded
 from gradscope.autograd.shape_functions import stack
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.tensor_namespace import TENSOR
+from gradscope.ops import nn as _nn
 from gradscope.ops import shape as _shape
 from gradscope.ops.namespace import NUMPY
 
@@ -379,6 +381,10 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
     # then): every parameter is shared
     deferred: dict = {}
     try:
+        if fast and type(following) is _NLL_NODE:  # a loss from cross_entropy: its two nodes' rules as one
+            pair = log_softmax_under_nll(following, following_grads, free)
+            if pair is not None:
+                following, following_grads = pair
         while True:
             if following is not None:
                 # NOTE: following_grads stays the node's list until routing replaces it: taking a leaf's gradient
@@ -839,6 +845,7 @@ _HELD_ALONE = _held_alone()
 _add = np.add
 _new_tensor = object.__new__
 _T_NODE = node_class(_shape.t)  # TBackward0 (see run)
+_NLL_NODE = node_class(_nn.nll_loss)  # NllLossBackward0: a root run with its LogSoftmaxBackward0 (see run)
 _T_RAN = ()  # what run() holds as the incoming gradients of a TBackward0 it ran in its maker's routing
 
 
