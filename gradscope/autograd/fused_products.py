@@ -32,10 +32,7 @@ _new = object.__new__
 _NO_EDGE = (None, 0)
 _T_NODE, _MM_NODE, _ADDMM_NODE = node_class(S.t), node_class(L.mm), node_class(L.addmm)
 _MM, _ADD = L.mm.forward, np.add  # addmm's forward at beta = alpha = 1 on one dtype: mm, += bias
-# NOTE: np.dot's C function without its __array_function__ dispatcher, whose Python frame (~0.2 us) each call paid:
-# the operands here are a tensor's arrays, never another library's (a narrow model's step makes 200 products)
-_DOT = getattr(np.dot, "_implementation", np.dot)
-_DOT_WORK = 1 << 18  # the largest product (multiply-adds) np.dot makes: past it matmul is faster
+_DOT, _DOT_WORK = L._DOT, L._DOT_WORK  # np.dot, for products it computes as matmul does (see _layout)
 _T_CHAIN = ((S.t, (), None),)  # the view chain of `x.t()` for an x that is not a view (dispatch._make_view)
 
 

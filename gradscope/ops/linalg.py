@@ -30,6 +30,21 @@ def _mat2_grad(g, mat1, sizes, strides, t):
     return t(mat1) @ g
 
 
+# NOTE: np.dot's C function, without the Python frame of its __array_function__ dispatcher (the operands here are
+# a tensor's arrays, never another library's). Where every operand of a matrix product is dense (C or Fortran
+# order) np.dot makes matmul's BLAS call, so it gives matmul's bits (and layout), without matmul's ufunc machinery:
+# ~0.4 us of a 16x32 @ 32x32 product, two a narrow linear layer's backward, one its forward (F.linear's fast path).
+# Elsewhere (strided or broadcast operands) the two may round differently, and past 2**18 multiply-adds np.dot is
+# the slower of the two (3-4% of a 64x256 @ 256x256 or a 512x1024 @ 1024x1024 product): matmul there
+_DOT = getattr(np.dot, "_implementation", np.dot)
+_DOT_WORK = 1 << 18
+# the backward's products (the array joints below) take np.dot only up to 2**15 multiply-adds: there it is clearly
+# faster (a narrow step -6%); at mlp_small's last layer (64x256x10) and the RNN cell's input product (32x64x128) an
+# A/B on a loaded machine with two OpenBLAS threads read np.dot slower, not understood: matmul there, as before
+_DOT_WORK_BACKWARD = 1 << 15
+_MATMUL = np.matmul
+
+
 def _mm_vjps(g, s, wanted) -> list:
     """MmBackward0's rules in one frame (F.linear without a bias, x @ w): a product has its matrix's shape and
     dtype (mm takes two matrices of one dtype)."""
@@ -42,12 +57,18 @@ def _mm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
     """_mm_vjps on the saved arrays (`attrs`: the node's sizes and strides), for the engine's first-order path: the
     same products in the same layouts, without a Saved built for them (Primitive.array_joint_vjp)."""
     sizes2, strides2, sizes, strides = attrs
-    grad = grad2 = None
-    if wanted[0] is not None:  # _mat1_grad
-        grad = (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else g @ mat2.T
-    if wanted[1] is not None:  # _mat2_grad
-        grad2 = (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else mat1.T @ g
-    return [grad, grad2]
+    left, right = wanted
+    # np.dot where it gives matmul's bits (see _DOT): the gradient in C order, the other operand dense
+    left_product = right_product = _MATMUL
+    if sizes[0] * sizes[1] * sizes2[1] <= _DOT_WORK_BACKWARD and g.flags.c_contiguous:
+        if left is not None and ((flags := mat2.flags).f_contiguous or flags.c_contiguous):
+            left_product = _DOT
+        if right is not None and ((flags := mat1.flags).c_contiguous or flags.f_contiguous):
+            right_product = _DOT
+    return [None if left is None else left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0] else (
+                left_product(g, mat2.T)),
+            None if right is None else right_product(g.T, mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0]
+            else right_product(mat1.T, g)]
 
 
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
@@ -122,24 +143,32 @@ def _addmm_vjps(g, s, wanted) -> list:
 
 def _addmm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
     """_addmm_vjps on the saved arrays (`attrs`: the node's beta, alpha, sizes and strides), for the engine's
-    first-order path: the same NumPy calls in the same layouts, without a Saved built for them
+    first-order path: the same products in the same layouts, without a Saved built for them
     (Primitive.array_joint_vjp). A linear layer's backward, on every step."""
     beta, alpha, sizes, strides, sizes2, strides2 = attrs
     bias, left, right = wanted
+    # np.dot where it gives matmul's bits (see _DOT): the gradient in C order, the other operand dense
+    left_product = right_product = _MATMUL
+    if sizes[0] * sizes[1] * sizes2[1] <= _DOT_WORK_BACKWARD and g.flags.c_contiguous:
+        if left is not None and ((flags := mat2.flags).f_contiguous or flags.c_contiguous):
+            left_product = _DOT
+        if right is not None and ((flags := mat1.flags).c_contiguous or flags.f_contiguous):
+            right_product = _DOT
     if alpha == 1 == beta:  # a linear layer's: no scale, no promotion
         return [None if bias is None else _sum_rows(g, 0) if g.dtype is bias[1] and g.shape[1:] == bias[0] else (
                     to_input(g, bias, NUMPY)),
-                None if left is None else (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else (
-                    g @ mat2.T),
-                None if right is None else (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else (
-                    mat1.T @ g)]
+                None if left is None else left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0]
+                else left_product(g, mat2.T),
+                None if right is None else right_product(g.T, mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0]
+                else right_product(mat1.T, g)]
     grad = grad1 = grad2 = None
     if left is not None:  # _mat1_grad
-        grad1 = (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else g @ mat2.T
+        grad1 = left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0] else left_product(g, mat2.T)
         if alpha != 1:  # a NumPy or complex alpha may promote the product
             grad1 = to_input(grad1 * alpha, left, NUMPY)
     if right is not None:  # _mat2_grad
-        grad2 = (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else mat1.T @ g
+        grad2 = right_product(g.T, mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else (
+            right_product(mat1.T, g))
         if alpha != 1:
             grad2 = to_input(grad2 * alpha, right, NUMPY)
     if bias is not None:

@@ -377,6 +377,45 @@ def test_array_joint_vjp_is_the_joint_bit_for_bit(name, dtype):
     assert checked
 
 
+def _matrices(rows: int, cols: int, dtype, rng) -> list:
+    """A rows x cols matrix in each layout a product's operand can have: C and Fortran order, a corner of a bigger
+    array (in either order), a broadcast row, every other element, rows reversed, and a row of a bigger array."""
+    def draw(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+    bigger = draw(rows + 3, cols + 2)
+    return [draw(rows, cols), np.asfortranarray(draw(rows, cols)), bigger[:rows, :cols],
+            np.asfortranarray(bigger)[1:rows + 1, :cols], np.broadcast_to(draw(1, cols), (rows, cols)),
+            draw(2 * rows, 2 * cols)[::2, ::2], draw(rows, cols)[::-1], draw(rows + 4, cols)[2:rows + 2]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sizes", [(16, 32, 32), (1, 3, 4), (3, 1, 1), (4, 0, 3), (16, 64, 33)])
+def test_array_joints_of_products_give_matmuls_bits_in_every_layout(sizes, dtype):
+    """mm's and addmm's array joints take np.dot where it gives matmul's bits (linalg._DOT: dense operands, a small
+    product; the last sizes are past the backward's bound): each gradient is the rules' matmul formula's (_mat1_grad,
+    _mat2_grad), value and layout, whatever the layouts of the incoming gradient and the saved matrices."""
+    m, k, n = sizes
+    rng = np.random.default_rng(13)
+    checked = 0
+    for g in _matrices(m, n, dtype, rng):
+        for mat1 in _matrices(m, k, dtype, rng):
+            for mat2 in _matrices(k, n, dtype, rng):
+                strides1 = tuple(stride // mat1.itemsize for stride in mat1.strides)
+                strides2 = tuple(stride // mat2.itemsize for stride in mat2.strides)
+                expected = [L._mat1_grad(g, mat2, mat1.shape, strides1, np.transpose),
+                            L._mat2_grad(g, mat1, mat2.shape, strides2, np.transpose)]
+                metas = [(mat1.shape, mat1.dtype), (mat2.shape, mat2.dtype)]
+                got_mm = L._mm_array_vjps(g, mat2, mat1, (mat2.shape, strides2, mat1.shape, strides1), metas)
+                got_addmm = L._addmm_array_vjps(g, mat2, mat1, (1, 1, mat1.shape, strides1, mat2.shape, strides2),
+                                                [None] + metas)
+                for got in (got_mm, got_addmm[1:]):
+                    for mine, reference in zip(got, expected, strict=True):
+                        _assert_same(mine, reference, f"{g.strides} {mat1.strides} {mat2.strides}")
+                        assert mine.strides == reference.strides
+                checked += 1
+    assert checked == 8 ** 3
+
+
 def _linear_of_saved(lib, how: str):
     """F.linear (with a bias, and without) of an input that needs a gradient: the gradients, or the error the
     backward raises after `how` ("again", "modified": the weight changed in place, "detached": the input)."""
