@@ -143,7 +143,7 @@ AUTOGRAD_LAYERS = (
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
         "linalg_products", "conversions", "linalg_factorizations", "linalg_least_squares", "linalg_torch_forms",
         "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions",
-        "spectral_functions", "short_time", "variable"}),
+        "spectral_functions", "short_time", "variable", "random_tensors"}),
     ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._format import format_number
 from gradscope.autograd import complex_functions, engine, errors, gradcheck_forward
 from gradscope.autograd.factories import randn_like
 from gradscope.autograd.function import Function
 from gradscope.autograd.localize import NodeCulprit, first_nonfinite_node, first_wrong_node
+from gradscope.autograd.random_tensors import make_tensor
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import before_write
 
@@ -798,9 +800,10 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
     diff_outputs = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
-    if grad_outputs is None:
-        rng = np.random.default_rng(0)
-        grad_outputs = tuple(_requires_grad(Tensor._make(rng.uniform(-1, 1, o._data.shape).astype(o._data.dtype)))
+    if grad_outputs is None:  # drawn from the user's stream, as PyTorch's: a script's later draws depend on it
+        grad_outputs = tuple(make_tensor(o.shape, dtype=o.dtype if o.is_floating_point() or o.is_complex()
+                                         else _dtypes.float64, device="cpu", low=-1, high=1, requires_grad=True,
+                                         noncontiguous=gen_non_contig_grad_outputs)
                              for o in diff_outputs)
     grad_outputs = _as_tuple(grad_outputs)
     n_inputs = len(inputs)

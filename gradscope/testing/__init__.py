@@ -13,15 +13,13 @@ backward can be checked against a hand-computed one directly.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope.autograd.factories import empty, randint
-from gradscope.autograd.indexing_functions import repeat_interleave
+from gradscope.autograd.random_tensors import make_tensor
 from gradscope.autograd.tensor import Tensor
 
 __all__ = ["assert_allclose", "assert_close", "make_tensor"]
@@ -269,34 +267,3 @@ def assert_allclose(actual, expected, rtol: float | None = None, atol: float | N
                "table": _LEGACY_PRECISIONS}
     _run(actual, expected, options, msg or None)
 
-
-def make_tensor(*shape, dtype, device=None, low: float | None = None, high: float | None = None,
-                requires_grad: bool = False, noncontiguous: bool = False, exclude_zero: bool = False,
-                memory_format=None) -> Tensor:
-    """A tensor of `shape` with random values in [low, high) (floats: -9 to 9 by default; integers: -9 to 9;
-    bools: either), from gradscope's random stream."""
-    if len(shape) == 1 and isinstance(shape[0], Sequence):
-        shape = tuple(shape[0])
-    if low is not None and high is not None and low > high:
-        raise ValueError(f"`low` must be less than or equal to `high`, but got {low} > {high}")
-    if any(v is not None and (math.isnan(v)) for v in (low, high)):
-        raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
-    if dtype == _dtypes.bool:
-        out = randint(0, 2, shape).to(_dtypes.bool)
-    elif dtype.is_floating_point:
-        low = -9.0 if low is None else low
-        high = 9.0 if high is None else high
-        out = empty(shape, dtype=dtype).uniform_(low, high)
-        if exclude_zero:
-            out = out.masked_fill(out == 0, (high - low) / 2 if low < 0 < high else low or 1.0)
-    else:
-        low = -9 if low is None else math.ceil(low)
-        high = 10 if high is None else math.ceil(high) + (1 if high == math.ceil(high) else 0)
-        out = randint(int(low), int(high), shape, dtype=dtype)
-        if exclude_zero:
-            out = out.masked_fill(out == 0, 1)
-    if noncontiguous and out.numel() > 1:
-        out = repeat_interleave(out, 2, dim=-1)[..., ::2]
-    if requires_grad:
-        out.requires_grad_(True)
-    return out
