@@ -200,3 +200,21 @@ expected one of:
  * (Tensor condition, Tensor other)
  * (Tensor condition, Number other)
 """)
+
+
+def test_a_post_accumulate_grad_hook_steps_an_optimizer_in_backward(oracle):
+    """The optimizer-step-in-backward tutorial: one optimizer per parameter, stepped by its hook as the gradient
+    lands, then zeroed; a hook may not return a value (gradscope ignored what it returned)."""
+    oracle.check("""
+w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+steps = {w: torch.optim.SGD([w], lr=0.5)}
+def step(p):
+    steps[p].step()
+    steps[p].zero_grad()
+w.register_post_accumulate_grad_hook(step)
+(w * torch.tensor([2.0, 4.0])).sum().backward()
+print(w.tolist(), w.grad)
+x = torch.ones(2, requires_grad=True)
+x.register_post_accumulate_grad_hook(lambda t: t.grad * 0)
+(x * 3).sum().backward()
+""", stdout="[0.0, -4.0] None\n", error="RuntimeError: Tensor post accumulate grad hooks should return None.")

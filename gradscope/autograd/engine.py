@@ -894,5 +894,6 @@ def _accumulate_leaf(variable: Tensor, g, create_graph: bool, observing) -> None
             method(variable, variable._grad)
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks.values()):
-            hook(variable)
+            if hook(variable) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
