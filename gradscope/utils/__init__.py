@@ -1,5 +1,5 @@
-"""torch.utils for gradscope: `data` (datasets, samplers, DataLoader) and `checkpoint`."""
+"""torch.utils for gradscope: `data` (datasets, samplers, DataLoader), `checkpoint` and `benchmark`."""
 
-from gradscope.utils import checkpoint, data
+from gradscope.utils import benchmark, checkpoint, data
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["benchmark", "checkpoint", "data"]
