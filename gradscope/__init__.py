@@ -150,8 +150,8 @@ _numpy_names.bind_numpy_names(globals(), _PYTHON_WRITTEN)
 __getattr__, __dir__ = _lazy_exports(
     __name__, globals(),
     submodules=("accelerator", "amp", "backends", "compiler", "cpu", "cuda", "distributed", "distributions", "fft",
-                "func", "hub", "jit", "linalg", "multiprocessing", "nn", "optim", "profiler", "random", "serialization",
-                "special", "testing", "types", "utils"),
+                "func", "hub", "jit", "linalg", "mps", "multiprocessing", "nn", "optim", "profiler", "random",
+                "serialization", "special", "testing", "types", "utils", "xpu"),
     names={
         "gradscope.autograd.conversions": ("asarray", "empty_permuted", "empty_strided", "from_dlpack", "frombuffer",
                                            "scalar_tensor", "set_default_tensor_type"),

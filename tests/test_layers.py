@@ -67,7 +67,7 @@ def layer_of(module: str) -> str:
     if first in ("cuda", "cpu") and parts[2:3] == ["amp"]:  # torch.cuda.amp: PyTorch's old home of torch.amp
         return "amp"
     if first in ("_shapes", "_dtypes", "_printing", "_quiet", "_stats", "_format", "_diagnosis", "_lazy", "cuda",
-                 "cpu", "backends", "torch_version", "accelerator", "version"):
+                 "cpu", "backends", "torch_version", "accelerator", "version", "xpu", "mps"):
         return "base"
     if first in ("autograd", "serialization", "_runtime", "random", "types", "compiler"):
         return "autograd"

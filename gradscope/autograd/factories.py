@@ -357,9 +357,29 @@ def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_gr
     return _finish(data, requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if size is None:
+_RANDINT_FORMS = "".join(
+    f" * ({form}tuple of ints size, *, {generator}Tensor out = None, torch.dtype dtype = None, torch.layout layout = "
+    f"None, torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n"
+    for form in ("int high, ", "int low, int high, ") for generator in ("torch.Generator generator, ", ""))
+
+
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    if high is None and (low is None or size is None):
+        got = type(low).__name__ if low is not None else f"size={type(size).__name__}, " if size is not None else ""
+        raise TypeError(f"randint() received an invalid combination of arguments - got ({got}), but expected one "
+                        f"of:\n{_RANDINT_FORMS}")
+    if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+        position = 2
+    else:
+        if high is None:  # randint(high, size=size)
+            low, high = 0, low
+        elif low is None:  # randint(high=high, size=size)
+            low = 0
+        position = 3
+    if isinstance(size, int):  # PyTorch's parser wants a sequence: randint(5, 6) is no 6-element draw
+        raise TypeError(f"randint(): argument 'size' (position {position}) must be tuple of ints, not int")
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     shape = _size((size,))
     if negative_size(shape):
