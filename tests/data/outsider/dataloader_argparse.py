@@ -6,7 +6,7 @@ class Squares(Dataset):
     def __init__(self, n): self.n = n
     def __len__(self): return self.n
     def __getitem__(self, i):
-        x = torch.tensor([float(i)])
+        x = torch.tensor([i / 40])  # losses of order 1: float32 sums of ~1e5 squares differed in the last place by host
         return {"x": x, "y": x ** 2, "name": f"item{i}"}
 
 def main():
