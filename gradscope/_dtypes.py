@@ -138,6 +138,8 @@ def checked_scalar(value, np_dtype: np.dtype):
     refuses NaN, ±inf and values out of its range (an unsigned one wraps negatives down to -max, as PyTorch's); a
     floating type refuses finite values beyond its largest (masked_fill(mask, -1e9) on float16); a bool takes
     anything. Returns the value to write (a negative wrapped if unsigned)."""
+    if type(value) is builtins.int:
+        scalar_int(value)  # beyond 64 bits no Scalar: PyTorch's OverflowError comes first
     kind = np_dtype.kind
     if kind not in "iuf" or isinstance(value, builtins.bool) or not isinstance(
             value, (builtins.int, builtins.float, np.integer, np.floating)):
@@ -162,6 +164,14 @@ _INTEGER_RANGES = {np.dtype(t): (builtins.int(np.iinfo(t).min), builtins.int(np.
                    for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
 
 
+def scalar_int(value: builtins.int) -> builtins.int:
+    """A Python int as PyTorch's argument parser makes a Scalar of it: an int64, or a uint64 above int64's range;
+    beyond 64 bits its OverflowError, where NumPy would make a float of it (inf beside a float32 tensor)."""
+    if -(1 << 63) <= value < 1 << 64:
+        return value
+    raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
+
+
 def wrapped_int(value: builtins.int, np_dtype: np.dtype) -> builtins.int:
     """A Python int beside an integer tensor (int8 + 300), as PyTorch's wrapped number meets the tensor's dtype: as it
     is when the dtype holds it, else its low bits (C's conversion: int8 + 300 adds 44, uint8 > -1 compares with 255),
@@ -169,10 +179,7 @@ def wrapped_int(value: builtins.int, np_dtype: np.dtype) -> builtins.int:
     low, high = _INTEGER_RANGES[np_dtype]
     if low <= value <= high:
         return value
-    if value >= 1 << 64:
-        raise OverflowError("int too big to convert")
-    if value < -(1 << 63):
-        raise OverflowError("can't convert negative int to unsigned")
+    scalar_int(value)
     span = 1 << (np_dtype.itemsize * 8)
     value %= span
     return value - span if value > high else value

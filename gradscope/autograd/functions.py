@@ -79,12 +79,16 @@ def _operands(a, b) -> list:
         if isinstance(db, np.ndarray):
             if da.dtype == db.dtype:
                 return [da, db]
-        elif type(db) is float and da.dtype.kind in "fc" or type(db) is int and da.dtype.kind in "fc":
+        elif type(db) is float and da.dtype.kind in "fc":
             return [da, db]  # a Python number never changes a tensor's dtype within its category
+        elif type(db) is int and da.dtype.kind in "fc":
+            return [da, _dtypes.scalar_int(db)]
         elif type(db) is int and da.dtype.kind in "iu":
             return [da, _dtypes.wrapped_int(db, da.dtype)]
-    elif type(da) is float and db.dtype.kind in "fc" or type(da) is int and db.dtype.kind in "fc":
+    elif type(da) is float and db.dtype.kind in "fc":
         return [da, db]
+    elif type(da) is int and db.dtype.kind in "fc":
+        return [_dtypes.scalar_int(da), db]
     elif type(da) is int and db.dtype.kind in "iu":
         return [_dtypes.wrapped_int(da, db.dtype), db]
     if isinstance(db, (list, tuple)) or isinstance(da, (list, tuple)):
@@ -98,8 +102,10 @@ def _checked_number(number, tensor):
     it (c10::checked_convert): out of the dtype's range, its error ('value cannot be converted to type int8_t without
     overflow') where NumPy raises its own OverflowError or wraps; a small negative for an unsigned dtype wrapped (-1 is
     255 for uint8), where NumPy refuses it."""
-    if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
-        return _dtypes.checked_scalar(number, tensor._data.dtype)
+    if type(number) is int:
+        if isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+            return _dtypes.checked_scalar(number, tensor._data.dtype)
+        return _dtypes.scalar_int(number)  # beyond 64 bits PyTorch's OverflowError, before any other check
     return number
 
 
@@ -264,6 +270,8 @@ def pow(input, exponent):  # noqa: A001
             data = data.astype(_dtypes.get_default_dtype().numpy)
         elif data.dtype.kind in "iu" and type(input) is int:  # 300 ** int8 is 44 ** int8, a wrapped number
             input = _dtypes.wrapped_int(input, data.dtype)
+        elif type(input) is int:
+            _dtypes.scalar_int(input)
         return apply(E.pow_base_scalar, (exponent,), (input,), [data])
     if isinstance(exponent, Tensor):
         if input._data.dtype.kind == "b" and exponent._data.dtype.kind == "b":

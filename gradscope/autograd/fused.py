@@ -28,6 +28,8 @@ from gradscope.ops.registry import Primitive
 
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
 _ndarray = np.ndarray
+# a Python int beyond these is no Scalar of PyTorch's (int64, or uint64 above int64's range): _dtypes.scalar_int
+_INT64_LIMIT, _UINT64_LIMIT = 1 << 63, 1 << 64
 _new = object.__new__
 # anomaly mode's stacks start past the checker's frames and this module's one (AnomalyChecker.node_made)
 _SKIP = 3
@@ -146,8 +148,10 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
             operand = scalars.get(number)
             if operand is None:
                 operand = scalar_array(number, dtype, scalars)
-        else:  # NumPy treats an int as PyTorch does a wrapped number: it keeps the tensor's dtype
+        elif -_INT64_LIMIT <= number < _UINT64_LIMIT:  # NumPy keeps the tensor's dtype, as PyTorch's wrapped number
             operand = number
+        else:  # beyond 64 bits: the general path raises PyTorch's OverflowError (NumPy would make a float of it)
+            return general(input, number)
         try:
             out = QUIET_RUN(forward, data, operand, extra) if trailing else QUIET_RUN(forward, data, operand)
         except RuntimeError:  # another thread is in the quiet context (or forward raised it, and will again)
@@ -220,7 +224,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
             if operand is None:
                 operand = scalar_array(other, dtype, scalars)
             tensor = None
-        elif type(other) is int:  # NumPy treats it as PyTorch does a wrapped number: it keeps the tensor's dtype
+        elif type(other) is int and -_INT64_LIMIT <= other < _UINT64_LIMIT:  # kept dtype, as with_number's
             operand = other
             tensor = None
         elif (type(other) is Tensor or isinstance(other, Tensor)) and other._data.dtype is dtype:

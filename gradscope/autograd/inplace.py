@@ -282,6 +282,8 @@ def _fast(target: Tensor, function, scalar) -> Tensor:
         if isinstance(scalar, float) or ufunc is np.true_divide or type(scalar) is not int or data.dtype.kind == "b":
             return _inplace(target, function, scalar)
         scalar = _dtypes.wrapped_int(scalar, data.dtype)  # int8.add_(300) adds 44, as PyTorch's wrapped number
+    elif type(scalar) is int:
+        _dtypes.scalar_int(scalar)  # beyond 64 bits PyTorch's OverflowError: NumPy would make a float of it
     if (target._base is not None and overlaps(data)) or not observers.idle or observers.active.get() or (
             checker is not None and checker.check_forward):
         return _inplace(target, function, scalar)

@@ -158,6 +158,8 @@ def lerp(input, end, weight, *, out=None):
     if isinstance(weight, Tensor):
         result = apply(M.lerp_tensor, (input, end, weight), (), arrays + [weight._data.astype(dtype, copy=False)])
     else:
+        if type(weight) is int:
+            _dtypes.scalar_int(weight)
         result = apply(M.lerp_scalar, (input, end), (weight,), arrays)
     return write_out("lerp", result, out)
 
