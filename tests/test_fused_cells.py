@@ -256,13 +256,54 @@ def _tensors_made_and_kept(step):
 
 def test_the_step_keeps_the_tensors_the_general_path_keeps(taken):
     """The one-frame step makes no Tensor for the products and their sum: the general path's are garbage once the
-    step returns (their nodes don't keep them), so both keep the same ones: the output and the two weight views
-    the products' nodes save."""
+    step returns (their nodes don't keep them). Nor does it make the weights' views, which the products' nodes
+    save, until `_saved_mat2` is read (F.linear's fast path makes a leaf weight's view then too:
+    fused_products.weight_view); the general path, watched here, makes them at once. Read, they are its views."""
     cell = _cell(gs.float64, True, "tanh")
     x = gs.randn(2, 3, dtype=gs.float64, requires_grad=True)
     h = gs.randn(2, 4, dtype=gs.float64, requires_grad=True)
     kept_general, general = _tensors_made_and_kept(lambda: _general(cell, x, h))
     kept_fast, fast = _tensors_made_and_kept(lambda: cell(x, h))
-    assert kept_fast == kept_general == [((2, 4), False), ((3, 4), True), ((4, 4), True)]
-    _same_tensor(fast, general)
+    assert kept_general == [((2, 4), False), ((3, 4), True), ((4, 4), True)]
+    assert kept_fast == [((2, 4), False)]
+    _same_tensor(fast, general)  # (saved entries compared as the SavedTensors they stand for)
+    products = [node for node, _ in fast.grad_fn.next_functions[0][0].next_functions]
+    for product, weight in zip(products, (cell.weight_hh, cell.weight_ih), strict=True):
+        view = product._saved_mat2
+        assert view is product._saved_mat2 and view._base is weight and view.grad_fn is product.next_functions[-1][0]
+        np.testing.assert_array_equal(view._data, weight._data.T)
     assert taken == [False, True]
+
+
+def _weight_views_read(lib, requires_grad: bool) -> list:
+    """What user code sees of an RNNCell step's saved weight views (`_saved_mat2` of its two products), read
+    before and after a backward that frees them and after an in-place change of a weight, and the gradients."""
+    lib.manual_seed(0)
+    cell = lib.nn.RNNCell(3, 4, dtype=lib.float64)
+    x = lib.randn(2, 3, dtype=lib.float64, requires_grad=requires_grad)
+    h = cell(x, cell(x))
+    seen = []
+    products = [node for node, _ in h.grad_fn.next_functions[0][0].next_functions]
+    for product, weight in zip(products, (cell.weight_hh, cell.weight_ih), strict=True):
+        view = product._saved_mat2
+        if view is None:  # the input's product, when the input requires no grad: PyTorch's saves no weight
+            seen.append(product.name())
+            continue
+        seen += [product.name(), tuple(view.shape), view.requires_grad, view._base is weight, view.is_leaf,
+                 view.grad_fn is product.next_functions[-1][0], view._version, view.detach().numpy().round(12).tolist()]
+    h.sum().backward(retain_graph=True)
+    seen += [p.grad.numpy().round(12).tolist() for p in cell.parameters()]
+    with lib.no_grad():
+        cell.weight_hh.mul_(2.0)
+    for attempt in (lambda: products[0]._saved_mat2, lambda: h.sum().backward()):
+        try:
+            attempt()
+        except RuntimeError as error:
+            seen.append(str(error))
+    return seen
+
+
+@pytest.mark.parametrize("requires_grad", [True, False], ids=["input requires grad", "input requires none"])
+def test_the_steps_weight_views_read_later_are_torchs(requires_grad, taken):
+    assert _weight_views_read(gs, requires_grad) == _weight_views_read(torch, requires_grad)
+    assert taken == [True, True]

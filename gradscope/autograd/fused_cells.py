@@ -22,7 +22,7 @@ from gradscope.autograd.functions import _ALPHA_ONE
 from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _SKIP
 from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
-from gradscope.autograd.node import _sequence, node_class
+from gradscope.autograd.node import OpNode, _sequence, node_class
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops import elementwise as E
 from gradscope.ops import linalg as L
@@ -127,94 +127,13 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
         finally:
             QUIET_RESET(token)
 
-    # the state's product: weight_hh.t() (TBackward0), then addmm (mm without biases), as F.linear's fast path
-    view = _new(Tensor)
-    view._data = other_hh
-    view._requires_grad = True
-    view._output_nr = 0
-    view._base = weight_hh
-    counter = view._version_counter = weight_hh._version_counter
-    view._view_chain = _T_CHAIN
-    fn = view._view_base_fn = weight_hh._grad_fn
-    version = view._view_version = counter[0]
-    t_node = view._grad_fn = _T_NODE()
-    t_node._next = ((fn, weight_hh._output_nr) if fn is not None else weight_hh._leaf_edge(),)
-    t_node._seq = next(_sequence)
-    t_node._input_meta = layout_hh.weight_metas
-    t_node._attrs = ()
-    t_node._saved = ()
-    left = hx._requires_grad or hx._base is not None and _stale_view_requires_grad(hx)
-    if left:
-        if hx._base is not None:
-            _sync_view(hx)
-        fn = hx._grad_fn
-        left_edge = (fn, hx._output_nr) if fn is not None else hx._leaf_edge()
-        saved_mat2 = (other_hh, counter, version, view, t_node)
-    else:
-        left_edge, saved_mat2 = _NO_EDGE, None
-    counter = hx._version_counter
-    saved_input = (state, counter, counter[0], hx, hx._grad_fn)
-    if biases_hh is None:
-        node = _MM_NODE()
-        node._next = (left_edge, (t_node, 0))
-        node._input_meta, node._attrs = layout_hh.mm if left else layout_hh.mm_first
-    else:
-        node = _ADDMM_NODE()
-        if bias_hh._base is not None:
-            _sync_view(bias_hh)
-        fn = bias_hh._grad_fn
-        node._next = ((fn, bias_hh._output_nr) if fn is not None else bias_hh._leaf_edge(), left_edge,
-                      (t_node, 0))
-        node._input_meta, node._attrs = layout_hh.addmm if left else layout_hh.addmm_first
-    node._seq = next(_sequence)
-    node._saved = (saved_mat2, saved_input)
-    hh_node = node
-
-    # the input's product, likewise
-    view = _new(Tensor)
-    view._data = other_ih
-    view._requires_grad = True
-    view._output_nr = 0
-    view._base = weight_ih
-    counter = view._version_counter = weight_ih._version_counter
-    view._view_chain = _T_CHAIN
-    fn = view._view_base_fn = weight_ih._grad_fn
-    version = view._view_version = counter[0]
-    t_node = view._grad_fn = _T_NODE()
-    t_node._next = ((fn, weight_ih._output_nr) if fn is not None else weight_ih._leaf_edge(),)
-    t_node._seq = next(_sequence)
-    t_node._input_meta = layout_ih.weight_metas
-    t_node._attrs = ()
-    t_node._saved = ()
-    left = input._requires_grad or input._base is not None and _stale_view_requires_grad(input)
-    if left:
-        if input._base is not None:
-            _sync_view(input)
-        fn = input._grad_fn
-        left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
-        saved_mat2 = (other_ih, counter, version, view, t_node)
-    else:
-        left_edge, saved_mat2 = _NO_EDGE, None
-    counter = input._version_counter
-    saved_input = (data, counter, counter[0], input, input._grad_fn)
-    if biases_ih is None:
-        node = _MM_NODE()
-        node._next = (left_edge, (t_node, 0))
-        node._input_meta, node._attrs = layout_ih.mm if left else layout_ih.mm_first
-    else:
-        node = _ADDMM_NODE()
-        if bias_ih._base is not None:
-            _sync_view(bias_ih)
-        fn = bias_ih._grad_fn
-        node._next = ((fn, bias_ih._output_nr) if fn is not None else bias_ih._leaf_edge(), left_edge,
-                      (t_node, 0))
-        node._input_meta, node._attrs = layout_ih.addmm if left else layout_ih.addmm_first
-    node._seq = next(_sequence)
-    node._saved = (saved_mat2, saved_input)
+    # the state's product, then the input's, as F.linear's fast path makes them
+    hh_node = _product(hx, state, weight_hh, other_hh, bias_hh, layout_hh)
+    ih_node = _product(input, data, weight_ih, other_ih, bias_ih, layout_ih)
 
     # their sum (fused.binary's add: alpha 1, nothing saved), then the nonlinearity (fused.unary's: the result saved)
     add_node = _ADD_NODE()
-    add_node._next = ((hh_node, 0), (node, 0))
+    add_node._next = ((hh_node, 0), (ih_node, 0))
     add_node._input_meta = add_metas
     add_node._seq = next(_sequence)
     add_node._attrs = _ALPHA_ONE
@@ -235,6 +154,60 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     if observers.checker is not None:  # anomaly mode: the stack, module call and parent of each node
         made = observers.checker.nodes_made
         made(hh_node._next[-1][0], hh_node, _SKIP)  # the state's TBackward0 and product
-        made(t_node, add_node._next[1][0], _SKIP)  # the input's
+        made(ih_node._next[-1][0], ih_node, _SKIP)  # the input's
         made(add_node, node, _SKIP)
     return hidden
+
+
+def _product(operand: Tensor, array, weight: Tensor, other, bias: Tensor | None, layout) -> OpNode:
+    """The nodes of `F.linear(operand, weight, bias)` (`array`: the operand's data; `other`: the weight's transpose,
+    which the product was computed with), as F.linear's fast path makes them: weight.t()'s TBackward0, then
+    AddmmBackward0 (MmBackward0 without a bias) on that view. The view of a leaf weight is made when `_saved_mat2`
+    is read (fused_products.weight_view), as F.linear's: in the modes this step serves nothing else may see it."""
+    counter = weight._version_counter
+    fn = weight._grad_fn
+    version = counter[0]
+    t_node = _T_NODE()
+    t_node._next = ((fn, weight._output_nr) if fn is not None else weight._leaf_edge(),)
+    t_node._seq = next(_sequence)
+    t_node._input_meta = layout.weight_metas
+    t_node._attrs = ()
+    t_node._saved = ()
+    left = operand._requires_grad or operand._base is not None and _stale_view_requires_grad(operand)
+    if left:
+        if operand._base is not None:
+            _sync_view(operand)
+        left_fn = operand._grad_fn
+        left_edge = (left_fn, operand._output_nr) if left_fn is not None else operand._leaf_edge()
+        if fn is None:
+            saved_mat2 = (other, counter, version, t_node, None)
+        else:  # a weight computed from others (a parametrization's): its view as the general path makes it
+            view = _new(Tensor)
+            view._data = other
+            view._requires_grad = True
+            view._output_nr = 0
+            view._base = weight
+            view._version_counter = counter
+            view._view_chain = _T_CHAIN
+            view._view_base_fn = fn
+            view._view_version = version
+            view._grad_fn = t_node
+            saved_mat2 = (other, counter, version, view, t_node)
+    else:
+        left_edge, saved_mat2 = _NO_EDGE, None
+    counter = operand._version_counter
+    saved_input = (array, counter, counter[0], operand, operand._grad_fn)
+    if bias is None:
+        node = _MM_NODE()
+        node._next = (left_edge, (t_node, 0))
+        node._input_meta, node._attrs = layout.mm if left else layout.mm_first
+    else:
+        node = _ADDMM_NODE()
+        if bias._base is not None:
+            _sync_view(bias)
+        fn = bias._grad_fn
+        node._next = ((fn, bias._output_nr) if fn is not None else bias._leaf_edge(), left_edge, (t_node, 0))
+        node._input_meta, node._attrs = layout.addmm if left else layout.addmm_first
+    node._seq = next(_sequence)
+    node._saved = (saved_mat2, saved_input)
+    return node
