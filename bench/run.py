@@ -147,7 +147,8 @@ def _cell(value, digits: int = 3) -> str:
 def markdown(rows: list, settings: dict) -> str:
     lines = [f"gradscope {settings['gradscope']} ({settings['commit']}), NumPy {settings['numpy']}, "
              f"PyTorch {settings['pytorch'] or 'not installed'}, HIPS autograd {settings['hips'] or 'not installed'}; "
-             f"Python {settings['python']}, one thread, {settings['size']} sizes, medians of interleaved rounds "
+             f"Python {settings['python']}, {settings.get('cpu', 'unknown processor')}, one thread, "
+             f"{settings['size']} sizes, medians of interleaved rounds "
              "(and the median of the per-round ratios), the thread's CPU time (wall medians in the JSON); "
              f"heap: {settings['heap']}.",
              ""]
@@ -243,11 +244,24 @@ def _commit() -> str:
         return "unknown commit"
 
 
+def cpu_model() -> str:
+    """The processor's name, which the ratios depend on: e.g. float32 values below the smallest normal are slow on
+    some Intel cores and free on AMD Zen 4, so `narrow` float32 reads ~0.3 apart on the two."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown processor"
+
+
 def settings_of(size: str, heap_policy: str) -> dict:
     import gradscope
     return {"gradscope": getattr(gradscope, "__version__", "?"), "commit": _commit(), "numpy": np.__version__,
             "pytorch": _version("torch"), "hips": _version("autograd"), "python": platform.python_version(),
-            "size": size, "threads": 1, "heap": heap_policy}
+            "cpu": cpu_model(), "size": size, "threads": 1, "heap": heap_policy}
 
 
 def run(names: list, dtypes: list, size: str, repeats: int, budget: float, out: Path, echo=print,

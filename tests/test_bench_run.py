@@ -42,6 +42,7 @@ def test_quick_run_writes_a_table_and_json(tmp_path):
     assert all(line.count("|") == table[header].count("|") for line in body)
     assert "- `narrow`: 10 × (Linear 8→8 + tanh), batch 4, MSE, fwd+bwd" in table
     assert report["settings"]["heap"] and f"heap: {report['settings']['heap']}." in table[0]
+    assert report["settings"]["cpu"] and f", {report['settings']['cpu']}, one thread" in table[0]
     for row in rows:
         peaks = row["peak_mb"]
         assert set(peaks) == {"numpy", "gradscope"} and min(peaks.values()) > 0
