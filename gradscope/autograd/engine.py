@@ -459,13 +459,20 @@ def run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
                                 else:
                                     if g is not None:  # _summed, inlined (a loop's weights: at every step)
                                         held = slots[0]
-                                        if held is None:
+                                        # a second item in `slots` marks `held` as the pass's own sum (see
+                                        # _OWN_SUM): added into without _summed's checks
+                                        if len(slots) == 2:
+                                            _add(held, g, held)
+                                        elif held is None:
                                             slots[0] = g
                                         elif type(held) is _ndarray and type(g) is _ndarray and held.base is None and (
                                                 _refcount(held) == _HELD_ALONE and held.flags.writeable):
                                             _add(held, g, held)
+                                            slots.append(_OWN_SUM)
                                         else:
-                                            slots[0] = held + g
+                                            slots[0] = held = held + g
+                                            if type(held) is _ndarray:  # (0-d operands give a NumPy scalar)
+                                                slots.append(_OWN_SUM)
                                         held = None
                                     deferred[child] += 1
                                 continue
@@ -843,6 +850,14 @@ _ALONE = _reference_counts()
 _OWNER_ALONE, (_VIEW_ALONE, _VIEW_BASE_ALONE) = (_ALONE[0][0], _ALONE[1]) if _ALONE else (-1, (-1, -1))
 _HELD_ALONE = _held_alone()
 _add = np.add
+# A deferred leaf's `slots` (run) gets this as its second item once its first holds an array the pass alone can
+# reach: one it made (`held + g`, a new array) or one _summed's checks passed (an ndarray owning its memory, writeable,
+# referenced by `slots` alone). It stays so until the leaf takes it: `slots` is a list the pass made for the leaf and
+# reaches only through `buffers`; node rules are given their own nodes' gradients, never a leaf's sum; no user code
+# runs while the leaf waits (hooks and custom Functions settle deferred leaves first, after which _summed's checks
+# apply again); no observer is told (deferral needs `at_once`); and the sum leaves `slots` only when the leaf takes it
+# (_take, which pops `slots`). So the checks made once hold for each later gradient, which is added into it directly
+_OWN_SUM = True
 _new_tensor = object.__new__
 _T_NODE = node_class(_shape.t)  # TBackward0 (see run)
 _NLL_NODE = node_class(_nn.nll_loss)  # NllLossBackward0: a root run with its LogSoftmaxBackward0 (see run)
