@@ -32,14 +32,11 @@ from gradscope.autograd.factories import (
     zeros_like,
 )
 from gradscope.autograd.functions import (
-    abs, absolute, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, equal, erf, exp, floor, isclose,
-    isfinite, isinf, isnan, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor, neg,
-    negative, nonzero, reciprocal, relu, round, rsqrt, rsub, sigmoid, sign, sin, softmax, sqrt, square, tanh, trunc,
-    where,
-)
-from gradscope.autograd.out_forms import (  # the binary ops under their torch.* signatures, with out=
-    add, div, divide, eq, ge, greater, greater_equal, gt, le, less, less_equal, lt, maximum, minimum, mul,
-    multiply, ne, not_equal, pow, sub, subtract, true_divide,
+    abs, absolute, add, allclose, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, div, divide, eq, equal, erf,
+    exp, floor, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, log, log1p,
+    log_softmax, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne, neg,
+    negative, nonzero, not_equal, pow, reciprocal, relu, round, rsqrt, rsub, sigmoid, sign, sin, softmax, sqrt,
+    square, sub, subtract, tanh, true_divide, trunc, where,
 )
 from gradscope.autograd.products import (
     addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer,
@@ -134,6 +131,7 @@ from gradscope.autograd.grad_mode import (
     is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from gradscope.autograd import numpy_names as _numpy_names
+from gradscope.autograd.out_forms import OUT_FORMS as _OUT_FORMS
 from gradscope.autograd.tensor import Size, Tensor, device
 
 from gradscope.version import __version__
@@ -141,9 +139,10 @@ from gradscope.version import __version__
 newaxis = None
 
 # NumPy's argument names (torch.sum(x, axis=0, keepdims=True)), as PyTorch's parser takes them for its native
-# functions; these four PyTorch writes in Python, and they take only their own names
+# functions; these four PyTorch writes in Python, and they take only their own names. The same wrapper gives the
+# functions of out_forms' table their out= (torch.matmul(a, b, out=c)).
 _PYTHON_WRITTEN = ("norm", "split", "unique", "unique_consecutive")
-_numpy_names.bind_numpy_names(globals(), _PYTHON_WRITTEN)
+_numpy_names.bind_numpy_names(globals(), _PYTHON_WRITTEN, out_forms=_OUT_FORMS)
 
 # Everything above the engine loads on first use: a script that never touches torch.distributions (52 modules)
 # or torch.fft does not pay for them, nor does `gradscope inspect` or a trace child before the script asks.

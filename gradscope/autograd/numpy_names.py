@@ -9,6 +9,10 @@ likes. Functions whose only such parameters are `input` and `other` (torch.tanh(
 nobody writes those, and the wrapper's frame would cost every call of the hottest ops (a known difference).
 
 A call without keyword arguments, or with only the function's own names, pays one frame and a subset check.
+
+The same wrapper gives a torch.* function its `out=` (`torch.sum(x, 0, out=o)`, the tensors tutorial's
+`torch.matmul(t, t.T, out=y3)`) when the namespace's binding says how it writes one (an OutForm, from
+gradscope.autograd.out_forms): one frame for both, and none for the tensor methods, which take no `out` in PyTorch.
 """
 
 from __future__ import annotations
@@ -17,20 +21,33 @@ import functools
 import inspect
 import sys
 import types
+from collections.abc import Callable
+from typing import NamedTuple
 
 # each of PyTorch's parameter names, and the NumPy names it also answers to, in the order PyTorch looks for them
 ALIASES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", "x1"), "other": ("x2",)}
 _WRAPPED_FOR = frozenset(("dim", "keepdim"))  # a function with one of these takes NumPy's names
 
 
-def accepting_numpy_names(function, *, method: bool = False, name: str | None = None):
+class OutForm(NamedTuple):
+    """How a torch.* function takes `out=`: `write(result, out)` writes its result into `out` and returns what the
+    call returns. A factory's (`factory=True`) values are made in out's dtype unless the call names one."""
+
+    write: Callable
+    factory: bool = False
+
+
+def accepting_numpy_names(function, *, method: bool = False, name: str | None = None, out: OutForm | None = None):
     """`function` taking NumPy's names for its parameters as PyTorch's parser does, or `function` itself when it
-    has no `dim` or `keepdim`. A method (`method=True`) is called with the tensor first: its `input` is the
-    tensor, which takes no keyword (PyTorch's methods have no `input` parameter). `name` is the one PyTorch's
-    errors give it (its ATen name: "fft_rfft", "concat"), the function's own by default."""
+    has no `dim` or `keepdim` (and no `out`). A method (`method=True`) is called with the tensor first: its
+    `input` is the tensor, which takes no keyword (PyTorch's methods have no `input` parameter). `name` is the one
+    PyTorch's errors give it (its ATen name: "fft_rfft", "concat"), the function's own by default. `out`: the
+    function also takes `out=`, written as it says."""
     parameters = _parameters(function)
     if parameters is None or _WRAPPED_FOR.isdisjoint(parameters[0]):
-        return function
+        if out is None or _is_wrapper(function):
+            return function
+        return _named_as(_taking_out(function, out), function, {})
     names, by_position = parameters
     positions = {parameter: index for index, parameter in enumerate(names[:by_position])}
     own = frozenset(names[1:] if method and names[:1] == ["input"] else names)
@@ -52,14 +69,59 @@ def accepting_numpy_names(function, *, method: bool = False, name: str | None = 
             result[target] = value
         return result
 
-    @functools.wraps(function)
+    if out is not None:
+        return _named_as(_taking_names_and_out(function, own, renamed, out.write), function, aliases)
+
     def with_numpy_names(*args, **kwargs):
         if kwargs and not own.issuperset(kwargs):
             kwargs = renamed(args, kwargs)
         return function(*args, **kwargs)
 
-    with_numpy_names.numpy_names = aliases
-    return with_numpy_names
+    return _named_as(with_numpy_names, function, aliases)
+
+
+def _taking_names_and_out(function, own: frozenset, renamed: Callable, write: Callable):
+    def with_numpy_names_and_out(*args, out=None, **kwargs):
+        if kwargs and not own.issuperset(kwargs):
+            kwargs = renamed(args, kwargs)
+        if out is None:
+            return function(*args, **kwargs)
+        return write(function(*args, **kwargs), out)
+
+    return with_numpy_names_and_out
+
+
+def _taking_out(function, form: OutForm):
+    """`function` taking `out=` (it has no parameter NumPy names otherwise)."""
+    write = form.write
+    if form.factory:
+        def made_in_out(*args, out=None, **kwargs):
+            if out is None:
+                return function(*args, **kwargs)
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            return write(function(*args, **kwargs), out)
+
+        return made_in_out
+
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return function(*args, **kwargs)
+        return write(function(*args, **kwargs), out)
+
+    return with_out
+
+
+def _named_as(wrapper, function, aliases: dict):
+    """`wrapper` named and documented as `function` (functools.wraps), marked as one of this module's (the aliases
+    it takes)."""
+    functools.update_wrapper(wrapper, function)
+    wrapper.numpy_names = aliases
+    return wrapper
+
+
+def _is_wrapper(function) -> bool:
+    return getattr(function, "__code__", None) in _WRAPPER_CODES
 
 
 def past_wrappers(stacklevel: int) -> int:
@@ -67,7 +129,7 @@ def past_wrappers(stacklevel: int) -> int:
     it counts out: the warning names the user's line, as PyTorch's does (its parser is no Python frame)."""
     frame, level = sys._getframe(2), 2  # the caller's caller: stacklevel 2
     while frame is not None and level <= stacklevel:
-        if frame.f_code is _WRAPPER_CODE:
+        if frame.f_code in _WRAPPER_CODES:
             stacklevel += 1
         frame, level = frame.f_back, level + 1
     return stacklevel
@@ -87,14 +149,16 @@ def _parameters(function) -> tuple[list[str], int] | None:
     return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]), code.co_argcount
 
 
-def bind_numpy_names(namespace: dict, written_in_python: tuple = (), prefix: str = "") -> None:
+def bind_numpy_names(namespace: dict, written_in_python: tuple = (), prefix: str = "",
+                     out_forms: dict[str, OutForm] | None = None) -> None:
     """Rebind each public function of a module's globals `namespace` to its NumPy-name-taking form
     (accepting_numpy_names), but those PyTorch writes in Python (`written_in_python`). `prefix` begins the ATen
-    names of the namespace's functions ("linalg_")."""
+    names of the namespace's functions ("linalg_"). `out_forms`: the functions that take `out=`, by name."""
+    out_forms = out_forms or {}
     for name, value in list(namespace.items()):
         if isinstance(value, types.FunctionType) and not name.startswith("_") and name not in written_in_python:
-            namespace[name] = _homed(accepting_numpy_names(value, name=prefix + name), value, namespace["__name__"],
-                                     name)
+            wrapped = accepting_numpy_names(value, name=prefix + name, out=out_forms.get(name))
+            namespace[name] = _homed(wrapped, value, namespace["__name__"], name)
 
 
 def bind_numpy_method_names(cls: type, written_in_python: tuple = ()) -> None:
@@ -121,4 +185,7 @@ def _homed(wrapped, function, module: str, qualified_name: str):
     return wrapped
 
 
-_WRAPPER_CODE = accepting_numpy_names(lambda dim: dim).__code__  # every wrapper's (closures share their code)
+# every wrapper's code (a closure shares its code with every other closure of the same def)
+_WRAPPER_CODES = frozenset(wrapper.__code__ for wrapper in (
+    accepting_numpy_names(lambda dim: dim), accepting_numpy_names(lambda dim: dim, out=OutForm(print)),
+    _taking_out(print, OutForm(print)), _taking_out(print, OutForm(print, factory=True))))

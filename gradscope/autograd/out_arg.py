@@ -18,9 +18,11 @@ _RESIZED = ("An output with one or more elements was resized since it had shape 
             "inplace, to zero elements with t.resize_(0).")
 
 
-def write_out(name: str, result, out):
+def write_out(name: str, result, out, stacklevel: int = 3):
     """`result` itself without `out`; else `result` copied into `out` (a tensor, or a tuple of them for a
-    function of several results), resized if its shape differs, cast to its dtype when that is allowed."""
+    function of several results), resized if its shape differs, cast to its dtype when that is allowed.
+    `stacklevel`: the frame the resize warning names, counted from here as warnings.warn counts (3: the caller's
+    caller), before numpy_names' wrappers among them are stepped past (2 from such a wrapper)."""
     if out is None:
         return result
     results, outs = (tuple(result), tuple(out)) if isinstance(result, tuple) else ((result,), (out,))
@@ -32,15 +34,15 @@ def write_out(name: str, result, out):
         raise NotImplementedError(f"Trying to use forward AD with {name}_out that does not support it because it "
                                   "is an out= function")
     for value, target in zip(results, outs, strict=True):
-        _copy_into(value, target)
+        _copy_into(value, target, stacklevel + 1)
     return out if isinstance(result, tuple) else outs[0]
 
 
-def _copy_into(value: Tensor, target: Tensor) -> None:
+def _copy_into(value: Tensor, target: Tensor, stacklevel: int = 4) -> None:
     data = value._data
     if target._data.shape != data.shape:
         if target._data.size:
             warnings.warn(_RESIZED.format(list(target._data.shape), list(data.shape)), UserWarning,
-                          stacklevel=past_wrappers(4))
+                          stacklevel=past_wrappers(stacklevel))
         target._data = np.empty(data.shape, dtype=target._data.dtype)
     _write(target, data)
