@@ -311,7 +311,7 @@ class AnomalyChecker:
         paths (fused.py, fused_products, apply) and `dispatch._finish` hand it every op that made no node
         (views can't make a non-finite value), only while `check_forward` is on."""
         mode = self.mode
-        if self.in_backward() or any(out._grad_fn is not None for out in outputs):
+        if self.in_backward() or any(out._node is not None for out in outputs):
             return
         scope = observers.current_scope()
         if mode.allow and any(fnmatch.fnmatchcase(text, pattern) for pattern in mode.allow

@@ -64,7 +64,7 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t = _new_tensor(Tensor)  # Tensor._make, inlined
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
-        t._grad_fn = None
+        t._node = None
         t._output_nr = 0
         t._version_counter = [0]
         t._base = None
@@ -97,7 +97,7 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
         t = _new_tensor(Tensor)  # Tensor._make, inlined
         t._data = out if type(out) is _ndarray else np.asarray(out)
         t._requires_grad = False
-        t._grad_fn = None
+        t._node = None
         t._output_nr = 0
         x = inputs[0]
         mode = modes.get()
@@ -138,13 +138,13 @@ def apply_holding(op: Primitive, inputs, params: tuple, tensors: tuple, arrays=N
     (None: not given, or an array made here; a list for a list param, see `hold`). The node keeps those, to show
     them as its `_saved_*` and to check, as PyTorch does, that none was changed in place before the backward."""
     out = apply(op, inputs, params, arrays)
-    node = (out[0] if type(out) is tuple else out)._grad_fn  # a multi-output op's (ctc_loss, embedding_bag)
+    node = (out[0] if type(out) is tuple else out)._node  # a multi-output op's (ctc_loss, embedding_bag)
     if node is not None:
         tensor = tensors[0]
         if len(tensors) == 1 and type(tensor) is Tensor and modes.get() is DEFAULT_MODES and (
                 not tensor._is_inference):  # hold, inlined for one tensor (a mask, an index, a target): most ops'
             counter = tensor._version_counter
-            node._held = ((tensor._data, counter, counter[0], tensor, tensor._grad_fn),)
+            node._held = ((tensor._data, counter, counter[0], tensor, tensor._node),)
         else:
             hold(node, tensors)
     return out
@@ -200,7 +200,7 @@ def _edge(x):
     if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
         if x._base is not None:
             _sync_view(x)
-        fn = x._grad_fn
+        fn = x._node
         return (fn, x._output_nr) if fn is not None else x._leaf_edge()
     return (None, 0)
 
@@ -219,7 +219,7 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
         node = (op.node_class or node_class(op))()
     if x._base is not None:
         _sync_view(x)
-    fn = x._grad_fn
+    fn = x._node
     node._next = ((fn, x._output_nr) if fn is not None else x._leaf_edge(),)
     node._seq = next(_sequence)
     data = x._data
@@ -227,7 +227,7 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
                          else ((data.shape, dtype),))
     node._attrs = params + _attr_values(op, arrays, 1) if op.attrs else params
     out._requires_grad = True
-    out._grad_fn = node
+    out._node = node
     plan = op.save_plan  # the only rule runs: everything it reads is saved
     if not plan:
         node._saved = ()
@@ -260,7 +260,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
                 a._requires_grad or a._base is not None and _stale_view_requires_grad(a)):
             if a._base is not None:
                 _sync_view(a)
-            fn = a._grad_fn
+            fn = a._node
             edge = (fn, a._output_nr) if fn is not None else a._leaf_edge()
             data = a._data
             meta = (data.shape, data.dtype)
@@ -271,7 +271,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
                 b._requires_grad or b._base is not None and _stale_view_requires_grad(b)):
             if b._base is not None:
                 _sync_view(b)
-            fn = b._grad_fn
+            fn = b._node
             node._next = (edge, (fn, b._output_nr) if fn is not None else b._leaf_edge())
             data = b._data
             meta1 = (data.shape, data.dtype)
@@ -293,7 +293,7 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     out._requires_grad = True
-    out._grad_fn = node
+    out._node = node
     plan = op.save_plan
     if not plan:
         node._saved = ()
@@ -352,7 +352,7 @@ def _edges_and_meta(node, inputs) -> int:
         if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):
             if x._base is not None:
                 _sync_view(x)
-            fn = x._grad_fn
+            fn = x._node
             edges.append((fn, x._output_nr) if fn is not None else x._leaf_edge())
             data = x._data
             dtype = data.dtype
@@ -377,7 +377,7 @@ def _light(x):
     if x._is_inference:
         raise RuntimeError(errors.INFERENCE_SAVED)
     counter = x._version_counter
-    return (x._data, counter, counter[0], x, x._grad_fn)
+    return (x._data, counter, counter[0], x, x._node)
 
 
 def _node_class_for(op, out_dtype, metas: tuple) -> type:
@@ -404,7 +404,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
     if op.n_outputs == 1:
         out = outputs[0]
         out._requires_grad = True
-        out._grad_fn = node
+        out._node = node
     else:
         if op.n_outputs is None:
             node.n_outputs = len(outputs)
@@ -413,7 +413,7 @@ def _record(op, inputs, params, arrays, outputs) -> None:
         differentiable = [outputs[i] for i in op.differentiable_outputs] if op.differentiable_outputs else outputs
         for output_nr, out in enumerate(differentiable):
             out._requires_grad = True
-            out._grad_fn = node
+            out._node = node
             out._output_nr = output_nr
         node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in differentiable])
     if op.variadic:
@@ -443,7 +443,7 @@ def tell_observers(op, inputs, outputs: tuple) -> None:
     output just made, with its node if one was made, whose saved entries are light): the events `_record`
     and `_finish` send, in their order (each observer's, one observer after another), each light entry shown as
     the SavedTensor it stands for; or, to an observer with `op_recorded`, a node made in that one event."""
-    node = outputs[0]._grad_fn
+    node = outputs[0]._node
     if node is not None:
         call = observers.calls.get()  # observers.node_call(), inline
         node.module_call = call if call is None or call.inline is None else call.inline
@@ -478,7 +478,7 @@ def _make_view(out: Tensor, source: Tensor, step: tuple, grad_mode: bool) -> Non
     out._version_counter = source._version_counter
     if not grad_mode:
         out._view_made_without_grad = True
-    out._view_base_fn = out._base._grad_fn
+    out._view_base_fn = out._base._node
     out._view_version = out._version_counter[0]
     if source._is_inference:
         out._is_inference = True

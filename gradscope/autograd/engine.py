@@ -152,7 +152,7 @@ def scalar_backward(tensor: Tensor, retain_graph) -> None:
     checks and run, in one frame (a loss's, each step). Any other tensor goes through `backward`, which raises
     its errors."""
     data = tensor._data
-    node = tensor._grad_fn
+    node = tensor._node
     if node is None or tensor._base is not None or not tensor._requires_grad or data.size != 1 or (
             data.dtype.kind == "c"):  # a view may owe a grad_fn (see Tensor.grad_fn)
         backward((tensor,), None, retain_graph, False, from_tensor_method=True)
@@ -736,7 +736,7 @@ def _pre_hooks(node, grads: list, xp, runs: bool) -> list:
     if node._retain_grad:
         for nr, ref in node._retain_grad.items():
             tensor = ref()
-            if tensor is not None and grads[nr] is not None and tensor._grad_fn is node:
+            if tensor is not None and grads[nr] is not None and tensor._node is node:
                 _accumulate_into(tensor, grads[nr], xp.is_tensor, in_place=False)
     return grads
 
@@ -780,7 +780,7 @@ def _accumulate_routed(leaf: Tensor, g) -> None:
             grad = _new_tensor(Tensor)  # Tensor._make(g), inlined: a frame per leaf and step
             grad._data = g
             grad._requires_grad = False
-            grad._grad_fn = None
+            grad._node = None
             grad._output_nr = 0
             grad._version_counter = [0]
             grad._base = None
@@ -880,7 +880,7 @@ def _accumulate_into(tensor: Tensor, g, create_graph: bool, in_place: bool = Tru
             tensor._grad = Tensor._make(_copy_like(g, tensor._data))
         else:
             data = g._data if isinstance(g, Tensor) else g
-            if in_place and current._grad_fn is None and current._data.flags.writeable:
+            if in_place and current._node is None and current._data.flags.writeable:
                 if overlaps(current._data):  # a .grad set to an expand(): PyTorch's += refuses it too
                     raise RuntimeError(errors.OVERLAP)
                 writes.before_write(current._data)

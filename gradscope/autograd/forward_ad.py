@@ -140,7 +140,7 @@ class _Level:
                     f"formula is not differentiable: {error})") from error
             for k, tangent in zip(differentiable, jvps):
                 self.set_tangent(outputs[k], tangent)
-        node = outputs[differentiable[0]]._grad_fn
+        node = outputs[differentiable[0]]._node
         if any(isinstance(entry, SavedTensor) and entry._is_output for entry in getattr(node, "_saved", None) or ()):
             # the node saved an output: it keeps the outputs' tangents (as long as it lives) for `unpacked_output`
             node._output_tangents = (self, {k: outputs[k]._tangent for k in differentiable})
@@ -380,9 +380,9 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
         primal = apply(S.alias, (tensor,))
     if primal._view_chain:  # the primal, and every view of it, takes no tangent from `tensor`: PyTorch's
         primal._view_chain = primal._view_chain[:-1] + (_PRIMAL,)  # is a view that isn't forward-differentiable
-    alias = primal._grad_fn
+    alias = primal._node
     if alias is not None:  # PyTorch's node for the primal
-        primal._grad_fn = node = Identity()
+        primal._node = node = Identity()
         node._next, node._seq, node._input_meta = alias._next, alias._seq, alias._input_meta
     return UnpackedDualTensor(primal, tangent)
 

@@ -144,7 +144,7 @@ def _error_outputs(results: list) -> list:
             continue
         edges.append(Tensor._make(result._data, True)._leaf_edge())
         out = Tensor._make(result._data, True)
-        out._grad_fn, out._output_nr = node, i
+        out._node, out._output_nr = node, i
         outputs.append(out)
     node._next = tuple(edges)
     return outputs
@@ -270,7 +270,7 @@ def _connect(ctx, args, outputs) -> tuple:
             connected.append(out)
             continue
         if id(out) in dirty:
-            if out._requires_grad and out._grad_fn is None:
+            if out._requires_grad and out._node is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
             out._version_counter[0] += 1  # PyTorch counts marking dirty as one more in-place change
         elif id(out) in inputs:
@@ -278,11 +278,11 @@ def _connect(ctx, args, outputs) -> tuple:
         if id(out) in non_differentiable or out._data.dtype.kind not in "fc":
             out._requires_grad = False
         else:
-            out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+            out._node, out._output_nr, out._requires_grad = ctx, i, True
         connected.append(out)
-    views = [out for out in connected if isinstance(out, Tensor) and out._grad_fn is ctx and out._base is not None]
+    views = [out for out in connected if isinstance(out, Tensor) and out._node is ctx and out._base is not None]
     if views:  # PyTorch refuses to modify them in place (its view replay would bypass this backward)
-        differentiable = sum(isinstance(out, Tensor) and out._grad_fn is ctx for out in connected)
+        differentiable = sum(isinstance(out, Tensor) and out._node is ctx for out in connected)
         error = errors.MULTI_OUTPUT_VIEW if differentiable > 1 else errors.CUSTOM_FUNCTION_VIEW
         for out in views:
             out._custom_function_view = (ctx._fn.__name__, out._output_nr, error)
@@ -292,7 +292,7 @@ def _connect(ctx, args, outputs) -> tuple:
     output_ids = {id(o): i for i, o in enumerate(connected)}
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved_for_backward = tuple(
-        None if t is None else SavedTensor(t, True, output_ids[id(t)]) if id(t) in output_ids and t._grad_fn is ctx
+        None if t is None else SavedTensor(t, True, output_ids[id(t)]) if id(t) in output_ids and t._node is ctx
         else SavedTensor(t) for t in to_save)
     ctx._to_save = ()  # the SavedTensors hold what's needed; keeping the outputs here would be a reference cycle
     if observers.checker is not None:

@@ -86,20 +86,20 @@ def unary(op: Primitive, general, float_forwards: tuple | None = None):
         t._base = None
         if not (input._requires_grad or input._base is not None and _stale_view_requires_grad(input)):
             t._requires_grad = False
-            t._grad_fn = None
+            t._node = None
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 observers.checker.op_computed(op, (input,), (t,))
         else:
             node = cls()  # NOTE: a call of the class costs half of object.__new__(cls): no argument tuples
             if input._base is not None:
                 _sync_view(input)
-            fn = input._grad_fn
+            fn = input._node
             node._next = ((fn, input._output_nr) if fn is not None else input._leaf_edge(),)
             node._seq = next(_sequence)
             node._input_meta = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[data.shape]
             node._attrs = ()
             t._requires_grad = True
-            t._grad_fn = node
+            t._node = node
             if saves_result:
                 node._saved = ((out, version, 0, None, None),)
             elif saves_self:
@@ -165,20 +165,20 @@ def with_number(op: Primitive, general, trailing: tuple = ()):
         t._base = None
         if not (input._requires_grad or input._base is not None and _stale_view_requires_grad(input)):
             t._requires_grad = False
-            t._grad_fn = None
+            t._node = None
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 observers.checker.op_computed(op, (input,), (t,))
         else:
             node = cls()
             if input._base is not None:
                 _sync_view(input)
-            fn = input._grad_fn
+            fn = input._node
             node._next = ((fn, input._output_nr) if fn is not None else input._leaf_edge(),)
             node._seq = next(_sequence)
             node._input_meta = (ONE_METAS64 if dtype is _FLOAT64 else ONE_METAS32)[data.shape]
             node._attrs = (number, extra) if trailing else (number,)
             t._requires_grad = True
-            t._grad_fn = node
+            t._node = node
             if saves_self:
                 if input._is_inference:
                     raise RuntimeError(errors.INFERENCE_SAVED)
@@ -249,7 +249,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
             live |= 2
         if not live:
             t._requires_grad = False
-            t._grad_fn = None
+            t._node = None
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
                 observers.checker.op_computed(op, (input, other), (t,))
             if mode is not DEFAULT_MODES:  # observers listen in this context
@@ -259,7 +259,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
         if live & 1:
             if input._base is not None:
                 _sync_view(input)
-            fn = input._grad_fn
+            fn = input._node
             edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
             meta = (data.shape, dtype)
         else:
@@ -267,7 +267,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
         if live & 2:
             if tensor._base is not None:
                 _sync_view(tensor)
-            fn = tensor._grad_fn
+            fn = tensor._node
             node._next = (edge, (fn, tensor._output_nr) if fn is not None else tensor._leaf_edge())
             node._input_meta = (meta, (operand.shape, dtype))
         else:
@@ -276,7 +276,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
         node._seq = next(_sequence)
         node._attrs = params
         t._requires_grad = True
-        t._grad_fn = node
+        t._node = node
         if not plan:
             node._saved = ()
         elif tensor is None and number_pair:  # the number is kept as it is
@@ -296,7 +296,7 @@ def binary(op: Primitive, general, params: tuple = (), bound=None):
                         raise RuntimeError(errors.INFERENCE_SAVED)
                     else:
                         counter = x._version_counter
-                        saved.append((x._data, counter, counter[0], x, x._grad_fn))
+                        saved.append((x._data, counter, counter[0], x, x._node))
             node._saved = tuple(saved)
         if observers.checker is not None and observers.checker.node_made(node, _SKIP):
             observers.checker.forward_made(node, (input, other), (t,))

@@ -146,7 +146,7 @@ def rnn_cell(input: Tensor, hx: Tensor, weight_ih: Tensor, weight_hh: Tensor, bi
     hidden = _new(Tensor)
     hidden._data = out
     hidden._requires_grad = True
-    hidden._grad_fn = node
+    hidden._node = node
     hidden._output_nr = 0
     hidden._version_counter = version = [0]
     hidden._base = None
@@ -165,7 +165,7 @@ def _product(operand: Tensor, array, weight: Tensor, other, bias: Tensor | None,
     AddmmBackward0 (MmBackward0 without a bias) on that view. The view of a leaf weight is made when `_saved_mat2`
     is read (fused_products.weight_view), as F.linear's: in the modes this step serves nothing else may see it."""
     counter = weight._version_counter
-    fn = weight._grad_fn
+    fn = weight._node
     version = counter[0]
     t_node = _T_NODE()
     t_node._next = ((fn, weight._output_nr) if fn is not None else weight._leaf_edge(),)
@@ -177,7 +177,7 @@ def _product(operand: Tensor, array, weight: Tensor, other, bias: Tensor | None,
     if left:
         if operand._base is not None:
             _sync_view(operand)
-        left_fn = operand._grad_fn
+        left_fn = operand._node
         left_edge = (left_fn, operand._output_nr) if left_fn is not None else operand._leaf_edge()
         if fn is None:
             saved_mat2 = (other, counter, version, t_node, None)
@@ -191,12 +191,12 @@ def _product(operand: Tensor, array, weight: Tensor, other, bias: Tensor | None,
             view._view_chain = _T_CHAIN
             view._view_base_fn = fn
             view._view_version = version
-            view._grad_fn = t_node
+            view._node = t_node
             saved_mat2 = (other, counter, version, view, t_node)
     else:
         left_edge, saved_mat2 = _NO_EDGE, None
     counter = operand._version_counter
-    saved_input = (array, counter, counter[0], operand, operand._grad_fn)
+    saved_input = (array, counter, counter[0], operand, operand._node)
     if bias is None:
         node = _MM_NODE()
         node._next = (left_edge, (t_node, 0))
@@ -205,7 +205,7 @@ def _product(operand: Tensor, array, weight: Tensor, other, bias: Tensor | None,
         node = _ADDMM_NODE()
         if bias._base is not None:
             _sync_view(bias)
-        fn = bias._grad_fn
+        fn = bias._node
         node._next = ((fn, bias._output_nr) if fn is not None else bias._leaf_edge(), left_edge, (t_node, 0))
         node._input_meta, node._attrs = layout.addmm if left else layout.addmm_first
     node._seq = next(_sequence)

@@ -100,13 +100,13 @@ def cross_entropy(general):
         node = _LOG_SOFTMAX_NODE()
         if input._base is not None:
             _sync_view(input)
-        fn = input._grad_fn
+        fn = input._node
         node._next = ((fn, input._output_nr) if fn is not None else input._leaf_edge(),)
         node._seq = next(_sequence)
         node._input_meta = ((shape, dtype),)
         node._attrs = _CLASS_DIM
         probs._requires_grad = True
-        probs._grad_fn = node
+        probs._node = node
         node._saved = ((log_probs, version, 0, None, None),)
         # nll_loss's (dispatch.apply_holding)
         t = _new(Tensor)
@@ -120,10 +120,10 @@ def cross_entropy(general):
         nll._input_meta = ((shape, dtype),)
         nll._attrs = (classes, None, enum, ignore_index)
         t._requires_grad = True
-        t._grad_fn = nll
+        t._node = nll
         nll._saved = ((log_probs, version, 0, probs, node),)
         counter = target._version_counter
-        nll._held = ((classes, counter, counter[0], target, target._grad_fn), None)
+        nll._held = ((classes, counter, counter[0], target, target._node), None)
         if observers.checker is not None:  # anomaly mode: the stack, module call and parent of both
             observers.checker.nodes_made(node, nll, _SKIP)
         return t
@@ -158,8 +158,8 @@ def log_softmax_under_nll(nll, grads: list, free: bool):
     # the saved and held values, checked as the nodes' rules check them (else their errors, or a SavedTensor's hooks)
     saved, (held, weights), probs = nll._saved[0], nll._held, node._saved[0]
     if (type(saved) is not tuple or type(held) is not tuple or type(probs) is not tuple or saved[1][0] != saved[2]
-            or held[1][0] != held[2] or probs[1][0] != probs[2] or saved[4] is not None and saved[3]._grad_fn is None
-            or held[4] is not None and held[3]._grad_fn is None or probs[4] is not None and probs[3]._grad_fn is None):
+            or held[1][0] != held[2] or probs[1][0] != probs[2] or saved[4] is not None and saved[3]._node is None
+            or held[4] is not None and held[3]._node is None or probs[4] is not None and probs[3]._node is None):
         return None
     target, weight, reduction, ignore_index = nll._attrs
     result = probs[0]

@@ -108,12 +108,12 @@ def _transposed(x: Tensor) -> Tensor:
     t = _new(Tensor)
     t._data = data.T
     t._requires_grad = False
-    t._grad_fn = None
+    t._node = None
     t._output_nr = 0
     t._base = x
     counter = t._version_counter = x._version_counter
     t._view_chain = _T_CHAIN
-    fn = t._view_base_fn = x._grad_fn
+    fn = t._view_base_fn = x._node
     t._view_version = counter[0]
     if x._requires_grad:
         node = _T_NODE()
@@ -123,7 +123,7 @@ def _transposed(x: Tensor) -> Tensor:
         node._attrs = ()
         node._saved = ()
         t._requires_grad = True
-        t._grad_fn = node
+        t._node = node
         if observers.checker is not None and observers.checker.node_made(node):
             observers.checker.forward_made(node, (x,), (t,))
     return t
@@ -173,7 +173,7 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     t = _new(Tensor)
     t._data = out
     t._requires_grad = False
-    t._grad_fn = None
+    t._node = None
     t._output_nr = 0
     t._version_counter = [0]
     t._base = None
@@ -190,13 +190,13 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     if left:
         if input._base is not None:
             _sync_view(input)
-        fn = input._grad_fn
+        fn = input._node
         left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
         left_meta = (shape, dtype)
         if mat2._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         counter = mat2._version_counter
-        saved_mat2 = (other, counter, counter[0], mat2, mat2._grad_fn)
+        saved_mat2 = (other, counter, counter[0], mat2, mat2._node)
         strides = data.strides
         data_strides = (strides[0] // size, strides[1] // size)
     else:
@@ -204,13 +204,13 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     if right:
         if mat2._base is not None:
             _sync_view(mat2)
-        fn = mat2._grad_fn
+        fn = mat2._node
         right_edge = (fn, mat2._output_nr) if fn is not None else mat2._leaf_edge()
         right_meta = (other_shape, dtype)
         if input._is_inference:
             raise RuntimeError(errors.INFERENCE_SAVED)
         counter = input._version_counter
-        saved_input = (data, counter, counter[0], input, input._grad_fn)
+        saved_input = (data, counter, counter[0], input, input._node)
         strides = other.strides
         other_strides = (strides[0] // size, strides[1] // size)
     else:
@@ -225,7 +225,7 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
         if biased:
             if bias._base is not None:
                 _sync_view(bias)
-            fn = bias._grad_fn
+            fn = bias._node
             bias_edge = (fn, bias._output_nr) if fn is not None else bias._leaf_edge()
             bias_meta = (biases.shape, dtype)
         else:
@@ -236,7 +236,7 @@ def _product(input: Tensor, mat2: Tensor, bias: Tensor | None) -> Tensor:
     node._seq = next(_sequence)
     node._saved = (saved_mat2, saved_input)
     t._requires_grad = True
-    t._grad_fn = node
+    t._node = node
     if observers.checker is not None and observers.checker.node_made(node):
         observers.checker.forward_made(node, (input, mat2) if bias is None else (bias, input, mat2), (t,))
     return t
@@ -301,7 +301,7 @@ def linear(general):
             return general(input, weight, bias)
         other = weights.T
         counter = weight._version_counter
-        fn = weight._grad_fn
+        fn = weight._node
         version = counter[0]
         if weight._requires_grad:
             right = True
@@ -333,7 +333,7 @@ def linear(general):
             view._view_base_fn = fn
             view._view_version = version
             view._requires_grad = right
-            view._grad_fn = t_node
+            view._node = t_node
             # (anomaly mode, in the default modes: with the product's node, see below)
             if right and observers.checker is not None and mode is not DEFAULT_MODES and observers.checker.node_made(
                     t_node, _SKIP):
@@ -354,7 +354,7 @@ def linear(general):
         t._base = None
         if not (left or right or biased):
             t._requires_grad = False
-            t._grad_fn = None
+            t._node = None
             if mode is not DEFAULT_MODES:  # (see below)
                 tell_observers(S.t, (weight,), (view,))
             if observers.checker is not None and observers.checker.check_forward:  # no node: checked here
@@ -365,7 +365,7 @@ def linear(general):
         if left:
             if input._base is not None:
                 _sync_view(input)
-            fn = input._grad_fn
+            fn = input._node
             left_edge = (fn, input._output_nr) if fn is not None else input._leaf_edge()
             saved_mat2 = ((other, counter, version, t_node, None) if lazy or light
                           else (other, counter, version, view, t_node))
@@ -378,7 +378,7 @@ def linear(general):
                     tell_observers(S.t, (weight,), (view,))
                 raise RuntimeError(errors.INFERENCE_SAVED)
             counter = input._version_counter
-            saved_input = (data, counter, counter[0], input, input._grad_fn)
+            saved_input = (data, counter, counter[0], input, input._node)
         else:
             right_edge, saved_input = _NO_EDGE, None
         if bias is None:
@@ -393,7 +393,7 @@ def linear(general):
             if biased:
                 if bias._base is not None:
                     _sync_view(bias)
-                fn = bias._grad_fn
+                fn = bias._node
                 bias_edge = (fn, bias._output_nr) if fn is not None else bias._leaf_edge()
             else:
                 bias_edge = _NO_EDGE
@@ -405,7 +405,7 @@ def linear(general):
         node._seq = next(_sequence)
         node._saved = (saved_mat2, saved_input)
         t._requires_grad = True
-        t._grad_fn = node
+        t._node = node
         if lazy:  # the default modes without anomaly mode: no one to tell
             return t
         if mode is DEFAULT_MODES:
@@ -440,7 +440,7 @@ def weight_view(t_node, other, counter, version: int) -> Tensor:
     view._view_base_fn = None
     view._view_version = version
     view._requires_grad = True
-    view._grad_fn = t_node
+    view._node = t_node
     return view
 
 

@@ -77,7 +77,7 @@ def as_differentiable(values, *, outputs: bool = False, like=None, materialize: 
             converted.append(item.node.variable)
         else:
             stand_in = Tensor._make(np.zeros_like(gradient._data) if outputs else np.zeros(()))
-            stand_in._grad_fn, stand_in._output_nr, stand_in._requires_grad = item.node, item.output_nr, True
+            stand_in._node, stand_in._output_nr, stand_in._requires_grad = item.node, item.output_nr, True
             converted.append(stand_in)
     return converted[0] if single else converted
 

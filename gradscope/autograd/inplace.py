@@ -58,10 +58,10 @@ def _check(target: Tensor) -> bool:
                 "out-of-place one.")
         if target._view_made_without_grad:
             raise RuntimeError(errors.VIEW_NO_GRAD_INPLACE)
-    if target._requires_grad and target._grad_fn is None:  # a leaf: itself, or a view made one (x[1:].requires_grad_())
+    if target._requires_grad and target._node is None:  # a leaf: itself, or a view made one (x[1:].requires_grad_())
         raise RuntimeError(errors.LEAF_VIEW_INPLACE if base is not None and target._view_chain else errors.LEAF_INPLACE)
     # NOTE: also a view taken before its base was set to require grad (b = a[:]; a.requires_grad = True)
-    if base is not None and base._requires_grad and base._grad_fn is None and target._view_chain:
+    if base is not None and base._requires_grad and base._node is None and target._view_chain:
         raise RuntimeError(errors.LEAF_VIEW_INPLACE)
     return True
 
@@ -111,9 +111,9 @@ def _write(target: Tensor, data: np.ndarray) -> None:
 def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     old = Tensor._make(target._data.copy())
     old._requires_grad = target._requires_grad
-    old._grad_fn = target.grad_fn
+    old._node = target.grad_fn
     old._output_nr = target._output_nr
-    if old._requires_grad and old._grad_fn is None:  # a base that doesn't require grad becomes part of a graph
+    if old._requires_grad and old._node is None:  # a base that doesn't require grad becomes part of a graph
         old._accumulator_ref = None
     if observers.dual_level is not None:
         observers.dual_level.carry(target, old)
@@ -121,7 +121,7 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     _write(target, result._data)
     if observers.dual_level is not None:
         observers.dual_level.written(target, result)
-    node = result._grad_fn
+    node = result._node
     if node is None:
         return target
     for i in range(len(getattr(node, "_saved", ()))):  # saved outputs are the target itself, version-checked
@@ -130,8 +130,8 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
             entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
     if target._base is None or not target._view_chain:
         if target._retains_grad:
-            _move_retained_grad(target, old._grad_fn, old._output_nr, node)
-        target._grad_fn, target._output_nr, target._requires_grad = node, 0, True
+            _move_retained_grad(target, old._node, old._output_nr, node)
+        target._node, target._output_nr, target._requires_grad = node, 0, True
     else:
         _copy_slices(target, node)
     return target
@@ -232,16 +232,16 @@ def _copy_slices(view: Tensor, fn) -> None:
     node._layout, node._chain, node._op_node = base._data, view._view_chain, fn
     node._input_meta = ((base._data.shape, base._data.dtype),) + fn._input_meta[1:]  # input 0: the base
     if base._retains_grad:
-        _move_retained_grad(base, base._grad_fn, base._output_nr, node)
-    base._grad_fn, base._output_nr, base._requires_grad = node, 0, True
-    view._grad_fn = view_replay_node(base, view)
+        _move_retained_grad(base, base._node, base._output_nr, node)
+    base._node, base._output_nr, base._requires_grad = node, 0, True
+    view._node = view_replay_node(base, view)
     view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node
     view._view_version = view._version_counter[0]
 
 
 def view_replay_node(base: Tensor, view: Tensor) -> AsStridedBackward0:
     node = AsStridedBackward0()
-    fn = base._grad_fn  # NOTE: a base detached in place since leaves the view's gradient nowhere to go
+    fn = base._node  # NOTE: a base detached in place since leaves the view's gradient nowhere to go
     node._next = ((fn, base._output_nr) if fn is not None else
                   base._leaf_edge() if base._requires_grad else (None, 0),)
     node._seq = next(_sequence)
@@ -387,8 +387,8 @@ def _index_put(target, value, items: tuple, held: list):
                            f"indexing result of shape {list(selected)}")
     out = apply(E.index_put, (target, values), (indices, mask, False),
                 [target._data, values._data.astype(target._data.dtype, copy=False)])
-    if out._grad_fn is not None:
-        hold(out._grad_fn, (held,))
+    if out._node is not None:
+        hold(out._node, (held,))
     return out
 
 

@@ -210,14 +210,14 @@ class OpNode(Node):
             else:
                 for entry in saved:  # plain loops: this runs once per node in every backward
                     if type(entry) is tuple:  # a light entry (see dispatch._record_simple)
-                        if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                        if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._node is None):
                             _light_to_saved(entry).array(self)  # raises PyTorch's "modified"/"detached" error
                         values.append(entry[0])
                     elif entry is None or type(entry) in _NUMBERS:  # a Python number is saved as it is
                         values.append(entry)
                     elif entry._unpack is None and not entry._freed and (
                             entry._counter is None or entry._counter[0] == entry._version) and (
-                            entry._creator is None or entry._tensor._grad_fn is not None):
+                            entry._creator is None or entry._tensor._node is not None):
                         values.append(entry._array)  # SavedTensor.array's fast path, inlined
                     else:
                         values.append(entry.array(self))
@@ -284,7 +284,7 @@ def _check_held(node) -> None:
     """Backward may not use a held tensor (a target, indices) changed in place since the forward: PyTorch's error."""
     for entry in node._held:
         if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
-                entry[4] is not None and entry[3]._grad_fn is None)):
+                entry[4] is not None and entry[3]._node is None)):
             _refuse_changed(node, entry)
 
 
@@ -295,7 +295,7 @@ def _refuse_changed(node, held) -> None:
         if type(entry) is SavedTensor:  # held under saved-tensor hooks: unpacked, not version-checked (PyTorch's)
             entry.array(node)
         elif entry is not None and (entry[1][0] != entry[2] or (
-                entry[4] is not None and entry[3]._grad_fn is None)):
+                entry[4] is not None and entry[3]._node is None)):
             _light_to_saved(entry).array(node)
 
 
@@ -484,7 +484,7 @@ def _first_order_vjp(op: Primitive):
                         shared[0] = (attrs, s)
             elif len(saved) == 1 and type(saved[0]) is tuple:  # one light entry (see dispatch._record_simple)
                 entry = saved[0]
-                if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._node is None):
                     _light_to_saved(entry).array(self)  # raises PyTorch's "modified by an inplace"/"detached" error
                 s = Saved((NUMPY, entry[0]) + self._attrs)
             elif weak_numbers and type(saved[0]) is float and saved[1] is None:
@@ -506,7 +506,7 @@ def _first_order_vjp(op: Primitive):
                 for entry in saved:
                     kind = type(entry)
                     if kind is tuple:
-                        if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._grad_fn is None):
+                        if entry[1][0] != entry[2] or (entry[4] is not None and entry[3]._node is None):
                             _light_to_saved(entry).array(self)
                         entry = entry[0]
                     elif kind is float and weak_numbers:  # see Primitive.weak_numbers
@@ -525,7 +525,7 @@ def _first_order_vjp(op: Primitive):
             if held and s is not None and self._held:  # _check_held, inlined (else _apply checks them)
                 for entry in self._held:
                     if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
-                            entry[4] is not None and entry[3]._grad_fn is None)):
+                            entry[4] is not None and entry[3]._node is None)):
                         _refuse_changed(self, entry)
             # a rule may return the broadcast of several inputs, or another dtype: each result goes back to its
             # input's shape and dtype (`is`: the common case, cheaply), checked inline for one or two rules
@@ -575,7 +575,7 @@ def _first_order_vjp(op: Primitive):
             for entry in saved:  # light entries (see dispatch._record_simple), or None (no rule reads it)
                 if type(entry) is tuple:
                     array, counter, version, tensor, creator = entry
-                    if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                    if counter[0] != version or creator is not None and tensor._node is None:
                         return _vjp(self, grads, free)  # modified in place or detached: the general path's errors
                     values.append(array)
                 elif entry is None:
@@ -600,12 +600,12 @@ def _first_order_vjp(op: Primitive):
                 try:  # NOTE: free (3.11's exception table) unless an entry is a SavedTensor, which doesn't unpack
                     if first is not None:
                         array, counter, version, tensor, creator = first
-                        if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                        if counter[0] != version or creator is not None and tensor._node is None:
                             raise _Stale  # modified in place or detached: the general path's errors
                         first = array
                     if second is not None:
                         array, counter, version, tensor, creator = second
-                        if counter[0] != version or creator is not None and tensor._grad_fn is None:
+                        if counter[0] != version or creator is not None and tensor._node is None:
                             raise _Stale
                         second = array
                 except (TypeError, _Stale):  # or a SavedTensor (saved-tensor hooks, a `_raw_saved_*` handed out)
@@ -655,10 +655,10 @@ def _first_order_vjp(op: Primitive):
             entry = self._saved[0]
             if type(entry) is tuple:
                 array, counter, version, tensor, creator = entry
-                if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+                if counter[0] == version and (creator is None or tensor._node is not None):
                     for entry in self._held:  # as _vjp's _check_held
                         if entry is not None and (type(entry) is not tuple or entry[1][0] != entry[2] or (
-                                entry[4] is not None and entry[3]._grad_fn is None)):
+                                entry[4] is not None and entry[3]._node is None)):
                             return _vjp(self, grads, free)  # a held value changed: the general path's error
                     g = array_rule(grads[0], array, self._attrs)
                     if g is not None:  # else a case the rules take
@@ -678,7 +678,7 @@ def _first_order_vjp(op: Primitive):
                 array, counter, version, tensor, creator = self._saved[0]
             except TypeError:
                 return _vjp(self, grads, free)
-            if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+            if counter[0] == version and (creator is None or tensor._node is not None):
                 g = array_rule(grads[0], array, self._attrs[0])
                 meta = self._input_meta[0]
                 if g.shape != meta[0] or g.dtype is not meta[1]:
@@ -695,7 +695,7 @@ def _first_order_vjp(op: Primitive):
             array, counter, version, tensor, creator = self._saved[0]
         except TypeError:
             return _vjp(self, grads, free)  # the general path's errors, or its saved-tensor hooks
-        if counter[0] == version and (creator is None or tensor._grad_fn is not None):
+        if counter[0] == version and (creator is None or tensor._node is not None):
             g = array_rule(grads[0], array)
             if free:
                 self._saved = freed

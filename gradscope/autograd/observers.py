@@ -6,7 +6,7 @@ An observer is any object with some of these methods (missing ones are skipped):
 `backward_node_end(node, grad_inputs)`, `backward_node_failed(node, error)`, `grad_accumulated(tensor, grad)`,
 `backward_end()`, and `op_computed(op, inputs, outputs)`: after every primitive `dispatch.apply` runs,
 in the graph or not (after `node_created` when it made a node; `outputs` is a tuple of Tensors, whose
-`_grad_fn` is the node if one was made). The stack is context-local (plus process-wide ones, for
+`_node` is the node if one was made, their grad_fn). The stack is context-local (plus process-wide ones, for
 anomaly mode); with none active the engine pays one check per op. An observer may also have
 `op_recorded(op, node, inputs, outputs)`: the fast paths (`dispatch.tell_observers`) then tell it each node they
 make in that one event instead of `node_created`, `tensor_saved` (no SavedTensor made: the node's saved entries

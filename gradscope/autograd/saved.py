@@ -74,7 +74,7 @@ class SavedTensor:
             self._output_nr = output_nr
         else:
             self._tensor = value
-            self._creator = value._grad_fn
+            self._creator = value._node
             self._output_nr = value._output_nr
         hooks = default_hooks.get()
         if hooks is not None:
@@ -83,7 +83,7 @@ class SavedTensor:
     def _set_hooks(self, pack, unpack, value, original) -> None:
         # NOTE: hooks replace the reference to the input; a leaf input keeps its AccumulateGrad (PyTorch's
         # grad_accumulator_), so what unpack returns under create_graph still leads back to the leaf
-        if not self._is_output and original._grad_fn is None and original._requires_grad:
+        if not self._is_output and original._node is None and original._requires_grad:
             self._accumulator = original._grad_accumulator()._handed_out()  # then it holds the leaf
         self._packed = pack(value)
         self._unpack = unpack
@@ -124,7 +124,7 @@ class SavedTensor:
     def check_attached(self) -> None:
         """Backward may not use an input that was not a leaf when saved and has since been detached in place:
         its history is gone (with hooks the node keeps it, and PyTorch lets that through)."""
-        if self._creator is not None and self._tensor is not None and self._tensor._grad_fn is None:
+        if self._creator is not None and self._tensor is not None and self._tensor._node is None:
             raise RuntimeError(errors.DETACHED_SAVED)
 
     def array(self, node=None):
@@ -154,7 +154,7 @@ class SavedTensor:
             # the hook's tensor is re-wrapped with the saved tensor's autograd metadata, as in PyTorch
             out = Tensor._make(value._data, self._requires_grad or self._is_output)
             out._version_counter = value._version_counter
-            out._grad_fn = node if self._is_output else self._creator
+            out._node = node if self._is_output else self._creator
             out._output_nr = self._output_nr
             if self._accumulator is not None:
                 out._accumulator_ref = weakref.ref(self._accumulator)
@@ -164,7 +164,7 @@ class SavedTensor:
         if self._is_output:
             differentiable = node is not None and self._requires_grad  # e.g. max's indices are not
             out = Tensor._make(self._array, differentiable)
-            out._grad_fn = node if differentiable else None
+            out._node = node if differentiable else None
             out._output_nr, out._version_counter = self._output_nr, self._counter
             if observers.dual_level is not None:  # forward AD over a backward: the output's tangent comes too
                 observers.dual_level.unpacked_output(self, out, node)
@@ -199,6 +199,6 @@ def save_input(value):
     saved._counter = counter = value._version_counter
     saved._version = counter[0]
     saved._tensor = value
-    saved._creator = value._grad_fn
+    saved._creator = value._node
     saved._output_nr = value._output_nr
     return saved

@@ -228,12 +228,12 @@ def getitem(input, index):
             out = apply(S.index, (view,), (rest if len(rest) > 1 else rest[0],))
         except IndexError as error:  # NumPy's words for an index out of range: PyTorch's instead
             raise bounds_error(view._data.shape, rest) or error from None
-        node = out._grad_fn
+        node = out._node
         if node is not None:  # it holds the index tensors, as PyTorch's node saves them
             if type(index) is Tensor and index._data.ndim and modes.get() is DEFAULT_MODES and (
                     not index._is_inference):  # x[idx], x[mask]: the commonest (dispatch.hold, inlined)
                 counter = index._version_counter
-                node._held = (HeldTensors(((index._data, counter, counter[0], index, index._grad_fn),)),)
+                node._held = (HeldTensors(((index._data, counter, counter[0], index, index._node),)),)
             else:
                 hold(node, (held_indices(given, items, view._data.ndim),))
         return out

@@ -142,7 +142,7 @@ class Tensor:
     # None: slots, so a view (one a linear layer, `weight.t()`) costs no instance dict. `_view_chain`: ((primitive,
     # params, output index), ...) replayed on the base's array; `_view_base_fn`, `_view_version`: the base's
     # grad_fn and version when the view's grad_fn was made
-    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_version_counter", "_base",
+    __slots__ = ("_data", "_requires_grad", "_node", "_output_nr", "_version_counter", "_base",
                  "_view_chain", "_view_base_fn", "_view_version", "__dict__", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -162,7 +162,7 @@ class Tensor:
     def _init(self, data: np.ndarray, requires_grad: bool = False) -> None:
         self._data = data
         self._requires_grad = requires_grad
-        self._grad_fn = None
+        self._node = None
         self._output_nr = 0
         self._version_counter = [0]
         self._base = None
@@ -174,7 +174,7 @@ class Tensor:
         t = _new_tensor(Tensor)
         t._data = data
         t._requires_grad = requires_grad
-        t._grad_fn = None
+        t._node = None
         t._output_nr = 0
         t._version_counter = [0]
         t._base = None
@@ -202,7 +202,7 @@ class Tensor:
 
     def _set_requires_grad(self, value: bool, dtype_error: str) -> None:
         value = bool(value)
-        if self._grad_fn is not None:
+        if self._node is not None:
             if not value:
                 raise RuntimeError(errors.NON_LEAF_REQUIRES_GRAD)
             return
@@ -222,7 +222,31 @@ class Tensor:
     def grad_fn(self):
         if self._base is not None:
             _sync_view(self)
-        return self._grad_fn
+        return self._node
+
+    @grad_fn.setter
+    def grad_fn(self, value) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not writable")
+
+    @grad_fn.deleter
+    def grad_fn(self) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not writable")
+
+    # PyTorch's private name for grad_fn, which scripts read and set (to None: detach in place); the node itself is
+    # the slot `_node`, which the library reads at slot speed
+    @property
+    def _grad_fn(self):
+        return self.grad_fn
+
+    @_grad_fn.setter
+    def _grad_fn(self, value) -> None:
+        if value is not None:
+            raise RuntimeError("_grad_fn can be only set to None")
+        self.detach_()
+
+    @_grad_fn.deleter
+    def _grad_fn(self) -> None:
+        raise RuntimeError("Deletion of _grad_fn not allowed. Detach tensor instead!")
 
     @property
     def is_leaf(self) -> bool:
@@ -230,7 +254,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+        if self._node is not None and not self._retains_grad and self._grad is None:
             warnings.warn(errors.NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -381,7 +405,7 @@ class Tensor:
                 "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
                 "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
                 "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
-        self._grad_fn = None
+        self._node = None
         self._requires_grad = False
         self._output_nr = 0
         return self
@@ -571,7 +595,7 @@ class Tensor:
         raise TypeError("gradscope tensors are not picklable; use gradscope.save, which never uses pickle")
 
     def __deepcopy__(self, memo):
-        if self._grad_fn is not None:
+        if self._node is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
                                "be because of a torch.nn.utils.weight_norm usage, see "
@@ -650,16 +674,16 @@ def _sync_view(view: Tensor) -> None:
     grad_fn as AsStridedBackward0 then."""
     base = view._base
     version = view._version_counter[0]
-    if base._grad_fn is view._view_base_fn and view._view_version == version:
+    if base._node is view._view_base_fn and view._view_version == version:
         return
     if view._view_chain and not view._view_made_without_grad and (
-            view._requires_grad or base._grad_fn is not None or base._requires_grad):
+            view._requires_grad or base._node is not None or base._requires_grad):
         # lazy: a view's new node comes from the in-place machinery above; needed only after an in-place op
         from gradscope.autograd.inplace import view_replay_node
-        view._grad_fn = view_replay_node(base, view)
+        view._node = view_replay_node(base, view)
         view._output_nr = 0
         view._requires_grad = True
-    view._view_base_fn = base._grad_fn
+    view._view_base_fn = base._node
     view._view_version = version
 
 
@@ -671,7 +695,7 @@ def _stale_view_requires_grad(x: Tensor) -> bool:
     base = x._base
     if base is None:
         return False
-    if base._grad_fn is not x._view_base_fn or x._view_version != x._version_counter[0]:
+    if base._node is not x._view_base_fn or x._view_version != x._version_counter[0]:
         _sync_view(x)
     return x._requires_grad or base._requires_grad
 

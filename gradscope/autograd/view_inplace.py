@@ -21,7 +21,7 @@ def _restride(self: Tensor, op, view_op, params: tuple) -> Tensor:
     """Give `self` the shape and strides `op` makes of it (`view_op`: the same as a view, for its recipe)."""
     if _check(self) and self.requires_grad:  # PyTorch's in-place errors (leaf, view of a leaf, inference …)
         out = apply(op, (self,), params)
-        self._data, self._grad_fn, self._output_nr = out._data, out._grad_fn, 0
+        self._data, self._node, self._output_nr = out._data, out._node, 0
     else:
         self._data = op.forward(self._data, *params)
     self._version_counter[0] += 1

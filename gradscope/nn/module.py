@@ -539,7 +539,7 @@ class Module(HookedCall, _state.StateDictMethods):
             params = self.parameters()
         if set_to_none:
             for param in params:
-                if param._grad_fn is None:  # reset_grad for a leaf, without its frame (once per parameter and step)
+                if param._node is None:  # reset_grad for a leaf, without its frame (once per parameter and step)
                     if param._grad is not None:
                         param._grad = None
                 else:

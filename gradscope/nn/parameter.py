@@ -141,7 +141,7 @@ def reset_grad(param: Tensor, set_to_none: bool) -> None:
     """What zero_grad does to one tensor: drop its grad, or zero it in place outside any graph."""
     # NOTE: what the `grad` property and its setter do with None, without their two frames (~1k instructions
     # a parameter): a leaf's read is the attribute (only a non-leaf's may warn), and None is stored as it is
-    grad = param._grad if param._grad_fn is None else param.grad
+    grad = param._grad if param._node is None else param.grad
     if grad is None:
         return
     if set_to_none:

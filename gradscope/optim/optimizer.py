@@ -135,7 +135,7 @@ class Optimizer:
         """Reset every parameter's gradient: to None by default, else to zeros in place."""
         for group in self.param_groups:
             for param in group["params"]:
-                if set_to_none and param._grad_fn is None:  # reset_grad for a leaf, without its frame
+                if set_to_none and param._node is None:  # reset_grad for a leaf, without its frame
                     if param._grad is not None:
                         param._grad = None
                 else:

@@ -228,7 +228,7 @@ class ForwardOrigins:
         pass (gradients computed with create_graph, hooks) are the backward's to judge."""
         if current_pass() is not None:
             return None
-        if not self.in_graph and any(out._grad_fn is not None for out in outputs):
+        if not self.in_graph and any(out._node is not None for out in outputs):
             return None
         message = forward_origin(op.name, inputs, outputs)
         if message is None:

@@ -469,7 +469,7 @@ class Recorder:
         """An op outside the autograd graph (its inputs don't require grad) has no node: it is recorded
         only when it is where a non-finite value was born."""
         for output in outputs:  # ForwardOrigins.check's first test, inline: most ops made a node
-            if output._grad_fn is not None:
+            if output._node is not None:
                 return
         origin = _ORIGINS.check(op, inputs, outputs)
         if origin is not None:

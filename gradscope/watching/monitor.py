@@ -112,7 +112,7 @@ class Monitor:
         if current_pass() is not None:  # run by a backward pass (create_graph, hooks): not the forward
             return
         first = outputs[0]
-        if first._grad_fn is not None:
+        if first._node is not None:
             if self._pending is not None:  # the next step's graph begins: the previous step is over
                 self._close(self._pending)
             if first._data.size == 1:
@@ -127,7 +127,7 @@ class Monitor:
 
     def _note_scalar(self, tensor: Tensor) -> None:
         scalars = self._scalars
-        scalars[tensor._grad_fn] = tensor._data
+        scalars[tensor._node] = tensor._data
         if len(scalars) > _SCALARS_KEPT:
             del scalars[next(iter(scalars))]
 
@@ -146,7 +146,7 @@ class Monitor:
         if message is None:  # its inputs were already non-finite
             message = f"{op.name} passed on non-finite values ({describe(compute_stats(output._data))})"
         frame = user_frame(sys._getframe())
-        node = output._grad_fn
+        node = output._node
         finding = Finding(-1, "forward", "nonfinite", message, role=role,
                           op=op.name, node=None if node is None else node.name(),
                           file=frame.f_code.co_filename if frame else None, line=frame.f_lineno if frame else None,
