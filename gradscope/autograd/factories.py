@@ -377,8 +377,20 @@ _RANDINT_FORMS = "".join(
     for form in ("int high, ", "int low, int high, ") for generator in ("torch.Generator generator, ", ""))
 
 
-def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
+    # (low, high, size) by position or by name: only `low` tells them apart, as PyTorch's parser reads a `low`
+    # keyword as the form randint(low, high, size), which then needs `high` (randint(high, size) has no low)
+    if low is not None and high is None and not args:
+        raise TypeError('randint() missing 2 required positional argument: "high", "size"')
+    if len(args) > 3:
+        raise TypeError(f"randint() takes from 1 to 3 positional arguments but {len(args)} were given")
+    named = {"low": low, "high": high, "size": size}
+    for name, value in zip(named, args):
+        if named[name] is not None:
+            raise TypeError(f"randint() got multiple values for argument '{name}'")
+        named[name] = value
+    low, high, size = named.values()
     if high is None and (low is None or size is None):
         got = type(low).__name__ if low is not None else f"size={type(size).__name__}, " if size is not None else ""
         raise TypeError(f"randint() received an invalid combination of arguments - got ({got}), but expected one "

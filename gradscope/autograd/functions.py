@@ -680,8 +680,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction=N.MEAN):
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=N.MEAN):
-    if input._data.shape != target._data.shape:
-        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    # input and target of one shape: nn.functional's checks that first, in PyTorch's words
     w = None if weight is None else weight._data
     pw = None if pos_weight is None else pos_weight._data
     arrays = _operands(input, target)

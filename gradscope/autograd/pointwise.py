@@ -6,7 +6,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope.autograd.dispatch import apply
-from gradscope.autograd.functions import _float_input, _floating_operands, _operands
+from gradscope.autograd.functions import _float_input, _floating_operands, _operands, _tensors_only
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.refusals import refuse_kinds
@@ -55,15 +55,22 @@ def polygamma(n: int, input, *, out=None):
     return write_out("polygamma", result, out)
 
 
-def atan2(input, other, *, out=None):
-    arrays = _floating_operands(input, other)
-    common = np.result_type(*arrays)
-    if common.kind == "c":
-        raise NotImplementedError(f'"atan2_cpu" not implemented for \'{_type_name(common)}\'')
-    return write_out("atan2", apply(M.atan2, (input, other), (), arrays), out)
+def _atan2(name: str):
+    """atan2 under `name`: both operands tensors (PyTorch's parser takes no Python number for either)."""
+    def atan2(input, other, *, out=None):
+        _tensors_only(name, input, other)
+        arrays = _floating_operands(input, other)
+        common = np.result_type(*arrays)
+        if common.kind == "c":
+            raise NotImplementedError(f'"atan2_cpu" not implemented for \'{_type_name(common)}\'')
+        return write_out("atan2", apply(M.atan2, (input, other), (), arrays), out)
+
+    atan2.__name__ = atan2.__qualname__ = name
+    return atan2
 
 
-arctan2 = atan2
+atan2 = _atan2("atan2")
+arctan2 = _atan2("arctan2")
 
 
 def xlogy(input, other, *, out=None):

@@ -166,7 +166,7 @@ def _check_addmm(bias, a, b) -> None:
         raise RuntimeError(f"expand({legacy_type_name(bias.dtype)}{{{list(bias.shape)}}}, size={list(shape)}): the "
                            f"number of sizes provided (2) must be greater or equal to the number of dimensions in "
                            f"the tensor ({bias.ndim})")
-    for dim, (n, m) in enumerate(zip(bias.shape, shape[2 - bias.ndim:]), start=2 - bias.ndim):
+    for dim, (n, m) in reversed(list(enumerate(zip(bias.shape, shape[2 - bias.ndim:]), start=2 - bias.ndim))):
         if n not in (1, m):
             raise RuntimeError(f"The expanded size of the tensor ({m}) must match the existing size ({n}) at "
                                f"non-singleton dimension {dim}.  Target sizes: {list(shape)}.  Tensor sizes: "

@@ -156,13 +156,20 @@ def expand(input, *sizes):
         raise RuntimeError(f"expand({name}{{{list(shape)}}}, size={list(sizes)}): the number of sizes provided "
                            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
                            f"({len(shape)})")
-    target = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    for i, n in enumerate(shape):
+    target = tuple(s if s != -1 else shape[i - lead] if i >= lead else _no_leading_minus_one(i)
+                   for i, s in enumerate(sizes))
+    for i in range(len(shape) - 1, -1, -1):  # PyTorch names the last dimension that doesn't match
+        n = shape[i]
         if n != 1 and n != target[i + lead]:
             raise RuntimeError(f"The expanded size of the tensor ({target[i + lead]}) must match the existing size "
                                f"({n}) at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  Tensor "
                                f"sizes: {list(shape)}")
     return apply(S.expand, (input,), (target,))
+
+
+def _no_leading_minus_one(dim: int):
+    """-1 keeps a dimension's size: a new leading dimension has none (NumPy's index would wrap to another's)."""
+    raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {dim}")
 
 
 def expand_as(input, other):

@@ -72,7 +72,10 @@ def _logit(a: np.ndarray, eps) -> np.ndarray:
 
 
 def _logit_vjp(g, s):
-    # NOTE: PyTorch's logit_backward: nan outside [0, 1] without eps; with it 0 outside [eps, 1 − eps], nan included
+    # NOTE: PyTorch's logit_backward: nan outside [0, 1] without eps; with it 0 outside [eps, 1 − eps], nan included.
+    # That is its vectorised loop's; the scalar loop for a tensor's tail (past the last full SIMD vector, so a small
+    # tensor's every element) gives g · inf at ±0 (+inf at -0.0) and keeps nan with eps. Torch 2.13 on this AMD
+    # host: logit(full((1,), -0.0)) backward gives +inf, full((64,), -0.0) -inf. Here: the vectorised loop's.
     xp, x = s.xp, s.self
     if s.eps is None:
         return xp.where((x < 0.0) | (x > 1.0), math.nan, g / (x * (1 - x)))

@@ -161,6 +161,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable step (BinaryCrossEntropyWithLogitsBackward0)."""
     reduction = checked_reduction(size_average, reduce, reduction)
+    # PyTorch's order: its Python function's size check, the autograd layer's refusals, then the kernel's
+    if input._data.shape != target._data.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     _refuse_logits_dtypes(input, target)
     return _F.binary_cross_entropy_with_logits(input, target, weight=weight, pos_weight=pos_weight,
                                                reduction=ENUM[reduction])

@@ -189,6 +189,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    not_differentiable("multi_margin_loss", "weight", weight)
     _check_input(input)
     rows = 1 if input.dim() == 1 else input.shape[0]
     if target.dim() > 1 or target.numel() != rows:

@@ -13,6 +13,7 @@ from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.autograd.writes import before_write
 from gradscope.nn._functional._args import plus, scalar_type, size_list
+from gradscope.nn._functional._reduction import not_differentiable
 from gradscope.nn._functional.pooling import avg_pool2d, avg_pool3d
 from gradscope.nn._functional.sampling import pad
 from gradscope.ops import normalization as N
@@ -151,6 +152,7 @@ def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor 
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
                            "evaluation mode")
+    _refuse_grad_of_running(running_mean, running_var)
     _check_floating("batch_norm", input)
     if check_parameters:
         _check_parameter_dtypes(input, weight, bias, running_mean, running_var)
@@ -191,6 +193,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    _refuse_grad_of_running(running_mean, running_var)  # PyTorch's instance_norm runs native_batch_norm on them
     batch, channels = input.shape[:2]
     if input._data.dtype.kind == "f":
         # NOTE: PyTorch refuses weight and bias of another dtype, and takes running statistics of any
@@ -208,6 +211,12 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             before_write(running._data)  # a recording may hold the running statistics' memory
             running._data[...] = per_sample._data.reshape(batch, channels).mean(0)
     return out.view(input.shape)
+
+
+def _refuse_grad_of_running(running_mean: Tensor | None, running_var: Tensor | None) -> None:
+    """Running statistics have no derivative formula: PyTorch refuses them requiring grad, in either mode."""
+    not_differentiable("native_batch_norm", "running_mean", running_mean)
+    not_differentiable("native_batch_norm", "running_var", running_var)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,

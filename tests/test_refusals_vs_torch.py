@@ -1,0 +1,137 @@
+"""Calls PyTorch 2.13 refuses and gradscope took (computing something, or silently wrong): a Python number for
+atan2's operands (its parser wants tensors), randint's `low` by keyword without `high`, -1 in a new leading
+dimension of expand (NumPy's index wrapped to another dimension's size: ones(3).expand(-1, 3) was 3 x 3), and
+arguments PyTorch has no derivative for requiring grad (BCE with logits' weight and pos_weight, multi_margin_loss's
+weight, batch_norm's and instance_norm's running statistics: their gradients were silently None). Also the
+dimension expand's and addmm's size errors name (the last that doesn't match, as PyTorch's). Every case runs on
+both libraries and must agree: the same values or the same error type and text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradscope
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(L, call):
+    L.manual_seed(0)
+    try:
+        result = call(L)
+    except (RuntimeError, TypeError, ValueError) as error:
+        return type(error).__name__, str(error)
+    return result.tolist() if hasattr(result, "tolist") else result
+
+
+def _x(L, requires_grad=True):
+    return L.tensor([[0.5, -1.0, 2.0, 0.25], [1.5, 0.0, -0.5, 3.0]], requires_grad=requires_grad)
+
+
+ATAN2 = {
+    "int other": lambda L: L.atan2(_x(L), 5), "float other": lambda L: L.atan2(_x(L), 0.5),
+    "bool other": lambda L: L.atan2(_x(L), True), "number input": lambda L: L.atan2(2, _x(L)),
+    "arctan2": lambda L: L.arctan2(_x(L), 2), "tensors": lambda L: L.atan2(_x(L), _x(L) + 1),
+    "0-dim tensor": lambda L: L.atan2(_x(L), L.tensor(2.0)), "keyword": lambda L: L.atan2(_x(L), other=_x(L)),
+}
+RANDINT = {
+    "low by keyword alone": lambda L: L.randint(low=2, size=(2,)),
+    "low, high by keyword": lambda L: L.randint(low=2, high=5, size=(3,)),
+    "low by position, high by keyword": lambda L: L.randint(2, high=5, size=(3,)),
+    "high by keyword": lambda L: L.randint(high=5, size=(3,)), "high, size": lambda L: L.randint(5, (3,)),
+    "low, high, size": lambda L: L.randint(2, 9, (2, 2)), "size by keyword": lambda L: L.randint(2, 9, size=(4,)),
+    "a number for size": lambda L: L.randint(5, 6), "high alone": lambda L: L.randint(5),
+    "nothing": lambda L: L.randint(),
+    "generator": lambda L: L.randint(3, 10, (2, 2), generator=L.Generator().manual_seed(1)),
+}
+EXPAND = {
+    "-1 in a leading dim": lambda L: L.ones(3).expand(-1, 3),
+    "-1 in a second leading dim": lambda L: L.ones(2).expand(3, -1, 2),
+    "-1 kept": lambda L: L.ones(2, 1).expand(4, 2, -1),
+    "two dims differ": lambda L: L.ones(2, 3).expand(5, 6),
+    "the last differs": lambda L: L.ones(1, 2, 2).expand(1, 4, 4),
+    "a negative size": lambda L: L.ones(3, 1).expand(-2, 4), "zero": lambda L: L.ones(1, 3).expand(0, 3),
+    "addmm bias, both dims": lambda L: L.addmm(L.ones(3, 5), L.ones(2, 3), L.ones(3, 4)),
+    "addmm bias, first dim": lambda L: L.addmm(L.ones(3, 1), L.ones(2, 3), L.ones(3, 4)),
+    "linear bias": lambda L: L.nn.functional.linear(L.ones(2, 3), L.ones(4, 3), L.ones(5)),
+}
+
+
+def _requiring(L, n=4):
+    return L.ones(n, requires_grad=True)
+
+
+def _backward(loss):
+    loss.sum().backward()
+    return "ran"
+
+
+NOT_DIFFERENTIABLE = {
+    "bce logits pos_weight": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _x(L), L.rand(2, 4), pos_weight=_requiring(L)),
+    "bce logits weight": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _x(L), L.rand(2, 4), weight=_requiring(L)),
+    "bce logits pos_weight, input without grad": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _x(L, False), L.rand(2, 4), pos_weight=_requiring(L)),
+    "BCEWithLogitsLoss": lambda L: L.nn.BCEWithLogitsLoss(pos_weight=_requiring(L))(_x(L), L.rand(2, 4)),
+    "torch.binary_cross_entropy_with_logits": lambda L: L.binary_cross_entropy_with_logits(
+        _x(L), L.rand(2, 4), None, _requiring(L)),
+    "bce logits, target size first": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _x(L), L.rand(4), pos_weight=_requiring(L)),
+    "multi_margin weight": lambda L: L.nn.functional.multi_margin_loss(_x(L), L.tensor([0, 3]), weight=_requiring(L)),
+    "MultiMarginLoss": lambda L: L.nn.MultiMarginLoss(weight=_requiring(L))(_x(L), L.tensor([1, 2])),
+    "multi_margin p first": lambda L: L.nn.functional.multi_margin_loss(_x(L), L.tensor([0, 3]), p=3,
+                                                                        weight=_requiring(L)),
+    "batch_norm running_mean": lambda L: L.nn.functional.batch_norm(_x(L), _requiring(L), L.ones(4), training=True),
+    "batch_norm running_var, eval": lambda L: L.nn.functional.batch_norm(_x(L), L.zeros(4), _requiring(L)),
+    "batch_norm, input without grad": lambda L: L.nn.functional.batch_norm(_x(L, False), _requiring(L), _requiring(L)),
+    "instance_norm running_mean": lambda L: L.nn.functional.instance_norm(
+        _x(L).reshape(1, 2, 4), _requiring(L, 2), L.ones(2), use_input_stats=True),
+    "instance_norm eval": lambda L: L.nn.functional.instance_norm(
+        _x(L).reshape(1, 2, 4), L.zeros(2), _requiring(L, 2), use_input_stats=False),
+    "without grad mode": lambda L: _no_grad(L, lambda: L.nn.functional.multi_margin_loss(
+        _x(L), L.tensor([0, 3]), weight=_requiring(L))),
+    "weights without grad": lambda L: _backward(L.nn.functional.binary_cross_entropy_with_logits(
+        _x(L), L.rand(2, 4), weight=L.ones(4), pos_weight=L.ones(4))),
+    "a module's running statistics": lambda L: _backward(L.nn.BatchNorm1d(4)(_x(L))),
+}
+
+
+def _no_grad(L, call):
+    with L.no_grad():
+        return call()
+
+
+def _same(ours, theirs) -> None:
+    if isinstance(theirs, list):  # computed: the values (float32 atan2 may differ in the last place)
+        np.testing.assert_allclose(np.array(ours, dtype=float), np.array(theirs, dtype=float), rtol=1e-6)
+    else:
+        assert ours == theirs
+
+
+@pytest.mark.parametrize("case", ATAN2)
+def test_atan2_takes_tensors_only(case):
+    _same(_outcome(gradscope, ATAN2[case]), _outcome(torch, ATAN2[case]))
+
+
+@pytest.mark.parametrize("case", RANDINT)
+def test_randint_forms(case):
+    assert _outcome(gradscope, RANDINT[case]) == _outcome(torch, RANDINT[case])
+
+
+def test_randint_low_by_keyword_with_other_keywords_is_refused():
+    """PyTorch's text then lists the keywords it got (a parser detail not copied): the refusal is the same."""
+    for L in (gradscope, torch):
+        with pytest.raises(TypeError):
+            L.randint(low=1, size=(3,), dtype=L.int32)
+
+
+@pytest.mark.parametrize("case", EXPAND)
+def test_expand_errors(case):
+    assert _outcome(gradscope, EXPAND[case]) == _outcome(torch, EXPAND[case])
+
+
+@pytest.mark.parametrize("case", NOT_DIFFERENTIABLE)
+def test_arguments_without_a_derivative(case):
+    _same(_outcome(gradscope, NOT_DIFFERENTIABLE[case]), _outcome(torch, NOT_DIFFERENTIABLE[case]))
