@@ -80,3 +80,36 @@ def test_big_ints_beside_integer_tensors_as_torch(dtype):
             mine = pytest.raises(OverflowError, CASES[case], gradscope,
                                  gradscope.tensor(x, dtype=getattr(gradscope, dtype)), number)
             assert str(mine.value) == str(theirs.value)
+
+
+CONSTRUCTORS = {
+    "full beyond 64 bits": lambda T: T.full((2,), 2**200), "full below": lambda T: T.full((2,), -(2**70)),
+    "full at 2**63": lambda T: T.full((2,), 2**63), "full at 2**64 - 1": lambda T: T.full((2,), 2**64 - 1),
+    "full at -2**63": lambda T: T.full((2,), -(2**63)),
+    "full as float32": lambda T: T.full((2,), 2**63, dtype=T.float32),
+    "full of a bool": lambda T: T.full((2,), True), "full of an int": lambda T: T.full((2,), 7),
+    "tensor beyond 64 bits": lambda T: T.tensor(2**200), "tensor at 2**63": lambda T: T.tensor(2**63),
+    "tensor at -2**63": lambda T: T.tensor(-(2**63)), "tensor below -2**63": lambda T: T.tensor(-(2**63) - 1),
+    "tensor at 2**64": lambda T: T.tensor(2**64), "tensor at -2**64": lambda T: T.tensor(-(2**64)),
+    "a list beyond 64 bits": lambda T: T.tensor([2**200]), "a list with 2**63": lambda T: T.tensor([1, 2**63]),
+    "nested lists": lambda T: T.tensor([[1], [2**63]]), "a tuple": lambda T: T.tensor((2**63, 1)),
+    "with a bool": lambda T: T.tensor([True, 2**63]), "with a float": lambda T: T.tensor([1.0, 2**200]),
+    "in range": lambda T: T.tensor([1, 2**62 + 1, -(2**63)]), "as float64": lambda T: T.tensor(2**63, dtype=T.float64),
+    "a list as float32": lambda T: T.tensor([2**63], dtype=T.float32), "as_tensor": lambda T: T.as_tensor(2**63),
+    "as_tensor of a list": lambda T: T.as_tensor([1, 2**63]),
+}
+
+
+@pytest.mark.parametrize("case", CONSTRUCTORS)
+def test_constructors_of_big_ints_as_torch(case):
+    """A Python int past int64's range that would make an int64 tensor: PyTorch's errors, where NumPy's uint64,
+    object or float64 array gave a uint64 tensor (tensor(2**63)), wrapped values (tensor([1, 2**63]) held -2**63)
+    or 'Could not infer dtype'."""
+    def outcome(T):
+        try:
+            result = CONSTRUCTORS[case](T)
+        except (RuntimeError, TypeError, ValueError, OverflowError) as error:
+            return type(error).__name__, str(error)
+        return result.tolist(), str(result.dtype)
+
+    assert outcome(gradscope) == outcome(torch)

@@ -349,7 +349,10 @@ def test_dim_functions_over_shapes_as_torch(shape, data):
     lambda T, x: T.cumsum(x, 0, out=T.zeros(1)),
     lambda T, x: T.index_reduce(x, 0, T.tensor([0]), T.ones(1, 3), "prod"),  # in beta
     lambda T, x: T.index_reduce(x, axis=0, index=T.tensor([0]), source=T.ones(1, 3), reduce="prod"),
-], ids=["out_resized_numpy_names", "out_resized", "index_reduce", "index_reduce_numpy_names"])
+    lambda T, x: x.index_reduce_(0, T.tensor([0]), T.ones(1, 3), "prod"),  # named placement_functions.py before
+    lambda T, x: x.index_reduce_(axis=0, index=T.tensor([0]), source=T.ones(1, 3), reduce="amax"),
+], ids=["out_resized_numpy_names", "out_resized", "index_reduce", "index_reduce_numpy_names", "index_reduce_",
+        "index_reduce__numpy_names"])
 def test_warnings_name_the_callers_line_as_torch(call):
     """The wrapper taking NumPy's names is no frame of PyTorch's (its parser is C++): a warning still names the
     line that called the function."""

@@ -88,11 +88,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
     else:
         try:
-            target = (_sequence_dtype(data) if isinstance(data, (list, tuple)) else None) or _infer_dtype(array)
+            target = (_sequence_dtype(data) if isinstance(data, (list, tuple)) else _INT64 if type(data) is int
+                      else None) or _infer_dtype(array)
         except TypeError:
             if array.dtype.kind in "US":
                 raise _strings(data) from None
             raise
+        if target is _INT64 and array.dtype.kind in "uOf":  # NumPy held an int past int64's range: uint64,
+            _check_int64(array)  # object, or float64 beside other ints
     token = quiet()  # a value out of the dtype's range becomes inf as in PyTorch, without NumPy's warning
     try:
         array = array.astype(target, copy=False)
@@ -102,6 +105,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 _BOOL, _INT64 = np.dtype(np.bool_), np.dtype(np.int64)
+
+
+def _check_int64(array: np.ndarray) -> None:
+    """Python ints that make an int64 tensor: PyTorch's parser unpacks each as a C long long, and refuses one out of
+    its range (NumPy's cast would wrap 2**63 to -2**63, silently)."""
+    if any(not -(1 << 63) <= int(value) < 1 << 63 for value in array.flat):
+        raise ValueError("Overflow when unpacking long long")
 
 
 def _strings(data) -> Exception:
@@ -268,10 +278,12 @@ def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if dtype is None:
-        np_dtype = _infer_dtype(np.asarray(fill_value))
-    else:
+    if dtype is not None:
         np_dtype = _dtypes.to_numpy_dtype(dtype)
+    elif type(fill_value) is int:  # int64, where NumPy makes uint64 or object of an int past int64's range
+        np_dtype = _INT64
+    else:
+        np_dtype = _infer_dtype(np.asarray(fill_value))
     fill_value = _dtypes.checked_scalar(fill_value, np_dtype)
     shape = _size((size,))
     try:

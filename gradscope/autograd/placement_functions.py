@@ -112,7 +112,16 @@ _INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
 def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
     """`input` with the slices of `source` reduced into the slices `index` along `dim` by "prod", "mean", "amax"
     or "amin" (with the values already there unless include_self=False); IndexReduceBackward0."""
-    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.", stacklevel=3)
+    _warn_beta()
+    return _index_reduce(input, dim, index, source, reduce, include_self, out)
+
+
+def _warn_beta() -> None:
+    """PyTorch's beta warning, naming the line that called index_reduce or index_reduce_."""
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.", stacklevel=4)
+
+
+def _index_reduce(input, dim, index, source, reduce, include_self, out=None):
     if reduce not in _INDEX_REDUCTIONS:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     data = input._data
@@ -130,7 +139,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
 
 
 def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
-    return _inplace(self, lambda t, s: index_reduce(t, dim, index, s, reduce, include_self=include_self), source)
+    _warn_beta()
+    return _inplace(self, lambda t, s: _index_reduce(t, dim, index, s, reduce, include_self), source)
 
 
 def as_strided_scatter(input, src, size, stride, storage_offset=None):
