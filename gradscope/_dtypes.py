@@ -135,9 +135,9 @@ _CONVERSION_NAMES = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "in
 
 def checked_scalar(value, np_dtype: np.dtype):
     """`value` as PyTorch converts a fill value to a tensor's element type (c10::checked_convert): an integer type
-    refuses NaN, ±inf and values out of its range (an unsigned one wraps negatives down to -max, as PyTorch's); a
-    floating type refuses finite values beyond its largest (masked_fill(mask, -1e9) on float16); a bool takes
-    anything. Returns the value to write (a negative wrapped if unsigned)."""
+    refuses NaN, ±inf and values out of its range (an unsigned one wraps negative ints down to -max, as PyTorch's,
+    and refuses negative floats); a floating type refuses finite values beyond its largest (masked_fill(mask, -1e9)
+    on float16); a bool takes anything. Returns the value to write (a negative wrapped if unsigned)."""
     if type(value) is builtins.int:
         scalar_int(value)  # beyond 64 bits no Scalar: PyTorch's OverflowError comes first
     kind = np_dtype.kind
@@ -152,7 +152,8 @@ def checked_scalar(value, np_dtype: np.dtype):
         return value
     info = np.iinfo(np_dtype)
     number = builtins.float(value) if isinstance(value, (builtins.float, np.floating)) else builtins.int(value)
-    low = -builtins.int(info.max) if kind == "u" else builtins.int(info.min)
+    # an unsigned type takes an int down to -max (wrapped), a float from 0 only (-1.0 is refused, -1 is 255)
+    low = (0 if type(number) is builtins.float else -builtins.int(info.max)) if kind == "u" else builtins.int(info.min)
     if number != number or abs(number) == np.inf or not low <= number <= builtins.int(info.max):
         raise RuntimeError(f"value cannot be converted to type {name} without overflow")
     if kind == "u" and number < 0:

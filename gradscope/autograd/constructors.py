@@ -63,6 +63,9 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     check_device(device)
     if isinstance(data, Tensor):
         warnings.warn(_COPY_CONSTRUCT, UserWarning, stacklevel=2)
+    if isinstance(data, (list, tuple, int, float, bool)):  # Python numbers, checked against the dtype's range
+        return factories.tensor(data, dtype=_dtypes.from_numpy_dtype(_dtype_of(self, dtype)),
+                                requires_grad=requires_grad)
     return _made(np.array(_to_array(data), dtype=_dtype_of(self, dtype)), requires_grad)
 
 

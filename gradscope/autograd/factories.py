@@ -81,8 +81,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         raise _uneven(data) or error from None
     if dtype is not None:
         target = _dtypes.to_numpy_dtype(dtype)
-        if target.kind in "iu" and array.dtype.kind in "fiu" and array.size and not isinstance(
+        if target.kind in "iu" and array.dtype.kind in "fiuO" and array.size and not isinstance(
                 data, (np.ndarray, Tensor, np.generic)):
+            if array.dtype.kind != "i" and _python_ints(data):
+                _check_int64(array)
             _check_integers(array, target)
     elif isinstance(data, (np.ndarray, Tensor, np.generic)):
         target = array.dtype  # arrays keep their dtype; only Python numbers get the defaults
@@ -94,7 +96,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             if array.dtype.kind in "US":
                 raise _strings(data) from None
             raise
-        if target is _INT64 and array.dtype.kind in "uOf":  # NumPy held an int past int64's range: uint64,
+        if target == _INT64 and array.dtype.kind in "uOf":  # NumPy held an int past int64's range: uint64,
             _check_int64(array)  # object, or float64 beside other ints
     token = quiet()  # a value out of the dtype's range becomes inf as in PyTorch, without NumPy's warning
     try:
@@ -105,6 +107,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 _BOOL, _INT64 = np.dtype(np.bool_), np.dtype(np.int64)
+
+
+def _python_ints(data) -> bool:
+    """Whether `data` is a Python int or a (nested) sequence of Python ints and bools."""
+    return type(data) is int or (isinstance(data, (list, tuple)) and _sequence_dtype(data) == _INT64)
 
 
 def _check_int64(array: np.ndarray) -> None:
@@ -182,9 +189,11 @@ def _sequence_dtype(data: list | tuple) -> np.dtype | None:
 
 def _check_integers(values: np.ndarray, target: np.dtype) -> None:
     """PyTorch's conversion of Python numbers into an integer dtype: NaN, ±inf and values out of its range refused (an
-    unsigned one takes negatives down to -max, wrapped), where a cast would wrap them silently."""
+    unsigned one takes negative ints down to -max, wrapped, and no negative float), where a cast would wrap them
+    silently."""
     info = np.iinfo(target)
-    low = -int(info.max) if target.kind == "u" else int(info.min)
+    # an unsigned type takes ints down to -max (wrapped), floats from 0 only (a list mixing the two: floats' rule)
+    low = (0 if values.dtype.kind == "f" else -int(info.max)) if target.kind == "u" else int(info.min)
     with np.errstate(invalid="ignore"):
         outside = (values < low) | (values > int(info.max))
         if values.dtype.kind == "f":
@@ -320,7 +329,14 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {_c_number(start)} -> {_c_number(end)}")
     integral = np_dtype.kind in "iub"
-    first, last, stride = (float(int(v)) for v in (start, end, step)) if integral else (start, end, step)
+    if np_dtype == np.int64:  # PyTorch counts int64 ranges in int64, exactly (a double loses ints past 2**53)
+        for value in values:
+            _dtypes.checked_scalar(value, np_dtype)
+        first, last, stride = (int(v) for v in values)  # a float truncated, as C's conversion
+    elif integral:
+        first, last, stride = (float(int(v)) for v in (start, end, step))
+    else:
+        first, last, stride = start, end, step
     if stride == 0:  # a fractional step an integer dtype truncates to 0
         if np_dtype == np.int64:
             raise ValueError("step must be nonzero")
