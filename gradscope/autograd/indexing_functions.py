@@ -58,6 +58,8 @@ def index_select(input, dim, index, *, out=None):
     if given.dtype not in (np.int32, np.int64):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     positions = given.astype(np.int64, copy=False).reshape(-1)
+    if not input._data.ndim and positions.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {positions.size} value(s)")
     size = input._data.shape[d] if input._data.ndim else 1
     bad = positions[(positions < 0) | (positions >= size)]
     if bad.size:  # NOTE: PyTorch's kernels word it differently for vectors and for tensors of more dims

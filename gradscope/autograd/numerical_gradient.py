@@ -36,6 +36,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """The derivative of `input` along each dim (or `dim`) by central differences inside and one-sided ones of
     order `edge_order` at the edges; `spacing` is a number, one per dim, or the sample coordinates per dim."""
     ndim = input._data.ndim
+    spacing = 1 if spacing is None else spacing  # None, as PyTorch's binding takes it: unit spacing
     dims = tuple(range(ndim)) if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
     dims = tuple(normalize_dim(d, ndim) for d in dims)
     if edge_order not in (1, 2):

@@ -109,6 +109,23 @@ def index_put_(self, indices, values, accumulate=False):
 _INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
 
 
+def _spread_index(shape: tuple, source_shape: tuple, dim: int, d: int, positions: np.ndarray) -> np.ndarray:
+    """index_reduce's 1-D index spread over source's other dims (scatter_reduce's index), after PyTorch's checks."""
+    if not source_shape and positions.size != 1:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if d < len(source_shape) and positions.size != source_shape[d]:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({positions.size}) should be equal to "
+                           f"source.size(dim): ({source_shape[d]}), for dim: {d}")
+    if len(shape) != len(source_shape) or any(n != m for i, (n, m) in enumerate(zip(shape, source_shape)) if i != d):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(shape)} source.shape = {list(source_shape)}")
+    if not source_shape:  # a 0-dim source: one index, addressing a 0-dim self's one element
+        return positions.reshape(())
+    spread_shape = [1] * len(source_shape)
+    spread_shape[d] = positions.size
+    return np.broadcast_to(positions.reshape(spread_shape), source_shape)
+
+
 def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
     """`input` with the slices of `source` reduced into the slices `index` along `dim` by "prod", "mean", "amax"
     or "amin" (with the values already there unless include_self=False); IndexReduceBackward0."""
@@ -130,9 +147,7 @@ def _index_reduce(input, dim, index, source, reduce, include_self, out=None):
     size = data.shape[d] if data.ndim else 1
     if positions.size and (positions.min() < 0 or positions.max() >= size):
         raise IndexError("index out of range in self")
-    shape = [1] * source._data.ndim
-    shape[d] = positions.size
-    spread = np.broadcast_to(positions.reshape(shape), source._data.shape)
+    spread = _spread_index(data.shape, source._data.shape, dim, d, positions)
     arrays = [data, source._data.astype(data.dtype, copy=False)]
     result = apply_holding(P.index_reduce, (input, source), (d, spread, reduce, include_self), (index,), arrays)
     return write_out("index_reduce", result, out)
@@ -242,9 +257,12 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     d = normalize_dim(dim, data.ndim)
     index_shape = np.broadcast_shapes(data.shape[:d] + (index.shape[d],) + data.shape[d + 1:], index.shape)
     input_shape = np.broadcast_shapes(index.shape[:d] + (data.shape[d],) + index.shape[d + 1:], data.shape)
-    # NOTE: PyTorch gathers with a copy of the broadcast indices: changing `indices` later is no error
-    return write_out("take_along_dim", gather(expand(input, input_shape), d, expand(indices, index_shape).clone()),
-                     out)
+    # NOTE: PyTorch gathers with a copy of the broadcast indices (changing `indices` later is no error), counting
+    # negative ones from the end. (It wraps any index modulo the size; out of [-size, size) gather refuses it here.)
+    positions = np.broadcast_to(index, index_shape)
+    positions = Tensor._make(np.where((positions < 0) & (positions >= -data.shape[d]), positions + data.shape[d],
+                                      positions))
+    return write_out("take_along_dim", gather(expand(input, input_shape), d, positions), out)
 
 
 # ------------------------------------------------------------------------------- storage

@@ -54,7 +54,7 @@ def matmul(input, other):
         # NOTE: PyTorch folds a batch @ matrix (or vector) into one mm (mv): the batch reshaped to rows (a view, or
         # a clone and _unsafe_view), the product's rows viewed back (UnsafeViewBackward0); it folds whenever the
         # matrix requires grad, else only when the reshape needs no copy
-        product = matmul(reshape(input, (-1, a.shape[-1])), other)
+        product = matmul(reshape(input, (math.prod(a.shape[:-1]), a.shape[-1])), other)  # (-1 can't size 0 × 0)
         return apply(S.unsafe_view, (product,), (a.shape[:-1] + b.shape[1:],))
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
     if a.ndim == 3 == b.ndim and a.shape[0] == 1 != b.shape[0]:

@@ -253,16 +253,21 @@ def _conjugate_transpose_of_matrix(self):
     return shape_functions.transpose(complex_functions.conj(self), 0, 1)
 
 
-def _adjoint(self):
+def _adjoint(self, name: str = "mH"):
+    """x.mH, or x.adjoint() (`name` "adjoint()"): their deprecation and error name them as PyTorch's do."""
+    if self._data.ndim == 0:  # PyTorch's deprecation, once per process
+        errors.warn_once(f"{name}_0d", f"{'Tensor.mH' if name == 'mH' else name} is deprecated on 0-D tensors. "
+                         "Consider using x.conj().")
+        return complex_functions.conj(self)
     if self._data.ndim < 2:
-        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
                            f"Got {self._data.ndim}-D tensor.")
     return shape_functions.transpose(complex_functions.conj(self), -2, -1)
 
 
 Tensor.H = property(_conjugate_transpose_of_matrix)
 Tensor.mH = property(_adjoint)
-Tensor.adjoint = _adjoint
+Tensor.adjoint = lambda self: _adjoint(self, "adjoint()")
 
 
 def _apply_elementwise(name: str, self, values, function):
@@ -294,7 +299,17 @@ def _reversed(self):
 
 
 Tensor.T = property(_reversed)
-Tensor.mT = property(lambda self: shape_functions.transpose(self, -2, -1))
+def _matrix_transpose(self):
+    if self._data.ndim == 0:  # PyTorch's deprecation, once per process: the tensor itself
+        errors.warn_once("mT_0d", "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these "
+                         "cases.")
+        return self
+    if self._data.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return shape_functions.transpose(self, -2, -1)
+
+
+Tensor.mT = property(_matrix_transpose)
 
 # operators
 Tensor.__add__ = Tensor.__radd__ = F.add_operator

@@ -37,6 +37,8 @@ def _cumprod_grad(x, result, g, axis):
     first zero of a slice it is reverse_cumsum(g · result) / x; at that zero it is the product before it
     times Σ_j g_j · (product of the elements after it up to j); after it, 0."""
     n = x.shape[axis]
+    if not x.size:  # NOTE: NumPy's argmax (the first zero) refuses an empty slice
+        return np.zeros_like(g)
     shape = [1] * x.ndim
     shape[axis] = n
     position = np.arange(n).reshape(shape)

@@ -17,6 +17,8 @@ def along(index: np.ndarray, dim: int, ndim: int) -> tuple:
     position. An empty index addresses nothing, whatever its shape (PyTorch checks none of it)."""
     if not index.size:
         return (np.zeros(index.shape, np.int64),) * ndim
+    if not ndim:  # a 0-dim tensor: its one element (the index, 0-dim too, was checked to be 0 or -1)
+        return ()
     grid = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
     return tuple(grid)
@@ -34,6 +36,8 @@ def covered(src, index: np.ndarray):
 
 def select_grid(shape: tuple, dim: int, index: np.ndarray) -> tuple:
     """The positions index_select reads for an output of `shape`: the 1-D `index` at `dim`."""
+    if not shape:  # a 0-dim tensor: its one element
+        return ()
     grid = list(np.indices(shape, sparse=True))
     grid[dim] = index.reshape((-1,) + (1,) * (len(shape) - dim - 1))
     return tuple(grid)
@@ -54,10 +58,18 @@ def _take_vjp(g, s):
 # in-place change then makes the backward refuse, as PyTorch's
 take = primitive("take", lambda a, index: a.reshape(-1)[index], "TakeBackward0", inputs=("self",), params=("index",),
                  saves=("self",), held=("index",), vjp=(_take_vjp,))
-index_select = primitive(
-    "index_select", lambda a, dim, index: np.take(a, index, axis=dim), "IndexSelectBackward0", inputs=("self",),
-    params=("dim", "index"), attrs=("self_sym_sizes",), held=("index",),
-    vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, select_grid(g.shape, s.dim, s.index), True),))
+def _index_select(a, dim, index):
+    return np.take(a, index, axis=dim) if a.ndim else a.copy()  # a 0-dim self: its one element, 0-dim
+
+
+def _index_select_vjp(g, s):
+    if not s.self_sym_sizes:
+        return g
+    return s.xp.index_scatter(g, s.self_sym_sizes, select_grid(g.shape, s.dim, s.index), True)
+
+
+index_select = primitive("index_select", _index_select, "IndexSelectBackward0", inputs=("self",),
+                         params=("dim", "index"), attrs=("self_sym_sizes",), held=("index",), vjp=(_index_select_vjp,))
 
 
 def _index_add(a, source, dim, index, alpha, source_dim):
@@ -263,6 +275,8 @@ def _masked_select_vjp(g, s):
     # NOTE: summed back here: the output may have the input's shape by chance, and then the engine doesn't
     sizes = tuple(s.self.shape)
     shape = np.broadcast_shapes(sizes, s.mask.shape)
+    if not shape:  # a 0-dim input and mask: the one element's gradient, if it was selected (NumPy's nonzero wants dims)
+        return s.xp.reshape(s.xp.index_scatter(g, (1,), np.nonzero(s.mask.reshape(1)), False), ())
     return s.xp.sum_to(s.xp.index_scatter(g, shape, np.nonzero(np.broadcast_to(s.mask, shape)), False), sizes)
 
 

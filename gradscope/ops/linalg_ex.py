@@ -9,6 +9,8 @@ solve_ex's the substitution's inf/nan.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradscope.ops.linalg_decomp import _cholesky_vjp
@@ -32,7 +34,7 @@ def _partial_cholesky(matrix: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _cholesky_ex(a, upper):
     source = np.swapaxes(a, -1, -2).conj() if upper else a  # U = Lᴴ of Aᴴ's lower triangle: A's upper one
-    stack = source.reshape((-1,) + a.shape[-2:])
+    stack = source.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])  # (-1 can't size a stack of 0 × 0 ones)
     factors = np.empty_like(stack)
     info = np.zeros(len(stack), dtype=np.int32)
     for index, matrix in enumerate(stack):

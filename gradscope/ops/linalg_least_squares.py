@@ -7,6 +7,8 @@ pseudo-inverse (pinv(A) B), the residuals' |AX - B|² by the envelope rule (at t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradscope.ops.linalg_lu import zero_pivot
@@ -70,7 +72,7 @@ def _residual_terms(xp, s, b, solution, g_residuals):
 def _pinv(xp, a):
     """pinv(A) inside a rule (recorded under create_graph), at pinv's default tolerance."""
     rtol = float(np.finfo(value_of(xp, a).dtype).eps) * max(a.shape[-2:])
-    return xp.apply(linalg_pinv, (a,), (0.0, rtol))
+    return xp.apply(linalg_pinv, (a,), (0.0, rtol, False))
 
 
 class _PinvSaved:
@@ -113,7 +115,7 @@ linalg_lstsq = primitive("linalg_lstsq", _lstsq, "LinalgLstsqBackward0", inputs=
 def _inv_ex(a):
     """(inverse, info): info the 1-based position of the first zero pivot of a singular matrix (its inverse then
     nan), 0 for the others."""
-    stack = a.reshape((-1,) + a.shape[-2:])
+    stack = a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])  # (-1 can't size a stack of 0 × 0 ones)
     inverse = np.empty_like(stack)
     info = np.zeros(len(stack), dtype=np.int32)
     for index, matrix in enumerate(stack):

@@ -9,8 +9,10 @@ from gradscope.ops.linalg_solve import mT
 from gradscope.ops.registry import primitive
 
 
-def _pinv(a, atol, rtol):
+def _pinv(a, atol, rtol, hermitian):
     """Through the SVD: singular values at or below max(atol, rtol · σ_max) count as zero."""
+    if hermitian:
+        return _pinv_hermitian(a, atol, rtol)
     u, singular, vh = np.linalg.svd(a, full_matrices=False)
     largest = singular.max(axis=-1, keepdims=True, initial=0.0)
     threshold = np.maximum(atol, rtol * largest)
@@ -19,8 +21,19 @@ def _pinv(a, atol, rtol):
     return np.matmul(np.swapaxes(vh, -1, -2) * inverse[..., None, :], np.swapaxes(u, -1, -2)).astype(a.dtype)
 
 
+def _pinv_hermitian(a, atol, rtol):
+    """As PyTorch's hermitian=True: through eigh, which reads the lower triangle only (a non-Hermitian `a` gives the
+    pseudo-inverse of the Hermitian matrix that triangle makes), the singular values being the |eigenvalues|."""
+    eigenvalues, vectors = np.linalg.eigh(a)
+    magnitudes = np.abs(eigenvalues)
+    threshold = np.maximum(atol, rtol * magnitudes.max(axis=-1, keepdims=True, initial=0.0))
+    inverse = np.divide(1.0, eigenvalues, out=np.zeros_like(eigenvalues), where=magnitudes > threshold)
+    return np.matmul(vectors * inverse[..., None, :], np.swapaxes(vectors, -1, -2).conj()).astype(a.dtype)
+
+
 def _pinv_vjp(g, s):
-    # PyTorch's pinv_backward: the product order keeps every intermediate matrix as small as possible
+    # PyTorch's pinv_backward, hermitian or not (it reads all of `a`, not the triangle eigh read); the product order
+    # keeps every intermediate matrix as small as possible
     xp, a, pinv = s.xp, s.self, s.result
     pinv_t, g_t = mT(xp, pinv), mT(xp, g)
     if a.shape[-2] <= a.shape[-1]:
@@ -34,8 +47,9 @@ def _pinv_vjp(g, s):
             + xp.matmul(xp.matmul(g_t - xp.matmul(a, k), pinv), pinv_t))
 
 
-linalg_pinv = primitive("linalg_pinv", _pinv, "LinalgPinvBackward0", inputs=("self",), params=("atol", "rtol"),
-                        saves=(("self", "result"),), vjp=(_pinv_vjp,))
+linalg_pinv = primitive("linalg_pinv", _pinv, "LinalgPinvBackward0", inputs=("self",),
+                        params=("atol", "rtol", "hermitian"), unsaved=("hermitian",), saves=(("self", "result"),),
+                        vjp=(_pinv_vjp,))
 
 
 def _cholesky_inverse(factor, upper):

@@ -119,7 +119,7 @@ def _scatter_into(region):
 
 
 def _select_region(a, dim, index):
-    return a[_positions(dim, index)]
+    return a[_positions(dim, index) + (Ellipsis,)]  # a view even of one element (a[i] of a vector is a copy)
 
 
 def _slice_region(a, dim, start, end, step):

@@ -52,8 +52,16 @@ alias = primitive("alias", lambda a: a.view(), "AliasBackward0", inputs=("self",
                   vjp=(lambda g, s: g,), keeps_meta=True)
 t = primitive("t", lambda a: a.T, "TBackward0", inputs=("self",), view=True, vjp=(lambda g, s: s.xp.t(g),),
               keeps_meta=True, array_vjp=operator.attrgetter("T"))
-transpose = primitive("transpose", np.swapaxes, "TransposeBackward0", inputs=("self",), params=("dim0", "dim1"),
-                      view=True, vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
+def _swapaxes(a, dim0, dim1):
+    return np.swapaxes(a, dim0, dim1) if a.ndim else a.view()  # a 0-dim tensor's dims 0 and -1 are no axes to NumPy
+
+
+def _transposed_back(g, s):
+    return s.xp.transpose(g, s.dim0, s.dim1) if g.ndim else g
+
+
+transpose = primitive("transpose", _swapaxes, "TransposeBackward0", inputs=("self",), params=("dim0", "dim1"),
+                      view=True, vjp=(_transposed_back,))
 permute = primitive("permute", np.transpose, "PermuteBackward0", inputs=("self",), params=("dims",), view=True,
                     vjp=(lambda g, s: s.xp.permute(g, tuple(np.argsort(s.dims))),))
 unsqueeze = primitive("unsqueeze", np.expand_dims, "UnsqueezeBackward0", inputs=("self",), params=("dim",),
@@ -73,8 +81,8 @@ squeeze_dim = primitive("squeeze_dim", _squeeze_given, "SqueezeBackward1", input
 squeeze_ = primitive("squeeze_", np.squeeze, "SqueezeBackward4", inputs=("self",), params=("dim",),
                      attrs=("self_sym_sizes",), vjp=(_some_dims,))
 # the in-place view ops (x.transpose_(0, 1) …): ops of their own in PyTorch, whose nodes the tensor itself takes
-transpose_ = primitive("transpose_", np.swapaxes, "TransposeBackward1", inputs=("self",), params=("dim0", "dim1"),
-                       vjp=(lambda g, s: s.xp.transpose(g, s.dim0, s.dim1),))
+transpose_ = primitive("transpose_", _swapaxes, "TransposeBackward1", inputs=("self",), params=("dim0", "dim1"),
+                       vjp=(_transposed_back,))
 t_ = primitive("t_", np.transpose, "TBackward1", inputs=("self",),
                vjp=(lambda g, s: s.xp.permute(g, tuple(range(g.ndim))[::-1]),))
 squeeze_all_ = primitive("squeeze_all_", np.squeeze, "SqueezeBackward3", inputs=("self",), attrs=("self_sym_sizes",),

@@ -319,6 +319,9 @@ def _linalg_aliases() -> list[Call]:
         _call("linalg_pinv_rank_deficient", lambda lib, a: lib.linalg.pinv(a[:, :1] * a[:1, :], atol=1e-3),
               ((3, 3),)),
         _call("linalg_pinv_square", lambda lib, a: lib.linalg.pinv(_shifted(lib, a), rtol=1e-3), ((3, 3),)),
+        # through eigh, which reads the lower triangle (a symmetric input: its finite differences are the rule's)
+        _call("linalg_pinv_hermitian", lambda lib, a: lib.linalg.pinv(_shifted(lib, a + a.mT), hermitian=True),
+              ((2, 3, 3),)),
         _call("cholesky_inverse", lambda lib, a: lib.cholesky_inverse(lib.linalg.cholesky(_spd(lib, a))), ((3, 3),)),
         _call("cholesky_inverse_upper", lambda lib, a: lib.linalg.cholesky(_spd(lib, a), upper=True).cholesky_inverse(
             upper=True), ((2, 2, 2),)),

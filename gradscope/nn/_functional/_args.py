@@ -39,8 +39,10 @@ def times(t: Tensor, number: float) -> Tensor:
 
 
 def number_minus(number: float, t: Tensor) -> Tensor:
-    """C++'s `number - t`: the number wrapped into a tensor (SubBackward0 with a None edge; Python's is Rsub)."""
-    return sub(Tensor._make(np.asarray(number)), t)
+    """C++'s `number - t`: the number wrapped into a tensor (SubBackward0 with a None edge; Python's is Rsub).
+    C++ marks it a wrapped number, which doesn't take part in type promotion: a 0-dim float32 `t` stays float32."""
+    floating = t._data.dtype.kind in "fc"
+    return sub(Tensor._make(np.asarray(number, dtype=t._data.dtype if floating else None)), t)
 
 
 def scalar_type(t: Tensor) -> str:
