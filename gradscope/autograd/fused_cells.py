@@ -20,7 +20,7 @@ from gradscope.autograd import observers
 from gradscope.autograd.dispatch import ONE_METAS32, ONE_METAS64
 from gradscope.autograd.functions import _ALPHA_ONE
 from gradscope.autograd.fused import _FLOAT32, _FLOAT64, _SKIP
-from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _T_CHAIN, _layout
+from gradscope.autograd.fused_products import _ADD, _DOT, _LAYOUTS, _MM, _layout, transposed_view
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import OpNode, _sequence, node_class
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
@@ -182,17 +182,8 @@ def _product(operand: Tensor, array, weight: Tensor, other, bias: Tensor | None,
         if fn is None:
             saved_mat2 = (other, counter, version, t_node, None)
         else:  # a weight computed from others (a parametrization's): its view as the general path makes it
-            view = _new(Tensor)
-            view._data = other
-            view._requires_grad = True
-            view._output_nr = 0
-            view._base = weight
-            view._version_counter = counter
-            view._view_chain = _T_CHAIN
-            view._view_base_fn = fn
-            view._view_version = version
-            view._node = t_node
-            saved_mat2 = (other, counter, version, view, t_node)
+            saved_mat2 = (other, counter, version, transposed_view(weight, other, counter, version, fn, True, t_node),
+                          t_node)
     else:
         left_edge, saved_mat2 = _NO_EDGE, None
     counter = operand._version_counter

@@ -324,16 +324,7 @@ def linear(general):
         elif light := right and fn is None and mode is DEFAULT_MODES and not observers.checker.check_forward:
             view = None
         else:
-            view = _new(Tensor)  # its grad state, like the output's below, set once
-            view._data = other
-            view._output_nr = 0
-            view._base = weight
-            view._version_counter = counter
-            view._view_chain = _T_CHAIN
-            view._view_base_fn = fn
-            view._view_version = version
-            view._requires_grad = right
-            view._node = t_node
+            view = transposed_view(weight, other, counter, version, fn, right, t_node)
             # (anomaly mode, in the default modes: with the product's node, see below)
             if right and observers.checker is not None and mode is not DEFAULT_MODES and observers.checker.node_made(
                     t_node, _SKIP):
@@ -426,22 +417,29 @@ def linear(general):
     return _named_like(own_code(function), general)
 
 
+def transposed_view(weight: Tensor, other, counter: list, version: int, fn, requires_grad: bool, t_node) -> Tensor:
+    """The view `weight.t()` of a weight that is not a view, as apply's view path makes it: `other` its array, with
+    the weight's version counter and version then, the weight's grad_fn `fn` (None for a leaf) and the view's own,
+    `t_node` (its TBackward0; None when it requires no grad)."""
+    view = _new(Tensor)
+    view._data = other
+    view._output_nr = 0
+    view._base = weight
+    view._version_counter = counter
+    view._view_chain = _T_CHAIN
+    view._view_base_fn = fn
+    view._view_version = version
+    view._requires_grad = requires_grad
+    view._node = t_node
+    return view
+
+
 def weight_view(t_node, other, counter, version: int) -> Tensor:
     """The view `weight.t()` F.linear computed with (`other`, its array, with the weight's version counter and version
     then) and did not make (see `linear`): made as it would have been, when its AddmmBackward0's (MmBackward0's)
     `_saved_mat2` is first asked for (node._light_to_saved), from its TBackward0 `t_node` and the leaf weight that node
     leads to."""
-    view = _new(Tensor)
-    view._data = other
-    view._output_nr = 0
-    view._base = t_node._next[0][0].variable
-    view._version_counter = counter
-    view._view_chain = _T_CHAIN
-    view._view_base_fn = None
-    view._view_version = version
-    view._requires_grad = True
-    view._node = t_node
-    return view
+    return transposed_view(t_node._next[0][0].variable, other, counter, version, None, True, t_node)
 
 
 def _tell_product(input: Tensor, mat2: Tensor, bias: Tensor | None, out: Tensor) -> None:

@@ -54,21 +54,10 @@ def _mm_vjps(g, s, wanted) -> list:
 
 
 def _mm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
-    """_mm_vjps on the saved arrays (`attrs`: the node's sizes and strides), for the engine's first-order path: the
-    same products in the same layouts, without a Saved built for them (Primitive.array_joint_vjp)."""
+    """_mm_vjps on the saved arrays (`attrs`: the node's sizes and strides), for the engine's first-order path:
+    addmm's without a bias (beta = alpha = 1), the same products in the same layouts."""
     sizes2, strides2, sizes, strides = attrs
-    left, right = wanted
-    # np.dot where it gives matmul's bits (see _DOT): the gradient in C order, the other operand dense
-    left_product = right_product = _MATMUL
-    if sizes[0] * sizes[1] * sizes2[1] <= _DOT_WORK_BACKWARD and g.flags.c_contiguous:
-        if left is not None and ((flags := mat2.flags).f_contiguous or flags.c_contiguous):
-            left_product = _DOT
-        if right is not None and ((flags := mat1.flags).c_contiguous or flags.f_contiguous):
-            right_product = _DOT
-    return [None if left is None else left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0] else (
-                left_product(g, mat2.T)),
-            None if right is None else right_product(g.T, mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0]
-            else right_product(mat1.T, g)]
+    return _addmm_array_vjps(g, mat2, mat1, (1, 1, sizes, strides, sizes2, strides2), (None, *wanted))[1:]
 
 
 mm = primitive("mm", np.matmul, "MmBackward0", inputs=("self", "mat2"), saves=("mat2", "self"),
@@ -147,30 +136,33 @@ def _addmm_array_vjps(g, mat2, mat1, attrs, wanted) -> list:
     (Primitive.array_joint_vjp). A linear layer's backward, on every step."""
     beta, alpha, sizes, strides, sizes2, strides2 = attrs
     bias, left, right = wanted
-    # np.dot where it gives matmul's bits (see _DOT): the gradient in C order, the other operand dense
-    left_product = right_product = _MATMUL
-    if sizes[0] * sizes[1] * sizes2[1] <= _DOT_WORK_BACKWARD and g.flags.c_contiguous:
-        if left is not None and ((flags := mat2.flags).f_contiguous or flags.c_contiguous):
-            left_product = _DOT
-        if right is not None and ((flags := mat1.flags).c_contiguous or flags.f_contiguous):
-            right_product = _DOT
+    # _mat1_grad's and _mat2_grad's products. Past _DOT_WORK_BACKWARD multiply-adds (g is (n, out), mat1 (n, in))
+    # np.dot gains nothing: matmul's operator, as the rules, without asking which product gives matmul's bits
+    if g.size * sizes[1] > _DOT_WORK_BACKWARD:
+        grad1 = None if left is None else (mat2 @ g.T).T if strides[0] == 1 and strides[1] == sizes[0] else (
+            g @ mat2.T)
+        grad2 = None if right is None else (g.T @ mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else (
+            mat1.T @ g)
+    else:  # np.dot where it gives matmul's bits (see _DOT): the gradient in C order, the other operand dense
+        left_product = right_product = _MATMUL
+        if g.flags.c_contiguous:
+            if left is not None and ((flags := mat2.flags).f_contiguous or flags.c_contiguous):
+                left_product = _DOT
+            if right is not None and ((flags := mat1.flags).c_contiguous or flags.f_contiguous):
+                right_product = _DOT
+        grad1 = None if left is None else left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0] else (
+            left_product(g, mat2.T))
+        grad2 = None if right is None else right_product(g.T, mat1).T if (
+            strides2[0] == 1 and strides2[1] == sizes2[0]) else right_product(mat1.T, g)
     if alpha == 1 == beta:  # a linear layer's: no scale, no promotion
         return [None if bias is None else _sum_rows(g, 0) if g.dtype is bias[1] and g.shape[1:] == bias[0] else (
-                    to_input(g, bias, NUMPY)),
-                None if left is None else left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0]
-                else left_product(g, mat2.T),
-                None if right is None else right_product(g.T, mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0]
-                else right_product(mat1.T, g)]
-    grad = grad1 = grad2 = None
-    if left is not None:  # _mat1_grad
-        grad1 = left_product(mat2, g.T).T if strides[0] == 1 and strides[1] == sizes[0] else left_product(g, mat2.T)
-        if alpha != 1:  # a NumPy or complex alpha may promote the product
+                    to_input(g, bias, NUMPY)), grad1, grad2]
+    if alpha != 1:  # a NumPy or complex alpha may promote the products
+        if grad1 is not None:
             grad1 = to_input(grad1 * alpha, left, NUMPY)
-    if right is not None:  # _mat2_grad
-        grad2 = right_product(g.T, mat1).T if strides2[0] == 1 and strides2[1] == sizes2[0] else (
-            right_product(mat1.T, g))
-        if alpha != 1:
+        if grad2 is not None:
             grad2 = to_input(grad2 * alpha, right, NUMPY)
+    grad = None
     if bias is not None:
         if beta != 1:
             g = g * beta
