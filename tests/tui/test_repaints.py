@@ -212,3 +212,24 @@ def test_the_help_and_the_lists_are_mounted_ahead_and_open_laid_out_once_and_pai
     drawn_ahead = opened(ahead=True)
     monkeypatch.setattr(BrowserScreen, "mount_ahead", lambda screen, name: screen.app.install_screen(screen, name))
     assert drawn_ahead == opened(ahead=False)
+
+
+def test_widgets_a_layout_resizes_ask_for_no_second_layout_unless_they_scroll(monkeypatch):
+    """Told its new virtual size by a layout, a widget asks for another layout and paint, which only matter to one
+    that may show a scroll bar: the tensor screen, opened again on a tensor of another height, was laid out twice."""
+    app = make_app(recorded(NAN_MODEL))
+    layouts, ticks = _layouts_and_paints(monkeypatch)
+
+    async def scenario(pilot):
+        await pilot.press("n", "tab", "tab", "enter", "escape", "down", "down")
+        await pilot.pause()
+        layouts.clear()
+        ticks.clear()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause(0.1)  # (the tick a second layout would take)
+        assert isinstance(app.screen, TensorScreen)
+        assert len(layouts) == 1, layouts
+        assert sum(len(painted) for painted in ticks) == 1, ticks
+
+    drive(app, scenario)

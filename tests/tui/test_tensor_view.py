@@ -8,8 +8,10 @@ from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 from gradscope._stats import compute_stats
 from gradscope.trace.model import TensorRecord
 from gradscope.tui import make_app
+from gradscope.tui.keys import KeyScroll
 from gradscope.tui.screens.tensor import TensorScreen
 from gradscope.tui.widgets import tensor_view
+from gradscope.tui.widgets.tensor_table import TensorTable
 from gradscope.tui.widgets.tensor_view import histogram_rows, sparkline, stats_text, values_text
 
 
@@ -82,3 +84,52 @@ def test_a_tensor_and_its_gradient_start_their_histograms_on_the_same_line(size)
         assert any("✗ 16 inf" in line[:half] and "✗" not in line[half:] for line in lines)  # the line one side has
 
     drive(app, scenario, size=size)
+
+
+def test_the_tensor_screen_is_kept_and_shows_each_row_opened_as_a_screen_composed_for_it():
+    """Enter opens one tensor screen, kept and filled again with the row chosen (composed at each enter, it took three
+    times as long to open): each row shows what a screen composed for it shows, from the top, its partner beside it
+    or none, never the tensor opened before."""
+    app = make_app(recorded(NAN_MODEL))
+
+    async def opened(pilot, row: int, scroll: bool) -> tuple[list[str], tuple[str, ...]]:
+        table = app.screen.query_one(TensorTable)
+        table.cursor_row = row
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TensorScreen) and screen.query_one(KeyScroll).scroll_y == 0
+        shown = screen_lines(app), tuple(view.title for view in screen.query(tensor_view.TensorView) if view.display)
+        if scroll:  # the next row opens at its top all the same
+            await pilot.press("end")
+            await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        return shown
+
+    async def composed(pilot, row: int) -> tuple[list[str], tuple[str, ...]]:
+        chosen = app.screen.query_one(TensorTable).rows_shown[row]
+        screen = TensorScreen(chosen.name, chosen.record, chosen.partner_name, chosen.partner)
+        await app.push_screen(screen)
+        await pilot.pause()
+        shown = screen_lines(app), tuple(view.title for view in screen.query(tensor_view.TensorView) if view.display)
+        await app.pop_screen()
+        await pilot.pause()
+        return shown
+
+    async def scenario(pilot):
+        await pilot.press("n", "tab", "tab")
+        rows = app.screen.query_one(TensorTable).rows_shown
+        kept, screens = [], set()
+        for row in (0, 2, 1, 0, 4):
+            kept.append(await opened(pilot, row, scroll=row == 0))
+            screens.add(id(app.get_screen(f"TensorScreen-{id(app.screen)}")))
+        assert len(screens) == 1
+        assert [titles for _, titles in kept] == [
+            (rows[row].name, rows[row].partner_name) if rows[row].partner is not None else (rows[row].name,)
+            for row in (0, 2, 1, 0, 4)]
+        assert {len(titles) for _, titles in kept} == {1, 2}  # rows with a partner and rows without
+        for row, (lines, _) in zip((0, 2, 1, 0, 4), kept):
+            assert lines == (await composed(pilot, row))[0], row
+
+    drive(app, scenario, size=(120, 30))

@@ -9,7 +9,7 @@ paints of 120×40; a screen opened is now laid out once per change and painted o
 
 from __future__ import annotations
 
-from textual import events
+from textual import _time, events, messages
 from textual.geometry import Size
 from textual.screen import Screen, ScreenResultType
 
@@ -27,6 +27,47 @@ class BrowserScreen(Screen[ScreenResultType]):
         elif self.app.screen.styles.background.a == 1:
             return
         super()._screen_resized(size)
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        """Lay out; shown, not once more for the widgets this layout gave a new size that have no scroll bar to show:
+        each asks for another layout and paint as Textual tells it its new virtual size, which only decides whether a
+        scroll bar shows (overflow auto). A tensor screen opened on another tensor was laid out twice. (Hidden, laid
+        out ahead, a screen settles as Textual has it: its widgets answer their new sizes meanwhile.)"""
+        shown = self.app.screen is self
+        before = {widget: (widget.size, widget._layout_required or widget._repaint_required)
+                  for widget in self.walk_children(with_self=False)} if shown else {}
+        whole = not (scroll and not self._layout_widgets)  # (else Textual moves the widgets a scroll showed)
+        began = _time.get_time()
+        super()._refresh_layout(size, scroll)
+        if whole and (self.outer_size if size is None else size):
+            self._laid_out_at = began
+        for widget in self._compositor.widgets if shown else ():
+            size_before, asked = before.get(widget, (None, True))
+            if (widget._layout_required and not asked and widget.size != size_before
+                    and "auto" not in (widget.styles.overflow_x, widget.styles.overflow_y)):
+                widget._layout_required = widget._repaint_required = False  # (this layout painted it at its size)
+
+    # ------------------------------------------------------------------------------ requests met already
+    # A widget tells the screen it changed by a message, sent as it has nothing else to do: a screen asked to lay out
+    # as it opens (`TensorScreen.show`) gets the requests of the widgets that changed only after its first tick, and
+    # laid out and painted once more for them
+    _laid_out_at = _painted_whole_at = float("-inf")
+
+    async def _on_layout(self, message: messages.Layout) -> None:
+        # (Textual's Screen handles it next, unless this one does)
+        if message.time < self._laid_out_at:  # the widget's ancestors forgot their arrangement before that layout
+            message.stop()
+            message.prevent_default()
+
+    async def _on_update(self, message: messages.Update) -> None:
+        if message.time < self._painted_whole_at:  # the widget was marked to draw again before that paint
+            message.stop()
+            message.prevent_default()
+
+    def _compositor_refresh(self) -> None:
+        if self.app.screen is self and self._compositor.size.region in self._compositor._dirty_regions:
+            self._painted_whole_at = _time.get_time()
+        super()._compositor_refresh()
 
     def _on_timer_update(self) -> None:
         """A tick with a layout to do and the whole screen to paint paints once: Textual paints what the layout moved,

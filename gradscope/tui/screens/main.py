@@ -36,7 +36,7 @@ NOTHING = object()
 OUTLINES_KEPT = 4  # layouts kept for switching back and forth (each ~0.1 s for 50,000 nodes): the pass shown, the
 # one shown before, and the two one key away (] and [) laid out ahead
 LAYOUT_AHEAD_AFTER = 0.2  # seconds after a pass is drawn: its neighbours are laid out while the user reads it
-ListScreen = TypeVar("ListScreen", AnomaliesScreen, ParametersScreen, PassesScreen)
+ListScreen = TypeVar("ListScreen", AnomaliesScreen, ParametersScreen, PassesScreen, TensorScreen)
 EMPTY = "nothing recorded: no tensor that requires grad took part in an op, so no autograd node was made"
 LEGEND = "‖·‖ gradient norm · ✗ non-finite · ◀ culprit · ↗ shared node, shown elsewhere"
 
@@ -178,7 +178,9 @@ class MainScreen(BrowserScreen):
     def on_tensor_table_row_chosen(self, event: TensorTable.RowChosen) -> None:
         if event.opened:
             row = event.row
-            self.app.push_screen(TensorScreen(row.name, row.record, row.partner_name, row.partner))
+            screen = self._kept(TensorScreen)
+            screen.show(row.name, row.record, row.partner_name, row.partner)
+            self.app.push_screen(screen)
 
     def _outline(self, pass_index: int | None) -> Outline:
         """The layout of pass `pass_index`, laid out again only when it is not among the last few shown."""
@@ -317,6 +319,8 @@ class MainScreen(BrowserScreen):
             return ParametersScreen(self.parameters, self.pass_index, self.jump_to)
         if kind is PassesScreen:
             return PassesScreen(self.trace, self.pass_index, self._choose_pass)
+        if kind is TensorScreen:
+            return TensorScreen()
         return AnomaliesScreen(self.trace, self._show_anomaly)
 
     def _kept(self, kind: type[ListScreen], ahead: bool = False) -> ListScreen:
@@ -340,7 +344,7 @@ class MainScreen(BrowserScreen):
         passes laid out), mount the lists hidden, laid out, while the user reads this screen: p, a and P then open
         with one paint (`BrowserScreen.mount_ahead`)."""
         if self._figuring is None and not self._laying_out and self.is_attached:
-            for kind in (ParametersScreen, AnomaliesScreen, PassesScreen):
+            for kind in (ParametersScreen, AnomaliesScreen, PassesScreen, TensorScreen):
                 if kind is not PassesScreen or self.check_action("passes", ()):
                     self._kept(kind, ahead=True)
             self._lists_ahead = True

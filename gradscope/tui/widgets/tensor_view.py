@@ -124,9 +124,11 @@ class TensorView(Widget):
         self.beside = beside
         self._lines = Lines(self._draw)
 
-    def show(self, title: str, record: TensorRecord | None) -> None:
+    def show(self, title: str, record: TensorRecord | None, beside: Sequence[tuple[str, TensorRecord]] = ()
+             ) -> None:
         self.title = title
         self.record = record
+        self.beside = beside
         self._lines = Lines(self._draw)
         self.refresh(layout=True)
 
