@@ -1,7 +1,7 @@
 """Edge cases met running PyTorch's own OpInfo sample inputs (torch.testing._internal.common_methods_invocations'
 op_db, as shipped with PyTorch 2.13) through gradscope: 0-dim tensors, empty ones, a non-Hermitian matrix given to
-pinv(hermitian=True). Each snippet runs on both libraries; the values, dtypes, shapes, grad_fn names and gradients,
-or the exception type and message, must be the same.
+pinv(hermitian=True), a vector's unreduced multi_margin_loss. Each snippet runs on both libraries; the values,
+dtypes, shapes, grad_fn names and gradients, or the exception type and message, must be the same.
 
 Silently wrong before: pinv(A, hermitian=True) of a non-Hermitian A was A's pseudo-inverse, where PyTorch's reads
 A's lower triangle only (it goes through eigh); index_select of a 0-dim tensor was 1-dim; hinge_embedding_loss of
@@ -157,6 +157,26 @@ y, T.autograd.grad((y * T.arange(10.).reshape(2, 5)).sum(), x)""",
     "take_along_dim_negative_first_dim": "T.take_along_dim(T.arange(10.).reshape(2, 5), T.tensor([[-1]]), 0)",
     # torch.gradient takes spacing=None (OpInfo passes it)
     "gradient_spacing_none": "T.gradient(T.tensor([1., 4., 9., 16.]), dim=None, spacing=None, edge_order=1)",
+    # the multi-class margin losses take a 0-dim input (one sample of one class); unreduced, a vector's loss has its
+    # target's shape
+    "multi_margin_loss_0d": """
+x = T.tensor(1.5, requires_grad=True)
+l = F.multi_margin_loss(x, T.tensor(0))
+l, T.autograd.grad(l, x)""",
+    "multi_margin_loss_0d_target_out_of_range": "F.multi_margin_loss(T.tensor(1.5), T.tensor(1))",
+    "multi_margin_loss_0d_vector_target_unreduced":
+        "F.multi_margin_loss(T.tensor(1.5), T.tensor([0]), reduction='none')",
+    "multi_margin_loss_vector_unreduced": """
+x = T.tensor([1.5, 0.2], requires_grad=True)
+l = F.multi_margin_loss(x, T.tensor([1]), reduction='none', p=2)
+l, T.autograd.grad(l.sum(), x)""",
+    "multi_margin_loss_vector_0d_target_unreduced":
+        "F.multi_margin_loss(T.tensor([1.5, 0.2]), T.tensor(1), reduction='none')",
+    "multilabel_margin_loss_0d": """
+x = T.tensor(1.5, requires_grad=True)
+l = F.multilabel_margin_loss(x, T.tensor(-1), reduction='sum')
+l, T.autograd.grad(l, x)""",
+    "multilabel_margin_loss_0d_out_of_range": "F.multilabel_margin_loss(T.tensor(1.5), T.tensor(3))",
     # empty tensors: a batch of 0 × 0 matrices, a product over an empty dim, cumprod's gradient
     "cholesky_ex_0x0": "T.linalg.cholesky_ex(T.ones(0, 0), upper=True)",
     "inv_ex_0x0_batch": "T.linalg.inv_ex(T.ones(2, 0, 0))",

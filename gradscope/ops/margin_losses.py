@@ -15,7 +15,10 @@ from gradscope.ops.registry import primitive
 
 
 def _as_rows(shape) -> tuple[int, int]:
-    return (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+    """(samples, classes): a vector is one sample, a 0-dim input one sample of one class (as PyTorch's)."""
+    if len(shape) <= 1:
+        return 1, shape[0] if shape else 1
+    return shape[0], shape[1]
 
 
 def _per_sample(xp, g, reduction: int, rows: int):
@@ -52,7 +55,9 @@ def _multi_margin(a, target, p, margin, weight, reduction):
     terms = np.maximum(hinge, 0) ** p * others
     if weight is not None:
         terms = terms * weight[t][:, None]
-    return _finish(terms.sum(1) / classes, a.shape, reduction, a.dtype)
+    # unreduced, one sample's loss has its target's shape (0-dim or [1]), as PyTorch's
+    shape = a.shape if a.ndim == 2 else target.shape + (classes,)
+    return _finish(terms.sum(1) / classes, shape, reduction, a.dtype)
 
 
 def _multi_margin_vjp(g, s):

@@ -167,7 +167,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 
 
 def _check_input(input: Tensor) -> None:
-    if not ((input.dim() == 1 and input.numel() > 0) or (input.dim() == 2 and input.shape[1] > 0)):
+    if not (input.dim() == 0 or (input.dim() == 1 and input.numel() > 0) or (input.dim() == 2 and input.shape[1] > 0)):
         raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
                            f"{list(input.shape)}")
 
@@ -191,7 +191,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ValueError("weight must be one-dimensional")
     not_differentiable("multi_margin_loss", "weight", weight)
     _check_input(input)
-    rows = 1 if input.dim() == 1 else input.shape[0]
+    rows = 1 if input.dim() <= 1 else input.shape[0]
     if target.dim() > 1 or target.numel() != rows:
         raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
                            f"samples (batch size). Expected target size [{rows}], but got {list(target.shape)}. Input "
