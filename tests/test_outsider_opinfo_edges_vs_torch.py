@@ -5,7 +5,9 @@ dtypes, shapes, grad_fn names and gradients, or the exception type and message, 
 
 Silently wrong before: pinv(A, hermitian=True) of a non-Hermitian A was A's pseudo-inverse, where PyTorch's reads
 A's lower triangle only (it goes through eigh); index_select of a 0-dim tensor was 1-dim; hinge_embedding_loss of
-a 0-dim float32 input was float64 (its margin was wrapped as a float64 tensor, not as C++'s wrapped number)."""
+a 0-dim float32 input was float64 (its margin was wrapped as a float64 tensor, not as C++'s wrapped number);
+pairwise_distance of integer tensors added eps into int64 (truncated: sqrt(101) for sqrt(116)); addmm and baddbmm of
+integer tensors with a float beta or alpha were float64."""
 
 from __future__ import annotations
 
@@ -177,6 +179,47 @@ x = T.tensor(1.5, requires_grad=True)
 l = F.multilabel_margin_loss(x, T.tensor(-1), reduction='sum')
 l, T.autograd.grad(l, x)""",
     "multilabel_margin_loss_0d_out_of_range": "F.multilabel_margin_loss(T.tensor(1.5), T.tensor(3))",
+    # integer tensors (OpInfo's int64 samples): C++'s `t + number` promotes an integer tensor to the default dtype
+    # (pairwise_distance's eps was added into int64 and truncated: other distances, silently); its `number - t`
+    # keeps t's dtype; addmm, addmv, baddbmm and addbmm read a float beta/alpha as an integer (float64 results
+    # before, or a refusal), addr refuses it; clamp by an integer tensor stays integer
+    "pairwise_distance_int": "F.pairwise_distance(T.tensor([-8, 6, 9]), T.tensor([0, 0, 5]))",
+    "triplet_margin_loss_int": "F.triplet_margin_loss(T.tensor([[-8, 6, 9]]), T.tensor([[0, 0, 5]]), "
+                               "T.tensor([[1, 1, 2]]))",
+    "margin_ranking_loss_int": "F.margin_ranking_loss(T.tensor([-8, 2]), T.tensor([6, 1]), T.tensor([9, 1]), margin=1)",
+    "margin_ranking_loss_int_0d": "F.margin_ranking_loss(T.tensor(-8), T.tensor(6), T.tensor(9), reduction='sum')",
+    "hinge_embedding_loss_int_mean": "F.hinge_embedding_loss(T.tensor([-8, 2]), T.tensor([1, -1]))",
+    "hinge_embedding_loss_int_sum":
+        "F.hinge_embedding_loss(T.tensor([-8, 2]), T.tensor([1, -1]), 0.5, reduction='sum')",
+    "gradient_int_second_order": "T.gradient(T.tensor([[1, 4, 9], [2, 2, 5], [0, 1, 1]]), edge_order=2)",
+    "addmm_int_float_scalars": "T.addmm(T.ones(2, 2, dtype=T.long), T.ones(2, 2, dtype=T.long), "
+                               "T.ones(2, 2, dtype=T.long), beta=1.7, alpha=2.6)",
+    "addmm_int_inplace": """
+a = T.ones(2, 2, dtype=T.long)
+a.addmm_(a.clone(), a.clone(), beta=0.2, alpha=2.6)""",
+    "baddbmm_int_float_scalars": """
+a = T.ones(1, 2, 2, dtype=T.long)
+T.baddbmm(a, a, a, beta=0.2, alpha=0.6), T.baddbmm(a, a, a, beta=1.7, alpha=2.6)""",
+    "addmv_int_float_scalars": "T.addmv(T.ones(2, dtype=T.long), T.ones(2, 2, dtype=T.long), T.ones(2, dtype=T.long), "
+                               "beta=1.7, alpha=2.6)",
+    "addbmm_int_float_scalars": "T.addbmm(T.ones(2, 2, dtype=T.long), T.ones(1, 2, 2, dtype=T.long), "
+                                "T.ones(1, 2, 2, dtype=T.long), beta=1.7, alpha=2.6)",
+    "addr_int_float_scalars": "T.addr(T.ones(2, 2, dtype=T.long), T.ones(2, dtype=T.long), T.ones(2, dtype=T.long), "
+                              "beta=1.7)",
+    "addmm_float_scalars_gradient": """
+a = T.ones(2, 2, requires_grad=True); b = T.ones(2, 2, requires_grad=True)
+y = T.addmm(a, b, b, beta=0.5, alpha=1.5)
+y, T.autograd.grad(y.sum(), [a, b])""",
+    "clamp_int_by_tensor_min": "T.clamp(T.tensor([1, 5, 9]), T.tensor([2, 2, 2]))",
+    "clamp_int32_by_tensor_max": "T.clamp(T.tensor([1, 5, 9], dtype=T.int32), None, T.tensor(6))",
+    "clamp_by_tensor_max_gradient": """
+x = T.tensor([1., 5, 9], requires_grad=True); hi = T.tensor([2., 2, 20], requires_grad=True)
+y = T.clamp(x, max=hi)
+y, T.autograd.grad(y.sum(), [x, hi])""",
+    "scatter_reduce_int_amax_without_self": "T.tensor([1, 2, 3]).scatter_reduce(0, T.tensor([0, 0, 1]), "
+                                            "T.tensor([5, -3, 7]), 'amax', include_self=False)",
+    "index_reduce_int_amin_without_self": "T.tensor([1, 2, 3]).index_reduce(0, T.tensor([0, 0]), T.tensor([5, -3]), "
+                                          "'amin', include_self=False)",
     # empty tensors: a batch of 0 × 0 matrices, a product over an empty dim, cumprod's gradient
     "cholesky_ex_0x0": "T.linalg.cholesky_ex(T.ones(0, 0), upper=True)",
     "inv_ex_0x0_batch": "T.linalg.inv_ex(T.ones(2, 0, 0))",

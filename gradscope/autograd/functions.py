@@ -405,17 +405,20 @@ def clamp(input, min=None, max=None):  # noqa: A002, F811 - PyTorch's parameter 
     refuse_complex_clamp(input)
     min, max = _number(min), _number(max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_by_tensors(E.clamp_tensor, input, (-math.inf if min is None else min,
-                                                        math.inf if max is None else max))
+        return _clamp_by_tensors(E.clamp_tensor, input, (min, max))
     min, max = _checked_number(min, input), _checked_number(max, input)
     common = _dtypes.result_type([input._data] + [bound for bound in (min, max) if bound is not None])
     return apply(E.clamp, (input,), (min, max), [_cast(input._data, common)])
 
 
 def _clamp_by_tensors(op, input, bounds):
-    """Bounds that are tensors are inputs of the op, promoted with `input` (0-dim ones count less)."""
-    arrays = [input._data] + [b._data if isinstance(b, Tensor) else b for b in bounds]
-    common = _dtypes.result_type(arrays)
+    """Bounds that are tensors are inputs of the op, promoted with `input` (0-dim ones count less); a missing bound
+    (None) is the common dtype's end, which promotes nothing (an integer input stays integer)."""
+    given = [b._data if isinstance(b, Tensor) else b for b in bounds]
+    common = _dtypes.result_type([input._data] + [b for b in given if b is not None])
+    ends = (np.iinfo(common).min, np.iinfo(common).max) if common.kind in "iu" else (-math.inf, math.inf)
+    bounds = tuple(end if b is None else b for b, end in zip(bounds, ends))
+    arrays = [input._data] + [end if b is None else b for b, end in zip(given, ends)]
     return apply(op, (input, *bounds), (), [_cast(a, common) for a in arrays])
 
 

@@ -3,6 +3,7 @@ spaced samples or at given coordinates. PyTorch's composite, from the same ops (
 
 from __future__ import annotations
 
+from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import apply
@@ -28,7 +29,10 @@ def _over(t, number):
 
 
 def _times(t, number):
-    """`number * t` as PyTorch's C++ writes it (MulBackward1, which saves no tensor)."""
+    """`number * t` as PyTorch's C++ writes it (MulBackward1, which saves no tensor), in the dtype it gives: an
+    integer tensor times a float is of the default dtype (NumPy's would be float64)."""
+    if t._data.dtype.kind not in "fc":
+        t = t.to(_dtypes.from_numpy_dtype(_dtypes.result_type((t._data, number))))
     return apply(V.mul_scalar, (t,), (number,))
 
 

@@ -232,6 +232,7 @@ def _same_dtype(name: str, *tensors: Tensor) -> None:
 
 
 def _integral_scalars(tensors, beta, alpha) -> None:
+    """addr's refusal of a float beta or alpha for integer tensors (addmm, addmv, baddbmm and addbmm truncate it)."""
     if tensors[0]._data.dtype.kind in "biu":
         for name, value in (("beta", beta), ("alpha", alpha)):
             if isinstance(value, float):
@@ -248,7 +249,6 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"size mismatch, got input ({'x'.join(map(str, size))}), mat ({n}x{k}), vec "
                            f"({vec._data.shape[0]})")
     _same_dtype("addmv", input, mat, vec)
-    _integral_scalars((input, mat, vec), beta, alpha)
     return write_out("addmv", apply(P.addmv, (input, mat, vec), (beta, alpha)), out)
 
 
@@ -280,7 +280,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         if first._data.dtype != batch2._data.dtype:
             names = [_dtypes.from_numpy_dtype(t._data.dtype).legacy_name[:-len("Tensor")] for t in (first, batch2)]
             raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {names[0]} and {names[1]}")
-    _integral_scalars((input, batch1, batch2), beta, alpha)
     return write_out("addbmm", apply(P.addbmm, (input, batch1, batch2), (beta, alpha)), out)
 
 

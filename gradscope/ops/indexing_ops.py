@@ -179,6 +179,8 @@ def _scatter_reduce(a, src, dim, index, reduce, include_self):
     positions = along(index, dim, a.ndim)
     out = a.copy()
     if not include_self:
+        if a.dtype.kind in "iu" and math.isinf(identity):  # amax/amin of integers: the dtype's ends
+            identity = np.iinfo(a.dtype).min if identity < 0 else np.iinfo(a.dtype).max
         out[positions] = identity
     ufunc.at(out, positions, covered(src, index))
     if reduce == "mean":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.namespace import NUMPY
+from gradscope.ops.namespace import NUMPY, kernel_scalar
 from gradscope.ops.registry import Primitive, primitive, to_input
 
 
@@ -79,8 +79,8 @@ mv = primitive("mv", np.matmul, "MvBackward0", inputs=("self", "vec"), saves=("v
 def _addmm(bias, mat1, mat2, beta, alpha):
     product = np.matmul(mat1, mat2)
     if alpha != 1:
-        product = product * alpha
-    scaled = bias if beta == 1 else beta * bias
+        product = product * kernel_scalar(product, alpha)
+    scaled = bias if beta == 1 else kernel_scalar(bias, beta) * bias
     if scaled.dtype != product.dtype:  # promotes: a new array of the wider dtype
         return product + scaled
     # NOTE: added into the product, a fresh array, as PyTorch's addmm has one output buffer: a linear

@@ -66,6 +66,14 @@ _ZERO32, _ZERO64 = _read_only(0, _FLOAT32), _read_only(0, _FLOAT64)
 # each float dtype's unsigned integers of its size, which threshold_backward reads its bits as
 _UNSIGNED_OF = {np.dtype(f"f{size}"): np.dtype(f"u{size}") for size in (2, 4, 8)}
 
+def kernel_scalar(array, number):
+    """A Scalar argument (addmm's beta, alpha …) as PyTorch's kernel for `array`'s dtype takes it: an integer
+    tensor's kernel reads a float as an integer (truncated), so the result stays integer."""
+    if array.dtype.kind in "iu" and isinstance(number, float):
+        return int(number)
+    return number
+
+
 def tanh_backward(g, result):
     """g * (1 - tanh²), tanh's gradient from its result (g of the result's shape and dtype)."""
     dtype = result.dtype

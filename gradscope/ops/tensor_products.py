@@ -9,7 +9,7 @@ import types
 import numpy as np
 
 from gradscope.ops.distance import at_maximum, count_nonzero, signs
-from gradscope.ops.namespace import NUMPY
+from gradscope.ops.namespace import NUMPY, kernel_scalar
 from gradscope.ops.reduction import _norm_vjp, _vector_norm
 from gradscope.ops.registry import primitive
 
@@ -84,10 +84,7 @@ dist = primitive("dist", lambda a, b, p: _vector_norm(np.subtract(a, b), p, None
 
 
 def _baddbmm(a, batch1, batch2, beta, alpha):
-    product = np.matmul(batch1, batch2)
-    product = product if alpha == 1 else alpha * product
-    # NOTE: beta = 0 ignores the input, nan and inf included, as PyTorch's
-    return product if beta == 0 else (a + product if beta == 1 else beta * a + product)
+    return _beta_input(a, np.matmul(batch1, batch2), beta, alpha)
 
 
 def _mT(xp, a):
@@ -103,6 +100,7 @@ baddbmm = primitive("baddbmm", _baddbmm, "BaddbmmBackward0", inputs=("self", "ba
 
 def _beta_input(a, product, beta, alpha):
     """beta · a + alpha · product; beta = 0 ignores a, nan and inf included, as PyTorch's."""
+    beta, alpha = kernel_scalar(product, beta), kernel_scalar(product, alpha)
     product = product if alpha == 1 else alpha * product
     return product if beta == 0 else (a + product if beta == 1 else beta * a + product)
 

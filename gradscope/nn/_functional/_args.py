@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope._dtypes import cpp_type_name
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import sub
@@ -23,26 +24,33 @@ def expand(value, n: int) -> tuple:
 
 # PyTorch's losses are C++ composites: a number there is a Scalar argument (AddBackward1, SubBackward1,
 # MulBackward1, one edge) where Python's `t + 1.0` wraps it into a tensor (AddBackward0, a None edge)
+def _promoted(t: Tensor, number) -> Tensor:
+    """`t` in the dtype of `t ∘ number` (an integer tensor and a float: the default dtype), as C++'s Scalar
+    overloads compute: the ops below keep their input's dtype. (An integer tensor needs no gradient: no node.)"""
+    if t._data.dtype.kind in "fc":
+        return t
+    return t.to(_dtypes.from_numpy_dtype(_dtypes.result_type((t._data, number))))
+
+
 def plus(t: Tensor, number: float) -> Tensor:
     """`t + number` as C++ records it (AddBackward1)."""
-    return apply(V.add_scalar, (t,), (number,))
+    return apply(V.add_scalar, (_promoted(t, number),), (number,))
 
 
 def minus(t: Tensor, number: float) -> Tensor:
     """`t - number` as C++ records it (SubBackward1)."""
-    return apply(V.sub_scalar, (t,), (number,))
+    return apply(V.sub_scalar, (_promoted(t, number),), (number,))
 
 
 def times(t: Tensor, number: float) -> Tensor:
     """`t * number` as C++ records it (MulBackward1)."""
-    return apply(V.mul_scalar, (t,), (number,))
+    return apply(V.mul_scalar, (_promoted(t, number),), (number,))
 
 
 def number_minus(number: float, t: Tensor) -> Tensor:
-    """C++'s `number - t`: the number wrapped into a tensor (SubBackward0 with a None edge; Python's is Rsub).
-    C++ marks it a wrapped number, which doesn't take part in type promotion: a 0-dim float32 `t` stays float32."""
-    floating = t._data.dtype.kind in "fc"
-    return sub(Tensor._make(np.asarray(number, dtype=t._data.dtype if floating else None)), t)
+    """C++'s `number - t`: `empty_like(t).fill_(number).sub_(t)` (SubBackward0 with a None edge; Python's is Rsub),
+    in t's dtype whatever the number: a 0-dim float32 `t` stays float32, an integer one integer (the number cast)."""
+    return sub(Tensor._make(np.asarray(number).astype(t._data.dtype)), t)
 
 
 def scalar_type(t: Tensor) -> str:

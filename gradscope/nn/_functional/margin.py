@@ -35,7 +35,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return reduce_loss(plus(-target * (input1 - input2), margin).clamp_min(0), reduction)
+    return reduce_loss(plus(-target * (input1 - input2), float(margin)).clamp_min(0), reduction)  # a double
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
