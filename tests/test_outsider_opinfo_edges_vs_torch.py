@@ -7,7 +7,7 @@ Silently wrong before: pinv(A, hermitian=True) of a non-Hermitian A was A's pseu
 A's lower triangle only (it goes through eigh); index_select of a 0-dim tensor was 1-dim; hinge_embedding_loss of
 a 0-dim float32 input was float64 (its margin was wrapped as a float64 tensor, not as C++'s wrapped number);
 pairwise_distance of integer tensors added eps into int64 (truncated: sqrt(101) for sqrt(116)); addmm and baddbmm of
-integer tensors with a float beta or alpha were float64."""
+integer tensors with a float beta or alpha were float64; istft(onesided=False) of a spectrum that isn't Hermitian."""
 
 from __future__ import annotations
 
@@ -220,6 +220,17 @@ y, T.autograd.grad(y.sum(), [x, hi])""",
                                             "T.tensor([5, -3, 7]), 'amax', include_self=False)",
     "index_reduce_int_amin_without_self": "T.tensor([1, 2, 3]).index_reduce(0, T.tensor([0, 0]), T.tensor([5, -3]), "
                                           "'amin', include_self=False)",
+    # istft of a two-sided spectrum to a real signal reads its first half (as Hermitian), as PyTorch's: it was the
+    # real part of the full inverse transform, other numbers for a spectrum that isn't Hermitian
+    "istft_two_sided_real": """
+a = T.arange(18., dtype=T.float64).reshape(6, 3)
+x = T.complex(a.sin(), a.cos()).requires_grad_()
+y = T.istft(x, 6, onesided=False, window=T.ones(6, dtype=T.float64))
+y, T.autograd.grad((y * T.tensor([1., -2.], dtype=T.float64)).sum(), x)""",
+    "istft_two_sided_complex": """
+a = T.arange(18., dtype=T.float64).reshape(6, 3)
+x = T.complex(a.sin(), a.cos())
+T.istft(x, 6, onesided=False, window=T.ones(6, dtype=T.float64), return_complex=True)""",
     # empty tensors: a batch of 0 × 0 matrices, a product over an empty dim, cumprod's gradient
     "cholesky_ex_0x0": "T.linalg.cholesky_ex(T.ones(0, 0), upper=True)",
     "inv_ex_0x0_batch": "T.linalg.inv_ex(T.ones(2, 0, 0))",

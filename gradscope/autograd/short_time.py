@@ -198,10 +198,10 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         if return_complex:
             raise RuntimeError("cannot have onesided output if window or input is complex")
         pieces = irfft(columns, n=n_fft, norm=norm)
-    else:
+    elif return_complex:
         pieces = ifft(columns, n=n_fft, norm=norm)
-        if not return_complex:
-            pieces = view_as_real(pieces).select(-1, 0)
+    else:  # NOTE: a real signal from a two-sided spectrum: PyTorch reads its first half only, as Hermitian
+        pieces = irfft(narrow(columns, -1, 0, n_fft // 2 + 1), n=n_fft, norm=norm)
     real_dtype = pieces._data.real.dtype
     full = _full_window(window, n_fft, win_length, pieces, "istft")
     full = Tensor._make(np.ones(n_fft, dtype=real_dtype)) if full is None else full
