@@ -677,3 +677,23 @@ def test_the_screen_clears_finite_gradients_of_every_dtype_and_hands_nan_over_as
                 results.append(x.grad.detach().numpy().tolist())
     assert results[0] == results[1]
     assert isinstance(results[0], str) == nan
+
+
+@pytest.mark.parametrize(("dtype", "closely"), [("float16", True), ("float32", False), ("float64", False),
+                                                 ("complex64", True), ("complex128", True)])
+def test_the_screen_clears_only_float32_and_float64_sums_of_squares(monkeypatch, dtype, closely):
+    """run_node clears a finite gradient by the type of its sum of squares: float32 and float64 ones alone. A float16
+    sum to a shape may overflow and complex squares may cancel, so those gradients are validated and looked at
+    closely (here counted by the validations they get), as are a Python number's."""
+    from gradscope.autograd import anomaly
+
+    looked = []
+    validate = anomaly._validate_all
+    monkeypatch.setattr(anomaly, "_validate_all", lambda node, outputs, xp: looked.append(node.name())
+                        or validate(node, outputs, xp))
+    x = gs.tensor(np.full((3, 2), 1.5, dtype), requires_grad=True)
+    with gs.autograd.detect_anomaly():
+        y = (x * gs.tensor(np.full((3, 2), 2.0, dtype))).sum()
+        (y.real if "complex" in dtype else y).backward()
+    assert bool(looked) == closely
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 2), 2.0, dtype))

@@ -360,16 +360,19 @@ class AnomalyChecker:
             for g in outputs:
                 if g is None:
                     continue
-                if g.dtype in _SCREENED:  # (a Tensor's dtype, create_graph's, is none of them)
-                    flat = g.ravel("K")  # a view of any dense array, transposed ones too
-                    # NOTE: math.isfinite, not a comparison: a NumPy scalar compared with a float becomes an array
-                    if _ISFINITE(flat.dot(flat)):
-                        continue
+                flat = g.ravel("K")  # a view of any dense array, transposed ones too
+                # NOTE: only a sum of float32 or float64 squares clears an output (its type: cheaper than testing
+                # the array's dtype): others are looked at closely (a float16 sum to a shape may overflow, complex
+                # squares may cancel). math.isfinite, not a comparison: a NumPy scalar compared with a float
+                # becomes an array first
+                squares = flat.dot(flat)
+                if (type(squares) is _FLOAT32 or type(squares) is _FLOAT64) and _ISFINITE(squares):
+                    continue
                 break
             else:
                 return outputs
-        except AttributeError:  # an output without a dtype (a Python number): looked at closely
-            pass
+        except (AttributeError, TypeError):  # an output without ravel (a Python number), or of objects: looked at
+            pass                               # closely
         if self.checks:
             _validate_all(node, outputs, NUMPY)
             self.node_finished(node, padded(node, grads), outputs, saved)
@@ -469,7 +472,7 @@ def _with_report(error: RuntimeError, report: AnomalyReport) -> RuntimeError:
 _CHECK_ALL = _Mode(check_nan=True, check_inf=True)
 _INF = np.inf
 _ISFINITE = math.isfinite
-_SCREENED = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # native ones: others are looked at closely
+_FLOAT32, _FLOAT64 = np.float32, np.float64  # the types of the sums of squares that clear a gradient (run_node)
 _CALLS_GET = observers.calls.get
 _GETFRAME = sys._getframe
 _CHECKER = AnomalyChecker()  # the default mode's (PyTorch's)

@@ -157,11 +157,10 @@ def stack_out(frame) -> tuple:
     module calls, for a caller that has the frame at hand."""
     package_files = _PACKAGE_FILES
     try:
-        while frame.f_code.co_filename in package_files:  # NOTE: a set lookup per frame (strings keep their hash)
-            frame = frame.f_back
+        while (filename := frame.f_code.co_filename) in package_files:  # NOTE: a set lookup per frame (strings keep
+            frame = frame.f_back                                          # their hash)
     except AttributeError:  # the bottom of the stack (None has no f_code): gradscope's frames alone
         return ()
-    filename = frame.f_code.co_filename
     if filename not in _USER_FILES:
         if filename.startswith(_PACKAGE_DIR):  # a file of gradscope's met for the first time
             package_files.add(filename)
@@ -212,11 +211,12 @@ def _walk(frame) -> tuple:
     The chain (`_recent.chain`): the places (code, instruction) of the frames walked, innermost first; the frame
     where the walk stopped and its instruction; the links; which of the innermost two are kept; and the frames
     walked while `_stop_sooner` has yet to run, then whether the next walks taking the links replace the kept
-    innermost frame one for one (True: it is kept, alone, and the stop is a frame, listed just before it)."""
+    innermost frame one for one (True: it is kept, alone, and the stop is a frame, listed just before it); and the
+    thread's list of kept frames (`_recent.frames`, the same list: one thread-local lookup, not two)."""
     recent = _recent
     chain = recent.chain
     if chain is not None:  # the last walk's frames' (code, instruction), innermost first, and where it stopped
-        places, stop, stop_lasti, links, kept, earlier = chain
+        places, stop, stop_lasti, links, kept, earlier, frames = chain
         inner = frame
         try:
             for code, lasti in places:  # NOTE: the frames aren't listed: only the innermost is kept
@@ -225,7 +225,6 @@ def _walk(frame) -> tuple:
                 inner = inner.f_back
             else:
                 if inner is stop and (stop is None or inner.f_lasti == stop_lasti):
-                    frames = recent.frames
                     if earlier is True and (frames[-1] is stop or frames[-2] is stop):  # one for one
                         if frames[-1] is not stop:  # the last step's, kept (no backward pass let go of it)
                             _KNOWN.pop(frames.pop(), None)  # (already gone if forget_stacks ran in another thread)
@@ -242,9 +241,9 @@ def _walk(frame) -> tuple:
                     return links[0]
             if inner is frame:  # the first place differs: the frame of one of the walk's places?
                 if earlier is True and frame.f_code is places[0][0]:
-                    link = _step_elsewhere(frame, chain, recent.frames)
+                    link = _step_elsewhere(frame, chain, frames)
                 else:
-                    link = _outer_elsewhere(frame, chain, recent.frames)
+                    link = _outer_elsewhere(frame, chain, frames)
                 if link is not None:
                     return link
         except (AttributeError, IndexError):  # the stack ended sooner (None has no f_code)
@@ -276,7 +275,7 @@ def _walk(frame) -> tuple:
             if inner < 2:  # a walk taking these links keeps the innermost two alone (0, 1): it is its own way out
                 kept.append(inner)
     recent.chain = (tuple(zip(map(_CODE, walked), map(_LASTI, links))), stop,
-                    outermost[1] if outermost is not None else None, links, kept, tuple(walked))
+                    outermost[1] if outermost is not None else None, links, kept, tuple(walked), frames)
     return link
 
 
@@ -288,7 +287,7 @@ def _stop_sooner(frame, chain, frames: list) -> list:
     compared at every step otherwise). Not one of the innermost two (kept anew by each walk), nor a resumable one
     (see _RESUMABLE). Returns which of the innermost two the walks taking them keep: the innermost alone (`[0]`)
     when it can be kept and they stop at a frame (they replace it one for one), else the ones the chain kept."""
-    places, stop, stop_lasti, links, kept, earlier = chain
+    places, stop, stop_lasti, links, kept, earlier = chain[:6]
     inner = frame
     for index, old in enumerate(earlier):
         if index > 1 and inner is old and not inner.f_code.co_flags & _RESUMABLE:
@@ -299,7 +298,7 @@ def _stop_sooner(frame, chain, frames: list) -> list:
         inner = inner.f_back
     alone = 0 in kept and stop is not None
     kept = [0] if alone else kept
-    _recent.chain = (places, stop, stop_lasti, links, kept, alone)
+    _recent.chain = (places, stop, stop_lasti, links, kept, alone, frames)
     return kept
 
 
@@ -333,7 +332,7 @@ def _outer_elsewhere(frame, chain, frames: list):
     next walks stop, from now on, at the innermost of its frames out of this one still running at its place, as
     _stop_sooner (else ops made in turn in the model's forward and in the step would each walk anew). None if the
     callers are not at the walk's places."""
-    places, stop, stop_lasti, links, kept, earlier = chain
+    places, stop, stop_lasti, links, kept, earlier = chain[:6]
     code = frame.f_code
     for index in range(1, len(places)):
         if places[index][0] is code:
@@ -360,7 +359,7 @@ def _outer_elsewhere(frame, chain, frames: list):
         _KNOWN[inner] = links[later]
         frames.append(inner)
         alone = 0 in kept
-        _recent.chain = (places[:later], inner, inner.f_lasti, links, [0] if alone else kept, alone)
+        _recent.chain = (places[:later], inner, inner.f_lasti, links, [0] if alone else kept, alone, frames)
     else:
         _forget_inside(frames, stop)
     return (frame.f_code, frame.f_lasti, links[index][2])
@@ -372,10 +371,9 @@ def let_go_of_the_step() -> None:
     unheld. NOTE: a frame kept past its return keeps its caller's, and so on out to the frame the walks stop at: at
     each return CPython copies the frame out and links its caller's, ~1 µs a step 20 frames deep. An op the step
     makes after this walks again, comparing places (_step_elsewhere)."""
-    recent = _recent
-    chain = recent.chain
+    chain = _recent.chain
     # (one for one: the frames kept end with the stop, and the innermost unless let go of already)
-    if chain is not None and chain[5] is True and (frames := recent.frames)[-1] is not chain[1]:
+    if chain is not None and chain[5] is True and (frames := chain[6])[-1] is not chain[1]:
         _KNOWN.pop(frames.pop(), None)
 
 
