@@ -182,3 +182,49 @@ def test_functions_taking_out_pickle_as_themselves(name):
 
     function = getattr(gradscope, name)
     assert pickle.loads(pickle.dumps(function)) is function
+
+
+MORE_CALLS = {
+    "log1p": lambda L, a, b: (L.log1p, (b.abs(),)), "max": lambda L, a, b: (L.max, (a,)),
+    "max of two": lambda L, a, b: (L.max, (a, b)), "min": lambda L, a, b: (L.min, (a,)),
+    "softmax": lambda L, a, b: (L.softmax, (a, 1)), "log_softmax": lambda L, a, b: (L.log_softmax, (a, 0)),
+    "alias_copy": lambda L, a, b: (L.alias_copy, (a,)), "diagonal_copy": lambda L, a, b: (L.diagonal_copy, (a,)),
+    "slice_copy": lambda L, a, b: (L.slice_copy, (a, 1, 0, 2)), "squeeze_copy": lambda L, a, b: (L.squeeze_copy, (a,)),
+    "t_copy": lambda L, a, b: (L.t_copy, (a,)), "unsqueeze_copy": lambda L, a, b: (L.unsqueeze_copy, (a, 0)),
+    "slice_scatter": lambda L, a, b: (L.slice_scatter, (a, b[:1], 0, 0, 1)),
+}
+LOGICAL = {name: (lambda n: lambda L, a, b: (getattr(L, n), (a > 0, b > 1)))(name)
+           for name in ("logical_and", "logical_or", "logical_xor")}
+LOGICAL["logical_not"] = lambda L, a, b: (L.logical_not, (a > 0,))
+
+
+@pytest.mark.parametrize("out", ["empty", "wrong shape"])
+@pytest.mark.parametrize("name", MORE_CALLS)
+def test_more_ops_write_into_out(name, out):
+    _compare(lambda L: MORE_CALLS[name](L, *_inputs(L)), OUTS[out])
+
+
+@pytest.mark.parametrize("name", LOGICAL)
+def test_logical_ops_write_into_out(name):
+    _compare(lambda L: LOGICAL[name](L, *_inputs(L)), lambda L: L.full((3,), True))
+
+
+TUPLE_CALLS = {
+    "max": lambda L, x, o: L.max(x, 1, out=o), "min": lambda L, x, o: L.min(x, 0, keepdim=True, out=o),
+    "sort": lambda L, x, o: L.sort(x, 1, out=o), "topk": lambda L, x, o: L.topk(x, 2, out=o),
+    "kthvalue": lambda L, x, o: L.kthvalue(x, 2, out=o), "median": lambda L, x, o: L.median(x, 1, out=o),
+    "mode": lambda L, x, o: L.mode(x, 1, out=o), "cummax": lambda L, x, o: L.cummax(x, 1, out=o),
+    "cummin": lambda L, x, o: L.cummin(x, 0, out=o),
+    "max by NumPy's names": lambda L, x, o: L.max(x, axis=1, keepdims=True, out=o),
+}
+
+
+@pytest.mark.parametrize("name", TUPLE_CALLS)
+def test_results_of_two_write_into_two_outs(name):
+    """(values, indices) written into a pair of outs; the result is a torch.return_types.<op>_out of the outs."""
+    def outcome(L):
+        values, indices = L.empty(0, dtype=L.float64), L.empty(0, dtype=L.int64)
+        result = TUPLE_CALLS[name](L, L.tensor(A, dtype=L.float64), (values, indices))
+        return result[0] is values, result[1] is indices, repr(result), values.tolist(), indices.tolist()
+
+    assert outcome(gradscope) == outcome(torch)

@@ -10,6 +10,7 @@ from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.inplace import _write
 from gradscope.autograd.numpy_names import past_wrappers
+from gradscope.autograd.return_types import ReturnType
 from gradscope.autograd.tensor import Tensor
 
 _RESIZED = ("An output with one or more elements was resized since it had shape {0}, which does not match the "
@@ -35,6 +36,8 @@ def write_out(name: str, result, out, stacklevel: int = 3):
                                   "is an out= function")
     for value, target in zip(results, outs, strict=True):
         _copy_into(value, target, stacklevel + 1)
+    if isinstance(result, ReturnType):  # torch.sort(x, out=(v, i)) is a torch.return_types.sort_out of the outs
+        return ReturnType(f"{result._name}_out", *outs)
     return out if isinstance(result, tuple) else outs[0]
 
 

@@ -56,6 +56,11 @@ _INTO = {  # torch name: ATen name
     "negative": "neg", "round": "round", "erf": "erf", "clamp": "clamp", "clip": "clamp", "clamp_min": "clamp_min",
     "clamp_max": "clamp_max", "sin": "sin", "cos": "cos", "floor": "floor", "ceil": "ceil", "trunc": "trunc",
     "reciprocal": "reciprocal", "square": "square", "sign": "sign", "nonzero": "nonzero", "gather": "gather",
+    "log1p": "log1p", "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
+    "logical_not": "logical_not", "max": "max", "min": "min", "softmax": "softmax", "log_softmax": "log_softmax",
+    "alias_copy": "alias_copy", "diagonal_copy": "diagonal_copy", "slice_copy": "slice_copy",
+    "squeeze_copy": "squeeze_copy", "t_copy": "t_copy", "unsqueeze_copy": "unsqueeze_copy",
+    "slice_scatter": "slice_scatter",
 }
 OUT_FORMS = {name: _into(aten) for name, aten in _INTO.items()}
 OUT_FORMS.update({name: _made_in(name) for name in ("full", "eye", "linspace", "rand", "randn", "randint")})
