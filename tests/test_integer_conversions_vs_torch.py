@@ -72,3 +72,20 @@ def test_new_tensor_as_torch(case):
 @pytest.mark.parametrize("case", UNSIGNED)
 def test_numbers_into_unsigned_as_torch(case, value):
     assert _outcome(lambda: UNSIGNED[case](gradscope, value)) == _outcome(lambda: UNSIGNED[case](torch, value))
+
+
+BOUNDS = {
+    "randint to 2**63": lambda T: T.randint(0, 2**63, (2,)), "randint high 2**63": lambda T: T.randint(2**63, (2,)),
+    "randint below int64": lambda T: T.randint(-(2**63) - 1, 0, (2,)),
+    "randint 2**200": lambda T: T.randint(2**200, (2,)),
+    "linspace to 2**70": lambda T: T.linspace(0, 2**70, 3), "linspace to 2**64": lambda T: T.linspace(0, 2**64, 3),
+    "linspace from -2**70": lambda T: T.linspace(-(2**70), 0, 3),
+    "logspace to 2**70": lambda T: T.logspace(0, 2**70, 3),
+}
+
+
+@pytest.mark.parametrize("case", BOUNDS)
+def test_range_bounds_past_64_bits_as_torch(case):
+    """randint's bounds are the parser's int64s (ValueError), linspace's and logspace's Scalars (OverflowError beyond
+    64 bits): randint(0, 2**63) drew, linspace(0, 2**70, 3) computed."""
+    assert _outcome(lambda: BOUNDS[case](gradscope)) == _outcome(lambda: BOUNDS[case](torch))

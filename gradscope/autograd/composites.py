@@ -352,6 +352,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     steps = int(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    for value in (start, end):
+        if type(value) is int:
+            _dtypes.scalar_int(value)  # PyTorch's Scalar: OverflowError beyond 64 bits
     if np_dtype in (np.float32, np.float64):
         values = ranges.logspace_values(float(start), float(end), steps, float(base), np_dtype)
     else:

@@ -371,6 +371,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    for value in (start, end):
+        if type(value) is int:
+            _dtypes.scalar_int(value)  # PyTorch's Scalar: OverflowError beyond 64 bits
     np_dtype = _float_dtype(dtype)
     if dtype is None and any(isinstance(v, complex) for v in (start, end)):
         np_dtype = np.result_type(np_dtype, np.complex64)  # the default dtype's complex counterpart
@@ -432,6 +435,9 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
         elif low is None:  # randint(high=high, size=size)
             low = 0
         position = 3
+    for value in (low, high):
+        if type(value) is int and not -(1 << 63) <= value < 1 << 63:  # the parser's int64 arguments
+            raise ValueError("Overflow when unpacking long long")
     if isinstance(size, int):  # PyTorch's parser wants a sequence: randint(5, 6) is no 6-element draw
         raise TypeError(f"randint(): argument 'size' (position {position}) must be tuple of ints, not int")
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
