@@ -135,3 +135,21 @@ def test_expand_errors(case):
 @pytest.mark.parametrize("case", NOT_DIFFERENTIABLE)
 def test_arguments_without_a_derivative(case):
     _same(_outcome(gradscope, NOT_DIFFERENTIABLE[case]), _outcome(torch, NOT_DIFFERENTIABLE[case]))
+
+
+SIZES = {
+    "a float among numbers": lambda L: L.zeros(2, 3.0), "a float in a tuple": lambda L: L.ones((2, 3.5)),
+    "a float in a list": lambda L: L.zeros([2.0]), "rand": lambda L: L.rand((2, 1.0)),
+    "None among numbers": lambda L: L.zeros(2, None), "a float tensor": lambda L: L.zeros((2, L.tensor(3.0))),
+    "full's list": lambda L: L.full([2.0], 1), "full of a number": lambda L: L.full(2.0, 1),
+    "full of an int": lambda L: L.full(2, 3), "an int tensor": lambda L: L.zeros(2, L.tensor(3)),
+    "a bool": lambda L: L.empty((1, True)).shape, "a Size": lambda L: L.full(L.Size([2]), 1),
+    "NumPy ints": lambda L: L.ones(np.int64(2), np.int32(1)),
+}
+
+
+@pytest.mark.parametrize("case", SIZES)
+def test_sizes_take_ints_only(case):
+    """A float in a size is PyTorch's TypeError (int() truncated it: zeros(2, 3.5) was 2 x 3); full's size is one
+    sequence (full(2, 3) filled two)."""
+    _same(_outcome(gradscope, SIZES[case]), _outcome(torch, SIZES[case]))

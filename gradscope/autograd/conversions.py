@@ -122,7 +122,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         if not isinstance(value, (tuple, list)):
             raise TypeError(f"empty_strided(): argument '{name}' (position {position}) must be tuple of ints, not "
                             f"{type(value).__name__}")
-    size, stride = _size((size,)), _size((stride,))
+    size, stride = _size((size,), "empty_strided"), _size((stride,), "empty_strided")
     if len(size) != len(stride):
         raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
                            f"({len(stride)})")
@@ -195,7 +195,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     >>> gradscope.empty_permuted((2, 3, 4), (0, 2, 1)).stride()
     (12, 1, 3)
     """
-    size, order = _size((size,)), _size((physical_layout,))
+    size, order = _size((size,), "empty_permuted"), _size((physical_layout,), "empty_permuted")
     if sorted(order) != list(range(len(size))):
         raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; i.e. "
                            f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 
 import numpy as np
 
@@ -49,10 +50,34 @@ def draw_seed(generator: Generator | None) -> int:
     return int((generator or default_generator).integers_fill((), np.dtype(np.int64), 0, 2**63))
 
 
-def _size(size) -> tuple:
+def _size(size, name: str = "") -> tuple:
+    """A shape given as numbers or as one sequence, each an int (or anything with __index__: a NumPy integer, a 0-dim
+    integer tensor); a float is PyTorch's TypeError, where int() truncated it (zeros(2, 3.5) was 2 x 3)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(int(s) for s in size)
+    try:
+        return tuple(map(operator.index, size))
+    except TypeError:
+        raise _not_ints(size, name) from None
+
+
+def _not_ints(size, name: str) -> TypeError:
+    """PyTorch's parser's words for a size element that isn't an int: its first element decides whether the size is
+    a list of ints at all (that element named at pos 0); a later one fails to unpack (named by 1-based position)."""
+    position, kind = next((i, type(s).__name__) for i, s in enumerate(size) if not _is_index(s))
+    if position == 0:
+        return TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of type "
+                         f"{kind} at pos 0")
+    return TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {position + 1} with error "
+                     f'"type must be tuple of ints,but got {kind}"')
+
+
+def _is_index(value) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -228,12 +253,12 @@ def _shape(dims: tuple, size, name: str) -> tuple:
     if size is None:
         if not dims:
             raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-        return _size(dims)
+        return _size(dims, name)
     if dims:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-    return _size((size,))
+    return _size((size,), name)
 
 
 def _filled(fill, shape, dtype, requires_grad, name: str = "") -> Tensor:
@@ -294,7 +319,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     else:
         np_dtype = _infer_dtype(np.asarray(fill_value))
     fill_value = _dtypes.checked_scalar(fill_value, np_dtype)
-    shape = _size((size,))
+    if not isinstance(size, (tuple, list)):  # full's size is one sequence: full(2, 3) is no 2-element fill
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    shape = _size((size,), "full")
     try:
         data = np.full(shape, fill_value, dtype=np_dtype)
     except ValueError as error:
@@ -441,7 +468,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
     if isinstance(size, int):  # PyTorch's parser wants a sequence: randint(5, 6) is no 6-element draw
         raise TypeError(f"randint(): argument 'size' (position {position}) must be tuple of ints, not int")
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    shape = _size((size,))
+    shape = _size((size,), "randint")
     if negative_size(shape):
         raise negative_size(shape)
     values = (generator or default_generator).integers_fill(shape, np_dtype, int(low), int(high))
@@ -454,7 +481,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 def normal(mean, std, size, *, generator=None) -> Tensor:
     check_std(std)
-    shape = _size((size,))
+    shape = _size((size,), "normal")
     if negative_size(shape):
         raise negative_size(shape)
     return _finish((generator or default_generator).normal_fill(shape, _float_dtype(None), mean, std), False)
