@@ -153,3 +153,24 @@ def test_sizes_take_ints_only(case):
     """A float in a size is PyTorch's TypeError (int() truncated it: zeros(2, 3.5) was 2 x 3); full's size is one
     sequence (full(2, 3) filled two)."""
     _same(_outcome(gradscope, SIZES[case]), _outcome(torch, SIZES[case]))
+
+
+SHAPES = {
+    "reshape, numbers": lambda L, x: x.reshape(3.0, 2), "reshape, a later number": lambda L, x: x.reshape(3, 2.0),
+    "reshape, a tuple": lambda L, x: x.reshape((3.0, 2)), "reshape, a list": lambda L, x: x.reshape([3, 2.0]),
+    "reshape, one number": lambda L, x: x.reshape(6.0), "expand": lambda L, x: x[0:1].expand(2.0, 3),
+    "expand, a tuple": lambda L, x: x[0:1].expand((2, 3.0)), "repeat": lambda L, x: x.repeat(2.0, 1),
+    "repeat, a tuple": lambda L, x: x.repeat((2, 1.0)), "tile": lambda L, x: x.tile((2.0,)),
+    "permute": lambda L, x: x.permute(1.0, 0), "permute, a tuple": lambda L, x: x.permute((1, 0.0)),
+    "view, a list": lambda L, x: x.view([2, 3.0]), "view, a later number": lambda L, x: x.view(2, 3.0),
+    "a float tensor": lambda L, x: x.reshape((L.tensor(3.0), 2)), "resize_": lambda L, x: L.zeros(2).resize_(3.0),
+    "an int tensor": lambda L, x: x.reshape(L.tensor(3), 2), "NumPy ints": lambda L, x: x.reshape(np.int64(3), 2),
+    "-1": lambda L, x: x.reshape(-1, 2),
+}
+
+
+@pytest.mark.parametrize("case", SHAPES)
+def test_shapes_take_ints_only(case):
+    """A float in a shape or dims is PyTorch's TypeError, where int() truncated it (x.reshape((3.5, 2)) was 3 x 2)."""
+    _same(_outcome(gradscope, lambda L: SHAPES[case](L, L.arange(6.0).reshape(2, 3))),
+          _outcome(torch, lambda L: SHAPES[case](L, L.arange(6.0).reshape(2, 3))))

@@ -176,7 +176,7 @@ def select(input, dim, index):
 
 def repeat(input, *sizes):
     """The tensor repeated `sizes[i]` times along each dim (leading sizes add dims; RepeatBackward0)."""
-    sizes = _size_arg(sizes)
+    sizes = _size_arg(sizes, "repeat", "repeats")
     if len(sizes) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
@@ -185,7 +185,7 @@ def repeat(input, *sizes):
 
 def tile(input, dims):
     """repeat, with `dims` padded by leading 1s up to the tensor's dims."""
-    dims = _size_arg((dims,))
+    dims = _size_arg((dims,), "tile", "dims")
     return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
 

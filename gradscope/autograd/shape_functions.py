@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 
 import numpy as np
@@ -19,10 +20,42 @@ from gradscope.ops import placement as P
 from gradscope.ops import shape as S
 
 
-def _size_arg(size) -> tuple:
+def _size_arg(size, name: str = "", argument: str = "size") -> tuple:
+    """A shape or dims given as numbers or as one sequence, each an int (anything with __index__: a NumPy integer, an
+    integer 0-dim tensor); anything else is a TypeError in PyTorch's parser's words, where int() truncated a float
+    (x.reshape((3.5, 2)) was 3 x 2). `name`, `argument`: the function and parameter its errors name."""
+    given = size
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(int(s) for s in size)
+    try:
+        return tuple(map(operator.index, size))
+    except TypeError:
+        raise _not_ints(given, size, name, argument) from None
+
+
+def _not_ints(given: tuple, size, name: str, argument: str) -> TypeError:
+    """PyTorch's parser's words: its first element decides whether the argument is a list of ints at all (numbers
+    given one by one then match none of the method's forms, which it counts as positional arguments; a sequence's
+    element is named at pos 0; one number that isn't an int by its type); a later one fails to unpack (named by
+    1-based position)."""
+    position, kind = next((i, type(s).__name__) for i, s in enumerate(size) if not _is_index(s))
+    if position:
+        return TypeError(f"{name}(): argument '{argument}' failed to unpack the object at pos {position + 1} with "
+                         f'error "type must be tuple of ints,but got {kind}"')
+    if given is size and len(size) > 1:
+        return TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
+    if given is size:
+        return TypeError(f"{name}(): argument '{argument}' (position 1) must be tuple of ints, not {kind}")
+    return TypeError(f"{name}(): argument '{argument}' (position 1) must be tuple of ints, but found element of type "
+                     f"{kind} at pos 0")
+
+
+def _is_index(value) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _infer_size(shape: tuple, numel: int) -> tuple:
@@ -41,7 +74,7 @@ def _infer_size(shape: tuple, numel: int) -> tuple:
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         return _view_as_dtype(input, _dtypes.to_numpy_dtype(shape[0]))
-    size = _infer_size(_size_arg(shape), input._data.size)
+    size = _infer_size(_size_arg(shape, "view", "size"), input._data.size)
     try:
         np.reshape(input._data, size, copy=False)
     except ValueError:
@@ -82,7 +115,7 @@ def view_as(input, other):
 
 
 def reshape(input, *shape):
-    size = _infer_size(_size_arg(shape), input._data.size)
+    size = _infer_size(_size_arg(shape, "reshape", "shape"), input._data.size)
     try:
         np.reshape(input._data, size, copy=False)
     except ValueError:  # as PyTorch: a contiguous clone (CloneBackward0), then _unsafe_view (UnsafeViewBackward0)
@@ -123,7 +156,7 @@ swapaxes = swapdims = transpose
 
 def permute(input, *dims):
     ndim = input._data.ndim
-    dims = tuple(normalize_dim(d, ndim) for d in _size_arg(dims))
+    dims = tuple(normalize_dim(d, ndim) for d in _size_arg(dims, "permute", "dims"))
     if sorted(dims) != list(range(ndim)):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal "
@@ -148,7 +181,7 @@ def squeeze(input, dim=None):
 
 
 def expand(input, *sizes):
-    sizes = _size_arg(sizes)
+    sizes = _size_arg(sizes, "expand", "size")
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:

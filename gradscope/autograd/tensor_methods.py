@@ -150,7 +150,7 @@ def _resize_(self, *sizes, memory_format=None):
     rest uninitialized; zeros here). A new version, as PyTorch's."""
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
-    shape = shape_functions._size_arg(sizes)
+    shape = shape_functions._size_arg(sizes, "resize_", "size")
     data = self._data
     count = int(np.prod(shape))
     if count == data.size:
