@@ -10,9 +10,12 @@ cd "$(dirname "$0")/.."
 python=$(python -c "import sys; print(sys.executable)")
 # one BLAS thread: OpenBLAS's idle threads spin, and valgrind would count their instructions too
 export PYTHONHASHSEED=0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-count() {  # instructions of running workload $1 (implementation $2, dtype $3) $4 times after warming up
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$python" - "$@" <<'PY' 2>&1 | awk '/Collected/ {print $4}'
-import gc, sys
+count() {  # instructions of running workload $1 (implementation $2, dtype $3) $4 times after warming up: the runs
+  # alone (run through itertools.starmap, the one call valgrind counts inside), not the imports and the warm-up,
+  # which vary by ~2M instructions from one process to the next
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null --collect-atstart=no --toggle-collect=starmap_next \
+    "$python" - "$@" <<'PY' 2>&1 | awk '/Collected/ {print $4}'
+import collections, gc, itertools, sys
 import numpy as np
 sys.path.insert(0, "bench")
 import gradscope
@@ -29,23 +32,19 @@ if name.startswith("chain"):
             kind = PATTERN[i % 4]
             y = y * 1.01 if kind == "mul" else y + 0.1 if kind == "add" else y.sin() if kind == "sin" else y.tanh()
         return y.sum()
-    chain(200).backward()
-    for _ in range(repeats):
+    def step():
         loss = chain(1000)
         if name == "chain-both":
             loss.backward()
+    chain(200).backward()
 else:
     step = {w.name: w for w in workloads.WORKLOADS}[name].build(dtype, "full")[implementation]
-    step()
-    for _ in range(repeats):
-        step()
+step()
+collections.deque(itertools.starmap(step, itertools.repeat((), repeats)), maxlen=0)
 PY
 }
-per() {  # instructions per unit: (count with N repeats - count with 0) / (N * units)
-  local base total
-  base=$(count "$1" "$2" "$3" 0)
-  total=$(count "$1" "$2" "$3" "$4")
-  echo $(( (total - base) / ($4 * $5) ))
+per() {  # instructions per unit: the count of N runs / (N * units)
+  echo $(( $(count "$1" "$2" "$3" "$4") / ($4 * $5) ))
 }
 for which in "${@:-chain mlp_small}"; do
   for item in $which; do
