@@ -6,6 +6,7 @@ succeed or fail by them."""
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -36,6 +37,17 @@ def is_expandable_to(shape: tuple, desired: tuple) -> bool:
         if size != target and size != 1:
             return False
     return True
+
+
+def first_non_int(size) -> tuple[int, str]:
+    """The position and type name of the first element of `size` that isn't an int (has no __index__): what
+    PyTorch's parser names when a size, shape or dims argument holds one. `size` must hold one."""
+    for position, element in enumerate(size):
+        try:
+            operator.index(element)
+        except TypeError:
+            return position, type(element).__name__
+    raise ValueError("every element of the size is an int")
 
 
 def normalize_dim(dim: int, ndim: int) -> int:

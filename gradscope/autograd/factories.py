@@ -10,6 +10,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._quiet import loud, quiet
+from gradscope._shapes import first_non_int
 from gradscope.autograd import legacy, writes
 from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.generator import Generator
@@ -64,20 +65,12 @@ def _size(size, name: str = "") -> tuple:
 def _not_ints(size, name: str) -> TypeError:
     """PyTorch's parser's words for a size element that isn't an int: its first element decides whether the size is
     a list of ints at all (that element named at pos 0); a later one fails to unpack (named by 1-based position)."""
-    position, kind = next((i, type(s).__name__) for i, s in enumerate(size) if not _is_index(s))
+    position, kind = first_non_int(size)
     if position == 0:
         return TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of type "
                          f"{kind} at pos 0")
     return TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {position + 1} with error "
                      f'"type must be tuple of ints,but got {kind}"')
-
-
-def _is_index(value) -> bool:
-    try:
-        operator.index(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim
+from gradscope._shapes import first_non_int, normalize_dim
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply, apply_holding, hold
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
@@ -38,7 +38,7 @@ def _not_ints(given: tuple, size, name: str, argument: str) -> TypeError:
     given one by one then match none of the method's forms, which it counts as positional arguments; a sequence's
     element is named at pos 0; one number that isn't an int by its type); a later one fails to unpack (named by
     1-based position)."""
-    position, kind = next((i, type(s).__name__) for i, s in enumerate(size) if not _is_index(s))
+    position, kind = first_non_int(size)
     if position:
         return TypeError(f"{name}(): argument '{argument}' failed to unpack the object at pos {position + 1} with "
                          f'error "type must be tuple of ints,but got {kind}"')
@@ -48,14 +48,6 @@ def _not_ints(given: tuple, size, name: str, argument: str) -> TypeError:
         return TypeError(f"{name}(): argument '{argument}' (position 1) must be tuple of ints, not {kind}")
     return TypeError(f"{name}(): argument '{argument}' (position 1) must be tuple of ints, but found element of type "
                      f"{kind} at pos 0")
-
-
-def _is_index(value) -> bool:
-    try:
-        operator.index(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _infer_size(shape: tuple, numel: int) -> tuple:
