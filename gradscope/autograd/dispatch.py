@@ -415,7 +415,6 @@ def _record(op, inputs, params, arrays, outputs) -> None:
             out._requires_grad = True
             out._node = node
             out._output_nr = output_nr
-        node._output_meta = tuple([(o._data.shape, o._data.dtype) for o in differentiable])
     if op.variadic:
         node._saved = tuple([SavedTensor(x) for x in inputs]) if op.save_plan else ()
     else:  # save a value only if a rule that reads it will run (its input needs a gradient)

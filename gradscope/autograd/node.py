@@ -181,7 +181,7 @@ class Node:
 class OpNode(Node):
     """Base of the generated node classes, one per primitive (`MulBackward0` …)."""
 
-    __slots__ = ("_saved", "_attrs", "_input_meta", "_output_meta")
+    __slots__ = ("_saved", "_attrs", "_input_meta")
     op: Primitive
     # per held param (op.held), the light entry of the tensor it came from, or None (an array made here): set by
     # dispatch.apply_holding, so only nodes of ops that hold tensors (targets, indices, masks) have their own
@@ -226,9 +226,8 @@ class OpNode(Node):
             s = op.Saved((xp, *values) + self._attrs)
         if op.n_outputs == 1:
             g = grads[0]
-        else:  # multi-output ops see zeros for outputs that got no gradient
-            g = tuple(xp.zeros(shape, dtype) if grad is None else grad
-                      for grad, (shape, dtype) in zip(grads, self._output_meta))
+        else:  # None for an output that got no gradient (PyTorch's undefined one): each rule knows what it means
+            g = tuple(padded(self, grads))
         vjp = op.vjp if rules is None else rules
         if op.variadic:
             return list(vjp[0](g, s))

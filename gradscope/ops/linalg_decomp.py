@@ -5,15 +5,15 @@ inputs only.
 eigh and svd are differentiable where the eigen/singular values are distinct: the formulas divide by
 their differences. Eigen- and singular vectors are defined up to sign; a loss that depends on the sign
 has no derivative (and NumPy's LAPACK may pick other signs than PyTorch's). An output that got no
-gradient reaches a rule as zeros: `given` tells the formulas, as PyTorch's undefined gradients do, so
-that eigvalsh/svdvals of repeated values stay finite.
+gradient reaches a rule as None (PyTorch's undefined gradient): the formulas skip its terms, as PyTorch's
+do, so that eigvalsh/svdvals of repeated values stay finite.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.linalg_solve import constant, diag_embed, diagonal, given, mT, solve, tril, triu
+from gradscope.ops.linalg_solve import constant, diag_embed, diagonal, mT, solve, tril, triu
 from gradscope.ops.registry import primitive
 
 
@@ -52,10 +52,12 @@ def _qr_vjp(g, s):
     m, n = q.shape[-2], r.shape[-1]
     if s.mode == "complete" and m > n:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
-    has_q = given(xp, gradient_q)
-    product = xp.matmul(gradient_r, mT(xp, r))
+    has_q = gradient_q is not None
+    # R's gradient (if any) times Rᵀ, less Qᵀ times Q's (if any): one of them is given
+    product = xp.matmul(gradient_r, mT(xp, r)) if gradient_r is not None else None
     if has_q:
-        product = product - xp.matmul(mT(xp, q), gradient_q)
+        q_part = xp.matmul(mT(xp, q), gradient_q)
+        product = -q_part if product is None else product - q_part
     if m >= n:
         upper = triu(xp, product)
         symmetric = upper + mT(xp, upper) - diag_embed(xp, diagonal(xp, upper))
@@ -68,7 +70,7 @@ def _qr_vjp(g, s):
     leading = xp.getitem(r, (Ellipsis, slice(0, m)))
     gradient = solve(xp, mT(xp, leading), xp.matmul(q, skew), False)
     gradient = xp.concat([gradient, constant(xp, np.zeros(tuple(gradient.shape[:-1]) + (n - m,)), gradient)], -1)
-    return gradient + xp.matmul(q, gradient_r)
+    return gradient if gradient_r is None else gradient + xp.matmul(q, gradient_r)
 
 
 linalg_qr = primitive("linalg_qr", _qr, "LinalgQrBackward0", inputs=("A",), params=("mode",), outputs=2,
@@ -86,11 +88,13 @@ def _spectral_gaps(xp, values, squared: bool = False):
 
 def _eigh_vjp(g, s):
     xp, (gradient_values, gradient_vectors), vectors = s.xp, g, s.eigenvectors
-    if not given(xp, gradient_vectors):
+    if gradient_vectors is None:
         return xp.matmul(vectors * xp.unsqueeze_dims(gradient_values, (gradient_values.ndim - 1,)), mT(xp, vectors))
     projected = xp.matmul(mT(xp, vectors), gradient_vectors)
     projected = 0.5 * (projected - mT(xp, projected))  # onto the skew-symmetric matrices (V stays orthogonal)
-    inner = projected / _spectral_gaps(xp, s.eigenvalues) + diag_embed(xp, gradient_values)
+    inner = projected / _spectral_gaps(xp, s.eigenvalues)
+    if gradient_values is not None:
+        inner = inner + diag_embed(xp, gradient_values)
     return xp.matmul(vectors, xp.matmul(inner, mT(xp, vectors)))
 
 
@@ -103,12 +107,12 @@ def _svd_vjp(g, s):
     xp, (gradient_u, gradient_s, gradient_vh) = s.xp, g
     u, singular, vh = s.U, s.S, s.Vh
     k = singular.shape[-1]
+    has_u, has_vh = gradient_u is not None, gradient_vh is not None
     if s.full_matrices:  # the extra columns of U and rows of Vh carry nothing about A
         u, vh = xp.getitem(u, (Ellipsis, slice(0, k))), xp.getitem(vh, (Ellipsis, slice(0, k), slice(None)))
-        gradient_u = xp.getitem(gradient_u, (Ellipsis, slice(0, k)))
-        gradient_vh = xp.getitem(gradient_vh, (Ellipsis, slice(0, k), slice(None)))
+        gradient_u = xp.getitem(gradient_u, (Ellipsis, slice(0, k))) if has_u else None
+        gradient_vh = xp.getitem(gradient_vh, (Ellipsis, slice(0, k), slice(None))) if has_vh else None
     m, n = u.shape[-2], vh.shape[-1]
-    has_u, has_vh = given(xp, gradient_u), given(xp, gradient_vh)
     rows = xp.unsqueeze_dims(singular, (singular.ndim - 1,))  # S_j along each row
     columns = xp.unsqueeze_dims(singular, (singular.ndim,))  # S_i down each column
     if not has_u and not has_vh:
@@ -124,7 +128,8 @@ def _svd_vjp(g, s):
         inner = (u_part / gaps) * rows
     else:
         inner = columns * (vh_part / gaps)
-    inner = inner + diag_embed(xp, gradient_s)
+    if gradient_s is not None:
+        inner = inner + diag_embed(xp, gradient_s)
     if m > n and has_u:
         outer = xp.matmul(u, inner)
         scaled = gradient_u / rows

@@ -64,8 +64,10 @@ linalg_det = primitive("linalg_det", np.linalg.det, "LinalgDetBackward0", inputs
 
 
 def _slogdet_vjp(g, s):
-    # only log|det| moves for real A: its gradient is A⁻ᵀ; the sign is locally constant
+    # only log|det| moves for real A: its gradient is A⁻ᵀ; the sign is locally constant (PyTorch ignores its gradient)
     xp, a, gradient = s.xp, s.A, g[1]
+    if gradient is None:
+        return None
     singular = value_of(xp, s.sign) == 0
     if not singular.any():
         return _scaled_inverse_transpose(xp, a, gradient)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.linalg_solve import diag_embed, diagonal, given, mT, solve, value_of
+from gradscope.ops.linalg_solve import diag_embed, diagonal, mT, solve, value_of
 from gradscope.ops.registry import primitive
 
 
@@ -24,7 +24,7 @@ def _eig_vjp(g, s):
     xp, (g_values, g_vectors) = s.xp, g
     values, vectors = s.eigenvalues, s.eigenvectors
     vectors_h = xp.conj(mT(xp, vectors))
-    if not given(xp, g_vectors):
+    if g_vectors is None:
         inner = diag_embed(xp, g_values)
     else:
         projected = xp.matmul(vectors_h, g_vectors)
@@ -41,7 +41,7 @@ def _eig_vjp(g, s):
         conjugate = xp.conj(values)
         gaps = xp.unsqueeze_dims(conjugate, (values.ndim - 1,)) - xp.unsqueeze_dims(conjugate, (values.ndim,))
         inner = inner / (gaps + diag_embed(xp, values * 0 + 1))
-        if given(xp, g_values):
+        if g_values is not None:
             inner = inner - diag_embed(xp, diagonal(xp, inner)) + diag_embed(xp, g_values)
     return solve(xp, vectors_h, xp.matmul(inner, vectors_h))  # V⁻ᴴ · inner · Vᴴ
 

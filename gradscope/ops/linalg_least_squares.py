@@ -13,7 +13,7 @@ import numpy as np
 
 from gradscope.ops.linalg_lu import zero_pivot
 from gradscope.ops.linalg_pinv import _pinv_vjp, linalg_pinv
-from gradscope.ops.linalg_solve import _inv_vjp, given, mT, value_of
+from gradscope.ops.linalg_solve import _inv_vjp, mT, value_of
 from gradscope.ops.registry import primitive
 
 
@@ -53,17 +53,17 @@ def _lstsq(a, b, rcond, driver):
 
 
 def _as_matrices(xp, s, g_solution):
-    """B, X and X's gradient as stacks of matrices (a vector B is one column)."""
+    """B, X and X's gradient (None: not given) as stacks of matrices (a vector B is one column)."""
     if is_vector_case(s.self.shape, s.b.shape):
         return (xp.unsqueeze_dims(s.b, (s.b.ndim,)), xp.unsqueeze_dims(s.solution, (s.solution.ndim,)),
-                xp.unsqueeze_dims(g_solution, (g_solution.ndim,)), True)
+                None if g_solution is None else xp.unsqueeze_dims(g_solution, (g_solution.ndim,)), True)
     return s.b, s.solution, g_solution, False
 
 
 def _residual_terms(xp, s, b, solution, g_residuals):
     """(d/dA, d/dB) of Σ g_residuals · |A X - B|² column-wise, X held (it is optimal): 2 R diag(g) Xᵀ, -2 R diag(g);
     None when the residuals (empty unless computed) got no gradient."""
-    if 0 in tuple(g_residuals.shape) or not given(xp, g_residuals):
+    if g_residuals is None or 0 in tuple(g_residuals.shape):
         return None
     weighted = (xp.matmul(s.self, solution) - b) * xp.unsqueeze_dims(g_residuals, (g_residuals.ndim - 1,)) * 2
     return xp.matmul(weighted, mT(xp, solution)), -weighted
@@ -87,19 +87,25 @@ class _PinvSaved:
 def _lstsq_self_vjp(g, s):
     xp = s.xp
     b, solution, g_solution, vector = _as_matrices(xp, s, g[0])
-    pinv = _pinv(xp, s.self)
-    gradient = _pinv_vjp(xp.matmul(g_solution, mT(xp, b)), _PinvSaved(xp, s.self, pinv))
+    gradient = None
+    if g_solution is not None:
+        pinv = _pinv(xp, s.self)
+        gradient = _pinv_vjp(xp.matmul(g_solution, mT(xp, b)), _PinvSaved(xp, s.self, pinv))
     residual = _residual_terms(xp, s, b, solution, g[1])
-    return gradient if residual is None else gradient + residual[0]
+    if residual is None:
+        return gradient
+    return residual[0] if gradient is None else gradient + residual[0]
 
 
 def _lstsq_b_vjp(g, s):
     xp = s.xp
     b, solution, g_solution, vector = _as_matrices(xp, s, g[0])
-    gradient = xp.matmul(mT(xp, _pinv(xp, s.self)), g_solution)
+    gradient = None if g_solution is None else xp.matmul(mT(xp, _pinv(xp, s.self)), g_solution)
     residual = _residual_terms(xp, s, b, solution, g[1])
     if residual is not None:
-        gradient = gradient + residual[1]
+        gradient = residual[1] if gradient is None else gradient + residual[1]
+    if gradient is None:
+        return None
     return xp.sum(gradient, (gradient.ndim - 1,)) if vector else gradient
 
 

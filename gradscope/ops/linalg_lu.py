@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.linalg_solve import _solve_triangular, constant, given, linalg_solve_triangular, mT, tril, triu
+from gradscope.ops.linalg_solve import _solve_triangular, constant, linalg_solve_triangular, mT, tril, triu
 from gradscope.ops.registry import primitive
 
 
@@ -150,8 +150,7 @@ def _lu(a, pivot):
 
 def _lu_vjp(g, s):
     xp, (g_lower, g_upper) = s.xp, g  # the node's outputs: L and U (P is not differentiable)
-    return _lu_backward(xp, g_lower if given(xp, g_lower) else None, g_upper if given(xp, g_upper) else None, s.P,
-                        s.L, s.U)
+    return _lu_backward(xp, g_lower, g_upper, s.P, s.L, s.U)
 
 
 linalg_lu = primitive("linalg_lu", _lu, "LinalgLuBackward0", inputs=("A",), params=("pivot",), outputs=3,
@@ -162,14 +161,19 @@ linalg_lu = primitive("linalg_lu", _lu, "LinalgLuBackward0", inputs=("A",), para
 def _unpack_vjp(g, s):
     xp, (g_lower, g_upper) = s.xp, g  # the node's outputs: L and U (P is not differentiable)
     m, n = s.LU_data_sym_argsize_minus_2, s.LU_data_sym_argsize_minus_1
-    if g_lower.ndim < 2:  # NOTE: unpack_data=False leaves L and U empty (1-D): PyTorch's rule refuses them so
+    if (g_lower if g_lower is not None else g_upper).ndim < 2:
+        # NOTE: unpack_data=False leaves L and U empty (1-D): PyTorch's rule refuses them so
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    lower, upper = tril(xp, g_lower, -1), triu(xp, g_upper)
-    if m > n:  # U's rows below L's square part are zeros
+    # each part where given (not None), as LU's packed layout: L below the diagonal (m × k), U on and above (k × n)
+    lower = None if g_lower is None else tril(xp, g_lower, -1)
+    upper = None if g_upper is None else triu(xp, g_upper)
+    if m > n and upper is not None:  # U's rows below L's square part are zeros
         rest = np.zeros(tuple(upper.shape[:-2]) + (m - n, n))
         upper = xp.concat([upper, constant(xp, rest, upper)], -2)
-    elif m < n:
+    elif m < n and lower is not None:
         lower = xp.concat([lower, constant(xp, np.zeros(tuple(lower.shape[:-1]) + (n - m,)), lower)], -1)
+    if lower is None or upper is None:
+        return upper if lower is None else lower
     return lower + upper
 
 
@@ -231,20 +235,20 @@ def _triangular_solve(b, a, upper, transpose, unitriangular):
 
 def _triangular_solve_self_vjp(g, s):
     gradient = g[0]
-    if not given(s.xp, gradient):
-        return None
+    if gradient is None:  # the coefficient's alone: B gets zeros, as PyTorch's triangular_solve_backward gives
+        return s.xp.zeros(s.self_sym_sizes, s.xp.dtype_of(g[1]))
     return s.xp.apply(triangular_solve, (gradient, s.A), (s.upper, not s.transpose, s.unitriangular))[0]
 
 
 def _triangular_solve_A_vjp(g, s):
     xp, (g_solution, g_coefficient) = s.xp, g
     gradient = None
-    if given(xp, g_solution):
+    if g_solution is not None:
         gradient_b = _triangular_solve_self_vjp(g, s)
         gradient = (-xp.matmul(s.solution, mT(xp, gradient_b)) if s.transpose
                     else -xp.matmul(gradient_b, mT(xp, s.solution)))
         gradient = triu(xp, gradient, int(s.unitriangular)) if s.upper else tril(xp, gradient, -int(s.unitriangular))
-    if given(xp, g_coefficient):
+    if g_coefficient is not None:
         gradient = g_coefficient if gradient is None else gradient + g_coefficient
     return gradient if gradient is not None else g_coefficient
 
@@ -252,5 +256,6 @@ def _triangular_solve_A_vjp(g, s):
 # the engine sums gradients over batch dims B or A were broadcast along
 triangular_solve = primitive(
     "triangular_solve", _triangular_solve, "TriangularSolveBackward0", inputs=("self", "A"),
-    params=("upper", "transpose", "unitriangular"), outputs=2, output_names=("solution", "cloned_coefficient"),
-    saves=("A", ("self", "A", "solution")), vjp=(_triangular_solve_self_vjp, _triangular_solve_A_vjp))
+    params=("upper", "transpose", "unitriangular"), attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), outputs=2,
+    output_names=("solution", "cloned_coefficient"), saves=("A", ("self", "A", "solution")),
+    vjp=(_triangular_solve_self_vjp, _triangular_solve_A_vjp))

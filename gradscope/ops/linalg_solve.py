@@ -45,14 +45,6 @@ def triu(xp, a, k: int = 0):
     return a * constant(xp, np.triu(np.ones(a.shape[-2:]), k), a)
 
 
-def given(xp, g) -> bool:
-    """Whether an output's gradient carries anything: the engine hands multi-output rules zeros for
-    outputs that got none (PyTorch's undefined gradient), which some formulas must skip, not divide."""
-    if xp.is_tensor and g.requires_grad:
-        return True
-    return bool(np.any(np.asarray(g)))
-
-
 def value_of(xp, x) -> np.ndarray:
     """The values of a rule's operand as an ndarray, to decide a branch on (never differentiated)."""
     return x.detach().numpy() if xp.is_tensor else x

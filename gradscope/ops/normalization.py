@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 
-from gradscope.ops.linalg_solve import given
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import primitive
 
@@ -86,6 +85,11 @@ def _input_vjp(kind: str):
     def rule(g, s):
         xp, params, statistics_grads, g = s.xp, _params(kind, s), g[1:], g[0]
         shape, axes, affine = _layout(kind, s.input_sym_sizes, params)
+        if g is None:  # group norm's mean or rstd alone got a gradient
+            normalised, _, rstd = _normalised(xp, kind, s.input, params, s.input.dtype)
+            count = math.prod(normalised.shape[a] for a in axes)
+            grad = _statistics_vjp(xp, statistics_grads, normalised, rstd, count)
+            return xp.reshape(xp.expand(grad, tuple(normalised.shape)), s.input_sym_sizes)
         gw = g if s.weight is None else g * xp.reshape(s.weight, affine)
         normalised, mean, rstd = _normalised(xp, kind, s.input, params, g.dtype)
         if mean is None:
@@ -102,12 +106,12 @@ def _input_vjp(kind: str):
 
 def _statistics_vjp(xp, grads, normalised, rstd, count):
     """Group norm's mean and rstd are outputs of its node too (differentiable, as PyTorch's): d mean/dx = 1/count,
-    d rstd/dx = -rstd² · x̂ / count, per (sample, group). The engine hands zeros for those given no gradient."""
+    d rstd/dx = -rstd² · x̂ / count, per (sample, group), each where given (not None)."""
     (g_mean, g_rstd), shape = grads, tuple(rstd.shape)  # grads per (sample, group); rstd's is (N, G, 1)
     grad = 0
-    if given(xp, g_mean):
+    if g_mean is not None:
         grad = xp.reshape(g_mean, shape) / count
-    if given(xp, g_rstd):
+    if g_rstd is not None:
         grad = grad - xp.reshape(g_rstd, shape) * rstd * rstd * normalised / count
     return grad
 
@@ -127,6 +131,8 @@ def _sum_over(xp, x, axes):
 def _weight_vjp(kind: str):
     def rule(g, s):
         xp, params = s.xp, _params(kind, s)
+        if g[0] is None:  # group norm's mean or rstd alone got a gradient: they don't depend on the weight
+            return None
         normalised, _, _ = _normalised(xp, kind, s.input, params, g[0].dtype)
         product = g[0] * xp.reshape(normalised, s.input_sym_sizes)
         return _sum_over(xp, product, _affine_axes(kind, s.input_sym_sizes, params))
@@ -135,6 +141,8 @@ def _weight_vjp(kind: str):
 
 def _bias_vjp(kind: str):
     def rule(g, s):
+        if g[0] is None:  # group norm's mean or rstd alone got a gradient
+            return None
         return _sum_over(s.xp, g[0], _affine_axes(kind, s.input_sym_sizes, _params(kind, s)))
     return rule
 

@@ -102,6 +102,8 @@ class Primitive:
         self.params = tuple(params)
         self.attrs = tuple(attrs)
         self.n_outputs = outputs  # None: as many as the forward returns (split, unbind), all differentiable
+        # (the rules of an op of several outputs get a tuple of the differentiable ones' gradients, None for one that
+        # got none: PyTorch's undefined gradient, which is not a gradient of zeros)
         if differentiable_outputs is None:
             self.differentiable_outputs = None if outputs is None else tuple(range(outputs))
         else:

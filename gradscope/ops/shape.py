@@ -207,12 +207,31 @@ def _split(a, dim, sizes):
     return tuple(_slice(a, dim, int(start), int(end), 1) for start, end in zip(bounds[:-1], bounds[1:], strict=True))
 
 
-# multi-output views: one node for all outputs; outputs with no gradient count as zeros
+def filled(xp, grads: tuple, dim: int, sizes=None) -> list:
+    """The pieces' gradients with zeros for those that got none (None), as PyTorch's split and unbind backward fill
+    them: each shaped as a given one, with `dim` `sizes[i]` long (split's pieces; unbind's all share one shape)."""
+    like = next(g for g in grads if g is not None)
+    shape, dtype = tuple(like.shape), xp.dtype_of(like)
+    if sizes is None:
+        return [xp.zeros(shape, dtype) if g is None else g for g in grads]
+    axis = dim % len(shape)
+    return [xp.zeros(shape[:axis] + (size,) + shape[axis + 1:], dtype) if g is None else g
+            for g, size in zip(grads, sizes, strict=True)]
+
+
+def _unbind_vjp(g, s):
+    return s.xp.stack(filled(s.xp, g, s.dim), s.dim)
+
+
+def split_vjp(g, s):
+    return s.xp.concat(filled(s.xp, g, s.dim, s.split_sizes), s.dim)
+
+
+# multi-output views: one node for all outputs; outputs with no gradient count as zeros (see filled)
 unbind = primitive("unbind", _unbind, "UnbindBackward0", inputs=("self",), params=("dim",), outputs=None,
-                   view=True, vjp=(lambda g, s: s.xp.stack(list(g), s.dim),))
+                   view=True, vjp=(_unbind_vjp,))
 split = primitive("split", _split, "SplitBackward0", inputs=("self",), params=("dim", "split_sizes"), outputs=None,
-                  view=True, vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))
+                  view=True, vjp=(split_vjp,))
 # split([1, 2]): explicit sizes are an op of their own in PyTorch
 split_with_sizes = primitive("split_with_sizes", _split, "SplitWithSizesBackward0", inputs=("self",),
-                             params=("dim", "split_sizes"), outputs=None, view=True,
-                             vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))
+                             params=("dim", "split_sizes"), outputs=None, view=True, vjp=(split_vjp,))

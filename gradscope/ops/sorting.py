@@ -117,9 +117,16 @@ def _mean_part(g, s):
     return _expand_back(g / _numel(s.self_sym_sizes, s.dim), s)
 
 
+def _plus_mean_part(spread, g_mean, s):
+    """The spread's (var's, std's) part of a gradient plus the mean's, each where given (not None)."""
+    if g_mean is None:
+        return spread
+    return _mean_part(g_mean, s) if spread is None else spread + _mean_part(g_mean, s)
+
+
 var_mean = primitive("var_mean", _var_mean, "VarMeanBackward0", inputs=("self",),
                      params=("dim", "correction", "keepdim"), attrs=("self_sym_sizes",), outputs=2, saves=("self",),
-                     vjp=(lambda g, s: _var_vjp(g[0], s) + _mean_part(g[1], s),))
+                     vjp=(lambda g, s: _plus_mean_part(None if g[0] is None else _var_vjp(g[0], s), g[1], s),))
 
 
 def _std_mean(a, dim, correction, keepdim):
@@ -127,8 +134,10 @@ def _std_mean(a, dim, correction, keepdim):
 
 
 def _std_mean_vjp(g, s):
+    if g[0] is None:
+        return _plus_mean_part(None, g[1], s)
     std_saved = types.SimpleNamespace(**s._asdict(), result=s.result0)
-    return _std_vjp(g[0], std_saved) + _mean_part(g[1], s)
+    return _plus_mean_part(_std_vjp(g[0], std_saved), g[1], s)
 
 
 std_mean = primitive("std_mean", _std_mean, "StdMeanBackward0", inputs=("self",),

@@ -12,6 +12,7 @@ import numpy as np
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.reduction import _norm_vjp
 from gradscope.ops.registry import primitive
+from gradscope.ops.shape import split_vjp
 
 # a tensor plus or minus a Python number as the C++ composites record it (AddBackward1, SubBackward1)
 add_scalar = primitive("add_scalar", lambda a, other: (a + other).astype(a.dtype, copy=False), "AddBackward1",
@@ -73,7 +74,6 @@ def _split_copies(a, dim, split_sizes):
 
 # split and split_with_sizes whose outputs are copies (torch.unsafe_split …): nodes of their own, not views
 unsafe_split = primitive("unsafe_split", _split_copies, "UnsafeSplitBackward0", inputs=("self",),
-                         params=("dim", "split_sizes"), outputs=None, vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))
+                         params=("dim", "split_sizes"), outputs=None, vjp=(split_vjp,))
 unsafe_split_with_sizes = primitive("unsafe_split_with_sizes", _split_copies, "UnsafeSplitWithSizesBackward0",
-                                    inputs=("self",), params=("dim", "split_sizes"), outputs=None,
-                                    vjp=(lambda g, s: s.xp.concat(list(g), s.dim),))
+                                    inputs=("self",), params=("dim", "split_sizes"), outputs=None, vjp=(split_vjp,))
