@@ -13,7 +13,7 @@ from gradscope.ops.reduction import _vector_norm, norm_gradient
 from gradscope.ops.registry import primitive
 
 norm = primitive("norm", _vector_norm, "NormBackward1", inputs=("self",), params=("p", "dim", "keepdim"),
-                 saves=(("self", "result"),), vjp=(lambda g, s: norm_gradient(g, s, s.p),))
+                 saves=(("self", "result"),), vjp=(lambda g, s: norm_gradient(g, s, s.p),), opmath=True)
 
 
 # ------------------------------------------------------------------------------- pdist and cdist

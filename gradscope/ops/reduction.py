@@ -134,8 +134,8 @@ def norm_gradient(g, s, p):
         return None  # the count of nonzeros: PyTorch leaves the gradient undefined, so .grad stays None
     if p == 1:
         return g * xp.sign(x)
-    if p == 2:
-        return xp.where(result == 0, 0 * x, x * (g / result))
+    if p == 2:  # NOTE: g · (x / norm), masked before g: a zero norm's second derivative in g is 0, not nan
+        return g * xp.where(result == 0, 0 * x, x / result)
     if math.isinf(p):  # a nan is an extreme too (PyTorch's mask), which sign(nan) = 0 then gives nothing
         magnitude = xp.abs(x)
         mask = (magnitude == result) | (magnitude != magnitude)
@@ -149,7 +149,8 @@ def norm_gradient(g, s, p):
 
 
 vector_norm = primitive("linalg_vector_norm", _vector_norm, "LinalgVectorNormBackward0", inputs=("self",),
-                        params=("ord", "dim", "keepdim"), saves=(("self", "result"),), vjp=(_norm_vjp,))
+                        params=("ord", "dim", "keepdim"), saves=(("self", "result"),), vjp=(_norm_vjp,),
+                        opmath=True)
 
 
 def _logsumexp(a, dim, keepdim):
@@ -180,7 +181,7 @@ def _var_vjp(g, s):
 
 var = primitive("var", lambda a, dim, correction, keepdim: np.var(a, axis=dim, ddof=correction, keepdims=keepdim),
                 "VarBackward0", inputs=("self",), params=("dim", "correction", "keepdim"),
-                attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), saves=("self",), vjp=(_var_vjp,))
+                attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), saves=("self",), vjp=(_var_vjp,), opmath=True)
 
 
 def _std_vjp(g, s):
@@ -195,7 +196,8 @@ def _std_vjp(g, s):
 
 std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, ddof=correction, keepdims=keepdim),
                 "StdBackward0", inputs=("self",), params=("dim", "correction", "keepdim"),
-                attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), saves=(("self", "result"),), vjp=(_std_vjp,))
+                attrs=("self_sym_sizes",), unsaved=("self_sym_sizes",), saves=(("self", "result"),), vjp=(_std_vjp,),
+            opmath=True)
 
 
 def _others_product(x: np.ndarray, axis: int) -> np.ndarray:

@@ -88,11 +88,14 @@ class Primitive:
         complex_vjp: str | Sequence[Callable | None] | None = None,
         array_vjp: Callable | None = None,
         array_joint_vjp: Callable | None = None,
+        opmath: bool = False,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
         self.name = name
-        self.forward = forward
+        # PyTorch computes float16 reductions (sums of squares, norms, statistics) in float32, its opmath type, and
+        # rounds once: NumPy's float16 loops accumulate in float16, which overflows past 65504 (‖(300,) * 8‖ is inf)
+        self.forward = _half_in_single(forward) if opmath else forward
         self.node_name = node
         self.inputs = tuple(inputs)
         self.vjp = tuple(vjp)
@@ -199,6 +202,23 @@ class Primitive:
             if base.endswith(suffix):
                 return base[: -len(suffix)]
         return base
+
+
+_HALF = np.dtype(np.float16)
+
+
+def _half_in_single(forward: Callable) -> Callable:
+    """`forward` run on float32 copies of its float16 arrays, its floating results rounded back to float16."""
+    def run(*args):
+        if not any(type(a) is np.ndarray and a.dtype == _HALF for a in args):
+            return forward(*args)
+        out = forward(*[a.astype(np.float32) if type(a) is np.ndarray and a.dtype == _HALF else a for a in args])
+        return tuple(map(_to_half, out)) if isinstance(out, tuple) else _to_half(out)
+    return run
+
+
+def _to_half(a):
+    return a.astype(_HALF) if getattr(a, "dtype", None) == np.float32 else a
 
 
 def to_input(g, meta: tuple, xp):

@@ -24,6 +24,8 @@ def _unsqueezed(dims):
         if not s.xp.is_tensor:
             return s.xp.reshape(g, s.self_sym_sizes)
         sizes = s.self_sym_sizes
+        if not sizes:  # a 0-dim tensor: its dim 0 (or -1) squeezed nothing
+            return g
         for d in sorted({d % len(sizes) for d in dims(s)}):
             if sizes[d] == 1:
                 g = s.xp.apply(unsqueeze, (g,), (d,))

@@ -126,7 +126,8 @@ def _plus_mean_part(spread, g_mean, s):
 
 var_mean = primitive("var_mean", _var_mean, "VarMeanBackward0", inputs=("self",),
                      params=("dim", "correction", "keepdim"), attrs=("self_sym_sizes",), outputs=2, saves=("self",),
-                     vjp=(lambda g, s: _plus_mean_part(None if g[0] is None else _var_vjp(g[0], s), g[1], s),))
+                     vjp=(lambda g, s: _plus_mean_part(None if g[0] is None else _var_vjp(g[0], s), g[1], s),),
+                     opmath=True)
 
 
 def _std_mean(a, dim, correction, keepdim):
@@ -142,7 +143,8 @@ def _std_mean_vjp(g, s):
 
 std_mean = primitive("std_mean", _std_mean, "StdMeanBackward0", inputs=("self",),
                      params=("dim", "correction", "keepdim"), attrs=("self_sym_sizes",), outputs=2,
-                     output_names=("result0", "result1"), saves=(("self", "result0"),), vjp=(_std_mean_vjp,))
+                     output_names=("result0", "result1"), saves=(("self", "result0"),), vjp=(_std_mean_vjp,),
+                     opmath=True)
 
 
 def _unique(a, axis):

@@ -80,7 +80,7 @@ def _dist_vjp(sign):
 
 dist = primitive("dist", lambda a, b, p: _vector_norm(np.subtract(a, b), p, None, False), "DistBackward0",
                  inputs=("self", "other"), params=("p",), saves=(("self", "other", "result"),) * 2,
-                 vjp=(_dist_vjp(1), _dist_vjp(-1)))
+                 vjp=(_dist_vjp(1), _dist_vjp(-1)), opmath=True)
 
 
 def _baddbmm(a, batch1, batch2, beta, alpha):
@@ -111,7 +111,14 @@ addmv = primitive("addmv", lambda a, mat, vec, beta, alpha: _beta_input(a, np.ma
                   vjp=(lambda g, s: g * s.beta,
                        lambda g, s: s.xp.reshape(g, (-1, 1)) * s.vec * s.alpha,
                        lambda g, s: s.xp.matmul(s.xp.transpose(s.mat, 0, 1), g) * s.alpha))
-addr = primitive("addr", lambda a, vec1, vec2, beta, alpha: _beta_input(a, np.multiply.outer(vec1, vec2), beta, alpha),
+def _addr(a, vec1, vec2, beta, alpha):
+    outer = np.multiply.outer(vec1, vec2)
+    if outer.dtype == np.bool_:  # PyTorch's bool kernel: (beta and a) or (alpha and vec1 ⊗ vec2), a bool result
+        return np.logical_or(np.logical_and(bool(beta), a), np.logical_and(bool(alpha), outer))
+    return _beta_input(a, outer, beta, alpha)
+
+
+addr = primitive("addr", _addr,
                  "AddrBackward0", inputs=("self", "vec1", "vec2"), params=("beta", "alpha"),
                  saves=((), "vec2", "vec1"),
                  vjp=(lambda g, s: g * s.beta,
@@ -123,7 +130,12 @@ def _expanded_over_batches(xp, g, batch):
     return xp.expand(xp.unsqueeze_dims(g, (0,)), (batch.shape[0],) + tuple(g.shape))
 
 
-addbmm = primitive("addbmm", lambda a, b1, b2, beta, alpha: _beta_input(a, np.matmul(b1, b2).sum(0), beta, alpha),
+def _addbmm(a, batch1, batch2, beta, alpha):
+    products = np.matmul(batch1, batch2)
+    return _beta_input(a, products.sum(0, dtype=products.dtype), beta, alpha)  # NumPy sums int32 into int64
+
+
+addbmm = primitive("addbmm", _addbmm,
                    "AddbmmBackward0", inputs=("self", "batch1", "batch2"), params=("beta", "alpha"),
                    saves=((), "batch2", "batch1"),
                    vjp=(lambda g, s: g * s.beta,

@@ -46,7 +46,8 @@ def _slice_norms(xp, x, p, dims):
 
 
 def _renorm(a, p, dim, maxnorm):
-    norms = _slice_norms(NUMPY, a, p, _reduced_dims(a.ndim, dim))
+    # NOTE: as PyTorch's kernel, float16 norms are summed in float32; the factor is rounded to float16 before it scales
+    norms = _slice_norms(NUMPY, a.astype(np.float32) if a.dtype == np.float16 else a, p, _reduced_dims(a.ndim, dim))
     factor = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0).astype(a.dtype, copy=False)
     return a * factor
 

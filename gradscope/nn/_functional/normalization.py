@@ -99,11 +99,16 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
     if tuple(input.shape[input.dim() - k:]) != normalized_shape or input.dim() < k:
         raise RuntimeError(f"Given normalized_shape={_shape_text(normalized_shape)}, expected input with shape "
                            f"[*{str(list(normalized_shape))[1:-1]}], but got input of size{size_list(input)}")
+    # NOTE: as PyTorch's composite, float16 is computed in float32 (its opmath type), eps defaulting to float32's
+    # epsilon, and the result is cast back to the input's dtype (a float64 weight doesn't make it float64)
+    x = input.float() if input.dtype.name in _REDUCED else input
     if eps is None:
-        eps = float(np.finfo(input.dtype.numpy).eps)
+        eps = float(np.finfo(x.dtype.numpy).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
-    result = input * plus((input ** 2).mean(dims, keepdim=True), eps).rsqrt()
-    return result if weight is None else result * weight
+    result = x * plus((x ** 2).mean(dims, keepdim=True), eps).rsqrt()
+    if weight is not None:
+        result = result * weight
+    return result if result.dtype == input.dtype else result.to(input.dtype)
 
 
 def _check_channels(what: str, tensor: Tensor | None, channels: int) -> None:

@@ -1,0 +1,164 @@
+"""Differences met running PyTorch's own OpInfo sample inputs (op_db, PyTorch 2.13) through gradscope in passes
+session 20 did not run: second order (the gradient of (gradient · u) with respect to the inputs and the cotangent,
+as gradient penalties, MAML and Hessian-vector products take it), float16 (also with inputs scaled up, so that
+squares pass float16's 65504), int32 and bool. Each snippet runs on both libraries; the values, dtypes, shapes,
+grad_fn names and gradients, or the exception type and message, must be the same.
+
+Silently wrong before:
+- float16 norms and statistics (vector_norm, norm, dist, pairwise_distance, cosine_similarity, normalize, var, std,
+  var_mean, std_mean, layer_norm, group_norm, renorm) were summed in float16: past 65504 a norm was inf, normalize
+  gave 0 and layer_norm all zeros. PyTorch sums in float32 (its opmath type) and rounds once.
+- rms_norm of float16: its default eps was float16's epsilon (PyTorch takes float32's, as it computes in float32),
+  so activations near 0.01 came out 0.30 where PyTorch gives 1.00; and a float64 weight made the result float64.
+- the 2-norm's gradient was x · (g / norm): with a zero norm, its second derivative in g was nan (PyTorch's is 0,
+  its formula is g · (x / norm) masked), and in float32 2,398 of 7,000 gradients differed from PyTorch's in the
+  last bit.
+- addbmm of int32 returned int64 (NumPy's sum); addr of bools returned int64.
+Errors where PyTorch works: squeeze's double backward on a 0-dim tensor (ZeroDivisionError).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradscope
+
+torch = pytest.importorskip("torch")
+
+
+def _described(value, lib):
+    """What is compared of a result: tensors by dtype, shape, values, grad_fn name and requires_grad."""
+    if isinstance(value, lib.Tensor):
+        node = type(value.grad_fn).__name__ if value.grad_fn is not None else None
+        return "tensor", str(value.dtype), tuple(value.shape), value.detach().numpy(), node, value.requires_grad
+    if isinstance(value, (tuple, list)):
+        return [_described(v, lib) for v in value]
+    if isinstance(value, lib.dtype):
+        return "dtype", str(value)
+    return value
+
+
+def _outcome(code: str, lib):
+    *statements, last = code.strip().split("\n")
+    scope = {"T": lib, "F": lib.nn.functional}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec("\n".join(statements), scope)
+            return _described(eval(last, scope), lib)
+    except Exception as error:  # noqa: BLE001 - the exception is the outcome compared
+        return type(error).__name__, str(error)
+
+
+def _same(ours, theirs) -> bool:
+    """Equal, but for arrays: float16 values to one rounding, float32 to float32 rounding, float64 to 1e-12."""
+    if isinstance(ours, np.ndarray) and isinstance(theirs, np.ndarray):
+        if ours.shape != theirs.shape or ours.dtype != theirs.dtype:
+            return False
+        tolerance = {np.float16: 1e-3, np.float32: 1e-6}.get(ours.dtype.type, 1e-12)
+        return bool(np.allclose(ours, theirs, rtol=tolerance, atol=tolerance, equal_nan=True))
+    if isinstance(ours, (tuple, list)) and isinstance(theirs, (tuple, list)):
+        return len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
+    return ours == theirs
+
+
+_BIG_HALF = """
+x = T.full((2, 8), 300., dtype=T.float16)
+x[:, 0] = 0"""
+
+SNIPPETS = {
+    # second order
+    "vector_norm_of_zeros_second_derivative_in_the_cotangent": """
+x = T.zeros(2, dtype=T.float64, requires_grad=True)
+v = T.tensor(1.5, dtype=T.float64, requires_grad=True)
+g, = T.autograd.grad(T.linalg.vector_norm(x) * v, x, create_graph=True)
+g, T.autograd.grad((g * T.tensor([0.3, -0.7], dtype=T.float64)).sum(), (x, v))""",
+    "norm_of_zero_rows_second_derivative_in_the_cotangent": """
+x = T.tensor([[0.0, 0.0], [3.0, 4.0]], dtype=T.float64, requires_grad=True)
+v = T.tensor([1.5, -2.0], dtype=T.float64, requires_grad=True)
+g, = T.autograd.grad((x.norm(dim=1) * v).sum(), x, create_graph=True)
+g, T.autograd.grad(g.sum(), v)""",
+    "squeeze_of_a_0_dim_tensor_double_backward": """
+x = T.tensor(-4.8, dtype=T.float64, requires_grad=True)
+v = T.tensor(2.0, dtype=T.float64, requires_grad=True)
+g, = T.autograd.grad(T.squeeze(x, 0) * v, x, create_graph=True)
+g, T.autograd.grad(g, v)""",
+    "squeeze_of_a_0_dim_tensor_dims_double_backward": """
+x = T.tensor(-4.8, dtype=T.float64, requires_grad=True)
+v = T.tensor(2.0, dtype=T.float64, requires_grad=True)
+g, = T.autograd.grad(T.squeeze(x, (-1,)) * v, x, create_graph=True)
+g, T.autograd.grad(g, v)""",
+    # float16: PyTorch sums in float32
+    "half_vector_norms": _BIG_HALF + """
+T.linalg.vector_norm(x), T.linalg.vector_norm(x, 3, dim=1), T.linalg.vector_norm(x, 0.5), x.norm(), x.norm(p=4)""",
+    "half_linalg_norms": _BIG_HALF + """
+T.linalg.norm(x), T.linalg.matrix_norm(x), T.norm(x, dim=0)""",
+    "half_dist": _BIG_HALF + """
+T.dist(x, -x), T.dist(x, -x, 3), F.pairwise_distance(x, -x)""",
+    "half_cosine_similarity_and_normalize": _BIG_HALF + """
+F.cosine_similarity(x, x + 1), F.normalize(x)""",
+    "half_statistics": _BIG_HALF + """
+x.var(1), x.std(), T.var_mean(x, 1), T.std_mean(x, 0, correction=0)""",
+    "half_layer_and_group_norm": _BIG_HALF + """
+F.layer_norm(x, (8,)), F.group_norm(x, 2)""",
+    "half_renorm": _BIG_HALF + """
+x.renorm(2, 0, 5), x.renorm(1, 1, 5)""",
+    "half_norm_gradient": _BIG_HALF + """
+x.requires_grad_()
+T.autograd.grad(T.linalg.vector_norm(x), x)""",
+    "half_layer_norm_module": """
+T.manual_seed(0)
+m = T.nn.LayerNorm(8).half()
+m(T.arange(8.).half() * 100)""",
+    "half_rms_norm_of_small_values": """
+x = T.full((2, 8), 0.01, dtype=T.float16, requires_grad=True)
+y = F.rms_norm(x, (8,))
+y, T.autograd.grad(y.sum(), x)""",
+    "half_rms_norm_of_large_values": """
+x = T.full((2, 8), 300., dtype=T.float16)
+F.rms_norm(x, (8,), T.ones(8, dtype=T.float16))""",
+    "half_rms_norm_float32_weight": """
+x = T.full((2, 8), 0.01, dtype=T.float16, requires_grad=True)
+w = T.ones(8, requires_grad=True)
+y = F.rms_norm(x, (8,), w)
+y, T.autograd.grad(y.sum(), (x, w))""",
+    "rms_norm_float64_weight_keeps_the_input_dtype": """
+x = T.full((2, 8), 0.5, requires_grad=True)
+w = T.ones(8, dtype=T.float64, requires_grad=True)
+F.rms_norm(x, (8,), w)""",
+    # integers and bools
+    "addbmm_int32": """
+b = T.ones(3, 2, 2, dtype=T.int32)
+T.addbmm(T.ones(2, 2, dtype=T.int32), b, b)""",
+    "addbmm_int16_beta_alpha": """
+b = T.ones(3, 2, 2, dtype=T.int16)
+T.addbmm(T.ones(2, 2, dtype=T.int16), b, b, beta=2, alpha=3)""",
+    "addr_bool": """
+a = T.tensor([[True, False], [False, True]]); u = T.tensor([True, False]); w = T.tensor([True, True])
+T.addr(a, u, w), T.addr(a, u, w, beta=3, alpha=2), T.addr(a, u, w, beta=0), T.addr(a, u, w, alpha=0)""",
+}
+
+
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_the_snippet_does_what_it_does_in_pytorch(name):
+    ours, theirs = _outcome(SNIPPETS[name], gradscope), _outcome(SNIPPETS[name], torch)
+    assert _same(ours, theirs), (ours, theirs)
+
+
+def test_the_2_norm_gradient_rounds_as_pytorch_in_float32():
+    """PyTorch's 2-norm gradient is g · (x / norm): the same float32 bits, not x · (g / norm)'s, on every row whose
+    norm has the same bits (NumPy and PyTorch sum the squares in different orders: 7 rows of 100 differ there)."""
+    rng = np.random.default_rng(0)
+    data, cotangent = rng.standard_normal((100, 7), dtype=np.float32), rng.standard_normal((100, 1), np.float32)
+    norms, grads = [], []
+    for lib in (gradscope, torch):
+        x = lib.tensor(data, requires_grad=True)
+        norm = lib.linalg.vector_norm(x, dim=1, keepdim=True)
+        norms.append(norm.detach().numpy()[:, 0])
+        grads.append(lib.autograd.grad(norm, x, lib.tensor(cotangent))[0].numpy())
+    rows = norms[0] == norms[1]
+    assert rows.sum() > 80
+    assert np.array_equal(grads[0][rows], grads[1][rows])
