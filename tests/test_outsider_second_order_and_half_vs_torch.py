@@ -14,7 +14,11 @@ Silently wrong before:
   its formula is g · (x / norm) masked), and in float32 2,398 of 7,000 gradients differed from PyTorch's in the
   last bit.
 - addbmm of int32 returned int64 (NumPy's sum); addr of bools returned int64.
-Errors where PyTorch works: squeeze's double backward on a 0-dim tensor (ZeroDivisionError).
+Errors where PyTorch works: the second derivative of leaky_relu, hardtanh (relu6), softshrink, hardshrink and
+threshold with respect to their input (their rules selected with `where`, which left the input out of the graph:
+"appears to not have been used in the graph"; PyTorch's *BackwardBackward0 nodes give zeros), so a Hessian-vector
+product of a leaky_relu network with respect to its input raised; squeeze's double backward on a 0-dim tensor
+(ZeroDivisionError).
 """
 
 from __future__ import annotations
@@ -91,6 +95,25 @@ x = T.tensor(-4.8, dtype=T.float64, requires_grad=True)
 v = T.tensor(2.0, dtype=T.float64, requires_grad=True)
 g, = T.autograd.grad(T.squeeze(x, (-1,)) * v, x, create_graph=True)
 g, T.autograd.grad(g, v)""",
+    # piecewise-linear activations: the gradient's node takes the input, with a zero derivative there
+    **{f"{name}_second_derivative": f"""
+x = T.tensor([-1.5, 0.3, 2.5, 0.5, -0.5, 0.0], dtype=T.float64, requires_grad=True)
+v = T.tensor([1.0, -2.0, 3.0, 0.5, 0.25, 2.0], dtype=T.float64, requires_grad=True)
+g, = T.autograd.grad(({call} * v).sum(), x, create_graph=True)
+saved = [getattr(g.grad_fn, a) for a in dir(g.grad_fn) if a.startswith("_saved") and a != "_saved_self"]
+g, saved, T.autograd.grad((g * g).sum(), (x, v)), T.autograd.grad(g.sum(), v, create_graph=True)"""
+       for name, call in (("leaky_relu", "F.leaky_relu(x, 0.2)"), ("hardtanh", "F.hardtanh(x, -1, 2)"),
+                          ("relu6", "F.relu6(x)"), ("softshrink", "F.softshrink(x, 0.5)"),
+                          ("hardshrink", "F.hardshrink(x, 0.5)"), ("threshold", "F.threshold(x, 0.1, 20.)"),
+                          ("leaky_relu_in_place", "F.leaky_relu(x * 1, 0.2, inplace=True)"),
+                          ("threshold_in_place", "F.threshold(x * 1, 0.1, 20., inplace=True)"))},
+    "hessian_vector_product_of_a_leaky_relu_network": """
+w1 = T.tensor([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]], requires_grad=True)
+w2 = T.tensor([[1.0, -0.5, 0.25]], requires_grad=True)
+x = T.tensor([[0.3, -0.2], [1.0, 0.5]], requires_grad=True)
+y = F.linear(F.hardtanh(F.leaky_relu(F.linear(x, w1), 0.1)), w2).sum()
+g, = T.autograd.grad(y, x, create_graph=True)
+g, T.autograd.grad((g * T.tensor([[1.0, 2.0], [3.0, 4.0]])).sum(), (x, w1, w2))""",
     # float16: PyTorch sums in float32
     "half_vector_norms": _BIG_HALF + """
 T.linalg.vector_norm(x), T.linalg.vector_norm(x, 3, dim=1), T.linalg.vector_norm(x, 0.5), x.norm(), x.norm(p=4)""",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradscope.ops import activation_backwards as A
+from gradscope.ops.activation_backwards import rule as backward_rule
 from gradscope.ops.elementwise import at_least, at_most
 from gradscope.ops.namespace import _sigmoid
 from gradscope.ops.nn import _axes, _softmax
@@ -23,8 +25,7 @@ def _hardtanh(a, min_val, max_val):  # a clamp: relu6(-0.0) is -0.0
 
 # NOTE: hardtanh_backward passes the gradient strictly inside (min_val, max_val): 0 at both edges
 hardtanh = primitive("hardtanh", _hardtanh, "HardtanhBackward0", inputs=("self",), params=("min_val", "max_val"),
-                     saves=("self",),
-                     vjp=(lambda g, s: s.xp.where((s.self > s.min_val) & (s.self < s.max_val), g, 0.0),))
+                     saves=("self",), vjp=(backward_rule(A.hardtanh_backward, "min_val", "max_val"),))
 
 
 def _elu(a, alpha, scale, input_scale):
@@ -84,11 +85,11 @@ def _threshold(a, threshold, value):
 
 
 threshold = primitive("threshold", _threshold, "ThresholdBackward0", inputs=("self",), params=("threshold", "value"),
-                      saves=("self",), vjp=(lambda g, s: s.xp.where(s.self <= s.threshold, 0.0, g),))
+                      saves=("self",), vjp=(backward_rule(A.threshold_backward_at, "threshold"),))
 # threshold_ keeps the input it overwrote and masks with it, as the out-of-place op, under its own node
 threshold_inplace = primitive("threshold_inplace", _threshold, "ThresholdBackward1", inputs=("self",),
                               params=("threshold", "value"), saves=("self",),
-                              vjp=(lambda g, s: s.xp.where(s.self <= s.threshold, 0.0, g),))
+                              vjp=(backward_rule(A.threshold_backward_at, "threshold"),))
 
 
 def _hardsigmoid(a):

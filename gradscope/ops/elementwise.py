@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 
+from gradscope.ops.activation_backwards import leaky_relu_backward
+from gradscope.ops.activation_backwards import rule as backward_rule
 from gradscope.ops.namespace import (
     _FLOAT32,
     _FLOAT64,
@@ -271,7 +273,7 @@ threshold_backward = primitive(
     vjp=(lambda gg, s: s.xp.where(s.self <= 0, 0.0, gg), lambda gg, s: s.xp.zeros_like(gg)))
 leaky_relu = primitive("leaky_relu", lambda a, slope: np.where(a > 0, a, a * slope), "LeakyReluBackward0",
                        inputs=("self",), params=("negative_slope",), saves=("self",),
-                       vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.negative_slope),))
+                       vjp=(backward_rule(leaky_relu_backward, "negative_slope"),))
 _LEAKY_NEGATIVE_SLOPE = (
     "In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. This is "
     "caused by calling in-place forward function with a negative slope, please call out-of-place version instead. "
@@ -283,7 +285,7 @@ def _leaky_relu_result_vjp(g, s):
     # the in-place kernel only has the result, which has the input's sign when the slope is not negative
     if s.negative_slope < 0:
         raise RuntimeError(_LEAKY_NEGATIVE_SLOPE)
-    return s.xp.where(s.result > 0, g, g * s.negative_slope)
+    return s.xp.apply(leaky_relu_backward, (g, s.result), (s.negative_slope,))
 
 
 # leaky_relu_ (nn.LeakyReLU(inplace=True)): PyTorch's in-place kernel differentiates through its result

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from gradscope.ops import activation_backwards as A
+from gradscope.ops.activation_backwards import rule as backward_rule
 from gradscope.ops.reduction import mean_of_all
 from gradscope.ops.registry import primitive
 
@@ -390,19 +392,15 @@ def _inside(a, lambd):
     return (a >= -lambd) & (a <= lambd)
 
 
-def _outside(s):
-    return ~_inside(s.self, s.lambd)
-
-
 hardshrink = primitive(
     "hardshrink", lambda a, lambd: np.where(_inside(a, lambd), 0, a).astype(a.dtype, copy=False),
     "HardshrinkBackward0", inputs=("self",), params=("lambd",), saves=("self",),
-    vjp=(lambda g, s: s.xp.where(_outside(s), g, 0.0),))
+    vjp=(backward_rule(A.hardshrink_backward, "lambd"),))
 softshrink = primitive(
     "softshrink", lambda a, lambd: np.where(a > lambd, a - lambd, np.where(_inside(a, lambd), 0, a + lambd)).astype(
         a.dtype, copy=False),
     "SoftshrinkBackward0", inputs=("self",), params=("lambd",), saves=("self",),
-    vjp=(lambda g, s: s.xp.where(_outside(s), g, 0.0),))
+    vjp=(backward_rule(A.softshrink_backward, "lambd"),))
 
 
 # ------------------------------------------------------------------------------- pixel shuffle
