@@ -23,50 +23,13 @@ product of a leaky_relu network with respect to its input raised; squeeze's doub
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
+from outsider_helpers import same_outcome, snippet_outcome
 
 import gradscope
 
 torch = pytest.importorskip("torch")
-
-
-def _described(value, lib):
-    """What is compared of a result: tensors by dtype, shape, values, grad_fn name and requires_grad."""
-    if isinstance(value, lib.Tensor):
-        node = type(value.grad_fn).__name__ if value.grad_fn is not None else None
-        return "tensor", str(value.dtype), tuple(value.shape), value.detach().numpy(), node, value.requires_grad
-    if isinstance(value, (tuple, list)):
-        return [_described(v, lib) for v in value]
-    if isinstance(value, lib.dtype):
-        return "dtype", str(value)
-    return value
-
-
-def _outcome(code: str, lib):
-    *statements, last = code.strip().split("\n")
-    scope = {"T": lib, "F": lib.nn.functional}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            exec("\n".join(statements), scope)
-            return _described(eval(last, scope), lib)
-    except Exception as error:  # noqa: BLE001 - the exception is the outcome compared
-        return type(error).__name__, str(error)
-
-
-def _same(ours, theirs) -> bool:
-    """Equal, but for arrays: float16 values to one rounding, float32 to float32 rounding, float64 to 1e-12."""
-    if isinstance(ours, np.ndarray) and isinstance(theirs, np.ndarray):
-        if ours.shape != theirs.shape or ours.dtype != theirs.dtype:
-            return False
-        tolerance = {np.float16: 1e-3, np.float32: 1e-6}.get(ours.dtype.type, 1e-12)
-        return bool(np.allclose(ours, theirs, rtol=tolerance, atol=tolerance, equal_nan=True))
-    if isinstance(ours, (tuple, list)) and isinstance(theirs, (tuple, list)):
-        return len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
-    return ours == theirs
 
 
 _BIG_HALF = """
@@ -167,8 +130,8 @@ T.addr(a, u, w), T.addr(a, u, w, beta=3, alpha=2), T.addr(a, u, w, beta=0), T.ad
 
 @pytest.mark.parametrize("name", SNIPPETS)
 def test_the_snippet_does_what_it_does_in_pytorch(name):
-    ours, theirs = _outcome(SNIPPETS[name], gradscope), _outcome(SNIPPETS[name], torch)
-    assert _same(ours, theirs), (ours, theirs)
+    ours, theirs = snippet_outcome(SNIPPETS[name], gradscope), snippet_outcome(SNIPPETS[name], torch)
+    assert same_outcome(ours, theirs), (ours, theirs)
 
 
 def test_the_2_norm_gradient_rounds_as_pytorch_in_float32():

@@ -6,8 +6,6 @@ import contextlib
 import functools
 import warnings
 
-import numpy as np
-
 from gradscope._shapes import is_expandable_to
 from gradscope.autograd import errors, observers
 from gradscope.autograd.dispatch import _edge
@@ -54,6 +52,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     _fn = None
     _materialize_grads = True  # unused outputs' gradients arrive as zeros
+    _materialize_non_diff_grads = True  # those of outputs marked non-differentiable too
     _runs_without_grads = True  # as PyTorch's: backward runs even when no gradient is defined (None each)
     _non_differentiable = ()
     _dirty = ()
@@ -106,10 +105,14 @@ class BackwardCFunction(Node, FunctionCtx):
         return out
 
     def _materialize(self, g, index, xp):
-        """An unused output's gradient as zeros (a Tensor under create_graph), unless set_materialize_grads(False)."""
+        """An unused output's gradient as zeros (a Tensor under create_graph), unless set_materialize_grads(False);
+        None for an output that is no tensor (a number, a string: PyTorch's backward gets None for it), and for a
+        non-differentiable one when `_materialize_non_diff_grads` is False."""
         if g is None and self._materialize_grads:
-            shape, dtype = self._output_meta[index]
-            return xp.zeros(shape, dtype)
+            meta = self._output_meta[index]
+            if meta is None or not self._materialize_non_diff_grads and meta[2]:
+                return None
+            return xp.zeros(meta[0], meta[1])
         return g
 
     def _release(self) -> None:
@@ -206,6 +209,13 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    generate_vmap_rule = False  # PyTorch's: whether functorch derives a vmap rule (gradscope has no vmap)
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override the vmap staticmethod "
+                                  "or set generate_vmap_rule=True.")
+
     @staticmethod
     def jvp(ctx, *grad_inputs):
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
@@ -286,7 +296,7 @@ def _connect(ctx, args, outputs) -> tuple:
         error = errors.MULTI_OUTPUT_VIEW if differentiable > 1 else errors.CUSTOM_FUNCTION_VIEW
         for out in views:
             out._custom_function_view = (ctx._fn.__name__, out._output_nr, error)
-    ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+    ctx._output_meta = tuple((o._data.shape, o._data.dtype, o._node is not ctx) if isinstance(o, Tensor) else None
                              for o in connected)
     ctx.n_outputs = len(connected)
     output_ids = {id(o): i for i, o in enumerate(connected)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -125,8 +126,14 @@ class _DecoratorContextManager:
     """A context manager that also decorates functions (and generator functions)."""
 
     def __call__(self, func):
-        if inspect.isclass(func):
-            raise RuntimeError("Decorating classes is deprecated and will be disabled in future versions.")
+        if inspect.isclass(func):  # as PyTorch: a warning, and the class becomes a function building it in the mode
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should only "
+                          "decorate functions or methods. To preserve the current behavior of class decoration, you "
+                          "can directly decorate the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+            cls = func
+
+            def func(*args, **kwargs):
+                return cls(*args, **kwargs)
         if inspect.isgeneratorfunction(func):
             @functools.wraps(func)
             def generator(*args, **kwargs):

@@ -33,11 +33,22 @@ class GradientEdge(NamedTuple):
     ownership_token: Node | None = None  # PyTorch's, to keep a graph of Python nodes alive: our nodes keep theirs
 
 
+class _TensorEdge(GradientEdge):
+    """A GradientEdge get_gradient_edge made: it also knows its tensor's shape and dtype (`_like`), so that an edge
+    differentiated without grad_outputs gets its implicit gradient as PyTorch's (from the node's input metadata):
+    ones for a single element, else "grad can be implicitly created only for scalar outputs"."""
+
+
+_TensorEdge.__name__ = _TensorEdge.__qualname__ = "GradientEdge"  # its repr is GradientEdge's
+
+
 def get_gradient_edge(tensor: Tensor) -> GradientEdge:
     """The gradient edge of `tensor`: grad(loss, get_gradient_edge(t)) is grad(loss, t)."""
     if not tensor.requires_grad:
         raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
-    return GradientEdge(_node_of(tensor), tensor._output_nr)
+    edge = _TensorEdge(_node_of(tensor), tensor._output_nr)
+    edge._like = (tensor._data.shape, tensor._data.dtype)
+    return edge
 
 
 def increment_version(tensor) -> None:
@@ -71,12 +82,14 @@ def as_differentiable(values, *, outputs: bool = False, like=None, materialize: 
     for item, gradient in zip(items, gradients + [None] * (len(items) - len(gradients))):
         if not isinstance(item, GradientEdge):
             converted.append(item)
-        elif outputs and gradient is None:
+        elif outputs and gradient is None and getattr(item, "_like", None) is None:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         elif not outputs and type(item.node).__name__ == "AccumulateGrad":
             converted.append(item.node.variable)
-        else:
-            stand_in = Tensor._make(np.zeros_like(gradient._data) if outputs else np.zeros(()))
+        else:  # an output edge of a known tensor: the engine checks its gradient (or makes ones) against its shape
+            like = getattr(item, "_like", None)
+            stand_in = Tensor._make(np.zeros(*like) if outputs and like is not None
+                                    else np.zeros_like(gradient._data) if outputs else np.zeros(()))
             stand_in._node, stand_in._output_nr, stand_in._requires_grad = item.node, item.output_nr, True
             converted.append(stand_in)
     return converted[0] if single else converted

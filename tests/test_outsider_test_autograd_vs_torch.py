@@ -1,0 +1,202 @@
+"""Test methods of PyTorch's own test/test_autograd.py (pytorch/pytorch) that use the public API only, rewritten as
+snippets (`T` is the library, their TestCase checks made results) and run on gradscope and on PyTorch 2.13: the
+values, dtypes, shapes, grad_fn names, or the exception type and message, must be the same.
+
+Different before:
+- a custom Function's backward got a zero tensor for each output forward returned that is no tensor (a number, None,
+  a string): PyTorch's gets None (test_custom_function_non_tensor_inputs_outputs); `ctx._materialize_non_diff_grads =
+  False` still materialized a non-differentiable output's gradient (test_set_materialize_non_diff_grads);
+- `@torch.no_grad()` on a class raised RuntimeError; PyTorch warns (FutureWarning) and builds the class in the mode
+  (test_grad_mode_class_decoration); Function had no `generate_vmap_rule` nor `vmap`
+  (test_custom_function_vmap_defaults);
+- a gradient edge (torch.autograd.graph.get_gradient_edge) differentiated without grad_outputs raised "grad can be
+  implicitly created only for scalar outputs" even for one element, and with grad_outputs of the wrong shape failed in
+  NumPy's broadcasting (test_gradient_edge_output, test_gradient_edge_graph_ownership).
+"""
+
+from __future__ import annotations
+
+import pytest
+from outsider_helpers import same_outcome, snippet_outcome
+
+import gradscope
+
+torch = pytest.importorskip("torch")
+
+SNIPPETS = {
+    "custom_function_non_tensor_inputs_outputs": """
+class MyFunction(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, t1, t2, scale, t3):
+        t4 = t1 + t2 * t3
+        t5 = t1 * t2 + t3
+        t4 *= scale
+        t5 *= scale
+        ctx.scale = scale
+        ctx.save_for_backward(t1, t2, t3)
+        return scale, t4, None, True, t5, "bar", t1
+    @staticmethod
+    @T.autograd.function.once_differentiable
+    def backward(ctx, *grads):
+        ctx.seen = [None if g is None else type(g).__name__ for g in grads]
+        scale = ctx.scale
+        var1, var2, var3 = ctx.saved_tensors
+        return (grads[1] * scale + grads[4] * var2 * scale + grads[6],
+                grads[1] * var3 * scale + grads[4] * var1 * scale, None, grads[1] * var2 * scale + grads[4] * scale)
+t1 = T.arange(4., dtype=T.double, requires_grad=True)
+t2 = T.arange(4., dtype=T.double, requires_grad=True) + 1
+t3 = T.arange(4., dtype=T.double) * 2
+res = MyFunction.apply(t1, t2, 3, t3)
+T.autograd.backward([res[1].sum(), res[4].sum(), res[6].sum()])
+[type(r).__name__ for r in res], res[1].grad_fn.seen, res[0], res[2], res[3], res[5], t1.grad, t3.grad""",
+    "custom_function_unused_non_tensor_output": """
+class F1(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, t1, scale):
+        return scale, t1 * scale, None, True, "bar"
+    @staticmethod
+    def backward(ctx, *grads):
+        ctx.seen = [None if g is None else type(g).__name__ for g in grads]
+        return grads[1], None
+t1 = T.arange(4., requires_grad=True)
+res = F1.apply(t1, 3)
+res[1].sum().backward()
+res[1].grad_fn.seen, t1.grad""",
+    "set_materialize_non_diff_grads": """
+seen = []
+class Func(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out0 = x.clone()
+        out1 = x.clone()
+        ctx.mark_non_differentiable(out1)
+        ctx._materialize_non_diff_grads = False
+        return out0, out1
+    @staticmethod
+    def backward(ctx, g0, g1):
+        seen.append(g1)
+        return g0
+a = T.tensor(1.0, requires_grad=True)
+Func.apply(a)[0].backward()
+seen, a.grad""",
+    "non_diff_grads_materialized_by_default": """
+seen = []
+class Func(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out1 = x.clone()
+        ctx.mark_non_differentiable(out1)
+        return x.clone(), out1
+    @staticmethod
+    def backward(ctx, g0, g1):
+        seen.append(g1)
+        return g0
+a = T.tensor([1.0, 2.0], requires_grad=True)
+Func.apply(a)[0].sum().backward()
+seen, a.grad""",
+    "grad_mode_class_decoration": """
+import warnings
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    @T.no_grad()
+    class Foo:
+        def __init__(self):
+            self.grad_in_init = T.is_grad_enabled()
+        def foo(self):
+            return T.is_grad_enabled()
+    f = Foo()
+[(x.category.__name__, str(x.message)) for x in w], f.grad_in_init, f.foo(), type(f).__name__""",
+    "enable_grad_class_decoration": """
+import warnings
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    @T.enable_grad()
+    class Foo:
+        def __init__(self):
+            self.grad_in_init = T.is_grad_enabled()
+    with T.no_grad():
+        f = Foo()
+len(w), f.grad_in_init""",
+    "custom_function_vmap_defaults": """
+class MySquare(T.autograd.Function):
+    @staticmethod
+    def forward(x):
+        return x ** 2
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+    @staticmethod
+    def backward(ctx, gO):
+        (x,) = ctx.saved_tensors
+        return gO * 2 * x
+x = T.tensor(1.5, requires_grad=True)
+MySquare.generate_vmap_rule, hasattr(MySquare, "vmap"), T.autograd.grad(MySquare.apply(x), x)""",
+    "function_vmap_not_overridden": """
+class Identity(T.autograd.Function):
+    pass
+Identity.vmap(None, None)""",
+    "gradient_edge_backward_without_grad_outputs": """
+class Clone(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+    @staticmethod
+    def backward(ctx, gX):
+        return gX.clone()
+leaf = T.ones(1, requires_grad=True)
+inp = leaf.clone()
+out = inp.clone()
+edge = T.autograd.graph.get_gradient_edge(out)
+T.autograd.backward(edge)
+del out
+T.autograd.backward(edge)
+out = Clone.apply(inp)
+edge = T.autograd.graph.get_gradient_edge(out)
+T.autograd.backward(edge)
+del out
+T.autograd.backward(edge)
+leaf.grad""",
+    "gradient_edge_grad_of_a_scalar": """
+leaf = T.ones(2, requires_grad=True)
+T.autograd.grad(T.autograd.graph.get_gradient_edge((leaf * 3).sum()), leaf)""",
+    "gradient_edge_output": """
+x = T.tensor([1.0, 2.0], requires_grad=True)
+def fn(x, reduce=True):
+    tmp = x.sin().cos()
+    if reduce:
+        tmp = tmp.sum()
+    out = tmp.exp().clone().sin().sum()
+    return out, T.autograd.graph.get_gradient_edge(tmp)
+out, tmp_edge = fn(x)
+(tmp_grad,) = T.autograd.grad(out, (tmp_edge,))
+(x_grad,) = T.autograd.grad(tmp_edge, (x,), grad_outputs=(tmp_grad,))
+out, _ = fn(x)
+r = [x_grad, T.autograd.grad(out, (x,))]
+for call in (lambda: T.autograd.grad(fn(x, reduce=False)[1], (x,)),
+             lambda: T.autograd.grad(fn(x)[1], (x,)),
+             lambda: T.autograd.grad(fn(x)[1], (x,), grad_outputs=T.tensor([1.0, 2.0, 3.0, 4.0])),
+             lambda: T.autograd.backward(fn(x)[1], inputs=(x,), grad_tensors=T.tensor([1.0, 2.0, 3.0, 4.0]))):
+    try:
+        r.append(call())
+    except RuntimeError as e:
+        r.append(str(e))
+x.grad = None
+out, tmp_edge = fn(x)
+T.autograd.backward(tmp_edge, retain_graph=True)
+r.append(x.grad)
+x.grad = None
+T.autograd.backward((tmp_edge,), retain_graph=True)
+r.append(x.grad)
+out1, tmp_edge1 = fn(x)
+out2, tmp_edge2 = fn(x)
+r.append(T.autograd.grad((tmp_edge1, out2), (x,), retain_graph=True))
+x.grad = None
+T.autograd.backward((tmp_edge1, out2), retain_graph=True)
+r + [x.grad]""",
+}
+
+
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_the_snippet_does_what_it_does_in_pytorch(name):
+    ours, theirs = snippet_outcome(SNIPPETS[name], gradscope), snippet_outcome(SNIPPETS[name], torch)
+    assert same_outcome(ours, theirs), (ours, theirs)
