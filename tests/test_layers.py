@@ -134,7 +134,7 @@ AUTOGRAD_LAYERS = (
     ("graph primitives", {"errors", "grad_mode", "hooks", "observers", "stacks", "return_types", "saved", "node",
                           "writes", "refusals", "numpy_names"}),
     ("tensor", {"tensor"}),
-    ("dispatch", {"dispatch", "fused", "fused_products", "fused_losses"}),
+    ("dispatch", {"dispatch", "fused", "fused_products", "fused_losses", "fused_target_losses"}),
     ("function library", {
         "functions", "shape_functions", "products", "reductions", "legacy", "factories", "constructors", "generator",
         "float32_math", "fused_cells",

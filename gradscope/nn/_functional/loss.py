@@ -11,6 +11,7 @@ import numpy as np
 
 import gradscope
 from gradscope.autograd import functions as _F
+from gradscope.autograd import fused_target_losses as _fused
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.functions import _operands
 from gradscope.autograd.tensor import Tensor
@@ -26,6 +27,8 @@ from gradscope.nn._functional._reduction import (
     warn_target_size,
 )
 from gradscope.ops import losses as L
+
+_MSE_PARAMS = {name: (enum,) for name, enum in ENUM.items()}  # mse_loss's params by reduction: one tuple each
 
 
 def _weighted_mean(weighted: Tensor, weight: Tensor, reduction: str) -> Tensor:
@@ -50,6 +53,10 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     >>> F.mse_loss(gradscope.tensor([1., 3.]), gradscope.tensor([0., 0.]))
     tensor(5.)
     """
+    if weight is None and size_average is None and reduce is None and type(reduction) is str:  # the common call
+        params = _MSE_PARAMS.get(reduction)
+        if params is not None and (loss := _fused.mse_loss(input, target, params)) is not None:
+            return loss
     warn_target_size(input, target)
     reduction = checked_reduction(size_average, reduce, reduction)
     input, target = broadcast(input, target)
@@ -84,6 +91,11 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     >>> F.smooth_l1_loss(gradscope.tensor([0.5, 3.]), gradscope.tensor([0., 0.]))
     tensor(1.3125)
     """
+    if (size_average is None and reduce is None and type(reduction) is str and reduction in ENUM
+            and (type(beta) is float or type(beta) is int) and beta > 0):  # the common call
+        loss = _fused.smooth_l1_loss(input, target, (ENUM[reduction], beta))
+        if loss is not None:
+            return loss
     warn_target_size(input, target)
     reduction = checked_reduction(size_average, reduce, reduction)
     input, target = broadcast(input, target)
@@ -102,6 +114,11 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     >>> F.huber_loss(gradscope.tensor([0.5, 3.]), gradscope.tensor([0., 0.]))
     tensor(1.3125)
     """
+    if (weight is None and type(reduction) is str and reduction in ENUM and (type(delta) is float or type(delta) is int)
+            and delta > 0):  # the common call
+        loss = _fused.huber_loss(input, target, (ENUM[reduction], delta))
+        if loss is not None:
+            return loss
     warn_target_size(input, target)
     input, target = broadcast(input, target)
     if delta <= 0:
