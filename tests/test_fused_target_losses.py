@@ -1,6 +1,7 @@
-"""The two-frame forwards of mse_loss, smooth_l1_loss and huber_loss (autograd/fused_target_losses.py) make the
-outputs and nodes the general path makes (functions._binary, dispatch.apply), PyTorch's graph, values and gradients,
-and anomaly mode's stacks and reports; every other call takes the general path, with its warnings and errors."""
+"""The two-frame forwards of mse_loss, smooth_l1_loss, huber_loss, binary_cross_entropy and
+binary_cross_entropy_with_logits (autograd/fused_target_losses.py) make the outputs and nodes the general path makes
+(functions._binary, dispatch.apply), PyTorch's graph, values and gradients, and anomaly mode's stacks and reports;
+every other call takes the general path, with its warnings and errors."""
 
 import functools
 import itertools
@@ -34,14 +35,24 @@ def served(monkeypatch):
 
 # each loss with its common keyword and a value for it: (name, {keyword: value})
 LOSSES = [("mse_loss", {}), ("smooth_l1_loss", {"beta": 0.5}), ("smooth_l1_loss", {"beta": 2}),
-          ("huber_loss", {"delta": 1.5}), ("huber_loss", {})]
+          ("huber_loss", {"delta": 1.5}), ("huber_loss", {}), ("binary_cross_entropy", {}),
+          ("binary_cross_entropy_with_logits", {})]
 
 
-def _inputs(dtype):
+def _values(name, rng, shape):
+    """Inputs or targets for loss `name`: probabilities for binary_cross_entropy (0 and 1 among them), else any."""
+    if name == "binary_cross_entropy":
+        values = rng.uniform(0.02, 0.98, shape)
+        values.flat[:2] = 0.0, 1.0
+        return values
+    return rng.standard_normal(shape) * 2
+
+
+def _inputs(dtype, name):
     """Inputs (4, 3) that need a gradient: a leaf, a non-leaf, a view of a leaf (rows), a transposed leaf, a view
     whose base came to require grad after it was made (changed in place by a product with a leaf)."""
     rng = np.random.default_rng(0)
-    values = (rng.standard_normal((4, 3)) * 2).astype(dtype)
+    values = _values(name, rng, (4, 3)).astype(dtype)
     leaf = gs.tensor(values, requires_grad=True)
     wide = gs.tensor(np.concatenate([values, values]), requires_grad=True)
     base = gs.tensor(values.T.copy())
@@ -50,9 +61,9 @@ def _inputs(dtype):
     return [leaf, leaf * 1.0, wide[2:6], gs.tensor(values.T.copy(), requires_grad=True).t(), stale]
 
 
-def _targets(dtype):
+def _targets(dtype, name):
     """Targets: one that needs no gradient, a leaf that does, a non-leaf."""
-    values = np.random.default_rng(1).standard_normal((4, 3)).astype(dtype)
+    values = _values(name, np.random.default_rng(1), (4, 3)).astype(dtype)
     return [gs.tensor(values), gs.tensor(values, requires_grad=True), gs.tensor(values, requires_grad=True) * 1.0]
 
 
@@ -61,7 +72,7 @@ def _targets(dtype):
 @pytest.mark.parametrize(("name", "keywords"), LOSSES)
 def test_the_forward_matches_the_general_path(dtype, reduction, name, keywords, served):
     function = getattr(F, name)
-    for index, (input, target) in enumerate(itertools.product(_inputs(dtype), _targets(dtype))):
+    for index, (input, target) in enumerate(itertools.product(_inputs(dtype, name), _targets(dtype, name))):
         fast = function(input, target, reduction=reduction, **keywords)
         assert len(served) == index + 1
         general = _general(functools.partial(function, input, target, reduction=reduction, **keywords))
@@ -80,7 +91,7 @@ def test_the_forward_matches_the_general_path(dtype, reduction, name, keywords, 
 @pytest.mark.parametrize(("name", "keywords"), LOSSES)
 def test_it_makes_torchs_graph_values_and_gradients(dtype, reduction, name, keywords, served):
     rng = np.random.default_rng(2)
-    values, goals = (rng.standard_normal((5, 2)) * 2).astype(dtype), rng.standard_normal((5, 2)).astype(dtype)
+    values, goals = _values(name, rng, (5, 2)).astype(dtype), _values(name, rng, (5, 2)).astype(dtype)
     results = []
     for lib in (gs, torch):
         input, target = lib.tensor(values, requires_grad=True), lib.tensor(goals, requires_grad=True)
@@ -103,8 +114,9 @@ def test_it_makes_torchs_graph_values_and_gradients(dtype, reduction, name, keyw
 def test_gradients_match_finite_differences(served):
     rng = np.random.default_rng(4)
     for name, keywords in LOSSES:
-        input = gs.tensor(rng.standard_normal((3, 2)) * 2, requires_grad=True)
-        target = gs.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+        input = gs.tensor(np.clip(_values(name, rng, (3, 2)), 0.1, 0.9) if name == "binary_cross_entropy"
+                          else _values(name, rng, (3, 2)), requires_grad=True)  # (away from the logs' clamps)
+        target = gs.tensor(_values(name, rng, (3, 2)), requires_grad=True)
         assert gs.autograd.gradcheck(functools.partial(getattr(F, name), **keywords), (input, target))
     assert served
 
@@ -115,12 +127,14 @@ def _x(L, values):
 
 @pytest.mark.parametrize("case", [
     "broadcast target", "legacy reduce", "bad reduction", "weight", "beta 0", "negative beta", "huber delta 0",
-    "huber weight", "dtype mismatch", "half", "no grad needed", "number target", "list reduction"])
+    "huber weight", "dtype mismatch", "half", "no grad needed", "number target", "list reduction",
+    "bce out of range", "bce nan", "bce weight", "bce shape", "bce dtype", "logits weight", "logits pos_weight",
+    "logits shape", "logits legacy"])
 def test_it_steps_aside_for_the_general_paths_values_warnings_and_errors(case, served):
     """Every call it does not serve takes the general path: its value and graph (PyTorch's), its warning or its
     error (PyTorch's type and words)."""
     rng = np.random.default_rng(3)
-    values, goals = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    values, goals, probs = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.uniform(0, 1, (4, 3))
     cases = {
         "broadcast target": lambda L, F: F.mse_loss(_x(L, values), L.tensor(goals[:1])),
         "legacy reduce": lambda L, F: F.mse_loss(_x(L, values), L.tensor(goals), reduce=False),
@@ -135,6 +149,18 @@ def test_it_steps_aside_for_the_general_paths_values_warnings_and_errors(case, s
         "no grad needed": lambda L, F: F.huber_loss(L.tensor(values), L.tensor(goals)),
         "number target": lambda L, F: F.mse_loss(_x(L, values), 1.0),
         "list reduction": lambda L, F: F.mse_loss(_x(L, values), L.tensor(goals), reduction=["mean"]),
+        "bce out of range": lambda L, F: F.binary_cross_entropy(_x(L, values), L.tensor(goals)),
+        "bce nan": lambda L, F: F.binary_cross_entropy(_x(L, np.full(2, np.nan)), L.tensor(probs[:2])),
+        "bce weight": lambda L, F: F.binary_cross_entropy(_x(L, probs), L.tensor(probs), weight=L.tensor(probs)),
+        "bce shape": lambda L, F: F.binary_cross_entropy(_x(L, probs), L.tensor(probs[:1])),
+        "bce dtype": lambda L, F: F.binary_cross_entropy(_x(L, probs), L.tensor(probs.astype(np.float32))),
+        "logits weight": lambda L, F: F.binary_cross_entropy_with_logits(_x(L, values), L.tensor(probs),
+                                                                         weight=L.tensor(probs)),
+        "logits pos_weight": lambda L, F: F.binary_cross_entropy_with_logits(_x(L, values), L.tensor(probs),
+                                                                             pos_weight=L.tensor(probs[0])),
+        "logits shape": lambda L, F: F.binary_cross_entropy_with_logits(_x(L, values), L.tensor(probs[0])),
+        "logits legacy": lambda L, F: F.binary_cross_entropy_with_logits(_x(L, values), L.tensor(probs),
+                                                                         size_average=False),
     }
     function = cases[case]
     with warnings.catch_warnings(record=True) as expected_warnings:

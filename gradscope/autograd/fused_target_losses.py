@@ -1,17 +1,17 @@
-"""Two-frame forwards of the losses that are one primitive of an input and a target: F.mse_loss, F.smooth_l1_loss
-and F.huber_loss, in their commonest call (tensors of one float dtype and shape, no weight, a reduction given by
-name, no legacy size_average/reduce).
+"""Two-frame forwards of the losses that are one primitive of an input and a target: F.mse_loss, F.smooth_l1_loss,
+F.huber_loss, F.binary_cross_entropy and F.binary_cross_entropy_with_logits, in their commonest call (tensors of one
+float dtype and shape, no weights, a reduction given by name, no legacy size_average/reduce).
 
 Through the general path such a call is the loss's argument checks (the target's size, the reduction's, the
 broadcast), then `functions._binary` and `dispatch.apply` with its recorder: ~10 Python frames on every training
 step. Anomaly mode pays more for them: the stack of a loss computed in the user's step (outside any module call)
 was found by walking out over those frames, making a frame object of each. Here the loss's function checks its
 arguments (before its general path: a wrapper's frame would move its warnings' location) and `make` (one per loss)
-computes as `apply` does (the same NumPy call in the quiet context) and makes
-what `dispatch._record_simple` makes, in its order: the output, the node (edges, input metadata, sequence number,
-the reduction enum and the loss's param as `_attrs`), and both tensors saved as light entries; then hands the node to
-anomaly mode's checker with the number of gradscope frames to leave out, as fused.py does. Anything else (other
-dtypes or shapes, broadcasting with its warning, subclasses, modes, observers or watchers, inference tensors,
+computes as `apply` does (the same NumPy call in the quiet context) and makes what `dispatch._record_simple` makes,
+in its order: the output, the node (edges, input metadata, sequence number, the loss's params as `_attrs`), the
+tensors its rules read saved as light entries (and no weights held, as `dispatch.hold` holds none); then hands the
+node to anomaly mode's checker with the number of gradscope frames to leave out, as fused.py does. Anything else
+(other dtypes or shapes, broadcasting with its warning, subclasses, modes, observers or watchers, inference tensors,
 no input that needs a gradient) is the general path's.
 """
 
@@ -38,11 +38,16 @@ def _maker(op):
     """`make(input, target, params)` (`params`: the reduction enum first): `op`'s output tensor with its node, as
     `dispatch.apply` makes them for two tensors of one float dtype and shape, one of which needs a gradient; None for
     any other call (the caller then takes the general path)."""
-    if not op.simple or op.inputs != ("self", "target") or op.attrs or op.save_plan != ((False, 0, 3), (False, 1, 3)):
+    plan = op.save_plan
+    if (not op.simple or op.inputs != ("self", "target") or op.attrs or len(plan) != 2 or plan[0][:2] != (False, 0)
+            or plan[1][:2] != (False, 1)):
         raise ValueError(f"{op.name}: no one-frame forward for it (needs one output, an input and a target, no "
-                         "derived attributes, both saved for both rules)")
+                         "derived attributes, both saved)")
     cls = node_class(op)
     forward = op.forward
+    # which rules read each saved input (bit 1: the input's, 2: the target's): saved only if one of them will run
+    input_readers, target_readers = plan[0][2], plan[1][2]
+    held = (None,) * len(op.held)  # the held params (weights): none in the common call (dispatch.hold's)
 
     def make(input, target, params):
         if not (type(input) is Tensor and type(target) is Tensor and observers.idle and modes.get() is DEFAULT_MODES
@@ -89,8 +94,11 @@ def _maker(op):
         t._requires_grad = True
         t._node = node
         counter, other_counter = input._version_counter, target._version_counter  # dispatch._light's entries
-        node._saved = ((data, counter, counter[0], input, input._node),
-                       (other, other_counter, other_counter[0], target, target._node))
+        node._saved = ((data, counter, counter[0], input, input._node) if input_readers & live else None,
+                       (other, other_counter, other_counter[0], target, target._node) if target_readers & live
+                       else None)
+        if held:
+            node._held = held
         if observers.checker is not None and observers.checker.node_made(node, _SKIP):
             observers.checker.forward_made(node, (input, target), (t,))
         return t
@@ -102,3 +110,5 @@ def _maker(op):
 mse_loss = _maker(N.mse_loss)  # params: (reduction,)
 smooth_l1_loss = _maker(L.smooth_l1_loss)  # (reduction, beta)
 huber_loss = _maker(L.huber_loss)  # (reduction, delta)
+binary_cross_entropy = _maker(L.binary_cross_entropy)  # (None, reduction): no weight
+binary_cross_entropy_with_logits = _maker(N.binary_cross_entropy_with_logits)  # (None, None, reduction)

@@ -141,6 +141,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     >>> F.binary_cross_entropy(gradscope.tensor([0.5]), gradscope.tensor([1.]))
     tensor(0.6931)
     """
+    if (weight is None and size_average is None and reduce is None and type(reduction) is str and reduction in ENUM
+            and type(input) is Tensor and _probabilities(input._data)):  # the common call
+        loss = _fused.binary_cross_entropy(input, target, (None, ENUM[reduction]))
+        if loss is not None:
+            return loss
     reduction = checked_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
@@ -150,11 +155,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     not_differentiable("binary_cross_entropy", "weight", weight)
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {scalar_type(target)} but expected {scalar_type(input)}")
-    values = input._data
-    if not ((values >= 0) & (values <= 1)).all():
+    if not _probabilities(input._data):
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None if weight is None else weight._data
     return apply_holding(L.binary_cross_entropy, (input, target), (w, ENUM[reduction]), (weight,))
+
+
+def _probabilities(values: np.ndarray) -> bool:
+    """Whether every value is in [0, 1] (binary_cross_entropy's check: NaN is not)."""
+    return bool(((values >= 0) & (values <= 1)).all())
 
 
 def _refuse_logits_dtypes(input: Tensor, target: Tensor) -> None:
@@ -177,6 +186,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable step (BinaryCrossEntropyWithLogitsBackward0)."""
+    if (weight is None and pos_weight is None and size_average is None and reduce is None and type(reduction) is str
+            and reduction in ENUM):  # the common call
+        loss = _fused.binary_cross_entropy_with_logits(input, target, (None, None, ENUM[reduction]))
+        if loss is not None:
+            return loss
     reduction = checked_reduction(size_average, reduce, reduction)
     # PyTorch's order: its Python function's size check, the autograd layer's refusals, then the kernel's
     if input._data.shape != target._data.shape:
