@@ -4,12 +4,14 @@ lays it out again when the header's title is set."""
 
 import sys
 
+from synthetic import synthetic_trace
 from textual._compositor import Compositor
 from textual.screen import Screen
 from tui_helpers import NAN_MODEL, drive, recorded, sample, screen_lines
 
 from gradscope.tui import make_app
 from gradscope.tui.app import HELP_AHEAD_AFTER
+from gradscope.tui.items import FoldItem
 from gradscope.tui.screens.anomalies import AnomaliesScreen
 from gradscope.tui.screens.base import BrowserScreen
 from gradscope.tui.screens.help import HelpScreen
@@ -17,6 +19,8 @@ from gradscope.tui.screens.main import MainScreen
 from gradscope.tui.screens.parameters import ParametersScreen
 from gradscope.tui.screens.passes import PassesScreen
 from gradscope.tui.screens.tensor import TensorScreen
+from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.widgets.node_detail import NodeDetail
 from gradscope.tui.widgets.title_header import FittedTitle
 
 
@@ -231,5 +235,33 @@ def test_widgets_a_layout_resizes_ask_for_no_second_layout_unless_they_scroll(mo
         assert isinstance(app.screen, TensorScreen)
         assert len(layouts) == 1, layouts
         assert sum(len(painted) for painted in ticks) == 1, ticks
+
+    drive(app, scenario)
+
+
+def test_a_key_that_moves_the_cursor_paints_the_tree_and_the_detail_pane_together(monkeypatch):
+    """The detail pane is filled for the tree's new cursor line before the screen's next tick, and that tick paints
+    the tree, the pane and the scroll bars the layout moved, once: the pane's requests came after the tick that drew
+    the tree, and the scroll bars' after the paint that drew them (j, n, a search keystroke: three or four paints).
+    A key paints once for each layout it takes (two where the pane's table gains or loses its scroll bar)."""
+    app = make_app(synthetic_trace(2_000, passes=2))
+    layouts, ticks = _layouts_and_paints(monkeypatch)
+
+    async def scenario(pilot):
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        graph = app.screen.query_one(GraphTree)
+        for key in ("j", "j", "k", "G", "g", "pagedown", "n", "N", "slash", "b", "l", "down", "up", "escape"):
+            await pilot.pause(0.05)
+            layouts.clear()
+            ticks.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.pause(0.1)  # (the ticks more paints would take)
+            paints = sum(len(painted) for painted in ticks)
+            assert 1 <= paints <= max(1, len(layouts)), (key, layouts, ticks)
+            detail, item = app.screen.query_one(NodeDetail), graph.cursor_item
+            shown = (None, item.scope) if isinstance(item, FoldItem) else (graph.current_node, None)
+            assert (detail.node_id, detail.module) == shown, key
 
     drive(app, scenario)

@@ -5,10 +5,12 @@ style."""
 import pytest
 from synthetic import synthetic_trace
 from textual.widgets import Tree
-from tui_helpers import NAN_MODEL, drive, recorded
+from tui_helpers import NAN_MODEL, drive, recorded, screen_lines
 
 from gradscope.tui import make_app
-from gradscope.tui.widgets.graph_tree import GraphTree
+from gradscope.tui.items import MoreItem
+from gradscope.tui.screens import main
+from gradscope.tui.widgets.graph_tree import UNMADE, GraphTree
 
 
 def assert_drawn_as_tree_draws(graph: GraphTree, what: str) -> None:
@@ -118,3 +120,85 @@ def test_tree_lines_are_listed_as_textuals_tree_lists_them():
         assert_listed_as_tree_lists(graph, "root shown")
 
     drive(app, scenario)
+
+
+class AddedLineByLine(GraphTree):
+    """The graph tree as it was: its lines added with Textual's TreeNode.add, one by one, and expanded by
+    TreeNode.expand (GraphTree makes and expands a fold's lines all at once)."""
+
+    def _populate(self, tree_node):
+        if tree_node.id in self._populated:
+            return
+        self._populated.add(tree_node.id)
+        for item in self.outline.children(tree_node.data):
+            tree_node.add(UNMADE, item, allow_expand=self.outline.expandable(item))
+
+    def _replace_more(self, tree_node, items):
+        parent = tree_node.parent
+        with self._one_layout():
+            for item in items:
+                parent.add(UNMADE, item, before=tree_node, allow_expand=self.outline.expandable(item))
+            tree_node.remove()
+
+    def _expand_levels(self, level, budget):
+        added = 0
+        while level and added < budget:
+            following = []
+            for tree_node in level:
+                if added >= budget:
+                    break
+                if tree_node.allow_expand:
+                    self._populate(tree_node)
+                    if not tree_node.is_expanded:
+                        tree_node.expand()
+                        added += len(tree_node.children)
+                    following += tree_node.children
+            level = following
+        return added
+
+
+def every_line(graph: GraphTree) -> list[tuple]:
+    """Each line made, depth first (folded ones too), as it stands: its id, its parent's, its item, its label,
+    whether it can expand and is expanded, its place among the lines shown, and the attributes it has."""
+    lines = []
+    below = [graph.root]
+    while below:
+        node = below.pop()
+        made = {name: value for name, value in vars(node).items()
+                if name not in ("_tree", "_parent", "_children", "_label", "_made", "_updates")}  # (the label is
+        # compared by its text; _updates is a count of changes, part of the key of drawn lines kept)
+        made["attributes"] = sorted(vars(node))
+        lines.append((node.id, None if node.parent is None else node.parent.id, node.data, node.label.plain,
+                      node.allow_expand, node.is_expanded, node.line, [child.id for child in node.children],
+                      sorted(made.items(), key=repr)))
+        below += reversed(node.children)
+    return lines
+
+
+def test_lines_made_in_one_go_are_those_treenode_add_makes(monkeypatch):
+    """e, c, `… more` and a jump deep down (n) make and expand their lines at once: the same lines, in the same order,
+    with the same ids, labels and expand states as TreeNode.add and TreeNode.expand make them one by one; the same
+    lines listed and drawn."""
+    keys = (["j", "e"], ["c"], ["G"], ["enter"], ["g", "j", "e"], ["n"], ["right_square_bracket"], ["G", "enter"])
+
+    def made(tree_class) -> list:
+        monkeypatch.setattr(main, "GraphTree", tree_class)
+        app = make_app(synthetic_trace(2_000, passes=2))
+
+        async def scenario(pilot):
+            graph = app.screen.query_one(GraphTree)
+            assert type(graph) is tree_class
+            states = []
+            for pressed in keys:
+                await pilot.press(*pressed)
+                await pilot.pause()
+                states.append((every_line(graph), graph.cursor_line, screen_lines(app)))
+            return states
+
+        return drive(app, scenario)
+
+    line_by_line, in_one_go = made(AddedLineByLine), made(GraphTree)
+    assert len(line_by_line[0][0]) > 1_000  # e made many lines
+    assert any(isinstance(line[2], MoreItem) for line in line_by_line[2][0])  # `… more` among them
+    for pressed, old, new in zip(keys, line_by_line, in_one_go):
+        assert old == new, pressed

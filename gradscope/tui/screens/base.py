@@ -12,6 +12,7 @@ from __future__ import annotations
 from textual import _time, events, messages
 from textual.geometry import Size
 from textual.screen import Screen, ScreenResultType
+from textual.widget import Widget
 
 
 class BrowserScreen(Screen[ScreenResultType]):
@@ -65,17 +66,51 @@ class BrowserScreen(Screen[ScreenResultType]):
             message.prevent_default()
 
     def _compositor_refresh(self) -> None:
-        if self.app.screen is self and self._compositor.size.region in self._compositor._dirty_regions:
-            self._painted_whole_at = _time.get_time()
+        """Paint; the widgets waiting to be drawn again that this paint draws whole are drawn: not once more (a layout
+        tells the tree and the pane's table their sizes, and their scroll bars ask to be drawn again, inside the
+        regions the layout paints: one more paint, in the next tick)."""
+        compositor = self._compositor
+        painted, waiting = self.app.screen is self, []
+        if painted:
+            dirty = compositor._dirty_regions
+            if compositor.size.region in dirty:
+                self._painted_whole_at = _time.get_time()
+            waiting = [widget for widget, (region, clip) in compositor.visible_widgets.items()
+                       if widget._repaint_required and not widget._layout_required
+                       and any(area.contains_region(clip.intersection(region)) for area in dirty)]
         super()._compositor_refresh()
+        for widget in waiting:  # (it asked before this paint)
+            widget._repaint_required = False
+            widget._exchange_repaint_regions()
 
     def _on_timer_update(self) -> None:
         """A tick with a layout to do and the whole screen to paint paints once: Textual paints what the layout moved,
-        then everything again."""
+        then everything again. A tick waits for the requests of widgets that changed (`_post_requests`)."""
+        if not self._waited and self.is_current and not self.app._batch_count:
+            if self._post_requests() or not self._message_queue.empty():
+                self._waited = True  # (once: requests coming without end wait for no tick)
+                self._update_timer.pause()  # resumed as the screen is idle again, its requests read
+                self.check_idle()  # (the screen's queue may be empty: the requests may have been for no paint)
+                return
+        self._waited = False
         if self._layout_required and self._repaint_required and self.outer_size.region in self._repaint_regions:
             self._repaint_required = False
             self._dirty_widgets.add(self)  # the layout paints the screen's regions with its own (the whole screen)
         super()._on_timer_update()
+
+    _waited = False  # whether this tick waited for requests once already
+
+    def _post_requests(self) -> bool:
+        """Have the widgets that changed and are yet to say so ask the screen to lay them out or draw them now;
+        whether any did. A widget asks once it has nothing else to do, and the screen's tick may come first: a key
+        that fills the detail pane as the tree's cursor moves (j, n, a search keystroke) drew the tree in one tick
+        and the pane in the next, then laid it out in a third."""
+        posted = False
+        for widget in self.walk_children(Widget, with_self=False):
+            if widget.is_mounted and (widget._layout_required or widget._repaint_required or widget._scroll_required):
+                widget._check_refresh()
+                posted = posted or not (widget._layout_required or widget._repaint_required)
+        return posted
 
     # ------------------------------------------------------------------------------ mounted ahead
     ahead = False

@@ -51,6 +51,17 @@ class GraphLine(TreeNode[Item]):
     def _label(self, label: Text) -> None:
         self._made = None if label is UNMADE else label
 
+    @classmethod
+    def unlabelled(cls, tree: Tree[Item], parent: TreeNode[Item], id: int, item: Item,
+                   allow_expand: bool) -> GraphLine:
+        """A folded line not labelled yet, with what TreeNode.__init__ sets (it passes the label through the tree's
+        `process_label` and the setter above: a fifth of the tree's own work for the 2,000 lines e adds)."""
+        line = cls.__new__(cls)  # (its attributes set in TreeNode's order: instances of a class share their keys)
+        line._tree, line._parent, line._id, line._made, line.data = tree, parent, id, None, item
+        line._expanded, line._children, line._hover_, line._selected_ = False, [], False, False
+        line._allow_expand, line._updates, line._line = allow_expand, 0, -1
+        return line
+
 
 class LineLook(NamedTuple):
     """What every line drawn in one repaint of the tree shares: its width and the styles of its parts (Textual's
@@ -130,6 +141,8 @@ class GraphTree(PlacedScrollView, Tree[Item]):
                 self.reveal(select)
             elif self.root.children:
                 self.move_cursor(self.root.children[0])
+            else:
+                self._tell_highlighted(TOP)  # no line to put the cursor on: the screen says why
 
     def process_label(self, label: TextType) -> Text:
         """A label as the labeller made it, when it is one line of Text (Tree parses and splits it, copying it); a line
@@ -147,24 +160,29 @@ class GraphTree(PlacedScrollView, Tree[Item]):
     def _build(self) -> None:
         """List the lines shown (Tree's `_build`: every expanded line's children, depth first), the widest line's
         width from the depth alone: a label's width is nothing here (`get_label_width`), and Tree asked it of every
-        line listed (2,000 more after e) and added its guides' width, line by line."""
+        line listed (2,000 more after e) and added its guides' width, line by line. A level's lines are listed
+        in one loop, left for the level below an expanded line and taken up again after it."""
         lines: list[_TreeLine[Item]] = []
-        deepest = 0
-        stack: list[tuple[list[TreeNode[Item]], list[TreeNode[Item]], int]] = [([], self.root._children, 0)]
-        if self.show_root:
-            stack = [([], [self.root], 0)]
-        while stack:
-            path, children, index = stack.pop()
-            if index == len(children):
-                continue
-            node = children[index]
-            stack.append((path, children, index + 1))
-            child_path = [*path, node]
-            node._line = len(lines)
-            lines.append(_TreeLine(child_path, index == len(children) - 1 or not self.show_root and not path))
-            deepest = max(deepest, len(child_path))
-            if node._expanded:
-                stack.append((child_path, node._children, 0))
+        append, make_line = lines.append, _TreeLine
+        deepest, show_root = 0, self.show_root  # (a reactive: slow to read, for every level)
+        top = [self.root] if show_root else self.root._children
+        levels: list[tuple[list[TreeNode[Item]], list[TreeNode[Item]], int]] = [([], top, 0)]  # path, lines, next
+        while levels:
+            path, children, index = levels.pop()
+            end = len(children)
+            each_last = not show_root and not path  # (Tree's: the root's children, when it is hidden)
+            if index < end:
+                deepest = max(deepest, len(path) + 1)
+            while index < end:
+                node = children[index]
+                index += 1
+                child_path = [*path, node]
+                node._line = len(lines)
+                append(make_line(child_path, each_last or index == end))
+                if node._expanded and node._children:
+                    levels.append((path, children, index))
+                    levels.append((child_path, node._children, 0))
+                    break
         self._tree_lines_cached = lines
         width = max(0, deepest - 1) * self.guide_depth if lines else self.size.width
         self.virtual_size = Size(width, len(lines))
@@ -331,14 +349,27 @@ class GraphTree(PlacedScrollView, Tree[Item]):
         return Labeller(outline)
 
     def _populate(self, tree_node: TreeNode[Item]) -> None:
-        if tree_node.id in self._populated:
+        """Add the lines of `tree_node`'s items, the first time it is expanded."""
+        if tree_node._id in self._populated:
             return
-        self._populated.add(tree_node.id)
-        for item in self.outline.children(tree_node.data):
-            self._add(tree_node, item)
+        self._populated.add(tree_node._id)
+        items = self.outline.children(tree_node.data)
+        if items:
+            tree_node._children += self._new_lines(tree_node, items)
+            tree_node._updates += 1
+            self._invalidate()
 
-    def _add(self, parent: TreeNode[Item], item: Item) -> TreeNode[Item]:
-        return parent.add(UNMADE, item, allow_expand=self.outline.expandable(item))
+    def _new_lines(self, parent: TreeNode[Item], items: list[Item]) -> list[GraphLine]:
+        """Lines for `items` under `parent`, folded, for the caller to insert among its children at once: what
+        TreeNode.add makes line by line (it also asks the tree to lay itself out after each; `e` adds 2,000)."""
+        expandable, tree_nodes, lines = self.outline.expandable, self._tree_nodes, []
+        for item in items:
+            line = GraphLine.unlabelled(self, parent, self._current_id, item, expandable(item))
+            self._current_id += 1  # (Tree's _new_id)
+            tree_nodes[line._id] = line
+            lines.append(line)
+        self._updates += 1  # (Tree's _add_node counts each)
+        return lines
 
     def _expand_to_budget(self) -> None:
         self._expand_breadth_first(list(self.root.children), LINE_BUDGET - len(self.root.children))
@@ -350,8 +381,9 @@ class GraphTree(PlacedScrollView, Tree[Item]):
         """Put `items` where a "… more" line was."""
         parent = tree_node.parent
         with self._one_layout():
-            for item in items:
-                parent.add(UNMADE, item, before=tree_node, allow_expand=self.outline.expandable(item))
+            index = parent._children.index(tree_node)
+            parent._children[index:index] = self._new_lines(parent, items)
+            parent._updates += 1
             tree_node.remove()
 
     # ---------------------------------------------------------------------------- moving
@@ -366,10 +398,6 @@ class GraphTree(PlacedScrollView, Tree[Item]):
         """The graph node under the cursor (a fold's first node), if any."""
         cursor = self.cursor_node
         return None if cursor is None else self.outline.first_node(cursor.data)
-
-    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
-        event.stop()
-        self.post_message(self.Highlighted(event.node.data, self.outline.first_node(event.node.data)))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
         item = event.node.data
@@ -456,10 +484,20 @@ class GraphTree(PlacedScrollView, Tree[Item]):
     def post_message(self, message: Message) -> bool:
         """Post a message, but not the one Textual's Tree posts for each line expanded or collapsed while many
         are (`_one_layout`): whoever expands them there populates them, and nothing else listens (thousands of
-        messages after e, most of its time)."""
+        messages after e, most of its time). The cursor's move goes to the screen at once, as `Highlighted`:
+        Textual's NodeHighlighted went through this widget's queue, then its parents', and the screen heard of it
+        after the tree's own request to be drawn again. It drew the tree, then filled the detail pane for the line
+        and drew that in another tick (j, n, a search keystroke)."""
         if self._batched and isinstance(message, (Tree.NodeExpanded, Tree.NodeCollapsed)):
             return True
+        if isinstance(message, Tree.NodeHighlighted):
+            if self.is_attached:  # (else it is Tree's move onto its hidden root as it is made: `show_outline` tells)
+                self._tell_highlighted(message.node.data)
+            return True
         return super().post_message(message)
+
+    def _tell_highlighted(self, item: Item) -> None:
+        self.screen.post_message(self.Highlighted(item, self.outline.first_node(item)).set_sender(self))
 
     @contextmanager
     def _one_layout(self) -> Iterator[None]:
@@ -481,19 +519,25 @@ class GraphTree(PlacedScrollView, Tree[Item]):
             return self._expand_levels(level, budget)
 
     def _expand_levels(self, level: list[TreeNode[Item]], budget: int) -> int:
-        added = 0
+        """Expand the lines as TreeNode.expand does, but for its message, which nothing would read here
+        (`post_message`), and the layout, laid out once at the end (`_one_layout`)."""
+        added, expanded = 0, False
         while level and added < budget:
-            following = []
+            following: list[TreeNode[Item]] = []
             for tree_node in level:
                 if added >= budget:
                     break
-                if tree_node.allow_expand:
+                if tree_node._allow_expand:
                     self._populate(tree_node)
-                    if not tree_node.is_expanded:
-                        tree_node.expand()
-                        added += len(tree_node.children)
-                    following += tree_node.children
+                    if not tree_node._expanded:
+                        tree_node._expanded = True
+                        tree_node._updates += 1
+                        added += len(tree_node._children)
+                        expanded = True
+                    following += tree_node._children
             level = following
+        if expanded:
+            self._invalidate()
         return added
 
     def action_toggle_all(self) -> None:
