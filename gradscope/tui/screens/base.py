@@ -33,13 +33,21 @@ class BrowserScreen(Screen[ScreenResultType]):
         """Lay out; shown, not once more for the widgets this layout gave a new size that have no scroll bar to show:
         each asks for another layout and paint as Textual tells it its new virtual size, which only decides whether a
         scroll bar shows (overflow auto). A tensor screen opened on another tensor was laid out twice. (Hidden, laid
-        out ahead, a screen settles as Textual has it: its widgets answer their new sizes meanwhile.)"""
+        out ahead, a screen settles as Textual has it: its widgets answer their new sizes meanwhile.) Shown, the
+        widgets whose scroll bars this layout showed or hid are laid out again before the paint (`_lay_out_again`)."""
         shown = self.app.screen is self
         before = {widget: (widget.size, widget._layout_required or widget._repaint_required)
                   for widget in self.walk_children(with_self=False)} if shown else {}
         whole = not (scroll and not self._layout_widgets)  # (else Textual moves the widgets a scroll showed)
         began = _time.get_time()
-        super()._refresh_layout(size, scroll)
+        self._paint_held = shown and whole and not self.app._batch_count
+        try:
+            super()._refresh_layout(size, scroll)
+        finally:
+            held, self._paint_held = self._paint_held is None, False
+        if held:
+            self._lay_out_again(size, [widget for widget in self._compositor.widgets
+                                       if widget._layout_required and not before.get(widget, (None, True))[1]])
         if whole and (self.outer_size if size is None else size):
             self._laid_out_at = began
         for widget in self._compositor.widgets if shown else ():
@@ -47,6 +55,30 @@ class BrowserScreen(Screen[ScreenResultType]):
             if (widget._layout_required and not asked and widget.size != size_before
                     and "auto" not in (widget.styles.overflow_x, widget.styles.overflow_y)):
                 widget._layout_required = widget._repaint_required = False  # (this layout painted it at its size)
+
+    _paint_held: bool | None = False  # a layout's paint put off (None once it was: `_lay_out_again` paints)
+
+    def _lay_out_again(self, size: Size | None, resized: list[Widget]) -> None:
+        """Lay out again the widgets the layout just made asked for (`resized`: a table that gained or lost its scroll
+        bar as it was told its size, and the bar), and paint once: they asked for another layout and paint in the
+        next tick (j onto a module, whose table of parameters scrolls, and off it; pagedown; g)."""
+        scrolling = [widget for widget in resized if "auto" in (widget.styles.overflow_x, widget.styles.overflow_y)]
+        scrolling += [bar for widget in scrolling  # (not the screen's children: Textual keeps them apart)
+                      for bar in (widget._vertical_scrollbar, widget._horizontal_scrollbar, widget._scrollbar_corner)
+                      if bar is not None and bar._layout_required]
+        if scrolling:
+            for widget in scrolling:  # what the widget would ask of the screen as idle (Widget._check_refresh)
+                widget._layout_required = False
+                for ancestor in widget.ancestors:
+                    if not isinstance(ancestor, Widget):
+                        break
+                    ancestor._clear_arrangement_cache()
+                    ancestor._layout_updates += 1
+                    if not ancestor.styles.auto_dimensions:
+                        break
+            super()._refresh_layout(size)
+        else:
+            self._compositor_refresh()
 
     # ------------------------------------------------------------------------------ requests met already
     # A widget tells the screen it changed by a message, sent as it has nothing else to do: a screen asked to lay out
@@ -69,6 +101,9 @@ class BrowserScreen(Screen[ScreenResultType]):
         """Paint; the widgets waiting to be drawn again that this paint draws whole are drawn: not once more (a layout
         tells the tree and the pane's table their sizes, and their scroll bars ask to be drawn again, inside the
         regions the layout paints: one more paint, in the next tick)."""
+        if self._paint_held:
+            self._paint_held = None
+            return
         compositor = self._compositor
         painted, waiting = self.app.screen is self, []
         if painted:
