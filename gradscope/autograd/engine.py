@@ -114,6 +114,11 @@ def _make_grads(tensors, grad_tensors, create_graph: bool) -> list:
         if g._data.shape != t._data.shape:
             raise RuntimeError(errors.shape_mismatch(i, g._data.shape, t._data.shape))
         if g._data.dtype != t._data.dtype:
+            if (g._data.dtype.kind == "c") != (t._data.dtype.kind == "c"):  # a cast would drop or make up imaginary
+                # parts (complex64 and complex128 are cast, as PyTorch's)
+                raise RuntimeError("For complex Tensors, both grad_output and output are required to have the same "
+                                   f"dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
+                                   f"output[{i}] has a dtype of {t.dtype}.")
             g = g.to(t.dtype)
         grads.append(g if create_graph else g._data)
     return grads
@@ -137,11 +142,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         _warned_create_graph = True
         warnings.warn(errors.CREATE_GRAPH_WARNING, UserWarning, stacklevel=3 if from_tensor_method else 2)
     targets = [_input_edge(t) for t in inputs] if inputs is not None else None
-    captured = run(roots, grads, retain_graph, create_graph, targets, accumulate=True)
-    if inputs is not None:  # non-leaf inputs get their .grad as if they retained it
+    if inputs is not None:  # a non-leaf input retains its gradient from now on, as PyTorch's: later passes fill it too
         for t, edge in zip(inputs, targets):
-            if not isinstance(edge[0], AccumulateGrad) and not t._retains_grad and captured.get(edge) is not None:
-                _accumulate_into(t, captured[edge], create_graph, in_place=False)
+            if not isinstance(edge[0], AccumulateGrad):
+                t.retain_grad()
+    run(roots, grads, retain_graph, create_graph, targets, accumulate=True)
 
 
 _empty_like = getattr(np.empty_like, "_implementation", np.empty_like)  # without the dispatcher's Python frame
@@ -179,8 +184,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     as_dict = isinstance(inputs, dict)
     keys = list(inputs) if as_dict else None
     inputs = _as_tuple(inputs.values() if as_dict else inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     outputs = _as_tuple(outputs)
     if is_grads_batched:
+        _check_batched(outputs, _as_tuple(grad_outputs))
         rows = [grad(outputs, inputs, tuple(g[i] for g in _as_tuple(grad_outputs)), True, create_graph,
                      allow_unused=allow_unused, materialize_grads=materialize_grads)
                 for i in range(len(_as_tuple(grad_outputs)[0]))]
@@ -197,10 +205,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
-            results.append(Tensor._make(np.zeros_like(t._data)) if materialize_grads else None)
+            # (made with create_graph, the zeros require grad, as PyTorch's: a later grad() may take them as inputs)
+            results.append(Tensor._make(np.zeros_like(t._data), requires_grad=create_graph) if materialize_grads
+                           else None)
         else:
             results.append(g if isinstance(g, Tensor) else Tensor._make(g))
     return dict(zip(keys, results)) if as_dict else tuple(results)
+
+
+def _check_batched(outputs, grad_outputs) -> None:
+    """PyTorch's error for a batched grad_output whose rows don't have its output's shape (its text names the
+    shape past the first two dimensions, as PyTorch's does)."""
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if isinstance(g, Tensor) and isinstance(t, Tensor) and tuple(g.shape[1:]) != tuple(t.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of torch.Size({list(g.shape[2:])}) "
+                f"and output[{i}] has a shape of torch.Size({list(t.shape)}). If you only want some tensors in "
+                "`grad_output` to be considered batched, consider using vmap.")
 
 
 def _dependencies(roots) -> dict:
@@ -646,15 +669,18 @@ def _run_special(node, grads: list, task: _Pass) -> list | None:
         # autograd.grad captures a non-leaf target without running its node (backward(inputs=) runs it)
         runs = not is_leaf and (task.accumulate or any(needs))
     if node._has_hooks or is_leaf:
-        grads = _pre_hooks(node, grads, xp, runs or is_leaf)
+        grads = _tensor_pre_hooks(node, grads, xp)
     if task.targets is not None:
         for nr, g in enumerate(grads):
             if g is not None and (node, nr) in task.targets:
                 task.captured[(node, nr)] = g
+    if is_leaf:  # it runs only where backward() accumulates into it (autograd.grad captures it)
+        runs = task.accumulate and (task.targets is None or (node, 0) in task.targets)
+    if node._pre_hooks and runs:  # (after the capture: a target's gradient is the one its tensor's hooks gave)
+        grads = _node_pre_hooks(node, grads, xp)
     if is_leaf:
         # NOTE: as PyTorch's AccumulateGrad, nothing for a leaf that no longer requires grad (detach_())
-        if task.accumulate and grads[0] is not None and node.variable._requires_grad and (
-                task.targets is None or (node, 0) in task.targets):
+        if runs and grads[0] is not None and node.variable._requires_grad:
             _accumulate_leaf(node.variable, grads[0], task.create_graph, task.observing)
             if node._post_hooks:
                 _post_hooks(node, [], grads, xp)
@@ -719,8 +745,9 @@ def _run_tensor_hooks(hooks, g, xp):
     return g
 
 
-def _pre_hooks(node, grads: list, xp, runs: bool) -> list:
-    """Tensor hooks, then node pre-hooks (only if the node runs), then retain_grad: PyTorch's order."""
+def _tensor_pre_hooks(node, grads: list, xp) -> list:
+    """The hooks of the tensors whose gradients `node` takes, then retain_grad: PyTorch's order. Its own pre-hooks
+    come after them, and after autograd.grad has captured a target's gradient (_node_pre_hooks)."""
     if node._tensor_hooks:
         grads = list(grads)
         for nr, hooks in node._tensor_hooks.items():
@@ -728,16 +755,20 @@ def _pre_hooks(node, grads: list, xp, runs: bool) -> list:
                 grads[nr] = _run_tensor_hooks(hooks, grads[nr], xp)
     if type(node) is AccumulateGrad and node.variable._backward_hooks:
         grads = [_run_tensor_hooks(node.variable._backward_hooks, grads[0], xp)]
-    if node._pre_hooks and runs:
-        for hook in tuple(node._pre_hooks.values()):
-            result = hook(tuple(_wrap(g, xp) for g in grads))
-            if result is not None:
-                grads = [_unwrap(r, xp) for r in result]
     if node._retain_grad:
         for nr, ref in node._retain_grad.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None and tensor._node is node:
                 _accumulate_into(tensor, grads[nr], xp.is_tensor, in_place=False)
+    return grads
+
+
+def _node_pre_hooks(node, grads: list, xp) -> list:
+    """`node`'s pre-hooks (`register_prehook`), about to run; each may replace its gradients."""
+    for hook in tuple(node._pre_hooks.values()):
+        result = hook(tuple(_wrap(g, xp) for g in grads))
+        if result is not None:
+            grads = [_unwrap(r, xp) for r in result]
     return grads
 
 
@@ -909,6 +940,10 @@ def _accumulate_leaf(variable: Tensor, g, create_graph: bool, observing) -> None
             method(variable, variable._grad)
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks.values()):
-            if hook(variable) is not None:
-                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            result = hook(variable)
+            if result is None or result is variable:  # (PyTorch's test: the tensor itself may come back)
+                continue
+            if not isinstance(result, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
