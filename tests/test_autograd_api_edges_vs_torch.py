@@ -1,7 +1,8 @@
 """torch.autograd.backward / grad at their edges, beside PyTorch (cases from PyTorch's test_autograd.py): a grad_output
 that is complex for a real output (or real for a complex one), a non-leaf among backward's `inputs` (it retains its
 gradient from then on), materialize_grads under create_graph, what a post-accumulate-grad hook may return, grad()
-with no inputs, and a batched grad_output of the wrong shape. Each case runs the same code on both libraries and
+with no inputs, a batched grad_output of the wrong shape, and views that retain their gradients written in place
+(PyTorch moves retain_grad to the view's regenerated node). Each case runs the same code on both libraries and
 compares what comes back: values, requires_grad, or the error's type and text. And the order hooks run in on a node:
 its tensors' hooks, then retain_grad, then autograd.grad's capture of a target, then the node's own pre-hooks, which
 run only if the node does (a leaf's AccumulateGrad does not under autograd.grad)."""
@@ -192,7 +193,40 @@ def hooks_called_per_kind_of_pass(lib):
     return seen
 
 
-CASES = [hook_order_under_backward, hook_order_under_grad_of_a_leaf, hook_order_under_backward_to_a_non_leaf,
+def retained_views_written_in_place(lib):  # the view written and its sibling: both regenerated, both retain
+    base = lib.tensor([1.0], requires_grad=True).clone()
+    view, sibling = base[:], base[:]
+    view.retain_grad()
+    sibling.retain_grad()
+    view.mul_(2)
+    (view + sibling).sum().backward()
+    return view.grad, sibling.grad, view.retains_grad, sibling.retains_grad
+
+
+def retained_view_and_base_written_in_place(lib):
+    a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 1
+    view = b[1:]
+    view.retain_grad()
+    view.mul_(3)
+    b.retain_grad()
+    (b * b).sum().backward()
+    return view.grad, b.grad, a.grad
+
+
+def retained_overlapping_views(lib):
+    a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 1
+    v, w = b[1:], b[:2]
+    w.retain_grad()
+    v.retain_grad()
+    v.add_(1)
+    (w * 5).sum().backward()
+    return w.grad, v.grad, a.grad
+
+
+CASES = [retained_views_written_in_place, retained_view_and_base_written_in_place, retained_overlapping_views,
+         hook_order_under_backward, hook_order_under_grad_of_a_leaf, hook_order_under_backward_to_a_non_leaf,
          retain_grad_before_the_node_pre_hooks, hooks_called_per_kind_of_pass,
          complex_output_real_grad, real_output_complex_grad, complex_output_other_complex_grad,
          real_output_other_real_grad, backward_to_a_non_leaf_then_again, backward_to_a_non_leaf_and_a_leaf,

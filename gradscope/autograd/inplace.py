@@ -234,7 +234,10 @@ def _copy_slices(view: Tensor, fn) -> None:
     if base._retains_grad:
         _move_retained_grad(base, base._node, base._output_nr, node)
     base._node, base._output_nr, base._requires_grad = node, 0, True
-    view._node = view_replay_node(base, view)
+    replay = view_replay_node(base, view)
+    if view._retains_grad and view._node is not None:
+        _move_retained_grad(view, view._node, view._output_nr, replay)
+    view._node = replay
     view._output_nr, view._requires_grad, view._view_base_fn = 0, True, node
     view._view_version = view._version_counter[0]
 

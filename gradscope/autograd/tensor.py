@@ -679,8 +679,11 @@ def _sync_view(view: Tensor) -> None:
     if view._view_chain and not view._view_made_without_grad and (
             view._requires_grad or base._node is not None or base._requires_grad):
         # lazy: a view's new node comes from the in-place machinery above; needed only after an in-place op
-        from gradscope.autograd.inplace import view_replay_node
-        view._node = view_replay_node(base, view)
+        from gradscope.autograd.inplace import _move_retained_grad, view_replay_node
+        replay = view_replay_node(base, view)
+        if view._retains_grad and view._node is not None:  # PyTorch moves retain_grad to the regenerated node
+            _move_retained_grad(view, view._node, view._output_nr, replay)
+        view._node = replay
         view._output_nr = 0
         view._requires_grad = True
     view._view_base_fn = base._node
