@@ -247,3 +247,28 @@ def test_the_non_leaf_input_keeps_retaining_through_later_passes():
         (b * 3).sum().backward(inputs=(b,), retain_graph=True)
     np.testing.assert_array_equal(b.grad.numpy(), [9.0, 9.0])
     assert a.grad is None
+
+
+def _double_backward_through_relu_on_a_view(lib):
+    x = lib.tensor([[[[1.0, 2.0]]]], requires_grad=True)
+    y = lib.relu_((x * 2).view(1, 1, 1, 2))
+    (g,) = lib.autograd.grad(y.pow(2), [x], grad_outputs=lib.ones_like(y), create_graph=True)
+    return g, lib.autograd.grad(g.sum(), [x])[0]
+
+
+def _double_backward_through_an_inplace_relu_after_instance_norm(lib):
+    model = lib.nn.Sequential(lib.nn.InstanceNorm2d(2), lib.nn.ReLU(True))
+    x = lib.tensor([[[[1.0, 2.0], [3.0, 5.0]], [[-1.0, 4.0], [0.5, 2.0]]]], requires_grad=True)
+    (g,) = lib.autograd.grad(model(x).pow(2).sum(), [x], create_graph=True)
+    return g, lib.autograd.grad(g.pow(2).sum(), [x])[0]
+
+
+@pytest.mark.parametrize("case", [_double_backward_through_relu_on_a_view,
+                                  _double_backward_through_an_inplace_relu_after_instance_norm],
+                         ids=["relu_ on a view", "InstanceNorm2d then ReLU(inplace=True)"])
+def test_double_backward_through_an_inplace_op_on_a_view(case):
+    """PyTorch issue #10532: the in-place op's saved output is the view, whose grad_fn leads through CopySlices; taken
+    as the op's own node, the second pass ran that node twice ("backward through the graph a second time")."""
+    ours, theirs = case(gradscope), case(torch)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -124,16 +124,23 @@ def _inplace_recorded(target: Tensor, function, others) -> Tensor:
     node = result._node
     if node is None:
         return target
+    outputs = []
     for i in range(len(getattr(node, "_saved", ()))):  # saved outputs are the target itself, version-checked
         entry = node._entry_at(i)
         if isinstance(entry, SavedTensor) and entry._is_output:
             entry._array, entry._counter, entry._version = target._data, target._version_counter, target._version
+            outputs.append(entry)
     if target._base is None or not target._view_chain:
         if target._retains_grad:
             _move_retained_grad(target, old._node, old._output_nr, node)
         target._node, target._output_nr, target._requires_grad = node, 0, True
     else:
         _copy_slices(target, node)
+        # the saved output is the view: unpacked (double backward), its grad_fn is the view's, through CopySlices,
+        # as PyTorch's (is_inplace_on_view), not `node`, which runs inside CopySlices. NOTE: weakly, as PyTorch's
+        # (node -> entry -> view's node -> CopySlices -> node would be a cycle); once the view is gone, `node`
+        for entry in outputs:
+            entry._view_node = weakref.ref(target._node)
     return target
 
 

@@ -50,8 +50,10 @@ class SavedTensor:
     as an argument: the node always knows itself.
     """
 
+    # NOTE: `_view_node` (a weakref to the grad_fn of the view an in-place op wrote, for its saved output, set by
+    # inplace._inplace_recorded) is set only there: read with getattr, so that no other saved value pays for it
     __slots__ = ("_array", "_tensor", "_counter", "_version", "_output_nr", "_creator", "_is_output",
-                 "_requires_grad", "_packed", "_unpack", "_freed", "_owner", "_accumulator")
+                 "_requires_grad", "_packed", "_unpack", "_freed", "_owner", "_accumulator", "_view_node")
 
     def __init__(self, value, is_output: bool = False, output_nr: int = 0) -> None:
         self._freed = False
@@ -154,7 +156,7 @@ class SavedTensor:
             # the hook's tensor is re-wrapped with the saved tensor's autograd metadata, as in PyTorch
             out = Tensor._make(value._data, self._requires_grad or self._is_output)
             out._version_counter = value._version_counter
-            out._node = node if self._is_output else self._creator
+            out._node = self._output_node(node) if self._is_output else self._creator
             out._output_nr = self._output_nr
             if self._accumulator is not None:
                 out._accumulator_ref = weakref.ref(self._accumulator)
@@ -164,7 +166,7 @@ class SavedTensor:
         if self._is_output:
             differentiable = node is not None and self._requires_grad  # e.g. max's indices are not
             out = Tensor._make(self._array, differentiable)
-            out._node = node if differentiable else None
+            out._node = self._output_node(node) if differentiable else None
             out._output_nr, out._version_counter = self._output_nr, self._counter
             if observers.dual_level is not None:  # forward AD over a backward: the output's tangent comes too
                 observers.dual_level.unpacked_output(self, out, node)
@@ -172,6 +174,14 @@ class SavedTensor:
         if self._array is None:  # an optional tensor that was not given (PyTorch's undefined SavedVariable)
             return None
         return Tensor._make(np.asarray(self._array))
+
+    def _output_node(self, node):
+        """The grad_fn of this saved output of `node` when unpacked: `node`'s, or, for an in-place op's on a view,
+        the view's (see inplace._inplace_recorded) while it lives."""
+        view_node = getattr(self, "_view_node", None)
+        if view_node is not None and (replay := view_node()) is not None:
+            return replay
+        return node
 
     def free(self) -> None:
         self._freed = True
