@@ -50,6 +50,45 @@ def first_non_int(size) -> tuple[int, str]:
     raise ValueError("every element of the size is an int")
 
 
+def argument_type_name(value) -> str:
+    """A value's type as PyTorch's parser names it: `float`, `Tensor`, `numpy.float64`."""
+    kind = type(value)
+    if kind.__module__ == "builtins" or kind.__module__.startswith("gradscope."):
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
+
+
+def int_argument(value, function: str, argument: str, position: int) -> int:
+    """An int argument (a dim, a count, an offset) as PyTorch's parser takes one: anything with __index__ (an int, a
+    NumPy integer, an integer 0-dim tensor); anything else is its TypeError, where int() truncated a float.
+    `position`: the argument's in torch.<function>'s signature (a method's is one less in PyTorch's words)."""
+    try:
+        if type(value) is not bool:  # an int to Python, not to PyTorch's parser
+            return operator.index(value)
+    except TypeError:
+        pass
+    raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be int, not "
+                    f"{argument_type_name(value)}")
+
+
+def ints_argument(values, function: str, argument: str, position: int) -> tuple[int, ...]:
+    """A tuple-of-ints argument (pad widths, split sizes) as PyTorch's parser takes one: a sequence of ints, else its
+    TypeError: the first element decides whether it is one at all, a later one fails to unpack."""
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be tuple of ints, not "
+                        f"{argument_type_name(values)}")
+    try:
+        return tuple(map(operator.index, values))
+    except TypeError:
+        index, _ = first_non_int(values)
+    kind = argument_type_name(values[index])
+    if index == 0:
+        raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be tuple of ints, but found "
+                        f"element of type {kind} at pos 0")
+    raise TypeError(f"{function}(): argument '{argument}' failed to unpack the object at pos {index + 1} with error "
+                    f'"type must be tuple of ints,but got {kind}"')
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
     """Wrap a negative dim, raising PyTorch's IndexError when out of range."""
     rank = max(ndim, 1)
@@ -66,7 +105,8 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
         return (normalize_dim(int(dim), ndim),) if ndim else ()
-    dims = tuple(normalize_dim(int(d), ndim) for d in dim) if ndim else ()
+    # NOTE: operator.index, not int(): a float dim is a TypeError (PyTorch's parser refuses it), never truncated
+    dims = tuple(normalize_dim(operator.index(d), ndim) for d in dim) if ndim else ()
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
     return tuple(sorted(dims)) if dims or dim else tuple(range(ndim))

@@ -174,3 +174,50 @@ def test_shapes_take_ints_only(case):
     """A float in a shape or dims is PyTorch's TypeError, where int() truncated it (x.reshape((3.5, 2)) was 3 x 2)."""
     _same(_outcome(gradscope, lambda L: SHAPES[case](L, L.arange(6.0).reshape(2, 3))),
           _outcome(torch, lambda L: SHAPES[case](L, L.arange(6.0).reshape(2, 3))))
+
+
+INTS = {  # torch.<function> forms: PyTorch's positions are the function's (a method's are one less)
+    "unsqueeze": lambda L, x: L.unsqueeze(x, 1.0), "unsqueeze, a bool": lambda L, x: L.unsqueeze(x, True),
+    "unsqueeze, a NumPy float": lambda L, x: L.unsqueeze(x, np.float64(1)),
+    "unsqueeze, a float tensor": lambda L, x: L.unsqueeze(x, L.tensor(1.0)),
+    "transpose": lambda L, x: L.transpose(x, 0, 1.0), "transpose, first": lambda L, x: L.transpose(x, 1.5, 0),
+    "chunk": lambda L, x: L.chunk(x, 2.0), "chunk's dim": lambda L, x: L.chunk(x, 2, 1.0),
+    "select": lambda L, x: L.select(x, 0, 1.0), "select's dim": lambda L, x: L.select(x, 1.0, 0),
+    "tril": lambda L, x: L.tril(x, 1.0), "triu": lambda L, x: L.triu(x, 0.5), "rot90": lambda L, x: L.rot90(x, 1.0),
+    "randperm": lambda L, x: L.randperm(3.0), "one_hot": lambda L, x: L.nn.functional.one_hot(L.tensor([1, 2]), 3.0),
+    "pad": lambda L, x: L.nn.functional.pad(x, (1.0, 1)),
+    "pad, a later one": lambda L, x: L.nn.functional.pad(x, (1, 1.5)),
+    "split's sizes": lambda L, x: L.split(x, [1.0, 1]), "split's size": lambda L, x: x.split(2.0),
+    "new_zeros": lambda L, x: x.new_zeros(2.0, 3), "new_ones": lambda L, x: x.new_ones((2.0,)),
+    "new_empty": lambda L, x: x.new_empty(2, 3.0), "new_full": lambda L, x: x.new_full((2.0,), 1),
+    "ints pass": lambda L, x: tuple(tuple(t.shape) for t in (
+        L.unsqueeze(x, np.int64(1)), L.chunk(x, L.tensor(2))[0], L.select(x, 0, L.tensor(1)), L.rot90(x, np.int32(1)),
+        x.new_zeros(np.int64(2)))),
+}
+# torch lists each form of an overloaded function when none matches; here the one meant names the argument
+OVERLOADED = {
+    "narrow's start": lambda L, x: L.narrow(x, 0, 1.0, 1), "narrow's dim": lambda L, x: L.narrow(x, 0.0, 1, 1),
+    "narrow's length": lambda L, x: L.narrow(x, 0, 0, 1.0), "squeeze": lambda L, x: L.squeeze(x, 0.0),
+    "squeeze, a tuple": lambda L, x: L.squeeze(x, (0.0,)), "movedim": lambda L, x: L.movedim(x, 0.0, 1),
+    "movedim, lists": lambda L, x: L.movedim(x, [0.0], [1]), "split's dim": lambda L, x: L.split(x, 1, 1.0),
+    "repeat_interleave": lambda L, x: L.repeat_interleave(x, 2.0), "sum's dims": lambda L, x: L.sum(x, (1.0,)),
+    "interpolate": lambda L, x: L.nn.functional.interpolate(x[None], size=5.0),
+}
+
+
+def _on_matrix(case):
+    return lambda L: case(L, L.arange(6.0).reshape(2, 3))
+
+
+@pytest.mark.parametrize("case", INTS)
+def test_int_arguments_take_ints_only(case):
+    """A float (a bool, a float tensor) where PyTorch's parser wants an int (a dim, a count, an offset) or a tuple of
+    ints is its TypeError; int() truncated it (unsqueeze(x, 1.5) was unsqueeze(x, 1), chunk(x, 2.5) two chunks)."""
+    _same(_outcome(gradscope, _on_matrix(INTS[case])), _outcome(torch, _on_matrix(INTS[case])))
+
+
+@pytest.mark.parametrize("case", OVERLOADED)
+def test_int_arguments_of_overloaded_functions_take_ints_only(case):
+    ours, theirs = _outcome(gradscope, _on_matrix(OVERLOADED[case])), _outcome(torch, _on_matrix(OVERLOADED[case]))
+    assert theirs[0] == "TypeError"
+    assert ours[0] == "TypeError"

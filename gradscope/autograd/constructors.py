@@ -10,13 +10,8 @@ import numpy as np
 from gradscope import _dtypes
 from gradscope.autograd import factories
 from gradscope.autograd.functions import _to_array
+from gradscope.autograd.shape_functions import _size_arg
 from gradscope.autograd.tensor import Tensor, check_device, device
-
-
-def _size(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    return tuple(int(s) for s in size)
 
 
 def _dtype_of(self: Tensor, dtype) -> np.dtype:
@@ -33,25 +28,26 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
     check_device(device)
     target = _dtype_of(self, dtype)
     fill_value = _dtypes.checked_scalar(fill_value, target)
-    return _made(np.full(_size((size,)), fill_value, dtype=target), requires_grad)
+    return _made(np.full(_size_arg((size,), "new_full"), fill_value, dtype=target), requires_grad)
 
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False) -> Tensor:
-    return new_full(self, _size(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+    return new_full(self, _size_arg(size, "new_zeros"), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False) -> Tensor:
-    return new_full(self, _size(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    return new_full(self, _size_arg(size, "new_ones"), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False) -> Tensor:
     """Uninitialised in PyTorch; zeros here, one valid "uninitialised" content."""
-    return new_zeros(self, *size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return new_full(self, _size_arg(size, "new_empty"), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None,
                       pin_memory=False) -> Tensor:
-    return new_zeros(self, size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return new_full(self, _size_arg((size,), "new_empty_strided"), 0, dtype=dtype, device=device,
+                    requires_grad=requires_grad)
 
 
 _COPY_CONSTRUCT = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "

@@ -10,7 +10,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._quiet import loud, quiet
-from gradscope._shapes import first_non_int
+from gradscope._shapes import first_non_int, int_argument
 from gradscope.autograd import legacy, writes
 from gradscope.autograd.functions import _infer_dtype, _to_array
 from gradscope.autograd.generator import Generator
@@ -469,7 +469,8 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish((generator or default_generator).permutation_fill(int(n)), requires_grad)
+    n = int_argument(n, "randperm", "n", 1)
+    return _finish((generator or default_generator).permutation_fill(n), requires_grad)
 
 
 def normal(mean, std, size, *, generator=None) -> Tensor:

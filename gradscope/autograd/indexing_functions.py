@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim
+from gradscope._shapes import int_argument, normalize_dim
 from gradscope.autograd.dispatch import apply, apply_holding
 from gradscope.autograd.errors import warn_once
 from gradscope.autograd.functions import _checked_number
@@ -234,7 +234,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
                                f"{counts.size} and input.size({d}) = {size}")
         return index_select(input, d, Tensor._make(np.repeat(np.arange(size, dtype=np.int64), counts)))
-    count = int(repeats)
+    # NOTE: PyTorch's text for a float lists repeat_interleave's forms; this names the one it meant
+    count = int_argument(repeats, "repeat_interleave", "repeats", 2)
     shape = input._data.shape
     widened = expand(unsqueeze(input, d + 1), shape[:d + 1] + (count,) + shape[d + 1:])
     return reshape(contiguous(widened), shape[:d] + (shape[d] * count,) + shape[d + 1:])

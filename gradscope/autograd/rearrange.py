@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope._shapes import broadcast_shapes as _broadcast_shapes
-from gradscope._shapes import normalize_dim
+from gradscope._shapes import int_argument, ints_argument, normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
@@ -46,8 +46,11 @@ def flipud(input):
 def movedim(input, source, destination):
     """A view with dims `source` moved to `destination`, the others keeping their order (PermuteBackward0)."""
     ndim = input._data.ndim
-    source = (source,) if isinstance(source, int) else tuple(source)
-    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    # NOTE: PyTorch's text for a float lists movedim's two forms; this names the one it meant
+    source = ints_argument(source, "movedim", "source", 2) if isinstance(source, (tuple, list)) else (
+        int_argument(source, "movedim", "source", 2),)
+    destination = ints_argument(destination, "movedim", "destination", 3) if isinstance(
+        destination, (tuple, list)) else (int_argument(destination, "movedim", "destination", 3),)
     if len(source) != len(destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(source)} dims) should "
                            f"contain the same number of dims as destination ({list(destination)} dims)")
@@ -81,6 +84,7 @@ def roll(input, shifts, dims=None):
 
 def rot90(input, k=1, dims=(0, 1)):
     """A copy turned k quarter turns from dims[0] toward dims[1] (Rot90Backward0)."""
+    k = int_argument(k, "rot90", "k", 2)
     ndim = input._data.ndim
     dims = tuple(dims)
     if len(dims) != 2:
@@ -95,6 +99,7 @@ def rot90(input, k=1, dims=(0, 1)):
 
 def _triangle(op, name):
     def function(input, diagonal=0, *, out=None):
+        diagonal = int_argument(diagonal, name, "diagonal", 2)
         if input._data.ndim < 2:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
         return write_out(name, apply(op, (input,), (diagonal,)), out)
@@ -150,9 +155,11 @@ def trace(input):
 
 def narrow(input, dim, start, length):
     """A view of `length` elements from `start` along `dim` (SliceBackward0)."""
+    # NOTE: PyTorch's text for a float lists narrow's two forms (start an int or a 0-dim tensor); this names the one
+    dim, start = int_argument(dim, "narrow", "dim", 2), int_argument(start, "narrow", "start", 3)
+    length = int_argument(length, "narrow", "length", 4)
     d = normalize_dim(dim, input._data.ndim)
     size = input._data.shape[d]
-    start = int(start)
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     start %= size if size else 1
@@ -163,6 +170,7 @@ def narrow(input, dim, start, length):
 
 def select(input, dim, index):
     """The view at `index` along `dim`, without that dim (SelectBackward0)."""
+    dim, index = int_argument(dim, "select", "dim", 2), int_argument(index, "select", "index", 3)
     ndim = input._data.ndim
     if ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")

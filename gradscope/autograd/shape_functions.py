@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import first_non_int, normalize_dim
+from gradscope._shapes import first_non_int, int_argument, ints_argument, normalize_dim
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply, apply_holding, hold
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
@@ -137,10 +137,12 @@ t = fused_products.transpose(t)
 
 
 def transpose(input, dim0, dim1):
+    if type(dim0) is not int or type(dim1) is not int:
+        dim0, dim1 = int_argument(dim0, "transpose", "dim0", 2), int_argument(dim1, "transpose", "dim1", 3)
     ndim = input._data.ndim
     dims = (normalize_dim(dim0, ndim), normalize_dim(dim1, ndim))
     # the node keeps the dims as given, as PyTorch's (a 0-d tensor's are 0)
-    return apply(S.transpose, (input,), (int(dim0), int(dim1)) if ndim else dims)
+    return apply(S.transpose, (input,), (dim0, dim1) if ndim else dims)
 
 
 swapaxes = swapdims = transpose
@@ -157,17 +159,22 @@ def permute(input, *dims):
 
 
 def unsqueeze(input, dim):
+    if type(dim) is not int:
+        dim = int_argument(dim, "unsqueeze", "dim", 2)
     normalize_dim(dim, input._data.ndim + 1)  # its range error; the node keeps dim as given, as PyTorch's
-    return apply(S.unsqueeze, (input,), (int(dim),))
+    return apply(S.unsqueeze, (input,), (dim,))
 
 
 def squeeze(input, dim=None):
     if dim is None:
         return apply(S.squeeze_all, (input,))
     ndim = input._data.ndim
-    dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
-    if not isinstance(dim, (tuple, list)):  # the node keeps dim as given, as PyTorch's
-        return apply(S.squeeze_dim, (input,), (int(dim),))
+    # NOTE: PyTorch's text for a float lists squeeze's three forms; this names the one it meant
+    dim = ints_argument(dim, "squeeze", "dim", 2) if isinstance(dim, (tuple, list)) else int_argument(
+        dim, "squeeze", "dim", 2)
+    dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, tuple) else (dim,)))
+    if not isinstance(dim, tuple):  # the node keeps dim as given, as PyTorch's
+        return apply(S.squeeze_dim, (input,), (dim,))
     dims = tuple(d for d in dims if ndim and input._data.shape[d] == 1)
     return apply(S.squeeze_dims, (input,), (dims,))
 
@@ -533,14 +540,16 @@ def stack(tensors, dim=0):
 
 
 def split(tensor, split_size_or_sections, dim=0):
-    d = normalize_dim(dim, tensor._data.ndim)
+    # NOTE: PyTorch's text for a float dim lists split's two forms; this names the one it meant
+    d = normalize_dim(int_argument(dim, "split", "dim", 3), tensor._data.ndim)
     size = tensor._data.shape[d]
     op = S.split
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         sections = [min(step, size - start) for start in range(0, size, step)] or [0]
-    else:
-        op, sections = S.split_with_sizes, list(split_size_or_sections)
+    else:  # a float split size goes here too, as PyTorch's Tensor.split sends it
+        op = S.split_with_sizes
+        sections = list(ints_argument(split_size_or_sections, "split_with_sizes", "split_sizes", 2))
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sections}")
@@ -548,6 +557,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    chunks, dim = int_argument(chunks, "chunk", "chunks", 2), int_argument(dim, "chunk", "dim", 3)
     size = input._data.shape[normalize_dim(dim, input._data.ndim)]
     return split(input, max(1, -(-size // chunks)), dim)
 

@@ -7,6 +7,7 @@ import math
 import warnings
 
 import gradscope
+from gradscope._shapes import int_argument, ints_argument
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import size_list
@@ -30,7 +31,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     >>> F.pad(gradscope.ones(1, 2, 3), (1, 2), value=0.5).shape
     torch.Size([1, 2, 6])
     """
-    pad = tuple(int(p) for p in pad)
+    pad = ints_argument(pad, "pad", "pad", 2)
     ndim = input.dim()
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -124,7 +125,7 @@ def _sizes_and_scales(input: Tensor, size, scale_factor, recompute_scale_factor,
                                 f"int], but got size with types {[type(n) for n in size]}")
             sizes = tuple(size)
         else:
-            sizes = (int(size),) * dims
+            sizes = (int_argument(size, "interpolate", "size", 2),) * dims
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         return sizes, (None,) * dims

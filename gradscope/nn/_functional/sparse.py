@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 import gradscope
+from gradscope._shapes import int_argument
 from gradscope.autograd.dispatch import apply_holding
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import embedding as E
@@ -153,6 +154,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
+    num_classes = int_argument(num_classes, "one_hot", "num_classes", 2)
     classes = tensor._data
     if classes.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
