@@ -192,6 +192,15 @@ MORE_CALLS = {
     "slice_copy": lambda L, a, b: (L.slice_copy, (a, 1, 0, 2)), "squeeze_copy": lambda L, a, b: (L.squeeze_copy, (a,)),
     "t_copy": lambda L, a, b: (L.t_copy, (a,)), "unsqueeze_copy": lambda L, a, b: (L.unsqueeze_copy, (a, 0)),
     "slice_scatter": lambda L, a, b: (L.slice_scatter, (a, b[:1], 0, 0, 1)),
+    # the library's own layers call these as the functions themselves (no out= frame)
+    "tanh": lambda L, a, b: (L.tanh, (a,)), "sigmoid": lambda L, a, b: (L.sigmoid, (a,)),
+    "where": lambda L, a, b: (L.where, (a > 0, a, b)),
+    "addmm": lambda L, a, b: (L.addmm, (a, a, L.ones(3, 3, dtype=a.dtype))),
+    "addmm with beta, alpha": lambda L, a, b: (lambda *args, out: L.addmm(*args, beta=0.5, alpha=2, out=out),
+                                               (a, b, L.eye(3, dtype=a.dtype))),
+    "cat": lambda L, a, b: (L.cat, ([a, b],)), "cat along 1": lambda L, a, b: (L.cat, ([a, b], 1)),
+    "concat": lambda L, a, b: (L.concat, ([a, b],)), "concatenate": lambda L, a, b: (L.concatenate, ([a, b], 1)),
+    "stack": lambda L, a, b: (L.stack, ([a, b],)), "stack along 2": lambda L, a, b: (L.stack, ([a, b], 2)),
 }
 LOGICAL = {name: (lambda n: lambda L, a, b: (getattr(L, n), (a > 0, b > 1)))(name)
            for name in ("logical_and", "logical_or", "logical_xor")}

@@ -4,9 +4,9 @@ torch.sum, torch.exp … (`torch.div(x, 0, out=x)`, the tensors tutorial's `torc
 gradscope/__init__.py hands this table to the one wrapper that binds the torch namespace (numpy_names.py), which
 also gives the reductions NumPy's argument names: a function takes `out=` and `axis=` through one frame. The tensor
 methods and operators take no `out`, as in PyTorch, and stay the functions themselves (one frame for the common
-case, see fused.py). Ops the library itself calls through the namespace on a hot path (tanh, addmm, cat, stack,
-where, sigmoid) are not in the table yet: their out= would cost every model's forward a frame. Functions that
-have an `out` parameter of their own (zeros, cumsum, randperm, hstack …) write it themselves."""
+case, see fused.py). The library's own callers of tanh, sigmoid, where and addmm (nn.Tanh, F.linear, the RNN cells)
+import the functions themselves, not the namespace's wrapped ones: out= costs no model's forward a frame. Functions
+that have an `out` parameter of their own (zeros, cumsum, randperm, hstack …) write it themselves."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ _INTO = {  # torch name: ATen name
     "logical_not": "logical_not", "max": "max", "min": "min", "softmax": "softmax", "log_softmax": "log_softmax",
     "alias_copy": "alias_copy", "diagonal_copy": "diagonal_copy", "slice_copy": "slice_copy",
     "squeeze_copy": "squeeze_copy", "t_copy": "t_copy", "unsqueeze_copy": "unsqueeze_copy",
-    "slice_scatter": "slice_scatter",
+    "slice_scatter": "slice_scatter", "tanh": "tanh", "sigmoid": "sigmoid", "where": "where", "addmm": "addmm",
+    "cat": "cat", "concat": "cat", "concatenate": "cat", "stack": "stack",
 }
 OUT_FORMS = {name: _into(aten) for name, aten in _INTO.items()}
 OUT_FORMS.update({name: _made_in(name) for name in ("full", "eye", "linspace", "rand", "randn", "randint")})

@@ -15,6 +15,7 @@ import numpy as np
 import gradscope
 from gradscope.autograd import fused_cells
 from gradscope.autograd.factories import empty
+from gradscope.autograd.functions import tanh, where  # not the namespace's out= taking forms
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn import functional as F
 from gradscope.nn import init
@@ -27,7 +28,7 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 def _tanh_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     """One step of nn.RNN on its input's projection, as ATen's SimpleCell: the state's product, the input's added."""
-    return gradscope.tanh(F.linear(hidden, w_hh, b_hh) + x_proj)
+    return tanh(F.linear(hidden, w_hh, b_hh) + x_proj)
 
 
 def _relu_step(x_proj: Tensor, hidden: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -187,8 +188,8 @@ class RNNBase(Module):
                         state = new_state
                     else:
                         running = gradscope.from_numpy((t < lengths)[:, None])
-                        state = (tuple(gradscope.where(running, new, old) for new, old in zip(new_state, state))
-                                 if self.mode == "LSTM" else gradscope.where(running, new_state, state))
+                        state = (tuple(where(running, new, old) for new, old in zip(new_state, state))
+                                 if self.mode == "LSTM" else where(running, new_state, state))
                     hiddens[t] = state[0] if self.mode == "LSTM" else state
                 outputs.append(gradscope.stack(hiddens))
                 finals.append(state)
@@ -402,7 +403,7 @@ class RNNCell(RNNCellBase):
         hidden = fused_cells.rnn_cell(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, relu)
         if hidden is None:  # not its common case: op by op
             pre = F.linear(hx, weight_hh, bias_hh) + F.linear(input, weight_ih, bias_ih)
-            hidden = gradscope.relu(pre) if relu else gradscope.tanh(pre)
+            hidden = gradscope.relu(pre) if relu else tanh(pre)
         return hidden if batched else hidden.squeeze(0)
 
 

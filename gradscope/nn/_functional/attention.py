@@ -17,6 +17,7 @@ import numpy as np
 
 import gradscope
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.functions import where
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import times
 from gradscope.nn._functional.dropout import dropout
@@ -49,7 +50,7 @@ def _additive(mask: Tensor, dtype) -> Tensor:
     """A boolean mask (True = attend) as 0 / -inf of `dtype`; a float mask as it is."""
     if mask.dtype != gradscope.bool:
         return mask
-    return gradscope.where(mask, gradscope.zeros((), dtype=dtype), gradscope.full((), -math.inf, dtype=dtype))
+    return where(mask, gradscope.zeros((), dtype=dtype), gradscope.full((), -math.inf, dtype=dtype))
 
 
 def _check_product(query: Tensor, size: int, other: Tensor, inner: int | None = None) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 
 import gradscope
 from gradscope.autograd.dispatch import apply_holding
+from gradscope.autograd.functions import where
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._reduction import check_reduction
 from gradscope.ops import ctc as C
@@ -36,7 +37,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     loss = apply_holding(C.ctc_loss, (log_probs,), (target_array, input_lengths, target_lengths, blank,
                                                    bool(zero_infinity)), (targets,))[0]
     if zero_infinity:
-        loss = gradscope.where(loss == float("inf"), gradscope.zeros((), dtype=loss.dtype), loss)
+        loss = where(loss == float("inf"), gradscope.zeros((), dtype=loss.dtype), loss)
     if reduction == "mean":
         divisor = gradscope.tensor(target_lengths, dtype=loss.dtype).clamp_min(1)
         return (loss / divisor).mean()

@@ -7,6 +7,7 @@ import numpy as np
 import gradscope
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.products import addmm  # not the namespace's out= taking form: no frame a layer
 from gradscope.autograd.shape_functions import t
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import type_name
@@ -36,11 +37,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return input.matmul(weight.t())
     if input.dim() == 2:
-        return gradscope.addmm(bias, input, gradscope.t(weight))
+        return addmm(bias, input, gradscope.t(weight))
     if not input.is_contiguous():  # ATen flattens only a contiguous input: else a matmul, the bias added in place
         output = input.matmul(gradscope.t(weight))
         return output.add_(bias)
-    flat = gradscope.addmm(bias, input.reshape(-1, in_features), gradscope.t(weight))
+    flat = addmm(bias, input.reshape(-1, in_features), gradscope.t(weight))
     return flat.view(*input.shape[:-1], weight.shape[0])
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradscope
 from gradscope.autograd.dispatch import apply_holding
+from gradscope.autograd.functions import where
 from gradscope.autograd.tensor import Tensor
 from gradscope.nn._functional._args import minus, number_minus, plus, scalar_type
 from gradscope.nn._functional._reduction import (
@@ -48,7 +49,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     reduction = checked_reduction(size_average, reduce, reduction)
     zeros = gradscope.zeros_like(input)
     margin_clamp = number_minus(margin, input).clamp_min(0)
-    output = gradscope.where(target != 1, margin_clamp, zeros) + gradscope.where(target != -1, input, zeros)
+    output = where(target != 1, margin_clamp, zeros) + where(target != -1, input, zeros)
     return reduce_loss(output, reduction)
 
 
@@ -74,8 +75,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     magnitude2 = plus((input2 * input2).sum(target_dim), _EPSILON)
     cosine = product_sum / (magnitude1 * magnitude2).sqrt()
     zeros = gradscope.zeros_like(cosine)
-    positive = gradscope.where(target == 1, number_minus(1, cosine), zeros)
-    negative = gradscope.where(target == -1, minus(cosine, margin).clamp_min(0), zeros)
+    positive = where(target == 1, number_minus(1, cosine), zeros)
+    negative = where(target == -1, minus(cosine, margin).clamp_min(0), zeros)
     return reduce_loss(positive + negative, reduction)
 
 
