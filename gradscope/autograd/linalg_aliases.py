@@ -45,10 +45,10 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out: Tenso
     max(atol, rtol · σ_max) count as zero. rtol defaults to eps · max(m, n), or to 0 when only atol is given.
     hermitian=True goes through eigh, as PyTorch's: only A's lower triangle is read."""
     L._refuse_out_with_grad(out, "linalg_pinv", A)
-    if A.dim() < 2 or not A.dtype.is_floating_point:
+    if A.dim() < 2 or not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"linalg.pinv({L._type_name(A)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
-    if rtol is None:
+    if rtol is None:  # (a complex dtype's eps is its real part's)
         rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A._data.dtype).eps * max(A.shape[-2:])
     return L._written(apply(P.linalg_pinv, (A,), (0.0 if atol is None else float(atol), float(rtol),
                                                  bool(hermitian))), out)

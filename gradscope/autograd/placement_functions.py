@@ -257,11 +257,12 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     d = normalize_dim(dim, data.ndim)
     index_shape = np.broadcast_shapes(data.shape[:d] + (index.shape[d],) + data.shape[d + 1:], index.shape)
     input_shape = np.broadcast_shapes(index.shape[:d] + (data.shape[d],) + index.shape[d + 1:], data.shape)
-    # NOTE: PyTorch gathers with a copy of the broadcast indices (changing `indices` later is no error), counting
-    # negative ones from the end. (It wraps any index modulo the size; out of [-size, size) gather refuses it here.)
+    # NOTE: PyTorch gathers with a copy of the broadcast indices (changing `indices` later is no error), each taken
+    # modulo the size along dim (its remainder: -1 is the last, and so is 2 of 3; 3 of 3 is the first), out of range
+    # or not (without a dim, the flattened gather refuses one)
     positions = np.broadcast_to(index, index_shape)
-    positions = Tensor._make(np.where((positions < 0) & (positions >= -data.shape[d]), positions + data.shape[d],
-                                      positions))
+    size = data.shape[d]
+    positions = Tensor._make(np.remainder(positions, size) if size else positions.copy())
     return write_out("take_along_dim", gather(expand(input, input_shape), d, positions), out)
 
 

@@ -15,7 +15,8 @@ from gradscope.autograd.errors import warn_once
 from gradscope.autograd.functions import _operands, _refuse_bool_subtraction, clone, mul
 from gradscope.autograd.inplace import _inplace
 from gradscope.autograd.out_arg import write_out
-from gradscope.autograd.products import addmm, mm
+from gradscope.autograd.products import addmm, dot, mm
+from gradscope.autograd.reductions import sum as reduction_sum
 from gradscope.autograd.refusals import type_name
 from gradscope.autograd.shape_functions import expand, permute, reshape, stack, view
 from gradscope.autograd.tensor import Tensor
@@ -46,17 +47,28 @@ def tensordot(a, b, dims=2, out=None):
         raise RuntimeError("both inputs should have same dtype")
     given_a, given_b = _contracted_dims(a, b, dims)
     for da, db in zip(given_a, given_b):
-        if a._data.shape[da] != b._data.shape[db]:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size {a._data.shape[da]} in dim "
-                               f"{da} and second has size {b._data.shape[db]} in dim {db}")
+        first, second = a._data.shape[da], b._data.shape[db]
+        # a contracted dim of size 1 broadcasts, as PyTorch's: the other side is summed over it first (SumBackward1)
+        if second == 1:  # NOTE: also when both are 1, as PyTorch's (a SumBackward1 over nothing)
+            a = reduction_sum(a, da, True, dtype=a.dtype)
+        elif first == 1:
+            b = reduction_sum(b, db, True, dtype=b.dtype)
+        elif first != second:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {first} in dim {da} and "
+                               f"second has size {second} in dim {db}")
     contract_a = [normalize_dim(d, a._data.ndim) for d in given_a]
     contract_b = [normalize_dim(d, b._data.ndim) for d in given_b]
     free_a = [d for d in range(a._data.ndim) if d not in contract_a]
     free_b = [d for d in range(b._data.ndim) if d not in contract_b]
     size = math.prod(a._data.shape[d] for d in contract_a)
+    shape = tuple(a._data.shape[d] for d in free_a) + tuple(b._data.shape[d] for d in free_b)
+    if math.prod(shape) == 1:  # one number: PyTorch's dot of the two flattened (DotBackward0; a vector as it is)
+        left, right = permute(a, free_a + contract_a), permute(b, contract_b + free_b)
+        left = left if left._data.ndim == 1 else reshape(left, (size,))
+        right = right if right._data.ndim == 1 else reshape(right, (size,))
+        return write_out("tensordot", reshape(dot(left, right), shape), out)
     left = reshape(permute(a, free_a + contract_a), (-1, size))
     right = reshape(permute(b, contract_b + free_b), (size, -1))
-    shape = tuple(a._data.shape[d] for d in free_a) + tuple(b._data.shape[d] for d in free_b)
     return write_out("tensordot", reshape(mm(left, right), shape), out)
 
 

@@ -500,9 +500,13 @@ def cat(tensors, dim=0):
         raise _cat_error(given, 0)
     d = normalize_dim(dim, ndim)
     common = _dtypes.result_type([t._data for t in tensors])
+    if len(tensors) < len(given):  # legacy empty 1-D tensors: skipped by the forward, still inputs of the node
+        tensors = given
     arrays = [t._data.astype(common, copy=False) for t in tensors]
     try:
-        return apply(S.cat, tensors, (d, tuple(t._data.shape[d] for t in tensors)), arrays)
+        sizes = tuple(None if ndim > 1 and t._data.ndim == 1 and not t._data.shape[0] else t._data.shape[d]
+                      for t in tensors)
+        return apply(S.cat, tensors, (d, sizes), arrays)
     except (ValueError, IndexError):  # NumPy's words for shapes that don't fit: PyTorch's instead
         raise _cat_error(given, d) from None
 

@@ -9,6 +9,11 @@ from gradscope.ops.linalg_solve import mT
 from gradscope.ops.registry import primitive
 
 
+def mH(xp, a):
+    """The conjugate transpose of each matrix of a stack."""
+    return xp.conj(mT(xp, a))
+
+
 def _pinv(a, atol, rtol, hermitian):
     """Through the SVD: singular values at or below max(atol, rtol · σ_max) count as zero."""
     if hermitian:
@@ -18,7 +23,8 @@ def _pinv(a, atol, rtol, hermitian):
     threshold = np.maximum(atol, rtol * largest)
     kept = singular > threshold
     inverse = np.divide(1.0, singular, out=np.zeros_like(singular), where=kept)
-    return np.matmul(np.swapaxes(vh, -1, -2) * inverse[..., None, :], np.swapaxes(u, -1, -2)).astype(a.dtype)
+    return np.matmul(np.swapaxes(vh, -1, -2).conj() * inverse[..., None, :], np.swapaxes(u, -1, -2).conj()).astype(
+        a.dtype)  # V S⁺ Uᴴ
 
 
 def _pinv_hermitian(a, atol, rtol):
@@ -31,25 +37,25 @@ def _pinv_hermitian(a, atol, rtol):
     return np.matmul(vectors * inverse[..., None, :], np.swapaxes(vectors, -1, -2).conj()).astype(a.dtype)
 
 
-def _pinv_vjp(g, s):
+def _pinv_vjp(g, s, transpose=mT):
     # PyTorch's pinv_backward, hermitian or not (it reads all of `a`, not the triangle eigh read); the product order
-    # keeps every intermediate matrix as small as possible
+    # keeps every intermediate matrix as small as possible. `transpose`: the conjugate one (mH) for complex tensors
     xp, a, pinv = s.xp, s.self, s.result
-    pinv_t, g_t = mT(xp, pinv), mT(xp, g)
+    pinv_t, g_t = transpose(xp, pinv), transpose(xp, g)
     if a.shape[-2] <= a.shape[-1]:
         k = xp.matmul(g_t, pinv)
         k_pinv_t = xp.matmul(k, pinv_t)
-        return (-mT(xp, xp.matmul(pinv, k)) + k_pinv_t - xp.matmul(xp.matmul(a, pinv), k_pinv_t)
+        return (-transpose(xp, xp.matmul(pinv, k)) + k_pinv_t - xp.matmul(xp.matmul(a, pinv), k_pinv_t)
                 + xp.matmul(xp.matmul(pinv_t, pinv), g_t - xp.matmul(k, a)))
     k = xp.matmul(pinv, g_t)
     pinv_t_k = xp.matmul(pinv_t, k)
-    return (-mT(xp, xp.matmul(k, pinv)) + pinv_t_k - xp.matmul(xp.matmul(pinv_t_k, pinv), a)
+    return (-transpose(xp, xp.matmul(k, pinv)) + pinv_t_k - xp.matmul(xp.matmul(pinv_t_k, pinv), a)
             + xp.matmul(xp.matmul(g_t - xp.matmul(a, k), pinv), pinv_t))
 
 
 linalg_pinv = primitive("linalg_pinv", _pinv, "LinalgPinvBackward0", inputs=("self",),
                         params=("atol", "rtol", "hermitian"), unsaved=("hermitian",), saves=(("self", "result"),),
-                        vjp=(_pinv_vjp,))
+                        vjp=(_pinv_vjp,), complex_vjp=(lambda g, s: _pinv_vjp(g, s, mH),))
 
 
 def _cholesky_inverse(factor, upper):

@@ -132,13 +132,23 @@ index = primitive("index", lambda a, indices: a[indices], "IndexBackward0", inpu
                   vjp=(lambda g, s: s.xp.index_scatter(g, s.self_sym_sizes, s.indices, True),))
 
 
+def _cat(arrays, dim, sizes):
+    if None in sizes:  # a legacy empty 1-D tensor among others: PyTorch skips it
+        arrays = [a for a, size in zip(arrays, sizes, strict=True) if size is not None]
+    return np.concatenate(arrays, axis=dim)
+
+
 def _cat_vjp(g, s):
-    return s.xp.split(g, s.sizes, s.dim)
+    if None not in s.sizes:
+        return s.xp.split(g, s.sizes, s.dim)
+    # a skipped legacy empty tensor gets an empty gradient, as PyTorch's cat_tensors_backward gives it
+    parts = iter(s.xp.split(g, [size for size in s.sizes if size is not None], s.dim))
+    return [next(parts) if size is not None else s.xp.zeros((0,), s.xp.dtype_of(g)) for size in s.sizes]
 
 
-cat = primitive("cat", lambda arrays, dim, sizes: np.concatenate(arrays, axis=dim),
-                "CatBackward0", inputs=("tensors",), params=("dim", "sizes"), unsaved=("sizes",), variadic=True,
-                vjp=(_cat_vjp,))
+# sizes: each tensor's along dim, None for a legacy empty 1-D tensor skipped (it still is an input of the node)
+cat = primitive("cat", _cat, "CatBackward0", inputs=("tensors",), params=("dim", "sizes"), unsaved=("sizes",),
+                variadic=True, vjp=(_cat_vjp,))
 
 
 def _stack_vjp(g, s):

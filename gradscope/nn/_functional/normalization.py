@@ -150,10 +150,12 @@ def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor 
     if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool):
         raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not "
                         f"{type(momentum).__name__}")
-    channels = input.shape[1]
+    channels = input.shape[1] if input.dim() > 1 else 0  # (a 1-D input has none, as PyTorch reads it)
     for what, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
         _check_channels(what, tensor, channels)
+    if input.dim() < 2 and input.numel():
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
                            "evaluation mode")
@@ -161,11 +163,25 @@ def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor 
     _check_floating("batch_norm", input)
     if check_parameters:
         _check_parameter_dtypes(input, weight, bias, running_mean, running_var)
+    if not input.numel():
+        return _empty_batch_norm(input, weight, bias)
     statistics = [None if t is None else t._data for t in (running_mean, running_var)]
     out, mean, rstd = apply_holding(N.native_batch_norm, (input, weight, bias), (*statistics, bool(training), eps),
                                     (running_mean, running_var))
     if training:
         _update_running(running_mean, running_var, mean._data, rstd._data, eps, input.numel() // channels, momentum)
+    return out
+
+
+def _empty_batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """PyTorch's batch norm of an empty input: a clone (not a view, not a new empty tensor: the graph goes on),
+    times weight[0] and plus bias[0] when given; the running statistics stay as they are (a mean over no
+    values, nan, was written into them)."""
+    out = input.clone()
+    if weight is not None:
+        out = out * weight.select(0, 0)
+    if bias is not None:
+        out = out + bias.select(0, 0)
     return out
 
 
