@@ -45,8 +45,8 @@ from gradscope.autograd.reductions import (
     all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var,
 )
 from gradscope.autograd.shape_functions import (
-    cat, chunk, concat, concatenate, expand, flatten, gather, masked_fill, permute, reshape, split, squeeze, stack,
-    swapaxes, swapdims, t, transpose, unbind, unsqueeze, view_as,
+    cat, chunk, concat, concatenate, expand, fill, flatten, gather, masked_fill, permute, reshape, split, squeeze,
+    stack, swapaxes, swapdims, t, transpose, unbind, unsqueeze, view_as,
 )
 from gradscope.autograd.generator import Generator
 from gradscope.autograd.indexing_functions import (
@@ -150,7 +150,7 @@ __getattr__, __dir__ = _lazy_exports(
     __name__, globals(),
     submodules=("accelerator", "amp", "backends", "compiler", "cpu", "cuda", "distributed", "distributions", "fft",
                 "func", "hub", "jit", "linalg", "mps", "multiprocessing", "nn", "optim", "profiler", "random",
-                "serialization", "special", "testing", "types", "utils", "xpu"),
+                "serialization", "signal", "special", "testing", "types", "utils", "xpu"),
     names={
         "gradscope.autograd.conversions": ("asarray", "empty_permuted", "empty_strided", "from_dlpack", "frombuffer",
                                            "scalar_tensor", "set_default_tensor_type"),

@@ -16,6 +16,7 @@ from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
 from gradscope.autograd.node import HeldTensors
 from gradscope.autograd.refusals import type_name
 from gradscope.autograd.tensor import Tensor
+from gradscope.ops import elementwise as E
 from gradscope.ops import placement as P
 from gradscope.ops import shape as S
 
@@ -469,6 +470,16 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 def _first_larger(shape: tuple, dim: int, index_shape: tuple) -> int:
     return next((d for d, (wanted, size) in enumerate(zip(index_shape, shape)) if d != dim and wanted > size), 0)
+
+
+def fill(input, value):
+    """A new tensor of input's shape and dtype, every element `value` (torch.fill: fill_ out of place)."""
+    if isinstance(value, Tensor):  # differentiable in the value
+        if value._data.ndim:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        return apply(E.fill_new_tensor, (input, value), (), [input._data, value._data])
+    return apply(E.fill_new, (input,), (_dtypes.checked_scalar(value, input._data.dtype),))
 
 
 def masked_fill(input, mask, value):

@@ -401,6 +401,12 @@ fill = primitive("fill", lambda a, value: np.full_like(a, value), "FillBackward2
 # x.fill_(v) with a 0-dim tensor v (and x[...] = v): v gets the sum of the gradient (the engine sums it)
 fill_tensor = primitive("fill_tensor", lambda a, value: np.full_like(a, value), "FillBackward3",
                         inputs=("self", "value"), vjp=(lambda g, s: s.xp.zeros_like(g), lambda g, s: g))
+# torch.fill(x, v): a new tensor of x's shape and dtype, every element v (FillBackward0; a 0-dim tensor v, whose
+# gradient is the sum of the output's: FillBackward1)
+fill_new = primitive("fill_new", lambda a, value: np.full_like(a, value), "FillBackward0", inputs=("self",),
+                     params=("value",), vjp=(lambda g, s: s.xp.zeros_like(g),))
+fill_new_tensor = primitive("fill_new_tensor", lambda a, value: np.full_like(a, value), "FillBackward1",
+                            inputs=("self", "value"), vjp=(lambda g, s: s.xp.zeros_like(g), lambda g, s: g))
 zero = primitive("zero", np.zeros_like, "ZeroBackward0", inputs=("self",), vjp=(lambda g, s: s.xp.zeros_like(g),))
 # x.uniform_(), x.normal_(): the generator's values (a parameter) replace x's; the gradient is zero
 uniform = primitive("uniform", lambda a, values: values, "UniformBackward0", inputs=("self",), params=("values",),

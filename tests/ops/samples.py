@@ -376,6 +376,8 @@ def _shape() -> list[Sample]:
         Sample("fill_[2x3]", lambda lib, x: x.clone().fill_(2.0), m),
         Sample("zero_[2x3]", lambda lib, x: x.clone().zero_(), m),
         Sample("fill_tensor[2x3,scalar]", lambda lib, x, v: x.clone().fill_(v), ((2, 3), ())),
+        Sample("fill[2x3]", lambda lib, x: lib.fill(x, 2.0), m),
+        Sample("fill_new_tensor[2x3,scalar]", lambda lib, x, v: lib.fill(x, v), ((2, 3), ())),
         Sample("setitem_ellipsis[2x3,scalar]", _setitem(Ellipsis, lambda v: v), ((2, 3), ())),
         Sample("masked_fill_tensor[2x3,scalar]", lambda lib, x, v: x.masked_fill(lib.tensor(checkerboard((2, 3))), v),
                ((2, 3), ())),

@@ -1,0 +1,5 @@
+"""torch.signal: window functions (torch.signal.windows)."""
+
+from gradscope.signal import windows
+
+__all__ = ["windows"]
