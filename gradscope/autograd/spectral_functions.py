@@ -8,7 +8,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
-from gradscope.autograd.complex_functions import conj
+from gradscope.autograd.complex_functions import conj, conj_physical
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import to_dtype
 from gradscope.autograd.pointwise import _type_name
@@ -223,6 +223,45 @@ def irfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None
 
 def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
     return irfftn(input, s, dim, norm)
+
+
+def hfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+    """The real spectrum of an n-dimensional signal with Hermitian symmetry, given by its half along the last of `dim`
+    (s[-1] points there, 2 (m − 1) by default): as PyTorch, a forward c2c over the other dims, then the conjugate's
+    c2r along the last."""
+    input = _floating(input)
+    dims, sizes = _dims_and_sizes(input, s, dim)
+    if sizes is None:
+        sizes = tuple(input._data.shape[d] for d in dims[:-1]) + (2 * (input._data.shape[dims[-1]] - 1),)
+    last = sizes[-1]
+    _check_size(last)
+    input = _resized(_as_complex(input), dims, tuple(sizes[:-1]) + (last // 2 + 1,))
+    code = _code(norm, True)
+    if len(dims) > 1:
+        input = apply(S.fft_c2c, (input,), (tuple(sorted(dims[:-1])), code, True))
+    return apply(S.fft_c2r, (conj(input),), ((dims[-1],), code, last))
+
+
+def hfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+    return hfftn(input, s, dim, norm)
+
+
+def ihfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+    """The inverse of hfftn: of a real signal, the half spectrum (n // 2 + 1) along the last of `dim` of its
+    inverse transform. As PyTorch: a one-sided r2c along the last, conjugated, then an inverse c2c over the others."""
+    input = _real_input(input, "ihfftn")
+    dims, sizes = _dims_and_sizes(input, s, dim)
+    if sizes is not None:
+        input = _resized(input, dims, sizes)
+    code = _code(norm, False)
+    half = apply(S.fft_r2c, (input,), ((dims[-1],), code, True))
+    if len(dims) == 1:
+        return conj(half)
+    return apply(S.fft_c2c, (conj_physical(half),), (tuple(sorted(dims[:-1])), code, False))
+
+
+def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+    return ihfftn(input, s, dim, norm)
 
 
 def _frequency_dtype(dtype, function: str) -> np.dtype:
