@@ -172,6 +172,7 @@ __getattr__, __dir__ = _lazy_exports(
             "max_pool3d", "native_channel_shuffle", "norm_except_dim", "pairwise_distance", "pdist",
             "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
             "selu_", "threshold", "threshold_", "triplet_margin_loss"),
+        "gradscope.autograd.lowrank": ("pca_lowrank", "svd_lowrank"),
         "gradscope.serialization": ("load", "save"),
         # debugging a training loop: a layer above this package, which itself imports this one
         "gradscope.watching": ("watch", "WatchStop"),
