@@ -35,6 +35,7 @@ ALLOWED = {
     "amp": {"base", "ops", "autograd", "amp"},
     "distributions": {"base", "ops", "autograd", "nn", "distributions"},
     "special": {"base", "ops", "autograd", "special"},
+    "signal": {"base", "ops", "autograd", "signal"},
     "testing": {"base", "ops", "autograd", "testing"},
     "jit": {"jit"},
     "distributed": {"distributed"},
@@ -42,7 +43,8 @@ ALLOWED = {
     "hub": {"base", "ops", "autograd", "hub"},
     "profiler": {"base", "ops", "autograd", "profiler"},
     "package": {"base", "ops", "autograd", "nn", "optim", "utils", "func", "linalg", "backends", "amp", "distributions",
-                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "profiler", "fft", "package"},
+                "special", "testing", "jit", "distributed", "multiprocessing", "hub", "profiler", "fft", "signal",
+                "package"},
 }
 THIRD_PARTY = {"cli": {"numpy", "typer", "rich", "click"}, "tui": {"numpy", "rich", "textual"},
                "pytest_plugin": {"numpy", "pytest"}}
@@ -143,7 +145,7 @@ AUTOGRAD_LAYERS = (
         "product_functions", "random_functions", "sequential_sampling", "linalg_functions", "linalg_aliases",
         "linalg_products", "conversions", "linalg_factorizations", "linalg_least_squares", "linalg_torch_forms",
         "view_inplace", "tensor_namespace", "pointwise_extra", "inplace_forms", "bitwise", "complex_functions",
-        "spectral_functions", "short_time", "variable", "random_tensors"}),
+        "spectral_functions", "short_time", "variable", "random_tensors", "lowrank"}),
     ("engine", {"engine", "leaf_order"}),
     ("tensor methods", {"tensor_methods"}),
     ("built on the engine", {"function", "graph", "functional", "anomaly", "localize", "forward_ad",
