@@ -9,6 +9,10 @@ Different before:
 - `@torch.no_grad()` on a class raised RuntimeError; PyTorch warns (FutureWarning) and builds the class in the mode
   (test_grad_mode_class_decoration); Function had no `generate_vmap_rule` nor `vmap`
   (test_custom_function_vmap_defaults);
+- a generator decorated with @no_grad()/@enable_grad() passed gen.throw() on as its own exception instead of into the
+  generator (test_set_grad_coroutines_benign_exceptions, _critical_exceptions); Tensor.volatile, ctx.saved_variables
+  and autograd.function.InplaceFunction were missing (test_volatile_deprecated, test_saved_variables_deprecated,
+  test_return_duplicate_inplace);
 - a gradient edge (torch.autograd.graph.get_gradient_edge) differentiated without grad_outputs raised "grad can be
   implicitly created only for scalar outputs" even for one element, and with grad_outputs of the wrong shape failed in
   NumPy's broadcasting (test_gradient_edge_output, test_gradient_edge_graph_ownership).
@@ -193,6 +197,71 @@ r.append(T.autograd.grad((tmp_edge1, out2), (x,), retain_graph=True))
 x.grad = None
 T.autograd.backward((tmp_edge1, out2), retain_graph=True)
 r + [x.grad]""",
+    "set_grad_coroutines_benign_exceptions": """
+class RecoverableException(Exception):
+    pass
+@T.no_grad()
+def coro_no_grad(n=4):
+    has_raised = False
+    for i in range(n):
+        try:
+            yield (-i if has_raised else i, T.is_grad_enabled())
+        except RecoverableException:
+            has_raised = True
+with T.enable_grad():
+    coro = coro_no_grad()
+    out = [next(coro)]
+    try:
+        while True:
+            out.append(coro.throw(RecoverableException))
+    except StopIteration:
+        pass
+out, T.is_grad_enabled()""",
+    "set_grad_coroutines_critical_exceptions": """
+class Unrecoverable(Exception):
+    pass
+class Secondary(Exception):
+    pass
+@T.enable_grad()
+def coro(n=4):
+    for i in range(n):
+        try:
+            yield i
+        except Unrecoverable:
+            raise Secondary(str(T.is_grad_enabled())) from None
+with T.no_grad():
+    c = coro()
+    next(c)
+    c.throw(Unrecoverable)""",
+    "volatile_deprecated": """
+import warnings
+v = T.ones(3, 3)
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    volatile = v.volatile
+    v.volatile = True
+volatile, [(x.category.__name__, str(x.message)) for x in w]""",
+    "saved_variables_deprecated": """
+import warnings
+class MyFunction(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, tensor1, tensor2):
+        ctx.save_for_backward(tensor1, tensor2)
+        return tensor1 + tensor2
+    @staticmethod
+    def backward(ctx, grad_output):
+        var1, var2 = ctx.saved_variables
+        return grad_output * var2, grad_output * var1
+with warnings.catch_warnings(record=True) as warns:
+    warnings.simplefilter("always")
+    x = T.ones((2, 2), requires_grad=True)
+    y = T.full((2, 2), 3.0, requires_grad=True)
+    MyFunction.apply(x, y).sum().backward()
+[(w.category.__name__, str(w.message)) for w in warns], x.grad, y.grad""",
+    "inplace_function_base": """
+x = T.ones(2, 2, dtype=T.double, requires_grad=True)
+f = T.autograd.function.InplaceFunction
+issubclass(f, T.autograd.Function), f.apply(x)""",
 }
 
 

@@ -38,6 +38,11 @@ class FunctionCtx:
         self._materialize_grads = value
 
     @property
+    def saved_variables(self) -> tuple:
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
+        return self.saved_tensors
+
+    @property
     def saved_tensors(self) -> tuple:
         if getattr(self, "_in_jvp", False):  # jvp reads what save_for_forward saved
             return tuple(getattr(self, "_to_save_forward", ()))
@@ -242,6 +247,14 @@ class Function(metaclass=_FunctionMeta):
         if level is not None:
             level.function_jvp(cls, ctx, args, outputs)
         return outputs[0] if single else outputs
+
+
+class InplaceFunction(Function):
+    """PyTorch's base for legacy Functions that may work in place (torch.autograd.function.InplaceFunction)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 def _returned_input(out: Tensor) -> Tensor:

@@ -189,6 +189,19 @@ Tensor.layout = property(lambda self: _dtypes.strided)
 Tensor.nbytes = property(lambda self: self._data.nbytes)
 Tensor.itemsize = property(lambda self: self._data.itemsize)
 Tensor.is_pinned = lambda self, device=None: False
+
+
+def _volatile(self) -> bool:
+    warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+    return False
+
+
+def _set_volatile(self, value) -> None:
+    warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.", UserWarning,
+                  stacklevel=2)
+
+
+Tensor.volatile = property(_volatile, _set_volatile)  # PyTorch's Variable.volatile, removed: always False
 Tensor.is_shared = lambda self: False
 Tensor.share_memory_ = lambda self: self  # one process's NumPy memory: nothing to move
 Tensor.is_distributed = lambda self: False
