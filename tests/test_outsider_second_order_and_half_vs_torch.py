@@ -13,6 +13,9 @@ Silently wrong before:
 - the 2-norm's gradient was x · (g / norm): with a zero norm, its second derivative in g was nan (PyTorch's is 0,
   its formula is g · (x / norm) masked), and in float32 2,398 of 7,000 gradients differed from PyTorch's in the
   last bit.
+- float16 cumsum, cumprod and logcumsumexp (and cumsum's gradient) ran in float16: a running sum of 0.5s stopped at
+  2048; baddbmm, addbmm, addmv and addr scaled a float16 product already overflowed (inf for PyTorch's 40000);
+  avg_pool of large float16 values summed to inf (local_response_norm went to 0).
 - addbmm of int32 returned int64 (NumPy's sum); addr of bools returned int64.
 Errors where PyTorch works: the second derivative of leaky_relu, hardtanh (relu6), softshrink, hardshrink and
 threshold with respect to their input (their rules selected with `where`, which left the input out of the graph:
@@ -115,6 +118,26 @@ y, T.autograd.grad(y.sum(), (x, w))""",
 x = T.full((2, 8), 0.5, requires_grad=True)
 w = T.ones(8, dtype=T.float64, requires_grad=True)
 F.rms_norm(x, (8,), w)""",
+    "half_cumulative_scans": """
+x = T.full((3000,), 0.5, dtype=T.float16)
+y = (T.arange(3000) % 7 * 0.03 + 0.9).half()
+x.cumsum(0)[-3:], y.cumprod(0)[-3:], y.logcumsumexp(0)[-3:], x.cumsum(0, dtype=T.float32)[-1]""",
+    "half_cumsum_gradient": """
+x = T.full((2, 3000), 0.5, dtype=T.float16, requires_grad=True)
+y = x.cumsum(1)
+y.sum().backward()
+y[:, -1], x.grad[:, :2]""",
+    "half_products_scaled": """
+a = T.full((2, 2), 200., dtype=T.float16, requires_grad=True)
+z2, z1 = T.zeros(2, 2, dtype=T.float16), T.zeros(2, dtype=T.float16)
+ys = (T.baddbmm(z2[None], a[None], a[None], alpha=0.5), T.addbmm(z2, a[None], a[None], alpha=0.5),
+      T.addmv(z1, a, a[0], alpha=0.5), T.addr(z2, a[0] * 2, a[0], alpha=0.5))
+ys, T.autograd.grad(sum(y.sum() for y in ys), a)""",
+    "half_avg_pool_of_large_values": """
+x = T.full((1, 1, 16, 16), 300., dtype=T.float16, requires_grad=True)
+y = F.avg_pool2d(x, 16)
+y.sum().backward()
+y, x.grad[0, 0, 0, :3], F.local_response_norm(T.linspace(-3, 3, 24).reshape(2, 4, 3).half() * 100, 2)""",
     # integers and bools
     "addbmm_int32": """
 b = T.ones(3, 2, 2, dtype=T.int32)

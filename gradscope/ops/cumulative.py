@@ -8,11 +8,20 @@ import numpy as np
 from gradscope.ops.registry import primitive
 
 
+def scan(ufunc, a, dim, dtype=None):
+    """`ufunc` accumulated along `dim` (cumsum: np.add), for the ops and for rules on arrays (NumpyNamespace)."""
+    if a.ndim == 0:
+        return a.astype(dtype or a.dtype)
+    if a.dtype == np.float16 and (dtype is None or dtype == np.float16):
+        # NOTE: as PyTorch's, float16 runs in float32 (its opmath type), each prefix rounded once: NumPy's float16
+        # loop stalls (a running sum of 0.5s stops at 2048)
+        return ufunc.accumulate(a, axis=dim, dtype=np.float32).astype(np.float16)
+    return ufunc.accumulate(a, axis=dim, dtype=dtype)
+
+
 def _scan(ufunc):
     def forward(a, dim, dtype=None):
-        if a.ndim == 0:
-            return a.astype(dtype or a.dtype)
-        return ufunc.accumulate(a, axis=dim, dtype=dtype)
+        return scan(ufunc, a, dim, dtype)
     return forward
 
 
@@ -118,9 +127,7 @@ cummin = primitive("cummin", _running_extreme(np.minimum), "CumminBackward0", in
 
 
 def _logcumsumexp(a, dim):
-    if a.ndim == 0:
-        return a.copy()
-    return np.logaddexp.accumulate(a, axis=dim)
+    return a.copy() if a.ndim == 0 else scan(np.logaddexp, a, dim)
 
 
 def _logcumsumexp_vjp(g, s):

@@ -12,6 +12,7 @@ import numpy as np
 from gradscope._shapes import sum_to
 from gradscope.ops import special
 from gradscope.ops.complex_ops import _view_as_complex, _view_as_real
+from gradscope.ops.cumulative import scan
 from gradscope.ops.nn import _erf
 from gradscope.ops.rearrange import roll_array
 
@@ -130,15 +131,15 @@ class NumpyNamespace:
 
     @staticmethod
     def cumsum(x, dim):
-        return np.cumsum(x, axis=dim)
+        return scan(np.add, x, dim)
 
     @staticmethod
     def cumprod(x, dim):
-        return np.cumprod(x, axis=dim)
+        return scan(np.multiply, x, dim)
 
     @staticmethod
     def logcumsumexp(x, dim):
-        return np.logaddexp.accumulate(x, axis=dim)
+        return scan(np.logaddexp, x, dim)
 
     threshold_backward = staticmethod(threshold_backward)
     relu_backward = staticmethod(relu_backward)

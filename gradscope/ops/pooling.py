@@ -235,7 +235,7 @@ def _avg_pool_primitive(dims: int):
     return primitive(
         f"avg_pool{dims}d", _avg_pool, f"AvgPool{dims}DBackward0", inputs=("self",),
         params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-        attrs=("self_sym_sizes",), saves=("self",), vjp=(_avg_pool_vjp,))  # self: saved as PyTorch does
+        attrs=("self_sym_sizes",), saves=("self",), vjp=(_avg_pool_vjp,), opmath=True)  # self: saved as PyTorch does
 
 
 avg_pool2d = _avg_pool_primitive(2)

@@ -95,11 +95,12 @@ baddbmm = primitive("baddbmm", _baddbmm, "BaddbmmBackward0", inputs=("self", "ba
                     params=("beta", "alpha"), saves=((), "batch2", "batch1"),
                     vjp=(lambda g, s: g * s.beta,
                          lambda g, s: s.xp.matmul(g, _mT(s.xp, s.batch2)) * s.alpha,
-                         lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), g) * s.alpha))
+                         lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), g) * s.alpha), opmath=True)
 
 
 def _beta_input(a, product, beta, alpha):
-    """beta · a + alpha · product; beta = 0 ignores a, nan and inf included, as PyTorch's."""
+    """beta · a + alpha · product; beta = 0 ignores a, nan and inf included, as PyTorch's. (baddbmm, addmv, addr and
+    addbmm are opmath primitives: float16 operands come here as float32, rounded once at the end, as PyTorch's.)"""
     beta, alpha = kernel_scalar(product, beta), kernel_scalar(product, alpha)
     product = product if alpha == 1 else alpha * product
     return product if beta == 0 else (a + product if beta == 1 else beta * a + product)
@@ -110,7 +111,7 @@ addmv = primitive("addmv", lambda a, mat, vec, beta, alpha: _beta_input(a, np.ma
                   saves=((), "vec", "mat"),
                   vjp=(lambda g, s: g * s.beta,
                        lambda g, s: s.xp.reshape(g, (-1, 1)) * s.vec * s.alpha,
-                       lambda g, s: s.xp.matmul(s.xp.transpose(s.mat, 0, 1), g) * s.alpha))
+                       lambda g, s: s.xp.matmul(s.xp.transpose(s.mat, 0, 1), g) * s.alpha), opmath=True)
 def _addr(a, vec1, vec2, beta, alpha):
     outer = np.multiply.outer(vec1, vec2)
     if outer.dtype == np.bool_:  # PyTorch's bool kernel: (beta and a) or (alpha and vec1 ⊗ vec2), a bool result
@@ -123,7 +124,7 @@ addr = primitive("addr", _addr,
                  saves=((), "vec2", "vec1"),
                  vjp=(lambda g, s: g * s.beta,
                       lambda g, s: s.xp.matmul(g, s.vec2) * s.alpha,
-                      lambda g, s: s.xp.matmul(s.xp.transpose(g, 0, 1), s.vec1) * s.alpha))
+                      lambda g, s: s.xp.matmul(s.xp.transpose(g, 0, 1), s.vec1) * s.alpha), opmath=True)
 
 
 def _expanded_over_batches(xp, g, batch):
@@ -142,7 +143,7 @@ addbmm = primitive("addbmm", _addbmm,
                         lambda g, s: s.xp.matmul(_expanded_over_batches(s.xp, g, s.batch2), _mT(s.xp, s.batch2))
                         * s.alpha,
                         lambda g, s: s.xp.matmul(_mT(s.xp, s.batch1), _expanded_over_batches(s.xp, g, s.batch1))
-                        * s.alpha))
+                        * s.alpha), opmath=True)
 
 
 # ------------------------------------------------------------------------------- _trilinear
