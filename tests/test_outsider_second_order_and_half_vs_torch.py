@@ -17,6 +17,8 @@ Silently wrong before:
   2048; baddbmm, addbmm, addmv and addr scaled a float16 product already overflowed (inf for PyTorch's 40000);
   avg_pool of large float16 values summed to inf (local_response_norm went to 0).
 - addbmm of int32 returned int64 (NumPy's sum); addr of bools returned int64.
+Node names: sum over an empty dim list was SumBackward0 (PyTorch: SumBackward1, dim ()); linalg.vecdot of two
+vectors was SumBackward1 over a product and broadcast a size-1 vector (PyTorch: vdot, VdotBackward0, which refuses).
 Errors where PyTorch works: the second derivative of leaky_relu, hardtanh (relu6), softshrink, hardshrink and
 threshold with respect to their input (their rules selected with `where`, which left the input out of the graph:
 "appears to not have been used in the graph"; PyTorch's *BackwardBackward0 nodes give zeros), so a Hessian-vector
@@ -138,6 +140,22 @@ x = T.full((1, 1, 16, 16), 300., dtype=T.float16, requires_grad=True)
 y = F.avg_pool2d(x, 16)
 y.sum().backward()
 y, x.grad[0, 0, 0, :3], F.local_response_norm(T.linspace(-3, 3, 24).reshape(2, 4, 3).half() * 100, 2)""",
+    # node names (grad_fn) met by running op_db's samples
+    "sum_over_an_empty_dim_list": """
+x = T.tensor(-4.8, dtype=T.float64, requires_grad=True)
+m = T.ones(2, 3, dtype=T.float64, requires_grad=True)
+ys = (T.sum(x, dim=()), T.sum(m, dim=[]), m.sum(dim=(), keepdim=True))
+ys, [y.grad_fn._saved_keepdim for y in ys], T.autograd.grad(sum(y.sum() for y in ys), (x, m))""",
+    "vecdot_of_two_vectors_is_vdot": """
+x = T.tensor([1.0, 2.0, 3.0], dtype=T.float64, requires_grad=True)
+z = T.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+ys = (T.linalg.vecdot(x, x * 2), T.linalg.vecdot(x, x, dim=0), T.linalg.vecdot(z * 1j, z))
+ys, [T.autograd.grad(y.real if y.is_complex() else y, v) for y, v in zip(ys, (x, x, z))]""",
+    "vecdot_of_two_vectors_does_not_broadcast": "T.linalg.vecdot(T.ones(3, requires_grad=True), T.ones(1))",
+    "vecdot_of_a_matrix_and_a_vector": """
+m = T.ones(2, 3, requires_grad=True)
+y = T.linalg.vecdot(m, T.tensor([1.0, 2.0, 3.0]))
+y, T.autograd.grad(y.sum(), m)""",
     # integers and bools
     "addbmm_int32": """
 b = T.ones(3, 2, 2, dtype=T.int32)

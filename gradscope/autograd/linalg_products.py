@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from gradscope.autograd.complex_functions import conj
+from gradscope.autograd.composites import vdot
 from gradscope.autograd.conversions import c_type_name
 from gradscope.autograd.linalg_factorizations import solve_ex
 from gradscope.autograd.linalg_functions import _check_floating, _type_name, _written, inv
@@ -117,6 +118,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = None) ->
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
                            f"{_type_name(x)} and y of type {_type_name(y)} instead")
     _check_floating(x, "linalg.vecdot")
+    if x.dim() == 1 and y.dim() == 1:  # PyTorch's vecdot of two vectors is vdot: VdotBackward0, no broadcasting
+        return _written(vdot(x, y), out)
     return _written(_sum(conj(x) * y, dim), out)
 
 

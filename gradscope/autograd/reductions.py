@@ -40,7 +40,7 @@ def _in(result, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     if dtype is not None or input._data.dtype.kind in "biu":
         input, dtype = _integers_widened(input, dtype)
-    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0 and not keepdim):
+    if dim is None:  # NOTE: an empty dim list sums every dim too, under SumBackward1 (its dims), as PyTorch's
         return _in(apply(R.sum_all, (input,)), dtype)
     return _in(apply(R.sum_dim, (input,), (_dims_arg(input, dim), keepdim)), dtype)
 
