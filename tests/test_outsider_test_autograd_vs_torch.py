@@ -13,6 +13,10 @@ Different before:
   generator (test_set_grad_coroutines_benign_exceptions, _critical_exceptions); Tensor.volatile, ctx.saved_variables
   and autograd.function.InplaceFunction were missing (test_volatile_deprecated, test_saved_variables_deprecated,
   test_return_duplicate_inplace);
+- SILENTLY WRONG: a custom Function that modifies a view in place (mark_dirty) lost its backward: the view's node was
+  regenerated from its base's old one, so the Function's gradient never ran (b.grad None, a.grad as if untouched).
+  As PyTorch, the base's grad_fn is now CopySlices over the Function's node (test_autograd_python_custom_function_
+  inplace); with two outputs it is PyTorch's error;
 - a gradient edge (torch.autograd.graph.get_gradient_edge) differentiated without grad_outputs raised "grad can be
   implicitly created only for scalar outputs" even for one element, and with grad_outputs of the wrong shape failed in
   NumPy's broadcasting (test_gradient_edge_output, test_gradient_edge_graph_ownership).
@@ -262,6 +266,54 @@ with warnings.catch_warnings(record=True) as warns:
 x = T.ones(2, 2, dtype=T.double, requires_grad=True)
 f = T.autograd.function.InplaceFunction
 issubclass(f, T.autograd.Function), f.apply(x)""",
+    "python_custom_function_inplace_on_a_view": """
+bw = []
+class MyAdder(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a.add_(b)
+        ctx.mark_dirty(a)
+        return a
+    @staticmethod
+    def backward(ctx, grad):
+        bw.append(grad.tolist())
+        return grad * 10, grad * 100
+a = T.ones(4, requires_grad=True)
+b = T.ones(2, requires_grad=True)
+base = a.clone()
+c = MyAdder.apply(base[1:3], b)
+(base * T.arange(4.)).sum().backward()
+bw, a.grad, b.grad, c.grad_fn.name(), base.grad_fn.name()""",
+    "python_custom_function_inplace_on_a_view_saving_it": """
+class Mul(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a.mul_(b)
+        ctx.mark_dirty(a)
+        ctx.save_for_backward(a, b)
+        return a
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a / b
+a = T.tensor([1., 2., 3., 4.], requires_grad=True)
+b = T.tensor([2., 3.], requires_grad=True)
+base = a * 1
+Mul.apply(base[1:3], b)
+(gb,) = T.autograd.grad((base * base).sum(), b, create_graph=True)
+gb, T.autograd.grad(gb.sum(), (a, b))""",
+    "python_custom_function_inplace_on_a_view_with_two_outputs": """
+class MyBadAdder(T.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a.add_(b)
+        ctx.mark_dirty(a)
+        return a, a + b
+    @staticmethod
+    def backward(ctx, ga, gab):
+        return ga + gab, ga + gab
+a = T.ones(2, requires_grad=True)
+MyBadAdder.apply(a.clone().view_as(a), T.ones(2, requires_grad=True))""",
 }
 
 

@@ -29,6 +29,12 @@ NOT_REAL_SCALAR = "grad can be implicitly created only for real scalar outputs b
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 # how PyTorch refuses an in-place change of a view a custom Function returned: as a multi-output node's view when the
 # Function has more than one differentiable output, else as a view made inside it
+DIRTY_VIEW_MULTIPLE_OUTPUTS = (
+    "If your Function modifies inplace an input that is a view of another Tensor, your Function cannot return more "
+    "than one Tensor. This is not supported by the current autograd engine. You should either make sure the input is "
+    "not a view (using .clone() for example) or make your Function only return one Tensor (potentially splitting it "
+    "into two Functions: one doing the inplace that returns a single Tensor and a second one that does the other "
+    "operations). You can ask on the forum https://discuss.pytorch.org/ if you need help to do this change.")
 MULTI_OUTPUT_VIEW = ("This view is the output of a function that returns multiple views. Such functions do not allow "
                      "the output views to be modified inplace. You should replace the inplace operation by an "
                      "out-of-place one.")

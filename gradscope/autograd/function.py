@@ -277,6 +277,20 @@ def _unconnected(ctx, args, outputs) -> tuple:
     return tuple(_returned_input(out) if id(out) in inputs and id(out) not in dirty else out for out in outputs)
 
 
+def _write_through_base(ctx, tensors, connected, view) -> None:
+    """A view modified in place by the Function (mark_dirty): as PyTorch, the base's grad_fn becomes CopySlices over
+    this node, and the view's is regenerated from it, so the Function's backward runs (it was dropped: the view's
+    node was replaced by its base's, the modification's gradient lost)."""
+    if sum(isinstance(out, Tensor) and out._node is ctx for out in connected) > 1:
+        raise RuntimeError(errors.DIRTY_VIEW_MULTIPLE_OUTPUTS)
+    if tensors[0] is not view:
+        # PyTorch's CopySlices takes the view for the Function's first input (it mixes up the gradients otherwise)
+        raise NotImplementedError(f"{ctx._fn.__name__} modifies in place a view that is not its first tensor "
+                                  "argument: gradscope supports a view only there (clone it, or pass it first)")
+    from gradscope.autograd import inplace  # noqa: PLC0415 - lazy: the in-place machinery imports the functions layer
+    inplace._copy_slices(view, ctx)
+
+
 def _connect(ctx, args, outputs) -> tuple:
     """Make ctx the grad_fn of the differentiable outputs and save what forward asked to save."""
     tensors = [a for a in args if isinstance(a, Tensor)]
@@ -312,6 +326,10 @@ def _connect(ctx, args, outputs) -> tuple:
     ctx._output_meta = tuple((o._data.shape, o._data.dtype, o._node is not ctx) if isinstance(o, Tensor) else None
                              for o in connected)
     ctx.n_outputs = len(connected)
+    dirty_views = [out for out in connected if isinstance(out, Tensor) and id(out) in dirty and out._base is not None
+                   and out._node is ctx]
+    if dirty_views:
+        _write_through_base(ctx, tensors, connected, dirty_views[0])
     output_ids = {id(o): i for i, o in enumerate(connected)}
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved_for_backward = tuple(
