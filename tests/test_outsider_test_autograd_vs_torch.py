@@ -17,6 +17,8 @@ Different before:
   regenerated from its base's old one, so the Function's gradient never ran (b.grad None, a.grad as if untouched).
   As PyTorch, the base's grad_fn is now CopySlices over the Function's node (test_autograd_python_custom_function_
   inplace); with two outputs it is PyTorch's error;
+- a saved-tensor pack hook that modified its input in place changed the saved tensor (an op's output) silently;
+  PyTorch refuses (test_pack_hook_with_inplace_modification_should_fail);
 - a gradient edge (torch.autograd.graph.get_gradient_edge) differentiated without grad_outputs raised "grad can be
   implicitly created only for scalar outputs" even for one element, and with grad_outputs of the wrong shape failed in
   NumPy's broadcasting (test_gradient_edge_output, test_gradient_edge_graph_ownership).
@@ -314,6 +316,23 @@ class MyBadAdder(T.autograd.Function):
         return ga + gab, ga + gab
 a = T.ones(2, requires_grad=True)
 MyBadAdder.apply(a.clone().view_as(a), T.ones(2, requires_grad=True))""",
+    "pack_hook_with_inplace_modification_should_fail": """
+a = T.ones(3, requires_grad=True)
+def inc(x):
+    x += 1
+    return x
+r = []
+try:
+    with T.autograd.graph.saved_tensors_hooks(inc, lambda x: x):
+        y = T.exp(a)
+except RuntimeError as e:
+    r.append(str(e))
+y = T.exp(a)
+try:
+    y.grad_fn._raw_saved_result.register_hooks(inc, lambda x: x)
+except RuntimeError as e:
+    r.append(str(e))
+r, y""",
 }
 
 

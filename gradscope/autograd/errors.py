@@ -29,6 +29,10 @@ NOT_REAL_SCALAR = "grad can be implicitly created only for real scalar outputs b
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 # how PyTorch refuses an in-place change of a view a custom Function returned: as a multi-output node's view when the
 # Function has more than one differentiable output, else as a view made inside it
+PACK_HOOK_IN_PLACE = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook cannot be "
+    "modified by in-place operations as this can lead to unexpected side-effects. Please open an issue if you need to "
+    "perform in-place operations on the input to a pack hook.")
 DIRTY_VIEW_MULTIPLE_OUTPUTS = (
     "If your Function modifies inplace an input that is a view of another Tensor, your Function cannot return more "
     "than one Tensor. This is not supported by the current autograd engine. You should either make sure the input is "

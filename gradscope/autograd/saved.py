@@ -87,7 +87,10 @@ class SavedTensor:
         # grad_accumulator_), so what unpack returns under create_graph still leads back to the leaf
         if not self._is_output and original._node is None and original._requires_grad:
             self._accumulator = original._grad_accumulator()._handed_out()  # then it holds the leaf
+        version = value._version_counter[0]
         self._packed = pack(value)
+        if value._version_counter[0] != version:  # as PyTorch: the tensor the graph saved may not change under it
+            raise RuntimeError(errors.PACK_HOOK_IN_PLACE)
         self._unpack = unpack
         self._array = self._tensor = None
 
