@@ -19,6 +19,8 @@ Different before:
   inplace); with two outputs it is PyTorch's error;
 - a saved-tensor pack hook that modified its input in place changed the saved tensor (an op's output) silently;
   PyTorch refuses (test_pack_hook_with_inplace_modification_should_fail);
+- resize_ to the shape a tensor already has bumped its version (PyTorch's is a no-op: test_resize_version_bump), so
+  a tensor saved for backward then refused as "modified by an inplace operation";
 - a gradient edge (torch.autograd.graph.get_gradient_edge) differentiated without grad_outputs raised "grad can be
   implicitly created only for scalar outputs" even for one element, and with grad_outputs of the wrong shape failed in
   NumPy's broadcasting (test_gradient_edge_output, test_gradient_edge_graph_ownership).
@@ -333,6 +335,17 @@ try:
 except RuntimeError as e:
     r.append(str(e))
 r, y""",
+    "resize_version_bump": """
+x = T.rand((1,))
+y = T.randn((3,))
+x.resize_((1, 2))
+r = [x._version]
+x.resize_as_(y)
+r.append(x._version)
+x.resize_((3,))
+r.append(x._version)
+x.resize_as_(y)
+r + [x._version, x.shape]""",
 }
 
 

@@ -147,11 +147,13 @@ Tensor.cpu = lambda self, memory_format=None: self
 
 def _resize_(self, *sizes, memory_format=None):
     """The tensor reshaped in place to `sizes`, its elements kept in order as far as both reach (PyTorch leaves the
-    rest uninitialized; zeros here). A new version, as PyTorch's."""
+    rest uninitialized; zeros here). A new version, as PyTorch's, unless the shape is already `sizes` (a no-op)."""
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     shape = shape_functions._size_arg(sizes, "resize_", "size")
     data = self._data
+    if tuple(shape) == data.shape:
+        return self
     count = int(np.prod(shape))
     if count == data.size:
         self._data = data.reshape(shape)
