@@ -17,6 +17,9 @@ Silently wrong before:
   2048; baddbmm, addbmm, addmv and addr scaled a float16 product already overflowed (inf for PyTorch's 40000);
   avg_pool of large float16 values summed to inf (local_response_norm went to 0).
 - addbmm of int32 returned int64 (NumPy's sum); addr of bools returned int64.
+Second derivative of scatter_reduce/index_reduce "prod" where two zeros of src meet in one place: PyTorch refuses
+("Double backward is unsupported ..."), gradscope gave a wrong one (gradgradcheck's Jacobian mismatch). Now an Error
+node carries PyTorch's message (function.delayed_error, xp.delayed_error for rules).
 Node names: sum over an empty dim list was SumBackward0 (PyTorch: SumBackward1, dim ()); linalg.vecdot of two
 vectors was SumBackward1 over a product and broadcast a size-1 vector (PyTorch: vdot, VdotBackward0, which refuses).
 Errors where PyTorch works: the second derivative of leaky_relu, hardtanh (relu6), softshrink, hardshrink and
@@ -82,6 +85,25 @@ x = T.tensor([[0.3, -0.2], [1.0, 0.5]], requires_grad=True)
 y = F.linear(F.hardtanh(F.leaky_relu(F.linear(x, w1), 0.1)), w2).sum()
 g, = T.autograd.grad(y, x, create_graph=True)
 g, T.autograd.grad((g * T.tensor([[1.0, 2.0], [3.0, 4.0]])).sum(), (x, w1, w2))""",
+    "scatter_and_index_reduce_prod_double_backward_with_two_zeros": """
+input = T.tensor([1.0], dtype=T.float64, requires_grad=True)
+src = T.tensor([0.0, 0.0], dtype=T.float64, requires_grad=True)
+idx = T.tensor([0, 0])
+r = []
+for fn in (T.scatter_reduce, T.index_reduce):
+    g = T.autograd.grad(fn(input, 0, idx, src, "prod").sum(), (input, src), create_graph=True)
+    r.append((g[0], g[1].detach(), g[1].grad_fn.name(), T.autograd.grad(g[0].sum(), src)))
+    try:
+        T.autograd.grad(g[1].sum(), src)
+    except RuntimeError as e:
+        r.append(str(e))
+r""",
+    "scatter_reduce_prod_double_backward_with_one_zero": """
+input = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+src = T.tensor([0.0, 3.0, 0.0], dtype=T.float64, requires_grad=True)
+g = T.autograd.grad(T.scatter_reduce(input, 0, T.tensor([0, 0, 1]), src, "prod").sum(), (input, src),
+                    create_graph=True)
+g, T.autograd.grad(g[1].sum(), (input, src))""",
     # float16: PyTorch sums in float32
     "half_vector_norms": _BIG_HALF + """
 T.linalg.vector_norm(x), T.linalg.vector_norm(x, 3, dim=1), T.linalg.vector_norm(x, 0.5), x.norm(), x.norm(p=4)""",

@@ -131,18 +131,23 @@ class _ErrorNode(Node):
 
     As PyTorch's DelayedError, its edges lead to detached copies of those gradients made leaves."""
 
+    _message = "trying to differentiate twice a function that was marked with @once_differentiable"
+
     def name(self) -> str:
         return "torch::autograd::Error"
 
     def _apply(self, grads, xp, needs):
-        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+        raise RuntimeError(self._message)
 
 
 _ErrorNode.__name__ = "Error"
 
 
-def _error_outputs(results: list) -> list:
+def _error_outputs(results: list, message: str | None = None) -> list:
+    """`results` (gradients) made the outputs of an Error node: differentiating them raises `message`."""
     node = _ErrorNode()
+    if message is not None:
+        node._message = message
     node._seq = next(_sequence)
     edges, outputs = [], []
     for i, result in enumerate(results):
@@ -156,6 +161,18 @@ def _error_outputs(results: list) -> list:
         outputs.append(out)
     node._next = tuple(edges)
     return outputs
+
+
+def delayed_error(x: Tensor, message: str) -> Tensor:
+    """x's values under an Error node whose edge leads to x's own node: a backward that reaches x through it raises
+    `message` (PyTorch's DelayedError)."""
+    node = _ErrorNode()
+    node._message = message
+    node._seq = next(_sequence)
+    node._next = (_edge(x),)
+    out = Tensor._make(x._data, True)
+    out._node, out._output_nr = node, 0
+    return out
 
 
 def once_differentiable(backward):

@@ -57,6 +57,13 @@ class TensorNamespace:
         return Pr.einsum(equation, *[_constant(o) for o in operands])
 
     @staticmethod
+    def delayed_error(x, message):
+        """x through PyTorch's DelayedError: the same values, but a gradient that reaches back through it raises
+        `message` (a rule's result whose own derivative is not defined)."""
+        from gradscope.autograd.function import delayed_error  # noqa: PLC0415 - lazy: needed in rare rules only
+        return delayed_error(x, message)
+
+    @staticmethod
     def threshold_backward(g, result):
         return apply(E.threshold_backward, (g, result))
 

@@ -191,7 +191,7 @@ def _scatter_reduce(a, src, dim, index, reduce, include_self):
     return out.astype(a.dtype, copy=False)
 
 
-def _scatter_reduce_vjps(g, s):
+def _scatter_reduce_vjps(g, s, op: str = "scatter_reduce", src_name: str = "src"):
     """PyTorch's scatter_reduce_backward: (self's gradient, src's gradient)."""
     xp, dim, index, reduce = s.xp, s.dim, s.index, s.reduce
     positions = along(index, dim, g.ndim)
@@ -211,7 +211,7 @@ def _scatter_reduce_vjps(g, s):
         shared = g / (self_wins + xp.index_scatter(covered(src_wins, index), shape, positions, True))
         grad_self, grad_src = self_wins * shared, src_wins * xp.getitem(shared, positions)
     else:  # prod: products of the others, exact where there are zeros
-        grad_self, grad_src = _prod_vjps(g, s, positions, shape)
+        grad_self, grad_src = _prod_vjps(g, s, positions, shape, op, src_name)
     if not s.include_self:
         grad_self = xp.where(_mask(shape, positions), 0.0, grad_self)
     return grad_self, grad_src
@@ -224,7 +224,7 @@ def _src_meets_index(src, index: np.ndarray) -> None:
         broadcast_shapes(tuple(src.shape), index.shape)
 
 
-def _prod_vjps(g, s, positions, shape):
+def _prod_vjps(g, s, positions, shape, op, src_name):
     xp = s.xp
     params = (s.dim, s.index, "prod", s.include_self)
     masked_self = xp.where(s.self == 0, 1.0, s.self)
@@ -236,6 +236,10 @@ def _prod_vjps(g, s, positions, shape):
     others = xp.apply(scatter_reduce, (s.self, xp.where(single_zero, 1.0, s.src)), params)
     grad_src = xp.where(single_zero, xp.getitem(g * others, positions),
                         xp.getitem(g * s.result, positions) / xp.where(src_zero, 1.0, s.src))
+    if xp.is_tensor and bool((zeros_per_target > 1).any()):
+        # NOTE: as PyTorch's, src's gradient is right but its own gradient is not defined there: it raises
+        grad_src = xp.delayed_error(grad_src, f"{op}(): Double backward is unsupported for {src_name} when >1 zeros in "
+                                              f"{src_name} are scattered to the same position in self")
     return grad_self, grad_src
 
 

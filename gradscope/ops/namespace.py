@@ -130,6 +130,10 @@ class NumpyNamespace:
         return np.diagonal(x, offset, dim1, dim2)
 
     @staticmethod
+    def delayed_error(x, message):  # on arrays (first order) the gradient is all there is
+        return x
+
+    @staticmethod
     def cumsum(x, dim):
         return scan(np.add, x, dim)
 

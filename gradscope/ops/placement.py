@@ -72,7 +72,7 @@ index_put_accumulate = primitive(
 
 def _index_reduce_vjps(g, s):
     """scatter_reduce's gradients: index_reduce is one with the index spread over source's other dims."""
-    return _scatter_reduce_vjps(g, types.SimpleNamespace(**s._asdict(), src=s.source))
+    return _scatter_reduce_vjps(g, types.SimpleNamespace(**s._asdict(), src=s.source), "index_reduce", "source")
 
 
 # the index arrives spread over source's shape (the functions layer spreads it), so scatter_reduce computes it
