@@ -21,6 +21,8 @@ Different before:
   PyTorch refuses (test_pack_hook_with_inplace_modification_should_fail);
 - resize_ to the shape a tensor already has bumped its version (PyTorch's is a no-op: test_resize_version_bump), so
   a tensor saved for backward then refused as "modified by an inplace operation";
+- `t == None` / `t != None` were tensors (so `if mask != None:` raised "ambiguous"), `t == "x"` was NumPy's error,
+  `t == [1, 1]` compared elementwise: PyTorch compares those by identity (False, True);
 - a gradient edge (torch.autograd.graph.get_gradient_edge) differentiated without grad_outputs raised "grad can be
   implicitly created only for scalar outputs" even for one element, and with grad_outputs of the wrong shape failed in
   NumPy's broadcasting (test_gradient_edge_output, test_gradient_edge_graph_ownership).
@@ -346,6 +348,12 @@ x.resize_((3,))
 r.append(x._version)
 x.resize_as_(y)
 r + [x._version, x.shape]""",
+    "tensor_equals_none_a_string_or_a_list": """
+import numpy as np
+t = T.ones(2)
+r = (t != None, None != t, t == None, t == "x", t != "x", t == [1, 1], t == (1, 1), t == object())
+out = "taken" if t != None else "not"
+r, out, t == 1, t == np.float32(1), t != T.zeros(2)""",
 }
 
 

@@ -5,6 +5,7 @@ graph properties, so the function library and the engine can build on it without
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -344,8 +345,22 @@ Tensor.__rmatmul__ = lambda self, other: products.matmul(F._tensor_like(other), 
 Tensor.__neg__ = F.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = F.abs
-Tensor.__eq__ = F.eq
-Tensor.__ne__ = F.ne
+# NOTE: as PyTorch's, == and != compare elementwise with tensors, numbers and NumPy values only; with anything else
+# (None, a string, a list) they return NotImplemented, so Python compares identities: `t == None` is False, not a
+# tensor (`if mask != None:` works), and `t == "a"` is False, not NumPy's error
+_ELEMENTWISE_OPERANDS = (Tensor, numbers.Number, np.ndarray, np.generic)
+
+
+def _eq(self, other):
+    return F.eq(self, other) if isinstance(other, _ELEMENTWISE_OPERANDS) else NotImplemented
+
+
+def _ne(self, other):
+    return F.ne(self, other) if isinstance(other, _ELEMENTWISE_OPERANDS) else NotImplemented
+
+
+Tensor.__eq__ = _eq
+Tensor.__ne__ = _ne
 Tensor.__lt__ = F.lt
 Tensor.__le__ = F.le
 Tensor.__gt__ = F.gt
