@@ -272,3 +272,22 @@ def test_double_backward_through_an_inplace_op_on_a_view(case):
     ours, theirs = case(gradscope), case(torch)
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _data_set(value, requires_grad=True):
+    def case(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=requires_grad)
+        a.data = value(lib)
+        return a, a.requires_grad
+    return case
+
+
+@pytest.mark.parametrize("case", [_data_set(lambda lib: lib.tensor([1, 2])),
+                                  _data_set(lambda lib: lib.tensor([True, False])),
+                                  _data_set(lambda lib: lib.tensor([1, 2]), requires_grad=False),
+                                  _data_set(lambda lib: lib.tensor([1.0, 2.0], dtype=lib.float64)),
+                                  _data_set(lambda lib: lib.tensor([1 + 2j]))],
+                         ids=["int into a leaf requiring grad", "bool into it", "int into a plain tensor",
+                              "float64 into float32", "complex"])
+def test_what_data_may_be_set_to(case):
+    assert _outcome(case, gradscope) == _outcome(case, torch)

@@ -422,6 +422,8 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {_type_path(value)}")
+        if value._data.dtype.kind not in "fc" and self.requires_grad:  # integers can't carry a gradient
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
     @data.deleter
