@@ -46,6 +46,14 @@ def _check_weight(weight: Tensor, input: Tensor) -> None:
         raise ValueError("Weights and input must have the same size.")
 
 
+def _refuse_integers(kernel: str, input: Tensor, target: Tensor) -> None:
+    """PyTorch's fused loss kernels take floating and complex dtypes only: integers and bools (both operands) raise
+    its error for the promoted type, where NumPy would compute an integer loss."""
+    if input._data.dtype.kind in "biu" and target._data.dtype.kind in "biu":
+        promoted = gradscope.promote_types(input.dtype, target.dtype)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{promoted.legacy_name[:-len("Tensor")]}\'')
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error (MseLossBackward0); a `weight` per element gives sum(w * err²) / sum(w).
@@ -61,6 +69,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     reduction = checked_reduction(size_average, reduce, reduction)
     input, target = broadcast(input, target)
     if weight is None:
+        _refuse_integers("mse_cpu", input, target)
         return _F.mse_loss(input, target, ENUM[reduction])
     _check_weight(weight, input)
     return _weighted_mean((input - target) ** 2 * weight, weight, reduction)
@@ -103,6 +112,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         return reduce_loss((input - target).abs(), reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _refuse_integers("smooth_l1_cpu", input, target)
     return apply(L.smooth_l1_loss, (input, target), (ENUM[reduction], beta), _operands(input, target))
 
 
@@ -123,6 +133,11 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     input, target = broadcast(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _refuse_integers("huber_cpu", input, target)
+    if input._data.dtype.kind in "biu":  # PyTorch's kernel writes the loss into a tensor of the input's type
+        promoted = gradscope.promote_types(input.dtype, target.dtype)
+        raise RuntimeError(f"result type {scalar_type(gradscope.empty(0, dtype=promoted))} can't be cast to the "
+                           f"desired output type {scalar_type(input)}")
     if weight is None:
         check_reduction(reduction)
         return apply(L.huber_loss, (input, target), (ENUM[reduction], delta), _operands(input, target))
