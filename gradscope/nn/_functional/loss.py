@@ -135,9 +135,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _refuse_integers("huber_cpu", input, target)
     if input._data.dtype.kind in "biu":  # PyTorch's kernel writes the loss into a tensor of the input's type
-        promoted = gradscope.promote_types(input.dtype, target.dtype)
-        raise RuntimeError(f"result type {scalar_type(gradscope.empty(0, dtype=promoted))} can't be cast to the "
-                           f"desired output type {scalar_type(input)}")
+        promoted = gradscope.promote_types(input.dtype, target.dtype).legacy_name[:-len("Tensor")]
+        raise RuntimeError(f"result type {promoted} can't be cast to the desired output type {scalar_type(input)}")
     if weight is None:
         check_reduction(reduction)
         return apply(L.huber_loss, (input, target), (ENUM[reduction], delta), _operands(input, target))
