@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
 import warnings
 
 import numpy as np
@@ -182,8 +183,6 @@ def _positive_int(function: str, value) -> int:
 
 
 def _default_threads() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 

@@ -20,6 +20,7 @@ when someone looks (stacks.py); a gradient is checked in one BLAS pass.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import sys
 import warnings
@@ -85,8 +86,6 @@ class detect_anomaly:  # noqa: N801
         _set(self.previous)
 
     def __call__(self, func):
-        import functools
-
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self:

@@ -10,6 +10,7 @@ import pickle
 import signal
 import sys
 import tempfile
+import traceback
 
 
 class ProcessException(Exception):
@@ -49,8 +50,6 @@ def _wrap(fn, i: int, args: tuple, error_file: str) -> None:
     except KeyboardInterrupt:
         pass  # the parent ended it
     except Exception:
-        import traceback
-
         with open(error_file, "wb") as handle:
             pickle.dump(traceback.format_exc(), handle)
         sys.exit(1)
