@@ -9,6 +9,7 @@ The functions live in the autograd layer (gradscope/autograd/spectral_functions.
 """
 
 from gradscope.autograd import numpy_names
+from gradscope.autograd.out_forms import FFT_OUT_FORMS
 from gradscope.autograd.spectral_functions import (
     fft,
     fft2,
@@ -37,5 +38,5 @@ from gradscope.autograd.spectral_functions import (
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft", "ifft2", "ifftn",
            "ifftshift", "ihfft", "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn"]
 
-# NumPy's argument names (fft.rfft(t, axis=0)), as PyTorch's parser takes them for its native functions
-numpy_names.bind_numpy_names(globals(), prefix="fft_")
+# NumPy's argument names (fft.rfft(t, axis=0)), as PyTorch's parser takes them for its native functions, and out=
+numpy_names.bind_numpy_names(globals(), prefix="fft_", out_forms=FFT_OUT_FORMS)

@@ -46,6 +46,7 @@ FACTORIES = {
     "eye": lambda L: (L.eye, (3,)), "arange": lambda L: (L.arange, (0.0, 1.0, 0.1)),
     "linspace": lambda L: (L.linspace, (0, 1, 7)), "rand": lambda L: (L.rand, (4,)),
     "randn": lambda L: (L.randn, (2, 2)), "randint": lambda L: (L.randint, (5, (3,))),
+    "logspace": lambda L: (L.logspace, (0, 2, 5)), "range": lambda L: (L.range, (0.0, 1.0, 0.25)),
 }
 
 
@@ -237,3 +238,40 @@ def test_results_of_two_write_into_two_outs(name):
         return result[0] is values, result[1] is indices, repr(result), values.tolist(), indices.tolist()
 
     assert outcome(gradscope) == outcome(torch)
+
+
+# empty's values are PyTorch's uninitialised memory: its shape and dtype alone are compared
+MADE = {**FACTORIES, "empty": lambda L: (L.empty, (2, 3)), "randperm": lambda L: (L.randperm, (4,))}
+
+
+def _made(lib, name, out, **kwargs):
+    """(result is out, out's dtype, shape, requires_grad), or the error, of a factory called with out= and `kwargs`."""
+    lib.manual_seed(0)
+    function, args = MADE[name](lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = function(*args, out=out, **kwargs)
+        except RuntimeError as error:
+            return str(error)
+    return result is out, str(out.dtype), tuple(out.shape), out.requires_grad
+
+
+@pytest.mark.parametrize("name", MADE)
+def test_factories_refuse_a_dtype_other_than_outs(name):
+    """A factory given a dtype other than out's raised nothing and cast its values into out."""
+    def made(L):
+        return _made(L, name, L.empty(0, dtype=L.float64), dtype=L.float32)
+
+    assert made(gradscope) == made(torch) == "dtype Float does not match dtype of out parameter (Double)"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", MADE)
+def test_factories_with_requires_grad_set_it_on_out(name, dtype):
+    """requires_grad=True with out=: out is written, then requires grad, as PyTorch's (gradscope refused it, or
+    ignored requires_grad for zeros and ones)."""
+    def made(L):
+        return _made(L, name, L.zeros(2, dtype=getattr(L, dtype)), requires_grad=True)
+
+    assert made(gradscope) == made(torch)

@@ -25,7 +25,7 @@ def conj(input: Tensor) -> Tensor:
     return apply(C.conj, (input,)) if _is_complex(input) else input
 
 
-def conj_physical(input: Tensor, *, out=None) -> Tensor:
+def conj_physical(input: Tensor) -> Tensor:
     return apply(C.conj_physical, (input,)) if _is_complex(input) else input
 
 
@@ -93,13 +93,13 @@ def _parts(real_part: Tensor, imag_part: Tensor) -> None:
                            f"{_type_name(kinds[1])} for second argument")
 
 
-def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:  # noqa: A001 - torch.complex
+def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001 - torch.complex
     """real + i·imag (both float32, or both float64), broadcast."""
     _parts(real, imag)
     return apply(C.complex_, (real, imag))
 
 
-def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002 - torch.polar's names
+def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002 - torch.polar's names
     """abs · (cos(angle) + i·sin(angle))."""
     _parts(abs, angle)
     return apply(C.polar, (abs, angle))

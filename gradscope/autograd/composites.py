@@ -18,6 +18,7 @@ from gradscope.autograd import inplace
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.factories import _finish
 from gradscope.autograd.indexing_functions import masked_select
+from gradscope.autograd.numpy_names import past_wrappers
 from gradscope.autograd.out_arg import write_out
 from gradscope.autograd.product_functions import meshgrid, tensordot
 from gradscope.autograd.rearrange import diag_embed, flip, select
@@ -346,7 +347,7 @@ def unravel_index(indices, shape):
                  for size, stride in zip(shape, strides, strict=True))
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None):
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().numpy
     steps = int(steps)
@@ -367,9 +368,9 @@ _RANGE_DEPRECATED = ("torch.range is deprecated and will be removed in a future 
                      "[start, end).")
 
 
-def deprecated_range(start, end, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def deprecated_range(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
     """torch.range, deprecated in PyTorch: the values from start to end *inclusive*, in the default float dtype."""
-    warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=2)
+    warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=past_wrappers(2))  # the out= wrapper is no frame
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().numpy
     count = int(math.floor((end - start) / step)) + 1
     return _finish((start + step * np.arange(max(count, 0), dtype=np.float64)).astype(np_dtype), requires_grad)

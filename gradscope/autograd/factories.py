@@ -279,28 +279,27 @@ def check_std(std: float) -> None:
 
 def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     if out is not None:
-        return _filled_out("zeros", 0, _shape(dims, size, "zeros"), dtype, out)
+        return _filled_out("zeros", 0, _shape(dims, size, "zeros"), dtype, requires_grad, out)
     return _filled(0, _shape(dims, size, "zeros"), dtype, requires_grad, "zeros")
 
 
 def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     if out is not None:
-        return _filled_out("ones", 1, _shape(dims, size, "ones"), dtype, out)
+        return _filled_out("ones", 1, _shape(dims, size, "ones"), dtype, requires_grad, out)
     return _filled(1, _shape(dims, size, "ones"), dtype, requires_grad)
 
 
-def _filled_out(name: str, fill, shape, dtype, out: Tensor) -> Tensor:
-    """zeros/ones written into `out` (resized to `shape`), in its dtype (gradscope ignored `out` before)."""
-    from gradscope.autograd.out_arg import write_out  # noqa: PLC0415 - out= is rare; out_arg sits above this
+def _filled_out(name: str, fill, shape, dtype, requires_grad, out: Tensor) -> Tensor:
+    """zeros/ones written into `out` (resized to `shape`), in its dtype."""
+    from gradscope.autograd.out_arg import write_made  # noqa: PLC0415 - out= is rare; out_arg sits above this
 
-    result = _filled(fill, shape, dtype or out.dtype, False, name)
-    if out.shape != result.shape:
-        out.resize_(0)  # a factory resizes its out without the deprecation warning other ops give
-    return write_out(name, result, out)
+    return write_made(name, None, _filled(fill, shape, dtype or out.dtype, requires_grad, name), out)
 
 
-def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory_format=None, out=None) -> Tensor:
     # uninitialised in PyTorch; zeros here, which is one valid "uninitialised" content
+    if out is not None:
+        return _filled_out("empty", 0, _shape(dims, size, "empty"), dtype, requires_grad, out)
     return _filled(0, _shape(dims, size, "empty"), dtype, requires_grad)
 
 

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope.autograd import observers
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.inplace import _write
@@ -39,6 +40,22 @@ def write_out(name: str, result, out, stacklevel: int = 3):
     if isinstance(result, ReturnType):  # torch.sort(x, out=(v, i)) is a torch.return_types.sort_out of the outs
         return ReturnType(f"{result._name}_out", *outs)
     return out if isinstance(result, tuple) else outs[0]
+
+
+def write_made(name: str, resized, result: Tensor, out: Tensor) -> Tensor:
+    """A factory's `result` (made in out's dtype unless the call named another) written into `out`, which is
+    resized silently to its shape, or after `resized(out, result)` warns. As PyTorch's factories: a dtype other
+    than out's is refused, and requires_grad=True is set on `out` once written."""
+    if result._data.dtype != out._data.dtype:
+        raise RuntimeError(f"dtype {_dtypes.from_numpy_dtype(result._data.dtype).legacy_name[:-6]} does not match "
+                           f"dtype of out parameter ({_dtypes.from_numpy_dtype(out._data.dtype).legacy_name[:-6]})")
+    if out._data.shape != result._data.shape:
+        if resized is not None and out._data.size:
+            resized(out, result)
+        out.resize_(0)  # a factory resizes its out without the deprecation warning other ops give
+    if result.requires_grad:
+        return write_out(name, result.detach(), out).requires_grad_()
+    return write_out(name, result, out)
 
 
 def _copy_into(value: Tensor, target: Tensor, stacklevel: int = 4) -> None:

@@ -2,11 +2,12 @@
 torch.sum, torch.exp … (`torch.div(x, 0, out=x)`, the tensors tutorial's `torch.matmul(t, t.T, out=y3)`).
 
 gradscope/__init__.py hands this table to the one wrapper that binds the torch namespace (numpy_names.py), which
-also gives the reductions NumPy's argument names: a function takes `out=` and `axis=` through one frame. The tensor
-methods and operators take no `out`, as in PyTorch, and stay the functions themselves (one frame for the common
-case, see fused.py). The library's own callers of tanh, sigmoid, where and addmm (nn.Tanh, F.linear, the RNN cells)
-import the functions themselves, not the namespace's wrapped ones: out= costs no model's forward a frame. Functions
-that have an `out` parameter of their own (zeros, cumsum, randperm, hstack …) write it themselves."""
+also gives the reductions NumPy's argument names: a function takes `out=` and `axis=` through one frame (fft.py
+hands FFT_OUT_FORMS to torch.fft's binding the same way). The tensor methods and operators take no `out`, as in
+PyTorch, and stay the functions themselves (one frame for the common case, see fused.py). The library's own callers
+of tanh, sigmoid, where and addmm (nn.Tanh, F.linear, the RNN cells) import the functions themselves, not the
+namespace's wrapped ones: out= costs no model's forward a frame. Functions that have an `out` parameter of their own
+(zeros, cumsum, randperm, hstack …) write it themselves."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import functools
 import warnings
 
 from gradscope.autograd.numpy_names import OutForm, past_wrappers
-from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.out_arg import write_made, write_out
+from gradscope.autograd.pointwise import _type_name
 
 
 def _into(name: str) -> OutForm:
@@ -23,25 +25,29 @@ def _into(name: str) -> OutForm:
     return OutForm(functools.partial(write_out, name, stacklevel=2))
 
 
+def _into_exactly(name: str, refusal: str) -> OutForm:
+    """The result written into an out of its own dtype only; another is refused with `refusal` (formatted with the
+    result's and out's type names)."""
+    return OutForm(functools.partial(_write_exactly, name, refusal))
+
+
+def _write_exactly(name: str, refusal: str, result, out):
+    if out._data.dtype != result._data.dtype:
+        raise RuntimeError(refusal.format(result=_type_name(result._data.dtype), out=_type_name(out._data.dtype)))
+    return write_out(name, result, out)
+
+
 def _made_in(name: str, resized=None) -> OutForm:
     """A factory's values, made in out's dtype: an out of another shape is resized silently, or after `resized`
     warns."""
-    return OutForm(functools.partial(_write_made, name, resized), factory=True)
-
-
-def _write_made(name: str, resized, result, out):
-    if out.shape != result.shape:
-        if resized is not None and out.numel():
-            resized(out, result)
-        out.resize_(0)  # a factory resizes its out without the deprecation warning other ops give
-    return write_out(name, result, out)
+    return OutForm(functools.partial(write_made, name, resized), factory=True)
 
 
 def _arange_resized(out, result) -> None:
     warnings.warn(f"The number of elements in the out tensor of shape {list(out.shape)} is {out.numel()} which does "
                   f"not match the computed number of elements {result.numel()}. Note that this may occur as a result "
                   f"of rounding error. The out tensor will be resized to a tensor of shape ({result.numel()},).",
-                  UserWarning, stacklevel=past_wrappers(3))  # _write_made's caller is the wrapper
+                  UserWarning, stacklevel=past_wrappers(3))  # write_made's caller is the wrapper
 
 
 _INTO = {  # torch name: ATen name
@@ -64,5 +70,48 @@ _INTO = {  # torch name: ATen name
     "cat": "cat", "concat": "cat", "concatenate": "cat", "stack": "stack",
 }
 OUT_FORMS = {name: _into(aten) for name, aten in _INTO.items()}
-OUT_FORMS.update({name: _made_in(name) for name in ("full", "eye", "linspace", "rand", "randn", "randint")})
+_SCALAR_TYPE = "Expected object of scalar type {result} but got scalar type {out} for argument 'out'"
+OUT_FORMS.update({name: _into_exactly(name, _SCALAR_TYPE) for name in ("complex", "polar")})
+OUT_FORMS["conj_physical"] = _into_exactly("conj_physical", "Found dtype {out} but expected {result}")
+OUT_FORMS.update({name: _made_in(name) for name in ("full", "eye", "linspace", "logspace", "range", "rand", "randn",
+                                                   "randint")})
 OUT_FORMS["arange"] = _made_in("arange", _arange_resized)
+
+
+def _spectrum_into(name: str, complex_out: bool, kernel: str) -> OutForm:
+    """A torch.fft transform's result written into out, which must be complex (or real, for the c2r transforms:
+    `complex_out` False). `name` is the one PyTorch's dtype errors give (fftn for fft2 and ifftn too); `kernel` the
+    ATen function its autograd refusal names when the result has no node to tell (an out that requires grad)."""
+    return OutForm(functools.partial(_write_spectrum, name, complex_out, kernel))
+
+
+# the ATen function that made a transform's result, by its node: what PyTorch's refusal of out= with grad names
+_SPECTRAL_KERNELS = {"FftR2CBackward0": "_fft_r2c", "FftC2CBackward0": "_fft_c2c", "FftC2RBackward0": "_fft_c2r",
+                     "ConjBackward0": "aten::conj_physical"}
+
+
+def _write_spectrum(name: str, complex_out: bool, kernel: str, result, out):
+    kind = out._data.dtype.kind
+    if kind != ("c" if complex_out else "f"):
+        expected = "a complex" if complex_out else "a floating point"
+        raise RuntimeError(f"{name} expects {expected} output tensor, but got {_type_name(out._data.dtype)}")
+    if result._node is not None:
+        kernel = _SPECTRAL_KERNELS.get(result._node.name(), kernel)
+    return write_out(kernel, result, out)
+
+
+_SPECTRA = {  # torch.fft name: (the name its errors give, complex out, its ATen kernel)
+    "fft": ("fft", True, "_fft_r2c"), "ifft": ("ifft", True, "aten::conj_physical"),
+    "rfft": ("rfft", True, "_fft_r2c"), "ihfft": ("ihfft", True, "aten::conj_physical"),
+    "irfft": ("irfft", False, "_fft_c2r"), "hfft": ("hfft", False, "_fft_c2r"),
+    "fft2": ("fftn", True, "_fft_c2c"), "ifft2": ("fftn", True, "_fft_c2c"),
+    "fftn": ("fftn", True, "_fft_c2c"), "ifftn": ("fftn", True, "_fft_c2c"),
+    "rfft2": ("rfftn", True, "_fft_r2c"), "rfftn": ("rfftn", True, "_fft_r2c"),
+    "ihfft2": ("ihfftn", True, "_fft_c2c"), "ihfftn": ("ihfftn", True, "_fft_c2c"),
+    "irfft2": ("irfftn", False, "_fft_c2r"), "irfftn": ("irfftn", False, "_fft_c2r"),
+    "hfft2": ("hfftn", False, "_fft_c2r"), "hfftn": ("hfftn", False, "_fft_c2r"),
+}
+FFT_OUT_FORMS = {name: _spectrum_into(*form) for name, form in _SPECTRA.items()}
+FFT_OUT_FORMS.update({name: _made_in("arange", _arange_resized) for name in ("fftfreq", "rfftfreq")})
+"""torch.fft's functions that take `out=`: the transforms, and fftfreq/rfftfreq (factories; PyTorch makes them with
+arange, whose resize warning and name they give)."""

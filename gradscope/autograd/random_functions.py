@@ -12,7 +12,7 @@ from gradscope.autograd import factories, sequential_sampling
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.generator import fill_in_memory_order
 from gradscope.autograd.inplace import _inplace
-from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.out_arg import write_made, write_out
 from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.ops import random as R
 from gradscope.ops.gamma_grads import dirichlet_grad, standard_gamma_grad
@@ -176,13 +176,15 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
-    """A random permutation of 0 … n−1 (int64 unless `dtype` says otherwise)."""
+    """A random permutation of 0 … n−1 (int64 unless `dtype`, or out's, says otherwise)."""
     result = factories.randperm(n, generator=generator)
+    if out is not None and dtype is None:
+        dtype = out.dtype
     if dtype is not None:
         result = Tensor._make(result._data.astype(_dtypes.to_numpy_dtype(dtype)))
     if requires_grad:
         result.requires_grad_()
-    return write_out("randperm", result, out)
+    return result if out is None else write_made("randperm", None, result, out)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):

@@ -10,6 +10,7 @@ from gradscope import _dtypes
 from gradscope._shapes import normalize_dim
 from gradscope.autograd.complex_functions import conj, conj_physical
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.factories import _finish
 from gradscope.autograd.functions import to_dtype
 from gradscope.autograd.pointwise import _type_name
 from gradscope.autograd.rearrange import narrow, roll
@@ -109,7 +110,7 @@ def _c2c(input: Tensor, dims, sizes, norm, forward: bool) -> Tensor:
     return apply(S.fft_c2c, (input,), (tuple(sorted(dims)), _code(norm, forward), forward))
 
 
-def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
+def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The one-dimensional discrete Fourier transform along `dim` (a real input's is its full, two-sided spectrum)."""
     input = _floating(input)
     dim = _one_dim(input, dim)
@@ -121,7 +122,7 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
     return apply(S.fft_r2c, (input,), ((dim,), _code(norm, True), False))
 
 
-def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
+def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of fft."""
     input = _floating(input)
     dim = _one_dim(input, dim)
@@ -133,7 +134,7 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return conj(apply(S.fft_r2c, (input,), ((dim,), _code(norm, False), False)))  # a real signal's: conj(fft)
 
 
-def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
+def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """fft of a real signal, its n // 2 + 1 non-negative frequencies."""
     input = _real_input(input, "rfft")
     dim = _one_dim(input, dim)
@@ -143,7 +144,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return apply(S.fft_r2c, (input,), ((dim,), _code(norm, True), True))
 
 
-def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
+def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of hfft: the n // 2 + 1 non-negative frequencies of ifft of a real signal."""
     input = _real_input(input, "ihfft")
     dim = _one_dim(input, dim)
@@ -164,7 +165,7 @@ def _c2r(input: Tensor, dims, last_size: int, sizes, norm, forward: bool) -> Ten
     return apply(S.fft_c2r, (input,), (dims, _code(norm, forward), last_size))
 
 
-def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
+def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of rfft: a real signal of n points (2 (m − 1) for m frequencies by default)."""
     input = _floating(input)
     dim = _one_dim(input, dim)
@@ -172,7 +173,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     return _c2r(input, (dim,), last, (last,), norm, False)
 
 
-def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
+def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The real spectrum of a signal with Hermitian symmetry, given by its first half."""
     input = _floating(input)
     dim = _one_dim(input, dim)
@@ -180,26 +181,26 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return _c2r(input, (dim,), last, (last,), norm, True)
 
 
-def fftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+def fftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
     """The n-dimensional transform over `dim` (every dim, or the last len(s))."""
     dims, sizes = _dims_and_sizes(input, s, dim)
     return _c2c(input, dims, sizes, norm, True)
 
 
-def ifftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+def ifftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
     dims, sizes = _dims_and_sizes(input, s, dim)
     return _c2c(input, dims, sizes, norm, False)
 
 
-def fft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+def fft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     return fftn(input, s, dim, norm)
 
 
-def ifft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+def ifft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     return ifftn(input, s, dim, norm)
 
 
-def rfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+def rfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
     """fftn of a real signal, halved (n // 2 + 1) along the last of `dim`."""
     input = _real_input(input, "rfftn")
     dims, sizes = _dims_and_sizes(input, s, dim)
@@ -208,11 +209,11 @@ def rfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None)
     return apply(S.fft_r2c, (input,), (dims, _code(norm, True), True))
 
 
-def rfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+def rfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     return rfftn(input, s, dim, norm)
 
 
-def irfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+def irfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
     """The inverse of rfftn: the last of `dim` has s[-1] points (2 (m − 1) by default)."""
     input = _floating(input)
     dims, sizes = _dims_and_sizes(input, s, dim)
@@ -221,11 +222,11 @@ def irfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None
     return _c2r(input, dims, sizes[-1], sizes, norm, False)
 
 
-def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     return irfftn(input, s, dim, norm)
 
 
-def hfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+def hfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
     """The real spectrum of an n-dimensional signal with Hermitian symmetry, given by its half along the last of `dim`
     (s[-1] points there, 2 (m − 1) by default): as PyTorch, a forward c2c over the other dims, then the conjugate's
     c2r along the last."""
@@ -242,11 +243,11 @@ def hfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None)
     return apply(S.fft_c2r, (conj(input),), ((dims[-1],), code, last))
 
 
-def hfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+def hfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     return hfftn(input, s, dim, norm)
 
 
-def ihfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
+def ihfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
     """The inverse of hfftn: of a real signal, the half spectrum (n // 2 + 1) along the last of `dim` of its
     inverse transform. As PyTorch: a one-sided r2c along the last, conjugated, then an inverse c2c over the others."""
     input = _real_input(input, "ihfftn")
@@ -260,7 +261,7 @@ def ihfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None
     return apply(S.fft_c2c, (conj_physical(half),), (tuple(sorted(dims[:-1])), code, False))
 
 
-def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
+def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
     return ihfftn(input, s, dim, norm)
 
 
@@ -277,14 +278,14 @@ def fftfreq(n: int, d: float = 1.0, *, dtype=None, layout=None, device=None, req
     steps = np.arange(n, dtype=np.int64)
     steps[(n + 1) // 2:] -= n
     values = steps.astype(np_dtype) * np.asarray(1.0 / (n * d), dtype=np_dtype)
-    return Tensor._make(values)._set_requires_grad(requires_grad) if requires_grad else Tensor._make(values)
+    return _finish(values, requires_grad)
 
 
 def rfftfreq(n: int, d: float = 1.0, *, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """The sample frequencies of rfft's n points: [0, 1, …, n // 2] / (d n)."""
     np_dtype = _frequency_dtype(dtype, "rfftfreq")
     values = np.arange(n // 2 + 1, dtype=np.int64).astype(np_dtype) * np.asarray(1.0 / (n * d), dtype=np_dtype)
-    return Tensor._make(values)._set_requires_grad(requires_grad) if requires_grad else Tensor._make(values)
+    return _finish(values, requires_grad)
 
 
 def _shift(input: Tensor, dim, inverse: bool) -> Tensor:
