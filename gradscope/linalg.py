@@ -50,6 +50,7 @@ from gradscope.autograd.linalg_products import (
     vander,
     vecdot,
 )
+from gradscope.autograd.out_forms import LINALG_OUT_FORMS
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
            "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
@@ -57,5 +58,6 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
            "vecdot", "vector_norm"]
 
-# NumPy's argument names (linalg.vector_norm(t, axis=0)), as PyTorch's parser takes them for its native functions
-numpy_names.bind_numpy_names(globals(), prefix="linalg_")
+# NumPy's argument names (linalg.vector_norm(t, axis=0)), as PyTorch's parser takes them for its native functions,
+# and linalg.matmul's out= (the others write theirs themselves)
+numpy_names.bind_numpy_names(globals(), prefix="linalg_", out_forms=LINALG_OUT_FORMS)

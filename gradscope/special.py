@@ -13,6 +13,7 @@ from gradscope.autograd.functions import log_softmax as _log_softmax
 from gradscope.autograd.functions import round as _round
 from gradscope.autograd.functions import softmax as _softmax
 from gradscope.autograd.out_arg import write_out
+from gradscope.autograd.out_forms import SPECIAL_OUT_FORMS
 from gradscope.autograd.pointwise import _unary, digamma, erfinv, expm1, polygamma, xlogy
 from gradscope.autograd.pointwise import lgamma as gammaln
 from gradscope.autograd.pointwise_extra import erfc, exp2, i0, logit, sinc
@@ -68,5 +69,6 @@ def xlog1py(input, other, *, out=None):  # noqa: A002
         result = apply(_special.xlog1py, (input, other), (), arrays)
     return write_out("xlog1py", result, out)
 
-# NumPy's argument names (special.logsumexp(t, axis=0)), as PyTorch's parser takes them for its native functions
-numpy_names.bind_numpy_names(globals(), prefix="special_")
+# NumPy's argument names (special.logsumexp(t, axis=0)), as PyTorch's parser takes them for its native functions,
+# and out= for those that have none of their own
+numpy_names.bind_numpy_names(globals(), prefix="special_", out_forms=SPECIAL_OUT_FORMS)

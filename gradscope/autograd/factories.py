@@ -506,19 +506,22 @@ def _like_dtype(input, dtype) -> np.dtype:
     return _dtypes.to_numpy_dtype(dtype) if dtype is not None else input._data.dtype
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(default_generator.uniform_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    values = (generator or default_generator).uniform_fill(input._data.shape, _like_dtype(input, dtype), 0, 1)
+    return _finish(values, requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(default_generator.normal_fill(input._data.shape, _like_dtype(input, dtype), 0, 1), requires_grad)
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    values = (generator or default_generator).normal_fill(input._data.shape, _like_dtype(input, dtype), 0, 1)
+    return _finish(values, requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False,
                  memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    values = default_generator.integers_fill(input._data.shape, _like_dtype(input, dtype), int(low), int(high))
+    values = (generator or default_generator).integers_fill(input._data.shape, _like_dtype(input, dtype), int(low),
+                                                            int(high))
     return _finish(values, requires_grad)
 
 

@@ -231,8 +231,11 @@ class Generator(np.random.Generator):
 
     def uniform_fill(self, shape: tuple, dtype: np.dtype, low: float, high: float) -> np.ndarray:
         """U(low, high) as Tensor.uniform_ fills a tensor of `dtype` (float32 math for float32; other dtypes
-        than float32/float64 draw as float32 and are cast)."""
+        than float32/float64 draw as float32 and are cast). A complex tensor's real and imaginary parts are each
+        U(low, high): PyTorch fills its view_as_real."""
         dtype = np.dtype(dtype)
+        if dtype.kind == "c":
+            return _as_complex(self.uniform_fill((*shape, 2), _real_part(dtype), low, high), dtype, shape)
         kind = np.float64 if dtype == np.float64 else np.float32
         low, high = kind(low), kind(high)
         x = self.unit_uniform(math.prod(shape), kind)
@@ -241,8 +244,13 @@ class Generator(np.random.Generator):
     def normal_fill(self, shape: tuple, dtype: np.dtype, mean: float, std: float, contiguous=True) -> np.ndarray:
         """N(mean, std²) as Tensor.normal_ fills a tensor of `dtype`: a contiguous one of 16 elements or more
         takes uniforms for all of them, then Box-Muller on each block of 16 (a ragged tail redraws the last
-        16); others take the scalar normal (random64 doubles, the second draw kept for the next call)."""
+        16); others take the scalar normal (random64 doubles, the second draw kept for the next call). A complex
+        tensor's real and imaginary parts are each N(mean, std²/2), so that E|z - mean|² = std²: PyTorch fills its
+        view_as_real with std/√2."""
         dtype = np.dtype(dtype)
+        if dtype.kind == "c":
+            values = self.normal_fill((*shape, 2), _real_part(dtype), mean, std / math.sqrt(2), contiguous)
+            return _as_complex(values, dtype, shape)
         count = math.prod(shape)
         if count < _BOX_MULLER_BLOCK or not contiguous:
             values = _fused_multiply_add(self.scalar_normals(count), np.float64(std), np.float64(mean))
@@ -301,6 +309,15 @@ def _check_range(low: int, high: int, dtype: np.dtype) -> None:
                               f"{_c_type_name(dtype)} can support discrete uniform distribution only within this "
                               "range. This warning will become an error in version 1.7 release, please fix the code "
                               "in advance", UserWarning, stacklevel=4)
+
+
+def _real_part(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float64 if dtype == np.complex128 else np.float32)
+
+
+def _as_complex(pairs: np.ndarray, dtype: np.dtype, shape: tuple) -> np.ndarray:
+    """Real and imaginary parts, the last dim of `pairs`, as one complex array of `shape` (owning its memory)."""
+    return _owned(pairs.view(dtype), shape)
 
 
 def _owned(values: np.ndarray, shape: tuple) -> np.ndarray:

@@ -25,16 +25,24 @@ def _into(name: str) -> OutForm:
     return OutForm(functools.partial(write_out, name, stacklevel=2))
 
 
-def _into_exactly(name: str, refusal: str) -> OutForm:
-    """The result written into an out of its own dtype only; another is refused with `refusal` (formatted with the
-    result's and out's type names)."""
-    return OutForm(functools.partial(_write_exactly, name, refusal))
+def _into_exactly(name: str, refusal: str, type_name=_type_name) -> OutForm:
+    """The result written into an out of its own dtype only; another is refused with `refusal`, formatted with the
+    result's and out's dtypes as `type_name` names them."""
+    return OutForm(functools.partial(_write_exactly, name, refusal, type_name))
 
 
-def _write_exactly(name: str, refusal: str, result, out):
+def _write_exactly(name: str, refusal: str, type_name, result, out):
     if out._data.dtype != result._data.dtype:
-        raise RuntimeError(refusal.format(result=_type_name(result._data.dtype), out=_type_name(out._data.dtype)))
+        raise RuntimeError(refusal.format(result=type_name(result._data.dtype), out=type_name(out._data.dtype)))
     return write_out(name, result, out)
+
+
+# the C++ type of each dtype, as the *_copy functions' refusal names them
+_CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_COPIES = ("alias_copy", "as_strided_copy", "diagonal_copy", "expand_copy", "permute_copy", "select_copy",
+           "slice_copy", "squeeze_copy", "t_copy", "transpose_copy", "unfold_copy", "unsqueeze_copy", "view_copy")
 
 
 def _made_in(name: str, resized=None) -> OutForm:
@@ -64,18 +72,27 @@ _INTO = {  # torch name: ATen name
     "reciprocal": "reciprocal", "square": "square", "sign": "sign", "nonzero": "nonzero", "gather": "gather",
     "log1p": "log1p", "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
     "logical_not": "logical_not", "max": "max", "min": "min", "softmax": "softmax", "log_softmax": "log_softmax",
-    "alias_copy": "alias_copy", "diagonal_copy": "diagonal_copy", "slice_copy": "slice_copy",
-    "squeeze_copy": "squeeze_copy", "t_copy": "t_copy", "unsqueeze_copy": "unsqueeze_copy",
     "slice_scatter": "slice_scatter", "tanh": "tanh", "sigmoid": "sigmoid", "where": "where", "addmm": "addmm",
-    "cat": "cat", "concat": "cat", "concatenate": "cat", "stack": "stack",
+    "cat": "cat", "concat": "cat", "concatenate": "cat", "stack": "stack", "ger": "mul",
+    "orgqr": "linalg_householder_product",
 }
 OUT_FORMS = {name: _into(aten) for name, aten in _INTO.items()}
 _SCALAR_TYPE = "Expected object of scalar type {result} but got scalar type {out} for argument 'out'"
 OUT_FORMS.update({name: _into_exactly(name, _SCALAR_TYPE) for name in ("complex", "polar")})
+OUT_FORMS.update({name: _into_exactly(name, name + " only supports bool tensor for result, got: {out}")
+                  for name in ("all", "any")})
+OUT_FORMS.update({name: _into_exactly(name, "Expected out tensor to have dtype {result}, but got {out} instead",
+                                      lambda dtype: _CPP_TYPES.get(dtype.name, dtype.name)) for name in _COPIES})
 OUT_FORMS["conj_physical"] = _into_exactly("conj_physical", "Found dtype {out} but expected {result}")
 OUT_FORMS.update({name: _made_in(name) for name in ("full", "eye", "linspace", "logspace", "range", "rand", "randn",
                                                    "randint")})
 OUT_FORMS["arange"] = _made_in("arange", _arange_resized)
+
+# torch.special's and torch.linalg's functions that are torch.* ones, or composites, without an out of their own
+SPECIAL_OUT_FORMS = {name: OUT_FORMS[torch_name] for name, torch_name in (
+    ("erf", "erf"), ("expit", "sigmoid"), ("log1p", "log1p"), ("logsumexp", "logsumexp"), ("round", "round"))}
+SPECIAL_OUT_FORMS["ndtr"] = _into("special_ndtr")
+LINALG_OUT_FORMS = {"matmul": OUT_FORMS["matmul"]}
 
 
 def _spectrum_into(name: str, complex_out: bool, kernel: str) -> OutForm:

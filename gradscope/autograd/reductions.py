@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from gradscope import _dtypes
@@ -144,7 +146,8 @@ def _index_of_extreme(pick, name, input, dim, keepdim):
     if dim is None:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        return Tensor._make(np.asarray(pick(data), dtype=np.int64))
+        index = np.asarray(pick(data), dtype=np.int64)  # into the flattened input; keepdim keeps every dim, as 1
+        return Tensor._make(index.reshape((1,) * data.ndim) if keepdim else index)
     dim = _dim(dim, data.ndim)
     _require_nonempty_dims(input, name, (dim,))
     return Tensor._make(pick(data, axis=dim, keepdims=keepdim))
@@ -207,11 +210,24 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001
-    return _logical(np.all(input._data, axis=dim, keepdims=keepdim), input._data.dtype)
+    return _logical(np.all(input._data, axis=_logical_axes(input, dim), keepdims=keepdim), input._data.dtype)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
-    return _logical(np.any(input._data, axis=dim, keepdims=keepdim), input._data.dtype)
+    return _logical(np.any(input._data, axis=_logical_axes(input, dim), keepdims=keepdim), input._data.dtype)
+
+
+def _logical_axes(input, dim) -> tuple | None:
+    """all/any's dims for NumPy: None (every dim), an int or a sequence of ints, wrapped. An empty sequence reduces
+    nothing (PyTorch's all/any, unlike its sum); a 0-dim input's dim 0 or -1 is no axis."""
+    if dim is None:
+        return None
+    ndim = input._data.ndim
+    axes = tuple(normalize_dim(operator.index(d), ndim) for d in ((dim,) if isinstance(dim, (int, np.integer))
+                                                                  else dim))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+    return axes if ndim else ()
 
 
 def _logical(result, dtype: np.dtype) -> Tensor:

@@ -87,10 +87,15 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     >>> F.rrelu(gradscope.tensor([-3.0, 2.0]), 0.25, 0.75)
     tensor([-1.5000,  2.0000])
     """
+    return rrelu_drawn_by(None, input, lower, upper, training, inplace)
+
+
+def rrelu_drawn_by(generator, input: Tensor, lower: float, upper: float, training: bool, inplace: bool) -> Tensor:
+    """rrelu with its slopes drawn by `generator` (torch.rrelu's; None: the default generator)."""
     _require_floating(input, "rrelu_with_noise_cpu")
     data = input._data
     if training:
-        slopes = gradscope.empty(data.shape, dtype=input.dtype).uniform_(lower, upper)._data
+        slopes = gradscope.empty(data.shape, dtype=input.dtype).uniform_(lower, upper, generator=generator)._data
         noise = np.where(data > 0, 1, slopes).astype(data.dtype)
     else:
         noise = np.zeros_like(data)

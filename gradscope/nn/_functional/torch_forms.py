@@ -126,12 +126,12 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           generator=None) -> Tensor:
-    return _activation.rrelu(input, lower, upper, training)
+    return _activation.rrelu_drawn_by(generator, input, lower, upper, training, inplace=False)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
            generator=None) -> Tensor:
-    return _activation.rrelu(input, lower, upper, training, inplace=True)
+    return _activation.rrelu_drawn_by(generator, input, lower, upper, training, inplace=True)
 
 
 def _stride(stride):
