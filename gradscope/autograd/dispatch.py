@@ -8,13 +8,21 @@ from gradscope._quiet import QUIET_RESET, QUIET_SET, QUIET_VALUE
 from gradscope._shapes import broadcast_error
 from gradscope.autograd import errors, observers
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
-from gradscope.autograd.node import HeldTensors, _light_to_saved, _sequence, complex_node_class, node_class
+from gradscope.autograd.node import (
+    HeldTensors,
+    _light_to_saved,
+    _sequence,
+    complex_node_class,
+    half_node_class,
+    node_class,
+)
 from gradscope.autograd.saved import _NUMBERS, SavedTensor, default_hooks, save_input
 from gradscope.autograd.tensor import Tensor, _stale_view_requires_grad, _sync_view
 from gradscope.ops.registry import Primitive, attr_reader
 
 _ndarray = np.ndarray
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
+_FLOAT16 = np.dtype(np.float16)
 
 
 class _SharedMetas(dict):
@@ -34,6 +42,8 @@ class _SharedMetas(dict):
 ONE_METAS64, ONE_METAS32 = _SharedMetas(), _SharedMetas()
 ONE_METAS64.dtype, ONE_METAS32.dtype = _FLOAT64, _FLOAT32
 COMPLEX_INPUT = 1 << 62  # in _edges_and_meta's bits: an input that needs a gradient is complex
+HALF_INPUT = 1 << 61  # or float16
+_OWN_CLASS_INPUT = COMPLEX_INPUT | HALF_INPUT  # either: the node's class is _node_class_for's
 
 
 def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
@@ -213,8 +223,8 @@ def _record_unary(op, x: Tensor, params, arrays, out: Tensor) -> None:
     dtype = x._data.dtype
     out_dtype = out._data.dtype
     if (dtype is not out_dtype or not (dtype is _FLOAT64 or dtype is _FLOAT32)) and (
-            dtype.kind == "c" or out_dtype.kind == "c"):  # `is` first: real floats, cheaply
-        node = complex_node_class(op)()
+            dtype.kind == "c" or out_dtype.kind == "c" or dtype is _FLOAT16 or out_dtype is _FLOAT16):  # `is` first
+        node = _node_class_for(op, out_dtype, ((None, dtype),))()
     else:
         node = (op.node_class or node_class(op))()
     if x._base is not None:
@@ -288,8 +298,8 @@ def _record_simple(op, inputs, params, arrays, out) -> None:
     else:
         live = _edges_and_meta(node, inputs)
         out_dtype = out._data.dtype
-        if live & COMPLEX_INPUT or not (out_dtype is _FLOAT64 or out_dtype is _FLOAT32) and out_dtype.kind == "c":
-            node.__class__ = complex_node_class(op)
+        if live & _OWN_CLASS_INPUT or not (out_dtype is _FLOAT64 or out_dtype is _FLOAT32) and out_dtype.kind in "cf":
+            node.__class__ = _node_class_for(op, out_dtype, node._input_meta)
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params
     out._requires_grad = True
@@ -358,8 +368,8 @@ def _edges_and_meta(node, inputs) -> int:
             dtype = data.dtype
             input_meta.append((data.shape, dtype))
             live |= bit
-            if not (dtype is _FLOAT64 or dtype is _FLOAT32) and dtype.kind == "c":  # `is` first: real floats
-                live |= COMPLEX_INPUT
+            if not (dtype is _FLOAT64 or dtype is _FLOAT32):  # `is` first: real floats
+                live |= COMPLEX_INPUT if dtype.kind == "c" else HALF_INPUT if dtype is _FLOAT16 else 0
         else:
             edges.append(_NO_EDGE)
             input_meta.append(None)
@@ -382,22 +392,24 @@ def _light(x):
 
 def _node_class_for(op, out_dtype, metas: tuple) -> type:
     """The node class of a node whose output has `out_dtype` and whose inputs `metas`: the complex one (see
-    node.complex_node_class) if any of them is complex."""
+    node.complex_node_class) if any of them is complex, the float16 one (node.half_node_class) if any is float16."""
     if out_dtype.kind == "c" or any(meta is not None and meta[1].kind == "c" for meta in metas):
         return complex_node_class(op)
+    if out_dtype is _FLOAT16 or any(meta is not None and meta[1] is _FLOAT16 for meta in metas):
+        return half_node_class(op)
     return op.node_class or node_class(op)
 
 
 def _record(op, inputs, params, arrays, outputs) -> None:
     node = (op.node_class or node_class(op))()
     live = _edges_and_meta(node, inputs)
-    if live & COMPLEX_INPUT:
-        node.__class__ = complex_node_class(op)
+    if live & _OWN_CLASS_INPUT:
+        node.__class__ = _node_class_for(op, outputs[0]._data.dtype, node._input_meta)
     else:
         for out in outputs:
             dtype = out._data.dtype
-            if not (dtype is _FLOAT64 or dtype is _FLOAT32) and dtype.kind == "c":
-                node.__class__ = complex_node_class(op)
+            if not (dtype is _FLOAT64 or dtype is _FLOAT32) and dtype.kind in "cf":  # complex, float16
+                node.__class__ = _node_class_for(op, dtype, node._input_meta)
                 break
     node._seq = next(_sequence)
     node._attrs = params + _attr_values(op, arrays, live) if op.attrs else params

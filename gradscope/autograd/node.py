@@ -14,7 +14,7 @@ from gradscope.autograd import errors
 from gradscope.autograd.hooks import HookDict
 from gradscope.autograd.saved import _NUMBERS, FLOAT32_SCALARS, FLOAT64_SCALARS, SavedTensor, scalar_array
 from gradscope.autograd.stacks import format_stack
-from gradscope.ops.namespace import NUMPY
+from gradscope.ops.namespace import HALF_NUMPY, NUMPY
 from gradscope.ops.registry import ANALYTIC, AS_WRITTEN, Primitive, to_input
 
 _sequence = itertools.count()
@@ -43,6 +43,7 @@ class HeldTensors(tuple):
     __slots__ = ()
 ACCUMULATE_SEQUENCE_NR = 2**64 - 1
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)  # NumPy's own instances: `is` finds them
+_FLOAT16 = np.dtype(np.float16)
 
 
 class Node:
@@ -814,6 +815,40 @@ def complex_node_class(op: Primitive) -> type:
             op.complex_node_class = type(op.node_name, (base,), {"__slots__": (), "_vjp": None, "_apply": apply,
                                                                   "__module__": base.__module__})
     return op.complex_node_class
+
+
+def _single_precision_apply(self, grads, xp, needs):
+    """A float16 node's rules: the op's half_vjp where PyTorch's backward kernel computes in float32, else its rules
+    with sums in float32 (HALF_NUMPY's; under create_graph the sum op's own); each gradient then summed to its
+    input's shape so too, as PyTorch's sum_to (NumPy's float16 sums over a leading dim round at every row)."""
+    op = self.op  # its rules, never its joint_vjp, whose sums come in its inputs' dtypes
+    if xp is NUMPY:
+        xp = HALF_NUMPY
+    outputs = OpNode._apply(self, grads, xp, needs, op.half_vjp or op.vjp)
+    if xp is HALF_NUMPY:
+        for index, (g, meta) in enumerate(zip(outputs, self._input_meta)):
+            if g is not None and meta is not None and g.shape != meta[0]:
+                outputs[index] = xp.sum_to(g, meta[0])
+    return outputs
+
+
+def _single_precision_vjp(self, grads: list, free: bool) -> list:
+    """A float16 node's first-order `_vjp`: `_single_precision_apply` on arrays, then freed as `_vjp` frees."""
+    outputs = _validate_all(self, _single_precision_apply(self, padded(self, grads), NUMPY, None), NUMPY)
+    if free:
+        self._release()
+    return outputs
+
+
+def half_node_class(op: Primitive) -> type:
+    """The node class of `op` for a node with a float16 input or output: a subclass of the same name that runs
+    `_single_precision_apply` (chosen where the node is made, so that float32 and float64 nodes pay nothing)."""
+    if op.half_node_class is None:
+        base = node_class(op)
+        op.half_node_class = type(op.node_name, (base,), {"__slots__": (), "_vjp": staticmethod(_single_precision_vjp),
+                                                           "_apply": _single_precision_apply,
+                                                           "__module__": base.__module__})
+    return op.half_node_class
 
 
 # taken to make a leaf's AccumulateGrad and to hand one out (Tensor._leaf_edge, AccumulateGrad._handed_out)

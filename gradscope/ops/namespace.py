@@ -15,6 +15,7 @@ from gradscope.ops.complex_ops import _view_as_complex, _view_as_real
 from gradscope.ops.cumulative import scan
 from gradscope.ops.nn import _erf
 from gradscope.ops.rearrange import roll_array
+from gradscope.ops.reduction import sum_dims
 
 
 def torch_sign(a):
@@ -254,3 +255,23 @@ class NumpyNamespace:
 
 
 NUMPY = NumpyNamespace()
+
+_HALF = np.dtype(np.float16)
+
+
+class HalfNumpyNamespace(NumpyNamespace):
+    """NUMPY for a float16 node's rules: its sums add float16 in float32 and round once, as PyTorch's sum and sum_to
+    (NumPy's add a row at a time in float16)."""
+
+    @staticmethod
+    def sum(x, dims, keepdim=False):
+        return sum_dims(x, dims, keepdim)
+
+    @staticmethod
+    def sum_to(grad, shape):
+        if grad.dtype != _HALF or grad.shape == shape:
+            return sum_to(grad, shape)
+        return sum_to(grad.astype(np.float32), shape).astype(_HALF)
+
+
+HALF_NUMPY = HalfNumpyNamespace()

@@ -164,7 +164,7 @@ def _norm_primitive(kind: str, name: str, node: str, params: tuple, saved: tuple
     return primitive(name, _forward(kind), node, inputs=("input", "weight", "bias"), params=params,
                      attrs=("input_sym_sizes",), unsaved=("input_sym_sizes", *unsaved), held=held, outputs=3,
                      differentiable_outputs=(0, 1, 2) if kind == "group" else (0,), saves=(saved,) * 3,
-                     vjp=(_input_vjp(kind), _weight_vjp(kind), _bias_vjp(kind)), opmath=True)
+                     vjp=(_input_vjp(kind), _weight_vjp(kind), _bias_vjp(kind)), opmath=True, opmath_vjp=True)
 
 
 native_layer_norm = _norm_primitive("layer", "native_layer_norm", "NativeLayerNormBackward0",

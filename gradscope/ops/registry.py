@@ -61,7 +61,8 @@ class Primitive:
         "name", "forward", "node_name", "inputs", "vjp", "saves", "saved_names", "params",
         "attrs", "n_outputs", "differentiable_outputs", "Saved", "node_class", "view", "output_names", "variadic",
         "save_plan", "simple", "simple_view", "plain_rules", "held", "keeps_meta", "joint_vjp", "lazy", "unsaved",
-        "weak_numbers", "complex_vjp", "complex_node_class", "array_vjp", "array_joint_vjp",
+        "weak_numbers", "complex_vjp", "complex_node_class", "array_vjp", "array_joint_vjp", "half_vjp",
+        "half_node_class",
     )
 
     def __init__(
@@ -89,6 +90,7 @@ class Primitive:
         array_vjp: Callable | None = None,
         array_joint_vjp: Callable | None = None,
         opmath: bool = False,
+        opmath_vjp: bool = False,
     ) -> None:
         if len(vjp) != len(inputs):
             raise ValueError(f"{name}: one VJP rule per input ({len(inputs)}), got {len(vjp)}")
@@ -99,6 +101,11 @@ class Primitive:
         self.node_name = node
         self.inputs = tuple(inputs)
         self.vjp = tuple(vjp)
+        # PyTorch's backward kernels (native_layer_norm_backward ...), unlike its formulas of float16 ops, compute in
+        # float32 too (opmath_vjp): a float16 node (node.half_node_class) runs these rules, which see float32 forms
+        # of its gradients and saved values, each result rounded to its input's dtype once; None: the rules as written
+        self.half_vjp = tuple(map(_half_rule_in_single, vjp)) if opmath_vjp else None
+        self.half_node_class = None  # built by the autograd layer on first use
         saves = tuple((entry,) if isinstance(entry, str) else tuple(entry) for entry in saves)
         self.saves = saves + ((),) * (len(inputs) - len(saves))
         self.saved_names = tuple(dict.fromkeys(name for entry in self.saves for name in entry))
@@ -219,6 +226,32 @@ def _half_in_single(forward: Callable) -> Callable:
 
 def _to_half(a):
     return a.astype(_HALF) if getattr(a, "dtype", None) == np.float32 else a
+
+
+def _half_rule_in_single(rule: Callable | None) -> Callable | None:
+    """`rule` run on float32 forms of its float16 gradients and saved values (under create_graph, casts that are
+    part of the gradient's graph)."""
+    if rule is None:
+        return None
+
+    def run(g, s):
+        xp = s.xp
+        return rule(_single(g, xp), type(s)((xp,) + tuple(_single(value, xp) for value in s[1:])))
+    return run
+
+
+_PLAIN_VALUES = (type(None), bool, int, float, str, np.ndarray)
+
+
+def _single(value, xp):
+    """A float16 array or tensor as float32 (a tuple of them: each); anything else as it is."""
+    if type(value) is np.ndarray:
+        return value.astype(np.float32) if value.dtype == _HALF else value
+    if type(value) is tuple:
+        return tuple(_single(item, xp) for item in value)
+    if xp.is_tensor and not isinstance(value, _PLAIN_VALUES) and xp.dtype_of(value) == _HALF:
+        return xp.cast(value, np.float32)
+    return value
 
 
 def to_input(g, meta: tuple, xp):
