@@ -76,7 +76,12 @@ mv = primitive("mv", np.matmul, "MvBackward0", inputs=("self", "vec"), saves=("v
                     lambda g, s: s.xp.matmul(_mT(s.xp, s.self), g)))
 
 
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
+
+
 def _addmm(bias, mat1, mat2, beta, alpha):
+    if mat1.dtype is _HALF:  # (F.linear's and mm's short paths, float32 and float64 alone, never come here)
+        return _addmm_in_single(bias, mat1, mat2, beta, alpha)
     product = np.matmul(mat1, mat2)
     if alpha != 1:
         product = product * kernel_scalar(product, alpha)
@@ -87,6 +92,12 @@ def _addmm(bias, mat1, mat2, beta, alpha):
     # layer's output is written once, not a second time into another array of its size
     product += scaled
     return product
+
+
+def _addmm_in_single(bias, mat1, mat2, beta, alpha):
+    """float16 addmm as PyTorch's: the product, its scale and the bias added in float32, rounded once (in float16 a
+    product past 65504 was inf before alpha scaled it down or a bias cancelled it)."""
+    return _addmm(bias.astype(_SINGLE), mat1.astype(_SINGLE), mat2.astype(_SINGLE), beta, alpha).astype(_HALF)
 
 
 def _addmm_mat1_grad(g, s):
