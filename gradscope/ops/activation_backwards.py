@@ -1,5 +1,5 @@
-"""PyTorch's backward kernels of piecewise-linear activations (leaky_relu_backward, hardtanh_backward, the shrinks'
-and threshold_backward) as ops of their own, as relu's threshold_backward (ops/elementwise.py).
+"""PyTorch's backward kernels of piecewise-linear activations (leaky_relu_backward, hardtanh_backward, the shrinks',
+threshold_backward, rrelu_with_noise_backward) as ops of their own, as relu's threshold_backward (ops/elementwise.py).
 
 Each passes the gradient, or a constant times it, where a comparison of the input selects: on arrays the first-order
 rule runs the same selection it always did. Under create_graph=True it records PyTorch's `*BackwardBackward0` node,
@@ -47,6 +47,19 @@ softshrink_backward = _backward_kernel(
 threshold_backward_at = _backward_kernel(
     "threshold_backward_at", lambda g, x, threshold: np.where(x <= threshold, 0.0, g), "ThresholdBackwardBackward0",
     ("threshold",))
+
+
+
+def _rrelu_select(g, x, noise, lower, upper, training):
+    # NOTE: PyTorch's rrelu_with_noise_backward: g · noise only when training with a real interval
+    if training and upper - lower > 1e-6:
+        return g * noise.astype(g.dtype, copy=False)
+    return np.where(x > 0, g, g * ((lower + upper) / 2))
+
+
+rrelu_with_noise_backward = _backward_kernel(
+    "rrelu_with_noise_backward", _rrelu_select, "RreluWithNoiseBackwardBackward0",
+    ("noise", "lower", "upper", "training"))
 
 
 def rule(kernel, *params: str, reads: str = "self"):

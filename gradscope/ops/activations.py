@@ -16,7 +16,7 @@ from gradscope.ops.activation_backwards import rule as backward_rule
 from gradscope.ops.elementwise import at_least, at_most
 from gradscope.ops.namespace import _sigmoid
 from gradscope.ops.nn import _axes, _softmax
-from gradscope.ops.registry import primitive
+from gradscope.ops.registry import primitive, to_input
 
 
 def _hardtanh(a, min_val, max_val):  # a clamp: relu6(-0.0) is -0.0
@@ -182,12 +182,48 @@ def _prelu(a, weight):
     return np.where(a > 0, a, weight * a).astype(a.dtype, copy=False)
 
 
+def _prelu_backward(grad_output, a, weight):
+    """PyTorch's _prelu_kernel_backward: the input's gradient, and the weight's before it is summed to its shape."""
+    positive = a > 0
+    return (np.where(positive, grad_output, grad_output * weight).astype(a.dtype, copy=False),
+            np.where(positive, 0.0, grad_output * a).astype(a.dtype, copy=False))
+
+
+def _prelu_double_backward(index: int):
+    """PreluKernelBackwardBackward0's rule for input `index` (grad_output, self, weight), given the gradients of
+    both outputs (None where one got none). NOTE: PyTorch's formulas take x = 0 as positive here, where its first
+    derivative takes the weight's branch: at 0 the second derivative is PyTorch's, not the first one's derivative."""
+    def rule(gg, s):
+        xp, (grad_input, grad_weight) = s.xp, gg
+        nonnegative = s.self >= 0
+        if index == 0:
+            terms = ([] if grad_input is None else [xp.where(nonnegative, grad_input, grad_input * s.weight)]) + (
+                [] if grad_weight is None else [xp.where(nonnegative, 0.0, grad_weight * s.self)])
+            return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        other = grad_weight if index == 1 else grad_input
+        if other is None:
+            return xp.zeros_like(s.self)
+        return xp.where(nonnegative, 0.0, s.grad_output * other)
+    return rule
+
+
+prelu_backward = primitive(
+    "prelu_backward", _prelu_backward, "PreluKernelBackwardBackward0", inputs=("grad_output", "self", "weight"),
+    outputs=2, saves=(("self", "weight"), ("grad_output", "self"), ("grad_output", "self")),
+    vjp=(_prelu_double_backward(0), _prelu_double_backward(1), _prelu_double_backward(2)))
+
+
+def _prelu_vjps(g, s, wanted) -> list:
+    grads = s.xp.apply(prelu_backward, (g, s.self, s.weight))
+    return [None if meta is None else to_input(grad, meta, s.xp) for grad, meta in zip(grads, wanted, strict=True)]
+
+
 # weight arrives shaped to broadcast against self (C at dim 1); the engine sums its gradient back.
 # NOTE: x = 0 takes the weight's branch: d/dx = weight, d/dweight = x = 0
 prelu = primitive("prelu", _prelu, "PreluKernelBackward0", inputs=("self", "weight"),
-                  saves=(("self", "weight"), "self"),
-                  vjp=(lambda g, s: s.xp.where(s.self > 0, g, g * s.weight),
-                       lambda g, s: s.xp.where(s.self > 0, 0.0, g * s.self)))
+                  saves=(("self", "weight"), ("self", "weight")),
+                  vjp=(lambda g, s: s.xp.apply(prelu_backward, (g, s.self, s.weight))[0],
+                       lambda g, s: s.xp.apply(prelu_backward, (g, s.self, s.weight))[1]), joint_vjp=_prelu_vjps)
 
 
 def _safe_softmax(a, dim):
@@ -211,19 +247,11 @@ def _rrelu(a, noise, lower, upper, training):
     return np.where(a > 0, a, a * ((lower + upper) / 2)).astype(a.dtype, copy=False)
 
 
-def _rrelu_vjp(sign_of):
-    def rule(g, s):
-        # NOTE: PyTorch's rrelu_with_noise_backward: g · noise only when training with a real interval
-        if s.training and s.upper - s.lower > 1e-6:
-            return g * s.xp.cast(s.noise, g.dtype)
-        return s.xp.where(sign_of(s) > 0, g, g * ((s.lower + s.upper) / 2))
-    return rule
-
-
+_RRELU_PARAMS = ("noise", "lower", "upper", "training")
 rrelu_with_noise = primitive("rrelu_with_noise", _rrelu, "RreluWithNoiseBackward0", inputs=("self",),
-                             params=("noise", "lower", "upper", "training"), saves=("self",),
-                             vjp=(_rrelu_vjp(lambda s: s.self),))
+                             params=_RRELU_PARAMS, saves=("self",),
+                             vjp=(backward_rule(A.rrelu_with_noise_backward, *_RRELU_PARAMS),))
 # x.rrelu_(): differentiated through the result, as PyTorch's RreluWithNoiseBackward1 (positive slopes keep signs)
 rrelu_with_noise_result = primitive("rrelu_with_noise_result", _rrelu, "RreluWithNoiseBackward1", inputs=("self",),
-                                    params=("noise", "lower", "upper", "training"), saves=("result",),
-                                    vjp=(_rrelu_vjp(lambda s: s.result),))
+                                    params=_RRELU_PARAMS, saves=("result",),
+                                    vjp=(backward_rule(A.rrelu_with_noise_backward, *_RRELU_PARAMS, reads="result"),))

@@ -17,6 +17,7 @@ from gradscope.ops.nn import (
     _nll_weights,
     _reduce,
     _reduction_scale,
+    nll_backward_kernel,
     nll_total_weight,
 )
 from gradscope.ops.registry import primitive
@@ -124,21 +125,22 @@ def _nll_loss2d(a, target, weight, reduction, ignore_index):
     return losses
 
 
-def _nll_loss2d_vjp(g, s):
-    n_classes = s.self.shape[1]
-    target, ignore_index = s.target, s.ignore_index
-    w, safe = _nll_weights(target, s.weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
-    scale = _nll_scale(w, safe.size, s.reduction)
-    picked = np.zeros(s.target.shape + (n_classes,))
+def _nll_loss2d_backward(grad_output, a, target, weight, reduction, ignore_index):
+    """PyTorch's nll_loss2d_backward on arrays."""
+    n_classes = a.shape[1]
+    w, safe = _nll_weights(target, weight, ignore_index, np.count_nonzero(target == ignore_index), np.float64)
+    scale = _nll_scale(w, safe.size, reduction)
+    picked = np.zeros(target.shape + (n_classes,))
     np.put_along_axis(picked, safe[..., None], -(scale if w is None else scale[..., None]), axis=-1)
-    if s.reduction == NONE:
-        g = s.xp.unsqueeze_dims(g, (1,))
-    return g * s.xp.cast(np.moveaxis(picked, -1, 1), g.dtype)
+    if reduction == NONE:
+        grad_output = grad_output[:, None]
+    return grad_output * np.moveaxis(picked, -1, 1).astype(grad_output.dtype, copy=False)
 
 
 nll_loss2d = primitive("nll_loss2d", _nll_loss2d, "NllLoss2DBackward0", inputs=("self",),
                        params=("target", "weight", "reduction", "ignore_index"), saves=("self",),
-                       held=("target", "weight"), lazy={"total_weight": nll_total_weight}, vjp=(_nll_loss2d_vjp,))
+                       held=("target", "weight"), lazy={"total_weight": nll_total_weight},
+                       vjp=(nll_backward_kernel("nll_loss2d", _nll_loss2d_backward, "NllLoss2D"),))
 # PyTorch's C++ composites divide by a number with div(Tensor, Scalar): DivBackward1, not Python's DivBackward0
 div_scalar = primitive("div_scalar", lambda a, other: (a / other).astype(a.dtype, copy=False), "DivBackward1",
                        inputs=("self",), params=("other",), vjp=(lambda g, s: g / s.other,))

@@ -10,7 +10,7 @@ import numpy as np
 from gradscope.ops import activation_backwards as A
 from gradscope.ops.activation_backwards import rule as backward_rule
 from gradscope.ops.reduction import mean_of_all
-from gradscope.ops.registry import primitive
+from gradscope.ops.registry import REGISTRY, primitive
 
 
 def _axes(x, dim: int) -> tuple:
@@ -236,40 +236,52 @@ def nll_loss_backward(g, self, params: tuple):
     return onehot
 
 
-def _nll_vjp(g, s):
-    # target holds class indices: the gradient is -weight at each row's target class
-    if not s.xp.is_tensor:
-        grad = nll_loss_backward(g, s.self, (s.target, s.weight, s.reduction, s.ignore_index))
-        if grad is not None:
-            return grad
-    batched = len(s.self.shape) > 1
-    target = s.target if batched else s.target.reshape(1)
-    n_classes = s.self.shape[-1]
-    ignore_index = s.ignore_index
+def _nll_loss_backward(grad_output, a, target, weight, reduction, ignore_index):
+    """PyTorch's nll_loss_backward on arrays: the gradient at each row's target class, -weight (over the total weight
+    for a mean) times grad_output; 0 elsewhere and on ignored rows."""
+    grad = nll_loss_backward(grad_output, a, (target, weight, reduction, ignore_index))
+    if grad is not None:
+        return grad
+    batched = a.ndim > 1
+    target = target if batched else target.reshape(1)
     n_ignored = np.count_nonzero(target == ignore_index)
-    w, safe = _nll_weights(target, s.weight, ignore_index, n_ignored, np.float64)
-    arrays = not s.xp.is_tensor  # g is an ndarray or a NumPy scalar, not a Tensor (create_graph)
-    # NOTE: built in g's dtype when g is an array (the cast below then copies nothing): the scale, computed in
-    # float64, rounds the same when stored
-    onehot = np.zeros((len(target), n_classes), g.dtype if arrays else np.float64)
+    w, safe = _nll_weights(target, weight, ignore_index, n_ignored, np.float64)
+    # NOTE: built in grad_output's dtype: the scale, computed in float64, rounds the same when stored
+    onehot = np.zeros((len(target), a.shape[-1]), grad_output.dtype)
     rows = row_indices(len(target))
-    if w is None and s.reduction != NONE and arrays:
+    if w is None and reduction != NONE:
         # every target counts once: PyTorch's -(g / count) in g's dtype (one rounding) is each row's gradient,
         # so the one-hot is the gradient itself, with no product with g over it
-        scalar = g[()]  # NOTE: a NumPy scalar: its arithmetic costs a fifth of a 0-dim array's
-        onehot[rows, safe] = -(scalar / max(len(safe), 1)) if s.reduction == MEAN else -scalar
+        scalar = grad_output[()]  # NOTE: a NumPy scalar: its arithmetic costs a fifth of a 0-dim array's
+        onehot[rows, safe] = -(scalar / max(len(safe), 1)) if reduction == MEAN else -scalar
         return onehot if batched else onehot[0]
-    onehot[rows, safe] = -_nll_scale(w, len(safe), s.reduction)
-    if s.reduction == NONE:
+    onehot[rows, safe] = -_nll_scale(w, len(safe), reduction)
+    if reduction == NONE:
         onehot = onehot if batched else onehot[0]
-        g = s.xp.unsqueeze_dims(g, (g.ndim,))
+        grad_output = grad_output[..., None]
     elif not batched:
         onehot = onehot[0]
-    grad = g * s.xp.cast(onehot, g.dtype)
+    grad = grad_output * onehot
     if n_ignored:  # NOTE: PyTorch leaves an ignored row at 0, even where the scale (nothing counted) or g is nan
         ignored = (target == ignore_index)[:, None] if batched else (target == ignore_index)[0]
-        grad = s.xp.where(np.broadcast_to(ignored, onehot.shape), 0.0, grad)
+        grad = np.where(np.broadcast_to(ignored, onehot.shape), 0.0, grad)
     return grad
+
+
+def nll_backward_kernel(name: str, forward, node: str):
+    """An nll loss's backward as an op of its own, as PyTorch's: linear in the gradient (its rule is the loss again
+    on the gradient's gradient), constant in the log-probabilities, which it takes for their shape (a zero gradient
+    there, where a product with a one-hot left them out of the graph)."""
+    params = ("target", "weight", "reduction", "ignore_index")
+
+    def params_of(s):
+        return tuple(getattr(s, name) for name in params)
+
+    backward = primitive(f"{name}_backward", forward, f"{node}BackwardBackward0", inputs=("grad_output", "self"),
+                         params=params, held=("target", "weight"),
+                         vjp=(lambda gg, s: s.xp.apply(REGISTRY[name], (gg,), params_of(s)),
+                              lambda gg, s: s.xp.zeros_like(gg)))
+    return lambda g, s: s.xp.apply(backward, (g, s.self), params_of(s))
 
 
 def nll_total_weight(s):
@@ -287,7 +299,8 @@ def nll_total_weight(s):
 # NOTE: self is saved for its shape only, as PyTorch saves it (and so checks its version)
 nll_loss = primitive("nll_loss", _nll_loss, "NllLossBackward0", inputs=("self",),
                      params=("target", "weight", "reduction", "ignore_index"), saves=("self",),
-                     held=("target", "weight"), lazy={"total_weight": nll_total_weight}, vjp=(_nll_vjp,),
+                     held=("target", "weight"), lazy={"total_weight": nll_total_weight},
+                     vjp=(nll_backward_kernel("nll_loss", _nll_loss_backward, "NllLoss"),),
                      array_vjp=nll_loss_backward)
 
 

@@ -4,7 +4,7 @@
 A constant pad's adjoint is the opposite crop, itself a constant pad, so its VJP is the same op.
 Reflection and replication read each output element from one input element: a gather by index
 arrays over the padded dims, whose VJP adds the gradient back at those indices (repeated indices
-accumulate) and is differentiable again.
+accumulate): an op of its own, as PyTorch's *PadNDBackwardBackward0, whose VJP is the pad again.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope.ops.conv import pad_or_crop
+from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import primitive
 
 
@@ -52,22 +53,30 @@ def _gather_pad(mode: str):
     return forward
 
 
-def _gather_pad_vjp(mode: str):
-    def rule(g, s):
-        sizes = s.self_sym_sizes[-(len(s.padding) // 2):]
-        return s.xp.index_scatter(g, s.self_sym_sizes, _source_indices(sizes, s.padding, mode), True)
-    return rule
+def _scatter_back(mode: str):
+    """PyTorch's reflection/replication_pad*_backward: each gradient element added back at the input element its
+    output element read."""
+    def backward(grad_output, a, padding):
+        sizes = a.shape[-(len(padding) // 2):]
+        return NUMPY.index_scatter(grad_output, a.shape, _source_indices(sizes, padding, mode), True)
+    return backward
 
 
 def _padding_primitive(mode: str, dims: int, node: str):
+    # the backward as an op of its own, as PyTorch's: linear in the gradient (its rule is the pad again), constant
+    # in the input, which it takes for its shape (a zero gradient there)
+    backward = primitive(f"{mode}_pad{dims}d_backward", _scatter_back(mode), f"{node}BackwardBackward0",
+                         inputs=("grad_output", "self"), params=("padding",),
+                         vjp=(lambda gg, s: s.xp.apply(pad, (gg,), (s.padding,)), lambda gg, s: s.xp.zeros_like(gg)))
     # NOTE: saves self as PyTorch does (its rule needs only the sizes): a second backward then raises, as there
-    return primitive(f"{mode}_pad{dims}d", _gather_pad(mode), node, inputs=("self",), params=("padding",),
-                     attrs=("self_sym_sizes",), saves=("self",), vjp=(_gather_pad_vjp(mode),))
+    pad = primitive(f"{mode}_pad{dims}d", _gather_pad(mode), f"{node}Backward0", inputs=("self",), params=("padding",),
+                    saves=("self",), vjp=(lambda g, s: s.xp.apply(backward, (g, s.self), (s.padding,)),))
+    return pad
 
 
-reflection_pad1d = _padding_primitive("reflect", 1, "ReflectionPad1DBackward0")
-reflection_pad2d = _padding_primitive("reflect", 2, "ReflectionPad2DBackward0")
-reflection_pad3d = _padding_primitive("reflect", 3, "ReflectionPad3DBackward0")
-replication_pad1d = _padding_primitive("replicate", 1, "ReplicationPad1DBackward0")
-replication_pad2d = _padding_primitive("replicate", 2, "ReplicationPad2DBackward0")
-replication_pad3d = _padding_primitive("replicate", 3, "ReplicationPad3DBackward0")
+reflection_pad1d = _padding_primitive("reflect", 1, "ReflectionPad1D")
+reflection_pad2d = _padding_primitive("reflect", 2, "ReflectionPad2D")
+reflection_pad3d = _padding_primitive("reflect", 3, "ReflectionPad3D")
+replication_pad1d = _padding_primitive("replicate", 1, "ReplicationPad1D")
+replication_pad2d = _padding_primitive("replicate", 2, "ReplicationPad2D")
+replication_pad3d = _padding_primitive("replicate", 3, "ReplicationPad3D")

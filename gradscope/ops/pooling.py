@@ -4,7 +4,9 @@ Max and average pooling read the same strided windows as im2col (ops/conv.py). A
 adds each gradient at the input element its window picked (the first maximum in window order, as
 PyTorch's kernels pick, so ties are a choice made on purpose); as in PyTorch that scatter is an op of
 its own (MaxPool2DWithIndicesBackwardBackward0 …), whose VJP gathers, so max pooling is differentiable
-twice. An average pool's VJP spreads g / divisor over each window: a col2im, whose VJP is im2col.
+twice. An average pool's VJP spreads g / divisor over each window (a col2im); it too is an op of its own
+(AvgPool2DBackwardBackward0 …, and the adaptive pools' likewise), whose VJP is the pool again and gives the input a
+zero gradient, as PyTorch's.
 
 Adaptive average pooling is separable: along each dim, output i averages the input range
 [⌊i·n/o⌋, ⌈(i+1)·n/o⌉), one resampling pass per dim (ops/resample.py), windows of varying size
@@ -21,7 +23,7 @@ from gradscope.ops import shape as S
 from gradscope.ops.conv import FEW_POSITIONS, col2im, pad_or_crop, windows
 from gradscope.ops.namespace import NUMPY
 from gradscope.ops.registry import primitive
-from gradscope.ops.resample import Taps, separable
+from gradscope.ops.resample import Taps, separable, separable_adjoint
 
 
 def pool_geometry(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> tuple[tuple, tuple]:
@@ -217,25 +219,38 @@ def _avg_pool(a, kernel_size, stride, padding, ceil_mode, count_include_pad, div
     return (sums / divisor.astype(a.dtype)).astype(a.dtype, copy=False)
 
 
-def _avg_pool_vjp(g, s):
-    xp, k, sizes = s.xp, len(s.kernel_size), s.self_sym_sizes
-    divisor = pool_divisors(sizes[-k:], s.kernel_size, s.stride, s.padding, s.ceil_mode, s.count_include_pad,
-                            s.divisor_override)
-    out, extra = pool_geometry(sizes[-k:], s.kernel_size, s.stride, s.padding, (1,) * k, s.ceil_mode)
-    spread = g / xp.cast(divisor, g.dtype)
-    lead, kernel, length = tuple(sizes[:-k]), math.prod(s.kernel_size), math.prod(out)
+def _avg_pool_backward(g, a, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """PyTorch's avg_pool2d_backward: each window's g / divisor spread over the elements of `a` it covers."""
+    k, sizes = len(kernel_size), a.shape
+    divisor = pool_divisors(sizes[-k:], kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    out, extra = pool_geometry(sizes[-k:], kernel_size, stride, padding, (1,) * k, ceil_mode)
+    spread = g / divisor.astype(g.dtype)
+    lead, kernel, length = tuple(sizes[:-k]), math.prod(kernel_size), math.prod(out)
     # every window element gets its window's g / divisor: columns of one repeated value, folded back
-    columns = xp.reshape(xp.expand(xp.reshape(spread, lead + (1, length)), lead + (kernel, length)),
-                         lead[:-1] + (lead[-1] * kernel, length))
-    pads = tuple((p, p + e) for p, e in zip(s.padding, extra, strict=True))
-    return xp.apply(col2im, (columns,), (tuple(sizes[-k:]), s.kernel_size, (1,) * k, pads, s.stride))
+    columns = np.broadcast_to(spread.reshape(lead + (1, length)), lead + (kernel, length)).reshape(
+        lead[:-1] + (lead[-1] * kernel, length))
+    pads = tuple((p, p + e) for p, e in zip(padding, extra, strict=True))
+    return col2im.forward(columns, tuple(sizes[-k:]), kernel_size, (1,) * k, pads, stride)
+
+
+_AVG_POOL_PARAMS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 
 
 def _avg_pool_primitive(dims: int):
-    return primitive(
-        f"avg_pool{dims}d", _avg_pool, f"AvgPool{dims}DBackward0", inputs=("self",),
-        params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-        attrs=("self_sym_sizes",), saves=("self",), vjp=(_avg_pool_vjp,), opmath=True)  # self: saved as PyTorch does
+    def params_of(s):
+        return tuple(getattr(s, name) for name in _AVG_POOL_PARAMS)
+
+    # the backward as an op of its own, as PyTorch's: linear in the gradient (its rule is the pool again), constant
+    # in the input, which it takes for its shape (a zero gradient there, where a rule of reshapes left it unused)
+    backward = primitive(
+        f"avg_pool{dims}d_backward", _avg_pool_backward, f"AvgPool{dims}DBackwardBackward0",
+        inputs=("grad_output", "self"), params=_AVG_POOL_PARAMS,
+        vjp=(lambda gg, s: s.xp.apply(pool, (gg,), params_of(s)), lambda gg, s: s.xp.zeros_like(gg)))
+    pool = primitive(
+        f"avg_pool{dims}d", _avg_pool, f"AvgPool{dims}DBackward0", inputs=("self",), params=_AVG_POOL_PARAMS,
+        saves=("self",), opmath=True,  # self: saved as PyTorch does
+        vjp=(lambda g, s: s.xp.apply(backward, (g, s.self), params_of(s)),))
+    return pool
 
 
 avg_pool2d = _avg_pool_primitive(2)
@@ -262,10 +277,25 @@ def _adaptive_taps(sizes, params) -> list[Taps]:
 
 
 def _adaptive_avg_pool_primitive(dims: int):
-    forward, rule = separable(_adaptive_taps, ("output_size",), dims=dims)
-    return primitive(
+    forward, _ = separable(_adaptive_taps, ("output_size",), dims=dims)
+    adjoint = separable_adjoint(_adaptive_taps, dims)
+    # PyTorch's node keeps the pooled sizes as grad_output's: its rule pools the gradient to them again
+    pooled_sizes = tuple(f"grad_output_sym_argsize_minus_{i}" for i in range(dims, 0, -1))
+
+    def pooled_sizes_of(s):
+        return tuple(getattr(s, name) for name in pooled_sizes)
+
+    # the backward as an op of its own, as avg_pool's
+    backward = primitive(
+        f"adaptive_avg_pool{dims}d_backward",
+        lambda grad_output, a: adjoint(NUMPY, grad_output, a.shape, (grad_output.shape[-dims:],)),
+        f"AdaptiveAvgPool{dims}DBackwardBackward0", inputs=("grad_output", "self"), attrs=pooled_sizes,
+        vjp=(lambda gg, s: s.xp.apply(pool, (gg,), (pooled_sizes_of(s),)), lambda gg, s: s.xp.zeros_like(gg)))
+    pool = primitive(
         f"adaptive_avg_pool{dims}d", forward, f"AdaptiveAvgPool{dims}DBackward0", inputs=("self",),
-        params=("output_size",), attrs=("self_sym_sizes",), saves=("self",), vjp=(rule,))
+        params=("output_size",), unsaved=("output_size",), saves=("self",),
+        vjp=(lambda g, s: s.xp.apply(backward, (g, s.self)),))
+    return pool
 
 
 adaptive_avg_pool2d = _adaptive_avg_pool_primitive(2)

@@ -290,6 +290,7 @@ _DERIVED = {  # read on every op that records a node: plain attribute reads wher
     "_sym_argsize_0": lambda a: a.shape[0],
     "_sym_argsize_minus_1": lambda a: a.shape[-1],
     "_sym_argsize_minus_2": lambda a: a.shape[-2],
+    "_sym_argsize_minus_3": lambda a: a.shape[-3],
 }
 
 

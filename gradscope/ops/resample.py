@@ -125,14 +125,22 @@ def separable(taps_of, param_names: tuple, dims: int):
             a = pass_forward(a, a.ndim - dims + i, all_taps[i])
         return a
 
+    adjoint = separable_adjoint(taps_of, dims)
+
     def rule(g, s):
-        sizes = tuple(s.self_sym_sizes)
-        all_taps = taps_of(sizes[-dims:], tuple(getattr(s, name) for name in param_names))
+        return adjoint(s.xp, g, tuple(s.self_sym_sizes), tuple(getattr(s, name) for name in param_names))
+    return forward, rule
+
+
+def separable_adjoint(taps_of, dims: int):
+    """`adjoint(xp, g, sizes, params)`: the gradient, for an input of shape `sizes`, of the passes `taps_of` gives."""
+    def adjoint(xp, g, sizes, params):
+        all_taps = taps_of(sizes[-dims:], params)
         for i in range(dims):
             axis = len(sizes) - dims + i
-            g = pass_adjoint(s.xp, g, sizes[:axis + 1] + tuple(g.shape[axis + 1:]), axis, all_taps[i])
+            g = pass_adjoint(xp, g, sizes[:axis + 1] + tuple(g.shape[axis + 1:]), axis, all_taps[i])
         return g
-    return forward, rule
+    return adjoint
 
 
 def _nearest(exact: bool):

@@ -346,8 +346,35 @@ def _rearranging_and_shrinking() -> list[Call]:
     ]
 
 
+def _gradient_of(op):
+    """`op`'s gradient for the incoming gradient v, as a function of x and v: its backward's own op
+    (AvgPool2DBackwardBackward0 …), whose rules these samples check, constant in x."""
+    def call(lib, x, v):
+        with lib.enable_grad():
+            leaf = x if x.requires_grad else x.detach().requires_grad_()
+            return lib.autograd.grad(op(lib, leaf), leaf, v, create_graph=True)[0]
+    return call
+
+
+def _backward_ops() -> list[Call]:
+    return [
+        _samples("avg_pool2d_gradient", _gradient_of(lambda lib, x: lib.F.avg_pool2d(x, 3, 2, 1, ceil_mode=True)),
+                 ((1, 2, 4, 5), (1, 2, 3, 3))),
+        _samples("avg_pool3d_gradient", _gradient_of(lambda lib, x: lib.F.avg_pool3d(x, 2)), ((1, 1, 2, 4, 2),
+                                                                                            (1, 1, 1, 2, 1))),
+        _samples("adaptive_avg_pool2d_gradient", _gradient_of(lambda lib, x: lib.F.adaptive_avg_pool2d(x, (2, 3))),
+                 ((1, 2, 5, 4), (1, 2, 2, 3))),
+        _samples("adaptive_avg_pool3d_gradient", _gradient_of(lambda lib, x: lib.F.adaptive_avg_pool3d(x, 2)),
+                 ((1, 3, 3, 2), (1, 2, 2, 2))),
+        *[_samples(f"pad_{mode}_{d}d_gradient", _gradient_of(lambda lib, x, m=mode, d=d: lib.F.pad(x, (2, 1) * d,
+                                                                                                     mode=m)),
+                   ((1, 2) + (3,) * d, (1, 2) + (6,) * d))
+          for mode in ("reflect", "replicate") for d in (1, 2, 3)],
+    ]
+
+
 def nn_calls() -> list[Call]:
     return (_convolution() + _padding() + _interpolate() + _grid_sampling() + _weight_norm() + _unpooling() + _pdist()
             + _margin_losses() + _pooling() + _normalization() + _embedding() + _ctc() + _fractional_pooling()
-            + _rearranging_and_shrinking())
+            + _rearranging_and_shrinking() + _backward_ops())
 
