@@ -12,6 +12,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 
+from gradscope.autograd.factories import zeros
 from gradscope.autograd.function import Function
 from gradscope.autograd.grad_mode import grad_enabled
 from gradscope.autograd.hooks import HookDict, RemovableHandle
@@ -52,24 +53,33 @@ class BackwardHook:
         self.grad_outputs: tuple | None = None
 
     def setup_input_hook(self, args: tuple) -> tuple:
+        # as PyTorch's, grad_input has an entry per argument: None for one that is not a tensor, zeros for a tensor
+        # that needs no gradient or gets none (a gradient of zeros then reaches an input the forward did not use)
+        self.input_count = len(args)
         positions = [i for i, arg in enumerate(args) if isinstance(arg, Tensor)]
-        self.input_count = len(positions)
         needing = [i for i in positions if args[i].requires_grad]
         if not needing or not grad_enabled.get() or not self.hooks:
             return args
         self.inputs_wrapped = True
-        slots = [positions.index(i) for i in needing]
+        metas = {i: (args[i].shape, args[i].dtype) for i in positions}
 
         def on_input_grads(grads):
+            if self.grad_outputs is None:
+                # as PyTorch's: a gradient that reaches the inputs without passing through the outputs in this
+                # backward (a double backward: the gradient's own graph leads to the inputs) runs no hook
+                return grads
+            received = dict(zip(needing, grads))
             grad_input = [None] * self.input_count
-            for slot, grad in zip(slots, grads):
-                grad_input[slot] = grad
+            for i, (shape, dtype) in metas.items():
+                grad = received.get(i)
+                grad_input[i] = zeros(shape, dtype=dtype) if grad is None else grad
             grad_input = tuple(grad_input)
             for hook in self.hooks:
                 result = hook(self.module, grad_input, self.grad_outputs)
                 if result is not None:
                     grad_input = _replace("input", hook, grad_input, result)
-            return tuple(grad_input[slot] for slot in slots)
+            self.grad_outputs = None
+            return tuple(grad_input[i] for i in needing)
 
         wrapped = BackwardHookFunction.apply(on_input_grads, *(args[i] for i in needing))
         args = list(args)
