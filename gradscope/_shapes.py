@@ -108,8 +108,17 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
     # NOTE: operator.index, not int(): a float dim is a TypeError (PyTorch's parser refuses it), never truncated
     dims = tuple(normalize_dim(operator.index(d), ndim) for d in dim) if ndim else ()
     if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+        refuse_repeated_dims(dims)
     return tuple(sorted(dims)) if dims or dim else tuple(range(ndim))
+
+
+def refuse_repeated_dims(dims: tuple) -> None:
+    """PyTorch's error for a dim listed twice (after wrapping), naming the first one met again."""
+    seen = set()
+    for d in dims:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
 
 
 def broadcast_shapes(*shapes: tuple) -> tuple:

@@ -39,6 +39,11 @@ DIRTY_VIEW_MULTIPLE_OUTPUTS = (
     "not a view (using .clone() for example) or make your Function only return one Tensor (potentially splitting it "
     "into two Functions: one doing the inplace that returns a single Tensor and a second one that does the other "
     "operations). You can ask on the forum https://discuss.pytorch.org/ if you need help to do this change.")
+LEAF_DIRTY = "a leaf Variable that requires grad has been used in an in-place operation."  # a Function's mark_dirty
+DIRTY_NOT_RETURNED = ("Some elements marked as dirty during the forward method were not returned as output. The "
+                      "inputs that are modified inplace must all be outputs of the Function.")
+DIRTY_NOT_INPUT = ("ctx.mark_dirty() received a tensor that was not an input. Only input Tensors that have been "
+                   "mutated should be passed to ctx.mark_dirty().")
 MULTI_OUTPUT_VIEW = ("This view is the output of a function that returns multiple views. Such functions do not allow "
                      "the output views to be modified inplace. You should replace the inplace operation by an "
                      "out-of-place one.")
@@ -46,12 +51,11 @@ CUSTOM_FUNCTION_VIEW = ("This view was created inside a custom Function (or beca
                         "the autograd logic to handle view+inplace would override the custom backward associated with "
                         "the custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix "
                         "this by cloning the output of the custom Function.")
-VIEW_NO_GRAD_INPLACE = (
-    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
-    "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
-    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
-    "you want the inplace to be tracked)."
-)
+NO_GRAD_VIEW = ("Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+                "inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+VIEW_WITHOUT_GRAD_FN = "A view was created in no_grad mode and is being modified inplace with grad mode enabled."
+VIEW_NO_GRAD_INPLACE = f"{VIEW_WITHOUT_GRAD_FN} {NO_GRAD_VIEW}"
 LEAF_VIEW_INPLACE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 INT_REQUIRES_GRAD = "Only Tensors of floating point and complex dtype can require gradients"
 INT_REQUIRES_GRAD_ = "only Tensors of floating point dtype can require gradients"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import warnings
 
 from gradscope._shapes import is_expandable_to
@@ -245,14 +246,20 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        split = cls.setup_context is not Function.setup_context
+        if split:  # as PyTorch's: setup_context sees every argument forward takes, its defaults filled in
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
+        if kwargs:
+            args = _keywords_as_positions(cls.forward, args, kwargs, takes_ctx=not split)
         ctx = cls._backward_cls.__new__(cls._backward_cls)
         # NOTE: as in PyTorch, needs_input_grad follows the inputs even under no_grad
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
-        split = cls.setup_context is not Function.setup_context
         level = observers.dual_level  # forward AD: tangents don't flow inside forward, jvp gives the outputs'
         with no_grad(), level.paused() if level is not None else _NOT_PAUSED:
-            outputs = cls.forward(*args, **kwargs) if split else cls.forward(ctx, *args, **kwargs)
+            outputs = cls.forward(*args) if split else cls.forward(ctx, *args)
         if split:
             cls.setup_context(ctx, args, outputs)
         single = not isinstance(outputs, tuple)
@@ -266,6 +273,25 @@ class Function(metaclass=_FunctionMeta):
         return outputs[0] if single else outputs
 
 
+def _keywords_as_positions(forward, args: tuple, kwargs: dict, takes_ctx: bool) -> tuple:
+    """Keyword arguments of apply() as the positional ones they name, as PyTorch's C++ apply takes them: each one is an
+    input of its own (needs_input_grad, a gradient from backward); keyword-only ones are refused. forward's `ctx` is
+    not a position."""
+    names = [p.name for p in list(inspect.signature(forward).parameters.values())[takes_ctx:]
+             if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    positions = {}
+    for name in kwargs:
+        if name not in names:
+            raise TypeError(f"forward() got an unexpected keyword argument '{name}'")
+        if names.index(name) < len(args):
+            raise TypeError(f"forward() got multiple values for argument '{name}'")
+        positions[names.index(name)] = kwargs[name]
+    for i in range(len(args), max(positions) + 1):
+        if i not in positions:
+            raise TypeError(f"forward() missing required argument: '{names[i]}' (position {i})")
+    return args + tuple(positions[i] for i in range(len(args), max(positions) + 1))
+
+
 class InplaceFunction(Function):
     """PyTorch's base for legacy Functions that may work in place (torch.autograd.function.InplaceFunction)."""
 
@@ -275,36 +301,58 @@ class InplaceFunction(Function):
 
 
 def _returned_input(out: Tensor) -> Tensor:
-    """An input forward returned as it is, as PyTorch hands it back: in grad mode a view of it made without grad
+    """An input forward returned as it is, as PyTorch hands it back: a view of it made without grad
     (_view_as_self_with_no_grad: `_base` is the input, and one that gets this node may not be modified in place),
-    under no_grad a new tensor sharing its data (not a view, not requiring grad)."""
-    if not grad_enabled.get():
+    but under no_grad for an input that requires grad a new tensor sharing its data (not a view, not requiring grad)."""
+    if not grad_enabled.get() and out._requires_grad:
         return out.detach()
     with no_grad():
         return out.view_as(out)
 
 
+def _check_dirty_returned(ctx, outputs) -> None:
+    if ctx._dirty:
+        returned = {id(out) for out in outputs if isinstance(out, Tensor)}
+        if any(id(t) not in returned for t in ctx._dirty):
+            raise RuntimeError(errors.DIRTY_NOT_RETURNED)
+
+
 def _unconnected(ctx, args, outputs) -> tuple:
     """The outputs of a Function no node was made for (grad off, or no input requiring grad): inputs returned as they
-    are become PyTorch's views or aliases (see _returned_input), unless marked dirty."""
+    are become PyTorch's views or aliases (see _returned_input), unless marked dirty. As in PyTorch, a view among
+    them may not be modified in place with grad (its change would bypass the Function)."""
+    _check_dirty_returned(ctx, outputs)
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
-    if not any(id(out) in inputs for out in outputs):
-        return outputs
     dirty = {id(t) for t in ctx._dirty}
-    return tuple(_returned_input(out) if id(out) in inputs and id(out) not in dirty else out for out in outputs)
+    if any(id(out) in inputs for out in outputs):
+        outputs = tuple(_returned_input(out) if id(out) in inputs and id(out) not in dirty else out for out in outputs)
+    for out in outputs:
+        if isinstance(out, Tensor) and out._base is not None and out._view_chain and id(out) not in dirty:
+            out._custom_function_view = (None, None, errors.CUSTOM_FUNCTION_VIEW)
+    return outputs
 
 
-def _write_through_base(ctx, tensors, connected, view) -> None:
+def _check_dirty(out: Tensor, inputs: set) -> None:
+    """PyTorch's refusals for a tensor forward marked dirty (modified in place), in its order."""
+    if out._node is None and (out._requires_grad or out._base is not None and out._base._requires_grad):
+        raise RuntimeError(errors.LEAF_DIRTY)  # a leaf, or a view made inside forward of one requiring grad
+    if out._base is not None and out._view_chain and out._base._requires_grad and out._base._node is None:
+        raise RuntimeError(errors.LEAF_VIEW_INPLACE)
+    if id(out) not in inputs:
+        if out._base is not None and out._view_chain:
+            raise RuntimeError(errors.DIRTY_NOT_INPUT)
+        warnings.warn(errors.DIRTY_NOT_INPUT, UserWarning, stacklevel=4)
+
+
+def _write_through_base(ctx, tensors, view) -> None:
     """A view modified in place by the Function (mark_dirty): as PyTorch, the base's grad_fn becomes CopySlices over
     this node, and the view's is regenerated from it, so the Function's backward runs (it was dropped: the view's
     node was replaced by its base's, the modification's gradient lost)."""
-    if sum(isinstance(out, Tensor) and out._node is ctx for out in connected) > 1:
-        raise RuntimeError(errors.DIRTY_VIEW_MULTIPLE_OUTPUTS)
+    from gradscope.autograd import inplace  # noqa: PLC0415 - lazy: the in-place machinery imports the functions layer
     if tensors[0] is not view:
         # PyTorch's CopySlices takes the view for the Function's first input (it mixes up the gradients otherwise)
         raise NotImplementedError(f"{ctx._fn.__name__} modifies in place a view that is not its first tensor "
                                   "argument: gradscope supports a view only there (clone it, or pass it first)")
-    from gradscope.autograd import inplace  # noqa: PLC0415 - lazy: the in-place machinery imports the functions layer
     inplace._copy_slices(view, ctx)
 
 
@@ -324,8 +372,7 @@ def _connect(ctx, args, outputs) -> tuple:
             connected.append(out)
             continue
         if id(out) in dirty:
-            if out._requires_grad and out._node is None:
-                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            _check_dirty(out, inputs)
             out._version_counter[0] += 1  # PyTorch counts marking dirty as one more in-place change
         elif id(out) in inputs:
             out = _returned_input(out)
@@ -334,6 +381,14 @@ def _connect(ctx, args, outputs) -> tuple:
         else:
             out._node, out._output_nr, out._requires_grad = ctx, i, True
         connected.append(out)
+    _check_dirty_returned(ctx, connected)
+    dirty_views = [out for out in connected if isinstance(out, Tensor) and id(out) in dirty and out._base is not None
+                   and out._node is ctx]
+    if dirty_views:  # PyTorch's refusals, before this Function's own views are marked (below)
+        if sum(isinstance(out, Tensor) and out._node is ctx for out in connected) > 1:
+            raise RuntimeError(errors.DIRTY_VIEW_MULTIPLE_OUTPUTS)
+        from gradscope.autograd import inplace  # noqa: PLC0415 - lazy: the in-place machinery imports this layer
+        inplace._refuse_view_change(dirty_views[0])
     views = [out for out in connected if isinstance(out, Tensor) and out._node is ctx and out._base is not None]
     if views:  # PyTorch refuses to modify them in place (its view replay would bypass this backward)
         differentiable = sum(isinstance(out, Tensor) and out._node is ctx for out in connected)
@@ -343,10 +398,8 @@ def _connect(ctx, args, outputs) -> tuple:
     ctx._output_meta = tuple((o._data.shape, o._data.dtype, o._node is not ctx) if isinstance(o, Tensor) else None
                              for o in connected)
     ctx.n_outputs = len(connected)
-    dirty_views = [out for out in connected if isinstance(out, Tensor) and id(out) in dirty and out._base is not None
-                   and out._node is ctx]
     if dirty_views:
-        _write_through_base(ctx, tensors, connected, dirty_views[0])
+        _write_through_base(ctx, tensors, dirty_views[0])
     output_ids = {id(o): i for i, o in enumerate(connected)}
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved_for_backward = tuple(

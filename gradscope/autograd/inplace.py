@@ -47,23 +47,33 @@ def _check(target: Tensor) -> bool:
         return False
     base = target._base
     if base is not None and target._view_chain and (base._requires_grad or target._requires_grad):
-        if target._custom_function_view is not None:
-            name, index, error = target._custom_function_view
-            raise RuntimeError(f"Output {index} of {name} is a view and is being modified inplace. {error}")
-        if target._multi_output_view is not None:
-            raise RuntimeError(
-                f"Output {target._view_chain[-1][2]} of {target._multi_output_view} is a view and is being modified "
-                "inplace. This view is the output of a function that returns multiple views. Such functions do not "
-                "allow the output views to be modified inplace. You should replace the inplace operation by an "
-                "out-of-place one.")
-        if target._view_made_without_grad:
-            raise RuntimeError(errors.VIEW_NO_GRAD_INPLACE)
+        _refuse_view_change(target)
     if target._requires_grad and target._node is None:  # a leaf: itself, or a view made one (x[1:].requires_grad_())
         raise RuntimeError(errors.LEAF_VIEW_INPLACE if base is not None and target._view_chain else errors.LEAF_INPLACE)
     # NOTE: also a view taken before its base was set to require grad (b = a[:]; a.requires_grad = True)
     if base is not None and base._requires_grad and base._node is None and target._view_chain:
         raise RuntimeError(errors.LEAF_VIEW_INPLACE)
     return True
+
+
+def _refuse_view_change(target: Tensor) -> None:
+    """PyTorch's refusals to record an in-place change of a view (its handle_view_on_rebase): one a custom Function
+    returned, one made under no_grad, an output of a multi-output view. The message names the view's node when it
+    has one; one made under no_grad, or of a base that doesn't require grad, has none."""
+    custom = target._custom_function_view
+    if custom is not None:
+        name, index, reason = custom  # name None: no node was made for the Function
+    elif target._view_made_without_grad:
+        name, index, reason = None, None, errors.NO_GRAD_VIEW
+    elif target._multi_output_view is not None:
+        has_node = target._requires_grad or target._base._requires_grad
+        name, index, reason = target._multi_output_view if has_node else None, target._view_chain[-1][2], (
+            errors.MULTI_OUTPUT_VIEW)
+    else:
+        return
+    opening = errors.VIEW_WITHOUT_GRAD_FN if name is None else (
+        f"Output {index} of {name} is a view and is being modified inplace.")
+    raise RuntimeError(f"{opening} {reason}")
 
 
 _DEPRECATED_ON_EXPANDED = {
@@ -109,6 +119,8 @@ def _write(target: Tensor, data: np.ndarray) -> None:
 
 
 def _inplace_recorded(target: Tensor, function, others) -> Tensor:
+    if target._base is not None and target._view_chain:  # a view of a base without grad, recorded for another input
+        _refuse_view_change(target)
     old = Tensor._make(target._data.copy())
     old._requires_grad = target._requires_grad
     old._node = target.grad_fn

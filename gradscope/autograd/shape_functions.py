@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import first_non_int, int_argument, ints_argument, normalize_dim
+from gradscope._shapes import first_non_int, int_argument, ints_argument, normalize_dim, refuse_repeated_dims
 from gradscope.autograd import fused_products
 from gradscope.autograd.dispatch import apply, apply_holding, hold
 from gradscope.autograd.grad_mode import DEFAULT_MODES, modes
@@ -176,6 +176,7 @@ def squeeze(input, dim=None):
     dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, tuple) else (dim,)))
     if not isinstance(dim, tuple):  # the node keeps dim as given, as PyTorch's
         return apply(S.squeeze_dim, (input,), (dim,))
+    refuse_repeated_dims(dims)  # a 0-dim tensor's dims 0 and -1 are the same one
     dims = tuple(d for d in dims if ndim and input._data.shape[d] == 1)
     return apply(S.squeeze_dims, (input,), (dims,))
 

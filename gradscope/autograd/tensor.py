@@ -408,6 +408,7 @@ class Tensor:
         self._node = None
         self._requires_grad = False
         self._output_nr = 0
+        self.__dict__.pop("_tangent", None)  # as PyTorch's: forward AD's tangent goes too
         return self
 
     @property

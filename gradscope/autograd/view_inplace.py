@@ -9,7 +9,7 @@ input. A view stays a view of its base: the step is added to its view recipe.
 
 from __future__ import annotations
 
-from gradscope._shapes import normalize_dim
+from gradscope._shapes import normalize_dim, refuse_repeated_dims
 from gradscope.autograd import observers
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.inplace import _check
@@ -53,6 +53,7 @@ def squeeze_(self, dim=None):
         return _restride(self, S.squeeze_all_, S.squeeze_all, ())
     ndim = self._data.ndim
     dims = tuple(normalize_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    refuse_repeated_dims(dims)
     dims = tuple(d for d in dims if ndim and self._data.shape[d] == 1)
     op = S.squeeze_dims_ if isinstance(dim, (tuple, list)) else S.squeeze_
     return _restride(self, op, S.squeeze_dims if isinstance(dim, (tuple, list)) else S.squeeze_dim, (dims,))
