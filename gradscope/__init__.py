@@ -18,7 +18,7 @@ from gradscope._printing import set_printoptions
 from gradscope._runtime import (
     are_deterministic_algorithms_enabled, can_cast, finfo, get_deterministic_debug_mode,
     get_float32_matmul_precision, get_num_interop_threads, get_num_threads, iinfo, is_complex,
-    is_deterministic_algorithms_warn_only_enabled, is_floating_point, is_nonzero, is_same_size, is_signed,
+    is_deterministic_algorithms_warn_only_enabled, is_floating_point, is_inference, is_nonzero, is_same_size, is_signed,
     is_storage, is_tensor, is_warn_always_enabled, numel, promote_types, result_type, set_deterministic_debug_mode,
     set_float32_matmul_precision, set_flush_denormal, set_num_interop_threads, set_num_threads, set_warn_always,
     typename, use_deterministic_algorithms,

@@ -125,6 +125,11 @@ def is_nonzero(input: Tensor) -> bool:  # noqa: A002
     return builtins.bool(input._data.reshape(()))
 
 
+def is_inference(input: Tensor) -> bool:  # noqa: A002
+    """Whether `input` was made in inference mode (a view: whether its base was)."""
+    return _tensor_argument("is_inference", input).is_inference()
+
+
 def is_same_size(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     _tensor_argument("is_same_size", input)
     return input.shape == _tensor_argument("is_same_size", other, "other", 2).shape

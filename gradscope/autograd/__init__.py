@@ -16,8 +16,10 @@ from gradscope.autograd.grad_mode import (
     is_anomaly_enabled,
     is_grad_enabled,
     is_inference_mode_enabled,
+    is_multithreading_enabled,
     no_grad,
     set_grad_enabled,
+    set_multithreading_enabled,
 )
 from gradscope.autograd.gradcheck import gradcheck, gradgradcheck
 from gradscope.autograd.tensor import Tensor
@@ -25,8 +27,8 @@ from gradscope.autograd.tensor import Tensor
 __all__ = [
     "AnomalyReport", "Function", "FunctionCtx", "Tensor", "backward", "detect_anomaly", "enable_grad", "forward_ad",
     "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_check_nan_enabled",
-    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable",
-    "set_detect_anomaly", "set_grad_enabled", "Variable",
+    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_multithreading_enabled", "no_grad",
+    "once_differentiable", "set_detect_anomaly", "set_grad_enabled", "set_multithreading_enabled", "Variable",
 ]
 
 

@@ -119,8 +119,8 @@ def apply(op: Primitive, inputs, params: tuple = (), arrays=None):
                 tell_observers(op, inputs, (t,))
             return t
         _make_view(t, x, (op, params, None), mode.grad)
-        if mode.inference:
-            t._is_inference = True
+        if mode.inference:  # a view is an inference tensor when its base is one (_make_view)
+            t._view_made_in_inference = True
         if mode.grad and (x._requires_grad or x._base is not None and _stale_view_requires_grad(x)):
             _record(op, inputs, params, arrays, (t,))
         if observers.GLOBAL or mode.observers:
@@ -185,7 +185,10 @@ def _finish(op, inputs, params, arrays, outputs: tuple, mode) -> None:
     entries are `apply`'s shortcut in the default modes), tell watchers and observers."""
     if mode.inference:
         for t in outputs:
-            t._is_inference = True
+            if op.view:  # an inference tensor when its base is one (_make_view)
+                t._view_made_in_inference = True
+            else:
+                t._is_inference = True
     if mode.grad:
         for x in inputs:
             if isinstance(x, Tensor) and (x._requires_grad or _stale_view_requires_grad(x)):

@@ -244,3 +244,30 @@ class inference_mode(_DecoratorContextManager):  # noqa: N801
 
     def clone(self):
         return self.__class__(self.mode)
+
+
+multithreading_enabled: ContextVar[bool] = ContextVar("gradscope_multithreading", default=True)
+
+
+class set_multithreading_enabled(_DecoratorContextManager):  # noqa: N801
+    """PyTorch's switch for running backward on its device worker threads (thread-local; a plain call takes effect
+    at once, `with` restores it). gradscope's engine always runs on the calling thread, so the switch is only kept:
+    code that sets and reads it runs as under PyTorch."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = multithreading_enabled.get()
+        multithreading_enabled.set(bool(mode))
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        multithreading_enabled.set(self.prev)
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+def is_multithreading_enabled() -> bool:
+    return multithreading_enabled.get()

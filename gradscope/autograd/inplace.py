@@ -42,6 +42,8 @@ from gradscope.ops import elementwise as E
 def _check(target: Tensor) -> bool:
     """Raise PyTorch's errors for forbidden in-place ops; return whether the graph must record it."""
     if target._is_inference and not inference_enabled.get():
+        if target._requires_grad and grad_enabled.get():  # PyTorch's autograd check comes first (not for restrides)
+            raise RuntimeError(errors.LEAF_INPLACE)
         raise RuntimeError(errors.INFERENCE_INPLACE)
     if not grad_enabled.get():
         return False
@@ -63,6 +65,8 @@ def _refuse_view_change(target: Tensor) -> None:
     custom = target._custom_function_view
     if custom is not None:
         name, index, reason = custom  # name None: no node was made for the Function
+    elif target._view_made_in_inference:
+        raise RuntimeError(errors.INFERENCE_VIEW_INPLACE)
     elif target._view_made_without_grad:
         name, index, reason = None, None, errors.NO_GRAD_VIEW
     elif target._multi_output_view is not None:

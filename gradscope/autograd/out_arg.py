@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope.autograd import observers
-from gradscope.autograd.grad_mode import grad_enabled
+from gradscope.autograd import errors, observers
+from gradscope.autograd.grad_mode import grad_enabled, inference_enabled
 from gradscope.autograd.inplace import _write
 from gradscope.autograd.numpy_names import past_wrappers
 from gradscope.autograd.return_types import ReturnType
@@ -35,6 +35,8 @@ def write_out(name: str, result, out, stacklevel: int = 3):
                                                 for t in results + outs if isinstance(t, Tensor)):
         raise NotImplementedError(f"Trying to use forward AD with {name}_out that does not support it because it "
                                   "is an out= function")
+    if not inference_enabled.get() and any(target._is_inference for target in outs):
+        raise RuntimeError(errors.INFERENCE_INPLACE)
     for value, target in zip(results, outs, strict=True):
         _copy_into(value, target, stacklevel + 1)
     if isinstance(result, ReturnType):  # torch.sort(x, out=(v, i)) is a torch.return_types.sort_out of the outs

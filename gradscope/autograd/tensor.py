@@ -156,6 +156,7 @@ class Tensor:
     _is_inference = False
     _tangent = None  # forward AD: the tangent at the entered dual level (forward_ad.py)
     _view_made_without_grad = False  # made under no_grad: may not be modified in place in grad mode
+    _view_made_in_inference = False  # made in inference mode of a normal tensor: the same, with its own message
     _multi_output_view = None  # "Unbind", "Split": outputs of such views may not be modified in place
     _custom_function_view = None  # (Function name, output index, error): a view a Function returned, not modifiable
 

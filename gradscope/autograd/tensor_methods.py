@@ -41,6 +41,7 @@ from gradscope.autograd import (
 )
 from gradscope.autograd import functions as F
 from gradscope.autograd import inplace as I
+from gradscope.autograd.grad_mode import inference_enabled
 from gradscope.autograd.tensor import DeviceError, Tensor, check_device, device
 
 _SAME_AS_FUNCTION = (
@@ -149,7 +150,7 @@ Tensor.cpu = lambda self, memory_format=None: self
 def _resize_(self, *sizes, memory_format=None):
     """The tensor reshaped in place to `sizes`, its elements kept in order as far as both reach (PyTorch leaves the
     rest uninitialized; zeros here). A new version, as PyTorch's, unless the shape is already `sizes` (a no-op)."""
-    if self.requires_grad:
+    if self.requires_grad and not inference_enabled.get():  # PyTorch's autograd check, skipped in inference mode
         raise RuntimeError("cannot resize variables that require grad")
     shape = shape_functions._size_arg(sizes, "resize_", "size")
     data = self._data

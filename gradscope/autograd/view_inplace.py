@@ -10,8 +10,9 @@ input. A view stays a view of its base: the step is added to its view recipe.
 from __future__ import annotations
 
 from gradscope._shapes import normalize_dim, refuse_repeated_dims
-from gradscope.autograd import observers
+from gradscope.autograd import errors, observers
 from gradscope.autograd.dispatch import apply
+from gradscope.autograd.grad_mode import inference_enabled
 from gradscope.autograd.inplace import _check
 from gradscope.autograd.tensor import Tensor
 from gradscope.ops import shape as S
@@ -19,6 +20,8 @@ from gradscope.ops import shape as S
 
 def _restride(self: Tensor, op, view_op, params: tuple) -> Tensor:
     """Give `self` the shape and strides `op` makes of it (`view_op`: the same as a view, for its recipe)."""
+    if self._is_inference and not inference_enabled.get():  # before _check's leaf error, as PyTorch's order
+        raise RuntimeError(errors.INFERENCE_INPLACE)
     if _check(self) and self.requires_grad:  # PyTorch's in-place errors (leaf, view of a leaf, inference …)
         out = apply(op, (self,), params)
         self._data, self._node, self._output_nr = out._data, out._node, 0

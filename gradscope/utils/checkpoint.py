@@ -11,6 +11,8 @@ Random ops in the segment draw the same numbers when rerun (`preserve_rng_state=
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import warnings
 
 from gradscope.autograd.engine import backward as _backward
@@ -20,7 +22,9 @@ from gradscope.autograd.grad_mode import enable_grad, no_grad
 from gradscope.autograd.graph import saved_tensors_hooks
 from gradscope.autograd.tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["checkpoint", "checkpoint_sequential", "set_checkpoint_early_stop"]
+
+_early_stop: contextvars.ContextVar[bool | None] = contextvars.ContextVar("checkpoint_early_stop", default=None)
 
 _NO_USE_REENTRANT = (
     "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, "
@@ -31,8 +35,11 @@ _NO_USE_REENTRANT = (
 
 
 def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=None, determinism_check: str = "default",
-               debug: bool = False, preserve_rng_state: bool = True, **kwargs):
-    """`function(*args, **kwargs)`, its intermediate values recomputed in backward instead of kept."""
+               debug: bool = False, early_stop: bool = True, preserve_rng_state: bool = True, **kwargs):
+    """`function(*args, **kwargs)`, its intermediate values recomputed in backward instead of kept. With
+    `use_reentrant=False` and `early_stop` (as PyTorch's default), the rerun stops once every value the segment
+    saved is back, so that the code after the last saving op isn't run again; `set_checkpoint_early_stop` overrides
+    `early_stop`."""
     if use_reentrant is None:
         warnings.warn(_NO_USE_REENTRANT, UserWarning, stacklevel=2)
         use_reentrant = True
@@ -42,7 +49,9 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=No
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
-    return _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs)
+    override = _early_stop.get()
+    return _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs,
+                                         early_stop if override is None else override)
 
 
 class CheckpointFunction(Function):
@@ -77,21 +86,52 @@ class CheckpointFunction(Function):
         return (None, None, *(arg.grad if isinstance(arg, Tensor) else None for arg in inputs))
 
 
-def _checkpoint_without_reentrant(function, preserve_rng_state: bool, args: tuple, kwargs: dict):
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool):
+    """Inside, checkpoint(use_reentrant=False) stops its reruns early (`enable`) or not, whatever its `early_stop`
+    argument says; the choice is made when the checkpointed segment runs forward.
+
+    >>> with set_checkpoint_early_stop(False):
+    ...     out = checkpoint(f, x, use_reentrant=False)  # backward reruns all of f
+    """
+    token = _early_stop.set(enable)
+    try:
+        yield
+    finally:
+        _early_stop.reset(token)
+
+
+class _StopRecomputation(Exception):  # noqa: N818 - not an error: ends a rerun that has every saved value back
+    pass
+
+
+def _checkpoint_without_reentrant(function, preserve_rng_state: bool, args: tuple, kwargs: dict, early_stop: bool):
     """The segment's own graph, whose saved values are handles into a list filled by one rerun."""
     rng_state = get_rng_state() if preserve_rng_state else None
-    recomputed: list = []
+    recomputed: list = []  # the last rerun's values, and whether it stopped early
     count = [0]
 
     def pack(tensor):
         count[0] += 1
         return _Handle(count[0] - 1)
 
-    def unpack(handle):
-        if not recomputed:
-            recomputed.append([])
-            with _rng_state(rng_state), enable_grad(), saved_tensors_hooks(_keep_into(recomputed[0]), _same):
+    def rerun() -> None:
+        values = []
+        recomputed[:] = [values, False]
+        keep = _keep_into(values, count[0] if early_stop else None)
+        try:
+            with _rng_state(rng_state), enable_grad(), saved_tensors_hooks(keep, _same):
                 function(*_detached(args), **kwargs)
+        except _StopRecomputation as stop:
+            if stop.args[0] is not values:  # another checkpoint's rerun, nested in this one
+                raise
+            recomputed[1] = True
+
+    def unpack(handle):
+        # NOTE: a rerun that stopped early is done again for a value saved after it (the segment's own backward
+        # under create_graph saves more, once its forward was unpacked), as PyTorch reruns per backward
+        if not recomputed or handle.index >= len(recomputed[0]) and recomputed[1]:
+            rerun()
         values = recomputed[0]
         if handle.index >= len(values):
             raise RuntimeError("torch.utils.checkpoint: Recomputed values for the following tensors have different "
@@ -111,9 +151,11 @@ class _Handle:
         self.index = index
 
 
-def _keep_into(values: list):
+def _keep_into(values: list, stop_after: int | None):
     def keep(tensor):
         values.append(tensor)
+        if len(values) == stop_after:
+            raise _StopRecomputation(values)
         return tensor
     return keep
 
