@@ -127,15 +127,32 @@ CASES = {
     'trace': lambda T,x,m,v: m[:, :3].trace(),
     'diag': lambda T,x,m,v: m.diag(),
     'contig': lambda T,x,m,v: x.transpose(0, 1).contiguous(),
+    'kthvalue': lambda T,x,m,v: x.kthvalue(2, -1)[0],
+    'threshold': lambda T,x,m,v: T.nn.functional.threshold(x, 0.1, 20.0),
+    'threshold_': lambda T,x,m,v: T.nn.functional.threshold(x.clone(), 0.1, 20.0, inplace=True),
+    'round-decimals': lambda T,x,m,v: x.round(decimals=1),
+    'celu': lambda T,x,m,v: T.nn.functional.celu(x, 2.0),
+    'celu_': lambda T,x,m,v: T.nn.functional.celu(x.clone(), 2.0, inplace=True),
+    'nan_to_num': lambda T,x,m,v: x.nan_to_num(1.0),
+    'eigh': lambda T,x,m,v: T.linalg.eigh(m[:, :3] @ m[:, :3].mT)[1],
+    'pinv': lambda T,x,m,v: T.linalg.pinv(m),
+    'nansum': lambda T,x,m,v: x.nansum(),
+    'as_strided': lambda T,x,m,v: x.as_strided((2, 2), (1, 2)),
+    'as_strided_': lambda T,x,m,v: x.clone().as_strided_((2, 2), (1, 2)),
+    'block_diag': lambda T,x,m,v: T.block_diag(m, v),
+    'solve': lambda T,x,m,v: T.linalg.solve(m[:, :3] + 3 * T.eye(3), m),
+    'det': lambda T,x,m,v: T.linalg.det(m[:, :3]),
+    'cummax': lambda T,x,m,v: x.cummax(-1)[0],
 }
 # nodes whose saved attributes still differ from PyTorch's by name
 KNOWN = {
     "split": "saves split_sizes; PyTorch split_size and self_sym_sizes",
     "chunk": "as split",
-    "mean-1": "lacks _saved_self_sym_numel",
-    "embedding": "saves weight_sym_sizes; PyTorch weight_sym_argsize_0",
     "conv1d": "lacks bias_sym_sizes_opt",
     "einsum": "one node saving operands and equation, PyTorch's a view of a bmm",
+    "solve": "lacks LU and pivots (gradscope solves again in backward)",
+    "det": "lacks LU and pivots",
+    "cummax": "saves self_sym_sizes; PyTorch self",
 }
 
 

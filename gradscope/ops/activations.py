@@ -67,8 +67,8 @@ def _celu_input_scale(s):
     return 1.0 / float(np.float32(s.alpha))
 
 
-def _elu_primitive(name: str, node: str, input_scale, from_result: bool):
-    return primitive(name, _elu, node, inputs=("self",), params=("alpha", "scale", "input_scale"),
+def _elu_primitive(name: str, node: str, input_scale, from_result: bool, unsaved: tuple = ()):
+    return primitive(name, _elu, node, inputs=("self",), params=("alpha", "scale", "input_scale"), unsaved=unsaved,
                      saves=("result" if from_result else "self",),
                      vjp=((_elu_result_vjp if from_result else _elu_vjp)(input_scale),))
 
@@ -76,8 +76,9 @@ def _elu_primitive(name: str, node: str, input_scale, from_result: bool):
 elu = _elu_primitive("elu", "EluBackward0", _elu_input_scale, from_result=False)
 elu_result = _elu_primitive("elu_result", "EluBackward1", _elu_input_scale, from_result=True)
 # celu(x, alpha) is elu with input_scale 1/alpha, under its own node
-celu = _elu_primitive("celu", "CeluBackward0", _celu_input_scale, from_result=False)
-celu_result = _elu_primitive("celu_result", "CeluBackward1", _celu_input_scale, from_result=True)
+celu = _elu_primitive("celu", "CeluBackward0", _celu_input_scale, from_result=False, unsaved=("scale", "input_scale"))
+celu_result = _elu_primitive("celu_result", "CeluBackward1", _celu_input_scale, from_result=True,
+                             unsaved=("scale", "input_scale"))
 
 
 def _threshold(a, threshold, value):
@@ -85,10 +86,10 @@ def _threshold(a, threshold, value):
 
 
 threshold = primitive("threshold", _threshold, "ThresholdBackward0", inputs=("self",), params=("threshold", "value"),
-                      saves=("self",), vjp=(backward_rule(A.threshold_backward_at, "threshold"),))
+                      unsaved=("value",), saves=("self",), vjp=(backward_rule(A.threshold_backward_at, "threshold"),))
 # threshold_ keeps the input it overwrote and masks with it, as the out-of-place op, under its own node
 threshold_inplace = primitive("threshold_inplace", _threshold, "ThresholdBackward1", inputs=("self",),
-                              params=("threshold", "value"), saves=("self",),
+                              params=("threshold", "value"), unsaved=("value",), saves=("self",),
                               vjp=(backward_rule(A.threshold_backward_at, "threshold"),))
 
 

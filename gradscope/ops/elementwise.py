@@ -312,7 +312,7 @@ ceil = primitive("ceil", np.ceil, "CeilBackward0", inputs=("self",), vjp=(_zero_
 round = primitive("round", np.round, "RoundBackward0", inputs=("self",), vjp=(_zero_grad,))  # noqa: A001
 # round(x, decimals=d) is an op of its own in PyTorch, even for d = 0
 round_decimals = primitive("round_decimals", lambda a, decimals: np.round(a, decimals), "RoundBackward1",
-                           inputs=("self",), params=("decimals",), vjp=(_zero_grad,))
+                           inputs=("self",), params=("decimals",), unsaved=("decimals",), vjp=(_zero_grad,))
 trunc = primitive("trunc", np.trunc, "TruncBackward0", inputs=("self",), vjp=(_zero_grad,))
 
 

@@ -24,15 +24,16 @@ def _embedding_vjp(g, s):
         if s.padding_idx >= 0:
             scale = scale * (indices != s.padding_idx)[..., None]
         if s.scale_grad_by_freq:
-            counts = np.bincount(indices.ravel(), minlength=s.weight_sym_sizes[0])
+            counts = np.bincount(indices.ravel(), minlength=s.weight_sym_argsize_0)
             scale = scale / counts[indices][..., None]
         g = g * xp.cast(scale, g.dtype)
-    return xp.index_scatter(g, s.weight_sym_sizes, (indices,), True)
+    # NOTE: PyTorch's node keeps the number of rows only; a row's size is the gradient's
+    return xp.index_scatter(g, (s.weight_sym_argsize_0, *g.shape[indices.ndim:]), (indices,), True)
 
 
 embedding = primitive("embedding", _embedding, "EmbeddingBackward0", inputs=("weight",),
-                      params=("indices", "padding_idx", "scale_grad_by_freq", "sparse"), attrs=("weight_sym_sizes",),
-                      held=("indices",), vjp=(_embedding_vjp,))
+                      params=("indices", "padding_idx", "scale_grad_by_freq", "sparse"),
+                      attrs=("weight_sym_argsize_0",), held=("indices",), vjp=(_embedding_vjp,))
 
 
 # ------------------------------------------------------------------------------- embedding_bag

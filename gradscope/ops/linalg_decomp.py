@@ -99,7 +99,8 @@ def _eigh_vjp(g, s):
 
 
 linalg_eigh = primitive("linalg_eigh", lambda a, uplo: tuple(np.linalg.eigh(a, UPLO=uplo)), "LinalgEighBackward0",
-                        inputs=("A",), params=("UPLO",), outputs=2, output_names=("eigenvalues", "eigenvectors"),
+                        inputs=("A",), params=("UPLO",), unsaved=("UPLO",), outputs=2,
+                        output_names=("eigenvalues", "eigenvectors"),
                         saves=(("eigenvalues", "eigenvectors"),), vjp=(_eigh_vjp,))
 
 

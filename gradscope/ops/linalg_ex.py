@@ -64,6 +64,7 @@ def _solve_ex(a, b, left):
 
 # the engine sums gradients over batch dims A or B were broadcast along
 linalg_solve_ex = primitive("linalg_solve_ex", _solve_ex, "LinalgSolveExBackward0", inputs=("A", "B"),
-                            params=("left",), attrs=("B_sym_sizes",), outputs=2, differentiable_outputs=(0,),
+                            params=("left",), attrs=("B_sym_sizes",), unsaved=("B_sym_sizes",), outputs=2,
+                            differentiable_outputs=(0,),
                             output_names=("result", "info"), saves=(("A", "result"), "A"),
                             vjp=(lambda g, s: _solve_A_vjp(g[0], s), lambda g, s: _solve_B_vjp(g[0], s)))

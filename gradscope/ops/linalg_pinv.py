@@ -54,8 +54,8 @@ def _pinv_vjp(g, s, transpose=mT):
 
 
 linalg_pinv = primitive("linalg_pinv", _pinv, "LinalgPinvBackward0", inputs=("self",),
-                        params=("atol", "rtol", "hermitian"), unsaved=("hermitian",), saves=(("self", "result"),),
-                        vjp=(_pinv_vjp,), complex_vjp=(lambda g, s: _pinv_vjp(g, s, mH),))
+                        params=("atol", "rtol", "hermitian"), unsaved=("atol", "rtol", "hermitian"),
+                        saves=(("self", "result"),), vjp=(_pinv_vjp,), complex_vjp=(lambda g, s: _pinv_vjp(g, s, mH),))
 
 
 def _cholesky_inverse(factor, upper):

@@ -98,7 +98,8 @@ def _solve_A_vjp(g, s):
 
 # the engine sums gradients over batch dims A or B were broadcast along
 linalg_solve = primitive("linalg_solve", _solve, "LinalgSolveExBackward0", inputs=("A", "B"), params=("left",),
-                         attrs=("B_sym_sizes",), saves=(("A", "result"), "A"), vjp=(_solve_A_vjp, _solve_B_vjp))
+                         attrs=("B_sym_sizes",), unsaved=("B_sym_sizes",), saves=(("A", "result"), "A"),
+                         vjp=(_solve_A_vjp, _solve_B_vjp))
 
 
 def _triangle(a: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:

@@ -113,7 +113,8 @@ frac = primitive("frac", lambda a: a - np.trunc(a), "FracBackward0", inputs=("se
 # NOTE: the gradient is grad · isfinite(x), a product as in PyTorch: an infinite grad at a replaced value is nan
 nan_to_num = primitive("nan_to_num", lambda a, nan, posinf, neginf: np.nan_to_num(a, nan=nan, posinf=posinf,
                                                                                    neginf=neginf),
-                       "NanToNumBackward0", inputs=("self",), params=("nan", "posinf", "neginf"), saves=("self",),
+                       "NanToNumBackward0", inputs=("self",), params=("nan", "posinf", "neginf"),
+                       unsaved=("nan", "posinf", "neginf"), saves=("self",),
                        vjp=(lambda g, s: g * s.xp.isfinite(s.self),))
 
 

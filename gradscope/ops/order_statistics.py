@@ -96,7 +96,7 @@ def _quick_select(values: list, k: int) -> int:
 _SELECTED = dict(inputs=("self",), attrs=("self_sym_sizes",), outputs=2, differentiable_outputs=(0,),
                  output_names=("values", "indices"), saves=("indices",), vjp=(_value_selecting_vjp,))
 kthvalue = primitive("kthvalue", _by_row(_kth_indices), "KthvalueBackward0", params=("dim", "keepdim", "k"),
-                     **_SELECTED)
+                     unsaved=("k",), **_SELECTED)
 
 
 # ------------------------------------------------------------------------------- mode

@@ -198,7 +198,8 @@ def _block_diag_vjp(g, s):
 
 
 block_diag = primitive("block_diag", _block_diag, "BlockDiagBackward0", inputs=("tensors",),
-                       params=("shapes", "given_shapes"), variadic=True, vjp=(_block_diag_vjp,))
+                       params=("shapes", "given_shapes"), unsaved=("shapes", "given_shapes"), variadic=True,
+                       vjp=(_block_diag_vjp,))
 
 
 # ------------------------------------------------------------------------------- as_strided
@@ -254,11 +255,13 @@ def _as_strided_vjp(g, s):
 
 
 as_strided = primitive("as_strided", _as_strided, "AsStridedBackward0", inputs=("self",),
-                       params=("size", "stride", "storage_offset", "self_geometry"), view=True,
+                       params=("size", "stride", "storage_offset", "self_geometry"), unsaved=("self_geometry",),
+                       view=True,
                        vjp=(_as_strided_vjp,))
 # x.as_strided_(...): an op of its own in PyTorch, whose node the tensor itself takes (see autograd.view_inplace)
 as_strided_ = primitive("as_strided_", _as_strided, "AsStridedBackward1", inputs=("self",),
-                        params=("size", "stride", "storage_offset", "self_geometry"), vjp=(_as_strided_vjp,))
+                        params=("size", "stride", "storage_offset", "self_geometry"), unsaved=("self_geometry",),
+                        vjp=(_as_strided_vjp,))
 
 
 def _as_strided_scatter(a, src, size, stride, storage_offset):

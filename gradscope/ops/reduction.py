@@ -47,7 +47,7 @@ mean_all = primitive("mean", mean_of_all, "MeanBackward0", inputs=("self",),
                      attrs=("self_sym_numel", "self_sym_sizes"),
                      vjp=(lambda g, s: s.xp.expand(g / s.self_sym_numel, s.self_sym_sizes),))
 mean_dim = primitive("mean_dim", lambda a, dim, keepdim: np.mean(a, axis=dim, keepdims=keepdim), "MeanBackward1",
-                     inputs=("self",), params=("dim", "keepdim"), attrs=("self_sym_sizes",),
+                     inputs=("self",), params=("dim", "keepdim"), attrs=("self_sym_numel", "self_sym_sizes"),
                      vjp=(lambda g, s: _expand_back(g / _numel(s.self_sym_sizes, s.dim), s),))
 
 

@@ -105,7 +105,7 @@ def _nansum(a, dim, keepdim, dtype):
 
 
 nansum = primitive("nansum", _nansum, "NansumBackward0", inputs=("self",), params=("dim", "keepdim", "dtype"),
-                   attrs=("self_sym_sizes",), saves=("self",),
+                   attrs=("self_sym_sizes",), unsaved=("dtype", "self_sym_sizes"), saves=("self",),
                    vjp=(lambda g, s: s.xp.where(s.self != s.self, 0.0, _expand_back(g, s)),))
 
 
