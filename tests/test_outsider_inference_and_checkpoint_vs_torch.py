@@ -16,7 +16,11 @@ Different before:
 - torch.autograd.set_multithreading_enabled / is_multithreading_enabled were missing;
 - checkpoint(use_reentrant=False) reran the whole segment in backward: PyTorch's early stop (the default) ends the
   rerun once every saved value is back, so code after the segment's last saving op runs once, not twice;
-  torch.utils.checkpoint.set_checkpoint_early_stop and checkpoint's early_stop were missing.
+  torch.utils.checkpoint.set_checkpoint_early_stop and checkpoint's early_stop were missing;
+- a view made under no_grad (or in inference mode) whose base, or another view of it, was modified in place was
+  taken in grad mode as a leaf whose gradient goes nowhere: backward ran and no gradient reached anything. PyTorch
+  refuses its grad_fn ("A view was created in no_grad mode and its base or another view of its base has been
+  modified inplace with grad mode enabled"), so any op on it in grad mode.
 """
 
 from __future__ import annotations
@@ -409,6 +413,58 @@ with T.inference_mode():
     T.mul(T.ones(2), 3, out=c)
 r, c""",
 
+    "view_made_without_grad_whose_base_changed": """
+r = []
+def use(f):
+    try:
+        r.append(f())
+    except RuntimeError as e:
+        r.append(str(e))
+w = T.ones(3, requires_grad=True)
+x = w.clone()
+with T.no_grad():
+    v = x.view(-1)
+with T.no_grad():
+    x.mul_(2)
+use(lambda: v.grad_fn)
+use(lambda: v.requires_grad)
+use(lambda: v.is_leaf)
+use(lambda: (v * 2).sum())
+with T.no_grad():
+    use(lambda: v * 2)
+with T.no_grad():
+    v = w.view(-1)
+    w.mul_(2)
+use(lambda: (v * 2).sum())
+x = w.clone()
+with T.no_grad():
+    v = x[:2]
+x[2:].mul_(2)
+use(lambda: v * 2)
+b = T.ones(3)
+with T.no_grad():
+    v = b.view(-1)
+b.mul_(2)
+use(lambda: (v.grad_fn, v * 2))
+b.mul_(w)
+use(lambda: v.grad_fn)
+with T.no_grad():
+    v = w.view(-1)
+use(lambda: (v * 2, v.is_leaf, v.requires_grad))
+r""",
+    "view_made_in_inference_mode_whose_base_changed": """
+w = T.ones(3, requires_grad=True)
+r = []
+for fn in (lambda x: x.add_(2), lambda x: x.transpose_(0, 0)):
+    x = w.clone()
+    with T.inference_mode():
+        v = x.view(-1)
+    fn(x)
+    try:
+        r.append(v.grad_fn)
+    except RuntimeError as e:
+        r.append(str(e))
+r""",
 }
 
 
@@ -421,3 +477,14 @@ def test_the_snippet_does_what_it_does_in_pytorch(name):
 def test_is_inference_takes_only_a_tensor():
     ours, theirs = (snippet_outcome("T.is_inference(3)", lib) for lib in (gradscope, torch))
     assert ours == theirs == ("TypeError", "is_inference(): argument 'input' (position 1) must be Tensor, not int")
+
+
+def test_the_repr_of_a_view_made_without_grad_whose_base_changed():
+    shown = []
+    for lib in (gradscope, torch):
+        a = lib.ones(1, requires_grad=True)
+        with lib.no_grad():
+            b = a[:]
+            b *= 2
+        shown.append(repr(b))
+    assert shown[0] == shown[1] == "tensor([2.], grad_fn=<Invalid>)"

@@ -56,6 +56,14 @@ NO_GRAD_VIEW = ("Given that this use case is ambiguous and error-prone, it is fo
                 "inplace to be tracked) or both outside (if you want the inplace to be tracked).")
 VIEW_WITHOUT_GRAD_FN = "A view was created in no_grad mode and is being modified inplace with grad mode enabled."
 VIEW_NO_GRAD_INPLACE = f"{VIEW_WITHOUT_GRAD_FN} {NO_GRAD_VIEW}"
+NO_GRAD_VIEW_REBASED = (
+    "A view was created in no_grad mode and its base or another view of its base has been modified inplace with grad "
+    f"mode enabled. {NO_GRAD_VIEW}")
+INFERENCE_VIEW_REBASED = (
+    "A view was created in inference mode and its base or another view of its base has been modified inplace in "
+    "normal mode. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+    "moving both the view and the inplace either both inside the inference_mode block (if you don't want the inplace "
+    "to be tracked) or both outside (if you want the inplace to be tracked).")
 INFERENCE_VIEW_INPLACE = (
     "A view was created in inference mode and is being modified inplace in normal mode. Given that this use case is "
     "ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace "

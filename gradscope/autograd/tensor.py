@@ -185,7 +185,8 @@ class Tensor:
     @property
     def requires_grad(self) -> bool:
         if self._base is not None:
-            _sync_view(self)
+            if not self._view_made_without_grad:  # (one made under no_grad is not regenerated: see _sync_view)
+                _sync_view(self)
             # as PyTorch: a view requires grad while its base does, even one made before the base's requires_grad_()
             # (it is then a leaf whose gradient goes nowhere: see _grad_accumulator)
             return self._requires_grad or self._base._requires_grad
@@ -576,13 +577,17 @@ class Tensor:
         return id(self)
 
     def __repr__(self, *, tensor_contents=None) -> str:
-        grad_fn = self.grad_fn
-        if grad_fn is not None:
-            suffixes = [f"grad_fn=<{type(grad_fn).__name__}>"]
-        elif self.requires_grad:
-            suffixes = ["requires_grad=True"]
+        try:
+            grad_fn = self.grad_fn
+        except RuntimeError:  # as PyTorch's: a view made under no_grad whose base then changed has no valid one
+            suffixes = ["grad_fn=<Invalid>"]
         else:
-            suffixes = []
+            if grad_fn is not None:
+                suffixes = [f"grad_fn=<{type(grad_fn).__name__}>"]
+            elif self.requires_grad:
+                suffixes = ["requires_grad=True"]
+            else:
+                suffixes = []
         level = observers.dual_level
         if self._tangent is not None and level is not None and level.enabled:  # none in a custom Function's forward
             suffixes.append(f"tangent={self._tangent!r}")
@@ -690,6 +695,10 @@ def _sync_view(view: Tensor) -> None:
         view._node = replay
         view._output_nr = 0
         view._requires_grad = True
+    elif view._view_made_without_grad and (base._requires_grad or base._node is not None) and grad_enabled.get():
+        # as PyTorch's: its gradient would bypass the change (it got none at all: a leaf whose gradient goes nowhere)
+        raise RuntimeError(errors.INFERENCE_VIEW_REBASED if view._view_made_in_inference
+                           else errors.NO_GRAD_VIEW_REBASED)
     view._view_base_fn = base._node
     view._view_version = version
 
