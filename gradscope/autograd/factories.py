@@ -396,7 +396,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     np_dtype = _float_dtype(dtype)
     if dtype is None and any(isinstance(v, complex) for v in (start, end)):
         np_dtype = np.result_type(np_dtype, np.complex64)  # the default dtype's complex counterpart
-    if np_dtype in (np.float32, np.float64):
+    if np_dtype in (np.float16, np.float32, np.float64):
         data = ranges.linspace_values(start, end, steps, np_dtype)
     else:
         data = np.linspace(start, end, steps).astype(np_dtype)

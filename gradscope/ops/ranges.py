@@ -84,13 +84,25 @@ def linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
     if steps <= 1:
         return np.full(steps, start, dtype)
     first, last = dtype.type(start), dtype.type(end)
+    if dtype == np.float16:
+        return _half_linspace(first, last, steps)
     step = (last - first) / dtype.type(steps - 1)
-    index = np.arange(steps, dtype=np.float64)
     half = steps // 2
+    index = np.arange(steps, dtype=np.float64)
     values = np.empty(steps, dtype)
     values[:half] = fused_multiply_add(step, index[:half], first, dtype)
     values[half:] = fused_multiply_add(-step, steps - 1 - index[half:], last, dtype)
     return values
+
+
+def _half_linspace(first, last, steps: int) -> np.ndarray:
+    """linspace's float16 values as PyTorch's kernel computes them in c10::Half arithmetic (a scalar loop, no
+    multiply-add): the step and each count made float16s, each product and sum rounded to float16."""
+    counts, half = np.arange(steps), steps // 2
+    with np.errstate(over="ignore", invalid="ignore"):  # a count past 65504 is inf in float16, as in PyTorch
+        step = (last - first) / np.float16(steps - 1)
+        up, down = counts[:half].astype(np.float16), (steps - 1 - counts[half:]).astype(np.float16)
+        return np.concatenate((first + step * up, last - step * down))
 
 
 def logspace_values(start, end, steps: int, base: float, dtype: np.dtype) -> np.ndarray:
