@@ -70,7 +70,7 @@ def _celu_input_scale(s):
 def _elu_primitive(name: str, node: str, input_scale, from_result: bool, unsaved: tuple = ()):
     return primitive(name, _elu, node, inputs=("self",), params=("alpha", "scale", "input_scale"), unsaved=unsaved,
                      saves=("result" if from_result else "self",),
-                     vjp=((_elu_result_vjp if from_result else _elu_vjp)(input_scale),))
+                     vjp=((_elu_result_vjp if from_result else _elu_vjp)(input_scale),), opmath_vjp=True)
 
 
 elu = _elu_primitive("elu", "EluBackward0", _elu_input_scale, from_result=False)
@@ -100,7 +100,8 @@ def _hardsigmoid(a):
 # NOTE: PyTorch's kernel scales by 1/6 rounded to single precision, in every dtype
 _ONE_SIXTH = float(np.float32(1 / 6))
 hardsigmoid = primitive("hardsigmoid", _hardsigmoid, "HardsigmoidBackward0", inputs=("self",), saves=("self",),
-                        vjp=(lambda g, s: s.xp.where((s.self > -3) & (s.self < 3), g * _ONE_SIXTH, 0.0),))
+                        vjp=(lambda g, s: s.xp.where((s.self > -3) & (s.self < 3), g * _ONE_SIXTH, 0.0),),
+                        opmath_vjp=True)
 
 
 def _hardswish_vjp(g, s):
@@ -115,7 +116,7 @@ def _hardswish(a):
 
 
 hardswish = primitive("hardswish", _hardswish, "HardswishBackward0", inputs=("self",),
-                      saves=("self",), vjp=(_hardswish_vjp,))
+                      saves=("self",), vjp=(_hardswish_vjp,), opmath_vjp=True)
 
 
 def _softplus(a, beta, threshold):
@@ -132,7 +133,7 @@ def _softplus_vjp(g, s):
 
 
 softplus = primitive("softplus", _softplus, "SoftplusBackward0", inputs=("self",), params=("beta", "threshold"),
-                     saves=("self",), vjp=(_softplus_vjp,))
+                     saves=("self",), vjp=(_softplus_vjp,), opmath_vjp=True)
 
 
 def _log_sigmoid(a):
@@ -142,7 +143,7 @@ def _log_sigmoid(a):
 # PyTorch's CPU forward also saves `buffer`, exp(-|x|), which no rule here needs: computed when read
 log_sigmoid = primitive("log_sigmoid", _log_sigmoid, "LogSigmoidBackward0", inputs=("self",), saves=("self",),
                         lazy={"buffer": lambda s: np.exp(-np.abs(s.self))},
-                        vjp=(lambda g, s: g * s.xp.sigmoid(-s.self),))
+                        vjp=(lambda g, s: g * s.xp.sigmoid(-s.self),), opmath_vjp=True)
 
 
 def _mish(a):
@@ -160,7 +161,7 @@ def _mish_vjp(g, s):
     return g * (tanh_softplus + x * sigmoid * (1 - tanh_softplus * tanh_softplus))
 
 
-mish = primitive("mish", _mish, "MishBackward0", inputs=("self",), saves=("self",), vjp=(_mish_vjp,))
+mish = primitive("mish", _mish, "MishBackward0", inputs=("self",), saves=("self",), vjp=(_mish_vjp,), opmath_vjp=True)
 
 
 def _glu(a, dim):

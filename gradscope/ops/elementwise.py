@@ -69,7 +69,7 @@ mul = primitive("mul", np.multiply, "MulBackward0", inputs=("self", "other"),
 div = primitive("div", np.true_divide, "DivBackward0", inputs=("self", "other"),
                 saves=("other", ("self", "other")), weak_numbers=True,
                 vjp=(lambda g, s: g / s.other,
-                     lambda g, s: -g * s.self / (s.other * s.other)))
+                     lambda g, s: -g * (s.self / s.other / s.other)))
 
 
 def _div_rounded(a, b, rounding_mode):
@@ -87,7 +87,7 @@ def _div_rounded_vjp(g, s):
 
 
 def _div_rounded_other_vjp(g, s):
-    return -g * s.self / (s.other * s.other) if s.rounding_mode is None else s.xp.zeros_like(g)
+    return -g * (s.self / s.other / s.other) if s.rounding_mode is None else s.xp.zeros_like(g)
 
 
 # `torch.div(a, b, rounding_mode=…)`: a rounded quotient is piecewise constant, so PyTorch gives both inputs a
@@ -186,10 +186,11 @@ sin = primitive("sin", np.sin, "SinBackward0", inputs=("self",), saves=("self",)
 cos = primitive("cos", np.cos, "CosBackward0", inputs=("self",), saves=("self",),
                 vjp=(lambda g, s: -g * s.xp.sin(s.self),), keeps_meta=True)
 tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("result",),
-                 vjp=(lambda g, s: s.xp.tanh_backward(g, s.result),), keeps_meta=True, array_vjp=tanh_backward)
+                 vjp=(lambda g, s: s.xp.tanh_backward(g, s.result),), keeps_meta=True, array_vjp=tanh_backward,
+                 opmath_vjp=True)
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
                     vjp=(lambda g, s: s.xp.sigmoid_backward(g, s.result),), keeps_meta=True,
-                    array_vjp=sigmoid_backward)
+                    array_vjp=sigmoid_backward, opmath_vjp=True)
 
 
 def _zero_keeping_signs(zero: np.ndarray):
@@ -294,7 +295,7 @@ leaky_relu_result = primitive("leaky_relu_result", lambda a, slope: np.where(a >
                               vjp=(_leaky_relu_result_vjp,))
 silu = primitive("silu", lambda a: a * _sigmoid(a), "SiluBackward0", inputs=("self",), saves=("self",),
                  vjp=(lambda g, s: g * s.xp.sigmoid(s.self) * (1 + s.self * (1 - s.xp.sigmoid(s.self))),),
-                 keeps_meta=True)
+                 keeps_meta=True, opmath_vjp=True)
 # NOTE: |x|'(0) = sign(0) = 0, and PyTorch's sign of a NaN is 0 too (the namespace's sign is PyTorch's).
 abs = primitive("abs", np.abs, "AbsBackward0", inputs=("self",), saves=("self",),  # noqa: A001
                 vjp=(lambda g, s: g * s.xp.sign(s.self),), complex_vjp=(lambda g, s: g * s.xp.sgn(s.self),))

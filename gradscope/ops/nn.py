@@ -68,7 +68,7 @@ def _softmax(a, dim):
 
 
 softmax = primitive("softmax", _softmax, "SoftmaxBackward0", inputs=("self",), params=("dim",), saves=("result",),
-                    vjp=(lambda g, s: s.result * (g - _class_sums(g * s.result, s)),))
+                    vjp=(lambda g, s: s.result * (g - _class_sums(g * s.result, s)),), opmath_vjp=True)
 
 
 def _log_softmax(a, dim):
@@ -89,7 +89,7 @@ def log_softmax_backward(g, result, dim: int):
 
 log_softmax = primitive("log_softmax", _log_softmax, "LogSoftmaxBackward0", inputs=("self",), params=("dim",),
                         saves=("result",), vjp=(lambda g, s: g - s.xp.exp(s.result) * _class_sums(g, s),),
-                        array_vjp=log_softmax_backward)
+                        array_vjp=log_softmax_backward, opmath_vjp=True)
 
 
 # at::Reduction: PyTorch's fused loss kernels take the reduction as this enum, and their nodes show it so
@@ -392,7 +392,7 @@ def _gelu_vjp(g, s):
 
 
 gelu = primitive("gelu", _gelu, "GeluBackward0", inputs=("self",), params=("approximate",), saves=("self",),
-                 vjp=(_gelu_vjp,))
+                 vjp=(_gelu_vjp,), opmath_vjp=True)
 erf = primitive("erf", _erf, "ErfBackward0", inputs=("self",), saves=("self",),
                 vjp=(lambda g, s: g * (2 / math.sqrt(math.pi)) * s.xp.exp(-s.self * s.self),))
 

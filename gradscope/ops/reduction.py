@@ -183,7 +183,8 @@ def _var_vjp(g, s):
     g = g if s.keepdim else xp.unsqueeze_dims(g, s.dim)
     n = _numel(s.self_sym_sizes, s.dim)
     centred = s.self - xp.sum(s.self, s.dim, True) / n
-    return g * centred * (2.0 / max(n - s.correction, 0))
+    # NOTE: in PyTorch's order, (2 / dof) · g first: in float16 g · centred alone can pass 65504
+    return (2.0 / max(n - s.correction, 0)) * g * centred
 
 
 var = primitive("var", lambda a, dim, correction, keepdim: np.var(a, axis=dim, ddof=correction, keepdims=keepdim),
@@ -196,9 +197,11 @@ def _std_vjp(g, s):
     result, g = (s.result, g) if s.keepdim else (xp.unsqueeze_dims(s.result, s.dim), xp.unsqueeze_dims(g, s.dim))
     n = _numel(s.self_sym_sizes, s.dim)
     centred = s.self - xp.sum(s.self, s.dim, True) / n
-    # NOTE: where std is 0 (a constant slice) the gradient is taken as 0, as PyTorch masks it.
+    # NOTE: where std is 0 (a constant slice) the gradient is taken as 0, as PyTorch masks it. PyTorch's order, var's
+    # rule of g / (2 std): the same roundings in float16 (a small gradient there is subnormal)
     zero = result == 0
-    return xp.where(zero, 0 * centred, g / xp.where(zero, 1.0, result) * centred / max(n - s.correction, 0))
+    scaled = (2.0 / max(n - s.correction, 0)) * (g / (xp.where(zero, 1.0, result) * 2))
+    return xp.where(zero, 0 * centred, scaled * centred)
 
 
 std = primitive("std", lambda a, dim, correction, keepdim: np.std(a, axis=dim, ddof=correction, keepdims=keepdim),

@@ -90,6 +90,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     torch.Size([2, 3, 4])
     """
     _check_sdpa_inputs(query, key, value, attn_mask)
+    if query.dtype == gradscope.float16:  # as PyTorch's math path: in float32, the result cast back (ToCopyBackward0s)
+        if attn_mask is not None and attn_mask.dtype == gradscope.float16:
+            attn_mask = attn_mask.float()
+        out = scaled_dot_product_attention(query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal,
+                                           scale, enable_gqa)
+        return out.to(gradscope.float16)
     negative = scale is not None and scale < 0
     scale_value = 1.0 / math.sqrt(query.shape[-1]) if scale is None else abs(scale)
     # PyTorch scales q and k by √scale each, before the product, for stability
