@@ -216,9 +216,13 @@ def einsum(equation: str, *operands):
         spelled = L.spell_out_ellipsis(equation, [o._data.ndim for o in operands])
         operands = _broadcast_letters(spelled, operands, set(spelled) - set(equation))
         equation = spelled
-    if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and _sums_a_letter(equation):
-        # PyTorch sums a single operand's integers or bools with sum(): in int64
-        operands = (operands[0].to(_dtypes.int64),)
+    if any(o._data.dtype.kind in "biu" for o in operands):
+        # PyTorch first sums away, with sum(), the letters an operand alone has (not the result): integers and bools
+        # so summed come out int64, and may then meet another operand's int32 in a contraction (refused below)
+        operands = tuple(o.to(_dtypes.int64) if o._data.dtype.kind in "biu" and alone else o
+                         for o, alone in zip(operands, _sums_a_letter_alone(equation)))
+    if len(operands) > 1 and any(o._data.dtype.kind == "b" for o in operands) and _contracts_across(equation):
+        raise NotImplementedError('"bmm" not implemented for \'Bool\'')  # PyTorch contracts a pair with bmm
     if len(operands) > 1 and len({o._data.dtype for o in operands}) > 1 and _contracts_across(equation):
         # NOTE: PyTorch contracts operand pairs with bmm, which refuses two dtypes; products alone promote
         first = operands[0]._data
@@ -238,9 +242,12 @@ def _contracts_across(equation: str) -> bool:
     return any(c not in kept and sum(c in sub for sub in subscripts) > 1 for c in set(letters) if c.isalpha())
 
 
-def _sums_a_letter(equation: str) -> bool:
-    """Whether a one-operand equation sums over some letter (one the output lacks; implicitly, a repeated one)."""
+def _sums_a_letter_alone(equation: str) -> list[bool]:
+    """Per operand, whether it has a letter that neither another operand nor the result has (implicitly, the
+    result has the letters that appear once)."""
     given, arrow, result = equation.partition("->")
-    letters = {c for c in given if c.isalpha()}
-    kept = {c for c in result if c.isalpha()} if arrow else {c for c in letters if given.count(c) == 1}
-    return bool(letters - kept)
+    subscripts = given.split(",")
+    letters = "".join(subscripts)
+    kept = {c for c in result if c.isalpha()} if arrow else {c for c in letters if letters.count(c) == 1}
+    return [any(c.isalpha() and c not in kept and not any(c in other for other in subscripts[:i] + subscripts[i + 1:])
+                for c in subscript) for i, subscript in enumerate(subscripts)]
