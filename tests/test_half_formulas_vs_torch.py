@@ -136,3 +136,33 @@ def test_half_backward_kernels_leave_float32_alone():
         getattr(gradscope.nn.functional, name)(exact).sum().backward()
         assert t.grad.dtype == gradscope.float32
         np.testing.assert_allclose(t.grad.numpy(), exact.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+EINSUMS = {
+    "matmul": ("ij,jk->ik", [(8, 300), (300, 6)]),
+    "batched": ("bij,bjk->bik", [(2, 8, 300), (2, 300, 6)]),
+    "sum_a_leading_dim": ("ij->j", [(3000, 4)]),
+    "dot": ("i,i->", [(3000,), (3000,)]),
+    "outer_then_sum": ("i,j->j", [(3000,), (4,)]),
+}
+
+
+@pytest.mark.parametrize("scale", [1, 40])
+@pytest.mark.parametrize("name", sorted(EINSUMS))
+def test_half_einsum_sums_in_float32(name, scale):
+    # NumPy's einsum adds float16 in float16: a 62,600 came out inf, 5,000 ones 2048. PyTorch's contractions are bmm
+    # and sum, which accumulate in float32: the forward and the rules (HALF_NUMPY.einsum) compute so now
+    equation, shapes = EINSUMS[name]
+    rng = np.random.default_rng(4)
+    arrays = [(rng.standard_normal(shape) * scale).astype(np.float16) for shape in shapes]
+    shape = tuple(torch.einsum(equation, *map(torch.tensor, arrays)).shape)
+    grad_output = rng.standard_normal(shape).astype(np.float16)
+    function = lambda lib, *operands: lib.einsum(equation, *operands)  # noqa: E731
+    for index, (ours, theirs) in enumerate(zip(_run(gradscope, function, arrays, grad_output),
+                                               _run(torch, function, arrays, grad_output))):
+        _close(ours, theirs, f"einsum {equation}: {'output' if index == 0 else f'gradient {index - 1}'}")
+
+
+def test_half_einsum_of_many_ones():
+    for lib in (torch, gradscope):
+        assert lib.einsum("ij->j", lib.ones(5000, 2, dtype=lib.float16)).tolist() == [5000.0, 5000.0], lib.__name__

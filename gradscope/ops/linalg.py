@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradscope.ops.namespace import NUMPY, kernel_scalar
+from gradscope.ops.namespace import NUMPY, half_einsum, kernel_scalar
 from gradscope.ops.registry import Primitive, primitive, to_input
 
 
@@ -267,7 +267,7 @@ def _einsum_vjp(g, s):
 
 
 def _einsum_primitive(name: str, node: str, saves: tuple = ("operands",)) -> Primitive:
-    return primitive(name, lambda arrays, equation, shapes: np.einsum(equation, *arrays), node,
+    return primitive(name, lambda arrays, equation, shapes: half_einsum(equation, *arrays), node,
                      inputs=("operands",), params=("equation", "shapes"), variadic=True, saves=saves,
                      vjp=(_einsum_vjp,))
 

@@ -259,6 +259,14 @@ NUMPY = NumpyNamespace()
 _HALF = np.dtype(np.float16)
 
 
+def half_einsum(equation: str, *arrays) -> np.ndarray:
+    """np.einsum, float16 operands summed in float32 and rounded once, as PyTorch's einsum (its contractions are
+    bmm and sum, which accumulate so): NumPy's einsum adds in float16 (inf where the sum is 62,600)."""
+    if arrays and all(a.dtype == _HALF for a in arrays):
+        return np.einsum(equation, *arrays, dtype=np.float32).astype(_HALF)
+    return np.einsum(equation, *arrays)
+
+
 class HalfNumpyNamespace(NumpyNamespace):
     """NUMPY for a float16 node's rules: its sums add float16 in float32 and round once, as PyTorch's sum and sum_to
     (NumPy's add a row at a time in float16)."""
@@ -266,6 +274,8 @@ class HalfNumpyNamespace(NumpyNamespace):
     @staticmethod
     def sum(x, dims, keepdim=False):
         return sum_dims(x, dims, keepdim)
+
+    einsum = staticmethod(half_einsum)
 
     @staticmethod
     def sum_to(grad, shape):
