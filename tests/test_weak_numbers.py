@@ -70,7 +70,11 @@ def torch_like(t):
 def test_tanh_and_sigmoid_gradients_are_their_formulas_in_the_tensors_dtype(dtype):
     values, grad = _values(dtype)
     result, ours = _grad(gs.tanh, values, grad)
-    np.testing.assert_array_equal(ours, grad * (1 - result * result))
+    if dtype == "float16":  # PyTorch's tanh_backward computes float16 in float32 and rounds once (opmath_vjp)
+        result, grad32 = result.astype(np.float32), grad.astype(np.float32)
+        np.testing.assert_array_equal(ours, (grad32 * (1 - result * result)).astype(dtype))
+    else:
+        np.testing.assert_array_equal(ours, grad * (1 - result * result))
     result, ours = _grad(gs.sigmoid, values, grad)
     np.testing.assert_array_equal(ours, grad * (result * (1 - result)))
 

@@ -190,7 +190,7 @@ tanh = primitive("tanh", np.tanh, "TanhBackward0", inputs=("self",), saves=("res
                  opmath_vjp=True)
 sigmoid = primitive("sigmoid", _sigmoid, "SigmoidBackward0", inputs=("self",), saves=("result",),
                     vjp=(lambda g, s: s.xp.sigmoid_backward(g, s.result),), keeps_meta=True,
-                    array_vjp=sigmoid_backward, opmath_vjp=True)
+                    array_vjp=sigmoid_backward)  # NOTE: PyTorch's float16 kernel rounds every step: not opmath_vjp
 
 
 def _zero_keeping_signs(zero: np.ndarray):
