@@ -158,3 +158,56 @@ def test_more_functions_write_into_out(name, out):
 @pytest.mark.parametrize("name", ["special.erf", "special.logsumexp", "linalg.matmul", "ger"])
 def test_an_out_call_refuses_an_input_that_requires_grad(name):
     _compare(lambda L: OUT_CALLS[name](L, L.tensor(X, requires_grad=True), L.empty(0, dtype=L.float64)))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "uint8", "float16"])
+@pytest.mark.parametrize("call", [
+    lambda L, d: L.rand(2, dtype=d), lambda L, d: L.randn(2, dtype=d), lambda L, d: L.rand_like(L.zeros(3), dtype=d),
+    lambda L, d: L.randn_like(L.zeros(3), dtype=d), lambda L, d: L.zeros(2, dtype=d).uniform_(),
+    lambda L, d: L.zeros(2, dtype=d).normal_(),
+], ids=["rand", "randn", "rand_like", "randn_like", "uniform_", "normal_"])
+def test_random_draws_of_an_integer_dtype_are_refused(call, dtype):
+    """Integer and bool dtypes were drawn as floats and cast (zeros, or truncated normals); PyTorch's kernels
+    are not implemented for them. float16 is drawn (its values are not compared)."""
+    def outcome(L):
+        result = _outcome(L, lambda L: call(L, getattr(L, dtype)))
+        return result if isinstance(result, tuple) else [r[:2] for r in result]
+
+    assert outcome(gradscope) == outcome(torch)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: L.nanmean(x, dtype=L.int64), lambda L, x: L.nanmean(x, dtype=L.complex128),
+    lambda L, x: L.nansum(x, dtype=L.complex128), lambda L, x: L.nanmean(x, 1, dtype=L.float32),
+    lambda L, x: L.nansum(x, dtype=L.bool),
+    lambda L, x: L.norm(x, dtype=L.float32), lambda L, x: L.norm(x, dtype=L.complex128),
+    lambda L, x: L.norm(x.float(), dtype=L.float64), lambda L, x: L.norm(x, dtype=L.int64),
+    lambda L, x: L.norm(x, p=1, dim=1, dtype=L.float32), lambda L, x: L.norm(x * 1j, dtype=L.float64),
+    lambda L, x: L.norm(x * 1j, dtype=L.complex64), lambda L, x: L.linalg.vector_norm(x, dtype=L.complex128),
+    lambda L, x: L.linalg.matrix_norm(x, dtype=L.int64), lambda L, x: x.norm(dtype=L.float32),
+    lambda L, x: L.linalg.norm(x * 1j, dtype=L.float64),
+    lambda L, x: L.repeat_interleave(x, 2, output_size=24), lambda L, x: L.repeat_interleave(x, 2, output_size=5),
+    lambda L, x: L.repeat_interleave(x, 2, dim=1, output_size=5),
+    lambda L, x: L.repeat_interleave(x, L.tensor([1, 2, 0]), dim=0, output_size=3),
+    lambda L, x: L.repeat_interleave(x, L.tensor([1, 2, 0]), dim=0, output_size=4),
+    lambda L, x: L.repeat_interleave(L.tensor([1, 2]), output_size=3),
+    lambda L, x: L.repeat_interleave(L.tensor([1, 2]), output_size=4),
+    lambda L, x: L.tril_indices(3, 3, dtype=L.float32), lambda L, x: L.triu_indices(3, 3, dtype=L.int32),
+    lambda L, x: L.triu_indices(3, 3, dtype=L.bool), lambda L, x: L.tril_indices(3, 3, dtype=L.uint8),
+    lambda L, x: L.randperm(3, dtype=L.complex64), lambda L, x: L.randperm(3, dtype=L.bool),
+    lambda L, x: L.range(0, 2, dtype=L.complex64), lambda L, x: L.range(0, 2, dtype=L.bool),
+    lambda L, x: L.fft.fftfreq(3, dtype=L.complex64), lambda L, x: L.fft.rfftfreq(3, dtype=L.complex128),
+], ids=["nanmean int64", "nanmean complex", "nansum complex", "nanmean float32", "nansum bool", "norm narrowing",
+        "norm complex of real", "norm widening", "norm int64", "norm p=1 narrowing", "norm real of complex",
+        "norm complex narrowing", "vector_norm complex of real", "matrix_norm int64", "method norm narrowing",
+        "linalg.norm real of complex", "repeat_interleave output_size", "repeat_interleave wrong output_size",
+        "repeat_interleave dim wrong output_size", "repeat_interleave tensor output_size",
+        "repeat_interleave tensor wrong output_size", "repeat_interleave repeats", "repeat_interleave repeats wrong",
+        "tril_indices float32", "triu_indices int32", "triu_indices bool", "tril_indices uint8", "randperm complex",
+        "randperm bool", "range complex", "range bool", "fftfreq complex", "rfftfreq complex"])
+def test_dtypes_and_sizes_pytorch_refuses(call):
+    """Each was accepted and ignored (a dtype computed in another, an output_size never checked) or computed in a
+    dtype PyTorch has no kernel for; now PyTorch's result or its error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.range's deprecation
+        _compare(lambda L: call(L, L.tensor(X[0])), rtol=1e-6)

@@ -323,6 +323,9 @@ def _unsafe(op, input, views, dim):
 # ------------------------------------------------------------------------------- index makers, ranges
 def _indices_of(triangle, row, col, offset, dtype) -> Tensor:
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    if np_dtype not in (np.int32, np.int64):  # PyTorch's kernels: int and long only
+        name = "tril_indices" if triangle is np.tril_indices else "triu_indices"
+        raise NotImplementedError(f'"{name}" not implemented for \'{dtype.legacy_name[:-6]}\'')
     return _finish(np.stack(triangle(row, offset, col)).astype(np_dtype).reshape(2, -1), False)
 
 
@@ -372,6 +375,8 @@ def deprecated_range(start, end, step=1, *, dtype=None, device=None, requires_gr
     """torch.range, deprecated in PyTorch: the values from start to end *inclusive*, in the default float dtype."""
     warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=past_wrappers(2))  # the out= wrapper is no frame
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().numpy
+    if np_dtype.kind in "cb":
+        raise NotImplementedError(f'"range_cpu" not implemented for \'{dtype.legacy_name[:-6]}\'')
     count = int(math.floor((end - start) / step)) + 1
     return _finish((start + step * np.arange(max(count, 0), dtype=np.float64)).astype(np_dtype), requires_grad)
 

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from gradscope import _dtypes
 from gradscope.autograd import float32_math
 from gradscope.autograd.tensor import Tensor, _c_type_name
 from gradscope.autograd.tensor import device as Device
@@ -234,6 +235,7 @@ class Generator(np.random.Generator):
         than float32/float64 draw as float32 and are cast). A complex tensor's real and imaginary parts are each
         U(low, high): PyTorch fills its view_as_real."""
         dtype = np.dtype(dtype)
+        _refuse_integers(dtype, "check_uniform_bounds")
         if dtype.kind == "c":
             return _as_complex(self.uniform_fill((*shape, 2), _real_part(dtype), low, high), dtype, shape)
         kind = np.float64 if dtype == np.float64 else np.float32
@@ -248,6 +250,7 @@ class Generator(np.random.Generator):
         tensor's real and imaginary parts are each N(mean, std²/2), so that E|z - mean|² = std²: PyTorch fills its
         view_as_real with std/√2."""
         dtype = np.dtype(dtype)
+        _refuse_integers(dtype, "normal_kernel_cpu")
         if dtype.kind == "c":
             values = self.normal_fill((*shape, 2), _real_part(dtype), mean, std / math.sqrt(2), contiguous)
             return _as_complex(values, dtype, shape)
@@ -309,6 +312,13 @@ def _check_range(low: int, high: int, dtype: np.dtype) -> None:
                               f"{_c_type_name(dtype)} can support discrete uniform distribution only within this "
                               "range. This warning will become an error in version 1.7 release, please fix the code "
                               "in advance", UserWarning, stacklevel=4)
+
+
+def _refuse_integers(dtype: np.dtype, kernel: str) -> None:
+    """Uniform and normal draws are of floating dtypes only: PyTorch's kernels are not implemented for others."""
+    if dtype.kind in "biu":
+        name = _dtypes.from_numpy_dtype(dtype).legacy_name.removesuffix("Tensor")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
 def _real_part(dtype: np.dtype) -> np.dtype:

@@ -51,6 +51,8 @@ def take(input, index, *, out=None):
 
 def index_select(input, dim, index, *, out=None):
     """The slices at `index` (1-D) along `dim` (IndexSelectBackward0)."""
+    if type(dim) is not int:
+        dim = int_argument(dim, "index_select", "dim", 2)
     d = normalize_dim(dim, input._data.ndim)
     given = index._data if isinstance(index, Tensor) else np.asarray(index)
     if given.ndim > 1:
@@ -216,11 +218,18 @@ def masked_select(input, mask, *, out=None):
     return write_out("masked_select", apply_holding(X.masked_select, (input,), (condition,), _held(mask)), out)
 
 
+def _check_output_size(output_size, size: int, refusal: str) -> None:
+    """output_size, a hint that spares PyTorch a sync on the GPU, must be the result's size along dim."""
+    if output_size is not None and output_size != size:
+        raise RuntimeError(refusal)
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element (or slice along `dim`) repeated `repeats` times in place. A number of repeats is
     PyTorch's unsqueeze, expand, clone (contiguous) and view; a tensor of them is an index_select."""
     if repeats is None:  # torch.repeat_interleave(repeats): the indices it would repeat
         counts = input._data
+        _check_output_size(output_size, int(counts.sum()), "allocated size does not match required size")
         return Tensor._make(np.repeat(np.arange(counts.size, dtype=np.int64), counts))
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
@@ -233,10 +242,13 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if counts.size != size:
             raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
                                f"{counts.size} and input.size({d}) = {size}")
+        _check_output_size(output_size, int(counts.sum()), "allocated size does not match required size")
         return index_select(input, d, Tensor._make(np.repeat(np.arange(size, dtype=np.int64), counts)))
     # NOTE: PyTorch's text for a float lists repeat_interleave's forms; this names the one it meant
     count = int_argument(repeats, "repeat_interleave", "repeats", 2)
     shape = input._data.shape
+    _check_output_size(output_size, shape[d] * count, "repeat_interleave: Invalid output_size, expected "
+                       f"{shape[d] * count} but got {output_size}")
     widened = expand(unsqueeze(input, d + 1), shape[:d + 1] + (count,) + shape[d + 1:])
     return reshape(contiguous(widened), shape[:d] + (shape[d] * count,) + shape[d + 1:])
 

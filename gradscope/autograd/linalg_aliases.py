@@ -239,7 +239,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if isinstance(p, str) and not (p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2)):
         dims = list(range(input.dim())) if dim is None else [dim] if isinstance(dim, int) else dim
         return L.matrix_norm(input, p, dims, keepdim, dtype=dtype)
-    return reductions.norm(input if dtype is None else input.to(dtype), p, dim, keepdim)
+    return reductions.norm(L._cast_for_norm(input, dtype, "linalg.vector_norm"), p, dim, keepdim)
 
 
 FUNCTIONS = ("det", "slogdet", "logdet", "inverse", "pinverse", "matrix_power", "cholesky_inverse", "cholesky_solve",

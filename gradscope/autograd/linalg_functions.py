@@ -294,8 +294,15 @@ def svdvals(A: Tensor, *, driver=None, out: Tensor | None = None) -> Tensor:
 
 # ------------------------------------------------------------------------------- norms
 def _cast_for_norm(x: Tensor, dtype, name: str) -> Tensor:
+    """`x` in a norm's `dtype`, refused as PyTorch's: one that isn't floating or complex, a complex one for a real
+    input (or the reverse), or one that narrows the input's."""
     if dtype is None or dtype == x.dtype:
         return x
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {dtype.legacy_name[:-6]}")
+    if x.dtype.is_complex != dtype.is_complex:
+        raise RuntimeError(f"{name}: dtype should be {'complex' if x.dtype.is_complex else 'real'} for "
+                           f"{'complex' if x.dtype.is_complex else 'real'} inputs, but got {dtype.legacy_name[:-6]}")
     if _dtypes.promote_types(x.dtype.numpy, dtype.numpy) != dtype.numpy:
         raise RuntimeError(f"{name}: the dtype of the input ({_type_name(x)}) should be convertible without narrowing "
                            f"to the specified dtype ({dtype.legacy_name[: -len('Tensor')]})")

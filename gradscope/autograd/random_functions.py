@@ -181,6 +181,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if out is not None and dtype is None:
         dtype = out.dtype
     if dtype is not None:
+        if _dtypes.to_numpy_dtype(dtype).kind in "cb":
+            raise NotImplementedError(f'"randperm" not implemented for \'{dtype.legacy_name[:-6]}\'')
         result = Tensor._make(result._data.astype(_dtypes.to_numpy_dtype(dtype)))
     if requires_grad:
         result.requires_grad_()

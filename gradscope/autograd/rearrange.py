@@ -3,6 +3,8 @@ triangles, repeat/tile, unfold, stacking helpers, broadcasting."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from gradscope._shapes import broadcast_shapes as _broadcast_shapes
@@ -16,8 +18,15 @@ from gradscope.ops import rearrange as R
 from gradscope.ops import shape as S
 
 
+def _ints(values, function: str, argument: str, position: int) -> tuple[int, ...]:
+    """An argument PyTorch's parser takes as a tuple of ints, or as one int (anything with __index__)."""
+    if type(values) is int or hasattr(values, "__index__") and type(values) is not bool:
+        return (operator.index(values),)
+    return ints_argument(values, function, argument, position)
+
+
 def _dims(dims, ndim: int) -> tuple[int, ...]:
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = _ints(dims, "flip", "dims", 2)
     out = tuple(normalize_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
         raise RuntimeError(f"dims has duplicates, original flip dims size={len(dims)}, but unique flip dims "
@@ -71,12 +80,12 @@ FUNCTIONS = ("flip", "fliplr", "flipud", "movedim", "moveaxis")
 
 def roll(input, shifts, dims=None):
     """Elements shifted along `dims` (the flattened tensor when None), wrapping around (RollBackward0)."""
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    shifts = _ints(shifts, "roll", "shifts", 2)
     if dims is None or dims == ():
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         return apply(R.roll, (input,), (shifts, ()))
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = _ints(dims, "roll", "dims", 3)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     return apply(R.roll, (input,), (shifts, tuple(normalize_dim(d, input._data.ndim) for d in dims)))
@@ -200,6 +209,9 @@ def tile(input, dims):
 def unfold(input, dimension, size, step):
     """Tensor.unfold: a view of the windows of `size` elements every `step` along `dimension`, the
     window as a new last dim (UnfoldBackward0)."""
+    if type(dimension) is not int or type(size) is not int or type(step) is not int:  # a method's positions
+        dimension, size = int_argument(dimension, "unfold", "dimension", 1), int_argument(size, "unfold", "size", 2)
+        step = int_argument(step, "unfold", "step", 3)
     ndim = input._data.ndim
     d = normalize_dim(dimension, ndim)
     length = input._data.shape[d] if ndim else 1

@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope._shapes import int_argument, normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _float_input, maximum, minimum, to_dtype
 from gradscope.autograd.refusals import refuse_kinds
@@ -148,7 +148,7 @@ def _index_of_extreme(pick, name, input, dim, keepdim):
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         index = np.asarray(pick(data), dtype=np.int64)  # into the flattened input; keepdim keeps every dim, as 1
         return Tensor._make(index.reshape((1,) * data.ndim) if keepdim else index)
-    dim = _dim(dim, data.ndim)
+    dim = _dim(int_argument(dim, name, "dim", 2) if type(dim) is not int else dim, data.ndim)
     _require_nonempty_dims(input, name, (dim,))
     return Tensor._make(pick(data, axis=dim, keepdims=keepdim))
 

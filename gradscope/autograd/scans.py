@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim
+from gradscope._shapes import int_argument, normalize_dim
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import _copy_backwards, logical_xor, sub
 from gradscope.autograd.inplace import _inplace
@@ -26,12 +26,16 @@ def _scan_dtype(input, dtype) -> np.dtype | None:
 
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sums along `dim` (node CumsumBackward0)."""
+    if type(dim) is not int:
+        dim = int_argument(dim, "cumsum", "dim", 2)
     params = (normalize_dim(dim, input._data.ndim), _scan_dtype(input, dtype))
     return write_out("cumsum", apply(C.cumsum, (input,), params), out)
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running products along `dim`; exact gradients where the input holds zeros (CumprodBackward0)."""
+    if type(dim) is not int:
+        dim = int_argument(dim, "cumprod", "dim", 2)
     params = (normalize_dim(dim, input._data.ndim), _scan_dtype(input, dtype))
     return write_out("cumprod", apply(C.cumprod, (input,), params), out)
 
@@ -62,6 +66,8 @@ def logcumsumexp(input, dim, *, out=None):
 def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     """The n-th forward difference along `dim`, after `prepend` and `append` are joined on (as PyTorch, a
     difference of two slices, SubBackward0; logical_xor for bools)."""
+    if type(n) is not int or type(dim) is not int:
+        n, dim = int_argument(n, "diff", "n", 2), int_argument(dim, "diff", "dim", 3)
     ndim = input._data.ndim
     if ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")

@@ -123,7 +123,8 @@ def flatten(input, start_dim=0, end_dim=-1):
         return reshape(input, (1,))
     start, end = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
     shape = input._data.shape
-    if start == end:
+    if start == end:  # NOTE: checked here, off the hot path: a float start or end fails the slicing below
+        int_argument(start_dim, "flatten", "start_dim", 2), int_argument(end_dim, "flatten", "end_dim", 3)
         return input
     return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
@@ -454,6 +455,8 @@ def check_along_index(shape: tuple, dim: int, index: np.ndarray, wording: str) -
 
 
 def gather(input, dim, index, *, sparse_grad=False):
+    if type(dim) is not int:
+        dim = int_argument(dim, "gather", "dim", 2)
     d = normalize_dim(dim, input._data.ndim)
     positions = index._data
     if not positions.size:  # NOTE: PyTorch checks nothing of an empty index (`torch.tensor([])` is a float one)
@@ -508,6 +511,8 @@ def cat(tensors, dim=0):
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     tensors = [t for t in given if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or given[:1]
     ndim = tensors[0]._data.ndim
+    if type(dim) is not int:
+        dim = int_argument(dim, "cat", "dim", 2)
     if ndim == 0:
         raise _cat_error(given, 0)
     d = normalize_dim(dim, ndim)
@@ -546,6 +551,8 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0):
     _tensors_argument("stack", tensors)
+    if type(dim) is not int:
+        dim = int_argument(dim, "stack", "dim", 2)
     tensors = list(tensors)
     shapes = {t._data.shape for t in tensors}
     if len(shapes) > 1:
@@ -579,4 +586,6 @@ def chunk(input, chunks, dim=0):
 
 
 def unbind(input, dim=0):
+    if type(dim) is not int:
+        dim = int_argument(dim, "unbind", "dim", 2)
     return apply(S.unbind, (input,), (normalize_dim(dim, input._data.ndim),))

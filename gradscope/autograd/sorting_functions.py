@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope._shapes import int_argument, normalize_dim, normalize_dims
 from gradscope.autograd.dispatch import apply
 from gradscope.autograd.functions import div
 from gradscope.autograd.out_arg import write_out
@@ -55,6 +55,8 @@ def msort(input, *, out=None):
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The k largest (or smallest) elements along `dim` and their indices (TopkBackward0). Among equal
     elements the lower indices come first (PyTorch's choice there depends on its selection algorithm)."""
+    if type(k) is not int or type(dim) is not int:
+        k, dim = int_argument(k, "topk", "k", 2), int_argument(dim, "topk", "dim", 3)
     d = _dim(input, dim)
     size = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= size:
@@ -84,6 +86,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError("nansum on CPU does not support complex inputs")
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else (
         np.dtype(np.int64) if input._data.dtype.kind in "biu" else None)
+    if np_dtype is not None and np_dtype.kind == "c":
+        name = _dtypes.from_numpy_dtype(np_dtype).legacy_name[:-6]
+        raise NotImplementedError(f'"nansum_cpu" not implemented for \'{name}\'')
     dims = normalize_dims(dim, input._data.ndim) if dim is not None and dim != () else tuple(
         range(input._data.ndim))
     return write_out("nansum", apply(O.nansum, (input,), (dims, keepdim, np_dtype)), out)
@@ -94,6 +99,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if input._data.dtype.kind not in "fc":
         name = _dtypes.from_numpy_dtype(input._data.dtype).legacy_name[:-6]
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got {name}")
+    if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating point or "
+                           f"complex dtype. Got: {dtype.legacy_name[:-6]}")
     counted = Tensor._make(~np.isnan(input._data))
     count = nansum(counted, dim, keepdim)
     return write_out("nanmean", div(nansum(input, dim, keepdim, dtype=dtype), count), out)

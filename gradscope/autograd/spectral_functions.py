@@ -269,6 +269,8 @@ def _frequency_dtype(dtype, function: str) -> np.dtype:
     np_dtype = _dtypes.get_default_dtype().numpy if dtype is None else _dtypes.to_numpy_dtype(dtype)
     if np_dtype.kind not in "fc":
         raise RuntimeError(f"{function} requires a floating point or complex dtype")
+    if np_dtype.kind == "c":  # allowed by the check, then refused by arange, which PyTorch makes them with
+        raise NotImplementedError(f'"arange_cpu" not implemented for \'{_type_name(np_dtype)}\'')
     return np_dtype
 
 

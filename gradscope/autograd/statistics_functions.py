@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from gradscope import _dtypes
-from gradscope._shapes import normalize_dim, normalize_dims
+from gradscope._shapes import int_argument, normalize_dim, normalize_dims
 from gradscope.autograd import complex_functions, products, reductions, shape_functions
 from gradscope.autograd import functions as F
 from gradscope.autograd.dispatch import apply
@@ -40,6 +40,8 @@ def _type_name(data: np.ndarray) -> str:
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The k-th smallest element along `dim` and its index (KthvalueBackward0); nans count as the largest."""
+    if type(k) is not int or type(dim) is not int:
+        k, dim = int_argument(k, "kthvalue", "k", 2), int_argument(dim, "kthvalue", "dim", 3)
     d = _dim(input, dim)
     size = input._data.shape[d] if input._data.ndim else 1
     if not 1 <= k <= size:

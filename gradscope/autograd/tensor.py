@@ -10,7 +10,7 @@ import numpy as np
 
 from gradscope import _dtypes
 from gradscope._printing import format_tensor
-from gradscope._shapes import normalize_dim
+from gradscope._shapes import int_argument, normalize_dim
 from gradscope.autograd import errors, observers, writes
 from gradscope.autograd.grad_mode import grad_enabled, inference_enabled, modes
 from gradscope.autograd.hooks import HookDict
@@ -441,6 +441,8 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
+        if type(dim) is not int:
+            dim = int_argument(dim, "size", "dim", 1)
         return self._data.shape[normalize_dim(dim, self._data.ndim)]
 
     @property
