@@ -88,7 +88,7 @@ def test_like_factories_draw_from_their_generator(call):
     np.testing.assert_array_equal(outcome(gradscope, 2), outcome(torch, 1))
 
 
-@pytest.mark.parametrize("name", ["rrelu", "rrelu_"])
+@pytest.mark.parametrize("name", ["rrelu", "rrelu_", "nn.functional.rrelu_"])
 def test_rrelu_draws_its_slopes_from_its_generator(name):
     """torch.rrelu(..., generator=g) drew from the global generator (its generator was ignored). The draws are
     gradscope's own, not PyTorch's (F.rrelu's docstring): compared here are the same generator seed, a different
@@ -96,7 +96,8 @@ def test_rrelu_draws_its_slopes_from_its_generator(name):
     def draw(global_seed, seed):
         gradscope.manual_seed(global_seed)
         values = -gradscope.ones(50)
-        return getattr(gradscope, name)(values, 0.1, 0.3, True, gradscope.Generator().manual_seed(seed)).numpy()
+        function = gradscope.nn.functional.rrelu_ if name.startswith("nn.") else getattr(gradscope, name)
+        return function(values, 0.1, 0.3, True, gradscope.Generator().manual_seed(seed)).numpy()
 
     first = draw(0, 7)
     np.testing.assert_array_equal(first, draw(1, 7))
@@ -197,6 +198,7 @@ def test_random_draws_of_an_integer_dtype_are_refused(call, dtype):
     lambda L, x: L.randperm(3, dtype=L.complex64), lambda L, x: L.randperm(3, dtype=L.bool),
     lambda L, x: L.range(0, 2, dtype=L.complex64), lambda L, x: L.range(0, 2, dtype=L.bool),
     lambda L, x: L.fft.fftfreq(3, dtype=L.complex64), lambda L, x: L.fft.rfftfreq(3, dtype=L.complex128),
+    lambda L, x: L.gradient(x, spacing=L.tensor(0.5)), lambda L, x: L.gradient(x, spacing=[L.tensor(0.5)]),
 ], ids=["nanmean int64", "nanmean complex", "nansum complex", "nanmean float32", "nansum bool", "norm narrowing",
         "norm complex of real", "norm widening", "norm int64", "norm p=1 narrowing", "norm real of complex",
         "norm complex narrowing", "vector_norm complex of real", "matrix_norm int64", "method norm narrowing",
@@ -204,10 +206,11 @@ def test_random_draws_of_an_integer_dtype_are_refused(call, dtype):
         "repeat_interleave dim wrong output_size", "repeat_interleave tensor output_size",
         "repeat_interleave tensor wrong output_size", "repeat_interleave repeats", "repeat_interleave repeats wrong",
         "tril_indices float32", "triu_indices int32", "triu_indices bool", "tril_indices uint8", "randperm complex",
-        "randperm bool", "range complex", "range bool", "fftfreq complex", "rfftfreq complex"])
+        "randperm bool", "range complex", "range bool", "fftfreq complex", "rfftfreq complex", "gradient spacing 0-dim",
+        "gradient spacing list of 0-dim"])
 def test_dtypes_and_sizes_pytorch_refuses(call):
     """Each was accepted and ignored (a dtype computed in another, an output_size never checked) or computed in a
-    dtype PyTorch has no kernel for; now PyTorch's result or its error."""
+    dtype PyTorch has no kernel for, or a 0-dim tensor spacing refused; now PyTorch's result or its error."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.range's deprecation
         _compare(lambda L: call(L, L.tensor(X[0])), rtol=1e-6)

@@ -54,8 +54,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
                 f"and dim arguments to have the same length, but got a spacing argument of length {len(spacing)} "
                 f"and a dim argument of length {len(dims)}.")
         spacings = list(spacing)
-    else:
-        spacings = [spacing] * len(dims)
+    else:  # one number for every dim (a 0-dim tensor too, as PyTorch's Scalar)
+        spacings = [spacing.item() if isinstance(spacing, Tensor) and not spacing._data.ndim else spacing] * len(dims)
     if any(input._data.shape[d] < edge_order + 1 for d in dims):
         raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
     return tuple(_coordinate_gradient(input, d, step, edge_order) if isinstance(step, Tensor)

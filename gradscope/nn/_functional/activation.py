@@ -103,8 +103,10 @@ def rrelu_drawn_by(generator, input: Tensor, lower: float, upper: float, trainin
     return _activate(input, A.rrelu_with_noise, params, inplace, A.rrelu_with_noise_result)
 
 
-def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
-    return rrelu(input, lower, upper, training, inplace=True)
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+           generator=None) -> Tensor:
+    """rrelu in place; PyTorch's is torch.rrelu_ itself, which takes a generator."""
+    return rrelu_drawn_by(generator, input, lower, upper, training, inplace=True)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:

@@ -129,9 +129,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return _activation.rrelu_drawn_by(generator, input, lower, upper, training, inplace=False)
 
 
-def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
-           generator=None) -> Tensor:
-    return _activation.rrelu_drawn_by(generator, input, lower, upper, training, inplace=True)
+rrelu_ = _activation.rrelu_
 
 
 def _stride(stride):
