@@ -136,17 +136,24 @@ OUT_CALLS = {
     "unfold_copy": lambda L, x, o: L.unfold_copy(x[0, 0], 0, 2, 1, out=o),
     "as_strided_copy": lambda L, x, o: L.as_strided_copy(x, (2, 2), (1, 2), out=o),
     "alias_copy": lambda L, x, o: L.alias_copy(x, out=o), "t_copy": lambda L, x, o: L.t_copy(x[0], out=o),
+    "isin": lambda L, x, o: L.isin(x, x[0, 0], out=o),
+    "isin inverted": lambda L, x, o: L.isin(x, x[1], invert=True, out=o),
+    "index_copy": lambda L, x, o: L.index_copy(x, 1, L.tensor([0, 2]), x[:, :2], out=o),
+    "norm": lambda L, x, o: L.norm(x, out=o), "norm dim": lambda L, x, o: L.norm(x, 1, dim=(0, 2), out=o),
 }
-# an out of another dtype: a *_copy function refuses it (it cast it before), as PyTorch's; the others' rules differ
-# op by op in PyTorch, where gradscope casts whenever the cast is allowed (a known difference, test_out_argument's)
+EXACT = {"isin", "isin inverted", "index_copy", "norm", "norm dim"}
+# an out of another dtype: a *_copy function, isin, index_copy and torch.norm refuse it (the copies cast it before),
+# as PyTorch's; the others' rules differ op by op in PyTorch, where gradscope casts whenever the cast is allowed (a
+# known difference, test_out_argument's)
 OUTS = {"float64": lambda L: L.zeros(5, dtype=L.float64), "float32": lambda L: L.empty(0),
         "int64": lambda L: L.empty(0, dtype=L.int64)}
 
 
 @pytest.mark.parametrize(("name", "out"), [(name, out) for name in OUT_CALLS for out in OUTS
-                                           if out == "float64" or name.endswith("_copy")])
+                                           if out == "float64" or name.endswith("_copy") or name in EXACT])
 def test_more_functions_write_into_out(name, out):
-    """out= was a TypeError, but for the *_copy functions that took it already."""
+    """out= was a TypeError, but for the *_copy functions that took it already (torch.norm is PyTorch's Python
+    function: it takes out= but none of NumPy's names)."""
     def call(L):
         target = OUTS[out](L)
         result = OUT_CALLS[name](L, L.tensor(X), target)
@@ -156,9 +163,14 @@ def test_more_functions_write_into_out(name, out):
 
 
 # the *_copy functions are left out: PyTorch 2.13 writes them (composites) where gradscope refuses, as for the others
-@pytest.mark.parametrize("name", ["special.erf", "special.logsumexp", "linalg.matmul", "ger"])
-def test_an_out_call_refuses_an_input_that_requires_grad(name):
-    _compare(lambda L: OUT_CALLS[name](L, L.tensor(X, requires_grad=True), L.empty(0, dtype=L.float64)))
+@pytest.mark.parametrize("out", ["float64", "float32"])
+@pytest.mark.parametrize("name", ["special.erf", "special.logsumexp", "linalg.matmul", "ger", "norm", "norm dim",
+                                  "complex", "polar"])
+def test_an_out_call_refuses_an_input_that_requires_grad(name, out):
+    """Before out's dtype, where PyTorch looks at that first (complex, polar, torch.norm)."""
+    calls = {**OUT_CALLS, "complex": lambda L, x, o: L.complex(x, x, out=o),
+             "polar": lambda L, x, o: L.polar(x, x, out=o)}
+    _compare(lambda L: calls[name](L, L.tensor(X, requires_grad=True), OUTS[out](L)))
 
 
 @pytest.mark.parametrize("dtype", ["int64", "bool", "uint8", "float16"])

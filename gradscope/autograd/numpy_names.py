@@ -152,13 +152,20 @@ def _parameters(function) -> tuple[list[str], int] | None:
 def bind_numpy_names(namespace: dict, written_in_python: tuple = (), prefix: str = "",
                      out_forms: dict[str, OutForm] | None = None) -> None:
     """Rebind each public function of a module's globals `namespace` to its NumPy-name-taking form
-    (accepting_numpy_names), but those PyTorch writes in Python (`written_in_python`). `prefix` begins the ATen
-    names of the namespace's functions ("linalg_"). `out_forms`: the functions that take `out=`, by name."""
+    (accepting_numpy_names), but those PyTorch writes in Python (`written_in_python`: they take only their own
+    names, and out= where they have an out form, torch.norm's). `prefix` begins the ATen names of the namespace's
+    functions ("linalg_"). `out_forms`: the functions that take `out=`, by name."""
     out_forms = out_forms or {}
     for name, value in list(namespace.items()):
-        if isinstance(value, types.FunctionType) and not name.startswith("_") and name not in written_in_python:
+        if not isinstance(value, types.FunctionType) or name.startswith("_"):
+            continue
+        if name not in written_in_python:
             wrapped = accepting_numpy_names(value, name=prefix + name, out=out_forms.get(name))
-            namespace[name] = _homed(wrapped, value, namespace["__name__"], name)
+        elif name in out_forms and not _is_wrapper(value):
+            wrapped = _named_as(_taking_out(value, out_forms[name]), value, {})
+        else:
+            continue
+        namespace[name] = _homed(wrapped, value, namespace["__name__"], name)
 
 
 def bind_numpy_method_names(cls: type, written_in_python: tuple = ()) -> None:

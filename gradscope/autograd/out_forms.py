@@ -25,24 +25,27 @@ def _into(name: str) -> OutForm:
     return OutForm(functools.partial(write_out, name, stacklevel=2))
 
 
-def _into_exactly(name: str, refusal: str, type_name=_type_name) -> OutForm:
+def _into_exactly(name: str, refusal: str, type_name=_type_name, grad_first: bool = False) -> OutForm:
     """The result written into an out of its own dtype only; another is refused with `refusal`, formatted with the
-    result's and out's dtypes as `type_name` names them."""
-    return OutForm(functools.partial(_write_exactly, name, refusal, type_name))
+    result's and out's dtypes as `type_name` names them. `grad_first`: PyTorch refuses an input that requires grad
+    before it looks at out's dtype."""
+    return OutForm(functools.partial(_write_exactly, name, refusal, type_name, grad_first))
 
 
-def _write_exactly(name: str, refusal: str, type_name, result, out):
-    if out._data.dtype != result._data.dtype:
+def _write_exactly(name: str, refusal: str, type_name, grad_first: bool, result, out):
+    if out._data.dtype != result._data.dtype and not (grad_first and result.requires_grad):
         raise RuntimeError(refusal.format(result=type_name(result._data.dtype), out=type_name(out._data.dtype)))
     return write_out(name, result, out)
 
 
-# the C++ type of each dtype, as the *_copy functions' refusal names them
+# the C++ type of each dtype, as the refusal of the *_copy functions (and a few others) names them
 _CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
               "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
               "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_COPIES = ("alias_copy", "as_strided_copy", "diagonal_copy", "expand_copy", "permute_copy", "select_copy",
-           "slice_copy", "squeeze_copy", "t_copy", "transpose_copy", "unfold_copy", "unsqueeze_copy", "view_copy")
+_EXACT = {name: name for name in ("alias_copy", "as_strided_copy", "diagonal_copy", "expand_copy", "permute_copy",
+                                   "select_copy", "slice_copy", "squeeze_copy", "t_copy", "transpose_copy",
+                                   "unfold_copy", "unsqueeze_copy", "view_copy", "isin", "index_copy")}
+_EXACT["norm"] = "linalg_vector_norm"  # NOTE: torch.norm's 'nuc' form words its refusal as linalg.matrix_norm
 
 
 def _made_in(name: str, resized=None) -> OutForm:
@@ -78,11 +81,12 @@ _INTO = {  # torch name: ATen name
 }
 OUT_FORMS = {name: _into(aten) for name, aten in _INTO.items()}
 _SCALAR_TYPE = "Expected object of scalar type {result} but got scalar type {out} for argument 'out'"
-OUT_FORMS.update({name: _into_exactly(name, _SCALAR_TYPE) for name in ("complex", "polar")})
+OUT_FORMS.update({name: _into_exactly(name, _SCALAR_TYPE, grad_first=True) for name in ("complex", "polar")})
 OUT_FORMS.update({name: _into_exactly(name, name + " only supports bool tensor for result, got: {out}")
                   for name in ("all", "any")})
-OUT_FORMS.update({name: _into_exactly(name, "Expected out tensor to have dtype {result}, but got {out} instead",
-                                      lambda dtype: _CPP_TYPES.get(dtype.name, dtype.name)) for name in _COPIES})
+OUT_FORMS.update({name: _into_exactly(aten, "Expected out tensor to have dtype {result}, but got {out} instead",
+                                      lambda dtype: _CPP_TYPES.get(dtype.name, dtype.name), name == "norm")
+                  for name, aten in _EXACT.items()})
 OUT_FORMS["conj_physical"] = _into_exactly("conj_physical", "Found dtype {out} but expected {result}")
 OUT_FORMS.update({name: _made_in(name) for name in ("full", "eye", "linspace", "logspace", "range", "rand", "randn",
                                                    "randint")})
