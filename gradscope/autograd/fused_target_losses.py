@@ -107,7 +107,7 @@ def _maker(op):
 
 
 # the common calls, made by nn/_functional/loss.py's functions when their arguments are the common ones
-mse_loss = _maker(N.mse_loss)  # params: (reduction,)
+mse_loss = _maker(L.mse_loss)  # params: (reduction,)
 smooth_l1_loss = _maker(L.smooth_l1_loss)  # (reduction, beta)
 huber_loss = _maker(L.huber_loss)  # (reduction, delta)
 binary_cross_entropy = _maker(L.binary_cross_entropy)  # (None, reduction): no weight

@@ -1,5 +1,6 @@
-"""Loss primitives PyTorch computes with a fused kernel of its own (binary_cross_entropy, smooth_l1_loss,
-huber_loss, soft_margin_loss, nll_loss2d), their node names and their backward formulas.
+"""Loss primitives PyTorch computes with a fused kernel of its own (mse_loss, binary_cross_entropy, smooth_l1_loss,
+huber_loss, soft_margin_loss, nll_loss2d), their node names and their backward formulas. Each backward is an op of
+its own, as PyTorch's (MseLossBackwardBackward0 …), whose rules are PyTorch's double-backward formulas.
 
 A 'mean' reduction divides the gradient by the input's element count, as PyTorch's `*_backward` kernels
 do (`norm = 1 / numel`).
@@ -7,8 +8,12 @@ do (`norm = 1 / numel`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from gradscope._shapes import sum_to
+from gradscope.ops.namespace import NUMPY, _sigmoid
 from gradscope.ops.nn import (
     MEAN,
     NONE,
@@ -20,7 +25,76 @@ from gradscope.ops.nn import (
     nll_backward_kernel,
     nll_total_weight,
 )
-from gradscope.ops.registry import primitive
+from gradscope.ops.registry import primitive, to_input
+
+
+def _mse_norm(sizes, target_sizes, reduction) -> float:
+    # NOTE: PyTorch's norm * (self - target) * g, left to right, with norm 2 / numel rounded to the input's dtype
+    # (a Python float is weak: NumPy rounds it so too); the mean is over the broadcast shape of input and target
+    if reduction != MEAN:
+        return 2.0
+    if sizes == target_sizes:
+        return 2.0 / max(math.prod(sizes), 1)
+    return 2.0 / max(math.prod(np.broadcast_shapes(sizes, target_sizes)), 1)
+
+
+def _mse_loss_backward(grad_output, a, target, reduction):
+    """PyTorch's mse_loss_backward: norm · (self - target) · grad_output."""
+    return _mse_norm(a.shape, target.shape, reduction) * (a - target) * grad_output
+
+
+def _mse_double_backward(sign: int):
+    """MseLossBackwardBackward0's rule for self (sign 1) or target (-1): PyTorch's mse_loss_double_backward of
+    grad · grad_output, constant in both."""
+    def rule(gg, s):
+        grad = _mse_norm(tuple(s.self.shape), tuple(s.target.shape), s.reduction) * gg * s.grad_output
+        return grad if sign > 0 else -grad
+    return rule
+
+
+# PyTorch's target gradient is the same kernel with self and target swapped (a node of its own)
+mse_loss_backward = primitive(
+    "mse_loss_backward", _mse_loss_backward, "MseLossBackwardBackward0", inputs=("grad_output", "self", "target"),
+    params=("reduction",), saves=(("self", "target"), ("grad_output", "self", "target"),
+                                  ("grad_output", "self", "target")),
+    vjp=(lambda gg, s: s.xp.apply(mse_loss_backward, (gg, s.self, s.target), (s.reduction,)),
+         _mse_double_backward(1), _mse_double_backward(-1)))
+
+
+def _mse_vjps(g, s, wanted) -> list:
+    xp, (meta, target_meta) = s.xp, wanted
+    return [None if meta is None else to_input(xp.apply(mse_loss_backward, (g, s.self, s.target), (s.reduction,)),
+                                               meta, xp),
+            None if target_meta is None else to_input(
+                xp.apply(mse_loss_backward, (g, s.target, s.self), (s.reduction,)), target_meta, xp)]
+
+
+def _mse_array_vjps(g, a, target, attrs, wanted) -> list:
+    """_mse_vjps on the saved arrays, for the engine's first-order path: one product, negated for the target."""
+    meta, target_meta = wanted
+    sizes = a.shape
+    if attrs[0] != MEAN:  # _mse_norm, inline: a training step's loss
+        norm = 2.0
+    elif sizes == target.shape:
+        norm = 2.0 / max(math.prod(sizes), 1)
+    else:
+        norm = _mse_norm(sizes, target.shape, MEAN)
+    grad = norm * (a - target) * g
+    if target_meta is None and grad.shape == meta[0] and grad.dtype is meta[1]:
+        return [grad, None]
+    grads = [None if meta is None else grad, None if target_meta is None else -grad]
+    for i, (grad, meta) in enumerate(zip(grads, wanted, strict=True)):
+        if grad is not None and (grad.shape != meta[0] or grad.dtype is not meta[1]):
+            grads[i] = sum_to(grad, meta[0]).astype(meta[1], copy=False)
+    return grads
+
+
+mse_loss = primitive(
+    "mse_loss", lambda a, target, reduction: _reduce((a - target) ** 2, reduction), "MseLossBackward0",
+    inputs=("self", "target"), params=("reduction",), saves=(("self", "target"), ("self", "target")),
+    vjp=(lambda g, s: s.xp.apply(mse_loss_backward, (g, s.self, s.target), (s.reduction,)),
+         lambda g, s: s.xp.apply(mse_loss_backward, (g, s.target, s.self), (s.reduction,))),
+    joint_vjp=_mse_vjps, array_joint_vjp=_mse_array_vjps)
 
 
 def _weighted(xp, grad, weight, g):
@@ -38,12 +112,40 @@ def _bce(a, target, weight, reduction):
 _BCE_EPSILON = float(np.float32(1e-12))  # NOTE: PyTorch's kernel has it in single precision
 
 
-def _bce_input_vjp(g, s):
-    xp, x = s.xp, s.self
+def _bce_backward(grad_output, x, target, weight, reduction):
     # NOTE: (x - t) / max(x (1 - x), 1e-12): finite at x = 0 and x = 1, as PyTorch's kernel
     denominator = (1 - x) * x
-    grad = (x - s.target) / xp.where(denominator > _BCE_EPSILON, denominator, _BCE_EPSILON)
-    return _reduction_scale(_weighted(xp, grad, s.weight, g) * g, s)
+    grad = (x - target) / np.where(denominator > _BCE_EPSILON, denominator, _BCE_EPSILON)
+    return _mean_scale(_weighted(NUMPY, grad, weight, grad_output) * grad_output, x, reduction)
+
+
+# NOTE: PyTorch's double backward formulas add 1e-12 (double) to x and 1 - x where its kernel clamps x (1 - x)
+_DOUBLE_EPSILON = 1e-12
+
+
+def _bce_double_backward(index: int):
+    """BinaryCrossEntropyBackwardBackward0's rule for grad_output (0), self (1) or target (2): PyTorch's
+    binary_cross_entropy_double_backward(_grad_output, _target) formulas."""
+    def rule(gg, s):
+        xp, x, target = s.xp, s.self, s.target
+        if index == 0:
+            grad = (x - target) / ((x + _DOUBLE_EPSILON) * (1 - x + _DOUBLE_EPSILON))
+        elif index == 1:
+            grad = (x * x - 2 * x * target + target) / (
+                (x + _DOUBLE_EPSILON) ** 2 * (1 - x + _DOUBLE_EPSILON) ** 2) * s.grad_output
+        else:
+            denominator = (1 - x) * x
+            grad = -s.grad_output / xp.where(denominator > _DOUBLE_EPSILON, denominator, _DOUBLE_EPSILON)
+        grad = _weighted(xp, grad * gg, s.weight, gg)
+        return grad / float(math.prod(x.shape)) if s.reduction == MEAN else grad
+    return rule
+
+
+binary_cross_entropy_backward = primitive(
+    "binary_cross_entropy_backward", _bce_backward, "BinaryCrossEntropyBackwardBackward0",
+    inputs=("grad_output", "self", "target"), params=("weight", "reduction"), held=("weight",),
+    saves=(("self", "target"), ("grad_output", "self", "target"), ("grad_output", "self")),
+    vjp=(_bce_double_backward(0), _bce_double_backward(1), _bce_double_backward(2)))
 
 
 def _bce_target_vjp(g, s):
@@ -55,7 +157,8 @@ def _bce_target_vjp(g, s):
 binary_cross_entropy = primitive(
     "binary_cross_entropy", _bce, "BinaryCrossEntropyBackward0", inputs=("self", "target"),
     params=("weight", "reduction"), held=("weight",), saves=(("self", "target"), "self"),
-    vjp=(_bce_input_vjp, _bce_target_vjp))
+    vjp=(lambda g, s: s.xp.apply(binary_cross_entropy_backward, (g, s.self, s.target), (s.weight, s.reduction)),
+         _bce_target_vjp))
 
 
 def _smooth_l1(a, target, reduction, beta):
@@ -63,18 +166,57 @@ def _smooth_l1(a, target, reduction, beta):
     return _reduce(np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction).astype(a.dtype, copy=False)
 
 
-def _smooth_l1_vjp(sign):
-    def rule(g, s):
-        # |x - t| >= beta: the sign; inside, (x - t) / beta (both 1 at the seam, 0 at x = t)
-        xp, difference = s.xp, s.self - s.target
-        slope = xp.where(difference < -s.beta, -1.0, xp.where(difference > s.beta, 1.0, difference / s.beta))
-        return _reduction_scale(sign * slope * g, s)
-    return rule
+def _mean_scale(grad, a, reduction):
+    """grad over the input's element count for a 'mean' (PyTorch's `norm = 1 / numel`), on arrays."""
+    return grad / a.size if reduction == MEAN else grad
 
 
-smooth_l1_loss = primitive(
-    "smooth_l1_loss", _smooth_l1, "SmoothL1LossBackward0", inputs=("self", "target"), params=("reduction", "beta"),
-    saves=(("self", "target"), ("self", "target")), vjp=(_smooth_l1_vjp(1), _smooth_l1_vjp(-1)))
+def _smooth_l1_loss_backward(grad_output, a, target, reduction, beta):
+    # |x - t| >= beta: the sign; inside, (x - t) / beta (both 1 at the seam, 0 at x = t)
+    difference = a - target
+    slope = np.where(difference < -beta, -1.0, np.where(difference > beta, 1.0, difference / beta))
+    return _mean_scale(slope * grad_output, a, reduction)
+
+
+def _huber_loss_backward(grad_output, a, target, reduction, delta):
+    difference = a - target
+    slope = np.where(difference < -delta, -delta, np.where(difference > delta, delta, difference))
+    return _mean_scale(slope * grad_output, a, reduction)
+
+
+def _piecewise_loss_primitives(name: str, node: str, forward, backward, width: str, curvature):
+    """A loss of x - t quadratic within `width` and linear outside (smooth_l1, huber), and its backward as an op of
+    its own, as PyTorch's: its rule for grad_output is the backward again; for self and target (whose gradient is
+    the same kernel with the two swapped, as PyTorch's), PyTorch's *_double_backward: `curvature(width)` strictly
+    inside the width, 0 outside and at the seam."""
+    params = ("reduction", width)
+
+    def params_of(s):
+        return tuple(getattr(s, param) for param in params)
+
+    def double_backward(sign):
+        def rule(gg, s):
+            xp, size = s.xp, float(math.prod(s.self.shape))
+            inside = xp.abs(s.self - s.target) < getattr(s, width)
+            grad = xp.where(inside, gg * s.grad_output * curvature(getattr(s, width)), 0.0)
+            grad = grad / size if s.reduction == MEAN else grad
+            return grad if sign > 0 else -grad
+        return rule
+
+    backward_op = primitive(
+        f"{name}_backward", backward, f"{node}BackwardBackward0", inputs=("grad_output", "self", "target"),
+        params=params, saves=(("self", "target"), ("grad_output", "self", "target"), ("grad_output", "self", "target")),
+        vjp=(lambda gg, s: s.xp.apply(backward_op, (gg, s.self, s.target), params_of(s)), double_backward(1),
+             double_backward(-1)))
+    return primitive(
+        name, forward, f"{node}Backward0", inputs=("self", "target"), params=params,
+        saves=(("self", "target"), ("self", "target")),
+        vjp=(lambda g, s: s.xp.apply(backward_op, (g, s.self, s.target), params_of(s)),
+             lambda g, s: s.xp.apply(backward_op, (g, s.target, s.self), params_of(s))))
+
+
+smooth_l1_loss = _piecewise_loss_primitives("smooth_l1_loss", "SmoothL1Loss", _smooth_l1, _smooth_l1_loss_backward,
+                                            "beta", lambda beta: 1.0 / beta)
 
 
 def _huber(a, target, reduction, delta):
@@ -83,33 +225,40 @@ def _huber(a, target, reduction, delta):
                                                                                                 copy=False)
 
 
-def _huber_vjp(sign):
-    def rule(g, s):
-        xp, difference = s.xp, s.self - s.target
-        slope = xp.where(difference < -s.delta, -s.delta, xp.where(difference > s.delta, s.delta, difference))
-        return _reduction_scale(sign * slope * g, s)
-    return rule
-
-
-huber_loss = primitive(
-    "huber_loss", _huber, "HuberLossBackward0", inputs=("self", "target"), params=("reduction", "delta"),
-    saves=(("self", "target"), ("self", "target")), vjp=(_huber_vjp(1), _huber_vjp(-1)))
+huber_loss = _piecewise_loss_primitives("huber_loss", "HuberLoss", _huber, _huber_loss_backward, "delta",
+                                        lambda delta: 1.0)
 
 
 def _soft_margin(a, target, reduction):
     return _reduce(np.log1p(np.exp(-a * target)), reduction).astype(a.dtype, copy=False)
 
 
-def _soft_margin_vjp(g, s):
+def _soft_margin_loss_backward(grad_output, a, target, reduction):
     # -t e^{-tx} / (1 + e^{-tx}) = -t · sigmoid(-tx)
-    target = s.xp.cast(s.target, g.dtype)  # a parameter: under create_graph, a constant tensor
-    return _reduction_scale(-target * s.xp.sigmoid(-target * s.self) * g, s)
+    target = target.astype(grad_output.dtype, copy=False)
+    return _mean_scale(-target * _sigmoid(-target * a) * grad_output, a, reduction)
 
 
+def _soft_margin_double_backward(gg, s):
+    """PyTorch's soft_margin_loss_double_backward of gg · grad_output: t² z / (1 + z)², z = e^{-tx}."""
+    xp = s.xp
+    target = xp.cast(s.target, xp.dtype_of(gg))  # a parameter: under create_graph, a constant tensor
+    sigmoid = xp.sigmoid(-target * s.self)
+    grad = target * target * sigmoid * (1 - sigmoid) * gg * s.grad_output
+    return grad / float(math.prod(s.self.shape)) if s.reduction == MEAN else grad
+
+
+soft_margin_loss_backward = primitive(
+    "soft_margin_loss_backward", _soft_margin_loss_backward, "SoftMarginLossBackwardBackward0",
+    inputs=("grad_output", "self"), params=("target", "reduction"), held=("target",),
+    saves=(("self",), ("grad_output", "self")),
+    vjp=(lambda gg, s: s.xp.apply(soft_margin_loss_backward, (gg, s.self), (s.target, s.reduction)),
+         _soft_margin_double_backward))
 # the target is no input: PyTorch refuses to differentiate this loss with respect to it
 soft_margin_loss = primitive(
     "soft_margin_loss", _soft_margin, "SoftMarginLossBackward0", inputs=("self",), params=("target", "reduction"),
-    saves=("self",), held=("target",), vjp=(_soft_margin_vjp,))
+    saves=("self",), held=("target",),
+    vjp=(lambda g, s: s.xp.apply(soft_margin_loss_backward, (g, s.self), (s.target, s.reduction)),))
 
 
 def _nll_loss2d(a, target, weight, reduction, ignore_index):

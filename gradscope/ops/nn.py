@@ -115,28 +115,6 @@ def _reduction_scale(g, s):
     return g / _numel(s.self) if s.reduction == MEAN else g
 
 
-def _mse_vjp(sign):
-    def rule(g, s):
-        # NOTE: PyTorch's norm * (self - target) * g, left to right, with norm 2 / numel rounded to the input's dtype
-        # (a Python float is weak: NumPy rounds it so too); the mean is over the broadcast shape of input and target
-        sizes, target_sizes = s.self.shape, s.target.shape
-        if s.reduction != MEAN:
-            norm = 2.0
-        elif sizes == target_sizes:
-            norm = 2.0 / max(math.prod(sizes), 1)
-        else:
-            norm = 2.0 / max(math.prod(np.broadcast_shapes(sizes, target_sizes)), 1)
-        grad = norm * (s.self - s.target) * g
-        return grad if sign > 0 else -grad
-    return rule
-
-
-mse_loss = primitive(
-    "mse_loss", lambda a, target, reduction: _reduce((a - target) ** 2, reduction), "MseLossBackward0",
-    inputs=("self", "target"), params=("reduction",), saves=(("self", "target"), ("self", "target")),
-    vjp=(_mse_vjp(1), _mse_vjp(-1)))
-
-
 def _count_ignored(target, ignore_index, n_classes: int) -> int:
     """How many targets are `ignore_index`, after PyTorch's bounds check: a target that is neither a class nor
     `ignore_index` raises its IndexError (the forwards check; their backwards count with np.count_nonzero)."""
