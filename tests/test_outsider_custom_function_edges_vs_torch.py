@@ -16,7 +16,9 @@ Different before:
   under no_grad of a tensor that doesn't require grad, could be modified in place with grad: PyTorch refuses (the
   change would bypass the Function); a multi-output view made under no_grad was refused with the multi-output text;
 - squeeze of a 0-dim tensor over dims (0, -1) gave the tensor back (it is dim 0 twice); sum over (0, 1, 1) named dim 0
-  as the repeated one.
+  as the repeated one;
+- a view of an output of a multi-output view (unbind(0)[0].view_as(...), split(1)[0].t()) could be modified in place;
+  PyTorch refuses it as it refuses the output itself; `x.grad = x` was taken for a tensor not requiring grad.
 """
 
 from __future__ import annotations
@@ -290,6 +292,29 @@ v = b[:2]
 v.mul_(a)
 v.sum().backward()
 v, b, a.grad""",
+    "view_of_an_output_of_a_multi_output_view": """
+root = T.arange(9.0, dtype=T.double).reshape(3, 3).requires_grad_()
+r = []
+for f in (lambda: root.clone().unbind(0)[0].view_as(root[0]).mul_(2), lambda: root.clone().unbind(0)[0][1:].mul_(2),
+          lambda: root.clone().split(1)[0].t().mul_(2), lambda: T.ones(3, 3).unbind(0)[0].view(3).mul_(root[0]),
+          lambda: root.clone().unbind(0)[0].mul_(2)):
+    try:
+        f()
+        r.append("ok")
+    except RuntimeError as e:
+        r.append(str(e))
+r""",
+    "grad_assigned_the_tensor_itself": """
+r = []
+for x in (T.ones(2), T.ones(2, requires_grad=True)):
+    try:
+        x.grad = x
+        r.append("ok")
+    except RuntimeError as e:
+        r.append(str(e))
+x = T.ones(2)
+x.grad = x.view(2)
+r, x.grad""",
     "squeeze_of_a_0_dim_tensor_over_dim_0_twice": """
 T.tensor(1.0).squeeze((0, -1))""",
     "squeeze_in_place_of_a_0_dim_tensor_over_dim_0_twice": """

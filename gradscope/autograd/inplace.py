@@ -8,6 +8,7 @@ grad_fn becomes an `AsStridedBackward0` replay of the view on the base.
 
 from __future__ import annotations
 
+import re
 import warnings
 import weakref
 
@@ -58,6 +59,9 @@ def _check(target: Tensor) -> bool:
     return True
 
 
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")  # PyTorch names a node in these messages without it: "Output 0 of View"
+
+
 def _refuse_view_change(target: Tensor) -> None:
     """PyTorch's refusals to record an in-place change of a view (its handle_view_on_rebase): one a custom Function
     returned, one made under no_grad, an output of a multi-output view. The message names the view's node when it
@@ -73,6 +77,10 @@ def _refuse_view_change(target: Tensor) -> None:
         has_node = target._requires_grad or target._base._requires_grad
         name, index, reason = target._multi_output_view if has_node else None, target._view_chain[-1][2], (
             errors.MULTI_OUTPUT_VIEW)
+    elif any(index is not None for _, _, index in target._view_chain):  # a view of one: named by its own node
+        has_node = target._requires_grad or target._base._requires_grad
+        name = _BACKWARD_SUFFIX.sub("", target.grad_fn.name()) if has_node and target.grad_fn is not None else None
+        index, reason = 0, errors.MULTI_OUTPUT_VIEW
     else:
         return
     opening = errors.VIEW_WITHOUT_GRAD_FN if name is None else (
